@@ -1,0 +1,89 @@
+"""Sphinx configuration for the onestop documentation.
+
+Set ``DOCS_OFFLINE=1`` to build without network access (``.ci/run`` does): intersphinx is
+then switched off, and references into the standard library and our dependencies, which
+it would resolve, are ignored by nitpicky mode instead of failing the build.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version as _distribution_version
+
+# -- Project ---------------------------------------------------------------------------
+
+project = "onestop"
+author = "The onestop developers"
+copyright = "the onestop developers"
+release = _distribution_version("onestop-mall")
+version = ".".join(release.split(".")[:2])
+
+# -- General ---------------------------------------------------------------------------
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.doctest",  # renders MyST {doctest} blocks; Sybil runs them as tests
+    # sphinx_click must be imported before sphinx_autodoc_typehints: the latter imports the
+    # module sphinx.ext.autodoc.mock, which then shadows the function sphinx_click imports
+    # under the same name (Sphinx 9.0: "TypeError: 'module' object is not callable").
+    "sphinx_click",
+    "sphinx.ext.napoleon",
+    "sphinx_autodoc_typehints",  # after napoleon, so it sees the converted docstrings
+]
+
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+nitpicky = True
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# -- API docs: autodoc, napoleon, sphinx-autodoc-typehints ------------------------------
+
+autodoc_member_order = "bysource"
+autodoc_default_options = {"show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_ivar = True  # "Attributes:" as fields, so they don't clash with autodoc's
+typehints_defaults = "comma"
+
+# -- Cross-references to other projects --------------------------------------------------
+
+_INTERSPHINX = {
+    "python": ("https://docs.python.org/3", None),
+    "attrs": ("https://www.attrs.org/en/stable/", None),
+    "cattrs": ("https://catt.rs/en/stable/", None),
+    "click": ("https://click.palletsprojects.com/en/stable/", None),
+}
+
+if os.environ.get("DOCS_OFFLINE"):
+    intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
+    nitpick_ignore_regex = [
+        # Without intersphinx, nothing outside onestop can be resolved: ignore the
+        # standard library and our dependencies, but nothing of onestop's own.
+        (
+            r"py:.*",
+            (
+                r"(builtins|abc|collections|collections\.abc|datetime|decimal|enum|os|pathlib"
+                r"|re|types|typing|uuid|zoneinfo|attr|attrs|cattrs|click|structlog)(\..*)?"
+            ),
+        ),
+        (
+            r"py:.*",
+            (
+                r"(object|None|bool|int|float|str|bytes|tuple|list|dict|set|frozenset|type"
+                r"|BaseException|Exception|OSError|ValueError|LookupError|KeyError|TypeError"
+                r"|Decimal|datetime|date|timedelta|ZoneInfo|Path|Any)"
+            ),
+        ),
+    ]
+else:
+    extensions.append("sphinx.ext.intersphinx")
+    intersphinx_mapping = _INTERSPHINX
+
+# -- HTML ------------------------------------------------------------------------------
+
+html_theme = "furo"
+html_title = f"onestop {release}"

@@ -1,0 +1,1 @@
+"""onestop: typed building blocks for one-stop public service centres."""

@@ -1,0 +1,151 @@
+"""Multilingual text: language-tagged strings with a fallback chain.
+
+Every piece of text a person reads (an agency's name, a service's description, a
+status label) is a `LocalizedText`: a mapping from BCP 47 language tags to strings.
+Reading it in a language walks a fallback chain: the tag itself, its shorter
+prefixes (``zh-Hant-TW`` then ``zh-Hant`` then ``zh``), then the fallbacks given,
+then the first text it has.
+
+>>> name = LocalizedText.of({"id": "Paspor", "en": "Passport"})
+>>> name.get("en-GB")
+'Passport'
+>>> name.get("km", fallbacks=("id",))
+'Paspor'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+
+import attrs
+
+from onestop.exceptions import InvalidValue
+
+__all__ = ["LocalizedText", "is_language_tag", "normalize_language_tag"]
+
+# RFC 5646 "langtag" production (well-formedness), without grandfathered tags.
+_LANGTAG = re.compile(
+    r"""
+    ^(?P<language>[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
+    (?:-(?P<script>[a-z]{4}))?
+    (?:-(?P<region>[a-z]{2}|[0-9]{3}))?
+    (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*
+    (?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*
+    (?:-x(?:-[a-z0-9]{1,8})+)?$
+    """,
+    re.VERBOSE,
+)
+_MAX_TAG = 64
+
+
+def is_language_tag(tag: str) -> bool:
+    """Return whether *tag* is a well-formed BCP 47 language tag (``id``, ``en-US``, ``km``)."""
+    return len(tag) <= _MAX_TAG and _LANGTAG.match(tag.lower()) is not None
+
+
+def normalize_language_tag(tag: str) -> str:
+    """Return *tag* in its canonical case (``zh-hant-tw`` becomes ``zh-Hant-TW``).
+
+    Raises:
+        InvalidValue: If *tag* is not a well-formed BCP 47 tag.
+    """
+    if not is_language_tag(tag):
+        raise InvalidValue(field="language", reason=f"{tag!r} is not a BCP 47 language tag")
+    parts = tag.lower().split("-")
+    out = [parts[0]]
+    in_extension = False
+    for part in parts[1:]:
+        if len(part) == 1:
+            in_extension = True
+        if in_extension:
+            out.append(part)
+        elif len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        else:
+            out.append(part)
+    return "-".join(out)
+
+
+def _prefixes(tag: str) -> Iterator[str]:
+    parts = tag.split("-")
+    for end in range(len(parts), 0, -1):
+        yield "-".join(parts[:end])
+
+
+def _to_pairs(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    pairs: dict[str, str] = {}
+    for tag, text in items:
+        if not isinstance(text, str):
+            raise InvalidValue(field=f"text[{tag}]", reason="must be a string")
+        canonical = normalize_language_tag(tag)
+        if canonical in pairs:
+            raise InvalidValue(field="text", reason=f"language {canonical!r} is given twice")
+        pairs[canonical] = text
+    return tuple(sorted(pairs.items()))
+
+
+@attrs.frozen
+class LocalizedText:
+    """Text in one or more languages, keyed by BCP 47 tags.
+
+    Build it with `LocalizedText.of`; tags are normalized to their canonical case.
+
+    Attributes:
+        texts: ``(tag, text)`` pairs, sorted by tag.
+    """
+
+    texts: tuple[tuple[str, str], ...] = attrs.field(converter=_to_pairs)
+
+    @classmethod
+    def of(cls, texts: Mapping[str, str] | None = None, /, **by_tag: str) -> LocalizedText:
+        """Build from a mapping and/or keyword arguments: ``LocalizedText.of(en="Tax")``."""
+        merged = {**(texts or {}), **{k.replace("_", "-"): v for k, v in by_tag.items()}}
+        return cls(merged)  # type: ignore[arg-type]  # the converter accepts mappings
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The tags this text is available in, sorted."""
+        return tuple(tag for tag, _ in self.texts)
+
+    def as_dict(self) -> dict[str, str]:
+        """Return a new ``{tag: text}`` dict."""
+        return dict(self.texts)
+
+    def get(self, language: str, *, fallbacks: Iterable[str] = ()) -> str:
+        """Return the text for *language*, walking the fallback chain.
+
+        The chain is *language* and its prefixes, then each of *fallbacks* and its
+        prefixes, then the first text by tag order.  Returns ``""`` only when empty.
+        """
+        lookup = {tag.lower(): text for tag, text in self.texts}
+        for wanted in (language, *fallbacks):
+            for prefix in _prefixes(wanted.lower()):
+                if prefix in lookup:
+                    return lookup[prefix]
+        return self.texts[0][1] if self.texts else ""
+
+    def has(self, language: str) -> bool:
+        """Return whether there is text tagged exactly *language* (case-insensitive)."""
+        wanted = language.lower()
+        return any(tag.lower() == wanted for tag, _ in self.texts)
+
+    def missing(self, languages: Iterable[str]) -> tuple[str, ...]:
+        """Return those of *languages* that have no text here, in the order given."""
+        return tuple(lang for lang in languages if not self.has(lang))
+
+    def matches(self, query: str) -> bool:
+        """Return whether any language's text contains *query*, ignoring case."""
+        folded = query.casefold()
+        return any(folded in text.casefold() for _, text in self.texts)
+
+    def __bool__(self) -> bool:
+        """Return whether any text is present."""
+        return bool(self.texts)
+
+    def __str__(self) -> str:
+        """Return the first text, for quick display."""
+        return self.texts[0][1] if self.texts else ""

@@ -1,0 +1,487 @@
+"""The catalogue as a CPSV-AP 3.2.0 JSON-LD document, for EU-style service catalogues.
+
+`to_jsonld` describes every service version in effect at a moment, with the agencies,
+evidence, costs, channels, laws, outputs and life events it refers to, as one JSON-LD
+document: an inline ``@context`` (prefixes only, so no processor has to fetch
+anything) and an ``@graph`` of nodes whose keys are compact IRIs such as
+``dct:title`` and ``cv:hasCost``.  The result is plain dicts and lists, ready for
+`json.dumps`.
+
+Node ids are stable IRIs under *base* (``urn:onestop:`` by default), built from
+codes, so two exports of the same catalogue agree and a harvester can follow a
+service across exports:
+
+==========================================  ============================================
+``<base>service:<code>:v<version>``         a ``cpsv:PublicService`` (one per version)
+``<service id>:channel:<kind>``             its ``cv:Channel`` nodes
+``<service id>:requirement:<code>``         its ``cv:Requirement`` nodes, each with a
+``<service id>:evidence:<code>``            ``cv:Evidence`` node
+``<service id>:cost:<code>``                its ``cv:Cost`` nodes
+``<service id>:output:<code>``              its ``cv:Output`` nodes
+``<service id>:channel:<kind>:...``         requirements, evidence and costs that a
+                                            channel variant overrides
+``<base>agency:<code>``                     a ``cv:PublicOrganisation``
+``<base>agency:<code>:contact-point``       its ``cv:ContactPoint``, if it has contacts
+``<base>evidence-type:<code>``              a ``cv:EvidenceType``
+``<base>legal-resource:<code>``             an ``eli:LegalResource`` (its ``uri`` if set)
+``<base>event:<code>``                      a ``cv:LifeEvent`` or ``cv:BusinessEvent``
+``<base>channel-type:<kind>``               a ``skos:Concept`` naming a channel kind
+==========================================  ============================================
+
+What CPSV-AP cannot say, and so is lost or approximated:
+
+* **Working time.**  ``cv:processingTime`` is an ``xsd:duration`` in calendar time.
+  Our service norm counts *working* days or hours, so "5 working days" is written
+  ``P5D`` and "8 working hours" ``PT8H``: the number is kept, the calendar is not.
+  The statutory time limit has no property and is left out.
+* **Conditions.**  A requirement's or a fee's ``when`` rule has no property; such a
+  requirement or cost is listed as if it always applied.  How evidence may be
+  presented (upload, original shown at the counter...) is left out too.
+* **Tiered fees.**  A `Fee` with tiers has no single value: its ``cv:Cost`` carries
+  the label and currency but no ``cv:hasValue``.
+* **Amounts** go in ``cv:hasValue`` as the exact decimal text (``"50000"``,
+  ``"12.50"``, never a JSON float), typed ``xsd:double`` because the 3.2.0 SHACL
+  shapes require that datatype; ``"12.50"`` is a valid ``xsd:double`` literal.
+* **Keywords** carry no language tag: ours are search terms in any language.
+* **Outputs'** validity and digital flag, form fields and workflows have no
+  CPSV-AP counterpart.
+* **Channel kinds** have no EU code list we can point to, so they are
+  ``skos:Concept`` nodes of our own, inside the graph.
+* **Spatial coverage.**  CPSV-AP wants ``dct:spatial`` on each public organisation;
+  the catalogue does not record it, so pass *spatial* to state it for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+from onestop.domain.catalogue import (
+    Agency,
+    Catalogue,
+    ChannelKind,
+    ChannelVariant,
+    ContactKind,
+    EvidenceType,
+    Fee,
+    LegalResource,
+    LifeEvent,
+    LifeEventKind,
+    Requirement,
+    Service,
+    VersionStatus,
+)
+from onestop.domain.text import LocalizedText
+from onestop.domain.values import Duration, TimeUnit
+
+__all__ = [
+    "ADMS_STATUS",
+    "CONTEXT",
+    "CPSV_AP_VERSION",
+    "CURRENCY_AUTHORITY",
+    "iso_duration",
+    "to_jsonld",
+]
+
+CPSV_AP_VERSION: Final = "3.2.0"
+"""The CPSV-AP release the export follows."""
+
+CONTEXT: Final[Mapping[str, str]] = {
+    "adms": "http://www.w3.org/ns/adms#",
+    "cpsv": "http://purl.org/vocab/cpsv#",
+    "cv": "http://data.europa.eu/m8g/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "eli": "http://data.europa.eu/eli/ontology#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "https://schema.org/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+"""The prefixes of the inline ``@context``; every key and type uses one of them."""
+
+CURRENCY_AUTHORITY: Final = "http://publications.europa.eu/resource/authority/currency/"
+"""The EU currency authority table; an ISO 4217 code appended names a currency."""
+
+ADMS_STATUS: Final[Mapping[VersionStatus, str]] = {
+    VersionStatus.DRAFT: "http://purl.org/adms/status/UnderDevelopment",
+    VersionStatus.PUBLISHED: "http://purl.org/adms/status/Completed",
+    VersionStatus.RETIRED: "http://purl.org/adms/status/Withdrawn",
+}
+"""The ``adms:status`` of a service version, from the ADMS status vocabulary."""
+
+_CHANNEL_LABELS: Final[Mapping[ChannelKind, str]] = {
+    ChannelKind.COUNTER: "In person at a counter",
+    ChannelKind.ONLINE: "Online",
+    ChannelKind.COURIER: "Courier pickup and delivery",
+    ChannelKind.POST: "By post",
+}
+_EVENT_TYPES: Final[Mapping[LifeEventKind, str]] = {
+    LifeEventKind.LIFE: "cv:LifeEvent",
+    LifeEventKind.BUSINESS: "cv:BusinessEvent",
+}
+_CONTACT_PROPERTIES: Final[Mapping[ContactKind, str]] = {
+    ContactKind.PHONE: "cv:telephone",
+    ContactKind.EMAIL: "cv:email",
+}
+
+Node = dict[str, Any]
+
+
+def to_jsonld(
+    catalogue: Catalogue,
+    *,
+    at: datetime,
+    base: str = "urn:onestop:",
+    spatial: str | None = None,
+) -> dict[str, Any]:
+    """Return a CPSV-AP 3.2.0 JSON-LD document of the services in effect at *at*.
+
+    The ``@graph`` holds a ``cpsv:PublicService`` for each service's version in
+    effect at *at*, linked to its channels, requirements and evidence, costs,
+    outputs, laws, life events and competent authority, plus every agency, evidence
+    type, law and life event of the catalogue.  Text is given in every language the
+    catalogue has it in, as ``{"@value", "@language"}`` lists.  See the module
+    docstring for what CPSV-AP cannot express.
+
+    Args:
+        catalogue: The catalogue to describe.
+        at: A timezone-aware moment; services with no version in effect are left out.
+        base: The IRI prefix of every node id.
+        spatial: An IRI of the territory the agencies cover, e.g.
+            ``http://publications.europa.eu/resource/authority/country/IDN``; set as
+            ``dct:spatial`` on every public organisation.
+
+    Raises:
+        ValueError: If *at* is naive.
+    """
+    ids = _Ids(base)
+    current = catalogue.current_services(at=at)
+    known = _Known(catalogue, ids)
+    graph: list[Node] = []
+    graph.extend(_agency_nodes(catalogue, ids, spatial))
+    graph.extend(
+        _evidence_type_node(evidence_type, ids) for evidence_type in catalogue.evidence_types
+    )
+    graph.extend(_legal_resource_nodes(catalogue.legal_resources, ids))
+    graph.extend(_event_node(event, current, ids) for event in catalogue.life_events)
+    graph.extend(_channel_type_nodes(ids))
+    for service in current:
+        graph.extend(_ServiceExport(service, known, ids).nodes())
+    return {"@context": dict(CONTEXT), "@graph": graph}
+
+
+def iso_duration(duration: Duration, /) -> str:
+    """Return *duration* as an ISO 8601 duration, dropping "working".
+
+    >>> iso_duration(Duration.working_days(5))
+    'P5D'
+    >>> iso_duration(Duration.working_hours(8))
+    'PT8H'
+    """
+    if duration.unit is TimeUnit.WORKING_DAYS:
+        return f"P{duration.amount}D"
+    return f"PT{duration.amount}H"
+
+
+class _Ids:
+    """Builds the stable node ids of one export."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def of(self, *parts: str) -> str:
+        return self.base + ":".join(quote(part, safe="-._~") for part in parts)
+
+    def service(self, service: Service) -> str:
+        return self.of("service", service.code, f"v{service.version}")
+
+    def agency(self, code: str) -> str:
+        return self.of("agency", code)
+
+    def contact_point(self, code: str) -> str:
+        return self.of("agency", code, "contact-point")
+
+    def evidence_type(self, code: str) -> str:
+        return self.of("evidence-type", code)
+
+    def legal_resource(self, resource: LegalResource) -> str:
+        return resource.uri or self.of("legal-resource", resource.code)
+
+    def event(self, code: str) -> str:
+        return self.of("event", code)
+
+    def channel_type(self, kind: ChannelKind) -> str:
+        return self.of("channel-type", kind.value)
+
+
+class _Known:
+    """What a service may refer to, so that no reference dangles."""
+
+    def __init__(self, catalogue: Catalogue, ids: _Ids) -> None:
+        self.agencies = {a.code for a in catalogue.agencies}
+        self.contact_points = {
+            a.code for a in catalogue.agencies if _contact_point_node(a, ids) is not None
+        }
+        self.evidence_types = {e.code: e for e in catalogue.evidence_types}
+        self.laws = {r.code: ids.legal_resource(r) for r in catalogue.legal_resources}
+        self.events = {e.code for e in catalogue.life_events}
+
+
+def _texts(text: LocalizedText) -> list[dict[str, str]]:
+    return [{"@value": value, "@language": tag} for tag, value in text.texts]
+
+
+def _ref(node_id: str) -> dict[str, str]:
+    return {"@id": node_id}
+
+
+def _refs(node_ids: Iterable[str]) -> list[dict[str, str]]:
+    return [_ref(node_id) for node_id in dict.fromkeys(node_ids)]
+
+
+def _put(node: Node, key: str, value: object) -> None:
+    """Set *key* unless *value* is empty, so nodes carry no empty lists or nulls."""
+    if value is not None and value != [] and value != "":
+        node[key] = value
+
+
+def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> list[Node]:
+    known = {agency.code for agency in catalogue.agencies}
+    nodes: list[Node] = []
+    for agency in catalogue.agencies:
+        node: Node = {
+            "@id": ids.agency(agency.code),
+            "@type": "cv:PublicOrganisation",
+            "dct:identifier": agency.code,
+            "skos:prefLabel": _texts(agency.name),
+        }
+        if agency.parent is not None and agency.parent in known:
+            node["org:subOrganizationOf"] = _ref(ids.agency(agency.parent))
+        if spatial is not None:
+            node["dct:spatial"] = _ref(spatial)
+        nodes.append(node)
+        contact = _contact_point_node(agency, ids)
+        if contact is not None:
+            nodes.append(contact)
+    return nodes
+
+
+def _contact_point_node(agency: Agency, ids: _Ids) -> Node | None:
+    node: Node = {"@id": ids.contact_point(agency.code), "@type": "cv:ContactPoint"}
+    for kind, key in _CONTACT_PROPERTIES.items():
+        _put(node, key, [c.value for c in agency.contacts if c.kind is kind])
+    pages = [c.value for c in agency.contacts if c.kind is ContactKind.WEBSITE]
+    _put(node, "cv:contactPage", _refs(pages))
+    return node if len(node) > 2 else None  # more than @id and @type
+
+
+def _evidence_type_node(evidence_type: EvidenceType, ids: _Ids) -> Node:
+    node: Node = {
+        "@id": ids.evidence_type(evidence_type.code),
+        "@type": "cv:EvidenceType",
+        "dct:identifier": evidence_type.code,
+        "dct:title": _texts(evidence_type.name),
+    }
+    if evidence_type.description is not None:
+        _put(node, "dct:description", _texts(evidence_type.description))
+    return node
+
+
+def _legal_resource_nodes(resources: Iterable[LegalResource], ids: _Ids) -> list[Node]:
+    nodes: dict[str, Node] = {}
+    for resource in resources:
+        node_id = ids.legal_resource(resource)
+        nodes.setdefault(
+            node_id,
+            {
+                "@id": node_id,
+                "@type": "eli:LegalResource",
+                "dct:identifier": resource.code,
+                "dct:title": _texts(resource.title),
+            },
+        )
+    return list(nodes.values())
+
+
+def _event_node(event: LifeEvent, services: Iterable[Service], ids: _Ids) -> Node:
+    node: Node = {
+        "@id": ids.event(event.code),
+        "@type": _EVENT_TYPES[event.kind],
+        "dct:identifier": event.code,
+        "dct:title": _texts(event.name),
+    }
+    related = (ids.service(s) for s in services if event.code in s.life_events)
+    _put(node, "cv:hasRelatedService", _refs(related))
+    return node
+
+
+def _channel_type_nodes(ids: _Ids) -> list[Node]:
+    return [
+        {
+            "@id": ids.channel_type(kind),
+            "@type": "skos:Concept",
+            "skos:notation": kind.value,
+            "skos:prefLabel": {"@value": label, "@language": "en"},
+        }
+        for kind, label in _CHANNEL_LABELS.items()
+    ]
+
+
+def _decimal_text(fee: Fee) -> str | None:
+    return None if fee.amount is None else format(fee.amount, "f")
+
+
+class _ServiceExport:
+    """The nodes of one service version: the service and everything it owns."""
+
+    def __init__(self, service: Service, known: _Known, ids: _Ids) -> None:
+        self.service = service
+        self.known = known
+        self.ids = ids
+        self.id = ids.service(service)
+
+    def nodes(self) -> list[Node]:
+        service, owned = self._service_node(), self._owned_nodes()
+        by_type: dict[str, list[str]] = {}
+        for node in owned:
+            by_type.setdefault(node["@type"], []).append(node["@id"])
+        _put(service, "cv:holdsRequirement", _refs(by_type.get("cv:Requirement", [])))
+        _put(service, "cpsv:hasInput", _refs(by_type.get("cv:Evidence", [])))
+        _put(service, "cv:hasCost", _refs(by_type.get("cv:Cost", [])))
+        _put(service, "cv:hasChannel", _refs(by_type.get("cv:Channel", [])))
+        _put(service, "cpsv:produces", _refs(by_type.get("cv:Output", [])))
+        return [service, *owned]
+
+    def _service_node(self) -> Node:
+        service, ids = self.service, self.ids
+        node: Node = {
+            "@id": self.id,
+            "@type": "cpsv:PublicService",
+            "dct:identifier": service.code,
+            "schema:version": str(service.version),
+            "dct:title": _texts(service.name),
+        }
+        if service.description is not None:
+            _put(node, "dct:description", _texts(service.description))
+        _put(node, "dcat:keyword", list(dict.fromkeys(service.keywords)))
+        if service.agency in self.known.agencies:
+            node["cv:hasCompetentAuthority"] = _ref(ids.agency(service.agency))
+        if service.agency in self.known.contact_points:
+            node["cv:contactPoint"] = _ref(ids.contact_point(service.agency))
+        input_types = dict.fromkeys(
+            ids.evidence_type(r.evidence_type)
+            for r in self._all_requirements()
+            if r.evidence_type in self.known.evidence_types
+        )
+        _put(node, "cv:hasInputType", _refs(input_types))
+        laws = (self.known.laws[code] for code in service.legal_basis if code in self.known.laws)
+        _put(node, "cv:hasLegalResource", _refs(laws))
+        events = (ids.event(code) for code in service.life_events if code in self.known.events)
+        _put(node, "cv:isGroupedBy", _refs(events))
+        node["cv:processingTime"] = _duration(service.service_norm)
+        node["adms:status"] = _ref(ADMS_STATUS[service.status])
+        return node
+
+    def _all_requirements(self) -> list[Requirement]:
+        found = list(self.service.requirements)
+        for variant in self.service.channels:
+            found.extend(variant.requirements or ())
+        return found
+
+    def _owned_nodes(self) -> list[Node]:
+        nodes: list[Node] = []
+        for variant in self.service.channels:
+            nodes.append(self._channel_node(variant))
+        for requirement in self.service.requirements:
+            nodes.extend(self._requirement_nodes(requirement, self.id))
+        for fee in self.service.fees:
+            nodes.append(self._cost_node(fee, self.id, channel=None))
+        for variant in self.service.channels:
+            prefix = self._channel_id(variant.channel)
+            for requirement in variant.requirements or ():
+                nodes.extend(self._requirement_nodes(requirement, prefix))
+            for fee in variant.fees or ():
+                nodes.append(self._cost_node(fee, prefix, channel=prefix))
+        for output in self.service.outputs:
+            nodes.append(
+                {
+                    "@id": f"{self.id}:output:{quote(output.code, safe='-._~')}",
+                    "@type": "cv:Output",
+                    "dct:identifier": output.code,
+                    "dct:title": _texts(output.name),
+                }
+            )
+        return nodes
+
+    def _channel_id(self, kind: ChannelKind) -> str:
+        return f"{self.id}:channel:{kind.value}"
+
+    def _channel_node(self, variant: ChannelVariant) -> Node:
+        channel_id = self._channel_id(variant.channel)
+        node: Node = {
+            "@id": channel_id,
+            "@type": "cv:Channel",
+            "dct:identifier": f"{self.service.code}:{variant.channel.value}",
+            "dct:type": _ref(self.ids.channel_type(variant.channel)),
+        }
+        owner = channel_id if variant.requirements is not None else self.id
+        evidence = (
+            _evidence_id(owner, requirement.code)
+            for requirement in self.service.requirements_for(variant.channel)
+        )
+        _put(node, "cpsv:hasInput", _refs(evidence))
+        if variant.service_norm is not None:
+            node["cv:processingTime"] = _duration(variant.service_norm)
+        return node
+
+    def _requirement_nodes(self, requirement: Requirement, owner: str) -> list[Node]:
+        requirement_id = f"{owner}:requirement:{quote(requirement.code, safe='-._~')}"
+        evidence_id = _evidence_id(owner, requirement.code)
+        evidence_type = self.known.evidence_types.get(requirement.evidence_type)
+        title = _texts(evidence_type.name) if evidence_type else []
+        requirement_node: Node = {
+            "@id": requirement_id,
+            "@type": "cv:Requirement",
+            "dct:identifier": requirement.code,
+            "cv:hasSupportingEvidence": [_ref(evidence_id)],
+        }
+        _put(requirement_node, "dct:title", title)
+        if requirement.description is not None:
+            _put(requirement_node, "dct:description", _texts(requirement.description))
+        evidence_node: Node = {
+            "@id": evidence_id,
+            "@type": "cv:Evidence",
+            "dct:identifier": requirement.code,
+            "cv:supportsRequirement": [_ref(requirement_id)],
+        }
+        _put(evidence_node, "dct:title", title)
+        if evidence_type is not None:
+            evidence_node["dct:conformsTo"] = [_ref(self.ids.evidence_type(evidence_type.code))]
+        return [requirement_node, evidence_node]
+
+    def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> Node:
+        node: Node = {
+            "@id": f"{owner}:cost:{quote(fee.code, safe='-._~')}",
+            "@type": "cv:Cost",
+            "dct:identifier": fee.code,
+            "dct:description": _texts(fee.label),
+            "cv:currency": _ref(CURRENCY_AUTHORITY + fee.currency),
+        }
+        value = _decimal_text(fee)
+        if value is not None:
+            node["cv:hasValue"] = {"@value": value, "@type": "xsd:double"}
+        if channel is not None:
+            node["cv:ifAccessedThrough"] = _ref(channel)
+        return node
+
+
+def _evidence_id(owner: str, requirement_code: str) -> str:
+    return f"{owner}:evidence:{quote(requirement_code, safe='-._~')}"
+
+
+def _duration(duration: Duration) -> dict[str, str]:
+    return {"@value": iso_duration(duration), "@type": "xsd:duration"}

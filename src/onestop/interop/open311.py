@@ -1,0 +1,255 @@
+"""The catalogue as Open311 GeoReport v2 sees it: the service list and service definitions.
+
+`services` builds the body of ``GET services.json`` and `service_definition` the body
+of ``GET services/{service_code}.json``.  Both return plain lists and dicts, ready for
+`json.dumps`; serving them over HTTP is the host's business.
+
+GeoReport v2 has no notion of language, so each call renders its text in one
+language (the catalogue's default unless another is asked for), falling back through
+the catalogue's declared languages.  Only the service version in effect at the moment
+asked about is shown: the spec has no versions either.
+
+How our form fields map onto GeoReport attributes:
+
+============  ===================  ==============================================
+FieldType     ``datatype``         notes
+============  ===================  ==============================================
+text          ``string``
+long_text     ``text``
+number        ``number``
+date          ``datetime``         ``datatype_description`` says a date is enough
+boolean       ``singlevaluelist``  values ``true`` and ``false``
+choice        ``singlevaluelist``  one value per choice
+multi_choice  ``multivaluelist``   one value per choice
+document      ``string``           ``datatype_description`` asks for a reference
+============  ===================  ==============================================
+
+Every attribute is ``variable`` (the applicant answers it).  ``order`` is renumbered
+``1, 2, 3, ...`` by each field's ``(order, position in the form)``, because the spec
+expects positive, distinct, ascending orders while our forms allow ties and zero.
+``values`` appears only on list attributes, as the spec describes it.
+
+>>> from datetime import UTC, datetime
+>>> from onestop.loading import load_catalogue
+>>> catalogue = load_catalogue("tests/catalogue/valid/minimal.toml")
+>>> at = datetime(2025, 6, 2, tzinfo=UTC)
+>>> [s["service_name"] for s in services(catalogue, at=at, language="id")]
+['NPWP']
+>>> service_definition(catalogue, "tax-id", at=at)["attributes"][0]["datatype"]
+'singlevaluelist'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from onestop.domain.catalogue import Catalogue, FieldType, FormField, Service
+from onestop.domain.text import LocalizedText
+from onestop.exceptions import AgencyNotFound
+
+__all__ = [
+    "DATATYPES",
+    "SERVICE_TYPE",
+    "service_definition",
+    "service_definitions",
+    "services",
+]
+
+DATATYPES: Final[Mapping[FieldType, str]] = {
+    FieldType.TEXT: "string",
+    FieldType.LONG_TEXT: "text",
+    FieldType.NUMBER: "number",
+    FieldType.DATE: "datetime",
+    FieldType.BOOLEAN: "singlevaluelist",
+    FieldType.CHOICE: "singlevaluelist",
+    FieldType.MULTI_CHOICE: "multivaluelist",
+    FieldType.DOCUMENT: "string",
+}
+"""The GeoReport v2 ``datatype`` of each of our field types."""
+
+SERVICE_TYPE: Final = "realtime"
+"""The GeoReport ``type`` of every service.
+
+A centre stores an application and returns its id in the same call that submits it,
+which is what ``realtime`` promises.  ``batch`` (a token first, the id later) and
+``blackbox`` (no id at all) describe back ends that cannot do that.
+"""
+
+_LIST_TYPES: Final = frozenset({"singlevaluelist", "multivaluelist"})
+_BOOLEAN_VALUES: Final = ({"key": "true", "name": "true"}, {"key": "false", "name": "false"})
+_DATE_HINT: Final = "A date (YYYY-MM-DD); a time of day, if given, is ignored."
+_DOCUMENT_HINT: Final = "A reference to an uploaded document is expected"
+
+
+def services(
+    catalogue: Catalogue,
+    *,
+    at: datetime,
+    language: str | None = None,
+    jurisdiction_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return the GeoReport v2 service list: the body of ``GET services.json``.
+
+    Each entry has ``service_code``, ``service_name``, ``description``, ``metadata``
+    (true when the service has a form, so `service_definition` has attributes to
+    show), ``type`` (always `SERVICE_TYPE`), ``keywords`` (comma-separated) and
+    ``group`` (the service's category code, or else its agency's name).
+
+    Args:
+        catalogue: The catalogue to list.
+        at: A timezone-aware moment; each service appears in its version in effect
+            then, and services with no version in effect are left out.
+        language: The language of the text; defaults to the catalogue's default
+            language.  The catalogue's languages are the fallbacks.
+        jurisdiction_id: An agency code; when given, only the services of that agency
+            and the agencies below it are listed.
+
+    Raises:
+        ValueError: If *at* is naive.
+        onestop.exceptions.AgencyNotFound: If *jurisdiction_id* names no agency.
+    """
+    lang = _language(catalogue, language)
+    return [
+        _service_entry(catalogue, service, lang)
+        for service in catalogue.find(at=at, agency=jurisdiction_id)
+    ]
+
+
+def service_definition(
+    catalogue: Catalogue, code: str, /, *, at: datetime, language: str | None = None
+) -> dict[str, Any]:
+    """Return the definition of service *code*: the body of ``GET services/{code}.json``.
+
+    A service without a form has an empty ``attributes`` list (its entry in
+    `services` says ``metadata: false``).
+
+    Args:
+        catalogue: The catalogue holding the service.
+        code: The service code.
+        at: A timezone-aware moment that decides which version is described.
+        language: The language of the text; defaults to the catalogue's default.
+
+    Raises:
+        ValueError: If *at* is naive.
+        onestop.exceptions.ServiceNotFound: If no version of *code* is in effect at *at*.
+    """
+    service = catalogue.service(code, at=at)
+    return _definition(catalogue, service, _language(catalogue, language))
+
+
+def service_definitions(
+    catalogue: Catalogue,
+    *,
+    at: datetime,
+    language: str | None = None,
+    jurisdiction_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Return the definition of every service `services` marks with ``metadata: true``.
+
+    The arguments mean what they mean for `services`; the definitions come in the
+    same order as the service list.
+
+    Raises:
+        ValueError: If *at* is naive.
+        onestop.exceptions.AgencyNotFound: If *jurisdiction_id* names no agency.
+    """
+    lang = _language(catalogue, language)
+    return [
+        _definition(catalogue, service, lang)
+        for service in catalogue.find(at=at, agency=jurisdiction_id)
+        if service.form
+    ]
+
+
+def _language(catalogue: Catalogue, language: str | None) -> str:
+    return language if language is not None else catalogue.default_language
+
+
+def _text(catalogue: Catalogue, text: LocalizedText | None, language: str) -> str:
+    if text is None:
+        return ""
+    return text.get(language, fallbacks=catalogue.languages)
+
+
+def _service_entry(catalogue: Catalogue, service: Service, language: str) -> dict[str, Any]:
+    return {
+        "service_code": service.code,
+        "service_name": _text(catalogue, service.name, language),
+        "description": _text(catalogue, service.description, language),
+        "metadata": bool(service.form),
+        "type": SERVICE_TYPE,
+        "keywords": _keywords(service.keywords),
+        "group": service.category or _agency_name(catalogue, service.agency, language),
+    }
+
+
+def _keywords(keywords: tuple[str, ...]) -> str:
+    # A comma inside a keyword would split it in two on the client, so it becomes a space.
+    cleaned = (" ".join(k.replace(",", " ").split()) for k in keywords)
+    return ", ".join(dict.fromkeys(k for k in cleaned if k))
+
+
+def _agency_name(catalogue: Catalogue, code: str, language: str) -> str:
+    try:
+        agency = catalogue.agency(code)
+    except AgencyNotFound:
+        return code
+    return _text(catalogue, agency.name, language)
+
+
+def _definition(catalogue: Catalogue, service: Service, language: str) -> dict[str, Any]:
+    ordered = sorted(enumerate(service.form), key=lambda pair: (pair[1].order, pair[0]))
+    return {
+        "service_code": service.code,
+        "attributes": [
+            _attribute(catalogue, field, position, language)
+            for position, (_, field) in enumerate(ordered, start=1)
+        ],
+    }
+
+
+def _attribute(catalogue: Catalogue, field: FormField, order: int, language: str) -> dict[str, Any]:
+    datatype = DATATYPES[field.type]
+    attribute: dict[str, Any] = {
+        "variable": True,
+        "code": field.name,
+        "datatype": datatype,
+        "required": field.required,
+        "datatype_description": _datatype_description(catalogue, field, language),
+        "order": order,
+        "description": _text(catalogue, field.label, language),
+    }
+    if datatype in _LIST_TYPES:
+        attribute["values"] = _values(catalogue, field, language)
+    return attribute
+
+
+def _values(catalogue: Catalogue, field: FormField, language: str) -> list[dict[str, str]]:
+    if field.type is FieldType.BOOLEAN:
+        return [dict(value) for value in _BOOLEAN_VALUES]
+    return [
+        {"key": choice.value, "name": _text(catalogue, choice.label, language)}
+        for choice in field.choices
+    ]
+
+
+def _datatype_description(catalogue: Catalogue, field: FormField, language: str) -> str | None:
+    parts: list[str] = []
+    if field.type is FieldType.DOCUMENT:
+        evidence = _evidence_name(catalogue, field.evidence_type, language)
+        parts.append(f"{_DOCUMENT_HINT} ({evidence})." if evidence else f"{_DOCUMENT_HINT}.")
+    elif field.type is FieldType.DATE:
+        parts.append(_DATE_HINT)
+    help_text = _text(catalogue, field.help, language)
+    if help_text:
+        parts.append(help_text)
+    return " ".join(parts) or None
+
+
+def _evidence_name(catalogue: Catalogue, code: str | None, language: str) -> str:
+    for evidence_type in catalogue.evidence_types:
+        if evidence_type.code == code:
+            return _text(catalogue, evidence_type.name, language)
+    return ""

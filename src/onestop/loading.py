@@ -1,0 +1,289 @@
+"""Read catalogue files (TOML and JSON), validate everything, and write them back.
+
+A catalogue is one file or a directory of files, read recursively in path order and
+merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name`` and its
+``languages``; exactly one file has it) and arrays of tables named ``agencies``,
+``evidence_types``, ``legal_resources``, ``life_events``, ``services`` and
+``workflows``.  See :doc:`/reference/catalogue-format`.
+
+Loading reports **every** problem, each with its file and path; it never runs code
+from a file, and it stays bounded on huge, deeply nested or binary input.
+
+>>> from onestop.loading import load_catalogue
+>>> catalogue = load_catalogue("examples/jakarta")
+>>> catalogue.default_language
+'id'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from onestop.domain.catalogue import (
+    Agency,
+    Catalogue,
+    EvidenceType,
+    LegalResource,
+    LifeEvent,
+    Service,
+)
+from onestop.domain.checks import check_catalogue
+from onestop.domain.text import LocalizedText
+from onestop.domain.workflow import Workflow
+from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
+from onestop.serialization import make_converter, problems_from
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_FILES",
+    "catalogue_to_dict",
+    "dump_catalogue",
+    "load_catalogue",
+    "read_catalogue",
+]
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""Files larger than this are refused without being parsed."""
+MAX_FILES = 5_000
+"""A catalogue directory with more files than this is refused."""
+
+SECTIONS: dict[str, type] = {
+    "agencies": Agency,
+    "evidence_types": EvidenceType,
+    "legal_resources": LegalResource,
+    "life_events": LifeEvent,
+    "services": Service,
+    "workflows": Workflow,
+}
+_HEADER = "catalogue"
+_SUFFIXES = (".toml", ".json")
+
+
+@attrs.frozen(kw_only=True)
+class _Header:
+    name: LocalizedText
+    languages: tuple[str, ...]
+
+
+@attrs.define
+class _Collected:
+    header: _Header | None = None
+    header_file: str | None = None
+    items: dict[str, list[Any]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
+    origins: dict[str, list[tuple[str, int]]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
+    problems: list[Problem] = attrs.Factory(list)
+
+
+def load_catalogue(
+    *paths: str | os.PathLike[str], known_guards: Iterable[str] | None = None
+) -> Catalogue:
+    """Load and validate a catalogue from files and directories.
+
+    Args:
+        paths: Files (``.toml``, ``.json``) and directories searched recursively.
+        known_guards: Guard names workflows may use; ``None`` skips that check.
+
+    Raises:
+        CatalogueReadError: If a path is missing or cannot be read.
+        InvalidCatalogue: Listing every problem found, with file and path.
+    """
+    catalogue, problems = read_catalogue(*paths, known_guards=known_guards)
+    if problems or catalogue is None:
+        raise InvalidCatalogue(problems)
+    return catalogue
+
+
+def read_catalogue(
+    *paths: str | os.PathLike[str], known_guards: Iterable[str] | None = None
+) -> tuple[Catalogue | None, list[Problem]]:
+    """Read a catalogue and return it with its problems, without raising for them.
+
+    The catalogue is ``None`` when the files could not be assembled into one.
+
+    Raises:
+        CatalogueReadError: If a path is missing or cannot be read.
+    """
+    if not paths:
+        raise CatalogueReadError(path="", reason="no catalogue path given")
+    converter = make_converter()
+    collected = _Collected()
+    for file in _files(paths):
+        _collect_file(file, collected, converter)
+    if collected.header is None:
+        if not collected.problems:
+            collected.problems.append(
+                Problem(
+                    path=_HEADER,
+                    message="no [catalogue] table with the mall's name and languages was found",
+                    file=str(paths[0]),
+                )
+            )
+        return None, collected.problems
+    catalogue = Catalogue(
+        name=collected.header.name,
+        languages=collected.header.languages,
+        **{key: tuple(values) for key, values in collected.items.items()},
+    )
+    problems = collected.problems + [
+        _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
+    ]
+    return catalogue, problems
+
+
+def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    count = 0
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise CatalogueReadError(path=str(raw), reason="no such file or directory")
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in _SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            found = [path]
+        for file in found:
+            count += 1
+            if count > MAX_FILES:
+                raise CatalogueReadError(
+                    path=str(raw), reason=f"more than {MAX_FILES} catalogue files"
+                )
+            yield file
+
+
+def _read(file: Path) -> tuple[Any, Problem | None]:
+    name = str(file)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, Problem(
+                path="", message=f"file is larger than {MAX_FILE_BYTES} bytes", file=name
+            )
+        data = file.read_bytes()
+    except OSError as exc:
+        raise CatalogueReadError(path=name, reason=exc.strerror or type(exc).__name__) from exc
+    if b"\x00" in data:
+        return None, Problem(path="", message="file is binary, not text", file=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, Problem(
+            path="", message=f"file is not UTF-8 text (bad byte at offset {exc.start})", file=name
+        )
+    if not text.strip():
+        return None, Problem(path="", message="file is empty", file=name)
+    try:
+        if file.suffix == ".json":
+            return json.loads(text, parse_constant=_refuse_constant), None
+        if file.suffix == ".toml" or text.lstrip()[:1] not in ("{", "["):
+            return tomllib.loads(text), None
+        return json.loads(text, parse_constant=_refuse_constant), None
+    except RecursionError:
+        return None, Problem(path="", message="file is nested too deeply", file=name)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
+        return None, Problem(path="", message=f"cannot parse: {exc}", file=name)
+
+
+def _refuse_constant(name: str) -> Any:
+    msg = f"{name} is not allowed"
+    raise ValueError(msg)
+
+
+def _collect_file(file: Path, collected: _Collected, converter: Any) -> None:
+    name = str(file)
+    raw, problem = _read(file)
+    if problem is not None:
+        collected.problems.append(problem)
+        return
+    if not isinstance(raw, dict):
+        collected.problems.append(
+            Problem(path="", message="the top level must be a table of sections", file=name)
+        )
+        return
+    for key, value in raw.items():
+        if key == _HEADER:
+            _collect_header(value, name, collected, converter)
+        elif key in SECTIONS:
+            _collect_section(key, value, name, collected, converter)
+        else:
+            known = ", ".join([_HEADER, *SECTIONS])
+            collected.problems.append(
+                Problem(path=key, message=f"unknown section {key!r}; known: {known}", file=name)
+            )
+
+
+def _collect_header(value: Any, file: str, collected: _Collected, converter: Any) -> None:
+    if collected.header is not None:
+        collected.problems.append(
+            Problem(
+                path=_HEADER,
+                message=f"a second [catalogue] table; the first is in {collected.header_file}",
+                file=file,
+            )
+        )
+        return
+    try:
+        collected.header = converter.structure(value, _Header)
+        collected.header_file = file
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - every error becomes a problem
+        collected.problems += problems_from(exc, file=file, path=_HEADER)
+
+
+def _collect_section(
+    key: str, value: Any, file: str, collected: _Collected, converter: Any
+) -> None:
+    if not isinstance(value, list):
+        collected.problems.append(
+            Problem(path=key, message=f"{key} must be an array of tables", file=file)
+        )
+        return
+    kind = SECTIONS[key]
+    for index, item in enumerate(value):
+        path = f"{key}[{index}]"
+        try:
+            structured = converter.structure(item, kind)
+        except (Exception, RecursionError) as exc:  # noqa: BLE001 - every error becomes a problem
+            collected.problems += problems_from(exc, file=file, path=path)
+            continue
+        collected.items[key].append(structured)
+        collected.origins[key].append((file, index))
+
+
+def _relocate(problem: Problem, collected: _Collected) -> Problem:
+    """Map a path into the merged catalogue back to the file and index it came from."""
+    head, _, rest = problem.path.partition("[")
+    if head in SECTIONS and rest:
+        index_text, _, tail = rest.partition("]")
+        if index_text.isdigit() and int(index_text) < len(collected.origins[head]):
+            file, local = collected.origins[head][int(index_text)]
+            return Problem(path=f"{head}[{local}]{tail}", message=problem.message, file=file)
+    return problem.located(collected.header_file, _HEADER)
+
+
+def catalogue_to_dict(catalogue: Catalogue) -> dict[str, Any]:
+    """Return *catalogue* as plain data in the file format (JSON-ready)."""
+    converter = make_converter()
+    data: dict[str, Any] = {
+        _HEADER: converter.unstructure(_Header(name=catalogue.name, languages=catalogue.languages))
+    }
+    for key in SECTIONS:
+        items = getattr(catalogue, key)
+        if items:
+            data[key] = [converter.unstructure(item) for item in items]
+    return data
+
+
+def dump_catalogue(catalogue: Catalogue, /) -> str:
+    """Return *catalogue* as one JSON document that `load_catalogue` reads back equal."""
+    return json.dumps(catalogue_to_dict(catalogue), ensure_ascii=False, indent=2) + "\n"

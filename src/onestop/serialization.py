@@ -1,0 +1,280 @@
+"""One cattrs converter for catalogue files, stores and the wire.
+
+`make_converter` builds a converter that is *strict* at trust boundaries: it never
+coerces a value into the type it wanted (``{}`` does not become the string ``"{}"``,
+``1.5`` does not become the integer ``1``, a dict does not become an empty tuple), it
+refuses unknown keys, and it collects every error instead of stopping at the first.
+`problems_from` turns its errors into `onestop.exceptions.Problem` objects with paths
+such as ``services[3].fees[0].amount``.
+
+Value objects travel as the text a person would write: a `Duration` as
+``"5 working days"``, a `Period` as ``"P5Y"``, a rule as its source, money amounts as
+decimal strings, dates in ISO 8601, enums by value and localized text as a table of
+language tags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import typing
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from onestop.domain.rules import Rule, parse_rule
+from onestop.domain.text import LocalizedText
+from onestop.domain.values import Duration, Period, parse_amount
+from onestop.exceptions import CatalogueError, Problem
+
+__all__ = ["make_converter", "problems_from"]
+
+
+class _WrongType(TypeError):
+    """A value of the wrong JSON/TOML type; the message names what was expected."""
+
+
+def _type_name(value: object) -> str:
+    names = {
+        dict: "a table",
+        list: "an array",
+        tuple: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        type(None): "nothing",
+    }
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _strict(kind: type, label: str) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, _: Any) -> Any:
+        if type(value) is not kind:
+            raise _WrongType(f"expected {label}, got {_type_name(value)}")
+        return value
+
+    return hook
+
+
+def _structure_text(value: Any, _: Any) -> LocalizedText:
+    if not isinstance(value, dict):
+        raise _WrongType(f"expected a table of language tags to text, got {_type_name(value)}")
+    for tag, text in value.items():
+        if not isinstance(text, str):
+            raise _WrongType(f"text for language {tag!r} must be a string, got {_type_name(text)}")
+    return LocalizedText(value)  # type: ignore[arg-type]  # the converter accepts mappings
+
+
+def _from_text(parse: Callable[[str], Any], label: str) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, str):
+            raise _WrongType(f"expected {label}, got {_type_name(value)}")
+        return parse(value)
+
+    return hook
+
+
+def _structure_date(value: Any, _: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise _WrongType("expected a date (YYYY-MM-DD), got a date and time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise _WrongType(f"{value!r} is not a date of the form YYYY-MM-DD") from None
+    raise _WrongType(f"expected a date (YYYY-MM-DD), got {_type_name(value)}")
+
+
+def _structure_datetime(value: Any, _: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise _WrongType(f"{value!r} is not an ISO 8601 date and time") from None
+    else:
+        raise _WrongType(f"expected an ISO 8601 date and time, got {_type_name(value)}")
+    if parsed.tzinfo is None:
+        raise _WrongType("a date and time needs a UTC offset, e.g. 2025-01-02T08:00:00+07:00")
+    return parsed
+
+
+def _structure_enum(kind: type[enum.Enum]) -> Callable[[Any, Any], Any]:
+    values = [str(m.value) for m in kind]
+
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, str):
+            raise _WrongType(f"expected one of {', '.join(values)}; got {_type_name(value)}")
+        try:
+            return kind(value)
+        except ValueError:
+            raise _WrongType(f"{value!r} is not one of {', '.join(values)}") from None
+
+    return hook
+
+
+def _is_tuple(t: Any) -> bool:
+    return typing.get_origin(t) is tuple
+
+
+def _structure_tuple_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    def factory(t: Any) -> Callable[[Any, Any], Any]:
+        args = typing.get_args(t)
+        homogenous = len(args) == 2 and args[1] is Ellipsis
+        inner = conv._structure_func.dispatch(args[0]) if homogenous else None
+
+        def hook(value: Any, _: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                raise _WrongType(f"expected an array, got {_type_name(value)}")
+            if homogenous:
+                assert inner is not None  # noqa: S101 - set whenever homogenous
+                return _structure_items(value, inner, args[0])
+            if len(value) != len(args):
+                raise _WrongType(f"expected an array of {len(args)} items, got {len(value)}")
+            return _structure_items_fixed(conv, value, args)
+
+        return hook
+
+    return factory
+
+
+def _structure_items(
+    value: Any, inner: Callable[[Any, Any], Any], item_type: Any
+) -> tuple[Any, ...]:
+    out: list[Any] = []
+    errors: list[Exception] = []
+    for i, item in enumerate(value):
+        try:
+            out.append(inner(item, item_type))
+        except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
+            exc.__notes__ = [
+                *getattr(exc, "__notes__", []),
+                cattrs.IterableValidationNote(f"Structuring {item_type} @ index {i}", i, item_type),
+            ]
+            errors.append(exc)
+    if errors:
+        raise cattrs.IterableValidationError("While structuring an array", errors, tuple)
+    return tuple(out)
+
+
+def _structure_items_fixed(
+    conv: cattrs.Converter, value: Any, args: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    out: list[Any] = []
+    errors: list[Exception] = []
+    for i, (item, item_type) in enumerate(zip(value, args, strict=True)):
+        try:
+            out.append(conv.structure(item, item_type))
+        except Exception as exc:  # noqa: BLE001 - collected and re-raised as a group
+            exc.__notes__ = [
+                *getattr(exc, "__notes__", []),
+                cattrs.IterableValidationNote(f"Structuring {item_type} @ index {i}", i, item_type),
+            ]
+            errors.append(exc)
+    if errors:
+        raise cattrs.IterableValidationError("While structuring an array", errors, tuple)
+    return tuple(out)
+
+
+def make_converter() -> cattrs.Converter:
+    """Return a new strict converter for onestop's value objects.
+
+    Structuring collects every error (``detailed_validation``) and refuses unknown keys;
+    pass the error to `problems_from` to get paths and messages.
+    """
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True, omit_if_default=True)
+    for kind, label in ((str, "a string"), (int, "an integer"), (bool, "a boolean")):
+        conv.register_structure_hook(kind, _strict(kind, label))
+    conv.register_structure_hook(float, _from_number)
+    conv.register_structure_hook(Decimal, lambda v, _: parse_amount(v))
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(LocalizedText, _structure_text)
+    conv.register_unstructure_hook(LocalizedText, lambda t: t.as_dict())
+    conv.register_structure_hook(
+        Duration, _from_text(Duration.parse, "a duration such as '5 working days'")
+    )
+    conv.register_unstructure_hook(Duration, str)
+    conv.register_structure_hook(
+        Period, _from_text(Period.parse, "an ISO 8601 period such as 'P5Y'")
+    )
+    conv.register_unstructure_hook(Period, str)
+    conv.register_structure_hook(Rule, _from_text(parse_rule, "a rule expression"))
+    conv.register_unstructure_hook(Rule, lambda r: r.source)
+    conv.register_structure_hook(dt.date, _structure_date)
+    conv.register_unstructure_hook(dt.date, lambda d: d.isoformat())
+    conv.register_structure_hook(dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(dt.datetime, lambda d: d.isoformat())
+    conv.register_structure_hook_factory(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+    )
+    conv.register_structure_hook_factory(_is_tuple, _structure_tuple_factory(conv))
+    conv.register_structure_hook_factory(
+        _is_attrs_class, lambda cl: make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True)
+    )
+    conv.register_unstructure_hook_factory(
+        _is_attrs_class,
+        lambda cl: make_dict_unstructure_fn(cl, conv, _cattrs_omit_if_default=True),
+    )
+    return conv
+
+
+def _is_attrs_class(t: Any) -> bool:
+    import attrs  # noqa: PLC0415 - keep the module's import list about serialization
+
+    return isinstance(t, type) and attrs.has(t)
+
+
+def _from_number(value: Any, _: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _WrongType(f"expected a number, got {_type_name(value)}")
+    return float(value)
+
+
+def problems_from(exc: BaseException, *, file: str | None = None, path: str = "") -> list[Problem]:
+    """Turn a structuring error from `make_converter`'s converter into problems.
+
+    Args:
+        exc: The exception cattrs raised.
+        file: The file the data came from, recorded on each problem.
+        path: The path of the structured value within its document.
+    """
+    return [Problem(path=p, message=m, file=file) for p, m in _walk(exc, path)]
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(exc, cattrs.IterableValidationError):
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            yield from _walk(sub, f"{path}[{note.index}]")
+        for sub in without:
+            yield from _walk(sub, path)
+    elif isinstance(exc, cattrs.ClassValidationError):
+        with_notes, without = exc.group_exceptions()  # type: ignore[assignment]
+        for sub, note in with_notes:
+            yield from _walk(sub, _join(path, note.name))  # type: ignore[attr-defined]
+        for sub in without:
+            yield from _walk(sub, path)
+    elif isinstance(exc, ForbiddenExtraKeysError):
+        for key in sorted(exc.extra_fields):
+            yield _join(path, key), f"unknown key {key!r}"
+    elif isinstance(exc, KeyError):
+        yield path, "required key is missing"
+    elif isinstance(exc, _WrongType | CatalogueError):
+        yield path, str(exc)
+    elif isinstance(exc, ExceptionGroup):
+        for sub in exc.exceptions:
+            yield from _walk(sub, path)
+    else:
+        yield path, f"invalid value ({type(exc).__name__}: {exc})"
