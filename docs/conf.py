@@ -8,7 +8,16 @@ it would resolve, are ignored by nitpicky mode instead of failing the build.
 from __future__ import annotations
 
 import os
+import warnings
 from importlib.metadata import version as _distribution_version
+
+from sphinx.deprecation import RemovedInSphinx10Warning
+
+# sphinx-autodoc-typehints 3.6 (the last release for Python 3.11) uses an API Sphinx 10
+# removes; the warning is theirs to fix, and it is not a problem in our docs.
+warnings.filterwarnings(
+    "ignore", category=RemovedInSphinx10Warning, module=r"sphinx_autodoc_typehints(\.|$)"
+)
 
 # -- Project ---------------------------------------------------------------------------
 
@@ -30,6 +39,7 @@ extensions = [
     "sphinx_click",
     "sphinx.ext.napoleon",
     "sphinx_autodoc_typehints",  # after napoleon, so it sees the converted docstrings
+    "sphinxcontrib.mermaid",  # workflow diagrams; the browser draws them, the build fetches nothing
 ]
 
 source_suffix = {".md": "markdown"}

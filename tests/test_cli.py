@@ -129,3 +129,116 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode == EXIT_USAGE
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+def test_workflow_render_prints_a_diagram(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    """workflow render prints the service's workflow in the format asked for."""
+    code, out, _ = run(capsys, "workflow", "render", str(JAKARTA), "paspor", "--format", fmt)
+    assert code == EXIT_OK
+    assert out.startswith("stateDiagram-v2" if fmt == "mermaid" else "digraph")
+
+
+def test_workflow_render_json_wraps_the_diagram(capsys: pytest.CaptureFixture[str]) -> None:
+    """With --json the diagram comes in an object naming the service and workflow."""
+    code, out, _ = run(capsys, "workflow", "render", "--json", str(JAKARTA), "paspor")
+    assert code == EXIT_OK
+    data = json.loads(out)
+    assert data["service"] == "paspor"
+    assert data["diagram"].startswith("stateDiagram-v2")
+
+
+def test_workflow_render_unknown_service_is_a_clean_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An unknown service code exits 1 with a message naming it, no traceback."""
+    code, out, err = run(capsys, "workflow", "render", str(JAKARTA), "no-such-service")
+    assert code == EXIT_PROBLEMS
+    assert out == ""
+    assert "no published service 'no-such-service'" in err
+
+
+def test_open311_export_lists_every_sample_service(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Open311 export lists every service of the Jakarta sample in effect now."""
+    from onestop.loading import load_catalogue
+
+    code, out, _ = run(capsys, "catalogue", "export", str(JAKARTA), "--format", "open311")
+    assert code == EXIT_OK
+    listed = [s["service_code"] for s in json.loads(out)]
+    catalogue = load_catalogue(JAKARTA)
+    assert sorted(listed) == sorted(catalogue.service_codes())
+    assert len(listed) >= 20
+    for entry in json.loads(out):
+        assert {
+            "service_code",
+            "service_name",
+            "description",
+            "metadata",
+            "type",
+            "keywords",
+            "group",
+        } <= set(entry)
+
+
+def test_open311_definitions_export_every_form(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Open311 definitions export gives attributes for each service with a form."""
+    code, out, _ = run(
+        capsys, "catalogue", "export", str(JAKARTA), "--format", "open311-definitions"
+    )
+    assert code == EXIT_OK
+    definitions = json.loads(out)
+    assert definitions
+    assert all(d["attributes"] for d in definitions)
+
+
+def test_cpsv_export_is_json_ld_with_the_cpsv_classes(capsys: pytest.CaptureFixture[str]) -> None:
+    """The CPSV-AP export of the sample uses the CPSV-AP classes and has no dangling ids."""
+    code, out, _ = run(capsys, "catalogue", "export", str(JAKARTA), "--format", "cpsv-ap")
+    assert code == EXIT_OK
+    document = json.loads(out)
+    assert "@context" in document
+    graph = document["@graph"]
+    types = {
+        t
+        for node in graph
+        for t in ([node["@type"]] if isinstance(node["@type"], str) else node["@type"])
+    }
+    for cls in (
+        "PublicService",
+        "PublicOrganisation",
+        "Requirement",
+        "Evidence",
+        "Cost",
+        "Channel",
+        "LegalResource",
+        "Output",
+    ):
+        assert any(t.endswith(cls) for t in types), cls
+    ids = {node["@id"] for node in graph}
+
+    def refs(value):
+        if isinstance(value, dict):
+            if set(value) == {"@id"}:
+                yield value["@id"]
+            for v in value.values():
+                yield from refs(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from refs(v)
+
+    dangling = {
+        r for node in graph for r in refs({k: v for k, v in node.items() if k != "@id"})
+    } - ids
+    assert not {r for r in dangling if r.startswith("urn:onestop:")}
+
+
+def test_export_json_round_trips_through_validate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Exporting in onestop's own JSON format gives a file that validates again."""
+    code, out, _ = run(capsys, "catalogue", "export", str(CAMBODIA), "--format", "json")
+    assert code == EXIT_OK
+    file = tmp_path / "cambodia.json"
+    file.write_text(out, encoding="utf-8")
+    code, out, _ = run(capsys, "catalogue", "validate", str(file))
+    assert code == EXIT_OK

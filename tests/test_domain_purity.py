@@ -154,7 +154,7 @@ def _imported_names(module: str, source: Path) -> list[tuple[int, str]]:
 @pytest.fixture(scope="module")
 def probe() -> dict[str, Any]:
     """Import the baseline, then each domain module, in a fresh interpreter."""
-    result = subprocess.run(  # noqa: S603 - our own interpreter running our own probe
+    result = subprocess.run(
         [
             sys.executable,
             "-I",

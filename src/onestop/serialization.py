@@ -67,7 +67,7 @@ def _structure_text(value: Any, _: Any) -> LocalizedText:
     for tag, text in value.items():
         if not isinstance(text, str):
             raise _WrongType(f"text for language {tag!r} must be a string, got {_type_name(text)}")
-    return LocalizedText(value)  # type: ignore[arg-type]  # the converter accepts mappings
+    return LocalizedText(value)
 
 
 def _from_text(parse: Callable[[str], Any], label: str) -> Callable[[Any, Any], Any]:
@@ -129,7 +129,7 @@ def _structure_tuple_factory(conv: cattrs.Converter) -> Callable[[Any], Callable
     def factory(t: Any) -> Callable[[Any, Any], Any]:
         args = typing.get_args(t)
         homogenous = len(args) == 2 and args[1] is Ellipsis
-        inner = conv._structure_func.dispatch(args[0]) if homogenous else None
+        inner = conv.get_structure_hook(args[0]) if homogenous else None
 
         def hook(value: Any, _: Any) -> Any:
             if not isinstance(value, list | tuple):

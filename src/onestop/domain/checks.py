@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -95,7 +96,7 @@ def _walk_texts(value: object, path: str) -> Iterator[tuple[str, LocalizedText]]
         for i, item in enumerate(value):
             yield from _walk_texts(item, f"{path}[{i}]")
     elif attrs.has(type(value)) and not isinstance(value, Rule):
-        for field in attrs.fields(type(value)):
+        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value))):
             child = f"{path}.{field.name}" if path else field.name
             yield from _walk_texts(getattr(value, field.name), child)
 
@@ -122,12 +123,13 @@ def _bad_code(value: str, path: str, what: str) -> Iterator[Problem]:
 
 
 def _check_codes(catalogue: Catalogue) -> Iterator[Problem]:
-    for where, items, what in (
+    sections: tuple[tuple[str, Sequence[Any], str], ...] = (
         ("agencies", catalogue.agencies, "agency code"),
         ("evidence_types", catalogue.evidence_types, "evidence type code"),
         ("legal_resources", catalogue.legal_resources, "legal resource code"),
         ("life_events", catalogue.life_events, "life event code"),
-    ):
+    )
+    for where, items, what in sections:
         yield from _duplicates(items, "code", where, what)
         for i, item in enumerate(items):
             yield from _bad_code(item.code, f"{where}[{i}].code", what)

@@ -104,7 +104,7 @@ class LocalizedText:
     def of(cls, texts: Mapping[str, str] | None = None, /, **by_tag: str) -> LocalizedText:
         """Build from a mapping and/or keyword arguments: ``LocalizedText.of(en="Tax")``."""
         merged = {**(texts or {}), **{k.replace("_", "-"): v for k, v in by_tag.items()}}
-        return cls(merged)  # type: ignore[arg-type]  # the converter accepts mappings
+        return cls(merged)
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -68,7 +68,7 @@ def parse_amount(value: object, *, field: str = "amount") -> Decimal:
     return result
 
 
-def _check_currency(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+def _check_currency(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not _CURRENCY.match(value):
         raise InvalidValue(
             field=attribute.name, reason=f"{value!r} is not an ISO 4217 code such as 'IDR'"
@@ -108,7 +108,7 @@ class TimeUnit(enum.Enum):
     WORKING_HOURS = "working_hours"
 
 
-def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidValue(
             field=attribute.name, reason=f"must be a positive integer, not {value!r}"
@@ -144,7 +144,7 @@ class Duration:
         Raises:
             InvalidValue: If *text* is not of that form.
         """
-        match = _DURATION.match(text) if isinstance(text, str) else None
+        match = _DURATION.match(text)
         if match is None:
             raise InvalidValue(
                 field="duration",
@@ -191,7 +191,7 @@ class Period:
         Raises:
             InvalidValue: If *text* is not such a duration.
         """
-        match = _PERIOD.match(text) if isinstance(text, str) else None
+        match = _PERIOD.match(text)
         if match is None:
             raise InvalidValue(
                 field="validity",

@@ -14,8 +14,8 @@ service across exports:
 ==========================================  ============================================
 ``<base>service:<code>:v<version>``         a ``cpsv:PublicService`` (one per version)
 ``<service id>:channel:<kind>``             its ``cv:Channel`` nodes
-``<service id>:requirement:<code>``         its ``cv:Requirement`` nodes, each with a
-``<service id>:evidence:<code>``            ``cv:Evidence`` node
+``<service id>:requirement:<code>``         its ``cv:Requirement`` nodes
+``<service id>:evidence:<code>``            the ``cv:Evidence`` of each requirement
 ``<service id>:cost:<code>``                its ``cv:Cost`` nodes
 ``<service id>:output:<code>``              its ``cv:Output`` nodes
 ``<service id>:channel:<kind>:...``         requirements, evidence and costs that a
@@ -37,14 +37,19 @@ What CPSV-AP cannot say, and so is lost or approximated:
 * **Conditions.**  A requirement's or a fee's ``when`` rule has no property; such a
   requirement or cost is listed as if it always applied.  How evidence may be
   presented (upload, original shown at the counter...) is left out too.
+* **Channel variants.**  A fee a variant sets is a ``cv:Cost`` with
+  ``cv:ifAccessedThrough`` its channel, but the service's own costs carry no
+  channel, so nothing says that the variant's fees *replace* them there.  Each
+  ``cv:Channel`` lists the evidence needed on it (``cpsv:hasInput``); the service
+  holds every requirement of every channel.
 * **Tiered fees.**  A `Fee` with tiers has no single value: its ``cv:Cost`` carries
   the label and currency but no ``cv:hasValue``.
 * **Amounts** go in ``cv:hasValue`` as the exact decimal text (``"50000"``,
   ``"12.50"``, never a JSON float), typed ``xsd:double`` because the 3.2.0 SHACL
   shapes require that datatype; ``"12.50"`` is a valid ``xsd:double`` literal.
 * **Keywords** carry no language tag: ours are search terms in any language.
-* **Outputs'** validity and digital flag, form fields and workflows have no
-  CPSV-AP counterpart.
+* **Outputs'** validity and digital flag, postal addresses of agencies, form
+  fields and workflows have no CPSV-AP counterpart here.
 * **Channel kinds** have no EU code list we can point to, so they are
   ``skos:Concept`` nodes of our own, inside the graph.
 * **Spatial coverage.**  CPSV-AP wants ``dct:spatial`` on each public organisation;
@@ -128,7 +133,7 @@ _CONTACT_PROPERTIES: Final[Mapping[ContactKind, str]] = {
     ContactKind.EMAIL: "cv:email",
 }
 
-Node = dict[str, Any]
+_Node = dict[str, Any]
 
 
 def to_jsonld(
@@ -161,7 +166,7 @@ def to_jsonld(
     ids = _Ids(base)
     current = catalogue.current_services(at=at)
     known = _Known(catalogue, ids)
-    graph: list[Node] = []
+    graph: list[_Node] = []
     graph.extend(_agency_nodes(catalogue, ids, spatial))
     graph.extend(
         _evidence_type_node(evidence_type, ids) for evidence_type in catalogue.evidence_types
@@ -243,17 +248,17 @@ def _refs(node_ids: Iterable[str]) -> list[dict[str, str]]:
     return [_ref(node_id) for node_id in dict.fromkeys(node_ids)]
 
 
-def _put(node: Node, key: str, value: object) -> None:
+def _put(node: _Node, key: str, value: object) -> None:
     """Set *key* unless *value* is empty, so nodes carry no empty lists or nulls."""
     if value is not None and value != [] and value != "":
         node[key] = value
 
 
-def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> list[Node]:
+def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> list[_Node]:
     known = {agency.code for agency in catalogue.agencies}
-    nodes: list[Node] = []
+    nodes: list[_Node] = []
     for agency in catalogue.agencies:
-        node: Node = {
+        node: _Node = {
             "@id": ids.agency(agency.code),
             "@type": "cv:PublicOrganisation",
             "dct:identifier": agency.code,
@@ -270,8 +275,8 @@ def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> list[
     return nodes
 
 
-def _contact_point_node(agency: Agency, ids: _Ids) -> Node | None:
-    node: Node = {"@id": ids.contact_point(agency.code), "@type": "cv:ContactPoint"}
+def _contact_point_node(agency: Agency, ids: _Ids) -> _Node | None:
+    node: _Node = {"@id": ids.contact_point(agency.code), "@type": "cv:ContactPoint"}
     for kind, key in _CONTACT_PROPERTIES.items():
         _put(node, key, [c.value for c in agency.contacts if c.kind is kind])
     pages = [c.value for c in agency.contacts if c.kind is ContactKind.WEBSITE]
@@ -279,8 +284,8 @@ def _contact_point_node(agency: Agency, ids: _Ids) -> Node | None:
     return node if len(node) > 2 else None  # more than @id and @type
 
 
-def _evidence_type_node(evidence_type: EvidenceType, ids: _Ids) -> Node:
-    node: Node = {
+def _evidence_type_node(evidence_type: EvidenceType, ids: _Ids) -> _Node:
+    node: _Node = {
         "@id": ids.evidence_type(evidence_type.code),
         "@type": "cv:EvidenceType",
         "dct:identifier": evidence_type.code,
@@ -291,8 +296,8 @@ def _evidence_type_node(evidence_type: EvidenceType, ids: _Ids) -> Node:
     return node
 
 
-def _legal_resource_nodes(resources: Iterable[LegalResource], ids: _Ids) -> list[Node]:
-    nodes: dict[str, Node] = {}
+def _legal_resource_nodes(resources: Iterable[LegalResource], ids: _Ids) -> list[_Node]:
+    nodes: dict[str, _Node] = {}
     for resource in resources:
         node_id = ids.legal_resource(resource)
         nodes.setdefault(
@@ -307,8 +312,8 @@ def _legal_resource_nodes(resources: Iterable[LegalResource], ids: _Ids) -> list
     return list(nodes.values())
 
 
-def _event_node(event: LifeEvent, services: Iterable[Service], ids: _Ids) -> Node:
-    node: Node = {
+def _event_node(event: LifeEvent, services: Iterable[Service], ids: _Ids) -> _Node:
+    node: _Node = {
         "@id": ids.event(event.code),
         "@type": _EVENT_TYPES[event.kind],
         "dct:identifier": event.code,
@@ -319,7 +324,7 @@ def _event_node(event: LifeEvent, services: Iterable[Service], ids: _Ids) -> Nod
     return node
 
 
-def _channel_type_nodes(ids: _Ids) -> list[Node]:
+def _channel_type_nodes(ids: _Ids) -> list[_Node]:
     return [
         {
             "@id": ids.channel_type(kind),
@@ -344,7 +349,7 @@ class _ServiceExport:
         self.ids = ids
         self.id = ids.service(service)
 
-    def nodes(self) -> list[Node]:
+    def nodes(self) -> list[_Node]:
         service, owned = self._service_node(), self._owned_nodes()
         by_type: dict[str, list[str]] = {}
         for node in owned:
@@ -356,9 +361,9 @@ class _ServiceExport:
         _put(service, "cpsv:produces", _refs(by_type.get("cv:Output", [])))
         return [service, *owned]
 
-    def _service_node(self) -> Node:
+    def _service_node(self) -> _Node:
         service, ids = self.service, self.ids
-        node: Node = {
+        node: _Node = {
             "@id": self.id,
             "@type": "cpsv:PublicService",
             "dct:identifier": service.code,
@@ -392,8 +397,8 @@ class _ServiceExport:
             found.extend(variant.requirements or ())
         return found
 
-    def _owned_nodes(self) -> list[Node]:
-        nodes: list[Node] = []
+    def _owned_nodes(self) -> list[_Node]:
+        nodes: list[_Node] = []
         for variant in self.service.channels:
             nodes.append(self._channel_node(variant))
         for requirement in self.service.requirements:
@@ -420,9 +425,9 @@ class _ServiceExport:
     def _channel_id(self, kind: ChannelKind) -> str:
         return f"{self.id}:channel:{kind.value}"
 
-    def _channel_node(self, variant: ChannelVariant) -> Node:
+    def _channel_node(self, variant: ChannelVariant) -> _Node:
         channel_id = self._channel_id(variant.channel)
-        node: Node = {
+        node: _Node = {
             "@id": channel_id,
             "@type": "cv:Channel",
             "dct:identifier": f"{self.service.code}:{variant.channel.value}",
@@ -438,12 +443,12 @@ class _ServiceExport:
             node["cv:processingTime"] = _duration(variant.service_norm)
         return node
 
-    def _requirement_nodes(self, requirement: Requirement, owner: str) -> list[Node]:
+    def _requirement_nodes(self, requirement: Requirement, owner: str) -> list[_Node]:
         requirement_id = f"{owner}:requirement:{quote(requirement.code, safe='-._~')}"
         evidence_id = _evidence_id(owner, requirement.code)
         evidence_type = self.known.evidence_types.get(requirement.evidence_type)
         title = _texts(evidence_type.name) if evidence_type else []
-        requirement_node: Node = {
+        requirement_node: _Node = {
             "@id": requirement_id,
             "@type": "cv:Requirement",
             "dct:identifier": requirement.code,
@@ -452,7 +457,7 @@ class _ServiceExport:
         _put(requirement_node, "dct:title", title)
         if requirement.description is not None:
             _put(requirement_node, "dct:description", _texts(requirement.description))
-        evidence_node: Node = {
+        evidence_node: _Node = {
             "@id": evidence_id,
             "@type": "cv:Evidence",
             "dct:identifier": requirement.code,
@@ -463,8 +468,8 @@ class _ServiceExport:
             evidence_node["dct:conformsTo"] = [_ref(self.ids.evidence_type(evidence_type.code))]
         return [requirement_node, evidence_node]
 
-    def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> Node:
-        node: Node = {
+    def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> _Node:
+        node: _Node = {
             "@id": f"{owner}:cost:{quote(fee.code, safe='-._~')}",
             "@type": "cv:Cost",
             "dct:identifier": fee.code,

@@ -61,7 +61,7 @@ def language_sets() -> st.SearchStrategy[tuple[str, ...]]:
 def localized_texts(languages: tuple[str, ...]) -> st.SearchStrategy[LocalizedText]:
     """Texts given in every one of *languages*."""
     return st.tuples(*[_words for _ in languages]).map(
-        lambda texts: LocalizedText(dict(zip(languages, texts, strict=True)))  # type: ignore[arg-type]
+        lambda texts: LocalizedText(dict(zip(languages, texts, strict=True)))
     )
 
 
@@ -109,9 +109,11 @@ def _service(
         )
     booleans = [f.name for f in form if f.type is FieldType.BOOLEAN]
     requirements = []
-    for i, evidence_type in enumerate(draw(st.lists(st.sampled_from(evidence), max_size=3))):
+    chosen: list[str] = draw(st.lists(st.sampled_from(evidence), max_size=3))
+    for i, evidence_type in enumerate(chosen):
         when = None
-        if booleans and draw(st.booleans()):
+        use_rule: bool = draw(st.booleans())
+        if booleans and use_rule:
             field = draw(st.sampled_from(booleans))
             when = parse_rule(draw(st.sampled_from([field, f"not {field}"])))
         requirements.append(

@@ -1,0 +1,390 @@
+"""SLA clocks: due dates counted in working time, paused and explained.
+
+`due_date` turns a receipt instant, a limit (`Duration`) and the pauses so far into a
+`Deadline`, whose `Deadline.trace` explains every step in plain lines.  The clock
+counts the open time of a `WorkCalendar`:
+
+* The **budget** is the working time the limit grants from receipt.  For working
+  hours it is the hours themselves.  For working days it is the open time from
+  receipt to the close of the N-th working day after the day of receipt (see
+  `onestop.domain.calendar`), so any open time left on the day of receipt is part of it.
+* The clock **stops** during a `Pause` (waiting on the applicant, a suspension).  Each
+  finished pause that starts before the clock runs out moves the due instant later by
+  exactly the working time it covered after receipt.  Overlapping pauses are merged,
+  so no time is counted twice; pauses that end before receipt, or start once the
+  clock has run out, change nothing.
+* While a pause is **open** (``end=None``) the due instant is not known: the
+  `Deadline` has ``due=None``, `Deadline.paused_since` and `Deadline.remaining`, the
+  working time that was left when the clock stopped.  It is fixed again, exactly,
+  when the pause's end is recorded.
+
+>>> from datetime import date, datetime
+>>> from zoneinfo import ZoneInfo
+>>> from onestop.domain.calendar import WorkCalendar
+>>> wib = ZoneInfo("Asia/Jakarta")
+>>> jakarta = WorkCalendar(time_zone="Asia/Jakarta", holidays={date(2025, 3, 28)})
+>>> deadline = due_date(
+...     jakarta,
+...     received=datetime(2025, 3, 24, 10, 15, tzinfo=wib),
+...     limit=Duration.working_days(5),
+...     pauses=[Pause(start=datetime(2025, 3, 25, 9, tzinfo=wib),
+...                   end=datetime(2025, 3, 25, 11, tzinfo=wib), reason="applicant")],
+... )
+>>> print(deadline.explain())
+received Mon 2025-03-24 10:15 WIB
+calendar Mon-Fri 08:00-16:00 Asia/Jakarta
+counting 5 working days from Tue 2025-03-25
+paused Tue 2025-03-25 09:00 WIB to Tue 2025-03-25 11:00 WIB (applicant): 2 working hours added
+skipped Fri 2025-03-28 (holiday)
+skipped 2 weekend days
+due Wed 2025-04-02 10:00 WIB, moved by 2 working hours of pauses
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import attrs
+
+from onestop.domain.calendar import DayKind, WorkCalendar, check_text, format_day, require_aware
+from onestop.domain.values import Duration, TimeUnit
+from onestop.exceptions import InvalidCalendar
+
+__all__ = [
+    "Deadline",
+    "Pause",
+    "SlaStatus",
+    "due_date",
+    "remaining_working_time",
+    "status_at",
+]
+
+_ZERO = timedelta(0)
+_ONE_DAY = timedelta(days=1)
+
+
+class SlaStatus(enum.Enum):
+    """Where an application stands against its deadline at some instant."""
+
+    ON_TRACK = "on_track"
+    """The clock runs and enough working time is left."""
+    AT_RISK = "at_risk"
+    """The clock runs and less than the at-risk share of the budget is left."""
+    OVERDUE = "overdue"
+    """The due instant has passed."""
+    PAUSED = "paused"
+    """The clock is stopped by a pause."""
+
+
+def _check_start(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    require_aware(value, attribute.name)
+
+
+def _check_end(_: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
+    if value is not None:
+        require_aware(value, attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class Pause:
+    """A period during which an SLA clock is stopped.
+
+    Attributes:
+        start: When the clock stopped (timezone-aware).
+        end: When it started again (timezone-aware, not before `start`), or ``None``
+            while the pause is still open.
+        reason: Why, as a short code such as ``waiting_applicant`` or ``suspended``;
+            shown in traces, so it must hold no personal data.
+    """
+
+    start: datetime = attrs.field(validator=_check_start)
+    end: datetime | None = attrs.field(default=None, validator=_check_end)
+    reason: str = attrs.field(validator=check_text)
+
+    def __attrs_post_init__(self) -> None:
+        """Check that the pause does not end before it starts."""
+        if self.end is not None and self.end < self.start:
+            raise InvalidCalendar(field="end", reason="a pause must not end before it starts")
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the pause has not ended yet."""
+        return self.end is None
+
+
+@attrs.frozen(kw_only=True)
+class Deadline:
+    """When a limit runs out, and why; built by `due_date`.
+
+    Exactly one of `due` and `paused_since` is set: a running clock has a due instant,
+    a stopped one has the instant it stopped and the working time it had left.
+
+    Attributes:
+        received: The receipt instant, in the calendar's zone.
+        limit: The limit counted.
+        budget: The working time the limit grants from receipt.
+        due: The due instant in the calendar's zone, or ``None`` while an open pause
+            holds the clock.
+        paused_since: When the open pause stopped the clock, or ``None``.
+        remaining: The working time left when the open pause stopped the clock, or
+            ``None`` while the clock runs (see `remaining_working_time` for any instant).
+        paused: The working time covered by the finished pauses that counted.
+        pauses: The pauses that counted, merged and clipped to receipt, in order;
+            the last one is open when `paused_since` is set.
+        trace: Plain, deterministic lines explaining the result.
+    """
+
+    received: datetime
+    limit: Duration
+    budget: timedelta
+    due: datetime | None
+    paused_since: datetime | None = None
+    remaining: timedelta | None = None
+    paused: timedelta = _ZERO
+    pauses: tuple[Pause, ...] = ()
+    trace: tuple[str, ...] = ()
+
+    @property
+    def is_paused(self) -> bool:
+        """Whether an open pause holds the clock, so that `due` is not known."""
+        return self.due is None
+
+    def explain(self) -> str:
+        """The trace as one text, a line per step."""
+        return "\n".join(self.trace)
+
+
+def _merge(
+    pauses: Sequence[Pause], received: datetime, calendar: WorkCalendar
+) -> tuple[list[tuple[datetime, datetime | None, list[str]]], list[str]]:
+    """Clip pauses to receipt and merge overlapping ones; trace lines say which were dropped."""
+    dropped: list[str] = []
+    clipped: list[tuple[datetime, datetime | None, str]] = []
+    for pause in pauses:
+        if not isinstance(pause, Pause):
+            raise InvalidCalendar(field="pauses", reason=f"{pause!r} is not a Pause")
+        end = pause.end.astimezone(UTC) if pause.end is not None else None
+        if end is not None and end <= received:
+            dropped.append(
+                f"pause {calendar.stamp(pause.start)} to {calendar.stamp(end)} ({pause.reason}) "
+                "ignored: it ended before receipt"
+            )
+            continue
+        clipped.append((max(pause.start.astimezone(UTC), received), end, pause.reason))
+    clipped.sort(key=lambda item: item[0])
+    merged: list[tuple[datetime, datetime | None, list[str]]] = []
+    for start, end, reason in clipped:
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            first, last, reasons = merged[-1]
+            joined = None if end is None or last is None else max(last, end)
+            merged[-1] = (first, joined, reasons if reason in reasons else [*reasons, reason])
+        else:
+            merged.append((start, end, [reason]))
+    return merged, dropped
+
+
+def _budget(calendar: WorkCalendar, received: datetime, limit: Duration) -> tuple[timedelta, str]:
+    """The working time *limit* grants from *received*, and the trace line saying how."""
+    if limit.unit is TimeUnit.WORKING_HOURS:
+        start = calendar.next_opening(received)
+        where = calendar.stamp(start)
+        when = where if start == received else f"the next opening, {where}"
+        return timedelta(hours=limit.amount), f"counting {limit} from {when}"
+    first = calendar.add(received, Duration.working_days(1)).date()
+    budget = calendar.working_time_between(received, calendar.add(received, limit))
+    return budget, f"counting {limit} from {format_day(first)}"
+
+
+def _closed_run(days: list[date]) -> str:
+    if len(days) == 1:
+        return f"skipped {format_day(days[0])} (closed)"
+    return f"skipped {format_day(days[0])} to {format_day(days[-1])} (closed)"
+
+
+def _skipped_days(calendar: WorkCalendar, received: datetime, until: datetime) -> list[str]:
+    """Trace lines for the days after receipt, up to *until*, that were not worked."""
+    zone = calendar.zone
+    day = received.astimezone(zone).date()
+    last = until.astimezone(zone).date()
+    lines: list[str] = []
+    weekend = 0
+    kind = calendar.day_kind(day)
+    if kind is not DayKind.WORKING:
+        lines.append(f"receipt day {format_day(day)} is not a working day ({kind.value})")
+    closed: list[date] = []  # a run of consecutive closed days, written as one line
+    for later, kind in calendar.day_kinds(day + _ONE_DAY, last):
+        if closed and (kind is not DayKind.CLOSED or later != closed[-1] + _ONE_DAY):
+            lines.append(_closed_run(closed))
+            closed = []
+        if kind is DayKind.WEEKEND:
+            weekend += 1
+        elif kind is DayKind.CLOSED:
+            closed.append(later)
+        elif kind is DayKind.HOLIDAY:
+            lines.append(f"skipped {format_day(later)} (holiday)")
+    if closed:
+        lines.append(_closed_run(closed))
+    lines.extend(
+        f"closed {calendar.stamp(c.start)} to {calendar.stamp(c.end)} ({c.reason})"
+        for c in calendar.closures_between(received, until)
+    )
+    if weekend:
+        lines.append(f"skipped {weekend} weekend day{'' if weekend == 1 else 's'}")
+    return lines
+
+
+def due_date(
+    calendar: WorkCalendar,
+    *,
+    received: datetime,
+    limit: Duration,
+    pauses: Sequence[Pause] = (),
+) -> Deadline:
+    """Return the deadline of *limit*, counted from *received* on *calendar*, with *pauses*.
+
+    Args:
+        calendar: The office's work calendar.
+        received: When the complete application was received (timezone-aware, any zone).
+        limit: The time limit, in working days or working hours.
+        pauses: Every pause recorded so far, finished or open, in any order.
+
+    Returns:
+        A `Deadline`: with `Deadline.due` set, or, if an open pause began before the
+        clock ran out, with `Deadline.paused_since` and `Deadline.remaining` instead.
+
+    Raises:
+        NaiveDatetime: If *received* has no time zone.
+        InvalidCalendar: If an item of *pauses* is not a `Pause`.
+    """
+    moment = require_aware(received, "received").astimezone(UTC)
+    budget, counting = _budget(calendar, moment, limit)
+    merged, dropped = _merge(pauses, moment, calendar)
+    label = f"calendar {calendar.name}: " if calendar.name else "calendar "
+    trace = [f"received {calendar.stamp(moment)}", label + calendar.describe_week(), counting]
+    trace.extend(dropped)
+    cursor, left, paused = moment, budget, _ZERO
+    counted: list[Pause] = []
+    for start, end, reasons in merged:
+        why = ", ".join(reasons)
+        available = calendar.working_time_between(cursor, start)
+        if available >= left:
+            trace.append(
+                f"pause from {calendar.stamp(start)} ({why}) ignored: the clock had run out"
+            )
+            continue
+        left -= available
+        if end is None:
+            counted.append(Pause(start=start.astimezone(calendar.zone), reason=why))
+            trace.append(
+                f"paused since {calendar.stamp(start)} ({why}): clock stopped with "
+                f"{calendar.describe_working_time(left)} left"
+            )
+            trace.extend(_skipped_days(calendar, moment, start))
+            trace.append("due date not set while the clock is paused")
+            return Deadline(
+                received=moment.astimezone(calendar.zone),
+                limit=limit,
+                budget=budget,
+                due=None,
+                paused_since=start.astimezone(calendar.zone),
+                remaining=left,
+                paused=paused,
+                pauses=tuple(counted),
+                trace=tuple(trace),
+            )
+        covered = calendar.working_time_between(start, end)
+        paused += covered
+        zone = calendar.zone
+        counted.append(Pause(start=start.astimezone(zone), end=end.astimezone(zone), reason=why))
+        trace.append(
+            f"paused {calendar.stamp(start)} to {calendar.stamp(end)} ({why}): "
+            f"{calendar.describe_working_time(covered)} added"
+        )
+        cursor = end
+    due = calendar.add_working_time(cursor, left)
+    trace.extend(_skipped_days(calendar, moment, due))
+    if counted:
+        moved = f", moved by {calendar.describe_working_time(paused)} of pauses"
+    elif limit.unit is TimeUnit.WORKING_DAYS:
+        moved = f", the close of working day {limit.amount}"
+    else:
+        moved = ""
+    trace.append(f"due {calendar.stamp(due)}{moved}")
+    return Deadline(
+        received=moment.astimezone(calendar.zone),
+        limit=limit,
+        budget=budget,
+        due=due,
+        paused=paused,
+        pauses=tuple(counted),
+        trace=tuple(trace),
+    )
+
+
+def remaining_working_time(deadline: Deadline, calendar: WorkCalendar, now: datetime) -> timedelta:
+    """Return the working time left on the clock at *now*.
+
+    It is the budget less the working time the clock ran between receipt and *now*
+    (pauses do not run it).  It never grows as *now* advances, is zero at the due
+    instant, and is negative after it, by the working time since.  Before receipt it
+    is the whole budget.
+
+    Args:
+        deadline: A deadline computed by `due_date` on *calendar*.
+        calendar: The calendar the deadline was computed on.
+        now: The instant asked about (timezone-aware).
+
+    Raises:
+        NaiveDatetime: If *now* has no time zone.
+    """
+    moment = require_aware(now, "now")
+    if moment <= deadline.received:
+        return deadline.budget
+    ran = calendar.working_time_between(deadline.received, moment)
+    for pause in deadline.pauses:
+        if pause.start >= moment:
+            break
+        stop = moment if pause.end is None else min(pause.end, moment)
+        ran -= calendar.working_time_between(pause.start, stop)
+    return deadline.budget - ran
+
+
+def status_at(
+    deadline: Deadline,
+    calendar: WorkCalendar,
+    now: datetime,
+    *,
+    at_risk_below: float = 0.2,
+) -> SlaStatus:
+    """Return where *deadline* stands at *now*.
+
+    `SlaStatus.PAUSED` while a pause holds the clock at *now*; `SlaStatus.OVERDUE`
+    once *now* is after the due instant (the due instant itself is still on time);
+    `SlaStatus.AT_RISK` when less than *at_risk_below* of the budget is left;
+    `SlaStatus.ON_TRACK` otherwise.
+
+    Args:
+        deadline: A deadline computed by `due_date` on *calendar*.
+        calendar: The calendar the deadline was computed on.
+        now: The instant asked about (timezone-aware).
+        at_risk_below: The share of the budget, from 0 to 1, under which the
+            deadline is at risk (default 20%).
+
+    Raises:
+        NaiveDatetime: If *now* has no time zone.
+        InvalidCalendar: If *at_risk_below* is not between 0 and 1.
+    """
+    moment = require_aware(now, "now")
+    if isinstance(at_risk_below, bool) or not 0 <= at_risk_below <= 1:
+        raise InvalidCalendar(field="at_risk_below", reason="must be a share from 0 to 1")
+    for pause in deadline.pauses:
+        if pause.start <= moment and (pause.end is None or moment < pause.end):
+            return SlaStatus.PAUSED
+    if deadline.due is not None and moment > deadline.due:
+        return SlaStatus.OVERDUE
+    left = remaining_working_time(deadline, calendar, moment)
+    if left < deadline.budget * at_risk_below:
+        return SlaStatus.AT_RISK
+    return SlaStatus.ON_TRACK

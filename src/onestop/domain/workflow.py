@@ -1,0 +1,600 @@
+"""Workflows: the status state machine every application of a service moves through.
+
+A `Workflow` is data: states, transitions between them, the roles that may take each
+action, guards, required inputs, effects to emit, and per-state clock behaviour.  It is
+written in a catalogue file (``[[workflows]]``) or built in Python, and checked by
+`check_workflow` (or `validate_workflow`) before use.
+
+A published ``(code, version)`` is immutable; applications stay pinned to the version
+they started under (see `onestop.domain.versions`).  Firing transitions lives in
+`onestop.domain.engine`; a workflow pre-indexes its transitions when it is built, so
+one `Workflow` value serves any number of applications with no machine object each.
+
+>>> wf = Workflow(
+...     code="licence",
+...     roles=("clerk",),
+...     states=(
+...         State(name="submitted", kind=StateKind.INITIAL),
+...         State(name="issued", kind=StateKind.SUCCESS),
+...     ),
+...     transitions=(
+...         Transition(action="issue", sources=("submitted",), target="issued", roles=("clerk",)),
+...     ),
+... )
+>>> wf.transition("submitted", "issue").target
+'issued'
+>>> wf.state("submitted").clock_mode
+<ClockMode.RUNNING: 'running'>
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping
+
+import attrs
+
+from onestop.domain.guards import split_guard
+from onestop.domain.steps import Move
+from onestop.domain.text import LocalizedText
+from onestop.domain.values import Duration
+from onestop.exceptions import InvalidWorkflow, Problem
+
+__all__ = [
+    "ClockMode",
+    "State",
+    "StateKind",
+    "Transition",
+    "Trigger",
+    "Workflow",
+    "check_workflow",
+    "validate_workflow",
+]
+
+
+_NO_LABEL = LocalizedText(())
+
+
+class StateKind(enum.Enum):
+    """What a state means for the application and for its SLA clock."""
+
+    INITIAL = "initial"
+    """Where every application starts; exactly one per workflow."""
+    ACTIVE = "active"
+    """An agency is working on the application."""
+    WAITING_APPLICANT = "waiting_applicant"
+    """The application waits on the applicant (a correction, a payment); the clock pauses."""
+    WAITING_AGENCY = "waiting_agency"
+    """The application waits on another agency; the clock keeps running."""
+    SUCCESS = "success"
+    """A final state: the service was delivered (issued, approved)."""
+    FAILURE = "failure"
+    """A final state: the service was refused, withdrawn or abandoned."""
+
+    @property
+    def is_final(self) -> bool:
+        """Whether an application in a state of this kind is finished."""
+        return self is StateKind.SUCCESS or self is StateKind.FAILURE
+
+    @property
+    def default_clock(self) -> ClockMode:
+        """The clock behaviour a state of this kind has unless it says otherwise."""
+        if self.is_final:
+            return ClockMode.STOPPED
+        if self is StateKind.WAITING_APPLICANT:
+            return ClockMode.PAUSED
+        return ClockMode.RUNNING
+
+
+class ClockMode(enum.Enum):
+    """What the service's SLA clock does while an application is in a state."""
+
+    RUNNING = "running"
+    """Working time counts against the service's limit."""
+    PAUSED = "paused"
+    """Working time does not count (the ball is in the applicant's court)."""
+    STOPPED = "stopped"
+    """The clock has ended: the application is finished."""
+
+
+class Trigger(enum.Enum):
+    """What fires a transition."""
+
+    MANUAL = "manual"
+    """A person with one of the transition's roles takes the action."""
+    TIMER = "timer"
+    """The system fires it once the application has spent `Transition.after` in the source."""
+    BREACH = "breach"
+    """The system fires it once the source state's `State.time_limit` has passed."""
+    EVENT = "event"
+    """The system fires it when `Transition.event` arrives (e.g. ``agency.approved``)."""
+
+
+@attrs.frozen(kw_only=True)
+class State:
+    """One status an application can be in.
+
+    Attributes:
+        name: The state's identifier, unique in its workflow (``submitted``).
+        kind: What the state means; decides finality and the default clock.
+        label: What officers read, in several languages.
+        clock: The SLA clock's behaviour here; ``None`` means the kind's default
+            (paused while waiting on the applicant, stopped in final states, else running).
+        time_limit: How long an application may stay here; breach transitions use it.
+        public_label: What the applicant reads when tracking, if it differs from `label`.
+        description: A longer explanation for officers, if any.
+    """
+
+    name: str
+    kind: StateKind
+    label: LocalizedText = _NO_LABEL
+    clock: ClockMode | None = None
+    time_limit: Duration | None = None
+    public_label: LocalizedText | None = None
+    description: LocalizedText | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the application is finished in this state."""
+        return self.kind.is_final
+
+    @property
+    def clock_mode(self) -> ClockMode:
+        """The effective clock behaviour: `clock` if given, else the kind's default."""
+        return self.clock if self.clock is not None else self.kind.default_clock
+
+
+@attrs.frozen(kw_only=True)
+class Transition:
+    """An action that moves an application from one of `sources` to `target`.
+
+    Attributes:
+        action: The action's name (``verify``); unique per source state.
+        sources: The states it may be taken from.
+        target: The state it leads to.
+        roles: The roles that may take it (any one suffices); ignored for automatic
+            triggers, which the system takes.
+        guards: Guard references, ``"name"`` or ``"name:argument"``
+            (``"field_has_value:npwp"``); all must pass.
+        inputs: Inputs the actor must give (``reason``, ``verdict``).
+        effects: Names of effects to emit when it fires (``notify_applicant``).
+        trigger: What fires it: a person, a timer, a breached time limit or an event.
+        after: For timers, the working time spent in the source state before it fires.
+        event: For event triggers, the event's name (``agency.approved``).
+        label: What officers read on the action's button, in several languages.
+    """
+
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    trigger: Trigger = Trigger.MANUAL
+    after: Duration | None = None
+    event: str | None = None
+    label: LocalizedText | None = None
+
+    @property
+    def is_manual(self) -> bool:
+        """Whether a person takes this action (rather than the system)."""
+        return self.trigger is Trigger.MANUAL
+
+
+@attrs.frozen(kw_only=True)
+class _Index:
+    """Lookups a workflow builds once, so firing a transition is a few dict reads."""
+
+    states: Mapping[str, State]
+    moves: Mapping[tuple[str, str], Move]
+    manual_by_source: Mapping[str, tuple[Transition, ...]]
+    automatic_by_source: Mapping[str, tuple[Transition, ...]]
+    actions: frozenset[str]
+    duty_partners: Mapping[str, frozenset[str]]
+    initial: str | None
+
+
+def _build_index(workflow: Workflow) -> _Index:
+    states: dict[str, State] = {}
+    for state in workflow.states:
+        states.setdefault(state.name, state)
+    moves: dict[tuple[str, str], Move] = {}
+    manual: dict[str, list[Transition]] = {}
+    automatic: dict[str, list[Transition]] = {}
+    for transition in workflow.transitions:
+        for source in transition.sources:
+            if (source, transition.action) in moves:
+                continue  # check_workflow reports the ambiguity; the first one wins here
+            moves[source, transition.action] = Move.of(
+                workflow.code, workflow.version, source, transition
+            )
+            bucket = manual if transition.is_manual else automatic
+            bucket.setdefault(source, []).append(transition)
+    partners: dict[str, set[str]] = {}
+    for first, second in workflow.separation_of_duties:
+        partners.setdefault(first, set()).add(second)
+        partners.setdefault(second, set()).add(first)
+    initials = [s.name for s in workflow.states if s.kind is StateKind.INITIAL]
+    return _Index(
+        states=states,
+        moves=moves,
+        manual_by_source={k: tuple(v) for k, v in manual.items()},
+        automatic_by_source={k: tuple(v) for k, v in automatic.items()},
+        actions=frozenset(t.action for t in workflow.transitions),
+        duty_partners={k: frozenset(v) for k, v in partners.items()},
+        initial=initials[0] if initials else None,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Workflow:
+    """One immutable version of a service's status state machine.
+
+    Building a workflow never raises for a wrong definition: run `check_workflow`
+    (or `validate_workflow`) to find every problem.  Where a definition is
+    ambiguous, lookups take the first declaration.
+
+    Attributes:
+        code: The workflow's identifier, which services refer to.
+        version: The published version; applications stay pinned to it.
+        roles: The roles declared for this workflow's actions.
+        states: Its states; exactly one is of kind ``initial``.
+        transitions: Its transitions, in declaration order.
+        separation_of_duties: Pairs of actions one person may not both take on the
+            same application (``("verify", "approve")``).
+        name: A human-readable name, in several languages.
+    """
+
+    code: str
+    version: int = 1
+    roles: tuple[str, ...] = ()
+    states: tuple[State, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+    separation_of_duties: tuple[tuple[str, str], ...] = ()
+    name: LocalizedText | None = None
+    _index: _Index = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Pre-index states and transitions for constant-time lookups."""
+        object.__setattr__(self, "_index", _build_index(self))
+
+    @property
+    def initial_state(self) -> str | None:
+        """The name of the (first) initial state, or ``None`` if there is none."""
+        return self._index.initial
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """The names of the states, in declaration order."""
+        return tuple(state.name for state in self.states)
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """Every action named by a transition."""
+        return self._index.actions
+
+    def has_state(self, name: str) -> bool:
+        """Return whether a state called *name* is declared."""
+        return name in self._index.states
+
+    def state(self, name: str) -> State:
+        """Return the state called *name*.
+
+        Raises:
+            KeyError: If no such state is declared.
+        """
+        return self._index.states[name]
+
+    def transition(self, source: str, action: str) -> Transition | None:
+        """Return the transition *action* takes from *source*, or ``None``."""
+        move = self._index.moves.get((source, action))
+        return None if move is None else move.transition
+
+    def move(self, source: str, action: str) -> Move | None:
+        """Return the pre-built `Move` *action* makes from *source*, or ``None``."""
+        return self._index.moves.get((source, action))
+
+    def manual_transitions(self, source: str) -> tuple[Transition, ...]:
+        """Return the manual transitions leaving *source*, in declaration order."""
+        return self._index.manual_by_source.get(source, ())
+
+    def automatic_transitions(self, source: str) -> tuple[Transition, ...]:
+        """Return the timer, breach and event transitions leaving *source*, in order."""
+        return self._index.automatic_by_source.get(source, ())
+
+    def duty_partners(self, action: str) -> frozenset[str]:
+        """Return the actions that whoever takes *action* may not also take."""
+        return self._index.duty_partners.get(action, frozenset())
+
+    def outgoing(self, source: str) -> tuple[Transition, ...]:
+        """Return every transition leaving *source*, in declaration order."""
+        return tuple(t for t in self.transitions if source in t.sources)
+
+
+def check_workflow(
+    workflow: Workflow,
+    /,
+    *,
+    service_limit: Duration | None = None,
+    known_guards: Collection[str] | None = None,
+    hours_per_day: int = 8,
+) -> list[Problem]:
+    """Return every problem with *workflow*, each with a path such as ``transitions[4]``.
+
+    The checks: exactly one initial state; unique state names; transitions between
+    declared states; no transition out of a final state; one target per action and
+    source state; declared roles, with at least one on each manual transition; a timer
+    with ``after``, an event transition with ``event``, a breach from a state with a
+    time limit; separation-of-duties pairs naming known actions; every state reachable
+    from the initial state, and every non-final state able to reach a final one; state
+    time limits within *service_limit*; and, when *known_guards* is given, only guard
+    names it holds.
+
+    Args:
+        workflow: The definition to check.
+        service_limit: The shortest statutory limit of the services using it, if any.
+        known_guards: Guard names that may be used; ``None`` skips that check.
+        hours_per_day: A working day's length, to compare limits in days and hours.
+
+    Returns:
+        The problems found, in document order within each check; empty when valid.
+    """
+    checker = _Checker(workflow, hours_per_day=hours_per_day)
+    checker.check_states(service_limit)
+    checker.check_roles()
+    checker.check_transitions(None if known_guards is None else frozenset(known_guards))
+    checker.check_duties()
+    checker.check_graph()
+    return checker.problems
+
+
+def validate_workflow(
+    workflow: Workflow,
+    /,
+    *,
+    service_limit: Duration | None = None,
+    known_guards: Collection[str] | None = None,
+    hours_per_day: int = 8,
+) -> Workflow:
+    """Return *workflow* unchanged if `check_workflow` finds nothing wrong with it.
+
+    Raises:
+        InvalidWorkflow: Naming the workflow and listing every problem.
+    """
+    problems = check_workflow(
+        workflow,
+        service_limit=service_limit,
+        known_guards=known_guards,
+        hours_per_day=hours_per_day,
+    )
+    if problems:
+        raise InvalidWorkflow(workflow.code, problems)
+    return workflow
+
+
+class _Checker:
+    """Collects the problems of one workflow; each method runs one family of checks."""
+
+    def __init__(self, workflow: Workflow, *, hours_per_day: int) -> None:
+        self.workflow = workflow
+        self.hours_per_day = hours_per_day
+        self.problems: list[Problem] = []
+        self.where = f"workflow {workflow.code!r}"
+        self.positions: dict[str, int] = {}
+        for i, state in enumerate(workflow.states):
+            self.positions.setdefault(state.name, i)
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path=path, message=f"{self.where}: {message}"))
+
+    def check_states(self, service_limit: Duration | None) -> None:
+        wf = self.workflow
+        if not wf.code:
+            self.add("code", "the workflow has no code")
+        if wf.version < 1:
+            self.add("version", f"version must be 1 or more, not {wf.version}")
+        if not wf.states:
+            self.add("states", "the workflow has no states")
+        initials = [i for i, s in enumerate(wf.states) if s.kind is StateKind.INITIAL]
+        if wf.states and not initials:
+            self.add("states", "no state is of kind 'initial'")
+        for i in initials[1:]:
+            first = wf.states[initials[0]].name
+            self.add(
+                f"states[{i}].kind",
+                f"state {wf.states[i].name!r} is a second initial state (the first is {first!r})",
+            )
+        if wf.states and not any(s.is_final for s in wf.states):
+            self.add("states", "no state is final (of kind 'success' or 'failure')")
+        for i, state in enumerate(wf.states):
+            self._check_state(i, state, service_limit)
+
+    def _check_state(self, i: int, state: State, service_limit: Duration | None) -> None:
+        path = f"states[{i}]"
+        if not state.name:
+            self.add(f"{path}.name", "a state has an empty name")
+        first = self.positions[state.name]
+        if first != i:
+            self.add(f"{path}.name", f"duplicate state {state.name!r} (first at states[{first}])")
+        if state.is_final and state.clock not in (None, ClockMode.STOPPED):
+            self.add(f"{path}.clock", f"final state {state.name!r} cannot have a running clock")
+        if not state.is_final and state.clock is ClockMode.STOPPED:
+            self.add(f"{path}.clock", f"only final states stop the clock, not {state.name!r}")
+        limit = state.time_limit
+        if limit is not None and state.is_final:
+            self.add(f"{path}.time_limit", f"final state {state.name!r} cannot have a time limit")
+        elif (
+            limit is not None
+            and service_limit is not None
+            and limit.exceeds(service_limit, hours_per_day=self.hours_per_day)
+        ):
+            self.add(
+                f"{path}.time_limit",
+                f"state {state.name!r} allows {limit}, longer than the service's "
+                f"limit of {service_limit}",
+            )
+
+    def check_roles(self) -> None:
+        seen: set[str] = set()
+        for i, role in enumerate(self.workflow.roles):
+            if role in seen:
+                self.add(f"roles[{i}]", f"role {role!r} is declared twice")
+            seen.add(role)
+
+    def check_transitions(self, known_guards: frozenset[str] | None) -> None:
+        taken: dict[tuple[str, str], int] = {}
+        listening: dict[tuple[str, str], int] = {}
+        for j, transition in enumerate(self.workflow.transitions):
+            path = f"transitions[{j}]"
+            self._check_ends(path, transition)
+            self._check_trigger(path, transition)
+            self._check_roles_of(path, transition)
+            self._check_guards(path, transition, known_guards)
+            for source in transition.sources:
+                self._check_unique(path, j, transition, source, taken)
+                if transition.trigger is Trigger.EVENT and transition.event:
+                    earlier = listening.setdefault((source, transition.event), j)
+                    if earlier != j:
+                        self.add(
+                            path,
+                            f"event {transition.event!r} in state {source!r} fires both "
+                            f"transitions[{earlier}] and action {transition.action!r}",
+                        )
+
+    def _check_ends(self, path: str, transition: Transition) -> None:
+        action = transition.action
+        if not action:
+            self.add(f"{path}.action", "a transition has an empty action name")
+        if not transition.sources:
+            self.add(f"{path}.sources", f"action {action!r} has no source state")
+        for k, source in enumerate(transition.sources):
+            if source not in self.positions:
+                self.add(
+                    f"{path}.sources[{k}]", f"action {action!r} leaves unknown state {source!r}"
+                )
+            elif self.workflow.state(source).is_final:
+                self.add(
+                    f"{path}.sources[{k}]",
+                    f"final state {source!r} has an outgoing transition {action!r}",
+                )
+        if transition.target not in self.positions:
+            self.add(
+                f"{path}.target", f"action {action!r} leads to unknown state {transition.target!r}"
+            )
+
+    def _check_trigger(self, path: str, transition: Transition) -> None:
+        action, trigger = transition.action, transition.trigger
+        if trigger is Trigger.TIMER and transition.after is None:
+            self.add(f"{path}.after", f"timer action {action!r} has no 'after' duration")
+        if trigger is not Trigger.TIMER and transition.after is not None:
+            self.add(f"{path}.after", f"'after' only applies to timers, not to {action!r}")
+        if trigger is Trigger.EVENT and not transition.event:
+            self.add(f"{path}.event", f"event action {action!r} names no 'event'")
+        if trigger is not Trigger.EVENT and transition.event is not None:
+            self.add(f"{path}.event", f"'event' only applies to event triggers, not to {action!r}")
+        if trigger is Trigger.BREACH:
+            for k, source in enumerate(transition.sources):
+                if source in self.positions and self.workflow.state(source).time_limit is None:
+                    self.add(
+                        f"{path}.sources[{k}]",
+                        f"breach action {action!r} leaves state {source!r}, "
+                        "which has no time limit",
+                    )
+
+    def _check_roles_of(self, path: str, transition: Transition) -> None:
+        declared = set(self.workflow.roles)
+        for k, role in enumerate(transition.roles):
+            if role not in declared:
+                self.add(
+                    f"{path}.roles[{k}]",
+                    f"action {transition.action!r} uses undeclared role {role!r}",
+                )
+        if transition.is_manual and not transition.roles:
+            self.add(f"{path}.roles", f"no role may take action {transition.action!r}")
+
+    def _check_guards(
+        self, path: str, transition: Transition, known_guards: frozenset[str] | None
+    ) -> None:
+        for k, reference in enumerate(transition.guards):
+            name, _ = split_guard(reference)
+            if not name:
+                self.add(
+                    f"{path}.guards[{k}]",
+                    f"action {transition.action!r} has a guard with no name: {reference!r}",
+                )
+            elif known_guards is not None and name not in known_guards:
+                known = ", ".join(sorted(known_guards)) or "none"
+                self.add(
+                    f"{path}.guards[{k}]",
+                    f"action {transition.action!r} uses unknown guard {name!r} (known: {known})",
+                )
+
+    def _check_unique(
+        self,
+        path: str,
+        j: int,
+        transition: Transition,
+        source: str,
+        taken: dict[tuple[str, str], int],
+    ) -> None:
+        earlier = taken.setdefault((source, transition.action), j)
+        if earlier == j:
+            return
+        other = self.workflow.transitions[earlier]
+        if other.target != transition.target:
+            what = f"leads to both {other.target!r} and {transition.target!r}"
+        else:
+            what = f"is declared twice (first at transitions[{earlier}])"
+        self.add(path, f"action {transition.action!r} from state {source!r} {what}")
+
+    def check_duties(self) -> None:
+        actions = self.workflow.actions
+        for k, pair in enumerate(self.workflow.separation_of_duties):
+            for action in pair:
+                if action not in actions:
+                    self.add(
+                        f"separation_of_duties[{k}]",
+                        f"separation of duties names unknown action {action!r}",
+                    )
+
+    def check_graph(self) -> None:
+        wf = self.workflow
+        forward: dict[str, set[str]] = {name: set() for name in self.positions}
+        backward: dict[str, set[str]] = {name: set() for name in self.positions}
+        for transition in wf.transitions:
+            if transition.target not in forward:
+                continue
+            for source in transition.sources:
+                if source in forward:
+                    forward[source].add(transition.target)
+                    backward[transition.target].add(source)
+        initial = wf.initial_state
+        if initial is not None:
+            reached = _closure({initial}, forward)
+            for name, i in self.positions.items():
+                if name not in reached:
+                    self.add(f"states[{i}]", f"state {name!r} cannot be reached from {initial!r}")
+        finals = {s.name for s in wf.states if s.is_final}
+        if not finals:
+            return  # check_states reported it; every state would be a trap
+        rescued = _closure(finals, backward)
+        for name, i in self.positions.items():
+            if name in rescued:
+                continue
+            if forward[name]:
+                message = f"state {name!r} leads only into states that never reach a final state"
+            else:
+                message = f"state {name!r} is not final and has no way out"
+            self.add(f"states[{i}]", message)
+
+
+def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen

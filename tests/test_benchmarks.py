@@ -1,0 +1,62 @@
+"""The benchmark runner works and prints the agreed JSON shape; speed is not asserted here."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+RUNNER = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+KEYS = ["name", "value", "unit", "peer", "peer_value", "ratio", "goal", "met"]
+
+
+def load_runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("onestop_benchmarks_run", RUNNER)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def output() -> dict[str, Any]:
+    """Run every benchmark once on a tiny workload and parse what --json prints."""
+    runner = load_runner()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert runner.main(["--quick", "--json", "--size", "300"]) == 0
+    parsed: dict[str, Any] = json.loads(printed.getvalue())
+    return parsed
+
+
+def test_json_is_one_object_of_results(output: dict[str, Any]) -> None:
+    """--json prints one object whose only key is a non-empty list of results."""
+    assert list(output) == ["results"]
+    assert output["results"]
+
+
+def test_every_result_has_the_agreed_keys(output: dict[str, Any]) -> None:
+    """Each result has name, value, unit, peer, peer_value, ratio, goal and met, in order."""
+    for result in output["results"]:
+        assert list(result) == KEYS
+        assert isinstance(result["value"], int | float)
+        assert result["met"] in (True, False, None)
+        assert (result["goal"] is None) == (result["met"] is None)
+
+
+def test_the_workflow_figures_are_reported(output: dict[str, Any]) -> None:
+    """The workflow module reports throughput against both peers and the floor, and memory."""
+    names = {result["name"] for result in output["results"]}
+    assert {
+        "workflow.transition_vs_transitions",
+        "workflow.transition_vs_python_statemachine",
+        "workflow.transition_vs_floor",
+        "workflow.memory_per_application",
+    } <= names
