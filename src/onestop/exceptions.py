@@ -4,15 +4,53 @@ The tree::
 
     OnestopError
     ├── ConfigurationError              a setting or wiring is wrong (unknown store URL scheme, ...)
+    ├── TransientError                  marker: retrying later may succeed (`stamina.retry(on=...)`)
+    ├── ApplicationError                an application command was refused; nothing was recorded
+    │   ├── InvalidApplication (ValueError) `.problems`: every field problem, values never quoted
+    │   ├── ChannelNotOffered (LookupError) `.service`, `.channel`, `.offered`
+    │   ├── CommandRefused              `.command`, `.reason`: not possible in its state now
+    │   └── IdempotencyConflict         `.application_id`: the key was used with another payload
+    ├── ConcurrencyConflict             `.stream_id`, `.expected`, `.actual`: reload and retry
+    ├── StorageError                    a storage adapter failed; the driver error is in __cause__
+    │   └── StorageUnavailable (TransientError) the store cannot be reached now
     ├── CatalogueError                  a catalogue could not be read or is not valid
     │   ├── CatalogueReadError (OSError)    a path is missing or unreadable; `.path`
     │   ├── InvalidCatalogue (ValueError)   `.problems` lists every `Problem` found
     │   ├── RuleSyntaxError (ValueError)    a requirement's condition does not parse
     │   └── InvalidValue (ValueError)       a value object got a bad value; `.field`, `.reason`
+    ├── CalendarError                   a work calendar or an SLA clock was given bad input
+    │   ├── InvalidCalendar (ValueError)    `.field`, `.reason`: a calendar, closure or pause
+    │   ├── NaiveDatetime (ValueError)      `.argument`: a datetime has no time zone
+    │   └── UnsupportedCountry (LookupError) `.country`, `.supported`: no calendar for it
+    ├── PartyError                      an applicant's or representative's data is not valid
+    │   ├── InvalidIdentityNumber (ValueError) `.scheme`, `.problems`; never quotes the number
+    │   └── UnknownIdentityScheme (LookupError) `.scheme`, `.known`: no validator for it
+    ├── AuditError                      the audit hash chain got bad input, or is broken
+    │   ├── NotCanonical (ValueError)       `.path`, `.reason`: no canonical encoding (a float...)
+    │   └── ChainError (ValueError)         `.problem`: a hash, version or checkpoint is malformed
+    │       └── ChainBroken                 `.index`, `.version`: entries do not link up
+    ├── TransportError                  a message could not be signed, delivered or accepted
+    │   ├── InvalidWebhookInput (ValueError) `.argument`, `.reason`: unusable secret, id or setting
+    │   └── WebhookVerificationError (ValueError) `.reason`, `.header`: an inbound webhook refused
+    ├── CourierError                    a courier job or custody command was refused
+    │   ├── InvalidPacket (ValueError)      `.seal_id`, `.problems`: a packet does not add up
+    │   ├── JobRefused                      `.job_id`, `.command`, `.status`, `.reason`
+    │   │   └── AlreadyClaimed              another claim on the job was accepted first
+    │   ├── TimeWentBackwards               `.at`, `.latest`: not after the latest recorded instant
+    │   └── CustodyError                    a handoff was refused; custody and ledger unchanged
+    │       ├── NotCustodian                `.seal_id`, `.party`: the giver does not hold the packet
+    │       ├── CourierNotAssigned          `.courier_id`, `.job_id`: not the job's courier
+    │       ├── AlreadyDelivered            `.seal_id`: nothing may follow a delivery
+    │       ├── HandoffRefused              `.reason`: a confirmation missing, an id repeated, ...
+    │       └── CodeRejected                `.handoff_id`: a citizen's one-time code does not fit
+    │           ├── WrongCode · CodeAlreadyUsed (a replay) · CodeExpired (`.expired_at`)
+    │           └── CodeForAnotherHandoff · CodeForAnotherApplication
     ├── NotFound (LookupError)
     │   ├── AgencyNotFound                  `.code`
+    │   ├── ApplicationNotFound             `.reference`: no such id (or number and secret)
     │   ├── ServiceNotFound                 `.code`, `.at`
     │   └── WorkflowNotFound                `.code`
+    │       └── WorkflowVersionNotFound     `.version`, `.known`: no such version of it
     └── WorkflowError
         ├── InvalidWorkflow (ValueError)    `.workflow`, `.problems`
         ├── TransitionNotAllowed            `.workflow`, `.state`, `.action`, `.reason`, `.allowed`
@@ -21,7 +59,8 @@ The tree::
         │   ├── SeparationOfDutiesViolation `.actor`, `.earlier_action`
         │   └── MissingInput                `.missing`: required inputs not given
         ├── UnknownGuard                    `.guard`: no guard of that name is registered
-        └── MigrationError                  `.problems`: a migration plan does not fit
+        ├── MigrationError                  `.problems`: a migration plan does not fit
+        └── WorkflowVersionConflict         `.code`, `.version`: a published version differs
 
 Every error carries typed attributes; its message is built from them and never contains
 personal data.  Catch `OnestopError` to catch everything onestop raises.
@@ -31,31 +70,75 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Literal
 
 import attrs
 
 __all__ = [
     "AgencyNotFound",
+    "AlreadyClaimed",
+    "AlreadyDelivered",
+    "ApplicationError",
+    "ApplicationNotFound",
+    "AuditError",
+    "CalendarError",
     "CatalogueError",
     "CatalogueReadError",
+    "ChainBroken",
+    "ChainError",
+    "ChannelNotOffered",
+    "CodeAlreadyUsed",
+    "CodeExpired",
+    "CodeForAnotherApplication",
+    "CodeForAnotherHandoff",
+    "CodeRejected",
+    "CommandRefused",
+    "ConcurrencyConflict",
     "ConfigurationError",
+    "CourierError",
+    "CourierNotAssigned",
+    "CustodyError",
     "GuardFailed",
+    "HandoffRefused",
+    "IdempotencyConflict",
+    "InvalidApplication",
+    "InvalidCalendar",
     "InvalidCatalogue",
+    "InvalidIdentityNumber",
+    "InvalidPacket",
     "InvalidValue",
+    "InvalidWebhookInput",
     "InvalidWorkflow",
+    "JobRefused",
     "MigrationError",
     "MissingInput",
+    "NaiveDatetime",
+    "NotCanonical",
+    "NotCustodian",
     "NotFound",
     "OnestopError",
+    "PartyError",
     "Problem",
     "RoleNotAllowed",
     "RuleSyntaxError",
     "SeparationOfDutiesViolation",
     "ServiceNotFound",
+    "StorageError",
+    "StorageUnavailable",
+    "TimeWentBackwards",
+    "TransientError",
     "TransitionNotAllowed",
+    "TransportError",
     "UnknownGuard",
+    "UnknownIdentityScheme",
+    "UnsupportedCountry",
+    "WebhookRefusal",
+    "WebhookVerificationError",
     "WorkflowError",
     "WorkflowNotFound",
+    "WorkflowVersionConflict",
+    "WorkflowVersionNotFound",
+    "WrongCode",
 ]
 
 
@@ -163,6 +246,55 @@ class InvalidValue(CatalogueError, ValueError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class CalendarError(OnestopError):
+    """A work calendar, or a deadline computed on one, was given bad input."""
+
+
+class InvalidCalendar(CalendarError, ValueError):
+    """A work calendar, a closure or a pause cannot hold the value it was given.
+
+    Attributes:
+        field: The name of the offending attribute or argument.
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class NaiveDatetime(CalendarError, ValueError):
+    """A datetime without a time zone was given where an instant is needed.
+
+    Attributes:
+        argument: The name of the argument or attribute that held it.
+    """
+
+    def __init__(self, argument: str) -> None:
+        self.argument = argument
+        super().__init__(
+            f"{argument} must be a timezone-aware datetime (give tzinfo, e.g. "
+            "ZoneInfo('Asia/Jakarta'))"
+        )
+
+
+class UnsupportedCountry(CalendarError, LookupError):
+    """No ready-made work calendar exists for this country.
+
+    Attributes:
+        country: The country code asked for.
+        supported: The ISO 3166-1 alpha-2 codes that are supported.
+    """
+
+    def __init__(self, country: str, *, supported: Sequence[str]) -> None:
+        self.country = country
+        self.supported = tuple(supported)
+        super().__init__(
+            f"no work calendar for country {country!r}; supported: {', '.join(self.supported)}"
+        )
 
 
 class NotFound(OnestopError, LookupError):
@@ -373,3 +505,496 @@ class MigrationError(WorkflowError, ValueError):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("migration plan is invalid: " + "; ".join(str(p) for p in self.problems))
+
+
+class WorkflowVersionNotFound(WorkflowNotFound):
+    """The workflow exists, but not in the version asked for.
+
+    Attributes:
+        version: The version asked for.
+        known: The versions that exist, ascending.
+    """
+
+    def __init__(self, code: str, version: int, *, known: Sequence[int] = ()) -> None:
+        super().__init__(code)
+        self.version = version
+        self.known = tuple(known)
+        shown = ", ".join(str(v) for v in self.known) or "none"
+        self.args = (f"no version {version} of workflow {code!r}; known versions: {shown}",)
+
+
+class WorkflowVersionConflict(WorkflowError, ValueError):
+    """A published workflow version cannot be replaced by a different definition.
+
+    Publish the change as a new version instead; applications stay on the old one.
+
+    Attributes:
+        code: The workflow's code.
+        version: The version already published.
+    """
+
+    def __init__(self, code: str, version: int) -> None:
+        self.code = code
+        self.version = version
+        super().__init__(
+            f"workflow {code!r} version {version} is already published with a different "
+            "definition; publish the change as a new version"
+        )
+
+
+class TransientError(OnestopError):
+    """A marker base: the operation may succeed if retried later.
+
+    Retry on it, e.g. ``stamina.retry(on=onestop.exceptions.TransientError)``.
+    """
+
+
+class ApplicationError(OnestopError):
+    """An application command was refused; nothing was recorded."""
+
+
+class InvalidApplication(ApplicationError, ValueError):
+    """A submission or command failed validation; `problems` lists every problem found.
+
+    Each problem's path names the field (``answers.floor_area``, ``documents[0].sha256``);
+    messages say what rule was broken and never quote the value given, which may be
+    personal data.
+
+    Attributes:
+        problems: Each problem with its path.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        head = "; ".join(str(p) for p in self.problems[:5])
+        more = f" (and {count - 5} more)" if count > 5 else ""
+        super().__init__(f"application has {count} problem(s): {head}{more}")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The paths of the fields with problems, in the order found."""
+        return tuple(dict.fromkeys(p.path for p in self.problems))
+
+
+class ChannelNotOffered(ApplicationError, LookupError):
+    """The service is not offered through the channel asked for.
+
+    Attributes:
+        service: The service's code.
+        channel: The channel asked for, or ``None`` when what was given is not a
+            channel at all (it is not repeated: it could be anything).
+        offered: The channels it is offered through.
+    """
+
+    def __init__(self, *, service: str, channel: str | None, offered: Sequence[str]) -> None:
+        self.service = service
+        self.channel = channel
+        self.offered = tuple(offered)
+        what = f"through channel {channel!r}" if channel is not None else "through that channel"
+        super().__init__(
+            f"service {service!r} is not offered {what}; "
+            f"offered: {', '.join(self.offered) or 'none'}"
+        )
+
+
+class CommandRefused(ApplicationError):
+    """A command cannot be carried out in the application's current situation.
+
+    Attributes:
+        command: The command's name (``resume``, ``check_document``).
+        reason: Why, in words without personal data.
+    """
+
+    def __init__(self, *, command: str, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        super().__init__(f"{command!r} refused: {reason}")
+
+
+class IdempotencyConflict(ApplicationError):
+    """An idempotency key was used again with a different request.
+
+    Attributes:
+        application_id: The application the key first created.
+    """
+
+    def __init__(self, *, application_id: str) -> None:
+        self.application_id = application_id
+        super().__init__(
+            "this idempotency key was already used with a different request "
+            f"(it created application {application_id!r}); use a new key for a new request"
+        )
+
+
+class ApplicationNotFound(NotFound):
+    """No application has this id, or no application matches a number and secret.
+
+    A failed lookup by number and secret gives ``reference=None`` and the same message
+    whether the number is unknown or the secret wrong, so it reveals nothing about
+    which applications exist, and never repeats what was typed (it may be personal
+    data, such as an identity number typed into the wrong box).
+
+    Attributes:
+        reference: The application id asked for, or ``None`` for a lookup by number.
+    """
+
+    def __init__(self, reference: str | None) -> None:
+        self.reference = reference
+        if reference is None:
+            super().__init__("no application matches this number and secret")
+        else:
+            super().__init__(f"no application with id {reference!r}")
+
+
+class ConcurrencyConflict(OnestopError):
+    """A stream moved on since it was read: another command was recorded first.
+
+    Reload and retry; nothing of this command was recorded.
+
+    Attributes:
+        stream_id: The stream (application, counter or key) written to.
+        expected: The version the writer expected.
+        actual: The version found.
+    """
+
+    def __init__(self, *, stream_id: str, expected: int, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual}, not {expected}; reload and retry"
+        )
+
+
+class StorageError(OnestopError):
+    """A storage adapter failed; the driver's error is in ``__cause__``."""
+
+
+class StorageUnavailable(StorageError, TransientError):
+    """The store cannot be reached now; retrying later may succeed."""
+
+
+class PartyError(OnestopError):
+    """An applicant's, representative's or contact person's data is not valid."""
+
+
+class InvalidIdentityNumber(PartyError, ValueError):
+    """An identity number breaks its scheme's format rules.
+
+    The message names the rules broken and never quotes the number or any part of it.
+
+    Attributes:
+        scheme: The numbering scheme, e.g. ``id-nik``.
+        problems: Every rule broken, one sentence each.
+        reason: The problems joined into one sentence.
+    """
+
+    def __init__(self, *, scheme: str, problems: Sequence[str]) -> None:
+        self.scheme = scheme
+        self.problems = tuple(problems)
+        self.reason = "; ".join(self.problems)
+        super().__init__(f"not a valid {scheme} number: {self.reason}")
+
+
+class UnknownIdentityScheme(PartyError, LookupError):
+    """No identity validator is registered for this scheme.
+
+    Attributes:
+        scheme: The scheme asked for.
+        known: The schemes that have a validator.
+    """
+
+    def __init__(self, scheme: str, *, known: Sequence[str] = ()) -> None:
+        self.scheme = scheme
+        self.known = tuple(known)
+        super().__init__(
+            f"no identity validator for scheme {scheme!r}; known: {', '.join(self.known) or 'none'}"
+        )
+
+
+class AuditError(OnestopError):
+    """The audit hash chain was given bad input, or does not verify."""
+
+
+class NotCanonical(AuditError, ValueError):
+    """A value has no canonical encoding (a float, a naive datetime, an unknown type, ...).
+
+    Attributes:
+        path: Where in the value, e.g. ``$.fee.amount``; parts inside personal data
+            are not spelled out.
+        reason: What is wrong there; never the value itself.
+    """
+
+    def __init__(self, *, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class ChainError(AuditError, ValueError):
+    """A hash, version or checkpoint given to the hash chain is malformed.
+
+    Attributes:
+        problem: What is wrong, in one sentence.
+    """
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(problem)
+
+
+class ChainBroken(ChainError):
+    """Entries do not form one unbroken hash chain.
+
+    Attributes:
+        index: The position of the first bad entry in the sequence given.
+        version: That entry's version (for entries missing at the end, the first missing).
+        problem: What is wrong with it.
+    """
+
+    def __init__(self, *, index: int, version: int | None, problem: str) -> None:
+        self.index = index
+        self.version = version
+        super().__init__(problem)
+        self.args = (f"entry {index} (version {version}): {problem}",)
+
+
+class TransportError(OnestopError):
+    """A message could not be signed, delivered or accepted by a transport."""
+
+
+class InvalidWebhookInput(TransportError, ValueError):
+    """A webhook signer, verifier or replay cache was given something it cannot use.
+
+    The message never quotes a secret.
+
+    Attributes:
+        argument: The argument at fault, e.g. ``secrets[1]``, ``message_id``.
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, *, argument: str, reason: str) -> None:
+        self.argument = argument
+        self.reason = reason
+        super().__init__(f"{argument}: {reason}")
+
+
+#: Why `WebhookVerificationError` refused a webhook.
+WebhookRefusal = Literal[
+    "missing_header",
+    "malformed_header",
+    "expired",
+    "future",
+    "replayed",
+    "bad_signature",
+    "unknown_version",
+]
+
+_WEBHOOK_REFUSALS: dict[str, str] = {
+    "missing_header": "the {header} header is missing or empty",
+    "malformed_header": "the {header} header is malformed or given twice",
+    "expired": "the {header} is older than the tolerance allows",
+    "future": "the {header} lies further ahead than the tolerance allows",
+    "replayed": "this {header} was already accepted",
+    "bad_signature": "no v1 signature in {header} matches any secret",
+    "unknown_version": "the {header} header holds no v1 signature",
+}
+
+
+class WebhookVerificationError(TransportError, ValueError):
+    """An incoming webhook was refused; answer it with a 4xx status.
+
+    The message names the reason and the header concerned, and never quotes a
+    header's value, the body or a secret.
+
+    Attributes:
+        reason: Why: ``missing_header``, ``malformed_header``, ``expired``,
+            ``future``, ``replayed``, ``bad_signature`` or ``unknown_version``.
+        header: The header concerned: ``webhook-id``, ``webhook-timestamp`` or
+            ``webhook-signature``.
+    """
+
+    def __init__(self, reason: WebhookRefusal, *, header: str) -> None:
+        self.reason: WebhookRefusal = reason
+        self.header = header
+        template = _WEBHOOK_REFUSALS.get(reason, "{header}")
+        super().__init__(f"webhook refused ({reason}): {template.format(header=header)}")
+
+
+class CourierError(OnestopError):
+    """A courier job or custody command was refused; nothing was recorded."""
+
+
+class InvalidPacket(CourierError, ValueError):
+    """A sealed packet's description does not hold together.
+
+    Attributes:
+        seal_id: The seal's id as given (``?`` when it is not a usable id).
+        problems: Every problem found, one sentence each.
+    """
+
+    def __init__(self, *, seal_id: str, problems: Sequence[str]) -> None:
+        self.seal_id = seal_id
+        self.problems = tuple(problems)
+        super().__init__(f"packet {seal_id!r} is invalid: {'; '.join(self.problems)}")
+
+
+class JobRefused(CourierError):
+    """A courier job command is not possible in the job's current status.
+
+    Attributes:
+        job_id: The job's id.
+        command: The command refused (``claim``, ``record_attempt``, ...).
+        status: The job's status.
+        reason: Why, in words without personal data.
+    """
+
+    def __init__(self, *, job_id: str, command: str, status: str, reason: str) -> None:
+        self.job_id = job_id
+        self.command = command
+        self.status = status
+        self.reason = reason
+        super().__init__(f"{command!r} refused on courier job {job_id!r} ({status}): {reason}")
+
+
+class AlreadyClaimed(JobRefused):
+    """The job was claimed by a courier first; one claim wins.
+
+    Attributes:
+        job_id: The job's id.
+    """
+
+    def __init__(self, *, job_id: str, status: str) -> None:
+        super().__init__(
+            job_id=job_id,
+            command="claim",
+            status=status,
+            reason="another claim was accepted first",
+        )
+
+
+class TimeWentBackwards(CourierError):
+    """An instant given is not after the latest one recorded: time never runs backwards.
+
+    Attributes:
+        at: The instant given.
+        latest: The latest instant recorded.
+    """
+
+    def __init__(self, *, at: datetime, latest: datetime) -> None:
+        self.at = at
+        self.latest = latest
+        super().__init__(
+            f"{at.isoformat()} is not after the latest recorded instant {latest.isoformat()}"
+        )
+
+
+class CustodyError(CourierError):
+    """A handoff of a packet was refused: custody and the ledger are unchanged."""
+
+
+class NotCustodian(CustodyError):
+    """The giver does not hold the packet.
+
+    Attributes:
+        seal_id: The packet's seal id.
+        party: The giver, as ``kind:id`` (a citizen is shown as ``citizen``).
+    """
+
+    def __init__(self, *, seal_id: str, party: str) -> None:
+        self.seal_id = seal_id
+        self.party = party
+        super().__init__(f"{party} does not hold packet {seal_id!r}")
+
+
+class CourierNotAssigned(CustodyError):
+    """A courier took part in a handoff without being assigned to the job.
+
+    Attributes:
+        courier_id: The courier's id.
+        job_id: The job's id, when one was given.
+    """
+
+    def __init__(self, *, courier_id: str, job_id: str | None = None) -> None:
+        self.courier_id = courier_id
+        self.job_id = job_id
+        job = f"courier job {job_id!r}" if job_id is not None else "this courier job"
+        super().__init__(f"courier {courier_id!r} is not assigned to {job}")
+
+
+class AlreadyDelivered(CustodyError):
+    """The packet reached the citizen; no handoff may follow.
+
+    Attributes:
+        seal_id: The packet's seal id.
+    """
+
+    def __init__(self, *, seal_id: str) -> None:
+        self.seal_id = seal_id
+        super().__init__(f"packet {seal_id!r} was delivered; no handoff may follow")
+
+
+class HandoffRefused(CustodyError):
+    """A handoff breaks a custody rule (a missing confirmation, a repeated handoff id, ...).
+
+    Attributes:
+        reason: Which rule, in words without personal data.
+    """
+
+    def __init__(self, *, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"handoff refused: {reason}")
+
+
+class CodeRejected(CustodyError):
+    """A citizen's one-time code does not confirm this handoff; the code is never quoted.
+
+    Attributes:
+        handoff_id: The handoff being confirmed.
+        reason: Why the code was rejected.
+    """
+
+    reason = "the one-time code was rejected"
+
+    def __init__(self, *, handoff_id: str) -> None:
+        self.handoff_id = handoff_id
+        super().__init__(f"{self.reason} (handoff {handoff_id!r})")
+
+
+class WrongCode(CodeRejected):
+    """The code does not match the one issued."""
+
+    reason = "the one-time code does not match"
+
+
+class CodeExpired(CodeRejected):
+    """The code's lifetime is over.
+
+    Attributes:
+        expired_at: When it expired.
+    """
+
+    reason = "the one-time code has expired"
+
+    def __init__(self, *, handoff_id: str, expired_at: datetime) -> None:
+        self.expired_at = expired_at
+        super().__init__(handoff_id=handoff_id)
+
+
+class CodeForAnotherHandoff(CodeRejected):
+    """The code was issued for another handoff."""
+
+    reason = "the one-time code was issued for another handoff"
+
+
+class CodeForAnotherApplication(CodeRejected):
+    """The code was issued for another application."""
+
+    reason = "the one-time code was issued for another application"
+
+
+class CodeAlreadyUsed(CodeRejected):
+    """The code was used already: a replay."""
+
+    reason = "the one-time code was already used"

@@ -1,0 +1,543 @@
+"""The tamper-evident audit trail: a canonical encoding and a hash chain over it.
+
+Each entry of a stream (an application's events, a courier job's handoffs) is hashed
+together with the hash of the entry before it, so that changing, removing, inserting
+or reordering an entry breaks every link after it.  `verify_chain` finds the first
+entry that does not fit and says what is wrong with it.
+
+>>> bodies = [canonical_bytes({"kind": "submitted", "n": n}) for n in (1, 2, 3)]
+>>> chain = seal_entries(list(enumerate(bodies, start=1)))
+>>> verify_chain(chain).ok
+True
+>>> verify_chain([chain[0], chain[2]])
+ChainReport(ok=False, first_bad=1, version=3, problem='version 3 follows 1 (an entry ...')
+
+What a chain cannot see: whoever holds the whole chain can cut entries off its end,
+or rewrite it from some entry on and recompute every hash after it.  Only a
+`Checkpoint` of the head kept somewhere else (another system, a signed receipt, a
+printed register) catches that: pass it as ``anchor``.
+
+The module is pure: it hashes bytes it is given and reads no clock or storage.  What
+goes into a body is the caller's choice; the event envelope puts the stream id, the
+event's kind and time and its payload there, through `canonical_bytes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
+
+import attrs
+
+from onestop.domain.parties import Personal
+from onestop.exceptions import ChainBroken, ChainError, NotCanonical
+
+__all__ = [
+    "GENESIS",
+    "ORIGIN",
+    "ChainReport",
+    "Checkpoint",
+    "SealedEntry",
+    "canonical_bytes",
+    "chain_hash",
+    "seal",
+    "seal_entries",
+    "verify_chain",
+]
+
+# --- canonical encoding -------------------------------------------------------------
+
+_MAX_DEPTH = 100
+_MAX_DIGITS = 1000
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+def canonical_bytes(value: object, /) -> bytes:
+    """Encode *value* as canonical JSON text in UTF-8: equal values give equal bytes.
+
+    The output follows RFC 8785 (JSON Canonicalization Scheme) in spirit: object keys
+    sorted by their UTF-16 code units, no whitespace, strings escaped as JSON requires
+    and nothing more (``"``, ``\\``, control characters; everything else is literal
+    UTF-8).  Values are encoded as:
+
+    * ``None``, `bool`, `str`: ``null``, ``true``/``false``, a JSON string;
+    * `int` and `Decimal`: a JSON number in plain notation with no exponent and no
+      trailing zeros, so ``Decimal("1.50")``, ``Decimal("15E-1")`` and ``1.5`` in any
+      form give ``1.5``, and ``Decimal(5)`` gives the same as ``5``.  Numbers are exact:
+      unlike RFC 8785 they are not rounded to a double.  NaN, infinities and numbers
+      of more than 1,000 digits are refused;
+    * `date`: ``"YYYY-MM-DD"``; an aware `datetime`: converted to UTC,
+      ``"YYYY-MM-DDTHH:MM:SS.ffffffZ"`` (equal instants in any zone encode alike);
+    * `UUID`: its hyphenated lower-case form; an `Enum` member: its value;
+    * `list` and `tuple`: an array; `set` and `frozenset`: an array sorted by the
+      elements' encodings;
+    * a `Mapping` with `str` keys, and an attrs instance (its attributes by name,
+      leaving out those with ``eq=False``): an object;
+    * `Personal`: the value it holds.  The chain must commit to the real data, so the
+      bytes contain it in plain text: treat them as personal data, and keep personal
+      values out of bodies that must outlive an erasure (chain an id or a digest).
+
+    >>> canonical_bytes({"b": [1, Decimal("2.50")], "a": "é\\n"})
+    b'{"a":"\\xc3\\xa9\\\\n","b":[1,2.5]}'
+
+    Raises:
+        onestop.exceptions.NotCanonical: For a float (use `Decimal`), a naive datetime,
+            a non-string key, a lone surrogate, a value nested too deeply, or a type
+            with no encoding; it names the path, never the value.
+    """
+    parts: list[str] = []
+    _encode(value, "$", parts, 0, masked=False)
+    return "".join(parts).encode("utf-8")
+
+
+def _refuse(path: str, reason: str) -> NotCanonical:
+    return NotCanonical(path=path, reason=reason)
+
+
+def _encode(value: object, path: str, out: list[str], depth: int, *, masked: bool) -> None:
+    if depth > _MAX_DEPTH:
+        raise _refuse(path, f"nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(value, Personal):
+        _encode(value.reveal(), path, out, depth + 1, masked=True)
+    elif value is None:
+        out.append("null")
+    elif isinstance(value, Enum):
+        _encode(value.value, path, out, depth + 1, masked=masked)
+    elif isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(_integer(value, path))
+    elif isinstance(value, float):
+        raise _refuse(path, "floats have no canonical encoding; use Decimal")
+    elif isinstance(value, Decimal):
+        out.append(_decimal(value, path))
+    elif isinstance(value, str):
+        out.append(_string(value, path))
+    elif isinstance(value, datetime):
+        out.append(_string(_instant(value, path), path))
+    elif isinstance(value, date):
+        out.append(f'"{value.year:04d}-{value.month:02d}-{value.day:02d}"')
+    elif isinstance(value, UUID):
+        out.append(f'"{value}"')
+    elif isinstance(value, Mapping):
+        _object(value.items(), path, out, depth, masked=masked)
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _encode(item, _index(path, index, masked=masked), out, depth + 1, masked=masked)
+        out.append("]")
+    elif isinstance(value, set | frozenset):
+        items = sorted(
+            "".join(_encoded(item, _index(path, None, masked=masked), depth, masked=masked))
+            for item in value
+        )
+        out.append("[" + ",".join(items) + "]")
+    elif attrs.has(cls := type(value)):
+        pairs = [(a.name, getattr(value, a.name)) for a in attrs.fields(cls) if a.eq]
+        _object(pairs, path, out, depth, masked=masked)
+    else:
+        hint = "; pass bytes as a hex string" if isinstance(value, bytes | bytearray) else ""
+        raise _refuse(path, f"{type(value).__name__} has no canonical encoding{hint}")
+
+
+def _encoded(value: object, path: str, depth: int, *, masked: bool) -> list[str]:
+    parts: list[str] = []
+    _encode(value, path, parts, depth + 1, masked=masked)
+    return parts
+
+
+def _object(
+    items: Iterable[tuple[object, object]], path: str, out: list[str], depth: int, *, masked: bool
+) -> None:
+    pairs: list[tuple[bytes, str, object]] = []
+    for key, item in items:
+        if not isinstance(key, str):
+            raise _refuse(path, f"object keys must be strings, not {type(key).__name__}")
+        if _SURROGATE.search(key):
+            raise _refuse(path, "an object key holds a lone surrogate, which UTF-8 cannot encode")
+        pairs.append((key.encode("utf-16-be"), key, item))
+    pairs.sort(key=lambda pair: pair[0])
+    out.append("{")
+    for index, (_, key, item) in enumerate(pairs):
+        if index:
+            out.append(",")
+        out.append(_string(key, path))
+        out.append(":")
+        _encode(item, _member(path, key, masked=masked), out, depth + 1, masked=masked)
+    out.append("}")
+
+
+def _member(path: str, key: str, *, masked: bool) -> str:
+    if masked:
+        return path
+    return f"{path}.{key}" if _PLAIN_KEY.match(key) else f"{path}[<key>]"
+
+
+def _index(path: str, index: int | None, *, masked: bool) -> str:
+    if masked:
+        return path
+    return f"{path}[{'*' if index is None else index}]"
+
+
+def _string(text: str, path: str) -> str:
+    if _SURROGATE.search(text):
+        raise _refuse(path, "a string holds a lone surrogate, which UTF-8 cannot encode")
+    escaped = _NEEDS_ESCAPE.sub(lambda m: _ESCAPES.get(m[0], f"\\u{ord(m[0]):04x}"), text)
+    return f'"{escaped}"'
+
+
+def _integer(value: int, path: str) -> str:
+    if value.bit_length() > _MAX_DIGITS * 10 // 3:
+        raise _refuse(path, f"numbers of more than {_MAX_DIGITS} digits are refused")
+    text = str(value)
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise _refuse(path, f"numbers of more than {_MAX_DIGITS} digits are refused")
+    return text
+
+
+def _decimal(value: Decimal, path: str) -> str:
+    if not value.is_finite():
+        raise _refuse(path, "NaN and infinities have no canonical encoding")
+    sign, digit_tuple, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # pragma: no cover - finite decimals have one
+        raise _refuse(path, "NaN and infinities have no canonical encoding")
+    digits = "".join(map(str, digit_tuple)).lstrip("0")
+    if not digits:
+        return "0"
+    stripped = digits.rstrip("0")
+    exponent += len(digits) - len(stripped)
+    digits = stripped
+    if max(len(digits) + exponent, -exponent) > _MAX_DIGITS:
+        raise _refuse(path, f"numbers of more than {_MAX_DIGITS} digits are refused")
+    if exponent >= 0:
+        text = digits + "0" * exponent
+    else:
+        padded = digits.rjust(-exponent + 1, "0")
+        text = f"{padded[:exponent]}.{padded[exponent:]}"
+    return f"-{text}" if sign else text
+
+
+def _instant(value: datetime, path: str) -> str:
+    if value.utcoffset() is None:
+        raise _refuse(path, "a datetime without a time zone is not an instant; add tzinfo")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise _refuse(path, "the datetime is outside the years 1-9999 in UTC") from exc
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"
+    )
+
+
+# --- the hash chain -----------------------------------------------------------------
+
+GENESIS = "0" * 64
+"""The ``previous`` hash of a stream's first entry."""
+
+_DOMAIN = b"onestop-chain-v1\x00"
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_MAX_VERSION = 2**63 - 1
+
+
+def _check_hash(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _HEX64.match(value):
+        raise ChainError(f"{name} must be 64 lower-case hex digits (a SHA-256 hash)")
+    return value
+
+
+def _check_version(name: str, value: object, *, lowest: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= _MAX_VERSION:
+        raise ChainError(f"{name} must be an integer from {lowest} to 2**63 - 1")
+    return value
+
+
+def chain_hash(previous: str, version: int, body: bytes) -> str:
+    """Return the hash of an entry: SHA-256, in lower-case hex, over a framed input.
+
+    The input is, byte for byte (``u64`` is an unsigned 64-bit big-endian length or
+    number)::
+
+        b"onestop-chain-v1\\x00"
+        u64(len(previous)) previous-as-ASCII
+        u64(version)
+        u64(len(body)) body
+
+    The prefix keeps these hashes apart from any other SHA-256 use; the lengths make
+    the framing unambiguous.
+
+    Raises:
+        onestop.exceptions.ChainError: If *previous* is not 64 lower-case hex digits,
+            *version* is not 1 to 2**63 - 1, or *body* is not bytes.
+    """
+    _check_hash("previous", previous)
+    _check_version("version", version, lowest=1)
+    if not isinstance(body, bytes):
+        raise ChainError("body must be bytes")
+    digest = hashlib.sha256(_DOMAIN)
+    digest.update(len(previous).to_bytes(8, "big"))
+    digest.update(previous.encode("ascii"))
+    digest.update(version.to_bytes(8, "big"))
+    digest.update(len(body).to_bytes(8, "big"))
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _checkpoint_version(_: object, __: attrs.Attribute[int], value: object) -> None:
+    _check_version("checkpoint version", value, lowest=0)
+
+
+def _checkpoint_hash(_: object, __: attrs.Attribute[str], value: object) -> None:
+    _check_hash("checkpoint hash", value)
+
+
+@attrs.frozen
+class Checkpoint:
+    """The head of a chain at one version: enough to prove later that nothing before it changed.
+
+    Export one (to another system, a signed receipt, a printed register) to make
+    truncation and wholesale rewriting detectable.
+
+    Attributes:
+        version: The version of the entry, 0 for the empty chain.
+        hash: That entry's hash (`GENESIS` for version 0).
+    """
+
+    version: int = attrs.field(validator=_checkpoint_version)
+    hash: str = attrs.field(validator=_checkpoint_hash)
+
+    @classmethod
+    def of(cls, entry: SealedEntry, /) -> Checkpoint:
+        """Return the checkpoint at *entry*."""
+        return cls(entry.version, entry.hash)
+
+
+ORIGIN = Checkpoint(0, GENESIS)
+"""The checkpoint before a stream's first entry."""
+
+
+@attrs.frozen
+class SealedEntry:
+    """One stored entry of a chain.  Its ``repr`` shows the body's length, not its bytes.
+
+    Attributes:
+        version: Its position in the stream, from 1, contiguous.
+        body: The canonical bytes that were hashed.
+        hash: ``chain_hash(previous, version, body)``.
+        previous: The hash of the entry before, or `GENESIS`.
+    """
+
+    version: int
+    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
+    hash: str
+    previous: str
+
+
+def seal(entries: Sequence[tuple[int, bytes]], /, *, after: Checkpoint = ORIGIN) -> list[str]:
+    """Return the hash of each ``(version, body)`` pair, chained from *after*.
+
+    Raises:
+        onestop.exceptions.ChainBroken: If the versions do not run on from
+            ``after.version`` one by one.
+        onestop.exceptions.ChainError: If a body is not bytes.
+    """
+    return [entry.hash for entry in seal_entries(entries, after=after)]
+
+
+def seal_entries(
+    entries: Sequence[tuple[int, bytes]], /, *, after: Checkpoint = ORIGIN
+) -> list[SealedEntry]:
+    """Like `seal`, but return whole `SealedEntry` values, ready to store."""
+    previous, expected = after.hash, after.version + 1
+    sealed: list[SealedEntry] = []
+    for index, (version, body) in enumerate(entries):
+        if version != expected:
+            problem = f"version {version} where {expected} should come next"
+            raise ChainBroken(index=index, version=version, problem=problem)
+        entry = SealedEntry(version, body, chain_hash(previous, version, body), previous)
+        sealed.append(entry)
+        previous, expected = entry.hash, version + 1
+    return sealed
+
+
+@attrs.frozen(kw_only=True)
+class ChainReport:
+    """What `verify_chain` found.
+
+    Attributes:
+        ok: Whether every entry fits.
+        first_bad: The position (0-based, in the sequence given) of the first entry that
+            does not fit; ``len(entries)`` when entries are missing at the end.
+        version: That entry's stored version, or the first missing one.
+        problem: What is wrong, in words.
+    """
+
+    ok: bool
+    first_bad: int | None = None
+    version: int | None = None
+    problem: str | None = None
+
+    def raise_for_problem(self) -> None:
+        """Raise `onestop.exceptions.ChainBroken` describing the problem, if there is one."""
+        if not self.ok:
+            index = self.first_bad if self.first_bad is not None else 0
+            raise ChainBroken(index=index, version=self.version, problem=self.problem or "")
+
+
+_VERIFIED = ChainReport(ok=True)
+
+
+def _bad(index: int, version: object, problem: str) -> ChainReport:
+    shown = version if isinstance(version, int) and not isinstance(version, bool) else None
+    return ChainReport(ok=False, first_bad=index, version=shown, problem=problem)
+
+
+def _well_formed(entry: SealedEntry) -> bool:
+    try:
+        _check_version("version", entry.version, lowest=1)
+        _check_hash("hash", entry.hash)
+        _check_hash("previous", entry.previous)
+    except ChainError:
+        return False
+    return isinstance(entry.body, bytes)
+
+
+def _fits(entry: SealedEntry, previous: SealedEntry) -> bool:
+    return entry.version == previous.version + 1 and entry.previous == previous.hash
+
+
+def verify_chain(
+    entries: Sequence[SealedEntry],
+    /,
+    *,
+    after: Checkpoint = ORIGIN,
+    anchor: Checkpoint | None = None,
+) -> ChainReport:
+    """Check that *entries* form one unbroken chain, and name the first entry that does not.
+
+    Each entry must hash to its stored hash, carry the next version, and point to the
+    hash of the entry before it (the first one to ``after.hash``).  Every single-entry
+    change, deletion (except of the last entry), insertion and swap of two entries is
+    found, and ``first_bad`` names the entry where it happened: the changed entry, the
+    one after a gap, the inserted one, the earlier of the swapped two.  When two
+    entries claim the same place, the next entry or the *anchor* tells which is
+    foreign; with neither (two entries claiming the last place), the earlier one is
+    named and the problem says the two are in doubt.
+
+    Args:
+        entries: The stored entries, in stream order.
+        after: Where the entries start: `ORIGIN` for a whole stream.
+        anchor: A checkpoint exported earlier.  With it, entries cut off the end and a
+            chain rewritten with recomputed hashes are found too.
+
+    Raises:
+        onestop.exceptions.ChainError: If *anchor* is not after *after*.
+    """
+    if anchor is not None and anchor.version <= after.version:
+        raise ChainError("the anchor must be at a later version than the start")
+    previous_hash, expected = after.hash, after.version + 1
+    for index, entry in enumerate(entries):
+        if not _well_formed(entry):
+            return _bad(index, entry.version, "malformed entry (version, hash or body)")
+        if chain_hash(entry.previous, entry.version, entry.body) != entry.hash:
+            return _bad(index, entry.version, "hash does not match its content (altered)")
+        if index and entry.version == entries[index - 1].version:
+            return _resolve_fork(entries, index, anchor)
+        if entry.version != expected:
+            return _bad(
+                index,
+                entry.version,
+                f"version {entry.version} follows {expected - 1} "
+                "(an entry is missing, inserted or out of order)",
+            )
+        if entry.previous != previous_hash:
+            nxt = entries[index + 1] if index + 1 < len(entries) else None
+            if index and nxt is not None and _fits(nxt, entry):
+                return _bad(
+                    index - 1,
+                    entries[index - 1].version,
+                    "rewritten: its hash was recomputed, but the next entry "
+                    "still points to the old one",
+                )
+            return _bad(
+                index,
+                entry.version,
+                "previous hash does not match the entry before "
+                "(inserted, replaced or reordered entry)",
+            )
+        previous_hash, expected = entry.hash, entry.version + 1
+    return _check_anchor(entries, after, anchor) if anchor is not None else _VERIFIED
+
+
+def _resolve_fork(
+    entries: Sequence[SealedEntry], index: int, anchor: Checkpoint | None
+) -> ChainReport:
+    """Entries *index* - 1 and *index* claim the same version: name the foreign one."""
+    first, second = entries[index - 1], entries[index]
+    version = second.version
+    if first == second:
+        return _bad(index, version, "a copy of the entry before (replayed entry)")
+    if second.previous != first.previous:
+        return _bad(index, version, f"version {version} repeats (inserted or reordered entry)")
+    nxt = entries[index + 1] if index + 1 < len(entries) else None
+    anchored = anchor.hash if anchor is not None and anchor.version == version else None
+    if first.hash == anchored or (anchored is None and nxt is not None and _fits(nxt, first)):
+        foreign = index
+    elif second.hash == anchored or (nxt is not None and _fits(nxt, second)):
+        foreign = index - 1
+    else:
+        return _bad(
+            index - 1,
+            first.version,
+            f"this entry and the next both claim version {version} after the same entry "
+            "(one was inserted; a later entry or an anchor would tell which)",
+        )
+    return _bad(
+        foreign,
+        version,
+        f"another entry claims version {version} after the same entry, "
+        "and the chain goes on from that one (inserted entry)",
+    )
+
+
+def _check_anchor(
+    entries: Sequence[SealedEntry], after: Checkpoint, anchor: Checkpoint
+) -> ChainReport:
+    index = anchor.version - after.version - 1
+    if index >= len(entries):
+        last = entries[-1].version if entries else after.version
+        return ChainReport(
+            ok=False,
+            first_bad=len(entries),
+            version=last + 1,
+            problem=(
+                f"the chain ends at version {last}, before the anchor at version "
+                f"{anchor.version} (entries removed from the end)"
+            ),
+        )
+    if entries[index].hash != anchor.hash:
+        return _bad(
+            index,
+            anchor.version,
+            "does not match the anchor: this entry or one before it was rewritten "
+            "and the hashes recomputed",
+        )
+    return _VERIFIED
