@@ -1,0 +1,16 @@
+"""Transports: how onestop's messages leave the process, and how signed ones come in.
+
+The domain raises notifications; a relay hands them to a transport, which delivers
+them to an agency, a citizen's channel or a broker.  Everything here sits outside
+`onestop.domain` and may do I/O, but only through clients the host application
+injects: no module builds an HTTP client or a connection at import time.
+
+* `onestop.transport.signing`: Standard Webhooks signing and verification
+  (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).  It is pure: it
+  needs no HTTP client and reads no clock, so it serves any transport and any web
+  framework on the receiving side.
+
+Errors about a message or a transport's settings derive from
+`onestop.exceptions.TransportError`; a naive datetime raises
+`onestop.exceptions.NaiveDatetime`, as everywhere in onestop.
+"""
