@@ -11,6 +11,7 @@ import os
 import warnings
 from importlib.metadata import version as _distribution_version
 
+from sphinx.application import Sphinx
 from sphinx.deprecation import RemovedInSphinx10Warning
 
 # sphinx-autodoc-typehints 3.6 (the last release for Python 3.11) uses an API Sphinx 10
@@ -58,6 +59,20 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_ivar = True  # "Attributes:" as fields, so they don't clash with autodoc's
 typehints_defaults = "comma"
+# Show defaults as written in the source (``guards=DEFAULT_GUARDS``), not as their repr: a
+# repr can be long, and one that holds functions (``<function documents_verified>``) breaks
+# the signature into broken cross-references.  `_attrs_defaults_as_values` below makes an
+# exception for the ``__init__`` attrs generates.
+autodoc_preserve_defaults = True
+# Names that sphinx-autodoc-typehints cannot resolve from where it looks: attrs evaluates an
+# ``__init__``'s annotations in a copy of the module's namespace taken before the class
+# itself, or any ``if TYPE_CHECKING:`` import, is in it.  Say where they live.
+autodoc_type_aliases = {
+    "Catalogue": "onestop.domain.catalogue.Catalogue",
+    "Explanation": "onestop.domain.rules.Explanation",
+    "Transition": "onestop.domain.workflow.Transition",
+    "Trigger": "onestop.domain.workflow.Trigger",
+}
 
 # -- Cross-references to other projects --------------------------------------------------
 
@@ -66,10 +81,18 @@ _INTERSPHINX = {
     "attrs": ("https://www.attrs.org/en/stable/", None),
     "cattrs": ("https://catt.rs/en/stable/", None),
     "click": ("https://click.palletsprojects.com/en/stable/", None),
+    "hypothesis": ("https://hypothesis.readthedocs.io/en/latest/", None),
 }
 
 if os.environ.get("DOCS_OFFLINE"):
     intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
+    nitpick_ignore = [
+        # sphinx-autodoc-typehints links the ``...`` of ``tuple[X, ...]`` to the built-in
+        # constant, which only the Python inventory has.
+        ("py:data", "Ellipsis"),
+        # What onestop.testing.strategies returns; Hypothesis's inventory has it.
+        ("py:class", "hypothesis.strategies.SearchStrategy"),
+    ]
     nitpick_ignore_regex = [
         # Without intersphinx, nothing outside onestop can be resolved: ignore the
         # standard library and our dependencies, but nothing of onestop's own.
@@ -97,3 +120,24 @@ else:
 
 html_theme = "furo"
 html_title = f"onestop {release}"
+
+
+# -- Hooks -----------------------------------------------------------------------------
+
+
+def _attrs_defaults_as_values(app: Sphinx, obj: object, bound_method: bool) -> None:
+    """Show the defaults of an ``__init__`` attrs generates as values after all.
+
+    autodoc_preserve_defaults takes them from that method's generated source, where they
+    read ``attr_dict['children'].default``; their repr (``()``, ``None``) is what a reader
+    wants.  This undoes it, running after it (autodoc-before-process-signature).
+    """
+    function = getattr(obj, "__func__", obj)
+    code = getattr(function, "__code__", None)
+    if code is not None and code.co_filename.startswith("<attrs generated"):
+        function.__dict__.pop("__signature__", None)
+
+
+def setup(app: Sphinx) -> None:
+    """Connect the hooks above."""
+    app.connect("autodoc-before-process-signature", _attrs_defaults_as_values, priority=900)

@@ -247,7 +247,7 @@ class WorkCalendar:
 
     @property
     def hours_per_day(self) -> float:
-        """Working hours in a full working day, e.g. ``8.0`` for 08:00-16:00."""
+        """Working hours in a full working day, e.g. ``8.0`` for ``08:00``-``16:00``."""
         return self.day_length / timedelta(hours=1)
 
     def with_holidays(self, days: Iterable[date]) -> WorkCalendar:

@@ -73,7 +73,10 @@ __all__ = [
 ]
 
 DEFAULT_GUARDS = default_guards()
-"""The built-in guards, used when no registry is passed."""
+"""The built-in guards, used when no registry is passed.
+
+:meta hide-value:
+"""
 
 _NO_INPUTS: Mapping[str, object] = MappingProxyType({})
 _MANUAL = Trigger.MANUAL

@@ -149,7 +149,7 @@ class GuardResult:
 
 
 Guard: TypeAlias = Callable[[Facts, "str | None"], GuardResult]
-"""A guard: called with the application's facts and the reference's argument, if any."""
+"""A guard, called with the application's facts and the reference's argument, if any."""
 
 
 def _guard_table(value: Mapping[str, Guard]) -> Mapping[str, Guard]:

@@ -62,7 +62,7 @@ class EffectRequested:
 
 
 WorkflowEvent: TypeAlias = StateChanged | EffectRequested
-"""What a step emits: one `StateChanged`, then one `EffectRequested` per effect."""
+"""What a step emits, which is one `StateChanged`, then one `EffectRequested` per effect."""
 
 
 @attrs.frozen(kw_only=True)

@@ -67,9 +67,9 @@ class StateKind(enum.Enum):
     WAITING_AGENCY = "waiting_agency"
     """The application waits on another agency; the clock keeps running."""
     SUCCESS = "success"
-    """A final state: the service was delivered (issued, approved)."""
+    """A final state, in which the service was delivered (issued, approved)."""
     FAILURE = "failure"
-    """A final state: the service was refused, withdrawn or abandoned."""
+    """A final state, in which the service was refused, withdrawn or abandoned."""
 
     @property
     def is_final(self) -> bool:
@@ -94,7 +94,7 @@ class ClockMode(enum.Enum):
     PAUSED = "paused"
     """Working time does not count (the ball is in the applicant's court)."""
     STOPPED = "stopped"
-    """The clock has ended: the application is finished."""
+    """The clock has ended, because the application is finished."""
 
 
 class Trigger(enum.Enum):
@@ -140,7 +140,7 @@ class State:
 
     @property
     def clock_mode(self) -> ClockMode:
-        """The effective clock behaviour: `clock` if given, else the kind's default."""
+        """The effective clock behaviour, which is `clock` if given, else the kind's default."""
         return self.clock if self.clock is not None else self.kind.default_clock
 
 
