@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 T_co = TypeVar("T_co", covariant=True)
+"""The type of the value a `Personal` holds."""
 
 MASK = "<personal data>"
 """What `Personal` shows instead of its value, always, whatever the value."""
@@ -299,7 +300,7 @@ class Representative:
 
 
 Applicant: TypeAlias = Person | Organisation
-"""Whoever an application is for: a natural person or an organisation."""
+"""Whoever an application is for, which is a natural person or an organisation."""
 
 
 def personal_fields(obj: object, /) -> list[str]:
