@@ -1,0 +1,468 @@
+"""Commands on applications: pure functions from state, command and time to new events.
+
+`decide` takes the current `Application` (``None`` before submission), a command, the
+catalogue and the instant, and returns the events to record, or raises a typed error.
+It never changes anything: the caller appends the events to the application's stream
+(`onestop.mall.Mall` does, in one transaction) or throws them away.
+
+Who may do what:
+
+* `Submit` (see `onestop.domain.submission`): anyone; the submitting actor's id is
+  recorded (an applicant's account, a counter clerk, a courier).
+* `Act`: whoever the workflow allows; `onestop.domain.engine.fire` decides, with the
+  roles, separation-of-duties history, inputs and guards of this application.
+* `CheckDocument`, `Assign`, `Suspend`, `Resume`: an officer, i.e. an actor holding
+  one of the workflow's roles other than `APPLICANT_ROLE` (`RoleNotAllowed` otherwise).
+* `AttachDocument`, `Withdraw`, `AddNote`: the actor who submitted, or an officer;
+  only officers write internal notes.
+
+A closed application (final state, or withdrawn) takes nothing but notes; a suspended
+one takes only `Resume`, `Withdraw`, `Assign` and notes.  Refusals raise
+`CommandRefused`, whose reason never holds personal data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import TypeAlias
+
+import attrs
+
+from onestop.domain.application import (
+    ActionTaken,
+    Application,
+    Assigned,
+    DocumentAttached,
+    DocumentChecked,
+    Event,
+    NoteAdded,
+    Resumed,
+    Suspended,
+    Verdict,
+    Visibility,
+    Withdrawn,
+)
+from onestop.domain.calendar import require_aware
+from onestop.domain.catalogue import Catalogue
+from onestop.domain.engine import DEFAULT_GUARDS, Actor, allowed_actions, fire
+from onestop.domain.forms import DocumentRef, check_document
+from onestop.domain.guards import GuardRegistry
+from onestop.domain.parties import IdentityValidators
+from onestop.domain.submission import (
+    APPLICANT_ROLE,
+    DEFAULT_VALIDATORS,
+    Submit,
+    find_service,
+    find_workflow,
+    role_of,
+    submit,
+)
+from onestop.domain.workflow import Workflow
+from onestop.exceptions import (
+    CommandRefused,
+    InvalidApplication,
+    Problem,
+    RoleNotAllowed,
+)
+
+__all__ = [
+    "APPLICANT_ROLE",
+    "Act",
+    "AddNote",
+    "Assign",
+    "AttachDocument",
+    "CheckDocument",
+    "Command",
+    "MAX_NOTE",
+    "Resume",
+    "Submit",
+    "Suspend",
+    "Withdraw",
+    "decide",
+    "find_service",
+    "find_workflow",
+]
+
+MAX_NOTE = 5_000
+"""The longest note, in characters."""
+
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+_NO_INPUTS: Mapping[str, object] = MappingProxyType({})
+
+
+def _mapping(value: Mapping[str, object]) -> Mapping[str, object]:
+    copied: object = value
+    return MappingProxyType(dict(value)) if isinstance(copied, Mapping) else value
+
+
+def _matches(pattern: re.Pattern[str], value: object) -> bool:
+    """Whether *value* is text matching *pattern* (values typed ``str`` may not be, at run time)."""
+    return isinstance(value, str) and pattern.match(value) is not None
+
+
+@attrs.frozen(kw_only=True)
+class Act:
+    """Take a workflow action.
+
+    Attributes:
+        action: The action's name.
+        actor: Who takes it, with their roles.
+        inputs: The inputs it needs (``reason``), as text.
+    """
+
+    action: str
+    actor: Actor
+    inputs: Mapping[str, object] = attrs.field(default=_NO_INPUTS, converter=_mapping)
+
+
+@attrs.frozen(kw_only=True)
+class AttachDocument:
+    """Give a document after submission (a corrected one, or one not uploaded before)."""
+
+    document: object
+    actor: Actor
+
+
+@attrs.frozen(kw_only=True)
+class CheckDocument:
+    """Record an officer's verdict on one requirement's document.
+
+    Attributes:
+        requirement: The requirement's code.
+        verdict: Verified or rejected.
+        reason: A reason code; required when rejecting.
+        actor: The officer.
+    """
+
+    requirement: str
+    verdict: Verdict
+    actor: Actor
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AddNote:
+    """Write a note; its text is never shown in reprs or sent to transports."""
+
+    text: str = attrs.field(repr=False)
+    visibility: Visibility
+    actor: Actor
+
+
+@attrs.frozen(kw_only=True)
+class Assign:
+    """Assign the application to an officer's id, or unassign it with ``None``."""
+
+    assignee: str | None
+    actor: Actor
+
+
+@attrs.frozen(kw_only=True)
+class Suspend:
+    """Stop work and the clock, for a reason code (``court_order``)."""
+
+    reason: str
+    actor: Actor
+
+
+@attrs.frozen(kw_only=True)
+class Resume:
+    """Start work and the clock again after a suspension."""
+
+    actor: Actor
+
+
+@attrs.frozen(kw_only=True)
+class Withdraw:
+    """Withdraw the application, with an optional reason code."""
+
+    actor: Actor
+    reason: str | None = None
+
+
+Command: TypeAlias = (
+    Submit | Act | AttachDocument | CheckDocument | AddNote | Assign | Suspend | Resume | Withdraw
+)
+"""Anything that can be asked of an application."""
+
+_NAMES: Mapping[type, str] = {
+    Submit: "submit",
+    Act: "act",
+    AttachDocument: "attach_document",
+    CheckDocument: "check_document",
+    AddNote: "add_note",
+    Assign: "assign",
+    Suspend: "suspend",
+    Resume: "resume",
+    Withdraw: "withdraw",
+}
+
+
+def decide(
+    application: Application | None,
+    command: Command,
+    /,
+    *,
+    catalogue: Catalogue,
+    at: datetime,
+    guards: GuardRegistry = DEFAULT_GUARDS,
+    validators: IdentityValidators | None = None,
+) -> tuple[Event, ...]:
+    """Return the events *command* produces on *application* at *at*; change nothing.
+
+    Args:
+        application: The application's state, or ``None`` for a `Submit`.
+        command: What is asked.
+        catalogue: The catalogue: the service and its pinned workflow version.
+        at: When the command is carried out (timezone-aware).
+        guards: Where the workflow's guard names are looked up.
+        validators: The identity-number validators a `Submit`'s people are checked
+            with; `default_validators` when ``None``.
+
+    Raises:
+        InvalidApplication: If the command's values break a rule; every problem is listed.
+        ServiceNotFound: If no version of the service is in effect at *at*.
+        ChannelNotOffered: If the service is not offered through the channel.
+        TransitionNotAllowed: Or a subclass, if the workflow refuses an `Act`, or
+            the actor lacks the role an officer's command needs.
+        CommandRefused: If the application's situation does not allow the command.
+    """
+    require_aware(at, "at")
+    _check_actor(command.actor)
+    if isinstance(command, Submit):
+        if application is not None:
+            raise CommandRefused(command="submit", reason="the application exists already")
+        checked = validators if validators is not None else DEFAULT_VALIDATORS
+        return (submit(command, catalogue=catalogue, at=at, validators=checked),)
+    if application is None:
+        raise CommandRefused(command=_NAMES[type(command)], reason="there is no application")
+    workflow = find_workflow(catalogue, application.workflow, application.workflow_version)
+    if isinstance(command, Act):
+        return (_act(application, command, workflow=workflow, at=at, guards=guards),)
+    if isinstance(command, AttachDocument):
+        return (_attach(application, command, catalogue=catalogue, workflow=workflow, at=at),)
+    if isinstance(command, CheckDocument):
+        return (_check(application, command, workflow=workflow, at=at),)
+    if isinstance(command, AddNote):
+        return (_note(application, command, workflow=workflow, at=at),)
+    return (_admin(application, command, workflow=workflow, at=at),)
+
+
+def _check_actor(actor: object) -> None:
+    if not isinstance(actor, Actor):
+        raise InvalidApplication([Problem(path="actor", message="expected an Actor")])
+    if not _matches(_ID, actor.id):
+        raise InvalidApplication(
+            [Problem(path="actor.id", message="expected 1 to 128 visible ASCII characters")]
+        )
+
+
+def _officer(application: Application, actor: Actor, workflow: Workflow, command: str) -> str:
+    officers = [role for role in workflow.roles if role != APPLICANT_ROLE]
+    for role in officers:
+        if role in actor.roles:
+            return role
+    raise RoleNotAllowed(
+        workflow=workflow.code,
+        state=application.state,
+        action=command,
+        reason=f"it needs one of the officers' roles {', '.join(officers)}",
+        allowed=allowed_actions(workflow, application.state, actor, application.facts()),
+    )
+
+
+def _submitter_or_officer(
+    application: Application, actor: Actor, workflow: Workflow, command: str
+) -> str | None:
+    if actor.id == application.submitted_by:
+        return role_of(actor, workflow)
+    return _officer(application, actor, workflow, command)
+
+
+def _require_open(application: Application, command: str, *, active: bool = False) -> None:
+    if application.withdrawal is not None:
+        raise CommandRefused(command=command, reason="the application was withdrawn")
+    if application.is_closed:
+        raise CommandRefused(
+            command=command, reason=f"the application is closed in state {application.state!r}"
+        )
+    if active and application.is_suspended:
+        raise CommandRefused(command=command, reason="the application is suspended")
+
+
+def _reason_code(value: object, path: str, *, required: bool) -> list[Problem]:
+    if value is None:
+        return [Problem(path=path, message="a reason code is required")] if required else []
+    if not isinstance(value, str) or not _CODE.match(value):
+        return [Problem(path=path, message="expected a reason code such as 'blurry_scan'")]
+    return []
+
+
+def _act(
+    application: Application,
+    command: Act,
+    *,
+    workflow: Workflow,
+    at: datetime,
+    guards: GuardRegistry,
+) -> ActionTaken:
+    _require_open(application, "act", active=True)
+    step = fire(
+        workflow,
+        application.state,
+        command.action,
+        actor=command.actor,
+        inputs=command.inputs,
+        facts=application.facts(),
+        guards=guards,
+    )
+    transition = workflow.transition(application.state, command.action)
+    declared = transition.inputs if transition is not None else ()
+    problems = []
+    for name, value in command.inputs.items():
+        if name not in declared:
+            shown = name if _matches(_CODE, name) else "(unprintable)"
+            problems.append(
+                Problem(path=f"inputs.{shown}", message="the action takes no such input")
+            )
+        elif not isinstance(value, str) or len(value) > MAX_NOTE:
+            problems.append(
+                Problem(
+                    path=f"inputs.{name}", message=f"expected text of at most {MAX_NOTE} characters"
+                )
+            )
+    if problems:
+        raise InvalidApplication(problems)
+    return ActionTaken(
+        action=step.action,
+        source=step.source,
+        target=step.target,
+        clock=workflow.state(step.target).clock_mode,
+        inputs={k: str(v) for k, v in step.inputs.items()},
+        effects=step.effects,
+        trigger=step.trigger,
+        actor=step.actor,
+        role=step.role,
+        at=at,
+    )
+
+
+def _attach(
+    application: Application,
+    command: AttachDocument,
+    *,
+    catalogue: Catalogue,
+    workflow: Workflow,
+    at: datetime,
+) -> DocumentAttached:
+    _require_open(application, "attach_document", active=True)
+    role = _submitter_or_officer(application, command.actor, workflow, "attach_document")
+    document = command.document
+    problems = check_document(document, path="document")
+    if problems or not isinstance(document, DocumentRef):
+        raise InvalidApplication(problems)
+    if document.requirement not in application.required:
+        raise InvalidApplication(
+            [Problem(path="document.requirement", message="no such requirement applies here")]
+        )
+    service = find_service(catalogue, application.service, application.service_version)
+    expected = {r.code: r.evidence_type for r in service.requirements_for(application.channel)}
+    if expected.get(document.requirement) != document.evidence_type:
+        raise InvalidApplication(
+            [Problem(path="document.evidence_type", message="not the requirement's evidence type")]
+        )
+    return DocumentAttached(
+        document=document.without_content(), actor=command.actor.id, role=role, at=at
+    )
+
+
+def _check(
+    application: Application, command: CheckDocument, *, workflow: Workflow, at: datetime
+) -> DocumentChecked:
+    _require_open(application, "check_document", active=True)
+    role = _officer(application, command.actor, workflow, "check_document")
+    problems: list[Problem] = []
+    verdict: object = command.verdict
+    if not isinstance(verdict, Verdict):
+        problems.append(Problem(path="verdict", message="expected verified or rejected"))
+    rejected = command.verdict is Verdict.REJECTED
+    problems.extend(_reason_code(command.reason, "reason", required=rejected))
+    if problems:
+        raise InvalidApplication(problems)
+    if command.requirement not in application.documents:
+        raise CommandRefused(
+            command="check_document",
+            reason=f"no document was given for requirement {str(command.requirement)[:64]!r}",
+        )
+    return DocumentChecked(
+        requirement=command.requirement,
+        verdict=command.verdict,
+        reason=command.reason,
+        actor=command.actor.id,
+        role=role,
+        at=at,
+    )
+
+
+def _note(
+    application: Application, command: AddNote, *, workflow: Workflow, at: datetime
+) -> NoteAdded:
+    problems: list[Problem] = []
+    text: object = command.text
+    visibility: object = command.visibility
+    if not isinstance(text, str) or not text.strip():
+        problems.append(Problem(path="text", message="a note needs text"))
+    elif len(text) > MAX_NOTE or "\x00" in text:
+        problems.append(Problem(path="text", message=f"at most {MAX_NOTE} characters, no NUL"))
+    if not isinstance(visibility, Visibility):
+        problems.append(
+            Problem(path="visibility", message="expected internal, applicant or public")
+        )
+    if problems:
+        raise InvalidApplication(problems)
+    role: str | None
+    if command.visibility is Visibility.INTERNAL:
+        role = _officer(application, command.actor, workflow, "add_note")
+    else:
+        role = _submitter_or_officer(application, command.actor, workflow, "add_note")
+    return NoteAdded(
+        text=command.text, visibility=command.visibility, actor=command.actor.id, role=role, at=at
+    )
+
+
+def _admin(
+    application: Application,
+    command: Assign | Suspend | Resume | Withdraw,
+    *,
+    workflow: Workflow,
+    at: datetime,
+) -> Event:
+    name = _NAMES[type(command)]
+    actor = command.actor
+    _require_open(application, name, active=isinstance(command, Suspend))
+    if isinstance(command, Withdraw):
+        role = _submitter_or_officer(application, actor, workflow, name)
+        problems = _reason_code(command.reason, "reason", required=False)
+        if problems:
+            raise InvalidApplication(problems)
+        return Withdrawn(reason=command.reason, actor=actor.id, role=role, at=at)
+    role = _officer(application, actor, workflow, name)
+    if isinstance(command, Assign):
+        assignee = command.assignee
+        if assignee is not None and not _matches(_ID, assignee):
+            raise InvalidApplication(
+                [Problem(path="assignee", message="expected 1 to 128 visible ASCII characters")]
+            )
+        return Assigned(assignee=assignee, actor=actor.id, role=role, at=at)
+    if isinstance(command, Suspend):
+        problems = _reason_code(command.reason, "reason", required=True)
+        if problems:
+            raise InvalidApplication(problems)
+        return Suspended(reason=command.reason, actor=actor.id, role=role, at=at)
+    if not application.is_suspended:
+        raise CommandRefused(command=name, reason="the application is not suspended")
+    return Resumed(actor=actor.id, role=role, at=at)

@@ -1,0 +1,239 @@
+"""Submitting an application: the `Submit` command and the checks it runs.
+
+`submit` resolves the service version in effect at the instant of submission, the
+channel and the workflow version the application will be pinned to; checks the
+applicant, any representative, the answers and the documents, listing every problem
+in one `InvalidApplication`; and returns the `Submitted` event.  Like every command
+it is pure: it changes nothing and reads no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+
+import attrs
+
+from onestop.domain.application import Submitted
+from onestop.domain.catalogue import Catalogue, ChannelKind, Service
+from onestop.domain.engine import Actor
+from onestop.domain.forms import check_submission
+from onestop.domain.parties import (
+    IdentityValidators,
+    Organisation,
+    Person,
+    Representative,
+    default_validators,
+)
+from onestop.domain.workflow import Workflow
+from onestop.exceptions import (
+    ChannelNotOffered,
+    CommandRefused,
+    InvalidApplication,
+    InvalidIdentityNumber,
+    Problem,
+    ServiceNotFound,
+    UnknownIdentityScheme,
+    WorkflowNotFound,
+    WorkflowVersionNotFound,
+)
+
+__all__ = [
+    "APPLICANT_ROLE",
+    "DEFAULT_VALIDATORS",
+    "Submit",
+    "find_service",
+    "find_workflow",
+    "role_of",
+    "submit",
+]
+
+APPLICANT_ROLE = "applicant"
+"""The role of applicants; every other role a workflow declares is an officer's."""
+DEFAULT_VALIDATORS = default_validators()
+"""The identity-number validators used when none are given."""
+
+
+def _mapping(value: Mapping[str, object]) -> Mapping[str, object]:
+    copied: object = value
+    return MappingProxyType(dict(value)) if isinstance(copied, Mapping) else value
+
+
+def _tuple(value: Iterable[object]) -> tuple[object, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Submit:
+    """Apply for a service.
+
+    Attributes:
+        application_id: The new stream's id (random, never sequential).
+        number: The application number allocated for it.
+        service: The service's code; the version in effect at submission applies.
+        channel: The channel it comes in through.
+        applicant: Who applies: a `Person` or an `Organisation`.
+        representative: Who acts for the applicant under a power of attorney, if anyone.
+        answers: The form's answers, by field name (not in the repr).
+        documents: Documents for the service's requirements.
+        actor: Who submits.
+        secret_digest: The SHA-256 of the lookup secret given to the applicant.
+        idempotency_digest: The digest of the client's idempotency key, if any.
+    """
+
+    application_id: str
+    number: str
+    service: str
+    channel: ChannelKind | str
+    applicant: object = attrs.field(repr=False)
+    representative: object | None = attrs.field(default=None, repr=False)
+    answers: Mapping[str, object] = attrs.field(converter=_mapping, repr=False)
+    documents: tuple[object, ...] = attrs.field(default=(), converter=_tuple)
+    actor: Actor
+    secret_digest: str = attrs.field(repr=False)
+    idempotency_digest: str | None = attrs.field(default=None, repr=False)
+
+
+def find_workflow(catalogue: Catalogue, code: str, version: int | None = None, /) -> Workflow:
+    """Return version *version* of workflow *code*, or its highest version when ``None``.
+
+    Raises:
+        WorkflowNotFound: If the catalogue has no workflow *code*.
+        WorkflowVersionNotFound: If it has, but not in *version*.
+    """
+    versions = {w.version: w for w in catalogue.workflows if w.code == code}
+    if not versions:
+        raise WorkflowNotFound(code)
+    if version is None:
+        return versions[max(versions)]
+    try:
+        return versions[version]
+    except KeyError:
+        raise WorkflowVersionNotFound(code, version, known=sorted(versions)) from None
+
+
+def find_service(catalogue: Catalogue, code: str, version: int, /) -> Service:
+    """Return version *version* of service *code*, whatever its status now.
+
+    Raises:
+        ServiceNotFound: If there is no such version.
+    """
+    for service in catalogue.versions(code):
+        if service.version == version:
+            return service
+    raise ServiceNotFound(code, known=catalogue.service_codes())
+
+
+def _channel(service: Service, channel: ChannelKind | str) -> ChannelKind:
+    offered = [c.value for c in service.channel_kinds]
+    kind = channel if isinstance(channel, ChannelKind) else None
+    if kind is None and isinstance(channel, str) and channel in {c.value for c in ChannelKind}:
+        kind = ChannelKind(channel)
+    if kind is None or kind not in service.channel_kinds:
+        shown = kind.value if kind is not None else None
+        raise ChannelNotOffered(service=service.code, channel=shown, offered=offered)
+    return kind
+
+
+def role_of(actor: Actor, workflow: Workflow) -> str | None:
+    """The first of the workflow's roles *actor* holds, else the applicant's role if held."""
+    for role in workflow.roles:
+        if role in actor.roles:
+            return role
+    return APPLICANT_ROLE if APPLICANT_ROLE in actor.roles else None
+
+
+def _person_problems(person: Person, path: str, validators: IdentityValidators) -> list[Problem]:
+    try:
+        validators.validate_person(person)
+    except InvalidIdentityNumber as exc:
+        return [Problem(path=f"{path}.identity_number", message=str(exc))]
+    except UnknownIdentityScheme as exc:
+        return [Problem(path=f"{path}.identity_scheme", message=str(exc))]
+    return []
+
+
+def _party_problems(command: Submit, validators: IdentityValidators, at: datetime) -> list[Problem]:
+    problems: list[Problem] = []
+    applicant, representative = command.applicant, command.representative
+    if isinstance(applicant, Person):
+        problems.extend(_person_problems(applicant, "applicant", validators))
+    elif isinstance(applicant, Organisation):
+        if applicant.contact_person is not None:
+            where = "applicant.contact_person"
+            problems.extend(_person_problems(applicant.contact_person, where, validators))
+    else:
+        problems.append(Problem(path="applicant", message="expected a Person or an Organisation"))
+    if isinstance(representative, Representative):
+        problems.extend(
+            _person_problems(representative.person, "representative.person", validators)
+        )
+        if not representative.is_valid_on(at.date()):
+            problems.append(
+                Problem(path="representative.valid_until", message="the authorisation has expired")
+            )
+    elif representative is not None:
+        problems.append(Problem(path="representative", message="expected a Representative"))
+    return problems
+
+
+def submit(
+    command: Submit,
+    /,
+    *,
+    catalogue: Catalogue,
+    at: datetime,
+    validators: IdentityValidators = DEFAULT_VALIDATORS,
+) -> Submitted:
+    """Return the `Submitted` event for *command* at *at*.
+
+    Raises:
+        ServiceNotFound: If no version of the service is in effect at *at*.
+        ChannelNotOffered: If the service is not offered through the channel.
+        InvalidApplication: Listing every problem of the applicant, representative,
+            answers and documents; values are never quoted.
+        CommandRefused: If the service has no workflow, or the workflow no start.
+    """
+    service = catalogue.service(command.service, at=at)
+    channel = _channel(service, command.channel)
+    if service.workflow is None:
+        raise CommandRefused(command="submit", reason=f"service {service.code!r} has no workflow")
+    workflow = find_workflow(catalogue, service.workflow)
+    problems = _party_problems(command, validators, at)
+    try:
+        submission = check_submission(service, channel, command.answers, command.documents)
+    except InvalidApplication as exc:
+        raise InvalidApplication([*problems, *exc.problems]) from None
+    if problems:
+        raise InvalidApplication(problems)
+    applicant = command.applicant
+    representative = command.representative
+    assert isinstance(applicant, Person | Organisation)  # noqa: S101 - checked above
+    assert representative is None or isinstance(representative, Representative)  # noqa: S101
+    initial = workflow.initial_state
+    if initial is None:
+        raise CommandRefused(command="submit", reason=f"workflow {workflow.code!r} has no start")
+    return Submitted(
+        application_id=command.application_id,
+        number=command.number,
+        service=service.code,
+        service_version=service.version,
+        agency=service.agency,
+        channel=channel,
+        workflow=workflow.code,
+        workflow_version=workflow.version,
+        state=initial,
+        clock=workflow.state(initial).clock_mode,
+        time_limit=service.time_limit_for(channel),
+        answers=submission.answers,
+        documents=submission.documents,
+        required=submission.required,
+        applicant=applicant,
+        representative=representative,
+        secret_digest=command.secret_digest,
+        idempotency_digest=command.idempotency_digest,
+        actor=command.actor.id,
+        role=role_of(command.actor, workflow),
+        at=at,
+    )

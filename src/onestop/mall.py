@@ -1,0 +1,580 @@
+"""The `Mall` facade: the use cases of a service mall over a catalogue, a store and a clock.
+
+Each use case reads what it needs, asks the pure domain (`onestop.domain.commands.decide`)
+for the events, and writes them with **one** `onestop.ports.EventStore.commit`: the
+events, hash-chained per application, the application's read-model row, the
+idempotency record, the claimed application number and the notifications for
+transports are stored together or not at all.  A refused command raises a typed error
+and writes nothing.
+
+The mall is wired explicitly; it knows ports, never adapters:
+
+>>> from datetime import UTC, datetime
+>>> from onestop.loading import load_catalogue
+>>> from onestop.storage import from_url
+>>> mall = Mall(catalogue=load_catalogue("examples/tutorial/mall.toml"), store=from_url("memory://"))
+>>> mall.numbering
+'{agency}/{service}/{year}/{seq:06d}'
+
+The SLA clock of an application runs from receipt on the work calendar of its agency
+(``calendars[agency]``, else its parent's, ..., else ``calendars["*"]``, else Monday to
+Friday 08:00-16:00), in the agency's own time zone.  It pauses in states whose clock
+is paused (waiting on the applicant) and while the application is suspended; the
+due date moves exactly when a pause ends, and `Mall.deadline` explains it line by line.
+
+Nothing here logs.  Personal data (answers, applicants, note texts) stays in the
+event bodies; reprs, errors, the read model and notification bodies never carry it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+import attrs
+
+from onestop.codec import digest, request_digest
+from onestop.domain.application import Application, Event, Verdict, Visibility
+from onestop.domain.audit import GENESIS, ChainReport
+from onestop.domain.calendar import WorkCalendar
+from onestop.domain.catalogue import Catalogue, ChannelKind
+from onestop.domain.commands import (
+    Act,
+    AddNote,
+    Assign,
+    AttachDocument,
+    CheckDocument,
+    Command,
+    Resume,
+    Submit,
+    Suspend,
+    Withdraw,
+    decide,
+    find_workflow,
+)
+from onestop.domain.engine import DEFAULT_GUARDS, Actor
+from onestop.domain.forms import DocumentRef
+from onestop.domain.guards import GuardRegistry
+from onestop.domain.parties import IdentityValidators, default_validators
+from onestop.domain.sla import Deadline, SlaStatus
+from onestop.domain.tracking import PublicStatus, SlaReportRow, public_status
+from onestop.exceptions import (
+    AgencyNotFound,
+    ApplicationNotFound,
+    ConcurrencyConflict,
+    IdempotencyConflict,
+)
+from onestop.ports import (
+    Clock,
+    EventStore,
+    IdempotencyRecord,
+    IdGenerator,
+    Page,
+    SequenceClaim,
+)
+from onestop.recording import (
+    DEFAULT_NUMBERING,
+    allocate_number,
+    check_numbering,
+    idempotency_digest,
+    last_hash,
+    load_application,
+    prepare_commit,
+    verify_stream,
+)
+from onestop.reports import changes_query, report, worklist_query
+
+__all__ = ["DEFAULT_NUMBERING", "Mall", "RandomIds", "Receipt", "SystemClock"]
+
+
+class SystemClock:
+    """A `onestop.ports.Clock` that reads the system's clock, in UTC."""
+
+    def now(self) -> datetime:
+        """Return the current instant."""
+        return datetime.now(UTC)
+
+
+class RandomIds:
+    """A `onestop.ports.IdGenerator`: random UUIDs and 192-bit URL-safe secrets."""
+
+    def new_id(self) -> str:
+        """Return a random UUID, as text."""
+        return str(uuid.uuid4())
+
+    def secret(self) -> str:
+        """Return a random secret of 32 URL-safe characters."""
+        return secrets.token_urlsafe(24)
+
+
+@attrs.frozen(kw_only=True)
+class Receipt:
+    """What the applicant gets on submission.
+
+    Attributes:
+        application_id: The application's id.
+        number: Its number, for tracking and at the counter.
+        lookup_secret: The secret that, with the number, shows the public status.  It is
+            shown once: a replayed submission gives ``None`` (only its digest is kept).
+        due: The due date at receipt, or ``None`` if the clock starts paused.
+        deadline: How the due date was computed, line by line.
+        required_documents: The codes of the requirements that apply.
+        replayed: Whether this answers a retry of an earlier request with the same key.
+    """
+
+    application_id: str
+    number: str
+    lookup_secret: str | None = attrs.field(repr=False)
+    due: datetime | None
+    deadline: tuple[str, ...] = attrs.field(repr=False)
+    required_documents: tuple[str, ...]
+    replayed: bool = False
+
+
+def _numbering(_: object, __: attrs.Attribute[str], value: str) -> None:
+    check_numbering(value)
+
+
+@attrs.define(kw_only=True)
+class Mall:
+    """A service mall: submit, act on, track and report on applications.
+
+    Attributes:
+        catalogue: The services, agencies and workflows.
+        store: Where event streams, the read model and notifications are kept.
+        clock: Tells the time of each command.
+        calendars: Work calendars by agency code (``"*"`` for the default); an agency
+            without one uses its parent's.
+        ids: Makes application ids and lookup secrets.
+        numbering: The application number pattern, using ``{agency}``, ``{service}``,
+            ``{year}`` and ``{seq}``; the counter runs per agency, service and year.
+        guards: Where the workflows' guard names are looked up.
+        validators: The identity-number validators applicants are checked with.
+        at_risk_share: The share of the SLA budget under which an application is at risk.
+        retries: How many times a submission is retried when another one claimed the
+            same number at the same time.
+    """
+
+    catalogue: Catalogue
+    store: EventStore
+    clock: Clock = attrs.field(factory=SystemClock)
+    calendars: Mapping[str, WorkCalendar] = attrs.field(factory=dict)
+    ids: IdGenerator = attrs.field(factory=RandomIds)
+    numbering: str = attrs.field(default=DEFAULT_NUMBERING, validator=_numbering)
+    guards: GuardRegistry = DEFAULT_GUARDS
+    validators: IdentityValidators = attrs.field(factory=default_validators)
+    at_risk_share: float = 0.2
+    retries: int = 5
+
+    # --- submission ------------------------------------------------------------------
+
+    def submit(
+        self,
+        service: str,
+        /,
+        *,
+        channel: ChannelKind | str,
+        applicant: object,
+        answers: Mapping[str, object],
+        actor: Actor,
+        documents: Iterable[DocumentRef] = (),
+        representative: object | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Apply for *service*, in one atomic write.
+
+        With an *idempotency_key* (scoped to the actor), a retry of the same request
+        gives the same application and writes nothing; the same key with a different
+        request raises `IdempotencyConflict`.
+
+        Raises:
+            ServiceNotFound: If no version of *service* is in effect now.
+            ChannelNotOffered: If it is not offered through *channel*.
+            InvalidApplication: Listing every problem of the answers, documents,
+                applicant and key; values are never quoted.
+            IdempotencyConflict: If the key was used with a different request.
+        """
+        key = idempotency_digest(actor.id, idempotency_key)
+        given = tuple(documents)
+        conflict: ConcurrencyConflict | None = None
+        for _ in range(max(self.retries, 1)):
+            now = self.clock.now()
+            found = self.catalogue.service(service, at=now)
+            year = now.astimezone(self.calendar(found.agency).zone).year
+            number, claim = allocate_number(
+                self.store, self.numbering, agency=found.agency, service=found.code, year=year
+            )
+            secret = self.ids.secret()
+            command = Submit(
+                application_id=self.ids.new_id(),
+                number=number,
+                service=service,
+                channel=channel,
+                applicant=applicant,
+                representative=representative,
+                answers=answers,
+                documents=given,
+                actor=actor,
+                secret_digest=digest(secret.encode()),
+                idempotency_digest=key,
+            )
+            events = self._decide(None, command, now)
+            submitted = events[0]
+            assert submitted.kind == "submitted"  # noqa: S101 - decide returns one Submitted
+            request = request_digest(submitted)
+            if key is not None:
+                record = self.store.idempotency(key)
+                if record is not None:
+                    return self._replay(record, request)
+            application = Application.from_events(events)
+            idempotency = None
+            if key is not None:
+                idempotency = IdempotencyRecord(
+                    key=key, stream_id=application.id, request_digest=request, recorded_at=now
+                )
+            try:
+                self._write(None, events, now=now, idempotency=idempotency, sequence=claim)
+            except ConcurrencyConflict as exc:
+                conflict = exc
+                continue
+            deadline = application.deadline(self.calendar(application.agency))
+            return Receipt(
+                application_id=application.id,
+                number=application.number,
+                lookup_secret=secret,
+                due=deadline.due,
+                deadline=deadline.trace,
+                required_documents=application.required,
+            )
+        assert conflict is not None  # noqa: S101 - the loop ran at least once
+        raise conflict
+
+    def _replay(self, record: IdempotencyRecord, request: str) -> Receipt:
+        if not hmac.compare_digest(record.request_digest, request):
+            raise IdempotencyConflict(application_id=record.stream_id)
+        application = self.application(record.stream_id)
+        first = Application.from_events(application.events[:1])
+        deadline = first.deadline(self.calendar(first.agency))
+        return Receipt(
+            application_id=application.id,
+            number=application.number,
+            lookup_secret=None,
+            due=deadline.due,
+            deadline=deadline.trace,
+            required_documents=application.required,
+            replayed=True,
+        )
+
+    # --- commands on an application --------------------------------------------------
+
+    def act(
+        self,
+        application_id: str,
+        action: str,
+        /,
+        *,
+        actor: Actor,
+        inputs: Mapping[str, object] | None = None,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Take workflow *action* on the application, as *actor*.
+
+        Raises:
+            ApplicationNotFound: If there is no such application.
+            ConcurrencyConflict: If *expected_version* is given and stale.
+            TransitionNotAllowed: Or a subclass (`RoleNotAllowed`,
+                `SeparationOfDutiesViolation`, `MissingInput`, `GuardFailed`) when the
+                workflow refuses.
+            CommandRefused: If the application is closed or suspended.
+            InvalidApplication: If an input is not declared or not text.
+        """
+        command = Act(action=action, actor=actor, inputs=dict(inputs or {}))
+        return self._run(application_id, command, expected_version)
+
+    def attach_document(
+        self,
+        application_id: str,
+        document: object,
+        /,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Give a document (a correction) for one of the application's requirements."""
+        command = AttachDocument(document=document, actor=actor)
+        return self._run(application_id, command, expected_version)
+
+    def check_document(
+        self,
+        application_id: str,
+        requirement: str,
+        /,
+        *,
+        verdict: Verdict | str,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Record an officer's *verdict* on *requirement*'s document, with a reason code."""
+        kind = Verdict(verdict) if isinstance(verdict, str) else verdict
+        command = CheckDocument(requirement=requirement, verdict=kind, actor=actor, reason=reason)
+        return self._run(application_id, command, expected_version)
+
+    def add_note(
+        self,
+        application_id: str,
+        text: str,
+        /,
+        *,
+        visibility: Visibility | str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Write a note; its text never reaches the read model or notifications."""
+        seen = Visibility(visibility) if isinstance(visibility, str) else visibility
+        command = AddNote(text=text, visibility=seen, actor=actor)
+        return self._run(application_id, command, expected_version)
+
+    def assign(
+        self,
+        application_id: str,
+        assignee: str | None,
+        /,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Assign the application to the officer *assignee* (``None`` unassigns)."""
+        return self._run(application_id, Assign(assignee=assignee, actor=actor), expected_version)
+
+    def suspend(
+        self,
+        application_id: str,
+        /,
+        *,
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Suspend the application for a reason code; its clock stops until `resume`."""
+        return self._run(application_id, Suspend(reason=reason, actor=actor), expected_version)
+
+    def resume(
+        self, application_id: str, /, *, actor: Actor, expected_version: int | None = None
+    ) -> Application:
+        """Resume a suspended application; its due date moves by the suspension."""
+        return self._run(application_id, Resume(actor=actor), expected_version)
+
+    def withdraw(
+        self,
+        application_id: str,
+        /,
+        *,
+        actor: Actor,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Withdraw the application (the applicant, or an officer for them)."""
+        return self._run(application_id, Withdraw(actor=actor, reason=reason), expected_version)
+
+    def _run(self, application_id: str, command: Command, expected: int | None) -> Application:
+        attempts = 1 if expected is not None else max(self.retries, 1)
+        for attempt in range(attempts):
+            now = self.clock.now()
+            application = self.application(application_id)
+            if expected is not None and expected != application.version:
+                raise ConcurrencyConflict(
+                    stream_id=application_id, expected=expected, actual=application.version
+                )
+            events = self._decide(application, command, now)
+            try:
+                return self._write(application, events, now=now)
+            except ConcurrencyConflict:
+                if attempt + 1 == attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decide(
+        self, application: Application | None, command: Command, now: datetime
+    ) -> tuple[Event, ...]:
+        return decide(
+            application,
+            command,
+            catalogue=self.catalogue,
+            at=now,
+            guards=self.guards,
+            validators=self.validators,
+        )
+
+    def _write(
+        self,
+        application: Application | None,
+        events: tuple[Event, ...],
+        *,
+        now: datetime,
+        idempotency: IdempotencyRecord | None = None,
+        sequence: SequenceClaim | None = None,
+    ) -> Application:
+        commit, state = prepare_commit(
+            application,
+            events,
+            previous_hash=last_hash(self.store, application),
+            calendar=self.calendar,
+            now=now,
+            at_risk_share=self.at_risk_share,
+            idempotency=idempotency,
+            sequence=sequence,
+        )
+        self.store.commit(commit)
+        return state
+
+    # --- reading ---------------------------------------------------------------------
+
+    def application(self, application_id: str, /) -> Application:
+        """Return the application's current state, folded from its stored events.
+
+        Raises:
+            ApplicationNotFound: If there is no such application.
+            StorageError: If a stored event does not decode.
+        """
+        return load_application(self.store, application_id)
+
+    def calendar(self, agency: str, /) -> WorkCalendar:
+        """Return the work calendar of *agency*, in the agency's time zone.
+
+        Raises:
+            AgencyNotFound: If the catalogue has no such agency.
+        """
+        found = self.catalogue.agency(agency)
+        code: str | None = found.code
+        calendar = None
+        while code is not None and calendar is None:
+            calendar = self.calendars.get(code)
+            try:
+                code = self.catalogue.agency(code).parent
+            except AgencyNotFound:
+                code = None
+        calendar = calendar or self.calendars.get("*")
+        if calendar is None:
+            return WorkCalendar(time_zone=found.time_zone, name=found.code)
+        if calendar.time_zone != found.time_zone:
+            return attrs.evolve(calendar, time_zone=found.time_zone)
+        return calendar
+
+    def deadline(self, application_id: str, /) -> Deadline:
+        """Return the application's deadline, with its trace."""
+        application = self.application(application_id)
+        return application.deadline(self.calendar(application.agency))
+
+    def track(self, number: str, secret: str, /, *, language: str) -> PublicStatus:
+        """Return the public status of application *number*, in *language*.
+
+        Raises:
+            ApplicationNotFound: If no application has this number, or the secret does
+                not match; both give the same error, so existence is not revealed.
+        """
+        given: tuple[object, object] = (number, secret)
+        valid = isinstance(given[0], str) and isinstance(given[1], str)
+        summary = self.store.find_number(number) if valid else None
+        offered = digest(secret.encode()) if valid else GENESIS
+        if summary is None:
+            hmac.compare_digest(offered, GENESIS)
+            raise ApplicationNotFound(None)
+        application = self.application(summary.stream_id)
+        if not hmac.compare_digest(offered, application.secret_digest):
+            raise ApplicationNotFound(None)
+        workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
+        return public_status(
+            application,
+            catalogue=self.catalogue,
+            workflow=workflow,
+            deadline=application.deadline(self.calendar(application.agency)),
+            language=language,
+        )
+
+    def verify(self, application_id: str, /) -> ChainReport:
+        """Check the application's hash chain; the report names the first bad entry.
+
+        Raises:
+            ApplicationNotFound: If there is no such application.
+        """
+        return verify_stream(self.store, application_id)
+
+    # --- worklists and reports -------------------------------------------------------
+
+    def worklist(
+        self,
+        *,
+        agency: str | None = None,
+        role: str | None = None,
+        state: str | None = None,
+        assignee: str | None = None,
+        sla: SlaStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Open applications, earliest due first, filtered by what is given.
+
+        Args:
+            agency: An agency code; its sub-agencies are included.
+            role: Only services and states in which this role can act.
+            state: Only applications in this state.
+            assignee: Only those assigned to this officer.
+            sla: Only those with this SLA status now.
+            limit: At most this many rows.
+            cursor: The `Page.next_cursor` of the previous page.
+        """
+        query = worklist_query(
+            self.catalogue,
+            now=self.clock.now(),
+            agency=agency,
+            role=role,
+            state=state,
+            assignee=assignee,
+            sla=sla,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self.store.summaries(query)
+
+    def overdue(
+        self, *, agency: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page:
+        """Open applications past their due date now, most overdue first."""
+        return self.worklist(agency=agency, sla=SlaStatus.OVERDUE, limit=limit, cursor=cursor)
+
+    def changed(
+        self,
+        since: datetime,
+        /,
+        *,
+        agency: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page:
+        """Applications (open or closed) updated after *since*, least recently updated first.
+
+        For systems that mirror the read model by polling.
+        """
+        query = changes_query(self.catalogue, since, agency=agency, limit=limit, cursor=cursor)
+        return self.store.summaries(query)
+
+    def sla_report(
+        self, *, agency: str | None = None, now: datetime | None = None
+    ) -> tuple[SlaReportRow, ...]:
+        """Count, per agency and service, applications on time, late, open and overdue.
+
+        Each application is judged from its own history on its agency's calendar, at
+        *now* (the clock's time when ``None``); paused working time is summed too.
+        """
+        return report(
+            self.store,
+            self.catalogue,
+            now=now if now is not None else self.clock.now(),
+            load=self.application,
+            calendar=self.calendar,
+            agency=agency,
+        )

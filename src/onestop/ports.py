@@ -1,0 +1,367 @@
+"""The ports onestop's use cases depend on: an event store, a clock and an id source.
+
+`onestop.mall.Mall` imports this module and nothing under `onestop.storage`.  Adapters
+satisfy these Protocols structurally; the behaviour each method promises is in its
+docstring, and a contract suite (shipped later in ``onestop.testing``) turns every
+promise into a test that runs against each adapter.  `onestop.storage.memory.MemoryStore`
+is the executable specification.
+
+The store's unit of work is `EventStore.commit`: **one call per command**, so that a
+command's events, the stream's read-model row (`Summary`), its idempotency record, a
+claimed sequence number and the notifications for transports are written together or
+not at all.  Records hold bytes the store never interprets: events are encoded and
+hash-chained above it, so an adapter needs no knowledge of the domain.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from onestop.domain.sla import SlaStatus
+
+__all__ = [
+    "Clock",
+    "Commit",
+    "EventStore",
+    "IdGenerator",
+    "IdempotencyRecord",
+    "NewEvent",
+    "Notification",
+    "Page",
+    "SequenceClaim",
+    "StoredEvent",
+    "Summary",
+    "SummaryOrder",
+    "SummaryQuery",
+]
+
+
+@attrs.frozen(kw_only=True)
+class NewEvent:
+    """One event to append, already encoded and chained.
+
+    Attributes:
+        kind: The event's kind tag (``submitted``).
+        body: The event's canonical encoding.
+        hash: Its chain hash (over the previous hash, its version and `body`).
+        previous_hash: The hash of the event before it (the genesis value for the first).
+        notice: The thin body of the notification published for it: ids, number,
+            service, state and action, never personal data.
+    """
+
+    kind: str
+    body: bytes = attrs.field(repr=False)
+    hash: str
+    previous_hash: str
+    notice: bytes = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class StoredEvent:
+    """One event as stored.
+
+    Attributes:
+        stream_id: The stream (application) it belongs to.
+        version: Its position in the stream, from 1.
+        kind: The event's kind tag.
+        body: The canonical encoding, exactly as appended.
+        hash: Its chain hash.
+        previous_hash: The previous event's hash.
+        recorded_at: When the store committed it.
+    """
+
+    stream_id: str
+    version: int
+    kind: str
+    body: bytes = attrs.field(repr=False)
+    hash: str
+    previous_hash: str
+    recorded_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Summary:
+    """The read-model row of one application, rewritten with every commit to its stream.
+
+    It holds no personal data: no answers, no applicant, no notes.
+
+    Attributes:
+        stream_id: The application's id.
+        number: The application number.
+        service: The service's code.
+        service_version: The service version.
+        agency: The providing agency's code.
+        channel: The channel's value (``counter``).
+        state: The current workflow state.
+        assignee: The officer it is assigned to, if any.
+        received: When it was received.
+        due: Its due date, or ``None`` while the clock is paused or once closed.
+        at_risk_from: When it becomes at risk (less than a fifth of the budget left),
+            or ``None`` when `due` is.
+        suspended: Whether a suspension is in force.
+        closed: Whether it is finished (final state or withdrawn).
+        version: The stream's version after the commit.
+        updated_at: When the latest event happened.
+    """
+
+    stream_id: str
+    number: str
+    service: str
+    service_version: int
+    agency: str
+    channel: str
+    state: str
+    assignee: str | None
+    received: datetime
+    due: datetime | None
+    at_risk_from: datetime | None
+    suspended: bool
+    closed: bool
+    version: int
+    updated_at: datetime
+
+    def sla(self, now: datetime, /) -> SlaStatus | None:
+        """Where this application stands against its deadline at *now*; ``None`` once closed."""
+        if self.closed:
+            return None
+        if self.due is None:
+            return SlaStatus.PAUSED
+        if now > self.due:
+            return SlaStatus.OVERDUE
+        if self.at_risk_from is not None and now >= self.at_risk_from:
+            return SlaStatus.AT_RISK
+        return SlaStatus.ON_TRACK
+
+
+@attrs.frozen(kw_only=True)
+class IdempotencyRecord:
+    """What an idempotency key did the first time.
+
+    Attributes:
+        key: The digest of the client's scope and key (the key itself is not kept).
+        stream_id: The application it created.
+        request_digest: The digest of the request's canonical encoding.
+        recorded_at: When it was recorded.
+    """
+
+    key: str
+    stream_id: str
+    request_digest: str
+    recorded_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class SequenceClaim:
+    """Claim the next value of a named counter (application numbers per agency and year).
+
+    Attributes:
+        name: The counter's name.
+        value: The value claimed; the counter must stand at ``value - 1``.
+    """
+
+    name: str
+    value: int
+
+
+@attrs.frozen(kw_only=True)
+class Commit:
+    """Everything one command writes: applied atomically by `EventStore.commit`.
+
+    Attributes:
+        stream_id: The stream appended to.
+        expected_version: The stream's version the command was decided on (0 if new).
+        events: The events to append, as versions ``expected_version + 1`` onwards.
+        summary: The stream's read-model row after the events.
+        idempotency: An idempotency record to create, if the command carried a key.
+        sequence: A counter value to claim, if the command allocated a number.
+        recorded_at: The commit's time, stamped on the stored events.
+    """
+
+    stream_id: str
+    expected_version: int
+    events: tuple[NewEvent, ...]
+    summary: Summary
+    recorded_at: datetime
+    idempotency: IdempotencyRecord | None = None
+    sequence: SequenceClaim | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """One entry of the global notification log, read by relays.
+
+    Attributes:
+        position: Its position in the log: increasing in commit order, from 1.
+        stream_id: The stream whose event it announces.
+        version: That event's version.
+        kind: That event's kind tag.
+        body: The thin body given with the event (`NewEvent.notice`).
+        recorded_at: When it was committed.
+    """
+
+    position: int
+    stream_id: str
+    version: int
+    kind: str
+    body: bytes = attrs.field(repr=False)
+    recorded_at: datetime
+
+    @property
+    def message_id(self) -> str:
+        """A stable id for deliveries, so receivers can drop duplicates."""
+        return f"{self.stream_id}:{self.version}"
+
+
+class SummaryOrder(enum.Enum):
+    """How `EventStore.summaries` orders its rows."""
+
+    DUE = "due"
+    """Earliest due date first; paused and closed ones (no due date) last; then by id."""
+    UPDATED = "updated"
+    """Least recently updated first, then by id: for ``changed_since`` polling."""
+
+
+@attrs.frozen(kw_only=True)
+class SummaryQuery:
+    """A filter over the read model; every filter given must hold.
+
+    Attributes:
+        agencies: Only these agencies' applications.
+        services: Only these services.
+        states: Only applications in these states.
+        assignee: Only those assigned to this officer.
+        include_closed: Whether finished applications are included.
+        sla: Only those with this SLA status at `now`.
+        due_before: Only those due strictly before this instant.
+        changed_since: Only those updated strictly after this instant.
+        now: The instant `sla` is judged at (required with `sla`).
+        order: The order of the rows.
+        limit: At most this many rows (1 to 1000).
+        cursor: Continue after the page that returned this cursor.
+    """
+
+    agencies: tuple[str, ...] | None = None
+    services: tuple[str, ...] | None = None
+    states: tuple[str, ...] | None = None
+    assignee: str | None = None
+    include_closed: bool = False
+    sla: SlaStatus | None = None
+    due_before: datetime | None = None
+    changed_since: datetime | None = None
+    now: datetime | None = None
+    order: SummaryOrder = SummaryOrder.DUE
+    limit: int = 50
+    cursor: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Page:
+    """One page of read-model rows.
+
+    Attributes:
+        items: The rows.
+        next_cursor: Pass it as `SummaryQuery.cursor` for the next page; ``None`` at the end.
+    """
+
+    items: tuple[Summary, ...]
+    next_cursor: str | None = None
+
+
+@runtime_checkable
+class EventStore(Protocol):
+    """Keeps event streams and, atomically with them, everything a command writes.
+
+    Every method raises `onestop.exceptions.StorageError` (or its transient subclass
+    `StorageUnavailable`) when the adapter itself fails; the driver's error is the
+    ``__cause__``.  Returned records are copies: mutating them changes nothing stored.
+    """
+
+    def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
+        """Apply *commit* atomically and return the stored events.
+
+        All or nothing: the events (versions ``expected_version + 1`` onwards), the
+        summary row (replacing the stream's), the idempotency record, the sequence
+        claim and one notification per event, positioned in commit order.
+
+        Raises:
+            ConcurrencyConflict: If the stream is not at ``expected_version``; if the
+                idempotency key is recorded already (``stream_id`` is then the key);
+                or if the counter does not stand at ``sequence.value - 1``
+                (``stream_id`` is then the counter's name).  Nothing is written.
+        """
+        ...
+
+    def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
+        """Return the stream's events with a version above *after*, in order (empty if none)."""
+        ...
+
+    def summary(self, stream_id: str, /) -> Summary | None:
+        """Return the stream's read-model row, or ``None``."""
+        ...
+
+    def find_number(self, number: str, /) -> Summary | None:
+        """Return the read-model row of the application numbered *number*, or ``None``."""
+        ...
+
+    def summaries(self, query: SummaryQuery, /) -> Page:
+        """Return one page of the rows matching *query*, in its order.
+
+        Raises:
+            ValueError: If the cursor is not one this store returned, the limit is out
+                of range, or ``sla`` is given without ``now``.
+        """
+        ...
+
+    def idempotency(self, key: str, /) -> IdempotencyRecord | None:
+        """Return the record of idempotency key *key* (a digest), or ``None``."""
+        ...
+
+    def sequence(self, name: str, /) -> int:
+        """Return the counter *name*'s current value (0 if never claimed)."""
+        ...
+
+    def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
+        """Return up to *limit* notifications with a position above *after*, in order."""
+        ...
+
+    def position(self, consumer: str, /) -> int:
+        """Return the last position *consumer* recorded as processed (0 if none)."""
+        ...
+
+    def record_position(self, consumer: str, position: int, /) -> None:
+        """Record that *consumer* processed the log up to *position*.
+
+        Raises:
+            ConcurrencyConflict: If *position* is below the one recorded already.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the adapter's resources; it cannot be used afterwards."""
+        ...
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Tells the time; the domain never reads a clock, the use cases ask this one."""
+
+    def now(self) -> datetime:
+        """Return the current instant, timezone-aware."""
+        ...
+
+
+@runtime_checkable
+class IdGenerator(Protocol):
+    """Makes ids and secrets; both must be unguessable (never sequential)."""
+
+    def new_id(self) -> str:
+        """Return a new, unique, unguessable id (a random UUID, for example)."""
+        ...
+
+    def secret(self) -> str:
+        """Return a new lookup secret with at least 128 bits of randomness."""
+        ...

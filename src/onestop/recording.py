@@ -1,0 +1,267 @@
+"""Applications on an event store: what one command writes, and reading a stream back.
+
+`prepare_commit` turns the events a command produced into the store's unit of work: each
+event encoded (`onestop.codec.encode_event`), hash-chained to the one before it
+(`onestop.domain.audit.chain_hash` over the previous hash, the version and the body),
+with its thin notification body, and the application's read-model `Summary` after
+them.  `load_application` folds a stored stream back into an `Application`, and
+`verify_stream` checks its chain.
+
+`summarize` fills the read model from the application and its deadline.  The row holds
+the instants from which the application is at risk and overdue, so that queries can
+judge the SLA status at any later time without replaying the stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from onestop.codec import decode_event, encode_event, notice
+from onestop.domain.application import Application, Event
+from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash, verify_chain
+from onestop.domain.calendar import WorkCalendar
+from onestop.domain.sla import remaining_working_time
+from onestop.exceptions import (
+    ApplicationNotFound,
+    ConfigurationError,
+    InvalidApplication,
+    Problem,
+)
+from onestop.ports import (
+    Commit,
+    EventStore,
+    IdempotencyRecord,
+    NewEvent,
+    SequenceClaim,
+    StoredEvent,
+    Summary,
+)
+
+__all__ = [
+    "DEFAULT_NUMBERING",
+    "allocate_number",
+    "check_numbering",
+    "idempotency_digest",
+    "last_hash",
+    "load_application",
+    "prepare_commit",
+    "summarize",
+    "verify_stream",
+]
+
+DEFAULT_NUMBERING = "{agency}/{service}/{year}/{seq:06d}"
+"""Application numbers: agency code, service code, year of receipt and a counter."""
+
+_NUMBER_FIELDS = frozenset({"agency", "service", "year", "seq"})
+_MAX_KEY = 255
+
+
+def check_numbering(pattern: str, /) -> None:
+    """Check an application number pattern: ``{seq}``, and only the known fields.
+
+    Raises:
+        ConfigurationError: If the pattern is malformed, lacks ``{seq}``, or names a
+            field other than ``{agency}``, ``{service}``, ``{year}`` and ``{seq}``.
+    """
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as exc:
+        raise ConfigurationError(f"numbering pattern is malformed: {exc}") from None
+    unknown = sorted(fields - _NUMBER_FIELDS)
+    if unknown or "seq" not in fields:
+        raise ConfigurationError(
+            "numbering pattern must use {seq} and only "
+            f"{{agency}}, {{service}}, {{year}}, {{seq}}; found {', '.join(unknown) or 'no {seq}'}"
+        )
+    try:
+        pattern.format(agency="a", service="s", year=2025, seq=1)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ConfigurationError(f"numbering pattern does not format: {exc}") from None
+
+
+def idempotency_digest(actor_id: str, key: str | None, /) -> str | None:
+    """Return the digest an idempotency *key* is stored under, scoped to *actor_id*.
+
+    The key itself is not kept.  ``None`` gives ``None``.
+
+    Raises:
+        InvalidApplication: If the key is empty, longer than 255 characters, or holds
+            anything but visible ASCII (the message does not repeat it).
+    """
+    if key is None:
+        return None
+    given: object = key
+    if (
+        not isinstance(given, str)
+        or not 1 <= len(key) <= _MAX_KEY
+        or not all("\x21" <= c <= "\x7e" for c in key)
+    ):
+        raise InvalidApplication(
+            [
+                Problem(
+                    path="idempotency_key",
+                    message=f"expected 1 to {_MAX_KEY} visible ASCII characters",
+                )
+            ]
+        )
+    scoped = f"{len(actor_id)}:{actor_id}:{key}".encode()
+    return hashlib.sha256(scoped).hexdigest()
+
+
+def allocate_number(
+    store: EventStore, pattern: str, /, *, agency: str, service: str, year: int
+) -> tuple[str, SequenceClaim]:
+    """Return the next application number of *agency*'s *service* in *year*, and its claim.
+
+    The counter runs per agency, service and year.  The number is only taken when the
+    claim is committed with the application; if another submission took it first the
+    commit raises `onestop.exceptions.ConcurrencyConflict`, and a retry gets the next one.
+    """
+    counter = f"number:{agency}:{service}:{year}"
+    seq = store.sequence(counter) + 1
+    number = pattern.format(agency=agency, service=service, year=year, seq=seq)
+    return number, SequenceClaim(name=counter, value=seq)
+
+
+def summarize(
+    application: Application, /, *, calendar: WorkCalendar, now: datetime, at_risk_share: float
+) -> Summary:
+    """Return the read-model row of *application* at *now*; it holds no personal data.
+
+    Args:
+        application: The application after the command's events.
+        calendar: Its agency's work calendar.
+        now: The commit's instant.
+        at_risk_share: The share of the SLA budget under which it is at risk.
+    """
+    deadline = application.deadline(calendar)
+    due = None if application.is_closed else deadline.due
+    at_risk_from = None
+    if due is not None:
+        threshold = deadline.budget * at_risk_share
+        left = remaining_working_time(deadline, calendar, now)
+        at_risk_from = (
+            now if left <= threshold else calendar.add_working_time(now, left - threshold)
+        )
+    return Summary(
+        stream_id=application.id,
+        number=application.number,
+        service=application.service,
+        service_version=application.service_version,
+        agency=application.agency,
+        channel=application.channel.value,
+        state=application.state,
+        assignee=application.assignee,
+        received=application.received,
+        due=due,
+        at_risk_from=at_risk_from,
+        suspended=application.is_suspended,
+        closed=application.is_closed,
+        version=application.version,
+        updated_at=application.updated_at,
+    )
+
+
+def prepare_commit(
+    application: Application | None,
+    events: Sequence[Event],
+    /,
+    *,
+    previous_hash: str,
+    calendar: Callable[[str], WorkCalendar],
+    now: datetime,
+    at_risk_share: float,
+    idempotency: IdempotencyRecord | None = None,
+    sequence: SequenceClaim | None = None,
+) -> tuple[Commit, Application]:
+    """Return the commit that records *events* on *application*, and the state after them.
+
+    Args:
+        application: The state the events were decided on, or ``None`` for a new stream.
+        events: The command's events, at least one.
+        previous_hash: The hash of the stream's last stored event (`GENESIS` if new).
+        calendar: The work calendar of an agency, by code, for the read model's deadline.
+        now: The commit's instant.
+        at_risk_share: The share of the SLA budget under which it is at risk.
+        idempotency: The idempotency record to create, if any.
+        sequence: The counter value to claim, if any.
+
+    Raises:
+        ValueError: If *events* is empty.
+    """
+    if not events:
+        raise ValueError("a commit needs at least one event")
+    expected = application.version if application is not None else 0
+    state = application
+    sealed: list[NewEvent] = []
+    for event in events:
+        state = Application.from_events((event,)) if state is None else state.apply(event)
+        body = encode_event(state.id, event)
+        hashed = chain_hash(previous_hash, state.version, body)
+        sealed.append(
+            NewEvent(
+                kind=event.kind,
+                body=body,
+                hash=hashed,
+                previous_hash=previous_hash,
+                notice=notice(state, event, state.version),
+            )
+        )
+        previous_hash = hashed
+    assert state is not None  # noqa: S101 - there is at least one event
+    commit = Commit(
+        stream_id=state.id,
+        expected_version=expected,
+        events=tuple(sealed),
+        summary=summarize(
+            state, calendar=calendar(state.agency), now=now, at_risk_share=at_risk_share
+        ),
+        recorded_at=now,
+        idempotency=idempotency,
+        sequence=sequence,
+    )
+    return commit, state
+
+
+def last_hash(store: EventStore, application: Application | None, /) -> str:
+    """The hash of *application*'s last stored event; `GENESIS` for a new stream."""
+    if application is None:
+        return GENESIS
+    stored = store.read(application.id, after=application.version - 1)
+    return stored[-1].hash if stored else GENESIS
+
+
+def _records(store: EventStore, application_id: str) -> tuple[StoredEvent, ...]:
+    records = store.read(application_id)
+    if not records:
+        raise ApplicationNotFound(application_id)
+    return records
+
+
+def load_application(store: EventStore, application_id: str, /) -> Application:
+    """Fold the stored stream *application_id* into the application's current state.
+
+    Raises:
+        ApplicationNotFound: If the store has no such stream.
+        StorageError: If a stored event does not decode.
+    """
+    return Application.from_events(
+        decode_event(application_id, r.kind, r.body) for r in _records(store, application_id)
+    )
+
+
+def verify_stream(store: EventStore, application_id: str, /) -> ChainReport:
+    """Check the hash chain of stream *application_id*; the report names the first bad entry.
+
+    Raises:
+        ApplicationNotFound: If the store has no such stream.
+    """
+    return verify_chain(
+        [
+            SealedEntry(version=r.version, body=r.body, hash=r.hash, previous=r.previous_hash)
+            for r in _records(store, application_id)
+        ]
+    )

@@ -1,0 +1,90 @@
+"""Storage adapters behind `onestop.ports.EventStore`, chosen by URL at the edge.
+
+>>> store = from_url("memory://")
+>>> type(store).__name__
+'MemoryStore'
+>>> from_url("mongodb://db.example/mall")
+Traceback (most recent call last):
+...
+onestop.exceptions.ConfigurationError: unknown store URL scheme 'mongodb'; known: memory, sqlite
+
+The facade (`onestop.mall.Mall`) is handed a store; it never imports an adapter.
+Other packages add schemes through the ``onestop.storage`` entry-point group: each
+entry point's name is a scheme and its object is called with the URL and returns the
+store (see :doc:`/how-to/write-a-storage-adapter`).  The built-in schemes win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from importlib.metadata import EntryPoint, entry_points
+from types import MappingProxyType
+
+from onestop.exceptions import ConfigurationError
+from onestop.ports import EventStore
+from onestop.storage.memory import MemoryStore
+from onestop.storage.sqlite import SQLiteStore
+
+__all__ = ["ENTRY_POINT_GROUP", "MemoryStore", "SCHEMES", "SQLiteStore", "from_url"]
+
+ENTRY_POINT_GROUP = "onestop.storage"
+"""The entry-point group through which other packages add URL schemes."""
+
+
+def _memory(url: str) -> EventStore:
+    rest = url.partition("://")[2]
+    if rest not in ("", "/"):
+        raise ConfigurationError("a memory:// store takes no host, path or options")
+    return MemoryStore()
+
+
+def _sqlite(url: str) -> EventStore:
+    return SQLiteStore.from_url(url)
+
+
+SCHEMES: Mapping[str, Callable[[str], EventStore]] = MappingProxyType(
+    {"memory": _memory, "sqlite": _sqlite}
+)
+"""Each built-in URL scheme and the function that opens a store for it."""
+
+
+def _plugins() -> dict[str, EntryPoint]:
+    return {point.name.lower(): point for point in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _load(scheme: str, point: EntryPoint) -> Callable[[str], EventStore]:
+    try:
+        opener = point.load()
+    except Exception as exc:  # a broken plugin must not look like a bad URL
+        raise ConfigurationError(
+            f"the storage plugin for scheme {scheme!r} ({point.value}) could not be loaded"
+        ) from exc
+    if not callable(opener):
+        raise ConfigurationError(f"the storage plugin for scheme {scheme!r} is not callable")
+    return opener  # type: ignore[no-any-return]
+
+
+def from_url(url: str, /) -> EventStore:
+    """Open the store *url* names: ``memory://``, ``sqlite:///path``, or a plugin's scheme.
+
+    ``sqlite:///relative/file.sqlite3``, ``sqlite:////absolute/file.sqlite3`` and
+    ``sqlite://:memory:`` open a `SQLiteStore` (see `SQLiteStore.from_url` for its
+    options); a scheme registered in the ``onestop.storage`` entry-point group is
+    opened by its plugin.
+
+    Raises:
+        ConfigurationError: If the scheme is unknown (the message lists the known ones
+            and never repeats the URL, which may hold a password) or the URL is not
+            valid for its scheme.
+    """
+    scheme, separator, _ = url.partition("://")
+    opener = SCHEMES.get(scheme.lower()) if separator else None
+    if opener is None:
+        plugins = _plugins()
+        point = plugins.get(scheme.lower()) if separator else None
+        if point is None:
+            shown = scheme if separator and scheme.isalnum() else "(none)"
+            known = ", ".join(sorted(set(SCHEMES) | set(plugins)))
+            raise ConfigurationError(f"unknown store URL scheme {shown!r}; known: {known}")
+        opener = _load(scheme.lower(), point)
+    return opener(url)

@@ -1,0 +1,289 @@
+"""The in-memory event store: dicts and a lock; the executable specification of the port.
+
+`MemoryStore` does exactly what `onestop.ports.EventStore` promises and nothing more,
+in the plainest way: every method takes one lock, so a `commit` is atomic and
+isolated, and every record it hands out is a frozen value, so callers cannot change
+what is stored.  Other adapters are checked against it.  Data lives as long as the
+object does.
+
+>>> from datetime import UTC, datetime
+>>> from onestop.ports import Commit, NewEvent, Summary
+>>> store = MemoryStore()
+>>> now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+>>> summary = Summary(
+...     stream_id="app-1", number="N/1", service="s", service_version=1, agency="a",
+...     channel="online", state="submitted", assignee=None, received=now, due=None,
+...     at_risk_from=None, suspended=False, closed=False, version=1, updated_at=now,
+... )
+>>> event = NewEvent(kind="submitted", body=b"{}", hash="1" * 64, previous_hash="0" * 64,
+...                  notice=b"{}")
+>>> [e.version for e in store.commit(Commit(
+...     stream_id="app-1", expected_version=0, events=(event,), summary=summary,
+...     recorded_at=now))]
+[1]
+>>> store.commit(Commit(stream_id="app-1", expected_version=0, events=(event,),
+...                     summary=summary, recorded_at=now))
+Traceback (most recent call last):
+...
+onestop.exceptions.ConcurrencyConflict: stream 'app-1' is at version 1, not 0; reload and retry
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from types import TracebackType
+
+from onestop.exceptions import ConcurrencyConflict, StorageError
+from onestop.ports import (
+    Commit,
+    IdempotencyRecord,
+    Notification,
+    Page,
+    StoredEvent,
+    Summary,
+    SummaryOrder,
+    SummaryQuery,
+)
+
+__all__ = ["MAX_PAGE", "MemoryStore"]
+
+MAX_PAGE = 1000
+"""The largest page `MemoryStore.summaries` returns."""
+
+_SortKey = tuple[int, datetime, str]
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
+class MemoryStore:
+    """An `onestop.ports.EventStore` in memory, safe to share between threads."""
+
+    def __init__(self) -> None:
+        """Create an empty store."""
+        self._lock = threading.Lock()
+        self._streams: dict[str, tuple[StoredEvent, ...]] = {}
+        self._summaries: dict[str, Summary] = {}
+        self._numbers: dict[str, str] = {}
+        self._keys: dict[str, IdempotencyRecord] = {}
+        self._sequences: dict[str, int] = {}
+        self._log: list[Notification] = []
+        self._positions: dict[str, int] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        """Show the size of the store, never its content."""
+        return f"<MemoryStore streams={len(self._streams)} notifications={len(self._log)}>"
+
+    def __enter__(self) -> MemoryStore:
+        """Return the store itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("the store is closed")
+
+    def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
+        """Apply *commit* atomically; see `onestop.ports.EventStore.commit`."""
+        _check_shape(commit)
+        with self._lock:
+            self._check_open()
+            stream = self._streams.get(commit.stream_id, ())
+            if len(stream) != commit.expected_version:
+                raise ConcurrencyConflict(
+                    stream_id=commit.stream_id,
+                    expected=commit.expected_version,
+                    actual=len(stream),
+                )
+            self._check_claims(commit)
+            stored = tuple(
+                StoredEvent(
+                    stream_id=commit.stream_id,
+                    version=commit.expected_version + offset,
+                    kind=event.kind,
+                    body=event.body,
+                    hash=event.hash,
+                    previous_hash=event.previous_hash,
+                    recorded_at=commit.recorded_at,
+                )
+                for offset, event in enumerate(commit.events, start=1)
+            )
+            # Nothing below can fail: the commit is applied whole.
+            self._streams[commit.stream_id] = stream + stored
+            self._summaries[commit.stream_id] = commit.summary
+            self._numbers[commit.summary.number] = commit.stream_id
+            if commit.idempotency is not None:
+                self._keys[commit.idempotency.key] = commit.idempotency
+            if commit.sequence is not None:
+                self._sequences[commit.sequence.name] = commit.sequence.value
+            for event, record in zip(commit.events, stored, strict=True):
+                self._log.append(
+                    Notification(
+                        position=len(self._log) + 1,
+                        stream_id=commit.stream_id,
+                        version=record.version,
+                        kind=record.kind,
+                        body=event.notice,
+                        recorded_at=commit.recorded_at,
+                    )
+                )
+            return stored
+
+    def _check_claims(self, commit: Commit) -> None:
+        key = commit.idempotency
+        if key is not None and key.key in self._keys:
+            raise ConcurrencyConflict(stream_id=key.key, expected=0, actual=1)
+        claim = commit.sequence
+        if claim is not None:
+            current = self._sequences.get(claim.name, 0)
+            if current != claim.value - 1:
+                raise ConcurrencyConflict(
+                    stream_id=claim.name, expected=claim.value - 1, actual=current
+                )
+        owner = self._numbers.get(commit.summary.number)
+        if owner is not None and owner != commit.stream_id:
+            raise StorageError("another stream already holds this application number")
+
+    def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
+        """Return the stream's events above version *after*, in order."""
+        with self._lock:
+            self._check_open()
+            return self._streams.get(stream_id, ())[max(after, 0) :]
+
+    def summary(self, stream_id: str, /) -> Summary | None:
+        """Return the stream's read-model row, or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._summaries.get(stream_id)
+
+    def find_number(self, number: str, /) -> Summary | None:
+        """Return the row of the application numbered *number*, or ``None``."""
+        with self._lock:
+            self._check_open()
+            stream_id = self._numbers.get(number)
+            return self._summaries.get(stream_id) if stream_id is not None else None
+
+    def summaries(self, query: SummaryQuery, /) -> Page:
+        """Return one page of the rows matching *query*; see `onestop.ports.EventStore`."""
+        if not 1 <= query.limit <= MAX_PAGE:
+            raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
+        if query.sla is not None and query.now is None:
+            raise ValueError("an sla filter needs now")
+        after = _parse_cursor(query.cursor, query.order)
+        with self._lock:
+            self._check_open()
+            rows = [s for s in self._summaries.values() if _matches(s, query)]
+        keyed = sorted(((_sort_key(s, query.order), s) for s in rows), key=lambda pair: pair[0])
+        if after is not None:
+            keyed = [pair for pair in keyed if pair[0] > after]
+        page = keyed[: query.limit]
+        more = len(keyed) > query.limit
+        cursor = _cursor(page[-1][0], query.order) if more and page else None
+        return Page(items=tuple(s for _, s in page), next_cursor=cursor)
+
+    def idempotency(self, key: str, /) -> IdempotencyRecord | None:
+        """Return the record of idempotency key *key*, or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._keys.get(key)
+
+    def sequence(self, name: str, /) -> int:
+        """Return the counter *name*'s current value (0 if never claimed)."""
+        with self._lock:
+            self._check_open()
+            return self._sequences.get(name, 0)
+
+    def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
+        """Return up to *limit* notifications with a position above *after*, in order."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        with self._lock:
+            self._check_open()
+            start = max(after, 0)
+            return tuple(self._log[start : start + limit])
+
+    def position(self, consumer: str, /) -> int:
+        """Return the last position *consumer* recorded (0 if none)."""
+        with self._lock:
+            self._check_open()
+            return self._positions.get(consumer, 0)
+
+    def record_position(self, consumer: str, position: int, /) -> None:
+        """Record *consumer*'s position; it may not move backwards."""
+        with self._lock:
+            self._check_open()
+            current = self._positions.get(consumer, 0)
+            if position < current:
+                raise ConcurrencyConflict(stream_id=consumer, expected=position, actual=current)
+            self._positions[consumer] = position
+
+    def close(self) -> None:
+        """Close the store; later calls raise `StorageError`."""
+        with self._lock:
+            self._closed = True
+
+
+def _check_shape(commit: Commit) -> None:
+    if not commit.events:
+        raise ValueError("a commit needs at least one event")
+    if commit.summary.stream_id != commit.stream_id:
+        raise ValueError("the summary belongs to another stream")
+    if commit.expected_version < 0:
+        raise ValueError("expected_version must not be negative")
+    if commit.summary.version != commit.expected_version + len(commit.events):
+        raise ValueError("the summary's version must be the stream's version after the commit")
+    if commit.recorded_at.utcoffset() is None:
+        raise ValueError("recorded_at must be timezone-aware")
+
+
+def _matches(summary: Summary, query: SummaryQuery) -> bool:
+    checks = (
+        query.include_closed or not summary.closed,
+        query.agencies is None or summary.agency in query.agencies,
+        query.services is None or summary.service in query.services,
+        query.states is None or summary.state in query.states,
+        query.assignee is None or summary.assignee == query.assignee,
+        query.due_before is None or (summary.due is not None and summary.due < query.due_before),
+        query.changed_since is None or summary.updated_at > query.changed_since,
+    )
+    if not all(checks):
+        return False
+    if query.sla is not None and query.now is not None:
+        return summary.sla(query.now) is query.sla
+    return True
+
+
+def _sort_key(summary: Summary, order: SummaryOrder) -> _SortKey:
+    if order is SummaryOrder.UPDATED:
+        return (0, summary.updated_at.astimezone(UTC), summary.stream_id)
+    if summary.due is None:
+        return (1, _FAR, summary.stream_id)
+    return (0, summary.due.astimezone(UTC), summary.stream_id)
+
+
+def _cursor(key: _SortKey, order: SummaryOrder) -> str:
+    return f"{order.value}|{key[0]}|{key[1].isoformat()}|{key[2]}"
+
+
+def _parse_cursor(cursor: str | None, order: SummaryOrder) -> _SortKey | None:
+    if cursor is None:
+        return None
+    parts = cursor.split("|", 3)
+    wrong = ValueError("the cursor was not returned by this store for this order")
+    if len(parts) != 4 or parts[0] != order.value or parts[1] not in ("0", "1"):
+        raise wrong
+    try:
+        instant = datetime.fromisoformat(parts[2])
+    except ValueError:
+        raise wrong from None
+    if instant.utcoffset() is None:
+        raise wrong
+    return (int(parts[1]), instant, parts[3])
