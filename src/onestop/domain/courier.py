@@ -1,0 +1,528 @@
+"""Courier jobs: pickups at the applicant's door, legs between offices, deliveries of results.
+
+A `CourierJob` belongs to one application.  Like an application it is a stream of
+frozen events, folded by `CourierJob.from_events`; every command is a pure function
+that takes the job and returns a new one, leaving the old one as it was (the new
+events are ``new.events[old.version:]``).  A job's status moves through::
+
+    booked --claim--> assigned --(courier takes the packet)--> in_progress --> completed
+                        |  ^                                     |  ^
+           failed attempt  reschedule                failed attempt  reschedule
+                        v  |                                     v  |
+                    attempt_failed     after max_attempts: returning --> returned
+
+A job is ``completed`` when its packet reached its destination: the counter for a
+pickup, the other office for a leg, the citizen for a delivery.
+
+* `book` creates a job; `claim` assigns it to one courier: the first claim wins, a
+  second raises `AlreadyClaimed`, and a claim on a stale version raises
+  `ConcurrencyConflict` (the store makes concurrent claims safe the same way);
+* `record_attempt` records a failed visit; after `max_attempts` failures the job goes
+  back to the counter; `reschedule` books a new window;
+* successes are proven by custody: `onestop.domain.courier_flow.collect` (a pickup)
+  and `onestop.domain.courier_flow.hand_over` (a transfer) move the job along.
+
+The workflow's ``courier_delivered`` guard reads `courier_fact`.
+
+>>> from datetime import UTC, datetime
+>>> at = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+>>> job = book("job-1", "app-1", JobKind.LEG_TO_AGENCY, at=at, actor="officer:o-1")
+>>> job = claim(job, "c-17", at, job.version)
+>>> job.status, job.courier_id, courier_fact(job)
+(<JobStatus.ASSIGNED: 'assigned'>, 'c-17', ('job-1', 'assigned'))
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Literal, TypeAlias
+
+import attrs
+
+from onestop.domain.calendar import require_aware
+from onestop.domain.parties import Personal
+from onestop.exceptions import (
+    AlreadyClaimed,
+    ConcurrencyConflict,
+    CourierNotAssigned,
+    InvalidValue,
+    JobRefused,
+    TimeWentBackwards,
+)
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "JOB_EVENT_TYPES",
+    "Attempt",
+    "AttemptOutcome",
+    "AttemptRecorded",
+    "CourierJob",
+    "JobBooked",
+    "JobClaimed",
+    "JobCompleted",
+    "JobEvent",
+    "JobKind",
+    "JobRescheduled",
+    "JobReturned",
+    "JobStarted",
+    "JobStatus",
+    "TimeWindow",
+    "book",
+    "claim",
+    "courier_fact",
+    "record_attempt",
+    "reschedule",
+]
+
+DEFAULT_MAX_ATTEMPTS = 3
+"""Failed visits before a job goes back to the counter, unless the booking says otherwise."""
+
+
+def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    require_aware(value, attribute.name)
+
+
+class JobKind(enum.Enum):
+    """What a courier job does."""
+
+    PICKUP = "pickup"
+    """Collect the application's documents at the applicant's address."""
+    LEG_TO_AGENCY = "leg_to_agency"
+    """Carry a packet from the mall to the agency."""
+    LEG_TO_MALL = "leg_to_mall"
+    """Carry a packet from the agency back to the mall."""
+    DELIVERY = "delivery"
+    """Deliver the result (the permit) to the applicant's address."""
+
+
+class JobStatus(enum.Enum):
+    """Where a courier job stands."""
+
+    BOOKED = "booked"
+    """Waiting for a courier to claim it."""
+    ASSIGNED = "assigned"
+    """Claimed; the courier holds nothing yet."""
+    IN_PROGRESS = "in_progress"
+    """The courier holds the packet."""
+    ATTEMPT_FAILED = "attempt_failed"
+    """The last visit failed; waiting for a new window (`reschedule`)."""
+    RETURNING = "returning"
+    """Out of attempts; the courier must bring the packet back to the counter."""
+    COMPLETED = "completed"
+    """The packet reached the job's destination."""
+    RETURNED = "returned"
+    """Given up and back at the counter."""
+
+
+_CLOSED = frozenset({JobStatus.COMPLETED, JobStatus.RETURNED})
+
+
+class AttemptOutcome(enum.Enum):
+    """How a visit went."""
+
+    DONE = "done"
+    NO_ONE_HOME = "no_one_home"
+    WRONG_ADDRESS = "wrong_address"
+    REFUSED = "refused"
+    ACCESS_DENIED = "access_denied"
+    OTHER = "other"
+
+
+@attrs.frozen
+class TimeWindow:
+    """A booked slot for a visit, half-open: ``start <= t < end``.
+
+    Attributes:
+        start: The first instant of the slot.
+        end: The instant the slot closes; after *start*.
+    """
+
+    start: datetime = attrs.field(validator=_aware)
+    end: datetime = attrs.field(validator=_aware)
+
+    def __attrs_post_init__(self) -> None:
+        """Check that the window is not empty."""
+        if self.end <= self.start:
+            raise InvalidValue(field="end", reason="a time window must end after it starts")
+
+    def contains(self, at: datetime, /) -> bool:
+        """Whether *at* falls in the window."""
+        return self.start <= at < self.end
+
+
+@attrs.frozen(kw_only=True)
+class Attempt:
+    """One visit by the courier.
+
+    Attributes:
+        number: 1 for the first visit, and so on.
+        outcome: How it went.
+        courier_id: Who visited.
+        at: When.
+    """
+
+    number: int
+    outcome: AttemptOutcome
+    courier_id: str
+    at: datetime = attrs.field(validator=_aware)
+
+
+# --- job events -----------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class JobBooked:
+    """A job was booked: the first event of every job's stream.
+
+    Attributes:
+        job_id: The stream's id.
+        application_id: The application it serves.
+        job_kind: What it does.
+        window: The booked slot, if any yet.
+        address: The applicant's address, for pickups and deliveries (personal data).
+        max_attempts: Failed visits before it goes back to the counter.
+        actor: Who booked it (an officer, the applicant's account).
+        at: When.
+    """
+
+    kind: Literal["job_booked"] = attrs.field(default="job_booked", init=False)
+    job_id: str
+    application_id: str
+    job_kind: JobKind
+    window: TimeWindow | None = None
+    address: Personal[str] | None = attrs.field(default=None, repr=False)
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    actor: str
+    at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class JobClaimed:
+    """A courier claimed the job.  Attributes: ``courier_id``, ``at``."""
+
+    kind: Literal["job_claimed"] = attrs.field(default="job_claimed", init=False)
+    courier_id: str
+    at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class JobStarted:
+    """The courier took custody of the packet.  Attributes: ``handoff_id``, ``at``."""
+
+    kind: Literal["job_started"] = attrs.field(default="job_started", init=False)
+    handoff_id: str
+    at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class AttemptRecorded:
+    """A visit was made.  Attributes: ``attempt``, ``at``."""
+
+    kind: Literal["attempt_recorded"] = attrs.field(default="attempt_recorded", init=False)
+    attempt: Attempt
+    at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class JobRescheduled:
+    """A new slot was booked.  Attributes: ``window``, ``actor``, ``at``."""
+
+    kind: Literal["job_rescheduled"] = attrs.field(default="job_rescheduled", init=False)
+    window: TimeWindow
+    actor: str
+    at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class JobCompleted:
+    """The packet reached the job's destination.  Attributes: ``handoff_id``, ``at``."""
+
+    kind: Literal["job_completed"] = attrs.field(default="job_completed", init=False)
+    handoff_id: str
+    at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen(kw_only=True)
+class JobReturned:
+    """The job went back to the counter; ``handoff_id`` names the return, if one was carried."""
+
+    kind: Literal["job_returned"] = attrs.field(default="job_returned", init=False)
+    handoff_id: str | None = None
+    at: datetime = attrs.field(validator=_aware)
+
+
+JobEvent: TypeAlias = (
+    JobBooked
+    | JobClaimed
+    | JobStarted
+    | AttemptRecorded
+    | JobRescheduled
+    | JobCompleted
+    | JobReturned
+)
+"""Anything that can happen to a courier job."""
+
+JOB_EVENT_TYPES: Mapping[str, type[JobEvent]] = MappingProxyType(
+    {
+        "job_booked": JobBooked,
+        "job_claimed": JobClaimed,
+        "job_started": JobStarted,
+        "attempt_recorded": AttemptRecorded,
+        "job_rescheduled": JobRescheduled,
+        "job_completed": JobCompleted,
+        "job_returned": JobReturned,
+    }
+)
+"""Each job event class by its ``kind`` tag."""
+
+
+@attrs.frozen(kw_only=True)
+class CourierJob:
+    """A courier job's state, derived from its events; build one with `book` or `from_events`.
+
+    Attributes:
+        id: The stream's id.
+        application_id: The application it serves.
+        kind: What it does.
+        status: Where it stands.
+        window: The booked slot, if any.
+        address: The applicant's address (personal data; not in the repr).
+        max_attempts: Failed visits before it goes back to the counter.
+        courier_id: The assigned courier, once claimed.
+        attempts: The visits, oldest first.
+        started: Whether the courier has taken custody of a packet.
+        version: How many events the stream holds.
+        updated_at: The instant of the latest event.
+        events: Every event, oldest first (not in the repr).
+    """
+
+    id: str
+    application_id: str
+    kind: JobKind
+    status: JobStatus
+    window: TimeWindow | None
+    address: Personal[str] | None = attrs.field(repr=False)
+    max_attempts: int
+    courier_id: str | None = None
+    attempts: tuple[Attempt, ...] = ()
+    started: bool = False
+    version: int
+    updated_at: datetime
+    events: tuple[JobEvent, ...] = attrs.field(repr=False)
+
+    @classmethod
+    def from_events(cls, events: Iterable[JobEvent], /) -> CourierJob:
+        """Fold *events*, oldest first, into the job's state.
+
+        Raises:
+            onestop.exceptions.JobRefused: If the stream does not start with one `JobBooked`.
+        """
+        iterator = iter(events)
+        first = next(iterator, None)
+        if not isinstance(first, JobBooked):
+            raise JobRefused(
+                job_id="?", command="load", status="-", reason="a job starts with 'job_booked'"
+            )
+        job = cls(
+            id=first.job_id,
+            application_id=first.application_id,
+            kind=first.job_kind,
+            status=JobStatus.BOOKED,
+            window=first.window,
+            address=first.address,
+            max_attempts=first.max_attempts,
+            version=1,
+            updated_at=first.at,
+            events=(first,),
+        )
+        for event in iterator:
+            job = job.apply(event)
+        return job
+
+    @property
+    def failed_attempts(self) -> int:
+        """How many visits failed."""
+        return sum(a.outcome is not AttemptOutcome.DONE for a in self.attempts)
+
+    def apply(self, event: JobEvent, /) -> CourierJob:
+        """Return the state after *event*."""
+        changes: dict[str, object] = {}
+        if isinstance(event, JobBooked):
+            raise JobRefused(
+                job_id=self.id, command="load", status=self.status.value, reason="booked twice"
+            )
+        if isinstance(event, JobClaimed):
+            changes = {"courier_id": event.courier_id, "status": JobStatus.ASSIGNED}
+        elif isinstance(event, JobStarted):
+            changes = {"started": True, "status": JobStatus.IN_PROGRESS}
+        elif isinstance(event, AttemptRecorded):
+            changes = {"attempts": (*self.attempts, event.attempt)}
+            if event.attempt.outcome is not AttemptOutcome.DONE:
+                changes["status"] = self._after_failure(self.failed_attempts + 1)
+        elif isinstance(event, JobRescheduled):
+            changes = {"window": event.window}
+            if self.status is JobStatus.ATTEMPT_FAILED:
+                changes["status"] = JobStatus.IN_PROGRESS if self.started else JobStatus.ASSIGNED
+        elif isinstance(event, JobCompleted):
+            changes = {"status": JobStatus.COMPLETED}
+        else:
+            changes = {"status": JobStatus.RETURNED}
+        return attrs.evolve(
+            self,
+            version=self.version + 1,
+            updated_at=max(self.updated_at, event.at),
+            events=(*self.events, event),
+            **changes,  # type: ignore[arg-type]
+        )
+
+    def apply_all(self, events: Iterable[JobEvent], /) -> CourierJob:
+        """Return the state after *events*, in order."""
+        job = self
+        for event in events:
+            job = job.apply(event)
+        return job
+
+    def check_time(self, at: datetime, /) -> None:
+        """Check that *at* is an aware instant, not before the job's latest event.
+
+        Raises:
+            onestop.exceptions.TimeWentBackwards: If it is before.
+        """
+        require_aware(at, "at")
+        if at < self.updated_at:
+            raise TimeWentBackwards(at=at, latest=self.updated_at)
+
+    def _after_failure(self, failures: int) -> JobStatus:
+        return JobStatus.ATTEMPT_FAILED if failures < self.max_attempts else JobStatus.RETURNING
+
+
+def _refuse(job: CourierJob, command: str, reason: str) -> JobRefused:
+    return JobRefused(job_id=job.id, command=command, status=job.status.value, reason=reason)
+
+
+def _append(job: CourierJob, *events: JobEvent) -> CourierJob:
+    return job.apply_all(events)
+
+
+def book(
+    job_id: str,
+    application_id: str,
+    kind: JobKind,
+    /,
+    *,
+    at: datetime,
+    actor: str,
+    window: TimeWindow | None = None,
+    address: Personal[str] | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> CourierJob:
+    """Book a job.  A pickup needs a window and the address; a delivery needs the address.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If a needed window or address is missing, the
+            address is not `Personal`, or *max_attempts* is not 1 to 10.
+    """
+    require_aware(at, "at")
+    door = kind in (JobKind.PICKUP, JobKind.DELIVERY)
+    if door and not isinstance(address, Personal):
+        raise InvalidValue(field="address", reason=f"a {kind.value} needs the address, as Personal")
+    if kind is JobKind.PICKUP and window is None:
+        raise InvalidValue(field="window", reason="a pickup needs a booked time window")
+    limit: object = max_attempts
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 10:
+        raise InvalidValue(field="max_attempts", reason="must be from 1 to 10")
+    event = JobBooked(
+        job_id=job_id,
+        application_id=application_id,
+        job_kind=kind,
+        window=window,
+        address=address if door else None,
+        max_attempts=max_attempts,
+        actor=actor,
+        at=at,
+    )
+    return CourierJob.from_events((event,))
+
+
+def claim(job: CourierJob, courier_id: str, at: datetime, expected_version: int) -> CourierJob:
+    """Assign *job* to *courier_id*, if nobody claimed it first: one claim wins.
+
+    Two couriers claiming the same version: the store accepts the first append; the
+    second reloads, claims again, and gets `AlreadyClaimed`.
+
+    Raises:
+        onestop.exceptions.AlreadyClaimed: If the job is claimed already (also by the
+            same courier), or no longer open.
+        onestop.exceptions.ConcurrencyConflict: If *expected_version* is not the job's.
+        onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+    """
+    if job.courier_id is not None or job.status is not JobStatus.BOOKED:
+        raise AlreadyClaimed(job_id=job.id, status=job.status.value)
+    if expected_version != job.version:
+        raise ConcurrencyConflict(
+            stream_id=f"courier-job:{job.id}", expected=expected_version, actual=job.version
+        )
+    job.check_time(at)
+    return _append(job, JobClaimed(courier_id=courier_id, at=at))
+
+
+def record_attempt(
+    job: CourierJob, outcome: AttemptOutcome, /, *, courier_id: str, at: datetime
+) -> CourierJob:
+    """Record a failed visit by the assigned courier.
+
+    After the job's ``max_attempts``-th failure it goes back to the counter: straight
+    to ``returned`` (with a `JobReturned` event) when the courier carries nothing (a
+    pickup), else to ``returning`` until the courier hands the packet back
+    (`onestop.domain.courier_flow.hand_over`).
+
+    Raises:
+        onestop.exceptions.JobRefused: If *outcome* is ``done`` (a success is recorded
+            by `collect` or `hand_over`, which prove it) or the job is not out.
+        onestop.exceptions.CourierNotAssigned: If *courier_id* is not the job's courier.
+        onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+    """
+    if outcome is AttemptOutcome.DONE:
+        raise _refuse(job, "record_attempt", "a success is recorded by the handoff that proves it")
+    out = JobStatus.IN_PROGRESS if job.started else JobStatus.ASSIGNED
+    if job.status is not out:
+        raise _refuse(job, "record_attempt", f"the job must be {out.value}")
+    if courier_id != job.courier_id:
+        raise CourierNotAssigned(courier_id=courier_id, job_id=job.id)
+    job.check_time(at)
+    attempt = Attempt(number=len(job.attempts) + 1, outcome=outcome, courier_id=courier_id, at=at)
+    job = _append(job, AttemptRecorded(attempt=attempt, at=at))
+    if job.status is JobStatus.RETURNING and not job.started:
+        job = _append(job, JobReturned(at=at))
+    return job
+
+
+def reschedule(job: CourierJob, window: TimeWindow, /, *, at: datetime, actor: str) -> CourierJob:
+    """Book a new window; after a failed visit this sends the job out again.
+
+    Raises:
+        onestop.exceptions.JobRefused: If the job is closed or returning, or the window
+            is over already.
+        onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+    """
+    if job.status in _CLOSED or job.status is JobStatus.RETURNING:
+        raise _refuse(job, "reschedule", "the job is no longer out")
+    if window.end <= at:
+        raise _refuse(job, "reschedule", "the new window is already over")
+    job.check_time(at)
+    return _append(job, JobRescheduled(window=window, actor=actor, at=at))
+
+
+def courier_fact(job: CourierJob, /) -> tuple[str, str]:
+    """Return ``(job id, status)`` for the workflow's ``courier_delivered`` guard.
+
+    The status is ``"delivered"`` once a delivery job's packet reached the citizen,
+    and the job's status value otherwise (a finished pickup or leg is ``"completed"``,
+    so it never satisfies the guard).  Feed the pairs of the application's jobs into
+    `onestop.domain.guards.Facts.courier_jobs`.
+    """
+    delivered = job.kind is JobKind.DELIVERY and job.status is JobStatus.COMPLETED
+    return job.id, "delivered" if delivered else job.status.value
