@@ -39,6 +39,7 @@ import attrs
 from onestop.codec import digest, request_digest
 from onestop.domain.application import Application, Event, Verdict, Visibility
 from onestop.domain.audit import GENESIS, ChainReport
+from onestop.domain.automatic import due_timer_events, event_events
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.catalogue import Catalogue, ChannelKind
 from onestop.domain.commands import (
@@ -74,6 +75,8 @@ from onestop.ports import (
     IdGenerator,
     Page,
     SequenceClaim,
+    SummaryOrder,
+    SummaryQuery,
 )
 from onestop.recording import (
     DEFAULT_NUMBERING,
@@ -85,7 +88,7 @@ from onestop.recording import (
     prepare_commit,
     verify_stream,
 )
-from onestop.reports import changes_query, report, worklist_query
+from onestop.reports import agencies_under, changes_query, report, worklist_query
 
 __all__ = ["DEFAULT_NUMBERING", "Mall", "RandomIds", "Receipt", "SystemClock"]
 
@@ -430,6 +433,59 @@ class Mall:
         )
         self.store.commit(commit)
         return state
+
+    # --- automatic transitions --------------------------------------------------------
+
+    def notify_event(self, application_id: str, event: str, /) -> Application:
+        """Fire the transition that another agency's *event* triggers in the current state.
+
+        Raises:
+            ApplicationNotFound: If there is no such application.
+            TransitionNotAllowed: If no transition of the current state listens for it.
+            CommandRefused: If the application is closed or suspended.
+        """
+        now = self.clock.now()
+        application = self.application(application_id)
+        workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
+        events = event_events(application, event, workflow=workflow, at=now, guards=self.guards)
+        return self._write(application, events, now=now)
+
+    def fire_timers(self, *, agency: str | None = None, batch: int = 200) -> tuple[str, ...]:
+        """Fire every timer and breach transition due now; return the applications moved.
+
+        Deterministic for a given clock: each open application is judged on its agency's
+        calendar from the moment it entered its state.  An application another command
+        changed at the same time is left for the next call.
+        """
+        moved: list[str] = []
+        cursor: str | None = None
+        now = self.clock.now()
+        while True:
+            query = SummaryQuery(
+                agencies=agencies_under(self.catalogue, agency),
+                order=SummaryOrder.UPDATED,
+                limit=batch,
+                cursor=cursor,
+            )
+            page = self.store.summaries(query)
+            for row in page.items:
+                application = self.application(row.stream_id)
+                workflow = find_workflow(
+                    self.catalogue, application.workflow, application.workflow_version
+                )
+                calendar = self.calendar(application.agency)
+                events = due_timer_events(
+                    application, workflow=workflow, calendar=calendar, at=now, guards=self.guards
+                )
+                if events:
+                    try:
+                        self._write(application, events, now=now)
+                    except ConcurrencyConflict:
+                        continue
+                    moved.append(row.stream_id)
+            if page.next_cursor is None:
+                return tuple(moved)
+            cursor = page.next_cursor
 
     # --- reading ---------------------------------------------------------------------
 

@@ -466,6 +466,14 @@ class Application:
         return self.suspension is not None
 
     @property
+    def state_since(self) -> datetime:
+        """When the application entered its current state: its last transition, or receipt."""
+        for event in reversed(self.events):
+            if isinstance(event, ActionTaken):
+                return event.at
+        return self.received
+
+    @property
     def steps(self) -> tuple[ActionTaken, ...]:
         """The workflow transitions taken, oldest first."""
         return tuple(e for e in self.events if isinstance(e, ActionTaken))
