@@ -1,0 +1,556 @@
+"""The PostgreSQL event store: `PostgresStore`, for many worker processes on one database.
+
+It behaves exactly as `onestop.storage.memory.MemoryStore`, the executable
+specification, and the contract suite in `onestop.testing` checks that it does.  It
+needs the ``postgres`` extra (``pip install "onestop-mall[postgres]"``: psycopg 3 and
+psycopg-pool); ``import onestop`` never imports it.
+
+**One statement per command.**  `PostgresStore.commit` sends a single ``INSERT``
+whose common table expressions write the read-model row, the events, the idempotency
+record, the counter claim and the notifications, on a connection in autocommit mode:
+one round trip, one implicit transaction, nothing to roll back by hand.  Every check
+the port asks for is a constraint, so a failed check aborts the whole statement:
+
+- a writer that decided on a stale version collides on the events' primary key
+  ``(stream_id, version)``, and one that claims a version the stream has not reached
+  breaks the key referencing the event before (``(stream_id, previous_version)``);
+- an idempotency key is a primary key;
+- a counter keeps one row per value claimed, keyed ``(name, value)`` and referencing
+  ``value - 1``, so a value is claimed once and only after the one before it.
+
+Only when a constraint fails does a second query find out which check failed, so the
+error raised is the one `MemoryStore` would raise.
+
+**Notification positions in commit order, without gaps.**  Serial ids are not commit
+order: a transaction may take id 7, another id 8, and the second commit first, so a
+relay that read up to 8 would never see 7.  Instead, a single-row table
+(``log_head``) holds the last position given out, and each commit moves it forward
+with ``UPDATE ... RETURNING`` as the *last* lock it takes.  The row stays locked until
+the commit ends, so a second committer waits until the first is committed and visible,
+then continues from its position: positions are gap-free (a rolled-back command gives
+its positions back) and a reader that saw position *p* has seen everything before it.
+The price is that commits queue on that row for about one WAL flush each; the
+how-to guide gives the figures measured (docs/how-to/postgresql.md).  Serialising
+the writers is what makes the order commit order; the other ways to get it
+(``pg_current_xact_id()`` snapshots, ``LOCK TABLE``) are not portable.
+
+**Portable SQL.**  No advisory locks, no ``LISTEN``/``NOTIFY``, no ``LOCK TABLE``, no
+ordering by serial ids, no server-side functions, and all names qualified with the
+schema chosen at connect time (``onestop`` by default), so several malls can share a
+database.  Migrations are ``.sql`` files shipped in the package
+(``onestop/storage/sql/postgres``), each applied in its own transaction, recorded in
+``onestop_schema_migrations``; racing openers queue on that table's primary key.
+
+Driver errors are translated in one place, `translate_db_errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, LiteralString
+from urllib.parse import unquote
+
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    OnestopError,
+    StorageError,
+    StorageUnavailable,
+)
+from onestop.ports import (
+    Commit,
+    IdempotencyRecord,
+    Notification,
+    Page,
+    StoredEvent,
+    Summary,
+    SummaryOrder,
+    SummaryQuery,
+)
+from onestop.storage.postgres_schema import (
+    MISSING_EXTRA,
+    ORDER_KEYS,
+    SLA_FILTERS,
+    STATEMENTS,
+    SUMMARY_COLUMNS,
+    Connection,
+    check_shape,
+    migrate,
+    render,
+)
+
+try:
+    import psycopg
+    from psycopg import sql
+    from psycopg_pool import ConnectionPool, PoolClosed
+except ImportError as exc:  # pragma: no cover - the tests run with the extra installed
+    raise ConfigurationError(MISSING_EXTRA) from exc
+
+__all__ = ["DEFAULT_SCHEMA", "MAX_PAGE", "PostgresStore", "open_url", "translate_db_errors"]
+
+DEFAULT_SCHEMA = "onestop"
+"""The schema `PostgresStore.connect` uses when none is given."""
+
+MAX_PAGE = 1000
+"""The largest page `PostgresStore.summaries` returns."""
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_CONFLICTS = frozenset(
+    {
+        "events_pkey",
+        "events_follow_previous",
+        "idempotency_pkey",
+        "sequence_claims_pkey",
+        "sequence_claims_follow_previous",
+        "summaries_number_key",
+    }
+)
+
+
+def _describe(exc: psycopg.Error) -> str:
+    text = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]
+    state = f" (SQLSTATE {exc.sqlstate})" if exc.sqlstate else ""
+    return f"PostgreSQL: {text}{state}"
+
+
+@contextlib.contextmanager
+def translate_db_errors(
+    conflict: Callable[[], OnestopError] | None = None,
+) -> Iterator[None]:
+    """Re-raise psycopg errors as onestop errors; the driver's error stays in ``__cause__``.
+
+    A unique or foreign-key violation of a key that guards a check of the port (the
+    events', an idempotency key's, a counter's, an application number's) raises what
+    *conflict* returns, usually a `ConcurrencyConflict`.  Serialization failures,
+    deadlocks, lost connections, a terminated backend, a server shutting down and a
+    pool timeout raise `StorageUnavailable`, which is safe to retry; any other driver
+    error raises `StorageError`.  Messages hold the server's primary message and the
+    SQLSTATE, never its detail lines (which quote key values) or the connection URL.
+    """
+    try:
+        yield
+    except psycopg.errors.IntegrityError as exc:
+        if conflict is not None and exc.diag.constraint_name in _CONFLICTS:
+            with translate_db_errors():
+                error = conflict()
+            raise error from exc
+        raise StorageError(_describe(exc)) from exc
+    except PoolClosed as exc:  # the store was closed while a call waited for a connection
+        raise StorageError("the store is closed") from exc
+    except psycopg.OperationalError as exc:  # includes 40001, 40P01, 57P01 and PoolTimeout
+        raise StorageUnavailable(_describe(exc)) from exc
+    except psycopg.Error as exc:
+        raise StorageError(_describe(exc)) from exc
+
+
+# --- the store -------------------------------------------------------------------------
+
+
+class PostgresStore:
+    """An `onestop.ports.EventStore` on PostgreSQL, safe to share between threads.
+
+    Open it with `PostgresStore.connect` (or ``onestop.storage.from_url``); it holds a
+    pool of connections in autocommit mode and is a context manager that closes it.
+    """
+
+    def __init__(self, pool: ConnectionPool[Connection], *, schema: str) -> None:
+        """Wrap an open *pool* whose connections are in autocommit mode; prefer `connect`."""
+        self._pool = pool
+        self._schema = schema
+        identifier = sql.Identifier(schema)
+        self._sql = {name: render(text, identifier) for name, text in STATEMENTS.items()}
+        self._identifier = identifier
+        self._closed = False
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        /,
+        *,
+        schema: str | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 10.0,
+    ) -> PostgresStore:
+        """Connect to the database *url* names, bring its schema up to date, open a pool.
+
+        Args:
+            url: A libpq URL (``postgresql://user@host/db``); a ``schema`` query
+                parameter names the schema, other parameters go to libpq.
+            schema: The schema holding this mall's tables (default ``onestop``);
+                several malls can share a database, each in its own schema.
+            min_size: Connections kept open.
+            max_size: Connections at most; one per thread using the store at once.
+            timeout: Seconds to wait for a connection before `StorageUnavailable`.
+
+        Raises:
+            ConfigurationError: If the schema name is not a lowercase SQL name, or is
+                given twice with different values, or the database schema is newer
+                than this onestop.
+            StorageUnavailable: If the database cannot be reached.
+            StorageError: If a migration fails or was changed after being applied.
+        """
+        conninfo, named = _split_url(url)
+        if schema is not None and named is not None and schema != named:
+            raise ConfigurationError("the schema is given twice, with different names")
+        chosen = next((name for name in (schema, named) if name is not None), DEFAULT_SCHEMA)
+        if not _SCHEMA_NAME.fullmatch(chosen) or chosen.startswith("pg_"):
+            raise ConfigurationError(
+                "a schema name must be 1 to 63 lowercase letters, digits or underscores,"
+                " start with a letter or underscore, and not start with pg_"
+            )
+        if not 1 <= min_size <= max_size:
+            raise ConfigurationError("pool sizes must satisfy 1 <= min_size <= max_size")
+        with translate_db_errors():
+            with psycopg.connect(
+                conninfo, autocommit=True, connect_timeout=max(1, round(timeout))
+            ) as conn:
+                migrate(conn, chosen)
+            pool: ConnectionPool[Connection] = ConnectionPool(
+                conninfo,
+                min_size=min_size,
+                max_size=max_size,
+                timeout=timeout,
+                kwargs={"autocommit": True},
+                configure=_configure,
+                name=f"onestop-{chosen}",
+                open=False,
+            )
+            try:
+                pool.open(wait=True, timeout=timeout)
+            except BaseException:
+                pool.close()
+                raise
+        return cls(pool, schema=chosen)
+
+    @property
+    def schema(self) -> str:
+        """The schema holding this store's tables."""
+        return self._schema
+
+    def __repr__(self) -> str:
+        """Show the schema, never the URL (it may hold a password)."""
+        return f"<PostgresStore schema={self._schema!r}>"
+
+    def __enter__(self) -> PostgresStore:
+        """Return the store itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    @contextlib.contextmanager
+    def _connection(
+        self, conflict: Callable[[], OnestopError] | None = None
+    ) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
+        if self._closed:
+            raise StorageError("the store is closed")
+        with (
+            translate_db_errors(conflict),
+            self._pool.connection() as conn,
+            conn.cursor(binary=True) as cursor,
+        ):
+            yield cursor
+
+    def _fetch(self, name: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+        with self._connection() as cursor:
+            return cursor.execute(self._sql[name], params).fetchall()
+
+    def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
+        """Apply *commit* atomically in one statement; see `onestop.ports.EventStore.commit`."""
+        check_shape(commit)
+        params = _commit_params(commit)
+        with self._connection(lambda: self._diagnose(commit)) as cursor:
+            positions = cursor.execute(self._sql["commit"], params).fetchall()
+        if len(positions) != len(commit.events):  # pragma: no cover - a broken schema
+            raise StorageError("the commit wrote an unexpected number of notifications")
+        return tuple(
+            StoredEvent(
+                stream_id=commit.stream_id,
+                version=commit.expected_version + offset,
+                kind=event.kind,
+                body=event.body,
+                hash=event.hash,
+                previous_hash=event.previous_hash,
+                recorded_at=commit.recorded_at,
+            )
+            for offset, event in enumerate(commit.events, start=1)
+        )
+
+    def _diagnose(self, commit: Commit) -> OnestopError:
+        """Find which check a refused commit failed, in `MemoryStore`'s order."""
+        key = commit.idempotency
+        claim = commit.sequence
+        params = {
+            "stream_id": commit.stream_id,
+            "key": key.key if key is not None else None,
+            "counter": claim.name if claim is not None else None,
+            "number": commit.summary.number,
+        }
+        with self._connection() as cursor:
+            row = cursor.execute(self._sql["diagnose"], params).fetchone()
+        assert row is not None  # noqa: S101 - a SELECT without FROM returns one row
+        version, keys, counter, owner = row
+        if version != commit.expected_version:
+            return ConcurrencyConflict(
+                stream_id=commit.stream_id, expected=commit.expected_version, actual=version
+            )
+        if key is not None and keys:
+            return ConcurrencyConflict(stream_id=key.key, expected=0, actual=1)
+        if claim is not None and counter != claim.value - 1:
+            return ConcurrencyConflict(
+                stream_id=claim.name, expected=claim.value - 1, actual=counter
+            )
+        if owner is not None and owner != commit.stream_id:
+            return StorageError("another stream already holds this application number")
+        # The conflicting writer's row is committed, so this is not reached in practice.
+        return ConcurrencyConflict(  # pragma: no cover
+            stream_id=commit.stream_id, expected=commit.expected_version, actual=version
+        )
+
+    def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
+        """Return the stream's events above version *after*, in order."""
+        return tuple(
+            StoredEvent(
+                stream_id=stream_id,
+                version=version,
+                kind=kind,
+                body=body,
+                hash=hash_,
+                previous_hash=previous_hash,
+                recorded_at=recorded_at,
+            )
+            for version, kind, body, hash_, previous_hash, recorded_at in self._fetch(
+                "read", (stream_id, after)
+            )
+        )
+
+    def summary(self, stream_id: str, /) -> Summary | None:
+        """Return the stream's read-model row, or ``None``."""
+        rows = self._fetch("summary", (stream_id,))
+        return _summary(rows[0]) if rows else None
+
+    def find_number(self, number: str, /) -> Summary | None:
+        """Return the row of the application numbered *number*, or ``None``."""
+        rows = self._fetch("number", (number,))
+        return _summary(rows[0]) if rows else None
+
+    def summaries(self, query: SummaryQuery, /) -> Page:
+        """Return one page of the rows matching *query*; see `onestop.ports.EventStore`."""
+        if not 1 <= query.limit <= MAX_PAGE:
+            raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
+        if query.sla is not None and query.now is None:
+            raise ValueError("an sla filter needs now")
+        after = _parse_cursor(query.cursor, query.order)
+        conditions, params = _conditions(query)
+        key = sql.SQL(ORDER_KEYS[query.order])
+        if after is not None:
+            conditions.append(sql.SQL("({}) > (%(rank)s, %(instant)s, %(after)s)").format(key))
+            params.update(rank=after[0], instant=after[1], after=after[2])
+        statement = sql.SQL(
+            "SELECT {columns}, {key} FROM {s}.summaries WHERE {where} ORDER BY {key} LIMIT {n}"
+        ).format(
+            columns=sql.SQL(SUMMARY_COLUMNS),
+            key=key,
+            s=self._identifier,
+            where=sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE"),
+            n=sql.Literal(query.limit + 1),
+        )
+        with self._connection() as cursor:
+            rows = cursor.execute(statement, params).fetchall()
+        page = rows[: query.limit]
+        cursor_key = None
+        if len(rows) > query.limit and page:
+            rank, instant, stream_id = page[-1][-3:]
+            cursor_key = f"{query.order.value}|{rank}|{instant.isoformat()}|{stream_id}"
+        return Page(items=tuple(_summary(row[:-3]) for row in page), next_cursor=cursor_key)
+
+    def idempotency(self, key: str, /) -> IdempotencyRecord | None:
+        """Return the record of idempotency key *key*, or ``None``."""
+        rows = self._fetch("idempotency", (key,))
+        if not rows:
+            return None
+        found, stream_id, request_digest, recorded_at = rows[0]
+        return IdempotencyRecord(
+            key=found, stream_id=stream_id, request_digest=request_digest, recorded_at=recorded_at
+        )
+
+    def sequence(self, name: str, /) -> int:
+        """Return the counter *name*'s current value (0 if never claimed)."""
+        return int(self._fetch("sequence", (name,))[0][0])
+
+    def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
+        """Return up to *limit* notifications with a position above *after*, in order."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        return tuple(
+            Notification(
+                position=position,
+                stream_id=stream_id,
+                version=version,
+                kind=kind,
+                body=body,
+                recorded_at=recorded_at,
+            )
+            for position, stream_id, version, kind, body, recorded_at in self._fetch(
+                "notifications", (after, limit)
+            )
+        )
+
+    def position(self, consumer: str, /) -> int:
+        """Return the last position *consumer* recorded (0 if none)."""
+        rows = self._fetch("position", (consumer,))
+        return int(rows[0][0]) if rows else 0
+
+    def record_position(self, consumer: str, position: int, /) -> None:
+        """Record *consumer*'s position; it may not move backwards."""
+        if position < 0 or not self._fetch("record_position", (consumer, position)):
+            current = self.position(consumer)
+            raise ConcurrencyConflict(stream_id=consumer, expected=position, actual=current)
+
+    def close(self) -> None:
+        """Close the pool; later calls raise `StorageError`."""
+        self._closed = True
+        self._pool.close()
+
+
+def open_url(url: str, /) -> PostgresStore:
+    """Open the store a ``postgresql://`` URL names (``?schema=`` picks the schema)."""
+    return PostgresStore.connect(url)
+
+
+def _split_url(url: str) -> tuple[str, str | None]:
+    """Take the ``schema`` parameter out of *url*; the rest goes to libpq as it was.
+
+    Only the query string is touched, and other parameters are kept byte for byte:
+    libpq decodes ``%XX`` but not ``+``, so re-encoding them could change them.
+    """
+    base, _, query = url.partition("?")
+    kept: list[str] = []
+    schemas: list[str] = []
+    for item in query.split("&") if query else ():
+        key, _, value = item.partition("=")
+        if unquote(key) == "schema":
+            schemas.append(unquote(value))
+        else:
+            kept.append(item)
+    if len(schemas) > 1:
+        raise ConfigurationError("the URL gives the schema more than once")
+    rest = f"{base}?{'&'.join(kept)}" if kept else base
+    return rest, (schemas[0] if schemas else None)
+
+
+def _configure(conn: Connection) -> None:
+    # Read committed, whatever the server's default: a commit that queued on the log
+    # head then continues from the new head instead of failing to serialize.
+    conn.execute("SET TIME ZONE 'UTC'; SET default_transaction_isolation TO 'read committed'")
+
+
+def _commit_params(commit: Commit) -> dict[str, object]:
+    summary = commit.summary
+    key = commit.idempotency
+    claim = commit.sequence
+    events = commit.events
+    return {
+        "stream_id": commit.stream_id,
+        "number": summary.number,
+        "service": summary.service,
+        "service_version": summary.service_version,
+        "agency": summary.agency,
+        "channel": summary.channel,
+        "state": summary.state,
+        "assignee": summary.assignee,
+        "received": summary.received,
+        "due": summary.due,
+        "at_risk_from": summary.at_risk_from,
+        "suspended": summary.suspended,
+        "closed": summary.closed,
+        "version": summary.version,
+        "updated_at": summary.updated_at,
+        "expected": commit.expected_version,
+        "count": len(events),
+        "kinds": [event.kind for event in events],
+        "bodies": [event.body for event in events],
+        "hashes": [event.hash for event in events],
+        "previous_hashes": [event.previous_hash for event in events],
+        "notices": [event.notice for event in events],
+        "recorded_at": commit.recorded_at,
+        "key": key.key if key is not None else None,
+        "key_stream": key.stream_id if key is not None else None,
+        "key_digest": key.request_digest if key is not None else None,
+        "key_at": key.recorded_at if key is not None else None,
+        "counter": claim.name if claim is not None else None,
+        "value": claim.value if claim is not None else None,
+    }
+
+
+def _summary(row: Sequence[Any]) -> Summary:
+    (stream_id, number, service, service_version, agency, channel, state, assignee) = row[:8]
+    (received, due, at_risk_from, suspended, closed, version, updated_at) = row[8:15]
+    return Summary(
+        stream_id=stream_id,
+        number=number,
+        service=service,
+        service_version=service_version,
+        agency=agency,
+        channel=channel,
+        state=state,
+        assignee=assignee,
+        received=received,
+        due=due,
+        at_risk_from=at_risk_from,
+        suspended=suspended,
+        closed=closed,
+        version=version,
+        updated_at=updated_at,
+    )
+
+
+def _conditions(query: SummaryQuery) -> tuple[list[sql.Composable], dict[str, object]]:
+    conditions: list[sql.Composable] = []
+    params: dict[str, object] = {}
+    if not query.include_closed or query.sla is not None:
+        conditions.append(sql.SQL("NOT closed"))
+    filters: tuple[tuple[LiteralString, LiteralString, object], ...] = (
+        ("agency = ANY(%(agencies)s)", "agencies", query.agencies),
+        ("service = ANY(%(services)s)", "services", query.services),
+        ("state = ANY(%(states)s)", "states", query.states),
+        ("assignee = %(assignee)s", "assignee", query.assignee),
+        ("due < %(due_before)s", "due_before", query.due_before),
+        ("updated_at > %(changed_since)s", "changed_since", query.changed_since),
+    )
+    for condition, name, value in filters:
+        if value is not None:
+            conditions.append(sql.SQL(condition))
+            params[name] = list(value) if isinstance(value, tuple) else value
+    if query.sla is not None:
+        conditions.append(sql.SQL(SLA_FILTERS[query.sla]))
+        params["now"] = query.now
+    return conditions, params
+
+
+def _parse_cursor(cursor: str | None, order: SummaryOrder) -> tuple[int, datetime, str] | None:
+    if cursor is None:
+        return None
+    parts = cursor.split("|", 3)
+    wrong = ValueError("the cursor was not returned by this store for this order")
+    if len(parts) != 4 or parts[0] != order.value or parts[1] not in ("0", "1"):
+        raise wrong
+    try:
+        instant = datetime.fromisoformat(parts[2])
+    except ValueError:
+        raise wrong from None
+    if instant.utcoffset() is None:
+        raise wrong
+    return (int(parts[1]), instant, parts[3])
