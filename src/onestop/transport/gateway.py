@@ -1,0 +1,533 @@
+"""The agency gateway: forward an application to an agency's back office over HTTP.
+
+When a workflow transition requests the ``forward_to_agency`` effect, the relay hands
+its notification to every transport; the `AgencyGateway` of the agency concerned
+loads the application and POSTs a small JSON envelope to the agency.  The gateway
+is called by the relay, **after** the command's store transaction has committed and
+outside any other: an agency that is down or slow delays only its own deliveries,
+never the mall's commands (`onestop.transport.relay`).
+
+What goes to the agency is an explicit choice, made per agency in `AgencyEndpoint`.
+The agency is a legitimate recipient of personal data, but only of what it needs:
+
+* always: the envelope's ``type`` (`ENVELOPE_VERSION`), the message id, the
+  application's id and number, the service code and version, the providing agency,
+  the receiving agency (``to``), the state, the action that forwarded it, when it was
+  received and when it was forwarded;
+* ``answers``: only the form fields named in `AgencyEndpoint.answers` (none unless
+  named); a field the application did not answer is left out;
+* ``documents``: references (requirement, evidence type, SHA-256, media type, size)
+  of the documents for the requirements named in `AgencyEndpoint.documents`; never
+  their bytes, which the agency fetches from the document store by hash;
+* never: the applicant and representative records, notes, the lookup secret's digest.
+
+For example (``answers=("business_name",)``, ``documents=("ktp",)``)::
+
+    {"type": "onestop.agency-forward.v1", "message_id": "app-1:2",
+     "application_id": "app-1", "number": "dpmptsp/izin-usaha/2025/000001",
+     "service": {"code": "izin-usaha", "version": 1}, "agency": "dpmptsp",
+     "to": "dinas-teknis", "state": "at_agency", "action": "forward",
+     "received": "2025-07-14T09:00:00+07:00", "forwarded_at": "2025-07-14T02:05:00Z",
+     "answers": {"business_name": "Warung Sederhana"},
+     "documents": [{"requirement": "ktp", "evidence_type": "ktp-el",
+                    "sha256": "9f86...", "media_type": "image/jpeg", "size": 25}]}
+
+The envelope is never logged; log events carry the message id, the agency's code and
+the HTTP status only.
+
+Every request:
+
+* has a timeout, the gateway's own (``timeout=``), whatever the injected client's;
+* carries ``Idempotency-Key: <message id>`` (draft-ietf-httpapi-idempotency-key-header):
+  the POST is retried **only because it is keyed**, so the agency can drop a copy it
+  has processed.  `may_retry` states the rule: idempotent methods, or a key;
+* is retried at most ``attempts`` times in all, on timeouts, connection errors, 3xx
+  (redirects are not followed), 408, 409 (the same key still in flight), 425, 429
+  and 5xx, with exponential backoff or the agency's ``Retry-After`` when that is
+  short; then `onestop.exceptions.DeliveryFailed` (or `onestop.exceptions.DeliveryTimeout`)
+  tells the relay to try again later, on its own schedule;
+* 401, 403, 404, 405 and 410 say the endpoint is misconfigured (credentials, URL):
+  `onestop.exceptions.EndpointDisabled` makes the relay halt this gateway and keep its
+  backlog, whole, until `onestop.transport.relay.Relay.resume`; any other 4xx is a
+  `onestop.exceptions.DeliveryRejected` (the agency refuses this envelope for good),
+  which the relay keeps as a dead letter;
+* passes the agency's `onestop.transport.breaker.CircuitBreaker` first: after
+  repeated failures calls fail fast with `onestop.exceptions.CircuitOpen`, without a
+  network call, until a probe succeeds.
+
+The client is injected, as an ``httpx.Client`` or an ``httpx2.Client`` (the same API;
+`HttpClient` is the small part of it used here), built by the host with its TLS
+trust, proxies and limits.  Errors are recognised by their class in either library.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Final, Literal, Protocol
+
+import attrs
+
+from onestop.domain.application import Application
+from onestop.domain.forms import Answer, DocumentRef
+from onestop.exceptions import (
+    CircuitOpen,
+    ConfigurationError,
+    DeliveryFailed,
+    DeliveryRejected,
+    DeliveryTimeout,
+    EndpointDisabled,
+)
+from onestop.transport.base import OutboundMessage, Receipt, get_logger
+from onestop.transport.breaker import CircuitBreaker
+
+__all__ = [
+    "AgencyEndpoint",
+    "AgencyGateway",
+    "ApplicationSource",
+    "envelope",
+    "ENVELOPE_VERSION",
+    "FORWARD_EFFECT",
+    "HttpClient",
+    "HttpResponse",
+    "may_retry",
+]
+
+ENVELOPE_VERSION: Final = "onestop.agency-forward.v1"
+"""The ``type`` of the JSON envelope the gateway sends."""
+
+FORWARD_EFFECT: Final = "forward_to_agency"
+"""The workflow effect that makes the gateway forward an application."""
+
+_IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_RETRY_STATUSES: Final = frozenset({408, 409, 425, 429})
+# Answers that say nothing about the agency's health: the same key is still being
+# processed (409), or the agency wants the request later (425).
+_HEALTHY_RETRY_STATUSES: Final = frozenset({409, 425})
+# Answers that say the endpoint itself is wrong (credentials, URL), not this message:
+# the relay halts the gateway and keeps its backlog until an operator resumes it.
+_HALTING_STATUSES: Final = frozenset({401, 403, 404, 405, 410})
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+class HttpResponse(Protocol):
+    """The part of an ``httpx``/``httpx2`` ``Response`` the gateway reads."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response's headers, matched case-insensitively."""
+        ...
+
+
+class HttpClient(Protocol):
+    """The part of an ``httpx.Client`` or ``httpx2.Client`` the gateway calls."""
+
+    def post(
+        self,
+        url: str,
+        *,
+        content: bytes,
+        headers: Mapping[str, str],
+        follow_redirects: bool,
+        timeout: float,
+    ) -> HttpResponse:
+        """Send a POST and return the response."""
+        ...
+
+
+class ApplicationSource(Protocol):
+    """Where the gateway reads the application it forwards: `onestop.mall.Mall` is one."""
+
+    def application(self, application_id: str, /) -> Application:
+        """Return the application's current state."""
+        ...
+
+
+def may_retry(method: str, headers: Mapping[str, str], /) -> bool:
+    """Tell whether a request may be sent again after a failure that left its fate unknown.
+
+    Idempotent methods may (RFC 9110, section 9.2.2), and so may any request that carries
+    an ``Idempotency-Key``: the receiver recognises the copy.  A POST without one may not.
+
+    >>> may_retry("GET", {}), may_retry("POST", {}), may_retry("POST", {"Idempotency-Key": "k"})
+    (True, False, True)
+    """
+    if method.upper() in _IDEMPOTENT_METHODS:
+        return True
+    return any(name.lower() == "idempotency-key" and value for name, value in headers.items())
+
+
+def _codes(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen(kw_only=True)
+class AgencyEndpoint:
+    """An agency's back office: where to send, how to authenticate, and what to send.
+
+    Attributes:
+        code: The agency's code, as in the catalogue.
+        base_url: The back office's base URL (``https://api.agency.example/v1``).
+        path: The path the envelope is POSTed to, under `base_url`.
+        token: A bearer token, sent as ``Authorization: Bearer ...``; never shown.
+        headers: Further headers for every request (an API key); never shown.
+        services: The codes of the services whose forwards go to this agency; when
+            empty, the services provided by the agency `code` itself.
+        answers: The names of the form fields the agency receives; none by default.
+        documents: The requirement codes whose document references it receives.
+
+    .. versionadded:: 0.1.0
+    """
+
+    code: str
+    base_url: str
+    path: str = "applications"
+    token: str | None = attrs.field(default=None, repr=False)
+    headers: Mapping[str, str] = attrs.field(
+        default=_NO_HEADERS, converter=_frozen_headers, repr=False
+    )
+    services: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    answers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    documents: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+
+    @property
+    def url(self) -> str:
+        """The full URL the envelope is POSTed to."""
+        return f"{self.base_url.rstrip('/')}/{self.path.lstrip('/')}"
+
+    def serves(self, service: str, agency: str) -> bool:
+        """Tell whether forwards of *service*, provided by *agency*, go to this agency."""
+        if self.services:
+            return service in self.services
+        return agency == self.code
+
+
+def _answer(value: Answer) -> object:
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):  # datetime is not an answer type, so this is a date
+        return value.isoformat()
+    if isinstance(value, DocumentRef):
+        return _document(value)
+    return list(value)
+
+
+def _document(value: DocumentRef) -> dict[str, object]:
+    return {
+        "requirement": value.requirement,
+        "evidence_type": value.evidence_type,
+        "sha256": value.sha256,
+        "media_type": value.media_type,
+        "size": value.size,
+    }
+
+
+def envelope(
+    application: Application,
+    endpoint: AgencyEndpoint,
+    /,
+    *,
+    message_id: str,
+    action: str | None,
+    forwarded_at: datetime | str | None = None,
+) -> dict[str, Any]:
+    """Return the JSON envelope that forwards *application* to *endpoint*'s agency.
+
+    Only the answers and document references the endpoint names are included; the
+    module's docstring lists every field.
+
+    Args:
+        application: The application, as loaded when forwarding.
+        endpoint: The agency it goes to.
+        message_id: The delivery's stable id (also the ``Idempotency-Key``).
+        action: The workflow action that requested the forward, if known.
+        forwarded_at: When the forwarding action was recorded (a datetime, or the
+            ISO 8601 text of the notification), if known.
+    """
+    answers = {
+        name: _answer(application.answers[name])
+        for name in endpoint.answers
+        if name in application.answers
+    }
+    documents = [
+        _document(application.documents[code])
+        for code in endpoint.documents
+        if code in application.documents
+    ]
+    at = forwarded_at.isoformat() if isinstance(forwarded_at, datetime) else forwarded_at
+    return {
+        "type": ENVELOPE_VERSION,
+        "message_id": message_id,
+        "application_id": application.id,
+        "number": application.number,
+        "service": {"code": application.service, "version": application.service_version},
+        "agency": application.agency,
+        "to": endpoint.code,
+        "state": application.state,
+        "action": action,
+        "received": application.received.isoformat(),
+        "forwarded_at": at,
+        "answers": answers,
+        "documents": documents,
+    }
+
+
+def _error_kind(exc: BaseException) -> Literal["timeout", "transport"] | None:
+    """Classify an exception of ``httpx`` or ``httpx2`` by its classes, without importing them."""
+    kind: Literal["timeout", "transport"] | None = None
+    for cls in type(exc).__mro__:
+        if cls.__module__.partition(".")[0] not in ("httpx", "httpx2"):
+            continue
+        if cls.__name__ == "TimeoutException":
+            return "timeout"
+        if cls.__name__ == "RequestError":
+            kind = "transport"
+    return kind
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if value is None or not value.strip().isdigit():
+        return None  # an HTTP date is not trusted: clocks differ
+    return float(value.strip())
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt *attempt* (1, 2, ...): 0.5, 1, 2, ... at most 8."""
+    return float(min(0.5 * 2 ** (attempt - 1), 8.0))
+
+
+class AgencyGateway:
+    """A `onestop.transport.base.Transport` that forwards applications to one agency.
+
+    `deliver` forwards the messages of ``forward_to_agency`` effects for applications
+    this agency serves (`AgencyEndpoint.serves`) and returns a receipt without any call
+    for every other message, so one relay can feed many gateways.
+
+    Args:
+        client: The HTTP client (``httpx.Client`` or ``httpx2.Client``).
+        agency: The agency's endpoint and what it receives.
+        applications: Where the application is loaded from (the `onestop.mall.Mall`).
+        timeout: Seconds allowed for each request, whatever the client's default.
+        breaker: The agency's circuit breaker; by default a new one named after it.
+        attempts: The most requests per delivery, the first included; at least 1.
+        max_delay: The longest wait between attempts; a longer ``Retry-After``
+            ends the delivery with `onestop.exceptions.DeliveryFailed`, and the relay
+            tries again later.
+        backoff: Seconds to wait after the n-th failed attempt.
+        sleep: How to wait (``time.sleep``); tests pass a fake.
+        effect: The effect that triggers a forward.
+
+    Raises:
+        onestop.exceptions.ConfigurationError: If *timeout* is not positive or
+            *attempts* is below 1.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        client: HttpClient,
+        agency: AgencyEndpoint,
+        *,
+        applications: ApplicationSource,
+        timeout: float = 10.0,
+        breaker: CircuitBreaker | None = None,
+        attempts: int = 3,
+        max_delay: float = 10.0,
+        backoff: Callable[[int], float] = _backoff,
+        sleep: Callable[[float], None] = time.sleep,
+        effect: str = FORWARD_EFFECT,
+    ) -> None:
+        if not (timeout > 0 and math.isfinite(timeout)):
+            raise ConfigurationError("an agency gateway needs a positive, finite timeout")
+        if attempts < 1:
+            raise ConfigurationError("an agency gateway needs at least 1 attempt")
+        self._client = client
+        self._agency = agency
+        self._applications = applications
+        self._timeout = float(timeout)
+        self._breaker = breaker if breaker is not None else CircuitBreaker(agency.code)
+        self._attempts = attempts
+        self._max_delay = max_delay
+        self._backoff = backoff
+        self._sleep = sleep
+        self._effect = effect
+        self.name = f"agency:{agency.code}"
+
+    def __repr__(self) -> str:
+        """Show the agency and the breaker, never the token."""
+        return f"<AgencyGateway {self._agency.code!r} {self._breaker!r}>"
+
+    @property
+    def agency(self) -> AgencyEndpoint:
+        """The agency's endpoint."""
+        return self._agency
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        """The agency's circuit breaker."""
+        return self._breaker
+
+    def wants(self, message: OutboundMessage, /) -> bool:
+        """Tell whether *message* is a forward to this agency."""
+        return self._wants(_notice(message))
+
+    def _wants(self, notice: Mapping[str, object]) -> bool:
+        effects = notice.get("effects")
+        return (
+            isinstance(effects, list)
+            and self._effect in effects
+            and self._agency.serves(str(notice.get("service")), str(notice.get("agency")))
+        )
+
+    def deliver(self, message: OutboundMessage, /) -> Receipt:
+        """Forward the application of *message* if it is for this agency; see the class.
+
+        Raises:
+            onestop.exceptions.CircuitOpen: If the agency's circuit is open; no call
+                was made.
+            onestop.exceptions.DeliveryTimeout: If the last attempt timed out.
+            onestop.exceptions.DeliveryFailed: If the last attempt failed otherwise.
+            onestop.exceptions.DeliveryRejected: If the agency refused the envelope (4xx).
+            onestop.exceptions.EndpointDisabled: If the agency refused the endpoint's
+                credentials or URL (401, 403, 404, 405, 410).
+        """
+        notice = _notice(message)
+        if not self._wants(notice):
+            return Receipt(message_id=message.id, transport=self.name)
+        application = self._applications.application(message.stream_id)
+        action, at = notice.get("action"), notice.get("at")
+        body = envelope(
+            application,
+            self._agency,
+            message_id=message.id,
+            action=action if isinstance(action, str) else None,
+            forwarded_at=at if isinstance(at, str) else message.recorded_at,
+        )
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return self._post(message.id, content)
+
+    def _headers(self, message_id: str) -> dict[str, str]:
+        headers = dict(self._agency.headers)
+        if self._agency.token is not None:
+            headers["Authorization"] = f"Bearer {self._agency.token}"
+        headers["Content-Type"] = "application/json"
+        headers["Idempotency-Key"] = message_id
+        return headers
+
+    def _post(self, message_id: str, content: bytes) -> Receipt:
+        headers = self._headers(message_id)
+        retry = may_retry("POST", headers)
+        attempt = 0
+        while True:
+            attempt += 1
+            error = self._attempt(message_id, content, headers)
+            if isinstance(error, Receipt):
+                return error
+            wait = max(self._backoff(attempt), error.retry_after or 0.0)
+            if not retry or attempt >= self._attempts or wait > self._max_delay:
+                raise error  # the relay logs it and schedules the next try
+            get_logger().warning(
+                "onestop.delivery.retry_scheduled",
+                message_id=message_id,
+                transport=self.name,
+                destination=self._agency.code,
+                attempt=attempt,
+                status=error.status,
+                delay=wait,
+                error=type(error).__name__,
+            )
+            self._sleep(wait)
+
+    def _attempt(
+        self, message_id: str, content: bytes, headers: Mapping[str, str]
+    ) -> Receipt | DeliveryFailed:
+        """Make one request; return a receipt, or the failure worth another attempt."""
+        code = self._agency.code
+        try:
+            self._breaker.before_call()
+        except CircuitOpen as exc:
+            raise CircuitOpen(
+                upstream=exc.upstream, retry_after=exc.retry_after or 0.0, message_id=message_id
+            ) from None
+        try:
+            response = self._client.post(
+                self._agency.url,
+                content=content,
+                headers=headers,
+                follow_redirects=False,
+                timeout=self._timeout,
+            )
+        except Exception as exc:
+            kind = _error_kind(exc)
+            self._breaker.record_failure()
+            if kind == "timeout":
+                return _chain(
+                    DeliveryTimeout(message_id=message_id, destination=code, reason="timed out"),
+                    exc,
+                )
+            if kind == "transport":
+                reason = f"connection failed ({type(exc).__name__})"
+                return _chain(
+                    DeliveryFailed(message_id=message_id, destination=code, reason=reason), exc
+                )
+            raise
+        status = response.status_code
+        if 200 <= status < 300:
+            self._breaker.record_success()
+            return Receipt(message_id=message_id, transport=self.name, status=status)
+        if status in _RETRY_STATUSES or status >= 500:
+            if status in _HEALTHY_RETRY_STATUSES:
+                self._breaker.record_success()
+            else:
+                self._breaker.record_failure()
+            return DeliveryFailed(
+                message_id=message_id,
+                destination=code,
+                reason=f"HTTP {status}",
+                status=status,
+                retry_after=_retry_after(response.headers),
+            )
+        if 300 <= status < 400:  # redirects are not followed: a moved endpoint is a fault
+            self._breaker.record_failure()
+            return DeliveryFailed(
+                message_id=message_id, destination=code, reason=f"HTTP {status}", status=status
+            )
+        self._breaker.record_success()  # the agency answered: it is up
+        if status in _HALTING_STATUSES:
+            raise EndpointDisabled(
+                destination=code, reason=f"HTTP {status}: check the agency's URL and credentials"
+            )
+        raise DeliveryRejected(
+            message_id=message_id, destination=code, reason=f"HTTP {status}", status=status
+        )
+
+
+def _chain(error: DeliveryFailed, cause: BaseException) -> DeliveryFailed:
+    error.__cause__ = cause
+    return error
+
+
+def _notice(message: OutboundMessage) -> dict[str, object]:
+    try:
+        notice = json.loads(message.body)
+    except ValueError:
+        return {}
+    return notice if isinstance(notice, dict) else {}

@@ -1,0 +1,336 @@
+"""Idempotent consumers: apply each message's effect once, however often it is delivered.
+
+Brokers deliver at least once: JetStream redelivers a message whose acknowledgement
+was lost or came after its ack wait, and a relay that crashed before recording its
+progress publishes again.  The publisher's de-duplication (``Nats-Msg-Id``) catches
+some of that; the consumer must catch the rest.  The pattern: **record the ids of
+processed messages in the same transaction as the effect**, with a unique key on
+``(consumer, message_id)``.  Either both the effect and the record commit, or
+neither does; a redelivered message finds its id recorded and is skipped (and
+acknowledged).
+
+`ProcessedLog` is that table, behind a small Protocol generic in the transaction it
+hands to effects; `SqliteProcessedLog` is the reference implementation on the
+standard library's `sqlite3`; `IdempotentConsumer` ties a log, a name and an effect
+together:
+
+>>> log = SqliteProcessedLog.connect(":memory:")
+>>> _ = log.connection.execute("CREATE TABLE seen_events (id TEXT)")
+>>> def remember(tx: sqlite3.Connection, message: Incoming) -> None:
+...     tx.execute("INSERT INTO seen_events VALUES (?)", (message.id,))
+>>> consumer = IdempotentConsumer("mirror", log, remember)
+>>> consumer.handle("app-1:1", b"{}"), consumer.handle("app-1:1", b"{}")
+(True, False)
+>>> log.connection.execute("SELECT count(*) FROM seen_events").fetchone()
+(1,)
+
+The same in PostgreSQL (psycopg 3), with the effect's writes on the same connection::
+
+    CREATE TABLE onestop_processed (
+        consumer     text        NOT NULL,
+        message_id   text        NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, message_id)
+    );
+
+    with conn.transaction():
+        claimed = conn.execute(
+            "INSERT INTO onestop_processed (consumer, message_id) VALUES (%s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (consumer, message_id),
+        ).rowcount == 1
+        if claimed:
+            effect(conn)        # same connection, same transaction
+    # then acknowledge the message, whether it was claimed or a duplicate
+
+A second worker that inserts the same id at the same time waits on the primary key
+until the first commits, then finds the conflict and skips; if the first rolls
+back, the second claims the id and applies the effect.  Acknowledge only after the
+commit: a crash in between costs a redelivery, which is then skipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from os import PathLike
+from types import MappingProxyType
+from typing import Final, Generic, Protocol, TypeVar
+
+import attrs
+
+from onestop.exceptions import ConfigurationError, StorageError
+
+__all__ = ["IdempotentConsumer", "Incoming", "ProcessedLog", "SqliteProcessedLog"]
+
+Tx = TypeVar("Tx")
+Tx_co = TypeVar("Tx_co", covariant=True)
+
+_TABLE: Final = "onestop_processed"
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+@attrs.frozen(kw_only=True)
+class Incoming:
+    """One message as a consumer's effect sees it.
+
+    Attributes:
+        id: The message's stable id (the publisher's ``Nats-Msg-Id``, the notification's
+            `onestop.ports.Notification.message_id`).
+        body: The payload; left out of the repr.
+        subject: Where it came from (a NATS subject), if the broker says.
+        headers: Its headers, if any.
+    """
+
+    id: str
+    body: bytes = attrs.field(repr=False)
+    subject: str | None = None
+    headers: Mapping[str, str] = attrs.field(default=_NO_HEADERS, repr=False)
+
+
+class ProcessedLog(Protocol[Tx_co]):
+    """Records which messages a consumer processed, in the transaction of their effect.
+
+    *Tx_co* is what the effect is handed to write with: a `sqlite3.Connection`, a
+    psycopg connection, a unit of work.
+    """
+
+    def apply_once(
+        self, consumer: str, message_id: str, effect: Callable[[Tx_co], None], /
+    ) -> bool:
+        """Run *effect* and record *message_id* for *consumer*, atomically, unless recorded.
+
+        Args:
+            consumer: The consumer's name; each consumer keeps its own record.
+            message_id: The message's stable id.
+            effect: Writes the message's effect through the transaction it is given; it
+                must not commit or roll back itself.
+
+        Returns:
+            ``True`` if the effect ran and committed with the record; ``False`` if the
+            id was recorded already, in which case nothing ran.
+
+        Raises:
+            Exception: Whatever *effect* raised; then nothing is recorded, and the
+                message must not be acknowledged, so that it comes again.
+        """
+        ...
+
+    def processed(self, consumer: str, message_id: str, /) -> bool:
+        """Tell whether *consumer* has recorded *message_id*."""
+        ...
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SqliteProcessedLog:
+    """A `ProcessedLog` in an SQLite table, handing the effect the same `sqlite3.Connection`.
+
+    Each `apply_once` is one ``BEGIN IMMEDIATE`` ... ``COMMIT`` on the log's connection:
+    the id is inserted first (``INSERT OR IGNORE`` on the primary key
+    ``(consumer, message_id)``), the effect writes through the same connection, and
+    both commit together; an exception from the effect rolls both back.  The table is
+    created if missing.  Calls are serialised by a lock, so one log may be shared by
+    threads (the connection is opened with ``check_same_thread=False`` by `connect`).
+
+    Args:
+        connection: A connection in autocommit mode (``isolation_level=None``), so that
+            the log controls the transactions; the log does not close it unless `close`
+            is called.
+        table: The table's name: letters, digits and underscores.
+        clock: Returns the time stamped on each record (the system's, in UTC, by default).
+
+    Raises:
+        onestop.exceptions.ConfigurationError: If the connection is not in autocommit
+            mode or the table name is not a plain identifier.
+        onestop.exceptions.StorageError: If the table cannot be created.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        /,
+        *,
+        table: str = _TABLE,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if connection.isolation_level is not None:
+            raise ConfigurationError(
+                "SqliteProcessedLog needs a connection opened with isolation_level=None"
+            )
+        if not table.isidentifier() or not table.isascii():
+            raise ConfigurationError("the processed-log table name must be a plain identifier")
+        self._connection = connection
+        self._table = table
+        self._clock = clock
+        self._lock = threading.Lock()
+        try:
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} ("
+                " consumer TEXT NOT NULL, message_id TEXT NOT NULL, processed_at TEXT NOT NULL,"
+                " PRIMARY KEY (consumer, message_id)) WITHOUT ROWID"
+            )
+        except sqlite3.Error as exc:
+            raise StorageError("cannot create the processed-message table") from exc
+
+    @classmethod
+    def connect(
+        cls, path: str | PathLike[str], /, *, table: str = _TABLE, timeout: float = 5.0
+    ) -> SqliteProcessedLog:
+        """Open (or create) the SQLite database at *path* and return a log over it.
+
+        Args:
+            path: The database file, or ``":memory:"``.
+            table: The table's name.
+            timeout: How many seconds to wait for another writer's lock.
+        """
+        connection = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        return cls(connection, table=table)
+
+    def __repr__(self) -> str:
+        """Show the table's name."""
+        return f"<SqliteProcessedLog table={self._table!r}>"
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The connection effects write through (and tests read from)."""
+        return self._connection
+
+    def apply_once(
+        self, consumer: str, message_id: str, effect: Callable[[sqlite3.Connection], None], /
+    ) -> bool:
+        """Run *effect* and record *message_id*, in one transaction; see `ProcessedLog`."""
+        connection = self._connection
+        with self._lock:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                claimed = connection.execute(
+                    f"INSERT OR IGNORE INTO {self._table}"  # noqa: S608 - checked identifier
+                    " (consumer, message_id, processed_at) VALUES (?, ?, ?)",
+                    (consumer, message_id, self._clock().isoformat()),
+                )
+            except sqlite3.Error as exc:
+                _rollback(connection)
+                raise StorageError("cannot record a processed message") from exc
+            if claimed.rowcount != 1:
+                connection.execute("ROLLBACK")
+                return False
+            try:
+                effect(connection)
+            except BaseException:
+                _rollback(connection)
+                raise
+            if not connection.in_transaction:
+                raise ConfigurationError(
+                    "the effect committed or rolled back the processed-log transaction"
+                )
+            try:
+                connection.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(connection)
+                raise StorageError("cannot commit a processed message") from exc
+            return True
+
+    def processed(self, consumer: str, message_id: str, /) -> bool:
+        """Tell whether *consumer* has recorded *message_id*."""
+        with self._lock:
+            row = self._connection.execute(
+                f"SELECT 1 FROM {self._table}"  # noqa: S608 - checked identifier
+                " WHERE consumer = ? AND message_id = ?",
+                (consumer, message_id),
+            ).fetchone()
+        return row is not None
+
+    def prune(self, consumer: str, /, *, before: datetime) -> int:
+        """Forget *consumer*'s records older than *before*; return how many were dropped.
+
+        Keep records for longer than any message can be redelivered (the broker's
+        retention for its stream, not just its de-duplication window).
+        """
+        with self._lock:
+            cursor = self._connection.execute(
+                f"DELETE FROM {self._table}"  # noqa: S608 - checked identifier
+                " WHERE consumer = ? AND processed_at < ?",
+                (consumer, before.astimezone(UTC).isoformat()),
+            )
+        return cursor.rowcount
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._connection.close()
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
+
+
+class IdempotentConsumer(Generic[Tx]):
+    """Applies a message's effect once per message id, however often it is delivered.
+
+    Args:
+        name: The consumer's name: its records are kept apart from other consumers'.
+        log: Where processed ids are recorded, in the effect's transaction.
+        effect: Writes the message's effect through the transaction it is given.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ("_effect", "_log", "_name")
+
+    def __init__(
+        self, name: str, log: ProcessedLog[Tx], effect: Callable[[Tx, Incoming], None], /
+    ) -> None:
+        if not name:
+            raise ConfigurationError("a consumer needs a name")
+        self._name = name
+        self._log = log
+        self._effect = effect
+
+    def __repr__(self) -> str:
+        """Show the consumer's name and its log."""
+        return f"<IdempotentConsumer {self._name!r} log={self._log!r}>"
+
+    @property
+    def name(self) -> str:
+        """The consumer's name."""
+        return self._name
+
+    def handle(
+        self,
+        message_id: str,
+        body: bytes,
+        /,
+        *,
+        subject: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Apply the effect of message *message_id* unless it was applied before.
+
+        Acknowledge the message to the broker after this returns, whatever it returns;
+        if it raises, do not acknowledge it (or reject it), so that it comes again.
+
+        Returns:
+            ``True`` if the effect was applied now; ``False`` for a duplicate.
+        """
+        message = Incoming(
+            id=message_id,
+            body=body,
+            subject=subject,
+            headers=MappingProxyType(dict(headers)) if headers else _NO_HEADERS,
+        )
+        effect = self._effect
+
+        def apply(tx: Tx) -> None:
+            effect(tx, message)
+
+        return self._log.apply_once(self._name, message_id, apply)

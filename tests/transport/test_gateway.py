@@ -1,0 +1,948 @@
+"""The agency gateway, its circuit breaker and agencies' signed status callbacks."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+from onestop.domain.catalogue import Catalogue
+from onestop.domain.engine import Actor
+from onestop.domain.forms import DocumentRef
+from onestop.domain.parties import Person
+from onestop.exceptions import (
+    ApplicationNotFound,
+    CallbackRefused,
+    CircuitOpen,
+    ConfigurationError,
+    DeliveryFailed,
+    DeliveryRejected,
+    DeliveryTimeout,
+    EndpointDisabled,
+    StorageUnavailable,
+    WebhookVerificationError,
+)
+from onestop.loading import load_catalogue
+from onestop.mall import Mall
+from onestop.storage.memory import MemoryStore
+from onestop.storage.sqlite import SQLiteStore
+from onestop.transport.base import OutboundMessage, Transport
+from onestop.transport.breaker import BreakerState, CircuitBreaker
+from onestop.transport.callbacks import AgencyCallbacks, CallbackRoute
+from onestop.transport.gateway import ENVELOPE_VERSION, AgencyEndpoint, AgencyGateway, may_retry
+from onestop.transport.relay import Relay, RetryPolicy
+from onestop.transport.signing import MemoryReplayCache, WebhookSigner, WebhookVerifier
+
+WIB = ZoneInfo("Asia/Jakarta")
+START = datetime(2025, 7, 14, 9, 0, tzinfo=WIB)
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a test secret
+AGENCY = "dinas-teknis"
+TOKEN = "s3cret-token-never-logged"  # noqa: S105 - a test value
+HOME = "Jl. Kanari 7, Menteng"  # a canary: personal data that must only go where named
+NAME = "Siti Canary"
+FRONT_OFFICE = Actor(id="fo-1", roles={"front_office"})
+CITIZEN = Actor(id="citizen-7", roles={"applicant"})
+
+CATALOGUE_TOML = """
+[catalogue]
+name = { en = "Agency gateway test mall" }
+languages = ["en"]
+
+[[agencies]]
+code = "dpmptsp"
+name = { en = "One-stop investment office" }
+kind = "regional"
+time_zone = "Asia/Jakarta"
+
+[[agencies]]
+code = "dinas-teknis"
+name = { en = "Technical agency" }
+kind = "regional"
+time_zone = "Asia/Jakarta"
+
+[[evidence_types]]
+code = "ktp-el"
+name = { en = "Electronic identity card" }
+
+[[services]]
+code = "izin-usaha"
+version = 1
+status = "published"
+effective_from = 2025-01-01
+agency = "dpmptsp"
+name = { en = "Business licence" }
+kind = "licensing"
+time_limit = "5 working days"
+service_norm = "3 working days"
+workflow = "forwarded"
+
+[[services.channels]]
+channel = "online"
+
+[[services.form]]
+name = "business_name"
+label = { en = "Business name" }
+type = "text"
+required = true
+
+[[services.form]]
+name = "floor_area"
+label = { en = "Floor area" }
+type = "number"
+required = true
+
+[[services.form]]
+name = "home_address"
+label = { en = "Home address" }
+type = "long_text"
+personal_data = true
+
+[[services.requirements]]
+code = "ktp"
+evidence_type = "ktp-el"
+presentation = ["upload"]
+
+[[workflows]]
+code = "forwarded"
+version = 1
+roles = ["applicant", "front_office", "agency"]
+
+[[workflows.states]]
+name = "submitted"
+kind = "initial"
+label = { en = "Submitted" }
+
+[[workflows.states]]
+name = "at_agency"
+kind = "active"
+label = { en = "At the technical agency" }
+
+[[workflows.states]]
+name = "approved"
+kind = "active"
+label = { en = "Approved" }
+
+[[workflows.states]]
+name = "issued"
+kind = "success"
+label = { en = "Issued" }
+
+[[workflows.states]]
+name = "rejected"
+kind = "failure"
+label = { en = "Rejected" }
+
+[[workflows.transitions]]
+action = "forward"
+sources = ["submitted"]
+target = "at_agency"
+roles = ["front_office"]
+effects = ["forward_to_agency"]
+
+[[workflows.transitions]]
+action = "agency_approve"
+sources = ["at_agency"]
+target = "approved"
+roles = ["agency"]
+inputs = ["reference"]
+
+[[workflows.transitions]]
+action = "agency_reject"
+sources = ["at_agency"]
+target = "rejected"
+roles = ["agency"]
+inputs = ["reason"]
+
+[[workflows.transitions]]
+action = "agency_approved"
+sources = ["at_agency"]
+target = "approved"
+trigger = "event"
+event = "agency.approved"
+
+[[workflows.transitions]]
+action = "issue"
+sources = ["approved"]
+target = "issued"
+roles = ["front_office"]
+"""
+
+
+# --- fixtures and helpers ----------------------------------------------------------------
+
+
+@attrs.define
+class FakeTime:
+    """One fake time for everything: the mall's and relay's clock, and the breaker's seconds."""
+
+    current: datetime = START
+
+    def now(self) -> datetime:
+        return self.current
+
+    def __call__(self) -> float:
+        return (self.current - START).total_seconds()
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+@attrs.define
+class CountingIds:
+    """Readable application ids."""
+
+    count: int = 0
+
+    def new_id(self) -> str:
+        self.count += 1
+        return f"app-{self.count:04d}"
+
+    def secret(self) -> str:
+        return f"secret-{self.count:04d}-0123456789abcdef"
+
+
+@attrs.define
+class Agency:
+    """A scripted agency back office behind `httpx.MockTransport`."""
+
+    script: list[Callable[[httpx.Request], httpx.Response]] = attrs.field(factory=list)
+    requests: list[httpx.Request] = attrs.field(factory=list)
+    down: bool = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.script:
+            return self.script.pop(0)(request)
+        return httpx.Response(202, json={"received": True})
+
+    def envelopes(self) -> list[dict[str, Any]]:
+        return [json.loads(request.content) for request in self.requests]
+
+    def keys(self) -> list[str]:
+        return [request.headers["Idempotency-Key"] for request in self.requests]
+
+
+def status(code: int, **headers: str) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda _request: httpx.Response(code, headers=headers)
+
+
+def raising(exc: type[httpx.TransportError]) -> Callable[[httpx.Request], httpx.Response]:
+    def respond(request: httpx.Request) -> httpx.Response:
+        raise exc("scripted", request=request)
+
+    return respond
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
+    folder: Path = tmp_path_factory.mktemp("catalogue")
+    (folder / "catalogue.toml").write_text(CATALOGUE_TOML, encoding="utf-8")
+    return load_catalogue(folder)
+
+
+@pytest.fixture
+def time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def mall(catalogue: Catalogue, store: MemoryStore, time: FakeTime) -> Mall:
+    return Mall(catalogue=catalogue, store=store, clock=time, ids=CountingIds())
+
+
+@pytest.fixture
+def agency() -> Agency:
+    return Agency()
+
+
+@pytest.fixture
+def client(agency: Agency) -> Iterator[httpx.Client]:
+    # No timeout on the client: the gateway must bring its own to every request.
+    with httpx.Client(transport=httpx.MockTransport(agency), timeout=None) as client:  # noqa: S113
+        yield client
+
+
+ENDPOINT = AgencyEndpoint(
+    code=AGENCY,
+    base_url="https://teknis.agency.test/api/",
+    token=TOKEN,
+    services=("izin-usaha",),
+    answers=("business_name", "floor_area"),
+    documents=("ktp",),
+)
+
+
+def gateway(
+    client: Any, mall: Mall, time: FakeTime, *, endpoint: AgencyEndpoint = ENDPOINT, **kw: Any
+) -> AgencyGateway:
+    kw.setdefault(
+        "breaker", CircuitBreaker(AGENCY, failure_threshold=3, reset_timeout=30, clock=time)
+    )
+    kw.setdefault("sleep", lambda _seconds: None)
+    return AgencyGateway(client, endpoint, applications=mall, timeout=2.5, **kw)
+
+
+def submit(mall: Mall) -> str:
+    content = b"scan of the identity card"
+    document = DocumentRef(
+        requirement="ktp",
+        evidence_type="ktp-el",
+        sha256=hashlib.sha256(content).hexdigest(),
+        media_type="image/jpeg",
+        size=len(content),
+        content=content,
+    )
+    applicant = Person.of(identity_number="3171015703850001", identity_scheme="id-nik", name=NAME)
+    receipt = mall.submit(
+        "izin-usaha",
+        channel="online",
+        applicant=applicant,
+        answers={"business_name": "Warung Sederhana", "floor_area": 36, "home_address": HOME},
+        actor=CITIZEN,
+        documents=[document],
+    )
+    return receipt.application_id
+
+
+def forwarded(mall: Mall) -> tuple[str, OutboundMessage]:
+    """Submit and forward an application; return its id and the forward's message."""
+    application_id = submit(mall)
+    mall.act(application_id, "forward", actor=FRONT_OFFICE)
+    notes = mall.store.notifications(after=0, limit=10_000)
+    note = [n for n in notes if n.stream_id == application_id][-1]
+    return application_id, OutboundMessage.from_notification(note)
+
+
+# --- forwarding ---------------------------------------------------------------------------
+
+
+class TestForwarding:
+    def test_posts_one_keyed_json_envelope(self, mall, client, agency, time) -> None:
+        """A forward is one JSON POST to the agency whose Idempotency-Key is the message id."""
+        application_id, message = forwarded(mall)
+        receipt = gateway(client, mall, time).deliver(message)
+
+        assert receipt.status == 202
+        assert receipt.transport == f"agency:{AGENCY}"
+        [request] = agency.requests
+        assert request.method == "POST"
+        assert str(request.url) == "https://teknis.agency.test/api/applications"
+        assert request.headers["Idempotency-Key"] == message.id
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert request.headers["Content-Type"] == "application/json"
+        [envelope] = agency.envelopes()
+        assert envelope["type"] == ENVELOPE_VERSION
+        assert envelope["application_id"] == application_id
+        assert envelope["service"] == {"code": "izin-usaha", "version": 1}
+        assert envelope["action"] == "forward"
+
+    def test_sends_only_the_answers_and_documents_named(self, mall, client, agency, time) -> None:
+        """Only the answers and document references the endpoint names reach the agency."""
+        _, message = forwarded(mall)
+        gateway(client, mall, time).deliver(message)
+
+        [envelope] = agency.envelopes()
+        assert envelope["answers"] == {"business_name": "Warung Sederhana", "floor_area": 36}
+        assert [d["requirement"] for d in envelope["documents"]] == ["ktp"]
+        text = agency.requests[0].content.decode()
+        assert HOME not in text
+        assert NAME not in text
+        assert "3171015703850001" not in text
+
+    def test_personal_data_goes_when_named_explicitly(self, mall, client, agency, time) -> None:
+        """A personal-data field is sent when, and only when, the endpoint names it."""
+        _, message = forwarded(mall)
+        named = attrs.evolve(ENDPOINT, answers=("home_address",))
+        gateway(client, mall, time, endpoint=named).deliver(message)
+
+        assert agency.envelopes()[0]["answers"] == {"home_address": HOME}
+
+    def test_every_request_carries_the_gateways_timeout(self, mall, client, agency, time) -> None:
+        """The gateway's timeout applies even to a client built with ``timeout=None``."""
+        _, message = forwarded(mall)
+        gateway(client, mall, time).deliver(message)
+
+        timeout = agency.requests[0].extensions["timeout"]
+        assert timeout == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+
+    def test_ignores_messages_that_are_not_its_forwards(self, mall, client, agency, time) -> None:
+        """Other events, and forwards of services another agency handles, make no call."""
+        _, forward = forwarded(mall)
+        submitted = OutboundMessage.from_notification(mall.store.notifications()[0])
+        other = attrs.evolve(ENDPOINT, code="bpn", services=("sertifikat-tanah",))
+
+        assert gateway(client, mall, time).deliver(submitted).status is None
+        assert gateway(client, mall, time, endpoint=other).deliver(forward).status is None
+        assert agency.requests == []
+
+    def test_logs_never_carry_the_envelope_or_the_token(self, mall, client, agency, time) -> None:
+        """A retry is logged with ids and a status, never answers or credentials."""
+        _, message = forwarded(mall)
+        agency.script = [status(503)]
+        with capture_logs() as logs:
+            gateway(client, mall, time).deliver(message)
+
+        assert [log["event"] for log in logs] == ["onestop.delivery.retry_scheduled"]
+        assert logs[0]["message_id"] == message.id
+        assert logs[0]["status"] == 503
+        text = repr(logs)
+        assert "Warung" not in text
+        assert TOKEN not in text
+
+    def test_repr_hides_the_token(self, mall, client, time) -> None:
+        """Neither the endpoint's nor the gateway's repr shows the token or headers."""
+        secret = attrs.evolve(ENDPOINT, headers={"X-Api-Key": "key-123"})
+        shown = repr(secret) + repr(gateway(client, mall, time, endpoint=secret))
+
+        assert TOKEN not in shown
+        assert "key-123" not in shown
+
+
+class TestFailures:
+    def test_a_read_timeout_is_a_delivery_timeout(self, mall, client, agency, time) -> None:
+        """A request that times out on every attempt ends in DeliveryTimeout."""
+        _, message = forwarded(mall)
+        agency.script = [raising(httpx.ReadTimeout)] * 3
+
+        with pytest.raises(DeliveryTimeout) as caught:
+            gateway(client, mall, time).deliver(message)
+        assert caught.value.message_id == message.id
+        assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+        assert len(agency.requests) == 3
+
+    def test_keyed_post_is_retried_with_the_same_key(self, mall, client, agency, time) -> None:
+        """Two 503s then a 202 make three POSTs, all with the message id as key."""
+        _, message = forwarded(mall)
+        agency.script = [status(503), raising(httpx.ConnectError)]
+        waits: list[float] = []
+
+        receipt = gateway(client, mall, time, sleep=waits.append).deliver(message)
+
+        assert receipt.status == 202
+        assert agency.keys() == [message.id] * 3
+        assert waits == [0.5, 1.0]
+
+    def test_gives_up_after_its_attempts(self, mall, client, agency, time) -> None:
+        """After *attempts* failures the relay is told to try again later: DeliveryFailed."""
+        _, message = forwarded(mall)
+        agency.script = [status(502)] * 5
+
+        with pytest.raises(DeliveryFailed) as caught:
+            gateway(client, mall, time, attempts=2).deliver(message)
+        assert caught.value.status == 502
+        assert len(agency.requests) == 2
+
+    def test_a_long_retry_after_is_left_to_the_relay(self, mall, client, agency, time) -> None:
+        """A Retry-After longer than max_delay ends the delivery at once, carrying the wait."""
+        _, message = forwarded(mall)
+        agency.script = [status(429, **{"Retry-After": "120"})]
+
+        with pytest.raises(DeliveryFailed) as caught:
+            gateway(client, mall, time).deliver(message)
+        assert caught.value.retry_after == 120.0
+        assert len(agency.requests) == 1
+
+    @pytest.mark.parametrize("code", [400, 413, 422])
+    def test_a_refusal_is_not_retried(self, mall, client, agency, time, code) -> None:
+        """A 4xx refusal of the envelope is a DeliveryRejected after one call."""
+        _, message = forwarded(mall)
+        agency.script = [status(code)]
+
+        with pytest.raises(DeliveryRejected) as caught:
+            gateway(client, mall, time).deliver(message)
+        assert caught.value.status == code
+        assert len(agency.requests) == 1
+
+    @pytest.mark.parametrize("code", [401, 403, 404])
+    def test_bad_credentials_or_url_halt_the_gateway(self, mall, client, agency, time, code):
+        """401, 403 and 404 raise EndpointDisabled, so the relay keeps the backlog."""
+        _, message = forwarded(mall)
+        agency.script = [status(code)]
+
+        with pytest.raises(EndpointDisabled):
+            gateway(client, mall, time).deliver(message)
+        assert len(agency.requests) == 1
+
+    def test_only_idempotent_or_keyed_requests_may_be_retried(self) -> None:
+        """GET and PUT may be sent again; a POST only with an Idempotency-Key."""
+        assert may_retry("GET", {})
+        assert may_retry("put", {})
+        assert not may_retry("POST", {})
+        assert not may_retry("POST", {"Idempotency-Key": ""})
+        assert may_retry("POST", {"idempotency-key": "app-1:2"})
+
+    def test_settings_are_checked(self, mall, client) -> None:
+        """A gateway without a positive timeout or an attempt is refused."""
+        with pytest.raises(ConfigurationError):
+            AgencyGateway(client, ENDPOINT, applications=mall, timeout=0)
+        with pytest.raises(ConfigurationError):
+            AgencyGateway(client, ENDPOINT, applications=mall, attempts=0)
+
+    def test_is_a_transport(self, mall, client) -> None:
+        """The gateway satisfies the Transport protocol."""
+        assert isinstance(AgencyGateway(client, ENDPOINT, applications=mall), Transport)
+
+
+# --- the circuit breaker ------------------------------------------------------------------
+
+
+class TestCircuitBreaker:
+    def test_opens_after_consecutive_failures(self, time) -> None:
+        """The third consecutive failure opens a breaker whose threshold is three."""
+        breaker = CircuitBreaker(AGENCY, failure_threshold=3, reset_timeout=30, clock=time)
+        states = []
+        for _ in range(3):
+            breaker.before_call()
+            breaker.record_failure()
+            states.append(breaker.state)
+        assert states == [BreakerState.CLOSED, BreakerState.CLOSED, BreakerState.OPEN]
+
+    def test_a_success_resets_the_count(self, time) -> None:
+        """Failures must be consecutive: a success in between starts the count again."""
+        breaker = CircuitBreaker(AGENCY, failure_threshold=2, clock=time)
+        breaker.record_failure()
+        breaker.record_success()
+        breaker.record_failure()
+        assert breaker.state is BreakerState.CLOSED
+        assert breaker.failures == 1
+
+    def test_half_opens_after_the_cool_down(self, time) -> None:
+        """An open breaker lets one probe through once the cool-down has passed."""
+        breaker = CircuitBreaker(AGENCY, failure_threshold=1, reset_timeout=30, clock=time)
+        breaker.record_failure()
+        time.advance(29.9)
+        with pytest.raises(CircuitOpen) as caught:
+            breaker.before_call()
+        assert caught.value.retry_after == pytest.approx(0.1)
+        time.advance(0.1)
+        assert breaker.state is BreakerState.HALF_OPEN
+        breaker.before_call()
+        with pytest.raises(CircuitOpen):
+            breaker.before_call()  # one probe at a time
+
+    def test_a_successful_probe_closes_it(self, time) -> None:
+        """The probe's success closes the circuit."""
+        breaker = CircuitBreaker(AGENCY, failure_threshold=1, reset_timeout=30, clock=time)
+        breaker.record_failure()
+        time.advance(30)
+        breaker.before_call()
+        breaker.record_success()
+        assert breaker.state is BreakerState.CLOSED
+
+    def test_a_failed_probe_opens_it_again(self, time) -> None:
+        """The probe's failure opens the circuit for another full cool-down."""
+        breaker = CircuitBreaker(AGENCY, failure_threshold=5, reset_timeout=30, clock=time)
+        for _ in range(5):
+            breaker.record_failure()
+        time.advance(30)
+        breaker.before_call()
+        breaker.record_failure()
+        assert breaker.state is BreakerState.OPEN
+        time.advance(29)
+        assert breaker.state is BreakerState.OPEN
+
+    def test_a_lost_probe_is_given_up_after_a_cool_down(self, time) -> None:
+        """A probe whose outcome is never reported does not keep the circuit open forever."""
+        breaker = CircuitBreaker(AGENCY, failure_threshold=1, reset_timeout=30, clock=time)
+        breaker.record_failure()
+        time.advance(30)
+        breaker.before_call()
+        time.advance(30)
+        assert breaker.state is BreakerState.HALF_OPEN
+
+    def test_settings_are_checked(self) -> None:
+        """A threshold below one or a negative cool-down is refused."""
+        with pytest.raises(ConfigurationError):
+            CircuitBreaker("x", failure_threshold=0)
+        with pytest.raises(ConfigurationError):
+            CircuitBreaker("x", reset_timeout=-1)
+
+
+class TestGatewayBreaker:
+    def test_open_circuit_fails_fast_without_a_call(self, mall, client, agency, time) -> None:
+        """Once the agency failed three times, deliveries raise CircuitOpen and make no call."""
+        _, message = forwarded(mall)
+        agency.down = True
+        gateway_ = gateway(client, mall, time)
+        with pytest.raises(DeliveryFailed):
+            gateway_.deliver(message)
+        assert len(agency.requests) == 3
+        assert gateway_.breaker.state is BreakerState.OPEN
+
+        with pytest.raises(CircuitOpen) as caught:
+            gateway_.deliver(message)
+        assert caught.value.message_id == message.id
+        assert caught.value.upstream == AGENCY
+        assert len(agency.requests) == 3
+
+    def test_the_circuit_opens_in_the_middle_of_retries(self, mall, client, agency, time):
+        """A breaker that opens during a delivery's retries stops them at once."""
+        _, message = forwarded(mall)
+        agency.down = True
+        breaker = CircuitBreaker(AGENCY, failure_threshold=2, reset_timeout=30, clock=time)
+
+        with pytest.raises(CircuitOpen):
+            gateway(client, mall, time, breaker=breaker, attempts=5).deliver(message)
+        assert len(agency.requests) == 2
+
+    def test_the_agency_back_closes_the_circuit(self, mall, client, agency, time) -> None:
+        """After the cool-down a successful probe delivers and closes the circuit."""
+        _, message = forwarded(mall)
+        gateway_ = gateway(client, mall, time)
+        agency.down = True
+        with pytest.raises(DeliveryFailed):
+            gateway_.deliver(message)
+        agency.down = False
+        time.advance(30)
+
+        assert gateway_.deliver(message).status == 202
+        assert gateway_.breaker.state is BreakerState.CLOSED
+
+    def test_refusals_do_not_open_the_circuit(self, mall, client, agency, time) -> None:
+        """A 4xx answer shows the agency is up: it never counts as a failure."""
+        _, message = forwarded(mall)
+        gateway_ = gateway(client, mall, time)
+        agency.script = [status(422)] * 5
+        for _ in range(5):
+            with pytest.raises(DeliveryRejected):
+                gateway_.deliver(message)
+        assert gateway_.breaker.state is BreakerState.CLOSED
+
+
+@pytest.mark.skipif(importlib.util.find_spec("httpx2") is None, reason="httpx2 is not installed")
+def test_an_httpx2_client_works_too(mall, time) -> None:
+    """The gateway takes an httpx2.Client, and recognises httpx2's timeouts."""
+    import httpx2
+
+    seen: list[httpx2.Request] = []
+
+    def respond(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            raise httpx2.ReadTimeout("scripted", request=request)
+        return httpx2.Response(201)
+
+    _, message = forwarded(mall)
+    with httpx2.Client(transport=httpx2.MockTransport(respond)) as client:
+        receipt = gateway(client, mall, time).deliver(message)
+
+    assert receipt.status == 201
+    assert [r.headers["Idempotency-Key"] for r in seen] == [message.id] * 2
+
+
+# --- callbacks ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seen() -> MemoryReplayCache:
+    return MemoryReplayCache()
+
+
+@pytest.fixture
+def callbacks(mall, seen) -> AgencyCallbacks:
+    routes: dict[str, dict[str, str | CallbackRoute]] = {
+        AGENCY: {
+            "approved": "agency_approve",
+            "rejected": CallbackRoute.action("agency_reject"),
+            "cleared": CallbackRoute.event("agency.approved"),
+        }
+    }
+    return AgencyCallbacks(mall, WebhookVerifier([SECRET], seen=seen), routes, seen=seen)
+
+
+def signed(payload: dict[str, Any], *, webhook_id: str = "msg_1", at: datetime = START):
+    body = json.dumps(payload).encode()
+    return WebhookSigner([SECRET]).headers(webhook_id, body, timestamp=at), body
+
+
+def snapshot(store: MemoryStore) -> tuple[Any, ...]:
+    return store.notifications(after=0, limit=10_000)
+
+
+class TestCallbacks:
+    def test_a_signed_callback_takes_the_mapped_action(self, mall, callbacks) -> None:
+        """'approved' from the agency takes agency_approve as agency:<code>, with its reference."""
+        application_id, _ = forwarded(mall)
+        headers, body = signed(
+            {
+                "agency": AGENCY,
+                "application_id": application_id,
+                "status": "approved",
+                "reference": "DT-2025-0042",
+            }
+        )
+
+        result = callbacks.handle(headers, body, now=START)
+
+        assert (result.applied, result.state, result.webhook_id) == (True, "approved", "msg_1")
+        application = mall.application(application_id)
+        last = application.events[-1]
+        assert last.actor == f"agency:{AGENCY}"
+        assert last.inputs == {"reference": "DT-2025-0042"}
+
+    def test_a_status_can_fire_an_event_transition(self, mall, callbacks) -> None:
+        """A status routed to an event fires the workflow's agency.approved transition."""
+        application_id, _ = forwarded(mall)
+        headers, body = signed(
+            {
+                "agency": AGENCY,
+                "number": mall.application(application_id).number,
+                "status": "cleared",
+                "reference": "DT-1",
+            }
+        )
+
+        result = callbacks.handle(headers, body, now=START)
+
+        assert result.state == "approved"
+        assert mall.application(application_id).events[-1].action == "agency_approved"
+
+    @pytest.mark.parametrize(
+        ("tamper", "reason"),
+        [
+            (lambda h, b: ({**h, "webhook-signature": "v1," + "A" * 43 + "="}, b), "bad_signature"),
+            (lambda h, b: (h, b.replace(b"approved", b"rejected")), "bad_signature"),
+            (lambda h, b: ({k: v for k, v in h.items() if k != "webhook-id"}, b), "missing_header"),
+        ],
+        ids=["forged-signature", "altered-body", "unsigned"],
+    )
+    def test_a_forged_callback_changes_nothing(self, mall, store, callbacks, tamper, reason):
+        """A callback whose signature does not verify is refused, and nothing is written."""
+        application_id, _ = forwarded(mall)
+        headers, body = tamper(
+            *signed(
+                {
+                    "agency": AGENCY,
+                    "application_id": application_id,
+                    "status": "approved",
+                    "reference": "x",
+                }
+            )
+        )
+        before = snapshot(store)
+
+        with pytest.raises(WebhookVerificationError) as caught:
+            callbacks.handle(headers, body, now=START)
+        assert caught.value.reason == reason
+        assert snapshot(store) == before
+
+    def test_an_expired_callback_changes_nothing(self, mall, store, callbacks) -> None:
+        """A callback signed too long ago is refused as expired."""
+        application_id, _ = forwarded(mall)
+        headers, body = signed(
+            {
+                "agency": AGENCY,
+                "application_id": application_id,
+                "status": "approved",
+                "reference": "x",
+            }
+        )
+        before = snapshot(store)
+
+        with pytest.raises(WebhookVerificationError) as caught:
+            callbacks.handle(headers, body, now=START + timedelta(minutes=6))
+        assert caught.value.reason == "expired"
+        assert snapshot(store) == before
+
+    def test_a_replayed_callback_changes_nothing(self, mall, store, callbacks) -> None:
+        """The same webhook id a second time is refused as a replay; one transition is kept."""
+        application_id, _ = forwarded(mall)
+        headers, body = signed(
+            {
+                "agency": AGENCY,
+                "application_id": application_id,
+                "status": "rejected",
+                "reason": "zoning",
+                "reference": "x",
+            }
+        )
+        callbacks.handle(headers, body, now=START)
+        before = snapshot(store)
+
+        with pytest.raises(WebhookVerificationError) as caught:
+            callbacks.handle(headers, body, now=START + timedelta(seconds=5))
+        assert caught.value.reason == "replayed"
+        assert snapshot(store) == before
+
+    def test_a_repeat_under_a_new_id_is_already_applied(self, mall, store, callbacks) -> None:
+        """The same status resent under a new webhook id is answered as already applied."""
+        application_id, _ = forwarded(mall)
+        payload = {
+            "agency": AGENCY,
+            "application_id": application_id,
+            "status": "approved",
+            "reference": "x",
+        }
+        callbacks.handle(*signed(payload, webhook_id="msg_1"), now=START)
+        before = snapshot(store)
+
+        again = callbacks.handle(*signed(payload, webhook_id="msg_2"), now=START)
+
+        assert (again.applied, again.state) == (False, "approved")
+        assert snapshot(store) == before
+
+    def test_an_unknown_application_is_refused(self, mall, store, callbacks) -> None:
+        """A callback for no known application raises ApplicationNotFound."""
+        forwarded(mall)
+        before = snapshot(store)
+        headers, body = signed(
+            {"agency": AGENCY, "application_id": "app-9999", "status": "approved", "reference": "x"}
+        )
+
+        with pytest.raises(ApplicationNotFound):
+            callbacks.handle(headers, body, now=START)
+        assert snapshot(store) == before
+
+    @pytest.mark.parametrize(
+        "payload",
+        [
+            {"agency": AGENCY, "application_id": "app-0001", "status": "lost", "reference": "x"},
+            {"agency": "bpn", "application_id": "app-0001", "status": "approved", "reference": "x"},
+            {"agency": AGENCY, "status": "approved", "reference": "x"},
+            {"agency": AGENCY, "application_id": "app-0001", "status": "approved"},
+            ["not", "an", "object"],
+        ],
+        ids=["unmapped-status", "unknown-agency", "no-application", "no-reference", "list"],
+    )
+    def test_a_callback_that_makes_no_sense_is_refused(self, mall, store, callbacks, payload):
+        """A malformed callback, or one without a route, raises CallbackRefused."""
+        forwarded(mall)
+        before = snapshot(store)
+
+        with pytest.raises(CallbackRefused):
+            callbacks.handle(*signed(payload), now=START)
+        assert snapshot(store) == before
+
+    def test_a_failure_worth_retrying_forgets_the_id(self, mall, seen, catalogue, time) -> None:
+        """If the mall fails transiently, the agency's retry of the same id is accepted."""
+        application_id, _ = forwarded(mall)
+        store = mall.store
+
+        class FlakyMall:
+            catalogue = mall.catalogue
+            store = mall.store
+            application = mall.application
+            notify_event = mall.notify_event
+            calls = 0
+
+            def act(self, *args: Any, **kw: Any) -> Any:
+                FlakyMall.calls += 1
+                if FlakyMall.calls == 1:
+                    raise StorageUnavailable("the database is restarting")
+                return mall.act(*args, **kw)
+
+        verifier = WebhookVerifier([SECRET], seen=seen)
+        flaky = AgencyCallbacks(
+            FlakyMall(), verifier, {AGENCY: {"approved": "agency_approve"}}, seen=seen
+        )
+        headers, body = signed(
+            {
+                "agency": AGENCY,
+                "application_id": application_id,
+                "status": "approved",
+                "reference": "x",
+            }
+        )
+        with pytest.raises(StorageUnavailable):
+            flaky.handle(headers, body, now=START)
+
+        assert flaky.handle(headers, body, now=START).applied
+        assert store.summary(application_id).state == "approved"
+
+
+# --- availability: the relay, the mall and an agency that is down ----------------------
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_the_mall_accepts_commands_while_an_agency_call_hangs(catalogue, time, tmp_path, kind):
+    """While the relay waits on a slow agency, no transaction is open and the mall goes on."""
+    path = tmp_path / "mall.db"
+    store = MemoryStore() if kind == "memory" else SQLiteStore.open(path, synchronous="NORMAL")
+    mall = Mall(catalogue=catalogue, store=store, clock=time, ids=CountingIds())
+    in_call, release = threading.Event(), threading.Event()
+    writable: list[bool] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        if kind == "sqlite":  # another writer gets the database at once: no write is open
+            probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                writable.append(True)
+            finally:
+                probe.close()
+        in_call.set()
+        release.wait(10)
+        return httpx.Response(202)
+
+    _, message = forwarded(mall)
+    try:
+        with httpx.Client(transport=httpx.MockTransport(slow)) as client:
+            relay = Relay(store, {"agency": gateway(client, mall, time)}, clock=time)
+            worker = threading.Thread(target=relay.run_once)
+            worker.start()
+            try:
+                assert in_call.wait(5)
+                done: list[str] = []
+                # Commands that would wait, or deadlock, if the relay held the store.
+                commander = threading.Thread(target=lambda: done.append(forwarded(mall)[0]))
+                commander.start()
+                commander.join(5)
+                assert done, "the mall was blocked by an agency call in flight"
+            finally:
+                release.set()
+                worker.join(10)
+        assert relay.positions()["agency"] >= message.position
+        assert writable == ([True] if kind == "sqlite" else [])
+    finally:
+        store.close()
+
+
+def test_an_agency_down_for_a_while_loses_nothing(mall, client, agency, time) -> None:
+    """Commands go on while the agency is down; when it returns, the backlog drains whole."""
+    gateway_ = gateway(client, mall, time)
+    policy = RetryPolicy(base=1, cap=60, max_attempts=1000, jitter=False)
+    relay = Relay(mall.store, {"agency": gateway_}, clock=time, policy=policy)
+    expected = [forwarded(mall)[1].id]
+    agency.down = True
+
+    for _ in range(20):  # twenty commands in ten minutes of outage
+        expected.append(forwarded(mall)[1].id)
+        relay.run_once()
+        time.advance(30)
+    calls_while_down = len(agency.requests)
+    assert gateway_.breaker.state is not BreakerState.CLOSED
+    assert calls_while_down < 20  # the open circuit spared the agency most calls
+
+    agency.down = False
+    for _ in range(100):
+        time.advance(60)
+        report = relay.run_once()
+        if relay.backlog()["agency"] == 0:
+            break
+
+    delivered = {
+        request.headers["Idempotency-Key"] for request in agency.requests[calls_while_down:]
+    }
+    assert delivered == set(expected)
+    assert len(relay.dead_letters) == 0  # type: ignore[arg-type]
+    assert report.halted == ()
