@@ -14,12 +14,12 @@ from onestop.loading import load_catalogue
 
 ROOT = Path(__file__).parent.parent
 PAGE = ROOT / "docs" / "reference" / "sample-workflows.md"
-SAMPLES = (("Jakarta", "jakarta", "en"), ("Cambodia", "cambodia", "en"))
+SAMPLES = (("Jakarta", "jakarta", "en"), ("Cambodia", "cambodia", "en"), ("Korea", "korea", "en"))
 
 HEADER = """# Sample workflows
 
 These diagrams are generated from the workflows in the sample catalogues
-(`examples/jakarta/` and `examples/cambodia/`) by `onestop.domain.render.to_mermaid`;
+(`examples/jakarta/`, `examples/cambodia/` and `examples/korea/`) by `onestop.domain.render.to_mermaid`;
 a test regenerates them and fails when this page is out of date.
 Draw any of them yourself with:
 

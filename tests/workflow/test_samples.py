@@ -25,6 +25,7 @@ ROOT = Path(__file__).parent.parent.parent
 SAMPLES = {
     "jakarta": ROOT / "examples" / "jakarta",
     "cambodia": ROOT / "examples" / "cambodia",
+    "korea": ROOT / "examples" / "korea",
     "tutorial": ROOT / "examples" / "tutorial",
 }
 NOW = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
@@ -111,7 +112,7 @@ def test_final_states_allow_nothing(catalogue: Catalogue) -> None:
                 assert workflow.manual_transitions(state.name) == ()
 
 
-@pytest.mark.parametrize("language", ["en", "id", "km"])
+@pytest.mark.parametrize("language", ["en", "id", "km", "ko"])
 def test_every_sample_service_renders_as_mermaid_and_dot(
     catalogue: Catalogue, language: str
 ) -> None:
