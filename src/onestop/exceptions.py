@@ -31,7 +31,14 @@ The tree::
     │       └── ChainBroken                 `.index`, `.version`: entries do not link up
     ├── TransportError                  a message could not be signed, delivered or accepted
     │   ├── InvalidWebhookInput (ValueError) `.argument`, `.reason`: unusable secret, id or setting
-    │   └── WebhookVerificationError (ValueError) `.reason`, `.header`: an inbound webhook refused
+    │   ├── WebhookVerificationError (ValueError) `.reason`, `.header`: an inbound webhook refused
+    │   ├── DeliveryFailed (TransientError) `.message_id`, `.status`, `.retry_after`: retry later
+    │   │   ├── DeliveryTimeout (TimeoutError)  the receiver did not answer in time
+    │   │   └── CircuitOpen                 `.upstream`, `.retry_after`: an upstream left alone
+    │   ├── DeliveryRejected                `.message_id`, `.status`: refused for good (4xx)
+    │   ├── EndpointDisabled                `.destination`, `.reason`: gone (410) or failing
+    │   ├── EndpointNotAllowed              `.destination`, `.address`: not public (SSRF)
+    │   └── CallbackRefused (ValueError)    `.reason`: a signed agency callback makes no sense
     ├── CourierError                    a courier job or custody command was refused
     │   ├── InvalidPacket (ValueError)      `.seal_id`, `.problems`: a packet does not add up
     │   ├── JobRefused                      `.job_id`, `.command`, `.status`, `.reason`
@@ -44,10 +51,13 @@ The tree::
     │       ├── HandoffRefused              `.reason`: a confirmation missing, an id repeated, ...
     │       └── CodeRejected                `.handoff_id`: a citizen's one-time code does not fit
     │           ├── WrongCode · CodeAlreadyUsed (a replay) · CodeExpired (`.expired_at`)
-    │           └── CodeForAnotherHandoff · CodeForAnotherApplication
+    │           ├── CodeForAnotherHandoff · CodeForAnotherApplication
+    │           └── CodeNotIssued · TooManyWrongCodes (none on record; locked after wrong tries)
     ├── NotFound (LookupError)
     │   ├── AgencyNotFound                  `.code`
     │   ├── ApplicationNotFound             `.reference`: no such id (or number and secret)
+    │   ├── JobNotFound                     `.job_id`: no such courier job
+    │   ├── PacketNotFound                  `.seal_id`: no packet sealed with this id
     │   ├── ServiceNotFound                 `.code`, `.at`
     │   └── WorkflowNotFound                `.code`
     │       └── WorkflowVersionNotFound     `.version`, `.known`: no such version of it
@@ -81,16 +91,19 @@ __all__ = [
     "ApplicationError",
     "ApplicationNotFound",
     "AuditError",
+    "CallbackRefused",
     "CalendarError",
     "CatalogueError",
     "CatalogueReadError",
     "ChainBroken",
     "ChainError",
+    "CircuitOpen",
     "ChannelNotOffered",
     "CodeAlreadyUsed",
     "CodeExpired",
     "CodeForAnotherApplication",
     "CodeForAnotherHandoff",
+    "CodeNotIssued",
     "CodeRejected",
     "CommandRefused",
     "ConcurrencyConflict",
@@ -98,6 +111,11 @@ __all__ = [
     "CourierError",
     "CourierNotAssigned",
     "CustodyError",
+    "DeliveryFailed",
+    "DeliveryRejected",
+    "DeliveryTimeout",
+    "EndpointDisabled",
+    "EndpointNotAllowed",
     "GuardFailed",
     "HandoffRefused",
     "IdempotencyConflict",
@@ -109,6 +127,7 @@ __all__ = [
     "InvalidValue",
     "InvalidWebhookInput",
     "InvalidWorkflow",
+    "JobNotFound",
     "JobRefused",
     "MigrationError",
     "MissingInput",
@@ -117,6 +136,7 @@ __all__ = [
     "NotCustodian",
     "NotFound",
     "OnestopError",
+    "PacketNotFound",
     "PartyError",
     "Problem",
     "RoleNotAllowed",
@@ -126,6 +146,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailable",
     "TimeWentBackwards",
+    "TooManyWrongCodes",
     "TransientError",
     "TransitionNotAllowed",
     "TransportError",
@@ -647,6 +668,30 @@ class ApplicationNotFound(NotFound):
             super().__init__(f"no application with id {reference!r}")
 
 
+class JobNotFound(NotFound):
+    """No courier job has this id.
+
+    Attributes:
+        job_id: The job id asked for.
+    """
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"no courier job with id {job_id!r}")
+
+
+class PacketNotFound(NotFound):
+    """No packet was sealed with this seal id.
+
+    Attributes:
+        seal_id: The seal id asked for.
+    """
+
+    def __init__(self, seal_id: str) -> None:
+        self.seal_id = seal_id
+        super().__init__(f"no packet sealed with id {seal_id!r}")
+
+
 class ConcurrencyConflict(OnestopError):
     """A stream moved on since it was read: another command was recorded first.
 
@@ -820,6 +865,150 @@ class WebhookVerificationError(TransportError, ValueError):
         self.header = header
         template = _WEBHOOK_REFUSALS.get(reason, "{header}")
         super().__init__(f"webhook refused ({reason}): {template.format(header=header)}")
+
+
+def _toward(destination: str | None) -> str:
+    return f" to {destination}" if destination else ""
+
+
+class DeliveryFailed(TransportError, TransientError):
+    """A message was not delivered this time; delivering it again later may succeed.
+
+    Retrying is safe: a message keeps its id on every attempt (the ``webhook-id``),
+    so a receiver drops a copy it has processed already.
+
+    Attributes:
+        message_id: The message's stable id.
+        destination: Where it was going: a host name or a transport's name, never a
+            full URL (which may carry a token).
+        reason: What went wrong, e.g. ``HTTP 503`` or ``connection failed``.
+        status: The HTTP status received, or ``None`` when there was no response.
+        retry_after: How many seconds the receiver asked to wait (``Retry-After``),
+            or ``None``.
+    """
+
+    def __init__(
+        self,
+        *,
+        message_id: str,
+        destination: str | None,
+        reason: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.message_id = message_id
+        self.destination = destination
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"delivery of {message_id!r}{_toward(destination)} failed: {reason}")
+
+
+class DeliveryTimeout(DeliveryFailed, TimeoutError):
+    """The receiver did not answer in time; the message may or may not have arrived."""
+
+
+class DeliveryRejected(TransportError):
+    """The receiver refused a message for good (a 4xx answer); do not send it again.
+
+    Attributes:
+        message_id: The message's stable id.
+        destination: Where it was going: a host name or a transport's name.
+        reason: Why, e.g. ``HTTP 422``.
+        status: The HTTP status received, or ``None``.
+    """
+
+    def __init__(
+        self,
+        *,
+        message_id: str,
+        destination: str | None,
+        reason: str,
+        status: int | None = None,
+    ) -> None:
+        self.message_id = message_id
+        self.destination = destination
+        self.reason = reason
+        self.status = status
+        super().__init__(f"delivery of {message_id!r}{_toward(destination)} rejected: {reason}")
+
+
+class EndpointDisabled(TransportError):
+    """An endpoint takes no more deliveries: it answered 410 Gone, or kept failing.
+
+    Nothing is lost: the relay keeps its position for that endpoint until it is
+    enabled again.
+
+    Attributes:
+        destination: The endpoint's host name.
+        reason: Why it was disabled.
+    """
+
+    def __init__(self, *, destination: str, reason: str) -> None:
+        self.destination = destination
+        self.reason = reason
+        super().__init__(f"endpoint {destination} is disabled: {reason}")
+
+
+class EndpointNotAllowed(TransportError):
+    """An endpoint resolves to an address that is not public, and may not be called.
+
+    Loopback, private, link-local (cloud metadata at ``169.254.169.254``), shared,
+    reserved, multicast and unspecified addresses are refused, in IPv4 and IPv6 and
+    embedded in IPv6 (IPv4-mapped, 6to4, NAT64), unless the endpoint allows private
+    addresses.  This guards against server-side request forgery.
+
+    Attributes:
+        destination: The endpoint's host name.
+        address: The refused address.
+    """
+
+    def __init__(self, *, destination: str, address: str) -> None:
+        self.destination = destination
+        self.address = address
+        super().__init__(
+            f"endpoint {destination} is not allowed: it resolves to {address}, "
+            "which is not a public address"
+        )
+
+
+class CircuitOpen(DeliveryFailed):
+    """Calls to an upstream are refused at once: it failed too often, and is left alone.
+
+    No network call was made.  After `retry_after` seconds one probe call goes through;
+    its success closes the circuit (`onestop.transport.breaker.CircuitBreaker`).
+
+    Attributes:
+        upstream: What the circuit guards (an agency's code).
+        retry_after: How many seconds until a probe is let through.
+        message_id: The message that was not sent, or ``""`` when raised outside a
+            delivery.
+    """
+
+    def __init__(self, *, upstream: str, retry_after: float, message_id: str = "") -> None:
+        super().__init__(
+            message_id=message_id,
+            destination=upstream,
+            reason=f"the circuit is open; next probe in {retry_after} s",
+            retry_after=retry_after,
+        )
+        self.upstream = upstream
+        if not message_id:
+            self.args = (f"the circuit to {upstream!r} is open; next probe in {retry_after} s",)
+
+
+class CallbackRefused(TransportError, ValueError):
+    """A verified callback from an agency cannot be applied; nothing was changed.
+
+    Answer it with a 4xx status.  The message never quotes the callback's body.
+
+    Attributes:
+        reason: What is wrong, e.g. ``status 'approvedd' is not mapped for agency 'bpn'``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"callback refused: {reason}")
 
 
 class CourierError(OnestopError):
@@ -998,3 +1187,15 @@ class CodeAlreadyUsed(CodeRejected):
     """The code was used already: a replay."""
 
     reason = "the one-time code was already used"
+
+
+class CodeNotIssued(CodeRejected):
+    """No one-time code is on record for this handoff: issue one before the visit."""
+
+    reason = "no one-time code was issued for this handoff"
+
+
+class TooManyWrongCodes(CodeRejected):
+    """Too many wrong codes were typed for this handoff; issue a new code to go on."""
+
+    reason = "too many wrong one-time codes; issue a new code"

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 import attrs
@@ -159,6 +159,9 @@ class Mall:
         at_risk_share: The share of the SLA budget under which an application is at risk.
         retries: How many times a submission is retried when another one claimed the
             same number at the same time.
+        courier_facts: Gives the status of the courier jobs linked to an application,
+            by job id, for the ``courier_delivered`` guard; a
+            `onestop.courier_desk.CourierDesk` sets it to its own when ``None``.
     """
 
     catalogue: Catalogue
@@ -171,6 +174,7 @@ class Mall:
     validators: IdentityValidators = attrs.field(factory=default_validators)
     at_risk_share: float = 0.2
     retries: int = 5
+    courier_facts: Callable[[str], Mapping[str, str]] | None = None
 
     # --- submission ------------------------------------------------------------------
 
@@ -403,6 +407,9 @@ class Mall:
     def _decide(
         self, application: Application | None, command: Command, now: datetime
     ) -> tuple[Event, ...]:
+        jobs = None
+        if self.courier_facts is not None and application is not None and isinstance(command, Act):
+            jobs = self.courier_facts(application.id)
         return decide(
             application,
             command,
@@ -410,6 +417,7 @@ class Mall:
             at=now,
             guards=self.guards,
             validators=self.validators,
+            courier_jobs=jobs,
         )
 
     def _write(

@@ -11,6 +11,12 @@ command's events, the stream's read-model row (`Summary`), its idempotency recor
 claimed sequence number and the notifications for transports are written together or
 not at all.  Records hold bytes the store never interprets: events are encoded and
 hash-chained above it, so an adapter needs no knowledge of the domain.
+
+Streams that are not applications (a courier job, a sealed packet's custody ledger)
+have no read-model row, and one courier command writes several of them at once (a
+handoff moves the packet's ledger and the courier's job together).  A store that
+can do that implements the optional `BatchStore` too: `BatchStore.commit_batch`
+appends to several such streams atomically, with the same notifications.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ import attrs
 from onestop.domain.sla import SlaStatus
 
 __all__ = [
+    "Append",
+    "Batch",
+    "BatchStore",
     "Clock",
     "Commit",
     "EventStore",
@@ -342,6 +351,57 @@ class EventStore(Protocol):
 
     def close(self) -> None:
         """Release the adapter's resources; it cannot be used afterwards."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Append:
+    """Events to append to one stream that has no read-model row (a job, a packet).
+
+    Attributes:
+        stream_id: The stream appended to.
+        expected_version: The stream's version the command was decided on (0 if new).
+        events: The events to append, as versions ``expected_version + 1`` onwards.
+    """
+
+    stream_id: str
+    expected_version: int
+    events: tuple[NewEvent, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Batch:
+    """Appends to several streams, applied atomically by `BatchStore.commit_batch`.
+
+    Attributes:
+        appends: One `Append` per stream, each stream named once.
+        recorded_at: The batch's time, stamped on the stored events.
+    """
+
+    appends: tuple[Append, ...]
+    recorded_at: datetime
+
+
+@runtime_checkable
+class BatchStore(Protocol):
+    """An `EventStore` that also appends to several streams in one atomic write.
+
+    Optional: the courier desk (`onestop.courier_desk`) needs it; applications do not.
+    """
+
+    def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
+        """Apply *batch* atomically and return the stored events, append by append.
+
+        All or nothing: every append's events, and one notification per event,
+        positioned in the order given.  Streams written this way have no read-model
+        row; a stream that has one (an application) is refused.
+
+        Raises:
+            ConcurrencyConflict: If a stream is not at its ``expected_version`` (the
+                first such stream is named).  Nothing is written.
+            ValueError: If the batch is empty, an append has no events, a stream is
+                named twice, ``recorded_at`` is naive, or a stream has a read-model row.
+        """
         ...
 
 

@@ -49,7 +49,7 @@ from onestop.domain.calendar import require_aware
 from onestop.domain.catalogue import Catalogue
 from onestop.domain.engine import DEFAULT_GUARDS, Actor, allowed_actions, fire
 from onestop.domain.forms import DocumentRef, check_document
-from onestop.domain.guards import GuardRegistry
+from onestop.domain.guards import Facts, GuardRegistry
 from onestop.domain.parties import IdentityValidators
 from onestop.domain.submission import (
     APPLICANT_ROLE,
@@ -211,6 +211,7 @@ def decide(
     at: datetime,
     guards: GuardRegistry = DEFAULT_GUARDS,
     validators: IdentityValidators | None = None,
+    courier_jobs: Mapping[str, str] | None = None,
 ) -> tuple[Event, ...]:
     """Return the events *command* produces on *application* at *at*; change nothing.
 
@@ -222,6 +223,8 @@ def decide(
         guards: Where the workflow's guard names are looked up.
         validators: The identity-number validators a `Submit`'s people are checked
             with; `default_validators` when ``None``.
+        courier_jobs: The status of each courier job linked to the application, by
+            job id, for an `Act`'s guards (`onestop.domain.guards.Facts.courier_jobs`).
 
     Raises:
         InvalidApplication: If the command's values break a rule; every problem is listed.
@@ -242,7 +245,10 @@ def decide(
         raise CommandRefused(command=_NAMES[type(command)], reason="there is no application")
     workflow = find_workflow(catalogue, application.workflow, application.workflow_version)
     if isinstance(command, Act):
-        return (_act(application, command, workflow=workflow, at=at, guards=guards),)
+        facts = application.facts()
+        if courier_jobs is not None:
+            facts = attrs.evolve(facts, courier_jobs=courier_jobs)
+        return (_act(application, command, workflow=workflow, at=at, guards=guards, facts=facts),)
     if isinstance(command, AttachDocument):
         return (_attach(application, command, catalogue=catalogue, workflow=workflow, at=at),)
     if isinstance(command, CheckDocument):
@@ -309,6 +315,7 @@ def _act(
     workflow: Workflow,
     at: datetime,
     guards: GuardRegistry,
+    facts: Facts,
 ) -> ActionTaken:
     _require_open(application, "act", active=True)
     step = fire(
@@ -317,7 +324,7 @@ def _act(
         command.action,
         actor=command.actor,
         inputs=command.inputs,
-        facts=application.facts(),
+        facts=facts,
         guards=guards,
     )
     transition = workflow.transition(application.state, command.action)

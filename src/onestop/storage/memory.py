@@ -1,10 +1,10 @@
-"""The in-memory event store: dicts and a lock; the executable specification of the port.
+"""The in-memory event store: dicts and a lock; the executable specification of the ports.
 
-`MemoryStore` does exactly what `onestop.ports.EventStore` promises and nothing more,
-in the plainest way: every method takes one lock, so a `commit` is atomic and
-isolated, and every record it hands out is a frozen value, so callers cannot change
-what is stored.  Other adapters are checked against it.  Data lives as long as the
-object does.
+`MemoryStore` does exactly what `onestop.ports.EventStore` and `onestop.ports.BatchStore`
+promise and nothing more, in the plainest way: every method takes one lock, so a
+`commit` (or `commit_batch`) is atomic and isolated, and every record it hands out is
+a frozen value, so callers cannot change what is stored.  Other adapters are checked
+against it.  Data lives as long as the object does.
 
 >>> from datetime import UTC, datetime
 >>> from onestop.ports import Commit, NewEvent, Summary
@@ -36,6 +36,7 @@ from types import TracebackType
 
 from onestop.exceptions import ConcurrencyConflict, StorageError
 from onestop.ports import (
+    Batch,
     Commit,
     IdempotencyRecord,
     Notification,
@@ -118,6 +119,9 @@ class MemoryStore:
             )
             # Nothing below can fail: the commit is applied whole.
             self._streams[commit.stream_id] = stream + stored
+            previous = self._summaries.get(commit.stream_id)
+            if previous is not None and previous.number != commit.summary.number:
+                del self._numbers[previous.number]  # a renumbered stream keeps one number
             self._summaries[commit.stream_id] = commit.summary
             self._numbers[commit.summary.number] = commit.stream_id
             if commit.idempotency is not None:
@@ -225,6 +229,49 @@ class MemoryStore:
                 raise ConcurrencyConflict(stream_id=consumer, expected=position, actual=current)
             self._positions[consumer] = position
 
+    def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
+        """Apply *batch* atomically; see `onestop.ports.BatchStore.commit_batch`."""
+        _check_batch(batch)
+        with self._lock:
+            self._check_open()
+            for append in batch.appends:
+                if append.stream_id in self._summaries:
+                    raise ValueError(f"stream {append.stream_id!r} has a read-model row")
+                actual = len(self._streams.get(append.stream_id, ()))
+                if actual != append.expected_version:
+                    raise ConcurrencyConflict(
+                        stream_id=append.stream_id, expected=append.expected_version, actual=actual
+                    )
+            # Nothing below can fail: the batch is applied whole.
+            stored: list[StoredEvent] = []
+            for append in batch.appends:
+                records = tuple(
+                    StoredEvent(
+                        stream_id=append.stream_id,
+                        version=append.expected_version + offset,
+                        kind=event.kind,
+                        body=event.body,
+                        hash=event.hash,
+                        previous_hash=event.previous_hash,
+                        recorded_at=batch.recorded_at,
+                    )
+                    for offset, event in enumerate(append.events, start=1)
+                )
+                self._streams[append.stream_id] = self._streams.get(append.stream_id, ()) + records
+                for event, record in zip(append.events, records, strict=True):
+                    self._log.append(
+                        Notification(
+                            position=len(self._log) + 1,
+                            stream_id=append.stream_id,
+                            version=record.version,
+                            kind=record.kind,
+                            body=event.notice,
+                            recorded_at=batch.recorded_at,
+                        )
+                    )
+                stored.extend(records)
+            return tuple(stored)
+
     def close(self) -> None:
         """Close the store; later calls raise `StorageError`."""
         with self._lock:
@@ -241,6 +288,24 @@ def _check_shape(commit: Commit) -> None:
     if commit.summary.version != commit.expected_version + len(commit.events):
         raise ValueError("the summary's version must be the stream's version after the commit")
     if commit.recorded_at.utcoffset() is None:
+        raise ValueError("recorded_at must be timezone-aware")
+    row, key = commit.summary, commit.idempotency
+    instants = (row.received, row.due, row.at_risk_from, row.updated_at)
+    if any(at is not None and at.utcoffset() is None for at in instants) or (
+        key is not None and key.recorded_at.utcoffset() is None
+    ):
+        raise ValueError("the summary's and the idempotency record's instants must be aware")
+
+
+def _check_batch(batch: Batch) -> None:
+    streams = [append.stream_id for append in batch.appends]
+    if not streams:
+        raise ValueError("a batch needs at least one append")
+    if len(set(streams)) != len(streams):
+        raise ValueError("a batch names each stream once")
+    if any(not a.events or a.expected_version < 0 for a in batch.appends):
+        raise ValueError("each append needs events and a non-negative expected_version")
+    if batch.recorded_at.utcoffset() is None:
         raise ValueError("recorded_at must be timezone-aware")
 
 

@@ -1,0 +1,503 @@
+"""Courier jobs, custody ledgers and their links on an event store.
+
+The courier side of the mall keeps three kinds of streams, none of them with a
+read-model row (`onestop.ports.Summary` describes applications only), all written
+with `onestop.ports.BatchStore.commit_batch`:
+
+* ``courier-job:<job id>``: a `onestop.domain.courier.CourierJob`'s events;
+* ``packet:<seal id>``: a sealed packet's custody events.  The stored entries *are*
+  the ledger's entries: each event's body is `onestop.domain.custody.custody_body`
+  and its hash the ledger's chain hash, so `CustodyLedger.verify` and a check of
+  the stored chain judge the same bytes (`verify_packet` does both, and compares);
+* ``courier:<application id>``: the application's courier index: which jobs and
+  packets belong to it, which packet each job carries, the records of the one-time
+  codes issued (`onestop.domain.otp.OneTimeCode`, never a code), and the alerts raised.
+
+Every body is the canonical JSON of ``{"stream_id": ..., "event": ...}``, hash-chained
+per stream like an application's events.  Bodies of job streams hold the applicant's
+address (personal data); notification bodies (`NewEvent.notice`) never do: they
+carry ids, kinds, statuses and instants only.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias, TypeVar
+
+import attrs
+import cattrs
+
+from onestop.domain.audit import (
+    GENESIS,
+    ChainReport,
+    SealedEntry,
+    canonical_bytes,
+    chain_hash,
+    verify_chain,
+)
+from onestop.domain.courier import JOB_EVENT_TYPES, CourierJob, JobEvent, JobKind
+from onestop.domain.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
+from onestop.domain.handoffs import Party
+from onestop.domain.otp import OneTimeCode
+from onestop.domain.parties import Personal
+from onestop.exceptions import (
+    CourierError,
+    JobNotFound,
+    PacketNotFound,
+    StorageError,
+)
+from onestop.ports import Append, EventStore, NewEvent, StoredEvent
+
+__all__ = [
+    "INDEX_EVENT_TYPES",
+    "AlertRecorded",
+    "CodeIssued",
+    "CourierIndex",
+    "IndexEvent",
+    "JobCarries",
+    "JobLinked",
+    "PacketLinked",
+    "index_append",
+    "index_stream",
+    "job_append",
+    "job_stream",
+    "load_index",
+    "load_job",
+    "load_ledger",
+    "packet_append",
+    "packet_stream",
+    "verify_packet",
+]
+
+_Event = TypeVar("_Event")
+
+
+def job_stream(job_id: str, /) -> str:
+    """The stream of courier job *job_id*: ``courier-job:<job id>``."""
+    return f"courier-job:{job_id}"
+
+
+def packet_stream(seal_id: str, /) -> str:
+    """The custody stream of packet *seal_id*: ``packet:<seal id>``."""
+    return f"packet:{seal_id}"
+
+
+def index_stream(application_id: str, /) -> str:
+    """The courier index of application *application_id*: ``courier:<application id>``."""
+    return f"courier:{application_id}"
+
+
+# --- the application's courier index ---------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class JobLinked:
+    """A courier job was booked for the application.  Attributes: ``job_id``, ``job_kind``."""
+
+    kind: Literal["job_linked"] = attrs.field(default="job_linked", init=False)
+    job_id: str
+    job_kind: JobKind
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class PacketLinked:
+    """A packet of the application was sealed.  Attributes: ``seal_id``, ``at``."""
+
+    kind: Literal["packet_linked"] = attrs.field(default="packet_linked", init=False)
+    seal_id: str
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class JobCarries:
+    """A job's courier took a packet.  Attributes: ``job_id``, ``seal_id``, ``at``."""
+
+    kind: Literal["job_carries"] = attrs.field(default="job_carries", init=False)
+    job_id: str
+    seal_id: str
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class CodeIssued:
+    """A one-time code was issued for a handoff: its record only, never the code.
+
+    Attributes:
+        job_id: The job whose handoff it confirms, or ``None`` for a handoff at the
+            counter, outside any job.
+        record: The code's record (binding, expiry, keyed digest).
+        at: When it was issued.
+    """
+
+    kind: Literal["code_issued"] = attrs.field(default="code_issued", init=False)
+    job_id: str | None
+    record: OneTimeCode
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class AlertRecorded:
+    """An alert was raised (a manifest mismatch), for the notification log.
+
+    Attributes:
+        alert: What happened (``manifest_mismatch``).
+        seal_id: The packet.
+        handoff_id: The handoff where it happened.
+        custodian: Who still holds the packet.
+        at: When.
+    """
+
+    kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
+    alert: str
+    seal_id: str
+    handoff_id: str
+    custodian: Party
+    at: datetime
+
+
+IndexEvent: TypeAlias = JobLinked | PacketLinked | JobCarries | CodeIssued | AlertRecorded
+"""Anything the courier index of an application records."""
+
+INDEX_EVENT_TYPES: Mapping[str, type[IndexEvent]] = MappingProxyType(
+    {
+        "job_linked": JobLinked,
+        "packet_linked": PacketLinked,
+        "job_carries": JobCarries,
+        "code_issued": CodeIssued,
+        "alert_raised": AlertRecorded,
+    }
+)
+"""Each index event class by its ``kind`` tag."""
+
+
+@attrs.frozen(kw_only=True)
+class CourierIndex:
+    """What the courier index of one application says, folded from its stream.
+
+    Attributes:
+        application_id: The application.
+        jobs: Its jobs' ids and kinds, in booking order.
+        packets: Its packets' seal ids, in sealing order.
+        carrying: The packet each job's courier took last, by job id.
+        codes: The latest code issued for each handoff, by handoff id.
+        version: How many events the stream holds.
+        head: The hash of its last event (`GENESIS` when empty).
+    """
+
+    application_id: str
+    jobs: tuple[tuple[str, JobKind], ...] = ()
+    packets: tuple[str, ...] = ()
+    carrying: Mapping[str, str] = MappingProxyType({})
+    codes: Mapping[str, CodeIssued] = attrs.field(factory=lambda: MappingProxyType({}))
+    version: int = 0
+    head: str = GENESIS
+
+    def apply(self, event: IndexEvent, head: str, /) -> CourierIndex:
+        """Return the index after *event*, whose chain hash is *head*."""
+        changes: dict[str, Any] = {"version": self.version + 1, "head": head}
+        if isinstance(event, JobLinked):
+            changes["jobs"] = (*self.jobs, (event.job_id, event.job_kind))
+        elif isinstance(event, PacketLinked):
+            changes["packets"] = (*self.packets, event.seal_id)
+        elif isinstance(event, JobCarries):
+            changes["carrying"] = MappingProxyType({**self.carrying, event.job_id: event.seal_id})
+        elif isinstance(event, CodeIssued):
+            handoff = event.record.handoff_id
+            changes["codes"] = MappingProxyType({**self.codes, handoff: event})
+        return attrs.evolve(self, **changes)
+
+
+# --- encoding and decoding ----------------------------------------------------------------
+
+
+def _structure_instant(value: Any, _: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError("expected an instant")
+    parsed = datetime.fromisoformat(value)
+    if parsed.utcoffset() is None:
+        raise TypeError("expected an aware instant")
+    return parsed
+
+
+def _structure_decimal(value: Any, _: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise TypeError("expected a number")
+    return Decimal(value)
+
+
+def _is_personal(kind: Any) -> bool:
+    return bool(typing.get_origin(kind) is Personal or kind is Personal)
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_structure_hook(datetime, _structure_instant)
+    conv.register_structure_hook(Decimal, _structure_decimal)
+
+    def personal(kind: Any) -> Callable[[Any, Any], Any]:
+        (inner,) = typing.get_args(kind) or (str,)
+        return lambda value, _: Personal(conv.structure(value, inner))
+
+    conv.register_structure_hook_factory(_is_personal, personal)
+    return conv
+
+
+_CONVERTER = _make_converter()
+
+
+def _body(stream_id: str, event: object) -> bytes:
+    return canonical_bytes({"stream_id": stream_id, "event": event})
+
+
+def _decode(record: StoredEvent, types: Mapping[str, type[_Event]], /) -> _Event:
+    """Decode a stored body: the envelope must name the record's stream and kind."""
+    stream_id, kind = record.stream_id, record.kind
+    try:
+        envelope = json.loads(record.body, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        raise StorageError(f"a stored event of stream {stream_id!r} is not valid JSON") from None
+    if not isinstance(envelope, dict) or envelope.get("stream_id") != stream_id:
+        raise StorageError(f"a stored event does not belong to stream {stream_id!r}")
+    payload = envelope.get("event")
+    if not isinstance(payload, dict):
+        raise StorageError(f"a stored event of stream {stream_id!r} holds no event")
+    if payload.get("kind") != kind or kind not in types:
+        raise StorageError(f"a stored event of stream {stream_id!r} is not of kind {kind!r}")
+    fields = {k: v for k, v in payload.items() if k != "kind"}
+    try:
+        return _CONVERTER.structure(fields, types[kind])
+    except Exception:  # noqa: BLE001 - any structuring failure means a corrupt record
+        raise StorageError(
+            f"a stored {kind!r} event of stream {stream_id!r} does not decode"
+        ) from None
+
+
+def _read(store: EventStore, stream_id: str) -> tuple[StoredEvent, ...]:
+    return store.read(stream_id)
+
+
+def _sealed(
+    events: Iterable[tuple[str, bytes, bytes]], *, version: int, head: str
+) -> tuple[NewEvent, ...]:
+    """Chain ``(kind, body, notice)`` triples after *version*, whose hash is *head*."""
+    sealed: list[NewEvent] = []
+    for kind, body, notice in events:
+        version += 1
+        hashed = chain_hash(head, version, body)
+        sealed.append(
+            NewEvent(kind=kind, body=body, hash=hashed, previous_hash=head, notice=notice)
+        )
+        head = hashed
+    return tuple(sealed)
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+
+def load_job(store: EventStore, job_id: str, /) -> tuple[CourierJob, str]:
+    """Return courier job *job_id* folded from its stream, and the hash of its last event.
+
+    Raises:
+        JobNotFound: If there is no such job.
+        StorageError: If a stored event does not decode.
+    """
+    records = _read(store, job_stream(job_id))
+    if not records:
+        raise JobNotFound(job_id)
+    job = CourierJob.from_events(_decode(r, JOB_EVENT_TYPES) for r in records)
+    return job, records[-1].hash
+
+
+def _job_notice(job: CourierJob, event: JobEvent, version: int) -> bytes:
+    return canonical_bytes(
+        {
+            "application_id": job.application_id,
+            "job_id": job.id,
+            "job_kind": job.kind,
+            "status": job.status,
+            "kind": event.kind,
+            "version": version,
+            "at": event.at,
+        }
+    )
+
+
+def job_append(job: CourierJob, *, since: int, head: str) -> Append:
+    """Return the append of *job*'s events after version *since*, chained after *head*."""
+    stream = job_stream(job.id)
+    triples = []
+    state = CourierJob.from_events(job.events[:since]) if since else None
+    for version, event in enumerate(job.events[since:], start=since + 1):
+        state = CourierJob.from_events((event,)) if state is None else state.apply(event)
+        triples.append((event.kind, _body(stream, event), _job_notice(state, event, version)))
+    return Append(
+        stream_id=stream, expected_version=since, events=_sealed(triples, version=since, head=head)
+    )
+
+
+# --- packets ----------------------------------------------------------------------------
+
+
+def load_ledger(store: EventStore, seal_id: str, /) -> CustodyLedger:
+    """Return packet *seal_id*'s ledger, folded from its stream and checked against it.
+
+    Raises:
+        PacketNotFound: If no packet was sealed with this id.
+        StorageError: If a stored event does not decode, or the stored chain is not
+            the ledger's (`verify_packet` says where); a broken chain is never extended.
+    """
+    records = _read(store, packet_stream(seal_id))
+    if not records:
+        raise PacketNotFound(seal_id)
+    ledger = _fold_ledger(records)
+    if _entries(records) != ledger.entries:
+        raise StorageError(f"the stored chain of packet {seal_id!r} is not its ledger's")
+    return ledger
+
+
+def _fold_ledger(records: tuple[StoredEvent, ...]) -> CustodyLedger:
+    try:
+        return CustodyLedger.from_events(_decode(r, CUSTODY_EVENT_TYPES) for r in records)
+    except CourierError:
+        raise StorageError(
+            f"the stored events of stream {records[0].stream_id!r} do not form a ledger"
+        ) from None
+
+
+def _entries(records: Iterable[StoredEvent]) -> tuple[SealedEntry, ...]:
+    return tuple(SealedEntry(r.version, r.body, r.hash, r.previous_hash) for r in records)
+
+
+def _packet_notice(ledger: CustodyLedger, event: CustodyEvent, version: int) -> bytes:
+    notice: dict[str, object] = {
+        "application_id": ledger.application_id,
+        "seal_id": ledger.seal_id,
+        "custodian": ledger.custodian.shown,
+        "kind": event.kind,
+        "version": version,
+        "at": event.at,
+    }
+    if event.handoff_id is not None:
+        notice["handoff_id"] = event.handoff_id
+    return canonical_bytes(notice)
+
+
+def packet_append(ledger: CustodyLedger, *, since: int) -> Append:
+    """Return the append of *ledger*'s entries after version *since*, exactly as chained.
+
+    Each stored event is the ledger's own entry: its body, hash and previous hash.
+    """
+    events = []
+    state = CustodyLedger.from_events(ledger.events[:since]) if since else None
+    for index in range(since, ledger.version):
+        entry, event = ledger.entries[index], ledger.events[index]
+        state = CustodyLedger.from_events((event,)) if state is None else state.apply(event)
+        events.append(
+            NewEvent(
+                kind=event.kind,
+                body=entry.body,
+                hash=entry.hash,
+                previous_hash=entry.previous,
+                notice=_packet_notice(state, event, entry.version),
+            )
+        )
+    return Append(
+        stream_id=packet_stream(ledger.seal_id), expected_version=since, events=tuple(events)
+    )
+
+
+def verify_packet(store: EventStore, seal_id: str, /) -> ChainReport:
+    """Check packet *seal_id*'s stored chain, its ledger's chain, and that they are the same.
+
+    Three checks, the first failure reported: the stored entries form one chain
+    (`onestop.domain.audit.verify_chain`); the events decode and fold into a ledger
+    whose `CustodyLedger.verify` holds; each stored entry equals the ledger's.
+
+    Raises:
+        PacketNotFound: If no packet was sealed with this id.
+    """
+    records = _read(store, packet_stream(seal_id))
+    if not records:
+        raise PacketNotFound(seal_id)
+    stored = _entries(records)
+    report = verify_chain(stored)
+    if not report.ok:
+        return report
+    try:
+        ledger = _fold_ledger(records)
+    except StorageError as exc:
+        return ChainReport(ok=False, first_bad=0, version=1, problem=str(exc))
+    report = ledger.verify()
+    if not report.ok:
+        return report
+    for index, (mine, theirs) in enumerate(zip(stored, ledger.entries, strict=True)):
+        if mine != theirs:
+            return ChainReport(
+                ok=False,
+                first_bad=index,
+                version=mine.version,
+                problem="the stored entry is not the ledger's entry for its event",
+            )
+    return report
+
+
+# --- the index ----------------------------------------------------------------------------
+
+
+def load_index(store: EventStore, application_id: str, /) -> CourierIndex:
+    """Return application *application_id*'s courier index (empty if nothing was booked).
+
+    Raises:
+        StorageError: If a stored event does not decode.
+    """
+    index = CourierIndex(application_id=application_id)
+    for record in _read(store, index_stream(application_id)):
+        index = index.apply(_decode(record, INDEX_EVENT_TYPES), record.hash)
+    return index
+
+
+def _index_notice(application_id: str, event: IndexEvent, version: int) -> bytes:
+    notice: dict[str, object] = {
+        "application_id": application_id,
+        "kind": event.kind,
+        "version": version,
+        "at": event.at,
+    }
+    if isinstance(event, JobLinked):
+        notice.update(job_id=event.job_id, job_kind=event.job_kind)
+    elif isinstance(event, PacketLinked):
+        notice["seal_id"] = event.seal_id
+    elif isinstance(event, JobCarries):
+        notice.update(job_id=event.job_id, seal_id=event.seal_id)
+    elif isinstance(event, CodeIssued):
+        notice.update(handoff_id=event.record.handoff_id, expires_at=event.record.expires_at)
+        if event.job_id is not None:
+            notice["job_id"] = event.job_id
+    else:
+        notice.update(
+            alert=event.alert,
+            seal_id=event.seal_id,
+            handoff_id=event.handoff_id,
+            custodian=event.custodian.shown,
+        )
+    return canonical_bytes(notice)
+
+
+def index_append(index: CourierIndex, events: Iterable[IndexEvent]) -> Append:
+    """Return the append of *events* to *index*'s stream, chained after its head."""
+    stream = index_stream(index.application_id)
+    triples = [
+        (event.kind, _body(stream, event), _index_notice(index.application_id, event, version))
+        for version, event in enumerate(events, start=index.version + 1)
+    ]
+    return Append(
+        stream_id=stream,
+        expected_version=index.version,
+        events=_sealed(triples, version=index.version, head=index.head),
+    )

@@ -1,0 +1,280 @@
+"""The courier desk refuses what it must: racing claims, forged handoffs, guessed codes.
+
+Every refusal is typed and writes nothing: each test compares the store before and
+after.  `onestop.testing.courier.claim_race` runs here against the in-memory store,
+and against the SQLite store once that adapter can commit batches.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+import pytest
+from desk_support import (
+    ADDRESS,
+    COUNTER,
+    COURIER,
+    DESK,
+    FRONT,
+    ORIGINALS,
+    OTHER_COURIER,
+    OTHER_RIDER,
+    OWNER,
+    RIDER,
+    TOKEN,
+    Clock,
+    apply,
+    new_desk,
+    out_for_delivery,
+    picked_up,
+    pin,
+    sha,
+    snapshot,
+    staff_handoff,
+    window,
+)
+from structlog.testing import capture_logs
+
+from onestop.courier_desk import CourierDesk
+from onestop.domain.courier import JobStatus
+from onestop.domain.handoffs import Confirmation, Packet, Party, PartyKind
+from onestop.domain.otp import issue_code
+from onestop.domain.parties import Personal
+from onestop.exceptions import (
+    AlreadyDelivered,
+    CodeExpired,
+    CodeNotIssued,
+    ConcurrencyConflict,
+    CourierNotAssigned,
+    HandoffRefused,
+    NotCustodian,
+    OnestopError,
+    TooManyWrongCodes,
+    WrongCode,
+)
+from onestop.ports import Batch, BatchStore, EventStore, StoredEvent
+from onestop.storage.memory import MemoryStore
+from onestop.testing.courier import claim_race
+
+# --- races ---------------------------------------------------------------------------------
+
+
+class Slow(MemoryStore):
+    """A memory store that pauses after each read, so racing claims all read version 1."""
+
+    conflicts = 0
+
+    def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
+        records = super().read(stream_id, after=after)
+        time.sleep(0.005)
+        return records
+
+    def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
+        try:
+            return super().commit_batch(batch)
+        except ConcurrencyConflict:
+            type(self).conflicts += 1
+            raise
+
+
+def test_eight_couriers_one_winner() -> None:
+    """Eight couriers claim one job at once: one wins, the seven others get AlreadyClaimed."""
+    Slow.conflicts = 0
+    race = claim_race(Slow, couriers=8)
+    assert race.ok, race
+    assert race.already_claimed == 7
+    assert Slow.conflicts >= 1
+
+
+def test_racing_with_expected_versions() -> None:
+    """Couriers naming the version they saw lose with AlreadyClaimed or ConcurrencyConflict only."""
+    race = claim_race(MemoryStore, couriers=8, expected_version=1)
+    assert race.ok, race
+
+
+def _sqlite() -> EventStore:
+    sqlite = pytest.importorskip("onestop.storage.sqlite")
+    store: EventStore = sqlite.SQLiteStore.open(":memory:")
+    if not isinstance(store, BatchStore):
+        store.close()
+        pytest.skip("SQLiteStore does not implement onestop.ports.BatchStore (commit_batch) yet")
+    return store
+
+
+def test_eight_couriers_one_winner_on_sqlite() -> None:
+    """The claim race holds on the SQLite store too."""
+    race = claim_race(_sqlite, couriers=8)
+    assert race.ok, race
+
+
+def test_stale_expected_version_is_a_conflict() -> None:
+    """A claim naming a version the job is not at is refused, and nothing is written."""
+    mall, desk, _clock = new_desk()
+    app, _, _ = apply(mall)
+    job = desk.book_leg(app, actor=FRONT)
+    with pytest.raises(ConcurrencyConflict):
+        desk.claim(job.id, RIDER, expected_version=0)
+    assert desk.job(job.id).status is JobStatus.BOOKED
+
+
+# --- forged and refused handoffs ----------------------------------------------------------
+
+
+def _at_door(desk: CourierDesk, job_id: str, code: str, handoff_id: str = "h-door") -> object:
+    return desk.deliver(
+        job_id,
+        handoff_id=handoff_id,
+        courier=pin(COURIER),
+        citizen_code=code,
+        proof_sha256=sha("signature"),
+        scanned=ORIGINALS,
+    )
+
+
+def _forged(desk: CourierDesk, seal_id: str, job_id: str, now: datetime) -> object:
+    """The caller brings a code and a record made with its own key."""
+    app = desk.ledger(seal_id).application_id
+    code, record = issue_code(
+        b"an-attacker-own-key-32-bytes!!!!", app, "h-x", now + timedelta(hours=1)
+    )
+    citizen = Confirmation.by_code(Party(PartyKind.CITIZEN, app), code, record)
+    handoff = attrs.evolve(staff_handoff("h-x", COURIER, COUNTER, now), receiver=citizen)
+    return desk.hand_over(seal_id, handoff, job_id=job_id)
+
+
+FORGERIES: dict[
+    str, tuple[type[Exception], Callable[[CourierDesk, str, str, str, Clock], object]]
+] = {
+    "wrong code": (
+        WrongCode,
+        lambda d, s, j, c, k: _at_door(d, j, "000000" if c != "000000" else "1" * 6),
+    ),
+    "no code issued": (CodeNotIssued, lambda d, s, j, c, k: _at_door(d, j, c, "h-other")),
+    "code issued outside the job": (
+        CodeNotIssued,
+        lambda d, s, j, c, k: _at_door(d, j, c, "h-counter"),
+    ),
+    "expired code": (CodeExpired, lambda d, s, j, c, k: (k.advance(minutes=10), _at_door(d, j, c))),
+    "record brought by the caller": (
+        CodeNotIssued,
+        lambda d, s, j, c, k: _forged(d, s, j, k.now()),
+    ),
+    "courier not assigned": (
+        CourierNotAssigned,
+        lambda d, s, j, c, k: d.hand_over(
+            s, staff_handoff("h-x", COURIER, OTHER_COURIER, k.now()), job_id=j
+        ),
+    ),
+    "giver not custodian": (
+        NotCustodian,
+        lambda d, s, j, c, k: d.hand_over(s, staff_handoff("h-x", COUNTER, DESK, k.now())),
+    ),
+    "handoff id replayed": (
+        HandoffRefused,
+        lambda d, s, j, c, k: d.hand_over(
+            s, staff_handoff("h-c", COURIER, COUNTER, k.now()), job_id=j
+        ),
+    ),
+    "dated after the clock": (
+        HandoffRefused,
+        lambda d, s, j, c, k: d.hand_over(
+            s, staff_handoff("h-x", COURIER, COUNTER, k.now() + timedelta(days=1)), job_id=j
+        ),
+    ),
+    "after delivery": (  # the test delivers first
+        AlreadyDelivered,
+        lambda d, s, j, c, k: d.hand_over(s, staff_handoff("h-x", COURIER, COUNTER, k.now())),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FORGERIES))
+def test_forged_handoff_is_refused_and_writes_nothing(case: str) -> None:
+    """Each forged handoff is refused with its typed error, and the store is unchanged."""
+    store = MemoryStore()
+    mall, desk, clock = new_desk(store)
+    seal_id, job_id, code = out_for_delivery(mall, desk, clock)
+    error, forge = FORGERIES[case]
+    if case == "after delivery":
+        _at_door(desk, job_id, code)
+        clock.advance(minutes=1)
+    before = snapshot(store)
+    with pytest.raises(error):
+        forge(desk, seal_id, job_id, code, clock)
+    assert snapshot(store) == before
+
+
+def test_wrong_codes_lock_the_handoff_until_a_new_code() -> None:
+    """After five wrong codes even the right one is refused, until a new code is issued."""
+    mall, desk, clock = new_desk()
+    app, _, _ = apply(mall)
+    job = desk.book_pickup(app, window=window(clock), address=Personal(ADDRESS), actor=OWNER)
+    desk.claim(job.id, RIDER)
+    code = desk.issue_handoff_code(job.id, "h-pickup")
+
+    def collect(typed: str) -> object:
+        return desk.seal_and_collect(
+            job.id,
+            Packet("S-1", ORIGINALS, 2),
+            handoff_id="h-pickup",
+            courier=pin(COURIER),
+            citizen_code=typed,
+            proof_sha256=sha("p"),
+        )
+
+    for _ in range(5):
+        with pytest.raises(WrongCode):
+            collect("000000" if code != "000000" else "111111")
+    with pytest.raises(TooManyWrongCodes):
+        collect(code)
+    collect(desk.issue_handoff_code(job.id, "h-pickup"))
+    assert desk.job(job.id).status is JobStatus.IN_PROGRESS
+
+
+def test_manifest_mismatch_is_recorded_and_alerted() -> None:
+    """A short count is recorded, the courier keeps the packet, and staff are alerted."""
+    store = MemoryStore()
+    mall, desk, clock = new_desk(store)
+    app, job_id = picked_up(mall, desk, clock)
+    short = staff_handoff("h-c", COURIER, COUNTER, clock.advance(minutes=5), ORIGINALS[:1])
+    step = desk.hand_over(f"S-{app}", short, job_id=job_id)
+    alert = json.loads(store.notifications(limit=1000)[-1].body)
+    assert not step.accepted
+    assert desk.ledger(f"S-{app}").custodian == COURIER
+    assert alert["kind"] == "alert_raised"
+    assert alert["alert"] == "manifest_mismatch"
+    assert desk.verify_packet(f"S-{app}").ok
+
+
+# --- personal data in errors and logs --------------------------------------------------
+
+
+def test_errors_and_logs_never_leak(caplog: pytest.LogCaptureFixture) -> None:
+    """Refusals with the canary address around say nothing of it, and the desk logs nothing."""
+    mall, desk, clock = new_desk()
+    caplog.set_level(logging.DEBUG)
+    with capture_logs() as logs:
+        app, job_id = picked_up(mall, desk, clock)
+        errors: list[OnestopError] = []
+        plain: Any = ADDRESS  # not wrapped in Personal: refused, without quoting it
+        attempts: list[Callable[[], object]] = [
+            lambda: desk.book_pickup(app, window=window(clock), address=plain, actor=OWNER),
+            lambda: desk.book_delivery("no-such-app", actor=FRONT, address=Personal(ADDRESS)),
+            lambda: desk.claim(job_id, OTHER_RIDER),
+            lambda: desk.record_attempt(job_id, "no_one_home", courier=OTHER_RIDER),
+        ]
+        for attempt in attempts:
+            with pytest.raises(OnestopError) as caught:
+                attempt()
+            errors.append(caught.value)
+    text = "\n".join(f"{e!r} {e}" for e in errors) + caplog.text + repr(logs)
+    assert TOKEN not in text
+    assert "Kanari" not in text
+    assert not logs
+    assert not caplog.records
