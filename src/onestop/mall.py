@@ -49,6 +49,7 @@ from onestop.domain.commands import (
     AttachDocument,
     CheckDocument,
     Command,
+    RecordPayment,
     Resume,
     Submit,
     Suspend,
@@ -386,6 +387,27 @@ class Mall:
     ) -> Application:
         """Withdraw the application (the applicant, or an officer for them)."""
         return self._run(application_id, Withdraw(actor=actor, reason=reason), expected_version)
+
+    def record_payment(
+        self,
+        application_id: str,
+        reference: str,
+        /,
+        *,
+        amount: object,
+        currency: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> Application:
+        """Record a payment (its reference, amount and currency); ``payment_recorded`` then passes.
+
+        Raises:
+            InvalidApplication: If the reference, amount or currency is malformed.
+            CommandRefused: If the application is closed, or this reference is recorded.
+            RoleNotAllowed: If *actor* is not an officer (a gateway may act as one).
+        """
+        command = RecordPayment(reference=reference, amount=amount, currency=currency, actor=actor)
+        return self._run(application_id, command, expected_version)
 
     def _run(self, application_id: str, command: Command, expected: int | None) -> Application:
         attempts = 1 if expected is not None else max(self.retries, 1)

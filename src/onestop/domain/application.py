@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal, TypeAlias
 
@@ -47,6 +48,7 @@ __all__ = [
     "Event",
     "EVENT_TYPES",
     "NoteAdded",
+    "PaymentRecorded",
     "Resumed",
     "Submitted",
     "Suspended",
@@ -284,6 +286,25 @@ class Withdrawn:
     at: datetime = attrs.field(validator=_aware)
 
 
+@attrs.frozen(kw_only=True)
+class PaymentRecorded:
+    """A payment for the application was received (at the counter, or from a payment gateway).
+
+    Attributes:
+        reference: The payment's reference (a billing code or receipt number).
+        amount: The amount paid.
+        currency: Its ISO 4217 code.
+    """
+
+    kind: Literal["payment_recorded"] = attrs.field(default="payment_recorded", init=False)
+    reference: str
+    amount: Decimal
+    currency: str
+    actor: str
+    role: str | None = None
+    at: datetime = attrs.field(validator=_aware)
+
+
 Event: TypeAlias = (
     Submitted
     | DocumentAttached
@@ -294,6 +315,7 @@ Event: TypeAlias = (
     | Suspended
     | Resumed
     | Withdrawn
+    | PaymentRecorded
 )
 """Anything that can happen to an application."""
 
@@ -308,6 +330,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         "suspended": Suspended,
         "resumed": Resumed,
         "withdrawn": Withdrawn,
+        "payment_recorded": PaymentRecorded,
     }
 )
 """Each event class by its ``kind`` tag."""
@@ -494,6 +517,7 @@ class Application:
             answers=self.answers,
             required_documents=self.required,
             documents={code: self.verdict(code) for code in self.documents},
+            payments=tuple(e.reference for e in self.events if isinstance(e, PaymentRecorded)),
             history=tuple((step.action, step.actor) for step in self.steps),
         )
 

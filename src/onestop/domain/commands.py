@@ -39,6 +39,7 @@ from onestop.domain.application import (
     DocumentChecked,
     Event,
     NoteAdded,
+    PaymentRecorded,
     Resumed,
     Suspended,
     Verdict,
@@ -60,10 +61,12 @@ from onestop.domain.submission import (
     role_of,
     submit,
 )
+from onestop.domain.values import parse_amount
 from onestop.domain.workflow import Workflow
 from onestop.exceptions import (
     CommandRefused,
     InvalidApplication,
+    InvalidValue,
     Problem,
     RoleNotAllowed,
 )
@@ -77,6 +80,7 @@ __all__ = [
     "CheckDocument",
     "Command",
     "MAX_NOTE",
+    "RecordPayment",
     "Resume",
     "Submit",
     "Suspend",
@@ -91,6 +95,7 @@ MAX_NOTE = 5_000
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _NO_INPUTS: Mapping[str, object] = MappingProxyType({})
 
 
@@ -184,8 +189,33 @@ class Withdraw:
     reason: str | None = None
 
 
+@attrs.frozen(kw_only=True)
+class RecordPayment:
+    """Record a payment received for the application (an officer, or a gateway's system actor).
+
+    Attributes:
+        reference: The payment's reference (a billing code or receipt number).
+        amount: The amount paid, as a `Decimal`, an integer or a decimal string.
+        currency: Its ISO 4217 code.
+    """
+
+    reference: str
+    amount: object
+    currency: str
+    actor: Actor
+
+
 Command: TypeAlias = (
-    Submit | Act | AttachDocument | CheckDocument | AddNote | Assign | Suspend | Resume | Withdraw
+    Submit
+    | Act
+    | AttachDocument
+    | CheckDocument
+    | AddNote
+    | Assign
+    | Suspend
+    | Resume
+    | Withdraw
+    | RecordPayment
 )
 """Anything that can be asked of an application."""
 
@@ -199,6 +229,7 @@ _NAMES: Mapping[type, str] = {
     Suspend: "suspend",
     Resume: "resume",
     Withdraw: "withdraw",
+    RecordPayment: "record_payment",
 }
 
 
@@ -255,6 +286,8 @@ def decide(
         return (_check(application, command, workflow=workflow, at=at),)
     if isinstance(command, AddNote):
         return (_note(application, command, workflow=workflow, at=at),)
+    if isinstance(command, RecordPayment):
+        return (_payment(application, command, workflow=workflow, at=at),)
     return (_admin(application, command, workflow=workflow, at=at),)
 
 
@@ -473,3 +506,37 @@ def _admin(
     if not application.is_suspended:
         raise CommandRefused(command=name, reason="the application is not suspended")
     return Resumed(actor=actor.id, role=role, at=at)
+
+
+def _payment(
+    application: Application, command: RecordPayment, *, workflow: Workflow, at: datetime
+) -> PaymentRecorded:
+    _require_open(application, "record_payment", active=True)
+    role = _officer(application, command.actor, workflow, "record_payment")
+    problems = []
+    if not _matches(_ID, command.reference):
+        problems.append(
+            Problem(path="reference", message="expected 1 to 128 visible ASCII characters")
+        )
+    if not _matches(_CURRENCY, command.currency):
+        problems.append(Problem(path="currency", message="expected an ISO 4217 code such as 'IDR'"))
+    amount = None
+    try:
+        amount = parse_amount(command.amount, field="amount")
+    except InvalidValue as exc:
+        problems.append(Problem(path="amount", message=exc.reason))
+    if problems or amount is None:
+        raise InvalidApplication(problems)
+    if any(
+        isinstance(e, PaymentRecorded) and e.reference == command.reference
+        for e in application.events
+    ):
+        raise CommandRefused(command="record_payment", reason="this payment is recorded already")
+    return PaymentRecorded(
+        reference=command.reference,
+        amount=amount,
+        currency=command.currency,
+        actor=command.actor.id,
+        role=role,
+        at=at,
+    )
