@@ -1,0 +1,568 @@
+"""Signed webhooks over an injected HTTP client (extra ``onestop[http]``).
+
+`WebhookTransport` POSTs each message as a thin JSON body signed with Standard
+Webhooks headers (`onestop.transport.signing.WebhookSigner`), through an
+``httpx.Client`` or ``httpx2.Client`` the host application builds and owns (it
+carries proxies, TLS settings and limits).  This module imports neither: any object
+whose ``post`` takes the same arguments will do.
+
+The rules, after the Standard Webhooks specification:
+
+* only a 2xx answer is a delivery; redirects are **not** followed (a 3xx is a failure);
+* ``410 Gone`` disables the endpoint for good (`onestop.exceptions.EndpointDisabled`);
+* 408, 429, 3xx and 5xx answers, timeouts and connection errors are transient
+  (`onestop.exceptions.DeliveryFailed`, with ``Retry-After`` in seconds or as an
+  HTTP date); any other 4xx is a refusal (`onestop.exceptions.DeliveryRejected`);
+* an endpoint that fails *failure_limit* times in a row, over at least
+  *failure_window*, is disabled;
+* an endpoint whose host resolves to a loopback, private, link-local, shared,
+  reserved, multicast or unspecified address is refused
+  (`onestop.exceptions.EndpointNotAllowed`) unless it allows private addresses.  The
+  host is resolved at every delivery, every address is checked, and the request is
+  sent to the address checked (with the original ``Host`` header and TLS server
+  name), so a DNS answer that changes in between cannot redirect it.
+
+>>> endpoint = WebhookEndpoint("https://agency.example/hooks",
+...                            secrets=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+>>> endpoint
+WebhookEndpoint(url='https://agency.example/hooks', allow_private=False)
+>>> is_public_address("169.254.169.254"), is_public_address("::ffff:10.0.0.1")
+(False, False)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, NoReturn, Protocol
+from urllib.parse import SplitResult, urlsplit
+
+import attrs
+
+from onestop.exceptions import (
+    ConfigurationError,
+    DeliveryFailed,
+    DeliveryRejected,
+    DeliveryTimeout,
+    EndpointDisabled,
+    EndpointNotAllowed,
+    InvalidWebhookInput,
+)
+from onestop.ports import Clock
+from onestop.transport.base import OutboundMessage, Receipt, get_logger
+from onestop.transport.signing import WebhookSigner
+
+__all__ = [
+    "HttpClient",
+    "HttpResponse",
+    "Resolver",
+    "WebhookEndpoint",
+    "WebhookTransport",
+    "is_public_address",
+    "parse_retry_after",
+    "resolve_host",
+]
+
+Resolver = Callable[[str, int], Sequence[str]]
+"""Turns a host name and port into IP addresses, as text (`resolve_host` by default)."""
+
+_IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_REFUSED_V4 = tuple(
+    ipaddress.IPv4Network(network)
+    for network in (
+        "0.0.0.0/8",  # "this network", including 0.0.0.0
+        "10.0.0.0/8",
+        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+        "127.0.0.0/8",
+        "169.254.0.0/16",  # link-local, with cloud metadata at 169.254.169.254
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",  # benchmarking
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and 255.255.255.255
+    )
+)
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated; holds :: and ::1 too
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_MAX_RETRY_AFTER = 10**9  # seconds; any longer is "very long", and the policy caps it anyway
+_MAX_RETRY_AFTER_S = float(_MAX_RETRY_AFTER)
+
+
+class HttpResponse(Protocol):
+    """The part of an ``httpx.Response`` the transport reads."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status."""
+        ...
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The response headers, matched case-insensitively."""
+        ...
+
+
+class HttpClient(Protocol):
+    """The part of an ``httpx.Client`` (or ``httpx2.Client``) the transport uses."""
+
+    def post(
+        self,
+        url: str,
+        *,
+        content: bytes,
+        headers: Mapping[str, str],
+        follow_redirects: bool,
+        timeout: float,
+        extensions: dict[str, Any],
+    ) -> HttpResponse:
+        """Send a POST and return the answer, without following redirects."""
+        ...
+
+
+def resolve_host(host: str, port: int, /) -> list[str]:
+    """Return every address *host* resolves to, in the resolver's order, without repeats.
+
+    Raises:
+        OSError: If the name cannot be resolved (``socket.gaierror``).
+    """
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public_address(address: str | _IPAddress, /) -> bool:
+    """Tell whether a webhook may be sent to *address* without ``allow_private``.
+
+    Loopback, private, link-local, shared (100.64/10), reserved, benchmarking,
+    multicast and unspecified addresses are not public, nor IPv6 addresses that
+    embed such an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64), nor the
+    deprecated IPv4-compatible ``::/96``.
+
+    Raises:
+        ValueError: If *address* is not an IP address.
+    """
+    if isinstance(address, str):
+        address = ipaddress.ip_address(address.partition("%")[0])
+    if isinstance(address, ipaddress.IPv4Address):
+        return _public_v4(address)
+    if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d
+        return _public_v4(address.ipv4_mapped)
+    if address in _IPV4_COMPATIBLE:
+        return False
+    embedded = [address.sixtofour, *(address.teredo or ())]
+    if any(address in network for network in _NAT64):
+        embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if any(v4 is not None and not _public_v4(v4) for v4 in embedded):
+        return False
+    return _public_any(address)
+
+
+def _public_v4(address: ipaddress.IPv4Address) -> bool:
+    return not any(address in network for network in _REFUSED_V4) and _public_any(address)
+
+
+def _public_any(address: _IPAddress) -> bool:
+    flags = (
+        address.is_private,
+        address.is_loopback,
+        address.is_link_local,
+        address.is_multicast,
+        address.is_reserved,
+        address.is_unspecified,
+    )
+    return address.is_global and not any(flags)
+
+
+def parse_retry_after(value: str | None, /, *, now: datetime) -> float | None:
+    """Return the seconds a ``Retry-After`` header asks to wait, or ``None`` if unusable.
+
+    It is either whole seconds (``120``) or an HTTP date
+    (``Wed, 21 Oct 2025 07:28:00 GMT``); a date in the past means no wait.
+
+    >>> parse_retry_after("120", now=datetime(2025, 10, 21, tzinfo=UTC))
+    120.0
+    >>> parse_retry_after("Tue, 21 Oct 2025 00:02:00 GMT", now=datetime(2025, 10, 21, tzinfo=UTC))
+    120.0
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(min(int(text), _MAX_RETRY_AFTER)) if len(text) < 12 else _MAX_RETRY_AFTER_S
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return min(max((when - now).total_seconds(), 0.0), _MAX_RETRY_AFTER_S)
+
+
+def _check_url(url: str) -> SplitResult:
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise InvalidWebhookInput(argument="url", reason="the URL holds spaces or controls")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it validates the port
+    except ValueError:
+        raise InvalidWebhookInput(argument="url", reason="not a valid URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise InvalidWebhookInput(argument="url", reason="the scheme must be https or http")
+    if not parts.hostname:
+        raise InvalidWebhookInput(argument="url", reason="the URL has no host")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        raise InvalidWebhookInput(argument="url", reason="the host is not a valid name") from None
+    if parts.username is not None or parts.password is not None:
+        raise InvalidWebhookInput(
+            argument="url", reason="credentials in the URL are not allowed; sign, or use headers"
+        )
+    if parts.fragment:
+        raise InvalidWebhookInput(argument="url", reason="the URL must not have a fragment")
+    return parts
+
+
+def _as_tuple(value: Sequence[str]) -> tuple[str, ...]:
+    # A lone string stays a string, so that WebhookSigner refuses it with a clear message.
+    return value if isinstance(value, str) else tuple(value)  # type: ignore[return-value]
+
+
+def _literal(host: str) -> _IPAddress | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+@attrs.frozen
+class WebhookEndpoint:
+    """Where webhooks go, and the secrets they are signed with.
+
+    Attributes:
+        url: The ``https://`` (or ``http://``) URL; no credentials, no fragment.
+            It may hold a token in its query: it is never logged, only its host.
+        secrets: The active ``whsec_...`` secrets; give two while rotating.
+        allow_private: Allow hosts on loopback, private and link-local addresses
+            (a receiver in the same network, a test server on 127.0.0.1).
+
+    Raises:
+        onestop.exceptions.InvalidWebhookInput: If the URL or a secret is not usable.
+        onestop.exceptions.EndpointNotAllowed: If the host is an IP address that is
+            not public and *allow_private* is false.
+
+    .. versionadded:: 0.1.0
+    """
+
+    url: str
+    secrets: tuple[str, ...] = attrs.field(kw_only=True, converter=_as_tuple, repr=False)
+    allow_private: bool = attrs.field(default=False, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        """Check the URL and secrets, and refuse a non-public IP given as the host."""
+        _check_url(self.url)
+        WebhookSigner(self.secrets)  # raises InvalidWebhookInput for a bad secret
+        literal = _literal(self.host)
+        if literal is not None and not self.allow_private and not is_public_address(literal):
+            raise EndpointNotAllowed(destination=self.host, address=str(literal))
+
+    @property
+    def host(self) -> str:
+        """The URL's host, lower-cased, without brackets."""
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        """The URL's port, or the scheme's default."""
+        parts = urlsplit(self.url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+@attrs.define
+class _HttpErrors:
+    """The exception classes of the client's HTTP library, found without importing it."""
+
+    timeout: tuple[type[BaseException], ...]
+    failed: tuple[type[BaseException], ...]
+
+    @classmethod
+    def of(cls, client: object) -> _HttpErrors:
+        library = sys.modules.get(type(client).__module__.partition(".")[0])
+        timeout = getattr(library, "TimeoutException", None)
+        request = getattr(library, "RequestError", None)
+        return cls(
+            timeout=(timeout,) if isinstance(timeout, type) else (),
+            failed=((request,) if isinstance(request, type) else ()) + (OSError,),
+        )
+
+
+@contextmanager
+def _translate_http_errors(
+    errors: _HttpErrors, *, message_id: str, destination: str
+) -> Iterator[None]:
+    """Turn the HTTP library's errors into onestop's, most specific first: the one place."""
+    try:
+        yield
+    except errors.timeout as exc:
+        raise DeliveryTimeout(
+            message_id=message_id, destination=destination, reason="timed out"
+        ) from exc
+    except errors.failed as exc:
+        raise DeliveryFailed(
+            message_id=message_id, destination=destination, reason=type(exc).__name__
+        ) from exc
+
+
+class WebhookTransport:
+    """A `onestop.transport.base.Transport` that POSTs signed, thin JSON webhooks.
+
+    The body is ``{"data": ..., "id": ..., "links": ..., "timestamp": ...,
+    "type": ...}``: the message's id, its event kind as ``type``, when it was
+    recorded, the notification's thin body (ids, number, service, agency, state,
+    action; never personal data) and, if given, links built from *links*.
+
+    Args:
+        client: An ``httpx.Client`` or ``httpx2.Client`` (or a look-alike), owned by
+            the caller.
+        endpoint: Where to send, and the secrets to sign with.
+        timeout: Seconds allowed for each phase of a request (connect, write, read).
+        name: The transport's name (``webhook:<host>`` if ``None``).
+        clock: The time for ``webhook-timestamp`` and failure windows (the system's
+            UTC clock if ``None``).
+        resolver: Resolves the endpoint's host (`resolve_host` if ``None``).
+        failure_limit: Consecutive failures after which the endpoint is disabled...
+        failure_window: ...if they span at least this long.
+        links: Link names and URL templates with ``{stream_id}``, ``{version}`` and
+            ``{id}``, e.g. ``{"status": "https://mall.example/a/{stream_id}"}``.
+
+    Raises:
+        onestop.exceptions.ConfigurationError: If *timeout* is not positive or
+            *failure_limit* is below 1.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        client: HttpClient,
+        endpoint: WebhookEndpoint,
+        *,
+        timeout: float = 15.0,
+        name: str | None = None,
+        clock: Clock | None = None,
+        resolver: Resolver | None = None,
+        failure_limit: int = 50,
+        failure_window: timedelta = timedelta(days=3),
+        links: Mapping[str, str] | None = None,
+    ) -> None:
+        if not timeout > 0:
+            raise ConfigurationError("timeout must be positive")
+        if failure_limit < 1:
+            raise ConfigurationError("failure_limit must be at least 1")
+        self.name = name if name is not None else f"webhook:{endpoint.host}"
+        self._client = client
+        self._endpoint = endpoint
+        self._signer = WebhookSigner(endpoint.secrets)
+        self._timeout = timeout
+        self._clock = clock
+        self._resolver: Resolver = resolver if resolver is not None else resolve_host
+        self._failure_limit = failure_limit
+        self._failure_window = failure_window
+        self._links = dict(links or {})
+        self._errors = _HttpErrors.of(client)
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._failing_since: datetime | None = None
+        self._disabled: str | None = None
+
+    def __repr__(self) -> str:
+        """Show the name and state, never the URL's path or the secrets."""
+        state = f" disabled ({self._disabled})" if self._disabled else ""
+        return f"<WebhookTransport {self.name!r}{state}>"
+
+    @property
+    def endpoint(self) -> WebhookEndpoint:
+        """Where this transport sends."""
+        return self._endpoint
+
+    @property
+    def disabled(self) -> str | None:
+        """Why the endpoint is disabled, or ``None`` while it takes deliveries."""
+        return self._disabled
+
+    def enable(self) -> None:
+        """Take deliveries again, with a clean failure count (after the receiver is fixed)."""
+        with self._lock:
+            self._disabled = None
+            self._failures, self._failing_since = 0, None
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
+    def deliver(self, message: OutboundMessage, /) -> Receipt:
+        """POST *message*, signed; see `onestop.transport.base.Transport.deliver`."""
+        host = self._endpoint.host
+        if self._disabled is not None:
+            raise EndpointDisabled(destination=host, reason=self._disabled)
+        body = self._payload(message)
+        now = self._now()
+        try:
+            signature = self._signer.headers(message.id, body, timestamp=now)
+        except InvalidWebhookInput as exc:
+            raise DeliveryRejected(
+                message_id=message.id, destination=host, reason=f"cannot be signed: {exc.reason}"
+            ) from exc
+        try:
+            url, headers, extensions = self._target(message)
+            headers.update(signature)
+            with _translate_http_errors(self._errors, message_id=message.id, destination=host):
+                response = self._client.post(
+                    url,
+                    content=body,
+                    headers=headers,
+                    follow_redirects=False,
+                    timeout=self._timeout,
+                    extensions=extensions,
+                )
+            status = response.status_code
+            if 200 <= status < 300:
+                self._succeeded()
+                return Receipt(message_id=message.id, transport=self.name, status=status)
+            if status == 410:
+                self._disable("gone", status=status, message="the receiver answered 410 Gone")
+            raise _failure(message.id, host, status, response.headers, now=now)
+        except (DeliveryFailed, DeliveryRejected) as exc:
+            self._failed(exc)
+            raise
+
+    def _target(self, message: OutboundMessage) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """Return the URL to POST to, pinned to a checked address, with headers to match."""
+        headers = {"content-type": "application/json", "user-agent": "onestop-webhooks"}
+        endpoint = self._endpoint
+        if endpoint.allow_private:
+            return endpoint.url, headers, {}
+        host, port = endpoint.host, endpoint.port
+        literal = _literal(host)
+        if literal is not None:
+            addresses: Sequence[str] = [str(literal)]
+        else:
+            try:
+                addresses = self._resolver(host, port)
+            except (OSError, UnicodeError) as exc:
+                raise DeliveryFailed(
+                    message_id=message.id, destination=host, reason="the host name did not resolve"
+                ) from exc
+        if not addresses:
+            raise DeliveryFailed(
+                message_id=message.id, destination=host, reason="the host name has no address"
+            )
+        for address in addresses:
+            try:
+                public = is_public_address(address)
+            except ValueError:  # a resolver's answer that is not an address at all
+                public = False
+            if not public:
+                raise EndpointNotAllowed(destination=host, address=address)
+        if literal is not None:
+            return endpoint.url, headers, {}
+        parts = urlsplit(endpoint.url)
+        pinned = ipaddress.ip_address(addresses[0].partition("%")[0])
+        netloc = f"[{pinned}]" if pinned.version == 6 else str(pinned)
+        name = host.encode("idna").decode("ascii")  # checked when the endpoint was made
+        headers["host"] = name
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+            headers["host"] += f":{parts.port}"
+        extensions = {"sni_hostname": name} if parts.scheme == "https" else {}
+        return parts._replace(netloc=netloc).geturl(), headers, extensions
+
+    def _payload(self, message: OutboundMessage) -> bytes:
+        try:
+            data = json.loads(message.body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DeliveryRejected(
+                message_id=message.id,
+                destination=self._endpoint.host,
+                reason="the message body is not JSON",
+            ) from exc
+        envelope: dict[str, Any] = {
+            "data": data,
+            "id": message.id,
+            "timestamp": message.recorded_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "type": message.kind,
+        }
+        if self._links:
+            fields = {"stream_id": message.stream_id, "version": message.version, "id": message.id}
+            envelope["links"] = {
+                name: template.format_map(fields) for name, template in self._links.items()
+            }
+        return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
+
+    def _succeeded(self) -> None:
+        with self._lock:
+            self._failures, self._failing_since = 0, None
+
+    def _failed(self, exc: DeliveryFailed | DeliveryRejected) -> None:
+        now = self._now()
+        with self._lock:
+            self._failures += 1
+            if self._failing_since is None:
+                self._failing_since = now
+            failures, since = self._failures, self._failing_since
+        if failures >= self._failure_limit and now - since >= self._failure_window:
+            self._disable(
+                "failing",
+                status=exc.status,
+                message=f"{failures} failures in a row since {since.isoformat()}",
+                cause=exc,
+            )
+
+    def _disable(
+        self,
+        reason: str,
+        *,
+        status: int | None,
+        message: str,
+        cause: BaseException | None = None,
+    ) -> NoReturn:
+        with self._lock:
+            self._disabled = message
+            failures = self._failures
+        get_logger().error(
+            "onestop.endpoint.disabled",
+            destination=self._endpoint.host,
+            transport=self.name,
+            reason=reason,
+            failures=failures,
+            status=status,
+        )
+        raise EndpointDisabled(destination=self._endpoint.host, reason=message) from cause
+
+
+def _failure(
+    message_id: str, host: str, status: int, headers: Mapping[str, str], *, now: datetime
+) -> DeliveryFailed | DeliveryRejected:
+    """Classify a non-2xx, non-410 answer: transient (retry) or a refusal (dead letter)."""
+    reason = f"HTTP {status}"
+    if 400 <= status < 500 and status not in (408, 429):
+        return DeliveryRejected(
+            message_id=message_id, destination=host, reason=reason, status=status
+        )
+    retry_after = parse_retry_after(headers.get("retry-after"), now=now)
+    if 300 <= status < 400:
+        reason += " (redirects are not followed)"
+    return DeliveryFailed(
+        message_id=message_id,
+        destination=host,
+        reason=reason,
+        status=status,
+        retry_after=retry_after,
+    )
