@@ -208,6 +208,427 @@ def workflow_render(
         click.echo(text, nl=not text.endswith("\n"))
 
 
+@cli.command("relay")
+@click.option("--store", "store_url", required=True, metavar="URL", help="The store to read.")
+@click.option("--webhook", "webhook_url", metavar="URL", help="Send signed webhooks to this URL.")
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="whsec_...",
+    envvar="ONESTOP_WEBHOOK_SECRET",
+    help="A signing secret; repeat it while rotating (or set ONESTOP_WEBHOOK_SECRET).",
+)
+@click.option("--allow-private", is_flag=True, help="Allow a webhook host on a private address.")
+@click.option("--consumer", default="relay", show_default=True, help="The name of the positions.")
+@click.option("--once", is_flag=True, help="Do one pass and exit.")
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait when nothing is waiting.",
+)
+@json_option
+def relay(
+    store_url: str,
+    webhook_url: str | None,
+    secrets: tuple[str, ...],
+    allow_private: bool,
+    consumer: str,
+    once: bool,
+    poll_interval: float,
+    as_json: bool,
+) -> None:
+    """Deliver the store's notifications as signed webhooks, at least once, in order.
+
+    Runs until SIGTERM or SIGINT, finishing the delivery in hand, or does one pass
+    with --once; then prints how many messages were delivered, retried and
+    dead-lettered.  Exits with status 1 if a message was dead-lettered or the
+    endpoint was disabled.  Log events go to stderr.
+    """
+    import signal
+    import threading
+
+    from onestop.storage import from_url
+    from onestop.transport.relay import Relay
+    from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
+
+    if webhook_url is None or not secrets:
+        _fail("give a transport: --webhook URL with --secret", code=EXIT_USAGE, as_json=as_json)
+    client = _http_client(as_json=as_json)
+    try:
+        endpoint = WebhookEndpoint(webhook_url, secrets=secrets, allow_private=allow_private)
+        store = from_url(store_url)
+    except OnestopError as exc:
+        client.close()
+        _fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    worker = Relay(store, {"webhook": WebhookTransport(client, endpoint)}, consumer=consumer)
+    stop = threading.Event()
+    restore_logging = _log_to_stderr()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if once:
+            report = worker.run_once()
+        else:
+            for sig in previous:
+                signal.signal(sig, lambda *_: stop.set())
+            report = worker.run_forever(stop, poll_interval=poll_interval)
+        backlog = worker.backlog()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        restore_logging()
+        client.close()
+        store.close()
+    summary = {
+        "delivered": report.delivered,
+        "retried": report.retried,
+        "dead_lettered": report.dead_lettered,
+        "halted": list(report.halted),
+        "backlog": backlog,
+    }
+    if as_json:
+        _emit_json(summary)
+    else:
+        halted = f", halted: {', '.join(report.halted)}" if report.halted else ""
+        click.echo(
+            f"delivered {report.delivered}, retried {report.retried}, "
+            f"dead-lettered {report.dead_lettered}, waiting {sum(backlog.values())}{halted}"
+        )
+    if report.dead_lettered or report.halted:
+        raise SystemExit(EXIT_PROBLEMS)
+
+
+def _http_client(*, as_json: bool) -> Any:
+    """Build an HTTP client from httpx (the ``http`` extra), or else httpx2."""
+    import importlib
+
+    for name in ("httpx", "httpx2"):
+        try:
+            library = importlib.import_module(name)
+        except ImportError:
+            continue
+        return library.Client(timeout=15.0, follow_redirects=False)
+    _fail(
+        "sending webhooks needs httpx: pip install 'onestop-mall[http]'",
+        code=EXIT_USAGE,
+        as_json=as_json,
+    )
+
+
+def _log_to_stderr() -> Callable[[], None]:
+    """Print log events to stderr as JSON lines; return what puts the previous set-up back."""
+    import structlog
+
+    configured, saved = structlog.is_configured(), structlog.get_config()
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(0),
+        cache_logger_on_first_use=False,
+    )
+    if configured:
+        return lambda: structlog.configure(**saved)
+    return structlog.reset_defaults
+
+
+# --- the demo, and commands on a store ------------------------------------------------
+
+
+def _open_store(url: str, *, as_json: bool) -> Any:
+    """Open the store *url* names; exit 2 with the reason if it cannot be opened."""
+    from onestop.storage import from_url
+
+    try:
+        return from_url(url)
+    except OnestopError as exc:
+        _fail(f"--store: {exc}", code=EXIT_USAGE, as_json=as_json)
+
+
+def _catalogue_for_store(path: str | None, *, as_json: bool) -> tuple[Any, bool]:
+    """Load the catalogue at *path*, or the sample one; tell whether it is the sample."""
+    from onestop.demo import default_catalogue
+
+    if path is not None:
+        return _load((path,), as_json=as_json), False
+    try:
+        found = default_catalogue()
+    except OnestopError:
+        _fail("give the catalogue with --catalogue PATH", code=EXIT_USAGE, as_json=as_json)
+    return _load((str(found),), as_json=as_json), True
+
+
+def _mall(
+    path: str | None, store_url: str, country: str | None, at: datetime, as_json: bool
+) -> Any:
+    """A mall over the store, on the country's work calendar (``ID`` for the sample)."""
+    from onestop.calendars import calendar_for
+    from onestop.mall import Mall
+
+    catalogue, sample = _catalogue_for_store(path, as_json=as_json)
+    calendars = {}
+    if country is not None or sample:
+        try:
+            years = range(at.year - 5, at.year + 2)
+            calendars["*"] = calendar_for(country or "ID", years=years)
+        except OnestopError as exc:
+            _fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
+    store = _open_store(store_url, as_json=as_json)
+    return Mall(catalogue=catalogue, store=store, calendars=calendars)
+
+
+def _when(value: object) -> str | None:
+    return value.isoformat(timespec="minutes") if isinstance(value, datetime) else None
+
+
+_store_option = click.option(
+    "--store", "store_url", required=True, metavar="URL", help="The store to read."
+)
+_catalogue_option = click.option(
+    "--catalogue",
+    "catalogue_path",
+    type=click.Path(),
+    help="The catalogue the store's applications belong to (default: examples/jakarta).",
+)
+_country_option = click.option(
+    "--country", help="Work calendar of this country: ID, KR or KH (ID for examples/jakarta)."
+)
+
+
+@cli.command("demo")
+@click.option(
+    "--days", type=click.IntRange(1, 60), default=1, show_default=True, help="Days of arrivals."
+)
+@click.option(
+    "--per-day",
+    type=click.IntRange(1, 5000),
+    default=150,
+    show_default=True,
+    help="Arrivals per day.",
+)
+@click.option(
+    "--follow-up",
+    type=click.IntRange(0, 60),
+    default=5,
+    show_default=True,
+    help="Working days simulated after the last day of arrivals.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed, the same run.")
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="Where to keep the applications [default: sqlite:///onestop-demo.sqlite3, in the "
+    "current directory; a file an earlier demo wrote is replaced, any other is refused].",
+)
+@click.option("--catalogue", "catalogue_path", type=click.Path(), help="Default: examples/jakarta.")
+@json_option
+def demo(
+    days: int,
+    per_day: int,
+    follow_up: int,
+    seed: int,
+    store_url: str | None,
+    catalogue_path: str | None,
+    as_json: bool,
+) -> None:
+    """Simulate working days at the sample Jakarta mall, then summarise them.
+
+    Citizens apply at counters, online and through the AJIB courier; officers check
+    documents (sending some back), process, approve and issue; some deadlines pass
+    and the timers escalate.  Afterwards, try `onestop track`, `onestop sla report`
+    and `onestop audit verify` on the store.  A progress bar goes to stderr.
+    """
+    from onestop.demo import DEFAULT_STORE, run_demo
+    from onestop.exceptions import ConfigurationError, StorageError
+
+    url = store_url or DEFAULT_STORE
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Simulating", file=sys.stderr).__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        summary = run_demo(
+            store_url=url,
+            days=days,
+            seed=seed,
+            applications_per_day=per_day,
+            follow_up_days=follow_up,
+            catalogue_path=catalogue_path,
+            progress=None if as_json else progress,
+        )
+    except (ConfigurationError, StorageError, CatalogueReadError) as exc:
+        _fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    except OnestopError as exc:
+        _fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        _emit_json(summary.to_dict())
+    else:
+        click.echo(summary.to_text())
+
+
+@cli.group()
+def audit() -> None:
+    """Check the tamper-evident audit trail."""
+
+
+@audit.command("verify")
+@click.argument("number", required=False)
+@_store_option
+@json_option
+def audit_verify(number: str | None, store_url: str, as_json: bool) -> None:
+    """Check every hash chain in the store, or only application NUMBER's.
+
+    Each application's events are checked, and its courier index, courier jobs and
+    custody ledgers.  Each broken chain is named with the application's number, the
+    stream and its first bad entry.  Exits with status 1 if one is broken.
+    """
+    from onestop.demo import verify_store
+    from onestop.exceptions import ApplicationNotFound
+
+    store = _open_store(store_url, as_json=as_json)
+    try:
+        audit = verify_store(store, number=number)
+    except ApplicationNotFound:
+        _fail(f"no application is numbered {number!r}", code=EXIT_PROBLEMS, as_json=as_json)
+    finally:
+        store.close()
+    broken = [
+        {"number": b.number, "application_id": b.application_id, "stream": b.stream}
+        | {"entry": b.entry, "problem": b.problem}
+        for b in audit.broken
+    ]
+    if as_json:
+        counts = {"applications": audit.applications, "chains": audit.chains}
+        _emit_json({"ok": audit.ok, **counts, "packets": audit.packets, "broken": broken})
+    else:
+        for item in audit.broken:
+            where = "" if item.stream == item.application_id else f" ({item.stream})"
+            click.echo(f"BROKEN {item.number}{where}: entry {item.entry}: {item.problem}")
+        verdict = f"{len(broken)} broken" if broken else "every chain intact"
+        click.echo(f"{audit.applications} application(s), {audit.chains} chain(s): {verdict}")
+    if broken:
+        raise SystemExit(EXIT_PROBLEMS)
+
+
+@cli.group()
+def sla() -> None:
+    """Report on deadlines."""
+
+
+@sla.command("report")
+@_store_option
+@_catalogue_option
+@click.option("--agency", metavar="CODE", help="Only this agency and those under it.")
+@_country_option
+@click.option(
+    "--at",
+    "at_text",
+    metavar="DATETIME",
+    help="Judge open applications at this ISO 8601 time (default: now).",
+)
+@json_option
+def sla_report(
+    store_url: str,
+    catalogue_path: str | None,
+    agency: str | None,
+    country: str | None,
+    at_text: str | None,
+    as_json: bool,
+) -> None:
+    """Count, per agency and service, applications decided on time and late, open, overdue."""
+    at = _parse_at(at_text, as_json=as_json)
+    mall = _mall(catalogue_path, store_url, country, at, as_json)
+    try:
+        rows = mall.sla_report(agency=agency, now=at)
+    except NotFound as exc:
+        _fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
+    finally:
+        mall.store.close()
+    names = ("on_time", "late", "open", "overdue", "withdrawn")
+    total = {name: sum(getattr(row, name) for row in rows) for name in names}
+    if as_json:
+        found = [
+            {"agency": r.agency, "service": r.service, **{n: getattr(r, n) for n in names}}
+            | {"paused_seconds": int(r.paused.total_seconds())}
+            for r in rows
+        ]
+        _emit_json({"at": at.isoformat(), "agency": agency, "rows": found, "total": total})
+        return
+    click.echo(f"{'agency':<22} {'service':<22} on time  late  open  overdue  withdrawn  on-time")
+    for row in rows:
+        decided = row.on_time + row.late
+        rate = f"{row.on_time / decided:>7.1%}" if decided else "      -"
+        click.echo(
+            f"{row.agency:<22} {row.service:<22} {row.on_time:>7} {row.late:>5} {row.open:>5} "
+            f"{row.overdue:>8} {row.withdrawn:>10}  {rate}"
+        )
+    click.echo(
+        f"{'total':<45} {total['on_time']:>7} {total['late']:>5} {total['open']:>5} "
+        f"{total['overdue']:>8} {total['withdrawn']:>10}"
+    )
+
+
+@cli.command("track")
+@click.argument("number")
+@click.option("--secret", required=True, help="The lookup secret on the applicant's receipt.")
+@_store_option
+@_catalogue_option
+@click.option("--language", help="id, en, ... (default: the catalogue's first).")
+@_country_option
+@json_option
+def track(
+    number: str,
+    secret: str,
+    store_url: str,
+    catalogue_path: str | None,
+    language: str | None,
+    country: str | None,
+    as_json: bool,
+) -> None:
+    """Show application NUMBER's public status, as its applicant sees it."""
+    import attrs
+
+    from onestop.exceptions import ApplicationNotFound
+
+    mall = _mall(catalogue_path, store_url, country, datetime.now(UTC), as_json)
+    try:
+        lang = language or mall.catalogue.default_language
+        if lang not in mall.catalogue.languages:
+            known = ", ".join(mall.catalogue.languages)
+            _fail(f"--language: {lang!r} is not one of {known}", code=EXIT_USAGE, as_json=as_json)
+        status = mall.track(number, secret, language=lang)
+    except ApplicationNotFound:
+        _fail("no application matches this number and secret", code=EXIT_PROBLEMS, as_json=as_json)
+    finally:
+        mall.store.close()
+    found = attrs.asdict(status, value_serializer=lambda _, __, v: _when(v) or v)
+    if as_json:
+        _emit_json(found)
+        return
+    due = "closed" if status.closed else "clock paused" if status.due is None else found["due"]
+    click.echo(
+        f"{status.number}: {status.service_name}\n{status.label} ({status.state}); due: {due}"
+    )
+    for needed in status.needed:
+        click.echo(f"  needed: {needed.label}" + (f" ({needed.reason})" if needed.reason else ""))
+    for step in status.history:
+        click.echo(f"  {_when(step.at)}  {step.label}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code instead of raising `SystemExit`."""
     try:
