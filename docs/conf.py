@@ -7,12 +7,15 @@ it would resolve, are ignored by nitpicky mode instead of failing the build.
 
 from __future__ import annotations
 
+import inspect
 import os
+import sys
 import warnings
 from importlib.metadata import version as _distribution_version
 
 from sphinx.application import Sphinx
 from sphinx.deprecation import RemovedInSphinx10Warning
+from sphinx.ext.autodoc.preserve_defaults import DefaultValue
 
 # sphinx-autodoc-typehints 3.6 (the last release for Python 3.11) uses an API Sphinx 10
 # removes; the warning is theirs to fix, and it is not a problem in our docs.
@@ -92,6 +95,10 @@ if os.environ.get("DOCS_OFFLINE"):
         ("py:data", "Ellipsis"),
         # What onestop.testing.strategies returns; Hypothesis's inventory has it.
         ("py:class", "hypothesis.strategies.SearchStrategy"),
+        # The standard library classes some signatures take (a seeded random source,
+        # the SQLite connection an idempotent consumer writes with); Python's has them.
+        ("py:class", "random.Random"),
+        ("py:class", "sqlite3.Connection"),
     ]
     nitpick_ignore_regex = [
         # Without intersphinx, nothing outside onestop can be resolved: ignore the
@@ -125,17 +132,43 @@ html_title = f"onestop {release}"
 # -- Hooks -----------------------------------------------------------------------------
 
 
+_PLAIN_DEFAULTS = (type(None), bool, int, float, complex, str, bytes, tuple, frozenset)
+
+
 def _attrs_defaults_as_values(app: Sphinx, obj: object, bound_method: bool) -> None:
     """Show the defaults of an ``__init__`` attrs generates as values after all.
 
     autodoc_preserve_defaults takes them from that method's generated source, where they
     read ``attr_dict['children'].default``; their repr (``()``, ``None``) is what a reader
-    wants.  This undoes it, running after it (autodoc-before-process-signature).
+    wants.  This undoes it, running after it (autodoc-before-process-signature).  A
+    default that is not a plain value but a module constant (``Mall.guards``, whose
+    default ``DEFAULT_GUARDS`` holds functions) is shown by that constant's name instead.
     """
     function = getattr(obj, "__func__", obj)
     code = getattr(function, "__code__", None)
-    if code is not None and code.co_filename.startswith("<attrs generated"):
-        function.__dict__.pop("__signature__", None)
+    if code is None or not code.co_filename.startswith("<attrs generated"):
+        return
+    function.__dict__.pop("__signature__", None)
+    module = sys.modules.get(getattr(function, "__module__", None) or "")
+    if module is None:
+        return
+    names = {
+        id(value): name
+        for name, value in vars(module).items()
+        if not name.startswith("_") and not isinstance(value, _PLAIN_DEFAULTS)
+    }
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    parameters = [
+        parameter.replace(default=DefaultValue(names[id(parameter.default)]))
+        if not isinstance(parameter.default, _PLAIN_DEFAULTS) and id(parameter.default) in names
+        else parameter
+        for parameter in signature.parameters.values()
+    ]
+    if parameters != list(signature.parameters.values()):
+        function.__signature__ = signature.replace(parameters=parameters)
 
 
 def setup(app: Sphinx) -> None:

@@ -231,7 +231,7 @@ class SummaryOrder(enum.Enum):
     DUE = "due"
     """Earliest due date first; paused and closed ones (no due date) last; then by id."""
     UPDATED = "updated"
-    """Least recently updated first, then by id: for ``changed_since`` polling."""
+    """Least recently updated first and then by id, for ``changed_since`` polling."""
 
 
 @attrs.frozen(kw_only=True)

@@ -480,7 +480,7 @@ class Application:
 
     @property
     def is_closed(self) -> bool:
-        """Whether nothing more can happen: a final state was reached, or it was withdrawn."""
+        """Whether nothing more can happen (a final state was reached, or it was withdrawn)."""
         return self.withdrawal is not None or self.clock is ClockMode.STOPPED
 
     @property
@@ -490,7 +490,7 @@ class Application:
 
     @property
     def state_since(self) -> datetime:
-        """When the application entered its current state: its last transition, or receipt."""
+        """When the application entered its current state (its last transition, or receipt)."""
         for event in reversed(self.events):
             if isinstance(event, ActionTaken):
                 return event.at

@@ -9,7 +9,7 @@ personal data.
 
 How each form field type is checked:
 
-======================  ====================================================================
+=======================  ====================================================================
 ``text``, ``long_text``  a `str` (at most 1,000 and 10,000 characters); blank means unanswered
 ``number``               an `int` (not a `bool`), a finite `Decimal`, or a decimal string such
                          as ``"12.5"`` (kept as a `Decimal`); floats are refused
@@ -18,7 +18,7 @@ How each form field type is checked:
 ``choice``               one of the field's choice values
 ``multi_choice``         a list or tuple of distinct choice values (kept as a tuple)
 ``document``             a `DocumentRef` of the field's evidence type
-======================  ====================================================================
+=======================  ====================================================================
 
 Answers to fields the form does not declare are refused, never stored silently
 (data minimisation).  ``None`` means unanswered.

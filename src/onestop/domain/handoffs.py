@@ -99,7 +99,7 @@ class Party:
 
     @property
     def shown(self) -> str:
-        """How errors and reports name the party: ``courier:c-17``, or ``citizen``."""
+        """How errors and reports name the party, as in ``courier:c-17`` or ``citizen``."""
         return "citizen" if self.kind is PartyKind.CITIZEN else f"{self.kind.value}:{self.id}"
 
 
@@ -219,7 +219,7 @@ class Packet:
 
     @property
     def digest(self) -> str:
-        """The SHA-256 of the manifest's canonical encoding: one fingerprint for the contents."""
+        """The SHA-256 of the manifest's canonical encoding (one fingerprint for the contents)."""
         return hashlib.sha256(canonical_bytes(self.manifest)).hexdigest()
 
 
@@ -258,7 +258,7 @@ class Confirmation:
 
     @property
     def by_staff_method(self) -> bool:
-        """Whether the method is one staff use: a verified PIN or credential."""
+        """Whether the method is one staff use (a verified PIN or credential)."""
         return self.method in (ConfirmationMethod.PIN, ConfirmationMethod.CREDENTIAL)
 
     @classmethod

@@ -57,7 +57,7 @@ BUILT_IN_LABELS: Mapping[str, LocalizedText] = MappingProxyType(
         "withdrawn": LocalizedText.of(en="Withdrawn", id="Dicabut"),
     }
 )
-"""Labels for what is not a workflow state: suspension, resumption and withdrawal."""
+"""Labels for what is not a workflow state (suspension, resumption and withdrawal)."""
 
 
 @attrs.frozen(kw_only=True)

@@ -61,7 +61,7 @@ class BreakerState(enum.Enum):
     OPEN = "open"
     """Calls fail fast until the cool-down is over."""
     HALF_OPEN = "half_open"
-    """The cool-down is over: the next call is a probe."""
+    """The cool-down is over, so the next call is a probe."""
 
 
 class CircuitBreaker:
@@ -135,7 +135,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> BreakerState:
-        """The state now: an open circuit whose cool-down is over reads as half-open."""
+        """The state now (an open circuit whose cool-down is over reads as half-open)."""
         with self._lock:
             return self._state(self._clock())
 

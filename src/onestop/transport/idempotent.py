@@ -66,7 +66,9 @@ from onestop.exceptions import ConfigurationError, StorageError
 __all__ = ["IdempotentConsumer", "Incoming", "ProcessedLog", "SqliteProcessedLog"]
 
 Tx = TypeVar("Tx")
+"""The transaction an `IdempotentConsumer`'s log hands to its effect."""
 Tx_co = TypeVar("Tx_co", covariant=True)
+"""The transaction a `ProcessedLog` hands to effects, such as a `sqlite3.Connection`."""
 
 _TABLE: Final = "onestop_processed"
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
