@@ -19,7 +19,8 @@ SAMPLES = (("Jakarta", "jakarta", "en"), ("Cambodia", "cambodia", "en"), ("Korea
 HEADER = """# Sample workflows
 
 These diagrams are generated from the workflows in the sample catalogues
-(`examples/jakarta/`, `examples/cambodia/` and `examples/korea/`) by `onestop.domain.render.to_mermaid`;
+(`examples/jakarta/`, `examples/cambodia/` and `examples/korea/`)
+by `onestop.domain.render.to_mermaid`;
 a test regenerates them and fails when this page is out of date.
 Draw any of them yourself with:
 

@@ -17,7 +17,7 @@ PROCESSOR = officer("processor-1", "processor")
 
 
 def _processing(mall: Mall, clock: ManualClock) -> str:
-    """Submit on Mon 14 July 2025 and bring the application to 'processing' on Wed 16 July, 09:00."""
+    """Submit on Mon 14 July 2025; bring the application to processing on Wed 16 July, 09:00."""
     receipt = mall.submit(
         "izin-usaha",
         channel="online",
