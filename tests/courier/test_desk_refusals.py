@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -278,3 +279,77 @@ def test_errors_and_logs_never_leak(caplog: pytest.LogCaptureFixture) -> None:
     assert "Kanari" not in text
     assert not logs
     assert not caplog.records
+
+
+# --- the claim race on PostgreSQL ----------------------------------------------------------
+
+
+class PostgresStores:
+    """Makes PostgreSQL stores for `claim_race`, each in a fresh schema; drops them after.
+
+    Each store pauses after each read, so that the racing claims all read the job at
+    the same version, and counts the batches it refused on a stale version.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.schemas: list[str] = []
+        self.conflicts = 0
+        postgres = pytest.importorskip("onestop.storage.postgres")
+        stores = self
+
+        class SlowPostgres(postgres.PostgresStore):  # type: ignore[misc, name-defined]
+            def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
+                records: tuple[StoredEvent, ...] = super().read(stream_id, after=after)
+                time.sleep(0.005)
+                return records
+
+            def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
+                try:
+                    stored: tuple[StoredEvent, ...] = super().commit_batch(batch)
+                except ConcurrencyConflict:
+                    stores.conflicts += 1
+                    raise
+                return stored
+
+        self.kind = SlowPostgres
+
+    def __call__(self) -> EventStore:
+        self.schemas.append(f"onestop_test_{secrets.token_hex(6)}")
+        store: EventStore = self.kind.connect(self.url, schema=self.schemas[-1])
+        return store
+
+    def drop(self) -> None:
+        psycopg = pytest.importorskip("psycopg")
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            for schema in self.schemas:
+                name = psycopg.sql.Identifier(schema)
+                conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
+
+
+@pytest.fixture
+def postgres_stores(postgres_url: str) -> Iterator[PostgresStores]:
+    """PostgreSQL stores in fresh schemas, dropped when the test ends."""
+    stores = PostgresStores(postgres_url)
+    yield stores
+    stores.drop()
+
+
+@pytest.mark.postgres
+def test_eight_couriers_one_winner_on_postgres(postgres_stores: PostgresStores) -> None:
+    """Eight couriers claim one job at once on PostgreSQL: one wins, seven get AlreadyClaimed.
+
+    The losers' batches are refused by the store (ConcurrencyConflict, from the
+    events' key); the desk reloads and the domain answers AlreadyClaimed.
+    """
+    race = claim_race(postgres_stores, couriers=8)
+    assert race.ok, race
+    assert race.already_claimed == 7
+    assert postgres_stores.conflicts >= 1
+
+
+@pytest.mark.postgres
+def test_racing_with_expected_versions_on_postgres(postgres_stores: PostgresStores) -> None:
+    """On PostgreSQL, couriers naming the version they saw lose cleanly too."""
+    race = claim_race(postgres_stores, couriers=8, expected_version=1)
+    assert race.ok, race

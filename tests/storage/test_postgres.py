@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -34,12 +35,16 @@ from onestop.exceptions import (
     StorageUnavailable,
 )
 from onestop.ports import (
+    Append,
+    Batch,
+    BatchStore,
     Commit,
     EventStore,
     IdempotencyRecord,
     SequenceClaim,
 )
 from onestop.storage import from_url
+from onestop.storage.memory import MemoryStore
 from onestop.storage.postgres import PostgresStore, _split_url, translate_db_errors
 from onestop.storage.postgres_schema import (
     BOOTSTRAP,
@@ -47,9 +52,11 @@ from onestop.storage.postgres_schema import (
     ORDER_KEYS,
     SLA_FILTERS,
     STATEMENTS,
+    commit_params,
     migrate,
     shipped_migrations,
 )
+from onestop.testing import contracts
 from onestop.testing.comparison import make_comparison_machine
 from onestop.testing.contracts import T0, EventStoreContract, make_commit, make_event
 
@@ -723,3 +730,347 @@ def test_a_backend_killed_mid_transaction_leaves_nothing_half_applied(
         assert store.summary("app-1").version == KILLS + 1  # type: ignore[union-attr]
     finally:
         writer.close()
+
+
+# --- batches (onestop.ports.BatchStore) ------------------------------------------------
+#
+# `commit_batch` is checked against `MemoryStore`, the executable specification: the
+# same batches on both stores must store the same events and notifications and raise
+# the same errors, with the same attributes.
+
+
+def append(stream_id: str, expected: int, events: int = 1, *, tag: str = "") -> Append:
+    """An append of *events* events to *stream_id* at *expected*; bodies name the version."""
+    made = tuple(
+        make_event(
+            f"job-{v}", body=b'{"v":%d,"t":"%s"}' % (v, tag.encode()), notice=b'{"n":%d}' % v
+        )
+        for v in range(expected + 1, expected + events + 1)
+    )
+    return Append(stream_id=stream_id, expected_version=expected, events=made)
+
+
+def batch(*appends: Append) -> Batch:
+    """A batch of *appends* at T0."""
+    return Batch(appends=appends, recorded_at=T0)
+
+
+def outcome(store: BatchStore, target: Batch) -> tuple[object, ...]:
+    """What committing *target* did: the events stored, or the error and its attributes."""
+    try:
+        return ("stored", store.commit_batch(target))
+    except ConcurrencyConflict as exc:
+        return ("conflict", exc.stream_id, exc.expected, exc.actual, str(exc))
+    except ValueError as exc:
+        return ("refused", str(exc))
+
+
+def state(store: EventStore, streams: tuple[str, ...]) -> tuple[object, ...]:
+    """Every stream's events and summary, and the whole notification log."""
+    return (
+        tuple(store.read(s) for s in streams),
+        tuple(store.summary(s) for s in streams),
+        store.notifications(limit=1000),
+    )
+
+
+STREAMS = ("app-1", "courier-job:j", "packet:p", "courier:app-1", "courier-job:k")
+
+
+def prepared(store: EventStore) -> None:
+    """An application with a read-model row, a job at version 2 and a packet at version 1."""
+    assert isinstance(store, BatchStore)
+    store.commit(make_commit("app-1", 0, 1))
+    store.commit_batch(batch(append("courier-job:j", 0, 2), append("packet:p", 0)))
+
+
+SCENARIOS = {
+    "new and existing streams": batch(append("courier-job:k", 0, 3), append("courier-job:j", 2)),
+    "stale first stream": batch(append("courier-job:j", 1), append("packet:p", 1)),
+    "stale second stream": batch(append("courier-job:j", 2), append("packet:p", 0)),
+    "second stream ahead": batch(append("courier-job:j", 2, 2), append("packet:p", 5)),
+    "new stream expected ahead": batch(append("courier-job:k", 1)),
+    "application stream second": batch(append("courier-job:j", 2), append("app-1", 1)),
+    "application stream first, conflict second": batch(append("app-1", 1), append("packet:p", 0)),
+    "conflict first, application stream second": batch(
+        append("courier-job:j", 0), append("app-1", 1)
+    ),
+    "application stream alone": batch(append("app-1", 1)),
+    "application stream at a stale version": batch(append("app-1", 0)),
+}
+
+
+@pytest.mark.parametrize("target", SCENARIOS.values(), ids=SCENARIOS.keys())
+def test_a_batch_does_what_memory_store_does(store: PostgresStore, target: Batch) -> None:
+    """Each batch stores the same events or raises the same error as on MemoryStore."""
+    memory = MemoryStore()
+    prepared(memory)
+    prepared(store)
+    assert outcome(store, target) == outcome(memory, target)
+    assert state(store, STREAMS) == state(memory, STREAMS)
+
+
+def test_a_batch_stores_every_append_and_returns_them_in_order(store: PostgresStore) -> None:
+    """The events come back append by append, as read returns them, with one notice each."""
+    stored = store.commit_batch(
+        batch(append("packet:p", 0, 2, tag="x"), append("courier-job:j", 0, tag="y"))
+    )
+    assert [(e.stream_id, e.version) for e in stored] == [
+        ("packet:p", 1),
+        ("packet:p", 2),
+        ("courier-job:j", 1),
+    ]
+    assert store.read("packet:p") + store.read("courier-job:j") == stored
+    assert [(n.position, n.stream_id, n.version, n.body) for n in store.notifications()] == [
+        (1, "packet:p", 1, b'{"n":1}'),
+        (2, "packet:p", 2, b'{"n":2}'),
+        (3, "courier-job:j", 1, b'{"n":1}'),
+    ]
+    assert all(store.summary(s) is None for s in ("packet:p", "courier-job:j"))
+
+
+@pytest.mark.parametrize("expected", [0, 1, 3, 9])
+def test_a_conflict_in_the_second_stream_writes_nothing_of_the_first(
+    store: PostgresStore, expected: int
+) -> None:
+    """A stale or ahead second stream raises ConcurrencyConflict naming it; nothing is written.
+
+    The positions the refused batch would have taken are given back: the next batch
+    continues the log without a gap.
+    """
+    store.commit_batch(batch(append("courier-job:j", 0), append("packet:p", 0, 2)))
+    before = state(store, STREAMS)
+    with pytest.raises(ConcurrencyConflict) as caught:
+        store.commit_batch(batch(append("courier-job:j", 1, 2), append("packet:p", expected)))
+    assert (caught.value.stream_id, caught.value.expected, caught.value.actual) == (
+        "packet:p",
+        expected,
+        2,
+    )
+    assert isinstance(caught.value.__cause__, psycopg.errors.IntegrityError)
+    assert state(store, STREAMS) == before
+    store.commit_batch(batch(append("courier-job:j", 1), append("packet:p", 2)))
+    assert [n.position for n in store.notifications()] == [1, 2, 3, 4, 5]
+
+
+def test_the_first_conflicting_stream_is_named(store: PostgresStore) -> None:
+    """When several streams are stale, the error names the first in the batch's order."""
+    store.commit_batch(batch(append("courier-job:j", 0), append("packet:p", 0)))
+    with pytest.raises(ConcurrencyConflict) as caught:
+        store.commit_batch(batch(append("packet:p", 0), append("courier-job:j", 0)))
+    assert caught.value.stream_id == "packet:p"
+
+
+def test_an_application_stream_is_refused_and_nothing_written(store: PostgresStore) -> None:
+    """A stream with a read-model row raises ValueError, with the other appends not written."""
+    store.commit(make_commit("app-1", 0, 1))
+    before = state(store, STREAMS)
+    with pytest.raises(ValueError, match="read-model row") as caught:
+        store.commit_batch(batch(append("courier:app-1", 0), append("app-1", 1)))
+    assert caught.value.__cause__ is None  # refused by the statement, not by the driver
+    assert state(store, STREAMS) == before
+    store.commit_batch(batch(append("courier:app-1", 0)))
+    assert [n.position for n in store.notifications()] == [1, 2]
+
+
+def test_a_batch_losing_a_new_stream_to_an_application_gets_memory_stores_error(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    """A batch that finds an application's first commit in flight is refused as on MemoryStore.
+
+    The application's commit is held open in a transaction; the batch, started before
+    it is committed, does not see its read-model row and waits on the event's key.
+    Once the commit is done, the key refuses the batch and the store finds the
+    read-model row: ValueError, as MemoryStore (applying the commit first) raises.
+    """
+    application = f"onestop-batch-{secrets.token_hex(4)}"
+    separator = "&" if "?" in postgres_url else "?"
+    writer = PostgresStore.connect(
+        f"{postgres_url}{separator}application_name={application}", schema=store.schema
+    )
+    caught: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            writer.commit_batch(batch(append("courier:app-1", 0), append("app-1", 0)))
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            caught.append(exc)
+
+    try:
+        with psycopg.connect(postgres_url) as first:
+            first.execute(store._sql["commit"], commit_params(make_commit("app-1", 0, 1)))
+            racer = threading.Thread(target=write)
+            racer.start()
+            with psycopg.connect(postgres_url, autocommit=True) as watch:
+                for _ in range(500):
+                    waiting = watch.execute(
+                        "SELECT 1 FROM pg_stat_activity"
+                        " WHERE application_name = %s AND wait_event_type = 'Lock'",
+                        (application,),
+                    ).fetchone()
+                    if waiting is not None:
+                        break
+                    time.sleep(0.01)
+            assert waiting is not None, "the batch never waited for the commit"
+            first.commit()
+        racer.join()
+    finally:
+        writer.close()
+    assert len(caught) == 1
+    assert isinstance(caught[0], ValueError)
+    assert "read-model row" in str(caught[0])
+    assert isinstance(caught[0].__cause__, psycopg.errors.UniqueViolation)
+    assert store.read("courier:app-1") == ()
+    assert [n.stream_id for n in store.notifications()] == ["app-1"]
+
+
+MALFORMED = {
+    "no appends": Batch(appends=(), recorded_at=T0),
+    "a stream named twice": batch(append("courier-job:j", 0), append("courier-job:j", 1)),
+    "an append without events": batch(Append(stream_id="j", expected_version=0, events=())),
+    "a negative version": batch(append("courier-job:j", -1)),
+    "a naive instant": Batch(appends=(append("j", 0),), recorded_at=T0.replace(tzinfo=None)),
+}
+
+
+@pytest.mark.parametrize("target", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_batch_is_refused_before_any_io(new_store: StoreFactory, target: Batch) -> None:
+    """A malformed batch raises MemoryStore's ValueError, even on a closed store."""
+    closed = new_store()
+    closed.close()
+    assert outcome(closed, target) == outcome(MemoryStore(), target)
+    assert outcome(closed, target)[0] == "refused"
+
+
+def test_batches_and_commits_share_one_log_in_commit_order(store: PostgresStore) -> None:
+    """Commits and batches interleave in one gap-free log, each in the order it was applied."""
+    store.commit(make_commit("app-1", 0, 2))
+    store.commit_batch(batch(append("courier:app-1", 0), append("courier-job:j", 0, 2)))
+    store.commit(make_commit("app-1", 2, 1))
+    store.commit_batch(batch(append("courier-job:j", 2)))
+    later = batch(append("packet:p", 0))
+    store.commit_batch(attrs.evolve(later, recorded_at=T0 + timedelta(hours=1)))
+    assert [(n.position, n.stream_id, n.version) for n in store.notifications()] == [
+        (1, "app-1", 1),
+        (2, "app-1", 2),
+        (3, "courier:app-1", 1),
+        (4, "courier-job:j", 1),
+        (5, "courier-job:j", 2),
+        (6, "app-1", 3),
+        (7, "courier-job:j", 3),
+        (8, "packet:p", 1),
+    ]
+    assert store.notifications(after=7)[0].recorded_at == T0 + timedelta(hours=1)
+    assert store.read("packet:p")[0].recorded_at == T0 + timedelta(hours=1)
+
+
+def test_a_batch_is_one_round_trip(new_store: StoreFactory, tmp_path: Any) -> None:
+    """Once its statement is prepared, a batch of any shape costs one round trip (one Sync)."""
+    store = new_store(min_size=1, max_size=1)
+    for version in range(6):  # psycopg prepares a statement on its fifth use
+        store.commit_batch(batch(append("courier-job:j", version)))
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as sink:
+        with store._pool.connection() as conn:
+            conn.pgconn.trace(sink.fileno())
+            conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        store.commit_batch(
+            batch(append("courier-job:j", 6), append("packet:p", 0, 3), append("courier:a", 0))
+        )
+        with store._pool.connection() as conn:
+            conn.pgconn.untrace()
+    lines = trace.read_text().splitlines()
+    sent = [line.split("\t")[2].split(" ")[0] for line in lines if line.startswith("F\t")]
+    assert sent.count("Sync") == 1
+    assert "Query" not in sent
+    assert "Parse" not in sent
+
+
+BATCHERS = 8
+ROUNDS = 40
+EVENTS = 20
+
+
+def test_racing_batches_on_shared_streams_neither_deadlock_nor_interleave(
+    store: PostgresStore,
+) -> None:
+    """Eight threads append to the same two streams at once, half naming them the other way.
+
+    In each round every thread reads the streams' versions, then all of them commit
+    20 events to each stream together: exactly one batch is stored and the seven
+    others raise ConcurrencyConflict, never a deadlock (StorageUnavailable), since
+    every batch locks its streams' keys in one order (inserted in the order given,
+    this test deadlocks).  Each stored batch's notifications are adjacent, in its
+    order, and a reader polling all along sees the positions in order, gap-free.
+    """
+    outcomes: list[str] = []
+    barrier = threading.Barrier(BATCHERS)
+    seen: list[int] = []
+    done = threading.Event()
+    streams = ("courier-job:j", "packet:p")
+
+    def run(thread: int) -> None:
+        for attempt in range(ROUNDS):
+            versions = [len(store.read(s)) for s in streams]
+            notice = f"{thread}-{attempt}".encode()
+            pair = [
+                Append(
+                    stream_id=s, expected_version=v, events=(make_event(notice=notice),) * EVENTS
+                )
+                for s, v in zip(streams, versions, strict=True)
+            ]
+            barrier.wait()
+            try:
+                store.commit_batch(batch(*(pair if thread % 2 else pair[::-1])))
+                outcomes.append("stored")
+            except ConcurrencyConflict:
+                outcomes.append("conflict")
+            except Exception as exc:  # noqa: BLE001 - what the test asserts never happens
+                outcomes.append(repr(exc))
+            barrier.wait()
+
+    reader = threading.Thread(target=_read_along, args=(store, done, seen))
+    reader.start()
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(BATCHERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    done.set()
+    reader.join()
+    assert set(outcomes) <= {"stored", "conflict"}, set(outcomes)
+    assert (outcomes.count("stored"), outcomes.count("conflict")) == (
+        ROUNDS,
+        ROUNDS * (BATCHERS - 1),
+    )
+    assert len(store.read("courier-job:j")) == len(store.read("packet:p")) == ROUNDS * EVENTS
+    log = store.notifications(limit=1000) + store.notifications(after=1000, limit=1000)
+    assert [n.position for n in log] == list(range(1, 2 * ROUNDS * EVENTS + 1)) == seen
+    for start in range(0, len(log), 2 * EVENTS):
+        stored = log[start : start + 2 * EVENTS]
+        assert len({n.body for n in stored}) == 1
+        first = stored[0].stream_id
+        assert [n.stream_id == first for n in stored] == [True] * EVENTS + [False] * EVENTS
+    assert len({n.body for n in log}) == ROUNDS
+
+
+def test_a_batch_returns_a_tuple_of_frozen_events(store: PostgresStore) -> None:
+    """The returned events are a tuple of frozen values: changing them changes nothing stored."""
+    stored = store.commit_batch(batch(append("courier-job:j", 0)))
+    assert type(stored) is tuple
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        stored[0].version = 2  # type: ignore[misc]
+    assert store.read("courier-job:j") == stored
+
+
+# The batch contract, once `onestop.testing.contracts` ships one.
+_BatchContract: Any = getattr(contracts, "BatchStoreContract", None)
+if _BatchContract is not None:  # pragma: no cover - depends on the contracts shipped
+
+    class TestPostgresBatchStore(_BatchContract):  # type: ignore[misc]
+        """The batch contract, each test in a fresh schema."""
+
+        @pytest.fixture
+        def store(self, new_store: StoreFactory) -> PostgresStore:
+            """A new, empty store in a fresh schema."""
+            return new_store()

@@ -21,6 +21,16 @@ the port asks for is a constraint, so a failed check aborts the whole statement:
 Only when a constraint fails does a second query find out which check failed, so the
 error raised is the one `MemoryStore` would raise.
 
+**Batches** (`onestop.ports.BatchStore`).  `PostgresStore.commit_batch` writes the
+appends of a courier command (a job, a packet's ledger, an application's courier
+index) in one statement too, built the same way: the events of every append, then the
+log head, then one notification per event in the order given.  Its parameters are
+arrays with one element per event, so one prepared statement serves every batch.  The
+events' keys check each stream's version; a stream that has a read-model row (an
+application) makes the statement write nothing and return no rows, and the store
+raises `ValueError`.  Rows are inserted in stream-id order, so batches that share
+streams lock them in one order and never deadlock.
+
 **Notification positions in commit order, without gaps.**  Serial ids are not commit
 order: a transaction may take id 7, another id 8, and the second commit first, so a
 relay that read up to 8 would never see 7.  Instead, a single-row table
@@ -62,6 +72,7 @@ from onestop.exceptions import (
     StorageUnavailable,
 )
 from onestop.ports import (
+    Batch,
     Commit,
     IdempotencyRecord,
     Notification,
@@ -78,7 +89,10 @@ from onestop.storage.postgres_schema import (
     STATEMENTS,
     SUMMARY_COLUMNS,
     Connection,
+    batch_params,
+    check_batch,
     check_shape,
+    commit_params,
     migrate,
     render,
 )
@@ -119,16 +133,17 @@ def _describe(exc: psycopg.Error) -> str:
 
 @contextlib.contextmanager
 def translate_db_errors(
-    conflict: Callable[[], OnestopError] | None = None,
+    conflict: Callable[[], Exception] | None = None,
 ) -> Iterator[None]:
     """Re-raise psycopg errors as onestop errors; the driver's error stays in ``__cause__``.
 
     A unique or foreign-key violation of a key that guards a check of the port (the
     events', an idempotency key's, a counter's, an application number's) raises what
-    *conflict* returns, usually a `ConcurrencyConflict`.  Serialization failures,
-    deadlocks, lost connections, a terminated backend, a server shutting down and a
-    pool timeout raise `StorageUnavailable`, which is safe to retry; any other driver
-    error raises `StorageError`.  Messages hold the server's primary message and the
+    *conflict* returns, usually a `ConcurrencyConflict` (a `ValueError` when a batch
+    ran into an application's stream).  Serialization failures, deadlocks, lost
+    connections, a terminated backend, a server shutting down and a pool timeout raise
+    `StorageUnavailable`, which is safe to retry; any other driver error raises
+    `StorageError`.  Messages hold the server's primary message and the
     SQLSTATE, never its detail lines (which quote key values) or the connection URL.
     """
     try:
@@ -151,10 +166,11 @@ def translate_db_errors(
 
 
 class PostgresStore:
-    """An `onestop.ports.EventStore` on PostgreSQL, safe to share between threads.
+    """An `onestop.ports.EventStore` and `onestop.ports.BatchStore` on PostgreSQL.
 
-    Open it with `PostgresStore.connect` (or ``onestop.storage.from_url``); it holds a
-    pool of connections in autocommit mode and is a context manager that closes it.
+    It is safe to share between threads.  Open it with `PostgresStore.connect` (or
+    ``onestop.storage.from_url``); it holds a pool of connections in autocommit mode
+    and is a context manager that closes it.
     """
 
     def __init__(self, pool: ConnectionPool[Connection], *, schema: str) -> None:
@@ -252,7 +268,7 @@ class PostgresStore:
 
     @contextlib.contextmanager
     def _connection(
-        self, conflict: Callable[[], OnestopError] | None = None
+        self, conflict: Callable[[], Exception] | None = None
     ) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
         if self._closed:
             raise StorageError("the store is closed")
@@ -270,7 +286,7 @@ class PostgresStore:
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
         """Apply *commit* atomically in one statement; see `onestop.ports.EventStore.commit`."""
         check_shape(commit)
-        params = _commit_params(commit)
+        params = commit_params(commit)
         with self._connection(lambda: self._diagnose(commit)) as cursor:
             positions = cursor.execute(self._sql["commit"], params).fetchall()
         if len(positions) != len(commit.events):  # pragma: no cover - a broken schema
@@ -317,6 +333,55 @@ class PostgresStore:
         # The conflicting writer's row is committed, so this is not reached in practice.
         return ConcurrencyConflict(  # pragma: no cover
             stream_id=commit.stream_id, expected=commit.expected_version, actual=version
+        )
+
+    def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
+        """Apply *batch* atomically in one statement; see `onestop.ports.BatchStore`.
+
+        Raises:
+            ConcurrencyConflict: If a stream is not at its ``expected_version`` (the
+                first such stream in the batch is named).  Nothing is written.
+            ValueError: If the batch is malformed (before any I/O) or a stream has a
+                read-model row.  Nothing is written.
+        """
+        check_batch(batch)
+        params = batch_params(batch)
+        with self._connection(lambda: self._diagnose_batch(batch)) as cursor:
+            positions = cursor.execute(self._sql["batch"], params).fetchall()
+        if not positions:  # a stream has a read-model row: the statement wrote nothing
+            raise self._diagnose_batch(batch)
+        if len(positions) != params["count"]:  # pragma: no cover - a broken schema
+            raise StorageError("the batch wrote an unexpected number of notifications")
+        return tuple(
+            StoredEvent(
+                stream_id=append.stream_id,
+                version=append.expected_version + offset,
+                kind=event.kind,
+                body=event.body,
+                hash=event.hash,
+                previous_hash=event.previous_hash,
+                recorded_at=batch.recorded_at,
+            )
+            for append in batch.appends
+            for offset, event in enumerate(append.events, start=1)
+        )
+
+    def _diagnose_batch(self, batch: Batch) -> Exception:
+        """Find why a batch was refused, checking each append in order as `MemoryStore` does."""
+        streams = [append.stream_id for append in batch.appends]
+        with self._connection() as cursor:
+            rows = cursor.execute(self._sql["diagnose_batch"], {"streams": streams}).fetchall()
+        for append, (has_row, version) in zip(batch.appends, rows, strict=True):
+            if has_row:
+                return ValueError(f"stream {append.stream_id!r} has a read-model row")
+            if version != append.expected_version:
+                return ConcurrencyConflict(
+                    stream_id=append.stream_id, expected=append.expected_version, actual=version
+                )
+        # The conflicting writer's rows are committed, so this is not reached in practice.
+        first = batch.appends[0]  # pragma: no cover
+        return ConcurrencyConflict(  # pragma: no cover
+            stream_id=first.stream_id, expected=first.expected_version, actual=rows[0][1]
         )
 
     def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
@@ -455,44 +520,6 @@ def _configure(conn: Connection) -> None:
     # Read committed, whatever the server's default: a commit that queued on the log
     # head then continues from the new head instead of failing to serialize.
     conn.execute("SET TIME ZONE 'UTC'; SET default_transaction_isolation TO 'read committed'")
-
-
-def _commit_params(commit: Commit) -> dict[str, object]:
-    summary = commit.summary
-    key = commit.idempotency
-    claim = commit.sequence
-    events = commit.events
-    return {
-        "stream_id": commit.stream_id,
-        "number": summary.number,
-        "service": summary.service,
-        "service_version": summary.service_version,
-        "agency": summary.agency,
-        "channel": summary.channel,
-        "state": summary.state,
-        "assignee": summary.assignee,
-        "received": summary.received,
-        "due": summary.due,
-        "at_risk_from": summary.at_risk_from,
-        "suspended": summary.suspended,
-        "closed": summary.closed,
-        "version": summary.version,
-        "updated_at": summary.updated_at,
-        "expected": commit.expected_version,
-        "count": len(events),
-        "kinds": [event.kind for event in events],
-        "bodies": [event.body for event in events],
-        "hashes": [event.hash for event in events],
-        "previous_hashes": [event.previous_hash for event in events],
-        "notices": [event.notice for event in events],
-        "recorded_at": commit.recorded_at,
-        "key": key.key if key is not None else None,
-        "key_stream": key.stream_id if key is not None else None,
-        "key_digest": key.request_digest if key is not None else None,
-        "key_at": key.recorded_at if key is not None else None,
-        "counter": claim.name if claim is not None else None,
-        "value": claim.value if claim is not None else None,
-    }
 
 
 def _summary(row: Sequence[Any]) -> Summary:

@@ -6,8 +6,9 @@ and integrators can read them or feed them to their own tools; each names its ta
 ``__schema__.name``, and `migrate` puts the quoted schema name in its place.
 
 The statements here are templates too: ``{s}`` stands for the schema, filled in once
-per store by `render`.  `COMMIT` is the single statement each command sends; see
-`onestop.storage.postgres` for why it is built the way it is.
+per store by `render`.  `COMMIT` is the single statement each command sends and
+`BATCH` the single statement of a batch of appends (courier jobs, packets); see
+`onestop.storage.postgres` for why they are built the way they are.
 
 >>> [version for version, _, _ in shipped_migrations()]
 [1]
@@ -22,7 +23,7 @@ from typing import Any, LiteralString
 
 from onestop.domain.sla import SlaStatus
 from onestop.exceptions import ConfigurationError, StorageError
-from onestop.ports import Commit, SummaryOrder
+from onestop.ports import Batch, Commit, SummaryOrder
 
 MISSING_EXTRA = (
     'the PostgreSQL store needs psycopg and psycopg-pool: pip install "onestop-mall[postgres]"'
@@ -36,16 +37,21 @@ except ImportError as exc:  # pragma: no cover - the tests run with the extra in
     raise ConfigurationError(MISSING_EXTRA) from exc
 
 __all__ = [
+    "BATCH",
     "BOOTSTRAP",
     "COMMIT",
     "DIAGNOSE",
+    "DIAGNOSE_BATCH",
     "MIGRATIONS_TABLE",
     "MISSING_EXTRA",
     "ORDER_KEYS",
     "SLA_FILTERS",
     "STATEMENTS",
     "SUMMARY_COLUMNS",
+    "batch_params",
+    "check_batch",
     "check_shape",
+    "commit_params",
     "migrate",
     "render",
     "shipped_migrations",
@@ -137,9 +143,58 @@ SELECT (SELECT coalesce(max(version), 0) FROM {s}.events WHERE stream_id = %(str
 """What a refused commit ran into: the stream's version, whether the key is taken,
 the counter's value and the owner of the application number."""
 
+BATCH: LiteralString = """
+WITH appended AS (
+    INSERT INTO {s}.events (stream_id, version, previous_version, kind, body, hash,
+                            previous_hash, recorded_at)
+    SELECT e.stream_id, e.version, nullif(e.version - 1, 0), e.kind, e.body, e.hash,
+           e.previous_hash, %(recorded_at)s
+    FROM unnest(%(streams)s::text[], %(versions)s::bigint[], %(kinds)s::text[],
+                %(bodies)s::bytea[], %(hashes)s::text[], %(previous_hashes)s::text[])
+         AS e(stream_id, version, kind, body, hash, previous_hash)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {s}.summaries WHERE stream_id = ANY(%(streams)s::text[])
+    )
+    ORDER BY e.stream_id COLLATE "C", e.version
+    RETURNING 1 AS done
+), head AS (
+    UPDATE {s}.log_head SET position = position + %(count)s::bigint
+    WHERE id = 1 AND (SELECT count(*) FROM appended) > 0
+    RETURNING position
+)
+INSERT INTO {s}.notifications (position, stream_id, version, kind, body, recorded_at)
+SELECT head.position - %(count)s::bigint + e.n, e.stream_id, e.version, e.kind, e.notice,
+       %(recorded_at)s
+FROM head, unnest(%(streams)s::text[], %(versions)s::bigint[], %(kinds)s::text[],
+                  %(notices)s::bytea[]) WITH ORDINALITY AS e(stream_id, version, kind, notice, n)
+RETURNING position
+"""
+"""The one statement of a batch: every append's events, then the log head.
+
+Its parameters are parallel arrays with one element per event, append by append
+(`batch_params`), so the statement's text is the same for any batch and is prepared
+once.  The same constraints as in `COMMIT` check each stream's version.  A stream
+with a read-model row makes the ``NOT EXISTS`` false: no event is inserted, the head
+is not moved, and the statement returns no rows (the store then raises `ValueError`).
+Events are inserted in stream-id order, so two batches writing the same streams lock
+their keys in the same order and cannot deadlock; the log head is moved last, as in
+`COMMIT`, and the positions follow the batch's order.  It returns one position per event.
+"""
+
+DIAGNOSE_BATCH: LiteralString = """
+SELECT EXISTS (SELECT 1 FROM {s}.summaries AS s WHERE s.stream_id = b.stream_id),
+       (SELECT coalesce(max(e.version), 0) FROM {s}.events AS e WHERE e.stream_id = b.stream_id)
+FROM unnest(%(streams)s::text[]) WITH ORDINALITY AS b(stream_id, n)
+ORDER BY b.n
+"""
+"""What a refused batch ran into: for each append's stream, in the batch's order,
+whether it has a read-model row and its version."""
+
 STATEMENTS: Mapping[str, LiteralString] = {
     "commit": COMMIT,
     "diagnose": DIAGNOSE,
+    "batch": BATCH,
+    "diagnose_batch": DIAGNOSE_BATCH,
     "read": "SELECT version, kind, body, hash, previous_hash, recorded_at FROM {s}.events"
     " WHERE stream_id = %s AND version > %s ORDER BY version",
     "summary": "SELECT {columns} FROM {s}.summaries WHERE stream_id = %s",
@@ -194,6 +249,78 @@ def check_shape(commit: Commit) -> None:
         key is not None and key.recorded_at.utcoffset() is None
     ):
         raise ValueError("the summary's and the idempotency record's instants must be aware")
+
+
+def commit_params(commit: Commit) -> dict[str, object]:
+    """The parameters of `COMMIT`, by name: the summary's columns, the events as arrays."""
+    summary = commit.summary
+    key = commit.idempotency
+    claim = commit.sequence
+    events = commit.events
+    return {
+        "stream_id": commit.stream_id,
+        "number": summary.number,
+        "service": summary.service,
+        "service_version": summary.service_version,
+        "agency": summary.agency,
+        "channel": summary.channel,
+        "state": summary.state,
+        "assignee": summary.assignee,
+        "received": summary.received,
+        "due": summary.due,
+        "at_risk_from": summary.at_risk_from,
+        "suspended": summary.suspended,
+        "closed": summary.closed,
+        "version": summary.version,
+        "updated_at": summary.updated_at,
+        "expected": commit.expected_version,
+        "count": len(events),
+        "kinds": [event.kind for event in events],
+        "bodies": [event.body for event in events],
+        "hashes": [event.hash for event in events],
+        "previous_hashes": [event.previous_hash for event in events],
+        "notices": [event.notice for event in events],
+        "recorded_at": commit.recorded_at,
+        "key": key.key if key is not None else None,
+        "key_stream": key.stream_id if key is not None else None,
+        "key_digest": key.request_digest if key is not None else None,
+        "key_at": key.recorded_at if key is not None else None,
+        "counter": claim.name if claim is not None else None,
+        "value": claim.value if claim is not None else None,
+    }
+
+
+def check_batch(batch: Batch) -> None:
+    """Refuse a malformed batch with `ValueError`, as `MemoryStore` does, before any I/O."""
+    streams = [append.stream_id for append in batch.appends]
+    if not streams:
+        raise ValueError("a batch needs at least one append")
+    if len(set(streams)) != len(streams):
+        raise ValueError("a batch names each stream once")
+    if any(not a.events or a.expected_version < 0 for a in batch.appends):
+        raise ValueError("each append needs events and a non-negative expected_version")
+    if batch.recorded_at.utcoffset() is None:
+        raise ValueError("recorded_at must be timezone-aware")
+
+
+def batch_params(batch: Batch) -> dict[str, object]:
+    """The parameters of `BATCH`: parallel arrays, one element per event, in batch order."""
+    rows = [
+        (append.stream_id, append.expected_version + offset, event)
+        for append in batch.appends
+        for offset, event in enumerate(append.events, start=1)
+    ]
+    return {
+        "streams": [stream_id for stream_id, _, _ in rows],
+        "versions": [version for _, version, _ in rows],
+        "kinds": [event.kind for _, _, event in rows],
+        "bodies": [event.body for _, _, event in rows],
+        "hashes": [event.hash for _, _, event in rows],
+        "previous_hashes": [event.previous_hash for _, _, event in rows],
+        "notices": [event.notice for _, _, event in rows],
+        "count": len(rows),
+        "recorded_at": batch.recorded_at,
+    }
 
 
 def shipped_migrations() -> list[tuple[int, str, str]]:
