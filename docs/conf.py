@@ -95,10 +95,12 @@ if os.environ.get("DOCS_OFFLINE"):
         ("py:data", "Ellipsis"),
         # What onestop.testing.strategies returns; Hypothesis's inventory has it.
         ("py:class", "hypothesis.strategies.SearchStrategy"),
+        ("py:class", "hypothesis.stateful.RuleBasedStateMachine"),
         # The standard library classes some signatures take (a seeded random source,
         # the SQLite connection an idempotent consumer writes with); Python's has them.
         ("py:class", "random.Random"),
         ("py:class", "sqlite3.Connection"),
+        ("py:exc", "sqlite3.Error"),
     ]
     nitpick_ignore_regex = [
         # Without intersphinx, nothing outside onestop can be resolved: ignore the

@@ -82,7 +82,8 @@ def _event(path: Path, version: int) -> tuple[int, str, bytes, str]:
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         position, stream, body, previous = db.execute(
             "SELECT position, stream_id, body, previous_hash FROM events"
-            " WHERE version = ? ORDER BY position LIMIT 1",
+            " WHERE version = ? AND stream_id IN (SELECT stream_id FROM summaries)"
+            " ORDER BY position LIMIT 1",
             (version,),
         ).fetchone()
         (number,) = db.execute(

@@ -70,7 +70,7 @@ def test_a_sqlite_demo_file_is_replaced_and_the_run_repeats(
     first = demo_json(capsys, "--store", url, "--seed", "3", "--per-day", "12")
     again = demo_json(capsys, "--store", url, "--seed", "3", "--per-day", "12")
     assert first == again
-    assert first["courier_desk"] is False  # the SQLite store keeps no courier ledgers yet
+    assert first["courier_desk"] is True  # the SQLite store keeps courier ledgers (BatchStore)
 
 
 def test_another_file_is_never_overwritten(

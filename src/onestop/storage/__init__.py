@@ -6,7 +6,8 @@
 >>> from_url("mongodb://db.example/mall")
 Traceback (most recent call last):
 ...
-onestop.exceptions.ConfigurationError: unknown store URL scheme 'mongodb'; known: memory, sqlite
+onestop.exceptions.ConfigurationError: unknown store URL scheme 'mongodb';
+    known: memory, postgres, postgresql, sqlite
 
 The facade (`onestop.mall.Mall`) is handed a store; it never imports an adapter.
 Other packages add schemes through the ``onestop.storage`` entry-point group: each
@@ -42,8 +43,15 @@ def _sqlite(url: str) -> EventStore:
     return SQLiteStore.from_url(url)
 
 
+def _postgres(url: str) -> EventStore:
+    # Imported here so that `import onestop` never imports psycopg (the postgres extra).
+    from onestop.storage.postgres import open_url  # noqa: PLC0415
+
+    return open_url(url)
+
+
 SCHEMES: Mapping[str, Callable[[str], EventStore]] = MappingProxyType(
-    {"memory": _memory, "sqlite": _sqlite}
+    {"memory": _memory, "postgres": _postgres, "postgresql": _postgres, "sqlite": _sqlite}
 )
 """Each built-in URL scheme and the function that opens a store for it."""
 
@@ -65,12 +73,14 @@ def _load(scheme: str, point: EntryPoint) -> Callable[[str], EventStore]:
 
 
 def from_url(url: str, /) -> EventStore:
-    """Open the store *url* names: ``memory://``, ``sqlite:///path``, or a plugin's scheme.
+    """Open the store *url* names: ``memory://``, SQLite, PostgreSQL or a plugin's scheme.
 
     ``sqlite:///relative/file.sqlite3``, ``sqlite:////absolute/file.sqlite3`` and
     ``sqlite://:memory:`` open a `SQLiteStore` (see `SQLiteStore.from_url` for its
     options); a scheme registered in the ``onestop.storage`` entry-point group is
-    opened by its plugin.
+    opened by its plugin.  A ``postgresql://`` (or ``postgres://``) URL is a libpq URL
+    whose ``schema`` parameter picks the schema; it opens a
+    `onestop.storage.postgres.PostgresStore` and needs the ``postgres`` extra.
 
     Raises:
         ConfigurationError: If the scheme is unknown (the message lists the known ones

@@ -1,0 +1,541 @@
+"""The SQLite event store, on the standard library's `sqlite3`: no dependency, one file.
+
+`SQLiteStore` keeps everything `onestop.ports.EventStore` and `onestop.ports.BatchStore`
+promise in one database file (or in memory): each `SQLiteStore.commit` is one ``BEGIN
+IMMEDIATE`` transaction, so events, the read-model row, the idempotency record, the
+sequence claim and the notifications are written together or not at all, and writers
+in other threads and processes wait their turn (up to the busy timeout) instead of
+failing at once.
+
+Settings, applied on every open: WAL journal mode (readers never block the writer),
+``synchronous=FULL`` unless ``NORMAL`` is asked for (see `SQLiteStore.open`), a busy
+timeout, ``foreign_keys=ON``; the tables are ``STRICT``.  The schema is migrated on
+open (`onestop.storage.sqlite_schema`).  Every driver error is translated in one
+place into `onestop.exceptions.StorageError` (``StorageUnavailable`` when the database
+is busy), the driver's error kept as ``__cause__``.
+
+One store object holds one connection and serialises the calls made on it with a
+lock, so it can be shared between threads; open one store per process.  Instants
+come back in UTC (the same instants that were stored).  Integers must fit in 64 bits.
+
+>>> from datetime import UTC, datetime
+>>> from onestop.ports import Commit, NewEvent, Summary
+>>> store = SQLiteStore.open(":memory:")
+>>> now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+>>> summary = Summary(
+...     stream_id="app-1", number="N/1", service="s", service_version=1, agency="a",
+...     channel="online", state="submitted", assignee=None, received=now, due=None,
+...     at_risk_from=None, suspended=False, closed=False, version=1, updated_at=now,
+... )
+>>> event = NewEvent(kind="submitted", body=b"{}", hash="1" * 64, previous_hash="0" * 64,
+...                  notice=b"{}")
+>>> [e.version for e in store.commit(Commit(
+...     stream_id="app-1", expected_version=0, events=(event,), summary=summary,
+...     recorded_at=now))]
+[1]
+>>> store.find_number("N/1").state
+'submitted'
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    StorageError,
+    StorageUnavailable,
+)
+from onestop.ports import (
+    Batch,
+    Commit,
+    IdempotencyRecord,
+    Notification,
+    Page,
+    StoredEvent,
+    Summary,
+    SummaryQuery,
+)
+from onestop.storage import _sqlite_sql as sql
+from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
+
+MAX_PAGE = 1000
+"""The largest page `SQLiteStore.summaries` returns."""
+
+DEFAULT_BUSY_TIMEOUT = 5.0
+"""How many seconds a call waits for another writer before `StorageUnavailable`."""
+
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
+_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+
+
+@contextlib.contextmanager
+def _translate_errors(commit: Commit | None = None) -> Iterator[None]:
+    """Re-raise the driver's errors as onestop's; the original stays in ``__cause__``.
+
+    The one place where `sqlite3` errors become onestop errors:
+
+    - `sqlite3.IntegrityError` on the events' ``(stream_id, version)`` key:
+      `ConcurrencyConflict` (another writer appended first);
+    - `sqlite3.OperationalError` "database is locked" or busy: `StorageUnavailable`,
+      a transient error;
+    - every other `sqlite3.Error`, and values SQLite cannot hold (integers beyond 64
+      bits, text that is not valid Unicode): `StorageError`.
+    """
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if commit is not None and "events.stream_id, events.version" in str(exc):
+            raise ConcurrencyConflict(
+                stream_id=commit.stream_id,
+                expected=commit.expected_version,
+                actual=commit.expected_version + 1,  # at least: the next version is taken
+            ) from exc
+        raise StorageError(f"SQLite refused the write: {exc}") from exc
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise StorageUnavailable(f"the SQLite database is busy: {exc}") from exc
+        raise StorageError(f"SQLite failed: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StorageError(f"SQLite failed: {exc}") from exc
+    except OverflowError as exc:
+        raise StorageError("SQLite stores integers of at most 64 bits") from exc
+    except UnicodeEncodeError as exc:
+        raise StorageError("SQLite cannot store text that is not valid Unicode") from exc
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _BUSY_CODES
+    return any(words in str(exc) for words in _BUSY_WORDS)
+
+
+class SQLiteStore:
+    """An `onestop.ports.EventStore` in an SQLite database; safe to share between threads.
+
+    Open one with `SQLiteStore.open` (or ``onestop.storage.from_url("sqlite:///path")``);
+    use it as a context manager, or call `close`.
+
+    Attributes:
+        path: The database file, or ``:memory:``.
+        synchronous: The ``PRAGMA synchronous`` level it was opened with.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        /,
+        *,
+        path: str = ":memory:",
+        synchronous: Synchronous = "FULL",
+    ) -> None:
+        """Wrap *connection*, already configured and migrated; prefer `SQLiteStore.open`.
+
+        The connection must be in autocommit mode (``isolation_level=None``), because
+        the store issues its own ``BEGIN IMMEDIATE``; the store closes it in `close`.
+        """
+        self._connection = connection
+        self._lock = threading.Lock()
+        self._closed = False
+        self.path = path
+        self.synchronous: Synchronous = synchronous
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        synchronous: Synchronous = "FULL",
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> SQLiteStore:
+        """Open (creating if needed) the database at *path*, or ``":memory:"``; migrate it.
+
+        Args:
+            path: The database file; its directory must exist.
+            synchronous: ``"FULL"`` (the default) makes every commit durable through a
+                power loss or an operating-system crash, at the cost of one fsync per
+                commit.  ``"NORMAL"`` skips that fsync: about twice as fast, never
+                corrupt and durable through a crash of the process, but the last
+                commits may roll back after a power loss or OS crash.
+            busy_timeout: Seconds a call waits for another writer to finish before
+                raising `StorageUnavailable`.
+
+        Raises:
+            ConfigurationError: If a setting is not valid, or the SQLite library is
+                older than 3.37.
+            StorageError: If the file cannot be opened or migrated.
+        """
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ConfigurationError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
+        if not busy_timeout >= 0:
+            raise ConfigurationError("busy_timeout must be a number of seconds, 0 or more")
+        if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+            raise ConfigurationError(
+                f"onestop needs SQLite {'.'.join(map(str, MINIMUM_SQLITE))} or newer; "
+                f"this Python has {sqlite3.sqlite_version}"
+            )
+        target = os.fspath(path)
+        with _translate_errors():
+            connection = sqlite3.connect(
+                target, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        try:
+            with _translate_errors():
+                configure(connection, synchronous=synchronous)
+                migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, path=target, synchronous=synchronous)
+
+    @classmethod
+    def from_url(cls, url: str, /) -> SQLiteStore:
+        """Open the store a ``sqlite:`` URL names, as SQLAlchemy spells them.
+
+        ``sqlite:///relative/file.sqlite3`` and ``sqlite:////absolute/file.sqlite3``
+        name files; ``sqlite://`` and ``sqlite://:memory:`` an in-memory database.
+        Options go in the query: ``?synchronous=NORMAL&busy_timeout=10``.
+
+        Raises:
+            ConfigurationError: If the URL is not a valid ``sqlite:`` URL; the message
+                never repeats it.
+        """
+        scheme, _, rest = url.partition("://")
+        if scheme.lower() != "sqlite":
+            raise ConfigurationError("not a sqlite:// URL")
+        location, _, query = rest.partition("?")
+        if location in ("", ":memory:", "/:memory:"):
+            path = ":memory:"
+        elif location.startswith("/"):
+            path = unquote(location[1:])
+        else:
+            raise ConfigurationError(
+                "a sqlite URL names no host: use sqlite:///relative/path or "
+                "sqlite:////absolute/path"
+            )
+        options: dict[str, Any] = {}
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+        except ValueError:
+            raise ConfigurationError("the sqlite URL's options are malformed") from None
+        for name, value in pairs:
+            if name == "synchronous":
+                options["synchronous"] = value.upper()
+            elif name == "busy_timeout":
+                try:
+                    options["busy_timeout"] = float(value)
+                except ValueError:
+                    raise ConfigurationError("busy_timeout must be a number of seconds") from None
+            else:
+                raise ConfigurationError(
+                    f"unknown sqlite URL option {name!r}; known: busy_timeout, synchronous"
+                )
+        return cls.open(path, **options)
+
+    def __repr__(self) -> str:
+        """Show where the store is, never its content."""
+        return f"<SQLiteStore {self.path!r} synchronous={self.synchronous}>"
+
+    def __enter__(self) -> SQLiteStore:
+        """Return the store itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock, _translate_errors():
+            if self._closed:
+                raise StorageError("the store is closed")
+            yield self._connection
+
+    @contextlib.contextmanager
+    def _writing(self, commit: Commit | None = None) -> Iterator[sqlite3.Connection]:
+        with self._lock, _translate_errors(commit):
+            if self._closed:
+                raise StorageError("the store is closed")
+            connection = self._connection
+            if connection.in_transaction:  # left open by a failed rollback
+                connection.rollback()
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback_quietly(connection)
+                raise
+
+    def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
+        """Apply *commit* atomically; see `onestop.ports.EventStore.commit`."""
+        sql.check_shape(commit)
+        summary_row = sql.summary_row(commit.summary)
+        recorded = sql.micros(commit.recorded_at, "recorded_at")
+        key, claim = commit.idempotency, commit.sequence
+        key_row = (
+            None
+            if key is None
+            else (key.key, key.stream_id, key.request_digest, sql.micros(key.recorded_at, "key"))
+        )
+        start = commit.expected_version
+        with self._writing(commit) as connection:
+            version, position, owner, taken, counter = connection.execute(
+                sql.CHECK,
+                (
+                    commit.stream_id,
+                    commit.summary.number,
+                    None if key is None else key.key,
+                    None if claim is None else claim.name,
+                ),
+            ).fetchone()
+            if version != start:
+                raise ConcurrencyConflict(
+                    stream_id=commit.stream_id, expected=start, actual=version
+                )
+            if key is not None and taken:
+                raise ConcurrencyConflict(stream_id=key.key, expected=0, actual=1)
+            if claim is not None and (counter or 0) != claim.value - 1:
+                raise ConcurrencyConflict(
+                    stream_id=claim.name, expected=claim.value - 1, actual=counter or 0
+                )
+            if owner is not None and owner != commit.stream_id:
+                raise StorageError("another stream already holds this application number")
+            connection.execute(sql.UPSERT_SUMMARY, summary_row)
+            connection.executemany(
+                sql.INSERT_EVENT,
+                [
+                    (
+                        position + offset,
+                        commit.stream_id,
+                        start + offset,
+                        event.kind,
+                        event.body,
+                        event.hash,
+                        event.previous_hash,
+                        event.notice,
+                        recorded,
+                    )
+                    for offset, event in enumerate(commit.events, start=1)
+                ],
+            )
+            if key_row is not None:
+                connection.execute(sql.INSERT_KEY, key_row)
+            if claim is not None:
+                connection.execute(sql.UPSERT_SEQUENCE, (claim.name, claim.value))
+        return tuple(
+            StoredEvent(
+                stream_id=commit.stream_id,
+                version=start + offset,
+                kind=event.kind,
+                body=event.body,
+                hash=event.hash,
+                previous_hash=event.previous_hash,
+                recorded_at=commit.recorded_at,
+            )
+            for offset, event in enumerate(commit.events, start=1)
+        )
+
+    def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
+        """Return the stream's events above version *after*, in order."""
+        with self._reading() as connection:
+            if after >= sql.INT64.stop:
+                return ()
+            rows = connection.execute(sql.READ, (stream_id, max(after, 0))).fetchall()
+        return tuple(
+            StoredEvent(
+                stream_id=row[0],
+                version=row[1],
+                kind=row[2],
+                body=row[3],
+                hash=row[4],
+                previous_hash=row[5],
+                recorded_at=sql.instant(row[6]),
+            )
+            for row in rows
+        )
+
+    def summary(self, stream_id: str, /) -> Summary | None:
+        """Return the stream's read-model row, or ``None``."""
+        with self._reading() as connection:
+            row = connection.execute(sql.SUMMARY_BY_ID, (stream_id,)).fetchone()
+        return None if row is None else sql.summary_from_row(row)
+
+    def find_number(self, number: str, /) -> Summary | None:
+        """Return the row of the application numbered *number*, or ``None``."""
+        with self._reading() as connection:
+            row = connection.execute(sql.SUMMARY_BY_NUMBER, (number,)).fetchone()
+        return None if row is None else sql.summary_from_row(row)
+
+    def summaries(self, query: SummaryQuery, /) -> Page:
+        """Return one page of the rows matching *query*; see `onestop.ports.EventStore`.
+
+        Pages are cut by keyset (the last row's sort key, in the opaque cursor), never
+        by offset, so the first and the thousandth page cost the same.
+        """
+        if not 1 <= query.limit <= MAX_PAGE:
+            raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
+        if query.sla is not None and query.now is None:
+            raise ValueError("an sla filter needs now")
+        after = sql.parse_cursor(query.cursor, query.order)
+        statement, parameters = sql.page_sql(query, after)
+        with self._reading() as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+        page = rows[: query.limit]
+        cursor = None
+        if len(rows) > query.limit:
+            last = page[-1]
+            cursor = sql.encode_cursor(query.order, last[-1], last[0])
+        return Page(items=tuple(sql.summary_from_row(row[:-1]) for row in page), next_cursor=cursor)
+
+    def idempotency(self, key: str, /) -> IdempotencyRecord | None:
+        """Return the record of idempotency key *key*, or ``None``."""
+        with self._reading() as connection:
+            row = connection.execute(sql.KEY, (key,)).fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(
+            key=row[0], stream_id=row[1], request_digest=row[2], recorded_at=sql.instant(row[3])
+        )
+
+    def sequence(self, name: str, /) -> int:
+        """Return the counter *name*'s current value (0 if never claimed)."""
+        with self._reading() as connection:
+            row = connection.execute(sql.SEQUENCE, (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
+        """Return up to *limit* notifications with a position above *after*, in order."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        with self._reading() as connection:
+            if after >= sql.INT64.stop:
+                return ()
+            rows = connection.execute(
+                sql.NOTIFICATIONS, (max(after, 0), min(limit, sql.INT64.stop - 1))
+            ).fetchall()
+        return tuple(
+            Notification(
+                position=row[0],
+                stream_id=row[1],
+                version=row[2],
+                kind=row[3],
+                body=row[4],
+                recorded_at=sql.instant(row[5]),
+            )
+            for row in rows
+        )
+
+    def position(self, consumer: str, /) -> int:
+        """Return the last position *consumer* recorded (0 if none)."""
+        with self._reading() as connection:
+            row = connection.execute(sql.POSITION, (consumer,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def record_position(self, consumer: str, position: int, /) -> None:
+        """Record *consumer*'s position; it may not move backwards."""
+        with self._writing() as connection:
+            row = connection.execute(sql.POSITION, (consumer,)).fetchone()
+            current = 0 if row is None else int(row[0])
+            if position < current:
+                raise ConcurrencyConflict(stream_id=consumer, expected=position, actual=current)
+            connection.execute(sql.UPSERT_POSITION, (consumer, position))
+
+    def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
+        """Apply *batch* atomically; see `onestop.ports.BatchStore.commit_batch`.
+
+        Like `commit`, one ``BEGIN IMMEDIATE`` transaction: every append is checked
+        before anything is written, and the notifications follow the appends' order.
+        """
+        sql.check_batch(batch)
+        recorded = sql.micros(batch.recorded_at, "recorded_at")
+        with self._writing() as connection:
+            for append in batch.appends:
+                summarised, version = connection.execute(
+                    sql.CHECK_APPEND, (append.stream_id,)
+                ).fetchone()
+                if summarised:
+                    raise ValueError(f"stream {append.stream_id!r} has a read-model row")
+                if version != append.expected_version:
+                    raise ConcurrencyConflict(
+                        stream_id=append.stream_id, expected=append.expected_version, actual=version
+                    )
+            (position,) = connection.execute(sql.LAST_POSITION).fetchone()
+            rows = []
+            for append in batch.appends:
+                for offset, event in enumerate(append.events, start=1):
+                    position += 1
+                    rows.append(
+                        (
+                            position,
+                            append.stream_id,
+                            append.expected_version + offset,
+                            event.kind,
+                            event.body,
+                            event.hash,
+                            event.previous_hash,
+                            event.notice,
+                            recorded,
+                        )
+                    )
+            connection.executemany(sql.INSERT_EVENT, rows)
+        return tuple(
+            StoredEvent(
+                stream_id=append.stream_id,
+                version=append.expected_version + offset,
+                kind=event.kind,
+                body=event.body,
+                hash=event.hash,
+                previous_hash=event.previous_hash,
+                recorded_at=batch.recorded_at,
+            )
+            for append in batch.appends
+            for offset, event in enumerate(append.events, start=1)
+        )
+
+    def backup(self, target: str | os.PathLike[str], /) -> None:
+        """Copy the whole database to the file *target*, consistently, with SQLite's backup API.
+
+        The copy is a snapshot taken between commits; calls on this store wait until
+        it is done, other processes do not.  An existing *target* is overwritten.
+
+        Raises:
+            StorageError: If the copy fails.
+        """
+        with self._reading() as connection:
+            destination = sqlite3.connect(os.fspath(target))
+            try:
+                connection.backup(destination)
+            finally:
+                destination.close()
+
+    def close(self) -> None:
+        """Close the store and its connection; later calls raise `StorageError`."""
+        with self._lock, _translate_errors():
+            if not self._closed:
+                self._closed = True
+                self._connection.close()
+
+
+def _rollback_quietly(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the original error is the one to report
+            connection.rollback()

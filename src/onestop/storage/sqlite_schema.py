@@ -1,0 +1,237 @@
+"""The SQLite adapter's connection settings and its schema migrations.
+
+The schema ships as numbered SQL files in the package (``onestop/storage/sql/sqlite/
+0001_initial.sql``, ...), read with `importlib.resources`, so the wheel carries them
+and integrators can read or feed them to their own tools.  `migrate` applies the
+missing ones on open: each in its own ``BEGIN IMMEDIATE`` transaction, together with
+its row in ``onestop_schema_migrations``, so a migration is applied whole or not at
+all, and two processes opening a new file at once apply it exactly once.
+
+>>> [(step.version, step.name) for step in shipped_migrations()]
+[(1, 'initial')]
+>>> split_statements("CREATE TABLE a (x INTEGER);\\n-- b; c\\nCREATE TABLE b (y TEXT);")
+['CREATE TABLE a (x INTEGER);', '-- b; c\\nCREATE TABLE b (y TEXT);']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Literal
+
+import attrs
+
+from onestop.exceptions import StorageError
+
+__all__ = [
+    "MIGRATIONS_TABLE",
+    "MINIMUM_SQLITE",
+    "Migration",
+    "Synchronous",
+    "configure",
+    "migrate",
+    "schema_version",
+    "shipped_migrations",
+    "split_statements",
+]
+
+Synchronous = Literal["FULL", "NORMAL"]
+"""The ``PRAGMA synchronous`` levels `onestop.storage.sqlite.SQLiteStore.open` accepts."""
+
+MINIMUM_SQLITE = (3, 37, 0)
+"""The oldest SQLite library the adapter works with (``STRICT`` tables came in 3.37)."""
+
+MIGRATIONS_TABLE = "onestop_schema_migrations"
+"""The table that records each applied migration's version, name and checksum."""
+
+_FILE_NAME = re.compile(r"(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql")
+_CREATE_TABLE = f"""
+CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
+    version    INTEGER NOT NULL PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    checksum   TEXT    NOT NULL,
+    applied_at TEXT    NOT NULL
+) STRICT
+"""
+
+
+@attrs.frozen(kw_only=True)
+class Migration:
+    """One step of the schema: SQL statements applied in one transaction.
+
+    Attributes:
+        version: Its number, from 1, without gaps.
+        name: A short name (``initial``).
+        sql: The statements, separated by semicolons; ``--`` comments are allowed.
+    """
+
+    version: int
+    name: str
+    sql: str = attrs.field(repr=False)
+
+    @property
+    def checksum(self) -> str:
+        """The SHA-256 of `sql`, recorded so that an edited, applied migration is noticed."""
+        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
+
+    def statements(self) -> list[str]:
+        """Return the migration's statements, in order."""
+        return split_statements(self.sql)
+
+
+def shipped_migrations() -> tuple[Migration, ...]:
+    """Return the migrations shipped with onestop for SQLite, in version order."""
+    folder = resources.files("onestop.storage").joinpath("sql").joinpath("sqlite")
+    steps = []
+    for entry in folder.iterdir():
+        match = _FILE_NAME.fullmatch(entry.name)
+        if match is not None:
+            steps.append(
+                Migration(
+                    version=int(match["version"]),
+                    name=match["name"],
+                    sql=entry.read_text(encoding="utf-8"),
+                )
+            )
+    return tuple(sorted(steps, key=lambda step: step.version))
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split *sql* into complete statements, as SQLite's own tokenizer sees them.
+
+    Semicolons inside strings, comments and trigger bodies do not split.  A trailing
+    part holding only comments is dropped.
+
+    Raises:
+        ValueError: If the text ends with an incomplete statement.
+    """
+    statements: list[str] = []
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    rest = [line.strip() for line in pending.splitlines()]
+    if any(line and not line.startswith("--") for line in rest):
+        raise ValueError("the SQL ends with an incomplete statement")
+    return statements
+
+
+def configure(connection: sqlite3.Connection, *, synchronous: Synchronous) -> None:
+    """Set the per-connection pragmas and switch a file database to WAL.
+
+    ``foreign_keys=ON`` and ``synchronous`` hold for this connection only; the WAL
+    journal mode is stored in the file.  The busy timeout is set when connecting.
+    """
+    connection.execute("PRAGMA foreign_keys = ON")
+    (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+    if mode not in ("wal", "memory"):
+        raise StorageError(f"could not switch the database to WAL (journal mode is {mode!r})")
+    level = {"FULL": "FULL", "NORMAL": "NORMAL"}[synchronous]
+    connection.execute(f"PRAGMA synchronous = {level}")
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    """Return the highest migration applied to the database (0 for a new one)."""
+    if not _has_table(connection):
+        return 0
+    (version,) = connection.execute(
+        f"SELECT coalesce(max(version), 0) FROM {MIGRATIONS_TABLE}"  # noqa: S608 - a constant
+    ).fetchone()
+    return int(version)
+
+
+def migrate(connection: sqlite3.Connection, migrations: Sequence[Migration] | None = None) -> int:
+    """Apply the migrations the database lacks, each atomically; return the schema version.
+
+    Args:
+        connection: A connection in autocommit mode (``isolation_level=None``).
+        migrations: The steps to apply; the shipped ones by default.
+
+    The driver's errors are not translated here: `onestop.storage.sqlite.SQLiteStore`
+    calls this inside its one error-translating context.
+
+    Raises:
+        sqlite3.Error: If a statement fails; that migration is rolled back, so the
+            version stays where it was, and the error's note names the migration.
+        StorageError: If an applied migration's text changed since, or the database
+            is newer than these migrations.
+    """
+    steps = tuple(shipped_migrations() if migrations is None else migrations)
+    if [step.version for step in steps] != list(range(1, len(steps) + 1)):
+        raise StorageError("migrations must be numbered 1, 2, 3, ... without gaps")
+    applied = _applied(connection)
+    for step in steps:
+        if step.version in applied:
+            _check_unchanged(step, applied[step.version])
+            continue
+        _apply(connection, step)
+    newest = schema_version(connection)
+    if newest > len(steps):
+        raise StorageError(
+            f"the database's schema version {newest} is newer than this onestop knows "
+            f"({len(steps)}); upgrade onestop"
+        )
+    return newest
+
+
+def _has_table(connection: sqlite3.Connection) -> bool:
+    row = connection.execute(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+    ).fetchone()
+    return row is not None
+
+
+def _applied(connection: sqlite3.Connection) -> dict[int, str]:
+    if not _has_table(connection):
+        return {}
+    rows = connection.execute(
+        f"SELECT version, checksum FROM {MIGRATIONS_TABLE}"  # noqa: S608 - a constant
+    ).fetchall()
+    return {int(version): str(checksum) for version, checksum in rows}
+
+
+def _check_unchanged(step: Migration, checksum: str) -> None:
+    if checksum != step.checksum:
+        raise StorageError(
+            f"migration {step.version:04d}_{step.name} was changed after it was applied"
+        )
+
+
+def _apply(connection: sqlite3.Connection, step: Migration) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(_CREATE_TABLE)
+        row = connection.execute(
+            f"SELECT checksum FROM {MIGRATIONS_TABLE} WHERE version = ?",  # noqa: S608
+            (step.version,),
+        ).fetchone()
+        if row is None:  # another process may have applied it since we looked
+            for statement in step.statements():
+                connection.execute(statement)
+            connection.execute(
+                f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?, ?)",  # noqa: S608
+                (step.version, step.name, step.checksum, datetime.now(UTC).isoformat()),
+            )
+        else:
+            _check_unchanged(step, str(row[0]))
+        connection.execute("COMMIT")
+    except sqlite3.Error as exc:
+        _rollback(connection)
+        exc.add_note(f"migration {step.version:04d}_{step.name} failed and was rolled back")
+        raise
+    except BaseException:
+        _rollback(connection)
+        raise
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the original error matters more
+            connection.rollback()

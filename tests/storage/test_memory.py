@@ -1,0 +1,20 @@
+"""`MemoryStore`, the executable specification, passes the storage contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from onestop.storage.memory import MemoryStore
+from onestop.testing.contracts import EventStoreContract
+
+
+class TestMemoryStore(EventStoreContract):
+    """The contract, run against the in-memory store."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[MemoryStore]:
+        """A new memory store."""
+        with MemoryStore() as store:
+            yield store
