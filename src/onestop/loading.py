@@ -17,8 +17,10 @@ from a file, and it stays bounded on huge, deeply nested or binary input.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -64,6 +66,7 @@ SECTIONS: dict[str, type] = {
 }
 _HEADER = "catalogue"
 _SUFFIXES = (".toml", ".json")
+_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
 
 @attrs.frozen(kw_only=True)
@@ -79,6 +82,7 @@ class _Collected:
     items: dict[str, list[Any]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
     origins: dict[str, list[tuple[str, int]]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
     problems: list[Problem] = attrs.Factory(list)
+    removed: list[tuple[str, str]] = attrs.Factory(list)
 
 
 def load_catalogue(
@@ -131,8 +135,13 @@ def read_catalogue(
         languages=collected.header.languages,
         **{key: tuple(values) for key, values in collected.items.items()},
     )
-    problems = collected.problems + [
+    checked = [
         _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
+    ]
+    problems = collected.problems + [
+        p
+        for p in checked
+        if not any(p.file == file and _related(p.path, gone) for file, gone in collected.removed)
     ]
     return catalogue, problems
 
@@ -254,10 +263,87 @@ def _collect_section(
         try:
             structured = converter.structure(item, kind)
         except (Exception, RecursionError) as exc:  # noqa: BLE001 - every error becomes a problem
-            collected.problems += problems_from(exc, file=file, path=path)
-            continue
+            found = problems_from(exc, file=file, path=path)
+            collected.problems += found
+            structured = _structure_without(item, kind, found, path, converter)
+            if structured is None:
+                continue
+            collected.removed += [(file, p.path) for p in found]
         collected.items[key].append(structured)
         collected.origins[key].append((file, index))
+
+
+def _structure_without(
+    item: Any, kind: type, problems: list[Problem], path: str, converter: Any
+) -> Any:
+    """Structure *item* again with every offending value left out, or return ``None``.
+
+    The result is never part of a loaded catalogue (it has problems); it only lets the
+    whole-catalogue checks look at the rest of the item, so that one run reports every
+    problem, not only the structural ones.
+    """
+    paths = [_steps(p.path[len(path) :]) for p in problems]
+    if any(not steps for steps in paths):
+        return None
+    # First leave out just the offending values; if the item still does not structure
+    # (a required value was among them), leave out the list elements holding them.
+    for attempt in (paths, [_to_element(steps) for steps in paths]):
+        repaired = copy.deepcopy(item)
+        ordered = sorted(attempt, key=_sort_key, reverse=True)  # later list items first
+        if not all(steps and _remove(repaired, steps) for steps in ordered):
+            continue
+        try:
+            return converter.structure(repaired, kind)
+        except (Exception, RecursionError):  # noqa: BLE001, S112 - try the next attempt
+            continue
+    return None
+
+
+def _to_element(steps: list[str | int]) -> list[str | int]:
+    """Cut *steps* after its last list index: the list element holding the value."""
+    for end in range(len(steps), 0, -1):
+        if isinstance(steps[end - 1], int):
+            return steps[:end]
+    return []
+
+
+def _sort_key(steps: list[str | int]) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, s) if isinstance(s, int) else (1, s) for s in steps)
+
+
+def _steps(relative: str) -> list[str | int]:
+    """Split a relative path such as ``.fees[0].amount`` into keys and indexes."""
+    steps: list[str | int] = []
+    for name, index in _STEP.findall(relative):
+        steps.append(int(index) if index else name)
+    return steps
+
+
+def _remove(data: Any, steps: list[str | int]) -> bool:
+    """Remove the value at *steps* from *data*; say whether it was there."""
+    for step in steps[:-1]:
+        if not _holds(data, step):
+            return False
+        data = data[step]
+    if not _holds(data, steps[-1]):
+        return False
+    del data[steps[-1]]
+    return True
+
+
+def _holds(data: Any, step: str | int) -> bool:
+    if isinstance(step, int):
+        return isinstance(data, list) and step < len(data)
+    return isinstance(data, dict) and step in data
+
+
+def _related(path: str, removed: str) -> bool:
+    """Whether *path* is *removed*, lies inside it, or contains it."""
+    return (
+        path == removed
+        or path.startswith((f"{removed}.", f"{removed}["))
+        or (removed.startswith((f"{path}.", f"{path}[")))
+    )
 
 
 def _relocate(problem: Problem, collected: _Collected) -> Problem:

@@ -75,16 +75,21 @@ def test_each_defect_is_reported_with_file_and_path(name: str, path: str, words:
 
 
 def test_every_defect_in_one_file_is_reported() -> None:
-    """A file with five defects gets all five reported in one run."""
+    """A file with five defects, structural and semantic, gets all five reported in one run."""
     problems = problems_of("several_defects.toml")
-    paths = {p.path for p in problems}
-    assert {
-        "services[0].colour",
+    assert sorted(p.path for p in problems) == [
         "services[0].agency",
+        "services[0].colour",
         "services[0].fees[0].amount",
         "services[0].name",
-    } <= paths or {"services[0].colour", "services[0].fees[0].amount"} <= paths
-    assert len(problems) >= 2
+        "services[0].service_norm",
+    ]
+
+
+def test_a_value_left_out_raises_no_second_problem_of_its_own() -> None:
+    """Leaving out a float amount to check the rest does not add 'give an amount or tiers'."""
+    problems = problems_of("float_money.toml")
+    assert [p.path for p in problems] == ["services[0].fees[0].amount"]
 
 
 def test_semantic_problems_of_a_structurally_broken_file_still_show() -> None:
