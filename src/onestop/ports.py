@@ -30,6 +30,8 @@ import attrs
 from onestop.domain.sla import SlaStatus
 
 __all__ = [
+    "check_batch",
+    "check_commit",
     "Append",
     "Batch",
     "BatchStore",
@@ -425,3 +427,47 @@ class IdGenerator(Protocol):
     def secret(self) -> str:
         """Return a new lookup secret with at least 128 bits of randomness."""
         ...
+
+
+def check_commit(commit: Commit, /) -> None:
+    """Refuse a malformed *commit* with `ValueError`, before any I/O.
+
+    Every adapter calls this first, so that all of them refuse the same commits with
+    the same message: no events; a summary of another stream, or at another version
+    than the stream's after the commit; a negative expected version; or an instant
+    without a time zone.
+    """
+    if not commit.events:
+        raise ValueError("a commit needs at least one event")
+    if commit.summary.stream_id != commit.stream_id:
+        raise ValueError("the summary belongs to another stream")
+    if commit.expected_version < 0:
+        raise ValueError("expected_version must not be negative")
+    if commit.summary.version != commit.expected_version + len(commit.events):
+        raise ValueError("the summary's version must be the stream's version after the commit")
+    if commit.recorded_at.utcoffset() is None:
+        raise ValueError("recorded_at must be timezone-aware")
+    row, key = commit.summary, commit.idempotency
+    instants = (row.received, row.due, row.at_risk_from, row.updated_at)
+    if any(at is not None and at.utcoffset() is None for at in instants) or (
+        key is not None and key.recorded_at.utcoffset() is None
+    ):
+        raise ValueError("the summary's and the idempotency record's instants must be aware")
+
+
+def check_batch(batch: Batch, /) -> None:
+    """Refuse a malformed *batch* with `ValueError`, before any I/O.
+
+    Every adapter calls this first: a batch needs at least one append, names each
+    stream once, gives each append events and a non-negative expected version, and
+    carries a timezone-aware instant.
+    """
+    streams = [append.stream_id for append in batch.appends]
+    if not streams:
+        raise ValueError("a batch needs at least one append")
+    if len(set(streams)) != len(streams):
+        raise ValueError("a batch names each stream once")
+    if any(not a.events or a.expected_version < 0 for a in batch.appends):
+        raise ValueError("each append needs events and a non-negative expected_version")
+    if batch.recorded_at.utcoffset() is None:
+        raise ValueError("recorded_at must be timezone-aware")

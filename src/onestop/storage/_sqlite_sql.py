@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from onestop.domain.sla import SlaStatus
-from onestop.ports import Batch, Commit, Summary, SummaryOrder, SummaryQuery
+from onestop.ports import Summary, SummaryOrder, SummaryQuery
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_DUE = 2**63 - 1
@@ -70,39 +70,6 @@ NOTIFICATIONS = (
 KEY = "SELECT key, stream_id, request_digest, recorded_at FROM idempotency WHERE key = ?"
 SEQUENCE = "SELECT value FROM sequences WHERE name = ?"
 POSITION = "SELECT position FROM positions WHERE consumer = ?"
-
-
-def check_shape(commit: Commit) -> None:
-    """Refuse a malformed commit with `ValueError`, as `MemoryStore` does."""
-    if not commit.events:
-        raise ValueError("a commit needs at least one event")
-    if commit.summary.stream_id != commit.stream_id:
-        raise ValueError("the summary belongs to another stream")
-    if commit.expected_version < 0:
-        raise ValueError("expected_version must not be negative")
-    if commit.summary.version != commit.expected_version + len(commit.events):
-        raise ValueError("the summary's version must be the stream's version after the commit")
-    if commit.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
-    row, key = commit.summary, commit.idempotency
-    instants = (row.received, row.due, row.at_risk_from, row.updated_at)
-    if any(at is not None and at.utcoffset() is None for at in instants) or (
-        key is not None and key.recorded_at.utcoffset() is None
-    ):
-        raise ValueError("the summary's and the idempotency record's instants must be aware")
-
-
-def check_batch(batch: Batch) -> None:
-    """Refuse a malformed batch with `ValueError`, as `MemoryStore` does."""
-    streams = [append.stream_id for append in batch.appends]
-    if not streams:
-        raise ValueError("a batch needs at least one append")
-    if len(set(streams)) != len(streams):
-        raise ValueError("a batch names each stream once")
-    if any(not a.events or a.expected_version < 0 for a in batch.appends):
-        raise ValueError("each append needs events and a non-negative expected_version")
-    if batch.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
 
 
 def micros(at: datetime, name: str) -> int:

@@ -45,6 +45,8 @@ from onestop.ports import (
     Summary,
     SummaryOrder,
     SummaryQuery,
+    check_batch,
+    check_commit,
 )
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
@@ -94,7 +96,7 @@ class MemoryStore:
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
         """Apply *commit* atomically; see `onestop.ports.EventStore.commit`."""
-        _check_shape(commit)
+        check_commit(commit)
         with self._lock:
             self._check_open()
             stream = self._streams.get(commit.stream_id, ())
@@ -231,7 +233,7 @@ class MemoryStore:
 
     def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
         """Apply *batch* atomically; see `onestop.ports.BatchStore.commit_batch`."""
-        _check_batch(batch)
+        check_batch(batch)
         with self._lock:
             self._check_open()
             for append in batch.appends:
@@ -276,37 +278,6 @@ class MemoryStore:
         """Close the store; later calls raise `StorageError`."""
         with self._lock:
             self._closed = True
-
-
-def _check_shape(commit: Commit) -> None:
-    if not commit.events:
-        raise ValueError("a commit needs at least one event")
-    if commit.summary.stream_id != commit.stream_id:
-        raise ValueError("the summary belongs to another stream")
-    if commit.expected_version < 0:
-        raise ValueError("expected_version must not be negative")
-    if commit.summary.version != commit.expected_version + len(commit.events):
-        raise ValueError("the summary's version must be the stream's version after the commit")
-    if commit.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
-    row, key = commit.summary, commit.idempotency
-    instants = (row.received, row.due, row.at_risk_from, row.updated_at)
-    if any(at is not None and at.utcoffset() is None for at in instants) or (
-        key is not None and key.recorded_at.utcoffset() is None
-    ):
-        raise ValueError("the summary's and the idempotency record's instants must be aware")
-
-
-def _check_batch(batch: Batch) -> None:
-    streams = [append.stream_id for append in batch.appends]
-    if not streams:
-        raise ValueError("a batch needs at least one append")
-    if len(set(streams)) != len(streams):
-        raise ValueError("a batch names each stream once")
-    if any(not a.events or a.expected_version < 0 for a in batch.appends):
-        raise ValueError("each append needs events and a non-negative expected_version")
-    if batch.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
 
 
 def _matches(summary: Summary, query: SummaryQuery) -> bool:

@@ -81,6 +81,8 @@ from onestop.ports import (
     Summary,
     SummaryOrder,
     SummaryQuery,
+    check_batch,
+    check_commit,
 )
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
@@ -90,8 +92,6 @@ from onestop.storage.postgres_schema import (
     SUMMARY_COLUMNS,
     Connection,
     batch_params,
-    check_batch,
-    check_shape,
     commit_params,
     migrate,
     render,
@@ -285,7 +285,7 @@ class PostgresStore:
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
         """Apply *commit* atomically in one statement; see `onestop.ports.EventStore.commit`."""
-        check_shape(commit)
+        check_commit(commit)
         params = commit_params(commit)
         with self._connection(lambda: self._diagnose(commit)) as cursor:
             positions = cursor.execute(self._sql["commit"], params).fetchall()

@@ -49,8 +49,6 @@ __all__ = [
     "STATEMENTS",
     "SUMMARY_COLUMNS",
     "batch_params",
-    "check_batch",
-    "check_shape",
     "commit_params",
     "migrate",
     "render",
@@ -231,26 +229,6 @@ def render(template: LiteralString, schema: sql.Identifier) -> bytes:
     return sql.SQL(template).format(s=schema, columns=sql.SQL(SUMMARY_COLUMNS)).as_bytes(None)
 
 
-def check_shape(commit: Commit) -> None:
-    """Refuse a malformed commit with `ValueError`, as `MemoryStore` does, before any I/O."""
-    if not commit.events:
-        raise ValueError("a commit needs at least one event")
-    if commit.summary.stream_id != commit.stream_id:
-        raise ValueError("the summary belongs to another stream")
-    if commit.expected_version < 0:
-        raise ValueError("expected_version must not be negative")
-    if commit.summary.version != commit.expected_version + len(commit.events):
-        raise ValueError("the summary's version must be the stream's version after the commit")
-    if commit.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
-    row, key = commit.summary, commit.idempotency
-    instants = (row.received, row.due, row.at_risk_from, row.updated_at)
-    if any(at is not None and at.utcoffset() is None for at in instants) or (
-        key is not None and key.recorded_at.utcoffset() is None
-    ):
-        raise ValueError("the summary's and the idempotency record's instants must be aware")
-
-
 def commit_params(commit: Commit) -> dict[str, object]:
     """The parameters of `COMMIT`, by name: the summary's columns, the events as arrays."""
     summary = commit.summary
@@ -288,19 +266,6 @@ def commit_params(commit: Commit) -> dict[str, object]:
         "counter": claim.name if claim is not None else None,
         "value": claim.value if claim is not None else None,
     }
-
-
-def check_batch(batch: Batch) -> None:
-    """Refuse a malformed batch with `ValueError`, as `MemoryStore` does, before any I/O."""
-    streams = [append.stream_id for append in batch.appends]
-    if not streams:
-        raise ValueError("a batch needs at least one append")
-    if len(set(streams)) != len(streams):
-        raise ValueError("a batch names each stream once")
-    if any(not a.events or a.expected_version < 0 for a in batch.appends):
-        raise ValueError("each append needs events and a non-negative expected_version")
-    if batch.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
 
 
 def batch_params(batch: Batch) -> dict[str, object]:

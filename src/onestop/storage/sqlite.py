@@ -64,6 +64,8 @@ from onestop.ports import (
     StoredEvent,
     Summary,
     SummaryQuery,
+    check_batch,
+    check_commit,
 )
 from onestop.storage import _sqlite_sql as sql
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
@@ -287,7 +289,7 @@ class SQLiteStore:
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
         """Apply *commit* atomically; see `onestop.ports.EventStore.commit`."""
-        sql.check_shape(commit)
+        check_commit(commit)
         summary_row = sql.summary_row(commit.summary)
         recorded = sql.micros(commit.recorded_at, "recorded_at")
         key, claim = commit.idempotency, commit.sequence
@@ -465,7 +467,7 @@ class SQLiteStore:
         Like `commit`, one ``BEGIN IMMEDIATE`` transaction: every append is checked
         before anything is written, and the notifications follow the appends' order.
         """
-        sql.check_batch(batch)
+        check_batch(batch)
         recorded = sql.micros(batch.recorded_at, "recorded_at")
         with self._writing() as connection:
             for append in batch.appends:
