@@ -60,3 +60,26 @@ def test_the_workflow_figures_are_reported(output: dict[str, Any]) -> None:
         "workflow.transition_vs_floor",
         "workflow.memory_per_application",
     } <= names
+
+
+def test_the_storage_figures_are_reported(output: dict[str, Any]) -> None:
+    """The storage module reports G4, G5, G8, G11 and the worklists at scale.
+
+    Without a PostgreSQL server the G11 figures are there too, skipped (``met`` null).
+    """
+    found = {result["name"]: result for result in output["results"]}
+    assert {
+        "storage.sqlite_full_act_vs_raw",
+        "storage.sqlite_full_act_vs_eventsourcing",
+        "storage.sqlite_normal_act_vs_raw",
+        "storage.get_vs_eventsourcing",
+        "storage.postgres_commit_vs_raw",
+        "storage.postgres_4proc_vs_1proc",
+        "storage.worklist_one_agency_first_page",
+        "storage.worklist_one_agency_growth",
+        "storage.overdue_first_page",
+        "storage.overdue_growth",
+    } <= set(found)
+    for name in ("storage.sqlite_full_act_vs_raw", "storage.get_vs_eventsourcing"):
+        assert found[name]["goal"] is not None
+        assert found[name]["value"] > 0
