@@ -220,19 +220,28 @@ class DemoSummary:
 
 
 def default_catalogue() -> Path:
-    """Return the sample catalogue of the clone this module runs from.
+    """Return the sample Jakarta catalogue.
+
+    An installed wheel carries it as ``onestop/samples/jakarta``; a clone (or an
+    editable install) has it in ``examples/jakarta``; the current directory's
+    ``examples/jakarta`` is tried last.
 
     Raises:
-        ConfigurationError: If ``examples/jakarta`` is not there: an installed package
-            has no examples.
+        ConfigurationError: If none of these holds the catalogue.
     """
-    found = Path(__file__).resolve().parents[2] / "examples" / "jakarta"
-    if not (found / "catalogue.toml").is_file():
-        raise ConfigurationError(
-            "the sample catalogue examples/jakarta was not found next to the package; it "
-            "comes with a clone of the repository: run from a clone, or name a catalogue"
-        )
-    return found
+    package = Path(__file__).resolve().parent
+    candidates = (
+        package / "samples" / "jakarta",
+        package.parents[1] / "examples" / "jakarta",
+        Path.cwd() / "examples" / "jakarta",
+    )
+    for found in candidates:
+        if (found / "catalogue.toml").is_file():
+            return found
+    raise ConfigurationError(
+        "the sample catalogue was found neither in the installed package nor in "
+        "examples/jakarta: reinstall onestop-mall, run from a clone, or name a catalogue"
+    )
 
 
 def _sqlite_file(url: str) -> Path | None:
