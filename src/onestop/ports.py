@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
 from onestop.domain.sla import SlaStatus
 
 __all__ = [
+    "ClosingContext",
     "check_batch",
     "check_commit",
     "Append",
@@ -280,6 +282,26 @@ class Page:
 
     items: tuple[Summary, ...]
     next_cursor: str | None = None
+
+
+class ClosingContext:
+    """A base for adapters: used in a ``with`` block, the adapter is closed at its end."""
+
+    def close(self) -> None:
+        """Release the adapter's resources (adapters override this)."""
+
+    def __enter__(self) -> Self:
+        """Return the adapter itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the adapter."""
+        self.close()
 
 
 @runtime_checkable

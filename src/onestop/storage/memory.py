@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from types import TracebackType
 
 from onestop.exceptions import ConcurrencyConflict, StorageError
 from onestop.ports import (
     Batch,
+    ClosingContext,
     Commit,
     IdempotencyRecord,
     Notification,
@@ -58,7 +58,7 @@ _SortKey = tuple[int, datetime, str]
 _FAR = datetime.max.replace(tzinfo=UTC)
 
 
-class MemoryStore:
+class MemoryStore(ClosingContext):
     """An `onestop.ports.EventStore` in memory, safe to share between threads."""
 
     def __init__(self) -> None:
@@ -76,19 +76,6 @@ class MemoryStore:
     def __repr__(self) -> str:
         """Show the size of the store, never its content."""
         return f"<MemoryStore streams={len(self._streams)} notifications={len(self._log)}>"
-
-    def __enter__(self) -> MemoryStore:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
 
     def _check_open(self) -> None:
         if self._closed:

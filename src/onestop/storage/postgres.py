@@ -60,7 +60,6 @@ import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Any, LiteralString
 from urllib.parse import unquote
 
@@ -73,6 +72,7 @@ from onestop.exceptions import (
 )
 from onestop.ports import (
     Batch,
+    ClosingContext,
     Commit,
     IdempotencyRecord,
     Notification,
@@ -165,7 +165,7 @@ def translate_db_errors(
 # --- the store -------------------------------------------------------------------------
 
 
-class PostgresStore:
+class PostgresStore(ClosingContext):
     """An `onestop.ports.EventStore` and `onestop.ports.BatchStore` on PostgreSQL.
 
     It is safe to share between threads.  Open it with `PostgresStore.connect` (or
@@ -252,19 +252,6 @@ class PostgresStore:
     def __repr__(self) -> str:
         """Show the schema, never the URL (it may hold a password)."""
         return f"<PostgresStore schema={self._schema!r}>"
-
-    def __enter__(self) -> PostgresStore:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
 
     @contextlib.contextmanager
     def _connection(

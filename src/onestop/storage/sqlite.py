@@ -45,7 +45,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -57,6 +56,7 @@ from onestop.exceptions import (
 )
 from onestop.ports import (
     Batch,
+    ClosingContext,
     Commit,
     IdempotencyRecord,
     Notification,
@@ -124,7 +124,7 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return any(words in str(exc) for words in _BUSY_WORDS)
 
 
-class SQLiteStore:
+class SQLiteStore(ClosingContext):
     """An `onestop.ports.EventStore` in an SQLite database; safe to share between threads.
 
     Open one with `SQLiteStore.open` (or ``onestop.storage.from_url("sqlite:///path")``);
@@ -250,19 +250,6 @@ class SQLiteStore:
     def __repr__(self) -> str:
         """Show where the store is, never its content."""
         return f"<SQLiteStore {self.path!r} synchronous={self.synchronous}>"
-
-    def __enter__(self) -> SQLiteStore:
-        """Return the store itself."""
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Close the store."""
-        self.close()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
