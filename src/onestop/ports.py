@@ -31,6 +31,10 @@ import attrs
 from onestop.domain.sla import SlaStatus
 
 __all__ = [
+    "MAX_PAGE",
+    "SortKey",
+    "decode_cursor",
+    "encode_cursor",
     "ClosingContext",
     "check_batch",
     "check_commit",
@@ -282,6 +286,40 @@ class Page:
 
     items: tuple[Summary, ...]
     next_cursor: str | None = None
+
+
+MAX_PAGE = 1000
+"""The largest `SummaryQuery.limit` a store accepts."""
+
+SortKey = tuple[int, datetime, str]
+"""A read-model row's place in a keyset order: a rank (0, or 1 for "no instant"), an
+instant and the stream id."""
+
+
+def encode_cursor(key: SortKey, order: SummaryOrder, /) -> str:
+    """Return the opaque cursor that continues after the row at *key* in *order*."""
+    return f"{order.value}|{key[0]}|{key[1].isoformat()}|{key[2]}"
+
+
+def decode_cursor(cursor: str | None, order: SummaryOrder, /) -> SortKey | None:
+    """Return the sort key *cursor* continues after, or ``None`` for the first page.
+
+    Raises:
+        ValueError: If *cursor* was not made by `encode_cursor` for *order*.
+    """
+    if cursor is None:
+        return None
+    parts = cursor.split("|", 3)
+    wrong = ValueError("the cursor was not returned by this store for this order")
+    if len(parts) != 4 or parts[0] != order.value or parts[1] not in ("0", "1"):
+        raise wrong
+    try:
+        instant = datetime.fromisoformat(parts[2])
+    except ValueError:
+        raise wrong from None
+    if instant.utcoffset() is None:
+        raise wrong
+    return (int(parts[1]), instant, parts[3])
 
 
 class ClosingContext:

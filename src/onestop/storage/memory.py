@@ -35,26 +35,28 @@ from datetime import UTC, datetime
 
 from onestop.exceptions import ConcurrencyConflict, StorageError
 from onestop.ports import (
+    MAX_PAGE,
     Batch,
     ClosingContext,
     Commit,
     IdempotencyRecord,
     Notification,
     Page,
+    SortKey,
     StoredEvent,
     Summary,
     SummaryOrder,
     SummaryQuery,
     check_batch,
     check_commit,
+    decode_cursor,
+    encode_cursor,
 )
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
 
-MAX_PAGE = 1000
 """The largest page `MemoryStore.summaries` returns."""
 
-_SortKey = tuple[int, datetime, str]
 _FAR = datetime.max.replace(tzinfo=UTC)
 
 
@@ -170,7 +172,7 @@ class MemoryStore(ClosingContext):
             raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
         if query.sla is not None and query.now is None:
             raise ValueError("an sla filter needs now")
-        after = _parse_cursor(query.cursor, query.order)
+        after = decode_cursor(query.cursor, query.order)
         with self._lock:
             self._check_open()
             rows = [s for s in self._summaries.values() if _matches(s, query)]
@@ -179,7 +181,7 @@ class MemoryStore(ClosingContext):
             keyed = [pair for pair in keyed if pair[0] > after]
         page = keyed[: query.limit]
         more = len(keyed) > query.limit
-        cursor = _cursor(page[-1][0], query.order) if more and page else None
+        cursor = encode_cursor(page[-1][0], query.order) if more and page else None
         return Page(items=tuple(s for _, s in page), next_cursor=cursor)
 
     def idempotency(self, key: str, /) -> IdempotencyRecord | None:
@@ -284,29 +286,9 @@ def _matches(summary: Summary, query: SummaryQuery) -> bool:
     return True
 
 
-def _sort_key(summary: Summary, order: SummaryOrder) -> _SortKey:
+def _sort_key(summary: Summary, order: SummaryOrder) -> SortKey:
     if order is SummaryOrder.UPDATED:
         return (0, summary.updated_at.astimezone(UTC), summary.stream_id)
     if summary.due is None:
         return (1, _FAR, summary.stream_id)
     return (0, summary.due.astimezone(UTC), summary.stream_id)
-
-
-def _cursor(key: _SortKey, order: SummaryOrder) -> str:
-    return f"{order.value}|{key[0]}|{key[1].isoformat()}|{key[2]}"
-
-
-def _parse_cursor(cursor: str | None, order: SummaryOrder) -> _SortKey | None:
-    if cursor is None:
-        return None
-    parts = cursor.split("|", 3)
-    wrong = ValueError("the cursor was not returned by this store for this order")
-    if len(parts) != 4 or parts[0] != order.value or parts[1] not in ("0", "1"):
-        raise wrong
-    try:
-        instant = datetime.fromisoformat(parts[2])
-    except ValueError:
-        raise wrong from None
-    if instant.utcoffset() is None:
-        raise wrong
-    return (int(parts[1]), instant, parts[3])

@@ -59,7 +59,6 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from typing import Any, LiteralString
 from urllib.parse import unquote
 
@@ -71,6 +70,7 @@ from onestop.exceptions import (
     StorageUnavailable,
 )
 from onestop.ports import (
+    MAX_PAGE,
     Batch,
     ClosingContext,
     Commit,
@@ -79,10 +79,11 @@ from onestop.ports import (
     Page,
     StoredEvent,
     Summary,
-    SummaryOrder,
     SummaryQuery,
     check_batch,
     check_commit,
+    decode_cursor,
+    encode_cursor,
 )
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
@@ -109,7 +110,6 @@ __all__ = ["DEFAULT_SCHEMA", "MAX_PAGE", "PostgresStore", "open_url", "translate
 DEFAULT_SCHEMA = "onestop"
 """The schema `PostgresStore.connect` uses when none is given."""
 
-MAX_PAGE = 1000
 """The largest page `PostgresStore.summaries` returns."""
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -404,7 +404,7 @@ class PostgresStore(ClosingContext):
             raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
         if query.sla is not None and query.now is None:
             raise ValueError("an sla filter needs now")
-        after = _parse_cursor(query.cursor, query.order)
+        after = decode_cursor(query.cursor, query.order)
         conditions, params = _conditions(query)
         key = sql.SQL(ORDER_KEYS[query.order])
         if after is not None:
@@ -425,7 +425,7 @@ class PostgresStore(ClosingContext):
         cursor_key = None
         if len(rows) > query.limit and page:
             rank, instant, stream_id = page[-1][-3:]
-            cursor_key = f"{query.order.value}|{rank}|{instant.isoformat()}|{stream_id}"
+            cursor_key = encode_cursor((rank, instant, stream_id), query.order)
         return Page(items=tuple(_summary(row[:-3]) for row in page), next_cursor=cursor_key)
 
     def idempotency(self, key: str, /) -> IdempotencyRecord | None:
@@ -552,19 +552,3 @@ def _conditions(query: SummaryQuery) -> tuple[list[sql.Composable], dict[str, ob
         conditions.append(sql.SQL(SLA_FILTERS[query.sla]))
         params["now"] = query.now
     return conditions, params
-
-
-def _parse_cursor(cursor: str | None, order: SummaryOrder) -> tuple[int, datetime, str] | None:
-    if cursor is None:
-        return None
-    parts = cursor.split("|", 3)
-    wrong = ValueError("the cursor was not returned by this store for this order")
-    if len(parts) != 4 or parts[0] != order.value or parts[1] not in ("0", "1"):
-        raise wrong
-    try:
-        instant = datetime.fromisoformat(parts[2])
-    except ValueError:
-        raise wrong from None
-    if instant.utcoffset() is None:
-        raise wrong
-    return (int(parts[1]), instant, parts[3])

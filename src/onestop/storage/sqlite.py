@@ -55,6 +55,7 @@ from onestop.exceptions import (
     StorageUnavailable,
 )
 from onestop.ports import (
+    MAX_PAGE,
     Batch,
     ClosingContext,
     Commit,
@@ -72,7 +73,6 @@ from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
 
-MAX_PAGE = 1000
 """The largest page `SQLiteStore.summaries` returns."""
 
 DEFAULT_BUSY_TIMEOUT = 5.0
