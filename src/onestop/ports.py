@@ -292,8 +292,8 @@ MAX_PAGE = 1000
 """The largest `SummaryQuery.limit` a store accepts."""
 
 SortKey = tuple[int, datetime, str]
-"""A read-model row's place in a keyset order: a rank (0, or 1 for "no instant"), an
-instant and the stream id."""
+"""A read-model row's place in a keyset order, made of a rank (0, or 1 for "no
+instant"), an instant and the stream id."""
 
 
 def encode_cursor(key: SortKey, order: SummaryOrder, /) -> str:
