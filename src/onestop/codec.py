@@ -31,7 +31,7 @@ from onestop.domain.application import (
     Event,
     Submitted,
 )
-from onestop.domain.audit import canonical_bytes
+from onestop.domain.canonical import canonical_bytes
 from onestop.domain.forms import Answer, DocumentRef
 from onestop.domain.parties import Applicant, Organisation, Person, Personal
 from onestop.exceptions import StorageError

@@ -36,10 +36,10 @@ from onestop.domain.audit import (
     GENESIS,
     ChainReport,
     SealedEntry,
-    canonical_bytes,
     chain_hash,
     verify_chain,
 )
+from onestop.domain.canonical import canonical_bytes
 from onestop.domain.courier import JOB_EVENT_TYPES, CourierJob, JobEvent, JobKind
 from onestop.domain.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
 from onestop.domain.handoffs import Party

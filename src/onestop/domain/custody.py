@@ -39,9 +39,10 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, canonical_bytes, chain_hash
+from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash
 from onestop.domain.audit import verify_chain as _verify_chain
 from onestop.domain.calendar import require_aware
+from onestop.domain.canonical import canonical_bytes
 from onestop.domain.handoffs import (
     Confirmation,
     ConfirmationMethod,

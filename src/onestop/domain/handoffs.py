@@ -22,8 +22,8 @@ from decimal import Decimal
 
 import attrs
 
-from onestop.domain.audit import canonical_bytes
 from onestop.domain.calendar import require_aware
+from onestop.domain.canonical import canonical_bytes
 from onestop.domain.otp import OneTimeCode
 from onestop.exceptions import InvalidPacket, InvalidValue
 

@@ -40,8 +40,8 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from onestop.domain.audit import canonical_bytes
 from onestop.domain.calendar import require_aware
+from onestop.domain.canonical import canonical_bytes
 from onestop.exceptions import (
     CodeAlreadyUsed,
     CodeExpired,
