@@ -185,15 +185,21 @@ def _merge(
     return merged, dropped
 
 
-def _budget(calendar: WorkCalendar, received: datetime, limit: Duration) -> tuple[timedelta, str]:
+def _budget(
+    calendar: WorkCalendar, received: datetime, limit: Duration, *, explain: bool
+) -> tuple[timedelta, str]:
     """The working time *limit* grants from *received*, and the trace line saying how."""
     if limit.unit is TimeUnit.WORKING_HOURS:
+        if not explain:
+            return timedelta(hours=limit.amount), ""
         start = calendar.next_opening(received)
         where = calendar.stamp(start)
         when = where if start == received else f"the next opening, {where}"
         return timedelta(hours=limit.amount), f"counting {limit} from {when}"
-    first = calendar.add(received, Duration.working_days(1)).date()
     budget = calendar.working_time_between(received, calendar.add(received, limit))
+    if not explain:
+        return budget, ""
+    first = calendar.add(received, Duration.working_days(1)).date()
     return budget, f"counting {limit} from {format_day(first)}"
 
 
@@ -241,6 +247,7 @@ def due_date(
     received: datetime,
     limit: Duration,
     pauses: Sequence[Pause] = (),
+    explain: bool = True,
 ) -> Deadline:
     """Return the deadline of *limit*, counted from *received* on *calendar*, with *pauses*.
 
@@ -249,6 +256,9 @@ def due_date(
         received: When the complete application was received (timezone-aware, any zone).
         limit: The time limit, in working days or working hours.
         pauses: Every pause recorded so far, finished or open, in any order.
+        explain: Whether to write the trace; without it `Deadline.trace` is empty and
+            the rest is the same, for callers (such as the read model) that only need
+            the dates.
 
     Returns:
         A `Deadline`: with `Deadline.due` set, or, if an open pause began before the
@@ -259,11 +269,13 @@ def due_date(
         InvalidCalendar: If an item of *pauses* is not a `Pause`.
     """
     moment = require_aware(received, "received").astimezone(UTC)
-    budget, counting = _budget(calendar, moment, limit)
+    budget, counting = _budget(calendar, moment, limit, explain=explain)
     merged, dropped = _merge(pauses, moment, calendar)
     label = f"calendar {calendar.name}: " if calendar.name else "calendar "
-    trace = [f"received {calendar.stamp(moment)}", label + calendar.describe_week(), counting]
-    trace.extend(dropped)
+    trace: list[str] = []
+    if explain:
+        trace = [f"received {calendar.stamp(moment)}", label + calendar.describe_week(), counting]
+        trace.extend(dropped)
     cursor, left, paused = moment, budget, _ZERO
     counted: list[Pause] = []
     for start, end, reasons in merged:
@@ -281,7 +293,8 @@ def due_date(
                 f"paused since {calendar.stamp(start)} ({why}): clock stopped with "
                 f"{calendar.describe_working_time(left)} left"
             )
-            trace.extend(_skipped_days(calendar, moment, start))
+            if explain:
+                trace.extend(_skipped_days(calendar, moment, start))
             trace.append("due date not set while the clock is paused")
             return Deadline(
                 received=moment.astimezone(calendar.zone),
@@ -292,7 +305,7 @@ def due_date(
                 remaining=left,
                 paused=paused,
                 pauses=tuple(counted),
-                trace=tuple(trace),
+                trace=tuple(trace) if explain else (),
             )
         covered = calendar.working_time_between(start, end)
         paused += covered
@@ -304,6 +317,16 @@ def due_date(
         )
         cursor = end
     due = calendar.add_working_time(cursor, left)
+    if not explain:
+        return Deadline(
+            received=moment.astimezone(calendar.zone),
+            limit=limit,
+            budget=budget,
+            due=due,
+            paused=paused,
+            pauses=tuple(counted),
+            trace=(),
+        )
     trace.extend(_skipped_days(calendar, moment, due))
     if counted:
         moved = f", moved by {calendar.describe_working_time(paused)} of pauses"
