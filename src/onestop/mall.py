@@ -69,6 +69,7 @@ from onestop.exceptions import (
     ConcurrencyConflict,
     IdempotencyConflict,
 )
+from onestop.folding import Deadlines, FoldedStreams
 from onestop.ports import (
     Clock,
     EventStore,
@@ -84,8 +85,6 @@ from onestop.recording import (
     allocate_number,
     check_numbering,
     idempotency_digest,
-    last_hash,
-    load_application,
     prepare_commit,
     verify_stream,
 )
@@ -163,6 +162,10 @@ class Mall:
         courier_facts: Gives the status of the courier jobs linked to an application,
             by job id, for the ``courier_delivered`` guard; a
             `onestop.courier_desk.CourierDesk` sets it to its own when ``None``.
+        cache_size: How many recently used applications the mall keeps folded in
+            memory, with their deadlines (`onestop.folding`); 0 keeps none.  A kept
+            application is checked against its stored stream before every use, so
+            other processes writing to the same store are always seen.
     """
 
     catalogue: Catalogue
@@ -176,6 +179,14 @@ class Mall:
     at_risk_share: float = 0.2
     retries: int = 5
     courier_facts: Callable[[str], Mapping[str, str]] | None = None
+    cache_size: int = attrs.field(default=1024, validator=attrs.validators.ge(0))
+    _streams: FoldedStreams = attrs.field(init=False, repr=False, eq=False)
+    _deadlines: Deadlines = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        """Set up the caches of folded applications and deadlines."""
+        self._streams = FoldedStreams(size=self.cache_size)
+        self._deadlines = Deadlines(size=4 * self.cache_size)
 
     # --- submission ------------------------------------------------------------------
 
@@ -248,7 +259,7 @@ class Mall:
             except ConcurrencyConflict as exc:
                 conflict = exc
                 continue
-            deadline = application.deadline(self.calendar(application.agency))
+            deadline = self._deadlines(application, self.calendar(application.agency))
             return Receipt(
                 application_id=application.id,
                 number=application.number,
@@ -413,14 +424,14 @@ class Mall:
         attempts = 1 if expected is not None else max(self.retries, 1)
         for attempt in range(attempts):
             now = self.clock.now()
-            application = self.application(application_id)
+            application, last = self._streams.load(self.store, application_id)
             if expected is not None and expected != application.version:
                 raise ConcurrencyConflict(
                     stream_id=application_id, expected=expected, actual=application.version
                 )
             events = self._decide(application, command, now)
             try:
-                return self._write(application, events, now=now)
+                return self._write(application, events, now=now, previous_hash=last)
             except ConcurrencyConflict:
                 if attempt + 1 == attempts:
                     raise
@@ -450,18 +461,29 @@ class Mall:
         now: datetime,
         idempotency: IdempotencyRecord | None = None,
         sequence: SequenceClaim | None = None,
+        previous_hash: str | None = None,
     ) -> Application:
+        if previous_hash is None:
+            previous_hash = (
+                GENESIS if application is None else self._streams.last_hash(self.store, application)
+            )
         commit, state = prepare_commit(
             application,
             events,
-            previous_hash=last_hash(self.store, application),
+            previous_hash=previous_hash,
             calendar=self.calendar,
             now=now,
             at_risk_share=self.at_risk_share,
             idempotency=idempotency,
             sequence=sequence,
+            deadlines=self._deadlines,
         )
-        self.store.commit(commit)
+        try:
+            self.store.commit(commit)
+        except BaseException:
+            self._streams.forget(state.id)
+            raise
+        self._streams.remember(state, commit.events[-1].hash)
         return state
 
     # --- automatic transitions --------------------------------------------------------
@@ -526,7 +548,7 @@ class Mall:
             ApplicationNotFound: If there is no such application.
             StorageError: If a stored event does not decode.
         """
-        return load_application(self.store, application_id)
+        return self._streams.load(self.store, application_id)[0]
 
     def calendar(self, agency: str, /) -> WorkCalendar:
         """Return the work calendar of *agency*, in the agency's time zone.
@@ -553,7 +575,7 @@ class Mall:
     def deadline(self, application_id: str, /) -> Deadline:
         """Return the application's deadline, with its trace."""
         application = self.application(application_id)
-        return application.deadline(self.calendar(application.agency))
+        return self._deadlines(application, self.calendar(application.agency))
 
     def track(self, number: str, secret: str, /, *, language: str) -> PublicStatus:
         """Return the public status of application *number*, in *language*.
@@ -577,7 +599,7 @@ class Mall:
             application,
             catalogue=self.catalogue,
             workflow=workflow,
-            deadline=application.deadline(self.calendar(application.agency)),
+            deadline=self._deadlines(application, self.calendar(application.agency)),
             language=language,
         )
 

@@ -30,6 +30,7 @@ from onestop.exceptions import (
     InvalidApplication,
     Problem,
 )
+from onestop.folding import Deadlines
 from onestop.ports import (
     Commit,
     EventStore,
@@ -127,7 +128,13 @@ def allocate_number(
 
 
 def summarize(
-    application: Application, /, *, calendar: WorkCalendar, now: datetime, at_risk_share: float
+    application: Application,
+    /,
+    *,
+    calendar: WorkCalendar,
+    now: datetime,
+    at_risk_share: float,
+    deadlines: Deadlines | None = None,
 ) -> Summary:
     """Return the read-model row of *application* at *now*; it holds no personal data.
 
@@ -136,13 +143,20 @@ def summarize(
         calendar: Its agency's work calendar.
         now: The commit's instant.
         at_risk_share: The share of the SLA budget under which it is at risk.
+        deadlines: Memoises the deadline and the at-risk instant; they are computed
+            afresh when ``None``.
     """
-    deadline = application.deadline(calendar)
-    due = None if application.is_closed else deadline.due
+    if deadlines is not None:
+        found = deadlines(application, calendar, explain=False)
+    else:
+        found = application.deadline(calendar)
+    due = None if application.is_closed else found.due
     at_risk_from = None
-    if due is not None:
-        threshold = deadline.budget * at_risk_share
-        left = remaining_working_time(deadline, calendar, now)
+    if due is not None and deadlines is not None:
+        at_risk_from = deadlines.at_risk_from(found, calendar, now, at_risk_share)
+    elif due is not None:
+        threshold = found.budget * at_risk_share
+        left = remaining_working_time(found, calendar, now)
         at_risk_from = (
             now if left <= threshold else calendar.add_working_time(now, left - threshold)
         )
@@ -176,6 +190,7 @@ def prepare_commit(
     at_risk_share: float,
     idempotency: IdempotencyRecord | None = None,
     sequence: SequenceClaim | None = None,
+    deadlines: Deadlines | None = None,
 ) -> tuple[Commit, Application]:
     """Return the commit that records *events* on *application*, and the state after them.
 
@@ -188,6 +203,7 @@ def prepare_commit(
         at_risk_share: The share of the SLA budget under which it is at risk.
         idempotency: The idempotency record to create, if any.
         sequence: The counter value to claim, if any.
+        deadlines: Memoises the read model's deadline, as in `summarize`.
 
     Raises:
         ValueError: If *events* is empty.
@@ -217,7 +233,11 @@ def prepare_commit(
         expected_version=expected,
         events=tuple(sealed),
         summary=summarize(
-            state, calendar=calendar(state.agency), now=now, at_risk_share=at_risk_share
+            state,
+            calendar=calendar(state.agency),
+            now=now,
+            at_risk_share=at_risk_share,
+            deadlines=deadlines,
         ),
         recorded_at=now,
         idempotency=idempotency,

@@ -1,0 +1,245 @@
+"""The mall's kept applications and memoised deadlines never change what it does or writes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import attrs
+import pytest
+from application_support import (
+    CITIZEN,
+    START,
+    Canary,
+    CountingIds,
+    ManualClock,
+    answers,
+    documents,
+    officer,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from onestop.calendars import calendar_for
+from onestop.domain.catalogue import Catalogue
+from onestop.exceptions import ConcurrencyConflict, OnestopError
+from onestop.folding import Deadlines, FoldedStreams
+from onestop.mall import Mall
+from onestop.ports import SummaryQuery
+from onestop.storage.memory import MemoryStore
+
+VERIFIER = officer("verifier-1", "verifier")
+PROCESSOR = officer("processor-1", "processor")
+APPROVER = officer("approver-1", "approver")
+FRONT_OFFICE = officer("front-1", "front_office")
+CANARY = Canary.new()
+JAKARTA = calendar_for("ID", years=[2025, 2026])
+
+
+class FixedIds(CountingIds):
+    """Counting ids with secrets that are the same in every run, so stores can be compared."""
+
+    def secret(self) -> str:
+        return f"secret-{self.count:04d}-fixed"
+
+
+def _mall(catalogue: Catalogue, store: MemoryStore, clock: ManualClock, **options: Any) -> Mall:
+    return Mall(
+        catalogue=catalogue,
+        store=store,
+        clock=clock,
+        calendars={"*": JAKARTA},
+        ids=FixedIds(),
+        **options,
+    )
+
+
+def _submit(mall: Mall) -> str:
+    return mall.submit(
+        "izin-usaha",
+        channel="online",
+        applicant=CANARY.person(),
+        answers=answers(CANARY),
+        documents=documents(),
+        actor=CITIZEN,
+    ).application_id
+
+
+def test_a_kept_application_sees_another_malls_write(catalogue: Catalogue) -> None:
+    """A mall that kept an application folds on what another mall wrote to the same store."""
+    store, clock = MemoryStore(), ManualClock(START)
+    first, second = _mall(catalogue, store, clock), _mall(catalogue, store, clock)
+    app_id = _submit(first)
+    assert second.application(app_id).version == 1  # now kept by the second mall
+
+    first.act(app_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto buram"})
+    seen = second.application(app_id)
+    second.act(app_id, "resubmit", actor=CITIZEN)
+
+    assert (seen.state, seen.version) == ("returned", 2)
+    assert second.application(app_id).state == "submitted"
+    assert second.verify(app_id).ok
+
+
+def test_a_stale_expected_version_is_refused_after_another_write(catalogue: Catalogue) -> None:
+    """An expected version that was current when kept is refused once another mall moved on."""
+    store, clock = MemoryStore(), ManualClock(START)
+    first, second = _mall(catalogue, store, clock), _mall(catalogue, store, clock)
+    app_id = _submit(first)
+    second.application(app_id)
+    first.act(app_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto buram"})
+
+    with pytest.raises(ConcurrencyConflict):
+        second.act(app_id, "resubmit", actor=CITIZEN, expected_version=1)
+
+
+def test_a_stream_that_no_longer_matches_is_read_again(catalogue: Catalogue) -> None:
+    """A kept application whose last hash the store does not hold is replaced by the stored one."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    app_id = _submit(mall)
+    streams = FoldedStreams(size=10)
+    stored = mall.application(app_id)
+    streams.remember(attrs.evolve(stored, state="issued"), "f" * 64)
+
+    found, last = streams.load(store, app_id)
+
+    assert found == stored
+    assert last == store.read(app_id)[-1].hash
+
+
+def test_a_cache_of_size_zero_keeps_nothing(catalogue: Catalogue) -> None:
+    """With size 0 every load reads the stream and nothing is kept."""
+    store, clock = MemoryStore(), ManualClock(START)
+    app_id = _submit(_mall(catalogue, store, clock))
+    streams = FoldedStreams(size=0)
+
+    streams.load(store, app_id)
+
+    assert len(streams) == 0
+
+
+def test_the_cache_forgets_the_oldest_beyond_its_size(catalogue: Catalogue) -> None:
+    """A cache of size 2 keeps the two applications stored last."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    ids = [_submit(mall) for _ in range(3)]
+    streams = FoldedStreams(size=2)
+
+    for app_id in ids:
+        streams.load(store, app_id)
+
+    assert len(streams) == 2
+
+
+def test_a_negative_cache_size_is_refused(catalogue: Catalogue) -> None:
+    """A negative cache size is a configuration mistake, refused at construction."""
+    with pytest.raises(ValueError, match="cache_size"):
+        _mall(catalogue, MemoryStore(), ManualClock(START), cache_size=-1)
+
+
+def test_a_deadline_without_trace_has_the_same_dates(catalogue: Catalogue) -> None:
+    """The untraced deadline the read model uses has the dates of the explained one."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    app_id = _submit(mall)
+    clock.advance(hours=2)
+    mall.suspend(app_id, reason="system_outage", actor=VERIFIER)
+    clock.advance(days=1)
+    mall.resume(app_id, actor=VERIFIER)
+    application = mall.application(app_id)
+    deadlines = Deadlines(size=10)
+
+    plain = deadlines(application, JAKARTA, explain=False)
+    explained = application.deadline(JAKARTA)
+
+    assert plain.trace == ()
+    assert attrs.evolve(plain, trace=explained.trace) == explained
+
+
+def test_an_application_at_risk_is_at_risk_from_each_commit(catalogue: Catalogue) -> None:
+    """Once at risk, each commit's row says it is at risk from that commit's instant."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    app_id = _submit(mall)
+    found = []
+    for requirement in ("ktp", "foto"):
+        clock.advance(days=6, hours=requirement == "foto")
+        mall.check_document(app_id, requirement, verdict="verified", actor=VERIFIER)
+        row = store.summary(app_id)
+        assert row is not None
+        found.append(row.at_risk_from)
+
+    assert found == [START + timedelta(days=6), START + timedelta(days=12, hours=1)]
+
+
+STEPS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=1),  # which application
+        st.sampled_from(
+            [
+                ("act", "send_back", VERIFIER, {"reason": "Foto buram"}),
+                ("act", "resubmit", CITIZEN, {}),
+                ("act", "verify", VERIFIER, {}),
+                ("act", "process", PROCESSOR, {}),
+                ("act", "approve", APPROVER, {}),
+                ("act", "issue", FRONT_OFFICE, {}),
+                ("suspend", "system_outage", VERIFIER, {}),
+                ("resume", "", VERIFIER, {}),
+                ("check", "ktp", VERIFIER, {}),
+                ("check", "foto", VERIFIER, {}),
+            ]
+        ),
+        st.integers(min_value=0, max_value=60 * 60 * 60),  # seconds the clock moves first
+    ),
+    max_size=25,
+)
+
+
+def _run(mall: Mall, clock: ManualClock, ids: list[str], step: Any) -> str:
+    index, (kind, name, actor, inputs), seconds = step
+    clock.advance(seconds=seconds)
+    app_id = ids[index]
+    try:
+        if kind == "act":
+            mall.act(app_id, name, actor=actor, inputs=inputs)
+        elif kind == "suspend":
+            mall.suspend(app_id, reason=name, actor=actor)
+        elif kind == "resume":
+            mall.resume(app_id, actor=actor)
+        else:
+            mall.check_document(app_id, name, verdict="verified", actor=actor)
+    except OnestopError as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+def _everything(store: MemoryStore) -> tuple[object, ...]:
+    rows = store.summaries(SummaryQuery(include_closed=True, limit=100)).items
+    return rows, tuple(store.read(row.stream_id) for row in rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(STEPS)
+def test_kept_state_writes_what_a_mall_without_it_writes(
+    catalogue: Catalogue, steps: list[Any]
+) -> None:
+    """Any command sequence gives the same outcomes, rows and events with the cache or without."""
+    stores = (MemoryStore(), MemoryStore())
+    clocks = (ManualClock(START), ManualClock(START))
+    malls = (
+        _mall(catalogue, stores[0], clocks[0]),
+        _mall(catalogue, stores[1], clocks[1], cache_size=0),
+    )
+    ids = [[_submit(mall) for _ in range(2)] for mall in malls]
+    outcomes: list[list[object]] = [[], []]
+    for step in steps:
+        for k in (0, 1):
+            outcome = _run(malls[k], clocks[k], ids[k], step)
+            outcomes[k].append((outcome, stores[k].summary(ids[k][step[0]])))
+
+    assert outcomes[0] == outcomes[1]
+    assert _everything(stores[0]) == _everything(stores[1])
+    for clock in clocks:
+        clock.advance(days=8)
+    assert malls[0].overdue().items == malls[1].overdue().items
