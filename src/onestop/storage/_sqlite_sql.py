@@ -26,13 +26,18 @@ SUMMARY_COLUMNS = (
     "stream_id, number, service, service_version, agency, channel, state, assignee, "
     "received, due, at_risk_from, suspended, closed, version, updated_at"
 )
-CHECK = """
+SUMMARY_NAMES = tuple(SUMMARY_COLUMNS.split(", "))
+CHECK = f"""
 SELECT (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = ?1),
        (SELECT coalesce(max(position), 0) FROM events),
        (SELECT stream_id FROM summaries WHERE number = ?2),
        EXISTS (SELECT 1 FROM idempotency WHERE key = ?3),
-       (SELECT value FROM sequences WHERE name = ?4)
-"""
+       (SELECT value FROM sequences WHERE name = ?4),
+       {", ".join(f"old.{name}" for name in SUMMARY_NAMES)}
+FROM (SELECT 1) LEFT JOIN summaries AS old ON old.stream_id = ?1
+"""  # noqa: S608 - a constant list of columns
+CHECKED = 5
+"""How many columns of `CHECK` come before the stream's current read-model row."""
 UPSERT_SUMMARY = f"""
 INSERT INTO summaries ({SUMMARY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (stream_id) DO UPDATE SET
@@ -43,6 +48,24 @@ ON CONFLICT (stream_id) DO UPDATE SET
     suspended = excluded.suspended, closed = excluded.closed, version = excluded.version,
     updated_at = excluded.updated_at
 """  # noqa: S608 - a constant list of columns
+
+
+def update_summary(old: tuple[object, ...], new: tuple[object, ...]) -> tuple[str, list[object]]:
+    """Return the UPDATE that turns the read-model row *old* into *new*, and its parameters.
+
+    Only the columns that differ are set, so that SQLite leaves alone the indexes on
+    columns that did not change (a plain upsert rewrites every index entry of the row).
+    Both rows are in `SUMMARY_COLUMNS` order, as `summary_row` gives them; with nothing
+    changed the statement only checks the row is there.
+    """
+    changed = [k for k in range(1, len(SUMMARY_NAMES)) if old[k] != new[k]]
+    if not changed:
+        return "SELECT 1 FROM summaries WHERE stream_id = ?", [new[0]]
+    sets = ", ".join(f"{SUMMARY_NAMES[k]} = ?" for k in changed)
+    statement = f"UPDATE summaries SET {sets} WHERE stream_id = ?"  # noqa: S608 - known names
+    return statement, [*(new[k] for k in changed), new[0]]
+
+
 SUMMARY_BY_ID = f"SELECT {SUMMARY_COLUMNS} FROM summaries WHERE stream_id = ?"  # noqa: S608
 SUMMARY_BY_NUMBER = f"SELECT {SUMMARY_COLUMNS} FROM summaries WHERE number = ?"  # noqa: S608
 CHECK_APPEND = """

@@ -287,7 +287,7 @@ class SQLiteStore(ClosingContext):
         )
         start = commit.expected_version
         with self._writing(commit) as connection:
-            version, position, owner, taken, counter = connection.execute(
+            checked = connection.execute(
                 sql.CHECK,
                 (
                     commit.stream_id,
@@ -296,6 +296,8 @@ class SQLiteStore(ClosingContext):
                     None if claim is None else claim.name,
                 ),
             ).fetchone()
+            version, position, owner, taken, counter = checked[: sql.CHECKED]
+            old_row = checked[sql.CHECKED :]
             if version != start:
                 raise ConcurrencyConflict(
                     stream_id=commit.stream_id, expected=start, actual=version
@@ -308,7 +310,10 @@ class SQLiteStore(ClosingContext):
                 )
             if owner is not None and owner != commit.stream_id:
                 raise StorageError("another stream already holds this application number")
-            connection.execute(sql.UPSERT_SUMMARY, summary_row)
+            if old_row[0] is None:
+                connection.execute(sql.UPSERT_SUMMARY, summary_row)
+            else:
+                connection.execute(*sql.update_summary(old_row, summary_row))
             connection.executemany(
                 sql.INSERT_EVENT,
                 [
