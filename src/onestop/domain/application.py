@@ -470,13 +470,12 @@ class Application:
             changes["suspension"] = None
         elif isinstance(event, Withdrawn):
             changes["withdrawal"] = event
-        return attrs.evolve(
-            self,
-            version=self.version + 1,
-            updated_at=max(self.updated_at, event.at),
-            events=(*self.events, event),
-            **changes,  # type: ignore[arg-type]
-        )
+        values = {name: getattr(self, name) for name in _APPLICATION_FIELDS}
+        values.update(changes)
+        values["version"] = self.version + 1
+        values["updated_at"] = max(self.updated_at, event.at)
+        values["events"] = (*self.events, event)
+        return Application(**values)
 
     @property
     def is_closed(self) -> bool:
@@ -584,3 +583,7 @@ class Application:
         return due_date(
             calendar, received=self.received, limit=self.time_limit, pauses=self.pauses()
         )
+
+
+_APPLICATION_FIELDS = tuple(a.name for a in attrs.fields(Application))
+"""The attributes `Application.apply` copies: faster than `attrs.evolve`, same result."""
