@@ -11,11 +11,10 @@ it refuses.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import cast
 from uuid import UUID
 
 import attrs
@@ -94,24 +93,22 @@ _SMALL_INT = 10**15
 def _fast(value: object, out: list[str], depth: int) -> None:
     """Encode plain data as `_encode` would, without tracking paths; raise `_Doubt` else.
 
-    Only exact built-in types are taken (no subclasses but enums), object keys must be
-    ASCII (so that code-point order is UTF-16 order), integers small; the caller
-    encodes the text to UTF-8, which fails on a lone surrogate.
+    Only exact built-in types are taken (enums aside), object keys must be ASCII (so
+    that code-point order is UTF-16 order), integers small; the caller encodes the
+    text to UTF-8, which fails on a lone surrogate.
     """
     kind = type(value)
-    if kind is str:
-        text = cast("str", value)
-        if _NEEDS_ESCAPE.search(text):
-            text = _NEEDS_ESCAPE.sub(lambda m: _ESCAPES.get(m[0], f"\\u{ord(m[0]):04x}"), text)
-        out.append(f'"{text}"')
-    elif kind is dict:
+    if isinstance(value, str) and kind is str:
+        if _NEEDS_ESCAPE.search(value):
+            value = _NEEDS_ESCAPE.sub(lambda m: _ESCAPES.get(m[0], f"\\u{ord(m[0]):04x}"), value)
+        out.append(f'"{value}"')
+    elif isinstance(value, dict) and kind is dict:
         if depth >= _MAX_DEPTH:
             raise _Doubt
-        table = cast("dict[str, object]", value)
         out.append("{")
         first = True
-        for key in sorted(table):  # mixed key types raise TypeError: not plain data
-            if type(key) is not str or not key.isascii():  # the cast above is checked here
+        for key in sorted(value):  # mixed key types raise TypeError: not plain data
+            if type(key) is not str or not key.isascii():
                 raise _Doubt
             if first:
                 first = False
@@ -119,13 +116,13 @@ def _fast(value: object, out: list[str], depth: int) -> None:
                 out.append(",")
             _fast(key, out, depth)
             out.append(":")
-            _fast(table[key], out, depth + 1)
+            _fast(value[key], out, depth + 1)
         out.append("}")
-    elif kind is list or kind is tuple:
+    elif isinstance(value, list | tuple) and (kind is list or kind is tuple):
         if depth >= _MAX_DEPTH:
             raise _Doubt
         out.append("[")
-        for index, item in enumerate(cast("Sequence[object]", value)):
+        for index, item in enumerate(value):
             if index:
                 out.append(",")
             _fast(item, out, depth + 1)
@@ -136,15 +133,14 @@ def _fast(value: object, out: list[str], depth: int) -> None:
         out.append("true")
     elif value is False:
         out.append("false")
-    elif kind is int:
-        number = cast("int", value)
-        if not -_SMALL_INT < number < _SMALL_INT:
+    elif isinstance(value, int) and kind is int:
+        if not -_SMALL_INT < value < _SMALL_INT:
             raise _Doubt
-        out.append(str(number))
-    elif kind is datetime:
-        out.append(_string(_instant(cast("datetime", value), "$"), "$"))
-    elif kind is Decimal:
-        out.append(_decimal(cast("Decimal", value), "$"))
+        out.append(str(value))
+    elif isinstance(value, datetime) and kind is datetime:
+        out.append(_string(_instant(value, "$"), "$"))
+    elif isinstance(value, Decimal) and kind is Decimal:
+        out.append(_decimal(value, "$"))
     elif isinstance(value, Enum):
         _fast(value.value, out, depth + 1)
     else:
