@@ -182,6 +182,9 @@ class Mall:
     cache_size: int = attrs.field(default=1024, validator=attrs.validators.ge(0))
     _streams: FoldedStreams = attrs.field(init=False, repr=False, eq=False)
     _deadlines: Deadlines = attrs.field(init=False, repr=False, eq=False)
+    _zoned: dict[tuple[int, str], tuple[WorkCalendar, WorkCalendar]] = attrs.field(
+        init=False, repr=False, eq=False, factory=dict
+    )
 
     def __attrs_post_init__(self) -> None:
         """Set up the caches of folded applications and deadlines."""
@@ -568,9 +571,14 @@ class Mall:
         calendar = calendar or self.calendars.get("*")
         if calendar is None:
             return WorkCalendar(time_zone=found.time_zone, name=found.code)
-        if calendar.time_zone != found.time_zone:
-            return attrs.evolve(calendar, time_zone=found.time_zone)
-        return calendar
+        if calendar.time_zone == found.time_zone:
+            return calendar
+        kept = self._zoned.get((id(calendar), found.time_zone))
+        if kept is not None and kept[0] is calendar:
+            return kept[1]
+        zoned = attrs.evolve(calendar, time_zone=found.time_zone)
+        self._zoned[(id(calendar), found.time_zone)] = (calendar, zoned)
+        return zoned
 
     def deadline(self, application_id: str, /) -> Deadline:
         """Return the application's deadline, with its trace."""
