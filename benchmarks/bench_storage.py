@@ -24,7 +24,9 @@ action for each contender, then every second action, ...), so a burst of load on
 machine does not land on one contender only; each turn is timed with the garbage
 collector paused.  Read by id (G8): `Mall.application` against eventsourcing's
 ``repository.get`` (and a raw primary-key read, for context) over the same applications
-once issued, best of three interleaved passes.
+once issued, best of three interleaved passes; the mall has kept them folded, so it
+checks the newest event only, and a second figure gives a mall that keeps nothing
+(``cache_size=0``: read, decode and fold every time).
 
 PostgreSQL (G11), in a fresh schema dropped at the end, only when
 ``ONESTOP_BENCH_POSTGRES_URL`` (or ``ONESTOP_TEST_POSTGRES_URL``) is set: `Mall.act` on
@@ -67,6 +69,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
+import attrs
 from _benchlib import Result, best_seconds, comparison
 from bench_workflow import LIFECYCLE, LOOPED, ROLE_OF, STRAIGHT
 from eventsourcing.application import Application as EventsourcingApplication
@@ -355,8 +358,14 @@ class OnestopActs:
             act(ids[i], action, actor=ACTORS[ROLE_OF[action]])
 
     def get_all(self) -> None:
-        """Load every application with `Mall.application`."""
+        """Load every application with `Mall.application` (kept ones are checked, not decoded)."""
         application = self.mall.application
+        for app_id in self.ids:
+            application(app_id)
+
+    def get_all_cold(self) -> None:
+        """Load every application with a mall that keeps nothing: read, decode and fold."""
+        application = attrs.evolve(self.mall, cache_size=0).application
         for app_id in self.ids:
             application(app_id)
 
@@ -740,6 +749,7 @@ def sqlite_actions(count: int, directory: Path) -> list[Result]:
         )
         readers: dict[str, Callable[[], None]] = {
             "onestop": full.get_all,
+            "onestop cold": full.get_all_cold,
             "eventsourcing": peer.get_all,
             "raw": raw_full.get_all,
         }
@@ -802,6 +812,13 @@ def sqlite_actions(count: int, directory: Path) -> list[Result]:
             peer="eventsourcing repository.get (same applications, 6 or 8 events each)",
             peer_value=gets["eventsourcing"],
             at_least=8.0,
+        ),
+        comparison(
+            "storage.get_cold_vs_eventsourcing",
+            value=gets["onestop cold"],
+            unit="gets/s",
+            peer="eventsourcing repository.get (onestop with cache_size=0: read, decode, fold)",
+            peer_value=gets["eventsourcing"],
         ),
         comparison(
             "storage.get_vs_raw_point_read",
