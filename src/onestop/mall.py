@@ -182,7 +182,7 @@ class Mall:
     cache_size: int = attrs.field(default=1024, validator=attrs.validators.ge(0))
     _streams: FoldedStreams = attrs.field(init=False, repr=False, eq=False)
     _deadlines: Deadlines = attrs.field(init=False, repr=False, eq=False)
-    _zoned: dict[tuple[int, str], tuple[WorkCalendar, WorkCalendar]] = attrs.field(
+    _zoned: dict[tuple[str, str, int], tuple[WorkCalendar | None, WorkCalendar]] = attrs.field(
         init=False, repr=False, eq=False, factory=dict
     )
 
@@ -568,17 +568,19 @@ class Mall:
                 code = self.catalogue.agency(code).parent
             except AgencyNotFound:
                 code = None
-        calendar = calendar or self.calendars.get("*")
-        if calendar is None:
-            return WorkCalendar(time_zone=found.time_zone, name=found.code)
-        if calendar.time_zone == found.time_zone:
-            return calendar
-        kept = self._zoned.get((id(calendar), found.time_zone))
-        if kept is not None and kept[0] is calendar:
+        source = calendar or self.calendars.get("*")
+        key = (found.code, found.time_zone, id(source))
+        kept = self._zoned.get(key)
+        if kept is not None and kept[0] is source:
             return kept[1]
-        zoned = attrs.evolve(calendar, time_zone=found.time_zone)
-        self._zoned[(id(calendar), found.time_zone)] = (calendar, zoned)
-        return zoned
+        if source is None:
+            made = WorkCalendar(time_zone=found.time_zone, name=found.code)
+        elif source.time_zone != found.time_zone:
+            made = attrs.evolve(source, time_zone=found.time_zone)
+        else:
+            made = source
+        self._zoned[key] = (source, made)
+        return made
 
     def deadline(self, application_id: str, /) -> Deadline:
         """Return the application's deadline, with its trace."""

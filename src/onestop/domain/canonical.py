@@ -114,9 +114,14 @@ def _fast(value: object, out: list[str], depth: int) -> None:
                 first = False
             else:
                 out.append(",")
-            _fast(key, out, depth)
-            out.append(":")
-            _fast(value[key], out, depth + 1)
+            if _NEEDS_ESCAPE.search(key):
+                raise _Doubt
+            item = value[key]
+            if type(item) is str and not _NEEDS_ESCAPE.search(item):
+                out.append(f'"{key}":"{item}"')  # the commonest member, inline
+            else:
+                out.append(f'"{key}":')
+                _fast(item, out, depth + 1)
         out.append("}")
     elif isinstance(value, list | tuple) and (kind is list or kind is tuple):
         if depth >= _MAX_DEPTH:
