@@ -73,6 +73,7 @@ def test_the_storage_figures_are_reported(output: dict[str, Any]) -> None:
         "storage.sqlite_full_act_vs_eventsourcing",
         "storage.sqlite_normal_act_vs_raw",
         "storage.get_vs_eventsourcing",
+        "storage.get_cold_vs_eventsourcing",
         "storage.postgres_commit_vs_raw",
         "storage.postgres_4proc_vs_1proc",
         "storage.worklist_one_agency_first_page",
