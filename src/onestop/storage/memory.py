@@ -1,9 +1,10 @@
 """The in-memory event store: dicts and a lock; the executable specification of the ports.
 
-`MemoryStore` does exactly what `onestop.ports.EventStore` and `onestop.ports.BatchStore`
-promise and nothing more, in the plainest way: every method takes one lock, so a
-`commit` (or `commit_batch`) is atomic and isolated, and every record it hands out is
-a frozen value, so callers cannot change what is stored.  Other adapters are checked
+`MemoryStore` does exactly what `onestop.ports.EventStore`, `onestop.ports.BatchStore`
+and `onestop.catalogue_store.CatalogueStore` promise and nothing more, in the plainest
+way: every method takes one lock, so a `commit` (or `commit_batch`, or
+`publish_catalogue`) is atomic and isolated, and every record it hands out is a frozen
+value, so callers cannot change what is stored.  Other adapters are checked
 against it.  Data lives as long as the object does.
 
 >>> from datetime import UTC, datetime
@@ -33,6 +34,13 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+from onestop.catalogue_store import (
+    CatalogueVersion,
+    CatalogueVersionInfo,
+    check_listing,
+    check_publication,
+    next_catalogue_version,
+)
 from onestop.exceptions import ConcurrencyConflict, StorageError
 from onestop.ports import (
     MAX_PAGE,
@@ -61,7 +69,7 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 
 
 class MemoryStore(ClosingContext):
-    """An `onestop.ports.EventStore` in memory, safe to share between threads."""
+    """An `onestop.ports.EventStore` and catalogue store in memory; threads may share it."""
 
     def __init__(self) -> None:
         """Create an empty store."""
@@ -73,6 +81,7 @@ class MemoryStore(ClosingContext):
         self._sequences: dict[str, int] = {}
         self._log: list[Notification] = []
         self._positions: dict[str, int] = {}
+        self._catalogues: list[CatalogueVersion] = []
         self._closed = False
 
     def __repr__(self) -> str:
@@ -262,6 +271,62 @@ class MemoryStore(ClosingContext):
                     )
                 stored.extend(records)
             return tuple(stored)
+
+    def publish_catalogue(
+        self,
+        content: bytes,
+        /,
+        *,
+        digest: str,
+        expected_version: int,
+        recorded_at: datetime,
+        label: str | None = None,
+    ) -> CatalogueVersion:
+        """Store *content* as the next catalogue version; see `CatalogueStore.publish_catalogue`."""
+        check_publication(
+            content,
+            digest=digest,
+            expected_version=expected_version,
+            recorded_at=recorded_at,
+            label=label,
+        )
+        with self._lock:
+            self._check_open()
+            if self._catalogues and self._catalogues[-1].digest == digest:
+                return self._catalogues[-1]
+            published = next_catalogue_version(
+                len(self._catalogues),
+                content,
+                digest=digest,
+                expected_version=expected_version,
+                recorded_at=recorded_at,
+                label=label,
+            )
+            self._catalogues.append(published)
+            return published
+
+    def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
+        """Return catalogue version *version*, or ``None``."""
+        with self._lock:
+            self._check_open()
+            if 1 <= version <= len(self._catalogues):
+                return self._catalogues[version - 1]
+            return None
+
+    def latest_catalogue(self) -> CatalogueVersion | None:
+        """Return the latest catalogue version, or ``None``."""
+        with self._lock:
+            self._check_open()
+            return self._catalogues[-1] if self._catalogues else None
+
+    def catalogue_versions(
+        self, *, after: int = 0, limit: int = 100
+    ) -> tuple[CatalogueVersionInfo, ...]:
+        """Return up to *limit* catalogue versions' details above *after*, in order."""
+        start = check_listing(after=after, limit=limit)
+        with self._lock:
+            self._check_open()
+            return tuple(v.info() for v in self._catalogues[start : start + limit])
 
     def close(self) -> None:
         """Close the store; later calls raise `StorageError`."""

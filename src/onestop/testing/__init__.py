@@ -6,6 +6,8 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
 - `onestop.testing.strategies`: Hypothesis strategies for onestop's value objects;
 - `onestop.testing.contracts`: `EventStoreContract`, the storage contract as a pytest
   class to subclass;
+- `onestop.testing.catalogue_contracts`: `CatalogueStoreContract`, the catalogue
+  versions' part of it, which `EventStoreContract` inherits;
 - `onestop.testing.comparison`: a Hypothesis state machine comparing a store with
   `onestop.storage.memory.MemoryStore`, call by call.
 
@@ -17,5 +19,7 @@ import sys
 
 if "pytest" in sys.modules:  # only when running under pytest; never import it otherwise
     sys.modules["pytest"].register_assert_rewrite(
-        "onestop.testing.contracts", "onestop.testing.comparison"
+        "onestop.testing.contracts",
+        "onestop.testing.catalogue_contracts",
+        "onestop.testing.comparison",
     )
