@@ -142,33 +142,40 @@ def test_opening_twice_applies_migrations_once(path: Path) -> None:
 def test_failing_migration_leaves_the_version_unchanged(path: Path) -> None:
     """A migration that fails half-way is rolled back whole; the version stays."""
     SQLiteStore.open(path).close()
-    broken = Migration(version=2, name="broken", sql="CREATE TABLE extra (x INTEGER);\nNOT SQL;")
+    shipped = shipped_migrations()
+    broken = Migration(
+        version=len(shipped) + 1, name="broken", sql="CREATE TABLE extra (x INTEGER);\nNOT SQL;"
+    )
     connection = _raw(path)
     with pytest.raises(sqlite3.OperationalError) as caught:
-        migrate(connection, [*shipped_migrations(), broken])
-    assert schema_version(connection) == 1
+        migrate(connection, [*shipped, broken])
+    assert schema_version(connection) == len(shipped)
     assert connection.execute("SELECT 1 FROM sqlite_schema WHERE name = 'extra'").fetchone() is None
     assert not connection.in_transaction
     connection.close()
-    assert any("0002_broken" in note for note in caught.value.__notes__)
+    assert any(f"{broken.version:04d}_broken" in note for note in caught.value.__notes__)
 
 
 def test_new_migration_is_applied_on_open(path: Path) -> None:
     """A later migration is applied to a database at an earlier version."""
     SQLiteStore.open(path).close()
-    extra = Migration(version=2, name="extra", sql="CREATE TABLE extra (x INTEGER) STRICT;")
+    shipped = shipped_migrations()
+    extra = Migration(
+        version=len(shipped) + 1, name="extra", sql="CREATE TABLE extra (x INTEGER) STRICT;"
+    )
     connection = _raw(path)
-    assert migrate(connection, [*shipped_migrations(), extra]) == 2
+    assert migrate(connection, [*shipped, extra]) == extra.version
     connection.close()
 
 
 def test_edited_migration_is_detected(path: Path) -> None:
     """An applied migration whose text changed since raises StorageError."""
     SQLiteStore.open(path).close()
-    [first] = shipped_migrations()
+    first, *later = shipped_migrations()
+    edited = Migration(version=1, name="initial", sql=first.sql + "\n-- edit")
     connection = _raw(path)
     with pytest.raises(StorageError, match="changed after it was applied"):
-        migrate(connection, [Migration(version=1, name="initial", sql=first.sql + "\n-- edit")])
+        migrate(connection, [edited, *later])
     connection.close()
 
 

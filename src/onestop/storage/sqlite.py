@@ -6,6 +6,8 @@ IMMEDIATE`` transaction, so events, the read-model row, the idempotency record, 
 sequence claim and the notifications are written together or not at all, and writers
 in other threads and processes wait their turn (up to the busy timeout) instead of
 failing at once.
+It keeps the published catalogue versions too (`onestop.catalogue_store.CatalogueStore`),
+each `SQLiteStore.publish_catalogue` in a transaction of its own.
 
 Settings, applied on every open: WAL journal mode (readers never block the writer),
 ``synchronous=FULL`` unless ``NORMAL`` is asked for (see `SQLiteStore.open`), a busy
@@ -45,9 +47,17 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from onestop.catalogue_store import (
+    MAX_VERSION,
+    CatalogueVersion,
+    CatalogueVersionInfo,
+    check_listing,
+    check_publication,
+)
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -68,6 +78,7 @@ from onestop.ports import (
     check_batch,
     check_commit,
 )
+from onestop.storage import _sqlite_catalogue as catalogue_sql
 from onestop.storage import _sqlite_sql as sql
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
 
@@ -520,6 +531,59 @@ class SQLiteStore(ClosingContext):
                 connection.backup(destination)
             finally:
                 destination.close()
+
+    def publish_catalogue(
+        self,
+        content: bytes,
+        /,
+        *,
+        digest: str,
+        expected_version: int,
+        recorded_at: datetime,
+        label: str | None = None,
+    ) -> CatalogueVersion:
+        """Store *content* as the next catalogue version; see `CatalogueStore.publish_catalogue`.
+
+        One ``BEGIN IMMEDIATE`` transaction reads the latest version and writes the next,
+        so publishers in other threads and processes wait their turn, then find the
+        version moved on (`ConcurrencyConflict`) or their content already published.
+        """
+        check_publication(
+            content,
+            digest=digest,
+            expected_version=expected_version,
+            recorded_at=recorded_at,
+            label=label,
+        )
+        with self._writing() as connection:
+            return catalogue_sql.publish(
+                connection,
+                content,
+                digest=digest,
+                expected_version=expected_version,
+                recorded_at=recorded_at,
+                label=label,
+            )
+
+    def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
+        """Return catalogue version *version*, or ``None``."""
+        with self._reading() as connection:
+            if not 1 <= version <= MAX_VERSION:
+                return None
+            return catalogue_sql.version(connection, version)
+
+    def latest_catalogue(self) -> CatalogueVersion | None:
+        """Return the latest catalogue version, or ``None``."""
+        with self._reading() as connection:
+            return catalogue_sql.latest(connection)
+
+    def catalogue_versions(
+        self, *, after: int = 0, limit: int = 100
+    ) -> tuple[CatalogueVersionInfo, ...]:
+        """Return up to *limit* catalogue versions' details above *after*, in order."""
+        start = check_listing(after=after, limit=limit)
+        with self._reading() as connection:
+            return catalogue_sql.info(connection, start, limit)
 
     def close(self) -> None:
         """Close the store and its connection; later calls raise `StorageError`."""

@@ -8,7 +8,7 @@ its row in ``onestop_schema_migrations``, so a migration is applied whole or not
 all, and two processes opening a new file at once apply it exactly once.
 
 >>> [(step.version, step.name) for step in shipped_migrations()]
-[(1, 'initial')]
+[(1, 'initial'), (2, 'catalogue_versions')]
 >>> split_statements("CREATE TABLE a (x INTEGER);\\n-- b; c\\nCREATE TABLE b (y TEXT);")
 ['CREATE TABLE a (x INTEGER);', '-- b; c\\nCREATE TABLE b (y TEXT);']
 """
