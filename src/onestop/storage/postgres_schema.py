@@ -341,6 +341,16 @@ def _applied(conn: Connection, name: sql.Identifier) -> dict[int, str] | None:
         return None
 
 
+_CREATED_CONCURRENTLY = (
+    psycopg.errors.UniqueViolation,
+    psycopg.errors.DuplicateObject,
+    psycopg.errors.DuplicateSchema,
+    psycopg.errors.DuplicateTable,
+)
+"""What ``CREATE ... IF NOT EXISTS`` can raise when another session creates the same
+object at the same moment (the check is not atomic with the creation)."""
+
+
 def _bootstrap(conn: Connection, name: sql.Identifier) -> None:
     """Create the schema and the migrations table; two openers may race here."""
     for statement in BOOTSTRAP:
@@ -348,7 +358,7 @@ def _bootstrap(conn: Connection, name: sql.Identifier) -> None:
             try:
                 conn.execute(sql.SQL(statement).format(s=name))
                 break
-            except psycopg.errors.UniqueViolation:  # the other opener created it first
+            except _CREATED_CONCURRENTLY:  # the other opener created it first
                 if attempt == 4:
                     raise
 
