@@ -177,8 +177,9 @@ if not os.environ.get("ONESTOP_TEST_POSTGRES_URL"):
 def test_connect_creates_the_schema_and_records_the_migration(
     store: PostgresStore, postgres_url: str
 ) -> None:
-    """Connecting to an empty schema creates every table and records migration 1."""
+    """Connecting to an empty schema creates every table and records every migration."""
     assert tables(postgres_url, store.schema) == {
+        "catalogue_versions",
         "consumer_positions",
         "events",
         "idempotency",
@@ -194,21 +195,21 @@ def test_connect_creates_the_schema_and_records_the_migration(
                 sql.Identifier(store.schema), sql.Identifier(MIGRATIONS_TABLE)
             )
         ).fetchall()
-    assert rows == [(1,)]
+    assert rows == [(1,), (2,)]
 
 
 def test_migrating_again_changes_nothing(store: PostgresStore, postgres_url: str) -> None:
     """Running the migrations on an up-to-date schema keeps its data and its version."""
     store.commit(commit("app-1", 0))
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        assert migrate(conn, store.schema) == 1
+        assert migrate(conn, store.schema) == 2
     assert [e.version for e in store.read("app-1")] == [1]
 
 
 def test_concurrent_openers_apply_each_migration_once(
     new_store: StoreFactory, postgres_url: str
 ) -> None:
-    """Eight threads opening the same new schema at once all succeed; migration 1 runs once."""
+    """Eight threads opening the same new schema at once all succeed; each migration runs once."""
     schema = fresh_schema()
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
@@ -232,7 +233,7 @@ def test_concurrent_openers_apply_each_migration_once(
                 sql.Identifier(schema), sql.Identifier(MIGRATIONS_TABLE)
             )
         ).fetchone()
-    assert count == (1,)
+    assert count == (len(shipped_migrations()),)
 
 
 def test_a_schema_newer_than_the_code_is_refused(
@@ -874,7 +875,7 @@ def test_an_application_stream_is_refused_and_nothing_written(store: PostgresSto
 
 
 def test_a_batch_losing_a_new_stream_to_an_application_gets_memory_stores_error(
-    store: PostgresStore, postgres_url: str
+    store: PostgresStore, behind_uncommitted: Callable[..., object]
 ) -> None:
     """A batch that finds an application's first commit in flight is refused as on MemoryStore.
 
@@ -883,43 +884,15 @@ def test_a_batch_losing_a_new_stream_to_an_application_gets_memory_stores_error(
     Once the commit is done, the key refuses the batch and the store finds the
     read-model row: ValueError, as MemoryStore (applying the commit first) raises.
     """
-    application = f"onestop-batch-{secrets.token_hex(4)}"
-    separator = "&" if "?" in postgres_url else "?"
-    writer = PostgresStore.connect(
-        f"{postgres_url}{separator}application_name={application}", schema=store.schema
+    caught = behind_uncommitted(
+        store.schema,
+        store._sql["commit"],
+        commit_params(make_commit("app-1", 0, 1)),
+        lambda writer: writer.commit_batch(batch(append("courier:app-1", 0), append("app-1", 0))),
     )
-    caught: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            writer.commit_batch(batch(append("courier:app-1", 0), append("app-1", 0)))
-        except BaseException as exc:  # noqa: BLE001 - asserted below
-            caught.append(exc)
-
-    try:
-        with psycopg.connect(postgres_url) as first:
-            first.execute(store._sql["commit"], commit_params(make_commit("app-1", 0, 1)))
-            racer = threading.Thread(target=write)
-            racer.start()
-            with psycopg.connect(postgres_url, autocommit=True) as watch:
-                for _ in range(500):
-                    waiting = watch.execute(
-                        "SELECT 1 FROM pg_stat_activity"
-                        " WHERE application_name = %s AND wait_event_type = 'Lock'",
-                        (application,),
-                    ).fetchone()
-                    if waiting is not None:
-                        break
-                    time.sleep(0.01)
-            assert waiting is not None, "the batch never waited for the commit"
-            first.commit()
-        racer.join()
-    finally:
-        writer.close()
-    assert len(caught) == 1
-    assert isinstance(caught[0], ValueError)
-    assert "read-model row" in str(caught[0])
-    assert isinstance(caught[0].__cause__, psycopg.errors.UniqueViolation)
+    assert isinstance(caught, ValueError)
+    assert "read-model row" in str(caught)
+    assert isinstance(caught.__cause__, psycopg.errors.UniqueViolation)
     assert store.read("courier:app-1") == ()
     assert [n.stream_id for n in store.notifications()] == ["app-1"]
 

@@ -51,6 +51,10 @@ database.  Migrations are ``.sql`` files shipped in the package
 (``onestop/storage/sql/postgres``), each applied in its own transaction, recorded in
 ``onestop_schema_migrations``; racing openers queue on that table's primary key.
 
+**Catalogue versions** (`onestop.catalogue_store.CatalogueStore`) come from the base
+class `onestop.storage.postgres_catalogue.PostgresCatalogue`: one statement per
+publication, its version number guarded by a primary key.
+
 Driver errors are translated in one place, `translate_db_errors`.
 """
 
@@ -85,6 +89,7 @@ from onestop.ports import (
     decode_cursor,
     encode_cursor,
 )
+from onestop.storage.postgres_catalogue import PostgresCatalogue
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
     ORDER_KEYS,
@@ -119,6 +124,7 @@ _CONFLICTS = frozenset(
         "events_follow_previous",
         "idempotency_pkey",
         "sequence_claims_pkey",
+        "catalogue_versions_pkey",
         "sequence_claims_follow_previous",
         "summaries_number_key",
     }
@@ -137,8 +143,9 @@ def translate_db_errors(
 ) -> Iterator[None]:
     """Re-raise psycopg errors as onestop errors; the driver's error stays in ``__cause__``.
 
-    A unique or foreign-key violation of a key that guards a check of the port (the
-    events', an idempotency key's, a counter's, an application number's) raises what
+    A unique or foreign-key violation of a key that guards a check of the ports (the
+    events', an idempotency key's, a counter's, an application number's, a catalogue
+    version's) raises what
     *conflict* returns, usually a `ConcurrencyConflict` (a `ValueError` when a batch
     ran into an application's stream).  Serialization failures, deadlocks, lost
     connections, a terminated backend, a server shutting down and a pool timeout raise
@@ -165,8 +172,10 @@ def translate_db_errors(
 # --- the store -------------------------------------------------------------------------
 
 
-class PostgresStore(ClosingContext):
+class PostgresStore(PostgresCatalogue, ClosingContext):
     """An `onestop.ports.EventStore` and `onestop.ports.BatchStore` on PostgreSQL.
+
+    It keeps the catalogue's versions too, with the methods of `PostgresCatalogue`.
 
     It is safe to share between threads.  Open it with `PostgresStore.connect` (or
     ``onestop.storage.from_url``); it holds a pool of connections in autocommit mode

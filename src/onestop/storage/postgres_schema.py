@@ -9,9 +9,10 @@ The statements here are templates too: ``{s}`` stands for the schema, filled in 
 per store by `render`.  `COMMIT` is the single statement each command sends and
 `BATCH` the single statement of a batch of appends (courier jobs, packets); see
 `onestop.storage.postgres` for why they are built the way they are.
+`PUBLISH_CATALOGUE` is the single statement of a catalogue publication.
 
 >>> [version for version, _, _ in shipped_migrations()]
-[1]
+[1, 2]
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ __all__ = [
     "MIGRATIONS_TABLE",
     "MISSING_EXTRA",
     "ORDER_KEYS",
+    "PUBLISH_CATALOGUE",
     "SLA_FILTERS",
     "STATEMENTS",
     "SUMMARY_COLUMNS",
@@ -188,6 +190,33 @@ ORDER BY b.n
 """What a refused batch ran into: for each append's stream, in the batch's order,
 whether it has a read-model row and its version."""
 
+PUBLISH_CATALOGUE: LiteralString = """
+WITH head AS (
+    SELECT latest.version, c.digest, c.recorded_at, c.label
+    FROM (SELECT coalesce(max(version), 0) AS version FROM {s}.catalogue_versions) AS latest
+    LEFT JOIN {s}.catalogue_versions AS c ON c.version = latest.version
+), inserted AS (
+    INSERT INTO {s}.catalogue_versions (version, digest, content, recorded_at, label)
+    SELECT head.version + 1, %(digest)s::text, %(content)s::bytea, %(recorded_at)s::timestamptz,
+           %(label)s::text
+    FROM head
+    WHERE head.version = %(expected)s::bigint AND head.digest IS DISTINCT FROM %(digest)s::text
+    RETURNING version
+)
+SELECT head.version, head.digest, head.recorded_at, head.label, (SELECT version FROM inserted)
+FROM head
+"""
+"""The one statement of a catalogue publication.
+
+It reads the latest version and, if that is the one the publisher expected and its
+digest differs, inserts the next; it returns the latest version's number, digest,
+instant and label as read, and the number inserted (``NULL`` if none).  Two publishers
+racing on the same version both insert the same number: the primary key makes the
+second wait for the first and then fail, and the store reports a
+`onestop.exceptions.ConcurrencyConflict` (or, when the winner published the same
+content, returns the winner's version).
+"""
+
 STATEMENTS: Mapping[str, LiteralString] = {
     "commit": COMMIT,
     "diagnose": DIAGNOSE,
@@ -202,6 +231,14 @@ STATEMENTS: Mapping[str, LiteralString] = {
     "sequence": "SELECT coalesce(max(value), 0) FROM {s}.sequence_claims WHERE name = %s",
     "notifications": "SELECT position, stream_id, version, kind, body, recorded_at"
     " FROM {s}.notifications WHERE position > %s ORDER BY position LIMIT %s",
+    "publish_catalogue": PUBLISH_CATALOGUE,
+    "catalogue_head": "SELECT coalesce(max(version), 0) FROM {s}.catalogue_versions",
+    "catalogue_version": "SELECT version, digest, content, recorded_at, label"
+    " FROM {s}.catalogue_versions WHERE version = %s",
+    "latest_catalogue": "SELECT version, digest, content, recorded_at, label"
+    " FROM {s}.catalogue_versions ORDER BY version DESC LIMIT 1",
+    "catalogue_versions": "SELECT version, digest, octet_length(content), recorded_at, label"
+    " FROM {s}.catalogue_versions WHERE version > %s ORDER BY version LIMIT %s",
     "position": "SELECT position FROM {s}.consumer_positions WHERE consumer = %s",
     "record_position": "INSERT INTO {s}.consumer_positions AS old (consumer, position)"
     " VALUES (%s, %s) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position"
