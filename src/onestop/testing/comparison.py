@@ -3,11 +3,12 @@
 `make_comparison_machine` builds a Hypothesis `RuleBasedStateMachine` from a function
 that opens a new, empty store.  Each step makes one call (a commit that may conflict,
 a batch of appends when the store is a `onestop.ports.BatchStore`, a read, a
-page-through of the read model, a look at the notification log, a position update,
-...) on both stores and asserts that they answered the same, errors included:
-a `ConcurrencyConflict` must name the same stream and versions, a `StorageError` or
-`ValueError` must be raised by both.  Cursors are opaque, so pages are compared by
-their rows, following each store's own cursors.
+page-through of the read model, a look at the notification log, a position update, a
+catalogue publication and its read-back when the store is a
+`onestop.catalogue_store.CatalogueStore`, ...) on both stores and asserts that they
+answered the same, errors included: a `ConcurrencyConflict` must name the same stream
+and versions, a `StorageError` or `ValueError` must be raised by both.  Cursors are
+opaque, so pages are compared by their rows, following each store's own cursors.
 
     TestMyStoreMatchesMemory = make_comparison_machine(MyStore.open_temporary).TestCase
 
@@ -28,6 +29,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from onestop.catalogue_store import CatalogueStore, catalogue_digest
 from onestop.domain.sla import SlaStatus
 from onestop.exceptions import ConcurrencyConflict, StorageError, StorageUnavailable
 from onestop.ports import (
@@ -54,6 +56,7 @@ _JOBS = ("job-1", "job-2", "packet-1")  # streams without a read-model row, for 
 _KEYS = ("k1", "k2", "k3")
 _COUNTERS = ("n1", "n2")
 _CONSUMERS = ("relay", "mirror")
+_CATALOGUES = (b'{"catalogue":1}', b'{"catalogue":2}', b'{"catalogue":3}')
 _AGENCIES = ("dpmptsp", "disdukcapil", "samsat")
 _SERVICES = ("siup", "ktp", "stnk")
 _STATES = ("submitted", "verified", "approved", "issued")
@@ -155,6 +158,11 @@ def _summary(stream: str, version: int, row: tuple[Any, ...]) -> Summary:
         version=version,
         updated_at=updated_at,
     )
+
+
+def _catalogues(store: EventStore) -> CatalogueStore:
+    assert isinstance(store, CatalogueStore)
+    return store
 
 
 def _queries() -> st.SearchStrategy[SummaryQuery]:
@@ -328,6 +336,38 @@ class EventStoreComparison(RuleBasedStateMachine):
         """Record a consumer's position, sometimes a lower one."""
         self._same(lambda store: store.record_position(consumer, position))
         self._same(lambda store: store.position(consumer))
+
+    @precondition(lambda self: isinstance(self.subject, CatalogueStore))
+    @rule(
+        data=st.data(),
+        content=st.sampled_from(_CATALOGUES),
+        label=_rarely(st.sampled_from(["fees", "Juli"])),
+    )
+    def publish_catalogue(self, data: st.DataObject, content: bytes, label: str | None) -> None:
+        """Publish a catalogue, usually at the latest version, sometimes a stale or future one."""
+        latest = _catalogues(self.spec).latest_catalogue()
+        current = 0 if latest is None else latest.version
+        expected = data.draw(
+            st.sampled_from([current] * 4 + [max(current - 1, 0), current + 1]), label="expected"
+        )
+        at = data.draw(_instants, label="recorded_at")
+        self._same(
+            lambda store: _catalogues(store).publish_catalogue(
+                content,
+                digest=catalogue_digest(content),
+                expected_version=expected,
+                recorded_at=at,
+                label=label,
+            )
+        )
+
+    @precondition(lambda self: isinstance(self.subject, CatalogueStore))
+    @rule(version=st.integers(-1, 6), after=st.integers(-1, 6), limit=st.integers(0, 4))
+    def read_catalogues(self, version: int, after: int, limit: int) -> None:
+        """Read a catalogue version, the latest one, and part of the listing."""
+        self._same(lambda store: _catalogues(store).catalogue_version(version))
+        self._same(lambda store: _catalogues(store).latest_catalogue())
+        self._same(lambda store: _catalogues(store).catalogue_versions(after=after, limit=limit))
 
     @invariant()
     def same_log(self) -> None:

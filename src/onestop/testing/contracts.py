@@ -12,6 +12,10 @@ starts with ``Test``) but never this class itself::
             with MyStore.open(tmp_path / "store.db") as store:
                 yield store
 
+`EventStoreContract` inherits the tests of
+`onestop.testing.catalogue_contracts.CatalogueStoreContract`: a storage adapter keeps
+the catalogue's published versions too (`onestop.catalogue_store.CatalogueStore`).
+
 `onestop.testing.comparison` adds a Hypothesis state machine that runs random
 sequences of calls against an adapter and `MemoryStore` and compares every answer.
 This module needs pytest (and the package's ``tests`` dependencies); see
@@ -44,8 +48,17 @@ from onestop.ports import (
     SummaryOrder,
     SummaryQuery,
 )
+from onestop.testing.catalogue_contracts import CatalogueStoreContract
 
-__all__ = ["T0", "EventStoreContract", "make_commit", "make_event", "make_summary", "page_all"]
+__all__ = [
+    "T0",
+    "CatalogueStoreContract",
+    "EventStoreContract",
+    "make_commit",
+    "make_event",
+    "make_summary",
+    "page_all",
+]
 
 T0 = datetime(2025, 7, 14, 2, 0, tzinfo=UTC)
 """The instant the builders use unless told otherwise."""
@@ -156,10 +169,12 @@ _CALLS: dict[str, Callable[[EventStore], object]] = {
 }
 
 
-class EventStoreContract:
-    """Behaviour every `onestop.ports.EventStore` must have.
+class EventStoreContract(CatalogueStoreContract):
+    """Behaviour every `onestop.ports.EventStore` must have, and its catalogue versions'.
 
     Subclass it (as ``TestMyStore``) and override `store`; see the module docstring.
+    The tests it inherits from `CatalogueStoreContract` check the same store as an
+    `onestop.catalogue_store.CatalogueStore`.
     """
 
     @pytest.fixture
