@@ -1,0 +1,112 @@
+"""Publish a catalogue to a store as its next version: canonical bytes, digest, publication.
+
+The bytes published are the catalogue in onestop's own file format
+(`onestop.loading.catalogue_to_dict`) as compact JSON with sorted keys, in UTF-8: the
+same catalogue always gives the same bytes, however its files were laid out or
+formatted, so publishing unchanged files again writes nothing.  They are a catalogue
+file themselves: saved as a ``.json`` file, `onestop.loading.load_catalogue` reads
+them back equal.
+
+>>> from onestop.storage.memory import MemoryStore
+>>> store = MemoryStore()
+>>> first = publish_catalogue(store, "examples/jakarta", label="opening day")
+>>> first.version.version, first.created
+(1, True)
+>>> again = publish_catalogue(store, "examples/jakarta")
+>>> again.version == first.version, again.created
+(True, False)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+
+import attrs
+
+from onestop.catalogue_store import CatalogueStore, CatalogueVersion, catalogue_digest
+from onestop.domain.catalogue import Catalogue
+from onestop.domain.guards import default_guards
+from onestop.loading import catalogue_to_dict, load_catalogue
+from onestop.ports import Clock
+
+__all__ = ["Publication", "canonical_catalogue", "publish_catalogue"]
+
+
+@attrs.frozen(kw_only=True)
+class Publication:
+    """What `publish_catalogue` did.
+
+    Attributes:
+        version: The catalogue version that holds the catalogue now.
+        created: Whether a new version was published; ``False`` when the latest version
+            held this catalogue already and nothing was written.
+    """
+
+    version: CatalogueVersion
+    created: bool
+
+
+def canonical_catalogue(catalogue: Catalogue, /) -> bytes:
+    """Return *catalogue*'s canonical bytes: its file format as compact, key-sorted JSON.
+
+    Equal catalogues give equal bytes; the bytes load back as an equal catalogue.
+    """
+    text = json.dumps(
+        catalogue_to_dict(catalogue),
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    return text.encode("utf-8")
+
+
+def publish_catalogue(
+    store: CatalogueStore,
+    source: Catalogue | str | os.PathLike[str],
+    /,
+    *,
+    clock: Clock | None = None,
+    label: str | None = None,
+    expected_version: int | None = None,
+) -> Publication:
+    """Publish the catalogue *source* to *store* as its next version, unless it is the latest.
+
+    Args:
+        store: The store keeping the catalogue's versions.
+        source: A loaded catalogue, or a catalogue file or directory, loaded as
+            ``onestop catalogue validate`` loads it (workflows may name only the
+            default guards; load a catalogue with other guards yourself).
+        clock: Tells the publication's instant (the system's clock, in UTC, if ``None``).
+        label: A short note kept with the version (``"fees from 1 October"``).
+        expected_version: The version the publisher reviewed the change against;
+            by default, the latest version when this function reads it.
+
+    Raises:
+        onestop.exceptions.ConcurrencyConflict: If the store's latest version is not
+            the expected one (someone else published in between); reload and retry.
+        onestop.exceptions.CatalogueReadError: If *source* is a path that cannot be read.
+        onestop.exceptions.InvalidCatalogue: If *source* is a path to an invalid catalogue.
+        onestop.exceptions.InvalidValue: If *label* is not a valid label.
+    """
+    catalogue = (
+        source
+        if isinstance(source, Catalogue)
+        else load_catalogue(source, known_guards=default_guards().names())
+    )
+    content = canonical_catalogue(catalogue)
+    before = store.latest_catalogue()
+    if expected_version is None:
+        expected_version = 0 if before is None else before.version
+    published = store.publish_catalogue(
+        content,
+        digest=catalogue_digest(content),
+        expected_version=expected_version,
+        recorded_at=clock.now() if clock is not None else datetime.now(UTC),
+        label=label,
+    )
+    return Publication(
+        version=published, created=before is None or published.version != before.version
+    )
