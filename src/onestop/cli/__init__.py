@@ -3,35 +3,38 @@
 Every command takes ``--json``.  Exit codes: 0 when all is well, 1 when the command
 found problems (an invalid catalogue, an unknown service), 2 on a usage or I/O error
 (a missing path, an unreadable file).  Errors go to stderr, never as a traceback.
+
+The commands live in this package's modules: `onestop.cli.catalogue` holds the
+``onestop catalogue`` group, this module the others and `main`, the entry point.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from onestop.exceptions import (
-    CatalogueReadError,
-    InvalidCatalogue,
-    NotFound,
-    OnestopError,
-    Problem,
+from onestop.cli._common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    at_option,
+    emit_json,
+    fail,
+    json_option,
+    load,
+    open_store,
+    parse_at,
+    store_option,
 )
+from onestop.cli.catalogue import catalogue
+from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
-
-EXIT_OK = 0
-"""All is well."""
-EXIT_PROBLEMS = 1
-"""The command ran and found problems."""
-EXIT_USAGE = 2
-"""The command was used wrongly, or a file could not be read."""
 
 
 def _version() -> str:
@@ -41,133 +44,13 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
-def _fail(message: str, *, code: int, as_json: bool) -> NoReturn:
-    if as_json:
-        _emit_json({"error": message})
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(code)
-
-
-def _problems_out(problems: Sequence[Problem], *, as_json: bool) -> None:
-    if as_json:
-        _emit_json([{"file": p.file, "path": p.path, "message": p.message} for p in problems])
-        return
-    for problem in problems:
-        click.echo(str(problem))
-
-
-json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
-)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), "--version", prog_name="onestop", message="%(prog)s %(version)s")
 def cli() -> None:
     """Build and run a one-stop public service mall from data files."""
 
 
-@cli.group()
-def catalogue() -> None:
-    """Validate and export service catalogues."""
-
-
-def _load(paths: Sequence[str], *, as_json: bool) -> Any:
-    from onestop.domain.guards import default_guards
-    from onestop.loading import load_catalogue
-
-    try:
-        return load_catalogue(*paths, known_guards=default_guards().names())
-    except CatalogueReadError as exc:
-        _fail(str(exc), code=EXIT_USAGE, as_json=as_json)
-    except InvalidCatalogue as exc:
-        _problems_out(exc.problems, as_json=as_json)
-        click.echo(f"{len(exc.problems)} problem(s) found", err=True)
-        raise SystemExit(EXIT_PROBLEMS) from None
-
-
-@catalogue.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@json_option
-def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
-    """Check catalogue files and directories; print every problem as FILE: PATH: MESSAGE.
-
-    With --json, print a list of objects with file, path and message (empty when valid).
-    """
-    loaded = _load(paths, as_json=as_json)
-    if as_json:
-        _emit_json([])
-    else:
-        codes = loaded.service_codes()
-        click.echo(
-            f"ok: {len(loaded.agencies)} agencies, {len(codes)} services "
-            f"({len(loaded.services)} versions), {len(loaded.workflows)} workflows, "
-            f"languages {', '.join(loaded.languages)}"
-        )
-
-
-_FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")
-
-
-def _at_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(
-        "--at",
-        "at_text",
-        metavar="DATETIME",
-        help="Export the versions in effect at this ISO 8601 time (default: now).",
-    )
-
-
-def _parse_at(at_text: str | None, *, as_json: bool) -> datetime:
-    if at_text is None:
-        return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(at_text)
-    except ValueError:
-        _fail(
-            f"--at: {at_text!r} is not an ISO 8601 date or date and time",
-            code=EXIT_USAGE,
-            as_json=as_json,
-        )
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-@catalogue.command("export")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(_FORMATS),
-    default="open311",
-    show_default=True,
-    help="open311: GeoReport v2 service list; open311-definitions: their attributes; "
-    "cpsv-ap: CPSV-AP 3.2 JSON-LD; json: the catalogue in onestop's own file format.",
-)
-@click.option("--language", help="Language for Open311 text (default: the catalogue's first).")
-@_at_option()
-@json_option
-def catalogue_export(
-    paths: tuple[str, ...], fmt: str, language: str | None, at_text: str | None, as_json: bool
-) -> None:
-    """Export a catalogue for other systems; the output is always JSON."""
-    from onestop.interop import cpsv, open311
-    from onestop.loading import catalogue_to_dict
-
-    del as_json  # the output is JSON either way
-    loaded = _load(paths, as_json=True)
-    at = _parse_at(at_text, as_json=True)
-    if fmt == "open311":
-        _emit_json(open311.services(loaded, at=at, language=language))
-    elif fmt == "open311-definitions":
-        _emit_json(open311.service_definitions(loaded, at=at, language=language))
-    elif fmt == "cpsv-ap":
-        _emit_json(cpsv.to_jsonld(loaded, at=at))
-    else:
-        _emit_json(catalogue_to_dict(loaded))
+cli.add_command(catalogue)
 
 
 @cli.group()
@@ -182,7 +65,7 @@ def workflow() -> None:
     "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
 )
 @click.option("--language", help="Language of state labels (default: the catalogue's first).")
-@_at_option()
+@at_option()
 @json_option
 def workflow_render(
     path: str, service_code: str, fmt: str, language: str | None, at_text: str | None, as_json: bool
@@ -190,20 +73,20 @@ def workflow_render(
     """Print the workflow of SERVICE_CODE as a Mermaid or Graphviz DOT diagram."""
     from onestop.domain.render import to_dot, to_mermaid
 
-    loaded = _load((path,), as_json=as_json)
-    at = _parse_at(at_text, as_json=as_json)
+    loaded = load((path,), as_json=as_json)
+    at = parse_at(at_text, as_json=as_json)
     try:
         service = loaded.service(service_code, at=at)
         if service.workflow is None:
-            _fail(f"service {service_code!r} has no workflow", code=EXIT_PROBLEMS, as_json=as_json)
+            fail(f"service {service_code!r} has no workflow", code=EXIT_PROBLEMS, as_json=as_json)
         flow = loaded.workflow(service.workflow)
     except NotFound as exc:
-        _fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
+        fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
     lang = language or loaded.default_language
     render = to_mermaid if fmt == "mermaid" else to_dot
     text = render(flow, language=lang, fallbacks=loaded.languages)
     if as_json:
-        _emit_json({"service": service_code, "workflow": flow.code, "format": fmt, "diagram": text})
+        emit_json({"service": service_code, "workflow": flow.code, "format": fmt, "diagram": text})
     else:
         click.echo(text, nl=not text.endswith("\n"))
 
@@ -256,14 +139,14 @@ def relay(
     from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
 
     if webhook_url is None or not secrets:
-        _fail("give a transport: --webhook URL with --secret", code=EXIT_USAGE, as_json=as_json)
+        fail("give a transport: --webhook URL with --secret", code=EXIT_USAGE, as_json=as_json)
     client = _http_client(as_json=as_json)
     try:
         endpoint = WebhookEndpoint(webhook_url, secrets=secrets, allow_private=allow_private)
         store = from_url(store_url)
     except OnestopError as exc:
         client.close()
-        _fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
     worker = Relay(store, {"webhook": WebhookTransport(client, endpoint)}, consumer=consumer)
     stop = threading.Event()
     restore_logging = _log_to_stderr()
@@ -290,7 +173,7 @@ def relay(
         "backlog": backlog,
     }
     if as_json:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         halted = f", halted: {', '.join(report.halted)}" if report.halted else ""
         click.echo(
@@ -311,7 +194,7 @@ def _http_client(*, as_json: bool) -> Any:
         except ImportError:
             continue
         return library.Client(timeout=15.0, follow_redirects=False)
-    _fail(
+    return fail(
         "sending webhooks needs httpx: pip install 'onestop-mall[http]'",
         code=EXIT_USAGE,
         as_json=as_json,
@@ -341,27 +224,17 @@ def _log_to_stderr() -> Callable[[], None]:
 # --- the demo, and commands on a store ------------------------------------------------
 
 
-def _open_store(url: str, *, as_json: bool) -> Any:
-    """Open the store *url* names; exit 2 with the reason if it cannot be opened."""
-    from onestop.storage import from_url
-
-    try:
-        return from_url(url)
-    except OnestopError as exc:
-        _fail(f"--store: {exc}", code=EXIT_USAGE, as_json=as_json)
-
-
 def _catalogue_for_store(path: str | None, *, as_json: bool) -> tuple[Any, bool]:
     """Load the catalogue at *path*, or the sample one; tell whether it is the sample."""
     from onestop.demo import default_catalogue
 
     if path is not None:
-        return _load((path,), as_json=as_json), False
+        return load((path,), as_json=as_json), False
     try:
         found = default_catalogue()
     except OnestopError:
-        _fail("give the catalogue with --catalogue PATH", code=EXIT_USAGE, as_json=as_json)
-    return _load((str(found),), as_json=as_json), True
+        fail("give the catalogue with --catalogue PATH", code=EXIT_USAGE, as_json=as_json)
+    return load((str(found),), as_json=as_json), True
 
 
 def _mall(
@@ -378,8 +251,8 @@ def _mall(
             years = range(at.year - 5, at.year + 2)
             calendars["*"] = calendar_for(country or "ID", years=years)
         except OnestopError as exc:
-            _fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
-    store = _open_store(store_url, as_json=as_json)
+            fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
+    store = open_store(store_url, as_json=as_json)
     return Mall(catalogue=catalogue, store=store, calendars=calendars)
 
 
@@ -387,9 +260,6 @@ def _when(value: object) -> str | None:
     return value.isoformat(timespec="minutes") if isinstance(value, datetime) else None
 
 
-_store_option = click.option(
-    "--store", "store_url", required=True, metavar="URL", help="The store to read."
-)
 _catalogue_option = click.option(
     "--catalogue",
     "catalogue_path",
@@ -468,14 +338,14 @@ def demo(
             progress=None if as_json else progress,
         )
     except (ConfigurationError, StorageError, CatalogueReadError) as exc:
-        _fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
     except OnestopError as exc:
-        _fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
+        fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     if as_json:
-        _emit_json(summary.to_dict())
+        emit_json(summary.to_dict())
     else:
         click.echo(summary.to_text())
 
@@ -487,7 +357,7 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.argument("number", required=False)
-@_store_option
+@store_option
 @json_option
 def audit_verify(number: str | None, store_url: str, as_json: bool) -> None:
     """Check every hash chain in the store, or only application NUMBER's.
@@ -499,11 +369,11 @@ def audit_verify(number: str | None, store_url: str, as_json: bool) -> None:
     from onestop.demo import verify_store
     from onestop.exceptions import ApplicationNotFound
 
-    store = _open_store(store_url, as_json=as_json)
+    store = open_store(store_url, as_json=as_json)
     try:
         audit = verify_store(store, number=number)
     except ApplicationNotFound:
-        _fail(f"no application is numbered {number!r}", code=EXIT_PROBLEMS, as_json=as_json)
+        fail(f"no application is numbered {number!r}", code=EXIT_PROBLEMS, as_json=as_json)
     finally:
         store.close()
     broken = [
@@ -513,7 +383,7 @@ def audit_verify(number: str | None, store_url: str, as_json: bool) -> None:
     ]
     if as_json:
         counts = {"applications": audit.applications, "chains": audit.chains}
-        _emit_json({"ok": audit.ok, **counts, "packets": audit.packets, "broken": broken})
+        emit_json({"ok": audit.ok, **counts, "packets": audit.packets, "broken": broken})
     else:
         for item in audit.broken:
             where = "" if item.stream == item.application_id else f" ({item.stream})"
@@ -530,7 +400,7 @@ def sla() -> None:
 
 
 @sla.command("report")
-@_store_option
+@store_option
 @_catalogue_option
 @click.option("--agency", metavar="CODE", help="Only this agency and those under it.")
 @_country_option
@@ -550,12 +420,12 @@ def sla_report(
     as_json: bool,
 ) -> None:
     """Count, per agency and service, applications decided on time and late, open, overdue."""
-    at = _parse_at(at_text, as_json=as_json)
+    at = parse_at(at_text, as_json=as_json)
     mall = _mall(catalogue_path, store_url, country, at, as_json)
     try:
         rows = mall.sla_report(agency=agency, now=at)
     except NotFound as exc:
-        _fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
+        fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
     finally:
         mall.store.close()
     names = ("on_time", "late", "open", "overdue", "withdrawn")
@@ -566,7 +436,7 @@ def sla_report(
             | {"paused_seconds": int(r.paused.total_seconds())}
             for r in rows
         ]
-        _emit_json({"at": at.isoformat(), "agency": agency, "rows": found, "total": total})
+        emit_json({"at": at.isoformat(), "agency": agency, "rows": found, "total": total})
         return
     click.echo(f"{'agency':<22} {'service':<22} on time  late  open  overdue  withdrawn  on-time")
     for row in rows:
@@ -585,7 +455,7 @@ def sla_report(
 @cli.command("track")
 @click.argument("number")
 @click.option("--secret", required=True, help="The lookup secret on the applicant's receipt.")
-@_store_option
+@store_option
 @_catalogue_option
 @click.option("--language", help="id, en, ... (default: the catalogue's first).")
 @_country_option
@@ -609,15 +479,15 @@ def track(
         lang = language or mall.catalogue.default_language
         if lang not in mall.catalogue.languages:
             known = ", ".join(mall.catalogue.languages)
-            _fail(f"--language: {lang!r} is not one of {known}", code=EXIT_USAGE, as_json=as_json)
+            fail(f"--language: {lang!r} is not one of {known}", code=EXIT_USAGE, as_json=as_json)
         status = mall.track(number, secret, language=lang)
     except ApplicationNotFound:
-        _fail("no application matches this number and secret", code=EXIT_PROBLEMS, as_json=as_json)
+        fail("no application matches this number and secret", code=EXIT_PROBLEMS, as_json=as_json)
     finally:
         mall.store.close()
     found = attrs.asdict(status, value_serializer=lambda _, __, v: _when(v) or v)
     if as_json:
-        _emit_json(found)
+        emit_json(found)
         return
     due = "closed" if status.closed else "clock paused" if status.due is None else found["due"]
     click.echo(
@@ -653,7 +523,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("please report this at the project's issue tracker", err=True)
         return EXIT_USAGE
     return EXIT_OK
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

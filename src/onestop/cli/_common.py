@@ -1,0 +1,121 @@
+"""What every ``onestop`` command shares: exit codes, output, options, loading and stores.
+
+Private to `onestop.cli`; the names are plain so that its modules can share them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import click
+
+from onestop.exceptions import CatalogueReadError, InvalidCatalogue, OnestopError, Problem
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_PROBLEMS",
+    "EXIT_USAGE",
+    "at_option",
+    "emit_json",
+    "fail",
+    "json_option",
+    "load",
+    "open_store",
+    "parse_at",
+    "problems_out",
+    "store_option",
+]
+
+EXIT_OK = 0
+"""All is well."""
+EXIT_PROBLEMS = 1
+"""The command ran and found problems."""
+EXIT_USAGE = 2
+"""The command was used wrongly, or a file could not be read."""
+
+
+def emit_json(value: Any) -> None:
+    """Print *value* as indented JSON on stdout."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, *, code: int, as_json: bool) -> NoReturn:
+    """Print *message* on stderr (and as JSON on stdout with --json); exit with *code*."""
+    if as_json:
+        emit_json({"error": message})
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def problems_out(problems: Sequence[Problem], *, as_json: bool) -> None:
+    """Print each problem as FILE: PATH: MESSAGE, or all of them as a JSON list."""
+    if as_json:
+        emit_json([{"file": p.file, "path": p.path, "message": p.message} for p in problems])
+        return
+    for problem in problems:
+        click.echo(str(problem))
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
+)
+"""The ``--json`` option every command takes."""
+
+
+def load(paths: Sequence[str], *, as_json: bool) -> Any:
+    """Load the catalogue at *paths*; print its problems and exit 1 (2 if unreadable)."""
+    from onestop.domain.guards import default_guards
+    from onestop.loading import load_catalogue
+
+    try:
+        return load_catalogue(*paths, known_guards=default_guards().names())
+    except CatalogueReadError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    except InvalidCatalogue as exc:
+        problems_out(exc.problems, as_json=as_json)
+        click.echo(f"{len(exc.problems)} problem(s) found", err=True)
+        raise SystemExit(EXIT_PROBLEMS) from None
+
+
+def at_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The ``--at DATETIME`` option of the commands that pick service versions by time."""
+    return click.option(
+        "--at",
+        "at_text",
+        metavar="DATETIME",
+        help="Export the versions in effect at this ISO 8601 time (default: now).",
+    )
+
+
+def parse_at(at_text: str | None, *, as_json: bool) -> datetime:
+    """Read ``--at`` (UTC if it names no zone), or now; exit 2 if it is not ISO 8601."""
+    if at_text is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(at_text)
+    except ValueError:
+        fail(
+            f"--at: {at_text!r} is not an ISO 8601 date or date and time",
+            code=EXIT_USAGE,
+            as_json=as_json,
+        )
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def open_store(url: str, *, as_json: bool) -> Any:
+    """Open the store *url* names; exit 2 with the reason if it cannot be opened."""
+    from onestop.storage import from_url
+
+    try:
+        return from_url(url)
+    except OnestopError as exc:
+        fail(f"--store: {exc}", code=EXIT_USAGE, as_json=as_json)
+
+
+store_option = click.option(
+    "--store", "store_url", required=True, metavar="URL", help="The store to read."
+)
+"""The ``--store URL`` option of the commands that read a store."""

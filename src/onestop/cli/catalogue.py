@@ -1,0 +1,210 @@
+"""The ``onestop catalogue`` commands: validate, export, publish, and list versions."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+import click
+
+from onestop.catalogue_store import MAX_LISTING, CatalogueStore, CatalogueVersionInfo
+from onestop.cli._common import (
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    at_option,
+    emit_json,
+    fail,
+    json_option,
+    load,
+    open_store,
+    parse_at,
+    store_option,
+)
+from onestop.exceptions import ConcurrencyConflict, InvalidValue, OnestopError
+
+__all__ = ["catalogue"]
+
+
+@click.group()
+def catalogue() -> None:
+    """Validate, export and publish service catalogues."""
+
+
+@catalogue.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@json_option
+def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
+    """Check catalogue files and directories; print every problem as FILE: PATH: MESSAGE.
+
+    With --json, print a list of objects with file, path and message (empty when valid).
+    """
+    loaded = load(paths, as_json=as_json)
+    if as_json:
+        emit_json([])
+    else:
+        codes = loaded.service_codes()
+        click.echo(
+            f"ok: {len(loaded.agencies)} agencies, {len(codes)} services "
+            f"({len(loaded.services)} versions), {len(loaded.workflows)} workflows, "
+            f"languages {', '.join(loaded.languages)}"
+        )
+
+
+_FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")
+
+
+@catalogue.command("export")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_FORMATS),
+    default="open311",
+    show_default=True,
+    help="open311: GeoReport v2 service list; open311-definitions: their attributes; "
+    "cpsv-ap: CPSV-AP 3.2 JSON-LD; json: the catalogue in onestop's own file format.",
+)
+@click.option("--language", help="Language for Open311 text (default: the catalogue's first).")
+@at_option()
+@json_option
+def catalogue_export(
+    paths: tuple[str, ...], fmt: str, language: str | None, at_text: str | None, as_json: bool
+) -> None:
+    """Export a catalogue for other systems; the output is always JSON."""
+    from onestop.interop import cpsv, open311
+    from onestop.loading import catalogue_to_dict
+
+    del as_json  # the output is JSON either way
+    loaded = load(paths, as_json=True)
+    at = parse_at(at_text, as_json=True)
+    if fmt == "open311":
+        emit_json(open311.services(loaded, at=at, language=language))
+    elif fmt == "open311-definitions":
+        emit_json(open311.service_definitions(loaded, at=at, language=language))
+    elif fmt == "cpsv-ap":
+        emit_json(cpsv.to_jsonld(loaded, at=at))
+    else:
+        emit_json(catalogue_to_dict(loaded))
+
+
+def _described(info: CatalogueVersionInfo) -> dict[str, Any]:
+    return {
+        "version": info.version,
+        "digest": info.digest,
+        "size": info.size,
+        "recorded_at": info.recorded_at.isoformat(),
+        "label": info.label,
+    }
+
+
+def _catalogue_store(url: str, *, as_json: bool) -> CatalogueStore:
+    """Open the store *url* names; exit 2 if it cannot be opened or keeps no catalogues."""
+    store = open_store(url, as_json=as_json)
+    if not isinstance(store, CatalogueStore):
+        store.close()
+        fail(
+            "--store: this store does not keep catalogue versions", code=EXIT_USAGE, as_json=as_json
+        )
+    return store
+
+
+@catalogue.command("publish")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--store", "store_url", required=True, metavar="URL", help="The store to publish to.")
+@click.option("--label", help="A short note kept with the version (at most 200 characters).")
+@click.option(
+    "--expected-version",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Publish only if the store's latest version is N (0: none yet) [default: the latest].",
+)
+@json_option
+def catalogue_publish(
+    paths: tuple[str, ...],
+    store_url: str,
+    label: str | None,
+    expected_version: int | None,
+    as_json: bool,
+) -> None:
+    """Publish the catalogue at PATHS to the store as its next version.
+
+    The catalogue is checked as `onestop catalogue validate` checks it, then its
+    canonical form is published, unless the store's latest version holds it already.
+    Prints the version and its SHA-256 digest.  Exits with status 1 if the catalogue
+    has problems, or if the store's latest version is not --expected-version.
+    """
+    from onestop.publishing import publish_catalogue
+
+    loaded = load(paths, as_json=as_json)
+    store = _catalogue_store(store_url, as_json=as_json)
+    try:
+        published = publish_catalogue(store, loaded, label=label, expected_version=expected_version)
+    except ConcurrencyConflict as exc:
+        fail(
+            f"the store's latest catalogue version is {exc.actual}, not {exc.expected};"
+            " check the change against it and publish again",
+            code=EXIT_PROBLEMS,
+            as_json=as_json,
+        )
+    except InvalidValue as exc:
+        fail(f"--{exc.field}: {exc.reason}", code=EXIT_USAGE, as_json=as_json)
+    except OnestopError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    finally:
+        store.close()
+    version = published.version
+    if as_json:
+        emit_json(_described(version.info()) | {"created": published.created})
+    elif published.created:
+        click.echo(f"published catalogue version {version.version} (sha256 {version.digest})")
+    else:
+        click.echo(
+            f"unchanged: catalogue version {version.version} holds this catalogue already"
+            f" (sha256 {version.digest})"
+        )
+
+
+@catalogue.command("versions")
+@store_option
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="List the versions numbered above N.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LISTING),
+    default=100,
+    show_default=True,
+    help="List at most this many versions.",
+)
+@json_option
+def catalogue_versions(store_url: str, after: int, limit: int, as_json: bool) -> None:
+    """List the catalogue versions published to the store, oldest first.
+
+    Each line gives the version, when it was published (UTC), the start of its
+    SHA-256 digest, its size in bytes and its label; --json gives the whole digest.
+    """
+    store = _catalogue_store(store_url, as_json=as_json)
+    try:
+        listed = store.catalogue_versions(after=after, limit=limit)
+    except OnestopError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    finally:
+        store.close()
+    if as_json:
+        emit_json([_described(info) for info in listed])
+        return
+    if not listed:
+        click.echo("no catalogue version is published" + (f" after {after}" if after else ""))
+        return
+    click.echo(f"{'version':>7}  {'published (UTC)':<16}  {'sha256':<12}  {'bytes':>9}  label")
+    for info in listed:
+        at = info.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        line = (
+            f"{info.version:>7}  {at:<16}  {info.digest[:12]}  {info.size:>9}  {info.label or ''}"
+        )
+        click.echo(line.rstrip())

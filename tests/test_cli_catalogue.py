@@ -1,0 +1,228 @@
+"""``onestop catalogue publish`` and ``onestop catalogue versions``, run through main()."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from onestop.catalogue_store import catalogue_digest
+from onestop.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
+from onestop.loading import load_catalogue
+from onestop.publishing import canonical_catalogue
+from onestop.storage.sqlite import SQLiteStore
+
+ROOT = Path(__file__).parent.parent
+JAKARTA = ROOT / "examples" / "jakarta"
+CAMBODIA = ROOT / "examples" / "cambodia"
+BROKEN = Path(__file__).parent / "catalogue" / "broken" / "dangling_agency.toml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    """The URL of a new SQLite store."""
+    return f"sqlite:///{tmp_path / 'mall.sqlite3'}"
+
+
+def published(url: str) -> list[int]:
+    """The numbers of the catalogue versions in the SQLite store at *url*."""
+    with SQLiteStore.from_url(url) as opened:
+        return [v.version for v in opened.catalogue_versions()]
+
+
+# --- publish ------------------------------------------------------------------------
+
+
+def test_publish_prints_the_version_and_digest(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """Publishing to an empty store prints version 1 and the canonical content's SHA-256."""
+    digest = catalogue_digest(canonical_catalogue(load_catalogue(JAKARTA)))
+    code, out, err = run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    assert (code, err) == (EXIT_OK, "")
+    assert out == f"published catalogue version 1 (sha256 {digest})\n"
+
+
+def test_publish_json_describes_the_version(capsys: pytest.CaptureFixture[str], store: str) -> None:
+    """With --json, publish prints the version's number, digest, size, instant, label and news."""
+    args = ("catalogue", "publish", str(JAKARTA), "--store", store, "--label", "opening day")
+    code, out, _ = run(capsys, *args, "--json")
+    assert code == EXIT_OK
+    found = json.loads(out)
+    content = canonical_catalogue(load_catalogue(JAKARTA))
+    assert {k: found[k] for k in ("version", "digest", "size", "label", "created")} == {
+        "version": 1,
+        "digest": catalogue_digest(content),
+        "size": len(content),
+        "label": "opening day",
+        "created": True,
+    }
+    assert datetime.fromisoformat(found["recorded_at"]).utcoffset() is not None
+
+
+def test_publishing_an_unchanged_catalogue_writes_nothing(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """Publishing the same catalogue again says it is unchanged and adds no version."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    code, out, _ = run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    assert code == EXIT_OK
+    assert out.startswith("unchanged: catalogue version 1 holds this catalogue already")
+    code, out, _ = run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store, "--json")
+    assert (json.loads(out)["version"], json.loads(out)["created"]) == (1, False)
+    assert published(store) == [1]
+
+
+def test_a_changed_catalogue_is_published_as_the_next_version(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """Publishing another catalogue to the store makes version 2."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    code, out, _ = run(capsys, "catalogue", "publish", str(CAMBODIA), "--store", store)
+    assert code == EXIT_OK
+    assert out.startswith("published catalogue version 2 ")
+    assert published(store) == [1, 2]
+
+
+def test_a_stale_expected_version_exits_1(capsys: pytest.CaptureFixture[str], store: str) -> None:
+    """--expected-version below the latest version exits 1 and publishes nothing."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    args = ("catalogue", "publish", str(CAMBODIA), "--store", store, "--expected-version", "0")
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (EXIT_PROBLEMS, "")
+    assert "latest catalogue version is 1, not 0" in err
+    code, out, _ = run(capsys, *args, "--json")
+    assert code == EXIT_PROBLEMS
+    assert "latest catalogue version is 1, not 0" in json.loads(out)["error"]
+    assert published(store) == [1]
+
+
+def test_an_invalid_catalogue_is_not_published(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """A catalogue with problems prints them, exits 1 and publishes nothing."""
+    code, out, _ = run(capsys, "catalogue", "publish", str(BROKEN), "--store", store)
+    assert code == EXIT_PROBLEMS
+    assert "unknown agency 'police'" in out
+    assert published(store) == []
+
+
+def test_a_bad_label_exits_2(capsys: pytest.CaptureFixture[str], store: str) -> None:
+    """A label with a line break is a usage error naming --label."""
+    args = ("catalogue", "publish", str(JAKARTA), "--store", store, "--label", "two\nlines")
+    code, _, err = run(capsys, *args)
+    assert code == EXIT_USAGE
+    assert err.startswith("error: --label: ")
+    assert published(store) == []
+
+
+def test_an_unknown_store_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A store URL with an unknown scheme is a usage error naming --store."""
+    code, _, err = run(capsys, "catalogue", "publish", str(JAKARTA), "--store", "nope://x")
+    assert code == EXIT_USAGE
+    assert "--store: unknown store URL scheme 'nope'" in err
+
+
+def test_a_store_without_catalogue_versions_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin's store that keeps no catalogue versions is refused with exit status 2."""
+    info = tmp_path / "site" / "eventsonly-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: eventsonly\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[onestop.storage]\neventsonly = eventsonly:open\n")
+    (tmp_path / "site" / "eventsonly.py").write_text(
+        "class Store:\n    def close(self):\n        pass\n\ndef open(url):\n    return Store()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "eventsonly", raising=False)
+    code, _, err = run(capsys, "catalogue", "versions", "--store", "eventsonly://x")
+    assert code == EXIT_USAGE
+    assert "does not keep catalogue versions" in err
+
+
+# --- versions -----------------------------------------------------------------------
+
+
+def test_versions_lists_each_version(capsys: pytest.CaptureFixture[str], store: str) -> None:
+    """versions prints a header and one line per version: number, time, digest, size, label."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store, "--label", "first")
+    run(capsys, "catalogue", "publish", str(CAMBODIA), "--store", store)
+    code, out, _ = run(capsys, "catalogue", "versions", "--store", store)
+    assert code == EXIT_OK
+    header, first, second = out.splitlines()
+    assert header.split() == ["version", "published", "(UTC)", "sha256", "bytes", "label"]
+    content = canonical_catalogue(load_catalogue(JAKARTA))
+    number, _, _, digest, size, label = first.split()
+    assert (number, digest, size, label) == (
+        "1",
+        catalogue_digest(content)[:12],
+        str(len(content)),
+        "first",
+    )
+    assert second.split()[0] == "2"
+    assert second == second.rstrip()
+
+
+def test_versions_json_pages_with_after_and_limit(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """With --json, versions prints objects; --after and --limit choose the page."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    run(capsys, "catalogue", "publish", str(CAMBODIA), "--store", store, "--label", "kh")
+    args = ("catalogue", "versions", "--store", store, "--json")
+    code, out, _ = run(capsys, *args, "--after", "1", "--limit", "5")
+    assert code == EXIT_OK
+    [only] = json.loads(out)
+    assert (only["version"], only["label"], len(only["digest"])) == (2, "kh", 64)
+    code, out, _ = run(capsys, *args, "--limit", "1")
+    assert [v["version"] for v in json.loads(out)] == [1]
+
+
+def test_versions_of_an_empty_store(capsys: pytest.CaptureFixture[str], store: str) -> None:
+    """An empty store lists no versions: a sentence, or an empty JSON list."""
+    code, out, _ = run(capsys, "catalogue", "versions", "--store", store)
+    assert (code, out) == (EXIT_OK, "no catalogue version is published\n")
+    code, out, _ = run(capsys, "catalogue", "versions", "--store", store, "--json")
+    assert json.loads(out) == []
+
+
+def test_versions_limit_out_of_range_exits_2(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """A --limit above 1000 is a usage error."""
+    code, _, err = run(capsys, "catalogue", "versions", "--store", store, "--limit", "1001")
+    assert code == EXIT_USAGE
+    assert "--limit" in err
+
+
+@pytest.mark.postgres
+def test_publish_and_list_on_postgresql(
+    capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    """The commands work the same on a PostgreSQL store."""
+    schema = f"onestop_test_{secrets.token_hex(6)}"
+    separator = "&" if "?" in postgres_url else "?"
+    url = f"{postgres_url}{separator}schema={schema}"
+    try:
+        code, out, _ = run(capsys, "catalogue", "publish", str(JAKARTA), "--store", url)
+        assert (code, out.split()[:4]) == (EXIT_OK, ["published", "catalogue", "version", "1"])
+        run(capsys, "catalogue", "publish", str(JAKARTA), "--store", url)
+        code, out, _ = run(capsys, "catalogue", "versions", "--store", url, "--json")
+        assert [v["version"] for v in json.loads(out)] == [1]
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
