@@ -42,7 +42,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from onestop.exceptions import ConcurrencyConflict, InvalidValue, NaiveDatetime
+from onestop.exceptions import ConcurrencyConflict, InvalidValue, NaiveDatetime, StorageError
 
 __all__ = [
     "CATALOGUE_STREAM",
@@ -57,6 +57,7 @@ __all__ = [
     "check_listing",
     "check_publication",
     "next_catalogue_version",
+    "stored_catalogue_version",
 ]
 
 CATALOGUE_STREAM = "catalogue"
@@ -235,6 +236,24 @@ def next_catalogue_version(
     return CatalogueVersion(
         version=latest + 1, digest=digest, content=content, recorded_at=recorded_at, label=label
     )
+
+
+def stored_catalogue_version(
+    *, version: int, digest: str, content: bytes, recorded_at: datetime, label: str | None
+) -> CatalogueVersion:
+    """Return the `CatalogueVersion` an adapter read back from its storage.
+
+    Raises:
+        onestop.exceptions.StorageError: If the stored row no longer holds a valid
+            version (its content does not match its digest, say): the storage was
+            altered, which is not a caller's mistake.
+    """
+    try:
+        return CatalogueVersion(
+            version=version, digest=digest, content=content, recorded_at=recorded_at, label=label
+        )
+    except (InvalidValue, NaiveDatetime) as exc:
+        raise StorageError(f"stored catalogue version {version} is damaged: {exc}") from None
 
 
 def check_listing(*, after: int, limit: int) -> int:

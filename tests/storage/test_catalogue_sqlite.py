@@ -124,6 +124,18 @@ def test_the_catalogue_table_is_strict(path: Path) -> None:
     connection.close()
 
 
+def test_a_damaged_stored_version_is_a_storage_error(path: Path) -> None:
+    """A stored version whose content no longer matches its digest reads as StorageError."""
+    with SQLiteStore.open(path) as store:
+        publish(store, b'{"agencies": []}')
+    connection = _raw(path)
+    connection.execute("UPDATE catalogue_versions SET content = x'7b7d' WHERE version = 1")
+    connection.close()
+
+    with SQLiteStore.open(path) as store, pytest.raises(StorageError, match="version 1 is damaged"):
+        store.catalogue_version(1)
+
+
 # --- publishers racing ----------------------------------------------------------------
 
 

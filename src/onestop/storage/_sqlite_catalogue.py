@@ -16,6 +16,7 @@ from onestop.catalogue_store import (
     CatalogueVersion,
     CatalogueVersionInfo,
     next_catalogue_version,
+    stored_catalogue_version,
 )
 from onestop.storage._sqlite_sql import instant, micros
 
@@ -33,7 +34,7 @@ LIST = (
 
 def _version(row: tuple[Any, ...]) -> CatalogueVersion:
     number, digest, content, recorded_at, label = row
-    return CatalogueVersion(
+    return stored_catalogue_version(
         version=number,
         digest=digest,
         content=content,

@@ -32,6 +32,7 @@ from onestop.catalogue_store import (
     check_listing,
     check_publication,
     next_catalogue_version,
+    stored_catalogue_version,
 )
 from onestop.exceptions import ConcurrencyConflict, StorageError
 
@@ -148,6 +149,6 @@ class PostgresCatalogue:
 
 def _version(row: Sequence[Any]) -> CatalogueVersion:
     version, digest, content, recorded_at, label = row
-    return CatalogueVersion(
-        version=version, digest=digest, content=content, recorded_at=recorded_at, label=label
+    return stored_catalogue_version(
+        version=version, digest=digest, content=bytes(content), recorded_at=recorded_at, label=label
     )
