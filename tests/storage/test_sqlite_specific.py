@@ -458,6 +458,34 @@ def test_worklist_queries_use_an_index_without_sorting(
     assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
+_FANNED = {
+    "agencies": (SummaryQuery(agencies=("a", "b", "c")), "summaries_by_agency", 3),
+    "states": (SummaryQuery(states=("verified", "processing")), "summaries_by_state", 2),
+    "agency-states": (
+        SummaryQuery(agencies=("a",), states=("verified", "processing")),
+        "summaries_by_",
+        2,
+    ),
+}
+
+
+@pytest.mark.parametrize("after", [None, (123, "app-9")], ids=["first", "next"])
+@pytest.mark.parametrize("name", list(_FANNED))
+def test_several_agencies_or_states_read_one_index_range_each(
+    store: SQLiteStore, name: str, after: tuple[int, str] | None
+) -> None:
+    """A filter on several values searches an index once per value, and never scans the table."""
+    query, index, ranges = _FANNED[name]
+    statement, parameters = _sqlite_sql.page_sql(query, after)
+    plan = [
+        row[3] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    ]
+    searches = [step for step in plan if step.startswith("SEARCH summaries")]
+    assert len(searches) == ranges, plan
+    assert all(index in step for step in searches), plan
+    assert not any(step.startswith("SCAN summaries") for step in plan), plan
+
+
 # --- error translation -------------------------------------------------------------
 
 _VERSION_KEY = "UNIQUE constraint failed: events.stream_id, events.version"
