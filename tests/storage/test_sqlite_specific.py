@@ -486,6 +486,20 @@ def test_several_agencies_or_states_read_one_index_range_each(
     assert not any(step.startswith("SCAN summaries") for step in plan), plan
 
 
+def test_a_filter_too_large_to_fan_out_stays_within_the_parameter_limit(
+    store: SQLiteStore,
+) -> None:
+    """64 agencies by 520 services bind fewer parameters than SQLite's default limit allows."""
+    query = SummaryQuery(
+        agencies=tuple(f"agency-{k}" for k in range(64)),
+        services=tuple(f"service-{k}" for k in range(520)),
+    )
+    statement, parameters = _sqlite_sql.page_sql(query, None)
+    assert len(parameters) < 32_766
+    assert store.summaries(query).items == ()
+    assert "UNION ALL" not in statement
+
+
 # --- error translation -------------------------------------------------------------
 
 _VERSION_KEY = "UNIQUE constraint failed: events.stream_id, events.version"

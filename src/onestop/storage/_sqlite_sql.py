@@ -151,6 +151,8 @@ def summary_from_row(row: tuple[Any, ...]) -> Summary:
 
 _FAN_OUT = 64
 """The most values of a filter that `page_sql` reads as one index range each."""
+_MAX_PARAMETERS = 30_000
+"""The most parameters a fanned-out page may bind (SQLite's default limit is 32,766)."""
 
 
 def page_sql(query: SummaryQuery, after: tuple[int, str] | None) -> tuple[str, list[object]]:
@@ -158,20 +160,27 @@ def page_sql(query: SummaryQuery, after: tuple[int, str] | None) -> tuple[str, l
 
     Each row is `SUMMARY_COLUMNS` then its sort key; one row more than the limit is
     asked for, to tell whether another page follows.  A filter on several agencies
-    (or, without one, several states) becomes one ordered index range per value, each
-    cut at the page's length and merged, so that the first page costs the same
-    however many rows the table holds (an ``IN`` list would make SQLite walk the due
-    date index and filter it, which grows with the share of other rows).
+    (or, with at most one agency, several states) becomes one ordered index range per
+    distinct value, each cut at the page's length and merged, so that the first page
+    costs the same however many rows the table holds (an ``IN`` list would make SQLite
+    walk the due date index and filter it, which grows with the share of other rows).
+    A filter too large for that stays an ``IN`` list.
     """
+    agencies = None if query.agencies is None else tuple(dict.fromkeys(query.agencies))
+    states = None if query.states is None else tuple(dict.fromkeys(query.states))
     fan: tuple[str, tuple[str, ...]] | None = None
-    if query.agencies is not None and 1 < len(query.agencies) <= _FAN_OUT:
-        fan = ("agency", tuple(query.agencies))
+    if agencies is not None and 1 < len(agencies) <= _FAN_OUT:
+        fan = ("agency", agencies)
     elif (
-        query.states is not None
-        and 1 < len(query.states) <= _FAN_OUT
-        and (query.agencies is None or len(query.agencies) == 1)
+        states is not None
+        and 1 < len(states) <= _FAN_OUT
+        and (agencies is None or len(agencies) == 1)
     ):
-        fan = ("state", tuple(query.states))
+        fan = ("state", states)
+    if fan is not None:
+        per_arm = 8 + sum(len(v) for v in (agencies, query.services, states) if v is not None)
+        if len(fan[1]) * per_arm > _MAX_PARAMETERS:
+            fan = None  # one IN list keeps within SQLite's limit on bound parameters
     key = "updated_at" if query.order is SummaryOrder.UPDATED else "due_key"
     select = f"SELECT {SUMMARY_COLUMNS}, {key} AS sort_key FROM summaries"  # noqa: S608 - names
     if fan is None:

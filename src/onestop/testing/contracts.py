@@ -375,6 +375,24 @@ class EventStoreContract(CatalogueStoreContract):
         expected = ["a"] if field == "assignee" else ["a", "b"]
         assert _ids(store, **query) == expected
 
+    @pytest.mark.parametrize("field", ["agencies", "states"])
+    def test_a_repeated_filter_value_counts_once(self, store: EventStore, field: str) -> None:
+        """Naming a value twice in a filter gives each row once, page after page."""
+        column = {"agencies": "agency", "states": "state"}[field]
+        for stream, value in (("a", "x"), ("b", "y"), ("c", "x")):
+            changes: dict[str, Any] = {column: value}
+            store.commit(make_commit(stream, **changes))
+        seen: list[str] = []
+        cursor: str | None = None
+        repeated: dict[str, Any] = {field: ("x", "y", "x")}
+        for _ in range(10):
+            page = store.summaries(SummaryQuery(limit=1, cursor=cursor, **repeated))
+            seen.extend(row.stream_id for row in page.items)
+            if (cursor := page.next_cursor) is None:
+                break
+        assert sorted(seen) == ["a", "b", "c"]
+        assert cursor is None
+
     def test_empty_filter_matches_nothing(self, store: EventStore) -> None:
         """An empty tuple of agencies (or services, or states) matches no row."""
         store.commit(make_commit("a"))
