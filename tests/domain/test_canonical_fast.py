@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -95,3 +96,20 @@ def test_non_ascii_keys_are_sorted_by_utf16_code_units() -> None:
     """A key beyond the BMP sorts before a private-use BMP key, as UTF-16 orders them."""
     assert canonical_bytes({"\U0001f600": 1, "\ue000": 2}) == exact({"\U0001f600": 1, "\ue000": 2})
     assert canonical_bytes({"\U0001f600": 1, "\ue000": 2}).startswith('{"\U0001f600"'.encode())
+
+
+def _outcome(encode: Callable[[object], bytes], value: object) -> bytes | str:
+    try:
+        return encode(value)
+    except NotCanonical as exc:
+        return f"refused at {exc.path}: {exc.reason}"
+
+
+@pytest.mark.parametrize("leaf", [Mode.ON, Channel.COUNTER, "text", 7])
+@pytest.mark.parametrize("depth", [98, 99, 100, 101])
+def test_at_the_depth_limit_both_encoders_agree(leaf: object, depth: int) -> None:
+    """Near the depth limit, an enum or plain leaf gets the exact encoder's bytes or refusal."""
+    value: object = leaf
+    for _ in range(depth):
+        value = [value]
+    assert _outcome(canonical_bytes, value) == _outcome(exact, value)

@@ -146,7 +146,7 @@ def _fast(value: object, out: list[str], depth: int) -> None:
         out.append(_string(_instant(value, "$"), "$"))
     elif isinstance(value, Decimal) and kind is Decimal:
         out.append(_decimal(value, "$"))
-    elif isinstance(value, Enum):
+    elif isinstance(value, Enum) and depth < _MAX_DEPTH:
         _fast(value.value, out, depth + 1)
     else:
         raise _Doubt
