@@ -56,6 +56,7 @@ __all__ = [
     "catalogue_digest",
     "check_listing",
     "check_publication",
+    "check_version_number",
     "next_catalogue_version",
     "stored_catalogue_version",
 ]
@@ -84,6 +85,11 @@ def catalogue_digest(content: bytes, /) -> str:
 
 
 def _check_content(content: bytes, digest: str) -> None:
+    given: object = content
+    if type(given) is not bytes:  # a bytearray could change after it was stored
+        raise InvalidValue(field="content", reason=f"must be bytes, not {type(given).__name__}")
+    if not isinstance(digest, str):
+        raise InvalidValue(field="digest", reason="must be 64 lowercase hexadecimal digits")
     if not content:
         raise InvalidValue(field="content", reason="must be non-empty bytes")
     if len(content) > MAX_CATALOGUE_BYTES:
@@ -97,6 +103,8 @@ def _check_content(content: bytes, digest: str) -> None:
 def _check_label(label: str | None) -> None:
     if label is None:
         return
+    if not isinstance(label, str):
+        raise InvalidValue(field="label", reason=f"must be text, not {type(label).__name__}")
     if not label.strip() or len(label) > MAX_LABEL:
         raise InvalidValue(field="label", reason=f"must be 1 to {MAX_LABEL} characters, not blank")
     if not label.isprintable():
@@ -104,6 +112,8 @@ def _check_label(label: str | None) -> None:
 
 
 def _check_instant(recorded_at: datetime) -> None:
+    if not isinstance(recorded_at, datetime):
+        raise InvalidValue(field="recorded_at", reason="must be a timezone-aware datetime")
     if recorded_at.utcoffset() is None:
         raise NaiveDatetime("recorded_at")
 
@@ -264,7 +274,19 @@ def check_listing(*, after: int, limit: int) -> int:
     """
     if not _is_count(limit) or not 1 <= limit <= MAX_LISTING:
         raise ValueError(f"limit must be from 1 to {MAX_LISTING}")
+    if not _is_count(after):
+        raise ValueError("after must be a version number (an int)")
     return min(max(after, 0), MAX_VERSION)
+
+
+def check_version_number(version: int, /) -> None:
+    """Refuse a *version* to look up that is not an int (any int is a valid question).
+
+    Raises:
+        ValueError: If *version* is not an `int` (a `bool` is not one either).
+    """
+    if not _is_count(version):
+        raise ValueError("version must be a version number (an int)")
 
 
 @runtime_checkable

@@ -39,6 +39,7 @@ from onestop.catalogue_store import (
     CatalogueVersionInfo,
     check_listing,
     check_publication,
+    check_version_number,
     next_catalogue_version,
 )
 from onestop.exceptions import ConcurrencyConflict, StorageError
@@ -307,6 +308,7 @@ class MemoryStore(ClosingContext):
 
     def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
         """Return catalogue version *version*, or ``None``."""
+        check_version_number(version)
         with self._lock:
             self._check_open()
             if 1 <= version <= len(self._catalogues):

@@ -31,6 +31,7 @@ from onestop.catalogue_store import (
     CatalogueVersionInfo,
     check_listing,
     check_publication,
+    check_version_number,
     next_catalogue_version,
     stored_catalogue_version,
 )
@@ -120,6 +121,7 @@ class PostgresCatalogue:
 
     def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
         """Return catalogue version *version*, or ``None``."""
+        check_version_number(version)
         if self._closed:
             raise StorageError("the store is closed")
         if not 1 <= version <= MAX_VERSION:

@@ -57,6 +57,7 @@ from onestop.catalogue_store import (
     CatalogueVersionInfo,
     check_listing,
     check_publication,
+    check_version_number,
 )
 from onestop.exceptions import (
     ConcurrencyConflict,
@@ -567,6 +568,7 @@ class SQLiteStore(ClosingContext):
 
     def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
         """Return catalogue version *version*, or ``None``."""
+        check_version_number(version)
         with self._reading() as connection:
             if not 1 <= version <= MAX_VERSION:
                 return None

@@ -140,6 +140,11 @@ _MALFORMED: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
         NaiveDatetime,
         "recorded_at",
     ),
+    "content as text": ({"content": _FIRST.decode()}, InvalidValue, "content"),
+    "content as a bytearray": ({"content": bytearray(_FIRST)}, InvalidValue, "content"),
+    "no digest": ({"digest": None}, InvalidValue, "digest"),
+    "label not text": ({"label": 5}, InvalidValue, "label"),
+    "instant as text": ({"recorded_at": "2025-07-14T09:00:00+07:00"}, InvalidValue, "recorded_at"),
 }
 
 
@@ -356,6 +361,23 @@ class CatalogueStoreContract:
         """A listing limit outside 1 to 1000 raises ValueError."""
         with pytest.raises(ValueError, match="limit"):
             catalogue_store.catalogue_versions(limit=limit)
+
+    @pytest.mark.parametrize("after", ["1", None, 0.5, True])
+    def test_listing_after_that_is_not_a_number_is_refused(
+        self, catalogue_store: CatalogueStore, after: Any
+    ) -> None:
+        """A listing's after that is not an int raises ValueError on every store alike."""
+        with pytest.raises(ValueError, match="after"):
+            catalogue_store.catalogue_versions(after=after)
+
+    @pytest.mark.parametrize("number", ["1", None, 1.0, True])
+    def test_version_that_is_not_a_number_is_refused(
+        self, catalogue_store: CatalogueStore, number: Any
+    ) -> None:
+        """Looking up a version that is not an int raises ValueError, not a driver error."""
+        publish(catalogue_store, _FIRST)
+        with pytest.raises(ValueError, match="version"):
+            catalogue_store.catalogue_version(number)
 
     # --- values and closing -------------------------------------------------------------
 
