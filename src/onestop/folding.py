@@ -189,6 +189,8 @@ class Deadlines:
         While the clock runs, the working time left only shrinks, so the instant found
         at one moment holds at every later moment before it, and once a deadline is at
         risk it stays so: only what cannot be answered that way is computed again.
+        That holds for every *now* after the deadline's last pause ended, which a
+        commit's instant always is (its pauses are in its past).
         """
         if deadline.due is None:
             return None
