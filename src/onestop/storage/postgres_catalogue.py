@@ -19,6 +19,7 @@ publishers) would give it; otherwise it raises `ConcurrencyConflict`.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -40,24 +41,25 @@ from onestop.exceptions import ConcurrencyConflict, StorageError
 __all__ = ["PostgresCatalogue"]
 
 
-class PostgresCatalogue:
+class PostgresCatalogue(abc.ABC):
     """The `onestop.catalogue_store.CatalogueStore` methods of `PostgresStore`.
 
-    Not used on its own: `PostgresStore` provides the pool and statements it runs on.
+    Not used on its own: `PostgresStore` provides the pool and statements it runs on,
+    through the two abstract methods.
     """
 
     _closed: bool
     _sql: dict[str, bytes]
 
+    @abc.abstractmethod
     def _connection(
         self, conflict: Callable[[], Exception] | None = None
     ) -> contextlib.AbstractContextManager[Any]:
         """Yield a cursor inside the store's error translation (`PostgresStore` provides it)."""
-        raise NotImplementedError  # pragma: no cover
 
+    @abc.abstractmethod
     def _fetch(self, name: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
         """Run the store's statement *name* and return its rows (`PostgresStore` provides it)."""
-        raise NotImplementedError  # pragma: no cover
 
     def publish_catalogue(
         self,
