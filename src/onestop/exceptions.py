@@ -95,6 +95,7 @@ __all__ = [
     "CalendarError",
     "CatalogueError",
     "CatalogueReadError",
+    "CatalogueVersionNotFound",
     "ChainBroken",
     "ChainError",
     "CircuitOpen",
@@ -332,6 +333,23 @@ class AgencyNotFound(NotFound):
     def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(f"no agency with code {code!r}")
+
+
+class CatalogueVersionNotFound(NotFound):
+    """The store has no such published catalogue version (or, for the latest, none at all).
+
+    Attributes:
+        version: The version asked for; ``None`` when the latest was asked for.
+    """
+
+    def __init__(self, version: int | None) -> None:
+        self.version = version
+        what = (
+            "no catalogue has been published"
+            if version is None
+            else f"no catalogue version {version}"
+        )
+        super().__init__(what)
 
 
 class ServiceNotFound(NotFound):

@@ -45,6 +45,7 @@ from onestop.serialization import make_converter, problems_from
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_FILES",
+    "catalogue_from_data",
     "catalogue_to_dict",
     "dump_catalogue",
     "load_catalogue",
@@ -120,13 +121,45 @@ def read_catalogue(
     collected = _Collected()
     for file in _files(paths):
         _collect_file(file, collected, converter)
+    return _assemble(collected, str(paths[0]), known_guards)
+
+
+def catalogue_from_data(
+    data: object, /, *, source: str, known_guards: Iterable[str] | None = None
+) -> Catalogue:
+    """Load and validate a catalogue from the parsed content of one catalogue file.
+
+    *data* is what a JSON or TOML catalogue file parses to (a table of sections), for
+    catalogues kept somewhere other than files, such as a store's published versions
+    (`onestop.publishing.published_catalogue`).
+
+    Args:
+        data: The parsed file.
+        source: Names where *data* came from, as problems give their file.
+        known_guards: Guard names workflows may use; ``None`` skips that check.
+
+    Raises:
+        InvalidCatalogue: Listing every problem found, with *source* as their file.
+    """
+    collected = _Collected()
+    _collect_data(data, source, collected, make_converter())
+    catalogue, problems = _assemble(collected, source, known_guards)
+    if problems or catalogue is None:
+        raise InvalidCatalogue(problems)
+    return catalogue
+
+
+def _assemble(
+    collected: _Collected, first: str, known_guards: Iterable[str] | None
+) -> tuple[Catalogue | None, list[Problem]]:
+    """Build the catalogue from what was collected, and check it as a whole."""
     if collected.header is None:
         if not collected.problems:
             collected.problems.append(
                 Problem(
                     path=_HEADER,
                     message="no [catalogue] table with the mall's name and languages was found",
-                    file=str(paths[0]),
+                    file=first,
                 )
             )
         return None, collected.problems
@@ -210,11 +243,14 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _collect_file(file: Path, collected: _Collected, converter: Any) -> None:
-    name = str(file)
     raw, problem = _read(file)
     if problem is not None:
         collected.problems.append(problem)
         return
+    _collect_data(raw, str(file), collected, converter)
+
+
+def _collect_data(raw: Any, name: str, collected: _Collected, converter: Any) -> None:
     if not isinstance(raw, dict):
         collected.problems.append(
             Problem(path="", message="the top level must be a table of sections", file=name)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import attrs
@@ -28,10 +29,11 @@ import attrs
 from onestop.catalogue_store import CatalogueStore, CatalogueVersion, catalogue_digest
 from onestop.domain.catalogue import Catalogue
 from onestop.domain.guards import default_guards
-from onestop.loading import catalogue_to_dict, load_catalogue
+from onestop.exceptions import CatalogueVersionNotFound, InvalidCatalogue, Problem
+from onestop.loading import catalogue_from_data, catalogue_to_dict, load_catalogue
 from onestop.ports import Clock
 
-__all__ = ["Publication", "canonical_catalogue", "publish_catalogue"]
+__all__ = ["Publication", "canonical_catalogue", "publish_catalogue", "published_catalogue"]
 
 
 @attrs.frozen(kw_only=True)
@@ -110,3 +112,43 @@ def publish_catalogue(
     return Publication(
         version=published, created=before is None or published.version != before.version
     )
+
+
+def published_catalogue(
+    store: CatalogueStore,
+    version: int | None = None,
+    /,
+    *,
+    known_guards: Iterable[str] | None = None,
+) -> Catalogue:
+    """Return the catalogue published to *store* as *version* (the latest when ``None``).
+
+    A mall can then run on the catalogue its operators published, rather than on
+    whatever files are beside it: ``Mall(catalogue=published_catalogue(store), ...)``.
+
+    Args:
+        store: The store keeping the catalogue's versions.
+        version: The version to load; the latest by default.
+        known_guards: Guard names the workflows may use (the default guards' names
+            when ``None``), as `onestop.loading.load_catalogue` takes them.
+
+    Raises:
+        onestop.exceptions.CatalogueVersionNotFound: If the store has no such version
+            (or none at all).
+        onestop.exceptions.InvalidCatalogue: If the stored content does not load as a
+            valid catalogue (one published by a version of onestop whose format this
+            one does not read); the problems name ``catalogue version N``.
+        onestop.exceptions.StorageError: If the stored version is damaged.
+    """
+    found = store.latest_catalogue() if version is None else store.catalogue_version(version)
+    if found is None:
+        raise CatalogueVersionNotFound(version)
+    source = f"catalogue version {found.version}"
+    try:
+        data = json.loads(found.content)
+    except ValueError:
+        raise InvalidCatalogue(
+            [Problem(path="", message="the stored content is not JSON", file=source)]
+        ) from None
+    guards = default_guards().names() if known_guards is None else known_guards
+    return catalogue_from_data(data, source=source, known_guards=guards)

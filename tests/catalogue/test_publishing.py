@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from onestop.catalogue_store import catalogue_digest
-from onestop.exceptions import ConcurrencyConflict, InvalidCatalogue
+from onestop.exceptions import CatalogueVersionNotFound, ConcurrencyConflict, InvalidCatalogue
 from onestop.loading import dump_catalogue, load_catalogue
-from onestop.publishing import canonical_catalogue, publish_catalogue
+from onestop.publishing import canonical_catalogue, publish_catalogue, published_catalogue
 from onestop.storage.memory import MemoryStore
 
 ROOT = Path(__file__).parent.parent.parent
@@ -134,3 +134,46 @@ def test_without_a_clock_the_system_time_is_used() -> None:
     before = datetime.now(UTC)
     published = publish_catalogue(store, JAKARTA)
     assert before <= published.version.recorded_at <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+# --- reading a published version back -----------------------------------------------
+
+
+def test_the_latest_published_catalogue_loads_back_equal(changed: Path) -> None:
+    """The latest version loads as the catalogue last published."""
+    store = MemoryStore()
+    publish_catalogue(store, JAKARTA, clock=FixedClock())
+    publish_catalogue(store, changed, clock=FixedClock())
+
+    assert published_catalogue(store) == load_catalogue(changed)
+    assert published_catalogue(store, 1) == load_catalogue(JAKARTA)
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [(None, "no catalogue has been published"), (3, "no catalogue version 3")],
+)
+def test_a_missing_version_is_not_found(version: int | None, message: str) -> None:
+    """Asking an empty store for the latest, or any store for an unknown number, is NotFound."""
+    store = MemoryStore()
+    if version is not None:
+        publish_catalogue(store, JAKARTA, clock=FixedClock())
+    with pytest.raises(CatalogueVersionNotFound, match=message) as caught:
+        published_catalogue(store, version)
+    assert caught.value.version == version
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"not json", "not JSON"), (b'{"services": []}', "[catalogue]"), (b"[1, 2]", "top level")],
+)
+def test_content_that_is_not_a_catalogue_is_invalid(content: bytes, message: str) -> None:
+    """Stored bytes that do not load as a catalogue raise InvalidCatalogue naming the version."""
+    store = MemoryStore()
+    store.publish_catalogue(
+        content, digest=catalogue_digest(content), expected_version=0, recorded_at=T0
+    )
+    with pytest.raises(InvalidCatalogue) as caught:
+        published_catalogue(store)
+    assert {problem.file for problem in caught.value.problems} == {"catalogue version 1"}
+    assert message in str(caught.value)
