@@ -1,4 +1,4 @@
-"""``onestop catalogue publish`` and ``onestop catalogue versions``, run through main()."""
+"""``onestop catalogue publish``, ``versions`` and ``fetch``, run through main()."""
 
 from __future__ import annotations
 
@@ -226,3 +226,80 @@ def test_publish_and_list_on_postgresql(
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+# --- fetch ----------------------------------------------------------------------------
+
+
+def test_fetch_writes_a_version_that_loads_back_equal(
+    capsys: pytest.CaptureFixture[str], store: str, tmp_path: Path
+) -> None:
+    """A fetched version is a catalogue file that loads as the catalogue published."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    run(capsys, "catalogue", "publish", str(CAMBODIA), "--store", store)
+    out = tmp_path / "released.json"
+
+    code, _, err = run(
+        capsys, "catalogue", "fetch", "--store", store, "--version", "1", "--out", str(out)
+    )
+
+    assert code == EXIT_OK
+    assert "wrote catalogue version 1" in err
+    assert load_catalogue(out) == load_catalogue(JAKARTA)
+
+
+def test_fetch_prints_the_latest_version_by_default(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """Without --version and --out, the latest version's canonical JSON goes to stdout."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    run(capsys, "catalogue", "publish", str(CAMBODIA), "--store", store)
+
+    code, out, _ = run(capsys, "catalogue", "fetch", "--store", store)
+
+    assert code == EXIT_OK
+    assert out.encode() == canonical_catalogue(load_catalogue(CAMBODIA)) + b"\n"
+
+
+@pytest.mark.parametrize("arguments", [[], ["--version", "2"]])
+def test_fetching_a_missing_version_exits_1(
+    capsys: pytest.CaptureFixture[str], store: str, arguments: list[str]
+) -> None:
+    """An empty store, or a version not published, exits 1 and says which."""
+    if arguments:
+        run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+
+    code, _, err = run(capsys, "catalogue", "fetch", "--store", store, *arguments)
+
+    assert code == EXIT_PROBLEMS
+    assert ("no catalogue version 2" if arguments else "no catalogue has been published") in err
+
+
+def test_fetch_to_an_unwritable_file_exits_2(
+    capsys: pytest.CaptureFixture[str], store: str, tmp_path: Path
+) -> None:
+    """An --out path in a missing directory exits 2 naming --out, with no traceback."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+
+    code, _, err = run(
+        capsys, "catalogue", "fetch", "--store", store, "--out", str(tmp_path / "no" / "x.json")
+    )
+
+    assert code == EXIT_USAGE
+    assert "--out" in err
+
+
+def test_fetch_json_gives_the_details_and_the_catalogue(
+    capsys: pytest.CaptureFixture[str], store: str
+) -> None:
+    """With --json, fetch prints the version's details and the catalogue as JSON."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store, "--label", "first")
+
+    code, out, _ = run(capsys, "catalogue", "fetch", "--store", store, "--json")
+
+    found = json.loads(out)
+    assert code == EXIT_OK
+    assert (found["version"], found["label"]) == (1, "first")
+    content = canonical_catalogue(load_catalogue(JAKARTA))
+    assert found["digest"] == catalogue_digest(content)
+    assert found["catalogue"] == json.loads(content)

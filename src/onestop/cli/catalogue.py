@@ -1,7 +1,8 @@
-"""The ``onestop catalogue`` commands: validate, export, publish, and list versions."""
+"""The ``onestop catalogue`` commands: validate, export, publish, list and fetch versions."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from typing import Any
 
@@ -208,3 +209,54 @@ def catalogue_versions(store_url: str, after: int, limit: int, as_json: bool) ->
             f"{info.version:>7}  {at:<16}  {info.digest[:12]}  {info.size:>9}  {info.label or ''}"
         )
         click.echo(line.rstrip())
+
+
+@catalogue.command("fetch")
+@store_option
+@click.option(
+    "--version",
+    "number",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Fetch version N (default: the latest).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the catalogue to this .json file (default: standard output).",
+)
+@json_option
+def catalogue_fetch(store_url: str, number: int | None, out: str | None, as_json: bool) -> None:
+    """Write a published catalogue version out as a catalogue file (canonical JSON).
+
+    The file loads, validates and publishes like any other catalogue file, so a
+    release can be checked out, reviewed and changed.  Exits 1 if there is no such
+    version.  With --json, print the version's details, with the catalogue itself
+    under "catalogue" (or the file written under "out").
+    """
+    from onestop.exceptions import CatalogueVersionNotFound
+
+    store = _catalogue_store(store_url, as_json=as_json)
+    try:
+        found = store.latest_catalogue() if number is None else store.catalogue_version(number)
+    except OnestopError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    finally:
+        store.close()
+    if found is None:
+        fail(str(CatalogueVersionNotFound(number)), code=EXIT_PROBLEMS, as_json=as_json)
+    if out is not None:
+        try:
+            with open(out, "wb") as file:
+                file.write(found.content)
+        except OSError as exc:
+            fail(f"--out: cannot write {out}: {exc.strerror}", code=EXIT_USAGE, as_json=as_json)
+    if as_json:
+        extra = {"out": out} if out is not None else {"catalogue": json.loads(found.content)}
+        emit_json(_described(found.info()) | extra)
+    elif out is None:
+        click.echo(found.content.decode("utf-8"))
+    else:
+        click.echo(f"wrote catalogue version {found.version} to {out}", err=True)
