@@ -35,6 +35,7 @@ from onestop.domain.calendar import WorkCalendar
 from onestop.domain.sla import Deadline, due_date, remaining_working_time
 from onestop.exceptions import ApplicationNotFound
 from onestop.ports import EventStore, StoredEvent
+from onestop.recording import fold_stream, last_hash
 
 __all__ = ["Deadlines", "FoldedStreams"]
 
@@ -68,10 +69,6 @@ class _Bounded:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-def _fold(application_id: str, records: Sequence[StoredEvent]) -> Application:
-    return Application.from_events(decode_event(application_id, r.kind, r.body) for r in records)
 
 
 class FoldedStreams:
@@ -111,7 +108,7 @@ class FoldedStreams:
         if not records:
             self._entries.discard(application_id)
             raise ApplicationNotFound(application_id)
-        application = _fold(application_id, records)
+        application = fold_stream(application_id, records)
         last = records[-1].hash
         self.remember(application, last)
         return application, last
@@ -123,18 +120,13 @@ class FoldedStreams:
     def last_hash(self, store: EventStore, application: Application, /) -> str:
         """The hash of *application*'s last stored event: kept, or read from *store*.
 
-        A kept hash is used only when it was kept with this very version.
-
-        Raises:
-            ApplicationNotFound: If *store* has no event at *application*'s version.
+        A kept hash is used only when it was kept with this very version; otherwise
+        it is what `onestop.recording.last_hash` reads.
         """
         entry = self._entries.get(application.id)
         if isinstance(entry, tuple) and entry[0].version == application.version:
             return str(entry[1])
-        stored = store.read(application.id, after=application.version - 1)
-        if not stored:
-            raise ApplicationNotFound(application.id)
-        return stored[0].hash
+        return last_hash(store, application)
 
     def forget(self, application_id: str, /) -> None:
         """Drop what is kept of *application_id*."""

@@ -18,6 +18,7 @@ import hashlib
 import string
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from onestop.codec import decode_event, encode_event, notice
 from onestop.domain.application import Application, Event
@@ -30,7 +31,6 @@ from onestop.exceptions import (
     InvalidApplication,
     Problem,
 )
-from onestop.folding import Deadlines
 from onestop.ports import (
     Commit,
     EventStore,
@@ -41,10 +41,14 @@ from onestop.ports import (
     Summary,
 )
 
+if TYPE_CHECKING:
+    from onestop.folding import Deadlines
+
 __all__ = [
     "DEFAULT_NUMBERING",
     "allocate_number",
     "check_numbering",
+    "fold_stream",
     "idempotency_digest",
     "last_hash",
     "load_application",
@@ -261,6 +265,16 @@ def _records(store: EventStore, application_id: str) -> tuple[StoredEvent, ...]:
     return records
 
 
+def fold_stream(application_id: str, records: Sequence[StoredEvent], /) -> Application:
+    """Decode the stored events *records* of *application_id* and fold them, oldest first.
+
+    Raises:
+        StorageError: If a stored event does not decode.
+        CommandRefused: If the events do not start with ``submitted``.
+    """
+    return Application.from_events(decode_event(application_id, r.kind, r.body) for r in records)
+
+
 def load_application(store: EventStore, application_id: str, /) -> Application:
     """Fold the stored stream *application_id* into the application's current state.
 
@@ -268,9 +282,7 @@ def load_application(store: EventStore, application_id: str, /) -> Application:
         ApplicationNotFound: If the store has no such stream.
         StorageError: If a stored event does not decode.
     """
-    return Application.from_events(
-        decode_event(application_id, r.kind, r.body) for r in _records(store, application_id)
-    )
+    return fold_stream(application_id, _records(store, application_id))
 
 
 def verify_stream(store: EventStore, application_id: str, /) -> ChainReport:
