@@ -32,10 +32,10 @@ from datetime import datetime
 from onestop.codec import decode_event
 from onestop.domain.application import Application
 from onestop.domain.calendar import WorkCalendar
-from onestop.domain.sla import Deadline, due_date, remaining_working_time
+from onestop.domain.sla import Deadline, due_date
 from onestop.exceptions import ApplicationNotFound
 from onestop.ports import EventStore, StoredEvent
-from onestop.recording import fold_stream, last_hash
+from onestop.recording import at_risk_instant, fold_stream, last_hash
 
 __all__ = ["Deadlines", "FoldedStreams"]
 
@@ -194,8 +194,6 @@ class Deadlines:
                 return at  # type: ignore[no-any-return]
             if at <= now:
                 return now
-        threshold = deadline.budget * share
-        left = remaining_working_time(deadline, calendar, now)
-        at = now if left <= threshold else calendar.add_working_time(now, left - threshold)
+        at = at_risk_instant(deadline, calendar, now, share)
         self._risks.put(key, (now, at))
         return at

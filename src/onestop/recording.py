@@ -24,7 +24,7 @@ from onestop.codec import decode_event, encode_event, notice
 from onestop.domain.application import Application, Event
 from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash, verify_chain
 from onestop.domain.calendar import WorkCalendar
-from onestop.domain.sla import remaining_working_time
+from onestop.domain.sla import Deadline, remaining_working_time
 from onestop.exceptions import (
     ApplicationNotFound,
     ConfigurationError,
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_NUMBERING",
     "allocate_number",
+    "at_risk_instant",
     "check_numbering",
     "fold_stream",
     "idempotency_digest",
@@ -131,6 +132,19 @@ def allocate_number(
     return number, SequenceClaim(name=counter, value=seq)
 
 
+def at_risk_instant(
+    deadline: Deadline, calendar: WorkCalendar, now: datetime, share: float
+) -> datetime:
+    """The instant from which *deadline* (with a due date) is at risk, judged at *now*.
+
+    *now* itself when less than *share* of the budget is left, else the instant the
+    working time left will fall to that share.
+    """
+    threshold = deadline.budget * share
+    left = remaining_working_time(deadline, calendar, now)
+    return now if left <= threshold else calendar.add_working_time(now, left - threshold)
+
+
 def summarize(
     application: Application,
     /,
@@ -159,11 +173,7 @@ def summarize(
     if due is not None and deadlines is not None:
         at_risk_from = deadlines.at_risk_from(found, calendar, now, at_risk_share)
     elif due is not None:
-        threshold = found.budget * at_risk_share
-        left = remaining_working_time(found, calendar, now)
-        at_risk_from = (
-            now if left <= threshold else calendar.add_working_time(now, left - threshold)
-        )
+        at_risk_from = at_risk_instant(found, calendar, now, at_risk_share)
     return Summary(
         stream_id=application.id,
         number=application.number,
