@@ -50,6 +50,8 @@ _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
 
 _Span = tuple[datetime, datetime]
+_MEMO_DAYS = 4096
+"""Days whose open intervals a calendar remembers (about eleven years' worth)."""
 
 
 def format_day(day: date) -> str:
@@ -224,6 +226,7 @@ class WorkCalendar:
         default=(), converter=_sorted_closures, validator=_check_closures
     )
     name: str = attrs.field(default="", validator=check_text)
+    _memo: _Ruler | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         """Check that the working day ends after it starts."""
@@ -415,17 +418,42 @@ class WorkCalendar:
         return f"{_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d} {clock} {local.tzname()}"
 
     def _ruler(self) -> _Ruler:
-        return _Ruler(self)
+        # Built on first use and kept: it remembers each day's open intervals, which
+        # every deadline computed on this calendar walks again.
+        ruler = self._memo
+        if ruler is None:
+            ruler = _Ruler(self)
+            object.__setattr__(self, "_memo", ruler)
+        return ruler
 
 
 class _Ruler:
-    """Open-time arithmetic for one calendar, on UTC instants; built for each public call."""
+    """Open-time arithmetic for one calendar, on UTC instants.
 
-    __slots__ = ("_calendar", "_closed", "_ends", "_zone")
+    A calendar builds one on first use and keeps it, so it holds the calendar's fields,
+    not the calendar (no reference cycle), and remembers the open intervals of the days
+    asked about and the day each day is followed by.  The memos are plain dicts: two
+    threads filling one at once compute the same values.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_day_end",
+        "_day_start",
+        "_days",
+        "_ends",
+        "_following",
+        "_holidays",
+        "_week",
+        "_zone",
+    )
 
     def __init__(self, calendar: WorkCalendar) -> None:
-        self._calendar = calendar
         self._zone = calendar.zone
+        self._holidays = calendar.holidays
+        self._week = frozenset(calendar.work_week)
+        self._day_start = calendar.day_start
+        self._day_end = calendar.day_end
         merged: list[list[datetime]] = []
         for closure in calendar.closures:  # sorted by start
             start, end = closure.start.astimezone(UTC), closure.end.astimezone(UTC)
@@ -435,22 +463,32 @@ class _Ruler:
                 merged.append([start, end])
         self._closed: tuple[_Span, ...] = tuple((a, b) for a, b in merged)
         self._ends = tuple(b for _, b in self._closed)
+        self._days: dict[date, tuple[_Span, ...]] = {}
+        self._following: dict[date, date] = {}
 
     def kind(self, day: date) -> DayKind:
         """Whether *day* is worked, and if not, why not."""
-        if day in self._calendar.holidays:
+        if day in self._holidays:
             return DayKind.HOLIDAY
-        if day.isoweekday() not in self._calendar.work_week:
+        if day.isoweekday() not in self._week:
             return DayKind.WEEKEND
         return DayKind.WORKING if self.spans(day) else DayKind.CLOSED
 
-    def spans(self, day: date) -> list[_Span]:
+    def spans(self, day: date) -> tuple[_Span, ...]:
         """The open intervals of *day*, in UTC, closures cut out."""
-        calendar = self._calendar
-        if day in calendar.holidays or day.isoweekday() not in calendar.work_week:
-            return []
-        start = datetime.combine(day, calendar.day_start, tzinfo=self._zone).astimezone(UTC)
-        end = datetime.combine(day, calendar.day_end, tzinfo=self._zone).astimezone(UTC)
+        found = self._days.get(day)
+        if found is None:
+            found = self._spans(day)
+            if len(self._days) >= _MEMO_DAYS:
+                self._days.clear()
+            self._days[day] = found
+        return found
+
+    def _spans(self, day: date) -> tuple[_Span, ...]:
+        if day in self._holidays or day.isoweekday() not in self._week:
+            return ()
+        start = datetime.combine(day, self._day_start, tzinfo=self._zone).astimezone(UTC)
+        end = datetime.combine(day, self._day_end, tzinfo=self._zone).astimezone(UTC)
         spans: list[_Span] = []
         index = bisect_right(self._ends, start)  # the first closure ending after opening
         while index < len(self._closed) and self._closed[index][0] < end:
@@ -461,7 +499,7 @@ class _Ruler:
             index += 1
         if start < end:
             spans.append((start, end))
-        return spans
+        return tuple(spans)
 
     def following(self, day: date) -> date:
         """The day after *day*, or, if a closure shuts it, the day that closure ends.
@@ -469,9 +507,18 @@ class _Ruler:
         The days skipped are shut for all of their opening hours, so a closure of
         years costs one step, not one per day.
         """
+        found = self._following.get(day)
+        if found is None:
+            found = self._follow(day)
+            if len(self._following) >= _MEMO_DAYS:
+                self._following.clear()
+            self._following[day] = found
+        return found
+
+    def _follow(self, day: date) -> date:
         try:
             after = day + _ONE_DAY
-            opening = datetime.combine(after, self._calendar.day_start, tzinfo=self._zone)
+            opening = datetime.combine(after, self._day_start, tzinfo=self._zone)
         except OverflowError:
             raise InvalidCalendar(
                 field="closures", reason="the office does not open again before year 9999"

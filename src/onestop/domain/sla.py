@@ -282,20 +282,21 @@ def due_date(
         why = ", ".join(reasons)
         available = calendar.working_time_between(cursor, start)
         if available >= left:
-            trace.append(
-                f"pause from {calendar.stamp(start)} ({why}) ignored: the clock had run out"
-            )
+            if explain:
+                trace.append(
+                    f"pause from {calendar.stamp(start)} ({why}) ignored: the clock had run out"
+                )
             continue
         left -= available
         if end is None:
             counted.append(Pause(start=start.astimezone(calendar.zone), reason=why))
-            trace.append(
-                f"paused since {calendar.stamp(start)} ({why}): clock stopped with "
-                f"{calendar.describe_working_time(left)} left"
-            )
             if explain:
+                trace.append(
+                    f"paused since {calendar.stamp(start)} ({why}): clock stopped with "
+                    f"{calendar.describe_working_time(left)} left"
+                )
                 trace.extend(_skipped_days(calendar, moment, start))
-            trace.append("due date not set while the clock is paused")
+                trace.append("due date not set while the clock is paused")
             return Deadline(
                 received=moment.astimezone(calendar.zone),
                 limit=limit,
@@ -311,10 +312,11 @@ def due_date(
         paused += covered
         zone = calendar.zone
         counted.append(Pause(start=start.astimezone(zone), end=end.astimezone(zone), reason=why))
-        trace.append(
-            f"paused {calendar.stamp(start)} to {calendar.stamp(end)} ({why}): "
-            f"{calendar.describe_working_time(covered)} added"
-        )
+        if explain:
+            trace.append(
+                f"paused {calendar.stamp(start)} to {calendar.stamp(end)} ({why}): "
+                f"{calendar.describe_working_time(covered)} added"
+            )
         cursor = end
     due = calendar.add_working_time(cursor, left)
     if not explain:
