@@ -400,6 +400,11 @@ class RawSQLiteActs:
         ),
     )
 
+    INSERT = (
+        "INSERT INTO applications (id, state, version, record, updated_at)"
+        " VALUES (?, 'draft', 1, ?, 0)"
+    )
+
     def __init__(self, path: Path, *, synchronous: Synchronous, count: int) -> None:
         """Create the tables at *path* with *count* applications in 'draft'."""
         self.connection = sqlite3.connect(path, isolation_level=None)
@@ -410,8 +415,7 @@ class RawSQLiteActs:
         self.ids = [f"app-{i:07d}" for i in range(count)]
         self.connection.execute("BEGIN")
         self.connection.executemany(
-            "INSERT INTO applications VALUES (?, 'draft', 1, ?, 0)",
-            [(app_id, raw_record(app_id, i)) for i, app_id in enumerate(self.ids)],
+            self.INSERT, [(app_id, raw_record(app_id, i)) for i, app_id in enumerate(self.ids)]
         )
         self.connection.execute("COMMIT")
 
@@ -464,6 +468,39 @@ class RawSQLiteActs:
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()
+
+
+class RawIndexedSQLiteActs(RawSQLiteActs):
+    """`RawSQLiteActs` with the indexes onestop's read model and history keep up to date.
+
+    The same transaction on tables that can also answer what onestop's store answers:
+    worklists by due date, agency, state and assignee, changes since an instant (the
+    same five indexes as onestop's ``summaries``), and one application's history (an
+    index on the audit rows by application and version).  Every action changes the
+    state and the update instant, so, as in onestop, two of those indexes move.
+    """
+
+    SCHEMA = (
+        (
+            "CREATE TABLE applications (id TEXT PRIMARY KEY, state TEXT NOT NULL,"
+            " version INTEGER NOT NULL, record BLOB NOT NULL, updated_at INTEGER NOT NULL,"
+            " agency TEXT NOT NULL, assignee TEXT, closed INTEGER NOT NULL,"
+            " due_key INTEGER NOT NULL) STRICT"
+        ),
+        "CREATE INDEX applications_by_due ON applications (closed, due_key, id)",
+        "CREATE INDEX applications_by_agency ON applications (agency, closed, due_key, id)",
+        "CREATE INDEX applications_by_state ON applications (state, closed, due_key, id)",
+        "CREATE INDEX applications_by_assignee ON applications (assignee, closed, due_key, id)",
+        "CREATE INDEX applications_by_update ON applications (updated_at, id)",
+        RawSQLiteActs.SCHEMA[1],
+        "CREATE INDEX audit_by_application ON audit (application_id, version)",
+        RawSQLiteActs.SCHEMA[2],
+    )
+    INSERT = (
+        "INSERT INTO applications (id, state, version, record, updated_at, agency, assignee,"
+        " closed, due_key) VALUES (?1, 'draft', 1, ?2, 0, 'dpmptsp', NULL, 0,"
+        " 1752476400000000 + CAST(substr(?1, 5) AS INTEGER) * 60000000)"
+    )
 
 
 class Licence(Aggregate):
@@ -737,13 +774,23 @@ def sqlite_actions(count: int, directory: Path) -> list[Result]:
         stack.callback(normal.close)
         raw_normal = RawSQLiteActs(directory / "raw-normal.db", synchronous="NORMAL", count=count)
         stack.callback(raw_normal.close)
+        indexed_full = RawIndexedSQLiteActs(
+            directory / "raw-indexed-full.db", synchronous="FULL", count=count
+        )
+        stack.callback(indexed_full.close)
+        indexed_normal = RawIndexedSQLiteActs(
+            directory / "raw-indexed-normal.db", synchronous="NORMAL", count=count
+        )
+        stack.callback(indexed_normal.close)
         seconds = take_turns(
             {
                 "onestop FULL": full,
                 "raw FULL": raw_full,
+                "raw indexed FULL": indexed_full,
                 "eventsourcing": peer,
                 "onestop NORMAL": normal,
                 "raw NORMAL": raw_normal,
+                "raw indexed NORMAL": indexed_normal,
             },
             count,
         )
@@ -804,6 +851,22 @@ def sqlite_actions(count: int, directory: Path) -> list[Result]:
             unit="commits/s",
             peer="raw sqlite3 transaction at NORMAL (SQLiteStore.commit's share of Mall.act)",
             peer_value=rate["raw NORMAL"],
+        ),
+        comparison(
+            "storage.sqlite_full_act_vs_raw_indexed",
+            value=rate["onestop FULL"],
+            unit=unit,
+            peer=f"raw sqlite3 at FULL, {raw_txn}, on tables with onestop's worklist and"
+            " history indexes",
+            peer_value=rate["raw indexed FULL"],
+        ),
+        comparison(
+            "storage.sqlite_normal_act_vs_raw_indexed",
+            value=rate["onestop NORMAL"],
+            unit=unit,
+            peer=f"raw sqlite3 at NORMAL, {raw_txn}, on tables with onestop's worklist and"
+            " history indexes",
+            peer_value=rate["raw indexed NORMAL"],
         ),
         comparison(
             "storage.get_vs_eventsourcing",

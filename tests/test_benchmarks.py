@@ -72,6 +72,8 @@ def test_the_storage_figures_are_reported(output: dict[str, Any]) -> None:
         "storage.sqlite_full_act_vs_raw",
         "storage.sqlite_full_act_vs_eventsourcing",
         "storage.sqlite_normal_act_vs_raw",
+        "storage.sqlite_full_act_vs_raw_indexed",
+        "storage.sqlite_normal_act_vs_raw_indexed",
         "storage.get_vs_eventsourcing",
         "storage.get_cold_vs_eventsourcing",
         "storage.postgres_commit_vs_raw",
