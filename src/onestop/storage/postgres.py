@@ -44,6 +44,11 @@ how-to guide gives the figures measured (docs/how-to/postgresql.md).  Serialisin
 the writers is what makes the order commit order; the other ways to get it
 (``pg_current_xact_id()`` snapshots, ``LOCK TABLE``) are not portable.
 
+**Worklists read index ranges.**  `PostgresStore.summaries` sorts in the order of
+the read model's indexes and reads a filter on several agencies (or states) as one
+index range per value, merged; so a page costs about the same however many rows the
+table holds (``onestop.storage._postgres_pages`` explains how).
+
 **Portable SQL.**  No advisory locks, no ``LISTEN``/``NOTIFY``, no ``LOCK TABLE``, no
 ordering by serial ids, no server-side functions, and all names qualified with the
 schema chosen at connect time (``onestop`` by default), so several malls can share a
@@ -63,7 +68,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, LiteralString
+from typing import Any
 from urllib.parse import unquote
 
 from onestop.exceptions import (
@@ -89,13 +94,11 @@ from onestop.ports import (
     decode_cursor,
     encode_cursor,
 )
+from onestop.storage._postgres_pages import page_statement
 from onestop.storage.postgres_catalogue import PostgresCatalogue
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
-    ORDER_KEYS,
-    SLA_FILTERS,
     STATEMENTS,
-    SUMMARY_COLUMNS,
     Connection,
     batch_params,
     commit_params,
@@ -414,20 +417,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         if query.sla is not None and query.now is None:
             raise ValueError("an sla filter needs now")
         after = decode_cursor(query.cursor, query.order)
-        conditions, params = _conditions(query)
-        key = sql.SQL(ORDER_KEYS[query.order])
-        if after is not None:
-            conditions.append(sql.SQL("({}) > (%(rank)s, %(instant)s, %(after)s)").format(key))
-            params.update(rank=after[0], instant=after[1], after=after[2])
-        statement = sql.SQL(
-            "SELECT {columns}, {key} FROM {s}.summaries WHERE {where} ORDER BY {key} LIMIT {n}"
-        ).format(
-            columns=sql.SQL(SUMMARY_COLUMNS),
-            key=key,
-            s=self._identifier,
-            where=sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE"),
-            n=sql.Literal(query.limit + 1),
-        )
+        statement, params = page_statement(query, after, self._identifier)
         with self._connection() as cursor:
             rows = cursor.execute(statement, params).fetchall()
         page = rows[: query.limit]
@@ -538,26 +528,3 @@ def _summary(row: Sequence[Any]) -> Summary:
         version=version,
         updated_at=updated_at,
     )
-
-
-def _conditions(query: SummaryQuery) -> tuple[list[sql.Composable], dict[str, object]]:
-    conditions: list[sql.Composable] = []
-    params: dict[str, object] = {}
-    if not query.include_closed or query.sla is not None:
-        conditions.append(sql.SQL("NOT closed"))
-    filters: tuple[tuple[LiteralString, LiteralString, object], ...] = (
-        ("agency = ANY(%(agencies)s)", "agencies", query.agencies),
-        ("service = ANY(%(services)s)", "services", query.services),
-        ("state = ANY(%(states)s)", "states", query.states),
-        ("assignee = %(assignee)s", "assignee", query.assignee),
-        ("due < %(due_before)s", "due_before", query.due_before),
-        ("updated_at > %(changed_since)s", "changed_since", query.changed_since),
-    )
-    for condition, name, value in filters:
-        if value is not None:
-            conditions.append(sql.SQL(condition))
-            params[name] = list(value) if isinstance(value, tuple) else value
-    if query.sla is not None:
-        conditions.append(sql.SQL(SLA_FILTERS[query.sla]))
-        params["now"] = query.now
-    return conditions, params

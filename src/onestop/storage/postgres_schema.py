@@ -12,7 +12,7 @@ per store by `render`.  `COMMIT` is the single statement each command sends and
 `PUBLISH_CATALOGUE` is the single statement of a catalogue publication.
 
 >>> [version for version, _, _ in shipped_migrations()]
-[1, 2]
+[1, 2, 3]
 """
 
 from __future__ import annotations
@@ -251,7 +251,11 @@ ORDER_KEYS: Mapping[SummaryOrder, LiteralString] = {
     " coalesce(due, '9999-12-31 23:59:59.999999+00'::timestamptz), stream_id",
     SummaryOrder.UPDATED: "0::integer, updated_at, stream_id",
 }
-"""Each order's sort key as ``(rank, instant, stream_id)``, as `MemoryStore` sorts."""
+"""Each order's sort key as ``(rank, instant, stream_id)``, as `MemoryStore` sorts.
+
+A page selects it with each row, to make the cursor, but sorts by the same order as
+the indexes hold it (``onestop.storage._postgres_pages.ORDER_BY``), which no index
+can serve when written this way."""
 SLA_FILTERS: Mapping[SlaStatus, LiteralString] = {
     SlaStatus.PAUSED: "due IS NULL",
     SlaStatus.OVERDUE: "due < %(now)s",
