@@ -40,7 +40,9 @@ Worklists at scale: a SQLite file with 10,000, then 100,000, then 1,000,000 appl
 tables in one transaction per step; that build is timed apart and not counted), and the
 median time of the first page (50 rows) of a worklist (one agency; three agencies) and
 of the overdue list (`SlaStatus.OVERDUE` at a fixed *now*) through
-`SQLiteStore.summaries`.  ``--quick`` stops at 100,000.
+`SQLiteStore.summaries`; then the same rows in a fresh PostgreSQL schema, through
+`PostgresStore.summaries`, when a server is named.  ``--quick`` stops at 100,000.
+The worklist code is in ``_worklists.py``.
 """
 
 from __future__ import annotations
@@ -51,16 +53,13 @@ import json
 import multiprocessing
 import os
 import queue
-import random
 import secrets
 import sqlite3
-import statistics
 import tempfile
 import time
 import traceback
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
@@ -71,6 +70,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 from _benchlib import Result, best_seconds, comparison
+from _worklists import POSTGRES_WORKLIST_RESULTS, postgres_worklists, worklists
 from bench_workflow import LIFECYCLE, LOOPED, ROLE_OF, STRAIGHT
 from eventsourcing.application import Application as EventsourcingApplication
 from eventsourcing.domain import Aggregate, event
@@ -80,7 +80,6 @@ from onestop.domain.commands import find_workflow
 from onestop.domain.engine import Actor
 from onestop.domain.forms import DocumentRef
 from onestop.domain.parties import Person
-from onestop.domain.sla import SlaStatus
 from onestop.loading import load_catalogue
 from onestop.mall import Mall
 from onestop.ports import (
@@ -91,7 +90,6 @@ from onestop.ports import (
     Page,
     StoredEvent,
     Summary,
-    SummaryOrder,
     SummaryQuery,
 )
 from onestop.storage.sqlite import SQLiteStore
@@ -107,7 +105,6 @@ QUICK_PG_APPLICATIONS = 100
 FULL_SCALES = (10_000, 100_000, 1_000_000)  # --quick stops at the second
 PROCESSES = 4
 WORKER_TIMEOUT = 600.0  # seconds a PostgreSQL worker process may take
-PAGE_BUDGET_MS = 50.0
 
 WIB = ZoneInfo("Asia/Jakarta")
 START = datetime(2025, 7, 14, 9, 0, tzinfo=WIB)  # a Monday morning
@@ -1101,194 +1098,6 @@ def postgres(count: int, url: str) -> list[Result]:
     ]
 
 
-# --- worklists at scale -----------------------------------------------------------------
-
-
-AGENCIES = tuple(f"agency-{k:02d}" for k in range(20))
-OPEN_STATES = ("submitted", "verified", "returned", "processing", "approved")
-OFFICERS = tuple(f"officer-{k:02d}" for k in range(40))
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_DAY = 86_400_000_000  # microseconds
-_NOW_US = (NOW - _EPOCH) // timedelta(microseconds=1)
-CLOSED_SHARE = 0.6
-
-SUMMARY_INSERT = (
-    "INSERT INTO summaries (stream_id, number, service, service_version, agency, channel,"
-    " state, assignee, received, due, at_risk_from, suspended, closed, version, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-EVENT_INSERT = (
-    "INSERT INTO events (position, stream_id, version, kind, body, hash, previous_hash,"
-    " notice, recorded_at) VALUES (?, ?, 1, 'submitted', ?, ?, ?, ?, ?)"
-)
-GENESIS = "0" * 64
-EVENT_BODY = b'{"kind":"submitted"}'
-
-WORKLISTS: Mapping[str, SummaryQuery] = {
-    "worklist_one_agency": SummaryQuery(agencies=AGENCIES[:1], order=SummaryOrder.DUE, limit=50),
-    "worklist_three_agencies": SummaryQuery(
-        agencies=AGENCIES[:3], order=SummaryOrder.DUE, limit=50
-    ),
-    "overdue": SummaryQuery(sla=SlaStatus.OVERDUE, now=NOW, order=SummaryOrder.DUE, limit=50),
-}
-"""The first-page queries timed at each scale."""
-
-
-def _rows(rng: random.Random, start: int, stop: int) -> Iterator[tuple[object, ...]]:
-    """Read-model rows *start* to *stop*: 60% closed, the open ones received in the last 40 days.
-
-    Instants are microseconds since the epoch, in UTC, as `SQLiteStore` keeps them.
-    Open applications are due 7 to 21 days after receipt (so about half of them are
-    overdue at `NOW`), except those 'returned' to the applicant, whose clock is paused.
-    """
-    for i in range(start, stop):
-        stream_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        closed = rng.random() < CLOSED_SHARE
-        due: int | None = None
-        if closed:
-            received = _NOW_US - rng.randrange(40 * _DAY, 400 * _DAY)
-            state = "issued"
-        else:
-            received = _NOW_US - rng.randrange(40 * _DAY)
-            state = rng.choice(OPEN_STATES)
-            if state != "returned":
-                due = received + rng.randrange(7 * _DAY, 21 * _DAY)
-        assignee = rng.choice(OFFICERS) if rng.random() < 0.3 else None
-        yield (
-            stream_id,
-            f"{SERVICE}/{i:08d}",
-            SERVICE,
-            1,
-            rng.choice(AGENCIES),
-            "counter",
-            state,
-            assignee,
-            received,
-            due,
-            None if due is None else due - 2 * _DAY,
-            0,
-            int(closed),
-            1,
-            received + rng.randrange(_DAY),
-        )
-
-
-def grow(path: Path, rng: random.Random, start: int, stop: int) -> None:
-    """Add applications *start* to *stop* to the store at *path*, in one transaction.
-
-    Read-model rows and one minimal event per application go straight into the store's
-    own tables (its schema, created by `SQLiteStore.open`), with ``synchronous=OFF``
-    for the build only.
-    """
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.execute("PRAGMA cache_size=-262144")  # 256 MiB
-        connection.execute("BEGIN")
-        rows = list(_rows(rng, start, stop))
-        connection.executemany(SUMMARY_INSERT, rows)
-        connection.executemany(
-            EVENT_INSERT,
-            (
-                (start + k + 1, row[0], EVENT_BODY, f"{start + k:064x}", GENESIS, b"{}", row[8])
-                for k, row in enumerate(rows)
-            ),
-        )
-        connection.execute("COMMIT")
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
-
-
-def _median_ms(store: SQLiteStore, query: SummaryQuery, repeats: int) -> float:
-    for _ in range(3):  # warm the page cache
-        store.summaries(query)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        page = store.summaries(query)
-        times.append(time.perf_counter() - start)
-        if len(page.items) > query.limit:
-            raise AssertionError("a page longer than its limit")
-    return statistics.median(times) * 1000
-
-
-def worklists(
-    scales: Sequence[int], directory: Path, *, repeats: int, full_scale: int
-) -> list[Result]:
-    """Time the first page of each query in `WORKLISTS` at each of *scales* applications.
-
-    *full_scale* is the largest scale of the full run, named in the units when *scales*
-    stop short of it.
-    """
-    path = directory / "worklist.sqlite3"
-    SQLiteStore.open(path).close()  # creates the schema
-    rng = random.Random(20250714)
-    built = 0
-    build_seconds = 0.0
-    medians: dict[str, dict[int, float]] = {name: {} for name in WORKLISTS}
-    for scale in scales:
-        start = time.perf_counter()
-        grow(path, rng, built, scale)
-        build_seconds += time.perf_counter() - start
-        built = scale
-        with SQLiteStore.open(path) as store:
-            first = store.summaries(SummaryQuery(include_closed=True, limit=1)).items
-            if not first or len(store.read(first[0].stream_id)) != 1:
-                raise AssertionError("the worklist build does not match the store's schema")
-            for name, query in WORKLISTS.items():
-                medians[name][scale] = _median_ms(store, query, repeats)
-    largest, smallest = scales[-1], scales[0]
-    at = f"{largest:,} applications"
-    if largest < full_scale:
-        at += f" ({full_scale:,} needs the full run)"
-    results = [
-        Result(
-            name="storage.worklist_build_seconds",
-            value=round(build_seconds, 3),
-            unit=f"s to build {largest:,} applications (not counted)",
-        )
-    ]
-    for name, by_scale in medians.items():
-        results.append(
-            comparison(
-                f"storage.{name}_first_page",
-                value=by_scale[largest],
-                unit=f"ms, median first page of 50, {at}",
-                peer=f"a budget of {PAGE_BUDGET_MS:g} ms",
-                peer_value=PAGE_BUDGET_MS,
-                at_most=1.0,
-            )
-        )
-        results.append(
-            comparison(
-                f"storage.{name}_growth",
-                value=by_scale[largest],
-                unit=f"ms at {largest:,}",
-                peer=f"the same page at {smallest:,} applications",
-                peer_value=by_scale[smallest],
-                at_most=2.0,
-            )
-        )
-        results.extend(
-            Result(
-                name=f"storage.{name}_first_page_at_{_short(scale)}",
-                value=round(by_scale[scale], 3),
-                unit="ms, median",
-            )
-            for scale in scales
-        )
-    return results
-
-
-def _short(count: int) -> str:
-    """``500``, ``10k``, ``100k``, ``1m``."""
-    if count % 1_000_000 == 0:
-        return f"{count // 1_000_000}m"
-    return f"{count // 1000}k" if count % 1000 == 0 else str(count)
-
-
 # --- the module's entry point -----------------------------------------------------------
 
 
@@ -1316,12 +1125,17 @@ def run(quick: bool, size: int | None = None) -> list[Result]:
         directory = Path(name)
         results.extend(sqlite_actions(count, directory))
         url = postgres_url()
+        why = " or ".join(POSTGRES_URL_VARIABLES) + " is not set"
         if url is None:
-            why = " or ".join(POSTGRES_URL_VARIABLES) + " is not set"
             results.extend(_skipped(POSTGRES_RESULTS, why))
         else:
             results.extend(postgres(pg_count, url))
-        results.extend(
-            worklists(scales, directory, repeats=15 if quick else 31, full_scale=full_scales[-1])
-        )
+        repeats = 15 if quick else 31
+        results.extend(worklists(scales, directory, repeats=repeats, full_scale=full_scales[-1]))
+        if url is None:
+            results.extend(_skipped(POSTGRES_WORKLIST_RESULTS, why))
+        else:
+            results.extend(
+                postgres_worklists(scales, url, repeats=repeats, full_scale=full_scales[-1])
+            )
     return results

@@ -82,6 +82,8 @@ def test_the_storage_figures_are_reported(output: dict[str, Any]) -> None:
         "storage.worklist_one_agency_growth",
         "storage.overdue_first_page",
         "storage.overdue_growth",
+        "storage.postgres_worklist_one_agency_first_page",
+        "storage.postgres_overdue_growth",
     } <= set(found)
     for name in ("storage.sqlite_full_act_vs_raw", "storage.get_vs_eventsourcing"):
         assert found[name]["goal"] is not None
