@@ -24,8 +24,11 @@ its own branch, cut at the page's length.  When the agencies are not split this 
 each distinct state gets one instead.  The branches are joined with ``UNION ALL``,
 and the same order and limit are applied around them, which PostgreSQL runs as a
 Merge Append of index scans.  A filter with more than `FAN_OUT` values stays
-``= ANY``, whose plan does not grow with the list.  Only the due-date order is split;
-no index orders one agency's rows by update time.
+``= ANY``, whose plan does not grow with the list.  Only the due-date order of open
+rows is split: no index orders one agency's rows by update time, and every index puts
+``closed`` before ``due``, so with closed rows included no index gives the order at
+all.  Such a page stays one statement with one cursor condition, on the sort key
+itself: split, each branch would scan and sort the matching rows again.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ AFTER: Mapping[str, LiteralString] = {
     "undated": "due IS NULL",
     "undated after": "due IS NULL AND stream_id > %(after)s",
     "none": "FALSE",
+    "sorted": "(" + ORDER_KEYS[SummaryOrder.DUE] + ") > (%(rank)s, %(instant)s, %(after)s)",
 }
 """The cursor's conditions, each one index range (see `page_statement`)."""
 
@@ -114,9 +118,14 @@ def page_statement(
     return sql.SQL(merged).format(arms=arms, **names), params
 
 
+def _open_only(query: SummaryQuery) -> bool:
+    """Whether *query* matches open rows only, which the due-date indexes hold in order."""
+    return not query.include_closed or query.sla is not None
+
+
 def _fan_out(query: SummaryQuery) -> tuple[str | None, tuple[str | None, ...]]:
     """The column whose values get a branch each, and those values (``None``: one branch)."""
-    if query.order is SummaryOrder.DUE:
+    if query.order is SummaryOrder.DUE and _open_only(query):
         for column, values in (("agency", query.agencies), ("state", query.states)):
             distinct = tuple(dict.fromkeys(values)) if values is not None else ()
             if 1 < len(distinct) <= FAN_OUT:
@@ -172,6 +181,9 @@ def _after(
     params.update(instant=instant, after=stream_id)
     if query.order is SummaryOrder.UPDATED:  # every row's rank is 0
         return [AFTER["updated"] if rank == 0 else AFTER["none"]]
+    if not _open_only(query):  # no index gives this order: one condition, one sort
+        params["rank"] = rank
+        return [AFTER["sorted"]]
     dated = query.sla is not SlaStatus.PAUSED
     undated = query.due_before is None and query.sla in (None, SlaStatus.PAUSED)
     parts: list[LiteralString | None] = []
