@@ -22,6 +22,7 @@ appends to several such streams atomically, with the same notifications.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -38,6 +39,7 @@ __all__ = [
     "ClosingContext",
     "check_batch",
     "check_commit",
+    "storable_text",
     "Append",
     "Batch",
     "BatchStore",
@@ -317,7 +319,7 @@ def decode_cursor(cursor: str | None, order: SummaryOrder, /) -> SortKey | None:
         instant = datetime.fromisoformat(parts[2])
     except ValueError:
         raise wrong from None
-    if instant.utcoffset() is None:
+    if instant.utcoffset() is None or not storable_text(parts[3]):
         raise wrong
     return (int(parts[1]), instant, parts[3])
 
@@ -494,8 +496,10 @@ def check_commit(commit: Commit, /) -> None:
 
     Every adapter calls this first, so that all of them refuse the same commits with
     the same message: no events; a summary of another stream, or at another version
-    than the stream's after the commit; a negative expected version; or an instant
-    without a time zone.
+    than the stream's after the commit; a negative expected version; an instant
+    without a time zone; or text that no database stores (a NUL character or a lone
+    surrogate) in an id, a read-model column, an event's kind or hash, an idempotency
+    record or a counter's name.
     """
     if not commit.events:
         raise ValueError("a commit needs at least one event")
@@ -513,14 +517,58 @@ def check_commit(commit: Commit, /) -> None:
         key is not None and key.recorded_at.utcoffset() is None
     ):
         raise ValueError("the summary's and the idempotency record's instants must be aware")
+    _check_storable(
+        ("stream_id", commit.stream_id),
+        *((f"summary.{name}", getattr(row, name)) for name in _SUMMARY_TEXT),
+        *_event_texts(commit.events),
+        *(
+            ()
+            if key is None
+            else (
+                ("idempotency.key", key.key),
+                ("idempotency.stream_id", key.stream_id),
+                ("idempotency.request_digest", key.request_digest),
+            )
+        ),
+        *(() if commit.sequence is None else (("sequence.name", commit.sequence.name),)),
+    )
+
+
+_SUMMARY_TEXT = ("number", "service", "agency", "channel", "state", "assignee")
+
+
+def _event_texts(events: Sequence[NewEvent]) -> Iterator[tuple[str, object]]:
+    for index, event in enumerate(events):
+        yield f"events[{index}].kind", event.kind
+        yield f"events[{index}].hash", event.hash
+        yield f"events[{index}].previous_hash", event.previous_hash
+
+
+def _check_storable(*fields: tuple[str, object]) -> None:
+    """Refuse text that SQLite and PostgreSQL cannot store, naming the field."""
+    for name, value in fields:
+        if isinstance(value, str) and not storable_text(value):
+            raise ValueError(f"{name} holds a NUL character or a lone surrogate")
+
+
+def storable_text(value: str, /) -> bool:
+    """Whether every adapter can store *value*: no NUL character, no lone surrogate."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_batch(batch: Batch, /) -> None:
     """Refuse a malformed *batch* with `ValueError`, before any I/O.
 
     Every adapter calls this first: a batch needs at least one append, names each
-    stream once, gives each append events and a non-negative expected version, and
-    carries a timezone-aware instant.
+    stream once, gives each append events and a non-negative expected version,
+    carries a timezone-aware instant, and holds no text that no database stores in its
+    stream ids or its events' kinds and hashes (see `check_commit`).
     """
     streams = [append.stream_id for append in batch.appends]
     if not streams:
@@ -531,3 +579,8 @@ def check_batch(batch: Batch, /) -> None:
         raise ValueError("each append needs events and a non-negative expected_version")
     if batch.recorded_at.utcoffset() is None:
         raise ValueError("recorded_at must be timezone-aware")
+    for index, append in enumerate(batch.appends):
+        _check_storable(
+            (f"appends[{index}].stream_id", append.stream_id),
+            *((f"appends[{index}].{name}", value) for name, value in _event_texts(append.events)),
+        )

@@ -522,10 +522,17 @@ def test_a_unique_violation_on_a_key_is_a_conflict(store: PostgresStore) -> None
 
 
 def test_text_postgres_cannot_store_is_a_storage_error(store: PostgresStore) -> None:
-    """A NUL character in a stream id raises StorageError, not an untyped driver error."""
+    """A NUL character in a consumer's name raises StorageError, not an untyped driver error."""
     with pytest.raises(StorageError) as caught:
-        store.commit(commit("app\x00", 0))
+        store.record_position("relay\x00", 1)
     assert isinstance(caught.value.__cause__, psycopg.Error)
+
+
+def test_text_the_driver_cannot_encode_is_a_storage_error(store: PostgresStore) -> None:
+    """A lone surrogate in a stream id raises StorageError, not UnicodeEncodeError."""
+    with pytest.raises(StorageError, match="not valid Unicode") as caught:
+        store.read("app-\ud800")
+    assert isinstance(caught.value.__cause__, UnicodeEncodeError)
 
 
 # --- concurrency -----------------------------------------------------------------------

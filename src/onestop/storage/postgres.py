@@ -152,9 +152,10 @@ def translate_db_errors(
     *conflict* returns, usually a `ConcurrencyConflict` (a `ValueError` when a batch
     ran into an application's stream).  Serialization failures, deadlocks, lost
     connections, a terminated backend, a server shutting down and a pool timeout raise
-    `StorageUnavailable`, which is safe to retry; any other driver error raises
-    `StorageError`.  Messages hold the server's primary message and the
-    SQLSTATE, never its detail lines (which quote key values) or the connection URL.
+    `StorageUnavailable`, which is safe to retry; any other driver error, and text
+    the driver cannot encode (a lone surrogate), raises `StorageError`.  Messages hold
+    the server's primary message and the SQLSTATE, never its detail lines (which quote
+    key values) or the connection URL.
     """
     try:
         yield
@@ -170,6 +171,8 @@ def translate_db_errors(
         raise StorageUnavailable(_describe(exc)) from exc
     except psycopg.Error as exc:
         raise StorageError(_describe(exc)) from exc
+    except UnicodeEncodeError as exc:  # a lone surrogate, which the driver cannot send
+        raise StorageError("PostgreSQL cannot store text that is not valid Unicode") from exc
 
 
 # --- the store -------------------------------------------------------------------------

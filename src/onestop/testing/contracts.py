@@ -244,8 +244,21 @@ class EventStoreContract(CatalogueStoreContract):
             {"expected_version": -1, "summary": make_summary("a", version=0)},
             {"recorded_at": datetime(2025, 1, 1)},  # noqa: DTZ001 - naive on purpose
             {"summary": make_summary("a", due=datetime(2025, 1, 1))},  # noqa: DTZ001
+            {"summary": make_summary("a", state="sub\x00mitted")},
+            {"summary": make_summary("a", agency="dpmptsp\ud800")},
+            {"events": (make_event(kind="submitted\x00"),)},
         ],
-        ids=["no-events", "other-stream", "wrong-version", "negative", "naive", "naive-due"],
+        ids=[
+            "no-events",
+            "other-stream",
+            "wrong-version",
+            "negative",
+            "naive",
+            "naive-due",
+            "nul-in-state",
+            "surrogate-in-agency",
+            "nul-in-kind",
+        ],
     )
     def test_malformed_commit_is_refused(self, store: EventStore, changes: Any) -> None:
         """A commit that does not hold together raises ValueError and writes nothing."""
@@ -492,7 +505,10 @@ class EventStoreContract(CatalogueStoreContract):
         assert store.summaries(SummaryQuery(limit=2)).next_cursor is None
         assert store.summaries(SummaryQuery(limit=1)).next_cursor is not None
 
-    @pytest.mark.parametrize("cursor", ["", "nonsense", "due|0|yesterday|x", "e30", "%%%"])
+    @pytest.mark.parametrize(
+        "cursor",
+        ["", "nonsense", "due|0|yesterday|x", "e30", "%%%", "due|0|2025-07-14T02:00:00Z|a\x00"],
+    )
     def test_invalid_cursor_is_refused(self, store: EventStore, cursor: str) -> None:
         """A cursor the store did not return raises ValueError."""
         with pytest.raises(ValueError, match="cursor"):
