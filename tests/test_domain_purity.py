@@ -69,6 +69,7 @@ ALLOWED = (
     "types",
     "typing",
     "unicodedata",
+    "weakref",  # the calendars' memo, which must not keep a calendar alive
     "uuid",  # for the UUID type; ids are made outside the domain and passed in
     "zoneinfo",
     "onestop.domain",

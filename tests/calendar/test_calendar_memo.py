@@ -1,12 +1,15 @@
 """A work calendar remembers the open hours of the days it has walked; that never shows.
 
-The memo lives with each calendar instance: it is not part of equality, hashing or the
-repr, a copy made with `with_holidays` or `with_closure` starts afresh, and a
-calendar that has answered many questions answers each one as a new calendar would.
+The memo is kept beside the calendars in use, never in them: it is not part of
+equality, hashing, the repr, `attrs.asdict` or a pickle; equal calendars share one, a
+copy made with `with_holidays` or `with_closure` starts afresh, it goes when its
+calendar goes, and a calendar that has answered many questions answers each one as a
+new calendar would.
 """
 
 from __future__ import annotations
 
+import gc
 import pickle
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -114,8 +117,7 @@ def test_the_memo_stays_bounded_over_decades() -> None:
     assert end == datetime.combine(
         start.date() + timedelta(days=days), calendar.day_end, tzinfo=WIB
     )
-    memo = calendar._memo
-    assert memo is not None
+    memo = calendar_module._RULERS[calendar]
     assert len(memo._days) <= calendar_module._MEMO_DAYS
     assert len(memo._following) <= calendar_module._MEMO_DAYS
 
@@ -129,3 +131,35 @@ def test_a_used_calendar_pickles_to_an_equal_one() -> None:
     assert copy == calendar
     assert copy.add(monday, Duration.working_days(5)) == due
     assert copy.add(monday.astimezone(UTC), Duration.working_days(5)) == due
+
+
+def test_a_used_calendar_carries_no_memo_in_its_fields() -> None:
+    """attrs.asdict and a pickle of a used calendar hold its fields only, as a new one's do."""
+    used = WorkCalendar(time_zone="Asia/Jakarta")
+    used.add(datetime(2025, 8, 11, 9, tzinfo=WIB), Duration.working_days(60))
+    new = WorkCalendar(time_zone="Asia/Jakarta")
+    assert attrs.asdict(used) == attrs.asdict(new)
+    assert [field.name for field in attrs.fields(WorkCalendar)] == [
+        "time_zone",
+        "work_week",
+        "day_start",
+        "day_end",
+        "holidays",
+        "closures",
+        "name",
+    ]
+    assert len(pickle.dumps(used)) == len(pickle.dumps(new))
+
+
+def test_equal_calendars_share_one_memo_that_goes_with_them() -> None:
+    """Two equal calendars use one memo, which is dropped once neither is left."""
+    first = WorkCalendar(time_zone="Asia/Makassar", name="memo-test")
+    second = WorkCalendar(time_zone="Asia/Makassar", name="memo-test")
+    before = len(calendar_module._RULERS)
+    first.add(datetime(2025, 8, 11, 9, tzinfo=WIB), Duration.working_days(5))
+    second.add(datetime(2025, 8, 11, 9, tzinfo=WIB), Duration.working_days(5))
+    assert calendar_module._RULERS[first] is calendar_module._RULERS[second]
+    assert len(calendar_module._RULERS) == before + 1
+    del first, second
+    gc.collect()
+    assert len(calendar_module._RULERS) == before

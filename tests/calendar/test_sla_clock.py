@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 from onestop.domain.calendar import WorkCalendar
@@ -254,3 +255,27 @@ class TestStatus:
         deadline = self.deadline(jakarta)
         early = remaining_working_time(deadline, jakarta, wib(2025, 3, 1, 10))
         assert early == deadline.budget
+
+
+@pytest.mark.parametrize("explain", [True, False])
+def test_a_deadline_on_the_last_day_of_year_9999_is_computed(explain: bool) -> None:
+    """A deadline due on 31 December 9999 is found, with or without its trace."""
+    deadline = due_date(
+        WorkCalendar(time_zone="Asia/Jakarta"),
+        received=wib(9999, 12, 30, 15),
+        limit=Duration.working_hours(2),
+        explain=explain,
+    )
+    assert deadline.due == wib(9999, 12, 31, 9)
+
+
+def test_the_trace_is_all_that_explain_changes_with_an_early_pause(jakarta: WorkCalendar) -> None:
+    """A pause that ended before receipt is only mentioned in the trace."""
+    received = wib(2025, 3, 3, 9)
+    early = Pause(start=wib(2025, 2, 20, 9), end=wib(2025, 2, 21, 9), reason="applicant")
+    limit = Duration.working_days(5)
+    traced = due_date(jakarta, received=received, limit=limit, pauses=[early])
+    bare = due_date(jakarta, received=received, limit=limit, pauses=[early], explain=False)
+    assert any("ended before receipt" in line for line in traced.trace)
+    assert bare.trace == ()
+    assert attrs.evolve(traced, trace=()) == bare

@@ -33,6 +33,7 @@ datetime.datetime(2025, 3, 10, 9, 0, tzinfo=zoneinfo.ZoneInfo(key='Asia/Jakarta'
 from __future__ import annotations
 
 import enum
+import weakref
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -196,7 +197,7 @@ def _sorted_closures(value: Iterable[Closure]) -> tuple[Closure, ...]:
     return items  # the validator names the offending item
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class WorkCalendar:
     """When an office works: its week, daily hours, holidays and closures, in one zone.
 
@@ -226,7 +227,6 @@ class WorkCalendar:
         default=(), converter=_sorted_closures, validator=_check_closures
     )
     name: str = attrs.field(default="", validator=check_text)
-    _memo: _Ruler | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         """Check that the working day ends after it starts."""
@@ -277,6 +277,8 @@ class WorkCalendar:
         day = first
         while day <= last:
             yield day, ruler.kind(day)
+            if day == last:  # date.max has no next day
+                return
             day += _ONE_DAY
 
     def is_working_day(self, day: date) -> bool:
@@ -418,22 +420,28 @@ class WorkCalendar:
         return f"{_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d} {clock} {local.tzname()}"
 
     def _ruler(self) -> _Ruler:
-        # Built on first use and kept: it remembers each day's open intervals, which
-        # every deadline computed on this calendar walks again.
-        ruler = self._memo
+        # Built on first use and kept while the calendar lives, shared by equal
+        # calendars: it remembers each day's open intervals, which every deadline
+        # computed on this calendar walks again.
+        ruler = _RULERS.get(self)
         if ruler is None:
             ruler = _Ruler(self)
-            object.__setattr__(self, "_memo", ruler)
+            _RULERS[self] = ruler
         return ruler
+
+
+_RULERS: weakref.WeakKeyDictionary[WorkCalendar, _Ruler] = weakref.WeakKeyDictionary()
+"""The ruler of each calendar in use; equal calendars (the same value) share one."""
 
 
 class _Ruler:
     """Open-time arithmetic for one calendar, on UTC instants.
 
-    A calendar builds one on first use and keeps it, so it holds the calendar's fields,
-    not the calendar (no reference cycle), and remembers the open intervals of the days
-    asked about and the day each day is followed by.  The memos are plain dicts: two
-    threads filling one at once compute the same values.
+    A calendar builds one on first use, kept in `_RULERS` while the calendar lives, so
+    it holds the calendar's fields, not the calendar (which would keep it alive), and
+    remembers the open intervals of the days asked about and the day each day is
+    followed by.  The memos are plain dicts: two threads filling one at once compute
+    the same values.
     """
 
     __slots__ = (

@@ -157,9 +157,12 @@ class Deadline:
 
 
 def _merge(
-    pauses: Sequence[Pause], received: datetime, calendar: WorkCalendar
+    pauses: Sequence[Pause], received: datetime, calendar: WorkCalendar, *, explain: bool
 ) -> tuple[list[tuple[datetime, datetime | None, list[str]]], list[str]]:
-    """Clip pauses to receipt and merge overlapping ones; trace lines say which were dropped."""
+    """Clip pauses to receipt and merge overlapping ones; trace lines say which were dropped.
+
+    Without *explain* no trace line is written.
+    """
     dropped: list[str] = []
     clipped: list[tuple[datetime, datetime | None, str]] = []
     for pause in pauses:
@@ -167,10 +170,11 @@ def _merge(
             raise InvalidCalendar(field="pauses", reason=f"{pause!r} is not a Pause")
         end = pause.end.astimezone(UTC) if pause.end is not None else None
         if end is not None and end <= received:
-            dropped.append(
-                f"pause {calendar.stamp(pause.start)} to {calendar.stamp(end)} ({pause.reason}) "
-                "ignored: it ended before receipt"
-            )
+            if explain:
+                dropped.append(
+                    f"pause {calendar.stamp(pause.start)} to {calendar.stamp(end)} "
+                    f"({pause.reason}) ignored: it ended before receipt"
+                )
             continue
         clipped.append((max(pause.start.astimezone(UTC), received), end, pause.reason))
     clipped.sort(key=lambda item: item[0])
@@ -270,7 +274,7 @@ def due_date(
     """
     moment = require_aware(received, "received").astimezone(UTC)
     budget, counting = _budget(calendar, moment, limit, explain=explain)
-    merged, dropped = _merge(pauses, moment, calendar)
+    merged, dropped = _merge(pauses, moment, calendar, explain=explain)
     label = f"calendar {calendar.name}: " if calendar.name else "calendar "
     trace: list[str] = []
     if explain:
