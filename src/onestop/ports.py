@@ -39,6 +39,7 @@ __all__ = [
     "ClosingContext",
     "check_batch",
     "check_commit",
+    "check_consumer",
     "storable_text",
     "Append",
     "Batch",
@@ -549,6 +550,14 @@ def _check_storable(*fields: tuple[str, object]) -> None:
     for name, value in fields:
         if isinstance(value, str) and not storable_text(value):
             raise ValueError(f"{name} holds a NUL character or a lone surrogate")
+
+
+def check_consumer(consumer: str, /) -> None:
+    """Refuse, with `ValueError`, a consumer name that no database stores (see `check_commit`).
+
+    Every adapter calls this first in `EventStore.record_position`.
+    """
+    _check_storable(("consumer", consumer))
 
 
 def storable_text(value: str, /) -> bool:

@@ -522,9 +522,9 @@ def test_a_unique_violation_on_a_key_is_a_conflict(store: PostgresStore) -> None
 
 
 def test_text_postgres_cannot_store_is_a_storage_error(store: PostgresStore) -> None:
-    """A NUL character in a consumer's name raises StorageError, not an untyped driver error."""
+    """A NUL character in a looked-up consumer's name raises StorageError, not a driver error."""
     with pytest.raises(StorageError) as caught:
-        store.record_position("relay\x00", 1)
+        store.position("relay\x00")
     assert isinstance(caught.value.__cause__, psycopg.Error)
 
 

@@ -542,3 +542,13 @@ def test_storage_unavailable_is_transient() -> None:
 
     with pytest.raises(TransientError), _translate_errors():
         raise sqlite3.OperationalError("database is locked")
+
+
+@pytest.mark.parametrize("stream_id", ["a\x00", "a\ud800"], ids=["nul", "surrogate"])
+def test_a_forged_cursor_with_text_no_store_holds_is_refused(
+    store: SQLiteStore, stream_id: str
+) -> None:
+    """A well-formed cursor whose stream id holds a NUL or a lone surrogate raises ValueError."""
+    cursor = _sqlite_sql.encode_cursor(SummaryOrder.DUE, 0, stream_id)
+    with pytest.raises(ValueError, match="cursor"):
+        store.summaries(SummaryQuery(cursor=cursor))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from onestop.domain.sla import SlaStatus
-from onestop.ports import Summary, SummaryOrder, SummaryQuery
+from onestop.ports import Summary, SummaryOrder, SummaryQuery, storable_text
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_DUE = 2**63 - 1
@@ -278,6 +278,8 @@ def parse_cursor(cursor: str | None, order: SummaryOrder) -> tuple[int, str] | N
         raise wrong
     version, name, key, stream_id = value
     if version != _CURSOR_VERSION or name != order.value or not isinstance(stream_id, str):
+        raise wrong
+    if not storable_text(stream_id):
         raise wrong
     if not (isinstance(key, int) and not isinstance(key, bool) and key in INT64):
         raise wrong

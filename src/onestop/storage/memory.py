@@ -58,6 +58,7 @@ from onestop.ports import (
     SummaryQuery,
     check_batch,
     check_commit,
+    check_consumer,
     decode_cursor,
     encode_cursor,
 )
@@ -223,6 +224,7 @@ class MemoryStore(ClosingContext):
 
     def record_position(self, consumer: str, position: int, /) -> None:
         """Record *consumer*'s position; it may not move backwards."""
+        check_consumer(consumer)
         with self._lock:
             self._check_open()
             current = self._positions.get(consumer, 0)

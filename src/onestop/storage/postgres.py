@@ -91,6 +91,7 @@ from onestop.ports import (
     SummaryQuery,
     check_batch,
     check_commit,
+    check_consumer,
     decode_cursor,
     encode_cursor,
 )
@@ -469,6 +470,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 
     def record_position(self, consumer: str, position: int, /) -> None:
         """Record *consumer*'s position; it may not move backwards."""
+        check_consumer(consumer)
         if position < 0 or not self._fetch("record_position", (consumer, position)):
             current = self.position(consumer)
             raise ConcurrencyConflict(stream_id=consumer, expected=position, actual=current)

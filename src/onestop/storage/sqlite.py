@@ -78,6 +78,7 @@ from onestop.ports import (
     SummaryQuery,
     check_batch,
     check_commit,
+    check_consumer,
 )
 from onestop.storage import _sqlite_catalogue as catalogue_sql
 from onestop.storage import _sqlite_sql as sql
@@ -458,6 +459,7 @@ class SQLiteStore(ClosingContext):
 
     def record_position(self, consumer: str, position: int, /) -> None:
         """Record *consumer*'s position; it may not move backwards."""
+        check_consumer(consumer)
         with self._writing() as connection:
             row = connection.execute(sql.POSITION, (consumer,)).fetchone()
             current = 0 if row is None else int(row[0])

@@ -579,6 +579,15 @@ class EventStoreContract(CatalogueStoreContract):
         store.record_position("relay", 7)
         assert store.position("relay") == 7
 
+    @pytest.mark.parametrize("consumer", ["relay\x00", "relay\ud800"], ids=["nul", "surrogate"])
+    def test_consumer_name_no_database_stores_is_refused(
+        self, store: EventStore, consumer: str
+    ) -> None:
+        """A consumer name with a NUL or a lone surrogate raises ValueError and records nothing."""
+        with pytest.raises(ValueError, match="consumer"):
+            store.record_position(consumer, 1)
+        assert store.position("relay") == 0
+
     def test_position_never_moves_back(self, store: EventStore) -> None:
         """A lower position raises ConcurrencyConflict and keeps the recorded one."""
         store.record_position("relay", 5)
