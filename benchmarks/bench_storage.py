@@ -428,11 +428,7 @@ class RawSQLiteActs:
             target, role = _guard(state, action, actor)
             at = time.time_ns() // 1000
             execute("BEGIN IMMEDIATE")
-            updated = execute(
-                "UPDATE applications SET state = ?, version = version + 1, updated_at = ?"
-                " WHERE id = ? AND version = ?",
-                (target, at, app_id, version),
-            )
+            updated = execute(*self.update(app_id, version, state, target, at))
             if updated.rowcount != 1:
                 execute("ROLLBACK")
                 raise RuntimeError(f"{app_id} changed under the raw contender")
@@ -447,6 +443,16 @@ class RawSQLiteActs:
                 (app_id, version + 1, _notice(app_id, version + 1, action, target)),
             )
             execute("COMMIT")
+
+    def update(
+        self, app_id: str, version: int, source: str, target: str, at: int
+    ) -> tuple[str, tuple[object, ...]]:
+        """The guarded ``UPDATE`` of the application row for one action, and its parameters."""
+        statement = (
+            "UPDATE applications SET state = ?, version = version + 1, updated_at = ?"
+            " WHERE id = ? AND version = ?"
+        )
+        return statement, (target, at, app_id, version)
 
     def get_all(self) -> None:
         """Read every application's row by primary key."""
@@ -467,14 +473,22 @@ class RawSQLiteActs:
         self.connection.close()
 
 
+NO_DUE = 2**63 - 1
+"""The raw indexed contender's ``due_key`` for a row without a due date, as onestop's."""
+RESUMED_DUE_US = 5 * 86_400_000_000
+"""How far after a resubmission the raw indexed contender puts the new due date."""
+
+
 class RawIndexedSQLiteActs(RawSQLiteActs):
     """`RawSQLiteActs` with the indexes onestop's read model and history keep up to date.
 
     The same transaction on tables that can also answer what onestop's store answers:
     worklists by due date, agency, state and assignee, changes since an instant (the
     same five indexes as onestop's ``summaries``), and one application's history (an
-    index on the audit rows by application and version).  Every action changes the
-    state and the update instant, so, as in onestop, two of those indexes move.
+    index on the audit rows by application and version).  Its ``UPDATE`` sets the
+    columns onestop's read model changes in the same action, and only those: the state
+    and the update instant always; the due date when the clock pauses ('returned') or
+    runs again (from 'returned'); the closed flag and the due date on 'issued'.
     """
 
     SCHEMA = (
@@ -498,6 +512,26 @@ class RawIndexedSQLiteActs(RawSQLiteActs):
         " closed, due_key) VALUES (?1, 'draft', 1, ?2, 0, 'dpmptsp', NULL, 0,"
         " 1752476400000000 + CAST(substr(?1, 5) AS INTEGER) * 60000000)"
     )
+
+    def update(
+        self, app_id: str, version: int, source: str, target: str, at: int
+    ) -> tuple[str, tuple[object, ...]]:
+        """The guarded ``UPDATE``, with the due date and closed flag when they change."""
+        sets, values = ["state = ?", "updated_at = ?"], [target, at]
+        if target == "issued":
+            sets += ["closed = 1", "due_key = ?"]
+            values.append(NO_DUE)
+        elif target == "returned":
+            sets.append("due_key = ?")
+            values.append(NO_DUE)
+        elif source == "returned":
+            sets.append("due_key = ?")
+            values.append(at + RESUMED_DUE_US)
+        statement = (
+            f"UPDATE applications SET {', '.join(sets)}, version = version + 1"  # noqa: S608
+            " WHERE id = ? AND version = ?"
+        )
+        return statement, (*values, app_id, version)
 
 
 class Licence(Aggregate):
