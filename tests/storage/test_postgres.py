@@ -521,17 +521,10 @@ def test_a_unique_violation_on_a_key_is_a_conflict(store: PostgresStore) -> None
     assert isinstance(caught.value.__cause__, psycopg.errors.UniqueViolation)
 
 
-def test_text_postgres_cannot_store_is_a_storage_error(store: PostgresStore) -> None:
-    """A NUL character in a looked-up consumer's name raises StorageError, not a driver error."""
-    with pytest.raises(StorageError) as caught:
-        store.position("relay\x00")
-    assert isinstance(caught.value.__cause__, psycopg.Error)
-
-
-def test_text_the_driver_cannot_encode_is_a_storage_error(store: PostgresStore) -> None:
-    """A lone surrogate in a stream id raises StorageError, not UnicodeEncodeError."""
-    with pytest.raises(StorageError, match="not valid Unicode") as caught:
-        store.read("app-\ud800")
+def test_text_the_driver_cannot_encode_is_a_storage_error() -> None:
+    """Text psycopg cannot encode (a lone surrogate) becomes StorageError where errors translate."""
+    with pytest.raises(StorageError, match="not valid Unicode") as caught, translate_db_errors():
+        "app-\ud800".encode()
     assert isinstance(caught.value.__cause__, UnicodeEncodeError)
 
 

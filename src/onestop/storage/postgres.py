@@ -94,6 +94,7 @@ from onestop.ports import (
     check_consumer,
     decode_cursor,
     encode_cursor,
+    storable_text,
 )
 from onestop.storage._postgres_pages import page_statement
 from onestop.storage.postgres_catalogue import PostgresCatalogue
@@ -286,6 +287,13 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         with self._connection() as cursor:
             return cursor.execute(self._sql[name], params).fetchall()
 
+    def _look_up(self, name: str, key: str, *more: object) -> list[tuple[Any, ...]]:
+        # No row can hold text no database stores (commits refuse it), so such a key
+        # finds nothing, as in MemoryStore, instead of failing in the driver.
+        if self._closed:
+            raise StorageError("the store is closed")
+        return self._fetch(name, (key, *more)) if storable_text(key) else []
+
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
         """Apply *commit* atomically in one statement; see `onestop.ports.EventStore.commit`."""
         check_commit(commit)
@@ -399,19 +407,19 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
                 previous_hash=previous_hash,
                 recorded_at=recorded_at,
             )
-            for version, kind, body, hash_, previous_hash, recorded_at in self._fetch(
-                "read", (stream_id, after)
+            for version, kind, body, hash_, previous_hash, recorded_at in self._look_up(
+                "read", stream_id, after
             )
         )
 
     def summary(self, stream_id: str, /) -> Summary | None:
         """Return the stream's read-model row, or ``None``."""
-        rows = self._fetch("summary", (stream_id,))
+        rows = self._look_up("summary", stream_id)
         return _summary(rows[0]) if rows else None
 
     def find_number(self, number: str, /) -> Summary | None:
         """Return the row of the application numbered *number*, or ``None``."""
-        rows = self._fetch("number", (number,))
+        rows = self._look_up("number", number)
         return _summary(rows[0]) if rows else None
 
     def summaries(self, query: SummaryQuery, /) -> Page:
@@ -433,7 +441,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 
     def idempotency(self, key: str, /) -> IdempotencyRecord | None:
         """Return the record of idempotency key *key*, or ``None``."""
-        rows = self._fetch("idempotency", (key,))
+        rows = self._look_up("idempotency", key)
         if not rows:
             return None
         found, stream_id, request_digest, recorded_at = rows[0]
@@ -443,7 +451,8 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 
     def sequence(self, name: str, /) -> int:
         """Return the counter *name*'s current value (0 if never claimed)."""
-        return int(self._fetch("sequence", (name,))[0][0])
+        rows = self._look_up("sequence", name)
+        return int(rows[0][0]) if rows else 0
 
     def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
         """Return up to *limit* notifications with a position above *after*, in order."""
@@ -465,7 +474,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 
     def position(self, consumer: str, /) -> int:
         """Return the last position *consumer* recorded (0 if none)."""
-        rows = self._fetch("position", (consumer,))
+        rows = self._look_up("position", consumer)
         return int(rows[0][0]) if rows else 0
 
     def record_position(self, consumer: str, position: int, /) -> None:

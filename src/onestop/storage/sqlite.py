@@ -79,6 +79,7 @@ from onestop.ports import (
     check_batch,
     check_commit,
     check_consumer,
+    storable_text,
 )
 from onestop.storage import _sqlite_catalogue as catalogue_sql
 from onestop.storage import _sqlite_sql as sql
@@ -271,6 +272,12 @@ class SQLiteStore(ClosingContext):
                 raise StorageError("the store is closed")
             yield self._connection
 
+    @staticmethod
+    def _look_up(connection: sqlite3.Connection, statement: str, key: str) -> Any:
+        # No row can hold text no database stores (commits refuse it), so such a key
+        # finds nothing, as in MemoryStore, instead of failing in the driver.
+        return connection.execute(statement, (key,)).fetchone() if storable_text(key) else None
+
     @contextlib.contextmanager
     def _writing(self, commit: Commit | None = None) -> Iterator[sqlite3.Connection]:
         with self._lock, _translate_errors(commit):
@@ -364,7 +371,7 @@ class SQLiteStore(ClosingContext):
     def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
         """Return the stream's events above version *after*, in order."""
         with self._reading() as connection:
-            if after >= sql.INT64.stop:
+            if after >= sql.INT64.stop or not storable_text(stream_id):
                 return ()
             rows = connection.execute(sql.READ, (stream_id, max(after, 0))).fetchall()
         return tuple(
@@ -383,13 +390,13 @@ class SQLiteStore(ClosingContext):
     def summary(self, stream_id: str, /) -> Summary | None:
         """Return the stream's read-model row, or ``None``."""
         with self._reading() as connection:
-            row = connection.execute(sql.SUMMARY_BY_ID, (stream_id,)).fetchone()
+            row = self._look_up(connection, sql.SUMMARY_BY_ID, stream_id)
         return None if row is None else sql.summary_from_row(row)
 
     def find_number(self, number: str, /) -> Summary | None:
         """Return the row of the application numbered *number*, or ``None``."""
         with self._reading() as connection:
-            row = connection.execute(sql.SUMMARY_BY_NUMBER, (number,)).fetchone()
+            row = self._look_up(connection, sql.SUMMARY_BY_NUMBER, number)
         return None if row is None else sql.summary_from_row(row)
 
     def summaries(self, query: SummaryQuery, /) -> Page:
@@ -416,7 +423,7 @@ class SQLiteStore(ClosingContext):
     def idempotency(self, key: str, /) -> IdempotencyRecord | None:
         """Return the record of idempotency key *key*, or ``None``."""
         with self._reading() as connection:
-            row = connection.execute(sql.KEY, (key,)).fetchone()
+            row = self._look_up(connection, sql.KEY, key)
         if row is None:
             return None
         return IdempotencyRecord(
@@ -426,7 +433,7 @@ class SQLiteStore(ClosingContext):
     def sequence(self, name: str, /) -> int:
         """Return the counter *name*'s current value (0 if never claimed)."""
         with self._reading() as connection:
-            row = connection.execute(sql.SEQUENCE, (name,)).fetchone()
+            row = self._look_up(connection, sql.SEQUENCE, name)
         return 0 if row is None else int(row[0])
 
     def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
@@ -454,7 +461,7 @@ class SQLiteStore(ClosingContext):
     def position(self, consumer: str, /) -> int:
         """Return the last position *consumer* recorded (0 if none)."""
         with self._reading() as connection:
-            row = connection.execute(sql.POSITION, (consumer,)).fetchone()
+            row = self._look_up(connection, sql.POSITION, consumer)
         return 0 if row is None else int(row[0])
 
     def record_position(self, consumer: str, position: int, /) -> None:

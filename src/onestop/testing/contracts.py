@@ -579,6 +579,19 @@ class EventStoreContract(CatalogueStoreContract):
         store.record_position("relay", 7)
         assert store.position("relay") == 7
 
+    @pytest.mark.parametrize("text", ["a\x00", "a\ud800"], ids=["nul", "surrogate"])
+    def test_lookups_of_text_no_database_stores_find_nothing(
+        self, store: EventStore, text: str
+    ) -> None:
+        """Looking up a key with a NUL or a lone surrogate finds nothing; it is no error."""
+        store.commit(make_commit("a"))
+        assert store.read(text) == ()
+        assert store.summary(text) is None
+        assert store.find_number(text) is None
+        assert store.idempotency(text) is None
+        assert store.sequence(text) == 0
+        assert store.position(text) == 0
+
     @pytest.mark.parametrize("consumer", ["relay\x00", "relay\ud800"], ids=["nul", "surrogate"])
     def test_consumer_name_no_database_stores_is_refused(
         self, store: EventStore, consumer: str
