@@ -560,9 +560,9 @@ def check_consumer(consumer: str, /) -> None:
     _check_storable(("consumer", consumer))
 
 
-def storable_text(value: str, /) -> bool:
-    """Whether every adapter can store *value*: no NUL character, no lone surrogate."""
-    if "\x00" in value:
+def storable_text(value: object, /) -> bool:
+    """Whether *value* is text every adapter can store: no NUL character, no lone surrogate."""
+    if not isinstance(value, str) or "\x00" in value:
         return False
     try:
         value.encode("utf-8")
