@@ -1,0 +1,194 @@
+"""The one module that checks identifiers, codes, text and integers (`onestop.domain.formats`)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from onestop.domain import formats
+from onestop.domain.formats import (
+    ACTOR_ID,
+    CATALOGUE_CODE,
+    CODE,
+    CURRENCY,
+    FIELD_NAME,
+    IDENTITY_SCHEME,
+    KEY,
+    MEDIA_TYPE,
+    SEAL_ID,
+    SHA256_HEX,
+    TextFormat,
+    check_int,
+    check_text,
+    preview,
+    to_ascii_digits,
+)
+from onestop.exceptions import InvalidValue
+
+ALL_FORMATS = [
+    value for value in vars(formats).values() if isinstance(value, TextFormat)
+]  # every format the module defines
+
+
+SAMPLES = {
+    "an actor id": "officer-ana",
+    "a key": "key-1",
+    "a code": "blurry_scan",
+    "a catalogue code": "akta-lahir",
+    "a field name": "full_name",
+    "a seal id": "SEAL-0042",
+    "a SHA-256 digest": "a" * 64,
+    "an ISO 4217 currency code": "IDR",
+    "a media type": "application/pdf",
+    "an identity scheme": "id-nik",
+}
+
+
+def test_every_format_has_a_sample() -> None:
+    """The tests below cover each format the module defines, by a valid sample of it."""
+    assert {f.name for f in ALL_FORMATS} == set(SAMPLES)
+    assert all(f.matches(SAMPLES[f.name]) for f in ALL_FORMATS)
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS, ids=lambda f: f.name)
+@given(text=st.text(min_size=1, max_size=40))
+def test_a_match_is_canonical_ascii_without_space_or_control(fmt: TextFormat, text: str) -> None:
+    """Whatever a format accepts is printable ASCII with no white space at either end."""
+    if fmt.matches(text):
+        assert text.isascii()
+        assert text == text.strip()
+        assert all(unicodedata.category(c) != "Cc" for c in text)
+        assert len(text) <= fmt.max_length
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS, ids=lambda f: f.name)
+@pytest.mark.parametrize("suffix", ["\n", "\r\n", " ", "\t", "\x00", "\u200d", "\ud800"])
+def test_a_valid_value_with_a_suffix_is_refused(fmt: TextFormat, suffix: str) -> None:
+    """A trailing line break, space, control, joiner or surrogate never passes any format."""
+    sample = SAMPLES[fmt.name]
+    assert fmt.matches(sample)
+    assert not fmt.matches(sample + suffix)
+    with pytest.raises(InvalidValue):
+        fmt.check(sample + suffix, field="f")
+
+
+@pytest.mark.parametrize(
+    "spoof",
+    [
+        "Officer-ana",  # a change of case
+        "officer-an\u0061\u0301",  # a decomposed accent
+        "officer\u200d-ana",  # a zero-width joiner
+        "officer-\u0430na",  # a Cyrillic a
+        "officer-ana\n",  # a trailing line break
+        " officer-ana",  # a leading space
+        "officer-\uff41na",  # a full-width a
+    ],
+)
+def test_an_actor_id_that_is_not_canonical_is_refused(spoof: str) -> None:
+    """Every way of spelling one officer's id differently is refused, not folded."""
+    with pytest.raises(InvalidValue) as caught:
+        ACTOR_ID.check(spoof, field="actor.id")
+    assert caught.value.field == "actor.id"
+    assert spoof not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "digits"),
+    [
+        (CODE, "\u0661\u0660"),
+        (CATALOGUE_CODE, "\uff11\uff10\uff10"),
+        (SEAL_ID, "\u17e1"),
+        (CURRENCY, "\u0661\u0662\u0663"),
+    ],
+)
+def test_non_ascii_digits_are_refused_by_ascii_formats(fmt: TextFormat, digits: str) -> None:
+    """A digit of another script is not a digit of an ASCII format."""
+    assert not fmt.matches(digits)
+    assert "non-ASCII digit" in (fmt.problem(digits) or "")
+
+
+def test_the_message_says_what_is_wrong_and_where() -> None:
+    """The refusal names the kind of defect and its place."""
+    assert ACTOR_ID.problem("officer-ana\n") == "has a line break at the end"
+    assert KEY.problem("a b") == "is not a key: 1 to 128 visible ASCII characters (no spaces)"
+    assert CODE.problem(7) == "expected a code as text, not an integer"
+    assert SHA256_HEX.problem("A" * 64) == "has upper-case letters; a SHA-256 digest is lower case"
+    assert (
+        CURRENCY.problem("idr")
+        == "'idr' is not an ISO 4217 currency code: three capital letters such as 'IDR'"
+    )
+    assert MEDIA_TYPE.matches("application/pdf")
+    assert IDENTITY_SCHEME.matches("id-nik")
+    assert FIELD_NAME.problem("x" * 65) == "is 65 characters long, more than 64"
+
+
+@given(st.text())
+def test_check_text_accepts_only_storable_text(text: str) -> None:
+    """Text that passes has no lone surrogate and no control character, and encodes as UTF-8."""
+    reason = formats.text_problem(text, max_length=50)
+    if reason is None:
+        assert check_text(text, field="name", max_length=50) == text
+        text.encode("utf-8")
+        assert all(unicodedata.category(c) != "Cc" for c in text)
+    else:
+        assert len(text) < 3 or text not in reason
+
+
+def test_check_text_allows_line_breaks_in_multiline_text_only() -> None:
+    """Notes may hold line breaks and tabs; names may not."""
+    assert check_text("a\nb\tc", field="note", max_length=9, multiline=True) == "a\nb\tc"
+    with pytest.raises(InvalidValue, match="control character"):
+        check_text("a\nb", field="name", max_length=9)
+    with pytest.raises(InvalidValue, match="NUL"):
+        check_text("a\x00b", field="note", max_length=9, multiline=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (True, "expected an integer, not a boolean"),
+        (1.0, "expected an integer, not a float"),
+        (-1, "must be at least 0, not -1"),
+        (2**63, "must be at most 2**63 - 1, the largest a store holds, not 9223372036854775808"),
+        (
+            10**5000,
+            "must be at most 2**63 - 1, the largest a store holds, not an integer of 5001 digits",
+        ),
+    ],
+    ids=["bool", "float", "negative", "2**63", "10**5000"],
+)
+def test_check_int_refuses_bools_and_what_stores_cannot_hold(value: object, reason: str) -> None:
+    """An integer for a store is a real `int` within a signed 64-bit column."""
+    with pytest.raises(InvalidValue) as caught:
+        check_int(value, field="version")
+    assert caught.value.reason == reason
+    assert check_int(2**63 - 1, field="version") == 2**63 - 1
+
+
+def test_preview_never_quotes_a_long_value_in_full() -> None:
+    """A message shows a few characters of a long value and says how long it is."""
+    assert preview("x" * 4000).endswith("... (4000 characters)")
+    assert len(preview("x" * 4000)) < 80
+    assert preview(10**100) == "an integer of 101 digits"
+
+
+@pytest.mark.parametrize(
+    ("text", "languages", "expected"),
+    [
+        ("\u17e1\u17e0", ("km",), "10"),
+        ("\u0661\u0660", ("ar",), "10"),
+        ("\u06f1\u06f0", ("fa",), "10"),
+        ("\uff11\uff10\uff10", ("ja",), "100"),
+        ("\uff11\uff10\uff10", ("ko-KR",), "100"),
+        ("\u0661\u0660", ("km", "en"), "\u0661\u0660"),  # not a Khmer or English digit
+        ("12", ("id",), "12"),
+    ],
+)
+def test_local_digits_become_ascii_for_the_declared_languages_only(
+    text: str, languages: tuple[str, ...], expected: str
+) -> None:
+    """Digits of the form's declared languages are converted; others are left to be refused."""
+    assert to_ascii_digits(text, languages=languages) == expected
