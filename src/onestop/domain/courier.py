@@ -42,7 +42,15 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from onestop.domain.calendar import require_aware
+from onestop.domain.formats import (
+    ACTOR_ID,
+    KEY,
+    check_instant,
+    check_member,
+    check_text,
+    check_type,
+    int_problem,
+)
 from onestop.domain.parties import Personal
 from onestop.exceptions import (
     AlreadyClaimed,
@@ -56,6 +64,7 @@ from onestop.exceptions import (
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "JOB_EVENT_TYPES",
+    "MAX_ADDRESS",
     "Attempt",
     "AttemptOutcome",
     "AttemptRecorded",
@@ -80,9 +89,12 @@ __all__ = [
 DEFAULT_MAX_ATTEMPTS = 3
 """Failed visits before a job goes back to the counter, unless the booking says otherwise."""
 
+MAX_ADDRESS = 500
+"""The longest address a pickup or delivery may carry, in characters (line breaks allowed)."""
+
 
 def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    require_aware(value, attribute.name)
+    check_instant(value, field=attribute.name)
 
 
 class JobKind(enum.Enum):
@@ -153,20 +165,30 @@ class TimeWindow:
         return self.start <= at < self.end
 
 
+def _count(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    problem = int_problem(value, minimum=1)
+    if problem is not None:
+        raise InvalidValue(field=attribute.name, reason=problem)
+
+
+def _outcome(value: object) -> AttemptOutcome:
+    return check_member(AttemptOutcome, value, field="outcome")
+
+
 @attrs.frozen(kw_only=True)
 class Attempt:
     """One visit by the courier.
 
     Attributes:
         number: 1 for the first visit, and so on.
-        outcome: How it went.
-        courier_id: Who visited.
+        outcome: How it went (an `AttemptOutcome`, or its value).
+        courier_id: Who visited (an actor id, `onestop.domain.formats.ACTOR_ID`).
         at: When.
     """
 
-    number: int
-    outcome: AttemptOutcome
-    courier_id: str
+    number: int = attrs.field(validator=_count)
+    outcome: AttemptOutcome = attrs.field(converter=_outcome)
+    courier_id: str = attrs.field(validator=ACTOR_ID.validator)
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -278,6 +300,8 @@ JOB_EVENT_TYPES: Mapping[str, type[JobEvent]] = MappingProxyType(
 )
 """Each job event class by its ``kind`` tag."""
 
+_EVENT_CLASSES = tuple(JOB_EVENT_TYPES.values())
+
 
 @attrs.frozen(kw_only=True)
 class CourierJob:
@@ -319,7 +343,9 @@ class CourierJob:
 
         Raises:
             onestop.exceptions.JobRefused: If the stream does not start with one `JobBooked`.
+            onestop.exceptions.InvalidValue: If *events* is not an iterable of job events.
         """
+        check_type(events, Iterable, field="events")
         iterator = iter(events)
         first = next(iterator, None)
         if not isinstance(first, JobBooked):
@@ -348,7 +374,13 @@ class CourierJob:
         return sum(a.outcome is not AttemptOutcome.DONE for a in self.attempts)
 
     def apply(self, event: JobEvent, /) -> CourierJob:
-        """Return the state after *event*."""
+        """Return the state after *event*.
+
+        Raises:
+            onestop.exceptions.JobRefused: If *event* is a second `JobBooked`.
+            onestop.exceptions.InvalidValue: If *event* is not a job event.
+        """
+        check_type(event, _EVENT_CLASSES, field="event")
         changes: dict[str, object] = {}
         if isinstance(event, JobBooked):
             raise JobRefused(
@@ -380,6 +412,7 @@ class CourierJob:
 
     def apply_all(self, events: Iterable[JobEvent], /) -> CourierJob:
         """Return the state after *events*, in order."""
+        check_type(events, Iterable, field="events")
         job = self
         for event in events:
             job = job.apply(event)
@@ -390,8 +423,10 @@ class CourierJob:
 
         Raises:
             onestop.exceptions.TimeWentBackwards: If it is before.
+            onestop.exceptions.NaiveDatetime: If *at* has no time zone.
+            onestop.exceptions.InvalidValue: If *at* is not an instant.
         """
-        require_aware(at, "at")
+        check_instant(at, field="at")
         if at < self.updated_at:
             raise TimeWentBackwards(at=at, latest=self.updated_at)
 
@@ -421,23 +456,41 @@ def book(
 ) -> CourierJob:
     """Book a job.  A pickup needs a window and the address; a delivery needs the address.
 
+    The job's and the application's ids are keys (`onestop.domain.formats.KEY`), the
+    actor's an actor id (`onestop.domain.formats.ACTOR_ID`); *kind* is a `JobKind` or
+    its value.  The address is free text of at most `MAX_ADDRESS` characters, line
+    breaks allowed, with no other control character.
+
     Raises:
-        onestop.exceptions.InvalidValue: If a needed window or address is missing, the
-            address is not `Personal`, or *max_attempts* is not 1 to 10.
+        onestop.exceptions.InvalidValue: If an id or *kind* is not valid, a needed
+            window or address is missing, the address is not `Personal` text, or
+            *max_attempts* is not 1 to 10.
+        onestop.exceptions.NaiveDatetime: If *at* has no time zone.
     """
-    require_aware(at, "at")
-    door = kind in (JobKind.PICKUP, JobKind.DELIVERY)
-    if door and not isinstance(address, Personal):
-        raise InvalidValue(field="address", reason=f"a {kind.value} needs the address, as Personal")
-    if kind is JobKind.PICKUP and window is None:
+    KEY.check(job_id, field="job_id")
+    KEY.check(application_id, field="application_id")
+    job_kind = check_member(JobKind, kind, field="kind")
+    check_instant(at, field="at")
+    ACTOR_ID.check(actor, field="actor")
+    check_type(window, (TimeWindow, type(None)), field="window")
+    check_type(address, (Personal, type(None)), field="address")
+    door = job_kind in (JobKind.PICKUP, JobKind.DELIVERY)
+    if door and address is None:
+        raise InvalidValue(
+            field="address", reason=f"a {job_kind.value} needs the address, as Personal"
+        )
+    if door and address is not None:
+        check_text(address.reveal(), field="address", max_length=MAX_ADDRESS, multiline=True)
+        if not address.reveal().strip():
+            raise InvalidValue(field="address", reason="is blank")
+    if job_kind is JobKind.PICKUP and window is None:
         raise InvalidValue(field="window", reason="a pickup needs a booked time window")
-    limit: object = max_attempts
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 10:
+    if int_problem(max_attempts, minimum=1, maximum=10) is not None:
         raise InvalidValue(field="max_attempts", reason="must be from 1 to 10")
     event = JobBooked(
         job_id=job_id,
         application_id=application_id,
-        job_kind=kind,
+        job_kind=job_kind,
         window=window,
         address=address if door else None,
         max_attempts=max_attempts,
@@ -458,7 +511,16 @@ def claim(job: CourierJob, courier_id: str, at: datetime, expected_version: int)
             same courier), or no longer open.
         onestop.exceptions.ConcurrencyConflict: If *expected_version* is not the job's.
         onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+        onestop.exceptions.InvalidValue: If *courier_id* is not an actor id
+            (`onestop.domain.formats.ACTOR_ID`), *expected_version* not an integer
+            from 0 to 2**63 - 1, or *at* not an instant.
     """
+    check_type(job, CourierJob, field="job")
+    ACTOR_ID.check(courier_id, field="courier_id")
+    version_problem = int_problem(expected_version)
+    if version_problem is not None:
+        raise InvalidValue(field="expected_version", reason=version_problem)
+    check_instant(at, field="at")
     if job.courier_id is not None or job.status is not JobStatus.BOOKED:
         raise AlreadyClaimed(job_id=job.id, status=job.status.value)
     if expected_version != job.version:
@@ -484,7 +546,13 @@ def record_attempt(
             by `collect` or `hand_over`, which prove it) or the job is not out.
         onestop.exceptions.CourierNotAssigned: If *courier_id* is not the job's courier.
         onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+        onestop.exceptions.InvalidValue: If *outcome* is not an `AttemptOutcome` or its
+            value, or *courier_id* is not an actor id.
     """
+    check_type(job, CourierJob, field="job")
+    outcome = check_member(AttemptOutcome, outcome, field="outcome")
+    ACTOR_ID.check(courier_id, field="courier_id")
+    check_instant(at, field="at")
     if outcome is AttemptOutcome.DONE:
         raise _refuse(job, "record_attempt", "a success is recorded by the handoff that proves it")
     out = JobStatus.IN_PROGRESS if job.started else JobStatus.ASSIGNED
@@ -507,7 +575,13 @@ def reschedule(job: CourierJob, window: TimeWindow, /, *, at: datetime, actor: s
         onestop.exceptions.JobRefused: If the job is closed or returning, or the window
             is over already.
         onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+        onestop.exceptions.InvalidValue: If *window* is not a `TimeWindow`, *at* not an
+            instant, or *actor* not an actor id.
     """
+    check_type(job, CourierJob, field="job")
+    check_type(window, TimeWindow, field="window")
+    check_instant(at, field="at")
+    ACTOR_ID.check(actor, field="actor")
     if job.status in _CLOSED or job.status is JobStatus.RETURNING:
         raise _refuse(job, "reschedule", "the job is no longer out")
     if window.end <= at:
@@ -523,6 +597,10 @@ def courier_fact(job: CourierJob, /) -> tuple[str, str]:
     and the job's status value otherwise (a finished pickup or leg is ``"completed"``,
     so it never satisfies the guard).  Feed the pairs of the application's jobs into
     `onestop.domain.guards.Facts.courier_jobs`.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *job* is not a `CourierJob`.
     """
+    check_type(job, CourierJob, field="job")
     delivered = job.kind is JobKind.DELIVERY and job.status is JobStatus.COMPLETED
     return job.id, "delivered" if delivered else job.status.value

@@ -30,7 +30,6 @@ long each custodian held it.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -41,8 +40,8 @@ import attrs
 
 from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash
 from onestop.domain.audit import verify_chain as _verify_chain
-from onestop.domain.calendar import require_aware
 from onestop.domain.canonical import canonical_bytes
+from onestop.domain.formats import KEY, SHA256_HEX, check_instant, check_type
 from onestop.domain.handoffs import (
     Confirmation,
     ConfirmationMethod,
@@ -81,11 +80,8 @@ __all__ = [
 ]
 
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
 def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    require_aware(value, attribute.name)
+    check_instant(value, field=attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -203,6 +199,8 @@ CUSTODY_EVENT_TYPES: Mapping[str, type[CustodyEvent]] = MappingProxyType(
 )
 """Each custody event class by its ``kind`` tag."""
 
+_EVENT_CLASSES = tuple(CUSTODY_EVENT_TYPES.values())
+
 
 @attrs.frozen(kw_only=True)
 class AlertRaised:
@@ -231,7 +229,13 @@ def custody_body(seal_id: str, event: CustodyEvent, /) -> bytes:
 
     The packet's id is part of the body, so an entry copied into another packet's
     ledger no longer verifies.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *seal_id* is not text or *event* is not a
+            custody event.
     """
+    check_type(seal_id, str, field="seal_id")
+    check_type(event, _EVENT_CLASSES, field="event")
     return canonical_bytes({"stream_id": f"packet:{seal_id}", "event": event})
 
 
@@ -284,7 +288,10 @@ class CustodyLedger:
         Raises:
             onestop.exceptions.HandoffRefused: If the stream does not start with one
                 `PacketSealed`.
+            onestop.exceptions.InvalidValue: If *events* is not an iterable of custody
+                events.
         """
+        check_type(events, Iterable, field="events")
         iterator = iter(events)
         first = next(iterator, None)
         if not isinstance(first, PacketSealed):
@@ -306,7 +313,13 @@ class CustodyLedger:
         return ledger
 
     def apply(self, event: CustodyEvent, /) -> CustodyLedger:
-        """Return the ledger after *event* (already checked by `transfer`)."""
+        """Return the ledger after *event* (already checked by `transfer`).
+
+        Raises:
+            onestop.exceptions.HandoffRefused: If *event* is a second `PacketSealed`.
+            onestop.exceptions.InvalidValue: If *event* is not a custody event.
+        """
+        check_type(event, _EVENT_CLASSES, field="event")
         if isinstance(event, PacketSealed):
             raise HandoffRefused(reason="a custody stream holds one 'packet_sealed' only")
         previous = self.entries[-1]
@@ -406,8 +419,18 @@ def seal(
             is missing or of the wrong method, or a pickup lacks its handoff id or a
             proof hash of 64 hex digits.
         onestop.exceptions.CodeRejected: If the citizen's code does not confirm it.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type, the
+            application id or handoff id is not a key (`onestop.domain.formats.KEY`),
+            the proof is not a SHA-256, or *at* is not an instant.
     """
-    require_aware(at, "at")
+    check_type(packet, Packet, field="packet")
+    KEY.check(application_id, field="application_id")
+    check_type(by, Confirmation, field="by")
+    check_instant(at, field="at")
+    check_type(place, Place, field="place")
+    check_type(collected, (Confirmation, type(None)), field="collected")
+    if handoff_id is not None:
+        KEY.check(handoff_id, field="handoff_id")
     if by.party.kind is PartyKind.CITIZEN:
         raise HandoffRefused(reason="a citizen cannot seal a packet")
     sealed_by = _confirm(
@@ -416,7 +439,7 @@ def seal(
     collected_from, proof = None, None
     if collected is not None:
         proof = proof_sha256.lower() if isinstance(proof_sha256, str) else ""
-        if handoff_id is None or not _HEX64.match(proof):
+        if handoff_id is None or not SHA256_HEX.matches(proof):
             raise HandoffRefused(reason="a pickup needs its handoff id and a SHA-256 proof hash")
         if collected.party.kind is not PartyKind.CITIZEN:
             raise HandoffRefused(reason="documents are collected from a citizen")
@@ -496,7 +519,9 @@ def transfer(
     1. nothing follows a delivery (`AlreadyDelivered`);
     2. time never runs backwards: *handoff* must be after the latest event
        (`TimeWentBackwards`);
-    3. only the custodian can give (`NotCustodian`), and not to themselves;
+    3. only the custodian can give (`NotCustodian`), and not to themselves: staff ids
+       name one person whatever the kind of party, so an officer cannot hand a packet
+       to the same id as a courier or a desk;
     4. a courier receives, or delivers to a citizen, only as *assigned_courier*: the
        courier assigned to the job (`CourierNotAssigned`);
     5. both confirm: staff by a verified PIN or credential, a citizen by the one-time
@@ -511,7 +536,13 @@ def transfer(
     Raises:
         onestop.exceptions.CustodyError: A subclass naming the rule broken; nothing
             changes, and *ledger* stays as it was.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
+    check_type(ledger, CustodyLedger, field="ledger")
+    check_type(handoff, Handoff, field="handoff")
+    check_type(otp_key, (bytes, type(None)), field="otp_key")
+    check_type(assigned_courier, (str, type(None)), field="assigned_courier")
+    check_type(returning, bool, field="returning")
     at = handoff.at
     if ledger.delivered:
         raise AlreadyDelivered(seal_id=ledger.seal_id)
@@ -520,7 +551,7 @@ def transfer(
     giver, receiver = handoff.giver.party, handoff.receiver.party
     if giver != ledger.custodian:
         raise NotCustodian(seal_id=ledger.seal_id, party=giver.shown)
-    if giver == receiver:
+    if giver == receiver or (giver.is_staff and receiver.is_staff and giver.id == receiver.id):
         raise HandoffRefused(reason="the giver and the receiver are the same party")
     if receiver.kind is PartyKind.COURIER and receiver.id != assigned_courier:
         raise CourierNotAssigned(courier_id=receiver.id)

@@ -41,13 +41,16 @@ onestop.exceptions.InvalidValue: actor.id: has upper-case letters; an actor id i
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TypeVar
 
 import attrs
 
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import InvalidValue, NaiveDatetime
 
 __all__ = [
     "ACTOR_ID",
@@ -63,7 +66,10 @@ __all__ = [
     "SEAL_ID",
     "SHA256_HEX",
     "TextFormat",
+    "check_instant",
     "check_int",
+    "check_member",
+    "check_type",
     "check_text",
     "int_problem",
     "kind_of",
@@ -431,3 +437,73 @@ def to_ascii_digits(text: str, *, languages: Iterable[str]) -> str:
     caller's format check to refuse.
     """
     return text.translate(local_digits(languages))
+
+
+_Member = TypeVar("_Member", bound=enum.Enum)
+_Value = TypeVar("_Value")
+
+
+def check_type(value: object, kind: type[_Value] | tuple[type, ...], *, field: str) -> _Value:
+    """Return *value* if it is an instance of *kind* (a class, or a tuple of classes).
+
+    For the arguments of public calls, so that a wrong type is refused by name
+    instead of failing later with an `AttributeError` or a `TypeError`.
+
+    Raises:
+        InvalidValue: Naming *field*, the type expected and the type given.
+    """
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        names = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+        raise InvalidValue(field=field, reason=f"expected {names}, not {kind_of(value)}")
+    return value  # type: ignore[return-value]  # isinstance() proved it
+
+
+def check_member(kind: type[_Member], value: object, *, field: str) -> _Member:
+    """Return the member of the enum *kind* that *value* is, or whose value *value* is.
+
+    ``check_member(JobKind, "pickup", field="kind")`` gives ``JobKind.PICKUP``, as does
+    ``JobKind.PICKUP`` itself; anything else is refused with the values allowed, where
+    ``JobKind("bad")`` would raise a bare `ValueError`.
+
+    Raises:
+        InvalidValue: Naming *field* and the values allowed.
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str | int) and not isinstance(value, bool | enum.Enum):
+        for member in kind:
+            if type(member.value) is type(value) and member.value == value:
+                return member
+    allowed = ", ".join(repr(member.value) for member in kind)
+    shown = preview(value) if isinstance(value, str) else kind_of(value)
+    raise InvalidValue(field=field, reason=f"{shown} is not one of {allowed}")
+
+
+def check_instant(value: object, *, field: str) -> datetime:
+    """Return *value* if it is a timezone-aware `datetime` that is an instant in UTC.
+
+    An instant is refused when it has no time zone, when its time zone gives no valid
+    offset, or when it lies outside the years 1 to 9999 once converted to UTC (such as
+    ``datetime.min`` in Jakarta), which no store or export can write.  Adding a
+    duration to an instant that passes can still leave the years 1 to 9999: callers
+    that do so catch `OverflowError`.
+
+    Raises:
+        NaiveDatetime: If *value* has no time zone.
+        InvalidValue: If *value* is not a datetime, or not an instant in UTC.
+    """
+    if not isinstance(value, datetime):
+        reason = f"expected a timezone-aware datetime, not {kind_of(value)}"
+        raise InvalidValue(field=field, reason=reason)
+    try:
+        offset = value.utcoffset()
+        if offset is not None:
+            value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(field=field, reason="lies outside the years 1 to 9999 in UTC") from None
+    except (ArithmeticError, TypeError, ValueError):
+        raise InvalidValue(field=field, reason="its time zone gives no valid UTC offset") from None
+    if offset is None:
+        raise NaiveDatetime(field)
+    return value
