@@ -121,6 +121,7 @@ class CustodyDesk:
         code_tries: int = DEFAULT_CODE_TRIES,
     ) -> None:
         """Wire the desk to *mall*; see the class docstring."""
+        check_type(mall, Mall, field="mall")
         store = mall.store
         if not isinstance(store, BatchStore):
             raise ConfigurationError(

@@ -118,7 +118,7 @@ def track_courier(
     given: tuple[object, object] = (number, secret)
     valid = isinstance(given[0], str) and isinstance(given[1], str)
     summary = store.find_number(number) if valid else None
-    offered = digest(secret.encode()) if valid else GENESIS
+    offered = digest(secret.encode("utf-8", "surrogatepass")) if valid else GENESIS
     expected = mall.application(summary.stream_id).secret_digest if summary else GENESIS
     matches = hmac.compare_digest(offered, expected)
     if summary is None or not matches:

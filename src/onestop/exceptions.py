@@ -686,28 +686,37 @@ class ApplicationNotFound(NotFound):
             super().__init__(f"no application with id {reference!r}")
 
 
+def _asked(value: object, limit: int = 40) -> str:
+    """Quote an id that was asked for, shortened: a lookup may be given anything."""
+    if not isinstance(value, str):
+        return f"of type {type(value).__name__}"
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
 class JobNotFound(NotFound):
     """No courier job has this id.
 
     Attributes:
-        job_id: The job id asked for.
+        job_id: The job id asked for (the message shows at most its first 40 characters).
     """
 
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
-        super().__init__(f"no courier job with id {job_id!r}")
+        super().__init__(f"no courier job with id {_asked(job_id)}")
 
 
 class PacketNotFound(NotFound):
     """No packet was sealed with this seal id.
 
     Attributes:
-        seal_id: The seal id asked for.
+        seal_id: The seal id asked for (the message shows at most its first 40 characters).
     """
 
     def __init__(self, seal_id: str) -> None:
         self.seal_id = seal_id
-        super().__init__(f"no packet sealed with id {seal_id!r}")
+        super().__init__(f"no packet sealed with id {_asked(seal_id)}")
 
 
 class ConcurrencyConflict(OnestopError):

@@ -61,6 +61,7 @@ from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.exceptions import CourierNotAssigned, HandoffRefused, InvalidValue, JobRefused
 
 __all__ = [
+    "MAX_WORKING_SPAN",
     "TRACKING_LABELS",
     "CourierStep",
     "Dwell",
@@ -405,6 +406,23 @@ def tracking_status(job: CourierJob, ledger: CustodyLedger | None = None, /) -> 
 
 # --- dwell time -----------------------------------------------------------------------
 
+MAX_WORKING_SPAN = timedelta(days=36525)
+"""The longest span of custody whose working time `dwell_times` counts: a century."""
+
+
+def _working(
+    calendar: WorkCalendar, start: datetime, end: datetime, duration: timedelta, *, field: str
+) -> timedelta:
+    """The working time from *start* to *end*, refused for spans too long or too late to count."""
+    if duration > MAX_WORKING_SPAN:
+        reason = "a span of custody longer than a century has no working time to count"
+        raise InvalidValue(field=field, reason=reason)
+    try:
+        return calendar.working_time_between(start, end)
+    except OverflowError:
+        reason = "a span of custody ending near the year 9999 has no working time to count"
+        raise InvalidValue(field=field, reason=reason) from None
+
 
 @attrs.frozen(kw_only=True)
 class Dwell:
@@ -438,11 +456,13 @@ def dwell_times(
     A custodian who held the packet twice has two spans.  The current custodian's span
     ends at *until*, or stays open; it is empty when *until* is before its start.  A
     delivered packet's citizen has no span: the journey ended.  With *calendar*, each
-    closed span also gets its working time.
+    closed span also gets its working time, which is counted day by day: a span of
+    more than `MAX_WORKING_SPAN` is refused rather than counted for minutes.
 
     Raises:
-        onestop.exceptions.InvalidValue: If an argument is of the wrong type, or
-            *until* is not an instant.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type, *until*
+            is not an instant, or a span to count on *calendar* is longer than
+            `MAX_WORKING_SPAN` or ends too near the year 9999 to count.
         onestop.exceptions.NaiveDatetime: If *until* has no time zone.
     """
     check_type(ledger, CustodyLedger, field="ledger")
@@ -456,11 +476,11 @@ def dwell_times(
         if end is not None and end < since:
             end = since
         duration = end - since if end is not None else None
-        working = (
-            calendar.working_time_between(since, end)
-            if calendar is not None and end is not None
-            else None
-        )
+        working = None
+        if calendar is not None and end is not None and duration is not None:
+            working = _working(
+                calendar, since, end, duration, field="until" if end is until else "ledger"
+            )
         spans.append(
             Dwell(custodian=holder, start=since, end=end, duration=duration, working=working)
         )

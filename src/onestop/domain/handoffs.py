@@ -238,11 +238,18 @@ class ManifestItem:
     sha256: str = attrs.field(converter=_lower, validator=SHA256_HEX.validator)
 
 
+@attrs.frozen
+class _Unusable:
+    """A manifest that is not a list of items: `Packet` reports why, with the seal's id."""
+
+    reason: str
+
+
 def _manifest(value: object) -> object:
     try:
         return items_of(value, field="manifest")
-    except InvalidValue:
-        return value  # `Packet` reports it, with the seal's id
+    except InvalidValue as refused:
+        return _Unusable(refused.reason)
 
 
 @attrs.frozen
@@ -280,9 +287,8 @@ class Packet:
             problems.append(f"seal_id {seal_problem}")
         manifest: object = self.manifest
         if not isinstance(manifest, tuple):
-            problems.append(
-                f"manifest must be a list of at most {MAX_ITEMS} items, not {kind_of(manifest)}"
-            )
+            reason = manifest.reason if isinstance(manifest, _Unusable) else kind_of(manifest)
+            problems.append(f"manifest {reason}")
             manifest = ()
         items: tuple[object, ...] = manifest
         if not items and isinstance(self.manifest, tuple):

@@ -215,7 +215,7 @@ def verify_code(
     KEY.check(handoff_id, field="handoff_id")
     check_instant(at, field="at")
     spent: object = used
-    if not isinstance(spent, Container) or isinstance(spent, str):
+    if not isinstance(spent, Container) or isinstance(spent, str | bytes | bytearray):
         reason = f"expected a set of digests, not {kind_of(used)}"
         raise InvalidValue(field="used", reason=reason)
     if issued.application_id != application_id:

@@ -62,7 +62,7 @@ from onestop.domain.custody import (
     PacketSealed,
     ReturnedToCounter,
 )
-from onestop.domain.formats import check_instant, check_type, kind_of
+from onestop.domain.formats import check_instant, check_text, check_type, kind_of
 from onestop.domain.handoffs import Confirmed, Party, PartyKind, Place
 from onestop.exceptions import InvalidValue
 
@@ -84,6 +84,7 @@ ONESTOP_NAMESPACE: Final = "https://onestop-mall.readthedocs.io/ns/custody#"
 """The namespace of the ``onestop:`` extension fields."""
 
 _STAFF = frozenset({PartyKind.OFFICER, PartyKind.AGENCY_DESK})
+_MAX_ID = 256
 
 
 def packet_urn(seal_id: str, /) -> str:
@@ -93,9 +94,9 @@ def packet_urn(seal_id: str, /) -> str:
     'urn:onestop:packet:S-2025-0001'
 
     Raises:
-        onestop.exceptions.InvalidValue: If *seal_id* is not text.
+        onestop.exceptions.InvalidValue: If *seal_id* is not text a URN can hold.
     """
-    check_type(seal_id, str, field="seal_id")
+    _text(seal_id, field="seal_id")
     return f"urn:onestop:packet:{quote(seal_id, safe='')}"
 
 
@@ -119,7 +120,7 @@ def giai_urn(company_prefix: str, /) -> Callable[[str], str]:
         )
 
     def name(seal_id: str) -> str:
-        check_type(seal_id, str, field="seal_id")
+        _text(seal_id, field="seal_id")
         if len(company_prefix) + len(seal_id) > 30:
             raise InvalidValue(field="seal_id", reason="too long for a GIAI (30 characters)")
         return f"urn:epc:id:giai:{company_prefix}.{seal_id}"
@@ -157,6 +158,14 @@ def place_uri(place: Place, /) -> str:
     if place.lat is not None and place.lon is not None:
         return f"geo:{place.lat},{place.lon}"
     return f"urn:onestop:place:{quote(place.label, safe='')}"
+
+
+def _text(value: object, *, field: str) -> str:
+    """Check that *value* is text a URN can hold, percent-encoded: no surrogate, NUL or control.
+
+    Line breaks pass, as ids an earlier release stored may end with one.
+    """
+    return check_text(value, field=field, max_length=_MAX_ID, multiline=True)
 
 
 def _offset(at: datetime) -> str:
