@@ -70,7 +70,8 @@ _TEXTS = st.one_of(
 _NUMBERS = st.one_of(
     st.booleans(),
     st.integers(),
-    st.sampled_from([-1, 0, 2**63, -(2**63) - 1, 10**5000, -(10**5000)]),
+    st.sampled_from([-1, 0, 2**63, -(2**63) - 1]),
+    st.builds(lambda: 10**5000) | st.builds(lambda: -(10**5000)),  # built: too long for repr()
     st.floats(),
     st.sampled_from([Decimal("NaN"), Decimal("-Infinity"), Decimal("1e999999999")]),
 )
