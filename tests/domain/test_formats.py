@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import unicodedata
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -26,7 +28,7 @@ from onestop.domain.formats import (
     preview,
     to_ascii_digits,
 )
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import InvalidValue, NaiveDatetime
 
 ALL_FORMATS = [
     value for value in vars(formats).values() if isinstance(value, TextFormat)
@@ -192,3 +194,72 @@ def test_local_digits_become_ascii_for_the_declared_languages_only(
 ) -> None:
     """Digits of the form's declared languages are converted; others are left to be refused."""
     assert to_ascii_digits(text, languages=languages) == expected
+
+
+class _Kind(enum.Enum):
+    PICKUP = "pickup"
+    LEG = "leg"
+
+
+class _Other(enum.Enum):
+    PICKUP = "pickup"
+
+
+@pytest.mark.parametrize("given", [_Kind.PICKUP, "pickup"])
+def test_check_member_accepts_a_member_or_its_value(given: object) -> None:
+    """An enum member, or its exact value, gives the member."""
+    assert formats.check_member(_Kind, given, field="kind") is _Kind.PICKUP
+
+
+@pytest.mark.parametrize("given", ["PICKUP", "pickup\n", _Other.PICKUP, None, ["pickup"], True])
+def test_check_member_refuses_anything_else_with_the_values_allowed(given: object) -> None:
+    """Another spelling, another enum's member or another type is refused with InvalidValue."""
+    with pytest.raises(InvalidValue) as caught:
+        formats.check_member(_Kind, given, field="kind")
+    assert caught.value.field == "kind"
+    assert caught.value.reason.endswith("is not one of 'pickup', 'leg'")
+
+
+def test_check_type_names_the_type_expected_and_given() -> None:
+    """A wrong type is refused by field, naming what was expected and what was given."""
+    assert formats.check_type("x", str, field="id") == "x"
+    with pytest.raises(InvalidValue, match=r"^id: expected str or None, not an integer$"):
+        formats.check_type(5, (str, type(None)), field="id")
+
+
+_EAST = timezone(timedelta(hours=14))
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        datetime(2025, 3, 10, tzinfo=UTC),
+        datetime.max.replace(tzinfo=UTC),
+        datetime.min.replace(tzinfo=UTC),
+        datetime(9999, 12, 31, 23, tzinfo=_EAST),
+    ],
+)
+def test_check_instant_accepts_aware_instants_of_the_years_1_to_9999(given: datetime) -> None:
+    """An aware datetime that is an instant of the years 1 to 9999 in UTC is accepted."""
+    assert formats.check_instant(given, field="at") is given
+
+
+def test_check_instant_refuses_a_naive_datetime() -> None:
+    """A datetime without a time zone raises NaiveDatetime naming the field."""
+    with pytest.raises(NaiveDatetime, match=r"^at must be a timezone-aware datetime"):
+        formats.check_instant(datetime(2025, 3, 10), field="at")  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        (datetime(1, 1, 1, tzinfo=_EAST), "lies outside the years 1 to 9999 in UTC"),
+        (date(2025, 3, 10), "expected a timezone-aware datetime, not a value of type date"),
+        ("2025-03-10T00:00Z", "expected a timezone-aware datetime, not text"),
+    ],
+)
+def test_check_instant_refuses_what_is_not_an_instant(given: object, reason: str) -> None:
+    """Something that is no instant in UTC is refused with InvalidValue saying why."""
+    with pytest.raises(InvalidValue) as caught:
+        formats.check_instant(given, field="at")
+    assert caught.value.reason == reason
