@@ -52,6 +52,7 @@ __all__ = [
     "Party",
     "PartyKind",
     "Place",
+    "items_of",
 ]
 
 MAX_ITEMS = 1000
