@@ -18,6 +18,7 @@ from onestop.domain.formats import (
     IDENTITY_SCHEME,
     KEY,
     MEDIA_TYPE,
+    ROLE,
     SEAL_ID,
     SHA256_HEX,
     TextFormat,
@@ -37,6 +38,7 @@ SAMPLES = {
     "an actor id": "officer-ana",
     "a key": "key-1",
     "a code": "blurry_scan",
+    "a role name": "front_office",
     "a catalogue code": "akta-lahir",
     "a field name": "full_name",
     "a seal id": "SEAL-0042",
@@ -123,6 +125,14 @@ def test_the_message_says_what_is_wrong_and_where() -> None:
     assert MEDIA_TYPE.matches("application/pdf")
     assert IDENTITY_SCHEME.matches("id-nik")
     assert FIELD_NAME.problem("x" * 65) == "is 65 characters long, more than 64"
+
+
+def test_a_role_name_is_the_one_format_of_workflows_and_actors() -> None:
+    """Role names are lower-case ASCII words joined by '_': no hyphen, capital or look-alike."""
+    assert ROLE.matches("front_office")
+    assert ROLE.matches("role2")
+    for refused in ("front-office", "Front_office", "front_office\n", "2nd", "_x", "r\u043ele"):
+        assert not ROLE.matches(refused)
 
 
 @given(st.text())

@@ -49,6 +49,7 @@ from onestop.domain.application import (
 from onestop.domain.calendar import require_aware
 from onestop.domain.catalogue import Catalogue
 from onestop.domain.engine import DEFAULT_GUARDS, Actor, allowed_actions, fire
+from onestop.domain.formats import ACTOR_ID
 from onestop.domain.forms import DocumentRef, check_document
 from onestop.domain.guards import Facts, GuardRegistry
 from onestop.domain.parties import IdentityValidators
@@ -493,10 +494,9 @@ def _admin(
     role = _officer(application, actor, workflow, name)
     if isinstance(command, Assign):
         assignee = command.assignee
-        if assignee is not None and not _matches(_ID, assignee):
-            raise InvalidApplication(
-                [Problem(path="assignee", message="expected 1 to 128 visible ASCII characters")]
-            )
+        reason = None if assignee is None else ACTOR_ID.problem(assignee)
+        if reason is not None:
+            raise InvalidApplication([Problem(path="assignee", message=reason)])
         return Assigned(assignee=assignee, actor=actor.id, role=role, at=at)
     if isinstance(command, Suspend):
         problems = _reason_code(command.reason, "reason", required=True)

@@ -60,6 +60,7 @@ __all__ = [
     "KEY",
     "MAX_NAME",
     "MEDIA_TYPE",
+    "ROLE",
     "SEAL_ID",
     "SHA256_HEX",
     "TextFormat",
@@ -235,6 +236,20 @@ KEY = TextFormat(
     128,
 )
 """An opaque key a client chooses: an idempotency key, a payment reference, a handoff id."""
+
+ROLE = TextFormat(
+    "a role name",
+    r"[a-z][a-z0-9_]*",
+    "lower-case letters, digits and '_', starting with a letter",
+    64,
+    quoted=True,
+    lower_case=True,
+)
+"""A role an actor holds and a workflow declares (``verifier``, ``front_office``).
+
+The same format on both sides: a workflow declaring ``Verifier`` is refused when it
+is checked, and an `Actor` holding ``"verifier\\n"`` cannot be built, so a role an
+actor holds matches a declared role exactly or not at all."""
 
 CODE = TextFormat(
     "a code",
