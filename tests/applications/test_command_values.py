@@ -33,6 +33,7 @@ from onestop.domain.commands import (
     Withdraw,
     decide,
 )
+from onestop.domain.parties import Personal
 from onestop.exceptions import InvalidApplication, OnestopError
 from onestop.mall import Mall
 
@@ -301,3 +302,53 @@ def test_the_mall_refuses_a_bad_verdict_or_visibility_with_a_typed_error(mall: M
     assert (verdict.value.fields, visibility.value.fields) == (("verdict",), ("visibility",))
     noted = mall.add_note(app_id, "call back", visibility="applicant", actor=VERIFIER)
     assert noted.notes[-1].visibility is Visibility.APPLICANT
+
+
+def _submit(catalogue: Catalogue, **changes: object) -> object:
+    arguments: dict[str, object] = {
+        "application_id": "app-1",
+        "number": "N/1",
+        "service": "izin-usaha",
+        "channel": ChannelKind.ONLINE,
+        "applicant": CANARY.person(),
+        "answers": answers(CANARY),
+        "documents": tuple(documents()),
+        "actor": CITIZEN,
+        "secret_digest": "0" * 64,
+        **changes,
+    }
+    [event] = decide(None, Submit(**arguments), catalogue=catalogue, at=START)  # type: ignore[arg-type]
+    return event
+
+
+def test_a_person_built_directly_is_checked_and_normalised_on_submission(
+    catalogue: Catalogue,
+) -> None:
+    """A Person() that skipped Person.of is checked at submission, and its contacts normalised."""
+    person = attrs.evolve(CANARY.person(), phone=Personal("0812-3456-7890"))
+    with pytest.raises(InvalidApplication) as caught:
+        _submit(catalogue, applicant=person)
+    assert caught.value.fields == ("applicant.phone",)
+    spaced = attrs.evolve(CANARY.person(), phone=Personal("+62 812-3456-7890"))
+    event = _submit(catalogue, applicant=spaced)
+    assert event.applicant.phone == Personal("+6281234567890")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"application_id": "app-1\n"}, "application_id"),
+        ({"application_id": "app 1"}, "application_id"),
+        ({"number": "N/1\r\n"}, "number"),
+        ({"secret_digest": "0" * 63}, "secret_digest"),
+        ({"idempotency_digest": "A" * 64}, "idempotency_digest"),
+        ({"documents": "ktp.pdf"}, "documents[0]"),
+    ],
+)
+def test_the_ids_a_submission_is_recorded_under_are_checked(
+    catalogue: Catalogue, changes: dict[str, object], field: str
+) -> None:
+    """Stream id, number and digests have their formats; a bad one is named, not stored."""
+    with pytest.raises(InvalidApplication) as caught:
+        _submit(catalogue, **changes)
+    assert field in caught.value.fields

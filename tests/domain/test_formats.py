@@ -44,6 +44,7 @@ SAMPLES = {
     "a seal id": "SEAL-0042",
     "a SHA-256 digest": "a" * 64,
     "an ISO 4217 currency code": "IDR",
+    "a decimal number": "-12.5",
     "a media type": "application/pdf",
     "an identity scheme": "id-nik",
 }
@@ -125,6 +126,17 @@ def test_the_message_says_what_is_wrong_and_where() -> None:
     assert MEDIA_TYPE.matches("application/pdf")
     assert IDENTITY_SCHEME.matches("id-nik")
     assert FIELD_NAME.problem("x" * 65) == "is 65 characters long, more than 64"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1e5", "NaN", "Infinity", "1,000", "+1", "1.", ".5", "\u0661", "1" * 31, "0.1234567890123"],
+)
+def test_a_decimal_number_is_plain_ascii_decimal(text: str) -> None:
+    """Exponents, grouping, signs other than '-', other scripts' digits and too many digits fail."""
+    assert formats.DECIMAL.matches("-0.5")
+    assert formats.DECIMAL.matches("1" * 30 + "." + "1" * 12)
+    assert not formats.DECIMAL.matches(text)
 
 
 def test_a_role_name_is_the_one_format_of_workflows_and_actors() -> None:
