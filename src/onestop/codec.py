@@ -149,7 +149,7 @@ def decode_event(stream_id: str, kind: str, body: bytes, /) -> Event:
     """
     try:
         envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, TypeError):  # not JSON, or not bytes or text at all
         raise StorageError(f"a stored event of stream {stream_id!r} is not valid JSON") from None
     if not isinstance(envelope, dict) or envelope.get("stream_id") != stream_id:
         raise StorageError(f"a stored event does not belong to stream {stream_id!r}")

@@ -48,7 +48,7 @@ from types import MappingProxyType
 
 import attrs
 
-from onestop.domain.formats import ACTOR_ID, ROLE, kind_of
+from onestop.domain.formats import ACTOR_ID, INT64_MAX, ROLE, check_int, kind_of
 from onestop.domain.guards import NO_FACTS, Facts, GuardRegistry, default_guards
 from onestop.domain.steps import Step
 from onestop.domain.values import Duration
@@ -168,7 +168,10 @@ def fire(
         MissingInput: If a required input is missing or empty.
         GuardFailed: If a guard refuses; its reason says why.
         UnknownGuard: If a guard named by the transition is not registered.
+        InvalidValue: If *actor*, *inputs* or *facts* is not of its type.
     """
+    if type(actor) is not Actor or type(facts) is not Facts or not isinstance(inputs, Mapping):
+        _check_arguments(actor, inputs, facts)
     move = workflow.move(state, action)
     if move is None or move.transition.trigger is not _MANUAL:
         transition = None if move is None else move.transition
@@ -193,6 +196,14 @@ def fire(
     return Step(move, actor.id, role, MappingProxyType(dict(inputs)) if inputs else _NO_INPUTS)
 
 
+def _check_arguments(actor: object, inputs: object, facts: object) -> None:
+    for name, value, kind in (("actor", actor, Actor), ("inputs", inputs, Mapping)):
+        if not isinstance(value, kind):
+            raise InvalidValue(field=name, reason=f"expected {kind.__name__}, not {kind_of(value)}")
+    if not isinstance(facts, Facts):
+        raise InvalidValue(field="facts", reason=f"expected Facts, not {kind_of(facts)}")
+
+
 def allowed_actions(
     workflow: Workflow,
     state: str,
@@ -210,7 +221,10 @@ def allowed_actions(
 
     Raises:
         UnknownGuard: If a guard named by a candidate transition is not registered.
+        InvalidValue: If *actor* or *facts* is not of its type.
     """
+    if type(actor) is not Actor or type(facts) is not Facts:
+        _check_arguments(actor, _NO_INPUTS, facts)
     allowed: list[str] = []
     for transition in workflow.manual_transitions(state):
         if actor.roles.isdisjoint(transition.roles):
@@ -306,7 +320,7 @@ def _refusal(
         allowed = allowed_actions(workflow, state, actor, facts, guards=guards)
         if workflow.state(state).is_final:
             reason = "the state is final; nothing more can happen"
-        elif action not in workflow.actions:
+        elif not _is_text(action) or action not in workflow.actions:
             reason = "the workflow has no such action"
         elif transition is None:
             reason = "that action does not leave this state"
@@ -315,6 +329,10 @@ def _refusal(
     return TransitionNotAllowed(
         workflow=workflow.code, state=state, action=action, reason=reason, allowed=allowed
     )
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
 
 
 def _threshold(workflow: Workflow, state: str, transition: Transition, hours_per_day: int) -> int:
@@ -345,8 +363,16 @@ def due_timers(
         state: The application's current state.
         elapsed: Working time spent in *state*: a `Duration`, or whole working hours.
         hours_per_day: A working day's length, to compare days with hours.
+
+    Raises:
+        InvalidValue: If *elapsed* is neither a `Duration` nor an `int` (a `bool` is
+            not one), or *hours_per_day* is not a whole number of hours from 1 to 24.
     """
-    hours = elapsed if isinstance(elapsed, int) else elapsed.in_hours(hours_per_day=hours_per_day)
+    check_int(hours_per_day, field="hours_per_day", minimum=1, maximum=24)
+    if isinstance(elapsed, Duration):
+        hours = elapsed.in_hours(hours_per_day=hours_per_day)
+    else:
+        hours = check_int(elapsed, field="elapsed", minimum=-INT64_MAX)
     due: list[tuple[int, int, Transition]] = []
     for order, transition in enumerate(workflow.automatic_transitions(state)):
         if transition.trigger is Trigger.EVENT:
@@ -401,7 +427,14 @@ def fire_automatic(
             transition out of *state*.
         GuardFailed: If a guard refuses.
         UnknownGuard: If a guard is not registered.
+        InvalidValue: If *transition* is not a `Transition`, or *facts* not `Facts`.
     """
+    if not isinstance(transition, Transition):
+        raise InvalidValue(
+            field="transition", reason=f"expected a Transition, not {kind_of(transition)}"
+        )
+    if not isinstance(facts, Facts):
+        raise InvalidValue(field="facts", reason=f"expected Facts, not {kind_of(facts)}")
     move = workflow.move(state, transition.action)
     if transition.is_manual or move is None or move.transition != transition:
         raise TransitionNotAllowed(

@@ -114,10 +114,12 @@ def find_workflow(catalogue: Catalogue, code: str, version: int | None = None, /
         raise WorkflowNotFound(code)
     if version is None:
         return versions[max(versions)]
-    try:
-        return versions[version]
-    except KeyError:
-        raise WorkflowVersionNotFound(code, version, known=sorted(versions)) from None
+    given: object = version
+    is_int = isinstance(given, int) and not isinstance(given, bool)
+    found = versions.get(version) if is_int else None
+    if found is None:
+        raise WorkflowVersionNotFound(code, version, known=sorted(versions))
+    return found
 
 
 def find_service(catalogue: Catalogue, code: str, version: int, /) -> Service:

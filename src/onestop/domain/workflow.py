@@ -37,7 +37,7 @@ import attrs
 from onestop.domain.steps import Move
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration
-from onestop.exceptions import InvalidWorkflow, Problem
+from onestop.exceptions import InvalidWorkflow, Problem, StateNotFound
 
 __all__ = [
     "ClockMode",
@@ -52,6 +52,7 @@ __all__ = [
 
 
 _NO_LABEL = LocalizedText(())
+_NOBODY: frozenset[str] = frozenset()
 
 
 class StateKind(enum.Enum):
@@ -278,37 +279,45 @@ class Workflow:
         return self._index.actions
 
     def has_state(self, name: str) -> bool:
-        """Return whether a state called *name* is declared."""
-        return name in self._index.states
+        """Return whether a state called *name* is declared (never, for a name not text)."""
+        given: object = name
+        return isinstance(given, str) and name in self._index.states
 
     def state(self, name: str) -> State:
         """Return the state called *name*.
 
         Raises:
-            KeyError: If no such state is declared.
+            StateNotFound: If no such state is declared.
         """
-        return self._index.states[name]
+        found = self._index.states.get(name) if self.has_state(name) else None
+        if found is None:
+            raise StateNotFound(workflow=self.code, state=str(name))
+        return found
 
     def transition(self, source: str, action: str) -> Transition | None:
         """Return the transition *action* takes from *source*, or ``None``."""
-        move = self._index.moves.get((source, action))
+        move = self.move(source, action)
         return None if move is None else move.transition
 
     def move(self, source: str, action: str) -> Move | None:
         """Return the pre-built `Move` *action* makes from *source*, or ``None``."""
-        return self._index.moves.get((source, action))
+        try:
+            return self._index.moves.get((source, action))
+        except TypeError:  # a source or action that cannot be a key (a list): no such move
+            return None
 
     def manual_transitions(self, source: str) -> tuple[Transition, ...]:
         """Return the manual transitions leaving *source*, in declaration order."""
-        return self._index.manual_by_source.get(source, ())
+        return self._index.manual_by_source.get(source, ()) if self.has_state(source) else ()
 
     def automatic_transitions(self, source: str) -> tuple[Transition, ...]:
         """Return the timer, breach and event transitions leaving *source*, in order."""
-        return self._index.automatic_by_source.get(source, ())
+        return self._index.automatic_by_source.get(source, ()) if self.has_state(source) else ()
 
     def duty_partners(self, action: str) -> frozenset[str]:
         """Return the actions that whoever takes *action* may not also take."""
-        return self._index.duty_partners.get(action, frozenset())
+        given: object = action
+        return self._index.duty_partners.get(action, _NOBODY) if isinstance(given, str) else _NOBODY
 
     def outgoing(self, source: str) -> tuple[Transition, ...]:
         """Return every transition leaving *source*, in declaration order."""
