@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -214,3 +215,29 @@ def test_local_digits_become_ascii_for_the_declared_languages_only(
 ) -> None:
     """Digits of the form's declared languages are converted; others are left to be refused."""
     assert to_ascii_digits(text, languages=languages) == expected
+
+
+@given(
+    st.one_of(
+        st.integers(),
+        st.decimals(),
+        st.text(max_size=50),
+        st.booleans(),
+        st.floats(),
+        st.none(),
+    )
+)
+def test_parse_number_is_exact_or_refuses(value: object) -> None:
+    """A number comes back equal to what was given (text as its Decimal), or InvalidValue."""
+    refused: InvalidValue | None = None
+    try:
+        number = formats.parse_number(value, field="minimum")
+    except InvalidValue as error:
+        refused = error
+    if refused is not None:
+        assert refused.field == "minimum"
+        assert len(str(refused)) < 200
+        return
+    assert not isinstance(value, bool | float)
+    assert number == (Decimal(value) if isinstance(value, str) else value)
+    assert abs(number) < 10**30

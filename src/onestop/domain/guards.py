@@ -271,7 +271,7 @@ def field_has_value(facts: Facts, argument: str | None) -> GuardResult:
         return GuardResult.refused("field_has_value needs a field name, as field_has_value:npwp")
     value = facts.answers.get(argument)
     empty = value is None or (isinstance(value, str | bytes | tuple | list | dict) and not value)
-    return GuardResult.check(not empty, f"field {argument!r} has no value")
+    return GuardResult.check(not empty, f"field {preview(argument)} has no value")
 
 
 def payment_recorded(facts: Facts, argument: str | None) -> GuardResult:
@@ -285,7 +285,7 @@ def courier_delivered(facts: Facts, argument: str | None) -> GuardResult:
     if argument:
         status = facts.courier_jobs.get(argument)
         return GuardResult.check(
-            status == "delivered", f"courier job {argument!r} is not delivered yet"
+            status == "delivered", f"courier job {preview(argument)} is not delivered yet"
         )
     delivered = any(status == "delivered" for status in facts.courier_jobs.values())
     if not facts.courier_jobs:
