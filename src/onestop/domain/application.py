@@ -453,11 +453,7 @@ class Application:
         )
 
     def apply(self, event: Event, /) -> Application:
-        """Return the state after *event*.
-
-        Raises:
-            CommandRefused: If *event* is a second `Submitted`, or not an event at all.
-        """
+        """Return the state after *event*; CommandRefused for a second Submitted or a non-event."""
         changes: dict[str, object] = {}
         if isinstance(event, Submitted):
             raise CommandRefused(command="load", reason="a stream holds one 'submitted' only")
