@@ -82,6 +82,7 @@ DEFAULT_GUARDS = default_guards()
 
 _NO_INPUTS: Mapping[str, object] = MappingProxyType({})
 _MANUAL = Trigger.MANUAL
+_MAPPINGS = (dict, MappingProxyType, Mapping)  # the common ones first: a fast exact check
 
 
 def _roles(value: object) -> frozenset[str]:
@@ -170,7 +171,11 @@ def fire(
         UnknownGuard: If a guard named by the transition is not registered.
         InvalidValue: If *actor*, *inputs* or *facts* is not of its type.
     """
-    if type(actor) is not Actor or type(facts) is not Facts or not isinstance(inputs, Mapping):
+    if (
+        type(actor) is not Actor
+        or type(facts) is not Facts
+        or (inputs is not _NO_INPUTS and not isinstance(inputs, _MAPPINGS))
+    ):
         _check_arguments(actor, inputs, facts)
     move = workflow.move(state, action)
     if move is None or move.transition.trigger is not _MANUAL:
