@@ -59,6 +59,7 @@ The tree::
     │   ├── JobNotFound                     `.job_id`: no such courier job
     │   ├── PacketNotFound                  `.seal_id`: no packet sealed with this id
     │   ├── ServiceNotFound                 `.code`, `.at`
+    │   ├── StateNotFound                   `.workflow`, `.state`: the workflow has no such state
     │   └── WorkflowNotFound                `.code`
     │       └── WorkflowVersionNotFound     `.version`, `.known`: no such version of it
     └── WorkflowError
@@ -144,6 +145,7 @@ __all__ = [
     "RuleSyntaxError",
     "SeparationOfDutiesViolation",
     "ServiceNotFound",
+    "StateNotFound",
     "StorageError",
     "StorageUnavailable",
     "TimeWentBackwards",
@@ -196,6 +198,12 @@ def _join_path(prefix: str, path: str) -> str:
     if not path:
         return prefix
     return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def _shown(value: object) -> str:
+    """A name or code for a message: its repr, cut short if long (never echo a huge value)."""
+    text = repr(value)
+    return text if len(text) <= 66 else f"{text[:64]}... ({len(str(value))} characters)"
 
 
 class OnestopError(Exception):
@@ -367,7 +375,21 @@ class ServiceNotFound(NotFound):
         self.known = tuple(known)
         when = f" in effect at {at.isoformat()}" if at is not None else ""
         hint = f"; known: {', '.join(self.known[:10])}" if self.known else ""
-        super().__init__(f"no published service {code!r}{when}{hint}")
+        super().__init__(f"no published service {_shown(code)}{when}{hint}")
+
+
+class StateNotFound(NotFound):
+    """A workflow has no state of this name.
+
+    Attributes:
+        workflow: The workflow's code.
+        state: The name asked for (shortened in the message if long).
+    """
+
+    def __init__(self, *, workflow: str, state: str) -> None:
+        self.workflow = workflow
+        self.state = state
+        super().__init__(f"workflow {workflow!r} has no state {_shown(state)}")
 
 
 class WorkflowNotFound(NotFound):
@@ -379,7 +401,7 @@ class WorkflowNotFound(NotFound):
 
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(f"no workflow with code {code!r}")
+        super().__init__(f"no workflow with code {_shown(code)}")
 
 
 class WorkflowError(OnestopError):
@@ -429,7 +451,7 @@ class TransitionNotAllowed(WorkflowError):
         self.allowed = tuple(allowed)
         options = ", ".join(self.allowed) if self.allowed else "none"
         super().__init__(
-            f"{action!r} is not allowed in state {state!r} of workflow {workflow!r}: "
+            f"{_shown(action)} is not allowed in state {_shown(state)} of workflow {workflow!r}: "
             f"{reason} (allowed now: {options})"
         )
 
@@ -531,7 +553,9 @@ class UnknownGuard(WorkflowError, LookupError):
     def __init__(self, guard: str, *, known: Sequence[str] = ()) -> None:
         self.guard = guard
         self.known = tuple(known)
-        super().__init__(f"no guard named {guard!r}; known: {', '.join(self.known) or 'none'}")
+        super().__init__(
+            f"no guard named {_shown(guard)}; known: {', '.join(self.known) or 'none'}"
+        )
 
 
 class MigrationError(WorkflowError, ValueError):
@@ -559,7 +583,9 @@ class WorkflowVersionNotFound(WorkflowNotFound):
         self.version = version
         self.known = tuple(known)
         shown = ", ".join(str(v) for v in self.known) or "none"
-        self.args = (f"no version {version} of workflow {code!r}; known versions: {shown}",)
+        self.args = (
+            f"no version {_shown(version)} of workflow {_shown(code)}; known versions: {shown}",
+        )
 
 
 class WorkflowVersionConflict(WorkflowError, ValueError):

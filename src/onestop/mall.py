@@ -341,8 +341,9 @@ class Mall:
         expected_version: int | None = None,
     ) -> Application:
         """Record an officer's *verdict* on *requirement*'s document, with a reason code."""
-        kind = Verdict(verdict) if isinstance(verdict, str) else verdict
-        command = CheckDocument(requirement=requirement, verdict=kind, actor=actor, reason=reason)
+        command = CheckDocument(
+            requirement=requirement, verdict=verdict, actor=actor, reason=reason
+        )
         return self._run(application_id, command, expected_version)
 
     def add_note(
@@ -356,8 +357,7 @@ class Mall:
         expected_version: int | None = None,
     ) -> Application:
         """Write a note; its text never reaches the read model or notifications."""
-        seen = Visibility(visibility) if isinstance(visibility, str) else visibility
-        command = AddNote(text=text, visibility=seen, actor=actor)
+        command = AddNote(text=text, visibility=visibility, actor=actor)
         return self._run(application_id, command, expected_version)
 
     def assign(

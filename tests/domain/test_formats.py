@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -20,6 +21,7 @@ from onestop.domain.formats import (
     IDENTITY_SCHEME,
     KEY,
     MEDIA_TYPE,
+    ROLE,
     SEAL_ID,
     SHA256_HEX,
     TextFormat,
@@ -39,11 +41,13 @@ SAMPLES = {
     "an actor id": "officer-ana",
     "a key": "key-1",
     "a code": "blurry_scan",
+    "a role name": "front_office",
     "a catalogue code": "akta-lahir",
     "a field name": "full_name",
     "a seal id": "SEAL-0042",
     "a SHA-256 digest": "a" * 64,
     "an ISO 4217 currency code": "IDR",
+    "a decimal number": "-12.5",
     "a media type": "application/pdf",
     "an identity scheme": "id-nik",
 }
@@ -125,6 +129,25 @@ def test_the_message_says_what_is_wrong_and_where() -> None:
     assert MEDIA_TYPE.matches("application/pdf")
     assert IDENTITY_SCHEME.matches("id-nik")
     assert FIELD_NAME.problem("x" * 65) == "is 65 characters long, more than 64"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1e5", "NaN", "Infinity", "1,000", "+1", "1.", ".5", "\u0661", "1" * 31, "0.1234567890123"],
+)
+def test_a_decimal_number_is_plain_ascii_decimal(text: str) -> None:
+    """Exponents, grouping, signs other than '-', other scripts' digits and too many digits fail."""
+    assert formats.DECIMAL.matches("-0.5")
+    assert formats.DECIMAL.matches("1" * 30 + "." + "1" * 12)
+    assert not formats.DECIMAL.matches(text)
+
+
+def test_a_role_name_is_the_one_format_of_workflows_and_actors() -> None:
+    """Role names are lower-case ASCII words joined by '_': no hyphen, capital or look-alike."""
+    assert ROLE.matches("front_office")
+    assert ROLE.matches("role2")
+    for refused in ("front-office", "Front_office", "front_office\n", "2nd", "_x", "r\u043ele"):
+        assert not ROLE.matches(refused)
 
 
 @given(st.text())
@@ -263,3 +286,29 @@ def test_check_instant_refuses_what_is_not_an_instant(given: object, reason: str
     with pytest.raises(InvalidValue) as caught:
         formats.check_instant(given, field="at")
     assert caught.value.reason == reason
+
+
+@given(
+    st.one_of(
+        st.integers(),
+        st.decimals(),
+        st.text(max_size=50),
+        st.booleans(),
+        st.floats(),
+        st.none(),
+    )
+)
+def test_parse_number_is_exact_or_refuses(value: object) -> None:
+    """A number comes back equal to what was given (text as its Decimal), or InvalidValue."""
+    refused: InvalidValue | None = None
+    try:
+        number = formats.parse_number(value, field="minimum")
+    except InvalidValue as error:
+        refused = error
+    if refused is not None:
+        assert refused.field == "minimum"
+        assert len(str(refused)) < 200
+        return
+    assert not isinstance(value, bool | float)
+    assert number == (Decimal(value) if isinstance(value, str) else value)
+    assert abs(number) < 10**30

@@ -46,6 +46,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import attrs
@@ -57,12 +58,14 @@ __all__ = [
     "CATALOGUE_CODE",
     "CODE",
     "CURRENCY",
+    "DECIMAL",
     "FIELD_NAME",
     "IDENTITY_SCHEME",
     "INT64_MAX",
     "KEY",
     "MAX_NAME",
     "MEDIA_TYPE",
+    "ROLE",
     "SEAL_ID",
     "SHA256_HEX",
     "TextFormat",
@@ -74,6 +77,7 @@ __all__ = [
     "int_problem",
     "kind_of",
     "local_digits",
+    "parse_number",
     "preview",
     "text_problem",
     "to_ascii_digits",
@@ -242,6 +246,20 @@ KEY = TextFormat(
 )
 """An opaque key a client chooses: an idempotency key, a payment reference, a handoff id."""
 
+ROLE = TextFormat(
+    "a role name",
+    r"[a-z][a-z0-9_]*",
+    "lower-case letters, digits and '_', starting with a letter",
+    64,
+    quoted=True,
+    lower_case=True,
+)
+"""A role an actor holds and a workflow declares (``verifier``, ``front_office``).
+
+The same format on both sides: a workflow declaring ``Verifier`` is refused when it
+is checked, and an `Actor` holding ``"verifier\\n"`` cannot be built, so a role an
+actor holds matches a declared role exactly or not at all."""
+
 CODE = TextFormat(
     "a code",
     r"[a-z0-9][a-z0-9_.-]*",
@@ -321,6 +339,20 @@ IDENTITY_SCHEME = TextFormat(
 """Which national identity numbering a number follows (``id-nik``, ``kr-rrn``)."""
 
 
+DECIMAL = TextFormat(
+    "a decimal number",
+    r"-?[0-9]{1,30}(?:\.[0-9]{1,12})?",
+    "ASCII digits with an optional leading '-' and one '.', such as '12' or '-0.5' "
+    "(at most 30 digits before the point and 12 after)",
+    44,
+)
+"""A number written in plain decimal: a form's answer, a bound on one.
+
+No exponent, no digit grouping, no other script's digits (convert those first with
+`to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in messages: an answer
+may be personal data."""
+
+
 def text_problem(
     value: object, *, max_length: int, multiline: bool = False, empty: bool = False
 ) -> str | None:
@@ -389,6 +421,45 @@ def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT
     if reason is not None:
         raise InvalidValue(field=field, reason=reason)
     return value  # type: ignore[return-value]  # int_problem() proved it is an int
+
+
+_NUMBER_LIMIT = 10**30  # DECIMAL's 30 digits before the point
+
+
+def parse_number(value: object, *, field: str) -> int | Decimal:
+    """Return *value* as an exact number: an `int`, or a `Decimal` for a fraction.
+
+    Accepts an `int` (not a `bool`) or a finite `Decimal` of at most 30 digits before
+    the point and 12 after, or text of format `DECIMAL` (which becomes a `Decimal`).
+    A float is refused: ``0.1`` is not the number a person wrote.
+
+    Raises:
+        InvalidValue: Naming *field* and what is wrong, never quoting the value.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        return _refuse_number(field, f"expected a number, not {kind_of(value)}")
+    if isinstance(value, int):
+        if -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
+            return value
+        return _refuse_number(field, "has more than 30 digits")
+    if isinstance(value, str):
+        reason = DECIMAL.problem(value)
+        if reason is not None:
+            return _refuse_number(field, reason)
+        return Decimal(value)
+    if not value.is_finite():
+        return _refuse_number(field, "must be a finite number")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101 - finite, so not 'n', 'N' or 'F'
+    if value and value.adjusted() >= 30:  # no arithmetic: 1E+999999999 must not overflow
+        return _refuse_number(field, "has more than 30 digits before the point")
+    if exponent < -12:
+        return _refuse_number(field, "has more than 12 digits after the point")
+    return value
+
+
+def _refuse_number(field: str, reason: str) -> int:
+    raise InvalidValue(field=field, reason=reason)
 
 
 # The zero of each decimal digit set a language's writers type, by primary language subtag.
