@@ -832,6 +832,117 @@ class TestCallbacks:
             callbacks.handle(*signed(payload), now=START)
         assert snapshot(store) == before
 
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"agency": "bpn", "agency": "%s", "application_id": "app-0001",'
+            b' "status": "approved", "reference": "x"}' % AGENCY.encode(),
+            b'{"agency": "%s", "application_id": "app-0001", "status": "approved",'
+            b' "reference": "x", "amount": NaN}' % AGENCY.encode(),
+            b"[" * 100_000 + b"]" * 100_000,
+            b'{"agency": "\xff\xfe"}',
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001\n",
+                    "status": "approved",
+                    "reference": "x",
+                }
+            ).encode(),
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001",
+                    "status": "appro\u0000ved",
+                    "reference": "x",
+                }
+            ).encode(),
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001",
+                    "status": "approved",
+                    "reference": "\ud800",
+                }
+            ).encode(),
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001",
+                    "status": "approved",
+                    "reference": "x" * 257,
+                }
+            ).encode(),
+            json.dumps(
+                {"agency": AGENCY, "application_id": 7, "status": "approved", "reference": "x"}
+            ).encode(),
+        ],
+        ids=[
+            "duplicate-key",
+            "nan",
+            "deep-nesting",
+            "not-utf8",
+            "line-break-in-id",
+            "nul-in-status",
+            "lone-surrogate",
+            "too-long",
+            "id-not-text",
+        ],
+    )
+    def test_a_hostile_body_is_refused_as_a_callback(self, mall, store, callbacks, body) -> None:
+        """A signed body that is not one clean JSON object of text fields raises CallbackRefused.
+
+        Duplicate keys (which would let two readers see two callbacks), NaN, nesting deep
+        enough to exhaust the stack, bytes that are not UTF-8, and fields with control
+        characters, lone surrogates or over 256 characters: never another error.
+        """
+        forwarded(mall)
+        before = snapshot(store)
+        headers = WebhookSigner([SECRET]).headers("msg_h", body, timestamp=START)
+
+        with pytest.raises(CallbackRefused) as caught:
+            callbacks.handle(headers, body, now=START)
+        assert "x" * 50 not in str(caught.value)
+        assert snapshot(store) == before
+
+    @pytest.mark.parametrize(
+        ("action_map", "options"),
+        [
+            (None, {}),
+            ({AGENCY: "approved"}, {}),
+            ({AGENCY: {"approved": 7}}, {}),
+            ({7: {"approved": "agency_approve"}}, {}),
+            ({AGENCY: {"appro\nved": "agency_approve"}}, {}),
+            ({"Agency With Spaces": {"approved": "agency_approve"}}, {}),
+            ({AGENCY: {"approved": "agency_approve"}}, {"actors": {AGENCY: "agency:x"}}),
+            ({AGENCY: {"approved": "agency_approve"}}, {"seen": "cache"}),
+        ],
+        ids=[
+            "none",
+            "statuses-not-a-mapping",
+            "route-not-text",
+            "agency-not-text",
+            "control-in-status",
+            "no-valid-actor",
+            "actor-not-an-actor",
+            "seen-not-a-cache",
+        ],
+    )
+    def test_a_misconfigured_callback_handler_is_refused(
+        self, mall, seen, action_map, options
+    ) -> None:
+        """Bad routes, actors or caches raise ConfigurationError when the handler is built."""
+        with pytest.raises(ConfigurationError):
+            AgencyCallbacks(mall, WebhookVerifier([SECRET], seen=seen), action_map, **options)
+
+    @pytest.mark.parametrize(
+        ("kind", "name"), [("actoin", "approve"), ("action", ""), ("event", 7)]
+    )
+    def test_a_route_of_an_unknown_kind_or_without_a_name_is_refused(self, kind, name) -> None:
+        """CallbackRoute checks its kind and name."""
+        with pytest.raises(ConfigurationError):
+            CallbackRoute(kind, name)
+
     def test_a_failure_worth_retrying_forgets_the_id(self, mall, seen, catalogue, time) -> None:
         """If the mall fails transiently, the agency's retry of the same id is accepted."""
         application_id, _ = forwarded(mall)

@@ -8,6 +8,7 @@ sender gets wrong raises `WebhookVerificationError`.  Nothing else ever escapes.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,11 +32,14 @@ BODY = '{"name": "Siti", "city": "Phnom Penh \u1797\u17d2\u1793\u17c6\u1796\u17c
 HEADERS = WebhookSigner([SECRET]).headers(MSG_ID, BODY.encode(), timestamp=SENT_AT)
 
 
-def _verify(headers: Any, body: Any = BODY.encode(), **kwargs: Any) -> Any:
+RAW = BODY.encode()
+
+
+def _verify(headers: Any, body: Any = RAW, **kwargs: Any) -> Any:
     return WebhookVerifier([SECRET], **kwargs).verify(headers, body, now=SENT_AT)
 
 
-def _refused(headers: Any, body: Any = BODY.encode()) -> str:
+def _refused(headers: Any, body: Any = RAW) -> str:
     with pytest.raises(WebhookVerificationError) as caught:
         _verify(headers, body)
     return caught.value.reason
@@ -166,10 +170,8 @@ def test_any_headers_and_body_are_refused_with_a_verification_error(
     headers: dict[str, str | bytes], body: bytes | str
 ) -> None:
     """Random headers and bodies of the allowed types never raise anything else."""
-    try:
+    with contextlib.suppress(WebhookVerificationError, InvalidWebhookInput):
         _verify(headers, body)
-    except (WebhookVerificationError, InvalidWebhookInput):
-        pass
 
 
 # --- time, settings and the signer -------------------------------------------------------
@@ -230,9 +232,7 @@ def test_secrets_of_the_wrong_kind_are_refused(secrets: Any) -> None:
     ],
     ids=["int-id", "none-id", "huge-id", "line-break-id", "none-body", "text-time", "int-time"],
 )
-def test_the_signer_refuses_what_it_cannot_sign(
-    message_id: Any, body: Any, timestamp: Any
-) -> None:
+def test_the_signer_refuses_what_it_cannot_sign(message_id: Any, body: Any, timestamp: Any) -> None:
     """Every argument of the wrong kind raises InvalidWebhookInput, naming it."""
     with pytest.raises(InvalidWebhookInput):
         WebhookSigner([SECRET]).headers(message_id, body, timestamp=timestamp)
