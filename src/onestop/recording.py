@@ -24,6 +24,7 @@ from onestop.codec import decode_event, encode_event, notice
 from onestop.domain.application import Application, Event
 from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash, verify_chain
 from onestop.domain.calendar import WorkCalendar
+from onestop.domain.formats import KEY
 from onestop.domain.sla import Deadline, remaining_working_time
 from onestop.exceptions import (
     ApplicationNotFound,
@@ -62,16 +63,19 @@ DEFAULT_NUMBERING = "{agency}/{service}/{year}/{seq:06d}"
 """Application numbers: agency code, service code, year of receipt and a counter."""
 
 _NUMBER_FIELDS = frozenset({"agency", "service", "year", "seq"})
-_MAX_KEY = 255
 
 
 def check_numbering(pattern: str, /) -> None:
     """Check an application number pattern: ``{seq}``, and only the known fields.
 
     Raises:
-        ConfigurationError: If the pattern is malformed, lacks ``{seq}``, or names a
-            field other than ``{agency}``, ``{service}``, ``{year}`` and ``{seq}``.
+        ConfigurationError: If the pattern is not text, is malformed, lacks ``{seq}``,
+            or names a field other than ``{agency}``, ``{service}``, ``{year}`` and
+            ``{seq}``.
     """
+    given: object = pattern
+    if not isinstance(given, str):
+        raise ConfigurationError("a numbering pattern must be text")
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
     except ValueError as exc:
@@ -94,25 +98,14 @@ def idempotency_digest(actor_id: str, key: str | None, /) -> str | None:
     The key itself is not kept.  ``None`` gives ``None``.
 
     Raises:
-        InvalidApplication: If the key is empty, longer than 255 characters, or holds
-            anything but visible ASCII (the message does not repeat it).
+        InvalidApplication: If the key is not a `onestop.domain.formats.KEY`: 1 to 128
+            visible ASCII characters (the message does not repeat it).
     """
     if key is None:
         return None
-    given: object = key
-    if (
-        not isinstance(given, str)
-        or not 1 <= len(key) <= _MAX_KEY
-        or not all("\x21" <= c <= "\x7e" for c in key)
-    ):
-        raise InvalidApplication(
-            [
-                Problem(
-                    path="idempotency_key",
-                    message=f"expected 1 to {_MAX_KEY} visible ASCII characters",
-                )
-            ]
-        )
+    problem = KEY.problem(key)
+    if problem is not None:
+        raise InvalidApplication([Problem(path="idempotency_key", message=problem)])
     scoped = f"{len(actor_id)}:{actor_id}:{key}".encode()
     return hashlib.sha256(scoped).hexdigest()
 
