@@ -36,12 +36,12 @@ onestop.exceptions.InvalidValue: digest: is not the SHA-256 of the content
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import attrs
 
+from onestop.domain.formats import SHA256_HEX
 from onestop.exceptions import (
     ConcurrencyConflict,
     InvalidStoreInput,
@@ -82,8 +82,6 @@ MAX_LISTING = 1000
 MAX_VERSION = 2**63 - 1
 """The highest version number a store can hold (it fits a signed 64-bit integer)."""
 
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-
 
 def catalogue_digest(content: bytes, /) -> str:
     """Return the SHA-256 of *content*, as 64 lowercase hexadecimal digits."""
@@ -100,7 +98,7 @@ def _check_content(content: bytes, digest: str) -> None:
         raise InvalidValue(field="content", reason="must be non-empty bytes")
     if len(content) > MAX_CATALOGUE_BYTES:
         raise InvalidValue(field="content", reason=f"is larger than {MAX_CATALOGUE_BYTES} bytes")
-    if not _DIGEST.fullmatch(digest):
+    if not SHA256_HEX.matches(digest):
         raise InvalidValue(field="digest", reason="must be 64 lowercase hexadecimal digits")
     if catalogue_digest(content) != digest:
         raise InvalidValue(field="digest", reason="is not the SHA-256 of the content")

@@ -202,8 +202,8 @@ def test_statements_split_like_sqlite() -> None:
 
 
 def test_incomplete_statement_is_refused() -> None:
-    """SQL ending in the middle of a statement raises ValueError."""
-    with pytest.raises(ValueError, match="incomplete"):
+    """SQL ending in the middle of a statement raises StorageError, a typed error."""
+    with pytest.raises(StorageError, match="incomplete"):
         split_statements("CREATE TABLE t (x INTEGER);\nCREATE TABLE u (")
 
 

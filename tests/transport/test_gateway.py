@@ -42,6 +42,7 @@ from onestop.transport.base import OutboundMessage, Transport
 from onestop.transport.breaker import BreakerState, CircuitBreaker
 from onestop.transport.callbacks import AgencyCallbacks, CallbackRoute
 from onestop.transport.gateway import ENVELOPE_VERSION, AgencyEndpoint, AgencyGateway, may_retry
+from onestop.transport.recording import RecordingTransport
 from onestop.transport.relay import Relay, RetryPolicy
 from onestop.transport.signing import MemoryReplayCache, WebhookSigner, WebhookVerifier
 
@@ -575,6 +576,32 @@ class TestCircuitBreaker:
             CircuitBreaker("x", failure_threshold=0)
         with pytest.raises(ConfigurationError):
             CircuitBreaker("x", reset_timeout=-1)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"failure_threshold": True},
+        {"failure_threshold": 0},
+        {"failure_threshold": "5"},
+        {"reset_timeout": float("inf")},
+        {"reset_timeout": -1},
+        {"reset_timeout": True},
+        {"clock": "monotonic"},
+    ],
+)
+def test_a_circuit_breaker_refuses_settings_of_the_wrong_kind(options: dict[str, Any]) -> None:
+    """A threshold that is not an integer from 1, a wait that is not finite, no clock."""
+    with pytest.raises(ConfigurationError):
+        CircuitBreaker(AGENCY, **options)
+
+
+def test_a_recording_transport_refuses_a_negative_or_boolean_count() -> None:
+    """fail(times=...) with a bool or a negative count is a ConfigurationError."""
+    inbox = RecordingTransport()
+    for times in (True, -1, "2"):
+        with pytest.raises(ConfigurationError):
+            inbox.fail(times=times)  # type: ignore[arg-type]
 
 
 class TestGatewayBreaker:

@@ -267,6 +267,31 @@ class TestPublisherSettings:
         with pytest.raises(ConfigurationError):
             NatsPublisher(stream="a.b")
 
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"stream": 7},
+            {"prefix": 7},
+            {"timeout": True},
+            {"timeout": float("inf")},
+            {"timeout": "5"},
+            {"duplicate_window": float("nan")},
+            {"servers": [7]},
+            {"servers": None},
+        ],
+    )
+    def test_settings_of_the_wrong_kind_are_refused(self, options: dict[str, Any]) -> None:
+        """Names that are not text, and waits that are bools, text or not finite: refused."""
+        with pytest.raises(ConfigurationError):
+            NatsPublisher(**options)
+
+    @pytest.mark.parametrize("kind", [7, None, "x" * 5000 + " y"])
+    def test_a_kind_that_is_not_a_token_is_refused_shortly(self, kind: Any) -> None:
+        """subject() of a kind that is not one token raises ConfigurationError, quoted short."""
+        with pytest.raises(ConfigurationError) as caught:
+            NatsPublisher().subject(kind)
+        assert len(str(caught.value)) < 200
+
     def test_an_unreachable_server_fails_within_the_timeout(self) -> None:
         """A server that cannot be reached raises DeliveryFailed, and leaves no thread."""
         publisher = NatsPublisher("nats://127.0.0.1:1", timeout=0.3)
