@@ -596,6 +596,42 @@ def test_a_circuit_breaker_refuses_settings_of_the_wrong_kind(options: dict[str,
         CircuitBreaker(AGENCY, **options)
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"code": "dinas tata ruang"},
+        {"code": 7},
+        {"base_url": "ftp://agency.example"},
+        {"base_url": "https://agency.example/v1\r\nHost: evil"},
+        {"token": "abc\r\nX-Admin: yes"},
+        {"token": ""},
+        {"headers": {"X-Key": "a\nb"}},
+        {"headers": {"X-K\u00e9y": "a"}},
+        {"headers": [("X-Key", "a")]},
+        {"services": 7},
+        {"answers": [7]},
+    ],
+)
+def test_an_agency_endpoint_refuses_what_would_break_its_requests(changes: dict[str, Any]) -> None:
+    """A code that is not one, a URL that is not https, or a header with a line break."""
+    arguments: dict[str, Any] = {"code": AGENCY, "base_url": "https://agency.example/v1"}
+    with pytest.raises(ConfigurationError):
+        AgencyEndpoint(**(arguments | changes))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"timeout": True}, {"timeout": "10"}, {"attempts": True}, {"attempts": 0}, {"max_delay": -1}],
+)
+def test_an_agency_gateway_refuses_settings_of_the_wrong_kind(
+    mall, client, options: dict[str, Any]
+) -> None:
+    """Timeouts that are bools or text, attempts that are not an integer from 1: refused."""
+    endpoint = AgencyEndpoint(code=AGENCY, base_url="https://agency.example/v1")
+    with pytest.raises(ConfigurationError):
+        AgencyGateway(client, endpoint, applications=mall, **options)
+
+
 def test_a_recording_transport_refuses_a_negative_or_boolean_count() -> None:
     """fail(times=...) with a bool or a negative count is a ConfigurationError."""
     inbox = RecordingTransport()
