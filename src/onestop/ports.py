@@ -2,9 +2,11 @@
 
 `onestop.mall.Mall` imports this module and nothing under `onestop.storage`.  Adapters
 satisfy these Protocols structurally; the behaviour each method promises is in its
-docstring, and a contract suite (shipped later in ``onestop.testing``) turns every
-promise into a test that runs against each adapter.  `onestop.storage.memory.MemoryStore`
-is the executable specification.
+docstring, and the contract suite in `onestop.testing.contracts` turns every promise
+into a test that runs against each adapter.  `onestop.storage.memory.MemoryStore` is
+the executable specification.  What every store accepts, and refuses with
+`onestop.exceptions.InvalidStoreInput` before any I/O, is decided in one place,
+`onestop.store_checks`, which every adapter calls.
 
 The store's unit of work is `EventStore.commit`: **one call per command**, so that a
 command's events, the stream's read-model row (`Summary`), its idempotency record, a
