@@ -138,9 +138,9 @@ def test_an_unbounded_busy_timeout_is_refused(tmp_path: Path, timeout: Any) -> N
 @pytest.mark.parametrize("timeout", [0, 0.5, MAX_BUSY_TIMEOUT])
 def test_busy_timeouts_from_0_to_an_hour_are_kept(tmp_path: Path, timeout: float) -> None:
     """The bounds themselves are accepted, and set in milliseconds."""
-    with SQLiteStore.open(tmp_path / "centre.sqlite3", busy_timeout=timeout) as store:
-        with store._reading() as connection:
-            assert connection.execute("PRAGMA busy_timeout").fetchone() == (int(timeout * 1000),)
+    store = SQLiteStore.open(tmp_path / "centre.sqlite3", busy_timeout=timeout)
+    with store, store._reading() as connection:
+        assert connection.execute("PRAGMA busy_timeout").fetchone() == (int(timeout * 1000),)
 
 
 @pytest.mark.parametrize("synchronous", ["OFF", "full", 1, None, "FULL\x00"])
@@ -183,9 +183,8 @@ def test_a_sqlite_path_percent_decodes_as_utf8(tmp_path: Path) -> None:
 
 def test_backup_to_a_path_with_a_nul_is_a_configuration_error(tmp_path: Path) -> None:
     """backup() refuses a target no file can have, as open() does."""
-    with SQLiteStore.open(":memory:") as store:
-        with pytest.raises(ConfigurationError, match="path"):
-            store.backup(str(tmp_path / "copy\x00.sqlite3"))
+    with SQLiteStore.open(":memory:") as store, pytest.raises(ConfigurationError, match="path"):
+        store.backup(str(tmp_path / "copy\x00.sqlite3"))
 
 
 def test_an_unopenable_file_stays_a_storage_error(tmp_path: Path) -> None:
