@@ -11,6 +11,7 @@ The tree::
     │   ├── CommandRefused              `.command`, `.reason`: not possible in its state now
     │   └── IdempotencyConflict         `.application_id`: the key was used with another payload
     ├── ConcurrencyConflict             `.stream_id`, `.expected`, `.actual`: reload and retry
+    ├── InvalidStoreInput (ValueError)  `.field`, `.reason`: a store refused a record or argument
     ├── StorageError                    a storage adapter failed; the driver error is in __cause__
     │   └── StorageUnavailable (TransientError) the store cannot be reached now
     ├── CatalogueError                  a catalogue could not be read or is not valid
@@ -126,6 +127,7 @@ __all__ = [
     "InvalidCatalogue",
     "InvalidIdentityNumber",
     "InvalidPacket",
+    "InvalidStoreInput",
     "InvalidValue",
     "InvalidWebhookInput",
     "InvalidWorkflow",
@@ -763,6 +765,29 @@ class ConcurrencyConflict(OnestopError):
         super().__init__(
             f"stream {stream_id!r} is at version {actual}, not {expected}; reload and retry"
         )
+
+
+class InvalidStoreInput(OnestopError, ValueError):
+    """A store was given a record or an argument it cannot accept; nothing was written.
+
+    Every adapter refuses the same input with the same error, before any I/O (see
+    `onestop.ports.check_commit`): a `bool` or an integer beyond 64 bits where a number
+    is stored, a naive or out-of-range instant, text no database holds (a NUL, a lone
+    surrogate, a control character, more than the longest text a store keeps), a page
+    size out of range, a cursor the store did not return.  It is not a failure of the
+    store: retrying the same call fails the same way.  The message names the field
+    and never quotes a huge value or text that may be personal data.
+
+    Attributes:
+        field: The record's field or the argument at fault, e.g. ``expected_version``,
+            ``summary.assignee``, ``appends[1].stream_id``, ``limit``.
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 class StorageError(OnestopError):

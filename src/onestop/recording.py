@@ -70,8 +70,9 @@ def check_numbering(pattern: str, /) -> None:
     """Check an application number pattern: ``{seq}``, and only the known fields.
 
     Raises:
-        ConfigurationError: If the pattern is malformed, lacks ``{seq}``, or names a
-            field other than ``{agency}``, ``{service}``, ``{year}`` and ``{seq}``.
+        ConfigurationError: If the pattern is not text, is malformed, lacks ``{seq}``,
+            or names a field other than ``{agency}``, ``{service}``, ``{year}`` and
+            ``{seq}``.
     """
     given: object = pattern
     if not isinstance(given, str):
