@@ -1,0 +1,122 @@
+"""The oracle every hostile call is judged by, and the budget of examples.
+
+A call either returns or raises an `onestop.exceptions.OnestopError`.  Anything else
+fails the test with the original exception, re-raised with the reproducer as a note,
+so that Hypothesis tells distinct bugs apart by where they were raised.  A refusal's
+message must render (``str`` and ``repr``), stay short, and not repeat a huge argument.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, Phase, settings
+from surface_drivers import Call, Outcome
+from surface_values import Long
+
+CALL_SECONDS = 20
+"""A call that takes longer than this is reported as hanging."""
+
+MAX_MESSAGE = 20_000
+"""The longest error message a refusal may carry, in characters."""
+
+PURE_EXAMPLES = 36
+"""Examples per entry point that does not touch a world's store."""
+
+WORLD_EXAMPLES = 30
+"""Examples per entry point that runs on each storage adapter in turn."""
+
+SLOW = {
+    "onestop.demo.run_demo": 6,
+    "onestop.storage.postgres.PostgresStore.connect": 8,
+    "onestop.storage.postgres.open_url": 8,
+    "onestop.storage.from_url": 20,
+    "onestop.transport.nats.NatsPublisher": 10,
+}
+"""Entry points that open servers or run simulations get fewer examples (each is slow)."""
+
+
+def budget(name: str, *, world: bool) -> int:
+    """How many examples *name* gets."""
+    return SLOW.get(name, WORLD_EXAMPLES if world else PURE_EXAMPLES)
+
+
+def hypothesis_settings(examples: int) -> settings:
+    """Explicit settings: reproducible in CI (derandomized, no database), no deadline."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        report_multiple_bugs=True,
+        print_blob=False,
+    )
+
+
+class CallHung(BaseException):
+    """A call ran for longer than `CALL_SECONDS` (a `BaseException`, so nothing swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float = CALL_SECONDS) -> Iterator[None]:
+    """Interrupt the block with `CallHung` after *seconds* (main thread only)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise CallHung(f"the call ran for more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _longs(value: object) -> Iterator[Long]:
+    if isinstance(value, Long):
+        yield value
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            yield from _longs(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _longs(item)
+
+
+def judge(call: Call, outcome: Outcome) -> None:
+    """Fail unless *outcome* is a return or a well-formed `OnestopError`."""
+    error = outcome.error
+    if outcome.kind == "crashed":
+        assert error is not None
+        error.add_note(f"surface reproducer: {call!r}")
+        raise error
+    if outcome.kind != "refused":
+        return
+    assert error is not None
+    try:
+        message = str(error) + repr(error)
+    except Exception as exc:
+        exc.add_note(f"rendering the message of {type(error).__name__} from {call!r}")
+        raise
+    assert len(message) <= MAX_MESSAGE, (
+        f"{type(error).__name__} from {call!r} has a message of {len(message)} characters"
+    )
+    for long in _longs((call.args, call.kwargs)):
+        if not long.as_bytes:
+            echoed = (long.unit * long.size)[:1000]
+            assert echoed not in message, (
+                f"{type(error).__name__} from {call!r} repeats a {long.size}-character argument"
+            )
+
+
+@dataclass
+class Counter:
+    """Counts the examples one test performed."""
+
+    examples: int = 0

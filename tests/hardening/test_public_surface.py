@@ -1,0 +1,100 @@
+"""Every public callable, driven with hostile values, returns or raises an `OnestopError`.
+
+The entry points are found by rule (`surface_discovery`): every ``__all__`` of the
+package, each function, constructor, named constructor and public method.  This file
+drives those that do not touch a world's store; ``test_store_differential.py`` drives
+the others on each storage adapter, and ``test_cli_hostile.py`` the command line.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from surface_discovery import ENTRY_POINTS, EXCLUDED, KIND_METHOD, exclusion, public_modules
+from surface_drivers import needs, perform, touches_world
+from surface_harness import Context, Session
+from surface_oracle import Counter, budget, hypothesis_settings, judge, time_limit
+from surface_values import Undrivable
+
+MINIMUM_EXAMPLES = 20_000
+"""The issue's floor: hostile examples in one run of the whole harness."""
+
+
+def _plannable(surface: Session) -> tuple[list[str], dict[str, str]]:
+    problems: dict[str, str] = {}
+    for entry in ENTRY_POINTS:
+        try:
+            surface.planner.plan(entry)
+        except Undrivable as exc:
+            problems[entry.name] = str(exc)
+    return [e.name for e in ENTRY_POINTS if e.name not in problems], problems
+
+
+def test_every_public_callable_is_driven(surface: Session) -> None:
+    """The harness can build arguments for every entry point; a new one it cannot is named."""
+    _, problems = _plannable(surface)
+    assert problems == {}, "\n".join(f"{name}: {why}" for name, why in sorted(problems.items()))
+
+
+def test_every_exported_name_is_an_entry_point_or_excluded_by_a_rule() -> None:
+    """Each name in an ``__all__`` is driven, or a rule (not a list of names) excludes it."""
+    driven = {(e.owner or e.target) for e in ENTRY_POINTS if e.kind != KIND_METHOD}
+    for module in public_modules():
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            rule = exclusion(value)
+            assert rule is not None or value in driven, f"{module.__name__}.{name} is not driven"
+            if rule is not None:
+                assert EXCLUDED[f"{module.__name__}.{name}"] == rule
+
+
+def test_public_methods_of_driven_classes_are_entry_points() -> None:
+    """Each public method a driven class defines is an entry point of its own."""
+    names = {e.name for e in ENTRY_POINTS}
+    for entry in ENTRY_POINTS:
+        if entry.kind != "constructor" or entry.owner is None:
+            continue
+        for attribute, member in vars(entry.owner).items():
+            if not attribute.startswith("_") and inspect.isfunction(member):
+                assert f"{entry.name}.{attribute}" in names
+
+
+def test_the_budget_is_at_least_twenty_thousand_examples() -> None:
+    """The examples planned over all entry points reach the issue's floor of 20,000."""
+    planned = sum(budget(entry.name, world=touches_world(entry)) for entry in ENTRY_POINTS)
+    assert planned >= MINIMUM_EXAMPLES
+
+
+def _pure_entries() -> list[object]:
+    return [
+        pytest.param(
+            entry,
+            id=entry.name,
+            marks=[getattr(pytest.mark, server) for server in sorted(needs(entry))],
+        )
+        for entry in ENTRY_POINTS
+        if not touches_world(entry)
+    ]
+
+
+@pytest.mark.parametrize("entry", _pure_entries())
+def test_entry_point_returns_or_raises_an_onestop_error(
+    entry: object, surface: Session, counter: Counter
+) -> None:
+    """Driven with real and hostile arguments, the entry point returns or raises OnestopError."""
+    calls = surface.planner.plan(entry)  # type: ignore[arg-type]
+
+    @hypothesis_settings(budget(entry.name, world=False))  # type: ignore[attr-defined]
+    @given(data=st.data())
+    def drive(data: st.DataObject) -> None:
+        call = data.draw(calls, label="call")
+        context = Context(surface.pools, surface.scratch)
+        with time_limit():
+            outcome = perform(call, context)
+        counter.examples += 1
+        judge(call, outcome)
+
+    drive()
