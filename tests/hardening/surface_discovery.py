@@ -31,7 +31,6 @@ import importlib
 import inspect
 import pkgutil
 import types
-import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -145,9 +144,7 @@ def _members(cls: type) -> Iterator[EntryPoint]:
         seen.add(name)
         qualified = f"{klass.__module__}.{klass.__qualname__}.{name}"
         if isinstance(member, (classmethod, staticmethod)):
-            yield EntryPoint(
-                qualified, KIND_NAMED_CONSTRUCTOR, klass, name, getattr(klass, name)
-            )
+            yield EntryPoint(qualified, KIND_NAMED_CONSTRUCTOR, klass, name, getattr(klass, name))
         elif inspect.isfunction(member):
             yield EntryPoint(qualified, KIND_METHOD, klass, name, member)
 

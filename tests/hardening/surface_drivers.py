@@ -17,6 +17,7 @@ Three small tables, by rule rather than by entry point:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import random
 import sqlite3
@@ -30,9 +31,7 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 from surface_discovery import (
-    KIND_CONSTRUCTOR,
     KIND_METHOD,
-    KIND_NAMED_CONSTRUCTOR,
     EntryPoint,
     public_modules,
 )
@@ -43,7 +42,6 @@ from surface_values import (
     Live,
     Pools,
     Returns,
-    Sample,
     Spec,
     Strategist,
     Undrivable,
@@ -66,8 +64,17 @@ def _types() -> dict[str, Any]:
     from onestop import catalogue_store, courier_custody, courier_desk, folding, mall, ports
     from onestop.domain import guards, parties
     from onestop.storage import memory, sqlite
-    from onestop.transport import base, breaker, callbacks, gateway, idempotent, relay, signing
-    from onestop.transport import recording, webhook
+    from onestop.transport import (
+        base,
+        breaker,
+        callbacks,
+        gateway,
+        idempotent,
+        recording,
+        relay,
+        signing,
+        webhook,
+    )
 
     found: dict[str, Any] = {
         "EventStore": ports.EventStore,
@@ -212,7 +219,9 @@ WIRING[Exception] = ("exception",)
 OWNERS: dict[type, str] = {TYPES[n]: key for n, key in OWNERS_BY_NAME.items() if n in TYPES}
 
 STORE_CLASSES = tuple(
-    TYPES[n] for n in ("MemoryStore", "SQLiteStore", "PostgresStore", "PostgresCatalogue", "ClosingContext") if n in TYPES
+    TYPES[n]
+    for n in ("MemoryStore", "SQLiteStore", "PostgresStore", "PostgresCatalogue", "ClosingContext")
+    if n in TYPES
 )
 
 # --- real strings by parameter name -------------------------------------------------------
@@ -303,6 +312,10 @@ class Call:
         name = self.entry.attribute if self.owner is not None else self.entry.name
         return f"{head}{name}({', '.join(parts)})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis prints a drawn call as the call itself."""
+        printer.text(repr(self))
+
 
 def _namespace() -> dict[str, object]:
     space: dict[str, object] = {}
@@ -327,11 +340,9 @@ _NAMESPACE: dict[str, object] | None = None
 
 
 def _hints(function: Callable[..., object]) -> dict[str, object]:
-    global _NAMESPACE  # noqa: PLW0603 - built once, lazily
-    try:
+    global _NAMESPACE
+    with contextlib.suppress(Exception):  # resolved one by one below
         return typing.get_type_hints(function)
-    except Exception:  # noqa: BLE001 - resolved one by one below
-        pass
     if _NAMESPACE is None:
         _NAMESPACE = _namespace()
     hints: dict[str, object] = {}
@@ -342,8 +353,10 @@ def _hints(function: Callable[..., object]) -> dict[str, object]:
             continue
         try:
             hints[name] = eval(raw, {**_NAMESPACE, **module_globals, "attrs": _AttrsShim()})  # noqa: S307 - our own annotations
-        except Exception as exc:  # noqa: BLE001 - reported by the coverage test
-            raise Undrivable(f"the type hint {raw!r} of parameter {name!r} does not resolve") from exc
+        except Exception as exc:
+            raise Undrivable(
+                f"the type hint {raw!r} of parameter {name!r} does not resolve"
+            ) from exc
     return hints
 
 
@@ -407,7 +420,11 @@ class Planner:
             return override
         tp = parameter.annotation
         if self.strategist.is_wiring(tp):
-            arms = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, type(int | None)) else ()
+            arms = (
+                typing.get_args(tp)
+                if typing.get_origin(tp) in (typing.Union, type(int | None))
+                else ()
+            )
             if arms and NONE_TYPE in arms:
                 tp = typing.Union[tuple(a for a in arms if a is not NONE_TYPE)]  # noqa: UP007
             return self.strategist.real(tp, parameter.name)
@@ -429,10 +446,14 @@ class Planner:
             for parameter in params:
                 wired = self.strategist.is_wiring(parameter.annotation)
                 if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-                    args.extend(draw(st.lists(given[parameter.name], max_size=3), label=parameter.name))
+                    args.extend(
+                        draw(st.lists(given[parameter.name], max_size=3), label=parameter.name)
+                    )
                     continue
-                if parameter.optional and not wired and (
-                    skipping or not draw(st.booleans(), label=f"give {parameter.name}")
+                if (
+                    parameter.optional
+                    and not wired
+                    and (skipping or not draw(st.booleans(), label=f"give {parameter.name}"))
                 ):
                     skipping = skipping or parameter.kind is inspect.Parameter.POSITIONAL_ONLY
                     continue
@@ -513,10 +534,8 @@ def perform(call: Call, context: Any) -> Outcome:
     owner = materialize(call.owner, context)
     args = materialize(call.args, context)
     kwargs = materialize(call.kwargs, context)
-    if entry.kind == KIND_METHOD:
-        target = getattr(owner, entry.attribute)  # type: ignore[arg-type]
-    else:
-        target = entry.target
+    method = entry.kind == KIND_METHOD
+    target = getattr(owner, entry.attribute) if method else entry.target  # type: ignore[arg-type]
     try:
         result = target(*args, **kwargs)  # type: ignore[operator]
         if inspect.iscoroutine(result):
@@ -539,7 +558,10 @@ def files(scratch: Path) -> tuple[File, ...]:
         File("deep.toml", "a = " + "[" * depth + "]" * depth),
         File("deep_table.json", '{"catalogue":' * 3000 + "1" + "}" * 3000),
         File("duplicate.json", '{"catalogue": {"name": {"en": "a"}}, "catalogue": {}}'),
-        File("huge_int.json", '{"catalogue": {"name": {"en": "a"}, "languages": ["en"]}, "n": 1' + "0" * 5000 + "}"),
+        File(
+            "huge_int.json",
+            '{"catalogue": {"name": {"en": "a"}, "languages": ["en"]}, "n": 1' + "0" * 5000 + "}",
+        ),
         File("nan.json", '{"catalogue": {"name": {"en": NaN}, "languages": ["en"]}}'),
         File("surrogate.json", '{"catalogue": {"name": {"en": "\\ud800"}, "languages": ["en"]}}'),
         File("bom.toml", "\ufeff[catalogue]\nname = { en = 'x' }\nlanguages = ['en']\n"),

@@ -48,7 +48,7 @@ from onestop.loading import catalogue_to_dict
 from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
 
-WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the docs' test secret
 NATS_URL = os.environ.get("ONESTOP_TEST_NATS_URL", "")
 POSTGRES_URL = os.environ.get("ONESTOP_TEST_POSTGRES_URL", "")
 _TAG = secrets.token_hex(4)
@@ -130,7 +130,9 @@ def _texts(seed: Seed) -> dict[str, list[str]]:
     texts["requirement"] = sorted({r.code for s in CATALOGUE.services for r in s.requirements})
     texts["state"] = sorted({s.name for w in CATALOGUE.workflows for s in w.states})
     texts["action"] += sorted({t.action for w in CATALOGUE.workflows for t in w.transitions})
-    texts["event"] = sorted({t.event for w in CATALOGUE.workflows for t in w.transitions if t.event})
+    texts["event"] = sorted(
+        {t.event for w in CATALOGUE.workflows for t in w.transitions if t.event}
+    )
     texts["id"] = [actor.id for actor in ACTORS]
     return texts
 
@@ -140,6 +142,7 @@ def extra_roots(seed: Seed) -> list[object]:
     from datetime import timedelta
 
     from nats.aio.msg import Msg
+    from surface_world import COUNTER, COURIER, MALL_PLACE, ORIGINALS, owner, pin, sha
 
     from onestop.calendars import calendar_for
     from onestop.domain import formats
@@ -160,7 +163,6 @@ def extra_roots(seed: Seed) -> list[object]:
     from onestop.transport.gateway import AgencyEndpoint
     from onestop.transport.relay import DeadLetter, RetryPolicy
     from onestop.transport.webhook import WebhookEndpoint
-    from surface_world import COUNTER, COURIER, MALL_PLACE, ORIGINALS, owner, pin, sha
 
     world = seed.world
     store = world.store
@@ -214,12 +216,22 @@ def extra_roots(seed: Seed) -> list[object]:
         shipped_migrations(),
         message,
         DeadLetter(
-            message=message, transport="recording", reason="rejected", error="410", attempts=1, at=at
+            message=message,
+            transport="recording",
+            reason="rejected",
+            error="410",
+            attempts=1,
+            at=at,
         ),
         CallbackRoute("action", "recommend"),
         AgencyEndpoint(code="dpmptsp-dki", base_url="https://agency.example.org"),
         WebhookEndpoint("https://hooks.example.org/onestop", secrets=[WEBHOOK_SECRET]),
-        Msg(None, subject="onestop.events.submitted", data=b"{}", headers={"Nats-Msg-Id": "surface-0002:1"}),  # type: ignore[arg-type]
+        Msg(
+            None,
+            subject="onestop.events.submitted",
+            data=b"{}",
+            headers={"Nats-Msg-Id": "surface-0002:1"},
+        ),  # type: ignore[arg-type]
         [getattr(formats, name) for name in formats.__all__],
         calendar_for("KR", years=[2025]),
         Duration.working_days(5),
@@ -229,9 +241,12 @@ def extra_roots(seed: Seed) -> list[object]:
     ]
 
 
-@dataclass
+@dataclass(repr=False)
 class Session:
     """Everything the harness builds once per test process."""
+
+    def __repr__(self) -> str:
+        return f"<surface session in {self.scratch}>"
 
     scratch: Path
     seed: Seed
@@ -277,7 +292,9 @@ def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy
     pg_url = st.sampled_from(urls) | hostile_text(st.sampled_from(urls)).filter(_local)
     schema = st.just(PG_SCHEMA) | hostile_text(st.just(PG_SCHEMA)).filter(_not_a_schema_name)
     nats = [NATS_URL or "nats://127.0.0.1:4222"]
-    catalogue_data = st.sampled_from([catalogue_to_dict(CATALOGUE)]) | strategist.hostile(object, "data")
+    catalogue_data = st.sampled_from([catalogue_to_dict(CATALOGUE)]) | strategist.hostile(
+        object, "data"
+    )
     found: dict[tuple[str, str], st.SearchStrategy[object]] = {
         # A demo of many days, or many arrivals a day, takes minutes: keep it to a few.
         ("onestop.demo.run_demo", "days"): small,
@@ -297,7 +314,9 @@ def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy
         # A NATS publisher connects to the test server only.
         ("onestop.transport.nats.NatsPublisher", "servers"): st.sampled_from(nats)
         | hostile_text(st.sampled_from(nats)).filter(_local),
-        ("onestop.transport.nats.NatsPublisher", "timeout"): st.sampled_from([0.5, 0, -1, float("nan")]),
+        ("onestop.transport.nats.NatsPublisher", "timeout"): st.sampled_from(
+            [0.5, 0, -1, float("nan")]
+        ),
         # A catalogue's data: the real one as parsed, or anything at all.
         ("onestop.loading.catalogue_from_data", "data"): catalogue_data,
     }
@@ -323,7 +342,7 @@ class Context:
             self.made[key] = self._make(key)
         return self.made[key]
 
-    def _make(self, key: str) -> object:  # noqa: C901, PLR0911, PLR0912
+    def _make(self, key: str) -> object:
         world = self.world
         if key in ("store", "mall", "desk") and world is None:
             world = self.world = _memory_world()
@@ -344,7 +363,9 @@ class Context:
         if key == "http":
             import httpx
 
-            client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+            client = httpx.Client(
+                transport=httpx.MockTransport(lambda request: httpx.Response(200))
+            )
             self.opened.append(client)
             return client
         if key == "replay cache":
@@ -368,7 +389,9 @@ class Context:
         if key == "idempotent consumer":
             from onestop.transport.idempotent import IdempotentConsumer
 
-            return IdempotentConsumer("surface", self.live("processed log"), lambda tx, incoming: None)  # type: ignore[arg-type]
+            return IdempotentConsumer(
+                "surface", self.live("processed log"), lambda tx, incoming: None
+            )  # type: ignore[arg-type]
         if key == "verifier":
             from onestop.transport.signing import WebhookVerifier
 
@@ -380,7 +403,9 @@ class Context:
         if key == "webhook transport":
             from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
 
-            endpoint = WebhookEndpoint("https://hooks.example.org/onestop", secrets=[WEBHOOK_SECRET])
+            endpoint = WebhookEndpoint(
+                "https://hooks.example.org/onestop", secrets=[WEBHOOK_SECRET]
+            )
             return WebhookTransport(
                 self.live("http"),  # type: ignore[arg-type]
                 endpoint,
@@ -394,7 +419,7 @@ class Context:
                 {"recording": self.live("recording transport")},  # type: ignore[dict-item]
                 consumer=CONSUMER,
                 sleep=lambda seconds: None,
-                rng=random.Random(0),  # noqa: S311 - jitter, not security
+                rng=random.Random(0),
                 clock=self.live("clock"),  # type: ignore[arg-type]
             )
         if key == "callbacks":
@@ -445,7 +470,7 @@ class Context:
             stop.set()
             return stop
         if key == "rng":
-            return random.Random(0)  # noqa: S311 - jitter, not security
+            return random.Random(0)
         if key == "attribute":
             from onestop.domain.engine import Actor
 
@@ -579,7 +604,6 @@ class PostgresAdapter(Adapter):
 
     def fresh(self) -> Any:
         from psycopg import sql
-
         from surface_world import POSTGRES_TABLES
 
         statements = [
@@ -590,7 +614,8 @@ class PostgresAdapter(Adapter):
         for table in POSTGRES_TABLES:
             statements.append(
                 sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
-                    sql.Identifier(self.live.schema, table), sql.Identifier(self.template.schema, table)
+                    sql.Identifier(self.live.schema, table),
+                    sql.Identifier(self.template.schema, table),
                 )
             )
         statements.append(
@@ -613,24 +638,27 @@ class PostgresAdapter(Adapter):
 
 @dataclass
 class Station:
-    """One adapter's current world, rebuilt from the seed only after a call wrote to it."""
+    """One adapter's store, refilled from the seed only after a call wrote to it."""
 
     adapter: Adapter
     seed: Seed
-    world: World | None = None
+    store: Any = None
     before: object = None
 
     def ready(self) -> World:
-        """The world, holding exactly the seed."""
-        if self.world is None:
-            store = self.adapter.fresh()
-            self.world = self.seed.attach(self.adapter.name, store)
-            self.before = snapshot(store)
-        return self.world
+        """A new mall and desk over the store, which holds exactly the seed.
+
+        The mall and desk are new for every call, so that nothing one call left in
+        memory (a cache, a count of wrong codes) reaches the next.
+        """
+        if self.store is None:
+            self.store = self.adapter.fresh()
+            self.before = snapshot(self.store)
+        return self.seed.attach(self.adapter.name, self.store)
 
     def changed(self) -> None:
         """The last call wrote: the next `ready` starts again from the seed."""
-        self.world = None
+        self.store = None
 
 
 @contextlib.contextmanager

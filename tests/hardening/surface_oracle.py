@@ -9,9 +9,12 @@ message must render (``str`` and ``repr``), stay short, and not repeat a huge ar
 from __future__ import annotations
 
 import contextlib
+import os
+import resource
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, settings
 from surface_drivers import Call, Outcome
@@ -19,6 +22,9 @@ from surface_values import Long
 
 CALL_SECONDS = 20
 """A call that takes longer than this is reported as hanging."""
+
+CALL_MEMORY = 3 * 2**30
+"""The address space one call may add, in bytes."""
 
 MAX_MESSAGE = 20_000
 """The longest error message a refusal may carry, in characters."""
@@ -44,15 +50,26 @@ def budget(name: str, *, world: bool) -> int:
     return SLOW.get(name, WORLD_EXAMPLES if world else PURE_EXAMPLES)
 
 
+SHRINK = os.environ.get("ONESTOP_SURFACE_SHRINK", "") not in ("", "0")
+"""Shrink failing examples to minimal ones (slow with many failures; off unless asked)."""
+
+
 def hypothesis_settings(examples: int) -> settings:
-    """Explicit settings: reproducible in CI (derandomized, no database), no deadline."""
+    """Explicit settings: reproducible in CI (derandomized, no database), no deadline.
+
+    Failures are shrunk only with ``ONESTOP_SURFACE_SHRINK=1``: every failure is
+    printed with the call that raised it either way, and while many entry points
+    still fail, shrinking each would take most of a CI run.
+    """
     return settings(
         max_examples=examples,
         deadline=None,
         derandomize=True,
         database=None,
         suppress_health_check=list(HealthCheck),
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink)
+        if SHRINK
+        else (Phase.explicit, Phase.generate),
         report_multiple_bugs=True,
         print_blob=False,
     )
@@ -64,18 +81,71 @@ class CallHung(BaseException):
 
 @contextlib.contextmanager
 def time_limit(seconds: float = CALL_SECONDS) -> Iterator[None]:
-    """Interrupt the block with `CallHung` after *seconds* (main thread only)."""
+    """Interrupt the block with `CallHung` after *seconds* (main thread only).
+
+    The block may also use only `CALL_MEMORY` more bytes of address space: a call that
+    asks for more gets `MemoryError` (reported as a crash) instead of the test process
+    being killed by the kernel.
+    """
 
     def interrupt(signum: int, frame: object) -> None:
         raise CallHung(f"the call ran for more than {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, interrupt)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    used = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (used + CALL_MEMORY, hard))
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
         signal.signal(signal.SIGALRM, previous)
+
+
+_FAILURES: dict[tuple[str, str], type[AssertionError]] = {}
+
+
+def failure(kind: str, location: str) -> type[AssertionError]:
+    """An `AssertionError` class per kind of failure and place: Hypothesis reports each."""
+    key = (kind, location)
+    if key not in _FAILURES:
+        _FAILURES[key] = type(f"{kind} at {location}", (AssertionError,), {})
+    return _FAILURES[key]
+
+
+def where(error: BaseException) -> str:
+    """The innermost line of onestop's own code in *error*'s traceback (else the last)."""
+    found = "?"
+    tb = error.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if "/onestop/" in name or found == "?":
+            found = f"{name.rsplit('/src/', 1)[-1]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def _shown(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except Exception as exc:  # noqa: BLE001 - the message itself is broken
+        return f"<str() raised {type(exc).__name__}>"
+    return text if len(text) < 500 else text[:500] + "..."
+
+
+def _trace(error: BaseException) -> str:
+    lines = []
+    tb = error.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if "/onestop/" in name:
+            lines.append(
+                f"    {name.rsplit('/src/', 1)[-1]}:{tb.tb_lineno} in {tb.tb_frame.f_code.co_name}"
+            )
+        tb = tb.tb_next
+    return "\n".join(lines[-8:])
 
 
 def _longs(value: object) -> Iterator[Long]:
@@ -94,8 +164,9 @@ def judge(call: Call, outcome: Outcome) -> None:
     error = outcome.error
     if outcome.kind == "crashed":
         assert error is not None
-        error.add_note(f"surface reproducer: {call!r}")
-        raise error
+        raise failure(type(error).__name__, where(error))(
+            f"{call!r}\n  raised {type(error).__name__}: {_shown(error)}\n{_trace(error)}"
+        ) from None
     if outcome.kind != "refused":
         return
     assert error is not None

@@ -9,9 +9,13 @@ deep and odd containers; wrong enum strings; bytes for text.  A type the harness
 not know raises `Undrivable`, naming what to add; the coverage test turns that into a
 failure, so no public callable is ever driven with made-up placeholders.
 
-Wiring (a store, a mall, a clock, a transport, an HTTP client, a callback) is always a
-working object: feeding a string where a store belongs is a type error mypy catches,
-not an input.  Values are drawn as *specs* whose reprs are short (``Huge(+10**5000)``,
+Hostile values stay within the declared type or its classic confusions (a bool or a
+float for an int, bytes for text, a date or a naive datetime for an aware one, a string
+or a one-shot iterator for a collection, a value object whose constructor accepted an
+odd field); a parameter typed ``object`` or ``Any`` takes anything at all.  Wiring (a
+store, a mall, a clock, a transport, an HTTP client, a callback) is always a working
+object: feeding a string where a store belongs is a type error mypy catches, not an
+input.  Values are drawn as *specs* whose reprs are short (``Huge(+10**5000)``,
 ``Deep(list, 5000)``, ``Sample(Catalogue, 0)``, ``Live('mall')``): Hypothesis prints
 them as the reproducer, and `materialize` turns them into the real arguments.
 """
@@ -109,6 +113,20 @@ class Long(Spec):
 
     def __repr__(self) -> str:
         return f"Long({self.unit!r} * {self.size}{', bytes' if self.as_bytes else ''})"
+
+
+@dataclass(frozen=True)
+class Many(Spec):
+    """A tuple of *size* copies of *item*."""
+
+    item: object
+    size: int
+
+    def make(self, context: Context) -> object:
+        return (materialize(self.item, context),) * self.size
+
+    def __repr__(self) -> str:
+        return f"Many({self.item!r} * {self.size})"
 
 
 @dataclass(frozen=True)
@@ -313,9 +331,16 @@ ODD_CHARACTERS = [chr(c) for c in range(32)] + [
 ]
 ODD = st.sampled_from(ODD_CHARACTERS)
 ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=40)
-DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-FULL_WIDTH = str.maketrans("0123456789abcdefghijklmnopqrstuvwxyz", "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ")
-LOOK_ALIKES = str.maketrans("aceopx", "асеорх")  # Cyrillic
+ASCII_DIGITS = "0123456789"
+ASCII_LOWER = "abcdefghijklmnopqrstuvwxyz"
+DIGITS = str.maketrans(ASCII_DIGITS, "".join(chr(0x0660 + i) for i in range(10)))
+"""ASCII digits to Arabic-Indic ones, which ``\\d`` matches too."""
+FULL_WIDTH = str.maketrans(
+    ASCII_DIGITS + ASCII_LOWER, "".join(chr(ord(c) + 0xFEE0) for c in ASCII_DIGITS + ASCII_LOWER)
+)
+"""ASCII digits and letters to their full-width forms."""
+LOOK_ALIKES = str.maketrans("aceopx", "\u0430\u0441\u0435\u043e\u0440\u0445")
+"""Latin letters to the Cyrillic letters that look the same."""
 
 
 def _insert(text: str, extra: str, at: int) -> str:
@@ -339,7 +364,9 @@ def hostile_text(real: st.SearchStrategy[str]) -> st.SearchStrategy[object]:
         ANY_TEXT,
         st.text(st.one_of(SURROGATE, ODD), min_size=1, max_size=5),
         st.sampled_from(["", " ", "\n", "\x00", "\ud800", "a\udcff", "..", "../../etc", "%s{0}"]),
-        st.builds(Long, st.sampled_from(["x", "é", "\U0001f600", "9"]), st.sampled_from([1001, 70_000])),
+        st.builds(
+            Long, st.sampled_from(["x", "é", "\U0001f600", "9"]), st.sampled_from([1001, 70_000])
+        ),
         real.map(lambda s: s.encode("utf-8", "surrogatepass")),
     )
 
@@ -384,8 +411,8 @@ def hostile_datetime() -> st.SearchStrategy[object]:
         st.datetimes(),
         st.sampled_from(
             [
-                datetime.min,
-                datetime.max,
+                datetime.min,  # noqa: DTZ901 - naive on purpose
+                datetime.max,  # noqa: DTZ901 - naive on purpose
                 datetime.min.replace(tzinfo=UTC),
                 datetime.max.replace(tzinfo=UTC),
                 datetime(1, 1, 1, tzinfo=ODD_ZONES[0]),
@@ -395,14 +422,14 @@ def hostile_datetime() -> st.SearchStrategy[object]:
             ]
         ),
         st.datetimes(timezones=st.sampled_from(ODD_ZONES)),
-        st.sampled_from([date(2025, 7, 14), "2025-07-14T09:00:00+07:00", 1752458400, None]),
+        st.just(date(2025, 7, 14)),
     )
 
 
 def hostile_date() -> st.SearchStrategy[object]:
     """The first and last dates, datetimes posing as dates, and strings."""
     return st.one_of(
-        st.sampled_from([date.min, date.max, "2025-07-14", 20250714]),
+        st.sampled_from([date.min, date.max]),
         st.dates(),
         st.datetimes(),
     )
@@ -411,9 +438,7 @@ def hostile_date() -> st.SearchStrategy[object]:
 def hostile_timedelta() -> st.SearchStrategy[object]:
     """Durations at the ends of the range, zero, negative, and numbers of seconds."""
     return st.one_of(
-        st.sampled_from(
-            [timedelta.max, timedelta.min, timedelta(0), timedelta(microseconds=-1), 60, 1.5]
-        ),
+        st.sampled_from([timedelta.max, timedelta.min, timedelta(0), timedelta(microseconds=-1)]),
         st.timedeltas(),
     )
 
@@ -469,8 +494,10 @@ def anything() -> st.SearchStrategy[object]:
     )
     nested = st.recursive(
         scalars,
-        lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.one_of(st.text(max_size=5), st.integers()), inner, max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.one_of(st.text(max_size=5), st.integers()), inner, max_size=3)
+        ),
         max_leaves=6,
     )
     return st.one_of(scalars, nested, deep(scalars))
@@ -525,7 +552,7 @@ class Strategist:
 
     # -- real values -------------------------------------------------------------------
 
-    def real(self, tp: object, name: str) -> st.SearchStrategy[object]:  # noqa: C901, PLR0911, PLR0912
+    def real(self, tp: object, name: str) -> st.SearchStrategy[object]:
         """Values of *tp* a correct caller passes: taken from the seeded world where possible."""
         origin, args = get_origin(tp), get_args(tp)
         if tp is Any or tp is object or isinstance(tp, typing.TypeVar):
@@ -537,7 +564,9 @@ class Strategist:
         if origin is Literal:
             return st.sampled_from(args)
         if tp in self.wiring or origin in self.wiring:
-            return st.sampled_from([Live(key) for key in self.wiring.get(tp) or self.wiring[origin]])
+            return st.sampled_from(
+                [Live(key) for key in self.wiring.get(tp) or self.wiring[origin]]
+            )
         if origin is abc.Callable:
             returns = args[-1] if args else Any
             result = st.none() if returns in (None, NONE_TYPE) else self.real(returns, name)
@@ -556,8 +585,10 @@ class Strategist:
             return st.sampled_from([Decimal("0"), Decimal("10000"), Decimal("1.5")])
         if tp is datetime:
             return st.integers(-3 * 24, 30 * 24).map(
-                lambda hours: datetime(2025, 7, 14, 9, tzinfo=ZoneInfo("Asia/Jakarta"))
-                + timedelta(hours=hours)
+                lambda hours: (
+                    datetime(2025, 7, 14, 9, tzinfo=ZoneInfo("Asia/Jakarta"))
+                    + timedelta(hours=hours)
+                )
             )
         if tp is date:
             return st.dates(date(2025, 1, 1), date(2026, 12, 31))
@@ -568,12 +599,24 @@ class Strategist:
         if tp in (os.PathLike, Path) or origin is os.PathLike:
             return st.sampled_from(self.files)
         if tp in (ipaddress.IPv4Address, ipaddress.IPv6Address):
-            return st.sampled_from([ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("::1")])
+            return st.sampled_from(
+                [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("::1")]
+            )
         if tp is re.Pattern or origin is re.Pattern:
             return st.just(re.compile("[a-z]+"))
         if inspect.isclass(tp) and issubclass(tp, enum.Enum):
             return st.sampled_from(list(tp))
-        if origin in (tuple, list, set, frozenset, abc.Sequence, abc.Iterable, abc.Collection, abc.Set, abc.Container):
+        if origin in (
+            tuple,
+            list,
+            set,
+            frozenset,
+            abc.Sequence,
+            abc.Iterable,
+            abc.Collection,
+            abc.Set,
+            abc.Container,
+        ):
             return self._real_collection(tp, origin, args, name)
         if origin in (dict, abc.Mapping) or tp in (dict, abc.Mapping):
             key, item = args or (str, Any)
@@ -591,7 +634,7 @@ class Strategist:
         )
 
     def pooled(self, cls: type) -> list[Sample]:
-        """Real instances of *cls*, or of its subclasses (or, for a Protocol, its implementations)."""
+        """Real instances of *cls* or its subclasses (or, for a Protocol, its implementations)."""
         found = []
         for kind, pool in sorted(self.pools.instances.items(), key=lambda kv: kv[0].__qualname__):
             try:
@@ -664,7 +707,7 @@ class Strategist:
 
     # -- hostile values ----------------------------------------------------------------
 
-    def hostile(self, tp: object, name: str) -> st.SearchStrategy[object]:  # noqa: C901, PLR0911, PLR0912
+    def hostile(self, tp: object, name: str) -> st.SearchStrategy[object]:
         """Values of (or mistaken for) *tp* that must be refused with a typed error or kept."""
         origin, args = get_origin(tp), get_args(tp)
         if tp is Any or tp is object or isinstance(tp, typing.TypeVar):
@@ -676,7 +719,7 @@ class Strategist:
             real = st.sampled_from([str(a) for a in args])
             return hostile_text(real)
         if tp is str or tp is typing.LiteralString:
-            return hostile_text(self.real_text(name)) | st.sampled_from([None, 0, ["a"]])  # type: ignore[operator]
+            return hostile_text(self.real_text(name))
         if tp is bool:
             return st.sampled_from([0, 1, 2, "true", "false", None, float("nan")])
         if tp is int:
@@ -692,7 +735,9 @@ class Strategist:
         if tp is date:
             return hostile_date()
         if tp is time:
-            return st.sampled_from([time.max, time(9, tzinfo=UTC), "09:00", 9])
+            return st.sampled_from(
+                [time.max, time.min, time(9, tzinfo=UTC), time(23, 59, 59, 999999)]
+            )
         if tp is timedelta:
             return hostile_timedelta()
         if tp in (os.PathLike, Path) or origin is os.PathLike:
@@ -703,8 +748,18 @@ class Strategist:
             return st.sampled_from(["(", "[z-a]", "a{99999999}", "(?P<x>"])
         if inspect.isclass(tp) and issubclass(tp, enum.Enum):
             values = st.sampled_from([str(member.value) for member in tp])
-            return hostile_text(values) | st.sampled_from(list(tp)).map(lambda m: m.value) | anything()
-        if origin in (tuple, list, set, frozenset, abc.Sequence, abc.Iterable, abc.Collection, abc.Set, abc.Container):
+            return hostile_text(values) | st.sampled_from(list(tp)).map(lambda m: m.value)
+        if origin in (
+            tuple,
+            list,
+            set,
+            frozenset,
+            abc.Sequence,
+            abc.Iterable,
+            abc.Collection,
+            abc.Set,
+            abc.Container,
+        ):
             return self._hostile_collection(origin, args, name)
         if origin in (dict, abc.Mapping) or tp in (dict, abc.Mapping):
             key, item = args or (str, Any)
@@ -712,14 +767,12 @@ class Strategist:
                 st.dictionaries(self.argument(key, name), self.argument(item, name), max_size=4),
                 st.dictionaries(anything(), self.real(item, name), max_size=2),
                 deep(st.just("x")),
-                st.lists(st.tuples(self.real(key, name), self.real(item, name)), max_size=2),
-                st.sampled_from([None, "a=b", 0]),
             )
         target = origin or tp
         if inspect.isclass(target) and attrs.has(target) and self.pools.instances.get(target):  # type: ignore[arg-type]
             return self._hostile_instance(target)  # type: ignore[arg-type]
         if inspect.isclass(target) and attrs.has(target):
-            return st.one_of(self.real(tp, name), anything())
+            return self.real(tp, name)
         return anything()
 
     def _hostile_collection(
@@ -738,8 +791,7 @@ class Strategist:
             st.lists(self.real(item, name), min_size=2, max_size=2).map(lambda xs: (xs[0], xs[0])),
             deep(self.real(item, name)),
             self.real_text(name),
-            st.builds(Long, st.just("a"), st.just(100_000)).map(lambda _: ("a",) * 100_000),
-            st.sampled_from([None, 0, {"a": 1}]),
+            st.builds(Many, st.just("a"), st.just(100_000)),
         )
 
     def _hostile_instance(self, cls: type) -> st.SearchStrategy[object]:
@@ -747,7 +799,7 @@ class Strategist:
         samples = st.integers(0, size - 1).map(lambda i: Sample(cls, i))
         hints = _field_hints(cls)
         fields = [f for f in attrs.fields(cls) if f.init and f.name in hints]
-        strategies: list[st.SearchStrategy[object]] = [anything()]
+        strategies: list[st.SearchStrategy[object]] = [samples]
         if fields:
             field = st.sampled_from(fields)
             strategies.append(

@@ -28,7 +28,15 @@ from onestop.courier_desk import CourierDesk
 from onestop.domain.courier import TimeWindow
 from onestop.domain.engine import Actor
 from onestop.domain.forms import DocumentRef
-from onestop.domain.handoffs import Confirmation, Handoff, ManifestItem, Packet, Party, PartyKind, Place
+from onestop.domain.handoffs import (
+    Confirmation,
+    Handoff,
+    ManifestItem,
+    Packet,
+    Party,
+    PartyKind,
+    Place,
+)
 from onestop.domain.parties import Person, Personal
 from onestop.loading import load_catalogue
 from onestop.mall import Mall
@@ -192,7 +200,9 @@ def build_world(name: str, store: EventStore) -> World:
     clock.advance(minutes=30)
     made.append(mall.act(online.application_id, "receive", actor=FRONT))
     mall.check_document(online.application_id, "ktp", verdict="verified", actor=VERIFIER)
-    made.append(mall.add_note(online.application_id, "Diperiksa", visibility="internal", actor=FRONT))
+    made.append(
+        mall.add_note(online.application_id, "Diperiksa", visibility="internal", actor=FRONT)
+    )
 
     clock.advance(minutes=30)
     courier = mall.submit(
@@ -289,9 +299,8 @@ def _plain(record: object) -> object:
     import attrs
 
     if attrs.has(type(record)):
-        return (type(record).__name__,) + tuple(
-            (f.name, _plain(getattr(record, f.name))) for f in attrs.fields(type(record))
-        )
+        fields = attrs.fields(type(record))
+        return (type(record).__name__, *((f.name, _plain(getattr(record, f.name))) for f in fields))
     if isinstance(record, tuple):
         return tuple(_plain(item) for item in record)
     return _utc(record)
@@ -312,16 +321,15 @@ def snapshot(store: Any, probes: Iterable[str] = ()) -> object:
             (text, store.position(text), store.sequence(text), _plain(store.idempotency(text)))
         )
     versions = store.catalogue_versions(after=0, limit=1000)
-    return _plain(
-        (
-            notes,
-            tuple(store.read(stream) for stream in streams),
-            _all_summaries(store),
-            tuple(versions),
-            tuple(store.catalogue_version(v.version) for v in versions),
-            store.position(CONSUMER),
-        )
-    ) + (tuple(looked),)
+    held = (
+        notes,
+        tuple(store.read(stream) for stream in streams),
+        _all_summaries(store),
+        tuple(versions),
+        tuple(store.catalogue_version(v.version) for v in versions),
+        store.position(CONSUMER),
+    )
+    return (*_plain(held), tuple(looked))  # type: ignore[misc]
 
 
 # --- the three adapters -----------------------------------------------------------------
@@ -373,9 +381,7 @@ class PostgresSchema:
         import psycopg
         from psycopg import sql
 
-        names = sql.SQL(", ").join(
-            sql.Identifier(self.schema, table) for table in POSTGRES_TABLES
-        )
+        names = sql.SQL(", ").join(sql.Identifier(self.schema, table) for table in POSTGRES_TABLES)
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(sql.SQL("TRUNCATE {}").format(names))
             conn.execute(

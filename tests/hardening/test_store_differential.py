@@ -1,0 +1,150 @@
+"""Entry points that touch a store: the same hostile call on memory, SQLite and PostgreSQL.
+
+Every call runs on each adapter's copy of the seeded world, and must return or raise an
+`OnestopError` there; a refusal leaves the store as it was; and the three adapters agree:
+the same outcome (success, or the same error class), the same store afterwards, the
+same result.  A store's own methods are one test per method name, run on every adapter
+that has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from surface_discovery import ENTRY_POINTS, KIND_METHOD, EntryPoint
+from surface_drivers import STORE_CLASSES, needs, perform, touches_world
+from surface_harness import Context, Session, Station, stations
+from surface_oracle import Counter, budget, failure, hypothesis_settings, judge, time_limit
+from surface_values import Long
+from surface_world import _plain, snapshot
+
+pytestmark = pytest.mark.postgres
+
+
+def _world_entries() -> list[object]:
+    found, seen = [], set()
+    for entry in ENTRY_POINTS:
+        if not touches_world(entry):
+            continue
+        name = entry.name
+        if entry.kind == KIND_METHOD and entry.owner in STORE_CLASSES:
+            name = f"store.{entry.attribute}"
+            if name in seen:
+                continue
+            seen.add(name)
+        marks = [getattr(pytest.mark, server) for server in sorted(needs(entry) - {"postgres"})]
+        found.append(pytest.param(entry, id=name, marks=marks))
+    return found
+
+
+@pytest.fixture(scope="module")
+def adapters(
+    surface: Session, postgres_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[Station]]:
+    """A station per storage adapter, each holding the seeded world."""
+    del postgres_url  # the fixture skips the module when no server is set
+    with stations(surface.seed, tmp_path_factory.mktemp("stations")) as found:
+        yield found
+
+
+def _texts(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, dict):
+        yield from _texts(list(value.values()))
+
+
+def _probes(store: object, texts: list[str]) -> object:
+    return snapshot(store, texts)[-1]  # type: ignore[index]
+
+
+def _comparable(result: object) -> object:
+    """The result as plain data, or a marker when it is a live object (a mall, a store)."""
+    plain = _plain(result)
+    if isinstance(plain, (str, int, float, bool, bytes, tuple, type(None))):
+        return plain
+    return type(result).__qualname__
+
+
+@pytest.mark.parametrize("entry", _world_entries())
+def test_every_adapter_refuses_or_keeps_the_same_call_alike(
+    entry: EntryPoint,
+    surface: Session,
+    adapters: list[Station],
+    counter: Counter,
+    surface_scratch: Path,
+) -> None:
+    """A hostile call returns or raises OnestopError, leaves a refusing store as it was,
+    and does the same on memory, SQLite and PostgreSQL."""
+    calls = surface.planner.plan(entry)
+    runs_on = [
+        station
+        for station in adapters
+        if entry.kind != KIND_METHOD
+        or entry.owner not in STORE_CLASSES
+        or hasattr(type(station.ready().store), entry.attribute or "")
+    ]
+
+    @hypothesis_settings(budget(entry.name, world=True))
+    @given(data=st.data())
+    def drive(data: st.DataObject) -> None:
+        call = data.draw(calls, label="call")
+        texts = [
+            t for t in _texts((call.args, call.kwargs)) if not isinstance(t, Long) and len(t) < 200
+        ][:4]
+        seen: list[tuple[str, str, object, object, object]] = []
+        for station in runs_on:
+            world = station.ready()
+            probes_before = _probes(world.store, texts)
+            context = Context(surface.pools, surface_scratch, world=world)
+            with time_limit():
+                outcome = perform(call, context)
+            counter.examples += 1 if station is runs_on[0] else 0
+            if outcome.kind == "crashed":
+                station.changed()
+                judge(call, outcome)
+            after = snapshot(world.store)
+            if after != station.before:
+                station.changed()
+            judge(call, outcome)
+            if outcome.kind == "refused" and (after, _probes(world.store, texts)) != (
+                station.before,
+                probes_before,
+            ):
+                raise failure("refusal changed the store", station.adapter.name)(
+                    f"{call!r} raised {outcome.label} on {station.adapter.name}"
+                    " but changed the store"
+                )
+            seen.append(
+                (
+                    station.adapter.name,
+                    outcome.label,
+                    after,
+                    _probes(world.store, texts),
+                    _comparable(outcome.result),
+                )
+            )
+        first = seen[0]
+        for other in seen[1:]:
+            pair = f"{first[0]} and {other[0]}"
+            if other[1] != first[1]:
+                raise failure("adapters disagree on the outcome", pair)(
+                    f"{call!r}: {first[0]} gave {first[1]}, {other[0]} gave {other[1]}"
+                )
+            if other[2:4] != first[2:4]:
+                raise failure("adapters hold different data", pair)(
+                    f"{call!r}: {pair} hold different data afterwards"
+                )
+            if other[4] != first[4]:
+                raise failure("adapters return different results", pair)(
+                    f"{call!r}: {pair} returned {first[4]!r:.300} and {other[4]!r:.300}"
+                )
+
+    drive()
