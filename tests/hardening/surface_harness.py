@@ -40,6 +40,7 @@ from surface_world import (
     PostgresSchema,
     World,
     build_world,
+    fingerprint,
     snapshot,
 )
 
@@ -644,6 +645,7 @@ class Station:
     seed: Seed
     store: Any = None
     before: object = None
+    print: object = None
 
     def ready(self) -> World:
         """A new mall and desk over the store, which holds exactly the seed.
@@ -654,7 +656,18 @@ class Station:
         if self.store is None:
             self.store = self.adapter.fresh()
             self.before = snapshot(self.store)
+            self.print = fingerprint(self.store)
         return self.seed.attach(self.adapter.name, self.store)
+
+    def wrote(self) -> bool:
+        """Whether the store changed since it was refilled.
+
+        The fingerprint sees every commit, publication and position; the memory store,
+        the executable specification and not transactional, is compared in full.
+        """
+        if fingerprint(self.store) != self.print:
+            return True
+        return self.adapter.name == "memory" and snapshot(self.store) != self.before
 
     def changed(self) -> None:
         """The last call wrote: the next `ready` starts again from the seed."""

@@ -473,11 +473,11 @@ def hostile_bytes() -> st.SearchStrategy[object]:
     )
 
 
-def deep(leaf: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
-    """Containers nested deeper than any recursion limit, around *leaf*."""
-    return st.builds(
-        Deep, st.sampled_from(["list", "dict", "tuple"]), st.sampled_from([60, 5000]), leaf
-    )
+def deep(
+    leaf: st.SearchStrategy[object], kinds: tuple[str, ...] = ("list", "dict", "tuple")
+) -> st.SearchStrategy[object]:
+    """Containers of *kinds* nested deeper than any recursion limit, around *leaf*."""
+    return st.builds(Deep, st.sampled_from(kinds), st.sampled_from([60, 5000]), leaf)
 
 
 def anything() -> st.SearchStrategy[object]:
@@ -548,7 +548,8 @@ class Strategist:
         if _is_union(tp):
             return all(self.is_wiring(arm) or arm is NONE_TYPE for arm in get_args(tp))
         origin = get_origin(tp) or tp
-        return origin in self.wiring or origin is abc.Callable
+        protocol = inspect.isclass(origin) and getattr(origin, "_is_protocol", False)
+        return origin in self.wiring or origin is abc.Callable or protocol
 
     # -- real values -------------------------------------------------------------------
 
@@ -766,14 +767,12 @@ class Strategist:
             return st.one_of(
                 st.dictionaries(self.argument(key, name), self.argument(item, name), max_size=4),
                 st.dictionaries(anything(), self.real(item, name), max_size=2),
-                deep(st.just("x")),
+                deep(st.just("x"), ("dict",)),
             )
         target = origin or tp
         if inspect.isclass(target) and attrs.has(target) and self.pools.instances.get(target):  # type: ignore[arg-type]
             return self._hostile_instance(target)  # type: ignore[arg-type]
-        if inspect.isclass(target) and attrs.has(target):
-            return self.real(tp, name)
-        return anything()
+        return self.real(tp, name)
 
     def _hostile_collection(
         self, origin: object, args: tuple[object, ...], name: str
@@ -789,7 +788,7 @@ class Strategist:
             exact.map(list),
             st.lists(self.real(item, name), max_size=3).map(lambda items: OneShot(tuple(items))),
             st.lists(self.real(item, name), min_size=2, max_size=2).map(lambda xs: (xs[0], xs[0])),
-            deep(self.real(item, name)),
+            deep(self.real(item, name), ("list", "tuple")),
             self.real_text(name),
             st.builds(Many, st.just("a"), st.just(100_000)),
         )

@@ -306,30 +306,42 @@ def _plain(record: object) -> object:
     return _utc(record)
 
 
-def snapshot(store: Any, probes: Iterable[str] = ()) -> object:
-    """Everything *store* holds that can be named: log, streams, rows, versions, counters.
-
-    *probes* are strings that may name a consumer, a counter or an idempotency key (the
-    harness passes the text arguments of the call); each one every adapter can look up
-    is looked up as all three.
-    """
+def snapshot(store: Any) -> object:
+    """Everything *store* holds that can be named: log, streams, rows, versions, positions."""
     notes = store.notifications(after=0, limit=1000)
     streams = sorted({n.stream_id for n in notes})
-    looked: list[object] = []
-    for text in sorted({p for p in probes if storable_text(p)})[:40]:
-        looked.append(
+    versions = store.catalogue_versions(after=0, limit=1000)
+    return _plain(
+        (
+            notes,
+            tuple(store.read(stream) for stream in streams),
+            _all_summaries(store),
+            tuple(versions),
+            tuple(store.catalogue_version(v.version) for v in versions),
+            store.position(CONSUMER),
+        )
+    )
+
+
+def fingerprint(store: Any) -> object:
+    """A cheap summary that changes with every write: the log, the versions, the position."""
+    notes = store.notifications(after=0, limit=1000)
+    versions = store.catalogue_versions(after=0, limit=1000)
+    return (len(notes), _plain(notes[-1:]), _plain(tuple(versions)), store.position(CONSUMER))
+
+
+def lookups(store: Any, texts: Iterable[str]) -> object:
+    """Each text every adapter can look up, looked up as a consumer, a counter and a key.
+
+    The harness passes the text arguments of a call, so that a position, counter or
+    idempotency record the call wrote under a new name is seen too.
+    """
+    found = []
+    for text in sorted({t for t in texts if storable_text(t)})[:4]:
+        found.append(
             (text, store.position(text), store.sequence(text), _plain(store.idempotency(text)))
         )
-    versions = store.catalogue_versions(after=0, limit=1000)
-    held = (
-        notes,
-        tuple(store.read(stream) for stream in streams),
-        _all_summaries(store),
-        tuple(versions),
-        tuple(store.catalogue_version(v.version) for v in versions),
-        store.position(CONSUMER),
-    )
-    return (*_plain(held), tuple(looked))  # type: ignore[misc]
+    return tuple(found)
 
 
 # --- the three adapters -----------------------------------------------------------------

@@ -123,7 +123,8 @@ def _argv(
                 if param.name == "once":
                     argv.append("--once")  # without it, the relay runs until stopped
                     continue
-                if not param.required and not draw(st.booleans(), label=f"give {param.name}"):
+                always = param.required or param.name in CHEAP  # a default demo takes long
+                if not always and not draw(st.booleans(), label=f"give {param.name}"):
                     continue
                 flag = param.opts[0]
                 if param.is_flag:

@@ -9,7 +9,10 @@ that has it.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
+from datetime import date, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,9 @@ from surface_drivers import STORE_CLASSES, needs, perform, touches_world
 from surface_harness import Context, Session, Station, stations
 from surface_oracle import Counter, budget, failure, hypothesis_settings, judge, time_limit
 from surface_values import Long
-from surface_world import _plain, snapshot
+from surface_world import _plain, lookups, snapshot
+
+from onestop.demo import verify_store
 
 pytestmark = pytest.mark.postgres
 
@@ -61,16 +66,33 @@ def _texts(value: object) -> Iterator[str]:
         yield from _texts(list(value.values()))
 
 
-def _probes(store: object, texts: list[str]) -> object:
-    return snapshot(store, texts)[-1]  # type: ignore[index]
+def _reads_back(call: object, adapter: str, store: object) -> None:
+    """What a successful call stored reads back: every hash chain in the store verifies."""
+    try:
+        audit = verify_store(store)  # type: ignore[arg-type]
+    except Exception as exc:
+        raise failure(f"reading back raised {type(exc).__name__}", adapter)(
+            f"after {call!r} on {adapter}: {exc!s:.300}"
+        ) from exc
+    if not audit.ok:
+        raise failure("a stored chain is broken", adapter)(
+            f"after {call!r} on {adapter}: {audit.broken[:2]!r:.400}"
+        )
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None), enum.Enum, Decimal, date, time, timedelta)
+
+
+def _is_plain(value: object) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_plain(item) for item in value)
+    return isinstance(value, _PLAIN)
 
 
 def _comparable(result: object) -> object:
-    """The result as plain data, or a marker when it is a live object (a mall, a store)."""
+    """The result as plain data, or its type's name when it holds live objects (a mall)."""
     plain = _plain(result)
-    if isinstance(plain, (str, int, float, bool, bytes, tuple, type(None))):
-        return plain
-    return type(result).__qualname__
+    return plain if _is_plain(plain) else type(result).__qualname__
 
 
 @pytest.mark.parametrize("entry", _world_entries())
@@ -102,32 +124,32 @@ def test_every_adapter_refuses_or_keeps_the_same_call_alike(
         seen: list[tuple[str, str, object, object, object]] = []
         for station in runs_on:
             world = station.ready()
-            probes_before = _probes(world.store, texts)
+            looked = lookups(world.store, texts)
             context = Context(surface.pools, surface_scratch, world=world)
             with time_limit():
                 outcome = perform(call, context)
             counter.examples += 1 if station is runs_on[0] else 0
             if outcome.kind == "crashed":
                 station.changed()
-                judge(call, outcome)
-            after = snapshot(world.store)
-            if after != station.before:
-                station.changed()
             judge(call, outcome)
-            if outcome.kind == "refused" and (after, _probes(world.store, texts)) != (
-                station.before,
-                probes_before,
-            ):
+            looked_after = lookups(world.store, texts)
+            wrote = looked_after != looked or station.wrote()
+            held = snapshot(world.store) if wrote else station.before
+            if wrote:
+                station.changed()
+            if wrote and outcome.kind == "refused":
                 raise failure("refusal changed the store", station.adapter.name)(
                     f"{call!r} raised {outcome.label} on {station.adapter.name}"
                     " but changed the store"
                 )
+            if wrote:
+                _reads_back(call, station.adapter.name, world.store)
             seen.append(
                 (
                     station.adapter.name,
                     outcome.label,
-                    after,
-                    _probes(world.store, texts),
+                    held,
+                    looked_after,
                     _comparable(outcome.result),
                 )
             )
