@@ -514,6 +514,11 @@ def needs(entry: EntryPoint) -> set[str]:
 # --- performing a call -------------------------------------------------------------------
 
 
+class CallHung(BaseException):
+    """A call ran for too long (a `BaseException`, so that the code under test cannot
+    swallow it); `perform` reports it as a crash."""
+
+
 @dataclass
 class Outcome:
     """How a call ended: ``"ok"`` with a result, ``"refused"`` or ``"crashed"`` with an error."""
@@ -542,7 +547,7 @@ def perform(call: Call, context: Any) -> Outcome:
             result = asyncio.run(asyncio.wait_for(result, 10))
     except OnestopError as exc:
         return Outcome("refused", error=exc)
-    except Exception as exc:  # noqa: BLE001 - the harness reports it
+    except (Exception, CallHung) as exc:  # noqa: BLE001 - the harness reports it
         return Outcome("crashed", error=exc)
     finally:
         context.forget_call()

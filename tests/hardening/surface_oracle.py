@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, settings
-from surface_drivers import Call, Outcome
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from surface_discovery import ENTRY_POINTS, EntryPoint
+from surface_drivers import Call, CallHung, Outcome, needs, perform, touches_world
+from surface_harness import Context, Session
 from surface_values import Long
 
 CALL_SECONDS = 5
@@ -79,8 +82,13 @@ def hypothesis_settings(examples: int) -> settings:
     )
 
 
-class CallHung(BaseException):
-    """A call ran for longer than `CALL_SECONDS` (a `BaseException`, so nothing swallows it)."""
+_ARMED = {"seconds": 0.0}
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Raise `CallHung` in the call; a late alarm after the call ended is ignored."""
+    if _ARMED["seconds"]:
+        raise CallHung(f"the call ran for more than {_ARMED['seconds']} s")
 
 
 @contextlib.contextmanager
@@ -91,21 +99,19 @@ def time_limit(seconds: float = CALL_SECONDS) -> Iterator[None]:
     asks for more gets `MemoryError` (reported as a crash) instead of the test process
     being killed by the kernel.
     """
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise CallHung(f"the call ran for more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
+    if signal.getsignal(signal.SIGALRM) is not _interrupt:
+        signal.signal(signal.SIGALRM, _interrupt)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     used = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
     resource.setrlimit(resource.RLIMIT_AS, (used + CALL_MEMORY, hard))
+    _ARMED["seconds"] = seconds
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
+        _ARMED["seconds"] = 0.0
         signal.setitimer(signal.ITIMER_REAL, 0)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        signal.signal(signal.SIGALRM, previous)
 
 
 _FAILURES: dict[tuple[str, str], type[AssertionError]] = {}
@@ -195,3 +201,35 @@ class Counter:
     """Counts the examples one test performed."""
 
     examples: int = 0
+
+
+def pure_entries(*, domain: bool) -> list[object]:
+    """The entry points that touch no world's store, in ``onestop.domain`` or not."""
+    import pytest
+
+    return [
+        pytest.param(
+            entry,
+            id=entry.name,
+            marks=[getattr(pytest.mark, server) for server in sorted(needs(entry))],
+        )
+        for entry in ENTRY_POINTS
+        if not touches_world(entry) and entry.name.startswith("onestop.domain.") == domain
+    ]
+
+
+def drive_pure(entry: EntryPoint, surface: Session, counter: Counter) -> None:
+    """Drive *entry* with its budget of examples; fail on anything but a return or refusal."""
+    calls = surface.planner.plan(entry)
+
+    @hypothesis_settings(budget(entry.name, world=False))
+    @given(data=st.data())
+    def drive(data: st.DataObject) -> None:
+        call = data.draw(calls, label="call")
+        context = Context(surface.pools, surface.scratch)
+        with time_limit():
+            outcome = perform(call, context)
+        counter.examples += 1
+        judge(call, outcome)
+
+    drive()

@@ -2,8 +2,10 @@
 
 The entry points are found by rule (`surface_discovery`): every ``__all__`` of the
 package, each function, constructor, named constructor and public method.  This file
-drives those that do not touch a world's store; ``test_store_differential.py`` drives
-the others on each storage adapter, and ``test_cli_hostile.py`` the command line.
+checks that every one is driven, and drives those outside ``onestop.domain`` that do not
+touch a world's store; ``test_domain_surface.py`` drives the pure domain's,
+``test_store_differential.py`` the store-touching ones on each storage adapter, and
+``test_cli_hostile.py`` the command line.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from surface_discovery import ENTRY_POINTS, EXCLUDED, KIND_METHOD, exclusion, public_modules
-from surface_drivers import needs, perform, touches_world
-from surface_harness import Context, Session
-from surface_oracle import Counter, budget, hypothesis_settings, judge, time_limit
+from surface_discovery import (
+    ENTRY_POINTS,
+    EXCLUDED,
+    KIND_METHOD,
+    EntryPoint,
+    exclusion,
+    public_modules,
+)
+from surface_drivers import touches_world
+from surface_harness import Session
+from surface_oracle import Counter, budget, drive_pure, pure_entries
 from surface_values import Undrivable
 
 MINIMUM_EXAMPLES = 20_000
@@ -68,33 +75,9 @@ def test_the_budget_is_at_least_twenty_thousand_examples() -> None:
     assert planned >= MINIMUM_EXAMPLES
 
 
-def _pure_entries() -> list[object]:
-    return [
-        pytest.param(
-            entry,
-            id=entry.name,
-            marks=[getattr(pytest.mark, server) for server in sorted(needs(entry))],
-        )
-        for entry in ENTRY_POINTS
-        if not touches_world(entry)
-    ]
-
-
-@pytest.mark.parametrize("entry", _pure_entries())
+@pytest.mark.parametrize("entry", pure_entries(domain=False))
 def test_entry_point_returns_or_raises_an_onestop_error(
-    entry: object, surface: Session, counter: Counter
+    entry: EntryPoint, surface: Session, counter: Counter
 ) -> None:
     """Driven with real and hostile arguments, the entry point returns or raises OnestopError."""
-    calls = surface.planner.plan(entry)  # type: ignore[arg-type]
-
-    @hypothesis_settings(budget(entry.name, world=False))  # type: ignore[attr-defined]
-    @given(data=st.data())
-    def drive(data: st.DataObject) -> None:
-        call = data.draw(calls, label="call")
-        context = Context(surface.pools, surface.scratch)
-        with time_limit():
-            outcome = perform(call, context)
-        counter.examples += 1
-        judge(call, outcome)
-
-    drive()
+    drive_pure(entry, surface, counter)
