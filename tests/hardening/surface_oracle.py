@@ -18,9 +18,17 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from surface_discovery import ENTRY_POINTS, EntryPoint
-from surface_drivers import Call, CallHung, Outcome, needs, perform, touches_world
-from surface_harness import Context, Session
+from surface_discovery import ENTRY_POINTS, KIND_METHOD, EntryPoint
+from surface_drivers import (
+    STORE_CLASSES,
+    Call,
+    CallHung,
+    Outcome,
+    needs,
+    perform,
+    touches_world,
+)
+from surface_harness import NATS_URL, POSTGRES_URL, Context, Session
 from surface_values import Long
 
 CALL_SECONDS = 5
@@ -218,8 +226,37 @@ def pure_entries(*, domain: bool) -> list[object]:
     ]
 
 
+def world_entries() -> list[object]:
+    """The entry points that touch a store; a store's own methods once per method name."""
+    import pytest
+
+    found, seen = [], set()
+    for entry in ENTRY_POINTS:
+        if not touches_world(entry):
+            continue
+        name = entry.name
+        if entry.kind == KIND_METHOD and entry.owner in STORE_CLASSES:
+            name = f"store.{entry.attribute}"
+            if name in seen:
+                continue
+            seen.add(name)
+        marks = [getattr(pytest.mark, server) for server in sorted(needs(entry) - {"postgres"})]
+        found.append(pytest.param(entry, id=name, marks=marks))
+    return found
+
+
+def skip_without_servers(entry: EntryPoint) -> None:
+    """Skip, visibly, a test whose entry point needs a server that is not set."""
+    import pytest
+
+    for server, variable in (("postgres", POSTGRES_URL), ("nats", NATS_URL)):
+        if server in needs(entry) and not variable:
+            pytest.skip(f"{entry.name} needs {server}: its ONESTOP_TEST_* URL is not set")
+
+
 def drive_pure(entry: EntryPoint, surface: Session, counter: Counter) -> None:
     """Drive *entry* with its budget of examples; fail on anything but a return or refusal."""
+    skip_without_servers(entry)
     calls = surface.planner.plan(entry)
 
     @hypothesis_settings(budget(entry.name, world=False))

@@ -184,11 +184,3 @@ def test_command_answers_hostile_arguments_with_an_exit_status_and_a_message(
             raise failure(kind, " ".join(words) or "onestop")(f"{argv!r}:\n{output[-600:]}")
 
     drive()
-
-
-def test_every_command_of_the_group_is_driven() -> None:
-    """Each command a group holds is driven, found by walking the groups (a new one is too)."""
-    for words, command in COMMANDS.items():
-        if isinstance(command, click.Group):
-            for name in command.commands:
-                assert (*words, name) in COMMANDS

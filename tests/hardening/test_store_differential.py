@@ -18,32 +18,25 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from surface_discovery import ENTRY_POINTS, KIND_METHOD, EntryPoint
-from surface_drivers import STORE_CLASSES, needs, perform, touches_world
+from surface_discovery import KIND_METHOD, EntryPoint
+from surface_drivers import STORE_CLASSES, perform
 from surface_harness import Context, Session, Station, stations
-from surface_oracle import Counter, budget, failure, hypothesis_settings, judge, time_limit
+from surface_oracle import (
+    Counter,
+    budget,
+    failure,
+    hypothesis_settings,
+    judge,
+    skip_without_servers,
+    time_limit,
+    world_entries,
+)
 from surface_values import Long
 from surface_world import _plain, lookups, snapshot
 
 from onestop.demo import verify_store
 
 pytestmark = pytest.mark.postgres
-
-
-def _world_entries() -> list[object]:
-    found, seen = [], set()
-    for entry in ENTRY_POINTS:
-        if not touches_world(entry):
-            continue
-        name = entry.name
-        if entry.kind == KIND_METHOD and entry.owner in STORE_CLASSES:
-            name = f"store.{entry.attribute}"
-            if name in seen:
-                continue
-            seen.add(name)
-        marks = [getattr(pytest.mark, server) for server in sorted(needs(entry) - {"postgres"})]
-        found.append(pytest.param(entry, id=name, marks=marks))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +88,7 @@ def _comparable(result: object) -> object:
     return plain if _is_plain(plain) else type(result).__qualname__
 
 
-@pytest.mark.parametrize("entry", _world_entries())
+@pytest.mark.parametrize("entry", world_entries())
 def test_every_adapter_refuses_or_keeps_the_same_call_alike(
     entry: EntryPoint,
     surface: Session,
@@ -105,6 +98,7 @@ def test_every_adapter_refuses_or_keeps_the_same_call_alike(
 ) -> None:
     """A hostile call returns or raises OnestopError, leaves a refusing store as it was,
     and does the same on memory, SQLite and PostgreSQL."""
+    skip_without_servers(entry)
     calls = surface.planner.plan(entry)
     runs_on = [
         station
