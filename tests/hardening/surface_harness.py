@@ -607,6 +607,12 @@ class PostgresAdapter(Adapter):
         from psycopg import sql
         from surface_world import POSTGRES_TABLES
 
+        from onestop.exceptions import StorageError
+
+        try:
+            self.store.position("surface-open?")
+        except StorageError:  # a call closed it
+            self.store = self.live.open()
         statements = [
             sql.SQL("TRUNCATE {}").format(
                 sql.SQL(", ").join(sql.Identifier(self.live.schema, t) for t in POSTGRES_TABLES)

@@ -503,6 +503,22 @@ def anything() -> st.SearchStrategy[object]:
     return st.one_of(scalars, nested, deep(scalars))
 
 
+def _usable_key(value: object) -> bool:
+    """Whether *value* stays hashable once made real (a dict key must)."""
+    if isinstance(value, (Deep, OneShot, Many, Evolved, Built, Returns, bytearray, memoryview)):
+        return False
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return not isinstance(value, tuple) or all(_usable_key(item) for item in value)
+
+
+def keys(strategy: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """*strategy*'s values that can be dict keys."""
+    return strategy.filter(_usable_key)
+
+
 # --- the strategist -------------------------------------------------------------------
 
 
@@ -621,7 +637,7 @@ class Strategist:
             return self._real_collection(tp, origin, args, name)
         if origin in (dict, abc.Mapping) or tp in (dict, abc.Mapping):
             key, item = args or (str, Any)
-            return st.dictionaries(self.real(key, name), self.real(item, name), max_size=3)
+            return st.dictionaries(keys(self.real(key, name)), self.real(item, name), max_size=3)
         target = origin or tp
         if inspect.isclass(target):
             pooled = self.pooled(target)
@@ -765,8 +781,10 @@ class Strategist:
         if origin in (dict, abc.Mapping) or tp in (dict, abc.Mapping):
             key, item = args or (str, Any)
             return st.one_of(
-                st.dictionaries(self.argument(key, name), self.argument(item, name), max_size=4),
-                st.dictionaries(anything(), self.real(item, name), max_size=2),
+                st.dictionaries(
+                    keys(self.argument(key, name)), self.argument(item, name), max_size=4
+                ),
+                st.dictionaries(keys(anything()), self.real(item, name), max_size=2),
                 deep(st.just("x"), ("dict",)),
             )
         target = origin or tp

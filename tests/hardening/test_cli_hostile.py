@@ -161,7 +161,8 @@ def test_command_answers_hostile_arguments_with_an_exit_status_and_a_message(
     cli_store: str,
     counter: Counter,
 ) -> None:
-    """Hostile arguments end with exit status 0, 1 or 2 and no traceback or internal error."""
+    """Hostile arguments end with exit status 0, or 1 or 2 with a message, and never with a
+    traceback or an internal error."""
     real = _real_values(surface, cli_store)
     argvs = _argv(words, command, real)
     runner = CliRunner()
@@ -178,6 +179,8 @@ def test_command_answers_hostile_arguments_with_an_exit_status_and_a_message(
         counter.examples += 1
         if code not in (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE):
             raise failure("exit status", str(code))(f"{argv!r} exited {code}")
+        if code != EXIT_OK and not output.strip():
+            raise failure("no message", " ".join(words) or "onestop")(f"{argv!r} exited {code}")
         internal = re.search(r"internal error: (\w+)", output)
         if internal or "Traceback" in output:
             kind = internal.group(1) if internal else "Traceback"
