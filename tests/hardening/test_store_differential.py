@@ -129,11 +129,11 @@ def test_every_adapter_refuses_or_keeps_the_same_call_alike(
             judge(call, outcome)
             try:
                 looked_after = lookups(world.store, texts)
+                wrote = looked_after != looked or station.wrote()
             except StorageError:  # the call closed the store: nothing more to read
                 station.changed()
                 seen.append((station.adapter.name, outcome.label, "closed", (), None))
                 continue
-            wrote = looked_after != looked or station.wrote()
             held = snapshot(world.store) if wrote else station.before
             if wrote:
                 station.changed()
