@@ -23,9 +23,8 @@ import random
 import sqlite3
 import threading
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -40,7 +39,6 @@ from surface_values import (
     Evolved,
     File,
     Live,
-    Pools,
     Returns,
     Spec,
     Strategist,
@@ -555,35 +553,6 @@ def perform(call: Call, context: Any) -> Outcome:
     return Outcome("ok", result=result)
 
 
-def files(scratch: Path) -> tuple[File, ...]:
-    """Catalogue files that are wrong in ways a parser must survive, written to *scratch*."""
-    depth = 20_000
-    return (
-        File("deep.json", "[" * depth + "]" * depth),
-        File("deep.toml", "a = " + "[" * depth + "]" * depth),
-        File("deep_table.json", '{"catalogue":' * 3000 + "1" + "}" * 3000),
-        File("duplicate.json", '{"catalogue": {"name": {"en": "a"}}, "catalogue": {}}'),
-        File(
-            "huge_int.json",
-            '{"catalogue": {"name": {"en": "a"}, "languages": ["en"]}, "n": 1' + "0" * 5000 + "}",
-        ),
-        File("nan.json", '{"catalogue": {"name": {"en": NaN}, "languages": ["en"]}}'),
-        File("surrogate.json", '{"catalogue": {"name": {"en": "\\ud800"}, "languages": ["en"]}}'),
-        File("bom.toml", "\ufeff[catalogue]\nname = { en = 'x' }\nlanguages = ['en']\n"),
-        File("latin1.toml", b"[catalogue]\nname = { en = '\xe9' }\n"),
-        File("nul.json", b'{"a": "\x00"}'),
-        File("empty.json", ""),
-        File("list.json", "[1, 2, 3]"),
-        File("string.json", '"catalogue"'),
-    )
-
-
-def iter_pools(pools: Pools) -> Iterator[tuple[type, int]]:
-    """Each pooled class and how many real instances it has (for reports)."""
-    for cls, items in pools.instances.items():
-        yield cls, len(items)
-
-
 __all__ = [
     "Call",
     "Evolved",
@@ -594,7 +563,6 @@ __all__ = [
     "Planner",
     "Returns",
     "Spec",
-    "files",
     "hostile_text",
     "needs",
     "parameters",

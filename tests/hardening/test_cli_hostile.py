@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from surface_harness import WEBHOOK_SECRET, Session, SQLiteAdapter
+from surface_adapters import SQLiteAdapter
+from surface_harness import WEBHOOK_SECRET, Session
 from surface_oracle import Counter, failure, hypothesis_settings, time_limit
 from surface_values import hostile_text
 

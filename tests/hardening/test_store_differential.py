@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from surface_adapters import Station, stations
 from surface_discovery import KIND_METHOD, EntryPoint
 from surface_drivers import STORE_CLASSES, perform
-from surface_harness import Context, Session, Station, stations
+from surface_harness import Context, Session
 from surface_oracle import (
     Counter,
     budget,
