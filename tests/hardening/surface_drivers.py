@@ -411,8 +411,13 @@ class Planner:
             return st.one_of(real, self.strategist.hostile(entry.owner, "self"))
         return real
 
-    def argument(self, entry: EntryPoint, parameter: Parameter) -> st.SearchStrategy[object]:
-        """Values for one parameter: an override if it has one, else by its type."""
+    def argument(
+        self, entry: EntryPoint, parameter: Parameter, *, only: str | None = None
+    ) -> st.SearchStrategy[object]:
+        """Values for one parameter: an override if it has one, else by its type.
+
+        *only* ``"real"`` or ``"hostile"`` draws from one side (wiring is always real).
+        """
         override = self.overrides.get((entry.name, parameter.name))
         if override is not None:
             return override
@@ -426,43 +431,54 @@ class Planner:
             if arms and NONE_TYPE in arms:
                 tp = typing.Union[tuple(a for a in arms if a is not NONE_TYPE)]  # noqa: UP007
             return self.strategist.real(tp, parameter.name)
+        if only == "real":
+            return self.strategist.real(tp, parameter.name)
+        if only == "hostile":
+            return self.strategist.hostile(tp, parameter.name)
         return self.strategist.argument(tp, parameter.name)
 
     def plan(self, entry: EntryPoint) -> st.SearchStrategy[Call]:
-        """Calls of *entry*: each parameter real or hostile, optional ones sometimes left out."""
+        """Calls of *entry*: half of them with one hostile parameter and the rest real (the
+        calls that get furthest), half with each parameter real or hostile; optional
+        parameters are sometimes left out."""
         params = parameters(entry)
         owner = self.owner(entry)
-        given = {p.name: self.argument(entry, p) for p in params}
-        names = [p.name for p in params]
+        mixed = {p.name: self.argument(entry, p) for p in params}
+        real = {p.name: self.argument(entry, p, only="real") for p in params}
+        hostile = {p.name: self.argument(entry, p, only="hostile") for p in params}
+        focus = (
+            st.one_of(st.none(), st.sampled_from([p.name for p in params])) if params else st.none()
+        )
 
         @st.composite
         def calls(draw: st.DrawFn) -> Call:
             this = draw(owner, label="self")
+            target = draw(focus, label="the hostile parameter")
             args: list[object] = []
             kwargs: dict[str, object] = {}
             skipping = False
             for parameter in params:
+                name = parameter.name
+                given = mixed if target is None else hostile if name == target else real
                 wired = self.strategist.is_wiring(parameter.annotation)
                 if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-                    args.extend(
-                        draw(st.lists(given[parameter.name], max_size=3), label=parameter.name)
-                    )
+                    args.extend(draw(st.lists(given[name], max_size=3), label=name))
                     continue
                 if (
                     parameter.optional
                     and not wired
-                    and (skipping or not draw(st.booleans(), label=f"give {parameter.name}"))
+                    and name != target
+                    and (skipping or not draw(st.booleans(), label=f"give {name}"))
                 ):
                     skipping = skipping or parameter.kind is inspect.Parameter.POSITIONAL_ONLY
                     continue
-                value = draw(given[parameter.name], label=parameter.name)
+                value = draw(given[name], label=name)
                 if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
                     args.append(value)
                 else:
-                    kwargs[parameter.name] = value
+                    kwargs[name] = value
             return Call(entry, this, tuple(args), kwargs)
 
-        del names
         return calls()
 
 

@@ -10,10 +10,12 @@ that has it.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Iterator
 from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -36,6 +38,7 @@ from surface_values import Long
 from surface_world import _plain, lookups, snapshot
 
 from onestop.demo import verify_store
+from onestop.domain.formats import ACTOR_ID, KEY, SEAL_ID
 from onestop.exceptions import StorageError
 
 pytestmark = pytest.mark.postgres
@@ -59,6 +62,39 @@ def _texts(value: object) -> Iterator[str]:
             yield from _texts(item)
     elif isinstance(value, dict):
         yield from _texts(list(value.values()))
+
+
+IDENTITIES = {
+    "actor": ACTOR_ID,
+    "assignee": ACTOR_ID,
+    "courier_id": ACTOR_ID,
+    "handoff_id": KEY,
+    "seal_id": SEAL_ID,
+}
+"""Fields of stored events that hold identities, and the one format each must have."""
+
+
+def _identities(value: object, key: str | None = None) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _identities(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _identities(item, key)
+    elif isinstance(value, str) and key in IDENTITIES:
+        yield key, value
+
+
+def _stored_as_meant(call: object, adapter: str, store: Any) -> None:
+    """Every identity a stored event holds is canonical: "officer-ana\\n" is never a second
+    officer, because it is refused, not stored."""
+    for note in store.notifications(after=0, limit=1000):
+        for event in store.read(note.stream_id, after=note.version - 1)[:1]:
+            for key, value in _identities(json.loads(event.body)):
+                if not IDENTITIES[key].matches(value):
+                    raise failure("a non-canonical identity was stored", key)(
+                        f"after {call!r} on {adapter}: {event.kind} holds {key}={value!r:.80}"
+                    )
 
 
 def _reads_back(call: object, adapter: str, store: object) -> None:
@@ -145,6 +181,7 @@ def test_every_adapter_refuses_or_keeps_the_same_call_alike(
                 )
             if wrote:
                 _reads_back(call, station.adapter.name, world.store)
+                _stored_as_meant(call, station.adapter.name, world.store)
             seen.append(
                 (
                     station.adapter.name,
