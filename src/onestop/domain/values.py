@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 MAX_AMOUNT = 10**18 - 1
-"""The largest amount of money a fee or payment may be: 18 digits before the point."""
+"""The largest whole amount of money: an amount has at most 18 digits before the point."""
 MAX_AMOUNT_PLACES = 6
 """The most digits an amount may have after the decimal point."""
 MAX_DURATION = 999_999
@@ -85,7 +85,7 @@ def parse_amount(value: object, *, field: str = "amount") -> Decimal:
         raise InvalidValue(field=field, reason="amount must be finite")
     if result < 0:
         raise InvalidValue(field=field, reason="amount must not be negative")
-    if result > MAX_AMOUNT:
+    if result >= MAX_AMOUNT + 1:
         raise InvalidValue(field=field, reason=_too_large(value))
     exponent = result.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_AMOUNT_PLACES:
@@ -117,7 +117,7 @@ def _check_currency(_: object, attribute: attrs.Attribute[str], value: object) -
 
 
 def _too_large(value: object) -> str:
-    return f"amount must be at most {MAX_AMOUNT} (18 digits), not {preview(value)}"
+    return f"amount must have at most 18 digits before the point, not {preview(value)}"
 
 
 def _amount(value: object) -> Decimal:
