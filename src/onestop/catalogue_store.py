@@ -36,12 +36,12 @@ onestop.exceptions.InvalidValue: digest: is not the SHA-256 of the content
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import attrs
 
+from onestop.domain.formats import SHA256_HEX
 from onestop.exceptions import ConcurrencyConflict, InvalidValue, NaiveDatetime, StorageError
 
 __all__ = [
@@ -76,8 +76,6 @@ MAX_LISTING = 1000
 MAX_VERSION = 2**63 - 1
 """The highest version number a store can hold (it fits a signed 64-bit integer)."""
 
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-
 
 def catalogue_digest(content: bytes, /) -> str:
     """Return the SHA-256 of *content*, as 64 lowercase hexadecimal digits."""
@@ -94,7 +92,7 @@ def _check_content(content: bytes, digest: str) -> None:
         raise InvalidValue(field="content", reason="must be non-empty bytes")
     if len(content) > MAX_CATALOGUE_BYTES:
         raise InvalidValue(field="content", reason=f"is larger than {MAX_CATALOGUE_BYTES} bytes")
-    if not _DIGEST.fullmatch(digest):
+    if not SHA256_HEX.matches(digest):
         raise InvalidValue(field="digest", reason="must be 64 lowercase hexadecimal digits")
     if catalogue_digest(content) != digest:
         raise InvalidValue(field="digest", reason="is not the SHA-256 of the content")
@@ -270,12 +268,13 @@ def check_listing(*, after: int, limit: int) -> int:
     """Check a listing's *limit* and return *after* clamped to ``0..MAX_VERSION``.
 
     Raises:
-        ValueError: If *limit* is not from 1 to `MAX_LISTING`.
+        onestop.exceptions.InvalidValue: If *limit* is not from 1 to `MAX_LISTING`, or
+            *after* is not an `int` (a `ValueError`, as before).
     """
     if not _is_count(limit) or not 1 <= limit <= MAX_LISTING:
-        raise ValueError(f"limit must be from 1 to {MAX_LISTING}")
+        raise InvalidValue(field="limit", reason=f"must be from 1 to {MAX_LISTING}")
     if not _is_count(after):
-        raise ValueError("after must be a version number (an int)")
+        raise InvalidValue(field="after", reason="must be a version number (an int)")
     return min(max(after, 0), MAX_VERSION)
 
 
@@ -283,10 +282,11 @@ def check_version_number(version: int, /) -> None:
     """Refuse a *version* to look up that is not an int (any int is a valid question).
 
     Raises:
-        ValueError: If *version* is not an `int` (a `bool` is not one either).
+        onestop.exceptions.InvalidValue: If *version* is not an `int` (a `bool` is not
+            one either); it is a `ValueError`.
     """
     if not _is_count(version):
-        raise ValueError("version must be a version number (an int)")
+        raise InvalidValue(field="version", reason="must be a version number (an int)")
 
 
 @runtime_checkable
@@ -344,7 +344,7 @@ class CatalogueStore(Protocol):
         """Return what is known of up to *limit* versions numbered above *after*, in order.
 
         Raises:
-            ValueError: If *limit* is not from 1 to `MAX_LISTING`.
+            InvalidValue: If *limit* is not from 1 to `MAX_LISTING` (a `ValueError`).
         """
         ...
 

@@ -192,3 +192,88 @@ def test_local_digits_become_ascii_for_the_declared_languages_only(
 ) -> None:
     """Digits of the form's declared languages are converted; others are left to be refused."""
     assert to_ascii_digits(text, languages=languages) == expected
+
+
+# --- contacts: URLs, e-mail addresses and phone numbers (the catalogue's contacts) -------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://dpmptsp.jakarta.go.id",
+        "http://example.org/a?b=c#d",
+        "https://www.law.go.kr/\ubc95\ub839/\uc5ec\uad8c\ubc95",  # an IRI path
+        "https://[2001:db8::1]:8443/",
+        "HTTPS://Jakarta.go.id",
+    ],
+)
+def test_absolute_web_urls_are_accepted(url: str) -> None:
+    """https and http URLs naming an ASCII host pass; the path may be in any script."""
+    assert formats.url_problem(url) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("javascript:alert(1)", "not a 'javascript:' one"),
+        ("file:///etc/passwd", "not a 'file:' one"),
+        ("data:text/html,x", "not a 'data:' one"),
+        ("/relative", "not a relative one"),
+        ("https://a.id/\r\nX: y", "line break"),
+        ("https://a.id/\x00", "control character"),
+        ("https://a.id/\u202e", "invisible U+202E"),
+        ("https://a.id/ x", "white space"),
+        ("https://u:p@a.id/", "user name or password"),
+        ("https://\u0430.id/", "punycode"),  # a Cyrillic look-alike host
+        ("https://<a>/", "not a domain name"),
+        ("https://a.id:0/", "port"),
+        ("https://a.id/" + "x" * 2048, "more than 2048"),
+        (5, "not an integer"),
+    ],
+)
+def test_urls_that_could_harm_or_mislead_are_refused(url: object, words: str) -> None:
+    """Script and file URLs, controls, credentials and look-alike hosts are refused."""
+    problem = formats.url_problem(url)
+    assert problem is not None
+    assert words in problem
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("ptsp@harbour.example", True),
+        ("\ubbfc\uc6d0@jongno.go.kr", True),
+        ("ptsp@jakarta.go.id\r\nBcc: x@y.id", False),
+        ("Ana <ptsp@jakarta.go.id>", False),
+        ("ptsp@", False),
+        ("ptsp@jakarta.go.id\n", False),
+        (None, False),
+    ],
+)
+def test_email_addresses_are_checked_for_syntax_only(address: object, ok: bool) -> None:
+    """The syntax is checked (no DNS); a line break or a display name is refused."""
+    assert (formats.email_problem(address) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("number", "ok"),
+    [
+        ("112", True),
+        ("(021) 3822968", True),
+        ("+62 21 3822968", True),
+        ("+1 (650) 253-0000", True),
+        ("12", False),
+        ("+999 1234", False),
+        ("+62 21 3822968\n", False),
+        ("\u0661\u0661\u0662", False),
+        ("call 112", False),
+    ],
+)
+def test_phone_numbers_are_ascii_digits_in_a_possible_form(number: str, ok: bool) -> None:
+    """National and short numbers pass as digits; international ones must be possible."""
+    assert (formats.phone_problem(number) is None) is ok
+
+
+def test_the_signed_64_bit_range_is_named() -> None:
+    """INT64_MIN and INT64_MAX bound what every store's integer column holds."""
+    assert (formats.INT64_MIN, formats.INT64_MAX) == (-(2**63), 2**63 - 1)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from onestop.domain.contacts import MAX_ADDRESS, ContactKind, ContactPoint, LegalResource
 from onestop.domain.rules import Explanation, Rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Money, Period, parse_amount
@@ -41,6 +42,7 @@ __all__ = [
     "LegalResource",
     "LifeEvent",
     "LifeEventKind",
+    "MAX_ADDRESS",
     "Output",
     "Presentation",
     "Requirement",
@@ -63,24 +65,6 @@ class AgencyKind(enum.Enum):
     """A region-owned company."""
     OTHER = "other"
     """Anything else hosted in the mall."""
-
-
-class ContactKind(enum.Enum):
-    """How to reach an agency."""
-
-    PHONE = "phone"
-    EMAIL = "email"
-    WEBSITE = "website"
-    ADDRESS = "address"
-
-
-@attrs.frozen(kw_only=True)
-class ContactPoint:
-    """One way to reach an agency."""
-
-    kind: ContactKind
-    value: str
-    label: LocalizedText | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -263,15 +247,6 @@ class Fee:
             if tier.up_to is None or basis <= tier.up_to:
                 return Money(tier.amount, self.currency)
         return None
-
-
-@attrs.frozen(kw_only=True)
-class LegalResource:
-    """A law or regulation a service rests on (CPSV-AP's LegalResource; ELI where known)."""
-
-    code: str
-    title: LocalizedText
-    uri: str | None = None
 
 
 @attrs.frozen(kw_only=True)

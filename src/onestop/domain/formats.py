@@ -57,6 +57,8 @@ __all__ = [
     "FIELD_NAME",
     "IDENTITY_SCHEME",
     "INT64_MAX",
+    "INT64_MIN",
+    "MAX_URL",
     "KEY",
     "MAX_NAME",
     "MEDIA_TYPE",
@@ -65,16 +67,22 @@ __all__ = [
     "TextFormat",
     "check_int",
     "check_text",
+    "email_problem",
     "int_problem",
     "kind_of",
     "local_digits",
+    "phone_problem",
     "preview",
     "text_problem",
     "to_ascii_digits",
+    "url_problem",
 ]
 
 INT64_MAX = 2**63 - 1
 """The largest integer every store holds (a signed 64-bit column)."""
+
+INT64_MIN = -(2**63)
+"""The smallest integer every store holds (a signed 64-bit column)."""
 
 MAX_NAME = 200
 """The longest name (of a person, an organisation or a place), in characters."""
@@ -383,6 +391,120 @@ def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT
     if reason is not None:
         raise InvalidValue(field=field, reason=reason)
     return value  # type: ignore[return-value]  # int_problem() proved it is an int
+
+
+MAX_URL = 2048
+"""The longest URL (a website, a law's URI), in characters."""
+
+_URL_SCHEMES = ("https", "http")
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+_PHONE = re.compile(r"\+?[0-9(][0-9 ().-]*[0-9]", re.ASCII)
+
+
+def url_problem(value: object) -> str | None:
+    """Return why *value* is not a web address a catalogue may publish, or ``None``.
+
+    A URL is absolute, ``https`` or ``http`` (never ``javascript:``, ``data:`` or
+    ``file:``), names a host in ASCII (an international domain name in punycode, so
+    that no look-alike letter can pose as another host), carries no user name or
+    password, and holds no white space, control or invisible formatting character (at
+    most `MAX_URL` characters).  Its path may hold other scripts' letters, as an IRI:
+    ``https://www.law.go.kr/법령/여권법``.
+
+    >>> url_problem("https://dpmptsp.jakarta.go.id/layanan")
+    >>> url_problem("javascript:alert(1)")
+    "must be an absolute https or http URL, not a 'javascript:' one"
+    """
+    if not isinstance(value, str):
+        return f"expected a URL as text, not {kind_of(value)}"
+    found = _diagnose(value, max_length=MAX_URL, ascii_only=False)
+    if found is not None:
+        return found
+    for index, char in enumerate(value):
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            what = "white space" if char.isspace() else f"an invisible {_character(char)}"
+            return f"has {what} at position {index + 1}"
+    scheme, colon, rest = value.partition(":")
+    if not colon or scheme.lower() not in _URL_SCHEMES:
+        shown = f"a {preview(scheme.lower() + ':')} one" if colon else "a relative one"
+        return f"must be an absolute https or http URL, not {shown}"
+    if not rest.startswith("//"):
+        return "must name a host after '//'"
+    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
+    if "@" in authority:
+        return "must not carry a user name or password"
+    host, _, port = (
+        authority.rpartition(":") if not authority.endswith("]") else (authority, "", "")
+    )
+    if not host and not port.isdigit():
+        host, port = port, ""
+    if not host or host.startswith(".") or ".." in host:
+        return "must name a host after '//'"
+    if not host.isascii():
+        return "names a host with non-ASCII letters; write it in punycode (xn--...)"
+    if not _HOST.fullmatch(host):
+        return "names a host that is not a domain name or an IP address"
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        return "has a port that is not a number from 1 to 65535"
+    return None
+
+
+def email_problem(value: object) -> str | None:
+    """Return why *value* is not an e-mail address, or ``None``.
+
+    The syntax is checked by the ``email-validator`` package, without asking the DNS
+    whether the domain receives mail; a display name (``Ana <a@b.id>``), a line
+    break or any control character is refused.  The message never quotes the address.
+
+    >>> email_problem("ptsp@harbour.example")
+    >>> email_problem("ptsp@harbour.example\\r\\nBcc: x@y.id")
+    'has a line break at position 21'
+    """
+    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415 - lazy
+
+    if not isinstance(value, str):
+        return f"expected an e-mail address as text, not {kind_of(value)}"
+    found = _diagnose(value, max_length=254, ascii_only=False)
+    if found is not None:
+        return found
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"is not an e-mail address: {exc}"
+    return None
+
+
+def phone_problem(value: object) -> str | None:
+    """Return why *value* is not a telephone number, or ``None``.
+
+    A number is written with ASCII digits, spaces, hyphens, dots and parentheses.  One
+    in international format (``+62 21 3822968``) must be a possible number for its
+    country (checked by the ``phonenumbers`` package); one without a ``+`` is a
+    national or short number (``112``, ``(021) 3822968``) of 3 to 15 digits.
+
+    >>> phone_problem("+62 21 3822968")
+    >>> phone_problem("\\u0661\\u0661\\u0662")
+    'has a non-ASCII digit character (U+0661 ARABIC-INDIC DIGIT ONE) at position 1'
+    """
+    import phonenumbers  # noqa: PLC0415 - loaded only when a phone number is checked
+
+    if not isinstance(value, str):
+        return f"expected a phone number as text, not {kind_of(value)}"
+    found = _diagnose(value, max_length=40, ascii_only=True)
+    if found is not None:
+        return found
+    if not _PHONE.fullmatch(value):
+        return "is not a phone number: use digits, spaces, '-', '.', '(', ')' and a leading '+'"
+    digits = sum(char.isdigit() for char in value)
+    if not value.startswith("+"):
+        return None if 3 <= digits <= 15 else "a national number has 3 to 15 digits"
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return "is not an international phone number (+, country code, number)"
+    if not phonenumbers.is_possible_number(number):
+        return "is not a possible phone number for its country code"
+    return None
 
 
 # The zero of each decimal digit set a language's writers type, by primary language subtag.
