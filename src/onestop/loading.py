@@ -174,11 +174,8 @@ def _assemble(
     checked = [
         _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
     ]
-    problems = collected.problems + [
-        p
-        for p in checked
-        if not any(p.file == file and _related(p.path, gone) for file, gone in collected.removed)
-    ]
+    removed = _Removed(collected.removed)
+    problems = collected.problems + [p for p in checked if not removed.related(p)]
     return catalogue, problems
 
 
@@ -356,13 +353,29 @@ def _holds(data: Any, step: str | int) -> bool:
     return isinstance(data, dict) and step in data
 
 
-def _related(path: str, removed: str) -> bool:
-    """Whether *path* is *removed*, lies inside it, or contains it."""
-    return (
-        path == removed
-        or path.startswith((f"{removed}.", f"{removed}["))
-        or (removed.startswith((f"{path}.", f"{path}[")))
-    )
+class _Removed:
+    """The paths left out of items to check the rest, looked up in time linear in a path."""
+
+    def __init__(self, removed: Iterable[tuple[str, str]]) -> None:
+        self._paths: set[tuple[str, str]] = set()
+        self._inside: set[tuple[str, str]] = set()  # every proper prefix of a removed path
+        for file, path in removed:
+            self._paths.add((file, path))
+            self._inside.update((file, prefix) for prefix in _prefixes(path))
+
+    def related(self, problem: Problem) -> bool:
+        """Whether *problem*'s path is a removed path, lies inside one, or contains one."""
+        file, path = problem.file or "", problem.path
+        if (file, path) in self._paths or (file, path) in self._inside:
+            return True
+        return any((file, prefix) in self._paths for prefix in _prefixes(path))
+
+
+def _prefixes(path: str) -> Iterator[str]:
+    """Yield the proper prefixes of *path* that are paths: ``a``, ``a[0]`` of ``a[0].b``."""
+    for index, char in enumerate(path):
+        if char in ".[" and index:
+            yield path[:index]
 
 
 def _relocate(problem: Problem, collected: _Collected) -> Problem:

@@ -162,7 +162,6 @@ class TestSyntaxErrors:
         with pytest.raises(RuleSyntaxError):
             parse_rule(source)
 
-
     @pytest.mark.parametrize(
         ("source", "position"),
         [('a == "\ud800"', 6), ('a == "x\x00"', 7), ('"\x1b[2J" in a', 1), ("a ==\x0b1", 4)],

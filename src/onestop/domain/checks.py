@@ -319,10 +319,9 @@ def _check_form(known: _Known, form: Sequence[FormField], path: str) -> Iterator
                 )
 
 
-def _check_rule(rule: Rule | None, service: Service, path: str) -> Iterator[Problem]:
+def _check_rule(rule: Rule | None, declared: frozenset[str], path: str) -> Iterator[Problem]:
     if rule is None:
         return
-    declared = {f.name for f in service.form}
     for name in sorted(rule.fields() - declared):
         yield Problem(path=path, message=f"rule refers to undeclared form field {name!r}")
 
@@ -331,6 +330,7 @@ def _check_requirements(
     known: _Known, service: Service, requirements: Sequence[Requirement], path: str
 ) -> Iterator[Problem]:
     yield from _duplicates(requirements, "code", path, "requirement code")
+    declared = frozenset(f.name for f in service.form)
     for i, req in enumerate(requirements):
         if req.evidence_type not in known.evidence:
             yield Problem(
@@ -341,27 +341,29 @@ def _check_requirements(
             yield Problem(
                 path=f"{path}[{i}].presentation", message="name at least one presentation"
             )
-        yield from _check_rule(req.when, service, f"{path}[{i}].when")
+        yield from _check_rule(req.when, declared, f"{path}[{i}].when")
 
 
 def _check_fees(
     known: _Known, service: Service, fees: Sequence[Fee], path: str
 ) -> Iterator[Problem]:
     yield from _duplicates(fees, "code", path, "fee code")
+    fields = {f.name: f for f in reversed(service.form)}  # the first of a name, as field()
+    declared = frozenset(fields)
     for i, fee in enumerate(fees):
         where = f"{path}[{i}]"
         yield from _refs(fee.legal_basis, known.laws, f"{where}.legal_basis", "legal resource")
-        yield from _check_rule(fee.when, service, f"{where}.when")
+        yield from _check_rule(fee.when, declared, f"{where}.when")
         if (fee.amount is None) == (not fee.tiers):
             yield Problem(
                 path=where, message="give either a fixed amount or tiers, not both or neither"
             )
         if fee.tiers:
-            yield from _check_tiers(service, fee, where)
+            yield from _check_tiers(fields, fee, where)
 
 
-def _check_tiers(service: Service, fee: Fee, where: str) -> Iterator[Problem]:
-    basis = service.field(fee.basis) if fee.basis else None
+def _check_tiers(fields: dict[str, FormField], fee: Fee, where: str) -> Iterator[Problem]:
+    basis = fields.get(fee.basis) if fee.basis else None
     if fee.basis is None:
         yield Problem(path=f"{where}.basis", message="tiered fees need a basis field")
     elif basis is None:

@@ -49,7 +49,7 @@ def is_language_tag(tag: object) -> bool:
     """Return whether *tag* is a well-formed BCP 47 language tag (``id``, ``en-US``, ``km``).
 
     Only ASCII letters, digits and hyphens make a tag, matched on the whole string:
-    ``"id\n"`` is not a tag, nor is one with a letter from another script.
+    ``"id\\n"`` is not a tag, nor is one with a letter from another script.
     """
     return (
         isinstance(tag, str)

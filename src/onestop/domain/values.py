@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 MAX_AMOUNT = 10**18 - 1
-"""The largest whole amount of money: an amount has at most 18 digits before the point."""
+"""The largest whole amount of money; an amount has at most 18 digits before the point."""
 MAX_AMOUNT_PLACES = 6
 """The most digits an amount may have after the decimal point."""
 MAX_DURATION = 999_999
