@@ -38,7 +38,7 @@ from onestop.domain.formats import preview
 from onestop.exceptions import Problem
 from onestop.serialization import key_path
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "parse_document"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "check_depth", "parse_document"]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """The largest catalogue file read (8 MiB); a larger one is refused without being parsed."""
@@ -100,6 +100,14 @@ def parse_document(
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
         return None, [_problem(name, f"cannot parse: {_bounded(str(exc))}")]
     return _measure(parsed, duplicates, name)
+
+
+def check_depth(data: object, *, name: str) -> list[Problem]:
+    """Return a problem if plain *data* (parsed by a caller) nests deeper than `MAX_DEPTH`.
+
+    Measured by a loop, for data that did not come through `parse_document`.
+    """
+    return _measure(data, [], name)[1]
 
 
 def _problem(name: str, message: str, path: str = "") -> Problem:

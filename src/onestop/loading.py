@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from onestop.catalogue_files import MAX_DEPTH, MAX_FILE_BYTES, parse_document
+from onestop.catalogue_files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
 from onestop.domain.catalogue import (
     Agency,
     Catalogue,
@@ -142,8 +142,12 @@ def catalogue_from_data(
         known_guards: Guard names workflows may use; ``None`` skips that check.
 
     Raises:
-        InvalidCatalogue: Listing every problem found, with *source* as their file.
+        InvalidCatalogue: Listing every problem found, with *source* as their file
+            (*data* nested deeper than `MAX_DEPTH` is refused before it is read).
     """
+    too_deep = check_depth(data, name=source)
+    if too_deep:
+        raise InvalidCatalogue(too_deep)
     collected = _Collected()
     _collect_data(data, source, collected, make_converter())
     catalogue, problems = _assemble(collected, source, known_guards)

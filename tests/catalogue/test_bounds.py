@@ -11,8 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onestop.catalogue_files import MAX_DEPTH, MAX_FILE_BYTES, parse_document
-from onestop.exceptions import CatalogueReadError
-from onestop.loading import MAX_TOTAL_BYTES, dump_catalogue, load_catalogue, read_catalogue
+from onestop.exceptions import CatalogueReadError, InvalidCatalogue
+from onestop.loading import (
+    MAX_TOTAL_BYTES,
+    catalogue_from_data,
+    dump_catalogue,
+    load_catalogue,
+    read_catalogue,
+)
 
 HERE = Path(__file__).parent
 VALID = HERE / "valid" / "minimal.toml"
@@ -157,3 +163,17 @@ def test_a_path_that_is_not_a_file_or_directory_is_a_read_error(tmp_path: Path) 
     os.mkfifo(fifo)
     with pytest.raises(CatalogueReadError, match="not a regular file"):
         load_catalogue(fifo)
+
+
+def test_plain_data_too_deep_is_refused_before_it_is_read() -> None:
+    """catalogue_from_data measures Python data too: a 10,000-deep keyword list is a problem."""
+    data = valid_data()
+    deep: list[object] = []
+    for _ in range(10_000):
+        deep = [deep]
+    data["services"][0]["keywords"] = deep  # type: ignore[index]
+    with pytest.raises(InvalidCatalogue) as caught:
+        catalogue_from_data(data, source="python")
+    [problem] = caught.value.problems
+    assert "nested too deeply" in problem.message
+    assert problem.path.startswith("services[0].keywords[0][0]")
