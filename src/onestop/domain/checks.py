@@ -100,15 +100,29 @@ def missing_translations(root: object, languages: Sequence[str], path: str = "")
 
 
 def _walk_texts(value: object, path: str) -> Iterator[tuple[str, LocalizedText]]:
-    if isinstance(value, LocalizedText):
-        yield path, value
-    elif isinstance(value, tuple):
-        for i, item in enumerate(value):
-            yield from _walk_texts(item, f"{path}[{i}]")
-    elif attrs.has(type(value)) and not isinstance(value, Rule):
-        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value))):
-            child = f"{path}.{field.name}" if path else field.name
-            yield from _walk_texts(getattr(value, field.name), child)
+    """Yield every localized text in *value* with its path, by a loop over a stack."""
+    stack: list[tuple[object, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, LocalizedText):
+            yield where, item
+        elif isinstance(item, tuple):
+            stack.extend((item[i], f"{where}[{i}]") for i in reversed(range(len(item))))
+        elif attrs.has(type(item)) and not isinstance(item, Rule):
+            prefix = f"{where}." if where else ""
+            stack.extend((getattr(item, n), prefix + n) for n in _field_names(type(item)))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The names of *cls*'s attributes, last first (so that a stack yields them in order)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = attrs.fields(cast("type[attrs.AttrsInstance]", cls))
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in reversed(fields))
+    return names
 
 
 def _duplicates(items: Sequence[object], attr: str, where: str, what: str) -> Iterator[Problem]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import math
 import types
 import typing
@@ -125,13 +126,9 @@ _MINIMUMS: dict[tuple[type, str], int] = {(Service, "version"): 1, (Workflow, "v
 _SELF_CHECKED: tuple[type, ...] = (LocalizedText, Rule, Duration, Period)
 
 
-@attrs.frozen
-class _Slot:
-    """What the walk knows of a value: where it is, its declared type and its owner."""
-
-    path: str
-    hint: Any
-    owner: tuple[type, str] | None
+_Found = tuple[bool, str] | None  # (a wrong type?, the message), or nothing wrong
+_Stack = list[tuple[object, str, "_Visit"]]
+_Visit = Callable[[object, str, _Stack], _Found]
 
 
 def check_contents(catalogue: Catalogue, /) -> tuple[list[Problem], bool]:
@@ -142,79 +139,106 @@ def check_contents(catalogue: Catalogue, /) -> tuple[list[Problem], bool]:
     """
     problems: list[Problem] = []
     typed = True
-    stack: list[tuple[object, _Slot]] = [(catalogue, _Slot("", Catalogue, None))]
+    stack: _Stack = [(catalogue, "", _plan(Catalogue, None))]
     while stack:
-        value, slot = stack.pop()
-        found = _check(value, slot, stack)
+        value, path, visit = stack.pop()
+        found = visit(value, path, stack)
         if found is not None:
             wrong_type, message = found
             typed = typed and not wrong_type
-            problems.append(Problem(path=slot.path, message=message))
+            problems.append(Problem(path=path, message=message))
     return problems, typed
 
 
-def _check(
-    value: object, slot: _Slot, stack: list[tuple[object, _Slot]]
-) -> tuple[bool, str] | None:
-    """Check one value; push what it holds.  Return ``(wrong type?, message)`` or ``None``."""
-    hint = slot.hint
+@functools.cache
+def _plan(hint: Any, owner: tuple[type, str] | None) -> _Visit:
+    """Return how to check a value declared *hint* (in attribute *owner*), built once."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None if len(options) < len(typing.get_args(hint)) else _wrong(hint, value)
-        hint = options[0] if len(options) == 1 else Any
+        return _optional(hint, owner)
     if typing.get_origin(hint) is tuple:
-        return _tuple(value, slot, hint, stack)
-    if hint is Any:
-        return None
+        return _tuple(hint, owner)
     if hint is bool:
-        return None if isinstance(value, bool) else _wrong(hint, value)
+        return lambda value, _, __: None if isinstance(value, bool) else _wrong(bool, value)
     if hint is int:
-        return _integer(value, slot)
+        minimum = _MINIMUMS.get(owner, INT_MIN) if owner else INT_MIN
+        return lambda value, _, __: _integer(value, minimum)
     if hint is float:
-        return _number(value)
+        return lambda value, _, __: _number(value)
     if hint is str:
-        if not isinstance(value, str):
-            return _wrong(hint, value)
-        reason = _FORMATS.get(slot.owner, _text)(value) if slot.owner else _text(value)
-        return None if reason is None else (False, reason)
+        check = _FORMATS.get(owner, _text) if owner else _text
+        return lambda value, _, __: _string(value, check)
     if not isinstance(hint, type):
-        return None  # a declared type this walk does not know; nothing to check
-    if not isinstance(value, hint) or (hint is datetime.date and type(value) is datetime.datetime):
-        return _wrong(hint, value)
-    if issubclass(hint, _SELF_CHECKED) or not attrs.has(hint):
-        return None
-    hints = _hints(hint)
-    for field in reversed(attrs.fields(hint)):
-        if field.init:
-            child = f"{slot.path}.{field.name}" if slot.path else field.name
-            stack.append(
-                (getattr(value, field.name), _Slot(child, hints[field.name], (hint, field.name)))
-            )
-    return None
+        return lambda _, __, ___: None  # a declared type this walk does not know
+    if attrs.has(hint) and not issubclass(hint, _SELF_CHECKED):
+        return _instance(hint)
+    exact_date = hint is datetime.date
+    return lambda value, _, __: (
+        _wrong(hint, value)
+        if not isinstance(value, hint) or (exact_date and type(value) is datetime.datetime)
+        else None
+    )
 
 
-def _tuple(
-    value: object, slot: _Slot, hint: Any, stack: list[tuple[object, _Slot]]
-) -> tuple[bool, str] | None:
-    if not isinstance(value, tuple):
-        return _wrong(hint, value)
+def _optional(hint: Any, owner: tuple[type, str] | None) -> _Visit:
+    options = [a for a in typing.get_args(hint) if a is not type(None)]
+    nullable = len(options) < len(typing.get_args(hint))
+    inner = _plan(options[0], owner) if len(options) == 1 else _plan(Any, owner)
+
+    def visit(value: object, path: str, stack: _Stack) -> _Found:
+        if value is None:
+            return None if nullable else _wrong(hint, value)
+        return inner(value, path, stack)
+
+    return visit
+
+
+def _tuple(hint: Any, owner: tuple[type, str] | None) -> _Visit:
     args = typing.get_args(hint)
-    if len(args) == 2 and args[1] is Ellipsis:
-        items = [args[0]] * len(value)
-    elif len(args) == len(value):
-        items = list(args)
-    else:
-        return True, f"expected {len(args)} items, not {len(value)}"
-    for i in reversed(range(len(value))):
-        stack.append((value[i], _Slot(f"{slot.path}[{i}]", items[i], slot.owner)))
-    return None
+    homogeneous = len(args) == 2 and args[1] is Ellipsis
+    plans = [_plan(args[0], owner)] if homogeneous else [_plan(a, owner) for a in args]
+
+    def visit(value: object, path: str, stack: _Stack) -> _Found:
+        if not isinstance(value, tuple):
+            return _wrong(hint, value)
+        if not homogeneous and len(value) != len(args):
+            return True, f"expected {len(args)} items, not {len(value)}"
+        for i in reversed(range(len(value))):
+            stack.append((value[i], f"{path}[{i}]", plans[0] if homogeneous else plans[i]))
+        return None
+
+    return visit
 
 
-def _integer(value: object, slot: _Slot) -> tuple[bool, str] | None:
+def _instance(cls: type) -> _Visit:
+    fields: list[tuple[str, _Visit]] = []
+
+    def visit(value: object, path: str, stack: _Stack) -> _Found:
+        if not isinstance(value, cls):
+            return _wrong(cls, value)
+        if not fields:  # built on first use (a class may refer to itself), then kept
+            hints = typing.get_type_hints(cls)
+            fields[:] = [
+                (f.name, _plan(hints[f.name], (cls, f.name)))
+                for f in reversed(attrs.fields(cls))
+                if f.init
+            ]
+        prefix = f"{path}." if path else ""
+        stack.extend((getattr(value, name), prefix + name, plan) for name, plan in fields)
+        return None
+
+    return visit
+
+
+def _string(value: object, check: _Check) -> _Found:
+    if not isinstance(value, str):
+        return _wrong(str, value)
+    reason = check(value)
+    return None if reason is None else (False, reason)
+
+
+def _integer(value: object, minimum: int) -> _Found:
     if isinstance(value, bool) or not isinstance(value, int):
         return _wrong(int, value)
-    minimum = _MINIMUMS.get(slot.owner, INT_MIN) if slot.owner else INT_MIN
     if not minimum <= value <= INT64_MAX:
         bound = "2**63 - 1, the largest a store holds"
         if value < minimum:
@@ -223,7 +247,7 @@ def _integer(value: object, slot: _Slot) -> tuple[bool, str] | None:
     return None
 
 
-def _number(value: object) -> tuple[bool, str] | None:
+def _number(value: object) -> _Found:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return _wrong(float, value)
     if isinstance(value, float) and not math.isfinite(value):
@@ -245,13 +269,3 @@ def _describe(hint: Any) -> str:
         return f"a {hint.__name__} member"
     name = getattr(hint, "__name__", str(hint))
     return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    """The declared types of *cls*'s attributes, resolved once."""
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]

@@ -241,12 +241,10 @@ def parse_rule(source: str) -> Rule:
     if len(source) > _MAX_LENGTH:
         raise _fail(source, _MAX_LENGTH, f"rule is longer than {_MAX_LENGTH} characters")
     for pos, char in enumerate(source):
-        category = unicodedata.category(char)
-        if category == "Cs" or (category == "Cc" and char not in "\t\n\r"):
+        kind = unicodedata.category(char)
+        if kind == "Cs" or (kind == "Cc" and char not in "\t\n\r"):
             what = (
-                "a lone surrogate"
-                if category == "Cs"
-                else f"a control character (U+{ord(char):04X})"
+                "a lone surrogate" if kind == "Cs" else f"a control character (U+{ord(char):04X})"
             )
             raise _fail(source, pos, f"{what} is not allowed in a rule")
     node = _Parser(source, _tokenize(source)).parse()
