@@ -36,13 +36,19 @@ onestop.exceptions.InvalidValue: digest: is not the SHA-256 of the content
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import attrs
 
 from onestop.domain.formats import SHA256_HEX
-from onestop.exceptions import ConcurrencyConflict, InvalidValue, NaiveDatetime, StorageError
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    InvalidStoreInput,
+    InvalidValue,
+    NaiveDatetime,
+    StorageError,
+)
 
 __all__ = [
     "CATALOGUE_STREAM",
@@ -114,6 +120,12 @@ def _check_instant(recorded_at: datetime) -> None:
         raise InvalidValue(field="recorded_at", reason="must be a timezone-aware datetime")
     if recorded_at.utcoffset() is None:
         raise NaiveDatetime("recorded_at")
+    try:
+        recorded_at.astimezone(UTC)
+    except OverflowError:  # a store could not give it back
+        raise InvalidValue(
+            field="recorded_at", reason="lies outside the years 1 to 9999 in UTC"
+        ) from None
 
 
 def _is_count(value: object) -> bool:
@@ -268,13 +280,13 @@ def check_listing(*, after: int, limit: int) -> int:
     """Check a listing's *limit* and return *after* clamped to ``0..MAX_VERSION``.
 
     Raises:
-        onestop.exceptions.InvalidValue: If *limit* is not from 1 to `MAX_LISTING`, or
-            *after* is not an `int` (a `ValueError`, as before).
+        InvalidStoreInput: If *limit* is not an integer from 1 to `MAX_LISTING`, or
+            *after* is not an integer (a `bool` is not one).
     """
     if not _is_count(limit) or not 1 <= limit <= MAX_LISTING:
-        raise InvalidValue(field="limit", reason=f"must be from 1 to {MAX_LISTING}")
+        raise InvalidStoreInput(field="limit", reason=f"must be an integer from 1 to {MAX_LISTING}")
     if not _is_count(after):
-        raise InvalidValue(field="after", reason="must be a version number (an int)")
+        raise InvalidStoreInput(field="after", reason="must be a version number (an int)")
     return min(max(after, 0), MAX_VERSION)
 
 
@@ -282,11 +294,10 @@ def check_version_number(version: int, /) -> None:
     """Refuse a *version* to look up that is not an int (any int is a valid question).
 
     Raises:
-        onestop.exceptions.InvalidValue: If *version* is not an `int` (a `bool` is not
-            one either); it is a `ValueError`.
+        InvalidStoreInput: If *version* is not an `int` (a `bool` is not one either).
     """
     if not _is_count(version):
-        raise InvalidValue(field="version", reason="must be a version number (an int)")
+        raise InvalidStoreInput(field="version", reason="must be a version number (an int)")
 
 
 @runtime_checkable
@@ -331,7 +342,11 @@ class CatalogueStore(Protocol):
         ...
 
     def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
-        """Return catalogue version *version*, or ``None`` if there is no such version."""
+        """Return catalogue version *version*, or ``None`` if there is no such version.
+
+        Raises:
+            InvalidStoreInput: If *version* is not an `int` (a `bool` is not one).
+        """
         ...
 
     def latest_catalogue(self) -> CatalogueVersion | None:
@@ -344,7 +359,8 @@ class CatalogueStore(Protocol):
         """Return what is known of up to *limit* versions numbered above *after*, in order.
 
         Raises:
-            InvalidValue: If *limit* is not from 1 to `MAX_LISTING` (a `ValueError`).
+            InvalidStoreInput: If *limit* is not from 1 to `MAX_LISTING`, or *after* is
+                not an `int`.
         """
         ...
 

@@ -30,6 +30,7 @@ from onestop.domain.catalogue import (
     VersionStatus,
 )
 from onestop.domain.checks import check_catalogue
+from onestop.domain.contact_points import url_problem
 from onestop.domain.formats import INT64_MAX, INT64_MIN
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration
@@ -323,7 +324,7 @@ def test_a_javascript_link_in_a_file_is_a_problem_naming_the_contact(tmp_path: P
     ]
     problems = problems_of(tmp_path, document)
     assert problems["agencies[0].contacts[0]"].startswith("value: must be an absolute https")
-    assert problems["agencies[0].contacts[1]"] == "value: has a line break at position 19"
+    assert problems["agencies[0].contacts[1]"].startswith("value: has a control character (U+000D")
     assert problems["legal_resources[0]"].startswith("uri: must be an absolute https or http URL")
 
 
@@ -357,3 +358,47 @@ def test_a_catalogue_built_in_python_checks_cleanly() -> None:
         keywords=("izin", "permit"),
     )
     assert check_catalogue(attrs.evolve(BASE, services=(*BASE.services, service))) == []
+
+
+# --- URLs (websites and legal URIs) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://dpmptsp.jakarta.go.id",
+        "http://example.org/a?b=c#d",
+        "https://www.law.go.kr/\ubc95\ub839/\uc5ec\uad8c\ubc95",  # an IRI path
+        "https://[2001:db8::1]:8443/",
+        "HTTPS://Jakarta.go.id",
+    ],
+)
+def test_absolute_web_urls_are_accepted(url: str) -> None:
+    """https and http URLs naming an ASCII host pass; the path may be in any script."""
+    assert url_problem(url) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("javascript:alert(1)", "not a 'javascript:' one"),
+        ("file:///etc/passwd", "not a 'file:' one"),
+        ("data:text/html,x", "not a 'data:' one"),
+        ("/relative", "not a relative one"),
+        ("https://a.id/\r\nX: y", "control character (U+000D"),
+        ("https://a.id/\x00", "NUL character"),
+        ("https://a.id/\u202e", "invisible U+202E"),
+        ("https://a.id/ x", "white space"),
+        ("https://u:p@a.id/", "user name or password"),
+        ("https://\u0430.id/", "punycode"),  # a Cyrillic look-alike host
+        ("https://<a>/", "not a domain name"),
+        ("https://a.id:0/", "port"),
+        ("https://a.id/" + "x" * 2048, "more than 2048"),
+        (5, "not an integer"),
+    ],
+)
+def test_urls_that_could_harm_or_mislead_are_refused(url: object, words: str) -> None:
+    """Script and file URLs, controls, credentials and look-alike hosts are refused."""
+    problem = url_problem(url)
+    assert problem is not None
+    assert words in problem

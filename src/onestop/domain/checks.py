@@ -39,6 +39,7 @@ from onestop.domain.catalogue import (
     Service,
     VersionStatus,
 )
+from onestop.domain.contacts import region_problem
 from onestop.domain.contents import check_contents
 from onestop.domain.formats import preview
 from onestop.domain.rules import Rule
@@ -312,6 +313,7 @@ def _check_form(known: _Known, form: Sequence[FormField], path: str) -> Iterator
     yield from _duplicates(form, "name", path, "form field")
     for i, field in enumerate(form):
         where = f"{path}[{i}]"
+        yield from _check_field_options(field, where)  # its name: onestop.domain.contents
         is_choice = field.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE)
         if is_choice and not field.choices:
             yield Problem(path=f"{where}.choices", message="a choice field needs choices")
@@ -331,6 +333,24 @@ def _check_form(known: _Known, form: Sequence[FormField], path: str) -> Iterator
                     path=f"{where}.evidence_type",
                     message=f"unknown evidence type {preview(field.evidence_type)}",
                 )
+
+
+def _check_field_options(field: FormField, where: str) -> Iterator[Problem]:
+    """The options only some field types take: a number's bounds, a phone's region."""
+    bounds = [(name, getattr(field, name)) for name in ("minimum", "maximum")]
+    for name, bound in bounds:
+        if bound is not None and field.type is not FieldType.NUMBER:
+            yield Problem(path=f"{where}.{name}", message=f"only number fields take a {name}")
+    low, high = field.minimum, field.maximum
+    if field.type is FieldType.NUMBER and low is not None and high is not None and low > high:
+        yield Problem(path=f"{where}.maximum", message="the maximum is below the minimum")
+    if field.region is not None:
+        if field.type is not FieldType.PHONE:
+            yield Problem(path=f"{where}.region", message="only phone fields take a region")
+        else:
+            reason = region_problem(field.region)
+            if reason is not None:
+                yield Problem(path=f"{where}.region", message=reason)
 
 
 def _check_rule(rule: Rule | None, declared: frozenset[str], path: str) -> Iterator[Problem]:

@@ -41,41 +41,47 @@ onestop.exceptions.InvalidValue: actor.id: has upper-case letters; an actor id i
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import InvalidValue, NaiveDatetime
 
 __all__ = [
     "ACTOR_ID",
     "CATALOGUE_CODE",
     "CODE",
     "CURRENCY",
+    "DECIMAL",
     "FIELD_NAME",
     "IDENTITY_SCHEME",
     "INT64_MAX",
     "INT64_MIN",
-    "MAX_URL",
     "KEY",
     "MAX_NAME",
     "MEDIA_TYPE",
+    "ROLE",
     "SEAL_ID",
     "SHA256_HEX",
     "TextFormat",
+    "check_instant",
     "check_int",
+    "check_member",
+    "check_type",
     "check_text",
-    "email_problem",
     "int_problem",
     "kind_of",
     "local_digits",
-    "phone_problem",
+    "parse_number",
     "preview",
     "text_problem",
     "to_ascii_digits",
-    "url_problem",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -244,6 +250,20 @@ KEY = TextFormat(
 )
 """An opaque key a client chooses: an idempotency key, a payment reference, a handoff id."""
 
+ROLE = TextFormat(
+    "a role name",
+    r"[a-z][a-z0-9_]*",
+    "lower-case letters, digits and '_', starting with a letter",
+    64,
+    quoted=True,
+    lower_case=True,
+)
+"""A role an actor holds and a workflow declares (``verifier``, ``front_office``).
+
+The same format on both sides: a workflow declaring ``Verifier`` is refused when it
+is checked, and an `Actor` holding ``"verifier\\n"`` cannot be built, so a role an
+actor holds matches a declared role exactly or not at all."""
+
 CODE = TextFormat(
     "a code",
     r"[a-z0-9][a-z0-9_.-]*",
@@ -323,6 +343,20 @@ IDENTITY_SCHEME = TextFormat(
 """Which national identity numbering a number follows (``id-nik``, ``kr-rrn``)."""
 
 
+DECIMAL = TextFormat(
+    "a decimal number",
+    r"-?[0-9]{1,30}(?:\.[0-9]{1,12})?",
+    "ASCII digits with an optional leading '-' and one '.', such as '12' or '-0.5' "
+    "(at most 30 digits before the point and 12 after)",
+    44,
+)
+"""A number written in plain decimal: a form's answer, a bound on one.
+
+No exponent, no digit grouping, no other script's digits (convert those first with
+`to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in messages: an answer
+may be personal data."""
+
+
 def text_problem(
     value: object, *, max_length: int, multiline: bool = False, empty: bool = False
 ) -> str | None:
@@ -393,118 +427,43 @@ def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT
     return value  # type: ignore[return-value]  # int_problem() proved it is an int
 
 
-MAX_URL = 2048
-"""The longest URL (a website, a law's URI), in characters."""
-
-_URL_SCHEMES = ("https", "http")
-_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
-_PHONE = re.compile(r"\+?[0-9(][0-9 ().-]*[0-9]", re.ASCII)
+_NUMBER_LIMIT = 10**30  # DECIMAL's 30 digits before the point
 
 
-def url_problem(value: object) -> str | None:
-    """Return why *value* is not a web address a catalogue may publish, or ``None``.
+def parse_number(value: object, *, field: str) -> int | Decimal:
+    """Return *value* as an exact number: an `int`, or a `Decimal` for a fraction.
 
-    A URL is absolute, ``https`` or ``http`` (never ``javascript:``, ``data:`` or
-    ``file:``), names a host in ASCII (an international domain name in punycode, so
-    that no look-alike letter can pose as another host), carries no user name or
-    password, and holds no white space, control or invisible formatting character (at
-    most `MAX_URL` characters).  Its path may hold other scripts' letters, as an IRI:
-    ``https://www.law.go.kr/법령/여권법``.
+    Accepts an `int` (not a `bool`) or a finite `Decimal` of at most 30 digits before
+    the point and 12 after, or text of format `DECIMAL` (which becomes a `Decimal`).
+    A float is refused: ``0.1`` is not the number a person wrote.
 
-    >>> url_problem("https://dpmptsp.jakarta.go.id/layanan")
-    >>> url_problem("javascript:alert(1)")
-    "must be an absolute https or http URL, not a 'javascript:' one"
+    Raises:
+        InvalidValue: Naming *field* and what is wrong, never quoting the value.
     """
-    if not isinstance(value, str):
-        return f"expected a URL as text, not {kind_of(value)}"
-    found = _diagnose(value, max_length=MAX_URL, ascii_only=False)
-    if found is not None:
-        return found
-    for index, char in enumerate(value):
-        if char.isspace() or unicodedata.category(char) == "Cf":
-            what = "white space" if char.isspace() else f"an invisible {_character(char)}"
-            return f"has {what} at position {index + 1}"
-    scheme, colon, rest = value.partition(":")
-    if not colon or scheme.lower() not in _URL_SCHEMES:
-        shown = f"a {preview(scheme.lower() + ':')} one" if colon else "a relative one"
-        return f"must be an absolute https or http URL, not {shown}"
-    if not rest.startswith("//"):
-        return "must name a host after '//'"
-    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
-    if "@" in authority:
-        return "must not carry a user name or password"
-    host, _, port = (
-        authority.rpartition(":") if not authority.endswith("]") else (authority, "", "")
-    )
-    if not host and not port.isdigit():
-        host, port = port, ""
-    if not host or host.startswith(".") or ".." in host:
-        return "must name a host after '//'"
-    if not host.isascii():
-        return "names a host with non-ASCII letters; write it in punycode (xn--...)"
-    if not _HOST.fullmatch(host):
-        return "names a host that is not a domain name or an IP address"
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
-        return "has a port that is not a number from 1 to 65535"
-    return None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        return _refuse_number(field, f"expected a number, not {kind_of(value)}")
+    if isinstance(value, int):
+        if -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
+            return value
+        return _refuse_number(field, "has more than 30 digits")
+    if isinstance(value, str):
+        reason = DECIMAL.problem(value)
+        if reason is not None:
+            return _refuse_number(field, reason)
+        return Decimal(value)
+    if not value.is_finite():
+        return _refuse_number(field, "must be a finite number")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101 - finite, so not 'n', 'N' or 'F'
+    if value and value.adjusted() >= 30:  # no arithmetic: 1E+999999999 must not overflow
+        return _refuse_number(field, "has more than 30 digits before the point")
+    if exponent < -12:
+        return _refuse_number(field, "has more than 12 digits after the point")
+    return value
 
 
-def email_problem(value: object) -> str | None:
-    """Return why *value* is not an e-mail address, or ``None``.
-
-    The syntax is checked by the ``email-validator`` package, without asking the DNS
-    whether the domain receives mail; a display name (``Ana <a@b.id>``), a line
-    break or any control character is refused.  The message never quotes the address.
-
-    >>> email_problem("ptsp@harbour.example")
-    >>> email_problem("ptsp@harbour.example\\r\\nBcc: x@y.id")
-    'has a line break at position 21'
-    """
-    from email_validator import EmailNotValidError, validate_email  # noqa: PLC0415 - lazy
-
-    if not isinstance(value, str):
-        return f"expected an e-mail address as text, not {kind_of(value)}"
-    found = _diagnose(value, max_length=254, ascii_only=False)
-    if found is not None:
-        return found
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        return f"is not an e-mail address: {exc}"
-    return None
-
-
-def phone_problem(value: object) -> str | None:
-    """Return why *value* is not a telephone number, or ``None``.
-
-    A number is written with ASCII digits, spaces, hyphens, dots and parentheses.  One
-    in international format (``+62 21 3822968``) must be a possible number for its
-    country (checked by the ``phonenumbers`` package); one without a ``+`` is a
-    national or short number (``112``, ``(021) 3822968``) of 3 to 15 digits.
-
-    >>> phone_problem("+62 21 3822968")
-    >>> phone_problem("\\u0661\\u0661\\u0662")
-    'has a non-ASCII digit character (U+0661 ARABIC-INDIC DIGIT ONE) at position 1'
-    """
-    import phonenumbers  # noqa: PLC0415 - loaded only when a phone number is checked
-
-    if not isinstance(value, str):
-        return f"expected a phone number as text, not {kind_of(value)}"
-    found = _diagnose(value, max_length=40, ascii_only=True)
-    if found is not None:
-        return found
-    if not _PHONE.fullmatch(value):
-        return "is not a phone number: use digits, spaces, '-', '.', '(', ')' and a leading '+'"
-    digits = sum(char.isdigit() for char in value)
-    if not value.startswith("+"):
-        return None if 3 <= digits <= 15 else "a national number has 3 to 15 digits"
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        return "is not an international phone number (+, country code, number)"
-    if not phonenumbers.is_possible_number(number):
-        return "is not a possible phone number for its country code"
-    return None
+def _refuse_number(field: str, reason: str) -> int:
+    raise InvalidValue(field=field, reason=reason)
 
 
 # The zero of each decimal digit set a language's writers type, by primary language subtag.
@@ -553,3 +512,73 @@ def to_ascii_digits(text: str, *, languages: Iterable[str]) -> str:
     caller's format check to refuse.
     """
     return text.translate(local_digits(languages))
+
+
+_Member = TypeVar("_Member", bound=enum.Enum)
+_Value = TypeVar("_Value")
+
+
+def check_type(value: object, kind: type[_Value] | tuple[type, ...], *, field: str) -> _Value:
+    """Return *value* if it is an instance of *kind* (a class, or a tuple of classes).
+
+    For the arguments of public calls, so that a wrong type is refused by name
+    instead of failing later with an `AttributeError` or a `TypeError`.
+
+    Raises:
+        InvalidValue: Naming *field*, the type expected and the type given.
+    """
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        names = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+        raise InvalidValue(field=field, reason=f"expected {names}, not {kind_of(value)}")
+    return value  # type: ignore[return-value]  # isinstance() proved it
+
+
+def check_member(kind: type[_Member], value: object, *, field: str) -> _Member:
+    """Return the member of the enum *kind* that *value* is, or whose value *value* is.
+
+    ``check_member(JobKind, "pickup", field="kind")`` gives ``JobKind.PICKUP``, as does
+    ``JobKind.PICKUP`` itself; anything else is refused with the values allowed, where
+    ``JobKind("bad")`` would raise a bare `ValueError`.
+
+    Raises:
+        InvalidValue: Naming *field* and the values allowed.
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str | int) and not isinstance(value, bool | enum.Enum):
+        for member in kind:
+            if type(member.value) is type(value) and member.value == value:
+                return member
+    allowed = ", ".join(repr(member.value) for member in kind)
+    shown = preview(value) if isinstance(value, str) else kind_of(value)
+    raise InvalidValue(field=field, reason=f"{shown} is not one of {allowed}")
+
+
+def check_instant(value: object, *, field: str) -> datetime:
+    """Return *value* if it is a timezone-aware `datetime` that is an instant in UTC.
+
+    An instant is refused when it has no time zone, when its time zone gives no valid
+    offset, or when it lies outside the years 1 to 9999 once converted to UTC (such as
+    ``datetime.min`` in Jakarta), which no store or export can write.  Adding a
+    duration to an instant that passes can still leave the years 1 to 9999: callers
+    that do so catch `OverflowError`.
+
+    Raises:
+        NaiveDatetime: If *value* has no time zone.
+        InvalidValue: If *value* is not a datetime, or not an instant in UTC.
+    """
+    if not isinstance(value, datetime):
+        reason = f"expected a timezone-aware datetime, not {kind_of(value)}"
+        raise InvalidValue(field=field, reason=reason)
+    try:
+        offset = value.utcoffset()
+        if offset is not None:
+            value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(field=field, reason="lies outside the years 1 to 9999 in UTC") from None
+    except (ArithmeticError, TypeError, ValueError):
+        raise InvalidValue(field=field, reason="its time zone gives no valid UTC offset") from None
+    if offset is None:
+        raise NaiveDatetime(field)
+    return value
