@@ -146,6 +146,8 @@ class TestMoney:
             Decimal(10**18),
             Decimal("1E+30"),
             Decimal("0.0000001"),
+            Decimal("1E-999999999"),
+            Decimal("1.0000001000"),
             2**63,
         ],
     )
@@ -160,6 +162,16 @@ class TestMoney:
         text = f"{whole}.{fraction:06d}"
         assert parse_amount(text) == Decimal(text)
         assert parse_amount(whole) == Decimal(whole)
+
+    @pytest.mark.parametrize(
+        "amount",
+        [Decimal("1.500000000"), Decimal("0E-1000"), Decimal("12.000001"), Decimal("5E+3")],
+    )
+    def test_trailing_zeros_and_exponents_within_the_places_are_amounts(
+        self, amount: Decimal
+    ) -> None:
+        """Trailing zeros do not count as places; a value within 6 places is kept as given."""
+        assert parse_amount(amount) == amount
 
     def test_huge_amounts_are_not_quoted_in_full(self) -> None:
         """The message for a 5000-digit amount says how long it is, not what it is."""

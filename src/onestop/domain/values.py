@@ -87,8 +87,7 @@ def parse_amount(value: object, *, field: str = "amount") -> Decimal:
         raise InvalidValue(field=field, reason="amount must not be negative")
     if result >= MAX_AMOUNT + 1:
         raise InvalidValue(field=field, reason=_too_large(value))
-    exponent = result.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_AMOUNT_PLACES:
+    if _places(result) > MAX_AMOUNT_PLACES:
         raise InvalidValue(
             field=field,
             reason=f"amount has more than {MAX_AMOUNT_PLACES} digits after the decimal point",
@@ -114,6 +113,17 @@ def _check_currency(_: object, attribute: attrs.Attribute[str], value: object) -
     reason = currency_problem(value)
     if reason is not None:
         raise InvalidValue(field=attribute.name, reason=reason)
+
+
+def _places(amount: Decimal) -> int:
+    """Count *amount*'s digits after the point, trailing zeros aside, without arithmetic.
+
+    (`Decimal.normalize` would round ``1E-999999999`` to zero in the default context.)
+    """
+    _, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # noqa: S101 - the amount is finite
+    significant = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return 0 if not any(digits) else max(0, -(exponent + significant))
 
 
 def _too_large(value: object) -> str:
