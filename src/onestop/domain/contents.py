@@ -49,10 +49,10 @@ from onestop.domain.catalogue import (
 from onestop.domain.formats import (
     CATALOGUE_CODE,
     FIELD_NAME,
-    INT64_MAX,
+    INT64_MIN,
     MAX_NAME,
+    int_problem,
     kind_of,
-    preview,
     text_problem,
 )
 from onestop.domain.rules import Rule
@@ -63,7 +63,7 @@ from onestop.exceptions import Problem
 
 __all__ = ["INT_MIN", "check_contents"]
 
-INT_MIN = -(2**63)
+INT_MIN = INT64_MIN
 """The smallest integer a catalogue may hold (a signed 64-bit column's)."""
 
 _Check = Callable[[str], "str | None"]
@@ -242,12 +242,8 @@ def _string(value: object, check: _Check) -> _Found:
 def _integer(value: object, minimum: int) -> _Found:
     if isinstance(value, bool) or not isinstance(value, int):
         return _wrong(int, value)
-    if not minimum <= value <= INT64_MAX:
-        bound = "2**63 - 1, the largest a store holds"
-        if value < minimum:
-            return False, f"must be at least {minimum}, not {preview(value)}"
-        return False, f"must be at most {bound}, not {preview(value)}"
-    return None
+    reason = int_problem(value, minimum=minimum)  # at most INT64_MAX
+    return None if reason is None else (False, reason)
 
 
 def _number(value: object) -> _Found:
