@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import secrets
+import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -303,3 +306,92 @@ def test_fetch_json_gives_the_details_and_the_catalogue(
     content = canonical_catalogue(load_catalogue(JAKARTA))
     assert found["digest"] == catalogue_digest(content)
     assert found["catalogue"] == json.loads(content)
+
+
+# --- malformed files: a message and exit 1 or 2, never an "internal error" ---------------
+
+BROKEN_FILES = sorted((Path(__file__).parent / "catalogue" / "broken").iterdir())
+CORPUS = sorted((Path(__file__).parent / "corpus" / "catalogue").iterdir())
+FUZZ_HARNESS = ROOT / "fuzz" / "fuzz_catalogue.py"
+READING_COMMANDS = [
+    ("catalogue", "validate"),
+    ("catalogue", "validate", "--json"),
+    ("catalogue", "export", "--format", "json"),
+    ("catalogue", "export", "--format", "open311", "--at", "2025-06-02T10:00:00+07:00"),
+    ("catalogue", "export", "--format", "cpsv-ap", "--at", "2025-06-02T10:00:00+07:00"),
+    ("catalogue", "publish", "--store", "memory://"),
+]
+
+
+def answered(capsys: pytest.CaptureFixture[str], *args: str) -> int:
+    """Run a command in-process; check it answered with a status and, on failure, a message."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert "internal error" not in out + err, (args, err)
+    assert "Traceback" not in out + err, (args, err)
+    assert code in (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE), (args, code)
+    if code != EXIT_OK:
+        assert err.strip(), (args, "no message")
+    return code
+
+
+@pytest.mark.parametrize("path", BROKEN_FILES, ids=[p.name for p in BROKEN_FILES])
+def test_every_broken_file_is_refused_by_every_reading_command(
+    capsys: pytest.CaptureFixture[str], path: Path
+) -> None:
+    """Each malformed test file exits 1 or 2 with a message from each command that reads it."""
+    for command in READING_COMMANDS:
+        assert answered(capsys, *command[:2], str(path), *command[2:]) in (
+            EXIT_PROBLEMS,
+            EXIT_USAGE,
+        )
+
+
+def test_every_fuzz_corpus_input_gets_an_answer(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every input the fuzz kept, laid out as files, gets 0, 1 or 2 and never an internal error."""
+    spec = importlib.util.spec_from_file_location("fuzz_catalogue", FUZZ_HARNESS)
+    assert spec is not None
+    assert spec.loader is not None
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    for path in CORPUS:
+        target = fuzz.write(fuzz.layout(path.read_bytes()), tmp_path / "input")
+        for command in READING_COMMANDS[:3]:
+            answered(capsys, *command[:2], str(target), *command[2:])
+
+
+@pytest.mark.parametrize(
+    "name", ["deeply_nested.json", "deeply_nested.toml", "binary.toml", "several_defects.toml"]
+)
+def test_the_installed_command_refuses_broken_files_cleanly(name: str) -> None:
+    """The real entry point (a subprocess) exits 1 or 2 with a message, no traceback."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onestop.cli",
+            "catalogue",
+            "validate",
+            str(BROKEN_FILES[0].parent / name),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode in (EXIT_PROBLEMS, EXIT_USAGE)
+    assert result.stderr.strip()
+    assert "internal error" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A problem in a file whose name is not UTF-8 prints, escaped, instead of crashing."""
+    path = tmp_path / os.fsdecode(b"caf\xe9.toml")
+    path.write_bytes(BROKEN.read_bytes())
+    assert answered(capsys, "catalogue", "validate", str(path)) == EXIT_PROBLEMS
+    assert answered(capsys, "catalogue", "validate", str(path), "--json") == EXIT_PROBLEMS

@@ -21,13 +21,13 @@ import copy
 import json
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from onestop.catalogue_files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
 from onestop.domain.catalogue import (
     Agency,
     Catalogue,
@@ -43,8 +43,10 @@ from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
 from onestop.serialization import make_converter, problems_from
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_FILES",
+    "MAX_TOTAL_BYTES",
     "catalogue_from_data",
     "catalogue_to_dict",
     "dump_catalogue",
@@ -52,8 +54,8 @@ __all__ = [
     "read_catalogue",
 ]
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
-"""Files larger than this are refused without being parsed."""
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+"""The most bytes all files of one catalogue may hold together (64 MiB)."""
 MAX_FILES = 5_000
 """A catalogue directory with more files than this is refused."""
 
@@ -67,7 +69,7 @@ SECTIONS: dict[str, type] = {
 }
 _HEADER = "catalogue"
 _SUFFIXES = (".toml", ".json")
-_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[([0-9]+)\]")
 
 
 @attrs.frozen(kw_only=True)
@@ -119,8 +121,9 @@ def read_catalogue(
         raise CatalogueReadError(path="", reason="no catalogue path given")
     converter = make_converter()
     collected = _Collected()
+    budget = [MAX_TOTAL_BYTES]
     for file in _files(paths):
-        _collect_file(file, collected, converter)
+        _collect_file(file, collected, converter, budget)
     return _assemble(collected, str(paths[0]), known_guards)
 
 
@@ -139,8 +142,12 @@ def catalogue_from_data(
         known_guards: Guard names workflows may use; ``None`` skips that check.
 
     Raises:
-        InvalidCatalogue: Listing every problem found, with *source* as their file.
+        InvalidCatalogue: Listing every problem found, with *source* as their file
+            (*data* nested deeper than `MAX_DEPTH` is refused before it is read).
     """
+    too_deep = check_depth(data, name=source)
+    if too_deep:
+        raise InvalidCatalogue(too_deep)
     collected = _Collected()
     _collect_data(data, source, collected, make_converter())
     catalogue, problems = _assemble(collected, source, known_guards)
@@ -171,11 +178,8 @@ def _assemble(
     checked = [
         _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
     ]
-    problems = collected.problems + [
-        p
-        for p in checked
-        if not any(p.file == file and _related(p.path, gone) for file, gone in collected.removed)
-    ]
+    removed = _Removed(collected.removed)
+    problems = collected.problems + [p for p in checked if not removed.related(p)]
     return catalogue, problems
 
 
@@ -193,8 +197,10 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
                 and p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
-        else:
+        elif path.is_file():
             found = [path]
+        else:
+            raise CatalogueReadError(path=str(raw), reason="not a regular file or a directory")
         for file in found:
             count += 1
             if count > MAX_FILES:
@@ -204,50 +210,28 @@ def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             yield file
 
 
-def _read(file: Path) -> tuple[Any, Problem | None]:
+def _read(file: Path, budget: list[int]) -> tuple[Any, list[Problem]]:
+    """Read and parse *file*, counting its size against the catalogue's *budget* of bytes."""
     name = str(file)
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, Problem(
-                path="", message=f"file is larger than {MAX_FILE_BYTES} bytes", file=name
-            )
-        data = file.read_bytes()
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise CatalogueReadError(path=name, reason=exc.strerror or type(exc).__name__) from exc
-    if b"\x00" in data:
-        return None, Problem(path="", message="file is binary, not text", file=name)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, Problem(
-            path="", message=f"file is not UTF-8 text (bad byte at offset {exc.start})", file=name
+    budget[0] -= min(len(data), MAX_FILE_BYTES)
+    if budget[0] < 0:
+        raise CatalogueReadError(
+            path=name, reason=f"the catalogue's files hold more than {MAX_TOTAL_BYTES} bytes"
         )
-    if not text.strip():
-        return None, Problem(path="", message="file is empty", file=name)
-    try:
-        if file.suffix == ".json":
-            return json.loads(text, parse_constant=_refuse_constant), None
-        if file.suffix == ".toml" or text.lstrip()[:1] not in ("{", "["):
-            return tomllib.loads(text), None
-        return json.loads(text, parse_constant=_refuse_constant), None
-    except RecursionError:
-        return None, Problem(path="", message="file is nested too deeply", file=name)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
-        return None, Problem(path="", message=f"cannot parse: {exc}", file=name)
+    syntax = {".json": "json", ".toml": "toml"}.get(file.suffix)
+    return parse_document(data, name=name, syntax=syntax)  # type: ignore[arg-type]
 
 
-def _refuse_constant(name: str) -> Any:
-    msg = f"{name} is not allowed"
-    raise ValueError(msg)
-
-
-def _collect_file(file: Path, collected: _Collected, converter: Any) -> None:
-    raw, problem = _read(file)
-    if problem is not None:
-        collected.problems.append(problem)
-        return
-    _collect_data(raw, str(file), collected, converter)
+def _collect_file(file: Path, collected: _Collected, converter: Any, budget: list[int]) -> None:
+    raw, problems = _read(file, budget)
+    collected.problems += problems
+    if raw is not None:
+        _collect_data(raw, str(file), collected, converter)
 
 
 def _collect_data(raw: Any, name: str, collected: _Collected, converter: Any) -> None:
@@ -281,7 +265,7 @@ def _collect_header(value: Any, file: str, collected: _Collected, converter: Any
     try:
         collected.header = converter.structure(value, _Header)
         collected.header_file = file
-    except (Exception, RecursionError) as exc:  # noqa: BLE001 - every error becomes a problem
+    except Exception as exc:  # noqa: BLE001 - every error becomes a problem
         collected.problems += problems_from(exc, file=file, path=_HEADER)
 
 
@@ -298,7 +282,7 @@ def _collect_section(
         path = f"{key}[{index}]"
         try:
             structured = converter.structure(item, kind)
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - every error becomes a problem
+        except Exception as exc:  # noqa: BLE001 - every error becomes a problem
             found = problems_from(exc, file=file, path=path)
             collected.problems += found
             structured = _structure_without(item, kind, found, path, converter)
@@ -330,7 +314,7 @@ def _structure_without(
             continue
         try:
             return converter.structure(repaired, kind)
-        except (Exception, RecursionError):  # noqa: BLE001, S112 - try the next attempt
+        except Exception:  # noqa: BLE001, S112 - try the next attempt
             continue
     return None
 
@@ -373,13 +357,29 @@ def _holds(data: Any, step: str | int) -> bool:
     return isinstance(data, dict) and step in data
 
 
-def _related(path: str, removed: str) -> bool:
-    """Whether *path* is *removed*, lies inside it, or contains it."""
-    return (
-        path == removed
-        or path.startswith((f"{removed}.", f"{removed}["))
-        or (removed.startswith((f"{path}.", f"{path}[")))
-    )
+class _Removed:
+    """The paths left out of items to check the rest, looked up in time linear in a path."""
+
+    def __init__(self, removed: Iterable[tuple[str, str]]) -> None:
+        self._paths: set[tuple[str, str]] = set()
+        self._inside: set[tuple[str, str]] = set()  # every proper prefix of a removed path
+        for file, path in removed:
+            self._paths.add((file, path))
+            self._inside.update((file, prefix) for prefix in _prefixes(path))
+
+    def related(self, problem: Problem) -> bool:
+        """Whether *problem*'s path is a removed path, lies inside one, or contains one."""
+        file, path = problem.file or "", problem.path
+        if (file, path) in self._paths or (file, path) in self._inside:
+            return True
+        return any((file, prefix) in self._paths for prefix in _prefixes(path))
+
+
+def _prefixes(path: str) -> Iterator[str]:
+    """Yield the proper prefixes of *path* that are paths: ``a``, ``a[0]`` of ``a[0].b``."""
+    for index, char in enumerate(path):
+        if char in ".[" and index:
+            yield path[:index]
 
 
 def _relocate(problem: Problem, collected: _Collected) -> Problem:

@@ -26,8 +26,11 @@ from datetime import UTC, datetime
 
 import attrs
 
+from onestop.catalogue_files import parse_document
 from onestop.catalogue_store import CatalogueStore, CatalogueVersion, catalogue_digest
 from onestop.domain.catalogue import Catalogue
+from onestop.domain.checks import check_catalogue
+from onestop.domain.contents import check_contents
 from onestop.domain.guards import default_guards
 from onestop.exceptions import CatalogueVersionNotFound, InvalidCatalogue, Problem
 from onestop.loading import catalogue_from_data, catalogue_to_dict, load_catalogue
@@ -54,7 +57,16 @@ def canonical_catalogue(catalogue: Catalogue, /) -> bytes:
     """Return *catalogue*'s canonical bytes: its file format as compact, key-sorted JSON.
 
     Equal catalogues give equal bytes; the bytes load back as an equal catalogue.
+
+    Raises:
+        onestop.exceptions.InvalidCatalogue: If a value of *catalogue* cannot be
+            written (a catalogue built in Python holding a lone surrogate, an integer
+            no store holds, a value of the wrong type): every such problem, with its
+            path, as `onestop.domain.contents.check_contents` finds them.
     """
+    problems, _ = check_contents(catalogue)
+    if problems:
+        raise InvalidCatalogue(problems)
     text = json.dumps(
         catalogue_to_dict(catalogue),
         ensure_ascii=False,
@@ -90,14 +102,18 @@ def publish_catalogue(
         onestop.exceptions.ConcurrencyConflict: If the store's latest version is not
             the expected one (someone else published in between); reload and retry.
         onestop.exceptions.CatalogueReadError: If *source* is a path that cannot be read.
-        onestop.exceptions.InvalidCatalogue: If *source* is a path to an invalid catalogue.
+        onestop.exceptions.InvalidCatalogue: If *source* is not a valid catalogue (a
+            catalogue given as an object is checked by
+            `onestop.domain.checks.check_catalogue`, its guards excepted).
         onestop.exceptions.InvalidValue: If *label* is not a valid label.
     """
-    catalogue = (
-        source
-        if isinstance(source, Catalogue)
-        else load_catalogue(source, known_guards=default_guards().names())
-    )
+    if isinstance(source, Catalogue):
+        problems = check_catalogue(source)
+        if problems:
+            raise InvalidCatalogue(problems)
+        catalogue = source
+    else:
+        catalogue = load_catalogue(source, known_guards=default_guards().names())
     content = canonical_catalogue(catalogue)
     before = store.latest_catalogue()
     if expected_version is None:
@@ -144,11 +160,15 @@ def published_catalogue(
     if found is None:
         raise CatalogueVersionNotFound(version)
     source = f"catalogue version {found.version}"
-    try:
-        data = json.loads(found.content)
-    except ValueError:
+    data, problems = parse_document(found.content, name=source, syntax="json")
+    if data is None:
         raise InvalidCatalogue(
-            [Problem(path="", message="the stored content is not JSON", file=source)]
-        ) from None
+            Problem(
+                path=p.path, message=f"the stored content is not JSON ({p.message})", file=source
+            )
+            for p in problems
+        )
+    if problems:
+        raise InvalidCatalogue(problems)
     guards = default_guards().names() if known_guards is None else known_guards
     return catalogue_from_data(data, source=source, known_guards=guards)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
+import re
 import typing
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -26,13 +28,13 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from onestop.domain.formats import parse_number
+from onestop.domain.formats import parse_number, preview
 from onestop.domain.rules import Rule, parse_rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Period, parse_amount
 from onestop.exceptions import CatalogueError, InvalidValue, Problem
 
-__all__ = ["make_converter", "problems_from"]
+__all__ = ["key_path", "make_converter", "problems_from"]
 
 
 class _WrongType(TypeError):
@@ -67,7 +69,9 @@ def _structure_text(value: Any, _: Any) -> LocalizedText:
         raise _WrongType(f"expected a table of language tags to text, got {_type_name(value)}")
     for tag, text in value.items():
         if not isinstance(text, str):
-            raise _WrongType(f"text for language {tag!r} must be a string, got {_type_name(text)}")
+            raise _WrongType(
+                f"text for language {preview(tag)} must be a string, got {_type_name(text)}"
+            )
     return LocalizedText(value)
 
 
@@ -219,14 +223,28 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_tuple, _structure_tuple_factory(conv))
     # A form field's bound: an integer or decimal text, parsed by FormField itself.
     conv.register_structure_hook_func(lambda t: t == Decimal | int | None, _structure_number)
-    conv.register_structure_hook_factory(
-        _is_attrs_class, lambda cl: make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True)
-    )
+    conv.register_structure_hook_factory(_is_attrs_class, _structure_table_factory(conv))
     conv.register_unstructure_hook_factory(
         _is_attrs_class,
         lambda cl: make_dict_unstructure_fn(cl, conv, _cattrs_omit_if_default=True),
     )
     return conv
+
+
+def _structure_table_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    """Structure an attrs class from a table only: an array or a string is a wrong type."""
+
+    def factory(cl: Any) -> Callable[[Any, Any], Any]:
+        inner = make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True)
+
+        def hook(value: Any, t: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _WrongType(f"expected a table, got {_type_name(value)}")
+            return inner(value, t)
+
+        return hook
+
+    return factory
 
 
 def _is_attrs_class(t: Any) -> bool:
@@ -261,8 +279,25 @@ def problems_from(exc: BaseException, *, file: str | None = None, path: str = ""
     return [Problem(path=p, message=m, file=file) for p, m in _walk(exc, path)]
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+
+
+def key_path(path: str, key: object) -> str:
+    """Return the path of *key* inside the table at *path*: ``services[0].name``.
+
+    A key that is not a plain name (a letter or ``_``, then letters, digits, ``_`` and
+    ``-``; at most 64 characters) is written as a quoted, ASCII-escaped and shortened
+    index, ``services[0]["a b"]``, so that a path is always one line of ASCII.
+    """
+    if isinstance(key, str) and _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    text = key if isinstance(key, str) else str(key)
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    return f"{path}[{json.dumps(shown)}]"
+
+
 def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+    return key_path(path, name)
 
 
 def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
@@ -280,7 +315,7 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
             yield from _walk(sub, path)
     elif isinstance(exc, ForbiddenExtraKeysError):
         for key in sorted(exc.extra_fields):
-            yield _join(path, key), f"unknown key {key!r}"
+            yield key_path(path, key), f"unknown key {preview(key)}"
     elif isinstance(exc, KeyError):
         yield path, "required key is missing"
     elif isinstance(exc, _WrongType | CatalogueError):
@@ -289,4 +324,6 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
         for sub in exc.exceptions:
             yield from _walk(sub, path)
     else:
-        yield path, f"invalid value ({type(exc).__name__}: {exc})"
+        detail = str(exc)
+        detail = detail if len(detail) <= 200 else detail[:200] + "..."
+        yield path, f"invalid value ({type(exc).__name__}: {detail})"

@@ -312,3 +312,8 @@ def test_parse_number_is_exact_or_refuses(value: object) -> None:
     assert not isinstance(value, bool | float)
     assert number == (Decimal(value) if isinstance(value, str) else value)
     assert abs(number) < 10**30
+
+
+def test_the_signed_64_bit_range_is_named() -> None:
+    """INT64_MIN and INT64_MAX bound what every store's integer column holds."""
+    assert (formats.INT64_MIN, formats.INT64_MAX) == (-(2**63), 2**63 - 1)

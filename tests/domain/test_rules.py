@@ -162,6 +162,29 @@ class TestSyntaxErrors:
         with pytest.raises(RuleSyntaxError):
             parse_rule(source)
 
+    @pytest.mark.parametrize(
+        ("source", "position"),
+        [('a == "\ud800"', 6), ('a == "x\x00"', 7), ('"\x1b[2J" in a', 1), ("a ==\x0b1", 4)],
+    )
+    def test_lone_surrogates_and_control_characters_are_refused(
+        self, source: str, position: int
+    ) -> None:
+        """A lone surrogate or a control character, even inside a string, is a syntax error."""
+        with pytest.raises(RuleSyntaxError, match="is not allowed in a rule") as caught:
+            parse_rule(source)
+        assert caught.value.position == position
+        str(caught.value).encode("utf-8")
+
+    @pytest.mark.parametrize("digit", ["\u0661", "\uff11", "\u17e1"])
+    def test_digits_of_other_scripts_are_not_numbers(self, digit: str) -> None:
+        """A number in rules is written with ASCII digits; another script's digit is refused."""
+        with pytest.raises(RuleSyntaxError, match="unexpected character"):
+            parse_rule(f"capital >= {digit}0")
+
+    def test_tabs_and_line_breaks_are_white_space(self) -> None:
+        """Tabs and line breaks between tokens are allowed, as before."""
+        assert holds("a\tand\r\nb", a=True, b=True)
+
 
 class TestEvaluation:
     def test_comparison_explains_with_the_answer(self) -> None:
@@ -284,7 +307,8 @@ def quote(text: str) -> str:
 
 
 fields = st.sampled_from(FIELDS)
-texts = st.text(max_size=6).map(quote)
+# Rule text is free text: no lone surrogate, no control character (see test_text_checks).
+texts = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=6).map(quote)
 numbers = st.decimals(min_value=-(10**6), max_value=10**6, places=2).map(lambda d: format(d, "f"))
 dates = st.dates().map(datetime.date.isoformat)
 orderable = numbers | dates

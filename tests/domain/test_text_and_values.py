@@ -8,8 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain.text import LocalizedText, is_language_tag, normalize_language_tag
-from onestop.domain.values import Duration, Money, Period, TimeUnit, parse_amount
+from onestop.domain.text import MAX_TEXT, LocalizedText, is_language_tag, normalize_language_tag
+from onestop.domain.values import (
+    MAX_AMOUNT,
+    MAX_DURATION,
+    Duration,
+    Money,
+    Period,
+    TimeUnit,
+    parse_amount,
+)
 from onestop.exceptions import InvalidValue
 
 
@@ -26,6 +34,25 @@ class TestLanguageTags:
     )
     def test_malformed_tags_are_refused(self, tag: str) -> None:
         """Malformed tags are refused."""
+        assert not is_language_tag(tag)
+
+    @pytest.mark.parametrize(
+        "tag",
+        [
+            "id\n",
+            "en\n",
+            "\u212a\u043c",
+            "\u212am",
+            "en-\u212aR",
+            "id ",
+            " id",
+            "i\u0307d",
+            None,
+            5,
+        ],
+    )
+    def test_tags_are_whole_ascii_strings(self, tag: object) -> None:
+        """A final line break, a Kelvin sign (which lowers to 'k') or a non-string is no tag."""
         assert not is_language_tag(tag)
 
     def test_tags_are_normalized_to_canonical_case(self) -> None:
@@ -53,6 +80,39 @@ class TestLocalizedText:
         with pytest.raises(InvalidValue, match="not a BCP 47"):
             LocalizedText.of({"en_US": "Tax"})
 
+    @pytest.mark.parametrize(
+        ("text", "reason"),
+        [
+            ("Paspor\ud800", "lone surrogate at position 7"),
+            ("Pas\x00por", "NUL character at position 4"),
+            ("Pas\x1bpor", "control character (U+001B"),
+            ("x" * (MAX_TEXT + 1), f"more than {MAX_TEXT}"),
+        ],
+    )
+    def test_text_that_cannot_be_stored_or_exported_is_refused(
+        self, text: str, reason: str
+    ) -> None:
+        """A lone surrogate, a NUL or another control character, or too long a text is refused."""
+        with pytest.raises(InvalidValue, match="text\\[id\\]") as caught:
+            LocalizedText.of({"id": text})
+        assert reason in caught.value.reason
+
+    def test_line_breaks_and_tabs_are_text(self) -> None:
+        """Descriptions may hold line breaks and tabs."""
+        assert LocalizedText.of(en="one\r\ntwo\tthree").get("en") == "one\r\ntwo\tthree"
+
+    @pytest.mark.parametrize("value", [5, "en", [("en",)], [("en", "a", "b")], b"en"])
+    def test_what_is_not_a_table_of_texts_is_refused(self, value: object) -> None:
+        """Anything but a mapping or pairs of tag and text raises InvalidValue, not TypeError."""
+        with pytest.raises(InvalidValue):
+            LocalizedText(value)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("value", [5, None, b"x"])
+    def test_text_that_is_not_a_string_is_refused(self, value: object) -> None:
+        """A text that is not a string raises InvalidValue naming the language."""
+        with pytest.raises(InvalidValue, match="text\\[en\\]"):
+            LocalizedText.of({"en": value})  # type: ignore[dict-item]
+
     def test_equal_texts_compare_equal_whatever_the_order(self) -> None:
         """Two texts with the same pairs are equal and hash alike."""
         a = LocalizedText.of({"id": "a", "en": "b"})
@@ -72,6 +132,52 @@ class TestMoney:
         """Floats, booleans, negatives, exponents and junk are refused with InvalidValue."""
         with pytest.raises(InvalidValue):
             parse_amount(bad)
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            "\uff11\uff10\uff10",  # full-width 100
+            "\u0661\u0660\u0660",  # Arabic-Indic 100
+            "\u17e1\u17e0",  # Khmer 10
+            "100\n",
+            " 100",
+            "1" * 19,
+            10**18,
+            Decimal(10**18),
+            Decimal("1E+30"),
+            Decimal("0.0000001"),
+            Decimal("1E-999999999"),
+            Decimal("1.0000001000"),
+            2**63,
+        ],
+    )
+    def test_other_digits_whitespace_and_huge_amounts_are_refused(self, bad: object) -> None:
+        """Amounts are ASCII digits, whole strings, up to 18 digits and 6 decimal places."""
+        with pytest.raises(InvalidValue):
+            parse_amount(bad)
+
+    @given(st.integers(0, MAX_AMOUNT), st.integers(0, 999_999))
+    def test_amounts_up_to_the_limit_are_exact(self, whole: int, fraction: int) -> None:
+        """Every amount of up to 18 digits and 6 places parses to itself, from text too."""
+        text = f"{whole}.{fraction:06d}"
+        assert parse_amount(text) == Decimal(text)
+        assert parse_amount(whole) == Decimal(whole)
+
+    @pytest.mark.parametrize(
+        "amount",
+        [Decimal("1.500000000"), Decimal("0E-1000"), Decimal("12.000001"), Decimal("5E+3")],
+    )
+    def test_trailing_zeros_and_exponents_within_the_places_are_amounts(
+        self, amount: Decimal
+    ) -> None:
+        """Trailing zeros do not count as places; a value within 6 places is kept as given."""
+        assert parse_amount(amount) == amount
+
+    def test_huge_amounts_are_not_quoted_in_full(self) -> None:
+        """The message for a 5000-digit amount says how long it is, not what it is."""
+        with pytest.raises(InvalidValue) as caught:
+            parse_amount(10**5000)
+        assert len(str(caught.value)) < 200
 
     def test_currency_must_be_iso_4217(self) -> None:
         """A currency that is not three capital letters is refused."""
@@ -93,6 +199,28 @@ class TestDuration:
         with pytest.raises(InvalidValue):
             Duration.parse(text)
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "\u0661\u0660 working days",  # Arabic-Indic 10
+            "\uff15 working days",  # full-width 5
+            "\u17e5 working hours",  # Khmer 5
+            "5 working days\n\nx",
+            "5\u00a0working days",  # no-break space
+            "1234567 working days",
+        ],
+    )
+    def test_other_digits_and_trailing_text_are_refused(self, text: str) -> None:
+        """A duration is written with ASCII digits and nothing after it."""
+        with pytest.raises(InvalidValue, match="duration"):
+            Duration.parse(text)
+
+    @pytest.mark.parametrize("amount", [0, MAX_DURATION + 1, 2**63, True, "5", 5.0])
+    def test_amounts_outside_the_range_are_refused(self, amount: object) -> None:
+        """A duration's amount is an int from 1 to MAX_DURATION; bool, str and float are not."""
+        with pytest.raises(InvalidValue, match="amount"):
+            Duration(amount, TimeUnit.WORKING_DAYS)  # type: ignore[arg-type]
+
     def test_exceeds_compares_in_hours(self) -> None:
         """Two working days exceed ten working hours but not sixteen."""
         assert Duration.working_days(2).exceeds(Duration.working_hours(10))
@@ -110,8 +238,24 @@ class TestPeriod:
         """P1Y6M is eighteen months."""
         assert Period.parse("P1Y6M").months == 18
 
-    @pytest.mark.parametrize("text", ["P", "5Y", "P5", "P1.5Y", "PT5H"])
+    @pytest.mark.parametrize(
+        "text", ["P", "5Y", "P5", "P1.5Y", "PT5H", "P\u0665Y", "P\uff15Y", "P5Y\n", "P1000Y"]
+    )
     def test_malformed_periods_are_refused(self, text: str) -> None:
         """Strings that are not ISO 8601 date periods are refused."""
         with pytest.raises(InvalidValue):
             Period.parse(text)
+
+    @pytest.mark.parametrize(
+        "parts", [(1000, 0, 0), (0, 10_000, 0), (0, 0, 100_000), (-1, 0, 0), (True, 0, 0)]
+    )
+    def test_parts_outside_their_range_are_refused(self, parts: tuple[int, int, int]) -> None:
+        """A period built in Python keeps to what its text form can say."""
+        with pytest.raises(InvalidValue):
+            Period(*parts)
+
+    @given(st.integers(0, 999), st.integers(0, 9999), st.integers(0, 99999))
+    def test_str_parses_back(self, years: int, months: int, days: int) -> None:
+        """str() of any period in range parses back to an equal period."""
+        period = Period(years, months, days)
+        assert Period.parse(str(period)) == period

@@ -131,7 +131,7 @@ def sample_catalogue() -> Catalogue:
                 kind=AgencyKind.REGIONAL,
                 time_zone="Asia/Jakarta",
                 contacts=(
-                    ContactPoint(kind=ContactKind.PHONE, value="+62 21 123"),
+                    ContactPoint(kind=ContactKind.PHONE, value="+62 21 3822968"),
                     ContactPoint(kind=ContactKind.WEBSITE, value="https://dpmptsp.example.id"),
                 ),
             ),
@@ -414,7 +414,7 @@ class TestLinkedNodes:
         """An agency's contacts become a ContactPoint, linked from its services."""
         graph = nodes(document)
         contact_id = f"{BASE}agency:dpmptsp:contact-point"
-        assert graph[contact_id]["cv:telephone"] == ["+62 21 123"]
+        assert graph[contact_id]["cv:telephone"] == ["+62 21 3822968"]
         assert graph[f"{BASE}service:birth-certificate:v1"]["cv:contactPoint"] == {
             "@id": contact_id
         }

@@ -25,6 +25,7 @@ __all__ = [
     "load",
     "open_store",
     "parse_at",
+    "printable",
     "problems_out",
     "store_option",
 ]
@@ -37,16 +38,25 @@ EXIT_USAGE = 2
 """The command was used wrongly, or a file could not be read."""
 
 
+def printable(text: str) -> str:
+    """Return *text* with what UTF-8 cannot encode escaped (``\\udcff``), so it prints.
+
+    A file name the operating system gave as bytes that are not UTF-8 reaches Python as
+    lone surrogates; printed as they are, they would end the command in an error.
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def emit_json(value: Any) -> None:
     """Print *value* as indented JSON on stdout."""
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    click.echo(printable(json.dumps(value, ensure_ascii=False, indent=2, default=str)))
 
 
 def fail(message: str, *, code: int, as_json: bool) -> NoReturn:
     """Print *message* on stderr (and as JSON on stdout with --json); exit with *code*."""
     if as_json:
         emit_json({"error": message})
-    click.echo(f"error: {message}", err=True)
+    click.echo(printable(f"error: {message}"), err=True)
     raise SystemExit(code)
 
 
@@ -56,7 +66,7 @@ def problems_out(problems: Sequence[Problem], *, as_json: bool) -> None:
         emit_json([{"file": p.file, "path": p.path, "message": p.message} for p in problems])
         return
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(printable(str(problem)))
 
 
 json_option = click.option(

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from onestop.domain.calendar import require_aware
+from onestop.domain.contact_points import MAX_ADDRESS, ContactKind, ContactPoint, LegalResource
 from onestop.domain.fields import Choice, FieldType, FormField
 from onestop.domain.rules import Explanation, Rule
 from onestop.domain.text import LocalizedText
@@ -43,6 +44,7 @@ __all__ = [
     "LegalResource",
     "LifeEvent",
     "LifeEventKind",
+    "MAX_ADDRESS",
     "Output",
     "Presentation",
     "Requirement",
@@ -65,24 +67,6 @@ class AgencyKind(enum.Enum):
     """A region-owned company."""
     OTHER = "other"
     """Anything else hosted in the mall."""
-
-
-class ContactKind(enum.Enum):
-    """How to reach an agency."""
-
-    PHONE = "phone"
-    EMAIL = "email"
-    WEBSITE = "website"
-    ADDRESS = "address"
-
-
-@attrs.frozen(kw_only=True)
-class ContactPoint:
-    """One way to reach an agency."""
-
-    kind: ContactKind
-    value: str
-    label: LocalizedText | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -217,15 +201,6 @@ class Fee:
             if tier.up_to is None or basis <= tier.up_to:
                 return Money(tier.amount, self.currency)
         return None
-
-
-@attrs.frozen(kw_only=True)
-class LegalResource:
-    """A law or regulation a service rests on (CPSV-AP's LegalResource; ELI where known)."""
-
-    code: str
-    title: LocalizedText
-    uri: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -4,9 +4,14 @@
 catalogue (``services[3].fees[0].currency``), so a partner government fixes its files
 in one pass.  It checks:
 
+* every value it holds, once (`onestop.domain.contents.check_contents`): the type
+  each attribute declares, codes and field names in their formats, free text without
+  control characters or lone surrogates, integers a 64-bit column holds;
 * the declared languages, and that every text is given in each of them;
 * duplicate codes (agencies, evidence types, laws, life events, service versions,
-  workflows, and form fields, requirements, fees, outputs and channels in a service);
+  workflows, and form fields, requirements, fees, outputs, choices and channels in a
+  service), and codes that differ only by case (``dpmptsp`` and ``DPMPTSP``), which
+  would be one code to anyone who compares them without case;
 * dangling references (parent agency, providing agency, evidence type, legal basis,
   life event, workflow, form fields named by rules and fee tiers);
 * the agency tree (no cycles) and time zones;
@@ -17,7 +22,6 @@ in one pass.  It checks:
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
@@ -36,7 +40,8 @@ from onestop.domain.catalogue import (
     VersionStatus,
 )
 from onestop.domain.contacts import region_problem
-from onestop.domain.formats import FIELD_NAME
+from onestop.domain.contents import check_contents
+from onestop.domain.formats import preview
 from onestop.domain.rules import Rule
 from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.domain.values import Duration
@@ -44,8 +49,6 @@ from onestop.domain.workflow import check_workflow
 from onestop.exceptions import Problem
 
 __all__ = ["check_catalogue", "missing_translations"]
-
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
 def check_catalogue(
@@ -57,13 +60,16 @@ def check_catalogue(
         catalogue: The catalogue to check.
         known_guards: Guard names workflows may use; ``None`` skips that check.
     """
-    problems: list[Problem] = []
+    problems, typed = check_contents(catalogue)
+    if not typed:  # the checks below read values as the types their attributes declare
+        return problems
     problems += _check_languages(catalogue.languages)
     problems += missing_translations(catalogue, catalogue.languages)
     problems += _check_codes(catalogue)
     problems += _check_agencies(catalogue)
+    known = _Known.of(catalogue)
     for i, service in enumerate(catalogue.services):
-        problems += _check_service(catalogue, service, f"services[{i}]")
+        problems += _check_service(known, service, f"services[{i}]")
     problems += _check_overlaps(catalogue.services)
     problems += _check_workflows(catalogue, known_guards)
     return problems
@@ -74,10 +80,14 @@ def _check_languages(languages: Sequence[str]) -> Iterator[Problem]:
         yield Problem(path="languages", message="declare at least one language")
     for i, tag in enumerate(languages):
         if not is_language_tag(tag):
-            yield Problem(path=f"languages[{i}]", message=f"{tag!r} is not a BCP 47 language tag")
+            yield Problem(
+                path=f"languages[{i}]", message=f"{preview(tag)} is not a BCP 47 language tag"
+            )
     for tag, count in Counter(t.lower() for t in languages).items():
         if count > 1:
-            yield Problem(path="languages", message=f"language {tag!r} is declared {count} times")
+            yield Problem(
+                path="languages", message=f"language {preview(tag)} is declared {count} times"
+            )
 
 
 def missing_translations(root: object, languages: Sequence[str], path: str = "") -> list[Problem]:
@@ -91,36 +101,76 @@ def missing_translations(root: object, languages: Sequence[str], path: str = "")
 
 
 def _walk_texts(value: object, path: str) -> Iterator[tuple[str, LocalizedText]]:
-    if isinstance(value, LocalizedText):
-        yield path, value
-    elif isinstance(value, tuple):
-        for i, item in enumerate(value):
-            yield from _walk_texts(item, f"{path}[{i}]")
-    elif attrs.has(type(value)) and not isinstance(value, Rule):
-        for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value))):
-            child = f"{path}.{field.name}" if path else field.name
-            yield from _walk_texts(getattr(value, field.name), child)
+    """Yield every localized text in *value* with its path, by a loop over a stack."""
+    stack: list[tuple[object, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, LocalizedText):
+            yield where, item
+        elif isinstance(item, tuple):
+            stack.extend((item[i], f"{where}[{i}]") for i in reversed(range(len(item))))
+        elif attrs.has(type(item)) and not isinstance(item, Rule):
+            prefix = f"{where}." if where else ""
+            stack.extend((getattr(item, n), prefix + n) for n in _field_names(type(item)))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The names of *cls*'s attributes, last first (so that a stack yields them in order)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        fields = attrs.fields(cast("type[attrs.AttrsInstance]", cls))
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in reversed(fields))
+    return names
 
 
 def _duplicates(items: Sequence[object], attr: str, where: str, what: str) -> Iterator[Problem]:
-    seen: dict[object, int] = {}
+    """Report each item whose *attr* repeats an earlier one's, or differs only by case."""
+    seen: dict[object, tuple[int, object]] = {}
     for i, item in enumerate(items):
         key = getattr(item, attr)
+        folded = key.lower() if isinstance(key, str) else key
+        if folded not in seen:
+            seen[folded] = (i, key)
+            continue
+        first, spelling = seen[folded]
+        yield Problem(
+            path=f"{where}[{i}].{attr}", message=_repeated(what, key, spelling, where, first)
+        )
+
+
+def _repeated(what: str, key: object, first_key: object, where: str, first: int) -> str:
+    if key == first_key:
+        return f"duplicate {what} {preview(key)} (first at {where}[{first}])"
+    return (
+        f"{what} {preview(key)} differs only by case from {preview(first_key)} "
+        f"({where}[{first}]); codes must differ in more than case"
+    )
+
+
+def _versions(items: Sequence[Any], where: str, what: str) -> Iterator[Problem]:
+    """Report repeated (code, version) pairs and codes that differ only by case."""
+    spellings: dict[str, tuple[int, str]] = {}
+    seen: dict[tuple[str, int], int] = {}
+    for i, item in enumerate(items):
+        first, spelling = spellings.setdefault(item.code.lower(), (i, item.code))
+        if spelling != item.code:
+            yield Problem(
+                path=f"{where}[{i}].code",
+                message=_repeated(f"{what} code", item.code, spelling, where, first),
+            )
+            continue
+        key = (item.code, item.version)
         if key in seen:
             yield Problem(
-                path=f"{where}[{i}].{attr}",
-                message=f"duplicate {what} {key!r} (first at {where}[{seen[key]}])",
+                path=f"{where}[{i}].version",
+                message=f"duplicate {what} {preview(item.code)} version {item.version} "
+                f"(first at {where}[{seen[key]}])",
             )
         else:
             seen[key] = i
-
-
-def _bad_code(value: str, path: str, what: str) -> Iterator[Problem]:
-    if not _CODE.match(value):
-        yield Problem(
-            path=path,
-            message=f"{what} {value!r} must be 1-64 letters, digits, '.', '_' or '-'",
-        )
 
 
 def _check_codes(catalogue: Catalogue) -> Iterator[Problem]:
@@ -132,55 +182,46 @@ def _check_codes(catalogue: Catalogue) -> Iterator[Problem]:
     )
     for where, items, what in sections:
         yield from _duplicates(items, "code", where, what)
-        for i, item in enumerate(items):
-            yield from _bad_code(item.code, f"{where}[{i}].code", what)
-    seen: dict[tuple[str, int], int] = {}
-    for i, service in enumerate(catalogue.services):
-        yield from _bad_code(service.code, f"services[{i}].code", "service code")
-        key = (service.code, service.version)
-        if key in seen:
-            yield Problem(
-                path=f"services[{i}].version",
-                message=f"duplicate service {service.code!r} version {service.version} "
-                f"(first at services[{seen[key]}])",
-            )
-        else:
-            seen[key] = i
-    wf_seen: dict[tuple[str, int], int] = {}
-    for i, workflow in enumerate(catalogue.workflows):
-        key = (workflow.code, workflow.version)
-        if key in wf_seen:
-            yield Problem(
-                path=f"workflows[{i}].version",
-                message=f"duplicate workflow {workflow.code!r} version {workflow.version} "
-                f"(first at workflows[{wf_seen[key]}])",
-            )
-        else:
-            wf_seen[key] = i
+    yield from _versions(catalogue.services, "services", "service")
+    yield from _versions(catalogue.workflows, "workflows", "workflow")
 
 
 def _check_agencies(catalogue: Catalogue) -> Iterator[Problem]:
     codes = {a.code for a in catalogue.agencies}
-    parents = {a.code: a.parent for a in catalogue.agencies}
     for i, agency in enumerate(catalogue.agencies):
         if agency.parent is not None and agency.parent not in codes:
-            yield Problem(path=f"agencies[{i}].parent", message=f"unknown agency {agency.parent!r}")
+            yield Problem(
+                path=f"agencies[{i}].parent", message=f"unknown agency {preview(agency.parent)}"
+            )
         if not _valid_zone(agency.time_zone):
             yield Problem(
                 path=f"agencies[{i}].time_zone",
-                message=f"{agency.time_zone!r} is not an IANA time zone such as 'Asia/Jakarta'",
+                message=f"{preview(agency.time_zone)} is not an IANA time zone "
+                "such as 'Asia/Jakarta'",
             )
-        seen = {agency.code}
-        step = agency.parent
-        while step is not None and step in parents:
-            if step in seen:
-                yield Problem(
-                    path=f"agencies[{i}].parent",
-                    message=f"agency {agency.code!r} is its own ancestor",
-                )
-                break
-            seen.add(step)
+    cyclic = _on_cycles({a.code: a.parent for a in catalogue.agencies})
+    for i, agency in enumerate(catalogue.agencies):
+        if agency.code in cyclic:
+            yield Problem(
+                path=f"agencies[{i}].parent",
+                message=f"agency {preview(agency.code)} is its own ancestor",
+            )
+
+
+def _on_cycles(parents: dict[str, str | None]) -> set[str]:
+    """Return the codes on a cycle of *parents*, in time linear in their number."""
+    done: set[str] = set()
+    cyclic: set[str] = set()
+    for start in parents:
+        trail: dict[str, int] = {}
+        step: str | None = start
+        while step is not None and step in parents and step not in done and step not in trail:
+            trail[step] = len(trail)
             step = parents[step]
+        if step is not None and step in trail:
+            cyclic.update(list(trail)[trail[step] :])
+        done.update(trail)
+    return cyclic
 
 
 def _valid_zone(name: str) -> bool:
@@ -193,23 +234,40 @@ def _valid_zone(name: str) -> bool:
     return True
 
 
-def _check_service(catalogue: Catalogue, service: Service, path: str) -> Iterator[Problem]:
-    agencies = {a.code for a in catalogue.agencies}
-    laws = {r.code for r in catalogue.legal_resources}
-    events = {e.code for e in catalogue.life_events}
-    workflows = {w.code for w in catalogue.workflows}
-    if service.agency not in agencies:
-        yield Problem(path=f"{path}.agency", message=f"unknown agency {service.agency!r}")
-    if service.version < 1:
-        yield Problem(path=f"{path}.version", message="version must be 1 or more")
+@attrs.frozen
+class _Known:
+    """The codes a service may refer to, collected once per catalogue."""
+
+    agencies: frozenset[str]
+    laws: frozenset[str]
+    events: frozenset[str]
+    workflows: frozenset[str]
+    evidence: frozenset[str]
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> _Known:
+        return cls(
+            agencies=frozenset(a.code for a in catalogue.agencies),
+            laws=frozenset(r.code for r in catalogue.legal_resources),
+            events=frozenset(e.code for e in catalogue.life_events),
+            workflows=frozenset(w.code for w in catalogue.workflows),
+            evidence=frozenset(e.code for e in catalogue.evidence_types),
+        )
+
+
+def _check_service(known: _Known, service: Service, path: str) -> Iterator[Problem]:
+    if service.agency not in known.agencies:
+        yield Problem(path=f"{path}.agency", message=f"unknown agency {preview(service.agency)}")
     if service.effective_until is not None and service.effective_until <= service.effective_from:
         yield Problem(
             path=f"{path}.effective_until", message="effective_until must be after effective_from"
         )
-    if service.workflow is not None and service.workflow not in workflows:
-        yield Problem(path=f"{path}.workflow", message=f"unknown workflow {service.workflow!r}")
-    yield from _refs(service.legal_basis, laws, f"{path}.legal_basis", "legal resource")
-    yield from _refs(service.life_events, events, f"{path}.life_events", "life event")
+    if service.workflow is not None and service.workflow not in known.workflows:
+        yield Problem(
+            path=f"{path}.workflow", message=f"unknown workflow {preview(service.workflow)}"
+        )
+    yield from _refs(service.legal_basis, known.laws, f"{path}.legal_basis", "legal resource")
+    yield from _refs(service.life_events, known.events, f"{path}.life_events", "life event")
     yield from _norm(service.service_norm, service.time_limit, path)
     if not service.channels:
         yield Problem(
@@ -217,17 +275,17 @@ def _check_service(catalogue: Catalogue, service: Service, path: str) -> Iterato
         )
     yield from _duplicates(service.channels, "channel", f"{path}.channels", "channel")
     yield from _duplicates(service.outputs, "code", f"{path}.outputs", "output code")
-    yield from _check_form(catalogue, service.form, f"{path}.form")
-    yield from _check_requirements(catalogue, service, service.requirements, f"{path}.requirements")
-    yield from _check_fees(service, service.fees, laws, f"{path}.fees")
+    yield from _check_form(known, service.form, f"{path}.form")
+    yield from _check_requirements(known, service, service.requirements, f"{path}.requirements")
+    yield from _check_fees(known, service, service.fees, f"{path}.fees")
     for j, variant in enumerate(service.channels):
-        yield from _check_variant(catalogue, service, variant, laws, f"{path}.channels[{j}]")
+        yield from _check_variant(known, service, variant, f"{path}.channels[{j}]")
 
 
-def _refs(values: Sequence[str], known: set[str], path: str, what: str) -> Iterator[Problem]:
+def _refs(values: Sequence[str], known: frozenset[str], path: str, what: str) -> Iterator[Problem]:
     for i, value in enumerate(values):
         if value not in known:
-            yield Problem(path=f"{path}[{i}]", message=f"unknown {what} {value!r}")
+            yield Problem(path=f"{path}[{i}]", message=f"unknown {what} {preview(value)}")
 
 
 def _norm(norm: Duration, limit: Duration, path: str) -> Iterator[Problem]:
@@ -239,29 +297,23 @@ def _norm(norm: Duration, limit: Duration, path: str) -> Iterator[Problem]:
 
 
 def _check_variant(
-    catalogue: Catalogue, service: Service, variant: ChannelVariant, laws: set[str], path: str
+    known: _Known, service: Service, variant: ChannelVariant, path: str
 ) -> Iterator[Problem]:
     limit = variant.time_limit or service.time_limit
     norm = variant.service_norm or service.service_norm
     if variant.time_limit is not None or variant.service_norm is not None:
         yield from _norm(norm, limit, path)
     if variant.requirements is not None:
-        yield from _check_requirements(
-            catalogue, service, variant.requirements, f"{path}.requirements"
-        )
+        yield from _check_requirements(known, service, variant.requirements, f"{path}.requirements")
     if variant.fees is not None:
-        yield from _check_fees(service, variant.fees, laws, f"{path}.fees")
+        yield from _check_fees(known, service, variant.fees, f"{path}.fees")
 
 
-def _check_form(catalogue: Catalogue, form: Sequence[FormField], path: str) -> Iterator[Problem]:
-    evidence = {e.code for e in catalogue.evidence_types}
+def _check_form(known: _Known, form: Sequence[FormField], path: str) -> Iterator[Problem]:
     yield from _duplicates(form, "name", path, "form field")
     for i, field in enumerate(form):
         where = f"{path}[{i}]"
-        reason = FIELD_NAME.problem(field.name)
-        if reason is not None:
-            yield Problem(path=f"{where}.name", message=f"field name {reason}")
-        yield from _check_field_options(field, where)
+        yield from _check_field_options(field, where)  # its name: onestop.domain.contents
         is_choice = field.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE)
         if is_choice and not field.choices:
             yield Problem(path=f"{where}.choices", message="a choice field needs choices")
@@ -276,10 +328,10 @@ def _check_form(catalogue: Catalogue, form: Sequence[FormField], path: str) -> I
                     path=f"{where}.evidence_type",
                     message="only document fields name an evidence type",
                 )
-            elif field.evidence_type not in evidence:
+            elif field.evidence_type not in known.evidence:
                 yield Problem(
                     path=f"{where}.evidence_type",
-                    message=f"unknown evidence type {field.evidence_type!r}",
+                    message=f"unknown evidence type {preview(field.evidence_type)}",
                 )
 
 
@@ -301,61 +353,59 @@ def _check_field_options(field: FormField, where: str) -> Iterator[Problem]:
                 yield Problem(path=f"{where}.region", message=reason)
 
 
-def _check_rule(rule: Rule | None, service: Service, path: str) -> Iterator[Problem]:
+def _check_rule(rule: Rule | None, declared: frozenset[str], path: str) -> Iterator[Problem]:
     if rule is None:
         return
-    declared = {f.name for f in service.form}
     for name in sorted(rule.fields() - declared):
         yield Problem(path=path, message=f"rule refers to undeclared form field {name!r}")
 
 
 def _check_requirements(
-    catalogue: Catalogue, service: Service, requirements: Sequence[Requirement], path: str
+    known: _Known, service: Service, requirements: Sequence[Requirement], path: str
 ) -> Iterator[Problem]:
-    evidence = {e.code for e in catalogue.evidence_types}
     yield from _duplicates(requirements, "code", path, "requirement code")
+    declared = frozenset(f.name for f in service.form)
     for i, req in enumerate(requirements):
-        if req.evidence_type not in evidence:
+        if req.evidence_type not in known.evidence:
             yield Problem(
                 path=f"{path}[{i}].evidence_type",
-                message=f"unknown evidence type {req.evidence_type!r}",
+                message=f"unknown evidence type {preview(req.evidence_type)}",
             )
         if not req.presentation:
             yield Problem(
                 path=f"{path}[{i}].presentation", message="name at least one presentation"
             )
-        yield from _check_rule(req.when, service, f"{path}[{i}].when")
+        yield from _check_rule(req.when, declared, f"{path}[{i}].when")
 
 
 def _check_fees(
-    service: Service, fees: Sequence[Fee], laws: set[str], path: str
+    known: _Known, service: Service, fees: Sequence[Fee], path: str
 ) -> Iterator[Problem]:
     yield from _duplicates(fees, "code", path, "fee code")
+    fields = {f.name: f for f in reversed(service.form)}  # the first of a name, as field()
+    declared = frozenset(fields)
     for i, fee in enumerate(fees):
         where = f"{path}[{i}]"
-        if not re.match(r"^[A-Z]{3}$", fee.currency):
-            yield Problem(
-                path=f"{where}.currency",
-                message=f"{fee.currency!r} is not an ISO 4217 code such as 'IDR'",
-            )
-        yield from _refs(fee.legal_basis, laws, f"{where}.legal_basis", "legal resource")
-        yield from _check_rule(fee.when, service, f"{where}.when")
+        yield from _refs(fee.legal_basis, known.laws, f"{where}.legal_basis", "legal resource")
+        yield from _check_rule(fee.when, declared, f"{where}.when")
         if (fee.amount is None) == (not fee.tiers):
             yield Problem(
                 path=where, message="give either a fixed amount or tiers, not both or neither"
             )
         if fee.tiers:
-            yield from _check_tiers(service, fee, where)
+            yield from _check_tiers(fields, fee, where)
 
 
-def _check_tiers(service: Service, fee: Fee, where: str) -> Iterator[Problem]:
-    basis = service.field(fee.basis) if fee.basis else None
+def _check_tiers(fields: dict[str, FormField], fee: Fee, where: str) -> Iterator[Problem]:
+    basis = fields.get(fee.basis) if fee.basis else None
     if fee.basis is None:
         yield Problem(path=f"{where}.basis", message="tiered fees need a basis field")
     elif basis is None:
-        yield Problem(path=f"{where}.basis", message=f"unknown form field {fee.basis!r}")
+        yield Problem(path=f"{where}.basis", message=f"unknown form field {preview(fee.basis)}")
     elif basis.type is not FieldType.NUMBER:
-        yield Problem(path=f"{where}.basis", message=f"basis field {fee.basis!r} is not a number")
+        yield Problem(
+            path=f"{where}.basis", message=f"basis field {preview(fee.basis)} is not a number"
+        )
     bounds = [t.up_to for t in fee.tiers]
     if bounds[-1] is not None:
         yield Problem(path=f"{where}.tiers", message="the last tier must have no up_to")
@@ -368,19 +418,35 @@ def _check_tiers(service: Service, fee: Fee, where: str) -> Iterator[Problem]:
 
 
 def _check_overlaps(services: Sequence[Service]) -> Iterator[Problem]:
+    """Report each published version that starts before an earlier-starting one ends.
+
+    One sweep per code over its versions in order of start (not a comparison of every
+    pair), so that a catalogue of many versions is checked in time n log n.
+    """
     published: dict[str, list[tuple[int, Service]]] = {}
     for i, service in enumerate(services):
         if service.status is VersionStatus.PUBLISHED:
             published.setdefault(service.code, []).append((i, service))
     for versions in published.values():
-        for a, (i, first) in enumerate(versions):
-            for j, second in versions[a + 1 :]:
-                if _overlap(first, second):
-                    yield Problem(
-                        path=f"services[{j}].effective_from",
-                        message=f"published version {second.version} of {second.code!r} overlaps "
-                        f"version {first.version} (services[{i}]); retire one or end it earlier",
-                    )
+        versions.sort(key=lambda pair: (pair[1].effective_from, pair[0]))
+        latest: tuple[int, Service] | None = None  # the version that ends last so far
+        for j, second in versions:
+            if latest is not None and _overlap(latest[1], second):
+                i, first = latest
+                yield Problem(
+                    path=f"services[{j}].effective_from",
+                    message=f"published version {second.version} of {preview(second.code)} "
+                    f"overlaps version {first.version} (services[{i}]); "
+                    "retire one or end it earlier",
+                )
+            if latest is None or _ends_later(second, latest[1]):
+                latest = (j, second)
+
+
+def _ends_later(a: Service, b: Service) -> bool:
+    if b.effective_until is None:
+        return False
+    return a.effective_until is None or a.effective_until > b.effective_until
 
 
 def _overlap(a: Service, b: Service) -> bool:

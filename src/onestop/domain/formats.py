@@ -62,6 +62,7 @@ __all__ = [
     "FIELD_NAME",
     "IDENTITY_SCHEME",
     "INT64_MAX",
+    "INT64_MIN",
     "KEY",
     "MAX_NAME",
     "MEDIA_TYPE",
@@ -85,6 +86,9 @@ __all__ = [
 
 INT64_MAX = 2**63 - 1
 """The largest integer every store holds (a signed 64-bit column)."""
+
+INT64_MIN = -(2**63)
+"""The smallest integer every store holds (a signed 64-bit column)."""
 
 MAX_NAME = 200
 """The longest name (of a person, an organisation or a place), in characters."""

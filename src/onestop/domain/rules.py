@@ -40,12 +40,14 @@ from __future__ import annotations
 import datetime
 import enum
 import re
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Final, TypeAlias
 
 import attrs
 
+from onestop.domain.formats import kind_of
 from onestop.exceptions import RuleSyntaxError
 
 __all__ = ["Explanation", "Rule", "RuleValue", "parse_rule"]
@@ -231,10 +233,20 @@ def parse_rule(source: str) -> Rule:
 
     Raises:
         RuleSyntaxError: If the text does not parse, or passes a limit (1000
-            characters, 200 tokens, 20 levels of parentheses or ``not``).
+            characters, 200 tokens, 20 levels of parentheses or ``not``), or holds a
+            lone surrogate or a control character other than a tab or a line break.
     """
+    if not isinstance(source, str):
+        raise _fail("", 0, f"expected a rule as text, not {kind_of(source)}")
     if len(source) > _MAX_LENGTH:
         raise _fail(source, _MAX_LENGTH, f"rule is longer than {_MAX_LENGTH} characters")
+    for pos, char in enumerate(source):
+        kind = unicodedata.category(char)
+        if kind == "Cs" or (kind == "Cc" and char not in "\t\n\r"):
+            what = (
+                "a lone surrogate" if kind == "Cs" else f"a control character (U+{ord(char):04X})"
+            )
+            raise _fail(source, pos, f"{what} is not allowed in a rule")
     node = _Parser(source, _tokenize(source)).parse()
     return Rule(source=_render(node), node=node)
 

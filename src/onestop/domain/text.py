@@ -20,28 +20,43 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
+from onestop.domain.formats import preview, text_problem
 from onestop.exceptions import InvalidValue
 
-__all__ = ["LocalizedText", "is_language_tag", "normalize_language_tag"]
+__all__ = ["MAX_TEXT", "LocalizedText", "is_language_tag", "normalize_language_tag"]
 
-# RFC 5646 "langtag" production (well-formedness), without grandfathered tags.
+# RFC 5646 "langtag" production (well-formedness), without grandfathered tags; matched
+# on the whole string of an ASCII tag, lowered (so "id\n" and a Kelvin sign, which
+# lowers to "k", never pass).
 _LANGTAG = re.compile(
     r"""
-    ^(?P<language>[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
+    (?P<language>[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
     (?:-(?P<script>[a-z]{4}))?
     (?:-(?P<region>[a-z]{2}|[0-9]{3}))?
     (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*
     (?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*
-    (?:-x(?:-[a-z0-9]{1,8})+)?$
+    (?:-x(?:-[a-z0-9]{1,8})+)?
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 _MAX_TAG = 64
 
+MAX_TEXT = 20_000
+"""The longest text in one language, in characters (a service's whole description)."""
 
-def is_language_tag(tag: str) -> bool:
-    """Return whether *tag* is a well-formed BCP 47 language tag (``id``, ``en-US``, ``km``)."""
-    return len(tag) <= _MAX_TAG and _LANGTAG.match(tag.lower()) is not None
+
+def is_language_tag(tag: object) -> bool:
+    """Return whether *tag* is a well-formed BCP 47 language tag (``id``, ``en-US``, ``km``).
+
+    Only ASCII letters, digits and hyphens make a tag, matched on the whole string:
+    ``"id\\n"`` is not a tag, nor is one with a letter from another script.
+    """
+    return (
+        isinstance(tag, str)
+        and len(tag) <= _MAX_TAG
+        and tag.isascii()
+        and _LANGTAG.fullmatch(tag.lower()) is not None
+    )
 
 
 def normalize_language_tag(tag: str) -> str:
@@ -51,7 +66,7 @@ def normalize_language_tag(tag: str) -> str:
         InvalidValue: If *tag* is not a well-formed BCP 47 tag.
     """
     if not is_language_tag(tag):
-        raise InvalidValue(field="language", reason=f"{tag!r} is not a BCP 47 language tag")
+        raise InvalidValue(field="language", reason=f"{preview(tag)} is not a BCP 47 language tag")
     parts = tag.lower().split("-")
     out = [parts[0]]
     in_extension = False
@@ -75,13 +90,25 @@ def _prefixes(tag: str) -> Iterator[str]:
         yield "-".join(parts[:end])
 
 
+def _pairs_of(value: object) -> list[tuple[object, object]]:
+    """Return *value*'s ``(tag, text)`` pairs, or refuse what is not a collection of pairs."""
+    refused = InvalidValue(field="text", reason="expected a mapping from language tags to text")
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise refused
+    pairs = list(value)
+    if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs):
+        raise refused
+    return pairs
+
+
 def _to_pairs(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    items = value.items() if isinstance(value, Mapping) else value
+    items = list(value.items()) if isinstance(value, Mapping) else _pairs_of(value)
     pairs: dict[str, str] = {}
     for tag, text in items:
-        if not isinstance(text, str):
-            raise InvalidValue(field=f"text[{tag}]", reason="must be a string")
-        canonical = normalize_language_tag(tag)
+        canonical = normalize_language_tag(tag)  # type: ignore[arg-type]  # checks it is text
+        reason = text_problem(text, max_length=MAX_TEXT, multiline=True, empty=True)
+        if reason is not None or not isinstance(text, str):
+            raise InvalidValue(field=f"text[{canonical}]", reason=reason or "must be text")
         if canonical in pairs:
             raise InvalidValue(field="text", reason=f"language {canonical!r} is given twice")
         pairs[canonical] = text
@@ -93,6 +120,9 @@ class LocalizedText:
     """Text in one or more languages, keyed by BCP 47 tags.
 
     Build it with `LocalizedText.of`; tags are normalized to their canonical case.
+    Each text is checked by `onestop.domain.formats.text_problem`: at most `MAX_TEXT`
+    characters, no lone surrogate and no control character but line breaks and tabs,
+    so that every text can be stored and exported as UTF-8.
 
     Attributes:
         texts: ``(tag, text)`` pairs, sorted by tag.

@@ -17,25 +17,46 @@ from __future__ import annotations
 
 import enum
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import attrs
 
+from onestop.domain.formats import CURRENCY, int_problem, preview
 from onestop.exceptions import InvalidValue
 
-__all__ = ["Duration", "Money", "Period", "TimeUnit", "parse_amount"]
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_AMOUNT_PLACES",
+    "MAX_DURATION",
+    "Duration",
+    "Money",
+    "Period",
+    "TimeUnit",
+    "currency_problem",
+    "parse_amount",
+]
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_DURATION = re.compile(r"^\s*(\d{1,6})\s+working\s+(day|days|hour|hours)\s*$")
-_PERIOD = re.compile(r"^P(?!$)(?:(\d{1,3})Y)?(?:(\d{1,4})M)?(?:(\d{1,5})D)?$")
-_AMOUNT = re.compile(r"^\d{1,18}(?:\.\d{1,6})?$")
+MAX_AMOUNT = 10**18 - 1
+"""The largest whole amount of money; an amount has at most 18 digits before the point."""
+MAX_AMOUNT_PLACES = 6
+"""The most digits an amount may have after the decimal point."""
+MAX_DURATION = 999_999
+"""The longest time limit, in working days or working hours."""
+
+# Whole-string patterns over ASCII digits only: "\u0661\u0660 working days" is not a duration.
+_DURATION = re.compile(r"\s*([0-9]{1,6})\s+working\s+(day|days|hour|hours)\s*", re.ASCII)
+_PERIOD = re.compile(r"P(?!\Z)(?:([0-9]{1,3})Y)?(?:([0-9]{1,4})M)?(?:([0-9]{1,5})D)?", re.ASCII)
+_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,6})?", re.ASCII)
+_PERIOD_LIMITS = {"years": 999, "months_part": 9999, "days": 99999}
 
 
 def parse_amount(value: object, *, field: str = "amount") -> Decimal:
-    """Return *value* as a non-negative `Decimal`.
+    """Return *value* as a non-negative `Decimal` of at most 18 digits before the point.
 
-    Accepts a `Decimal`, an `int` or a plain decimal string (``"1500.50"``).  Floats,
-    booleans, negative numbers, exponents and NaN are refused.
+    Accepts a `Decimal`, an `int` or a plain decimal string of ASCII digits
+    (``"1500.50"``), with at most `MAX_AMOUNT_PLACES` digits after the point.  Floats,
+    booleans, negative numbers, exponents, NaN, other scripts' digits (``"\uff11\uff10\uff10"``)
+    and amounts above `MAX_AMOUNT` are refused.
 
     Raises:
         InvalidValue: Naming *field* and what is wrong.
@@ -46,33 +67,67 @@ def parse_amount(value: object, *, field: str = "amount") -> Decimal:
             field=field, reason=f"money must be an integer or a decimal string, not {kind}"
         )
     if isinstance(value, int):
+        if not -MAX_AMOUNT <= value <= MAX_AMOUNT:
+            raise InvalidValue(field=field, reason=_too_large(value))
         result = Decimal(value)
     elif isinstance(value, Decimal):
         result = value
     elif isinstance(value, str):
-        if not _AMOUNT.match(value.strip()):
+        if not _AMOUNT.fullmatch(value):
             raise InvalidValue(
                 field=field,
-                reason=f"{value!r} is not a plain decimal amount such as '1500' or '12.50'",
+                reason=f"{preview(value)} is not a plain decimal amount such as '1500' or '12.50'",
             )
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation as exc:  # pragma: no cover - the pattern already guards this
-            raise InvalidValue(field=field, reason=f"{value!r} is not a number") from exc
+        result = Decimal(value)
     else:
         raise InvalidValue(field=field, reason=f"expected an amount, not {type(value).__name__}")
     if not result.is_finite():
         raise InvalidValue(field=field, reason="amount must be finite")
     if result < 0:
         raise InvalidValue(field=field, reason="amount must not be negative")
+    if result >= MAX_AMOUNT + 1:
+        raise InvalidValue(field=field, reason=_too_large(value))
+    if _places(result) > MAX_AMOUNT_PLACES:
+        raise InvalidValue(
+            field=field,
+            reason=f"amount has more than {MAX_AMOUNT_PLACES} digits after the decimal point",
+        )
     return result
 
 
+def _whole(pattern: re.Pattern[str], value: object) -> re.Match[str] | None:
+    """Match *pattern* on the whole of *value*, or return ``None`` if it is not text."""
+    return pattern.fullmatch(value) if isinstance(value, str) else None
+
+
+def currency_problem(value: object) -> str | None:
+    """Return why *value* is not an ISO 4217 currency code (``IDR``), or ``None``."""
+    if CURRENCY.matches(value):
+        return None
+    if isinstance(value, str):
+        return f"{preview(value)} is not an ISO 4217 currency code such as 'IDR'"
+    return CURRENCY.problem(value)
+
+
 def _check_currency(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not _CURRENCY.match(value):
-        raise InvalidValue(
-            field=attribute.name, reason=f"{value!r} is not an ISO 4217 code such as 'IDR'"
-        )
+    reason = currency_problem(value)
+    if reason is not None:
+        raise InvalidValue(field=attribute.name, reason=reason)
+
+
+def _places(amount: Decimal) -> int:
+    """Count *amount*'s digits after the point, trailing zeros aside, without arithmetic.
+
+    (`Decimal.normalize` would round ``1E-999999999`` to zero in the default context.)
+    """
+    _, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # noqa: S101 - the amount is finite
+    significant = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return 0 if not any(digits) else max(0, -(exponent + significant))
+
+
+def _too_large(value: object) -> str:
+    return f"amount must have at most 18 digits before the point, not {preview(value)}"
 
 
 def _amount(value: object) -> Decimal:
@@ -109,10 +164,15 @@ class TimeUnit(enum.Enum):
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidValue(
-            field=attribute.name, reason=f"must be a positive integer, not {value!r}"
-        )
+    reason = int_problem(value, minimum=1, maximum=MAX_DURATION)
+    if reason is not None:
+        raise InvalidValue(field=attribute.name, reason=reason)
+
+
+def _period_part(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    reason = int_problem(value, maximum=_PERIOD_LIMITS[attribute.name])
+    if reason is not None:
+        raise InvalidValue(field=attribute.name, reason=reason)
 
 
 @attrs.frozen
@@ -120,7 +180,7 @@ class Duration:
     """A time limit in working days or working hours.
 
     Attributes:
-        amount: A positive whole number.
+        amount: A whole number from 1 to `MAX_DURATION`.
         unit: What is counted.
     """
 
@@ -144,11 +204,11 @@ class Duration:
         Raises:
             InvalidValue: If *text* is not of that form.
         """
-        match = _DURATION.match(text)
+        match = _whole(_DURATION, text)
         if match is None:
             raise InvalidValue(
                 field="duration",
-                reason=f"{text!r} is not of the form '5 working days' or '8 working hours'",
+                reason=f"{preview(text)} is not of the form '5 working days' or '8 working hours'",
             )
         unit = TimeUnit.WORKING_DAYS if match.group(2).startswith("day") else TimeUnit.WORKING_HOURS
         return cls(int(match.group(1)), unit)
@@ -175,14 +235,14 @@ class Period:
     """A calendar period such as a permit's validity, written as ISO 8601 (``P5Y``).
 
     Attributes:
-        years: Whole years.
-        months: Whole months.
-        days: Whole days.
+        years: Whole years, at most 999.
+        months_part: Whole months, at most 9999.
+        days: Whole days, at most 99999.
     """
 
-    years: int = 0
-    months_part: int = 0
-    days: int = 0
+    years: int = attrs.field(default=0, validator=_period_part)
+    months_part: int = attrs.field(default=0, validator=_period_part)
+    days: int = attrs.field(default=0, validator=_period_part)
 
     @classmethod
     def parse(cls, text: str) -> Period:
@@ -191,11 +251,11 @@ class Period:
         Raises:
             InvalidValue: If *text* is not such a duration.
         """
-        match = _PERIOD.match(text)
+        match = _whole(_PERIOD, text)
         if match is None:
             raise InvalidValue(
                 field="validity",
-                reason=f"{text!r} is not an ISO 8601 period such as 'P5Y', 'P6M' or 'P30D'",
+                reason=f"{preview(text)} is not an ISO 8601 period such as 'P5Y', 'P6M' or 'P30D'",
             )
         years, months, days = (int(g) if g else 0 for g in match.groups())
         return cls(years, months, days)
