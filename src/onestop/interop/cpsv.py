@@ -5,7 +5,18 @@ evidence, costs, channels, laws, outputs and life events it refers to, as one JS
 document: an inline ``@context`` (prefixes only, so no processor has to fetch
 anything) and an ``@graph`` of nodes whose keys are compact IRIs such as
 ``dct:title`` and ``cv:hasCost``.  The result is plain dicts and lists, ready for
-`json.dumps`.
+`json.dumps`.  `iter_jsonld` gives the same document as JSON text, a service at a
+time, so that a catalogue of ten thousand services is written in a few megabytes of
+memory instead of hundreds.
+
+**Safety.**  A value is written exactly, or the export refuses the catalogue with one
+`InvalidCatalogue` listing every problem by path; nothing is dropped silently.  A
+link (a contact page, a law's address, *spatial*) must be an absolute ``http``,
+``https``, ``mailto`` or ``tel`` URI without white space or hidden characters, so a
+``javascript:`` or ``file:`` link is refused; *base* may also be a ``urn:``.  An
+e-mail address must be one line of the `EMAIL <onestop.domain.formats.EMAIL>` format.
+No value holds a control character or a lone surrogate, and only descriptions hold
+line breaks.
 
 Node ids are stable IRIs under *base* (``urn:onestop:`` by default), built from
 codes, so two exports of the same catalogue agree and a harvester can follow a
@@ -58,7 +69,8 @@ What CPSV-AP cannot say, and so is lost or approximated:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
@@ -78,8 +90,19 @@ from onestop.domain.catalogue import (
     Service,
     VersionStatus,
 )
+from onestop.domain.formats import check_int
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, TimeUnit
+from onestop.interop import _json
+from onestop.interop._safety import (
+    NODE_ID_SCHEMES,
+    check_arguments,
+    check_items,
+    check_link,
+    checked,
+    link_problems,
+    refuse_problems,
+)
 
 __all__ = [
     "ADMS_STATUS",
@@ -87,6 +110,7 @@ __all__ = [
     "CPSV_AP_VERSION",
     "CURRENCY_AUTHORITY",
     "iso_duration",
+    "iter_jsonld",
     "to_jsonld",
 ]
 
@@ -134,6 +158,8 @@ _CONTACT_PROPERTIES: Final[Mapping[ContactKind, str]] = {
 }
 
 _Node = dict[str, Any]
+_MULTILINE: Final = frozenset({"dct:description"})
+"""The properties whose text may hold line breaks: descriptions."""
 
 
 def to_jsonld(
@@ -152,31 +178,105 @@ def to_jsonld(
     catalogue has it in, as ``{"@value", "@language"}`` lists.  See the module
     docstring for what CPSV-AP cannot express.
 
+    The whole document is built in memory; for a large catalogue, write it with
+    `iter_jsonld` instead, which gives the same text a piece at a time.
+
     Args:
         catalogue: The catalogue to describe.
         at: A timezone-aware moment; services with no version in effect are left out.
-        base: The IRI prefix of every node id.
+        base: The IRI prefix of every node id: a ``urn:``, ``http:`` or ``https:`` IRI.
         spatial: An IRI of the territory the agencies cover, e.g.
             ``http://publications.europa.eu/resource/authority/country/IDN``; set as
             ``dct:spatial`` on every public organisation.
 
     Raises:
-        ValueError: If *at* is naive.
+        NaiveDatetime: If *at* is naive (a `ValueError`).
+        DateOutOfRange: If *at* lies outside 0001-01-02 .. 9999-12-30 UTC.
+        InvalidValue: If *catalogue* is not a `Catalogue`, or *base* or *spatial* is
+            not a link the export may write.
+        InvalidCatalogue: If the catalogue holds a link, e-mail address or text the
+            export may not write (see "Safety" in the module docstring); every one is
+            listed.
     """
-    ids = _Ids(base)
-    current = catalogue.current_services(at=at)
-    known = _Known(catalogue, ids)
-    graph: list[_Node] = []
-    graph.extend(_agency_nodes(catalogue, ids, spatial))
-    graph.extend(
-        _evidence_type_node(evidence_type, ids) for evidence_type in catalogue.evidence_types
-    )
-    graph.extend(_legal_resource_nodes(catalogue.legal_resources, ids))
-    graph.extend(_event_node(event, current, ids) for event in catalogue.life_events)
-    graph.extend(_channel_type_nodes(ids))
-    for service in current:
-        graph.extend(_ServiceExport(service, known, ids).nodes())
+    export = _Export(catalogue, at=at, base=base, spatial=spatial)
+    graph = [node for group in export.groups() for node in group]
+    check_items(graph, multiline=_MULTILINE, prefix="@graph", identifier="dct:identifier")
     return {"@context": dict(CONTEXT), "@graph": graph}
+
+
+def iter_jsonld(
+    catalogue: Catalogue,
+    *,
+    at: datetime,
+    base: str = "urn:onestop:",
+    spatial: str | None = None,
+    indent: int | None = 2,
+) -> Iterator[str]:
+    """Yield the document `to_jsonld` returns as JSON text, a few nodes at a time.
+
+    Joined, the pieces are exactly ``json.dumps(to_jsonld(...), ensure_ascii=False,
+    indent=indent)``, but the document is never held in memory: each service's nodes
+    are built, checked, written and dropped in turn.  Write them to a file with
+    ``out.writelines(iter_jsonld(catalogue, at=at))``.
+
+    The arguments are those of `to_jsonld`, plus *indent* (``None`` for one line).
+    They, and the catalogue's links and e-mail addresses, are checked before this
+    returns; text is checked as it is written.
+
+    Raises:
+        NaiveDatetime, DateOutOfRange, InvalidValue: As `to_jsonld`, at once.
+        InvalidCatalogue: At once for a link or e-mail address the export may not
+            write; for text, while iterating: no piece is yielded from the first group
+            of nodes with a problem on, and the error, raised after every node was
+            checked, lists every problem.  What was written before is incomplete.
+    """
+    if indent is not None:
+        check_int(indent, field="indent", maximum=16)
+    export = _Export(catalogue, at=at, base=base, spatial=spatial)
+
+    def encode(node: Mapping[str, Any]) -> str:
+        return _json.dumps(node, indent=indent, level=2)
+
+    groups = checked(
+        export.groups(),
+        encode=encode,
+        multiline=_MULTILINE,
+        prefix="@graph",
+        identifier="dct:identifier",
+    )
+    return _json.document({"@context": dict(CONTEXT)}, "@graph", groups, indent=indent)
+
+
+class _Export:
+    """One export: its checked arguments, and its nodes, built a group at a time."""
+
+    def __init__(
+        self, catalogue: Catalogue, *, at: datetime, base: str, spatial: str | None
+    ) -> None:
+        self.at = check_arguments(catalogue, at)
+        check_link(base, "base", schemes=NODE_ID_SCHEMES)
+        if spatial is not None:
+            check_link(spatial, "spatial")
+        refuse_problems(link_problems(catalogue))
+        self.catalogue = catalogue
+        self.ids = _Ids(base)
+        self.spatial = spatial
+
+    def groups(self) -> Iterator[list[_Node]]:
+        """Yield the graph's nodes in order: an agency with its contact point, a service
+        with the nodes it owns, or one shared node."""
+        catalogue, ids = self.catalogue, self.ids
+        current = catalogue.current_services(at=self.at)
+        known = _Known(catalogue, ids)
+        yield from _agency_nodes(catalogue, ids, self.spatial)
+        for evidence_type in catalogue.evidence_types:
+            yield [_evidence_type_node(evidence_type, ids)]
+        yield _legal_resource_nodes(catalogue.legal_resources, ids)
+        for event in catalogue.life_events:
+            yield [_event_node(event, current, ids)]
+        yield _channel_type_nodes(ids)
+        for service in current:
+            yield _ServiceExport(service, known, ids).nodes()
 
 
 def iso_duration(duration: Duration, /) -> str:
@@ -192,6 +292,12 @@ def iso_duration(duration: Duration, /) -> str:
     return f"PT{duration.amount}H"
 
 
+@functools.lru_cache(maxsize=4096)
+def _quoted(part: str) -> str:
+    """*part* percent-encoded for a node id: only ``A-Z a-z 0-9 - . _ ~`` are kept."""
+    return quote(part, safe="-._~")
+
+
 class _Ids:
     """Builds the stable node ids of one export."""
 
@@ -199,7 +305,7 @@ class _Ids:
         self.base = base
 
     def of(self, *parts: str) -> str:
-        return self.base + ":".join(quote(part, safe="-._~") for part in parts)
+        return self.base + ":".join(map(_quoted, parts))
 
     def service(self, service: Service) -> str:
         return self.of("service", service.code, f"v{service.version}")
@@ -254,9 +360,8 @@ def _put(node: _Node, key: str, value: object) -> None:
         node[key] = value
 
 
-def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> list[_Node]:
+def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> Iterator[list[_Node]]:
     known = {agency.code for agency in catalogue.agencies}
-    nodes: list[_Node] = []
     for agency in catalogue.agencies:
         node: _Node = {
             "@id": ids.agency(agency.code),
@@ -268,11 +373,8 @@ def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> list[
             node["org:subOrganizationOf"] = _ref(ids.agency(agency.parent))
         if spatial is not None:
             node["dct:spatial"] = _ref(spatial)
-        nodes.append(node)
         contact = _contact_point_node(agency, ids)
-        if contact is not None:
-            nodes.append(contact)
-    return nodes
+        yield [node] if contact is None else [node, contact]
 
 
 def _contact_point_node(agency: Agency, ids: _Ids) -> _Node | None:
@@ -414,7 +516,7 @@ class _ServiceExport:
         for output in self.service.outputs:
             nodes.append(
                 {
-                    "@id": f"{self.id}:output:{quote(output.code, safe='-._~')}",
+                    "@id": f"{self.id}:output:{_quoted(output.code)}",
                     "@type": "cv:Output",
                     "dct:identifier": output.code,
                     "dct:title": _texts(output.name),
@@ -444,7 +546,7 @@ class _ServiceExport:
         return node
 
     def _requirement_nodes(self, requirement: Requirement, owner: str) -> list[_Node]:
-        requirement_id = f"{owner}:requirement:{quote(requirement.code, safe='-._~')}"
+        requirement_id = f"{owner}:requirement:{_quoted(requirement.code)}"
         evidence_id = _evidence_id(owner, requirement.code)
         evidence_type = self.known.evidence_types.get(requirement.evidence_type)
         title = _texts(evidence_type.name) if evidence_type else []
@@ -470,11 +572,11 @@ class _ServiceExport:
 
     def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> _Node:
         node: _Node = {
-            "@id": f"{owner}:cost:{quote(fee.code, safe='-._~')}",
+            "@id": f"{owner}:cost:{_quoted(fee.code)}",
             "@type": "cv:Cost",
             "dct:identifier": fee.code,
             "dct:description": _texts(fee.label),
-            "cv:currency": _ref(CURRENCY_AUTHORITY + fee.currency),
+            "cv:currency": _ref(CURRENCY_AUTHORITY + _quoted(fee.currency)),
         }
         value = _decimal_text(fee)
         if value is not None:
@@ -485,7 +587,7 @@ class _ServiceExport:
 
 
 def _evidence_id(owner: str, requirement_code: str) -> str:
-    return f"{owner}:evidence:{quote(requirement_code, safe='-._~')}"
+    return f"{owner}:evidence:{_quoted(requirement_code)}"
 
 
 def _duration(duration: Duration) -> dict[str, str]:
