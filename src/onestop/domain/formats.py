@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import attrs
 
@@ -460,9 +460,11 @@ MAX_URI = 2048
 
 
 def uri_problem(
-    value: object, *, schemes: Iterable[str] = ("http", "https"), max_length: int = MAX_URI
+    value: object, *, schemes: Collection[str] = ("http", "https"), max_length: int = MAX_URI
 ) -> str | None:
     """Return why *value* is not an absolute URI with one of *schemes*, or ``None``.
+
+    *schemes* are written in lower case, e.g. ``("http", "https", "mailto")``.
 
     A URI here is one line of text of at most *max_length* characters with no white
     space, control or format character (bidirectional overrides, zero-width joiners),
@@ -498,9 +500,9 @@ def uri_problem(
     if found is None:
         return "is not an absolute URI: it does not start with a scheme such as 'https:'"
     scheme = found.group(1).lower()
-    allowed = sorted({s.lower() for s in schemes})
-    if scheme not in allowed:
-        return f"has the scheme {preview(scheme)}; allowed: {', '.join(allowed)}"
+    if scheme not in schemes:
+        allowed = ", ".join(sorted(schemes))
+        return f"has the scheme {preview(scheme)}; allowed: {allowed}"
     if scheme in {"http", "https"}:
         rest = value[found.end() :]
         host = rest[2:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
@@ -526,7 +528,7 @@ def check_uri(
     value: object,
     *,
     field: str,
-    schemes: Iterable[str] = ("http", "https"),
+    schemes: Collection[str] = ("http", "https"),
     max_length: int = MAX_URI,
 ) -> str:
     """Return *value* if `uri_problem` finds nothing wrong with it.
