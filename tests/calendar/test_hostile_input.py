@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
-from onestop.domain.calendar import Closure, WorkCalendar
+from onestop.domain.calendar import Closure, WorkCalendar, format_day
 from onestop.domain.sla import Pause, due_date, remaining_working_time, status_at
 from onestop.domain.values import Duration
 from onestop.exceptions import CalendarError, InvalidCalendar
@@ -65,6 +65,7 @@ CALLS: dict[str, Callable[[Any], object]] = {
     "add_working_time": lambda v: JAKARTA.add_working_time(AT, v),
     "working_time_between": lambda v: JAKARTA.working_time_between(AT, v),
     "describe_working_time": lambda v: JAKARTA.describe_working_time(v),
+    "format_day": lambda v: format_day(v),
     "stamp": lambda v: JAKARTA.stamp(v),
     "due_date.calendar": lambda v: due_date(v, received=AT, limit=Duration.working_days(1)),
     "due_date.received": lambda v: due_date(JAKARTA, received=v, limit=Duration.working_days(1)),
@@ -104,6 +105,7 @@ def test_hostile_input_answers_or_raises_a_calendar_error(name: str, value: obje
         ("add.duration", "5 working days", "duration"),
         ("add_working_time", 3600, "amount"),
         ("describe_working_time", 1.5, "amount"),
+        ("format_day", datetime(2025, 3, 3, tzinfo=UTC), "day"),
         ("day_kind", datetime(2025, 3, 3, tzinfo=UTC), "day"),
         ("open_hours", "2025-03-03", "day"),
         ("with_holidays", 2025, "holidays"),

@@ -321,6 +321,7 @@ def _with_at(export: str, at: object) -> object:
             "jurisdiction_id",
         ),
         (lambda: open311.service_definition(catalogue(), 10**5000, at=AT), "code"),  # type: ignore[arg-type]
+        (lambda: cpsv.iso_duration("5 working days"), "duration"),  # type: ignore[arg-type]
     ],
 )
 def test_a_wrong_argument_names_itself(call: Callable[[], object], field: str) -> None:

@@ -70,7 +70,12 @@ _LONGEST = (date.max - date.min).days + 1
 
 
 def format_day(day: date) -> str:
-    """Render a date with its weekday, e.g. ``Sat 2025-03-29``, whatever the locale."""
+    """Render a date with its weekday, e.g. ``Sat 2025-03-29``, whatever the locale.
+
+    Raises:
+        InvalidCalendar: If *day* is not a `date` (a `datetime` is refused too).
+    """
+    _check_day(day, "day")
     return f"{_WEEKDAYS[day.weekday()]} {day.isoformat()}"
 
 

@@ -90,9 +90,10 @@ from onestop.domain.catalogue import (
     Service,
     VersionStatus,
 )
-from onestop.domain.formats import check_int
+from onestop.domain.formats import check_int, kind_of
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, TimeUnit
+from onestop.exceptions import InvalidValue
 from onestop.interop import _json
 from onestop.interop._safety import (
     NODE_ID_SCHEMES,
@@ -218,17 +219,14 @@ def iter_jsonld(
     indent=indent)``, but the document is never held in memory: each service's nodes
     are built, checked, written and dropped in turn.  Write them to a file with
     ``out.writelines(iter_jsonld(catalogue, at=at))``.
-
     The arguments are those of `to_jsonld`, plus *indent* (``None`` for one line).
-    They, and the catalogue's links and e-mail addresses, are checked before this
-    returns; text is checked as it is written.
 
     Raises:
-        NaiveDatetime, DateOutOfRange, InvalidValue: As `to_jsonld`, at once.
-        InvalidCatalogue: At once for a link or e-mail address the export may not
-            write; for text, while iterating: no piece is yielded from the first group
-            of nodes with a problem on, and the error, raised after every node was
-            checked, lists every problem.  What was written before is incomplete.
+        NaiveDatetime, DateOutOfRange, InvalidValue: As `to_jsonld`, at once, and
+            `InvalidCatalogue` at once for a link or an e-mail address; for text, while
+            iterating: nothing more is yielded from the first group of nodes with a
+            problem on, and the error, raised once every node was checked, lists them
+            all.  What was written before it is incomplete.
     """
     if indent is not None:
         check_int(indent, field="indent", maximum=16)
@@ -286,7 +284,12 @@ def iso_duration(duration: Duration, /) -> str:
     'P5D'
     >>> iso_duration(Duration.working_hours(8))
     'PT8H'
+
+    Raises:
+        InvalidValue: If *duration* is not a `Duration`.
     """
+    if not isinstance(duration, Duration):
+        raise InvalidValue(field="duration", reason=f"expected a Duration, not {kind_of(duration)}")
     if duration.unit is TimeUnit.WORKING_DAYS:
         return f"P{duration.amount}D"
     return f"PT{duration.amount}H"
