@@ -17,6 +17,14 @@ import pytest
 SERVICES = {"postgres": "ONESTOP_TEST_POSTGRES_URL", "nats": "ONESTOP_TEST_NATS_URL"}
 """Each service marker and the environment variable naming its server."""
 
+SURFACE_EXAMPLES = "surface_examples"
+"""The user property the public-surface harness (tests/hardening) counts examples under."""
+
+SURFACE_MINIMUM = 20_000
+"""The examples the whole harness must run when the whole suite runs with services."""
+
+_surface = {"tests": 0, "examples": 0}
+
 
 def _services_required() -> bool:
     return os.environ.get("ONESTOP_REQUIRE_SERVICES", "") not in ("", "0")
@@ -46,3 +54,27 @@ def postgres_url() -> str:
     if not url:
         pytest.skip(f"{SERVICES['postgres']} is not set")
     return url
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add up the hostile examples the public-surface harness ran (on workers' reports too)."""
+    if report.when == "teardown":
+        for name, value in report.user_properties:
+            if name == SURFACE_EXAMPLES:
+                _surface["tests"] += 1
+                _surface["examples"] += int(value)  # type: ignore[call-overload]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many hostile examples the public-surface harness ran."""
+    if _surface["tests"]:
+        terminalreporter.write_line(
+            f"public surface: {_surface['examples']} hostile examples in {_surface['tests']} tests"
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With services required (as in CI), a full harness run must reach 20,000 examples."""
+    full = _surface["tests"] >= 500
+    if full and _services_required() and _surface["examples"] < SURFACE_MINIMUM:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -262,3 +262,58 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], args: tuple[str
     code, _, err = run(capsys, *args)
     assert code == EXIT_USAGE
     assert err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("audit", "verify", "--store", "sqlite:///x.sqlite3?busy_timeout=1e9"),
+        ("audit", "verify", "--store", "sqlite:///x.sqlite3?busy_timeout=99999"),
+        ("audit", "verify", "--store", "sqlite:///x%00.sqlite3"),
+        ("audit", "verify", "--store", "postgresql://127.0.0.1/te\udcffst"),
+        ("audit", "verify", "--store", "x" * 5000 + "://db"),
+        ("sla", "report", "--store", "memory://?\udcff"),
+    ],
+    ids=["exponent", "over-an-hour", "nul", "undecodable", "huge-scheme", "memory-junk"],
+)
+def test_a_hostile_store_url_exits_2_with_a_short_message(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """A --store URL no store takes exits 2 with one short line, never a traceback."""
+    code, _, err = run(capsys, *args)
+    assert code == EXIT_USAGE
+    assert err.startswith("error: --store:")
+    assert len(err) < 300
+
+
+def test_an_unknown_number_is_not_echoed_in_full(
+    capsys: pytest.CaptureFixture[str], demo: tuple[Path, dict[str, Any]]
+) -> None:
+    """audit verify NUMBER with a huge unknown number exits 1 and quotes it shortened."""
+    path, _ = demo
+    code, _, err = run(capsys, "audit", "verify", "N" * 5000, "--store", url(path))
+    assert code == EXIT_PROBLEMS
+    assert len(err) < 200
+
+
+@pytest.mark.parametrize("consumer", ["relay\nsecond-line", "r" * 300, "relay\udcff"])
+def test_relay_with_a_consumer_no_store_keeps_exits_2(
+    capsys: pytest.CaptureFixture[str], consumer: str
+) -> None:
+    """relay --consumer with a line break, over 256 characters or undecodable bytes exits 2."""
+    pytest.importorskip("httpx")
+    code, _, err = run(
+        capsys,
+        "relay",
+        "--store",
+        "memory://",
+        "--webhook",
+        "https://agency.example/hooks",
+        "--secret",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "--consumer",
+        consumer,
+        "--once",
+    )
+    assert code == EXIT_USAGE
+    assert err.startswith("error: --consumer:")

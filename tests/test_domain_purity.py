@@ -27,6 +27,7 @@ import pytest
 FORBIDDEN = (
     "asyncio",
     "cattrs",
+    "dns",
     "click",
     "csv",
     "http",
@@ -57,6 +58,7 @@ ALLOWED = (
     "collections",
     "datetime",
     "decimal",
+    "email_validator",  # e-mail syntax only (check_deliverability=False): loads no DNS module
     "enum",
     "functools",
     "hashlib",
@@ -64,6 +66,7 @@ ALLOWED = (
     "itertools",
     "math",
     "operator",
+    "phonenumbers",  # numbering-plan metadata as Python modules: no I/O
     "re",
     "string",
     "types",

@@ -36,13 +36,19 @@ onestop.exceptions.InvalidValue: digest: is not the SHA-256 of the content
 from __future__ import annotations
 
 import hashlib
-import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 import attrs
 
-from onestop.exceptions import ConcurrencyConflict, InvalidValue, NaiveDatetime, StorageError
+from onestop.domain.formats import SHA256_HEX
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    InvalidStoreInput,
+    InvalidValue,
+    NaiveDatetime,
+    StorageError,
+)
 
 __all__ = [
     "CATALOGUE_STREAM",
@@ -76,8 +82,6 @@ MAX_LISTING = 1000
 MAX_VERSION = 2**63 - 1
 """The highest version number a store can hold (it fits a signed 64-bit integer)."""
 
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-
 
 def catalogue_digest(content: bytes, /) -> str:
     """Return the SHA-256 of *content*, as 64 lowercase hexadecimal digits."""
@@ -94,7 +98,7 @@ def _check_content(content: bytes, digest: str) -> None:
         raise InvalidValue(field="content", reason="must be non-empty bytes")
     if len(content) > MAX_CATALOGUE_BYTES:
         raise InvalidValue(field="content", reason=f"is larger than {MAX_CATALOGUE_BYTES} bytes")
-    if not _DIGEST.fullmatch(digest):
+    if not SHA256_HEX.matches(digest):
         raise InvalidValue(field="digest", reason="must be 64 lowercase hexadecimal digits")
     if catalogue_digest(content) != digest:
         raise InvalidValue(field="digest", reason="is not the SHA-256 of the content")
@@ -116,6 +120,12 @@ def _check_instant(recorded_at: datetime) -> None:
         raise InvalidValue(field="recorded_at", reason="must be a timezone-aware datetime")
     if recorded_at.utcoffset() is None:
         raise NaiveDatetime("recorded_at")
+    try:
+        recorded_at.astimezone(UTC)
+    except OverflowError:  # a store could not give it back
+        raise InvalidValue(
+            field="recorded_at", reason="lies outside the years 1 to 9999 in UTC"
+        ) from None
 
 
 def _is_count(value: object) -> bool:
@@ -270,12 +280,13 @@ def check_listing(*, after: int, limit: int) -> int:
     """Check a listing's *limit* and return *after* clamped to ``0..MAX_VERSION``.
 
     Raises:
-        ValueError: If *limit* is not from 1 to `MAX_LISTING`.
+        InvalidStoreInput: If *limit* is not an integer from 1 to `MAX_LISTING`, or
+            *after* is not an integer (a `bool` is not one).
     """
     if not _is_count(limit) or not 1 <= limit <= MAX_LISTING:
-        raise ValueError(f"limit must be from 1 to {MAX_LISTING}")
+        raise InvalidStoreInput(field="limit", reason=f"must be an integer from 1 to {MAX_LISTING}")
     if not _is_count(after):
-        raise ValueError("after must be a version number (an int)")
+        raise InvalidStoreInput(field="after", reason="must be a version number (an int)")
     return min(max(after, 0), MAX_VERSION)
 
 
@@ -283,10 +294,10 @@ def check_version_number(version: int, /) -> None:
     """Refuse a *version* to look up that is not an int (any int is a valid question).
 
     Raises:
-        ValueError: If *version* is not an `int` (a `bool` is not one either).
+        InvalidStoreInput: If *version* is not an `int` (a `bool` is not one either).
     """
     if not _is_count(version):
-        raise ValueError("version must be a version number (an int)")
+        raise InvalidStoreInput(field="version", reason="must be a version number (an int)")
 
 
 @runtime_checkable
@@ -331,7 +342,11 @@ class CatalogueStore(Protocol):
         ...
 
     def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
-        """Return catalogue version *version*, or ``None`` if there is no such version."""
+        """Return catalogue version *version*, or ``None`` if there is no such version.
+
+        Raises:
+            InvalidStoreInput: If *version* is not an `int` (a `bool` is not one).
+        """
         ...
 
     def latest_catalogue(self) -> CatalogueVersion | None:
@@ -344,7 +359,8 @@ class CatalogueStore(Protocol):
         """Return what is known of up to *limit* versions numbered above *after*, in order.
 
         Raises:
-            ValueError: If *limit* is not from 1 to `MAX_LISTING`.
+            InvalidStoreInput: If *limit* is not from 1 to `MAX_LISTING`, or *after* is
+                not an `int`.
         """
         ...
 

@@ -32,6 +32,7 @@ from onestop.domain.application import (
     Submitted,
 )
 from onestop.domain.canonical import canonical_bytes
+from onestop.domain.formats import preview
 from onestop.domain.forms import Answer, DocumentRef
 from onestop.domain.parties import Applicant, Organisation, Person, Personal
 from onestop.exceptions import StorageError
@@ -149,20 +150,24 @@ def decode_event(stream_id: str, kind: str, body: bytes, /) -> Event:
     """
     try:
         envelope = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise StorageError(f"a stored event of stream {stream_id!r} is not valid JSON") from None
+    except (ValueError, TypeError):  # not JSON, or not bytes or text at all
+        raise StorageError(
+            f"a stored event of stream {preview(stream_id)} is not valid JSON"
+        ) from None
     if not isinstance(envelope, dict) or envelope.get("stream_id") != stream_id:
-        raise StorageError(f"a stored event does not belong to stream {stream_id!r}")
+        raise StorageError(f"a stored event does not belong to stream {preview(stream_id)}")
     payload = envelope.get("event")
     if not isinstance(payload, dict) or payload.get("kind") != kind or kind not in EVENT_TYPES:
-        raise StorageError(f"a stored event of stream {stream_id!r} is not of kind {kind!r}")
+        raise StorageError(
+            f"a stored event of stream {preview(stream_id)} is not of kind {preview(kind)}"
+        )
     fields = {k: v for k, v in payload.items() if k != "kind"}
     try:
         return _CONVERTER.structure(fields, EVENT_TYPES[kind])
     except Exception as exc:  # noqa: BLE001 - any structuring failure means a corrupt record
         paths = ", ".join(sorted({p.path or "(event)" for p in problems_from(exc)})[:5])
         raise StorageError(
-            f"a stored {kind!r} event of stream {stream_id!r} does not decode (at {paths})"
+            f"a stored {kind!r} event of stream {preview(stream_id)} does not decode (at {paths})"
         ) from None
 
 

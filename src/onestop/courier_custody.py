@@ -24,7 +24,6 @@ until a new code is issued.  Nothing here logs; codes are never stored or shown.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -38,6 +37,7 @@ from onestop.domain.courier import JobKind, JobStarted, JobStatus
 from onestop.domain.courier_flow import CourierStep, collect
 from onestop.domain.courier_flow import hand_over as transfer_with_job
 from onestop.domain.custody import CustodyLedger, seal
+from onestop.domain.formats import KEY, check_instant, check_type, int_problem
 from onestop.domain.handoffs import (
     Confirmation,
     ConfirmationMethod,
@@ -47,8 +47,14 @@ from onestop.domain.handoffs import (
     Party,
     PartyKind,
     Place,
+    items_of,
 )
-from onestop.domain.otp import DEFAULT_CODE_LIFETIME, MIN_KEY_BYTES, issue_code
+from onestop.domain.otp import (
+    DEFAULT_CODE_LIFETIME,
+    MAX_CODE_LIFETIME,
+    MIN_KEY_BYTES,
+    issue_code,
+)
 from onestop.exceptions import (
     CodeNotIssued,
     ConcurrencyConflict,
@@ -68,7 +74,7 @@ DEFAULT_CODE_TRIES = 5
 """Wrong codes typed for one handoff before the desk refuses it until a new code is issued."""
 
 _T = TypeVar("_T")
-_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
+_MAX_TRIES = 100
 _CLOSED = frozenset({JobStatus.COMPLETED, JobStatus.RETURNED})
 _DOOR = frozenset({JobKind.PICKUP, JobKind.DELIVERY})
 
@@ -92,12 +98,17 @@ class CustodyDesk:
         clock: Tells the time of each command; the mall's when ``None``.
         ids: Makes job ids; the mall's when ``None``.
         code_tries: Wrong codes accepted per handoff before it is locked until a new
-            code is issued.  Counted in this process: run one desk per mall, or
-            keep the number low.
+            code is issued (1 to 100).  Counted in this process: run one desk per
+            mall, or keep the number low.
+
+    Every id a command is given is checked before anything is read: a job, seal or
+    application id must be text (an unknown one is not found), a new id must have its
+    format (`onestop.domain.formats`), and an argument of the wrong type raises
+    `InvalidValue` naming it.
 
     Raises:
         ConfigurationError: If the store cannot write several streams atomically.
-        InvalidValue: If *otp_key* is too short.
+        InvalidValue: If *otp_key* is too short, or *code_tries* not 1 to 100.
     """
 
     def __init__(
@@ -110,6 +121,7 @@ class CustodyDesk:
         code_tries: int = DEFAULT_CODE_TRIES,
     ) -> None:
         """Wire the desk to *mall*; see the class docstring."""
+        check_type(mall, Mall, field="mall")
         store = mall.store
         if not isinstance(store, BatchStore):
             raise ConfigurationError(
@@ -119,12 +131,15 @@ class CustodyDesk:
         key: object = otp_key
         if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
             raise InvalidValue(field="otp_key", reason=f"must be at least {MIN_KEY_BYTES} bytes")
+        tries_problem = int_problem(code_tries, minimum=1, maximum=_MAX_TRIES)
+        if tries_problem is not None:
+            raise InvalidValue(field="code_tries", reason=tries_problem)
         self._mall = mall
         self._store = store
         self._key = otp_key
         self._clock = clock if clock is not None else mall.clock
         self._ids = ids if ids is not None else mall.ids
-        self._tries = max(code_tries, 1)
+        self._tries = code_tries
         self._wrong: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
@@ -133,6 +148,10 @@ class CustodyDesk:
         return f"<{type(self).__name__} store={self._store!r}>"
 
     # --- the unit of work -------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        """The clock's time, checked: a naive or unusable instant is refused, not used."""
+        return check_instant(self._clock.now(), field="clock.now()")
 
     def _commit(self, now: datetime, *appends: Append) -> None:
         batch = Batch(appends=tuple(a for a in appends if a.events), recorded_at=now)
@@ -165,8 +184,11 @@ class CustodyDesk:
         Raises:
             JobNotFound: If there is no such job.
             JobRefused: If the job is not an open pickup or delivery.
-            InvalidValue: If *handoff_id* is not an id, or *lifetime* is not positive.
+            InvalidValue: If *handoff_id* is not a key (`onestop.domain.formats.KEY`),
+                or *lifetime* is not a positive `timedelta` of at most
+                `onestop.domain.otp.MAX_CODE_LIFETIME`.
         """
+        _check_code_request(handoff_id, lifetime)
         job = rec.load_job(self._store, job_id)[0]
         if job.kind not in _DOOR or job.status in _CLOSED:
             raise JobRefused(
@@ -192,23 +214,24 @@ class CustodyDesk:
 
         Raises:
             ApplicationNotFound: If there is no such application.
-            InvalidValue: If *handoff_id* is not an id, or *lifetime* is not positive.
+            InvalidValue: If *handoff_id* is not a key, or *lifetime* is not a positive
+                `timedelta` of at most `onestop.domain.otp.MAX_CODE_LIFETIME`.
         """
-        self._mall.application(application_id)
+        _check_code_request(handoff_id, lifetime)
+        self._application(application_id)
         return self._issue(application_id, None, handoff_id, lifetime)
 
     def _issue(
         self, application_id: str, job_id: str | None, handoff_id: str, lifetime: timedelta
     ) -> str:
-        given: object = handoff_id
-        if not isinstance(given, str) or not _ID.match(given):
-            raise InvalidValue(field="handoff_id", reason="must be 1-128 printable ASCII")
-        if lifetime <= timedelta(0):
-            raise InvalidValue(field="lifetime", reason="must be positive")
-
         def attempt() -> str:
-            now = self._clock.now()
-            code, record = issue_code(self._key, application_id, handoff_id, now + lifetime)
+            now = self._now()
+            try:
+                expires_at = now + lifetime
+            except OverflowError:
+                reason = "the code would expire after the year 9999"
+                raise InvalidValue(field="lifetime", reason=reason) from None
+            code, record = issue_code(self._key, application_id, handoff_id, expires_at)
             index = rec.load_index(self._store, application_id)
             issued = rec.CodeIssued(job_id=job_id, record=record, at=now)
             self._commit(now, rec.index_append(index, [issued]))
@@ -217,6 +240,16 @@ class CustodyDesk:
             return code
 
         return self._retrying(attempt)
+
+    def _application(self, application_id: object) -> None:
+        """Check that *application_id* names an application.
+
+        Raises:
+            InvalidValue: If it is not text.
+            ApplicationNotFound: If there is no such application.
+        """
+        check_type(application_id, str, field="application_id")
+        self._mall.application(application_id)  # type: ignore[arg-type]  # checked
 
     def _citizen(
         self,
@@ -260,11 +293,15 @@ class CustodyDesk:
             ApplicationNotFound: If there is no such application.
             HandoffRefused: If the seal id was used already, or the sealer is a citizen
                 or did not confirm with a verified PIN or credential.
+            InvalidValue: If an argument is of the wrong type.
         """
-        self._mall.application(application_id)
+        check_type(packet, Packet, field="packet")
+        check_type(by, Confirmation, field="by")
+        check_type(place, Place, field="place")
+        self._application(application_id)
 
         def attempt() -> CustodyLedger:
-            now = self._clock.now()
+            now = self._now()
             self._require_new_seal(packet.seal_id)
             ledger = seal(packet, application_id=application_id, by=by, at=now, place=place)
             index = rec.load_index(self._store, application_id)
@@ -302,10 +339,17 @@ class CustodyDesk:
             HandoffRefused: If the seal id was used already.
             CodeRejected: A subclass saying why the code does not confirm the pickup
                 (`CodeNotIssued`, `WrongCode`, `CodeExpired`, `TooManyWrongCodes`...).
+            InvalidValue: If an argument is of the wrong type or format.
         """
+        check_type(job_id, str, field="job_id")
+        check_type(packet, Packet, field="packet")
+        KEY.check(handoff_id, field="handoff_id")
+        check_type(courier, Confirmation, field="courier")
+        check_type(citizen_code, str, field="citizen_code")
+        check_type(place, (Place, type(None)), field="place")
 
         def attempt() -> CourierStep:
-            now = self._clock.now()
+            now = self._now()
             job, head = rec.load_job(self._store, job_id)
             self._require_new_seal(packet.seal_id)
             index = rec.load_index(self._store, job.application_id)
@@ -361,10 +405,14 @@ class CustodyDesk:
                 `CodeRejected`).
             JobRefused: If the job is closed or does not fit the handoff.
             TimeWentBackwards: If the handoff is not after the latest recorded event.
+            InvalidValue: If an argument is of the wrong type.
         """
+        check_type(seal_id, str, field="seal_id")
+        check_type(handoff, Handoff, field="handoff")
+        check_type(job_id, (str, type(None)), field="job_id")
 
         def attempt() -> CourierStep:
-            return self._transfer(seal_id, handoff, job_id, now=self._clock.now())
+            return self._transfer(seal_id, handoff, job_id, now=self._now())
 
         return self._retrying(attempt)
 
@@ -390,11 +438,17 @@ class CustodyDesk:
             JobNotFound: If there is no such job.
             JobRefused: If the job's courier carries no packet, or the job is closed.
             CustodyError: A subclass naming the custody rule broken, as `hand_over`.
+            InvalidValue: If an argument is of the wrong type or format.
         """
-        items = tuple(scanned)
+        check_type(job_id, str, field="job_id")
+        KEY.check(handoff_id, field="handoff_id")
+        check_type(courier, Confirmation, field="courier")
+        check_type(citizen_code, str, field="citizen_code")
+        check_type(place, (Place, type(None)), field="place")
+        items = items_of(scanned, field="scanned")
 
         def attempt() -> CourierStep:
-            now = self._clock.now()
+            now = self._now()
             job, _ = rec.load_job(self._store, job_id)
             seal_id = rec.load_index(self._store, job.application_id).carrying.get(job.id)
             if seal_id is None:
@@ -488,3 +542,12 @@ class CustodyDesk:
             PacketNotFound: If no packet was sealed with this id.
         """
         return rec.verify_packet(self._store, seal_id)
+
+
+def _check_code_request(handoff_id: object, lifetime: object) -> None:
+    """Check a code request's handoff id and lifetime before anything is read."""
+    KEY.check(handoff_id, field="handoff_id")
+    check_type(lifetime, timedelta, field="lifetime")
+    if not timedelta(0) < lifetime <= MAX_CODE_LIFETIME:  # type: ignore[operator]
+        limit = MAX_CODE_LIFETIME
+        raise InvalidValue(field="lifetime", reason=f"must be positive and at most {limit}")

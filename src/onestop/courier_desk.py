@@ -57,6 +57,7 @@ from onestop.domain.courier import (
 )
 from onestop.domain.custody import CustodyLedger
 from onestop.domain.engine import Actor
+from onestop.domain.formats import check_instant, check_member, check_type, kind_of
 from onestop.domain.parties import Personal
 from onestop.exceptions import CommandRefused, InvalidValue, JobRefused
 from onestop.interop.epcis import epcis_document, packet_urn
@@ -167,11 +168,12 @@ class CourierDesk(CustodyDesk):
         Raises:
             ApplicationNotFound: If there is no such application.
             CommandRefused: If the application is closed.
-            InvalidValue: If *kind* is not a leg.
+            InvalidValue: If *kind* is not a leg (a `JobKind` or its value).
         """
-        if kind in _DOOR:
+        leg = check_member(JobKind, kind, field="kind")
+        if leg in _DOOR:
             raise InvalidValue(field="kind", reason="a leg is leg_to_agency or leg_to_mall")
-        return self._book(application_id, kind, actor, window, None)
+        return self._book(application_id, leg, actor, window, None)
 
     def _book(
         self,
@@ -183,12 +185,14 @@ class CourierDesk(CustodyDesk):
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> CourierJob:
+        check_type(actor, Actor, field="actor")
+        check_type(application_id, str, field="application_id")
         if self._mall.application(application_id).is_closed:
             raise CommandRefused(command=f"book_{kind.value}", reason="the application is closed")
         job_id = self._ids.new_id()
 
         def attempt() -> CourierJob:
-            now = self._clock.now()
+            now = self._now()
             job = book(
                 job_id,
                 application_id,
@@ -229,10 +233,13 @@ class CourierDesk(CustodyDesk):
             JobRefused: If *courier* lacks the ``courier`` role.
             AlreadyClaimed: If the job was claimed first (also by the same courier).
             ConcurrencyConflict: If *expected_version* is given and stale.
+            InvalidValue: If *courier* is not an `Actor` with an actor id, or
+                *expected_version* is not an integer from 0 to 2**63 - 1.
         """
+        check_type(courier, Actor, field="courier")
 
         def attempt() -> CourierJob:
-            now = self._clock.now()
+            now = self._now()
             job, head = rec.load_job(self._store, job_id)
             self._require_courier(job, courier, "claim")
             version = expected_version if expected_version is not None else job.version
@@ -252,16 +259,14 @@ class CourierDesk(CustodyDesk):
             JobRefused: If the outcome is ``done`` (a success is proven by a handoff),
                 or the job is not out.
             CourierNotAssigned: If *courier* is not the job's courier.
-            InvalidValue: If *outcome* is not an `AttemptOutcome` value.
+            InvalidValue: If *outcome* is not an `AttemptOutcome` or its value, or
+                *courier* is not an `Actor`.
         """
-        try:
-            result = AttemptOutcome(outcome)
-        except ValueError:
-            known = ", ".join(o.value for o in AttemptOutcome)
-            raise InvalidValue(field="outcome", reason=f"must be one of {known}") from None
+        result = check_member(AttemptOutcome, outcome, field="outcome")
+        check_type(courier, Actor, field="courier")
 
         def attempt() -> CourierJob:
-            now = self._clock.now()
+            now = self._now()
             job, head = rec.load_job(self._store, job_id)
             self._require_courier(job, courier, "record_attempt")
             visited = record_attempt(job, result, courier_id=courier.id, at=now)
@@ -276,10 +281,13 @@ class CourierDesk(CustodyDesk):
         Raises:
             JobNotFound: If there is no such job.
             JobRefused: If the job is closed or returning, or the window is over.
+            InvalidValue: If *window* is not a `TimeWindow`, or *actor* not an `Actor`.
         """
+        check_type(window, TimeWindow, field="window")
+        check_type(actor, Actor, field="actor")
 
         def attempt() -> CourierJob:
-            now = self._clock.now()
+            now = self._now()
             job, head = rec.load_job(self._store, job_id)
             moved = reschedule(job, window, at=now, actor=actor.id)
             self._commit(now, rec.job_append(moved, since=job.version, head=head))
@@ -308,7 +316,11 @@ class CourierDesk(CustodyDesk):
         return rec.load_job(self._store, job_id)[0]
 
     def jobs(self, application_id: str, /) -> tuple[CourierJob, ...]:
-        """Return the application's courier jobs, in booking order."""
+        """Return the application's courier jobs, in booking order (none if it has none).
+
+        Raises:
+            InvalidValue: If *application_id* is not text.
+        """
         index = rec.load_index(self._store, application_id)
         return tuple(self.job(job_id) for job_id, _ in index.jobs)
 
@@ -317,6 +329,9 @@ class CourierDesk(CustodyDesk):
 
         A delivery whose packet reached the citizen is ``"delivered"``
         (`onestop.domain.courier.courier_fact`).
+
+        Raises:
+            InvalidValue: If *application_id* is not text.
         """
         return dict(courier_fact(job) for job in self.jobs(application_id))
 
@@ -329,6 +344,7 @@ class CourierDesk(CustodyDesk):
         Raises:
             ApplicationNotFound: If no application has this number, or the secret does
                 not match; both give the same error, as `onestop.mall.Mall.track`.
+            InvalidValue: If *language* is not a BCP 47 language tag.
         """
         return track_courier(self._store, self._mall, number, secret, language=language)
 
@@ -347,8 +363,17 @@ class CourierDesk(CustodyDesk):
             application_id: Only this application's packets.
             seal_ids: Only these packets (else every packet sealed, or the application's).
             until: Where open legs end; the clock's time when ``None``.
+
+        Raises:
+            InvalidValue: If *application_id* or a seal id is not text, *seal_ids* is
+                one text rather than several, or *until* is not an instant.
+            NaiveDatetime: If *until* has no time zone.
+            PacketNotFound: If a seal id names no packet.
         """
-        now = until if until is not None else self._clock.now()
+        check_type(application_id, (str, type(None)), field="application_id")
+        if until is not None:
+            check_instant(until, field="until")
+        now = until if until is not None else self._now()
         ledgers = self._ledgers(application_id, seal_ids)
         calendars = {ledger.application_id: self._calendar(ledger) for ledger in ledgers}
         return dwell_report(ledgers, until=now, calendar=calendars.__getitem__)
@@ -363,15 +388,24 @@ class CourierDesk(CustodyDesk):
         """Export the custody events of *seal_ids* (every packet when ``None``) as EPCIS 2.0.
 
         See `onestop.interop.epcis.epcis_document`.
+
+        Raises:
+            InvalidValue: If a seal id is not text, *seal_ids* is one text rather than
+                several, or *packet_uri* is not callable.
+            PacketNotFound: If a seal id names no packet.
         """
+        if not callable(packet_uri):
+            raise InvalidValue(
+                field="packet_uri", reason=f"expected a function, not {kind_of(packet_uri)}"
+            )
         ledgers = self._ledgers(None, seal_ids)
-        return epcis_document(ledgers, created_at=self._clock.now(), packet_uri=packet_uri)
+        return epcis_document(ledgers, created_at=self._now(), packet_uri=packet_uri)
 
     def _ledgers(
         self, application_id: str | None, seal_ids: Iterable[str] | None
     ) -> tuple[CustodyLedger, ...]:
         if seal_ids is not None:
-            wanted = tuple(seal_ids)
+            wanted = _seal_ids(seal_ids)
         elif application_id is not None:
             wanted = rec.load_index(self._store, application_id).packets
         else:
@@ -380,3 +414,14 @@ class CourierDesk(CustodyDesk):
 
     def _calendar(self, ledger: CustodyLedger) -> WorkCalendar:
         return self._mall.calendar(self._mall.application(ledger.application_id).agency)
+
+
+def _seal_ids(value: object) -> tuple[str, ...]:
+    """Check that *value* is several seal ids (a list of texts), not one text."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        reason = f"expected a list of seal ids, not {kind_of(value)}"
+        raise InvalidValue(field="seal_ids", reason=reason)
+    wanted = tuple(value)
+    for index, seal_id in enumerate(wanted):
+        check_type(seal_id, str, field=f"seal_ids[{index}]")
+    return wanted

@@ -17,6 +17,14 @@ Every body is the canonical JSON of ``{"stream_id": ..., "event": ...}``, hash-c
 per stream like an application's events.  Bodies of job streams hold the applicant's
 address (personal data); notification bodies (`NewEvent.notice`) never do: they
 carry ids, kinds, statuses and instants only.
+
+**History is decoded as it was written.**  New commands check every id, code and
+text (`onestop.domain.formats`); stored events are not checked again when they are
+read back, so that streams an earlier release wrote keep loading even where a rule is
+stricter now (a courier id with a capital letter, a manifest listing a document
+twice).  Decoding rebuilds each value field by field, with the types of its
+attributes but without its validators, and `load_ledger` still checks that the
+rebuilt events encode to the very bytes the chain hashed.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from onestop.domain.audit import (
 from onestop.domain.canonical import canonical_bytes
 from onestop.domain.courier import JOB_EVENT_TYPES, CourierJob, JobEvent, JobKind
 from onestop.domain.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
+from onestop.domain.formats import check_type
 from onestop.domain.handoffs import Party
 from onestop.domain.otp import OneTimeCode
 from onestop.domain.parties import Personal
@@ -78,17 +87,25 @@ _Event = TypeVar("_Event")
 
 
 def job_stream(job_id: str, /) -> str:
-    """The stream of courier job *job_id*: ``courier-job:<job id>``."""
+    """The stream of courier job *job_id*: ``courier-job:<job id>``.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *job_id* is not text (so are the other
+            functions here that take an id).
+    """
+    check_type(job_id, str, field="job_id")
     return f"courier-job:{job_id}"
 
 
 def packet_stream(seal_id: str, /) -> str:
     """The custody stream of packet *seal_id*: ``packet:<seal id>``."""
+    check_type(seal_id, str, field="seal_id")
     return f"packet:{seal_id}"
 
 
 def index_stream(application_id: str, /) -> str:
     """The courier index of application *application_id*: ``courier:<application id>``."""
+    check_type(application_id, str, field="application_id")
     return f"courier:{application_id}"
 
 
@@ -235,16 +252,63 @@ def _is_personal(kind: Any) -> bool:
     return bool(typing.get_origin(kind) is Personal or kind is Personal)
 
 
+def _structure_text(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected text")
+    return value
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("expected an integer")
+    return value
+
+
+def _restoring(conv: cattrs.Converter) -> Callable[[type], Callable[[Any, Any], Any]]:
+    """Make structure functions that rebuild stored attrs values without their validators.
+
+    Each attribute is structured by its type; the instance is then filled in directly,
+    so that rules added since the value was written (`onestop.domain.formats`) do not
+    stop history from loading.
+    """
+
+    def factory(cls: type) -> Callable[[Any, Any], Any]:
+        fields = attrs.fields(attrs.resolve_types(cls))
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object for {cls.__name__}")
+            instance: Any = object.__new__(cls)
+            for field in fields:
+                if field.init and field.name in value:
+                    item = conv.structure(value[field.name], field.type)
+                elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
+                    item = field.default.factory()
+                elif field.default is not attrs.NOTHING:
+                    item = field.default
+                else:
+                    raise TypeError(f"{cls.__name__}.{field.name} is missing")
+                object.__setattr__(instance, field.name, item)
+            return instance
+
+        return structure
+
+    return factory
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
     conv.register_structure_hook(datetime, _structure_instant)
     conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_structure_hook(str, _structure_text)
+    conv.register_structure_hook(int, _structure_int)
 
     def personal(kind: Any) -> Callable[[Any, Any], Any]:
         (inner,) = typing.get_args(kind) or (str,)
         return lambda value, _: Personal(conv.structure(value, inner))
 
-    conv.register_structure_hook_factory(_is_personal, personal)
+    conv.register_structure_hook_factory(attrs.has, _restoring(conv))
+    conv.register_structure_hook_factory(_is_personal, personal)  # later hooks win
     return conv
 
 

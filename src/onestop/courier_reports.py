@@ -28,13 +28,15 @@ from onestop.domain.calendar import WorkCalendar
 from onestop.domain.courier import CourierJob, JobKind, TimeWindow
 from onestop.domain.courier_flow import (
     TrackingStatus,
+    check_language,
     dwell_times,
     tracking_label,
     tracking_status,
 )
 from onestop.domain.custody import CustodyLedger
+from onestop.domain.formats import check_instant, check_type, kind_of
 from onestop.domain.handoffs import PartyKind
-from onestop.exceptions import ApplicationNotFound
+from onestop.exceptions import ApplicationNotFound, InvalidValue
 from onestop.mall import Mall
 from onestop.ports import EventStore
 
@@ -110,11 +112,13 @@ def track_courier(
     Raises:
         ApplicationNotFound: If no application has this number, or the secret does
             not match; both give the same error, as `onestop.mall.Mall.track`.
+        InvalidValue: If *language* is not a BCP 47 language tag.
     """
+    check_language(language, field="language")
     given: tuple[object, object] = (number, secret)
     valid = isinstance(given[0], str) and isinstance(given[1], str)
     summary = store.find_number(number) if valid else None
-    offered = digest(secret.encode()) if valid else GENESIS
+    offered = digest(secret.encode("utf-8", "surrogatepass")) if valid else GENESIS
     expected = mall.application(summary.stream_id).secret_digest if summary else GENESIS
     matches = hmac.compare_digest(offered, expected)
     if summary is None or not matches:
@@ -239,7 +243,21 @@ def dwell_report(
         ledgers: The packets' ledgers.
         until: Where the legs still open end.
         calendar: The work calendar of an application, by its id.
+
+    Raises:
+        InvalidValue: If *ledgers* is not an iterable of ledgers, *until* is not an
+            instant, or *calendar* is not callable.
+        NaiveDatetime: If *until* has no time zone.
     """
+    check_instant(until, field="until")
+    given: object = calendar
+    if not callable(given):
+        reason = f"expected a function, not {kind_of(given)}"
+        raise InvalidValue(field="calendar", reason=reason)
+    check_type(ledgers, Iterable, field="ledgers")
+    ledgers = tuple(ledgers)
+    for index, ledger in enumerate(ledgers):
+        check_type(ledger, CustodyLedger, field=f"ledgers[{index}]")
     legs = [
         leg for ledger in ledgers for leg in _legs(ledger, until, calendar(ledger.application_id))
     ]

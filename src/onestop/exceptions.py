@@ -11,6 +11,7 @@ The tree::
     │   ├── CommandRefused              `.command`, `.reason`: not possible in its state now
     │   └── IdempotencyConflict         `.application_id`: the key was used with another payload
     ├── ConcurrencyConflict             `.stream_id`, `.expected`, `.actual`: reload and retry
+    ├── InvalidStoreInput (ValueError)  `.field`, `.reason`: a store refused a record or argument
     ├── StorageError                    a storage adapter failed; the driver error is in __cause__
     │   └── StorageUnavailable (TransientError) the store cannot be reached now
     ├── CatalogueError                  a catalogue could not be read or is not valid
@@ -60,6 +61,7 @@ The tree::
     │   ├── JobNotFound                     `.job_id`: no such courier job
     │   ├── PacketNotFound                  `.seal_id`: no packet sealed with this id
     │   ├── ServiceNotFound                 `.code`, `.at`
+    │   ├── StateNotFound                   `.workflow`, `.state`: the workflow has no such state
     │   └── WorkflowNotFound                `.code`
     │       └── WorkflowVersionNotFound     `.version`, `.known`: no such version of it
     └── WorkflowError
@@ -127,6 +129,7 @@ __all__ = [
     "InvalidCatalogue",
     "InvalidIdentityNumber",
     "InvalidPacket",
+    "InvalidStoreInput",
     "InvalidValue",
     "InvalidWebhookInput",
     "InvalidWorkflow",
@@ -146,6 +149,7 @@ __all__ = [
     "RuleSyntaxError",
     "SeparationOfDutiesViolation",
     "ServiceNotFound",
+    "StateNotFound",
     "StorageError",
     "StorageUnavailable",
     "TimeWentBackwards",
@@ -198,6 +202,12 @@ def _join_path(prefix: str, path: str) -> str:
     if not path:
         return prefix
     return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def _shown(value: object) -> str:
+    """A name or code for a message: its repr, cut short if long (never echo a huge value)."""
+    text = repr(value)
+    return text if len(text) <= 66 else f"{text[:64]}... ({len(str(value))} characters)"
 
 
 class OnestopError(Exception):
@@ -382,7 +392,21 @@ class ServiceNotFound(NotFound):
         self.known = tuple(known)
         when = f" in effect at {at.isoformat()}" if at is not None else ""
         hint = f"; known: {', '.join(self.known[:10])}" if self.known else ""
-        super().__init__(f"no published service {code!r}{when}{hint}")
+        super().__init__(f"no published service {_shown(code)}{when}{hint}")
+
+
+class StateNotFound(NotFound):
+    """A workflow has no state of this name.
+
+    Attributes:
+        workflow: The workflow's code.
+        state: The name asked for (shortened in the message if long).
+    """
+
+    def __init__(self, *, workflow: str, state: str) -> None:
+        self.workflow = workflow
+        self.state = state
+        super().__init__(f"workflow {workflow!r} has no state {_shown(state)}")
 
 
 class WorkflowNotFound(NotFound):
@@ -394,7 +418,7 @@ class WorkflowNotFound(NotFound):
 
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(f"no workflow with code {code!r}")
+        super().__init__(f"no workflow with code {_shown(code)}")
 
 
 class WorkflowError(OnestopError):
@@ -444,7 +468,7 @@ class TransitionNotAllowed(WorkflowError):
         self.allowed = tuple(allowed)
         options = ", ".join(self.allowed) if self.allowed else "none"
         super().__init__(
-            f"{action!r} is not allowed in state {state!r} of workflow {workflow!r}: "
+            f"{_shown(action)} is not allowed in state {_shown(state)} of workflow {workflow!r}: "
             f"{reason} (allowed now: {options})"
         )
 
@@ -546,7 +570,9 @@ class UnknownGuard(WorkflowError, LookupError):
     def __init__(self, guard: str, *, known: Sequence[str] = ()) -> None:
         self.guard = guard
         self.known = tuple(known)
-        super().__init__(f"no guard named {guard!r}; known: {', '.join(self.known) or 'none'}")
+        super().__init__(
+            f"no guard named {_shown(guard)}; known: {', '.join(self.known) or 'none'}"
+        )
 
 
 class MigrationError(WorkflowError, ValueError):
@@ -574,7 +600,9 @@ class WorkflowVersionNotFound(WorkflowNotFound):
         self.version = version
         self.known = tuple(known)
         shown = ", ".join(str(v) for v in self.known) or "none"
-        self.args = (f"no version {version} of workflow {code!r}; known versions: {shown}",)
+        self.args = (
+            f"no version {_shown(version)} of workflow {_shown(code)}; known versions: {shown}",
+        )
 
 
 class WorkflowVersionConflict(WorkflowError, ValueError):
@@ -701,28 +729,37 @@ class ApplicationNotFound(NotFound):
             super().__init__(f"no application with id {reference!r}")
 
 
+def _asked(value: object, limit: int = 40) -> str:
+    """Quote an id that was asked for, shortened: a lookup may be given anything."""
+    if not isinstance(value, str):
+        return f"of type {type(value).__name__}"
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value)} characters)"
+
+
 class JobNotFound(NotFound):
     """No courier job has this id.
 
     Attributes:
-        job_id: The job id asked for.
+        job_id: The job id asked for (the message shows at most its first 40 characters).
     """
 
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
-        super().__init__(f"no courier job with id {job_id!r}")
+        super().__init__(f"no courier job with id {_asked(job_id)}")
 
 
 class PacketNotFound(NotFound):
     """No packet was sealed with this seal id.
 
     Attributes:
-        seal_id: The seal id asked for.
+        seal_id: The seal id asked for (the message shows at most its first 40 characters).
     """
 
     def __init__(self, seal_id: str) -> None:
         self.seal_id = seal_id
-        super().__init__(f"no packet sealed with id {seal_id!r}")
+        super().__init__(f"no packet sealed with id {_asked(seal_id)}")
 
 
 class ConcurrencyConflict(OnestopError):
@@ -743,6 +780,29 @@ class ConcurrencyConflict(OnestopError):
         super().__init__(
             f"stream {stream_id!r} is at version {actual}, not {expected}; reload and retry"
         )
+
+
+class InvalidStoreInput(OnestopError, ValueError):
+    """A store was given a record or an argument it cannot accept; nothing was written.
+
+    Every adapter refuses the same input with the same error, before any I/O (see
+    `onestop.ports.check_commit`): a `bool` or an integer beyond 64 bits where a number
+    is stored, a naive or out-of-range instant, text no database holds (a NUL, a lone
+    surrogate, a control character, more than the longest text a store keeps), a page
+    size out of range, a cursor the store did not return.  It is not a failure of the
+    store: retrying the same call fails the same way.  The message names the field
+    and never quotes a huge value or text that may be personal data.
+
+    Attributes:
+        field: The record's field or the argument at fault, e.g. ``expected_version``,
+            ``summary.assignee``, ``appends[1].stream_id``, ``limit``.
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
 
 
 class StorageError(OnestopError):

@@ -32,8 +32,9 @@ from datetime import datetime
 from onestop.codec import decode_event
 from onestop.domain.application import Application
 from onestop.domain.calendar import WorkCalendar
+from onestop.domain.formats import check_int
 from onestop.domain.sla import Deadline, due_date
-from onestop.exceptions import ApplicationNotFound
+from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports import EventStore, StoredEvent
 from onestop.recording import at_risk_instant, fold_stream, last_hash
 
@@ -44,9 +45,10 @@ class _Bounded:
     """A dict that forgets its oldest entries beyond *size*; safe to share between threads."""
 
     def __init__(self, size: int) -> None:
-        if size < 0:
-            raise ValueError("a cache size cannot be negative")
-        self.size = size
+        try:
+            self.size = check_int(size, field="size")
+        except InvalidValue as exc:
+            raise ConfigurationError(f"a cache size {exc.reason}") from None
         self._entries: dict[Hashable, object] = {}
         self._lock = threading.Lock()
 
@@ -77,6 +79,9 @@ class FoldedStreams:
     Args:
         size: How many applications to keep (the least recently stored go first);
             0 keeps none, so every load reads the whole stream.
+
+    Raises:
+        ConfigurationError: If *size* is not a whole number from 0 (a bool is not one).
     """
 
     def __init__(self, *, size: int) -> None:
@@ -144,6 +149,9 @@ class Deadlines:
 
     Args:
         size: How many deadlines to keep; 0 computes every one afresh.
+
+    Raises:
+        ConfigurationError: If *size* is not a whole number from 0 (a bool is not one).
     """
 
     def __init__(self, *, size: int) -> None:

@@ -29,10 +29,8 @@ event bodies; reprs, errors, the read model and notification bodies never carry 
 from __future__ import annotations
 
 import hmac
-import secrets
-import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import attrs
 
@@ -70,6 +68,17 @@ from onestop.exceptions import (
     IdempotencyConflict,
 )
 from onestop.folding import Deadlines, FoldedStreams
+from onestop.mall_support import (
+    RandomIds,
+    Receipt,
+    SystemClock,
+    check_application_id,
+    check_batch_size,
+    check_expected_version,
+    check_instant,
+    check_new_id,
+    check_settings,
+)
 from onestop.ports import (
     Clock,
     EventStore,
@@ -91,50 +100,6 @@ from onestop.recording import (
 from onestop.reports import agencies_under, changes_query, report, worklist_query
 
 __all__ = ["DEFAULT_NUMBERING", "Mall", "RandomIds", "Receipt", "SystemClock"]
-
-
-class SystemClock:
-    """A `onestop.ports.Clock` that reads the system's clock, in UTC."""
-
-    def now(self) -> datetime:
-        """Return the current instant."""
-        return datetime.now(UTC)
-
-
-class RandomIds:
-    """A `onestop.ports.IdGenerator`: random UUIDs and 192-bit URL-safe secrets."""
-
-    def new_id(self) -> str:
-        """Return a random UUID, as text."""
-        return str(uuid.uuid4())
-
-    def secret(self) -> str:
-        """Return a random secret of 32 URL-safe characters."""
-        return secrets.token_urlsafe(24)
-
-
-@attrs.frozen(kw_only=True)
-class Receipt:
-    """What the applicant gets on submission.
-
-    Attributes:
-        application_id: The application's id.
-        number: Its number, for tracking and at the counter.
-        lookup_secret: The secret that, with the number, shows the public status.  It is
-            shown once: a replayed submission gives ``None`` (only its digest is kept).
-        due: The due date at receipt, or ``None`` if the clock starts paused.
-        deadline: How the due date was computed, line by line.
-        required_documents: The codes of the requirements that apply.
-        replayed: Whether this answers a retry of an earlier request with the same key.
-    """
-
-    application_id: str
-    number: str
-    lookup_secret: str | None = attrs.field(repr=False)
-    due: datetime | None
-    deadline: tuple[str, ...] = attrs.field(repr=False)
-    required_documents: tuple[str, ...]
-    replayed: bool = False
 
 
 def _numbering(_: object, __: attrs.Attribute[str], value: str) -> None:
@@ -166,6 +131,15 @@ class Mall:
             memory, with their deadlines (`onestop.folding`); 0 keeps none.  A kept
             application is checked against its stored stream before every use, so
             other processes writing to the same store are always seen.
+
+    Raises:
+        ConfigurationError: If a setting is of the wrong kind or out of range
+            (`onestop.mall_support.check_settings`), or the numbering pattern is
+            malformed.
+
+    Every command checks its application id (a `onestop.domain.formats.KEY`) and its
+    ``expected_version`` (an `int` from 0, never a `bool`) first, and refuses a
+    malformed one with `InvalidApplication` naming it.
     """
 
     catalogue: Catalogue
@@ -179,7 +153,7 @@ class Mall:
     at_risk_share: float = 0.2
     retries: int = 5
     courier_facts: Callable[[str], Mapping[str, str]] | None = None
-    cache_size: int = attrs.field(default=1024, validator=attrs.validators.ge(0))
+    cache_size: int = 1024
     _streams: FoldedStreams = attrs.field(init=False, repr=False, eq=False)
     _deadlines: Deadlines = attrs.field(init=False, repr=False, eq=False)
     _zoned: dict[tuple[str, str, int], tuple[WorkCalendar | None, WorkCalendar]] = attrs.field(
@@ -187,7 +161,17 @@ class Mall:
     )
 
     def __attrs_post_init__(self) -> None:
-        """Set up the caches of folded applications and deadlines."""
+        """Check the settings; set up the caches of folded applications and deadlines."""
+        check_settings(
+            store=self.store,
+            clock=self.clock,
+            ids=self.ids,
+            calendars=self.calendars,
+            at_risk_share=self.at_risk_share,
+            retries=self.retries,
+            cache_size=self.cache_size,
+            courier_facts=self.courier_facts,
+        )
         self._streams = FoldedStreams(size=self.cache_size)
         self._deadlines = Deadlines(size=4 * self.cache_size)
 
@@ -231,7 +215,7 @@ class Mall:
             )
             secret = self.ids.secret()
             command = Submit(
-                application_id=self.ids.new_id(),
+                application_id=check_new_id(self.ids.new_id()),
                 number=number,
                 service=service,
                 channel=channel,
@@ -341,8 +325,9 @@ class Mall:
         expected_version: int | None = None,
     ) -> Application:
         """Record an officer's *verdict* on *requirement*'s document, with a reason code."""
-        kind = Verdict(verdict) if isinstance(verdict, str) else verdict
-        command = CheckDocument(requirement=requirement, verdict=kind, actor=actor, reason=reason)
+        command = CheckDocument(
+            requirement=requirement, verdict=verdict, actor=actor, reason=reason
+        )
         return self._run(application_id, command, expected_version)
 
     def add_note(
@@ -356,8 +341,7 @@ class Mall:
         expected_version: int | None = None,
     ) -> Application:
         """Write a note; its text never reaches the read model or notifications."""
-        seen = Visibility(visibility) if isinstance(visibility, str) else visibility
-        command = AddNote(text=text, visibility=seen, actor=actor)
+        command = AddNote(text=text, visibility=visibility, actor=actor)
         return self._run(application_id, command, expected_version)
 
     def assign(
@@ -424,6 +408,8 @@ class Mall:
         return self._run(application_id, command, expected_version)
 
     def _run(self, application_id: str, command: Command, expected: int | None) -> Application:
+        check_application_id(application_id)
+        expected = check_expected_version(expected)
         attempts = 1 if expected is not None else max(self.retries, 1)
         for attempt in range(attempts):
             now = self.clock.now()
@@ -512,6 +498,7 @@ class Mall:
         calendar from the moment it entered its state.  An application another command
         changed at the same time is left for the next call.
         """
+        batch = check_batch_size(batch)
         moved: list[str] = []
         cursor: str | None = None
         now = self.clock.now()
@@ -549,9 +536,10 @@ class Mall:
 
         Raises:
             ApplicationNotFound: If there is no such application.
+            InvalidApplication: If *application_id* is not an id (a `KEY`).
             StorageError: If a stored event does not decode.
         """
-        return self._streams.load(self.store, application_id)[0]
+        return self._streams.load(self.store, check_application_id(application_id))[0]
 
     def calendar(self, agency: str, /) -> WorkCalendar:
         """Return the work calendar of *agency*, in the agency's time zone.
@@ -618,8 +606,9 @@ class Mall:
 
         Raises:
             ApplicationNotFound: If there is no such application.
+            InvalidApplication: If *application_id* is not an id (a `KEY`).
         """
-        return verify_stream(self.store, application_id)
+        return verify_stream(self.store, check_application_id(application_id))
 
     # --- worklists and reports -------------------------------------------------------
 
@@ -676,7 +665,12 @@ class Mall:
         """Applications (open or closed) updated after *since*, least recently updated first.
 
         For systems that mirror the read model by polling.
+
+        Raises:
+            NaiveDatetime: If *since* is not a timezone-aware datetime.
+            InvalidStoreInput: If *limit* or *cursor* is malformed.
         """
+        since = check_instant(since, argument="since")
         query = changes_query(self.catalogue, since, agency=agency, limit=limit, cursor=cursor)
         return self.store.summaries(query)
 
@@ -691,7 +685,7 @@ class Mall:
         return report(
             self.store,
             self.catalogue,
-            now=now if now is not None else self.clock.now(),
+            now=self.clock.now() if now is None else check_instant(now, argument="now"),
             load=self.application,
             calendar=self.calendar,
             agency=agency,

@@ -2,9 +2,11 @@
 
 `onestop.mall.Mall` imports this module and nothing under `onestop.storage`.  Adapters
 satisfy these Protocols structurally; the behaviour each method promises is in its
-docstring, and a contract suite (shipped later in ``onestop.testing``) turns every
-promise into a test that runs against each adapter.  `onestop.storage.memory.MemoryStore`
-is the executable specification.
+docstring, and the contract suite in `onestop.testing.contracts` turns every promise
+into a test that runs against each adapter.  `onestop.storage.memory.MemoryStore` is
+the executable specification.  What every store accepts, and refuses with
+`onestop.exceptions.InvalidStoreInput` before any I/O, is decided in one place,
+`onestop.store_checks`, which every adapter calls.
 
 The store's unit of work is `EventStore.commit`: **one call per command**, so that a
 command's events, the stream's read-model row (`Summary`), its idempotency record, a
@@ -22,7 +24,6 @@ appends to several such streams atomically, with the same notifications.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -30,6 +31,7 @@ from typing import Protocol, Self, runtime_checkable
 import attrs
 
 from onestop.domain.sla import SlaStatus
+from onestop.exceptions import InvalidStoreInput
 
 __all__ = [
     "MAX_PAGE",
@@ -308,12 +310,17 @@ def decode_cursor(cursor: str | None, order: SummaryOrder, /) -> SortKey | None:
     """Return the sort key *cursor* continues after, or ``None`` for the first page.
 
     Raises:
-        ValueError: If *cursor* was not made by `encode_cursor` for *order*.
+        InvalidStoreInput: If *cursor* was not made by `encode_cursor` for *order*.
     """
     if cursor is None:
         return None
+    wrong = InvalidStoreInput(
+        field="cursor", reason="the cursor was not returned by this store for this order"
+    )
+    given: object = cursor
+    if not isinstance(given, str) or len(cursor) > 4096:  # longer than any cursor made
+        raise wrong
     parts = cursor.split("|", 3)
-    wrong = ValueError("the cursor was not returned by this store for this order")
     if len(parts) != 4 or parts[0] != order.value or parts[1] not in ("0", "1"):
         raise wrong
     try:
@@ -351,7 +358,10 @@ class EventStore(Protocol):
 
     Every method raises `onestop.exceptions.StorageError` (or its transient subclass
     `StorageUnavailable`) when the adapter itself fails; the driver's error is the
-    ``__cause__``.  Returned records are copies: mutating them changes nothing stored.
+    ``__cause__``.  Every method refuses input no store accepts with
+    `onestop.exceptions.InvalidStoreInput`, before any I/O, by the checks of
+    `onestop.store_checks`, so that every adapter accepts and refuses the same input.
+    Returned records are copies: mutating them changes nothing stored.
     """
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
@@ -366,11 +376,17 @@ class EventStore(Protocol):
                 idempotency key is recorded already (``stream_id`` is then the key);
                 or if the counter does not stand at ``sequence.value - 1``
                 (``stream_id`` is then the counter's name).  Nothing is written.
+            InvalidStoreInput: If the commit is malformed
+                (`onestop.store_checks.check_commit`).  Nothing is written.
         """
         ...
 
     def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
-        """Return the stream's events with a version above *after*, in order (empty if none)."""
+        """Return the stream's events with a version above *after*, in order (empty if none).
+
+        *after* is any `int` (`onestop.store_checks.read_after`); a stream id no store
+        holds finds nothing.
+        """
         ...
 
     def summary(self, stream_id: str, /) -> Summary | None:
@@ -385,8 +401,10 @@ class EventStore(Protocol):
         """Return one page of the rows matching *query*, in its order.
 
         Raises:
-            ValueError: If the cursor is not one this store returned, the limit is out
-                of range, or ``sla`` is given without ``now``.
+            InvalidStoreInput: If the cursor is not one this store returned, or the
+                query is malformed (`onestop.store_checks.check_query`: the limit is
+                out of range, ``sla`` is given without ``now``, an instant is naive,
+                ...).
         """
         ...
 
@@ -399,7 +417,12 @@ class EventStore(Protocol):
         ...
 
     def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
-        """Return up to *limit* notifications with a position above *after*, in order."""
+        """Return up to *limit* notifications with a position above *after*, in order.
+
+        Raises:
+            InvalidStoreInput: If *after* or *limit* is not an `int` (a `bool` is not
+                one), or *limit* is below 1 (`onestop.store_checks.notification_window`).
+        """
         ...
 
     def position(self, consumer: str, /) -> int:
@@ -411,6 +434,8 @@ class EventStore(Protocol):
 
         Raises:
             ConcurrencyConflict: If *position* is below the one recorded already.
+            InvalidStoreInput: If *consumer* is not text a store keeps, or *position*
+                is not an integer from 0 to 2**63 - 1.
         """
         ...
 
@@ -464,8 +489,10 @@ class BatchStore(Protocol):
         Raises:
             ConcurrencyConflict: If a stream is not at its ``expected_version`` (the
                 first such stream is named).  Nothing is written.
-            ValueError: If the batch is empty, an append has no events, a stream is
-                named twice, ``recorded_at`` is naive, or a stream has a read-model row.
+            InvalidStoreInput: If the batch is malformed
+                (`onestop.store_checks.check_batch`: it is empty, an append has no
+                events, a stream is named twice, ``recorded_at`` is naive, ...), or a
+                stream has a read-model row.  Nothing is written.
         """
         ...
 
@@ -493,75 +520,43 @@ class IdGenerator(Protocol):
 
 
 def check_commit(commit: Commit, /) -> None:
-    """Refuse a malformed *commit* with `ValueError`, before any I/O.
+    """Refuse a malformed *commit* before any I/O; see `onestop.store_checks.check_commit`.
 
-    Every adapter calls this first, so that all of them refuse the same commits with
-    the same message: no events; a summary of another stream, or at another version
-    than the stream's after the commit; a negative expected version; an instant
-    without a time zone; or text that no database stores (a NUL character or a lone
-    surrogate) in an id, a read-model column, an event's kind or hash, an idempotency
-    record or a counter's name.
+    Raises:
+        onestop.exceptions.InvalidStoreInput: Naming the field at fault.
     """
-    if not commit.events:
-        raise ValueError("a commit needs at least one event")
-    if commit.summary.stream_id != commit.stream_id:
-        raise ValueError("the summary belongs to another stream")
-    if commit.expected_version < 0:
-        raise ValueError("expected_version must not be negative")
-    if commit.summary.version != commit.expected_version + len(commit.events):
-        raise ValueError("the summary's version must be the stream's version after the commit")
-    if commit.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
-    row, key = commit.summary, commit.idempotency
-    instants = (row.received, row.due, row.at_risk_from, row.updated_at)
-    if any(at is not None and at.utcoffset() is None for at in instants) or (
-        key is not None and key.recorded_at.utcoffset() is None
-    ):
-        raise ValueError("the summary's and the idempotency record's instants must be aware")
-    _check_storable(
-        ("stream_id", commit.stream_id),
-        *((f"summary.{name}", getattr(row, name)) for name in _SUMMARY_TEXT),
-        *_event_texts(commit.events),
-        *(
-            ()
-            if key is None
-            else (
-                ("idempotency.key", key.key),
-                ("idempotency.stream_id", key.stream_id),
-                ("idempotency.request_digest", key.request_digest),
-            )
-        ),
-        *(() if commit.sequence is None else (("sequence.name", commit.sequence.name),)),
-    )
+    from onestop import store_checks  # noqa: PLC0415 - store_checks imports this module
+
+    store_checks.check_commit(commit)
 
 
-_SUMMARY_TEXT = ("number", "service", "agency", "channel", "state", "assignee")
+def check_batch(batch: Batch, /) -> None:
+    """Refuse a malformed *batch* before any I/O; see `onestop.store_checks.check_batch`.
 
+    Raises:
+        onestop.exceptions.InvalidStoreInput: Naming the field at fault.
+    """
+    from onestop import store_checks  # noqa: PLC0415 - store_checks imports this module
 
-def _event_texts(events: Sequence[NewEvent]) -> Iterator[tuple[str, object]]:
-    for index, event in enumerate(events):
-        yield f"events[{index}].kind", event.kind
-        yield f"events[{index}].hash", event.hash
-        yield f"events[{index}].previous_hash", event.previous_hash
-
-
-def _check_storable(*fields: tuple[str, object]) -> None:
-    """Refuse text that SQLite and PostgreSQL cannot store, naming the field."""
-    for name, value in fields:
-        if isinstance(value, str) and not storable_text(value):
-            raise ValueError(f"{name} holds a NUL character or a lone surrogate")
+    store_checks.check_batch(batch)
 
 
 def check_consumer(consumer: str, /) -> None:
-    """Refuse, with `ValueError`, a consumer name that no database stores (see `check_commit`).
+    """Refuse a consumer name no store keeps; see `onestop.store_checks.check_consumer`.
 
-    Every adapter calls this first in `EventStore.record_position`.
+    Raises:
+        onestop.exceptions.InvalidStoreInput: Naming ``consumer``.
     """
-    _check_storable(("consumer", consumer))
+    from onestop import store_checks  # noqa: PLC0415 - store_checks imports this module
+
+    store_checks.check_consumer(consumer)
 
 
 def storable_text(value: object, /) -> bool:
-    """Whether *value* is text every adapter can store: no NUL character, no lone surrogate."""
+    """Whether *value* is text every adapter can store: no NUL character, no lone surrogate.
+
+    Lookups use it: a key that is not such text finds nothing, on every adapter.
+    """
     if not isinstance(value, str) or "\x00" in value:
         return False
     try:
@@ -569,27 +564,3 @@ def storable_text(value: object, /) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def check_batch(batch: Batch, /) -> None:
-    """Refuse a malformed *batch* with `ValueError`, before any I/O.
-
-    Every adapter calls this first: a batch needs at least one append, names each
-    stream once, gives each append events and a non-negative expected version,
-    carries a timezone-aware instant, and holds no text that no database stores in its
-    stream ids or its events' kinds and hashes (see `check_commit`).
-    """
-    streams = [append.stream_id for append in batch.appends]
-    if not streams:
-        raise ValueError("a batch needs at least one append")
-    if len(set(streams)) != len(streams):
-        raise ValueError("a batch names each stream once")
-    if any(not a.events or a.expected_version < 0 for a in batch.appends):
-        raise ValueError("each append needs events and a non-negative expected_version")
-    if batch.recorded_at.utcoffset() is None:
-        raise ValueError("recorded_at must be timezone-aware")
-    for index, append in enumerate(batch.appends):
-        _check_storable(
-            (f"appends[{index}].stream_id", append.stream_id),
-            *((f"appends[{index}].{name}", value) for name, value in _event_texts(append.events)),
-        )

@@ -24,9 +24,11 @@ from onestop.codec import decode_event, encode_event, notice
 from onestop.domain.application import Application, Event
 from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash, verify_chain
 from onestop.domain.calendar import WorkCalendar
+from onestop.domain.formats import ACTOR_ID, KEY, kind_of
 from onestop.domain.sla import Deadline, remaining_working_time
 from onestop.exceptions import (
     ApplicationNotFound,
+    CommandRefused,
     ConfigurationError,
     InvalidApplication,
     Problem,
@@ -62,16 +64,19 @@ DEFAULT_NUMBERING = "{agency}/{service}/{year}/{seq:06d}"
 """Application numbers: agency code, service code, year of receipt and a counter."""
 
 _NUMBER_FIELDS = frozenset({"agency", "service", "year", "seq"})
-_MAX_KEY = 255
 
 
 def check_numbering(pattern: str, /) -> None:
     """Check an application number pattern: ``{seq}``, and only the known fields.
 
     Raises:
-        ConfigurationError: If the pattern is malformed, lacks ``{seq}``, or names a
-            field other than ``{agency}``, ``{service}``, ``{year}`` and ``{seq}``.
+        ConfigurationError: If the pattern is not text, is malformed, lacks ``{seq}``,
+            or names a field other than ``{agency}``, ``{service}``, ``{year}`` and
+            ``{seq}``.
     """
+    given: object = pattern
+    if not isinstance(given, str):
+        raise ConfigurationError(f"numbering pattern must be text, not {kind_of(given)}")
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
     except ValueError as exc:
@@ -94,25 +99,22 @@ def idempotency_digest(actor_id: str, key: str | None, /) -> str | None:
     The key itself is not kept.  ``None`` gives ``None``.
 
     Raises:
-        InvalidApplication: If the key is empty, longer than 255 characters, or holds
-            anything but visible ASCII (the message does not repeat it).
+        InvalidApplication: If the key is not a `onestop.domain.formats.KEY` (1 to 128
+            visible ASCII characters), or the actor id not an actor id; the message
+            does not repeat them.
     """
     if key is None:
         return None
-    given: object = key
-    if (
-        not isinstance(given, str)
-        or not 1 <= len(key) <= _MAX_KEY
-        or not all("\x21" <= c <= "\x7e" for c in key)
-    ):
-        raise InvalidApplication(
-            [
-                Problem(
-                    path="idempotency_key",
-                    message=f"expected 1 to {_MAX_KEY} visible ASCII characters",
-                )
-            ]
+    problems = [
+        Problem(path=path, message=reason)
+        for path, reason in (
+            ("actor.id", ACTOR_ID.problem(actor_id)),
+            ("idempotency_key", KEY.problem(key)),
         )
+        if reason is not None
+    ]
+    if problems:
+        raise InvalidApplication(problems)
     scoped = f"{len(actor_id)}:{actor_id}:{key}".encode()
     return hashlib.sha256(scoped).hexdigest()
 
@@ -220,10 +222,10 @@ def prepare_commit(
         deadlines: Memoises the read model's deadline, as in `summarize`.
 
     Raises:
-        ValueError: If *events* is empty.
+        CommandRefused: If *events* is empty: a commit records at least one event.
     """
     if not events:
-        raise ValueError("a commit needs at least one event")
+        raise CommandRefused(command="commit", reason="a commit needs at least one event")
     expected = application.version if application is not None else 0
     state = application
     sealed: list[NewEvent] = []

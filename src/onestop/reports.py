@@ -17,6 +17,7 @@ from datetime import datetime
 from onestop.domain.application import Application
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.catalogue import Catalogue
+from onestop.domain.formats import ACTOR_ID, ROLE
 from onestop.domain.sla import SlaStatus
 from onestop.domain.submission import find_workflow
 from onestop.domain.tracking import SlaOutcome, SlaReportRow, sla_outcome, sla_report
@@ -81,7 +82,17 @@ def worklist_query(
         sla: Only those with this SLA status at *now*.
         limit: At most this many rows.
         cursor: The `onestop.ports.Page.next_cursor` of the previous page.
+
+    Raises:
+        InvalidValue: If *assignee* is not an actor id or *role* not a role name
+            (`onestop.domain.formats.ACTOR_ID`, `onestop.domain.formats.ROLE`): an
+            officer's worklist is never matched on a second spelling of an id.
+        AgencyNotFound: If the catalogue has no such agency.
     """
+    if assignee is not None:
+        ACTOR_ID.check(assignee, field="assignee")
+    if role is not None:
+        ROLE.check(role, field="role")
     services: tuple[str, ...] | None = None
     states: tuple[str, ...] | None = (state,) if state is not None else None
     if role is not None:

@@ -26,10 +26,11 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+from onestop.domain.formats import parse_number
 from onestop.domain.rules import Rule, parse_rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Period, parse_amount
-from onestop.exceptions import CatalogueError, Problem
+from onestop.exceptions import CatalogueError, InvalidValue, Problem
 
 __all__ = ["make_converter", "problems_from"]
 
@@ -216,6 +217,8 @@ def make_converter() -> cattrs.Converter:
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
     )
     conv.register_structure_hook_factory(_is_tuple, _structure_tuple_factory(conv))
+    # A form field's bound: an integer or decimal text, parsed by FormField itself.
+    conv.register_structure_hook_func(lambda t: t == Decimal | int | None, _structure_number)
     conv.register_structure_hook_factory(
         _is_attrs_class, lambda cl: make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True)
     )
@@ -230,6 +233,15 @@ def _is_attrs_class(t: Any) -> bool:
     import attrs  # noqa: PLC0415 - keep the module's import list about serialization
 
     return isinstance(t, type) and attrs.has(t)
+
+
+def _structure_number(value: Any, _: Any) -> Decimal | int | None:
+    if value is None:
+        return None
+    try:
+        return parse_number(value, field="number")
+    except InvalidValue as exc:
+        raise _WrongType(exc.reason) from None
 
 
 def _from_number(value: Any, _: Any) -> float:

@@ -16,6 +16,7 @@ from onestop.domain.application import Application, NoteAdded, Submitted, Visibi
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.catalogue import Catalogue, ChannelKind, FieldType, FormField
 from onestop.domain.commands import AddNote, Submit, decide, find_workflow
+from onestop.domain.formats import text_problem
 from onestop.domain.forms import check_answer, check_submission, requirement_statuses
 from onestop.domain.parties import Organisation, Representative
 from onestop.domain.text import LocalizedText
@@ -222,8 +223,17 @@ def test_notice_is_thin(catalogue: Catalogue) -> None:
 
 @given(text=st.text(min_size=1, max_size=50))
 def test_any_text_answer_round_trips(catalogue: Catalogue, text: str) -> None:
-    """Whatever text an applicant types comes back from the store unchanged."""
-    if not text.strip() or "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+    """Text an applicant types comes back from the store unchanged, or is refused up front.
+
+    A one-line text answer holds no control character and no lone surrogate; anything
+    else is an InvalidApplication naming the field, never a failure in the store.
+    """
+    if not text.strip():
+        return
+    if text_problem(text, max_length=1_000) is not None:
+        with pytest.raises(InvalidApplication) as caught:
+            _submitted(catalogue, answers=answers(business_name=text))
+        assert caught.value.fields == ("answers.business_name",)
         return
     event = _submitted(catalogue, answers=answers(business_name=text))
 

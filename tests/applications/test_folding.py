@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
 from onestop.domain.catalogue import Catalogue
-from onestop.exceptions import ConcurrencyConflict, OnestopError
+from onestop.exceptions import ConcurrencyConflict, ConfigurationError, OnestopError
 from onestop.folding import Deadlines, FoldedStreams
 from onestop.mall import Mall
 from onestop.ports import SummaryQuery
@@ -133,8 +133,8 @@ def test_the_cache_forgets_the_oldest_beyond_its_size(catalogue: Catalogue) -> N
 
 
 def test_a_negative_cache_size_is_refused(catalogue: Catalogue) -> None:
-    """A negative cache size is a configuration mistake, refused at construction."""
-    with pytest.raises(ValueError, match="cache_size"):
+    """A negative cache size is a configuration mistake, refused at construction, typed."""
+    with pytest.raises(ConfigurationError, match="cache_size"):
         _mall(catalogue, MemoryStore(), ManualClock(START), cache_size=-1)
 
 

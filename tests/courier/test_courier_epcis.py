@@ -153,7 +153,7 @@ def test_giai_needs_a_company_prefix(prefix: str) -> None:
 def test_identifiers_are_percent_encoded() -> None:
     """Ids with URI-reserved characters are percent-encoded in URNs."""
     assert packet_urn("S.1_a-b") == "urn:onestop:packet:S.1_a-b"
-    assert party_urn(Party(PartyKind.OFFICER, "o/7#x")) == "urn:onestop:party:officer:o%2F7%23x"
+    assert party_urn(Party(PartyKind.OFFICER, "mpp:o-7")) == "urn:onestop:party:officer:mpp%3Ao-7"
     assert place_uri(Place("Loket 3/A")) == "urn:onestop:place:Loket%203%2FA"
 
 

@@ -80,9 +80,14 @@ class TestPackets:
             Packet("S-1", DOCUMENTS, 2)
 
     def test_hashes_must_be_sha256(self) -> None:
-        """A manifest item whose hash is not 64 hex digits is named by its position."""
-        with pytest.raises(InvalidPacket, match=r"manifest\[1\]"):
-            Packet("S-1", (DOCUMENTS[0], ManifestItem("form", "abc")), 2)
+        """A manifest item whose hash is not 64 hex digits cannot be built."""
+        with pytest.raises(InvalidValue, match=r"^sha256: is not a SHA-256 digest"):
+            ManifestItem("form", "abc")
+
+    def test_items_must_be_manifest_items(self) -> None:
+        """Something other than a manifest item in the manifest is named by its position."""
+        with pytest.raises(InvalidPacket, match=r"manifest\[1\] is not a ManifestItem"):
+            Packet("S-1", (DOCUMENTS[0], ("form", "ab" * 32)), 2)
 
     def test_every_problem_is_listed(self) -> None:
         """A bad seal id, an empty manifest and a wrong count are all reported at once."""

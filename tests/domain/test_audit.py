@@ -493,3 +493,51 @@ class TestVerifyChain:
         ) as caught:
             verify_chain([chain[0], chain[2]]).raise_for_problem()
         assert caught.value.index == 1
+
+
+class TestHostileArguments:
+    def test_something_other_than_an_entry_is_named_not_raised(self) -> None:
+        """A value that is not a SealedEntry in the sequence is reported as malformed, by index."""
+        chain: list[Any] = build([b"a", b"b"])
+        chain[1] = (2, b"b")
+        report = verify_chain(chain)
+        assert (report.first_bad, report.version) == (1, None)
+        assert report.problem == "malformed entry (version, hash or body)"
+
+    def test_a_non_entry_after_a_fork_is_named_not_raised(self) -> None:
+        """Two entries claiming one version, followed by a non-entry, give a report."""
+        chain: list[Any] = build([b"a", b"b"])
+        twin = seal_entries([(2, b"c")], after=Checkpoint.of(chain[0]))[0]
+        report = verify_chain([chain[0], chain[1], twin, "not an entry"])
+        assert report.first_bad == 1
+
+    @pytest.mark.parametrize("entries", [5, "entries", b"\x00", None])
+    def test_entries_must_be_a_sequence(self, entries: Any) -> None:
+        """Entries that are not a sequence of entries raise ChainError naming them."""
+        with pytest.raises(ChainError, match=r"^entries must be a sequence"):
+            verify_chain(entries)
+        with pytest.raises(ChainError, match=r"^entries must be a sequence"):
+            seal_entries(entries)
+
+    @pytest.mark.parametrize("pair", [5, (1,), (True, b"a"), ("1", b"a"), (2**64, b"a")])
+    def test_each_sealed_pair_is_a_version_and_a_body(self, pair: Any) -> None:
+        """A pair that is not ``(version, body)`` with an integer version raises ChainError."""
+        with pytest.raises(ChainError, match=r"^entries\[0\]"):
+            seal_entries([pair])
+
+    @pytest.mark.parametrize("start", [0, "origin", None, GENESIS])
+    def test_the_start_and_the_anchor_are_checkpoints(self, start: Any) -> None:
+        """A start or an anchor that is not a Checkpoint raises ChainError naming it."""
+        with pytest.raises(ChainError, match=r"^after must be a Checkpoint"):
+            verify_chain([], after=start)
+        with pytest.raises(ChainError, match=r"^anchor must be a Checkpoint"):
+            verify_chain([], anchor=start or 0)
+
+    def test_a_checkpoint_is_taken_at_an_entry(self) -> None:
+        """Checkpoint.of something that is not an entry raises ChainError."""
+        with pytest.raises(ChainError, match=r"^a checkpoint is taken at a SealedEntry"):
+            Checkpoint.of((1, GENESIS))  # type: ignore[arg-type]
+
+    def test_the_repr_of_a_malformed_entry_works(self) -> None:
+        """An entry whose body is not bytes still has a repr, naming the body's type."""
+        assert "<text>" in repr(SealedEntry(1, "body", GENESIS, GENESIS))  # type: ignore[arg-type]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 import unicodedata
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -18,6 +21,7 @@ from onestop.domain.formats import (
     IDENTITY_SCHEME,
     KEY,
     MEDIA_TYPE,
+    ROLE,
     SEAL_ID,
     SHA256_HEX,
     TextFormat,
@@ -28,7 +32,7 @@ from onestop.domain.formats import (
     to_ascii_digits,
     uri_problem,
 )
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import InvalidValue, NaiveDatetime
 
 ALL_FORMATS = [
     value for value in vars(formats).values() if isinstance(value, TextFormat)
@@ -39,14 +43,15 @@ SAMPLES = {
     "an actor id": "officer-ana",
     "a key": "key-1",
     "a code": "blurry_scan",
+    "a role name": "front_office",
     "a catalogue code": "akta-lahir",
     "a field name": "full_name",
     "a seal id": "SEAL-0042",
     "a SHA-256 digest": "a" * 64,
     "an ISO 4217 currency code": "IDR",
+    "a decimal number": "-12.5",
     "a media type": "application/pdf",
     "an identity scheme": "id-nik",
-    "an e-mail address": "info@dpmptsp.jakarta.go.id",
 }
 
 
@@ -126,6 +131,25 @@ def test_the_message_says_what_is_wrong_and_where() -> None:
     assert MEDIA_TYPE.matches("application/pdf")
     assert IDENTITY_SCHEME.matches("id-nik")
     assert FIELD_NAME.problem("x" * 65) == "is 65 characters long, more than 64"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1e5", "NaN", "Infinity", "1,000", "+1", "1.", ".5", "\u0661", "1" * 31, "0.1234567890123"],
+)
+def test_a_decimal_number_is_plain_ascii_decimal(text: str) -> None:
+    """Exponents, grouping, signs other than '-', other scripts' digits and too many digits fail."""
+    assert formats.DECIMAL.matches("-0.5")
+    assert formats.DECIMAL.matches("1" * 30 + "." + "1" * 12)
+    assert not formats.DECIMAL.matches(text)
+
+
+def test_a_role_name_is_the_one_format_of_workflows_and_actors() -> None:
+    """Role names are lower-case ASCII words joined by '_': no hyphen, capital or look-alike."""
+    assert ROLE.matches("front_office")
+    assert ROLE.matches("role2")
+    for refused in ("front-office", "Front_office", "front_office\n", "2nd", "_x", "r\u043ele"):
+        assert not ROLE.matches(refused)
 
 
 @given(st.text())
@@ -256,10 +280,96 @@ def test_a_uri_that_passes_has_no_white_space_or_control(text: str) -> None:
             assert uri.split(":", 1)[0].lower() in {"http", "https", "mailto", "tel"}
 
 
-def test_an_e_mail_address_is_one_line_without_a_display_name() -> None:
-    """An address with a line break, a header after it, or a display name is refused."""
-    email = formats.EMAIL
-    assert email.matches("info@dpmptsp.jakarta.go.id")
-    for bad in ("info@example.go.id\r\nBcc: x@y.z", "Info <info@example.go.id>", "info@", "@x.id"):
-        assert not email.matches(bad)
-    assert "info" not in (email.problem("info@example.go.id\n") or "")
+class _Kind(enum.Enum):
+    PICKUP = "pickup"
+    LEG = "leg"
+
+
+class _Other(enum.Enum):
+    PICKUP = "pickup"
+
+
+@pytest.mark.parametrize("given", [_Kind.PICKUP, "pickup"])
+def test_check_member_accepts_a_member_or_its_value(given: object) -> None:
+    """An enum member, or its exact value, gives the member."""
+    assert formats.check_member(_Kind, given, field="kind") is _Kind.PICKUP
+
+
+@pytest.mark.parametrize("given", ["PICKUP", "pickup\n", _Other.PICKUP, None, ["pickup"], True])
+def test_check_member_refuses_anything_else_with_the_values_allowed(given: object) -> None:
+    """Another spelling, another enum's member or another type is refused with InvalidValue."""
+    with pytest.raises(InvalidValue) as caught:
+        formats.check_member(_Kind, given, field="kind")
+    assert caught.value.field == "kind"
+    assert caught.value.reason.endswith("is not one of 'pickup', 'leg'")
+
+
+def test_check_type_names_the_type_expected_and_given() -> None:
+    """A wrong type is refused by field, naming what was expected and what was given."""
+    assert formats.check_type("x", str, field="id") == "x"
+    with pytest.raises(InvalidValue, match=r"^id: expected str or None, not an integer$"):
+        formats.check_type(5, (str, type(None)), field="id")
+
+
+_EAST = timezone(timedelta(hours=14))
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        datetime(2025, 3, 10, tzinfo=UTC),
+        datetime.max.replace(tzinfo=UTC),
+        datetime.min.replace(tzinfo=UTC),
+        datetime(9999, 12, 31, 23, tzinfo=_EAST),
+    ],
+)
+def test_check_instant_accepts_aware_instants_of_the_years_1_to_9999(given: datetime) -> None:
+    """An aware datetime that is an instant of the years 1 to 9999 in UTC is accepted."""
+    assert formats.check_instant(given, field="at") is given
+
+
+def test_check_instant_refuses_a_naive_datetime() -> None:
+    """A datetime without a time zone raises NaiveDatetime naming the field."""
+    with pytest.raises(NaiveDatetime, match=r"^at must be a timezone-aware datetime"):
+        formats.check_instant(datetime(2025, 3, 10), field="at")  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        (datetime(1, 1, 1, tzinfo=_EAST), "lies outside the years 1 to 9999 in UTC"),
+        (date(2025, 3, 10), "expected a timezone-aware datetime, not a value of type date"),
+        ("2025-03-10T00:00Z", "expected a timezone-aware datetime, not text"),
+    ],
+)
+def test_check_instant_refuses_what_is_not_an_instant(given: object, reason: str) -> None:
+    """Something that is no instant in UTC is refused with InvalidValue saying why."""
+    with pytest.raises(InvalidValue) as caught:
+        formats.check_instant(given, field="at")
+    assert caught.value.reason == reason
+
+
+@given(
+    st.one_of(
+        st.integers(),
+        st.decimals(),
+        st.text(max_size=50),
+        st.booleans(),
+        st.floats(),
+        st.none(),
+    )
+)
+def test_parse_number_is_exact_or_refuses(value: object) -> None:
+    """A number comes back equal to what was given (text as its Decimal), or InvalidValue."""
+    refused: InvalidValue | None = None
+    try:
+        number = formats.parse_number(value, field="minimum")
+    except InvalidValue as error:
+        refused = error
+    if refused is not None:
+        assert refused.field == "minimum"
+        assert len(str(refused)) < 200
+        return
+    assert not isinstance(value, bool | float)
+    assert number == (Decimal(value) if isinstance(value, str) else value)
+    assert abs(number) < 10**30

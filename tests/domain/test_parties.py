@@ -19,8 +19,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onestop.domain.formats import MAX_NAME, kind_of
 from onestop.domain.parties import (
     MASK,
+    MAX_ADDRESS,
     NIK_PROVINCES,
     IdentityValidators,
     IndonesianNIK,
@@ -29,6 +31,7 @@ from onestop.domain.parties import (
     Person,
     Personal,
     Representative,
+    check_party,
     default_validators,
     personal_fields,
 )
@@ -102,7 +105,7 @@ def canaries() -> Canaries:
         ),
         name=f"Canary Kenari {tag}",
         phone=f"+62812{rng.randint(10**7, 10**8 - 1)}",
-        email=f"kenari.{tag}@example.test",
+        email=f"kenari.{tag}@mail.example",
         address=f"Jl. Kanari {tag} No. 7",
         birth_date=born,
     )
@@ -120,6 +123,9 @@ def person(canaries: Canaries) -> Person:
         address=canaries.address,
         birth_date=canaries.birth_date,
     )
+
+
+_NAME_CHARACTERS = st.characters(exclude_categories=("Cc", "Cs"))
 
 
 class TestPersonal:
@@ -219,16 +225,20 @@ class TestPerson:
     @pytest.mark.parametrize("scheme", ["", "nik", "ID-NIK", "id_nik", "id-"])
     def test_a_malformed_scheme_is_refused(self, scheme: str) -> None:
         """The identity scheme must be a code such as id-nik."""
-        with pytest.raises(InvalidValue, match="scheme code"):
+        with pytest.raises(InvalidValue, match=r"identity scheme|is empty") as caught:
             Person.of(identity_number="1", identity_scheme=scheme, name="A")
+        assert caught.value.field == "identity_scheme"
 
     def test_of_wraps_plain_values_and_keeps_wrapped_ones(self) -> None:
         """Person.of wraps bare values and leaves values already wrapped alone."""
         made = Person.of(
-            identity_number=Personal("1"), identity_scheme="id-nik", name="A", phone="0812"
+            identity_number=Personal("1"),
+            identity_scheme="id-nik",
+            name="A",
+            phone="+6281234567890",
         )
         assert made.identity_number == Personal("1")
-        assert made.phone == Personal("0812")
+        assert made.phone == Personal("+6281234567890")
         assert made.email is None
 
     def test_equal_people_are_equal(self, canaries: Canaries) -> None:
@@ -240,8 +250,8 @@ class TestPerson:
 
     @given(
         st.from_regex(r"[0-9]{16}", fullmatch=True),
-        st.text(min_size=8).map(lambda text: f"canary:{text}"),
-        st.one_of(st.none(), st.text(min_size=8).map(lambda text: f"canary:{text}")),
+        st.text(_NAME_CHARACTERS, min_size=8).map(lambda text: f"canary:{text}"),
+        st.one_of(st.none(), st.text(_NAME_CHARACTERS, min_size=8).map(lambda t: f"canary:{t}")),
     )
     def test_no_personal_value_ever_appears_in_repr(
         self, number: str, name: str, address: str | None
@@ -495,3 +505,106 @@ class TestIdentityValidators:
         assert isinstance(error, OnestopError)
         assert isinstance(error, ValueError)
         assert (error.scheme, error.problems, error.reason) == ("id-nik", ("a", "b"), "a; b")
+
+
+class TestWhatAPersonHolds:
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"name": "Siti\x00Rahma"}, "name"),
+            ({"name": "Siti\nRahma"}, "name"),
+            ({"name": "S" * (MAX_NAME + 1)}, "name"),
+            ({"name": "Siti \ud800"}, "name"),
+            ({"address": "Jl. Kenari 7\x00"}, "address"),
+            ({"address": "a" * (MAX_ADDRESS + 1)}, "address"),
+            ({"phone": "0812-3456-7890"}, "phone"),
+            ({"phone": "+62 812-3456-7890\r\n"}, "phone"),
+            ({"phone": "+1-800-FLOWERS"}, "phone"),
+            ({"email": "siti@localhost"}, "email"),
+            ({"email": "siti@mail.example\r\nBcc: x@mail.example"}, "email"),
+        ],
+        ids=[
+            "NUL in a name",
+            "line break in a name",
+            "name too long",
+            "lone surrogate",
+            "NUL in an address",
+            "address too long",
+            "national phone",
+            "CRLF phone",
+            "letters in a phone",
+            "no dot in the domain",
+            "header injection",
+        ],
+    )
+    def test_of_refuses_what_cannot_be_kept_as_meant(
+        self, changes: dict[str, str], field: str
+    ) -> None:
+        """Names, addresses, phones and e-mails are checked by Person.of, naming the field only."""
+        values = {"identity_number": "1", "identity_scheme": "id-nik", "name": "Siti", **changes}
+        with pytest.raises(InvalidValue) as caught:
+            Person.of(**values)  # type: ignore[arg-type]
+        assert caught.value.field == field
+        assert "Siti" not in str(caught.value)
+        assert "3456" not in str(caught.value)
+
+    def test_an_address_may_run_over_several_lines(self) -> None:
+        """An address keeps its line breaks."""
+        made = Person.of(
+            identity_number="1", identity_scheme="id-nik", name="A", address="Jl. Kenari 7\nJakarta"
+        )
+        assert made.address == Personal("Jl. Kenari 7\nJakarta")
+
+    def test_phone_and_email_are_kept_normalised(self) -> None:
+        """Person.of keeps the phone in E.164 and the e-mail address as the library writes it."""
+        made = Person.of(
+            identity_number="1",
+            identity_scheme="id-nik",
+            name="A",
+            phone="+62 (812) 3456-7890",
+            email="Siti@Mail.Example",
+        )
+        assert made.phone == Personal("+6281234567890")
+        assert made.email == Personal("Siti@mail.example")
+
+    def test_the_constructor_checks_types_only_so_history_reads_back(self) -> None:
+        """Person() keeps a value recorded before these checks existed; check_party reports it."""
+        old = Person(
+            identity_number=Personal("1"),
+            identity_scheme="id-nik",
+            name=Personal("A"),
+            phone=Personal("0812-3456-7890"),
+        )
+        same, problems = check_party(old)
+        assert same == old
+        assert [field for field, _ in problems] == ["phone"]
+
+    def test_check_party_follows_representatives_and_contact_people(self) -> None:
+        """A representative's person and an organisation's contact person are checked too."""
+        bad = Person(identity_number=Personal("1"), identity_scheme="id-nik", name=Personal("\x00"))
+        company = Organisation(business_number="912\n", name="PT Uji", contact_person=bad)
+        _, found = check_party(company)
+        assert [field for field, _ in found] == ["business_number", "contact_person.name"]
+        _, found = check_party(Representative(person=bad, authorisation="sk\x001"))
+        assert [field for field, _ in found] == ["person.name", "authorisation"]
+
+    @pytest.mark.parametrize("number", [3171011708450001, None, b"3171011708450001"])
+    def test_a_number_that_is_not_text_is_a_problem_not_a_crash(self, number: object) -> None:
+        """A validator given a number that is not text says so, for every scheme."""
+        for scheme in ("id-nik", "kr-rrn"):
+            problems = default_validators().problems(scheme, number)  # type: ignore[arg-type]
+            assert problems == [f"expected the number as text, not {kind_of(number)}"]
+
+    @pytest.mark.parametrize(
+        ("scheme", "number"),
+        [
+            ("id-nik", "3171011708450001\n"),
+            ("id-nik", "\u0663171011708450001"),
+            ("id-nik", "\uff13171011708450001"),
+            ("kr-rrn", "850317-1234567\n"),
+            ("kr-rrn", "\u0668\u0665\u0660317-1234567"),
+        ],
+    )
+    def test_identity_numbers_are_whole_string_ascii(self, scheme: str, number: str) -> None:
+        """A trailing line break or another script's digit makes a number malformed."""
+        assert default_validators().problems(scheme, number) != []

@@ -1037,14 +1037,10 @@ def test_a_batch_returns_a_tuple_of_frozen_events(store: PostgresStore) -> None:
     assert store.read("courier-job:j") == stored
 
 
-# The batch contract, once `onestop.testing.contracts` ships one.
-_BatchContract: Any = getattr(contracts, "BatchStoreContract", None)
-if _BatchContract is not None:  # pragma: no cover - depends on the contracts shipped
+class TestPostgresBatchStore(contracts.BatchStoreContract):
+    """The batch contract, each test in a fresh schema."""
 
-    class TestPostgresBatchStore(_BatchContract):  # type: ignore[misc]
-        """The batch contract, each test in a fresh schema."""
-
-        @pytest.fixture
-        def store(self, new_store: StoreFactory) -> PostgresStore:
-            """A new, empty store in a fresh schema."""
-            return new_store()
+    @pytest.fixture
+    def store(self, new_store: StoreFactory) -> PostgresStore:
+        """A new, empty store in a fresh schema."""
+        return new_store()

@@ -12,7 +12,7 @@ from hypothesis import settings
 
 from onestop.storage.sqlite import SQLiteStore
 from onestop.testing.comparison import make_comparison_machine
-from onestop.testing.contracts import EventStoreContract
+from onestop.testing.contracts import BatchStoreContract, EventStoreContract
 
 
 class TestSQLiteFileStore(EventStoreContract):
@@ -27,6 +27,26 @@ class TestSQLiteFileStore(EventStoreContract):
 
 class TestSQLiteMemoryStore(EventStoreContract):
     """The contract, against an in-memory database."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[SQLiteStore]:
+        """A new store in memory."""
+        with SQLiteStore.open(":memory:") as store:
+            yield store
+
+
+class TestSQLiteFileBatchStore(BatchStoreContract):
+    """The batch contract, against a WAL database file."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[SQLiteStore]:
+        """A new store in a fresh file."""
+        with SQLiteStore.open(tmp_path / "centre.sqlite3") as store:
+            yield store
+
+
+class TestSQLiteMemoryBatchStore(BatchStoreContract):
+    """The batch contract, against an in-memory database."""
 
     @pytest.fixture
     def store(self) -> Iterator[SQLiteStore]:

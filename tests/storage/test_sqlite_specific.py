@@ -15,6 +15,7 @@ from onestop.domain.sla import SlaStatus
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
+    InvalidStoreInput,
     StorageError,
     StorageUnavailable,
 )
@@ -201,8 +202,8 @@ def test_statements_split_like_sqlite() -> None:
 
 
 def test_incomplete_statement_is_refused() -> None:
-    """SQL ending in the middle of a statement raises ValueError."""
-    with pytest.raises(ValueError, match="incomplete"):
+    """SQL ending in the middle of a statement raises StorageError, a typed error."""
+    with pytest.raises(StorageError, match="incomplete"):
         split_statements("CREATE TABLE t (x INTEGER);\nCREATE TABLE u (")
 
 
@@ -313,10 +314,11 @@ def test_instants_come_back_in_utc(store: SQLiteStore) -> None:
     assert (event.recorded_at, event.recorded_at.tzinfo) == (at, UTC)
 
 
-def test_integer_beyond_64_bits_is_a_storage_error(store: SQLiteStore) -> None:
-    """SQLite holds 64-bit integers; a larger one raises StorageError, not OverflowError."""
-    with pytest.raises(StorageError, match="64 bits"):
+def test_integer_beyond_64_bits_is_refused_before_the_driver(store: SQLiteStore) -> None:
+    """SQLite holds 64-bit integers; a larger one is refused by the port's check, untouched."""
+    with pytest.raises(InvalidStoreInput, match="2\\*\\*63") as caught:
         store.record_position("relay", 2**70)
+    assert caught.value.__cause__ is None
 
 
 def test_backup_copies_a_consistent_snapshot(store: SQLiteStore, tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ from onestop.transport.base import OutboundMessage, Transport
 from onestop.transport.breaker import BreakerState, CircuitBreaker
 from onestop.transport.callbacks import AgencyCallbacks, CallbackRoute
 from onestop.transport.gateway import ENVELOPE_VERSION, AgencyEndpoint, AgencyGateway, may_retry
+from onestop.transport.recording import RecordingTransport
 from onestop.transport.relay import Relay, RetryPolicy
 from onestop.transport.signing import MemoryReplayCache, WebhookSigner, WebhookVerifier
 
@@ -577,6 +578,68 @@ class TestCircuitBreaker:
             CircuitBreaker("x", reset_timeout=-1)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"failure_threshold": True},
+        {"failure_threshold": 0},
+        {"failure_threshold": "5"},
+        {"reset_timeout": float("inf")},
+        {"reset_timeout": -1},
+        {"reset_timeout": True},
+        {"clock": "monotonic"},
+    ],
+)
+def test_a_circuit_breaker_refuses_settings_of_the_wrong_kind(options: dict[str, Any]) -> None:
+    """A threshold that is not an integer from 1, a wait that is not finite, no clock."""
+    with pytest.raises(ConfigurationError):
+        CircuitBreaker(AGENCY, **options)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"code": "dinas tata ruang"},
+        {"code": 7},
+        {"base_url": "ftp://agency.example"},
+        {"base_url": "https://agency.example/v1\r\nHost: evil"},
+        {"token": "abc\r\nX-Admin: yes"},
+        {"token": ""},
+        {"headers": {"X-Key": "a\nb"}},
+        {"headers": {"X-K\u00e9y": "a"}},
+        {"headers": [("X-Key", "a")]},
+        {"services": 7},
+        {"answers": [7]},
+    ],
+)
+def test_an_agency_endpoint_refuses_what_would_break_its_requests(changes: dict[str, Any]) -> None:
+    """A code that is not one, a URL that is not https, or a header with a line break."""
+    arguments: dict[str, Any] = {"code": AGENCY, "base_url": "https://agency.example/v1"}
+    with pytest.raises(ConfigurationError):
+        AgencyEndpoint(**(arguments | changes))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"timeout": True}, {"timeout": "10"}, {"attempts": True}, {"attempts": 0}, {"max_delay": -1}],
+)
+def test_an_agency_gateway_refuses_settings_of_the_wrong_kind(
+    mall, client, options: dict[str, Any]
+) -> None:
+    """Timeouts that are bools or text, attempts that are not an integer from 1: refused."""
+    endpoint = AgencyEndpoint(code=AGENCY, base_url="https://agency.example/v1")
+    with pytest.raises(ConfigurationError):
+        AgencyGateway(client, endpoint, applications=mall, **options)
+
+
+def test_a_recording_transport_refuses_a_negative_or_boolean_count() -> None:
+    """fail(times=...) with a bool or a negative count is a ConfigurationError."""
+    inbox = RecordingTransport()
+    for times in (True, -1, "2"):
+        with pytest.raises(ConfigurationError):
+            inbox.fail(times=times)  # type: ignore[arg-type]
+
+
 class TestGatewayBreaker:
     def test_open_circuit_fails_fast_without_a_call(self, mall, client, agency, time) -> None:
         """Once the agency failed three times, deliveries raise CircuitOpen and make no call."""
@@ -831,6 +894,117 @@ class TestCallbacks:
         with pytest.raises(CallbackRefused):
             callbacks.handle(*signed(payload), now=START)
         assert snapshot(store) == before
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"agency": "bpn", "agency": "%s", "application_id": "app-0001",'
+            b' "status": "approved", "reference": "x"}' % AGENCY.encode(),
+            b'{"agency": "%s", "application_id": "app-0001", "status": "approved",'
+            b' "reference": "x", "amount": NaN}' % AGENCY.encode(),
+            b"[" * 100_000 + b"]" * 100_000,
+            b'{"agency": "\xff\xfe"}',
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001\n",
+                    "status": "approved",
+                    "reference": "x",
+                }
+            ).encode(),
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001",
+                    "status": "appro\u0000ved",
+                    "reference": "x",
+                }
+            ).encode(),
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001",
+                    "status": "approved",
+                    "reference": "\ud800",
+                }
+            ).encode(),
+            json.dumps(
+                {
+                    "agency": AGENCY,
+                    "application_id": "app-0001",
+                    "status": "approved",
+                    "reference": "x" * 257,
+                }
+            ).encode(),
+            json.dumps(
+                {"agency": AGENCY, "application_id": 7, "status": "approved", "reference": "x"}
+            ).encode(),
+        ],
+        ids=[
+            "duplicate-key",
+            "nan",
+            "deep-nesting",
+            "not-utf8",
+            "line-break-in-id",
+            "nul-in-status",
+            "lone-surrogate",
+            "too-long",
+            "id-not-text",
+        ],
+    )
+    def test_a_hostile_body_is_refused_as_a_callback(self, mall, store, callbacks, body) -> None:
+        """A signed body that is not one clean JSON object of text fields raises CallbackRefused.
+
+        Duplicate keys (which would let two readers see two callbacks), NaN, nesting deep
+        enough to exhaust the stack, bytes that are not UTF-8, and fields with control
+        characters, lone surrogates or over 256 characters: never another error.
+        """
+        forwarded(mall)
+        before = snapshot(store)
+        headers = WebhookSigner([SECRET]).headers("msg_h", body, timestamp=START)
+
+        with pytest.raises(CallbackRefused) as caught:
+            callbacks.handle(headers, body, now=START)
+        assert "x" * 50 not in str(caught.value)
+        assert snapshot(store) == before
+
+    @pytest.mark.parametrize(
+        ("action_map", "options"),
+        [
+            (None, {}),
+            ({AGENCY: "approved"}, {}),
+            ({AGENCY: {"approved": 7}}, {}),
+            ({7: {"approved": "agency_approve"}}, {}),
+            ({AGENCY: {"appro\nved": "agency_approve"}}, {}),
+            ({"Agency With Spaces": {"approved": "agency_approve"}}, {}),
+            ({AGENCY: {"approved": "agency_approve"}}, {"actors": {AGENCY: "agency:x"}}),
+            ({AGENCY: {"approved": "agency_approve"}}, {"seen": "cache"}),
+        ],
+        ids=[
+            "none",
+            "statuses-not-a-mapping",
+            "route-not-text",
+            "agency-not-text",
+            "control-in-status",
+            "no-valid-actor",
+            "actor-not-an-actor",
+            "seen-not-a-cache",
+        ],
+    )
+    def test_a_misconfigured_callback_handler_is_refused(
+        self, mall, seen, action_map, options
+    ) -> None:
+        """Bad routes, actors or caches raise ConfigurationError when the handler is built."""
+        with pytest.raises(ConfigurationError):
+            AgencyCallbacks(mall, WebhookVerifier([SECRET], seen=seen), action_map, **options)
+
+    @pytest.mark.parametrize(
+        ("kind", "name"), [("actoin", "approve"), ("action", ""), ("event", 7)]
+    )
+    def test_a_route_of_an_unknown_kind_or_without_a_name_is_refused(self, kind, name) -> None:
+        """CallbackRoute checks its kind and name."""
+        with pytest.raises(ConfigurationError):
+            CallbackRoute(kind, name)
 
     def test_a_failure_worth_retrying_forgets_the_id(self, mall, seen, catalogue, time) -> None:
         """If the mall fails transiently, the agency's retry of the same id is accepted."""

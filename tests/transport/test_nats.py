@@ -12,7 +12,7 @@ import random
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
@@ -20,11 +20,22 @@ import nats
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
-from onestop.exceptions import ConfigurationError, DeliveryFailed, StorageError
+from onestop.exceptions import (
+    ConfigurationError,
+    DeliveryFailed,
+    InvalidStoreInput,
+    NaiveDatetime,
+    StorageError,
+)
 from onestop.ports import Commit, NewEvent, Summary
 from onestop.storage.memory import MemoryStore
 from onestop.transport.base import OutboundMessage, Receipt, Transport
-from onestop.transport.idempotent import IdempotentConsumer, Incoming, SqliteProcessedLog
+from onestop.transport.idempotent import (
+    MAX_MESSAGE_ID,
+    IdempotentConsumer,
+    Incoming,
+    SqliteProcessedLog,
+)
 from onestop.transport.nats import NatsPublisher, PublishAck, consume, message_id_of
 from onestop.transport.relay import Relay
 
@@ -127,6 +138,87 @@ class TestIdempotentConsumer:
         assert log.prune("mirror", before=datetime.now(UTC) + timedelta(seconds=1)) == 1
         assert not log.processed("mirror", "app-1:1")
 
+    @pytest.mark.parametrize(
+        "message_id",
+        ["", "app-1:1\x00", "app-1:1\ud800", "app-1\n:1", "m" * (MAX_MESSAGE_ID + 1), 7, None],
+        ids=["empty", "nul", "surrogate", "line-break", "too-long", "int", "none"],
+    )
+    def test_a_message_id_no_log_keeps_is_refused(self, log, message_id: Any) -> None:
+        """An id that is not clean text of at most MAX_MESSAGE_ID is refused; nothing runs."""
+        effect = Mirror()
+        consumer = IdempotentConsumer("mirror", log, effect)
+
+        with pytest.raises(InvalidStoreInput) as caught:
+            consumer.handle(message_id, b"{}")
+        assert caught.value.field == "message_id"
+        with pytest.raises(InvalidStoreInput):
+            log.apply_once("mirror", message_id, lambda _tx: None)
+        assert (effect.runs, mirrored(log)) == (0, [])
+        assert not log.processed("mirror", message_id)
+
+    @pytest.mark.parametrize(
+        ("arguments", "field"),
+        [
+            ({"body": "{}"}, "body"),
+            ({"body": bytearray(b"{}")}, "body"),
+            ({"body": None}, "body"),
+            ({"subject": 7}, "subject"),
+            ({"headers": {"a": 1}}, "headers"),
+            ({"headers": [("a", "b")]}, "headers"),
+        ],
+    )
+    def test_a_message_of_the_wrong_shape_is_refused(
+        self, log, arguments: dict[str, Any], field: str
+    ) -> None:
+        """A body that is not bytes, a subject not text, headers not text to text: refused."""
+        consumer = IdempotentConsumer("mirror", log, Mirror())
+        given = {"body": b"{}", **arguments}
+        body = given.pop("body")
+
+        with pytest.raises(InvalidStoreInput) as caught:
+            consumer.handle("app-1:1", body, **given)
+        assert caught.value.field == field
+        assert mirrored(log) == []
+
+    @pytest.mark.parametrize("name", ["", "mir\x00ror", 7, "m" * 257])
+    def test_a_consumer_name_no_log_keeps_is_refused(self, log, name: Any) -> None:
+        """A consumer's name must be clean text of 1 to 256 characters."""
+        with pytest.raises(ConfigurationError):
+            IdempotentConsumer(name, log, Mirror())
+
+    def test_records_are_stamped_in_utc_so_pruning_compares_instants(self, log) -> None:
+        """A clock in another zone stamps the same instant; prune compares instants, not text."""
+        jakarta = timezone(timedelta(hours=7))
+        zoned = SqliteProcessedLog(log.connection, clock=lambda: T0.astimezone(jakarta))
+        IdempotentConsumer("mirror", zoned, Mirror()).handle("app-1:1", b"{}")
+
+        assert zoned.prune("mirror", before=T0 - timedelta(minutes=1)) == 0
+        assert zoned.prune("mirror", before=T0 + timedelta(minutes=1)) == 1
+
+    @pytest.mark.parametrize(
+        ("before", "error"),
+        [("yesterday", InvalidStoreInput), (T0.replace(tzinfo=None), NaiveDatetime)],
+    )
+    def test_prune_needs_an_aware_instant(self, log, before: Any, error: type) -> None:
+        """prune() refuses a cut-off that is not a timezone-aware datetime."""
+        with pytest.raises(error):
+            log.prune("mirror", before=before)
+
+    @pytest.mark.parametrize(
+        "options",
+        [{"timeout": True}, {"timeout": -1}, {"timeout": float("inf")}, {"table": 7}],
+    )
+    def test_connect_refuses_settings_out_of_range(self, options: dict[str, Any]) -> None:
+        """connect() refuses a timeout that is a bool, negative or infinite, or a bad table."""
+        with pytest.raises(ConfigurationError):
+            SqliteProcessedLog.connect(":memory:", **options)
+
+    @pytest.mark.parametrize("path", ["log\x00.sqlite3", 7, b"log.sqlite3"])
+    def test_connect_refuses_a_path_no_file_has(self, path: Any) -> None:
+        """A path with a NUL, or not text, raises ConfigurationError, not ValueError."""
+        with pytest.raises(ConfigurationError):
+            SqliteProcessedLog.connect(path)
+
     def test_the_log_needs_an_autocommit_connection(self) -> None:
         """A connection that opens transactions by itself is refused."""
         connection = sqlite3.connect(":memory:")
@@ -174,6 +266,31 @@ class TestPublisherSettings:
         """A stream name with a dot or a space is refused."""
         with pytest.raises(ConfigurationError):
             NatsPublisher(stream="a.b")
+
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"stream": 7},
+            {"prefix": 7},
+            {"timeout": True},
+            {"timeout": float("inf")},
+            {"timeout": "5"},
+            {"duplicate_window": float("nan")},
+            {"servers": [7]},
+            {"servers": None},
+        ],
+    )
+    def test_settings_of_the_wrong_kind_are_refused(self, options: dict[str, Any]) -> None:
+        """Names that are not text, and waits that are bools, text or not finite: refused."""
+        with pytest.raises(ConfigurationError):
+            NatsPublisher(**options)
+
+    @pytest.mark.parametrize("kind", [7, None, "x" * 5000 + " y"])
+    def test_a_kind_that_is_not_a_token_is_refused_shortly(self, kind: Any) -> None:
+        """subject() of a kind that is not one token raises ConfigurationError, quoted short."""
+        with pytest.raises(ConfigurationError) as caught:
+            NatsPublisher().subject(kind)
+        assert len(str(caught.value)) < 200
 
     def test_an_unreachable_server_fails_within_the_timeout(self) -> None:
         """A server that cannot be reached raises DeliveryFailed, and leaves no thread."""

@@ -545,10 +545,21 @@ class TestLogs:
 class TestSettings:
     @pytest.mark.parametrize(
         "settings",
-        [{"base": 0}, {"cap": -1}, {"base": 10, "cap": 5}, {"max_attempts": 0}],
+        [
+            {"base": 0},
+            {"cap": -1},
+            {"base": 10, "cap": 5},
+            {"max_attempts": 0},
+            {"base": "5"},
+            {"base": True},
+            {"cap": float("inf")},
+            {"base": float("nan")},
+            {"max_attempts": True},
+            {"max_attempts": 2.5},
+        ],
     )
     def test_retry_policy_refuses_nonsense(self, settings: dict[str, float]) -> None:
-        """A retry policy with a non-positive time, a cap below its base or no attempt fails."""
+        """Non-positive, infinite or non-numeric waits, a cap below its base, or no attempt."""
         with pytest.raises(ConfigurationError):
             RetryPolicy(**settings)  # type: ignore[arg-type]
 
@@ -568,10 +579,22 @@ class TestSettings:
 
     @pytest.mark.parametrize(
         "arguments",
-        [{"transports": {}}, {"transports": {"": RecordingTransport()}}, {"batch": 0}],
+        [
+            {"transports": {}},
+            {"transports": {"": RecordingTransport()}},
+            {"transports": {"in\x00box": RecordingTransport()}},
+            {"transports": {"inbox\n": RecordingTransport()}},
+            {"transports": [("inbox", RecordingTransport())]},
+            {"consumer": "relay\ud800"},
+            {"consumer": "r" * 300},
+            {"batch": 0},
+            {"batch": True},
+            {"batch": "100"},
+            {"batch": 10**6},
+        ],
     )
     def test_relay_refuses_bad_wiring(self, arguments: dict[str, Any]) -> None:
-        """A relay needs a named transport and a positive batch."""
+        """A relay needs named transports a store can keep positions for, and a batch of 1-1000."""
         settings: dict[str, Any] = {"transports": {"inbox": RecordingTransport()}} | arguments
         with pytest.raises(ConfigurationError):
             Relay(MemoryStore(), settings.pop("transports"), **settings)

@@ -209,7 +209,7 @@ class Canary:
     def new(cls) -> Canary:
         token = secrets.token_hex(4)
         return cls(
-            nik=f"3171015703850{secrets.randbelow(1000):03d}",
+            nik=f"3171015703850{secrets.randbelow(999) + 1:03d}",  # serial 0000 is not valid
             name=f"Siti Canary{token}",
             phone=f"+62812{secrets.randbelow(10**8):08d}",
             email=f"canary{token}@mail.example",

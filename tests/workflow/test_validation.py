@@ -72,6 +72,13 @@ class TestStates:
         ]
         assert "workflow 'mini'" in error.problems[0].message
 
+    @pytest.mark.parametrize("version", [0, -1, True, "1", 2**63, 10**50])
+    def test_version_is_a_positive_integer(self, version: object) -> None:
+        """A version below 1, a boolean, text or one no store holds is reported, not crashed on."""
+        problem = only_problem(minimal(version=version))
+        assert problem.path == "version"
+        assert str(10**50) not in problem.message
+
     def test_several_initial_states(self) -> None:
         """A second initial state is reported at its own path, naming both states."""
         workflow = with_states(minimal(), State(name="also_new", kind=StateKind.INITIAL))
@@ -257,6 +264,35 @@ class TestRolesAndDuties:
         problem = only_problem(workflow)
         assert problem.path == "separation_of_duties[0]"
         assert "unknown action 'sign'" in problem.message
+
+    @pytest.mark.parametrize("action", ["take", "finish"])
+    def test_separation_of_duties_naming_one_action_twice(self, action: str) -> None:
+        """A pair naming the same action twice bars nobody from anything: it is refused."""
+        workflow = minimal(separation_of_duties=(("take", "finish"), (action, action)))
+        error = rejected(workflow)
+        assert [p.path for p in error.problems] == ["separation_of_duties[1]"]
+        assert f"names action {action!r} twice" in error.problems[0].message
+
+    def test_separation_of_duties_that_is_not_a_pair(self) -> None:
+        """A rule of one or three actions is reported, not crashed on when the workflow is built."""
+        rules = (("take",), ("take", "finish", "take"), "tf")
+        workflow = minimal(separation_of_duties=rules)  # type: ignore[arg-type]
+        problems = problems_of(workflow)
+        assert [p.path for p in problems] == [f"separation_of_duties[{i}]" for i in range(3)]
+        assert all("two actions" in p.message for p in problems)
+
+    @pytest.mark.parametrize(
+        "role",
+        ["Clerk", "clerk\n", "front-office", "cl\u0435rk", "", "9clerk", "x" * 65],
+        ids=["capital", "newline", "hyphen", "cyrillic", "empty", "digit first", "too long"],
+    )
+    def test_a_role_name_is_lower_case_ascii(self, role: str) -> None:
+        """Declared roles have the one role-name format actors are checked against."""
+        workflow = minimal(roles=("clerk", role))
+        problem = only_problem(workflow)
+        assert problem.path == "roles[1]"
+        assert problem.message.startswith("workflow 'mini': role ")
+        assert "x" * 41 not in problem.message
 
     def test_role_declared_twice(self) -> None:
         """The roles list names each role once."""

@@ -147,7 +147,12 @@ def relay(
     except OnestopError as exc:
         client.close()
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
-    worker = Relay(store, {"webhook": WebhookTransport(client, endpoint)}, consumer=consumer)
+    try:
+        worker = Relay(store, {"webhook": WebhookTransport(client, endpoint)}, consumer=consumer)
+    except OnestopError as exc:  # a --consumer no store can keep positions for
+        client.close()
+        store.close()
+        fail(f"--consumer: {exc}", code=EXIT_USAGE, as_json=as_json)
     stop = threading.Event()
     restore_logging = _log_to_stderr()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -367,13 +372,14 @@ def audit_verify(number: str | None, store_url: str, as_json: bool) -> None:
     stream and its first bad entry.  Exits with status 1 if one is broken.
     """
     from onestop.demo import verify_store
+    from onestop.domain.formats import preview
     from onestop.exceptions import ApplicationNotFound
 
     store = open_store(store_url, as_json=as_json)
     try:
         audit = verify_store(store, number=number)
     except ApplicationNotFound:
-        fail(f"no application is numbered {number!r}", code=EXIT_PROBLEMS, as_json=as_json)
+        fail(f"no application is numbered {preview(number)}", code=EXIT_PROBLEMS, as_json=as_json)
     finally:
         store.close()
     broken = [

@@ -31,6 +31,7 @@ import attrs
 
 from onestop.domain.calendar import WorkCalendar, require_aware
 from onestop.domain.catalogue import ChannelKind
+from onestop.domain.formats import kind_of
 from onestop.domain.forms import Answer, DocumentRef
 from onestop.domain.guards import DOCUMENT_PENDING, Facts
 from onestop.domain.parties import Applicant, Representative
@@ -335,6 +336,8 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
 )
 """Each event class by its ``kind`` tag."""
 
+_EVENT_CLASSES = tuple(EVENT_TYPES.values())
+
 
 @attrs.frozen(kw_only=True)
 class Application:
@@ -402,8 +405,11 @@ class Application:
 
         Raises:
             CommandRefused: If the stream is empty or does not start with `Submitted`,
-                or holds a second `Submitted`.
+                holds a second `Submitted`, or holds something that is not an event.
         """
+        given: object = events
+        if not isinstance(given, Iterable):
+            raise CommandRefused(command="load", reason="expected a sequence of events")
         iterator = iter(events)
         first = next(iterator, None)
         if not isinstance(first, Submitted):
@@ -447,10 +453,12 @@ class Application:
         )
 
     def apply(self, event: Event, /) -> Application:
-        """Return the state after *event*."""
+        """Return the state after *event*; CommandRefused for a second Submitted or a non-event."""
         changes: dict[str, object] = {}
         if isinstance(event, Submitted):
             raise CommandRefused(command="load", reason="a stream holds one 'submitted' only")
+        if not isinstance(event, _EVENT_CLASSES):
+            raise CommandRefused(command="load", reason=f"expected an event, not {kind_of(event)}")
         if isinstance(event, DocumentAttached):
             code = event.document.requirement
             changes["documents"] = MappingProxyType({**self.documents, code: event.document})
@@ -507,7 +515,8 @@ class Application:
 
     def verdict(self, requirement: str, /) -> str:
         """The current verdict on *requirement*'s document: verified, rejected or pending."""
-        check = self.checks.get(requirement)
+        given: object = requirement
+        check = self.checks.get(requirement) if isinstance(given, str) else None
         return check.verdict.value if check is not None else DOCUMENT_PENDING
 
     def facts(self) -> Facts:

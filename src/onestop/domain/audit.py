@@ -25,12 +25,12 @@ event's kind and time and its payload there, through `canonical_bytes`.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 
 import attrs
 
 from onestop.domain.canonical import canonical_bytes  # noqa: F401 - re-exported
+from onestop.domain.formats import INT64_MAX, SHA256_HEX, int_problem, kind_of
 from onestop.exceptions import ChainBroken, ChainError
 
 __all__ = [
@@ -51,20 +51,18 @@ GENESIS = "0" * 64
 """The ``previous`` hash of a stream's first entry."""
 
 _DOMAIN = b"onestop-chain-v1\x00"
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_MAX_VERSION = 2**63 - 1
 
 
 def _check_hash(name: str, value: object) -> str:
-    if not isinstance(value, str) or not _HEX64.match(value):
+    if not SHA256_HEX.matches(value):
         raise ChainError(f"{name} must be 64 lower-case hex digits (a SHA-256 hash)")
-    return value
+    return value  # type: ignore[return-value]  # matches() proved it is a str
 
 
 def _check_version(name: str, value: object, *, lowest: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= _MAX_VERSION:
+    if int_problem(value, minimum=lowest, maximum=INT64_MAX) is not None:
         raise ChainError(f"{name} must be an integer from {lowest} to 2**63 - 1")
-    return value
+    return value  # type: ignore[return-value]  # int_problem() proved it is an int
 
 
 def chain_hash(previous: str, version: int, body: bytes) -> str:
@@ -123,7 +121,13 @@ class Checkpoint:
 
     @classmethod
     def of(cls, entry: SealedEntry, /) -> Checkpoint:
-        """Return the checkpoint at *entry*."""
+        """Return the checkpoint at *entry*.
+
+        Raises:
+            onestop.exceptions.ChainError: If *entry* is not a well-formed `SealedEntry`.
+        """
+        if not isinstance(entry, SealedEntry):
+            raise ChainError(f"a checkpoint is taken at a SealedEntry, not {kind_of(entry)}")
         return cls(entry.version, entry.hash)
 
 
@@ -143,9 +147,25 @@ class SealedEntry:
     """
 
     version: int
-    body: bytes = attrs.field(repr=lambda body: f"<{len(body)} bytes>")
+    body: bytes = attrs.field(repr=lambda body: _shown_body(body))
     hash: str
     previous: str
+
+
+def _shown_body(body: object) -> str:
+    return f"<{len(body)} bytes>" if isinstance(body, bytes) else f"<{kind_of(body)}>"
+
+
+def _check_sequence(entries: object, what: str) -> None:
+    if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
+        raise ChainError(f"entries must be a sequence of {what}, not {kind_of(entries)}")
+
+
+def _check_after(after: object, anchor: object = None) -> Checkpoint:
+    for name, value in (("after", after), ("anchor", anchor)):
+        if not isinstance(value, Checkpoint) and not (name == "anchor" and value is None):
+            raise ChainError(f"{name} must be a Checkpoint, not {kind_of(value)}")
+    return after  # type: ignore[return-value]  # checked above
 
 
 def seal(entries: Sequence[tuple[int, bytes]], /, *, after: Checkpoint = ORIGIN) -> list[str]:
@@ -162,10 +182,24 @@ def seal(entries: Sequence[tuple[int, bytes]], /, *, after: Checkpoint = ORIGIN)
 def seal_entries(
     entries: Sequence[tuple[int, bytes]], /, *, after: Checkpoint = ORIGIN
 ) -> list[SealedEntry]:
-    """Like `seal`, but return whole `SealedEntry` values, ready to store."""
+    """Like `seal`, but return whole `SealedEntry` values, ready to store.
+
+    Raises:
+        onestop.exceptions.ChainBroken: If the versions do not run on one by one.
+        onestop.exceptions.ChainError: If *entries* is not a sequence of
+            ``(version, body)`` pairs, a body is not bytes, or *after* is not a
+            `Checkpoint`.
+    """
+    _check_after(after)
+    _check_sequence(entries, "(version, body) pairs")
     previous, expected = after.hash, after.version + 1
     sealed: list[SealedEntry] = []
-    for index, (version, body) in enumerate(entries):
+    given: Sequence[object] = entries
+    for index, pair in enumerate(given):
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise ChainError(f"entries[{index}] must be a (version, body) pair")
+        version, body = pair
+        _check_version(f"entries[{index}] version", version, lowest=1)
         if version != expected:
             problem = f"version {version} where {expected} should come next"
             raise ChainBroken(index=index, version=version, problem=problem)
@@ -207,7 +241,9 @@ def _bad(index: int, version: object, problem: str) -> ChainReport:
     return ChainReport(ok=False, first_bad=index, version=shown, problem=problem)
 
 
-def _well_formed(entry: SealedEntry) -> bool:
+def _well_formed(entry: object) -> bool:
+    if not isinstance(entry, SealedEntry):
+        return False
     try:
         _check_version("version", entry.version, lowest=1)
         _check_hash("hash", entry.hash)
@@ -217,8 +253,12 @@ def _well_formed(entry: SealedEntry) -> bool:
     return isinstance(entry.body, bytes)
 
 
-def _fits(entry: SealedEntry, previous: SealedEntry) -> bool:
-    return entry.version == previous.version + 1 and entry.previous == previous.hash
+def _fits(entry: object, previous: SealedEntry) -> bool:
+    return (
+        _well_formed(entry)
+        and entry.version == previous.version + 1  # type: ignore[attr-defined]
+        and entry.previous == previous.hash  # type: ignore[attr-defined]
+    )
 
 
 def verify_chain(
@@ -246,14 +286,19 @@ def verify_chain(
             chain rewritten with recomputed hashes are found too.
 
     Raises:
-        onestop.exceptions.ChainError: If *anchor* is not after *after*.
+        onestop.exceptions.ChainError: If *anchor* is not after *after*, either is not
+            a `Checkpoint`, or *entries* is not a sequence.
     """
+    _check_after(after, anchor)
+    _check_sequence(entries, "SealedEntry values")
     if anchor is not None and anchor.version <= after.version:
         raise ChainError("the anchor must be at a later version than the start")
     previous_hash, expected = after.hash, after.version + 1
     for index, entry in enumerate(entries):
         if not _well_formed(entry):
-            return _bad(index, entry.version, "malformed entry (version, hash or body)")
+            return _bad(
+                index, getattr(entry, "version", None), "malformed entry (version, hash or body)"
+            )
         if chain_hash(entry.previous, entry.version, entry.body) != entry.hash:
             return _bad(index, entry.version, "hash does not match its content (altered)")
         if index and entry.version == entries[index - 1].version:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from onestop.domain.application import ActionTaken, Application
 from onestop.domain.calendar import WorkCalendar, require_aware
 from onestop.domain.engine import DEFAULT_GUARDS, due_timers, fire_automatic, on_event
+from onestop.domain.formats import preview
 from onestop.domain.guards import GuardRegistry
 from onestop.domain.steps import Step
 from onestop.domain.workflow import Workflow
@@ -67,7 +68,11 @@ def due_timer_events(
     Nothing fires on a closed or suspended application.  When several transitions are
     due, the one with the earliest threshold fires (then the first declared); a due
     transition whose guard refuses is skipped in favour of the next one.
+
+    Raises:
+        NaiveDatetime: If *at* has no time zone (`InvalidCalendar` if not a datetime).
     """
+    require_aware(at, "at")
     if application.is_closed or application.is_suspended:
         return ()
     hours = working_hours_in_state(application, calendar, at)
@@ -106,12 +111,14 @@ def event_events(
     if application.is_closed or application.is_suspended:
         situation = "closed" if application.is_closed else "suspended"
         raise CommandRefused(command="notify_event", reason=f"the application is {situation}")
-    transition = on_event(workflow, application.state, event)
+    given: object = event
+    transition = on_event(workflow, application.state, event) if isinstance(given, str) else None
     if transition is None:
+        shown = event if isinstance(given, str) and len(event) <= 64 else preview(given)
         raise TransitionNotAllowed(
             workflow=workflow.code,
             state=application.state,
-            action=f"on {event}",
+            action=f"on {shown}",
             reason="no transition of this state listens for that event",
         )
     step = fire_automatic(

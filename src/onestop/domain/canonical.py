@@ -37,7 +37,8 @@ _ESCAPES = {
 }
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")  # matched whole, with fullmatch
+_MAX_PATH = 120
 
 
 def canonical_bytes(value: object, /) -> bytes:
@@ -105,11 +106,12 @@ def _fast(value: object, out: list[str], depth: int) -> None:
     elif isinstance(value, dict) and kind is dict:
         if depth >= _MAX_DEPTH:
             raise _Doubt
+        keys = list(value)
+        if any(type(key) is not str or not key.isascii() for key in keys):
+            raise _Doubt  # checked before sorting, which would compare foreign keys
         out.append("{")
         first = True
-        for key in sorted(value):  # mixed key types raise TypeError: not plain data
-            if type(key) is not str or not key.isascii():
-                raise _Doubt
+        for key in sorted(keys):
             if first:
                 first = False
             else:
@@ -153,6 +155,8 @@ def _fast(value: object, out: list[str], depth: int) -> None:
 
 
 def _refuse(path: str, reason: str) -> NotCanonical:
+    if len(path) > _MAX_PATH:  # deep inside: keep the message short
+        path = f"{path[: _MAX_PATH // 2]}...{path[-_MAX_PATH // 2 :]}"
     return NotCanonical(path=path, reason=reason)
 
 
@@ -234,7 +238,7 @@ def _object(
 def _member(path: str, key: str, *, masked: bool) -> str:
     if masked:
         return path
-    return f"{path}.{key}" if _PLAIN_KEY.match(key) else f"{path}[<key>]"
+    return f"{path}.{key}" if _PLAIN_KEY.fullmatch(key) else f"{path}[<key>]"
 
 
 def _index(path: str, index: int | None, *, masked: bool) -> str:
@@ -282,12 +286,15 @@ def _decimal(value: Decimal, path: str) -> str:
 
 
 def _instant(value: datetime, path: str) -> str:
-    if value.utcoffset() is None:
-        raise _refuse(path, "a datetime without a time zone is not an instant; add tzinfo")
     try:
-        utc = value.astimezone(UTC)
-    except OverflowError as exc:
-        raise _refuse(path, "the datetime is outside the years 1-9999 in UTC") from exc
+        offset = value.utcoffset()
+        utc = value.astimezone(UTC) if offset is not None else value
+    except OverflowError:
+        raise _refuse(path, "the datetime is outside the years 1-9999 in UTC") from None
+    except (ArithmeticError, TypeError, ValueError):
+        raise _refuse(path, "the datetime's time zone gives no valid UTC offset") from None
+    if offset is None:
+        raise _refuse(path, "a datetime without a time zone is not an instant; add tzinfo")
     return (
         f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
         f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z"

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from onestop.domain.calendar import require_aware
+from onestop.domain.fields import Choice, FieldType, FormField
 from onestop.domain.rules import Explanation, Rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Money, Period, parse_amount
@@ -119,54 +121,6 @@ class ChannelKind(enum.Enum):
     COURIER = "courier"
     """Pickup at the applicant's home and delivery of the result (Jakarta's AJIB)."""
     POST = "post"
-
-
-class FieldType(enum.Enum):
-    """The type of an application form's field."""
-
-    TEXT = "text"
-    LONG_TEXT = "long_text"
-    NUMBER = "number"
-    DATE = "date"
-    BOOLEAN = "boolean"
-    CHOICE = "choice"
-    MULTI_CHOICE = "multi_choice"
-    DOCUMENT = "document"
-
-
-@attrs.frozen(kw_only=True)
-class Choice:
-    """One option of a choice field."""
-
-    value: str
-    label: LocalizedText
-
-
-@attrs.frozen(kw_only=True)
-class FormField:
-    """One typed field of a service's application form.
-
-    Attributes:
-        name: The answer's key, ``[a-z_][a-z0-9_]*``; rules refer to it by this name.
-        label: What the applicant reads.
-        type: The kind of answer expected.
-        required: Whether an answer must be given.
-        order: Position on the form; fields are shown by ascending order.
-        choices: The options of a choice or multiple-choice field.
-        personal_data: Whether answers hold personal data (never logged or sent out).
-        help: An optional hint shown under the field.
-        evidence_type: For document fields, the evidence type expected.
-    """
-
-    name: str
-    label: LocalizedText
-    type: FieldType
-    required: bool = False
-    order: int = 0
-    choices: tuple[Choice, ...] = ()
-    personal_data: bool = False
-    help: LocalizedText | None = None
-    evidence_type: str | None = None
 
 
 class Presentation(enum.Enum):
@@ -520,9 +474,7 @@ class Catalogue:
         Raises:
             ServiceNotFound: If there is no such service, or none is in effect then.
         """
-        if at.tzinfo is None:
-            msg = "at must be a timezone-aware datetime"
-            raise ValueError(msg)
+        require_aware(at, "at")
         candidates = [
             s for s in self.versions(code) if s.in_effect_on(self._local_date(s.agency, at))
         ]

@@ -35,6 +35,8 @@ from onestop.domain.catalogue import (
     Service,
     VersionStatus,
 )
+from onestop.domain.contacts import region_problem
+from onestop.domain.formats import FIELD_NAME
 from onestop.domain.rules import Rule
 from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.domain.values import Duration
@@ -43,7 +45,6 @@ from onestop.exceptions import Problem
 
 __all__ = ["check_catalogue", "missing_translations"]
 
-_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
@@ -257,11 +258,10 @@ def _check_form(catalogue: Catalogue, form: Sequence[FormField], path: str) -> I
     yield from _duplicates(form, "name", path, "form field")
     for i, field in enumerate(form):
         where = f"{path}[{i}]"
-        if not _NAME.match(field.name):
-            yield Problem(
-                path=f"{where}.name",
-                message=f"field name {field.name!r} must match [a-z_][a-z0-9_]*",
-            )
+        reason = FIELD_NAME.problem(field.name)
+        if reason is not None:
+            yield Problem(path=f"{where}.name", message=f"field name {reason}")
+        yield from _check_field_options(field, where)
         is_choice = field.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE)
         if is_choice and not field.choices:
             yield Problem(path=f"{where}.choices", message="a choice field needs choices")
@@ -281,6 +281,24 @@ def _check_form(catalogue: Catalogue, form: Sequence[FormField], path: str) -> I
                     path=f"{where}.evidence_type",
                     message=f"unknown evidence type {field.evidence_type!r}",
                 )
+
+
+def _check_field_options(field: FormField, where: str) -> Iterator[Problem]:
+    """The options only some field types take: a number's bounds, a phone's region."""
+    bounds = [(name, getattr(field, name)) for name in ("minimum", "maximum")]
+    for name, bound in bounds:
+        if bound is not None and field.type is not FieldType.NUMBER:
+            yield Problem(path=f"{where}.{name}", message=f"only number fields take a {name}")
+    low, high = field.minimum, field.maximum
+    if field.type is FieldType.NUMBER and low is not None and high is not None and low > high:
+        yield Problem(path=f"{where}.maximum", message="the maximum is below the minimum")
+    if field.region is not None:
+        if field.type is not FieldType.PHONE:
+            yield Problem(path=f"{where}.region", message="only phone fields take a region")
+        else:
+            reason = region_problem(field.region)
+            if reason is not None:
+                yield Problem(path=f"{where}.region", message=reason)
 
 
 def _check_rule(rule: Rule | None, service: Service, path: str) -> Iterator[Problem]:

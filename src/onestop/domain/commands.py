@@ -23,7 +23,6 @@ one takes only `Resume`, `Withdraw`, `Assign` and notes.  Refusals raise
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
@@ -49,6 +48,15 @@ from onestop.domain.application import (
 from onestop.domain.calendar import require_aware
 from onestop.domain.catalogue import Catalogue
 from onestop.domain.engine import DEFAULT_GUARDS, Actor, allowed_actions, fire
+from onestop.domain.formats import (
+    ACTOR_ID,
+    CATALOGUE_CODE,
+    CODE,
+    CURRENCY,
+    KEY,
+    kind_of,
+    text_problem,
+)
 from onestop.domain.forms import DocumentRef, check_document
 from onestop.domain.guards import Facts, GuardRegistry
 from onestop.domain.parties import IdentityValidators
@@ -93,10 +101,9 @@ __all__ = [
 MAX_NOTE = 5_000
 """The longest note, in characters."""
 
-_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _NO_INPUTS: Mapping[str, object] = MappingProxyType({})
+_VERDICTS: Mapping[str, Verdict] = {v.value: v for v in Verdict}
+_VISIBILITIES: Mapping[str, Visibility] = {v.value: v for v in Visibility}
 
 
 def _mapping(value: Mapping[str, object]) -> Mapping[str, object]:
@@ -104,9 +111,16 @@ def _mapping(value: Mapping[str, object]) -> Mapping[str, object]:
     return MappingProxyType(dict(value)) if isinstance(copied, Mapping) else value
 
 
-def _matches(pattern: re.Pattern[str], value: object) -> bool:
-    """Whether *value* is text matching *pattern* (values typed ``str`` may not be, at run time)."""
-    return isinstance(value, str) and pattern.match(value) is not None
+def _verdict(value: Verdict | str) -> Verdict:
+    """Take a `Verdict` or its value; anything else is kept for `decide` to refuse."""
+    found: object = _VERDICTS.get(value, value) if isinstance(value, str) else value
+    return found  # type: ignore[return-value]  # a Verdict, or refused by decide
+
+
+def _visibility(value: Visibility | str) -> Visibility:
+    """Take a `Visibility` or its value; anything else is kept for `decide` to refuse."""
+    found: object = _VISIBILITIES.get(value, value) if isinstance(value, str) else value
+    return found  # type: ignore[return-value]  # a Visibility, or refused by decide
 
 
 @attrs.frozen(kw_only=True)
@@ -138,23 +152,30 @@ class CheckDocument:
 
     Attributes:
         requirement: The requirement's code.
-        verdict: Verified or rejected.
+        verdict: Verified or rejected, as the `Verdict` or its value (``"verified"``).
         reason: A reason code; required when rejecting.
         actor: The officer.
     """
 
     requirement: str
-    verdict: Verdict
+    verdict: Verdict = attrs.field(converter=_verdict)
     actor: Actor
     reason: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class AddNote:
-    """Write a note; its text is never shown in reprs or sent to transports."""
+    """Write a note; its text is never shown in reprs or sent to transports.
+
+    Attributes:
+        text: At most `MAX_NOTE` characters; line breaks and tabs are kept, other
+            control characters refused.
+        visibility: Who may read it, as the `Visibility` or its value (``"internal"``).
+        actor: Who writes it.
+    """
 
     text: str = attrs.field(repr=False)
-    visibility: Visibility
+    visibility: Visibility = attrs.field(converter=_visibility)
     actor: Actor
 
 
@@ -231,6 +252,7 @@ _NAMES: Mapping[type, str] = {
     Withdraw: "withdraw",
     RecordPayment: "record_payment",
 }
+_COMMANDS = tuple(_NAMES)
 
 
 def decide(
@@ -266,6 +288,11 @@ def decide(
         CommandRefused: If the application's situation does not allow the command.
     """
     require_aware(at, "at")
+    given: object = command
+    if not isinstance(given, _COMMANDS):
+        raise InvalidApplication(
+            [Problem(path="command", message=f"expected a command, not {kind_of(given)}")]
+        )
     _check_actor(command.actor)
     if isinstance(command, Submit):
         if application is not None:
@@ -292,12 +319,9 @@ def decide(
 
 
 def _check_actor(actor: object) -> None:
+    # An Actor checks its own id and roles when it is built (see Actor).
     if not isinstance(actor, Actor):
         raise InvalidApplication([Problem(path="actor", message="expected an Actor")])
-    if not _matches(_ID, actor.id):
-        raise InvalidApplication(
-            [Problem(path="actor.id", message="expected 1 to 128 visible ASCII characters")]
-        )
 
 
 def _officer(application: Application, actor: Actor, workflow: Workflow, command: str) -> str:
@@ -336,9 +360,12 @@ def _require_open(application: Application, command: str, *, active: bool = Fals
 def _reason_code(value: object, path: str, *, required: bool) -> list[Problem]:
     if value is None:
         return [Problem(path=path, message="a reason code is required")] if required else []
-    if not isinstance(value, str) or not _CODE.match(value):
-        return [Problem(path=path, message="expected a reason code such as 'blurry_scan'")]
-    return []
+    reason = CODE.problem(value)
+    return [] if reason is None else [Problem(path=path, message=f"a reason code {reason}")]
+
+
+def _problem(path: str, reason: str | None) -> list[Problem]:
+    return [] if reason is None else [Problem(path=path, message=reason)]
 
 
 def _act(
@@ -351,6 +378,13 @@ def _act(
     facts: Facts,
 ) -> ActionTaken:
     _require_open(application, "act", active=True)
+    action: object = command.action
+    given: object = command.inputs
+    if not isinstance(action, str) or not isinstance(given, Mapping):
+        raise InvalidApplication(
+            _problem("action", None if isinstance(action, str) else "expected an action's name")
+            + _problem("inputs", None if isinstance(given, Mapping) else "expected a mapping")
+        )
     step = fire(
         workflow,
         application.state,
@@ -365,16 +399,13 @@ def _act(
     problems = []
     for name, value in command.inputs.items():
         if name not in declared:
-            shown = name if _matches(_CODE, name) else "(unprintable)"
+            shown = name if CODE.matches(name) else "(unprintable)"
             problems.append(
                 Problem(path=f"inputs.{shown}", message="the action takes no such input")
             )
-        elif not isinstance(value, str) or len(value) > MAX_NOTE:
-            problems.append(
-                Problem(
-                    path=f"inputs.{name}", message=f"expected text of at most {MAX_NOTE} characters"
-                )
-            )
+        else:
+            reason = text_problem(value, max_length=MAX_NOTE, multiline=True)
+            problems.extend(_problem(f"inputs.{name}", reason))
     if problems:
         raise InvalidApplication(problems)
     return ActionTaken(
@@ -425,7 +456,7 @@ def _check(
 ) -> DocumentChecked:
     _require_open(application, "check_document", active=True)
     role = _officer(application, command.actor, workflow, "check_document")
-    problems: list[Problem] = []
+    problems = _problem("requirement", CATALOGUE_CODE.problem(command.requirement))
     verdict: object = command.verdict
     if not isinstance(verdict, Verdict):
         problems.append(Problem(path="verdict", message="expected verified or rejected"))
@@ -436,7 +467,7 @@ def _check(
     if command.requirement not in application.documents:
         raise CommandRefused(
             command="check_document",
-            reason=f"no document was given for requirement {str(command.requirement)[:64]!r}",
+            reason=f"no document was given for requirement {command.requirement!r}",
         )
     return DocumentChecked(
         requirement=command.requirement,
@@ -451,13 +482,12 @@ def _check(
 def _note(
     application: Application, command: AddNote, *, workflow: Workflow, at: datetime
 ) -> NoteAdded:
-    problems: list[Problem] = []
     text: object = command.text
     visibility: object = command.visibility
-    if not isinstance(text, str) or not text.strip():
-        problems.append(Problem(path="text", message="a note needs text"))
-    elif len(text) > MAX_NOTE or "\x00" in text:
-        problems.append(Problem(path="text", message=f"at most {MAX_NOTE} characters, no NUL"))
+    reason = text_problem(text, max_length=MAX_NOTE, multiline=True)
+    if reason is None and isinstance(text, str) and not text.strip():
+        reason = "a note needs text"
+    problems = _problem("text", reason)
     if not isinstance(visibility, Visibility):
         problems.append(
             Problem(path="visibility", message="expected internal, applicant or public")
@@ -493,10 +523,9 @@ def _admin(
     role = _officer(application, actor, workflow, name)
     if isinstance(command, Assign):
         assignee = command.assignee
-        if assignee is not None and not _matches(_ID, assignee):
-            raise InvalidApplication(
-                [Problem(path="assignee", message="expected 1 to 128 visible ASCII characters")]
-            )
+        reason = None if assignee is None else ACTOR_ID.problem(assignee)
+        if reason is not None:
+            raise InvalidApplication([Problem(path="assignee", message=reason)])
         return Assigned(assignee=assignee, actor=actor.id, role=role, at=at)
     if isinstance(command, Suspend):
         problems = _reason_code(command.reason, "reason", required=True)
@@ -513,13 +542,8 @@ def _payment(
 ) -> PaymentRecorded:
     _require_open(application, "record_payment", active=True)
     role = _officer(application, command.actor, workflow, "record_payment")
-    problems = []
-    if not _matches(_ID, command.reference):
-        problems.append(
-            Problem(path="reference", message="expected 1 to 128 visible ASCII characters")
-        )
-    if not _matches(_CURRENCY, command.currency):
-        problems.append(Problem(path="currency", message="expected an ISO 4217 code such as 'IDR'"))
+    problems = _problem("reference", KEY.problem(command.reference))
+    problems.extend(_problem("currency", CURRENCY.problem(command.currency)))
     amount = None
     try:
         amount = parse_amount(command.amount, field="amount")

@@ -22,7 +22,9 @@ pickup, the other office for a leg, the citizen for a delivery.
 * successes are proven by custody: `onestop.domain.courier_flow.collect` (a pickup)
   and `onestop.domain.courier_flow.hand_over` (a transfer) move the job along.
 
-The workflow's ``courier_delivered`` guard reads `courier_fact`.
+The workflow's ``courier_delivered`` guard reads `courier_fact`.  The job's kinds,
+statuses, visits, windows and events live in `onestop.domain.courier_events`
+(re-exported here).
 
 >>> from datetime import UTC, datetime
 >>> at = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
@@ -34,15 +36,38 @@ The workflow's ``courier_delivered`` guard reads `courier_fact`.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from types import MappingProxyType
-from typing import Literal, TypeAlias
 
 import attrs
 
-from onestop.domain.calendar import require_aware
+from onestop.domain.courier_events import (
+    DEFAULT_MAX_ATTEMPTS,
+    EVENT_CLASSES,
+    JOB_EVENT_TYPES,
+    Attempt,
+    AttemptOutcome,
+    AttemptRecorded,
+    JobBooked,
+    JobClaimed,
+    JobCompleted,
+    JobEvent,
+    JobKind,
+    JobRescheduled,
+    JobReturned,
+    JobStarted,
+    JobStatus,
+    TimeWindow,
+)
+from onestop.domain.formats import (
+    ACTOR_ID,
+    KEY,
+    check_instant,
+    check_member,
+    check_text,
+    check_type,
+    int_problem,
+)
 from onestop.domain.parties import Personal
 from onestop.exceptions import (
     AlreadyClaimed,
@@ -56,6 +81,7 @@ from onestop.exceptions import (
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "JOB_EVENT_TYPES",
+    "MAX_ADDRESS",
     "Attempt",
     "AttemptOutcome",
     "AttemptRecorded",
@@ -77,206 +103,11 @@ __all__ = [
     "reschedule",
 ]
 
-DEFAULT_MAX_ATTEMPTS = 3
-"""Failed visits before a job goes back to the counter, unless the booking says otherwise."""
-
-
-def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    require_aware(value, attribute.name)
-
-
-class JobKind(enum.Enum):
-    """What a courier job does."""
-
-    PICKUP = "pickup"
-    """Collect the application's documents at the applicant's address."""
-    LEG_TO_AGENCY = "leg_to_agency"
-    """Carry a packet from the mall to the agency."""
-    LEG_TO_MALL = "leg_to_mall"
-    """Carry a packet from the agency back to the mall."""
-    DELIVERY = "delivery"
-    """Deliver the result (the permit) to the applicant's address."""
-
-
-class JobStatus(enum.Enum):
-    """Where a courier job stands."""
-
-    BOOKED = "booked"
-    """Waiting for a courier to claim it."""
-    ASSIGNED = "assigned"
-    """Claimed; the courier holds nothing yet."""
-    IN_PROGRESS = "in_progress"
-    """The courier holds the packet."""
-    ATTEMPT_FAILED = "attempt_failed"
-    """The last visit failed; waiting for a new window (`reschedule`)."""
-    RETURNING = "returning"
-    """Out of attempts; the courier must bring the packet back to the counter."""
-    COMPLETED = "completed"
-    """The packet reached the job's destination."""
-    RETURNED = "returned"
-    """Given up and back at the counter."""
+MAX_ADDRESS = 500
+"""The longest address a pickup or delivery may carry, in characters (line breaks allowed)."""
 
 
 _CLOSED = frozenset({JobStatus.COMPLETED, JobStatus.RETURNED})
-
-
-class AttemptOutcome(enum.Enum):
-    """How a visit went."""
-
-    DONE = "done"
-    NO_ONE_HOME = "no_one_home"
-    WRONG_ADDRESS = "wrong_address"
-    REFUSED = "refused"
-    ACCESS_DENIED = "access_denied"
-    OTHER = "other"
-
-
-@attrs.frozen
-class TimeWindow:
-    """A booked slot for a visit, half-open: ``start <= t < end``.
-
-    Attributes:
-        start: The first instant of the slot.
-        end: The instant the slot closes; after *start*.
-    """
-
-    start: datetime = attrs.field(validator=_aware)
-    end: datetime = attrs.field(validator=_aware)
-
-    def __attrs_post_init__(self) -> None:
-        """Check that the window is not empty."""
-        if self.end <= self.start:
-            raise InvalidValue(field="end", reason="a time window must end after it starts")
-
-    def contains(self, at: datetime, /) -> bool:
-        """Whether *at* falls in the window."""
-        return self.start <= at < self.end
-
-
-@attrs.frozen(kw_only=True)
-class Attempt:
-    """One visit by the courier.
-
-    Attributes:
-        number: 1 for the first visit, and so on.
-        outcome: How it went.
-        courier_id: Who visited.
-        at: When.
-    """
-
-    number: int
-    outcome: AttemptOutcome
-    courier_id: str
-    at: datetime = attrs.field(validator=_aware)
-
-
-# --- job events -----------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class JobBooked:
-    """A job was booked: the first event of every job's stream.
-
-    Attributes:
-        job_id: The stream's id.
-        application_id: The application it serves.
-        job_kind: What it does.
-        window: The booked slot, if any yet.
-        address: The applicant's address, for pickups and deliveries (personal data).
-        max_attempts: Failed visits before it goes back to the counter.
-        actor: Who booked it (an officer, the applicant's account).
-        at: When.
-    """
-
-    kind: Literal["job_booked"] = attrs.field(default="job_booked", init=False)
-    job_id: str
-    application_id: str
-    job_kind: JobKind
-    window: TimeWindow | None = None
-    address: Personal[str] | None = attrs.field(default=None, repr=False)
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    actor: str
-    at: datetime = attrs.field(validator=_aware)
-
-
-@attrs.frozen(kw_only=True)
-class JobClaimed:
-    """A courier claimed the job.  Attributes: ``courier_id``, ``at``."""
-
-    kind: Literal["job_claimed"] = attrs.field(default="job_claimed", init=False)
-    courier_id: str
-    at: datetime = attrs.field(validator=_aware)
-
-
-@attrs.frozen(kw_only=True)
-class JobStarted:
-    """The courier took custody of the packet.  Attributes: ``handoff_id``, ``at``."""
-
-    kind: Literal["job_started"] = attrs.field(default="job_started", init=False)
-    handoff_id: str
-    at: datetime = attrs.field(validator=_aware)
-
-
-@attrs.frozen(kw_only=True)
-class AttemptRecorded:
-    """A visit was made.  Attributes: ``attempt``, ``at``."""
-
-    kind: Literal["attempt_recorded"] = attrs.field(default="attempt_recorded", init=False)
-    attempt: Attempt
-    at: datetime = attrs.field(validator=_aware)
-
-
-@attrs.frozen(kw_only=True)
-class JobRescheduled:
-    """A new slot was booked.  Attributes: ``window``, ``actor``, ``at``."""
-
-    kind: Literal["job_rescheduled"] = attrs.field(default="job_rescheduled", init=False)
-    window: TimeWindow
-    actor: str
-    at: datetime = attrs.field(validator=_aware)
-
-
-@attrs.frozen(kw_only=True)
-class JobCompleted:
-    """The packet reached the job's destination.  Attributes: ``handoff_id``, ``at``."""
-
-    kind: Literal["job_completed"] = attrs.field(default="job_completed", init=False)
-    handoff_id: str
-    at: datetime = attrs.field(validator=_aware)
-
-
-@attrs.frozen(kw_only=True)
-class JobReturned:
-    """The job went back to the counter; ``handoff_id`` names the return, if one was carried."""
-
-    kind: Literal["job_returned"] = attrs.field(default="job_returned", init=False)
-    handoff_id: str | None = None
-    at: datetime = attrs.field(validator=_aware)
-
-
-JobEvent: TypeAlias = (
-    JobBooked
-    | JobClaimed
-    | JobStarted
-    | AttemptRecorded
-    | JobRescheduled
-    | JobCompleted
-    | JobReturned
-)
-"""Anything that can happen to a courier job."""
-
-JOB_EVENT_TYPES: Mapping[str, type[JobEvent]] = MappingProxyType(
-    {
-        "job_booked": JobBooked,
-        "job_claimed": JobClaimed,
-        "job_started": JobStarted,
-        "attempt_recorded": AttemptRecorded,
-        "job_rescheduled": JobRescheduled,
-        "job_completed": JobCompleted,
-        "job_returned": JobReturned,
-    }
-)
-"""Each job event class by its ``kind`` tag."""
 
 
 @attrs.frozen(kw_only=True)
@@ -319,7 +150,9 @@ class CourierJob:
 
         Raises:
             onestop.exceptions.JobRefused: If the stream does not start with one `JobBooked`.
+            onestop.exceptions.InvalidValue: If *events* is not an iterable of job events.
         """
+        check_type(events, Iterable, field="events")
         iterator = iter(events)
         first = next(iterator, None)
         if not isinstance(first, JobBooked):
@@ -348,7 +181,13 @@ class CourierJob:
         return sum(a.outcome is not AttemptOutcome.DONE for a in self.attempts)
 
     def apply(self, event: JobEvent, /) -> CourierJob:
-        """Return the state after *event*."""
+        """Return the state after *event*.
+
+        Raises:
+            onestop.exceptions.JobRefused: If *event* is a second `JobBooked`.
+            onestop.exceptions.InvalidValue: If *event* is not a job event.
+        """
+        check_type(event, EVENT_CLASSES, field="event")
         changes: dict[str, object] = {}
         if isinstance(event, JobBooked):
             raise JobRefused(
@@ -380,6 +219,7 @@ class CourierJob:
 
     def apply_all(self, events: Iterable[JobEvent], /) -> CourierJob:
         """Return the state after *events*, in order."""
+        check_type(events, Iterable, field="events")
         job = self
         for event in events:
             job = job.apply(event)
@@ -390,8 +230,10 @@ class CourierJob:
 
         Raises:
             onestop.exceptions.TimeWentBackwards: If it is before.
+            onestop.exceptions.NaiveDatetime: If *at* has no time zone.
+            onestop.exceptions.InvalidValue: If *at* is not an instant.
         """
-        require_aware(at, "at")
+        check_instant(at, field="at")
         if at < self.updated_at:
             raise TimeWentBackwards(at=at, latest=self.updated_at)
 
@@ -421,23 +263,41 @@ def book(
 ) -> CourierJob:
     """Book a job.  A pickup needs a window and the address; a delivery needs the address.
 
+    The job's and the application's ids are keys (`onestop.domain.formats.KEY`), the
+    actor's an actor id (`onestop.domain.formats.ACTOR_ID`); *kind* is a `JobKind` or
+    its value.  The address is free text of at most `MAX_ADDRESS` characters, line
+    breaks allowed, with no other control character.
+
     Raises:
-        onestop.exceptions.InvalidValue: If a needed window or address is missing, the
-            address is not `Personal`, or *max_attempts* is not 1 to 10.
+        onestop.exceptions.InvalidValue: If an id or *kind* is not valid, a needed
+            window or address is missing, the address is not `Personal` text, or
+            *max_attempts* is not 1 to 10.
+        onestop.exceptions.NaiveDatetime: If *at* has no time zone.
     """
-    require_aware(at, "at")
-    door = kind in (JobKind.PICKUP, JobKind.DELIVERY)
-    if door and not isinstance(address, Personal):
-        raise InvalidValue(field="address", reason=f"a {kind.value} needs the address, as Personal")
-    if kind is JobKind.PICKUP and window is None:
+    KEY.check(job_id, field="job_id")
+    KEY.check(application_id, field="application_id")
+    job_kind = check_member(JobKind, kind, field="kind")
+    check_instant(at, field="at")
+    ACTOR_ID.check(actor, field="actor")
+    check_type(window, (TimeWindow, type(None)), field="window")
+    check_type(address, (Personal, type(None)), field="address")
+    door = job_kind in (JobKind.PICKUP, JobKind.DELIVERY)
+    if door and address is None:
+        raise InvalidValue(
+            field="address", reason=f"a {job_kind.value} needs the address, as Personal"
+        )
+    if door and address is not None:
+        check_text(address.reveal(), field="address", max_length=MAX_ADDRESS, multiline=True)
+        if not address.reveal().strip():
+            raise InvalidValue(field="address", reason="is blank")
+    if job_kind is JobKind.PICKUP and window is None:
         raise InvalidValue(field="window", reason="a pickup needs a booked time window")
-    limit: object = max_attempts
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 10:
+    if int_problem(max_attempts, minimum=1, maximum=10) is not None:
         raise InvalidValue(field="max_attempts", reason="must be from 1 to 10")
     event = JobBooked(
         job_id=job_id,
         application_id=application_id,
-        job_kind=kind,
+        job_kind=job_kind,
         window=window,
         address=address if door else None,
         max_attempts=max_attempts,
@@ -458,7 +318,16 @@ def claim(job: CourierJob, courier_id: str, at: datetime, expected_version: int)
             same courier), or no longer open.
         onestop.exceptions.ConcurrencyConflict: If *expected_version* is not the job's.
         onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+        onestop.exceptions.InvalidValue: If *courier_id* is not an actor id
+            (`onestop.domain.formats.ACTOR_ID`), *expected_version* not an integer
+            from 0 to 2**63 - 1, or *at* not an instant.
     """
+    check_type(job, CourierJob, field="job")
+    ACTOR_ID.check(courier_id, field="courier_id")
+    version_problem = int_problem(expected_version)
+    if version_problem is not None:
+        raise InvalidValue(field="expected_version", reason=version_problem)
+    check_instant(at, field="at")
     if job.courier_id is not None or job.status is not JobStatus.BOOKED:
         raise AlreadyClaimed(job_id=job.id, status=job.status.value)
     if expected_version != job.version:
@@ -484,7 +353,13 @@ def record_attempt(
             by `collect` or `hand_over`, which prove it) or the job is not out.
         onestop.exceptions.CourierNotAssigned: If *courier_id* is not the job's courier.
         onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+        onestop.exceptions.InvalidValue: If *outcome* is not an `AttemptOutcome` or its
+            value, or *courier_id* is not an actor id.
     """
+    check_type(job, CourierJob, field="job")
+    outcome = check_member(AttemptOutcome, outcome, field="outcome")
+    ACTOR_ID.check(courier_id, field="courier_id")
+    check_instant(at, field="at")
     if outcome is AttemptOutcome.DONE:
         raise _refuse(job, "record_attempt", "a success is recorded by the handoff that proves it")
     out = JobStatus.IN_PROGRESS if job.started else JobStatus.ASSIGNED
@@ -507,7 +382,13 @@ def reschedule(job: CourierJob, window: TimeWindow, /, *, at: datetime, actor: s
         onestop.exceptions.JobRefused: If the job is closed or returning, or the window
             is over already.
         onestop.exceptions.TimeWentBackwards: If *at* is before the job's latest event.
+        onestop.exceptions.InvalidValue: If *window* is not a `TimeWindow`, *at* not an
+            instant, or *actor* not an actor id.
     """
+    check_type(job, CourierJob, field="job")
+    check_type(window, TimeWindow, field="window")
+    check_instant(at, field="at")
+    ACTOR_ID.check(actor, field="actor")
     if job.status in _CLOSED or job.status is JobStatus.RETURNING:
         raise _refuse(job, "reschedule", "the job is no longer out")
     if window.end <= at:
@@ -523,6 +404,10 @@ def courier_fact(job: CourierJob, /) -> tuple[str, str]:
     and the job's status value otherwise (a finished pickup or leg is ``"completed"``,
     so it never satisfies the guard).  Feed the pairs of the application's jobs into
     `onestop.domain.guards.Facts.courier_jobs`.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *job* is not a `CourierJob`.
     """
+    check_type(job, CourierJob, field="job")
     delivered = job.kind is JobKind.DELIVERY and job.status is JobStatus.COMPLETED
     return job.id, "delivered" if delivered else job.status.value

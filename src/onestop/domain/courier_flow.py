@@ -48,11 +48,20 @@ from onestop.domain.custody import (
     seal,
     transfer,
 )
+from onestop.domain.formats import (
+    KEY,
+    SHA256_HEX,
+    check_instant,
+    check_member,
+    check_type,
+    kind_of,
+)
 from onestop.domain.handoffs import Confirmation, Handoff, Packet, Party, PartyKind, Place
-from onestop.domain.text import LocalizedText
+from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.exceptions import CourierNotAssigned, HandoffRefused, InvalidValue, JobRefused
 
 __all__ = [
+    "MAX_WORKING_SPAN",
     "TRACKING_LABELS",
     "CourierStep",
     "Dwell",
@@ -116,7 +125,18 @@ def collect(
         onestop.exceptions.CourierNotAssigned: If *courier* is not the job's courier.
         onestop.exceptions.CustodyError: If a confirmation does not hold (a code
             problem raises a `CodeRejected` subclass).
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type or format.
     """
+    check_type(job, CourierJob, field="job")
+    check_type(packet, Packet, field="packet")
+    KEY.check(handoff_id, field="handoff_id")
+    check_type(citizen, Confirmation, field="citizen")
+    check_type(courier, Confirmation, field="courier")
+    check_instant(at, field="at")
+    proof: object = proof_sha256
+    SHA256_HEX.check(proof.lower() if isinstance(proof, str) else proof, field="proof_sha256")
+    check_type(otp_key, bytes, field="otp_key")
+    check_type(place, (Place, type(None)), field="place")
     if job.kind is not JobKind.PICKUP or job.status is not JobStatus.ASSIGNED:
         raise _refuse(job, "collect", "only an assigned pickup collects documents")
     party = courier.party
@@ -202,7 +222,12 @@ def hand_over(
         onestop.exceptions.JobRefused: If the job is closed, or does not fit the handoff.
         onestop.exceptions.TimeWentBackwards: If the handoff is not after the latest
             event of the ledger or the job.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
+    check_type(ledger, CustodyLedger, field="ledger")
+    check_type(handoff, Handoff, field="handoff")
+    check_type(job, (CourierJob, type(None)), field="job")
+    check_type(otp_key, (bytes, type(None)), field="otp_key")
     job_events: tuple[JobEvent, ...] = ()
     returning = False
     if job is not None:
@@ -312,8 +337,30 @@ def tracking_label(
     'Sedang diantar'
     >>> tracking_label(TrackingStatus.DELIVERED, "ko")
     'Delivered'
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *status* is not a `TrackingStatus` or its
+            value, or a language is not a BCP 47 tag.
     """
-    return TRACKING_LABELS[status].get(language, fallbacks=fallbacks)
+    found = check_member(TrackingStatus, status, field="status")
+    check_language(language, field="language")
+    chain = tuple(check_type(fallbacks, Iterable, field="fallbacks"))
+    for index, tag in enumerate(chain):
+        check_language(tag, field=f"fallbacks[{index}]")
+    return TRACKING_LABELS[found].get(language, fallbacks=chain)
+
+
+def check_language(value: object, *, field: str) -> str:
+    """Return *value* if it is a well-formed BCP 47 language tag (``id``, ``en-US``, ``km``).
+
+    Raises:
+        onestop.exceptions.InvalidValue: Naming *field*; the tag is not quoted.
+    """
+    if not isinstance(value, str):
+        raise InvalidValue(field=field, reason=f"expected a language tag, not {kind_of(value)}")
+    if not (value.isascii() and value.strip() == value and is_language_tag(value)):
+        raise InvalidValue(field=field, reason="is not a BCP 47 language tag such as 'en-US'")
+    return value
 
 
 def tracking_status(job: CourierJob, ledger: CustodyLedger | None = None, /) -> TrackingStatus:
@@ -325,8 +372,11 @@ def tracking_status(job: CourierJob, ledger: CustodyLedger | None = None, /) -> 
     the way out), an office (``at_agency``) or the citizen (``delivered``).
 
     Raises:
-        onestop.exceptions.InvalidValue: If the ledger belongs to another application.
+        onestop.exceptions.InvalidValue: If the ledger belongs to another application,
+            or an argument is of the wrong type.
     """
+    check_type(job, CourierJob, field="job")
+    check_type(ledger, (CustodyLedger, type(None)), field="ledger")
     if ledger is not None and ledger.application_id != job.application_id:
         raise InvalidValue(field="ledger", reason="belongs to another application than the job")
     inbound = job.kind in (JobKind.PICKUP, JobKind.LEG_TO_AGENCY)
@@ -355,6 +405,23 @@ def tracking_status(job: CourierJob, ledger: CustodyLedger | None = None, /) -> 
 
 
 # --- dwell time -----------------------------------------------------------------------
+
+MAX_WORKING_SPAN = timedelta(days=36525)
+"""The longest span of custody whose working time `dwell_times` counts: a century."""
+
+
+def _working(
+    calendar: WorkCalendar, start: datetime, end: datetime, duration: timedelta, *, field: str
+) -> timedelta:
+    """The working time from *start* to *end*, refused for spans too long or too late to count."""
+    if duration > MAX_WORKING_SPAN:
+        reason = "a span of custody longer than a century has no working time to count"
+        raise InvalidValue(field=field, reason=reason)
+    try:
+        return calendar.working_time_between(start, end)
+    except OverflowError:
+        reason = "a span of custody ending near the year 9999 has no working time to count"
+        raise InvalidValue(field=field, reason=reason) from None
 
 
 @attrs.frozen(kw_only=True)
@@ -387,19 +454,33 @@ def dwell_times(
     """Return each custodian's span of custody, oldest first, for SLA reports.
 
     A custodian who held the packet twice has two spans.  The current custodian's span
-    ends at *until*, or stays open.  A delivered packet's citizen has no span: the
-    journey ended.  With *calendar*, each closed span also gets its working time.
+    ends at *until*, or stays open; it is empty when *until* is before its start.  A
+    delivered packet's citizen has no span: the journey ended.  With *calendar*, each
+    closed span also gets its working time, which is counted day by day: a span of
+    more than `MAX_WORKING_SPAN` is refused rather than counted for minutes.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type, *until*
+            is not an instant, or a span to count on *calendar* is longer than
+            `MAX_WORKING_SPAN` or ends too near the year 9999 to count.
+        onestop.exceptions.NaiveDatetime: If *until* has no time zone.
     """
+    check_type(ledger, CustodyLedger, field="ledger")
+    if until is not None:
+        check_instant(until, field="until")
+    check_type(calendar, (WorkCalendar, type(None)), field="calendar")
     spans: list[Dwell] = []
     holder, since = ledger.events[0].custodian, ledger.events[0].at  # type: ignore[union-attr]
 
     def close(end: datetime | None) -> None:
+        if end is not None and end < since:
+            end = since
         duration = end - since if end is not None else None
-        working = (
-            calendar.working_time_between(since, end)
-            if calendar is not None and end is not None
-            else None
-        )
+        working = None
+        if calendar is not None and end is not None and duration is not None:
+            working = _working(
+                calendar, since, end, duration, field="until" if end is until else "ledger"
+            )
         spans.append(
             Dwell(custodian=holder, start=since, end=end, duration=duration, working=working)
         )

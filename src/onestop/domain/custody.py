@@ -23,26 +23,36 @@ stays with the giver.  Custody events hold ids, never personal data (names,
 addresses, codes), so the ledger can outlive an erasure request.
 
 The values a handoff is made of (`Party`, `Place`, `Packet`, `Confirmation`,
-`Handoff`) live in `onestop.domain.handoffs`.  `onestop.domain.courier_flow` ties
+`Handoff`) live in `onestop.domain.handoffs`, the ledger's events in
+`onestop.domain.custody_events` (re-exported here).  `onestop.domain.courier_flow` ties
 transfers to courier jobs, tells citizens where their packet is, and measures how
 long each custodian held it.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Literal
 
 import attrs
 
 from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash
 from onestop.domain.audit import verify_chain as _verify_chain
-from onestop.domain.calendar import require_aware
-from onestop.domain.canonical import canonical_bytes
+from onestop.domain.custody_events import (
+    CUSTODY_EVENT_TYPES,
+    EVENT_CLASSES,
+    AlertRaised,
+    CustodyEvent,
+    Delivered,
+    HandedOver,
+    ManifestMismatch,
+    PacketSealed,
+    ReturnedToCounter,
+    custody_body,
+)
+from onestop.domain.formats import KEY, SHA256_HEX, check_instant, check_type
 from onestop.domain.handoffs import (
     Confirmation,
     ConfirmationMethod,
@@ -79,160 +89,6 @@ __all__ = [
     "seal",
     "transfer",
 ]
-
-
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    require_aware(value, attribute.name)
-
-
-@attrs.frozen(kw_only=True)
-class PacketSealed:
-    """The packet was sealed: the first entry of its ledger, naming its first custodian.
-
-    Attributes:
-        application_id: The application the packet belongs to.
-        packet: The packet, with its manifest.
-        custodian: Who sealed it and now holds it.
-        confirmed: The custodian's confirmation.
-        collected_from: The citizen's confirmation, when sealed at pickup.
-        handoff_id: The pickup handoff's id, when sealed at pickup.
-        proof_sha256: The proof of the pickup, if any.
-        at: When.
-        place: Where.
-    """
-
-    kind: Literal["packet_sealed"] = attrs.field(default="packet_sealed", init=False)
-    application_id: str
-    packet: Packet
-    custodian: Party
-    confirmed: Confirmed
-    collected_from: Confirmed | None = None
-    handoff_id: str | None = None
-    proof_sha256: str | None = None
-    at: datetime = attrs.field(validator=_aware)
-    place: Place
-
-
-@attrs.frozen(kw_only=True)
-class HandedOver:
-    """Custody passed from *giver* to *receiver*; both confirmed and the count matched.
-
-    Attributes:
-        handoff_id: The handoff's id.
-        giver: The giver's confirmation.
-        receiver: The receiver's confirmation; the receiver is now the custodian.
-        item_count: How many items the receiver counted.
-        proof_sha256: The SHA-256 of the proof.
-        purpose: Why, if given.
-        at: When.
-        place: Where.
-    """
-
-    kind: Literal["handed_over"] = attrs.field(default="handed_over", init=False)
-    handoff_id: str
-    giver: Confirmed
-    receiver: Confirmed
-    item_count: int
-    proof_sha256: str
-    purpose: str = ""
-    at: datetime = attrs.field(validator=_aware)
-    place: Place
-
-
-@attrs.frozen(kw_only=True)
-class Delivered(HandedOver):
-    """The packet reached the citizen: the last transfer; nothing may follow."""
-
-    kind: Literal["delivered"] = attrs.field(default="delivered", init=False)  # type: ignore[assignment]
-
-
-@attrs.frozen(kw_only=True)
-class ReturnedToCounter(HandedOver):
-    """A courier brought the packet back to the counter, undelivered."""
-
-    kind: Literal["returned_to_counter"] = attrs.field(  # type: ignore[assignment]
-        default="returned_to_counter", init=False
-    )
-
-
-@attrs.frozen(kw_only=True)
-class ManifestMismatch:
-    """An exception: the receiver's count did not match the manifest, so custody did not pass.
-
-    Attributes:
-        handoff_id: The refused handoff's id.
-        giver: The giver's confirmation; the giver remains the custodian.
-        receiver: The receiver's confirmation (who found the mismatch).
-        expected: How many items the manifest lists.
-        counted: How many the receiver counted.
-        missing: Document references in the manifest but not counted (one per copy).
-        unexpected: Document references counted but not in the manifest, or whose hash
-            differs from the manifest's.
-        at: When.
-        place: Where.
-    """
-
-    kind: Literal["manifest_mismatch"] = attrs.field(default="manifest_mismatch", init=False)
-    handoff_id: str
-    giver: Confirmed
-    receiver: Confirmed
-    expected: int
-    counted: int
-    missing: tuple[str, ...]
-    unexpected: tuple[str, ...]
-    at: datetime = attrs.field(validator=_aware)
-    place: Place
-
-
-CustodyEvent: TypeAlias = (
-    PacketSealed | HandedOver | Delivered | ReturnedToCounter | ManifestMismatch
-)
-"""Anything a custody ledger records."""
-
-CUSTODY_EVENT_TYPES: Mapping[str, type[CustodyEvent]] = MappingProxyType(
-    {
-        "packet_sealed": PacketSealed,
-        "handed_over": HandedOver,
-        "delivered": Delivered,
-        "returned_to_counter": ReturnedToCounter,
-        "manifest_mismatch": ManifestMismatch,
-    }
-)
-"""Each custody event class by its ``kind`` tag."""
-
-
-@attrs.frozen(kw_only=True)
-class AlertRaised:
-    """Someone must look at a packet now.  Not a ledger entry: a notification to send.
-
-    Attributes:
-        alert: What happened (``manifest_mismatch``).
-        seal_id: The packet.
-        application_id: Its application.
-        handoff_id: The handoff where it happened.
-        custodian: Who still holds the packet.
-        at: When.
-    """
-
-    kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
-    alert: str
-    seal_id: str
-    application_id: str
-    handoff_id: str
-    custodian: Party
-    at: datetime
-
-
-def custody_body(seal_id: str, event: CustodyEvent, /) -> bytes:
-    """Return the canonical bytes the ledger chains for *event* of packet *seal_id*.
-
-    The packet's id is part of the body, so an entry copied into another packet's
-    ledger no longer verifies.
-    """
-    return canonical_bytes({"stream_id": f"packet:{seal_id}", "event": event})
 
 
 @attrs.frozen(kw_only=True)
@@ -284,7 +140,10 @@ class CustodyLedger:
         Raises:
             onestop.exceptions.HandoffRefused: If the stream does not start with one
                 `PacketSealed`.
+            onestop.exceptions.InvalidValue: If *events* is not an iterable of custody
+                events.
         """
+        check_type(events, Iterable, field="events")
         iterator = iter(events)
         first = next(iterator, None)
         if not isinstance(first, PacketSealed):
@@ -306,7 +165,13 @@ class CustodyLedger:
         return ledger
 
     def apply(self, event: CustodyEvent, /) -> CustodyLedger:
-        """Return the ledger after *event* (already checked by `transfer`)."""
+        """Return the ledger after *event* (already checked by `transfer`).
+
+        Raises:
+            onestop.exceptions.HandoffRefused: If *event* is a second `PacketSealed`.
+            onestop.exceptions.InvalidValue: If *event* is not a custody event.
+        """
+        check_type(event, EVENT_CLASSES, field="event")
         if isinstance(event, PacketSealed):
             raise HandoffRefused(reason="a custody stream holds one 'packet_sealed' only")
         previous = self.entries[-1]
@@ -406,8 +271,18 @@ def seal(
             is missing or of the wrong method, or a pickup lacks its handoff id or a
             proof hash of 64 hex digits.
         onestop.exceptions.CodeRejected: If the citizen's code does not confirm it.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type, the
+            application id or handoff id is not a key (`onestop.domain.formats.KEY`),
+            the proof is not a SHA-256, or *at* is not an instant.
     """
-    require_aware(at, "at")
+    check_type(packet, Packet, field="packet")
+    KEY.check(application_id, field="application_id")
+    check_type(by, Confirmation, field="by")
+    check_instant(at, field="at")
+    check_type(place, Place, field="place")
+    check_type(collected, (Confirmation, type(None)), field="collected")
+    if handoff_id is not None:
+        KEY.check(handoff_id, field="handoff_id")
     if by.party.kind is PartyKind.CITIZEN:
         raise HandoffRefused(reason="a citizen cannot seal a packet")
     sealed_by = _confirm(
@@ -416,7 +291,7 @@ def seal(
     collected_from, proof = None, None
     if collected is not None:
         proof = proof_sha256.lower() if isinstance(proof_sha256, str) else ""
-        if handoff_id is None or not _HEX64.match(proof):
+        if handoff_id is None or not SHA256_HEX.matches(proof):
             raise HandoffRefused(reason="a pickup needs its handoff id and a SHA-256 proof hash")
         if collected.party.kind is not PartyKind.CITIZEN:
             raise HandoffRefused(reason="documents are collected from a citizen")
@@ -496,7 +371,9 @@ def transfer(
     1. nothing follows a delivery (`AlreadyDelivered`);
     2. time never runs backwards: *handoff* must be after the latest event
        (`TimeWentBackwards`);
-    3. only the custodian can give (`NotCustodian`), and not to themselves;
+    3. only the custodian can give (`NotCustodian`), and not to themselves: staff ids
+       name one person whatever the kind of party, so an officer cannot hand a packet
+       to the same id as a courier or a desk;
     4. a courier receives, or delivers to a citizen, only as *assigned_courier*: the
        courier assigned to the job (`CourierNotAssigned`);
     5. both confirm: staff by a verified PIN or credential, a citizen by the one-time
@@ -511,7 +388,13 @@ def transfer(
     Raises:
         onestop.exceptions.CustodyError: A subclass naming the rule broken; nothing
             changes, and *ledger* stays as it was.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
+    check_type(ledger, CustodyLedger, field="ledger")
+    check_type(handoff, Handoff, field="handoff")
+    check_type(otp_key, (bytes, type(None)), field="otp_key")
+    check_type(assigned_courier, (str, type(None)), field="assigned_courier")
+    check_type(returning, bool, field="returning")
     at = handoff.at
     if ledger.delivered:
         raise AlreadyDelivered(seal_id=ledger.seal_id)
@@ -520,7 +403,7 @@ def transfer(
     giver, receiver = handoff.giver.party, handoff.receiver.party
     if giver != ledger.custodian:
         raise NotCustodian(seal_id=ledger.seal_id, party=giver.shown)
-    if giver == receiver:
+    if giver == receiver or (giver.is_staff and receiver.is_staff and giver.id == receiver.id):
         raise HandoffRefused(reason="the giver and the receiver are the same party")
     if receiver.kind is PartyKind.COURIER and receiver.id != assigned_courier:
         raise CourierNotAssigned(courier_id=receiver.id)

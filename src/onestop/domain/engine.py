@@ -48,12 +48,14 @@ from types import MappingProxyType
 
 import attrs
 
+from onestop.domain.formats import ACTOR_ID, INT64_MAX, ROLE, check_int, kind_of
 from onestop.domain.guards import NO_FACTS, Facts, GuardRegistry, default_guards
 from onestop.domain.steps import Step
 from onestop.domain.values import Duration
 from onestop.domain.workflow import Transition, Trigger, Workflow
 from onestop.exceptions import (
     GuardFailed,
+    InvalidValue,
     MissingInput,
     RoleNotAllowed,
     SeparationOfDutiesViolation,
@@ -80,25 +82,56 @@ DEFAULT_GUARDS = default_guards()
 
 _NO_INPUTS: Mapping[str, object] = MappingProxyType({})
 _MANUAL = Trigger.MANUAL
+_MAPPINGS = (dict, MappingProxyType, Mapping)  # the common ones first: a fast exact check
 
 
-def _roles(value: Iterable[str]) -> frozenset[str]:
-    if isinstance(value, frozenset):
+def _roles(value: object) -> frozenset[str]:
+    """Convert what an actor holds into a frozenset of role names, each checked by `ROLE`."""
+    if isinstance(value, frozenset) and all(ROLE.matches(role) for role in value):
         return value
-    return frozenset((value,) if isinstance(value, str) else value)
+    if isinstance(value, str):
+        items: tuple[object, ...] = (value,)
+    elif isinstance(value, Iterable) and not isinstance(value, Mapping | bytes):
+        items = tuple(value)
+    else:
+        raise InvalidValue(field="actor.roles", reason=f"expected role names, not {kind_of(value)}")
+    for role in items:
+        reason = ROLE.problem(role)
+        if reason is not None:
+            raise InvalidValue(field="actor.roles", reason=reason)
+    return frozenset(items)  # type: ignore[arg-type]  # every item is a str, checked above
+
+
+def _check_id(_: object, __: attrs.Attribute[str], value: object) -> None:
+    ACTOR_ID.check(value, field="actor.id")
 
 
 @attrs.frozen(kw_only=True)
 class Actor:
     """Who takes an action: an id (never personal data) and the roles they hold now.
 
+    Both are checked when the actor is built, so that no actor with a second spelling
+    of an id or a role can exist: the id must be canonical (`formats.ACTOR_ID`: lower
+    case ASCII, no space, no line break, no look-alike letter), and each role a role
+    name (`formats.ROLE`), the format workflows declare roles in.  Separation of
+    duties, assignment and the submitter's rights compare ids exactly, which is sound
+    only because of this.
+
+    >>> Actor(id="officer-ana\\n", roles={"approver"})
+    Traceback (most recent call last):
+      ...
+    onestop.exceptions.InvalidValue: actor.id: has a line break at the end
+
     Attributes:
         id: A stable identifier of the officer, applicant or system.
         roles: The roles this actor holds (any iterable of names; a single string is
             one role, not a set of letters).
+
+    Raises:
+        InvalidValue: If the id is not an actor id, or a role is not a role name.
     """
 
-    id: str
+    id: str = attrs.field(validator=_check_id)
     roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
 
 
@@ -136,7 +169,14 @@ def fire(
         MissingInput: If a required input is missing or empty.
         GuardFailed: If a guard refuses; its reason says why.
         UnknownGuard: If a guard named by the transition is not registered.
+        InvalidValue: If *actor*, *inputs* or *facts* is not of its type.
     """
+    if (
+        type(actor) is not Actor
+        or type(facts) is not Facts
+        or (inputs is not _NO_INPUTS and not isinstance(inputs, _MAPPINGS))
+    ):
+        _check_arguments(actor, inputs, facts)
     move = workflow.move(state, action)
     if move is None or move.transition.trigger is not _MANUAL:
         transition = None if move is None else move.transition
@@ -161,6 +201,14 @@ def fire(
     return Step(move, actor.id, role, MappingProxyType(dict(inputs)) if inputs else _NO_INPUTS)
 
 
+def _check_arguments(actor: object, inputs: object, facts: object) -> None:
+    for name, value, kind in (("actor", actor, Actor), ("inputs", inputs, Mapping)):
+        if not isinstance(value, kind):
+            raise InvalidValue(field=name, reason=f"expected {kind.__name__}, not {kind_of(value)}")
+    if not isinstance(facts, Facts):
+        raise InvalidValue(field="facts", reason=f"expected Facts, not {kind_of(facts)}")
+
+
 def allowed_actions(
     workflow: Workflow,
     state: str,
@@ -178,7 +226,10 @@ def allowed_actions(
 
     Raises:
         UnknownGuard: If a guard named by a candidate transition is not registered.
+        InvalidValue: If *actor* or *facts* is not of its type.
     """
+    if type(actor) is not Actor or type(facts) is not Facts:
+        _check_arguments(actor, _NO_INPUTS, facts)
     allowed: list[str] = []
     for transition in workflow.manual_transitions(state):
         if actor.roles.isdisjoint(transition.roles):
@@ -274,7 +325,7 @@ def _refusal(
         allowed = allowed_actions(workflow, state, actor, facts, guards=guards)
         if workflow.state(state).is_final:
             reason = "the state is final; nothing more can happen"
-        elif action not in workflow.actions:
+        elif not _is_text(action) or action not in workflow.actions:
             reason = "the workflow has no such action"
         elif transition is None:
             reason = "that action does not leave this state"
@@ -283,6 +334,10 @@ def _refusal(
     return TransitionNotAllowed(
         workflow=workflow.code, state=state, action=action, reason=reason, allowed=allowed
     )
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
 
 
 def _threshold(workflow: Workflow, state: str, transition: Transition, hours_per_day: int) -> int:
@@ -313,8 +368,16 @@ def due_timers(
         state: The application's current state.
         elapsed: Working time spent in *state*: a `Duration`, or whole working hours.
         hours_per_day: A working day's length, to compare days with hours.
+
+    Raises:
+        InvalidValue: If *elapsed* is neither a `Duration` nor an `int` (a `bool` is
+            not one), or *hours_per_day* is not a whole number of hours from 1 to 24.
     """
-    hours = elapsed if isinstance(elapsed, int) else elapsed.in_hours(hours_per_day=hours_per_day)
+    check_int(hours_per_day, field="hours_per_day", minimum=1, maximum=24)
+    if isinstance(elapsed, Duration):
+        hours = elapsed.in_hours(hours_per_day=hours_per_day)
+    else:
+        hours = check_int(elapsed, field="elapsed", minimum=-INT64_MAX)
     due: list[tuple[int, int, Transition]] = []
     for order, transition in enumerate(workflow.automatic_transitions(state)):
         if transition.trigger is Trigger.EVENT:
@@ -369,7 +432,14 @@ def fire_automatic(
             transition out of *state*.
         GuardFailed: If a guard refuses.
         UnknownGuard: If a guard is not registered.
+        InvalidValue: If *transition* is not a `Transition`, or *facts* not `Facts`.
     """
+    if not isinstance(transition, Transition):
+        raise InvalidValue(
+            field="transition", reason=f"expected a Transition, not {kind_of(transition)}"
+        )
+    if not isinstance(facts, Facts):
+        raise InvalidValue(field="facts", reason=f"expected Facts, not {kind_of(facts)}")
     move = workflow.move(state, transition.action)
     if transition.is_manual or move is None or move.transition != transition:
         raise TransitionNotAllowed(

@@ -44,20 +44,24 @@ onestop.exceptions.InvalidValue: actor.id: has upper-case letters; an actor id i
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TypeVar
 
 import attrs
 
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import InvalidValue, NaiveDatetime
 
 __all__ = [
     "ACTOR_ID",
     "CATALOGUE_CODE",
     "CODE",
     "CURRENCY",
-    "EMAIL",
+    "DECIMAL",
     "FIELD_NAME",
     "IDENTITY_SCHEME",
     "INT64_MAX",
@@ -65,15 +69,20 @@ __all__ = [
     "MAX_NAME",
     "MAX_URI",
     "MEDIA_TYPE",
+    "ROLE",
     "SEAL_ID",
     "SHA256_HEX",
     "TextFormat",
+    "check_instant",
     "check_int",
+    "check_member",
+    "check_type",
     "check_text",
     "check_uri",
     "int_problem",
     "kind_of",
     "local_digits",
+    "parse_number",
     "preview",
     "text_problem",
     "to_ascii_digits",
@@ -243,6 +252,20 @@ KEY = TextFormat(
 )
 """An opaque key a client chooses: an idempotency key, a payment reference, a handoff id."""
 
+ROLE = TextFormat(
+    "a role name",
+    r"[a-z][a-z0-9_]*",
+    "lower-case letters, digits and '_', starting with a letter",
+    64,
+    quoted=True,
+    lower_case=True,
+)
+"""A role an actor holds and a workflow declares (``verifier``, ``front_office``).
+
+The same format on both sides: a workflow declaring ``Verifier`` is refused when it
+is checked, and an `Actor` holding ``"verifier\\n"`` cannot be built, so a role an
+actor holds matches a declared role exactly or not at all."""
+
 CODE = TextFormat(
     "a code",
     r"[a-z0-9][a-z0-9_.-]*",
@@ -322,17 +345,18 @@ IDENTITY_SCHEME = TextFormat(
 """Which national identity numbering a number follows (``id-nik``, ``kr-rrn``)."""
 
 
-EMAIL = TextFormat(
-    "an e-mail address",
-    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
-    "an address such as 'info@example.go.id' (ASCII; an internationalised domain in its "
-    "'xn--' form)",
-    254,
+DECIMAL = TextFormat(
+    "a decimal number",
+    r"-?[0-9]{1,30}(?:\.[0-9]{1,12})?",
+    "ASCII digits with an optional leading '-' and one '.', such as '12' or '-0.5' "
+    "(at most 30 digits before the point and 12 after)",
+    44,
 )
-"""An e-mail address as an HTML form's ``type=email`` accepts it: one line, no display name.
+"""A number written in plain decimal: a form's answer, a bound on one.
 
-Never quoted in messages: an address may name a person."""
+No exponent, no digit grouping, no other script's digits (convert those first with
+`to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in messages: an answer
+may be personal data."""
 
 
 def text_problem(
@@ -405,6 +429,45 @@ def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT
     return value  # type: ignore[return-value]  # int_problem() proved it is an int
 
 
+_NUMBER_LIMIT = 10**30  # DECIMAL's 30 digits before the point
+
+
+def parse_number(value: object, *, field: str) -> int | Decimal:
+    """Return *value* as an exact number: an `int`, or a `Decimal` for a fraction.
+
+    Accepts an `int` (not a `bool`) or a finite `Decimal` of at most 30 digits before
+    the point and 12 after, or text of format `DECIMAL` (which becomes a `Decimal`).
+    A float is refused: ``0.1`` is not the number a person wrote.
+
+    Raises:
+        InvalidValue: Naming *field* and what is wrong, never quoting the value.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        return _refuse_number(field, f"expected a number, not {kind_of(value)}")
+    if isinstance(value, int):
+        if -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
+            return value
+        return _refuse_number(field, "has more than 30 digits")
+    if isinstance(value, str):
+        reason = DECIMAL.problem(value)
+        if reason is not None:
+            return _refuse_number(field, reason)
+        return Decimal(value)
+    if not value.is_finite():
+        return _refuse_number(field, "must be a finite number")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # noqa: S101 - finite, so not 'n', 'N' or 'F'
+    if value and value.adjusted() >= 30:  # no arithmetic: 1E+999999999 must not overflow
+        return _refuse_number(field, "has more than 30 digits before the point")
+    if exponent < -12:
+        return _refuse_number(field, "has more than 12 digits after the point")
+    return value
+
+
+def _refuse_number(field: str, reason: str) -> int:
+    raise InvalidValue(field=field, reason=reason)
+
+
 # The zero of each decimal digit set a language's writers type, by primary language subtag.
 # Full-width digits come from the input methods of Chinese, Japanese and Korean.
 _DIGIT_ZEROS: dict[str, tuple[int, ...]] = {
@@ -451,6 +514,76 @@ def to_ascii_digits(text: str, *, languages: Iterable[str]) -> str:
     caller's format check to refuse.
     """
     return text.translate(local_digits(languages))
+
+
+_Member = TypeVar("_Member", bound=enum.Enum)
+_Value = TypeVar("_Value")
+
+
+def check_type(value: object, kind: type[_Value] | tuple[type, ...], *, field: str) -> _Value:
+    """Return *value* if it is an instance of *kind* (a class, or a tuple of classes).
+
+    For the arguments of public calls, so that a wrong type is refused by name
+    instead of failing later with an `AttributeError` or a `TypeError`.
+
+    Raises:
+        InvalidValue: Naming *field*, the type expected and the type given.
+    """
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        names = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+        raise InvalidValue(field=field, reason=f"expected {names}, not {kind_of(value)}")
+    return value  # type: ignore[return-value]  # isinstance() proved it
+
+
+def check_member(kind: type[_Member], value: object, *, field: str) -> _Member:
+    """Return the member of the enum *kind* that *value* is, or whose value *value* is.
+
+    ``check_member(JobKind, "pickup", field="kind")`` gives ``JobKind.PICKUP``, as does
+    ``JobKind.PICKUP`` itself; anything else is refused with the values allowed, where
+    ``JobKind("bad")`` would raise a bare `ValueError`.
+
+    Raises:
+        InvalidValue: Naming *field* and the values allowed.
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str | int) and not isinstance(value, bool | enum.Enum):
+        for member in kind:
+            if type(member.value) is type(value) and member.value == value:
+                return member
+    allowed = ", ".join(repr(member.value) for member in kind)
+    shown = preview(value) if isinstance(value, str) else kind_of(value)
+    raise InvalidValue(field=field, reason=f"{shown} is not one of {allowed}")
+
+
+def check_instant(value: object, *, field: str) -> datetime:
+    """Return *value* if it is a timezone-aware `datetime` that is an instant in UTC.
+
+    An instant is refused when it has no time zone, when its time zone gives no valid
+    offset, or when it lies outside the years 1 to 9999 once converted to UTC (such as
+    ``datetime.min`` in Jakarta), which no store or export can write.  Adding a
+    duration to an instant that passes can still leave the years 1 to 9999: callers
+    that do so catch `OverflowError`.
+
+    Raises:
+        NaiveDatetime: If *value* has no time zone.
+        InvalidValue: If *value* is not a datetime, or not an instant in UTC.
+    """
+    if not isinstance(value, datetime):
+        reason = f"expected a timezone-aware datetime, not {kind_of(value)}"
+        raise InvalidValue(field=field, reason=reason)
+    try:
+        offset = value.utcoffset()
+        if offset is not None:
+            value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(field=field, reason="lies outside the years 1 to 9999 in UTC") from None
+    except (ArithmeticError, TypeError, ValueError):
+        raise InvalidValue(field=field, reason="its time zone gives no valid UTC offset") from None
+    if offset is None:
+        raise NaiveDatetime(field)
+    return value
 
 
 _URI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):", re.ASCII)

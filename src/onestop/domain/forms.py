@@ -10,18 +10,32 @@ personal data.
 How each form field type is checked:
 
 =======================  ====================================================================
-``text``, ``long_text``  a `str` (at most 1,000 and 10,000 characters); blank means unanswered
+``text``, ``long_text``  a `str` (at most 1,000 and 10,000 characters) with no NUL, control
+                         character or lone surrogate; only ``long_text`` may hold line breaks
+                         and tabs; blank means unanswered
 ``number``               an `int` (not a `bool`), a finite `Decimal`, or a decimal string such
-                         as ``"12.5"`` (kept as a `Decimal`); floats are refused
+                         as ``"-12.5"`` (kept as a `Decimal`); at most 30 digits before the
+                         point and 12 after; floats are refused; within the field's
+                         ``minimum`` and ``maximum`` when it has them
 ``date``                 a `datetime.date` (not a `datetime`) or an ISO ``YYYY-MM-DD`` string
 ``boolean``              a `bool`
 ``choice``               one of the field's choice values
 ``multi_choice``         a list or tuple of distinct choice values (kept as a tuple)
 ``document``             a `DocumentRef` of the field's evidence type
+``phone``                a valid phone number, kept in E.164 form (``+6281234567890``): in
+                         international form, or national in the field's ``region``
+``email``                an e-mail address of valid syntax, kept as the library normalises it
 =======================  ====================================================================
 
 Answers to fields the form does not declare are refused, never stored silently
 (data minimisation).  ``None`` means unanswered.
+
+**Digits.**  Numbers are written in ASCII digits ``0-9``.  An applicant who types in
+the digits of one of the catalogue's languages (Khmer ``១២``, Arabic-Indic ``١٢``,
+full-width ``U+FF11 U+FF12``) has them converted at this boundary, in number, date and phone
+answers, for those languages only: a Khmer form reads Khmer digits and refuses
+Arabic-Indic ones.  Pass the catalogue's languages as ``languages``
+(`onestop.domain.submission.submit` does).
 
 Documents answer requirements.  A document for a requirement the service does not
 have on the channel, or that does not apply to these answers, is refused; so is a
@@ -38,27 +52,42 @@ match the declared hash and their length the declared size.
 (Decimal('12.5'), None)
 >>> check_answer(field, 1.5)[1]
 'a float is not accepted; give an int, a Decimal or a decimal string'
+>>> check_answer(field, "\u17e1\u17e2", languages=("km", "en"))
+(Decimal('12'), None)
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import TypeAlias
 
 import attrs
 
 from onestop.domain.catalogue import ChannelKind, FieldType, FormField, Presentation, Service
+from onestop.domain.contacts import normalise_email, normalise_phone
+from onestop.domain.formats import (
+    CATALOGUE_CODE,
+    FIELD_NAME,
+    MEDIA_TYPE,
+    SHA256_HEX,
+    int_problem,
+    kind_of,
+    parse_number,
+    text_problem,
+    to_ascii_digits,
+)
 from onestop.domain.rules import Explanation
-from onestop.exceptions import InvalidApplication, Problem
+from onestop.exceptions import InvalidApplication, InvalidValue, Problem
 
 __all__ = [
     "Answer",
+    "Checked",
     "DocumentRef",
+    "MAX_DOCUMENT_BYTES",
     "MAX_LONG_TEXT",
     "MAX_TEXT",
     "RequirementStatus",
@@ -74,11 +103,8 @@ MAX_TEXT = 1_000
 MAX_LONG_TEXT = 10_000
 """The longest answer, in characters, a ``long_text`` field takes."""
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
-_DECIMAL = re.compile(r"^-?\d{1,30}(?:\.\d{1,12})?$")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_MAX_DOCUMENT_BYTES = 2**40
+MAX_DOCUMENT_BYTES = 2**40
+"""The largest document a reference may declare, in bytes (1 TiB)."""
 
 
 def _content(value: bytes | None) -> bytes | None:
@@ -119,6 +145,9 @@ class DocumentRef:
 Answer: TypeAlias = str | int | Decimal | bool | date | tuple[str, ...] | DocumentRef
 """A normalised answer to a form field."""
 
+Checked: TypeAlias = tuple[Answer | None, str | None]
+"""An answer normalised, or why it is refused (`check_answer`)."""
+
 
 @attrs.frozen(kw_only=True)
 class RequirementStatus:
@@ -157,62 +186,67 @@ class Submission:
     required: tuple[str, ...]
 
 
-def _matches(pattern: re.Pattern[str], value: object) -> bool:
-    """Whether *value* is text matching *pattern* (values typed ``str`` may not be, at run time)."""
-    return isinstance(value, str) and pattern.match(value) is not None
-
-
 def _problem(path: str, message: str) -> Problem:
     return Problem(path=path, message=message)
 
 
-def _check_text(field: FormField, value: object) -> tuple[Answer | None, str | None]:
-    if not isinstance(value, str):
-        return None, f"expected text, got {_kind(value)}"
-    limit = MAX_LONG_TEXT if field.type is FieldType.LONG_TEXT else MAX_TEXT
-    if len(value) > limit:
-        return None, f"text is longer than {limit} characters"
-    if "\x00" in value:
-        return None, "text must not contain NUL characters"
-    return value, None
+def _check_text(field: FormField, value: object) -> Checked:
+    long = field.type is FieldType.LONG_TEXT
+    reason = text_problem(value, max_length=MAX_LONG_TEXT if long else MAX_TEXT, multiline=long)
+    if reason is not None:
+        return None, f"the text {reason}" if isinstance(value, str) else reason
+    return value, None  # type: ignore[return-value]  # text_problem proved it is a str
 
 
-def _check_number(value: object) -> tuple[Answer | None, str | None]:
-    if isinstance(value, bool):
-        return None, "expected a number, got a boolean"
+def _check_number(field: FormField, value: object, languages: Sequence[str]) -> Checked:
     if isinstance(value, float):
         return None, "a float is not accepted; give an int, a Decimal or a decimal string"
-    if isinstance(value, int):
-        return value, None
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            return None, "a number must be finite"
-        return value, None
     if isinstance(value, str):
-        text = value.strip()
-        if not _DECIMAL.match(text):
+        value = to_ascii_digits(value.strip(), languages=languages)
+        if any(c.isdigit() and not c.isascii() for c in value):
+            return None, "has digits of a script none of the catalogue's languages writes; use 0-9"
+        if not value or len(value) > 44 or not value.isascii():
             return None, "expected a decimal number such as '12' or '12.5'"
-        try:
-            return Decimal(text), None
-        except InvalidOperation:  # pragma: no cover - the pattern already guards this
-            return None, "expected a decimal number"
-    return None, f"expected a number, got {_kind(value)}"
+    try:
+        number = parse_number(value, field=field.name)
+    except InvalidValue as exc:
+        if isinstance(value, str) and exc.reason.startswith("is not a decimal number"):
+            return None, "expected a decimal number such as '12' or '12.5'"
+        return None, exc.reason
+    if field.minimum is not None and number < field.minimum:
+        return None, f"must be at least {field.minimum}"
+    if field.maximum is not None and number > field.maximum:
+        return None, f"must be at most {field.maximum}"
+    return number, None
 
 
-def _check_date(value: object) -> tuple[Answer | None, str | None]:
+def _check_date(value: object, languages: Sequence[str]) -> Checked:
     if isinstance(value, datetime):
         return None, "expected a date, got a date and time"
     if isinstance(value, date):
         return value, None
     if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip()), None
-        except ValueError:
-            return None, "expected a date of the form YYYY-MM-DD"
+        text = to_ascii_digits(value.strip(), languages=languages)
+        if len(text) == 10 and text.isascii() and text[4] == "-" == text[7]:
+            try:
+                return date.fromisoformat(text), None
+            except ValueError:
+                pass
+        return None, "expected a date of the form YYYY-MM-DD"
     return None, f"expected a date, got {_kind(value)}"
 
 
-def _check_choices(field: FormField, value: object) -> tuple[Answer | None, str | None]:
+def _check_contact(field: FormField, value: object, languages: Sequence[str]) -> Checked:
+    if field.type is FieldType.EMAIL:
+        address, reason = normalise_email(value)
+        return address, None if reason is None else f"the e-mail address {reason}"
+    if isinstance(value, str):
+        value = to_ascii_digits(value, languages=languages)
+    number, reason = normalise_phone(value, region=field.region)
+    return number, None if reason is None else f"the phone number {reason}"
+
+
+def _check_choices(field: FormField, value: object) -> Checked:
     allowed = [c.value for c in field.choices]
     if field.type is FieldType.CHOICE:
         if not isinstance(value, str):
@@ -232,8 +266,16 @@ def _check_choices(field: FormField, value: object) -> tuple[Answer | None, str 
     return tuple(picked), None
 
 
-def check_answer(field: FormField, value: object, /) -> tuple[Answer | None, str | None]:
+def check_answer(
+    field: FormField, value: object, /, *, languages: Sequence[str] = ()
+) -> tuple[Answer | None, str | None]:
     """Check one answer against its field.
+
+    Args:
+        field: The form field.
+        value: The answer given.
+        languages: The catalogue's languages, whose digits a number, date or phone
+            answer may be typed in (see the module's notes on digits).
 
     Returns:
         ``(normalised, None)`` when the answer fits the field's type, else
@@ -243,9 +285,11 @@ def check_answer(field: FormField, value: object, /) -> tuple[Answer | None, str
     if kind in (FieldType.TEXT, FieldType.LONG_TEXT):
         return _check_text(field, value)
     if kind is FieldType.NUMBER:
-        return _check_number(value)
+        return _check_number(field, value, languages)
     if kind is FieldType.DATE:
-        return _check_date(value)
+        return _check_date(value, languages)
+    if kind in (FieldType.PHONE, FieldType.EMAIL):
+        return _check_contact(field, value, languages)
     if kind is FieldType.BOOLEAN:
         if not isinstance(value, bool):
             return None, f"expected true or false, got {_kind(value)}"
@@ -262,15 +306,11 @@ def check_answer(field: FormField, value: object, /) -> tuple[Answer | None, str
 
 
 def _kind(value: object) -> str:
-    names = {str: "text", bool: "a boolean", int: "an integer", float: "a float"}
-    for kind, name in names.items():
-        if type(value) is kind:
-            return name
     if isinstance(value, list | tuple):
         return "a list"
     if isinstance(value, Mapping):
         return "a mapping"
-    return f"a {type(value).__name__}"
+    return kind_of(value)
 
 
 def _is_mapping(value: object) -> bool:
@@ -282,9 +322,12 @@ def _is_blank(value: object) -> bool:
 
 
 def check_answers(
-    service: Service, answers: Mapping[str, object], /
+    service: Service, answers: Mapping[str, object], /, *, languages: Sequence[str] = ()
 ) -> tuple[dict[str, Answer], list[Problem]]:
-    """Check *answers* against *service*'s form; return the normalised ones and the problems."""
+    """Check *answers* against *service*'s form; return the normalised ones and the problems.
+
+    *languages* are the catalogue's, whose digits answers may be typed in.
+    """
     problems: list[Problem] = []
     normalised: dict[str, Answer] = {}
     if not _is_mapping(answers):
@@ -292,7 +335,7 @@ def check_answers(
     declared = {f.name for f in service.form}
     names: list[object] = list(answers)
     for name in sorted((k for k in names if k not in declared), key=repr):
-        shown = name if isinstance(name, str) and _CODE.match(name) else "(unprintable name)"
+        shown = name if FIELD_NAME.matches(name) else "(unprintable name)"
         problems.append(_problem(f"answers.{shown}", "the form has no such field"))
     for field in sorted(service.form, key=lambda f: (f.order, f.name)):
         value = answers.get(field.name)
@@ -301,7 +344,7 @@ def check_answers(
             if field.required:
                 problems.append(_problem(path, "a required answer is missing"))
             continue
-        checked, message = check_answer(field, value)
+        checked, message = check_answer(field, value, languages=languages)
         if message is not None:
             problems.append(_problem(path, message))
         elif checked is not None:
@@ -320,18 +363,15 @@ def check_document(document: object, /, *, path: str) -> list[Problem]:
     if not isinstance(document, DocumentRef):
         return [_problem(path or "document", f"expected a DocumentRef, got {_kind(document)}")]
     problems: list[Problem] = []
-    if not _matches(_CODE, document.requirement):
-        problems.append(_problem(f"{where}requirement", "not a requirement code"))
-    if not _matches(_CODE, document.evidence_type):
-        problems.append(_problem(f"{where}evidence_type", "not an evidence type code"))
+    for name, fmt in _DOCUMENT_FORMATS:
+        reason = fmt.problem(getattr(document, name))
+        if reason is not None:
+            problems.append(_problem(f"{where}{name}", reason))
     sha = document.sha256
-    if not _matches(_SHA256, sha):
-        problems.append(_problem(f"{where}sha256", "expected 64 lowercase hexadecimal digits"))
-    if not _matches(_MEDIA_TYPE, document.media_type):
-        problems.append(_problem(f"{where}media_type", "expected a media type such as image/png"))
-    size: object = document.size
-    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= _MAX_DOCUMENT_BYTES:
-        problems.append(_problem(f"{where}size", "expected a non-negative whole number of bytes"))
+    size = document.size
+    reason = int_problem(size, maximum=MAX_DOCUMENT_BYTES)
+    if reason is not None:
+        problems.append(_problem(f"{where}size", f"the size in bytes {reason}"))
     elif document.content is not None:
         if len(document.content) != size:
             problems.append(_problem(f"{where}size", "the content's length differs from the size"))
@@ -340,6 +380,14 @@ def check_document(document: object, /, *, path: str) -> list[Problem]:
                 _problem(f"{where}sha256", "the content does not match the declared hash")
             )
     return problems
+
+
+_DOCUMENT_FORMATS = (
+    ("requirement", CATALOGUE_CODE),
+    ("evidence_type", CATALOGUE_CODE),
+    ("sha256", SHA256_HEX),
+    ("media_type", MEDIA_TYPE),
+)
 
 
 def requirement_statuses(
@@ -422,14 +470,18 @@ def check_submission(
     answers: Mapping[str, object],
     documents: Iterable[object] = (),
     /,
+    *,
+    languages: Sequence[str] = (),
 ) -> Submission:
     """Check answers and documents for *service* on *channel*, all problems at once.
+
+    *languages* are the catalogue's, whose digits answers may be typed in.
 
     Raises:
         InvalidApplication: Listing every problem with its field's path; messages never
             quote the values given.
     """
-    normalised, problems = check_answers(service, answers)
+    normalised, problems = check_answers(service, answers, languages=languages)
     kept, required, document_problems = check_documents(service, channel, normalised, documents)
     problems.extend(document_problems)
     if problems:

@@ -28,7 +28,8 @@ from typing import TypeAlias
 
 import attrs
 
-from onestop.exceptions import ConfigurationError, UnknownGuard
+from onestop.domain.formats import kind_of, preview
+from onestop.exceptions import ConfigurationError, InvalidValue, UnknownGuard
 
 __all__ = [
     "DOCUMENT_PENDING",
@@ -66,21 +67,50 @@ def split_guard(reference: str) -> tuple[str, str | None]:
     ('field_has_value', 'npwp')
     >>> split_guard("payment_recorded")
     ('payment_recorded', None)
+
+    A reference that is not text has no name: ``("", None)``.
     """
+    given: object = reference
+    if not isinstance(given, str):
+        return "", None
     name, colon, argument = reference.partition(":")
     return name.strip(), (argument.strip() if colon else None)
 
 
+def _mapping(value: object, field: str) -> dict[str, object]:
+    if not isinstance(value, Mapping):
+        raise InvalidValue(field=field, reason=f"expected a mapping, not {kind_of(value)}")
+    return dict(value)
+
+
 def _answers(value: Mapping[str, object]) -> Mapping[str, object]:
-    return MappingProxyType(dict(value)) if value else _EMPTY
+    return MappingProxyType(_mapping(value, "answers")) if value else _EMPTY
 
 
 def _verdicts(value: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType(dict(value)) if value else _NO_VERDICTS
+    return MappingProxyType(_mapping(value, "documents")) if value else _NO_VERDICTS  # type: ignore[arg-type]
+
+
+def _jobs(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(_mapping(value, "courier_jobs")) if value else _NO_VERDICTS  # type: ignore[arg-type]
+
+
+def _codes(value: Iterable[str]) -> tuple[str, ...]:
+    given: object = value
+    if isinstance(given, str) or not isinstance(given, Iterable):
+        raise InvalidValue(field="facts", reason=f"expected a list of codes, not {kind_of(given)}")
+    return tuple(value)
 
 
 def _pairs(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((str(a), str(b)) for a, b in value)
+    given: object = value
+    items = tuple(given) if isinstance(given, Iterable) and not isinstance(given, str) else None
+    if items is None or not all(
+        isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        for pair in items
+    ):
+        raise InvalidValue(field="history", reason="expected (action, actor id) pairs of text")
+    return tuple((a, b) for a, b in items)
 
 
 @attrs.frozen(kw_only=True)
@@ -101,10 +131,10 @@ class Facts:
     """
 
     answers: Mapping[str, object] = attrs.field(default=_EMPTY, converter=_answers)
-    required_documents: tuple[str, ...] = ()
+    required_documents: tuple[str, ...] = attrs.field(default=(), converter=_codes)
     documents: Mapping[str, str] = attrs.field(default=_NO_VERDICTS, converter=_verdicts)
-    payments: tuple[str, ...] = ()
-    courier_jobs: Mapping[str, str] = attrs.field(default=_NO_VERDICTS, converter=_verdicts)
+    payments: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    courier_jobs: Mapping[str, str] = attrs.field(default=_NO_VERDICTS, converter=_jobs)
     history: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
 
     def with_action(self, action: str, actor: str) -> Facts:
@@ -178,14 +208,21 @@ class GuardRegistry:
         """Return a new registry that also holds *guard* under *name*.
 
         Raises:
-            ConfigurationError: If *name* is empty or holds a colon, or is already
-                registered and *replace* is false.
+            ConfigurationError: If *name* is not text, is empty or holds a colon or
+                surrounding white space, or is already registered and *replace* is
+                false; or if *guard* is not callable.
         """
-        if not name or ":" in name or name != name.strip():
-            raise ConfigurationError(f"guard name {name!r} must be non-empty, without ':'")
+        given: object = name
+        if not isinstance(given, str) or not name or ":" in name or name != name.strip():
+            raise ConfigurationError(
+                f"guard name {preview(given)} must be non-empty text, without ':'"
+            )
+        if not callable(guard):
+            raise ConfigurationError(f"guard {preview(name)} is not callable")
         if name in self.guards and not replace:
             raise ConfigurationError(
-                f"a guard named {name!r} is already registered; pass replace=True to replace it"
+                f"a guard named {preview(name)} is already registered; "
+                "pass replace=True to replace it"
             )
         return GuardRegistry(guards={**self.guards, name: guard})
 
@@ -195,10 +232,12 @@ class GuardRegistry:
         Raises:
             UnknownGuard: If none is registered under that name.
         """
-        try:
-            return self.guards[name]
-        except KeyError:
-            raise UnknownGuard(name, known=self.names()) from None
+        given: object = name
+        found = self.guards.get(name) if isinstance(given, str) else None
+        if found is None:
+            shown = name if isinstance(given, str) and len(name) <= 64 else preview(given)
+            raise UnknownGuard(shown, known=self.names())
+        return found
 
     def evaluate(self, reference: str, facts: Facts) -> GuardResult:
         """Run the guard *reference* (``"name"`` or ``"name:argument"``) on *facts*.
@@ -232,7 +271,7 @@ def field_has_value(facts: Facts, argument: str | None) -> GuardResult:
         return GuardResult.refused("field_has_value needs a field name, as field_has_value:npwp")
     value = facts.answers.get(argument)
     empty = value is None or (isinstance(value, str | bytes | tuple | list | dict) and not value)
-    return GuardResult.check(not empty, f"field {argument!r} has no value")
+    return GuardResult.check(not empty, f"field {preview(argument)} has no value")
 
 
 def payment_recorded(facts: Facts, argument: str | None) -> GuardResult:
@@ -246,7 +285,7 @@ def courier_delivered(facts: Facts, argument: str | None) -> GuardResult:
     if argument:
         status = facts.courier_jobs.get(argument)
         return GuardResult.check(
-            status == "delivered", f"courier job {argument!r} is not delivered yet"
+            status == "delivered", f"courier job {preview(argument)} is not delivered yet"
         )
     delivered = any(status == "delivered" for status in facts.courier_jobs.values())
     if not facts.courier_jobs:

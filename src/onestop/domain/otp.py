@@ -34,14 +34,13 @@ short (`DEFAULT_CODE_LIFETIME`).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Container
 from datetime import datetime, timedelta
 
 import attrs
 
-from onestop.domain.calendar import require_aware
 from onestop.domain.canonical import canonical_bytes
+from onestop.domain.formats import KEY, SHA256_HEX, check_instant, int_problem, kind_of
 from onestop.exceptions import (
     CodeAlreadyUsed,
     CodeExpired,
@@ -51,10 +50,20 @@ from onestop.exceptions import (
     WrongCode,
 )
 
-__all__ = ["DEFAULT_CODE_LIFETIME", "MIN_KEY_BYTES", "OneTimeCode", "issue_code", "verify_code"]
+__all__ = [
+    "DEFAULT_CODE_LIFETIME",
+    "MAX_CODE_LIFETIME",
+    "MIN_KEY_BYTES",
+    "OneTimeCode",
+    "issue_code",
+    "verify_code",
+]
 
 DEFAULT_CODE_LIFETIME = timedelta(minutes=10)
 """A suggested lifetime for a code sent as the courier arrives (our choice, not a law)."""
+
+MAX_CODE_LIFETIME = timedelta(days=7)
+"""The longest lifetime the courier desk gives a code: a week, for a visit booked ahead."""
 
 MIN_KEY_BYTES = 16
 """The shortest secret key accepted (128 bits); use 32 random bytes."""
@@ -62,7 +71,6 @@ MIN_KEY_BYTES = 16
 _BLOCK = 64
 _INNER = bytes(0x36 for _ in range(_BLOCK))
 _OUTER = bytes(0x5C for _ in range(_BLOCK))
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _hmac_sha256(key: bytes, message: bytes) -> bytes:
@@ -104,13 +112,8 @@ def _check_key(secret_key: object) -> bytes:
     return secret_key
 
 
-def _digest_field(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not _HEX64.match(value):
-        raise InvalidValue(field=attribute.name, reason="must be 64 lower-case hex digits")
-
-
-def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    require_aware(value, attribute.name)
+def _instant(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    check_instant(value, field=attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -120,16 +123,17 @@ class OneTimeCode:
     Never the code itself.  Keep it until the handoff is done or the code expired.
 
     Attributes:
-        application_id: The application the code confirms a handoff of.
-        handoff_id: The handoff it confirms.
+        application_id: The application the code confirms a handoff of (a key,
+            `onestop.domain.formats.KEY`).
+        handoff_id: The handoff it confirms (a key).
         expires_at: The instant it stops being valid.
         digest: The keyed digest of the code and its binding (not in the repr).
     """
 
-    application_id: str
-    handoff_id: str
-    expires_at: datetime = attrs.field(validator=_aware)
-    digest: str = attrs.field(validator=_digest_field, repr=False)
+    application_id: str = attrs.field(validator=KEY.validator)
+    handoff_id: str = attrs.field(validator=KEY.validator)
+    expires_at: datetime = attrs.field(validator=_instant)
+    digest: str = attrs.field(validator=SHA256_HEX.validator, repr=False)
 
 
 def issue_code(
@@ -151,14 +155,17 @@ def issue_code(
         digits: The code's length, 6 to 8.
 
     Raises:
-        onestop.exceptions.InvalidValue: If the key is too short or *digits* is out of range.
+        onestop.exceptions.InvalidValue: If the key is too short, an id is not a key
+            (`onestop.domain.formats.KEY`), *expires_at* is not an instant, or *digits*
+            is not 6, 7 or 8.
         onestop.exceptions.NaiveDatetime: If *expires_at* has no time zone.
     """
     key = _check_key(secret_key)
-    length: object = digits
-    if not isinstance(length, int) or isinstance(length, bool) or not 6 <= length <= 8:
+    if int_problem(digits, minimum=6, maximum=8) is not None:
         raise InvalidValue(field="digits", reason="must be 6, 7 or 8")
-    require_aware(expires_at, "expires_at")
+    KEY.check(application_id, field="application_id")
+    KEY.check(handoff_id, field="handoff_id")
+    check_instant(expires_at, field="expires_at")
     binding = _binding(application_id, handoff_id, expires_at)
     mac = _hmac_sha256(key, b"onestop-otp-code-v1\x00" + binding)
     offset = mac[-1] & 0x0F
@@ -196,10 +203,21 @@ def verify_code(
         onestop.exceptions.CodeForAnotherHandoff: The record is for another handoff.
         onestop.exceptions.CodeAlreadyUsed: The code was used already (a replay).
         onestop.exceptions.CodeExpired: *at* is at or after its expiry.
-        onestop.exceptions.WrongCode: The code does not match.
+        onestop.exceptions.WrongCode: The code does not match, or is not text.
+        onestop.exceptions.InvalidValue: If *issued* is not a `OneTimeCode`, an id is
+            not a key, *at* is not an instant, or *used* is not a container.
     """
     key = _check_key(secret_key)
-    require_aware(at, "at")
+    record: object = issued
+    if not isinstance(record, OneTimeCode):
+        raise InvalidValue(field="issued", reason=f"expected a OneTimeCode, not {kind_of(issued)}")
+    KEY.check(application_id, field="application_id")
+    KEY.check(handoff_id, field="handoff_id")
+    check_instant(at, field="at")
+    spent: object = used
+    if not isinstance(spent, Container) or isinstance(spent, str | bytes | bytearray):
+        reason = f"expected a set of digests, not {kind_of(used)}"
+        raise InvalidValue(field="used", reason=reason)
     if issued.application_id != application_id:
         raise CodeForAnotherApplication(handoff_id=handoff_id)
     if issued.handoff_id != handoff_id:

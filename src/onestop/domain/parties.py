@@ -37,18 +37,21 @@ can.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any, Generic, Protocol, TypeAlias, TypeVar, final
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar, final, overload
 
 import attrs
 
+from onestop.domain.contacts import normalise_email, normalise_phone
+from onestop.domain.formats import IDENTITY_SCHEME, MAX_NAME, kind_of, preview, text_problem
+from onestop.domain.identity_schemes import NIK_PROVINCES, IndonesianNIK, KoreanRRN
 from onestop.exceptions import InvalidIdentityNumber, InvalidValue, UnknownIdentityScheme
 
 __all__ = [
     "MASK",
+    "MAX_ADDRESS",
     "NIK_PROVINCES",
     "Applicant",
     "IdentityValidator",
@@ -59,6 +62,7 @@ __all__ = [
     "Person",
     "Personal",
     "Representative",
+    "check_party",
     "default_validators",
     "personal_fields",
 ]
@@ -68,6 +72,11 @@ T_co = TypeVar("T_co", covariant=True)
 
 MASK = "<personal data>"
 """What `Personal` shows instead of its value, always, whatever the value."""
+
+MAX_ADDRESS = 500
+"""The longest postal address, in characters; it may run over several lines."""
+_MAX_NUMBER = 64  # a business number, an identity number
+_MAX_REFERENCE = 256  # a power of attorney's document id or hash
 
 
 @final
@@ -158,15 +167,8 @@ def _personal_of(kind: type, *, optional: bool) -> _Validator:
     return check
 
 
-_SCHEME = re.compile(r"^[a-z]{2,8}-[a-z0-9-]{1,24}$")
-
-
 def _check_scheme(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str) or not _SCHEME.match(value):
-        raise InvalidValue(
-            field=attribute.name,
-            reason=f"{value!r} is not a scheme code such as 'id-nik' (country, hyphen, name)",
-        )
+    IDENTITY_SCHEME.check(value, field=attribute.name)
 
 
 def _non_empty(_: object, attribute: attrs.Attribute[str], value: object) -> None:
@@ -183,7 +185,9 @@ class Person:
     """A natural person: an applicant, a representative or an organisation's contact.
 
     Every field that identifies the person is `Personal`, so ``repr(person)`` shows
-    `MASK` in their place.  Build one from plain values with `Person.of`.
+    `MASK` in their place.  Build one from plain values with `Person.of`, which also
+    checks what the fields hold (`check_party`); the constructor checks their types
+    only, so that a person recorded in an application's history always reads back.
 
     Attributes:
         identity_number: The number on the person's identity document.
@@ -232,11 +236,16 @@ class Person:
         >>> ani.name.reveal()
         'A'
 
+        The phone number must be in international form and is kept in E.164 form
+        (``+62 812-3456-7890`` becomes ``+6281234567890``); the e-mail address is
+        normalised as `onestop.domain.contacts.normalise_email` says.
+
         Raises:
-            onestop.exceptions.InvalidValue: If a value has the wrong type or the scheme
-                is not a scheme code; the message never quotes a personal value.
+            onestop.exceptions.InvalidValue: If a value has the wrong type, the scheme
+                is not a scheme code, or a value breaks a rule of `check_party` (the
+                first found); the message never quotes a personal value.
         """
-        return cls(
+        person = cls(
             identity_number=_wrap(identity_number),
             identity_scheme=identity_scheme,
             name=_wrap(name),
@@ -245,6 +254,11 @@ class Person:
             address=_wrap(address),
             birth_date=_wrap(birth_date),
         )
+        checked, problems = check_party(person)
+        if problems:
+            field, reason = problems[0]
+            raise InvalidValue(field=field, reason=reason)
+        return checked
 
 
 def _optional_person(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -301,6 +315,75 @@ class Representative:
 
 Applicant: TypeAlias = Person | Organisation
 """Whoever an application is for, which is a natural person or an organisation."""
+
+_Problems: TypeAlias = list[tuple[str, str]]
+
+
+@overload
+def check_party(party: Person, /) -> tuple[Person, _Problems]: ...
+@overload
+def check_party(party: Organisation, /) -> tuple[Organisation, _Problems]: ...
+@overload
+def check_party(party: Representative, /) -> tuple[Representative, _Problems]: ...
+def check_party(
+    party: Person | Organisation | Representative, /
+) -> tuple[Person | Organisation | Representative, _Problems]:
+    """Check what a party's fields hold, beyond their types; normalise phone and e-mail.
+
+    A name is text of at most `onestop.domain.formats.MAX_NAME` characters on one line
+    (no NUL, no control character, no lone surrogate); an address at most `MAX_ADDRESS`
+    characters, line breaks allowed; a phone number valid in international form (kept
+    in E.164); an e-mail address of valid syntax; a business number and an
+    authorisation reference one line of text.  A representative's person and an
+    organisation's contact person are checked too.
+
+    Returns:
+        The party with its phone number and e-mail address normalised, and
+        ``(field, reason)`` for every problem (``contact_person.phone``); the reasons
+        never quote a value.
+    """
+    problems: _Problems = []
+    if isinstance(party, Representative):
+        person, found = check_party(party.person)
+        problems += [(f"person.{field}", reason) for field, reason in found]
+        _text(problems, "authorisation", party.authorisation, _MAX_REFERENCE)
+        return attrs.evolve(party, person=person), problems
+    if isinstance(party, Organisation):
+        _text(problems, "name", party.name, MAX_NAME)
+        _text(problems, "business_number", party.business_number, _MAX_NUMBER)
+        if party.contact_person is None:
+            return party, problems
+        person, found = check_party(party.contact_person)
+        problems += [(f"contact_person.{field}", reason) for field, reason in found]
+        return attrs.evolve(party, contact_person=person), problems
+    _text(problems, "name", party.name.reveal(), MAX_NAME)
+    if party.address is not None:
+        _text(problems, "address", party.address.reveal(), MAX_ADDRESS, multiline=True)
+    changes: dict[str, Any] = {}
+    for field, normalise in (("phone", normalise_phone), ("email", normalise_email)):
+        held: Personal[str] | None = getattr(party, field)
+        if held is None:
+            continue
+        kept, reason = normalise(held.reveal())
+        if kept is None:
+            what = "phone number" if field == "phone" else "e-mail address"
+            problems.append((field, f"the {what} {reason}"))
+        elif kept != held.reveal():
+            changes[field] = Personal(kept)
+    return (attrs.evolve(party, **changes) if changes else party), problems
+
+
+def _text(
+    problems: _Problems,
+    field: str,
+    value: object,
+    limit: int,
+    *,
+    multiline: bool = False,
+) -> None:
+    reason = text_problem(value, max_length=limit, multiline=multiline)
+    if reason is not None:
+        problems.append((field, reason))
 
 
 def personal_fields(obj: object, /) -> list[str]:
@@ -398,10 +481,13 @@ class IdentityValidators:
         Raises:
             onestop.exceptions.UnknownIdentityScheme: If no validator has *scheme*.
         """
-        validator = self._by_scheme.get(scheme)
+        given: object = scheme
+        validator = self._by_scheme.get(scheme) if isinstance(given, str) else None
         if validator is None:
-            raise UnknownIdentityScheme(scheme, known=self.schemes)
-        text = number.reveal() if isinstance(number, Personal) else number
+            raise UnknownIdentityScheme(preview(given), known=self.schemes)
+        text: object = number.reveal() if isinstance(number, Personal) else number
+        if not isinstance(text, str):
+            return [f"expected the number as text, not {kind_of(text)}"]
         return [_scrub(problem, text) for problem in validator.validate(text)]
 
     def validate(self, scheme: str, number: str | Personal[str], /) -> None:
@@ -428,160 +514,6 @@ def _scrub(problem: str, number: str) -> str:
         if len(secret) >= 4:
             problem = problem.replace(secret, MASK)
     return problem
-
-
-NIK_PROVINCES: Mapping[str, str] = MappingProxyType(
-    {
-        "11": "Aceh",
-        "12": "Sumatera Utara",
-        "13": "Sumatera Barat",
-        "14": "Riau",
-        "15": "Jambi",
-        "16": "Sumatera Selatan",
-        "17": "Bengkulu",
-        "18": "Lampung",
-        "19": "Kepulauan Bangka Belitung",
-        "21": "Kepulauan Riau",
-        "31": "DKI Jakarta",
-        "32": "Jawa Barat",
-        "33": "Jawa Tengah",
-        "34": "DI Yogyakarta",
-        "35": "Jawa Timur",
-        "36": "Banten",
-        "51": "Bali",
-        "52": "Nusa Tenggara Barat",
-        "53": "Nusa Tenggara Timur",
-        "61": "Kalimantan Barat",
-        "62": "Kalimantan Tengah",
-        "63": "Kalimantan Selatan",
-        "64": "Kalimantan Timur",
-        "65": "Kalimantan Utara",
-        "71": "Sulawesi Utara",
-        "72": "Sulawesi Tengah",
-        "73": "Sulawesi Selatan",
-        "74": "Sulawesi Tenggara",
-        "75": "Gorontalo",
-        "76": "Sulawesi Barat",
-        "81": "Maluku",
-        "82": "Maluku Utara",
-        "91": "Papua",
-        "92": "Papua Barat",
-        "93": "Papua Selatan",
-        "94": "Papua Tengah",
-        "95": "Papua Pegunungan",
-        "96": "Papua Barat Daya",
-    }
-)
-"""The 38 province codes of the Ministry of Home Affairs (Kemendagri), which Dukcapil uses.
-
-93-96 are the provinces created in 2022.  A NIK keeps the code of the place it was
-first issued, so people living in those provinces may well hold a 91 or 92 NIK.
-Statistics Indonesia (BPS) numbers the Papua provinces differently: do not mix the lists.
-"""
-
-_NIK = re.compile(r"^[0-9]{16}$")
-_RRN = re.compile(r"^[0-9]{6}-?[0-9]{7}$")
-
-
-def _birth_date_exists(day: int, month: int, years: Iterable[int]) -> bool:
-    for year in years:
-        try:
-            date(year, month, day)
-        except ValueError:
-            continue
-        return True
-    return False
-
-
-@attrs.frozen
-class IndonesianNIK:
-    """Format rules of Indonesia's Nomor Induk Kependudukan (``id-nik``).
-
-    A NIK is 16 digits, ``PPKKCC DDMMYY SSSS``, printed without separators:
-
-    * ``PP`` (digits 1-2): the province where it was first issued, one of `NIK_PROVINCES`;
-    * ``KK`` (3-4): the regency (kabupaten, 01-69) or city (kota, 71-99), never 00;
-    * ``CC`` (5-6): the district (kecamatan), never 00;
-    * ``DD`` (7-8): day of birth, plus 40 for women (01-31 or 41-71);
-    * ``MM`` (9-10): month of birth; ``YY`` (11-12): the year's last two digits.  The
-      date must exist in 19YY or 20YY (so 29 February needs a leap year);
-    * ``SSSS`` (13-16): a serial starting at 0001, never 0000.
-
-    This checks the format only: a NIK has no check digit, so a well-formed number may
-    never have been issued.  Only Dukcapil can say whether it belongs to someone.  The
-    NIK also gives away the holder's sex and birth date: keep it `Personal`.
-    Separators are refused; strip spaces and dots before validating.
-    """
-
-    @property
-    def scheme(self) -> str:
-        """``id-nik``."""
-        return "id-nik"
-
-    def validate(self, number: str, /) -> list[str]:
-        """Return every rule *number* breaks; an empty list when its format is valid."""
-        if not _NIK.match(number):
-            return [f"must be exactly 16 digits 0-9 with no separators (got {len(number)} chars)"]
-        problems: list[str] = []
-        if number[0:2] not in NIK_PROVINCES:
-            problems.append("digits 1-2 are not a province code in use")
-        if number[2:4] == "00":
-            problems.append("digits 3-4 (regency or city) must not be 00")
-        if number[4:6] == "00":
-            problems.append("digits 5-6 (district) must not be 00")
-        day, month, year = int(number[6:8]), int(number[8:10]), int(number[10:12])
-        day = day - 40 if day > 40 else day
-        if not 1 <= day <= 31:
-            problems.append("digits 7-8 (day of birth, plus 40 for women) must be 01-31 or 41-71")
-        elif not 1 <= month <= 12:
-            problems.append("digits 9-10 (month of birth) must be 01-12")
-        elif not _birth_date_exists(day, month, (1900 + year, 2000 + year)):
-            problems.append("digits 7-12 are not a birth date that exists in 19YY or 20YY")
-        if number[12:16] == "0000":
-            problems.append("digits 13-16 (serial) must not be 0000")
-        return problems
-
-
-# The 7th digit of a Korean RRN gives the century of birth (and sex, and for 5-8,
-# registration as a foreign resident).
-_RRN_CENTURY = {"9": 1800, "0": 1800, "1": 1900, "2": 1900, "5": 1900, "6": 1900}
-
-
-@attrs.frozen
-class KoreanRRN:
-    """Format rules of the Republic of Korea's resident registration number (``kr-rrn``).
-
-    An RRN is 13 digits, written ``YYMMDD-SXXXXXX`` (the hyphen is optional here):
-
-    * ``YYMMDD``: the date of birth;
-    * ``S`` (digit 7): sex and century: 9, 0 for 1800s births; 1, 2 (citizens) and 5, 6
-      (foreign residents) for the 1900s; 3, 4, 7, 8 for the 2000s.  The date must exist
-      in that century;
-    * ``XXXXXX``: six more digits.
-
-    Numbers issued before October 2020 end in a check digit; since then the last six
-    digits are random, and people can be issued a new number, so the check digit is
-    not verified.  This checks the format only.  Korea's Personal Information
-    Protection Act restricts collecting RRNs at all: ask whether you need one.
-    """
-
-    @property
-    def scheme(self) -> str:
-        """``kr-rrn``."""
-        return "kr-rrn"
-
-    def validate(self, number: str, /) -> list[str]:
-        """Return every rule *number* breaks; an empty list when its format is valid."""
-        if not _RRN.match(number):
-            return [
-                f"must be 13 digits 0-9, hyphen after the sixth optional (got {len(number)} chars)"
-            ]
-        digits = number.replace("-", "")
-        century = _RRN_CENTURY.get(digits[6], 2000)
-        year, month, day = int(digits[0:2]), int(digits[2:4]), int(digits[4:6])
-        if not _birth_date_exists(day, month, (century + year,)):
-            return ["digits 1-6 are not a birth date that exists in the century digit 7 gives"]
-        return []
 
 
 def default_validators() -> IdentityValidators:

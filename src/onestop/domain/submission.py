@@ -10,7 +10,7 @@ it is pure: it changes nothing and reads no clock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 
 import attrs
@@ -18,12 +18,15 @@ import attrs
 from onestop.domain.application import Submitted
 from onestop.domain.catalogue import Catalogue, ChannelKind, Service
 from onestop.domain.engine import Actor
+from onestop.domain.formats import KEY, SHA256_HEX, text_problem
 from onestop.domain.forms import check_submission
 from onestop.domain.parties import (
+    Applicant,
     IdentityValidators,
     Organisation,
     Person,
     Representative,
+    check_party,
     default_validators,
 )
 from onestop.domain.workflow import Workflow
@@ -53,6 +56,7 @@ APPLICANT_ROLE = "applicant"
 """The role of applicants; every other role a workflow declares is an officer's."""
 DEFAULT_VALIDATORS = default_validators()
 """The identity-number validators used when none are given."""
+_MAX_NUMBER = 128
 
 
 def _mapping(value: Mapping[str, object]) -> Mapping[str, object]:
@@ -61,7 +65,10 @@ def _mapping(value: Mapping[str, object]) -> Mapping[str, object]:
 
 
 def _tuple(value: Iterable[object]) -> tuple[object, ...]:
-    return tuple(value)
+    given: object = value
+    if isinstance(given, list | tuple):
+        return tuple(given)
+    return (given,)  # one document, or something check_submission will refuse
 
 
 @attrs.frozen(kw_only=True)
@@ -107,10 +114,12 @@ def find_workflow(catalogue: Catalogue, code: str, version: int | None = None, /
         raise WorkflowNotFound(code)
     if version is None:
         return versions[max(versions)]
-    try:
-        return versions[version]
-    except KeyError:
-        raise WorkflowVersionNotFound(code, version, known=sorted(versions)) from None
+    given: object = version
+    is_int = isinstance(given, int) and not isinstance(given, bool)
+    found = versions.get(version) if is_int else None
+    if found is None:
+        raise WorkflowVersionNotFound(code, version, known=sorted(versions))
+    return found
 
 
 def find_service(catalogue: Catalogue, code: str, version: int, /) -> Service:
@@ -154,28 +163,54 @@ def _person_problems(person: Person, path: str, validators: IdentityValidators) 
     return []
 
 
-def _party_problems(command: Submit, validators: IdentityValidators, at: datetime) -> list[Problem]:
+def _parties(
+    command: Submit, validators: IdentityValidators, at: datetime
+) -> tuple[Applicant | None, Representative | None, list[Problem]]:
+    """Check the applicant and representative; return them normalised, and the problems."""
     problems: list[Problem] = []
     applicant, representative = command.applicant, command.representative
-    if isinstance(applicant, Person):
-        problems.extend(_person_problems(applicant, "applicant", validators))
-    elif isinstance(applicant, Organisation):
-        if applicant.contact_person is not None:
+    checked: Applicant | None = None
+    if isinstance(applicant, Person | Organisation):
+        checked, found = check_party(applicant)
+        problems += [Problem(path=f"applicant.{field}", message=m) for field, m in found]
+        if isinstance(applicant, Person):
+            problems.extend(_person_problems(applicant, "applicant", validators))
+        elif applicant.contact_person is not None:
             where = "applicant.contact_person"
             problems.extend(_person_problems(applicant.contact_person, where, validators))
     else:
         problems.append(Problem(path="applicant", message="expected a Person or an Organisation"))
+    acting: Representative | None = None
     if isinstance(representative, Representative):
+        acting, found = check_party(representative)
+        problems += [Problem(path=f"representative.{field}", message=m) for field, m in found]
         problems.extend(
             _person_problems(representative.person, "representative.person", validators)
         )
-        if not representative.is_valid_on(at.date()):
+        if not _valid_on(representative, at):
             problems.append(
                 Problem(path="representative.valid_until", message="the authorisation has expired")
             )
     elif representative is not None:
         problems.append(Problem(path="representative", message="expected a Representative"))
-    return problems
+    return checked, acting, problems
+
+
+def _valid_on(representative: Representative, at: datetime) -> bool:
+    until: object = representative.valid_until
+    return until is None or (isinstance(until, date) and representative.is_valid_on(at.date()))
+
+
+def _id_problems(command: Submit) -> list[Problem]:
+    """The ids a submission is recorded under: a key, digests, a number of one line."""
+    checks = [
+        ("application_id", KEY.problem(command.application_id)),
+        ("number", text_problem(command.number, max_length=_MAX_NUMBER)),
+        ("secret_digest", SHA256_HEX.problem(command.secret_digest)),
+    ]
+    if command.idempotency_digest is not None:
+        checks.append(("idempotency_digest", SHA256_HEX.problem(command.idempotency_digest)))
+    return [Problem(path=path, message=reason) for path, reason in checks if reason is not None]
 
 
 def submit(
@@ -200,17 +235,21 @@ def submit(
     if service.workflow is None:
         raise CommandRefused(command="submit", reason=f"service {service.code!r} has no workflow")
     workflow = find_workflow(catalogue, service.workflow)
-    problems = _party_problems(command, validators, at)
+    applicant, representative, problems = _parties(command, validators, at)
+    problems = _id_problems(command) + problems
     try:
-        submission = check_submission(service, channel, command.answers, command.documents)
+        submission = check_submission(
+            service,
+            channel,
+            command.answers,
+            command.documents,
+            languages=catalogue.languages,
+        )
     except InvalidApplication as exc:
         raise InvalidApplication([*problems, *exc.problems]) from None
     if problems:
         raise InvalidApplication(problems)
-    applicant = command.applicant
-    representative = command.representative
-    assert isinstance(applicant, Person | Organisation)  # noqa: S101 - checked above
-    assert representative is None or isinstance(representative, Representative)  # noqa: S101
+    assert applicant is not None  # noqa: S101 - a problem was raised otherwise
     initial = workflow.initial_state
     if initial is None:
         raise CommandRefused(command="submit", reason=f"workflow {workflow.code!r} has no start")

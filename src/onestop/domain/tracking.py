@@ -31,11 +31,12 @@ from onestop.domain.application import (
     Verdict,
     Withdrawn,
 )
-from onestop.domain.calendar import WorkCalendar
+from onestop.domain.calendar import WorkCalendar, require_aware
 from onestop.domain.catalogue import Catalogue
 from onestop.domain.sla import Deadline
-from onestop.domain.text import LocalizedText
+from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.domain.workflow import StateKind, Workflow
+from onestop.exceptions import InvalidValue
 
 __all__ = [
     "BUILT_IN_LABELS",
@@ -194,7 +195,13 @@ def public_status(
         workflow: The workflow version the application is pinned to.
         deadline: Its deadline, from `Application.deadline`.
         language: A BCP 47 tag such as ``id`` or ``en-GB``.
+
+    Raises:
+        InvalidValue: If *language* is not a language tag.
     """
+    given: object = language
+    if not isinstance(given, str) or not is_language_tag(language):
+        raise InvalidValue(field="language", reason="expected a BCP 47 tag such as 'id' or 'en'")
     fallbacks = catalogue.languages
     state = "withdrawn" if application.withdrawal is not None else application.state
     service_name = next(
@@ -266,7 +273,12 @@ class SlaOutcome:
 def sla_outcome(
     application: Application, /, *, calendar: WorkCalendar, now: datetime
 ) -> SlaOutcome:
-    """Judge *application* against its deadline on *calendar* at *now*."""
+    """Judge *application* against its deadline on *calendar* at *now*.
+
+    Raises:
+        NaiveDatetime: If *now* has no time zone (`InvalidCalendar` if not a datetime).
+    """
+    require_aware(now, "now")
     deadline = application.deadline(calendar)
     closed_at = application.closed_at
     paused = sum(

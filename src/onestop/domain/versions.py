@@ -44,6 +44,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 
 import attrs
 
+from onestop.domain.formats import preview
 from onestop.domain.workflow import State, Workflow, validate_workflow
 from onestop.exceptions import (
     MigrationError,
@@ -54,6 +55,10 @@ from onestop.exceptions import (
 )
 
 __all__ = ["MigrationEntry", "MigrationPlan", "MigrationReport", "WorkflowSet"]
+
+
+def _is_version(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _index_versions(workflows: tuple[Workflow, ...]) -> Mapping[str, Mapping[int, Workflow]]:
@@ -113,13 +118,16 @@ class WorkflowSet:
             WorkflowNotFound: If no version of *code* is published.
             WorkflowVersionNotFound: If *code* exists but not in that version.
         """
-        versions = self._index.get(code)
+        versions = self._versions(code)
         if versions is None:
-            raise WorkflowNotFound(code)
-        try:
-            return versions[version]
-        except KeyError:
-            raise WorkflowVersionNotFound(code, version, known=tuple(versions)) from None
+            raise WorkflowNotFound(str(code))
+        found = versions.get(version) if _is_version(version) else None
+        if found is None:
+            raise WorkflowVersionNotFound(code, version, known=tuple(versions))
+        return found
+
+    def _versions(self, code: object) -> Mapping[int, Workflow] | None:
+        return self._index.get(code) if isinstance(code, str) else None
 
     def latest(self, code: str, /) -> Workflow:
         """Return the highest published version of workflow *code*.
@@ -127,14 +135,14 @@ class WorkflowSet:
         Raises:
             WorkflowNotFound: If no version of *code* is published.
         """
-        versions = self._index.get(code)
+        versions = self._versions(code)
         if not versions:
-            raise WorkflowNotFound(code)
+            raise WorkflowNotFound(str(code))
         return versions[max(versions)]
 
     def versions(self, code: str, /) -> tuple[int, ...]:
         """Return the published versions of *code*, ascending (empty if none)."""
-        return tuple(self._index.get(code, ()))
+        return tuple(self._versions(code) or ())
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -146,7 +154,7 @@ class WorkflowSet:
         if not isinstance(key, tuple) or len(key) != 2:
             return False
         code, version = key
-        return version in self._index.get(code, {})
+        return _is_version(version) and version in (self._versions(code) or {})
 
     def __iter__(self) -> Iterator[Workflow]:
         """Iterate over the published versions, in the order they were added."""
@@ -233,14 +241,24 @@ def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str
 
     if source.code != target.code:
         add("target.code", f"the target is workflow {target.code!r}, not {source.code!r}")
-    if target.version <= source.version:
+    if not (_is_version(source.version) and _is_version(target.version)):
+        add("target.version", "both versions must be integers")
+    elif target.version <= source.version:
         add("target.version", "the target version must be newer than the source")
     mapping: dict[str, str] = {}
-    for i, (old, new) in enumerate(plan.state_map):
+    given: object = plan.state_map
+    pairs = tuple(given) if isinstance(given, tuple | list) else ()
+    if not isinstance(given, tuple | list):
+        add("state_map", "expected a list of (old state, new state) pairs")
+    for i, pair in enumerate(pairs):
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            add(f"state_map[{i}]", "expected a pair (state in the source, state in the target)")
+            continue
+        old, new = pair
         if not source.has_state(old):
-            add(f"state_map[{i}]", f"version {source.version} has no state {old!r}")
+            add(f"state_map[{i}]", f"version {source.version} has no state {preview(old)}")
         elif not target.has_state(new):
-            add(f"state_map[{i}]", f"version {target.version} has no state {new!r}")
+            add(f"state_map[{i}]", f"version {target.version} has no state {preview(new)}")
         elif old in mapping:
             add(f"state_map[{i}]", f"state {old!r} is mapped twice")
         else:
@@ -296,10 +314,10 @@ class MigrationPlan:
 
     def _target_of(self, state: str) -> tuple[str | None, str | None]:
         mapping = self._resolved[1]
+        if not self.source.has_state(state):
+            return None, f"version {self.source.version} has no state {preview(state)}"
         if state in mapping:
             return mapping[state], None
-        if not self.source.has_state(state):
-            return None, f"version {self.source.version} has no state {state!r}"
         return None, (
             f"state {state!r} is final and unmapped: the application is finished and "
             f"stays on version {self.source.version}"
@@ -309,7 +327,13 @@ class MigrationPlan:
         """Report what `apply` would do to each ``(application id, state)`` pair."""
         problems = self._resolved[0]
         entries: list[MigrationEntry] = []
-        for application, state in states:
+        given: object = states
+        if isinstance(given, str) or not isinstance(given, Iterable):
+            raise MigrationError([Problem(path="states", message="expected (id, state) pairs")])
+        for pair in given:
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise MigrationError([Problem(path="states", message="expected (id, state) pairs")])
+            application, state = pair
             target, problem = self._target_of(state)
             if problems and problem is None:
                 target, problem = None, "the migration plan has problems"

@@ -34,11 +34,10 @@ from collections.abc import Collection, Mapping
 
 import attrs
 
-from onestop.domain.guards import split_guard
 from onestop.domain.steps import Move
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration
-from onestop.exceptions import InvalidWorkflow, Problem
+from onestop.exceptions import InvalidWorkflow, Problem, StateNotFound
 
 __all__ = [
     "ClockMode",
@@ -53,6 +52,7 @@ __all__ = [
 
 
 _NO_LABEL = LocalizedText(())
+_NOBODY: frozenset[str] = frozenset()
 
 
 class StateKind(enum.Enum):
@@ -212,7 +212,11 @@ def _build_index(workflow: Workflow) -> _Index:
             bucket = manual if transition.is_manual else automatic
             bucket.setdefault(source, []).append(transition)
     partners: dict[str, set[str]] = {}
-    for first, second in workflow.separation_of_duties:
+    rules: tuple[object, ...] = workflow.separation_of_duties
+    for rule in rules:
+        if not isinstance(rule, tuple | list) or len(rule) != 2:
+            continue  # check_workflow reports a rule that is not a pair
+        first, second = rule
         partners.setdefault(first, set()).add(second)
         partners.setdefault(second, set()).add(first)
     initials = [s.name for s in workflow.states if s.kind is StateKind.INITIAL]
@@ -275,37 +279,45 @@ class Workflow:
         return self._index.actions
 
     def has_state(self, name: str) -> bool:
-        """Return whether a state called *name* is declared."""
-        return name in self._index.states
+        """Return whether a state called *name* is declared (never, for a name not text)."""
+        given: object = name
+        return isinstance(given, str) and name in self._index.states
 
     def state(self, name: str) -> State:
         """Return the state called *name*.
 
         Raises:
-            KeyError: If no such state is declared.
+            StateNotFound: If no such state is declared.
         """
-        return self._index.states[name]
+        found = self._index.states.get(name) if self.has_state(name) else None
+        if found is None:
+            raise StateNotFound(workflow=self.code, state=str(name))
+        return found
 
     def transition(self, source: str, action: str) -> Transition | None:
         """Return the transition *action* takes from *source*, or ``None``."""
-        move = self._index.moves.get((source, action))
+        move = self.move(source, action)
         return None if move is None else move.transition
 
     def move(self, source: str, action: str) -> Move | None:
         """Return the pre-built `Move` *action* makes from *source*, or ``None``."""
-        return self._index.moves.get((source, action))
+        try:
+            return self._index.moves.get((source, action))
+        except TypeError:  # a source or action that cannot be a key (a list): no such move
+            return None
 
     def manual_transitions(self, source: str) -> tuple[Transition, ...]:
         """Return the manual transitions leaving *source*, in declaration order."""
-        return self._index.manual_by_source.get(source, ())
+        return self._index.manual_by_source.get(source, ()) if self.has_state(source) else ()
 
     def automatic_transitions(self, source: str) -> tuple[Transition, ...]:
         """Return the timer, breach and event transitions leaving *source*, in order."""
-        return self._index.automatic_by_source.get(source, ())
+        return self._index.automatic_by_source.get(source, ()) if self.has_state(source) else ()
 
     def duty_partners(self, action: str) -> frozenset[str]:
         """Return the actions that whoever takes *action* may not also take."""
-        return self._index.duty_partners.get(action, frozenset())
+        given: object = action
+        return self._index.duty_partners.get(action, _NOBODY) if isinstance(given, str) else _NOBODY
 
     def outgoing(self, source: str) -> tuple[Transition, ...]:
         """Return every transition leaving *source*, in declaration order."""
@@ -340,13 +352,15 @@ def check_workflow(
     Returns:
         The problems found, in document order within each check; empty when valid.
     """
-    checker = _Checker(workflow, hours_per_day=hours_per_day)
-    checker.check_states(service_limit)
-    checker.check_roles()
-    checker.check_transitions(None if known_guards is None else frozenset(known_guards))
-    checker.check_duties()
-    checker.check_graph()
-    return checker.problems
+    # The checker needs this module's classes, so it is imported when first used.
+    from onestop.domain.workflow_checks import find_problems  # noqa: PLC0415
+
+    return find_problems(
+        workflow,
+        service_limit=service_limit,
+        known_guards=None if known_guards is None else frozenset(known_guards),
+        hours_per_day=hours_per_day,
+    )
 
 
 def validate_workflow(
@@ -371,230 +385,3 @@ def validate_workflow(
     if problems:
         raise InvalidWorkflow(workflow.code, problems)
     return workflow
-
-
-class _Checker:
-    """Collects the problems of one workflow; each method runs one family of checks."""
-
-    def __init__(self, workflow: Workflow, *, hours_per_day: int) -> None:
-        self.workflow = workflow
-        self.hours_per_day = hours_per_day
-        self.problems: list[Problem] = []
-        self.where = f"workflow {workflow.code!r}"
-        self.positions: dict[str, int] = {}
-        for i, state in enumerate(workflow.states):
-            self.positions.setdefault(state.name, i)
-
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path=path, message=f"{self.where}: {message}"))
-
-    def check_states(self, service_limit: Duration | None) -> None:
-        wf = self.workflow
-        if not wf.code:
-            self.add("code", "the workflow has no code")
-        if wf.version < 1:
-            self.add("version", f"version must be 1 or more, not {wf.version}")
-        if not wf.states:
-            self.add("states", "the workflow has no states")
-        initials = [i for i, s in enumerate(wf.states) if s.kind is StateKind.INITIAL]
-        if wf.states and not initials:
-            self.add("states", "no state is of kind 'initial'")
-        for i in initials[1:]:
-            first = wf.states[initials[0]].name
-            self.add(
-                f"states[{i}].kind",
-                f"state {wf.states[i].name!r} is a second initial state (the first is {first!r})",
-            )
-        if wf.states and not any(s.is_final for s in wf.states):
-            self.add("states", "no state is final (of kind 'success' or 'failure')")
-        for i, state in enumerate(wf.states):
-            self._check_state(i, state, service_limit)
-
-    def _check_state(self, i: int, state: State, service_limit: Duration | None) -> None:
-        path = f"states[{i}]"
-        if not state.name:
-            self.add(f"{path}.name", "a state has an empty name")
-        first = self.positions[state.name]
-        if first != i:
-            self.add(f"{path}.name", f"duplicate state {state.name!r} (first at states[{first}])")
-        if state.is_final and state.clock not in (None, ClockMode.STOPPED):
-            self.add(f"{path}.clock", f"final state {state.name!r} cannot have a running clock")
-        if not state.is_final and state.clock is ClockMode.STOPPED:
-            self.add(f"{path}.clock", f"only final states stop the clock, not {state.name!r}")
-        limit = state.time_limit
-        if limit is not None and state.is_final:
-            self.add(f"{path}.time_limit", f"final state {state.name!r} cannot have a time limit")
-        elif (
-            limit is not None
-            and service_limit is not None
-            and limit.exceeds(service_limit, hours_per_day=self.hours_per_day)
-        ):
-            self.add(
-                f"{path}.time_limit",
-                f"state {state.name!r} allows {limit}, longer than the service's "
-                f"limit of {service_limit}",
-            )
-
-    def check_roles(self) -> None:
-        seen: set[str] = set()
-        for i, role in enumerate(self.workflow.roles):
-            if role in seen:
-                self.add(f"roles[{i}]", f"role {role!r} is declared twice")
-            seen.add(role)
-
-    def check_transitions(self, known_guards: frozenset[str] | None) -> None:
-        taken: dict[tuple[str, str], int] = {}
-        listening: dict[tuple[str, str], int] = {}
-        for j, transition in enumerate(self.workflow.transitions):
-            path = f"transitions[{j}]"
-            self._check_ends(path, transition)
-            self._check_trigger(path, transition)
-            self._check_roles_of(path, transition)
-            self._check_guards(path, transition, known_guards)
-            for source in transition.sources:
-                self._check_unique(path, j, transition, source, taken)
-                if transition.trigger is Trigger.EVENT and transition.event:
-                    earlier = listening.setdefault((source, transition.event), j)
-                    if earlier != j:
-                        self.add(
-                            path,
-                            f"event {transition.event!r} in state {source!r} fires both "
-                            f"transitions[{earlier}] and action {transition.action!r}",
-                        )
-
-    def _check_ends(self, path: str, transition: Transition) -> None:
-        action = transition.action
-        if not action:
-            self.add(f"{path}.action", "a transition has an empty action name")
-        if not transition.sources:
-            self.add(f"{path}.sources", f"action {action!r} has no source state")
-        for k, source in enumerate(transition.sources):
-            if source not in self.positions:
-                self.add(
-                    f"{path}.sources[{k}]", f"action {action!r} leaves unknown state {source!r}"
-                )
-            elif self.workflow.state(source).is_final:
-                self.add(
-                    f"{path}.sources[{k}]",
-                    f"final state {source!r} has an outgoing transition {action!r}",
-                )
-        if transition.target not in self.positions:
-            self.add(
-                f"{path}.target", f"action {action!r} leads to unknown state {transition.target!r}"
-            )
-
-    def _check_trigger(self, path: str, transition: Transition) -> None:
-        action, trigger = transition.action, transition.trigger
-        if trigger is Trigger.TIMER and transition.after is None:
-            self.add(f"{path}.after", f"timer action {action!r} has no 'after' duration")
-        if trigger is not Trigger.TIMER and transition.after is not None:
-            self.add(f"{path}.after", f"'after' only applies to timers, not to {action!r}")
-        if trigger is Trigger.EVENT and not transition.event:
-            self.add(f"{path}.event", f"event action {action!r} names no 'event'")
-        if trigger is not Trigger.EVENT and transition.event is not None:
-            self.add(f"{path}.event", f"'event' only applies to event triggers, not to {action!r}")
-        if trigger is Trigger.BREACH:
-            for k, source in enumerate(transition.sources):
-                if source in self.positions and self.workflow.state(source).time_limit is None:
-                    self.add(
-                        f"{path}.sources[{k}]",
-                        f"breach action {action!r} leaves state {source!r}, "
-                        "which has no time limit",
-                    )
-
-    def _check_roles_of(self, path: str, transition: Transition) -> None:
-        declared = set(self.workflow.roles)
-        for k, role in enumerate(transition.roles):
-            if role not in declared:
-                self.add(
-                    f"{path}.roles[{k}]",
-                    f"action {transition.action!r} uses undeclared role {role!r}",
-                )
-        if transition.is_manual and not transition.roles:
-            self.add(f"{path}.roles", f"no role may take action {transition.action!r}")
-
-    def _check_guards(
-        self, path: str, transition: Transition, known_guards: frozenset[str] | None
-    ) -> None:
-        for k, reference in enumerate(transition.guards):
-            name, _ = split_guard(reference)
-            if not name:
-                self.add(
-                    f"{path}.guards[{k}]",
-                    f"action {transition.action!r} has a guard with no name: {reference!r}",
-                )
-            elif known_guards is not None and name not in known_guards:
-                known = ", ".join(sorted(known_guards)) or "none"
-                self.add(
-                    f"{path}.guards[{k}]",
-                    f"action {transition.action!r} uses unknown guard {name!r} (known: {known})",
-                )
-
-    def _check_unique(
-        self,
-        path: str,
-        j: int,
-        transition: Transition,
-        source: str,
-        taken: dict[tuple[str, str], int],
-    ) -> None:
-        earlier = taken.setdefault((source, transition.action), j)
-        if earlier == j:
-            return
-        other = self.workflow.transitions[earlier]
-        if other.target != transition.target:
-            what = f"leads to both {other.target!r} and {transition.target!r}"
-        else:
-            what = f"is declared twice (first at transitions[{earlier}])"
-        self.add(path, f"action {transition.action!r} from state {source!r} {what}")
-
-    def check_duties(self) -> None:
-        actions = self.workflow.actions
-        for k, pair in enumerate(self.workflow.separation_of_duties):
-            for action in pair:
-                if action not in actions:
-                    self.add(
-                        f"separation_of_duties[{k}]",
-                        f"separation of duties names unknown action {action!r}",
-                    )
-
-    def check_graph(self) -> None:
-        wf = self.workflow
-        forward: dict[str, set[str]] = {name: set() for name in self.positions}
-        backward: dict[str, set[str]] = {name: set() for name in self.positions}
-        for transition in wf.transitions:
-            if transition.target not in forward:
-                continue
-            for source in transition.sources:
-                if source in forward:
-                    forward[source].add(transition.target)
-                    backward[transition.target].add(source)
-        initial = wf.initial_state
-        if initial is not None:
-            reached = _closure({initial}, forward)
-            for name, i in self.positions.items():
-                if name not in reached:
-                    self.add(f"states[{i}]", f"state {name!r} cannot be reached from {initial!r}")
-        finals = {s.name for s in wf.states if s.is_final}
-        if not finals:
-            return  # check_states reported it; every state would be a trap
-        rescued = _closure(finals, backward)
-        for name, i in self.positions.items():
-            if name in rescued:
-                continue
-            if forward[name]:
-                message = f"state {name!r} leads only into states that never reach a final state"
-            else:
-                message = f"state {name!r} is not final and has no way out"
-            self.add(f"states[{i}]", message)
-
-
-def _closure(start: set[str], edges: Mapping[str, set[str]]) -> set[str]:
-    seen = set(start)
-    todo = list(start)
-    while todo:
-        for nxt in edges[todo.pop()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen

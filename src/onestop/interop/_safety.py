@@ -9,7 +9,8 @@ problem; nothing is silently dropped.  They refuse:
   with one of `LINK_SCHEMES` (``javascript:``, ``file:`` and ``data:`` never are), or
   that holds white space or a hidden character (`uri_problem`); *base* may also be a
   ``urn:``;
-* an e-mail address that is not one line of the `EMAIL` format;
+* an e-mail address whose syntax `onestop.domain.contacts.normalise_email` refuses
+  (a line break, a second header after it, a display name);
 * a line break in any value but a description, and a control character (other than a
   line break or a tab in a description) or a lone surrogate in any value.
 
@@ -28,9 +29,9 @@ from datetime import datetime
 from typing import Any, Final
 
 from onestop.domain.catalogue import Catalogue, ContactKind
+from onestop.domain.contacts import normalise_email
 from onestop.domain.formats import (
     CATALOGUE_CODE,
-    EMAIL,
     kind_of,
     preview,
     text_problem,
@@ -115,7 +116,7 @@ def link_problems(catalogue: Catalogue) -> list[Problem]:
             if contact.kind is ContactKind.WEBSITE:
                 reason = uri_problem(contact.value, schemes=LINK_SCHEMES)
             elif contact.kind is ContactKind.EMAIL:
-                reason = EMAIL.problem(contact.value)
+                reason = normalise_email(contact.value)[1]
             else:
                 reason = _text_problem(contact.value, multiline=contact.kind is ContactKind.ADDRESS)
             if reason is not None:

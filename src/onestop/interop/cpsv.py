@@ -14,7 +14,8 @@ memory instead of hundreds.
 link (a contact page, a law's address, *spatial*) must be an absolute ``http``,
 ``https``, ``mailto`` or ``tel`` URI without white space or hidden characters, so a
 ``javascript:`` or ``file:`` link is refused; *base* may also be a ``urn:``.  An
-e-mail address must be one line of the `EMAIL <onestop.domain.formats.EMAIL>` format.
+e-mail address must be one address of valid syntax
+(`onestop.domain.contacts.normalise_email`), written as given.
 No value holds a control character or a lone surrogate, and only descriptions hold
 line breaks.
 

@@ -62,8 +62,9 @@ from onestop.domain.custody import (
     PacketSealed,
     ReturnedToCounter,
 )
+from onestop.domain.formats import check_instant, check_text, check_type, kind_of
 from onestop.domain.handoffs import Confirmed, Party, PartyKind, Place
-from onestop.exceptions import InvalidValue, NaiveDatetime
+from onestop.exceptions import InvalidValue
 
 __all__ = [
     "EPCIS_CONTEXT",
@@ -83,6 +84,7 @@ ONESTOP_NAMESPACE: Final = "https://onestop-mall.readthedocs.io/ns/custody#"
 """The namespace of the ``onestop:`` extension fields."""
 
 _STAFF = frozenset({PartyKind.OFFICER, PartyKind.AGENCY_DESK})
+_MAX_ID = 256
 
 
 def packet_urn(seal_id: str, /) -> str:
@@ -90,7 +92,11 @@ def packet_urn(seal_id: str, /) -> str:
 
     >>> packet_urn("S-2025-0001")
     'urn:onestop:packet:S-2025-0001'
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *seal_id* is not text a URN can hold.
     """
+    _text(seal_id, field="seal_id")
     return f"urn:onestop:packet:{quote(seal_id, safe='')}"
 
 
@@ -101,16 +107,20 @@ def giai_urn(company_prefix: str, /) -> Callable[[str], str]:
     'urn:epc:id:giai:8991234.S-1'
 
     Raises:
-        onestop.exceptions.InvalidValue: If *company_prefix* is not 6 to 12 digits.
+        onestop.exceptions.InvalidValue: If *company_prefix* is not 6 to 12 ASCII digits;
+            the function returned raises it for a seal id that is not text or is too
+            long for a GIAI.
     """
+    given: object = company_prefix
     if not (
-        company_prefix.isascii() and company_prefix.isdigit() and 6 <= len(company_prefix) <= 12
+        isinstance(given, str) and given.isascii() and given.isdigit() and 6 <= len(given) <= 12
     ):
         raise InvalidValue(
             field="company_prefix", reason="must be a GS1 company prefix: 6-12 digits"
         )
 
     def name(seal_id: str) -> str:
+        _text(seal_id, field="seal_id")
         if len(company_prefix) + len(seal_id) > 30:
             raise InvalidValue(field="seal_id", reason="too long for a GIAI (30 characters)")
         return f"urn:epc:id:giai:{company_prefix}.{seal_id}"
@@ -123,7 +133,11 @@ def party_urn(party: Party, /) -> str:
 
     >>> party_urn(Party(PartyKind.COURIER, "c-17"))
     'urn:onestop:party:courier:c-17'
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *party* is not a `Party`.
     """
+    check_type(party, Party, field="party")
     if party.kind is PartyKind.CITIZEN:
         return "urn:onestop:party:citizen"
     return f"urn:onestop:party:{party.kind.value}:{quote(party.id, safe='')}"
@@ -136,16 +150,26 @@ def place_uri(place: Place, /) -> str:
     'geo:-6.1754,106.8272'
     >>> place_uri(Place("MPP Jakarta, counter 3"))
     'urn:onestop:place:MPP%20Jakarta%2C%20counter%203'
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *place* is not a `Place`.
     """
+    check_type(place, Place, field="place")
     if place.lat is not None and place.lon is not None:
         return f"geo:{place.lat},{place.lon}"
     return f"urn:onestop:place:{quote(place.label, safe='')}"
 
 
+def _text(value: object, *, field: str) -> str:
+    """Check that *value* is text a URN can hold, percent-encoded: no surrogate, NUL or control.
+
+    Line breaks pass, as ids an earlier release stored may end with one.
+    """
+    return check_text(value, field=field, max_length=_MAX_ID, multiline=True)
+
+
 def _offset(at: datetime) -> str:
-    offset = at.utcoffset()
-    if offset is None:
-        raise NaiveDatetime("at")
+    offset = check_instant(at, field="at").utcoffset() or timedelta(0)
     sign = "-" if offset < timedelta(0) else "+"
     minutes = abs(offset) // timedelta(minutes=1)
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
@@ -192,6 +216,14 @@ def _confirmations(event: CustodyEvent) -> dict[str, str]:
     return {f"onestop:{name}": c.method.value for name, c in pairs if c is not None}
 
 
+def _uri(packet_uri: Callable[[str], str], seal_id: str) -> str:
+    uri: object = packet_uri(seal_id)
+    if not isinstance(uri, str):
+        reason = f"returned {kind_of(uri)} for a packet, not text"
+        raise InvalidValue(field="packet_uri", reason=reason)
+    return uri
+
+
 def _object_event(
     event: CustodyEvent, entry: SealedEntry, seal_id: str, packet_uri: Callable[[str], str]
 ) -> dict[str, Any]:
@@ -202,7 +234,7 @@ def _object_event(
         "eventID": f"urn:onestop:custody:{quote(seal_id, safe='')}:{entry.version}",
         "eventTime": _time(event.at),
         "eventTimeZoneOffset": _offset(event.at),
-        "epcList": [packet_uri(seal_id)],
+        "epcList": [_uri(packet_uri, seal_id)],
         "action": action,
         "bizStep": step,
         "disposition": disposition,
@@ -233,7 +265,14 @@ def _object_event(
 def object_events(
     ledger: CustodyLedger, /, *, packet_uri: Callable[[str], str] = packet_urn
 ) -> list[dict[str, Any]]:
-    """Return one EPCIS ``ObjectEvent`` per event of *ledger*, oldest first."""
+    """Return one EPCIS ``ObjectEvent`` per event of *ledger*, oldest first.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *ledger* is not a `CustodyLedger`, or
+            *packet_uri* is not a function that names a packet with text.
+    """
+    check_type(ledger, CustodyLedger, field="ledger")
+    _check_callable(packet_uri)
     return [
         _object_event(event, entry, ledger.seal_id, packet_uri)
         for event, entry in zip(ledger.events, ledger.entries, strict=True)
@@ -260,9 +299,13 @@ def epcis_document(
 
     Raises:
         onestop.exceptions.NaiveDatetime: If *created_at* has no time zone.
+        onestop.exceptions.InvalidValue: If *created_at* is not an instant, *ledgers*
+            is not an iterable of `CustodyLedger`, or *packet_uri* is not a function
+            that names a packet with text.
     """
-    if created_at.utcoffset() is None:
-        raise NaiveDatetime("created_at")
+    check_instant(created_at, field="created_at")
+    check_type(ledgers, Iterable, field="ledgers")
+    _check_callable(packet_uri)
     events = [event for ledger in ledgers for event in object_events(ledger, packet_uri=packet_uri)]
     return {
         "@context": [EPCIS_CONTEXT, {"onestop": ONESTOP_NAMESPACE}],
@@ -271,3 +314,9 @@ def epcis_document(
         "creationDate": _time(created_at),
         "epcisBody": {"eventList": events},
     }
+
+
+def _check_callable(packet_uri: object) -> None:
+    if not callable(packet_uri):
+        reason = f"expected a function, not {kind_of(packet_uri)}"
+        raise InvalidValue(field="packet_uri", reason=reason)

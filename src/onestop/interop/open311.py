@@ -29,6 +29,8 @@ boolean       ``singlevaluelist``  values ``true`` and ``false``
 choice        ``singlevaluelist``  one value per choice
 multi_choice  ``multivaluelist``   one value per choice
 document      ``string``           ``datatype_description`` asks for a reference
+phone         ``string``           kept in E.164 form (``+6281234567890``)
+email         ``string``
 ============  ===================  ==============================================
 
 Every attribute is ``variable`` (the applicant answers it).  ``order`` is renumbered
@@ -78,6 +80,8 @@ DATATYPES: Final[Mapping[FieldType, str]] = {
     FieldType.CHOICE: "singlevaluelist",
     FieldType.MULTI_CHOICE: "multivaluelist",
     FieldType.DOCUMENT: "string",
+    FieldType.PHONE: "string",
+    FieldType.EMAIL: "string",
 }
 """The GeoReport v2 ``datatype`` of each of our field types."""
 

@@ -17,19 +17,27 @@ store (see :doc:`/how-to/write-a-storage-adapter`).  The built-in schemes win.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
 
+from onestop.domain.formats import kind_of
 from onestop.exceptions import ConfigurationError
 from onestop.ports import EventStore
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
 
-__all__ = ["ENTRY_POINT_GROUP", "MemoryStore", "SCHEMES", "SQLiteStore", "from_url"]
+__all__ = ["ENTRY_POINT_GROUP", "MAX_URL", "MemoryStore", "SCHEMES", "SQLiteStore", "from_url"]
 
 ENTRY_POINT_GROUP = "onestop.storage"
 """The entry-point group through which other packages add URL schemes."""
+
+MAX_URL = 8192
+"""The longest store URL `from_url` accepts, in characters."""
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}")  # RFC 3986, at most 32 characters
 
 
 def _memory(url: str) -> EventStore:
@@ -82,18 +90,29 @@ def from_url(url: str, /) -> EventStore:
     whose ``schema`` parameter picks the schema; it opens a
     `onestop.storage.postgres.PostgresStore` and needs the ``postgres`` extra.
 
+    A URL is text of at most `MAX_URL` characters without control characters (a NUL
+    would cut it short in a C library); a file name in it may hold what a file name on
+    this system holds.
+
     Raises:
-        ConfigurationError: If the scheme is unknown (the message lists the known ones
-            and never repeats the URL, which may hold a password) or the URL is not
-            valid for its scheme.
+        ConfigurationError: If the URL is not such text, its scheme is unknown (the
+            message lists the known ones and never repeats the URL, which may hold a
+            password), or it is not valid for its scheme (a bad option, a port out
+            of range, a path with a NUL, ...).
     """
+    if not isinstance(url, str):
+        raise ConfigurationError(f"a store URL must be text, not {kind_of(url)}")
+    if len(url) > MAX_URL:
+        raise ConfigurationError(f"a store URL must be at most {MAX_URL} characters long")
+    if any(unicodedata.category(char) == "Cc" for char in url):
+        raise ConfigurationError("a store URL must not hold control characters (NUL, ...)")
     scheme, separator, _ = url.partition("://")
     opener = SCHEMES.get(scheme.lower()) if separator else None
     if opener is None:
         plugins = _plugins()
         point = plugins.get(scheme.lower()) if separator else None
         if point is None:
-            shown = scheme if separator and scheme.isalnum() else "(none)"
+            shown = scheme if separator and _SCHEME.fullmatch(scheme) else "(none)"
             known = ", ".join(sorted(set(SCHEMES) | set(plugins)))
             raise ConfigurationError(f"unknown store URL scheme {shown!r}; known: {known}")
         opener = _load(scheme.lower(), point)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from onestop.domain.sla import SlaStatus
+from onestop.exceptions import InvalidStoreInput
 from onestop.ports import Summary, SummaryOrder, SummaryQuery, storable_text
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -21,6 +22,7 @@ NO_DUE = 2**63 - 1
 INT64 = range(-(2**63), 2**63)
 _MICROSECOND = timedelta(microseconds=1)
 _CURSOR_VERSION = 1
+_MAX_CURSOR = 4096  # far more than a cursor with the longest stream id a store keeps
 
 SUMMARY_COLUMNS = (
     "stream_id, number, service, service_version, agency, channel, state, assignee, "
@@ -98,7 +100,7 @@ POSITION = "SELECT position FROM positions WHERE consumer = ?"
 def micros(at: datetime, name: str) -> int:
     """Return *at* as microseconds since the epoch; *name* is used in the error."""
     if at.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
+        raise InvalidStoreInput(field=name, reason="must be timezone-aware")
     return (at - EPOCH) // _MICROSECOND
 
 
@@ -264,15 +266,19 @@ def parse_cursor(cursor: str | None, order: SummaryOrder) -> tuple[int, str] | N
     """Return the sort key *cursor* holds, or ``None`` without one.
 
     Raises:
-        ValueError: If *cursor* was not made by `encode_cursor` for *order*.
+        InvalidStoreInput: If *cursor* was not made by `encode_cursor` for *order*.
     """
     if cursor is None:
         return None
-    wrong = ValueError("the cursor was not returned by this store for this order")
+    wrong = InvalidStoreInput(
+        field="cursor", reason="the cursor was not returned by this store for this order"
+    )
+    if len(cursor) > _MAX_CURSOR:
+        raise wrong
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise wrong from None
     if not (isinstance(value, list) and len(value) == 4):
         raise wrong

@@ -42,7 +42,7 @@ from onestop.catalogue_store import (
     check_version_number,
     next_catalogue_version,
 )
-from onestop.exceptions import ConcurrencyConflict, StorageError
+from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput, StorageError
 from onestop.ports import (
     MAX_PAGE,
     Batch,
@@ -56,11 +56,19 @@ from onestop.ports import (
     Summary,
     SummaryOrder,
     SummaryQuery,
+    decode_cursor,
+    encode_cursor,
+    storable_text,
+)
+from onestop.store_checks import (
+    READ_MODEL_ROW,
     check_batch,
     check_commit,
     check_consumer,
-    decode_cursor,
-    encode_cursor,
+    check_position,
+    check_query,
+    notification_window,
+    read_after,
 )
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
@@ -160,29 +168,29 @@ class MemoryStore(ClosingContext):
 
     def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
         """Return the stream's events above version *after*, in order."""
+        start = read_after(after)
         with self._lock:
             self._check_open()
-            return self._streams.get(stream_id, ())[max(after, 0) :]
+            if not storable_text(stream_id):  # as in a database: no such key is stored
+                return ()
+            return self._streams.get(stream_id, ())[start:]
 
     def summary(self, stream_id: str, /) -> Summary | None:
         """Return the stream's read-model row, or ``None``."""
         with self._lock:
             self._check_open()
-            return self._summaries.get(stream_id)
+            return self._summaries.get(stream_id) if storable_text(stream_id) else None
 
     def find_number(self, number: str, /) -> Summary | None:
         """Return the row of the application numbered *number*, or ``None``."""
         with self._lock:
             self._check_open()
-            stream_id = self._numbers.get(number)
+            stream_id = self._numbers.get(number) if storable_text(number) else None
             return self._summaries.get(stream_id) if stream_id is not None else None
 
     def summaries(self, query: SummaryQuery, /) -> Page:
         """Return one page of the rows matching *query*; see `onestop.ports.EventStore`."""
-        if not 1 <= query.limit <= MAX_PAGE:
-            raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
-        if query.sla is not None and query.now is None:
-            raise ValueError("an sla filter needs now")
+        query = check_query(query)
         after = decode_cursor(query.cursor, query.order)
         with self._lock:
             self._check_open()
@@ -199,32 +207,31 @@ class MemoryStore(ClosingContext):
         """Return the record of idempotency key *key*, or ``None``."""
         with self._lock:
             self._check_open()
-            return self._keys.get(key)
+            return self._keys.get(key) if storable_text(key) else None
 
     def sequence(self, name: str, /) -> int:
         """Return the counter *name*'s current value (0 if never claimed)."""
         with self._lock:
             self._check_open()
-            return self._sequences.get(name, 0)
+            return self._sequences.get(name, 0) if storable_text(name) else 0
 
     def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
         """Return up to *limit* notifications with a position above *after*, in order."""
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
+        start, limit = notification_window(after, limit)
         with self._lock:
             self._check_open()
-            start = max(after, 0)
             return tuple(self._log[start : start + limit])
 
     def position(self, consumer: str, /) -> int:
         """Return the last position *consumer* recorded (0 if none)."""
         with self._lock:
             self._check_open()
-            return self._positions.get(consumer, 0)
+            return self._positions.get(consumer, 0) if storable_text(consumer) else 0
 
     def record_position(self, consumer: str, position: int, /) -> None:
         """Record *consumer*'s position; it may not move backwards."""
         check_consumer(consumer)
+        check_position(position)
         with self._lock:
             self._check_open()
             current = self._positions.get(consumer, 0)
@@ -237,9 +244,11 @@ class MemoryStore(ClosingContext):
         check_batch(batch)
         with self._lock:
             self._check_open()
-            for append in batch.appends:
+            for index, append in enumerate(batch.appends):
                 if append.stream_id in self._summaries:
-                    raise ValueError(f"stream {append.stream_id!r} has a read-model row")
+                    raise InvalidStoreInput(
+                        field=f"appends[{index}].stream_id", reason=READ_MODEL_ROW
+                    )
                 actual = len(self._streams.get(append.stream_id, ()))
                 if actual != append.expected_version:
                     raise ConcurrencyConflict(

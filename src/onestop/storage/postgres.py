@@ -69,14 +69,13 @@ import contextlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
-from urllib.parse import unquote
 
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
+    InvalidStoreInput,
     OnestopError,
     StorageError,
-    StorageUnavailable,
 )
 from onestop.ports import (
     MAX_PAGE,
@@ -89,13 +88,17 @@ from onestop.ports import (
     StoredEvent,
     Summary,
     SummaryQuery,
-    check_batch,
-    check_commit,
-    check_consumer,
     decode_cursor,
     encode_cursor,
     storable_text,
 )
+from onestop.storage._postgres_connect import (
+    MAX_POOL,
+    MAX_TIMEOUT,
+    check_pool,
+    translate_db_errors,
+)
+from onestop.storage._postgres_connect import split_url as _split_url
 from onestop.storage._postgres_pages import page_statement
 from onestop.storage.postgres_catalogue import PostgresCatalogue
 from onestop.storage.postgres_schema import (
@@ -107,15 +110,34 @@ from onestop.storage.postgres_schema import (
     migrate,
     render,
 )
+from onestop.store_checks import (
+    READ_MODEL_ROW,
+    check_batch,
+    check_commit,
+    check_consumer,
+    check_position,
+    check_query,
+    notification_window,
+    read_after,
+)
 
 try:
     import psycopg
     from psycopg import sql
-    from psycopg_pool import ConnectionPool, PoolClosed
+    from psycopg_pool import ConnectionPool
 except ImportError as exc:  # pragma: no cover - the tests run with the extra installed
     raise ConfigurationError(MISSING_EXTRA) from exc
 
-__all__ = ["DEFAULT_SCHEMA", "MAX_PAGE", "PostgresStore", "open_url", "translate_db_errors"]
+__all__ = [
+    "DEFAULT_SCHEMA",
+    "MAX_PAGE",
+    "MAX_POOL",
+    "MAX_TIMEOUT",
+    "PostgresStore",
+    "check_pool",
+    "open_url",
+    "translate_db_errors",
+]
 
 DEFAULT_SCHEMA = "onestop"
 """The schema `PostgresStore.connect` uses when none is given."""
@@ -123,58 +145,6 @@ DEFAULT_SCHEMA = "onestop"
 """The largest page `PostgresStore.summaries` returns."""
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_CONFLICTS = frozenset(
-    {
-        "events_pkey",
-        "events_follow_previous",
-        "idempotency_pkey",
-        "sequence_claims_pkey",
-        "catalogue_versions_pkey",
-        "sequence_claims_follow_previous",
-        "summaries_number_key",
-    }
-)
-
-
-def _describe(exc: psycopg.Error) -> str:
-    text = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]
-    state = f" (SQLSTATE {exc.sqlstate})" if exc.sqlstate else ""
-    return f"PostgreSQL: {text}{state}"
-
-
-@contextlib.contextmanager
-def translate_db_errors(
-    conflict: Callable[[], Exception] | None = None,
-) -> Iterator[None]:
-    """Re-raise psycopg errors as onestop errors; the driver's error stays in ``__cause__``.
-
-    A unique or foreign-key violation of a key that guards a check of the ports (the
-    events', an idempotency key's, a counter's, an application number's, a catalogue
-    version's) raises what
-    *conflict* returns, usually a `ConcurrencyConflict` (a `ValueError` when a batch
-    ran into an application's stream).  Serialization failures, deadlocks, lost
-    connections, a terminated backend, a server shutting down and a pool timeout raise
-    `StorageUnavailable`, which is safe to retry; any other driver error, and text
-    the driver cannot encode (a lone surrogate), raises `StorageError`.  Messages hold
-    the server's primary message and the SQLSTATE, never its detail lines (which quote
-    key values) or the connection URL.
-    """
-    try:
-        yield
-    except psycopg.errors.IntegrityError as exc:
-        if conflict is not None and exc.diag.constraint_name in _CONFLICTS:
-            with translate_db_errors():
-                error = conflict()
-            raise error from exc
-        raise StorageError(_describe(exc)) from exc
-    except PoolClosed as exc:  # the store was closed while a call waited for a connection
-        raise StorageError("the store is closed") from exc
-    except psycopg.OperationalError as exc:  # includes 40001, 40P01, 57P01 and PoolTimeout
-        raise StorageUnavailable(_describe(exc)) from exc
-    except psycopg.Error as exc:
-        raise StorageError(_describe(exc)) from exc
-    except UnicodeEncodeError as exc:  # a lone surrogate, which the driver cannot send
-        raise StorageError("PostgreSQL cannot store text that is not valid Unicode") from exc
 
 
 # --- the store -------------------------------------------------------------------------
@@ -222,23 +192,32 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
             timeout: Seconds to wait for a connection before `StorageUnavailable`.
 
         Raises:
-            ConfigurationError: If the schema name is not a lowercase SQL name, or is
-                given twice with different values, or the database schema is newer
-                than this onestop.
+            ConfigurationError: If the URL is not text libpq parses (or holds a control
+                character), the schema name is not a lowercase SQL name or is given
+                twice with different values, a pool size or the timeout is out of
+                range (`check_pool`), the server refuses the settings (no such
+                database or role, a failed authentication, an invalid ``sslmode``,
+                see `translate_db_errors`), or the database schema is newer than this
+                onestop.  The message never repeats the URL.
             StorageUnavailable: If the database cannot be reached.
             StorageError: If a migration fails or was changed after being applied.
         """
         conninfo, named = _split_url(url)
         if schema is not None and named is not None and schema != named:
             raise ConfigurationError("the schema is given twice, with different names")
-        chosen = next((name for name in (schema, named) if name is not None), DEFAULT_SCHEMA)
-        if not _SCHEMA_NAME.fullmatch(chosen) or chosen.startswith("pg_"):
+        chosen: object = next(
+            (name for name in (schema, named) if name is not None), DEFAULT_SCHEMA
+        )
+        if (
+            not isinstance(chosen, str)
+            or not _SCHEMA_NAME.fullmatch(chosen)
+            or chosen.startswith("pg_")
+        ):
             raise ConfigurationError(
                 "a schema name must be 1 to 63 lowercase letters, digits or underscores,"
                 " start with a letter or underscore, and not start with pg_"
             )
-        if not 1 <= min_size <= max_size:
-            raise ConfigurationError("pool sizes must satisfy 1 <= min_size <= max_size")
+        check_pool(min_size=min_size, max_size=max_size, timeout=timeout)
         with translate_db_errors():
             with psycopg.connect(
                 conninfo, autocommit=True, connect_timeout=max(1, round(timeout))
@@ -352,8 +331,8 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         Raises:
             ConcurrencyConflict: If a stream is not at its ``expected_version`` (the
                 first such stream in the batch is named).  Nothing is written.
-            ValueError: If the batch is malformed (before any I/O) or a stream has a
-                read-model row.  Nothing is written.
+            InvalidStoreInput: If the batch is malformed (before any I/O) or a stream
+                has a read-model row.  Nothing is written.
         """
         check_batch(batch)
         params = batch_params(batch)
@@ -382,9 +361,9 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         streams = [append.stream_id for append in batch.appends]
         with self._connection() as cursor:
             rows = cursor.execute(self._sql["diagnose_batch"], {"streams": streams}).fetchall()
-        for append, (has_row, version) in zip(batch.appends, rows, strict=True):
+        for index, (append, (has_row, version)) in enumerate(zip(batch.appends, rows, strict=True)):
             if has_row:
-                return ValueError(f"stream {append.stream_id!r} has a read-model row")
+                return InvalidStoreInput(field=f"appends[{index}].stream_id", reason=READ_MODEL_ROW)
             if version != append.expected_version:
                 return ConcurrencyConflict(
                     stream_id=append.stream_id, expected=append.expected_version, actual=version
@@ -397,6 +376,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 
     def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
         """Return the stream's events above version *after*, in order."""
+        start = read_after(after)
         return tuple(
             StoredEvent(
                 stream_id=stream_id,
@@ -408,7 +388,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
                 recorded_at=recorded_at,
             )
             for version, kind, body, hash_, previous_hash, recorded_at in self._look_up(
-                "read", stream_id, after
+                "read", stream_id, start
             )
         )
 
@@ -424,10 +404,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 
     def summaries(self, query: SummaryQuery, /) -> Page:
         """Return one page of the rows matching *query*; see `onestop.ports.EventStore`."""
-        if not 1 <= query.limit <= MAX_PAGE:
-            raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
-        if query.sla is not None and query.now is None:
-            raise ValueError("an sla filter needs now")
+        query = check_query(query)
         after = decode_cursor(query.cursor, query.order)
         statement, params = page_statement(query, after, self._identifier)
         with self._connection() as cursor:
@@ -456,8 +433,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 
     def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
         """Return up to *limit* notifications with a position above *after*, in order."""
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
+        start, limit = notification_window(after, limit)
         return tuple(
             Notification(
                 position=position,
@@ -468,7 +444,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
                 recorded_at=recorded_at,
             )
             for position, stream_id, version, kind, body, recorded_at in self._fetch(
-                "notifications", (after, limit)
+                "notifications", (start, limit)
             )
         )
 
@@ -480,7 +456,8 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
     def record_position(self, consumer: str, position: int, /) -> None:
         """Record *consumer*'s position; it may not move backwards."""
         check_consumer(consumer)
-        if position < 0 or not self._fetch("record_position", (consumer, position)):
+        check_position(position)
+        if not self._fetch("record_position", (consumer, position)):
             current = self.position(consumer)
             raise ConcurrencyConflict(stream_id=consumer, expected=position, actual=current)
 
@@ -493,27 +470,6 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
 def open_url(url: str, /) -> PostgresStore:
     """Open the store a ``postgresql://`` URL names (``?schema=`` picks the schema)."""
     return PostgresStore.connect(url)
-
-
-def _split_url(url: str) -> tuple[str, str | None]:
-    """Take the ``schema`` parameter out of *url*; the rest goes to libpq as it was.
-
-    Only the query string is touched, and other parameters are kept byte for byte:
-    libpq decodes ``%XX`` but not ``+``, so re-encoding them could change them.
-    """
-    base, _, query = url.partition("?")
-    kept: list[str] = []
-    schemas: list[str] = []
-    for item in query.split("&") if query else ():
-        key, _, value = item.partition("=")
-        if unquote(key) == "schema":
-            schemas.append(unquote(value))
-        else:
-            kept.append(item)
-    if len(schemas) > 1:
-        raise ConfigurationError("the URL gives the schema more than once")
-    rest = f"{base}?{'&'.join(kept)}" if kept else base
-    return rest, (schemas[0] if schemas else None)
 
 
 def _configure(conn: Connection) -> None:

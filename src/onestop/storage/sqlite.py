@@ -49,7 +49,6 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
 from onestop.catalogue_store import (
     MAX_VERSION,
@@ -62,8 +61,8 @@ from onestop.catalogue_store import (
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
+    InvalidStoreInput,
     StorageError,
-    StorageUnavailable,
 )
 from onestop.ports import (
     MAX_PAGE,
@@ -76,66 +75,31 @@ from onestop.ports import (
     StoredEvent,
     Summary,
     SummaryQuery,
-    check_batch,
-    check_commit,
-    check_consumer,
     storable_text,
 )
 from onestop.storage import _sqlite_catalogue as catalogue_sql
 from onestop.storage import _sqlite_sql as sql
+from onestop.storage._sqlite_open import (
+    DEFAULT_BUSY_TIMEOUT,
+    MAX_BUSY_TIMEOUT,
+    check_settings,
+    database_path,
+    parse_url,
+)
+from onestop.storage._sqlite_open import translate_errors as _translate_errors
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
+from onestop.store_checks import (
+    READ_MODEL_ROW,
+    check_batch,
+    check_commit,
+    check_consumer,
+    check_position,
+    check_query,
+    notification_window,
+    read_after,
+)
 
-__all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
-
-"""The largest page `SQLiteStore.summaries` returns."""
-
-DEFAULT_BUSY_TIMEOUT = 5.0
-"""How many seconds a call waits for another writer before `StorageUnavailable`."""
-
-_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
-_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
-
-
-@contextlib.contextmanager
-def _translate_errors(commit: Commit | None = None) -> Iterator[None]:
-    """Re-raise the driver's errors as onestop's; the original stays in ``__cause__``.
-
-    The one place where `sqlite3` errors become onestop errors:
-
-    - `sqlite3.IntegrityError` on the events' ``(stream_id, version)`` key:
-      `ConcurrencyConflict` (another writer appended first);
-    - `sqlite3.OperationalError` "database is locked" or busy: `StorageUnavailable`,
-      a transient error;
-    - every other `sqlite3.Error`, and values SQLite cannot hold (integers beyond 64
-      bits, text that is not valid Unicode): `StorageError`.
-    """
-    try:
-        yield
-    except sqlite3.IntegrityError as exc:
-        if commit is not None and "events.stream_id, events.version" in str(exc):
-            raise ConcurrencyConflict(
-                stream_id=commit.stream_id,
-                expected=commit.expected_version,
-                actual=commit.expected_version + 1,  # at least: the next version is taken
-            ) from exc
-        raise StorageError(f"SQLite refused the write: {exc}") from exc
-    except sqlite3.OperationalError as exc:
-        if _is_busy(exc):
-            raise StorageUnavailable(f"the SQLite database is busy: {exc}") from exc
-        raise StorageError(f"SQLite failed: {exc}") from exc
-    except sqlite3.Error as exc:
-        raise StorageError(f"SQLite failed: {exc}") from exc
-    except OverflowError as exc:
-        raise StorageError("SQLite stores integers of at most 64 bits") from exc
-    except UnicodeEncodeError as exc:
-        raise StorageError("SQLite cannot store text that is not valid Unicode") from exc
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF in _BUSY_CODES
-    return any(words in str(exc) for words in _BUSY_WORDS)
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
 
 
 class SQLiteStore(ClosingContext):
@@ -187,26 +151,24 @@ class SQLiteStore(ClosingContext):
                 corrupt and durable through a crash of the process, but the last
                 commits may roll back after a power loss or OS crash.
             busy_timeout: Seconds a call waits for another writer to finish before
-                raising `StorageUnavailable`.
+                raising `StorageUnavailable`: from 0 to `MAX_BUSY_TIMEOUT` (an hour).
 
         Raises:
-            ConfigurationError: If a setting is not valid, or the SQLite library is
-                older than 3.37.
+            ConfigurationError: If a setting is not valid (a path that is not text or
+                holds a NUL character, a busy timeout that is a `bool`, negative, not
+                finite or above an hour), or the SQLite library is older than 3.37.
             StorageError: If the file cannot be opened or migrated.
         """
-        if synchronous not in ("FULL", "NORMAL"):
-            raise ConfigurationError(f"synchronous must be 'FULL' or 'NORMAL', not {synchronous!r}")
-        if not busy_timeout >= 0:
-            raise ConfigurationError("busy_timeout must be a number of seconds, 0 or more")
+        timeout = check_settings(synchronous=synchronous, busy_timeout=busy_timeout)
+        target = database_path(path)
         if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
             raise ConfigurationError(
                 f"onestop needs SQLite {'.'.join(map(str, MINIMUM_SQLITE))} or newer; "
                 f"this Python has {sqlite3.sqlite_version}"
             )
-        target = os.fspath(path)
         with _translate_errors():
             connection = sqlite3.connect(
-                target, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                target, timeout=timeout, isolation_level=None, check_same_thread=False
             )
         try:
             with _translate_errors():
@@ -223,42 +185,14 @@ class SQLiteStore(ClosingContext):
 
         ``sqlite:///relative/file.sqlite3`` and ``sqlite:////absolute/file.sqlite3``
         name files; ``sqlite://`` and ``sqlite://:memory:`` an in-memory database.
-        Options go in the query: ``?synchronous=NORMAL&busy_timeout=10``.
+        Options go in the query, each at most once: ``?synchronous=NORMAL&busy_timeout=10``
+        (seconds in ASCII digits).  The path is percent-decoded as UTF-8.
 
         Raises:
             ConfigurationError: If the URL is not a valid ``sqlite:`` URL; the message
                 never repeats it.
         """
-        scheme, _, rest = url.partition("://")
-        if scheme.lower() != "sqlite":
-            raise ConfigurationError("not a sqlite:// URL")
-        location, _, query = rest.partition("?")
-        if location in ("", ":memory:", "/:memory:"):
-            path = ":memory:"
-        elif location.startswith("/"):
-            path = unquote(location[1:])
-        else:
-            raise ConfigurationError(
-                "a sqlite URL names no host: use sqlite:///relative/path or "
-                "sqlite:////absolute/path"
-            )
-        options: dict[str, Any] = {}
-        try:
-            pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
-        except ValueError:
-            raise ConfigurationError("the sqlite URL's options are malformed") from None
-        for name, value in pairs:
-            if name == "synchronous":
-                options["synchronous"] = value.upper()
-            elif name == "busy_timeout":
-                try:
-                    options["busy_timeout"] = float(value)
-                except ValueError:
-                    raise ConfigurationError("busy_timeout must be a number of seconds") from None
-            else:
-                raise ConfigurationError(
-                    f"unknown sqlite URL option {name!r}; known: busy_timeout, synchronous"
-                )
+        path, options = parse_url(url)
         return cls.open(path, **options)
 
     def __repr__(self) -> str:
@@ -370,10 +304,11 @@ class SQLiteStore(ClosingContext):
 
     def read(self, stream_id: str, /, *, after: int = 0) -> tuple[StoredEvent, ...]:
         """Return the stream's events above version *after*, in order."""
+        start = read_after(after)
         with self._reading() as connection:
-            if after >= sql.INT64.stop or not storable_text(stream_id):
+            if not storable_text(stream_id):
                 return ()
-            rows = connection.execute(sql.READ, (stream_id, max(after, 0))).fetchall()
+            rows = connection.execute(sql.READ, (stream_id, start)).fetchall()
         return tuple(
             StoredEvent(
                 stream_id=row[0],
@@ -405,10 +340,7 @@ class SQLiteStore(ClosingContext):
         Pages are cut by keyset (the last row's sort key, in the opaque cursor), never
         by offset, so the first and the thousandth page cost the same.
         """
-        if not 1 <= query.limit <= MAX_PAGE:
-            raise ValueError(f"limit must be from 1 to {MAX_PAGE}")
-        if query.sla is not None and query.now is None:
-            raise ValueError("an sla filter needs now")
+        query = check_query(query)
         after = sql.parse_cursor(query.cursor, query.order)
         statement, parameters = sql.page_sql(query, after)
         with self._reading() as connection:
@@ -438,14 +370,9 @@ class SQLiteStore(ClosingContext):
 
     def notifications(self, *, after: int = 0, limit: int = 100) -> tuple[Notification, ...]:
         """Return up to *limit* notifications with a position above *after*, in order."""
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
+        start, limit = notification_window(after, limit)
         with self._reading() as connection:
-            if after >= sql.INT64.stop:
-                return ()
-            rows = connection.execute(
-                sql.NOTIFICATIONS, (max(after, 0), min(limit, sql.INT64.stop - 1))
-            ).fetchall()
+            rows = connection.execute(sql.NOTIFICATIONS, (start, limit)).fetchall()
         return tuple(
             Notification(
                 position=row[0],
@@ -467,6 +394,7 @@ class SQLiteStore(ClosingContext):
     def record_position(self, consumer: str, position: int, /) -> None:
         """Record *consumer*'s position; it may not move backwards."""
         check_consumer(consumer)
+        check_position(position)
         with self._writing() as connection:
             row = connection.execute(sql.POSITION, (consumer,)).fetchone()
             current = 0 if row is None else int(row[0])
@@ -483,12 +411,14 @@ class SQLiteStore(ClosingContext):
         check_batch(batch)
         recorded = sql.micros(batch.recorded_at, "recorded_at")
         with self._writing() as connection:
-            for append in batch.appends:
+            for index, append in enumerate(batch.appends):
                 summarised, version = connection.execute(
                     sql.CHECK_APPEND, (append.stream_id,)
                 ).fetchone()
                 if summarised:
-                    raise ValueError(f"stream {append.stream_id!r} has a read-model row")
+                    raise InvalidStoreInput(
+                        field=f"appends[{index}].stream_id", reason=READ_MODEL_ROW
+                    )
                 if version != append.expected_version:
                     raise ConcurrencyConflict(
                         stream_id=append.stream_id, expected=append.expected_version, actual=version
@@ -533,10 +463,12 @@ class SQLiteStore(ClosingContext):
         it is done, other processes do not.  An existing *target* is overwritten.
 
         Raises:
+            ConfigurationError: If *target* is not a path (see `SQLiteStore.open`).
             StorageError: If the copy fails.
         """
+        copy = database_path(target)
         with self._reading() as connection:
-            destination = sqlite3.connect(os.fspath(target))
+            destination = sqlite3.connect(copy)
             try:
                 connection.backup(destination)
             finally:

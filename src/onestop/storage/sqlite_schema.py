@@ -49,7 +49,7 @@ MINIMUM_SQLITE = (3, 37, 0)
 MIGRATIONS_TABLE = "onestop_schema_migrations"
 """The table that records each applied migration's version, name and checksum."""
 
-_FILE_NAME = re.compile(r"(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql")
+_FILE_NAME = re.compile(r"(?P<version>[0-9]{4})_(?P<name>[a-z0-9_]+)\.sql")
 _CREATE_TABLE = f"""
 CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
     version    INTEGER NOT NULL PRIMARY KEY,
@@ -108,8 +108,12 @@ def split_statements(sql: str) -> list[str]:
     part holding only comments is dropped.
 
     Raises:
-        ValueError: If the text ends with an incomplete statement.
+        StorageError: If *sql* is not text, or ends with an incomplete statement (a
+            migration that is cut short cannot be applied).
     """
+    given: object = sql
+    if not isinstance(given, str):
+        raise StorageError("migration SQL must be text")
     statements: list[str] = []
     pending = ""
     for line in sql.splitlines(keepends=True):
@@ -119,7 +123,7 @@ def split_statements(sql: str) -> list[str]:
             pending = ""
     rest = [line.strip() for line in pending.splitlines()]
     if any(line and not line.startswith("--") for line in rest):
-        raise ValueError("the SQL ends with an incomplete statement")
+        raise StorageError("the SQL ends with an incomplete statement")
     return statements
 
 

@@ -38,7 +38,13 @@ from onestop.catalogue_store import (
     CatalogueVersionInfo,
     catalogue_digest,
 )
-from onestop.exceptions import ConcurrencyConflict, InvalidValue, NaiveDatetime, StorageError
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    InvalidStoreInput,
+    InvalidValue,
+    NaiveDatetime,
+    StorageError,
+)
 
 __all__ = ["CatalogueStoreContract", "publish", "race_publications"]
 
@@ -145,6 +151,19 @@ _MALFORMED: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
     "no digest": ({"digest": None}, InvalidValue, "digest"),
     "label not text": ({"label": 5}, InvalidValue, "label"),
     "instant as text": ({"recorded_at": "2025-07-14T09:00:00+07:00"}, InvalidValue, "recorded_at"),
+    "instant before year 1 in UTC": (
+        {"recorded_at": datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))},
+        InvalidValue,
+        "recorded_at",
+    ),
+    "expected version True": ({"expected_version": True}, InvalidValue, "expected_version"),
+    "expected version beyond 64 bits": (
+        {"expected_version": 2**63},
+        InvalidValue,
+        "expected_version",
+    ),
+    "expected version as text": ({"expected_version": "0"}, InvalidValue, "expected_version"),
+    "label with a lone surrogate": ({"label": "fees\ud800"}, InvalidValue, "label"),
 }
 
 
@@ -354,30 +373,33 @@ class CatalogueStoreContract:
             seen += [v.version for v in page]
         assert seen == [1, 2, 3, 4, 5, 6, 7]
 
-    @pytest.mark.parametrize("limit", [-1, 0, MAX_LISTING + 1])
+    @pytest.mark.parametrize("limit", [-1, 0, MAX_LISTING + 1, True, "5", 1.0, 2**70])
     def test_listing_limit_out_of_range_is_refused(
-        self, catalogue_store: CatalogueStore, limit: int
+        self, catalogue_store: CatalogueStore, limit: Any
     ) -> None:
-        """A listing limit outside 1 to 1000 raises ValueError."""
-        with pytest.raises(ValueError, match="limit"):
+        """A listing limit that is not an integer from 1 to 1000 raises InvalidStoreInput."""
+        with pytest.raises(InvalidStoreInput) as caught:
             catalogue_store.catalogue_versions(limit=limit)
+        assert caught.value.field == "limit"
 
     @pytest.mark.parametrize("after", ["1", None, 0.5, True])
     def test_listing_after_that_is_not_a_number_is_refused(
         self, catalogue_store: CatalogueStore, after: Any
     ) -> None:
-        """A listing's after that is not an int raises ValueError on every store alike."""
-        with pytest.raises(ValueError, match="after"):
+        """A listing's after that is not an int raises InvalidStoreInput on every store alike."""
+        with pytest.raises(InvalidStoreInput) as caught:
             catalogue_store.catalogue_versions(after=after)
+        assert caught.value.field == "after"
 
     @pytest.mark.parametrize("number", ["1", None, 1.0, True])
     def test_version_that_is_not_a_number_is_refused(
         self, catalogue_store: CatalogueStore, number: Any
     ) -> None:
-        """Looking up a version that is not an int raises ValueError, not a driver error."""
+        """Looking up a version that is not an int raises InvalidStoreInput, not a driver error."""
         publish(catalogue_store, _FIRST)
-        with pytest.raises(ValueError, match="version"):
+        with pytest.raises(InvalidStoreInput) as caught:
             catalogue_store.catalogue_version(number)
+        assert caught.value.field == "version"
 
     # --- values and closing -------------------------------------------------------------
 

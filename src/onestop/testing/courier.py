@@ -29,8 +29,14 @@ from onestop.domain.audit import GENESIS
 from onestop.domain.catalogue import Catalogue
 from onestop.domain.courier import CourierJob, JobKind, book
 from onestop.domain.engine import Actor
+from onestop.domain.formats import check_int, int_problem
 from onestop.domain.text import LocalizedText
-from onestop.exceptions import AlreadyClaimed, ConcurrencyConflict, ConfigurationError
+from onestop.exceptions import (
+    AlreadyClaimed,
+    ConcurrencyConflict,
+    ConfigurationError,
+    InvalidValue,
+)
 from onestop.mall import Mall
 from onestop.ports import Batch, BatchStore, EventStore
 
@@ -38,6 +44,7 @@ __all__ = ["ClaimRace", "claim_race"]
 
 _AT = datetime(2025, 3, 10, 1, 0, tzinfo=UTC)
 _KEY = b"onestop-claim-race-otp-key-32b!!"
+_MAX_COURIERS = 64
 
 
 @attrs.frozen(kw_only=True)
@@ -94,11 +101,21 @@ def claim_race(
         timeout: Seconds to wait for the couriers before giving up.
 
     Raises:
-        ConfigurationError: If the store cannot commit batches, *couriers* is below
-            2, or a courier is still waiting after *timeout*.
+        ConfigurationError: If the store cannot commit batches, *couriers* is not 2
+            to 64, *timeout* is not a positive number of seconds (at most an hour),
+            or a courier is still waiting after *timeout*.
+        InvalidValue: If *store_factory* is not callable, or *expected_version* is
+            not an integer from 0.
     """
-    if couriers < 2:
-        raise ConfigurationError("a race needs at least two couriers")
+    if int_problem(couriers, minimum=2, maximum=_MAX_COURIERS) is not None:
+        raise ConfigurationError(f"a race needs 2 to {_MAX_COURIERS} couriers")
+    seconds: object = timeout
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 3600:
+        raise ConfigurationError("the timeout must be a number of seconds from 0 to 3600")
+    if expected_version is not None:
+        check_int(expected_version, field="expected_version")
+    if not callable(store_factory):
+        raise InvalidValue(field="store_factory", reason="expected a function that makes a store")
     store = store_factory()
     try:
         if not isinstance(store, BatchStore):

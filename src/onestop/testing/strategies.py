@@ -47,7 +47,9 @@ _ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Phnom_Penh", "
 
 codes = st.from_regex(r"[a-z][a-z0-9\-]{0,11}", fullmatch=True)
 """Stable codes such as ``tax-id``."""
-_field_names = st.from_regex(r"[a-z][a-z0-9_]{0,9}", fullmatch=True)
+_field_names = st.from_regex(r"[a-z][a-z0-9_]{0,9}", fullmatch=True).filter(
+    lambda name: name not in {"and", "or", "not", "in", "true", "false"}  # words of the rules
+)
 _words = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
 )

@@ -44,10 +44,12 @@ keeps its state in memory, per process.
 from __future__ import annotations
 
 import enum
+import math
 import threading
 import time
 from collections.abc import Callable
 
+from onestop.domain.formats import int_problem
 from onestop.exceptions import CircuitOpen, ConfigurationError
 
 __all__ = ["BreakerState", "CircuitBreaker"]
@@ -103,10 +105,19 @@ class CircuitBreaker:
         reset_timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if failure_threshold < 1:
-            raise ConfigurationError("failure_threshold must be at least 1")
-        if reset_timeout < 0:
-            raise ConfigurationError("reset_timeout must not be negative")
+        problem = int_problem(failure_threshold, minimum=1, maximum=10**6)
+        if problem is not None:
+            raise ConfigurationError(f"failure_threshold {problem}")
+        wait: object = reset_timeout
+        if (
+            isinstance(wait, bool)
+            or not isinstance(wait, int | float)
+            or not (math.isfinite(wait) and wait >= 0)
+        ):
+            raise ConfigurationError("reset_timeout must be a finite number of seconds, 0 or more")
+        named: object = name
+        if not isinstance(named, str) or not callable(clock):
+            raise ConfigurationError("a circuit breaker needs a name (text) and a clock function")
         self._name = name
         self._threshold = failure_threshold
         self._reset_timeout = float(reset_timeout)

@@ -10,7 +10,9 @@ only the headers and the raw body):
      "reference": "BPN-2025-000123", "reason": "complete"}
 
 ``number`` (the application number) may stand in for ``application_id``; ``reason``
-is optional.  `AgencyCallbacks.handle`:
+is optional.  Each field is text of 1 to 256 characters without control characters;
+the body is one JSON object, each key given once, with no ``NaN`` or ``Infinity``.
+`AgencyCallbacks.handle`:
 
 1. verifies the signature, timestamp and id with the
    `onestop.transport.signing.WebhookVerifier`; any failure raises its
@@ -43,7 +45,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import Literal, NoReturn, Protocol
 
 import attrs
 
@@ -51,11 +53,13 @@ from onestop.domain.application import ActionTaken, Application
 from onestop.domain.catalogue import Catalogue
 from onestop.domain.commands import find_workflow
 from onestop.domain.engine import Actor
+from onestop.domain.formats import ACTOR_ID, KEY, kind_of, preview, text_problem
 from onestop.domain.workflow import Trigger
 from onestop.exceptions import (
     ApplicationNotFound,
     CallbackRefused,
     ConcurrencyConflict,
+    ConfigurationError,
     TransientError,
     TransitionNotAllowed,
 )
@@ -106,6 +110,17 @@ class CallbackMall(Protocol):
         ...
 
 
+def _route_kind(value: object) -> None:
+    if value not in ("action", "event"):
+        raise ConfigurationError("a callback route's kind is 'action' or 'event'")
+
+
+def _route_name(value: object) -> None:
+    problem = text_problem(value, max_length=_MAX_TEXT)
+    if problem is not None:
+        raise ConfigurationError(f"a callback route's name {problem}")
+
+
 @attrs.frozen
 class CallbackRoute:
     """What one agency status does: take a workflow action, or fire an event transition.
@@ -116,11 +131,15 @@ class CallbackRoute:
         kind: ``action`` or ``event``.
         name: The action's or the event's name.
 
+    Raises:
+        onestop.exceptions.ConfigurationError: If *kind* is neither, or *name* is not
+            text of 1 to 256 characters without control characters.
+
     .. versionadded:: 0.1.0
     """
 
-    kind: Literal["action", "event"]
-    name: str
+    kind: Literal["action", "event"] = attrs.field(validator=lambda _, __, v: _route_kind(v))
+    name: str = attrs.field(validator=lambda _, __, v: _route_name(v))
 
     @classmethod
     def action(cls, name: str, /) -> CallbackRoute:
@@ -160,17 +179,31 @@ class CallbackResult:
     version: int
 
 
+def _misconfigured(reason: str) -> NoReturn:
+    raise ConfigurationError(f"action_map: {reason}")
+
+
 def _routes(
     value: Mapping[str, Mapping[str, str | CallbackRoute]],
 ) -> Mapping[str, Mapping[str, CallbackRoute]]:
+    if not isinstance(value, Mapping):
+        _misconfigured(f"expected a mapping of agencies, not {kind_of(value)}")
     routes: dict[str, Mapping[str, CallbackRoute]] = {}
     for agency, statuses in value.items():
-        routes[agency] = MappingProxyType(
-            {
-                status: CallbackRoute.action(route) if isinstance(route, str) else route
-                for status, route in statuses.items()
-            }
-        )
+        if text_problem(agency, max_length=_MAX_TEXT) is not None:
+            _misconfigured("an agency's code must be text without control characters")
+        if not isinstance(statuses, Mapping):
+            _misconfigured(f"an agency's statuses must be a mapping, not {kind_of(statuses)}")
+        mapped: dict[str, CallbackRoute] = {}
+        for status, route in statuses.items():
+            if text_problem(status, max_length=_MAX_TEXT) is not None:
+                _misconfigured("a status must be text without control characters")
+            if not isinstance(route, str | CallbackRoute):
+                _misconfigured(
+                    f"a route must be an action's name or a CallbackRoute, not {kind_of(route)}"
+                )
+            mapped[status] = CallbackRoute.action(route) if isinstance(route, str) else route
+        routes[agency] = MappingProxyType(mapped)
     return MappingProxyType(routes)
 
 
@@ -188,19 +221,35 @@ def _text(payload: Mapping[str, object], key: str, *, required: bool) -> str | N
     value = payload.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
-        raise CallbackRefused(f"{key!r} must be text of 1 to {_MAX_TEXT} characters")
-    return value
+    problem = text_problem(value, max_length=_MAX_TEXT)
+    if problem is not None or not str(value).strip():
+        raise CallbackRefused(
+            f"{key!r} must be text of 1 to {_MAX_TEXT} characters without control characters"
+        )
+    return value  # type: ignore[return-value]  # text_problem() proved it is a str
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise CallbackRefused("the body gives a key more than once")
+    return found
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise CallbackRefused(f"the body holds {name}, which is not JSON")
 
 
 def _parse(body: bytes) -> _Callback:
     try:
-        payload = json.loads(body)
-    except ValueError:
+        payload = json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError included
         raise CallbackRefused("the body is not JSON") from None
     if not isinstance(payload, dict):
         raise CallbackRefused("the body is not a JSON object")
     application_id = _text(payload, "application_id", required=False)
+    if application_id is not None and not KEY.matches(application_id):
+        raise CallbackRefused("'application_id' is not an application id")
     number = _text(payload, "number", required=False)
     if application_id is None and number is None:
         raise CallbackRefused("give 'application_id' or 'number'")
@@ -227,6 +276,12 @@ class AgencyCallbacks:
         seen: The verifier's replay cache, if callbacks should forget an id whose
             processing failed in a way worth retrying.
 
+    Raises:
+        onestop.exceptions.ConfigurationError: If *action_map* is not a mapping of
+            agency codes to mappings of statuses to routes, an agency's default actor
+            cannot be made from its code, or *verifier*, *actors* or *seen* is not of
+            the kind described.
+
     .. versionadded:: 0.1.0
     """
 
@@ -239,11 +294,26 @@ class AgencyCallbacks:
         actors: Mapping[str, Actor] | None = None,
         seen: ReplayCache | None = None,
     ) -> None:
+        if not isinstance(verifier, WebhookVerifier):
+            raise ConfigurationError(f"verifier must be a WebhookVerifier, not {kind_of(verifier)}")
+        given: object = actors
+        if given is not None and not (
+            isinstance(given, Mapping) and all(isinstance(a, Actor) for a in given.values())
+        ):
+            raise ConfigurationError("actors must map agency codes to Actor values")
+        if seen is not None and not callable(getattr(seen, "forget", None)):
+            raise ConfigurationError("seen must be a ReplayCache")
         self._mall = mall
         self._verifier = verifier
         self._routes = _routes(action_map)
         self._actors = MappingProxyType(dict(actors or {}))
         self._seen = seen
+        for agency in self._routes:  # every agency's actor can be made, now rather than later
+            if agency not in self._actors and not ACTOR_ID.matches(f"agency:{agency}"):
+                raise ConfigurationError(
+                    f"action_map: agency {preview(agency)} makes no actor id"
+                    f" (agency:<code> must be {ACTOR_ID.name}); give it one in actors"
+                )
 
     def __repr__(self) -> str:
         """Show the agencies served."""
@@ -290,12 +360,12 @@ class AgencyCallbacks:
     def _apply(self, webhook_id: str, callback: _Callback) -> CallbackResult:
         statuses = self._routes.get(callback.agency)
         if statuses is None:
-            raise CallbackRefused(f"agency {callback.agency!r} has no callback routes")
+            raise CallbackRefused(f"agency {preview(callback.agency)} has no callback routes")
         route = statuses.get(callback.status)
         if route is None:
             raise CallbackRefused(
-                f"status {callback.status!r} is not mapped for agency {callback.agency!r};"
-                f" mapped: {', '.join(sorted(statuses)) or 'none'}"
+                f"status {preview(callback.status)} is not mapped for agency"
+                f" {preview(callback.agency)}; mapped: {', '.join(sorted(statuses)) or 'none'}"
             )
         application = self._find(callback)
         applied = True

@@ -74,6 +74,7 @@ from typing import Any, Final, Literal, Protocol
 import attrs
 
 from onestop.domain.application import Application
+from onestop.domain.formats import CATALOGUE_CODE, int_problem, kind_of
 from onestop.domain.forms import Answer, DocumentRef
 from onestop.exceptions import (
     CircuitOpen,
@@ -82,6 +83,7 @@ from onestop.exceptions import (
     DeliveryRejected,
     DeliveryTimeout,
     EndpointDisabled,
+    InvalidValue,
 )
 from onestop.transport.base import OutboundMessage, Receipt, get_logger
 from onestop.transport.breaker import CircuitBreaker
@@ -168,11 +170,42 @@ def may_retry(method: str, headers: Mapping[str, str], /) -> bool:
 
 
 def _codes(value: str | Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+    given: object = value
+    if isinstance(given, str):
+        return (given,)
+    if not isinstance(given, Iterable) or isinstance(given, bytes | Mapping):
+        raise ConfigurationError(f"expected codes, not {kind_of(given)}")
+    codes = tuple(given)
+    if not all(isinstance(code, str) for code in codes):
+        raise ConfigurationError("every code must be text")
+    return codes
 
 
 def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"headers must be a mapping, not {kind_of(value)}")
+    for name, text in value.items():
+        if not (_header_text(name) and name.strip() and _header_text(text)):
+            raise ConfigurationError(
+                "header names and values must be visible ASCII text, without line breaks"
+            )
     return MappingProxyType(dict(value))
+
+
+def _header_text(value: object) -> bool:
+    """Whether *value* may go into an HTTP header: visible ASCII and spaces, no CR or LF."""
+    return isinstance(value, str) and value.isascii() and value.isprintable()
+
+
+def _check_endpoint(endpoint: AgencyEndpoint) -> None:
+    CATALOGUE_CODE.check(endpoint.code, field="code")  # InvalidValue; re-raised below
+    for name, value in (("base_url", endpoint.base_url), ("path", endpoint.path)):
+        if not _header_text(value) or " " in value:
+            raise ConfigurationError(f"{name} must be a URL: visible ASCII without spaces")
+    if not endpoint.base_url.startswith(("https://", "http://")):
+        raise ConfigurationError("base_url must start with https:// (or http://)")
+    if endpoint.token is not None and not (_header_text(endpoint.token) and endpoint.token):
+        raise ConfigurationError("the token must be visible ASCII text, without line breaks")
 
 
 @attrs.frozen(kw_only=True)
@@ -190,6 +223,12 @@ class AgencyEndpoint:
         answers: The names of the form fields the agency receives; none by default.
         documents: The requirement codes whose document references it receives.
 
+    Raises:
+        onestop.exceptions.ConfigurationError: If the code is not a catalogue code,
+            the URL is not an ``https://`` (or ``http://``) URL of visible ASCII, or
+            the token or a header holds anything but visible ASCII (a line break
+            would let it write another header).
+
     .. versionadded:: 0.1.0
     """
 
@@ -203,6 +242,13 @@ class AgencyEndpoint:
     services: tuple[str, ...] = attrs.field(default=(), converter=_codes)
     answers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
     documents: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+
+    def __attrs_post_init__(self) -> None:
+        """Check the code, the URL and what goes into the request's headers."""
+        try:
+            _check_endpoint(self)
+        except InvalidValue as exc:
+            raise ConfigurationError(f"AgencyEndpoint.{exc}") from None
 
     @property
     def url(self) -> str:
@@ -355,10 +401,19 @@ class AgencyGateway:
         sleep: Callable[[float], None] = time.sleep,
         effect: str = FORWARD_EFFECT,
     ) -> None:
-        if not (timeout > 0 and math.isfinite(timeout)):
-            raise ConfigurationError("an agency gateway needs a positive, finite timeout")
-        if attempts < 1:
-            raise ConfigurationError("an agency gateway needs at least 1 attempt")
+        for seconds in (timeout, max_delay):
+            wait: object = seconds
+            if (
+                isinstance(wait, bool)
+                or not isinstance(wait, int | float)
+                or not (math.isfinite(wait) and wait > 0)
+            ):
+                raise ConfigurationError(
+                    "an agency gateway needs a positive, finite timeout and max_delay"
+                )
+        problem = int_problem(attempts, minimum=1, maximum=100)
+        if problem is not None:
+            raise ConfigurationError(f"an agency gateway's attempts {problem}")
         self._client = client
         self._agency = agency
         self._applications = applications

@@ -51,19 +51,34 @@ commit: a crash in between costs a redelivery, which is then skipped.
 
 from __future__ import annotations
 
+import math
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from os import PathLike
 from types import MappingProxyType
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Final, Generic, NoReturn, Protocol, TypeVar
 
 import attrs
 
-from onestop.exceptions import ConfigurationError, StorageError
+from onestop.domain.formats import kind_of, text_problem
+from onestop.exceptions import (
+    ConfigurationError,
+    InvalidStoreInput,
+    NaiveDatetime,
+    StorageError,
+)
 
-__all__ = ["IdempotentConsumer", "Incoming", "ProcessedLog", "SqliteProcessedLog"]
+__all__ = [
+    "MAX_MESSAGE_ID",
+    "IdempotentConsumer",
+    "Incoming",
+    "ProcessedLog",
+    "SqliteProcessedLog",
+    "check_names",
+]
 
 Tx = TypeVar("Tx")
 """The transaction an `IdempotentConsumer`'s log hands to its effect."""
@@ -72,6 +87,53 @@ Tx_co = TypeVar("Tx_co", covariant=True)
 
 _TABLE: Final = "onestop_processed"
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+_MAX_NAME: Final = 256
+_MAX_TIMEOUT: Final = 3600.0
+
+MAX_MESSAGE_ID: Final = 1024
+"""The longest message id a consumer records, in characters."""
+
+
+def _refuse(field: str, reason: str) -> NoReturn:
+    raise InvalidStoreInput(field=field, reason=reason)
+
+
+def check_names(consumer: object, message_id: object, /) -> None:
+    """Refuse a consumer name or message id that is not text a log keeps.
+
+    Both are text without control characters or lone surrogates: a consumer name of 1
+    to 256 characters, a message id of 1 to `MAX_MESSAGE_ID`.
+
+    Raises:
+        onestop.exceptions.InvalidStoreInput: Naming ``consumer`` or ``message_id``.
+    """
+    for field, value, longest in (
+        ("consumer", consumer, _MAX_NAME),
+        ("message_id", message_id, MAX_MESSAGE_ID),
+    ):
+        problem = text_problem(value, max_length=longest)
+        if problem is not None:
+            _refuse(field, problem)
+
+
+def _names_fit(consumer: object, message_id: object) -> bool:
+    try:
+        check_names(consumer, message_id)
+    except InvalidStoreInput:
+        return False
+    return True
+
+
+def _stamp(at: object, field: str) -> str:
+    """Return *at* as the UTC ISO 8601 text the log stores, which sorts as time does."""
+    if not isinstance(at, datetime):
+        _refuse(field, f"expected a timezone-aware datetime, not {kind_of(at)}")
+    if at.utcoffset() is None:
+        raise NaiveDatetime(field)
+    try:
+        return at.astimezone(UTC).isoformat()
+    except OverflowError:
+        _refuse(field, "lies outside the years 1 to 9999 in UTC")
 
 
 @attrs.frozen(kw_only=True)
@@ -166,8 +228,11 @@ class SqliteProcessedLog:
             raise ConfigurationError(
                 "SqliteProcessedLog needs a connection opened with isolation_level=None"
             )
-        if not table.isidentifier() or not table.isascii():
+        name: object = table
+        if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
             raise ConfigurationError("the processed-log table name must be a plain identifier")
+        if not callable(clock):
+            raise ConfigurationError("clock must be a function returning the time")
         self._connection = connection
         self._table = table
         self._clock = clock
@@ -190,11 +255,29 @@ class SqliteProcessedLog:
         Args:
             path: The database file, or ``":memory:"``.
             table: The table's name.
-            timeout: How many seconds to wait for another writer's lock.
+            timeout: How many seconds to wait for another writer's lock: 0 to 3600.
+
+        Raises:
+            onestop.exceptions.ConfigurationError: If *path* is not text or a path
+                (or holds a NUL), *table* is not a plain identifier, or *timeout* is
+                not a number of seconds from 0 to 3600 (a `bool` is not one).
+            onestop.exceptions.StorageError: If the database cannot be opened.
         """
-        connection = sqlite3.connect(
-            path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise ConfigurationError("timeout must be a number of seconds")
+        if not (math.isfinite(timeout) and 0 <= timeout <= _MAX_TIMEOUT):
+            raise ConfigurationError(f"timeout must be from 0 to {_MAX_TIMEOUT:g} seconds")
+        where: object = path
+        if not isinstance(where, str | PathLike) or not isinstance(os.fspath(where), str):
+            raise ConfigurationError("the processed-log path must be text or a path")
+        if "\x00" in os.fspath(path):
+            raise ConfigurationError("the processed-log path holds a NUL character")
+        try:
+            connection = sqlite3.connect(
+                path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+        except (sqlite3.Error, UnicodeError) as exc:
+            raise StorageError("cannot open the processed-message database") from exc
         return cls(connection, table=table)
 
     def __repr__(self) -> str:
@@ -209,7 +292,20 @@ class SqliteProcessedLog:
     def apply_once(
         self, consumer: str, message_id: str, effect: Callable[[sqlite3.Connection], None], /
     ) -> bool:
-        """Run *effect* and record *message_id*, in one transaction; see `ProcessedLog`."""
+        """Run *effect* and record *message_id*, in one transaction; see `ProcessedLog`.
+
+        Raises:
+            onestop.exceptions.InvalidStoreInput: If *consumer* or *message_id* is not
+                text a log keeps (`check_names`), or *effect* is not callable.
+            onestop.exceptions.ConfigurationError: If the clock gives no aware datetime.
+        """
+        check_names(consumer, message_id)
+        if not callable(effect):
+            _refuse("effect", f"expected a function, not {kind_of(effect)}")
+        try:
+            stamp = _stamp(self._clock(), "clock")
+        except (InvalidStoreInput, NaiveDatetime) as exc:
+            raise ConfigurationError(f"the processed log's clock is wrong: {exc}") from None
         connection = self._connection
         with self._lock:
             try:
@@ -217,7 +313,7 @@ class SqliteProcessedLog:
                 claimed = connection.execute(
                     f"INSERT OR IGNORE INTO {self._table}"  # noqa: S608 - checked identifier
                     " (consumer, message_id, processed_at) VALUES (?, ?, ?)",
-                    (consumer, message_id, self._clock().isoformat()),
+                    (consumer, message_id, stamp),
                 )
             except sqlite3.Error as exc:
                 _rollback(connection)
@@ -242,7 +338,9 @@ class SqliteProcessedLog:
             return True
 
     def processed(self, consumer: str, message_id: str, /) -> bool:
-        """Tell whether *consumer* has recorded *message_id*."""
+        """Tell whether *consumer* has recorded *message_id* (never, if no log keeps them)."""
+        if not _names_fit(consumer, message_id):
+            return False
         with self._lock:
             row = self._connection.execute(
                 f"SELECT 1 FROM {self._table}"  # noqa: S608 - checked identifier
@@ -256,12 +354,19 @@ class SqliteProcessedLog:
 
         Keep records for longer than any message can be redelivered (the broker's
         retention for its stream, not just its de-duplication window).
+
+        Raises:
+            onestop.exceptions.InvalidStoreInput: If *before* is not a datetime.
+            onestop.exceptions.NaiveDatetime: If *before* has no time zone.
         """
+        cutoff = _stamp(before, "before")
+        if not _names_fit(consumer, "-"):
+            return 0
         with self._lock:
             cursor = self._connection.execute(
                 f"DELETE FROM {self._table}"  # noqa: S608 - checked identifier
                 " WHERE consumer = ? AND processed_at < ?",
-                (consumer, before.astimezone(UTC).isoformat()),
+                (consumer, cutoff),
             )
         return cursor.rowcount
 
@@ -292,8 +397,13 @@ class IdempotentConsumer(Generic[Tx]):
     def __init__(
         self, name: str, log: ProcessedLog[Tx], effect: Callable[[Tx, Incoming], None], /
     ) -> None:
-        if not name:
-            raise ConfigurationError("a consumer needs a name")
+        if text_problem(name, max_length=_MAX_NAME) is not None:
+            raise ConfigurationError(
+                f"a consumer needs a name: text of 1 to {_MAX_NAME} characters"
+                " without control characters"
+            )
+        if not callable(getattr(log, "apply_once", None)) or not callable(effect):
+            raise ConfigurationError("give a ProcessedLog and an effect function")
         self._name = name
         self._log = log
         self._effect = effect
@@ -323,7 +433,23 @@ class IdempotentConsumer(Generic[Tx]):
 
         Returns:
             ``True`` if the effect was applied now; ``False`` for a duplicate.
+
+        Raises:
+            onestop.exceptions.InvalidStoreInput: If *message_id* is not text a log
+                keeps (`check_names`), *body* is not bytes, *subject* is not text, or
+                *headers* is not a mapping of text to text.  Nothing is recorded.
         """
+        check_names(self._name, message_id)
+        if not isinstance(body, bytes):
+            _refuse("body", f"expected bytes, not {kind_of(body)}")
+        if subject is not None and not isinstance(subject, str):
+            _refuse("subject", f"expected text, not {kind_of(subject)}")
+        given: object = headers
+        if given is not None and not (
+            isinstance(given, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in given.items())
+        ):
+            _refuse("headers", "expected a mapping of text to text")
         message = Incoming(
             id=message_id,
             body=body,

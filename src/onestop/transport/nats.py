@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
@@ -53,6 +54,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import Header, StorageType, StreamConfig
 
+from onestop.domain.formats import preview
 from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,
@@ -82,6 +84,9 @@ VERSION_HEADER: Final = "Onestop-Version"
 
 
 def _check_prefix(prefix: str) -> str:
+    given: object = prefix
+    if not isinstance(given, str):
+        raise ConfigurationError("a subject prefix is text")
     tokens = prefix.split(".")
     if not all(_TOKEN.fullmatch(token) for token in tokens):
         raise ConfigurationError(
@@ -170,10 +175,23 @@ class NatsPublisher:
         name: str = "nats",
         options: Mapping[str, Any] | None = None,
     ) -> None:
-        if not _STREAM_NAME.fullmatch(stream):
+        given: tuple[object, ...] = (stream, timeout, duplicate_window, servers)
+        if not isinstance(given[0], str) or not _STREAM_NAME.fullmatch(given[0]):
             raise ConfigurationError("a stream name is letters, digits, '_' and '-'")
-        if not (timeout > 0 and duplicate_window > 0):
-            raise ConfigurationError("the timeout and the duplicate window must be positive")
+        for seconds in given[1:3]:
+            if (
+                isinstance(seconds, bool)
+                or not isinstance(seconds, int | float)
+                or not (math.isfinite(seconds) and seconds > 0)
+            ):
+                raise ConfigurationError(
+                    "the timeout and the duplicate window must be finite numbers of seconds above 0"
+                )
+        urls = given[3]
+        if not isinstance(urls, str) and not (
+            isinstance(urls, Sequence) and all(isinstance(url, str) for url in urls)
+        ):
+            raise ConfigurationError("servers must be a URL or a sequence of URLs")
         self._servers = [servers] if isinstance(servers, str) else list(servers)
         self._prefix = _check_prefix(prefix)
         self._stream = stream
@@ -216,8 +234,9 @@ class NatsPublisher:
         Raises:
             onestop.exceptions.ConfigurationError: If *kind* is not one subject token.
         """
-        if not _TOKEN.fullmatch(kind):
-            raise ConfigurationError(f"event kind {kind!r} is not a valid subject token")
+        token: object = kind
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            raise ConfigurationError(f"event kind {preview(kind)} is not a valid subject token")
         return f"{self._prefix}.{kind}"
 
     # --- lifecycle -------------------------------------------------------------------

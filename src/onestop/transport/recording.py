@@ -25,7 +25,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
+from onestop.domain.formats import int_problem
 from onestop.exceptions import (
+    ConfigurationError,
     DeliveryFailed,
     DeliveryRejected,
     DeliveryTimeout,
@@ -118,8 +120,9 @@ class RecordingTransport:
             self._disabled = False
 
     def _queue(self, failure: _Failure, times: int) -> None:
-        if times < 0:
-            raise ValueError("times must not be negative")
+        problem = int_problem(times, maximum=10**6)
+        if problem is not None:
+            raise ConfigurationError(f"times {problem}")
         with self._lock:
             self._failures.extend([failure] * times)
 

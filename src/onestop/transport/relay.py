@@ -41,6 +41,7 @@ failing message again from its first delay.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -49,6 +50,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import attrs
 
+from onestop.domain.formats import int_problem, kind_of
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -56,9 +58,11 @@ from onestop.exceptions import (
     DeliveryRejected,
     EndpointDisabled,
     EndpointNotAllowed,
+    InvalidStoreInput,
     StorageError,
 )
-from onestop.ports import Clock, EventStore
+from onestop.ports import MAX_PAGE, Clock, EventStore
+from onestop.store_checks import check_consumer
 from onestop.transport.base import OutboundMessage, Transport, get_logger
 
 __all__ = [
@@ -73,14 +77,23 @@ __all__ = [
 _MAX_EXPONENT = 62  # 2**62 seconds is far past any cap; keeps the float finite
 
 
+def _seconds(value: object) -> float:
+    """Convert a number of seconds to a float; refuse a bool, text and infinity."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigurationError(f"a wait must be a finite number of seconds, not {kind_of(value)}")
+    return float(value)
+
+
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value > 0:
         raise ConfigurationError(f"{attribute.name} must be positive")
 
 
 def _at_least_one(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None and value < 1:
-        raise ConfigurationError(f"{attribute.name} must be at least 1")
+    if value is not None:
+        problem = int_problem(value, minimum=1, maximum=10**9)
+        if problem is not None:
+            raise ConfigurationError(f"{attribute.name} {problem}")
 
 
 @attrs.frozen(kw_only=True)
@@ -105,14 +118,15 @@ class RetryPolicy:
         jitter: Whether waits are drawn at random below their ceiling.
 
     Raises:
-        onestop.exceptions.ConfigurationError: If *base* or *cap* is not positive,
-            *cap* is below *base*, or *max_attempts* is below 1.
+        onestop.exceptions.ConfigurationError: If *base* or *cap* is not a finite,
+            positive number of seconds, *cap* is below *base*, or *max_attempts* is not
+            an integer from 1 (a `bool` is not one).
 
     .. versionadded:: 0.1.0
     """
 
-    base: float = attrs.field(default=5.0, converter=float, validator=_positive)
-    cap: float = attrs.field(default=3600.0, converter=float, validator=_positive)
+    base: float = attrs.field(default=5.0, converter=_seconds, validator=_positive)
+    cap: float = attrs.field(default=3600.0, converter=_seconds, validator=_positive)
     max_attempts: int | None = attrs.field(default=None, validator=_at_least_one)
     jitter: bool = True
 
@@ -311,7 +325,9 @@ class Relay:
 
     Raises:
         onestop.exceptions.ConfigurationError: If there is no transport, a name is
-            empty, or *batch* is below 1.
+            empty or not text a store keeps (``"{consumer}/{name}"`` is stored, see
+            `onestop.store_checks.check_consumer`), or *batch* is not an integer from
+            1 to 1000.
 
     .. versionadded:: 0.1.0
     """
@@ -329,12 +345,22 @@ class Relay:
         sleep: Callable[[float], object] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not transports:
-            raise ConfigurationError("a relay needs at least one transport")
+        given: object = transports
+        if not isinstance(given, Mapping) or not given:
+            raise ConfigurationError("a relay needs at least one transport, by name")
         if not consumer or any(not name for name in transports):
             raise ConfigurationError("the consumer and every transport need a non-empty name")
-        if batch < 1:
-            raise ConfigurationError("batch must be at least 1")
+        for name in transports:  # each position is stored under "consumer/name"
+            try:
+                check_consumer(f"{consumer}/{name}")
+            except InvalidStoreInput as exc:
+                raise ConfigurationError(
+                    "the consumer and transport names must be text a store keeps"
+                    f" (no control characters, at most 256 together): {exc.reason}"
+                ) from None
+        problem = int_problem(batch, minimum=1, maximum=MAX_PAGE)
+        if problem is not None:
+            raise ConfigurationError(f"batch {problem}")
         self._store = store
         self._lanes = [_Lane(name, transport) for name, transport in transports.items()]
         self._consumer = consumer

@@ -31,6 +31,17 @@ onestop.exceptions.WebhookVerificationError: webhook refused (replayed): ...
 Verify the body exactly as it arrived, before parsing it: JSON parsed and encoded
 again rarely gives back the same bytes, and its signature then fails.
 
+**What the verifier takes.**  The body is `bytes` (a `bytearray` or `memoryview` is
+copied); a `str` is taken as its UTF-8 encoding, which is what a sender of JSON signed,
+but only a framework's raw bytes are sure to be the bytes signed.  The headers are a
+mapping (a ``dict``, a case-insensitive or multi-value header object) or a sequence of
+``(name, value)`` pairs as ASGI gives them; names and values may be `str` or `bytes`
+(decoded as ASCII).  Anything else (``None``, a number, a list as a value) is a bug in
+the caller and raises `onestop.exceptions.InvalidWebhookInput`; what the *sender*
+controls (a header missing, given twice, not ASCII, longer than
+`MAX_HEADER_LENGTH`, a malformed signature) is refused with
+`onestop.exceptions.WebhookVerificationError`, to be answered with a 4xx status.
+
 The module is pure: the time of signing and the time of verifying are passed in,
 never read from a clock.  It implements the symmetric scheme (``v1``) only;
 signatures of other versions (``v1a``, ed25519) are skipped when verifying.
@@ -51,9 +62,12 @@ from typing import Final, Protocol
 
 import attrs
 
+from onestop.domain.formats import int_problem, kind_of
 from onestop.exceptions import InvalidWebhookInput, NaiveDatetime, WebhookVerificationError
 
 __all__ = [
+    "MAX_HEADER_LENGTH",
+    "MAX_MESSAGE_ID",
     "MemoryReplayCache",
     "ReplayCache",
     "VerifiedWebhook",
@@ -72,6 +86,14 @@ _MAX_KEY_BYTES: Final = 64
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND: Final = timedelta(seconds=1)
 
+MAX_MESSAGE_ID: Final = 256
+"""The longest ``webhook-id`` signed or accepted, in characters."""
+
+MAX_HEADER_LENGTH: Final = 8192
+"""The longest ``webhook-signature`` accepted, in characters (about 150 signatures)."""
+
+_MAX_CAPACITY: Final = 100_000_000
+
 # Printable ASCII without the space and the full stop: the signed content joins id,
 # timestamp and body with full stops, so an id holding one would be ambiguous.
 _MESSAGE_ID = re.compile(r"[\x21-\x2d\x2f-\x7e]+")
@@ -86,8 +108,12 @@ _V1_SIGNATURE = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 # --- secrets and the signature itself -----------------------------------------------
 
 
-def _decode_secret(secret: str, argument: str) -> bytes:
+def _decode_secret(secret: object, argument: str) -> bytes:
     """Return the HMAC key written in *secret* (``whsec_<base64>``), never quoting it."""
+    if not isinstance(secret, str):
+        raise InvalidWebhookInput(
+            argument=argument, reason=f"a secret must be text, not {kind_of(secret)}"
+        )
     if not secret.startswith(_SECRET_PREFIX):
         raise InvalidWebhookInput(argument=argument, reason="a secret must start with 'whsec_'")
     encoded = secret.removeprefix(_SECRET_PREFIX)
@@ -113,9 +139,13 @@ def _decode_secret(secret: str, argument: str) -> bytes:
 
 def _decode_secrets(secrets: Sequence[str]) -> tuple[bytes, ...]:
     """Return the distinct keys of *secrets*, in order; refuse none, or a lone string."""
-    if isinstance(secrets, str):
+    if isinstance(secrets, str | bytes):
         raise InvalidWebhookInput(
             argument="secrets", reason="give a sequence of secrets, not a single string"
+        )
+    if not isinstance(secrets, Sequence | set | frozenset):
+        raise InvalidWebhookInput(
+            argument="secrets", reason=f"give a sequence of secrets, not {kind_of(secrets)}"
         )
     keys = [_decode_secret(secret, f"secrets[{index}]") for index, secret in enumerate(secrets)]
     if not keys:
@@ -151,9 +181,44 @@ def _any_match(
     return matched
 
 
-def _require_aware(value: datetime, argument: str) -> None:
+def _require_aware(value: object, argument: str) -> None:
+    if not isinstance(value, datetime):
+        raise InvalidWebhookInput(
+            argument=argument, reason=f"must be a timezone-aware datetime, not {kind_of(value)}"
+        )
     if value.tzinfo is None or value.utcoffset() is None:
         raise NaiveDatetime(argument)
+
+
+def _body(body: object) -> bytes:
+    """Return *body* as bytes: bytes as they are, a str as its UTF-8 encoding."""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidWebhookInput(
+                argument="body", reason="text with a lone surrogate has no UTF-8 encoding"
+            ) from None
+    raise InvalidWebhookInput(
+        argument="body", reason=f"must be bytes (or text, as UTF-8), not {kind_of(body)}"
+    )
+
+
+def _check_message_id(message_id: object) -> str:
+    if not isinstance(message_id, str) or len(message_id) > MAX_MESSAGE_ID:
+        raise InvalidWebhookInput(
+            argument="message_id", reason=f"must be text of 1 to {MAX_MESSAGE_ID} characters"
+        )
+    if not _MESSAGE_ID.fullmatch(message_id):
+        raise InvalidWebhookInput(
+            argument="message_id",
+            reason="an id must be printable ASCII with no space or full stop",
+        )
+    return message_id
 
 
 # --- signing ------------------------------------------------------------------------
@@ -189,30 +254,30 @@ class WebhookSigner:
         """Return the three Standard Webhooks headers for sending *body*.
 
         Args:
-            message_id: The message's id: printable ASCII without spaces or full stops.
-                Give the same id on every retry of one message.
-            body: The exact bytes that will be sent.
+            message_id: The message's id: 1 to `MAX_MESSAGE_ID` characters of printable
+                ASCII without spaces or full stops.  Give the same id on every retry of
+                one message.
+            body: The exact bytes that will be sent (a `str` is signed as its UTF-8
+                encoding).
             timestamp: The time of this attempt; it is rounded down to whole seconds.
 
         Returns:
             ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature``, in that order.
 
         Raises:
-            onestop.exceptions.InvalidWebhookInput: If *message_id* is empty or holds a
-                character outside printable ASCII, a space or a full stop, or
-                *timestamp* is before 1970.
+            onestop.exceptions.InvalidWebhookInput: If *message_id* is not text, is
+                empty or too long, or holds a character outside printable ASCII, a
+                space or a full stop; *body* is neither bytes nor text; or *timestamp*
+                is not a datetime, or is before 1970.
             onestop.exceptions.NaiveDatetime: If *timestamp* has no time zone.
         """
-        if not _MESSAGE_ID.fullmatch(message_id):
-            raise InvalidWebhookInput(
-                argument="message_id",
-                reason="an id must be printable ASCII with no space or full stop",
-            )
+        message_id = _check_message_id(message_id)
+        content_body = _body(body)
         _require_aware(timestamp, "timestamp")
         seconds = (timestamp - _EPOCH) // _SECOND
         if seconds < 0:
             raise InvalidWebhookInput(argument="timestamp", reason="must not be before 1970")
-        content = _signed_content(message_id, str(seconds), body)
+        content = _signed_content(message_id, str(seconds), content_body)
         signatures = " ".join(
             f"v1,{signature.decode('ascii')}" for signature in _v1_signatures(self._keys, content)
         )
@@ -269,10 +334,11 @@ class MemoryReplayCache:
     (the default holds 100,000, i.e. more than 150 webhooks a second for 10 minutes).
 
     Args:
-        capacity: The most ids kept at once; at least 1.
+        capacity: The most ids kept at once; from 1 to 100,000,000.
 
     Raises:
-        onestop.exceptions.InvalidWebhookInput: If *capacity* is below 1.
+        onestop.exceptions.InvalidWebhookInput: If *capacity* is not an integer (a
+            `bool` is not one) from 1 to 100,000,000.
 
     .. versionadded:: 0.1.0
     """
@@ -280,8 +346,9 @@ class MemoryReplayCache:
     __slots__ = ("_capacity", "_entries", "_lock")
 
     def __init__(self, capacity: int = 100_000) -> None:
-        if capacity < 1:
-            raise InvalidWebhookInput(argument="capacity", reason="must be at least 1")
+        problem = int_problem(capacity, minimum=1, maximum=_MAX_CAPACITY)
+        if problem is not None:
+            raise InvalidWebhookInput(argument="capacity", reason=problem)
         self._capacity = capacity
         self._entries: OrderedDict[str, datetime] = OrderedDict()
         self._lock = threading.Lock()
@@ -291,7 +358,17 @@ class MemoryReplayCache:
         return len(self._entries)
 
     def remember(self, message_id: str, /, *, until: datetime, now: datetime) -> bool:
-        """Record *message_id* until *until*; see `ReplayCache.remember`."""
+        """Record *message_id* until *until*; see `ReplayCache.remember`.
+
+        Raises:
+            onestop.exceptions.InvalidWebhookInput: If *message_id* is not text, or
+                *until* or *now* is not a datetime.
+            onestop.exceptions.NaiveDatetime: If *until* or *now* has no time zone.
+        """
+        if not isinstance(message_id, str):
+            raise InvalidWebhookInput(argument="message_id", reason="must be text")
+        _require_aware(until, "until")
+        _require_aware(now, "now")
         with self._lock:
             while self._entries:
                 oldest, oldest_until = next(iter(self._entries.items()))
@@ -352,8 +429,8 @@ class WebhookVerifier:
 
     Raises:
         onestop.exceptions.InvalidWebhookInput: If a secret is not ``whsec_`` followed
-            by the base64 of 24 to 64 bytes, none is given, or *tolerance* is not
-            positive.
+            by the base64 of 24 to 64 bytes, none is given, *tolerance* is not a
+            positive `timedelta`, or *seen* is not a `ReplayCache`.
 
     .. versionadded:: 0.1.0
     """
@@ -368,8 +445,13 @@ class WebhookVerifier:
         seen: ReplayCache | None = None,
     ) -> None:
         self._keys = _decode_secrets(secrets)
-        if tolerance <= timedelta(0):
-            raise InvalidWebhookInput(argument="tolerance", reason="must be positive")
+        given: object = tolerance
+        if not isinstance(given, timedelta) or tolerance <= timedelta(0):
+            raise InvalidWebhookInput(argument="tolerance", reason="must be a positive timedelta")
+        if seen is not None and not (
+            callable(getattr(seen, "remember", None)) and callable(getattr(seen, "forget", None))
+        ):
+            raise InvalidWebhookInput(argument="seen", reason="must be a ReplayCache")
         self._tolerance = tolerance
         self._seen: ReplayCache = MemoryReplayCache() if seen is None else seen
 
@@ -377,26 +459,39 @@ class WebhookVerifier:
         """Show the settings, never the secrets."""
         return f"WebhookVerifier(<{len(self._keys)} secret(s)>, tolerance={self._tolerance!r})"
 
-    def verify(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> VerifiedWebhook:
+    def verify(
+        self,
+        headers: Mapping[str, str]
+        | Mapping[bytes, bytes]
+        | Iterable[tuple[str | bytes, str | bytes]],
+        body: bytes | str,
+        *,
+        now: datetime,
+    ) -> VerifiedWebhook:
         """Check a webhook and return what it carries, or refuse it.
 
         Args:
-            headers: The request's headers; names are matched case-insensitively, and
-                a name given twice is refused.
-            body: The body exactly as it arrived, before any parsing.
+            headers: The request's headers: a mapping, or ``(name, value)`` pairs;
+                names and values as `str` or `bytes`.  Names are matched
+                case-insensitively, and a name given twice is refused.
+            body: The body exactly as it arrived, before any parsing: `bytes`, or a
+                `str` taken as its UTF-8 encoding.
             now: The current time.
 
         Returns:
-            The webhook's id, timestamp and body.
+            The webhook's id, timestamp and body (as bytes).
 
         Raises:
             onestop.exceptions.WebhookVerificationError: If the webhook is refused;
                 its ``reason`` says why.
+            onestop.exceptions.InvalidWebhookInput: If *headers*, *body* or *now* is
+                not of a type described above (a bug in the caller, not the sender).
             onestop.exceptions.NaiveDatetime: If *now* has no time zone.
         """
         _require_aware(now, "now")
+        body = _body(body)
         message_id, raw_timestamp, raw_signatures = _find_headers(headers)
-        if not _MESSAGE_ID.fullmatch(message_id):
+        if len(message_id) > MAX_MESSAGE_ID or not _MESSAGE_ID.fullmatch(message_id):
             raise WebhookVerificationError("malformed_header", header=_ID_HEADER)
         if not _TIMESTAMP.fullmatch(raw_timestamp):
             raise WebhookVerificationError("malformed_header", header=_TIMESTAMP_HEADER)
@@ -425,14 +520,55 @@ class WebhookVerifier:
         return VerifiedWebhook(id=message_id, timestamp=timestamp, body=body)
 
 
-def _find_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
+def _pairs(headers: object) -> Iterable[object]:
+    """Return the ``(name, value)`` pairs of *headers*: a mapping, or a sequence of pairs."""
+    if isinstance(headers, Mapping):
+        items = getattr(headers, "multi_items", None) or headers.items  # one pair per value
+        pairs: Iterable[object] = items()
+        return pairs
+    if isinstance(headers, str | bytes) or not isinstance(headers, Iterable):
+        raise InvalidWebhookInput(
+            argument="headers",
+            reason=f"must be a mapping or (name, value) pairs, not {kind_of(headers)}",
+        )
+    return headers
+
+
+def _text(value: object, *, header: str | None) -> str | None:
+    """Return a header name or value as text; bytes are ASCII, as HTTP/1.1 sends them."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("ascii")
+        except UnicodeDecodeError:
+            return None  # not ASCII: refused below, if it is one of ours
+    if isinstance(value, str):
+        return value
+    what = "a header name" if header is None else f"the {header} header's value"
+    raise InvalidWebhookInput(
+        argument="headers", reason=f"{what} must be str or bytes, not {kind_of(value)}"
+    )
+
+
+def _find_headers(headers: object) -> tuple[str, str, str]:
     """Return the id, timestamp and signature headers' values, matched case-insensitively."""
     found: dict[str, str] = {}
-    for name, value in headers.items():
-        lowered = name.lower() if name.isascii() else name
+    for pair in _pairs(headers):
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise InvalidWebhookInput(argument="headers", reason="each header must be a pair")
+        name = _text(pair[0], header=None)
+        lowered = name.lower() if name is not None and name.isascii() else None
         if lowered not in _HEADERS:
+            _text(pair[1], header="a")  # every value must be str or bytes, ours or not
             continue
+        assert lowered is not None  # noqa: S101 - _HEADERS holds text only
+        value = _text(pair[1], header=lowered)
         if lowered in found:
+            raise WebhookVerificationError("malformed_header", header=lowered)
+        if value is not None and (
+            not value.isascii() or len(value) > MAX_HEADER_LENGTH or not value.isprintable()
+        ):
+            value = None
+        if value is None:
             raise WebhookVerificationError("malformed_header", header=lowered)
         found[lowered] = value
     for name in _HEADERS:

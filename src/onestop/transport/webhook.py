@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import socket
+import math
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -46,6 +46,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
+from onestop.domain.formats import int_problem
 from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,
@@ -54,8 +55,15 @@ from onestop.exceptions import (
     EndpointDisabled,
     EndpointNotAllowed,
     InvalidWebhookInput,
+    NaiveDatetime,
 )
 from onestop.ports import Clock
+from onestop.transport.addresses import (
+    Resolver,
+    is_public_address,
+    literal_address,
+    resolve_host,
+)
 from onestop.transport.base import OutboundMessage, Receipt, get_logger
 from onestop.transport.signing import WebhookSigner
 
@@ -70,31 +78,10 @@ __all__ = [
     "resolve_host",
 ]
 
-Resolver = Callable[[str, int], Sequence[str]]
-"""Turns a host name and port into IP addresses, as text (`resolve_host` by default)."""
-
-_IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-_REFUSED_V4 = tuple(
-    ipaddress.IPv4Network(network)
-    for network in (
-        "0.0.0.0/8",  # "this network", including 0.0.0.0
-        "10.0.0.0/8",
-        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
-        "127.0.0.0/8",
-        "169.254.0.0/16",  # link-local, with cloud metadata at 169.254.169.254
-        "172.16.0.0/12",
-        "192.0.0.0/24",
-        "192.168.0.0/16",
-        "198.18.0.0/15",  # benchmarking
-        "224.0.0.0/4",  # multicast
-        "240.0.0.0/4",  # reserved, and 255.255.255.255
-    )
-)
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated; holds :: and ::1 too
-_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 _MAX_RETRY_AFTER = 10**9  # seconds; any longer is "very long", and the policy caps it anyway
 _MAX_RETRY_AFTER_S = float(_MAX_RETRY_AFTER)
+_MAX_URL = 8192
+_MAX_FAILURE_LIMIT = 10**6
 
 
 class HttpResponse(Protocol):
@@ -128,71 +115,25 @@ class HttpClient(Protocol):
         ...
 
 
-def resolve_host(host: str, port: int, /) -> list[str]:
-    """Return every address *host* resolves to, in the resolver's order, without repeats.
-
-    Raises:
-        OSError: If the name cannot be resolved (``socket.gaierror``).
-    """
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def is_public_address(address: str | _IPAddress, /) -> bool:
-    """Tell whether a webhook may be sent to *address* without ``allow_private``.
-
-    Loopback, private, link-local, shared (100.64/10), reserved, benchmarking,
-    multicast and unspecified addresses are not public, nor IPv6 addresses that
-    embed such an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64), nor the
-    deprecated IPv4-compatible ``::/96``.
-
-    Raises:
-        ValueError: If *address* is not an IP address.
-    """
-    if isinstance(address, str):
-        address = ipaddress.ip_address(address.partition("%")[0])
-    if isinstance(address, ipaddress.IPv4Address):
-        return _public_v4(address)
-    if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d
-        return _public_v4(address.ipv4_mapped)
-    if address in _IPV4_COMPATIBLE:
-        return False
-    embedded = [address.sixtofour, *(address.teredo or ())]
-    if any(address in network for network in _NAT64):
-        embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    if any(v4 is not None and not _public_v4(v4) for v4 in embedded):
-        return False
-    return _public_any(address)
-
-
-def _public_v4(address: ipaddress.IPv4Address) -> bool:
-    return not any(address in network for network in _REFUSED_V4) and _public_any(address)
-
-
-def _public_any(address: _IPAddress) -> bool:
-    flags = (
-        address.is_private,
-        address.is_loopback,
-        address.is_link_local,
-        address.is_multicast,
-        address.is_reserved,
-        address.is_unspecified,
-    )
-    return address.is_global and not any(flags)
-
-
 def parse_retry_after(value: str | None, /, *, now: datetime) -> float | None:
     """Return the seconds a ``Retry-After`` header asks to wait, or ``None`` if unusable.
 
     It is either whole seconds (``120``) or an HTTP date
-    (``Wed, 21 Oct 2025 07:28:00 GMT``); a date in the past means no wait.
+    (``Wed, 21 Oct 2025 07:28:00 GMT``); a date in the past means no wait.  A value
+    that is not text, or *now* that is not a datetime, gives ``None``.
+
+    Raises:
+        onestop.exceptions.NaiveDatetime: If *now* has no time zone.
 
     >>> parse_retry_after("120", now=datetime(2025, 10, 21, tzinfo=UTC))
     120.0
     >>> parse_retry_after("Tue, 21 Oct 2025 00:02:00 GMT", now=datetime(2025, 10, 21, tzinfo=UTC))
     120.0
     """
-    if value is None:
+    moment: object = now
+    if isinstance(moment, datetime) and moment.utcoffset() is None:
+        raise NaiveDatetime("now")
+    if not isinstance(value, str) or not isinstance(moment, datetime):
         return None
     text = value.strip()
     if text.isascii() and text.isdigit():
@@ -203,10 +144,18 @@ def parse_retry_after(value: str | None, /, *, now: datetime) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return min(max((when - now).total_seconds(), 0.0), _MAX_RETRY_AFTER_S)
+    try:
+        wait = (when - now).total_seconds()
+    except OverflowError:  # a date and a now at opposite ends of the calendar
+        return None
+    return min(max(wait, 0.0), _MAX_RETRY_AFTER_S)
 
 
-def _check_url(url: str) -> SplitResult:
+def _check_url(url: object) -> SplitResult:
+    if not isinstance(url, str) or not 1 <= len(url) <= _MAX_URL:
+        raise InvalidWebhookInput(
+            argument="url", reason=f"must be text of 1 to {_MAX_URL} characters"
+        )
     if any(char.isspace() or not char.isprintable() for char in url):
         raise InvalidWebhookInput(argument="url", reason="the URL holds spaces or controls")
     try:
@@ -236,13 +185,6 @@ def _as_tuple(value: Sequence[str]) -> tuple[str, ...]:
     return value if isinstance(value, str) else tuple(value)  # type: ignore[return-value]
 
 
-def _literal(host: str) -> _IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
 @attrs.frozen
 class WebhookEndpoint:
     """Where webhooks go, and the secrets they are signed with.
@@ -270,7 +212,7 @@ class WebhookEndpoint:
         """Check the URL and secrets, and refuse a non-public IP given as the host."""
         _check_url(self.url)
         WebhookSigner(self.secrets)  # raises InvalidWebhookInput for a bad secret
-        literal = _literal(self.host)
+        literal = literal_address(self.host)
         if literal is not None and not self.allow_private and not is_public_address(literal):
             raise EndpointNotAllowed(destination=self.host, address=str(literal))
 
@@ -284,6 +226,30 @@ class WebhookEndpoint:
         """The URL's port, or the scheme's default."""
         parts = urlsplit(self.url)
         return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _check_settings(
+    *, timeout: object, failure_limit: object, failure_window: object, links: object, name: object
+) -> None:
+    """Refuse `WebhookTransport` settings of the wrong kind with `ConfigurationError`."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not (math.isfinite(timeout) and timeout > 0)
+    ):
+        raise ConfigurationError("timeout must be a finite number of seconds above 0")
+    problem = int_problem(failure_limit, minimum=1, maximum=_MAX_FAILURE_LIMIT)
+    if problem is not None:
+        raise ConfigurationError(f"failure_limit {problem}")
+    if not isinstance(failure_window, timedelta):
+        raise ConfigurationError("failure_window must be a timedelta")
+    if links is not None and not (
+        isinstance(links, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in links.items())
+    ):
+        raise ConfigurationError("links must map names to URL templates, all text")
+    if name is not None and not isinstance(name, str):
+        raise ConfigurationError("name must be text")
 
 
 @attrs.define
@@ -344,8 +310,10 @@ class WebhookTransport:
             ``{id}``, e.g. ``{"status": "https://mall.example/a/{stream_id}"}``.
 
     Raises:
-        onestop.exceptions.ConfigurationError: If *timeout* is not positive or
-            *failure_limit* is below 1.
+        onestop.exceptions.ConfigurationError: If *timeout* is not a finite number of
+            seconds above 0, *failure_limit* is not an integer from 1 to 1,000,000,
+            *failure_window* is not a `timedelta`, *links* is not a mapping of text to
+            text, or *name* is not text.
 
     .. versionadded:: 0.1.0
     """
@@ -363,10 +331,13 @@ class WebhookTransport:
         failure_window: timedelta = timedelta(days=3),
         links: Mapping[str, str] | None = None,
     ) -> None:
-        if not timeout > 0:
-            raise ConfigurationError("timeout must be positive")
-        if failure_limit < 1:
-            raise ConfigurationError("failure_limit must be at least 1")
+        _check_settings(
+            timeout=timeout,
+            failure_limit=failure_limit,
+            failure_window=failure_window,
+            links=links,
+            name=name,
+        )
         self.name = name if name is not None else f"webhook:{endpoint.host}"
         self._client = client
         self._endpoint = endpoint
@@ -450,7 +421,7 @@ class WebhookTransport:
         if endpoint.allow_private:
             return endpoint.url, headers, {}
         host, port = endpoint.host, endpoint.port
-        literal = _literal(host)
+        literal = literal_address(host)
         if literal is not None:
             addresses: Sequence[str] = [str(literal)]
         else:

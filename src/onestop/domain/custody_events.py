@@ -1,0 +1,199 @@
+"""The events of a packet's custody ledger, and the bytes the ledger chains for each.
+
+A packet's ledger (`onestop.domain.custody.CustodyLedger`) is a stream of these
+frozen events: `PacketSealed` first, then a `HandedOver` (or its kinds `Delivered`
+and `ReturnedToCounter`) per transfer, and a `ManifestMismatch` where a receiver's
+count did not match the seal's manifest.  They hold ids, never personal data.
+`custody_body` is what the ledger hashes for each: the canonical JSON of the event
+with the packet's stream id.  `AlertRaised` is not a ledger entry but a
+notification to send.
+
+They are recorded by `onestop.domain.custody.seal` and `transfer`, which check every
+value first; the classes themselves check instants only, so that history an
+earlier release stored keeps loading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Literal, TypeAlias
+
+import attrs
+
+from onestop.domain.canonical import canonical_bytes
+from onestop.domain.formats import check_instant, check_type
+from onestop.domain.handoffs import Confirmed, Packet, Party, Place
+
+__all__ = [
+    "CUSTODY_EVENT_TYPES",
+    "AlertRaised",
+    "CustodyEvent",
+    "Delivered",
+    "HandedOver",
+    "ManifestMismatch",
+    "PacketSealed",
+    "ReturnedToCounter",
+    "custody_body",
+]
+
+
+def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    check_instant(value, field=attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class PacketSealed:
+    """The packet was sealed: the first entry of its ledger, naming its first custodian.
+
+    Attributes:
+        application_id: The application the packet belongs to.
+        packet: The packet, with its manifest.
+        custodian: Who sealed it and now holds it.
+        confirmed: The custodian's confirmation.
+        collected_from: The citizen's confirmation, when sealed at pickup.
+        handoff_id: The pickup handoff's id, when sealed at pickup.
+        proof_sha256: The proof of the pickup, if any.
+        at: When.
+        place: Where.
+    """
+
+    kind: Literal["packet_sealed"] = attrs.field(default="packet_sealed", init=False)
+    application_id: str
+    packet: Packet
+    custodian: Party
+    confirmed: Confirmed
+    collected_from: Confirmed | None = None
+    handoff_id: str | None = None
+    proof_sha256: str | None = None
+    at: datetime = attrs.field(validator=_aware)
+    place: Place
+
+
+@attrs.frozen(kw_only=True)
+class HandedOver:
+    """Custody passed from *giver* to *receiver*; both confirmed and the count matched.
+
+    Attributes:
+        handoff_id: The handoff's id.
+        giver: The giver's confirmation.
+        receiver: The receiver's confirmation; the receiver is now the custodian.
+        item_count: How many items the receiver counted.
+        proof_sha256: The SHA-256 of the proof.
+        purpose: Why, if given.
+        at: When.
+        place: Where.
+    """
+
+    kind: Literal["handed_over"] = attrs.field(default="handed_over", init=False)
+    handoff_id: str
+    giver: Confirmed
+    receiver: Confirmed
+    item_count: int
+    proof_sha256: str
+    purpose: str = ""
+    at: datetime = attrs.field(validator=_aware)
+    place: Place
+
+
+@attrs.frozen(kw_only=True)
+class Delivered(HandedOver):
+    """The packet reached the citizen: the last transfer; nothing may follow."""
+
+    kind: Literal["delivered"] = attrs.field(default="delivered", init=False)  # type: ignore[assignment]
+
+
+@attrs.frozen(kw_only=True)
+class ReturnedToCounter(HandedOver):
+    """A courier brought the packet back to the counter, undelivered."""
+
+    kind: Literal["returned_to_counter"] = attrs.field(  # type: ignore[assignment]
+        default="returned_to_counter", init=False
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ManifestMismatch:
+    """An exception: the receiver's count did not match the manifest, so custody did not pass.
+
+    Attributes:
+        handoff_id: The refused handoff's id.
+        giver: The giver's confirmation; the giver remains the custodian.
+        receiver: The receiver's confirmation (who found the mismatch).
+        expected: How many items the manifest lists.
+        counted: How many the receiver counted.
+        missing: Document references in the manifest but not counted (one per copy).
+        unexpected: Document references counted but not in the manifest, or whose hash
+            differs from the manifest's.
+        at: When.
+        place: Where.
+    """
+
+    kind: Literal["manifest_mismatch"] = attrs.field(default="manifest_mismatch", init=False)
+    handoff_id: str
+    giver: Confirmed
+    receiver: Confirmed
+    expected: int
+    counted: int
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    at: datetime = attrs.field(validator=_aware)
+    place: Place
+
+
+CustodyEvent: TypeAlias = (
+    PacketSealed | HandedOver | Delivered | ReturnedToCounter | ManifestMismatch
+)
+"""Anything a custody ledger records."""
+
+CUSTODY_EVENT_TYPES: Mapping[str, type[CustodyEvent]] = MappingProxyType(
+    {
+        "packet_sealed": PacketSealed,
+        "handed_over": HandedOver,
+        "delivered": Delivered,
+        "returned_to_counter": ReturnedToCounter,
+        "manifest_mismatch": ManifestMismatch,
+    }
+)
+"""Each custody event class by its ``kind`` tag."""
+
+EVENT_CLASSES = tuple(CUSTODY_EVENT_TYPES.values())
+"""The custody event classes, for `isinstance` checks."""
+
+
+@attrs.frozen(kw_only=True)
+class AlertRaised:
+    """Someone must look at a packet now.  Not a ledger entry: a notification to send.
+
+    Attributes:
+        alert: What happened (``manifest_mismatch``).
+        seal_id: The packet.
+        application_id: Its application.
+        handoff_id: The handoff where it happened.
+        custodian: Who still holds the packet.
+        at: When.
+    """
+
+    kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
+    alert: str
+    seal_id: str
+    application_id: str
+    handoff_id: str
+    custodian: Party
+    at: datetime
+
+
+def custody_body(seal_id: str, event: CustodyEvent, /) -> bytes:
+    """Return the canonical bytes the ledger chains for *event* of packet *seal_id*.
+
+    The packet's id is part of the body, so an entry copied into another packet's
+    ledger no longer verifies.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *seal_id* is not text or *event* is not a
+            custody event.
+    """
+    check_type(seal_id, str, field="seal_id")
+    check_type(event, EVENT_CLASSES, field="event")
+    return canonical_bytes({"stream_id": f"packet:{seal_id}", "event": event})

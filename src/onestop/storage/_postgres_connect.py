@@ -1,0 +1,191 @@
+"""Connecting the PostgreSQL store: its settings, its URL, and its one error translation.
+
+Private to `onestop.storage.postgres`, which re-exports `translate_db_errors`,
+`check_pool`, `MAX_POOL` and `MAX_TIMEOUT`.  `onestop.storage.postgres.PostgresStore`
+checks the URL and the pool's settings here before it connects, so that a URL libpq
+cannot parse, a pool size that is a `bool` or a timeout that is not finite is a
+`onestop.exceptions.ConfigurationError`, never a driver's error; and every driver error
+met afterwards is translated in `translate_db_errors`, which tells the settings the
+server refuses (configuration) from a server that is away (transient).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from collections.abc import Callable, Iterator
+from urllib.parse import unquote
+
+from onestop.domain.formats import kind_of, text_problem
+from onestop.exceptions import ConfigurationError, StorageError, StorageUnavailable
+from onestop.storage.postgres_schema import MISSING_EXTRA
+
+try:
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg_pool import PoolClosed
+except ImportError as exc:  # pragma: no cover - the tests run with the extra installed
+    raise ConfigurationError(MISSING_EXTRA) from exc
+
+__all__ = ["MAX_POOL", "MAX_TIMEOUT", "check_pool", "split_url", "translate_db_errors"]
+
+_MAX_URL = 8192
+_CONFLICTS = frozenset(
+    {
+        "events_pkey",
+        "events_follow_previous",
+        "idempotency_pkey",
+        "sequence_claims_pkey",
+        "catalogue_versions_pkey",
+        "sequence_claims_follow_previous",
+        "summaries_number_key",
+    }
+)
+
+
+# What libpq and the server answer when the URL or the server's settings refuse a
+# connection, which no retry mends.  At connection time psycopg has no SQLSTATE to go
+# by (the server refuses before a session exists), so the message is read: libpq's
+# own, in English, and the server's FATAL ones, in its ``lc_messages`` language
+# (English unless set otherwise; other languages then read as unavailable).
+_CONFIGURATION = re.compile(
+    r"does not exist"  # 3D000 no such database, 28000 no such role
+    r"|authentication failed|pg_hba\.conf|no password supplied"  # 28P01, 28000
+    r"|permission denied for database|is not accepting connections"
+    r"|invalid [a-z_]+ value|invalid integer value|invalid port number"
+    r"|invalid value for parameter|invalid connection option|requires a value"
+    r"|unrecognized configuration parameter"
+    r"|SSL was required|does not support SSL|certificate",
+    re.ASCII,
+)
+_CONFIGURATION_STATES = ("28", "3D")  # invalid authorization, invalid catalog name
+_MAX_MESSAGE = 300
+
+
+def _describe(exc: psycopg.Error) -> str:
+    text = exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]
+    if len(text) > _MAX_MESSAGE:
+        text = text[:_MAX_MESSAGE] + "..."
+    state = f" (SQLSTATE {exc.sqlstate})" if exc.sqlstate else ""
+    return f"PostgreSQL: {text}{state}"
+
+
+def _is_configuration(exc: psycopg.OperationalError) -> bool:
+    """Tell whether *exc* says the connection settings are wrong, not the server away."""
+    if exc.sqlstate is not None:
+        return exc.sqlstate.startswith(_CONFIGURATION_STATES)
+    return _CONFIGURATION.search(str(exc)) is not None
+
+
+@contextlib.contextmanager
+def translate_db_errors(
+    conflict: Callable[[], Exception] | None = None,
+) -> Iterator[None]:
+    """Re-raise psycopg errors as onestop errors; the driver's error stays in ``__cause__``.
+
+    A unique or foreign-key violation of a key that guards a check of the ports (the
+    events', an idempotency key's, a counter's, an application number's, a catalogue
+    version's) raises what
+    *conflict* returns, usually a `ConcurrencyConflict` (an `InvalidStoreInput` when a
+    batch ran into an application's stream).  A connection the settings refuse (a
+    database or role that does not exist, a failed authentication, an invalid
+    ``sslmode`` or other option, SSL required of a server without it) raises
+    `ConfigurationError`: retrying cannot help.  Serialization failures, deadlocks,
+    lost or refused connections, timeouts, a terminated backend, a server shutting
+    down and a pool timeout raise `StorageUnavailable`, which is safe to retry; any
+    other driver error, and text the driver cannot encode (a lone surrogate), raises
+    `StorageError`.  Messages hold the server's primary message and the SQLSTATE,
+    never its detail lines (which quote key values) or the connection URL.
+    """
+    try:
+        yield
+    except psycopg.errors.IntegrityError as exc:
+        if conflict is not None and exc.diag.constraint_name in _CONFLICTS:
+            with translate_db_errors():
+                error = conflict()
+            raise error from exc
+        raise StorageError(_describe(exc)) from exc
+    except PoolClosed as exc:  # the store was closed while a call waited for a connection
+        raise StorageError("the store is closed") from exc
+    except psycopg.OperationalError as exc:  # includes 40001, 40P01, 57P01 and PoolTimeout
+        if _is_configuration(exc):
+            raise ConfigurationError(_describe(exc)) from exc
+        raise StorageUnavailable(_describe(exc)) from exc
+    except psycopg.Error as exc:
+        raise StorageError(_describe(exc)) from exc
+    except UnicodeEncodeError as exc:  # a lone surrogate, which the driver cannot send
+        raise StorageError("PostgreSQL cannot store text that is not valid Unicode") from exc
+
+
+MAX_POOL = 1000
+"""The most connections a store's pool may hold (`PostgresStore.connect`'s ``max_size``)."""
+
+MAX_TIMEOUT = 3600.0
+"""The longest connection timeout `PostgresStore.connect` accepts, in seconds (an hour)."""
+
+
+def check_pool(*, min_size: object, max_size: object, timeout: object) -> None:
+    """Check `PostgresStore.connect`'s pool settings.
+
+    Raises:
+        ConfigurationError: Unless ``1 <= min_size <= max_size <=`` `MAX_POOL` (integers,
+            not `bool`) and *timeout* is a number of seconds above 0 and at most
+            `MAX_TIMEOUT`.
+    """
+    sizes = (min_size, max_size)
+    if any(isinstance(size, bool) or not isinstance(size, int) for size in sizes):
+        raise ConfigurationError("pool sizes must be integers")
+    if not 1 <= min_size <= max_size <= MAX_POOL:  # type: ignore[operator]
+        raise ConfigurationError(f"pool sizes must satisfy 1 <= min_size <= max_size <= {MAX_POOL}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise ConfigurationError(f"timeout must be a number of seconds, not {kind_of(timeout)}")
+    if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise ConfigurationError(f"timeout must be above 0 and at most {MAX_TIMEOUT:g} seconds")
+
+
+def _check_text(url: object) -> str:
+    if not isinstance(url, str):
+        raise ConfigurationError(f"a PostgreSQL URL must be text, not {kind_of(url)}")
+    problem = text_problem(url, max_length=_MAX_URL)
+    if problem is not None:
+        raise ConfigurationError(f"the PostgreSQL URL {problem}")
+    return url
+
+
+def _check_parses(conninfo: str) -> str:
+    # libpq's message may quote part of the URL, a password included: it is not shown.
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        raise ConfigurationError(
+            "the PostgreSQL URL is malformed: libpq cannot parse it"
+            " (check its host, its parameters and its %-escapes)"
+        ) from None
+    return conninfo
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """Take the ``schema`` parameter out of *url*; the rest goes to libpq as it was.
+
+    Only the query string is touched, and other parameters are kept byte for byte:
+    libpq decodes ``%XX`` but not ``+``, so re-encoding them could change them.
+
+    Raises:
+        ConfigurationError: If *url* is not text (or holds a control character or a
+            lone surrogate), libpq cannot parse what remains, or it names the schema
+            more than once.  The message never repeats the URL.
+    """
+    base, _, query = _check_text(url).partition("?")
+    kept: list[str] = []
+    schemas: list[str] = []
+    for item in query.split("&") if query else ():
+        key, _, value = item.partition("=")
+        if unquote(key) == "schema":
+            schemas.append(unquote(value))
+        else:
+            kept.append(item)
+    if len(schemas) > 1:
+        raise ConfigurationError("the URL gives the schema more than once")
+    rest = f"{base}?{'&'.join(kept)}" if kept else base
+    return _check_parses(rest), (schemas[0] if schemas else None)
