@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from onestop.domain.calendar import Closure, WorkCalendar
 from onestop.domain.sla import Pause, due_date, remaining_working_time, status_at
 from onestop.domain.values import Duration
-from onestop.domain.worktime import EARLIEST, LATEST, check_instant
+from onestop.domain.worktime import EARLIEST, LATEST, check_in_range
 from onestop.exceptions import CalendarError, DateOutOfRange, InvalidCalendar, NaiveDatetime
 
 ODD_OFFSETS = [
@@ -105,7 +105,7 @@ def test_calendar_calls_answer_or_raise_a_calendar_error(
         lambda: calendar.add_working_time(at, timedelta(hours=30)),
         lambda: calendar.working_time_between(at, shifted(at, timedelta(hours=1))),
         lambda: calendar.instant(at),
-        lambda: check_instant(at, "at"),
+        lambda: check_in_range(at, "at"),
     ):
         answers_or_calendar_error(call)
 
@@ -139,16 +139,16 @@ def test_sla_calls_answer_or_raise_a_calendar_error(
 @settings(max_examples=300, deadline=None)
 @given(at=instants())
 def test_check_instant_accepts_exactly_the_documented_range(at: datetime) -> None:
-    """check_instant returns the UTC instant from 0001-01-02 to 9999-12-30, else refuses."""
+    """check_in_range returns the UTC instant from 0001-01-02 to 9999-12-30, else refuses."""
     try:
         utc = at.astimezone(UTC)
     except OverflowError:
         utc = None
     if utc is not None and EARLIEST <= utc <= LATEST:
-        assert check_instant(at, "at") == utc
+        assert check_in_range(at, "at") == utc
     else:
         with pytest.raises(DateOutOfRange) as caught:
-            check_instant(at, "at")
+            check_in_range(at, "at")
         assert caught.value.field == "at"
 
 
@@ -161,7 +161,7 @@ def test_check_instant_accepts_exactly_the_documented_range(at: datetime) -> Non
 def test_an_instant_check_instant_accepts_is_always_answered(
     calendar: WorkCalendar, seconds: int, zone: tzinfo
 ) -> None:
-    """Within check_instant's range, is_open, stamp and the clock never refuse the instant."""
+    """Within check_in_range's range, is_open, stamp and the clock never refuse the instant."""
     at = (EARLIEST + timedelta(seconds=seconds)).astimezone(zone)
     calendar.is_open(at)
     calendar.stamp(at)

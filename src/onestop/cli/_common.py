@@ -95,9 +95,9 @@ def parse_at(at_text: str | None, *, as_json: bool) -> datetime:
     """Read ``--at`` (UTC if it names no zone), or now.
 
     Exit 2 if it is not ISO 8601, or lies outside the instants onestop counts in
-    (0001-01-02 to 9999-12-30 UTC, `onestop.domain.worktime.check_instant`).
+    (0001-01-02 to 9999-12-30 UTC, `onestop.domain.worktime.check_in_range`).
     """
-    from onestop.domain.worktime import check_instant
+    from onestop.domain.worktime import check_in_range
 
     if at_text is None:
         return datetime.now(UTC)
@@ -111,7 +111,7 @@ def parse_at(at_text: str | None, *, as_json: bool) -> datetime:
         )
     aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     try:
-        check_instant(aware, "--at")
+        check_in_range(aware, "--at")
     except OnestopError as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
     return aware

@@ -45,7 +45,6 @@ from onestop.domain.worktime import (
     DayKind,
     Ruler,
     aware_utc,
-    check_instant,
     counting,
     require_aware,
 )
@@ -55,7 +54,6 @@ __all__ = [
     "Closure",
     "DayKind",
     "WorkCalendar",
-    "check_instant",
     "check_text",
     "format_day",
     "require_aware",

@@ -5,7 +5,7 @@ end into another zone, or adding working time that runs past the end, overflows.
 Here every such overflow becomes a typed `DateOutOfRange` naming the argument at
 fault, never an `OverflowError`:
 
-* `check_instant` refuses an instant outside `EARLIEST` .. `LATEST` (UTC), the
+* `check_in_range` refuses an instant outside `EARLIEST` .. `LATEST` (UTC), the
   instants whose local date and time exist in every time zone.  The command line
   checks ``--at`` with it, and the exports their *at*.
 * Closures and pauses hold any aware instant that can be told in UTC (`aware_utc`):
@@ -40,15 +40,15 @@ __all__ = [
     "DayKind",
     "Ruler",
     "aware_utc",
-    "check_instant",
+    "check_in_range",
     "counting",
     "require_aware",
 ]
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
-"""The earliest instant `check_instant` accepts: 0001-01-02 00:00 UTC."""
+"""The earliest instant `check_in_range` accepts: 0001-01-02 00:00 UTC."""
 LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
-"""The latest instant `check_instant` accepts: the end of 9999-12-30 UTC."""
+"""The latest instant `check_in_range` accepts: the end of 9999-12-30 UTC."""
 
 _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
@@ -106,10 +106,14 @@ def aware_utc(value: object, argument: str) -> datetime:
         ) from None
 
 
-def check_instant(value: object, argument: str) -> datetime:
+def check_in_range(value: object, argument: str) -> datetime:
     """Return *value* in UTC if it is an aware datetime from `EARLIEST` to `LATEST`.
 
-    >>> check_instant(datetime(1, 1, 1, 20, tzinfo=UTC), "at")
+    Narrower than `onestop.domain.formats.check_instant`, which accepts any instant UTC
+    can hold: this one also guarantees that every time zone can read it, as picking a
+    catalogue version in each agency's zone needs.
+
+    >>> check_in_range(datetime(1, 1, 1, 20, tzinfo=UTC), "at")
     Traceback (most recent call last):
       ...
     onestop.exceptions.DateOutOfRange: at: 0001-01-01T20:00:00+00:00 lies outside the \

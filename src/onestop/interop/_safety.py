@@ -37,7 +37,7 @@ from onestop.domain.formats import (
     text_problem,
     uri_problem,
 )
-from onestop.domain.worktime import check_instant
+from onestop.domain.worktime import check_in_range
 from onestop.exceptions import InvalidCatalogue, InvalidValue, Problem
 
 __all__ = [
@@ -91,7 +91,7 @@ def check_arguments(catalogue: object, at: object) -> datetime:
         raise InvalidValue(
             field="catalogue", reason=f"expected a Catalogue, not {kind_of(catalogue)}"
         )
-    return check_instant(at, "at")
+    return check_in_range(at, "at")
 
 
 def check_code(value: object, argument: str) -> str:
