@@ -246,3 +246,48 @@ def test_closures_and_pauses_refuse_instants_utc_cannot_hold() -> None:
     with pytest.raises(DateOutOfRange):
         Pause(start=first, reason="x")
     assert isinstance(DateOutOfRange(field="at", reason="r"), InvalidCalendar)
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (
+            lambda c: c.working_time_between(
+                datetime(2025, 8, 2, tzinfo=UTC), datetime(9011, 9, 20, tzinfo=UTC)
+            ),
+            "b",
+        ),
+        (lambda c: c.add_working_time(datetime(2025, 1, 1, tzinfo=UTC), timedelta.max), "amount"),
+        (
+            lambda c: c.add(datetime(2025, 1, 1, tzinfo=UTC), Duration.working_days(40_000)),
+            "duration",
+        ),
+        (
+            lambda c: c.add(datetime(2025, 1, 1, tzinfo=UTC), Duration.working_hours(10**6)),
+            "duration",
+        ),
+    ],
+)
+def test_a_count_of_more_than_a_hundred_years_is_refused_at_once(
+    call: Callable[[WorkCalendar], object], field: str
+) -> None:
+    """Counting over more than MAX_WALK days raises DateOutOfRange within a second or two."""
+    import time as clock
+
+    started = clock.perf_counter()
+    with pytest.raises(DateOutOfRange) as caught:
+        call(WorkCalendar(time_zone="Asia/Jakarta"))
+    assert caught.value.field == field
+    assert "hundred years" in caught.value.reason
+    assert clock.perf_counter() - started < 5
+
+
+def test_a_long_argument_name_is_shortened_in_messages() -> None:
+    """require_aware, aware_utc and check_in_range never repeat a huge argument name."""
+    from onestop.domain.worktime import aware_utc, require_aware
+
+    name = "x" * 5000
+    for check in (require_aware, aware_utc, check_in_range):
+        with pytest.raises(NaiveDatetime) as caught:
+            check(datetime(2025, 1, 1), name)  # noqa: DTZ001
+        assert len(str(caught.value)) < 200

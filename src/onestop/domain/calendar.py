@@ -42,6 +42,8 @@ import attrs
 from onestop.domain.formats import MAX_NAME, kind_of, preview, text_problem
 from onestop.domain.values import Duration, TimeUnit
 from onestop.domain.worktime import (
+    _TOO_FAR,
+    MAX_WALK,
     DayKind,
     Ruler,
     aware_utc,
@@ -409,14 +411,17 @@ class WorkCalendar:
         ruler = self._ruler()
         moment = _utc(start, "start", ruler)
         limit = _check_duration(duration)
+        hourly = limit.unit is TimeUnit.WORKING_HOURS
         with counting("duration"):
-            if limit.amount > _LONGEST * (24 if limit.unit is TimeUnit.WORKING_HOURS else 1):
+            if limit.amount > _LONGEST * (24 if hourly else 1):
                 raise OverflowError  # more working time than the years 1 to 9999 hold
-            if limit.unit is TimeUnit.WORKING_HOURS:
+        with counting("duration", reason=_TOO_FAR):
+            if limit.amount > MAX_WALK * (24 if hourly else 1):
+                raise OverflowError  # more days than one computation walks
+        with counting("duration"):
+            if hourly:
                 return ruler.advance(moment, timedelta(hours=limit.amount)).astimezone(self.zone)
-            day = ruler.local_day(moment)
-            for _ in range(limit.amount):
-                day = ruler.next_working_day(day)
+            day = ruler.nth_working_day(ruler.local_day(moment), limit.amount)
             return ruler.spans(day)[-1][1].astimezone(self.zone)
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
@@ -433,6 +438,9 @@ class WorkCalendar:
         moment = _utc(start, "start", self._ruler())
         if _check_amount(amount, "amount") < _ZERO:
             raise InvalidCalendar(field="amount", reason="working time to add must not be negative")
+        with counting("amount", reason=_TOO_FAR):
+            if amount > timedelta(days=MAX_WALK):
+                raise OverflowError  # more open time than the days one computation walks
         with counting("amount"):
             return self._ruler().advance(moment, amount).astimezone(self.zone)
 

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from onestop.domain.formats import kind_of
+from onestop.domain.formats import kind_of, preview
 from onestop.exceptions import DateOutOfRange, InvalidCalendar, NaiveDatetime
 
 if TYPE_CHECKING:
@@ -36,14 +36,15 @@ if TYPE_CHECKING:
 __all__ = [
     "EARLIEST",
     "LATEST",
+    "MAX_WALK",
     "MEMO_DAYS",
     "DayKind",
-    "Ruler",
     "aware_utc",
     "check_in_range",
-    "counting",
     "require_aware",
 ]
+# `Ruler`, `counting` and `label` serve `onestop.domain.calendar` and `onestop.domain.sla`
+# only: they are not part of the public surface.
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 """The earliest instant `check_in_range` accepts: 0001-01-02 00:00 UTC."""
@@ -59,8 +60,27 @@ MEMO_DAYS = 4096
 _Span = tuple[datetime, datetime]
 
 
+MAX_WALK = 36_600
+"""The most days one computation walks (about a hundred years); see `DateOutOfRange`."""
+_TOO_FAR = (
+    f"the count would walk more than {MAX_WALK:,} days (about a hundred years), more than "
+    "a calendar counts in one computation"
+)
+
+
 class _Overrun(Exception):
-    """The arithmetic ran past the first or last day a calendar can count."""
+    """The arithmetic ran past the first or last day a calendar can count, or too far."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def label(argument: object) -> str:
+    """The name of an argument as an error shows it: short, one line, never a huge value."""
+    if isinstance(argument, str) and 0 < len(argument) <= 64 and argument.isprintable():
+        return argument
+    return preview(argument) if isinstance(argument, str) else kind_of(argument)
 
 
 def require_aware(value: object, argument: str) -> datetime:
@@ -76,15 +96,17 @@ def require_aware(value: object, argument: str) -> datetime:
             valid offset.
     """
     if not isinstance(value, datetime):
-        raise InvalidCalendar(field=argument, reason=f"expected a datetime, not {kind_of(value)}")
+        raise InvalidCalendar(
+            field=label(argument), reason=f"expected a datetime, not {kind_of(value)}"
+        )
     try:
         offset = value.utcoffset()
-    except (ValueError, TypeError, OverflowError):
+    except (ArithmeticError, TypeError, ValueError):
         raise InvalidCalendar(
-            field=argument, reason="its tzinfo gives no valid offset from UTC"
+            field=label(argument), reason="its tzinfo gives no valid offset from UTC"
         ) from None
     if offset is None:
-        raise NaiveDatetime(argument)
+        raise NaiveDatetime(label(argument))
     return value
 
 
@@ -102,7 +124,7 @@ def aware_utc(value: object, argument: str) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:
         raise DateOutOfRange(
-            field=argument, reason=f"{moment.isoformat()} cannot be told in UTC"
+            field=label(argument), reason=f"{moment.isoformat()} cannot be told in UTC"
         ) from None
 
 
@@ -131,7 +153,7 @@ instants onestop counts in, 0001-01-02 to 9999-12-30 UTC
         utc = None
     if utc is None or not EARLIEST <= utc <= LATEST:
         raise DateOutOfRange(
-            field=argument,
+            field=label(argument),
             reason=f"{moment.isoformat()} lies outside the instants onestop counts in, {_RANGE}",
         )
     return utc
@@ -150,7 +172,7 @@ class counting:  # noqa: N801 - used as a function: ``with counting("start"):``
     __slots__ = ("argument", "reason")
 
     def __init__(self, argument: str, *, reason: str = _BEYOND) -> None:
-        self.argument = argument
+        self.argument = label(argument)
         self.reason = reason
 
     def __enter__(self) -> None:
@@ -164,7 +186,8 @@ class counting:  # noqa: N801 - used as a function: ``with counting("start"):``
     ) -> None:
         """Raise `DateOutOfRange` in place of an overflow; let anything else through."""
         if kind is not None and issubclass(kind, OverflowError | _Overrun):
-            raise DateOutOfRange(field=self.argument, reason=self.reason) from None
+            reason = error.reason if isinstance(error, _Overrun) and error.reason else self.reason
+            raise DateOutOfRange(field=self.argument, reason=reason) from None
 
 
 class DayKind(enum.Enum):
@@ -300,18 +323,34 @@ class Ruler:
         return _Overrun()
 
     def spans_from(self, moment: datetime) -> Iterator[_Span]:
-        """Every open interval of the day of *moment* and the days after, in order."""
+        """Every open interval of the day of *moment* and the days after, in order.
+
+        At most `MAX_WALK` days are walked; then `_Overrun` is raised.
+        """
         day = self.local_day(moment)
-        while True:
+        for _ in range(MAX_WALK):
             yield from self.spans(day)
             day = self.following(day)
+        raise _Overrun(_TOO_FAR)
+
+    def nth_working_day(self, day: date, count: int) -> date:
+        """The *count*-th working day after *day*, walking at most `MAX_WALK` days."""
+        steps = 0
+        for _ in range(count):
+            day = self.following(day)
+            steps += 1
+            while not self.spans(day):
+                day = self.following(day)
+                steps += 1
+                if steps > MAX_WALK:
+                    raise _Overrun(_TOO_FAR)
+            if steps > MAX_WALK:
+                raise _Overrun(_TOO_FAR)
+        return day
 
     def next_working_day(self, day: date) -> date:
         """The first working day after *day*."""
-        day = self.following(day)
-        while not self.spans(day):
-            day = self.following(day)
-        return day
+        return self.nth_working_day(day, 1)
 
     def advance(self, moment: datetime, amount: timedelta) -> datetime:
         """The earliest instant by which *amount* of open time has passed since *moment*."""
@@ -328,16 +367,21 @@ class Ruler:
         raise AssertionError("unreachable: spans_from never ends")  # pragma: no cover
 
     def between(self, start: datetime, end: datetime) -> timedelta:
-        """Open time between *start* and *end*, with ``start <= end``."""
+        """Open time between *start* and *end*, with ``start <= end``.
+
+        At most `MAX_WALK` days are walked; then `_Overrun` is raised.
+        """
         total = _ZERO
         day = self.local_day(start)
         last = self.local_day(end)
-        while day <= last:
+        for _ in range(MAX_WALK):
             for a, b in self.spans(day):
                 lo, hi = max(a, start), min(b, end)
                 if lo < hi:
                     total += hi - lo
-            if day == last:
-                break
+            if day >= last:
+                return total
             day = self.following(day)
-        return total
+            if day > last:
+                return total
+        raise _Overrun(_TOO_FAR)
