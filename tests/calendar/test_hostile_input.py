@@ -151,3 +151,33 @@ def test_a_time_with_a_zone_is_not_an_opening_time() -> None:
     with pytest.raises(InvalidCalendar) as caught:
         WorkCalendar(time_zone="UTC", day_start=time(8, tzinfo=UTC))
     assert caught.value.field == "day_start"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"budget": timedelta(days=-999_999_999)}, "budget"),
+        ({"received": datetime(2025, 3, 3)}, "received"),  # noqa: DTZ001
+        ({"limit": 5}, "limit"),
+        ({"pauses": ("x",)}, "pauses"),
+        ({"trace": (1,)}, "trace"),
+        ({"paused": timedelta(hours=-1)}, "paused"),
+    ],
+)
+def test_a_deadline_refuses_fields_it_cannot_hold(changes: dict[str, Any], field: str) -> None:
+    """A Deadline with a negative budget, a naive receipt or wrong types is refused."""
+    import attrs
+
+    with pytest.raises(CalendarError) as caught:
+        attrs.evolve(DEADLINE, **changes)
+    assert getattr(caught.value, "field", getattr(caught.value, "argument", None)) == field
+
+
+def test_remaining_time_of_a_huge_budget_is_a_typed_error() -> None:
+    """status_at and remaining_working_time never overflow on a budget of timedelta.max."""
+    import attrs
+
+    huge = attrs.evolve(DEADLINE, budget=timedelta.max)
+    later = AT + timedelta(days=3)
+    assert status_at(huge, JAKARTA, later) is not None
+    remaining_working_time(huge, JAKARTA, later)

@@ -43,8 +43,9 @@ due Wed 2025-04-02 10:00 WIB, moved by 2 working hours of pauses
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -120,6 +121,38 @@ class Pause:
         return self.end is None
 
 
+def _check_type(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator: the value is ``None`` (where the default is) or a *kind*."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind) and not (value is None and attribute.default is None):
+            raise InvalidCalendar(
+                field=attribute.name, reason=f"expected {kind.__name__}, not {kind_of(value)}"
+            )
+
+    return check
+
+
+def _check_working_time(_: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or value < _ZERO:
+        shown = "a negative timedelta" if isinstance(value, timedelta) else kind_of(value)
+        raise InvalidCalendar(
+            field=attribute.name, reason=f"expected working time of zero or more, not {shown}"
+        )
+
+
+def _check_items(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator: the value is a tuple of *kind*."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple) or not all(isinstance(v, kind) for v in value):
+            raise InvalidCalendar(
+                field=attribute.name, reason=f"expected a tuple of {kind.__name__}"
+            )
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class Deadline:
     """When a limit runs out, and why; built by `due_date`.
@@ -142,15 +175,15 @@ class Deadline:
         trace: Plain, deterministic lines explaining the result.
     """
 
-    received: datetime
-    limit: Duration
-    budget: timedelta
-    due: datetime | None
-    paused_since: datetime | None = None
-    remaining: timedelta | None = None
-    paused: timedelta = _ZERO
-    pauses: tuple[Pause, ...] = ()
-    trace: tuple[str, ...] = ()
+    received: datetime = attrs.field(validator=_check_start)
+    limit: Duration = attrs.field(validator=_check_type(Duration))
+    budget: timedelta = attrs.field(validator=_check_working_time)
+    due: datetime | None = attrs.field(validator=_check_end)
+    paused_since: datetime | None = attrs.field(default=None, validator=_check_end)
+    remaining: timedelta | None = attrs.field(default=None, validator=_check_type(timedelta))
+    paused: timedelta = attrs.field(default=_ZERO, validator=_check_working_time)
+    pauses: tuple[Pause, ...] = attrs.field(default=(), validator=_check_items(Pause))
+    trace: tuple[str, ...] = attrs.field(default=(), validator=_check_items(str))
 
     @property
     def is_paused(self) -> bool:
@@ -435,6 +468,11 @@ def remaining_working_time(deadline: Deadline, calendar: WorkCalendar, now: date
     moment = calendar.instant(now, "now")
     if moment <= deadline.received:
         return deadline.budget
+    with counting("deadline"):
+        return _remaining(deadline, calendar, moment)
+
+
+def _remaining(deadline: Deadline, calendar: WorkCalendar, moment: datetime) -> timedelta:
     ran = calendar.working_time_between(deadline.received, moment)
     for pause in deadline.pauses:
         if pause.start >= moment:
