@@ -6,6 +6,7 @@ import enum
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -373,3 +374,20 @@ def test_parse_number_is_exact_or_refuses(value: object) -> None:
     assert not isinstance(value, bool | float)
     assert number == (Decimal(value) if isinstance(value, str) else value)
     assert abs(number) < 10**30
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"max_length": -(10**5000)}, "max_length"),
+        ({"max_length": True}, "max_length"),
+        ({"schemes": 5}, "schemes"),
+        ({"schemes": "https"}, "schemes"),
+    ],
+)
+def test_a_wrong_uri_option_is_the_callers_typed_error(options: dict[str, Any], field: str) -> None:
+    """A max_length that is not a positive integer, or schemes that are not a collection."""
+    with pytest.raises(InvalidValue) as caught:
+        uri_problem("https://example.go.id", **options)
+    assert caught.value.field == field
+    assert len(str(caught.value)) < 200

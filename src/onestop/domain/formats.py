@@ -597,7 +597,9 @@ def uri_problem(
 ) -> str | None:
     """Return why *value* is not an absolute URI with one of *schemes*, or ``None``.
 
-    *schemes* are written in lower case, e.g. ``("http", "https", "mailto")``.
+    *schemes* are written in lower case, e.g. ``("http", "https", "mailto")``.  A
+    *max_length* that is not a positive integer, or *schemes* that is not a collection,
+    raises `InvalidValue`: those are the caller's mistakes, not the value's.
 
     A URI here is one line of text of at most *max_length* characters with no white
     space, control or format character (bidirectional overrides, zero-width joiners),
@@ -611,6 +613,11 @@ def uri_problem(
     >>> uri_problem("javascript:alert(1)")
     "has the scheme 'javascript'; allowed: http, https"
     """
+    limit = int_problem(max_length, minimum=1)
+    if limit is not None:
+        raise InvalidValue(field="max_length", reason=limit)
+    if isinstance(schemes, str) or not isinstance(schemes, Collection):
+        raise InvalidValue(field="schemes", reason=f"expected scheme names, not {kind_of(schemes)}")
     if not isinstance(value, str):
         return f"expected a URI as text, not {kind_of(value)}"
     if not value:
@@ -634,7 +641,11 @@ def uri_problem(
         return "is not an absolute URI: it does not start with a scheme such as 'https:'"
     scheme = found.group(1).lower()
     if scheme not in schemes:
-        allowed = ", ".join(sorted(schemes))
+        given: Collection[object] = schemes  # the caller may have passed anything
+        names = sorted(
+            s if isinstance(s, str) and len(s) <= 32 and s.isprintable() else "?" for s in given
+        )
+        allowed = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
         return f"has the scheme {preview(scheme)}; allowed: {allowed}"
     if scheme in {"http", "https"}:
         rest = value[found.end() :]
@@ -671,5 +682,7 @@ def check_uri(
     """
     reason = uri_problem(value, schemes=schemes, max_length=max_length)
     if reason is not None:
-        raise InvalidValue(field=field, reason=reason)
+        given: object = field  # the caller may have passed anything
+        shown = field if isinstance(given, str) and len(field) <= 64 else preview(given)
+        raise InvalidValue(field=shown, reason=reason)
     return value  # type: ignore[return-value]  # uri_problem() proved it is a str
