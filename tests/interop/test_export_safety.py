@@ -364,3 +364,28 @@ def test_whatever_is_written_is_safe_and_the_stream_matches_the_document(
         assert uri_problem(page, schemes=("http", "https", "mailto", "tel")) is None
     for node in document["@graph"]:
         assert uri_problem(node["@id"], schemes=("urn", "http", "https", "mailto", "tel")) is None
+
+
+@pytest.mark.parametrize("export", sorted(EXPORTS))
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"agencies": [["not", "an", "agency"]]},
+        {"services": "a" * 1000},
+        {"life_events": "moving_house"},
+        {"legal_resources": (5,)},
+    ],
+)
+def test_a_catalogue_of_the_wrong_shape_is_a_typed_error(
+    export: str, changes: dict[str, Any]
+) -> None:
+    """Lists, text or numbers where the model's objects belong raise InvalidValue on catalogue."""
+    wrong = attrs.evolve(catalogue(), **changes)
+    refused: InvalidValue | None = None
+    try:
+        EXPORTS[export](wrong)  # an export that never reads the field may succeed
+    except InvalidValue as exc:
+        refused = exc
+    if refused is not None:
+        assert refused.field == "catalogue"
+        assert len(str(refused)) < 300

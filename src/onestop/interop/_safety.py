@@ -26,7 +26,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from types import TracebackType
+from typing import Any, Final, TypeVar
 
 from onestop.domain.catalogue import Catalogue, ContactKind
 from onestop.domain.contacts import normalise_email
@@ -38,7 +39,7 @@ from onestop.domain.formats import (
     uri_problem,
 )
 from onestop.domain.worktime import check_in_range
-from onestop.exceptions import InvalidCatalogue, InvalidValue, Problem
+from onestop.exceptions import InvalidCatalogue, InvalidValue, OnestopError, Problem
 
 __all__ = [
     "LINK_SCHEMES",
@@ -50,7 +51,10 @@ __all__ = [
     "checked",
     "link_problems",
     "refuse_problems",
+    "shaped",
 ]
+
+_Item = TypeVar("_Item")
 
 LINK_SCHEMES: Final = ("http", "https", "mailto", "tel")
 """The schemes of the links an export writes."""
@@ -77,6 +81,54 @@ def _suspect(encoded: str) -> bool:
         or "\x7f" in encoded
         or (not encoded.isascii() and _RAW_BEYOND_ASCII.search(encoded) is not None)
     )
+
+
+_WRONG_SHAPE: Final = (
+    AttributeError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    RecursionError,
+    TypeError,
+    ValueError,
+)
+
+
+class catalogue_shape:  # noqa: N801 - used as a function: ``with catalogue_shape():``
+    """Turn a failure to read the catalogue inside a ``with`` block into `InvalidValue`.
+
+    The catalogue's classes do not check the types of their fields, so one built in
+    Python may hold a list where a tuple of agencies belongs, or text where a service
+    does.  Reading such a value fails with an `AttributeError` or a `TypeError`; the
+    export raises `InvalidValue` on ``catalogue`` instead, the original error as its
+    cause.  Errors of onestop's own pass through unchanged.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        """Enter the block; nothing to set up."""
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Raise `InvalidValue` in place of a failure to read the catalogue."""
+        if kind is None or issubclass(kind, OnestopError) or not issubclass(kind, _WRONG_SHAPE):
+            return
+        raise InvalidValue(
+            field="catalogue",
+            reason=f"holds a value of the wrong type or form ({kind.__name__}); build it "
+            "from the classes of onestop.domain.catalogue, or load it from files",
+        ) from error
+
+
+def shaped(items: Iterable[_Item]) -> Iterator[_Item]:
+    """Yield *items*, reading them inside `catalogue_shape`."""
+    with catalogue_shape():
+        yield from items
 
 
 def check_arguments(catalogue: object, at: object) -> datetime:

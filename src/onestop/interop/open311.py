@@ -59,7 +59,14 @@ from onestop.domain.formats import check_int, kind_of, preview
 from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.exceptions import AgencyNotFound, InvalidValue
 from onestop.interop import _json
-from onestop.interop._safety import check_arguments, check_code, check_items, checked
+from onestop.interop._safety import (
+    catalogue_shape,
+    check_arguments,
+    check_code,
+    check_items,
+    checked,
+    shaped,
+)
 
 __all__ = [
     "DATATYPES",
@@ -189,8 +196,10 @@ def service_definition(
     """
     moment = check_arguments(catalogue, at)
     lang = _language(catalogue, language)
-    service = catalogue.service(check_code(code, "code"), at=moment)
-    definition = _definition(catalogue, service, lang)
+    checked_code = check_code(code, "code")
+    with catalogue_shape():
+        service = catalogue.service(checked_code, at=moment)
+        definition = _definition(catalogue, service, lang)
     check_items([definition], multiline=_DEFINITION_MULTILINE, prefix="", identifier="service_code")
     return definition
 
@@ -243,21 +252,22 @@ def _selected(
     moment = check_arguments(catalogue, at)
     lang = _language(catalogue, language)
     agency = None if jurisdiction_id is None else check_code(jurisdiction_id, "jurisdiction_id")
-    return catalogue.find(at=moment, agency=agency), lang
+    with catalogue_shape():
+        return catalogue.find(at=moment, agency=agency), lang
 
 
 def _entries(
     catalogue: Catalogue, at: datetime, language: str | None, jurisdiction_id: str | None
 ) -> Iterator[dict[str, Any]]:
     found, lang = _selected(catalogue, at, language, jurisdiction_id)
-    return (_service_entry(catalogue, service, lang) for service in found)
+    return shaped(_service_entry(catalogue, service, lang) for service in found)
 
 
 def _definitions(
     catalogue: Catalogue, at: datetime, language: str | None, jurisdiction_id: str | None
 ) -> Iterator[dict[str, Any]]:
     found, lang = _selected(catalogue, at, language, jurisdiction_id)
-    return (_definition(catalogue, service, lang) for service in found if service.form)
+    return shaped(_definition(catalogue, service, lang) for service in found if service.form)
 
 
 def _stream(
