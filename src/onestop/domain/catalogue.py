@@ -488,9 +488,7 @@ class Catalogue:
         Each service is the one `service` returns for its code, in `service_codes` order;
         the versions are grouped in one pass, so a catalogue of N services costs O(N).
         """
-        if at.tzinfo is None:
-            msg = "at must be a timezone-aware datetime"
-            raise ValueError(msg)
+        require_aware(at, "at")
         by_code: dict[str, list[Service]] = {}
         for service in self.services:
             by_code.setdefault(service.code, []).append(service)
