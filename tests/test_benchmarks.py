@@ -88,3 +88,14 @@ def test_the_storage_figures_are_reported(output: dict[str, Any]) -> None:
     for name in ("storage.sqlite_full_act_vs_raw", "storage.get_vs_eventsourcing"):
         assert found[name]["goal"] is not None
         assert found[name]["value"] > 0
+
+
+def test_the_export_figures_are_reported(output: dict[str, Any]) -> None:
+    """The exports module reports time and peak memory of each export against the document."""
+    found = {result["name"]: result for result in output["results"]}
+    for export in ("cpsv", "open311_services", "open311_definitions"):
+        for metric in ("seconds", "peak_bytes"):
+            result = found[f"exports.{export}_{metric}_vs_document"]
+            assert result["value"] > 0
+            assert result["peer_value"] > 0
+    assert found["exports.cpsv_peak_bytes_vs_document"]["goal"] == "ratio <= 0.1"

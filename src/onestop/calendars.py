@@ -47,6 +47,7 @@ import attrs
 import holidays
 
 from onestop.domain.calendar import Closure, WorkCalendar
+from onestop.domain.formats import kind_of, preview
 from onestop.exceptions import InvalidCalendar, UnsupportedCountry
 
 __all__ = ["CountryProfile", "calendar_for", "supported_countries"]
@@ -89,15 +90,33 @@ def supported_countries() -> tuple[str, ...]:
     return tuple(sorted(_PROFILES))
 
 
-def _years(years: Iterable[object]) -> tuple[int, ...]:
+def _years(years: object) -> tuple[int, ...]:
+    if isinstance(years, str | bytes) or not isinstance(years, Iterable):
+        raise InvalidCalendar(field="years", reason=f"expected years, not {kind_of(years)}")
     found: set[int] = set()
     for year in years:
         if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2200:
-            raise InvalidCalendar(field="years", reason=f"{year!r} is not a year from 1900 to 2200")
+            raise InvalidCalendar(
+                field="years", reason=f"{preview(year)} is not a year from 1900 to 2200"
+            )
         found.add(year)
     if not found:
         raise InvalidCalendar(field="years", reason="give at least one year")
     return tuple(sorted(found))
+
+
+def _country(country: object) -> str:
+    """The upper-case code of *country*, if it is two ASCII letters."""
+    if not isinstance(country, str):
+        raise InvalidCalendar(
+            field="country", reason=f"expected a country code as text, not {kind_of(country)}"
+        )
+    if len(country) != 2 or not country.isascii() or not country.isalpha():
+        raise InvalidCalendar(
+            field="country",
+            reason=f"{preview(country)} is not an ISO 3166-1 alpha-2 code such as 'ID'",
+        )
+    return country.upper()
 
 
 def calendar_for(
@@ -135,10 +154,14 @@ def calendar_for(
 
     Raises:
         UnsupportedCountry: If *country* is not supported; it lists those that are.
-        InvalidCalendar: If *years* is empty or wrong, *subdiv* is unknown, or the
-            zone, week or hours are invalid.
+        InvalidCalendar: If *country* is not two ASCII letters, *years* is empty or
+            wrong, *subdiv* is unknown, or the zone, week, hours or closures are invalid.
     """
-    code = str(country).upper()
+    code = _country(country)
+    if subdiv is not None and not isinstance(subdiv, str):
+        raise InvalidCalendar(
+            field="subdiv", reason=f"expected a subdivision code as text, not {kind_of(subdiv)}"
+        )
     profile = _PROFILES.get(code)
     if profile is None:
         raise UnsupportedCountry(code, supported=supported_countries())
@@ -152,7 +175,8 @@ def calendar_for(
     except NotImplementedError as exc:
         known = ", ".join(holidays.list_supported_countries().get(code, [])) or "none"
         raise InvalidCalendar(
-            field="subdiv", reason=f"{subdiv!r} is not a subdivision of {code}; known: {known}"
+            field="subdiv",
+            reason=f"{preview(subdiv)} is not a subdivision of {code}; known: {known}",
         ) from exc
     if work_week is None:
         weekend = {day + 1 for day in table.weekend}  # holidays counts Monday as 0
@@ -161,10 +185,10 @@ def calendar_for(
     days: set[date] = set(table)
     return WorkCalendar(
         time_zone=zone,
-        work_week=tuple(work_week),
+        work_week=work_week,  # the converter makes it a tuple, or refuses it
         day_start=day_start,
         day_end=day_end,
         holidays=frozenset(days),
-        closures=tuple(closures),
+        closures=closures,  # the converter sorts it into a tuple, or refuses it
         name=name if name is not None else f"{code} {zone}",
     )

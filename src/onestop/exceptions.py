@@ -21,6 +21,7 @@ The tree::
     │   └── InvalidValue (ValueError)       a value object got a bad value; `.field`, `.reason`
     ├── CalendarError                   a work calendar or an SLA clock was given bad input
     │   ├── InvalidCalendar (ValueError)    `.field`, `.reason`: a calendar, closure or pause
+    │   │   └── DateOutOfRange              an instant or answer beyond 1..9999, or a count too long
     │   ├── NaiveDatetime (ValueError)      `.argument`: a datetime has no time zone
     │   └── UnsupportedCountry (LookupError) `.country`, `.supported`: no calendar for it
     ├── PartyError                      an applicant's or representative's data is not valid
@@ -114,6 +115,7 @@ __all__ = [
     "CourierError",
     "CourierNotAssigned",
     "CustodyError",
+    "DateOutOfRange",
     "DeliveryFailed",
     "DeliveryRejected",
     "DeliveryTimeout",
@@ -296,6 +298,20 @@ class InvalidCalendar(CalendarError, ValueError):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class DateOutOfRange(InvalidCalendar):
+    """An instant, or the answer of a calendar computation, lies beyond what can be counted.
+
+    Python's dates end at the years 1 and 9999: an instant too near either end to be
+    read in every time zone, or a deadline that would fall past the end, is refused
+    with this error instead of an `OverflowError`.  So is a count that would walk more
+    than `onestop.domain.worktime.MAX_WALK` days (about a hundred years) at once.
+
+    Attributes:
+        field: The argument whose value, or whose working time, is out of range.
+        reason: What is out of range; instants are shown in ISO 8601.
+    """
 
 
 class NaiveDatetime(CalendarError, ValueError):

@@ -23,6 +23,7 @@ from onestop.domain import calendar as calendar_module
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.sla import due_date
 from onestop.domain.values import Duration
+from onestop.domain.worktime import MEMO_DAYS
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -112,14 +113,14 @@ def test_the_memo_stays_bounded_over_decades() -> None:
     """Walking far more days than the memo holds keeps it bounded and the answers right."""
     calendar = WorkCalendar(time_zone="Asia/Jakarta", work_week=(1, 2, 3, 4, 5, 6, 7))
     start = datetime(2000, 1, 1, 8, tzinfo=WIB)
-    days = calendar_module._MEMO_DAYS + 500
+    days = MEMO_DAYS + 500
     end = calendar.add(start, Duration.working_days(days))
     assert end == datetime.combine(
         start.date() + timedelta(days=days), calendar.day_end, tzinfo=WIB
     )
     memo = calendar_module._RULERS[calendar]
-    assert len(memo._days) <= calendar_module._MEMO_DAYS
-    assert len(memo._following) <= calendar_module._MEMO_DAYS
+    assert len(memo._days) <= MEMO_DAYS
+    assert len(memo._following) <= MEMO_DAYS
 
 
 def test_a_used_calendar_pickles_to_an_equal_one() -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 
 import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from workflow_samples import licence, minimal
 
-from onestop.domain.render import to_dot, to_mermaid
+from onestop.domain.render import edge_label, to_dot, to_mermaid
 from onestop.domain.text import LocalizedText
-from onestop.domain.workflow import State, StateKind
+from onestop.domain.workflow import State, StateKind, Workflow
+from onestop.exceptions import InvalidValue
 
 WORKFLOW = licence()
 
@@ -83,7 +89,7 @@ class TestMermaid:
             ),
         )
         text = to_mermaid(workflow)
-        assert '    state "Say #quot;hi#quot;" as s1' in text
+        assert '    state "Say #34;hi#34;" as s1' in text
         assert "    [*] --> s0" in text
         assert "    s0 --> s1 : take (clerk)" in text
 
@@ -113,3 +119,135 @@ class TestDot:
     def test_deterministic(self) -> None:
         """Rendering twice gives the same text."""
         assert to_dot(WORKFLOW) == to_dot(licence())
+
+
+# Hostile labels and names: every code point, markup, Mermaid and DOT syntax.
+HOSTILE = st.text() | st.sampled_from(
+    [
+        '<script>alert("x")</script>',
+        '<img src=x onerror="alert(1)">',
+        '"] ; click new call alert() ; %%{init: {"securityLevel": "loose"}}%%',
+        "`**markdown**` | pipe [bracket] {brace} #lt;entity#gt; &amp; \\ back",
+        "line\r\nbreak\u2028separator\x85next\ttab",
+        "\u202eevil\u2066 \ud800 \x00\x1b[31m",
+    ]
+)
+_ENTITY = re.compile(r"#([0-9]+);")
+
+
+def labelled(state_label: str, edge_label: str) -> Workflow:
+    """The minimal workflow with *state_label* on its middle state and *edge_label* on 'take'."""
+    base = minimal()
+    states = tuple(
+        attrs.evolve(s, label=LocalizedText.of(en=state_label)) if s.name == "working" else s
+        for s in base.states
+    )
+    transitions = tuple(
+        attrs.evolve(t, label=LocalizedText.of(en=edge_label)) if t.action == "take" else t
+        for t in base.transitions
+    )
+    return attrs.evolve(base, states=states, transitions=transitions)
+
+
+def shown(text: str, *, one_line: bool) -> str:
+    """What a renderer should show of *text*: hidden characters as U+FFFD."""
+    if one_line:
+        text = " ".join(text.split())
+    hidden = {"Cc", "Cs", "Co", "Cn"}
+    bidi = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    return "".join(
+        "\ufffd" if c in bidi or (unicodedata.category(c) in hidden and c not in "\n") else c
+        for c in text
+    )
+
+
+class TestHostileLabels:
+    @settings(max_examples=300)
+    @given(state_label=HOSTILE, edge_label=HOSTILE)
+    def test_mermaid_shows_any_text_and_injects_nothing(
+        self, state_label: str, edge_label: str
+    ) -> None:
+        """Labels stay on their line, hold no markup or syntax character, and decode back."""
+        text = to_mermaid(labelled(state_label, edge_label), language="en")
+        text.encode("utf-8")  # no lone surrogate left
+        lines = text.splitlines()
+        assert len(lines) == 8  # header, three states, entry, two edges, exit
+        state = next(line for line in lines if line.endswith(" as working"))
+        edge = next(line for line in lines if line.startswith("    new --> working : "))
+        action = edge_label if edge_label.strip() else "take"  # a blank label shows the name
+        for line, prefix, suffix, label in (
+            (
+                state,
+                '    state "',
+                '" as working',
+                state_label if state_label.strip() else "working",
+            ),
+            (edge, "    new --> working : ", "", f"{action} (clerk)"),
+        ):
+            assert line.startswith(prefix)
+            assert line.endswith(suffix)
+            body = line[len(prefix) : len(line) - len(suffix)]
+            bare = _ENTITY.sub("", body)
+            assert not set(bare) & set('"<>&`|[]{};%#\\\r\n')
+            decoded = _ENTITY.sub(lambda m: chr(int(m.group(1))), body)
+            assert decoded == shown(label, one_line=True)
+
+    @settings(max_examples=300)
+    @given(state_label=HOSTILE, edge_label=HOSTILE)
+    def test_dot_shows_any_text_and_stays_well_formed(
+        self, state_label: str, edge_label: str
+    ) -> None:
+        """DOT strings escape quotes, backslashes, & and line breaks, and decode back."""
+        text = to_dot(labelled(state_label, edge_label), language="en")
+        text.encode("utf-8")
+        parse_dot(text)
+        match = re.search(r'"working" \[label=("(?:[^"\\]|\\.)*")', text)
+        assert match is not None
+        body = match.group(1)[1:-1]
+        decoded = re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), body)
+        decoded = decoded.replace("&amp;", "&")
+        label = state_label if state_label.strip() else "working"  # a blank label shows the name
+        assert decoded == shown("\n".join(label.splitlines()).replace("\t", " "), one_line=False)
+        assert "&" not in body.replace("&amp;", "")
+
+    @pytest.mark.parametrize(
+        "name", ["end", "END", "State", "click", "done\n", "a b", 'x"];click x', "1st", "é"]
+    )
+    def test_a_name_mermaid_cannot_use_as_an_id_gives_safe_ids(self, name: str) -> None:
+        """Keywords (any case), a trailing line break or syntax in a name: ids s0, s1, ..."""
+        base = minimal()
+        states = tuple(attrs.evolve(s, name=name) if s.name == "done" else s for s in base.states)
+        transitions = tuple(
+            attrs.evolve(t, target=name) if t.target == "done" else t for t in base.transitions
+        )
+        text = to_mermaid(attrs.evolve(base, states=states, transitions=transitions))
+        assert "    s1 --> s2 : finish (clerk)" in text
+        assert len(text.splitlines()) == 8
+
+
+@pytest.mark.parametrize("render", [to_mermaid, to_dot])
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        (("not a workflow",), "workflow"),
+        ((None,), "workflow"),
+        ((minimal(), {"language": 5}), "language"),
+        ((minimal(), {"fallbacks": "en"}), "fallbacks"),
+        ((minimal(), {"fallbacks": [None]}), "fallbacks"),
+    ],
+)
+def test_a_wrong_argument_is_a_typed_error(
+    render: Callable[..., str], arguments: tuple[object, ...], field: str
+) -> None:
+    """A non-workflow or non-text language options raise InvalidValue naming the argument."""
+    positional = arguments[:1]
+    options = arguments[1] if len(arguments) > 1 else {}
+    with pytest.raises(InvalidValue) as caught:
+        render(*positional, **options)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_edge_label_refuses_what_is_not_a_transition() -> None:
+    """edge_label of a state raises InvalidValue, not AttributeError."""
+    with pytest.raises(InvalidValue):
+        edge_label(minimal().states[0])  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
+from onestop.domain.formats import preview
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, OnestopError, Problem
 
 __all__ = [
@@ -101,18 +102,29 @@ def at_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 
 def parse_at(at_text: str | None, *, as_json: bool) -> datetime:
-    """Read ``--at`` (UTC if it names no zone), or now; exit 2 if it is not ISO 8601."""
+    """Read ``--at`` (UTC if it names no zone), or now.
+
+    Exit 2 if it is not ISO 8601, or lies outside the instants onestop counts in
+    (0001-01-02 to 9999-12-30 UTC, `onestop.domain.worktime.check_in_range`).
+    """
+    from onestop.domain.worktime import check_in_range
+
     if at_text is None:
         return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(at_text)
     except ValueError:
         fail(
-            f"--at: {at_text!r} is not an ISO 8601 date or date and time",
+            f"--at: {preview(at_text)} is not an ISO 8601 date or date and time",
             code=EXIT_USAGE,
             as_json=as_json,
         )
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    aware = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    try:
+        check_in_range(aware, "--at")
+    except OnestopError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    return aware
 
 
 def open_store(url: str, *, as_json: bool) -> Any:

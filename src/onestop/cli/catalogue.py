@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
@@ -21,7 +22,12 @@ from onestop.cli._common import (
     parse_at,
     store_option,
 )
-from onestop.exceptions import ConcurrencyConflict, InvalidValue, OnestopError
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    InvalidCatalogue,
+    InvalidValue,
+    OnestopError,
+)
 
 __all__ = ["catalogue"]
 
@@ -71,21 +77,53 @@ _FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")
 def catalogue_export(
     paths: tuple[str, ...], fmt: str, language: str | None, at_text: str | None, as_json: bool
 ) -> None:
-    """Export a catalogue for other systems; the output is always JSON."""
+    """Export a catalogue for other systems; the output is always JSON.
+
+    Open311 and CPSV-AP are written as they are built, a service at a time.  If the
+    catalogue holds a value the export may not write (a ``javascript:`` link, a line
+    break in an e-mail address or a name), every such problem is printed on stderr
+    and the command exits 1; what was written on stdout is then incomplete.
+    """
     from onestop.interop import cpsv, open311
     from onestop.loading import catalogue_to_dict
 
     del as_json  # the output is JSON either way
     loaded = load(paths, as_json=True)
     at = parse_at(at_text, as_json=True)
-    if fmt == "open311":
-        emit_json(open311.services(loaded, at=at, language=language))
-    elif fmt == "open311-definitions":
-        emit_json(open311.service_definitions(loaded, at=at, language=language))
-    elif fmt == "cpsv-ap":
-        emit_json(cpsv.to_jsonld(loaded, at=at))
-    else:
-        emit_json(catalogue_to_dict(loaded))
+    try:
+        if fmt == "open311":
+            _write(open311.iter_services(loaded, at=at, language=language))
+        elif fmt == "open311-definitions":
+            _write(open311.iter_service_definitions(loaded, at=at, language=language))
+        elif fmt == "cpsv-ap":
+            _write(cpsv.iter_jsonld(loaded, at=at))
+        else:
+            emit_json(catalogue_to_dict(loaded))
+    except InvalidCatalogue as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found; nothing more was exported", err=True)
+        raise SystemExit(EXIT_PROBLEMS) from None
+    except OnestopError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=True)
+
+
+_BATCH = 1 << 16
+"""Characters of output gathered before each write to stdout."""
+
+
+def _write(chunks: Iterator[str]) -> None:
+    """Write *chunks* of JSON text to stdout in batches, then a line break (as emit_json)."""
+    batch: list[str] = []
+    size = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= _BATCH:
+            click.echo("".join(batch), nl=False)
+            batch, size = [], 0
+    batch.append("\n")
+    click.echo("".join(batch), nl=False)
 
 
 def _described(info: CatalogueVersionInfo) -> dict[str, Any]:

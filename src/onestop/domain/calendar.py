@@ -32,60 +32,90 @@ datetime.datetime(2025, 3, 10, 9, 0, tzinfo=zoneinfo.ZoneInfo(key='Asia/Jakarta'
 
 from __future__ import annotations
 
-import enum
 import weakref
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from onestop.domain.formats import MAX_NAME, kind_of, preview, text_problem
 from onestop.domain.values import Duration, TimeUnit
-from onestop.exceptions import InvalidCalendar, NaiveDatetime
+from onestop.domain.worktime import (
+    _TOO_FAR,
+    MAX_WALK,
+    DayKind,
+    Ruler,
+    aware_utc,
+    counting,
+    require_aware,
+)
+from onestop.exceptions import InvalidCalendar
 
-__all__ = ["Closure", "DayKind", "WorkCalendar", "check_text", "format_day", "require_aware"]
+__all__ = [
+    "Closure",
+    "DayKind",
+    "WorkCalendar",
+    "check_text",
+    "format_day",
+    "require_aware",
+]
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _ONE_DAY = timedelta(days=1)
 _ZERO = timedelta(0)
-
-_Span = tuple[datetime, datetime]
-_MEMO_DAYS = 4096
-"""Days whose open intervals a calendar remembers (about eleven years' worth)."""
+_TOO_NEAR = "is too near the year 1 or 9999 to be read in UTC and in the calendar's zone"
+_LONGEST = (date.max - date.min).days + 1
+"""More working days (or hours / 24) than any calendar holds between the years 1 and 9999."""
 
 
 def format_day(day: date) -> str:
-    """Render a date with its weekday, e.g. ``Sat 2025-03-29``, whatever the locale."""
+    """Render a date with its weekday, e.g. ``Sat 2025-03-29``, whatever the locale.
+
+    Raises:
+        InvalidCalendar: If *day* is not a `date` (a `datetime` is refused too).
+    """
+    _check_day(day, "day")
     return f"{_WEEKDAYS[day.weekday()]} {day.isoformat()}"
 
 
-def require_aware(value: object, argument: str) -> datetime:
-    """Return *value* if it is a timezone-aware datetime.
+def check_text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    """An attrs validator for a name or a reason shown in traces: one line of text.
 
-    Args:
-        value: The datetime to check.
-        argument: The name to report, e.g. ``"received"``.
+    *value* must be text of at most `MAX_NAME` characters with no control character
+    (a line break would forge a line of the trace) and no lone surrogate.
 
     Raises:
-        NaiveDatetime: If *value* has no time zone.
-        InvalidCalendar: If *value* is not a datetime at all.
+        InvalidCalendar: Naming the attribute; the text is never quoted.
     """
-    if not isinstance(value, datetime):
-        raise InvalidCalendar(field=argument, reason=f"expected a datetime, not {value!r}")
-    if value.utcoffset() is None:
-        raise NaiveDatetime(argument)
+    reason = text_problem(value, max_length=MAX_NAME, empty=True)
+    if reason is not None:
+        raise InvalidCalendar(field=attribute.name, reason=reason)
+
+
+def _instant_attribute(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    aware_utc(value, attribute.name)
+
+
+def _check_day(value: object, argument: str) -> date:
+    """Return *value* if it is a `date` (not a `datetime`, whose day depends on a zone)."""
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidCalendar(field=argument, reason=f"expected a date, not {kind_of(value)}")
     return value
 
 
-def check_text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    """An attrs validator: *value* must be a `str`, else `InvalidCalendar` names the field."""
-    if not isinstance(value, str):
-        raise InvalidCalendar(field=attribute.name, reason=f"expected text, not {value!r}")
+def _check_amount(value: object, argument: str) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise InvalidCalendar(
+            field=argument, reason=f"expected working time as a timedelta, not {kind_of(value)}"
+        )
+    return value
 
 
-def _aware_attribute(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    require_aware(value, attribute.name)
+def _check_duration(value: object) -> Duration:
+    if not isinstance(value, Duration):
+        raise InvalidCalendar(field="duration", reason=f"expected a Duration, not {kind_of(value)}")
+    return value
 
 
 @attrs.frozen(kw_only=True)
@@ -95,13 +125,13 @@ class Closure:
     It may cover part of a day or many days.  Open time inside it does not count.
 
     Attributes:
-        start: When the office closed (timezone-aware).
-        end: When it reopened (timezone-aware, after `start`).
-        reason: Why, in a few words; shown in deadline traces.
+        start: When the office closed (timezone-aware, and such that it can be told in UTC).
+        end: When it reopened (timezone-aware, after `start`); 9999-12-31 for never.
+        reason: Why, in a few words (one line); shown in deadline traces.
     """
 
-    start: datetime = attrs.field(validator=_aware_attribute)
-    end: datetime = attrs.field(validator=_aware_attribute)
+    start: datetime = attrs.field(validator=_instant_attribute)
+    end: datetime = attrs.field(validator=_instant_attribute)
     reason: str = attrs.field(validator=check_text)
 
     def __attrs_post_init__(self) -> None:
@@ -110,28 +140,17 @@ class Closure:
             raise InvalidCalendar(field="end", reason="a closure must end after it starts")
 
 
-class DayKind(enum.Enum):
-    """Whether a day is worked, and if not, why not."""
-
-    WORKING = "working"
-    """Open for at least part of the day (a partial closure leaves it a working day)."""
-    WEEKEND = "weekend"
-    """Not a day of the calendar's work week."""
-    HOLIDAY = "holiday"
-    """A public holiday or joint leave day (checked before `WEEKEND`)."""
-    CLOSED = "closed"
-    """A day of the work week that closures shut for all of its opening hours."""
-
-
 def _check_zone(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str):
-        raise InvalidCalendar(field=attribute.name, reason=f"expected a zone name, not {value!r}")
+        raise InvalidCalendar(
+            field=attribute.name, reason=f"expected a zone name as text, not {kind_of(value)}"
+        )
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidCalendar(
             field=attribute.name,
-            reason=f"{value!r} is not an IANA time zone such as 'Asia/Jakarta'",
+            reason=f"{preview(value)} is not an IANA time zone such as 'Asia/Jakarta'",
         ) from None
 
 
@@ -142,7 +161,8 @@ def _check_week(_: object, attribute: attrs.Attribute[tuple[int, ...]], value: o
     for day in days:
         if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 7:
             raise InvalidCalendar(
-                field=attribute.name, reason=f"{day!r} is not an ISO weekday (1 = Mon .. 7 = Sun)"
+                field=attribute.name,
+                reason=f"{preview(day)} is not an ISO weekday (1 = Mon .. 7 = Sun)",
             )
     if len(set(days)) != len(days):
         raise InvalidCalendar(field=attribute.name, reason="a weekday is given twice")
@@ -150,15 +170,15 @@ def _check_week(_: object, attribute: attrs.Attribute[tuple[int, ...]], value: o
 
 def _check_time(_: object, attribute: attrs.Attribute[time], value: object) -> None:
     if not isinstance(value, time) or value.tzinfo is not None:
+        shown = "a time with a zone" if isinstance(value, time) else kind_of(value)
         raise InvalidCalendar(
-            field=attribute.name, reason=f"expected a wall-clock time without zone, not {value!r}"
+            field=attribute.name, reason=f"expected a wall-clock time without zone, not {shown}"
         )
 
 
 def _check_holidays(_: object, attribute: attrs.Attribute[frozenset[date]], value: object) -> None:
     for day in value if isinstance(value, frozenset) else ():
-        if isinstance(day, datetime) or not isinstance(day, date):
-            raise InvalidCalendar(field=attribute.name, reason=f"{day!r} is not a date")
+        _check_day(day, attribute.name)
 
 
 def _check_closures(
@@ -166,23 +186,31 @@ def _check_closures(
 ) -> None:
     for item in value if isinstance(value, tuple) else ():
         if not isinstance(item, Closure):
-            raise InvalidCalendar(field=attribute.name, reason=f"{item!r} is not a Closure")
+            raise InvalidCalendar(
+                field=attribute.name, reason=f"expected a Closure, not {kind_of(item)}"
+            )
 
 
 def _to_tuple(value: Iterable[int]) -> tuple[int, ...]:
+    if isinstance(value, str | bytes):
+        raise InvalidCalendar(field="work_week", reason="expected ISO weekdays, not text")
     try:
         return tuple(value)
     except TypeError:
         raise InvalidCalendar(
-            field="work_week", reason=f"expected ISO weekdays, not {value!r}"
+            field="work_week", reason=f"expected ISO weekdays, not {kind_of(value)}"
         ) from None
 
 
-def _to_frozenset(value: Iterable[date]) -> frozenset[date]:
+def _to_frozenset(value: object) -> frozenset[date]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidCalendar(field="holidays", reason=f"expected dates, not {kind_of(value)}")
     try:
         return frozenset(value)
-    except TypeError:
-        raise InvalidCalendar(field="holidays", reason=f"expected dates, not {value!r}") from None
+    except TypeError:  # an item that cannot be hashed
+        raise InvalidCalendar(
+            field="holidays", reason="expected dates, not unhashable items"
+        ) from None
 
 
 def _sorted_closures(value: Iterable[Closure]) -> tuple[Closure, ...]:
@@ -190,7 +218,7 @@ def _sorted_closures(value: Iterable[Closure]) -> tuple[Closure, ...]:
         items = tuple(value)
     except TypeError:
         raise InvalidCalendar(
-            field="closures", reason=f"expected closures, not {value!r}"
+            field="closures", reason=f"expected closures, not {kind_of(value)}"
         ) from None
     if all(isinstance(item, Closure) for item in items):
         return tuple(sorted(items, key=lambda c: (c.start, c.end, c.reason)))
@@ -254,8 +282,12 @@ class WorkCalendar:
         return self.day_length / timedelta(hours=1)
 
     def with_holidays(self, days: Iterable[date]) -> WorkCalendar:
-        """Return a copy with *days* added to the holidays."""
-        return attrs.evolve(self, holidays=self.holidays | frozenset(days))
+        """Return a copy with *days* added to the holidays.
+
+        Raises:
+            InvalidCalendar: If *days* is not an iterable of dates.
+        """
+        return attrs.evolve(self, holidays=self.holidays | _to_frozenset(days))
 
     def with_closure(self, start: datetime, end: datetime, *, reason: str) -> WorkCalendar:
         """Return a copy with one more closure from *start* to *end*.
@@ -263,26 +295,51 @@ class WorkCalendar:
         Raises:
             NaiveDatetime: If *start* or *end* has no time zone.
             InvalidCalendar: If *end* is not after *start*.
+            DateOutOfRange: If *start* or *end* cannot be told in UTC.
         """
         closure = Closure(start=start, end=end, reason=reason)
         return attrs.evolve(self, closures=(*self.closures, closure))
 
     def day_kind(self, day: date) -> DayKind:
-        """Say whether *day* is worked, and if not, why not."""
-        return self._ruler().kind(day)
+        """Say whether *day* is worked, and if not, why not.
+
+        Raises:
+            InvalidCalendar: If *day* is not a `date` (a `datetime` is refused too).
+            DateOutOfRange: If *day*'s opening hours cannot be told in UTC (its first
+                or last day, in a zone far from UTC).
+        """
+        with counting("day"):
+            return self._ruler().kind(_check_day(day, "day"))
 
     def day_kinds(self, first: date, last: date) -> Iterator[tuple[date, DayKind]]:
-        """Yield each day from *first* to *last* inclusive with its `DayKind`."""
+        """Yield each day from *first* to *last* inclusive with its `DayKind`.
+
+        Raises:
+            InvalidCalendar: If *first* or *last* is not a `date`.
+            DateOutOfRange: As `day_kind`, on the first day it cannot tell.
+        """
+        _check_day(first, "first")
+        _check_day(last, "last")
+        return self._day_kinds(first, last)
+
+    def _day_kinds(self, first: date, last: date) -> Iterator[tuple[date, DayKind]]:
         ruler = self._ruler()
         day = first
         while day <= last:
-            yield day, ruler.kind(day)
+            with counting("last"):
+                kind = ruler.kind(day)
+            yield day, kind
             if day == last:  # date.max has no next day
                 return
             day += _ONE_DAY
 
     def is_working_day(self, day: date) -> bool:
-        """Return whether the office opens on *day*, for at least part of it."""
+        """Return whether the office opens on *day*, for at least part of it.
+
+        Raises:
+            InvalidCalendar: If *day* is not a `date`.
+            DateOutOfRange: As `day_kind`.
+        """
         return self.day_kind(day) is DayKind.WORKING
 
     def open_hours(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
@@ -290,9 +347,15 @@ class WorkCalendar:
 
         Empty on a day that is not a working day; more than one interval when a closure
         cuts the day in the middle.
+
+        Raises:
+            InvalidCalendar: If *day* is not a `date`.
+            DateOutOfRange: As `day_kind`.
         """
         zone = self.zone
-        return tuple((a.astimezone(zone), b.astimezone(zone)) for a, b in self._ruler().spans(day))
+        with counting("day"):
+            spans = self._ruler().spans(_check_day(day, "day"))
+            return tuple((a.astimezone(zone), b.astimezone(zone)) for a, b in spans)
 
     def closures_between(self, start: datetime, end: datetime) -> tuple[Closure, ...]:
         """The closures that overlap the interval from *start* to *end*.
@@ -309,22 +372,27 @@ class WorkCalendar:
 
         Raises:
             NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* cannot be told in UTC or in the calendar's zone, or
+                its day's hours cannot be told in UTC.
         """
-        moment = require_aware(at, "at").astimezone(UTC)
-        day = moment.astimezone(self.zone).date()
-        return any(a <= moment < b for a, b in self._ruler().spans(day))
+        ruler = self._ruler()
+        moment = _utc(at, "at", ruler)
+        with counting("at"):
+            return any(a <= moment < b for a, b in ruler.spans(ruler.local_day(moment)))
 
     def next_opening(self, at: datetime) -> datetime:
         """Return *at* if the office is open then, else the instant it next opens.
 
         Raises:
             NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* is out of range (see `is_open`), or the office does
+                not open again before the last day a calendar can count.
         """
-        moment = require_aware(at, "at").astimezone(UTC)
-        ruler = self._ruler()
-        for a, b in ruler.spans_from(moment):
-            if b > moment:
-                return max(a, moment).astimezone(self.zone)
+        moment = _utc(at, "at", self._ruler())
+        with counting("at"):
+            for a, b in self._ruler().spans_from(moment):
+                if b > moment:
+                    return max(a, moment).astimezone(self.zone)
         raise AssertionError("unreachable: spans_from never ends")  # pragma: no cover
 
     def add(self, start: datetime, duration: Duration) -> datetime:
@@ -336,15 +404,25 @@ class WorkCalendar:
 
         Raises:
             NaiveDatetime: If *start* has no time zone.
+            InvalidCalendar: If *duration* is not a `Duration`.
+            DateOutOfRange: If *start* is out of range (see `is_open`), or the answer
+                lies past the last day a calendar can count.
         """
-        moment = require_aware(start, "start").astimezone(UTC)
         ruler = self._ruler()
-        if duration.unit is TimeUnit.WORKING_HOURS:
-            return ruler.advance(moment, timedelta(hours=duration.amount)).astimezone(self.zone)
-        day = moment.astimezone(self.zone).date()
-        for _ in range(duration.amount):
-            day = ruler.next_working_day(day)
-        return ruler.spans(day)[-1][1].astimezone(self.zone)
+        moment = _utc(start, "start", ruler)
+        limit = _check_duration(duration)
+        hourly = limit.unit is TimeUnit.WORKING_HOURS
+        with counting("duration"):
+            if limit.amount > _LONGEST * (24 if hourly else 1):
+                raise OverflowError  # more working time than the years 1 to 9999 hold
+        with counting("duration", reason=_TOO_FAR):
+            if limit.amount > MAX_WALK * (24 if hourly else 1):
+                raise OverflowError  # more days than one computation walks
+        with counting("duration"):
+            if hourly:
+                return ruler.advance(moment, timedelta(hours=limit.amount)).astimezone(self.zone)
+            day = ruler.nth_working_day(ruler.local_day(moment), limit.amount)
+            return ruler.spans(day)[-1][1].astimezone(self.zone)
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """Return the earliest instant by which *amount* of open time has passed since *start*.
@@ -353,12 +431,18 @@ class WorkCalendar:
 
         Raises:
             NaiveDatetime: If *start* has no time zone.
-            InvalidCalendar: If *amount* is negative.
+            InvalidCalendar: If *amount* is negative or not a `timedelta`.
+            DateOutOfRange: If *start* is out of range (see `is_open`), or the answer
+                lies past the last day a calendar can count.
         """
-        moment = require_aware(start, "start").astimezone(UTC)
-        if amount < _ZERO:
+        moment = _utc(start, "start", self._ruler())
+        if _check_amount(amount, "amount") < _ZERO:
             raise InvalidCalendar(field="amount", reason="working time to add must not be negative")
-        return self._ruler().advance(moment, amount).astimezone(self.zone)
+        with counting("amount", reason=_TOO_FAR):
+            if amount > timedelta(days=MAX_WALK):
+                raise OverflowError  # more open time than the days one computation walks
+        with counting("amount"):
+            return self._ruler().advance(moment, amount).astimezone(self.zone)
 
     def working_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Return the open working time between the instants *a* and *b*.
@@ -368,19 +452,26 @@ class WorkCalendar:
 
         Raises:
             NaiveDatetime: If *a* or *b* has no time zone.
+            DateOutOfRange: If *a* or *b* is out of range (see `is_open`).
         """
-        start = require_aware(a, "a").astimezone(UTC)
-        end = require_aware(b, "b").astimezone(UTC)
-        if end < start:
-            return -self._ruler().between(end, start)
-        return self._ruler().between(start, end)
+        ruler = self._ruler()
+        start = _utc(a, "a", ruler)
+        end = _utc(b, "b", ruler)
+        with counting("b" if end >= start else "a"):
+            if end < start:
+                return -ruler.between(end, start)
+            return ruler.between(start, end)
 
     def describe_working_time(self, amount: timedelta) -> str:
         """Render working time in this calendar's days and hours, e.g. ``1 working day 2 hours``.
 
         A day here is `day_length` of open time, so with 08:00-16:00, ten hours read as
         ``1 working day 2 hours``.
+
+        Raises:
+            InvalidCalendar: If *amount* is not a `timedelta`.
         """
+        _check_amount(amount, "amount")
         sign, amount = ("minus ", -amount) if amount < _ZERO else ("", amount)
         days, rest = divmod(amount, self.day_length)
         seconds = int(rest.total_seconds())
@@ -414,166 +505,54 @@ class WorkCalendar:
 
         Seconds are shown only when they are not zero.  The weekday names are fixed
         English abbreviations, whatever the process's locale.
+
+        Raises:
+            NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* cannot be told in the calendar's zone.
         """
-        local = require_aware(at, "at").astimezone(self.zone)
+        require_aware(at, "at")
+        with counting("at"):
+            local = at.astimezone(self.zone)
         clock = f"{local:%H:%M:%S}" if local.second or local.microsecond else f"{local:%H:%M}"
         return f"{_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d} {clock} {local.tzname()}"
 
-    def _ruler(self) -> _Ruler:
+    def instant(self, value: datetime, argument: str = "at") -> datetime:
+        """Return the instant *value* in UTC, if this calendar can read it.
+
+        Every method taking an instant checks it so; `onestop.domain.sla` checks its
+        arguments with it, so that an error names them.
+
+        Raises:
+            NaiveDatetime: If *value* has no time zone (naming *argument*).
+            InvalidCalendar: If *value* is not a datetime.
+            DateOutOfRange: If *value* cannot be told in UTC or in the calendar's zone.
+        """
+        return _utc(value, argument, self._ruler())
+
+    def _ruler(self) -> Ruler:
         # Built on first use and kept while the calendar lives, shared by equal
         # calendars: it remembers each day's open intervals, which every deadline
         # computed on this calendar walks again.
         ruler = _RULERS.get(self)
         if ruler is None:
-            ruler = _Ruler(self)
+            ruler = Ruler(self)
             _RULERS[self] = ruler
         return ruler
 
 
-_RULERS: weakref.WeakKeyDictionary[WorkCalendar, _Ruler] = weakref.WeakKeyDictionary()
-"""The ruler of each calendar in use; equal calendars (the same value) share one."""
+def _utc(value: object, argument: str, ruler: Ruler) -> datetime:
+    """Return *value*, an aware datetime, in UTC, checking that its local day exists.
 
-
-class _Ruler:
-    """Open-time arithmetic for one calendar, on UTC instants.
-
-    A calendar builds one on first use, kept in `_RULERS` while the calendar lives, so
-    it holds the calendar's fields, not the calendar (which would keep it alive), and
-    remembers the open intervals of the days asked about and the day each day is
-    followed by.  The memos are plain dicts: two threads filling one at once compute
-    the same values.
+    Raises:
+        NaiveDatetime: If *value* has no time zone.
+        DateOutOfRange: If *value* cannot be told in UTC or in the calendar's zone.
     """
+    moment = require_aware(value, argument)
+    with counting(argument, reason=f"{moment.isoformat()} {_TOO_NEAR}"):
+        moment = moment.astimezone(UTC)
+        ruler.local_day(moment)
+    return moment
 
-    __slots__ = (
-        "_closed",
-        "_day_end",
-        "_day_start",
-        "_days",
-        "_ends",
-        "_following",
-        "_holidays",
-        "_week",
-        "_zone",
-    )
 
-    def __init__(self, calendar: WorkCalendar) -> None:
-        self._zone = calendar.zone
-        self._holidays = calendar.holidays
-        self._week = frozenset(calendar.work_week)
-        self._day_start = calendar.day_start
-        self._day_end = calendar.day_end
-        merged: list[list[datetime]] = []
-        for closure in calendar.closures:  # sorted by start
-            start, end = closure.start.astimezone(UTC), closure.end.astimezone(UTC)
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        self._closed: tuple[_Span, ...] = tuple((a, b) for a, b in merged)
-        self._ends = tuple(b for _, b in self._closed)
-        self._days: dict[date, tuple[_Span, ...]] = {}
-        self._following: dict[date, date] = {}
-
-    def kind(self, day: date) -> DayKind:
-        """Whether *day* is worked, and if not, why not."""
-        if day in self._holidays:
-            return DayKind.HOLIDAY
-        if day.isoweekday() not in self._week:
-            return DayKind.WEEKEND
-        return DayKind.WORKING if self.spans(day) else DayKind.CLOSED
-
-    def spans(self, day: date) -> tuple[_Span, ...]:
-        """The open intervals of *day*, in UTC, closures cut out."""
-        found = self._days.get(day)
-        if found is None:
-            found = self._spans(day)
-            if len(self._days) >= _MEMO_DAYS:
-                self._days.clear()
-            self._days[day] = found
-        return found
-
-    def _spans(self, day: date) -> tuple[_Span, ...]:
-        if day in self._holidays or day.isoweekday() not in self._week:
-            return ()
-        start = datetime.combine(day, self._day_start, tzinfo=self._zone).astimezone(UTC)
-        end = datetime.combine(day, self._day_end, tzinfo=self._zone).astimezone(UTC)
-        spans: list[_Span] = []
-        index = bisect_right(self._ends, start)  # the first closure ending after opening
-        while index < len(self._closed) and self._closed[index][0] < end:
-            closed_from, closed_to = self._closed[index]
-            if closed_from > start:
-                spans.append((start, closed_from))
-            start = max(start, closed_to)
-            index += 1
-        if start < end:
-            spans.append((start, end))
-        return tuple(spans)
-
-    def following(self, day: date) -> date:
-        """The day after *day*, or, if a closure shuts it, the day that closure ends.
-
-        The days skipped are shut for all of their opening hours, so a closure of
-        years costs one step, not one per day.
-        """
-        found = self._following.get(day)
-        if found is None:
-            found = self._follow(day)
-            if len(self._following) >= _MEMO_DAYS:
-                self._following.clear()
-            self._following[day] = found
-        return found
-
-    def _follow(self, day: date) -> date:
-        try:
-            after = day + _ONE_DAY
-            opening = datetime.combine(after, self._day_start, tzinfo=self._zone)
-        except OverflowError:
-            raise InvalidCalendar(
-                field="closures", reason="the office does not open again before year 9999"
-            ) from None
-        opening = opening.astimezone(UTC)
-        index = bisect_right(self._ends, opening)
-        if index < len(self._closed) and self._closed[index][0] <= opening:
-            return max(after, self._closed[index][1].astimezone(self._zone).date())
-        return after
-
-    def spans_from(self, moment: datetime) -> Iterator[_Span]:
-        """Every open interval of the day of *moment* and the days after, in order."""
-        day = moment.astimezone(self._zone).date()
-        while True:
-            yield from self.spans(day)
-            day = self.following(day)
-
-    def next_working_day(self, day: date) -> date:
-        """The first working day after *day*."""
-        day = self.following(day)
-        while not self.spans(day):
-            day = self.following(day)
-        return day
-
-    def advance(self, moment: datetime, amount: timedelta) -> datetime:
-        """The earliest instant by which *amount* of open time has passed since *moment*."""
-        if amount <= _ZERO:
-            return moment
-        left = amount
-        for a, b in self.spans_from(moment):
-            begin = max(a, moment)
-            if begin >= b:
-                continue
-            if b - begin >= left:
-                return begin + left
-            left -= b - begin
-        raise AssertionError("unreachable: spans_from never ends")  # pragma: no cover
-
-    def between(self, start: datetime, end: datetime) -> timedelta:
-        """Open time between *start* and *end*, with ``start <= end``."""
-        total = _ZERO
-        day = start.astimezone(self._zone).date()
-        last = end.astimezone(self._zone).date()
-        while day <= last:
-            for a, b in self.spans(day):
-                lo, hi = max(a, start), min(b, end)
-                if lo < hi:
-                    total += hi - lo
-            day = self.following(day)
-        return total
+_RULERS: weakref.WeakKeyDictionary[WorkCalendar, Ruler] = weakref.WeakKeyDictionary()
+"""The ruler of each calendar in use; equal calendars (the same value) share one."""

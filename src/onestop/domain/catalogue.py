@@ -458,13 +458,26 @@ class Catalogue:
         return candidates[-1]
 
     def current_services(self, *, at: datetime) -> tuple[Service, ...]:
-        """The version of each service in effect at *at* (services with none are left out)."""
+        """The version of each service in effect at *at* (services with none are left out).
+
+        Each service is the one `service` returns for its code, in `service_codes` order;
+        the versions are grouped in one pass, so a catalogue of N services costs O(N).
+        """
+        require_aware(at, "at")
+        by_code: dict[str, list[Service]] = {}
+        for service in self.services:
+            by_code.setdefault(service.code, []).append(service)
+        days: dict[str, date] = {}  # the local date of *at* per agency
         found = []
-        for code in self.service_codes():
-            try:
-                found.append(self.service(code, at=at))
-            except ServiceNotFound:
-                continue
+        for versions in by_code.values():
+            in_effect = []
+            for s in versions:
+                if s.agency not in days:
+                    days[s.agency] = self._local_date(s.agency, at)
+                if s.in_effect_on(days[s.agency]):
+                    in_effect.append(s)
+            if in_effect:  # the highest version wins; sorted() keeps `versions`' tie order
+                found.append(sorted(in_effect, key=lambda s: s.version)[-1])
         return tuple(found)
 
     def find(

@@ -43,14 +43,17 @@ due Wed 2025-04-02 10:00 WIB, moved by 2 working hours of pauses
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import attrs
 
-from onestop.domain.calendar import DayKind, WorkCalendar, check_text, format_day, require_aware
+from onestop.domain.calendar import DayKind, WorkCalendar, check_text, format_day
+from onestop.domain.formats import MAX_NAME, kind_of
 from onestop.domain.values import Duration, TimeUnit
-from onestop.exceptions import InvalidCalendar
+from onestop.domain.worktime import aware_utc, counting
+from onestop.exceptions import DateOutOfRange, InvalidCalendar
 
 __all__ = [
     "Deadline",
@@ -62,6 +65,9 @@ __all__ = [
 ]
 
 _ZERO = timedelta(0)
+_PAST_THE_END = (
+    "the deadline, pauses included, would fall beyond 9999-12-31, the last day a calendar can count"
+)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -79,12 +85,12 @@ class SlaStatus(enum.Enum):
 
 
 def _check_start(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
-    require_aware(value, attribute.name)
+    aware_utc(value, attribute.name)
 
 
 def _check_end(_: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
     if value is not None:
-        require_aware(value, attribute.name)
+        aware_utc(value, attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -92,11 +98,12 @@ class Pause:
     """A period during which an SLA clock is stopped.
 
     Attributes:
-        start: When the clock stopped (timezone-aware).
+        start: When the clock stopped (timezone-aware, and such that it can be told in UTC).
         end: When it started again (timezone-aware, not before `start`), or ``None``
             while the pause is still open.
         reason: Why, as a short code such as ``waiting_applicant`` or ``suspended``;
-            shown in traces, so it must hold no personal data.
+            shown in traces, so it must hold no personal data.  One line of at most
+            200 characters.
     """
 
     start: datetime = attrs.field(validator=_check_start)
@@ -112,6 +119,38 @@ class Pause:
     def is_open(self) -> bool:
         """Whether the pause has not ended yet."""
         return self.end is None
+
+
+def _check_type(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator: the value is ``None`` (where the default is) or a *kind*."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind) and not (value is None and attribute.default is None):
+            raise InvalidCalendar(
+                field=attribute.name, reason=f"expected {kind.__name__}, not {kind_of(value)}"
+            )
+
+    return check
+
+
+def _check_working_time(_: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or value < _ZERO:
+        shown = "a negative timedelta" if isinstance(value, timedelta) else kind_of(value)
+        raise InvalidCalendar(
+            field=attribute.name, reason=f"expected working time of zero or more, not {shown}"
+        )
+
+
+def _check_items(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator: the value is a tuple of *kind*."""
+
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, tuple) or not all(isinstance(v, kind) for v in value):
+            raise InvalidCalendar(
+                field=attribute.name, reason=f"expected a tuple of {kind.__name__}"
+            )
+
+    return check
 
 
 @attrs.frozen(kw_only=True)
@@ -136,15 +175,15 @@ class Deadline:
         trace: Plain, deterministic lines explaining the result.
     """
 
-    received: datetime
-    limit: Duration
-    budget: timedelta
-    due: datetime | None
-    paused_since: datetime | None = None
-    remaining: timedelta | None = None
-    paused: timedelta = _ZERO
-    pauses: tuple[Pause, ...] = ()
-    trace: tuple[str, ...] = ()
+    received: datetime = attrs.field(validator=_check_start)
+    limit: Duration = attrs.field(validator=_check_type(Duration))
+    budget: timedelta = attrs.field(validator=_check_working_time)
+    due: datetime | None = attrs.field(validator=_check_end)
+    paused_since: datetime | None = attrs.field(default=None, validator=_check_end)
+    remaining: timedelta | None = attrs.field(default=None, validator=_check_type(timedelta))
+    paused: timedelta = attrs.field(default=_ZERO, validator=_check_working_time)
+    pauses: tuple[Pause, ...] = attrs.field(default=(), validator=_check_items(Pause))
+    trace: tuple[str, ...] = attrs.field(default=(), validator=_check_items(str))
 
     @property
     def is_paused(self) -> bool:
@@ -167,7 +206,7 @@ def _merge(
     clipped: list[tuple[datetime, datetime | None, str]] = []
     for pause in pauses:
         if not isinstance(pause, Pause):
-            raise InvalidCalendar(field="pauses", reason=f"{pause!r} is not a Pause")
+            raise InvalidCalendar(field="pauses", reason=f"expected a Pause, not {kind_of(pause)}")
         end = pause.end.astimezone(UTC) if pause.end is not None else None
         if end is not None and end <= received:
             if explain:
@@ -187,6 +226,30 @@ def _merge(
         else:
             merged.append((start, end, [reason]))
     return merged, dropped
+
+
+def _reasons(reasons: list[str]) -> str:
+    """The reasons of merged pauses as one reason: all of them, if they fit in one."""
+    joined = ", ".join(reasons)
+    if len(joined) <= MAX_NAME:
+        return joined
+    more = f" and {len(reasons) - 1} more"
+    return reasons[0][: MAX_NAME - len(more)] + more
+
+
+def _checked_pauses(pauses: object) -> Sequence[Pause]:
+    if isinstance(pauses, str | bytes) or not isinstance(pauses, Iterable):
+        raise InvalidCalendar(field="pauses", reason=f"expected pauses, not {kind_of(pauses)}")
+    return tuple(pauses)
+
+
+def _check_arguments(calendar: object, limit: object) -> None:
+    if not isinstance(calendar, WorkCalendar):
+        raise InvalidCalendar(
+            field="calendar", reason=f"expected a WorkCalendar, not {kind_of(calendar)}"
+        )
+    if not isinstance(limit, Duration):
+        raise InvalidCalendar(field="limit", reason=f"expected a Duration, not {kind_of(limit)}")
 
 
 def _budget(
@@ -270,9 +333,32 @@ def due_date(
 
     Raises:
         NaiveDatetime: If *received* has no time zone.
-        InvalidCalendar: If an item of *pauses* is not a `Pause`.
+        InvalidCalendar: If *calendar*, *limit* or an item of *pauses* is not what it
+            should be.
+        DateOutOfRange: If *received* cannot be told in UTC and in the calendar's zone,
+            or the deadline (pauses included) would fall past 9999-12-31
+            (``field="limit"``), or closures never end (``field="closures"``).
     """
-    moment = require_aware(received, "received").astimezone(UTC)
+    _check_arguments(calendar, limit)
+    moment = calendar.instant(received, "received")
+    checked = _checked_pauses(pauses)
+    try:
+        with counting("limit", reason=_PAST_THE_END):
+            return _due_date(calendar, moment, limit, checked, explain=explain)
+    except DateOutOfRange as exc:
+        if exc.field == "closures":
+            raise
+        raise DateOutOfRange(field="limit", reason=_PAST_THE_END) from None
+
+
+def _due_date(
+    calendar: WorkCalendar,
+    moment: datetime,
+    limit: Duration,
+    pauses: Sequence[Pause],
+    *,
+    explain: bool,
+) -> Deadline:
     budget, counting = _budget(calendar, moment, limit, explain=explain)
     merged, dropped = _merge(pauses, moment, calendar, explain=explain)
     label = f"calendar {calendar.name}: " if calendar.name else "calendar "
@@ -283,7 +369,7 @@ def due_date(
     cursor, left, paused = moment, budget, _ZERO
     counted: list[Pause] = []
     for start, end, reasons in merged:
-        why = ", ".join(reasons)
+        why = _reasons(reasons)
         available = calendar.working_time_between(cursor, start)
         if available >= left:
             if explain:
@@ -352,6 +438,14 @@ def due_date(
     )
 
 
+def _check_deadline(deadline: object, calendar: object) -> None:
+    if not isinstance(deadline, Deadline):
+        raise InvalidCalendar(
+            field="deadline", reason=f"expected a Deadline, not {kind_of(deadline)}"
+        )
+    _check_arguments(calendar, deadline.limit)
+
+
 def remaining_working_time(deadline: Deadline, calendar: WorkCalendar, now: datetime) -> timedelta:
     """Return the working time left on the clock at *now*.
 
@@ -367,10 +461,18 @@ def remaining_working_time(deadline: Deadline, calendar: WorkCalendar, now: date
 
     Raises:
         NaiveDatetime: If *now* has no time zone.
+        InvalidCalendar: If *deadline* is not a `Deadline` or *calendar* not a calendar.
+        DateOutOfRange: If *now* cannot be told in UTC and in the calendar's zone.
     """
-    moment = require_aware(now, "now")
+    _check_deadline(deadline, calendar)
+    moment = calendar.instant(now, "now")
     if moment <= deadline.received:
         return deadline.budget
+    with counting("deadline"):
+        return _remaining(deadline, calendar, moment)
+
+
+def _remaining(deadline: Deadline, calendar: WorkCalendar, moment: datetime) -> timedelta:
     ran = calendar.working_time_between(deadline.received, moment)
     for pause in deadline.pauses:
         if pause.start >= moment:
@@ -403,10 +505,14 @@ def status_at(
 
     Raises:
         NaiveDatetime: If *now* has no time zone.
-        InvalidCalendar: If *at_risk_below* is not between 0 and 1.
+        InvalidCalendar: If *at_risk_below* is not a number from 0 to 1 (a bool and NaN
+            are not), or *deadline* or *calendar* is of the wrong type.
+        DateOutOfRange: If *now* cannot be told in UTC and in the calendar's zone.
     """
-    moment = require_aware(now, "now")
-    if isinstance(at_risk_below, bool) or not 0 <= at_risk_below <= 1:
+    _check_deadline(deadline, calendar)
+    moment = calendar.instant(now, "now")
+    share: object = at_risk_below
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
         raise InvalidCalendar(field="at_risk_below", reason="must be a share from 0 to 1")
     for pause in deadline.pauses:
         if pause.start <= moment and (pause.end is None or moment < pause.end):

@@ -5,7 +5,19 @@ evidence, costs, channels, laws, outputs and life events it refers to, as one JS
 document: an inline ``@context`` (prefixes only, so no processor has to fetch
 anything) and an ``@graph`` of nodes whose keys are compact IRIs such as
 ``dct:title`` and ``cv:hasCost``.  The result is plain dicts and lists, ready for
-`json.dumps`.
+`json.dumps`.  `iter_jsonld` gives the same document as JSON text, a service at a
+time, so that a catalogue of ten thousand services is written in a few megabytes of
+memory instead of hundreds.
+
+**Safety.**  A value is written exactly, or the export refuses the catalogue with one
+`InvalidCatalogue` listing every problem by path; nothing is dropped silently.  A
+link (a contact page, a law's address, *spatial*) must be an absolute ``http``,
+``https``, ``mailto`` or ``tel`` URI without white space or hidden characters, so a
+``javascript:`` or ``file:`` link is refused; *base* may also be a ``urn:``.  An
+e-mail address must be one address of valid syntax
+(`onestop.domain.contacts.normalise_email`), written as given.
+No value holds a control character or a lone surrogate, and only descriptions hold
+line breaks.
 
 Node ids are stable IRIs under *base* (``urn:onestop:`` by default), built from
 codes, so two exports of the same catalogue agree and a harvester can follow a
@@ -58,28 +70,49 @@ What CPSV-AP cannot say, and so is lost or approximated:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
-from urllib.parse import quote
 
 from onestop.domain.catalogue import (
-    Agency,
     Catalogue,
     ChannelKind,
     ChannelVariant,
-    ContactKind,
-    EvidenceType,
     Fee,
-    LegalResource,
-    LifeEvent,
-    LifeEventKind,
     Requirement,
     Service,
     VersionStatus,
 )
-from onestop.domain.text import LocalizedText
+from onestop.domain.formats import check_int, kind_of
 from onestop.domain.values import Duration, TimeUnit
+from onestop.exceptions import InvalidValue
+from onestop.interop import _json
+from onestop.interop._cpsv_nodes import (
+    Ids,
+    Known,
+    Node,
+    agency_nodes,
+    channel_type_nodes,
+    event_node,
+    evidence_type_node,
+    legal_resource_nodes,
+    put,
+    quoted,
+    ref,
+    refs,
+    texts,
+)
+from onestop.interop._safety import (
+    NODE_ID_SCHEMES,
+    catalogue_shape,
+    check_arguments,
+    check_items,
+    check_link,
+    checked,
+    link_problems,
+    refuse_problems,
+    shaped,
+)
 
 __all__ = [
     "ADMS_STATUS",
@@ -87,6 +120,7 @@ __all__ = [
     "CPSV_AP_VERSION",
     "CURRENCY_AUTHORITY",
     "iso_duration",
+    "iter_jsonld",
     "to_jsonld",
 ]
 
@@ -118,22 +152,8 @@ ADMS_STATUS: Final[Mapping[VersionStatus, str]] = {
 }
 """The ``adms:status`` of a service version, from the ADMS status vocabulary."""
 
-_CHANNEL_LABELS: Final[Mapping[ChannelKind, str]] = {
-    ChannelKind.COUNTER: "In person at a counter",
-    ChannelKind.ONLINE: "Online",
-    ChannelKind.COURIER: "Courier pickup and delivery",
-    ChannelKind.POST: "By post",
-}
-_EVENT_TYPES: Final[Mapping[LifeEventKind, str]] = {
-    LifeEventKind.LIFE: "cv:LifeEvent",
-    LifeEventKind.BUSINESS: "cv:BusinessEvent",
-}
-_CONTACT_PROPERTIES: Final[Mapping[ContactKind, str]] = {
-    ContactKind.PHONE: "cv:telephone",
-    ContactKind.EMAIL: "cv:email",
-}
-
-_Node = dict[str, Any]
+_MULTILINE: Final = frozenset({"dct:description"})
+"""The properties whose text may hold line breaks: descriptions."""
 
 
 def to_jsonld(
@@ -152,31 +172,106 @@ def to_jsonld(
     catalogue has it in, as ``{"@value", "@language"}`` lists.  See the module
     docstring for what CPSV-AP cannot express.
 
+    The whole document is built in memory; for a large catalogue, write it with
+    `iter_jsonld` instead, which gives the same text a piece at a time.
+
     Args:
         catalogue: The catalogue to describe.
         at: A timezone-aware moment; services with no version in effect are left out.
-        base: The IRI prefix of every node id.
+        base: The IRI prefix of every node id: a ``urn:``, ``http:`` or ``https:`` IRI.
         spatial: An IRI of the territory the agencies cover, e.g.
             ``http://publications.europa.eu/resource/authority/country/IDN``; set as
             ``dct:spatial`` on every public organisation.
 
     Raises:
-        ValueError: If *at* is naive.
+        NaiveDatetime: If *at* is naive (a `ValueError`).
+        DateOutOfRange: If *at* lies outside 0001-01-02 .. 9999-12-30 UTC.
+        InvalidValue: If *catalogue* is not a `Catalogue`, or *base* or *spatial* is
+            not a link the export may write.
+        InvalidCatalogue: If the catalogue holds a link, e-mail address or text the
+            export may not write (see "Safety" in the module docstring); every one is
+            listed.
     """
-    ids = _Ids(base)
-    current = catalogue.current_services(at=at)
-    known = _Known(catalogue, ids)
-    graph: list[_Node] = []
-    graph.extend(_agency_nodes(catalogue, ids, spatial))
-    graph.extend(
-        _evidence_type_node(evidence_type, ids) for evidence_type in catalogue.evidence_types
-    )
-    graph.extend(_legal_resource_nodes(catalogue.legal_resources, ids))
-    graph.extend(_event_node(event, current, ids) for event in catalogue.life_events)
-    graph.extend(_channel_type_nodes(ids))
-    for service in current:
-        graph.extend(_ServiceExport(service, known, ids).nodes())
+    export = _Export(catalogue, at=at, base=base, spatial=spatial)
+    graph = [node for group in export.groups() for node in group]
+    check_items(graph, multiline=_MULTILINE, prefix="@graph", identifier="dct:identifier")
     return {"@context": dict(CONTEXT), "@graph": graph}
+
+
+def iter_jsonld(
+    catalogue: Catalogue,
+    *,
+    at: datetime,
+    base: str = "urn:onestop:",
+    spatial: str | None = None,
+    indent: int | None = 2,
+) -> Iterator[str]:
+    """Yield the document `to_jsonld` returns as JSON text, a few nodes at a time.
+
+    Joined, the pieces are exactly ``json.dumps(to_jsonld(...), ensure_ascii=False,
+    indent=indent)``, but the document is never held in memory: each service's nodes
+    are built, checked, written and dropped in turn.  Write them to a file with
+    ``out.writelines(iter_jsonld(catalogue, at=at))``.
+    The arguments are those of `to_jsonld`, plus *indent* (``None`` for one line).
+
+    Raises:
+        NaiveDatetime, DateOutOfRange, InvalidValue: As `to_jsonld`, at once, and
+            `InvalidCatalogue` at once for a link or an e-mail address; for text, while
+            iterating: nothing more is yielded from the first group of nodes with a
+            problem on, and the error, raised once every node was checked, lists them
+            all.  What was written before it is incomplete.
+    """
+    if indent is not None:
+        check_int(indent, field="indent", maximum=16)
+    export = _Export(catalogue, at=at, base=base, spatial=spatial)
+
+    def encode(node: Mapping[str, Any]) -> str:
+        return _json.dumps(node, indent=indent, level=2)
+
+    groups = checked(
+        export.groups(),
+        encode=encode,
+        multiline=_MULTILINE,
+        prefix="@graph",
+        identifier="dct:identifier",
+    )
+    return _json.document({"@context": dict(CONTEXT)}, "@graph", groups, indent=indent)
+
+
+class _Export:
+    """One export: its checked arguments, and its nodes, built a group at a time."""
+
+    def __init__(
+        self, catalogue: Catalogue, *, at: datetime, base: str, spatial: str | None
+    ) -> None:
+        self.at = check_arguments(catalogue, at)
+        check_link(base, "base", schemes=NODE_ID_SCHEMES)
+        if spatial is not None:
+            check_link(spatial, "spatial")
+        with catalogue_shape():
+            refuse_problems(link_problems(catalogue))
+        self.catalogue = catalogue
+        self.ids = Ids(base)
+        self.spatial = spatial
+
+    def groups(self) -> Iterator[list[Node]]:
+        """Yield the graph's nodes in groups: an agency and its contact point, a service
+        and the nodes it owns, or one shared node (read inside `catalogue_shape`)."""
+        return shaped(self._groups())
+
+    def _groups(self) -> Iterator[list[Node]]:
+        catalogue, ids = self.catalogue, self.ids
+        current = catalogue.current_services(at=self.at)
+        known = Known(catalogue, ids)
+        yield from agency_nodes(catalogue, ids, self.spatial)
+        for evidence_type in catalogue.evidence_types:
+            yield [evidence_type_node(evidence_type, ids)]
+        yield legal_resource_nodes(catalogue.legal_resources, ids)
+        for event in catalogue.life_events:
+            yield [event_node(event, current, ids)]
+        yield channel_type_nodes(ids)
+        for service in current:
+            yield _ServiceExport(service, known, ids).nodes()
 
 
 def iso_duration(duration: Duration, /) -> str:
@@ -186,154 +281,15 @@ def iso_duration(duration: Duration, /) -> str:
     'P5D'
     >>> iso_duration(Duration.working_hours(8))
     'PT8H'
+
+    Raises:
+        InvalidValue: If *duration* is not a `Duration`.
     """
+    if not isinstance(duration, Duration):
+        raise InvalidValue(field="duration", reason=f"expected a Duration, not {kind_of(duration)}")
     if duration.unit is TimeUnit.WORKING_DAYS:
         return f"P{duration.amount}D"
     return f"PT{duration.amount}H"
-
-
-class _Ids:
-    """Builds the stable node ids of one export."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def of(self, *parts: str) -> str:
-        return self.base + ":".join(quote(part, safe="-._~") for part in parts)
-
-    def service(self, service: Service) -> str:
-        return self.of("service", service.code, f"v{service.version}")
-
-    def agency(self, code: str) -> str:
-        return self.of("agency", code)
-
-    def contact_point(self, code: str) -> str:
-        return self.of("agency", code, "contact-point")
-
-    def evidence_type(self, code: str) -> str:
-        return self.of("evidence-type", code)
-
-    def legal_resource(self, resource: LegalResource) -> str:
-        return resource.uri or self.of("legal-resource", resource.code)
-
-    def event(self, code: str) -> str:
-        return self.of("event", code)
-
-    def channel_type(self, kind: ChannelKind) -> str:
-        return self.of("channel-type", kind.value)
-
-
-class _Known:
-    """What a service may refer to, so that no reference dangles."""
-
-    def __init__(self, catalogue: Catalogue, ids: _Ids) -> None:
-        self.agencies = {a.code for a in catalogue.agencies}
-        self.contact_points = {
-            a.code for a in catalogue.agencies if _contact_point_node(a, ids) is not None
-        }
-        self.evidence_types = {e.code: e for e in catalogue.evidence_types}
-        self.laws = {r.code: ids.legal_resource(r) for r in catalogue.legal_resources}
-        self.events = {e.code for e in catalogue.life_events}
-
-
-def _texts(text: LocalizedText) -> list[dict[str, str]]:
-    return [{"@value": value, "@language": tag} for tag, value in text.texts]
-
-
-def _ref(node_id: str) -> dict[str, str]:
-    return {"@id": node_id}
-
-
-def _refs(node_ids: Iterable[str]) -> list[dict[str, str]]:
-    return [_ref(node_id) for node_id in dict.fromkeys(node_ids)]
-
-
-def _put(node: _Node, key: str, value: object) -> None:
-    """Set *key* unless *value* is empty, so nodes carry no empty lists or nulls."""
-    if value is not None and value != [] and value != "":
-        node[key] = value
-
-
-def _agency_nodes(catalogue: Catalogue, ids: _Ids, spatial: str | None) -> list[_Node]:
-    known = {agency.code for agency in catalogue.agencies}
-    nodes: list[_Node] = []
-    for agency in catalogue.agencies:
-        node: _Node = {
-            "@id": ids.agency(agency.code),
-            "@type": "cv:PublicOrganisation",
-            "dct:identifier": agency.code,
-            "skos:prefLabel": _texts(agency.name),
-        }
-        if agency.parent is not None and agency.parent in known:
-            node["org:subOrganizationOf"] = _ref(ids.agency(agency.parent))
-        if spatial is not None:
-            node["dct:spatial"] = _ref(spatial)
-        nodes.append(node)
-        contact = _contact_point_node(agency, ids)
-        if contact is not None:
-            nodes.append(contact)
-    return nodes
-
-
-def _contact_point_node(agency: Agency, ids: _Ids) -> _Node | None:
-    node: _Node = {"@id": ids.contact_point(agency.code), "@type": "cv:ContactPoint"}
-    for kind, key in _CONTACT_PROPERTIES.items():
-        _put(node, key, [c.value for c in agency.contacts if c.kind is kind])
-    pages = [c.value for c in agency.contacts if c.kind is ContactKind.WEBSITE]
-    _put(node, "cv:contactPage", _refs(pages))
-    return node if len(node) > 2 else None  # more than @id and @type
-
-
-def _evidence_type_node(evidence_type: EvidenceType, ids: _Ids) -> _Node:
-    node: _Node = {
-        "@id": ids.evidence_type(evidence_type.code),
-        "@type": "cv:EvidenceType",
-        "dct:identifier": evidence_type.code,
-        "dct:title": _texts(evidence_type.name),
-    }
-    if evidence_type.description is not None:
-        _put(node, "dct:description", _texts(evidence_type.description))
-    return node
-
-
-def _legal_resource_nodes(resources: Iterable[LegalResource], ids: _Ids) -> list[_Node]:
-    nodes: dict[str, _Node] = {}
-    for resource in resources:
-        node_id = ids.legal_resource(resource)
-        nodes.setdefault(
-            node_id,
-            {
-                "@id": node_id,
-                "@type": "eli:LegalResource",
-                "dct:identifier": resource.code,
-                "dct:title": _texts(resource.title),
-            },
-        )
-    return list(nodes.values())
-
-
-def _event_node(event: LifeEvent, services: Iterable[Service], ids: _Ids) -> _Node:
-    node: _Node = {
-        "@id": ids.event(event.code),
-        "@type": _EVENT_TYPES[event.kind],
-        "dct:identifier": event.code,
-        "dct:title": _texts(event.name),
-    }
-    related = (ids.service(s) for s in services if event.code in s.life_events)
-    _put(node, "cv:hasRelatedService", _refs(related))
-    return node
-
-
-def _channel_type_nodes(ids: _Ids) -> list[_Node]:
-    return [
-        {
-            "@id": ids.channel_type(kind),
-            "@type": "skos:Concept",
-            "skos:notation": kind.value,
-            "skos:prefLabel": {"@value": label, "@language": "en"},
-        }
-        for kind, label in _CHANNEL_LABELS.items()
-    ]
 
 
 def _decimal_text(fee: Fee) -> str | None:
@@ -343,52 +299,52 @@ def _decimal_text(fee: Fee) -> str | None:
 class _ServiceExport:
     """The nodes of one service version: the service and everything it owns."""
 
-    def __init__(self, service: Service, known: _Known, ids: _Ids) -> None:
+    def __init__(self, service: Service, known: Known, ids: Ids) -> None:
         self.service = service
         self.known = known
         self.ids = ids
         self.id = ids.service(service)
 
-    def nodes(self) -> list[_Node]:
+    def nodes(self) -> list[Node]:
         service, owned = self._service_node(), self._owned_nodes()
         by_type: dict[str, list[str]] = {}
         for node in owned:
             by_type.setdefault(node["@type"], []).append(node["@id"])
-        _put(service, "cv:holdsRequirement", _refs(by_type.get("cv:Requirement", [])))
-        _put(service, "cpsv:hasInput", _refs(by_type.get("cv:Evidence", [])))
-        _put(service, "cv:hasCost", _refs(by_type.get("cv:Cost", [])))
-        _put(service, "cv:hasChannel", _refs(by_type.get("cv:Channel", [])))
-        _put(service, "cpsv:produces", _refs(by_type.get("cv:Output", [])))
+        put(service, "cv:holdsRequirement", refs(by_type.get("cv:Requirement", [])))
+        put(service, "cpsv:hasInput", refs(by_type.get("cv:Evidence", [])))
+        put(service, "cv:hasCost", refs(by_type.get("cv:Cost", [])))
+        put(service, "cv:hasChannel", refs(by_type.get("cv:Channel", [])))
+        put(service, "cpsv:produces", refs(by_type.get("cv:Output", [])))
         return [service, *owned]
 
-    def _service_node(self) -> _Node:
+    def _service_node(self) -> Node:
         service, ids = self.service, self.ids
-        node: _Node = {
+        node: Node = {
             "@id": self.id,
             "@type": "cpsv:PublicService",
             "dct:identifier": service.code,
             "schema:version": str(service.version),
-            "dct:title": _texts(service.name),
+            "dct:title": texts(service.name),
         }
         if service.description is not None:
-            _put(node, "dct:description", _texts(service.description))
-        _put(node, "dcat:keyword", list(dict.fromkeys(service.keywords)))
+            put(node, "dct:description", texts(service.description))
+        put(node, "dcat:keyword", list(dict.fromkeys(service.keywords)))
         if service.agency in self.known.agencies:
-            node["cv:hasCompetentAuthority"] = _ref(ids.agency(service.agency))
+            node["cv:hasCompetentAuthority"] = ref(ids.agency(service.agency))
         if service.agency in self.known.contact_points:
-            node["cv:contactPoint"] = _ref(ids.contact_point(service.agency))
+            node["cv:contactPoint"] = ref(ids.contact_point(service.agency))
         input_types = dict.fromkeys(
             ids.evidence_type(r.evidence_type)
             for r in self._all_requirements()
             if r.evidence_type in self.known.evidence_types
         )
-        _put(node, "cv:hasInputType", _refs(input_types))
+        put(node, "cv:hasInputType", refs(input_types))
         laws = (self.known.laws[code] for code in service.legal_basis if code in self.known.laws)
-        _put(node, "cv:hasLegalResource", _refs(laws))
+        put(node, "cv:hasLegalResource", refs(laws))
         events = (ids.event(code) for code in service.life_events if code in self.known.events)
-        _put(node, "cv:isGroupedBy", _refs(events))
+        put(node, "cv:isGroupedBy", refs(events))
         node["cv:processingTime"] = _duration(service.service_norm)
-        node["adms:status"] = _ref(ADMS_STATUS[service.status])
+        node["adms:status"] = ref(ADMS_STATUS[service.status])
         return node
 
     def _all_requirements(self) -> list[Requirement]:
@@ -397,8 +353,8 @@ class _ServiceExport:
             found.extend(variant.requirements or ())
         return found
 
-    def _owned_nodes(self) -> list[_Node]:
-        nodes: list[_Node] = []
+    def _owned_nodes(self) -> list[Node]:
+        nodes: list[Node] = []
         for variant in self.service.channels:
             nodes.append(self._channel_node(variant))
         for requirement in self.service.requirements:
@@ -414,10 +370,10 @@ class _ServiceExport:
         for output in self.service.outputs:
             nodes.append(
                 {
-                    "@id": f"{self.id}:output:{quote(output.code, safe='-._~')}",
+                    "@id": f"{self.id}:output:{quoted(output.code)}",
                     "@type": "cv:Output",
                     "dct:identifier": output.code,
-                    "dct:title": _texts(output.name),
+                    "dct:title": texts(output.name),
                 }
             )
         return nodes
@@ -425,67 +381,67 @@ class _ServiceExport:
     def _channel_id(self, kind: ChannelKind) -> str:
         return f"{self.id}:channel:{kind.value}"
 
-    def _channel_node(self, variant: ChannelVariant) -> _Node:
+    def _channel_node(self, variant: ChannelVariant) -> Node:
         channel_id = self._channel_id(variant.channel)
-        node: _Node = {
+        node: Node = {
             "@id": channel_id,
             "@type": "cv:Channel",
             "dct:identifier": f"{self.service.code}:{variant.channel.value}",
-            "dct:type": _ref(self.ids.channel_type(variant.channel)),
+            "dct:type": ref(self.ids.channel_type(variant.channel)),
         }
         owner = channel_id if variant.requirements is not None else self.id
         evidence = (
             _evidence_id(owner, requirement.code)
             for requirement in self.service.requirements_for(variant.channel)
         )
-        _put(node, "cpsv:hasInput", _refs(evidence))
+        put(node, "cpsv:hasInput", refs(evidence))
         if variant.service_norm is not None:
             node["cv:processingTime"] = _duration(variant.service_norm)
         return node
 
-    def _requirement_nodes(self, requirement: Requirement, owner: str) -> list[_Node]:
-        requirement_id = f"{owner}:requirement:{quote(requirement.code, safe='-._~')}"
+    def _requirement_nodes(self, requirement: Requirement, owner: str) -> list[Node]:
+        requirement_id = f"{owner}:requirement:{quoted(requirement.code)}"
         evidence_id = _evidence_id(owner, requirement.code)
         evidence_type = self.known.evidence_types.get(requirement.evidence_type)
-        title = _texts(evidence_type.name) if evidence_type else []
-        requirement_node: _Node = {
+        title = texts(evidence_type.name) if evidence_type else []
+        requirement_node: Node = {
             "@id": requirement_id,
             "@type": "cv:Requirement",
             "dct:identifier": requirement.code,
-            "cv:hasSupportingEvidence": [_ref(evidence_id)],
+            "cv:hasSupportingEvidence": [ref(evidence_id)],
         }
-        _put(requirement_node, "dct:title", title)
+        put(requirement_node, "dct:title", title)
         if requirement.description is not None:
-            _put(requirement_node, "dct:description", _texts(requirement.description))
-        evidence_node: _Node = {
+            put(requirement_node, "dct:description", texts(requirement.description))
+        evidence_node: Node = {
             "@id": evidence_id,
             "@type": "cv:Evidence",
             "dct:identifier": requirement.code,
-            "cv:supportsRequirement": [_ref(requirement_id)],
+            "cv:supportsRequirement": [ref(requirement_id)],
         }
-        _put(evidence_node, "dct:title", title)
+        put(evidence_node, "dct:title", title)
         if evidence_type is not None:
-            evidence_node["dct:conformsTo"] = [_ref(self.ids.evidence_type(evidence_type.code))]
+            evidence_node["dct:conformsTo"] = [ref(self.ids.evidence_type(evidence_type.code))]
         return [requirement_node, evidence_node]
 
-    def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> _Node:
-        node: _Node = {
-            "@id": f"{owner}:cost:{quote(fee.code, safe='-._~')}",
+    def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> Node:
+        node: Node = {
+            "@id": f"{owner}:cost:{quoted(fee.code)}",
             "@type": "cv:Cost",
             "dct:identifier": fee.code,
-            "dct:description": _texts(fee.label),
-            "cv:currency": _ref(CURRENCY_AUTHORITY + fee.currency),
+            "dct:description": texts(fee.label),
+            "cv:currency": ref(CURRENCY_AUTHORITY + quoted(fee.currency)),
         }
         value = _decimal_text(fee)
         if value is not None:
             node["cv:hasValue"] = {"@value": value, "@type": "xsd:double"}
         if channel is not None:
-            node["cv:ifAccessedThrough"] = _ref(channel)
+            node["cv:ifAccessedThrough"] = ref(channel)
         return node
 
 
 def _evidence_id(owner: str, requirement_code: str) -> str:
-    return f"{owner}:evidence:{quote(requirement_code, safe='-._~')}"
+    return f"{owner}:evidence:{quoted(requirement_code)}"
 
 
 def _duration(duration: Duration) -> dict[str, str]:

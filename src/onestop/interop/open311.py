@@ -2,7 +2,14 @@
 
 `services` builds the body of ``GET services.json`` and `service_definition` the body
 of ``GET services/{service_code}.json``.  Both return plain lists and dicts, ready for
-`json.dumps`; serving them over HTTP is the host's business.
+`json.dumps`; serving them over HTTP is the host's business.  `iter_services` and
+`iter_service_definitions` give the same lists as JSON text, a service at a time.
+
+**Safety.**  A value is written exactly, or the export refuses the catalogue with one
+`InvalidCatalogue` listing every problem: no value holds a control character or a lone
+surrogate, and only a service's description and a field's help text hold line breaks.
+GeoReport v2 carries no links or e-mail addresses, so none of the catalogue's are
+written.
 
 GeoReport v2 has no notion of language, so each call renders its text in one
 language (the catalogue's default unless another is asked for), falling back through
@@ -43,17 +50,29 @@ expects positive, distinct, ascending orders while our forms allow ties and zero
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
 from onestop.domain.catalogue import Catalogue, FieldType, FormField, Service
-from onestop.domain.text import LocalizedText
-from onestop.exceptions import AgencyNotFound
+from onestop.domain.formats import check_int, kind_of, preview
+from onestop.domain.text import LocalizedText, is_language_tag
+from onestop.exceptions import AgencyNotFound, InvalidValue
+from onestop.interop import _json
+from onestop.interop._safety import (
+    catalogue_shape,
+    check_arguments,
+    check_code,
+    check_items,
+    checked,
+    shaped,
+)
 
 __all__ = [
     "DATATYPES",
     "SERVICE_TYPE",
+    "iter_service_definitions",
+    "iter_services",
     "service_definition",
     "service_definitions",
     "services",
@@ -81,6 +100,11 @@ which is what ``realtime`` promises.  ``batch`` (a token first, the id later) an
 ``blackbox`` (no id at all) describe back ends that cannot do that.
 """
 
+_LIST_MULTILINE: Final = frozenset({"description"})
+"""The keys of a service list entry whose text may hold line breaks: the description."""
+_DEFINITION_MULTILINE: Final = frozenset({"datatype_description"})
+"""The keys of a definition whose text may hold line breaks: help texts (a ``description``
+there is a form field's label, one line)."""
 _LIST_TYPES: Final = frozenset({"singlevaluelist", "multivaluelist"})
 _BOOLEAN_VALUES: Final = ({"key": "true", "name": "true"}, {"key": "false", "name": "false"})
 _DATE_HINT: Final = "A date (YYYY-MM-DD); a time of day, if given, is ignored."
@@ -111,14 +135,42 @@ def services(
             and the agencies below it are listed.
 
     Raises:
-        ValueError: If *at* is naive.
+        NaiveDatetime: If *at* is naive (a `ValueError`).
+        DateOutOfRange: If *at* lies outside 0001-01-02 .. 9999-12-30 UTC.
+        InvalidValue: If *catalogue*, *language* or *jurisdiction_id* is of the wrong
+            type or form.
         onestop.exceptions.AgencyNotFound: If *jurisdiction_id* names no agency.
+        InvalidCatalogue: If a value to be written holds a line break (outside a
+            description), a control character or a lone surrogate; every one is listed.
     """
-    lang = _language(catalogue, language)
-    return [
-        _service_entry(catalogue, service, lang)
-        for service in catalogue.find(at=at, agency=jurisdiction_id)
-    ]
+    entries = list(_entries(catalogue, at, language, jurisdiction_id))
+    check_items(entries, multiline=_LIST_MULTILINE, prefix="", identifier="service_code")
+    return entries
+
+
+def iter_services(
+    catalogue: Catalogue,
+    *,
+    at: datetime,
+    language: str | None = None,
+    jurisdiction_id: str | None = None,
+    indent: int | None = 2,
+) -> Iterator[str]:
+    """Yield the service list `services` returns as JSON text, one service at a time.
+
+    Joined, the pieces are ``json.dumps(services(...), ensure_ascii=False,
+    indent=indent)``; the list is never held in memory.  The arguments are checked
+    before this returns; the text of each service as it is written.
+
+    Raises:
+        NaiveDatetime, DateOutOfRange, InvalidValue, AgencyNotFound: As `services`, at
+            once.
+        InvalidCatalogue: While iterating, as `iter_jsonld
+            <onestop.interop.cpsv.iter_jsonld>` does: nothing more is yielded from the
+            first service with a problem on, and the error lists every problem.
+    """
+    entries = _entries(catalogue, at, language, jurisdiction_id)
+    return _stream(entries, indent, _LIST_MULTILINE)
 
 
 def service_definition(
@@ -136,11 +188,20 @@ def service_definition(
         language: The language of the text; defaults to the catalogue's default.
 
     Raises:
-        ValueError: If *at* is naive.
+        NaiveDatetime: If *at* is naive (a `ValueError`).
+        DateOutOfRange: If *at* lies outside 0001-01-02 .. 9999-12-30 UTC.
+        InvalidValue: If *catalogue*, *code* or *language* is of the wrong type or form.
         onestop.exceptions.ServiceNotFound: If no version of *code* is in effect at *at*.
+        InvalidCatalogue: As `services`.
     """
-    service = catalogue.service(code, at=at)
-    return _definition(catalogue, service, _language(catalogue, language))
+    moment = check_arguments(catalogue, at)
+    lang = _language(catalogue, language)
+    checked_code = check_code(code, "code")
+    with catalogue_shape():
+        service = catalogue.service(checked_code, at=moment)
+        definition = _definition(catalogue, service, lang)
+    check_items([definition], multiline=_DEFINITION_MULTILINE, prefix="", identifier="service_code")
+    return definition
 
 
 def service_definitions(
@@ -156,19 +217,85 @@ def service_definitions(
     same order as the service list.
 
     Raises:
-        ValueError: If *at* is naive.
-        onestop.exceptions.AgencyNotFound: If *jurisdiction_id* names no agency.
+        NaiveDatetime, DateOutOfRange, InvalidValue, AgencyNotFound, InvalidCatalogue:
+            As `services`.
     """
+    definitions = list(_definitions(catalogue, at, language, jurisdiction_id))
+    check_items(definitions, multiline=_DEFINITION_MULTILINE, prefix="", identifier="service_code")
+    return definitions
+
+
+def iter_service_definitions(
+    catalogue: Catalogue,
+    *,
+    at: datetime,
+    language: str | None = None,
+    jurisdiction_id: str | None = None,
+    indent: int | None = 2,
+) -> Iterator[str]:
+    """Yield the definitions `service_definitions` returns as JSON text, one at a time.
+
+    As `iter_services`: joined, the pieces are ``json.dumps`` of the list.
+
+    Raises:
+        NaiveDatetime, DateOutOfRange, InvalidValue, AgencyNotFound, InvalidCatalogue:
+            As `iter_services`.
+    """
+    definitions = _definitions(catalogue, at, language, jurisdiction_id)
+    return _stream(definitions, indent, _DEFINITION_MULTILINE)
+
+
+def _selected(
+    catalogue: Catalogue, at: datetime, language: str | None, jurisdiction_id: str | None
+) -> tuple[tuple[Service, ...], str]:
+    """The services in effect at *at* under *jurisdiction_id*, and the language, checked."""
+    moment = check_arguments(catalogue, at)
     lang = _language(catalogue, language)
-    return [
-        _definition(catalogue, service, lang)
-        for service in catalogue.find(at=at, agency=jurisdiction_id)
-        if service.form
-    ]
+    agency = None if jurisdiction_id is None else check_code(jurisdiction_id, "jurisdiction_id")
+    with catalogue_shape():
+        return catalogue.find(at=moment, agency=agency), lang
 
 
-def _language(catalogue: Catalogue, language: str | None) -> str:
-    return language if language is not None else catalogue.default_language
+def _entries(
+    catalogue: Catalogue, at: datetime, language: str | None, jurisdiction_id: str | None
+) -> Iterator[dict[str, Any]]:
+    found, lang = _selected(catalogue, at, language, jurisdiction_id)
+    return shaped(_service_entry(catalogue, service, lang) for service in found)
+
+
+def _definitions(
+    catalogue: Catalogue, at: datetime, language: str | None, jurisdiction_id: str | None
+) -> Iterator[dict[str, Any]]:
+    found, lang = _selected(catalogue, at, language, jurisdiction_id)
+    return shaped(_definition(catalogue, service, lang) for service in found if service.form)
+
+
+def _stream(
+    items: Iterator[dict[str, Any]], indent: int | None, multiline: frozenset[str]
+) -> Iterator[str]:
+    if indent is not None:
+        check_int(indent, field="indent", maximum=16)
+
+    def encode(item: Mapping[str, Any]) -> str:
+        return _json.dumps(item, indent=indent, level=1)
+
+    groups = checked(
+        ([item] for item in items),
+        encode=encode,
+        multiline=multiline,
+        prefix="",
+        identifier="service_code",
+    )
+    return _json.array(groups, indent=indent)
+
+
+def _language(catalogue: Catalogue, language: object) -> str:
+    if language is None:
+        return catalogue.default_language
+    if not isinstance(language, str) or not is_language_tag(language):
+        shown = preview(language) if isinstance(language, str) else kind_of(language)
+        raise InvalidValue(field="language", reason=f"{shown} is not a BCP 47 language tag")
+    return language
 
 
 def _text(catalogue: Catalogue, text: LocalizedText | None, language: str) -> str:
