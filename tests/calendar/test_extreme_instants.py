@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -185,7 +186,9 @@ def test_a_limit_that_runs_past_9999_is_refused_naming_it() -> None:
     """A limit of millions of working days raises DateOutOfRange on `limit`, at once."""
     jakarta = WorkCalendar(time_zone="Asia/Jakarta")
     received = datetime(2025, 3, 3, 9, tzinfo=ZoneInfo("Asia/Jakarta"))
-    for limit in (Duration.working_days(10**30), Duration.working_hours(10**12)):
+    with attrs.validators.disabled():  # Duration itself refuses more than 999,999
+        limits = (Duration.working_days(10**30), Duration.working_hours(10**12))
+    for limit in limits:
         with pytest.raises(DateOutOfRange) as caught:
             due_date(jakarta, received=received, limit=limit)
         assert caught.value.field == "limit"
@@ -263,7 +266,7 @@ def test_closures_and_pauses_refuse_instants_utc_cannot_hold() -> None:
             "duration",
         ),
         (
-            lambda c: c.add(datetime(2025, 1, 1, tzinfo=UTC), Duration.working_hours(10**6)),
+            lambda c: c.add(datetime(2025, 1, 1, tzinfo=UTC), Duration.working_hours(999_999)),
             "duration",
         ),
     ],
