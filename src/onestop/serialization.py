@@ -28,7 +28,8 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from onestop.domain.formats import parse_number, preview
+from onestop.domain.formats import preview
+from onestop.domain.kinds import parse_number
 from onestop.domain.rules import Rule, parse_rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Period, parse_amount

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain import formats
+from onestop.domain import formats, kinds
 from onestop.domain.formats import (
     ACTOR_ID,
     CATALOGUE_CODE,
@@ -28,11 +28,10 @@ from onestop.domain.formats import (
     TextFormat,
     check_int,
     check_text,
-    check_uri,
     preview,
-    to_ascii_digits,
-    uri_problem,
 )
+from onestop.domain.kinds import to_ascii_digits
+from onestop.domain.uris import check_uri, uri_problem
 from onestop.exceptions import InvalidValue, NaiveDatetime
 
 ALL_FORMATS = [
@@ -293,23 +292,23 @@ class _Other(enum.Enum):
 @pytest.mark.parametrize("given", [_Kind.PICKUP, "pickup"])
 def test_check_member_accepts_a_member_or_its_value(given: object) -> None:
     """An enum member, or its exact value, gives the member."""
-    assert formats.check_member(_Kind, given, field="kind") is _Kind.PICKUP
+    assert kinds.check_member(_Kind, given, field="kind") is _Kind.PICKUP
 
 
 @pytest.mark.parametrize("given", ["PICKUP", "pickup\n", _Other.PICKUP, None, ["pickup"], True])
 def test_check_member_refuses_anything_else_with_the_values_allowed(given: object) -> None:
     """Another spelling, another enum's member or another type is refused with InvalidValue."""
     with pytest.raises(InvalidValue) as caught:
-        formats.check_member(_Kind, given, field="kind")
+        kinds.check_member(_Kind, given, field="kind")
     assert caught.value.field == "kind"
     assert caught.value.reason.endswith("is not one of 'pickup', 'leg'")
 
 
 def test_check_type_names_the_type_expected_and_given() -> None:
     """A wrong type is refused by field, naming what was expected and what was given."""
-    assert formats.check_type("x", str, field="id") == "x"
+    assert kinds.check_type("x", str, field="id") == "x"
     with pytest.raises(InvalidValue, match=r"^id: expected str or None, not an integer$"):
-        formats.check_type(5, (str, type(None)), field="id")
+        kinds.check_type(5, (str, type(None)), field="id")
 
 
 _EAST = timezone(timedelta(hours=14))
@@ -326,13 +325,13 @@ _EAST = timezone(timedelta(hours=14))
 )
 def test_check_instant_accepts_aware_instants_of_the_years_1_to_9999(given: datetime) -> None:
     """An aware datetime that is an instant of the years 1 to 9999 in UTC is accepted."""
-    assert formats.check_instant(given, field="at") is given
+    assert kinds.check_instant(given, field="at") is given
 
 
 def test_check_instant_refuses_a_naive_datetime() -> None:
     """A datetime without a time zone raises NaiveDatetime naming the field."""
     with pytest.raises(NaiveDatetime, match=r"^at must be a timezone-aware datetime"):
-        formats.check_instant(datetime(2025, 3, 10), field="at")  # noqa: DTZ001
+        kinds.check_instant(datetime(2025, 3, 10), field="at")  # noqa: DTZ001
 
 
 @pytest.mark.parametrize(
@@ -346,7 +345,7 @@ def test_check_instant_refuses_a_naive_datetime() -> None:
 def test_check_instant_refuses_what_is_not_an_instant(given: object, reason: str) -> None:
     """Something that is no instant in UTC is refused with InvalidValue saying why."""
     with pytest.raises(InvalidValue) as caught:
-        formats.check_instant(given, field="at")
+        kinds.check_instant(given, field="at")
     assert caught.value.reason == reason
 
 
@@ -364,7 +363,7 @@ def test_parse_number_is_exact_or_refuses(value: object) -> None:
     """A number comes back equal to what was given (text as its Decimal), or InvalidValue."""
     refused: InvalidValue | None = None
     try:
-        number = formats.parse_number(value, field="minimum")
+        number = kinds.parse_number(value, field="minimum")
     except InvalidValue as error:
         refused = error
     if refused is not None:

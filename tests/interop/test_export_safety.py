@@ -32,8 +32,8 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.formats import uri_problem
 from onestop.domain.text import LocalizedText
+from onestop.domain.uris import uri_problem
 from onestop.domain.values import Duration
 from onestop.exceptions import (
     CalendarError,

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import attrs
 
-from onestop.domain.formats import parse_number
+from onestop.domain.kinds import parse_number
 from onestop.domain.text import LocalizedText
 
 __all__ = ["Choice", "FieldType", "FormField"]

@@ -1,4 +1,4 @@
-"""Formats of identifiers, codes, text and numbers: checked here, once, for every module.
+"""Formats of identifiers, codes, free text and stored integers: checked here, once.
 
 Every identifier and code onestop keeps is checked by one of the `TextFormat` values
 below, never by a regular expression of its own:
@@ -21,11 +21,13 @@ payment references, handoff ids) are visible ASCII and compared exactly, case in
 Free text (names, notes, labels) is checked by `check_text`: no NUL or other control
 character (notes may hold line breaks and tabs), no lone surrogate, and a length cap, so
 that every text that passes can be stored by every adapter and exported as UTF-8.
-Links (a website, a law's address) are checked by `uri_problem` / `check_uri`: an
-absolute URI whose scheme is on the caller's list (``javascript:`` and ``file:`` never
-are), with no white space or hidden character anywhere.
 Integers that reach a store are checked by `check_int`: never a `bool`, and within what
 a 64-bit database column holds.
+
+Two sibling modules check the rest: `onestop.domain.kinds` the kind of a value (its
+type, an enum member, an instant, the types of a value object's fields) and numbers as
+people write them (`parse_number`, with their own digits), and `onestop.domain.uris`
+links (`check_uri`).
 
 Messages name what is wrong and where, but never quote a value that may be personal
 data (an id, a name); codes are quoted, shortened by `preview`.
@@ -38,23 +40,16 @@ False
 Traceback (most recent call last):
   ...
 onestop.exceptions.InvalidValue: actor.id: has upper-case letters; an actor id is lower case
->>> to_ascii_digits("\u0661\u0662\u0663", languages=("ar",))
-'123'
 """
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import TypeVar
 
 import attrs
 
-from onestop.exceptions import InvalidValue, NaiveDatetime
+from onestop.exceptions import InvalidValue
 
 __all__ = [
     "ACTOR_ID",
@@ -68,26 +63,17 @@ __all__ = [
     "INT64_MIN",
     "KEY",
     "MAX_NAME",
-    "MAX_URI",
     "MEDIA_TYPE",
     "ROLE",
     "SEAL_ID",
     "SHA256_HEX",
     "TextFormat",
-    "check_instant",
     "check_int",
-    "check_member",
-    "check_type",
     "check_text",
-    "check_uri",
     "int_problem",
     "kind_of",
-    "local_digits",
-    "parse_number",
     "preview",
     "text_problem",
-    "to_ascii_digits",
-    "uri_problem",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -359,8 +345,8 @@ DECIMAL = TextFormat(
 """A number written in plain decimal: a form's answer, a bound on one.
 
 No exponent, no digit grouping, no other script's digits (convert those first with
-`to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in messages: an answer
-may be personal data."""
+`onestop.domain.kinds.to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in
+messages: an answer may be personal data."""
 
 
 def text_problem(
@@ -431,262 +417,3 @@ def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT
     if reason is not None:
         raise InvalidValue(field=field, reason=reason)
     return value  # type: ignore[return-value]  # int_problem() proved it is an int
-
-
-_NUMBER_LIMIT = 10**30  # DECIMAL's 30 digits before the point
-
-
-def parse_number(value: object, *, field: str) -> int | Decimal:
-    """Return *value* as an exact number: an `int`, or a `Decimal` for a fraction.
-
-    Accepts an `int` (not a `bool`) or a finite `Decimal` of at most 30 digits before
-    the point and 12 after, or text of format `DECIMAL` (which becomes a `Decimal`).
-    A float is refused: ``0.1`` is not the number a person wrote.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong, never quoting the value.
-    """
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        return _refuse_number(field, f"expected a number, not {kind_of(value)}")
-    if isinstance(value, int):
-        if -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
-            return value
-        return _refuse_number(field, "has more than 30 digits")
-    if isinstance(value, str):
-        reason = DECIMAL.problem(value)
-        if reason is not None:
-            return _refuse_number(field, reason)
-        return Decimal(value)
-    if not value.is_finite():
-        return _refuse_number(field, "must be a finite number")
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # noqa: S101 - finite, so not 'n', 'N' or 'F'
-    if value and value.adjusted() >= 30:  # no arithmetic: 1E+999999999 must not overflow
-        return _refuse_number(field, "has more than 30 digits before the point")
-    if exponent < -12:
-        return _refuse_number(field, "has more than 12 digits after the point")
-    return value
-
-
-def _refuse_number(field: str, reason: str) -> int:
-    raise InvalidValue(field=field, reason=reason)
-
-
-# The zero of each decimal digit set a language's writers type, by primary language subtag.
-# Full-width digits come from the input methods of Chinese, Japanese and Korean.
-_DIGIT_ZEROS: dict[str, tuple[int, ...]] = {
-    "ar": (0x0660, 0x06F0),  # Arabic-Indic, and the extended (Persian) forms
-    "fa": (0x06F0, 0x0660),
-    "ur": (0x06F0,),
-    "ps": (0x06F0, 0x0660),
-    "km": (0x17E0,),  # Khmer
-    "th": (0x0E50,),  # Thai
-    "lo": (0x0ED0,),  # Lao
-    "my": (0x1040,),  # Myanmar
-    "hi": (0x0966,),  # Devanagari
-    "mr": (0x0966,),
-    "ne": (0x0966,),
-    "bn": (0x09E6,),  # Bengali
-    "bo": (0x0F20,),  # Tibetan
-    "zh": (0xFF10,),  # full width
-    "ja": (0xFF10,),
-    "ko": (0xFF10,),
-}
-
-
-def local_digits(languages: Iterable[str]) -> dict[int, int]:
-    """Return a `str.translate` table from the digits *languages* write to ASCII digits.
-
-    Only the digit sets of the languages given are mapped: a Khmer form converts Khmer
-    digits, and refuses Arabic-Indic ones as not numbers.
-
-    >>> "\u17e1\u17e2".translate(local_digits(["km"]))
-    '12'
-    """
-    table: dict[int, int] = {}
-    for tag in languages:
-        primary = tag.split("-", 1)[0].lower()
-        for zero in _DIGIT_ZEROS.get(primary, ()):
-            table.update({zero + n: ord("0") + n for n in range(10)})
-    return table
-
-
-def to_ascii_digits(text: str, *, languages: Iterable[str]) -> str:
-    """Return *text* with the digits of *languages* replaced by ASCII digits ``0-9``.
-
-    Other characters, other scripts' digits included, are left as they are, for the
-    caller's format check to refuse.
-    """
-    return text.translate(local_digits(languages))
-
-
-_Member = TypeVar("_Member", bound=enum.Enum)
-_Value = TypeVar("_Value")
-
-
-def check_type(value: object, kind: type[_Value] | tuple[type, ...], *, field: str) -> _Value:
-    """Return *value* if it is an instance of *kind* (a class, or a tuple of classes).
-
-    For the arguments of public calls, so that a wrong type is refused by name
-    instead of failing later with an `AttributeError` or a `TypeError`.
-
-    Raises:
-        InvalidValue: Naming *field*, the type expected and the type given.
-    """
-    if not isinstance(value, kind):
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        names = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
-        raise InvalidValue(field=field, reason=f"expected {names}, not {kind_of(value)}")
-    return value  # type: ignore[return-value]  # isinstance() proved it
-
-
-def check_member(kind: type[_Member], value: object, *, field: str) -> _Member:
-    """Return the member of the enum *kind* that *value* is, or whose value *value* is.
-
-    ``check_member(JobKind, "pickup", field="kind")`` gives ``JobKind.PICKUP``, as does
-    ``JobKind.PICKUP`` itself; anything else is refused with the values allowed, where
-    ``JobKind("bad")`` would raise a bare `ValueError`.
-
-    Raises:
-        InvalidValue: Naming *field* and the values allowed.
-    """
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, str | int) and not isinstance(value, bool | enum.Enum):
-        for member in kind:
-            if type(member.value) is type(value) and member.value == value:
-                return member
-    allowed = ", ".join(repr(member.value) for member in kind)
-    shown = preview(value) if isinstance(value, str) else kind_of(value)
-    raise InvalidValue(field=field, reason=f"{shown} is not one of {allowed}")
-
-
-def check_instant(value: object, *, field: str) -> datetime:
-    """Return *value* if it is a timezone-aware `datetime` that is an instant in UTC.
-
-    An instant is refused when it has no time zone, when its time zone gives no valid
-    offset, or when it lies outside the years 1 to 9999 once converted to UTC (such as
-    ``datetime.min`` in Jakarta), which no store or export can write.  Adding a
-    duration to an instant that passes can still leave the years 1 to 9999: callers
-    that do so catch `OverflowError`.
-
-    Raises:
-        NaiveDatetime: If *value* has no time zone.
-        InvalidValue: If *value* is not a datetime, or not an instant in UTC.
-    """
-    if not isinstance(value, datetime):
-        reason = f"expected a timezone-aware datetime, not {kind_of(value)}"
-        raise InvalidValue(field=field, reason=reason)
-    try:
-        offset = value.utcoffset()
-        if offset is not None:
-            value.astimezone(UTC)
-    except OverflowError:
-        raise InvalidValue(field=field, reason="lies outside the years 1 to 9999 in UTC") from None
-    except (ArithmeticError, TypeError, ValueError):
-        raise InvalidValue(field=field, reason="its time zone gives no valid UTC offset") from None
-    if offset is None:
-        raise NaiveDatetime(field)
-    return value
-
-
-_URI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):", re.ASCII)
-_URI_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff\\<>\"`{}|^]")
-MAX_URI = 2048
-"""The longest URI accepted, in characters."""
-
-
-def uri_problem(
-    value: object, *, schemes: Collection[str] = ("http", "https"), max_length: int = MAX_URI
-) -> str | None:
-    """Return why *value* is not an absolute URI with one of *schemes*, or ``None``.
-
-    *schemes* are written in lower case, e.g. ``("http", "https", "mailto")``.  A
-    *max_length* that is not a positive integer, or *schemes* that is not a collection,
-    raises `InvalidValue`: those are the caller's mistakes, not the value's.
-
-    A URI here is one line of text of at most *max_length* characters with no white
-    space, control or format character (bidirectional overrides, zero-width joiners),
-    lone surrogate, private-use or unassigned character, backslash or any of ``<>"`{}|^``,
-    starting with a scheme (compared without case: ``JavaScript:`` is ``javascript:``).
-    An ``http`` or ``https`` URI must name a host (``https://host...``).  Browsers
-    drop white space and controls inside a scheme (``java\nscript:``), which is why
-    no such character is accepted anywhere.  The message quotes the scheme, never the URI.
-
-    >>> uri_problem("https://example.go.id/layanan")
-    >>> uri_problem("javascript:alert(1)")
-    "has the scheme 'javascript'; allowed: http, https"
-    """
-    limit = int_problem(max_length, minimum=1)
-    if limit is not None:
-        raise InvalidValue(field="max_length", reason=limit)
-    if isinstance(schemes, str) or not isinstance(schemes, Collection):
-        raise InvalidValue(field="schemes", reason=f"expected scheme names, not {kind_of(schemes)}")
-    if not isinstance(value, str):
-        return f"expected a URI as text, not {kind_of(value)}"
-    if not value:
-        return "is empty"
-    if len(value) > max_length:
-        return f"is {len(value)} characters long, more than {max_length}"
-    unsafe = _URI_UNSAFE.search(value)
-    index = unsafe.start() if unsafe is not None else _unsafe_beyond_ascii(value)
-    if index is not None:
-        char = value[index]
-        what = (
-            "a line break"
-            if char in "\r\n\x85\u2028\u2029"
-            else "white space"
-            if char.isspace()
-            else f"the character {_character(char)}"
-        )
-        return f"has {what} at position {index + 1}; a URI has none"
-    found = _URI_SCHEME.match(value)
-    if found is None:
-        return "is not an absolute URI: it does not start with a scheme such as 'https:'"
-    scheme = found.group(1).lower()
-    if scheme not in schemes:
-        given: Collection[object] = schemes  # the caller may have passed anything
-        names = sorted(
-            s if isinstance(s, str) and len(s) <= 32 and s.isprintable() else "?" for s in given
-        )
-        allowed = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
-        return f"has the scheme {preview(scheme)}; allowed: {allowed}"
-    if scheme in {"http", "https"}:
-        rest = value[found.end() :]
-        host = rest[2:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
-        if not rest.startswith("//") or not host or host.startswith(":"):
-            return f"names no host: an {scheme} URI starts with '{scheme}://' and a host"
-    return None
-
-
-_INVISIBLE = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"})
-
-
-def _unsafe_beyond_ascii(value: str) -> int | None:
-    """The index of the first non-ASCII space, control, format, private or unassigned character."""
-    if value.isascii():
-        return None
-    for index, char in enumerate(value):
-        if not char.isascii() and unicodedata.category(char) in _INVISIBLE:
-            return index
-    return None
-
-
-def check_uri(
-    value: object,
-    *,
-    field: str,
-    schemes: Collection[str] = ("http", "https"),
-    max_length: int = MAX_URI,
-) -> str:
-    """Return *value* if `uri_problem` finds nothing wrong with it.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong (quoting the scheme only).
-    """
-    reason = uri_problem(value, schemes=schemes, max_length=max_length)
-    if reason is not None:
-        given: object = field  # the caller may have passed anything
-        shown = field if isinstance(given, str) and len(field) <= 64 else preview(given)
-        raise InvalidValue(field=shown, reason=reason)
-    return value  # type: ignore[return-value]  # uri_problem() proved it is a str
