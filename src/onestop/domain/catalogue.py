@@ -21,6 +21,7 @@ import attrs
 from onestop.domain.calendar import require_aware
 from onestop.domain.contact_points import MAX_ADDRESS, ContactKind, ContactPoint, LegalResource
 from onestop.domain.fields import Choice, FieldType, FormField
+from onestop.domain.kinds import typed_fields
 from onestop.domain.rules import Explanation, Rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Money, Period, parse_amount
@@ -69,7 +70,7 @@ class AgencyKind(enum.Enum):
     """Anything else hosted in the mall."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Agency:
     """A body with counters in the mall; agencies form a tree through `parent`.
 
@@ -117,7 +118,7 @@ class Presentation(enum.Enum):
     HAND_TO_COURIER = "hand_to_courier"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class EvidenceType:
     """A kind of document or proof, shared by many services (an identity card, a deed)."""
 
@@ -126,7 +127,7 @@ class EvidenceType:
     description: LocalizedText | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Requirement:
     """Evidence an applicant must give, how, and when it applies.
 
@@ -151,7 +152,7 @@ class Requirement:
         return self.when.evaluate(answers)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class FeeTier:
     """One step of a tiered fee: the amount due while the basis is at most `up_to`."""
 
@@ -161,7 +162,7 @@ class FeeTier:
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Fee:
     """A fee: a fixed amount, or tiers over a numeric form field.
 
@@ -203,7 +204,7 @@ class Fee:
         return None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Output:
     """What a service issues: a permit, a card, a certificate.
 
@@ -220,7 +221,7 @@ class Output:
     digital: bool = False
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class ChannelVariant:
     """A channel a service is offered through, with what differs on that channel.
 
@@ -250,7 +251,7 @@ class LifeEventKind(enum.Enum):
     BUSINESS = "business"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class LifeEvent:
     """A life or business event that groups services (having a baby, starting a business)."""
 
@@ -259,7 +260,7 @@ class LifeEvent:
     kind: LifeEventKind = LifeEventKind.LIFE
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Service:
     """One immutable version of a service an agency provides.
 
@@ -372,7 +373,7 @@ class Service:
             yield output.name
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Catalogue:
     """A mall's whole catalogue: agencies, services and the shared vocabularies.
 

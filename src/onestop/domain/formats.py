@@ -63,6 +63,7 @@ __all__ = [
     "INT64_MIN",
     "KEY",
     "MAX_NAME",
+    "MAX_PREVIEW",
     "MEDIA_TYPE",
     "ROLE",
     "SEAL_ID",
@@ -86,6 +87,8 @@ MAX_NAME = 200
 """The longest name (of a person, an organisation or a place), in characters."""
 
 _PREVIEW = 40
+MAX_PREVIEW = 1000
+"""The longest `preview` a message may ask for, in characters."""
 
 
 def preview(value: object, /, *, limit: int = _PREVIEW) -> str:
@@ -95,7 +98,13 @@ def preview(value: object, /, *, limit: int = _PREVIEW) -> str:
     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'... (4000 characters)"
     >>> preview(10**4000)
     'an integer of 4001 digits'
+
+    Raises:
+        InvalidValue: If *limit* is not an integer from 1 to `MAX_PREVIEW`.
     """
+    bad_limit = int_problem(limit, minimum=1, maximum=MAX_PREVIEW)
+    if bad_limit is not None:
+        raise InvalidValue(field="limit", reason=bad_limit)
     if isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -123,6 +132,82 @@ def kind_of(value: object) -> str:
     """Name the type of *value* for a message (``a boolean``, ``an integer``, ``a list``)."""
     names = {bool: "a boolean", int: "an integer", float: "a float", str: "text"}
     return names.get(type(value), f"a value of type {type(value).__name__}")
+
+
+def text_problem(
+    value: object, *, max_length: int, multiline: bool = False, empty: bool = False
+) -> str | None:
+    """Return why *value* is not acceptable free text, or ``None``.
+
+    Free text is a `str` of at most *max_length* characters with no lone surrogate and
+    no control character; with *multiline*, line breaks and tabs are allowed.  An empty
+    string is refused unless *empty*.  The message never quotes the text.
+
+    Raises:
+        InvalidValue: If *max_length* is not an integer from 0 (the caller's mistake).
+    """
+    bad_length = int_problem(max_length)
+    if bad_length is not None:  # the caller's mistake, not the value's
+        raise InvalidValue(field="max_length", reason=bad_length)
+    if not isinstance(value, str):
+        return f"expected text, not {kind_of(value)}"
+    if not value:
+        return None if empty else "is empty"
+    if len(value) > max_length:
+        return f"is {len(value)} characters long, more than {max_length}"
+    allowed = "\t\n\r" if multiline else ""
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return f"has a lone surrogate at position {index + 1}"
+        if category == "Cc" and char not in allowed:
+            what = (
+                "a NUL character" if char == "\x00" else f"a control character ({_character(char)})"
+            )
+            return f"has {what} at position {index + 1}"
+    return None
+
+
+def check_text(
+    value: object, *, field: str, max_length: int, multiline: bool = False, empty: bool = False
+) -> str:
+    """Return *value* if `text_problem` finds nothing wrong with it.
+
+    Raises:
+        InvalidValue: Naming *field* and what is wrong (never quoting the text).
+    """
+    reason = text_problem(value, max_length=max_length, multiline=multiline, empty=empty)
+    if reason is not None:
+        raise InvalidValue(field=field, reason=reason)
+    return value  # type: ignore[return-value]  # text_problem() proved it is a str
+
+
+def int_problem(value: object, *, minimum: int = 0, maximum: int = INT64_MAX) -> str | None:
+    """Return why *value* is not an integer from *minimum* to *maximum*, or ``None``.
+
+    A `bool` is not an integer here, although Python says it is: ``True`` as a version
+    number is a bug.  The message never quotes a huge value in full.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"expected an integer, not {kind_of(value)}"
+    if value < minimum:
+        return f"must be at least {minimum}, not {preview(value)}"
+    if value > maximum:
+        bound = "2**63 - 1, the largest a store holds" if maximum == INT64_MAX else maximum
+        return f"must be at most {bound}, not {preview(value)}"
+    return None
+
+
+def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """Return *value* if it is an `int` (not a `bool`) from *minimum* to *maximum*.
+
+    Raises:
+        InvalidValue: Naming *field* and what is wrong.
+    """
+    reason = int_problem(value, minimum=minimum, maximum=maximum)
+    if reason is not None:
+        raise InvalidValue(field=field, reason=reason)
+    return value  # type: ignore[return-value]  # int_problem() proved it is an int
 
 
 def _character(char: str) -> str:
@@ -154,7 +239,36 @@ def _diagnose(value: str, *, max_length: int, ascii_only: bool) -> str | None:
 
 
 def _compile(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
-    return pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.ASCII)
+    """Compile a format's pattern, refusing what is not a valid pattern over text."""
+    given: object = pattern  # the caller may have passed anything
+    if isinstance(given, re.Pattern) and isinstance(given.pattern, str):
+        return pattern  # type: ignore[return-value]  # a compiled pattern over text
+    if not isinstance(given, str):
+        raise InvalidValue(
+            field="pattern", reason=f"expected a regular expression, not {kind_of(given)}"
+        )
+    try:
+        return re.compile(given, re.ASCII)
+    except (re.error, RecursionError, OverflowError) as exc:  # RecursionError: deep groups
+        reason = f"is not a valid regular expression ({type(exc).__name__})"
+        raise InvalidValue(field="pattern", reason=reason) from None
+
+
+def _name_text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    check_text(value, field=attribute.name, max_length=MAX_NAME)
+
+
+def _hint_text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    check_text(value, field=attribute.name, max_length=MAX_NAME * 2)
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    check_int(value, field=attribute.name, minimum=1)
+
+
+def _flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidValue(field=attribute.name, reason=f"expected a boolean, not {kind_of(value)}")
 
 
 @attrs.frozen
@@ -169,14 +283,19 @@ class TextFormat:
         quoted: Whether messages may quote a refused value (codes: yes; ids: no).
         lower_case: Whether the format is lower case only, so that the message for a
             value with capitals says so.
+
+    Raises:
+        InvalidValue: If *pattern* is not a regular expression over text that compiles,
+            *name* or *hint* not one line of text, *max_length* not a positive integer,
+            or a flag not a `bool`.
     """
 
-    name: str
+    name: str = attrs.field(validator=_name_text)
     pattern: re.Pattern[str] = attrs.field(converter=_compile)
-    hint: str
-    max_length: int
-    quoted: bool = False
-    lower_case: bool = False
+    hint: str = attrs.field(validator=_hint_text)
+    max_length: int = attrs.field(validator=_positive)
+    quoted: bool = attrs.field(default=False, validator=_flag)
+    lower_case: bool = attrs.field(default=False, validator=_flag)
 
     def matches(self, value: object) -> bool:
         """Return whether *value* is text of this format (whole string, at most `max_length`)."""
@@ -347,73 +466,3 @@ DECIMAL = TextFormat(
 No exponent, no digit grouping, no other script's digits (convert those first with
 `onestop.domain.kinds.to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in
 messages: an answer may be personal data."""
-
-
-def text_problem(
-    value: object, *, max_length: int, multiline: bool = False, empty: bool = False
-) -> str | None:
-    """Return why *value* is not acceptable free text, or ``None``.
-
-    Free text is a `str` of at most *max_length* characters with no lone surrogate and
-    no control character; with *multiline*, line breaks and tabs are allowed.  An empty
-    string is refused unless *empty*.  The message never quotes the text.
-    """
-    if not isinstance(value, str):
-        return f"expected text, not {kind_of(value)}"
-    if not value:
-        return None if empty else "is empty"
-    if len(value) > max_length:
-        return f"is {len(value)} characters long, more than {max_length}"
-    allowed = "\t\n\r" if multiline else ""
-    for index, char in enumerate(value):
-        category = unicodedata.category(char)
-        if category == "Cs":
-            return f"has a lone surrogate at position {index + 1}"
-        if category == "Cc" and char not in allowed:
-            what = (
-                "a NUL character" if char == "\x00" else f"a control character ({_character(char)})"
-            )
-            return f"has {what} at position {index + 1}"
-    return None
-
-
-def check_text(
-    value: object, *, field: str, max_length: int, multiline: bool = False, empty: bool = False
-) -> str:
-    """Return *value* if `text_problem` finds nothing wrong with it.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong (never quoting the text).
-    """
-    reason = text_problem(value, max_length=max_length, multiline=multiline, empty=empty)
-    if reason is not None:
-        raise InvalidValue(field=field, reason=reason)
-    return value  # type: ignore[return-value]  # text_problem() proved it is a str
-
-
-def int_problem(value: object, *, minimum: int = 0, maximum: int = INT64_MAX) -> str | None:
-    """Return why *value* is not an integer from *minimum* to *maximum*, or ``None``.
-
-    A `bool` is not an integer here, although Python says it is: ``True`` as a version
-    number is a bug.  The message never quotes a huge value in full.
-    """
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"expected an integer, not {kind_of(value)}"
-    if value < minimum:
-        return f"must be at least {minimum}, not {preview(value)}"
-    if value > maximum:
-        bound = "2**63 - 1, the largest a store holds" if maximum == INT64_MAX else maximum
-        return f"must be at most {bound}, not {preview(value)}"
-    return None
-
-
-def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT64_MAX) -> int:
-    """Return *value* if it is an `int` (not a `bool`) from *minimum* to *maximum*.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong.
-    """
-    reason = int_problem(value, minimum=minimum, maximum=maximum)
-    if reason is not None:
-        raise InvalidValue(field=field, reason=reason)
-    return value  # type: ignore[return-value]  # int_problem() proved it is an int

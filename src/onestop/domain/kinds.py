@@ -7,7 +7,10 @@ else a public call or a value object may be handed by mistake, each with
 * **Types.**  `check_type` refuses a value of another type than the one declared (bytes
   for text, a list for a `Catalogue`), `check_member` a value that is not a member of an
   enum (or the value of one), `check_instant` a datetime that is naive or outside what
-  UTC can hold.
+  UTC can hold, `check_date` a datetime where a day is meant, and `check_strings` a
+  string (or anything but a collection of strings) where a collection of them is.
+* **Value objects.**  A class made with ``field_transformer=typed_fields`` refuses,
+  when it is built or evolved, a field's value of another type than the field declares.
 * **Numbers as people write them.**  `parse_number` reads an exact number from an
   `int`, a `Decimal` or plain decimal text (`onestop.domain.formats.DECIMAL`), never a
   float; `to_ascii_digits` first turns the digits a language writes (Khmer, Arabic-Indic,
@@ -22,22 +25,30 @@ else a public call or a value object may be handed by mistake, each with
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
-from datetime import UTC, datetime
+import types
+import typing
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import attrs
 
 from onestop.domain.formats import DECIMAL, kind_of, preview
 from onestop.exceptions import InvalidValue, NaiveDatetime
 
 __all__ = [
+    "check_date",
     "check_instant",
     "check_member",
+    "check_strings",
     "check_type",
     "local_digits",
     "parse_number",
     "to_ascii_digits",
 ]
+# `typed_fields` is an attrs hook that runs when a class is defined, never on input: the
+# value objects of `onestop.domain` use it, but it is not part of the public surface.
 
 _NUMBER_LIMIT = 10**30  # DECIMAL's 30 digits before the point
 
@@ -108,9 +119,12 @@ def local_digits(languages: Iterable[str]) -> dict[int, int]:
 
     >>> "\u17e1\u17e2".translate(local_digits(["km"]))
     '12'
+
+    Raises:
+        InvalidValue: If *languages* is not a collection of text (`check_strings`).
     """
     table: dict[int, int] = {}
-    for tag in languages:
+    for tag in check_strings(languages, field="languages"):
         primary = tag.split("-", 1)[0].lower()
         for zero in _DIGIT_ZEROS.get(primary, ()):
             table.update({zero + n: ord("0") + n for n in range(10)})
@@ -122,8 +136,11 @@ def to_ascii_digits(text: str, *, languages: Iterable[str]) -> str:
 
     Other characters, other scripts' digits included, are left as they are, for the
     caller's format check to refuse.
+
+    Raises:
+        InvalidValue: If *text* is not a `str`, or *languages* not a collection of text.
     """
-    return text.translate(local_digits(languages))
+    return check_type(text, str, field="text").translate(local_digits(languages))
 
 
 _Member = TypeVar("_Member", bound=enum.Enum)
@@ -194,3 +211,173 @@ def check_instant(value: object, *, field: str) -> datetime:
     if offset is None:
         raise NaiveDatetime(field)
     return value
+
+
+def check_date(value: object, *, field: str) -> date:
+    """Return *value* if it is a calendar day: a `date` that is not a `datetime`.
+
+    Python makes every `datetime` a `date` too, but the two do not compare: a datetime
+    where a day is meant fails later with a `TypeError`, so it is refused here.
+
+    Raises:
+        InvalidValue: Naming *field*, if *value* is not a `date` or is a `datetime`.
+    """
+    if not isinstance(value, date) or isinstance(value, datetime):
+        what = "a date and time" if isinstance(value, datetime) else kind_of(value)
+        raise InvalidValue(field=field, reason=f"expected a date, not {what}")
+    return value
+
+
+def check_strings(value: object, *, field: str) -> tuple[str, ...]:
+    """Return the strings *value* holds, as a tuple, if it is a collection of `str`.
+
+    For parameters such as ``languages: Iterable[str]``.  A `str` itself is refused
+    (iterating it would give its characters), as are `bytes` and any item that is not a
+    `str`; *value* is read once, so a one-shot iterator will do.
+
+    Raises:
+        InvalidValue: Naming *field*, or ``field[i]`` for the first item that is not text.
+    """
+    if isinstance(value, str | bytes | bytearray) or not isinstance(value, Iterable):
+        raise InvalidValue(
+            field=field, reason=f"expected a collection of text, not {kind_of(value)}"
+        )
+    items = tuple(value)
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise InvalidValue(
+                field=f"{field}[{index}]", reason=f"expected text, not {kind_of(item)}"
+            )
+    return items
+
+
+# --- value objects that check their fields' types ---------------------------------------
+
+_Problem = tuple[str, str] | None  # (the path below the field, what is wrong), or nothing
+_Check = Callable[[object], _Problem]
+_NONE = type(None)
+
+
+def typed_fields(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    """An attrs ``field_transformer``: every field refuses a value not of its declared type.
+
+    ``@attrs.frozen(field_transformer=typed_fields)`` gives each field a validator, run
+    before the field's own, that raises `InvalidValue` naming the field (and the item:
+    ``channels[2]``) when a value is not of the type the field declares.  So a value
+    object built or evolved in Python with a string where a tuple of services belongs
+    is refused when it is made, not by an `AttributeError` in a method later.  Only
+    types are checked; formats (a code's spelling) are left to the object's own checks.
+
+    Declared types may be classes (an `int` is never a `bool`, a `date` never a
+    `datetime`), ``X | None`` and other unions of them, ``tuple[X, ...]`` and
+    ``tuple[X, Y]``, `Literal` values and `Any`.  Another declaration raises
+    `TypeError` when the class is defined.
+    """
+    hints = typing.get_type_hints(cls)
+    return [
+        field.evolve(validator=_with(_TypeCheck(_checker(hints[field.name])), field.validator))
+        for field in fields
+    ]
+
+
+def _with(first: _TypeCheck, then: Any) -> Any:
+    return first if then is None else attrs.validators.and_(first, then)
+
+
+class _TypeCheck:
+    """The validator `typed_fields` gives a field."""
+
+    __slots__ = ("check",)
+
+    def __init__(self, check: _Check) -> None:
+        self.check = check
+
+    def __call__(self, _: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        found = self.check(value)
+        if found is not None:
+            below, reason = found
+            raise InvalidValue(field=attribute.name + below, reason=reason)
+
+
+def _checker(hint: Any) -> _Check:
+    """How to check a value declared *hint*."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any or hint is object:
+        return lambda _: None
+    if origin is typing.Union or isinstance(hint, types.UnionType):
+        return _union(hint, args)
+    if origin is tuple:
+        return _tuple(args)
+    if origin is typing.Literal:
+        allowed = ", ".join(repr(a) for a in args)
+        return lambda v: None if v in args else ("", f"expected one of {allowed}")
+    if hint is int:
+        return lambda v: None if type(v) is not bool and isinstance(v, int) else _wrong(hint, v)
+    if hint is date:
+        return lambda v: (
+            None if type(v) is not datetime and isinstance(v, date) else _wrong(hint, v)
+        )
+    if isinstance(hint, type):
+        return lambda v: None if isinstance(v, hint) else _wrong(hint, v)
+    msg = f"typed_fields cannot check a field declared {hint!r}"
+    raise TypeError(msg)
+
+
+def _union(hint: Any, args: tuple[Any, ...]) -> _Check:
+    options = [_checker(arm) for arm in args if arm is not _NONE]
+    nullable = _NONE in args
+
+    def check(value: object) -> _Problem:
+        if value is None:
+            return None if nullable else _wrong(hint, value)
+        if any(option(value) is None for option in options):
+            return None
+        return _wrong(hint, value)
+
+    return check
+
+
+def _tuple(args: tuple[Any, ...]) -> _Check:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _checker(args[0])
+
+        def homogeneous(value: object) -> _Problem:
+            if type(value) is not tuple:
+                return "", f"expected a tuple, not {kind_of(value)}"
+            for index, element in enumerate(value):
+                found = item(element)
+                if found is not None:
+                    return f"[{index}]{found[0]}", found[1]
+            return None
+
+        return homogeneous
+    items = [_checker(arg) for arg in args]
+
+    def fixed(value: object) -> _Problem:
+        if type(value) is not tuple or len(value) != len(items):
+            return "", f"expected a tuple of {len(items)} items, not {kind_of(value)}"
+        for index, (check, element) in enumerate(zip(items, value, strict=True)):
+            found = check(element)
+            if found is not None:
+                return f"[{index}]{found[0]}", found[1]
+        return None
+
+    return fixed
+
+
+def _wrong(hint: Any, value: object) -> tuple[str, str]:
+    given = "a date and time" if isinstance(value, datetime) else kind_of(value)
+    return "", f"expected {_describe(hint)}, not {given}"
+
+
+def _describe(hint: Any) -> str:
+    """Name a declared type for a message: ``a Service``, ``a date or None``."""
+    if typing.get_origin(hint) is typing.Union or isinstance(hint, types.UnionType):
+        return " or ".join(_describe(arm) for arm in typing.get_args(hint))
+    names = {int: "an integer", bool: "a boolean", str: "text", _NONE: "None", date: "a date"}
+    if hint in names:
+        return names[hint]
+    if typing.get_origin(hint) is tuple:
+        return "a tuple"
+    name = getattr(hint, "__name__", "a value")
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"

@@ -117,9 +117,7 @@ def check_uri(
     """
     reason = uri_problem(value, schemes=schemes, max_length=max_length)
     if reason is not None:
-        given: object = field  # the caller may have passed anything
-        shown = field if isinstance(given, str) and len(field) <= 64 else preview(given)
-        raise InvalidValue(field=shown, reason=reason)
+        raise InvalidValue(field=field, reason=reason)
     return value  # type: ignore[return-value]  # uri_problem() proved it is a str
 
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 import attrs
 
 from onestop.domain.formats import CURRENCY, int_problem, preview
+from onestop.domain.kinds import typed_fields
 from onestop.exceptions import InvalidValue
 
 __all__ = [
@@ -134,7 +135,7 @@ def _amount(value: object) -> Decimal:
     return parse_amount(value)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=typed_fields)
 class Money:
     """An amount of money in one currency.
 
@@ -175,7 +176,7 @@ def _period_part(_: object, attribute: attrs.Attribute[int], value: object) -> N
         raise InvalidValue(field=attribute.name, reason=reason)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=typed_fields)
 class Duration:
     """A time limit in working days or working hours.
 
@@ -185,7 +186,7 @@ class Duration:
     """
 
     amount: int = attrs.field(validator=_positive)
-    unit: TimeUnit = attrs.field(validator=attrs.validators.instance_of(TimeUnit))
+    unit: TimeUnit
 
     @classmethod
     def working_days(cls, amount: int) -> Duration:
@@ -230,7 +231,7 @@ class Duration:
         return f"{self.amount} working {noun}{'' if self.amount == 1 else 's'}"
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=typed_fields)
 class Period:
     """A calendar period such as a permit's validity, written as ISO 8601 (``P5Y``).
 
