@@ -18,14 +18,14 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from onestop.domain.calendar import require_aware
 from onestop.domain.contact_points import MAX_ADDRESS, ContactKind, ContactPoint, LegalResource
 from onestop.domain.fields import Choice, FieldType, FormField
-from onestop.domain.kinds import typed_fields
+from onestop.domain.kinds import check_date, check_member, check_type, typed_fields
 from onestop.domain.rules import Explanation, Rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Money, Period, parse_amount
 from onestop.domain.workflow import Workflow
+from onestop.domain.worktime import check_in_range
 from onestop.exceptions import AgencyNotFound, ServiceNotFound, WorkflowNotFound
 
 __all__ = [
@@ -146,7 +146,12 @@ class Requirement:
     when: Rule | None = None
 
     def applies(self, answers: Mapping[str, object], /) -> Explanation:
-        """Return whether this requirement applies to *answers*, and why."""
+        """Return whether this requirement applies to *answers*, and why.
+
+        Raises:
+            InvalidValue: If *answers* is not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         if self.when is None:
             return Explanation(value=True, text="always required")
         return self.when.evaluate(answers)
@@ -189,7 +194,12 @@ class Fee:
     legal_basis: tuple[str, ...] = ()
 
     def due(self, answers: Mapping[str, object], /) -> Money | None:
-        """Return the amount due for *answers*, or ``None`` when the fee does not apply."""
+        """Return the amount due for *answers*, or ``None`` when the fee does not apply.
+
+        Raises:
+            InvalidValue: If *answers* is not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         if self.when is not None and not self.when.evaluate(answers).value:
             return None
         if self.amount is not None:
@@ -311,8 +321,16 @@ class Service:
     workflow: str | None = None
 
     def channel(self, kind: ChannelKind, /) -> ChannelVariant | None:
-        """Return the variant for channel *kind*, or ``None`` if not offered there."""
-        return next((c for c in self.channels if c.channel is kind), None)
+        """Return the variant for channel *kind*, or ``None`` if not offered there.
+
+        *kind* may be a `ChannelKind` or its value (``"online"``), here and in every
+        method that takes a channel.
+
+        Raises:
+            InvalidValue: If *kind* is neither.
+        """
+        wanted = check_member(ChannelKind, kind, field="channel")
+        return next((c for c in self.channels if c.channel is wanted), None)
 
     @property
     def channel_kinds(self) -> tuple[ChannelKind, ...]:
@@ -346,11 +364,21 @@ class Service:
     def applicable_requirements(
         self, channel: ChannelKind, answers: Mapping[str, object], /
     ) -> tuple[tuple[Requirement, Explanation], ...]:
-        """Every requirement on *channel* with the explanation of whether it applies."""
+        """Every requirement on *channel* with the explanation of whether it applies.
+
+        Raises:
+            InvalidValue: If *channel* is not a channel, or *answers* not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         return tuple((r, r.applies(answers)) for r in self.requirements_for(channel))
 
     def fees_due(self, channel: ChannelKind, answers: Mapping[str, object], /) -> tuple[Money, ...]:
-        """The amounts due on *channel* for *answers*."""
+        """The amounts due on *channel* for *answers*.
+
+        Raises:
+            InvalidValue: If *channel* is not a channel, or *answers* not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         due = (fee.due(answers) for fee in self.fees_for(channel))
         return tuple(m for m in due if m is not None)
 
@@ -359,7 +387,12 @@ class Service:
         return next((f for f in self.form if f.name == name), None)
 
     def in_effect_on(self, day: date, /) -> bool:
-        """Return whether this version is published and in effect on *day*."""
+        """Return whether this version is published and in effect on *day*.
+
+        Raises:
+            InvalidValue: If *day* is not a `date` (a `datetime` is not one here).
+        """
+        check_date(day, field="day")
         if self.status is not VersionStatus.PUBLISHED or day < self.effective_from:
             return False
         return self.effective_until is None or day < self.effective_until
@@ -449,8 +482,11 @@ class Catalogue:
 
         Raises:
             ServiceNotFound: If there is no such service, or none is in effect then.
+            NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* lies too near the year 1 or 9999 for every time zone
+                to read (`onestop.domain.worktime.check_in_range`).
         """
-        require_aware(at, "at")
+        check_in_range(at, "at")
         candidates = [
             s for s in self.versions(code) if s.in_effect_on(self._local_date(s.agency, at))
         ]
@@ -463,8 +499,13 @@ class Catalogue:
 
         Each service is the one `service` returns for its code, in `service_codes` order;
         the versions are grouped in one pass, so a catalogue of N services costs O(N).
+
+        Raises:
+            NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* lies too near the year 1 or 9999 for every time zone
+                to read.
         """
-        require_aware(at, "at")
+        check_in_range(at, "at")
         by_code: dict[str, list[Service]] = {}
         for service in self.services:
             by_code.setdefault(service.code, []).append(service)
@@ -503,7 +544,19 @@ class Catalogue:
             text: Words that must each appear, ignoring case, in a name, description,
                 output name or keyword, in any language.
             include_subagencies: Whether *agency* includes the agencies below it.
+
+        Raises:
+            AgencyNotFound: If there is no agency *agency*.
+            InvalidValue: If *channel*, *kind* or *text* is not of its type.
+            NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* lies too near the year 1 or 9999.
         """
+        check_in_range(at, "at")
+        if channel is not None:
+            channel = check_member(ChannelKind, channel, field="channel")
+        if kind is not None:
+            kind = check_member(ServiceKind, kind, field="kind")
+        check_type(text, (str, type(None)), field="text")
         agencies: set[str] | None = None
         if agency is not None:
             tree = self.subagencies(agency) if include_subagencies else (self.agency(agency),)

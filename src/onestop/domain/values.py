@@ -21,8 +21,8 @@ from decimal import Decimal
 
 import attrs
 
-from onestop.domain.formats import CURRENCY, int_problem, preview
-from onestop.domain.kinds import typed_fields
+from onestop.domain.formats import CURRENCY, check_int, int_problem, preview
+from onestop.domain.kinds import check_type, typed_fields
 from onestop.exceptions import InvalidValue
 
 __all__ = [
@@ -215,13 +215,23 @@ class Duration:
         return cls(int(match.group(1)), unit)
 
     def in_hours(self, *, hours_per_day: int) -> int:
-        """Return this limit in working hours, given a working day's length."""
+        """Return this limit in working hours, given a working day's length.
+
+        Raises:
+            InvalidValue: If *hours_per_day* is not a whole number of hours from 1 to 24.
+        """
+        check_int(hours_per_day, field="hours_per_day", minimum=1, maximum=24)
         if self.unit is TimeUnit.WORKING_HOURS:
             return self.amount
         return self.amount * hours_per_day
 
     def exceeds(self, other: Duration, *, hours_per_day: int = 8) -> bool:
-        """Return whether this limit is longer than *other*, comparing in hours."""
+        """Return whether this limit is longer than *other*, comparing in hours.
+
+        Raises:
+            InvalidValue: If *other* is not a `Duration`, or *hours_per_day* not from 1 to 24.
+        """
+        check_type(other, Duration, field="other")
         mine = self.in_hours(hours_per_day=hours_per_day)
         return mine > other.in_hours(hours_per_day=hours_per_day)
 
