@@ -15,9 +15,10 @@ or a one-shot iterator for a collection, a value object whose constructor accept
 odd field); a parameter typed ``object`` or ``Any`` takes anything at all.  Wiring (a
 store, a mall, a clock, a transport, an HTTP client, a callback, and a class such as
 ``check_type``'s ``kind``) is always a working object: feeding a string where a store
-belongs is a type error mypy catches, not an input.  Values are drawn as *specs* whose reprs are short (``Huge(+10**5000)``,
-``Deep(list, 5000)``, ``Sample(Catalogue, 0)``, ``Live('mall')``): Hypothesis prints
-them as the reproducer, and `materialize` turns them into the real arguments.
+belongs is a type error mypy catches, not an input.  Values are drawn as *specs* whose
+reprs are short (``Huge(+10**5000)``, ``Deep(list, 5000)``, ``Sample(Catalogue, 0)``,
+``Live('mall')``): Hypothesis prints them as the reproducer, and `materialize` turns
+them into the real arguments.
 """
 
 from __future__ import annotations
