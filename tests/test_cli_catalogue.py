@@ -395,3 +395,32 @@ def test_a_file_name_that_is_not_utf8_is_printed_escaped(
     path.write_bytes(BROKEN.read_bytes())
     assert answered(capsys, "catalogue", "validate", str(path)) == EXIT_PROBLEMS
     assert answered(capsys, "catalogue", "validate", str(path), "--json") == EXIT_PROBLEMS
+
+
+@pytest.mark.parametrize("path", ["\x00jakarta", "\ud800jakarta", "jakarta\udd12", "é" * 5000])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("catalogue", "validate"),
+        ("catalogue", "export"),
+        ("catalogue", "publish", "--store", "sqlite:///:memory:"),
+        ("workflow", "render", "{path}", "slf"),
+    ],
+    ids=["validate", "export", "publish", "render"],
+)
+def test_a_path_no_file_can_have_exits_2_with_a_message(
+    capsys: pytest.CaptureFixture[str], command: tuple[str, ...], path: str
+) -> None:
+    """A NUL, a lone surrogate or a name too long is an unreadable path: exit 2, no traceback."""
+    args = [path if arg == "{path}" else arg for arg in command]
+    if "{path}" not in command:
+        args.insert(2, path)
+    assert answered(capsys, *args) == EXIT_USAGE
+
+
+def test_fetch_to_a_path_with_a_nul_exits_2(capsys: pytest.CaptureFixture[str], store: str) -> None:
+    """An --out path no file can have exits 2 naming --out."""
+    run(capsys, "catalogue", "publish", str(JAKARTA), "--store", store)
+    code, _, err = run(capsys, "catalogue", "fetch", "--store", store, "--out", "x\x00.json")
+    assert code == EXIT_USAGE
+    assert "--out" in err

@@ -34,8 +34,9 @@ import re
 import tomllib
 from typing import Any, Literal
 
-from onestop.domain.formats import preview
-from onestop.exceptions import Problem
+from onestop.domain.formats import kind_of, preview
+from onestop.domain.kinds import check_type
+from onestop.exceptions import InvalidValue, Problem
 from onestop.serialization import key_path
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "check_depth", "parse_document"]
@@ -52,6 +53,7 @@ catalogue holds, is at level 9."""
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 _TOML_SPECIAL = re.compile(r"[\[\]{}\"'#]")
 _BASIC_STOP = re.compile(r'["\\\n]')
+_SYNTAXES = ("json", "toml", None)
 _TOO_DEEP = f"nested too deeply: more than {MAX_DEPTH} levels of arrays and tables"
 
 
@@ -70,7 +72,18 @@ def parse_document(
         The parsed data (``None`` if it could not be parsed) and every problem found.
         Data is returned with the problems of duplicate keys, so that the rest of the
         document can still be checked.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *data* is not `bytes`, *name* not text, or
+            *syntax* not one of the values above: the caller's mistakes, not the
+            document's.
     """
+    check_type(data, bytes, field="data")
+    check_type(name, str, field="name")
+    given: object = syntax  # the caller may have passed anything
+    if given not in _SYNTAXES:
+        shown = preview(given) if isinstance(given, str) else kind_of(given)
+        raise InvalidValue(field="syntax", reason=f"{shown} is not 'json', 'toml' or None")
     if len(data) > MAX_FILE_BYTES:
         return None, [_problem(name, f"file is larger than {MAX_FILE_BYTES} bytes")]
     if b"\x00" in data:

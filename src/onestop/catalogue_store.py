@@ -41,7 +41,8 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from onestop.domain.formats import SHA256_HEX
+from onestop.domain.formats import SHA256_HEX, check_int, preview
+from onestop.domain.kinds import check_type
 from onestop.exceptions import (
     ConcurrencyConflict,
     InvalidStoreInput,
@@ -84,8 +85,13 @@ MAX_VERSION = 2**63 - 1
 
 
 def catalogue_digest(content: bytes, /) -> str:
-    """Return the SHA-256 of *content*, as 64 lowercase hexadecimal digits."""
-    return hashlib.sha256(content).hexdigest()
+    """Return the SHA-256 of *content*, as 64 lowercase hexadecimal digits.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *content* is not `bytes` (text must be
+            encoded first: the digest is of the bytes a store keeps).
+    """
+    return hashlib.sha256(check_type(content, bytes, field="content")).hexdigest()
 
 
 def _check_content(content: bytes, digest: str) -> None:
@@ -248,7 +254,12 @@ def next_catalogue_version(
 
     Raises:
         onestop.exceptions.ConcurrencyConflict: If *latest* is not *expected_version*.
+        onestop.exceptions.InvalidValue: If *latest* or *expected_version* is not a
+            version number from 0 to ``MAX_VERSION - 1``, or the version made is not
+            valid (`CatalogueVersion`).
     """
+    check_int(latest, field="latest", maximum=MAX_VERSION - 1)
+    check_int(expected_version, field="expected_version", maximum=MAX_VERSION - 1)
     if latest != expected_version:
         raise ConcurrencyConflict(
             stream_id=CATALOGUE_STREAM, expected=expected_version, actual=latest
@@ -273,7 +284,9 @@ def stored_catalogue_version(
             version=version, digest=digest, content=content, recorded_at=recorded_at, label=label
         )
     except (InvalidValue, NaiveDatetime) as exc:
-        raise StorageError(f"stored catalogue version {version} is damaged: {exc}") from None
+        raise StorageError(
+            f"stored catalogue version {preview(version)} is damaged: {exc}"
+        ) from None
 
 
 def check_listing(*, after: int, limit: int) -> int:

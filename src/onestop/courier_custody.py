@@ -37,7 +37,7 @@ from onestop.domain.courier import JobKind, JobStarted, JobStatus
 from onestop.domain.courier_flow import CourierStep, collect
 from onestop.domain.courier_flow import hand_over as transfer_with_job
 from onestop.domain.custody import CustodyLedger, seal
-from onestop.domain.formats import KEY, check_instant, check_type, int_problem
+from onestop.domain.formats import KEY, int_problem
 from onestop.domain.handoffs import (
     Confirmation,
     ConfirmationMethod,
@@ -49,6 +49,7 @@ from onestop.domain.handoffs import (
     Place,
     items_of,
 )
+from onestop.domain.kinds import check_instant, check_type
 from onestop.domain.otp import (
     DEFAULT_CODE_LIFETIME,
     MAX_CODE_LIFETIME,

@@ -57,7 +57,8 @@ from onestop.domain.courier import (
 )
 from onestop.domain.custody import CustodyLedger
 from onestop.domain.engine import Actor
-from onestop.domain.formats import check_instant, check_member, check_type, kind_of
+from onestop.domain.formats import kind_of
+from onestop.domain.kinds import check_instant, check_member, check_type
 from onestop.domain.parties import Personal
 from onestop.exceptions import CommandRefused, InvalidValue, JobRefused
 from onestop.interop.epcis import epcis_document, packet_urn

@@ -50,8 +50,8 @@ from onestop.domain.audit import (
 from onestop.domain.canonical import canonical_bytes
 from onestop.domain.courier import JOB_EVENT_TYPES, CourierJob, JobEvent, JobKind
 from onestop.domain.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
-from onestop.domain.formats import check_type
 from onestop.domain.handoffs import Party
+from onestop.domain.kinds import check_type
 from onestop.domain.otp import OneTimeCode
 from onestop.domain.parties import Personal
 from onestop.exceptions import (

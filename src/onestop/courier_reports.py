@@ -34,8 +34,9 @@ from onestop.domain.courier_flow import (
     tracking_status,
 )
 from onestop.domain.custody import CustodyLedger
-from onestop.domain.formats import check_instant, check_type, kind_of
+from onestop.domain.formats import kind_of
 from onestop.domain.handoffs import PartyKind
+from onestop.domain.kinds import check_instant, check_type
 from onestop.exceptions import ApplicationNotFound, InvalidValue
 from onestop.mall import Mall
 from onestop.ports import EventStore

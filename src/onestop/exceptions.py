@@ -206,8 +206,20 @@ def _join_path(prefix: str, path: str) -> str:
 
 def _shown(value: object) -> str:
     """A name or code for a message: its repr, cut short if long (never echo a huge value)."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr() refuses 4,300 digits
+        return f"an integer of {value.bit_length()} bits"
     text = repr(value)
-    return text if len(text) <= 66 else f"{text[:64]}... ({len(str(value))} characters)"
+    size = len(value) if isinstance(value, str | bytes) else len(text)
+    return text if len(text) <= 66 else f"{text[:64]}... ({size} characters)"
+
+
+def _named(name: object, limit: int = 120) -> str:
+    """A field, argument or path as a message names it: as given if short, else cut.
+
+    A caller may pass anything as a name; a huge one must not make a huge message.
+    """
+    text = name if isinstance(name, str) else _shown(name)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 class OnestopError(Exception):
@@ -233,7 +245,7 @@ class CatalogueReadError(CatalogueError, OSError):
     def __init__(self, *, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{_named(path)}: {reason}")
 
 
 class InvalidCatalogue(CatalogueError, ValueError):
@@ -279,7 +291,7 @@ class InvalidValue(CatalogueError, ValueError):
     def __init__(self, *, field: str, reason: str) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"{field}: {reason}")
+        super().__init__(f"{_named(field)}: {reason}")
 
 
 class CalendarError(OnestopError):
@@ -324,7 +336,7 @@ class NaiveDatetime(CalendarError, ValueError):
     def __init__(self, argument: str) -> None:
         self.argument = argument
         super().__init__(
-            f"{argument} must be a timezone-aware datetime (give tzinfo, e.g. "
+            f"{_named(argument)} must be a timezone-aware datetime (give tzinfo, e.g. "
             "ZoneInfo('Asia/Jakarta'))"
         )
 
@@ -358,7 +370,7 @@ class AgencyNotFound(NotFound):
 
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(f"no agency with code {code!r}")
+        super().__init__(f"no agency with code {_shown(code)}")
 
 
 class CatalogueVersionNotFound(NotFound):

@@ -37,6 +37,7 @@ from onestop.domain.catalogue import (
     Service,
 )
 from onestop.domain.checks import check_catalogue
+from onestop.domain.formats import kind_of
 from onestop.domain.text import LocalizedText
 from onestop.domain.workflow import Workflow
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
@@ -186,28 +187,72 @@ def _assemble(
 def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     count = 0
     for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise CatalogueReadError(path=str(raw), reason="no such file or directory")
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in _SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        elif path.is_file():
-            found = [path]
-        else:
-            raise CatalogueReadError(path=str(raw), reason="not a regular file or a directory")
+        path = _path(raw)
+        try:
+            found = _catalogue_files(path, raw)
+        except CatalogueReadError:
+            raise
+        except (OSError, ValueError) as exc:  # a name too long, a NUL, a lone surrogate
+            raise CatalogueReadError(path=_shown(raw), reason=_unreadable(exc)) from None
         for file in found:
             count += 1
             if count > MAX_FILES:
                 raise CatalogueReadError(
-                    path=str(raw), reason=f"more than {MAX_FILES} catalogue files"
+                    path=_shown(raw), reason=f"more than {MAX_FILES} catalogue files"
                 )
             yield file
+
+
+def _path(raw: object) -> Path:
+    """The `Path` a catalogue path names, or `CatalogueReadError` for what names none."""
+    given = _fspath(raw)
+    if not isinstance(given, str):
+        reason = f"expected a path as text or os.PathLike, not {kind_of(given)}"
+        raise CatalogueReadError(path=_shown(raw), reason=reason)
+    if not given:
+        raise CatalogueReadError(path="", reason="the path is empty")
+    return Path(given)
+
+
+def _fspath(raw: object) -> object:
+    """What *raw* names as a path: its text, or *raw* itself if it is no path-like."""
+    if not isinstance(raw, os.PathLike):
+        return raw
+    try:
+        return os.fspath(raw)
+    except TypeError:  # its __fspath__ returned neither text nor bytes
+        return raw
+
+
+def _catalogue_files(path: Path, raw: object) -> list[Path]:
+    """The catalogue files *path* names: itself, or those under it (hidden ones aside)."""
+    if not path.exists():
+        raise CatalogueReadError(path=_shown(raw), reason="no such file or directory")
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix in _SUFFIXES
+            and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+    if path.is_file():
+        return [path]
+    raise CatalogueReadError(path=_shown(raw), reason="not a regular file or a directory")
+
+
+def _shown(raw: object) -> str:
+    """A path as a message names it: as given if printable, else escaped; or its type."""
+    given = _fspath(raw)
+    if not isinstance(given, str):
+        return kind_of(given)
+    return given if given.isprintable() else repr(given)
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    return "is not a path the file system can open (it holds a NUL or a lone surrogate)"
 
 
 def _read(file: Path, budget: list[int]) -> tuple[Any, list[Problem]]:

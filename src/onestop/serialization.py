@@ -28,7 +28,8 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from onestop.domain.formats import parse_number, preview
+from onestop.domain.formats import preview
+from onestop.domain.kinds import check_type, parse_number
 from onestop.domain.rules import Rule, parse_rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Period, parse_amount
@@ -287,11 +288,17 @@ def key_path(path: str, key: object) -> str:
 
     A key that is not a plain name (a letter or ``_``, then letters, digits, ``_`` and
     ``-``; at most 64 characters) is written as a quoted, ASCII-escaped and shortened
-    index, ``services[0]["a b"]``, so that a path is always one line of ASCII.
+    index, ``services[0]["a b"]``, so that a path is always one line of ASCII.  A key
+    that is not text (data built in Python may have any) is written as `preview` shows
+    it: a short integer as its digits, anything else as its type.
+
+    Raises:
+        InvalidValue: If *path* is not text.
     """
+    check_type(path, str, field="path")
     if isinstance(key, str) and _PLAIN_KEY.fullmatch(key):
         return f"{path}.{key}" if path else key
-    text = key if isinstance(key, str) else str(key)
+    text = key if isinstance(key, str) else preview(key)
     shown = text if len(text) <= 40 else text[:40] + "..."
     return f"{path}[{json.dumps(shown)}]"
 

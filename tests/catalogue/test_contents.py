@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -173,21 +173,54 @@ def test_a_json_version_of_2_to_the_63_is_refused(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("catalogue", "path"),
-    [
-        (built(version=True), "services[0].version"),
-        (built(code=5), "services[0].code"),
-        (built(keywords=["a"]), "services[0].keywords"),
-        (built(effective_from="2024-01-01"), "services[0].effective_from"),
-        (built(channels=(ChannelKind.COUNTER,)), "services[0].channels[0]"),
-    ],
-    ids=["bool-version", "int-code", "list", "date-text", "enum-for-variant"],
-)
-def test_values_of_the_wrong_type_are_problems_not_crashes(catalogue: Catalogue, path: str) -> None:
-    """A catalogue built in Python with a wrong type gets a problem there, never a TypeError."""
+WRONG_TYPES = [
+    ({"version": True}, "version"),
+    ({"code": 5}, "code"),
+    ({"keywords": ["a"]}, "keywords"),
+    ({"effective_from": "2024-01-01"}, "effective_from"),
+    ({"effective_from": datetime(2024, 1, 1, tzinfo=UTC)}, "effective_from"),
+    ({"channels": (ChannelKind.COUNTER,)}, "channels[0]"),
+    ({"requirements": "a" * 100_000}, "requirements"),
+]
+WRONG_IDS = [
+    "bool-version",
+    "int-code",
+    "list",
+    "date-text",
+    "datetime",
+    "enum-for-variant",
+    "text",
+]
+
+
+@pytest.mark.parametrize(("changes", "field"), WRONG_TYPES, ids=WRONG_IDS)
+def test_values_of_the_wrong_type_are_refused_when_made(
+    changes: dict[str, Any], field: str
+) -> None:
+    """A service built or evolved in Python with a wrong type is refused there, naming the field."""
+    with pytest.raises(InvalidValue) as caught:
+        attrs.evolve(BASE.services[0], **changes)
+    assert caught.value.field == field
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(("changes", "field"), WRONG_TYPES, ids=WRONG_IDS)
+def test_values_of_the_wrong_type_that_bypassed_the_check_are_problems(
+    changes: dict[str, Any], field: str
+) -> None:
+    """A catalogue made with attrs' validators off gets a problem there, never a TypeError."""
+    with attrs.validators.disabled():
+        catalogue = built(**changes)
     problems = check_catalogue(catalogue)
-    assert path in {p.path for p in problems}, problems
+    assert f"services[0].{field}" in {p.path for p in problems}, problems
+
+
+def test_a_catalogue_of_the_wrong_shape_is_refused_when_made() -> None:
+    """Text where a catalogue's tuple of agencies belongs is refused, naming the item."""
+    with pytest.raises(InvalidValue) as caught:
+        attrs.evolve(BASE, agencies=(*BASE.agencies, "a"))
+    assert caught.value.field == f"agencies[{len(BASE.agencies)}]"
+    assert caught.value.reason == "expected an Agency, not text"
 
 
 def test_a_form_field_order_beyond_64_bits_is_refused() -> None:

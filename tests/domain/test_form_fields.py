@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from onestop.domain.catalogue import FieldType, FormField
+from onestop.domain.text import LocalizedText
 from onestop.exceptions import InvalidCalendar, InvalidCatalogue, InvalidValue, NaiveDatetime
 from onestop.loading import dump_catalogue, load_catalogue
 
 LICENCE = Path(__file__).parents[1] / "applications" / "licence.toml"
 LABEL = 'label = { id = "Isian", en = "Field" }'
+N_LABEL = LocalizedText.of(en="N")
 
 
 def _with_fields(tmp_path: Path, *fields: str) -> Path:
@@ -39,7 +41,7 @@ def _problems(tmp_path: Path, *fields: str) -> list[tuple[str, str]]:
 )
 def test_a_bound_is_an_int_or_a_decimal(given: object, kept: object) -> None:
     """A bound given as an int stays one; decimal text becomes a Decimal."""
-    field = FormField(name="n", label={"en": "N"}, type=FieldType.NUMBER, minimum=given)  # type: ignore[arg-type]
+    field = FormField(name="n", label=N_LABEL, type=FieldType.NUMBER, minimum=given)  # type: ignore[arg-type]
     assert field.minimum == kept
     assert type(field.minimum) is type(kept)
 
@@ -48,7 +50,7 @@ def test_a_bound_is_an_int_or_a_decimal(given: object, kept: object) -> None:
 def test_a_bound_that_is_not_a_number_is_refused(bound: object) -> None:
     """A bool, a float, an exponent, another script's digit or a huge number is no bound."""
     with pytest.raises(InvalidValue) as caught:
-        FormField(name="n", label={"en": "N"}, type=FieldType.NUMBER, maximum=bound)  # type: ignore[arg-type]
+        FormField(name="n", label=N_LABEL, type=FieldType.NUMBER, maximum=bound)  # type: ignore[arg-type]
     assert caught.value.field == "maximum"
 
 

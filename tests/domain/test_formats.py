@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain import formats
+from onestop.domain import formats, kinds
+from onestop.domain.contacts import check_email
 from onestop.domain.formats import (
     ACTOR_ID,
     CATALOGUE_CODE,
@@ -28,12 +29,11 @@ from onestop.domain.formats import (
     TextFormat,
     check_int,
     check_text,
-    check_uri,
     preview,
-    to_ascii_digits,
-    uri_problem,
+    text_problem,
 )
-from onestop.exceptions import InvalidValue, NaiveDatetime
+from onestop.domain.uris import check_uri
+from onestop.exceptions import InvalidValue, OnestopError
 
 ALL_FORMATS = [
     value for value in vars(formats).values() if isinstance(value, TextFormat)
@@ -203,196 +203,94 @@ def test_preview_never_quotes_a_long_value_in_full() -> None:
     assert preview(10**100) == "an integer of 101 digits"
 
 
-@pytest.mark.parametrize(
-    ("text", "languages", "expected"),
-    [
-        ("\u17e1\u17e0", ("km",), "10"),
-        ("\u0661\u0660", ("ar",), "10"),
-        ("\u06f1\u06f0", ("fa",), "10"),
-        ("\uff11\uff10\uff10", ("ja",), "100"),
-        ("\uff11\uff10\uff10", ("ko-KR",), "100"),
-        ("\u0661\u0660", ("km", "en"), "\u0661\u0660"),  # not a Khmer or English digit
-        ("12", ("id",), "12"),
-    ],
-)
-def test_local_digits_become_ascii_for_the_declared_languages_only(
-    text: str, languages: tuple[str, ...], expected: str
-) -> None:
-    """Digits of the form's declared languages are converted; others are left to be refused."""
-    assert to_ascii_digits(text, languages=languages) == expected
-
-
-@pytest.mark.parametrize(
-    "uri",
-    [
-        "https://dpmptsp.jakarta.go.id/layanan?kode=1#izin",
-        "HTTP://Example.go.id",
-        "https://user@host.example:8443/p",
-        "https://peraturan.example/\u0101",  # an IRI may hold non-ASCII letters
-    ],
-)
-def test_an_http_uri_with_a_host_is_accepted(uri: str) -> None:
-    """An http or https URI naming a host passes, whatever the case of its scheme."""
-    assert uri_problem(uri) is None
-    assert check_uri(uri, field="uri") == uri
-
-
-@pytest.mark.parametrize(
-    ("uri", "reason"),
-    [
-        ("javascript:alert(1)", "has the scheme 'javascript'; allowed: http, https"),
-        ("JaVaScRiPt:alert(1)", "has the scheme 'javascript'; allowed: http, https"),
-        ("file:///etc/passwd", "has the scheme 'file'; allowed: http, https"),
-        ("data:text/html,<b>", "has the character U+003C"),
-        ("java\nscript:alert(1)", "has a line break at position 5"),
-        (" https://example.go.id", "has white space at position 1"),
-        ("https://example.go.id/\u202e", "has the character U+202E RIGHT-TO-LEFT OVERRIDE"),
-        ("https://example.go.id\ud800", "has the character U+D800"),
-        ("https:example.go.id", "names no host"),
-        ("https://", "names no host"),
-        ("example.go.id", "is not an absolute URI"),
-        ("", "is empty"),
-        ("https://e.id/" + "a" * 3000, "is 3013 characters long, more than 2048"),
-    ],
-)
-def test_a_uri_with_another_scheme_or_a_hidden_character_is_refused(uri: str, reason: str) -> None:
-    """Schemes outside the list, white space, controls and lone surrogates are refused."""
-    problem = uri_problem(uri)
-    assert problem is not None
-    assert problem.startswith(reason)
-    with pytest.raises(InvalidValue, match=r"^website: "):
-        check_uri(uri, field="website")
-
-
-def test_the_schemes_allowed_are_the_callers() -> None:
-    """*schemes* widens or narrows what passes; ``urn`` and ``mailto`` only when listed."""
-    assert uri_problem("urn:onestop:agency:x", schemes=("urn",)) is None
-    assert uri_problem("mailto:info@example.go.id", schemes=("mailto",)) is None
-    assert uri_problem("urn:onestop:agency:x") is not None
-    assert uri_problem("https://example.go.id", schemes=("urn",)) is not None
-
-
-@given(text=st.text(max_size=60))
-def test_a_uri_that_passes_has_no_white_space_or_control(text: str) -> None:
-    """Whatever `uri_problem` accepts is one line with a scheme, no space and no control."""
-    for uri in (text, "https://" + text, "javascript:" + text):
-        if uri_problem(uri, schemes=("http", "https", "mailto", "tel")) is None:
-            assert not any(c.isspace() or unicodedata.category(c)[0] == "C" for c in uri)
-            assert uri.split(":", 1)[0].lower() in {"http", "https", "mailto", "tel"}
-
-
-class _Kind(enum.Enum):
-    PICKUP = "pickup"
-    LEG = "leg"
-
-
-class _Other(enum.Enum):
-    PICKUP = "pickup"
-
-
-@pytest.mark.parametrize("given", [_Kind.PICKUP, "pickup"])
-def test_check_member_accepts_a_member_or_its_value(given: object) -> None:
-    """An enum member, or its exact value, gives the member."""
-    assert formats.check_member(_Kind, given, field="kind") is _Kind.PICKUP
-
-
-@pytest.mark.parametrize("given", ["PICKUP", "pickup\n", _Other.PICKUP, None, ["pickup"], True])
-def test_check_member_refuses_anything_else_with_the_values_allowed(given: object) -> None:
-    """Another spelling, another enum's member or another type is refused with InvalidValue."""
-    with pytest.raises(InvalidValue) as caught:
-        formats.check_member(_Kind, given, field="kind")
-    assert caught.value.field == "kind"
-    assert caught.value.reason.endswith("is not one of 'pickup', 'leg'")
-
-
-def test_check_type_names_the_type_expected_and_given() -> None:
-    """A wrong type is refused by field, naming what was expected and what was given."""
-    assert formats.check_type("x", str, field="id") == "x"
-    with pytest.raises(InvalidValue, match=r"^id: expected str or None, not an integer$"):
-        formats.check_type(5, (str, type(None)), field="id")
-
-
-_EAST = timezone(timedelta(hours=14))
-
-
-@pytest.mark.parametrize(
-    "given",
-    [
-        datetime(2025, 3, 10, tzinfo=UTC),
-        datetime.max.replace(tzinfo=UTC),
-        datetime.min.replace(tzinfo=UTC),
-        datetime(9999, 12, 31, 23, tzinfo=_EAST),
-    ],
-)
-def test_check_instant_accepts_aware_instants_of_the_years_1_to_9999(given: datetime) -> None:
-    """An aware datetime that is an instant of the years 1 to 9999 in UTC is accepted."""
-    assert formats.check_instant(given, field="at") is given
-
-
-def test_check_instant_refuses_a_naive_datetime() -> None:
-    """A datetime without a time zone raises NaiveDatetime naming the field."""
-    with pytest.raises(NaiveDatetime, match=r"^at must be a timezone-aware datetime"):
-        formats.check_instant(datetime(2025, 3, 10), field="at")  # noqa: DTZ001
-
-
-@pytest.mark.parametrize(
-    ("given", "reason"),
-    [
-        (datetime(1, 1, 1, tzinfo=_EAST), "lies outside the years 1 to 9999 in UTC"),
-        (date(2025, 3, 10), "expected a timezone-aware datetime, not a value of type date"),
-        ("2025-03-10T00:00Z", "expected a timezone-aware datetime, not text"),
-    ],
-)
-def test_check_instant_refuses_what_is_not_an_instant(given: object, reason: str) -> None:
-    """Something that is no instant in UTC is refused with InvalidValue saying why."""
-    with pytest.raises(InvalidValue) as caught:
-        formats.check_instant(given, field="at")
-    assert caught.value.reason == reason
-
-
-@given(
-    st.one_of(
-        st.integers(),
-        st.decimals(),
-        st.text(max_size=50),
-        st.booleans(),
-        st.floats(),
-        st.none(),
-    )
-)
-def test_parse_number_is_exact_or_refuses(value: object) -> None:
-    """A number comes back equal to what was given (text as its Decimal), or InvalidValue."""
-    refused: InvalidValue | None = None
-    try:
-        number = formats.parse_number(value, field="minimum")
-    except InvalidValue as error:
-        refused = error
-    if refused is not None:
-        assert refused.field == "minimum"
-        assert len(str(refused)) < 200
-        return
-    assert not isinstance(value, bool | float)
-    assert number == (Decimal(value) if isinstance(value, str) else value)
-    assert abs(number) < 10**30
-
-
 def test_the_signed_64_bit_range_is_named() -> None:
     """INT64_MIN and INT64_MAX bound what every store's integer column holds."""
     assert (formats.INT64_MIN, formats.INT64_MAX) == (-(2**63), 2**63 - 1)
 
 
+HUGE_NAME = "\U0001f600" * 70_000
+
+
 @pytest.mark.parametrize(
-    ("options", "field"),
+    "refuse",
     [
-        ({"max_length": -(10**5000)}, "max_length"),
-        ({"max_length": True}, "max_length"),
-        ({"schemes": 5}, "schemes"),
-        ({"schemes": "https"}, "schemes"),
+        lambda field: ACTOR_ID.check("Officer", field=field),
+        lambda field: check_text("a\x00", field=field, max_length=10),
+        lambda field: check_int(True, field=field),
+        lambda field: kinds.check_type(b"x", str, field=field),
+        lambda field: kinds.check_member(_Unit, "x", field=field),
+        lambda field: kinds.check_instant("2025", field=field),
+        lambda field: kinds.check_instant(datetime(2025, 1, 1), field=field),  # noqa: DTZ001
+        lambda field: kinds.parse_number(" 2025", field=field),
+        lambda field: check_email(" 2025", field=field),
+        lambda field: check_uri("javascript:x", field=field),
+    ],
+    ids=[
+        "format",
+        "text",
+        "int",
+        "type",
+        "member",
+        "instant",
+        "naive",
+        "number",
+        "email",
+        "uri",
     ],
 )
-def test_a_wrong_uri_option_is_the_callers_typed_error(options: dict[str, Any], field: str) -> None:
-    """A max_length that is not a positive integer, or schemes that are not a collection."""
+def test_a_huge_field_name_is_shortened_in_the_message(refuse: Any) -> None:
+    """Whatever check refuses a value, a 70,000-character field name is not repeated."""
+    with pytest.raises(OnestopError) as caught:
+        refuse(HUGE_NAME)
+    assert len(str(caught.value)) < 400
+    assert HUGE_NAME[:1000] not in str(caught.value)
+
+
+class _Unit(enum.Enum):
+    DAY = "day"
+
+
+@pytest.mark.parametrize(
+    "limit", [0, -1, True, "3", "\u0663", 1.5, 1001, 10**5000], ids=lambda v: type(v).__name__
+)
+def test_preview_refuses_a_limit_that_is_not_a_small_positive_integer(limit: object) -> None:
+    """A preview's limit is 1 to MAX_PREVIEW characters; anything else is the caller's error."""
     with pytest.raises(InvalidValue) as caught:
-        uri_problem("https://example.go.id", **options)
-    assert caught.value.field == field
+        preview("officer-ana", limit=limit)  # type: ignore[arg-type]
+    assert caught.value.field == "limit"
     assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"pattern": "[z-a]"}, "pattern"),
+        ({"pattern": "("}, "pattern"),
+        ({"pattern": "(?:" * 5000 + "a" + ")" * 5000}, "pattern"),
+        ({"pattern": b"[a-z]+"}, "pattern"),
+        ({"pattern": re.compile(b"[a-z]+")}, "pattern"),
+        ({"name": ""}, "name"),
+        ({"name": "a code\n"}, "name"),
+        ({"hint": b"letters"}, "hint"),
+        ({"max_length": 0}, "max_length"),
+        ({"max_length": "64"}, "max_length"),
+        ({"quoted": "yes"}, "quoted"),
+        ({"lower_case": 1}, "lower_case"),
+    ],
+)
+def test_a_text_format_that_is_not_well_formed_is_refused(
+    changes: dict[str, object], field: str
+) -> None:
+    """A format's pattern must compile over text, its name and hint be text, its cap positive."""
+    given = {"name": "a code", "pattern": "[a-z]+", "hint": "letters", "max_length": 64}
+    with pytest.raises(InvalidValue) as caught:
+        TextFormat(**(given | changes))  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("max_length", [-1, "10", 1.5, None, True])
+def test_a_text_length_cap_that_is_not_an_integer_is_the_callers_error(max_length: object) -> None:
+    """text_problem refuses a max_length that is not an integer from 0, naming it."""
+    with pytest.raises(InvalidValue) as caught:
+        text_problem("note", max_length=max_length)  # type: ignore[arg-type]
+    assert caught.value.field == "max_length"

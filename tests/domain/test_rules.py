@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from onestop.domain.rules import Explanation, Rule, parse_rule
-from onestop.exceptions import CatalogueError, RuleSyntaxError
+from onestop.exceptions import CatalogueError, InvalidValue, RuleSyntaxError
 
 EXAMPLES = [
     'business_type == "pt" and capital >= 100000000',
@@ -389,6 +389,13 @@ class TestProperties:
         explanation = parse_rule(source).evaluate(answers)
         assert isinstance(explanation.value, bool)
         assert explanation.text
+
+    @pytest.mark.parametrize("answers", [None, "capital", [("capital", 5)], 5])
+    def test_answers_that_are_not_a_mapping_are_refused(self, answers: object) -> None:
+        """Evaluating answers that are not a mapping raises InvalidValue, not AttributeError."""
+        with pytest.raises(InvalidValue) as caught:
+            parse_rule("capital > 1").evaluate(answers)  # type: ignore[arg-type]
+        assert caught.value.field == "answers"
 
     @given(rules())
     def test_printed_source_parses_to_an_equal_rule(self, source: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -113,6 +114,26 @@ class TestLocalizedText:
         with pytest.raises(InvalidValue, match="text\\[en\\]"):
             LocalizedText.of({"en": value})  # type: ignore[dict-item]
 
+    @pytest.mark.parametrize(
+        ("read", "field"),
+        [
+            (lambda t: t.get(b"id"), "language"),
+            (lambda t: t.get("en", fallbacks="id"), "fallbacks"),
+            (lambda t: t.get("en", fallbacks=[None]), "fallbacks[0]"),
+            (lambda t: t.has(5), "language"),
+            (lambda t: t.missing([["id"]]), "languages[0]"),
+            (lambda t: t.missing("id"), "languages"),
+            (lambda t: t.matches(b"pas"), "query"),
+            (lambda t: LocalizedText.of("id"), "text"),
+        ],
+    )
+    def test_a_lookup_of_the_wrong_type_is_refused(self, read: Any, field: str) -> None:
+        """A language, fallbacks or a query that are not text raise InvalidValue, not TypeError."""
+        text = LocalizedText.of(id="Paspor", en="Passport")
+        with pytest.raises(InvalidValue) as caught:
+            read(text)
+        assert caught.value.field == field
+
     def test_equal_texts_compare_equal_whatever_the_order(self) -> None:
         """Two texts with the same pairs are equal and hash alike."""
         a = LocalizedText.of({"id": "a", "en": "b"})
@@ -220,6 +241,28 @@ class TestDuration:
         """A duration's amount is an int from 1 to MAX_DURATION; bool, str and float are not."""
         with pytest.raises(InvalidValue, match="amount"):
             Duration(amount, TimeUnit.WORKING_DAYS)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("unit", ["working_days", "d", None, 1])
+    def test_a_unit_that_is_not_a_time_unit_is_refused(self, unit: object) -> None:
+        """A duration's unit is a TimeUnit member; anything else is InvalidValue, not TypeError."""
+        with pytest.raises(InvalidValue) as caught:
+            Duration(3, unit)  # type: ignore[arg-type]
+        assert caught.value.field == "unit"
+
+    @pytest.mark.parametrize(
+        ("compare", "field"),
+        [
+            (lambda d: d.exceeds("2 working days"), "other"),
+            (lambda d: d.exceeds(Duration.working_hours(1), hours_per_day=0), "hours_per_day"),
+            (lambda d: d.in_hours(hours_per_day="8"), "hours_per_day"),
+            (lambda d: d.in_hours(hours_per_day=True), "hours_per_day"),
+        ],
+    )
+    def test_a_comparison_with_a_wrong_argument_is_refused(self, compare: Any, field: str) -> None:
+        """exceeds and in_hours take a Duration and a day of 1 to 24 hours, or InvalidValue."""
+        with pytest.raises(InvalidValue) as caught:
+            compare(Duration.working_days(2))
+        assert caught.value.field == field
 
     def test_exceeds_compares_in_hours(self) -> None:
         """Two working days exceed ten working hours but not sixteen."""

@@ -13,11 +13,12 @@ Hostile values stay within the declared type or its classic confusions (a bool o
 float for an int, bytes for text, a date or a naive datetime for an aware one, a string
 or a one-shot iterator for a collection, a value object whose constructor accepted an
 odd field); a parameter typed ``object`` or ``Any`` takes anything at all.  Wiring (a
-store, a mall, a clock, a transport, an HTTP client, a callback) is always a working
-object: feeding a string where a store belongs is a type error mypy catches, not an
-input.  Values are drawn as *specs* whose reprs are short (``Huge(+10**5000)``,
-``Deep(list, 5000)``, ``Sample(Catalogue, 0)``, ``Live('mall')``): Hypothesis prints
-them as the reproducer, and `materialize` turns them into the real arguments.
+store, a mall, a clock, a transport, an HTTP client, a callback, and a class such as
+``check_type``'s ``kind``) is always a working object: feeding a string where a store
+belongs is a type error mypy catches, not an input.  Values are drawn as *specs* whose
+reprs are short (``Huge(+10**5000)``, ``Deep(list, 5000)``, ``Sample(Catalogue, 0)``,
+``Live('mall')``): Hypothesis prints them as the reproducer, and `materialize` turns
+them into the real arguments.
 """
 
 from __future__ import annotations
@@ -108,6 +109,18 @@ def _is_union(tp: object) -> bool:
     return get_origin(tp) in (Union, types.UnionType)
 
 
+def _is_class(tp: object) -> bool:
+    """Whether *tp* declares a class (``type``, ``type[X]``) or a tuple of classes."""
+    if tp is type or get_origin(tp) is type:
+        return True
+    args = get_args(tp)
+    return (
+        get_origin(tp) is tuple
+        and bool(args)
+        and all(_is_class(a) for a in args if a is not Ellipsis)
+    )
+
+
 @dataclass
 class Strategist:
     """Makes argument strategies from type hints, over the pools of one seeded world.
@@ -135,9 +148,16 @@ class Strategist:
         return st.one_of(real, self.hostile(tp, name))
 
     def is_wiring(self, tp: object) -> bool:
-        """Whether *tp* is wiring: only working objects are passed for it."""
+        """Whether *tp* is wiring: only working objects are passed for it.
+
+        A class is wiring too (``type[X]``, or a tuple of classes): the code that calls
+        ``check_type(value, Agency, ...)`` names the class; a string or a list where a
+        class belongs is a type error mypy catches, not an input.
+        """
         if _is_union(tp):
             return all(self.is_wiring(arm) or arm is NONE_TYPE for arm in get_args(tp))
+        if _is_class(tp):
+            return True
         origin = get_origin(tp) or tp
         protocol = inspect.isclass(origin) and getattr(origin, "_is_protocol", False)
         return origin in self.wiring or origin is abc.Callable or protocol
@@ -153,6 +173,8 @@ class Strategist:
             return st.none()
         if _is_union(tp):
             return self._real_union(args, name)
+        if tp is type or origin is type:
+            return self.classes(args[0] if args else object, name)
         if origin is Literal:
             return st.sampled_from(args)
         if tp in self.wiring or origin in self.wiring:
@@ -224,6 +246,28 @@ class Strategist:
             f"no strategy for {tp!r} (parameter {name!r}): add real instances of it to the "
             "seeded world (surface_world.build_world) or a rule to Strategist.real"
         )
+
+    def classes(self, bound: object, name: str) -> st.SearchStrategy[object]:
+        """Real classes for a ``type[...]`` parameter: those of the seeded world's objects.
+
+        A TypeVar's bound (``type[_Member]`` with ``_Member`` bound to `enum.Enum`) picks
+        the classes that fit it: the world's enums for that one.
+        """
+        if isinstance(bound, typing.TypeVar):
+            bound = bound.__bound__ or object
+        found = [
+            kind
+            for kind in sorted(self.pools.instances, key=lambda k: k.__qualname__)
+            if inspect.isclass(bound) and issubclass(kind, bound)
+        ]
+        if bound is object:
+            found = [str, int, bytes, datetime, date, *found]
+        if not found:
+            raise Undrivable(
+                f"no class of the seeded world is a {bound!r} (parameter {name!r}): add real "
+                "instances of one to the seeded world (surface_world.build_world)"
+            )
+        return st.sampled_from(found)
 
     def pooled(self, cls: type) -> list[Sample]:
         """Real instances of *cls* or its subclasses (or, for a Protocol, its implementations)."""

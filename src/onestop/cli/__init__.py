@@ -22,6 +22,7 @@ from onestop.cli._common import (
     EXIT_OK,
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    FilePath,
     at_option,
     emit_json,
     fail,
@@ -59,7 +60,7 @@ def workflow() -> None:
 
 
 @workflow.command("render")
-@click.argument("path", type=click.Path())
+@click.argument("path", type=FilePath())
 @click.argument("service_code")
 @click.option(
     "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
@@ -268,7 +269,7 @@ def _when(value: object) -> str | None:
 _catalogue_option = click.option(
     "--catalogue",
     "catalogue_path",
-    type=click.Path(),
+    type=FilePath(),
     help="The catalogue the store's applications belong to (default: examples/jakarta).",
 )
 _country_option = click.option(
@@ -302,7 +303,7 @@ _country_option = click.option(
     help="Where to keep the applications [default: sqlite:///onestop-demo.sqlite3, in the "
     "current directory; a file an earlier demo wrote is replaced, any other is refused].",
 )
-@click.option("--catalogue", "catalogue_path", type=click.Path(), help="Default: examples/jakarta.")
+@click.option("--catalogue", "catalogue_path", type=FilePath(), help="Default: examples/jakarta.")
 @json_option
 def demo(
     days: int,

@@ -17,6 +17,7 @@ from onestop.exceptions import CatalogueReadError, InvalidCatalogue, OnestopErro
 
 __all__ = [
     "EXIT_OK",
+    "FilePath",
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
     "at_option",
@@ -68,6 +69,22 @@ def problems_out(problems: Sequence[Problem], *, as_json: bool) -> None:
         return
     for problem in problems:
         click.echo(printable(str(problem)))
+
+
+class FilePath(click.Path):
+    """`click.Path` that hands a path the file system cannot look up to the command.
+
+    click looks every path up, and fails with a bare `ValueError` on one holding a NUL
+    or a lone surrogate; passed on, the command refuses it with a typed error (the
+    catalogue loader's `CatalogueReadError`), printed like any unreadable path.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Convert as `click.Path` does, or return *value* as given if it cannot be looked up."""
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError:  # os.stat: an embedded NUL, or a lone surrogate (UnicodeEncodeError)
+            return value
 
 
 json_option = click.option(

@@ -13,6 +13,7 @@ from onestop.catalogue_store import MAX_LISTING, CatalogueStore, CatalogueVersio
 from onestop.cli._common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
+    FilePath,
     at_option,
     emit_json,
     fail,
@@ -38,7 +39,7 @@ def catalogue() -> None:
 
 
 @catalogue.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=FilePath())
 @json_option
 def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
     """Check catalogue files and directories; print every problem as FILE: PATH: MESSAGE.
@@ -61,7 +62,7 @@ _FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")
 
 
 @catalogue.command("export")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=FilePath())
 @click.option(
     "--format",
     "fmt",
@@ -148,7 +149,7 @@ def _catalogue_store(url: str, *, as_json: bool) -> CatalogueStore:
 
 
 @catalogue.command("publish")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=FilePath())
 @click.option("--store", "store_url", required=True, metavar="URL", help="The store to publish to.")
 @click.option("--label", help="A short note kept with the version (at most 200 characters).")
 @click.option(
@@ -261,7 +262,7 @@ def catalogue_versions(store_url: str, after: int, limit: int, as_json: bool) ->
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     default=None,
     help="Write the catalogue to this .json file (default: standard output).",
 )
@@ -289,8 +290,9 @@ def catalogue_fetch(store_url: str, number: int | None, out: str | None, as_json
         try:
             with open(out, "wb") as file:
                 file.write(found.content)
-        except OSError as exc:
-            fail(f"--out: cannot write {out}: {exc.strerror}", code=EXIT_USAGE, as_json=as_json)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate
+            reason = exc.strerror if isinstance(exc, OSError) else "not a path a file can have"
+            fail(f"--out: cannot write {out!r}: {reason}", code=EXIT_USAGE, as_json=as_json)
     if as_json:
         extra = {"out": out} if out is not None else {"catalogue": json.loads(found.content)}
         emit_json(_described(found.info()) | extra)

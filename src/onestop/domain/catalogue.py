@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from onestop.domain.calendar import require_aware
 from onestop.domain.contact_points import MAX_ADDRESS, ContactKind, ContactPoint, LegalResource
 from onestop.domain.fields import Choice, FieldType, FormField
+from onestop.domain.kinds import check_date, check_member, check_type, typed_fields
 from onestop.domain.rules import Explanation, Rule
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration, Money, Period, parse_amount
 from onestop.domain.workflow import Workflow
+from onestop.domain.worktime import check_in_range
 from onestop.exceptions import AgencyNotFound, ServiceNotFound, WorkflowNotFound
 
 __all__ = [
@@ -69,7 +70,7 @@ class AgencyKind(enum.Enum):
     """Anything else hosted in the mall."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Agency:
     """A body with counters in the mall; agencies form a tree through `parent`.
 
@@ -117,7 +118,7 @@ class Presentation(enum.Enum):
     HAND_TO_COURIER = "hand_to_courier"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class EvidenceType:
     """A kind of document or proof, shared by many services (an identity card, a deed)."""
 
@@ -126,7 +127,7 @@ class EvidenceType:
     description: LocalizedText | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Requirement:
     """Evidence an applicant must give, how, and when it applies.
 
@@ -145,13 +146,18 @@ class Requirement:
     when: Rule | None = None
 
     def applies(self, answers: Mapping[str, object], /) -> Explanation:
-        """Return whether this requirement applies to *answers*, and why."""
+        """Return whether this requirement applies to *answers*, and why.
+
+        Raises:
+            InvalidValue: If *answers* is not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         if self.when is None:
             return Explanation(value=True, text="always required")
         return self.when.evaluate(answers)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class FeeTier:
     """One step of a tiered fee: the amount due while the basis is at most `up_to`."""
 
@@ -161,7 +167,7 @@ class FeeTier:
     )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Fee:
     """A fee: a fixed amount, or tiers over a numeric form field.
 
@@ -188,7 +194,12 @@ class Fee:
     legal_basis: tuple[str, ...] = ()
 
     def due(self, answers: Mapping[str, object], /) -> Money | None:
-        """Return the amount due for *answers*, or ``None`` when the fee does not apply."""
+        """Return the amount due for *answers*, or ``None`` when the fee does not apply.
+
+        Raises:
+            InvalidValue: If *answers* is not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         if self.when is not None and not self.when.evaluate(answers).value:
             return None
         if self.amount is not None:
@@ -203,7 +214,7 @@ class Fee:
         return None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Output:
     """What a service issues: a permit, a card, a certificate.
 
@@ -220,7 +231,7 @@ class Output:
     digital: bool = False
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class ChannelVariant:
     """A channel a service is offered through, with what differs on that channel.
 
@@ -250,7 +261,7 @@ class LifeEventKind(enum.Enum):
     BUSINESS = "business"
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class LifeEvent:
     """A life or business event that groups services (having a baby, starting a business)."""
 
@@ -259,7 +270,7 @@ class LifeEvent:
     kind: LifeEventKind = LifeEventKind.LIFE
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Service:
     """One immutable version of a service an agency provides.
 
@@ -310,8 +321,16 @@ class Service:
     workflow: str | None = None
 
     def channel(self, kind: ChannelKind, /) -> ChannelVariant | None:
-        """Return the variant for channel *kind*, or ``None`` if not offered there."""
-        return next((c for c in self.channels if c.channel is kind), None)
+        """Return the variant for channel *kind*, or ``None`` if not offered there.
+
+        *kind* may be a `ChannelKind` or its value (``"online"``), here and in every
+        method that takes a channel.
+
+        Raises:
+            InvalidValue: If *kind* is neither.
+        """
+        wanted = check_member(ChannelKind, kind, field="channel")
+        return next((c for c in self.channels if c.channel is wanted), None)
 
     @property
     def channel_kinds(self) -> tuple[ChannelKind, ...]:
@@ -345,11 +364,21 @@ class Service:
     def applicable_requirements(
         self, channel: ChannelKind, answers: Mapping[str, object], /
     ) -> tuple[tuple[Requirement, Explanation], ...]:
-        """Every requirement on *channel* with the explanation of whether it applies."""
+        """Every requirement on *channel* with the explanation of whether it applies.
+
+        Raises:
+            InvalidValue: If *channel* is not a channel, or *answers* not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         return tuple((r, r.applies(answers)) for r in self.requirements_for(channel))
 
     def fees_due(self, channel: ChannelKind, answers: Mapping[str, object], /) -> tuple[Money, ...]:
-        """The amounts due on *channel* for *answers*."""
+        """The amounts due on *channel* for *answers*.
+
+        Raises:
+            InvalidValue: If *channel* is not a channel, or *answers* not a mapping.
+        """
+        check_type(answers, Mapping, field="answers")
         due = (fee.due(answers) for fee in self.fees_for(channel))
         return tuple(m for m in due if m is not None)
 
@@ -358,7 +387,12 @@ class Service:
         return next((f for f in self.form if f.name == name), None)
 
     def in_effect_on(self, day: date, /) -> bool:
-        """Return whether this version is published and in effect on *day*."""
+        """Return whether this version is published and in effect on *day*.
+
+        Raises:
+            InvalidValue: If *day* is not a `date` (a `datetime` is not one here).
+        """
+        check_date(day, field="day")
         if self.status is not VersionStatus.PUBLISHED or day < self.effective_from:
             return False
         return self.effective_until is None or day < self.effective_until
@@ -372,7 +406,7 @@ class Service:
             yield output.name
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Catalogue:
     """A mall's whole catalogue: agencies, services and the shared vocabularies.
 
@@ -448,8 +482,11 @@ class Catalogue:
 
         Raises:
             ServiceNotFound: If there is no such service, or none is in effect then.
+            NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* lies too near the year 1 or 9999 for every time zone
+                to read (`onestop.domain.worktime.check_in_range`).
         """
-        require_aware(at, "at")
+        check_in_range(at, "at")
         candidates = [
             s for s in self.versions(code) if s.in_effect_on(self._local_date(s.agency, at))
         ]
@@ -462,8 +499,13 @@ class Catalogue:
 
         Each service is the one `service` returns for its code, in `service_codes` order;
         the versions are grouped in one pass, so a catalogue of N services costs O(N).
+
+        Raises:
+            NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* lies too near the year 1 or 9999 for every time zone
+                to read.
         """
-        require_aware(at, "at")
+        check_in_range(at, "at")
         by_code: dict[str, list[Service]] = {}
         for service in self.services:
             by_code.setdefault(service.code, []).append(service)
@@ -502,7 +544,19 @@ class Catalogue:
             text: Words that must each appear, ignoring case, in a name, description,
                 output name or keyword, in any language.
             include_subagencies: Whether *agency* includes the agencies below it.
+
+        Raises:
+            AgencyNotFound: If there is no agency *agency*.
+            InvalidValue: If *channel*, *kind* or *text* is not of its type.
+            NaiveDatetime: If *at* has no time zone.
+            DateOutOfRange: If *at* lies too near the year 1 or 9999.
         """
+        check_in_range(at, "at")
+        if channel is not None:
+            channel = check_member(ChannelKind, channel, field="channel")
+        if kind is not None:
+            kind = check_member(ServiceKind, kind, field="kind")
+        check_type(text, (str, type(None)), field="text")
         agencies: set[str] | None = None
         if agency is not None:
             tree = self.subagencies(agency) if include_subagencies else (self.agency(agency),)

@@ -42,6 +42,7 @@ from onestop.domain.catalogue import (
 from onestop.domain.contacts import region_problem
 from onestop.domain.contents import check_contents
 from onestop.domain.formats import preview
+from onestop.domain.kinds import check_strings, check_type
 from onestop.domain.rules import Rule
 from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.domain.values import Duration
@@ -59,7 +60,13 @@ def check_catalogue(
     Args:
         catalogue: The catalogue to check.
         known_guards: Guard names workflows may use; ``None`` skips that check.
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`, or *known_guards* is not a
+            collection of names (`onestop.domain.kinds.check_strings`).
     """
+    check_type(catalogue, Catalogue, field="catalogue")
+    guards = None if known_guards is None else check_strings(known_guards, field="known_guards")
     problems, typed = check_contents(catalogue)
     if not typed:  # the checks below read values as the types their attributes declare
         return problems
@@ -71,7 +78,7 @@ def check_catalogue(
     for i, service in enumerate(catalogue.services):
         problems += _check_service(known, service, f"services[{i}]")
     problems += _check_overlaps(catalogue.services)
-    problems += _check_workflows(catalogue, known_guards)
+    problems += _check_workflows(catalogue, guards)
     return problems
 
 

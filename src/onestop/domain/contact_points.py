@@ -27,6 +27,7 @@ import attrs
 
 from onestop.domain.contacts import normalise_email, normalise_phone
 from onestop.domain.formats import kind_of, preview, text_problem
+from onestop.domain.kinds import typed_fields
 from onestop.domain.text import LocalizedText
 from onestop.exceptions import InvalidValue
 
@@ -150,7 +151,7 @@ def check_uri(_: object, attribute: attrs.Attribute[str | None], value: object) 
         raise InvalidValue(field=attribute.name, reason=reason)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class ContactPoint:
     """One way to reach an agency, checked by its kind when it is made.
 
@@ -175,7 +176,7 @@ class ContactPoint:
     label: LocalizedText | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class LegalResource:
     """A law or regulation a service rests on (CPSV-AP's LegalResource; ELI where known).
 

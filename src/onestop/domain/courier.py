@@ -59,15 +59,8 @@ from onestop.domain.courier_events import (
     JobStatus,
     TimeWindow,
 )
-from onestop.domain.formats import (
-    ACTOR_ID,
-    KEY,
-    check_instant,
-    check_member,
-    check_text,
-    check_type,
-    int_problem,
-)
+from onestop.domain.formats import ACTOR_ID, KEY, check_text, int_problem
+from onestop.domain.kinds import check_instant, check_member, check_type
 from onestop.domain.parties import Personal
 from onestop.exceptions import (
     AlreadyClaimed,

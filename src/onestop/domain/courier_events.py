@@ -16,7 +16,8 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from onestop.domain.formats import ACTOR_ID, check_instant, check_member, int_problem
+from onestop.domain.formats import ACTOR_ID, int_problem
+from onestop.domain.kinds import check_instant, check_member
 from onestop.domain.parties import Personal
 from onestop.exceptions import InvalidValue
 

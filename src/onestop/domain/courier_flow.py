@@ -48,15 +48,9 @@ from onestop.domain.custody import (
     seal,
     transfer,
 )
-from onestop.domain.formats import (
-    KEY,
-    SHA256_HEX,
-    check_instant,
-    check_member,
-    check_type,
-    kind_of,
-)
+from onestop.domain.formats import KEY, SHA256_HEX, kind_of
 from onestop.domain.handoffs import Confirmation, Handoff, Packet, Party, PartyKind, Place
+from onestop.domain.kinds import check_instant, check_member, check_type
 from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.exceptions import CourierNotAssigned, HandoffRefused, InvalidValue, JobRefused
 

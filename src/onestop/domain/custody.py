@@ -52,7 +52,7 @@ from onestop.domain.custody_events import (
     ReturnedToCounter,
     custody_body,
 )
-from onestop.domain.formats import KEY, SHA256_HEX, check_instant, check_type
+from onestop.domain.formats import KEY, SHA256_HEX
 from onestop.domain.handoffs import (
     Confirmation,
     ConfirmationMethod,
@@ -64,6 +64,7 @@ from onestop.domain.handoffs import (
     PartyKind,
     Place,
 )
+from onestop.domain.kinds import check_instant, check_type
 from onestop.domain.otp import verify_code
 from onestop.exceptions import (
     AlreadyDelivered,

@@ -23,8 +23,8 @@ from typing import Literal, TypeAlias
 import attrs
 
 from onestop.domain.canonical import canonical_bytes
-from onestop.domain.formats import check_instant, check_type
 from onestop.domain.handoffs import Confirmed, Packet, Party, Place
+from onestop.domain.kinds import check_instant, check_type
 
 __all__ = [
     "CUSTODY_EVENT_TYPES",

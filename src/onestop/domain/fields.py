@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import attrs
 
-from onestop.domain.formats import parse_number
+from onestop.domain.kinds import parse_number, typed_fields
 from onestop.domain.text import LocalizedText
 
 __all__ = ["Choice", "FieldType", "FormField"]
@@ -42,7 +42,7 @@ class FieldType(enum.Enum):
     """An e-mail address, its syntax checked and normalised (see `onestop.domain.contacts`)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Choice:
     """One option of a choice field."""
 
@@ -60,7 +60,7 @@ def _maximum(value: Decimal | int | str | None) -> Decimal | int | None:
     return None if value is None else parse_number(value, field="maximum")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class FormField:
     """One typed field of a service's application form.
 

@@ -1,4 +1,4 @@
-"""Formats of identifiers, codes, text and numbers: checked here, once, for every module.
+"""Formats of identifiers, codes, free text and stored integers: checked here, once.
 
 Every identifier and code onestop keeps is checked by one of the `TextFormat` values
 below, never by a regular expression of its own:
@@ -21,11 +21,13 @@ payment references, handoff ids) are visible ASCII and compared exactly, case in
 Free text (names, notes, labels) is checked by `check_text`: no NUL or other control
 character (notes may hold line breaks and tabs), no lone surrogate, and a length cap, so
 that every text that passes can be stored by every adapter and exported as UTF-8.
-Links (a website, a law's address) are checked by `uri_problem` / `check_uri`: an
-absolute URI whose scheme is on the caller's list (``javascript:`` and ``file:`` never
-are), with no white space or hidden character anywhere.
 Integers that reach a store are checked by `check_int`: never a `bool`, and within what
 a 64-bit database column holds.
+
+Two sibling modules check the rest: `onestop.domain.kinds` the kind of a value (its
+type, an enum member, an instant, the types of a value object's fields) and numbers as
+people write them (`parse_number`, with their own digits), and `onestop.domain.uris`
+links (`check_uri`).
 
 Messages name what is wrong and where, but never quote a value that may be personal
 data (an id, a name); codes are quoted, shortened by `preview`.
@@ -38,23 +40,16 @@ False
 Traceback (most recent call last):
   ...
 onestop.exceptions.InvalidValue: actor.id: has upper-case letters; an actor id is lower case
->>> to_ascii_digits("\u0661\u0662\u0663", languages=("ar",))
-'123'
 """
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import TypeVar
 
 import attrs
 
-from onestop.exceptions import InvalidValue, NaiveDatetime
+from onestop.exceptions import InvalidValue
 
 __all__ = [
     "ACTOR_ID",
@@ -68,26 +63,18 @@ __all__ = [
     "INT64_MIN",
     "KEY",
     "MAX_NAME",
-    "MAX_URI",
+    "MAX_PREVIEW",
     "MEDIA_TYPE",
     "ROLE",
     "SEAL_ID",
     "SHA256_HEX",
     "TextFormat",
-    "check_instant",
     "check_int",
-    "check_member",
-    "check_type",
     "check_text",
-    "check_uri",
     "int_problem",
     "kind_of",
-    "local_digits",
-    "parse_number",
     "preview",
     "text_problem",
-    "to_ascii_digits",
-    "uri_problem",
 ]
 
 INT64_MAX = 2**63 - 1
@@ -100,6 +87,8 @@ MAX_NAME = 200
 """The longest name (of a person, an organisation or a place), in characters."""
 
 _PREVIEW = 40
+MAX_PREVIEW = 1000
+"""The longest `preview` a message may ask for, in characters."""
 
 
 def preview(value: object, /, *, limit: int = _PREVIEW) -> str:
@@ -109,7 +98,13 @@ def preview(value: object, /, *, limit: int = _PREVIEW) -> str:
     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'... (4000 characters)"
     >>> preview(10**4000)
     'an integer of 4001 digits'
+
+    Raises:
+        InvalidValue: If *limit* is not an integer from 1 to `MAX_PREVIEW`.
     """
+    bad_limit = int_problem(limit, minimum=1, maximum=MAX_PREVIEW)
+    if bad_limit is not None:
+        raise InvalidValue(field="limit", reason=bad_limit)
     if isinstance(value, bool):
         return repr(value)
     if isinstance(value, int):
@@ -137,6 +132,82 @@ def kind_of(value: object) -> str:
     """Name the type of *value* for a message (``a boolean``, ``an integer``, ``a list``)."""
     names = {bool: "a boolean", int: "an integer", float: "a float", str: "text"}
     return names.get(type(value), f"a value of type {type(value).__name__}")
+
+
+def text_problem(
+    value: object, *, max_length: int, multiline: bool = False, empty: bool = False
+) -> str | None:
+    """Return why *value* is not acceptable free text, or ``None``.
+
+    Free text is a `str` of at most *max_length* characters with no lone surrogate and
+    no control character; with *multiline*, line breaks and tabs are allowed.  An empty
+    string is refused unless *empty*.  The message never quotes the text.
+
+    Raises:
+        InvalidValue: If *max_length* is not an integer from 0 (the caller's mistake).
+    """
+    bad_length = int_problem(max_length)
+    if bad_length is not None:  # the caller's mistake, not the value's
+        raise InvalidValue(field="max_length", reason=bad_length)
+    if not isinstance(value, str):
+        return f"expected text, not {kind_of(value)}"
+    if not value:
+        return None if empty else "is empty"
+    if len(value) > max_length:
+        return f"is {len(value)} characters long, more than {max_length}"
+    allowed = "\t\n\r" if multiline else ""
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return f"has a lone surrogate at position {index + 1}"
+        if category == "Cc" and char not in allowed:
+            what = (
+                "a NUL character" if char == "\x00" else f"a control character ({_character(char)})"
+            )
+            return f"has {what} at position {index + 1}"
+    return None
+
+
+def check_text(
+    value: object, *, field: str, max_length: int, multiline: bool = False, empty: bool = False
+) -> str:
+    """Return *value* if `text_problem` finds nothing wrong with it.
+
+    Raises:
+        InvalidValue: Naming *field* and what is wrong (never quoting the text).
+    """
+    reason = text_problem(value, max_length=max_length, multiline=multiline, empty=empty)
+    if reason is not None:
+        raise InvalidValue(field=field, reason=reason)
+    return value  # type: ignore[return-value]  # text_problem() proved it is a str
+
+
+def int_problem(value: object, *, minimum: int = 0, maximum: int = INT64_MAX) -> str | None:
+    """Return why *value* is not an integer from *minimum* to *maximum*, or ``None``.
+
+    A `bool` is not an integer here, although Python says it is: ``True`` as a version
+    number is a bug.  The message never quotes a huge value in full.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"expected an integer, not {kind_of(value)}"
+    if value < minimum:
+        return f"must be at least {minimum}, not {preview(value)}"
+    if value > maximum:
+        bound = "2**63 - 1, the largest a store holds" if maximum == INT64_MAX else maximum
+        return f"must be at most {bound}, not {preview(value)}"
+    return None
+
+
+def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """Return *value* if it is an `int` (not a `bool`) from *minimum* to *maximum*.
+
+    Raises:
+        InvalidValue: Naming *field* and what is wrong.
+    """
+    reason = int_problem(value, minimum=minimum, maximum=maximum)
+    if reason is not None:
+        raise InvalidValue(field=field, reason=reason)
+    return value  # type: ignore[return-value]  # int_problem() proved it is an int
 
 
 def _character(char: str) -> str:
@@ -168,7 +239,36 @@ def _diagnose(value: str, *, max_length: int, ascii_only: bool) -> str | None:
 
 
 def _compile(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
-    return pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, re.ASCII)
+    """Compile a format's pattern, refusing what is not a valid pattern over text."""
+    given: object = pattern  # the caller may have passed anything
+    if isinstance(given, re.Pattern) and isinstance(given.pattern, str):
+        return pattern  # type: ignore[return-value]  # a compiled pattern over text
+    if not isinstance(given, str):
+        raise InvalidValue(
+            field="pattern", reason=f"expected a regular expression, not {kind_of(given)}"
+        )
+    try:
+        return re.compile(given, re.ASCII)
+    except (re.error, RecursionError, OverflowError) as exc:  # RecursionError: deep groups
+        reason = f"is not a valid regular expression ({type(exc).__name__})"
+        raise InvalidValue(field="pattern", reason=reason) from None
+
+
+def _name_text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    check_text(value, field=attribute.name, max_length=MAX_NAME)
+
+
+def _hint_text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    check_text(value, field=attribute.name, max_length=MAX_NAME * 2)
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    check_int(value, field=attribute.name, minimum=1)
+
+
+def _flag(_: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidValue(field=attribute.name, reason=f"expected a boolean, not {kind_of(value)}")
 
 
 @attrs.frozen
@@ -183,14 +283,19 @@ class TextFormat:
         quoted: Whether messages may quote a refused value (codes: yes; ids: no).
         lower_case: Whether the format is lower case only, so that the message for a
             value with capitals says so.
+
+    Raises:
+        InvalidValue: If *pattern* is not a regular expression over text that compiles,
+            *name* or *hint* not one line of text, *max_length* not a positive integer,
+            or a flag not a `bool`.
     """
 
-    name: str
+    name: str = attrs.field(validator=_name_text)
     pattern: re.Pattern[str] = attrs.field(converter=_compile)
-    hint: str
-    max_length: int
-    quoted: bool = False
-    lower_case: bool = False
+    hint: str = attrs.field(validator=_hint_text)
+    max_length: int = attrs.field(validator=_positive)
+    quoted: bool = attrs.field(default=False, validator=_flag)
+    lower_case: bool = attrs.field(default=False, validator=_flag)
 
     def matches(self, value: object) -> bool:
         """Return whether *value* is text of this format (whole string, at most `max_length`)."""
@@ -359,334 +464,5 @@ DECIMAL = TextFormat(
 """A number written in plain decimal: a form's answer, a bound on one.
 
 No exponent, no digit grouping, no other script's digits (convert those first with
-`to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in messages: an answer
-may be personal data."""
-
-
-def text_problem(
-    value: object, *, max_length: int, multiline: bool = False, empty: bool = False
-) -> str | None:
-    """Return why *value* is not acceptable free text, or ``None``.
-
-    Free text is a `str` of at most *max_length* characters with no lone surrogate and
-    no control character; with *multiline*, line breaks and tabs are allowed.  An empty
-    string is refused unless *empty*.  The message never quotes the text.
-    """
-    if not isinstance(value, str):
-        return f"expected text, not {kind_of(value)}"
-    if not value:
-        return None if empty else "is empty"
-    if len(value) > max_length:
-        return f"is {len(value)} characters long, more than {max_length}"
-    allowed = "\t\n\r" if multiline else ""
-    for index, char in enumerate(value):
-        category = unicodedata.category(char)
-        if category == "Cs":
-            return f"has a lone surrogate at position {index + 1}"
-        if category == "Cc" and char not in allowed:
-            what = (
-                "a NUL character" if char == "\x00" else f"a control character ({_character(char)})"
-            )
-            return f"has {what} at position {index + 1}"
-    return None
-
-
-def check_text(
-    value: object, *, field: str, max_length: int, multiline: bool = False, empty: bool = False
-) -> str:
-    """Return *value* if `text_problem` finds nothing wrong with it.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong (never quoting the text).
-    """
-    reason = text_problem(value, max_length=max_length, multiline=multiline, empty=empty)
-    if reason is not None:
-        raise InvalidValue(field=field, reason=reason)
-    return value  # type: ignore[return-value]  # text_problem() proved it is a str
-
-
-def int_problem(value: object, *, minimum: int = 0, maximum: int = INT64_MAX) -> str | None:
-    """Return why *value* is not an integer from *minimum* to *maximum*, or ``None``.
-
-    A `bool` is not an integer here, although Python says it is: ``True`` as a version
-    number is a bug.  The message never quotes a huge value in full.
-    """
-    if isinstance(value, bool) or not isinstance(value, int):
-        return f"expected an integer, not {kind_of(value)}"
-    if value < minimum:
-        return f"must be at least {minimum}, not {preview(value)}"
-    if value > maximum:
-        bound = "2**63 - 1, the largest a store holds" if maximum == INT64_MAX else maximum
-        return f"must be at most {bound}, not {preview(value)}"
-    return None
-
-
-def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT64_MAX) -> int:
-    """Return *value* if it is an `int` (not a `bool`) from *minimum* to *maximum*.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong.
-    """
-    reason = int_problem(value, minimum=minimum, maximum=maximum)
-    if reason is not None:
-        raise InvalidValue(field=field, reason=reason)
-    return value  # type: ignore[return-value]  # int_problem() proved it is an int
-
-
-_NUMBER_LIMIT = 10**30  # DECIMAL's 30 digits before the point
-
-
-def parse_number(value: object, *, field: str) -> int | Decimal:
-    """Return *value* as an exact number: an `int`, or a `Decimal` for a fraction.
-
-    Accepts an `int` (not a `bool`) or a finite `Decimal` of at most 30 digits before
-    the point and 12 after, or text of format `DECIMAL` (which becomes a `Decimal`).
-    A float is refused: ``0.1`` is not the number a person wrote.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong, never quoting the value.
-    """
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        return _refuse_number(field, f"expected a number, not {kind_of(value)}")
-    if isinstance(value, int):
-        if -_NUMBER_LIMIT < value < _NUMBER_LIMIT:
-            return value
-        return _refuse_number(field, "has more than 30 digits")
-    if isinstance(value, str):
-        reason = DECIMAL.problem(value)
-        if reason is not None:
-            return _refuse_number(field, reason)
-        return Decimal(value)
-    if not value.is_finite():
-        return _refuse_number(field, "must be a finite number")
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)  # noqa: S101 - finite, so not 'n', 'N' or 'F'
-    if value and value.adjusted() >= 30:  # no arithmetic: 1E+999999999 must not overflow
-        return _refuse_number(field, "has more than 30 digits before the point")
-    if exponent < -12:
-        return _refuse_number(field, "has more than 12 digits after the point")
-    return value
-
-
-def _refuse_number(field: str, reason: str) -> int:
-    raise InvalidValue(field=field, reason=reason)
-
-
-# The zero of each decimal digit set a language's writers type, by primary language subtag.
-# Full-width digits come from the input methods of Chinese, Japanese and Korean.
-_DIGIT_ZEROS: dict[str, tuple[int, ...]] = {
-    "ar": (0x0660, 0x06F0),  # Arabic-Indic, and the extended (Persian) forms
-    "fa": (0x06F0, 0x0660),
-    "ur": (0x06F0,),
-    "ps": (0x06F0, 0x0660),
-    "km": (0x17E0,),  # Khmer
-    "th": (0x0E50,),  # Thai
-    "lo": (0x0ED0,),  # Lao
-    "my": (0x1040,),  # Myanmar
-    "hi": (0x0966,),  # Devanagari
-    "mr": (0x0966,),
-    "ne": (0x0966,),
-    "bn": (0x09E6,),  # Bengali
-    "bo": (0x0F20,),  # Tibetan
-    "zh": (0xFF10,),  # full width
-    "ja": (0xFF10,),
-    "ko": (0xFF10,),
-}
-
-
-def local_digits(languages: Iterable[str]) -> dict[int, int]:
-    """Return a `str.translate` table from the digits *languages* write to ASCII digits.
-
-    Only the digit sets of the languages given are mapped: a Khmer form converts Khmer
-    digits, and refuses Arabic-Indic ones as not numbers.
-
-    >>> "\u17e1\u17e2".translate(local_digits(["km"]))
-    '12'
-    """
-    table: dict[int, int] = {}
-    for tag in languages:
-        primary = tag.split("-", 1)[0].lower()
-        for zero in _DIGIT_ZEROS.get(primary, ()):
-            table.update({zero + n: ord("0") + n for n in range(10)})
-    return table
-
-
-def to_ascii_digits(text: str, *, languages: Iterable[str]) -> str:
-    """Return *text* with the digits of *languages* replaced by ASCII digits ``0-9``.
-
-    Other characters, other scripts' digits included, are left as they are, for the
-    caller's format check to refuse.
-    """
-    return text.translate(local_digits(languages))
-
-
-_Member = TypeVar("_Member", bound=enum.Enum)
-_Value = TypeVar("_Value")
-
-
-def check_type(value: object, kind: type[_Value] | tuple[type, ...], *, field: str) -> _Value:
-    """Return *value* if it is an instance of *kind* (a class, or a tuple of classes).
-
-    For the arguments of public calls, so that a wrong type is refused by name
-    instead of failing later with an `AttributeError` or a `TypeError`.
-
-    Raises:
-        InvalidValue: Naming *field*, the type expected and the type given.
-    """
-    if not isinstance(value, kind):
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        names = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
-        raise InvalidValue(field=field, reason=f"expected {names}, not {kind_of(value)}")
-    return value  # type: ignore[return-value]  # isinstance() proved it
-
-
-def check_member(kind: type[_Member], value: object, *, field: str) -> _Member:
-    """Return the member of the enum *kind* that *value* is, or whose value *value* is.
-
-    ``check_member(JobKind, "pickup", field="kind")`` gives ``JobKind.PICKUP``, as does
-    ``JobKind.PICKUP`` itself; anything else is refused with the values allowed, where
-    ``JobKind("bad")`` would raise a bare `ValueError`.
-
-    Raises:
-        InvalidValue: Naming *field* and the values allowed.
-    """
-    if isinstance(value, kind):
-        return value
-    if isinstance(value, str | int) and not isinstance(value, bool | enum.Enum):
-        for member in kind:
-            if type(member.value) is type(value) and member.value == value:
-                return member
-    allowed = ", ".join(repr(member.value) for member in kind)
-    shown = preview(value) if isinstance(value, str) else kind_of(value)
-    raise InvalidValue(field=field, reason=f"{shown} is not one of {allowed}")
-
-
-def check_instant(value: object, *, field: str) -> datetime:
-    """Return *value* if it is a timezone-aware `datetime` that is an instant in UTC.
-
-    An instant is refused when it has no time zone, when its time zone gives no valid
-    offset, or when it lies outside the years 1 to 9999 once converted to UTC (such as
-    ``datetime.min`` in Jakarta), which no store or export can write.  Adding a
-    duration to an instant that passes can still leave the years 1 to 9999: callers
-    that do so catch `OverflowError`.
-
-    Raises:
-        NaiveDatetime: If *value* has no time zone.
-        InvalidValue: If *value* is not a datetime, or not an instant in UTC.
-    """
-    if not isinstance(value, datetime):
-        reason = f"expected a timezone-aware datetime, not {kind_of(value)}"
-        raise InvalidValue(field=field, reason=reason)
-    try:
-        offset = value.utcoffset()
-        if offset is not None:
-            value.astimezone(UTC)
-    except OverflowError:
-        raise InvalidValue(field=field, reason="lies outside the years 1 to 9999 in UTC") from None
-    except (ArithmeticError, TypeError, ValueError):
-        raise InvalidValue(field=field, reason="its time zone gives no valid UTC offset") from None
-    if offset is None:
-        raise NaiveDatetime(field)
-    return value
-
-
-_URI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):", re.ASCII)
-_URI_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\ud800-\udfff\\<>\"`{}|^]")
-MAX_URI = 2048
-"""The longest URI accepted, in characters."""
-
-
-def uri_problem(
-    value: object, *, schemes: Collection[str] = ("http", "https"), max_length: int = MAX_URI
-) -> str | None:
-    """Return why *value* is not an absolute URI with one of *schemes*, or ``None``.
-
-    *schemes* are written in lower case, e.g. ``("http", "https", "mailto")``.  A
-    *max_length* that is not a positive integer, or *schemes* that is not a collection,
-    raises `InvalidValue`: those are the caller's mistakes, not the value's.
-
-    A URI here is one line of text of at most *max_length* characters with no white
-    space, control or format character (bidirectional overrides, zero-width joiners),
-    lone surrogate, private-use or unassigned character, backslash or any of ``<>"`{}|^``,
-    starting with a scheme (compared without case: ``JavaScript:`` is ``javascript:``).
-    An ``http`` or ``https`` URI must name a host (``https://host...``).  Browsers
-    drop white space and controls inside a scheme (``java\nscript:``), which is why
-    no such character is accepted anywhere.  The message quotes the scheme, never the URI.
-
-    >>> uri_problem("https://example.go.id/layanan")
-    >>> uri_problem("javascript:alert(1)")
-    "has the scheme 'javascript'; allowed: http, https"
-    """
-    limit = int_problem(max_length, minimum=1)
-    if limit is not None:
-        raise InvalidValue(field="max_length", reason=limit)
-    if isinstance(schemes, str) or not isinstance(schemes, Collection):
-        raise InvalidValue(field="schemes", reason=f"expected scheme names, not {kind_of(schemes)}")
-    if not isinstance(value, str):
-        return f"expected a URI as text, not {kind_of(value)}"
-    if not value:
-        return "is empty"
-    if len(value) > max_length:
-        return f"is {len(value)} characters long, more than {max_length}"
-    unsafe = _URI_UNSAFE.search(value)
-    index = unsafe.start() if unsafe is not None else _unsafe_beyond_ascii(value)
-    if index is not None:
-        char = value[index]
-        what = (
-            "a line break"
-            if char in "\r\n\x85\u2028\u2029"
-            else "white space"
-            if char.isspace()
-            else f"the character {_character(char)}"
-        )
-        return f"has {what} at position {index + 1}; a URI has none"
-    found = _URI_SCHEME.match(value)
-    if found is None:
-        return "is not an absolute URI: it does not start with a scheme such as 'https:'"
-    scheme = found.group(1).lower()
-    if scheme not in schemes:
-        given: Collection[object] = schemes  # the caller may have passed anything
-        names = sorted(
-            s if isinstance(s, str) and len(s) <= 32 and s.isprintable() else "?" for s in given
-        )
-        allowed = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
-        return f"has the scheme {preview(scheme)}; allowed: {allowed}"
-    if scheme in {"http", "https"}:
-        rest = value[found.end() :]
-        host = rest[2:].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
-        if not rest.startswith("//") or not host or host.startswith(":"):
-            return f"names no host: an {scheme} URI starts with '{scheme}://' and a host"
-    return None
-
-
-_INVISIBLE = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"})
-
-
-def _unsafe_beyond_ascii(value: str) -> int | None:
-    """The index of the first non-ASCII space, control, format, private or unassigned character."""
-    if value.isascii():
-        return None
-    for index, char in enumerate(value):
-        if not char.isascii() and unicodedata.category(char) in _INVISIBLE:
-            return index
-    return None
-
-
-def check_uri(
-    value: object,
-    *,
-    field: str,
-    schemes: Collection[str] = ("http", "https"),
-    max_length: int = MAX_URI,
-) -> str:
-    """Return *value* if `uri_problem` finds nothing wrong with it.
-
-    Raises:
-        InvalidValue: Naming *field* and what is wrong (quoting the scheme only).
-    """
-    reason = uri_problem(value, schemes=schemes, max_length=max_length)
-    if reason is not None:
-        given: object = field  # the caller may have passed anything
-        shown = field if isinstance(given, str) and len(field) <= 64 else preview(given)
-        raise InvalidValue(field=shown, reason=reason)
-    return value  # type: ignore[return-value]  # uri_problem() proved it is a str
+`onestop.domain.kinds.to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in
+messages: an answer may be personal data."""

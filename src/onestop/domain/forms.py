@@ -76,10 +76,9 @@ from onestop.domain.formats import (
     SHA256_HEX,
     int_problem,
     kind_of,
-    parse_number,
     text_problem,
-    to_ascii_digits,
 )
+from onestop.domain.kinds import parse_number, to_ascii_digits
 from onestop.domain.rules import Explanation
 from onestop.exceptions import InvalidApplication, InvalidValue, Problem
 

@@ -31,13 +31,11 @@ from onestop.domain.formats import (
     MAX_NAME,
     SEAL_ID,
     SHA256_HEX,
-    check_instant,
-    check_member,
     check_text,
-    check_type,
     int_problem,
     kind_of,
 )
+from onestop.domain.kinds import check_instant, check_member, check_type
 from onestop.domain.otp import OneTimeCode
 from onestop.exceptions import InvalidPacket, InvalidValue
 

@@ -40,7 +40,8 @@ from datetime import datetime, timedelta
 import attrs
 
 from onestop.domain.canonical import canonical_bytes
-from onestop.domain.formats import KEY, SHA256_HEX, check_instant, int_problem, kind_of
+from onestop.domain.formats import KEY, SHA256_HEX, int_problem, kind_of
+from onestop.domain.kinds import check_instant
 from onestop.exceptions import (
     CodeAlreadyUsed,
     CodeExpired,

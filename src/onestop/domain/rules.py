@@ -23,10 +23,9 @@ The grammar, loosest binding first::
 `parse_rule` reads the text with a hand-written tokenizer and recursive-descent
 parser (never `eval` or `ast`) under fixed limits: 1000 characters, 200 tokens and
 20 levels of parentheses or ``not``.  No input can make it run code or recurse
-without bound.  `Rule.evaluate` never raises: a missing answer, or an answer of the
-wrong type, makes a comparison false, and the `Explanation` says why.  Note that a
-missing answer makes ``!=`` false too, so ``not (x == "a")`` and ``x != "a"``
-differ when *x* is unanswered.
+without bound.  `Rule.evaluate` raises for no answer: a missing one, or one of the
+wrong type, makes a comparison false, and the `Explanation` says why.  A missing
+answer makes ``!=`` false too: ``not (x == "a")`` and ``x != "a"`` differ then.
 
 >>> rule = parse_rule('business_type == "pt" and capital >= 100000000')
 >>> sorted(rule.fields())
@@ -48,6 +47,7 @@ from typing import Final, TypeAlias
 import attrs
 
 from onestop.domain.formats import kind_of
+from onestop.domain.kinds import check_type
 from onestop.exceptions import RuleSyntaxError
 
 __all__ = ["Explanation", "Rule", "RuleValue", "parse_rule"]
@@ -221,11 +221,12 @@ class Rule:
     def evaluate(self, answers: Mapping[str, object]) -> Explanation:
         """Return whether the rule holds for *answers*, with an explanation.
 
-        Never raises.  An absent or ``None`` answer, or one of the wrong type, makes
-        the comparison that reads it false (``!=`` included).  Integers and floats
-        compare as numbers; booleans do not.  A datetime compares as its date.
+        An absent or ``None`` answer, or one of the wrong type, makes the comparison
+        that reads it false (``!=`` included); only *answers* that is not a mapping
+        raises (`InvalidValue`).  Integers and floats compare as numbers; booleans do
+        not.  A datetime compares as its date.
         """
-        return _explain(self._node, answers)
+        return _explain(self._node, check_type(answers, Mapping, field="answers"))
 
 
 def parse_rule(source: str) -> Rule:

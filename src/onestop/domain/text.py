@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import attrs
 
 from onestop.domain.formats import preview, text_problem
+from onestop.domain.kinds import check_strings, check_type
 from onestop.exceptions import InvalidValue
 
 __all__ = ["MAX_TEXT", "LocalizedText", "is_language_tag", "normalize_language_tag"]
@@ -132,7 +133,12 @@ class LocalizedText:
 
     @classmethod
     def of(cls, texts: Mapping[str, str] | None = None, /, **by_tag: str) -> LocalizedText:
-        """Build from a mapping and/or keyword arguments: ``LocalizedText.of(en="Tax")``."""
+        """Build from a mapping and/or keyword arguments: ``LocalizedText.of(en="Tax")``.
+
+        Raises:
+            InvalidValue: If *texts* is not a mapping, or a tag or text is not valid.
+        """
+        check_type(texts, (Mapping, type(None)), field="text")
         merged = {**(texts or {}), **{k.replace("_", "-"): v for k, v in by_tag.items()}}
         return cls(merged)
 
@@ -150,26 +156,46 @@ class LocalizedText:
 
         The chain is *language* and its prefixes, then each of *fallbacks* and its
         prefixes, then the first text by tag order.  Returns ``""`` only when empty.
+
+        Raises:
+            InvalidValue: If *language* is not a `str`, or *fallbacks* not a collection
+                of them.
         """
+        check_type(language, str, field="language")
+        chain = (language, *check_strings(fallbacks, field="fallbacks"))
         lookup = {tag.lower(): text for tag, text in self.texts}
-        for wanted in (language, *fallbacks):
+        for wanted in chain:
             for prefix in _prefixes(wanted.lower()):
                 if prefix in lookup:
                     return lookup[prefix]
         return self.texts[0][1] if self.texts else ""
 
     def has(self, language: str) -> bool:
-        """Return whether there is text tagged exactly *language* (case-insensitive)."""
-        wanted = language.lower()
+        """Return whether there is text tagged exactly *language* (case-insensitive).
+
+        Raises:
+            InvalidValue: If *language* is not a `str`.
+        """
+        wanted = check_type(language, str, field="language").lower()
         return any(tag.lower() == wanted for tag, _ in self.texts)
 
     def missing(self, languages: Iterable[str]) -> tuple[str, ...]:
-        """Return those of *languages* that have no text here, in the order given."""
-        return tuple(lang for lang in languages if not self.has(lang))
+        """Return those of *languages* that have no text here, in the order given.
+
+        Raises:
+            InvalidValue: If *languages* is not a collection of `str` (`check_strings`).
+        """
+        return tuple(
+            lang for lang in check_strings(languages, field="languages") if not self.has(lang)
+        )
 
     def matches(self, query: str) -> bool:
-        """Return whether any language's text contains *query*, ignoring case."""
-        folded = query.casefold()
+        """Return whether any language's text contains *query*, ignoring case.
+
+        Raises:
+            InvalidValue: If *query* is not a `str`.
+        """
+        folded = check_type(query, str, field="query").casefold()
         return any(folded in text.casefold() for _, text in self.texts)
 
     def __bool__(self) -> bool:

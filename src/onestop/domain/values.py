@@ -21,7 +21,8 @@ from decimal import Decimal
 
 import attrs
 
-from onestop.domain.formats import CURRENCY, int_problem, preview
+from onestop.domain.formats import CURRENCY, check_int, int_problem, preview
+from onestop.domain.kinds import check_type, typed_fields
 from onestop.exceptions import InvalidValue
 
 __all__ = [
@@ -134,7 +135,7 @@ def _amount(value: object) -> Decimal:
     return parse_amount(value)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=typed_fields)
 class Money:
     """An amount of money in one currency.
 
@@ -175,7 +176,7 @@ def _period_part(_: object, attribute: attrs.Attribute[int], value: object) -> N
         raise InvalidValue(field=attribute.name, reason=reason)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=typed_fields)
 class Duration:
     """A time limit in working days or working hours.
 
@@ -185,7 +186,7 @@ class Duration:
     """
 
     amount: int = attrs.field(validator=_positive)
-    unit: TimeUnit = attrs.field(validator=attrs.validators.instance_of(TimeUnit))
+    unit: TimeUnit
 
     @classmethod
     def working_days(cls, amount: int) -> Duration:
@@ -214,13 +215,23 @@ class Duration:
         return cls(int(match.group(1)), unit)
 
     def in_hours(self, *, hours_per_day: int) -> int:
-        """Return this limit in working hours, given a working day's length."""
+        """Return this limit in working hours, given a working day's length.
+
+        Raises:
+            InvalidValue: If *hours_per_day* is not a whole number of hours from 1 to 24.
+        """
+        check_int(hours_per_day, field="hours_per_day", minimum=1, maximum=24)
         if self.unit is TimeUnit.WORKING_HOURS:
             return self.amount
         return self.amount * hours_per_day
 
     def exceeds(self, other: Duration, *, hours_per_day: int = 8) -> bool:
-        """Return whether this limit is longer than *other*, comparing in hours."""
+        """Return whether this limit is longer than *other*, comparing in hours.
+
+        Raises:
+            InvalidValue: If *other* is not a `Duration`, or *hours_per_day* not from 1 to 24.
+        """
+        check_type(other, Duration, field="other")
         mine = self.in_hours(hours_per_day=hours_per_day)
         return mine > other.in_hours(hours_per_day=hours_per_day)
 
@@ -230,7 +241,7 @@ class Duration:
         return f"{self.amount} working {noun}{'' if self.amount == 1 else 's'}"
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=typed_fields)
 class Period:
     """A calendar period such as a permit's validity, written as ISO 8601 (``P5Y``).
 

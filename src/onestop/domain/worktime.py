@@ -131,7 +131,7 @@ def aware_utc(value: object, argument: str) -> datetime:
 def check_in_range(value: object, argument: str) -> datetime:
     """Return *value* in UTC if it is an aware datetime from `EARLIEST` to `LATEST`.
 
-    Narrower than `onestop.domain.formats.check_instant`, which accepts any instant UTC
+    Narrower than `onestop.domain.kinds.check_instant`, which accepts any instant UTC
     can hold: this one also guarantees that every time zone can read it, as picking a
     catalogue version in each agency's zone needs.
 

@@ -31,13 +31,8 @@ from typing import Any, Final, TypeVar
 
 from onestop.domain.catalogue import Catalogue, ContactKind
 from onestop.domain.contacts import normalise_email
-from onestop.domain.formats import (
-    CATALOGUE_CODE,
-    kind_of,
-    preview,
-    text_problem,
-    uri_problem,
-)
+from onestop.domain.formats import CATALOGUE_CODE, kind_of, preview, text_problem
+from onestop.domain.uris import uri_problem
 from onestop.domain.worktime import check_in_range
 from onestop.exceptions import InvalidCatalogue, InvalidValue, OnestopError, Problem
 

@@ -62,8 +62,9 @@ from onestop.domain.custody import (
     PacketSealed,
     ReturnedToCounter,
 )
-from onestop.domain.formats import check_instant, check_text, check_type, kind_of
+from onestop.domain.formats import check_text, kind_of
 from onestop.domain.handoffs import Confirmed, Party, PartyKind, Place
+from onestop.domain.kinds import check_instant, check_type
 from onestop.exceptions import InvalidValue
 
 __all__ = [
