@@ -271,6 +271,9 @@ class RuleSyntaxError(CatalogueError, ValueError):
 class InvalidValue(CatalogueError, ValueError):
     """A value object was given a value it cannot hold.
 
+    The message shows *field* as given when it is a name of at most 80 characters,
+    and shortened otherwise (a caller may pass any field name).
+
     Attributes:
         field: The name of the offending attribute.
         reason: What is wrong with it.
@@ -279,7 +282,9 @@ class InvalidValue(CatalogueError, ValueError):
     def __init__(self, *, field: str, reason: str) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"{field}: {reason}")
+        given: object = field
+        shown = field if isinstance(given, str) and len(field) <= 80 else _shown(given)
+        super().__init__(f"{shown}: {reason}")
 
 
 class CalendarError(OnestopError):
@@ -779,7 +784,7 @@ class ConcurrencyConflict(OnestopError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"stream {stream_id!r} is at version {actual}, not {expected}; reload and retry"
+            f"stream {_shown(stream_id)} is at version {actual}, not {expected}; reload and retry"
         )
 
 
@@ -1138,7 +1143,9 @@ class JobRefused(CourierError):
         self.command = command
         self.status = status
         self.reason = reason
-        super().__init__(f"{command!r} refused on courier job {job_id!r} ({status}): {reason}")
+        super().__init__(
+            f"{command!r} refused on courier job {_shown(job_id)} ({status}): {reason}"
+        )
 
 
 class AlreadyClaimed(JobRefused):
@@ -1188,7 +1195,7 @@ class NotCustodian(CustodyError):
     def __init__(self, *, seal_id: str, party: str) -> None:
         self.seal_id = seal_id
         self.party = party
-        super().__init__(f"{party} does not hold packet {seal_id!r}")
+        super().__init__(f"{party} does not hold packet {_shown(seal_id)}")
 
 
 class CourierNotAssigned(CustodyError):
@@ -1202,8 +1209,8 @@ class CourierNotAssigned(CustodyError):
     def __init__(self, *, courier_id: str, job_id: str | None = None) -> None:
         self.courier_id = courier_id
         self.job_id = job_id
-        job = f"courier job {job_id!r}" if job_id is not None else "this courier job"
-        super().__init__(f"courier {courier_id!r} is not assigned to {job}")
+        job = f"courier job {_shown(job_id)}" if job_id is not None else "this courier job"
+        super().__init__(f"courier {_shown(courier_id)} is not assigned to {job}")
 
 
 class AlreadyDelivered(CustodyError):
@@ -1215,7 +1222,7 @@ class AlreadyDelivered(CustodyError):
 
     def __init__(self, *, seal_id: str) -> None:
         self.seal_id = seal_id
-        super().__init__(f"packet {seal_id!r} was delivered; no handoff may follow")
+        super().__init__(f"packet {_shown(seal_id)} was delivered; no handoff may follow")
 
 
 class HandoffRefused(CustodyError):
@@ -1242,7 +1249,7 @@ class CodeRejected(CustodyError):
 
     def __init__(self, *, handoff_id: str) -> None:
         self.handoff_id = handoff_id
-        super().__init__(f"{self.reason} (handoff {handoff_id!r})")
+        super().__init__(f"{self.reason} (handoff {_shown(handoff_id)})")
 
 
 class WrongCode(CodeRejected):

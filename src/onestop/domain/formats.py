@@ -47,10 +47,10 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -76,6 +76,7 @@ __all__ = [
     "TextFormat",
     "check_instant",
     "check_int",
+    "check_items",
     "check_member",
     "check_type",
     "check_text",
@@ -87,6 +88,7 @@ __all__ = [
     "preview",
     "text_problem",
     "to_ascii_digits",
+    "type_validator",
     "uri_problem",
 ]
 
@@ -538,6 +540,48 @@ def check_type(value: object, kind: type[_Value] | tuple[type, ...], *, field: s
         names = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
         raise InvalidValue(field=field, reason=f"expected {names}, not {kind_of(value)}")
     return value  # type: ignore[return-value]  # isinstance() proved it
+
+
+def check_items(
+    value: object,
+    kind: type | tuple[type, ...],
+    *,
+    field: str,
+    container: type | tuple[type, ...] = tuple,
+) -> object:
+    """Return *value* if it is a *container* (a `tuple` unless said) of instances of *kind*.
+
+    For the collections a value object holds: a list, a one-shot iterator or text where
+    a tuple of attempts belongs is refused by name, and so is an item of another type
+    (named by its position, as in ``attempts[2]``).
+
+    Raises:
+        InvalidValue: Naming *field* (or the item) and the types expected and given.
+    """
+    collection: Iterable[object] = check_type(value, container, field=field)
+    for index, item in enumerate(collection):
+        if not isinstance(item, kind):
+            check_type(item, kind, field=f"{field}[{index}]")
+    return value
+
+
+def type_validator(
+    kind: type | tuple[type, ...], /, *, items: type | tuple[type, ...] | None = None
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator: the value is an instance of *kind* (`check_type`).
+
+    With *items*, the value is a *kind* collection of instances of *items*
+    (`check_items`).  It names the attribute and raises `InvalidValue`, where
+    ``attrs.validators.instance_of`` raises a bare `TypeError`.
+    """
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if items is None:
+            check_type(value, kind, field=attribute.name)
+        else:
+            check_items(value, items, field=attribute.name, container=kind)
+
+    return validate
 
 
 def check_member(kind: type[_Member], value: object, *, field: str) -> _Member:
