@@ -138,6 +138,8 @@ class Strategist:
         """Whether *tp* is wiring: only working objects are passed for it."""
         if _is_union(tp):
             return all(self.is_wiring(arm) or arm is NONE_TYPE for arm in get_args(tp))
+        if _is_class_hint(tp):
+            return True
         origin = get_origin(tp) or tp
         protocol = inspect.isclass(origin) and getattr(origin, "_is_protocol", False)
         return origin in self.wiring or origin is abc.Callable or protocol
@@ -159,6 +161,8 @@ class Strategist:
             return st.sampled_from(
                 [Live(key) for key in self.wiring.get(tp) or self.wiring[origin]]
             )
+        if _is_class_hint(tp):
+            return self._real_classes(tp, name)
         if origin is abc.Callable:
             returns = args[-1] if args else Any
             result = st.none() if returns in (None, NONE_TYPE) else self.real(returns, name)
@@ -224,6 +228,26 @@ class Strategist:
             f"no strategy for {tp!r} (parameter {name!r}): add real instances of it to the "
             "seeded world (surface_world.build_world) or a rule to Strategist.real"
         )
+
+    def _real_classes(self, tp: object, name: str) -> st.SearchStrategy[object]:
+        """Classes for a ``type`` / ``type[X]`` parameter (or a tuple of them): code, not input.
+
+        A class argument is chosen by the programmer and checked by mypy, like wiring:
+        only real classes are passed, those of the pools and a few built-in ones that fit
+        the hint's bound.
+        """
+        if get_origin(tp) is tuple:
+            return st.lists(self._real_classes(type, name), min_size=1, max_size=3).map(tuple)
+        (bound,) = get_args(tp) or (object,)
+        if isinstance(bound, typing.TypeVar):
+            bound = bound.__bound__ or object
+        if not inspect.isclass(bound):
+            bound = object
+        pooled = sorted(self.pools.instances, key=lambda kind: kind.__qualname__)
+        fitting = [kind for kind in (str, int, bytes, tuple, *pooled) if issubclass(kind, bound)]
+        if not fitting:
+            raise Undrivable(f"no class fits {tp!r} (parameter {name!r})")
+        return st.sampled_from(fitting)
 
     def pooled(self, cls: type) -> list[Sample]:
         """Real instances of *cls* or its subclasses (or, for a Protocol, its implementations)."""
@@ -410,6 +434,18 @@ class Strategist:
             return self.hostile(tp, name)
         except Undrivable:
             return anything()
+
+
+def _is_class_hint(tp: object) -> bool:
+    """Whether *tp* is ``type``, ``type[X]``, or a tuple of those (``tuple[type, ...]``)."""
+    if tp is type or get_origin(tp) is type:
+        return True
+    args = get_args(tp)
+    return (
+        get_origin(tp) is tuple
+        and bool(args)
+        and all(arm is Ellipsis or arm is type or get_origin(arm) is type for arm in args)
+    )
 
 
 def _field_hints(cls: type) -> dict[str, object]:
