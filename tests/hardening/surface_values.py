@@ -13,11 +13,12 @@ Hostile values stay within the declared type or its classic confusions (a bool o
 float for an int, bytes for text, a date or a naive datetime for an aware one, a string
 or a one-shot iterator for a collection, a value object whose constructor accepted an
 odd field); a parameter typed ``object`` or ``Any`` takes anything at all.  Wiring (a
-store, a mall, a clock, a transport, an HTTP client, a callback) is always a working
-object: feeding a string where a store belongs is a type error mypy catches, not an
-input.  Values are drawn as *specs* whose reprs are short (``Huge(+10**5000)``,
-``Deep(list, 5000)``, ``Sample(Catalogue, 0)``, ``Live('mall')``): Hypothesis prints
-them as the reproducer, and `materialize` turns them into the real arguments.
+store, a mall, a clock, a transport, an HTTP client, a callback, the class a ``type``
+parameter takes) is always a working object: feeding a string where a store belongs
+is a type error mypy catches, not an input.  Values are drawn as *specs* whose reprs
+are short (``Huge(+10**5000)``, ``Deep(list, 5000)``, ``Sample(Catalogue, 0)``,
+``Live('mall')``): Hypothesis prints them as the reproducer, and `materialize` turns
+them into the real arguments.
 """
 
 from __future__ import annotations
