@@ -11,7 +11,8 @@ with `onestop.ports.BatchStore.commit_batch`:
   the stored chain judge the same bytes (`verify_packet` does both, and compares);
 * ``courier:<application id>``: the application's courier index: which jobs and
   packets belong to it, which packet each job carries, the records of the one-time
-  codes issued (`onestop.domain.otp.OneTimeCode`, never a code), and the alerts raised.
+  codes issued (`onestop.domain.otp.OneTimeCode`, never a code), and the alerts raised
+  (its events and `CourierIndex` live in `onestop.courier_index`, re-exported here).
 
 Every body is the canonical JSON of ``{"stream_id": ..., "event": ...}``, hash-chained
 per stream like an application's events.  Bodies of job streams hold the applicant's
@@ -34,25 +35,34 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from types import MappingProxyType
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
 
+from onestop.courier_index import (
+    INDEX_EVENT_CLASSES,
+    INDEX_EVENT_TYPES,
+    AlertRecorded,
+    CodeIssued,
+    CourierIndex,
+    IndexEvent,
+    JobCarries,
+    JobLinked,
+    PacketLinked,
+)
 from onestop.domain.audit import (
-    GENESIS,
     ChainReport,
     SealedEntry,
     chain_hash,
     verify_chain,
 )
 from onestop.domain.canonical import canonical_bytes
-from onestop.domain.courier import JOB_EVENT_TYPES, CourierJob, JobEvent, JobKind
+from onestop.domain.courier import JOB_EVENT_TYPES, CourierJob, JobEvent
 from onestop.domain.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
-from onestop.domain.handoffs import Party
+from onestop.domain.formats import check_int
+from onestop.domain.handoffs import items_of
 from onestop.domain.kinds import check_type
-from onestop.domain.otp import OneTimeCode
 from onestop.domain.parties import Personal
 from onestop.exceptions import (
     CourierError,
@@ -107,127 +117,6 @@ def index_stream(application_id: str, /) -> str:
     """The courier index of application *application_id*: ``courier:<application id>``."""
     check_type(application_id, str, field="application_id")
     return f"courier:{application_id}"
-
-
-# --- the application's courier index ---------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class JobLinked:
-    """A courier job was booked for the application.  Attributes: ``job_id``, ``job_kind``."""
-
-    kind: Literal["job_linked"] = attrs.field(default="job_linked", init=False)
-    job_id: str
-    job_kind: JobKind
-    at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class PacketLinked:
-    """A packet of the application was sealed.  Attributes: ``seal_id``, ``at``."""
-
-    kind: Literal["packet_linked"] = attrs.field(default="packet_linked", init=False)
-    seal_id: str
-    at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class JobCarries:
-    """A job's courier took a packet.  Attributes: ``job_id``, ``seal_id``, ``at``."""
-
-    kind: Literal["job_carries"] = attrs.field(default="job_carries", init=False)
-    job_id: str
-    seal_id: str
-    at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class CodeIssued:
-    """A one-time code was issued for a handoff: its record only, never the code.
-
-    Attributes:
-        job_id: The job whose handoff it confirms, or ``None`` for a handoff at the
-            counter, outside any job.
-        record: The code's record (binding, expiry, keyed digest).
-        at: When it was issued.
-    """
-
-    kind: Literal["code_issued"] = attrs.field(default="code_issued", init=False)
-    job_id: str | None
-    record: OneTimeCode
-    at: datetime
-
-
-@attrs.frozen(kw_only=True)
-class AlertRecorded:
-    """An alert was raised (a manifest mismatch), for the notification log.
-
-    Attributes:
-        alert: What happened (``manifest_mismatch``).
-        seal_id: The packet.
-        handoff_id: The handoff where it happened.
-        custodian: Who still holds the packet.
-        at: When.
-    """
-
-    kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
-    alert: str
-    seal_id: str
-    handoff_id: str
-    custodian: Party
-    at: datetime
-
-
-IndexEvent: TypeAlias = JobLinked | PacketLinked | JobCarries | CodeIssued | AlertRecorded
-"""Anything the courier index of an application records."""
-
-INDEX_EVENT_TYPES: Mapping[str, type[IndexEvent]] = MappingProxyType(
-    {
-        "job_linked": JobLinked,
-        "packet_linked": PacketLinked,
-        "job_carries": JobCarries,
-        "code_issued": CodeIssued,
-        "alert_raised": AlertRecorded,
-    }
-)
-"""Each index event class by its ``kind`` tag."""
-
-
-@attrs.frozen(kw_only=True)
-class CourierIndex:
-    """What the courier index of one application says, folded from its stream.
-
-    Attributes:
-        application_id: The application.
-        jobs: Its jobs' ids and kinds, in booking order.
-        packets: Its packets' seal ids, in sealing order.
-        carrying: The packet each job's courier took last, by job id.
-        codes: The latest code issued for each handoff, by handoff id.
-        version: How many events the stream holds.
-        head: The hash of its last event (`GENESIS` when empty).
-    """
-
-    application_id: str
-    jobs: tuple[tuple[str, JobKind], ...] = ()
-    packets: tuple[str, ...] = ()
-    carrying: Mapping[str, str] = MappingProxyType({})
-    codes: Mapping[str, CodeIssued] = attrs.field(factory=lambda: MappingProxyType({}))
-    version: int = 0
-    head: str = GENESIS
-
-    def apply(self, event: IndexEvent, head: str, /) -> CourierIndex:
-        """Return the index after *event*, whose chain hash is *head*."""
-        changes: dict[str, Any] = {"version": self.version + 1, "head": head}
-        if isinstance(event, JobLinked):
-            changes["jobs"] = (*self.jobs, (event.job_id, event.job_kind))
-        elif isinstance(event, PacketLinked):
-            changes["packets"] = (*self.packets, event.seal_id)
-        elif isinstance(event, JobCarries):
-            changes["carrying"] = MappingProxyType({**self.carrying, event.job_id: event.seal_id})
-        elif isinstance(event, CodeIssued):
-            handoff = event.record.handoff_id
-            changes["codes"] = MappingProxyType({**self.codes, handoff: event})
-        return attrs.evolve(self, **changes)
 
 
 # --- encoding and decoding ----------------------------------------------------------------
@@ -392,8 +281,21 @@ def _job_notice(job: CourierJob, event: JobEvent, version: int) -> bytes:
     )
 
 
+def _since(value: object, *, version: int) -> int:
+    """Check *since*: the version already stored, from 0 to the stream's *version*."""
+    return check_int(value, field="since", maximum=version)
+
+
 def job_append(job: CourierJob, *, since: int, head: str) -> Append:
-    """Return the append of *job*'s events after version *since*, chained after *head*."""
+    """Return the append of *job*'s events after version *since*, chained after *head*.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *job* is not a `CourierJob`, or *since* not
+            an integer from 0 to the job's version.
+        onestop.exceptions.ChainError: If *head* is not a SHA-256.
+    """
+    check_type(job, CourierJob, field="job")
+    since = _since(since, version=job.version)
     stream = job_stream(job.id)
     triples = []
     state = CourierJob.from_events(job.events[:since]) if since else None
@@ -456,7 +358,13 @@ def packet_append(ledger: CustodyLedger, *, since: int) -> Append:
     """Return the append of *ledger*'s entries after version *since*, exactly as chained.
 
     Each stored event is the ledger's own entry: its body, hash and previous hash.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *ledger* is not a `CustodyLedger`, or
+            *since* not an integer from 0 to the ledger's version.
     """
+    check_type(ledger, CustodyLedger, field="ledger")
+    since = _since(since, version=ledger.version)
     events = []
     state = CustodyLedger.from_events(ledger.events[:since]) if since else None
     for index in range(since, ledger.version):
@@ -554,7 +462,16 @@ def _index_notice(application_id: str, event: IndexEvent, version: int) -> bytes
 
 
 def index_append(index: CourierIndex, events: Iterable[IndexEvent]) -> Append:
-    """Return the append of *events* to *index*'s stream, chained after its head."""
+    """Return the append of *events* to *index*'s stream, chained after its head.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *index* is not a `CourierIndex`, or *events*
+            not a list of at most `onestop.domain.handoffs.MAX_ITEMS` index events.
+    """
+    check_type(index, CourierIndex, field="index")
+    events = items_of(events, field="events")  # type: ignore[assignment]  # checked next
+    for number, event in enumerate(events):
+        check_type(event, INDEX_EVENT_CLASSES, field=f"events[{number}]")
     stream = index_stream(index.application_id)
     triples = [
         (event.kind, _body(stream, event), _index_notice(index.application_id, event, version))

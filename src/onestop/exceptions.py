@@ -283,6 +283,9 @@ class RuleSyntaxError(CatalogueError, ValueError):
 class InvalidValue(CatalogueError, ValueError):
     """A value object was given a value it cannot hold.
 
+    The message shows *field* as given when it is a name of at most 80 characters,
+    and shortened otherwise (a caller may pass any field name).
+
     Attributes:
         field: The name of the offending attribute.
         reason: What is wrong with it.
@@ -791,7 +794,7 @@ class ConcurrencyConflict(OnestopError):
         self.expected = expected
         self.actual = actual
         super().__init__(
-            f"stream {stream_id!r} is at version {actual}, not {expected}; reload and retry"
+            f"stream {_shown(stream_id)} is at version {actual}, not {expected}; reload and retry"
         )
 
 
@@ -1150,7 +1153,9 @@ class JobRefused(CourierError):
         self.command = command
         self.status = status
         self.reason = reason
-        super().__init__(f"{command!r} refused on courier job {job_id!r} ({status}): {reason}")
+        super().__init__(
+            f"{command!r} refused on courier job {_shown(job_id)} ({status}): {reason}"
+        )
 
 
 class AlreadyClaimed(JobRefused):
@@ -1200,7 +1205,7 @@ class NotCustodian(CustodyError):
     def __init__(self, *, seal_id: str, party: str) -> None:
         self.seal_id = seal_id
         self.party = party
-        super().__init__(f"{party} does not hold packet {seal_id!r}")
+        super().__init__(f"{party} does not hold packet {_shown(seal_id)}")
 
 
 class CourierNotAssigned(CustodyError):
@@ -1214,8 +1219,8 @@ class CourierNotAssigned(CustodyError):
     def __init__(self, *, courier_id: str, job_id: str | None = None) -> None:
         self.courier_id = courier_id
         self.job_id = job_id
-        job = f"courier job {job_id!r}" if job_id is not None else "this courier job"
-        super().__init__(f"courier {courier_id!r} is not assigned to {job}")
+        job = f"courier job {_shown(job_id)}" if job_id is not None else "this courier job"
+        super().__init__(f"courier {_shown(courier_id)} is not assigned to {job}")
 
 
 class AlreadyDelivered(CustodyError):
@@ -1227,7 +1232,7 @@ class AlreadyDelivered(CustodyError):
 
     def __init__(self, *, seal_id: str) -> None:
         self.seal_id = seal_id
-        super().__init__(f"packet {seal_id!r} was delivered; no handoff may follow")
+        super().__init__(f"packet {_shown(seal_id)} was delivered; no handoff may follow")
 
 
 class HandoffRefused(CustodyError):
@@ -1254,7 +1259,7 @@ class CodeRejected(CustodyError):
 
     def __init__(self, *, handoff_id: str) -> None:
         self.handoff_id = handoff_id
-        super().__init__(f"{self.reason} (handoff {handoff_id!r})")
+        super().__init__(f"{self.reason} (handoff {_shown(handoff_id)})")
 
 
 class WrongCode(CodeRejected):

@@ -121,12 +121,13 @@ def assigned_job(
     at: datetime = T0,
     job_id: str = "job-1",
     max_attempts: int = 3,
+    application_id: str = APP,
 ) -> CourierJob:
-    """A job of *kind* for `APP`, booked and claimed by *courier* at *at*."""
+    """A job of *kind* for *application_id* (`APP`), booked and claimed by *courier* at *at*."""
     door = kind in (JobKind.PICKUP, JobKind.DELIVERY)
     job = book(
         job_id,
-        APP,
+        application_id,
         kind,
         at=at,
         actor="officer:o-counter-3",

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import attrs
 import pytest
-from desk_support import ORIGINALS, Clock, apply, new_desk, sha
+from desk_support import FRONT, ORIGINALS, Clock, apply, new_desk, sha
 
 from onestop import courier_recording as rec
 from onestop.domain.audit import GENESIS
@@ -28,6 +28,7 @@ from onestop.domain.courier import (
     JobClaimed,
     JobKind,
     JobStatus,
+    TimeWindow,
 )
 from onestop.domain.custody import CustodyLedger, PacketSealed
 from onestop.domain.handoffs import (
@@ -138,6 +139,19 @@ def test_a_legacy_job_loads(legacy: tuple[Mall, Any, str]) -> None:
     assert (job.courier_id, job.status) == ("c-17\n", JobStatus.ATTEMPT_FAILED)
     assert job.attempts[0].courier_id == "c-17\n"
     assert [j.id for j in desk.jobs(app)] == ["job-legacy"]
+
+
+def test_a_legacy_job_is_extended(legacy: tuple[Mall, Any, str]) -> None:
+    """A job whose stored ids today's formats refuse still takes a new command: the job
+    checks the types of what it holds, not the formats of its history."""
+    mall, desk, _ = legacy
+    clock = mall.clock
+    start = clock.now() + timedelta(hours=1)
+    moved = desk.reschedule(
+        "job-legacy", TimeWindow(start, start + timedelta(hours=2)), actor=FRONT
+    )
+    assert (moved.courier_id, moved.status, moved.version) == ("c-17\n", JobStatus.ASSIGNED, 4)
+    assert desk.job("job-legacy") == moved
 
 
 def test_a_legacy_code_record_loads(legacy: tuple[Mall, Any, str]) -> None:

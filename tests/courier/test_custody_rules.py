@@ -308,7 +308,7 @@ class TestJobsInHandoffs:
 
     def test_the_job_must_be_for_the_same_application(self, ledger: CustodyLedger) -> None:
         """A job for another application cannot move this packet: HandoffRefused."""
-        job = attrs.evolve(assigned_job(JobKind.LEG_TO_AGENCY), application_id="app-other")
+        job = assigned_job(JobKind.LEG_TO_AGENCY, application_id="app-other")
         with pytest.raises(HandoffRefused):
             hand_over(ledger, handoff("h-1", staff(COUNTER), staff(COURIER), LATER), job=job)
 

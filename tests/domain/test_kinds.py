@@ -245,3 +245,57 @@ def test_typed_fields_refuse_a_declaration_they_cannot_check() -> None:
         @attrs.frozen(field_transformer=kinds.typed_fields)
         class _Odd:
             items: list[int]
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        (["a"], "codes"),
+        (iter(("a",)), "codes"),
+        ("a", "codes"),
+        (("a", 2), "codes[1]"),
+        (("a", b"b"), "codes[1]"),
+    ],
+)
+def test_check_items_refuses_another_container_or_item_by_name(given: object, field: str) -> None:
+    """A list, an iterator or text where a tuple of text belongs, or an item of another
+    type, is refused with InvalidValue naming the collection or the item's position."""
+    with pytest.raises(InvalidValue) as caught:
+        kinds.check_items(given, str, field="codes")
+    assert caught.value.field == field
+
+
+@given(st.lists(st.text(max_size=3), max_size=5))
+def test_check_items_returns_a_collection_of_the_kind_unchanged(items: list[str]) -> None:
+    """A tuple (or the container asked for) of instances of the kind is returned as it is."""
+    assert kinds.check_items(tuple(items), str, field="codes") == tuple(items)
+    assert kinds.check_items(frozenset(items), str, field="codes", container=frozenset) == (
+        frozenset(items)
+    )
+
+
+def test_type_validator_refuses_a_wrong_type_with_invalid_value() -> None:
+    """An attrs field checked by type_validator refuses another type with InvalidValue,
+    not the TypeError of attrs.validators.instance_of."""
+
+    @attrs.frozen
+    class Held:
+        count: int = attrs.field(validator=kinds.type_validator(int))
+        names: tuple[str, ...] = attrs.field(validator=kinds.type_validator(tuple, items=str))
+
+    assert Held(1, ("a",)).names == ("a",)
+    with pytest.raises(InvalidValue, match=r"^count: expected int, not text$"):
+        Held("1", ())  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match=r"^names\[0\]: expected str, not an integer$"):
+        Held(1, (1,))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("field", ["9" * 70_000, "\U0001f600" * 1001])
+def test_a_huge_field_name_is_shortened_in_the_message(field: str) -> None:
+    """InvalidValue keeps the field name it was given but shows it shortened: a caller's
+    70,000-character field name is not repeated in the message."""
+    with pytest.raises(InvalidValue) as refused:
+        kinds.check_instant(" 2025", field=field)
+    assert refused.value.field == field
+    assert field[:130] not in str(refused.value)
+    assert len(str(refused.value)) < 200

@@ -58,9 +58,10 @@ from onestop.domain.courier_events import (
     JobStarted,
     JobStatus,
     TimeWindow,
+    address_validator,
 )
 from onestop.domain.formats import ACTOR_ID, KEY, check_text, int_problem
-from onestop.domain.kinds import check_instant, check_member, check_type
+from onestop.domain.kinds import check_instant, check_member, check_type, type_validator
 from onestop.domain.parties import Personal
 from onestop.exceptions import (
     AlreadyClaimed,
@@ -103,9 +104,39 @@ MAX_ADDRESS = 500
 _CLOSED = frozenset({JobStatus.COMPLETED, JobStatus.RETURNED})
 
 
+def _max_attempts(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    problem = int_problem(value, minimum=1, maximum=10)
+    if problem is not None:
+        raise InvalidValue(field=attribute.name, reason=problem)
+
+
+def _version(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    problem = int_problem(value, minimum=1)
+    if problem is not None:
+        raise InvalidValue(field=attribute.name, reason=problem)
+
+
+def _instant(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    check_instant(value, field=attribute.name)
+
+
+_TEXT = type_validator(str)
+
+
 @attrs.frozen(kw_only=True)
 class CourierJob:
     """A courier job's state, derived from its events; build one with `book` or `from_events`.
+
+    A job checks what it is made of when it is built (by `from_events`, `apply` or
+    ``attrs.evolve``): each attribute's type, that *events* start with the one
+    `JobBooked`, that *version* counts them, and that the id, application, kind and
+    attempts are the booking's.  It does not check formats (an id's spelling), which
+    the commands check on input: a job folded from history an earlier release stored
+    keeps loading.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If an attribute is of the wrong type, or the
+            job does not agree with its events.
 
     Attributes:
         id: The stream's id.
@@ -123,19 +154,47 @@ class CourierJob:
         events: Every event, oldest first (not in the repr).
     """
 
-    id: str
-    application_id: str
-    kind: JobKind
-    status: JobStatus
-    window: TimeWindow | None
-    address: Personal[str] | None = attrs.field(repr=False)
-    max_attempts: int
-    courier_id: str | None = None
-    attempts: tuple[Attempt, ...] = ()
-    started: bool = False
-    version: int
-    updated_at: datetime
-    events: tuple[JobEvent, ...] = attrs.field(repr=False)
+    id: str = attrs.field(validator=_TEXT)
+    application_id: str = attrs.field(validator=_TEXT)
+    kind: JobKind = attrs.field(validator=type_validator(JobKind))
+    status: JobStatus = attrs.field(validator=type_validator(JobStatus))
+    window: TimeWindow | None = attrs.field(validator=type_validator((TimeWindow, type(None))))
+    address: Personal[str] | None = attrs.field(repr=False, validator=address_validator)
+    max_attempts: int = attrs.field(validator=_max_attempts)
+    courier_id: str | None = attrs.field(default=None, validator=type_validator((str, type(None))))
+    attempts: tuple[Attempt, ...] = attrs.field(
+        default=(), validator=type_validator(tuple, items=Attempt)
+    )
+    started: bool = attrs.field(default=False, validator=type_validator(bool))
+    version: int = attrs.field(validator=_version)
+    updated_at: datetime = attrs.field(validator=_instant)
+    events: tuple[JobEvent, ...] = attrs.field(
+        repr=False, validator=type_validator(tuple, items=EVENT_CLASSES)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        """Check that the job agrees with its events."""
+        first = self.events[0] if self.events else None
+        if not isinstance(first, JobBooked) or any(
+            isinstance(event, JobBooked) for event in self.events[1:]
+        ):
+            raise InvalidValue(field="events", reason="a job's events start with one 'job_booked'")
+        if self.version != len(self.events):
+            reason = f"is {self.version}, but the job holds {len(self.events)} events"
+            raise InvalidValue(field="version", reason=reason)
+        booked = {
+            "id": first.job_id,
+            "application_id": first.application_id,
+            "kind": first.job_kind,
+            "max_attempts": first.max_attempts,
+        }
+        for name, value in booked.items():
+            if getattr(self, name) != value:
+                raise InvalidValue(field=name, reason="is not the one its 'job_booked' event has")
+        recorded = sum(isinstance(event, AttemptRecorded) for event in self.events)
+        if len(self.attempts) != recorded:
+            reason = f"lists {len(self.attempts)}, but the job's events record {recorded}"
+            raise InvalidValue(field="attempts", reason=reason)
 
     @classmethod
     def from_events(cls, events: Iterable[JobEvent], /) -> CourierJob:

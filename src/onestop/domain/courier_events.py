@@ -2,8 +2,10 @@
 
 A `onestop.domain.courier.CourierJob` is folded from a stream of these frozen events,
 `JobBooked` first.  The commands of `onestop.domain.courier` (re-exported there)
-check every value before they record an event; the events themselves check their
-instants only, so that history an earlier release stored keeps loading.
+check every value's format before they record an event.  The events themselves check
+types only (text is text, a window a `TimeWindow`, an instant an aware `datetime`), not
+formats: a command builds new events from values history holds, and history an earlier
+release stored (a courier id with a capital letter) keeps loading and being extended.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import enum
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from onestop.domain.formats import ACTOR_ID, int_problem
-from onestop.domain.kinds import check_instant, check_member
+from onestop.domain.formats import ACTOR_ID, int_problem, kind_of
+from onestop.domain.kinds import check_instant, check_member, type_validator
 from onestop.domain.parties import Personal
 from onestop.exceptions import InvalidValue
 
@@ -45,6 +47,18 @@ DEFAULT_MAX_ATTEMPTS = 3
 
 def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
     check_instant(value, field=attribute.name)
+
+
+_TEXT = type_validator(str)
+_OPTIONAL_TEXT = type_validator((str, type(None)))
+
+
+def address_validator(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: ``None``, or an address as `Personal` text (its format unchecked)."""
+    if value is not None and not (isinstance(value, Personal) and isinstance(value.reveal(), str)):
+        shown = "Personal of something else" if isinstance(value, Personal) else kind_of(value)
+        reason = f"expected the address as Personal text, not {shown}"
+        raise InvalidValue(field=attribute.name, reason=reason)
 
 
 class JobKind(enum.Enum):
@@ -108,7 +122,14 @@ class TimeWindow:
             raise InvalidValue(field="end", reason="a time window must end after it starts")
 
     def contains(self, at: datetime, /) -> bool:
-        """Whether *at* falls in the window."""
+        """Whether *at* falls in the window.
+
+        Raises:
+            onestop.exceptions.InvalidValue: If *at* is not a datetime (a `date` is not
+                an instant), or not an instant in UTC.
+            onestop.exceptions.NaiveDatetime: If *at* has no time zone.
+        """
+        check_instant(at, field="at")
         return self.start <= at < self.end
 
 
@@ -120,6 +141,10 @@ def _count(_: object, attribute: attrs.Attribute[int], value: object) -> None:
 
 def _outcome(value: object) -> AttemptOutcome:
     return check_member(AttemptOutcome, value, field="outcome")
+
+
+def _job_kind(value: object) -> JobKind:
+    return check_member(JobKind, value, field="job_kind")
 
 
 @attrs.frozen(kw_only=True)
@@ -158,13 +183,17 @@ class JobBooked:
     """
 
     kind: Literal["job_booked"] = attrs.field(default="job_booked", init=False)
-    job_id: str
-    application_id: str
-    job_kind: JobKind
-    window: TimeWindow | None = None
-    address: Personal[str] | None = attrs.field(default=None, repr=False)
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    actor: str
+    job_id: str = attrs.field(validator=_TEXT)
+    application_id: str = attrs.field(validator=_TEXT)
+    job_kind: JobKind = attrs.field(converter=_job_kind)
+    window: TimeWindow | None = attrs.field(
+        default=None, validator=type_validator((TimeWindow, type(None)))
+    )
+    address: Personal[str] | None = attrs.field(
+        default=None, repr=False, validator=address_validator
+    )
+    max_attempts: int = attrs.field(default=DEFAULT_MAX_ATTEMPTS, validator=_count)
+    actor: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -173,7 +202,7 @@ class JobClaimed:
     """A courier claimed the job.  Attributes: ``courier_id``, ``at``."""
 
     kind: Literal["job_claimed"] = attrs.field(default="job_claimed", init=False)
-    courier_id: str
+    courier_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -182,7 +211,7 @@ class JobStarted:
     """The courier took custody of the packet.  Attributes: ``handoff_id``, ``at``."""
 
     kind: Literal["job_started"] = attrs.field(default="job_started", init=False)
-    handoff_id: str
+    handoff_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -191,7 +220,7 @@ class AttemptRecorded:
     """A visit was made.  Attributes: ``attempt``, ``at``."""
 
     kind: Literal["attempt_recorded"] = attrs.field(default="attempt_recorded", init=False)
-    attempt: Attempt
+    attempt: Attempt = attrs.field(validator=type_validator(Attempt))
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -200,8 +229,8 @@ class JobRescheduled:
     """A new slot was booked.  Attributes: ``window``, ``actor``, ``at``."""
 
     kind: Literal["job_rescheduled"] = attrs.field(default="job_rescheduled", init=False)
-    window: TimeWindow
-    actor: str
+    window: TimeWindow = attrs.field(validator=type_validator(TimeWindow))
+    actor: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -210,7 +239,7 @@ class JobCompleted:
     """The packet reached the job's destination.  Attributes: ``handoff_id``, ``at``."""
 
     kind: Literal["job_completed"] = attrs.field(default="job_completed", init=False)
-    handoff_id: str
+    handoff_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
 
 
@@ -219,7 +248,7 @@ class JobReturned:
     """The job went back to the counter; ``handoff_id`` names the return, if one was carried."""
 
     kind: Literal["job_returned"] = attrs.field(default="job_returned", init=False)
-    handoff_id: str | None = None
+    handoff_id: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     at: datetime = attrs.field(validator=_aware)
 
 

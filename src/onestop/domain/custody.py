@@ -64,12 +64,13 @@ from onestop.domain.handoffs import (
     PartyKind,
     Place,
 )
-from onestop.domain.kinds import check_instant, check_type
+from onestop.domain.kinds import check_instant, check_type, type_validator
 from onestop.domain.otp import verify_code
 from onestop.exceptions import (
     AlreadyDelivered,
     CourierNotAssigned,
     HandoffRefused,
+    InvalidValue,
     NotCustodian,
     TimeWentBackwards,
 )
@@ -92,12 +93,29 @@ __all__ = [
 ]
 
 
+def _instant(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    check_instant(value, field=attribute.name)
+
+
+_CODES = type_validator(frozenset, items=str)
+
+
 @attrs.frozen(kw_only=True)
 class CustodyLedger:
     """A packet's custody: its hash-chained events and what follows from them.
 
     Build one with `seal`, or from stored events with `from_events`; `transfer` returns
     a new ledger and leaves this one as it was.
+
+    A ledger checks what it is made of when it is built (also by ``attrs.evolve``):
+    each attribute's type, that *events* start with the one `PacketSealed`, whose
+    application and packet are the ledger's, and that there is one entry per event.
+    It does not check formats, which `seal` and `transfer` check on input: a ledger
+    folded from history an earlier release stored keeps loading.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If an attribute is of the wrong type, or the
+            ledger does not agree with its events.
 
     Attributes:
         application_id: The application the packet belongs to.
@@ -113,16 +131,39 @@ class CustodyLedger:
             `onestop.domain.audit.verify_chain`.
     """
 
-    application_id: str
-    packet: Packet
-    custodian: Party
-    delivered: bool = False
-    latest: datetime
-    open_mismatch: ManifestMismatch | None = None
-    used_codes: frozenset[str] = frozenset()
-    handoffs: frozenset[str] = frozenset()
-    events: tuple[CustodyEvent, ...] = attrs.field(repr=False)
-    entries: tuple[SealedEntry, ...] = attrs.field(repr=False)
+    application_id: str = attrs.field(validator=type_validator(str))
+    packet: Packet = attrs.field(validator=type_validator(Packet))
+    custodian: Party = attrs.field(validator=type_validator(Party))
+    delivered: bool = attrs.field(default=False, validator=type_validator(bool))
+    latest: datetime = attrs.field(validator=_instant)
+    open_mismatch: ManifestMismatch | None = attrs.field(
+        default=None, validator=type_validator((ManifestMismatch, type(None)))
+    )
+    used_codes: frozenset[str] = attrs.field(default=frozenset(), validator=_CODES)
+    handoffs: frozenset[str] = attrs.field(default=frozenset(), validator=_CODES)
+    events: tuple[CustodyEvent, ...] = attrs.field(
+        repr=False, validator=type_validator(tuple, items=EVENT_CLASSES)
+    )
+    entries: tuple[SealedEntry, ...] = attrs.field(
+        repr=False, validator=type_validator(tuple, items=SealedEntry)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        """Check that the ledger agrees with its events."""
+        first = self.events[0] if self.events else None
+        if not isinstance(first, PacketSealed) or any(
+            isinstance(event, PacketSealed) for event in self.events[1:]
+        ):
+            reason = "a ledger's events start with one 'packet_sealed'"
+            raise InvalidValue(field="events", reason=reason)
+        if len(self.entries) != len(self.events):
+            reason = f"are {len(self.entries)}, but the ledger holds {len(self.events)} events"
+            raise InvalidValue(field="entries", reason=reason)
+        if self.application_id != first.application_id:
+            reason = "is not the one its 'packet_sealed' event has"
+            raise InvalidValue(field="application_id", reason=reason)
+        if self.packet != first.packet:
+            raise InvalidValue(field="packet", reason="is not the one its 'packet_sealed' sealed")
 
     @property
     def seal_id(self) -> str:

@@ -9,8 +9,10 @@ with the packet's stream id.  `AlertRaised` is not a ledger entry but a
 notification to send.
 
 They are recorded by `onestop.domain.custody.seal` and `transfer`, which check every
-value first; the classes themselves check instants only, so that history an
-earlier release stored keeps loading.
+value's format first.  The classes themselves check types only (a party is a `Party`,
+a count an integer a store holds, an instant an aware `datetime`), not formats: new
+events are built from values history holds, and history an earlier release stored
+keeps loading and being extended.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from typing import Literal, TypeAlias
 import attrs
 
 from onestop.domain.canonical import canonical_bytes
+from onestop.domain.formats import int_problem
 from onestop.domain.handoffs import Confirmed, Packet, Party, Place
-from onestop.domain.kinds import check_instant, check_type
+from onestop.domain.kinds import check_instant, check_type, type_validator
+from onestop.exceptions import InvalidValue
 
 __all__ = [
     "CUSTODY_EVENT_TYPES",
@@ -41,6 +45,20 @@ __all__ = [
 
 def _aware(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
     check_instant(value, field=attribute.name)
+
+
+def _count(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    problem = int_problem(value)
+    if problem is not None:
+        raise InvalidValue(field=attribute.name, reason=problem)
+
+
+_TEXT = type_validator(str)
+_OPTIONAL_TEXT = type_validator((str, type(None)))
+_CONFIRMED = type_validator(Confirmed)
+_PARTY = type_validator(Party)
+_PLACE = type_validator(Place)
+_DOCUMENTS = type_validator(tuple, items=str)
 
 
 @attrs.frozen(kw_only=True)
@@ -60,15 +78,17 @@ class PacketSealed:
     """
 
     kind: Literal["packet_sealed"] = attrs.field(default="packet_sealed", init=False)
-    application_id: str
-    packet: Packet
-    custodian: Party
-    confirmed: Confirmed
-    collected_from: Confirmed | None = None
-    handoff_id: str | None = None
-    proof_sha256: str | None = None
+    application_id: str = attrs.field(validator=_TEXT)
+    packet: Packet = attrs.field(validator=type_validator(Packet))
+    custodian: Party = attrs.field(validator=_PARTY)
+    confirmed: Confirmed = attrs.field(validator=_CONFIRMED)
+    collected_from: Confirmed | None = attrs.field(
+        default=None, validator=type_validator((Confirmed, type(None)))
+    )
+    handoff_id: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    proof_sha256: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     at: datetime = attrs.field(validator=_aware)
-    place: Place
+    place: Place = attrs.field(validator=_PLACE)
 
 
 @attrs.frozen(kw_only=True)
@@ -87,14 +107,14 @@ class HandedOver:
     """
 
     kind: Literal["handed_over"] = attrs.field(default="handed_over", init=False)
-    handoff_id: str
-    giver: Confirmed
-    receiver: Confirmed
-    item_count: int
-    proof_sha256: str
-    purpose: str = ""
+    handoff_id: str = attrs.field(validator=_TEXT)
+    giver: Confirmed = attrs.field(validator=_CONFIRMED)
+    receiver: Confirmed = attrs.field(validator=_CONFIRMED)
+    item_count: int = attrs.field(validator=_count)
+    proof_sha256: str = attrs.field(validator=_TEXT)
+    purpose: str = attrs.field(default="", validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
-    place: Place
+    place: Place = attrs.field(validator=_PLACE)
 
 
 @attrs.frozen(kw_only=True)
@@ -131,15 +151,15 @@ class ManifestMismatch:
     """
 
     kind: Literal["manifest_mismatch"] = attrs.field(default="manifest_mismatch", init=False)
-    handoff_id: str
-    giver: Confirmed
-    receiver: Confirmed
-    expected: int
-    counted: int
-    missing: tuple[str, ...]
-    unexpected: tuple[str, ...]
+    handoff_id: str = attrs.field(validator=_TEXT)
+    giver: Confirmed = attrs.field(validator=_CONFIRMED)
+    receiver: Confirmed = attrs.field(validator=_CONFIRMED)
+    expected: int = attrs.field(validator=_count)
+    counted: int = attrs.field(validator=_count)
+    missing: tuple[str, ...] = attrs.field(validator=_DOCUMENTS)
+    unexpected: tuple[str, ...] = attrs.field(validator=_DOCUMENTS)
     at: datetime = attrs.field(validator=_aware)
-    place: Place
+    place: Place = attrs.field(validator=_PLACE)
 
 
 CustodyEvent: TypeAlias = (
@@ -176,12 +196,12 @@ class AlertRaised:
     """
 
     kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
-    alert: str
-    seal_id: str
-    application_id: str
-    handoff_id: str
-    custodian: Party
-    at: datetime
+    alert: str = attrs.field(validator=_TEXT)
+    seal_id: str = attrs.field(validator=_TEXT)
+    application_id: str = attrs.field(validator=_TEXT)
+    handoff_id: str = attrs.field(validator=_TEXT)
+    custodian: Party = attrs.field(validator=_PARTY)
+    at: datetime = attrs.field(validator=_aware)
 
 
 def custody_body(seal_id: str, event: CustodyEvent, /) -> bytes:

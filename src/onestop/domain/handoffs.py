@@ -16,10 +16,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import attrs
 
@@ -35,7 +34,7 @@ from onestop.domain.formats import (
     int_problem,
     kind_of,
 )
-from onestop.domain.kinds import check_instant, check_member, check_type
+from onestop.domain.kinds import check_instant, check_member, type_validator
 from onestop.domain.otp import OneTimeCode
 from onestop.exceptions import InvalidPacket, InvalidValue
 
@@ -63,15 +62,6 @@ def _lower(value: object) -> object:
 
 def _instant(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
     check_instant(value, field=attribute.name)
-
-
-def _one_of(*kinds: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
-    """An attrs validator: the value is an instance of one of *kinds* (``type(None)`` for none)."""
-
-    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        check_type(value, kinds, field=attribute.name)
-
-    return validate
 
 
 def items_of(value: object, *, field: str) -> tuple[object, ...]:
@@ -368,12 +358,12 @@ class Confirmation:
         issued: The record of the code it answers.
     """
 
-    party: Party = attrs.field(validator=_one_of(Party))
+    party: Party = attrs.field(validator=type_validator(Party))
     method: ConfirmationMethod = attrs.field(converter=_method)
     credential: str | None = attrs.field(default=None, validator=KEY.optional_validator)
     code: str | None = attrs.field(default=None, repr=False, validator=_code)
     issued: OneTimeCode | None = attrs.field(
-        default=None, validator=_one_of(OneTimeCode, type(None))
+        default=None, validator=type_validator((OneTimeCode, type(None)))
     )
 
     @property
@@ -407,7 +397,7 @@ class Confirmed:
         reference: The verified credential's id, or the digest of the code's record.
     """
 
-    party: Party = attrs.field(validator=_one_of(Party))
+    party: Party = attrs.field(validator=type_validator(Party))
     method: ConfirmationMethod = attrs.field(converter=_method)
     reference: str = attrs.field(validator=KEY.validator)
 
@@ -446,10 +436,10 @@ class Handoff:
     """
 
     id: str = attrs.field(validator=KEY.validator)
-    giver: Confirmation = attrs.field(validator=_one_of(Confirmation))
-    receiver: Confirmation = attrs.field(validator=_one_of(Confirmation))
+    giver: Confirmation = attrs.field(validator=type_validator(Confirmation))
+    receiver: Confirmation = attrs.field(validator=type_validator(Confirmation))
     at: datetime = attrs.field(validator=_instant)
-    place: Place = attrs.field(validator=_one_of(Place))
+    place: Place = attrs.field(validator=type_validator(Place))
     proof_sha256: str = attrs.field(converter=_lower, validator=SHA256_HEX.validator)
     scanned: tuple[ManifestItem, ...] = attrs.field(converter=_scan)
     purpose: str = attrs.field(default="", validator=_purpose)

@@ -38,6 +38,8 @@ from onestop.domain.formats import DECIMAL, kind_of, preview
 from onestop.exceptions import InvalidValue, NaiveDatetime
 
 __all__ = [
+    "check_items",
+    "type_validator",
     "check_date",
     "check_instant",
     "check_member",
@@ -381,3 +383,45 @@ def _describe(hint: Any) -> str:
         return "a tuple"
     name = getattr(hint, "__name__", "a value")
     return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
+def check_items(
+    value: object,
+    kind: type | tuple[type, ...],
+    *,
+    field: str,
+    container: type | tuple[type, ...] = tuple,
+) -> object:
+    """Return *value* if it is a *container* (a `tuple` unless said) of instances of *kind*.
+
+    For the collections a value object holds: a list, a one-shot iterator or text where
+    a tuple of attempts belongs is refused by name, and so is an item of another type
+    (named by its position, as in ``attempts[2]``).
+
+    Raises:
+        InvalidValue: Naming *field* (or the item) and the types expected and given.
+    """
+    collection: Iterable[object] = check_type(value, container, field=field)
+    for index, item in enumerate(collection):
+        if not isinstance(item, kind):
+            check_type(item, kind, field=f"{field}[{index}]")
+    return value
+
+
+def type_validator(
+    kind: type | tuple[type, ...], /, *, items: type | tuple[type, ...] | None = None
+) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator: the value is an instance of *kind* (`check_type`).
+
+    With *items*, the value is a *kind* collection of instances of *items*
+    (`check_items`).  It names the attribute and raises `InvalidValue`, where
+    ``attrs.validators.instance_of`` raises a bare `TypeError`.
+    """
+
+    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if items is None:
+            check_type(value, kind, field=attribute.name)
+        else:
+            check_items(value, items, field=attribute.name, container=kind)
+
+    return validate
