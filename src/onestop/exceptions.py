@@ -210,6 +210,11 @@ def _shown(value: object) -> str:
     return text if len(text) <= 66 else f"{text[:64]}... ({len(str(value))} characters)"
 
 
+def _name(value: object) -> str:
+    """A field's or argument's name for a message: as it is if short, else shortened."""
+    return value if isinstance(value, str) and len(value) <= 64 else _shown(value)
+
+
 class OnestopError(Exception):
     """The root of every exception onestop raises."""
 
@@ -279,7 +284,7 @@ class InvalidValue(CatalogueError, ValueError):
     def __init__(self, *, field: str, reason: str) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"{field}: {reason}")
+        super().__init__(f"{_name(field)}: {reason}")
 
 
 class CalendarError(OnestopError):
@@ -324,7 +329,7 @@ class NaiveDatetime(CalendarError, ValueError):
     def __init__(self, argument: str) -> None:
         self.argument = argument
         super().__init__(
-            f"{argument} must be a timezone-aware datetime (give tzinfo, e.g. "
+            f"{_name(argument)} must be a timezone-aware datetime (give tzinfo, e.g. "
             "ZoneInfo('Asia/Jakarta'))"
         )
 
@@ -358,7 +363,7 @@ class AgencyNotFound(NotFound):
 
     def __init__(self, code: str) -> None:
         self.code = code
-        super().__init__(f"no agency with code {code!r}")
+        super().__init__(f"no agency with code {_shown(code)}")
 
 
 class CatalogueVersionNotFound(NotFound):
@@ -727,7 +732,7 @@ class ApplicationNotFound(NotFound):
         if reference is None:
             super().__init__("no application matches this number and secret")
         else:
-            super().__init__(f"no application with id {reference!r}")
+            super().__init__(f"no application with id {_shown(reference)}")
 
 
 def _asked(value: object, limit: int = 40) -> str:

@@ -34,7 +34,7 @@ from datetime import datetime
 
 import attrs
 
-from onestop.codec import digest, request_digest
+from onestop.codec import request_digest, secret_digest
 from onestop.domain.application import Application, Event, Verdict, Visibility
 from onestop.domain.audit import GENESIS, ChainReport
 from onestop.domain.automatic import due_timer_events, event_events
@@ -224,7 +224,7 @@ class Mall:
                 answers=answers,
                 documents=given,
                 actor=actor,
-                secret_digest=digest(secret.encode()),
+                secret_digest=secret_digest(secret),
                 idempotency_digest=key,
             )
             events = self._decide(None, command, now)
@@ -585,7 +585,7 @@ class Mall:
         given: tuple[object, object] = (number, secret)
         valid = isinstance(given[0], str) and isinstance(given[1], str)
         summary = self.store.find_number(number) if valid else None
-        offered = digest(secret.encode()) if valid else GENESIS
+        offered = secret_digest(secret) if valid else GENESIS
         if summary is None:
             hmac.compare_digest(offered, GENESIS)
             raise ApplicationNotFound(None)
@@ -668,7 +668,9 @@ class Mall:
 
         Raises:
             NaiveDatetime: If *since* is not a timezone-aware datetime.
+            InvalidValue: If *since* lies outside the years 1 to 9999 in UTC.
             InvalidStoreInput: If *limit* or *cursor* is malformed.
+            AgencyNotFound: If the catalogue has no such agency.
         """
         since = check_instant(since, argument="since")
         query = changes_query(self.catalogue, since, agency=agency, limit=limit, cursor=cursor)

@@ -40,6 +40,7 @@ from onestop.exceptions import InvalidValue
 __all__ = [
     "as_mapping",
     "as_tuple",
+    "check_items",
     "count",
     "instant",
     "items_of",
@@ -106,14 +107,24 @@ def items_of(kind: _Kind) -> _Validator:
     """
 
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, tuple):
-            reason = f"expected a list or tuple of {_names(kind)}, not {kind_of(value)}"
-            raise InvalidValue(field=attribute.name, reason=reason)
-        for index, item in enumerate(value):
-            if not _fits(item, kind):
-                raise _refuse(f"{attribute.name}[{index}]", kind, item)
+        check_items(value, kind, field=attribute.name)
 
     return check
+
+
+def check_items(value: object, kind: _Kind, *, field: str) -> tuple[Any, ...]:
+    """Return *value* if it is a tuple whose every item is a *kind*.
+
+    Raises:
+        InvalidValue: Naming *field*, or the item (``field[2]``) of the wrong type.
+    """
+    if not isinstance(value, tuple):
+        reason = f"expected a list or tuple of {_names(kind)}, not {kind_of(value)}"
+        raise InvalidValue(field=field, reason=reason)
+    for index, item in enumerate(value):
+        if not _fits(item, kind):
+            raise _refuse(f"{field}[{index}]", kind, item)
+    return value
 
 
 def as_mapping(value: Any) -> Any:

@@ -41,12 +41,12 @@ from onestop.domain.values import Duration, parse_amount
 from onestop.domain.workflow import ClockMode, Trigger
 
 __all__ = [
-    "EVENT_TYPES",
     "ActionTaken",
     "Assigned",
     "DocumentAttached",
     "DocumentChecked",
     "Event",
+    "EVENT_TYPES",
     "NoteAdded",
     "PaymentRecorded",
     "Resumed",
