@@ -214,9 +214,7 @@ def test_a_representative_is_valid_until_a_day() -> None:
     """valid_until and is_valid_on take dates, never datetimes: InvalidValue, not TypeError."""
     person = CANARY.person()
     with pytest.raises(InvalidValue):
-        Representative(
-            person=person, authorisation="sk-1", valid_until=datetime.now(tz=UTC)
-        )
+        Representative(person=person, authorisation="sk-1", valid_until=datetime.now(tz=UTC))
     representative = Representative(
         person=person, authorisation="sk-1", valid_until=date(2026, 1, 1)
     )

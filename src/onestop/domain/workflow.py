@@ -36,10 +36,10 @@ from typing import Any
 import attrs
 
 from onestop.domain._typed import as_tuple, check_items, items_of, of
+from onestop.domain.formats import kind_of
 from onestop.domain.steps import Move
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration
-from onestop.domain.formats import kind_of
 from onestop.exceptions import InvalidValue, InvalidWorkflow, Problem, StateNotFound
 
 __all__ = [
