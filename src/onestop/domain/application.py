@@ -77,6 +77,30 @@ _EVENT_CLASSES = tuple(EVENT_TYPES.values())
 _TEXT = of(str)
 
 
+# Converters with exact types, for the signature of Application's constructor; what
+# they cannot convert they leave for the field's validator to refuse.
+
+
+def _answers(value: Mapping[str, Answer]) -> Mapping[str, Answer]:
+    return as_mapping(value)  # type: ignore[no-any-return]
+
+
+def _documents(value: Mapping[str, DocumentRef]) -> Mapping[str, DocumentRef]:
+    return as_mapping(value)  # type: ignore[no-any-return]
+
+
+def _checks(value: Mapping[str, DocumentChecked]) -> Mapping[str, DocumentChecked]:
+    return as_mapping(value)  # type: ignore[no-any-return]
+
+
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]
+
+
+def _events(value: Iterable[Event]) -> tuple[Event, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]
+
+
 def _history(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """Check an application's events: one `Submitted`, first, then events of other kinds."""
     items_of(_EVENT_CLASSES)(_, attribute, value)
@@ -134,26 +158,26 @@ class Application:
     received: datetime = attrs.field(validator=instant)
     submitted_by: str = attrs.field(validator=_TEXT)
     answers: Mapping[str, Answer] = attrs.field(
-        converter=as_mapping, validator=mapping_of(str, is_answer), repr=False
+        converter=_answers, validator=mapping_of(str, is_answer), repr=False
     )
     applicant: Applicant = attrs.field(validator=of((Person, Organisation)), repr=False)
     representative: Representative | None = attrs.field(
         validator=of(Representative, optional=True), repr=False
     )
     secret_digest: str = attrs.field(validator=_TEXT, repr=False)
-    required: tuple[str, ...] = attrs.field(converter=as_tuple, validator=items_of(str))
+    required: tuple[str, ...] = attrs.field(converter=_texts, validator=items_of(str))
     documents: Mapping[str, DocumentRef] = attrs.field(
-        converter=as_mapping, validator=mapping_of(str, DocumentRef)
+        converter=_documents, validator=mapping_of(str, DocumentRef)
     )
     checks: Mapping[str, DocumentChecked] = attrs.field(
-        converter=as_mapping, validator=mapping_of(str, DocumentChecked)
+        converter=_checks, validator=mapping_of(str, DocumentChecked)
     )
     assignee: str | None = attrs.field(validator=of(str, optional=True))
     suspension: Suspended | None = attrs.field(validator=of(Suspended, optional=True))
     withdrawal: Withdrawn | None = attrs.field(validator=of(Withdrawn, optional=True))
     version: int = attrs.field(validator=count(minimum=1))
     updated_at: datetime = attrs.field(validator=instant)
-    events: tuple[Event, ...] = attrs.field(converter=as_tuple, validator=_history, repr=False)
+    events: tuple[Event, ...] = attrs.field(converter=_events, validator=_history, repr=False)
 
     @classmethod
     def from_events(cls, events: Iterable[Event], /) -> Application:

@@ -71,6 +71,10 @@ def _answers(value: Mapping[str, Answer]) -> Mapping[str, Answer]:
     return as_mapping(value)  # type: ignore[no-any-return]
 
 
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for items_of to refuse
+
+
 def _documents(value: Iterable[DocumentRef]) -> tuple[DocumentRef, ...]:
     documents = as_tuple(value)
     if isinstance(documents, tuple) and all(isinstance(d, DocumentRef) for d in documents):
@@ -160,7 +164,7 @@ class Submitted:
     documents: tuple[DocumentRef, ...] = attrs.field(
         default=(), converter=_documents, validator=items_of(DocumentRef)
     )
-    required: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=items_of(str))
+    required: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=items_of(str))
     applicant: Applicant = attrs.field(validator=of((Person, Organisation)), repr=False)
     representative: Representative | None = attrs.field(
         default=None, validator=of(Representative, optional=True), repr=False
@@ -230,7 +234,7 @@ class ActionTaken:
     inputs: Mapping[str, str] = attrs.field(
         default=_NO_INPUTS, converter=_inputs, validator=mapping_of(str, str)
     )
-    effects: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=items_of(str))
+    effects: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=items_of(str))
     trigger: Trigger = attrs.field(default=Trigger.MANUAL, validator=of(Trigger))
     actor: str = attrs.field(validator=_TEXT)
     role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)

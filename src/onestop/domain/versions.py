@@ -73,6 +73,10 @@ def _index_versions(workflows: tuple[Workflow, ...]) -> Mapping[str, Mapping[int
     return {code: dict(sorted(versions.items())) for code, versions in index.items()}
 
 
+def _workflows(value: Iterable[Workflow]) -> tuple[Workflow, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for items_of to refuse
+
+
 @attrs.frozen(kw_only=True)
 class WorkflowSet:
     """The published workflow versions, keyed by ``(code, version)``; immutable.
@@ -86,7 +90,7 @@ class WorkflowSet:
     """
 
     workflows: tuple[Workflow, ...] = attrs.field(
-        default=(), converter=as_tuple, validator=items_of(Workflow)
+        default=(), converter=_workflows, validator=items_of(Workflow)
     )
     _index: Mapping[str, Mapping[int, Workflow]] = attrs.field(
         init=False, repr=False, eq=False, hash=False

@@ -30,7 +30,7 @@ one `Workflow` value serves any number of applications with no machine object ea
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -113,15 +113,19 @@ class Trigger(enum.Enum):
     """The system fires it when `Transition.event` arrives (e.g. ``agency.approved``)."""
 
 
-_NAMES = items_of(str)
+_TEXTS = items_of(str)
 
 
-def _duties(value: object) -> object:
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for the validator
+
+
+def _duties(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """A list of pairs becomes a tuple of tuples; `check_workflow` judges each pair."""
     rules = as_tuple(value)
     if isinstance(rules, tuple):
         return tuple(as_tuple(rule) for rule in rules)
-    return rules
+    return rules  # type: ignore[no-any-return]  # for the validator to refuse
 
 
 def _duty_rules(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -194,12 +198,12 @@ class Transition:
     """
 
     action: str = attrs.field(validator=of(str))
-    sources: tuple[str, ...] = attrs.field(converter=as_tuple, validator=_NAMES)
+    sources: tuple[str, ...] = attrs.field(converter=_texts, validator=_TEXTS)
     target: str = attrs.field(validator=of(str))
-    roles: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=_NAMES)
-    guards: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=_NAMES)
-    inputs: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=_NAMES)
-    effects: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=_NAMES)
+    roles: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    guards: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    inputs: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    effects: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
     trigger: Trigger = attrs.field(default=Trigger.MANUAL, validator=of(Trigger))
     after: Duration | None = attrs.field(default=None, validator=of(Duration, optional=True))
     event: str | None = attrs.field(default=None, validator=of(str, optional=True))
@@ -211,6 +215,14 @@ class Transition:
     def is_manual(self) -> bool:
         """Whether a person takes this action (rather than the system)."""
         return self.trigger is Trigger.MANUAL
+
+
+def _states(value: Iterable[State]) -> tuple[State, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for the validator
+
+
+def _transitions(value: Iterable[Transition]) -> tuple[Transition, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for the validator
 
 
 @attrs.frozen(kw_only=True)
@@ -286,12 +298,12 @@ class Workflow:
 
     code: str = attrs.field(validator=of(str))
     version: int = attrs.field(default=1, validator=of(int))
-    roles: tuple[str, ...] = attrs.field(default=(), converter=as_tuple, validator=_NAMES)
+    roles: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
     states: tuple[State, ...] = attrs.field(
-        default=(), converter=as_tuple, validator=items_of(State)
+        default=(), converter=_states, validator=items_of(State)
     )
     transitions: tuple[Transition, ...] = attrs.field(
-        default=(), converter=as_tuple, validator=items_of(Transition)
+        default=(), converter=_transitions, validator=items_of(Transition)
     )
     separation_of_duties: tuple[tuple[str, str], ...] = attrs.field(
         default=(), converter=_duties, validator=_duty_rules
