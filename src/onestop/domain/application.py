@@ -204,32 +204,35 @@ class Application:
     @classmethod
     def _start(cls, event: Submitted) -> Application:
         return _assemble(
-            id=event.application_id,
-            number=event.number,
-            service=event.service,
-            service_version=event.service_version,
-            agency=event.agency,
-            channel=event.channel,
-            workflow=event.workflow,
-            workflow_version=event.workflow_version,
-            state=event.state,
-            clock=event.clock,
-            time_limit=event.time_limit,
-            received=event.at,
-            submitted_by=event.actor,
-            answers=event.answers,
-            applicant=event.applicant,
-            representative=event.representative,
-            secret_digest=event.secret_digest,
-            required=event.required,
-            documents=MappingProxyType({d.requirement: d for d in event.documents}),
-            checks=MappingProxyType({}),
-            assignee=None,
-            suspension=None,
-            withdrawal=None,
-            version=1,
-            updated_at=event.at,
-            events=(event,),
+            None,
+            {
+                "id": event.application_id,
+                "number": event.number,
+                "service": event.service,
+                "service_version": event.service_version,
+                "agency": event.agency,
+                "channel": event.channel,
+                "workflow": event.workflow,
+                "workflow_version": event.workflow_version,
+                "state": event.state,
+                "clock": event.clock,
+                "time_limit": event.time_limit,
+                "received": event.at,
+                "submitted_by": event.actor,
+                "answers": event.answers,
+                "applicant": event.applicant,
+                "representative": event.representative,
+                "secret_digest": event.secret_digest,
+                "required": event.required,
+                "documents": MappingProxyType({d.requirement: d for d in event.documents}),
+                "checks": MappingProxyType({}),
+                "assignee": None,
+                "suspension": None,
+                "withdrawal": None,
+                "version": 1,
+                "updated_at": event.at,
+                "events": (event,),
+            },
         )
 
     def apply(self, event: Event, /) -> Application:
@@ -258,12 +261,10 @@ class Application:
             changes["suspension"] = None
         elif isinstance(event, Withdrawn):
             changes["withdrawal"] = event
-        values = {name: getattr(self, name) for name in _APPLICATION_FIELDS}
-        values.update(changes)
-        values["version"] = self.version + 1
-        values["updated_at"] = max(self.updated_at, event.at)
-        values["events"] = (*self.events, event)
-        return _assemble(**values)
+        changes["version"] = self.version + 1
+        changes["updated_at"] = max(self.updated_at, event.at)
+        changes["events"] = (*self.events, event)
+        return _assemble(self, changes)
 
     @property
     def is_closed(self) -> bool:
@@ -375,18 +376,23 @@ class Application:
 
 
 _APPLICATION_FIELDS = tuple(a.name for a in attrs.fields(Application))
-"""The attributes `Application.apply` copies: faster than `attrs.evolve`, same result."""
+"""The attributes `Application.apply` copies from the state before."""
 
 
-def _assemble(**values: Any) -> Application:
+def _assemble(before: Application | None, values: Mapping[str, Any]) -> Application:
     """Build an application from values taken from checked events, without checking again.
 
-    `Application.from_events` and `Application.apply` copy every value from an event,
-    which checked its types when it was built, or from the application before, so
-    running the validators again would only cost time: checking the events again at
-    each step would make folding a stream of *n* events cost *n* squared checks.
+    The values are those of *before* (every field, if it is given) with *values* on
+    top.  `Application.from_events` and `Application.apply` take every value from an
+    event, which checked its types when it was built, or from the application before,
+    so running the validators again would only cost time: checking the events again
+    at each step would make folding a stream of *n* events cost *n* squared checks.
     """
     application = object.__new__(Application)
-    for name in _APPLICATION_FIELDS:
-        object.__setattr__(application, name, values[name])
+    put = object.__setattr__.__get__(application)
+    if before is not None:
+        for name in _APPLICATION_FIELDS:
+            put(name, getattr(before, name))
+    for name, value in values.items():
+        put(name, value)
     return application
