@@ -211,8 +211,9 @@ def _shown(value: object) -> str:
 
 
 def _name(value: object) -> str:
-    """A field's or argument's name for a message: as it is if short, else shortened."""
-    return value if isinstance(value, str) and len(value) <= 64 else _shown(value)
+    """A field's or argument's name (or path) for a message: as it is, unless it is not
+    text or longer than any real path (200 characters), when it is shortened."""
+    return value if isinstance(value, str) and len(value) <= 200 else _shown(value)
 
 
 class OnestopError(Exception):
