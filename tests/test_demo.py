@@ -12,7 +12,7 @@ import pytest
 
 from onestop import demo as demo_module
 from onestop.cli import EXIT_OK, EXIT_USAGE, main
-from onestop.demo import DEFAULT_STORE, DemoSummary, run_demo, verify_store
+from onestop.demo import DEFAULT_STORE, DemoSummary, open_demo_store, run_demo, verify_store
 from onestop.exceptions import ConfigurationError
 from onestop.ports import StoredEvent
 from onestop.storage.memory import MemoryStore
@@ -204,7 +204,7 @@ def desk_run() -> Iterator[tuple[_KeptOpen, DemoSummary]]:
     """A demo over a memory store, which keeps courier streams, and the store afterwards."""
     store = _KeptOpen()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("onestop.demo.from_url", lambda url: store)
+        patch.setattr("onestop._demo_store.from_url", lambda url: store)
         yield store, run_demo(store_url="memory://", applications_per_day=60, seed=1)
 
 
@@ -231,3 +231,10 @@ def test_custody_ledgers_are_audited(desk_run: tuple[_KeptOpen, DemoSummary]) ->
     assert len(broken) == audit.packets
     assert {b.stream.partition(":")[0] for b in broken} == {"packet"}
     assert all(b.entry == 1 and b.number for b in broken)
+
+
+@pytest.mark.parametrize("url", [b"memory://", None, 5])
+def test_a_store_url_that_is_not_text_is_a_configuration_error(url: object) -> None:
+    """open_demo_store refuses bytes or a number for the URL, not a TypeError."""
+    with pytest.raises(ConfigurationError, match="must be text"):
+        open_demo_store(url)  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from onestop.exceptions import (
     ConfigurationError,
     InvalidApplication,
     InvalidStoreInput,
+    InvalidValue,
     NaiveDatetime,
 )
 from onestop.loading import load_catalogue
@@ -252,10 +253,11 @@ def test_a_worklist_with_arguments_of_the_wrong_kind_is_refused(
     assert caught.value.field == field
 
 
-def test_changed_since_far_in_the_past_is_refused_by_the_store(mall: Mall) -> None:
-    """An instant that does not exist in UTC is refused, not an OverflowError."""
-    with pytest.raises(InvalidStoreInput):
+def test_changed_since_far_in_the_past_is_refused_at_the_boundary(mall: Mall) -> None:
+    """An instant that does not exist in UTC is InvalidValue naming it, not an OverflowError."""
+    with pytest.raises(InvalidValue) as caught:
         mall.changed(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))))
+    assert caught.value.field == "since"
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -276,6 +278,7 @@ def test_changed_since_far_in_the_past_is_refused_by_the_store(mall: Mall) -> No
         {"at_risk_share": 1.0},
         {"at_risk_share": float("nan")},
         {"at_risk_share": True},
+        {"at_risk_share": -(10**400)},
         {"numbering": 5},
         {"store": None},
         {"store": object()},

@@ -32,13 +32,20 @@ from onestop.domain.application import (
     Submitted,
 )
 from onestop.domain.canonical import canonical_bytes
-from onestop.domain.formats import preview
+from onestop.domain.formats import check_type, preview
 from onestop.domain.forms import Answer, DocumentRef
 from onestop.domain.parties import Applicant, Organisation, Person, Personal
 from onestop.exceptions import StorageError
 from onestop.serialization import make_converter, problems_from
 
-__all__ = ["decode_event", "digest", "encode_event", "notice", "request_digest"]
+__all__ = [
+    "decode_event",
+    "digest",
+    "encode_event",
+    "notice",
+    "request_digest",
+    "secret_digest",
+]
 
 
 def _structure_personal(kind: Any) -> Callable[[Any, Any], Any]:
@@ -197,8 +204,32 @@ def notice(application: Application, event: Event, version: int, /) -> bytes:
 
 
 def digest(data: bytes, /) -> str:
-    """The SHA-256 of *data*, as 64 lowercase hex digits."""
+    """The SHA-256 of *data*, as 64 lowercase hex digits.
+
+    Raises:
+        InvalidValue: If *data* is not bytes (a `bytearray` or `memoryview` is hashed
+            as its bytes); text must be encoded first, as `secret_digest` does.
+    """
+    check_type(data, (bytes, bytearray, memoryview), field="data")
     return hashlib.sha256(data).hexdigest()
+
+
+def secret_digest(secret: str, /) -> str:
+    """The digest a lookup secret is kept as, and compared by: `digest` of its UTF-8.
+
+    The one place secrets are hashed, for `onestop.mall.Mall.track` and the courier's
+    tracking alike.  Text that no secret holds, such as a lone surrogate, is hashed
+    too (encoded as it is), so that it matches no application instead of failing to
+    encode.
+
+    >>> secret_digest("s3cret") == digest(b"s3cret")
+    True
+
+    Raises:
+        InvalidValue: If *secret* is not text.
+    """
+    check_type(secret, str, field="secret")
+    return digest(secret.encode("utf-8", "surrogatepass"))
 
 
 _REQUEST_FIELDS = (

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from onestop import courier_recording as rec
-from onestop.codec import digest
+from onestop.codec import secret_digest
 from onestop.domain.audit import GENESIS
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.courier import CourierJob, JobKind, TimeWindow
@@ -119,7 +119,7 @@ def track_courier(
     given: tuple[object, object] = (number, secret)
     valid = isinstance(given[0], str) and isinstance(given[1], str)
     summary = store.find_number(number) if valid else None
-    offered = digest(secret.encode("utf-8", "surrogatepass")) if valid else GENESIS
+    offered = secret_digest(secret) if valid else GENESIS
     expected = mall.application(summary.stream_id).secret_digest if summary else GENESIS
     matches = hmac.compare_digest(offered, expected)
     if summary is None or not matches:

@@ -742,7 +742,7 @@ class ApplicationNotFound(NotFound):
         if reference is None:
             super().__init__("no application matches this number and secret")
         else:
-            super().__init__(f"no application with id {reference!r}")
+            super().__init__(f"no application with id {_shown(reference)}")
 
 
 def _asked(value: object, limit: int = 40) -> str:

@@ -32,11 +32,11 @@ from datetime import datetime
 from onestop.codec import decode_event
 from onestop.domain.application import Application
 from onestop.domain.calendar import WorkCalendar
-from onestop.domain.formats import check_int
+from onestop.domain.formats import SHA256_HEX, check_int, check_type
 from onestop.domain.sla import Deadline, due_date
 from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports import EventStore, StoredEvent
-from onestop.recording import at_risk_instant, fold_stream, last_hash
+from onestop.recording import at_risk_instant, check_at_risk, fold_stream, last_hash
 
 __all__ = ["Deadlines", "FoldedStreams"]
 
@@ -98,7 +98,9 @@ class FoldedStreams:
         Raises:
             ApplicationNotFound: If *store* has no such stream.
             StorageError: If a stored event does not decode.
+            InvalidValue: If *application_id* is not text.
         """
+        check_type(application_id, str, field="application_id")
         entry = self._entries.get(application_id)
         if isinstance(entry, tuple):
             application, last = entry
@@ -119,7 +121,14 @@ class FoldedStreams:
         return application, last
 
     def remember(self, application: Application, last_hash: str, /) -> None:
-        """Keep *application*, whose last stored event has *last_hash*."""
+        """Keep *application*, whose last stored event has *last_hash*.
+
+        Raises:
+            InvalidValue: If *application* is not an `Application` or *last_hash* not
+                a SHA-256 digest in hex.
+        """
+        check_type(application, Application, field="application")
+        SHA256_HEX.check(last_hash, field="last_hash")
         self._entries.put(application.id, (application, last_hash))
 
     def last_hash(self, store: EventStore, application: Application, /) -> str:
@@ -127,15 +136,21 @@ class FoldedStreams:
 
         A kept hash is used only when it was kept with this very version; otherwise
         it is what `onestop.recording.last_hash` reads.
+
+        Raises:
+            InvalidValue: If *application* is not an `Application`.
         """
+        check_type(application, Application, field="application")
         entry = self._entries.get(application.id)
         if isinstance(entry, tuple) and entry[0].version == application.version:
             return str(entry[1])
         return last_hash(store, application)
 
     def forget(self, application_id: str, /) -> None:
-        """Drop what is kept of *application_id*."""
-        self._entries.discard(application_id)
+        """Drop what is kept of *application_id* (nothing, for what is not text)."""
+        given: object = application_id
+        if isinstance(given, str):
+            self._entries.discard(application_id)
 
 
 def _extend(application: Application, records: Sequence[StoredEvent]) -> Application:
@@ -165,7 +180,14 @@ class Deadlines:
         """The deadline of *application* on *calendar*, as `Application.deadline` gives it.
 
         Without *explain* the deadline has no trace (``due_date(..., explain=False)``).
+
+        Raises:
+            InvalidValue: If *application* is not an `Application`, *calendar* not a
+                `WorkCalendar`, or *explain* not a `bool`.
         """
+        check_type(application, Application, field="application")
+        check_type(calendar, WorkCalendar, field="calendar")
+        check_type(explain, bool, field="explain")
         pauses = application.pauses()
         key = (explain, calendar, application.received, application.time_limit, pauses)
         found = self._entries.get(key)
@@ -191,7 +213,12 @@ class Deadlines:
         risk it stays so: only what cannot be answered that way is computed again.
         That holds for every *now* after the deadline's last pause ended, which a
         commit's instant always is (its pauses are in its past).
+
+        Raises:
+            InvalidValue: If an argument is of the wrong type or out of range, as
+                `onestop.recording.check_at_risk` says.
         """
+        deadline, calendar, now, share = check_at_risk(deadline, calendar, now, share)
         if deadline.due is None:
             return None
         key = (calendar, deadline.due, deadline.budget, deadline.paused, share)

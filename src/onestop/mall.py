@@ -34,9 +34,10 @@ from datetime import datetime
 
 import attrs
 
-from onestop.codec import digest, request_digest
+from onestop import _mall_queries
+from onestop.codec import request_digest, secret_digest
 from onestop.domain.application import Application, Event, Verdict, Visibility
-from onestop.domain.audit import GENESIS, ChainReport
+from onestop.domain.audit import GENESIS
 from onestop.domain.automatic import due_timer_events, event_events
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.catalogue import Catalogue, ChannelKind
@@ -59,11 +60,7 @@ from onestop.domain.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.forms import DocumentRef
 from onestop.domain.guards import GuardRegistry
 from onestop.domain.parties import IdentityValidators, default_validators
-from onestop.domain.sla import Deadline, SlaStatus
-from onestop.domain.tracking import PublicStatus, SlaReportRow, public_status
 from onestop.exceptions import (
-    AgencyNotFound,
-    ApplicationNotFound,
     ConcurrencyConflict,
     IdempotencyConflict,
 )
@@ -75,7 +72,6 @@ from onestop.mall_support import (
     check_application_id,
     check_batch_size,
     check_expected_version,
-    check_instant,
     check_new_id,
     check_settings,
 )
@@ -84,7 +80,6 @@ from onestop.ports import (
     EventStore,
     IdempotencyRecord,
     IdGenerator,
-    Page,
     SequenceClaim,
     SummaryOrder,
     SummaryQuery,
@@ -95,9 +90,8 @@ from onestop.recording import (
     check_numbering,
     idempotency_digest,
     prepare_commit,
-    verify_stream,
 )
-from onestop.reports import agencies_under, changes_query, report, worklist_query
+from onestop.reports import agencies_under
 
 __all__ = ["DEFAULT_NUMBERING", "Mall", "RandomIds", "Receipt", "SystemClock"]
 
@@ -140,6 +134,10 @@ class Mall:
     Every command checks its application id (a `onestop.domain.formats.KEY`) and its
     ``expected_version`` (an `int` from 0, never a `bool`) first, and refuses a
     malformed one with `InvalidApplication` naming it.
+
+    The commands are written here; the queries (`application`, `calendar`,
+    `deadline`, `track`, `verify`, `worklist`, `overdue`, `changed`, `sla_report`) in
+    ``onestop._mall_queries``, whose functions the class binds as its methods.
     """
 
     catalogue: Catalogue
@@ -224,7 +222,7 @@ class Mall:
                 answers=answers,
                 documents=given,
                 actor=actor,
-                secret_digest=digest(secret.encode()),
+                secret_digest=secret_digest(secret),
                 idempotency_digest=key,
             )
             events = self._decide(None, command, now)
@@ -529,164 +527,14 @@ class Mall:
                 return tuple(moved)
             cursor = page.next_cursor
 
-    # --- reading ---------------------------------------------------------------------
+    # --- reading, worklists and reports (onestop._mall_queries) ------------------------
 
-    def application(self, application_id: str, /) -> Application:
-        """Return the application's current state, folded from its stored events.
-
-        Raises:
-            ApplicationNotFound: If there is no such application.
-            InvalidApplication: If *application_id* is not an id (a `KEY`).
-            StorageError: If a stored event does not decode.
-        """
-        return self._streams.load(self.store, check_application_id(application_id))[0]
-
-    def calendar(self, agency: str, /) -> WorkCalendar:
-        """Return the work calendar of *agency*, in the agency's time zone.
-
-        Raises:
-            AgencyNotFound: If the catalogue has no such agency.
-        """
-        found = self.catalogue.agency(agency)
-        code: str | None = found.code
-        calendar = None
-        while code is not None and calendar is None:
-            calendar = self.calendars.get(code)
-            try:
-                code = self.catalogue.agency(code).parent
-            except AgencyNotFound:
-                code = None
-        source = calendar or self.calendars.get("*")
-        key = (found.code, found.time_zone, id(source))
-        kept = self._zoned.get(key)
-        if kept is not None and kept[0] is source:
-            return kept[1]
-        if source is None:
-            made = WorkCalendar(time_zone=found.time_zone, name=found.code)
-        elif source.time_zone != found.time_zone:
-            made = attrs.evolve(source, time_zone=found.time_zone)
-        else:
-            made = source
-        self._zoned[key] = (source, made)
-        return made
-
-    def deadline(self, application_id: str, /) -> Deadline:
-        """Return the application's deadline, with its trace."""
-        application = self.application(application_id)
-        return self._deadlines(application, self.calendar(application.agency))
-
-    def track(self, number: str, secret: str, /, *, language: str) -> PublicStatus:
-        """Return the public status of application *number*, in *language*.
-
-        Raises:
-            ApplicationNotFound: If no application has this number, or the secret does
-                not match; both give the same error, so existence is not revealed.
-        """
-        given: tuple[object, object] = (number, secret)
-        valid = isinstance(given[0], str) and isinstance(given[1], str)
-        summary = self.store.find_number(number) if valid else None
-        offered = digest(secret.encode()) if valid else GENESIS
-        if summary is None:
-            hmac.compare_digest(offered, GENESIS)
-            raise ApplicationNotFound(None)
-        application = self.application(summary.stream_id)
-        if not hmac.compare_digest(offered, application.secret_digest):
-            raise ApplicationNotFound(None)
-        workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
-        return public_status(
-            application,
-            catalogue=self.catalogue,
-            workflow=workflow,
-            deadline=self._deadlines(application, self.calendar(application.agency)),
-            language=language,
-        )
-
-    def verify(self, application_id: str, /) -> ChainReport:
-        """Check the application's hash chain; the report names the first bad entry.
-
-        Raises:
-            ApplicationNotFound: If there is no such application.
-            InvalidApplication: If *application_id* is not an id (a `KEY`).
-        """
-        return verify_stream(self.store, check_application_id(application_id))
-
-    # --- worklists and reports -------------------------------------------------------
-
-    def worklist(
-        self,
-        *,
-        agency: str | None = None,
-        role: str | None = None,
-        state: str | None = None,
-        assignee: str | None = None,
-        sla: SlaStatus | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> Page:
-        """Open applications, earliest due first, filtered by what is given.
-
-        Args:
-            agency: An agency code; its sub-agencies are included.
-            role: Only services and states in which this role can act.
-            state: Only applications in this state.
-            assignee: Only those assigned to this officer.
-            sla: Only those with this SLA status now.
-            limit: At most this many rows.
-            cursor: The `Page.next_cursor` of the previous page.
-        """
-        query = worklist_query(
-            self.catalogue,
-            now=self.clock.now(),
-            agency=agency,
-            role=role,
-            state=state,
-            assignee=assignee,
-            sla=sla,
-            limit=limit,
-            cursor=cursor,
-        )
-        return self.store.summaries(query)
-
-    def overdue(
-        self, *, agency: str | None = None, limit: int = 50, cursor: str | None = None
-    ) -> Page:
-        """Open applications past their due date now, most overdue first."""
-        return self.worklist(agency=agency, sla=SlaStatus.OVERDUE, limit=limit, cursor=cursor)
-
-    def changed(
-        self,
-        since: datetime,
-        /,
-        *,
-        agency: str | None = None,
-        limit: int = 100,
-        cursor: str | None = None,
-    ) -> Page:
-        """Applications (open or closed) updated after *since*, least recently updated first.
-
-        For systems that mirror the read model by polling.
-
-        Raises:
-            NaiveDatetime: If *since* is not a timezone-aware datetime.
-            InvalidStoreInput: If *limit* or *cursor* is malformed.
-        """
-        since = check_instant(since, argument="since")
-        query = changes_query(self.catalogue, since, agency=agency, limit=limit, cursor=cursor)
-        return self.store.summaries(query)
-
-    def sla_report(
-        self, *, agency: str | None = None, now: datetime | None = None
-    ) -> tuple[SlaReportRow, ...]:
-        """Count, per agency and service, applications on time, late, open and overdue.
-
-        Each application is judged from its own history on its agency's calendar, at
-        *now* (the clock's time when ``None``); paused working time is summed too.
-        """
-        return report(
-            self.store,
-            self.catalogue,
-            now=self.clock.now() if now is None else check_instant(now, argument="now"),
-            load=self.application,
-            calendar=self.calendar,
-            agency=agency,
-        )
+    application = _mall_queries.application
+    calendar = _mall_queries.calendar
+    deadline = _mall_queries.deadline
+    track = _mall_queries.track
+    verify = _mall_queries.verify
+    worklist = _mall_queries.worklist
+    overdue = _mall_queries.overdue
+    changed = _mall_queries.changed
+    sla_report = _mall_queries.sla_report

@@ -14,7 +14,6 @@ refused with a typed error before anything is read or written:
 
 from __future__ import annotations
 
-import math
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -23,10 +22,12 @@ from typing import NoReturn
 
 import attrs
 
+from onestop.domain import formats
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.formats import KEY, int_problem, kind_of
 from onestop.exceptions import ConfigurationError, InvalidApplication, NaiveDatetime, Problem
 from onestop.ports import MAX_PAGE, Clock, EventStore, IdGenerator
+from onestop.recording import share_problem
 
 __all__ = [
     "MAX_CACHE",
@@ -128,11 +129,9 @@ def check_settings(
         for code, calendar in calendars.items()
     ):
         _wrong("calendars", "must map agency codes (or '*') to WorkCalendar values")
-    share = at_risk_share
-    if isinstance(share, bool) or not isinstance(share, int | float) or not math.isfinite(share):
-        _wrong("at_risk_share", f"must be a number, not {kind_of(share)}")
-    if not 0 < share < 1:
-        _wrong("at_risk_share", "must lie between 0 and 1, such as 0.2")
+    problem = share_problem(at_risk_share)
+    if problem is not None:
+        _wrong("at_risk_share", problem)
     for name, value, most in (
         ("retries", retries, MAX_RETRIES),
         ("cache_size", cache_size, MAX_CACHE),
@@ -201,11 +200,17 @@ def check_batch_size(batch: object, /) -> int:
 
 
 def check_instant(value: object, /, *, argument: str) -> datetime:
-    """Return *value* if it is a timezone-aware datetime.
+    """Return *value* if it is a timezone-aware datetime that is an instant in UTC.
+
+    The Mall's own form of `onestop.domain.formats.check_instant`, which it calls: the
+    same instants pass, but anything that is not an aware datetime (text, a number,
+    a naive datetime) is `NaiveDatetime`, as the Mall's methods have always said.
 
     Raises:
         NaiveDatetime: If it is not a datetime, or has no time zone.
+        InvalidValue: If its time zone gives no valid offset, or it lies outside the
+            years 1 to 9999 in UTC.
     """
-    if not isinstance(value, datetime) or value.utcoffset() is None:
+    if not isinstance(value, datetime) or value.tzinfo is None:
         raise NaiveDatetime(argument)
-    return value
+    return formats.check_instant(value, field=argument)

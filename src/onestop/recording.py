@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,13 +24,22 @@ from onestop.codec import decode_event, encode_event, notice
 from onestop.domain.application import Application, Event
 from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash, verify_chain
 from onestop.domain.calendar import WorkCalendar
-from onestop.domain.formats import ACTOR_ID, KEY, kind_of
+from onestop.domain.formats import (
+    ACTOR_ID,
+    CATALOGUE_CODE,
+    KEY,
+    check_instant,
+    check_int,
+    check_type,
+    kind_of,
+)
 from onestop.domain.sla import Deadline, remaining_working_time
 from onestop.exceptions import (
     ApplicationNotFound,
     CommandRefused,
     ConfigurationError,
     InvalidApplication,
+    InvalidValue,
     Problem,
 )
 from onestop.ports import (
@@ -50,12 +59,14 @@ __all__ = [
     "DEFAULT_NUMBERING",
     "allocate_number",
     "at_risk_instant",
+    "check_at_risk",
     "check_numbering",
     "fold_stream",
     "idempotency_digest",
     "last_hash",
     "load_application",
     "prepare_commit",
+    "share_problem",
     "summarize",
     "verify_stream",
 ]
@@ -127,11 +138,52 @@ def allocate_number(
     The counter runs per agency, service and year.  The number is only taken when the
     claim is committed with the application; if another submission took it first the
     commit raises `onestop.exceptions.ConcurrencyConflict`, and a retry gets the next one.
+
+    Raises:
+        ConfigurationError: If *pattern* is not a numbering pattern (`check_numbering`).
+        InvalidValue: If *agency* or *service* is not a catalogue code
+            (`onestop.domain.formats.CATALOGUE_CODE`), or *year* not an `int` from 1
+            to 9999.
     """
+    check_numbering(pattern)
+    CATALOGUE_CODE.check(agency, field="agency")
+    CATALOGUE_CODE.check(service, field="service")
+    check_int(year, field="year", minimum=1, maximum=9999)
     counter = f"number:{agency}:{service}:{year}"
     seq = store.sequence(counter) + 1
     number = pattern.format(agency=agency, service=service, year=year, seq=seq)
     return number, SequenceClaim(name=counter, value=seq)
+
+
+def share_problem(share: object, /) -> str | None:
+    """Say why *share* is not a share of an SLA budget: a number between 0 and 1, exclusive.
+
+    A `bool` is not a number here, nor NaN; the message never quotes a huge value.
+    """
+    if isinstance(share, bool) or not isinstance(share, int | float):
+        return f"must be a number, not {kind_of(share)}"
+    if isinstance(share, int) or not 0 < share < 1:  # no int lies strictly between
+        return "must lie between 0 and 1, such as 0.2"
+    return None
+
+
+def check_at_risk(
+    deadline: object, calendar: object, now: object, share: object
+) -> tuple[Deadline, WorkCalendar, datetime, float]:
+    """Return the arguments of `at_risk_instant` if each has its type and range.
+
+    Raises:
+        InvalidValue: If *deadline* is not a `Deadline` with a due date, *calendar* not a
+            `WorkCalendar`, *now* not an instant (`NaiveDatetime` if naive), or *share*
+            not a number between 0 and 1 (`share_problem`).
+    """
+    check_type(deadline, Deadline, field="deadline")
+    check_type(calendar, WorkCalendar, field="calendar")
+    check_instant(now, field="now")
+    problem = share_problem(share)
+    if problem is not None:
+        raise InvalidValue(field="share", reason=problem)
+    return deadline, calendar, now, share  # type: ignore[return-value]  # checked above
 
 
 def at_risk_instant(
@@ -141,7 +193,13 @@ def at_risk_instant(
 
     *now* itself when less than *share* of the budget is left, else the instant the
     working time left will fall to that share.
+
+    Raises:
+        InvalidValue: If an argument is of the wrong type, or out of range
+            (`check_at_risk`).
+        DateOutOfRange: If that instant lies beyond the year 9999.
     """
+    deadline, calendar, now, share = check_at_risk(deadline, calendar, now, share)
     threshold = deadline.budget * share
     left = remaining_working_time(deadline, calendar, now)
     return now if left <= threshold else calendar.add_working_time(now, left - threshold)
@@ -165,7 +223,17 @@ def summarize(
         at_risk_share: The share of the SLA budget under which it is at risk.
         deadlines: Memoises the deadline and the at-risk instant; they are computed
             afresh when ``None``.
+
+    Raises:
+        InvalidValue: If an argument is of the wrong type, *now* is not an instant
+            (`NaiveDatetime` if naive), or *at_risk_share* is not between 0 and 1.
     """
+    check_type(application, Application, field="application")
+    calendar = check_type(calendar, WorkCalendar, field="calendar")
+    now = check_instant(now, field="now")
+    problem = share_problem(at_risk_share)
+    if problem is not None:
+        raise InvalidValue(field="at_risk_share", reason=problem)
     if deadlines is not None:
         found = deadlines(application, calendar, explain=False)
     else:
@@ -222,10 +290,18 @@ def prepare_commit(
         deadlines: Memoises the read model's deadline, as in `summarize`.
 
     Raises:
-        CommandRefused: If *events* is empty: a commit records at least one event.
+        CommandRefused: If *events* is not a sequence of events, or is empty: a commit
+            records at least one event.
+        InvalidValue: If *application* is not an `Application`, *now* not an instant,
+            or another argument is of the wrong type (as `summarize` says).
     """
+    check_type(application, (Application, type(None)), field="application")
+    given: object = events
+    if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+        raise CommandRefused(command="commit", reason="expected a sequence of events")
     if not events:
         raise CommandRefused(command="commit", reason="a commit needs at least one event")
+    check_instant(now, field="now")
     expected = application.version if application is not None else 0
     state = application
     sealed: list[NewEvent] = []
@@ -283,8 +359,19 @@ def fold_stream(application_id: str, records: Sequence[StoredEvent], /) -> Appli
     Raises:
         StorageError: If a stored event does not decode.
         CommandRefused: If the events do not start with ``submitted``.
+        InvalidValue: If *records* are not `StoredEvent` values.
     """
-    return Application.from_events(decode_event(application_id, r.kind, r.body) for r in records)
+    check_type(application_id, str, field="application_id")
+    given: object = records
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise InvalidValue(field="records", reason=f"expected stored events, not {kind_of(given)}")
+    return Application.from_events(_decoded(application_id, records))
+
+
+def _decoded(application_id: str, records: Iterable[StoredEvent]) -> Iterator[Event]:
+    for index, record in enumerate(records):
+        check_type(record, StoredEvent, field=f"records[{index}]")
+        yield decode_event(application_id, record.kind, record.body)
 
 
 def load_application(store: EventStore, application_id: str, /) -> Application:

@@ -16,7 +16,7 @@ from onestop.domain.catalogue import Catalogue, ChannelKind, FieldType, FormFiel
 from onestop.domain.commands import Submit, decide
 from onestop.domain.forms import DocumentRef, check_answer, check_document
 from onestop.domain.text import LocalizedText
-from onestop.exceptions import InvalidApplication
+from onestop.exceptions import InvalidApplication, InvalidValue
 
 LABEL = LocalizedText.of(en="Field")
 NUMBER = FormField(name="floor_area", label=LABEL, type=FieldType.NUMBER)
@@ -217,7 +217,7 @@ def _ref(**changes: object) -> DocumentRef:
         ({"media_type": "Application/PDF"}, "media_type"),
         ({"requirement": "ktp\n"}, "requirement"),
         ({"evidence_type": "ktp el"}, "evidence_type"),
-        ({"size": True}, "size"),
+        ({"size": -1}, "size"),
         ({"size": 2**41}, "size"),
         ({"size": 10**5000}, "size"),
     ],
@@ -228,7 +228,7 @@ def _ref(**changes: object) -> DocumentRef:
         "type upper",
         "code newline",
         "code space",
-        "size bool",
+        "size negative",
         "size 2 TiB",
         "size huge",
     ],
@@ -236,10 +236,40 @@ def _ref(**changes: object) -> DocumentRef:
 def test_a_document_reference_is_checked_by_the_shared_formats(
     changes: dict[str, object], field: str
 ) -> None:
-    """A trailing line break, a capital, a bool or a huge size is refused, naming the field."""
+    """A trailing line break, a capital, a negative or a huge size is refused, naming the field."""
     problems = check_document(_ref(**changes), path="documents[0]")
     assert [p.path for p in problems] == [f"documents[0].{field}"]
     assert all(len(p.message) < 200 for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"size": True}, "size"),
+        ({"size": 12.0}, "size"),
+        ({"size": "12"}, "size"),
+        ({"sha256": b"0" * 64}, "sha256"),
+        ({"requirement": None}, "requirement"),
+        ({"content": "scan"}, "content"),
+        ({"content": ["s"]}, "content"),
+    ],
+    ids=["size bool", "size float", "size text", "hash bytes", "no code", "text", "list"],
+)
+def test_a_document_reference_of_the_wrong_types_cannot_be_built(
+    changes: dict[str, object], field: str
+) -> None:
+    """A reference refuses a field of the wrong type when built, naming it: no later crash."""
+    with pytest.raises(InvalidValue) as caught:
+        _ref(**changes)
+    assert caught.value.field == field
+
+
+def test_a_document_reference_copies_a_bytearray_or_a_memoryview_to_bytes() -> None:
+    """Content given as a bytearray or memoryview is kept as bytes, checked like bytes."""
+    for content in (bytearray(b"scan"), memoryview(b"scan")):
+        ref = _ref(content=content)
+        assert type(ref.content) is bytes
+        assert check_document(ref, path="documents[0]") == []
 
 
 _FIELDS = [

@@ -232,15 +232,12 @@ def test_malformed_commands_are_invalid_applications(
     assert _refused(catalogue, application, command) == (field,)
 
 
-@pytest.mark.parametrize(
-    "size",
-    [True, -1, 2**63, 10**5000, 1.0, "12"],
-    ids=["bool", "-1", "2**63", "huge", "float", "str"],
-)
+@pytest.mark.parametrize("size", [-1, 2**63, 10**5000], ids=["-1", "2**63", "huge"])
 def test_a_document_size_is_a_storable_count_of_bytes(
     catalogue: Catalogue, application: Application, size: object
 ) -> None:
-    """A document's size is an int from 0 to 2**63 - 1: never a bool, never echoed when huge."""
+    """A document's size is an int from 0 to 2**63 - 1 (its type is checked when the
+    reference is built), never echoed when huge."""
     ref = attrs.evolve(document("foto", "pas-foto", b"photo"), content=None)
     command = AttachDocument(document=attrs.evolve(ref, size=size), actor=CITIZEN)
     with pytest.raises(InvalidApplication) as caught:

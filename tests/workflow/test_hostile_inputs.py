@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from workflow_samples import FRONT, licence, minimal
 
 from onestop.domain.engine import allowed_actions, due_timers, fire, fire_automatic, on_event
-from onestop.domain.guards import Facts, default_guards, split_guard
+from onestop.domain.guards import Facts, GuardRegistry, default_guards, split_guard
 from onestop.domain.versions import MigrationPlan, WorkflowSet
+from onestop.domain.workflow import State, Transition, Workflow, check_workflow
 from onestop.exceptions import (
     ConfigurationError,
     InvalidValue,
@@ -61,6 +62,16 @@ CALLS: dict[str, Callable[[object, object], object]] = {
     "migration": lambda a, b: MigrationPlan(source=WORKFLOW, target=WORKFLOW, state_map=a).check(),  # type: ignore[arg-type]
     "migrate": lambda a, b: MigrationPlan(source=WORKFLOW, target=WORKFLOW).dry_run(a),  # type: ignore[arg-type]
     "apply migration": lambda a, b: MigrationPlan(source=WORKFLOW, target=WORKFLOW).apply(a),  # type: ignore[arg-type]
+    "workflow set": lambda a, b: WorkflowSet(workflows=a),  # type: ignore[arg-type]
+    "publish": lambda a, b: WorkflowSet().with_workflow(a, known_guards=b),  # type: ignore[arg-type]
+    "check": lambda a, b: check_workflow(WORKFLOW, known_guards=a, hours_per_day=b),  # type: ignore[arg-type]
+    "check limit": lambda a, b: check_workflow(WORKFLOW, service_limit=a),  # type: ignore[arg-type]
+    "workflow": lambda a, b: Workflow(code="w", states=a, transitions=b),  # type: ignore[arg-type]
+    "workflow roles": lambda a, b: Workflow(code=a, roles=b),  # type: ignore[arg-type]
+    "duties": lambda a, b: minimal(separation_of_duties=(a, b)),
+    "state part": lambda a, b: State(name=a, kind=b),  # type: ignore[arg-type]
+    "transition": lambda a, b: Transition(action="a", sources=a, target="t", guards=b),  # type: ignore[arg-type]
+    "guard mapping": lambda a, b: GuardRegistry(guards=a),  # type: ignore[arg-type]
 }
 
 
@@ -114,3 +125,62 @@ def test_a_non_pair_state_map_is_a_plan_problem() -> None:
     target = minimal(version=2)
     plan = MigrationPlan(source=source, target=target, state_map=(("new",), "ab"))  # type: ignore[arg-type]
     assert [p.path for p in plan.check()] == ["state_map[0]", "state_map[1]"]
+
+
+@pytest.mark.parametrize(
+    "guards",
+    [{7: lambda facts, argument: None}, {"ok": 5}, {"a:b": lambda facts, argument: None}, "x"],
+    ids=["name not text", "not callable", "colon", "not a mapping"],
+)
+def test_a_guard_table_is_checked_as_with_guard_checks(guards: object) -> None:
+    """GuardRegistry(guards=...) refuses what with_guard refuses: ConfigurationError, not a
+    TypeError when the names are sorted."""
+    with pytest.raises(ConfigurationError):
+        GuardRegistry(guards=guards)  # type: ignore[arg-type]
+
+
+def test_parts_of_the_wrong_type_are_refused_when_a_workflow_is_built() -> None:
+    """A transition that is a list, or a state that is text, is InvalidValue naming it."""
+    with pytest.raises(InvalidValue) as caught:
+        minimal(transitions=(["take"],))
+    assert caught.value.field == "transitions[0]"
+    with pytest.raises(InvalidValue) as caught:
+        minimal(states="new")
+    assert caught.value.field == "states"
+    with pytest.raises(InvalidValue) as caught:
+        WorkflowSet(workflows="pick_up")  # type: ignore[arg-type]
+    assert caught.value.field == "workflows"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"known_guards": [["documents_verified"]]}, "known_guards"),
+        ({"known_guards": [b"documents_verified"]}, "known_guards"),
+        ({"known_guards": "documents_verified"}, "known_guards"),
+        ({"hours_per_day": 10**20}, "hours_per_day"),
+        ({"hours_per_day": True}, "hours_per_day"),
+        ({"service_limit": "5 working days"}, "service_limit"),
+    ],
+)
+def test_the_checks_arguments_have_their_types(arguments: dict[str, object], field: str) -> None:
+    """check_workflow refuses known guards that are not names, or odd hours, with InvalidValue."""
+    with pytest.raises(InvalidValue) as caught:
+        check_workflow(WORKFLOW, **arguments)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_many_known_guards_are_listed_ten_at_most() -> None:
+    """An unknown guard's problem lists ten known names, then how many there are."""
+    known = [f"guard_{i:04d}" for i in range(5000)]
+    workflow = minimal(
+        transitions=(
+            Transition(
+                action="take", sources=("new",), target="working", roles=("clerk",), guards=("x",)
+            ),
+            *minimal().transitions[1:],
+        )
+    )
+    (problem,) = check_workflow(workflow, known_guards=known)
+    assert "(5000 in all)" in problem.message
+    assert len(problem.message) < 400

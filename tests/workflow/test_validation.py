@@ -17,7 +17,7 @@ from onestop.domain.workflow import (
     check_workflow,
     validate_workflow,
 )
-from onestop.exceptions import InvalidWorkflow, Problem
+from onestop.exceptions import InvalidValue, InvalidWorkflow, Problem
 
 
 def problems_of(workflow: Workflow, **options: object) -> list[Problem]:
@@ -72,12 +72,19 @@ class TestStates:
         ]
         assert "workflow 'mini'" in error.problems[0].message
 
-    @pytest.mark.parametrize("version", [0, -1, True, "1", 2**63, 10**50])
-    def test_version_is_a_positive_integer(self, version: object) -> None:
-        """A version below 1, a boolean, text or one no store holds is reported, not crashed on."""
+    @pytest.mark.parametrize("version", [0, -1, 2**63, 10**50])
+    def test_version_is_a_positive_integer(self, version: int) -> None:
+        """A version below 1, or one no store holds, is reported without echoing it."""
         problem = only_problem(minimal(version=version))
         assert problem.path == "version"
         assert str(10**50) not in problem.message
+
+    @pytest.mark.parametrize("version", [True, "1", 1.0, None])
+    def test_a_version_that_is_no_integer_cannot_be_built(self, version: object) -> None:
+        """A boolean, text or float version is the wrong type: InvalidValue when built."""
+        with pytest.raises(InvalidValue) as caught:
+            minimal(version=version)
+        assert caught.value.field == "version"
 
     def test_several_initial_states(self) -> None:
         """A second initial state is reported at its own path, naming both states."""
@@ -274,12 +281,19 @@ class TestRolesAndDuties:
         assert f"names action {action!r} twice" in error.problems[0].message
 
     def test_separation_of_duties_that_is_not_a_pair(self) -> None:
-        """A rule of one or three actions is reported, not crashed on when the workflow is built."""
-        rules = (("take",), ("take", "finish", "take"), "tf")
+        """A rule of one or three actions, or of one string, is reported, not crashed on."""
+        rules = (("take",), ["take", "finish", "take"], "tf")
         workflow = minimal(separation_of_duties=rules)  # type: ignore[arg-type]
         problems = problems_of(workflow)
         assert [p.path for p in problems] == [f"separation_of_duties[{i}]" for i in range(3)]
         assert all("two actions" in p.message for p in problems)
+
+    def test_a_rule_naming_something_that_is_not_an_action_name_cannot_be_built(self) -> None:
+        """A rule holding a list or a number where action names belong: InvalidValue naming it."""
+        for rule in ((["take"], "finish"), ("take", 3)):
+            with pytest.raises(InvalidValue) as caught:
+                minimal(separation_of_duties=(rule,))  # type: ignore[arg-type]
+            assert caught.value.field.startswith("separation_of_duties[0][")
 
     @pytest.mark.parametrize(
         "role",

@@ -67,6 +67,7 @@ from typing import TypeAlias
 
 import attrs
 
+from onestop.domain._typed import of
 from onestop.domain.catalogue import ChannelKind, FieldType, FormField, Presentation, Service
 from onestop.domain.contacts import normalise_email, normalise_phone
 from onestop.domain.formats import (
@@ -94,6 +95,7 @@ __all__ = [
     "check_answer",
     "check_document",
     "check_submission",
+    "is_answer",
     "requirement_statuses",
 ]
 
@@ -107,7 +109,10 @@ MAX_DOCUMENT_BYTES = 2**40
 
 
 def _content(value: bytes | None) -> bytes | None:
-    return bytes(value) if value is not None else None
+    given: object = value
+    if isinstance(given, bytearray | memoryview):
+        return bytes(given)
+    return value  # bytes or None, or for the validator to refuse
 
 
 @attrs.frozen(kw_only=True)
@@ -118,22 +123,31 @@ class DocumentRef:
     When `content` is given, `check_document` verifies it against `sha256` and `size`;
     events always keep the reference without it (`without_content`).
 
+    Building one checks the types of its fields (`InvalidValue` for a size that is not
+    an `int`, content that is text); `check_document` checks what they hold.
+
     Attributes:
         requirement: The code of the requirement it answers (or the form field's name).
         evidence_type: The catalogue's evidence type code (``identity-card``).
         sha256: The SHA-256 of the bytes, 64 lowercase hex digits.
         media_type: An IANA media type such as ``application/pdf``.
         size: The length of the bytes.
-        content: The bytes, when the caller has them at hand; never shown in reprs.
+        content: The bytes (or a `bytearray` or `memoryview`, copied to `bytes`), when
+            the caller has them at hand; never shown in reprs.
     """
 
-    requirement: str
-    evidence_type: str
-    sha256: str
-    media_type: str
-    size: int
+    requirement: str = attrs.field(validator=of(str))
+    evidence_type: str = attrs.field(validator=of(str))
+    sha256: str = attrs.field(validator=of(str))
+    media_type: str = attrs.field(validator=of(str))
+    size: int = attrs.field(validator=of(int))
     content: bytes | None = attrs.field(
-        default=None, converter=_content, eq=False, hash=False, repr=False
+        default=None,
+        converter=_content,
+        validator=of(bytes, optional=True),
+        eq=False,
+        hash=False,
+        repr=False,
     )
 
     def without_content(self) -> DocumentRef:
@@ -143,6 +157,21 @@ class DocumentRef:
 
 Answer: TypeAlias = str | int | Decimal | bool | date | tuple[str, ...] | DocumentRef
 """A normalised answer to a form field."""
+
+
+def is_answer(value: object, /) -> bool:
+    """Return whether *value* is an `Answer`: a `datetime` is not a date, and a
+    tuple holds text only.
+
+    >>> is_answer(("a", "b")), is_answer(["a"]), is_answer(True)
+    (True, False, True)
+    """
+    if isinstance(value, tuple):
+        return all(isinstance(item, str) for item in value)
+    if isinstance(value, datetime):
+        return False
+    return isinstance(value, str | int | Decimal | date | DocumentRef)
+
 
 Checked: TypeAlias = tuple[Answer | None, str | None]
 """An answer normalised, or why it is refused (`check_answer`)."""

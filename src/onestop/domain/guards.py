@@ -183,12 +183,30 @@ Guard: TypeAlias = Callable[[Facts, "str | None"], GuardResult]
 
 
 def _guard_table(value: Mapping[str, Guard]) -> Mapping[str, Guard]:
+    given: object = value
+    if not isinstance(given, Mapping):
+        raise ConfigurationError(f"guards must map names to guards, not {kind_of(given)}")
+    for name, guard in value.items():
+        _check_guard(name, guard)
     return MappingProxyType(dict(sorted(value.items())))
+
+
+def _check_guard(name: object, guard: object) -> None:
+    """Refuse a guard name that is not one-line text without ':', or a guard not callable."""
+    if not isinstance(name, str) or not name or ":" in name or name != name.strip():
+        raise ConfigurationError(f"guard name {preview(name)} must be non-empty text, without ':'")
+    if not callable(guard):
+        raise ConfigurationError(f"guard {preview(name)} is not callable")
 
 
 @attrs.frozen(kw_only=True)
 class GuardRegistry:
     """An immutable table of named guards.
+
+    Raises:
+        ConfigurationError: If *guards* is not a mapping, a name is not non-empty text
+            without ':' or surrounding white space, or a guard is not callable (as
+            `with_guard` says).
 
     Attributes:
         guards: Each guard by name, sorted by name.
@@ -212,13 +230,7 @@ class GuardRegistry:
                 surrounding white space, or is already registered and *replace* is
                 false; or if *guard* is not callable.
         """
-        given: object = name
-        if not isinstance(given, str) or not name or ":" in name or name != name.strip():
-            raise ConfigurationError(
-                f"guard name {preview(given)} must be non-empty text, without ':'"
-            )
-        if not callable(guard):
-            raise ConfigurationError(f"guard {preview(name)} is not callable")
+        _check_guard(name, guard)
         if name in self.guards and not replace:
             raise ConfigurationError(
                 f"a guard named {preview(name)} is already registered; "

@@ -275,6 +275,17 @@ def _person(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
         )
 
 
+def _is_day(value: object) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
+
+
+def _optional_day(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not _is_day(value):
+        raise InvalidValue(
+            field=attribute.name, reason=f"expected a date or None, not {kind_of(value)}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Organisation:
     """A company, foundation or other body applying through its contact person.
@@ -306,10 +317,17 @@ class Representative:
 
     person: Person = attrs.field(validator=_person)
     authorisation: str = attrs.field(validator=_non_empty)
-    valid_until: date | None = None
+    valid_until: date | None = attrs.field(default=None, validator=_optional_day)
 
     def is_valid_on(self, day: date, /) -> bool:
-        """Return whether the authorisation still holds on *day*."""
+        """Return whether the authorisation still holds on *day*.
+
+        Raises:
+            InvalidValue: If *day* is not a `date` (a `datetime` is not one: compare
+                its ``.date()`` in the time zone that matters).
+        """
+        if not _is_day(day):
+            raise InvalidValue(field="day", reason=f"expected a date, not {kind_of(day)}")
         return self.valid_until is None or day <= self.valid_until
 
 
@@ -392,40 +410,57 @@ def personal_fields(obj: object, /) -> list[str]:
     Paths follow attributes, mapping keys and list positions, e.g. ``name`` or
     ``contact_person.identity_number``; the empty path is *obj* itself.  Fields that
     could hold personal data but are ``None`` are not listed: transports use this to
-    strip what is there, and tests to find every canary.
+    strip what is there, and tests to find every canary.  Any depth of nesting is
+    walked (without recursion), and a value that contains itself is walked once; a
+    mapping key shows as `onestop.domain.formats.preview` gives it (shortened if long).
 
     >>> personal_fields(Person.of(identity_number="1", identity_scheme="id-nik", name="Ani"))
     ['identity_number', 'name']
     """
     found: list[str] = []
-    _walk(obj, "", found, set())
+    # Depth first, in field order: each entry is a value and its path, or an _Exit that
+    # takes a container off the path of containers being walked (to stop at cycles).
+    todo: list[tuple[object, str] | _Exit] = [(obj, "")]
+    active: set[int] = set()
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _Exit):
+            active.discard(item.ident)
+            continue
+        value, path = item
+        if isinstance(value, Personal):
+            found.append(path)
+            continue
+        children = _children(value, path)
+        if not children or id(value) in active:
+            continue
+        active.add(id(value))
+        todo.append(_Exit(id(value)))
+        todo.extend(reversed(children))
     return found
+
+
+@attrs.frozen
+class _Exit:
+    """Marks, on `personal_fields`' stack, where the walk leaves a container."""
+
+    ident: int
 
 
 def _join(path: str, segment: str) -> str:
     return f"{path}.{segment}" if path else segment
 
 
-def _walk(obj: object, path: str, found: list[str], active: set[int]) -> None:
-    if isinstance(obj, Personal):
-        found.append(path)
-        return
-    if id(obj) in active:
-        return
-    active.add(id(obj))
-    try:
-        cls = type(obj)
-        if attrs.has(cls):
-            for field in attrs.fields(cls):
-                _walk(getattr(obj, field.name), _join(path, field.name), found, active)
-        elif isinstance(obj, Mapping):
-            for key, value in obj.items():
-                _walk(value, f"{path}[{key!r}]", found, active)
-        elif isinstance(obj, list | tuple | frozenset | set):
-            for index, item in enumerate(obj):
-                _walk(item, f"{path}[{index}]", found, active)
-    finally:
-        active.discard(id(obj))
+def _children(obj: object, path: str) -> list[tuple[object, str]]:
+    """The values directly inside *obj*, with their paths, in order."""
+    cls = type(obj)
+    if attrs.has(cls):
+        return [(getattr(obj, f.name), _join(path, f.name)) for f in attrs.fields(cls)]
+    if isinstance(obj, Mapping):
+        return [(value, f"{path}[{preview(key)}]") for key, value in obj.items()]
+    if isinstance(obj, list | tuple | frozenset | set):
+        return [(item, f"{path}[{index}]") for index, item in enumerate(obj)]
+    return []
 
 
 class IdentityValidator(Protocol):

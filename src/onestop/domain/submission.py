@@ -18,7 +18,7 @@ import attrs
 from onestop.domain.application import Submitted
 from onestop.domain.catalogue import Catalogue, ChannelKind, Service
 from onestop.domain.engine import Actor
-from onestop.domain.formats import KEY, SHA256_HEX, text_problem
+from onestop.domain.formats import KEY, SHA256_HEX, check_instant, check_type, text_problem
 from onestop.domain.forms import check_submission
 from onestop.domain.parties import (
     Applicant,
@@ -108,7 +108,9 @@ def find_workflow(catalogue: Catalogue, code: str, version: int | None = None, /
     Raises:
         WorkflowNotFound: If the catalogue has no workflow *code*.
         WorkflowVersionNotFound: If it has, but not in *version*.
+        InvalidValue: If *catalogue* is not a `Catalogue`.
     """
+    check_type(catalogue, Catalogue, field="catalogue")
     versions = {w.version: w for w in catalogue.workflows if w.code == code}
     if not versions:
         raise WorkflowNotFound(code)
@@ -127,7 +129,9 @@ def find_service(catalogue: Catalogue, code: str, version: int, /) -> Service:
 
     Raises:
         ServiceNotFound: If there is no such version.
+        InvalidValue: If *catalogue* is not a `Catalogue`.
     """
+    check_type(catalogue, Catalogue, field="catalogue")
     for service in catalogue.versions(code):
         if service.version == version:
             return service
@@ -227,9 +231,20 @@ def submit(
         ServiceNotFound: If no version of the service is in effect at *at*.
         ChannelNotOffered: If the service is not offered through the channel.
         InvalidApplication: Listing every problem of the applicant, representative,
-            answers and documents; values are never quoted.
+            answers and documents; values are never quoted.  An actor that is not an
+            `Actor` is refused first, alone.
         CommandRefused: If the service has no workflow, or the workflow no start.
+        InvalidValue: If *command*, *catalogue* or *validators* is of the wrong type,
+            or *at* is not an instant within the years 1 to 9999 in UTC
+            (`NaiveDatetime` if it has no time zone).
     """
+    check_type(command, Submit, field="command")
+    check_type(catalogue, Catalogue, field="catalogue")
+    check_type(validators, IdentityValidators, field="validators")
+    check_instant(at, field="at")
+    given: object = command.actor
+    if not isinstance(given, Actor):
+        raise InvalidApplication([Problem(path="actor", message="expected an Actor")])
     service = catalogue.service(command.service, at=at)
     channel = _channel(service, command.channel)
     if service.workflow is None:

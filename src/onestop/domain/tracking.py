@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 import attrs
 
+from onestop.domain._typed import of
 from onestop.domain.application import (
     ActionTaken,
     Application,
@@ -33,6 +34,7 @@ from onestop.domain.application import (
 )
 from onestop.domain.calendar import WorkCalendar, require_aware
 from onestop.domain.catalogue import Catalogue
+from onestop.domain.formats import check_type, kind_of
 from onestop.domain.sla import Deadline
 from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.domain.workflow import StateKind, Workflow
@@ -261,13 +263,13 @@ class SlaOutcome:
         paused: The working time its clock was paused.
     """
 
-    application_id: str
-    agency: str
-    service: str
-    outcome: Outcome
-    due: datetime | None
-    closed_at: datetime | None
-    paused: timedelta
+    application_id: str = attrs.field(validator=of(str))
+    agency: str = attrs.field(validator=of(str))
+    service: str = attrs.field(validator=of(str))
+    outcome: Outcome = attrs.field(validator=of(Outcome))
+    due: datetime | None = attrs.field(validator=of(datetime, optional=True))
+    closed_at: datetime | None = attrs.field(validator=of(datetime, optional=True))
+    paused: timedelta = attrs.field(validator=of(timedelta))
 
 
 def sla_outcome(
@@ -335,14 +337,27 @@ class SlaReportRow:
 
 
 def sla_report(outcomes: Iterable[SlaOutcome], /) -> tuple[SlaReportRow, ...]:
-    """Add *outcomes* up per agency and service, sorted by agency then service."""
+    """Add *outcomes* up per agency and service, sorted by agency then service.
+
+    Raises:
+        InvalidValue: If *outcomes* is not an iterable of `SlaOutcome` values, or the
+            paused time of one agency's service adds up beyond `datetime.timedelta.max`.
+    """
+    given: object = outcomes
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise InvalidValue(field="outcomes", reason=f"expected SLA outcomes, not {kind_of(given)}")
     counts: dict[tuple[str, str], dict[str, int]] = {}
     paused: dict[tuple[str, str], timedelta] = {}
-    for outcome in outcomes:
+    for index, outcome in enumerate(outcomes):
+        check_type(outcome, SlaOutcome, field=f"outcomes[{index}]")
         key = (outcome.agency, outcome.service)
         bucket = counts.setdefault(key, {})
         bucket[outcome.outcome.value] = bucket.get(outcome.outcome.value, 0) + 1
-        paused[key] = paused.get(key, timedelta(0)) + outcome.paused
+        try:
+            paused[key] = paused.get(key, timedelta(0)) + outcome.paused
+        except OverflowError:
+            reason = "their paused time adds up to more than a timedelta holds"
+            raise InvalidValue(field="outcomes", reason=reason) from None
     return tuple(
         SlaReportRow(
             agency=agency,

@@ -44,7 +44,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 
 import attrs
 
-from onestop.domain.formats import preview
+from onestop.domain._typed import as_tuple, items_of
+from onestop.domain.formats import check_type, preview
 from onestop.domain.workflow import State, Workflow, validate_workflow
 from onestop.exceptions import (
     MigrationError,
@@ -72,18 +73,25 @@ def _index_versions(workflows: tuple[Workflow, ...]) -> Mapping[str, Mapping[int
     return {code: dict(sorted(versions.items())) for code, versions in index.items()}
 
 
+def _workflows(value: Iterable[Workflow]) -> tuple[Workflow, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for items_of to refuse
+
+
 @attrs.frozen(kw_only=True)
 class WorkflowSet:
     """The published workflow versions, keyed by ``(code, version)``; immutable.
 
     Building a set from workflows that give one ``(code, version)`` two different
     definitions raises `WorkflowVersionConflict`; the same definition twice is kept once.
+    Anything in *workflows* that is not a `Workflow` is `InvalidValue`.
 
     Attributes:
         workflows: The published versions, in the order they were added.
     """
 
-    workflows: tuple[Workflow, ...] = ()
+    workflows: tuple[Workflow, ...] = attrs.field(
+        default=(), converter=_workflows, validator=items_of(Workflow)
+    )
     _index: Mapping[str, Mapping[int, Workflow]] = attrs.field(
         init=False, repr=False, eq=False, hash=False
     )
@@ -102,7 +110,10 @@ class WorkflowSet:
         Raises:
             InvalidWorkflow: If the definition has problems.
             WorkflowVersionConflict: If ``(code, version)`` is published differently.
+            InvalidValue: If *workflow* is not a `Workflow`, or *known_guards* not
+                guard names.
         """
+        check_type(workflow, Workflow, field="workflow")
         validate_workflow(workflow, known_guards=known_guards)
         published = self._index.get(workflow.code, {}).get(workflow.version)
         if published is not None:

@@ -30,14 +30,17 @@ one `Workflow` value serves any number of applications with no machine object ea
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 import attrs
 
+from onestop.domain._typed import as_tuple, check_items, items_of, of
+from onestop.domain.formats import kind_of
 from onestop.domain.steps import Move
 from onestop.domain.text import LocalizedText
 from onestop.domain.values import Duration
-from onestop.exceptions import InvalidWorkflow, Problem, StateNotFound
+from onestop.exceptions import InvalidValue, InvalidWorkflow, Problem, StateNotFound
 
 __all__ = [
     "ClockMode",
@@ -110,6 +113,32 @@ class Trigger(enum.Enum):
     """The system fires it when `Transition.event` arrives (e.g. ``agency.approved``)."""
 
 
+_TEXTS = items_of(str)
+
+
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for the validator
+
+
+def _duties(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """A list of pairs becomes a tuple of tuples; `check_workflow` judges each pair."""
+    rules = as_tuple(value)
+    if isinstance(rules, tuple):
+        return tuple(as_tuple(rule) for rule in rules)
+    return rules  # type: ignore[no-any-return]  # for the validator to refuse
+
+
+def _duty_rules(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """A rule given as a list or tuple names actions (text).  A rule of another length
+    than two, or not a list at all, is a problem `check_workflow` reports."""
+    if not isinstance(value, tuple):
+        reason = f"expected a list or tuple of rules, not {kind_of(value)}"
+        raise InvalidValue(field=attribute.name, reason=reason)
+    for index, rule in enumerate(value):
+        if isinstance(rule, tuple):
+            check_items(rule, str, field=f"{attribute.name}[{index}]")
+
+
 @attrs.frozen(kw_only=True)
 class State:
     """One status an application can be in.
@@ -125,13 +154,17 @@ class State:
         description: A longer explanation for officers, if any.
     """
 
-    name: str
-    kind: StateKind
-    label: LocalizedText = _NO_LABEL
-    clock: ClockMode | None = None
-    time_limit: Duration | None = None
-    public_label: LocalizedText | None = None
-    description: LocalizedText | None = None
+    name: str = attrs.field(validator=of(str))
+    kind: StateKind = attrs.field(validator=of(StateKind))
+    label: LocalizedText = attrs.field(default=_NO_LABEL, validator=of(LocalizedText))
+    clock: ClockMode | None = attrs.field(default=None, validator=of(ClockMode, optional=True))
+    time_limit: Duration | None = attrs.field(default=None, validator=of(Duration, optional=True))
+    public_label: LocalizedText | None = attrs.field(
+        default=None, validator=of(LocalizedText, optional=True)
+    )
+    description: LocalizedText | None = attrs.field(
+        default=None, validator=of(LocalizedText, optional=True)
+    )
 
     @property
     def is_final(self) -> bool:
@@ -164,22 +197,32 @@ class Transition:
         label: What officers read on the action's button, in several languages.
     """
 
-    action: str
-    sources: tuple[str, ...]
-    target: str
-    roles: tuple[str, ...] = ()
-    guards: tuple[str, ...] = ()
-    inputs: tuple[str, ...] = ()
-    effects: tuple[str, ...] = ()
-    trigger: Trigger = Trigger.MANUAL
-    after: Duration | None = None
-    event: str | None = None
-    label: LocalizedText | None = None
+    action: str = attrs.field(validator=of(str))
+    sources: tuple[str, ...] = attrs.field(converter=_texts, validator=_TEXTS)
+    target: str = attrs.field(validator=of(str))
+    roles: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    guards: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    inputs: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    effects: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    trigger: Trigger = attrs.field(default=Trigger.MANUAL, validator=of(Trigger))
+    after: Duration | None = attrs.field(default=None, validator=of(Duration, optional=True))
+    event: str | None = attrs.field(default=None, validator=of(str, optional=True))
+    label: LocalizedText | None = attrs.field(
+        default=None, validator=of(LocalizedText, optional=True)
+    )
 
     @property
     def is_manual(self) -> bool:
         """Whether a person takes this action (rather than the system)."""
         return self.trigger is Trigger.MANUAL
+
+
+def _states(value: Iterable[State]) -> tuple[State, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for the validator
+
+
+def _transitions(value: Iterable[Transition]) -> tuple[Transition, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for the validator
 
 
 @attrs.frozen(kw_only=True)
@@ -237,7 +280,10 @@ class Workflow:
 
     Building a workflow never raises for a wrong definition: run `check_workflow`
     (or `validate_workflow`) to find every problem.  Where a definition is
-    ambiguous, lookups take the first declaration.
+    ambiguous, lookups take the first declaration.  Building one checks the types of
+    its parts only (as `State` and `Transition` do): a transition that is not a
+    `Transition`, or a role that is not text, is `onestop.exceptions.InvalidValue`
+    naming it, so that a definition of the wrong shape never fails later in a lookup.
 
     Attributes:
         code: The workflow's identifier, which services refer to.
@@ -250,13 +296,21 @@ class Workflow:
         name: A human-readable name, in several languages.
     """
 
-    code: str
-    version: int = 1
-    roles: tuple[str, ...] = ()
-    states: tuple[State, ...] = ()
-    transitions: tuple[Transition, ...] = ()
-    separation_of_duties: tuple[tuple[str, str], ...] = ()
-    name: LocalizedText | None = None
+    code: str = attrs.field(validator=of(str))
+    version: int = attrs.field(default=1, validator=of(int))
+    roles: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=_TEXTS)
+    states: tuple[State, ...] = attrs.field(
+        default=(), converter=_states, validator=items_of(State)
+    )
+    transitions: tuple[Transition, ...] = attrs.field(
+        default=(), converter=_transitions, validator=items_of(Transition)
+    )
+    separation_of_duties: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), converter=_duties, validator=_duty_rules
+    )
+    name: LocalizedText | None = attrs.field(
+        default=None, validator=of(LocalizedText, optional=True)
+    )
     _index: _Index = attrs.field(init=False, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -351,6 +405,10 @@ def check_workflow(
 
     Returns:
         The problems found, in document order within each check; empty when valid.
+
+    Raises:
+        InvalidValue: If an argument is of the wrong type (known guards that are not
+            text, hours per day that are not an `int` from 1 to 24, ...).
     """
     # The checker needs this module's classes, so it is imported when first used.
     from onestop.domain.workflow_checks import find_problems  # noqa: PLC0415
@@ -358,7 +416,7 @@ def check_workflow(
     return find_problems(
         workflow,
         service_limit=service_limit,
-        known_guards=None if known_guards is None else frozenset(known_guards),
+        known_guards=known_guards,
         hours_per_day=hours_per_day,
     )
 

@@ -8,13 +8,13 @@ stops at the first.  Call it through `onestop.domain.workflow.check_workflow` or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
-from onestop.domain.formats import ROLE, int_problem, preview
+from onestop.domain.formats import ROLE, check_int, check_type, int_problem, kind_of, preview
 from onestop.domain.guards import split_guard
 from onestop.domain.values import Duration
 from onestop.domain.workflow import ClockMode, State, StateKind, Transition, Trigger, Workflow
-from onestop.exceptions import Problem
+from onestop.exceptions import InvalidValue, Problem
 
 __all__ = ["find_problems"]
 
@@ -24,17 +24,43 @@ def find_problems(
     /,
     *,
     service_limit: Duration | None,
-    known_guards: frozenset[str] | None,
+    known_guards: Collection[str] | None,
     hours_per_day: int,
 ) -> list[Problem]:
-    """Return every problem with *workflow*; see `onestop.domain.workflow.check_workflow`."""
+    """Return every problem with *workflow*; see `onestop.domain.workflow.check_workflow`.
+
+    Raises:
+        InvalidValue: If an argument is of the wrong type: *workflow* not a `Workflow`,
+            *service_limit* not a `Duration` or ``None``, *known_guards* not a
+            collection of names (text), or *hours_per_day* not an `int` from 1 to 24.
+    """
+    check_type(workflow, Workflow, field="workflow")
+    check_type(service_limit, (Duration, type(None)), field="service_limit")
+    check_int(hours_per_day, field="hours_per_day", minimum=1, maximum=24)
+    known = None if known_guards is None else _guard_names(known_guards)
     checker = _Checker(workflow, hours_per_day=hours_per_day)
     checker.check_states(service_limit)
     checker.check_roles()
-    checker.check_transitions(known_guards)
+    checker.check_transitions(known)
     checker.check_duties()
     checker.check_graph()
     return checker.problems
+
+
+def _guard_names(known_guards: object) -> frozenset[str]:
+    given: object = known_guards
+    if isinstance(given, str | bytes) or not isinstance(given, Collection):
+        reason = f"expected a collection of guard names, not {kind_of(given)}"
+        raise InvalidValue(field="known_guards", reason=reason)
+    for name in given:
+        if not isinstance(name, str):
+            reason = f"expected guard names as text, not {kind_of(name)}"
+            raise InvalidValue(field="known_guards", reason=reason)
+    return frozenset(given)
+
+
+_SHOWN_GUARDS = 10
+"""How many known guard names a problem lists before '...'."""
 
 
 class _Checker:
@@ -209,7 +235,10 @@ class _Checker:
                     f"{preview(reference)}",
                 )
             elif known_guards is not None and name not in known_guards:
-                known = ", ".join(sorted(known_guards)) or "none"
+                names = sorted(known_guards)
+                known = ", ".join(preview(n) for n in names[:_SHOWN_GUARDS]) or "none"
+                if len(names) > _SHOWN_GUARDS:
+                    known += f", ... ({len(names)} in all)"
                 self.add(
                     f"{path}.guards[{k}]",
                     f"action {preview(transition.action)} uses unknown guard {preview(name)} "
