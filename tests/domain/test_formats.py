@@ -396,3 +396,37 @@ def test_a_wrong_uri_option_is_the_callers_typed_error(options: dict[str, Any], 
         uri_problem("https://example.go.id", **options)
     assert caught.value.field == field
     assert len(str(caught.value)) < 200
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=0, max_value=formats.MAX_SECONDS),
+        st.floats(min_value=0, max_value=formats.MAX_SECONDS),
+    )
+)
+def test_a_number_of_seconds_in_range_is_accepted(value: float) -> None:
+    """An int or finite float from 0 to MAX_SECONDS is a number of seconds."""
+    assert formats.seconds_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "reason"),
+    [
+        (True, {}, "expected a number of seconds, not a boolean"),
+        ("1.5", {}, "expected a number of seconds, not text"),
+        (Decimal("1"), {}, "expected a number of seconds, not a value of type Decimal"),
+        (float("nan"), {}, "must be a finite number of seconds, not nan"),
+        (float("inf"), {}, "must be a finite number of seconds, not inf"),
+        (-0.5, {}, "must be at least 0 seconds, not -0.5"),
+        (0, {"positive": True}, "must be above 0 seconds, not 0"),
+        (3601, {"maximum": 3600.0}, "must be at most 3600 seconds, not 3601"),
+        (10**400, {}, "must be at most 1000000000 seconds, not an integer of 401 digits"),
+        (-(10**5000), {}, "must be at least 0 seconds, not an integer of 5001 digits"),
+    ],
+    ids=["bool", "text", "decimal", "nan", "inf", "negative", "zero", "above", "huge", "-huge"],
+)
+def test_what_is_not_a_number_of_seconds_is_named_without_overflow(
+    value: object, options: dict[str, Any], reason: str
+) -> None:
+    """A bool, text, NaN, infinity or a number out of range is refused, a huge one too."""
+    assert formats.seconds_problem(value, **options) == reason

@@ -587,6 +587,8 @@ class TestCircuitBreaker:
         {"reset_timeout": float("inf")},
         {"reset_timeout": -1},
         {"reset_timeout": True},
+        {"reset_timeout": -(10**400)},
+        {"reset_timeout": 10**400},
         {"clock": "monotonic"},
     ],
 )
@@ -594,6 +596,14 @@ def test_a_circuit_breaker_refuses_settings_of_the_wrong_kind(options: dict[str,
     """A threshold that is not an integer from 1, a wait that is not finite, no clock."""
     with pytest.raises(ConfigurationError):
         CircuitBreaker(AGENCY, **options)
+
+
+@pytest.mark.parametrize("name", [b"dukcapil", "", "duk\ncapil", "d" * 100_000, None])
+def test_a_circuit_breaker_needs_a_name_fit_for_its_messages(name: object) -> None:
+    """Bytes, empty text, a control character or a huge name is refused, never echoed."""
+    with pytest.raises(ConfigurationError) as caught:
+        CircuitBreaker(name)  # type: ignore[arg-type]
+    assert len(str(caught.value)) < 200
 
 
 @pytest.mark.parametrize(

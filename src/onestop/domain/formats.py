@@ -45,6 +45,7 @@ onestop.exceptions.InvalidValue: actor.id: has upper-case letters; an actor id i
 from __future__ import annotations
 
 import enum
+import math
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
@@ -68,6 +69,7 @@ __all__ = [
     "INT64_MIN",
     "KEY",
     "MAX_NAME",
+    "MAX_SECONDS",
     "MAX_URI",
     "MEDIA_TYPE",
     "ROLE",
@@ -85,6 +87,7 @@ __all__ = [
     "local_digits",
     "parse_number",
     "preview",
+    "seconds_problem",
     "text_problem",
     "to_ascii_digits",
     "uri_problem",
@@ -431,6 +434,41 @@ def check_int(value: object, *, field: str, minimum: int = 0, maximum: int = INT
     if reason is not None:
         raise InvalidValue(field=field, reason=reason)
     return value  # type: ignore[return-value]  # int_problem() proved it is an int
+
+
+MAX_SECONDS = 10**9
+"""The longest timeout, window or interval accepted, in seconds (about 31 years).
+
+Longer than any sensible setting, and within what `threading` waits for and a
+`datetime.timedelta` holds."""
+
+
+def seconds_problem(
+    value: object, *, positive: bool = False, maximum: float = MAX_SECONDS
+) -> str | None:
+    """Return why *value* is not a number of seconds, or ``None``.
+
+    A number of seconds is an `int` (not a `bool`) or a finite `float`, from 0 (above 0
+    with *positive*) to *maximum*.  A huge integer is compared as it is, never turned
+    into a float first (``math.isfinite(10**400)`` raises `OverflowError`), and the
+    message never quotes it in full.
+
+    >>> seconds_problem(2.5), seconds_problem(0, positive=True)
+    (None, 'must be above 0 seconds, not 0')
+    >>> seconds_problem(10**400)
+    'must be at most 1000000000 seconds, not an integer of 401 digits'
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"expected a number of seconds, not {kind_of(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number of seconds, not {value!r}"
+    shown = preview(value) if isinstance(value, int) else repr(value)
+    if value < 0 or (positive and value == 0):
+        return f"must be {'above' if positive else 'at least'} 0 seconds, not {shown}"
+    if value > maximum:
+        bound = int(maximum) if float(maximum).is_integer() else maximum
+        return f"must be at most {bound} seconds, not {shown}"
+    return None
 
 
 _NUMBER_LIMIT = 10**30  # DECIMAL's 30 digits before the point
