@@ -631,15 +631,37 @@ def test_an_agency_endpoint_refuses_what_would_break_its_requests(changes: dict[
 
 @pytest.mark.parametrize(
     "options",
-    [{"timeout": True}, {"timeout": "10"}, {"attempts": True}, {"attempts": 0}, {"max_delay": -1}],
+    [
+        {"timeout": True},
+        {"timeout": "10"},
+        {"timeout": -(10**400)},
+        {"max_delay": 10**400},
+        {"attempts": True},
+        {"attempts": 0},
+        {"max_delay": -1},
+        {"applications": "mall"},
+        {"breaker": "breaker"},
+        {"backoff": 30.0},
+        {"sleep": None},
+        {"effect": b"forward_to_agency"},
+        {"effect": "forward\n" * 1000},
+    ],
 )
 def test_an_agency_gateway_refuses_settings_of_the_wrong_kind(
     mall, client, options: dict[str, Any]
 ) -> None:
-    """Timeouts that are bools or text, attempts that are not an integer from 1: refused."""
+    """Timeouts that are bools, text or huge, attempts that are not an integer from 1,
+    collaborators that are not what they stand for: refused when the gateway is built."""
     endpoint = AgencyEndpoint(code=AGENCY, base_url="https://agency.example/v1")
+    with pytest.raises(ConfigurationError) as caught:
+        AgencyGateway(client, endpoint, **({"applications": mall} | options))
+    assert len(str(caught.value)) < 300
+
+
+def test_an_agency_gateway_needs_an_agency_endpoint(mall, client) -> None:
+    """An agency's code is not its endpoint."""
     with pytest.raises(ConfigurationError):
-        AgencyGateway(client, endpoint, applications=mall, **options)
+        AgencyGateway(client, AGENCY, applications=mall)  # type: ignore[arg-type]
 
 
 def test_a_recording_transport_refuses_a_negative_or_boolean_count() -> None:

@@ -7,6 +7,7 @@ checks its own arguments; none of these needs a server.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,14 @@ import attrs
 import pytest
 from nats.aio.msg import Msg
 
-from onestop.exceptions import DeliveryRejected, InvalidValue, NaiveDatetime
+from onestop.exceptions import (
+    DeliveryRejected,
+    HostNotResolved,
+    InvalidValue,
+    InvalidWebhookInput,
+    NaiveDatetime,
+)
+from onestop.transport.addresses import resolve_host
 from onestop.transport.base import OutboundMessage
 from onestop.transport.idempotent import IdempotentConsumer, Incoming, SqliteProcessedLog
 from onestop.transport.nats import NatsPublisher, consume, message_id_of
@@ -123,3 +131,51 @@ def test_only_a_jetstream_message_is_consumed(msg: Any) -> None:
     with pytest.raises(InvalidValue):
         message_id_of(msg)
     assert applied == []
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The system resolver, answering every name as unknown, as offline: no test asks DNS."""
+    asked: list[object] = []
+
+    def unknown(host: object, *args: object, **kwargs: object) -> Any:
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    return asked
+
+
+def test_a_name_that_does_not_resolve_is_a_typed_error(lookups: list[object]) -> None:
+    """The resolver's gaierror becomes HostNotResolved, still an OSError, with it as cause."""
+    with pytest.raises(HostNotResolved) as caught:
+        resolve_host("hooks.agency.example", 443)
+    assert isinstance(caught.value, OSError)
+    assert isinstance(caught.value.__cause__, socket.gaierror)
+    assert caught.value.reason == "Name or service not known"
+    assert lookups == ["hooks.agency.example"]
+
+
+@pytest.mark.parametrize(
+    "host", ["", "a..example", "x" * 64 + ".example", "a" * 300, "hooks\x00.example", "a b"]
+)
+def test_text_that_is_no_host_name_is_never_looked_up(host: str, lookups: list[object]) -> None:
+    """Empty labels, labels over 63 characters, NUL or spaces: refused before any lookup."""
+    with pytest.raises(HostNotResolved) as caught:
+        resolve_host(host, 443)
+    assert lookups == []
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "argument"),
+    [(b"hooks.example", 443, "host"), ("hooks.example", True, "port"), ("h", 65536, "port")],
+)
+def test_resolve_host_refuses_arguments_of_the_wrong_kind(
+    host: Any, port: Any, argument: str, lookups: list[object]
+) -> None:
+    """Bytes as a host, a bool or 65536 as a port: InvalidWebhookInput, no lookup."""
+    with pytest.raises(InvalidWebhookInput) as caught:
+        resolve_host(host, port)
+    assert caught.value.argument == argument
+    assert lookups == []
