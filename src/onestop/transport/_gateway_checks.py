@@ -6,7 +6,10 @@ kind is a `onestop.exceptions.ConfigurationError` when the gateway is built, nev
 ``AttributeError`` or a ``TypeError`` at its first delivery.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: `codes` and `frozen_headers` are the
+# converters of `AgencyEndpoint`, whose ``__init__`` attrs annotates with their
+# parameters' annotations, which must then be objects, not names to look up in
+# `onestop.transport.gateway` (where the API docs would look for them).
 
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -52,7 +55,7 @@ def header_text(value: object) -> bool:
     return isinstance(value, str) and value.isascii() and value.isprintable()
 
 
-def check_endpoint(endpoint: AgencyEndpoint) -> None:
+def check_endpoint(endpoint: "AgencyEndpoint") -> None:
     """Check an endpoint's code, URL and token.
 
     Raises:

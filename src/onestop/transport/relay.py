@@ -63,7 +63,8 @@ from onestop.exceptions import (
 )
 from onestop.ports import MAX_PAGE, Clock, EventStore
 from onestop.store_checks import check_consumer
-from onestop.transport._retry import MAX_ATTEMPTS, RetryPolicy
+from onestop.transport._retry import MAX_ATTEMPTS as _MAX_ATTEMPTS
+from onestop.transport._retry import RetryPolicy
 from onestop.transport.base import OutboundMessage, Transport, get_logger
 
 __all__ = [
@@ -75,6 +76,10 @@ __all__ = [
     "RelayReport",
     "RetryPolicy",
 ]
+
+MAX_ATTEMPTS = _MAX_ATTEMPTS
+"""The most attempts `RetryPolicy.max_attempts` allows per message (10,000); ``None``
+tries until the message goes through."""
 
 
 @attrs.frozen(kw_only=True)
