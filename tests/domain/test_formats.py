@@ -430,3 +430,21 @@ def test_what_is_not_a_number_of_seconds_is_named_without_overflow(
 ) -> None:
     """A bool, text, NaN, infinity or a number out of range is refused, a huge one too."""
     assert formats.seconds_problem(value, **options) == reason
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"maximum": -(10**5000)},
+        {"maximum": float("nan")},
+        {"maximum": True},
+        {"maximum": "60"},
+        {"positive": None},
+    ],
+)
+def test_a_wrong_seconds_option_is_the_callers_typed_error(options: dict[str, Any]) -> None:
+    """A maximum that is not a number from 0, or a positive that is not a bool."""
+    with pytest.raises(InvalidValue) as caught:
+        formats.seconds_problem(1.0, **options)
+    assert caught.value.field in options
+    assert len(str(caught.value)) < 200

@@ -457,7 +457,16 @@ def seconds_problem(
     (None, 'must be above 0 seconds, not 0')
     >>> seconds_problem(10**400)
     'must be at most 1000000000 seconds, not an integer of 401 digits'
+
+    A *maximum* that is not a number from 0 (`math.inf` is one), or a *positive* that
+    is not a `bool`, raises `InvalidValue`: those are the caller's mistakes.
     """
+    bound: object = maximum  # the caller may have passed anything
+    if isinstance(bound, bool) or not isinstance(bound, int | float) or not bound >= 0:
+        raise InvalidValue(field="maximum", reason="expected a number of seconds from 0")
+    flag: object = positive
+    if not isinstance(flag, bool):
+        raise InvalidValue(field="positive", reason=f"expected a boolean, not {kind_of(flag)}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"expected a number of seconds, not {kind_of(value)}"
     if isinstance(value, float) and not math.isfinite(value):
@@ -466,8 +475,12 @@ def seconds_problem(
     if value < 0 or (positive and value == 0):
         return f"must be {'above' if positive else 'at least'} 0 seconds, not {shown}"
     if value > maximum:
-        bound = int(maximum) if float(maximum).is_integer() else maximum
-        return f"must be at most {bound} seconds, not {shown}"
+        limit = (
+            preview(maximum)
+            if isinstance(maximum, int)
+            else (int(maximum) if maximum.is_integer() else maximum)
+        )
+        return f"must be at most {limit} seconds, not {shown}"
     return None
 
 
