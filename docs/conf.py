@@ -101,6 +101,9 @@ if os.environ.get("DOCS_OFFLINE"):
         ("py:class", "random.Random"),
         ("py:class", "sqlite3.Connection"),
         ("py:exc", "sqlite3.Error"),
+        # The addresses `onestop.transport.addresses.is_public_address` takes.
+        ("py:class", "ipaddress.IPv4Address"),
+        ("py:class", "ipaddress.IPv6Address"),
     ]
     nitpick_ignore_regex = [
         # Without intersphinx, nothing outside onestop can be resolved: ignore the
@@ -173,6 +176,21 @@ def _attrs_defaults_as_values(app: Sphinx, obj: object, bound_method: bool) -> N
         function.__signature__ = signature.replace(parameters=parameters)
 
 
+def _skip_hypothesis_tests(
+    app: Sphinx, what: str, name: str, obj: object, skip: bool, options: object
+) -> bool | None:
+    """Leave out the contract suites' Hypothesis tests (``@given``), and only those.
+
+    Hypothesis replaces such a method with a wrapper of its own, whose signature and
+    annotations sphinx-autodoc-typehints cannot read (it warns that it cannot handle a
+    local function, and cannot resolve the method's annotations from Hypothesis's
+    module).  What each one checks is in its contract class's docstring; the other
+    test methods, plain functions, are documented as before.
+    """
+    return True if getattr(obj, "is_hypothesis_test", False) else None
+
+
 def setup(app: Sphinx) -> None:
     """Connect the hooks above."""
     app.connect("autodoc-before-process-signature", _attrs_defaults_as_values, priority=900)
+    app.connect("autodoc-skip-member", _skip_hypothesis_tests)

@@ -32,8 +32,9 @@ from onestop.domain.application import (
     Submitted,
 )
 from onestop.domain.canonical import canonical_bytes
-from onestop.domain.formats import check_type, preview
+from onestop.domain.formats import preview
 from onestop.domain.forms import Answer, DocumentRef
+from onestop.domain.kinds import check_type
 from onestop.domain.parties import Applicant, Organisation, Person, Personal
 from onestop.exceptions import StorageError
 from onestop.serialization import make_converter, problems_from

@@ -40,6 +40,7 @@ The tree::
     │   ├── DeliveryRejected                `.message_id`, `.status`: refused for good (4xx)
     │   ├── EndpointDisabled                `.destination`, `.reason`: gone (410) or failing
     │   ├── EndpointNotAllowed              `.destination`, `.address`: not public (SSRF)
+    │   ├── HostNotResolved (OSError)       `.host`, `.reason`: a name resolved to no address
     │   └── CallbackRefused (ValueError)    `.reason`: a signed agency callback makes no sense
     ├── CourierError                    a courier job or custody command was refused
     │   ├── InvalidPacket (ValueError)      `.seal_id`, `.problems`: a packet does not add up
@@ -123,6 +124,7 @@ __all__ = [
     "EndpointNotAllowed",
     "GuardFailed",
     "HandoffRefused",
+    "HostNotResolved",
     "IdempotencyConflict",
     "InvalidApplication",
     "InvalidCalendar",
@@ -1104,6 +1106,23 @@ class CircuitOpen(DeliveryFailed):
         self.upstream = upstream
         if not message_id:
             self.args = (f"the circuit to {upstream!r} is open; next probe in {retry_after} s",)
+
+
+class HostNotResolved(TransportError, OSError):
+    """A host name did not resolve to any address (`onestop.transport.addresses.resolve_host`).
+
+    The name may not exist, or the resolver may be unreachable now; a webhook
+    delivery that meets it fails with `DeliveryFailed` and is tried again later.
+
+    Attributes:
+        host: The host name asked for (shortened in the message if long).
+        reason: Why: the resolver's answer, or what makes the text no host name.
+    """
+
+    def __init__(self, *, host: str, reason: str) -> None:
+        self.host = host
+        self.reason = reason
+        super().__init__(f"the host {_shown(host)} did not resolve: {reason}")
 
 
 class CallbackRefused(TransportError, ValueError):

@@ -32,7 +32,8 @@ from datetime import datetime
 from onestop.codec import decode_event
 from onestop.domain.application import Application
 from onestop.domain.calendar import WorkCalendar
-from onestop.domain.formats import SHA256_HEX, check_int, check_type
+from onestop.domain.formats import SHA256_HEX, check_int
+from onestop.domain.kinds import check_type
 from onestop.domain.sla import Deadline, due_date
 from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports import EventStore, StoredEvent

@@ -22,7 +22,7 @@ from typing import NoReturn
 
 import attrs
 
-from onestop.domain import formats
+from onestop.domain import kinds
 from onestop.domain.calendar import WorkCalendar
 from onestop.domain.formats import KEY, int_problem, kind_of
 from onestop.exceptions import ConfigurationError, InvalidApplication, NaiveDatetime, Problem
@@ -202,7 +202,7 @@ def check_batch_size(batch: object, /) -> int:
 def check_instant(value: object, /, *, argument: str) -> datetime:
     """Return *value* if it is a timezone-aware datetime that is an instant in UTC.
 
-    The Mall's own form of `onestop.domain.formats.check_instant`, which it calls: the
+    The Mall's own form of `onestop.domain.kinds.check_instant`, which it calls: the
     same instants pass, but anything that is not an aware datetime (text, a number,
     a naive datetime) is `NaiveDatetime`, as the Mall's methods have always said.
 
@@ -213,4 +213,4 @@ def check_instant(value: object, /, *, argument: str) -> datetime:
     """
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise NaiveDatetime(argument)
-    return formats.check_instant(value, field=argument)
+    return kinds.check_instant(value, field=argument)

@@ -30,8 +30,9 @@ from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
+from onestop.domain.kinds import check_instant
 from onestop.domain.sla import SlaStatus
-from onestop.exceptions import InvalidStoreInput
+from onestop.exceptions import InvalidStoreInput, InvalidValue, NaiveDatetime
 
 __all__ = [
     "MAX_PAGE",
@@ -147,14 +148,22 @@ class Summary:
     updated_at: datetime
 
     def sla(self, now: datetime, /) -> SlaStatus | None:
-        """Where this application stands against its deadline at *now*; ``None`` once closed."""
+        """Where this application stands against its deadline at *now*; ``None`` once closed.
+
+        Raises:
+            onestop.exceptions.NaiveDatetime: If *now* (or the row's `due` or
+                `at_risk_from`) has no time zone.
+            onestop.exceptions.InvalidValue: If one of them is not a datetime.
+        """
+        check_instant(now, field="now")
         if self.closed:
             return None
         if self.due is None:
             return SlaStatus.PAUSED
-        if now > self.due:
+        if now > check_instant(self.due, field="summary.due"):
             return SlaStatus.OVERDUE
-        if self.at_risk_from is not None and now >= self.at_risk_from:
+        risk = self.at_risk_from
+        if risk is not None and now >= check_instant(risk, field="summary.at_risk_from"):
             return SlaStatus.AT_RISK
         return SlaStatus.ON_TRACK
 
@@ -302,8 +311,27 @@ instant"), an instant and the stream id."""
 
 
 def encode_cursor(key: SortKey, order: SummaryOrder, /) -> str:
-    """Return the opaque cursor that continues after the row at *key* in *order*."""
-    return f"{order.value}|{key[0]}|{key[1].isoformat()}|{key[2]}"
+    """Return the opaque cursor that continues after the row at *key* in *order*.
+
+    Raises:
+        InvalidStoreInput: If *order* is not a `SummaryOrder`, or *key* is not a sort
+            key of a row a store keeps: a tuple of a rank (0 or 1), a timezone-aware
+            instant and a stream id that is text a store keeps.
+    """
+    given: object = key
+    ordered: object = order
+    if not isinstance(ordered, SummaryOrder) or not (isinstance(given, tuple) and len(given) == 3):
+        raise InvalidStoreInput(field="key", reason="expected a sort key and a SummaryOrder")
+    rank, instant, stream_id = key
+    if type(rank) is not int or rank not in (0, 1):
+        raise InvalidStoreInput(field="key[0]", reason="a rank is 0 or 1")
+    try:
+        check_instant(instant, field="key[1]")
+    except (InvalidValue, NaiveDatetime):
+        raise InvalidStoreInput(field="key[1]", reason="expected an aware instant") from None
+    if not storable_text(stream_id) or len(stream_id) > 4000:
+        raise InvalidStoreInput(field="key[2]", reason="expected a stream id a store keeps")
+    return f"{order.value}|{rank}|{instant.isoformat()}|{stream_id}"
 
 
 def decode_cursor(cursor: str | None, order: SummaryOrder, /) -> SortKey | None:

@@ -24,15 +24,8 @@ from onestop.codec import decode_event, encode_event, notice
 from onestop.domain.application import Application, Event
 from onestop.domain.audit import GENESIS, ChainReport, SealedEntry, chain_hash, verify_chain
 from onestop.domain.calendar import WorkCalendar
-from onestop.domain.formats import (
-    ACTOR_ID,
-    CATALOGUE_CODE,
-    KEY,
-    check_instant,
-    check_int,
-    check_type,
-    kind_of,
-)
+from onestop.domain.formats import ACTOR_ID, CATALOGUE_CODE, KEY, check_int, kind_of
+from onestop.domain.kinds import check_instant, check_type
 from onestop.domain.sla import Deadline, remaining_working_time
 from onestop.exceptions import (
     ApplicationNotFound,

@@ -299,3 +299,55 @@ def test_a_huge_field_name_is_shortened_in_the_message(field: str) -> None:
     assert refused.value.field == field
     assert field[:130] not in str(refused.value)
     assert len(str(refused.value)) < 200
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=0, max_value=kinds.MAX_SECONDS),
+        st.floats(min_value=0, max_value=kinds.MAX_SECONDS),
+    )
+)
+def test_a_number_of_seconds_in_range_is_accepted(value: float) -> None:
+    """An int or finite float from 0 to MAX_SECONDS is a number of seconds."""
+    assert kinds.seconds_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "reason"),
+    [
+        (True, {}, "expected a number of seconds, not a boolean"),
+        ("1.5", {}, "expected a number of seconds, not text"),
+        (Decimal("1"), {}, "expected a number of seconds, not a value of type Decimal"),
+        (float("nan"), {}, "must be a finite number of seconds, not nan"),
+        (float("inf"), {}, "must be a finite number of seconds, not inf"),
+        (-0.5, {}, "must be at least 0 seconds, not -0.5"),
+        (0, {"positive": True}, "must be above 0 seconds, not 0"),
+        (3601, {"maximum": 3600.0}, "must be at most 3600 seconds, not 3601"),
+        (10**400, {}, "must be at most 1000000000 seconds, not an integer of 401 digits"),
+        (-(10**5000), {}, "must be at least 0 seconds, not an integer of 5001 digits"),
+    ],
+    ids=["bool", "text", "decimal", "nan", "inf", "negative", "zero", "above", "huge", "-huge"],
+)
+def test_what_is_not_a_number_of_seconds_is_named_without_overflow(
+    value: object, options: dict[str, Any], reason: str
+) -> None:
+    """A bool, text, NaN, infinity or a number out of range is refused, a huge one too."""
+    assert kinds.seconds_problem(value, **options) == reason
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"maximum": -(10**5000)},
+        {"maximum": float("nan")},
+        {"maximum": True},
+        {"maximum": "60"},
+        {"positive": None},
+    ],
+)
+def test_a_wrong_seconds_option_is_the_callers_typed_error(options: dict[str, Any]) -> None:
+    """A maximum that is not a number from 0, or a positive that is not a bool."""
+    with pytest.raises(InvalidValue) as caught:
+        kinds.seconds_problem(1.0, **options)
+    assert caught.value.field in options
+    assert len(str(caught.value)) < 200

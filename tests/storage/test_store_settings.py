@@ -126,7 +126,18 @@ def test_a_file_name_of_non_utf8_bytes_opens_that_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "timeout",
-    [True, False, -0.001, float("inf"), float("nan"), MAX_BUSY_TIMEOUT + 1, 10**30, "5", None],
+    [
+        True,
+        False,
+        -0.001,
+        float("inf"),
+        float("nan"),
+        MAX_BUSY_TIMEOUT + 1,
+        10**30,
+        10**400,  # beyond a float: compared as an integer, never converted
+        "5",
+        None,
+    ],
 )
 def test_an_unbounded_busy_timeout_is_refused(tmp_path: Path, timeout: Any) -> None:
     """A busy timeout that is a bool, not a number, negative, not finite or above an hour."""
@@ -294,6 +305,7 @@ def test_a_url_libpq_cannot_take_is_refused_before_connecting(url: str) -> None:
         {"timeout": 0},
         {"timeout": True},
         {"timeout": "10"},
+        {"timeout": 10**400},
         {"schema": 7},
     ],
 )

@@ -587,6 +587,8 @@ class TestCircuitBreaker:
         {"reset_timeout": float("inf")},
         {"reset_timeout": -1},
         {"reset_timeout": True},
+        {"reset_timeout": -(10**400)},
+        {"reset_timeout": 10**400},
         {"clock": "monotonic"},
     ],
 )
@@ -594,6 +596,14 @@ def test_a_circuit_breaker_refuses_settings_of_the_wrong_kind(options: dict[str,
     """A threshold that is not an integer from 1, a wait that is not finite, no clock."""
     with pytest.raises(ConfigurationError):
         CircuitBreaker(AGENCY, **options)
+
+
+@pytest.mark.parametrize("name", [b"dukcapil", "", "duk\ncapil", "d" * 100_000, None])
+def test_a_circuit_breaker_needs_a_name_fit_for_its_messages(name: object) -> None:
+    """Bytes, empty text, a control character or a huge name is refused, never echoed."""
+    with pytest.raises(ConfigurationError) as caught:
+        CircuitBreaker(name)  # type: ignore[arg-type]
+    assert len(str(caught.value)) < 200
 
 
 @pytest.mark.parametrize(
@@ -621,15 +631,37 @@ def test_an_agency_endpoint_refuses_what_would_break_its_requests(changes: dict[
 
 @pytest.mark.parametrize(
     "options",
-    [{"timeout": True}, {"timeout": "10"}, {"attempts": True}, {"attempts": 0}, {"max_delay": -1}],
+    [
+        {"timeout": True},
+        {"timeout": "10"},
+        {"timeout": -(10**400)},
+        {"max_delay": 10**400},
+        {"attempts": True},
+        {"attempts": 0},
+        {"max_delay": -1},
+        {"applications": "mall"},
+        {"breaker": "breaker"},
+        {"backoff": 30.0},
+        {"sleep": None},
+        {"effect": b"forward_to_agency"},
+        {"effect": "forward\n" * 1000},
+    ],
 )
 def test_an_agency_gateway_refuses_settings_of_the_wrong_kind(
     mall, client, options: dict[str, Any]
 ) -> None:
-    """Timeouts that are bools or text, attempts that are not an integer from 1: refused."""
+    """Timeouts that are bools, text or huge, attempts that are not an integer from 1,
+    collaborators that are not what they stand for: refused when the gateway is built."""
     endpoint = AgencyEndpoint(code=AGENCY, base_url="https://agency.example/v1")
+    with pytest.raises(ConfigurationError) as caught:
+        AgencyGateway(client, endpoint, **({"applications": mall} | options))
+    assert len(str(caught.value)) < 300
+
+
+def test_an_agency_gateway_needs_an_agency_endpoint(mall, client) -> None:
+    """An agency's code is not its endpoint."""
     with pytest.raises(ConfigurationError):
-        AgencyGateway(client, endpoint, applications=mall, **options)
+        AgencyGateway(client, AGENCY, applications=mall)  # type: ignore[arg-type]
 
 
 def test_a_recording_transport_refuses_a_negative_or_boolean_count() -> None:

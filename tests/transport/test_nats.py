@@ -206,7 +206,13 @@ class TestIdempotentConsumer:
 
     @pytest.mark.parametrize(
         "options",
-        [{"timeout": True}, {"timeout": -1}, {"timeout": float("inf")}, {"table": 7}],
+        [
+            {"timeout": True},
+            {"timeout": -1},
+            {"timeout": float("inf")},
+            {"timeout": 10**400},
+            {"table": 7},
+        ],
     )
     def test_connect_refuses_settings_out_of_range(self, options: dict[str, Any]) -> None:
         """connect() refuses a timeout that is a bool, negative or infinite, or a bad table."""
@@ -276,6 +282,11 @@ class TestPublisherSettings:
             {"timeout": float("inf")},
             {"timeout": "5"},
             {"duplicate_window": float("nan")},
+            {"duplicate_window": 10**400},
+            {"name": b"nats"},
+            {"options": {"servers": ["nats://elsewhere:4222"]}},
+            {"options": {"no_such_option": 1}},
+            {"options": ["user", "password"]},
             {"servers": [7]},
             {"servers": None},
         ],

@@ -348,10 +348,12 @@ class TestHalts:
         assert relay.run_once().delivered == 3
         assert gone.ids() == ["app-1:1", "app-1:2", "app-1:3"]
 
-    def test_resume_of_an_unknown_transport_raises(self) -> None:
-        """Resuming a name the relay does not know raises KeyError."""
-        with pytest.raises(KeyError):
-            relay_for(filled(("app-1", 1)), inbox=RecordingTransport()).resume("nope")
+    @pytest.mark.parametrize("name", ["nope", "n" * 100_000, b"inbox", None])
+    def test_resume_of_an_unknown_transport_raises(self, name: Any) -> None:
+        """Resuming a name the relay does not know is a ConfigurationError, named short."""
+        with pytest.raises(ConfigurationError) as caught:
+            relay_for(filled(("app-1", 1)), inbox=RecordingTransport()).resume(name)
+        assert len(str(caught.value)) < 200
 
 
 class FlakyStore(MemoryStore):

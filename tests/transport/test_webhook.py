@@ -380,11 +380,28 @@ class TestDisabling:
         with pytest.raises(EndpointDisabled):
             transport.deliver(message(2))
 
-    @pytest.mark.parametrize("options", [{"timeout": 0}, {"failure_limit": 0}])
+    @pytest.mark.parametrize(
+        "options",
+        [
+            {"timeout": 0},
+            {"timeout": 10**400},
+            {"failure_limit": 0},
+            {"name": "webhook\n"},
+            {"name": "w" * 100_000},
+            {"links": {"status": "https://mall.example/{stream_id.__class__}"}},
+            {"links": {"status": "https://mall.example/{0}"}},
+            {"links": {"status": "https://mall.example/{applicant}"}},
+            {"links": {"status": "https://mall.example/{id!r}"}},
+            {"links": {"status": "https://mall.example/{version:>99999999}"}},
+            {"links": {"status": "https://mall.example/{id"}},
+        ],
+    )
     def test_nonsense_settings_are_refused(self, options: dict[str, Any]) -> None:
-        """A zero timeout or a zero failure limit is a configuration error."""
-        with pytest.raises(ConfigurationError):
+        """A timeout or failure limit out of range, a name with a control character or
+        too long, a link template that names more than a message's ids: refused at once."""
+        with pytest.raises(ConfigurationError) as caught:
             Harness().transport(**options)
+        assert len(str(caught.value)) < 300
 
 
 NOT_PUBLIC = [

@@ -34,7 +34,8 @@ from typing import Any, TypeAlias
 
 import attrs
 
-from onestop.domain.formats import INT64_MAX, check_instant, int_problem, kind_of, preview
+from onestop.domain.formats import INT64_MAX, int_problem, kind_of, preview
+from onestop.domain.kinds import check_instant
 from onestop.exceptions import InvalidValue
 
 __all__ = [

@@ -25,6 +25,7 @@ else a public call or a value object may be handed by mistake, each with
 from __future__ import annotations
 
 import enum
+import math
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -38,6 +39,8 @@ from onestop.domain.formats import DECIMAL, kind_of, preview
 from onestop.exceptions import InvalidValue, NaiveDatetime
 
 __all__ = [
+    "MAX_SECONDS",
+    "seconds_problem",
     "check_items",
     "type_validator",
     "check_date",
@@ -425,3 +428,51 @@ def type_validator(
             check_items(value, items, field=attribute.name, container=kind)
 
     return validate
+
+
+MAX_SECONDS = 10**9
+"""The longest timeout, window or interval accepted, in seconds (about 31 years).
+
+Longer than any sensible setting, and within what `threading` waits for and a
+`datetime.timedelta` holds."""
+
+
+def seconds_problem(
+    value: object, *, positive: bool = False, maximum: float = MAX_SECONDS
+) -> str | None:
+    """Return why *value* is not a number of seconds, or ``None``.
+
+    A number of seconds is an `int` (not a `bool`) or a finite `float`, from 0 (above 0
+    with *positive*) to *maximum*.  A huge integer is compared as it is, never turned
+    into a float first (``math.isfinite(10**400)`` raises `OverflowError`), and the
+    message never quotes it in full.
+
+    >>> seconds_problem(2.5), seconds_problem(0, positive=True)
+    (None, 'must be above 0 seconds, not 0')
+    >>> seconds_problem(10**400)
+    'must be at most 1000000000 seconds, not an integer of 401 digits'
+
+    A *maximum* that is not a number from 0 (`math.inf` is one), or a *positive* that
+    is not a `bool`, raises `InvalidValue`: those are the caller's mistakes.
+    """
+    bound: object = maximum  # the caller may have passed anything
+    if isinstance(bound, bool) or not isinstance(bound, int | float) or not bound >= 0:
+        raise InvalidValue(field="maximum", reason="expected a number of seconds from 0")
+    flag: object = positive
+    if not isinstance(flag, bool):
+        raise InvalidValue(field="positive", reason=f"expected a boolean, not {kind_of(flag)}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"expected a number of seconds, not {kind_of(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number of seconds, not {value!r}"
+    shown = preview(value) if isinstance(value, int) else repr(value)
+    if value < 0 or (positive and value == 0):
+        return f"must be {'above' if positive else 'at least'} 0 seconds, not {shown}"
+    if value > maximum:
+        limit = (
+            preview(maximum)
+            if isinstance(maximum, int)
+            else (int(maximum) if maximum.is_integer() else maximum)
+        )
+        return f"must be at most {limit} seconds, not {shown}"
+    return None

@@ -18,8 +18,9 @@ import attrs
 from onestop.domain.application import Submitted
 from onestop.domain.catalogue import Catalogue, ChannelKind, Service
 from onestop.domain.engine import Actor
-from onestop.domain.formats import KEY, SHA256_HEX, check_instant, check_type, text_problem
+from onestop.domain.formats import KEY, SHA256_HEX, text_problem
 from onestop.domain.forms import check_submission
+from onestop.domain.kinds import check_instant, check_type
 from onestop.domain.parties import (
     Applicant,
     IdentityValidators,

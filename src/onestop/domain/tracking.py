@@ -34,7 +34,8 @@ from onestop.domain.application import (
 )
 from onestop.domain.calendar import WorkCalendar, require_aware
 from onestop.domain.catalogue import Catalogue
-from onestop.domain.formats import check_type, kind_of
+from onestop.domain.formats import kind_of
+from onestop.domain.kinds import check_type
 from onestop.domain.sla import Deadline
 from onestop.domain.text import LocalizedText, is_language_tag
 from onestop.domain.workflow import StateKind, Workflow

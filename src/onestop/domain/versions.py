@@ -45,7 +45,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 import attrs
 
 from onestop.domain._typed import as_tuple, items_of
-from onestop.domain.formats import check_type, preview
+from onestop.domain.formats import preview
+from onestop.domain.kinds import check_type
 from onestop.domain.workflow import State, Workflow, validate_workflow
 from onestop.exceptions import (
     MigrationError,

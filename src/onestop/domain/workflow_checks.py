@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from onestop.domain.formats import ROLE, check_int, check_type, int_problem, kind_of, preview
+from onestop.domain.formats import ROLE, check_int, int_problem, kind_of, preview
 from onestop.domain.guards import split_guard
+from onestop.domain.kinds import check_type
 from onestop.domain.values import Duration
 from onestop.domain.workflow import ClockMode, State, StateKind, Transition, Trigger, Workflow
 from onestop.exceptions import InvalidValue, Problem

@@ -12,12 +12,12 @@ server refuses (configuration) from a server that is away (transient).
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 from collections.abc import Callable, Iterator
 from urllib.parse import unquote
 
 from onestop.domain.formats import kind_of, text_problem
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import ConfigurationError, StorageError, StorageUnavailable
 from onestop.storage.postgres_schema import MISSING_EXTRA
 
@@ -138,10 +138,9 @@ def check_pool(*, min_size: object, max_size: object, timeout: object) -> None:
         raise ConfigurationError("pool sizes must be integers")
     if not 1 <= min_size <= max_size <= MAX_POOL:  # type: ignore[operator]
         raise ConfigurationError(f"pool sizes must satisfy 1 <= min_size <= max_size <= {MAX_POOL}")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ConfigurationError(f"timeout must be a number of seconds, not {kind_of(timeout)}")
-    if not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
-        raise ConfigurationError(f"timeout must be above 0 and at most {MAX_TIMEOUT:g} seconds")
+    problem = seconds_problem(timeout, positive=True, maximum=MAX_TIMEOUT)
+    if problem is not None:
+        raise ConfigurationError(f"timeout {problem}")
 
 
 def _check_text(url: object) -> str:

@@ -10,7 +10,6 @@ met afterwards is translated in `translate_errors`.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 import sqlite3
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from onestop.domain.formats import kind_of
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -128,15 +128,10 @@ def check_settings(*, synchronous: object, busy_timeout: object) -> float:
     if synchronous not in ("FULL", "NORMAL"):
         shown = repr(synchronous) if isinstance(synchronous, str) else kind_of(synchronous)
         raise ConfigurationError(f"synchronous must be 'FULL' or 'NORMAL', not {shown[:40]}")
-    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float):
-        raise ConfigurationError(
-            f"busy_timeout must be a number of seconds, not {kind_of(busy_timeout)}"
-        )
-    if not (math.isfinite(busy_timeout) and 0 <= busy_timeout <= MAX_BUSY_TIMEOUT):
-        raise ConfigurationError(
-            f"busy_timeout must be from 0 to {MAX_BUSY_TIMEOUT:g} seconds (an hour)"
-        )
-    return float(busy_timeout)
+    problem = seconds_problem(busy_timeout, maximum=MAX_BUSY_TIMEOUT)
+    if problem is not None:
+        raise ConfigurationError(f"busy_timeout {problem}")
+    return float(busy_timeout)  # type: ignore[arg-type]  # seconds_problem() proved it
 
 
 def parse_url(url: str) -> tuple[str, dict[str, Any]]:

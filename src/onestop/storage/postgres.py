@@ -70,6 +70,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from onestop.domain.formats import kind_of
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -142,9 +143,22 @@ __all__ = [
 DEFAULT_SCHEMA = "onestop"
 """The schema `PostgresStore.connect` uses when none is given."""
 
-"""The largest page `PostgresStore.summaries` returns."""
-
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _check_schema(schema: object) -> str:
+    """Return *schema* if it is a schema name the store accepts.
+
+    Raises:
+        ConfigurationError: Unless it is 1 to 63 lowercase ASCII letters, digits or
+            underscores, starting with a letter or underscore, and not with ``pg_``.
+    """
+    if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema) or schema[:3] == "pg_":
+        raise ConfigurationError(
+            "a schema name must be 1 to 63 lowercase letters, digits or underscores,"
+            " start with a letter or underscore, and not start with pg_"
+        )
+    return schema
 
 
 # --- the store -------------------------------------------------------------------------
@@ -161,7 +175,19 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
     """
 
     def __init__(self, pool: ConnectionPool[Connection], *, schema: str) -> None:
-        """Wrap an open *pool* whose connections are in autocommit mode; prefer `connect`."""
+        """Wrap an open *pool* whose connections are in autocommit mode; prefer `connect`.
+
+        The schema must exist and be up to date already (`connect` makes it so).
+
+        Raises:
+            ConfigurationError: If *pool* is not a psycopg_pool ``ConnectionPool``, or
+                *schema* is not a schema name `connect` accepts.
+        """
+        if not isinstance(pool, ConnectionPool):
+            raise ConfigurationError(
+                f"pool must be a psycopg_pool ConnectionPool, not {kind_of(pool)}"
+            )
+        _check_schema(schema)
         self._pool = pool
         self._schema = schema
         identifier = sql.Identifier(schema)
@@ -205,18 +231,9 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         conninfo, named = _split_url(url)
         if schema is not None and named is not None and schema != named:
             raise ConfigurationError("the schema is given twice, with different names")
-        chosen: object = next(
-            (name for name in (schema, named) if name is not None), DEFAULT_SCHEMA
+        chosen = _check_schema(
+            next((name for name in (schema, named) if name is not None), DEFAULT_SCHEMA)
         )
-        if (
-            not isinstance(chosen, str)
-            or not _SCHEMA_NAME.fullmatch(chosen)
-            or chosen.startswith("pg_")
-        ):
-            raise ConfigurationError(
-                "a schema name must be 1 to 63 lowercase letters, digits or underscores,"
-                " start with a letter or underscore, and not start with pg_"
-            )
         check_pool(min_size=min_size, max_size=max_size, timeout=timeout)
         with translate_db_errors():
             with psycopg.connect(

@@ -13,6 +13,14 @@ per store by `render`.  `COMMIT` is the single statement each command sends and
 
 >>> [version for version, _, _ in shipped_migrations()]
 [1, 2, 3]
+
+The public names are those in ``__all__``: the migrations shipped and the table that
+records them, for integrators who apply the schema with their own tool.  The
+statements, `render`, `commit_params`, `batch_params` and `migrate` are the adapter's
+own: `onestop.storage.postgres.PostgresStore` calls them after its checks, inside
+its one error-translating context, and they let the driver's errors through.  They
+are not part of the API.  (``migrate`` keeps its name because the shipped SQL files
+name it, and their text is checksummed.)
 """
 
 from __future__ import annotations
@@ -37,25 +45,7 @@ try:
 except ImportError as exc:  # pragma: no cover - the tests run with the extra installed
     raise ConfigurationError(MISSING_EXTRA) from exc
 
-__all__ = [
-    "BATCH",
-    "BOOTSTRAP",
-    "COMMIT",
-    "DIAGNOSE",
-    "DIAGNOSE_BATCH",
-    "MIGRATIONS_TABLE",
-    "MISSING_EXTRA",
-    "ORDER_KEYS",
-    "PUBLISH_CATALOGUE",
-    "SLA_FILTERS",
-    "STATEMENTS",
-    "SUMMARY_COLUMNS",
-    "batch_params",
-    "commit_params",
-    "migrate",
-    "render",
-    "shipped_migrations",
-]
+__all__ = ["MIGRATIONS_TABLE", "MISSING_EXTRA", "shipped_migrations"]
 
 MIGRATIONS_TABLE = "onestop_schema_migrations"
 """The table, in the store's schema, recording each migration applied and its checksum."""

@@ -1,16 +1,23 @@
-"""The SQLite adapter's connection settings and its schema migrations.
+"""The SQLite adapter's schema migrations, and the connection settings it applies.
 
 The schema ships as numbered SQL files in the package (``onestop/storage/sql/sqlite/
 0001_initial.sql``, ...), read with `importlib.resources`, so the wheel carries them
-and integrators can read or feed them to their own tools.  `migrate` applies the
-missing ones on open: each in its own ``BEGIN IMMEDIATE`` transaction, together with
-its row in ``onestop_schema_migrations``, so a migration is applied whole or not at
-all, and two processes opening a new file at once apply it exactly once.
+and integrators can read or feed them to their own tools (`shipped_migrations`).
+`onestop.storage.sqlite.SQLiteStore.open` applies the missing ones: each in its own
+``BEGIN IMMEDIATE`` transaction, together with its row in
+``onestop_schema_migrations``, so a migration is applied whole or not at all, and two
+processes opening a new file at once apply it exactly once.
 
 >>> [(step.version, step.name) for step in shipped_migrations()]
 [(1, 'initial'), (2, 'catalogue_versions')]
->>> split_statements("CREATE TABLE a (x INTEGER);\\n-- b; c\\nCREATE TABLE b (y TEXT);")
-['CREATE TABLE a (x INTEGER);', '-- b; c\\nCREATE TABLE b (y TEXT);']
+>>> Migration(version=3, name="b", sql="CREATE TABLE a (x INTEGER);\\n-- b; c\\n").statements()
+['CREATE TABLE a (x INTEGER);']
+
+The public names are those in ``__all__``.  ``configure``, ``migrate`` and
+``split_statements`` are the adapter's own steps, called inside its one
+error-translating context (``_sqlite_open.translate_errors``): they let the
+driver's errors through, and are not part of the API.  (``migrate`` keeps its name
+because the shipped SQL files name it, and their text is checksummed.)
 """
 
 from __future__ import annotations
@@ -26,18 +33,16 @@ from typing import Literal
 
 import attrs
 
-from onestop.exceptions import StorageError
+from onestop.domain.formats import CODE, check_int, check_text, kind_of
+from onestop.exceptions import ConfigurationError, StorageError
 
 __all__ = [
     "MIGRATIONS_TABLE",
     "MINIMUM_SQLITE",
     "Migration",
     "Synchronous",
-    "configure",
-    "migrate",
     "schema_version",
     "shipped_migrations",
-    "split_statements",
 ]
 
 Synchronous = Literal["FULL", "NORMAL"]
@@ -60,19 +65,38 @@ CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (
 """
 
 
+MAX_MIGRATION = 1_000_000
+"""The longest SQL text a `Migration` holds, in characters."""
+
+
+def _number(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    check_int(value, field=attribute.name, minimum=1, maximum=9999)
+
+
+def _sql(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    check_text(value, field=attribute.name, max_length=MAX_MIGRATION, multiline=True)
+
+
 @attrs.frozen(kw_only=True)
 class Migration:
     """One step of the schema: SQL statements applied in one transaction.
 
     Attributes:
-        version: Its number, from 1, without gaps.
-        name: A short name (``initial``).
+        version: Its number, from 1 (to 9999, as its file name holds four digits),
+            without gaps.
+        name: A short name (``initial``), as in its file's name: a
+            `onestop.domain.formats.CODE`.
         sql: The statements, separated by semicolons; ``--`` comments are allowed.
+            Text of at most `MAX_MIGRATION` characters with no lone surrogate and no
+            control character but line breaks and tabs, so that SQLite reads it.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If a field is not as described.
     """
 
-    version: int
-    name: str
-    sql: str = attrs.field(repr=False)
+    version: int = attrs.field(validator=_number)
+    name: str = attrs.field(validator=CODE.validator)
+    sql: str = attrs.field(repr=False, validator=_sql)
 
     @property
     def checksum(self) -> str:
@@ -80,7 +104,12 @@ class Migration:
         return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
 
     def statements(self) -> list[str]:
-        """Return the migration's statements, in order."""
+        """Return the migration's statements, in order.
+
+        Raises:
+            onestop.exceptions.StorageError: If the SQL ends with an incomplete
+                statement (a migration cut short cannot be applied).
+        """
         return split_statements(self.sql)
 
 
@@ -142,7 +171,25 @@ def configure(connection: sqlite3.Connection, *, synchronous: Synchronous) -> No
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
-    """Return the highest migration applied to the database (0 for a new one)."""
+    """Return the highest migration applied to the database (0 for a new one).
+
+    Raises:
+        onestop.exceptions.ConfigurationError: If *connection* is not an
+            ``sqlite3.Connection``.
+        onestop.exceptions.StorageError: If SQLite cannot read it (a closed
+            connection, a file that is not a database); the driver's error is the
+            ``__cause__``.
+    """
+    given: object = connection
+    if not isinstance(given, sqlite3.Connection):
+        raise ConfigurationError(f"expected an sqlite3.Connection, not {kind_of(given)}")
+    try:
+        return _version(connection)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read the schema version ({type(exc).__name__})") from exc
+
+
+def _version(connection: sqlite3.Connection) -> int:
     if not _has_table(connection):
         return 0
     (version,) = connection.execute(
@@ -176,7 +223,7 @@ def migrate(connection: sqlite3.Connection, migrations: Sequence[Migration] | No
             _check_unchanged(step, applied[step.version])
             continue
         _apply(connection, step)
-    newest = schema_version(connection)
+    newest = _version(connection)
     if newest > len(steps):
         raise StorageError(
             f"the database's schema version {newest} is newer than this onestop knows "

@@ -102,6 +102,10 @@ class BatchStoreContract:
     """Behaviour every `onestop.ports.BatchStore` must have.
 
     Subclass it (as ``TestMyBatchStore``) and override `store`; see the module docstring.
+
+    Besides the tests listed here, a Hypothesis property (not listed: the API docs
+    leave out ``@given`` tests) checks that any expected version no store holds in an
+    append (a bool, a non-integer, an integer outside 0 to 2**63 - 1) is refused alike.
     """
 
     @pytest.fixture

@@ -145,6 +145,12 @@ class StoreInputContract:
 
     Subclass it with a ``store`` fixture yielding a new, empty store (or subclass
     `onestop.testing.contracts.EventStoreContract`, which inherits these tests).
+
+    Besides the tests listed here, two Hypothesis properties (not listed: the API
+    docs leave out ``@given`` tests) check that any expected version no store holds (a
+    bool, a non-integer, an integer outside 0 to 2**63 - 1) and any text no store keeps
+    (empty, too long, a control character, a lone surrogate), in every text column,
+    are refused alike, with a short message that never quotes the text.
     """
 
     @pytest.fixture

@@ -17,8 +17,8 @@ import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 
-from onestop.domain.formats import kind_of
-from onestop.exceptions import InvalidWebhookInput
+from onestop.domain.formats import int_problem, kind_of, text_problem
+from onestop.exceptions import HostNotResolved, InvalidWebhookInput
 
 __all__ = ["Resolver", "is_public_address", "literal_address", "resolve_host"]
 
@@ -47,14 +47,50 @@ _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated; holds :: and ::
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 
 
+_MAX_HOST = 253  # the longest DNS name, in ASCII characters
+
+
 def resolve_host(host: str, port: int, /) -> list[str]:
     """Return every address *host* resolves to, in the resolver's order, without repeats.
 
+    The system's resolver is asked only about text that can be a host name: at most
+    253 characters once IDNA-encoded, with no empty or over-long label and no control
+    character.
+
     Raises:
-        OSError: If the name cannot be resolved (``socket.gaierror``).
+        onestop.exceptions.InvalidWebhookInput: If *host* is not text, or *port* not
+            an integer from 0 to 65535 (a `bool` is not one).
+        onestop.exceptions.HostNotResolved: If *host* is no host name, or the resolver
+            finds no address for it (an `OSError` too, as ``socket.gaierror`` was).
     """
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    if not isinstance(host, str):
+        raise InvalidWebhookInput(argument="host", reason=f"expected text, not {kind_of(host)}")
+    problem = int_problem(port, maximum=65535)
+    if problem is not None:
+        raise InvalidWebhookInput(argument="port", reason=problem)
+    name = _host_name(host)
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except OSError as exc:  # socket.gaierror: no such name, or no answer now
+        reason = exc.strerror or type(exc).__name__
+        raise HostNotResolved(host=host, reason=reason) from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _host_name(host: str) -> str:
+    """Return *host* as the resolver is asked about it (IDNA, ASCII), or refuse it."""
+    problem = text_problem(host, max_length=_MAX_HOST * 4)
+    if problem is not None:
+        raise HostNotResolved(host=host, reason=f"the name {problem}")
+    if literal_address(host) is not None:
+        return host
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:  # an empty or over-long label, or text IDNA cannot encode
+        raise HostNotResolved(host=host, reason="the name is not a valid host name") from None
+    if not name or len(name) > _MAX_HOST or any(char.isspace() for char in name):
+        raise HostNotResolved(host=host, reason="the name is not a valid host name")
+    return name
 
 
 def is_public_address(address: str | _IPAddress, /) -> bool:

@@ -40,7 +40,11 @@ from typing import Any, Final, Protocol, runtime_checkable
 import attrs
 import structlog
 
+from onestop.domain.formats import check_int, check_text, kind_of
+from onestop.domain.kinds import check_instant
+from onestop.exceptions import InvalidValue
 from onestop.ports import Notification
+from onestop.store_checks import MAX_STORED_TEXT
 
 __all__ = ["EVENTS", "LOGGER_NAME", "OutboundMessage", "Receipt", "Transport", "get_logger"]
 
@@ -77,6 +81,25 @@ def get_logger() -> Any:
     return structlog.get_logger(LOGGER_NAME)
 
 
+def _text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    # The id joins a stream id and a version, each of which a store keeps.
+    limit = 2 * MAX_STORED_TEXT if attribute.name == "id" else MAX_STORED_TEXT
+    check_text(value, field=attribute.name, max_length=limit)
+
+
+def _count(_: object, attribute: attrs.Attribute[int], value: object) -> None:
+    check_int(value, field=attribute.name, minimum=1)
+
+
+def _body(_: object, attribute: attrs.Attribute[bytes], value: object) -> None:
+    if type(value) is not bytes:  # a bytearray could change while it is sent
+        raise InvalidValue(field=attribute.name, reason=f"expected bytes, not {kind_of(value)}")
+
+
+def _instant(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
+    check_instant(value, field=attribute.name)
+
+
 @attrs.frozen(kw_only=True)
 class OutboundMessage:
     """One message for transports: an entry of the notification log, as it leaves.
@@ -93,16 +116,24 @@ class OutboundMessage:
             agency, state and action, never personal data.
         recorded_at: When the event was committed.
 
+    Every field is checked when the message is built, so that a transport never meets
+    a message it cannot encode: text no store keeps (empty, a control character, a
+    lone surrogate, too long), a version or position that is not an integer from 1,
+    a body that is not `bytes`, or an instant that is not timezone-aware.
+
+    Raises:
+        onestop.exceptions.InvalidValue: Naming the field at fault.
+
     .. versionadded:: 0.1.0
     """
 
-    id: str
-    kind: str
-    stream_id: str
-    version: int
-    position: int
-    body: bytes = attrs.field(repr=False)
-    recorded_at: datetime = attrs.field(repr=False)
+    id: str = attrs.field(validator=_text)
+    kind: str = attrs.field(validator=_text)
+    stream_id: str = attrs.field(validator=_text)
+    version: int = attrs.field(validator=_count)
+    position: int = attrs.field(validator=_count)
+    body: bytes = attrs.field(repr=False, validator=_body)
+    recorded_at: datetime = attrs.field(repr=False, validator=_instant)
 
     @classmethod
     def from_notification(cls, notification: Notification, /) -> OutboundMessage:

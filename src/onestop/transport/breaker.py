@@ -44,12 +44,12 @@ keeps its state in memory, per process.
 from __future__ import annotations
 
 import enum
-import math
 import threading
 import time
 from collections.abc import Callable
 
-from onestop.domain.formats import int_problem
+from onestop.domain.formats import MAX_NAME, int_problem, text_problem
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import CircuitOpen, ConfigurationError
 
 __all__ = ["BreakerState", "CircuitBreaker"]
@@ -79,8 +79,10 @@ class CircuitBreaker:
         clock: Returns the current time in seconds; only differences are used.
 
     Raises:
-        onestop.exceptions.ConfigurationError: If *failure_threshold* is below 1 or
-            *reset_timeout* is negative.
+        onestop.exceptions.ConfigurationError: If *name* is not text of at most 200
+            characters without control characters, *failure_threshold* is not an
+            integer from 1 to 1,000,000, *reset_timeout* is not a number of seconds
+            from 0 to `onestop.domain.kinds.MAX_SECONDS`, or *clock* is not callable.
 
     .. versionadded:: 0.1.0
     """
@@ -108,16 +110,14 @@ class CircuitBreaker:
         problem = int_problem(failure_threshold, minimum=1, maximum=10**6)
         if problem is not None:
             raise ConfigurationError(f"failure_threshold {problem}")
-        wait: object = reset_timeout
-        if (
-            isinstance(wait, bool)
-            or not isinstance(wait, int | float)
-            or not (math.isfinite(wait) and wait >= 0)
-        ):
-            raise ConfigurationError("reset_timeout must be a finite number of seconds, 0 or more")
-        named: object = name
-        if not isinstance(named, str) or not callable(clock):
-            raise ConfigurationError("a circuit breaker needs a name (text) and a clock function")
+        problem = seconds_problem(reset_timeout)
+        if problem is not None:
+            raise ConfigurationError(f"reset_timeout {problem}")
+        problem = text_problem(name, max_length=MAX_NAME)
+        if problem is not None:
+            raise ConfigurationError(f"a circuit breaker's name {problem}")
+        if not callable(clock):
+            raise ConfigurationError("a circuit breaker needs a clock function")
         self._name = name
         self._threshold = failure_threshold
         self._reset_timeout = float(reset_timeout)

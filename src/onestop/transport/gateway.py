@@ -63,9 +63,8 @@ trust, proxies and limits.  Errors are recognised by their class in either libra
 from __future__ import annotations
 
 import json
-import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -74,8 +73,9 @@ from typing import Any, Final, Literal, Protocol
 import attrs
 
 from onestop.domain.application import Application
-from onestop.domain.formats import CATALOGUE_CODE, int_problem, kind_of
+from onestop.domain.formats import int_problem, kind_of
 from onestop.domain.forms import Answer, DocumentRef
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import (
     CircuitOpen,
     ConfigurationError,
@@ -84,6 +84,12 @@ from onestop.exceptions import (
     DeliveryTimeout,
     EndpointDisabled,
     InvalidValue,
+)
+from onestop.transport._gateway_checks import (
+    check_endpoint,
+    check_wiring,
+    codes,
+    frozen_headers,
 )
 from onestop.transport.base import OutboundMessage, Receipt, get_logger
 from onestop.transport.breaker import CircuitBreaker
@@ -169,45 +175,6 @@ def may_retry(method: str, headers: Mapping[str, str], /) -> bool:
     return any(name.lower() == "idempotency-key" and value for name, value in headers.items())
 
 
-def _codes(value: str | Iterable[str]) -> tuple[str, ...]:
-    given: object = value
-    if isinstance(given, str):
-        return (given,)
-    if not isinstance(given, Iterable) or isinstance(given, bytes | Mapping):
-        raise ConfigurationError(f"expected codes, not {kind_of(given)}")
-    codes = tuple(given)
-    if not all(isinstance(code, str) for code in codes):
-        raise ConfigurationError("every code must be text")
-    return codes
-
-
-def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(f"headers must be a mapping, not {kind_of(value)}")
-    for name, text in value.items():
-        if not (_header_text(name) and name.strip() and _header_text(text)):
-            raise ConfigurationError(
-                "header names and values must be visible ASCII text, without line breaks"
-            )
-    return MappingProxyType(dict(value))
-
-
-def _header_text(value: object) -> bool:
-    """Whether *value* may go into an HTTP header: visible ASCII and spaces, no CR or LF."""
-    return isinstance(value, str) and value.isascii() and value.isprintable()
-
-
-def _check_endpoint(endpoint: AgencyEndpoint) -> None:
-    CATALOGUE_CODE.check(endpoint.code, field="code")  # InvalidValue; re-raised below
-    for name, value in (("base_url", endpoint.base_url), ("path", endpoint.path)):
-        if not _header_text(value) or " " in value:
-            raise ConfigurationError(f"{name} must be a URL: visible ASCII without spaces")
-    if not endpoint.base_url.startswith(("https://", "http://")):
-        raise ConfigurationError("base_url must start with https:// (or http://)")
-    if endpoint.token is not None and not (_header_text(endpoint.token) and endpoint.token):
-        raise ConfigurationError("the token must be visible ASCII text, without line breaks")
-
-
 @attrs.frozen(kw_only=True)
 class AgencyEndpoint:
     """An agency's back office: where to send, how to authenticate, and what to send.
@@ -237,16 +204,16 @@ class AgencyEndpoint:
     path: str = "applications"
     token: str | None = attrs.field(default=None, repr=False)
     headers: Mapping[str, str] = attrs.field(
-        default=_NO_HEADERS, converter=_frozen_headers, repr=False
+        default=_NO_HEADERS, converter=frozen_headers, repr=False
     )
-    services: tuple[str, ...] = attrs.field(default=(), converter=_codes)
-    answers: tuple[str, ...] = attrs.field(default=(), converter=_codes)
-    documents: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    services: tuple[str, ...] = attrs.field(default=(), converter=codes)
+    answers: tuple[str, ...] = attrs.field(default=(), converter=codes)
+    documents: tuple[str, ...] = attrs.field(default=(), converter=codes)
 
     def __attrs_post_init__(self) -> None:
         """Check the code, the URL and what goes into the request's headers."""
         try:
-            _check_endpoint(self)
+            check_endpoint(self)
         except InvalidValue as exc:
             raise ConfigurationError(f"AgencyEndpoint.{exc}") from None
 
@@ -381,8 +348,12 @@ class AgencyGateway:
         effect: The effect that triggers a forward.
 
     Raises:
-        onestop.exceptions.ConfigurationError: If *timeout* is not positive or
-            *attempts* is below 1.
+        onestop.exceptions.ConfigurationError: If *timeout* or *max_delay* is not a
+            number of seconds above 0 (and at most
+            `onestop.domain.kinds.MAX_SECONDS`), *attempts* is not an integer from 1
+            to 100, *agency* is not an `AgencyEndpoint`, *breaker* not a
+            `onestop.transport.breaker.CircuitBreaker`, *backoff* or *sleep* not a
+            function, or *effect* not short text.
 
     .. versionadded:: 0.1.0
     """
@@ -401,16 +372,18 @@ class AgencyGateway:
         sleep: Callable[[float], None] = time.sleep,
         effect: str = FORWARD_EFFECT,
     ) -> None:
-        for seconds in (timeout, max_delay):
-            wait: object = seconds
-            if (
-                isinstance(wait, bool)
-                or not isinstance(wait, int | float)
-                or not (math.isfinite(wait) and wait > 0)
-            ):
-                raise ConfigurationError(
-                    "an agency gateway needs a positive, finite timeout and max_delay"
-                )
+        if not isinstance(agency, AgencyEndpoint):
+            raise ConfigurationError(f"agency must be an AgencyEndpoint, not {kind_of(agency)}")
+        check_wiring(
+            applications=applications,
+            breaker=breaker,
+            functions={"backoff": backoff, "sleep": sleep},
+            effect=effect,
+        )
+        for setting, seconds in (("timeout", timeout), ("max_delay", max_delay)):
+            problem = seconds_problem(seconds, positive=True)
+            if problem is not None:
+                raise ConfigurationError(f"an agency gateway's {setting} {problem}")
         problem = int_problem(attempts, minimum=1, maximum=100)
         if problem is not None:
             raise ConfigurationError(f"an agency gateway's attempts {problem}")

@@ -51,7 +51,6 @@ commit: a crash in between costs a redelivery, which is then skipped.
 
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import threading
@@ -64,6 +63,7 @@ from typing import Final, Generic, NoReturn, Protocol, TypeVar
 import attrs
 
 from onestop.domain.formats import kind_of, text_problem
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import (
     ConfigurationError,
     InvalidStoreInput,
@@ -263,10 +263,9 @@ class SqliteProcessedLog:
                 not a number of seconds from 0 to 3600 (a `bool` is not one).
             onestop.exceptions.StorageError: If the database cannot be opened.
         """
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-            raise ConfigurationError("timeout must be a number of seconds")
-        if not (math.isfinite(timeout) and 0 <= timeout <= _MAX_TIMEOUT):
-            raise ConfigurationError(f"timeout must be from 0 to {_MAX_TIMEOUT:g} seconds")
+        problem = seconds_problem(timeout, maximum=_MAX_TIMEOUT)
+        if problem is not None:
+            raise ConfigurationError(f"timeout {problem}")
         where: object = path
         if not isinstance(where, str | PathLike) or not isinstance(os.fspath(where), str):
             raise ConfigurationError("the processed-log path must be text or a path")

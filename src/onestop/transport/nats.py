@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
+import inspect
 import re
 import threading
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Final, TypeVar
 
@@ -54,12 +54,14 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import Header, StorageType, StreamConfig
 
-from onestop.domain.formats import preview
+from onestop.domain.formats import MAX_NAME, kind_of, preview, text_problem
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,
     DeliveryRejected,
     DeliveryTimeout,
+    InvalidValue,
 )
 from onestop.transport.base import OutboundMessage, Receipt
 from onestop.transport.idempotent import IdempotentConsumer
@@ -77,6 +79,8 @@ T = TypeVar("T")
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")  # an RFC 9110 token
+_MAX_HEADER = 4096
 STREAM_ID_HEADER: Final = "Onestop-Stream-Id"
 """The header naming the application (event stream) a message is about."""
 VERSION_HEADER: Final = "Onestop-Version"
@@ -93,6 +97,60 @@ def _check_prefix(prefix: str) -> str:
             "a subject prefix is dot-separated tokens of letters, digits, '_' and '-'"
         )
     return prefix
+
+
+_OPTIONS: Final = frozenset(inspect.signature(Client.connect).parameters) - {
+    "self",
+    "servers",
+    "connect_timeout",
+}
+
+
+def _check_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return *options* as a dict if each names a parameter of ``nats.connect``."""
+    given: object = options
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise ConfigurationError(f"options must be a mapping, not {kind_of(given)}")
+    unknown = sorted(preview(key) for key in given if key not in _OPTIONS)
+    if unknown:
+        raise ConfigurationError(
+            f"nats.connect takes no option {', '.join(unknown[:3])}"
+            " (servers and connect_timeout are the publisher's own)"
+        )
+    return dict(given)
+
+
+def _header_problem(value: object) -> str | None:
+    """Why *value* cannot be a header value as it is (NATS trims it, and drops line breaks)."""
+    problem = text_problem(value, max_length=_MAX_HEADER)
+    if problem is None and value != value.strip():  # type: ignore[attr-defined]  # it is text
+        return "has white space at an end, which NATS would trim"
+    return problem
+
+
+def _publish_problem(body: object, message_id: object, headers: object) -> tuple[str, str] | None:
+    """Return the argument of a publish that NATS cannot carry as given, and why, or ``None``."""
+    if type(body) is not bytes:
+        return "body", f"expected bytes, not {kind_of(body)}"
+    problem = _header_problem(message_id)
+    if problem is not None:
+        return "message_id", problem
+    if headers is None:
+        return None
+    if not isinstance(headers, Mapping):
+        return "headers", f"expected a mapping of header names to text, not {kind_of(headers)}"
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            return "headers", (
+                f"{preview(name)} is not a header name: 1 to 64 ASCII letters, digits"
+                " and !#$%&'*+-.^_`|~"
+            )
+        problem = _header_problem(value)
+        if problem is not None:
+            return f"headers[{preview(name)}]", problem
+    return None
 
 
 @attrs.frozen(kw_only=True)
@@ -175,19 +233,17 @@ class NatsPublisher:
         name: str = "nats",
         options: Mapping[str, Any] | None = None,
     ) -> None:
-        given: tuple[object, ...] = (stream, timeout, duplicate_window, servers)
+        given: tuple[object, ...] = (stream, servers, name)
         if not isinstance(given[0], str) or not _STREAM_NAME.fullmatch(given[0]):
             raise ConfigurationError("a stream name is letters, digits, '_' and '-'")
-        for seconds in given[1:3]:
-            if (
-                isinstance(seconds, bool)
-                or not isinstance(seconds, int | float)
-                or not (math.isfinite(seconds) and seconds > 0)
-            ):
-                raise ConfigurationError(
-                    "the timeout and the duplicate window must be finite numbers of seconds above 0"
-                )
-        urls = given[3]
+        for setting, seconds in (("timeout", timeout), ("duplicate_window", duplicate_window)):
+            problem = seconds_problem(seconds, positive=True)
+            if problem is not None:
+                raise ConfigurationError(f"{setting} {problem}")
+        problem = text_problem(given[2], max_length=MAX_NAME)
+        if problem is not None:
+            raise ConfigurationError(f"the transport's name {problem}")
+        urls = given[1]
         if not isinstance(urls, str) and not (
             isinstance(urls, Sequence) and all(isinstance(url, str) for url in urls)
         ):
@@ -197,7 +253,7 @@ class NatsPublisher:
         self._stream = stream
         self._window = float(duplicate_window)
         self._timeout = float(timeout)
-        self._options = dict(options or {})
+        self._options = _check_options(options)
         self.name = name
         self._lock = threading.Lock()
         self._loop: _LoopThread | None = None
@@ -262,9 +318,14 @@ class NatsPublisher:
             self._loop = loop
 
     async def _connect(self) -> tuple[Client, JetStreamContext]:
-        client = await nats.connect(
-            servers=self._servers, connect_timeout=self._timeout, **self._options
-        )
+        try:
+            client = await nats.connect(
+                servers=self._servers, connect_timeout=self._timeout, **self._options
+            )
+        except (TypeError, ValueError, AttributeError) as exc:  # nats-py checks nothing first
+            raise ConfigurationError(
+                f"nats.connect refused the servers or options ({type(exc).__name__})"
+            ) from exc
         try:
             js = client.jetstream(timeout=self._timeout)
             await self._ensure_stream(js)
@@ -325,11 +386,19 @@ class NatsPublisher:
         Starts the publisher first if needed.
 
         Raises:
+            onestop.exceptions.ConfigurationError: If *kind* is not one subject token.
+            onestop.exceptions.InvalidValue: If *body* is not `bytes`, or *message_id*
+                or a header is not text NATS carries as it is (a control character, a
+                lone surrogate, white space at an end, a header name that is not a
+                token), before anything is sent.
             onestop.exceptions.DeliveryTimeout: If JetStream did not acknowledge in time.
             onestop.exceptions.DeliveryFailed: If the connection or JetStream failed.
             onestop.exceptions.DeliveryRejected: If JetStream refused the message.
         """
         subject = self.subject(kind)
+        problem = _publish_problem(body, message_id, headers)
+        if problem is not None:
+            raise InvalidValue(field=problem[0], reason=problem[1])
         self.start()
         loop, js = self._loop, self._js
         if loop is None or js is None:
@@ -342,13 +411,24 @@ class NatsPublisher:
         return PublishAck(stream=ack.stream, sequence=ack.seq, duplicate=bool(ack.duplicate))
 
     def deliver(self, message: OutboundMessage, /) -> Receipt:
-        """Publish *message* to ``{prefix}.{kind}``; see `publish`."""
-        self.publish(
-            message.kind,
-            message.body,
-            message_id=message.id,
-            headers={STREAM_ID_HEADER: message.stream_id, VERSION_HEADER: str(message.version)},
-        )
+        """Publish *message* to ``{prefix}.{kind}``; see `publish`.
+
+        A message NATS cannot carry (a kind that is not one subject token, an id or
+        stream id with white space at an end) raises
+        `onestop.exceptions.DeliveryRejected` before anything is sent: it never could
+        be, so the relay keeps it as a dead letter.
+        """
+        headers = {STREAM_ID_HEADER: message.stream_id, VERSION_HEADER: str(message.version)}
+        problem = _publish_problem(message.body, message.id, headers)
+        if not _TOKEN.fullmatch(message.kind):
+            problem = ("kind", "is not one subject token")
+        if problem is not None:
+            raise DeliveryRejected(
+                message_id=message.id,
+                destination=self.name,
+                reason=f"cannot be published: {problem[0]} {problem[1]}",
+            )
+        self.publish(message.kind, message.body, message_id=message.id, headers=headers)
         return Receipt(message_id=message.id, transport=self.name)
 
     def _wait(self, future: Future[T], message_id: str) -> T:
@@ -377,16 +457,31 @@ class NatsPublisher:
 # --- consuming ------------------------------------------------------------------------
 
 
+def _metadata(msg: object) -> Msg.Metadata:
+    """Return the JetStream metadata of *msg*, refusing anything but a JetStream message."""
+    if not isinstance(msg, Msg):
+        raise InvalidValue(field="msg", reason=f"expected a nats Msg, not {kind_of(msg)}")
+    try:
+        return msg.metadata
+    except nats.errors.Error:  # NotJSMessageError: no JetStream reply subject
+        raise InvalidValue(
+            field="msg", reason="is not a JetStream message: its reply subject holds no metadata"
+        ) from None
+
+
 def message_id_of(msg: Msg, /) -> str:
     """Return a JetStream message's stable id: its ``Nats-Msg-Id``, else stream and sequence.
 
     Redeliveries of one stored message keep its stream sequence, so the fallback still
     identifies them; copies stored twice (published without an id) are told apart.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *msg* is not a JetStream message.
     """
+    meta = _metadata(msg)
     given = (msg.headers or {}).get(Header.MSG_ID.value)
     if given:
         return given
-    meta = msg.metadata
     return f"{meta.stream}:{meta.sequence.stream}"
 
 
@@ -400,15 +495,36 @@ async def consume(consumer: IdempotentConsumer[Any], msg: Msg, /) -> bool:
 
     Returns:
         ``True`` if the effect was applied now; ``False`` for a duplicate.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *msg* is not a JetStream message, or was
+            acknowledged already; nothing is applied.
+        onestop.exceptions.DeliveryFailed: If the acknowledgement could not be sent
+            (the message is then redelivered, and dropped as a duplicate).
     """
     message_id = message_id_of(msg)
+    if msg.is_acked:
+        raise InvalidValue(field="msg", reason="was acknowledged already")
     headers = dict(msg.headers or {})
     try:
         applied = await asyncio.to_thread(
             consumer.handle, message_id, msg.data, subject=msg.subject, headers=headers
         )
     except Exception:
-        await msg.nak()
+        with contextlib.suppress(nats.errors.Error, OSError):  # the effect's error matters more
+            await msg.nak()
         raise
-    await msg.ack()
+    await _acknowledge(msg, message_id, msg.ack)
     return applied
+
+
+async def _acknowledge(
+    msg: Msg, message_id: str, answer: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """Send *answer* (``msg.ack``), translating nats-py's errors."""
+    try:
+        await answer()
+    except (nats.errors.Error, OSError) as exc:
+        raise DeliveryFailed(
+            message_id=message_id, destination="nats", reason=f"{type(exc).__name__} on ack"
+        ) from exc

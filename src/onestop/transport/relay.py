@@ -50,7 +50,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 import attrs
 
-from onestop.domain.formats import int_problem, kind_of
+from onestop.domain.formats import int_problem, kind_of, preview
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -63,9 +64,12 @@ from onestop.exceptions import (
 )
 from onestop.ports import MAX_PAGE, Clock, EventStore
 from onestop.store_checks import check_consumer
+from onestop.transport._retry import MAX_ATTEMPTS as _MAX_ATTEMPTS
+from onestop.transport._retry import RetryPolicy
 from onestop.transport.base import OutboundMessage, Transport, get_logger
 
 __all__ = [
+    "MAX_ATTEMPTS",
     "DeadLetter",
     "DeadLetterSink",
     "MemoryDeadLetters",
@@ -74,102 +78,9 @@ __all__ = [
     "RetryPolicy",
 ]
 
-_MAX_EXPONENT = 62  # 2**62 seconds is far past any cap; keeps the float finite
-
-
-def _seconds(value: object) -> float:
-    """Convert a number of seconds to a float; refuse a bool, text and infinity."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigurationError(f"a wait must be a finite number of seconds, not {kind_of(value)}")
-    return float(value)
-
-
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not value > 0:
-        raise ConfigurationError(f"{attribute.name} must be positive")
-
-
-def _at_least_one(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None:
-        problem = int_problem(value, minimum=1, maximum=10**9)
-        if problem is not None:
-            raise ConfigurationError(f"{attribute.name} {problem}")
-
-
-@attrs.frozen(kw_only=True)
-class RetryPolicy:
-    """When to try a failed message again: exponential backoff with full jitter.
-
-    After the *n*-th failed attempt in a row, the wait before the next one is drawn
-    uniformly from ``[0, min(cap, base * 2 ** (n - 1))]`` ("full jitter"), so that
-    many relays failing together spread out; with ``jitter=False`` it is that ceiling
-    exactly.  A ``Retry-After`` from the receiver is a floor: the wait is at least
-    that many seconds, but never more than *cap*.
-
-    >>> RetryPolicy().ceilings()
-    (5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 1280.0, 2560.0, 3600.0)
-
-    Attributes:
-        base: The ceiling of the first wait, in seconds.
-        cap: The largest wait, in seconds, ``Retry-After`` included.
-        max_attempts: Attempts per message, the first included, after which a message
-            that still fails becomes a dead letter; ``None`` (the default) tries until
-            it goes through, every *cap* seconds at most.
-        jitter: Whether waits are drawn at random below their ceiling.
-
-    Raises:
-        onestop.exceptions.ConfigurationError: If *base* or *cap* is not a finite,
-            positive number of seconds, *cap* is below *base*, or *max_attempts* is not
-            an integer from 1 (a `bool` is not one).
-
-    .. versionadded:: 0.1.0
-    """
-
-    base: float = attrs.field(default=5.0, converter=_seconds, validator=_positive)
-    cap: float = attrs.field(default=3600.0, converter=_seconds, validator=_positive)
-    max_attempts: int | None = attrs.field(default=None, validator=_at_least_one)
-    jitter: bool = True
-
-    def __attrs_post_init__(self) -> None:
-        """Check that the cap is not below the base."""
-        if self.cap < self.base:
-            raise ConfigurationError("cap must not be below base")
-
-    def ceiling(self, failures: int, /) -> float:
-        """Return the longest wait after *failures* failed attempts in a row (at least 1)."""
-        exponent = min(max(failures, 1) - 1, _MAX_EXPONENT)
-        return min(self.cap, self.base * 2.0**exponent)
-
-    def delay(
-        self, failures: int, /, *, retry_after: float | None = None, rng: random.Random
-    ) -> float:
-        """Return how many seconds to wait after *failures* failed attempts in a row.
-
-        Args:
-            failures: How many attempts at this message have failed, from 1.
-            retry_after: The seconds the receiver asked to wait, if it did.
-            rng: Where the jitter is drawn from.
-        """
-        ceiling = self.ceiling(failures)
-        wait = rng.uniform(0.0, ceiling) if self.jitter else ceiling
-        if retry_after is not None:
-            wait = max(wait, min(max(retry_after, 0.0), self.cap))
-        return wait
-
-    def ceilings(self, count: int | None = None) -> tuple[float, ...]:
-        """Return the ceilings of the first *count* waits.
-
-        By default, of every wait up to the last attempt; without `max_attempts`, of
-        every wait up to the first that reaches the cap (all later ones equal it).
-        """
-        if count is None and self.max_attempts is not None:
-            count = self.max_attempts - 1
-        if count is not None:
-            return tuple(self.ceiling(n) for n in range(1, count + 1))
-        found = [self.ceiling(1)]
-        while found[-1] < self.cap:
-            found.append(self.ceiling(len(found) + 1))
-        return tuple(found)
+MAX_ATTEMPTS = _MAX_ATTEMPTS
+"""The most attempts `RetryPolicy.max_attempts` allows per message (10,000); ``None``
+tries until the message goes through."""
 
 
 @attrs.frozen(kw_only=True)
@@ -304,6 +215,25 @@ class _Tally:
     more: bool = False
 
 
+def _check_parts(**parts: object) -> None:
+    """Refuse a relay's part that lacks what the relay calls on it."""
+    needs = {
+        "store": ("notifications", "position", "record_position"),
+        "dead_letters": ("add",),
+        "clock": ("now",),
+        "rng": ("uniform",),
+    }
+    for name, methods in needs.items():
+        part = parts[name]
+        if (part is not None or name == "store") and not all(
+            callable(getattr(part, method, None)) for method in methods
+        ):
+            raise ConfigurationError(f"{name} lacks {', '.join(methods)}: not {kind_of(part)}")
+    policy = parts["policy"]
+    if policy is not None and not isinstance(policy, RetryPolicy):
+        raise ConfigurationError(f"policy must be a RetryPolicy, not {kind_of(policy)}")
+
+
 class Relay:
     """Takes the store's notifications to transports, at least once, in order.
 
@@ -326,8 +256,10 @@ class Relay:
     Raises:
         onestop.exceptions.ConfigurationError: If there is no transport, a name is
             empty or not text a store keeps (``"{consumer}/{name}"`` is stored, see
-            `onestop.store_checks.check_consumer`), or *batch* is not an integer from
-            1 to 1000.
+            `onestop.store_checks.check_consumer`), *batch* is not an integer from
+            1 to 1000, or a part lacks the methods the relay calls (the store's
+            ``notifications``, ``position`` and ``record_position``, the sink's
+            ``add``, the clock's ``now``, the rng's ``uniform``; a `RetryPolicy`).
 
     .. versionadded:: 0.1.0
     """
@@ -361,6 +293,9 @@ class Relay:
         problem = int_problem(batch, minimum=1, maximum=MAX_PAGE)
         if problem is not None:
             raise ConfigurationError(f"batch {problem}")
+        _check_parts(store=store, policy=policy, dead_letters=dead_letters, clock=clock, rng=rng)
+        if sleep is not None and not callable(sleep):
+            raise ConfigurationError(f"sleep must be a function, not {kind_of(sleep)}")
         self._store = store
         self._lanes = [_Lane(name, transport) for name, transport in transports.items()]
         self._consumer = consumer
@@ -416,14 +351,15 @@ class Relay:
         """Take transport *name* out of its halt or its wait, to try its next message now.
 
         Raises:
-            KeyError: If there is no transport of that name.
+            onestop.exceptions.ConfigurationError: If the relay has no transport of that
+                name.
         """
         for lane in self._lanes:
             if lane.name == name:
                 lane.halted = None
                 lane.reset()
                 return
-        raise KeyError(name)
+        raise ConfigurationError(f"the relay has no transport named {preview(name)}")
 
     def run_once(self) -> RelayReport:
         """Do one pass: give each transport what waits for it, up to a batch each.
@@ -444,10 +380,15 @@ class Relay:
         again after *poll_interval*.
 
         Raises:
-            onestop.exceptions.ConfigurationError: If *poll_interval* is not positive.
+            onestop.exceptions.ConfigurationError: If *poll_interval* is not a number
+                of seconds above 0 (and at most `onestop.domain.kinds.MAX_SECONDS`),
+                or *stop* has no ``is_set`` and ``wait`` methods.
         """
-        if not poll_interval > 0:
-            raise ConfigurationError("poll_interval must be positive")
+        problem = seconds_problem(poll_interval, positive=True)
+        if problem is not None:
+            raise ConfigurationError(f"poll_interval {problem}")
+        if not all(callable(getattr(stop, name, None)) for name in ("is_set", "wait")):
+            raise ConfigurationError(f"stop must be a threading.Event, not {kind_of(stop)}")
         total = RelayReport()
         while not stop.is_set():
             try:
@@ -547,11 +488,10 @@ class Relay:
 
     def _schedule(self, lane: _Lane, message: OutboundMessage, exc: Exception) -> None:
         failed = exc if isinstance(exc, DeliveryFailed) else None
-        delay = self._policy.delay(
-            lane.failures,
-            retry_after=failed.retry_after if failed is not None else None,
-            rng=self._rng,
-        )
+        asked = failed.retry_after if failed is not None else None
+        if seconds_problem(asked, maximum=math.inf) is not None:
+            asked = None  # a transport's Retry-After that is no wait (NaN, text) is ignored
+        delay = self._policy.delay(lane.failures, retry_after=asked, rng=self._rng)
         lane.not_before = self._clock.now() + timedelta(seconds=delay)
         get_logger().warning(
             "onestop.delivery.retry_scheduled",

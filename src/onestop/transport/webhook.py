@@ -34,19 +34,20 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from string import Formatter
 from typing import Any, NoReturn, Protocol
 from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
-from onestop.domain.formats import int_problem
+from onestop.domain.formats import MAX_NAME, int_problem, text_problem
+from onestop.domain.kinds import seconds_problem
 from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,
@@ -232,12 +233,9 @@ def _check_settings(
     *, timeout: object, failure_limit: object, failure_window: object, links: object, name: object
 ) -> None:
     """Refuse `WebhookTransport` settings of the wrong kind with `ConfigurationError`."""
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not (math.isfinite(timeout) and timeout > 0)
-    ):
-        raise ConfigurationError("timeout must be a finite number of seconds above 0")
+    problem = seconds_problem(timeout, positive=True)
+    if problem is not None:
+        raise ConfigurationError(f"timeout {problem}")
     problem = int_problem(failure_limit, minimum=1, maximum=_MAX_FAILURE_LIMIT)
     if problem is not None:
         raise ConfigurationError(f"failure_limit {problem}")
@@ -248,8 +246,30 @@ def _check_settings(
         and all(isinstance(k, str) and isinstance(v, str) for k, v in links.items())
     ):
         raise ConfigurationError("links must map names to URL templates, all text")
-    if name is not None and not isinstance(name, str):
-        raise ConfigurationError("name must be text")
+    for template in (links or {}).values():
+        _check_template(template)
+    problem = None if name is None else text_problem(name, max_length=MAX_NAME)
+    if problem is not None:
+        raise ConfigurationError(f"name {problem}")
+
+
+_LINK_FIELDS = frozenset({"stream_id", "version", "id"})
+
+
+def _check_template(template: str) -> None:
+    """Refuse a link template that `str.format_map` cannot fill from a message's ids."""
+    try:
+        parts = list(Formatter().parse(template))
+    except ValueError:  # a lone brace
+        parts = [("", "?", "", None)]
+    if any(
+        field is not None and (field not in _LINK_FIELDS or spec or conversion)
+        for _, field, spec, conversion in parts
+    ):
+        raise ConfigurationError(
+            "a link template may hold only {stream_id}, {version} and {id}, without"
+            " formats, conversions, attributes or indexes, and no lone brace"
+        )
 
 
 @attrs.define
@@ -310,10 +330,12 @@ class WebhookTransport:
             ``{id}``, e.g. ``{"status": "https://mall.example/a/{stream_id}"}``.
 
     Raises:
-        onestop.exceptions.ConfigurationError: If *timeout* is not a finite number of
-            seconds above 0, *failure_limit* is not an integer from 1 to 1,000,000,
-            *failure_window* is not a `timedelta`, *links* is not a mapping of text to
-            text, or *name* is not text.
+        onestop.exceptions.ConfigurationError: If *timeout* is not a number of
+            seconds above 0 (and at most `onestop.domain.kinds.MAX_SECONDS`),
+            *failure_limit* is not an integer from 1 to 1,000,000, *failure_window* is
+            not a `timedelta`, *links* is not a mapping of text to templates that
+            name only ``{stream_id}``, ``{version}`` and ``{id}``, or *name* is not
+            text of at most 200 characters without control characters.
 
     .. versionadded:: 0.1.0
     """
