@@ -215,7 +215,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 66 else f"{text[:64]}... ({size} characters)"
 
 
-def _named(name: object, limit: int = 120) -> str:
+def _named(name: object, limit: int = 64) -> str:
     """A field, argument or path as a message names it: as given if short, else cut.
 
     A caller may pass anything as a name; a huge one must not make a huge message.

@@ -64,7 +64,7 @@ DEFAULT_CODE_LIFETIME = timedelta(minutes=10)
 """A suggested lifetime for a code sent as the courier arrives (our choice, not a law)."""
 
 MAX_CODE_LIFETIME = timedelta(days=7)
-"""The longest lifetime the courier desk gives a code: a week, for a visit booked ahead."""
+"""The longest lifetime the courier desk gives a code (a week, for a visit booked ahead)."""
 
 MIN_KEY_BYTES = 16
 """The shortest secret key accepted (128 bits); use 32 random bytes."""
