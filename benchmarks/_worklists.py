@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 from _benchlib import Result, comparison
 
-from onestop.domain.sla import SlaStatus
-from onestop.ports import Page, SummaryOrder, SummaryQuery
+from onestop.domain.time.sla import SlaStatus
+from onestop.ports.events import Page, SummaryOrder, SummaryQuery
 from onestop.storage.sqlite import SQLiteStore
 
 SERVICE = "izin-usaha"

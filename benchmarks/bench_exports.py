@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 
 from _benchlib import Result, best_seconds, comparison
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
     Catalogue,
@@ -50,8 +50,8 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration
 from onestop.interop import cpsv, open311
 
 AT = datetime(2025, 6, 2, tzinfo=UTC)

@@ -75,14 +75,12 @@ from bench_workflow import LIFECYCLE, LOOPED, ROLE_OF, STRAIGHT
 from eventsourcing.application import Application as EventsourcingApplication
 from eventsourcing.domain import Aggregate, event
 
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.commands import find_workflow
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
-from onestop.ports import (
+from onestop.domain.applications.commands import find_workflow
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.parties import Person
+from onestop.domain.workflow.engine import Actor
+from onestop.ports.events import (
     Commit,
     EventStore,
     IdempotencyRecord,
@@ -93,6 +91,8 @@ from onestop.ports import (
     SummaryQuery,
 )
 from onestop.storage.sqlite import SQLiteStore
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 HERE = Path(__file__).resolve().parent
 CATALOGUE_FILE = HERE / "_storage_mall.toml"
@@ -156,7 +156,7 @@ def load_mall_catalogue() -> Catalogue:
 
 
 class TickingClock:
-    """A `onestop.ports.Clock` that starts on a Monday morning and moves 1 ms per call."""
+    """A `onestop.ports.events.Clock` that starts on a Monday morning and moves 1 ms per call."""
 
     def __init__(self) -> None:
         """Start at `START`."""
@@ -248,7 +248,7 @@ def _guard(state: str, action: str, actor: Actor) -> tuple[str, str]:
 
 
 class TimedStore:
-    """An `onestop.ports.EventStore` that forwards every call and times `commit`."""
+    """An `onestop.ports.events.EventStore` that forwards every call and times `commit`."""
 
     def __init__(self, inner: EventStore) -> None:
         """Wrap *inner*."""

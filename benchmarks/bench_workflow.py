@@ -36,9 +36,9 @@ from typing import Any
 import attrs
 from _benchlib import Result, best_seconds, comparison
 
-from onestop.domain.engine import Actor, fire
-from onestop.domain.steps import Step
-from onestop.domain.workflow import State, StateKind, Transition, Workflow, validate_workflow
+from onestop.domain.workflow.engine import Actor, fire
+from onestop.domain.workflow.model import State, StateKind, Transition, Workflow, validate_workflow
+from onestop.domain.workflow.steps import Step
 
 FULL_SIZE = 100_000
 QUICK_SIZE = 20_000

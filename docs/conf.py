@@ -71,10 +71,10 @@ autodoc_preserve_defaults = True
 # ``__init__``'s annotations in a copy of the module's namespace taken before the class
 # itself, or any ``if TYPE_CHECKING:`` import, is in it.  Say where they live.
 autodoc_type_aliases = {
-    "Catalogue": "onestop.domain.catalogue.Catalogue",
-    "Explanation": "onestop.domain.rules.Explanation",
-    "Transition": "onestop.domain.workflow.Transition",
-    "Trigger": "onestop.domain.workflow.Trigger",
+    "Catalogue": "onestop.domain.catalogue.model.Catalogue",
+    "Explanation": "onestop.domain.catalogue.rules.Explanation",
+    "Transition": "onestop.domain.workflow.model.Transition",
+    "Trigger": "onestop.domain.workflow.model.Trigger",
 }
 
 # -- Cross-references to other projects --------------------------------------------------

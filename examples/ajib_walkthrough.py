@@ -35,11 +35,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from onestop.calendars import calendar_for
-from onestop.courier_desk import CourierDesk
-from onestop.domain.courier import AttemptOutcome, TimeWindow
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.handoffs import (
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.parties import Person, Personal
+from onestop.domain.courier.handoffs import (
     Confirmation,
     Handoff,
     ManifestItem,
@@ -48,11 +46,13 @@ from onestop.domain.handoffs import (
     PartyKind,
     Place,
 )
-from onestop.domain.parties import Person, Personal
+from onestop.domain.courier.jobs import AttemptOutcome, TimeWindow
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import GuardFailed
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
 from onestop.storage import from_url
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.mall import Mall
 
 WIB = ZoneInfo("Asia/Jakarta")
 CATALOGUE = Path(__file__).with_name("jakarta")

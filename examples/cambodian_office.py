@@ -23,14 +23,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from onestop.calendars import calendar_for
-from onestop.domain.catalogue import ChannelKind, Fee, Service
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person, default_validators
-from onestop.domain.values import Duration, TimeUnit
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.catalogue.model import ChannelKind, Fee, Service
+from onestop.domain.common.parties import Person, default_validators
+from onestop.domain.common.values import Duration, TimeUnit
+from onestop.domain.workflow.engine import Actor
 from onestop.storage import from_url
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 ICT = ZoneInfo("Asia/Phnom_Penh")
 CATALOGUE = Path(__file__).with_name("cambodia")
@@ -61,7 +61,7 @@ class KhmerIdCard:
 
 
 class ManualClock:
-    """A clock this script sets by hand (a `onestop.ports.Clock`), in Phnom Penh time."""
+    """A clock this script sets by hand (a `onestop.ports.events.Clock`), in Phnom Penh time."""
 
     def __init__(self, start: datetime) -> None:
         self.current = start

@@ -20,13 +20,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from onestop.calendars import calendar_for
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.parties import Person
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import SeparationOfDutiesViolation
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
 from onestop.storage import from_url
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 WIB = ZoneInfo("Asia/Jakarta")
 CATALOGUE = Path(__file__).with_name("jakarta")

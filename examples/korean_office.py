@@ -24,14 +24,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from onestop.calendars import calendar_for
-from onestop.domain.calendar import Closure, DayKind, WorkCalendar
-from onestop.domain.catalogue import ChannelKind
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person, Representative
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.catalogue.model import ChannelKind
+from onestop.domain.common.parties import Person, Representative
+from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
+from onestop.domain.workflow.engine import Actor
 from onestop.storage import from_url
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 KST = ZoneInfo("Asia/Seoul")
 CATALOGUE = Path(__file__).with_name("korea")
@@ -46,7 +46,7 @@ WRONG_SEAL = "위임장의 인감이 신고된 인감과 다릅니다 (wrong sea
 
 
 class ManualClock:
-    """A clock this script sets by hand (a `onestop.ports.Clock`), in Seoul time."""
+    """A clock this script sets by hand (a `onestop.ports.events.Clock`), in Seoul time."""
 
     def __init__(self, start: datetime) -> None:
         self.current = start

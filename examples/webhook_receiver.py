@@ -28,16 +28,16 @@ from typing import Any
 
 import httpx
 
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.parties import Person
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import WebhookVerificationError
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
 from onestop.storage import from_url
 from onestop.transport.relay import Relay, RetryPolicy
 from onestop.transport.signing import WebhookVerifier
 from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 CATALOGUE = Path(__file__).with_name("tutorial") / "mall.toml"
 

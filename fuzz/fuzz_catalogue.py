@@ -64,11 +64,15 @@ def write(files: list[tuple[str, bytes]], root: Path) -> Path:
 
 def check_input(data: bytes, root: Path) -> None:
     """Load the catalogue *data* stands for; raise AssertionError (or worse) on a bug."""
-    from onestop.domain.guards import default_guards
+    from onestop.domain.workflow.guards import default_guards
     from onestop.exceptions import OnestopError
     from onestop.interop import cpsv, open311
-    from onestop.loading import catalogue_from_data, dump_catalogue, read_catalogue
-    from onestop.publishing import canonical_catalogue
+    from onestop.usecases.catalogue.loading import (
+        catalogue_from_data,
+        dump_catalogue,
+        read_catalogue,
+    )
+    from onestop.usecases.catalogue.publishing import canonical_catalogue
 
     target = write(layout(data), root)
     guards = default_guards().names()
@@ -120,8 +124,8 @@ def main() -> None:
     with atheris.instrument_imports(include=["onestop", "tomllib", "cattrs"]):
         import onestop.interop.cpsv
         import onestop.interop.open311
-        import onestop.loading
-        import onestop.publishing  # noqa: F401 - instrumented before the first input
+        import onestop.usecases.catalogue.loading
+        import onestop.usecases.catalogue.publishing  # noqa: F401 - instrumented before the first input
 
     root = Path(tempfile.mkdtemp(prefix="onestop-fuzz-", dir="/dev/shm")) / "input"
 

@@ -20,7 +20,7 @@ LIMIT = 4096
 
 def seeds() -> list[bytes]:
     """Return every seed input."""
-    from onestop.loading import dump_catalogue, load_catalogue
+    from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
 
     found: list[bytes] = []
     for folder in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir()):

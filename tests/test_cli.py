@@ -160,7 +160,7 @@ def test_workflow_render_unknown_service_is_a_clean_error(
 
 def test_open311_export_lists_every_sample_service(capsys: pytest.CaptureFixture[str]) -> None:
     """The Open311 export lists every service of the Jakarta sample in effect now."""
-    from onestop.loading import load_catalogue
+    from onestop.usecases.catalogue.loading import load_catalogue
 
     code, out, _ = run(capsys, "catalogue", "export", str(JAKARTA), "--format", "open311")
     assert code == EXIT_OK

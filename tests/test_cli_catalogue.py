@@ -15,11 +15,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from onestop.catalogue_store import catalogue_digest
 from onestop.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
-from onestop.loading import load_catalogue
-from onestop.publishing import canonical_catalogue
+from onestop.ports.catalogue import catalogue_digest
 from onestop.storage.sqlite import SQLiteStore
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.catalogue.publishing import canonical_catalogue
 
 ROOT = Path(__file__).parent.parent
 JAKARTA = ROOT / "examples" / "jakarta"

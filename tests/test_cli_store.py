@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from onestop.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, main
-from onestop.domain.audit import chain_hash
+from onestop.domain.common.audit import chain_hash
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -1,4 +1,4 @@
-"""``onestop demo`` and `onestop.demo.run_demo`: counts that add up, the same run for a seed."""
+"""``onestop demo`` and `onestop.cli.demo.run_demo`: counts that add up, the same run for a seed."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 import attrs
 import pytest
 
-from onestop import demo as demo_module
 from onestop.cli import EXIT_OK, EXIT_USAGE, main
-from onestop.demo import DEFAULT_STORE, DemoSummary, open_demo_store, run_demo, verify_store
+from onestop.cli import demo as demo_module
+from onestop.cli.demo import DEFAULT_STORE, DemoSummary, open_demo_store, run_demo, verify_store
 from onestop.exceptions import ConfigurationError
-from onestop.ports import StoredEvent
+from onestop.ports.events import StoredEvent
 from onestop.storage.memory import MemoryStore
 
 SMALL = ("--per-day", "30", "--follow-up", "3")
@@ -204,7 +204,7 @@ def desk_run() -> Iterator[tuple[_KeptOpen, DemoSummary]]:
     """A demo over a memory store, which keeps courier streams, and the store afterwards."""
     store = _KeptOpen()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("onestop._demo_store.from_url", lambda url: store)
+        patch.setattr("onestop.cli.demo._store.from_url", lambda url: store)
         yield store, run_demo(store_url="memory://", applications_per_day=60, seed=1)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from onestop.domain.render import to_mermaid
-from onestop.loading import load_catalogue
+from onestop.domain.workflow.render import to_mermaid
+from onestop.usecases.catalogue.loading import load_catalogue
 
 ROOT = Path(__file__).parent.parent
 PAGE = ROOT / "docs" / "reference" / "sample-workflows.md"
@@ -20,7 +20,7 @@ HEADER = """# Sample workflows
 
 These diagrams are generated from the workflows in the sample catalogues
 (`examples/jakarta/`, `examples/cambodia/` and `examples/korea/`)
-by `onestop.domain.render.to_mermaid`;
+by `onestop.domain.workflow.render.to_mermaid`;
 a test regenerates them and fails when this page is out of date.
 Draw any of them yourself with:
 

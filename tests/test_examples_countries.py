@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from onestop.cli import EXIT_OK, main
-from onestop.domain.catalogue import Catalogue, ChannelKind
-from onestop.domain.guards import default_guards
-from onestop.domain.values import TimeUnit
-from onestop.domain.workflow import check_workflow
-from onestop.loading import load_catalogue
+from onestop.domain.catalogue.model import Catalogue, ChannelKind
+from onestop.domain.common.values import TimeUnit
+from onestop.domain.workflow.guards import default_guards
+from onestop.domain.workflow.model import check_workflow
+from onestop.usecases.catalogue.loading import load_catalogue
 
 ROOT = Path(__file__).parent.parent
 KOREA = ROOT / "examples" / "korea"

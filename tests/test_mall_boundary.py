@@ -1,7 +1,7 @@
 """The Mall refuses hostile arguments and settings with typed errors, and writes nothing.
 
 An ``expected_version`` of ``True`` is not version 1, an application id is a key
-(`onestop.domain.formats.KEY`), an idempotency key too; a Mall built with a setting of
+(`onestop.domain.common.formats.KEY`), an idempotency key too; a Mall built with a setting of
 the wrong kind fails when it is built, not at the first command.
 """
 
@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
-from onestop.domain.engine import Actor
-from onestop.domain.formats import INT64_MAX
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.formats import INT64_MAX
+from onestop.domain.common.parties import Person
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import (
     ApplicationNotFound,
     ConfigurationError,
@@ -30,9 +30,9 @@ from onestop.exceptions import (
     InvalidValue,
     NaiveDatetime,
 )
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 WITA = ZoneInfo("Asia/Makassar")
 START = datetime(2025, 7, 14, 9, 0, tzinfo=WITA)

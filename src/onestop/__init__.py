@@ -1,7 +1,7 @@
 """onestop: typed building blocks for one-stop public service centres.
 
 The names here are the ones most programs need; everything else is importable from
-its module (`onestop.domain.catalogue`, `onestop.loading`, ...), and adapters from their
+its module (`onestop.domain.catalogue`, `onestop.usecases.mall`, ...), and adapters from their
 own modules, so that ``import onestop`` stays cheap and pulls in no driver.
 """
 
@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from onestop import exceptions
+from onestop import _moved, exceptions
 from onestop.calendars import calendar_for
-from onestop.domain.calendar import WorkCalendar
-from onestop.domain.catalogue import Agency, Catalogue, ChannelKind, Service
-from onestop.domain.engine import Actor
-from onestop.domain.parties import Organisation, Person, Personal
-from onestop.domain.rules import Rule, parse_rule
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration, Money
-from onestop.domain.workflow import State, Transition, Workflow
-from onestop.loading import dump_catalogue, load_catalogue
-from onestop.mall import Mall
+from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Service
+from onestop.domain.catalogue.rules import Rule, parse_rule
+from onestop.domain.common.actors import Actor
+from onestop.domain.common.parties import Organisation, Person, Personal
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration, Money
+from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.workflow.model import State, Transition, Workflow
 from onestop.storage import from_url
+from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
+from onestop.usecases.mall import Mall
 
 __all__ = [
     "__version__",
@@ -49,6 +49,8 @@ __all__ = [
     "WorkCalendar",
     "Workflow",
 ]
+
+_moved.install()
 
 
 def _version() -> str:

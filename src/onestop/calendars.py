@@ -1,6 +1,6 @@
 """Ready-made work calendars for the countries onestop is used in, from the `holidays` package.
 
-`calendar_for` builds a `onestop.domain.calendar.WorkCalendar` for a country's public
+`calendar_for` builds a `onestop.domain.time.calendar.WorkCalendar` for a country's public
 offices: its weekend, its public holidays for the years asked and, for Indonesia, the
 *cuti bersama* joint leave days on which government offices close.  It is an adapter:
 the domain never imports `holidays`; it receives the dates as data.
@@ -46,8 +46,8 @@ from datetime import date, time
 import attrs
 import holidays
 
-from onestop.domain.calendar import Closure, WorkCalendar
-from onestop.domain.formats import kind_of, preview
+from onestop.domain.common.formats import kind_of, preview
+from onestop.domain.time.calendar import Closure, WorkCalendar
 from onestop.exceptions import InvalidCalendar, UnsupportedCountry
 
 __all__ = ["CountryProfile", "calendar_for", "supported_countries"]

@@ -323,7 +323,7 @@ class DateOutOfRange(InvalidCalendar):
     Python's dates end at the years 1 and 9999: an instant too near either end to be
     read in every time zone, or a deadline that would fall past the end, is refused
     with this error instead of an `OverflowError`.  So is a count that would walk more
-    than `onestop.domain.worktime.MAX_WALK` days (about a hundred years) at once.
+    than `onestop.domain.time.worktime.MAX_WALK` days (about a hundred years) at once.
 
     Attributes:
         field: The argument whose value, or whose working time, is out of range.
@@ -804,7 +804,7 @@ class InvalidStoreInput(OnestopError, ValueError):
     """A store was given a record or an argument it cannot accept; nothing was written.
 
     Every adapter refuses the same input with the same error, before any I/O (see
-    `onestop.ports.check_commit`): a `bool` or an integer beyond 64 bits where a number
+    `onestop.ports.events.check_commit`): a `bool` or an integer beyond 64 bits where a number
     is stored, a naive or out-of-range instant, text no database holds (a NUL, a lone
     surrogate, a control character, more than the longest text a store keeps), a page
     size out of range, a cursor the store did not return.  It is not a failure of the

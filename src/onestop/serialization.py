@@ -28,11 +28,11 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
-from onestop.domain.formats import preview
-from onestop.domain.kinds import check_type, parse_number
-from onestop.domain.rules import Rule, parse_rule
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration, Period, parse_amount
+from onestop.domain.catalogue.rules import Rule, parse_rule
+from onestop.domain.common.formats import preview
+from onestop.domain.common.kinds import check_type, parse_number
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration, Period, parse_amount
 from onestop.exceptions import CatalogueError, InvalidValue, Problem
 
 __all__ = ["key_path", "make_converter", "problems_from"]

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person
-from onestop.ports import SummaryQuery
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.parties import Person
+from onestop.domain.workflow.engine import Actor
+from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
 
 WIB = ZoneInfo("Asia/Jakarta")

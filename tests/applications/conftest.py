@@ -6,10 +6,10 @@ import pytest
 from application_support import CATALOGUE, START, CountingIds, ManualClock
 
 from onestop.calendars import calendar_for
-from onestop.domain.catalogue import Catalogue
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
+from onestop.domain.catalogue.model import Catalogue
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 _CATALOGUE = load_catalogue(CATALOGUE)
 _JAKARTA = calendar_for("ID", years=[2025, 2026])

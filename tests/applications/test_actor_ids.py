@@ -10,12 +10,12 @@ from application_support import CITIZEN, Canary, answers, documents, officer, sn
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.codec import decode_event, encode_event
-from onestop.domain.application import Verdict
-from onestop.domain.engine import Actor
+from onestop.domain.applications.application import Verdict
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import InvalidApplication, InvalidValue, SeparationOfDutiesViolation
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.applications.codec import decode_event, encode_event
+from onestop.usecases.mall import Mall
 
 ANA = officer("officer-ana", "verifier", "approver")
 PROCESSOR = officer("processor-1", "processor")

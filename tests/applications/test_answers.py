@@ -12,10 +12,10 @@ from application_support import CITIZEN, START, Canary, answers, documents
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.catalogue import Catalogue, ChannelKind, FieldType, FormField
-from onestop.domain.commands import Submit, decide
-from onestop.domain.forms import DocumentRef, check_answer, check_document
-from onestop.domain.text import LocalizedText
+from onestop.domain.applications.commands import Submit, decide
+from onestop.domain.applications.forms import DocumentRef, check_answer, check_document
+from onestop.domain.catalogue.model import Catalogue, ChannelKind, FieldType, FormField
+from onestop.domain.common.text import LocalizedText
 from onestop.exceptions import InvalidApplication, InvalidValue
 
 LABEL = LocalizedText.of(en="Field")

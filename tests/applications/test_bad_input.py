@@ -20,8 +20,8 @@ from application_support import (
     snapshot,
 )
 
-from onestop.domain.application import Verdict
-from onestop.domain.parties import Person
+from onestop.domain.applications.application import Verdict
+from onestop.domain.common.parties import Person
 from onestop.exceptions import (
     ApplicationNotFound,
     ChannelNotOffered,
@@ -35,8 +35,8 @@ from onestop.exceptions import (
     ServiceNotFound,
     TransitionNotAllowed,
 )
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
 
 VERIFIER = officer("verifier-1", "verifier")
 PROCESSOR = officer("processor-1", "processor")

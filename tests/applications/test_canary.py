@@ -20,12 +20,12 @@ from application_support import (
 )
 from structlog.testing import capture_logs
 
-from onestop.domain.application import Verdict, Visibility
-from onestop.domain.parties import Organisation, Representative
+from onestop.domain.applications.application import Verdict, Visibility
+from onestop.domain.common.parties import Organisation, Representative
 from onestop.exceptions import OnestopError
-from onestop.mall import Mall
-from onestop.ports import SummaryQuery
+from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
 
 VERIFIER = officer("verifier-1", "verifier")
 PROCESSOR = officer("processor-1", "processor")

@@ -11,7 +11,7 @@ from application_support import CITIZEN, START, Canary, answers, document, docum
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.application import (
+from onestop.domain.applications.application import (
     Application,
     NoteAdded,
     PaymentRecorded,
@@ -19,8 +19,7 @@ from onestop.domain.application import (
     Verdict,
     Visibility,
 )
-from onestop.domain.catalogue import Catalogue, ChannelKind
-from onestop.domain.commands import (
+from onestop.domain.applications.commands import (
     MAX_NOTE,
     Act,
     AddNote,
@@ -33,9 +32,10 @@ from onestop.domain.commands import (
     Withdraw,
     decide,
 )
-from onestop.domain.parties import Personal
+from onestop.domain.catalogue.model import Catalogue, ChannelKind
+from onestop.domain.common.parties import Personal
 from onestop.exceptions import InvalidApplication, OnestopError
-from onestop.mall import Mall
+from onestop.usecases.mall import Mall
 
 VERIFIER = officer("verifier-1", "verifier")
 CANARY = Canary.new()

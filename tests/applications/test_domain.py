@@ -11,17 +11,17 @@ from application_support import CITIZEN, START, WIB, Canary, answers, document, 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.codec import decode_event, encode_event, notice
-from onestop.domain.application import Application, NoteAdded, Submitted, Visibility
-from onestop.domain.calendar import WorkCalendar
-from onestop.domain.catalogue import Catalogue, ChannelKind, FieldType, FormField
-from onestop.domain.commands import AddNote, Submit, decide, find_workflow
-from onestop.domain.formats import text_problem
-from onestop.domain.forms import check_answer, check_submission, requirement_statuses
-from onestop.domain.parties import Organisation, Representative
-from onestop.domain.text import LocalizedText
-from onestop.domain.tracking import public_status
+from onestop.domain.applications.application import Application, NoteAdded, Submitted, Visibility
+from onestop.domain.applications.commands import AddNote, Submit, decide, find_workflow
+from onestop.domain.applications.forms import check_answer, check_submission, requirement_statuses
+from onestop.domain.applications.tracking import public_status
+from onestop.domain.catalogue.model import Catalogue, ChannelKind, FieldType, FormField
+from onestop.domain.common.formats import text_problem
+from onestop.domain.common.parties import Organisation, Representative
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.time.calendar import WorkCalendar
 from onestop.exceptions import CommandRefused, InvalidApplication, StorageError
+from onestop.usecases.applications.codec import decode_event, encode_event, notice
 
 CANARY = Canary.new()
 

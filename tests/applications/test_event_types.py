@@ -19,8 +19,7 @@ from application_support import CITIZEN, START, Canary, answers, documents
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.codec import decode_event, encode_event
-from onestop.domain.application import (
+from onestop.domain.applications.application import (
     ActionTaken,
     Application,
     DocumentAttached,
@@ -32,11 +31,12 @@ from onestop.domain.application import (
     Verdict,
     Visibility,
 )
-from onestop.domain.catalogue import ChannelKind
-from onestop.domain.values import Duration
-from onestop.domain.workflow import ClockMode
+from onestop.domain.catalogue.model import ChannelKind
+from onestop.domain.common.values import Duration
+from onestop.domain.workflow.model import ClockMode
 from onestop.exceptions import InvalidValue, NaiveDatetime, OnestopError
-from onestop.mall import Mall
+from onestop.usecases.applications.codec import decode_event, encode_event
+from onestop.usecases.mall import Mall
 
 CANARY = Canary.new()
 

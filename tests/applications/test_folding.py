@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
-from onestop.domain.catalogue import Catalogue
+from onestop.domain.catalogue.model import Catalogue
 from onestop.exceptions import ConcurrencyConflict, ConfigurationError, OnestopError
-from onestop.folding import Deadlines, FoldedStreams
-from onestop.mall import Mall
-from onestop.ports import SummaryQuery
+from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.applications.cache import Deadlines, FoldedStreams
+from onestop.usecases.mall import Mall
 
 VERIFIER = officer("verifier-1", "verifier")
 PROCESSOR = officer("processor-1", "processor")

@@ -16,13 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
-from onestop.codec import digest, secret_digest
-from onestop.domain.application import Application
-from onestop.domain.catalogue import Catalogue, ChannelKind
-from onestop.domain.commands import Submit, decide
-from onestop.domain.parties import Representative, personal_fields
-from onestop.domain.submission import submit
-from onestop.domain.tracking import Outcome, SlaOutcome, sla_report
+from onestop.domain.applications.application import Application
+from onestop.domain.applications.commands import Submit, decide
+from onestop.domain.applications.submission import submit
+from onestop.domain.applications.tracking import Outcome, SlaOutcome, sla_report
+from onestop.domain.catalogue.model import Catalogue, ChannelKind
+from onestop.domain.common.parties import Representative, personal_fields
 from onestop.exceptions import (
     AgencyNotFound,
     ApplicationNotFound,
@@ -31,10 +30,10 @@ from onestop.exceptions import (
     NaiveDatetime,
     OnestopError,
 )
-from onestop.folding import Deadlines
-from onestop.mall import Mall
-from onestop.mall_support import check_instant
-from onestop.recording import (
+from onestop.storage.memory import MemoryStore
+from onestop.usecases.applications.cache import Deadlines
+from onestop.usecases.applications.codec import digest, secret_digest
+from onestop.usecases.applications.writer import (
     DEFAULT_NUMBERING,
     allocate_number,
     at_risk_instant,
@@ -42,7 +41,8 @@ from onestop.recording import (
     load_application,
     summarize,
 )
-from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
+from onestop.usecases.mall_support import check_instant
 
 CANARY = Canary.new()
 JAKARTA = calendar_for("ID", years=[2025])
@@ -225,7 +225,7 @@ def test_a_representative_is_valid_until_a_day() -> None:
 
 def test_personal_fields_walks_any_depth() -> None:
     """A value nested far past the recursion limit is walked, not a RecursionError."""
-    from onestop.domain.parties import Personal
+    from onestop.domain.common.parties import Personal
 
     nested: object = Personal("x")
     for _ in range(50_000):

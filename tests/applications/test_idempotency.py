@@ -9,11 +9,11 @@ from application_support import CITIZEN, Canary, CountingIds, ManualClock, answe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.catalogue import Catalogue
+from onestop.domain.catalogue.model import Catalogue
 from onestop.exceptions import IdempotencyConflict
-from onestop.mall import Mall
-from onestop.ports import SummaryQuery
+from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
 
 CANARY = Canary.new()
 PAYLOADS = (

@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 from application_support import CITIZEN, WIB, Canary, ManualClock, answers, documents, officer
 
-from onestop.domain.application import Verdict
-from onestop.domain.workflow import Trigger
+from onestop.domain.applications.application import Verdict
+from onestop.domain.workflow.model import Trigger
 from onestop.exceptions import TransitionNotAllowed
-from onestop.mall import Mall
+from onestop.usecases.mall import Mall
 
 VERIFIER = officer("verifier-1", "verifier")
 PROCESSOR = officer("processor-1", "processor")

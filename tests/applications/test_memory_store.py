@@ -9,9 +9,9 @@ from typing import Any
 import attrs
 import pytest
 
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import ConcurrencyConflict, ConfigurationError, StorageError
-from onestop.ports import (
+from onestop.ports.events import (
     Commit,
     EventStore,
     IdempotencyRecord,

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from application_support import CITIZEN, Canary, answers, documents, officer, snapshot
 
-from onestop.domain.application import PaymentRecorded
+from onestop.domain.applications.application import PaymentRecorded
 from onestop.exceptions import CommandRefused, InvalidApplication, RoleNotAllowed
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
 
 CASHIER = officer("cashier-1", "front_office")
 

@@ -18,11 +18,11 @@ from application_support import (
     officer,
 )
 
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.commands import find_workflow
+from onestop.domain.applications.commands import find_workflow
+from onestop.domain.catalogue.model import Catalogue
 from onestop.exceptions import TransitionNotAllowed
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
 
 VERIFIER = officer("verifier-1", "verifier")
 CANARY = Canary.new()

@@ -16,12 +16,12 @@ from application_support import (
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.commands import find_workflow
-from onestop.domain.engine import Actor, allowed_actions
+from onestop.domain.applications.commands import find_workflow
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.workflow.engine import Actor, allowed_actions
 from onestop.exceptions import OnestopError
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
 
 CANARY = Canary.new()
 ACTORS = (

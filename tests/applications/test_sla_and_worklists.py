@@ -19,11 +19,11 @@ from application_support import (
     officer,
 )
 
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.sla import SlaStatus
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import ConfigurationError
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.mall import Mall
 
 VERIFIER = officer("verifier-1", "verifier")
 PROCESSOR = officer("processor-1", "processor")

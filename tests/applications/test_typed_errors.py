@@ -12,12 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
-from onestop.codec import decode_event
-from onestop.domain.application import Application
-from onestop.domain.automatic import due_timer_events, event_events
-from onestop.domain.catalogue import Catalogue, ChannelKind
-from onestop.domain.commands import Submit, decide, find_workflow
-from onestop.domain.tracking import public_status, sla_outcome
+from onestop.domain.applications.application import Application
+from onestop.domain.applications.automatic import due_timer_events, event_events
+from onestop.domain.applications.commands import Submit, decide, find_workflow
+from onestop.domain.applications.tracking import public_status, sla_outcome
+from onestop.domain.catalogue.model import Catalogue, ChannelKind
 from onestop.exceptions import (
     CommandRefused,
     ConfigurationError,
@@ -26,9 +25,10 @@ from onestop.exceptions import (
     NaiveDatetime,
     OnestopError,
 )
-from onestop.folding import Deadlines, FoldedStreams
-from onestop.recording import check_numbering, idempotency_digest, prepare_commit
-from onestop.reports import worklist_query
+from onestop.usecases.applications.cache import Deadlines, FoldedStreams
+from onestop.usecases.applications.codec import decode_event
+from onestop.usecases.applications.queries import worklist_query
+from onestop.usecases.applications.writer import check_numbering, idempotency_digest, prepare_commit
 
 CANARY = Canary.new()
 JAKARTA = calendar_for("ID", years=[2025])

@@ -16,9 +16,9 @@ from application_support import (
     officer,
 )
 
-from onestop.domain.application import Verdict
+from onestop.domain.applications.application import Verdict
 from onestop.exceptions import SeparationOfDutiesViolation
-from onestop.mall import Mall, Receipt
+from onestop.usecases.mall import Mall, Receipt
 
 VERIFIER = officer("verifier-1", "verifier")
 PROCESSOR = officer("processor-1", "processor")

@@ -19,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_sla_properties import SPAN_SECONDS, WRITTEN_IN, _instant, scenarios
 
-from onestop.domain import calendar as calendar_module
-from onestop.domain.calendar import WorkCalendar
-from onestop.domain.sla import due_date
-from onestop.domain.values import Duration
-from onestop.domain.worktime import MEMO_DAYS
+from onestop.domain.common.values import Duration
+from onestop.domain.time import calendar as calendar_module
+from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.sla import due_date
+from onestop.domain.time.worktime import MEMO_DAYS
 
 WIB = ZoneInfo("Asia/Jakarta")
 

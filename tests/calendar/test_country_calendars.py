@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from onestop.calendars import calendar_for, supported_countries
-from onestop.domain.calendar import Closure
-from onestop.domain.sla import due_date
-from onestop.domain.values import Duration
+from onestop.domain.common.values import Duration
+from onestop.domain.time.calendar import Closure
+from onestop.domain.time.sla import due_date
 from onestop.exceptions import CalendarError, InvalidCalendar, UnsupportedCountry
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.calendar import Closure, WorkCalendar
-from onestop.domain.sla import Pause, due_date, remaining_working_time, status_at
-from onestop.domain.values import Duration
-from onestop.domain.worktime import EARLIEST, LATEST, check_in_range
+from onestop.domain.common.values import Duration
+from onestop.domain.time.calendar import Closure, WorkCalendar
+from onestop.domain.time.sla import Pause, due_date, remaining_working_time, status_at
+from onestop.domain.time.worktime import EARLIEST, LATEST, check_in_range
 from onestop.exceptions import CalendarError, DateOutOfRange, InvalidCalendar, NaiveDatetime
 
 ODD_OFFSETS = [
@@ -287,7 +287,7 @@ def test_a_count_of_more_than_a_hundred_years_is_refused_at_once(
 
 def test_a_long_argument_name_is_shortened_in_messages() -> None:
     """require_aware, aware_utc and check_in_range never repeat a huge argument name."""
-    from onestop.domain.worktime import aware_utc, require_aware
+    from onestop.domain.time.worktime import aware_utc, require_aware
 
     name = "x" * 5000
     for check in (require_aware, aware_utc, check_in_range):

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
-from onestop.domain.calendar import Closure, WorkCalendar, format_day
-from onestop.domain.sla import Pause, due_date, remaining_working_time, status_at
-from onestop.domain.values import Duration
+from onestop.domain.common.values import Duration
+from onestop.domain.time.calendar import Closure, WorkCalendar, format_day
+from onestop.domain.time.sla import Pause, due_date, remaining_working_time, status_at
 from onestop.exceptions import CalendarError, InvalidCalendar
 
 AT = datetime(2025, 3, 3, 9, tzinfo=UTC)

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
-from onestop.domain.calendar import WorkCalendar
-from onestop.domain.sla import (
+from onestop.domain.common.values import Duration
+from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.sla import (
     Deadline,
     Pause,
     SlaStatus,
@@ -17,7 +18,6 @@ from onestop.domain.sla import (
     remaining_working_time,
     status_at,
 )
-from onestop.domain.values import Duration
 from onestop.exceptions import InvalidCalendar, NaiveDatetime
 
 WIB = ZoneInfo("Asia/Jakarta")

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.calendar import Closure, DayKind, WorkCalendar
-from onestop.domain.sla import Pause, due_date, remaining_working_time
-from onestop.domain.values import Duration
+from onestop.domain.common.values import Duration
+from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
+from onestop.domain.time.sla import Pause, due_date, remaining_working_time
 
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 WRITTEN_IN = (*(ZoneInfo(z) for z in ZONES), UTC)

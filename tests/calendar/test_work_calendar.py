@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from onestop.domain.calendar import Closure, DayKind, WorkCalendar, format_day
-from onestop.domain.values import Duration
+from onestop.domain.common.values import Duration
+from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar, format_day
 from onestop.exceptions import CalendarError, InvalidCalendar, NaiveDatetime
 
 WIB = ZoneInfo("Asia/Jakarta")

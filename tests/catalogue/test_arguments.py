@@ -13,18 +13,18 @@ from typing import Any
 
 import pytest
 
-from onestop.catalogue_files import parse_document
-from onestop.catalogue_store import (
+from onestop.domain.catalogue.checks import check_catalogue
+from onestop.exceptions import CatalogueReadError, InvalidValue, StorageError
+from onestop.ports.catalogue import (
     catalogue_digest,
     next_catalogue_version,
     stored_catalogue_version,
 )
-from onestop.domain.checks import check_catalogue
-from onestop.exceptions import CatalogueReadError, InvalidValue, StorageError
-from onestop.loading import load_catalogue, read_catalogue
-from onestop.publishing import publish_catalogue, published_catalogue
 from onestop.serialization import key_path
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.catalogue.files import parse_document
+from onestop.usecases.catalogue.loading import load_catalogue, read_catalogue
+from onestop.usecases.catalogue.publishing import publish_catalogue, published_catalogue
 
 MINIMAL = Path(__file__).parent / "valid" / "minimal.toml"
 CONTENT = b'{"catalogue":{}}'

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.catalogue_files import MAX_DEPTH, MAX_FILE_BYTES, parse_document
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue
-from onestop.loading import (
+from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, parse_document
+from onestop.usecases.catalogue.loading import (
     MAX_TOTAL_BYTES,
     catalogue_from_data,
     dump_catalogue,

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.checks import check_catalogue
+from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
     Catalogue,
@@ -29,16 +30,15 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.checks import check_catalogue
-from onestop.domain.contact_points import url_problem
-from onestop.domain.formats import INT64_MAX, INT64_MIN
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration
-from onestop.domain.workflow import Workflow
+from onestop.domain.common.contact_points import url_problem
+from onestop.domain.common.formats import INT64_MAX, INT64_MIN
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration
+from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import InvalidCatalogue, InvalidValue
-from onestop.loading import dump_catalogue, load_catalogue, read_catalogue
-from onestop.publishing import canonical_catalogue, publish_catalogue
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue, read_catalogue
+from onestop.usecases.catalogue.publishing import canonical_catalogue, publish_catalogue
 
 VALID = Path(__file__).parent / "valid" / "minimal.toml"
 BASE = load_catalogue(VALID)

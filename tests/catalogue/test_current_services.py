@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
     Catalogue,
@@ -17,8 +17,8 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration
 from onestop.exceptions import ServiceNotFound
 
 ZONES = {"west": "Asia/Jakarta", "east": "Pacific/Kiritimati", "far": "America/Adak"}

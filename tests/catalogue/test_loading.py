@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from onestop.domain.catalogue import ChannelKind, ServiceKind
+from onestop.domain.catalogue.model import ChannelKind, ServiceKind
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
-from onestop.loading import dump_catalogue, load_catalogue, read_catalogue
+from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue, read_catalogue
 
 HERE = Path(__file__).parent
 VALID = HERE / "valid" / "minimal.toml"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from onestop.domain.catalogue import ChannelKind
+from onestop.domain.catalogue.model import ChannelKind
 from onestop.exceptions import AgencyNotFound, DateOutOfRange, InvalidValue, NaiveDatetime
-from onestop.loading import load_catalogue
+from onestop.usecases.catalogue.loading import load_catalogue
 
 CATALOGUE = load_catalogue(Path(__file__).parent / "valid" / "minimal.toml")
 SERVICE = CATALOGUE.services[0]

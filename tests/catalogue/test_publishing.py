@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from onestop.catalogue_store import catalogue_digest
 from onestop.exceptions import CatalogueVersionNotFound, ConcurrencyConflict, InvalidCatalogue
-from onestop.loading import dump_catalogue, load_catalogue
-from onestop.publishing import canonical_catalogue, publish_catalogue, published_catalogue
+from onestop.ports.catalogue import catalogue_digest
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
+from onestop.usecases.catalogue.publishing import (
+    canonical_catalogue,
+    publish_catalogue,
+    published_catalogue,
+)
 
 ROOT = Path(__file__).parent.parent.parent
 JAKARTA = ROOT / "examples" / "jakarta"

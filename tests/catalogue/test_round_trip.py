@@ -7,10 +7,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.checks import check_catalogue
-from onestop.loading import dump_catalogue, load_catalogue
+from onestop.domain.catalogue.checks import check_catalogue
+from onestop.domain.catalogue.model import Catalogue
 from onestop.testing.strategies import catalogues
+from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
 
 ROOT = Path(__file__).parent.parent.parent
 

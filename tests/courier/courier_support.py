@@ -6,9 +6,9 @@ import hashlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from onestop.domain.courier import CourierJob, JobKind, TimeWindow, book, claim
-from onestop.domain.custody import CustodyLedger, seal
-from onestop.domain.handoffs import (
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.custody import CustodyLedger, seal
+from onestop.domain.courier.handoffs import (
     Confirmation,
     Handoff,
     ManifestItem,
@@ -17,8 +17,8 @@ from onestop.domain.handoffs import (
     PartyKind,
     Place,
 )
-from onestop.domain.otp import OneTimeCode, issue_code
-from onestop.domain.parties import Personal
+from onestop.domain.courier.jobs import CourierJob, JobKind, TimeWindow, book, claim
+from onestop.domain.courier.otp import OneTimeCode, issue_code
 
 WIB = ZoneInfo("Asia/Jakarta")
 T0 = datetime(2025, 3, 10, 8, 0, tzinfo=WIB)

@@ -16,11 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from onestop.calendars import calendar_for
-from onestop.courier_desk import CourierDesk
-from onestop.domain.courier import TimeWindow
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.handoffs import (
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.parties import Person, Personal
+from onestop.domain.courier.handoffs import (
     Confirmation,
     Handoff,
     ManifestItem,
@@ -29,10 +27,12 @@ from onestop.domain.handoffs import (
     PartyKind,
     Place,
 )
-from onestop.domain.parties import Person, Personal
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
+from onestop.domain.courier.jobs import TimeWindow
+from onestop.domain.workflow.engine import Actor
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.mall import Mall
 
 ROOT = Path(__file__).parents[2]
 CATALOGUE = load_catalogue(ROOT / "examples" / "jakarta")

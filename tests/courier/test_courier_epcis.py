@@ -22,8 +22,8 @@ from courier_support import (
     staff,
 )
 
-from onestop.domain.custody import CustodyLedger, transfer
-from onestop.domain.handoffs import Party, PartyKind, Place
+from onestop.domain.courier.custody import CustodyLedger, transfer
+from onestop.domain.courier.handoffs import Party, PartyKind, Place
 from onestop.exceptions import InvalidValue, NaiveDatetime
 from onestop.interop.epcis import (
     ONESTOP_NAMESPACE,

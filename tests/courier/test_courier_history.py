@@ -2,7 +2,7 @@
 
 The previous release stored ids with capitals or a final line break, free-text
 credentials, place labels with a tab, and manifests listing a document twice.  New
-commands refuse all of these (`onestop.domain.formats`); the desk still reads them
+commands refuse all of these (`onestop.domain.common.formats`); the desk still reads them
 back, and the stored chain still verifies.  Such values are built here as the
 previous release built them, without today's checks, and written with the same
 encoding it used.
@@ -17,9 +17,18 @@ import attrs
 import pytest
 from desk_support import FRONT, ORIGINALS, Clock, apply, new_desk, sha
 
-from onestop import courier_recording as rec
-from onestop.domain.audit import GENESIS
-from onestop.domain.courier import (
+from onestop.domain.common.audit import GENESIS
+from onestop.domain.courier.custody import CustodyLedger, PacketSealed
+from onestop.domain.courier.handoffs import (
+    ConfirmationMethod,
+    Confirmed,
+    ManifestItem,
+    Packet,
+    Party,
+    PartyKind,
+    Place,
+)
+from onestop.domain.courier.jobs import (
     Attempt,
     AttemptOutcome,
     AttemptRecorded,
@@ -30,20 +39,11 @@ from onestop.domain.courier import (
     JobStatus,
     TimeWindow,
 )
-from onestop.domain.custody import CustodyLedger, PacketSealed
-from onestop.domain.handoffs import (
-    ConfirmationMethod,
-    Confirmed,
-    ManifestItem,
-    Packet,
-    Party,
-    PartyKind,
-    Place,
-)
-from onestop.domain.otp import OneTimeCode
+from onestop.domain.courier.otp import OneTimeCode
 from onestop.exceptions import InvalidPacket, InvalidValue
-from onestop.mall import Mall
-from onestop.ports import Batch
+from onestop.ports.events import Batch
+from onestop.usecases.courier import writer as rec
+from onestop.usecases.mall import Mall
 
 _T = TypeVar("_T")
 

@@ -37,10 +37,28 @@ from hostile_support import EXTREME_INSTANTS, hostile, outcome_is_typed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.audit import GENESIS, Checkpoint, chain_hash, seal_entries, verify_chain
-from onestop.domain.calendar import WorkCalendar
-from onestop.domain.canonical import canonical_bytes
-from onestop.domain.courier import (
+from onestop.domain.common.audit import GENESIS, Checkpoint, chain_hash, seal_entries, verify_chain
+from onestop.domain.common.canonical import canonical_bytes
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.custody import CustodyLedger, custody_body, seal, transfer
+from onestop.domain.courier.flow import (
+    TrackingStatus,
+    collect,
+    dwell_times,
+    hand_over,
+    tracking_label,
+    tracking_status,
+)
+from onestop.domain.courier.handoffs import (
+    Confirmation,
+    Handoff,
+    ManifestItem,
+    Packet,
+    Party,
+    PartyKind,
+    Place,
+)
+from onestop.domain.courier.jobs import (
     CourierJob,
     JobKind,
     TimeWindow,
@@ -50,26 +68,8 @@ from onestop.domain.courier import (
     record_attempt,
     reschedule,
 )
-from onestop.domain.courier_flow import (
-    TrackingStatus,
-    collect,
-    dwell_times,
-    hand_over,
-    tracking_label,
-    tracking_status,
-)
-from onestop.domain.custody import CustodyLedger, custody_body, seal, transfer
-from onestop.domain.handoffs import (
-    Confirmation,
-    Handoff,
-    ManifestItem,
-    Packet,
-    Party,
-    PartyKind,
-    Place,
-)
-from onestop.domain.otp import OneTimeCode, issue_code, verify_code
-from onestop.domain.parties import Personal
+from onestop.domain.courier.otp import OneTimeCode, issue_code, verify_code
+from onestop.domain.time.calendar import WorkCalendar
 from onestop.exceptions import InvalidValue, NaiveDatetime, OnestopError
 from onestop.interop.epcis import (
     epcis_document,

@@ -1,6 +1,6 @@
 """One person, packet or handoff has one id: spelling it another way is refused, never folded.
 
-Before `onestop.domain.formats`, ids were checked by ``^...$`` patterns with
+Before `onestop.domain.common.formats`, ids were checked by ``^...$`` patterns with
 `re.match`, which let a final line break through (``"c-17\\n"`` was a second courier),
 some ids were not checked at all (a courier's claim, a booking's actor), and capitals
 made another person of the same officer.  Each test here names one such id.
@@ -31,10 +31,9 @@ from courier_support import (
     staff,
 )
 
-from onestop.domain.audit import GENESIS, chain_hash
-from onestop.domain.courier import AttemptOutcome, JobKind, book, claim, record_attempt
-from onestop.domain.custody import seal, transfer
-from onestop.domain.handoffs import (
+from onestop.domain.common.audit import GENESIS, chain_hash
+from onestop.domain.courier.custody import seal, transfer
+from onestop.domain.courier.handoffs import (
     Confirmation,
     ConfirmationMethod,
     ManifestItem,
@@ -42,7 +41,8 @@ from onestop.domain.handoffs import (
     Party,
     PartyKind,
 )
-from onestop.domain.otp import OneTimeCode, issue_code
+from onestop.domain.courier.jobs import AttemptOutcome, JobKind, book, claim, record_attempt
+from onestop.domain.courier.otp import OneTimeCode, issue_code
 from onestop.exceptions import ChainError, HandoffRefused, InvalidPacket, InvalidValue
 
 LATER = T0 + minutes(30)

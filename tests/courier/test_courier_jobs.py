@@ -24,7 +24,18 @@ from courier_support import (
     staff,
 )
 
-from onestop.domain.courier import (
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.custody import ReturnedToCounter
+from onestop.domain.courier.flow import (
+    TRACKING_LABELS,
+    TrackingStatus,
+    collect,
+    hand_over,
+    tracking_label,
+    tracking_status,
+)
+from onestop.domain.courier.handoffs import Confirmation, Packet
+from onestop.domain.courier.jobs import (
     AttemptOutcome,
     CourierJob,
     JobKind,
@@ -36,17 +47,6 @@ from onestop.domain.courier import (
     record_attempt,
     reschedule,
 )
-from onestop.domain.courier_flow import (
-    TRACKING_LABELS,
-    TrackingStatus,
-    collect,
-    hand_over,
-    tracking_label,
-    tracking_status,
-)
-from onestop.domain.custody import ReturnedToCounter
-from onestop.domain.handoffs import Confirmation, Packet
-from onestop.domain.parties import Personal
 from onestop.exceptions import (
     AlreadyClaimed,
     ConcurrencyConflict,

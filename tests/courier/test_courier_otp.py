@@ -11,8 +11,8 @@ from courier_support import APP, KEY, OTHER_APP, T0, minutes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain import otp
-from onestop.domain.otp import OneTimeCode, issue_code, verify_code
+from onestop.domain.courier import otp
+from onestop.domain.courier.otp import OneTimeCode, issue_code, verify_code
 from onestop.exceptions import (
     CodeAlreadyUsed,
     CodeExpired,

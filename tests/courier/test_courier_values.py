@@ -31,10 +31,10 @@ from hostile_support import hostile, outcome_is_typed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onestop import courier_recording as rec
-from onestop.courier_index import CourierIndex, JobLinked
-from onestop.domain.audit import GENESIS
-from onestop.domain.courier import (
+from onestop.domain.common.audit import GENESIS
+from onestop.domain.courier.custody import CustodyLedger, transfer
+from onestop.domain.courier.flow import dwell_times, tracking_status
+from onestop.domain.courier.jobs import (
     CourierJob,
     JobClaimed,
     JobKind,
@@ -45,8 +45,6 @@ from onestop.domain.courier import (
     record_attempt,
     reschedule,
 )
-from onestop.domain.courier_flow import dwell_times, tracking_status
-from onestop.domain.custody import CustodyLedger, transfer
 from onestop.exceptions import (
     AlreadyClaimed,
     InvalidValue,
@@ -54,6 +52,8 @@ from onestop.exceptions import (
     OnestopError,
 )
 from onestop.interop.epcis import object_events
+from onestop.usecases.courier import writer as rec
+from onestop.usecases.courier.index import CourierIndex, JobLinked
 
 LATER = T0 + minutes(30)
 

@@ -38,8 +38,19 @@ from courier_support import (
     staff,
 )
 
-from onestop.domain.audit import verify_chain
-from onestop.domain.courier import (
+from onestop.domain.common.audit import verify_chain
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.custody import CustodyLedger, seal
+from onestop.domain.courier.flow import (
+    TrackingStatus,
+    collect,
+    dwell_times,
+    hand_over,
+    tracking_label,
+    tracking_status,
+)
+from onestop.domain.courier.handoffs import Confirmation, Packet
+from onestop.domain.courier.jobs import (
     AttemptOutcome,
     CourierJob,
     JobKind,
@@ -51,18 +62,7 @@ from onestop.domain.courier import (
     record_attempt,
     reschedule,
 )
-from onestop.domain.courier_flow import (
-    TrackingStatus,
-    collect,
-    dwell_times,
-    hand_over,
-    tracking_label,
-    tracking_status,
-)
-from onestop.domain.custody import CustodyLedger, seal
-from onestop.domain.guards import Facts, courier_delivered
-from onestop.domain.handoffs import Confirmation, Packet
-from onestop.domain.parties import Personal
+from onestop.domain.workflow.guards import Facts, courier_delivered
 from onestop.exceptions import AlreadyDelivered
 from onestop.interop.epcis import EPCIS_CONTEXT, epcis_document
 

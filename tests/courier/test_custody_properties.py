@@ -38,9 +38,8 @@ from courier_support import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.audit import verify_chain
-from onestop.domain.courier_flow import dwell_times
-from onestop.domain.custody import (
+from onestop.domain.common.audit import verify_chain
+from onestop.domain.courier.custody import (
     CustodyLedger,
     Delivered,
     HandedOver,
@@ -51,7 +50,15 @@ from onestop.domain.custody import (
     seal,
     transfer,
 )
-from onestop.domain.handoffs import Confirmation, Handoff, ManifestItem, Packet, Party, PartyKind
+from onestop.domain.courier.flow import dwell_times
+from onestop.domain.courier.handoffs import (
+    Confirmation,
+    Handoff,
+    ManifestItem,
+    Packet,
+    Party,
+    PartyKind,
+)
 from onestop.exceptions import (
     AlreadyDelivered,
     CodeAlreadyUsed,

@@ -26,10 +26,8 @@ from courier_support import (
     staff,
 )
 
-from onestop.domain.audit import verify_chain
-from onestop.domain.courier import JobKind, JobStatus, book
-from onestop.domain.courier_flow import TrackingStatus, hand_over, tracking_status
-from onestop.domain.custody import (
+from onestop.domain.common.audit import verify_chain
+from onestop.domain.courier.custody import (
     AlertRaised,
     CustodyLedger,
     Delivered,
@@ -40,7 +38,8 @@ from onestop.domain.custody import (
     seal,
     transfer,
 )
-from onestop.domain.handoffs import (
+from onestop.domain.courier.flow import TrackingStatus, hand_over, tracking_status
+from onestop.domain.courier.handoffs import (
     Confirmation,
     ConfirmationMethod,
     ManifestItem,
@@ -49,6 +48,7 @@ from onestop.domain.handoffs import (
     PartyKind,
     Place,
 )
+from onestop.domain.courier.jobs import JobKind, JobStatus, book
 from onestop.exceptions import (
     AlreadyDelivered,
     CourierNotAssigned,

@@ -49,12 +49,16 @@ from desk_support import (
 )
 
 import onestop.storage
-from onestop.courier_desk import CourierDesk
-from onestop.courier_recording import index_stream, job_stream, packet_stream, verify_packet
-from onestop.domain.courier import AttemptOutcome
-from onestop.domain.courier_flow import TrackingStatus
-from onestop.domain.handoffs import Confirmation, ConfirmationMethod, Packet, Party, PartyKind
-from onestop.domain.parties import Personal
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.flow import TrackingStatus
+from onestop.domain.courier.handoffs import (
+    Confirmation,
+    ConfirmationMethod,
+    Packet,
+    Party,
+    PartyKind,
+)
+from onestop.domain.courier.jobs import AttemptOutcome
 from onestop.exceptions import (
     ApplicationNotFound,
     ConfigurationError,
@@ -63,9 +67,11 @@ from onestop.exceptions import (
     JobRefused,
 )
 from onestop.interop.epcis import EPCIS_CONTEXT
-from onestop.mall import Mall
-from onestop.ports import Append, Batch, NewEvent, StoredEvent
+from onestop.ports.events import Append, Batch, NewEvent, StoredEvent
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.courier.writer import index_stream, job_stream, packet_stream, verify_packet
+from onestop.usecases.mall import Mall
 
 # --- the journey --------------------------------------------------------------------------
 

@@ -36,16 +36,16 @@ from desk_support import (
 from hostile_support import hostile, outcome_is_typed
 from hypothesis import HealthCheck, given, settings
 
-from onestop import courier_recording as rec
-from onestop.courier_desk import CourierDesk
-from onestop.courier_reports import dwell_report, every_seal, track_courier
-from onestop.domain.courier import JobKind
-from onestop.domain.handoffs import Packet
-from onestop.domain.parties import Personal
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.handoffs import Packet
+from onestop.domain.courier.jobs import JobKind
 from onestop.exceptions import ConfigurationError, InvalidValue, NaiveDatetime
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
 from onestop.testing.courier import claim_race
+from onestop.usecases.courier import writer as rec
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.courier.queries import dwell_report, every_seal, track_courier
+from onestop.usecases.mall import Mall
 
 _Call = Callable[..., object]
 WRONG = "not-the-lookup-secret"

@@ -42,11 +42,10 @@ from desk_support import (
 )
 from structlog.testing import capture_logs
 
-from onestop.courier_desk import CourierDesk
-from onestop.domain.courier import JobStatus
-from onestop.domain.handoffs import Confirmation, Packet, Party, PartyKind
-from onestop.domain.otp import issue_code
-from onestop.domain.parties import Personal
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.handoffs import Confirmation, Packet, Party, PartyKind
+from onestop.domain.courier.jobs import JobStatus
+from onestop.domain.courier.otp import issue_code
 from onestop.exceptions import (
     AlreadyDelivered,
     CodeExpired,
@@ -59,9 +58,10 @@ from onestop.exceptions import (
     TooManyWrongCodes,
     WrongCode,
 )
-from onestop.ports import Batch, BatchStore, EventStore, StoredEvent
+from onestop.ports.events import Batch, BatchStore, EventStore, StoredEvent
 from onestop.storage.memory import MemoryStore
 from onestop.testing.courier import claim_race
+from onestop.usecases.courier.desk import CourierDesk
 
 # --- races ---------------------------------------------------------------------------------
 

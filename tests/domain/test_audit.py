@@ -20,7 +20,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from onestop.domain.audit import (
+from onestop.domain.common.audit import (
     GENESIS,
     ORIGIN,
     ChainReport,
@@ -32,7 +32,7 @@ from onestop.domain.audit import (
     seal_entries,
     verify_chain,
 )
-from onestop.domain.parties import Personal
+from onestop.domain.common.parties import Personal
 from onestop.exceptions import AuditError, ChainBroken, ChainError, NotCanonical
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain import canonical
-from onestop.domain.canonical import canonical_bytes
+from onestop.domain.common import canonical
+from onestop.domain.common.canonical import canonical_bytes
 from onestop.exceptions import NotCanonical
 
 

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.canonical import canonical_bytes
-from onestop.domain.parties import Personal
+from onestop.domain.common.canonical import canonical_bytes
+from onestop.domain.common.parties import Personal
 from onestop.exceptions import NotCanonical
 
 

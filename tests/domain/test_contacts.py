@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import onestop.domain
-from onestop.domain.contacts import (
+from onestop.domain.common.contacts import (
     check_email,
     check_phone,
     normalise_email,
@@ -29,7 +29,7 @@ def test_checking_loads_no_network_module() -> None:
         "package = types.ModuleType('onestop')\n"  # the domain alone, not onestop/__init__
         f"package.__path__ = [{str(package)!r}]\n"
         "sys.modules['onestop'] = package\n"
-        "from onestop.domain.contacts import normalise_email, normalise_phone\n"
+        "from onestop.domain.common.contacts import normalise_email, normalise_phone\n"
         "assert normalise_email('ana@mail.example')[0]\n"
         "assert normalise_phone('0812-3456-7890', region='ID')[0]\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'dns', 'socket', 'ssl'}))\n"

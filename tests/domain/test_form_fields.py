@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from onestop.domain.catalogue import FieldType, FormField
-from onestop.domain.text import LocalizedText
+from onestop.domain.catalogue.model import FieldType, FormField
+from onestop.domain.common.text import LocalizedText
 from onestop.exceptions import InvalidCalendar, InvalidCatalogue, InvalidValue, NaiveDatetime
-from onestop.loading import dump_catalogue, load_catalogue
+from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
 
 LICENCE = Path(__file__).parents[1] / "applications" / "licence.toml"
 LABEL = 'label = { id = "Isian", en = "Field" }'

@@ -1,4 +1,4 @@
-"""The one module that checks identifiers, codes, text and integers (`onestop.domain.formats`)."""
+"""The one module that checks identifiers, codes, text and integers (`domain.common.formats`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain import formats, kinds
-from onestop.domain.contacts import check_email
-from onestop.domain.formats import (
+from onestop.domain.common import formats, kinds
+from onestop.domain.common.contacts import check_email
+from onestop.domain.common.formats import (
     ACTOR_ID,
     CATALOGUE_CODE,
     CODE,
@@ -32,7 +32,7 @@ from onestop.domain.formats import (
     preview,
     text_problem,
 )
-from onestop.domain.uris import check_uri
+from onestop.domain.common.uris import check_uri
 from onestop.exceptions import InvalidValue, OnestopError
 
 ALL_FORMATS = [

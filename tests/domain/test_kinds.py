@@ -1,4 +1,4 @@
-"""Checks of a value's kind (`onestop.domain.kinds`): types, members, instants, numbers."""
+"""Checks of a value's kind (`onestop.domain.common.kinds`): types, members, instants, numbers."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain import kinds
-from onestop.domain.kinds import to_ascii_digits
+from onestop.domain.common import kinds
+from onestop.domain.common.kinds import to_ascii_digits
 from onestop.exceptions import InvalidValue, NaiveDatetime
 
 

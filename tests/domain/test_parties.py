@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain.formats import MAX_NAME, kind_of
-from onestop.domain.parties import (
+from onestop.domain.common.formats import MAX_NAME, kind_of
+from onestop.domain.common.parties import (
     MASK,
     MAX_ADDRESS,
     NIK_PROVINCES,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain.rules import Explanation, Rule, parse_rule
+from onestop.domain.catalogue.rules import Explanation, Rule, parse_rule
 from onestop.exceptions import CatalogueError, InvalidValue, RuleSyntaxError
 
 EXAMPLES = [

@@ -9,8 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain.text import MAX_TEXT, LocalizedText, is_language_tag, normalize_language_tag
-from onestop.domain.values import (
+from onestop.domain.common.text import (
+    MAX_TEXT,
+    LocalizedText,
+    is_language_tag,
+    normalize_language_tag,
+)
+from onestop.domain.common.values import (
     MAX_AMOUNT,
     MAX_DURATION,
     Duration,

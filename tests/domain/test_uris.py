@@ -1,4 +1,4 @@
-"""Links (`onestop.domain.uris`): absolute URIs of the schemes a caller allows."""
+"""Links (`onestop.domain.common.uris`): absolute URIs of the schemes a caller allows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain.uris import check_uri, uri_problem
+from onestop.domain.common.uris import check_uri, uri_problem
 from onestop.exceptions import InvalidValue
 
 

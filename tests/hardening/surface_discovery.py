@@ -52,7 +52,7 @@ class EntryPoint:
     """One public callable: how it is named, found and called.
 
     Attributes:
-        name: Its dotted name, for messages and test ids (``onestop.mall.Mall.submit``).
+        name: Its dotted name, for messages and test ids (``onestop.usecases.mall.Mall.submit``).
         kind: One of the ``KIND_*`` values.
         owner: The class it belongs to (its own class for a constructor), or ``None``.
         attribute: The method's or named constructor's name on *owner*.

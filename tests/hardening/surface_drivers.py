@@ -59,8 +59,10 @@ NATS_KEYS = frozenset({"nats"})
 
 
 def _types() -> dict[str, Any]:
-    from onestop import catalogue_store, courier_custody, courier_desk, folding, mall, ports
-    from onestop.domain import guards, parties
+    from onestop.domain.common import parties
+    from onestop.domain.workflow import guards
+    from onestop.ports import catalogue as catalogue_store
+    from onestop.ports import events as ports
     from onestop.storage import memory, sqlite
     from onestop.transport import (
         base,
@@ -73,6 +75,10 @@ def _types() -> dict[str, Any]:
         signing,
         webhook,
     )
+    from onestop.usecases import mall
+    from onestop.usecases.applications import cache as folding
+    from onestop.usecases.courier import custody as courier_custody
+    from onestop.usecases.courier import desk as courier_desk
 
     found: dict[str, Any] = {
         "EventStore": ports.EventStore,

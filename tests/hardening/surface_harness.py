@@ -40,10 +40,10 @@ from surface_world import (
     build_world,
 )
 
-from onestop.courier_desk import CourierDesk
-from onestop.loading import catalogue_to_dict
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.catalogue.loading import catalogue_to_dict
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.mall import Mall
 
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the docs' test secret
 NATS_URL = os.environ.get("ONESTOP_TEST_NATS_URL", "")
@@ -142,24 +142,29 @@ def extra_roots(seed: Seed) -> list[object]:
     from surface_world import COUNTER, COURIER, MALL_PLACE, ORIGINALS, owner, pin, sha
 
     from onestop.calendars import calendar_for
-    from onestop.domain import formats
-    from onestop.domain.guards import documents_verified
-    from onestop.domain.handoffs import Handoff
-    from onestop.domain.otp import issue_code
-    from onestop.domain.parties import IndonesianNIK, KoreanRRN, Representative, default_validators
-    from onestop.domain.rules import parse_rule
-    from onestop.domain.sla import Pause
-    from onestop.domain.submission import Submit
-    from onestop.domain.tracking import Needed, sla_outcome
-    from onestop.domain.values import Duration, Money
-    from onestop.domain.versions import MigrationPlan, WorkflowSet
-    from onestop.loading import read_catalogue
+    from onestop.domain.applications.submission import Submit
+    from onestop.domain.applications.tracking import Needed, sla_outcome
+    from onestop.domain.catalogue.rules import parse_rule
+    from onestop.domain.common import formats
+    from onestop.domain.common.parties import (
+        IndonesianNIK,
+        KoreanRRN,
+        Representative,
+        default_validators,
+    )
+    from onestop.domain.common.values import Duration, Money
+    from onestop.domain.courier.handoffs import Handoff
+    from onestop.domain.courier.otp import issue_code
+    from onestop.domain.time.sla import Pause
+    from onestop.domain.workflow.guards import documents_verified
+    from onestop.domain.workflow.versions import MigrationPlan, WorkflowSet
     from onestop.storage.sqlite_schema import shipped_migrations
     from onestop.transport.base import OutboundMessage
     from onestop.transport.callbacks import CallbackRoute
     from onestop.transport.gateway import AgencyEndpoint
     from onestop.transport.relay import DeadLetter, RetryPolicy
     from onestop.transport.webhook import WebhookEndpoint
+    from onestop.usecases.catalogue.loading import read_catalogue
 
     world = seed.world
     store = world.store
@@ -294,10 +299,10 @@ def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy
     )
     found: dict[tuple[str, str], st.SearchStrategy[object]] = {
         # A demo of many days, or many arrivals a day, takes minutes: keep it to a few.
-        ("onestop.demo.run_demo", "days"): small,
-        ("onestop.demo.run_demo", "applications_per_day"): small,
-        ("onestop.demo.run_demo", "follow_up_days"): small,
-        ("onestop.demo.run_demo", "progress"): st.none(),
+        ("onestop.cli.demo.run_demo", "days"): small,
+        ("onestop.cli.demo.run_demo", "applications_per_day"): small,
+        ("onestop.cli.demo.run_demo", "follow_up_days"): small,
+        ("onestop.cli.demo.run_demo", "progress"): st.none(),
         # A pool of many connections would take the test server's every connection.
         ("onestop.storage.postgres.PostgresStore.connect", "min_size"): small,
         ("onestop.storage.postgres.PostgresStore.connect", "max_size"): small,
@@ -315,7 +320,7 @@ def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy
             [0.5, 0, -1, float("nan")]
         ),
         # A catalogue's data: the real one as parsed, or anything at all.
-        ("onestop.loading.catalogue_from_data", "data"): catalogue_data,
+        ("onestop.usecases.catalogue.loading.catalogue_from_data", "data"): catalogue_data,
     }
     return found
 
@@ -435,27 +440,27 @@ class Context:
                 sleep=lambda seconds: None,
             )
         if key == "guards":
-            from onestop.domain.engine import DEFAULT_GUARDS
+            from onestop.domain.workflow.engine import DEFAULT_GUARDS
 
             return DEFAULT_GUARDS
         if key == "validators":
-            from onestop.domain.parties import default_validators
+            from onestop.domain.common.parties import default_validators
 
             return default_validators()
         if key == "folded streams":
-            from onestop.folding import FoldedStreams
+            from onestop.usecases.applications.cache import FoldedStreams
 
             return FoldedStreams(size=4)
         if key == "deadlines":
-            from onestop.folding import Deadlines
+            from onestop.usecases.applications.cache import Deadlines
 
             return Deadlines(size=4)
         if key == "random ids":
-            from onestop.mall import RandomIds
+            from onestop.usecases.mall import RandomIds
 
             return RandomIds()
         if key == "system clock":
-            from onestop.mall import SystemClock
+            from onestop.usecases.mall import SystemClock
 
             return SystemClock()
         if key == "sqlite connection":
@@ -469,7 +474,7 @@ class Context:
         if key == "rng":
             return random.Random(0)
         if key == "attribute":
-            from onestop.domain.engine import Actor
+            from onestop.domain.workflow.engine import Actor
 
             return attrs.fields(Actor).id
         if key == "exception":

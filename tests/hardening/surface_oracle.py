@@ -51,7 +51,7 @@ WORLD_EXAMPLES = 30
 """Examples per entry point that runs on each storage adapter in turn."""
 
 SLOW = {
-    "onestop.demo.run_demo": 6,
+    "onestop.cli.demo.run_demo": 6,
     "onestop.storage.postgres.PostgresStore.connect": 8,
     "onestop.storage.postgres.open_url": 8,
     "onestop.storage.from_url": 20,

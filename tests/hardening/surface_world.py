@@ -24,11 +24,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from onestop.calendars import calendar_for
-from onestop.courier_desk import CourierDesk
-from onestop.domain.courier import TimeWindow
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.handoffs import (
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.parties import Person, Personal
+from onestop.domain.courier.handoffs import (
     Confirmation,
     Handoff,
     ManifestItem,
@@ -37,11 +35,13 @@ from onestop.domain.handoffs import (
     PartyKind,
     Place,
 )
-from onestop.domain.parties import Person, Personal
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
-from onestop.ports import EventStore, SummaryOrder, SummaryQuery, storable_text
-from onestop.publishing import publish_catalogue
+from onestop.domain.courier.jobs import TimeWindow
+from onestop.domain.workflow.engine import Actor
+from onestop.ports.events import EventStore, SummaryOrder, SummaryQuery, storable_text
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.catalogue.publishing import publish_catalogue
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.mall import Mall
 
 ROOT = Path(__file__).parents[2]
 JAKARTA = ROOT / "examples" / "jakarta"

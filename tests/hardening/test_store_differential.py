@@ -37,8 +37,8 @@ from surface_oracle import (
 from surface_values import Long
 from surface_world import _plain, lookups, snapshot
 
-from onestop.demo import verify_store
-from onestop.domain.formats import ACTOR_ID, KEY, SEAL_ID
+from onestop.cli.demo import verify_store
+from onestop.domain.common.formats import ACTOR_ID, KEY, SEAL_ID
 from onestop.exceptions import StorageError
 
 pytestmark = pytest.mark.postgres

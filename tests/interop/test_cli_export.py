@@ -68,7 +68,7 @@ def test_the_streamed_output_is_the_document(capsys: pytest.CaptureFixture[str],
     from datetime import UTC, datetime
 
     from onestop.interop import cpsv, open311
-    from onestop.loading import load_catalogue
+    from onestop.usecases.catalogue.loading import load_catalogue
 
     jakarta = ROOT / "examples" / "jakarta"
     args = ("catalogue", "export", str(jakarta), "--format", fmt, "--at", "2025-06-02")

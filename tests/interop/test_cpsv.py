@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
     Catalogue,
@@ -30,8 +30,8 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration
 from onestop.interop.cpsv import CONTEXT, CURRENCY_AUTHORITY, iso_duration, to_jsonld
 
 AT = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)

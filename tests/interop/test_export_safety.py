@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
     Catalogue,
@@ -32,9 +32,9 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.text import LocalizedText
-from onestop.domain.uris import uri_problem
-from onestop.domain.values import Duration
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.uris import uri_problem
+from onestop.domain.common.values import Duration
 from onestop.exceptions import (
     CalendarError,
     DateOutOfRange,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
     Catalogue,
@@ -21,8 +21,8 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration
 from onestop.exceptions import AgencyNotFound, ServiceNotFound
 from onestop.interop.open311 import (
     DATATYPES,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from onestop.domain.catalogue import Catalogue
+from onestop.domain.catalogue.model import Catalogue
 from onestop.interop import cpsv, open311
-from onestop.loading import load_catalogue
+from onestop.usecases.catalogue.loading import load_catalogue
 
 ROOT = Path(__file__).parents[2]
 AT = datetime(2025, 6, 2, tzinfo=UTC)

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from onestop.catalogue_store import CatalogueVersion, catalogue_digest
 from onestop.exceptions import ConcurrencyConflict
+from onestop.ports.catalogue import CatalogueVersion, catalogue_digest
 from onestop.storage.postgres import PostgresStore
 from onestop.storage.postgres_schema import (
     MIGRATIONS_TABLE,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from onestop.catalogue_store import catalogue_digest
 from onestop.exceptions import StorageError
+from onestop.ports.catalogue import catalogue_digest
 from onestop.storage.sqlite import SQLiteStore
 from onestop.storage.sqlite_schema import (
     MIGRATIONS_TABLE,

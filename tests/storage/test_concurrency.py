@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from onestop.exceptions import ConcurrencyConflict, StorageUnavailable
-from onestop.ports import Commit, IdempotencyRecord, NewEvent
+from onestop.ports.events import Commit, IdempotencyRecord, NewEvent
 from onestop.storage.sqlite import SQLiteStore
 from onestop.testing.contracts import T0, make_summary
 

@@ -38,7 +38,7 @@ pytestmark = [
 _WRITER = r"""
 import json, random, sys
 from datetime import UTC, datetime
-from onestop.ports import Commit, IdempotencyRecord, NewEvent, SequenceClaim, Summary
+from onestop.ports.events import Commit, IdempotencyRecord, NewEvent, SequenceClaim, Summary
 from onestop.storage.sqlite import SQLiteStore
 
 path, seed, synchronous = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from onestop.exceptions import StorageError, StorageUnavailable
-from onestop.ports import Append, Batch, IdempotencyRecord, SequenceClaim
+from onestop.ports.events import Append, Batch, IdempotencyRecord, SequenceClaim
 from onestop.storage.sqlite import SQLiteStore
 from onestop.testing.contracts import T0, make_commit, make_event
 

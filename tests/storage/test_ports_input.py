@@ -1,4 +1,4 @@
-"""The helpers of `onestop.ports` refuse what is not theirs with a typed error."""
+"""The helpers of `onestop.ports.events` refuse what is not theirs with a typed error."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import InvalidStoreInput, InvalidValue, NaiveDatetime
-from onestop.ports import SummaryOrder, decode_cursor, encode_cursor
+from onestop.ports.events import SummaryOrder, decode_cursor, encode_cursor
 from onestop.testing.records import T0, make_summary
 
 

@@ -34,7 +34,7 @@ from onestop.exceptions import (
     StorageError,
     StorageUnavailable,
 )
-from onestop.ports import (
+from onestop.ports.events import (
     Append,
     Batch,
     BatchStore,
@@ -734,7 +734,7 @@ def test_a_backend_killed_mid_transaction_leaves_nothing_half_applied(
         writer.close()
 
 
-# --- batches (onestop.ports.BatchStore) ------------------------------------------------
+# --- batches (onestop.ports.events.BatchStore) ------------------------------------------------
 #
 # `commit_batch` is checked against `MemoryStore`, the executable specification: the
 # same batches on both stores must store the same events and notifications and raise

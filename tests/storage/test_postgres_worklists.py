@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from onestop.domain.sla import SlaStatus
-from onestop.ports import SummaryOrder, SummaryQuery, decode_cursor
+from onestop.domain.time.sla import SlaStatus
+from onestop.ports.events import SummaryOrder, SummaryQuery, decode_cursor
 from onestop.storage._postgres_pages import FAN_OUT, page_statement
 from onestop.storage.memory import MemoryStore
 from onestop.storage.postgres import PostgresStore

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -19,7 +19,7 @@ from onestop.exceptions import (
     StorageError,
     StorageUnavailable,
 )
-from onestop.ports import Append, Batch, BatchStore, SummaryOrder, SummaryQuery
+from onestop.ports.events import Append, Batch, BatchStore, SummaryOrder, SummaryQuery
 from onestop.storage import _sqlite_sql, from_url
 from onestop.storage.sqlite import SQLiteStore, _translate_errors
 from onestop.storage.sqlite_schema import (

@@ -18,10 +18,10 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.parties import Person
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import (
     ApplicationNotFound,
     CallbackRefused,
@@ -34,8 +34,6 @@ from onestop.exceptions import (
     StorageUnavailable,
     WebhookVerificationError,
 )
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
 from onestop.transport.base import OutboundMessage, Transport
@@ -45,6 +43,8 @@ from onestop.transport.gateway import ENVELOPE_VERSION, AgencyEndpoint, AgencyGa
 from onestop.transport.recording import RecordingTransport
 from onestop.transport.relay import Relay, RetryPolicy
 from onestop.transport.signing import MemoryReplayCache, WebhookSigner, WebhookVerifier
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 WIB = ZoneInfo("Asia/Jakarta")
 START = datetime(2025, 7, 14, 9, 0, tzinfo=WIB)

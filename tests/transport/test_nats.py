@@ -27,7 +27,7 @@ from onestop.exceptions import (
     NaiveDatetime,
     StorageError,
 )
-from onestop.ports import Commit, NewEvent, Summary
+from onestop.ports.events import Commit, NewEvent, Summary
 from onestop.storage.memory import MemoryStore
 from onestop.transport.base import OutboundMessage, Receipt, Transport
 from onestop.transport.idempotent import (

@@ -17,7 +17,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from onestop.exceptions import ConfigurationError, StorageUnavailable
-from onestop.ports import Commit, NewEvent, Summary
+from onestop.ports.events import Commit, NewEvent, Summary
 from onestop.storage.memory import MemoryStore
 from onestop.transport.base import EVENTS, OutboundMessage, Receipt, Transport
 from onestop.transport.recording import RecordingTransport

@@ -29,18 +29,18 @@ import pytest
 from structlog.testing import capture_logs
 
 from onestop.cli import main
-from onestop.domain.engine import Actor
-from onestop.domain.forms import DocumentRef
-from onestop.domain.parties import Person
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.common.parties import Person
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import DeliveryFailed, DeliveryTimeout, WebhookVerificationError
-from onestop.loading import load_catalogue
-from onestop.mall import Mall
 from onestop.storage import from_url
 from onestop.storage.memory import MemoryStore
 from onestop.transport.base import OutboundMessage
 from onestop.transport.relay import MemoryDeadLetters, Relay, RetryPolicy
 from onestop.transport.signing import WebhookVerifier
 from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.mall import Mall
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the specification's test secret

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from workflow_samples import licence, minimal, with_transitions
 
-from onestop.domain.engine import due_timer, due_timers, fire_automatic, on_event
-from onestop.domain.guards import Facts
-from onestop.domain.values import Duration
-from onestop.domain.workflow import State, StateKind, Transition, Trigger, Workflow
+from onestop.domain.common.values import Duration
+from onestop.domain.workflow.engine import due_timer, due_timers, fire_automatic, on_event
+from onestop.domain.workflow.guards import Facts
+from onestop.domain.workflow.model import State, StateKind, Transition, Trigger, Workflow
 from onestop.exceptions import GuardFailed, TransitionNotAllowed
 
 WORKFLOW = licence()

@@ -14,10 +14,10 @@ from workflow_samples import (
     with_transitions,
 )
 
-from onestop.domain.engine import SYSTEM, Actor, allowed_actions, fire
-from onestop.domain.guards import Facts, GuardRegistry, GuardResult, default_guards
-from onestop.domain.steps import EffectRequested, StateChanged
-from onestop.domain.workflow import Transition, Trigger
+from onestop.domain.workflow.engine import SYSTEM, Actor, allowed_actions, fire
+from onestop.domain.workflow.guards import Facts, GuardRegistry, GuardResult, default_guards
+from onestop.domain.workflow.model import Transition, Trigger
+from onestop.domain.workflow.steps import EffectRequested, StateChanged
 from onestop.exceptions import (
     GuardFailed,
     MissingInput,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onestop.domain.guards import (
+from onestop.domain.workflow.guards import (
     Facts,
     GuardRegistry,
     GuardResult,

@@ -9,10 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from workflow_samples import FRONT, licence, minimal
 
-from onestop.domain.engine import allowed_actions, due_timers, fire, fire_automatic, on_event
-from onestop.domain.guards import Facts, GuardRegistry, default_guards, split_guard
-from onestop.domain.versions import MigrationPlan, WorkflowSet
-from onestop.domain.workflow import State, Transition, Workflow, check_workflow
+from onestop.domain.workflow.engine import (
+    allowed_actions,
+    due_timers,
+    fire,
+    fire_automatic,
+    on_event,
+)
+from onestop.domain.workflow.guards import Facts, GuardRegistry, default_guards, split_guard
+from onestop.domain.workflow.model import State, Transition, Workflow, check_workflow
+from onestop.domain.workflow.versions import MigrationPlan, WorkflowSet
 from onestop.exceptions import (
     ConfigurationError,
     InvalidValue,

@@ -7,9 +7,9 @@ import tomllib
 import attrs
 from workflow_samples import licence, minimal
 
-from onestop.domain.steps import Move
-from onestop.domain.values import Duration
-from onestop.domain.workflow import ClockMode, StateKind, Trigger, Workflow
+from onestop.domain.common.values import Duration
+from onestop.domain.workflow.model import ClockMode, StateKind, Trigger, Workflow
+from onestop.domain.workflow.steps import Move
 from onestop.serialization import make_converter
 
 FRAGMENT = """

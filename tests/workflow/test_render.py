@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from workflow_samples import licence, minimal
 
-from onestop.domain.render import edge_label, to_dot, to_mermaid
-from onestop.domain.text import LocalizedText
-from onestop.domain.workflow import State, StateKind, Workflow
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.workflow.model import State, StateKind, Workflow
+from onestop.domain.workflow.render import edge_label, to_dot, to_mermaid
 from onestop.exceptions import InvalidValue
 
 WORKFLOW = licence()

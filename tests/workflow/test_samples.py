@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.engine import Actor, fire
-from onestop.domain.guards import Facts, default_guards
-from onestop.domain.render import to_dot, to_mermaid
-from onestop.domain.workflow import Trigger, Workflow, check_workflow
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.workflow.engine import Actor, fire
+from onestop.domain.workflow.guards import Facts, default_guards
+from onestop.domain.workflow.model import Trigger, Workflow, check_workflow
+from onestop.domain.workflow.render import to_dot, to_mermaid
 from onestop.exceptions import (
     GuardFailed,
     MissingInput,
     RoleNotAllowed,
     TransitionNotAllowed,
 )
-from onestop.loading import load_catalogue
+from onestop.usecases.catalogue.loading import load_catalogue
 
 ROOT = Path(__file__).parent.parent.parent
 SAMPLES = {

@@ -13,9 +13,9 @@ from hypothesis.stateful import (
 )
 from workflow_strategies import READY_GUARD, actors, workflows
 
-from onestop.domain.engine import Actor, allowed_actions, due_timer, fire, fire_automatic
-from onestop.domain.guards import Facts, split_guard
-from onestop.domain.workflow import Workflow, check_workflow
+from onestop.domain.workflow.engine import Actor, allowed_actions, due_timer, fire, fire_automatic
+from onestop.domain.workflow.guards import Facts, split_guard
+from onestop.domain.workflow.model import Workflow, check_workflow
 from onestop.exceptions import SeparationOfDutiesViolation, TransitionNotAllowed
 
 BOGUS_ACTIONS = ("teleport", "", "A0", "a0 ")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from workflow_samples import licence, minimal, with_states, with_transitions
 
-from onestop.domain.guards import default_guards
-from onestop.domain.values import Duration
-from onestop.domain.workflow import (
+from onestop.domain.common.values import Duration
+from onestop.domain.workflow.guards import default_guards
+from onestop.domain.workflow.model import (
     ClockMode,
     State,
     StateKind,

@@ -6,8 +6,8 @@ import attrs
 import pytest
 from workflow_samples import licence, minimal
 
-from onestop.domain.versions import MigrationEntry, MigrationPlan, WorkflowSet
-from onestop.domain.workflow import State, StateKind, Transition, Workflow
+from onestop.domain.workflow.model import State, StateKind, Transition, Workflow
+from onestop.domain.workflow.versions import MigrationEntry, MigrationPlan, WorkflowSet
 from onestop.exceptions import (
     InvalidWorkflow,
     MigrationError,

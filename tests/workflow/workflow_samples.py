@@ -6,10 +6,10 @@ from typing import Any
 
 import attrs
 
-from onestop.domain.engine import Actor
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration
-from onestop.domain.workflow import State, StateKind, Transition, Trigger, Workflow
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration
+from onestop.domain.workflow.engine import Actor
+from onestop.domain.workflow.model import State, StateKind, Transition, Trigger, Workflow
 
 ROLES = ("front_office", "verifier", "approver", "applicant")
 

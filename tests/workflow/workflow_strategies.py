@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from onestop.domain.engine import Actor
-from onestop.domain.values import Duration
-from onestop.domain.workflow import State, StateKind, Transition, Trigger, Workflow
+from onestop.domain.common.values import Duration
+from onestop.domain.workflow.engine import Actor
+from onestop.domain.workflow.model import State, StateKind, Transition, Trigger, Workflow
 
 NON_FINAL = (StateKind.ACTIVE, StateKind.WAITING_APPLICANT, StateKind.WAITING_AGENCY)
 FINAL = (StateKind.SUCCESS, StateKind.FAILURE)

@@ -72,7 +72,7 @@ def workflow_render(
     path: str, service_code: str, fmt: str, language: str | None, at_text: str | None, as_json: bool
 ) -> None:
     """Print the workflow of SERVICE_CODE as a Mermaid or Graphviz DOT diagram."""
-    from onestop.domain.render import to_dot, to_mermaid
+    from onestop.domain.workflow.render import to_dot, to_mermaid
 
     loaded = load((path,), as_json=as_json)
     at = parse_at(at_text, as_json=as_json)
@@ -232,7 +232,7 @@ def _log_to_stderr() -> Callable[[], None]:
 
 def _catalogue_for_store(path: str | None, *, as_json: bool) -> tuple[Any, bool]:
     """Load the catalogue at *path*, or the sample one; tell whether it is the sample."""
-    from onestop.demo import default_catalogue
+    from onestop.cli.demo import default_catalogue
 
     if path is not None:
         return load((path,), as_json=as_json), False
@@ -248,7 +248,7 @@ def _mall(
 ) -> Any:
     """A mall over the store, on the country's work calendar (``ID`` for the sample)."""
     from onestop.calendars import calendar_for
-    from onestop.mall import Mall
+    from onestop.usecases.mall import Mall
 
     catalogue, sample = _catalogue_for_store(path, as_json=as_json)
     calendars = {}
@@ -321,7 +321,7 @@ def demo(
     and the timers escalate.  Afterwards, try `onestop track`, `onestop sla report`
     and `onestop audit verify` on the store.  A progress bar goes to stderr.
     """
-    from onestop.demo import DEFAULT_STORE, run_demo
+    from onestop.cli.demo import DEFAULT_STORE, run_demo
     from onestop.exceptions import ConfigurationError, StorageError
 
     url = store_url or DEFAULT_STORE
@@ -372,8 +372,8 @@ def audit_verify(number: str | None, store_url: str, as_json: bool) -> None:
     custody ledgers.  Each broken chain is named with the application's number, the
     stream and its first bad entry.  Exits with status 1 if one is broken.
     """
-    from onestop.demo import verify_store
-    from onestop.domain.formats import preview
+    from onestop.cli.demo import verify_store
+    from onestop.domain.common.formats import preview
     from onestop.exceptions import ApplicationNotFound
 
     store = open_store(store_url, as_json=as_json)

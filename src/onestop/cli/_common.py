@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from onestop.domain.formats import preview
+from onestop.domain.common.formats import preview
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, OnestopError, Problem
 
 __all__ = [
@@ -95,8 +95,8 @@ json_option = click.option(
 
 def load(paths: Sequence[str], *, as_json: bool) -> Any:
     """Load the catalogue at *paths*; print its problems and exit 1 (2 if unreadable)."""
-    from onestop.domain.guards import default_guards
-    from onestop.loading import load_catalogue
+    from onestop.domain.workflow.guards import default_guards
+    from onestop.usecases.catalogue.loading import load_catalogue
 
     try:
         return load_catalogue(*paths, known_guards=default_guards().names())
@@ -122,9 +122,9 @@ def parse_at(at_text: str | None, *, as_json: bool) -> datetime:
     """Read ``--at`` (UTC if it names no zone), or now.
 
     Exit 2 if it is not ISO 8601, or lies outside the instants onestop counts in
-    (0001-01-02 to 9999-12-30 UTC, `onestop.domain.worktime.check_in_range`).
+    (0001-01-02 to 9999-12-30 UTC, `onestop.domain.time.worktime.check_in_range`).
     """
-    from onestop.domain.worktime import check_in_range
+    from onestop.domain.time.worktime import check_in_range
 
     if at_text is None:
         return datetime.now(UTC)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from onestop.catalogue_store import MAX_LISTING, CatalogueStore, CatalogueVersionInfo
 from onestop.cli._common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
@@ -29,6 +28,7 @@ from onestop.exceptions import (
     InvalidValue,
     OnestopError,
 )
+from onestop.ports.catalogue import MAX_LISTING, CatalogueStore, CatalogueVersionInfo
 
 __all__ = ["catalogue"]
 
@@ -86,7 +86,7 @@ def catalogue_export(
     and the command exits 1; what was written on stdout is then incomplete.
     """
     from onestop.interop import cpsv, open311
-    from onestop.loading import catalogue_to_dict
+    from onestop.usecases.catalogue.loading import catalogue_to_dict
 
     del as_json  # the output is JSON either way
     loaded = load(paths, as_json=True)
@@ -173,7 +173,7 @@ def catalogue_publish(
     Prints the version and its SHA-256 digest.  Exits with status 1 if the catalogue
     has problems, or if the store's latest version is not --expected-version.
     """
-    from onestop.publishing import publish_catalogue
+    from onestop.usecases.catalogue.publishing import publish_catalogue
 
     loaded = load(paths, as_json=as_json)
     store = _catalogue_store(store_url, as_json=as_json)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import quote
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Agency,
     Catalogue,
     ChannelKind,
@@ -23,7 +23,7 @@ from onestop.domain.catalogue import (
     LifeEventKind,
     Service,
 )
-from onestop.domain.text import LocalizedText
+from onestop.domain.common.text import LocalizedText
 
 __all__ = [
     "Ids",

@@ -9,7 +9,7 @@ problem; nothing is silently dropped.  They refuse:
   with one of `LINK_SCHEMES` (``javascript:``, ``file:`` and ``data:`` never are), or
   that holds white space or a hidden character (`uri_problem`); *base* may also be a
   ``urn:``;
-* an e-mail address whose syntax `onestop.domain.contacts.normalise_email` refuses
+* an e-mail address whose syntax `onestop.domain.common.contacts.normalise_email` refuses
   (a line break, a second header after it, a display name);
 * a line break in any value but a description, and a control character (other than a
   line break or a tab in a description) or a lone surrogate in any value.
@@ -29,11 +29,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, TypeVar
 
-from onestop.domain.catalogue import Catalogue, ContactKind
-from onestop.domain.contacts import normalise_email
-from onestop.domain.formats import CATALOGUE_CODE, kind_of, preview, text_problem
-from onestop.domain.uris import uri_problem
-from onestop.domain.worktime import check_in_range
+from onestop.domain.catalogue.model import Catalogue, ContactKind
+from onestop.domain.common.contacts import normalise_email
+from onestop.domain.common.formats import CATALOGUE_CODE, kind_of, preview, text_problem
+from onestop.domain.common.uris import uri_problem
+from onestop.domain.time.worktime import check_in_range
 from onestop.exceptions import InvalidCatalogue, InvalidValue, OnestopError, Problem
 
 __all__ = [
@@ -116,7 +116,7 @@ class catalogue_shape:  # noqa: N801 - used as a function: ``with catalogue_shap
         raise InvalidValue(
             field="catalogue",
             reason=f"holds a value of the wrong type or form ({kind.__name__}); build it "
-            "from the classes of onestop.domain.catalogue, or load it from files",
+            "from the classes of onestop.domain.catalogue.model, or load it from files",
         ) from error
 
 

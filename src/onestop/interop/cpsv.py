@@ -15,7 +15,7 @@ link (a contact page, a law's address, *spatial*) must be an absolute ``http``,
 ``https``, ``mailto`` or ``tel`` URI without white space or hidden characters, so a
 ``javascript:`` or ``file:`` link is refused; *base* may also be a ``urn:``.  An
 e-mail address must be one address of valid syntax
-(`onestop.domain.contacts.normalise_email`), written as given.
+(`onestop.domain.common.contacts.normalise_email`), written as given.
 No value holds a control character or a lone surrogate, and only descriptions hold
 line breaks.
 
@@ -74,7 +74,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Catalogue,
     ChannelKind,
     ChannelVariant,
@@ -83,8 +83,8 @@ from onestop.domain.catalogue import (
     Service,
     VersionStatus,
 )
-from onestop.domain.formats import check_int, kind_of
-from onestop.domain.values import Duration, TimeUnit
+from onestop.domain.common.formats import check_int, kind_of
+from onestop.domain.common.values import Duration, TimeUnit
 from onestop.exceptions import InvalidValue
 from onestop.interop import _json
 from onestop.interop._cpsv_nodes import (

@@ -1,7 +1,7 @@
 """Custody ledgers as a GS1 EPCIS 2.0 JSON-LD document: one ``ObjectEvent`` per custody event.
 
 `epcis_document` turns the ledgers of one or more sealed packets
-(`onestop.domain.custody.CustodyLedger`) into an ``EPCISDocument``, a plain dict
+(`onestop.domain.courier.custody.CustodyLedger`) into an ``EPCISDocument``, a plain dict
 ready for `json.dumps`, so that an ombudsman, an auditor or another agency's EPCIS
 repository can read the chain of custody with standard tools.
 
@@ -53,8 +53,10 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
-from onestop.domain.audit import SealedEntry
-from onestop.domain.custody import (
+from onestop.domain.common.audit import SealedEntry
+from onestop.domain.common.formats import check_text, kind_of
+from onestop.domain.common.kinds import check_instant, check_type
+from onestop.domain.courier.custody import (
     CustodyEvent,
     CustodyLedger,
     Delivered,
@@ -62,9 +64,7 @@ from onestop.domain.custody import (
     PacketSealed,
     ReturnedToCounter,
 )
-from onestop.domain.formats import check_text, kind_of
-from onestop.domain.handoffs import Confirmed, Party, PartyKind, Place
-from onestop.domain.kinds import check_instant, check_type
+from onestop.domain.courier.handoffs import Confirmed, Party, PartyKind, Place
 from onestop.exceptions import InvalidValue
 
 __all__ = [

@@ -39,7 +39,7 @@ expects positive, distinct, ascending orders while our forms allow ties and zero
 ``values`` appears only on list attributes, as the spec describes it.
 
 >>> from datetime import UTC, datetime
->>> from onestop.loading import load_catalogue
+>>> from onestop.usecases.catalogue.loading import load_catalogue
 >>> catalogue = load_catalogue("tests/catalogue/valid/minimal.toml")
 >>> at = datetime(2025, 6, 2, tzinfo=UTC)
 >>> [s["service_name"] for s in services(catalogue, at=at, language="id")]
@@ -54,9 +54,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from onestop.domain.catalogue import Catalogue, FieldType, FormField, Service
-from onestop.domain.formats import check_int, kind_of, preview
-from onestop.domain.text import LocalizedText, is_language_tag
+from onestop.domain.catalogue.model import Catalogue, FieldType, FormField, Service
+from onestop.domain.common.formats import check_int, kind_of, preview
+from onestop.domain.common.text import LocalizedText, is_language_tag
 from onestop.exceptions import AgencyNotFound, InvalidValue
 from onestop.interop import _json
 from onestop.interop._safety import (

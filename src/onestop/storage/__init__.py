@@ -1,4 +1,4 @@
-"""Storage adapters behind `onestop.ports.EventStore`, chosen by URL at the edge.
+"""Storage adapters behind `onestop.ports.events.EventStore`, chosen by URL at the edge.
 
 >>> store = from_url("memory://")
 >>> type(store).__name__
@@ -9,7 +9,7 @@ Traceback (most recent call last):
 onestop.exceptions.ConfigurationError: unknown store URL scheme 'mongodb';
     known: memory, postgres, postgresql, sqlite
 
-The facade (`onestop.mall.Mall`) is handed a store; it never imports an adapter.
+The facade (`onestop.usecases.mall.Mall`) is handed a store; it never imports an adapter.
 Other packages add schemes through the ``onestop.storage`` entry-point group: each
 entry point's name is a scheme and its object is called with the URL and returns the
 store (see :doc:`/how-to/write-a-storage-adapter`).  The built-in schemes win.
@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
 
-from onestop.domain.formats import kind_of
+from onestop.domain.common.formats import kind_of
 from onestop.exceptions import ConfigurationError
-from onestop.ports import EventStore
+from onestop.ports.events import EventStore
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
 

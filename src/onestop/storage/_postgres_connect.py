@@ -16,8 +16,8 @@ import re
 from collections.abc import Callable, Iterator
 from urllib.parse import unquote
 
-from onestop.domain.formats import kind_of, text_problem
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import kind_of, text_problem
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import ConfigurationError, StorageError, StorageUnavailable
 from onestop.storage.postgres_schema import MISSING_EXTRA
 

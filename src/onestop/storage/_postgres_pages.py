@@ -37,9 +37,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import LiteralString
 
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import ConfigurationError
-from onestop.ports import SortKey, SummaryOrder, SummaryQuery
+from onestop.ports.events import SortKey, SummaryOrder, SummaryQuery
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
     ORDER_KEYS,

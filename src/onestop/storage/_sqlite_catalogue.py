@@ -12,7 +12,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from onestop.catalogue_store import (
+from onestop.ports.catalogue import (
     CatalogueVersion,
     CatalogueVersionInfo,
     next_catalogue_version,

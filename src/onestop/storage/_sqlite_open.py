@@ -17,15 +17,15 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from onestop.domain.formats import kind_of
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import kind_of
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
     StorageError,
     StorageUnavailable,
 )
-from onestop.ports import Commit
+from onestop.ports.events import Commit
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",

@@ -13,9 +13,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import InvalidStoreInput
-from onestop.ports import Summary, SummaryOrder, SummaryQuery, storable_text
+from onestop.ports.events import Summary, SummaryOrder, SummaryQuery, storable_text
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_DUE = 2**63 - 1

@@ -1,14 +1,14 @@
 """The in-memory event store: dicts and a lock; the executable specification of the ports.
 
-`MemoryStore` does exactly what `onestop.ports.EventStore`, `onestop.ports.BatchStore`
-and `onestop.catalogue_store.CatalogueStore` promise and nothing more, in the plainest
+`MemoryStore` does exactly what `onestop.ports.events.EventStore`, `onestop.ports.events.BatchStore`
+and `onestop.ports.catalogue.CatalogueStore` promise and nothing more, in the plainest
 way: every method takes one lock, so a `commit` (or `commit_batch`, or
 `publish_catalogue`) is atomic and isolated, and every record it hands out is a frozen
 value, so callers cannot change what is stored.  Other adapters are checked
 against it.  Data lives as long as the object does.
 
 >>> from datetime import UTC, datetime
->>> from onestop.ports import Commit, NewEvent, Summary
+>>> from onestop.ports.events import Commit, NewEvent, Summary
 >>> store = MemoryStore()
 >>> now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 >>> summary = Summary(
@@ -34,7 +34,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from onestop.catalogue_store import (
+from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput, StorageError
+from onestop.ports.catalogue import (
     CatalogueVersion,
     CatalogueVersionInfo,
     check_listing,
@@ -42,8 +43,17 @@ from onestop.catalogue_store import (
     check_version_number,
     next_catalogue_version,
 )
-from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput, StorageError
-from onestop.ports import (
+from onestop.ports.checks import (
+    READ_MODEL_ROW,
+    check_batch,
+    check_commit,
+    check_consumer,
+    check_position,
+    check_query,
+    notification_window,
+    read_after,
+)
+from onestop.ports.events import (
     MAX_PAGE,
     Batch,
     ClosingContext,
@@ -60,16 +70,6 @@ from onestop.ports import (
     encode_cursor,
     storable_text,
 )
-from onestop.store_checks import (
-    READ_MODEL_ROW,
-    check_batch,
-    check_commit,
-    check_consumer,
-    check_position,
-    check_query,
-    notification_window,
-    read_after,
-)
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
 
@@ -79,7 +79,7 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 
 
 class MemoryStore(ClosingContext):
-    """An `onestop.ports.EventStore` and catalogue store in memory; threads may share it."""
+    """An `onestop.ports.events.EventStore` and catalogue store in memory; threads may share it."""
 
     def __init__(self) -> None:
         """Create an empty store."""
@@ -103,7 +103,7 @@ class MemoryStore(ClosingContext):
             raise StorageError("the store is closed")
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
-        """Apply *commit* atomically; see `onestop.ports.EventStore.commit`."""
+        """Apply *commit* atomically; see `onestop.ports.events.EventStore.commit`."""
         check_commit(commit)
         with self._lock:
             self._check_open()
@@ -189,7 +189,7 @@ class MemoryStore(ClosingContext):
             return self._summaries.get(stream_id) if stream_id is not None else None
 
     def summaries(self, query: SummaryQuery, /) -> Page:
-        """Return one page of the rows matching *query*; see `onestop.ports.EventStore`."""
+        """Return one page of the rows matching *query*; see `onestop.ports.events.EventStore`."""
         query = check_query(query)
         after = decode_cursor(query.cursor, query.order)
         with self._lock:
@@ -240,7 +240,7 @@ class MemoryStore(ClosingContext):
             self._positions[consumer] = position
 
     def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
-        """Apply *batch* atomically; see `onestop.ports.BatchStore.commit_batch`."""
+        """Apply *batch* atomically; see `onestop.ports.events.BatchStore.commit_batch`."""
         check_batch(batch)
         with self._lock:
             self._check_open()

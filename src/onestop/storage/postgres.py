@@ -21,7 +21,7 @@ the port asks for is a constraint, so a failed check aborts the whole statement:
 Only when a constraint fails does a second query find out which check failed, so the
 error raised is the one `MemoryStore` would raise.
 
-**Batches** (`onestop.ports.BatchStore`).  `PostgresStore.commit_batch` writes the
+**Batches** (`onestop.ports.events.BatchStore`).  `PostgresStore.commit_batch` writes the
 appends of a courier command (a job, a packet's ledger, an application's courier
 index) in one statement too, built the same way: the events of every append, then the
 log head, then one notification per event in the order given.  Its parameters are
@@ -56,7 +56,7 @@ database.  Migrations are ``.sql`` files shipped in the package
 (``onestop/storage/sql/postgres``), each applied in its own transaction, recorded in
 ``onestop_schema_migrations``; racing openers queue on that table's primary key.
 
-**Catalogue versions** (`onestop.catalogue_store.CatalogueStore`) come from the base
+**Catalogue versions** (`onestop.ports.catalogue.CatalogueStore`) come from the base
 class `onestop.storage.postgres_catalogue.PostgresCatalogue`: one statement per
 publication, its version number guarded by a primary key.
 
@@ -70,7 +70,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from onestop.domain.formats import kind_of
+from onestop.domain.common.formats import kind_of
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -78,7 +78,17 @@ from onestop.exceptions import (
     OnestopError,
     StorageError,
 )
-from onestop.ports import (
+from onestop.ports.checks import (
+    READ_MODEL_ROW,
+    check_batch,
+    check_commit,
+    check_consumer,
+    check_position,
+    check_query,
+    notification_window,
+    read_after,
+)
+from onestop.ports.events import (
     MAX_PAGE,
     Batch,
     ClosingContext,
@@ -110,16 +120,6 @@ from onestop.storage.postgres_schema import (
     commit_params,
     migrate,
     render,
-)
-from onestop.store_checks import (
-    READ_MODEL_ROW,
-    check_batch,
-    check_commit,
-    check_consumer,
-    check_position,
-    check_query,
-    notification_window,
-    read_after,
 )
 
 try:
@@ -165,7 +165,7 @@ def _check_schema(schema: object) -> str:
 
 
 class PostgresStore(PostgresCatalogue, ClosingContext):
-    """An `onestop.ports.EventStore` and `onestop.ports.BatchStore` on PostgreSQL.
+    """An `onestop.ports.events.EventStore` and `onestop.ports.events.BatchStore` on PostgreSQL.
 
     It keeps the catalogue's versions too, with the methods of `PostgresCatalogue`.
 
@@ -291,7 +291,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         return self._fetch(name, (key, *more)) if storable_text(key) else []
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
-        """Apply *commit* atomically in one statement; see `onestop.ports.EventStore.commit`."""
+        """Apply *commit* atomically in one statement (`onestop.ports.EventStore.commit`)."""
         check_commit(commit)
         params = commit_params(commit)
         with self._connection(lambda: self._diagnose(commit)) as cursor:
@@ -343,7 +343,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         )
 
     def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
-        """Apply *batch* atomically in one statement; see `onestop.ports.BatchStore`.
+        """Apply *batch* atomically in one statement; see `onestop.ports.events.BatchStore`.
 
         Raises:
             ConcurrencyConflict: If a stream is not at its ``expected_version`` (the
@@ -420,7 +420,7 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         return _summary(rows[0]) if rows else None
 
     def summaries(self, query: SummaryQuery, /) -> Page:
-        """Return one page of the rows matching *query*; see `onestop.ports.EventStore`."""
+        """Return one page of the rows matching *query*; see `onestop.ports.events.EventStore`."""
         query = check_query(query)
         after = decode_cursor(query.cursor, query.order)
         statement, params = page_statement(query, after, self._identifier)

@@ -1,7 +1,7 @@
 """The catalogue versions of the PostgreSQL store: `PostgresCatalogue`, a base of `PostgresStore`.
 
 `onestop.storage.postgres.PostgresStore` inherits these methods, which implement
-`onestop.catalogue_store.CatalogueStore`; they are kept apart from the event store's
+`onestop.ports.catalogue.CatalogueStore`; they are kept apart from the event store's
 because they are another port.  They run on the store's pool, with its statements
 (`onestop.storage.postgres_schema.PUBLISH_CATALOGUE` and the ``catalogue_*`` entries
 of ``STATEMENTS``) and through its one error-translating context, which turns a
@@ -25,7 +25,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from onestop.catalogue_store import (
+from onestop.exceptions import ConcurrencyConflict, StorageError
+from onestop.ports.catalogue import (
     CATALOGUE_STREAM,
     MAX_VERSION,
     CatalogueVersion,
@@ -36,13 +37,12 @@ from onestop.catalogue_store import (
     next_catalogue_version,
     stored_catalogue_version,
 )
-from onestop.exceptions import ConcurrencyConflict, StorageError
 
 __all__ = ["PostgresCatalogue"]
 
 
 class PostgresCatalogue(abc.ABC):
-    """The `onestop.catalogue_store.CatalogueStore` methods of `PostgresStore`.
+    """The `onestop.ports.catalogue.CatalogueStore` methods of `PostgresStore`.
 
     Not used on its own: `PostgresStore` provides the pool and statements it runs on,
     through the two abstract methods.
@@ -73,7 +73,7 @@ class PostgresCatalogue(abc.ABC):
     ) -> CatalogueVersion:
         """Store *content* as the next catalogue version, in one statement.
 
-        See `onestop.catalogue_store.CatalogueStore.publish_catalogue`.
+        See `onestop.ports.catalogue.CatalogueStore.publish_catalogue`.
         """
         check_publication(
             content,

@@ -30,9 +30,9 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, LiteralString
 
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import ConfigurationError, StorageError
-from onestop.ports import Batch, Commit, SummaryOrder
+from onestop.ports.events import Batch, Commit, SummaryOrder
 
 MISSING_EXTRA = (
     'the PostgreSQL store needs psycopg and psycopg-pool: pip install "onestop-mall[postgres]"'
@@ -66,7 +66,7 @@ SUMMARY_COLUMNS: LiteralString = (
     "stream_id, number, service, service_version, agency, channel, state, assignee,"
     " received, due, at_risk_from, suspended, closed, version, updated_at"
 )
-"""The read model's columns, in `onestop.ports.Summary`'s order."""
+"""The read model's columns, in `onestop.ports.events.Summary`'s order."""
 
 COMMIT: LiteralString = """
 WITH summary AS (
@@ -252,7 +252,7 @@ SLA_FILTERS: Mapping[SlaStatus, LiteralString] = {
     SlaStatus.AT_RISK: "due >= %(now)s AND at_risk_from <= %(now)s",
     SlaStatus.ON_TRACK: "due >= %(now)s AND (at_risk_from IS NULL OR at_risk_from > %(now)s)",
 }
-"""The condition for each SLA status at ``%(now)s``, as `onestop.ports.Summary.sla`."""
+"""The condition for each SLA status at ``%(now)s``, as `onestop.ports.events.Summary.sla`."""
 
 
 def render(template: LiteralString, schema: sql.Identifier) -> bytes:

@@ -6,7 +6,7 @@ IMMEDIATE`` transaction, so events, the read-model row, the idempotency record, 
 sequence claim and the notifications are written together or not at all, and writers
 in other threads and processes wait their turn (up to the busy timeout) instead of
 failing at once.
-It keeps the published catalogue versions too (`onestop.catalogue_store.CatalogueStore`),
+It keeps the published catalogue versions too (`onestop.ports.catalogue.CatalogueStore`),
 each `SQLiteStore.publish_catalogue` in a transaction of its own.
 
 Settings, applied on every open: WAL journal mode (readers never block the writer),
@@ -21,7 +21,7 @@ lock, so it can be shared between threads; open one store per process.  Instants
 come back in UTC (the same instants that were stored).  Integers must fit in 64 bits.
 
 >>> from datetime import UTC, datetime
->>> from onestop.ports import Commit, NewEvent, Summary
+>>> from onestop.ports.events import Commit, NewEvent, Summary
 >>> store = SQLiteStore.open(":memory:")
 >>> now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 >>> summary = Summary(
@@ -50,7 +50,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from onestop.catalogue_store import (
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    InvalidStoreInput,
+    StorageError,
+)
+from onestop.ports.catalogue import (
     MAX_VERSION,
     CatalogueVersion,
     CatalogueVersionInfo,
@@ -58,13 +64,17 @@ from onestop.catalogue_store import (
     check_publication,
     check_version_number,
 )
-from onestop.exceptions import (
-    ConcurrencyConflict,
-    ConfigurationError,
-    InvalidStoreInput,
-    StorageError,
+from onestop.ports.checks import (
+    READ_MODEL_ROW,
+    check_batch,
+    check_commit,
+    check_consumer,
+    check_position,
+    check_query,
+    notification_window,
+    read_after,
 )
-from onestop.ports import (
+from onestop.ports.events import (
     MAX_PAGE,
     Batch,
     ClosingContext,
@@ -88,22 +98,12 @@ from onestop.storage._sqlite_open import (
 )
 from onestop.storage._sqlite_open import translate_errors as _translate_errors
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
-from onestop.store_checks import (
-    READ_MODEL_ROW,
-    check_batch,
-    check_commit,
-    check_consumer,
-    check_position,
-    check_query,
-    notification_window,
-    read_after,
-)
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
 
 
 class SQLiteStore(ClosingContext):
-    """An `onestop.ports.EventStore` in an SQLite database; safe to share between threads.
+    """An `onestop.ports.events.EventStore` in an SQLite database; safe to share between threads.
 
     Open one with `SQLiteStore.open` (or ``onestop.storage.from_url("sqlite:///path")``);
     use it as a context manager, or call `close`.
@@ -229,7 +229,7 @@ class SQLiteStore(ClosingContext):
                 raise
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
-        """Apply *commit* atomically; see `onestop.ports.EventStore.commit`."""
+        """Apply *commit* atomically; see `onestop.ports.events.EventStore.commit`."""
         check_commit(commit)
         summary_row = sql.summary_row(commit.summary)
         recorded = sql.micros(commit.recorded_at, "recorded_at")
@@ -335,7 +335,7 @@ class SQLiteStore(ClosingContext):
         return None if row is None else sql.summary_from_row(row)
 
     def summaries(self, query: SummaryQuery, /) -> Page:
-        """Return one page of the rows matching *query*; see `onestop.ports.EventStore`.
+        """Return one page of the rows matching *query*; see `onestop.ports.events.EventStore`.
 
         Pages are cut by keyset (the last row's sort key, in the opaque cursor), never
         by offset, so the first and the thousandth page cost the same.
@@ -403,7 +403,7 @@ class SQLiteStore(ClosingContext):
             connection.execute(sql.UPSERT_POSITION, (consumer, position))
 
     def commit_batch(self, batch: Batch, /) -> tuple[StoredEvent, ...]:
-        """Apply *batch* atomically; see `onestop.ports.BatchStore.commit_batch`.
+        """Apply *batch* atomically; see `onestop.ports.events.BatchStore.commit_batch`.
 
         Like `commit`, one ``BEGIN IMMEDIATE`` transaction: every append is checked
         before anything is written, and the notifications follow the appends' order.

@@ -33,7 +33,7 @@ from typing import Literal
 
 import attrs
 
-from onestop.domain.formats import CODE, check_int, check_text, kind_of
+from onestop.domain.common.formats import CODE, check_int, check_text, kind_of
 from onestop.exceptions import ConfigurationError, StorageError
 
 __all__ = [
@@ -85,7 +85,7 @@ class Migration:
         version: Its number, from 1 (to 9999, as its file name holds four digits),
             without gaps.
         name: A short name (``initial``), as in its file's name: a
-            `onestop.domain.formats.CODE`.
+            `onestop.domain.common.formats.CODE`.
         sql: The statements, separated by semicolons; ``--`` comments are allowed.
             Text of at most `MAX_MIGRATION` characters with no lone surrogate and no
             control character but line breaks and tabs, so that SQLite reads it.

@@ -1,4 +1,4 @@
-"""The contract every `onestop.ports.BatchStore` keeps, as a pytest class to subclass.
+"""The contract every `onestop.ports.events.BatchStore` keeps, as a pytest class to subclass.
 
 A store that appends to several streams at once (the courier desk needs it) subclasses
 `BatchStoreContract` beside `onestop.testing.contracts.EventStoreContract`, with the
@@ -10,7 +10,7 @@ same ``store`` fixture::
             with MyStore.open(tmp_path / "store.db") as store:
                 yield store
 
-Each test is one promise of `onestop.ports.BatchStore.commit_batch`, as
+Each test is one promise of `onestop.ports.events.BatchStore.commit_batch`, as
 `onestop.storage.memory.MemoryStore` keeps it.  This module needs pytest and
 Hypothesis; see :doc:`/how-to/write-a-storage-adapter`.
 """
@@ -28,9 +28,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.formats import INT64_MAX
+from onestop.domain.common.formats import INT64_MAX
 from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput
-from onestop.ports import Append, Batch, BatchStore, EventStore
+from onestop.ports.events import Append, Batch, BatchStore, EventStore
 from onestop.testing.records import T0, make_append, make_batch, make_commit, make_event
 
 __all__ = ["BatchStoreContract"]
@@ -99,7 +99,7 @@ def _state(store: EventStore) -> tuple[object, ...]:
 
 
 class BatchStoreContract:
-    """Behaviour every `onestop.ports.BatchStore` must have.
+    """Behaviour every `onestop.ports.events.BatchStore` must have.
 
     Subclass it (as ``TestMyBatchStore``) and override `store`; see the module docstring.
 

@@ -1,4 +1,4 @@
-"""The contract every `onestop.catalogue_store.CatalogueStore` keeps, as a pytest class.
+"""The contract every `onestop.ports.catalogue.CatalogueStore` keeps, as a pytest class.
 
 Each test turns one promise of the port's docstrings (or one behaviour of
 `onestop.storage.memory.MemoryStore`, the executable specification) into a check.
@@ -29,7 +29,14 @@ from typing import Any
 import attrs
 import pytest
 
-from onestop.catalogue_store import (
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    InvalidStoreInput,
+    InvalidValue,
+    NaiveDatetime,
+    StorageError,
+)
+from onestop.ports.catalogue import (
     CATALOGUE_STREAM,
     MAX_LABEL,
     MAX_LISTING,
@@ -37,13 +44,6 @@ from onestop.catalogue_store import (
     CatalogueVersion,
     CatalogueVersionInfo,
     catalogue_digest,
-)
-from onestop.exceptions import (
-    ConcurrencyConflict,
-    InvalidStoreInput,
-    InvalidValue,
-    NaiveDatetime,
-    StorageError,
 )
 
 __all__ = ["CatalogueStoreContract", "publish", "race_publications"]
@@ -168,7 +168,7 @@ _MALFORMED: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
 
 
 class CatalogueStoreContract:
-    """Behaviour every `onestop.catalogue_store.CatalogueStore` must have.
+    """Behaviour every `onestop.ports.catalogue.CatalogueStore` must have.
 
     Subclass it (as ``TestMyStore``) and provide a ``store`` fixture; see the module
     docstring.  Its tests ask for `catalogue_store`, which is that store.

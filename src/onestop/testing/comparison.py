@@ -2,10 +2,10 @@
 
 `make_comparison_machine` builds a Hypothesis `RuleBasedStateMachine` from a function
 that opens a new, empty store.  Each step makes one call (a commit that may conflict,
-a batch of appends when the store is a `onestop.ports.BatchStore`, a read, a
+a batch of appends when the store is a `onestop.ports.events.BatchStore`, a read, a
 page-through of the read model, a look at the notification log, a position update, a
 catalogue publication and its read-back when the store is a
-`onestop.catalogue_store.CatalogueStore`, ...) on both stores and asserts that they
+`onestop.ports.catalogue.CatalogueStore`, ...) on both stores and asserts that they
 answered the same, errors included: a `ConcurrencyConflict` must name the same stream
 and versions, an `InvalidStoreInput` the same field, and a `StorageError` must be
 raised by both (any other error fails the test).  Now and then a call carries what no
@@ -32,15 +32,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from onestop.catalogue_store import CatalogueStore, catalogue_digest
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import (
     ConcurrencyConflict,
     InvalidStoreInput,
     StorageError,
     StorageUnavailable,
 )
-from onestop.ports import (
+from onestop.ports.catalogue import CatalogueStore, catalogue_digest
+from onestop.ports.events import (
     Append,
     Batch,
     BatchStore,

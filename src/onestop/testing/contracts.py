@@ -1,4 +1,4 @@
-"""The contract every `onestop.ports.EventStore` keeps, as a pytest class to subclass.
+"""The contract every `onestop.ports.events.EventStore` keeps, as a pytest class to subclass.
 
 Each test turns one promise of the port's docstrings (or one behaviour of
 `onestop.storage.memory.MemoryStore`, the executable specification) into a check.
@@ -14,10 +14,10 @@ starts with ``Test``) but never this class itself::
 
 `EventStoreContract` inherits the tests of
 `onestop.testing.catalogue_contracts.CatalogueStoreContract`: a storage adapter keeps
-the catalogue's published versions too (`onestop.catalogue_store.CatalogueStore`);
+the catalogue's published versions too (`onestop.ports.catalogue.CatalogueStore`);
 and those of `onestop.testing.input_contracts.StoreInputContract`: every adapter
 refuses the same input with `onestop.exceptions.InvalidStoreInput`, before any I/O.
-An adapter that implements `onestop.ports.BatchStore` subclasses
+An adapter that implements `onestop.ports.events.BatchStore` subclasses
 `onestop.testing.batch_contracts.BatchStoreContract` too.
 
 `onestop.testing.comparison` adds a Hypothesis state machine that runs random
@@ -40,9 +40,9 @@ from typing import Any
 import attrs
 import pytest
 
-from onestop.domain.sla import SlaStatus
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import ConcurrencyConflict, StorageError
-from onestop.ports import EventStore, NewEvent, SequenceClaim, SummaryOrder, SummaryQuery
+from onestop.ports.events import EventStore, NewEvent, SequenceClaim, SummaryOrder, SummaryQuery
 from onestop.testing.batch_contracts import BatchStoreContract
 from onestop.testing.catalogue_contracts import CatalogueStoreContract
 from onestop.testing.input_contracts import StoreInputContract
@@ -102,11 +102,11 @@ _CALLS: dict[str, Callable[[EventStore], object]] = {
 
 
 class EventStoreContract(CatalogueStoreContract, StoreInputContract):
-    """Behaviour every `onestop.ports.EventStore` must have, and its catalogue versions'.
+    """Behaviour every `onestop.ports.events.EventStore` must have, and its catalogue versions'.
 
     Subclass it (as ``TestMyStore``) and override `store`; see the module docstring.
     The tests it inherits from `CatalogueStoreContract` check the same store as an
-    `onestop.catalogue_store.CatalogueStore`; those from `StoreInputContract`, that it
+    `onestop.ports.catalogue.CatalogueStore`; those from `StoreInputContract`, that it
     refuses what every store refuses.
     """
 

@@ -1,7 +1,7 @@
 """The claim race: several couriers claim one job at once, against any store.
 
 `claim_race` books one courier job in a store made by the factory it is given, then
-lets several couriers claim it through a `onestop.courier_desk.CourierDesk` at the
+lets several couriers claim it through a `onestop.usecases.courier.desk.CourierDesk` at the
 same moment, each from its own thread, and reports what each of them got.  Exactly
 one claim must win; every other courier must get `onestop.exceptions.AlreadyClaimed`
 (or, when they named the version they expected, `ConcurrencyConflict`), and nothing
@@ -12,7 +12,7 @@ else may happen.  Adapter authors run it against their own store:
 >>> race.ok, len(race.winners), race.already_claimed + race.conflicts
 (True, 1, 3)
 
-The store must be a `onestop.ports.BatchStore`; the function closes it when done.
+The store must be a `onestop.ports.events.BatchStore`; the function closes it when done.
 """
 
 from __future__ import annotations
@@ -23,22 +23,22 @@ from datetime import UTC, datetime
 
 import attrs
 
-from onestop.courier_desk import COURIER_ROLE, CourierDesk
-from onestop.courier_recording import job_append
-from onestop.domain.audit import GENESIS
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.courier import CourierJob, JobKind, book
-from onestop.domain.engine import Actor
-from onestop.domain.formats import check_int, int_problem
-from onestop.domain.text import LocalizedText
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.audit import GENESIS
+from onestop.domain.common.formats import check_int, int_problem
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.courier.jobs import CourierJob, JobKind, book
+from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import (
     AlreadyClaimed,
     ConcurrencyConflict,
     ConfigurationError,
     InvalidValue,
 )
-from onestop.mall import Mall
-from onestop.ports import Batch, BatchStore, EventStore
+from onestop.ports.events import Batch, BatchStore, EventStore
+from onestop.usecases.courier.desk import COURIER_ROLE, CourierDesk
+from onestop.usecases.courier.writer import job_append
+from onestop.usecases.mall import Mall
 
 __all__ = ["ClaimRace", "claim_race"]
 
@@ -95,7 +95,7 @@ def claim_race(
     """Book one job in a new store, let *couriers* claim it at once, and report.
 
     Args:
-        store_factory: Makes the store to race on (a `onestop.ports.BatchStore`).
+        store_factory: Makes the store to race on (a `onestop.ports.events.BatchStore`).
         couriers: How many couriers race (at least 2).
         expected_version: The version each courier names, if any (the job is at 1).
         timeout: Seconds to wait for the couriers before giving up.

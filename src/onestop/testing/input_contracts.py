@@ -1,7 +1,7 @@
 """The contract of what every store refuses, and how, as a pytest class to subclass.
 
 Every adapter must accept and refuse exactly the same input (see
-`onestop.store_checks`): a record or argument no store could keep raises
+`onestop.ports.checks`): a record or argument no store could keep raises
 `onestop.exceptions.InvalidStoreInput` naming the field, before any I/O, and writes
 nothing; a lookup or filter by text no store holds finds nothing.  `StoreInputContract`
 turns that into tests; `onestop.testing.contracts.EventStoreContract` inherits them, so
@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.formats import INT64_MAX
-from onestop.domain.sla import SlaStatus
+from onestop.domain.common.formats import INT64_MAX
+from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput
-from onestop.ports import EventStore, SequenceClaim, SummaryOrder, SummaryQuery
-from onestop.store_checks import INT32_MAX, MAX_STORED_TEXT
+from onestop.ports.checks import INT32_MAX, MAX_STORED_TEXT
+from onestop.ports.events import EventStore, SequenceClaim, SummaryOrder, SummaryQuery
 from onestop.testing.records import (
     T0,
     make_commit,

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from onestop.ports import (
+from onestop.ports.events import (
     Append,
     Batch,
     Commit,

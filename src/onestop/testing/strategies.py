@@ -2,7 +2,7 @@
 
 They need Hypothesis (``pip install hypothesis``); importing this module without it
 raises `ImportError`.  Every catalogue `catalogues` draws is valid: it passes
-`onestop.domain.checks.check_catalogue` with no problems.
+`onestop.domain.catalogue.checks.check_catalogue` with no problems.
 
 >>> from hypothesis import given
 >>> from onestop.testing.strategies import catalogues
@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from onestop.domain.catalogue import (
+from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
     Catalogue,
@@ -36,9 +36,9 @@ from onestop.domain.catalogue import (
     ServiceKind,
     VersionStatus,
 )
-from onestop.domain.rules import parse_rule
-from onestop.domain.text import LocalizedText
-from onestop.domain.values import Duration
+from onestop.domain.catalogue.rules import parse_rule
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration
 
 __all__ = ["catalogues", "codes", "durations", "language_sets", "localized_texts"]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from onestop.domain.formats import CATALOGUE_CODE, MAX_NAME, kind_of, text_problem
+from onestop.domain.common.formats import CATALOGUE_CODE, MAX_NAME, kind_of, text_problem
 from onestop.exceptions import ConfigurationError
 from onestop.transport.breaker import CircuitBreaker
 

@@ -13,8 +13,8 @@ import random
 
 import attrs
 
-from onestop.domain.formats import int_problem, kind_of
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import int_problem, kind_of
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import ConfigurationError
 
 __all__ = ["MAX_ATTEMPTS", "RetryPolicy"]
@@ -75,7 +75,7 @@ class RetryPolicy:
 
     Raises:
         onestop.exceptions.ConfigurationError: If *base* or *cap* is not a number of
-            seconds above 0 (and at most `onestop.domain.kinds.MAX_SECONDS`), *cap*
+            seconds above 0 (and at most `onestop.domain.common.kinds.MAX_SECONDS`), *cap*
             is below *base*, *max_attempts* is not an integer from 1 to
             `MAX_ATTEMPTS` (a `bool` is not one), or *jitter* is not a `bool`.
 

@@ -17,7 +17,7 @@ import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 
-from onestop.domain.formats import int_problem, kind_of, text_problem
+from onestop.domain.common.formats import int_problem, kind_of, text_problem
 from onestop.exceptions import HostNotResolved, InvalidWebhookInput
 
 __all__ = ["Resolver", "is_public_address", "literal_address", "resolve_host"]

@@ -7,7 +7,7 @@ subject.  It is handed its client by the host application and builds none itself
 reads the store and never runs inside a store transaction.
 
 >>> from datetime import UTC, datetime
->>> from onestop.ports import Notification
+>>> from onestop.ports.events import Notification
 >>> note = Notification(position=7, stream_id="app-1", version=2, kind="action_taken",
 ...                     body=b'{"state":"verified"}', recorded_at=datetime(2025, 3, 3, tzinfo=UTC))
 >>> message = OutboundMessage.from_notification(note)
@@ -40,11 +40,11 @@ from typing import Any, Final, Protocol, runtime_checkable
 import attrs
 import structlog
 
-from onestop.domain.formats import check_int, check_text, kind_of
-from onestop.domain.kinds import check_instant
+from onestop.domain.common.formats import check_int, check_text, kind_of
+from onestop.domain.common.kinds import check_instant
 from onestop.exceptions import InvalidValue
-from onestop.ports import Notification
-from onestop.store_checks import MAX_STORED_TEXT
+from onestop.ports.checks import MAX_STORED_TEXT
+from onestop.ports.events import Notification
 
 __all__ = ["EVENTS", "LOGGER_NAME", "OutboundMessage", "Receipt", "Transport", "get_logger"]
 
@@ -105,7 +105,7 @@ class OutboundMessage:
     """One message for transports: an entry of the notification log, as it leaves.
 
     Attributes:
-        id: The message's stable id (`onestop.ports.Notification.message_id`,
+        id: The message's stable id (`onestop.ports.events.Notification.message_id`,
             ``stream_id:version``).  It is the same on every attempt and from every
             relay, so receivers use it to drop duplicates.
         kind: The event's kind tag (``submitted``, ``action_taken``, ...).

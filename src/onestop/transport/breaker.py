@@ -48,8 +48,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from onestop.domain.formats import MAX_NAME, int_problem, text_problem
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import MAX_NAME, int_problem, text_problem
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import CircuitOpen, ConfigurationError
 
 __all__ = ["BreakerState", "CircuitBreaker"]
@@ -82,7 +82,7 @@ class CircuitBreaker:
         onestop.exceptions.ConfigurationError: If *name* is not text of at most 200
             characters without control characters, *failure_threshold* is not an
             integer from 1 to 1,000,000, *reset_timeout* is not a number of seconds
-            from 0 to `onestop.domain.kinds.MAX_SECONDS`, or *clock* is not callable.
+            from 0 to `onestop.domain.common.kinds.MAX_SECONDS`, or *clock* is not callable.
 
     .. versionadded:: 0.1.0
     """

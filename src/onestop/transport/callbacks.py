@@ -25,7 +25,7 @@ the body is one JSON object, each key given once, with no ``NaN`` or ``Infinity`
    **action** taken as the agency's actor (``Actor(id="agency:<code>", roles={"agency"})``
    unless configured otherwise), with ``reason`` and ``reference`` given as inputs when
    the action declares them; or an **event** (``agency.approved``) that fires the
-   workflow's event transition through `onestop.mall.Mall.notify_event`.
+   workflow's event transition through `onestop.usecases.mall.Mall.notify_event`.
 
 A callback that arrives again under a new webhook id, after its transition was
 recorded, is answered as already applied (``applied=False``) rather than refused.  If
@@ -49,12 +49,12 @@ from typing import Literal, NoReturn, Protocol
 
 import attrs
 
-from onestop.domain.application import ActionTaken, Application
-from onestop.domain.catalogue import Catalogue
-from onestop.domain.commands import find_workflow
-from onestop.domain.engine import Actor
-from onestop.domain.formats import ACTOR_ID, KEY, kind_of, preview, text_problem
-from onestop.domain.workflow import Trigger
+from onestop.domain.applications.application import ActionTaken, Application
+from onestop.domain.applications.commands import find_workflow
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.formats import ACTOR_ID, KEY, kind_of, preview, text_problem
+from onestop.domain.workflow.engine import Actor
+from onestop.domain.workflow.model import Trigger
 from onestop.exceptions import (
     ApplicationNotFound,
     CallbackRefused,
@@ -63,7 +63,7 @@ from onestop.exceptions import (
     TransientError,
     TransitionNotAllowed,
 )
-from onestop.ports import EventStore
+from onestop.ports.events import EventStore
 from onestop.transport.signing import ReplayCache, WebhookVerifier
 
 __all__ = ["AGENCY_ROLE", "AgencyCallbacks", "CallbackMall", "CallbackResult", "CallbackRoute"]
@@ -76,7 +76,7 @@ _INPUTS = ("reason", "reference")
 
 
 class CallbackMall(Protocol):
-    """What callbacks need of the mall: `onestop.mall.Mall` has all of it."""
+    """What callbacks need of the mall: `onestop.usecases.mall.Mall` has all of it."""
 
     @property
     def catalogue(self) -> Catalogue:

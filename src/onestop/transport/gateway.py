@@ -72,10 +72,10 @@ from typing import Any, Final, Literal, Protocol
 
 import attrs
 
-from onestop.domain.application import Application
-from onestop.domain.formats import int_problem, kind_of
-from onestop.domain.forms import Answer, DocumentRef
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.applications.application import Application
+from onestop.domain.applications.forms import Answer, DocumentRef
+from onestop.domain.common.formats import int_problem, kind_of
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     CircuitOpen,
     ConfigurationError,
@@ -154,7 +154,7 @@ class HttpClient(Protocol):
 
 
 class ApplicationSource(Protocol):
-    """Where the gateway reads the application it forwards: `onestop.mall.Mall` is one."""
+    """Where the gateway reads the application it forwards: `onestop.usecases.mall.Mall` is one."""
 
     def application(self, application_id: str, /) -> Application:
         """Return the application's current state."""
@@ -336,7 +336,7 @@ class AgencyGateway:
     Args:
         client: The HTTP client (``httpx.Client`` or ``httpx2.Client``).
         agency: The agency's endpoint and what it receives.
-        applications: Where the application is loaded from (the `onestop.mall.Mall`).
+        applications: Where the application is loaded from (the `onestop.usecases.mall.Mall`).
         timeout: Seconds allowed for each request, whatever the client's default.
         breaker: The agency's circuit breaker; by default a new one named after it.
         attempts: The most requests per delivery, the first included; at least 1.
@@ -350,7 +350,7 @@ class AgencyGateway:
     Raises:
         onestop.exceptions.ConfigurationError: If *timeout* or *max_delay* is not a
             number of seconds above 0 (and at most
-            `onestop.domain.kinds.MAX_SECONDS`), *attempts* is not an integer from 1
+            `onestop.domain.common.kinds.MAX_SECONDS`), *attempts* is not an integer from 1
             to 100, *agency* is not an `AgencyEndpoint`, *breaker* not a
             `onestop.transport.breaker.CircuitBreaker`, *backoff* or *sleep* not a
             function, or *effect* not short text.

@@ -62,8 +62,8 @@ from typing import Final, Generic, NoReturn, Protocol, TypeVar
 
 import attrs
 
-from onestop.domain.formats import kind_of, text_problem
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import kind_of, text_problem
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     ConfigurationError,
     InvalidStoreInput,
@@ -142,7 +142,7 @@ class Incoming:
 
     Attributes:
         id: The message's stable id (the publisher's ``Nats-Msg-Id``, the notification's
-            `onestop.ports.Notification.message_id`).
+            `onestop.ports.events.Notification.message_id`).
         body: The payload; left out of the repr.
         subject: Where it came from (a NATS subject), if the broker says.
         headers: Its headers, if any.

@@ -12,7 +12,7 @@ blocks on it for at most *timeout* seconds.
   used as it is.  Every publish names the stream it expects (``Nats-Expected-Stream``),
   so a message never lands in another one.
 * **De-duplication by message id**: the ``Nats-Msg-Id`` header is the notification's
-  `onestop.ports.Notification.message_id` (``stream_id:version``).  A relay that
+  `onestop.ports.events.Notification.message_id` (``stream_id:version``).  A relay that
   crashed after publishing but before recording its position publishes the same
   messages again after a restart, and JetStream drops each copy that arrives within
   the duplicate window (``PubAck.duplicate``).  Past the window a copy is stored
@@ -54,8 +54,8 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import Header, StorageType, StreamConfig
 
-from onestop.domain.formats import MAX_NAME, kind_of, preview, text_problem
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import MAX_NAME, kind_of, preview, text_problem
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,

@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from onestop.domain.formats import int_problem
+from onestop.domain.common.formats import int_problem
 from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,

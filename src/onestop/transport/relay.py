@@ -50,8 +50,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 import attrs
 
-from onestop.domain.formats import int_problem, kind_of, preview
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import int_problem, kind_of, preview
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -62,8 +62,8 @@ from onestop.exceptions import (
     InvalidStoreInput,
     StorageError,
 )
-from onestop.ports import MAX_PAGE, Clock, EventStore
-from onestop.store_checks import check_consumer
+from onestop.ports.checks import check_consumer
+from onestop.ports.events import MAX_PAGE, Clock, EventStore
 from onestop.transport._retry import MAX_ATTEMPTS as _MAX_ATTEMPTS
 from onestop.transport._retry import RetryPolicy
 from onestop.transport.base import OutboundMessage, Transport, get_logger
@@ -256,7 +256,7 @@ class Relay:
     Raises:
         onestop.exceptions.ConfigurationError: If there is no transport, a name is
             empty or not text a store keeps (``"{consumer}/{name}"`` is stored, see
-            `onestop.store_checks.check_consumer`), *batch* is not an integer from
+            `onestop.ports.checks.check_consumer`), *batch* is not an integer from
             1 to 1000, or a part lacks the methods the relay calls (the store's
             ``notifications``, ``position`` and ``record_position``, the sink's
             ``add``, the clock's ``now``, the rng's ``uniform``; a `RetryPolicy`).
@@ -381,7 +381,7 @@ class Relay:
 
         Raises:
             onestop.exceptions.ConfigurationError: If *poll_interval* is not a number
-                of seconds above 0 (and at most `onestop.domain.kinds.MAX_SECONDS`),
+                of seconds above 0 (and at most `onestop.domain.common.kinds.MAX_SECONDS`),
                 or *stop* has no ``is_set`` and ``wait`` methods.
         """
         problem = seconds_problem(poll_interval, positive=True)

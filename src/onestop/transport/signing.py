@@ -62,7 +62,7 @@ from typing import Final, Protocol
 
 import attrs
 
-from onestop.domain.formats import int_problem, kind_of
+from onestop.domain.common.formats import int_problem, kind_of
 from onestop.exceptions import InvalidWebhookInput, NaiveDatetime, WebhookVerificationError
 
 __all__ = [

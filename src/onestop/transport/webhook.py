@@ -46,8 +46,8 @@ from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
-from onestop.domain.formats import MAX_NAME, int_problem, text_problem
-from onestop.domain.kinds import seconds_problem
+from onestop.domain.common.formats import MAX_NAME, int_problem, text_problem
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,
@@ -58,7 +58,7 @@ from onestop.exceptions import (
     InvalidWebhookInput,
     NaiveDatetime,
 )
-from onestop.ports import Clock
+from onestop.ports.events import Clock
 from onestop.transport.addresses import (
     Resolver,
     is_public_address,
@@ -331,7 +331,7 @@ class WebhookTransport:
 
     Raises:
         onestop.exceptions.ConfigurationError: If *timeout* is not a number of
-            seconds above 0 (and at most `onestop.domain.kinds.MAX_SECONDS`),
+            seconds above 0 (and at most `onestop.domain.common.kinds.MAX_SECONDS`),
             *failure_limit* is not an integer from 1 to 1,000,000, *failure_window* is
             not a `timedelta`, *links* is not a mapping of text to templates that
             name only ``{stream_id}``, ``{version}`` and ``{id}``, or *name* is not

@@ -1,0 +1,1 @@
+"""Applications: their events, the fold into state, commands, submission checks and tracking."""

@@ -1,0 +1,371 @@
+"""The events an application's stream is made of, oldest first, `Submitted` always first.
+
+Each event is a frozen value: the commands of `onestop.domain.applications.commands` (and
+`onestop.domain.applications.submission.submit`) build them from checked input, and
+`onestop.usecases.applications.codec.decode_event` rebuilds them from stored history.
+`onestop.domain.applications.application` re-exports them and folds them into an `Application`.
+
+**What an event checks.**  Its fields' *types*, when it is built: a document that is
+not a `onestop.domain.applications.forms.DocumentRef`, answers that are not a mapping of field
+names to answers, a version that is not an `int` (a `bool` is not one), an enum field
+given its value as text, an instant without a time zone or outside the years 1 to
+9999 are refused with `onestop.exceptions.InvalidValue` (`NaiveDatetime` for a naive
+instant) naming the field, so that nothing reading an event later fails on a wrong
+type.  Not the *formats* of its ids and codes: the commands check those with
+`onestop.domain.common.formats` where the values enter, and history an earlier release
+stored under a looser check keeps loading (an actor id kept with a trailing line
+break still reads back as it was stored, and is never accepted again for a new
+event).
+
+Every event carries a ``kind`` tag, the id of the actor who caused it, the role they
+acted in and the instant it happened.  Reprs leave out answers, the applicant and
+note texts, so that printing an event in a log or traceback leaks no personal data.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Literal, TypeAlias
+
+import attrs
+
+from onestop.domain.applications.forms import Answer, DocumentRef, is_answer
+from onestop.domain.catalogue.model import ChannelKind
+from onestop.domain.common._typed import (
+    as_mapping,
+    as_tuple,
+    count,
+    instant,
+    items_of,
+    mapping_of,
+    of,
+)
+from onestop.domain.common.parties import Applicant, Organisation, Person, Representative
+from onestop.domain.common.values import Duration, parse_amount
+from onestop.domain.workflow.model import ClockMode, Trigger
+
+__all__ = [
+    "ActionTaken",
+    "Assigned",
+    "DocumentAttached",
+    "DocumentChecked",
+    "Event",
+    "EVENT_TYPES",
+    "NoteAdded",
+    "PaymentRecorded",
+    "Resumed",
+    "Submitted",
+    "Suspended",
+    "Verdict",
+    "Visibility",
+    "Withdrawn",
+]
+
+_NO_ANSWERS: Mapping[str, Answer] = MappingProxyType({})
+_NO_INPUTS: Mapping[str, str] = MappingProxyType({})
+_TEXT = of(str)
+_OPTIONAL_TEXT = of(str, optional=True)
+_VERSION = count(minimum=0)
+
+
+def _answers(value: Mapping[str, Answer]) -> Mapping[str, Answer]:
+    given: object = value
+    if isinstance(given, Mapping) and not given:
+        return _NO_ANSWERS
+    return as_mapping(value)  # type: ignore[no-any-return]
+
+
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]  # or left for items_of to refuse
+
+
+def _documents(value: Iterable[DocumentRef]) -> tuple[DocumentRef, ...]:
+    documents = as_tuple(value)
+    if isinstance(documents, tuple) and all(isinstance(d, DocumentRef) for d in documents):
+        return tuple(d.without_content() for d in documents)
+    return documents  # type: ignore[no-any-return]  # for items_of(DocumentRef) to refuse
+
+
+def _document(value: DocumentRef) -> DocumentRef:
+    given: object = value
+    return value.without_content() if isinstance(given, DocumentRef) else value
+
+
+def _inputs(value: Mapping[str, str]) -> Mapping[str, str]:
+    given: object = value
+    if isinstance(given, Mapping) and not given:
+        return _NO_INPUTS
+    return as_mapping(value)  # type: ignore[no-any-return]
+
+
+def _amount(_: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
+    """An amount is a `Decimal` that `parse_amount` accepts, as it must to be read back."""
+    of(Decimal)(_, attribute, value)
+    parse_amount(value, field=attribute.name)
+
+
+class Verdict(enum.Enum):
+    """An officer's verdict on one document."""
+
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class Visibility(enum.Enum):
+    """Who may read a note."""
+
+    INTERNAL = "internal"
+    """Officers only."""
+    APPLICANT = "applicant"
+    """Officers and the applicant (through the tracked status)."""
+    PUBLIC = "public"
+    """Anyone who may see the application's public status."""
+
+
+@attrs.frozen(kw_only=True)
+class Submitted:
+    """The application was received: the first event of every stream.
+
+    Attributes:
+        application_id: The stream's id, chosen by the caller (never sequential).
+        number: The human-readable application number (``DPMPTSP/SIP/2025/000042``).
+        service: The service's code.
+        service_version: The service version applied for; the application stays on it.
+        agency: The providing agency's code.
+        channel: The channel it came in through.
+        workflow: The workflow's code.
+        workflow_version: The workflow version it is pinned to.
+        state: The workflow's initial state.
+        clock: The clock mode of the initial state.
+        time_limit: The statutory time limit on the channel, fixed at receipt.
+        answers: The normalised answers (may hold personal data; not in the repr).
+        documents: The documents given (their bytes are dropped).
+        required: The codes of the requirements that apply to the answers.
+        applicant: Who applies (masks its personal data in its own repr).
+        representative: Who acts for the applicant under a power of attorney, if anyone.
+        secret_digest: The SHA-256 of the lookup secret given to the applicant.
+        idempotency_digest: The digest of the client's idempotency key, if any.
+        actor: Who submitted it (the applicant's account, a counter clerk, a courier).
+        role: The role they submitted in, if any.
+        at: The instant of receipt.
+    """
+
+    kind: Literal["submitted"] = attrs.field(default="submitted", init=False)
+    application_id: str = attrs.field(validator=_TEXT)
+    number: str = attrs.field(validator=_TEXT)
+    service: str = attrs.field(validator=_TEXT)
+    service_version: int = attrs.field(validator=_VERSION)
+    agency: str = attrs.field(validator=_TEXT)
+    channel: ChannelKind = attrs.field(validator=of(ChannelKind))
+    workflow: str = attrs.field(validator=_TEXT)
+    workflow_version: int = attrs.field(validator=_VERSION)
+    state: str = attrs.field(validator=_TEXT)
+    clock: ClockMode = attrs.field(validator=of(ClockMode))
+    time_limit: Duration = attrs.field(validator=of(Duration))
+    answers: Mapping[str, Answer] = attrs.field(
+        default=_NO_ANSWERS, converter=_answers, validator=mapping_of(str, is_answer), repr=False
+    )
+    documents: tuple[DocumentRef, ...] = attrs.field(
+        default=(), converter=_documents, validator=items_of(DocumentRef)
+    )
+    required: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=items_of(str))
+    applicant: Applicant = attrs.field(validator=of((Person, Organisation)), repr=False)
+    representative: Representative | None = attrs.field(
+        default=None, validator=of(Representative, optional=True), repr=False
+    )
+    secret_digest: str = attrs.field(validator=_TEXT, repr=False)
+    idempotency_digest: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT, repr=False)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class DocumentAttached:
+    """A document was given after submission (a correction, or one shown later).
+
+    It replaces any earlier document for the same requirement, whose verdict is cleared.
+
+    Attributes:
+        document: The document (its bytes are dropped).
+    """
+
+    kind: Literal["document_attached"] = attrs.field(default="document_attached", init=False)
+    document: DocumentRef = attrs.field(converter=_document, validator=of(DocumentRef))
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class DocumentChecked:
+    """An officer checked one document.
+
+    Attributes:
+        requirement: The requirement the document answers.
+        verdict: Verified or rejected.
+        reason: A reason code (``blurry``, ``expired``); required when rejected.
+    """
+
+    kind: Literal["document_checked"] = attrs.field(default="document_checked", init=False)
+    requirement: str = attrs.field(validator=_TEXT)
+    verdict: Verdict = attrs.field(validator=of(Verdict))
+    reason: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class ActionTaken:
+    """A workflow transition fired: the engine's `onestop.domain.workflow.engine.Step`, recorded.
+
+    Attributes:
+        action: The action taken.
+        source: The state before.
+        target: The state after.
+        clock: The clock mode of `target`.
+        inputs: The inputs given (``reason``); text only.
+        effects: The effects the transition requested, in order.
+        trigger: What fired it (a person, a timer, a breach, an event).
+    """
+
+    kind: Literal["action_taken"] = attrs.field(default="action_taken", init=False)
+    action: str = attrs.field(validator=_TEXT)
+    source: str = attrs.field(validator=_TEXT)
+    target: str = attrs.field(validator=_TEXT)
+    clock: ClockMode = attrs.field(validator=of(ClockMode))
+    inputs: Mapping[str, str] = attrs.field(
+        default=_NO_INPUTS, converter=_inputs, validator=mapping_of(str, str)
+    )
+    effects: tuple[str, ...] = attrs.field(default=(), converter=_texts, validator=items_of(str))
+    trigger: Trigger = attrs.field(default=Trigger.MANUAL, validator=of(Trigger))
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class NoteAdded:
+    """Someone wrote a note on the application.
+
+    Attributes:
+        text: The note (free text: not in the repr, never sent to transports).
+        visibility: Who may read it.
+    """
+
+    kind: Literal["note_added"] = attrs.field(default="note_added", init=False)
+    text: str = attrs.field(validator=_TEXT, repr=False)
+    visibility: Visibility = attrs.field(validator=of(Visibility))
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class Assigned:
+    """The application was assigned to an officer, or unassigned.
+
+    Attributes:
+        assignee: The officer's id, or ``None`` to unassign.
+    """
+
+    kind: Literal["assigned"] = attrs.field(default="assigned", init=False)
+    assignee: str | None = attrs.field(validator=_OPTIONAL_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class Suspended:
+    """Work on the application stopped, and its clock with it.
+
+    Attributes:
+        reason: A reason code (``court_order``, ``system_outage``).
+    """
+
+    kind: Literal["suspended"] = attrs.field(default="suspended", init=False)
+    reason: str = attrs.field(validator=_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class Resumed:
+    """Work on a suspended application started again; so did its clock."""
+
+    kind: Literal["resumed"] = attrs.field(default="resumed", init=False)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class Withdrawn:
+    """The applicant withdrew the application; it is closed and its clock stopped.
+
+    Attributes:
+        reason: A reason code, if one was given.
+    """
+
+    kind: Literal["withdrawn"] = attrs.field(default="withdrawn", init=False)
+    reason: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRecorded:
+    """A payment for the application was received (at the counter, or from a payment gateway).
+
+    Attributes:
+        reference: The payment's reference (a billing code or receipt number).
+        amount: The amount paid.
+        currency: Its ISO 4217 code.
+    """
+
+    kind: Literal["payment_recorded"] = attrs.field(default="payment_recorded", init=False)
+    reference: str = attrs.field(validator=_TEXT)
+    amount: Decimal = attrs.field(validator=_amount)
+    currency: str = attrs.field(validator=_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+Event: TypeAlias = (
+    Submitted
+    | DocumentAttached
+    | DocumentChecked
+    | ActionTaken
+    | NoteAdded
+    | Assigned
+    | Suspended
+    | Resumed
+    | Withdrawn
+    | PaymentRecorded
+)
+"""Anything that can happen to an application."""
+
+EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
+    {
+        "submitted": Submitted,
+        "document_attached": DocumentAttached,
+        "document_checked": DocumentChecked,
+        "action_taken": ActionTaken,
+        "note_added": NoteAdded,
+        "assigned": Assigned,
+        "suspended": Suspended,
+        "resumed": Resumed,
+        "withdrawn": Withdrawn,
+        "payment_recorded": PaymentRecorded,
+    }
+)
+"""Each event class by its ``kind`` tag."""

@@ -1,0 +1,1 @@
+"""Time: work calendars, arithmetic in open time, and SLA clocks."""

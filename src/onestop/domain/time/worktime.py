@@ -1,0 +1,387 @@
+"""Instants and open-time arithmetic under `onestop.domain.time.calendar`: the range it counts in.
+
+Python's `datetime` stops at the years 1 and 9999, and turning an instant near either
+end into another zone, or adding working time that runs past the end, overflows.
+Here every such overflow becomes a typed `DateOutOfRange` naming the argument at
+fault, never an `OverflowError`:
+
+* `check_in_range` refuses an instant outside `EARLIEST` .. `LATEST` (UTC), the
+  instants whose local date and time exist in every time zone.  The command line
+  checks ``--at`` with it, and the exports their *at*.
+* Closures and pauses hold any aware instant that can be told in UTC (`aware_utc`):
+  a closure "until 9999-12-31" is how an office that never reopens is written.
+* The calendar itself answers for any instant it can represent in UTC and in its own
+  zone, and raises `DateOutOfRange` when the answer lies past the last (or before the
+  first) day it can count: `counting` turns the overflow into that error.
+
+`Ruler` is the arithmetic a `WorkCalendar` runs on: its open intervals per day, in UTC,
+closures cut out, and the working time between two instants.
+"""
+
+from __future__ import annotations
+
+import enum
+from bisect import bisect_right
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from onestop.domain.common.formats import kind_of, preview
+from onestop.exceptions import DateOutOfRange, InvalidCalendar, NaiveDatetime
+
+if TYPE_CHECKING:
+    from onestop.domain.time.calendar import WorkCalendar
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_WALK",
+    "MEMO_DAYS",
+    "DayKind",
+    "aware_utc",
+    "check_in_range",
+    "require_aware",
+]
+# `Ruler`, `counting` and `label` serve `onestop.domain.time.calendar` and `onestop.domain.time.sla`
+# only: they are not part of the public surface.
+
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+"""The earliest instant `check_in_range` accepts: 0001-01-02 00:00 UTC."""
+LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+"""The latest instant `check_in_range` accepts: the end of 9999-12-30 UTC."""
+
+_ONE_DAY = timedelta(days=1)
+_ZERO = timedelta(0)
+_RANGE = "0001-01-02 to 9999-12-30 UTC"
+MEMO_DAYS = 4096
+"""Days whose open intervals a calendar remembers (about eleven years' worth)."""
+
+_Span = tuple[datetime, datetime]
+
+
+MAX_WALK = 36_600
+"""The most days one computation walks (about a hundred years); see `DateOutOfRange`."""
+_TOO_FAR = (
+    f"the count would walk more than {MAX_WALK:,} days (about a hundred years), more than "
+    "a calendar counts in one computation"
+)
+
+
+class _Overrun(Exception):
+    """The arithmetic ran past the first or last day a calendar can count, or too far."""
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def label(argument: object) -> str:
+    """The name of an argument as an error shows it: short, one line, never a huge value."""
+    if isinstance(argument, str) and 0 < len(argument) <= 64 and argument.isprintable():
+        return argument
+    return preview(argument) if isinstance(argument, str) else kind_of(argument)
+
+
+def require_aware(value: object, argument: str) -> datetime:
+    """Return *value* if it is a timezone-aware datetime.
+
+    Args:
+        value: The datetime to check.
+        argument: The name to report, e.g. ``"received"``.
+
+    Raises:
+        NaiveDatetime: If *value* has no time zone.
+        InvalidCalendar: If *value* is not a datetime at all, or its tzinfo gives no
+            valid offset.
+    """
+    if not isinstance(value, datetime):
+        raise InvalidCalendar(
+            field=label(argument), reason=f"expected a datetime, not {kind_of(value)}"
+        )
+    try:
+        offset = value.utcoffset()
+    except (ArithmeticError, TypeError, ValueError):
+        raise InvalidCalendar(
+            field=label(argument), reason="its tzinfo gives no valid offset from UTC"
+        ) from None
+    if offset is None:
+        raise NaiveDatetime(label(argument))
+    return value
+
+
+def aware_utc(value: object, argument: str) -> datetime:
+    """Return *value*, an aware datetime, in UTC.
+
+    Raises:
+        NaiveDatetime: If *value* has no time zone.
+        InvalidCalendar: If *value* is not a datetime.
+        DateOutOfRange: If *value* cannot be told in UTC (an hour of the year 1 ahead
+            of UTC, or of 9999 behind it).
+    """
+    moment = require_aware(value, argument)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise DateOutOfRange(
+            field=label(argument), reason=f"{moment.isoformat()} cannot be told in UTC"
+        ) from None
+
+
+def check_in_range(value: object, argument: str) -> datetime:
+    """Return *value* in UTC if it is an aware datetime from `EARLIEST` to `LATEST`.
+
+    Narrower than `onestop.domain.common.kinds.check_instant`, which accepts any instant UTC
+    can hold: this one also guarantees that every time zone can read it, as picking a
+    catalogue version in each agency's zone needs.
+
+    >>> check_in_range(datetime(1, 1, 1, 20, tzinfo=UTC), "at")
+    Traceback (most recent call last):
+      ...
+    onestop.exceptions.DateOutOfRange: at: 0001-01-01T20:00:00+00:00 lies outside the \
+instants onestop counts in, 0001-01-02 to 9999-12-30 UTC
+
+    Raises:
+        NaiveDatetime: If *value* has no time zone.
+        InvalidCalendar: If *value* is not a datetime.
+        DateOutOfRange: If *value* lies before `EARLIEST` or after `LATEST`.
+    """
+    moment = require_aware(value, argument)
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise DateOutOfRange(
+            field=label(argument),
+            reason=f"{moment.isoformat()} lies outside the instants onestop counts in, {_RANGE}",
+        )
+    return utc
+
+
+_BEYOND = "the answer lies beyond the years 1 to 9999 that a calendar can count"
+
+
+class counting:  # noqa: N801 - used as a function: ``with counting("start"):``
+    """Turn an overflow of date arithmetic inside a ``with`` block into `DateOutOfRange`.
+
+    *argument* is what the error names: the input whose value, or whose working time,
+    runs past the years 1 to 9999; *reason* says what is out of range.
+    """
+
+    __slots__ = ("argument", "reason")
+
+    def __init__(self, argument: str, *, reason: str = _BEYOND) -> None:
+        self.argument = label(argument)
+        self.reason = reason
+
+    def __enter__(self) -> None:
+        """Enter the block; nothing to set up."""
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Raise `DateOutOfRange` in place of an overflow; let anything else through."""
+        if kind is not None and issubclass(kind, OverflowError | _Overrun):
+            reason = error.reason if isinstance(error, _Overrun) and error.reason else self.reason
+            raise DateOutOfRange(field=self.argument, reason=reason) from None
+
+
+class DayKind(enum.Enum):
+    """Whether a day is worked, and if not, why not."""
+
+    WORKING = "working"
+    """Open for at least part of the day (a partial closure leaves it a working day)."""
+    WEEKEND = "weekend"
+    """Not a day of the calendar's work week."""
+    HOLIDAY = "holiday"
+    """A public holiday or joint leave day (checked before `WEEKEND`)."""
+    CLOSED = "closed"
+    """A day of the work week that closures shut for all of its opening hours."""
+
+
+class Ruler:
+    """Open-time arithmetic for one calendar, on UTC instants.
+
+    A calendar builds one on first use and keeps it while the calendar lives, so it
+    holds the calendar's fields, not the calendar (which would keep it alive), and
+    remembers the open intervals of the days asked about and the day each day is
+    followed by.  The memos are plain dicts: two threads filling one at once compute
+    the same values.  Past the first or last day it can count, it raises `_Overrun`
+    (or `OverflowError`), which `counting` turns into `DateOutOfRange`.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_day_end",
+        "_day_start",
+        "_days",
+        "_ends",
+        "_following",
+        "_holidays",
+        "_week",
+        "_zone",
+    )
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self._zone = calendar.zone
+        self._holidays = calendar.holidays
+        self._week = frozenset(calendar.work_week)
+        self._day_start = calendar.day_start
+        self._day_end = calendar.day_end
+        merged: list[list[datetime]] = []
+        for closure in calendar.closures:  # sorted by start
+            start, end = closure.start.astimezone(UTC), closure.end.astimezone(UTC)
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self._closed: tuple[_Span, ...] = tuple((a, b) for a, b in merged)
+        self._ends = tuple(b for _, b in self._closed)
+        self._days: dict[date, tuple[_Span, ...]] = {}
+        self._following: dict[date, date] = {}
+
+    def local_day(self, moment: datetime) -> date:
+        """The date of the UTC instant *moment* in the calendar's zone."""
+        return moment.astimezone(self._zone).date()
+
+    def kind(self, day: date) -> DayKind:
+        """Whether *day* is worked, and if not, why not."""
+        if day in self._holidays:
+            return DayKind.HOLIDAY
+        if day.isoweekday() not in self._week:
+            return DayKind.WEEKEND
+        return DayKind.WORKING if self.spans(day) else DayKind.CLOSED
+
+    def spans(self, day: date) -> tuple[_Span, ...]:
+        """The open intervals of *day*, in UTC, closures cut out."""
+        found = self._days.get(day)
+        if found is None:
+            found = self._spans(day)
+            if len(self._days) >= MEMO_DAYS:
+                self._days.clear()
+            self._days[day] = found
+        return found
+
+    def _spans(self, day: date) -> tuple[_Span, ...]:
+        if day in self._holidays or day.isoweekday() not in self._week:
+            return ()
+        start = datetime.combine(day, self._day_start, tzinfo=self._zone).astimezone(UTC)
+        end = datetime.combine(day, self._day_end, tzinfo=self._zone).astimezone(UTC)
+        spans: list[_Span] = []
+        index = bisect_right(self._ends, start)  # the first closure ending after opening
+        while index < len(self._closed) and self._closed[index][0] < end:
+            closed_from, closed_to = self._closed[index]
+            if closed_from > start:
+                spans.append((start, closed_from))
+            start = max(start, closed_to)
+            index += 1
+        if start < end:
+            spans.append((start, end))
+        return tuple(spans)
+
+    def following(self, day: date) -> date:
+        """The day after *day*, or, if a closure shuts it, the day that closure ends.
+
+        The days skipped are shut for all of their opening hours, so a closure of
+        years costs one step, not one per day.
+        """
+        found = self._following.get(day)
+        if found is None:
+            found = self._follow(day)
+            if len(self._following) >= MEMO_DAYS:
+                self._following.clear()
+            self._following[day] = found
+        return found
+
+    def _follow(self, day: date) -> date:
+        if day == date.max:
+            raise self._past_the_end()
+        after = day + _ONE_DAY
+        opening = datetime.combine(after, self._day_start, tzinfo=self._zone).astimezone(UTC)
+        index = bisect_right(self._ends, opening)
+        if index < len(self._closed) and self._closed[index][0] <= opening:
+            return max(after, self.local_day(self._closed[index][1]))
+        return after
+
+    def _past_the_end(self) -> Exception:
+        """The error for a count that reached the last day: closures' fault, or the count's."""
+        if self._closed:
+            try:
+                last = self.local_day(self._closed[-1][1])
+            except OverflowError:
+                last = date.max
+            if last >= date.max - _ONE_DAY:
+                return DateOutOfRange(
+                    field="closures",
+                    reason="the office does not open again before 9999-12-31, the last day "
+                    "a calendar can count",
+                )
+        return _Overrun()
+
+    def spans_from(self, moment: datetime) -> Iterator[_Span]:
+        """Every open interval of the day of *moment* and the days after, in order.
+
+        At most `MAX_WALK` days are walked; then `_Overrun` is raised.
+        """
+        day = self.local_day(moment)
+        for _ in range(MAX_WALK):
+            yield from self.spans(day)
+            day = self.following(day)
+        raise _Overrun(_TOO_FAR)
+
+    def nth_working_day(self, day: date, count: int) -> date:
+        """The *count*-th working day after *day*, walking at most `MAX_WALK` days."""
+        steps = 0
+        for _ in range(count):
+            day = self.following(day)
+            steps += 1
+            while not self.spans(day):
+                day = self.following(day)
+                steps += 1
+                if steps > MAX_WALK:
+                    raise _Overrun(_TOO_FAR)
+            if steps > MAX_WALK:
+                raise _Overrun(_TOO_FAR)
+        return day
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day after *day*."""
+        return self.nth_working_day(day, 1)
+
+    def advance(self, moment: datetime, amount: timedelta) -> datetime:
+        """The earliest instant by which *amount* of open time has passed since *moment*."""
+        if amount <= _ZERO:
+            return moment
+        left = amount
+        for a, b in self.spans_from(moment):
+            begin = max(a, moment)
+            if begin >= b:
+                continue
+            if b - begin >= left:
+                return begin + left
+            left -= b - begin
+        raise AssertionError("unreachable: spans_from never ends")  # pragma: no cover
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Open time between *start* and *end*, with ``start <= end``.
+
+        At most `MAX_WALK` days are walked; then `_Overrun` is raised.
+        """
+        total = _ZERO
+        day = self.local_day(start)
+        last = self.local_day(end)
+        for _ in range(MAX_WALK):
+            for a, b in self.spans(day):
+                lo, hi = max(a, start), min(b, end)
+                if lo < hi:
+                    total += hi - lo
+            if day >= last:
+                return total
+            day = self.following(day)
+            if day > last:
+                return total
+        raise _Overrun(_TOO_FAR)

@@ -1,0 +1,220 @@
+"""The read side of the `Mall` (`onestop.usecases.mall`): applications, tracking, reports.
+
+The Mall's commands (`onestop.usecases.mall`) decide and write; these queries only read the
+store, the catalogue and the clock.  Each function here is one of the Mall's methods,
+bound in the `onestop.usecases.mall.Mall` class body (``track = _mall_queries.track``), so
+that ``mall.track(...)`` is the whole of the public API: import `onestop.usecases.mall.Mall`,
+never this module.  The query builders they hand to the store are
+`onestop.usecases.applications.queries`'.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+from onestop.domain.applications.application import Application
+from onestop.domain.applications.commands import find_workflow
+from onestop.domain.applications.tracking import PublicStatus, SlaReportRow, public_status
+from onestop.domain.common.audit import GENESIS, ChainReport
+from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.sla import Deadline, SlaStatus
+from onestop.exceptions import AgencyNotFound, ApplicationNotFound
+from onestop.ports.events import Page
+from onestop.usecases.applications.codec import secret_digest
+from onestop.usecases.applications.queries import changes_query, report, worklist_query
+from onestop.usecases.applications.writer import verify_stream
+from onestop.usecases.mall_support import check_application_id, check_instant
+
+if TYPE_CHECKING:
+    from onestop.usecases.mall import Mall
+
+__all__ = [
+    "application",
+    "calendar",
+    "changed",
+    "deadline",
+    "overdue",
+    "sla_report",
+    "track",
+    "verify",
+    "worklist",
+]
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def application(self: Mall, application_id: str, /) -> Application:
+    """Return the application's current state, folded from its stored events.
+
+    Raises:
+        ApplicationNotFound: If there is no such application.
+        InvalidApplication: If *application_id* is not an id (a `KEY`).
+        StorageError: If a stored event does not decode.
+    """
+    return self._streams.load(self.store, check_application_id(application_id))[0]
+
+
+def calendar(self: Mall, agency: str, /) -> WorkCalendar:
+    """Return the work calendar of *agency*, in the agency's time zone.
+
+    Raises:
+        AgencyNotFound: If the catalogue has no such agency.
+    """
+    found = self.catalogue.agency(agency)
+    code: str | None = found.code
+    calendar = None
+    while code is not None and calendar is None:
+        calendar = self.calendars.get(code)
+        try:
+            code = self.catalogue.agency(code).parent
+        except AgencyNotFound:
+            code = None
+    source = calendar or self.calendars.get("*")
+    key = (found.code, found.time_zone, id(source))
+    kept = self._zoned.get(key)
+    if kept is not None and kept[0] is source:
+        return kept[1]
+    if source is None:
+        made = WorkCalendar(time_zone=found.time_zone, name=found.code)
+    elif source.time_zone != found.time_zone:
+        made = attrs.evolve(source, time_zone=found.time_zone)
+    else:
+        made = source
+    self._zoned[key] = (source, made)
+    return made
+
+
+def deadline(self: Mall, application_id: str, /) -> Deadline:
+    """Return the application's deadline, with its trace."""
+    application = self.application(application_id)
+    return self._deadlines(application, self.calendar(application.agency))
+
+
+def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicStatus:
+    """Return the public status of application *number*, in *language*.
+
+    Raises:
+        ApplicationNotFound: If no application has this number, or the secret does
+            not match; both give the same error, so existence is not revealed.
+    """
+    given: tuple[object, object] = (number, secret)
+    valid = isinstance(given[0], str) and isinstance(given[1], str)
+    summary = self.store.find_number(number) if valid else None
+    offered = secret_digest(secret) if valid else GENESIS
+    if summary is None:
+        hmac.compare_digest(offered, GENESIS)
+        raise ApplicationNotFound(None)
+    application = self.application(summary.stream_id)
+    if not hmac.compare_digest(offered, application.secret_digest):
+        raise ApplicationNotFound(None)
+    workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
+    return public_status(
+        application,
+        catalogue=self.catalogue,
+        workflow=workflow,
+        deadline=self._deadlines(application, self.calendar(application.agency)),
+        language=language,
+    )
+
+
+def verify(self: Mall, application_id: str, /) -> ChainReport:
+    """Check the application's hash chain; the report names the first bad entry.
+
+    Raises:
+        ApplicationNotFound: If there is no such application.
+        InvalidApplication: If *application_id* is not an id (a `KEY`).
+    """
+    return verify_stream(self.store, check_application_id(application_id))
+
+
+# --- worklists and reports -----------------------------------------------------------
+
+
+def worklist(
+    self: Mall,
+    *,
+    agency: str | None = None,
+    role: str | None = None,
+    state: str | None = None,
+    assignee: str | None = None,
+    sla: SlaStatus | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """Open applications, earliest due first, filtered by what is given.
+
+    Args:
+        agency: An agency code; its sub-agencies are included.
+        role: Only services and states in which this role can act.
+        state: Only applications in this state.
+        assignee: Only those assigned to this officer.
+        sla: Only those with this SLA status now.
+        limit: At most this many rows.
+        cursor: The `Page.next_cursor` of the previous page.
+    """
+    query = worklist_query(
+        self.catalogue,
+        now=self.clock.now(),
+        agency=agency,
+        role=role,
+        state=state,
+        assignee=assignee,
+        sla=sla,
+        limit=limit,
+        cursor=cursor,
+    )
+    return self.store.summaries(query)
+
+
+def overdue(
+    self: Mall, *, agency: str | None = None, limit: int = 50, cursor: str | None = None
+) -> Page:
+    """Open applications past their due date now, most overdue first."""
+    return self.worklist(agency=agency, sla=SlaStatus.OVERDUE, limit=limit, cursor=cursor)
+
+
+def changed(
+    self: Mall,
+    since: datetime,
+    /,
+    *,
+    agency: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page:
+    """Applications (open or closed) updated after *since*, least recently updated first.
+
+    For systems that mirror the read model by polling.
+
+    Raises:
+        NaiveDatetime: If *since* is not a timezone-aware datetime.
+        InvalidValue: If *since* lies outside the years 1 to 9999 in UTC.
+        InvalidStoreInput: If *limit* or *cursor* is malformed.
+        AgencyNotFound: If the catalogue has no such agency.
+    """
+    since = check_instant(since, argument="since")
+    query = changes_query(self.catalogue, since, agency=agency, limit=limit, cursor=cursor)
+    return self.store.summaries(query)
+
+
+def sla_report(
+    self: Mall, *, agency: str | None = None, now: datetime | None = None
+) -> tuple[SlaReportRow, ...]:
+    """Count, per agency and service, applications on time, late, open and overdue.
+
+    Each application is judged from its own history on its agency's calendar, at
+    *now* (the clock's time when ``None``); paused working time is summed too.
+    """
+    return report(
+        self.store,
+        self.catalogue,
+        now=self.clock.now() if now is None else check_instant(now, argument="now"),
+        load=self.application,
+        calendar=self.calendar,
+        agency=agency,
+    )

@@ -1,0 +1,240 @@
+"""Folded applications and their deadlines, kept in memory so commands do not redo them.
+
+A command needs the application's current state (its stream, decoded and folded), the
+hash of its last event (to chain the new ones) and its deadline (for the read-model
+row).  Recomputing them costs more than the write itself: the stream is read and
+decoded whole, and the deadline walks the work calendar from receipt.  `FoldedStreams`
+keeps the folded state and last hash of recently used applications, and `Deadlines`
+memoises `onestop.domain.time.sla.due_date` by its inputs.
+
+Neither ever answers from a stale copy.  Before a cached application is used, its
+stream is read from the stored version of the cached one onwards (one indexed query
+that returns a single short row when nothing changed): the first row must have the
+cached version and last hash, and any later row, written by another process, is
+folded on.  A stream that no longer matches (restored from a backup, say) is read
+again whole.  A deadline depends only on the calendar, the receipt, the time limit
+and the pauses, so a memoised one is the one `due_date` would compute.
+
+>>> from onestop.storage import from_url
+>>> streams = FoldedStreams(size=100)
+>>> streams.load(from_url("memory://"), "no-such-application")
+Traceback (most recent call last):
+...
+onestop.exceptions.ApplicationNotFound: no application with id 'no-such-application'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable, Sequence
+from datetime import datetime
+
+from onestop.domain.applications.application import Application
+from onestop.domain.common.formats import SHA256_HEX, check_int
+from onestop.domain.common.kinds import check_type
+from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.sla import Deadline, due_date
+from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
+from onestop.ports.events import EventStore, StoredEvent
+from onestop.usecases.applications.codec import decode_event
+from onestop.usecases.applications.writer import (
+    at_risk_instant,
+    check_at_risk,
+    fold_stream,
+    last_hash,
+)
+
+__all__ = ["Deadlines", "FoldedStreams"]
+
+
+class _Bounded:
+    """A dict that forgets its oldest entries beyond *size*; safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        try:
+            self.size = check_int(size, field="size")
+        except InvalidValue as exc:
+            raise ConfigurationError(f"a cache size {exc.reason}") from None
+        self._entries: dict[Hashable, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> object | None:
+        return self._entries.get(key)
+
+    def put(self, key: Hashable, value: object) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            entries = self._entries
+            entries.pop(key, None)
+            entries[key] = value
+            while len(entries) > self.size:
+                del entries[next(iter(entries))]
+
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class FoldedStreams:
+    """The folded state and last event hash of recently used applications.
+
+    Args:
+        size: How many applications to keep (the least recently stored go first);
+            0 keeps none, so every load reads the whole stream.
+
+    Raises:
+        ConfigurationError: If *size* is not a whole number from 0 (a bool is not one).
+    """
+
+    def __init__(self, *, size: int) -> None:
+        """Keep up to *size* applications."""
+        self._entries = _Bounded(size)
+
+    def __len__(self) -> int:
+        """How many applications are kept now."""
+        return len(self._entries)
+
+    def load(self, store: EventStore, application_id: str, /) -> tuple[Application, str]:
+        """Return the application's current state in *store* and its last event's hash.
+
+        Raises:
+            ApplicationNotFound: If *store* has no such stream.
+            StorageError: If a stored event does not decode.
+            InvalidValue: If *application_id* is not text.
+        """
+        check_type(application_id, str, field="application_id")
+        entry = self._entries.get(application_id)
+        if isinstance(entry, tuple):
+            application, last = entry
+            records = store.read(application_id, after=application.version - 1)
+            if records and records[0].version == application.version and records[0].hash == last:
+                if len(records) > 1:
+                    application = _extend(application, records[1:])
+                    last = records[-1].hash
+                    self.remember(application, last)
+                return application, last
+        records = store.read(application_id)
+        if not records:
+            self._entries.discard(application_id)
+            raise ApplicationNotFound(application_id)
+        application = fold_stream(application_id, records)
+        last = records[-1].hash
+        self.remember(application, last)
+        return application, last
+
+    def remember(self, application: Application, last_hash: str, /) -> None:
+        """Keep *application*, whose last stored event has *last_hash*.
+
+        Raises:
+            InvalidValue: If *application* is not an `Application` or *last_hash* not
+                a SHA-256 digest in hex.
+        """
+        check_type(application, Application, field="application")
+        SHA256_HEX.check(last_hash, field="last_hash")
+        self._entries.put(application.id, (application, last_hash))
+
+    def last_hash(self, store: EventStore, application: Application, /) -> str:
+        """The hash of *application*'s last stored event: kept, or read from *store*.
+
+        A kept hash is used only when it was kept with this very version; otherwise
+        it is what `onestop.usecases.applications.writer.last_hash` reads.
+
+        Raises:
+            InvalidValue: If *application* is not an `Application`.
+        """
+        check_type(application, Application, field="application")
+        entry = self._entries.get(application.id)
+        if isinstance(entry, tuple) and entry[0].version == application.version:
+            return str(entry[1])
+        return last_hash(store, application)
+
+    def forget(self, application_id: str, /) -> None:
+        """Drop what is kept of *application_id* (nothing, for what is not text)."""
+        given: object = application_id
+        if isinstance(given, str):
+            self._entries.discard(application_id)
+
+
+def _extend(application: Application, records: Sequence[StoredEvent]) -> Application:
+    for record in records:
+        application = application.apply(decode_event(application.id, record.kind, record.body))
+    return application
+
+
+class Deadlines:
+    """`onestop.domain.time.sla.due_date` of applications, memoised by its inputs.
+
+    Args:
+        size: How many deadlines to keep; 0 computes every one afresh.
+
+    Raises:
+        ConfigurationError: If *size* is not a whole number from 0 (a bool is not one).
+    """
+
+    def __init__(self, *, size: int) -> None:
+        """Keep up to *size* deadlines."""
+        self._entries = _Bounded(size)
+        self._risks = _Bounded(size)
+
+    def __call__(
+        self, application: Application, calendar: WorkCalendar, /, *, explain: bool = True
+    ) -> Deadline:
+        """The deadline of *application* on *calendar*, as `Application.deadline` gives it.
+
+        Without *explain* the deadline has no trace (``due_date(..., explain=False)``).
+
+        Raises:
+            InvalidValue: If *application* is not an `Application`, *calendar* not a
+                `WorkCalendar`, or *explain* not a `bool`.
+        """
+        check_type(application, Application, field="application")
+        check_type(calendar, WorkCalendar, field="calendar")
+        check_type(explain, bool, field="explain")
+        pauses = application.pauses()
+        key = (explain, calendar, application.received, application.time_limit, pauses)
+        found = self._entries.get(key)
+        if isinstance(found, Deadline):
+            return found
+        deadline = due_date(
+            calendar,
+            received=application.received,
+            limit=application.time_limit,
+            pauses=pauses,
+            explain=explain,
+        )
+        self._entries.put(key, deadline)
+        return deadline
+
+    def at_risk_from(
+        self, deadline: Deadline, calendar: WorkCalendar, now: datetime, share: float, /
+    ) -> datetime | None:
+        """The instant from which *deadline* is at risk, as judged at *now*; see `summarize`.
+
+        While the clock runs, the working time left only shrinks, so the instant found
+        at one moment holds at every later moment before it, and once a deadline is at
+        risk it stays so: only what cannot be answered that way is computed again.
+        That holds for every *now* after the deadline's last pause ended, which a
+        commit's instant always is (its pauses are in its past).
+
+        Raises:
+            InvalidValue: If an argument is of the wrong type or out of range, as
+                `onestop.usecases.applications.writer.check_at_risk` says.
+        """
+        deadline, calendar, now, share = check_at_risk(deadline, calendar, now, share)
+        if deadline.due is None:
+            return None
+        key = (calendar, deadline.due, deadline.budget, deadline.paused, share)
+        found = self._risks.get(key)
+        if isinstance(found, tuple):
+            then, at = found
+            if then <= now < at:
+                return at  # type: ignore[no-any-return]
+            if at <= now:
+                return now
+        at = at_risk_instant(deadline, calendar, now, share)
+        self._risks.put(key, (now, at))
+        return at

@@ -1,0 +1,255 @@
+"""Encode application events as canonical bytes for the store, and decode them back.
+
+An event's stored body is the canonical JSON (`onestop.domain.common.audit.canonical_bytes`)
+of an envelope ``{"stream_id": ..., "event": {...}}``: binding the stream id into the
+body means an event copied into another stream no longer verifies.  The event's
+attributes travel as `onestop.serialization.make_converter` writes them (instants in
+ISO 8601 with their offset, durations as ``"5 working days"``, enums by value);
+answers carry a type tag each (``{"t": "date", "v": "2025-01-31"}``), so that a body
+decodes without the catalogue; personal values are stored as the values they wrap.
+
+Bodies hold personal data: they are for the store only.  What transports see is the
+thin `notice` of each event: ids, number, service, agency, state and action.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import cattrs
+
+from onestop.domain.applications.application import (
+    EVENT_TYPES,
+    ActionTaken,
+    Application,
+    Event,
+    Submitted,
+)
+from onestop.domain.applications.forms import Answer, DocumentRef
+from onestop.domain.common.canonical import canonical_bytes
+from onestop.domain.common.formats import preview
+from onestop.domain.common.kinds import check_type
+from onestop.domain.common.parties import Applicant, Organisation, Person, Personal
+from onestop.exceptions import StorageError
+from onestop.serialization import make_converter, problems_from
+
+__all__ = [
+    "decode_event",
+    "digest",
+    "encode_event",
+    "notice",
+    "request_digest",
+    "secret_digest",
+]
+
+
+def _structure_personal(kind: Any) -> Callable[[Any, Any], Any]:
+    (inner,) = typing.get_args(kind) or (str,)
+
+    def hook(value: Any, _: Any) -> Any:
+        return Personal(_CONVERTER.structure(value, inner))
+
+    return hook
+
+
+def _unstructure_answer(value: Answer) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"t": "bool", "v": value}
+    if isinstance(value, int):
+        return {"t": "int", "v": value}
+    if isinstance(value, Decimal):
+        return {"t": "decimal", "v": str(value)}
+    if isinstance(value, str):
+        return {"t": "text", "v": value}
+    if isinstance(value, date):
+        return {"t": "date", "v": value.isoformat()}
+    if isinstance(value, DocumentRef):
+        return {"t": "document", "v": _CONVERTER.unstructure(value.without_content())}
+    return {"t": "choices", "v": list(value)}
+
+
+_ANSWER_TYPES: Mapping[str, Any] = {
+    "bool": bool,
+    "int": int,
+    "decimal": Decimal,
+    "text": str,
+    "date": date,
+    "document": DocumentRef,
+    "choices": tuple[str, ...],
+}
+
+
+def _structure_answers(value: Any, _: Any) -> dict[str, Answer]:
+    if not isinstance(value, dict):
+        raise TypeError("expected a table of answers")
+    answers: dict[str, Answer] = {}
+    for name, tagged in value.items():
+        if not isinstance(tagged, dict) or tagged.get("t") not in _ANSWER_TYPES:
+            raise TypeError(f"answer {name!r} has no known type tag")
+        kind = _ANSWER_TYPES[tagged["t"]]
+        raw = tagged.get("v")
+        answers[name] = Decimal(str(raw)) if kind is Decimal else _CONVERTER.structure(raw, kind)
+    return answers
+
+
+def _unstructure_applicant(value: Applicant) -> dict[str, Any]:
+    tag = "person" if isinstance(value, Person) else "organisation"
+    body: dict[str, Any] = _CONVERTER.unstructure(value, type(value))
+    return {"type": tag, **body}
+
+
+def _structure_applicant(value: Any, _: Any) -> Applicant:
+    if not isinstance(value, dict) or value.get("type") not in ("person", "organisation"):
+        raise TypeError("expected an applicant tagged person or organisation")
+    body = {k: v for k, v in value.items() if k != "type"}
+    if value["type"] == "person":
+        return _CONVERTER.structure(body, Person)
+    return _CONVERTER.structure(body, Organisation)
+
+
+def _is_personal(kind: Any) -> bool:
+    return bool(typing.get_origin(kind) is Personal or kind is Personal)
+
+
+def _make() -> cattrs.Converter:
+    conv = make_converter()
+    conv.register_unstructure_hook(Personal, lambda p: conv.unstructure(p.reveal()))
+    conv.register_structure_hook_factory(_is_personal, _structure_personal)
+    conv.register_unstructure_hook_func(
+        lambda t: t == Mapping[str, Answer],
+        lambda answers: {k: _unstructure_answer(v) for k, v in answers.items()},
+    )
+    conv.register_structure_hook_func(lambda t: t == Mapping[str, Answer], _structure_answers)
+    conv.register_unstructure_hook_func(lambda t: t == Applicant, _unstructure_applicant)
+    conv.register_structure_hook_func(lambda t: t == Applicant, _structure_applicant)
+    return conv
+
+
+_CONVERTER = _make()
+
+
+def _payload(event: Event) -> dict[str, Any]:
+    body: dict[str, Any] = _CONVERTER.unstructure(event, type(event))
+    body.pop("kind", None)
+    return {"kind": event.kind, **body}
+
+
+def encode_event(stream_id: str, event: Event, /) -> bytes:
+    """Return the canonical body of *event* in stream *stream_id*.
+
+    Equal events in the same stream give equal bytes, whatever zone their instants
+    were written in; the bytes hold personal data in plain text.
+    """
+    return canonical_bytes({"stream_id": stream_id, "event": _payload(event)})
+
+
+def decode_event(stream_id: str, kind: str, body: bytes, /) -> Event:
+    """Decode a body written by `encode_event`.
+
+    Raises:
+        StorageError: If the body is not valid, belongs to another stream, or does not
+            hold an event of *kind*; the message names paths, never values.
+    """
+    try:
+        envelope = json.loads(body)
+    except (ValueError, TypeError):  # not JSON, or not bytes or text at all
+        raise StorageError(
+            f"a stored event of stream {preview(stream_id)} is not valid JSON"
+        ) from None
+    if not isinstance(envelope, dict) or envelope.get("stream_id") != stream_id:
+        raise StorageError(f"a stored event does not belong to stream {preview(stream_id)}")
+    payload = envelope.get("event")
+    if not isinstance(payload, dict) or payload.get("kind") != kind or kind not in EVENT_TYPES:
+        raise StorageError(
+            f"a stored event of stream {preview(stream_id)} is not of kind {preview(kind)}"
+        )
+    fields = {k: v for k, v in payload.items() if k != "kind"}
+    try:
+        return _CONVERTER.structure(fields, EVENT_TYPES[kind])
+    except Exception as exc:  # noqa: BLE001 - any structuring failure means a corrupt record
+        paths = ", ".join(sorted({p.path or "(event)" for p in problems_from(exc)})[:5])
+        raise StorageError(
+            f"a stored {kind!r} event of stream {preview(stream_id)} does not decode (at {paths})"
+        ) from None
+
+
+def notice(application: Application, event: Event, version: int, /) -> bytes:
+    """Return the thin notification body for *event*, the *version*-th of *application*.
+
+    It names the application, its number, service, agency and state after the event,
+    the event's kind and instant, and for a workflow action the action and its
+    effects.  It never holds answers, the applicant, notes or inputs.
+    """
+    body: dict[str, Any] = {
+        "application_id": application.id,
+        "number": application.number,
+        "service": application.service,
+        "agency": application.agency,
+        "state": application.state,
+        "kind": event.kind,
+        "version": version,
+        "at": event.at,
+    }
+    if isinstance(event, ActionTaken):
+        body["action"] = event.action
+        body["effects"] = list(event.effects)
+    if isinstance(event, Submitted):
+        body["channel"] = event.channel.value
+    return canonical_bytes(body)
+
+
+def digest(data: bytes, /) -> str:
+    """The SHA-256 of *data*, as 64 lowercase hex digits.
+
+    Raises:
+        InvalidValue: If *data* is not bytes (a `bytearray` or `memoryview` is hashed
+            as its bytes); text must be encoded first, as `secret_digest` does.
+    """
+    check_type(data, (bytes, bytearray, memoryview), field="data")
+    return hashlib.sha256(data).hexdigest()
+
+
+def secret_digest(secret: str, /) -> str:
+    """The digest a lookup secret is kept as, and compared by: `digest` of its UTF-8.
+
+    The one place secrets are hashed, for `onestop.usecases.mall.Mall.track` and the courier's
+    tracking alike.  Text that no secret holds, such as a lone surrogate, is hashed
+    too (encoded as it is), so that it matches no application instead of failing to
+    encode.
+
+    >>> secret_digest("s3cret") == digest(b"s3cret")
+    True
+
+    Raises:
+        InvalidValue: If *secret* is not text.
+    """
+    check_type(secret, str, field="secret")
+    return digest(secret.encode("utf-8", "surrogatepass"))
+
+
+_REQUEST_FIELDS = (
+    "service",
+    "channel",
+    "answers",
+    "documents",
+    "applicant",
+    "representative",
+    "actor",
+)
+
+
+def request_digest(event: Submitted, /) -> str:
+    """Return a digest of what a submission asked for, to compare idempotent retries.
+
+    It covers the service, channel, normalised answers, documents, applicant,
+    representative and submitting actor; not the ids, number, secret or time, which
+    differ between a request and its retry.
+    """
+    payload = _payload(event)
+    return digest(canonical_bytes({k: payload.get(k) for k in _REQUEST_FIELDS}))

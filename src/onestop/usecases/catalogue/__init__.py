@@ -1,0 +1,1 @@
+"""Catalogue files: parsing, loading, validating, writing back and publishing."""

@@ -1,0 +1,456 @@
+"""Read catalogue files (TOML and JSON), validate everything, and write them back.
+
+A catalogue is one file or a directory of files, read recursively in path order and
+merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name`` and its
+``languages``; exactly one file has it) and arrays of tables named ``agencies``,
+``evidence_types``, ``legal_resources``, ``life_events``, ``services`` and
+``workflows``.  See :doc:`/reference/catalogue-format`.
+
+Loading reports **every** problem, each with its file and path; it never runs code
+from a file, and it stays bounded on huge, deeply nested or binary input.
+
+>>> from onestop.usecases.catalogue.loading import load_catalogue
+>>> catalogue = load_catalogue("examples/jakarta")
+>>> catalogue.default_language
+'id'
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from onestop.domain.catalogue.checks import check_catalogue
+from onestop.domain.catalogue.model import (
+    Agency,
+    Catalogue,
+    EvidenceType,
+    LegalResource,
+    LifeEvent,
+    Service,
+)
+from onestop.domain.common.formats import kind_of
+from onestop.domain.common.text import LocalizedText
+from onestop.domain.workflow.model import Workflow
+from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
+from onestop.serialization import make_converter, problems_from
+from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_FILES",
+    "MAX_TOTAL_BYTES",
+    "catalogue_from_data",
+    "catalogue_to_dict",
+    "dump_catalogue",
+    "load_catalogue",
+    "read_catalogue",
+]
+
+MAX_TOTAL_BYTES = 64 * 1024 * 1024
+"""The most bytes all files of one catalogue may hold together (64 MiB)."""
+MAX_FILES = 5_000
+"""A catalogue directory with more files than this is refused."""
+
+SECTIONS: dict[str, type] = {
+    "agencies": Agency,
+    "evidence_types": EvidenceType,
+    "legal_resources": LegalResource,
+    "life_events": LifeEvent,
+    "services": Service,
+    "workflows": Workflow,
+}
+_HEADER = "catalogue"
+_SUFFIXES = (".toml", ".json")
+_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[([0-9]+)\]")
+
+
+@attrs.frozen(kw_only=True)
+class _Header:
+    name: LocalizedText
+    languages: tuple[str, ...]
+
+
+@attrs.define
+class _Collected:
+    header: _Header | None = None
+    header_file: str | None = None
+    items: dict[str, list[Any]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
+    origins: dict[str, list[tuple[str, int]]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
+    problems: list[Problem] = attrs.Factory(list)
+    removed: list[tuple[str, str]] = attrs.Factory(list)
+
+
+def load_catalogue(
+    *paths: str | os.PathLike[str], known_guards: Iterable[str] | None = None
+) -> Catalogue:
+    """Load and validate a catalogue from files and directories.
+
+    Args:
+        paths: Files (``.toml``, ``.json``) and directories searched recursively.
+        known_guards: Guard names workflows may use; ``None`` skips that check.
+
+    Raises:
+        CatalogueReadError: If a path is missing or cannot be read.
+        InvalidCatalogue: Listing every problem found, with file and path.
+    """
+    catalogue, problems = read_catalogue(*paths, known_guards=known_guards)
+    if problems or catalogue is None:
+        raise InvalidCatalogue(problems)
+    return catalogue
+
+
+def read_catalogue(
+    *paths: str | os.PathLike[str], known_guards: Iterable[str] | None = None
+) -> tuple[Catalogue | None, list[Problem]]:
+    """Read a catalogue and return it with its problems, without raising for them.
+
+    The catalogue is ``None`` when the files could not be assembled into one.
+
+    Raises:
+        CatalogueReadError: If a path is missing or cannot be read.
+    """
+    if not paths:
+        raise CatalogueReadError(path="", reason="no catalogue path given")
+    converter = make_converter()
+    collected = _Collected()
+    budget = [MAX_TOTAL_BYTES]
+    for file in _files(paths):
+        _collect_file(file, collected, converter, budget)
+    return _assemble(collected, str(paths[0]), known_guards)
+
+
+def catalogue_from_data(
+    data: object, /, *, source: str, known_guards: Iterable[str] | None = None
+) -> Catalogue:
+    """Load and validate a catalogue from the parsed content of one catalogue file.
+
+    *data* is what a JSON or TOML catalogue file parses to (a table of sections), for
+    catalogues kept somewhere other than files, such as a store's published versions
+    (`onestop.usecases.catalogue.publishing.published_catalogue`).
+
+    Args:
+        data: The parsed file.
+        source: Names where *data* came from, as problems give their file.
+        known_guards: Guard names workflows may use; ``None`` skips that check.
+
+    Raises:
+        InvalidCatalogue: Listing every problem found, with *source* as their file
+            (*data* nested deeper than `MAX_DEPTH` is refused before it is read).
+    """
+    too_deep = check_depth(data, name=source)
+    if too_deep:
+        raise InvalidCatalogue(too_deep)
+    collected = _Collected()
+    _collect_data(data, source, collected, make_converter())
+    catalogue, problems = _assemble(collected, source, known_guards)
+    if problems or catalogue is None:
+        raise InvalidCatalogue(problems)
+    return catalogue
+
+
+def _assemble(
+    collected: _Collected, first: str, known_guards: Iterable[str] | None
+) -> tuple[Catalogue | None, list[Problem]]:
+    """Build the catalogue from what was collected, and check it as a whole."""
+    if collected.header is None:
+        if not collected.problems:
+            collected.problems.append(
+                Problem(
+                    path=_HEADER,
+                    message="no [catalogue] table with the mall's name and languages was found",
+                    file=first,
+                )
+            )
+        return None, collected.problems
+    catalogue = Catalogue(
+        name=collected.header.name,
+        languages=collected.header.languages,
+        **{key: tuple(values) for key, values in collected.items.items()},
+    )
+    checked = [
+        _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
+    ]
+    removed = _Removed(collected.removed)
+    problems = collected.problems + [p for p in checked if not removed.related(p)]
+    return catalogue, problems
+
+
+def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    count = 0
+    for raw in paths:
+        path = _path(raw)
+        try:
+            found = _catalogue_files(path, raw)
+        except CatalogueReadError:
+            raise
+        except (OSError, ValueError) as exc:  # a name too long, a NUL, a lone surrogate
+            raise CatalogueReadError(path=_shown(raw), reason=_unreadable(exc)) from None
+        for file in found:
+            count += 1
+            if count > MAX_FILES:
+                raise CatalogueReadError(
+                    path=_shown(raw), reason=f"more than {MAX_FILES} catalogue files"
+                )
+            yield file
+
+
+def _path(raw: object) -> Path:
+    """The `Path` a catalogue path names, or `CatalogueReadError` for what names none."""
+    given = _fspath(raw)
+    if not isinstance(given, str):
+        reason = f"expected a path as text or os.PathLike, not {kind_of(given)}"
+        raise CatalogueReadError(path=_shown(raw), reason=reason)
+    if not given:
+        raise CatalogueReadError(path="", reason="the path is empty")
+    return Path(given)
+
+
+def _fspath(raw: object) -> object:
+    """What *raw* names as a path: its text, or *raw* itself if it is no path-like."""
+    if not isinstance(raw, os.PathLike):
+        return raw
+    try:
+        return os.fspath(raw)
+    except TypeError:  # its __fspath__ returned neither text nor bytes
+        return raw
+
+
+def _catalogue_files(path: Path, raw: object) -> list[Path]:
+    """The catalogue files *path* names: itself, or those under it (hidden ones aside)."""
+    if not path.exists():
+        raise CatalogueReadError(path=_shown(raw), reason="no such file or directory")
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix in _SUFFIXES
+            and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+    if path.is_file():
+        return [path]
+    raise CatalogueReadError(path=_shown(raw), reason="not a regular file or a directory")
+
+
+def _shown(raw: object) -> str:
+    """A path as a message names it: as given if printable, else escaped; or its type."""
+    given = _fspath(raw)
+    if not isinstance(given, str):
+        return kind_of(given)
+    return given if given.isprintable() else repr(given)
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    return "is not a path the file system can open (it holds a NUL or a lone surrogate)"
+
+
+def _read(file: Path, budget: list[int]) -> tuple[Any, list[Problem]]:
+    """Read and parse *file*, counting its size against the catalogue's *budget* of bytes."""
+    name = str(file)
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CatalogueReadError(path=name, reason=exc.strerror or type(exc).__name__) from exc
+    budget[0] -= min(len(data), MAX_FILE_BYTES)
+    if budget[0] < 0:
+        raise CatalogueReadError(
+            path=name, reason=f"the catalogue's files hold more than {MAX_TOTAL_BYTES} bytes"
+        )
+    syntax = {".json": "json", ".toml": "toml"}.get(file.suffix)
+    return parse_document(data, name=name, syntax=syntax)  # type: ignore[arg-type]
+
+
+def _collect_file(file: Path, collected: _Collected, converter: Any, budget: list[int]) -> None:
+    raw, problems = _read(file, budget)
+    collected.problems += problems
+    if raw is not None:
+        _collect_data(raw, str(file), collected, converter)
+
+
+def _collect_data(raw: Any, name: str, collected: _Collected, converter: Any) -> None:
+    if not isinstance(raw, dict):
+        collected.problems.append(
+            Problem(path="", message="the top level must be a table of sections", file=name)
+        )
+        return
+    for key, value in raw.items():
+        if key == _HEADER:
+            _collect_header(value, name, collected, converter)
+        elif key in SECTIONS:
+            _collect_section(key, value, name, collected, converter)
+        else:
+            known = ", ".join([_HEADER, *SECTIONS])
+            collected.problems.append(
+                Problem(path=key, message=f"unknown section {key!r}; known: {known}", file=name)
+            )
+
+
+def _collect_header(value: Any, file: str, collected: _Collected, converter: Any) -> None:
+    if collected.header is not None:
+        collected.problems.append(
+            Problem(
+                path=_HEADER,
+                message=f"a second [catalogue] table; the first is in {collected.header_file}",
+                file=file,
+            )
+        )
+        return
+    try:
+        collected.header = converter.structure(value, _Header)
+        collected.header_file = file
+    except Exception as exc:  # noqa: BLE001 - every error becomes a problem
+        collected.problems += problems_from(exc, file=file, path=_HEADER)
+
+
+def _collect_section(
+    key: str, value: Any, file: str, collected: _Collected, converter: Any
+) -> None:
+    if not isinstance(value, list):
+        collected.problems.append(
+            Problem(path=key, message=f"{key} must be an array of tables", file=file)
+        )
+        return
+    kind = SECTIONS[key]
+    for index, item in enumerate(value):
+        path = f"{key}[{index}]"
+        try:
+            structured = converter.structure(item, kind)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a problem
+            found = problems_from(exc, file=file, path=path)
+            collected.problems += found
+            structured = _structure_without(item, kind, found, path, converter)
+            if structured is None:
+                continue
+            collected.removed += [(file, p.path) for p in found]
+        collected.items[key].append(structured)
+        collected.origins[key].append((file, index))
+
+
+def _structure_without(
+    item: Any, kind: type, problems: list[Problem], path: str, converter: Any
+) -> Any:
+    """Structure *item* again with every offending value left out, or return ``None``.
+
+    The result is never part of a loaded catalogue (it has problems); it only lets the
+    whole-catalogue checks look at the rest of the item, so that one run reports every
+    problem, not only the structural ones.
+    """
+    paths = [_steps(p.path[len(path) :]) for p in problems]
+    if any(not steps for steps in paths):
+        return None
+    # First leave out just the offending values; if the item still does not structure
+    # (a required value was among them), leave out the list elements holding them.
+    for attempt in (paths, [_to_element(steps) for steps in paths]):
+        repaired = copy.deepcopy(item)
+        ordered = sorted(attempt, key=_sort_key, reverse=True)  # later list items first
+        if not all(steps and _remove(repaired, steps) for steps in ordered):
+            continue
+        try:
+            return converter.structure(repaired, kind)
+        except Exception:  # noqa: BLE001, S112 - try the next attempt
+            continue
+    return None
+
+
+def _to_element(steps: list[str | int]) -> list[str | int]:
+    """Cut *steps* after its last list index: the list element holding the value."""
+    for end in range(len(steps), 0, -1):
+        if isinstance(steps[end - 1], int):
+            return steps[:end]
+    return []
+
+
+def _sort_key(steps: list[str | int]) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, s) if isinstance(s, int) else (1, s) for s in steps)
+
+
+def _steps(relative: str) -> list[str | int]:
+    """Split a relative path such as ``.fees[0].amount`` into keys and indexes."""
+    steps: list[str | int] = []
+    for name, index in _STEP.findall(relative):
+        steps.append(int(index) if index else name)
+    return steps
+
+
+def _remove(data: Any, steps: list[str | int]) -> bool:
+    """Remove the value at *steps* from *data*; say whether it was there."""
+    for step in steps[:-1]:
+        if not _holds(data, step):
+            return False
+        data = data[step]
+    if not _holds(data, steps[-1]):
+        return False
+    del data[steps[-1]]
+    return True
+
+
+def _holds(data: Any, step: str | int) -> bool:
+    if isinstance(step, int):
+        return isinstance(data, list) and step < len(data)
+    return isinstance(data, dict) and step in data
+
+
+class _Removed:
+    """The paths left out of items to check the rest, looked up in time linear in a path."""
+
+    def __init__(self, removed: Iterable[tuple[str, str]]) -> None:
+        self._paths: set[tuple[str, str]] = set()
+        self._inside: set[tuple[str, str]] = set()  # every proper prefix of a removed path
+        for file, path in removed:
+            self._paths.add((file, path))
+            self._inside.update((file, prefix) for prefix in _prefixes(path))
+
+    def related(self, problem: Problem) -> bool:
+        """Whether *problem*'s path is a removed path, lies inside one, or contains one."""
+        file, path = problem.file or "", problem.path
+        if (file, path) in self._paths or (file, path) in self._inside:
+            return True
+        return any((file, prefix) in self._paths for prefix in _prefixes(path))
+
+
+def _prefixes(path: str) -> Iterator[str]:
+    """Yield the proper prefixes of *path* that are paths: ``a``, ``a[0]`` of ``a[0].b``."""
+    for index, char in enumerate(path):
+        if char in ".[" and index:
+            yield path[:index]
+
+
+def _relocate(problem: Problem, collected: _Collected) -> Problem:
+    """Map a path into the merged catalogue back to the file and index it came from."""
+    head, _, rest = problem.path.partition("[")
+    if head in SECTIONS and rest:
+        index_text, _, tail = rest.partition("]")
+        if index_text.isdigit() and int(index_text) < len(collected.origins[head]):
+            file, local = collected.origins[head][int(index_text)]
+            return Problem(path=f"{head}[{local}]{tail}", message=problem.message, file=file)
+    return problem.located(collected.header_file, _HEADER)
+
+
+def catalogue_to_dict(catalogue: Catalogue) -> dict[str, Any]:
+    """Return *catalogue* as plain data in the file format (JSON-ready)."""
+    converter = make_converter()
+    data: dict[str, Any] = {
+        _HEADER: converter.unstructure(_Header(name=catalogue.name, languages=catalogue.languages))
+    }
+    for key in SECTIONS:
+        items = getattr(catalogue, key)
+        if items:
+            data[key] = [converter.unstructure(item) for item in items]
+    return data
+
+
+def dump_catalogue(catalogue: Catalogue, /) -> str:
+    """Return *catalogue* as one JSON document that `load_catalogue` reads back equal."""
+    return json.dumps(catalogue_to_dict(catalogue), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,1 @@
+"""The AJIB courier desk: bookings, custody handoffs, its streams and its queries."""

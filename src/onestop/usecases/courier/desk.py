@@ -1,0 +1,428 @@
+"""The courier desk: AJIB's use cases (bookings, claims, codes, handoffs) over the mall's store.
+
+A `CourierDesk` runs the courier service of a `onestop.usecases.mall.Mall`: it books pickups,
+legs and deliveries for applications, lets one courier claim each job, issues the
+citizen's one-time codes, and records every transfer of a sealed packet (those come
+from `onestop.usecases.courier.custody.CustodyDesk`).  Like the mall, each use case reads what
+it needs, asks the pure domain (`onestop.domain.courier.jobs`,
+`onestop.domain.courier.flow`, `onestop.domain.courier.custody`) for the events, and writes
+them with **one** atomic `onestop.ports.events.BatchStore.commit_batch`: a handoff's custody
+entry, the courier job's progress and the application's courier index are stored
+together or not at all.  A refused command raises a typed error and writes nothing.
+How the streams are laid out is in `onestop.usecases.courier.writer`; the read side
+(public tracking, dwell times) is in `onestop.usecases.courier.queries`.
+
+When several couriers claim one job at once, each claim is appended at the job's
+version it was decided on: the store accepts one, the others reload, and the domain
+answers them `onestop.exceptions.AlreadyClaimed`.
+
+Creating a desk links the mall's ``courier_delivered`` guard to it
+(`onestop.usecases.mall.Mall.courier_facts`), so a workflow's ``deliver`` action passes once
+the permit is in the citizen's hands.
+
+Nothing here logs.  The one-time code `CourierDesk.issue_handoff_code` returns is
+shown once, for the SMS gateway; only its keyed digest is stored.  The applicant's
+address stays in the job's events; reprs, errors, notifications and the public
+tracking status never carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from onestop.domain.common.audit import GENESIS
+from onestop.domain.common.formats import kind_of
+from onestop.domain.common.kinds import check_instant, check_member, check_type
+from onestop.domain.common.parties import Personal
+from onestop.domain.courier.custody import CustodyLedger
+from onestop.domain.courier.jobs import (
+    DEFAULT_MAX_ATTEMPTS,
+    AttemptOutcome,
+    CourierJob,
+    JobKind,
+    TimeWindow,
+    book,
+    claim,
+    courier_fact,
+    record_attempt,
+    reschedule,
+)
+from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.workflow.engine import Actor
+from onestop.exceptions import CommandRefused, InvalidValue, JobRefused
+from onestop.interop.epcis import epcis_document, packet_urn
+from onestop.ports.events import Clock, IdGenerator
+from onestop.usecases.courier import writer as rec
+from onestop.usecases.courier.custody import DEFAULT_CODE_TRIES, CustodyDesk
+from onestop.usecases.courier.queries import (
+    CourierTracking,
+    DwellReport,
+    dwell_report,
+    every_seal,
+    track_courier,
+)
+from onestop.usecases.mall import Mall
+
+__all__ = ["COURIER_ROLE", "CourierDesk"]
+
+COURIER_ROLE = "courier"
+"""The role an actor needs to claim a job and to record a visit."""
+
+_DOOR = frozenset({JobKind.PICKUP, JobKind.DELIVERY})
+
+
+class CourierDesk(CustodyDesk):
+    """The courier service of a mall: the use cases of couriers, counter staff and citizens.
+
+    Bookings, claims and visits are here; codes, seals, handoffs and deliveries come
+    from `onestop.usecases.courier.custody.CustodyDesk`.  Creating a desk sets the mall's
+    `onestop.usecases.mall.Mall.courier_facts` to `courier_facts`, unless it has one.
+
+    Args:
+        mall: The mall whose applications the jobs serve; its store must be a
+            `onestop.ports.events.BatchStore`.
+        otp_key: The secret the citizens' one-time codes are derived with (at least
+            16 bytes; use 32 random ones, kept like a password).
+        clock: Tells the time of each command; the mall's when ``None``.
+        ids: Makes job ids; the mall's when ``None``.
+        code_tries: Wrong codes accepted per handoff before it is locked until a new
+            code is issued.
+
+    Raises:
+        ConfigurationError: If the store cannot write several streams atomically.
+        InvalidValue: If *otp_key* is too short.
+    """
+
+    def __init__(
+        self,
+        mall: Mall,
+        *,
+        otp_key: bytes,
+        clock: Clock | None = None,
+        ids: IdGenerator | None = None,
+        code_tries: int = DEFAULT_CODE_TRIES,
+    ) -> None:
+        """Wire the desk to *mall*; see the class docstring."""
+        super().__init__(mall, otp_key=otp_key, clock=clock, ids=ids, code_tries=code_tries)
+        if mall.courier_facts is None:
+            mall.courier_facts = self.courier_facts
+
+    # --- bookings ---------------------------------------------------------------------
+
+    def book_pickup(
+        self,
+        application_id: str,
+        /,
+        *,
+        window: TimeWindow,
+        address: Personal[str],
+        actor: Actor,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> CourierJob:
+        """Book a pickup of the application's documents at *address*, in *window*.
+
+        Raises:
+            ApplicationNotFound: If there is no such application.
+            CommandRefused: If the application is closed.
+            InvalidValue: If the address is not `Personal` or *max_attempts* is not 1-10.
+        """
+        return self._book(
+            application_id, JobKind.PICKUP, actor, window, address, max_attempts=max_attempts
+        )
+
+    def book_delivery(
+        self,
+        application_id: str,
+        /,
+        *,
+        actor: Actor,
+        window: TimeWindow | None = None,
+        address: Personal[str] | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> CourierJob:
+        """Book the delivery of the application's result, to the pickup's address by default.
+
+        Raises:
+            ApplicationNotFound: If there is no such application.
+            CommandRefused: If the application is closed.
+            InvalidValue: If no address is given and none is on record.
+        """
+        if address is None:
+            address = self._address_on_record(application_id)
+        return self._book(
+            application_id, JobKind.DELIVERY, actor, window, address, max_attempts=max_attempts
+        )
+
+    def book_leg(
+        self,
+        application_id: str,
+        /,
+        *,
+        actor: Actor,
+        kind: JobKind = JobKind.LEG_TO_AGENCY,
+        window: TimeWindow | None = None,
+    ) -> CourierJob:
+        """Book a leg between the mall and the agency (``leg_to_agency`` or ``leg_to_mall``).
+
+        Raises:
+            ApplicationNotFound: If there is no such application.
+            CommandRefused: If the application is closed.
+            InvalidValue: If *kind* is not a leg (a `JobKind` or its value).
+        """
+        leg = check_member(JobKind, kind, field="kind")
+        if leg in _DOOR:
+            raise InvalidValue(field="kind", reason="a leg is leg_to_agency or leg_to_mall")
+        return self._book(application_id, leg, actor, window, None)
+
+    def _book(
+        self,
+        application_id: str,
+        kind: JobKind,
+        actor: Actor,
+        window: TimeWindow | None,
+        address: Personal[str] | None,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> CourierJob:
+        check_type(actor, Actor, field="actor")
+        check_type(application_id, str, field="application_id")
+        if self._mall.application(application_id).is_closed:
+            raise CommandRefused(command=f"book_{kind.value}", reason="the application is closed")
+        job_id = self._ids.new_id()
+
+        def attempt() -> CourierJob:
+            now = self._now()
+            job = book(
+                job_id,
+                application_id,
+                kind,
+                at=now,
+                actor=actor.id,
+                window=window,
+                address=address,
+                max_attempts=max_attempts,
+            )
+            index = rec.load_index(self._store, application_id)
+            linked = rec.JobLinked(job_id=job_id, job_kind=kind, at=now)
+            self._commit(
+                now, rec.job_append(job, since=0, head=GENESIS), rec.index_append(index, [linked])
+            )
+            return job
+
+        return self._retrying(attempt)
+
+    def _address_on_record(self, application_id: str) -> Personal[str]:
+        for job in reversed(self.jobs(application_id)):
+            if job.address is not None:
+                return job.address
+        raise InvalidValue(field="address", reason="no address is on record: give one")
+
+    # --- jobs -------------------------------------------------------------------------
+
+    def claim(
+        self, job_id: str, courier: Actor, /, *, expected_version: int | None = None
+    ) -> CourierJob:
+        """Assign the job to *courier*: when several try at once, exactly one wins.
+
+        The claim is appended at the version it was decided on; a courier who lost
+        the race reloads, and the domain answers `AlreadyClaimed`.
+
+        Raises:
+            JobNotFound: If there is no such job.
+            JobRefused: If *courier* lacks the ``courier`` role.
+            AlreadyClaimed: If the job was claimed first (also by the same courier).
+            ConcurrencyConflict: If *expected_version* is given and stale.
+            InvalidValue: If *courier* is not an `Actor` with an actor id, or
+                *expected_version* is not an integer from 0 to 2**63 - 1.
+        """
+        check_type(courier, Actor, field="courier")
+
+        def attempt() -> CourierJob:
+            now = self._now()
+            job, head = rec.load_job(self._store, job_id)
+            self._require_courier(job, courier, "claim")
+            version = expected_version if expected_version is not None else job.version
+            claimed = claim(job, courier.id, now, version)
+            self._commit(now, rec.job_append(claimed, since=job.version, head=head))
+            return claimed
+
+        return self._retrying(attempt)
+
+    def record_attempt(
+        self, job_id: str, outcome: AttemptOutcome | str, /, *, courier: Actor
+    ) -> CourierJob:
+        """Record a failed visit by the job's courier (``no_one_home``, ``refused``, ...).
+
+        Raises:
+            JobNotFound: If there is no such job.
+            JobRefused: If the outcome is ``done`` (a success is proven by a handoff),
+                or the job is not out.
+            CourierNotAssigned: If *courier* is not the job's courier.
+            InvalidValue: If *outcome* is not an `AttemptOutcome` or its value, or
+                *courier* is not an `Actor`.
+        """
+        result = check_member(AttemptOutcome, outcome, field="outcome")
+        check_type(courier, Actor, field="courier")
+
+        def attempt() -> CourierJob:
+            now = self._now()
+            job, head = rec.load_job(self._store, job_id)
+            self._require_courier(job, courier, "record_attempt")
+            visited = record_attempt(job, result, courier_id=courier.id, at=now)
+            self._commit(now, rec.job_append(visited, since=job.version, head=head))
+            return visited
+
+        return self._retrying(attempt)
+
+    def reschedule(self, job_id: str, window: TimeWindow, /, *, actor: Actor) -> CourierJob:
+        """Book a new window; after a failed visit this sends the job out again.
+
+        Raises:
+            JobNotFound: If there is no such job.
+            JobRefused: If the job is closed or returning, or the window is over.
+            InvalidValue: If *window* is not a `TimeWindow`, or *actor* not an `Actor`.
+        """
+        check_type(window, TimeWindow, field="window")
+        check_type(actor, Actor, field="actor")
+
+        def attempt() -> CourierJob:
+            now = self._now()
+            job, head = rec.load_job(self._store, job_id)
+            moved = reschedule(job, window, at=now, actor=actor.id)
+            self._commit(now, rec.job_append(moved, since=job.version, head=head))
+            return moved
+
+        return self._retrying(attempt)
+
+    @staticmethod
+    def _require_courier(job: CourierJob, actor: Actor, command: str) -> None:
+        if COURIER_ROLE not in actor.roles:
+            raise JobRefused(
+                job_id=job.id,
+                command=command,
+                status=job.status.value,
+                reason="it needs an actor with the courier role",
+            )
+
+    # --- reading ----------------------------------------------------------------------
+
+    def job(self, job_id: str, /) -> CourierJob:
+        """Return the job's current state.
+
+        Raises:
+            JobNotFound: If there is no such job.
+        """
+        return rec.load_job(self._store, job_id)[0]
+
+    def jobs(self, application_id: str, /) -> tuple[CourierJob, ...]:
+        """Return the application's courier jobs, in booking order (none if it has none).
+
+        Raises:
+            InvalidValue: If *application_id* is not text.
+        """
+        index = rec.load_index(self._store, application_id)
+        return tuple(self.job(job_id) for job_id, _ in index.jobs)
+
+    def courier_facts(self, application_id: str, /) -> Mapping[str, str]:
+        """The status of each of the application's jobs, by job id, for workflow guards.
+
+        A delivery whose packet reached the citizen is ``"delivered"``
+        (`onestop.domain.courier.jobs.courier_fact`).
+
+        Raises:
+            InvalidValue: If *application_id* is not text.
+        """
+        return dict(courier_fact(job) for job in self.jobs(application_id))
+
+    def track_courier(self, number: str, secret: str, /, *, language: str) -> CourierTracking:
+        """Return where application *number*'s documents or permit are, in *language*.
+
+        Holds no personal data: no address, no courier, no code
+        (`onestop.usecases.courier.queries.track_courier`).
+
+        Raises:
+            ApplicationNotFound: If no application has this number, or the secret does
+                not match; both give the same error, as `onestop.usecases.mall.Mall.track`.
+            InvalidValue: If *language* is not a BCP 47 language tag.
+        """
+        return track_courier(self._store, self._mall, number, secret, language=language)
+
+    def dwell_report(
+        self,
+        *,
+        application_id: str | None = None,
+        seal_ids: Iterable[str] | None = None,
+        until: datetime | None = None,
+    ) -> DwellReport:
+        """How long each custodian held each packet: per leg, and summed per custodian.
+
+        Working time is counted on the work calendar of each application's agency.
+
+        Args:
+            application_id: Only this application's packets.
+            seal_ids: Only these packets (else every packet sealed, or the application's).
+            until: Where open legs end; the clock's time when ``None``.
+
+        Raises:
+            InvalidValue: If *application_id* or a seal id is not text, *seal_ids* is
+                one text rather than several, or *until* is not an instant.
+            NaiveDatetime: If *until* has no time zone.
+            PacketNotFound: If a seal id names no packet.
+        """
+        check_type(application_id, (str, type(None)), field="application_id")
+        if until is not None:
+            check_instant(until, field="until")
+        now = until if until is not None else self._now()
+        ledgers = self._ledgers(application_id, seal_ids)
+        calendars = {ledger.application_id: self._calendar(ledger) for ledger in ledgers}
+        return dwell_report(ledgers, until=now, calendar=calendars.__getitem__)
+
+    def epcis(
+        self,
+        seal_ids: Iterable[str] | None = None,
+        /,
+        *,
+        packet_uri: Callable[[str], str] = packet_urn,
+    ) -> dict[str, Any]:
+        """Export the custody events of *seal_ids* (every packet when ``None``) as EPCIS 2.0.
+
+        See `onestop.interop.epcis.epcis_document`.
+
+        Raises:
+            InvalidValue: If a seal id is not text, *seal_ids* is one text rather than
+                several, or *packet_uri* is not callable.
+            PacketNotFound: If a seal id names no packet.
+        """
+        if not callable(packet_uri):
+            raise InvalidValue(
+                field="packet_uri", reason=f"expected a function, not {kind_of(packet_uri)}"
+            )
+        ledgers = self._ledgers(None, seal_ids)
+        return epcis_document(ledgers, created_at=self._now(), packet_uri=packet_uri)
+
+    def _ledgers(
+        self, application_id: str | None, seal_ids: Iterable[str] | None
+    ) -> tuple[CustodyLedger, ...]:
+        if seal_ids is not None:
+            wanted = _seal_ids(seal_ids)
+        elif application_id is not None:
+            wanted = rec.load_index(self._store, application_id).packets
+        else:
+            wanted = every_seal(self._store)
+        return tuple(self.ledger(seal_id) for seal_id in wanted)
+
+    def _calendar(self, ledger: CustodyLedger) -> WorkCalendar:
+        return self._mall.calendar(self._mall.application(ledger.application_id).agency)
+
+
+def _seal_ids(value: object) -> tuple[str, ...]:
+    """Check that *value* is several seal ids (a list of texts), not one text."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        reason = f"expected a list of seal ids, not {kind_of(value)}"
+        raise InvalidValue(field="seal_ids", reason=reason)
+    wanted = tuple(value)
+    for index, seal_id in enumerate(wanted):
+        check_type(seal_id, str, field=f"seal_ids[{index}]")
+    return wanted
