@@ -37,6 +37,8 @@ from onestop.usecases.courier.desk import CourierDesk
 
 FIXTURE = Path(__file__).parent / "fixtures" / "release1"
 EXPECTED: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text(encoding="utf-8"))
+RELEASE1_SHA256 = "cfd7d413de18e6592febdc07c49c97c79248750470676773dc3c3816cf47af8f"
+"""The committed store's digest, as README.md records it: the file is the release's bytes."""
 WIB = ZoneInfo("Asia/Jakarta")
 MONDAY = datetime(2025, 7, 21, 9, 0, tzinfo=WIB)  # after everything the fixture holds
 VERIFIER = Actor(id="disdukcapil-dki-senior-1", roles={"verifier", "approver"})
@@ -94,17 +96,14 @@ def _extra(name: str) -> str:
     return str(EXPECTED["extras"][name])
 
 
-def test_the_committed_fixture_is_what_build_wrote() -> None:
-    """The committed store is the one ``expected.json`` describes: the release's figures."""
+def test_the_committed_store_is_the_one_the_release_wrote() -> None:
+    """The committed file has the digest its build recorded, and the audit figures README states."""
+    data = (FIXTURE / "store.sqlite3").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == RELEASE1_SHA256
+    assert RELEASE1_SHA256 in (FIXTURE / "README.md").read_text(encoding="utf-8")
     audit = EXPECTED["audit"]
-    assert (audit["applications"], audit["chains"], audit["packets"], audit["broken"]) == (
-        94,
-        132,
-        14,
-        0,
-    )
-    assert len(EXPECTED["applications"]) == 94
-    assert (FIXTURE / "store.sqlite3").stat().st_size < 2_000_000
+    found = (audit["applications"], audit["chains"], audit["packets"], audit["broken"])
+    assert found == (len(EXPECTED["applications"]), 132, 14, 0)
 
 
 def test_the_store_opens_with_todays_from_url(store: EventStore) -> None:
@@ -147,6 +146,14 @@ def test_every_application_folds_as_the_release_folded_it(mall: Mall) -> None:
         found = (app.number, app.state, app.version, app.is_closed, app.is_suspended)
         assert found == (number, expected["state"], expected["version"], *_flags(expected))
         assert mall.verify(app.id).ok
+
+
+def test_every_open_application_keeps_its_due_date(mall: Mall) -> None:
+    """Each open application's deadline, computed today, is the instant the release stored."""
+    for expected in EXPECTED["applications"].values():
+        if expected["due"] is not None:
+            due = mall.deadline(expected["id"]).due
+            assert due == datetime.fromisoformat(expected["due"])
 
 
 def _flags(expected: dict[str, Any]) -> tuple[bool, bool]:
