@@ -11,9 +11,12 @@ import pickle
 import re
 from datetime import UTC, datetime
 
+import cattrs
 import pytest
 
 import onestop.exceptions as exc
+from onestop.domain.catalogue.model import Agency
+from onestop.serialization import make_converter, problems_from
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 PROBLEMS = [exc.Problem(path="services[0].name", message="is empty", file="c.toml")]
@@ -381,3 +384,27 @@ def test_a_plain_exception_pickles_under_the_public_path(
     assert b"onestop.exceptions._" not in data
     back = pickle.loads(data)  # noqa: S301 - our own bytes
     assert (type(back), str(back)) == (type(error), message)
+
+
+def test_invalid_value_belongs_to_no_area() -> None:
+    """`InvalidValue` is an `OnestopError` and a `ValueError`, and no longer a `CatalogueError`."""
+    error = exc.InvalidValue(field="id", reason="has upper-case letters")
+    assert isinstance(error, exc.OnestopError)
+    assert isinstance(error, ValueError)
+    assert not isinstance(error, exc.CatalogueError)
+
+
+def test_a_value_refused_while_structuring_keeps_its_message() -> None:
+    """An `InvalidValue` met while reading a catalogue becomes a problem in its own words."""
+    agency = {
+        "code": "bpn",
+        "name": {"en": "Land agency"},
+        "kind": "national",
+        "time_zone": "Asia/Jakarta",
+        "contacts": [{"kind": "email", "value": "not an address"}],
+    }
+    with pytest.raises(cattrs.ClassValidationError) as caught:
+        make_converter().structure(agency, Agency)
+    assert problems_from(caught.value, path="agencies[0]") == [
+        exc.Problem(path="agencies[0].contacts[0]", message="value: is not a valid e-mail address")
+    ]

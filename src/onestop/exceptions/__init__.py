@@ -5,6 +5,7 @@ The tree::
     OnestopError
     ├── ConfigurationError              a setting or wiring is wrong (unknown store URL scheme, ...)
     ├── TransientError                  marker: retrying later may succeed (`stamina.retry(on=...)`)
+    ├── InvalidValue (ValueError)       `.field`, `.reason`: a value or an argument, in any area
     ├── ApplicationError                an application command was refused; nothing was recorded
     │   ├── InvalidApplication (ValueError) `.problems`: every field problem, values never quoted
     │   ├── ChannelNotOffered (LookupError) `.service`, `.channel`, `.offered`
@@ -17,8 +18,7 @@ The tree::
     ├── CatalogueError                  a catalogue could not be read or is not valid
     │   ├── CatalogueReadError (OSError)    a path is missing or unreadable; `.path`
     │   ├── InvalidCatalogue (ValueError)   `.problems` lists every `Problem` found
-    │   ├── RuleSyntaxError (ValueError)    a requirement's condition does not parse
-    │   └── InvalidValue (ValueError)       a value object got a bad value; `.field`, `.reason`
+    │   └── RuleSyntaxError (ValueError)    a requirement's condition does not parse
     ├── CalendarError                   a work calendar or an SLA clock was given bad input
     │   ├── InvalidCalendar (ValueError)    `.field`, `.reason`: a calendar, closure or pause
     │   │   └── DateOutOfRange              an instant or answer beyond 1..9999, or a count too long
@@ -117,7 +117,6 @@ from onestop.exceptions._catalogue import (
     CatalogueReadError,
     CatalogueVersionNotFound,
     InvalidCatalogue,
-    InvalidValue,
     RuleSyntaxError,
     ServiceNotFound,
 )
@@ -165,6 +164,7 @@ from onestop.exceptions._values import (
     DateOutOfRange,
     InvalidCalendar,
     InvalidIdentityNumber,
+    InvalidValue,
     NaiveDatetime,
     NotCanonical,
     PartyError,

@@ -58,23 +58,6 @@ class RuleSyntaxError(CatalogueError, ValueError):
         super().__init__(f"{reason} at position {position} in rule {shown!r}")
 
 
-class InvalidValue(CatalogueError, ValueError):
-    """A value object was given a value it cannot hold.
-
-    The message shows *field* as given when it is a name of at most 80 characters,
-    and shortened otherwise (a caller may pass any field name).
-
-    Attributes:
-        field: The name of the offending attribute.
-        reason: What is wrong with it.
-    """
-
-    def __init__(self, *, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{_named(field)}: {reason}")
-
-
 class AgencyNotFound(NotFound):
     """No agency has this code.
 

@@ -1,10 +1,33 @@
-"""Errors of the shared values: work calendars and SLA clocks, parties, the audit hash chain."""
+"""Errors of values: any bad value or argument, work calendars and SLA clocks, parties, audit."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from onestop.exceptions._base import OnestopError, _named
+
+
+class InvalidValue(OnestopError, ValueError):
+    """A value object, or a public call, was given a value it cannot hold.
+
+    Raised in every area: a catalogue's or a workflow's values, an actor's id, an
+    application's or a courier job's attributes, a text or an identifier of the wrong
+    form, an argument of the wrong type (bytes for text, a datetime for a day).  It derives
+    from `OnestopError` and `ValueError` only: catch it by name, or as a `ValueError`.
+
+    The message shows *field* as given when it is a name of at most 64 characters,
+    and shortened otherwise (a caller may pass any field name).
+
+    Attributes:
+        field: The name of the offending attribute or argument, with the item where
+            there is one (``agencies[0]``).
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{_named(field)}: {reason}")
 
 
 class CalendarError(OnestopError):
