@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copyreg
+from typing import Any
+
 import attrs
 
 
@@ -58,7 +61,18 @@ def _named(name: object, limit: int = 64) -> str:
 
 
 class OnestopError(Exception):
-    """The root of every exception onestop raises."""
+    """The root of every exception onestop raises.
+
+    Every onestop exception pickles and copies with its message and its attributes, so
+    an error raised in a worker process reaches its caller intact, although most take
+    keyword-only arguments that `Exception`'s own pickling cannot pass back.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild without calling ``__init__``: the class, then its message and attributes."""
+        # copyreg.__newobj__ is pickle's own "cls.__new__(cls)"; its stub omits it.
+        rebuild = copyreg.__newobj__  # type: ignore[attr-defined]
+        return (rebuild, (type(self),), {**vars(self), "args": self.args})
 
 
 class ConfigurationError(OnestopError):
