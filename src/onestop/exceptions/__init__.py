@@ -153,9 +153,9 @@ from onestop.exceptions._transport import (
     HostNotResolved,
     InvalidWebhookInput,
     TransportError,
-    WebhookRefusal,
     WebhookVerificationError,
 )
+from onestop.exceptions._transport import WebhookRefusal as _WebhookRefusal
 from onestop.exceptions._values import (
     AuditError,
     CalendarError,
@@ -186,6 +186,9 @@ from onestop.exceptions._workflow import (
     WorkflowVersionConflict,
     WorkflowVersionNotFound,
 )
+
+#: Why `WebhookVerificationError` refused a webhook.
+WebhookRefusal = _WebhookRefusal
 
 __all__ = [
     "AgencyNotFound",
