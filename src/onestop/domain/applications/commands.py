@@ -13,13 +13,13 @@ Who may do what:
   roles, separation-of-duties history, inputs and guards of this application.
 * `CheckDocument`, `Assign`, `Suspend`, `Resume`: an officer, i.e. an actor holding
   one of the workflow's roles other than `APPLICANT_ROLE` (`RoleNotAllowed` otherwise).
+* `AttachDocument`, `Withdraw`, `AddNote`: the actor who submitted, or an officer;
+  only officers write internal notes.
 
 A role counts when it is held for the application's agency (``Application.agency``, its
 service's agency when it was submitted): mall-wide, or granted for that agency
 (`onestop.domain.common.actors.Grant`).  An officer of one agency cannot act on another
 agency's applications.
-* `AttachDocument`, `Withdraw`, `AddNote`: the actor who submitted, or an officer;
-  only officers write internal notes.
 
 A closed application (final state, or withdrawn) takes nothing but notes; a suspended
 one takes only `Resume`, `Withdraw`, `Assign` and notes.  Refusals raise
