@@ -73,7 +73,7 @@ The tree::
     └── WorkflowError
         ├── InvalidWorkflow (ValueError)    `.workflow`, `.problems`
         ├── TransitionNotAllowed            `.workflow`, `.state`, `.action`, `.reason`, `.allowed`
-        │   ├── RoleNotAllowed              the actor holds none of the action's roles
+        │   ├── RoleNotAllowed              `.agency`: no role of the action in the agency
         │   ├── GuardFailed                 `.guard`; a guard refused, with its explanation
         │   ├── SeparationOfDutiesViolation `.actor`, `.earlier_action`
         │   └── MissingInput                `.missing`: required inputs not given

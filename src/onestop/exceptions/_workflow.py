@@ -60,7 +60,27 @@ class TransitionNotAllowed(WorkflowError):
 
 
 class RoleNotAllowed(TransitionNotAllowed):
-    """The actor holds none of the roles the action needs."""
+    """The actor holds none of the roles the action needs, in the application's agency.
+
+    Attributes:
+        agency: The code of the agency the roles were needed in (the application's);
+            ``None`` when none was given, so that only mall-wide roles counted.
+    """
+
+    def __init__(
+        self,
+        *,
+        workflow: str,
+        state: str,
+        action: str,
+        reason: str,
+        allowed: Sequence[str] = (),
+        agency: str | None = None,
+    ) -> None:
+        self.agency = agency
+        super().__init__(
+            workflow=workflow, state=state, action=action, reason=reason, allowed=allowed
+        )
 
 
 class GuardFailed(TransitionNotAllowed):
