@@ -210,11 +210,32 @@ def _post(client: Any, **options: Any) -> Any:
     )
 
 
-def _raising(library: ModuleType, name: str) -> Callable[[Any], Any]:
-    def respond(request: Any) -> Any:
-        raise getattr(library, name)("scripted", request=request)
+def _failure(library_name: str, name: str) -> tuple[DeliveryFailed, type[BaseException]]:
+    """POST through a client of *library_name* whose handler raises its exception *name*."""
+    library = _library(library_name)
+    raised = getattr(library, name)
 
-    return respond
+    def respond(request: Any) -> Any:
+        raise raised("scripted", request=request)
+
+    with _client(library, respond) as client, pytest.raises(DeliveryFailed) as caught:
+        _post(client)
+    return caught.value, raised
+
+
+def _answered(
+    library_name: str, status: int, headers: Mapping[str, str] | None = None, **options: Any
+) -> tuple[Any, list[Any]]:
+    """POST through a client of *library_name* that answers *status*; return what it saw."""
+    library = _library(library_name)
+    seen: list[Any] = []
+
+    def respond(request: Any) -> Any:
+        seen.append(request)
+        return library.Response(status, headers=headers)
+
+    with _client(library, respond) as client:
+        return _post(client, **options), seen
 
 
 class TestErrors:
@@ -222,29 +243,19 @@ class TestErrors:
     @pytest.mark.parametrize("library_name", LIBRARIES)
     def test_a_timeout_of_either_library_is_a_delivery_timeout(self, library_name, name):
         """Each timeout of httpx and of httpx2 becomes `DeliveryTimeout`, chained to it."""
-        library = _library(library_name)
-        with (
-            _client(library, _raising(library, name)) as client,
-            pytest.raises(DeliveryTimeout) as caught,
-        ):
-            _post(client)
-        assert (caught.value.reason, caught.value.destination) == ("timed out", "agency.example")
-        assert type(caught.value.__cause__) is getattr(library, name)
+        error, raised = _failure(library_name, name)
+        assert isinstance(error, DeliveryTimeout)
+        assert (error.reason, error.destination) == ("timed out", "agency.example")
+        assert type(error.__cause__) is raised
 
     @pytest.mark.parametrize("name", FAILURES)
     @pytest.mark.parametrize("library_name", LIBRARIES)
     def test_a_request_error_of_either_library_is_a_delivery_failure(self, library_name, name):
         """Other request errors become `DeliveryFailed` (not a timeout), naming the class."""
-        library = _library(library_name)
-        with (
-            _client(library, _raising(library, name)) as client,
-            pytest.raises(DeliveryFailed) as caught,
-        ):
-            _post(client)
-        assert not isinstance(caught.value, DeliveryTimeout)
-        assert caught.value.reason == f"connection failed ({name})"
-        assert caught.value.message_id == "app-1:1"
-        assert type(caught.value.__cause__) is getattr(library, name)
+        error, raised = _failure(library_name, name)
+        assert not isinstance(error, DeliveryTimeout)
+        assert (error.reason, error.message_id) == (f"connection failed ({name})", "app-1:1")
+        assert type(error.__cause__) is raised
 
     @pytest.mark.parametrize("library_name", LIBRARIES)
     def test_an_error_that_is_not_the_networks_propagates(self, library_name: str) -> None:
@@ -280,29 +291,14 @@ class TestErrors:
     @pytest.mark.parametrize("library_name", LIBRARIES)
     def test_send_never_follows_a_redirect(self, library_name: str) -> None:
         """A 302 comes back as the answer; its Location is not visited."""
-        library = _library(library_name)
-        seen: list[Any] = []
-
-        def respond(request: Any) -> Any:
-            seen.append(request)
-            return library.Response(302, headers={"location": "https://elsewhere.example/"})
-
-        with _client(library, respond) as client:
-            assert _post(client).status_code == 302
+        response, seen = _answered(library_name, 302, {"location": "https://elsewhere.example/"})
+        assert response.status_code == 302
         assert [str(request.url) for request in seen] == ["https://agency.example/in"]
 
     @pytest.mark.parametrize("library_name", LIBRARIES)
     def test_send_passes_the_timeout_and_the_extensions(self, library_name: str) -> None:
         """Each request carries the timeout on every phase, and the extensions given."""
-        library = _library(library_name)
-        seen: list[Any] = []
-
-        def respond(request: Any) -> Any:
-            seen.append(request)
-            return library.Response(204)
-
-        with _client(library, respond) as client:
-            _post(client, extensions={"sni_hostname": "agency.example"})
+        _, seen = _answered(library_name, 204, extensions={"sni_hostname": "agency.example"})
         assert set(seen[0].extensions["timeout"].values()) == {3.0}
         assert seen[0].extensions["sni_hostname"] == "agency.example"
 
