@@ -38,8 +38,8 @@ from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
 from onestop.transport.base import OutboundMessage, Transport
 from onestop.transport.breaker import BreakerState, CircuitBreaker
-from onestop.transport.callbacks import AgencyCallbacks, CallbackRoute
 from onestop.transport.gateway import ENVELOPE_VERSION, AgencyEndpoint, AgencyGateway, may_retry
+from onestop.transport.inbound.callbacks import AgencyCallbacks, CallbackRoute
 from onestop.transport.recording import RecordingTransport
 from onestop.transport.relay import Relay, RetryPolicy
 from onestop.transport.signing import MemoryReplayCache, WebhookSigner, WebhookVerifier
