@@ -31,8 +31,9 @@ from surface_drivers import (
 from surface_harness import NATS_URL, POSTGRES_URL, Context, Session
 from surface_values import Long
 
-CALL_SECONDS = 5
-"""A call that takes longer than this is reported as hanging."""
+CALL_SECONDS = 15
+"""A call that takes longer than this is reported as hanging (generous: on a loaded machine
+some honest calls passed 5 s; a hang never ends at all)."""
 
 SLOW_CALL_SECONDS = {"onestop.cli.demo.run_demo": 60}
 """Calls that do real work (a simulated day) get longer before they count as hanging: on a
