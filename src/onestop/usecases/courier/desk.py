@@ -344,7 +344,7 @@ class CourierDesk:
     def issue_handoff_code(
         self, job_id: str, handoff_id: str, /, *, lifetime: timedelta = DEFAULT_CODE_LIFETIME
     ) -> str:
-        """Issue the citizen's one-time code for a handoff of an open pickup or delivery.
+        """Issue the citizen's one-time code for handoff *handoff_id* of a pickup or delivery.
 
         See `onestop.usecases.courier.custody.CustodyDesk.issue_handoff_code`.
         """
