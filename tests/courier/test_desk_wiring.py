@@ -9,6 +9,7 @@ only through the facts it is given when it is built.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import itertools
 from datetime import date, datetime, timedelta
@@ -27,6 +28,7 @@ from desk_support import (
     ORIGINALS,
     OWNER,
     RIDER,
+    ROOT,
     Clock,
     apply,
     new_desk,
@@ -119,6 +121,20 @@ def _double_desk() -> tuple[Applications, CourierDesk, Clock, MemoryStore]:
 
 def _fields(mall: Mall) -> dict[str, Any]:
     return {field.name: getattr(mall, field.name) for field in attrs.fields(Mall)}
+
+
+@pytest.mark.parametrize("module", ["custody", "desk", "queries", "wiring"])
+def test_the_courier_use_cases_do_not_import_the_mall(module: str) -> None:
+    """No courier use-case module imports `onestop.usecases.mall`: they know the protocol only."""
+    source = ROOT / "src" / "onestop" / "usecases" / "courier" / f"{module}.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+    assert imported
+    assert not any(name.startswith("onestop.usecases.mall") for name in imported)
 
 
 def test_the_mall_is_a_courier_mall() -> None:

@@ -4,12 +4,12 @@ A `CourierDesk` runs the courier service of a mall: it books pickups, legs and
 deliveries for applications, lets one courier claim each job, issues the citizen's
 one-time codes, and records every transfer of a sealed packet (it holds a
 `onestop.usecases.courier.custody.CustodyDesk` for those, and hands them on to it).
-Like the mall, each use case reads what
-it needs, asks the pure domain (`onestop.domain.courier.jobs`,
-`onestop.domain.courier.flow`, `onestop.domain.courier.custody`) for the events, and writes
-them with **one** atomic `onestop.ports.events.BatchStore.commit_batch`: a handoff's custody
-entry, the courier job's progress and the application's courier index are stored
-together or not at all.  A refused command raises a typed error and writes nothing.
+Like the mall, each use case reads what it needs, asks the pure domain
+(`onestop.domain.courier.jobs`, `onestop.domain.courier.flow`,
+`onestop.domain.courier.custody`) for the events, and writes them with **one** atomic
+`onestop.ports.events.BatchStore.commit_batch`: a handoff's custody entry, the courier
+job's progress and the application's courier index are stored together or not at all.
+A refused command raises a typed error and writes nothing.
 How the streams are laid out is in `onestop.usecases.courier.writer`; the read side
 (public tracking, dwell times) is in `onestop.usecases.courier.queries`.
 
