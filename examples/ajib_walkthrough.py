@@ -52,6 +52,7 @@ from onestop.exceptions import GuardFailed
 from onestop.storage import from_url
 from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.courier.queries import CourierFacts
 from onestop.usecases.mall import Mall
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -141,11 +142,13 @@ def show(mall: Mall, desk: CourierDesk, number: str, secret: str, title: str) ->
 def main() -> None:
     """Follow one SLF application from the owner's door to the owner's door."""
     clock = ScriptClock(datetime(2025, 7, 14, 9, 0, tzinfo=WIB))
+    store = from_url("memory://")
     mall = Mall(
         catalogue=load_catalogue(CATALOGUE),
-        store=from_url("memory://"),
+        store=store,
         clock=clock,
         calendars={"*": calendar_for("ID", years=[2025, 2026])},
+        courier_facts=CourierFacts(store),  # the deliver guard reads the desk's jobs
     )
     desk = CourierDesk(mall, otp_key=secrets.token_bytes(32))
     sms_outbox: list[str] = []  # stands in for the SMS gateway; never printed

@@ -32,6 +32,7 @@ from onestop.domain.workflow.engine import Actor
 from onestop.storage.memory import MemoryStore
 from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.courier.queries import CourierFacts
 from onestop.usecases.mall import Mall
 
 ROOT = Path(__file__).parents[2]
@@ -105,8 +106,15 @@ def window(clock: Clock) -> TimeWindow:
 
 
 def new_desk(store: MemoryStore | None = None) -> tuple[Mall, CourierDesk, Clock]:
-    clock = Clock()
-    mall = Mall(catalogue=CATALOGUE, store=store or MemoryStore(), clock=clock, calendars=CALENDARS)
+    """A mall whose ``courier_delivered`` guard reads the store's courier jobs, and its desk."""
+    clock, store = Clock(), store or MemoryStore()
+    mall = Mall(
+        catalogue=CATALOGUE,
+        store=store,
+        clock=clock,
+        calendars=CALENDARS,
+        courier_facts=CourierFacts(store),
+    )
     return mall, CourierDesk(mall, otp_key=KEY), clock
 
 

@@ -84,7 +84,8 @@ def _entry_points(world: World) -> dict[str, _Call]:
     arrival = world.clock.now() + timedelta(minutes=5)
 
     def desk(**given: Any) -> object:
-        args = {"otp_key": KEY, "clock": None, "ids": None, "code_tries": 5} | given
+        ports = {"store": None, "clock": None, "ids": None, "retries": None}
+        args = {"otp_key": KEY, **ports, "code_tries": 5} | given
         return CourierDesk(args.pop("mall", world.mall), **args)
 
     def function(function: _Call, *positional: str, **defaults: Any) -> _Call:
@@ -222,7 +223,7 @@ def _entry_points(world: World) -> dict[str, _Call]:
 
 
 _ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "CourierDesk": ("mall", "otp_key", "code_tries"),
+    "CourierDesk": ("mall", "otp_key", "store", "clock", "ids", "retries", "code_tries"),
     "book_pickup": ("application_id", "window", "address", "actor", "max_attempts"),
     "book_delivery": ("application_id", "actor", "window", "address", "max_attempts"),
     "book_leg": ("application_id", "actor", "kind", "window"),

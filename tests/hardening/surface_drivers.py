@@ -78,6 +78,7 @@ def _types() -> dict[str, Any]:
     from onestop.usecases.applications import cache as folding
     from onestop.usecases.courier import custody as courier_custody
     from onestop.usecases.courier import desk as courier_desk
+    from onestop.usecases.courier import wiring as courier_wiring
 
     found: dict[str, Any] = {
         "EventStore": ports.EventStore,
@@ -91,6 +92,7 @@ def _types() -> dict[str, Any]:
         "ApplicationSource": gateway.ApplicationSource,
         "CustodyDesk": courier_custody.CustodyDesk,
         "CourierDesk": courier_desk.CourierDesk,
+        "CourierMall": courier_wiring.CourierMall,
         "Clock": ports.Clock,
         "IdGenerator": ports.IdGenerator,
         "Transport": base.Transport,
@@ -158,6 +160,7 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     "ApplicationSource": ("mall",),
     "CustodyDesk": ("desk",),
     "CourierDesk": ("desk",),
+    "CourierMall": ("mall",),
     "Clock": ("clock",),
     "IdGenerator": ("ids",),
     "Transport": ("recording transport",),

@@ -120,8 +120,10 @@ class Mall:
         retries: How many times a submission is retried when another one claimed the
             same number at the same time.
         courier_facts: Gives the status of the courier jobs linked to an application,
-            by job id, for the ``courier_delivered`` guard; a
-            `onestop.usecases.courier.desk.CourierDesk` sets it to its own when ``None``.
+            by job id, for the ``courier_delivered`` guard; ``None`` links none.  Give
+            ``onestop.usecases.courier.queries.CourierFacts(store)`` to read the jobs a
+            `onestop.usecases.courier.desk.CourierDesk` writes to the store.  Set when
+            the mall is built, and never after: nothing rewires it.
         cache_size: How many recently used applications the mall keeps folded in
             memory, with their deadlines (`onestop.usecases.applications.cache`); 0 keeps none.
             A kept
@@ -152,7 +154,9 @@ class Mall:
     validators: IdentityValidators = attrs.field(factory=default_validators)
     at_risk_share: float = 0.2
     retries: int = 5
-    courier_facts: Callable[[str], Mapping[str, str]] | None = None
+    courier_facts: Callable[[str], Mapping[str, str]] | None = attrs.field(
+        default=None, on_setattr=attrs.setters.frozen
+    )
     cache_size: int = 1024
     _streams: FoldedStreams = attrs.field(init=False, repr=False, eq=False)
     _deadlines: Deadlines = attrs.field(init=False, repr=False, eq=False)

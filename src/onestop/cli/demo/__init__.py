@@ -71,6 +71,7 @@ from onestop.samples import sample_catalogue
 from onestop.transport.recording import RecordingTransport
 from onestop.transport.relay import Relay
 from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.courier.queries import CourierFacts
 from onestop.usecases.mall import Mall
 
 __all__ = [
@@ -369,14 +370,15 @@ def run_demo(
     store = open_demo_store(store_url)
     try:
         clock = ManualClock(START)
-        guards = GUARDS if isinstance(store, BatchStore) else GUARDS_WITHOUT_DESK
+        couriers = isinstance(store, BatchStore)
         mall = Mall(
             catalogue=catalogue,
             store=store,
             clock=clock,
             calendars={"*": calendar},
             ids=ids,
-            guards=guards,
+            guards=GUARDS if couriers else GUARDS_WITHOUT_DESK,
+            courier_facts=CourierFacts(store) if couriers else None,
         )
         working = [START.date()]
         while len(working) < days + follow_up_days:

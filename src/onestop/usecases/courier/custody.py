@@ -1,6 +1,6 @@
 """The custody half of the courier desk: one-time codes, seals, handoffs and deliveries.
 
-`CustodyDesk` records every transfer of a sealed packet for a `onestop.usecases.mall.Mall`:
+`CustodyDesk` records every transfer of a sealed packet of a mall's applications:
 the seal at the citizen's door (confirmed by the citizen's one-time code), handoffs
 at the counter, to the agency and to couriers, and the delivery of the permit back to
 the citizen.  Use it through `onestop.usecases.courier.desk.CourierDesk`, which adds the
@@ -14,7 +14,10 @@ entries, the courier job's progress and the application's courier index
 raises a typed `onestop.exceptions.CustodyError` (or `JobRefused`,
 `TimeWentBackwards`) and writes nothing; a manifest mismatch is recorded, with an
 ``alert_raised`` notification.  When another command wrote the same streams first,
-the use case is decided again on fresh state, up to the mall's ``retries``.
+the use case is decided again on fresh state, up to the desk's ``retries``.
+
+The desk reads the applications through `onestop.usecases.courier.wiring.CourierMall`
+and writes through the ports it is given; it never changes the mall.
 
 A citizen's side of a handoff is always checked against the code record on file for
 that handoff, never against a record the caller brings.  Wrong codes are counted per
@@ -33,7 +36,7 @@ import attrs
 
 from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.common.formats import KEY, int_problem
-from onestop.domain.common.kinds import check_instant, check_type
+from onestop.domain.common.kinds import check_type
 from onestop.domain.courier.custody import CustodyLedger, seal
 from onestop.domain.courier.flow import CourierStep, collect
 from onestop.domain.courier.flow import hand_over as transfer_with_job
@@ -57,17 +60,15 @@ from onestop.domain.courier.otp import (
 )
 from onestop.exceptions import (
     CodeNotIssued,
-    ConcurrencyConflict,
-    ConfigurationError,
     HandoffRefused,
     InvalidValue,
     JobRefused,
     TooManyWrongCodes,
     WrongCode,
 )
-from onestop.ports.events import Append, Batch, BatchStore, Clock, IdGenerator
+from onestop.ports.events import Clock, EventStore, IdGenerator
 from onestop.usecases.courier import writer as rec
-from onestop.usecases.mall import Mall
+from onestop.usecases.courier.wiring import CourierMall, wire
 
 __all__ = ["DEFAULT_CODE_TRIES", "CustodyDesk"]
 
@@ -80,24 +81,21 @@ _CLOSED = frozenset({JobStatus.COMPLETED, JobStatus.RETURNED})
 _DOOR = frozenset({JobKind.PICKUP, JobKind.DELIVERY})
 
 
-class _Retry(Exception):
-    """The store refused a batch on a stale version: decide again on fresh state."""
-
-    def __init__(self, conflict: ConcurrencyConflict) -> None:
-        super().__init__(str(conflict))
-        self.conflict = conflict
-
-
 class CustodyDesk:
-    """Codes, seals and handoffs of sealed packets; see `onestop.usecases.courier.desk.CourierDesk`.
+    """Codes, seals and handoffs of sealed packets (`onestop.usecases.courier.desk.CourierDesk`).
 
     Args:
-        mall: The mall whose applications the packets belong to; its store must be a
-            `onestop.ports.events.BatchStore`.
+        mall: The applications the packets belong to: a `onestop.usecases.mall.Mall`,
+            or anything with its `onestop.usecases.courier.wiring.CourierMall` queries.
+            The desk only reads it.
         otp_key: The secret the citizens' one-time codes are derived with (at least
             16 bytes; use 32 random ones, kept like a password).
+        store: Where the courier streams are kept; a `onestop.ports.events.BatchStore`.
+            The mall's when ``None``.
         clock: Tells the time of each command; the mall's when ``None``.
         ids: Makes job ids; the mall's when ``None``.
+        retries: How many times a command is decided again when another command
+            wrote the same streams first; the mall's when ``None``, else 5.
         code_tries: Wrong codes accepted per handoff before it is locked until a new
             code is issued (1 to 100).  Counted in this process: run one desk per
             mall, or keep the number low.
@@ -108,27 +106,25 @@ class CustodyDesk:
     `InvalidValue` naming it.
 
     Raises:
-        ConfigurationError: If the store cannot write several streams atomically.
-        InvalidValue: If *otp_key* is too short, or *code_tries* not 1 to 100.
+        ConfigurationError: If a port is missing or of the wrong kind, or the store
+            cannot write several streams atomically.
+        InvalidValue: If *mall* lacks the `CourierMall` queries, *otp_key* is too
+            short, *retries* is not 0 to 100, or *code_tries* not 1 to 100.
     """
 
     def __init__(
         self,
-        mall: Mall,
+        mall: CourierMall,
         *,
         otp_key: bytes,
+        store: EventStore | None = None,
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
+        retries: int | None = None,
         code_tries: int = DEFAULT_CODE_TRIES,
     ) -> None:
-        """Wire the desk to *mall*; see the class docstring."""
-        check_type(mall, Mall, field="mall")
-        store = mall.store
-        if not isinstance(store, BatchStore):
-            raise ConfigurationError(
-                f"{type(store).__name__} cannot commit several streams at once "
-                "(onestop.ports.events.BatchStore); the courier desk needs it"
-            )
+        """Wire the desk to *mall* and its ports; see the class docstring."""
+        work = wire(mall, store=store, clock=clock, ids=ids, retries=retries)
         key: object = otp_key
         if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
             raise InvalidValue(field="otp_key", reason=f"must be at least {MIN_KEY_BYTES} bytes")
@@ -136,10 +132,9 @@ class CustodyDesk:
         if tries_problem is not None:
             raise InvalidValue(field="code_tries", reason=tries_problem)
         self._mall = mall
-        self._store = store
+        self._work = work
+        self._store = work.store
         self._key = otp_key
-        self._clock = clock if clock is not None else mall.clock
-        self._ids = ids if ids is not None else mall.ids
         self._tries = code_tries
         self._wrong: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -147,29 +142,6 @@ class CustodyDesk:
     def __repr__(self) -> str:
         """Name the store, never the key."""
         return f"<{type(self).__name__} store={self._store!r}>"
-
-    # --- the unit of work -------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        """The clock's time, checked: a naive or unusable instant is refused, not used."""
-        return check_instant(self._clock.now(), field="clock.now()")
-
-    def _commit(self, now: datetime, *appends: Append) -> None:
-        batch = Batch(appends=tuple(a for a in appends if a.events), recorded_at=now)
-        try:
-            self._store.commit_batch(batch)
-        except ConcurrencyConflict as conflict:
-            raise _Retry(conflict) from None
-
-    def _retrying(self, attempt: Callable[[], _T]) -> _T:
-        tries = max(self._mall.retries, 1)
-        for number in range(tries):
-            try:
-                return attempt()
-            except _Retry as retry:
-                if number + 1 == tries:
-                    raise retry.conflict from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
     # --- one-time codes ---------------------------------------------------------------
 
@@ -226,7 +198,7 @@ class CustodyDesk:
         self, application_id: str, job_id: str | None, handoff_id: str, lifetime: timedelta
     ) -> str:
         def attempt() -> str:
-            now = self._now()
+            now = self._work.now()
             try:
                 expires_at = now + lifetime
             except OverflowError:
@@ -235,12 +207,12 @@ class CustodyDesk:
             code, record = issue_code(self._key, application_id, handoff_id, expires_at)
             index = rec.load_index(self._store, application_id)
             issued = rec.CodeIssued(job_id=job_id, record=record, at=now)
-            self._commit(now, rec.index_append(index, [issued]))
+            self._work.commit(now, rec.index_append(index, [issued]))
             with self._lock:
                 self._wrong.pop((application_id, handoff_id), None)
             return code
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def _application(self, application_id: object) -> None:
         """Check that *application_id* names an application.
@@ -302,15 +274,17 @@ class CustodyDesk:
         self._application(application_id)
 
         def attempt() -> CustodyLedger:
-            now = self._now()
+            now = self._work.now()
             self._require_new_seal(packet.seal_id)
             ledger = seal(packet, application_id=application_id, by=by, at=now, place=place)
             index = rec.load_index(self._store, application_id)
             linked = rec.PacketLinked(seal_id=packet.seal_id, at=now)
-            self._commit(now, rec.packet_append(ledger, since=0), rec.index_append(index, [linked]))
+            self._work.commit(
+                now, rec.packet_append(ledger, since=0), rec.index_append(index, [linked])
+            )
             return ledger
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def _require_new_seal(self, seal_id: str) -> None:
         if self._store.read(rec.packet_stream(seal_id)):
@@ -350,7 +324,7 @@ class CustodyDesk:
         check_type(place, (Place, type(None)), field="place")
 
         def attempt() -> CourierStep:
-            now = self._now()
+            now = self._work.now()
             job, head = rec.load_job(self._store, job_id)
             self._require_new_seal(packet.seal_id)
             index = rec.load_index(self._store, job.application_id)
@@ -375,7 +349,7 @@ class CustodyDesk:
                 rec.PacketLinked(seal_id=packet.seal_id, at=now),
                 rec.JobCarries(job_id=job.id, seal_id=packet.seal_id, at=now),
             ]
-            self._commit(
+            self._work.commit(
                 now,
                 rec.job_append(step.job, since=job.version, head=head),
                 rec.packet_append(step.ledger, since=0),
@@ -383,7 +357,7 @@ class CustodyDesk:
             )
             return step
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def hand_over(
         self, seal_id: str, handoff: Handoff, /, *, job_id: str | None = None
@@ -413,9 +387,9 @@ class CustodyDesk:
         check_type(job_id, (str, type(None)), field="job_id")
 
         def attempt() -> CourierStep:
-            return self._transfer(seal_id, handoff, job_id, now=self._now())
+            return self._transfer(seal_id, handoff, job_id, now=self._work.now())
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def deliver(
         self,
@@ -449,7 +423,7 @@ class CustodyDesk:
         items = items_of(scanned, field="scanned")
 
         def attempt() -> CourierStep:
-            now = self._now()
+            now = self._work.now()
             job, _ = rec.load_job(self._store, job_id)
             seal_id = rec.load_index(self._store, job.application_id).carrying.get(job.id)
             if seal_id is None:
@@ -476,7 +450,7 @@ class CustodyDesk:
             )
             return self._transfer(seal_id, handoff, job.id, now=now)
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def _transfer(
         self, seal_id: str, handoff: Handoff, job_id: str | None, *, now: datetime
@@ -523,7 +497,7 @@ class CustodyDesk:
             appends.append(rec.job_append(step.job, since=job.version, head=head))
             if any(isinstance(e, JobStarted) for e in step.job_events):
                 links.append(rec.JobCarries(job_id=job.id, seal_id=seal_id, at=now))
-        self._commit(now, *appends, rec.index_append(index, links))
+        self._work.commit(now, *appends, rec.index_append(index, links))
         return step
 
     # --- reading ----------------------------------------------------------------------

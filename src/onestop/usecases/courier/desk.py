@@ -1,14 +1,15 @@
 """The courier desk: AJIB's use cases (bookings, claims, codes, handoffs) over the mall's store.
 
-A `CourierDesk` runs the courier service of a `onestop.usecases.mall.Mall`: it books pickups,
-legs and deliveries for applications, lets one courier claim each job, issues the
-citizen's one-time codes, and records every transfer of a sealed packet (those come
-from `onestop.usecases.courier.custody.CustodyDesk`).  Like the mall, each use case reads what
-it needs, asks the pure domain (`onestop.domain.courier.jobs`,
-`onestop.domain.courier.flow`, `onestop.domain.courier.custody`) for the events, and writes
-them with **one** atomic `onestop.ports.events.BatchStore.commit_batch`: a handoff's custody
-entry, the courier job's progress and the application's courier index are stored
-together or not at all.  A refused command raises a typed error and writes nothing.
+A `CourierDesk` runs the courier service of a mall: it books pickups, legs and
+deliveries for applications, lets one courier claim each job, issues the citizen's
+one-time codes, and records every transfer of a sealed packet (it holds a
+`onestop.usecases.courier.custody.CustodyDesk` for those, and hands them on to it).
+Like the mall, each use case reads what it needs, asks the pure domain
+(`onestop.domain.courier.jobs`, `onestop.domain.courier.flow`,
+`onestop.domain.courier.custody`) for the events, and writes them with **one** atomic
+`onestop.ports.events.BatchStore.commit_batch`: a handoff's custody entry, the courier
+job's progress and the application's courier index are stored together or not at all.
+A refused command raises a typed error and writes nothing.
 How the streams are laid out is in `onestop.usecases.courier.writer`; the read side
 (public tracking, dwell times) is in `onestop.usecases.courier.queries`.
 
@@ -16,9 +17,15 @@ When several couriers claim one job at once, each claim is appended at the job's
 version it was decided on: the store accepts one, the others reload, and the domain
 answers them `onestop.exceptions.AlreadyClaimed`.
 
-Creating a desk links the mall's ``courier_delivered`` guard to it
-(`onestop.usecases.mall.Mall.courier_facts`), so a workflow's ``deliver`` action passes once
-the permit is in the citizen's hands.
+The desk reads the applications through `onestop.usecases.courier.wiring.CourierMall`
+(a `onestop.usecases.mall.Mall` is one) and never changes the mall.  For a workflow's
+``deliver`` action to pass once the permit is in the citizen's hands, give the mall
+the courier facts when it is built::
+
+    mall = Mall(catalogue=catalogue, store=store, courier_facts=CourierFacts(store))
+    desk = CourierDesk(mall, otp_key=key)
+
+(`onestop.usecases.courier.queries.CourierFacts`; `CourierDesk.courier_facts` reads the same.)
 
 Nothing here logs.  The one-time code `CourierDesk.issue_handoff_code` returns is
 shown once, for the SMS gateway; only its keyed digest is stored.  The applicant's
@@ -29,14 +36,16 @@ tracking status never carry it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from onestop.domain.common.audit import GENESIS
+from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.common.formats import kind_of
 from onestop.domain.common.kinds import check_instant, check_member, check_type
 from onestop.domain.common.parties import Personal
 from onestop.domain.courier.custody import CustodyLedger
+from onestop.domain.courier.flow import CourierStep
+from onestop.domain.courier.handoffs import Confirmation, Handoff, ManifestItem, Packet, Place
 from onestop.domain.courier.jobs import (
     DEFAULT_MAX_ATTEMPTS,
     AttemptOutcome,
@@ -45,25 +54,26 @@ from onestop.domain.courier.jobs import (
     TimeWindow,
     book,
     claim,
-    courier_fact,
     record_attempt,
     reschedule,
 )
+from onestop.domain.courier.otp import DEFAULT_CODE_LIFETIME
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import CommandRefused, InvalidValue, JobRefused
 from onestop.interop.epcis import epcis_document, packet_urn
-from onestop.ports.events import Clock, IdGenerator
+from onestop.ports.events import Clock, EventStore, IdGenerator
 from onestop.usecases.courier import writer as rec
 from onestop.usecases.courier.custody import DEFAULT_CODE_TRIES, CustodyDesk
 from onestop.usecases.courier.queries import (
+    CourierFacts,
     CourierTracking,
     DwellReport,
     dwell_report,
     every_seal,
     track_courier,
 )
-from onestop.usecases.mall import Mall
+from onestop.usecases.courier.wiring import CourierMall, wire
 
 __all__ = ["COURIER_ROLE", "CourierDesk"]
 
@@ -73,41 +83,64 @@ COURIER_ROLE = "courier"
 _DOOR = frozenset({JobKind.PICKUP, JobKind.DELIVERY})
 
 
-class CourierDesk(CustodyDesk):
+class CourierDesk:
     """The courier service of a mall: the use cases of couriers, counter staff and citizens.
 
-    Bookings, claims and visits are here; codes, seals, handoffs and deliveries come
-    from `onestop.usecases.courier.custody.CustodyDesk`.  Creating a desk sets the mall's
-    `onestop.usecases.mall.Mall.courier_facts` to `courier_facts`, unless it has one.
+    Bookings, claims and visits are here; codes, seals, handoffs and deliveries are
+    handed on to the `onestop.usecases.courier.custody.CustodyDesk` it holds, over the
+    same mall and ports.  Building a desk changes nothing of the mall.
 
     Args:
-        mall: The mall whose applications the jobs serve; its store must be a
-            `onestop.ports.events.BatchStore`.
+        mall: The applications the jobs serve: a `onestop.usecases.mall.Mall`, or
+            anything with its `onestop.usecases.courier.wiring.CourierMall` queries.
         otp_key: The secret the citizens' one-time codes are derived with (at least
             16 bytes; use 32 random ones, kept like a password).
+        store: Where the courier streams are kept; a `onestop.ports.events.BatchStore`.
+            The mall's when ``None``.
         clock: Tells the time of each command; the mall's when ``None``.
         ids: Makes job ids; the mall's when ``None``.
+        retries: How many times a command is decided again when another command
+            wrote the same streams first; the mall's when ``None``, else 5.
         code_tries: Wrong codes accepted per handoff before it is locked until a new
             code is issued.
 
     Raises:
-        ConfigurationError: If the store cannot write several streams atomically.
-        InvalidValue: If *otp_key* is too short.
+        ConfigurationError: If a port is missing or of the wrong kind, or the store
+            cannot write several streams atomically.
+        InvalidValue: If *mall* lacks the `CourierMall` queries, *otp_key* is too
+            short, or *retries* or *code_tries* is out of range.
     """
 
     def __init__(
         self,
-        mall: Mall,
+        mall: CourierMall,
         *,
         otp_key: bytes,
+        store: EventStore | None = None,
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
+        retries: int | None = None,
         code_tries: int = DEFAULT_CODE_TRIES,
     ) -> None:
-        """Wire the desk to *mall*; see the class docstring."""
-        super().__init__(mall, otp_key=otp_key, clock=clock, ids=ids, code_tries=code_tries)
-        if mall.courier_facts is None:
-            mall.courier_facts = self.courier_facts
+        """Wire the desk to *mall* and its ports; see the class docstring."""
+        work = wire(mall, store=store, clock=clock, ids=ids, retries=retries)
+        self._custody = CustodyDesk(
+            mall,
+            otp_key=otp_key,
+            store=work.store,
+            clock=work.clock,
+            ids=work.ids,
+            retries=work.retries,
+            code_tries=code_tries,
+        )
+        self._mall = mall
+        self._work = work
+        self._store = work.store
+        self._facts = CourierFacts(work.store)
+
+    def __repr__(self) -> str:
+        """Name the store, never the key."""
+        return f"<{type(self).__name__} store={self._store!r}>"
 
     # --- bookings ---------------------------------------------------------------------
 
@@ -190,10 +223,10 @@ class CourierDesk(CustodyDesk):
         check_type(application_id, str, field="application_id")
         if self._mall.application(application_id).is_closed:
             raise CommandRefused(command=f"book_{kind.value}", reason="the application is closed")
-        job_id = self._ids.new_id()
+        job_id = self._work.ids.new_id()
 
         def attempt() -> CourierJob:
-            now = self._now()
+            now = self._work.now()
             job = book(
                 job_id,
                 application_id,
@@ -206,12 +239,12 @@ class CourierDesk(CustodyDesk):
             )
             index = rec.load_index(self._store, application_id)
             linked = rec.JobLinked(job_id=job_id, job_kind=kind, at=now)
-            self._commit(
+            self._work.commit(
                 now, rec.job_append(job, since=0, head=GENESIS), rec.index_append(index, [linked])
             )
             return job
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def _address_on_record(self, application_id: str) -> Personal[str]:
         for job in reversed(self.jobs(application_id)):
@@ -240,15 +273,15 @@ class CourierDesk(CustodyDesk):
         check_type(courier, Actor, field="courier")
 
         def attempt() -> CourierJob:
-            now = self._now()
+            now = self._work.now()
             job, head = rec.load_job(self._store, job_id)
             self._require_courier(job, courier, "claim")
             version = expected_version if expected_version is not None else job.version
             claimed = claim(job, courier.id, now, version)
-            self._commit(now, rec.job_append(claimed, since=job.version, head=head))
+            self._work.commit(now, rec.job_append(claimed, since=job.version, head=head))
             return claimed
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def record_attempt(
         self, job_id: str, outcome: AttemptOutcome | str, /, *, courier: Actor
@@ -267,14 +300,14 @@ class CourierDesk(CustodyDesk):
         check_type(courier, Actor, field="courier")
 
         def attempt() -> CourierJob:
-            now = self._now()
+            now = self._work.now()
             job, head = rec.load_job(self._store, job_id)
             self._require_courier(job, courier, "record_attempt")
             visited = record_attempt(job, result, courier_id=courier.id, at=now)
-            self._commit(now, rec.job_append(visited, since=job.version, head=head))
+            self._work.commit(now, rec.job_append(visited, since=job.version, head=head))
             return visited
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     def reschedule(self, job_id: str, window: TimeWindow, /, *, actor: Actor) -> CourierJob:
         """Book a new window; after a failed visit this sends the job out again.
@@ -288,13 +321,13 @@ class CourierDesk(CustodyDesk):
         check_type(actor, Actor, field="actor")
 
         def attempt() -> CourierJob:
-            now = self._now()
+            now = self._work.now()
             job, head = rec.load_job(self._store, job_id)
             moved = reschedule(job, window, at=now, actor=actor.id)
-            self._commit(now, rec.job_append(moved, since=job.version, head=head))
+            self._work.commit(now, rec.job_append(moved, since=job.version, head=head))
             return moved
 
-        return self._retrying(attempt)
+        return self._work.retrying(attempt)
 
     @staticmethod
     def _require_courier(job: CourierJob, actor: Actor, command: str) -> None:
@@ -305,6 +338,115 @@ class CourierDesk(CustodyDesk):
                 status=job.status.value,
                 reason="it needs an actor with the courier role",
             )
+
+    # --- custody: handed on to the CustodyDesk -----------------------------------------
+
+    def issue_handoff_code(
+        self, job_id: str, handoff_id: str, /, *, lifetime: timedelta = DEFAULT_CODE_LIFETIME
+    ) -> str:
+        """Issue the citizen's one-time code for handoff *handoff_id* of a pickup or delivery.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.issue_handoff_code`.
+        """
+        return self._custody.issue_handoff_code(job_id, handoff_id, lifetime=lifetime)
+
+    def issue_counter_code(
+        self,
+        application_id: str,
+        handoff_id: str,
+        /,
+        *,
+        lifetime: timedelta = DEFAULT_CODE_LIFETIME,
+    ) -> str:
+        """Issue the citizen's code for a handoff at the counter, outside any courier job.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.issue_counter_code`.
+        """
+        return self._custody.issue_counter_code(application_id, handoff_id, lifetime=lifetime)
+
+    def seal(
+        self, application_id: str, packet: Packet, /, *, by: Confirmation, place: Place
+    ) -> CustodyLedger:
+        """An office seals *packet* (the issued permit) and becomes its first custodian.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.seal`.
+        """
+        return self._custody.seal(application_id, packet, by=by, place=place)
+
+    def seal_and_collect(
+        self,
+        job_id: str,
+        packet: Packet,
+        /,
+        *,
+        handoff_id: str,
+        courier: Confirmation,
+        citizen_code: str,
+        proof_sha256: str,
+        place: Place | None = None,
+    ) -> CourierStep:
+        """At the door: the pickup's courier seals the documents, confirmed by the citizen's code.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.seal_and_collect`.
+        """
+        return self._custody.seal_and_collect(
+            job_id,
+            packet,
+            handoff_id=handoff_id,
+            courier=courier,
+            citizen_code=citizen_code,
+            proof_sha256=proof_sha256,
+            place=place,
+        )
+
+    def hand_over(
+        self, seal_id: str, handoff: Handoff, /, *, job_id: str | None = None
+    ) -> CourierStep:
+        """Record a transfer of packet *seal_id*: at the counter, to the agency, to a courier.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.hand_over`.
+        """
+        return self._custody.hand_over(seal_id, handoff, job_id=job_id)
+
+    def deliver(
+        self,
+        job_id: str,
+        /,
+        *,
+        handoff_id: str,
+        courier: Confirmation,
+        citizen_code: str,
+        proof_sha256: str,
+        scanned: Iterable[ManifestItem],
+        place: Place | None = None,
+    ) -> CourierStep:
+        """At the door: the delivery's courier hands the packet it carries to the citizen.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.deliver`.
+        """
+        return self._custody.deliver(
+            job_id,
+            handoff_id=handoff_id,
+            courier=courier,
+            citizen_code=citizen_code,
+            proof_sha256=proof_sha256,
+            scanned=scanned,
+            place=place,
+        )
+
+    def ledger(self, seal_id: str, /) -> CustodyLedger:
+        """Return packet *seal_id*'s custody ledger, checked against the stored chain.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.ledger`.
+        """
+        return self._custody.ledger(seal_id)
+
+    def verify_packet(self, seal_id: str, /) -> ChainReport:
+        """Check the packet's stored chain and its ledger, and that they are the same chain.
+
+        See `onestop.usecases.courier.custody.CustodyDesk.verify_packet`.
+        """
+        return self._custody.verify_packet(seal_id)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -329,12 +471,13 @@ class CourierDesk(CustodyDesk):
         """The status of each of the application's jobs, by job id, for workflow guards.
 
         A delivery whose packet reached the citizen is ``"delivered"``
-        (`onestop.domain.courier.jobs.courier_fact`).
+        (`onestop.domain.courier.jobs.courier_fact`); the same as
+        `onestop.usecases.courier.queries.CourierFacts` over the desk's store.
 
         Raises:
             InvalidValue: If *application_id* is not text.
         """
-        return dict(courier_fact(job) for job in self.jobs(application_id))
+        return self._facts(application_id)
 
     def track_courier(self, number: str, secret: str, /, *, language: str) -> CourierTracking:
         """Return where application *number*'s documents or permit are, in *language*.
@@ -374,7 +517,7 @@ class CourierDesk(CustodyDesk):
         check_type(application_id, (str, type(None)), field="application_id")
         if until is not None:
             check_instant(until, field="until")
-        now = until if until is not None else self._now()
+        now = until if until is not None else self._work.now()
         ledgers = self._ledgers(application_id, seal_ids)
         calendars = {ledger.application_id: self._calendar(ledger) for ledger in ledgers}
         return dwell_report(ledgers, until=now, calendar=calendars.__getitem__)
@@ -400,7 +543,7 @@ class CourierDesk(CustodyDesk):
                 field="packet_uri", reason=f"expected a function, not {kind_of(packet_uri)}"
             )
         ledgers = self._ledgers(None, seal_ids)
-        return epcis_document(ledgers, created_at=self._now(), packet_uri=packet_uri)
+        return epcis_document(ledgers, created_at=self._work.now(), packet_uri=packet_uri)
 
     def _ledgers(
         self, application_id: str | None, seal_ids: Iterable[str] | None

@@ -11,12 +11,17 @@ calendar, and sums it per custodian: the courier part of an SLA report.
 
 `every_seal` lists the packets sealed, from the notification log, for exports and
 reports that cover every packet.
+
+`CourierFacts` reads the status of an application's courier jobs from the store, for
+the ``courier_delivered`` guard of the mall's workflows: the mall is given one when it
+is built (``Mall(..., courier_facts=CourierFacts(store))``), and so sees the jobs
+every desk and every process writes to that store.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -33,15 +38,16 @@ from onestop.domain.courier.flow import (
     tracking_status,
 )
 from onestop.domain.courier.handoffs import PartyKind
-from onestop.domain.courier.jobs import CourierJob, JobKind, TimeWindow
+from onestop.domain.courier.jobs import CourierJob, JobKind, TimeWindow, courier_fact
 from onestop.domain.time.calendar import WorkCalendar
-from onestop.exceptions import ApplicationNotFound, InvalidValue
+from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports.events import EventStore
 from onestop.usecases.applications.codec import secret_digest
 from onestop.usecases.courier import writer as rec
-from onestop.usecases.mall import Mall
+from onestop.usecases.courier.wiring import CourierMall
 
 __all__ = [
+    "CourierFacts",
     "CourierTracking",
     "CustodianDwell",
     "DwellReport",
@@ -106,7 +112,7 @@ def _job_tracking(job: CourierJob, ledger: CustodyLedger | None, language: str) 
 
 
 def track_courier(
-    store: EventStore, mall: Mall, number: str, secret: str, /, *, language: str
+    store: EventStore, mall: CourierMall, number: str, secret: str, /, *, language: str
 ) -> CourierTracking:
     """Return where application *number*'s documents or permit are, in *language*.
 
@@ -139,6 +145,50 @@ def track_courier(
         label=latest[1].label if latest is not None else None,
         jobs=tuple(tracking for _, tracking in jobs),
     )
+
+
+# --- the facts of the workflow guards -----------------------------------------------------
+
+
+class CourierFacts:
+    """The status of an application's courier jobs, read from *store*, for workflow guards.
+
+    Give one to the mall when it is built, over the store the courier desk writes::
+
+        mall = Mall(catalogue=catalogue, store=store, courier_facts=CourierFacts(store))
+        desk = CourierDesk(mall, otp_key=key)
+
+    The mall's ``courier_delivered`` guard then passes once a delivery's packet is in
+    the citizen's hands.  Every call reads the store, so jobs written by other desks
+    and other processes are seen.
+
+    Raises:
+        ConfigurationError: If *store* is not an `onestop.ports.events.EventStore`.
+    """
+
+    def __init__(self, store: EventStore, /) -> None:
+        """Read the courier jobs of *store*."""
+        if not isinstance(store, EventStore):
+            raise ConfigurationError(f"courier facts need an EventStore, not {kind_of(store)}")
+        self._store = store
+
+    def __repr__(self) -> str:
+        """Name the store."""
+        return f"CourierFacts({self._store!r})"
+
+    def __call__(self, application_id: str, /) -> Mapping[str, str]:
+        """The status of each of the application's jobs, by job id (none if it has none).
+
+        A delivery whose packet reached the citizen is ``"delivered"``
+        (`onestop.domain.courier.jobs.courier_fact`).
+
+        Raises:
+            InvalidValue: If *application_id* is not text.
+            StorageError: If a stored event does not decode.
+        """
+        check_type(application_id, str, field="application_id")
+        index = rec.load_index(self._store, application_id)
+        return dict(courier_fact(rec.load_job(self._store, job_id)[0]) for job_id, _ in index.jobs)
 
 
 # --- dwell time -------------------------------------------------------------------------
