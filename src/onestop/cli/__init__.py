@@ -303,9 +303,11 @@ _country_option = click.option(
     help="Where to keep the applications [default: sqlite:///onestop-demo.sqlite3, in the "
     "current directory; a file an earlier demo wrote is replaced, any other is refused].",
 )
-@click.option("--catalogue", "catalogue_path", type=FilePath(), help="Default: examples/jakarta.")
+@click.option(
+    "--catalogue", "catalogue_path", type=FilePath(), help="Default: the sample Jakarta mall."
+)
 @json_option
-def demo(
+def demo_command(
     days: int,
     per_day: int,
     follow_up: int,
