@@ -49,6 +49,7 @@ from desk_support import (
 )
 
 import onestop.storage
+from onestop.domain.common.actors import Actor, Grant
 from onestop.domain.common.parties import Personal
 from onestop.domain.courier.flow import TrackingStatus
 from onestop.domain.courier.handoffs import (
@@ -69,7 +70,7 @@ from onestop.exceptions import (
 from onestop.interop.epcis import EPCIS_CONTEXT
 from onestop.ports.events import Append, Batch, NewEvent, StoredEvent
 from onestop.storage.memory import MemoryStore
-from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.courier.desk import COURIER_ROLE, CourierDesk
 from onestop.usecases.courier.writer import index_stream, job_stream, packet_stream, verify_packet
 from onestop.usecases.mall import Mall
 
@@ -469,3 +470,17 @@ def test_example_walkthrough_runs_on_postgres(
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             name = psycopg.sql.Identifier(schema)
             conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
+
+
+def test_a_courier_granted_for_the_applications_agency_claims_and_one_of_another_does_not() -> None:
+    """A courier role scoped to an agency claims that agency's jobs only; the refusal says so."""
+    mall, desk, _ = new_desk()
+    app, _, _ = apply(mall)
+    agency = mall.application(app).agency
+    job = desk.book_leg(app, actor=FRONT)
+    other = Actor(id="rider-other", grants={Grant(COURIER_ROLE, agency="another-agency")})
+    with pytest.raises(JobRefused, match="for the application's agency"):
+        desk.claim(job.id, other)
+    scoped = Actor(id="rider-scoped", grants={Grant(COURIER_ROLE, agency=agency)})
+    claimed = desk.claim(job.id, scoped)
+    assert claimed.courier_id == "rider-scoped"

@@ -329,14 +329,17 @@ class CourierDesk:
 
         return self._work.retrying(attempt)
 
-    @staticmethod
-    def _require_courier(job: CourierJob, actor: Actor, command: str) -> None:
-        if COURIER_ROLE not in actor.roles:
+    def _require_courier(self, job: CourierJob, actor: Actor, command: str) -> None:
+        """Refuse *actor* unless it holds the courier role mall-wide or for the job's agency."""
+        if COURIER_ROLE in actor.roles:
+            return
+        agency = self._mall.application(job.application_id).agency
+        if not actor.holds(COURIER_ROLE, agency=agency):
             raise JobRefused(
                 job_id=job.id,
                 command=command,
                 status=job.status.value,
-                reason="it needs an actor with the courier role",
+                reason="it needs an actor with the courier role, for the application's agency",
             )
 
     # --- custody: handed on to the CustodyDesk -----------------------------------------
