@@ -55,6 +55,20 @@ def test_every_old_stream_decodes(store: SQLiteStore) -> None:
             assert writer.load_ledger(store, seal_id).application_id == application_id
 
 
+def test_the_old_alert_reads_as_the_one_alert_event(store: SQLiteStore) -> None:
+    """The old index alert, stored without the application's id, reads with it."""
+    alerts = [
+        event
+        for application_id in _applications(store)
+        for event in writer.index_events(store, application_id)
+        if event.kind == "alert_raised"
+    ]
+    assert len(alerts) == 1
+    (alert,) = alerts
+    assert alert.alert == "manifest_mismatch"
+    assert alert.seal_id == f"S-{alert.application_id}"
+
+
 def test_the_old_store_accepts_new_commands(store: SQLiteStore) -> None:
     """A handoff recorded on the old store's mismatched packet extends every chain."""
     mall, desk, clock = new_desk(store)  # type: ignore[arg-type]

@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 
 import attrs
 
-from onestop.domain.common.canonical import canonical_bytes
+from onestop.domain.common.audit import event_body
 from onestop.domain.common.formats import int_problem
 from onestop.domain.common.kinds import check_instant, check_type, type_validator
 from onestop.domain.courier.handoffs import Confirmed, Packet, Party, Place
@@ -184,7 +184,12 @@ EVENT_CLASSES = tuple(CUSTODY_EVENT_TYPES.values())
 
 @attrs.frozen(kw_only=True)
 class AlertRaised:
-    """Someone must look at a packet now.  Not a ledger entry: a notification to send.
+    """Someone must look at a packet now: not a ledger entry, but a notification to send.
+
+    The courier index of the application records it too
+    (`onestop.domain.courier.index`), so the alert is one event wherever it goes.  Its
+    schema version is 2: version 1, which index streams stored before, lacked the
+    application's id (the stream names it; reading upcasts it).
 
     Attributes:
         alert: What happened (``manifest_mismatch``).
@@ -194,6 +199,9 @@ class AlertRaised:
         custodian: Who still holds the packet.
         at: When.
     """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
+    """The version of the stored shape (2: with the application's id)."""
 
     kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
     alert: str = attrs.field(validator=_TEXT)
@@ -216,4 +224,4 @@ def custody_body(seal_id: str, event: CustodyEvent, /) -> bytes:
     """
     check_type(seal_id, str, field="seal_id")
     check_type(event, EVENT_CLASSES, field="event")
-    return canonical_bytes({"stream_id": f"packet:{seal_id}", "event": event})
+    return event_body(f"packet:{seal_id}", event)

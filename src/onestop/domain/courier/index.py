@@ -4,12 +4,15 @@ One stream per application, ``courier:<application id>``
 (`onestop.usecases.courier.writer.index_stream`), records that a job was booked for it
 (`JobLinked`), a packet sealed (`PacketLinked`), a job's courier took a packet
 (`JobCarries`), a one-time code issued (`CodeIssued`, its record only, never the code)
-and an alert raised (`AlertRecorded`).  `CourierIndex` is what the stream says, folded.
+and an alert raised (`onestop.domain.courier.custody_events.AlertRaised`, the one alert
+event, which a manifest mismatch also returns).  `CourierIndex` is what the stream
+says, folded.
 
 The events check types when they are built (a kind is a `JobKind`, an instant an aware
 `datetime`, a custodian a `Party`), so that nothing is written that would not decode;
-the courier desk checks formats before it builds them.  Stored events are decoded
-without these checks (`onestop.usecases.courier.writer`), so history keeps loading.
+the courier desk checks formats before it builds them.  Stored events are decoded by
+the stream core (`onestop.usecases.streams`) without these checks, so history keeps
+loading.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ import attrs
 from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.formats import SHA256_HEX, int_problem, kind_of
 from onestop.domain.common.kinds import check_instant, check_member, check_type, type_validator
-from onestop.domain.courier.handoffs import Party
+from onestop.domain.courier.custody_events import AlertRaised
 from onestop.domain.courier.jobs import JobKind
 from onestop.domain.courier.otp import OneTimeCode
 from onestop.exceptions import InvalidValue
 
 __all__ = [
+    "INDEX_EVENT_CLASSES",
     "INDEX_EVENT_TYPES",
-    "AlertRecorded",
+    "AlertRaised",
     "CodeIssued",
     "CourierIndex",
     "IndexEvent",
@@ -104,27 +108,7 @@ class CodeIssued:
     at: datetime = attrs.field(validator=_aware)
 
 
-@attrs.frozen(kw_only=True)
-class AlertRecorded:
-    """An alert was raised (a manifest mismatch), for the notification log.
-
-    Attributes:
-        alert: What happened (``manifest_mismatch``).
-        seal_id: The packet.
-        handoff_id: The handoff where it happened.
-        custodian: Who still holds the packet.
-        at: When.
-    """
-
-    kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
-    alert: str = attrs.field(validator=_TEXT)
-    seal_id: str = attrs.field(validator=_TEXT)
-    handoff_id: str = attrs.field(validator=_TEXT)
-    custodian: Party = attrs.field(validator=type_validator(Party))
-    at: datetime = attrs.field(validator=_aware)
-
-
-IndexEvent: TypeAlias = JobLinked | PacketLinked | JobCarries | CodeIssued | AlertRecorded
+IndexEvent: TypeAlias = JobLinked | PacketLinked | JobCarries | CodeIssued | AlertRaised
 """Anything the courier index of an application records."""
 
 INDEX_EVENT_TYPES: Mapping[str, type[IndexEvent]] = MappingProxyType(
@@ -133,7 +117,7 @@ INDEX_EVENT_TYPES: Mapping[str, type[IndexEvent]] = MappingProxyType(
         "packet_linked": PacketLinked,
         "job_carries": JobCarries,
         "code_issued": CodeIssued,
-        "alert_raised": AlertRecorded,
+        "alert_raised": AlertRaised,
     }
 )
 """Each index event class by its ``kind`` tag."""
@@ -206,15 +190,21 @@ class CourierIndex:
     version: int = attrs.field(default=0, validator=_version)
     head: str = attrs.field(default=GENESIS, validator=SHA256_HEX.validator)
 
-    def apply(self, event: IndexEvent, head: str, /) -> CourierIndex:
+    def apply(self, event: IndexEvent, head: str | None = None, /) -> CourierIndex:
         """Return the index after *event*, whose chain hash is *head*.
+
+        Without *head* the index keeps the head it had: the stream core folds a stored
+        stream this way and sets the head of its last event once
+        (`onestop.usecases.courier.writer.load_index`).
 
         Raises:
             onestop.exceptions.InvalidValue: If *event* is not an index event, or *head*
                 not a SHA-256.
         """
         check_type(event, INDEX_EVENT_CLASSES, field="event")
-        changes: dict[str, Any] = {"version": self.version + 1, "head": head}
+        changes: dict[str, Any] = {"version": self.version + 1}
+        if head is not None:
+            changes["head"] = head
         if isinstance(event, JobLinked):
             changes["jobs"] = (*self.jobs, (event.job_id, event.job_kind))
         elif isinstance(event, PacketLinked):
