@@ -62,6 +62,7 @@ from onestop.serialization import problems_from
 
 __all__ = [
     "Aggregate",
+    "folding",
     "StreamType",
     "Upcaster",
     "audit",
@@ -100,6 +101,22 @@ class Aggregate(Protocol[_Self_contra]):
 
     def apply(self, event: _Self_contra, /) -> Self:
         """Return the aggregate after *event*."""
+
+
+def folding(aggregate: type[Aggregate[_E]], /) -> Callable[[str, Iterator[_E]], Any]:
+    """The *fold* of a `StreamType` whose events fold by *aggregate*'s ``from_events``.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *aggregate* has no ``from_events``.
+    """
+    from_events = getattr(aggregate, "from_events", None)
+    if not callable(from_events):
+        raise InvalidValue(field="aggregate", reason=f"has no from_events: {kind_of(aggregate)}")
+
+    def fold(_: str, events: Iterator[_E], /) -> Any:
+        return from_events(events)
+
+    return fold
 
 
 def schema_version(event_type: type, /) -> int:
@@ -152,7 +169,12 @@ class StreamType(Generic[_E, _A]):
         fold: Folds the stream id's decoded events, oldest first, into the aggregate.
         missing: The error for a stream with no events, given the aggregate's id;
             ``None`` when an empty stream folds too (the courier index).
-        upcasters: The upcaster from each old schema version, by kind and version.
+        upcasters: The upcaster from each old schema version, by kind and version;
+            every version below a kind's current one must have one.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If an attribute is of the wrong type, or an
+            upcaster is missing.
     """
 
     name: str = attrs.field(validator=type_validator(str))
@@ -169,6 +191,14 @@ class StreamType(Generic[_E, _A]):
     upcasters: Mapping[tuple[str, int], Upcaster] = attrs.field(
         factory=lambda: MappingProxyType({}), repr=False, validator=_upcasters
     )
+
+    def __attrs_post_init__(self) -> None:
+        """Check that every old schema version of every kind has its upcaster."""
+        for kind, cls in self.event_types.items():
+            for version in range(1, schema_version(cls)):
+                if (kind, version) not in self.upcasters:
+                    reason = f"lack one for {kind!r} from version {version}"
+                    raise InvalidValue(field="upcasters", reason=reason)
 
     def stream_id(self, key: str, /) -> str:
         """The stream of the aggregate *key*: its prefix, then the key.
@@ -286,11 +316,8 @@ def _upcast(
             f"events up to version {current}",
         )
     fields = {k: v for k, v in payload.items() if k != "kind"}
-    for version in range(stored, current):
-        step = stream.upcasters.get((kind, version))
-        if step is None:
-            raise _refuse(stream_id, f"of kind {kind!r} has no upcaster from version {version}")
-        fields = step(fields, stream_id)
+    for version in range(stored, current):  # each one is there: StreamType checks it
+        fields = stream.upcasters[(kind, version)](fields, stream_id)
     return fields
 
 

@@ -12,7 +12,8 @@ They are recorded by `onestop.domain.courier.custody.seal` and `transfer`, which
 value's format first.  The classes themselves check types only (a party is a `Party`,
 a count an integer a store holds, an instant an aware `datetime`), not formats: new
 events are built from values history holds, and history an earlier release stored
-keeps loading and being extended.
+keeps loading and being extended.  Each class carries the version of its stored
+shape, ``SCHEMA_VERSION`` (`onestop.usecases.streams` upcasts older ones).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class PacketSealed:
         place: Where.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["packet_sealed"] = attrs.field(default="packet_sealed", init=False)
     application_id: str = attrs.field(validator=_TEXT)
     packet: Packet = attrs.field(validator=type_validator(Packet))
@@ -106,6 +108,7 @@ class HandedOver:
         place: Where.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["handed_over"] = attrs.field(default="handed_over", init=False)
     handoff_id: str = attrs.field(validator=_TEXT)
     giver: Confirmed = attrs.field(validator=_CONFIRMED)
@@ -150,6 +153,7 @@ class ManifestMismatch:
         place: Where.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["manifest_mismatch"] = attrs.field(default="manifest_mismatch", init=False)
     handoff_id: str = attrs.field(validator=_TEXT)
     giver: Confirmed = attrs.field(validator=_CONFIRMED)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
@@ -66,6 +66,7 @@ class JobLinked:
         at: When it was booked.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_linked"] = attrs.field(default="job_linked", init=False)
     job_id: str = attrs.field(validator=_TEXT)
     job_kind: JobKind = attrs.field(converter=_job_kind)
@@ -76,6 +77,7 @@ class JobLinked:
 class PacketLinked:
     """A packet of the application was sealed.  Attributes: ``seal_id``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["packet_linked"] = attrs.field(default="packet_linked", init=False)
     seal_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
@@ -85,6 +87,7 @@ class PacketLinked:
 class JobCarries:
     """A job's courier took a packet.  Attributes: ``job_id``, ``seal_id``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_carries"] = attrs.field(default="job_carries", init=False)
     job_id: str = attrs.field(validator=_TEXT)
     seal_id: str = attrs.field(validator=_TEXT)
@@ -102,6 +105,7 @@ class CodeIssued:
         at: When it was issued.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["code_issued"] = attrs.field(default="code_issued", init=False)
     job_id: str | None = attrs.field(validator=type_validator((str, type(None))))
     record: OneTimeCode = attrs.field(validator=type_validator(OneTimeCode))

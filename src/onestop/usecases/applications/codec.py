@@ -14,7 +14,7 @@ thin `notice` of each event: ids, number, service, agency, state and action.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -123,17 +123,13 @@ def _payload(event: Event) -> dict[str, Any]:
     return {"kind": event.kind, **body}
 
 
-def _fold(_: str, events: Iterator[Event]) -> Application:
-    return Application.from_events(events)
-
-
 APPLICATIONS: streams.StreamType[Event, Application] = streams.StreamType(
     name="application",
     prefix="",
     event_types=EVENT_TYPES,
     converter=_CONVERTER,
     payload=_payload,
-    fold=_fold,
+    fold=streams.folding(Application),
     missing=ApplicationNotFound,
 )
 """Application streams: one per application, named by its id, folded into `Application`."""

@@ -146,10 +146,6 @@ def _itself(event: object) -> object:
     return event
 
 
-def _fold_job(_: str, events: Iterator[JobEvent]) -> CourierJob:
-    return CourierJob.from_events(events)
-
-
 def _fold_ledger(stream_id: str, events: Iterator[CustodyEvent]) -> CustodyLedger:
     try:
         return CustodyLedger.from_events(events)
@@ -187,7 +183,7 @@ def _courier(
 
 
 JOBS: streams.StreamType[JobEvent, CourierJob] = _courier(
-    "courier job", "courier-job:", JOB_EVENT_TYPES, _fold_job, missing=JobNotFound
+    "courier job", "courier-job:", JOB_EVENT_TYPES, streams.folding(CourierJob), missing=JobNotFound
 )
 """Courier job streams, ``courier-job:<job id>``, folded into `CourierJob`."""
 
