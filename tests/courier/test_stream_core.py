@@ -20,9 +20,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from onestop.cli.demo import every_summary
+from onestop.domain.applications.application import Application
 from onestop.domain.common import audit
+from onestop.domain.courier.custody import CustodyLedger
 from onestop.domain.courier.custody_events import AlertRaised
 from onestop.domain.courier.handoffs import Place
+from onestop.domain.courier.jobs import CourierJob
 from onestop.exceptions import InvalidValue, StorageError
 from onestop.ports.events import StoredEvent
 from onestop.storage.sqlite import SQLiteStore
@@ -217,3 +220,12 @@ def test_a_hostile_body_gives_a_storage_error_or_an_event(
     except StorageError:
         return
     assert isinstance(event, stream.event_types[kind])
+
+
+def test_applications_jobs_and_ledgers_are_aggregates() -> None:
+    """Applications, courier jobs and custody ledgers fold by the one aggregate protocol."""
+    assert all(
+        issubclass(cls, streams.Aggregate) for cls in (Application, CourierJob, CustodyLedger)
+    )
+    with pytest.raises(InvalidValue, match="from_events and apply"):
+        streams.folding(dict)  # type: ignore[arg-type]

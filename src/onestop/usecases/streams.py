@@ -39,7 +39,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 import cattrs
@@ -62,7 +62,6 @@ from onestop.serialization import problems_from
 
 __all__ = [
     "Aggregate",
-    "folding",
     "StreamType",
     "Upcaster",
     "audit",
@@ -71,6 +70,7 @@ __all__ = [
     "encode",
     "entries",
     "events_of",
+    "folding",
     "load",
     "register_personal",
     "restoring",
@@ -80,13 +80,13 @@ __all__ = [
 
 _E = TypeVar("_E")
 _A = TypeVar("_A")
-_Self_contra = TypeVar("_Self_contra", contravariant=True)
 
 Upcaster = Callable[[dict[str, Any], str], dict[str, Any]]
 """Turns the stored fields of one schema version into the next's, given the stream id."""
 
 
-class Aggregate(Protocol[_Self_contra]):
+@runtime_checkable
+class Aggregate(Protocol):
     """What a stream folds into: built from its first events, and moved on by each next one.
 
     `onestop.domain.applications.application.Application`,
@@ -96,24 +96,27 @@ class Aggregate(Protocol[_Self_contra]):
     """
 
     @classmethod
-    def from_events(cls, events: Iterable[_Self_contra], /) -> Self:
+    def from_events(cls, events: Iterable[Any], /) -> Self:
         """Fold *events*, oldest first, into a new aggregate."""
 
-    def apply(self, event: _Self_contra, /) -> Self:
+    def apply(self, event: Any, /) -> Self:
         """Return the aggregate after *event*."""
 
 
-def folding(aggregate: type[Aggregate[_E]], /) -> Callable[[str, Iterator[_E]], Any]:
+def folding(aggregate: type[Aggregate], /) -> Callable[[str, Iterator[Any]], Any]:
     """The *fold* of a `StreamType` whose events fold by *aggregate*'s ``from_events``.
 
     Raises:
-        onestop.exceptions.InvalidValue: If *aggregate* has no ``from_events``.
+        onestop.exceptions.InvalidValue: If *aggregate* is not a class with
+            ``from_events`` and ``apply``.
     """
-    from_events = getattr(aggregate, "from_events", None)
-    if not callable(from_events):
-        raise InvalidValue(field="aggregate", reason=f"has no from_events: {kind_of(aggregate)}")
+    given: object = aggregate
+    if not (isinstance(given, type) and issubclass(given, Aggregate)):
+        reason = f"must be a class with from_events and apply, not {kind_of(aggregate)}"
+        raise InvalidValue(field="aggregate", reason=reason)
+    from_events = aggregate.from_events
 
-    def fold(_: str, events: Iterator[_E], /) -> Any:
+    def fold(_: str, events: Iterator[Any], /) -> Any:
         return from_events(events)
 
     return fold
@@ -408,14 +411,15 @@ def audit(
     report = verify(records)
     if not report.ok:
         return report
+    events = []
     for index, record in enumerate(records):
         try:
-            decode(stream, stream_id, record.kind, record.body)
+            events.append(decode(stream, stream_id, record.kind, record.body))
         except OnestopError as exc:
             problem = f"the event does not decode: {exc}"
             return ChainReport(ok=False, first_bad=index, version=record.version, problem=problem)
     try:
-        stream.fold(stream_id, events_of(stream, stream_id, records))
+        stream.fold(stream_id, iter(events))
     except OnestopError as exc:
         problem = f"the events do not fold into a {stream.name}: {exc}"
         return ChainReport(ok=False, first_bad=0, version=1 if records else 0, problem=problem)
