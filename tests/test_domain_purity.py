@@ -18,6 +18,7 @@ import importlib.util
 import pkgutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,25 @@ def test_domain_modules_are_found() -> None:
     """The walk finds the domain's modules, so the checks below are not vacuous."""
     assert "onestop.domain.catalogue.model" in DOMAIN_MODULES
     assert "onestop.domain.common.text" in DOMAIN_MODULES
+
+
+def test_the_walk_misses_no_source_file() -> None:
+    """Every ``.py`` file under the domain is walked, even one in a folder without ``__init__``."""
+    files = {path.resolve() for path in (_package_dir() / "domain").rglob("*.py")}
+    walked = {path.resolve() for path in DOMAIN_MODULES.values()}
+    assert sorted(map(str, files - walked)) == []
+
+
+def test_the_import_contract_forbids_the_same_modules() -> None:
+    """The import-linter purity contract in pyproject.toml forbids every module listed here."""
+    pyproject = Path(__file__).parent.parent / "pyproject.toml"
+    contracts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"][
+        "contracts"
+    ]
+    (purity,) = [c for c in contracts if c.get("source_modules") == ["onestop.domain"]]
+    # import-linter names external packages by their top-level name only.
+    missing = sorted({name.split(".")[0] for name in FORBIDDEN} - set(purity["forbidden_modules"]))
+    assert missing == []
 
 
 def test_baseline_hides_no_forbidden_module(probe: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from onestop import _moved, exceptions
 from onestop.calendars import calendar_for
 from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Service
 from onestop.domain.catalogue.rules import Rule, parse_rule
-from onestop.domain.common.actors import Actor
+from onestop.domain.common.actors import Actor, Grant
 from onestop.domain.common.parties import Organisation, Person, Personal
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.common.values import Duration, Money
@@ -34,6 +34,7 @@ __all__ = [
     "Duration",
     "exceptions",
     "from_url",
+    "Grant",
     "load_catalogue",
     "LocalizedText",
     "Mall",

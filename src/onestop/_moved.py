@@ -55,6 +55,8 @@ MOVED: dict[str, str] = {
     "onestop.domain.tracking": "onestop.domain.applications.tracking",
     "onestop.domain.values": "onestop.domain.common.values",
     "onestop.domain.versions": "onestop.domain.workflow.versions",
+    "onestop.transport.callbacks": "onestop.transport.inbound.callbacks",
+    "onestop.transport.idempotent": "onestop.transport.inbound.idempotent",
 }
 """Each 0.1.0 module path that moved, and where its contents live now.
 

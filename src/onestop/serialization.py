@@ -325,7 +325,7 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
             yield key_path(path, key), f"unknown key {preview(key)}"
     elif isinstance(exc, KeyError):
         yield path, "required key is missing"
-    elif isinstance(exc, _WrongType | CatalogueError):
+    elif isinstance(exc, _WrongType | CatalogueError | InvalidValue):
         yield path, str(exc)
     elif isinstance(exc, ExceptionGroup):
         for sub in exc.exceptions:

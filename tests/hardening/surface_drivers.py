@@ -67,14 +67,13 @@ def _types() -> dict[str, Any]:
     from onestop.transport import (
         base,
         breaker,
-        callbacks,
         gateway,
-        idempotent,
         recording,
         relay,
         signing,
         webhook,
     )
+    from onestop.transport.inbound import callbacks, idempotent
     from onestop.usecases import mall
     from onestop.usecases.applications import cache as folding
     from onestop.usecases.courier import custody as courier_custody

@@ -160,8 +160,8 @@ def extra_roots(seed: Seed) -> list[object]:
     from onestop.domain.workflow.versions import MigrationPlan, WorkflowSet
     from onestop.storage.sqlite_schema import shipped_migrations
     from onestop.transport.base import OutboundMessage
-    from onestop.transport.callbacks import CallbackRoute
     from onestop.transport.gateway import AgencyEndpoint
+    from onestop.transport.inbound.callbacks import CallbackRoute
     from onestop.transport.relay import DeadLetter, RetryPolicy
     from onestop.transport.webhook import WebhookEndpoint
     from onestop.usecases.applications.codec import APPLICATIONS
@@ -388,13 +388,13 @@ class Context:
 
             return CircuitBreaker("surface")
         if key == "processed log":
-            from onestop.transport.idempotent import SqliteProcessedLog
+            from onestop.transport.inbound.idempotent import SqliteProcessedLog
 
             log = SqliteProcessedLog.connect(":memory:")
             self.opened.append(log)
             return log
         if key == "idempotent consumer":
-            from onestop.transport.idempotent import IdempotentConsumer
+            from onestop.transport.inbound.idempotent import IdempotentConsumer
 
             return IdempotentConsumer(
                 "surface", self.live("processed log"), lambda tx, incoming: None
@@ -430,7 +430,7 @@ class Context:
                 clock=self.live("clock"),  # type: ignore[arg-type]
             )
         if key == "callbacks":
-            from onestop.transport.callbacks import AgencyCallbacks, CallbackRoute
+            from onestop.transport.inbound.callbacks import AgencyCallbacks, CallbackRoute
 
             routes = {"citata": {"recommended": CallbackRoute("action", "recommend")}}
             return AgencyCallbacks(self.live("mall"), self.live("verifier"), routes)  # type: ignore[arg-type]

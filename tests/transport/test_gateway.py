@@ -38,8 +38,8 @@ from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
 from onestop.transport.base import OutboundMessage, Transport
 from onestop.transport.breaker import BreakerState, CircuitBreaker
-from onestop.transport.callbacks import AgencyCallbacks, CallbackRoute
 from onestop.transport.gateway import ENVELOPE_VERSION, AgencyEndpoint, AgencyGateway, may_retry
+from onestop.transport.inbound.callbacks import AgencyCallbacks, CallbackRoute
 from onestop.transport.recording import RecordingTransport
 from onestop.transport.relay import Relay, RetryPolicy
 from onestop.transport.signing import MemoryReplayCache, WebhookSigner, WebhookVerifier
@@ -462,6 +462,47 @@ class TestFailures:
         assert caught.value.retry_after == 120.0
         assert len(agency.requests) == 1
 
+    def test_a_dated_retry_after_is_counted_on_the_gateways_clock(
+        self, mall, client, agency, time
+    ) -> None:
+        """A Retry-After given as an HTTP date waits from the gateway's clock until then."""
+        _, message = forwarded(mall)
+        # START is 09:00 in Jakarta, 02:00 GMT: the agency asks for three seconds.
+        agency.script = [status(503, **{"Retry-After": "Mon, 14 Jul 2025 02:00:03 GMT"})]
+        waits: list[float] = []
+
+        receipt = gateway(client, mall, time, sleep=waits.append, clock=time).deliver(message)
+
+        assert (receipt.status, waits) == (202, [3.0])
+
+    def test_a_redirect_is_retried_and_says_it_was_not_followed(
+        self, mall, client, agency, time
+    ) -> None:
+        """A 3xx is never followed: it is retried, and the last one is a DeliveryFailed."""
+        _, message = forwarded(mall)
+        agency.script = [status(308, location="https://elsewhere.example/")] * 3
+
+        with pytest.raises(DeliveryFailed) as caught:
+            gateway(client, mall, time).deliver(message)
+        assert caught.value.reason == "HTTP 308 (redirects are not followed)"
+        assert len(agency.requests) == 3
+
+    def test_a_look_alike_clients_os_error_is_a_delivery_failure(self, mall, time) -> None:
+        """A client that is not httpx raising OSError gives DeliveryFailed, after retries."""
+
+        class Refusing:
+            calls = 0
+
+            def post(self, url: str, **options: Any) -> Any:
+                self.calls += 1
+                raise ConnectionRefusedError("refused")
+
+        _, message = forwarded(mall)
+        refusing = Refusing()
+        with pytest.raises(DeliveryFailed, match="ConnectionRefusedError"):
+            gateway(refusing, mall, time).deliver(message)
+        assert refusing.calls == 3
+
     @pytest.mark.parametrize("code", [400, 413, 422])
     def test_a_refusal_is_not_retried(self, mall, client, agency, time, code) -> None:
         """A 4xx refusal of the envelope is a DeliveryRejected after one call."""
@@ -643,6 +684,7 @@ def test_an_agency_endpoint_refuses_what_would_break_its_requests(changes: dict[
         {"breaker": "breaker"},
         {"backoff": 30.0},
         {"sleep": None},
+        {"clock": "now"},
         {"effect": b"forward_to_agency"},
         {"effect": "forward\n" * 1000},
     ],

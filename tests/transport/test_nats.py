@@ -30,7 +30,7 @@ from onestop.exceptions import (
 from onestop.ports.events import Commit, NewEvent, Summary
 from onestop.storage.memory import MemoryStore
 from onestop.transport.base import OutboundMessage, Receipt, Transport
-from onestop.transport.idempotent import (
+from onestop.transport.inbound.idempotent import (
     MAX_MESSAGE_ID,
     IdempotentConsumer,
     Incoming,

@@ -25,7 +25,7 @@ from onestop.exceptions import (
 )
 from onestop.transport.addresses import resolve_host
 from onestop.transport.base import OutboundMessage
-from onestop.transport.idempotent import IdempotentConsumer, Incoming, SqliteProcessedLog
+from onestop.transport.inbound.idempotent import IdempotentConsumer, Incoming, SqliteProcessedLog
 from onestop.transport.nats import NatsPublisher, consume, message_id_of
 
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)

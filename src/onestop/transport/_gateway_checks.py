@@ -78,13 +78,15 @@ def check_wiring(
     breaker: object,
     functions: Mapping[str, object],
     effect: object,
+    clock: object = None,
 ) -> None:
     """Refuse an `AgencyGateway`'s collaborators of the wrong kind.
 
     Raises:
         ConfigurationError: If *applications* has no ``application`` method, *breaker*
             is neither ``None`` nor a `CircuitBreaker`, a function is not callable, or
-            *effect* is not text of at most 200 characters.
+            *effect* is not text of at most 200 characters, or *clock* is neither
+            ``None`` nor an object with a ``now`` method.
     """
     if not callable(getattr(applications, "application", None)):
         raise ConfigurationError("applications must have an application(id) method (a Mall)")
@@ -93,6 +95,8 @@ def check_wiring(
     for name, function in functions.items():
         if not callable(function):
             raise ConfigurationError(f"{name} must be a function, not {kind_of(function)}")
+    if clock is not None and not callable(getattr(clock, "now", None)):
+        raise ConfigurationError(f"clock must have a now() method, not {kind_of(clock)}")
     problem = text_problem(effect, max_length=MAX_NAME)
     if problem is not None:
         raise ConfigurationError(f"effect {problem}")

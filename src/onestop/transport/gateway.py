@@ -65,10 +65,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 import attrs
 
@@ -81,16 +81,18 @@ from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,
     DeliveryRejected,
-    DeliveryTimeout,
     EndpointDisabled,
     InvalidValue,
 )
+from onestop.ports.events import Clock
 from onestop.transport._gateway_checks import (
     check_endpoint,
     check_wiring,
     codes,
     frozen_headers,
 )
+from onestop.transport._http import HttpClient, HttpResponse, refusal, send
+from onestop.transport._retry import RetryPolicy
 from onestop.transport.base import OutboundMessage, Receipt, get_logger
 from onestop.transport.breaker import CircuitBreaker
 
@@ -113,44 +115,13 @@ FORWARD_EFFECT: Final = "forward_to_agency"
 """The workflow effect that makes the gateway forward an application."""
 
 _IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-_RETRY_STATUSES: Final = frozenset({408, 409, 425, 429})
-# Answers that say nothing about the agency's health: the same key is still being
-# processed (409), or the agency wants the request later (425).
-_HEALTHY_RETRY_STATUSES: Final = frozenset({409, 425})
+# Answers worth another attempt that say nothing about the agency's health: the same
+# key is still being processed (409), or the agency wants the request later (425).
+_IN_FLIGHT_STATUSES: Final = frozenset({409, 425})
 # Answers that say the endpoint itself is wrong (credentials, URL), not this message:
 # the relay halts the gateway and keeps its backlog until an operator resumes it.
 _HALTING_STATUSES: Final = frozenset({401, 403, 404, 405, 410})
 _NO_HEADERS: Mapping[str, str] = MappingProxyType({})
-
-
-class HttpResponse(Protocol):
-    """The part of an ``httpx``/``httpx2`` ``Response`` the gateway reads."""
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        ...
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response's headers, matched case-insensitively."""
-        ...
-
-
-class HttpClient(Protocol):
-    """The part of an ``httpx.Client`` or ``httpx2.Client`` the gateway calls."""
-
-    def post(
-        self,
-        url: str,
-        *,
-        content: bytes,
-        headers: Mapping[str, str],
-        follow_redirects: bool,
-        timeout: float,
-    ) -> HttpResponse:
-        """Send a POST and return the response."""
-        ...
 
 
 class ApplicationSource(Protocol):
@@ -301,29 +272,8 @@ def envelope(
     }
 
 
-def _error_kind(exc: BaseException) -> Literal["timeout", "transport"] | None:
-    """Classify an exception of ``httpx`` or ``httpx2`` by its classes, without importing them."""
-    kind: Literal["timeout", "transport"] | None = None
-    for cls in type(exc).__mro__:
-        if cls.__module__.partition(".")[0] not in ("httpx", "httpx2"):
-            continue
-        if cls.__name__ == "TimeoutException":
-            return "timeout"
-        if cls.__name__ == "RequestError":
-            kind = "transport"
-    return kind
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    if value is None or not value.strip().isdigit():
-        return None  # an HTTP date is not trusted: clocks differ
-    return float(value.strip())
-
-
-def _backoff(attempt: int) -> float:
-    """Seconds to wait after failed attempt *attempt* (1, 2, ...): 0.5, 1, 2, ... at most 8."""
-    return float(min(0.5 * 2 ** (attempt - 1), 8.0))
+_BACKOFF: Final = RetryPolicy(base=0.5, cap=8.0, jitter=False)
+"""The waits between a delivery's attempts: 0.5, 1, 2, ... seconds, at most 8."""
 
 
 class AgencyGateway:
@@ -343,9 +293,13 @@ class AgencyGateway:
         max_delay: The longest wait between attempts; a longer ``Retry-After``
             ends the delivery with `onestop.exceptions.DeliveryFailed`, and the relay
             tries again later.
-        backoff: Seconds to wait after the n-th failed attempt.
+        backoff: Seconds to wait after the n-th failed attempt; by default the
+            ceilings of ``RetryPolicy(base=0.5, cap=8.0, jitter=False)``
+            (`onestop.transport.relay.RetryPolicy`): 0.5, 1, 2, ... at most 8.
         sleep: How to wait (``time.sleep``); tests pass a fake.
         effect: The effect that triggers a forward.
+        clock: The time a ``Retry-After`` given as an HTTP date is counted from (the
+            system's UTC clock if ``None``).
 
     Raises:
         onestop.exceptions.ConfigurationError: If *timeout* or *max_delay* is not a
@@ -353,7 +307,7 @@ class AgencyGateway:
             `onestop.domain.common.kinds.MAX_SECONDS`), *attempts* is not an integer from 1
             to 100, *agency* is not an `AgencyEndpoint`, *breaker* not a
             `onestop.transport.breaker.CircuitBreaker`, *backoff* or *sleep* not a
-            function, or *effect* not short text.
+            function, *effect* not short text, or *clock* has no ``now`` method.
 
     .. versionadded:: 0.1.0
     """
@@ -368,9 +322,10 @@ class AgencyGateway:
         breaker: CircuitBreaker | None = None,
         attempts: int = 3,
         max_delay: float = 10.0,
-        backoff: Callable[[int], float] = _backoff,
+        backoff: Callable[[int], float] = _BACKOFF.ceiling,
         sleep: Callable[[float], None] = time.sleep,
         effect: str = FORWARD_EFFECT,
+        clock: Clock | None = None,
     ) -> None:
         if not isinstance(agency, AgencyEndpoint):
             raise ConfigurationError(f"agency must be an AgencyEndpoint, not {kind_of(agency)}")
@@ -379,6 +334,7 @@ class AgencyGateway:
             breaker=breaker,
             functions={"backoff": backoff, "sleep": sleep},
             effect=effect,
+            clock=clock,
         )
         for setting, seconds in (("timeout", timeout), ("max_delay", max_delay)):
             problem = seconds_problem(seconds, positive=True)
@@ -397,6 +353,7 @@ class AgencyGateway:
         self._backoff = backoff
         self._sleep = sleep
         self._effect = effect
+        self._clock = clock
         self.name = f"agency:{agency.code}"
 
     def __repr__(self) -> str:
@@ -496,61 +453,43 @@ class AgencyGateway:
                 upstream=exc.upstream, retry_after=exc.retry_after or 0.0, message_id=message_id
             ) from None
         try:
-            response = self._client.post(
+            response = send(
+                self._client,
                 self._agency.url,
                 content=content,
                 headers=headers,
-                follow_redirects=False,
                 timeout=self._timeout,
+                message_id=message_id,
+                destination=code,
             )
         except Exception as exc:
-            kind = _error_kind(exc)
             self._breaker.record_failure()
-            if kind == "timeout":
-                return _chain(
-                    DeliveryTimeout(message_id=message_id, destination=code, reason="timed out"),
-                    exc,
-                )
-            if kind == "transport":
-                reason = f"connection failed ({type(exc).__name__})"
-                return _chain(
-                    DeliveryFailed(message_id=message_id, destination=code, reason=reason), exc
-                )
+            if isinstance(exc, DeliveryFailed):
+                return exc
             raise
         status = response.status_code
         if 200 <= status < 300:
             self._breaker.record_success()
             return Receipt(message_id=message_id, transport=self.name, status=status)
-        if status in _RETRY_STATUSES or status >= 500:
-            if status in _HEALTHY_RETRY_STATUSES:
-                self._breaker.record_success()
-            else:
-                self._breaker.record_failure()
-            return DeliveryFailed(
-                message_id=message_id,
-                destination=code,
-                reason=f"HTTP {status}",
-                status=status,
-                retry_after=_retry_after(response.headers),
-            )
-        if 300 <= status < 400:  # redirects are not followed: a moved endpoint is a fault
+        error = refusal(
+            response,
+            message_id=message_id,
+            destination=code,
+            now=self._clock.now() if self._clock is not None else datetime.now(UTC),
+            transient=_IN_FLIGHT_STATUSES,
+        )
+        # The agency answered: it is up, unless the answer says otherwise (3xx, 408, 429, 5xx).
+        if isinstance(error, DeliveryRejected) or status in _IN_FLIGHT_STATUSES:
+            self._breaker.record_success()
+        else:
             self._breaker.record_failure()
-            return DeliveryFailed(
-                message_id=message_id, destination=code, reason=f"HTTP {status}", status=status
-            )
-        self._breaker.record_success()  # the agency answered: it is up
         if status in _HALTING_STATUSES:
             raise EndpointDisabled(
                 destination=code, reason=f"HTTP {status}: check the agency's URL and credentials"
             )
-        raise DeliveryRejected(
-            message_id=message_id, destination=code, reason=f"HTTP {status}", status=status
-        )
-
-
-def _chain(error: DeliveryFailed, cause: BaseException) -> DeliveryFailed:
-    error.__cause__ = cause
-    return error
+        if isinstance(error, DeliveryRejected):
+            raise error
+        return error
 
 
 def _notice(message: OutboundMessage) -> dict[str, object]:

@@ -17,7 +17,7 @@ blocks on it for at most *timeout* seconds.
   messages again after a restart, and JetStream drops each copy that arrives within
   the duplicate window (``PubAck.duplicate``).  Past the window a copy is stored
   again: consumers must still drop duplicates, with
-  `onestop.transport.idempotent.IdempotentConsumer` (`consume` does so for a JetStream
+  `onestop.transport.inbound.idempotent.IdempotentConsumer` (`consume` does so for a JetStream
   message).
 * Headers ``Onestop-Stream-Id`` and ``Onestop-Version`` let consumers order and group
   messages per application without parsing the body.  The body is the notification's
@@ -64,7 +64,7 @@ from onestop.exceptions import (
     InvalidValue,
 )
 from onestop.transport.base import OutboundMessage, Receipt
-from onestop.transport.idempotent import IdempotentConsumer
+from onestop.transport.inbound.idempotent import IdempotentConsumer
 
 __all__ = [
     "consume",

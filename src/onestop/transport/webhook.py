@@ -34,14 +34,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from string import Formatter
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit
 
 import attrs
@@ -52,13 +49,12 @@ from onestop.exceptions import (
     ConfigurationError,
     DeliveryFailed,
     DeliveryRejected,
-    DeliveryTimeout,
     EndpointDisabled,
     EndpointNotAllowed,
     InvalidWebhookInput,
-    NaiveDatetime,
 )
 from onestop.ports.events import Clock
+from onestop.transport._http import HttpClient, HttpResponse, parse_retry_after, refusal, send
 from onestop.transport.addresses import (
     Resolver,
     is_public_address,
@@ -79,77 +75,8 @@ __all__ = [
     "resolve_host",
 ]
 
-_MAX_RETRY_AFTER = 10**9  # seconds; any longer is "very long", and the policy caps it anyway
-_MAX_RETRY_AFTER_S = float(_MAX_RETRY_AFTER)
 _MAX_URL = 8192
 _MAX_FAILURE_LIMIT = 10**6
-
-
-class HttpResponse(Protocol):
-    """The part of an ``httpx.Response`` the transport reads."""
-
-    @property
-    def status_code(self) -> int:
-        """The HTTP status."""
-        ...
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers, matched case-insensitively."""
-        ...
-
-
-class HttpClient(Protocol):
-    """The part of an ``httpx.Client`` (or ``httpx2.Client``) the transport uses."""
-
-    def post(
-        self,
-        url: str,
-        *,
-        content: bytes,
-        headers: Mapping[str, str],
-        follow_redirects: bool,
-        timeout: float,
-        extensions: dict[str, Any],
-    ) -> HttpResponse:
-        """Send a POST and return the answer, without following redirects."""
-        ...
-
-
-def parse_retry_after(value: str | None, /, *, now: datetime) -> float | None:
-    """Return the seconds a ``Retry-After`` header asks to wait, or ``None`` if unusable.
-
-    It is either whole seconds (``120``) or an HTTP date
-    (``Wed, 21 Oct 2025 07:28:00 GMT``); a date in the past means no wait.  A value
-    that is not text, or *now* that is not a datetime, gives ``None``.
-
-    Raises:
-        onestop.exceptions.NaiveDatetime: If *now* has no time zone.
-
-    >>> parse_retry_after("120", now=datetime(2025, 10, 21, tzinfo=UTC))
-    120.0
-    >>> parse_retry_after("Tue, 21 Oct 2025 00:02:00 GMT", now=datetime(2025, 10, 21, tzinfo=UTC))
-    120.0
-    """
-    moment: object = now
-    if isinstance(moment, datetime) and moment.utcoffset() is None:
-        raise NaiveDatetime("now")
-    if not isinstance(value, str) or not isinstance(moment, datetime):
-        return None
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        return float(min(int(text), _MAX_RETRY_AFTER)) if len(text) < 12 else _MAX_RETRY_AFTER_S
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    try:
-        wait = (when - now).total_seconds()
-    except OverflowError:  # a date and a now at opposite ends of the calendar
-        return None
-    return min(max(wait, 0.0), _MAX_RETRY_AFTER_S)
 
 
 def _check_url(url: object) -> SplitResult:
@@ -272,41 +199,6 @@ def _check_template(template: str) -> None:
         )
 
 
-@attrs.define
-class _HttpErrors:
-    """The exception classes of the client's HTTP library, found without importing it."""
-
-    timeout: tuple[type[BaseException], ...]
-    failed: tuple[type[BaseException], ...]
-
-    @classmethod
-    def of(cls, client: object) -> _HttpErrors:
-        library = sys.modules.get(type(client).__module__.partition(".")[0])
-        timeout = getattr(library, "TimeoutException", None)
-        request = getattr(library, "RequestError", None)
-        return cls(
-            timeout=(timeout,) if isinstance(timeout, type) else (),
-            failed=((request,) if isinstance(request, type) else ()) + (OSError,),
-        )
-
-
-@contextmanager
-def _translate_http_errors(
-    errors: _HttpErrors, *, message_id: str, destination: str
-) -> Iterator[None]:
-    """Turn the HTTP library's errors into onestop's, most specific first: the one place."""
-    try:
-        yield
-    except errors.timeout as exc:
-        raise DeliveryTimeout(
-            message_id=message_id, destination=destination, reason="timed out"
-        ) from exc
-    except errors.failed as exc:
-        raise DeliveryFailed(
-            message_id=message_id, destination=destination, reason=type(exc).__name__
-        ) from exc
-
-
 class WebhookTransport:
     """A `onestop.transport.base.Transport` that POSTs signed, thin JSON webhooks.
 
@@ -370,7 +262,6 @@ class WebhookTransport:
         self._failure_limit = failure_limit
         self._failure_window = failure_window
         self._links = dict(links or {})
-        self._errors = _HttpErrors.of(client)
         self._lock = threading.Lock()
         self._failures = 0
         self._failing_since: datetime | None = None
@@ -416,22 +307,23 @@ class WebhookTransport:
         try:
             url, headers, extensions = self._target(message)
             headers.update(signature)
-            with _translate_http_errors(self._errors, message_id=message.id, destination=host):
-                response = self._client.post(
-                    url,
-                    content=body,
-                    headers=headers,
-                    follow_redirects=False,
-                    timeout=self._timeout,
-                    extensions=extensions,
-                )
+            response = send(
+                self._client,
+                url,
+                content=body,
+                headers=headers,
+                timeout=self._timeout,
+                extensions=extensions,
+                message_id=message.id,
+                destination=host,
+            )
             status = response.status_code
             if 200 <= status < 300:
                 self._succeeded()
                 return Receipt(message_id=message.id, transport=self.name, status=status)
             if status == 410:
                 self._disable("gone", status=status, message="the receiver answered 410 Gone")
-            raise _failure(message.id, host, status, response.headers, now=now)
+            raise refusal(response, message_id=message.id, destination=host, now=now)
         except (DeliveryFailed, DeliveryRejected) as exc:
             self._failed(exc)
             raise
@@ -538,24 +430,3 @@ class WebhookTransport:
             status=status,
         )
         raise EndpointDisabled(destination=self._endpoint.host, reason=message) from cause
-
-
-def _failure(
-    message_id: str, host: str, status: int, headers: Mapping[str, str], *, now: datetime
-) -> DeliveryFailed | DeliveryRejected:
-    """Classify a non-2xx, non-410 answer: transient (retry) or a refusal (dead letter)."""
-    reason = f"HTTP {status}"
-    if 400 <= status < 500 and status not in (408, 429):
-        return DeliveryRejected(
-            message_id=message_id, destination=host, reason=reason, status=status
-        )
-    retry_after = parse_retry_after(headers.get("retry-after"), now=now)
-    if 300 <= status < 400:
-        reason += " (redirects are not followed)"
-    return DeliveryFailed(
-        message_id=message_id,
-        destination=host,
-        reason=reason,
-        status=status,
-        retry_after=retry_after,
-    )

@@ -293,7 +293,9 @@ class Mall:
             ConcurrencyConflict: If *expected_version* is given and stale.
             TransitionNotAllowed: Or a subclass (`RoleNotAllowed`,
                 `SeparationOfDutiesViolation`, `MissingInput`, `GuardFailed`) when the
-                workflow refuses.
+                workflow refuses.  A role counts only when *actor* holds it for the
+                application's agency (mall-wide, or by a `Grant` for that agency); the
+                same holds for every officer's command below.
             CommandRefused: If the application is closed or suspended.
             InvalidApplication: If an input is not declared or not text.
         """

@@ -16,6 +16,11 @@ Who may do what:
 * `AttachDocument`, `Withdraw`, `AddNote`: the actor who submitted, or an officer;
   only officers write internal notes.
 
+A role counts when it is held for the application's agency (``Application.agency``, its
+service's agency when it was submitted): mall-wide, or granted for that agency
+(`onestop.domain.common.actors.Grant`).  An officer of one agency cannot act on another
+agency's applications.
+
 A closed application (final state, or withdrawn) takes nothing but notes; a suspended
 one takes only `Resume`, `Withdraw`, `Assign` and notes.  Refusals raise
 `CommandRefused`, whose reason never holds personal data.
@@ -326,15 +331,20 @@ def _check_actor(actor: object) -> None:
 
 def _officer(application: Application, actor: Actor, workflow: Workflow, command: str) -> str:
     officers = [role for role in workflow.roles if role != APPLICANT_ROLE]
+    agency = application.agency
+    held = actor.roles_in(agency)
     for role in officers:
-        if role in actor.roles:
+        if role in held:
             return role
     raise RoleNotAllowed(
         workflow=workflow.code,
         state=application.state,
         action=command,
-        reason=f"it needs one of the officers' roles {', '.join(officers)}",
-        allowed=allowed_actions(workflow, application.state, actor, application.facts()),
+        reason=f"it needs one of the officers' roles {', '.join(officers)} in agency {agency!r}",
+        allowed=allowed_actions(
+            workflow, application.state, actor, application.facts(), agency=agency
+        ),
+        agency=agency,
     )
 
 
@@ -342,7 +352,7 @@ def _submitter_or_officer(
     application: Application, actor: Actor, workflow: Workflow, command: str
 ) -> str | None:
     if actor.id == application.submitted_by:
-        return role_of(actor, workflow)
+        return role_of(actor, workflow, agency=application.agency)
     return _officer(application, actor, workflow, command)
 
 
@@ -390,6 +400,7 @@ def _act(
         application.state,
         command.action,
         actor=command.actor,
+        agency=application.agency,
         inputs=command.inputs,
         facts=facts,
         guards=guards,

@@ -150,12 +150,17 @@ def _channel(service: Service, channel: ChannelKind | str) -> ChannelKind:
     return kind
 
 
-def role_of(actor: Actor, workflow: Workflow) -> str | None:
-    """The first of the workflow's roles *actor* holds, else the applicant's role if held."""
+def role_of(actor: Actor, workflow: Workflow, *, agency: str | None = None) -> str | None:
+    """The first of the workflow's roles *actor* holds, else the applicant's role if held.
+
+    A role counts when it is held for *agency* (mall-wide, or granted for *agency*);
+    with ``None``, only mall-wide roles count.
+    """
+    held = actor.roles_in(agency)
     for role in workflow.roles:
-        if role in actor.roles:
+        if role in held:
             return role
-    return APPLICANT_ROLE if APPLICANT_ROLE in actor.roles else None
+    return APPLICANT_ROLE if APPLICANT_ROLE in held else None
 
 
 def _person_problems(person: Person, path: str, validators: IdentityValidators) -> list[Problem]:
@@ -289,6 +294,6 @@ def submit(
         secret_digest=command.secret_digest,
         idempotency_digest=command.idempotency_digest,
         actor=command.actor.id,
-        role=role_of(command.actor, workflow),
+        role=role_of(command.actor, workflow, agency=service.agency),
         at=at,
     )

@@ -10,7 +10,9 @@ actor could take now:
 
 1. the action exists and leaves the current state (`TransitionNotAllowed`);
 2. it is taken by a person, not by a timer or an event (`TransitionNotAllowed`);
-3. the actor holds one of its roles (`RoleNotAllowed`);
+3. the actor holds one of its roles in the application's agency (`RoleNotAllowed`):
+   a role held mall-wide, or granted for that agency (`onestop.domain.common.actors.Grant`);
+   when no agency is given, only mall-wide roles count;
 4. the actor did not take an action paired with it in a separation-of-duties rule on
    the same application (`SeparationOfDutiesViolation`);
 5. every required input is given and not empty (`MissingInput`);
@@ -39,6 +41,17 @@ transitions: `due_timer` and `on_event` choose one deterministically, and
 >>> step = fire(wf, "submitted", "issue", actor=Actor(id="officer-7", roles={"verifier"}))
 >>> step.target, step.role, [type(e).__name__ for e in step.events]
 ('issued', 'verifier', ['StateChanged', 'EffectRequested'])
+
+A role granted for one agency counts on that agency's applications only:
+
+>>> clerk = Actor(id="officer-8", grants={Grant("verifier", agency="dpmptsp")})
+>>> fire(wf, "submitted", "issue", actor=clerk, agency="dpmptsp").target
+'issued'
+>>> try:
+...     fire(wf, "submitted", "issue", actor=clerk, agency="dukcapil")
+... except RoleNotAllowed as refused:
+...     print(refused.agency, "-", refused.reason)
+dukcapil - it needs one of the roles verifier in agency 'dukcapil'
 """
 
 from __future__ import annotations
@@ -46,8 +59,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from onestop.domain.common.actors import SYSTEM, Actor
-from onestop.domain.common.formats import INT64_MAX, check_int, kind_of
+from onestop.domain.common.actors import SYSTEM, Actor, Grant
+from onestop.domain.common.formats import CATALOGUE_CODE, INT64_MAX, check_int, kind_of
 from onestop.domain.common.values import Duration
 from onestop.domain.workflow.guards import NO_FACTS, Facts, GuardRegistry, default_guards
 from onestop.domain.workflow.model import Transition, Trigger, Workflow
@@ -69,6 +82,7 @@ __all__ = [
     "due_timers",
     "fire",
     "fire_automatic",
+    "Grant",
     "on_event",
     "SYSTEM",
 ]
@@ -91,6 +105,7 @@ def fire(
     /,
     *,
     actor: Actor,
+    agency: str | None = None,
     inputs: Mapping[str, object] = _NO_INPUTS,
     facts: Facts = NO_FACTS,
     guards: GuardRegistry = DEFAULT_GUARDS,
@@ -102,6 +117,8 @@ def fire(
         state: The application's current state.
         action: The action to take.
         actor: Who takes it, with their roles.
+        agency: The code of the agency the application belongs to; roles granted for
+            another agency do not count, and with ``None`` only mall-wide roles do.
         inputs: The inputs given with the action (``reason``, ``verdict``).
         facts: What guards and separation-of-duties checks may know of the application.
         guards: Where guard names are looked up.
@@ -109,26 +126,29 @@ def fire(
     Raises:
         TransitionNotAllowed: If the action is unknown, automatic, or does not leave
             *state* (which includes every final state).
-        RoleNotAllowed: If *actor* holds none of the action's roles.
+        RoleNotAllowed: If *actor* holds none of the action's roles in *agency*; its
+            ``agency`` says which agency they were needed in.
         SeparationOfDutiesViolation: If *actor* took a paired action on this application.
         MissingInput: If a required input is missing or empty.
         GuardFailed: If a guard refuses; its reason says why.
         UnknownGuard: If a guard named by the transition is not registered.
-        InvalidValue: If *actor*, *inputs* or *facts* is not of its type.
+        InvalidValue: If *actor*, *inputs* or *facts* is not of its type, or *agency*
+            neither ``None`` nor an agency code.
     """
     if (
         type(actor) is not Actor
         or type(facts) is not Facts
+        or (agency is not None and not CATALOGUE_CODE.matches(agency))
         or (inputs is not _NO_INPUTS and not isinstance(inputs, _MAPPINGS))
     ):
-        _check_arguments(actor, inputs, facts)
+        _check_arguments(actor, inputs, facts, agency)
     move = workflow.move(state, action)
     if move is None or move.transition.trigger is not _MANUAL:
         transition = None if move is None else move.transition
-        raise _refusal(workflow, state, action, actor, facts, guards, transition)
+        raise _refusal(workflow, state, action, actor, agency, facts, guards, transition)
     transition = move.transition
     role = None
-    held = actor.roles
+    held = actor.roles_in(agency)
     for candidate in transition.roles:
         if candidate in held:
             role = candidate
@@ -138,20 +158,27 @@ def fire(
             workflow=workflow.code,
             state=state,
             action=action,
-            reason=f"it needs one of the roles {', '.join(transition.roles)}",
-            allowed=allowed_actions(workflow, state, actor, facts, guards=guards),
+            reason=f"it needs one of the roles {', '.join(transition.roles)}{_in(agency)}",
+            allowed=allowed_actions(workflow, state, actor, facts, agency=agency, guards=guards),
+            agency=agency,
         )
     if facts.history or transition.inputs or transition.guards:
-        _check_conditions(workflow, state, transition, actor, inputs, facts, guards)
+        _check_conditions(workflow, state, transition, actor, agency, inputs, facts, guards)
     return Step(move, actor.id, role, MappingProxyType(dict(inputs)) if inputs else _NO_INPUTS)
 
 
-def _check_arguments(actor: object, inputs: object, facts: object) -> None:
+def _in(agency: str | None) -> str:
+    return " held mall-wide" if agency is None else f" in agency {agency!r}"
+
+
+def _check_arguments(actor: object, inputs: object, facts: object, agency: object) -> None:
     for name, value, kind in (("actor", actor, Actor), ("inputs", inputs, Mapping)):
         if not isinstance(value, kind):
             raise InvalidValue(field=name, reason=f"expected {kind.__name__}, not {kind_of(value)}")
     if not isinstance(facts, Facts):
         raise InvalidValue(field="facts", reason=f"expected Facts, not {kind_of(facts)}")
+    if agency is not None:
+        CATALOGUE_CODE.check(agency, field="agency")
 
 
 def allowed_actions(
@@ -161,23 +188,31 @@ def allowed_actions(
     facts: Facts = NO_FACTS,
     /,
     *,
+    agency: str | None = None,
     guards: GuardRegistry = DEFAULT_GUARDS,
 ) -> tuple[str, ...]:
     """Return the actions *actor* may take in *state* now, in declaration order.
 
-    An action is listed when it is manual, the actor holds one of its roles, no
+    An action is listed when it is manual, the actor holds one of its roles in
+    *agency* (mall-wide, or granted for *agency*; with ``None``, mall-wide only), no
     separation-of-duties rule forbids it, and all its guards pass.  Required inputs are
     not considered: they come with the action.
 
     Raises:
         UnknownGuard: If a guard named by a candidate transition is not registered.
-        InvalidValue: If *actor* or *facts* is not of its type.
+        InvalidValue: If *actor* or *facts* is not of its type, or *agency* neither
+            ``None`` nor an agency code.
     """
-    if type(actor) is not Actor or type(facts) is not Facts:
-        _check_arguments(actor, _NO_INPUTS, facts)
+    if (
+        type(actor) is not Actor
+        or type(facts) is not Facts
+        or (agency is not None and not CATALOGUE_CODE.matches(agency))
+    ):
+        _check_arguments(actor, _NO_INPUTS, facts, agency)
+    held = actor.roles_in(agency)
     allowed: list[str] = []
     for transition in workflow.manual_transitions(state):
-        if actor.roles.isdisjoint(transition.roles):
+        if held.isdisjoint(transition.roles):
             continue
         if facts.history and _duty_conflict(workflow, transition.action, actor.id, facts):
             continue
@@ -191,6 +226,7 @@ def _check_conditions(
     state: str,
     transition: Transition,
     actor: Actor,
+    agency: str | None,
     inputs: Mapping[str, object],
     facts: Facts,
     guards: GuardRegistry,
@@ -205,7 +241,9 @@ def _check_conditions(
                 action=action,
                 actor=actor.id,
                 earlier_action=earlier,
-                allowed=allowed_actions(workflow, state, actor, facts, guards=guards),
+                allowed=allowed_actions(
+                    workflow, state, actor, facts, agency=agency, guards=guards
+                ),
             )
     missing = [name for name in transition.inputs if _is_empty(inputs.get(name))]
     if missing:
@@ -214,9 +252,9 @@ def _check_conditions(
             state=state,
             action=action,
             missing=missing,
-            allowed=allowed_actions(workflow, state, actor, facts, guards=guards),
+            allowed=allowed_actions(workflow, state, actor, facts, agency=agency, guards=guards),
         )
-    _check_guards(workflow, state, transition, actor, facts, guards)
+    _check_guards(workflow, state, transition, actor, agency, facts, guards)
 
 
 def _is_empty(value: object) -> bool:
@@ -238,6 +276,7 @@ def _check_guards(
     state: str,
     transition: Transition,
     actor: Actor,
+    agency: str | None,
     facts: Facts,
     guards: GuardRegistry,
 ) -> None:
@@ -250,7 +289,9 @@ def _check_guards(
                 action=transition.action,
                 guard=reference,
                 reason=result.reason or "no reason given",
-                allowed=allowed_actions(workflow, state, actor, facts, guards=guards),
+                allowed=allowed_actions(
+                    workflow, state, actor, facts, agency=agency, guards=guards
+                ),
             )
 
 
@@ -259,6 +300,7 @@ def _refusal(
     state: str,
     action: str,
     actor: Actor,
+    agency: str | None,
     facts: Facts,
     guards: GuardRegistry,
     transition: Transition | None,
@@ -267,7 +309,7 @@ def _refusal(
     if not workflow.has_state(state):
         reason = "the workflow has no such state"
     else:
-        allowed = allowed_actions(workflow, state, actor, facts, guards=guards)
+        allowed = allowed_actions(workflow, state, actor, facts, agency=agency, guards=guards)
         if workflow.state(state).is_final:
             reason = "the state is final; nothing more can happen"
         elif not _is_text(action) or action not in workflow.actions:
@@ -394,5 +436,5 @@ def fire_automatic(
             reason="it is not an automatic transition out of this state",
         )
     if transition.guards:
-        _check_guards(workflow, state, transition, SYSTEM, facts, guards)
+        _check_guards(workflow, state, transition, SYSTEM, None, facts, guards)
     return Step(move=move, actor=SYSTEM.id, role=None, inputs=_NO_INPUTS)

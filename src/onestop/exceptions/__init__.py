@@ -1,0 +1,284 @@
+"""Every exception onestop raises derives from `OnestopError`.
+
+The tree::
+
+    OnestopError
+    ├── ConfigurationError              a setting or wiring is wrong (unknown store URL scheme, ...)
+    ├── TransientError                  marker: retrying later may succeed (`stamina.retry(on=...)`)
+    ├── InvalidValue (ValueError)       `.field`, `.reason`: a value or an argument, in any area
+    ├── ApplicationError                an application command was refused; nothing was recorded
+    │   ├── InvalidApplication (ValueError) `.problems`: every field problem, values never quoted
+    │   ├── ChannelNotOffered (LookupError) `.service`, `.channel`, `.offered`
+    │   ├── CommandRefused              `.command`, `.reason`: not possible in its state now
+    │   └── IdempotencyConflict         `.application_id`: the key was used with another payload
+    ├── ConcurrencyConflict             `.stream_id`, `.expected`, `.actual`: reload and retry
+    ├── InvalidStoreInput (ValueError)  `.field`, `.reason`: a store refused a record or argument
+    ├── StorageError                    a storage adapter failed; the driver error is in __cause__
+    │   └── StorageUnavailable (TransientError) the store cannot be reached now
+    ├── CatalogueError                  a catalogue could not be read or is not valid
+    │   ├── CatalogueReadError (OSError)    a path is missing or unreadable; `.path`
+    │   ├── InvalidCatalogue (ValueError)   `.problems` lists every `Problem` found
+    │   └── RuleSyntaxError (ValueError)    a requirement's condition does not parse
+    ├── CalendarError                   a work calendar or an SLA clock was given bad input
+    │   ├── InvalidCalendar (ValueError)    `.field`, `.reason`: a calendar, closure or pause
+    │   │   └── DateOutOfRange              an instant or answer beyond 1..9999, or a count too long
+    │   ├── NaiveDatetime (ValueError)      `.argument`: a datetime has no time zone
+    │   └── UnsupportedCountry (LookupError) `.country`, `.supported`: no calendar for it
+    ├── PartyError                      an applicant's or representative's data is not valid
+    │   ├── InvalidIdentityNumber (ValueError) `.scheme`, `.problems`; never quotes the number
+    │   └── UnknownIdentityScheme (LookupError) `.scheme`, `.known`: no validator for it
+    ├── AuditError                      the audit hash chain got bad input, or is broken
+    │   ├── NotCanonical (ValueError)       `.path`, `.reason`: no canonical encoding (a float...)
+    │   └── ChainError (ValueError)         `.problem`: a hash, version or checkpoint is malformed
+    │       └── ChainBroken                 `.index`, `.version`: entries do not link up
+    ├── TransportError                  a message could not be signed, delivered or accepted
+    │   ├── InvalidWebhookInput (ValueError) `.argument`, `.reason`: unusable secret, id or setting
+    │   ├── WebhookVerificationError (ValueError) `.reason`, `.header`: an inbound webhook refused
+    │   ├── DeliveryFailed (TransientError) `.message_id`, `.status`, `.retry_after`: retry later
+    │   │   ├── DeliveryTimeout (TimeoutError)  the receiver did not answer in time
+    │   │   └── CircuitOpen                 `.upstream`, `.retry_after`: an upstream left alone
+    │   ├── DeliveryRejected                `.message_id`, `.status`: refused for good (4xx)
+    │   ├── EndpointDisabled                `.destination`, `.reason`: gone (410) or failing
+    │   ├── EndpointNotAllowed              `.destination`, `.address`: not public (SSRF)
+    │   ├── HostNotResolved (OSError)       `.host`, `.reason`: a name resolved to no address
+    │   └── CallbackRefused (ValueError)    `.reason`: a signed agency callback makes no sense
+    ├── CourierError                    a courier job or custody command was refused
+    │   ├── InvalidPacket (ValueError)      `.seal_id`, `.problems`: a packet does not add up
+    │   ├── JobRefused                      `.job_id`, `.command`, `.status`, `.reason`
+    │   │   └── AlreadyClaimed              another claim on the job was accepted first
+    │   ├── TimeWentBackwards               `.at`, `.latest`: not after the latest recorded instant
+    │   └── CustodyError                    a handoff was refused; custody and ledger unchanged
+    │       ├── NotCustodian                `.seal_id`, `.party`: the giver does not hold the packet
+    │       ├── CourierNotAssigned          `.courier_id`, `.job_id`: not the job's courier
+    │       ├── AlreadyDelivered            `.seal_id`: nothing may follow a delivery
+    │       ├── HandoffRefused              `.reason`: a confirmation missing, an id repeated, ...
+    │       └── CodeRejected                `.handoff_id`: a citizen's one-time code does not fit
+    │           ├── WrongCode               the code does not match the one issued
+    │           ├── CodeAlreadyUsed         the code was used already: a replay
+    │           ├── CodeExpired             `.expired_at`: the code's lifetime is over
+    │           ├── CodeForAnotherHandoff   the code was issued for another handoff
+    │           ├── CodeForAnotherApplication  the code was issued for another application
+    │           ├── CodeNotIssued           no code is on record for this handoff
+    │           └── TooManyWrongCodes       locked after too many wrong codes; issue a new one
+    ├── NotFound (LookupError)
+    │   ├── AgencyNotFound                  `.code`
+    │   ├── CatalogueVersionNotFound        `.version`: no such published catalogue version
+    │   ├── ApplicationNotFound             `.reference`: no such id (or number and secret)
+    │   ├── JobNotFound                     `.job_id`: no such courier job
+    │   ├── PacketNotFound                  `.seal_id`: no packet sealed with this id
+    │   ├── ServiceNotFound                 `.code`, `.at`
+    │   ├── StateNotFound                   `.workflow`, `.state`: the workflow has no such state
+    │   └── WorkflowNotFound                `.code`
+    │       └── WorkflowVersionNotFound     `.version`, `.known`: no such version of it
+    └── WorkflowError
+        ├── InvalidWorkflow (ValueError)    `.workflow`, `.problems`
+        ├── TransitionNotAllowed            `.workflow`, `.state`, `.action`, `.reason`, `.allowed`
+        │   ├── RoleNotAllowed              `.agency`: no role of the action in the agency
+        │   ├── GuardFailed                 `.guard`; a guard refused, with its explanation
+        │   ├── SeparationOfDutiesViolation `.actor`, `.earlier_action`
+        │   └── MissingInput                `.missing`: required inputs not given
+        ├── UnknownGuard (LookupError)      `.guard`: no guard of that name is registered
+        ├── MigrationError (ValueError)     `.problems`: a migration plan does not fit
+        └── WorkflowVersionConflict (ValueError) `.code`, `.version`: a published version differs
+
+Every error carries typed attributes; its message is built from them and never contains
+personal data.  Catch `OnestopError` to catch everything onestop raises.
+
+Each family is written in a private module of this package, by area; every class is
+imported from here, and names this module as its own, so reprs, pickles and the API
+reference say ``onestop.exceptions``.  ``tests/test_exceptions.py`` checks that the tree
+above is the real class hierarchy.
+"""
+
+from __future__ import annotations
+
+from onestop.exceptions._applications import (
+    ApplicationError,
+    ApplicationNotFound,
+    ChannelNotOffered,
+    CommandRefused,
+    IdempotencyConflict,
+    InvalidApplication,
+)
+from onestop.exceptions._base import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    InvalidStoreInput,
+    NotFound,
+    OnestopError,
+    Problem,
+    StorageError,
+    StorageUnavailable,
+    TransientError,
+)
+from onestop.exceptions._catalogue import (
+    AgencyNotFound,
+    CatalogueError,
+    CatalogueReadError,
+    CatalogueVersionNotFound,
+    InvalidCatalogue,
+    RuleSyntaxError,
+    ServiceNotFound,
+)
+from onestop.exceptions._courier import (
+    AlreadyClaimed,
+    AlreadyDelivered,
+    CodeAlreadyUsed,
+    CodeExpired,
+    CodeForAnotherApplication,
+    CodeForAnotherHandoff,
+    CodeNotIssued,
+    CodeRejected,
+    CourierError,
+    CourierNotAssigned,
+    CustodyError,
+    HandoffRefused,
+    InvalidPacket,
+    JobNotFound,
+    JobRefused,
+    NotCustodian,
+    PacketNotFound,
+    TimeWentBackwards,
+    TooManyWrongCodes,
+    WrongCode,
+)
+from onestop.exceptions._transport import (
+    CallbackRefused,
+    CircuitOpen,
+    DeliveryFailed,
+    DeliveryRejected,
+    DeliveryTimeout,
+    EndpointDisabled,
+    EndpointNotAllowed,
+    HostNotResolved,
+    InvalidWebhookInput,
+    TransportError,
+    WebhookVerificationError,
+)
+from onestop.exceptions._transport import WebhookRefusal as _WebhookRefusal
+from onestop.exceptions._values import (
+    AuditError,
+    CalendarError,
+    ChainBroken,
+    ChainError,
+    DateOutOfRange,
+    InvalidCalendar,
+    InvalidIdentityNumber,
+    InvalidValue,
+    NaiveDatetime,
+    NotCanonical,
+    PartyError,
+    UnknownIdentityScheme,
+    UnsupportedCountry,
+)
+from onestop.exceptions._workflow import (
+    GuardFailed,
+    InvalidWorkflow,
+    MigrationError,
+    MissingInput,
+    RoleNotAllowed,
+    SeparationOfDutiesViolation,
+    StateNotFound,
+    TransitionNotAllowed,
+    UnknownGuard,
+    WorkflowError,
+    WorkflowNotFound,
+    WorkflowVersionConflict,
+    WorkflowVersionNotFound,
+)
+
+#: Why `WebhookVerificationError` refused a webhook.
+WebhookRefusal = _WebhookRefusal
+
+__all__ = [
+    "AgencyNotFound",
+    "AlreadyClaimed",
+    "AlreadyDelivered",
+    "ApplicationError",
+    "ApplicationNotFound",
+    "AuditError",
+    "CalendarError",
+    "CallbackRefused",
+    "CatalogueError",
+    "CatalogueReadError",
+    "CatalogueVersionNotFound",
+    "ChainBroken",
+    "ChainError",
+    "ChannelNotOffered",
+    "CircuitOpen",
+    "CodeAlreadyUsed",
+    "CodeExpired",
+    "CodeForAnotherApplication",
+    "CodeForAnotherHandoff",
+    "CodeNotIssued",
+    "CodeRejected",
+    "CommandRefused",
+    "ConcurrencyConflict",
+    "ConfigurationError",
+    "CourierError",
+    "CourierNotAssigned",
+    "CustodyError",
+    "DateOutOfRange",
+    "DeliveryFailed",
+    "DeliveryRejected",
+    "DeliveryTimeout",
+    "EndpointDisabled",
+    "EndpointNotAllowed",
+    "GuardFailed",
+    "HandoffRefused",
+    "HostNotResolved",
+    "IdempotencyConflict",
+    "InvalidApplication",
+    "InvalidCalendar",
+    "InvalidCatalogue",
+    "InvalidIdentityNumber",
+    "InvalidPacket",
+    "InvalidStoreInput",
+    "InvalidValue",
+    "InvalidWebhookInput",
+    "InvalidWorkflow",
+    "JobNotFound",
+    "JobRefused",
+    "MigrationError",
+    "MissingInput",
+    "NaiveDatetime",
+    "NotCanonical",
+    "NotCustodian",
+    "NotFound",
+    "OnestopError",
+    "PacketNotFound",
+    "PartyError",
+    "Problem",
+    "RoleNotAllowed",
+    "RuleSyntaxError",
+    "SeparationOfDutiesViolation",
+    "ServiceNotFound",
+    "StateNotFound",
+    "StorageError",
+    "StorageUnavailable",
+    "TimeWentBackwards",
+    "TooManyWrongCodes",
+    "TransientError",
+    "TransitionNotAllowed",
+    "TransportError",
+    "UnknownGuard",
+    "UnknownIdentityScheme",
+    "UnsupportedCountry",
+    "WebhookRefusal",
+    "WebhookVerificationError",
+    "WorkflowError",
+    "WorkflowNotFound",
+    "WorkflowVersionConflict",
+    "WorkflowVersionNotFound",
+    "WrongCode",
+]
+
+
+# Every class above is written in a private module, but belongs here: its __module__ names
+# this package, so that reprs, pickles, tracebacks and the API reference show the public
+# path (``onestop.exceptions.InvalidValue``).  tests/test_exceptions.py checks each one.
+for _name in __all__:
+    _value = globals()[_name]
+    if isinstance(_value, type):
+        _value.__module__ = __name__
+del _name, _value

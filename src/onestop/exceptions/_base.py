@@ -1,0 +1,141 @@
+"""The root of the tree, its markers, the stores' errors and `Problem`, shared by every area."""
+
+from __future__ import annotations
+
+import copyreg
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class Problem:
+    """One thing wrong with a catalogue or workflow, and where it is.
+
+    Attributes:
+        path: Where in the document, e.g. ``services[3].fees[0].amount``;
+            empty for the whole document.
+        message: What is wrong, in one sentence.
+        file: The file it was read from, or ``None`` when it was built in Python.
+    """
+
+    path: str
+    message: str
+    file: str | None = None
+
+    def __str__(self) -> str:
+        """Render as ``file: path: message``, leaving out the parts that are empty."""
+        parts = [p for p in (self.file, self.path) if p]
+        return ": ".join([*parts, self.message])
+
+    def located(self, file: str | None, prefix: str = "") -> Problem:
+        """Return this problem re-anchored in *file*, with *prefix* joined before its path."""
+        path = _join_path(prefix, self.path)
+        return Problem(path=path, message=self.message, file=file)
+
+
+def _join_path(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def _shown(value: object) -> str:
+    """A name or code for a message: its repr, cut short if long (never echo a huge value)."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr() refuses 4,300 digits
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    size = len(value) if isinstance(value, str | bytes) else len(text)
+    return text if len(text) <= 66 else f"{text[:64]}... ({size} characters)"
+
+
+def _named(name: object, limit: int = 64) -> str:
+    """A field, argument or path as a message names it: as given if short, else cut.
+
+    A caller may pass anything as a name; a huge one must not make a huge message.
+    """
+    text = name if isinstance(name, str) else _shown(name)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+class OnestopError(Exception):
+    """The root of every exception onestop raises.
+
+    Every onestop exception pickles and copies with its message and its attributes, so
+    an error raised in a worker process reaches its caller intact, although most take
+    keyword-only arguments that `Exception`'s own pickling cannot pass back.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuild without calling ``__init__``: the class, then its message and attributes."""
+        # copyreg.__newobj__ is pickle's own "cls.__new__(cls)"; its stub omits it.
+        rebuild = copyreg.__newobj__  # type: ignore[attr-defined]
+        return (rebuild, (type(self),), {**vars(self), "args": self.args})
+
+
+class ConfigurationError(OnestopError):
+    """A setting or the wiring of components is wrong."""
+
+
+class TransientError(OnestopError):
+    """A marker base: the operation may succeed if retried later.
+
+    Retry on it, e.g. ``stamina.retry(on=onestop.exceptions.TransientError)``.
+    """
+
+
+class NotFound(OnestopError, LookupError):
+    """Something asked for by its code or id does not exist."""
+
+
+class ConcurrencyConflict(OnestopError):
+    """A stream moved on since it was read: another command was recorded first.
+
+    Reload and retry; nothing of this command was recorded.
+
+    Attributes:
+        stream_id: The stream (application, counter or key) written to.
+        expected: The version the writer expected.
+        actual: The version found.
+    """
+
+    def __init__(self, *, stream_id: str, expected: int, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {_shown(stream_id)} is at version {actual}, not {expected}; reload and retry"
+        )
+
+
+class InvalidStoreInput(OnestopError, ValueError):
+    """A store was given a record or an argument it cannot accept; nothing was written.
+
+    Every adapter refuses the same input with the same error, before any I/O (see
+    `onestop.ports.events.check_commit`): a `bool` or an integer beyond 64 bits where a number
+    is stored, a naive or out-of-range instant, text no database holds (a NUL, a lone
+    surrogate, a control character, more than the longest text a store keeps), a page
+    size out of range, a cursor the store did not return.  It is not a failure of the
+    store: retrying the same call fails the same way.  The message names the field
+    and never quotes a huge value or text that may be personal data.
+
+    Attributes:
+        field: The record's field or the argument at fault, e.g. ``expected_version``,
+            ``summary.assignee``, ``appends[1].stream_id``, ``limit``.
+        reason: What is wrong with it.
+    """
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+class StorageError(OnestopError):
+    """A storage adapter failed; the driver's error is in ``__cause__``."""
+
+
+class StorageUnavailable(StorageError, TransientError):
+    """The store cannot be reached now; retrying later may succeed."""
