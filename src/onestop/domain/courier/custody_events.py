@@ -205,7 +205,7 @@ class AlertRaised:
     """
 
     SCHEMA_VERSION: ClassVar[int] = 2
-    """The version of the stored shape (2: with the application's id)."""
+    """The version of its stored shape, 2, which holds the application's id."""
 
     kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
     alert: str = attrs.field(validator=_TEXT)
