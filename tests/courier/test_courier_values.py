@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from onestop.domain.common.audit import GENESIS
 from onestop.domain.courier.custody import CustodyLedger, transfer
 from onestop.domain.courier.flow import dwell_times, tracking_status
+from onestop.domain.courier.index import CourierIndex, JobLinked
 from onestop.domain.courier.jobs import (
     CourierJob,
     JobClaimed,
@@ -53,7 +54,6 @@ from onestop.exceptions import (
 )
 from onestop.interop.epcis import object_events
 from onestop.usecases.courier import writer as rec
-from onestop.usecases.courier.index import CourierIndex, JobLinked
 
 LATER = T0 + minutes(30)
 

@@ -164,7 +164,9 @@ def extra_roots(seed: Seed) -> list[object]:
     from onestop.transport.inbound.callbacks import CallbackRoute
     from onestop.transport.relay import DeadLetter, RetryPolicy
     from onestop.transport.webhook import WebhookEndpoint
+    from onestop.usecases.applications.codec import APPLICATIONS
     from onestop.usecases.catalogue.loading import read_catalogue
+    from onestop.usecases.courier.writer import INDEXES, JOBS, PACKETS
 
     world = seed.world
     store = world.store
@@ -175,9 +177,12 @@ def extra_roots(seed: Seed) -> list[object]:
     workflow = CATALOGUE.workflows[0]
     rule = parse_rule('applicant_type == "perorangan" and not foreign')
     at = world.clock.now()
+    stream_types = [APPLICATIONS, JOBS, PACKETS, INDEXES]
     return [
         CATALOGUE,
         ACTORS,
+        stream_types,
+        [kind.converter for kind in stream_types],
         [args for _, args, _ in seed.writes],
         notes,
         [store.read(stream) for stream in sorted({n.stream_id for n in notes})],

@@ -17,12 +17,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import attrs
 
-from onestop.domain.common.audit import SealedEntry, verify_chain
 from onestop.domain.common.formats import kind_of
-from onestop.exceptions import ApplicationNotFound, ConfigurationError, OnestopError
-from onestop.ports.events import EventStore, StoredEvent, Summary, SummaryQuery
+from onestop.exceptions import ApplicationNotFound, ConfigurationError
+from onestop.ports.events import EventStore, Summary, SummaryQuery
 from onestop.storage import from_url
-from onestop.usecases.applications.codec import decode_event
+from onestop.usecases import streams
+from onestop.usecases.applications.codec import APPLICATIONS
 from onestop.usecases.courier import writer as courier_recording
 
 __all__ = [
@@ -150,39 +150,25 @@ class StoreAudit:
         return not self.broken
 
 
-def _chain(records: tuple[StoredEvent, ...]) -> tuple[int, str] | None:
-    entries = [
-        SealedEntry(version=r.version, body=r.body, hash=r.hash, previous=r.previous_hash)
-        for r in records
-    ]
-    report = verify_chain(entries)
-    return None if report.ok else (report.version or 0, report.problem or "the chain is broken")
-
-
 def _audit(store: EventStore, application_id: str) -> tuple[list[tuple[str, int, str] | None], int]:
     """Check an application's chains: each one's first bad entry or ``None``; count packets."""
-    records = store.read(application_id)
-    found = _chain(records)
-    for record in records if found is None else ():
-        try:
-            decode_event(application_id, record.kind, record.body)
-        except OnestopError as exc:
-            found = (record.version, f"the event does not decode: {exc}")
+    checked: list[tuple[str, int, str] | None] = []
+    index = None
+    for kind, key in ((APPLICATIONS, application_id), (courier_recording.INDEXES, application_id)):
+        stream = kind.stream_id(key)
+        records = store.read(stream)
+        if kind is courier_recording.INDEXES and not records:
             break
-    checked = [None if found is None else (application_id, *found)]
-    stream = courier_recording.index_stream(application_id)
-    records = store.read(stream)
-    found = _chain(records) if records else None
-    if not records or found is not None:
-        return [*checked, *([] if found is None else [(stream, *found)])], 0
-    try:
-        index = courier_recording.load_index(store, application_id)
-    except OnestopError as exc:
-        return [*checked, (stream, 0, f"an event does not decode: {exc}")], 0
-    checked.append(None)
+        report = streams.audit(kind, stream, records)
+        checked.append(None if report.ok else (stream, report.version or 0, report.problem or ""))
+        if kind is courier_recording.INDEXES and report.ok:
+            index = courier_recording.load_index(store, application_id)
+    if index is None:
+        return checked, 0
     for job, _ in index.jobs:
-        found = _chain(store.read(courier_recording.job_stream(job)))
-        checked.append(None if found is None else (courier_recording.job_stream(job), *found))
+        stream = courier_recording.job_stream(job)
+        report = streams.audit(courier_recording.JOBS, stream, store.read(stream))
+        checked.append(None if report.ok else (stream, report.version or 0, report.problem or ""))
     for seal in index.packets:
         report = courier_recording.verify_packet(store, seal)
         problem = report.problem or "the chain is broken"

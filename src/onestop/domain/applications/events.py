@@ -4,6 +4,8 @@ Each event is a frozen value: the commands of `onestop.domain.applications.comma
 `onestop.domain.applications.submission.submit`) build them from checked input, and
 `onestop.usecases.applications.codec.decode_event` rebuilds them from stored history.
 `onestop.domain.applications.application` re-exports them and folds them into an `Application`.
+Each class carries the version of its stored shape, ``SCHEMA_VERSION``; older shapes
+are upcast when read (`onestop.usecases.streams`).
 
 **What an event checks.**  Its fields' *types*, when it is built: a document that is
 not a `onestop.domain.applications.forms.DocumentRef`, answers that are not a mapping of field
@@ -29,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 
 import attrs
 
@@ -154,6 +156,7 @@ class Submitted:
         at: The instant of receipt.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["submitted"] = attrs.field(default="submitted", init=False)
     application_id: str = attrs.field(validator=_TEXT)
     number: str = attrs.field(validator=_TEXT)
@@ -194,6 +197,7 @@ class DocumentAttached:
         document: The document (its bytes are dropped).
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["document_attached"] = attrs.field(default="document_attached", init=False)
     document: DocumentRef = attrs.field(converter=_document, validator=of(DocumentRef))
     actor: str = attrs.field(validator=_TEXT)
@@ -211,6 +215,7 @@ class DocumentChecked:
         reason: A reason code (``blurry``, ``expired``); required when rejected.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["document_checked"] = attrs.field(default="document_checked", init=False)
     requirement: str = attrs.field(validator=_TEXT)
     verdict: Verdict = attrs.field(validator=of(Verdict))
@@ -234,6 +239,7 @@ class ActionTaken:
         trigger: What fired it (a person, a timer, a breach, an event).
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["action_taken"] = attrs.field(default="action_taken", init=False)
     action: str = attrs.field(validator=_TEXT)
     source: str = attrs.field(validator=_TEXT)
@@ -258,6 +264,7 @@ class NoteAdded:
         visibility: Who may read it.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["note_added"] = attrs.field(default="note_added", init=False)
     text: str = attrs.field(validator=_TEXT, repr=False)
     visibility: Visibility = attrs.field(validator=of(Visibility))
@@ -274,6 +281,7 @@ class Assigned:
         assignee: The officer's id, or ``None`` to unassign.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["assigned"] = attrs.field(default="assigned", init=False)
     assignee: str | None = attrs.field(validator=_OPTIONAL_TEXT)
     actor: str = attrs.field(validator=_TEXT)
@@ -289,6 +297,7 @@ class Suspended:
         reason: A reason code (``court_order``, ``system_outage``).
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["suspended"] = attrs.field(default="suspended", init=False)
     reason: str = attrs.field(validator=_TEXT)
     actor: str = attrs.field(validator=_TEXT)
@@ -300,6 +309,7 @@ class Suspended:
 class Resumed:
     """Work on a suspended application started again; so did its clock."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["resumed"] = attrs.field(default="resumed", init=False)
     actor: str = attrs.field(validator=_TEXT)
     role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
@@ -314,6 +324,7 @@ class Withdrawn:
         reason: A reason code, if one was given.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["withdrawn"] = attrs.field(default="withdrawn", init=False)
     reason: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     actor: str = attrs.field(validator=_TEXT)
@@ -331,6 +342,7 @@ class PaymentRecorded:
         currency: Its ISO 4217 code.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["payment_recorded"] = attrs.field(default="payment_recorded", init=False)
     reference: str = attrs.field(validator=_TEXT)
     amount: Decimal = attrs.field(validator=_amount)

@@ -25,11 +25,11 @@ event's kind and time and its payload there, through `canonical_bytes`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
-from onestop.domain.common.canonical import canonical_bytes  # noqa: F401 - re-exported
+from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.formats import INT64_MAX, SHA256_HEX, int_problem, kind_of
 from onestop.exceptions import ChainBroken, ChainError
 
@@ -40,6 +40,8 @@ __all__ = [
     "Checkpoint",
     "SealedEntry",
     "chain_hash",
+    "event_body",
+    "extend_chain",
     "seal",
     "seal_entries",
     "verify_chain",
@@ -94,6 +96,52 @@ def chain_hash(previous: str, version: int, body: bytes) -> str:
     digest.update(len(body).to_bytes(8, "big"))
     digest.update(body)
     return digest.hexdigest()
+
+
+def extend_chain(bodies: Iterable[bytes], /, *, version: int, head: str) -> list[SealedEntry]:
+    """Chain *bodies* after the entry at *version* whose hash is *head*: the one chain loop.
+
+    Every stream is chained here, whatever its aggregate (an application, a courier job,
+    a custody ledger, a courier index): each body gets the next version and is hashed
+    with `chain_hash` over the hash of the entry before it.
+
+    >>> [entry.version for entry in extend_chain([b"a", b"b"], version=0, head=GENESIS)]
+    [1, 2]
+
+    Raises:
+        onestop.exceptions.ChainError: If *head* is not a SHA-256, *version* is not an
+            integer from 0, or a body is not bytes.
+    """
+    _check_version("version", version, lowest=0)
+    entries: list[SealedEntry] = []
+    for body in bodies:
+        version += 1
+        hashed = chain_hash(head, version, body)
+        entries.append(SealedEntry(version, body, hashed, head))
+        head = hashed
+    return entries
+
+
+def event_body(stream_id: str, payload: object, /, *, schema: int = 1) -> bytes:
+    """Return the stored body of an event: the canonical JSON of its envelope.
+
+    The envelope is ``{"stream_id": ..., "event": payload}``, and ``"schema": n`` when
+    the event's shape is at schema version *n* above 1; so the bytes of every event
+    written before schema versions existed stay what they were.  Binding the stream id
+    into the body means an event copied into another stream no longer verifies.
+
+    >>> event_body("s-1", {"kind": "noted"})
+    b'{"event":{"kind":"noted"},"stream_id":"s-1"}'
+
+    Raises:
+        onestop.exceptions.NotCanonical: If *payload* has no canonical encoding.
+        onestop.exceptions.ChainError: If *schema* is not an integer from 1.
+    """
+    _check_version("schema", schema, lowest=1)
+    envelope: dict[str, object] = {"stream_id": stream_id, "event": payload}
+    if schema != 1:
+        envelope["schema"] = schema
+    return canonical_bytes(envelope)
 
 
 def _checkpoint_version(_: object, __: attrs.Attribute[int], value: object) -> None:

@@ -405,6 +405,8 @@ def check_items(
         InvalidValue: Naming *field* (or the item) and the types expected and given.
     """
     collection: Iterable[object] = check_type(value, container, field=field)
+    if not isinstance(collection, Iterable):  # a *container* that holds nothing
+        raise InvalidValue(field=field, reason=f"expected a collection, not {kind_of(value)}")
     for index, item in enumerate(collection):
         if not isinstance(item, kind):
             check_type(item, kind, field=f"{field}[{index}]")

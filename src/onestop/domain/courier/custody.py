@@ -38,7 +38,7 @@ from typing import Literal
 
 import attrs
 
-from onestop.domain.common.audit import GENESIS, ChainReport, SealedEntry, chain_hash
+from onestop.domain.common.audit import GENESIS, ChainReport, SealedEntry, extend_chain
 from onestop.domain.common.audit import verify_chain as _verify_chain
 from onestop.domain.common.formats import KEY, SHA256_HEX
 from onestop.domain.common.kinds import check_instant, check_type, type_validator
@@ -200,7 +200,7 @@ class CustodyLedger:
             used_codes=frozenset(codes),
             handoffs=frozenset({first.handoff_id} if first.handoff_id else ()),
             events=(first,),
-            entries=(SealedEntry(1, body, chain_hash(GENESIS, 1, body), GENESIS),),
+            entries=tuple(extend_chain((body,), version=0, head=GENESIS)),
         )
         for event in iterator:
             ledger = ledger.apply(event)
@@ -218,8 +218,7 @@ class CustodyLedger:
             raise HandoffRefused(reason="a custody stream holds one 'packet_sealed' only")
         previous = self.entries[-1]
         body = custody_body(self.seal_id, event)
-        version = previous.version + 1
-        entry = SealedEntry(version, body, chain_hash(previous.hash, version, body), previous.hash)
+        (entry,) = extend_chain((body,), version=previous.version, head=previous.hash)
         changes: dict[str, object] = {}
         if isinstance(event, ManifestMismatch):
             changes["open_mismatch"] = event

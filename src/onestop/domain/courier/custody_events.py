@@ -12,7 +12,8 @@ They are recorded by `onestop.domain.courier.custody.seal` and `transfer`, which
 value's format first.  The classes themselves check types only (a party is a `Party`,
 a count an integer a store holds, an instant an aware `datetime`), not formats: new
 events are built from values history holds, and history an earlier release stored
-keeps loading and being extended.
+keeps loading and being extended.  Each class carries the version of its stored
+shape, ``SCHEMA_VERSION`` (`onestop.usecases.streams` upcasts older ones).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 
 import attrs
 
-from onestop.domain.common.canonical import canonical_bytes
+from onestop.domain.common.audit import event_body
 from onestop.domain.common.formats import int_problem
 from onestop.domain.common.kinds import check_instant, check_type, type_validator
 from onestop.domain.courier.handoffs import Confirmed, Packet, Party, Place
@@ -77,6 +78,7 @@ class PacketSealed:
         place: Where.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["packet_sealed"] = attrs.field(default="packet_sealed", init=False)
     application_id: str = attrs.field(validator=_TEXT)
     packet: Packet = attrs.field(validator=type_validator(Packet))
@@ -106,6 +108,7 @@ class HandedOver:
         place: Where.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["handed_over"] = attrs.field(default="handed_over", init=False)
     handoff_id: str = attrs.field(validator=_TEXT)
     giver: Confirmed = attrs.field(validator=_CONFIRMED)
@@ -150,6 +153,7 @@ class ManifestMismatch:
         place: Where.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["manifest_mismatch"] = attrs.field(default="manifest_mismatch", init=False)
     handoff_id: str = attrs.field(validator=_TEXT)
     giver: Confirmed = attrs.field(validator=_CONFIRMED)
@@ -184,7 +188,12 @@ EVENT_CLASSES = tuple(CUSTODY_EVENT_TYPES.values())
 
 @attrs.frozen(kw_only=True)
 class AlertRaised:
-    """Someone must look at a packet now.  Not a ledger entry: a notification to send.
+    """Someone must look at a packet now: not a ledger entry, but a notification to send.
+
+    The courier index of the application records it too
+    (`onestop.domain.courier.index`), so the alert is one event wherever it goes.  Its
+    schema version is 2: version 1, which index streams stored before, lacked the
+    application's id (the stream names it; reading upcasts it).
 
     Attributes:
         alert: What happened (``manifest_mismatch``).
@@ -194,6 +203,9 @@ class AlertRaised:
         custodian: Who still holds the packet.
         at: When.
     """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
+    """The version of its stored shape, 2, which holds the application's id."""
 
     kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
     alert: str = attrs.field(validator=_TEXT)
@@ -216,4 +228,4 @@ def custody_body(seal_id: str, event: CustodyEvent, /) -> bytes:
     """
     check_type(seal_id, str, field="seal_id")
     check_type(event, EVENT_CLASSES, field="event")
-    return canonical_bytes({"stream_id": f"packet:{seal_id}", "event": event})
+    return event_body(f"packet:{seal_id}", event)

@@ -6,6 +6,8 @@ check every value's format before they record an event.  The events themselves c
 types only (text is text, a window a `TimeWindow`, an instant an aware `datetime`), not
 formats: a command builds new events from values history holds, and history an earlier
 release stored (a courier id with a capital letter) keeps loading and being extended.
+Each class carries the version of its stored shape, ``SCHEMA_VERSION``; older shapes
+are upcast when read (`onestop.usecases.streams`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import enum
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
@@ -182,6 +184,7 @@ class JobBooked:
         at: When.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_booked"] = attrs.field(default="job_booked", init=False)
     job_id: str = attrs.field(validator=_TEXT)
     application_id: str = attrs.field(validator=_TEXT)
@@ -201,6 +204,7 @@ class JobBooked:
 class JobClaimed:
     """A courier claimed the job.  Attributes: ``courier_id``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_claimed"] = attrs.field(default="job_claimed", init=False)
     courier_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
@@ -210,6 +214,7 @@ class JobClaimed:
 class JobStarted:
     """The courier took custody of the packet.  Attributes: ``handoff_id``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_started"] = attrs.field(default="job_started", init=False)
     handoff_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
@@ -219,6 +224,7 @@ class JobStarted:
 class AttemptRecorded:
     """A visit was made.  Attributes: ``attempt``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["attempt_recorded"] = attrs.field(default="attempt_recorded", init=False)
     attempt: Attempt = attrs.field(validator=type_validator(Attempt))
     at: datetime = attrs.field(validator=_aware)
@@ -228,6 +234,7 @@ class AttemptRecorded:
 class JobRescheduled:
     """A new slot was booked.  Attributes: ``window``, ``actor``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_rescheduled"] = attrs.field(default="job_rescheduled", init=False)
     window: TimeWindow = attrs.field(validator=type_validator(TimeWindow))
     actor: str = attrs.field(validator=_TEXT)
@@ -238,6 +245,7 @@ class JobRescheduled:
 class JobCompleted:
     """The packet reached the job's destination.  Attributes: ``handoff_id``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_completed"] = attrs.field(default="job_completed", init=False)
     handoff_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
@@ -247,6 +255,7 @@ class JobCompleted:
 class JobReturned:
     """The job went back to the counter; ``handoff_id`` names the return, if one was carried."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_returned"] = attrs.field(default="job_returned", init=False)
     handoff_id: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
     at: datetime = attrs.field(validator=_aware)

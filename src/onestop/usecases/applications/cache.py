@@ -36,7 +36,8 @@ from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import Deadline, due_date
 from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports.events import EventStore, StoredEvent
-from onestop.usecases.applications.codec import decode_event
+from onestop.usecases import streams
+from onestop.usecases.applications.codec import APPLICATIONS
 from onestop.usecases.applications.writer import (
     at_risk_instant,
     check_at_risk,
@@ -160,8 +161,8 @@ class FoldedStreams:
 
 
 def _extend(application: Application, records: Sequence[StoredEvent]) -> Application:
-    for record in records:
-        application = application.apply(decode_event(application.id, record.kind, record.body))
+    for event in streams.events_of(APPLICATIONS, application.id, records):
+        application = application.apply(event)
     return application
 
 

@@ -1,9 +1,8 @@
 """Encode application events as canonical bytes for the store, and decode them back.
 
-An event's stored body is the canonical JSON (`onestop.domain.common.audit.canonical_bytes`)
-of an envelope ``{"stream_id": ..., "event": {...}}``: binding the stream id into the
-body means an event copied into another stream no longer verifies.  The event's
-attributes travel as `onestop.serialization.make_converter` writes them (instants in
+Applications are one `onestop.usecases.streams.StreamType`, `APPLICATIONS`: an event's
+stored body is the stream core's envelope (`onestop.usecases.streams.encode`), with the
+event's attributes as `onestop.serialization.make_converter` writes them (instants in
 ISO 8601 with their offset, durations as ``"5 working days"``, enums by value);
 answers carry a type tag each (``{"t": "date", "v": "2025-01-31"}``), so that a body
 decodes without the catalogue; personal values are stored as the values they wrap.
@@ -15,9 +14,7 @@ thin `notice` of each event: ids, number, service, agency, state and action.
 from __future__ import annotations
 
 import hashlib
-import json
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -33,13 +30,14 @@ from onestop.domain.applications.application import (
 )
 from onestop.domain.applications.forms import Answer, DocumentRef
 from onestop.domain.common.canonical import canonical_bytes
-from onestop.domain.common.formats import preview
 from onestop.domain.common.kinds import check_type
-from onestop.domain.common.parties import Applicant, Organisation, Person, Personal
-from onestop.exceptions import StorageError
-from onestop.serialization import make_converter, problems_from
+from onestop.domain.common.parties import Applicant, Organisation, Person
+from onestop.exceptions import ApplicationNotFound
+from onestop.serialization import make_converter
+from onestop.usecases import streams
 
 __all__ = [
+    "APPLICATIONS",
     "decode_event",
     "digest",
     "encode_event",
@@ -47,15 +45,6 @@ __all__ = [
     "request_digest",
     "secret_digest",
 ]
-
-
-def _structure_personal(kind: Any) -> Callable[[Any, Any], Any]:
-    (inner,) = typing.get_args(kind) or (str,)
-
-    def hook(value: Any, _: Any) -> Any:
-        return Personal(_CONVERTER.structure(value, inner))
-
-    return hook
 
 
 def _unstructure_answer(value: Answer) -> dict[str, Any]:
@@ -113,14 +102,8 @@ def _structure_applicant(value: Any, _: Any) -> Applicant:
     return _CONVERTER.structure(body, Organisation)
 
 
-def _is_personal(kind: Any) -> bool:
-    return bool(typing.get_origin(kind) is Personal or kind is Personal)
-
-
 def _make() -> cattrs.Converter:
-    conv = make_converter()
-    conv.register_unstructure_hook(Personal, lambda p: conv.unstructure(p.reveal()))
-    conv.register_structure_hook_factory(_is_personal, _structure_personal)
+    conv = streams.register_personal(make_converter())
     conv.register_unstructure_hook_func(
         lambda t: t == Mapping[str, Answer],
         lambda answers: {k: _unstructure_answer(v) for k, v in answers.items()},
@@ -140,43 +123,35 @@ def _payload(event: Event) -> dict[str, Any]:
     return {"kind": event.kind, **body}
 
 
+APPLICATIONS: streams.StreamType[Event, Application] = streams.StreamType(
+    name="application",
+    prefix="",
+    event_types=EVENT_TYPES,
+    converter=_CONVERTER,
+    payload=_payload,
+    fold=streams.folding(Application),
+    missing=ApplicationNotFound,
+)
+"""Application streams: one per application, named by its id, folded into `Application`."""
+
+
 def encode_event(stream_id: str, event: Event, /) -> bytes:
     """Return the canonical body of *event* in stream *stream_id*.
 
     Equal events in the same stream give equal bytes, whatever zone their instants
     were written in; the bytes hold personal data in plain text.
     """
-    return canonical_bytes({"stream_id": stream_id, "event": _payload(event)})
+    return streams.encode(APPLICATIONS, stream_id, event)
 
 
 def decode_event(stream_id: str, kind: str, body: bytes, /) -> Event:
-    """Decode a body written by `encode_event`.
+    """Decode a body written by `encode_event` (or by an earlier release), upcast if old.
 
     Raises:
         StorageError: If the body is not valid, belongs to another stream, or does not
             hold an event of *kind*; the message names paths, never values.
     """
-    try:
-        envelope = json.loads(body)
-    except (ValueError, TypeError):  # not JSON, or not bytes or text at all
-        raise StorageError(
-            f"a stored event of stream {preview(stream_id)} is not valid JSON"
-        ) from None
-    if not isinstance(envelope, dict) or envelope.get("stream_id") != stream_id:
-        raise StorageError(f"a stored event does not belong to stream {preview(stream_id)}")
-    payload = envelope.get("event")
-    if not isinstance(payload, dict) or payload.get("kind") != kind or kind not in EVENT_TYPES:
-        raise StorageError(
-            f"a stored event of stream {preview(stream_id)} is not of kind {preview(kind)}"
-        )
-    fields = {k: v for k, v in payload.items() if k != "kind"}
-    try:
-        return _CONVERTER.structure(fields, EVENT_TYPES[kind])
-    except Exception as exc:  # noqa: BLE001 - any structuring failure means a corrupt record
-        paths = ", ".join(sorted({p.path or "(event)" for p in problems_from(exc)})[:5])
-        raise StorageError(
-            f"a stored {kind!r} event of stream {preview(stream_id)} does not decode (at {paths})"
-        ) from None
+    return streams.decode(APPLICATIONS, stream_id, kind, body)
 
 
 def notice(application: Application, event: Event, version: int, /) -> bytes:

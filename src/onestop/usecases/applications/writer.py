@@ -1,12 +1,11 @@
 """Applications on an event store: what one command writes, and reading a stream back.
 
 `prepare_commit` turns the events a command produced into the store's unit of work: each
-event encoded (`onestop.usecases.applications.codec.encode_event`), hash-chained to the one
-before it
-(`onestop.domain.common.audit.chain_hash` over the previous hash, the version and the body),
-with its thin notification body, and the application's read-model `Summary` after
-them.  `load_application` folds a stored stream back into an `Application`, and
-`verify_stream` checks its chain.
+event encoded (`onestop.usecases.applications.codec.encode_event`) and hash-chained by
+the stream core (`onestop.usecases.streams.chain`), with its thin notification body,
+and the application's read-model `Summary` after them.  `load_application` folds a
+stored stream back into an `Application` and `verify_stream` checks its chain, both
+through the stream core, as every other aggregate is.
 
 `summarize` fills the read model from the application and its deadline.  The row holds
 the instants from which the application is at risk and overdue, so that queries can
@@ -17,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import string
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from onestop.domain.applications.application import Application, Event
-from onestop.domain.common.audit import GENESIS, ChainReport, SealedEntry, chain_hash, verify_chain
+from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.common.formats import ACTOR_ID, CATALOGUE_CODE, KEY, check_int, kind_of
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.time.calendar import WorkCalendar
@@ -39,12 +38,12 @@ from onestop.ports.events import (
     Commit,
     EventStore,
     IdempotencyRecord,
-    NewEvent,
     SequenceClaim,
     StoredEvent,
     Summary,
 )
-from onestop.usecases.applications.codec import decode_event, encode_event, notice
+from onestop.usecases import streams
+from onestop.usecases.applications.codec import APPLICATIONS, encode_event, notice
 
 if TYPE_CHECKING:
     from onestop.usecases.applications.cache import Deadlines
@@ -298,26 +297,16 @@ def prepare_commit(
     check_instant(now, field="now")
     expected = application.version if application is not None else 0
     state = application
-    sealed: list[NewEvent] = []
+    triples: list[tuple[str, bytes, bytes]] = []
     for event in events:
         state = Application.from_events((event,)) if state is None else state.apply(event)
         body = encode_event(state.id, event)
-        hashed = chain_hash(previous_hash, state.version, body)
-        sealed.append(
-            NewEvent(
-                kind=event.kind,
-                body=body,
-                hash=hashed,
-                previous_hash=previous_hash,
-                notice=notice(state, event, state.version),
-            )
-        )
-        previous_hash = hashed
+        triples.append((event.kind, body, notice(state, event, state.version)))
     assert state is not None  # noqa: S101 - there is at least one event
     commit = Commit(
         stream_id=state.id,
         expected_version=expected,
-        events=tuple(sealed),
+        events=streams.chain(triples, version=expected, head=previous_hash),
         summary=summarize(
             state,
             calendar=calendar(state.agency),
@@ -351,7 +340,7 @@ def fold_stream(application_id: str, records: Sequence[StoredEvent], /) -> Appli
     """Decode the stored events *records* of *application_id* and fold them, oldest first.
 
     Raises:
-        StorageError: If a stored event does not decode.
+        StorageError: If a stored event does not decode, or belongs to another stream.
         CommandRefused: If the events do not start with ``submitted``.
         InvalidValue: If *records* are not `StoredEvent` values.
     """
@@ -359,13 +348,9 @@ def fold_stream(application_id: str, records: Sequence[StoredEvent], /) -> Appli
     given: object = records
     if isinstance(given, str | bytes) or not isinstance(given, Iterable):
         raise InvalidValue(field="records", reason=f"expected stored events, not {kind_of(given)}")
-    return Application.from_events(_decoded(application_id, records))
-
-
-def _decoded(application_id: str, records: Iterable[StoredEvent]) -> Iterator[Event]:
-    for index, record in enumerate(records):
-        check_type(record, StoredEvent, field=f"records[{index}]")
-        yield decode_event(application_id, record.kind, record.body)
+    return APPLICATIONS.fold(
+        application_id, streams.events_of(APPLICATIONS, application_id, records)
+    )
 
 
 def load_application(store: EventStore, application_id: str, /) -> Application:
@@ -375,7 +360,7 @@ def load_application(store: EventStore, application_id: str, /) -> Application:
         ApplicationNotFound: If the store has no such stream.
         StorageError: If a stored event does not decode.
     """
-    return fold_stream(application_id, _records(store, application_id))
+    return streams.load(store, APPLICATIONS, application_id)[0]
 
 
 def verify_stream(store: EventStore, application_id: str, /) -> ChainReport:
@@ -384,9 +369,4 @@ def verify_stream(store: EventStore, application_id: str, /) -> ChainReport:
     Raises:
         ApplicationNotFound: If the store has no such stream.
     """
-    return verify_chain(
-        [
-            SealedEntry(version=r.version, body=r.body, hash=r.hash, previous=r.previous_hash)
-            for r in _records(store, application_id)
-        ]
-    )
+    return streams.verify(_records(store, application_id))

@@ -482,16 +482,7 @@ class CustodyDesk:
             handoff.id,
             lambda: transfer_with_job(ledger, checked, job=job, otp_key=self._key),
         )
-        links: list[rec.IndexEvent] = [
-            rec.AlertRecorded(
-                alert=alert.alert,
-                seal_id=alert.seal_id,
-                handoff_id=alert.handoff_id,
-                custodian=alert.custodian,
-                at=now,
-            )
-            for alert in step.alerts
-        ]
+        links: list[rec.IndexEvent] = [attrs.evolve(alert, at=now) for alert in step.alerts]
         appends = [rec.packet_append(step.ledger, since=ledger.version)]
         if job is not None and step.job is not None:
             appends.append(rec.job_append(step.job, since=job.version, head=head))

@@ -12,58 +12,46 @@ with `onestop.ports.events.BatchStore.commit_batch`:
 * ``courier:<application id>``: the application's courier index: which jobs and
   packets belong to it, which packet each job carries, the records of the one-time
   codes issued (`onestop.domain.courier.otp.OneTimeCode`, never a code), and the alerts raised
-  (its events and `CourierIndex` live in `onestop.usecases.courier.index`, re-exported here).
+  (its events and `CourierIndex` live in `onestop.domain.courier.index`, re-exported here).
 
-Every body is the canonical JSON of ``{"stream_id": ..., "event": ...}``, hash-chained
-per stream like an application's events.  Bodies of job streams hold the applicant's
-address (personal data); notification bodies (`NewEvent.notice`) never do: they
-carry ids, kinds, statuses and instants only.
+Every stream is one `onestop.usecases.streams.StreamType` (`JOBS`, `PACKETS`,
+`INDEXES`), encoded, chained, decoded and verified by the stream core as an
+application's stream is.  Bodies of job streams hold the applicant's address
+(personal data); notification bodies (`NewEvent.notice`) never do: they carry ids,
+kinds, statuses and instants only.
 
 **History is decoded as it was written.**  New commands check every id, code and
 text (`onestop.domain.common.formats`); stored events are not checked again when they are
 read back, so that streams an earlier release wrote keep loading even where a rule is
 stricter now (a courier id with a capital letter, a manifest listing a document
-twice).  Decoding rebuilds each value field by field, with the types of its
-attributes but without its validators, and `load_ledger` still checks that the
-rebuilt events encode to the very bytes the chain hashed.
+twice).  Decoding is strict about types and names the path of a bad field
+(`onestop.usecases.streams.restoring`), but rebuilds each value without its
+validators, and `load_ledger` still checks that the rebuilt events encode to the
+very bytes the chain hashed.  The index's alerts were stored without the
+application's id before the two alert events became one
+(`onestop.domain.courier.custody_events.AlertRaised`, schema version 2): reading
+upcasts them, taking the id from the stream.
 """
 
 from __future__ import annotations
 
-import json
-import typing
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import cattrs
 
-from onestop.domain.common.audit import (
-    ChainReport,
-    SealedEntry,
-    chain_hash,
-    verify_chain,
-)
+from onestop.domain.common.audit import ChainReport
 from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.formats import check_int
 from onestop.domain.common.kinds import check_type
-from onestop.domain.common.parties import Personal
 from onestop.domain.courier.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
 from onestop.domain.courier.handoffs import items_of
-from onestop.domain.courier.jobs import JOB_EVENT_TYPES, CourierJob, JobEvent
-from onestop.exceptions import (
-    CourierError,
-    JobNotFound,
-    PacketNotFound,
-    StorageError,
-)
-from onestop.ports.events import Append, EventStore, NewEvent, StoredEvent
-from onestop.usecases.courier.index import (
+from onestop.domain.courier.index import (
     INDEX_EVENT_CLASSES,
     INDEX_EVENT_TYPES,
-    AlertRecorded,
+    AlertRaised,
     CodeIssued,
     CourierIndex,
     IndexEvent,
@@ -71,9 +59,26 @@ from onestop.usecases.courier.index import (
     JobLinked,
     PacketLinked,
 )
+from onestop.domain.courier.jobs import JOB_EVENT_TYPES, CourierJob, JobEvent
+from onestop.exceptions import (
+    CourierError,
+    JobNotFound,
+    PacketNotFound,
+    StorageError,
+)
+from onestop.ports.events import Append, EventStore, NewEvent
+from onestop.serialization import make_converter
+from onestop.usecases import streams
+
+AlertRecorded = AlertRaised
+"""The index's alert event, by its old name: it is `AlertRaised` now (one alert event)."""
 
 __all__ = [
+    "INDEXES",
     "INDEX_EVENT_TYPES",
+    "JOBS",
+    "PACKETS",
+    "AlertRaised",
     "AlertRecorded",
     "CodeIssued",
     "CourierIndex",
@@ -82,6 +87,7 @@ __all__ = [
     "JobLinked",
     "PacketLinked",
     "index_append",
+    "index_events",
     "index_stream",
     "job_append",
     "job_stream",
@@ -93,8 +99,6 @@ __all__ = [
     "verify_packet",
 ]
 
-_Event = TypeVar("_Event")
-
 
 def job_stream(job_id: str, /) -> str:
     """The stream of courier job *job_id*: ``courier-job:<job id>``.
@@ -104,150 +108,101 @@ def job_stream(job_id: str, /) -> str:
             functions here that take an id).
     """
     check_type(job_id, str, field="job_id")
-    return f"courier-job:{job_id}"
+    return JOBS.stream_id(job_id)
 
 
 def packet_stream(seal_id: str, /) -> str:
     """The custody stream of packet *seal_id*: ``packet:<seal id>``."""
     check_type(seal_id, str, field="seal_id")
-    return f"packet:{seal_id}"
+    return PACKETS.stream_id(seal_id)
 
 
 def index_stream(application_id: str, /) -> str:
     """The courier index of application *application_id*: ``courier:<application id>``."""
     check_type(application_id, str, field="application_id")
-    return f"courier:{application_id}"
+    return INDEXES.stream_id(application_id)
 
 
-# --- encoding and decoding ----------------------------------------------------------------
-
-
-def _structure_instant(value: Any, _: Any) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError("expected an instant")
-    parsed = datetime.fromisoformat(value)
-    if parsed.utcoffset() is None:
-        raise TypeError("expected an aware instant")
-    return parsed
+# --- the stream types --------------------------------------------------------------------
 
 
 def _structure_decimal(value: Any, _: Any) -> Decimal:
+    """A stored coordinate: a number, read exactly (`Decimal`), never a boolean or text."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise TypeError("expected a number")
     return Decimal(value)
 
 
-def _is_personal(kind: Any) -> bool:
-    return bool(typing.get_origin(kind) is Personal or kind is Personal)
-
-
-def _structure_text(value: Any, _: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected text")
-    return value
-
-
-def _structure_int(value: Any, _: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError("expected an integer")
-    return value
-
-
-def _restoring(conv: cattrs.Converter) -> Callable[[type], Callable[[Any, Any], Any]]:
-    """Make structure functions that rebuild stored attrs values without their validators.
-
-    Each attribute is structured by its type; the instance is then filled in directly,
-    so that rules added since the value was written (`onestop.domain.common.formats`) do not
-    stop history from loading.
-    """
-
-    def factory(cls: type) -> Callable[[Any, Any], Any]:
-        fields = attrs.fields(attrs.resolve_types(cls))
-
-        def structure(value: Any, _: Any) -> Any:
-            if not isinstance(value, dict):
-                raise TypeError(f"expected an object for {cls.__name__}")
-            instance: Any = object.__new__(cls)
-            for field in fields:
-                if field.init and field.name in value:
-                    item = conv.structure(value[field.name], field.type)
-                elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-                    item = field.default.factory()
-                elif field.default is not attrs.NOTHING:
-                    item = field.default
-                else:
-                    raise TypeError(f"{cls.__name__}.{field.name} is missing")
-                object.__setattr__(instance, field.name, item)
-            return instance
-
-        return structure
-
-    return factory
-
-
 def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter()
-    conv.register_structure_hook(datetime, _structure_instant)
+    conv = streams.restoring(streams.register_personal(make_converter()))
     conv.register_structure_hook(Decimal, _structure_decimal)
-    conv.register_structure_hook(str, _structure_text)
-    conv.register_structure_hook(int, _structure_int)
-
-    def personal(kind: Any) -> Callable[[Any, Any], Any]:
-        (inner,) = typing.get_args(kind) or (str,)
-        return lambda value, _: Personal(conv.structure(value, inner))
-
-    conv.register_structure_hook_factory(attrs.has, _restoring(conv))
-    conv.register_structure_hook_factory(_is_personal, personal)  # later hooks win
     return conv
 
 
 _CONVERTER = _make_converter()
 
 
-def _body(stream_id: str, event: object) -> bytes:
-    return canonical_bytes({"stream_id": stream_id, "event": event})
+def _itself(event: object) -> object:
+    return event
 
 
-def _decode(record: StoredEvent, types: Mapping[str, type[_Event]], /) -> _Event:
-    """Decode a stored body: the envelope must name the record's stream and kind."""
-    stream_id, kind = record.stream_id, record.kind
+def _fold_ledger(stream_id: str, events: Iterator[CustodyEvent]) -> CustodyLedger:
     try:
-        envelope = json.loads(record.body, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        raise StorageError(f"a stored event of stream {stream_id!r} is not valid JSON") from None
-    if not isinstance(envelope, dict) or envelope.get("stream_id") != stream_id:
-        raise StorageError(f"a stored event does not belong to stream {stream_id!r}")
-    payload = envelope.get("event")
-    if not isinstance(payload, dict):
-        raise StorageError(f"a stored event of stream {stream_id!r} holds no event")
-    if payload.get("kind") != kind or kind not in types:
-        raise StorageError(f"a stored event of stream {stream_id!r} is not of kind {kind!r}")
-    fields = {k: v for k, v in payload.items() if k != "kind"}
-    try:
-        return _CONVERTER.structure(fields, types[kind])
-    except Exception:  # noqa: BLE001 - any structuring failure means a corrupt record
+        return CustodyLedger.from_events(events)
+    except CourierError:
         raise StorageError(
-            f"a stored {kind!r} event of stream {stream_id!r} does not decode"
+            f"the stored events of stream {stream_id!r} do not form a ledger"
         ) from None
 
 
-def _read(store: EventStore, stream_id: str) -> tuple[StoredEvent, ...]:
-    return store.read(stream_id)
+def _fold_index(stream_id: str, events: Iterator[IndexEvent]) -> CourierIndex:
+    index = CourierIndex(application_id=stream_id.removeprefix(INDEXES.prefix))
+    for event in events:
+        index = index.apply(event)
+    return index
 
 
-def _sealed(
-    events: Iterable[tuple[str, bytes, bytes]], *, version: int, head: str
-) -> tuple[NewEvent, ...]:
-    """Chain ``(kind, body, notice)`` triples after *version*, whose hash is *head*."""
-    sealed: list[NewEvent] = []
-    for kind, body, notice in events:
-        version += 1
-        hashed = chain_hash(head, version, body)
-        sealed.append(
-            NewEvent(kind=kind, body=body, hash=hashed, previous_hash=head, notice=notice)
-        )
-        head = hashed
-    return tuple(sealed)
+def _alert_with_application(fields: dict[str, Any], stream_id: str) -> dict[str, Any]:
+    """Upcast an index alert of schema version 1: add the application's id, from the stream."""
+    return {**fields, "application_id": stream_id.removeprefix(INDEXES.prefix)}
+
+
+def _courier(
+    name: str, prefix: str, types: Any, fold: Any, **options: Any
+) -> streams.StreamType[Any, Any]:
+    """A courier stream type: its events are stored as they are, read by `_CONVERTER`."""
+    return streams.StreamType(
+        name=name,
+        prefix=prefix,
+        event_types=types,
+        converter=_CONVERTER,
+        payload=_itself,
+        fold=fold,
+        **options,
+    )
+
+
+JOBS: streams.StreamType[JobEvent, CourierJob] = _courier(
+    "courier job", "courier-job:", JOB_EVENT_TYPES, streams.folding(CourierJob), missing=JobNotFound
+)
+"""Courier job streams, ``courier-job:<job id>``, folded into `CourierJob`."""
+
+PACKETS: streams.StreamType[CustodyEvent, CustodyLedger] = _courier(
+    "custody ledger", "packet:", CUSTODY_EVENT_TYPES, _fold_ledger, missing=PacketNotFound
+)
+"""Custody streams, ``packet:<seal id>``, folded into `CustodyLedger`."""
+
+INDEXES: streams.StreamType[IndexEvent, CourierIndex] = _courier(
+    "courier index",
+    "courier:",
+    INDEX_EVENT_TYPES,
+    _fold_index,
+    upcasters={("alert_raised", 1): _alert_with_application},
+)
+"""Courier index streams, ``courier:<application id>``, folded into `CourierIndex`.
+
+An empty one folds into an empty index; alerts of schema version 1 are upcast.
+"""
 
 
 # --- jobs -------------------------------------------------------------------------------
@@ -260,11 +215,8 @@ def load_job(store: EventStore, job_id: str, /) -> tuple[CourierJob, str]:
         JobNotFound: If there is no such job.
         StorageError: If a stored event does not decode.
     """
-    records = _read(store, job_stream(job_id))
-    if not records:
-        raise JobNotFound(job_id)
-    job = CourierJob.from_events(_decode(r, JOB_EVENT_TYPES) for r in records)
-    return job, records[-1].hash
+    job_stream(job_id)
+    return streams.load(store, JOBS, job_id)
 
 
 def _job_notice(job: CourierJob, event: JobEvent, version: int) -> bytes:
@@ -301,9 +253,12 @@ def job_append(job: CourierJob, *, since: int, head: str) -> Append:
     state = CourierJob.from_events(job.events[:since]) if since else None
     for version, event in enumerate(job.events[since:], start=since + 1):
         state = CourierJob.from_events((event,)) if state is None else state.apply(event)
-        triples.append((event.kind, _body(stream, event), _job_notice(state, event, version)))
+        body = streams.encode(JOBS, stream, event)
+        triples.append((event.kind, body, _job_notice(state, event, version)))
     return Append(
-        stream_id=stream, expected_version=since, events=_sealed(triples, version=since, head=head)
+        stream_id=stream,
+        expected_version=since,
+        events=streams.chain(triples, version=since, head=head),
     )
 
 
@@ -318,26 +273,15 @@ def load_ledger(store: EventStore, seal_id: str, /) -> CustodyLedger:
         StorageError: If a stored event does not decode, or the stored chain is not
             the ledger's (`verify_packet` says where); a broken chain is never extended.
     """
-    records = _read(store, packet_stream(seal_id))
+    records = store.read(packet_stream(seal_id))
     if not records:
         raise PacketNotFound(seal_id)
-    ledger = _fold_ledger(records)
-    if _entries(records) != ledger.entries:
+    ledger = PACKETS.fold(
+        records[0].stream_id, streams.events_of(PACKETS, records[0].stream_id, records)
+    )
+    if streams.entries(records) != ledger.entries:
         raise StorageError(f"the stored chain of packet {seal_id!r} is not its ledger's")
     return ledger
-
-
-def _fold_ledger(records: tuple[StoredEvent, ...]) -> CustodyLedger:
-    try:
-        return CustodyLedger.from_events(_decode(r, CUSTODY_EVENT_TYPES) for r in records)
-    except CourierError:
-        raise StorageError(
-            f"the stored events of stream {records[0].stream_id!r} do not form a ledger"
-        ) from None
-
-
-def _entries(records: Iterable[StoredEvent]) -> tuple[SealedEntry, ...]:
-    return tuple(SealedEntry(r.version, r.body, r.hash, r.previous_hash) for r in records)
 
 
 def _packet_notice(ledger: CustodyLedger, event: CustodyEvent, version: int) -> bytes:
@@ -394,17 +338,15 @@ def verify_packet(store: EventStore, seal_id: str, /) -> ChainReport:
     Raises:
         PacketNotFound: If no packet was sealed with this id.
     """
-    records = _read(store, packet_stream(seal_id))
+    stream_id = packet_stream(seal_id)
+    records = store.read(stream_id)
     if not records:
         raise PacketNotFound(seal_id)
-    stored = _entries(records)
-    report = verify_chain(stored)
+    stored = streams.entries(records)
+    report = streams.audit(PACKETS, stream_id, records)
     if not report.ok:
         return report
-    try:
-        ledger = _fold_ledger(records)
-    except StorageError as exc:
-        return ChainReport(ok=False, first_bad=0, version=1, problem=str(exc))
+    ledger = PACKETS.fold(stream_id, streams.events_of(PACKETS, stream_id, records))
     report = ledger.verify()
     if not report.ok:
         return report
@@ -428,10 +370,21 @@ def load_index(store: EventStore, application_id: str, /) -> CourierIndex:
     Raises:
         StorageError: If a stored event does not decode.
     """
-    index = CourierIndex(application_id=application_id)
-    for record in _read(store, index_stream(application_id)):
-        index = index.apply(_decode(record, INDEX_EVENT_TYPES), record.hash)
-    return index
+    index, head = streams.load(store, INDEXES, application_id)
+    return attrs.evolve(index, head=head)
+
+
+def index_events(store: EventStore, application_id: str, /) -> tuple[IndexEvent, ...]:
+    """Return the events of application *application_id*'s courier index, oldest first.
+
+    Old shapes are upcast (an alert of schema version 1 gains the application's id).
+
+    Raises:
+        StorageError: If a stored event does not decode.
+        onestop.exceptions.InvalidValue: If *application_id* is not text.
+    """
+    stream_id = index_stream(application_id)
+    return tuple(streams.events_of(INDEXES, stream_id, store.read(stream_id)))
 
 
 def _index_notice(application_id: str, event: IndexEvent, version: int) -> bytes:
@@ -474,11 +427,15 @@ def index_append(index: CourierIndex, events: Iterable[IndexEvent]) -> Append:
         check_type(event, INDEX_EVENT_CLASSES, field=f"events[{number}]")
     stream = index_stream(index.application_id)
     triples = [
-        (event.kind, _body(stream, event), _index_notice(index.application_id, event, version))
+        (
+            event.kind,
+            streams.encode(INDEXES, stream, event),
+            _index_notice(index.application_id, event, version),
+        )
         for version, event in enumerate(events, start=index.version + 1)
     ]
     return Append(
         stream_id=stream,
         expected_version=index.version,
-        events=_sealed(triples, version=index.version, head=index.head),
+        events=streams.chain(triples, version=index.version, head=index.head),
     )

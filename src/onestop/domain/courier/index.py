@@ -4,12 +4,15 @@ One stream per application, ``courier:<application id>``
 (`onestop.usecases.courier.writer.index_stream`), records that a job was booked for it
 (`JobLinked`), a packet sealed (`PacketLinked`), a job's courier took a packet
 (`JobCarries`), a one-time code issued (`CodeIssued`, its record only, never the code)
-and an alert raised (`AlertRecorded`).  `CourierIndex` is what the stream says, folded.
+and an alert raised (`onestop.domain.courier.custody_events.AlertRaised`, the one alert
+event, which a manifest mismatch also returns).  `CourierIndex` is what the stream
+says, folded.
 
 The events check types when they are built (a kind is a `JobKind`, an instant an aware
 `datetime`, a custodian a `Party`), so that nothing is written that would not decode;
-the courier desk checks formats before it builds them.  Stored events are decoded
-without these checks (`onestop.usecases.courier.writer`), so history keeps loading.
+the courier desk checks formats before it builds them.  Stored events are decoded by
+the stream core (`onestop.usecases.streams`) without these checks, so history keeps
+loading.
 """
 
 from __future__ import annotations
@@ -17,21 +20,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
 from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.formats import SHA256_HEX, int_problem, kind_of
 from onestop.domain.common.kinds import check_instant, check_member, check_type, type_validator
-from onestop.domain.courier.handoffs import Party
+from onestop.domain.courier.custody_events import AlertRaised
 from onestop.domain.courier.jobs import JobKind
 from onestop.domain.courier.otp import OneTimeCode
 from onestop.exceptions import InvalidValue
 
 __all__ = [
+    "INDEX_EVENT_CLASSES",
     "INDEX_EVENT_TYPES",
-    "AlertRecorded",
+    "AlertRaised",
     "CodeIssued",
     "CourierIndex",
     "IndexEvent",
@@ -62,6 +66,7 @@ class JobLinked:
         at: When it was booked.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_linked"] = attrs.field(default="job_linked", init=False)
     job_id: str = attrs.field(validator=_TEXT)
     job_kind: JobKind = attrs.field(converter=_job_kind)
@@ -72,6 +77,7 @@ class JobLinked:
 class PacketLinked:
     """A packet of the application was sealed.  Attributes: ``seal_id``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["packet_linked"] = attrs.field(default="packet_linked", init=False)
     seal_id: str = attrs.field(validator=_TEXT)
     at: datetime = attrs.field(validator=_aware)
@@ -81,6 +87,7 @@ class PacketLinked:
 class JobCarries:
     """A job's courier took a packet.  Attributes: ``job_id``, ``seal_id``, ``at``."""
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["job_carries"] = attrs.field(default="job_carries", init=False)
     job_id: str = attrs.field(validator=_TEXT)
     seal_id: str = attrs.field(validator=_TEXT)
@@ -98,33 +105,14 @@ class CodeIssued:
         at: When it was issued.
     """
 
+    SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["code_issued"] = attrs.field(default="code_issued", init=False)
     job_id: str | None = attrs.field(validator=type_validator((str, type(None))))
     record: OneTimeCode = attrs.field(validator=type_validator(OneTimeCode))
     at: datetime = attrs.field(validator=_aware)
 
 
-@attrs.frozen(kw_only=True)
-class AlertRecorded:
-    """An alert was raised (a manifest mismatch), for the notification log.
-
-    Attributes:
-        alert: What happened (``manifest_mismatch``).
-        seal_id: The packet.
-        handoff_id: The handoff where it happened.
-        custodian: Who still holds the packet.
-        at: When.
-    """
-
-    kind: Literal["alert_raised"] = attrs.field(default="alert_raised", init=False)
-    alert: str = attrs.field(validator=_TEXT)
-    seal_id: str = attrs.field(validator=_TEXT)
-    handoff_id: str = attrs.field(validator=_TEXT)
-    custodian: Party = attrs.field(validator=type_validator(Party))
-    at: datetime = attrs.field(validator=_aware)
-
-
-IndexEvent: TypeAlias = JobLinked | PacketLinked | JobCarries | CodeIssued | AlertRecorded
+IndexEvent: TypeAlias = JobLinked | PacketLinked | JobCarries | CodeIssued | AlertRaised
 """Anything the courier index of an application records."""
 
 INDEX_EVENT_TYPES: Mapping[str, type[IndexEvent]] = MappingProxyType(
@@ -133,7 +121,7 @@ INDEX_EVENT_TYPES: Mapping[str, type[IndexEvent]] = MappingProxyType(
         "packet_linked": PacketLinked,
         "job_carries": JobCarries,
         "code_issued": CodeIssued,
-        "alert_raised": AlertRecorded,
+        "alert_raised": AlertRaised,
     }
 )
 """Each index event class by its ``kind`` tag."""
@@ -206,15 +194,21 @@ class CourierIndex:
     version: int = attrs.field(default=0, validator=_version)
     head: str = attrs.field(default=GENESIS, validator=SHA256_HEX.validator)
 
-    def apply(self, event: IndexEvent, head: str, /) -> CourierIndex:
+    def apply(self, event: IndexEvent, head: str | None = None, /) -> CourierIndex:
         """Return the index after *event*, whose chain hash is *head*.
+
+        Without *head* the index keeps the head it had: the stream core folds a stored
+        stream this way and sets the head of its last event once
+        (`onestop.usecases.courier.writer.load_index`).
 
         Raises:
             onestop.exceptions.InvalidValue: If *event* is not an index event, or *head*
                 not a SHA-256.
         """
         check_type(event, INDEX_EVENT_CLASSES, field="event")
-        changes: dict[str, Any] = {"version": self.version + 1, "head": head}
+        changes: dict[str, Any] = {"version": self.version + 1}
+        if head is not None:
+            changes["head"] = head
         if isinstance(event, JobLinked):
             changes["jobs"] = (*self.jobs, (event.job_id, event.job_kind))
         elif isinstance(event, PacketLinked):
