@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,8 @@ import onestop.transport
 
 FRONT_DOORS: tuple[ModuleType, ...] = (onestop, onestop.transport, onestop.testing)
 """The packages whose names are imported on first use, from a name -> module table."""
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SPECIAL = {"__version__", "exceptions"}
 """Names `onestop` offers that are not in its table: the version and a module."""
@@ -144,3 +148,57 @@ def test_testing_offers_the_strategies_module() -> None:
     from onestop.testing import strategies
 
     assert strategies is importlib.import_module("onestop.testing.strategies")
+
+
+_DIRECTIVE = re.compile(
+    r"^\.\. (currentmodule|automodule|autoclass|autofunction|autodata):: (\S+)", re.M
+)
+
+
+def _reference_directives() -> list[tuple[str, str]]:
+    """Each autodoc directive in docs/reference, as (kind, full name)."""
+    found: list[tuple[str, str]] = []
+    for page in sorted((ROOT / "docs" / "reference").rglob("*.md")):
+        current = ""
+        for kind, name in _DIRECTIVE.findall(page.read_text(encoding="utf-8")):
+            if kind == "currentmodule":
+                current = name
+            elif kind == "automodule" or "." in name:
+                found.append((kind, name))
+            else:
+                found.append((kind, f"{current}.{name}"))
+    return found
+
+
+def _public_modules() -> list[str]:
+    names = [m.name for m in pkgutil.walk_packages(onestop.__path__, "onestop.")]
+    return sorted(
+        name
+        for name in ["onestop", *names]
+        if not any(part.startswith("_") for part in name.split(".")[1:])
+        and not name.startswith("onestop.samples.")
+    )
+
+
+@pytest.mark.parametrize("package", [*FRONT_DOORS, onestop.storage, onestop.ports])
+def test_the_reference_documents_each_name_at_a_front_door(package: ModuleType) -> None:
+    """Each name a front door offers is documented in the API reference at a front door."""
+    documented = {name for kind, name in _reference_directives() if kind != "automodule"}
+    missing = []
+    for name in package.__all__:
+        value = getattr(package, name)
+        if isinstance(value, ModuleType):
+            continue
+        doors = [door.__name__ for door in (*FRONT_DOORS, onestop.storage, onestop.ports)]
+        if not any(
+            f"{door}.{name}" in documented and getattr(sys.modules[door], name, None) is value
+            for door in doors
+        ):
+            missing.append(name)
+    assert missing == []
+
+
+def test_the_reference_reaches_every_public_module() -> None:
+    """Every public module of onestop has an ``automodule`` in the reference."""
+    documented = {name for kind, name in _reference_directives() if kind == "automodule"}
+    assert [name for name in _public_modules() if name not in documented] == []
