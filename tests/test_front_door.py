@@ -58,6 +58,19 @@ def test_import_onestop_imports_no_driver_nor_click_nor_holidays() -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_subpackages_are_reached_from_a_bare_import() -> None:
+    """After ``import onestop``, ``onestop.transport.Relay`` and the like need no other import."""
+    command = (
+        "import onestop, sys; onestop.transport.Relay; onestop.storage.from_url;"
+        " onestop.ports.EventStore; print(sorted(m for m in ('click', 'holidays', 'psycopg',"
+        " 'httpx', 'nats') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", command], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_subpackage_front_doors_import_no_driver() -> None:
     """Importing the storage, transport and testing front doors imports no driver nor Hypothesis."""
     command = (

@@ -226,6 +226,24 @@ _EXPORTS: dict[str, str] = {
 }
 """Each name offered here, and the module it is imported from on first use."""
 
+_SUBPACKAGES = frozenset(
+    {
+        "calendars",
+        "cli",
+        "domain",
+        "exceptions",
+        "interop",
+        "ports",
+        "samples",
+        "serialization",
+        "storage",
+        "testing",
+        "transport",
+        "usecases",
+    }
+)
+"""The modules and packages ``onestop.<name>`` reaches after a bare ``import onestop``."""
+
 _moved.install()
 
 
@@ -244,8 +262,8 @@ if not TYPE_CHECKING:  # mypy and IDEs see the imports above; Python imports on 
         """Import *name* from its module the first time it is asked for, and keep it."""
         if name == "__version__":
             value: Any = _version()
-        elif name == "exceptions":
-            value = importlib.import_module("onestop.exceptions")
+        elif name in _SUBPACKAGES:
+            value = importlib.import_module(f"{__name__}.{name}")
         elif name in _EXPORTS:
             value = getattr(importlib.import_module(_EXPORTS[name]), name)
         else:
