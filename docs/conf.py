@@ -190,7 +190,53 @@ def _skip_hypothesis_tests(
     return True if getattr(obj, "is_hypothesis_test", False) else None
 
 
+_FRONT_DOORS = (
+    "onestop",
+    "onestop.storage",
+    "onestop.ports",
+    "onestop.transport",
+    "onestop.testing",
+)
+"""The packages whose names the reference documents where users import them."""
+
+
+def _front_door_objects() -> dict[str, list[object]]:
+    """Each name a front door offers, and the objects it names there."""
+    import importlib  # noqa: PLC0415 - only when Sphinx starts
+
+    found: dict[str, list[object]] = {}
+    for package in _FRONT_DOORS:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if not isinstance(value, type(module)):
+                found.setdefault(name, []).append(value)
+    return found
+
+
+_FRONT_DOOR_OBJECTS: dict[str, list[object]] = {}
+"""Filled by `setup`: what `_front_door_objects` found."""
+
+
+def _skip_front_door_names(
+    app: Sphinx, what: str, name: str, obj: object, skip: bool, options: object
+) -> bool | None:
+    """Leave a front door's names out of the modules they come from.
+
+    `onestop.Mall`, `onestop.transport.Relay` and the like are documented once, at the
+    front door, on the page of their task (an ``autoclass`` there adds the module's
+    path as the canonical name, so references to it resolve); the ``automodule`` of
+    the module that defines one, or of one that imports it, skips it.
+    """
+    if what != "module":
+        return None
+    offered = _FRONT_DOOR_OBJECTS.get(name, ())
+    return True if any(obj is value for value in offered) else None
+
+
 def setup(app: Sphinx) -> None:
     """Connect the hooks above."""
+    _FRONT_DOOR_OBJECTS.update(_front_door_objects())
     app.connect("autodoc-before-process-signature", _attrs_defaults_as_values, priority=900)
     app.connect("autodoc-skip-member", _skip_hypothesis_tests)
+    app.connect("autodoc-skip-member", _skip_front_door_names)

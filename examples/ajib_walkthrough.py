@@ -34,26 +34,28 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onestop.calendars import calendar_for
-from onestop.domain.applications.forms import DocumentRef
-from onestop.domain.common.parties import Person, Personal
-from onestop.domain.courier.handoffs import (
+from onestop import (
+    Actor,
+    AttemptOutcome,
     Confirmation,
+    CourierDesk,
+    CourierFacts,
+    DocumentRef,
     Handoff,
+    Mall,
     ManifestItem,
     Packet,
     Party,
     PartyKind,
+    Person,
+    Personal,
     Place,
+    TimeWindow,
+    calendar_for,
+    load_catalogue,
 )
-from onestop.domain.courier.jobs import AttemptOutcome, TimeWindow
-from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import GuardFailed
 from onestop.storage import from_url
-from onestop.usecases.catalogue.loading import load_catalogue
-from onestop.usecases.courier.desk import CourierDesk
-from onestop.usecases.courier.queries import CourierFacts
-from onestop.usecases.mall import Mall
 
 WIB = ZoneInfo("Asia/Jakarta")
 CATALOGUE = Path(__file__).with_name("jakarta")

@@ -22,15 +22,21 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onestop.calendars import calendar_for
-from onestop.domain.applications.forms import DocumentRef
-from onestop.domain.catalogue.model import ChannelKind, Fee, Service
-from onestop.domain.common.parties import Person, default_validators
-from onestop.domain.common.values import Duration, TimeUnit
-from onestop.domain.workflow.engine import Actor
+from onestop import (
+    Actor,
+    ChannelKind,
+    DocumentRef,
+    Duration,
+    Fee,
+    Mall,
+    Person,
+    Service,
+    TimeUnit,
+    calendar_for,
+    default_validators,
+    load_catalogue,
+)
 from onestop.storage import from_url
-from onestop.usecases.catalogue.loading import load_catalogue
-from onestop.usecases.mall import Mall
 
 ICT = ZoneInfo("Asia/Phnom_Penh")
 CATALOGUE = Path(__file__).with_name("cambodia")

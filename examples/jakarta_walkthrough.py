@@ -19,14 +19,9 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onestop.calendars import calendar_for
-from onestop.domain.applications.forms import DocumentRef
-from onestop.domain.common.parties import Person
-from onestop.domain.workflow.engine import Actor
+from onestop import Actor, DocumentRef, Mall, Person, calendar_for, load_catalogue
 from onestop.exceptions import SeparationOfDutiesViolation
 from onestop.storage import from_url
-from onestop.usecases.catalogue.loading import load_catalogue
-from onestop.usecases.mall import Mall
 
 WIB = ZoneInfo("Asia/Jakarta")
 CATALOGUE = Path(__file__).with_name("jakarta")

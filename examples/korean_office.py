@@ -23,15 +23,20 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from onestop.calendars import calendar_for
-from onestop.domain.applications.forms import DocumentRef
-from onestop.domain.catalogue.model import ChannelKind
-from onestop.domain.common.parties import Person, Representative
-from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
-from onestop.domain.workflow.engine import Actor
+from onestop import (
+    Actor,
+    ChannelKind,
+    Closure,
+    DayKind,
+    DocumentRef,
+    Mall,
+    Person,
+    Representative,
+    WorkCalendar,
+    calendar_for,
+    load_catalogue,
+)
 from onestop.storage import from_url
-from onestop.usecases.catalogue.loading import load_catalogue
-from onestop.usecases.mall import Mall
 
 KST = ZoneInfo("Asia/Seoul")
 CATALOGUE = Path(__file__).with_name("korea")

@@ -36,17 +36,11 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
-from onestop.calendars import calendar_for
-from onestop.domain.applications.forms import DocumentRef
-from onestop.domain.common.parties import Person
-from onestop.domain.workflow.engine import Actor
+from onestop import Actor, DocumentRef, Mall, Person, calendar_for, load_catalogue
 from onestop.exceptions import ConcurrencyConflict
-from onestop.ports.events import Summary, SummaryQuery
-from onestop.storage.postgres import PostgresStore
-from onestop.transport.recording import RecordingTransport
-from onestop.transport.relay import Relay
-from onestop.usecases.catalogue.loading import load_catalogue
-from onestop.usecases.mall import Mall
+from onestop.ports import Summary, SummaryQuery
+from onestop.storage import PostgresStore
+from onestop.transport import RecordingTransport, Relay
 
 CATALOGUE = Path(__file__).parent / "tutorial" / "mall.toml"
 SCHEMA_PREFIX = "onestop_workers_"  # the test looks for leftover schemas by this prefix

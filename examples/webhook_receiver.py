@@ -28,16 +28,10 @@ from typing import Any
 
 import httpx
 
-from onestop.domain.applications.forms import DocumentRef
-from onestop.domain.common.parties import Person
-from onestop.domain.workflow.engine import Actor
+from onestop import Actor, DocumentRef, Mall, Person, load_catalogue
 from onestop.exceptions import WebhookVerificationError
 from onestop.storage import from_url
-from onestop.transport.relay import Relay, RetryPolicy
-from onestop.transport.signing import WebhookVerifier
-from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
-from onestop.usecases.catalogue.loading import load_catalogue
-from onestop.usecases.mall import Mall
+from onestop.transport import Relay, RetryPolicy, WebhookEndpoint, WebhookTransport, WebhookVerifier
 
 CATALOGUE = Path(__file__).with_name("tutorial") / "mall.toml"
 

@@ -9,11 +9,14 @@ all; it only answers for the names in `MOVED`, after the normal finders found no
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import warnings
 from types import ModuleType
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from importlib.abc import Loader
 
 __all__ = ["MOVED", "install"]
 
@@ -79,8 +82,13 @@ class _Shim(ModuleType):
         return sorted(set(dir(importlib.import_module(self.__dict__["_moved_to"]))))
 
 
-class _Loader(importlib.abc.Loader):
-    """Create a `_Shim` for an old path, and warn once, when it is first imported."""
+class _Loader:
+    """Create a `_Shim` for an old path, and warn once, when it is first imported.
+
+    A loader by its methods, not a subclass of `importlib.abc.Loader`: importing
+    `importlib.abc` imports `importlib.resources`, which would double the time
+    ``import onestop`` takes.
+    """
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         """Make the shim module (it holds nothing of its own)."""
@@ -99,8 +107,8 @@ class _Loader(importlib.abc.Loader):
         importlib.import_module(new)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
-    """Answer only for the 0.1.0 paths in `MOVED`."""
+class _Finder:
+    """Answer only for the 0.1.0 paths in `MOVED` (a meta path finder by its methods)."""
 
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
@@ -108,7 +116,7 @@ class _Finder(importlib.abc.MetaPathFinder):
         """A spec served by `_Loader` for an old path; ``None`` for every other name."""
         if fullname not in MOVED:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _Loader())
+        return importlib.machinery.ModuleSpec(fullname, cast("Loader", _Loader()))
 
 
 def install() -> None:

@@ -9,6 +9,10 @@ Traceback (most recent call last):
 onestop.exceptions.ConfigurationError: unknown store URL scheme 'mongodb';
     known: memory, postgres, postgresql, sqlite
 
+The stores are importable from here: `MemoryStore`, `SQLiteStore` and `PostgresStore`
+(the last on first use only, and with the ``postgres`` extra), so that
+``import onestop.storage`` never imports psycopg.
+
 The facade (`onestop.usecases.mall.Mall`) is handed a store; it never imports an adapter.
 Other packages add schemes through the ``onestop.storage`` entry-point group: each
 entry point's name is a scheme and its object is called with the URL and returns the
@@ -22,6 +26,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from onestop.domain.common.formats import kind_of
 from onestop.exceptions import ConfigurationError
@@ -29,7 +34,18 @@ from onestop.ports.events import EventStore
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
 
-__all__ = ["ENTRY_POINT_GROUP", "MAX_URL", "MemoryStore", "SCHEMES", "SQLiteStore", "from_url"]
+if TYPE_CHECKING:
+    from onestop.storage.postgres import PostgresStore
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "MAX_URL",
+    "MemoryStore",
+    "PostgresStore",
+    "SCHEMES",
+    "SQLiteStore",
+    "from_url",
+]
 
 ENTRY_POINT_GROUP = "onestop.storage"
 """The entry-point group through which other packages add URL schemes."""
@@ -117,3 +133,20 @@ def from_url(url: str, /) -> EventStore:
             raise ConfigurationError(f"unknown store URL scheme {shown!r}; known: {known}")
         opener = _load(scheme.lower(), point)
     return opener(url)
+
+
+if not TYPE_CHECKING:  # mypy and IDEs see the import above; Python imports on first use
+
+    def __getattr__(name: str) -> Any:
+        """Import `PostgresStore` (and psycopg) the first time it is asked for."""
+        if name != "PostgresStore":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from onestop.storage.postgres import PostgresStore  # noqa: PLC0415
+
+        globals()[name] = PostgresStore
+        return PostgresStore
+
+
+def __dir__() -> list[str]:
+    """List the names offered here, imported or not, with the module's own."""
+    return sorted(set(globals()) | set(__all__))

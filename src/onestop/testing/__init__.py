@@ -11,11 +11,19 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
 - `onestop.testing.comparison`: a Hypothesis state machine comparing a store with
   `onestop.storage.memory.MemoryStore`, call by call.
 
+The contract classes, the comparison machine and the record builders are importable
+from here (``from onestop.testing import EventStoreContract``), and the strategies as
+a module (``from onestop.testing import strategies``); each is imported on first use.
+
 Under pytest, the contract modules' ``assert`` statements are rewritten, so that a
 failing check shows the values compared.
 """
 
+from __future__ import annotations
+
+import importlib
 import sys
+from typing import TYPE_CHECKING, Any
 
 if "pytest" in sys.modules:  # only when running under pytest; never import it otherwise
     sys.modules["pytest"].register_assert_rewrite(
@@ -23,3 +31,81 @@ if "pytest" in sys.modules:  # only when running under pytest; never import it o
         "onestop.testing.catalogue_contracts",
         "onestop.testing.comparison",
     )
+
+if TYPE_CHECKING:
+    from onestop.testing.comparison import EventStoreComparison, make_comparison_machine
+    from onestop.testing.contracts import (
+        BatchStoreContract,
+        CatalogueStoreContract,
+        EventStoreContract,
+        StoreInputContract,
+    )
+    from onestop.testing.courier import ClaimRace, claim_race
+    from onestop.testing.records import (
+        T0,
+        make_append,
+        make_batch,
+        make_commit,
+        make_event,
+        make_key,
+        make_summary,
+        page_all,
+        summary_ids,
+    )
+
+__all__ = [
+    "BatchStoreContract",
+    "CatalogueStoreContract",
+    "claim_race",
+    "ClaimRace",
+    "EventStoreComparison",
+    "EventStoreContract",
+    "make_append",
+    "make_batch",
+    "make_commit",
+    "make_comparison_machine",
+    "make_event",
+    "make_key",
+    "make_summary",
+    "page_all",
+    "StoreInputContract",
+    "summary_ids",
+    "T0",
+]
+
+_EXPORTS: dict[str, str] = {
+    "BatchStoreContract": "onestop.testing.contracts",
+    "CatalogueStoreContract": "onestop.testing.contracts",
+    "EventStoreContract": "onestop.testing.contracts",
+    "StoreInputContract": "onestop.testing.contracts",
+    "EventStoreComparison": "onestop.testing.comparison",
+    "make_comparison_machine": "onestop.testing.comparison",
+    "T0": "onestop.testing.records",
+    "make_append": "onestop.testing.records",
+    "make_batch": "onestop.testing.records",
+    "make_commit": "onestop.testing.records",
+    "make_event": "onestop.testing.records",
+    "make_key": "onestop.testing.records",
+    "make_summary": "onestop.testing.records",
+    "page_all": "onestop.testing.records",
+    "summary_ids": "onestop.testing.records",
+    "ClaimRace": "onestop.testing.courier",
+    "claim_race": "onestop.testing.courier",
+}
+"""Each name offered here, and the module it is imported from on first use."""
+
+
+if not TYPE_CHECKING:  # mypy and IDEs see the imports above; Python imports on first use
+
+    def __getattr__(name: str) -> Any:
+        """Import *name* from its module the first time it is asked for, and keep it."""
+        if name not in _EXPORTS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    """List the names offered here, imported or not, with the module's own."""
+    return sorted(set(globals()) | set(__all__))

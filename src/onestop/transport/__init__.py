@@ -5,6 +5,11 @@ them to an agency, a citizen's channel or a broker.  Everything here sits outsid
 `onestop.domain` and may do I/O, but only through clients the host application
 injects: no module builds an HTTP client or a connection at import time.
 
+The names most programs need are importable from here (`Relay`, `WebhookTransport`,
+`WebhookSigner`, `AgencyGateway`, `NatsPublisher`, ...); each is imported from its
+module on first use, so ``import onestop.transport`` imports no HTTP client and no
+broker driver (`NatsPublisher` needs the ``nats`` extra when it is first asked for).
+
 * `onestop.transport.signing`: Standard Webhooks signing and verification
   (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).  It is pure: it
   needs no HTTP client and reads no clock, so it serves any transport and any web
@@ -29,3 +34,131 @@ Errors about a message or a transport's settings derive from
 `onestop.exceptions.TransportError`; a naive datetime raises
 `onestop.exceptions.NaiveDatetime`, as everywhere in onestop.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onestop.transport.addresses import is_public_address
+    from onestop.transport.base import EVENTS, OutboundMessage, Receipt, Transport, get_logger
+    from onestop.transport.breaker import BreakerState, CircuitBreaker
+    from onestop.transport.gateway import AgencyEndpoint, AgencyGateway, ApplicationSource
+    from onestop.transport.inbound.callbacks import AgencyCallbacks, CallbackResult, CallbackRoute
+    from onestop.transport.inbound.idempotent import (
+        IdempotentConsumer,
+        Incoming,
+        ProcessedLog,
+        SqliteProcessedLog,
+    )
+    from onestop.transport.nats import NatsPublisher, PublishAck
+    from onestop.transport.recording import RecordingTransport
+    from onestop.transport.relay import (
+        DeadLetter,
+        DeadLetterSink,
+        MemoryDeadLetters,
+        Relay,
+        RelayReport,
+        RetryPolicy,
+    )
+    from onestop.transport.signing import (
+        MemoryReplayCache,
+        ReplayCache,
+        VerifiedWebhook,
+        WebhookSigner,
+        WebhookVerifier,
+    )
+    from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
+
+__all__ = [
+    "AgencyCallbacks",
+    "AgencyEndpoint",
+    "AgencyGateway",
+    "ApplicationSource",
+    "BreakerState",
+    "CallbackResult",
+    "CallbackRoute",
+    "CircuitBreaker",
+    "DeadLetter",
+    "DeadLetterSink",
+    "EVENTS",
+    "get_logger",
+    "IdempotentConsumer",
+    "Incoming",
+    "is_public_address",
+    "MemoryDeadLetters",
+    "MemoryReplayCache",
+    "NatsPublisher",
+    "OutboundMessage",
+    "ProcessedLog",
+    "PublishAck",
+    "Receipt",
+    "RecordingTransport",
+    "Relay",
+    "RelayReport",
+    "ReplayCache",
+    "RetryPolicy",
+    "SqliteProcessedLog",
+    "Transport",
+    "VerifiedWebhook",
+    "WebhookEndpoint",
+    "WebhookSigner",
+    "WebhookTransport",
+    "WebhookVerifier",
+]
+
+_EXPORTS: dict[str, str] = {
+    "EVENTS": "onestop.transport.base",
+    "OutboundMessage": "onestop.transport.base",
+    "Receipt": "onestop.transport.base",
+    "Transport": "onestop.transport.base",
+    "get_logger": "onestop.transport.base",
+    "DeadLetter": "onestop.transport.relay",
+    "DeadLetterSink": "onestop.transport.relay",
+    "MemoryDeadLetters": "onestop.transport.relay",
+    "Relay": "onestop.transport.relay",
+    "RelayReport": "onestop.transport.relay",
+    "RetryPolicy": "onestop.transport.relay",
+    "RecordingTransport": "onestop.transport.recording",
+    "MemoryReplayCache": "onestop.transport.signing",
+    "ReplayCache": "onestop.transport.signing",
+    "VerifiedWebhook": "onestop.transport.signing",
+    "WebhookSigner": "onestop.transport.signing",
+    "WebhookVerifier": "onestop.transport.signing",
+    "WebhookEndpoint": "onestop.transport.webhook",
+    "WebhookTransport": "onestop.transport.webhook",
+    "is_public_address": "onestop.transport.addresses",
+    "AgencyEndpoint": "onestop.transport.gateway",
+    "AgencyGateway": "onestop.transport.gateway",
+    "ApplicationSource": "onestop.transport.gateway",
+    "AgencyCallbacks": "onestop.transport.inbound.callbacks",
+    "CallbackResult": "onestop.transport.inbound.callbacks",
+    "CallbackRoute": "onestop.transport.inbound.callbacks",
+    "BreakerState": "onestop.transport.breaker",
+    "CircuitBreaker": "onestop.transport.breaker",
+    "NatsPublisher": "onestop.transport.nats",
+    "PublishAck": "onestop.transport.nats",
+    "IdempotentConsumer": "onestop.transport.inbound.idempotent",
+    "Incoming": "onestop.transport.inbound.idempotent",
+    "ProcessedLog": "onestop.transport.inbound.idempotent",
+    "SqliteProcessedLog": "onestop.transport.inbound.idempotent",
+}
+
+"""Each name offered here, and the module it is imported from on first use."""
+
+
+if not TYPE_CHECKING:  # mypy and IDEs see the imports above; Python imports on first use
+
+    def __getattr__(name: str) -> Any:
+        """Import *name* from its module the first time it is asked for, and keep it."""
+        if name not in _EXPORTS:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    """List the names offered here, imported or not, with the module's own."""
+    return sorted(set(globals()) | set(__all__))

@@ -78,8 +78,11 @@ __all__ = [
     "verify",
 ]
 
-_E = TypeVar("_E")
-_A = TypeVar("_A")
+EventT = TypeVar("EventT")
+"""The event type of a stream type."""
+
+AggregateT = TypeVar("AggregateT")
+"""The aggregate a stream type folds its events into."""
 
 Upcaster = Callable[[dict[str, Any], str], dict[str, Any]]
 """Turns the stored fields of one schema version into the next's, given the stream id."""
@@ -158,7 +161,7 @@ def _upcasters(_: object, attribute: attrs.Attribute[Any], value: object) -> Non
 
 
 @attrs.frozen(kw_only=True)
-class StreamType(Generic[_E, _A]):
+class StreamType(Generic[EventT, AggregateT]):
     """One kind of stream: how its events are stored, read back and folded.
 
     Attributes:
@@ -182,12 +185,14 @@ class StreamType(Generic[_E, _A]):
 
     name: str = attrs.field(validator=type_validator(str))
     prefix: str = attrs.field(validator=type_validator(str))
-    event_types: Mapping[str, type[_E]] = attrs.field(validator=_event_types)
+    event_types: Mapping[str, type[EventT]] = attrs.field(validator=_event_types)
     converter: cattrs.Converter = attrs.field(
         repr=False, validator=type_validator(cattrs.Converter)
     )
-    payload: Callable[[_E], object] = attrs.field(repr=False, validator=_callable)
-    fold: Callable[[str, Iterator[_E]], _A] = attrs.field(repr=False, validator=_callable)
+    payload: Callable[[EventT], object] = attrs.field(repr=False, validator=_callable)
+    fold: Callable[[str, Iterator[EventT]], AggregateT] = attrs.field(
+        repr=False, validator=_callable
+    )
     missing: Callable[[str], Exception] | None = attrs.field(
         default=None, repr=False, validator=_callable
     )
@@ -213,7 +218,7 @@ class StreamType(Generic[_E, _A]):
         return f"{self.prefix}{key}"
 
 
-def encode(stream: StreamType[_E, Any], stream_id: str, event: _E, /) -> bytes:
+def encode(stream: StreamType[EventT, Any], stream_id: str, event: EventT, /) -> bytes:
     """Return the stored body of *event* in *stream_id*, at its class's schema version.
 
     Raises:
@@ -267,7 +272,7 @@ def _refuse(stream_id: str, what: str) -> StorageError:
     return StorageError(f"a stored event of stream {preview(stream_id)} {what}")
 
 
-def decode(stream: StreamType[_E, Any], stream_id: str, kind: str, body: bytes, /) -> _E:
+def decode(stream: StreamType[EventT, Any], stream_id: str, kind: str, body: bytes, /) -> EventT:
     """Decode *body*, a stored event of *kind* in *stream_id*, upcast to today's shape.
 
     Numbers are read exactly (a JSON fraction as a `Decimal`, as the canonical encoding
@@ -328,8 +333,8 @@ def _upcast(
 
 
 def events_of(
-    stream: StreamType[_E, Any], stream_id: str, records: Iterable[StoredEvent], /
-) -> Iterator[_E]:
+    stream: StreamType[EventT, Any], stream_id: str, records: Iterable[StoredEvent], /
+) -> Iterator[EventT]:
     """Decode stored *records* of *stream_id*, oldest first, as `decode` does.
 
     Raises:
@@ -344,14 +349,16 @@ def events_of(
 
 
 def _decoded(
-    stream: StreamType[_E, Any], stream_id: str, records: Iterable[StoredEvent]
-) -> Iterator[_E]:
+    stream: StreamType[EventT, Any], stream_id: str, records: Iterable[StoredEvent]
+) -> Iterator[EventT]:
     for index, record in enumerate(records):
         check_type(record, StoredEvent, field=f"records[{index}]")
         yield decode(stream, stream_id, record.kind, record.body)
 
 
-def load(store: EventStore, stream: StreamType[Any, _A], key: str, /) -> tuple[_A, str]:
+def load(
+    store: EventStore, stream: StreamType[Any, AggregateT], key: str, /
+) -> tuple[AggregateT, str]:
     """Fold the stream of aggregate *key* into the aggregate; return it and the head's hash.
 
     The head is `onestop.domain.common.audit.GENESIS` for an empty stream.

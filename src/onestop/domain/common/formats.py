@@ -349,7 +349,7 @@ ACTOR_ID = TextFormat(
     128,
     lower_case=True,
 )
-"""Who acts or holds something: an officer, an applicant's account, a courier, a system.
+"""Who acts or holds something, such as an officer, an applicant's account or a courier.
 
 Canonical by construction: two different strings of this format are two different actors."""
 
@@ -359,7 +359,7 @@ KEY = TextFormat(
     "1 to 128 visible ASCII characters (no spaces)",
     128,
 )
-"""An opaque key a client chooses: an idempotency key, a payment reference, a handoff id."""
+"""An opaque key a client chooses, such as an idempotency key or a payment reference."""
 
 ROLE = TextFormat(
     "a role name",
@@ -383,7 +383,7 @@ CODE = TextFormat(
     quoted=True,
     lower_case=True,
 )
-"""A short lower-case code: a reason (``blurry_scan``), a purpose, a channel."""
+"""A short lower-case code, such as a reason (``blurry_scan``), a purpose or a channel."""
 
 CATALOGUE_CODE = TextFormat(
     "a catalogue code",
@@ -422,7 +422,7 @@ SHA256_HEX = TextFormat(
     64,
     lower_case=True,
 )
-"""A SHA-256 digest in lower-case hex: a document's fingerprint, a chain hash."""
+"""A SHA-256 digest in lower-case hex, such as a document's fingerprint or a chain hash."""
 
 CURRENCY = TextFormat(
     "an ISO 4217 currency code",
@@ -461,7 +461,7 @@ DECIMAL = TextFormat(
     "(at most 30 digits before the point and 12 after)",
     44,
 )
-"""A number written in plain decimal: a form's answer, a bound on one.
+"""A number written in plain decimal, such as a form's answer or a bound on one.
 
 No exponent, no digit grouping, no other script's digits (convert those first with
 `onestop.domain.common.kinds.to_ascii_digits`), no ``NaN`` or ``Infinity``.  Not quoted in

@@ -38,10 +38,10 @@ def uri_problem(
 
     A URI here is one line of text of at most *max_length* characters with no white
     space, control or format character (bidirectional overrides, zero-width joiners),
-    lone surrogate, private-use or unassigned character, backslash or any of ``<>"`{}|^``,
+    lone surrogate, private-use or unassigned character, backslash, backquote or any of ``<>"{}|^``,
     starting with a scheme (compared without case: ``JavaScript:`` is ``javascript:``).
     An ``http`` or ``https`` URI must name a host (``https://host...``).  Browsers
-    drop white space and controls inside a scheme (``java\nscript:``), which is why
+    drop white space and controls inside a scheme (``java\\nscript:``), which is why
     no such character is accepted anywhere.  The message quotes the scheme, never the URI.
 
     >>> uri_problem("https://example.go.id/layanan")

@@ -132,7 +132,7 @@ APPLICATIONS: streams.StreamType[Event, Application] = streams.StreamType(
     fold=streams.folding(Application),
     missing=ApplicationNotFound,
 )
-"""Application streams: one per application, named by its id, folded into `Application`."""
+"""The stream type of applications (one stream per application, folded into `Application`)."""
 
 
 def encode_event(stream_id: str, event: Event, /) -> bytes:

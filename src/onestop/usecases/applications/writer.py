@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 DEFAULT_NUMBERING = "{agency}/{service}/{year}/{seq:06d}"
-"""Application numbers: agency code, service code, year of receipt and a counter."""
+"""How application numbers read, from the agency and service codes, the year and a counter."""
 
 _NUMBER_FIELDS = frozenset({"agency", "service", "year", "seq"})
 
