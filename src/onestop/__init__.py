@@ -84,7 +84,6 @@ if TYPE_CHECKING:
 __all__ = [
     "__version__",
     "Actor",
-    "Grant",
     "Agency",
     "AttemptOutcome",
     "book",
@@ -112,6 +111,7 @@ __all__ = [
     "find_workflow",
     "fire",
     "from_url",
+    "Grant",
     "GuardResult",
     "Handoff",
     "JobKind",
