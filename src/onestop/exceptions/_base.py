@@ -25,7 +25,7 @@ class Problem:
 
     def __str__(self) -> str:
         """Render as ``file: path: message``, leaving out the parts that are empty."""
-        parts = [p for p in (self.file, self.path) if p]
+        parts = [_named(p, 240) for p in (self.file, self.path) if p]  # a huge one is cut
         return ": ".join([*parts, self.message])
 
     def located(self, file: str | None, prefix: str = "") -> Problem:
@@ -130,7 +130,7 @@ class InvalidStoreInput(OnestopError, ValueError):
     def __init__(self, *, field: str, reason: str) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"{field}: {reason}")
+        super().__init__(f"{_named(field)}: {reason}")
 
 
 class StorageError(OnestopError):

@@ -244,6 +244,8 @@ class Notification:
     @property
     def message_id(self) -> str:
         """A stable id for deliveries, so receivers can drop duplicates."""
+        if not -(10**18) < self.version < 10**18:
+            raise InvalidStoreInput(field="version", reason="is not a 64-bit integer")
         return f"{self.stream_id}:{self.version}"
 
 

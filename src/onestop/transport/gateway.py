@@ -132,6 +132,11 @@ class ApplicationSource(Protocol):
         ...
 
 
+def _pairs(headers: Mapping[str, str]) -> list[tuple[object, object]]:
+    """The items of *headers*, typed as what a caller may really have passed."""
+    return list(headers.items())
+
+
 def may_retry(method: str, headers: Mapping[str, str], /) -> bool:
     """Tell whether a request may be sent again after a failure that left its fate unknown.
 
@@ -143,7 +148,11 @@ def may_retry(method: str, headers: Mapping[str, str], /) -> bool:
     """
     if method.upper() in _IDEMPOTENT_METHODS:
         return True
-    return any(name.lower() == "idempotency-key" and value for name, value in headers.items())
+    return any(
+        name.lower() == "idempotency-key" and bool(value)
+        for name, value in _pairs(headers)
+        if isinstance(name, str)  # a Mapping given at run time may hold other keys
+    )
 
 
 @attrs.frozen(kw_only=True)

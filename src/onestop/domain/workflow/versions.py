@@ -242,11 +242,18 @@ def _compatible(old: State, new: State) -> str | None:
     return None
 
 
+def _version(value: object) -> str:
+    """A version as a message shows it: a huge number (built past the checks) is not spelt out."""
+    if isinstance(value, int) and not -(10**18) < value < 10**18:
+        return "(a number of more than 18 digits)"
+    return str(value)
+
+
 def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str]]:
     source, target = plan.source, plan.target
     problems: list[Problem] = []
-    where = f"migration of workflow {source.code!r} from version {source.version}"
-    where += f" to {target.version}"
+    where = f"migration of workflow {source.code!r} from version {_version(source.version)}"
+    where += f" to {_version(target.version)}"
 
     def add(path: str, message: str) -> None:
         problems.append(Problem(path=path, message=f"{where}: {message}"))
@@ -268,9 +275,13 @@ def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str
             continue
         old, new = pair
         if not source.has_state(old):
-            add(f"state_map[{i}]", f"version {source.version} has no state {preview(old)}")
+            add(
+                f"state_map[{i}]", f"version {_version(source.version)} has no state {preview(old)}"
+            )
         elif not target.has_state(new):
-            add(f"state_map[{i}]", f"version {target.version} has no state {preview(new)}")
+            add(
+                f"state_map[{i}]", f"version {_version(target.version)} has no state {preview(new)}"
+            )
         elif old in mapping:
             add(f"state_map[{i}]", f"state {old!r} is mapped twice")
         else:
@@ -289,7 +300,7 @@ def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str
         if not state.is_final and state.name not in mapping:
             add(
                 "state_map",
-                f"state {state.name!r} has no counterpart in version {target.version}",
+                f"state {state.name!r} has no counterpart in version {_version(target.version)}",
             )
     return tuple(problems), mapping
 
