@@ -30,6 +30,7 @@ from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
+from onestop.domain.common.formats import INT64_MAX, int_problem
 from onestop.domain.common.kinds import check_instant
 from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import InvalidStoreInput, InvalidValue, NaiveDatetime
@@ -244,8 +245,9 @@ class Notification:
     @property
     def message_id(self) -> str:
         """A stable id for deliveries, so receivers can drop duplicates."""
-        if not -(10**18) < self.version < 10**18:
-            raise InvalidStoreInput(field="version", reason="is not a 64-bit integer")
+        problem = int_problem(self.version, minimum=-INT64_MAX, maximum=INT64_MAX)
+        if problem is not None:
+            raise InvalidStoreInput(field="version", reason=problem)
         return f"{self.stream_id}:{self.version}"
 
 

@@ -242,18 +242,11 @@ def _compatible(old: State, new: State) -> str | None:
     return None
 
 
-def _version(value: object) -> str:
-    """A version as a message shows it: a huge number (built past the checks) is not spelt out."""
-    if isinstance(value, int) and not -(10**18) < value < 10**18:
-        return "(a number of more than 18 digits)"
-    return str(value)
-
-
 def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str]]:
     source, target = plan.source, plan.target
     problems: list[Problem] = []
-    where = f"migration of workflow {source.code!r} from version {_version(source.version)}"
-    where += f" to {_version(target.version)}"
+    where = f"migration of workflow {source.code!r} from version {preview(source.version)}"
+    where += f" to {preview(target.version)}"
 
     def add(path: str, message: str) -> None:
         problems.append(Problem(path=path, message=f"{where}: {message}"))
@@ -275,13 +268,9 @@ def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str
             continue
         old, new = pair
         if not source.has_state(old):
-            add(
-                f"state_map[{i}]", f"version {_version(source.version)} has no state {preview(old)}"
-            )
+            add(f"state_map[{i}]", f"version {preview(source.version)} has no state {preview(old)}")
         elif not target.has_state(new):
-            add(
-                f"state_map[{i}]", f"version {_version(target.version)} has no state {preview(new)}"
-            )
+            add(f"state_map[{i}]", f"version {preview(target.version)} has no state {preview(new)}")
         elif old in mapping:
             add(f"state_map[{i}]", f"state {old!r} is mapped twice")
         else:
@@ -300,7 +289,7 @@ def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str
         if not state.is_final and state.name not in mapping:
             add(
                 "state_map",
-                f"state {state.name!r} has no counterpart in version {_version(target.version)}",
+                f"state {state.name!r} has no counterpart in version {preview(target.version)}",
             )
     return tuple(problems), mapping
 
@@ -338,7 +327,7 @@ class MigrationPlan:
     def _target_of(self, state: str) -> tuple[str | None, str | None]:
         mapping = self._resolved[1]
         if not self.source.has_state(state):
-            return None, f"version {self.source.version} has no state {preview(state)}"
+            return None, f"version {preview(self.source.version)} has no state {preview(state)}"
         if state in mapping:
             return mapping[state], None
         return None, (
