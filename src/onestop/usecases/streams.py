@@ -268,6 +268,10 @@ def chain(
     )
 
 
+_JSON = json.JSONDecoder(parse_float=Decimal)
+"""Reads stored bodies, fractions as `Decimal`; one decoder, not one per `json.loads` call."""
+
+
 def _refuse(stream_id: str, what: str) -> StorageError:
     return StorageError(f"a stored event of stream {preview(stream_id)} {what}")
 
@@ -292,8 +296,8 @@ def decode(stream: StreamType[EventT, Any], stream_id: str, kind: str, body: byt
         check_type(stream_id, str, field="stream_id")
         check_type(kind, str, field="kind")
     try:
-        envelope = json.loads(body, parse_float=Decimal)
-    except (ValueError, TypeError, RecursionError):  # not JSON, not bytes, or too deep
+        envelope = _JSON.decode(body.decode("utf-8"))  # canonical bodies are UTF-8
+    except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON or bytes, too deep
         raise _refuse(stream_id, "is not valid JSON") from None
     if not isinstance(envelope, dict) or envelope.get("stream_id") != stream_id:
         raise StorageError(f"a stored event does not belong to stream {preview(stream_id)}")

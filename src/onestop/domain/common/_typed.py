@@ -153,11 +153,12 @@ def mapping_of(key: _Kind, item: _Kind | Callable[[object], bool]) -> _Validator
                 raise InvalidValue(
                     field=name, reason=f"has a key of {kind_of(entry_key)}, not {_names(key)}"
                 )
-            where = f"{name}[{preview(entry_key)}]"
             if predicate is not None:
                 if not predicate(entry):
+                    where = f"{name}[{preview(entry_key)}]"
                     raise InvalidValue(field=where, reason=f"cannot hold {kind_of(entry)}")
             elif not _fits(entry, item):  # type: ignore[arg-type]  # a type, not a predicate
+                where = f"{name}[{preview(entry_key)}]"
                 raise _refuse(where, item, entry)  # type: ignore[arg-type]
 
     return check
