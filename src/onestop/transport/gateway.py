@@ -338,12 +338,12 @@ class AgencyGateway:
         *,
         applications: ApplicationSource,
         timeout: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
         breaker: CircuitBreaker | None = None,
         retry: RetryPolicy | None = None,
         attempts: int | None = None,
         max_delay: float | None = None,
         backoff: Callable[[int], float] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
         effect: str = FORWARD_EFFECT,
         clock: Clock | None = None,
     ) -> None:

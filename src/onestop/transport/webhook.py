@@ -234,8 +234,9 @@ class WebhookTransport:
         retry: When a transient failure is tried again within the delivery, re-signed
             (`onestop.transport.relay.RetryPolicy`, decided by its ``next_wait``; a
             ``Retry-After`` beyond its cap is left to the relay).  ``None``, the
-            default, sends once: the relay tries again later.
+            default, sends once: the relay tries again later.  New in 0.2.0.
         sleep: How to wait between those attempts (``time.sleep``); tests pass a fake.
+            New in 0.2.0.
 
     Raises:
         onestop.exceptions.ConfigurationError: If *timeout* is not a number of
@@ -247,8 +248,6 @@ class WebhookTransport:
             a `RetryPolicy` with ``max_attempts``, or *sleep* is not a function.
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.2.0
-       *retry* and *sleep*.
     """
 
     def __init__(
