@@ -319,15 +319,9 @@ class TestPublisherSettings:
         publisher = NatsPublisher(
             "nats://127.0.0.1:1", timeout=0.3, retry=retry, sleep=waits.append
         )
-        note = OutboundMessage(
-            id="app-1:1",
-            kind="submitted",
-            stream_id="app-1",
-            version=1,
-            position=1,
-            body=b"{}",
-            recorded_at=datetime(2025, 7, 14, tzinfo=UTC),
-        )
+        store = MemoryStore()
+        commit(store, "app-1", 1)
+        note = OutboundMessage.from_notification(store.notifications()[0])
         try:
             with pytest.raises(DeliveryFailed):
                 publisher.deliver(note)
