@@ -443,17 +443,18 @@ class TestFailures:
         assert waits == [0.5, 1.0]
 
     def test_gives_up_after_its_attempts(self, mall, client, agency, time) -> None:
-        """After *attempts* failures the relay is told to try again later: DeliveryFailed."""
+        """After the policy's max_attempts failures the relay is told to try again later."""
         _, message = forwarded(mall)
         agency.script = [status(502)] * 5
+        retry = RetryPolicy(base=0.5, cap=10, max_attempts=2, jitter=False)
 
         with pytest.raises(DeliveryFailed) as caught:
-            gateway(client, mall, time, attempts=2).deliver(message)
+            gateway(client, mall, time, retry=retry).deliver(message)
         assert caught.value.status == 502
         assert len(agency.requests) == 2
 
     def test_a_long_retry_after_is_left_to_the_relay(self, mall, client, agency, time) -> None:
-        """A Retry-After longer than max_delay ends the delivery at once, carrying the wait."""
+        """A Retry-After longer than the policy's cap ends the delivery at once, carrying it."""
         _, message = forwarded(mall)
         agency.script = [status(429, **{"Retry-After": "120"})]
 
@@ -680,6 +681,8 @@ def test_an_agency_endpoint_refuses_what_would_break_its_requests(changes: dict[
         {"attempts": True},
         {"attempts": 0},
         {"max_delay": -1},
+        {"retry": 3},
+        {"retry": RetryPolicy()},
         {"applications": "mall"},
         {"breaker": "breaker"},
         {"backoff": 30.0},
@@ -737,8 +740,9 @@ class TestGatewayBreaker:
         agency.down = True
         breaker = CircuitBreaker(AGENCY, failure_threshold=2, reset_timeout=30, clock=time)
 
+        retry = RetryPolicy(base=0.5, cap=10, max_attempts=5, jitter=False)
         with pytest.raises(CircuitOpen):
-            gateway(client, mall, time, breaker=breaker, attempts=5).deliver(message)
+            gateway(client, mall, time, breaker=breaker, retry=retry).deliver(message)
         assert len(agency.requests) == 2
 
     def test_the_agency_back_closes_the_circuit(self, mall, client, agency, time) -> None:
@@ -1194,3 +1198,91 @@ def test_an_agency_down_for_a_while_loses_nothing(mall, client, agency, time) ->
     assert delivered == set(expected)
     assert len(relay.dead_letters) == 0  # type: ignore[arg-type]
     assert report.halted == ()
+
+
+# --- one retry policy ---------------------------------------------------------------------
+
+
+class TestRetryPolicy:
+    def test_the_policy_sets_the_requests_and_the_waits(self, mall, client, agency, time) -> None:
+        """retry=RetryPolicy(...) decides how many requests a delivery makes and the waits."""
+        _, message = forwarded(mall)
+        agency.script = [status(503)] * 2  # the breaker opens at the third failure
+        waits: list[float] = []
+        retry = RetryPolicy(base=2, cap=30, max_attempts=4, jitter=False)
+
+        receipt = gateway(client, mall, time, retry=retry, sleep=waits.append).deliver(message)
+
+        assert (receipt.status, len(agency.requests), waits) == (202, 3, [2.0, 4.0])
+
+    def test_retry_after_in_seconds_is_a_floor(self, mall, client, agency, time) -> None:
+        """A Retry-After in seconds longer than the backoff is waited out, under the cap."""
+        _, message = forwarded(mall)
+        agency.script = [status(429, **{"Retry-After": "7"})]
+        waits: list[float] = []
+        retry = RetryPolicy(base=1, cap=10, max_attempts=2, jitter=False)
+
+        gateway(client, mall, time, retry=retry, sleep=waits.append).deliver(message)
+
+        assert waits == [7.0]
+
+    def test_a_dated_retry_after_beyond_the_cap_is_left_to_the_relay(
+        self, mall, client, agency, time
+    ) -> None:
+        """An HTTP-date Retry-After further away than the cap ends the delivery, carrying it."""
+        _, message = forwarded(mall)
+        agency.script = [status(503, **{"Retry-After": "Mon, 14 Jul 2025 02:01:00 GMT"})]
+        retry = RetryPolicy(base=1, cap=30, max_attempts=5, jitter=False)
+
+        with pytest.raises(DeliveryFailed) as caught:
+            gateway(client, mall, time, retry=retry, clock=time).deliver(message)
+        assert (caught.value.retry_after, len(agency.requests)) == (60.0, 1)
+
+    def test_the_gateway_shows_its_policy(self, mall, client, time) -> None:
+        """The gateway's retry property is the policy it was given, or the default."""
+        retry = RetryPolicy(base=1, cap=5, max_attempts=2, jitter=False)
+
+        assert gateway(client, mall, time, retry=retry).retry is retry
+        assert gateway(client, mall, time).retry == RetryPolicy(
+            base=0.5, cap=10.0, max_attempts=3, jitter=False
+        )
+
+    @pytest.mark.parametrize(
+        ("option", "policy"),
+        [
+            ({"attempts": 2}, RetryPolicy(base=0.5, cap=10.0, max_attempts=2, jitter=False)),
+            ({"max_delay": 4}, RetryPolicy(base=0.5, cap=4.0, max_attempts=3, jitter=False)),
+        ],
+    )
+    def test_a_deprecated_option_warns_and_becomes_a_policy(
+        self, mall, client, time, option: dict[str, Any], policy: RetryPolicy
+    ) -> None:
+        """attempts= and max_delay= still work, warning that retry=RetryPolicy replaces them."""
+        with pytest.warns(DeprecationWarning, match=r"retry=RetryPolicy\(") as warned:
+            built = gateway(client, mall, time, **option)
+
+        assert built.retry == policy
+        assert next(iter(option)) in str(warned[0].message)
+
+    def test_a_deprecated_backoff_still_sets_the_waits(self, mall, client, agency, time) -> None:
+        """backoff= warns and its waits are still used, capped by max_delay."""
+        _, message = forwarded(mall)
+        agency.script = [status(503), status(503)]
+        waits: list[float] = []
+
+        with pytest.warns(DeprecationWarning, match="backoff"):
+            built = gateway(
+                client, mall, time, backoff=lambda n: 3.0 * n, max_delay=5, sleep=waits.append
+            )
+        built.deliver(message)
+
+        assert waits == [3.0, 5.0]
+
+    @pytest.mark.parametrize("option", [{"attempts": 2}, {"max_delay": 4.0}, {"backoff": abs}])
+    def test_a_policy_and_a_deprecated_option_are_refused_together(
+        self, mall, client, time, option: dict[str, Any]
+    ) -> None:
+        """Giving retry= and a deprecated option is a ConfigurationError naming both."""
+        with pytest.raises(ConfigurationError, match="not both") as caught:
+            gateway(client, mall, time, retry=RetryPolicy(max_attempts=2), **option)
+        assert next(iter(option)) in str(caught.value)

@@ -37,7 +37,7 @@ from onestop.transport.inbound.idempotent import (
     SqliteProcessedLog,
 )
 from onestop.transport.nats import NatsPublisher, PublishAck, consume, message_id_of
-from onestop.transport.relay import Relay
+from onestop.transport.relay import Relay, RetryPolicy
 
 NATS_URL_VARIABLE = "ONESTOP_TEST_NATS_URL"
 T0 = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
@@ -311,6 +311,29 @@ class TestPublisherSettings:
             publisher.start()
         publisher.close()
         assert "started" not in repr(publisher)
+
+    def test_an_unreachable_server_is_tried_as_the_policy_allows(self) -> None:
+        """With retry=, deliver publishes max_attempts times, after the policy's waits."""
+        waits: list[float] = []
+        retry = RetryPolicy(base=0.25, cap=1, max_attempts=3, jitter=False)
+        publisher = NatsPublisher(
+            "nats://127.0.0.1:1", timeout=0.3, retry=retry, sleep=waits.append
+        )
+        store = MemoryStore()
+        commit(store, "app-1", 1)
+        note = OutboundMessage.from_notification(store.notifications()[0])
+        try:
+            with pytest.raises(DeliveryFailed):
+                publisher.deliver(note)
+        finally:
+            publisher.close()
+        assert waits == [0.25, 0.5]
+
+    @pytest.mark.parametrize("options", [{"retry": 3}, {"retry": RetryPolicy()}, {"sleep": 1}])
+    def test_a_retry_setting_of_the_wrong_kind_is_refused(self, options: dict[str, Any]) -> None:
+        """retry= must be a RetryPolicy with max_attempts, sleep= a function."""
+        with pytest.raises(ConfigurationError):
+            NatsPublisher(**options)
 
     def test_is_a_transport(self) -> None:
         """The publisher satisfies the Transport protocol."""

@@ -7,6 +7,7 @@ names resolve through a resolver the test passes in (reliability plan W2-W5).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,7 @@ from onestop.exceptions import (
     TransientError,
 )
 from onestop.transport.base import OutboundMessage, Transport
+from onestop.transport.relay import RetryPolicy
 from onestop.transport.signing import WebhookVerifier
 from onestop.transport.webhook import (
     HttpResponse,
@@ -596,3 +598,68 @@ class TestEndpoint:
         with pytest.raises(EndpointDisabled):
             transport.deliver(message())
         assert "disabled (the receiver answered 410 Gone)" in repr(transport)
+
+
+class TestRetryPolicy:
+    def test_by_default_a_failure_is_left_to_the_relay(self) -> None:
+        """Without retry=, a transient failure is raised after one request."""
+        harness = answering(503)
+        with pytest.raises(DeliveryFailed):
+            harness.transport().deliver(message())
+        assert len(harness.requests) == 1
+
+    def test_the_policy_retries_within_the_delivery_resigned(self) -> None:
+        """With retry=, 503s are tried again after the policy's waits, each freshly signed."""
+        answers = [httpx.Response(503), httpx.Response(503), httpx.Response(204)]
+        harness = Harness(respond=lambda request: answers.pop(0))
+        waits: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            waits.append(seconds)
+            harness.clock.advance(seconds)
+
+        retry = RetryPolicy(base=1, cap=60, max_attempts=3, jitter=False)
+        receipt = harness.transport(retry=retry, sleep=sleep).deliver(message())
+
+        assert (receipt.status, waits) == (204, [1.0, 2.0])
+        stamps = [int(r.headers["webhook-timestamp"]) for r in harness.requests]
+        assert [b - a for a, b in itertools.pairwise(stamps)] == [1, 2]
+        assert {r.headers["webhook-id"] for r in harness.requests} == {"app-1:1"}
+
+    def test_a_dated_retry_after_is_waited_out(self) -> None:
+        """A Retry-After as an HTTP date within the cap is the wait before the next request."""
+        answers = [
+            httpx.Response(429, headers={"Retry-After": "Mon, 14 Jul 2025 02:00:20 GMT"}),
+            httpx.Response(204),
+        ]
+        harness = Harness(respond=lambda request: answers.pop(0))
+        waits: list[float] = []
+        retry = RetryPolicy(base=1, cap=60, max_attempts=2, jitter=False)
+
+        harness.transport(retry=retry, sleep=waits.append).deliver(message())
+
+        assert waits == [20.0]
+
+    def test_a_retry_after_beyond_the_cap_is_left_to_the_relay(self) -> None:
+        """A Retry-After longer than the policy's cap ends the delivery at once, carrying it."""
+        harness = answering(503, {"Retry-After": "600"})
+        retry = RetryPolicy(base=1, cap=60, max_attempts=5, jitter=False)
+
+        with pytest.raises(DeliveryFailed) as caught:
+            harness.transport(retry=retry, sleep=lambda _s: None).deliver(message())
+        assert (caught.value.retry_after, len(harness.requests)) == (600.0, 1)
+
+    def test_a_refusal_is_not_retried(self) -> None:
+        """A 4xx refusal ends the delivery whatever the policy allows."""
+        harness = answering(422)
+        retry = RetryPolicy(base=1, cap=60, max_attempts=5, jitter=False)
+
+        with pytest.raises(DeliveryRejected):
+            harness.transport(retry=retry, sleep=lambda _s: None).deliver(message())
+        assert len(harness.requests) == 1
+
+    @pytest.mark.parametrize("options", [{"retry": 3}, {"retry": RetryPolicy()}, {"sleep": 1}])
+    def test_a_retry_setting_of_the_wrong_kind_is_refused(self, options: dict[str, Any]) -> None:
+        """retry= must be a RetryPolicy with max_attempts, sleep= a function."""
+        with pytest.raises(ConfigurationError):
+            Harness().transport(**options)

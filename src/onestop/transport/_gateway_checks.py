@@ -11,18 +11,40 @@ kind is a `onestop.exceptions.ConfigurationError` when the gateway is built, nev
 # parameters' annotations, which must then be objects, not names to look up in
 # `onestop.transport.gateway` (where the API docs would look for them).
 
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from onestop.domain.common.formats import CATALOGUE_CODE, MAX_NAME, kind_of, text_problem
+import attrs
+
+from onestop.domain.common.formats import (
+    CATALOGUE_CODE,
+    MAX_NAME,
+    int_problem,
+    kind_of,
+    text_problem,
+)
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import ConfigurationError
+from onestop.transport._retry import RetryPolicy, in_delivery
 from onestop.transport.breaker import CircuitBreaker
 
 if TYPE_CHECKING:
     from onestop.transport.gateway import AgencyEndpoint
 
-__all__ = ["check_endpoint", "check_wiring", "codes", "frozen_headers", "header_text"]
+__all__ = [
+    "DEFAULT_RETRY",
+    "check_endpoint",
+    "check_retry",
+    "check_wiring",
+    "codes",
+    "frozen_headers",
+    "header_text",
+]
+
+DEFAULT_RETRY = RetryPolicy(base=0.5, cap=10.0, max_attempts=3, jitter=False)
+"""An agency gateway's retries by default: three requests, 0.5 then 1 second apart."""
 
 
 def codes(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -76,7 +98,6 @@ def check_wiring(
     *,
     applications: object,
     breaker: object,
-    functions: Mapping[str, object],
     effect: object,
     clock: object = None,
 ) -> None:
@@ -84,19 +105,93 @@ def check_wiring(
 
     Raises:
         ConfigurationError: If *applications* has no ``application`` method, *breaker*
-            is neither ``None`` nor a `CircuitBreaker`, a function is not callable, or
-            *effect* is not text of at most 200 characters, or *clock* is neither
-            ``None`` nor an object with a ``now`` method.
+            is neither ``None`` nor a `CircuitBreaker`, *effect* is not text of at most
+            200 characters, or *clock* is neither ``None`` nor an object with a ``now``
+            method.
     """
     if not callable(getattr(applications, "application", None)):
         raise ConfigurationError("applications must have an application(id) method (a Mall)")
     if breaker is not None and not isinstance(breaker, CircuitBreaker):
         raise ConfigurationError(f"breaker must be a CircuitBreaker, not {kind_of(breaker)}")
-    for name, function in functions.items():
-        if not callable(function):
-            raise ConfigurationError(f"{name} must be a function, not {kind_of(function)}")
     if clock is not None and not callable(getattr(clock, "now", None)):
         raise ConfigurationError(f"clock must have a now() method, not {kind_of(clock)}")
     problem = text_problem(effect, max_length=MAX_NAME)
     if problem is not None:
         raise ConfigurationError(f"effect {problem}")
+
+
+# --- retries ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _Backoff(RetryPolicy):
+    """A policy whose ceilings are a function's (the deprecated ``backoff=``)."""
+
+    backoff: Callable[[int], float]
+
+    def ceiling(self, failures: int, /) -> float:
+        """Return the function's wait after *failures* failures, at most `cap`."""
+        wait: object = self.backoff(max(failures, 1))
+        problem = seconds_problem(wait)
+        if problem is not None:
+            raise ConfigurationError(f"an agency gateway's backoff returned a wait that {problem}")
+        return min(self.cap, float(wait))  # type: ignore[arg-type]  # checked above
+
+
+def check_retry(retry: object, *, sleep: object, **legacy: object) -> RetryPolicy:
+    """Return an `AgencyGateway`'s retry policy: *retry*, or one built from *legacy* options.
+
+    The options ``attempts``, ``max_delay`` and ``backoff`` (``None`` when not given)
+    are deprecated since 0.2.0, to be removed in 0.3.0: they are checked, then turned
+    into a policy (``max_attempts=attempts``, ``cap=max_delay``, the backoff's waits)
+    with a `DeprecationWarning` that names ``retry=RetryPolicy(...)``.
+
+    Raises:
+        ConfigurationError: If *retry* and a deprecated option are both given, *retry*
+            is not a `RetryPolicy` with `RetryPolicy.max_attempts` (a gateway retries
+            within one delivery; the relay is the one that tries for ever), *attempts*
+            is not an integer from 1 to 100, *max_delay* not a number of seconds above 0,
+            *backoff* or *sleep* not a function.
+    """
+    given = {name: value for name, value in legacy.items() if value is not None}
+    if given and retry is not None:
+        raise ConfigurationError(
+            f"give an agency gateway retry=RetryPolicy(...) or the deprecated"
+            f" {', '.join(sorted(given))}, not both"
+        )
+    if given:
+        return _legacy_policy(**legacy)
+    return in_delivery(retry, sleep=sleep, default=DEFAULT_RETRY)
+
+
+def _legacy_policy(
+    *, attempts: object = None, max_delay: object = None, backoff: object = None
+) -> RetryPolicy:
+    """Check the deprecated options, warn, and return the policy they stand for."""
+    count = 3 if attempts is None else attempts
+    problem = int_problem(count, minimum=1, maximum=100)
+    if problem is not None:
+        raise ConfigurationError(f"an agency gateway's attempts {problem}")
+    cap = 10.0 if max_delay is None else max_delay
+    problem = seconds_problem(cap, positive=True)
+    if problem is not None:
+        raise ConfigurationError(f"an agency gateway's max_delay {problem}")
+    if backoff is not None and not callable(backoff):
+        raise ConfigurationError(f"backoff must be a function, not {kind_of(backoff)}")
+    named = ", ".join(
+        name
+        for name, value in (("attempts", attempts), ("max_delay", max_delay), ("backoff", backoff))
+        if value is not None
+    )
+    warnings.warn(
+        f"AgencyGateway's {named} is deprecated and goes in 0.3.0: pass"
+        " retry=RetryPolicy(max_attempts=..., cap=..., base=..., jitter=False)"
+        " (onestop.transport.relay.RetryPolicy) instead",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    cap = float(cap)  # type: ignore[arg-type]  # seconds_problem() proved it a number
+    base = min(0.5, cap)
+    if backoff is None:
+        return RetryPolicy(base=base, cap=cap, max_attempts=count, jitter=False)  # type: ignore[arg-type]
+    return _Backoff(base=base, cap=cap, max_attempts=count, jitter=False, backoff=backoff)  # type: ignore[arg-type]

@@ -1,23 +1,33 @@
-"""When a relay tries a failed message again: `RetryPolicy`.
+"""Whether and when a failed message is tried again: `RetryPolicy`, and its loop.
 
 Private to `onestop.transport.relay`, which exports `RetryPolicy`; import it from
 there.  Its settings are checked when it is built, and its methods check their
 arguments, so that a wrong one is a `onestop.exceptions.ConfigurationError`, never a
 ``TypeError`` in the middle of a relay's pass.
+
+`RetryPolicy.next_wait` is the one place that decides "again or not, and after how
+long", for the relay's schedule and for the transports that retry within one
+delivery (`retrying`, the loop of the agency gateway and of the webhook transport).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 
 from onestop.domain.common.formats import int_problem, kind_of
 from onestop.domain.common.kinds import seconds_problem
-from onestop.exceptions import ConfigurationError
+from onestop.exceptions import ConfigurationError, DeliveryFailed
+from onestop.transport.base import get_logger
 
-__all__ = ["MAX_ATTEMPTS", "RetryPolicy"]
+__all__ = ["MAX_ATTEMPTS", "ONCE", "RetryPolicy", "in_delivery", "retrying"]
+
+T = TypeVar("T")
+_RNG = random.Random()  # noqa: S311 - jitter, not secrets
 
 _MAX_EXPONENT = 62  # 2**62 seconds is far past any cap; keeps the float finite
 
@@ -129,6 +139,51 @@ class RetryPolicy:
             wait = max(wait, min(retry_after, self.cap))
         return float(wait)
 
+    def next_wait(
+        self,
+        failures: int,
+        /,
+        *,
+        retry_after: object = None,
+        rng: random.Random | None = None,
+        defer: bool = False,
+    ) -> float | None:
+        """Decide whether to try again after *failures* failed attempts in a row, and when.
+
+        ``None`` means no attempt now: *failures* reached `max_attempts`, or, with
+        *defer*, the receiver's *retry_after* is longer than `cap` (a transport that
+        retries within one delivery then leaves the message to the relay, which
+        waits).  Otherwise the seconds to wait, as `delay` draws them: the backoff,
+        at least *retry_after*, at most `cap`.  A *retry_after* that is no wait (not a
+        number, negative, NaN, infinite) is ignored.
+
+        >>> policy = RetryPolicy(base=0.5, cap=8.0, max_attempts=3, jitter=False)
+        >>> policy.next_wait(1), policy.next_wait(1, retry_after=3.0), policy.next_wait(3)
+        (0.5, 3.0, None)
+        >>> policy.next_wait(1, retry_after=120), policy.next_wait(1, retry_after=120, defer=True)
+        (8.0, None)
+
+        Args:
+            failures: How many attempts at this message have failed, from 1.
+            retry_after: The seconds the receiver asked to wait (a
+                `onestop.exceptions.DeliveryFailed`'s ``retry_after``), if it did.
+            rng: Where the jitter is drawn from (a shared ``random.Random`` if ``None``).
+            defer: Whether a *retry_after* above `cap` means no attempt now.
+
+        Raises:
+            onestop.exceptions.ConfigurationError: If *failures* is not an `int`, *rng*
+                has no ``uniform`` method, or *defer* is not a `bool`.
+        """
+        spent = _failures(failures)
+        if not isinstance(defer, bool):
+            raise ConfigurationError(f"defer must be True or False, not {kind_of(defer)}")
+        asked = None if seconds_problem(retry_after, maximum=math.inf) else retry_after
+        if self.max_attempts is not None and spent >= self.max_attempts:
+            return None
+        if defer and asked is not None and float(asked) > self.cap:  # type: ignore[arg-type]
+            return None
+        return self.delay(spent, retry_after=asked, rng=_RNG if rng is None else rng)  # type: ignore[arg-type]
+
     def ceilings(self, count: int | None = None) -> tuple[float, ...]:
         """Return the ceilings of the first *count* waits.
 
@@ -151,3 +206,70 @@ class RetryPolicy:
         while found[-1] < self.cap:
             found.append(self.ceiling(len(found) + 1))
         return tuple(found)
+
+
+def retrying(
+    attempt: Callable[[], T | DeliveryFailed],
+    /,
+    *,
+    policy: RetryPolicy,
+    sleep: Callable[[float], object],
+    message_id: str,
+    transport: str,
+    rng: random.Random | None = None,
+) -> T:
+    """Call *attempt* until it returns a result, as *policy* allows; the transports' loop.
+
+    *attempt* returns its result, or the `onestop.exceptions.DeliveryFailed` worth
+    another attempt (anything it raises ends the loop).  After each failure,
+    `RetryPolicy.next_wait` (with *defer*: a longer ``Retry-After`` than the cap is
+    left to the relay) says how long to *sleep*, or that the last failure is raised.
+    Each retry is logged with ids, the status and the wait, never a body.
+    """
+    failures = 0
+    while True:
+        outcome = attempt()
+        if not isinstance(outcome, DeliveryFailed):
+            return outcome
+        failures += 1
+        wait = policy.next_wait(failures, retry_after=outcome.retry_after, rng=rng, defer=True)
+        if wait is None:
+            raise outcome  # the relay logs it and schedules the next try
+        get_logger().warning(
+            "onestop.delivery.retry_scheduled",
+            message_id=message_id,
+            transport=transport,
+            destination=outcome.destination,
+            attempt=failures,
+            status=outcome.status,
+            delay=wait,
+            error=type(outcome).__name__,
+        )
+        sleep(wait)
+
+
+ONCE = RetryPolicy(max_attempts=1)
+"""A transport's policy when it is given none: one attempt, and the relay tries again later."""
+
+
+def in_delivery(retry: object, *, sleep: object, default: RetryPolicy = ONCE) -> RetryPolicy:
+    """Check a transport's ``retry=`` and ``sleep=``; return the policy (*default* if ``None``).
+
+    Raises:
+        onestop.exceptions.ConfigurationError: If *retry* is neither ``None`` nor a
+            `RetryPolicy` with `RetryPolicy.max_attempts` (a transport retries within
+            one delivery; the relay is the one that tries for ever), or *sleep* is not
+            a function.
+    """
+    if not callable(sleep):
+        raise ConfigurationError(f"sleep must be a function, not {kind_of(sleep)}")
+    if retry is None:
+        return default
+    if not isinstance(retry, RetryPolicy):
+        raise ConfigurationError(f"retry must be a RetryPolicy, not {kind_of(retry)}")
+    if retry.max_attempts is None:
+        raise ConfigurationError(
+            "a transport's retry policy needs max_attempts: it retries within one delivery,"
+            " and the relay tries again later"
+        )
+    return retry

@@ -41,11 +41,12 @@ Every request:
 * carries ``Idempotency-Key: <message id>`` (draft-ietf-httpapi-idempotency-key-header):
   the POST is retried **only because it is keyed**, so the agency can drop a copy it
   has processed.  `may_retry` states the rule: idempotent methods, or a key;
-* is retried at most ``attempts`` times in all, on timeouts, connection errors, 3xx
-  (redirects are not followed), 408, 409 (the same key still in flight), 425, 429
-  and 5xx, with exponential backoff or the agency's ``Retry-After`` when that is
-  short; then `onestop.exceptions.DeliveryFailed` (or `onestop.exceptions.DeliveryTimeout`)
-  tells the relay to try again later, on its own schedule;
+* is retried as its `onestop.transport.relay.RetryPolicy` (``retry=``) allows, on
+  timeouts, connection errors, 3xx (redirects are not followed), 408, 409 (the same
+  key still in flight), 425, 429 and 5xx, after the policy's backoff or the agency's
+  ``Retry-After`` when that is within the policy's cap; then
+  `onestop.exceptions.DeliveryFailed` (or `onestop.exceptions.DeliveryTimeout`) tells
+  the relay to try again later, on its own schedule;
 * 401, 403, 404, 405 and 410 say the endpoint is misconfigured (credentials, URL):
   `onestop.exceptions.EndpointDisabled` makes the relay halt this gateway and keep its
   backlog, whole, until `onestop.transport.relay.Relay.resume`; any other 4xx is a
@@ -74,7 +75,7 @@ import attrs
 
 from onestop.domain.applications.application import Application
 from onestop.domain.applications.forms import Answer, DocumentRef
-from onestop.domain.common.formats import int_problem, kind_of
+from onestop.domain.common.formats import kind_of
 from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     CircuitOpen,
@@ -87,13 +88,14 @@ from onestop.exceptions import (
 from onestop.ports.events import Clock
 from onestop.transport._gateway_checks import (
     check_endpoint,
+    check_retry,
     check_wiring,
     codes,
     frozen_headers,
 )
 from onestop.transport._http import HttpClient, HttpResponse, refusal, send
-from onestop.transport._retry import RetryPolicy
-from onestop.transport.base import OutboundMessage, Receipt, get_logger
+from onestop.transport._retry import RetryPolicy, retrying
+from onestop.transport.base import OutboundMessage, Receipt
 from onestop.transport.breaker import CircuitBreaker
 
 __all__ = [
@@ -281,8 +283,8 @@ def envelope(
     }
 
 
-_BACKOFF: Final = RetryPolicy(base=0.5, cap=8.0, jitter=False)
-"""The waits between a delivery's attempts: 0.5, 1, 2, ... seconds, at most 8."""
+_ONCE: Final = RetryPolicy(max_attempts=1)
+"""The policy of a request that may not be sent twice (no ``Idempotency-Key``)."""
 
 
 class AgencyGateway:
@@ -298,13 +300,15 @@ class AgencyGateway:
         applications: Where the application is loaded from (the `onestop.usecases.mall.Mall`).
         timeout: Seconds allowed for each request, whatever the client's default.
         breaker: The agency's circuit breaker; by default a new one named after it.
-        attempts: The most requests per delivery, the first included; at least 1.
-        max_delay: The longest wait between attempts; a longer ``Retry-After``
-            ends the delivery with `onestop.exceptions.DeliveryFailed`, and the relay
-            tries again later.
-        backoff: Seconds to wait after the n-th failed attempt; by default the
-            ceilings of ``RetryPolicy(base=0.5, cap=8.0, jitter=False)``
-            (`onestop.transport.relay.RetryPolicy`): 0.5, 1, 2, ... at most 8.
+        retry: When a delivery's request is sent again
+            (`onestop.transport.relay.RetryPolicy`, decided by its ``next_wait``):
+            `RetryPolicy.max_attempts` requests at most, the first included; a
+            ``Retry-After`` longer than its ``cap`` ends the delivery with
+            `onestop.exceptions.DeliveryFailed`, and the relay tries again later.  By
+            default ``RetryPolicy(base=0.5, cap=10.0, max_attempts=3, jitter=False)``.
+        attempts: Deprecated since 0.2.0, use *retry* (its ``max_attempts``).
+        max_delay: Deprecated since 0.2.0, use *retry* (its ``cap``).
+        backoff: Deprecated since 0.2.0, use *retry* (its ``base``).
         sleep: How to wait (``time.sleep``); tests pass a fake.
         effect: The effect that triggers a forward.
         clock: The time a ``Retry-After`` given as an HTTP date is counted from (the
@@ -314,11 +318,17 @@ class AgencyGateway:
         onestop.exceptions.ConfigurationError: If *timeout* or *max_delay* is not a
             number of seconds above 0 (and at most
             `onestop.domain.common.kinds.MAX_SECONDS`), *attempts* is not an integer from 1
-            to 100, *agency* is not an `AgencyEndpoint`, *breaker* not a
+            to 100, *retry* is not a `RetryPolicy` with ``max_attempts``, or is given with
+            a deprecated option, *agency* is not an `AgencyEndpoint`, *breaker* not a
             `onestop.transport.breaker.CircuitBreaker`, *backoff* or *sleep* not a
             function, *effect* not short text, or *clock* has no ``now`` method.
 
+    Warns:
+        DeprecationWarning: If *attempts*, *max_delay* or *backoff* is given.
+
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       *retry* replaces *attempts*, *max_delay* and *backoff*, deprecated.
     """
 
     def __init__(
@@ -328,11 +338,12 @@ class AgencyGateway:
         *,
         applications: ApplicationSource,
         timeout: float = 10.0,
-        breaker: CircuitBreaker | None = None,
-        attempts: int = 3,
-        max_delay: float = 10.0,
-        backoff: Callable[[int], float] = _BACKOFF.ceiling,
         sleep: Callable[[float], None] = time.sleep,
+        breaker: CircuitBreaker | None = None,
+        retry: RetryPolicy | None = None,
+        attempts: int | None = None,
+        max_delay: float | None = None,
+        backoff: Callable[[int], float] | None = None,
         effect: str = FORWARD_EFFECT,
         clock: Clock | None = None,
     ) -> None:
@@ -341,25 +352,21 @@ class AgencyGateway:
         check_wiring(
             applications=applications,
             breaker=breaker,
-            functions={"backoff": backoff, "sleep": sleep},
             effect=effect,
             clock=clock,
         )
-        for setting, seconds in (("timeout", timeout), ("max_delay", max_delay)):
-            problem = seconds_problem(seconds, positive=True)
-            if problem is not None:
-                raise ConfigurationError(f"an agency gateway's {setting} {problem}")
-        problem = int_problem(attempts, minimum=1, maximum=100)
+        problem = seconds_problem(timeout, positive=True)
         if problem is not None:
-            raise ConfigurationError(f"an agency gateway's attempts {problem}")
+            raise ConfigurationError(f"an agency gateway's timeout {problem}")
+        policy = check_retry(
+            retry, sleep=sleep, attempts=attempts, max_delay=max_delay, backoff=backoff
+        )
         self._client = client
         self._agency = agency
         self._applications = applications
         self._timeout = float(timeout)
         self._breaker = breaker if breaker is not None else CircuitBreaker(agency.code)
-        self._attempts = attempts
-        self._max_delay = max_delay
-        self._backoff = backoff
+        self._retry = policy
         self._sleep = sleep
         self._effect = effect
         self._clock = clock
@@ -378,6 +385,11 @@ class AgencyGateway:
     def breaker(self) -> CircuitBreaker:
         """The agency's circuit breaker."""
         return self._breaker
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """When a delivery's request is sent again."""
+        return self._retry
 
     def wants(self, message: OutboundMessage, /) -> bool:
         """Tell whether *message* is a forward to this agency."""
@@ -428,27 +440,13 @@ class AgencyGateway:
 
     def _post(self, message_id: str, content: bytes) -> Receipt:
         headers = self._headers(message_id)
-        retry = may_retry("POST", headers)
-        attempt = 0
-        while True:
-            attempt += 1
-            error = self._attempt(message_id, content, headers)
-            if isinstance(error, Receipt):
-                return error
-            wait = max(self._backoff(attempt), error.retry_after or 0.0)
-            if not retry or attempt >= self._attempts or wait > self._max_delay:
-                raise error  # the relay logs it and schedules the next try
-            get_logger().warning(
-                "onestop.delivery.retry_scheduled",
-                message_id=message_id,
-                transport=self.name,
-                destination=self._agency.code,
-                attempt=attempt,
-                status=error.status,
-                delay=wait,
-                error=type(error).__name__,
-            )
-            self._sleep(wait)
+        return retrying(
+            lambda: self._attempt(message_id, content, headers),
+            policy=self._retry if may_retry("POST", headers) else _ONCE,
+            sleep=self._sleep,
+            message_id=message_id,
+            transport=self.name,
+        )
 
     def _attempt(
         self, message_id: str, content: bytes, headers: Mapping[str, str]

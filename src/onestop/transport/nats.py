@@ -25,8 +25,9 @@ blocks on it for at most *timeout* seconds.
 
 Errors: a timeout raises `onestop.exceptions.DeliveryTimeout`, a broken connection or
 an unavailable JetStream `onestop.exceptions.DeliveryFailed` (the relay tries again
-later), and a refusal of the message itself (too large, a bad subject)
-`onestop.exceptions.DeliveryRejected`.
+later; with ``retry=``, a `onestop.transport.relay.RetryPolicy`, `NatsPublisher.deliver`
+first tries again itself, as that policy allows), and a refusal of the message itself
+(too large, a bad subject) `onestop.exceptions.DeliveryRejected`.
 
 .. code-block:: python
 
@@ -41,6 +42,7 @@ import contextlib
 import inspect
 import re
 import threading
+import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, Final, TypeVar
@@ -63,6 +65,7 @@ from onestop.exceptions import (
     DeliveryTimeout,
     InvalidValue,
 )
+from onestop.transport._retry import RetryPolicy, in_delivery, retrying
 from onestop.transport.base import OutboundMessage, Receipt
 from onestop.transport.inbound.idempotent import IdempotentConsumer
 
@@ -214,12 +217,20 @@ class NatsPublisher:
         name: The transport's name in receipts and logs.
         options: Further keyword arguments for ``nats.connect`` (credentials, TLS,
             reconnection settings).
+        retry: When `deliver` publishes again after a transient failure (the
+            `onestop.transport.relay.RetryPolicy`'s ``next_wait`` decides; JetStream
+            drops a copy by its message id).  ``None``, the default, publishes once:
+            the relay tries again later.
+        sleep: How to wait between those attempts (``time.sleep``); tests pass a fake.
 
     Raises:
         onestop.exceptions.ConfigurationError: If the prefix or stream name is not
-            valid, or the timeout or window is not positive.
+            valid, the timeout or window is not positive, *retry* is not a
+            `RetryPolicy` with ``max_attempts``, or *sleep* is not a function.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       *retry* and *sleep*.
     """
 
     def __init__(
@@ -232,6 +243,8 @@ class NatsPublisher:
         timeout: float = 5.0,
         name: str = "nats",
         options: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         given: tuple[object, ...] = (stream, servers, name)
         if not isinstance(given[0], str) or not _STREAM_NAME.fullmatch(given[0]):
@@ -254,6 +267,8 @@ class NatsPublisher:
         self._window = float(duplicate_window)
         self._timeout = float(timeout)
         self._options = _check_options(options)
+        self._retry = in_delivery(retry, sleep=sleep)
+        self._sleep = sleep
         self.name = name
         self._lock = threading.Lock()
         self._loop: _LoopThread | None = None
@@ -428,8 +443,21 @@ class NatsPublisher:
                 destination=self.name,
                 reason=f"cannot be published: {problem[0]} {problem[1]}",
             )
-        self.publish(message.kind, message.body, message_id=message.id, headers=headers)
-        return Receipt(message_id=message.id, transport=self.name)
+
+        def attempt() -> Receipt | DeliveryFailed:
+            try:
+                self.publish(message.kind, message.body, message_id=message.id, headers=headers)
+            except DeliveryFailed as exc:
+                return exc
+            return Receipt(message_id=message.id, transport=self.name)
+
+        return retrying(
+            attempt,
+            policy=self._retry,
+            sleep=self._sleep,
+            message_id=message.id,
+            transport=self.name,
+        )
 
     def _wait(self, future: Future[T], message_id: str) -> T:
         """Wait for *future*, translating nats-py's errors into onestop's.

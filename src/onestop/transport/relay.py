@@ -41,7 +41,6 @@ failing message again from its first delay.
 
 from __future__ import annotations
 
-import math
 import random
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -475,23 +474,26 @@ class Relay:
             return True
         except Exception as exc:  # noqa: BLE001 - anything else is worth another try
             lane.failures += 1
-            limit = self._policy.max_attempts
-            if limit is not None and lane.failures >= limit:
+            failed = exc if isinstance(exc, DeliveryFailed) else None
+            delay = self._policy.next_wait(
+                lane.failures,
+                retry_after=failed.retry_after if failed is not None else None,
+                rng=self._rng,
+            )
+            if delay is None:
                 self._give_up(lane, message, exc, reason="retries_exhausted")
                 tally.dead_lettered += 1
                 return True
-            self._schedule(lane, message, exc)
+            self._schedule(lane, message, exc, delay)
             tally.retried += 1
             return False
         tally.delivered += 1
         return True
 
-    def _schedule(self, lane: _Lane, message: OutboundMessage, exc: Exception) -> None:
+    def _schedule(
+        self, lane: _Lane, message: OutboundMessage, exc: Exception, delay: float
+    ) -> None:
         failed = exc if isinstance(exc, DeliveryFailed) else None
-        asked = failed.retry_after if failed is not None else None
-        if seconds_problem(asked, maximum=math.inf) is not None:
-            asked = None  # a transport's Retry-After that is no wait (NaN, text) is ignored
-        delay = self._policy.delay(lane.failures, retry_after=asked, rng=self._rng)
         lane.not_before = self._clock.now() + timedelta(seconds=delay)
         get_logger().warning(
             "onestop.delivery.retry_scheduled",

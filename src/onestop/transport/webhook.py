@@ -13,6 +13,10 @@ The rules, after the Standard Webhooks specification:
 * 408, 429, 3xx and 5xx answers, timeouts and connection errors are transient
   (`onestop.exceptions.DeliveryFailed`, with ``Retry-After`` in seconds or as an
   HTTP date); any other 4xx is a refusal (`onestop.exceptions.DeliveryRejected`);
+* a transient failure is tried again within the delivery only as the transport's
+  `onestop.transport.relay.RetryPolicy` (``retry=``) allows; by default it is not, and
+  the relay tries the message again later (the ``webhook-id`` lets the receiver drop
+  a copy, so either is safe);
 * an endpoint that fails *failure_limit* times in a row, over at least
   *failure_window*, is disabled;
 * an endpoint whose host resolves to a loopback, private, link-local, shared,
@@ -35,7 +39,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from string import Formatter
 from typing import Any, NoReturn
@@ -55,6 +60,7 @@ from onestop.exceptions import (
 )
 from onestop.ports.events import Clock
 from onestop.transport._http import HttpClient, HttpResponse, parse_retry_after, refusal, send
+from onestop.transport._retry import RetryPolicy, in_delivery, retrying
 from onestop.transport.addresses import (
     Resolver,
     is_public_address,
@@ -157,7 +163,12 @@ class WebhookEndpoint:
 
 
 def _check_settings(
-    *, timeout: object, failure_limit: object, failure_window: object, links: object, name: object
+    *,
+    timeout: object,
+    failure_limit: object,
+    failure_window: object,
+    links: object,
+    name: object,
 ) -> None:
     """Refuse `WebhookTransport` settings of the wrong kind with `ConfigurationError`."""
     problem = seconds_problem(timeout, positive=True)
@@ -220,14 +231,21 @@ class WebhookTransport:
         failure_window: ...if they span at least this long.
         links: Link names and URL templates with ``{stream_id}``, ``{version}`` and
             ``{id}``, e.g. ``{"status": "https://mall.example/a/{stream_id}"}``.
+        retry: When a transient failure is tried again within the delivery, re-signed
+            (`onestop.transport.relay.RetryPolicy`, decided by its ``next_wait``; a
+            ``Retry-After`` beyond its cap is left to the relay).  ``None``, the
+            default, sends once: the relay tries again later.  New in 0.2.0.
+        sleep: How to wait between those attempts (``time.sleep``); tests pass a fake.
+            New in 0.2.0.
 
     Raises:
         onestop.exceptions.ConfigurationError: If *timeout* is not a number of
             seconds above 0 (and at most `onestop.domain.common.kinds.MAX_SECONDS`),
             *failure_limit* is not an integer from 1 to 1,000,000, *failure_window* is
             not a `timedelta`, *links* is not a mapping of text to templates that
-            name only ``{stream_id}``, ``{version}`` and ``{id}``, or *name* is not
-            text of at most 200 characters without control characters.
+            name only ``{stream_id}``, ``{version}`` and ``{id}``, *name* is not
+            text of at most 200 characters without control characters, *retry* is not
+            a `RetryPolicy` with ``max_attempts``, or *sleep* is not a function.
 
     .. versionadded:: 0.1.0
     """
@@ -244,6 +262,8 @@ class WebhookTransport:
         failure_limit: int = 50,
         failure_window: timedelta = timedelta(days=3),
         links: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         _check_settings(
             timeout=timeout,
@@ -252,6 +272,7 @@ class WebhookTransport:
             links=links,
             name=name,
         )
+        self._retry = in_delivery(retry, sleep=sleep)
         self.name = name if name is not None else f"webhook:{endpoint.host}"
         self._client = client
         self._endpoint = endpoint
@@ -262,6 +283,7 @@ class WebhookTransport:
         self._failure_limit = failure_limit
         self._failure_window = failure_window
         self._links = dict(links or {})
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._failures = 0
         self._failing_since: datetime | None = None
@@ -288,15 +310,29 @@ class WebhookTransport:
             self._disabled = None
             self._failures, self._failing_since = 0, None
 
+    def _check_enabled(self) -> None:
+        if self._disabled is not None:
+            raise EndpointDisabled(destination=self._endpoint.host, reason=self._disabled)
+
     def _now(self) -> datetime:
         return self._clock.now() if self._clock is not None else datetime.now(UTC)
 
     def deliver(self, message: OutboundMessage, /) -> Receipt:
         """POST *message*, signed; see `onestop.transport.base.Transport.deliver`."""
-        host = self._endpoint.host
-        if self._disabled is not None:
-            raise EndpointDisabled(destination=host, reason=self._disabled)
+        self._check_enabled()
         body = self._payload(message)
+        return retrying(
+            lambda: self._attempt(message, body),
+            policy=self._retry,
+            sleep=self._sleep,
+            message_id=message.id,
+            transport=self.name,
+        )
+
+    def _attempt(self, message: OutboundMessage, body: bytes) -> Receipt | DeliveryFailed:
+        """Sign and POST *body* once; return a receipt, or the failure worth another attempt."""
+        self._check_enabled()
+        host = self._endpoint.host
         now = self._now()
         try:
             signature = self._signer.headers(message.id, body, timestamp=now)
@@ -326,7 +362,9 @@ class WebhookTransport:
             raise refusal(response, message_id=message.id, destination=host, now=now)
         except (DeliveryFailed, DeliveryRejected) as exc:
             self._failed(exc)
-            raise
+            if isinstance(exc, DeliveryRejected):
+                raise
+            return exc
 
     def _target(self, message: OutboundMessage) -> tuple[str, dict[str, str], dict[str, Any]]:
         """Return the URL to POST to, pinned to a checked address, with headers to match."""
