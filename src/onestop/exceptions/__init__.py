@@ -4,7 +4,7 @@ The tree::
 
     OnestopError
     ├── ConfigurationError              a setting or wiring is wrong (unknown store URL scheme, ...)
-    │   └── KeyFileError                    `.path`, `.reason`: a master key file unsafe or malformed
+    │   └── KeyFileError                    `.path`, `.reason`: a key file unsafe or malformed
     ├── TransientError                  marker: retrying later may succeed (`stamina.retry(on=...)`)
     ├── InvalidValue (ValueError)       `.field`, `.reason`: a value or an argument, in any area
     ├── ApplicationError                an application command was refused; nothing was recorded
