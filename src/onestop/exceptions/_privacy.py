@@ -65,8 +65,7 @@ class ErasureRefused(PrivacyError):
         self.detail = detail
         more = f": {detail}" if detail else ""
         super().__init__(
-            f"erasure of application {_shown(application_id)} refused by rule "
-            f"{_shown(rule)}{more}"
+            f"erasure of application {_shown(application_id)} refused by rule {_shown(rule)}{more}"
         )
 
 

@@ -130,8 +130,9 @@ class SubjectKey:
 
     def __attrs_post_init__(self) -> None:
         _text(self.subject, "subject")
-        if self.wrapped is not None and not isinstance(self.wrapped, WrappedKey):
-            reason = f"expected a WrappedKey or None, not {kind_of(self.wrapped)}"
+        wrapped: object = self.wrapped
+        if wrapped is not None and not isinstance(wrapped, WrappedKey):
+            reason = f"expected a WrappedKey or None, not {kind_of(wrapped)}"
             raise InvalidValue(field="wrapped", reason=reason)
         check_instant(self.created_at, field="created_at")
         if self.destroyed_at is not None:
