@@ -97,6 +97,6 @@ def test_no_repr_str_error_or_log_shows_key_material(
     ],
 )
 def test_objects_holding_keys_refuse_to_pickle(make: object) -> None:
-    """A provider, a keyring or an unwrapped key cannot be pickled (keys never leave the process)."""
+    """A provider, a keyring or an unwrapped key cannot be pickled: keys stay in the process."""
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(make())  # type: ignore[operator]

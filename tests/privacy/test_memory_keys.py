@@ -108,7 +108,8 @@ def test_malformed_input_is_refused_before_anything_changes(
     with pytest.raises(InvalidStoreInput) as refused:
         call(store)  # type: ignore[operator]
     assert refused.value.field == field
-    assert store._subject_keys == {} and store._blind == {}
+    assert store._subject_keys == {}
+    assert store._blind == {}
 
 
 def test_a_closed_store_refuses_key_calls(store: MemoryStore) -> None:
