@@ -80,7 +80,7 @@ def test_a_subject_without_a_key_cannot_open(keyring: Keyring) -> None:
 def test_a_destroyed_subject_opens_as_none_and_cannot_seal(
     keyring: Keyring, store: MemoryStore
 ) -> None:
-    """After its key is destroyed and forgotten, a subject's tokens open as None; sealing refuses."""
+    """Once its key is destroyed and forgotten, its tokens open as None; sealing refuses."""
     token = keyring.seal(ANI, b"Siti", context=b"c")
     other = keyring.seal("app-2/applicant", b"Budi", context=b"c")
     assert store.destroy_subject_keys([ANI], at=LATER) == 1
@@ -136,7 +136,7 @@ def test_a_missing_master_key_is_unavailable(store: MemoryStore) -> None:
 def test_a_blind_index_ignores_spacing_and_case(
     shared: Keyring, number: str, noise: list[str]
 ) -> None:
-    """Numbers that differ only in spaces, dashes, dots, slashes or the scheme's case index alike."""
+    """Numbers differing only in spaces, dashes, dots, slashes or the scheme's case index alike."""
     spaced = "".join(noise) + number + "".join(noise)
     assert shared.blind_index("ID-NIK", spaced) == shared.blind_index("id-nik", number)
 
