@@ -448,12 +448,12 @@ class Keyring:
             raise InvalidValue(
                 field="retired", reason=f"expected a collection, not {kind_of(retired)}"
             )
-        found = tuple(dict.fromkeys(retired))
-        for index, key_id in enumerate(found):
+        given = tuple(retired)
+        for index, key_id in enumerate(given):
             problem = text_problem(key_id, max_length=MAX_KEY_TEXT)
             if problem is not None:
                 raise InvalidValue(field=f"retired[{index}]", reason=problem)
-        return tuple(k for k in found if k != current)
+        return tuple(k for k in dict.fromkeys(given) if k != current)
 
     def _rewrapped(self, key: SubjectKey, old: str) -> SubjectKey:
         if key.wrapped is None:  # subject_keys_under lists live keys only
