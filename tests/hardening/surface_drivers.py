@@ -123,7 +123,7 @@ def _types() -> dict[str, Any]:
         "SystemClock": mall.SystemClock,
         "MasterKeyProvider": keys.MasterKeyProvider,
         "SubjectKeyStore": keys.SubjectKeyStore,
-        "MasterKeys": providers._MasterKeys,
+        "MasterKeys": providers.LocalKeyProvider,
         "Keyring": keyring.Keyring,
     }
     try:

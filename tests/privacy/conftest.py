@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from privacy_support import HandClock
 
 from onestop.privacy import KeyCachePolicy, Keyring, StaticKeyProvider
 from onestop.storage.memory import MemoryStore
 from onestop.testing.key_providers import CountingKeyProvider
-
-START = datetime(2026, 3, 2, 9, tzinfo=UTC)
-
-
-class HandClock:
-    """A clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.at = START
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        self.at += delta
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from privacy_support import HandClock
 
-from conftest import HandClock
 from onestop.exceptions import InvalidValue
 from onestop.privacy import KeyCachePolicy, Keyring, StaticKeyProvider
 from onestop.storage.memory import MemoryStore

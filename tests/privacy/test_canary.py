@@ -12,9 +12,9 @@ import pickle
 from pathlib import Path
 
 import pytest
+from privacy_support import START
 from structlog.testing import capture_logs
 
-from conftest import START
 from onestop.exceptions import OnestopError
 from onestop.ports.keys import SubjectKey, WrappedKey
 from onestop.privacy import EnvKeyProvider, FileKeyProvider, Keyring, StaticKeyProvider

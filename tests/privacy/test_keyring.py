@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from privacy_support import HandClock
 
-from conftest import HandClock
 from onestop.exceptions import InvalidValue, KeyUnavailable, PersonalDataErased, StorageError
 from onestop.ports.keys import PersonalDataKeys
 from onestop.privacy import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from privacy_support import START
 
-from conftest import START
 from onestop.exceptions import InvalidStoreInput, StorageError
 from onestop.ports.keys import SubjectKey, SubjectKeyStore, WrappedKey
 from onestop.storage.memory import MemoryStore

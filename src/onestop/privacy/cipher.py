@@ -46,13 +46,13 @@ __all__ = [
 ]
 
 DATA_KEY_BYTES = 64
-"""The length of a data key: AES-SIV with two 256-bit halves."""
+"""The length of a data key in bytes (AES-SIV with two 256-bit halves)."""
 
 MASTER_KEY_BYTES = 32
-"""The length of a master key: AES-256-GCM."""
+"""The length of a master key in bytes (AES-256-GCM)."""
 
 TOKEN_PREFIX = "s1."  # noqa: S105 - a format's version, not a password
-"""The first characters of every sealed token: the format's version."""
+"""The first characters of every sealed token, which name the format's version."""
 
 _NONCE = 12
 _TAG = 16

@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_VARIABLE",
     "EnvKeyProvider",
     "FileKeyProvider",
+    "LocalKeyProvider",
     "StaticKeyProvider",
     "add_master_key",
     "generate_key_file",
@@ -71,8 +72,12 @@ def _check_key_id(value: object, field: str) -> str:
     return value
 
 
-class _MasterKeys:
-    """Master keys by id, one of them current: what every provider here shares."""
+class LocalKeyProvider:
+    """Master keys held in this process, by id, one of them current; the base of the others.
+
+    `StaticKeyProvider`, `FileKeyProvider` and `EnvKeyProvider` differ only in where
+    they read the keys from.
+    """
 
     def __init__(self, keys: Mapping[str, bytes], /, *, current: str | None = None) -> None:
         """Hold *keys* (id to 32 key bytes, oldest first); *current* defaults to the last.
@@ -145,7 +150,7 @@ class _MasterKeys:
         return master.unwrap(wrapped.data[:MAX_WRAPPED_BYTES], context=context)
 
 
-class StaticKeyProvider(_MasterKeys):
+class StaticKeyProvider(LocalKeyProvider):
     """Master keys given in code (tests, or a secret store the caller reads itself).
 
     >>> StaticKeyProvider({"mk-1": bytes(32), "mk-2": bytes(range(32))})
@@ -229,7 +234,7 @@ def _read_private(path: Path) -> str:
         raise KeyFileError(path=shown, reason="is not ASCII text") from None
 
 
-class FileKeyProvider(_MasterKeys):
+class FileKeyProvider(LocalKeyProvider):
     """Master keys read from a key file (the format is in this module's docstring).
 
     The file is read once, when the provider is made: after `add_master_key`, make a new
@@ -255,7 +260,7 @@ class FileKeyProvider(_MasterKeys):
         )
 
 
-class EnvKeyProvider(_MasterKeys):
+class EnvKeyProvider(LocalKeyProvider):
     """Master keys read from an environment variable (``ID:KEY`` entries; the last is current)."""
 
     def __init__(
