@@ -66,6 +66,29 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         "expected a value at position 4 in rule 'a =='",
     ),
     (exc.InvalidValue(field="id", reason="is empty"), "id: is empty"),
+    (exc.PrivacyError("cannot"), "cannot"),
+    (
+        exc.KeyUnavailable(key_id="mk-1", reason="no master key with this id"),
+        "master key 'mk-1' is unavailable: no master key with this id",
+    ),
+    (exc.KeyUnavailable(key_id=None, reason="down"), "a key is unavailable: down"),
+    (
+        exc.PersonalDataErased(subject="app-1/applicant"),
+        "the personal data of subject 'app-1/applicant' was erased",
+    ),
+    (exc.PersonalDataErased(), "the personal data was erased"),
+    (
+        exc.ErasureRefused(application_id="app-1", rule="legal_hold"),
+        "erasure of application 'app-1' refused by rule 'legal_hold'",
+    ),
+    (
+        exc.ErasureRefused(application_id="app-1", rule="open", detail="not closed"),
+        "erasure of application 'app-1' refused by rule 'open': not closed",
+    ),
+    (
+        exc.KeyFileError(path="keys.txt", reason="readable by others"),
+        "keys.txt: readable by others",
+    ),
     (exc.CalendarError("bad"), "bad"),
     (
         exc.InvalidCalendar(field="closures[0]", reason="ends before it starts"),

@@ -64,6 +64,8 @@ def _types() -> dict[str, Any]:
     from onestop.domain.workflow import guards
     from onestop.ports import catalogue as catalogue_store
     from onestop.ports import events as ports
+    from onestop.ports import keys
+    from onestop.privacy import keyring, providers
     from onestop.storage import memory, sqlite
     from onestop.transport import (
         base,
@@ -120,6 +122,10 @@ def _types() -> dict[str, Any]:
         "Deadlines": folding.Deadlines,
         "RandomIds": mall.RandomIds,
         "SystemClock": mall.SystemClock,
+        "MasterKeyProvider": keys.MasterKeyProvider,
+        "SubjectKeyStore": keys.SubjectKeyStore,
+        "MasterKeys": providers.LocalKeyProvider,
+        "Keyring": keyring.Keyring,
     }
     try:
         import psycopg
@@ -180,6 +186,10 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     "PgConnection": ("pg connection",),
     "PgPool": ("pg pool",),
     "Identifier": ("sql identifier",),
+    # A keyring's provider and store: a static provider and a memory store of its own, so
+    # that a keyring's calls stay off the worlds (the store's key methods run there).
+    "MasterKeyProvider": ("key provider",),
+    "SubjectKeyStore": ("key store",),
 }
 """Each wiring type, by its name in `TYPES`, and the live objects that satisfy it."""
 
@@ -211,6 +221,8 @@ OWNERS_BY_NAME: dict[str, str] = {
     "GuardRegistry": "guards",
     "IdentityValidators": "validators",
     "NatsPublisher": "nats",
+    "MasterKeys": "key provider",
+    "Keyring": "keyring",
 }
 """Classes whose methods run on a live object, by name in `TYPES`, and which object."""
 

@@ -468,6 +468,21 @@ class Context:
             from onestop.usecases.mall import SystemClock
 
             return SystemClock()
+        if key == "key provider":
+            from onestop.privacy import StaticKeyProvider
+
+            return StaticKeyProvider({"mk-surface": bytes(range(32))})
+        if key == "key store":
+            return MemoryStore()
+        if key == "keyring":
+            from onestop.privacy import KeyCachePolicy, Keyring
+
+            return Keyring(
+                self.live("key provider"),  # type: ignore[arg-type]
+                self.live("key store"),  # type: ignore[arg-type]
+                cache=KeyCachePolicy(max_keys=4),
+                clock=HandClock(START),
+            )
         if key == "sqlite connection":
             connection = sqlite3.connect(":memory:", isolation_level=None)
             self.opened.append(connection)

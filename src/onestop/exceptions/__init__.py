@@ -4,6 +4,7 @@ The tree::
 
     OnestopError
     ├── ConfigurationError              a setting or wiring is wrong (unknown store URL scheme, ...)
+    │   └── KeyFileError                    `.path`, `.reason`: a key file unsafe or malformed
     ├── TransientError                  marker: retrying later may succeed (`stamina.retry(on=...)`)
     ├── InvalidValue (ValueError)       `.field`, `.reason`: a value or an argument, in any area
     ├── ApplicationError                an application command was refused; nothing was recorded
@@ -60,6 +61,10 @@ The tree::
     │           ├── CodeForAnotherApplication  the code was issued for another application
     │           ├── CodeNotIssued           no code is on record for this handoff
     │           └── TooManyWrongCodes       locked after too many wrong codes; issue a new one
+    ├── PrivacyError                    personal data could not be sealed, opened or erased
+    │   ├── KeyUnavailable                  `.key_id`, `.reason`: a master key missing; KMS down
+    │   ├── PersonalDataErased              `.subject`: the value was erased (crypto-shredded)
+    │   └── ErasureRefused                  `.application_id`, `.rule`, `.detail`
     ├── NotFound (LookupError)
     │   ├── AgencyNotFound                  `.code`
     │   ├── CatalogueVersionNotFound        `.version`: no such published catalogue version
@@ -141,6 +146,13 @@ from onestop.exceptions._courier import (
     TimeWentBackwards,
     TooManyWrongCodes,
     WrongCode,
+)
+from onestop.exceptions._privacy import (
+    ErasureRefused,
+    KeyFileError,
+    KeyUnavailable,
+    PersonalDataErased,
+    PrivacyError,
 )
 from onestop.exceptions._transport import (
     CallbackRefused,
@@ -224,6 +236,7 @@ __all__ = [
     "DeliveryTimeout",
     "EndpointDisabled",
     "EndpointNotAllowed",
+    "ErasureRefused",
     "GuardFailed",
     "HandoffRefused",
     "HostNotResolved",
@@ -239,6 +252,8 @@ __all__ = [
     "InvalidWorkflow",
     "JobNotFound",
     "JobRefused",
+    "KeyFileError",
+    "KeyUnavailable",
     "MigrationError",
     "MissingInput",
     "NaiveDatetime",
@@ -248,6 +263,8 @@ __all__ = [
     "OnestopError",
     "PacketNotFound",
     "PartyError",
+    "PersonalDataErased",
+    "PrivacyError",
     "Problem",
     "RoleNotAllowed",
     "RuleSyntaxError",

@@ -1,4 +1,4 @@
-"""The ports the use cases depend on: event and catalogue stores, clocks, id sources.
+"""The ports the use cases depend on: event, catalogue and key stores, clocks, id sources.
 
 Adapters (`onestop.storage`, `onestop.transport`) implement these `typing.Protocol`
 classes; `onestop.ports.checks` holds the checks every adapter makes before any I/O.
@@ -49,6 +49,13 @@ from onestop.ports.events import (
     encode_cursor,
     storable_text,
 )
+from onestop.ports.keys import (
+    MasterKeyProvider,
+    PersonalDataKeys,
+    SubjectKey,
+    SubjectKeyStore,
+    WrappedKey,
+)
 
 __all__ = [
     "MAX_PAGE",
@@ -90,4 +97,9 @@ __all__ = [
     "check_version_number",
     "next_catalogue_version",
     "stored_catalogue_version",
+    "MasterKeyProvider",
+    "PersonalDataKeys",
+    "SubjectKey",
+    "SubjectKeyStore",
+    "WrappedKey",
 ]

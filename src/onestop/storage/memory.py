@@ -1,8 +1,9 @@
 """The in-memory event store: dicts and a lock; the executable specification of the ports.
 
-`MemoryStore` does exactly what `onestop.ports.events.EventStore`, `onestop.ports.events.BatchStore`
-and `onestop.ports.catalogue.CatalogueStore` promise and nothing more, in the plainest
-way: every method takes one lock, so a `commit` (or `commit_batch`, or
+`MemoryStore` does exactly what `onestop.ports.events.EventStore`,
+`onestop.ports.events.BatchStore`, `onestop.ports.catalogue.CatalogueStore` and
+`onestop.ports.keys.SubjectKeyStore` promise and nothing more, in the plainest way:
+every method takes one lock, so a `commit` (or `commit_batch`, or
 `publish_catalogue`) is atomic and isolated, and every record it hands out is a frozen
 value, so callers cannot change what is stored.  Other adapters are checked
 against it.  Data lives as long as the object does.
@@ -32,7 +33,10 @@ onestop.exceptions.ConcurrencyConflict: stream 'app-1' is at version 1, not 0; r
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
+
+import attrs
 
 from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput, StorageError
 from onestop.ports.catalogue import (
@@ -70,6 +74,16 @@ from onestop.ports.events import (
     encode_cursor,
     storable_text,
 )
+from onestop.ports.keys import (
+    SubjectKey,
+    check_destruction,
+    check_index_row,
+    check_key_page,
+    check_subject_keys,
+    check_subjects,
+    lookup_blind,
+    lookup_subjects,
+)
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
 
@@ -92,6 +106,8 @@ class MemoryStore(ClosingContext):
         self._log: list[Notification] = []
         self._positions: dict[str, int] = {}
         self._catalogues: list[CatalogueVersion] = []
+        self._subject_keys: dict[str, SubjectKey] = {}
+        self._blind: dict[str, dict[str, None]] = {}
         self._closed = False
 
     def __repr__(self) -> str:
@@ -340,6 +356,99 @@ class MemoryStore(ClosingContext):
         with self._lock:
             self._check_open()
             return tuple(v.info() for v in self._catalogues[start : start + limit])
+
+    # --- onestop.ports.keys.SubjectKeyStore ----------------------------------------------
+
+    def add_subject_keys(self, keys: Sequence[SubjectKey], /) -> Mapping[str, SubjectKey]:
+        """Insert the keys of subjects with none; see `SubjectKeyStore.add_subject_keys`."""
+        found = check_subject_keys(keys)
+        with self._lock:
+            self._check_open()
+            for key in found:
+                self._subject_keys.setdefault(key.subject, key)
+            return {key.subject: self._subject_keys[key.subject] for key in found}
+
+    def subject_keys(self, subjects: Collection[str], /) -> Mapping[str, SubjectKey]:
+        """Return the known keys of *subjects*, live or destroyed."""
+        wanted = lookup_subjects(subjects)
+        with self._lock:
+            self._check_open()
+            return {s: self._subject_keys[s] for s in wanted if s in self._subject_keys}
+
+    def destroy_subject_keys(self, subjects: Collection[str], /, *, at: datetime) -> int:
+        """Drop the wrapped keys of *subjects*, keeping tombstones; return how many were live."""
+        found = check_destruction(subjects, at)
+        with self._lock:
+            self._check_open()
+            live = 0
+            for subject in found:
+                key = self._subject_keys.get(subject)
+                if key is not None and not key.live:
+                    continue
+                live += key is not None
+                created = key.created_at if key is not None else at
+                self._subject_keys[subject] = SubjectKey(
+                    subject=subject, wrapped=None, created_at=created, destroyed_at=at
+                )
+            return live
+
+    def rewrap_subject_keys(self, keys: Sequence[SubjectKey], /) -> int:
+        """Replace the wrapped bytes of the live keys among *keys*; return how many."""
+        found = check_subject_keys(keys, live=True)
+        with self._lock:
+            self._check_open()
+            replaced = 0
+            for key in found:
+                stored = self._subject_keys.get(key.subject)
+                if stored is not None and stored.live:
+                    self._subject_keys[key.subject] = attrs.evolve(stored, wrapped=key.wrapped)
+                    replaced += 1
+            return replaced
+
+    def subject_keys_under(self, master_key_id: str, /, *, limit: int) -> tuple[SubjectKey, ...]:
+        """Return up to *limit* live keys wrapped by *master_key_id*, by subject."""
+        if not check_key_page(master_key_id, limit):
+            return ()
+        with self._lock:
+            self._check_open()
+            under = sorted(
+                (
+                    k
+                    for k in self._subject_keys.values()
+                    if k.wrapped is not None and k.wrapped.master_key_id == master_key_id
+                ),
+                key=lambda k: k.subject,
+            )
+            return tuple(under[:limit])
+
+    def index_subject(self, blind: str, subject: str, /) -> None:
+        """Record that blind index *blind* names *subject*."""
+        check_index_row(blind, subject)
+        with self._lock:
+            self._check_open()
+            self._blind.setdefault(blind, {})[subject] = None
+
+    def indexed_subjects(self, blind: str, /) -> tuple[str, ...]:
+        """Return the subjects *blind* names, sorted."""
+        known = lookup_blind(blind)
+        with self._lock:
+            self._check_open()
+            return tuple(sorted(self._blind.get(blind, {}))) if known else ()
+
+    def unindex_subjects(self, subjects: Collection[str], /) -> int:
+        """Remove the blind index rows naming *subjects*; return how many."""
+        found = set(check_subjects(subjects))
+        with self._lock:
+            self._check_open()
+            removed = 0
+            for blind, named in list(self._blind.items()):
+                gone = found.intersection(named)
+                removed += len(gone)
+                for subject in gone:
+                    del named[subject]
+                if not named:
+                    del self._blind[blind]
+            return removed
 
     def close(self) -> None:
         """Close the store; later calls raise `StorageError`."""
