@@ -70,6 +70,7 @@ from onestop.ports.events import (
     encode_cursor,
     storable_text,
 )
+from onestop.storage._memory_keys import MemorySubjectKeys
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
 
@@ -78,8 +79,13 @@ __all__ = ["MAX_PAGE", "MemoryStore"]
 _FAR = datetime.max.replace(tzinfo=UTC)
 
 
-class MemoryStore(ClosingContext):
-    """An `onestop.ports.events.EventStore` and catalogue store in memory; threads may share it."""
+class MemoryStore(MemorySubjectKeys, ClosingContext):
+    """An `onestop.ports.events.EventStore` and catalogue store in memory; threads may share it.
+
+    It keeps subjects' data keys and the blind index too
+    (`onestop.ports.keys.SubjectKeyStore`), with the methods of
+    ``onestop.storage._memory_keys.MemorySubjectKeys``.
+    """
 
     def __init__(self) -> None:
         """Create an empty store."""
@@ -92,6 +98,8 @@ class MemoryStore(ClosingContext):
         self._log: list[Notification] = []
         self._positions: dict[str, int] = {}
         self._catalogues: list[CatalogueVersion] = []
+        self._subject_keys = {}
+        self._blind_index = {}
         self._closed = False
 
     def __repr__(self) -> str:
