@@ -132,8 +132,9 @@ class PostgresSubjectKeys(abc.ABC):
     def destroy_subject_keys(self, subjects: Collection[str], /, *, at: datetime) -> int:
         """Set the wrapped keys of *subjects* to NULL, keep tombstones; count the live ones.
 
-        One transaction locks the subjects' rows in order, wipes the live ones and adds
-        a tombstone for subjects never seen.  The old row versions stay in the data
+        One transaction adds a tombstone for subjects never seen, locks the subjects'
+        rows in order and wipes the live ones; a key added by a writer racing with it
+        is wiped too.  The old row versions stay in the data
         files, invisible, until ``VACUUM`` frees their space (see the module's
         docstring); backups, WAL archives and replicas are the operator's to rotate.
 
@@ -145,10 +146,11 @@ class PostgresSubjectKeys(abc.ABC):
         wanted = list(check_subjects(subjects))
         when = check_instant("at", at)
         with self._connection() as cursor, cursor.connection.transaction():
-            cursor.execute(self._sql["lock_keys"], (wanted,))
-            live = len(cursor.execute(self._sql["destroy_keys"], (when, wanted)).fetchall())
+            # Tombstones first: an insert racing on a subject makes this one wait for
+            # it, and the UPDATE below (a new snapshot) then sees and wipes its key.
             cursor.execute(self._sql["tombstones"], {"at": when, "subjects": wanted})
-        return live
+            cursor.execute(self._sql["lock_keys"], (wanted,))
+            return len(cursor.execute(self._sql["destroy_keys"], (when, wanted)).fetchall())
 
     def rewrap_subject_keys(self, keys: Sequence[SubjectKey], /) -> int:
         """Replace the wrapped bytes of the live keys among *keys*; return how many."""
