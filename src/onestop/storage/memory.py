@@ -70,7 +70,7 @@ from onestop.ports.events import (
     encode_cursor,
     storable_text,
 )
-from onestop.storage._memory_keys import MemorySubjectKeys
+from onestop.storage.memory_keys import MemorySubjectKeys
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
 
@@ -84,7 +84,7 @@ class MemoryStore(MemorySubjectKeys, ClosingContext):
 
     It keeps subjects' data keys and the blind index too
     (`onestop.ports.keys.SubjectKeyStore`), with the methods of
-    ``onestop.storage._memory_keys.MemorySubjectKeys``.
+    ``onestop.storage.memory_keys.MemorySubjectKeys``.
     """
 
     def __init__(self) -> None:

@@ -110,9 +110,9 @@ from onestop.storage._postgres_connect import (
     translate_db_errors,
 )
 from onestop.storage._postgres_connect import split_url as _split_url
-from onestop.storage._postgres_keys import KEY_STATEMENTS, PostgresSubjectKeys
 from onestop.storage._postgres_pages import page_statement
 from onestop.storage.postgres_catalogue import PostgresCatalogue
+from onestop.storage.postgres_keys import KEY_STATEMENTS, PostgresSubjectKeys
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
     STATEMENTS,
@@ -170,7 +170,7 @@ class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, ClosingContext):
 
     It keeps the catalogue's versions too, with the methods of `PostgresCatalogue`,
     and subjects' data keys and the blind index (`onestop.ports.keys.SubjectKeyStore`),
-    with those of ``onestop.storage._postgres_keys.PostgresSubjectKeys``.
+    with those of ``onestop.storage.postgres_keys.PostgresSubjectKeys``.
 
     It is safe to share between threads.  Open it with `PostgresStore.connect` (or
     ``onestop.storage.from_url``); it holds a pool of connections in autocommit mode

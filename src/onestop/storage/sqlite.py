@@ -9,7 +9,7 @@ failing at once.
 It keeps the published catalogue versions too (`onestop.ports.catalogue.CatalogueStore`),
 each `SQLiteStore.publish_catalogue` in a transaction of its own, and subjects' data
 keys and the blind index (`onestop.ports.keys.SubjectKeyStore`, the methods of
-``onestop.storage._sqlite_keys.SQLiteSubjectKeys``), destroyed physically:
+``onestop.storage.sqlite_keys.SQLiteSubjectKeys``), destroyed physically:
 ``secure_delete=ON`` and a WAL checkpoint after each destruction.
 
 Settings, applied on every open: WAL journal mode (readers never block the writer),
@@ -92,7 +92,6 @@ from onestop.ports.events import (
 )
 from onestop.storage import _sqlite_catalogue as catalogue_sql
 from onestop.storage import _sqlite_sql as sql
-from onestop.storage._sqlite_keys import SQLiteSubjectKeys
 from onestop.storage._sqlite_open import (
     DEFAULT_BUSY_TIMEOUT,
     MAX_BUSY_TIMEOUT,
@@ -101,6 +100,7 @@ from onestop.storage._sqlite_open import (
     parse_url,
 )
 from onestop.storage._sqlite_open import translate_errors as _translate_errors
+from onestop.storage.sqlite_keys import SQLiteSubjectKeys
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]

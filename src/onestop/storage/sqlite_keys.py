@@ -1,9 +1,9 @@
-"""The subject keys of the SQLite store: `SQLiteSubjectKeys`, a base of `SQLiteStore` (private).
+"""The subject keys of the SQLite store: `SQLiteSubjectKeys`, a base of `SQLiteStore`.
 
 These methods implement `onestop.ports.keys.SubjectKeyStore` on the tables of
 migration 3 (``subject_keys``, ``subject_index``), on the store's one connection,
 inside its transactions and its one error-translating context.  They keep the rules
-of ``onestop.storage._memory_keys.MemorySubjectKeys``, the specification.
+of ``onestop.storage.memory_keys.MemorySubjectKeys``, the specification.
 
 **Physical destruction.**  The store's connection runs with ``PRAGMA
 secure_delete=ON`` (`onestop.storage.sqlite_schema.configure`), so SQLite overwrites
@@ -23,6 +23,7 @@ system may keep the old blocks); see :doc:`/reference/storage`.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
@@ -92,18 +93,20 @@ def _stored(connection: sqlite3.Connection, subjects: Sequence[str]) -> dict[str
     return found
 
 
-class SQLiteSubjectKeys:
-    """The `onestop.ports.keys.SubjectKeyStore` methods of `SQLiteStore`.
+class SQLiteSubjectKeys(abc.ABC):
+    """The `onestop.ports.keys.SubjectKeyStore` methods of `onestop.storage.sqlite.SQLiteStore`.
 
     Not used on its own: `SQLiteStore` provides the connection, its lock and its
     transactions.
     """
 
+    @abc.abstractmethod
     def _reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SQLiteStore provides it
+        """Yield the connection under the store's lock and error translation."""
 
+    @abc.abstractmethod
     def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # pragma: no cover - SQLiteStore provides it
+        """Yield the connection inside a ``BEGIN IMMEDIATE`` transaction of the store's."""
 
     def add_subject_keys(self, keys: Sequence[SubjectKey], /) -> Mapping[str, SubjectKey]:
         """Store the keys of subjects not known yet; return what is stored for each afterwards.

@@ -1,11 +1,10 @@
 """The subject keys of the PostgreSQL store: `PostgresSubjectKeys`, a base of `PostgresStore`.
 
-Private to `onestop.storage.postgres`.
 
 These methods implement `onestop.ports.keys.SubjectKeyStore` on the tables of
 migration 4 (``subject_keys``, ``subject_index``), on the store's pool and through its
 one error-translating context (``translate_db_errors``).  They keep the rules of
-``onestop.storage._memory_keys.MemorySubjectKeys``, the specification.
+``onestop.storage.memory_keys.MemorySubjectKeys``, the specification.
 
 **Racing writers.**  `PostgresSubjectKeys.add_subject_keys` inserts with ``ON CONFLICT
 DO NOTHING`` on the subjects' primary key, then reads the rows back in a second
@@ -41,7 +40,7 @@ from onestop.storage._key_checks import (
     readable,
 )
 
-__all__ = ["KEY_STATEMENTS", "PostgresSubjectKeys"]
+__all__ = ["PostgresSubjectKeys"]
 
 KEY_STATEMENTS: Mapping[str, LiteralString] = {
     "add_keys": "INSERT INTO {s}.subject_keys (subject, master_key_id, wrapped, created_at)"
@@ -85,7 +84,7 @@ def _key(row: Sequence[Any]) -> SubjectKey:
 
 
 class PostgresSubjectKeys(abc.ABC):
-    """The `onestop.ports.keys.SubjectKeyStore` methods of `PostgresStore`.
+    """The `onestop.ports.keys.SubjectKeyStore` methods of `onestop.storage.postgres.PostgresStore`.
 
     Not used on its own: `PostgresStore` provides the pool and statements it runs on.
     """

@@ -1,4 +1,4 @@
-"""The subject keys of the in-memory store: `MemorySubjectKeys`, a base of `MemoryStore` (private).
+"""The subject keys of the in-memory store: `MemorySubjectKeys`, a base of `MemoryStore`.
 
 The executable specification of `onestop.ports.keys.SubjectKeyStore`, as plain as it
 gets: a dict of `SubjectKey` values and a dict of blind index rows, under the store's
@@ -17,6 +17,7 @@ The rules every adapter keeps:
 
 from __future__ import annotations
 
+import abc
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -36,15 +37,19 @@ from onestop.storage._key_checks import (
 __all__ = ["MemorySubjectKeys"]
 
 
-class MemorySubjectKeys:
-    """The `onestop.ports.keys.SubjectKeyStore` methods of `MemoryStore`."""
+class MemorySubjectKeys(abc.ABC):
+    """The `onestop.ports.keys.SubjectKeyStore` methods of `onestop.storage.memory.MemoryStore`.
+
+    Not used on its own: `MemoryStore` provides the lock, the tables and `_check_open`.
+    """
 
     _lock: threading.Lock
     _subject_keys: dict[str, SubjectKey]
     _blind_index: dict[str, set[str]]
 
+    @abc.abstractmethod
     def _check_open(self) -> None:
-        raise NotImplementedError  # pragma: no cover - MemoryStore provides it
+        """Raise `StorageError` if the store is closed (`MemoryStore` provides it)."""
 
     def add_subject_keys(self, keys: Sequence[SubjectKey], /) -> Mapping[str, SubjectKey]:
         """Store the keys of subjects not known yet; return what is stored for each afterwards.
