@@ -212,3 +212,12 @@ def test_a_schema_at_migration_3_gains_the_key_tables(
             assert store.subject_keys(["s"]) == {"s": make_subject_key("s")}
     finally:
         _drop(postgres_url, schema)
+
+
+def test_a_rewrapped_key_leaves_the_sqlite_files(tmp_path: Path) -> None:
+    """After rewrapping a key, its old wrapped bytes are in neither the file nor its -wal."""
+    path = tmp_path / "keys.sqlite3"
+    with SQLiteStore.open(path) as store:
+        store.add_subject_keys([make_subject_key("s", data=CANARY)])
+        assert store.rewrap_subject_keys([make_subject_key("s", data=b"\x07" * 60)]) == 1
+    assert CANARY not in _raw(path)

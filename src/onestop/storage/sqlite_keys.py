@@ -166,6 +166,8 @@ class SQLiteSubjectKeys(abc.ABC):
         """Replace the wrapped bytes of the live keys among *keys*; return how many.
 
         A destroyed or unknown subject is left as it is: a rewrap never revives a key.
+        The WAL is checkpointed and truncated afterwards, so that the keys wrapped by
+        the retired master key leave the files as they do after a destruction.
         """
         checked = check_keys(keys)
         done = 0
@@ -176,6 +178,7 @@ class SQLiteSubjectKeys(abc.ABC):
                 done += connection.execute(
                     _REWRAP, (wrapped.master_key_id, wrapped.data, key.subject)
                 ).rowcount
+        self._truncate_wal()
         return done
 
     def subject_keys_under(self, master_key_id: str, /, *, limit: int) -> tuple[SubjectKey, ...]:
