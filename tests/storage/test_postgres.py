@@ -188,6 +188,8 @@ def test_connect_creates_the_schema_and_records_the_migration(
         "notifications",
         MIGRATIONS_TABLE,
         "sequence_claims",
+        "subject_index",
+        "subject_keys",
         "summaries",
     }
     with psycopg.connect(postgres_url) as conn:
@@ -196,14 +198,14 @@ def test_connect_creates_the_schema_and_records_the_migration(
                 sql.Identifier(store.schema), sql.Identifier(MIGRATIONS_TABLE)
             )
         ).fetchall()
-    assert sorted(rows) == [(1,), (2,), (3,)]
+    assert sorted(rows) == [(1,), (2,), (3,), (4,)]
 
 
 def test_migrating_again_changes_nothing(store: PostgresStore, postgres_url: str) -> None:
     """Running the migrations on an up-to-date schema keeps its data and its version."""
     store.commit(commit("app-1", 0))
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        assert migrate(conn, store.schema) == 3
+        assert migrate(conn, store.schema) == 4
     assert [e.version for e in store.read("app-1")] == [1]
 
 

@@ -192,8 +192,8 @@ class SubjectKeyStore(Protocol):
         """Insert those of *keys* whose subject has no key yet; return what is stored for each.
 
         Two writers racing on one subject agree on one key: the second gets the first's.
-        A destroyed subject stays destroyed (its tombstone is returned).  When *keys*
-        names a subject twice, the first one given is inserted.
+        A destroyed subject stays destroyed (its tombstone is returned).  Every key
+        given must be live, and name a subject once.
         """
         ...
 
@@ -309,11 +309,15 @@ def check_subject_keys(
         onestop.exceptions.InvalidStoreInput: Naming the key at fault (``keys[2]``).
     """
     found = _sequence(keys, "keys")
+    seen: set[str] = set()
     for index, key in enumerate(found):
         if not isinstance(key, SubjectKey):
             raise _refuse(f"keys[{index}]", f"expected a SubjectKey, not {kind_of(key)}")
         if live and not key.live:
-            raise _refuse(f"keys[{index}]", "a destroyed key cannot be rewrapped")
+            raise _refuse(f"keys[{index}]", "a destroyed key cannot be stored or rewrapped")
+        if key.subject in seen:
+            raise _refuse(f"keys[{index}]", "names a subject given before in this call")
+        seen.add(key.subject)
     return found  # type: ignore[return-value]  # each one was checked
 
 

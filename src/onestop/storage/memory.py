@@ -93,7 +93,11 @@ _FAR = datetime.max.replace(tzinfo=UTC)
 
 
 class MemoryStore(ClosingContext):
-    """An `onestop.ports.events.EventStore` and catalogue store in memory; threads may share it."""
+    """An `onestop.ports.events.EventStore` and catalogue store in memory; threads may share it.
+
+    It keeps subjects' data keys and the blind index too
+    (`onestop.ports.keys.SubjectKeyStore`): the executable specification of that port.
+    """
 
     def __init__(self) -> None:
         """Create an empty store."""
@@ -361,7 +365,7 @@ class MemoryStore(ClosingContext):
 
     def add_subject_keys(self, keys: Sequence[SubjectKey], /) -> Mapping[str, SubjectKey]:
         """Insert the keys of subjects with none; see `SubjectKeyStore.add_subject_keys`."""
-        found = check_subject_keys(keys)
+        found = check_subject_keys(keys, live=True)
         with self._lock:
             self._check_open()
             for key in found:

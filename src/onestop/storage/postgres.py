@@ -112,6 +112,7 @@ from onestop.storage._postgres_connect import (
 from onestop.storage._postgres_connect import split_url as _split_url
 from onestop.storage._postgres_pages import page_statement
 from onestop.storage.postgres_catalogue import PostgresCatalogue
+from onestop.storage.postgres_keys import KEY_STATEMENTS, PostgresSubjectKeys
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
     STATEMENTS,
@@ -164,10 +165,12 @@ def _check_schema(schema: object) -> str:
 # --- the store -------------------------------------------------------------------------
 
 
-class PostgresStore(PostgresCatalogue, ClosingContext):
+class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, ClosingContext):
     """An `onestop.ports.events.EventStore` and `onestop.ports.events.BatchStore` on PostgreSQL.
 
-    It keeps the catalogue's versions too, with the methods of `PostgresCatalogue`.
+    It keeps the catalogue's versions too, with the methods of `PostgresCatalogue`,
+    and subjects' data keys and the blind index (`onestop.ports.keys.SubjectKeyStore`),
+    with those of ``onestop.storage.postgres_keys.PostgresSubjectKeys``.
 
     It is safe to share between threads.  Open it with `PostgresStore.connect` (or
     ``onestop.storage.from_url``); it holds a pool of connections in autocommit mode
@@ -191,7 +194,10 @@ class PostgresStore(PostgresCatalogue, ClosingContext):
         self._pool = pool
         self._schema = schema
         identifier = sql.Identifier(schema)
-        self._sql = {name: render(text, identifier) for name, text in STATEMENTS.items()}
+        self._sql = {
+            name: render(text, identifier)
+            for name, text in (*STATEMENTS.items(), *KEY_STATEMENTS.items())
+        }
         self._identifier = identifier
         self._closed = False
 

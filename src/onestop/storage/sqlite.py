@@ -7,14 +7,17 @@ sequence claim and the notifications are written together or not at all, and wri
 in other threads and processes wait their turn (up to the busy timeout) instead of
 failing at once.
 It keeps the published catalogue versions too (`onestop.ports.catalogue.CatalogueStore`),
-each `SQLiteStore.publish_catalogue` in a transaction of its own.
+each `SQLiteStore.publish_catalogue` in a transaction of its own, and subjects' data
+keys and the blind index (`onestop.ports.keys.SubjectKeyStore`, the methods of
+``onestop.storage.sqlite_keys.SQLiteSubjectKeys``), destroyed physically:
+``secure_delete=ON`` and a WAL checkpoint after each destruction.
 
 Settings, applied on every open: WAL journal mode (readers never block the writer),
 ``synchronous=FULL`` unless ``NORMAL`` is asked for (see `SQLiteStore.open`), a busy
-timeout, ``foreign_keys=ON``; the tables are ``STRICT``.  The schema is migrated on
-open (`onestop.storage.sqlite_schema`).  Every driver error is translated in one
-place into `onestop.exceptions.StorageError` (``StorageUnavailable`` when the database
-is busy), the driver's error kept as ``__cause__``.
+timeout, ``foreign_keys=ON``, ``secure_delete=ON``; the tables are ``STRICT``.  The
+schema is migrated on open (`onestop.storage.sqlite_schema`).  Every driver error is
+translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
+when the database is busy), the driver's error kept as ``__cause__``.
 
 One store object holds one connection and serialises the calls made on it with a
 lock, so it can be shared between threads; open one store per process.  Instants
@@ -97,12 +100,13 @@ from onestop.storage._sqlite_open import (
     parse_url,
 )
 from onestop.storage._sqlite_open import translate_errors as _translate_errors
+from onestop.storage.sqlite_keys import SQLiteSubjectKeys
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
 
 
-class SQLiteStore(ClosingContext):
+class SQLiteStore(SQLiteSubjectKeys, ClosingContext):
     """An `onestop.ports.events.EventStore` in an SQLite database; safe to share between threads.
 
     Open one with `SQLiteStore.open` (or ``onestop.storage.from_url("sqlite:///path")``);

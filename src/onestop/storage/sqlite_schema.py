@@ -9,7 +9,7 @@ and integrators can read or feed them to their own tools (`shipped_migrations`).
 processes opening a new file at once apply it exactly once.
 
 >>> [(step.version, step.name) for step in shipped_migrations()]
-[(1, 'initial'), (2, 'catalogue_versions')]
+[(1, 'initial'), (2, 'catalogue_versions'), (3, 'subject_keys')]
 >>> Migration(version=3, name="b", sql="CREATE TABLE a (x INTEGER);\\n-- b; c\\n").statements()
 ['CREATE TABLE a (x INTEGER);']
 
@@ -159,10 +159,14 @@ def split_statements(sql: str) -> list[str]:
 def configure(connection: sqlite3.Connection, *, synchronous: Synchronous) -> None:
     """Set the per-connection pragmas and switch a file database to WAL.
 
-    ``foreign_keys=ON`` and ``synchronous`` hold for this connection only; the WAL
-    journal mode is stored in the file.  The busy timeout is set when connecting.
+    ``foreign_keys=ON``, ``secure_delete=ON`` and ``synchronous`` hold for this
+    connection only; the WAL journal mode is stored in the file.  The busy timeout is
+    set when connecting.  ``secure_delete`` makes SQLite overwrite deleted content
+    with zeros, so that a destroyed data key or a removed blind index row leaves no
+    copy in the database file's free space.
     """
     connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute("PRAGMA secure_delete = ON")
     (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
     if mode not in ("wal", "memory"):
         raise StorageError(f"could not switch the database to WAL (journal mode is {mode!r})")

@@ -8,6 +8,8 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
   class to subclass;
 - `onestop.testing.catalogue_contracts`: `CatalogueStoreContract`, the catalogue
   versions' part of it, which `EventStoreContract` inherits;
+- `onestop.testing.key_contracts`: `SubjectKeyStoreContract`, the contract of
+  `onestop.ports.keys.SubjectKeyStore` (subjects' data keys and the blind index);
 - `onestop.testing.comparison`: a Hypothesis state machine comparing a store with
   `onestop.storage.memory.MemoryStore`, call by call.
 
@@ -30,6 +32,7 @@ if "pytest" in sys.modules:  # only when running under pytest; never import it o
         "onestop.testing.contracts",
         "onestop.testing.catalogue_contracts",
         "onestop.testing.comparison",
+        "onestop.testing.key_contracts",
     )
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
         StoreInputContract,
     )
     from onestop.testing.courier import ClaimRace, claim_race
+    from onestop.testing.key_contracts import SubjectKeyStoreContract
     from onestop.testing.records import (
         T0,
         make_append,
@@ -69,6 +73,7 @@ __all__ = [
     "make_summary",
     "page_all",
     "StoreInputContract",
+    "SubjectKeyStoreContract",
     "summary_ids",
     "T0",
 ]
@@ -91,6 +96,7 @@ _EXPORTS: dict[str, str] = {
     "summary_ids": "onestop.testing.records",
     "ClaimRace": "onestop.testing.courier",
     "claim_race": "onestop.testing.courier",
+    "SubjectKeyStoreContract": "onestop.testing.key_contracts",
 }
 """Each name offered here, and the module it is imported from on first use."""
 
