@@ -60,6 +60,8 @@ The tree::
     │           ├── CodeForAnotherApplication  the code was issued for another application
     │           ├── CodeNotIssued           no code is on record for this handoff
     │           └── TooManyWrongCodes       locked after too many wrong codes; issue a new one
+    ├── PrivacyError                    personal data could not be sealed, opened or erased
+    │   └── ErasureRefused                  `.application_id`, `.rule`, `.detail`
     ├── NotFound (LookupError)
     │   ├── AgencyNotFound                  `.code`
     │   ├── CatalogueVersionNotFound        `.version`: no such published catalogue version
@@ -142,6 +144,7 @@ from onestop.exceptions._courier import (
     TooManyWrongCodes,
     WrongCode,
 )
+from onestop.exceptions._privacy import ErasureRefused, PrivacyError
 from onestop.exceptions._transport import (
     CallbackRefused,
     CircuitOpen,
@@ -224,6 +227,7 @@ __all__ = [
     "DeliveryTimeout",
     "EndpointDisabled",
     "EndpointNotAllowed",
+    "ErasureRefused",
     "GuardFailed",
     "HandoffRefused",
     "HostNotResolved",
@@ -248,6 +252,7 @@ __all__ = [
     "OnestopError",
     "PacketNotFound",
     "PartyError",
+    "PrivacyError",
     "Problem",
     "RoleNotAllowed",
     "RuleSyntaxError",
