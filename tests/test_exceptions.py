@@ -284,6 +284,11 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
             "publish the change as a new version"
         ),
     ),
+    (exc.PrivacyError("sealing failed"), "sealing failed"),
+    (
+        exc.ErasureRefused(application_id="app-1", rule="legal_hold", detail="a hold is on it"),
+        "erasure of application 'app-1' refused by rule 'legal_hold': a hold is on it",
+    ),
 ]
 #: Test ids: the class of each sample.
 IDS = [type(error).__name__ for error, _ in SAMPLES]

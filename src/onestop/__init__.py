@@ -38,6 +38,7 @@ from onestop import _moved
 if TYPE_CHECKING:
     from onestop import exceptions
     from onestop.calendars import calendar_for, supported_countries
+    from onestop.domain.applications.erasure import erasure_due, erasure_refusal, retention_of
     from onestop.domain.applications.forms import DocumentRef
     from onestop.domain.applications.submission import find_workflow
     from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Fee, Service
@@ -105,6 +106,8 @@ __all__ = [
     "due_date",
     "dump_catalogue",
     "Duration",
+    "erasure_due",
+    "erasure_refusal",
     "exceptions",
     "Facts",
     "Fee",
@@ -136,6 +139,7 @@ __all__ = [
     "read_catalogue",
     "Relay",
     "Representative",
+    "retention_of",
     "RetryPolicy",
     "Rule",
     "sample_catalogue",
@@ -167,6 +171,9 @@ _EXPORTS: dict[str, str] = {
     "Representative": "onestop.domain.common.parties",
     "default_validators": "onestop.domain.common.parties",
     "personal_fields": "onestop.domain.common.parties",
+    "erasure_due": "onestop.domain.applications.erasure",
+    "erasure_refusal": "onestop.domain.applications.erasure",
+    "retention_of": "onestop.domain.applications.erasure",
     # Describe a catalogue
     "dump_catalogue": "onestop.usecases.catalogue.loading",
     "load_catalogue": "onestop.usecases.catalogue.loading",

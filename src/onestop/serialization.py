@@ -8,9 +8,9 @@ refuses unknown keys, and it collects every error instead of stopping at the fir
 such as ``services[3].fees[0].amount``.
 
 Value objects travel as the text a person would write: a `Duration` as
-``"5 working days"``, a `Period` as ``"P5Y"``, a rule as its source, money amounts as
-decimal strings, dates in ISO 8601, enums by value and localized text as a table of
-language tags.
+``"5 working days"``, a `Period` as ``"P5Y"``, a keep period as ``"5 years"``, a rule
+as its source, money amounts as decimal strings, dates in ISO 8601, enums by value and
+localized text as a table of language tags.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+from onestop.domain.catalogue.retention import RetentionPeriod
 from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.formats import preview
 from onestop.domain.common.kinds import check_type, parse_number
@@ -212,6 +213,10 @@ def make_converter() -> cattrs.Converter:
         Period, _from_text(Period.parse, "an ISO 8601 period such as 'P5Y'")
     )
     conv.register_unstructure_hook(Period, str)
+    conv.register_structure_hook(
+        RetentionPeriod, _from_text(RetentionPeriod.parse, "a keep period such as '5 years'")
+    )
+    conv.register_unstructure_hook(RetentionPeriod, str)
     conv.register_structure_hook(Rule, _from_text(parse_rule, "a rule expression"))
     conv.register_unstructure_hook(Rule, lambda r: r.source)
     conv.register_structure_hook(dt.date, _structure_date)

@@ -62,6 +62,9 @@ What CPSV-AP cannot say, and so is lost or approximated:
 * **Keywords** carry no language tag: ours are search terms in any language.
 * **Outputs'** validity and digital flag, postal addresses of agencies, form
   fields and workflows have no CPSV-AP counterpart here.
+* **Retention** of personal data (a service's ``[retention]``) has no CPSV-AP
+  property (``dct:temporal`` and ``cv:processingTime`` mean other things), so it is
+  not exported.
 * **Channel kinds** have no EU code list we can point to, so they are
   ``skos:Concept`` nodes of our own, inside the graph.
 * **Spatial coverage.**  CPSV-AP wants ``dct:spatial`` on each public organisation;

@@ -34,8 +34,11 @@ from onestop.domain.applications.events import (
     DocumentAttached,
     DocumentChecked,
     Event,
+    LegalHoldLifted,
+    LegalHoldPlaced,
     NoteAdded,
     PaymentRecorded,
+    PersonalDataErased,
     Resumed,
     Submitted,
     Suspended,
@@ -71,8 +74,11 @@ __all__ = [
     "DocumentChecked",
     "Event",
     "EVENT_TYPES",
+    "LegalHoldLifted",
+    "LegalHoldPlaced",
     "NoteAdded",
     "PaymentRecorded",
+    "PersonalDataErased",
     "Resumed",
     "Submitted",
     "Suspended",
@@ -102,6 +108,10 @@ def _checks(value: Mapping[str, DocumentChecked]) -> Mapping[str, DocumentChecke
 
 
 def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return as_tuple(value)  # type: ignore[no-any-return]
+
+
+def _holds(value: Iterable[LegalHoldPlaced]) -> tuple[LegalHoldPlaced, ...]:
     return as_tuple(value)  # type: ignore[no-any-return]
 
 
@@ -147,6 +157,8 @@ class Application:
         assignee: The officer it is assigned to, if any.
         suspension: The suspension in force, if any.
         withdrawal: The withdrawal, once withdrawn.
+        holds: The legal holds on it now (placed and not lifted), oldest first.
+        erased: The erasure of its personal data, once erased.
         version: How many events the stream holds.
         updated_at: The instant of the latest event.
         events: Every event, oldest first (not in the repr).
@@ -183,6 +195,12 @@ class Application:
     assignee: str | None = attrs.field(validator=of(str, optional=True))
     suspension: Suspended | None = attrs.field(validator=of(Suspended, optional=True))
     withdrawal: Withdrawn | None = attrs.field(validator=of(Withdrawn, optional=True))
+    holds: tuple[LegalHoldPlaced, ...] = attrs.field(
+        default=(), converter=_holds, validator=items_of(LegalHoldPlaced)
+    )
+    erased: PersonalDataErased | None = attrs.field(
+        default=None, validator=of(PersonalDataErased, optional=True)
+    )
     version: int = attrs.field(validator=count(minimum=1))
     updated_at: datetime = attrs.field(validator=instant)
     events: tuple[Event, ...] = attrs.field(converter=_events, validator=_history, repr=False)
@@ -237,6 +255,8 @@ class Application:
                 "assignee": None,
                 "suspension": None,
                 "withdrawal": None,
+                "holds": (),
+                "erased": None,
                 "version": 1,
                 "updated_at": event.at,
                 "events": (event,),
@@ -269,6 +289,12 @@ class Application:
             changes["suspension"] = None
         elif isinstance(event, Withdrawn):
             changes["withdrawal"] = event
+        elif isinstance(event, LegalHoldPlaced):
+            changes["holds"] = (*self.holds, event)
+        elif isinstance(event, LegalHoldLifted):
+            changes["holds"] = tuple(h for h in self.holds if h.hold_id != event.hold_id)
+        elif isinstance(event, PersonalDataErased):
+            changes["erased"] = event
         changes["version"] = self.version + 1
         changes["updated_at"] = max(self.updated_at, event.at)
         changes["events"] = (*self.events, event)

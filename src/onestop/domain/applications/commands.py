@@ -15,6 +15,8 @@ Who may do what:
   one of the workflow's roles other than `APPLICANT_ROLE` (`RoleNotAllowed` otherwise).
 * `AttachDocument`, `Withdraw`, `AddNote`: the actor who submitted, or an officer;
   only officers write internal notes.
+* `PlaceLegalHold`, `LiftLegalHold`, `ErasePersonalData`: an officer, open or closed
+  application alike (`onestop.domain.applications.privacy`).
 
 A role counts when it is held for the application's agency (``Application.agency``, its
 service's agency when it was submitted): mall-wide, or granted for that agency
@@ -51,6 +53,12 @@ from onestop.domain.applications.application import (
     Withdrawn,
 )
 from onestop.domain.applications.forms import DocumentRef, check_document
+from onestop.domain.applications.privacy import (
+    ErasePersonalData,
+    LiftLegalHold,
+    PlaceLegalHold,
+    privacy_event,
+)
 from onestop.domain.applications.submission import (
     APPLICANT_ROLE,
     DEFAULT_VALIDATORS,
@@ -92,7 +100,10 @@ __all__ = [
     "AttachDocument",
     "CheckDocument",
     "Command",
+    "ErasePersonalData",
+    "LiftLegalHold",
     "MAX_NOTE",
+    "PlaceLegalHold",
     "RecordPayment",
     "Resume",
     "Submit",
@@ -242,6 +253,9 @@ Command: TypeAlias = (
     | Resume
     | Withdraw
     | RecordPayment
+    | PlaceLegalHold
+    | LiftLegalHold
+    | ErasePersonalData
 )
 """Anything that can be asked of an application."""
 
@@ -256,6 +270,9 @@ _NAMES: Mapping[type, str] = {
     Resume: "resume",
     Withdraw: "withdraw",
     RecordPayment: "record_payment",
+    PlaceLegalHold: "place_legal_hold",
+    LiftLegalHold: "lift_legal_hold",
+    ErasePersonalData: "erase_personal_data",
 }
 _COMMANDS = tuple(_NAMES)
 
@@ -320,6 +337,9 @@ def decide(
         return (_note(application, command, workflow=workflow, at=at),)
     if isinstance(command, RecordPayment):
         return (_payment(application, command, workflow=workflow, at=at),)
+    if isinstance(command, PlaceLegalHold | LiftLegalHold | ErasePersonalData):
+        role = _officer(application, command.actor, workflow, _NAMES[type(command)])
+        return (privacy_event(application, command, role=role, catalogue=catalogue, at=at),)
     return (_admin(application, command, workflow=workflow, at=at),)
 
 

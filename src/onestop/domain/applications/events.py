@@ -57,8 +57,11 @@ __all__ = [
     "DocumentChecked",
     "Event",
     "EVENT_TYPES",
+    "LegalHoldLifted",
+    "LegalHoldPlaced",
     "NoteAdded",
     "PaymentRecorded",
+    "PersonalDataErased",
     "Resumed",
     "Submitted",
     "Suspended",
@@ -352,6 +355,65 @@ class PaymentRecorded:
     at: datetime = attrs.field(validator=instant)
 
 
+@attrs.frozen(kw_only=True)
+class LegalHoldPlaced:
+    """A legal hold was placed: the application's personal data may not be erased while it is on.
+
+    It changes nothing else: not the state, the SLA clock or what tracking shows.
+
+    Attributes:
+        hold_id: The hold's id, chosen by whoever places it (a case or order reference).
+        reason: A reason code (``litigation``, ``audit``, ``court_order``).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    kind: Literal["legal_hold_placed"] = attrs.field(default="legal_hold_placed", init=False)
+    hold_id: str = attrs.field(validator=_TEXT)
+    reason: str = attrs.field(validator=_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class LegalHoldLifted:
+    """A legal hold placed earlier was lifted.
+
+    Attributes:
+        hold_id: The id the hold was placed with.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    kind: Literal["legal_hold_lifted"] = attrs.field(default="legal_hold_lifted", init=False)
+    hold_id: str = attrs.field(validator=_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
+@attrs.frozen(kw_only=True)
+class PersonalDataErased:
+    """The personal data of the application's subjects was erased: who, when, and why.
+
+    The erasure itself destroys the subjects' data keys; this event records it in the
+    stream (whose hash chain still verifies).  It changes nothing else: not the state,
+    the SLA clock or what tracking shows.
+
+    Attributes:
+        subjects: The subjects erased, ``"<application_id>/applicant"`` and, if there
+            is one, ``"<application_id>/representative"``.
+        legal_basis: The law or decision the erasure rests on (text, never personal data).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    kind: Literal["personal_data_erased"] = attrs.field(default="personal_data_erased", init=False)
+    subjects: tuple[str, ...] = attrs.field(converter=_texts, validator=items_of(str))
+    legal_basis: str = attrs.field(validator=_TEXT)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
 Event: TypeAlias = (
     Submitted
     | DocumentAttached
@@ -363,6 +425,9 @@ Event: TypeAlias = (
     | Resumed
     | Withdrawn
     | PaymentRecorded
+    | LegalHoldPlaced
+    | LegalHoldLifted
+    | PersonalDataErased
 )
 """Anything that can happen to an application."""
 
@@ -378,6 +443,9 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         "resumed": Resumed,
         "withdrawn": Withdrawn,
         "payment_recorded": PaymentRecorded,
+        "legal_hold_placed": LegalHoldPlaced,
+        "legal_hold_lifted": LegalHoldLifted,
+        "personal_data_erased": PersonalDataErased,
     }
 )
 """Each event class by its ``kind`` tag."""

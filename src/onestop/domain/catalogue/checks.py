@@ -17,6 +17,8 @@ in one pass.  It checks:
 * the agency tree (no cycles) and time zones;
 * time limits (a service norm above its statutory limit, on any channel);
 * fee tiers, form choices and overlapping published versions;
+* retention rules (the catalogue's default and each service's): a keep period or an
+  archive rule, exactly one, and legal resources that exist;
 * each workflow, through `onestop.domain.workflow.model.check_workflow`.
 """
 
@@ -40,6 +42,7 @@ from onestop.domain.catalogue.model import (
     Service,
     VersionStatus,
 )
+from onestop.domain.catalogue.retention import Retention
 from onestop.domain.catalogue.rules import Rule
 from onestop.domain.common.contacts import region_problem
 from onestop.domain.common.formats import preview
@@ -75,6 +78,7 @@ def check_catalogue(
     problems += _check_codes(catalogue)
     problems += _check_agencies(catalogue)
     known = _Known.of(catalogue)
+    problems += _check_retention(known, catalogue.retention, "retention")
     for i, service in enumerate(catalogue.services):
         problems += _check_service(known, service, f"services[{i}]")
     problems += _check_overlaps(catalogue.services)
@@ -285,8 +289,26 @@ def _check_service(known: _Known, service: Service, path: str) -> Iterator[Probl
     yield from _check_form(known, service.form, f"{path}.form")
     yield from _check_requirements(known, service, service.requirements, f"{path}.requirements")
     yield from _check_fees(known, service, service.fees, f"{path}.fees")
+    yield from _check_retention(known, service.retention, f"{path}.retention")
     for j, variant in enumerate(service.channels):
         yield from _check_variant(known, service, variant, f"{path}.channels[{j}]")
+
+
+def _check_retention(known: _Known, retention: Retention | None, path: str) -> Iterator[Problem]:
+    if retention is None:
+        return
+    if retention.archive and retention.keep_after_closing is not None:
+        yield Problem(
+            path=f"{path}.keep_after_closing",
+            message="an archive keeps personal data for good: leave keep_after_closing out",
+        )
+    if not retention.archive and retention.keep_after_closing is None:
+        yield Problem(
+            path=path,
+            message="say how long personal data is kept (keep_after_closing = '5 years') "
+            "or that it is kept for good (archive = true)",
+        )
+    yield from _refs(retention.legal_basis, known.laws, f"{path}.legal_basis", "legal resource")
 
 
 def _refs(values: Sequence[str], known: frozenset[str], path: str, what: str) -> Iterator[Problem]:

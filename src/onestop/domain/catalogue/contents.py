@@ -46,6 +46,7 @@ from onestop.domain.catalogue.model import (
     Requirement,
     Service,
 )
+from onestop.domain.catalogue.retention import Retention, RetentionPeriod
 from onestop.domain.catalogue.rules import Rule
 from onestop.domain.common.formats import (
     CATALOGUE_CODE,
@@ -113,6 +114,7 @@ _FORMATS: dict[tuple[type, str], _Check] = {
     (Fee, "currency"): currency_problem,
     (Fee, "basis"): _field_name,
     (Fee, "legal_basis"): _code,
+    (Retention, "legal_basis"): _code,
     (FormField, "name"): _field_name,
     (FormField, "evidence_type"): _code,
     (FormField, "region"): _unchecked,  # checked by the form checks (a phone region)
@@ -124,7 +126,7 @@ _FORMATS: dict[tuple[type, str], _Check] = {
 _MINIMUMS: dict[tuple[type, str], int] = {(Service, "version"): 1, (Workflow, "version"): 1}
 
 # Value objects that refuse a bad value when they are made: nothing inside to walk.
-_SELF_CHECKED: tuple[type, ...] = (LocalizedText, Rule, Duration, Period)
+_SELF_CHECKED: tuple[type, ...] = (LocalizedText, Rule, Duration, Period, RetentionPeriod)
 
 
 _Found = tuple[bool, str] | None  # (a wrong type?, the message), or nothing wrong

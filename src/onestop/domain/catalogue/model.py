@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from onestop.domain.catalogue.fields import Choice, FieldType, FormField
+from onestop.domain.catalogue.retention import Retention
 from onestop.domain.catalogue.rules import Explanation, Rule
 from onestop.domain.common.contact_points import (
     MAX_ADDRESS,
@@ -54,6 +55,7 @@ __all__ = [
     "Output",
     "Presentation",
     "Requirement",
+    "Retention",
     "Service",
     "ServiceKind",
     "VersionStatus",
@@ -301,6 +303,8 @@ class Service:
         form: The application form's fields.
         requirements: The evidence it needs, unless a channel variant says otherwise.
         workflow: The code of the workflow its applications move through.
+        retention: How long its applications' personal data is kept once closed, or
+            ``None`` for the catalogue's default (`onestop.domain.catalogue.retention`).
     """
 
     code: str
@@ -324,6 +328,7 @@ class Service:
     form: tuple[FormField, ...] = ()
     requirements: tuple[Requirement, ...] = ()
     workflow: str | None = None
+    retention: Retention | None = None
 
     def channel(self, kind: ChannelKind, /) -> ChannelVariant | None:
         """Return the variant for channel *kind*, or ``None`` if not offered there.
@@ -429,6 +434,7 @@ class Catalogue:
         life_events: Life and business events that group services.
         services: Every version of every service.
         workflows: The workflows services refer to.
+        retention: The retention of services that set none, or ``None``.
     """
 
     name: LocalizedText
@@ -439,6 +445,7 @@ class Catalogue:
     life_events: tuple[LifeEvent, ...] = ()
     services: tuple[Service, ...] = ()
     workflows: tuple[Workflow, ...] = ()
+    retention: Retention | None = None
 
     @property
     def default_language(self) -> str:

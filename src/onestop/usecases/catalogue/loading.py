@@ -1,10 +1,10 @@
 """Read catalogue files (TOML and JSON), validate everything, and write them back.
 
 A catalogue is one file or a directory of files, read recursively in path order and
-merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name`` and its
-``languages``; exactly one file has it) and arrays of tables named ``agencies``,
-``evidence_types``, ``legal_resources``, ``life_events``, ``services`` and
-``workflows``.  See :doc:`/reference/catalogue-format`.
+merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name``, its
+``languages`` and optionally the default ``retention``; exactly one file has it) and
+arrays of tables named ``agencies``, ``evidence_types``, ``legal_resources``,
+``life_events``, ``services`` and ``workflows``.  See :doc:`/reference/catalogue-format`.
 
 Loading reports **every** problem, each with its file and path; it never runs code
 from a file, and it stays bounded on huge, deeply nested or binary input.
@@ -34,6 +34,7 @@ from onestop.domain.catalogue.model import (
     EvidenceType,
     LegalResource,
     LifeEvent,
+    Retention,
     Service,
 )
 from onestop.domain.common.formats import kind_of
@@ -77,6 +78,7 @@ _STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[([0-9]+)\]")
 class _Header:
     name: LocalizedText
     languages: tuple[str, ...]
+    retention: Retention | None = None
 
 
 @attrs.define
@@ -174,6 +176,7 @@ def _assemble(
     catalogue = Catalogue(
         name=collected.header.name,
         languages=collected.header.languages,
+        retention=collected.header.retention,
         **{key: tuple(values) for key, values in collected.items.items()},
     )
     checked = [
@@ -311,7 +314,15 @@ def _collect_header(value: Any, file: str, collected: _Collected, converter: Any
         collected.header = converter.structure(value, _Header)
         collected.header_file = file
     except Exception as exc:  # noqa: BLE001 - every error becomes a problem
-        collected.problems += problems_from(exc, file=file, path=_HEADER)
+        found = problems_from(exc, file=file, path=_HEADER)
+        collected.problems += found
+        # A bad default retention alone does not stop the rest of the catalogue being
+        # checked: the header is read again without the offending values.
+        if all(p.path.startswith(f"{_HEADER}.retention") for p in found):
+            header = _structure_without(value, _Header, found, _HEADER, converter)
+            if header is not None:
+                collected.header, collected.header_file = header, file
+                collected.removed += [(file, p.path) for p in found]
 
 
 def _collect_section(
@@ -442,7 +453,11 @@ def catalogue_to_dict(catalogue: Catalogue) -> dict[str, Any]:
     """Return *catalogue* as plain data in the file format (JSON-ready)."""
     converter = make_converter()
     data: dict[str, Any] = {
-        _HEADER: converter.unstructure(_Header(name=catalogue.name, languages=catalogue.languages))
+        _HEADER: converter.unstructure(
+            _Header(
+                name=catalogue.name, languages=catalogue.languages, retention=catalogue.retention
+            )
+        )
     }
     for key in SECTIONS:
         items = getattr(catalogue, key)
