@@ -31,6 +31,9 @@ The tree::
     │   ├── NotCanonical (ValueError)       `.path`, `.reason`: no canonical encoding (a float...)
     │   └── ChainError (ValueError)         `.problem`: a hash, version or checkpoint is malformed
     │       └── ChainBroken                 `.index`, `.version`: entries do not link up
+    ├── PrivacyError                    personal data could not be sealed, opened or revealed
+    │   ├── KeyUnavailable                  `.key_id`, `.reason`: a key cannot be had, or none given
+    │   └── PersonalDataErased              `.subject`: the value was erased
     ├── TransportError                  a message could not be signed, delivered or accepted
     │   ├── InvalidWebhookInput (ValueError) `.argument`, `.reason`: unusable secret, id or setting
     │   ├── WebhookVerificationError (ValueError) `.reason`, `.header`: an inbound webhook refused
@@ -142,6 +145,7 @@ from onestop.exceptions._courier import (
     TooManyWrongCodes,
     WrongCode,
 )
+from onestop.exceptions._privacy import KeyUnavailable, PersonalDataErased, PrivacyError
 from onestop.exceptions._transport import (
     CallbackRefused,
     CircuitOpen,
@@ -239,6 +243,7 @@ __all__ = [
     "InvalidWorkflow",
     "JobNotFound",
     "JobRefused",
+    "KeyUnavailable",
     "MigrationError",
     "MissingInput",
     "NaiveDatetime",
@@ -248,6 +253,8 @@ __all__ = [
     "OnestopError",
     "PacketNotFound",
     "PartyError",
+    "PersonalDataErased",
+    "PrivacyError",
     "Problem",
     "RoleNotAllowed",
     "RuleSyntaxError",
