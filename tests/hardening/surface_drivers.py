@@ -63,6 +63,7 @@ def _types() -> dict[str, Any]:
     from onestop.domain.workflow import guards
     from onestop.ports import catalogue as catalogue_store
     from onestop.ports import events as ports
+    from onestop.ports import keys as keys_port
     from onestop.storage import memory, sqlite
     from onestop.transport import (
         base,
@@ -95,6 +96,7 @@ def _types() -> dict[str, Any]:
         "CourierMall": courier_wiring.CourierMall,
         "Clock": ports.Clock,
         "IdGenerator": ports.IdGenerator,
+        "PersonalDataKeys": keys_port.PersonalDataKeys,
         "Transport": base.Transport,
         "WebhookHttpClient": webhook.HttpClient,
         "GatewayHttpClient": gateway.HttpClient,
@@ -163,6 +165,7 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     "CourierMall": ("mall",),
     "Clock": ("clock",),
     "IdGenerator": ("ids",),
+    "PersonalDataKeys": ("personal data keys",),
     "Transport": ("recording transport",),
     "WebhookHttpClient": ("http",),
     "GatewayHttpClient": ("http",),

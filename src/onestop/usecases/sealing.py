@@ -229,8 +229,6 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
 
         return structure
 
-    representative = conv.get_unstructure_hook(Representative)
-
     def unstructure_representative(value: Representative) -> Any:
         scope = _SCOPE.get()
         if scope is None or scope.subject is None:
@@ -242,7 +240,11 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
         finally:
             _SCOPE.reset(token)
 
-    conv.register_unstructure_hook(Personal, lambda p: seal_stored(conv.unstructure(p.reveal())))
+    def unstructure(value: Personal[Any]) -> Any:
+        return seal_stored(conv.unstructure(value.reveal()))
+
+    conv.register_unstructure_hook_func(_is_personal, unstructure)  # Personal[str], Personal
+    representative = conv.get_unstructure_hook(Representative)  # after Personal's, using it
     conv.register_unstructure_hook(Representative, unstructure_representative)
     conv.register_structure_hook_factory(_is_personal, factory)
     return conv

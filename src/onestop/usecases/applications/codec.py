@@ -7,10 +7,12 @@ ISO 8601 with their offset, durations as ``"5 working days"``, enums by value);
 answers carry a type tag each (``{"t": "date", "v": "2025-01-31"}``), so that a body
 decodes without the catalogue; personal values are stored as the values they wrap, or
 sealed (`onestop.usecases.sealing`) when the mall has keys: every `Personal` value of
-the applicant and their representative, note texts, and the answers, all of them as one
-sealed value under the applicant's subject (answers may hold anything).  Answers whose
-subject was erased, or read without keys, read as an empty mapping: the application's
-erasure record is what tells a reader that they were erased.
+the applicant and their representative, note texts, the answers (all of them as one
+sealed value under the applicant's subject: answers may hold anything) and the free-text
+inputs of an action (a reason for sending an application back may name anyone).
+Answers and inputs whose subject was erased, or read without keys, read as empty
+mappings: the application's erasure record is what tells a reader that they were
+erased.
 
 Bodies hold personal data, sealed or not: they are for the store only.  What transports
 see is the thin `notice` of each event: ids, number, service, agency, state and action.
@@ -99,6 +101,16 @@ def _structure_answers(value: Any, _: Any) -> dict[str, Answer]:
     return answers
 
 
+def _structure_inputs(value: Any, _: Any) -> dict[str, str]:
+    opened = open_stored(value)
+    if not opened.is_available:  # erased, or read without keys
+        return {}
+    inputs = opened.reveal()
+    if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
+        raise TypeError("expected a table of text inputs")
+    return inputs
+
+
 def _unstructure_applicant(value: Applicant) -> dict[str, Any]:
     tag = "person" if isinstance(value, Person) else "organisation"
     body: dict[str, Any] = _CONVERTER.unstructure(value, type(value))
@@ -121,6 +133,11 @@ def _make() -> cattrs.Converter:
         lambda answers: seal_stored({k: _unstructure_answer(v) for k, v in answers.items()}),
     )
     conv.register_structure_hook_func(lambda t: t == Mapping[str, Answer], _structure_answers)
+    conv.register_unstructure_hook_func(
+        lambda t: t == Mapping[str, str],
+        lambda inputs: seal_stored(dict(inputs)) if inputs else {},
+    )
+    conv.register_structure_hook_func(lambda t: t == Mapping[str, str], _structure_inputs)
     conv.register_unstructure_hook_func(lambda t: t == Applicant, _unstructure_applicant)
     conv.register_structure_hook_func(lambda t: t == Applicant, _structure_applicant)
     return conv

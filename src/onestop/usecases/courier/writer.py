@@ -47,6 +47,7 @@ from onestop.domain.common.audit import ChainReport
 from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.formats import check_int
 from onestop.domain.common.kinds import check_type
+from onestop.domain.common.parties import Personal
 from onestop.domain.courier.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
 from onestop.domain.courier.handoffs import items_of
 from onestop.domain.courier.index import (
@@ -71,7 +72,7 @@ from onestop.ports.events import Append, EventStore, NewEvent
 from onestop.ports.keys import PersonalDataKeys
 from onestop.serialization import make_converter
 from onestop.usecases import streams
-from onestop.usecases.sealing import subject_of
+from onestop.usecases.sealing import seal_stored, subject_of
 
 AlertRecorded = AlertRaised
 """The index's alert event, by its old name: it is `AlertRaised` now (one alert event)."""
@@ -149,6 +150,23 @@ def _itself(event: object) -> object:
     return event
 
 
+def _sealed_fields(event: object) -> object:
+    """A job event as stored: itself, or its attributes with each `Personal` one sealed.
+
+    The table has the attributes the canonical encoding of the event would have, so
+    without keys (`onestop.usecases.sealing.seal_stored` gives the value itself) the
+    bytes are the event's own.
+    """
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(type(event))  # type: ignore[arg-type]
+    pairs = [(a.name, getattr(event, a.name)) for a in fields if a.eq]
+    if not any(isinstance(value, Personal) for _, value in pairs):
+        return event
+    return {
+        name: seal_stored(value.reveal()) if isinstance(value, Personal) else value
+        for name, value in pairs
+    }
+
+
 def _fold_ledger(stream_id: str, events: Iterator[CustodyEvent]) -> CustodyLedger:
     try:
         return CustodyLedger.from_events(events)
@@ -174,19 +192,19 @@ def _courier(
     name: str, prefix: str, types: Any, fold: Any, **options: Any
 ) -> streams.StreamType[Any, Any]:
     """A courier stream type: its events are stored as they are, read by `_CONVERTER`."""
+    options.setdefault("payload", _itself)
     return streams.StreamType(
-        name=name,
-        prefix=prefix,
-        event_types=types,
-        converter=_CONVERTER,
-        payload=_itself,
-        fold=fold,
-        **options,
+        name=name, prefix=prefix, event_types=types, converter=_CONVERTER, fold=fold, **options
     )
 
 
 JOBS: streams.StreamType[JobEvent, CourierJob] = _courier(
-    "courier job", "courier-job:", JOB_EVENT_TYPES, streams.folding(CourierJob), missing=JobNotFound
+    "courier job",
+    "courier-job:",
+    JOB_EVENT_TYPES,
+    streams.folding(CourierJob),
+    missing=JobNotFound,
+    payload=_sealed_fields,
 )
 """Courier job streams, ``courier-job:<job id>``, folded into `CourierJob`."""
 
