@@ -57,7 +57,7 @@ ROLES = ("applicant", "representative")
 """The roles a data subject has within one application."""
 
 SEALED = "$sealed"
-"""The one key of a sealed value's table: ``{"$sealed": {"subject": S, "token": T}}``."""
+"""The one key of a sealed value's table, as in ``{"$sealed": {"subject": S, "token": T}}``."""
 
 
 @attrs.frozen(kw_only=True)
