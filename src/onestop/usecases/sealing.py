@@ -99,7 +99,7 @@ def check_keys(keys: object, /) -> PersonalDataKeys | None:
     """
     if keys is None:
         return None
-    if all(callable(getattr(keys, name, None)) for name in ("seal", "open", "forget")):
+    if all(callable(getattr(keys, n, None)) for n in ("seal", "open", "blind_index", "forget")):
         return keys  # type: ignore[return-value]  # duck-typed, as the protocol is
     raise InvalidValue(field="keys", reason=f"must be PersonalDataKeys, not {kind_of(keys)}")
 
