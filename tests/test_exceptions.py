@@ -55,6 +55,16 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
     (exc.InvalidStoreInput(field="limit", reason="must be positive"), "limit: must be positive"),
     (exc.StorageError("driver failed"), "driver failed"),
     (exc.StorageUnavailable("busy"), "busy"),
+    (exc.PrivacyError("sealing failed"), "sealing failed"),
+    (
+        exc.KeyUnavailable(key_id="k1", reason="not in the key file"),
+        "master key 'k1' is unavailable: not in the key file",
+    ),
+    (exc.PersonalDataErased(), "the personal data was erased"),
+    (
+        exc.PersonalDataErased(subject="a1/applicant"),
+        "the personal data of subject 'a1/applicant' was erased",
+    ),
     (exc.CatalogueError("bad"), "bad"),
     (exc.CatalogueReadError(path="c.toml", reason="no such file"), "c.toml: no such file"),
     (

@@ -197,7 +197,7 @@ def test_a_note_keeps_its_line_breaks(catalogue: Catalogue, application: Applica
     command = AddNote(text=text, visibility=Visibility.INTERNAL, actor=VERIFIER)
     event = _decided(catalogue, application, command)
     assert isinstance(event, NoteAdded)
-    assert event.text == text
+    assert event.text.reveal() == text
 
 
 @pytest.mark.parametrize(

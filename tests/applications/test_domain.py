@@ -17,7 +17,7 @@ from onestop.domain.applications.forms import check_answer, check_submission, re
 from onestop.domain.applications.tracking import public_status
 from onestop.domain.catalogue.model import Catalogue, ChannelKind, FieldType, FormField
 from onestop.domain.common.formats import text_problem
-from onestop.domain.common.parties import Organisation, Representative
+from onestop.domain.common.parties import Organisation, Personal, Representative
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.exceptions import CommandRefused, InvalidApplication, StorageError
@@ -95,7 +95,7 @@ def test_document_field_checks_evidence_type(catalogue: Catalogue) -> None:
 
 def test_a_stream_must_start_with_submission() -> None:
     """Folding events that do not start with Submitted is refused."""
-    note = NoteAdded(text="x", visibility=Visibility.INTERNAL, actor="a", at=START)
+    note = NoteAdded(text=Personal("x"), visibility=Visibility.INTERNAL, actor="a", at=START)
     with pytest.raises(CommandRefused):
         Application.from_events([note])
     with pytest.raises(CommandRefused):
@@ -122,7 +122,7 @@ def test_reprs_hide_personal_data(catalogue: Catalogue) -> None:
     """Events, applications and commands show no answers, applicant or note text."""
     event = _submitted(catalogue)
     application = Application.from_events([event])
-    note = NoteAdded(text=CANARY.nik, visibility=Visibility.INTERNAL, actor="a", at=START)
+    note = NoteAdded(text=Personal(CANARY.nik), visibility=Visibility.INTERNAL, actor="a", at=START)
 
     text = repr(event) + repr(application) + repr(note)
 

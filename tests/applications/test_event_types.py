@@ -32,6 +32,7 @@ from onestop.domain.applications.application import (
     Visibility,
 )
 from onestop.domain.catalogue.model import ChannelKind
+from onestop.domain.common.parties import Personal
 from onestop.domain.common.values import Duration
 from onestop.domain.workflow.model import ClockMode
 from onestop.exceptions import InvalidValue, NaiveDatetime, OnestopError
@@ -164,7 +165,9 @@ EXAMPLES: dict[str, Event] = {
     "document_checked": DocumentChecked(
         requirement="ktp", verdict=Verdict.REJECTED, reason="blurry", actor="o", at=START
     ),
-    "note_added": NoteAdded(text="n", visibility=Visibility.INTERNAL, actor="o", at=START),
+    "note_added": NoteAdded(
+        text=Personal("n"), visibility=Visibility.INTERNAL, actor="o", at=START
+    ),
     "payment_recorded": PaymentRecorded(
         reference="r-1", amount=Decimal("15000"), currency="IDR", actor="o", at=START
     ),

@@ -363,6 +363,10 @@ class Context:
             return HandClock(START)
         if key == "ids":
             return CountingIds()
+        if key == "personal data keys":
+            from sealing_support import FakeKeys
+
+            return FakeKeys()
         if key == "recording transport":
             from onestop.transport.recording import RecordingTransport
 

@@ -25,6 +25,9 @@ due date moves exactly when a pause ends, and `Mall.deadline` explains it line b
 
 Nothing here logs.  Personal data (answers, applicants, note texts) stays in the
 event bodies; reprs, errors, the read model and notification bodies never carry it.
+Given ``keys`` (`onestop.ports.keys.PersonalDataKeys`, such as
+``onestop.privacy.Keyring``), the bodies hold it sealed under each data subject's key
+(`onestop.usecases.sealing`), and the idempotency records a keyed digest of requests.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from onestop.ports.events import (
     SummaryOrder,
     SummaryQuery,
 )
+from onestop.ports.keys import PersonalDataKeys
 from onestop.usecases import _mall_queries
 from onestop.usecases.applications.cache import Deadlines, FoldedStreams
 from onestop.usecases.applications.codec import request_digest, secret_digest
@@ -93,6 +97,7 @@ from onestop.usecases.mall_support import (
     check_new_id,
     check_settings,
 )
+from onestop.usecases.sealing import ROLES, subject_of
 
 __all__ = ["DEFAULT_NUMBERING", "Mall", "RandomIds", "Receipt", "SystemClock"]
 
@@ -129,6 +134,11 @@ class Mall:
             A kept
             application is checked against its stored stream before every use, so
             other processes writing to the same store are always seen.
+        keys: Seal personal data in stored events with these keys, per data subject
+            (the applicant, the representative), and open it on reading; ``None``
+            stores it in plain text, and reads what another mall sealed as withheld
+            (`onestop.domain.common.parties.Personal.withheld`).  Set when the mall is
+            built, and never after.
 
     Raises:
         ConfigurationError: If a setting is of the wrong kind or out of range
@@ -158,6 +168,9 @@ class Mall:
         default=None, on_setattr=attrs.setters.frozen
     )
     cache_size: int = 1024
+    keys: PersonalDataKeys | None = attrs.field(
+        default=None, repr=False, on_setattr=attrs.setters.frozen
+    )
     _streams: FoldedStreams = attrs.field(init=False, repr=False, eq=False)
     _deadlines: Deadlines = attrs.field(init=False, repr=False, eq=False)
     _zoned: dict[tuple[str, str, int], tuple[WorkCalendar | None, WorkCalendar]] = attrs.field(
@@ -175,8 +188,9 @@ class Mall:
             retries=self.retries,
             cache_size=self.cache_size,
             courier_facts=self.courier_facts,
+            keys=self.keys,
         )
-        self._streams = FoldedStreams(size=self.cache_size)
+        self._streams = FoldedStreams(size=self.cache_size, keys=self.keys)
         self._deadlines = Deadlines(size=4 * self.cache_size)
 
     # --- submission ------------------------------------------------------------------
@@ -234,7 +248,7 @@ class Mall:
             events = self._decide(None, command, now)
             submitted = events[0]
             assert submitted.kind == "submitted"  # noqa: S101 - decide returns one Submitted
-            request = request_digest(submitted)
+            request = request_digest(submitted, keys=self.keys)
             if key is not None:
                 record = self.store.idempotency(key)
                 if record is not None:
@@ -472,6 +486,7 @@ class Mall:
             idempotency=idempotency,
             sequence=sequence,
             deadlines=self._deadlines,
+            keys=self.keys,
         )
         try:
             self.store.commit(commit)
@@ -480,6 +495,21 @@ class Mall:
             raise
         self._streams.remember(state, commit.events[-1].hash)
         return state
+
+    def forget(self, application_id: str, /) -> None:
+        """Drop what this mall keeps in memory of the application: on its erasure.
+
+        The folded application (its personal values opened) leaves the cache, and the
+        keys drop the cached data keys of its applicant and representative subjects;
+        the next read opens the stored events again, as erased if they were.
+
+        Raises:
+            InvalidApplication: If *application_id* is not an id (a `KEY`).
+        """
+        check_application_id(application_id)
+        self._streams.forget(application_id)
+        if self.keys is not None:
+            self.keys.forget([subject_of(application_id, role) for role in ROLES])
 
     # --- automatic transitions --------------------------------------------------------
 

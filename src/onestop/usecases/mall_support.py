@@ -25,9 +25,16 @@ import attrs
 from onestop.domain.common import kinds
 from onestop.domain.common.formats import KEY, int_problem, kind_of
 from onestop.domain.time.calendar import WorkCalendar
-from onestop.exceptions import ConfigurationError, InvalidApplication, NaiveDatetime, Problem
+from onestop.exceptions import (
+    ConfigurationError,
+    InvalidApplication,
+    InvalidValue,
+    NaiveDatetime,
+    Problem,
+)
 from onestop.ports.events import MAX_PAGE, Clock, EventStore, IdGenerator
 from onestop.usecases.applications.writer import share_problem
+from onestop.usecases.sealing import check_keys
 
 __all__ = [
     "MAX_CACHE",
@@ -108,6 +115,7 @@ def check_settings(
     retries: object,
     cache_size: object,
     courier_facts: object,
+    keys: object = None,
 ) -> None:
     """Refuse a Mall setting of the wrong kind or out of range.
 
@@ -117,7 +125,8 @@ def check_settings(
             to `WorkCalendar` values; an at-risk share that is not a number between 0
             and 1 (exclusive); retries that are not an integer from 0 to `MAX_RETRIES`
             or a cache size from 0 to `MAX_CACHE` (a `bool` is neither); courier
-            facts that are not a function.
+            facts that are not a function; keys without the methods of
+            `onestop.ports.keys.PersonalDataKeys`.
     """
     for name, value, port in (("store", store, EventStore), ("clock", clock, Clock)):
         if not isinstance(value, port):
@@ -141,6 +150,10 @@ def check_settings(
             _wrong(name, problem)
     if courier_facts is not None and not callable(courier_facts):
         _wrong("courier_facts", "must be a function of an application id")
+    try:
+        check_keys(keys)
+    except InvalidValue as exc:
+        _wrong("keys", exc.reason)
 
 
 def _refused(path: str, message: str) -> NoReturn:

@@ -21,6 +21,17 @@ What differs from one aggregate to the next is described by a `StreamType`: its 
 ids, its event classes by kind, its converter, what it stores of an event, how its
 events fold, and its upcasters.
 
+**Personal data is sealed.**  Given `onestop.ports.keys.PersonalDataKeys`, `encode`
+stores every `onestop.domain.common.parties.Personal` value sealed under its data
+subject's key (``{"$sealed": {"subject": S, "token": T}}``, `onestop.usecases.sealing`
+says how), and `decode`, `load`, `events_of` and `audit` open them with the keys they
+are given.  The keys seal deterministically, so a stored body stays a function of the
+event and the keys; the hash chain covers the sealed bytes, so destroying a subject's
+key (erasure) never breaks a chain.  A value whose subject was erased reads as
+`Personal.erased`; without keys every sealed value reads as `Personal.withheld`, so a
+chain is verified and folded without any key.  A body with no sealed value (a store
+written before, or by a mall without keys) reads as it always did.
+
 **Schema versions.**  An event class carries the version of its stored shape as
 ``SCHEMA_VERSION`` (1 when it has none: `schema_version`).  Bodies written before
 versions existed hold no ``"schema"`` key and are version 1.  When a shape changes,
@@ -35,7 +46,6 @@ release than this one (a version above the current) is refused, not guessed at.
 from __future__ import annotations
 
 import json
-import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
@@ -55,10 +65,11 @@ from onestop.domain.common.audit import (
 )
 from onestop.domain.common.formats import kind_of, preview
 from onestop.domain.common.kinds import check_type, type_validator
-from onestop.domain.common.parties import Personal
-from onestop.exceptions import InvalidValue, OnestopError, StorageError
+from onestop.exceptions import InvalidValue, KeyUnavailable, OnestopError, StorageError
 from onestop.ports.events import EventStore, NewEvent, StoredEvent
+from onestop.ports.keys import PersonalDataKeys
 from onestop.serialization import problems_from
+from onestop.usecases.sealing import check_keys, register_personal, sealing_scope
 
 __all__ = [
     "Aggregate",
@@ -218,19 +229,47 @@ class StreamType(Generic[EventT, AggregateT]):
         return f"{self.prefix}{key}"
 
 
-def encode(stream: StreamType[EventT, Any], stream_id: str, event: EventT, /) -> bytes:
+def encode(
+    stream: StreamType[EventT, Any],
+    stream_id: str,
+    event: EventT,
+    /,
+    *,
+    keys: PersonalDataKeys | None = None,
+    subject: str | None = None,
+) -> bytes:
     """Return the stored body of *event* in *stream_id*, at its class's schema version.
+
+    Args:
+        stream: The stream type.
+        stream_id: The stream the event is stored in.
+        event: One of the stream type's events.
+        keys: Seal personal values with these keys; ``None`` stores them in plain
+            text, as releases before sealing did.
+        subject: The data subject of the event's personal values
+            (``"<application_id>/applicant"``); needed with *keys*.  A
+            representative's person is sealed under the ``representative`` subject
+            of the same application instead.
 
     Raises:
         onestop.exceptions.NotCanonical: If the event holds a value with no canonical
             encoding.
+        onestop.exceptions.PersonalDataErased: If a personal value of the event was
+            erased (history is never encoded again), or the keys refuse an erased
+            subject.
+        onestop.exceptions.KeyUnavailable: If the keys cannot seal.
         onestop.exceptions.InvalidValue: If *event* is not one of the stream type's
-            events, or an argument is of the wrong type.
+            events, *subject* is missing with keys, or an argument is of the wrong type.
     """
     check_type(stream, StreamType, field="stream")
     check_type(stream_id, str, field="stream_id")
     check_type(event, tuple(stream.event_types.values()), field="event")
-    return event_body(stream_id, stream.payload(event), schema=schema_version(type(event)))
+    keys = check_keys(keys)
+    if keys is not None and subject is None:
+        raise InvalidValue(field="subject", reason="is needed to seal personal values with keys")
+    with sealing_scope(keys, stream_id=stream_id, subject=subject):
+        payload = stream.payload(event)
+    return event_body(stream_id, payload, schema=schema_version(type(event)))
 
 
 def chain(
@@ -276,14 +315,26 @@ def _refuse(stream_id: str, what: str) -> StorageError:
     return StorageError(f"a stored event of stream {preview(stream_id)} {what}")
 
 
-def decode(stream: StreamType[EventT, Any], stream_id: str, kind: str, body: bytes, /) -> EventT:
+def decode(
+    stream: StreamType[EventT, Any],
+    stream_id: str,
+    kind: str,
+    body: bytes,
+    /,
+    *,
+    keys: PersonalDataKeys | None = None,
+) -> EventT:
     """Decode *body*, a stored event of *kind* in *stream_id*, upcast to today's shape.
 
     Numbers are read exactly (a JSON fraction as a `Decimal`, as the canonical encoding
     wrote it); then the fields are upcast from the stored schema version to the
-    current one, and structured by the stream type's strict converter.
+    current one, and structured by the stream type's strict converter.  Sealed
+    personal values are opened with *keys*: an erased subject's read as
+    `Personal.erased`, and every one as `Personal.withheld` without keys.
 
     Raises:
+        onestop.exceptions.KeyUnavailable: If the keys cannot open a sealed value
+            (a master key is missing, say).
         StorageError: If the body is not JSON, belongs to another stream, does not hold
             an event of *kind*, was written by a newer release (its schema version is
             above this one's), or does not decode; the message names paths, never
@@ -295,6 +346,7 @@ def decode(stream: StreamType[EventT, Any], stream_id: str, kind: str, body: byt
         check_type(stream, StreamType, field="stream")
         check_type(stream_id, str, field="stream_id")
         check_type(kind, str, field="kind")
+    keys = check_keys(keys)
     try:
         envelope = _JSON.decode(body.decode("utf-8"))  # canonical bodies are UTF-8
     except (ValueError, TypeError, AttributeError, RecursionError):  # not JSON or bytes, too deep
@@ -309,13 +361,29 @@ def decode(stream: StreamType[EventT, Any], stream_id: str, kind: str, body: byt
     event_type = stream.event_types[kind]
     fields = _upcast(stream, stream_id, kind, envelope.get("schema", 1), payload)
     try:
-        return stream.converter.structure(fields, event_type)
+        with sealing_scope(keys, stream_id=stream_id):
+            return stream.converter.structure(fields, event_type)
     except Exception as exc:  # noqa: BLE001 - any structuring failure means a corrupt record
+        unavailable = _key_failure(exc)
+        if unavailable is not None:  # the keys are at fault, not the record
+            raise unavailable from None
         paths = ", ".join(sorted({p.path or "(event)" for p in problems_from(exc)})[:5])
         raise StorageError(
             f"a stored {preview(kind)} event of stream {preview(stream_id)} "
             f"does not decode (at {paths})"
         ) from None
+
+
+def _key_failure(exc: BaseException) -> KeyUnavailable | None:
+    """The first `KeyUnavailable` in *exc*, or in the groups cattrs collects errors in."""
+    if isinstance(exc, KeyUnavailable):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _key_failure(inner)
+            if found is not None:
+                return found
+    return None
 
 
 def _upcast(
@@ -337,9 +405,14 @@ def _upcast(
 
 
 def events_of(
-    stream: StreamType[EventT, Any], stream_id: str, records: Iterable[StoredEvent], /
+    stream: StreamType[EventT, Any],
+    stream_id: str,
+    records: Iterable[StoredEvent],
+    /,
+    *,
+    keys: PersonalDataKeys | None = None,
 ) -> Iterator[EventT]:
-    """Decode stored *records* of *stream_id*, oldest first, as `decode` does.
+    """Decode stored *records* of *stream_id*, oldest first, as `decode` does (with *keys*).
 
     Raises:
         StorageError: If a record does not decode, or belongs to another stream.
@@ -349,23 +422,32 @@ def events_of(
     check_type(stream, StreamType, field="stream")
     check_type(stream_id, str, field="stream_id")
     check_type(records, Iterable, field="records")
-    return _decoded(stream, stream_id, records)
+    return _decoded(stream, stream_id, records, check_keys(keys))
 
 
 def _decoded(
-    stream: StreamType[EventT, Any], stream_id: str, records: Iterable[StoredEvent]
+    stream: StreamType[EventT, Any],
+    stream_id: str,
+    records: Iterable[StoredEvent],
+    keys: PersonalDataKeys | None,
 ) -> Iterator[EventT]:
     for index, record in enumerate(records):
         check_type(record, StoredEvent, field=f"records[{index}]")
-        yield decode(stream, stream_id, record.kind, record.body)
+        yield decode(stream, stream_id, record.kind, record.body, keys=keys)
 
 
 def load(
-    store: EventStore, stream: StreamType[Any, AggregateT], key: str, /
+    store: EventStore,
+    stream: StreamType[Any, AggregateT],
+    key: str,
+    /,
+    *,
+    keys: PersonalDataKeys | None = None,
 ) -> tuple[AggregateT, str]:
     """Fold the stream of aggregate *key* into the aggregate; return it and the head's hash.
 
-    The head is `onestop.domain.common.audit.GENESIS` for an empty stream.
+    The head is `onestop.domain.common.audit.GENESIS` for an empty stream.  Sealed
+    personal values are opened with *keys*, as `decode` says.
 
     Raises:
         Exception: The stream type's *missing* error if the stream is empty and the
@@ -376,10 +458,11 @@ def load(
     """
     check_type(stream, StreamType, field="stream")
     stream_id = stream.stream_id(key)
+    keys = check_keys(keys)
     records = store.read(stream_id)
     if not records and stream.missing is not None:
         raise stream.missing(key)
-    folded = stream.fold(stream_id, events_of(stream, stream_id, records))
+    folded = stream.fold(stream_id, events_of(stream, stream_id, records, keys=keys))
     return folded, records[-1].hash if records else GENESIS
 
 
@@ -407,25 +490,35 @@ def verify(records: Sequence[StoredEvent], /) -> ChainReport:
 
 
 def audit(
-    stream: StreamType[Any, Any], stream_id: str, records: Sequence[StoredEvent], /
+    stream: StreamType[Any, Any],
+    stream_id: str,
+    records: Sequence[StoredEvent],
+    /,
+    *,
+    keys: PersonalDataKeys | None = None,
 ) -> ChainReport:
     """Check the stored *records* of *stream_id*: their chain, then that they decode and fold.
 
     A failure to decode or fold is reported (at the event that does not decode, or at
-    the first for a fold), never raised.
+    the first for a fold), never raised.  Without *keys* sealed personal values are
+    not opened (they read as withheld): a sealed stream is audited without any key.
 
     Raises:
+        onestop.exceptions.KeyUnavailable: If *keys* are given and cannot open a value.
         onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
     check_type(stream, StreamType, field="stream")
     check_type(stream_id, str, field="stream_id")
+    keys = check_keys(keys)
     report = verify(records)
     if not report.ok:
         return report
     events = []
     for index, record in enumerate(records):
         try:
-            events.append(decode(stream, stream_id, record.kind, record.body))
+            events.append(decode(stream, stream_id, record.kind, record.body, keys=keys))
+        except KeyUnavailable:
+            raise
         except OnestopError as exc:
             problem = f"the event does not decode: {exc}"
             return ChainReport(ok=False, first_bad=index, version=record.version, problem=problem)
@@ -438,29 +531,6 @@ def audit(
 
 
 # --- converters ---------------------------------------------------------------------------
-
-
-def _is_personal(kind: Any) -> bool:
-    return bool(typing.get_origin(kind) is Personal or kind is Personal)
-
-
-def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
-    """Teach *conv* `Personal` values: stored as the value they wrap, read back wrapped.
-
-    Returns *conv*.
-
-    Raises:
-        onestop.exceptions.InvalidValue: If *conv* is not a `cattrs.Converter`.
-    """
-    check_type(conv, cattrs.Converter, field="conv")
-
-    def factory(kind: Any) -> Callable[[Any, Any], Any]:
-        (inner,) = typing.get_args(kind) or (str,)
-        return lambda value, _: Personal(conv.structure(value, inner))
-
-    conv.register_unstructure_hook(Personal, lambda p: conv.unstructure(p.reveal()))
-    conv.register_structure_hook_factory(_is_personal, factory)
-    return conv
 
 
 def restoring(conv: cattrs.Converter, /) -> cattrs.Converter:

@@ -78,7 +78,7 @@ from onestop.domain.common.formats import (
     kind_of,
     text_problem,
 )
-from onestop.domain.common.parties import IdentityValidators
+from onestop.domain.common.parties import IdentityValidators, Personal
 from onestop.domain.common.values import parse_amount
 from onestop.domain.time.calendar import require_aware
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor, allowed_actions, fire
@@ -531,7 +531,11 @@ def _note(
     else:
         role = _submitter_or_officer(application, command.actor, workflow, "add_note")
     return NoteAdded(
-        text=command.text, visibility=command.visibility, actor=command.actor.id, role=role, at=at
+        text=Personal(command.text),
+        visibility=command.visibility,
+        actor=command.actor.id,
+        role=role,
+        at=at,
     )
 
 

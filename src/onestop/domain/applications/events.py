@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
@@ -46,9 +46,17 @@ from onestop.domain.common._typed import (
     mapping_of,
     of,
 )
-from onestop.domain.common.parties import Applicant, Organisation, Person, Representative
+from onestop.domain.common.formats import kind_of
+from onestop.domain.common.parties import (
+    Applicant,
+    Organisation,
+    Person,
+    Personal,
+    Representative,
+)
 from onestop.domain.common.values import Duration, parse_amount
 from onestop.domain.workflow.model import ClockMode, Trigger
+from onestop.exceptions import InvalidValue
 
 __all__ = [
     "ActionTaken",
@@ -75,6 +83,14 @@ _NO_INPUTS: Mapping[str, str] = MappingProxyType({})
 _TEXT = of(str)
 _OPTIONAL_TEXT = of(str, optional=True)
 _VERSION = count(minimum=0)
+
+
+def _personal_text(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: text wrapped in `Personal`, or an erased or withheld one."""
+    if isinstance(value, Personal) and (not value.is_available or isinstance(value.reveal(), str)):
+        return
+    shown = "Personal of something else" if isinstance(value, Personal) else kind_of(value)
+    raise InvalidValue(field=attribute.name, reason=f"expected Personal text, not {shown}")
 
 
 def _answers(value: Mapping[str, Answer]) -> Mapping[str, Answer]:
@@ -263,13 +279,15 @@ class NoteAdded:
     """Someone wrote a note on the application.
 
     Attributes:
-        text: The note (free text: not in the repr, never sent to transports).
+        text: The note: free text that may well be about the applicant, so `Personal`
+            (stored as the text it wraps, or sealed under the applicant's subject; not in
+            the repr, never sent to transports).
         visibility: Who may read it.
     """
 
     SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["note_added"] = attrs.field(default="note_added", init=False)
-    text: str = attrs.field(validator=_TEXT, repr=False)
+    text: Personal[str] = attrs.field(validator=_personal_text, repr=False)
     visibility: Visibility = attrs.field(validator=of(Visibility))
     actor: str = attrs.field(validator=_TEXT)
     role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)

@@ -7,8 +7,9 @@ exception message, a debugger's summary or an f-string; `Personal.reveal` is the
 way to the value, and a reader sees at once where personal data is used.
 
 It is a guard against *accidents*, not encryption: the value sits in memory in
-plain text, `pickle` and `Personal.reveal` give it back, and the storage adapters must
-still encrypt it at rest.
+plain text, and `pickle` and `Personal.reveal` give it back.  Stored events seal it
+under the data subject's key when the mall has keys (`onestop.usecases.streams`); read
+back after erasure it is `Personal.erased`, read without keys `Personal.withheld`.
 
 >>> nik = Personal("3171011708450001")
 >>> nik
@@ -40,16 +41,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any, Generic, Protocol, TypeAlias, TypeVar, final, overload
+from typing import Any, Protocol, TypeAlias, overload
 
 import attrs
 
 from onestop.domain.common.contacts import normalise_email, normalise_phone
 from onestop.domain.common.formats import IDENTITY_SCHEME, MAX_NAME, kind_of, preview, text_problem
 from onestop.domain.common.identity_schemes import NIK_PROVINCES, IndonesianNIK, KoreanRRN
+from onestop.domain.common.personal import ERASED_MASK, MASK, Personal
 from onestop.exceptions import InvalidIdentityNumber, InvalidValue, UnknownIdentityScheme
 
 __all__ = [
+    "ERASED_MASK",
     "MASK",
     "MAX_ADDRESS",
     "NIK_PROVINCES",
@@ -67,77 +70,10 @@ __all__ = [
     "personal_fields",
 ]
 
-T_co = TypeVar("T_co", covariant=True)
-"""The type of the value a `Personal` holds."""
-
-MASK = "<personal data>"
-"""What `Personal` shows instead of its value, always, whatever the value."""
-
 MAX_ADDRESS = 500
 """The longest postal address, in characters; it may run over several lines."""
 _MAX_NUMBER = 64  # a business number, an identity number
 _MAX_REFERENCE = 256  # a power of attorney's document id or hash
-
-
-@final
-class Personal(Generic[T_co]):
-    """A value that identifies a person, masked wherever it could leak by accident.
-
-    ``repr()``, ``str()`` and ``format()`` (so f-strings and ``%`` formatting too)
-    give `MASK`, never the value or any part of it.  Two `Personal` values are equal,
-    and hash alike, when the values they hold are, so domain objects that hold them
-    compare as usual.  Copying and pickling keep the value.
-
-    This stops accidental leaks through reprs, logs and error messages.  It is not
-    encryption: the value is in memory in plain text, and a pickle holds it.
-
-    Args:
-        value: The personal value.
-    """
-
-    __slots__ = ("_value",)
-    _value: T_co
-
-    def __init__(self, value: T_co) -> None:
-        object.__setattr__(self, "_value", value)
-
-    def reveal(self) -> T_co:
-        """Return the value.  Every use of personal data goes through this call."""
-        return self._value
-
-    def __repr__(self) -> str:
-        """Return `MASK`."""
-        return MASK
-
-    def __str__(self) -> str:
-        """Return `MASK`."""
-        return MASK
-
-    def __format__(self, format_spec: str) -> str:
-        """Return `MASK`, whatever the format spec."""
-        return MASK
-
-    def __eq__(self, other: object) -> bool:
-        """Compare the values held, if *other* is `Personal` too."""
-        if isinstance(other, Personal):
-            return bool(self._value == other._value)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        """Hash the value held (so it must be hashable, as `str` and `date` are)."""
-        return hash((Personal, self._value))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        """Refuse: `Personal` is immutable."""
-        raise attrs.exceptions.FrozenInstanceError
-
-    def __delattr__(self, name: str) -> None:
-        """Refuse: `Personal` is immutable."""
-        raise attrs.exceptions.FrozenInstanceError
-
-    def __reduce__(self) -> tuple[type[Personal[Any]], tuple[T_co]]:
-        """Pickle and copy as ``Personal(value)``."""
-        return (Personal, (self._value,))
 
 
 _Validator: TypeAlias = Callable[[object, "attrs.Attribute[Any]", object], None]
@@ -146,7 +82,8 @@ _Validator: TypeAlias = Callable[[object, "attrs.Attribute[Any]", object], None]
 def _personal_of(kind: type, *, optional: bool) -> _Validator:
     """Build an attrs validator: a `Personal` holding a *kind*, never a bare value.
 
-    Its error names the field and the types involved, never the value.
+    An erased or withheld `Personal` passes (it holds nothing to check).  Its error
+    names the field and the types involved, never the value.
     """
 
     def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -157,6 +94,8 @@ def _personal_of(kind: type, *, optional: bool) -> _Validator:
                 field=attribute.name,
                 reason=f"must be wrapped in Personal, not a bare {type(value).__name__}",
             )
+        if not value.is_available:  # erased, or read without keys: nothing to check
+            return
         inner = value.reveal()
         if not isinstance(inner, kind) or (kind is date and isinstance(inner, datetime)):
             raise InvalidValue(

@@ -57,7 +57,9 @@ _OPTIONAL_TEXT = type_validator((str, type(None)))
 
 def address_validator(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """An attrs validator: ``None``, or an address as `Personal` text (its format unchecked)."""
-    if value is not None and not (isinstance(value, Personal) and isinstance(value.reveal(), str)):
+    if value is not None and not (
+        isinstance(value, Personal) and (not value.is_available or isinstance(value.reveal(), str))
+    ):
         shown = "Personal of something else" if isinstance(value, Personal) else kind_of(value)
         reason = f"expected the address as Personal text, not {shown}"
         raise InvalidValue(field=attribute.name, reason=reason)

@@ -36,6 +36,7 @@ from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import Deadline, due_date
 from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports.events import EventStore, StoredEvent
+from onestop.ports.keys import PersonalDataKeys
 from onestop.usecases import streams
 from onestop.usecases.applications.codec import APPLICATIONS
 from onestop.usecases.applications.writer import (
@@ -44,6 +45,7 @@ from onestop.usecases.applications.writer import (
     fold_stream,
     last_hash,
 )
+from onestop.usecases.sealing import check_keys
 
 __all__ = ["Deadlines", "FoldedStreams"]
 
@@ -83,17 +85,27 @@ class _Bounded:
 class FoldedStreams:
     """The folded state and last event hash of recently used applications.
 
+    What is kept is the application as folded, personal values opened: an erasure
+    must `forget` it (the mall's erasure does), so that no copy outlives the keys.
+
     Args:
         size: How many applications to keep (the least recently stored go first);
             0 keeps none, so every load reads the whole stream.
+        keys: Open sealed personal values with these keys
+            (`onestop.usecases.streams.decode`); ``None`` reads them as withheld.
 
     Raises:
-        ConfigurationError: If *size* is not a whole number from 0 (a bool is not one).
+        ConfigurationError: If *size* is not a whole number from 0 (a bool is not one),
+            or *keys* are not `PersonalDataKeys`.
     """
 
-    def __init__(self, *, size: int) -> None:
-        """Keep up to *size* applications."""
+    def __init__(self, *, size: int, keys: PersonalDataKeys | None = None) -> None:
+        """Keep up to *size* applications, opened with *keys*."""
         self._entries = _Bounded(size)
+        try:
+            self._keys = check_keys(keys)
+        except InvalidValue as exc:
+            raise ConfigurationError(f"keys {exc.reason}") from None
 
     def __len__(self) -> int:
         """How many applications are kept now."""
@@ -114,7 +126,7 @@ class FoldedStreams:
             records = store.read(application_id, after=application.version - 1)
             if records and records[0].version == application.version and records[0].hash == last:
                 if len(records) > 1:
-                    application = _extend(application, records[1:])
+                    application = _extend(application, records[1:], self._keys)
                     last = records[-1].hash
                     self.remember(application, last)
                 return application, last
@@ -122,7 +134,7 @@ class FoldedStreams:
         if not records:
             self._entries.discard(application_id)
             raise ApplicationNotFound(application_id)
-        application = fold_stream(application_id, records)
+        application = fold_stream(application_id, records, keys=self._keys)
         last = records[-1].hash
         self.remember(application, last)
         return application, last
@@ -154,14 +166,20 @@ class FoldedStreams:
         return last_hash(store, application)
 
     def forget(self, application_id: str, /) -> None:
-        """Drop what is kept of *application_id* (nothing, for what is not text)."""
+        """Drop what is kept of *application_id* (nothing, for what is not text).
+
+        An erasure calls it, so that no opened copy of the application outlives its
+        subjects' keys in this process.
+        """
         given: object = application_id
         if isinstance(given, str):
             self._entries.discard(application_id)
 
 
-def _extend(application: Application, records: Sequence[StoredEvent]) -> Application:
-    for event in streams.events_of(APPLICATIONS, application.id, records):
+def _extend(
+    application: Application, records: Sequence[StoredEvent], keys: PersonalDataKeys | None
+) -> Application:
+    for event in streams.events_of(APPLICATIONS, application.id, records, keys=keys):
         application = application.apply(event)
     return application
 

@@ -5,10 +5,17 @@ stored body is the stream core's envelope (`onestop.usecases.streams.encode`), w
 event's attributes as `onestop.serialization.make_converter` writes them (instants in
 ISO 8601 with their offset, durations as ``"5 working days"``, enums by value);
 answers carry a type tag each (``{"t": "date", "v": "2025-01-31"}``), so that a body
-decodes without the catalogue; personal values are stored as the values they wrap.
+decodes without the catalogue; personal values are stored as the values they wrap, or
+sealed (`onestop.usecases.sealing`) when the mall has keys: every `Personal` value of
+the applicant and their representative, note texts, the answers (all of them as one
+sealed value under the applicant's subject: answers may hold anything) and the free-text
+inputs of an action (a reason for sending an application back may name anyone).
+Answers and inputs whose subject was erased, or read without keys, read as empty
+mappings: the application's erasure record is what tells a reader that they were
+erased.
 
-Bodies hold personal data: they are for the store only.  What transports see is the
-thin `notice` of each event: ids, number, service, agency, state and action.
+Bodies hold personal data, sealed or not: they are for the store only.  What transports
+see is the thin `notice` of each event: ids, number, service, agency, state and action.
 """
 
 from __future__ import annotations
@@ -33,11 +40,14 @@ from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.kinds import check_type
 from onestop.domain.common.parties import Applicant, Organisation, Person
 from onestop.exceptions import ApplicationNotFound
+from onestop.ports.keys import PersonalDataKeys
 from onestop.serialization import make_converter
 from onestop.usecases import streams
+from onestop.usecases.sealing import check_keys, open_stored, seal_stored, subject_of
 
 __all__ = [
     "APPLICATIONS",
+    "REQUEST_SCHEME",
     "decode_event",
     "digest",
     "encode_event",
@@ -75,6 +85,10 @@ _ANSWER_TYPES: Mapping[str, Any] = {
 
 
 def _structure_answers(value: Any, _: Any) -> dict[str, Answer]:
+    opened = open_stored(value)
+    if not opened.is_available:  # erased, or read without keys
+        return {}
+    value = opened.reveal()
     if not isinstance(value, dict):
         raise TypeError("expected a table of answers")
     answers: dict[str, Answer] = {}
@@ -85,6 +99,16 @@ def _structure_answers(value: Any, _: Any) -> dict[str, Answer]:
         raw = tagged.get("v")
         answers[name] = Decimal(str(raw)) if kind is Decimal else _CONVERTER.structure(raw, kind)
     return answers
+
+
+def _structure_inputs(value: Any, _: Any) -> dict[str, str]:
+    opened = open_stored(value)
+    if not opened.is_available:  # erased, or read without keys
+        return {}
+    inputs = opened.reveal()
+    if not isinstance(inputs, dict) or not all(isinstance(v, str) for v in inputs.values()):
+        raise TypeError("expected a table of text inputs")
+    return inputs
 
 
 def _unstructure_applicant(value: Applicant) -> dict[str, Any]:
@@ -106,9 +130,14 @@ def _make() -> cattrs.Converter:
     conv = streams.register_personal(make_converter())
     conv.register_unstructure_hook_func(
         lambda t: t == Mapping[str, Answer],
-        lambda answers: {k: _unstructure_answer(v) for k, v in answers.items()},
+        lambda answers: seal_stored({k: _unstructure_answer(v) for k, v in answers.items()}),
     )
     conv.register_structure_hook_func(lambda t: t == Mapping[str, Answer], _structure_answers)
+    conv.register_unstructure_hook_func(
+        lambda t: t == Mapping[str, str],
+        lambda inputs: seal_stored(dict(inputs)) if inputs else {},
+    )
+    conv.register_structure_hook_func(lambda t: t == Mapping[str, str], _structure_inputs)
     conv.register_unstructure_hook_func(lambda t: t == Applicant, _unstructure_applicant)
     conv.register_structure_hook_func(lambda t: t == Applicant, _structure_applicant)
     return conv
@@ -135,23 +164,35 @@ APPLICATIONS: streams.StreamType[Event, Application] = streams.StreamType(
 """The stream type of applications (one stream per application, folded into `Application`)."""
 
 
-def encode_event(stream_id: str, event: Event, /) -> bytes:
+def encode_event(stream_id: str, event: Event, /, *, keys: PersonalDataKeys | None = None) -> bytes:
     """Return the canonical body of *event* in stream *stream_id*.
 
     Equal events in the same stream give equal bytes, whatever zone their instants
-    were written in; the bytes hold personal data in plain text.
+    were written in.  With *keys* the personal values are sealed under the
+    application's subjects (`onestop.usecases.sealing.subject_of`); without, the bytes
+    hold them in plain text.
+
+    Raises:
+        onestop.exceptions.KeyUnavailable: If the keys cannot seal.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
-    return streams.encode(APPLICATIONS, stream_id, event)
+    subject = subject_of(stream_id) if keys is not None else None
+    return streams.encode(APPLICATIONS, stream_id, event, keys=keys, subject=subject)
 
 
-def decode_event(stream_id: str, kind: str, body: bytes, /) -> Event:
+def decode_event(
+    stream_id: str, kind: str, body: bytes, /, *, keys: PersonalDataKeys | None = None
+) -> Event:
     """Decode a body written by `encode_event` (or by an earlier release), upcast if old.
+
+    Sealed personal values are opened with *keys* (`onestop.usecases.streams.decode`).
 
     Raises:
         StorageError: If the body is not valid, belongs to another stream, or does not
             hold an event of *kind*; the message names paths, never values.
+        onestop.exceptions.KeyUnavailable: If the keys cannot open a sealed value.
     """
-    return streams.decode(APPLICATIONS, stream_id, kind, body)
+    return streams.decode(APPLICATIONS, stream_id, kind, body, keys=keys)
 
 
 def notice(application: Application, event: Event, version: int, /) -> bytes:
@@ -219,12 +260,30 @@ _REQUEST_FIELDS = (
 )
 
 
-def request_digest(event: Submitted, /) -> str:
+REQUEST_SCHEME = "onestop-request"
+"""The scheme `request_digest` keys a digest under, with `PersonalDataKeys.blind_index`."""
+
+
+def request_digest(event: Submitted, /, *, keys: PersonalDataKeys | None = None) -> str:
     """Return a digest of what a submission asked for, to compare idempotent retries.
 
     It covers the service, channel, normalised answers, documents, applicant,
     representative and submitting actor; not the ids, number, secret or time, which
     differ between a request and its retry.
+
+    The digest is kept in the idempotency record, outside any sealed body and beyond
+    erasure.  A plain SHA-256 of a request would let whoever reads the store confirm a
+    guessed identity number (or name) by hashing a guessed request: with *keys* it is
+    keyed instead, as ``keys.blind_index(REQUEST_SCHEME, sha256)``, a keyed HMAC whose
+    key never leaves the keys, so it can only be compared, not guessed.  Without keys
+    (a mall that keeps personal data in plain text anyway) it is the plain SHA-256.
+
+    Raises:
+        onestop.exceptions.KeyUnavailable: If the keys cannot compute it.
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
+    check_type(event, Submitted, field="event")
+    keys = check_keys(keys)
     payload = _payload(event)
-    return digest(canonical_bytes({k: payload.get(k) for k in _REQUEST_FIELDS}))
+    plain = digest(canonical_bytes({k: payload.get(k) for k in _REQUEST_FIELDS}))
+    return plain if keys is None else keys.blind_index(REQUEST_SCHEME, plain)

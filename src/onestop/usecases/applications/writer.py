@@ -42,6 +42,7 @@ from onestop.ports.events import (
     StoredEvent,
     Summary,
 )
+from onestop.ports.keys import PersonalDataKeys
 from onestop.usecases import streams
 from onestop.usecases.applications.codec import APPLICATIONS, encode_event, notice
 
@@ -268,6 +269,7 @@ def prepare_commit(
     idempotency: IdempotencyRecord | None = None,
     sequence: SequenceClaim | None = None,
     deadlines: Deadlines | None = None,
+    keys: PersonalDataKeys | None = None,
 ) -> tuple[Commit, Application]:
     """Return the commit that records *events* on *application*, and the state after them.
 
@@ -281,6 +283,9 @@ def prepare_commit(
         idempotency: The idempotency record to create, if any.
         sequence: The counter value to claim, if any.
         deadlines: Memoises the read model's deadline, as in `summarize`.
+        keys: Seal the events' personal values with these keys
+            (`onestop.usecases.applications.codec.encode_event`); ``None`` stores
+            them in plain text.
 
     Raises:
         CommandRefused: If *events* is not a sequence of events, or is empty: a commit
@@ -300,7 +305,7 @@ def prepare_commit(
     triples: list[tuple[str, bytes, bytes]] = []
     for event in events:
         state = Application.from_events((event,)) if state is None else state.apply(event)
-        body = encode_event(state.id, event)
+        body = encode_event(state.id, event, keys=keys)
         triples.append((event.kind, body, notice(state, event, state.version)))
     assert state is not None  # noqa: S101 - there is at least one event
     commit = Commit(
@@ -336,8 +341,16 @@ def _records(store: EventStore, application_id: str) -> tuple[StoredEvent, ...]:
     return records
 
 
-def fold_stream(application_id: str, records: Sequence[StoredEvent], /) -> Application:
+def fold_stream(
+    application_id: str,
+    records: Sequence[StoredEvent],
+    /,
+    *,
+    keys: PersonalDataKeys | None = None,
+) -> Application:
     """Decode the stored events *records* of *application_id* and fold them, oldest first.
+
+    Sealed personal values are opened with *keys* (`onestop.usecases.streams.decode`).
 
     Raises:
         StorageError: If a stored event does not decode, or belongs to another stream.
@@ -349,18 +362,22 @@ def fold_stream(application_id: str, records: Sequence[StoredEvent], /) -> Appli
     if isinstance(given, str | bytes) or not isinstance(given, Iterable):
         raise InvalidValue(field="records", reason=f"expected stored events, not {kind_of(given)}")
     return APPLICATIONS.fold(
-        application_id, streams.events_of(APPLICATIONS, application_id, records)
+        application_id, streams.events_of(APPLICATIONS, application_id, records, keys=keys)
     )
 
 
-def load_application(store: EventStore, application_id: str, /) -> Application:
+def load_application(
+    store: EventStore, application_id: str, /, *, keys: PersonalDataKeys | None = None
+) -> Application:
     """Fold the stored stream *application_id* into the application's current state.
+
+    Sealed personal values are opened with *keys* (`onestop.usecases.streams.decode`).
 
     Raises:
         ApplicationNotFound: If the store has no such stream.
         StorageError: If a stored event does not decode.
     """
-    return streams.load(store, APPLICATIONS, application_id)[0]
+    return streams.load(store, APPLICATIONS, application_id, keys=keys)[0]
 
 
 def verify_stream(store: EventStore, application_id: str, /) -> ChainReport:

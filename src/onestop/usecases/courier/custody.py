@@ -162,7 +162,7 @@ class CustodyDesk:
                 `onestop.domain.courier.otp.MAX_CODE_LIFETIME`.
         """
         _check_code_request(handoff_id, lifetime)
-        job = rec.load_job(self._store, job_id)[0]
+        job = rec.load_job(self._store, job_id, keys=self._work.keys)[0]
         if job.kind not in _DOOR or job.status in _CLOSED:
             raise JobRefused(
                 job_id=job.id,
@@ -325,7 +325,7 @@ class CustodyDesk:
 
         def attempt() -> CourierStep:
             now = self._work.now()
-            job, head = rec.load_job(self._store, job_id)
+            job, head = rec.load_job(self._store, job_id, keys=self._work.keys)
             self._require_new_seal(packet.seal_id)
             index = rec.load_index(self._store, job.application_id)
             citizen = self._citizen(index, handoff_id, citizen_code, job_id=job.id)
@@ -351,7 +351,7 @@ class CustodyDesk:
             ]
             self._work.commit(
                 now,
-                rec.job_append(step.job, since=job.version, head=head),
+                rec.job_append(step.job, since=job.version, head=head, keys=self._work.keys),
                 rec.packet_append(step.ledger, since=0),
                 rec.index_append(index, links),
             )
@@ -424,7 +424,7 @@ class CustodyDesk:
 
         def attempt() -> CourierStep:
             now = self._work.now()
-            job, _ = rec.load_job(self._store, job_id)
+            job, _ = rec.load_job(self._store, job_id, keys=self._work.keys)
             seal_id = rec.load_index(self._store, job.application_id).carrying.get(job.id)
             if seal_id is None:
                 raise JobRefused(
@@ -456,7 +456,11 @@ class CustodyDesk:
         self, seal_id: str, handoff: Handoff, job_id: str | None, *, now: datetime
     ) -> CourierStep:
         ledger = rec.load_ledger(self._store, seal_id)
-        job, head = rec.load_job(self._store, job_id) if job_id is not None else (None, GENESIS)
+        job, head = (
+            rec.load_job(self._store, job_id, keys=self._work.keys)
+            if job_id is not None
+            else (None, GENESIS)
+        )
         if handoff.at > now:
             raise HandoffRefused(reason="the handoff is dated after the desk's clock")
         index = rec.load_index(self._store, ledger.application_id)
@@ -485,7 +489,9 @@ class CustodyDesk:
         links: list[rec.IndexEvent] = [attrs.evolve(alert, at=now) for alert in step.alerts]
         appends = [rec.packet_append(step.ledger, since=ledger.version)]
         if job is not None and step.job is not None:
-            appends.append(rec.job_append(step.job, since=job.version, head=head))
+            appends.append(
+                rec.job_append(step.job, since=job.version, head=head, keys=self._work.keys)
+            )
             if any(isinstance(e, JobStarted) for e in step.job_events):
                 links.append(rec.JobCarries(job_id=job.id, seal_id=seal_id, at=now))
         self._work.commit(now, *appends, rec.index_append(index, links))

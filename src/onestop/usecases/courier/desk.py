@@ -240,7 +240,9 @@ class CourierDesk:
             index = rec.load_index(self._store, application_id)
             linked = rec.JobLinked(job_id=job_id, job_kind=kind, at=now)
             self._work.commit(
-                now, rec.job_append(job, since=0, head=GENESIS), rec.index_append(index, [linked])
+                now,
+                rec.job_append(job, since=0, head=GENESIS, keys=self._work.keys),
+                rec.index_append(index, [linked]),
             )
             return job
 
@@ -274,11 +276,13 @@ class CourierDesk:
 
         def attempt() -> CourierJob:
             now = self._work.now()
-            job, head = rec.load_job(self._store, job_id)
+            job, head = rec.load_job(self._store, job_id, keys=self._work.keys)
             self._require_courier(job, courier, "claim")
             version = expected_version if expected_version is not None else job.version
             claimed = claim(job, courier.id, now, version)
-            self._work.commit(now, rec.job_append(claimed, since=job.version, head=head))
+            self._work.commit(
+                now, rec.job_append(claimed, since=job.version, head=head, keys=self._work.keys)
+            )
             return claimed
 
         return self._work.retrying(attempt)
@@ -301,10 +305,12 @@ class CourierDesk:
 
         def attempt() -> CourierJob:
             now = self._work.now()
-            job, head = rec.load_job(self._store, job_id)
+            job, head = rec.load_job(self._store, job_id, keys=self._work.keys)
             self._require_courier(job, courier, "record_attempt")
             visited = record_attempt(job, result, courier_id=courier.id, at=now)
-            self._work.commit(now, rec.job_append(visited, since=job.version, head=head))
+            self._work.commit(
+                now, rec.job_append(visited, since=job.version, head=head, keys=self._work.keys)
+            )
             return visited
 
         return self._work.retrying(attempt)
@@ -322,9 +328,11 @@ class CourierDesk:
 
         def attempt() -> CourierJob:
             now = self._work.now()
-            job, head = rec.load_job(self._store, job_id)
+            job, head = rec.load_job(self._store, job_id, keys=self._work.keys)
             moved = reschedule(job, window, at=now, actor=actor.id)
-            self._work.commit(now, rec.job_append(moved, since=job.version, head=head))
+            self._work.commit(
+                now, rec.job_append(moved, since=job.version, head=head, keys=self._work.keys)
+            )
             return moved
 
         return self._work.retrying(attempt)
@@ -459,7 +467,7 @@ class CourierDesk:
         Raises:
             JobNotFound: If there is no such job.
         """
-        return rec.load_job(self._store, job_id)[0]
+        return rec.load_job(self._store, job_id, keys=self._work.keys)[0]
 
     def jobs(self, application_id: str, /) -> tuple[CourierJob, ...]:
         """Return the application's courier jobs, in booking order (none if it has none).

@@ -31,6 +31,8 @@ from onestop.domain.common.kinds import check_instant
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.exceptions import ConcurrencyConflict, ConfigurationError, InvalidValue
 from onestop.ports.events import Append, Batch, BatchStore, Clock, EventStore, IdGenerator
+from onestop.ports.keys import PersonalDataKeys
+from onestop.usecases.sealing import check_keys
 
 __all__ = ["DEFAULT_RETRIES", "MAX_RETRIES", "CourierMall"]
 
@@ -86,12 +88,15 @@ class Work:
         clock: Tells the time of each command.
         ids: Makes job ids.
         retries: How many times a command is decided again after a stale write.
+        keys: Seal and open the addresses in job streams with these keys (the
+            mall's); ``None`` keeps them in plain text.
     """
 
     store: CourierStore
     clock: Clock
     ids: IdGenerator
     retries: int
+    keys: PersonalDataKeys | None = attrs.field(default=None, repr=False)
 
     def now(self) -> datetime:
         """The clock's time, checked: a naive or unusable instant is refused, not used."""
@@ -124,8 +129,12 @@ def wire(
     clock: object = None,
     ids: object = None,
     retries: object = None,
+    keys: object = None,
 ) -> Work:
     """Check a desk's mall and ports; borrow each port left out (``None``) from *mall*.
+
+    The personal data keys, when left out, are the mall's ``keys`` (none if it has
+    none), so that a job's address is sealed under the same keys as its application.
 
     Raises:
         InvalidValue: If *mall* is not a `CourierMall`, or *retries* is not an integer
@@ -140,6 +149,7 @@ def wire(
     clock = clock if clock is not None else getattr(mall, "clock", None)
     ids = ids if ids is not None else getattr(mall, "ids", None)
     retries = retries if retries is not None else getattr(mall, "retries", DEFAULT_RETRIES)
+    keys = check_keys(keys if keys is not None else getattr(mall, "keys", None))
     if not isinstance(store, EventStore):
         _missing("store", "EventStore", store)
     if not isinstance(clock, Clock):
@@ -154,7 +164,7 @@ def wire(
     problem = int_problem(retries, maximum=MAX_RETRIES)
     if problem is not None:
         raise InvalidValue(field="retries", reason=problem)
-    return Work(store, clock, ids, retries)  # type: ignore[arg-type]  # int_problem() proved it
+    return Work(store, clock, ids, retries, keys)  # type: ignore[arg-type]  # int_problem() proved it
 
 
 def _missing(name: str, port: str, value: object) -> NoReturn:

@@ -17,7 +17,8 @@ with `onestop.ports.events.BatchStore.commit_batch`:
 Every stream is one `onestop.usecases.streams.StreamType` (`JOBS`, `PACKETS`,
 `INDEXES`), encoded, chained, decoded and verified by the stream core as an
 application's stream is.  Bodies of job streams hold the applicant's address
-(personal data); notification bodies (`NewEvent.notice`) never do: they carry ids,
+(personal data, sealed under the applicant's subject when the desk has keys);
+notification bodies (`NewEvent.notice`) never do: they carry ids,
 kinds, statuses and instants only.
 
 **History is decoded as it was written.**  New commands check every id, code and
@@ -46,6 +47,7 @@ from onestop.domain.common.audit import ChainReport
 from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.formats import check_int
 from onestop.domain.common.kinds import check_type
+from onestop.domain.common.parties import Personal
 from onestop.domain.courier.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
 from onestop.domain.courier.handoffs import items_of
 from onestop.domain.courier.index import (
@@ -67,8 +69,10 @@ from onestop.exceptions import (
     StorageError,
 )
 from onestop.ports.events import Append, EventStore, NewEvent
+from onestop.ports.keys import PersonalDataKeys
 from onestop.serialization import make_converter
 from onestop.usecases import streams
+from onestop.usecases.sealing import seal_stored, subject_of
 
 AlertRecorded = AlertRaised
 """The index's alert event, by its old name: it is `AlertRaised` now (one alert event)."""
@@ -146,6 +150,23 @@ def _itself(event: object) -> object:
     return event
 
 
+def _sealed_fields(event: object) -> object:
+    """A job event as stored: itself, or its attributes with each `Personal` one sealed.
+
+    The table has the attributes the canonical encoding of the event would have, so
+    without keys (`onestop.usecases.sealing.seal_stored` gives the value itself) the
+    bytes are the event's own.
+    """
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(type(event))  # type: ignore[arg-type]
+    pairs = [(a.name, getattr(event, a.name)) for a in fields if a.eq]
+    if not any(isinstance(value, Personal) for _, value in pairs):
+        return event
+    return {
+        name: seal_stored(value.reveal()) if isinstance(value, Personal) else value
+        for name, value in pairs
+    }
+
+
 def _fold_ledger(stream_id: str, events: Iterator[CustodyEvent]) -> CustodyLedger:
     try:
         return CustodyLedger.from_events(events)
@@ -171,19 +192,19 @@ def _courier(
     name: str, prefix: str, types: Any, fold: Any, **options: Any
 ) -> streams.StreamType[Any, Any]:
     """A courier stream type: its events are stored as they are, read by `_CONVERTER`."""
+    options.setdefault("payload", _itself)
     return streams.StreamType(
-        name=name,
-        prefix=prefix,
-        event_types=types,
-        converter=_CONVERTER,
-        payload=_itself,
-        fold=fold,
-        **options,
+        name=name, prefix=prefix, event_types=types, converter=_CONVERTER, fold=fold, **options
     )
 
 
 JOBS: streams.StreamType[JobEvent, CourierJob] = _courier(
-    "courier job", "courier-job:", JOB_EVENT_TYPES, streams.folding(CourierJob), missing=JobNotFound
+    "courier job",
+    "courier-job:",
+    JOB_EVENT_TYPES,
+    streams.folding(CourierJob),
+    missing=JobNotFound,
+    payload=_sealed_fields,
 )
 """Courier job streams, ``courier-job:<job id>``, folded into `CourierJob`."""
 
@@ -208,15 +229,19 @@ An empty one folds into an empty index; alerts of schema version 1 are upcast.
 # --- jobs -------------------------------------------------------------------------------
 
 
-def load_job(store: EventStore, job_id: str, /) -> tuple[CourierJob, str]:
+def load_job(
+    store: EventStore, job_id: str, /, *, keys: PersonalDataKeys | None = None
+) -> tuple[CourierJob, str]:
     """Return courier job *job_id* folded from its stream, and the hash of its last event.
+
+    A sealed address is opened with *keys* (withheld without, erased after erasure).
 
     Raises:
         JobNotFound: If there is no such job.
         StorageError: If a stored event does not decode.
     """
     job_stream(job_id)
-    return streams.load(store, JOBS, job_id)
+    return streams.load(store, JOBS, job_id, keys=keys)
 
 
 def _job_notice(job: CourierJob, event: JobEvent, version: int) -> bytes:
@@ -238,8 +263,13 @@ def _since(value: object, *, version: int) -> int:
     return check_int(value, field="since", maximum=version)
 
 
-def job_append(job: CourierJob, *, since: int, head: str) -> Append:
+def job_append(
+    job: CourierJob, *, since: int, head: str, keys: PersonalDataKeys | None = None
+) -> Append:
     """Return the append of *job*'s events after version *since*, chained after *head*.
+
+    With *keys* the address is sealed under the application's applicant subject
+    (`onestop.usecases.sealing.subject_of`), as the application's own data is.
 
     Raises:
         onestop.exceptions.InvalidValue: If *job* is not a `CourierJob`, or *since* not
@@ -249,11 +279,12 @@ def job_append(job: CourierJob, *, since: int, head: str) -> Append:
     check_type(job, CourierJob, field="job")
     since = _since(since, version=job.version)
     stream = job_stream(job.id)
+    subject = subject_of(job.application_id) if keys is not None else None
     triples = []
     state = CourierJob.from_events(job.events[:since]) if since else None
     for version, event in enumerate(job.events[since:], start=since + 1):
         state = CourierJob.from_events((event,)) if state is None else state.apply(event)
-        body = streams.encode(JOBS, stream, event)
+        body = streams.encode(JOBS, stream, event, keys=keys, subject=subject)
         triples.append((event.kind, body, _job_notice(state, event, version)))
     return Append(
         stream_id=stream,

@@ -1,0 +1,250 @@
+"""Sealing personal values inside the stream core: the stored form, the keys, the scope.
+
+`onestop.usecases.streams.encode` with `onestop.ports.keys.PersonalDataKeys` stores
+every `onestop.domain.common.parties.Personal` value (and whatever a stream type's
+converter passes through `seal_stored`, such as an application's answers) as
+
+.. code-block:: json
+
+    {"$sealed": {"subject": "<application_id>/applicant", "token": "..."}}
+
+the canonical JSON of the value, sealed under the data subject's key with
+`sealing_context` (the stream id and the subject) as associated data, so that a token
+copied into another stream, or relabelled with another subject, does not open.  Inside
+a `onestop.domain.common.parties.Representative` the subject is the same
+application's ``representative`` one.  `onestop.usecases.streams.decode` opens them
+(`open_stored`): a value whose subject was erased reads as `Personal.erased`, and
+without keys every sealed value reads as `Personal.withheld`.
+
+The keys reach the converter's hooks through a context variable that `sealing_scope`
+sets for the length of one encoding or decoding; the public API passes them
+explicitly (``keys=``).
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import cattrs
+
+from onestop.domain.common.canonical import canonical_bytes
+from onestop.domain.common.formats import kind_of
+from onestop.domain.common.kinds import check_type
+from onestop.domain.common.parties import Personal, Representative
+from onestop.exceptions import InvalidValue, StorageError
+from onestop.ports.keys import PersonalDataKeys
+
+__all__ = [
+    "ROLES",
+    "SEALED",
+    "check_keys",
+    "open_stored",
+    "register_personal",
+    "seal_stored",
+    "sealing_context",
+    "sealing_scope",
+    "subject_of",
+]
+
+ROLES = ("applicant", "representative")
+"""The roles a data subject has within one application."""
+
+SEALED = "$sealed"
+"""The one key of a sealed value's table, as in ``{"$sealed": {"subject": S, "token": T}}``."""
+
+
+@attrs.frozen(kw_only=True)
+class _Scope:
+    """What the converter seals with, or opens with, while one event is (de)coded."""
+
+    keys: PersonalDataKeys | None
+    stream_id: str
+    subject: str | None
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("onestop_sealing", default=None)
+
+
+def subject_of(application_id: str, /, role: str = "applicant") -> str:
+    """The data subject of *role* in application *application_id*: ``"<id>/<role>"``.
+
+    Everything personal in an application's stream and its courier jobs is sealed
+    under its applicant's subject, except its representative's person.
+
+    >>> subject_of("a1")
+    'a1/applicant'
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *application_id* is not text, or *role* not
+            one of `ROLES`.
+    """
+    check_type(application_id, str, field="application_id")
+    if role not in ROLES:
+        raise InvalidValue(field="role", reason=f"must be one of {', '.join(ROLES)}")
+    return f"{application_id}/{role}"
+
+
+def check_keys(keys: object, /) -> PersonalDataKeys | None:
+    """Return *keys* if they are ``None`` or have the methods of `PersonalDataKeys`.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If they are not (naming ``keys``).
+    """
+    if keys is None:
+        return None
+    if all(callable(getattr(keys, n, None)) for n in ("seal", "open", "blind_index", "forget")):
+        return keys  # type: ignore[return-value]  # duck-typed, as the protocol is
+    raise InvalidValue(field="keys", reason=f"must be PersonalDataKeys, not {kind_of(keys)}")
+
+
+@contextmanager
+def sealing_scope(
+    keys: PersonalDataKeys | None, /, *, stream_id: str, subject: str | None = None
+) -> Iterator[None]:
+    """Seal (with a *subject*) or open personal values of *stream_id* with *keys*, within.
+
+    `onestop.usecases.streams.encode` and `onestop.usecases.streams.decode` enter it
+    around their converter; the hooks `register_personal` installs, `seal_stored` and
+    `open_stored` read it.  Scopes nest: the innermost counts.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If an argument is of the wrong type.
+    """
+    scope = _Scope(
+        keys=check_keys(keys),
+        stream_id=check_type(stream_id, str, field="stream_id"),
+        subject=check_type(subject, (str, type(None)), field="subject"),
+    )
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def sealing_context(stream_id: str, subject: str, /) -> bytes:
+    """The associated data a value of *subject* in *stream_id* is sealed with.
+
+    >>> sealing_context("a1", "a1/applicant")
+    b'["onestop.sealed/1","a1","a1/applicant"]'
+
+    Raises:
+        onestop.exceptions.InvalidValue: If an argument is not text.
+    """
+    check_type(stream_id, str, field="stream_id")
+    check_type(subject, str, field="subject")
+    return canonical_bytes(["onestop.sealed/1", stream_id, subject])
+
+
+def seal_stored(value: object, /) -> object:
+    """The stored form of *value* (already unstructured): sealed in a scope with keys.
+
+    Outside a `sealing_scope` with keys and a subject it is *value* itself, as stored
+    before sealing existed.
+
+    Raises:
+        onestop.exceptions.NotCanonical: If *value* has no canonical encoding.
+        onestop.exceptions.PersonalDataErased: If the keys refuse an erased subject.
+        onestop.exceptions.KeyUnavailable: If the keys cannot seal.
+    """
+    scope = _SCOPE.get()
+    if scope is None or scope.keys is None or scope.subject is None:
+        return value
+    plaintext = canonical_bytes(value)
+    context = sealing_context(scope.stream_id, scope.subject)
+    token = scope.keys.seal(scope.subject, plaintext, context=context)
+    return {SEALED: {"subject": scope.subject, "token": token}}
+
+
+def open_stored(value: object, /) -> Personal[Any]:
+    """Open a stored value that `seal_stored` may have sealed, in the current scope.
+
+    A value that is not sealed comes back as it is, wrapped in `Personal`; a sealed
+    one opened with the scope's keys, or `Personal.erased` if its subject was erased,
+    or `Personal.withheld` without keys (or outside any scope).
+
+    Raises:
+        onestop.exceptions.StorageError: If *value* is a malformed sealed value, or its
+            token does not open (altered, or moved from another stream or subject).
+        onestop.exceptions.KeyUnavailable: If the keys cannot open it.
+    """
+    if not (isinstance(value, dict) and SEALED in value):
+        return Personal(value)
+    sealed = value[SEALED]
+    if not (
+        len(value) == 1
+        and isinstance(sealed, dict)
+        and set(sealed) == {"subject", "token"}
+        and isinstance(sealed["subject"], str)
+        and isinstance(sealed["token"], str)
+    ):
+        raise StorageError("a sealed value does not hold a subject and a token, as text")
+    scope = _SCOPE.get()
+    if scope is None or scope.keys is None:
+        return Personal.withheld()
+    subject: str = sealed["subject"]
+    context = sealing_context(scope.stream_id, subject)
+    plaintext = scope.keys.open(subject, sealed["token"], context=context)
+    if plaintext is None:
+        return Personal.erased()
+    try:
+        return Personal(json.loads(plaintext, parse_float=Decimal))
+    except (ValueError, TypeError, RecursionError):
+        raise StorageError("a sealed value does not open to JSON") from None
+
+
+def _is_personal(kind: Any) -> bool:
+    return bool(typing.get_origin(kind) is Personal or kind is Personal)
+
+
+def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
+    """Teach *conv* `Personal` values: stored as the value they wrap, read back wrapped.
+
+    In a `sealing_scope` with keys a value is stored sealed (`seal_stored`), and a
+    `Representative`'s person under the representative's subject; a sealed value is
+    read back opened (`open_stored`).  Returns *conv*.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *conv* is not a `cattrs.Converter`.
+    """
+    check_type(conv, cattrs.Converter, field="conv")
+
+    def factory(kind: Any) -> Callable[[Any, Any], Any]:
+        (inner,) = typing.get_args(kind) or (str,)
+
+        def structure(value: Any, _: Any) -> Personal[Any]:
+            if not isinstance(value, dict):  # plain, as stored without keys
+                return Personal(conv.structure(value, inner))
+            opened = open_stored(value)
+            if not opened.is_available:
+                return opened
+            return Personal(conv.structure(opened.reveal(), inner))
+
+        return structure
+
+    def unstructure_representative(value: Representative) -> Any:
+        scope = _SCOPE.get()
+        if scope is None or scope.subject is None:
+            return representative(value)
+        subject = f"{scope.subject.rpartition('/')[0] or scope.subject}/representative"
+        token = _SCOPE.set(attrs.evolve(scope, subject=subject))
+        try:
+            return representative(value)
+        finally:
+            _SCOPE.reset(token)
+
+    def unstructure(value: Personal[Any]) -> Any:
+        return seal_stored(conv.unstructure(value.reveal()))
+
+    conv.register_unstructure_hook_func(_is_personal, unstructure)  # Personal[str], Personal
+    representative = conv.get_unstructure_hook(Representative)  # after Personal's, using it
+    conv.register_unstructure_hook(Representative, unstructure_representative)
+    conv.register_structure_hook_factory(_is_personal, factory)
+    return conv
