@@ -16,12 +16,12 @@ from onestop.calendars import calendar_for
 from onestop.domain.applications.application import Verdict, Visibility
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.parties import Person, Representative
+from onestop.domain.common.subjects import subject_id
 from onestop.exceptions import KeyUnavailable, PersonalDataErased, StorageError
 from onestop.storage.sqlite import SQLiteStore
 from onestop.usecases import streams
 from onestop.usecases.applications.codec import APPLICATIONS, request_digest
 from onestop.usecases.mall import Mall
-from onestop.usecases.sealing import subject_of
 from sealing_support import FakeKeys, forms
 
 VERIFIER = officer("verifier-1", "verifier")
@@ -147,7 +147,7 @@ def test_erasure_leaves_a_loadable_verifiable_trackable_application(
     """After the applicant's key is destroyed the application loads with its fields erased."""
     mall, keys, _ = sealed
     app, number, secret = _submit(mall)
-    keys.erase(subject_of(app))
+    keys.erase(subject_id(app))
     mall.forget(app)
 
     erased = mall.application(app)
@@ -165,7 +165,7 @@ def test_erasure_leaves_a_loadable_verifiable_trackable_application(
     records = mall.store.read(app)
     assert streams.audit(APPLICATIONS, app, records, keys=keys).ok
     assert mall.track(number, secret, language="en").state == erased.state
-    assert keys.forgotten == [subject_of(app), subject_of(app, "representative")]
+    assert keys.forgotten == [subject_id(app), subject_id(app, "representative")]
 
 
 def test_a_mall_without_keys_reads_sealed_values_as_withheld(
@@ -198,7 +198,7 @@ def test_stored_bodies_are_a_function_of_the_event_and_the_keys(
     events = list(streams.events_of(APPLICATIONS, app, records, keys=keys))
 
     again = [
-        streams.encode(APPLICATIONS, app, event, keys=keys, subject=subject_of(app))
+        streams.encode(APPLICATIONS, app, event, keys=keys, subject=subject_id(app))
         for event in events
     ]
 

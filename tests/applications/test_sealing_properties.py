@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 
 from onestop.domain.applications.application import NoteAdded, Submitted, Visibility
 from onestop.domain.common.parties import Person, Personal, Representative
+from onestop.domain.common.subjects import subject_id
 from onestop.storage.memory import MemoryStore
 from onestop.usecases import streams
 from onestop.usecases.applications.codec import APPLICATIONS
 from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.mall import Mall
-from onestop.usecases.sealing import subject_of
 from sealing_support import FakeKeys
 
 APP = "app-0001"
@@ -80,7 +80,7 @@ def _events(draw: Any) -> tuple[Submitted, NoteAdded]:
 
 def _round_trip(events: tuple[Any, ...], keys: FakeKeys) -> list[Any]:
     bodies = [
-        streams.encode(APPLICATIONS, APP, e, keys=keys, subject=subject_of(APP)) for e in events
+        streams.encode(APPLICATIONS, APP, e, keys=keys, subject=subject_id(APP)) for e in events
     ]
     return [
         streams.decode(APPLICATIONS, APP, e.kind, body, keys=keys)
@@ -105,9 +105,9 @@ def test_an_erased_subject_is_unreadable_and_the_other_readable(
     """Erasing the applicant erases their fields, answers and notes, not the representative."""
     keys = FakeKeys()
     bodies = [
-        streams.encode(APPLICATIONS, APP, e, keys=keys, subject=subject_of(APP)) for e in events
+        streams.encode(APPLICATIONS, APP, e, keys=keys, subject=subject_id(APP)) for e in events
     ]
-    keys.erase(subject_of(APP))
+    keys.erase(subject_id(APP))
 
     submitted, note = (
         streams.decode(APPLICATIONS, APP, e.kind, body, keys=keys)

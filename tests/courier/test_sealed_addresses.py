@@ -5,13 +5,13 @@ from __future__ import annotations
 from desk_support import ADDRESS, CALENDARS, CATALOGUE, KEY, OWNER, Clock, apply, window
 
 from onestop.domain.common.parties import Personal
+from onestop.domain.common.subjects import subject_id
 from onestop.storage.memory import MemoryStore
 from onestop.usecases import streams
 from onestop.usecases.courier import writer as rec
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.courier.queries import CourierFacts
 from onestop.usecases.mall import Mall
-from onestop.usecases.sealing import subject_of
 from sealing_support import FakeKeys, forms
 
 
@@ -47,7 +47,7 @@ def test_an_erased_applicant_leaves_the_job_loadable_and_verifiable() -> None:
     mall, desk, clock, store = _desk(keys)
     app, _, _ = apply(mall)
     job = desk.book_pickup(app, window=window(clock), address=Personal(ADDRESS), actor=OWNER)
-    keys.erase(subject_of(app))
+    keys.erase(subject_id(app))
 
     loaded, _ = rec.load_job(store, job.id, keys=keys)
     records = store.read(rec.job_stream(job.id))

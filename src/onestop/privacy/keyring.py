@@ -38,6 +38,7 @@ from typing import Final
 import attrs
 
 from onestop.domain.common.formats import int_problem, kind_of, text_problem
+from onestop.domain.common.subjects import ROLES, subject_id, subject_parts
 from onestop.exceptions import InvalidValue, KeyUnavailable, PersonalDataErased, StorageError
 from onestop.ports.events import Clock
 from onestop.ports.keys import (
@@ -63,55 +64,8 @@ __all__ = [
 BLIND_INDEX_SUBJECT: Final = "$blind-index"
 """The reserved subject under which the blind index key is stored (never a person's)."""
 
-ROLES: Final = ("applicant", "representative")
-"""The roles a subject may have within an application."""
-
-_MAX_APPLICATION_ID = MAX_KEY_TEXT - len("/representative")
 _MAX_CACHE = 10_000_000
 _MAX_TTL = timedelta(days=1)
-
-
-def subject_id(application_id: str, role: str) -> str:
-    """Return the subject id of *role* within application *application_id*.
-
-    >>> subject_id("app-1", "applicant")
-    'app-1/applicant'
-
-    Raises:
-        InvalidValue: If *role* is not one of `ROLES`, or *application_id* is not text
-            of 1 to 241 characters without control characters that does not start with
-            ``$`` (reserved).
-    """
-    reason = text_problem(application_id, max_length=_MAX_APPLICATION_ID)
-    if reason is None and application_id.startswith(RESERVED_PREFIX):
-        reason = f"may not start with {RESERVED_PREFIX!r}: such subjects are reserved"
-    if reason is not None:
-        raise InvalidValue(field="application_id", reason=reason)
-    given: object = role
-    if not isinstance(given, str) or given not in ROLES:
-        raise InvalidValue(field="role", reason=f"must be one of {', '.join(ROLES)}")
-    return f"{application_id}/{role}"
-
-
-def subject_parts(subject: str) -> tuple[str, str]:
-    """Return the application id and role of *subject*, which `subject_id` made.
-
-    >>> subject_parts("app-1/representative")
-    ('app-1', 'representative')
-
-    Raises:
-        InvalidValue: If *subject* is not a subject id of that form.
-    """
-    if not isinstance(subject, str):
-        raise InvalidValue(field="subject", reason=f"expected text, not {kind_of(subject)}")
-    application_id, _, role = subject.rpartition("/")
-    try:
-        made = subject_id(application_id, role)
-    except InvalidValue:
-        made = None
-    if made != subject:
-        raise InvalidValue(field="subject", reason="is not '<application_id>/<role>'")
-    return application_id, role
 
 
 def _check_cache_size(_: object, attribute: attrs.Attribute[int], value: object) -> None:

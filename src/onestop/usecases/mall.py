@@ -59,6 +59,7 @@ from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.catalogue.model import Catalogue, ChannelKind
 from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.parties import IdentityValidators, default_validators
+from onestop.domain.common.subjects import ROLES, subject_id
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.workflow.guards import GuardRegistry
@@ -97,7 +98,7 @@ from onestop.usecases.mall_support import (
     check_new_id,
     check_settings,
 )
-from onestop.usecases.sealing import ROLES, subject_of
+from onestop.usecases.sealing import index_people
 
 __all__ = ["DEFAULT_NUMBERING", "Mall", "RandomIds", "Receipt", "SystemClock"]
 
@@ -254,6 +255,8 @@ class Mall:
                 if record is not None:
                     return self._replay(record, request)
             application = Application.from_events(events)
+            if self.keys is not None:  # its people in the blind index, before it is stored
+                index_people(self.keys, self.store, application)
             idempotency = None
             if key is not None:
                 idempotency = IdempotencyRecord(
@@ -496,6 +499,19 @@ class Mall:
         self._streams.remember(state, commit.events[-1].hash)
         return state
 
+    def execute(
+        self, application_id: str, command: Command, /, *, expected_version: int | None = None
+    ) -> Application:
+        """Run a domain *command* (`onestop.domain.applications.commands.Command`) on it.
+
+        The commands above are shortcuts for it; the privacy desk runs its legal holds
+        and erasure records through it.
+
+        Raises:
+            The errors of `onestop.domain.applications.commands.decide` for *command*.
+        """
+        return self._run(application_id, command, expected_version)
+
     def forget(self, application_id: str, /) -> None:
         """Drop what this mall keeps in memory of the application: on its erasure.
 
@@ -509,7 +525,7 @@ class Mall:
         check_application_id(application_id)
         self._streams.forget(application_id)
         if self.keys is not None:
-            self.keys.forget([subject_of(application_id, role) for role in ROLES])
+            self.keys.forget([subject_id(application_id, role) for role in ROLES])
 
     # --- automatic transitions --------------------------------------------------------
 

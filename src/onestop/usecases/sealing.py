@@ -34,27 +34,26 @@ from typing import Any
 import attrs
 import cattrs
 
+from onestop.domain.applications.application import Application
 from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.formats import kind_of
 from onestop.domain.common.kinds import check_type
-from onestop.domain.common.parties import Personal, Representative
-from onestop.exceptions import InvalidValue, StorageError
-from onestop.ports.keys import PersonalDataKeys
+from onestop.domain.common.parties import Organisation, Person, Personal, Representative
+from onestop.domain.common.subjects import ROLES, subject_id
+from onestop.exceptions import ConfigurationError, InvalidValue, StorageError
+from onestop.ports.keys import PersonalDataKeys, SubjectKeyStore
 
 __all__ = [
     "ROLES",
     "SEALED",
     "check_keys",
+    "index_people",
     "open_stored",
     "register_personal",
     "seal_stored",
     "sealing_context",
     "sealing_scope",
-    "subject_of",
 ]
-
-ROLES = ("applicant", "representative")
-"""The roles a data subject has within one application."""
 
 SEALED = "$sealed"
 """The one key of a sealed value's table, as in ``{"$sealed": {"subject": S, "token": T}}``."""
@@ -70,25 +69,6 @@ class _Scope:
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("onestop_sealing", default=None)
-
-
-def subject_of(application_id: str, /, role: str = "applicant") -> str:
-    """The data subject of *role* in application *application_id*: ``"<id>/<role>"``.
-
-    Everything personal in an application's stream and its courier jobs is sealed
-    under its applicant's subject, except its representative's person.
-
-    >>> subject_of("a1")
-    'a1/applicant'
-
-    Raises:
-        onestop.exceptions.InvalidValue: If *application_id* is not text, or *role* not
-            one of `ROLES`.
-    """
-    check_type(application_id, str, field="application_id")
-    if role not in ROLES:
-        raise InvalidValue(field="role", reason=f"must be one of {', '.join(ROLES)}")
-    return f"{application_id}/{role}"
 
 
 def check_keys(keys: object, /) -> PersonalDataKeys | None:
@@ -248,3 +228,34 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
     conv.register_unstructure_hook(Representative, unstructure_representative)
     conv.register_structure_hook_factory(_is_personal, factory)
     return conv
+
+
+def index_people(keys: PersonalDataKeys, store: object, application: Application, /) -> int:
+    """Add *application*'s people to the blind index: their identity numbers, keyed.
+
+    The applicant (or an organisation's contact person) leads to the applicant's
+    subject, a representative to the representative's; the numbers themselves are
+    never stored.  Returns how many rows were added.
+
+    Raises:
+        onestop.exceptions.ConfigurationError: If *store* keeps no subject keys.
+        onestop.exceptions.KeyUnavailable: If the keys cannot make the index key.
+        onestop.exceptions.InvalidValue: If an argument is not of its type.
+    """
+    check_type(application, Application, field="application")
+    if not isinstance(store, SubjectKeyStore):
+        raise ConfigurationError("sealing personal data needs a store that keeps subject keys")
+    people: list[tuple[Person, str]] = []
+    applicant = application.applicant
+    person = applicant.contact_person if isinstance(applicant, Organisation) else applicant
+    if person is not None:
+        people.append((person, subject_id(application.id, "applicant")))
+    if application.representative is not None:
+        people.append(
+            (application.representative.person, subject_id(application.id, "representative"))
+        )
+    for who, subject in people:
+        number = who.identity_number
+        if number.is_available:
+            store.index_subject(keys.blind_index(who.identity_scheme, number.reveal()), subject)
+    return len(people)

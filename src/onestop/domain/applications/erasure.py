@@ -38,6 +38,7 @@ from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.catalogue.retention import Retention
 from onestop.domain.common._typed import of
 from onestop.domain.common.kinds import check_instant, check_type
+from onestop.domain.common.subjects import subject_id
 from onestop.exceptions import ErasureRefused
 
 __all__ = [
@@ -175,7 +176,7 @@ def subjects_of(application: Application, /) -> tuple[str, ...]:
         InvalidValue: If *application* is not an `Application`.
     """
     check_type(application, Application, field="application")
-    subjects = [f"{application.id}/applicant"]
+    subjects = [subject_id(application.id, "applicant")]
     if application.representative is not None:
-        subjects.append(f"{application.id}/representative")
+        subjects.append(subject_id(application.id, "representative"))
     return tuple(subjects)

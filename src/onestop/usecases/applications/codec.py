@@ -39,11 +39,12 @@ from onestop.domain.applications.forms import Answer, DocumentRef
 from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.kinds import check_type
 from onestop.domain.common.parties import Applicant, Organisation, Person
+from onestop.domain.common.subjects import subject_id
 from onestop.exceptions import ApplicationNotFound
 from onestop.ports.keys import PersonalDataKeys
 from onestop.serialization import make_converter
 from onestop.usecases import streams
-from onestop.usecases.sealing import check_keys, open_stored, seal_stored, subject_of
+from onestop.usecases.sealing import check_keys, open_stored, seal_stored
 
 __all__ = [
     "APPLICATIONS",
@@ -169,14 +170,14 @@ def encode_event(stream_id: str, event: Event, /, *, keys: PersonalDataKeys | No
 
     Equal events in the same stream give equal bytes, whatever zone their instants
     were written in.  With *keys* the personal values are sealed under the
-    application's subjects (`onestop.usecases.sealing.subject_of`); without, the bytes
+    application's subjects (`onestop.usecases.sealing.subject_id`); without, the bytes
     hold them in plain text.
 
     Raises:
         onestop.exceptions.KeyUnavailable: If the keys cannot seal.
         onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
-    subject = subject_of(stream_id) if keys is not None else None
+    subject = subject_id(stream_id) if keys is not None else None
     return streams.encode(APPLICATIONS, stream_id, event, keys=keys, subject=subject)
 
 

@@ -48,6 +48,7 @@ from onestop.domain.common.canonical import canonical_bytes
 from onestop.domain.common.formats import check_int
 from onestop.domain.common.kinds import check_type
 from onestop.domain.common.parties import Personal
+from onestop.domain.common.subjects import subject_id
 from onestop.domain.courier.custody import CUSTODY_EVENT_TYPES, CustodyEvent, CustodyLedger
 from onestop.domain.courier.handoffs import items_of
 from onestop.domain.courier.index import (
@@ -72,7 +73,7 @@ from onestop.ports.events import Append, EventStore, NewEvent
 from onestop.ports.keys import PersonalDataKeys
 from onestop.serialization import make_converter
 from onestop.usecases import streams
-from onestop.usecases.sealing import seal_stored, subject_of
+from onestop.usecases.sealing import seal_stored
 
 AlertRecorded = AlertRaised
 """The index's alert event, by its old name: it is `AlertRaised` now (one alert event)."""
@@ -269,7 +270,7 @@ def job_append(
     """Return the append of *job*'s events after version *since*, chained after *head*.
 
     With *keys* the address is sealed under the application's applicant subject
-    (`onestop.usecases.sealing.subject_of`), as the application's own data is.
+    (`onestop.usecases.sealing.subject_id`), as the application's own data is.
 
     Raises:
         onestop.exceptions.InvalidValue: If *job* is not a `CourierJob`, or *since* not
@@ -279,7 +280,7 @@ def job_append(
     check_type(job, CourierJob, field="job")
     since = _since(since, version=job.version)
     stream = job_stream(job.id)
-    subject = subject_of(job.application_id) if keys is not None else None
+    subject = subject_id(job.application_id) if keys is not None else None
     triples = []
     state = CourierJob.from_events(job.events[:since]) if since else None
     for version, event in enumerate(job.events[since:], start=since + 1):
