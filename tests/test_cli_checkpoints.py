@@ -1,4 +1,4 @@
-"""``onestop audit keygen``, ``audit checkpoint`` and ``audit verify --checkpoint``, on SQLite and PostgreSQL.
+"""``onestop audit keygen``, ``checkpoint`` and ``verify --checkpoint``, on SQLite and PostgreSQL.
 
 The acceptance test of issue 15: a history rewritten in the database, with its chain
 recomputed, passes ``audit verify`` alone and fails it with a checkpoint.
@@ -136,7 +136,7 @@ def key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 def test_a_rewritten_history_fails_only_with_a_checkpoint(
     capsys: pytest.CaptureFixture[str], store: tuple[str, Rewrite], key: Path, tmp_path: Path
 ) -> None:
-    """A history rewritten with its chain recomputed passes audit verify, but not with a checkpoint."""
+    """A history rewritten, its chain recomputed, passes audit verify, but not with a checkpoint."""
     url, rewrite = store
     published = tmp_path / "checkpoint.json"
     code, out, _ = run(
