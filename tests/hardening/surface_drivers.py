@@ -63,6 +63,8 @@ def _types() -> dict[str, Any]:
     from onestop.domain.workflow import guards
     from onestop.ports import catalogue as catalogue_store
     from onestop.ports import events as ports
+    from onestop.ports import signing as checkpoint_signing
+    from onestop.privacy import signing as ed25519
     from onestop.storage import memory, sqlite
     from onestop.transport import (
         base,
@@ -119,6 +121,12 @@ def _types() -> dict[str, Any]:
         "Deadlines": folding.Deadlines,
         "RandomIds": mall.RandomIds,
         "SystemClock": mall.SystemClock,
+        "Signer": checkpoint_signing.Signer,
+        "SignatureVerifier": checkpoint_signing.SignatureVerifier,
+        "Ed25519Signer": ed25519.Ed25519Signer,
+        "Ed25519Verifier": ed25519.Ed25519Verifier,
+        "Ed25519PrivateKey": ed25519.Ed25519PrivateKey,
+        "Ed25519PublicKey": ed25519.Ed25519PublicKey,
     }
     try:
         import psycopg
@@ -179,6 +187,10 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     "PgConnection": ("pg connection",),
     "PgPool": ("pg pool",),
     "Identifier": ("sql identifier",),
+    "Signer": ("checkpoint signer",),
+    "SignatureVerifier": ("checkpoint verifier",),
+    "Ed25519PrivateKey": ("ed25519 private key",),
+    "Ed25519PublicKey": ("ed25519 public key",),
 }
 """Each wiring type, by its name in `TYPES`, and the live objects that satisfy it."""
 
@@ -210,6 +222,8 @@ OWNERS_BY_NAME: dict[str, str] = {
     "GuardRegistry": "guards",
     "IdentityValidators": "validators",
     "NatsPublisher": "nats",
+    "Ed25519Signer": "checkpoint signer",
+    "Ed25519Verifier": "checkpoint verifier",
 }
 """Classes whose methods run on a live object, by name in `TYPES`, and which object."""
 

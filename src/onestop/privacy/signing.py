@@ -38,10 +38,16 @@ _RAW = serialization.Encoding.Raw
 
 
 def _path(path: object) -> Path:
-    if isinstance(path, Path):
-        return path
-    if not isinstance(path, str) or not path or "\x00" in path:
+    """*path* as a `Path`, if this system can name a file so."""
+    if not isinstance(path, str | Path) or not str(path) or "\x00" in str(path):
         raise SigningKeyError(path=str(kind_of(path)), reason="a key file is named by a path")
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        shown = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+        raise SigningKeyError(
+            path=shown, reason="is not a file name this system can hold"
+        ) from None
     return Path(path)
 
 
