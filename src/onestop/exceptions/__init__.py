@@ -13,6 +13,7 @@ The tree::
     │   ├── CommandRefused              `.command`, `.reason`: not possible in its state now
     │   └── IdempotencyConflict         `.application_id`: the key was used with another payload
     ├── ConcurrencyConflict             `.stream_id`, `.expected`, `.actual`: reload and retry
+    │   └── HeadMoved                       a history rewrite refused: the stream's head moved
     ├── InvalidStoreInput (ValueError)  `.field`, `.reason`: a store refused a record or argument
     ├── StorageError                    a storage adapter failed; the driver error is in __cause__
     │   └── StorageUnavailable (TransientError) the store cannot be reached now
@@ -113,6 +114,7 @@ from onestop.exceptions._applications import (
 from onestop.exceptions._base import (
     ConcurrencyConflict,
     ConfigurationError,
+    HeadMoved,
     InvalidStoreInput,
     NotFound,
     OnestopError,
@@ -241,6 +243,7 @@ __all__ = [
     "CodeRejected",
     "CommandRefused",
     "ConcurrencyConflict",
+    "HeadMoved",
     "ConfigurationError",
     "CourierError",
     "CourierNotAssigned",

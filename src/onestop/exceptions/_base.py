@@ -110,6 +110,27 @@ class ConcurrencyConflict(OnestopError):
         )
 
 
+class HeadMoved(ConcurrencyConflict):
+    """A stream's history was not rewritten: its head moved since it was read.
+
+    Raised by `onestop.ports.history.HistoryStore.rewrite_stream` when the stream's
+    last hash is not the one expected (an event was appended, or the history was
+    rewritten by someone else).  Nothing was written: read the stream again and retry.
+
+    Attributes:
+        stream_id: The stream.
+        expected: The version the rewrite was made for.
+        actual: The version found.
+    """
+
+    def __init__(self, *, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(stream_id=stream_id, expected=expected, actual=actual)
+        self.args = (
+            f"stream {_shown(stream_id)} moved since it was read (now at version {actual}, "
+            f"read at {expected}): its history was not rewritten; read it again and retry",
+        )
+
+
 class InvalidStoreInput(OnestopError, ValueError):
     """A store was given a record or an argument it cannot accept; nothing was written.
 

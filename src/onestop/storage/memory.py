@@ -1,8 +1,9 @@
 """The in-memory event store: dicts and a lock; the executable specification of the ports.
 
 `MemoryStore` does exactly what `onestop.ports.events.EventStore`,
-`onestop.ports.events.BatchStore`, `onestop.ports.catalogue.CatalogueStore` and
-`onestop.ports.keys.SubjectKeyStore` promise and nothing more, in the plainest way:
+`onestop.ports.events.BatchStore`, `onestop.ports.catalogue.CatalogueStore`,
+`onestop.ports.keys.SubjectKeyStore` and `onestop.ports.history.HistoryStore` promise
+and nothing more, in the plainest way:
 every method takes one lock, so a `commit` (or `commit_batch`, or
 `publish_catalogue`) is atomic and isolated, and every record it hands out is a frozen
 value, so callers cannot change what is stored.  Other adapters are checked
@@ -38,7 +39,8 @@ from datetime import UTC, datetime
 
 import attrs
 
-from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput, StorageError
+from onestop.domain.common.audit import SealedEntry
+from onestop.exceptions import ConcurrencyConflict, HeadMoved, InvalidStoreInput, StorageError
 from onestop.ports.catalogue import (
     CatalogueVersion,
     CatalogueVersionInfo,
@@ -74,6 +76,7 @@ from onestop.ports.events import (
     encode_cursor,
     storable_text,
 )
+from onestop.ports.history import check_rewrite
 from onestop.ports.keys import (
     SubjectKey,
     check_destruction,
@@ -194,6 +197,23 @@ class MemoryStore(ClosingContext):
             if not storable_text(stream_id):  # as in a database: no such key is stored
                 return ()
             return self._streams.get(stream_id, ())[start:]
+
+    def rewrite_stream(
+        self, stream_id: str, /, *, expected_head: str, entries: Sequence[SealedEntry]
+    ) -> tuple[StoredEvent, ...]:
+        """Replace the stream's bodies and hashes; see `onestop.ports.history.HistoryStore`."""
+        check_rewrite(stream_id, expected_head=expected_head, entries=entries)
+        with self._lock:
+            self._check_open()
+            stream = self._streams.get(stream_id, ())
+            if not stream or stream[-1].hash != expected_head or len(stream) != len(entries):
+                raise HeadMoved(stream_id=stream_id, expected=len(entries), actual=len(stream))
+            rewritten = tuple(
+                attrs.evolve(old, body=new.body, hash=new.hash, previous_hash=new.previous)
+                for old, new in zip(stream, entries, strict=True)
+            )
+            self._streams[stream_id] = rewritten
+            return rewritten
 
     def summary(self, stream_id: str, /) -> Summary | None:
         """Return the stream's read-model row, or ``None``."""

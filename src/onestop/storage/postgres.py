@@ -112,6 +112,7 @@ from onestop.storage._postgres_connect import (
 from onestop.storage._postgres_connect import split_url as _split_url
 from onestop.storage._postgres_pages import page_statement
 from onestop.storage.postgres_catalogue import PostgresCatalogue
+from onestop.storage.postgres_history import HISTORY_STATEMENTS, PostgresHistory
 from onestop.storage.postgres_keys import KEY_STATEMENTS, PostgresSubjectKeys
 from onestop.storage.postgres_schema import (
     MISSING_EXTRA,
@@ -165,12 +166,13 @@ def _check_schema(schema: object) -> str:
 # --- the store -------------------------------------------------------------------------
 
 
-class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, ClosingContext):
+class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, PostgresHistory, ClosingContext):
     """An `onestop.ports.events.EventStore` and `onestop.ports.events.BatchStore` on PostgreSQL.
 
     It keeps the catalogue's versions too, with the methods of `PostgresCatalogue`,
     and subjects' data keys and the blind index (`onestop.ports.keys.SubjectKeyStore`),
-    with those of ``onestop.storage.postgres_keys.PostgresSubjectKeys``.
+    with those of ``onestop.storage.postgres_keys.PostgresSubjectKeys``, and rewrites a
+    stream's history (`onestop.ports.history.HistoryStore`).
 
     It is safe to share between threads.  Open it with `PostgresStore.connect` (or
     ``onestop.storage.from_url``); it holds a pool of connections in autocommit mode
@@ -196,7 +198,9 @@ class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, ClosingContext):
         identifier = sql.Identifier(schema)
         self._sql = {
             name: render(text, identifier)
-            for name, text in (*STATEMENTS.items(), *KEY_STATEMENTS.items())
+            for name, text in (
+                *STATEMENTS.items(), *KEY_STATEMENTS.items(), *HISTORY_STATEMENTS.items()
+            )
         }
         self._identifier = identifier
         self._closed = False

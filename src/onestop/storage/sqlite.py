@@ -100,13 +100,14 @@ from onestop.storage._sqlite_open import (
     parse_url,
 )
 from onestop.storage._sqlite_open import translate_errors as _translate_errors
+from onestop.storage.sqlite_history import SQLiteHistory
 from onestop.storage.sqlite_keys import SQLiteSubjectKeys
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
 
 
-class SQLiteStore(SQLiteSubjectKeys, ClosingContext):
+class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
     """An `onestop.ports.events.EventStore` in an SQLite database; safe to share between threads.
 
     Open one with `SQLiteStore.open` (or ``onestop.storage.from_url("sqlite:///path")``);

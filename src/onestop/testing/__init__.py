@@ -10,6 +10,8 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
   versions' part of it, which `EventStoreContract` inherits;
 - `onestop.testing.key_contracts`: `SubjectKeyStoreContract`, the contract of
   `onestop.ports.keys.SubjectKeyStore` (subjects' data keys and the blind index);
+- `onestop.testing.history_contracts`: `HistoryStoreContract`, the contract of
+  `onestop.ports.history.HistoryStore` (rewriting one stream's history);
 - `onestop.testing.comparison`: a Hypothesis state machine comparing a store with
   `onestop.storage.memory.MemoryStore`, call by call.
 
@@ -33,6 +35,7 @@ if "pytest" in sys.modules:  # only when running under pytest; never import it o
         "onestop.testing.catalogue_contracts",
         "onestop.testing.comparison",
         "onestop.testing.key_contracts",
+        "onestop.testing.history_contracts",
     )
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
         StoreInputContract,
     )
     from onestop.testing.courier import ClaimRace, claim_race
+    from onestop.testing.history_contracts import HistoryStoreContract
     from onestop.testing.key_contracts import SubjectKeyStoreContract
     from onestop.testing.records import (
         T0,
@@ -64,6 +68,7 @@ __all__ = [
     "ClaimRace",
     "EventStoreComparison",
     "EventStoreContract",
+    "HistoryStoreContract",
     "make_append",
     "make_batch",
     "make_commit",
@@ -97,6 +102,7 @@ _EXPORTS: dict[str, str] = {
     "ClaimRace": "onestop.testing.courier",
     "claim_race": "onestop.testing.courier",
     "SubjectKeyStoreContract": "onestop.testing.key_contracts",
+    "HistoryStoreContract": "onestop.testing.history_contracts",
 }
 """Each name offered here, and the module it is imported from on first use."""
 
