@@ -34,6 +34,7 @@ from onestop.domain.applications.events import (
     DocumentAttached,
     DocumentChecked,
     Event,
+    HistoryResealed,
     LegalHoldLifted,
     LegalHoldPlaced,
     NoteAdded,
@@ -74,6 +75,7 @@ __all__ = [
     "DocumentChecked",
     "Event",
     "EVENT_TYPES",
+    "HistoryResealed",
     "LegalHoldLifted",
     "LegalHoldPlaced",
     "NoteAdded",
@@ -160,7 +162,7 @@ class Application:
         holds: The legal holds on it now (placed and not lifted), oldest first.
         erased: The erasure of its personal data, once erased.
         version: How many events the stream holds.
-        updated_at: The instant of the latest event.
+        updated_at: The instant of the latest event (a `HistoryResealed` does not count).
         events: Every event, oldest first (not in the repr).
     """
 
@@ -296,7 +298,8 @@ class Application:
         elif isinstance(event, PersonalDataErased):
             changes["erased"] = event
         changes["version"] = self.version + 1
-        changes["updated_at"] = max(self.updated_at, event.at)
+        if not isinstance(event, HistoryResealed):  # bookkeeping: not a change of the case
+            changes["updated_at"] = max(self.updated_at, event.at)
         changes["events"] = (*self.events, event)
         return _assemble(self, changes)
 

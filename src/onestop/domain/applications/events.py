@@ -46,7 +46,7 @@ from onestop.domain.common._typed import (
     mapping_of,
     of,
 )
-from onestop.domain.common.formats import kind_of
+from onestop.domain.common.formats import SHA256_HEX, kind_of
 from onestop.domain.common.parties import (
     Applicant,
     Organisation,
@@ -65,11 +65,13 @@ __all__ = [
     "DocumentChecked",
     "Event",
     "EVENT_TYPES",
+    "HistoryResealed",
     "LegalHoldLifted",
     "LegalHoldPlaced",
     "NoteAdded",
     "PaymentRecorded",
     "PersonalDataErased",
+    "ResealedStream",
     "Resumed",
     "Submitted",
     "Suspended",
@@ -91,6 +93,12 @@ def _personal_text(_: object, attribute: attrs.Attribute[Any], value: object) ->
         return
     shown = "Personal of something else" if isinstance(value, Personal) else kind_of(value)
     raise InvalidValue(field=attribute.name, reason=f"expected Personal text, not {shown}")
+
+
+def _hash(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """An attrs validator: a SHA-256 hash, as 64 lower-case hex digits."""
+    if not SHA256_HEX.matches(value):
+        raise InvalidValue(field=attribute.name, reason="expected 64 lower-case hex digits")
 
 
 def _answers(value: Mapping[str, Answer]) -> Mapping[str, Answer]:
@@ -432,6 +440,55 @@ class PersonalDataErased:
     at: datetime = attrs.field(validator=instant)
 
 
+@attrs.frozen(kw_only=True)
+class ResealedStream:
+    """One more stream of the application rewritten with it (a courier job): its old and new head.
+
+    Attributes:
+        stream_id: The stream (``courier-job:<job id>``).
+        version: Its version, the same before and after.
+        old_head: The hash of its last event before the rewrite.
+        new_head: The hash of the same event after.
+    """
+
+    stream_id: str = attrs.field(validator=_TEXT)
+    version: int = attrs.field(validator=count(minimum=1))
+    old_head: str = attrs.field(validator=_hash)
+    new_head: str = attrs.field(validator=_hash)
+
+
+@attrs.frozen(kw_only=True)
+class HistoryResealed:
+    """The stream's history was rewritten once, to seal its personal data: old head to new.
+
+    Sealing a store written in plain text (``onestop pii migrate``) re-encodes every
+    event of the stream with the personal values sealed, so every hash changes; this
+    event, appended after the rewritten history, binds the chain head before (`old_head`,
+    at `old_version`) to the head after (`new_head`), and a signed checkpoint taken
+    afterwards pins the new history.  It changes nothing else: not the state, the SLA
+    clock or what tracking shows.
+
+    Attributes:
+        old_head: The hash of the stream's last event before the rewrite.
+        old_version: The stream's version then (the rewrite keeps the versions).
+        new_head: The hash of the same event after the rewrite.
+        jobs: The application's courier job streams rewritten with it, each with its
+            heads (their addresses are personal data too).
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    kind: Literal["history_resealed"] = attrs.field(default="history_resealed", init=False)
+    old_head: str = attrs.field(validator=_hash)
+    old_version: int = attrs.field(validator=count(minimum=1))
+    new_head: str = attrs.field(validator=_hash)
+    jobs: tuple[ResealedStream, ...] = attrs.field(
+        default=(), converter=as_tuple, validator=items_of(ResealedStream)
+    )
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
 Event: TypeAlias = (
     Submitted
     | DocumentAttached
@@ -446,6 +503,7 @@ Event: TypeAlias = (
     | LegalHoldPlaced
     | LegalHoldLifted
     | PersonalDataErased
+    | HistoryResealed
 )
 """Anything that can happen to an application."""
 
@@ -464,6 +522,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         "legal_hold_placed": LegalHoldPlaced,
         "legal_hold_lifted": LegalHoldLifted,
         "personal_data_erased": PersonalDataErased,
+        "history_resealed": HistoryResealed,
     }
 )
 """Each event class by its ``kind`` tag."""
