@@ -34,6 +34,7 @@ from onestop.cli._common import (
 )
 from onestop.cli.audit import audit
 from onestop.cli.catalogue import catalogue
+from onestop.cli.pii_migrate import pii
 from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
@@ -54,6 +55,7 @@ def cli() -> None:
 
 cli.add_command(catalogue)
 cli.add_command(audit)
+cli.add_command(pii)
 
 
 @cli.group()

@@ -126,8 +126,10 @@ class HeadMoved(ConcurrencyConflict):
     def __init__(self, *, stream_id: str, expected: int, actual: int) -> None:
         super().__init__(stream_id=stream_id, expected=expected, actual=actual)
         self.args = (
-            f"stream {_shown(stream_id)} moved since it was read (now at version {actual}, "
-            f"read at {expected}): its history was not rewritten; read it again and retry",
+            (
+                f"stream {_shown(stream_id)} moved since it was read (now at version {actual}, "
+                f"read at {expected}): its history was not rewritten; read it again and retry"
+            ),
         )
 
 

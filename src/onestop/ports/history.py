@@ -20,7 +20,7 @@ is never stored.
 >>> check_rewrite("app-1", expected_head="nope", entries=entries)
 Traceback (most recent call last):
 ...
-onestop.exceptions.InvalidStoreInput: expected_head: expected a SHA-256 hash (64 lower-case hex digits)
+onestop.exceptions.InvalidStoreInput: expected_head: expected a SHA-256 hash in hex
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def check_rewrite(stream_id: str, /, *, expected_head: str, entries: Sequence[Se
     if problem is not None:
         raise _fail("stream_id", problem)
     if not SHA256_HEX.matches(expected_head):
-        raise _fail("expected_head", "expected a SHA-256 hash (64 lower-case hex digits)")
+        raise _fail("expected_head", "expected a SHA-256 hash in hex")
     given: object = entries
     if not isinstance(given, tuple | list) or not given:
         raise _fail("entries", f"expected a non-empty tuple of SealedEntry, not {kind_of(given)}")

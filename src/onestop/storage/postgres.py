@@ -199,7 +199,9 @@ class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, PostgresHistory, Clo
         self._sql = {
             name: render(text, identifier)
             for name, text in (
-                *STATEMENTS.items(), *KEY_STATEMENTS.items(), *HISTORY_STATEMENTS.items()
+                *STATEMENTS.items(),
+                *KEY_STATEMENTS.items(),
+                *HISTORY_STATEMENTS.items(),
             )
         }
         self._identifier = identifier

@@ -24,9 +24,7 @@ from onestop.storage._sqlite_sql import instant
 
 __all__ = ["SQLiteHistory"]
 
-_STREAM = (
-    "SELECT version, kind, hash, recorded_at FROM events WHERE stream_id = ? ORDER BY version"
-)
+_STREAM = "SELECT version, kind, hash, recorded_at FROM events WHERE stream_id = ? ORDER BY version"
 _REWRITE = (
     "UPDATE events SET body = ?, hash = ?, previous_hash = ? WHERE stream_id = ? AND version = ?"
 )

@@ -59,7 +59,7 @@ def _commit(stream_id: str, bodies: Sequence[bytes], *, version: int, head: str)
 
 def _new_history(count: int, marker: bytes = b"sealed") -> tuple[SealedEntry, ...]:
     bodies = [b'{"%s":%d}' % (marker, v) for v in range(1, count + 1)]
-    return extend_chain(bodies, version=0, head=GENESIS)
+    return tuple(extend_chain(bodies, version=0, head=GENESIS))
 
 
 _HOSTILE: dict[str, Callable[[Any, str], object]] = {
@@ -83,7 +83,7 @@ _HOSTILE: dict[str, Callable[[Any, str], object]] = {
     "a bytearray body": lambda s, h: s.rewrite_stream(
         "a",
         expected_head=h,
-        entries=(attrs.evolve(_new_history(1)[0], body=bytearray(b"{}")),),
+        entries=(attrs.evolve(_new_history(1)[0], body=bytearray(b"{}")),),  # type: ignore[arg-type]
     ),
 }
 
@@ -119,7 +119,9 @@ class HistoryStoreContract:
         assert [(e.kind, e.version, e.recorded_at) for e in after] == [
             (e.kind, e.version, e.recorded_at) for e in before
         ]
-        assert verify_chain([SealedEntry(e.version, e.body, e.hash, e.previous_hash) for e in after]).ok
+        assert verify_chain(
+            [SealedEntry(e.version, e.body, e.hash, e.previous_hash) for e in after]
+        ).ok
 
     def test_a_rewrite_leaves_the_summary_and_notifications(self, store: Any) -> None:
         """The read-model row and the notification log are the same after a rewrite."""
@@ -169,7 +171,10 @@ class HistoryStoreContract:
             kind="j", body=linked[0].body, hash=linked[0].hash, previous_hash=GENESIS, notice=b"{}"
         )
         store.commit_batch(
-            Batch(appends=(Append(stream_id="job", expected_version=0, events=(event,)),), recorded_at=T0)
+            Batch(
+                appends=(Append(stream_id="job", expected_version=0, events=(event,)),),
+                recorded_at=T0,
+            )
         )
         new = _new_history(1)
         store.rewrite_stream("job", expected_head=linked[0].hash, entries=new)

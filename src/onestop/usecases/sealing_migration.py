@@ -309,4 +309,3 @@ def seal_history(
         moved=tuple(moved),
         people_indexed=totals[2],
     )
-
