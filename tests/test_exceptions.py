@@ -52,6 +52,13 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         exc.ConcurrencyConflict(stream_id="app-1", expected=2, actual=3),
         "stream 'app-1' is at version 3, not 2; reload and retry",
     ),
+    (
+        exc.HeadMoved(stream_id="app-1", expected=2, actual=3),
+        (
+            "stream 'app-1' moved since it was read (now at version 3, read at 2): its "
+            "history was not rewritten; read it again and retry"
+        ),
+    ),
     (exc.InvalidStoreInput(field="limit", reason="must be positive"), "limit: must be positive"),
     (exc.StorageError("driver failed"), "driver failed"),
     (exc.StorageUnavailable("busy"), "busy"),
