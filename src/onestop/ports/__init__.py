@@ -49,6 +49,7 @@ from onestop.ports.events import (
     encode_cursor,
     storable_text,
 )
+from onestop.ports.history import HistoryStore, check_rewrite
 from onestop.ports.keys import (
     MasterKeyProvider,
     PersonalDataKeys,
@@ -97,6 +98,8 @@ __all__ = [
     "check_version_number",
     "next_catalogue_version",
     "stored_catalogue_version",
+    "HistoryStore",
+    "check_rewrite",
     "MasterKeyProvider",
     "PersonalDataKeys",
     "SubjectKey",
