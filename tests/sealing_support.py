@@ -23,16 +23,29 @@ from onestop.exceptions import PersonalDataErased, StorageError
 class FakeKeys:
     """`onestop.ports.keys.PersonalDataKeys` in memory, with an ``erase``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, seed: bytes | None = None) -> None:
+        """Random keys; or, given a *seed*, keys derived from it (equal across instances)."""
         self._keys: dict[str, bytes] = {}
         self._erased: set[str] = set()
-        self._index_key = os.urandom(32)
+        self._seed = seed
+        self._index_key = os.urandom(32) if seed is None else self._derived("blind-index", 32)
         self.forgotten: list[str] = []
+
+    def _derived(self, subject: str, size: int) -> bytes:
+        assert self._seed is not None
+        stream = b""
+        for counter in range(size // 32):
+            message = f"{counter}:{subject}".encode()
+            stream += hmac.new(self._seed, message, hashlib.sha256).digest()
+        return stream
+
+    def _new_key(self, subject: str) -> bytes:
+        return AESSIV.generate_key(512) if self._seed is None else self._derived(subject, 64)
 
     def seal(self, subject: str, plaintext: bytes, /, *, context: bytes) -> str:
         if subject in self._erased:
             raise PersonalDataErased(subject=subject)
-        key = self._keys.setdefault(subject, AESSIV.generate_key(512))
+        key = self._keys.get(subject) or self._keys.setdefault(subject, self._new_key(subject))
         return base64.urlsafe_b64encode(AESSIV(key).encrypt(plaintext, [context])).decode()
 
     def open(self, subject: str, token: str, /, *, context: bytes) -> bytes | None:

@@ -370,6 +370,8 @@ POSTGRES_TABLES = (
     "sequence_claims",
     "consumer_positions",
     "catalogue_versions",
+    "subject_keys",
+    "subject_index",
 )
 
 

@@ -44,6 +44,7 @@ import attrs
 from onestop.domain.applications.application import Application
 from onestop.domain.applications.events import HistoryResealed, ResealedStream
 from onestop.domain.common.audit import GENESIS, SealedEntry, extend_chain
+from onestop.domain.common.formats import ACTOR_ID
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.common.subjects import subject_id
 from onestop.exceptions import (
@@ -252,7 +253,8 @@ def seal_history(
         store: The store: an event store that rewrites histories and keeps subject keys
             (every onestop store).
         keys: The keys to seal with (`onestop.privacy.Keyring` over *store*).
-        actor: Who runs the migration, recorded in each binding event.
+        actor: Who runs the migration, recorded in each binding event: an actor id
+            (`onestop.domain.common.formats.ACTOR_ID`).
         now: The instant recorded in the binding events.
         dry_run: Count what would change; write nothing.
         attempts: How often an application whose stream moved is read again and
@@ -269,9 +271,7 @@ def seal_history(
     keys = check_keys(keys)  # type: ignore[assignment]  # None is refused next
     if keys is None:
         raise InvalidValue(field="keys", reason="sealing needs keys")
-    check_type(actor, str, field="actor")
-    if not actor.strip():
-        raise InvalidValue(field="actor", reason="must not be blank")
+    ACTOR_ID.check(actor, field="actor")
     check_instant(now, field="now")
     check_type(dry_run, bool, field="dry_run")
     if type(attempts) is not int or not 1 <= attempts <= 10:
