@@ -200,7 +200,7 @@ def key_provider(key_file: str | None, *, required: bool, as_json: bool) -> Any:
         if os.environ.get(DEFAULT_VARIABLE, "").strip():
             return EnvKeyProvider()
     except OnestopError as exc:
-        fail(f"--key-file: {exc}", code=EXIT_USAGE, as_json=as_json)
+        fail(f"the master keys: {exc}", code=EXIT_USAGE, as_json=as_json)
     if required:
         fail(KEYS_NEEDED, code=EXIT_USAGE, as_json=as_json)
     return None
