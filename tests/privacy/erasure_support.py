@@ -23,15 +23,15 @@ from click.testing import CliRunner
 
 from onestop.calendars import calendar_for
 from onestop.cli import main
-from onestop.domain.applications.forms import DocumentRef
-from onestop.domain.courier.jobs import TimeWindow
 from onestop.domain.applications.application import Visibility
+from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.common.actors import Actor
 from onestop.domain.common.parties import Person, Personal, Representative
+from onestop.domain.courier.jobs import TimeWindow
 from onestop.privacy import FileKeyProvider, Keyring
+from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.courier.queries import CourierFacts
-from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.mall import Mall
 from sealing_support import forms
 
