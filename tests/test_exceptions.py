@@ -124,6 +124,23 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
     ),
     (exc.AuditError("bad"), "bad"),
     (exc.NotCanonical(path="$.fee", reason="a float"), "$.fee: a float"),
+    (exc.CheckpointError("no heads"), "no heads"),
+    (
+        exc.InvalidCheckpoint(path="$.heads[0].hash", reason="not a SHA-256 hash"),
+        "checkpoint $.heads[0].hash: not a SHA-256 hash",
+    ),
+    (
+        exc.CheckpointSignatureInvalid("the signature does not verify"),
+        "checkpoint not trusted: the signature does not verify",
+    ),
+    (
+        exc.CheckpointRefused(stream="courier:a1", problem="altered"),
+        "no checkpoint: stream courier:a1 is broken: altered",
+    ),
+    (
+        exc.SigningKeyError(path="/k/key.pem", reason="readable by others"),
+        "key file /k/key.pem: readable by others",
+    ),
     (exc.ChainError("hash is not 64 hex digits"), "hash is not 64 hex digits"),
     (
         exc.ChainBroken(index=2, version=3, problem="previous hash differs"),

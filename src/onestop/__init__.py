@@ -17,11 +17,11 @@ A mall in ten lines: a catalogue, a store, an applicant, two officers and two co
 
 This is the front door: the names the tutorial, the how-to guides and the examples use
 are importable from `onestop` itself (the mall, the catalogue loader, actors and
-applicants, workflows, calendars, `from_url`, the courier desk, the relay), and the
-errors from `onestop.exceptions`.  Adapters and tools have front doors of their own:
-`onestop.storage`, `onestop.transport`, `onestop.ports` (for adapter authors),
-`onestop.interop` and `onestop.testing`.  Everything else stays importable from its
-module.
+applicants, workflows, calendars, `from_url`, the courier desk, the relay, signed
+checkpoints of the audit trail), and the errors from `onestop.exceptions`.  Adapters
+and tools have front doors of their own: `onestop.storage`, `onestop.transport`,
+`onestop.ports` (for adapter authors), `onestop.interop` and `onestop.testing`.
+Everything else stays importable from its module.
 
 Names are imported on first use, so ``import onestop`` is cheap and pulls in no
 database or broker driver, nor ``click`` or ``holidays``.  ``python -m onestop`` runs
@@ -73,11 +73,18 @@ if TYPE_CHECKING:
     from onestop.domain.workflow.model import State, Transition, Workflow, check_workflow
     from onestop.domain.workflow.render import to_dot, to_mermaid
     from onestop.domain.workflow.versions import MigrationPlan
+    from onestop.privacy.signing import Ed25519Signer, Ed25519Verifier, write_key_files
     from onestop.samples import sample_catalogue
     from onestop.storage import from_url
     from onestop.transport.relay import DeadLetter, Relay, RetryPolicy
     from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue, read_catalogue
     from onestop.usecases.catalogue.publishing import publish_catalogue, published_catalogue
+    from onestop.usecases.checkpoints import (
+        checkpoint_bytes,
+        make_checkpoint,
+        read_checkpoint,
+        verify_checkpoint,
+    )
     from onestop.usecases.courier.desk import CourierDesk
     from onestop.usecases.courier.queries import CourierFacts
     from onestop.usecases.mall import Mall
@@ -95,6 +102,7 @@ __all__ = [
     "ChannelKind",
     "check_workflow",
     "Checkpoint",
+    "checkpoint_bytes",
     "Closure",
     "Confirmation",
     "CourierDesk",
@@ -109,6 +117,8 @@ __all__ = [
     "Duration",
     "erasure_due",
     "erasure_refusal",
+    "Ed25519Signer",
+    "Ed25519Verifier",
     "exceptions",
     "Facts",
     "Fee",
@@ -121,6 +131,7 @@ __all__ = [
     "JobKind",
     "load_catalogue",
     "LocalizedText",
+    "make_checkpoint",
     "Mall",
     "ManifestItem",
     "MigrationPlan",
@@ -139,6 +150,7 @@ __all__ = [
     "publish_catalogue",
     "published_catalogue",
     "read_catalogue",
+    "read_checkpoint",
     "Relay",
     "Representative",
     "retention_of",
@@ -155,8 +167,10 @@ __all__ = [
     "to_mermaid",
     "Transition",
     "verify_chain",
+    "verify_checkpoint",
     "WorkCalendar",
     "Workflow",
+    "write_key_files",
 ]
 
 _EXPORTS: dict[str, str] = {
@@ -219,6 +233,13 @@ _EXPORTS: dict[str, str] = {
     "Checkpoint": "onestop.domain.common.audit",
     "seal_entries": "onestop.domain.common.audit",
     "verify_chain": "onestop.domain.common.audit",
+    "make_checkpoint": "onestop.usecases.checkpoints",
+    "checkpoint_bytes": "onestop.usecases.checkpoints",
+    "read_checkpoint": "onestop.usecases.checkpoints",
+    "verify_checkpoint": "onestop.usecases.checkpoints",
+    "Ed25519Signer": "onestop.privacy.signing",
+    "Ed25519Verifier": "onestop.privacy.signing",
+    "write_key_files": "onestop.privacy.signing",
     "canonical_bytes": "onestop.domain.common.canonical",
     # The courier
     "CourierDesk": "onestop.usecases.courier.desk",

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
@@ -36,7 +37,7 @@ from onestop.domain.common.text import LocalizedText
 from onestop.domain.common.values import Duration, Period, parse_amount
 from onestop.exceptions import CatalogueError, InvalidValue, Problem
 
-__all__ = ["key_path", "make_converter", "problems_from"]
+__all__ = ["key_path", "make_converter", "problems_from", "restoring"]
 
 
 class _WrongType(TypeError):
@@ -339,3 +340,75 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
         detail = str(exc)
         detail = detail if len(detail) <= 200 else detail[:200] + "..."
         yield path, f"invalid value ({type(exc).__name__}: {detail})"
+
+
+# --- history as stored ----------------------------------------------------------------
+
+
+def restoring(conv: cattrs.Converter, /) -> cattrs.Converter:
+    """Make *conv* rebuild attrs values as stored: by their attributes' types, not validators.
+
+    Each attribute is structured by its type with *conv* (strict: no coercion), unknown
+    keys are refused, and every error is collected with its path, as
+    `onestop.serialization.problems_from` reads it; the instance is then filled in
+    directly, so that format rules added since the value was written do not stop
+    history from loading.  Returns *conv*.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *conv* is not a `cattrs.Converter`.
+    """
+    check_type(conv, cattrs.Converter, field="conv")
+
+    def factory(cls: type) -> Callable[[Any, Any], Any]:
+        fields = attrs.fields(attrs.resolve_types(cls))
+        known = frozenset(f.name for f in fields if f.init)
+        hooks: dict[str, Callable[[Any, Any], Any]] = {}  # filled on first use
+
+        def structure(value: Any, _: Any) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected a table for {cls.__name__}")
+            extra = set(value) - known
+            if extra:
+                raise ForbiddenExtraKeysError("", cls, extra)
+            instance: Any = object.__new__(cls)
+            errors: list[Exception] = []
+            for field in fields:
+                try:
+                    item = _attribute(conv, hooks, cls, field, value)
+                except Exception as exc:  # noqa: BLE001 - collected and raised as a group
+                    note = f"Structuring class {cls.__qualname__} @ attribute {field.name}"
+                    exc.__notes__ = [
+                        *getattr(exc, "__notes__", []),
+                        cattrs.AttributeValidationNote(note, field.name, field.type),
+                    ]
+                    errors.append(exc)
+                    continue
+                object.__setattr__(instance, field.name, item)
+            if errors:
+                raise cattrs.ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
+            return instance
+
+        return structure
+
+    conv.register_structure_hook_factory(attrs.has, factory)
+    return conv
+
+
+def _attribute(
+    conv: cattrs.Converter,
+    hooks: dict[str, Callable[[Any, Any], Any]],
+    cls: type,
+    field: attrs.Attribute[Any],
+    value: dict[str, Any],
+) -> Any:
+    if field.init and field.name in value:
+        hook = hooks.get(field.name)
+        if hook is None:
+            hook = hooks[field.name] = conv.get_structure_hook(field.type)
+        return hook(value[field.name], field.type)
+    default: Any = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        return default.factory()
+    if field.default is not attrs.NOTHING:
+        return field.default
+    raise KeyError(f"{cls.__name__}.{field.name}")

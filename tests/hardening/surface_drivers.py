@@ -65,7 +65,9 @@ def _types() -> dict[str, Any]:
     from onestop.ports import catalogue as catalogue_store
     from onestop.ports import events as ports
     from onestop.ports import keys
+    from onestop.ports import signing as checkpoint_signing
     from onestop.privacy import keyring, providers
+    from onestop.privacy import signing as ed25519
     from onestop.storage import memory, sqlite
     from onestop.transport import (
         base,
@@ -127,6 +129,12 @@ def _types() -> dict[str, Any]:
         "SubjectKeyStore": keys.SubjectKeyStore,
         "MasterKeys": providers.LocalKeyProvider,
         "Keyring": keyring.Keyring,
+        "Signer": checkpoint_signing.Signer,
+        "SignatureVerifier": checkpoint_signing.SignatureVerifier,
+        "Ed25519Signer": ed25519.Ed25519Signer,
+        "Ed25519Verifier": ed25519.Ed25519Verifier,
+        "Ed25519PrivateKey": ed25519.Ed25519PrivateKey,
+        "Ed25519PublicKey": ed25519.Ed25519PublicKey,
     }
     try:
         import psycopg
@@ -192,6 +200,10 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     # that a keyring's calls stay off the worlds (the store's key methods run there).
     "MasterKeyProvider": ("key provider",),
     "SubjectKeyStore": ("key store",),
+    "Signer": ("checkpoint signer",),
+    "SignatureVerifier": ("checkpoint verifier",),
+    "Ed25519PrivateKey": ("ed25519 private key",),
+    "Ed25519PublicKey": ("ed25519 public key",),
 }
 """Each wiring type, by its name in `TYPES`, and the live objects that satisfy it."""
 
@@ -225,6 +237,8 @@ OWNERS_BY_NAME: dict[str, str] = {
     "NatsPublisher": "nats",
     "MasterKeys": "key provider",
     "Keyring": "keyring",
+    "Ed25519Signer": "checkpoint signer",
+    "Ed25519Verifier": "checkpoint verifier",
 }
 """Classes whose methods run on a live object, by name in `TYPES`, and which object."""
 

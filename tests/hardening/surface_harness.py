@@ -40,11 +40,14 @@ from surface_world import (
     build_world,
 )
 
+from onestop.privacy.signing import Ed25519PrivateKey, Ed25519Signer, write_key_files
 from onestop.storage.memory import MemoryStore
 from onestop.usecases.catalogue.loading import catalogue_to_dict
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.mall import Mall
 
+CHECKPOINT_SIGNER = Ed25519Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+"""The key the harness signs checkpoints with (a fixed one: the runs repeat)."""
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - the docs' test secret
 NATS_URL = os.environ.get("ONESTOP_TEST_NATS_URL", "")
 POSTGRES_URL = os.environ.get("ONESTOP_TEST_POSTGRES_URL", "")
@@ -166,6 +169,7 @@ def extra_roots(seed: Seed) -> list[object]:
     from onestop.transport.webhook import WebhookEndpoint
     from onestop.usecases.applications.codec import APPLICATIONS
     from onestop.usecases.catalogue.loading import read_catalogue
+    from onestop.usecases.checkpoints import checkpoint_bytes, make_checkpoint
     from onestop.usecases.courier.writer import INDEXES, JOBS, PACKETS
 
     world = seed.world
@@ -178,7 +182,10 @@ def extra_roots(seed: Seed) -> list[object]:
     rule = parse_rule('applicant_type == "perorangan" and not foreign')
     at = world.clock.now()
     stream_types = [APPLICATIONS, JOBS, PACKETS, INDEXES]
+    checkpoint = make_checkpoint(store, CHECKPOINT_SIGNER, now=at, store_id="surface")
     return [
+        checkpoint,
+        checkpoint_bytes(checkpoint),
         CATALOGUE,
         ACTORS,
         stream_types,
@@ -274,6 +281,8 @@ def make_session(scratch: Path) -> Session:
     roots = [*seed.world.made, *extra_roots(seed)]
     texts = _texts(seed)
     texts["path"] += [path.name for path in broken]
+    write_key_files(scratch / "signing-key.pem")
+    texts["path"] += ["signing-key.pem", "signing-key.pem.pub"]
     pools = Pools.harvest(roots, texts)
     strategist = Strategist(pools, WIRING, NAMES, files(scratch))
     planner = Planner(strategist, overrides(strategist))
@@ -290,6 +299,11 @@ def _not_a_schema_name(value: object) -> bool:
 def _local(value: object) -> bool:
     """No host a hostile URL might name is looked up or connected to."""
     return not (isinstance(value, str) and "://" in value and "127.0.0.1" not in value)
+
+
+def _inside(value: object) -> bool:
+    """A relative path that stays inside the working directory (the scratch folder)."""
+    return isinstance(value, str) and not value.startswith(("/", "~")) and ".." not in value
 
 
 def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy[object]]:
@@ -324,6 +338,11 @@ def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy
         ("onestop.transport.nats.NatsPublisher", "timeout"): st.sampled_from(
             [0.5, 0, -1, float("nan")]
         ),
+        # A new key pair is written in the scratch folder (the working directory), never above it.
+        ("onestop.privacy.signing.write_key_files", "path"): st.sampled_from(
+            ["new-key.pem", "jakarta/new-key.pem", "jakarta/catalogue.toml", "missing/key.pem"]
+        )
+        | hostile_text(st.just("key.pem")).filter(_inside),
         # A catalogue's data: the real one as parsed, or anything at all.
         ("onestop.usecases.catalogue.loading.catalogue_from_data", "data"): catalogue_data,
     }
@@ -411,6 +430,12 @@ class Context:
             from onestop.transport.signing import WebhookSigner
 
             return WebhookSigner([WEBHOOK_SECRET])
+        if key in ("checkpoint signer", "checkpoint verifier", "ed25519 private key"):
+            found = {"checkpoint signer": CHECKPOINT_SIGNER}
+            found["checkpoint verifier"] = CHECKPOINT_SIGNER.verifier()
+            return found.get(key, CHECKPOINT_SIGNER.key)
+        if key == "ed25519 public key":
+            return self.live("ed25519 private key").public_key()  # type: ignore[attr-defined]
         if key == "webhook transport":
             from onestop.transport.webhook import WebhookEndpoint, WebhookTransport
 

@@ -36,6 +36,7 @@ from onestop.cli._common import (
     parse_at,
     store_option,
 )
+from onestop.cli.audit import audit
 from onestop.cli.catalogue import catalogue
 from onestop.cli.pii import pii
 from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
@@ -58,6 +59,7 @@ def cli() -> None:
 
 cli.add_command(catalogue)
 cli.add_command(pii)
+cli.add_command(audit)
 
 
 @cli.group()
@@ -330,51 +332,6 @@ def demo_command(
         emit_json(summary.to_dict())
     else:
         click.echo(summary.to_text())
-
-
-@cli.group()
-def audit() -> None:
-    """Check the tamper-evident audit trail."""
-
-
-@audit.command("verify")
-@click.argument("number", required=False)
-@store_option
-@json_option
-def audit_verify(number: str | None, store_url: str, as_json: bool) -> None:
-    """Check every hash chain in the store, or only application NUMBER's.
-
-    Each application's events are checked, and its courier index, courier jobs and
-    custody ledgers.  Each broken chain is named with the application's number, the
-    stream and its first bad entry.  Exits with status 1 if one is broken.
-    """
-    from onestop.cli.demo import verify_store
-    from onestop.domain.common.formats import preview
-    from onestop.exceptions import ApplicationNotFound
-
-    store = open_store(store_url, as_json=as_json)
-    try:
-        audit = verify_store(store, number=number)
-    except ApplicationNotFound:
-        fail(f"no application is numbered {preview(number)}", code=EXIT_PROBLEMS, as_json=as_json)
-    finally:
-        store.close()
-    broken = [
-        {"number": b.number, "application_id": b.application_id, "stream": b.stream}
-        | {"entry": b.entry, "problem": b.problem}
-        for b in audit.broken
-    ]
-    if as_json:
-        counts = {"applications": audit.applications, "chains": audit.chains}
-        emit_json({"ok": audit.ok, **counts, "packets": audit.packets, "broken": broken})
-    else:
-        for item in audit.broken:
-            where = "" if item.stream == item.application_id else f" ({item.stream})"
-            click.echo(f"BROKEN {item.number}{where}: entry {item.entry}: {item.problem}")
-        verdict = f"{len(broken)} broken" if broken else "every chain intact"
-        click.echo(f"{audit.applications} application(s), {audit.chains} chain(s): {verdict}")
-    if broken:
-        raise SystemExit(EXIT_PROBLEMS)
 
 
 @cli.group()

@@ -30,8 +30,13 @@ The tree::
     │   └── UnknownIdentityScheme (LookupError) `.scheme`, `.known`: no validator for it
     ├── AuditError                      the audit hash chain got bad input, or is broken
     │   ├── NotCanonical (ValueError)       `.path`, `.reason`: no canonical encoding (a float...)
-    │   └── ChainError (ValueError)         `.problem`: a hash, version or checkpoint is malformed
-    │       └── ChainBroken                 `.index`, `.version`: entries do not link up
+    │   ├── ChainError (ValueError)         `.problem`: a hash, version or checkpoint is malformed
+    │   │   └── ChainBroken                 `.index`, `.version`: entries do not link up
+    │   └── CheckpointError                 a signed checkpoint of chain heads: made, read, trusted
+    │       ├── InvalidCheckpoint (ValueError) `.path`, `.reason`: not a well-formed checkpoint file
+    │       ├── CheckpointSignatureInvalid  `.reason`: not signed by the trusted key, or forged
+    │       ├── CheckpointRefused           `.stream`, `.problem`: a chain is broken, none is signed
+    │       └── SigningKeyError             `.path`, `.reason`: a key file missing, open to all
     ├── TransportError                  a message could not be signed, delivered or accepted
     │   ├── InvalidWebhookInput (ValueError) `.argument`, `.reason`: unusable secret, id or setting
     │   ├── WebhookVerificationError (ValueError) `.reason`, `.header`: an inbound webhook refused
@@ -125,6 +130,13 @@ from onestop.exceptions._catalogue import (
     RuleSyntaxError,
     ServiceNotFound,
 )
+from onestop.exceptions._checkpoints import (
+    CheckpointError,
+    CheckpointRefused,
+    CheckpointSignatureInvalid,
+    InvalidCheckpoint,
+    SigningKeyError,
+)
 from onestop.exceptions._courier import (
     AlreadyClaimed,
     AlreadyDelivered,
@@ -217,6 +229,9 @@ __all__ = [
     "ChainBroken",
     "ChainError",
     "ChannelNotOffered",
+    "CheckpointError",
+    "CheckpointRefused",
+    "CheckpointSignatureInvalid",
     "CircuitOpen",
     "CodeAlreadyUsed",
     "CodeExpired",
@@ -244,6 +259,7 @@ __all__ = [
     "InvalidApplication",
     "InvalidCalendar",
     "InvalidCatalogue",
+    "InvalidCheckpoint",
     "InvalidIdentityNumber",
     "InvalidPacket",
     "InvalidStoreInput",
@@ -269,6 +285,7 @@ __all__ = [
     "RoleNotAllowed",
     "RuleSyntaxError",
     "SeparationOfDutiesViolation",
+    "SigningKeyError",
     "ServiceNotFound",
     "StateNotFound",
     "StorageError",

@@ -12,6 +12,8 @@ cases.
   `add_master_key` write key files.
 * `subject_id` names a subject: ``<application_id>/applicant`` or
   ``<application_id>/representative``.
+* `onestop.privacy.signing` signs and checks chain checkpoints with Ed25519 (imported
+  by its own name).
 
 The how-to is ``docs/how-to/keys.md``.
 """

@@ -53,7 +53,6 @@ from typing import Any, Generic, Protocol, Self, TypeVar, runtime_checkable
 
 import attrs
 import cattrs
-from cattrs.errors import ForbiddenExtraKeysError
 
 from onestop.domain.common.audit import (
     GENESIS,
@@ -68,7 +67,7 @@ from onestop.domain.common.kinds import check_type, type_validator
 from onestop.exceptions import InvalidValue, KeyUnavailable, OnestopError, StorageError
 from onestop.ports.events import EventStore, NewEvent, StoredEvent
 from onestop.ports.keys import PersonalDataKeys
-from onestop.serialization import problems_from
+from onestop.serialization import problems_from, restoring
 from onestop.usecases.sealing import check_keys, register_personal, sealing_scope
 
 __all__ = [
@@ -528,75 +527,3 @@ def audit(
         problem = f"the events do not fold into a {stream.name}: {exc}"
         return ChainReport(ok=False, first_bad=0, version=1 if records else 0, problem=problem)
     return report
-
-
-# --- converters ---------------------------------------------------------------------------
-
-
-def restoring(conv: cattrs.Converter, /) -> cattrs.Converter:
-    """Make *conv* rebuild attrs values as stored: by their attributes' types, not validators.
-
-    Each attribute is structured by its type with *conv* (strict: no coercion), unknown
-    keys are refused, and every error is collected with its path, as
-    `onestop.serialization.problems_from` reads it; the instance is then filled in
-    directly, so that format rules added since the value was written do not stop
-    history from loading.  Returns *conv*.
-
-    Raises:
-        onestop.exceptions.InvalidValue: If *conv* is not a `cattrs.Converter`.
-    """
-    check_type(conv, cattrs.Converter, field="conv")
-
-    def factory(cls: type) -> Callable[[Any, Any], Any]:
-        fields = attrs.fields(attrs.resolve_types(cls))
-        known = frozenset(f.name for f in fields if f.init)
-        hooks: dict[str, Callable[[Any, Any], Any]] = {}  # filled on first use
-
-        def structure(value: Any, _: Any) -> Any:
-            if not isinstance(value, dict):
-                raise TypeError(f"expected a table for {cls.__name__}")
-            extra = set(value) - known
-            if extra:
-                raise ForbiddenExtraKeysError("", cls, extra)
-            instance: Any = object.__new__(cls)
-            errors: list[Exception] = []
-            for field in fields:
-                try:
-                    item = _attribute(conv, hooks, cls, field, value)
-                except Exception as exc:  # noqa: BLE001 - collected and raised as a group
-                    note = f"Structuring class {cls.__qualname__} @ attribute {field.name}"
-                    exc.__notes__ = [
-                        *getattr(exc, "__notes__", []),
-                        cattrs.AttributeValidationNote(note, field.name, field.type),
-                    ]
-                    errors.append(exc)
-                    continue
-                object.__setattr__(instance, field.name, item)
-            if errors:
-                raise cattrs.ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
-            return instance
-
-        return structure
-
-    conv.register_structure_hook_factory(attrs.has, factory)
-    return conv
-
-
-def _attribute(
-    conv: cattrs.Converter,
-    hooks: dict[str, Callable[[Any, Any], Any]],
-    cls: type,
-    field: attrs.Attribute[Any],
-    value: dict[str, Any],
-) -> Any:
-    if field.init and field.name in value:
-        hook = hooks.get(field.name)
-        if hook is None:
-            hook = hooks[field.name] = conv.get_structure_hook(field.type)
-        return hook(value[field.name], field.type)
-    default: Any = field.default
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return default.factory()
-    if field.default is not attrs.NOTHING:
-        return field.default
-    raise KeyError(f"{cls.__name__}.{field.name}")

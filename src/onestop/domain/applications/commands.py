@@ -343,8 +343,7 @@ def decide(
     return (_admin(application, command, workflow=workflow, at=at),)
 
 
-def _check_actor(actor: object) -> None:
-    # An Actor checks its own id and roles when it is built (see Actor).
+def _check_actor(actor: object) -> None:  # an Actor checks its own id and roles when built
     if not isinstance(actor, Actor):
         raise InvalidApplication([Problem(path="actor", message="expected an Actor")])
 

@@ -26,7 +26,7 @@ text (`onestop.domain.common.formats`); stored events are not checked again when
 read back, so that streams an earlier release wrote keep loading even where a rule is
 stricter now (a courier id with a capital letter, a manifest listing a document
 twice).  Decoding is strict about types and names the path of a bad field
-(`onestop.usecases.streams.restoring`), but rebuilds each value without its
+(`onestop.serialization.restoring`), but rebuilds each value without its
 validators, and `load_ledger` still checks that the rebuilt events encode to the
 very bytes the chain hashed.  The index's alerts were stored without the
 application's id before the two alert events became one
@@ -71,7 +71,7 @@ from onestop.exceptions import (
 )
 from onestop.ports.events import Append, EventStore, NewEvent
 from onestop.ports.keys import PersonalDataKeys
-from onestop.serialization import make_converter
+from onestop.serialization import make_converter, restoring
 from onestop.usecases import streams
 from onestop.usecases.sealing import seal_stored
 
@@ -139,7 +139,7 @@ def _structure_decimal(value: Any, _: Any) -> Decimal:
 
 
 def _make_converter() -> cattrs.Converter:
-    conv = streams.restoring(streams.register_personal(make_converter()))
+    conv = restoring(streams.register_personal(make_converter()))
     conv.register_structure_hook(Decimal, _structure_decimal)
     return conv
 
