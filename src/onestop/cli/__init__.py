@@ -32,7 +32,6 @@ from onestop.cli._common import (
     key_option,
     load,
     open_mall,
-    open_store,
     parse_at,
     store_option,
 )
