@@ -33,12 +33,12 @@ from onestop.domain.applications.events import (
     Assigned,
     DocumentAttached,
     DocumentChecked,
+    ErasureRecorded,
     Event,
     LegalHoldLifted,
     LegalHoldPlaced,
     NoteAdded,
     PaymentRecorded,
-    PersonalDataErased,
     Resumed,
     Submitted,
     Suspended,
@@ -72,13 +72,13 @@ __all__ = [
     "Assigned",
     "DocumentAttached",
     "DocumentChecked",
+    "ErasureRecorded",
     "Event",
     "EVENT_TYPES",
     "LegalHoldLifted",
     "LegalHoldPlaced",
     "NoteAdded",
     "PaymentRecorded",
-    "PersonalDataErased",
     "Resumed",
     "Submitted",
     "Suspended",
@@ -198,8 +198,8 @@ class Application:
     holds: tuple[LegalHoldPlaced, ...] = attrs.field(
         default=(), converter=_holds, validator=items_of(LegalHoldPlaced)
     )
-    erased: PersonalDataErased | None = attrs.field(
-        default=None, validator=of(PersonalDataErased, optional=True)
+    erased: ErasureRecorded | None = attrs.field(
+        default=None, validator=of(ErasureRecorded, optional=True)
     )
     version: int = attrs.field(validator=count(minimum=1))
     updated_at: datetime = attrs.field(validator=instant)
@@ -293,7 +293,7 @@ class Application:
             changes["holds"] = (*self.holds, event)
         elif isinstance(event, LegalHoldLifted):
             changes["holds"] = tuple(h for h in self.holds if h.hold_id != event.hold_id)
-        elif isinstance(event, PersonalDataErased):
+        elif isinstance(event, ErasureRecorded):
             changes["erased"] = event
         changes["version"] = self.version + 1
         changes["updated_at"] = max(self.updated_at, event.at)

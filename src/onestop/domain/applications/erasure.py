@@ -2,7 +2,7 @@
 
 Pure decisions over an `Application` and its service's `Retention`
 (`onestop.domain.catalogue.retention`); the use cases that erase (destroy the subjects'
-data keys and record `PersonalDataErased`) and sweep ask them first.
+data keys and record `ErasureRecorded`) and sweep ask them first.
 
 `erasure_refusal` names the first rule that keeps the data, in this order:
 

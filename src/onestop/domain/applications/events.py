@@ -63,13 +63,13 @@ __all__ = [
     "Assigned",
     "DocumentAttached",
     "DocumentChecked",
+    "ErasureRecorded",
     "Event",
     "EVENT_TYPES",
     "LegalHoldLifted",
     "LegalHoldPlaced",
     "NoteAdded",
     "PaymentRecorded",
-    "PersonalDataErased",
     "Resumed",
     "Submitted",
     "Suspended",
@@ -410,7 +410,7 @@ class LegalHoldLifted:
 
 
 @attrs.frozen(kw_only=True)
-class PersonalDataErased:
+class ErasureRecorded:
     """The personal data of the application's subjects was erased: who, when, and why.
 
     The erasure itself destroys the subjects' data keys; this event records it in the
@@ -445,7 +445,7 @@ Event: TypeAlias = (
     | PaymentRecorded
     | LegalHoldPlaced
     | LegalHoldLifted
-    | PersonalDataErased
+    | ErasureRecorded
 )
 """Anything that can happen to an application."""
 
@@ -463,7 +463,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         "payment_recorded": PaymentRecorded,
         "legal_hold_placed": LegalHoldPlaced,
         "legal_hold_lifted": LegalHoldLifted,
-        "personal_data_erased": PersonalDataErased,
+        "personal_data_erased": ErasureRecorded,
     }
 )
 """Each event class by its ``kind`` tag."""
