@@ -372,3 +372,17 @@ def test_erasure_drops_the_fold_cache_and_the_key_cache(
     assert mall.keys is not None
     # A key still cached would try this token and fail (StorageError); a dropped one reads erased.
     assert mall.keys.open(subject, "AAAA", context=b"x") is None
+
+
+def test_sweep_finishes_an_erasure_stopped_after_unindexing(
+    store: MemoryStore, clock: DeskClock
+) -> None:
+    """An erasure stopped after its index rows went but before its keys did still has live
+    keys, so the sweep finds and finishes it."""
+    desk = _desk(store, clock)
+    application_id = _interrupted(desk)
+    store.unindex_subjects([subject_id(application_id, "applicant")])
+    assert desk.applications_of("id-nik", NIK) == ()
+    report = desk.sweep(actor=FRONT)
+    assert [e.application_id for e in report.erased] == [application_id]
+    assert not _live(store, application_id)
