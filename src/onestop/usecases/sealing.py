@@ -23,6 +23,7 @@ explicitly (``keys=``).
 
 from __future__ import annotations
 
+import functools
 import json
 import typing
 from collections.abc import Callable, Iterator
@@ -68,6 +69,9 @@ class _Scope:
     stream_id: str
     subject: str | None
 
+
+_JSON = json.JSONDecoder(parse_float=Decimal)
+"""Reads opened values, fractions as `Decimal`; one decoder, not one per `json.loads` call."""
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("onestop_sealing", default=None)
 
@@ -140,6 +144,12 @@ def sealing_context(stream_id: str, subject: str, /) -> bytes:
     """
     check_type(stream_id, str, field="stream_id")
     check_type(subject, str, field="subject")
+    return _context(stream_id, subject)
+
+
+@functools.lru_cache(maxsize=1024)
+def _context(stream_id: str, subject: str, /) -> bytes:
+    """`sealing_context`, remembered: a stream's values are sealed and opened together."""
     return canonical_bytes(["onestop.sealed/1", stream_id, subject])
 
 
@@ -195,8 +205,8 @@ def open_stored(value: object, /) -> Personal[Any]:
     if plaintext is None:
         return Personal.erased()
     try:
-        return Personal(json.loads(plaintext, parse_float=Decimal))
-    except (ValueError, TypeError, RecursionError):
+        return Personal(_JSON.decode(plaintext.decode("utf-8")))
+    except (ValueError, TypeError, RecursionError):  # a UnicodeDecodeError is a ValueError
         raise StorageError("a sealed value does not open to JSON") from None
 
 
