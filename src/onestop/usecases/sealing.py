@@ -70,6 +70,14 @@ class _Scope:
     subject: str | None
 
 
+_KEY_METHODS = frozenset({"seal", "open", "blind_index", "forget"})
+"""The methods `check_keys` looks for."""
+
+_KEY_CLASSES: set[type] = set()
+"""Classes found to have `_KEY_METHODS`: the stream core checks its keys twice per event it
+decodes, so `check_keys` looks at a class once (an instance attribute shadowing one of the
+methods is still looked at)."""
+
 _JSON = json.JSONDecoder(parse_float=Decimal)
 """Reads opened values, fractions as `Decimal`; one decoder, not one per `json.loads` call."""
 
@@ -103,7 +111,13 @@ def check_keys(keys: object, /) -> PersonalDataKeys | None:
     """
     if keys is None:
         return None
-    if all(callable(getattr(keys, n, None)) for n in ("seal", "open", "blind_index", "forget")):
+    kind = type(keys)
+    shadowed = getattr(keys, "__dict__", None)
+    if kind in _KEY_CLASSES and not (shadowed and shadowed.keys() & _KEY_METHODS):
+        return keys  # type: ignore[return-value]  # its class has the methods
+    if all(callable(getattr(keys, n, None)) for n in _KEY_METHODS):
+        if all(callable(getattr(kind, n, None)) for n in _KEY_METHODS):
+            _KEY_CLASSES.add(kind)
         return keys  # type: ignore[return-value]  # duck-typed, as the protocol is
     raise InvalidValue(field="keys", reason=f"must be PersonalDataKeys, not {kind_of(keys)}")
 
@@ -228,14 +242,15 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
 
     def factory(kind: Any) -> Callable[[Any, Any], Any]:
         (inner,) = typing.get_args(kind) or (str,)
+        hook = conv.get_structure_hook(inner)
 
         def structure(value: Any, _: Any) -> Personal[Any]:
             if not isinstance(value, dict):  # plain, as stored without keys
-                return Personal(conv.structure(value, inner))
+                return Personal(hook(value, inner))
             opened = open_stored(value)
             if not opened.is_available:
                 return opened
-            return Personal(conv.structure(opened.reveal(), inner))
+            return Personal(hook(opened.reveal(), inner))
 
         return structure
 
