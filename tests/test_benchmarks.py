@@ -99,3 +99,33 @@ def test_the_export_figures_are_reported(output: dict[str, Any]) -> None:
             assert result["value"] > 0
             assert result["peer_value"] > 0
     assert found["exports.cpsv_peak_bytes_vs_document"]["goal"] == "ratio <= 0.1"
+
+
+def test_the_privacy_figures_are_reported(output: dict[str, Any]) -> None:
+    """The privacy module compares sealed with plain actions and reads, and counts unwraps.
+
+    Without a PostgreSQL server its PostgreSQL figures are there too, skipped (``met`` null).
+    """
+    found = {result["name"]: result for result in output["results"]}
+    for name in ("privacy.sealed_act_vs_plain", "privacy.sealed_cold_get_vs_plain"):
+        assert found[name]["goal"] == "ratio >= 0.87"
+        assert found[name]["value"] > 0
+        assert found[name]["peer_value"] > 0
+    for name in (
+        "privacy.sealed_submit_vs_plain",
+        "privacy.sealed_act_vs_plain_restarted",
+        "privacy.sealed_act_vs_plain_cache_exceeded",
+        "privacy.sealed_cold_get_vs_plain_cache_exceeded",
+    ):
+        assert found[name]["value"] > 0
+        assert found[name]["goal"] is None
+    unwraps = {
+        case: found[f"privacy.sealed_unwraps_per_action{case}"]["value"]
+        for case in ("", "_restarted", "_cache_exceeded")
+    }
+    assert unwraps[""] == 0
+    assert 0 < unwraps["_restarted"] < unwraps["_cache_exceeded"]
+    assert {
+        "privacy.postgres_sealed_act_vs_plain",
+        "privacy.postgres_sealed_cold_get_vs_plain",
+    } <= set(found)

@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from onestop.usecases.courier.desk import CourierDesk
     from onestop.usecases.courier.queries import CourierFacts
     from onestop.usecases.mall import Mall
+    from onestop.usecases.privacy import PrivacyDesk
 
 __all__ = [
     "__version__",
@@ -114,10 +115,10 @@ __all__ = [
     "due_date",
     "dump_catalogue",
     "Duration",
-    "erasure_due",
-    "erasure_refusal",
     "Ed25519Signer",
     "Ed25519Verifier",
+    "erasure_due",
+    "erasure_refusal",
     "exceptions",
     "Facts",
     "Fee",
@@ -145,6 +146,7 @@ __all__ = [
     "Personal",
     "personal_fields",
     "Place",
+    "PrivacyDesk",
     "publish_catalogue",
     "published_catalogue",
     "read_catalogue",
@@ -185,6 +187,7 @@ _EXPORTS: dict[str, str] = {
     "Representative": "onestop.domain.common.parties",
     "default_validators": "onestop.domain.common.parties",
     "personal_fields": "onestop.domain.common.parties",
+    "PrivacyDesk": "onestop.usecases.privacy",
     "erasure_due": "onestop.domain.applications.erasure",
     "erasure_refusal": "onestop.domain.applications.erasure",
     "retention_of": "onestop.domain.applications.erasure",

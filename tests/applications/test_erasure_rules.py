@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from onestop.domain.applications.application import (
     ActionTaken,
     Application,
+    ErasureRecorded,
     Event,
     LegalHoldLifted,
     LegalHoldPlaced,
-    PersonalDataErased,
     Submitted,
 )
 from onestop.domain.applications.commands import (
@@ -90,8 +90,8 @@ def _hold(hold_id: str = "case-1", at: datetime = START) -> LegalHoldPlaced:
     return LegalHoldPlaced(hold_id=hold_id, reason="litigation", actor="officer-1", at=at)
 
 
-def _erased(at: datetime = START) -> PersonalDataErased:
-    return PersonalDataErased(
+def _erased(at: datetime = START) -> ErasureRecorded:
+    return ErasureRecorded(
         subjects=("app-1/applicant",), legal_basis="UU 27/2022", actor="officer-1", at=at
     )
 
@@ -198,7 +198,7 @@ def test_an_erasure_event_of_wrong_types_cannot_be_built(arguments: dict[str, An
     }
     values.update(arguments)
     with pytest.raises((InvalidValue, NaiveDatetime)):
-        PersonalDataErased(**values)
+        ErasureRecorded(**values)
 
 
 # --- the rules ---------------------------------------------------------------------------
@@ -450,7 +450,7 @@ def test_an_erasure_is_decided_by_the_rules_and_recorded(catalogue: Catalogue) -
     assert caught.value.rule == "open"
     withdrawn = application.apply(_decide(catalogue, application, Withdraw(actor=CITIZEN)))
     event = _decide(catalogue, withdrawn, command)
-    assert isinstance(event, PersonalDataErased)
+    assert isinstance(event, ErasureRecorded)
     assert (event.subjects, event.legal_basis, event.role) == (
         ("app-1/applicant",),
         "UU 27/2022 art. 8",
@@ -466,7 +466,7 @@ def test_an_erasure_within_the_keep_period_needs_an_overriding_right(catalogue: 
         _decide(kept, application, ErasePersonalData(legal_basis="request", actor=OFFICER))
     assert caught.value.rule == "retention"
     command = ErasePersonalData(legal_basis="court order 12/2025", actor=OFFICER, overriding=True)
-    assert isinstance(_decide(kept, application, command), PersonalDataErased)
+    assert isinstance(_decide(kept, application, command), ErasureRecorded)
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ import attrs
 from hypothesis import strategies as st
 from surface_drivers import EXTRA_TEXTS, NAMES, WIRING, Planner
 from surface_hostile import files
-from surface_values import Pools, Strategist, hostile_text
+from surface_values import Live, Pools, Strategist, hostile_text
 from surface_world import (
     ACTORS,
     CALENDARS,
@@ -33,11 +33,13 @@ from surface_world import (
     CONSUMER,
     OTP_KEY,
     ROOT,
+    SEALED_NIK,
     START,
     CountingIds,
     HandClock,
     World,
     build_world,
+    sealing_mall,
 )
 
 from onestop.privacy.signing import Ed25519PrivateKey, Ed25519Signer, write_key_files
@@ -45,6 +47,7 @@ from onestop.storage.memory import MemoryStore
 from onestop.usecases.catalogue.loading import catalogue_to_dict
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.mall import Mall
+from onestop.usecases.privacy import PrivacyDesk
 
 CHECKPOINT_SIGNER = Ed25519Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 """The key the harness signs checkpoints with (a fixed one: the runs repeat)."""
@@ -81,6 +84,16 @@ class RecordingStore(MemoryStore):
         self.writes.append(("record_position", (consumer, position), {}))
         super().record_position(consumer, position)
 
+    def add_subject_keys(self, keys: Any, /) -> Any:
+        """Record, then add the subject keys."""
+        self.writes.append(("add_subject_keys", (keys,), {}))
+        return super().add_subject_keys(keys)
+
+    def index_subject(self, blind: str, subject: str, /) -> None:
+        """Record, then index the subject."""
+        self.writes.append(("index_subject", (blind, subject), {}))
+        super().index_subject(blind, subject)
+
     def publish_catalogue(self, *args: Any, **kwargs: Any) -> Any:
         """Record, then publish."""
         self.writes.append(("publish_catalogue", args, kwargs))
@@ -108,7 +121,9 @@ class Seed:
         ids.count = self.ids_count
         mall = Mall(catalogue=CATALOGUE, store=store, clock=clock, calendars=CALENDARS, ids=ids)
         desk = CourierDesk(mall, otp_key=OTP_KEY)
-        return World(name, store, mall, desk, clock, ids, self.world.texts, self.world.made)
+        privacy = PrivacyDesk(sealing_mall(store, clock, ids))
+        texts, made = self.world.texts, self.world.made
+        return World(name, store, mall, desk, privacy, clock, ids, texts, made)
 
 
 def make_seed() -> Seed:
@@ -313,6 +328,7 @@ def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy
     pg_url = st.sampled_from(urls) | hostile_text(st.sampled_from(urls)).filter(_local)
     schema = st.just(PG_SCHEMA) | hostile_text(st.just(PG_SCHEMA)).filter(_not_a_schema_name)
     nats = [NATS_URL or "nats://127.0.0.1:4222"]
+    identity = st.just(SEALED_NIK) | hostile_text(st.just(SEALED_NIK))
     catalogue_data = st.sampled_from([catalogue_to_dict(CATALOGUE)]) | strategist.hostile(
         object, "data"
     )
@@ -345,6 +361,15 @@ def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy
         | hostile_text(st.just("key.pem")).filter(_inside),
         # A catalogue's data: the real one as parsed, or anything at all.
         ("onestop.usecases.catalogue.loading.catalogue_from_data", "data"): catalogue_data,
+        # A desk over the sealing mall (it refuses the world's plain one), and the sealed
+        # applicant's identity number where a method wants one, not an application's.
+        ("onestop.usecases.privacy.PrivacyDesk", "mall"): st.sampled_from(
+            [Live("sealing mall"), Live("mall")]
+        ),
+        **{
+            (f"onestop.usecases.privacy.PrivacyDesk.{name}", "number"): identity
+            for name in ("applications_of", "erase_person", "export")
+        },
     }
     return found
 
@@ -370,7 +395,7 @@ class Context:
 
     def _make(self, key: str) -> object:
         world = self.world
-        if key in ("store", "mall", "desk") and world is None:
+        if key in ("store", "mall", "desk", "privacy desk", "sealing mall") and world is None:
             world = self.world = _memory_world()
         if key == "store":
             return world.store  # type: ignore[union-attr]
@@ -378,6 +403,10 @@ class Context:
             return world.mall  # type: ignore[union-attr]
         if key == "desk":
             return world.desk  # type: ignore[union-attr]
+        if key == "privacy desk":
+            return world.privacy  # type: ignore[union-attr]
+        if key == "sealing mall":
+            return world.privacy._mall  # type: ignore[union-attr]
         if key == "clock":
             return HandClock(START)
         if key == "ids":
@@ -565,7 +594,7 @@ class Context:
     def adopt(self, result: object) -> None:
         """Close a store, pool or publisher the call opened and returned."""
         world = self.world
-        ours = world is not None and result in (world.store, world.mall, world.desk)
+        ours = world is not None and result in (world.store, world.mall, world.desk, world.privacy)
         close = getattr(result, "close", None)
         if not ours and callable(close) and not isinstance(result, (str, bytes)):
             with contextlib.suppress(Exception):

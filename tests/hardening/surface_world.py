@@ -42,6 +42,7 @@ from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.catalogue.publishing import publish_catalogue
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.mall import Mall
+from onestop.usecases.privacy import PrivacyDesk
 
 ROOT = Path(__file__).parents[2]
 JAKARTA = ROOT / "examples" / "jakarta"
@@ -50,6 +51,10 @@ CALENDARS = {"*": calendar_for("ID", years=[2025, 2026])}
 WIB = ZoneInfo("Asia/Jakarta")
 START = datetime(2025, 7, 14, 9, 0, tzinfo=WIB)
 OTP_KEY = b"surface-harness-otp-key-32-bytes"
+MASTER_KEY = bytes(range(100, 132))
+"""The master key of every world's sealing mall (the same in each, so the seed replays)."""
+SEALED_NIK = "3171014403900007"
+"""The identity number of the seed's one sealed applicant, for the privacy desk's calls."""
 CONSUMER = "surface-relay"
 
 APPLICANT = Actor(id="citizen-0042", roles={"applicant"})
@@ -136,6 +141,17 @@ DOCUMENTS = (
 ORIGINALS = (ManifestItem("pbg", sha("PBG original")), ManifestItem("form", sha("AJIB form")))
 
 
+def sealing_mall(store: Any, clock: HandClock, ids: CountingIds) -> Mall:
+    """A mall over *store* that seals personal data, with the worlds' one master key."""
+    from onestop.privacy import KeyCachePolicy, Keyring, StaticKeyProvider
+
+    provider = StaticKeyProvider({"mk-surface-world": MASTER_KEY})
+    keys = Keyring(provider, store, cache=KeyCachePolicy(max_keys=8), clock=clock)
+    return Mall(
+        catalogue=CATALOGUE, store=store, clock=clock, calendars=CALENDARS, ids=ids, keys=keys
+    )
+
+
 def owner() -> Person:
     """The applicant, the same in every world."""
     return Person.of(
@@ -155,6 +171,7 @@ class World:
         store: The store.
         mall: The mall over it.
         desk: The courier desk over the mall.
+        privacy: The data protection desk over a mall that seals, on the same store.
         clock: The clock both use.
         ids: The ids both use.
         texts: Strings the seed made, by what they are (``application_id``, ...).
@@ -165,6 +182,7 @@ class World:
     store: Any
     mall: Mall
     desk: CourierDesk
+    privacy: PrivacyDesk
     clock: HandClock
     ids: CountingIds
     texts: dict[str, list[str]] = field(default_factory=dict)
@@ -180,7 +198,8 @@ def build_world(name: str, store: EventStore) -> World:
     clock, ids = HandClock(), CountingIds()
     mall = Mall(catalogue=CATALOGUE, store=store, clock=clock, calendars=CALENDARS, ids=ids)
     desk = CourierDesk(mall, otp_key=OTP_KEY)
-    world = World(name, store, mall, desk, clock, ids)
+    privacy = PrivacyDesk(sealing_mall(store, clock, ids))
+    world = World(name, store, mall, desk, privacy, clock, ids)
     made = world.made
     made.append(publish_catalogue(store, CATALOGUE, clock=clock, label="seed"))  # type: ignore[arg-type]
 
@@ -268,7 +287,42 @@ def build_world(name: str, store: EventStore) -> World:
     made.append(desk.jobs(app))
     made.append(desk.dwell_report(seal_ids=[seal_id]))
     made.append(desk.epcis([seal_id]))
+    _seal_one(world)
     return world
+
+
+def _seal_one(world: World) -> None:
+    """Through the sealing mall: an application submitted, noted, withdrawn (so closed, and
+    erasable), and one submitted and left open, both by the same sealed applicant."""
+    sealing = world.privacy._mall
+    person = Person.of(
+        identity_number=SEALED_NIK,
+        identity_scheme="id-nik",
+        name="Rina Kusuma",
+        address="Jl. Sealed No. 9, Jakarta",
+    )
+    answers = {**ANSWERS, "nik": SEALED_NIK}
+    for key in ("surface-sealed-1", "surface-sealed-2"):
+        world.clock.advance(minutes=5)
+        receipt = sealing.submit(
+            "slf",
+            channel="online",
+            applicant=person,
+            answers=answers,
+            documents=DOCUMENTS,
+            actor=APPLICANT,
+            idempotency_key=key,
+        )
+        world.note("application_id", receipt.application_id)
+        world.note("number", receipt.number)
+    first = world.texts["application_id"][-2]
+    sealing.add_note(first, "Rina called", visibility="internal", actor=FRONT)
+    world.clock.advance(minutes=5)
+    world.made.append(sealing.withdraw(first, reason="applicant_request", actor=APPLICANT))
+    held = world.texts["number"][-1]
+    world.made.append(world.privacy.place_hold(held, "hold-1", reason="court_order", actor=FRONT))
+    world.note("hold_id", "hold-1")
+    world.note("identity_number", SEALED_NIK)
 
 
 # --- reading a store back ---------------------------------------------------------------

@@ -26,6 +26,7 @@ from surface_oracle import Counter, failure, hypothesis_settings, time_limit
 from surface_values import hostile_text
 
 from onestop.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, cli, main
+from onestop.privacy import generate_key_file
 
 CLI_EXAMPLES = 40
 """Examples per command."""
@@ -56,6 +57,7 @@ def cli_store(surface: Session, tmp_path_factory: pytest.TempPathFactory) -> str
     adapter = SQLiteAdapter(surface.seed, folder)
     target = folder / "cli.sqlite3"
     shutil.copyfile(adapter.template, target)
+    generate_key_file(folder / "cli.keys")
     return f"sqlite:///{target}"
 
 
@@ -91,6 +93,14 @@ def _real_values(surface: Session, store_url: str) -> dict[str, list[str]]:
         "poll_interval": ["0.5"],
         "after": ["0", "1"],
         "limit": ["1", "10"],
+        "key_file": [store_url.removeprefix("sqlite:///").replace("cli.sqlite3", "cli.keys")],
+        "identity": ["id-nik:3171015708850003", "id-nik:x"],
+        "legal_basis": ["UU 27/2022 pasal 8"],
+        "actor_id": ["dpo-officer-1"],
+        "roles": ["verifier", "front_office", "agency_officer"],
+        "hold_id": ["PN-JKT-2025-17"],
+        "reason": ["court_order"],
+        "key_id": ["mk-cli"],
     }
 
 

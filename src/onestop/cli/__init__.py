@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -24,17 +24,21 @@ from onestop.cli._common import (
     EXIT_USAGE,
     FilePath,
     at_option,
+    catalogue_option,
+    country_option,
     emit_json,
     fail,
     json_option,
+    key_option,
     load,
-    open_store,
+    open_mall,
     parse_at,
     store_option,
 )
 from onestop.cli.audit import audit
 from onestop.cli.catalogue import catalogue
-from onestop.cli.pii_migrate import pii
+from onestop.cli.pii import pii
+from onestop.cli.pii_migrate import pii_migrate
 from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
@@ -54,8 +58,9 @@ def cli() -> None:
 
 
 cli.add_command(catalogue)
-cli.add_command(audit)
 cli.add_command(pii)
+cli.add_command(audit)
+pii.add_command(pii_migrate)
 
 
 @cli.group()
@@ -234,51 +239,8 @@ def _log_to_stderr() -> Callable[[], None]:
 # --- the demo, and commands on a store ------------------------------------------------
 
 
-def _catalogue_for_store(path: str | None, *, as_json: bool) -> tuple[Any, bool]:
-    """Load the catalogue at *path*, or the sample one; tell whether it is the sample."""
-    from onestop.cli.demo import default_catalogue
-
-    if path is not None:
-        return load((path,), as_json=as_json), False
-    try:
-        found = default_catalogue()
-    except OnestopError:
-        fail("give the catalogue with --catalogue PATH", code=EXIT_USAGE, as_json=as_json)
-    return load((str(found),), as_json=as_json), True
-
-
-def _mall(
-    path: str | None, store_url: str, country: str | None, at: datetime, as_json: bool
-) -> Any:
-    """A mall over the store, on the country's work calendar (``ID`` for the sample)."""
-    from onestop.calendars import calendar_for
-    from onestop.usecases.mall import Mall
-
-    catalogue, sample = _catalogue_for_store(path, as_json=as_json)
-    calendars = {}
-    if country is not None or sample:
-        try:
-            years = range(at.year - 5, at.year + 2)
-            calendars["*"] = calendar_for(country or "ID", years=years)
-        except OnestopError as exc:
-            fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
-    store = open_store(store_url, as_json=as_json)
-    return Mall(catalogue=catalogue, store=store, calendars=calendars)
-
-
 def _when(value: object) -> str | None:
     return value.isoformat(timespec="minutes") if isinstance(value, datetime) else None
-
-
-_catalogue_option = click.option(
-    "--catalogue",
-    "catalogue_path",
-    type=FilePath(),
-    help="The catalogue the store's applications belong to (default: examples/jakarta).",
-)
-_country_option = click.option(
-    "--country", help="Work calendar of this country: ID, KR or KH (ID for examples/jakarta)."
-)
 
 
 @cli.command("demo")
@@ -310,6 +272,14 @@ _country_option = click.option(
 @click.option(
     "--catalogue", "catalogue_path", type=FilePath(), help="Default: the sample Jakarta mall."
 )
+@click.option(
+    "--key-file",
+    "key_file",
+    metavar="PATH",
+    envvar="ONESTOP_KEY_FILE",
+    help="The master key file to seal personal data with [default: <store file>.keys next "
+    "to a SQLite store, made if missing; a key for this run only for other stores].",
+)
 @json_option
 def demo_command(
     days: int,
@@ -318,14 +288,16 @@ def demo_command(
     seed: int,
     store_url: str | None,
     catalogue_path: str | None,
+    key_file: str | None,
     as_json: bool,
 ) -> None:
     """Simulate working days at the sample Jakarta mall, then summarise them.
 
     Citizens apply at counters, online and through the AJIB courier; officers check
     documents (sending some back), process, approve and issue; some deadlines pass
-    and the timers escalate.  Afterwards, try `onestop track`, `onestop sla report`
-    and `onestop audit verify` on the store.  A progress bar goes to stderr.
+    and the timers escalate.  Personal data is sealed (see --key-file).  Afterwards,
+    try `onestop track`, `onestop sla report`, `onestop audit verify` and the
+    `onestop pii` commands on the store.  A progress bar goes to stderr.
     """
     from onestop.cli.demo import DEFAULT_STORE, run_demo
     from onestop.exceptions import ConfigurationError, StorageError
@@ -348,6 +320,7 @@ def demo_command(
             follow_up_days=follow_up,
             catalogue_path=catalogue_path,
             progress=None if as_json else progress,
+            key_file=key_file,
         )
     except (ConfigurationError, StorageError, CatalogueReadError) as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
@@ -369,15 +342,16 @@ def sla() -> None:
 
 @sla.command("report")
 @store_option
-@_catalogue_option
+@catalogue_option
 @click.option("--agency", metavar="CODE", help="Only this agency and those under it.")
-@_country_option
+@country_option
 @click.option(
     "--at",
     "at_text",
     metavar="DATETIME",
     help="Judge open applications at this ISO 8601 time (default: now).",
 )
+@key_option
 @json_option
 def sla_report(
     store_url: str,
@@ -385,11 +359,17 @@ def sla_report(
     agency: str | None,
     country: str | None,
     at_text: str | None,
+    key_file: str | None,
     as_json: bool,
 ) -> None:
-    """Count, per agency and service, applications decided on time and late, open, overdue."""
+    """Count, per agency and service, applications decided on time and late, open, overdue.
+
+    A store that seals personal data is reported on with or without its keys.
+    """
     at = parse_at(at_text, as_json=as_json)
-    mall = _mall(catalogue_path, store_url, country, at, as_json)
+    mall = open_mall(
+        catalogue_path, store_url, country=country, at=at, key_file=key_file, as_json=as_json
+    )
     try:
         rows = mall.sla_report(agency=agency, now=at)
     except NotFound as exc:
@@ -424,9 +404,10 @@ def sla_report(
 @click.argument("number")
 @click.option("--secret", required=True, help="The lookup secret on the applicant's receipt.")
 @store_option
-@_catalogue_option
+@catalogue_option
 @click.option("--language", help="id, en, ... (default: the catalogue's first).")
-@_country_option
+@country_option
+@key_option
 @json_option
 def track(
     number: str,
@@ -435,14 +416,19 @@ def track(
     catalogue_path: str | None,
     language: str | None,
     country: str | None,
+    key_file: str | None,
     as_json: bool,
 ) -> None:
-    """Show application NUMBER's public status, as its applicant sees it."""
+    """Show application NUMBER's public status, as its applicant sees it.
+
+    The status holds no personal data: an application whose personal data is sealed,
+    or was erased, is tracked with or without the keys.
+    """
     import attrs
 
     from onestop.exceptions import ApplicationNotFound
 
-    mall = _mall(catalogue_path, store_url, country, datetime.now(UTC), as_json)
+    mall = open_mall(catalogue_path, store_url, country=country, key_file=key_file, as_json=as_json)
     try:
         lang = language or mall.catalogue.default_language
         if lang not in mall.catalogue.languages:

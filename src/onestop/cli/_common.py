@@ -21,10 +21,18 @@ __all__ = [
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
     "at_option",
+    "catalogue_for_store",
+    "catalogue_option",
+    "country_option",
     "emit_json",
     "fail",
     "json_option",
+    "KEYS_NEEDED",
+    "key_option",
+    "key_provider",
     "load",
+    "open_keys",
+    "open_mall",
     "open_store",
     "parse_at",
     "printable",
@@ -158,3 +166,115 @@ store_option = click.option(
     "--store", "store_url", required=True, metavar="URL", help="The store to read."
 )
 """The ``--store URL`` option of the commands that read a store."""
+
+
+key_option = click.option(
+    "--key-file",
+    "key_file",
+    metavar="PATH",
+    envvar="ONESTOP_KEY_FILE",
+    help="The master key file that seals personal data (or set ONESTOP_KEY_FILE, or put "
+    "the keys in ONESTOP_MASTER_KEY).",
+)
+"""The ``--key-file PATH`` option of the commands that seal or open personal data."""
+
+KEYS_NEEDED = (
+    "give the master keys: --key-file PATH (or set ONESTOP_KEY_FILE), or set "
+    "ONESTOP_MASTER_KEY to ID:KEY entries; `onestop pii keygen --out FILE` makes a key file"
+)
+"""What a command that needs keys says when none were given."""
+
+
+def key_provider(key_file: str | None, *, required: bool, as_json: bool) -> Any:
+    """The master key provider: the key file, else ``ONESTOP_MASTER_KEY``, else ``None``.
+
+    Exit 2 if the file or variable cannot be read, or if *required* and neither is given.
+    """
+    import os
+
+    from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider
+
+    try:
+        if key_file is not None:
+            return FileKeyProvider(key_file)
+        if os.environ.get(DEFAULT_VARIABLE, "").strip():
+            return EnvKeyProvider()
+    except OnestopError as exc:
+        fail(f"the master keys: {exc}", code=EXIT_USAGE, as_json=as_json)
+    if required:
+        fail(KEYS_NEEDED, code=EXIT_USAGE, as_json=as_json)
+    return None
+
+
+def open_keys(key_file: str | None, store: Any, *, required: bool, as_json: bool) -> Any:
+    """A `onestop.privacy.Keyring` over *store* with the keys given, or ``None`` if none were.
+
+    Exit 2 (closing *store*) if the keys cannot be read, or if *required* and none were given.
+    """
+    from onestop.privacy import Keyring
+
+    try:
+        provider = key_provider(key_file, required=required, as_json=as_json)
+    except SystemExit:
+        store.close()
+        raise
+    return None if provider is None else Keyring(provider, store)
+
+
+def catalogue_for_store(path: str | None, *, as_json: bool) -> tuple[Any, bool]:
+    """Load the catalogue at *path*, or the sample one; tell whether it is the sample."""
+    from onestop.cli.demo import default_catalogue
+
+    if path is not None:
+        return load((path,), as_json=as_json), False
+    try:
+        found = default_catalogue()
+    except OnestopError:
+        fail("give the catalogue with --catalogue PATH", code=EXIT_USAGE, as_json=as_json)
+    return load((str(found),), as_json=as_json), True
+
+
+def open_mall(
+    path: str | None,
+    store_url: str,
+    *,
+    country: str | None = None,
+    at: datetime | None = None,
+    key_file: str | None = None,
+    keys_required: bool = False,
+    as_json: bool,
+) -> Any:
+    """A mall over the store, on the country's work calendar (``ID`` for the sample).
+
+    It seals and opens personal data with the keys given (`open_keys`); without keys it
+    reads sealed values as withheld, which is enough to track, report and verify.
+    """
+    from onestop.calendars import calendar_for
+    from onestop.usecases.mall import Mall
+
+    when = at or datetime.now(UTC)
+    catalogue, sample = catalogue_for_store(path, as_json=as_json)
+    calendars = {}
+    if country is not None or sample:
+        try:
+            years = range(when.year - 5, when.year + 2)
+            calendars["*"] = calendar_for(country or "ID", years=years)
+        except OnestopError as exc:
+            fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
+    store = open_store(store_url, as_json=as_json)
+    keys = open_keys(key_file, store, required=keys_required, as_json=as_json)
+    return Mall(catalogue=catalogue, store=store, calendars=calendars, keys=keys)
+
+
+catalogue_option = click.option(
+    "--catalogue",
+    "catalogue_path",
+    type=FilePath(),
+    help="The catalogue the store's applications belong to (default: examples/jakarta).",
+)
+"""The ``--catalogue PATH`` option of the commands that work on a store's applications."""
+
+country_option = click.option(
+    "--country", help="Work calendar of this country: ID, KR or KH (ID for examples/jakarta)."
+)
+"""The ``--country`` option: the work calendar deadlines are counted on."""

@@ -1,9 +1,11 @@
 """``onestop pii migrate``: seal a store written in plain text, once, and sign a checkpoint.
 
+The command is added to the ``onestop pii`` group (`onestop.cli.pii`) by `onestop.cli`.
+
 It runs `onestop.usecases.sealing_migration.seal_history` over the store with the
-master keys of ``--key-file``, then signs a checkpoint of every stream's head with the
-Ed25519 key of ``--signing-key`` into ``--checkpoint-out``, so that the rewritten
-history is pinned.  ``--dry-run`` counts what would change and writes nothing.
+master keys of ``--key-file`` (or ``ONESTOP_KEY_FILE``, or ``ONESTOP_MASTER_KEY``), then
+signs a checkpoint of every stream's head with the Ed25519 key of ``--signing-key`` into
+``--checkpoint-out``, so that the rewritten history is pinned.  ``--dry-run`` counts what would change and writes nothing.
 
 Exit codes are the command line's: 1 when an application kept moving and was not
 sealed (stop the mall and run again), a stored event does not decode, or a chain is
@@ -26,6 +28,8 @@ from onestop.cli._common import (
     emit_json,
     fail,
     json_option,
+    key_option,
+    key_provider,
     open_store,
     store_option,
 )
@@ -37,12 +41,12 @@ from onestop.exceptions import (
     OnestopError,
 )
 
-__all__ = ["pii", "pii_migrate"]
+__all__ = ["pii_migrate"]
 
 
 @click.command("migrate")
 @store_option
-@click.option("--key-file", "key_file", required=True, metavar="FILE", help="The master key file.")
+@key_option
 @click.option(
     "--signing-key",
     "signing_key",
@@ -69,7 +73,7 @@ __all__ = ["pii", "pii_migrate"]
 @json_option
 def pii_migrate(
     store_url: str,
-    key_file: str,
+    key_file: str | None,
     signing_key: str,
     checkpoint_out: str,
     actor: str,
@@ -85,13 +89,9 @@ def pii_migrate(
     store it changes nothing.  Afterwards the heads of every stream are signed into
     --checkpoint-out: publish it, and the public key, as after onestop audit checkpoint.
     """
-    from onestop.privacy import FileKeyProvider
     from onestop.privacy.signing import Ed25519Signer
 
-    try:
-        provider = FileKeyProvider(key_file)
-    except OnestopError as exc:
-        fail(f"--key-file: {exc}", code=EXIT_USAGE, as_json=as_json)
+    provider = key_provider(key_file, required=True, as_json=as_json)
     try:
         signer = Ed25519Signer.from_file(signing_key)
     except CheckpointError as exc:
@@ -183,11 +183,3 @@ def _show(report: Any, made: Any, out: str, *, as_json: bool) -> None:
             f"{statement.streams} stream(s) signed by {statement.signer} into {out} "
             f"(root {statement.root})"
         )
-
-
-@click.group()
-def pii() -> None:
-    """Personal data: seal a store written in plain text."""
-
-
-pii.add_command(pii_migrate)

@@ -247,6 +247,16 @@ class Keyring:
     def _now(self) -> datetime:
         return self._clock.now()
 
+    def _checked(self, subject: object) -> str:
+        """*subject*, checked; one the cache holds was checked before it was put there.
+
+        Checking a subject id walks its characters, which costs more than opening a
+        value: a mall opens several per event it decodes, all of one or two subjects.
+        """
+        if type(subject) is str and subject in self._cache.entries:
+            return subject
+        return _check_subject(subject)
+
     def _unwrap(self, stored: SubjectKey) -> DataKey | str:
         if stored.wrapped is None:
             return _ERASED
@@ -283,7 +293,7 @@ class Keyring:
             PersonalDataErased: If the subject was erased.
             KeyUnavailable: If the master key cannot be used.
         """
-        subject = _check_subject(subject)
+        subject = self._checked(subject)
         associated = (b"onestop/value/v1", subject.encode("utf-8"), check_bytes(context, "context"))
         check_bytes(plaintext, "plaintext")
         key = self._data_key(subject, create=True)
@@ -301,7 +311,14 @@ class Keyring:
                 is never quoted.
             KeyUnavailable: If the master key cannot be used.
         """
-        subject = _check_subject(subject)
+        if type(subject) is str and type(token) is str and type(context) is bytes:
+            # A live key the cache holds: its subject was checked when it was put there.
+            found = self._cache.get(subject, self._now())
+            if isinstance(found, DataKey):
+                return found.open(
+                    token, context=(b"onestop/value/v1", subject.encode("utf-8"), context)
+                )
+        subject = self._checked(subject)
         associated = (b"onestop/value/v1", subject.encode("utf-8"), check_bytes(context, "context"))
         if not isinstance(token, str):
             raise InvalidValue(field="token", reason=f"expected text, not {kind_of(token)}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import abc
 import contextlib
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 from onestop.ports.keys import (
@@ -117,7 +117,8 @@ class PostgresSubjectKeys(abc.ABC):
             subjects,
             [key.wrapped.master_key_id for key in checked],  # type: ignore[union-attr]
             [key.wrapped.data for key in checked],  # type: ignore[union-attr]
-            [key.created_at for key in checked],
+            # In UTC: PostgreSQL refuses an offset past 15:59, which a datetime may have.
+            [key.created_at.astimezone(UTC) for key in checked],
         )
         with self._connection() as cursor, cursor.connection.transaction():
             cursor.execute(self._sql["add_keys"], columns)
@@ -144,7 +145,7 @@ class PostgresSubjectKeys(abc.ABC):
             StorageError: If PostgreSQL fails; nothing was destroyed then.
         """
         wanted = list(check_destruction(subjects, at))
-        when = at
+        when = at.astimezone(UTC)  # PostgreSQL refuses an offset past 15:59
         with self._connection() as cursor, cursor.connection.transaction():
             # Tombstones first: an insert racing on a subject makes this one wait for
             # it, and the UPDATE below (a new snapshot) then sees and wipes its key.

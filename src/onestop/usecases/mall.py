@@ -507,8 +507,7 @@ class Mall:
         The commands above are shortcuts for it; the privacy desk runs its legal holds
         and erasure records through it.
 
-        Raises:
-            The errors of `onestop.domain.applications.commands.decide` for *command*.
+        It raises what `onestop.domain.applications.commands.decide` raises for *command*.
         """
         return self._run(application_id, command, expected_version)
 

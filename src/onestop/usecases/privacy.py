@@ -128,15 +128,20 @@ class PrivacyDesk:
         """The application whose number or id is *reference*.
 
         Raises:
-            ApplicationNotFound: If no application has that number or id.
+            ApplicationNotFound: If no application has that number or id; the error
+                never repeats *reference* (``reference=None``): an officer may have typed
+                an identity number or a name into the wrong box.
             InvalidValue: If *reference* is not text.
         """
         check_type(reference, str, field="reference")
         summary = self._mall.store.find_number(reference)
         found = summary.stream_id if summary is not None else reference
         if KEY.problem(found) is not None:
-            raise ApplicationNotFound(reference)
-        return self._mall.application(found)
+            raise ApplicationNotFound(None)
+        try:
+            return self._mall.application(found)
+        except ApplicationNotFound:
+            raise ApplicationNotFound(None) from None
 
     def applications_of(self, scheme: str, number: str, /) -> tuple[Application, ...]:
         """The applications the blind index finds for identity *number* of *scheme*.
@@ -145,9 +150,16 @@ class PrivacyDesk:
             InvalidValue: If *scheme* or *number* is not text, or holds nothing to index.
             KeyUnavailable: If the index key cannot be used.
         """
+        return tuple(self._mall.application(found) for found in self._roles_of(scheme, number))
+
+    def _roles_of(self, scheme: str, number: str) -> dict[str, tuple[str, ...]]:
+        """The application ids the blind index finds, each with the person's roles in it."""
         blind = self._keys.blind_index(scheme, number)
-        ids = dict.fromkeys(subject_parts(s)[0] for s in self._store.indexed_subjects(blind))
-        return tuple(self._mall.application(application_id) for application_id in ids)
+        roles: dict[str, tuple[str, ...]] = {}
+        for subject in self._store.indexed_subjects(blind):
+            application_id, role = subject_parts(subject)
+            roles[application_id] = (*roles.get(application_id, ()), role)
+        return roles
 
     # --- holds -------------------------------------------------------------------------
 
@@ -186,12 +198,17 @@ class PrivacyDesk:
 
         Raises:
             ErasureRefused: If a rule keeps the data; its ``rule`` names it (``open``,
-                ``legal_hold``, ``archive``, ``retention``).
+                ``legal_hold``, ``archive``, ``retention``), or ``unsealed`` if the
+                application's personal data was stored in plain text (before the mall
+                had keys), which destroying keys cannot erase.
             ApplicationNotFound: If there is no such application.
             InvalidApplication: If the legal basis is malformed.
             RoleNotAllowed: If *actor* is not one of its workflow's officers there.
         """
         application = self.application(reference)
+        if not self._store.subject_keys(subjects_of(application)):
+            detail = "its personal data is in plain text: seal the store before erasing"
+            raise ErasureRefused(application_id=application.id, rule="unsealed", detail=detail)
         if application.erased is None:
             command = ErasePersonalData(legal_basis=legal_basis, actor=actor, overriding=overriding)
             application = self._mall.execute(application.id, command)
@@ -201,8 +218,10 @@ class PrivacyDesk:
         record = application.erased
         assert record is not None  # noqa: S101 - erase() recorded it, or had
         subjects = tuple(record.subjects) or subjects_of(application)
-        live = self._store.destroy_subject_keys(subjects, at=record.at)
+        # Unindex before destroying: stopped in between, the keys are still live, so the
+        # sweep sees an unfinished erasure and finishes it (the index rows are already gone).
         self._store.unindex_subjects(subjects)
+        live = self._store.destroy_subject_keys(subjects, at=record.at)
         self._mall.forget(application.id)
         return Erasure(
             application_id=application.id,
@@ -317,12 +336,16 @@ class PrivacyDesk:
             InvalidValue: If *scheme* or *number* is not text, or holds nothing to index.
             KeyUnavailable: If the keys cannot open the data.
         """
+        found = self._roles_of(scheme, number)
         return {
             "identity_scheme": scheme,
-            "applications": [self._export_one(app) for app in self.applications_of(scheme, number)],
+            "applications": [
+                self._export_one(self._mall.application(application_id), roles)
+                for application_id, roles in found.items()
+            ],
         }
 
-    def _export_one(self, application: Application) -> dict[str, Any]:
+    def _export_one(self, application: Application, roles: tuple[str, ...]) -> dict[str, Any]:
         notes = [
             {"at": event.at.isoformat(), "text": _plain(event.text)}
             for event in application.events
@@ -334,6 +357,7 @@ class PrivacyDesk:
             "service": application.service,
             "agency": application.agency,
             "state": application.state,
+            "roles": list(roles),
             "received": application.received.isoformat(),
             "erased": None if application.erased is None else application.erased.at.isoformat(),
             "applicant": _plain(application.applicant),

@@ -23,6 +23,7 @@ explicitly (``keys=``).
 
 from __future__ import annotations
 
+import functools
 import json
 import typing
 from collections.abc import Callable, Iterator
@@ -68,6 +69,17 @@ class _Scope:
     subject: str | None
 
 
+_KEY_METHODS = frozenset({"seal", "open", "blind_index", "forget"})
+"""The methods `check_keys` looks for."""
+
+_KEY_CLASSES: set[type] = set()
+"""Classes found to have `_KEY_METHODS`: the stream core checks its keys twice per event it
+decodes, so `check_keys` looks at a class once (an instance attribute shadowing one of the
+methods is still looked at)."""
+
+_JSON = json.JSONDecoder(parse_float=Decimal)
+"""Reads opened values, fractions as `Decimal`; one decoder, not one per `json.loads` call."""
+
 _SCOPE: ContextVar[_Scope | None] = ContextVar("onestop_sealing", default=None)
 
 
@@ -79,7 +91,13 @@ def check_keys(keys: object, /) -> PersonalDataKeys | None:
     """
     if keys is None:
         return None
-    if all(callable(getattr(keys, n, None)) for n in ("seal", "open", "blind_index", "forget")):
+    kind = type(keys)
+    shadowed = getattr(keys, "__dict__", None)
+    if kind in _KEY_CLASSES and not (shadowed and shadowed.keys() & _KEY_METHODS):
+        return keys  # type: ignore[return-value]  # its class has the methods
+    if all(callable(getattr(keys, n, None)) for n in _KEY_METHODS):
+        if all(callable(getattr(kind, n, None)) for n in _KEY_METHODS):
+            _KEY_CLASSES.add(kind)
         return keys  # type: ignore[return-value]  # duck-typed, as the protocol is
     raise InvalidValue(field="keys", reason=f"must be PersonalDataKeys, not {kind_of(keys)}")
 
@@ -120,6 +138,12 @@ def sealing_context(stream_id: str, subject: str, /) -> bytes:
     """
     check_type(stream_id, str, field="stream_id")
     check_type(subject, str, field="subject")
+    return _context(stream_id, subject)
+
+
+@functools.lru_cache(maxsize=1024)
+def _context(stream_id: str, subject: str, /) -> bytes:
+    """`sealing_context`, remembered: a stream's values are sealed and opened together."""
     return canonical_bytes(["onestop.sealed/1", stream_id, subject])
 
 
@@ -175,8 +199,8 @@ def open_stored(value: object, /) -> Personal[Any]:
     if plaintext is None:
         return Personal.erased()
     try:
-        return Personal(json.loads(plaintext, parse_float=Decimal))
-    except (ValueError, TypeError, RecursionError):
+        return Personal(_JSON.decode(plaintext.decode("utf-8")))
+    except (ValueError, TypeError, RecursionError):  # a UnicodeDecodeError is a ValueError
         raise StorageError("a sealed value does not open to JSON") from None
 
 
@@ -198,14 +222,15 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
 
     def factory(kind: Any) -> Callable[[Any, Any], Any]:
         (inner,) = typing.get_args(kind) or (str,)
+        hook = conv.get_structure_hook(inner)
 
         def structure(value: Any, _: Any) -> Personal[Any]:
             if not isinstance(value, dict):  # plain, as stored without keys
-                return Personal(conv.structure(value, inner))
+                return Personal(hook(value, inner))
             opened = open_stored(value)
             if not opened.is_available:
                 return opened
-            return Personal(conv.structure(opened.reveal(), inner))
+            return Personal(hook(opened.reveal(), inner))
 
         return structure
 

@@ -67,6 +67,8 @@ from onestop.cli.demo._store import (
 from onestop.domain.applications.tracking import Outcome, sla_outcome
 from onestop.exceptions import ConfigurationError
 from onestop.ports.events import BatchStore, EventStore
+from onestop.ports.keys import MasterKeyProvider, SubjectKeyStore
+from onestop.privacy import FileKeyProvider, Keyring, StaticKeyProvider, generate_key_file
 from onestop.samples import sample_catalogue
 from onestop.transport.recording import RecordingTransport
 from onestop.transport.relay import Relay
@@ -124,6 +126,8 @@ class DemoSummary:
         started: When the simulation started.
         ended: When it ended; open applications are judged at this instant.
         tracking_example: One application's number and lookup secret, for ``onestop track``.
+        key_file: The master key file personal data was sealed with, or ``None`` if the
+            key was made for this run only (a store other than a SQLite file).
     """
 
     applications: int
@@ -154,6 +158,7 @@ class DemoSummary:
     started: datetime
     ended: datetime
     tracking_example: tuple[str, str] | None = attrs.field(default=None, repr=False)
+    key_file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready values, instants in ISO 8601."""
@@ -209,13 +214,25 @@ class DemoSummary:
         ]
         if self.tracking_example is not None and not self.store.startswith("memory:"):
             number, secret = self.tracking_example
+            keys = f" --key-file {self.key_file}" if self.key_file is not None else ""
             lines += [
                 "",
+                "Personal data is sealed; "
+                + (
+                    f"the master key is in {self.key_file}."
+                    if self.key_file is not None
+                    else "its key was not kept (give --key-file to keep one)."
+                ),
                 "Next, try:",
-                f"  onestop track {number} --secret {secret} --store {self.store}",
-                f"  onestop sla report --store {self.store} --at {self.ended.isoformat()}",
+                f"  onestop track {number} --secret {secret} --store {self.store}{keys}",
+                f"  onestop sla report --store {self.store} --at {self.ended.isoformat()}{keys}",
                 f"  onestop audit verify --store {self.store}",
             ]
+            if keys:
+                lines.append(
+                    f"  onestop pii sweep --dry-run --store {self.store}{keys} "
+                    "--actor dpo-officer --role agency_officer"
+                )
         return "\n".join(lines)
 
 
@@ -336,6 +353,7 @@ def run_demo(
     follow_up_days: int = 5,
     catalogue_path: str | Path | None = None,
     progress: Progress | None = None,
+    key_file: str | Path | None = None,
 ) -> DemoSummary:
     """Simulate *days* working days of arrivals at the sample mall, then *follow_up_days*.
 
@@ -348,10 +366,13 @@ def run_demo(
         follow_up_days: Working days after the last day of arrivals, 0 to 60.
         catalogue_path: The catalogue to play; ``examples/jakarta`` when ``None``.
         progress: Told ``(done, total)``, in simulated minutes, as the clock moves.
+        key_file: The master key file to seal personal data with.  By default the key
+            file next to a SQLite store (``<file>.keys``, made with mode 0600 unless it
+            exists), or a key made for this run only for any other store.
 
     Raises:
         ConfigurationError: If a count is out of range, the catalogue is not found,
-            or the store is not empty.
+            the store is not empty, or the key file cannot be read or made.
         OnestopError: If the catalogue is invalid or the store fails.
     """
     limits: tuple[tuple[str, object, int, int], ...] = (
@@ -369,6 +390,7 @@ def run_demo(
     ids = SeededIds(random.Random(f"onestop-demo-ids:{seed}"))  # noqa: S311 - demo ids
     store = open_demo_store(store_url)
     try:
+        provider, kept = _master_keys(store_url, key_file)
         clock = ManualClock(START)
         couriers = isinstance(store, BatchStore)
         mall = Mall(
@@ -379,6 +401,7 @@ def run_demo(
             ids=ids,
             guards=GUARDS if couriers else GUARDS_WITHOUT_DESK,
             courier_facts=CourierFacts(store) if couriers else None,
+            keys=Keyring(provider, cast(SubjectKeyStore, store)),
         )
         working = [START.date()]
         while len(working) < days + follow_up_days:
@@ -398,6 +421,21 @@ def run_demo(
             days=days,
             follow_up_days=follow_up_days,
             applications_per_day=applications_per_day,
+            key_file=kept,
         )
     finally:
         store.close()
+
+
+def _master_keys(
+    store_url: str, key_file: str | Path | None
+) -> tuple[MasterKeyProvider, str | None]:
+    """The demo's master keys, and the file they are kept in (``None``: this run only)."""
+    if key_file is None:
+        path = sqlite_file(store_url)
+        if path is None:
+            return StaticKeyProvider.generate("mk-demo"), None
+        key_file = path.with_name(path.name + ".keys")
+        if not key_file.exists():
+            generate_key_file(key_file, key_id="mk-demo")
+    return FileKeyProvider(key_file), str(key_file)

@@ -33,13 +33,13 @@ from onestop.domain.applications.events import (
     Assigned,
     DocumentAttached,
     DocumentChecked,
+    ErasureRecorded,
     Event,
     HistoryResealed,
     LegalHoldLifted,
     LegalHoldPlaced,
     NoteAdded,
     PaymentRecorded,
-    PersonalDataErased,
     Resumed,
     Submitted,
     Suspended,
@@ -73,6 +73,7 @@ __all__ = [
     "Assigned",
     "DocumentAttached",
     "DocumentChecked",
+    "ErasureRecorded",
     "Event",
     "EVENT_TYPES",
     "HistoryResealed",
@@ -80,7 +81,6 @@ __all__ = [
     "LegalHoldPlaced",
     "NoteAdded",
     "PaymentRecorded",
-    "PersonalDataErased",
     "Resumed",
     "Submitted",
     "Suspended",
@@ -200,8 +200,8 @@ class Application:
     holds: tuple[LegalHoldPlaced, ...] = attrs.field(
         default=(), converter=_holds, validator=items_of(LegalHoldPlaced)
     )
-    erased: PersonalDataErased | None = attrs.field(
-        default=None, validator=of(PersonalDataErased, optional=True)
+    erased: ErasureRecorded | None = attrs.field(
+        default=None, validator=of(ErasureRecorded, optional=True)
     )
     version: int = attrs.field(validator=count(minimum=1))
     updated_at: datetime = attrs.field(validator=instant)
@@ -295,7 +295,7 @@ class Application:
             changes["holds"] = (*self.holds, event)
         elif isinstance(event, LegalHoldLifted):
             changes["holds"] = tuple(h for h in self.holds if h.hold_id != event.hold_id)
-        elif isinstance(event, PersonalDataErased):
+        elif isinstance(event, ErasureRecorded):
             changes["erased"] = event
         changes["version"] = self.version + 1
         if not isinstance(event, HistoryResealed):  # bookkeeping: not a change of the case

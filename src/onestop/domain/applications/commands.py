@@ -14,7 +14,7 @@ Who may do what:
 * `CheckDocument`, `Assign`, `Suspend`, `Resume`: an officer, i.e. an actor holding
   one of the workflow's roles other than `APPLICANT_ROLE` (`RoleNotAllowed` otherwise).
 * `AttachDocument`, `Withdraw`, `AddNote`: the actor who submitted, or an officer;
-  only officers write internal notes.
+  only officers write internal notes, and no one once its personal data is erased.
 * `PlaceLegalHold`, `LiftLegalHold`, `ErasePersonalData`: an officer, open or closed
   application alike (`onestop.domain.applications.privacy`).
 
@@ -524,11 +524,10 @@ def _note(
         )
     if problems:
         raise InvalidApplication(problems)
-    role: str | None
-    if command.visibility is Visibility.INTERNAL:
-        role = _officer(application, command.actor, workflow, "add_note")
-    else:
-        role = _submitter_or_officer(application, command.actor, workflow, "add_note")
+    if application.erased is not None:  # a note would be sealed under a destroyed key
+        raise CommandRefused(command="add_note", reason="its personal data was erased")
+    check = _officer if command.visibility is Visibility.INTERNAL else _submitter_or_officer
+    role = check(application, command.actor, workflow, "add_note")
     return NoteAdded(
         text=Personal(command.text),
         visibility=command.visibility,

@@ -2,7 +2,7 @@
 
 Pure decisions over an `Application` and its service's `Retention`
 (`onestop.domain.catalogue.retention`); the use cases that erase (destroy the subjects'
-data keys and record `PersonalDataErased`) and sweep ask them first.
+data keys and record `ErasureRecorded`) and sweep ask them first.
 
 `erasure_refusal` names the first rule that keeps the data, in this order:
 
@@ -64,6 +64,10 @@ class ErasureRule(enum.StrEnum):
     """The service's retention keeps it for good."""
     RETENTION = "retention"
     """The keep period after closing has not run out."""
+    UNSEALED = "unsealed"
+    """Its personal data is stored in plain text (written before the mall had keys), so
+    destroying keys would not erase it: seal the store first.  The privacy desk finds
+    this rule in the store; `erasure_refusal` never returns it."""
 
 
 @attrs.frozen(kw_only=True)

@@ -63,6 +63,7 @@ __all__ = [
     "Assigned",
     "DocumentAttached",
     "DocumentChecked",
+    "ErasureRecorded",
     "Event",
     "EVENT_TYPES",
     "HistoryResealed",
@@ -70,7 +71,6 @@ __all__ = [
     "LegalHoldPlaced",
     "NoteAdded",
     "PaymentRecorded",
-    "PersonalDataErased",
     "ResealedStream",
     "Resumed",
     "Submitted",
@@ -418,7 +418,7 @@ class LegalHoldLifted:
 
 
 @attrs.frozen(kw_only=True)
-class PersonalDataErased:
+class ErasureRecorded:
     """The personal data of the application's subjects was erased: who, when, and why.
 
     The erasure itself destroys the subjects' data keys; this event records it in the
@@ -502,7 +502,7 @@ Event: TypeAlias = (
     | PaymentRecorded
     | LegalHoldPlaced
     | LegalHoldLifted
-    | PersonalDataErased
+    | ErasureRecorded
     | HistoryResealed
 )
 """Anything that can happen to an application."""
@@ -521,7 +521,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         "payment_recorded": PaymentRecorded,
         "legal_hold_placed": LegalHoldPlaced,
         "legal_hold_lifted": LegalHoldLifted,
-        "personal_data_erased": PersonalDataErased,
+        "personal_data_erased": ErasureRecorded,
         "history_resealed": HistoryResealed,
     }
 )

@@ -24,9 +24,9 @@ import attrs
 
 from onestop.domain.applications.application import (
     Application,
+    ErasureRecorded,
     LegalHoldLifted,
     LegalHoldPlaced,
-    PersonalDataErased,
 )
 from onestop.domain.applications.erasure import erasure_refusal, retention_of, subjects_of
 from onestop.domain.catalogue.model import Catalogue
@@ -100,7 +100,7 @@ def privacy_event(
     role: str | None,
     catalogue: Catalogue,
     at: datetime,
-) -> LegalHoldPlaced | LegalHoldLifted | PersonalDataErased:
+) -> LegalHoldPlaced | LegalHoldLifted | ErasureRecorded:
     """Return the event *command* records on *application* at *at*, its actor acting in *role*.
 
     Raises:
@@ -147,7 +147,7 @@ def _erase(
     role: str | None,
     catalogue: Catalogue,
     at: datetime,
-) -> PersonalDataErased:
+) -> ErasureRecorded:
     basis: object = command.legal_basis
     reason = text_problem(basis, max_length=MAX_LEGAL_BASIS)
     if reason is None and isinstance(basis, str) and not basis.strip():
@@ -163,7 +163,7 @@ def _erase(
     )
     if refusal is not None:
         raise refusal.error(application.id)
-    return PersonalDataErased(
+    return ErasureRecorded(
         subjects=subjects_of(application),
         legal_basis=command.legal_basis,
         actor=command.actor.id,
