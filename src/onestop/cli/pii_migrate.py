@@ -5,7 +5,8 @@ The command is added to the ``onestop pii`` group (`onestop.cli.pii`) by `onesto
 It runs `onestop.usecases.sealing_migration.seal_history` over the store with the
 master keys of ``--key-file`` (or ``ONESTOP_KEY_FILE``, or ``ONESTOP_MASTER_KEY``), then
 signs a checkpoint of every stream's head with the Ed25519 key of ``--signing-key`` into
-``--checkpoint-out``, so that the rewritten history is pinned.  ``--dry-run`` counts what would change and writes nothing.
+``--checkpoint-out``, so that the rewritten history is pinned.  ``--dry-run`` counts
+what would change and writes nothing.
 
 Exit codes are the command line's: 1 when an application kept moving and was not
 sealed (stop the mall and run again), a stored event does not decode, or a chain is
