@@ -26,7 +26,7 @@ from onestop.cli.demo import verify_store
 from onestop.domain.applications.application import Application
 from onestop.domain.applications.events import HistoryResealed, NoteAdded, Visibility
 from onestop.domain.common.parties import Organisation, Person, Personal
-from onestop.exceptions import HeadMoved
+from onestop.exceptions import HeadMoved, OnestopError
 from onestop.ports.events import Append, Batch, Commit, NewEvent, SummaryQuery
 from onestop.privacy import Keyring, StaticKeyProvider, generate_key_file
 from onestop.privacy.signing import write_key_files
@@ -252,7 +252,7 @@ def test_a_second_run_changes_nothing(migrated: Migrated, tmp_path: Path) -> Non
 
 
 def test_a_dry_run_counts_and_writes_nothing(tmp_path: Path) -> None:
-    """--dry-run counts the streams and events to seal; the file is unchanged."""
+    """A dry run counts the streams and events to seal; no event or key is written."""
     path = _copy(tmp_path)
     with SQLiteStore.open(path) as store:
         before = {i: store.read(i) for i in _ids(store)}
@@ -261,6 +261,7 @@ def test_a_dry_run_counts_and_writes_nothing(tmp_path: Path) -> None:
         assert (report.applications, len(report.resealed), report.streams) == (94, 94, 109)
         assert report.events > 0
         assert {i: store.read(i) for i in before} == before
+        assert not store.subject_keys([f"{i}/applicant" for i in before])  # no key made
 
 
 class _Stopping(SQLiteStore):
@@ -301,6 +302,19 @@ def test_an_interrupted_migration_resumed_ends_as_an_uninterrupted_one(
             assert sum(isinstance(e, HistoryResealed) for e in events) == 1
     raw = _raw(path)
     assert not [v for v in values if any(f in raw for f in _forms(v))]
+
+
+def test_other_keys_on_a_half_sealed_store_write_nothing(tmp_path: Path) -> None:
+    """Run again with keys that do not open what was sealed, the migration refuses, unwritten."""
+    path = _copy(tmp_path)
+    _Stopping.limit, _Stopping.rewrites = 38, 0
+    with _Stopping.open(path) as stopping, pytest.raises(KeyboardInterrupt):
+        seal_history(stopping, Keyring(StaticKeyProvider.generate(), stopping), actor="m", now=NOW)
+    with SQLiteStore.open(path) as store:
+        before = {i: store.read(i) for i in _ids(store)}
+        with pytest.raises(OnestopError):
+            seal_history(store, Keyring(StaticKeyProvider.generate(), store), actor="m", now=NOW)
+        assert {i: store.read(i) for i in before} == before
 
 
 class _Racing(SQLiteStore):

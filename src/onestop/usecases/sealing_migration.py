@@ -35,7 +35,8 @@ chain.  An event appended *between* the migration's read and its rewrite is caug
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,7 +60,7 @@ from onestop.ports.keys import PersonalDataKeys, SubjectKeyStore
 from onestop.usecases import streams
 from onestop.usecases.applications.codec import APPLICATIONS, notice
 from onestop.usecases.courier import writer as courier
-from onestop.usecases.sealing import check_keys, index_people
+from onestop.usecases.sealing import SEALED, check_keys, index_people
 
 __all__ = ["SealingReport", "seal_history"]
 
@@ -108,22 +109,58 @@ class _Stream:
         return any(r.hash != e.hash for r, e in zip(self.records, self.entries, strict=True))
 
 
+class _Probe:
+    """Keys that seal everything to one token and keep nothing: to find personal values."""
+
+    def seal(self, subject: str, plaintext: bytes, /, *, context: bytes) -> str:
+        return "probe"
+
+    def open(self, subject: str, token: str, /, *, context: bytes) -> bytes | None:
+        raise AssertionError("a probe never opens")  # pragma: no cover - decoding uses keys
+
+    def blind_index(self, scheme: str, number: str, /) -> str:
+        raise AssertionError("a probe never indexes")  # pragma: no cover
+
+    def forget(self, subjects: Collection[str], /) -> None:
+        """Nothing to forget."""
+
+
+_PROBE = _Probe()
+
+
+def _holds_sealed(value: object) -> bool:
+    """Whether a decoded stored body holds a sealed value (a table whose one key is SEALED)."""
+    if isinstance(value, dict):
+        if set(value) == {SEALED}:
+            return True
+        return any(_holds_sealed(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_sealed(item) for item in value)
+    return False
+
+
 def _sealed_body(
     stream: streams.StreamType[Any, Any],
     stream_id: str,
     record: StoredEvent,
     event: object,
-    keys: PersonalDataKeys,
+    sealer: PersonalDataKeys,
     subject: str,
 ) -> bytes:
-    """The body *record* gets: sealed if it holds personal values, else its stored bytes."""
+    """The body *record* gets: its personal values sealed if they are plain, else its bytes.
+
+    An event is encoded whole, with keys or without, so one sealed value means it was
+    sealed; one with no personal value encodes alike with keys and without.
+    """
     try:
-        sealed = streams.encode(stream, stream_id, event, keys=keys, subject=subject)
+        plain = streams.encode(stream, stream_id, event)
     except PersonalDataErased:  # an erased subject's values were sealed already
         return record.body
-    if sealed == record.body or sealed == streams.encode(stream, stream_id, event):
-        return record.body  # sealed already, or nothing personal in it: keep the bytes
-    return sealed
+    if plain == streams.encode(stream, stream_id, event, keys=_PROBE, subject=subject):
+        return record.body  # nothing personal in it: keep the bytes
+    if _holds_sealed(json.loads(record.body)):
+        return record.body
+    return streams.encode(stream, stream_id, event, keys=sealer, subject=subject)
 
 
 def _plan(
@@ -132,10 +169,14 @@ def _plan(
     records: Sequence[StoredEvent],
     keys: PersonalDataKeys,
     subject: str,
+    *,
+    dry_run: bool,
 ) -> tuple[_Stream, list[Any]]:
+    """Decode *records* with *keys*; the history sealing gives them (probed in a dry run)."""
+    sealer: PersonalDataKeys = _PROBE if dry_run else keys
     events = list(streams.events_of(stream, stream_id, records, keys=keys))
     bodies = [
-        _sealed_body(stream, stream_id, record, event, keys, subject)
+        _sealed_body(stream, stream_id, record, event, sealer, subject)
         for record, event in zip(records, events, strict=True)
     ]
     changed = sum(body != record.body for body, record in zip(bodies, records, strict=True))
@@ -198,11 +239,12 @@ def _reseal(
     """Seal one application's streams; ``None`` if nothing needed it."""
     app_id = row.stream_id
     subject = subject_id(app_id)
-    app, events = _plan(APPLICATIONS, app_id, store.read(app_id), keys, subject)
+    app, events = _plan(APPLICATIONS, app_id, store.read(app_id), keys, subject, dry_run=dry_run)
     jobs = []
     for job_id, _ in courier.load_index(store, app_id).jobs:
         stream_id = courier.job_stream(job_id)
-        job, _events = _plan(courier.JOBS, stream_id, store.read(stream_id), keys, subject)
+        records = store.read(stream_id)
+        job, _events = _plan(courier.JOBS, stream_id, records, keys, subject, dry_run=dry_run)
         if job.records and job.stale:
             jobs.append(job)
     state = Application.from_events(events)
@@ -218,7 +260,8 @@ def _reseal(
         binding = _binding(app, jobs, actor=actor, now=now)
         _bind(store, row, app, state, binding)
         state = state.apply(binding)
-        app, _events = _plan(APPLICATIONS, app_id, store.read(app_id), keys, subject)
+        records = store.read(app_id)
+        app, _events = _plan(APPLICATIONS, app_id, records, keys, subject, dry_run=False)
     for job in jobs:
         store.rewrite_stream(job.stream_id, expected_head=job.records[-1].hash, entries=job.entries)
     if app.stale:
@@ -264,8 +307,10 @@ def seal_history(
         onestop.exceptions.ConfigurationError: If *store* cannot rewrite histories or
             keep subject keys.
         onestop.exceptions.KeyUnavailable: If the keys cannot seal.
-        onestop.exceptions.StorageError: If a stored event does not decode, or the
-            store fails; the applications sealed until then stay sealed.
+        onestop.exceptions.StorageError: If a stored event does not decode, or a sealed
+            value does not open with *keys* (every stream is read and decoded before
+            anything is written, so nothing is then), or the store fails (the
+            applications sealed until then stay sealed: run it again).
         onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
     keys = check_keys(keys)  # type: ignore[assignment]  # None is refused next
@@ -278,6 +323,9 @@ def seal_history(
         raise InvalidValue(field="attempts", reason="must be an integer from 1 to 10")
     if not (isinstance(store, HistoryStore) and isinstance(store, SubjectKeyStore)):
         raise ConfigurationError("sealing a store's history needs a store that can rewrite it")
+    if not dry_run:  # read and decode everything first: wrong keys write nothing
+        for row in _rows(store):
+            _reseal(store, keys, row, actor=actor, now=now, dry_run=True)
     examined, resealed, moved = 0, [], []
     totals = [0, 0, 0]
     for row in _rows(store):
