@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from desk_support import (
+from privacy_desk_support import (
     CITIZEN,
     DOCUMENTS,
     FRONT,

@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from desk_support import (
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from privacy_desk_support import (
     CITIZEN,
     DOCUMENTS,
     FRONT,
@@ -31,15 +40,6 @@ from desk_support import (
     issue,
     reject,
     sealed_mall,
-)
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
 )
 
 from onestop.cli.demo import verify_store
@@ -58,7 +58,7 @@ TEXT = st.text(
     st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs")),
     min_size=1,
     max_size=24,
-)
+).filter(str.strip)  # a blank note or name is refused at the door, not kept
 
 
 def _person(nik: str, name: str, address: str) -> Person | None:
@@ -115,7 +115,7 @@ class Expected:
     number: str
     applicant: Person
     representative: Person | None
-    home: str
+    home: object
     notes: list[str] = field(default_factory=list)
     closed_at: datetime | None = None
     holds: set[str] = field(default_factory=set)
@@ -191,7 +191,7 @@ class DeskMachine(RuleBasedStateMachine):
             documents=DOCUMENTS,
             actor=CITIZEN,
         )
-        stored = self.mall.application(receipt.application_id).answers["home_address"]
+        stored = self.mall.application(receipt.application_id).answers.get("home_address")
         self.apps[receipt.application_id] = Expected(receipt.number, applicant, helper, stored)
 
     @precondition(lambda self: self.apps)
@@ -333,7 +333,7 @@ class DeskMachine(RuleBasedStateMachine):
                     assert got.identity_number.is_erased
                 assert all(note.is_erased for note in notes)
                 continue
-            assert read.answers["home_address"] == app.home
+            assert read.answers.get("home_address") == app.home
             for got, want in people:
                 assert got.name.reveal() == want.name.reveal()
                 assert got.address.reveal() == want.address.reveal()
@@ -350,7 +350,7 @@ class DeskMachine(RuleBasedStateMachine):
             assert listed == held
             for found in exported:
                 app = self.apps[found["application_id"]]
-                assert found["answers"]["home_address"] == app.home
+                assert found["answers"].get("home_address") == app.home
                 assert found["applicant"]["name"] == app.applicant.name.reveal()
                 assert [note["text"] for note in found["notes"]] == app.notes
 

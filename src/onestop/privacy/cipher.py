@@ -128,6 +128,8 @@ class DataKey:
             raise StorageError("a sealed value is not a token of a known format")
         try:
             sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            if base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii") != body:
+                raise ValueError  # not canonical: stray characters, or padding bits set
             return self._siv.decrypt(sealed, list(context))
         except (binascii.Error, ValueError, InvalidTag):
             raise StorageError(_DOES_NOT_OPEN) from None

@@ -40,9 +40,10 @@ from onestop.exceptions import (
     InvalidCheckpoint,
     OnestopError,
 )
-from onestop.ports.events import EventStore, StoredEvent, Summary, SummaryQuery
+from onestop.ports.events import EventStore, StoredEvent, Summary
 from onestop.ports.signing import SignatureVerifier, Signer
 from onestop.usecases import streams
+from onestop.usecases.applications.queries import every_summary
 from onestop.usecases.courier import writer as courier
 
 __all__ = [
@@ -70,13 +71,7 @@ def _applications(store: EventStore, number: str | None) -> Iterator[Summary]:
             raise ApplicationNotFound(None)
         yield row
         return
-    cursor: str | None = None
-    while True:
-        page = store.summaries(SummaryQuery(include_closed=True, limit=_PAGE, cursor=cursor))
-        yield from page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return
+    yield from every_summary(store)
 
 
 def _courier_streams(store: EventStore, application_id: str) -> list[str]:

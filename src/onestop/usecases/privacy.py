@@ -49,8 +49,8 @@ from onestop.exceptions import (
     ErasureRefused,
     InvalidValue,
 )
-from onestop.ports.events import SummaryOrder, SummaryQuery
 from onestop.ports.keys import PersonalDataKeys, SubjectKeyStore
+from onestop.usecases.applications.queries import every_summary
 from onestop.usecases.courier import writer as courier
 from onestop.usecases.mall import Mall
 
@@ -308,19 +308,9 @@ class PrivacyDesk:
         return any(key.live for key in self._store.subject_keys(subjects).values())
 
     def _closed(self) -> Iterator[Application]:
-        cursor: str | None = None
-        while True:
-            page = self._mall.store.summaries(
-                SummaryQuery(
-                    include_closed=True, order=SummaryOrder.UPDATED, cursor=cursor, limit=200
-                )
-            )
-            for summary in page.items:
-                if summary.closed:
-                    yield self._mall.application(summary.stream_id)
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        for summary in every_summary(self._mall.store):
+            if summary.closed:
+                yield self._mall.application(summary.stream_id)
 
     # --- access requests ----------------------------------------------------------------
 

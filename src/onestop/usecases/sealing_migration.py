@@ -54,11 +54,12 @@ from onestop.exceptions import (
     InvalidValue,
     PersonalDataErased,
 )
-from onestop.ports.events import Commit, EventStore, StoredEvent, Summary, SummaryQuery
+from onestop.ports.events import Commit, EventStore, StoredEvent, Summary
 from onestop.ports.history import HistoryStore
 from onestop.ports.keys import PersonalDataKeys, SubjectKeyStore
 from onestop.usecases import streams
 from onestop.usecases.applications.codec import APPLICATIONS, notice
+from onestop.usecases.applications.queries import every_summary
 from onestop.usecases.courier import writer as courier
 from onestop.usecases.sealing import SEALED, check_keys, index_people
 
@@ -271,13 +272,7 @@ def _reseal(
 
 
 def _rows(store: EventStore) -> Iterator[Summary]:
-    cursor: str | None = None
-    while True:
-        page = store.summaries(SummaryQuery(include_closed=True, limit=_PAGE, cursor=cursor))
-        yield from page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return
+    return every_summary(store)
 
 
 def seal_history(

@@ -22,6 +22,7 @@ from onestop.exceptions import ApplicationNotFound, ConfigurationError
 from onestop.ports.events import EventStore, Summary, SummaryQuery
 from onestop.storage import from_url
 from onestop.usecases import streams
+from onestop.usecases.applications import queries
 from onestop.usecases.applications.codec import APPLICATIONS
 from onestop.usecases.courier import writer as courier_recording
 
@@ -216,11 +217,4 @@ def verify_store(store: EventStore, /, *, number: str | None = None) -> StoreAud
 
 def every_summary(store: EventStore, /) -> list[Summary]:
     """Every read-model row of *store*, open or closed, page by page."""
-    rows: list[Summary] = []
-    cursor: str | None = None
-    while True:
-        page = store.summaries(SummaryQuery(include_closed=True, limit=_PAGE, cursor=cursor))
-        rows.extend(page.items)
-        cursor = page.next_cursor
-        if cursor is None:
-            return rows
+    return list(queries.every_summary(store))

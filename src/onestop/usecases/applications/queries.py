@@ -11,7 +11,7 @@ depends on when the read model was last written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from onestop.domain.applications.application import Application
@@ -21,11 +21,36 @@ from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.formats import ACTOR_ID, ROLE
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import SlaStatus
-from onestop.ports.events import EventStore, SummaryOrder, SummaryQuery
+from onestop.ports.events import EventStore, Summary, SummaryOrder, SummaryQuery
 
-__all__ = ["agencies_under", "changes_query", "report", "role_scope", "worklist_query"]
+__all__ = [
+    "agencies_under",
+    "changes_query",
+    "every_summary",
+    "report",
+    "role_scope",
+    "worklist_query",
+]
 
 _PAGE = 1000
+
+
+def every_summary(
+    store: EventStore, /, *, agencies: tuple[str, ...] | None = None
+) -> Iterator[Summary]:
+    """Every read-model row of *store* (of *agencies* only, if given), open or closed.
+
+    Rows are read a page at a time, as the iterator reaches them.
+    """
+    cursor: str | None = None
+    while True:
+        page = store.summaries(
+            SummaryQuery(agencies=agencies, include_closed=True, limit=_PAGE, cursor=cursor)
+        )
+        yield from page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return
 
 
 def agencies_under(catalogue: Catalogue, agency: str | None, /) -> tuple[str, ...] | None:
@@ -154,17 +179,7 @@ def report(
         agency: An agency code (its sub-agencies included), or ``None`` for all.
     """
     outcomes: list[SlaOutcome] = []
-    cursor: str | None = None
-    agencies = agencies_under(catalogue, agency)
-    while True:
-        page = store.summaries(
-            SummaryQuery(agencies=agencies, include_closed=True, limit=_PAGE, cursor=cursor)
-        )
-        for row in page.items:
-            application = load(row.stream_id)
-            outcomes.append(
-                sla_outcome(application, calendar=calendar(application.agency), now=now)
-            )
-        cursor = page.next_cursor
-        if cursor is None:
-            return sla_report(outcomes)
+    for row in every_summary(store, agencies=agencies_under(catalogue, agency)):
+        application = load(row.stream_id)
+        outcomes.append(sla_outcome(application, calendar=calendar(application.agency), now=now))
+    return sla_report(outcomes)

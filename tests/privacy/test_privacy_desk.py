@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from desk_support import (
+from privacy_desk_support import (
     ARCHIVE,
     CITIZEN,
     DOCUMENTS,
@@ -91,7 +91,7 @@ def _live(store: MemoryStore, application_id: str) -> bool:
 
 def test_a_desk_needs_a_mall_that_seals(store: MemoryStore) -> None:
     """A mall without keys is refused with ConfigurationError, and a non-mall with InvalidValue."""
-    from desk_support import LICENCE
+    from privacy_desk_support import LICENCE
 
     with pytest.raises(ConfigurationError):
         PrivacyDesk(Mall(catalogue=LICENCE, store=store))
