@@ -128,10 +128,14 @@ class DataKey:
             raise StorageError("a sealed value is not a token of a known format")
         try:
             sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            if base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii") != body:
-                raise ValueError  # not canonical: stray characters, or padding bits set
+        except (binascii.Error, ValueError):
+            raise StorageError(_DOES_NOT_OPEN) from None
+        # only the canonical form opens: no stray characters, no padding bits set
+        if base64.urlsafe_b64encode(sealed).rstrip(b"=").decode("ascii") != body:
+            raise StorageError(_DOES_NOT_OPEN)
+        try:
             return self._siv.decrypt(sealed, list(context))
-        except (binascii.Error, ValueError, InvalidTag):
+        except (ValueError, InvalidTag):
             raise StorageError(_DOES_NOT_OPEN) from None
 
 
