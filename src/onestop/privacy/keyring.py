@@ -165,6 +165,14 @@ def _wrap_context(subject: str) -> bytes:
     return b"onestop/data-key/v1\x00" + subject.encode("utf-8")
 
 
+def _value_context(subject: str, context: bytes) -> bytes:
+    """The one associated data item a value is sealed with: bound to *subject* and *context*.
+
+    A subject id holds no NUL (it is checked text), so the item tells them apart.
+    """
+    return b"onestop/value/v2\x00" + subject.encode("utf-8") + b"\x00" + context
+
+
 def _check_subject(subject: object, *, reserved: bool = False) -> str:
     reason = text_problem(subject, max_length=MAX_KEY_TEXT)
     if reason is None and not reserved and str(subject).startswith(RESERVED_PREFIX):
@@ -294,7 +302,7 @@ class Keyring:
             KeyUnavailable: If the master key cannot be used.
         """
         subject = self._checked(subject)
-        associated = (b"onestop/value/v1", subject.encode("utf-8"), check_bytes(context, "context"))
+        associated = _value_context(subject, check_bytes(context, "context"))
         check_bytes(plaintext, "plaintext")
         key = self._data_key(subject, create=True)
         if not isinstance(key, DataKey):
@@ -315,11 +323,9 @@ class Keyring:
             # A live key the cache holds: its subject was checked when it was put there.
             found = self._cache.get(subject, self._now())
             if isinstance(found, DataKey):
-                return found.open(
-                    token, context=(b"onestop/value/v1", subject.encode("utf-8"), context)
-                )
+                return found.open(token, context=_value_context(subject, context))
         subject = self._checked(subject)
-        associated = (b"onestop/value/v1", subject.encode("utf-8"), check_bytes(context, "context"))
+        associated = _value_context(subject, check_bytes(context, "context"))
         if not isinstance(token, str):
             raise InvalidValue(field="token", reason=f"expected text, not {kind_of(token)}")
         key = self._data_key(subject, create=False)
