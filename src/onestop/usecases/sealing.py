@@ -80,6 +80,8 @@ methods is still looked at)."""
 _JSON = json.JSONDecoder(parse_float=Decimal)
 """Reads opened values, fractions as `Decimal`; one decoder, not one per `json.loads` call."""
 
+_MALFORMED = "a sealed value does not hold a subject and a token, as text"
+
 _SCOPE: ContextVar[_Scope | None] = ContextVar("onestop_sealing", default=None)
 
 
@@ -93,7 +95,7 @@ def check_keys(keys: object, /) -> PersonalDataKeys | None:
         return None
     kind = type(keys)
     shadowed = getattr(keys, "__dict__", None)
-    if kind in _KEY_CLASSES and not (shadowed and shadowed.keys() & _KEY_METHODS):
+    if kind in _KEY_CLASSES and (not shadowed or _KEY_METHODS.isdisjoint(shadowed)):
         return keys  # type: ignore[return-value]  # its class has the methods
     if all(callable(getattr(keys, n, None)) for n in _KEY_METHODS):
         if all(callable(getattr(kind, n, None)) for n in _KEY_METHODS):
@@ -121,6 +123,20 @@ def sealing_scope(
         subject=check_type(subject, (str, type(None)), field="subject"),
     )
     token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+@contextmanager
+def opening_scope(keys: PersonalDataKeys | None, /, *, stream_id: str) -> Iterator[None]:
+    """`sealing_scope` to open values, for the stream core: *keys* checked already.
+
+    `onestop.usecases.streams.decode` checks its arguments once and enters this per
+    event, so the keys' check is not paid twice for every event a read decodes.
+    """
+    token = _SCOPE.set(_Scope(keys=keys, stream_id=stream_id, subject=None))
     try:
         yield
     finally:
@@ -181,25 +197,31 @@ def open_stored(value: object, /) -> Personal[Any]:
     """
     if not (isinstance(value, dict) and SEALED in value):
         return Personal(value)
-    sealed = value[SEALED]
-    if not (
-        len(value) == 1
-        and isinstance(sealed, dict)
-        and set(sealed) == {"subject", "token"}
-        and isinstance(sealed["subject"], str)
-        and isinstance(sealed["token"], str)
-    ):
-        raise StorageError("a sealed value does not hold a subject and a token, as text")
+    opened = _opened(value)
+    return opened if type(opened) is Personal else Personal(opened)
+
+
+def _opened(value: dict[str, Any], /) -> object:
+    """`open_stored` of a table: the value it opens to, or `Personal` erased or withheld.
+
+    The structure hook's path: one `Personal` is made, by the hook, around the value
+    its inner type's hook structures (a JSON value is never a `Personal`).
+    """
+    sealed = value.get(SEALED)
+    if not (type(sealed) is dict and len(sealed) == 2 and len(value) == 1):
+        raise StorageError(_MALFORMED)
+    subject = sealed.get("subject")
+    token = sealed.get("token")
+    if not (type(subject) is str and type(token) is str):
+        raise StorageError(_MALFORMED)
     scope = _SCOPE.get()
     if scope is None or scope.keys is None:
         return Personal.withheld()
-    subject: str = sealed["subject"]
-    context = sealing_context(scope.stream_id, subject)
-    plaintext = scope.keys.open(subject, sealed["token"], context=context)
+    plaintext = scope.keys.open(subject, token, context=_context(scope.stream_id, subject))
     if plaintext is None:
         return Personal.erased()
     try:
-        return Personal(_JSON.decode(plaintext.decode("utf-8")))
+        return _JSON.decode(plaintext.decode("utf-8"))
     except (ValueError, TypeError, RecursionError):  # a UnicodeDecodeError is a ValueError
         raise StorageError("a sealed value does not open to JSON") from None
 
@@ -225,12 +247,12 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
         hook = conv.get_structure_hook(inner)
 
         def structure(value: Any, _: Any) -> Personal[Any]:
-            if not isinstance(value, dict):  # plain, as stored without keys
+            if type(value) is not dict or SEALED not in value:  # plain, as stored without keys
                 return Personal(hook(value, inner))
-            opened = open_stored(value)
-            if not opened.is_available:
+            opened = _opened(value)
+            if type(opened) is Personal:  # erased or withheld
                 return opened
-            return Personal(hook(opened.reveal(), inner))
+            return Personal(hook(opened, inner))
 
         return structure
 
