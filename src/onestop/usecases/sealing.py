@@ -67,6 +67,8 @@ class _Scope:
     keys: PersonalDataKeys | None
     stream_id: str
     subject: str | None
+    openers: dict[str, Callable[[str, bytes], bytes | None]] | None = None
+    """Per subject, the keys' opener (`onestop.privacy.Keyring.opener`) for this event."""
 
 
 _KEY_METHODS = frozenset({"seal", "open", "blind_index", "forget"})
@@ -136,7 +138,8 @@ def opening_scope(keys: PersonalDataKeys | None, /, *, stream_id: str) -> Iterat
     `onestop.usecases.streams.decode` checks its arguments once and enters this per
     event, so the keys' check is not paid twice for every event a read decodes.
     """
-    token = _SCOPE.set(_Scope(keys=keys, stream_id=stream_id, subject=None))
+    openers: dict[str, Callable[[str, bytes], bytes | None]] | None = None if keys is None else {}
+    token = _SCOPE.set(_Scope(keys=keys, stream_id=stream_id, subject=None, openers=openers))
     try:
         yield
     finally:
@@ -217,13 +220,28 @@ def _opened(value: dict[str, Any], /) -> object:
     scope = _SCOPE.get()
     if scope is None or scope.keys is None:
         return Personal.withheld()
-    plaintext = scope.keys.open(subject, token, context=_context(scope.stream_id, subject))
+    context = _context(scope.stream_id, subject)
+    openers = scope.openers
+    opener = None if openers is None else openers.get(subject)
+    if opener is not None:
+        plaintext = opener(token, context)
+    else:
+        plaintext = scope.keys.open(subject, token, context=context)
+        opener_of = getattr(scope.keys, "opener", None)  # optional: `Keyring` has it
+        if openers is not None and plaintext is not None and callable(opener_of):
+            made = opener_of(subject)
+            if callable(made):
+                openers[subject] = made
     if plaintext is None:
         return Personal.erased()
     try:
-        return _JSON.decode(plaintext.decode("utf-8"))
+        text = plaintext.decode("utf-8")
+        opened, end = _JSON.raw_decode(text)  # canonical JSON: no white space around it
     except (ValueError, TypeError, RecursionError):  # a UnicodeDecodeError is a ValueError
         raise StorageError("a sealed value does not open to JSON") from None
+    if end != len(text):
+        raise StorageError("a sealed value does not open to JSON")
+    return opened
 
 
 def _is_personal(kind: Any) -> bool:
