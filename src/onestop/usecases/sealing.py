@@ -16,6 +16,18 @@ application's ``representative`` one.  `onestop.usecases.streams.decode` opens t
 (`open_stored`): a value whose subject was erased reads as `Personal.erased`, and
 without keys every sealed value reads as `Personal.withheld`.
 
+A `onestop.domain.common.parties.Person`'s personal fields are sealed together, as one
+value (opening one costs a cipher set-up and a key look-up, whatever its length):
+
+.. code-block:: json
+
+    {"identity_scheme": "id-nik",
+     "$personal": {"held": ["address", "identity_number", "name"],
+                   "value": {"$sealed": {"subject": "...", "token": "..."}}}}
+
+``held`` names the fields present (an absent phone number stays absent, not withheld);
+after erasure, or without keys, each of them reads erased, or withheld.
+
 The keys reach the converter's hooks through a context variable that `sealing_scope`
 sets for the length of one encoding or decoding; the public API passes them
 explicitly (``keys=``).
@@ -266,6 +278,8 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
 
         def structure(value: Any, _: Any) -> Personal[Any]:
             if type(value) is not dict or SEALED not in value:  # plain, as stored without keys
+                if type(value) is Personal:  # a person's field, opened with its person
+                    return value
                 return Personal(hook(value, inner))
             opened = _opened(value)
             if type(opened) is Personal:  # erased or withheld
@@ -289,10 +303,74 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
         return seal_stored(conv.unstructure(value.reveal()))
 
     conv.register_unstructure_hook_func(_is_personal, unstructure)  # Personal[str], Personal
-    representative = conv.get_unstructure_hook(Representative)  # after Personal's, using it
-    conv.register_unstructure_hook(Representative, unstructure_representative)
     conv.register_structure_hook_factory(_is_personal, factory)
+    _register_person(conv)  # after Personal's hooks, using them
+    representative = conv.get_unstructure_hook(Representative)  # after Person's, using it
+    conv.register_unstructure_hook(Representative, unstructure_representative)
     return conv
+
+
+PERSON_SEALED = "$personal"
+"""The key under which a `Person`'s personal fields are stored, sealed as one value."""
+
+
+def _personal_fields(kind: type) -> frozenset[str]:
+    hints = typing.get_type_hints(kind)
+    return frozenset(
+        f.name
+        for f in attrs.fields(kind)
+        if any(_is_personal(t) for t in (hints[f.name], *typing.get_args(hints[f.name])))
+    )
+
+
+def _register_person(conv: cattrs.Converter, /) -> None:
+    """Store a `Person`'s personal fields sealed as one value, under `PERSON_SEALED`.
+
+    One value per person, not one per field: opening a value costs a cipher set-up
+    and a key look-up, whatever its length.  The fields that are ``None`` stay in the
+    body as ``null`` (as they do unsealed), so a read without keys, or after erasure,
+    tells an absent phone number from a withheld one.
+    """
+    fields = _personal_fields(Person)
+    person = conv.get_unstructure_hook(Person)
+    structure_person = conv.get_structure_hook(Person)
+
+    def unstructure(value: Person) -> Any:
+        scope = _SCOPE.get()
+        if scope is None or scope.keys is None or scope.subject is None:
+            return person(value)
+        token = _SCOPE.set(attrs.evolve(scope, keys=None))  # the fields, unsealed
+        try:
+            body: dict[str, Any] = person(value)
+        finally:
+            _SCOPE.reset(token)
+        held = {name: body.pop(name) for name in sorted(fields) if body.get(name) is not None}
+        body[PERSON_SEALED] = {"held": list(held), "value": seal_stored(held)}
+        return body
+
+    def structure(value: Any, _: Any) -> Person:
+        if type(value) is not dict or PERSON_SEALED not in value:
+            return structure_person(value, Person)  # type: ignore[no-any-return]
+        body = dict(value)
+        stored = body.pop(PERSON_SEALED)
+        if type(stored) is not dict:
+            raise StorageError(_MALFORMED)
+        held, sealed = stored.get("held"), stored.get("value")
+        if not (type(held) is list and type(sealed) is dict and SEALED in sealed):
+            raise StorageError(_MALFORMED)
+        if not (fields.issuperset(held) and body.keys().isdisjoint(held)):
+            raise TypeError("a person's sealed fields are not among its personal fields")
+        opened = _opened(sealed)
+        if type(opened) is Personal:  # erased or withheld: every field held in it
+            body.update((name, opened) for name in held)
+        elif type(opened) is dict and opened.keys() == set(held):
+            body.update(opened)
+        else:
+            raise TypeError("a person's sealed fields are not the ones it says it holds")
+        return structure_person(body, Person)  # type: ignore[no-any-return]
+
+    conv.register_unstructure_hook(Person, unstructure)
+    conv.register_structure_hook(Person, structure)
 
 
 def index_people(keys: PersonalDataKeys, store: object, application: Application, /) -> int:
