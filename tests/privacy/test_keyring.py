@@ -221,3 +221,19 @@ def test_hostile_arguments_are_invalid_values(keyring: Keyring, call: object, fi
     with pytest.raises(InvalidValue) as refused:
         call(keyring)  # type: ignore[operator]
     assert refused.value.field == field
+
+
+def test_an_opener_opens_as_open_does_and_honours_forget(
+    keyring: Keyring, store: MemoryStore
+) -> None:
+    """An opener opens a cached subject's tokens; after forget it reads an erased one as None."""
+    assert keyring.opener(ANI) is None  # no key cached yet
+    token = keyring.seal(ANI, b"Siti", context=b"c")
+    opener = keyring.opener(ANI)
+    assert opener is not None
+    assert opener(token, b"c") == b"Siti"
+    with pytest.raises(StorageError):
+        opener(token, b"other")
+    store.destroy_subject_keys([ANI], at=LATER)
+    keyring.forget([ANI])
+    assert opener(token, b"c") is None

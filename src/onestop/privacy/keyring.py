@@ -31,7 +31,7 @@ import os
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -134,6 +134,8 @@ class _Cache:
     policy: KeyCachePolicy
     entries: OrderedDict[str, tuple[DataKey | str, datetime]] = attrs.field(factory=OrderedDict)
     lock: threading.Lock = attrs.field(factory=threading.Lock)
+    drops: int = 0
+    """How many times `drop` was called: an opener made before a drop stops using its key."""
 
     def get(self, subject: str, now: datetime) -> DataKey | str | None:
         with self.lock:
@@ -157,12 +159,21 @@ class _Cache:
 
     def drop(self, subjects: Collection[str]) -> None:
         with self.lock:
+            self.drops += 1
             for subject in subjects:
                 self.entries.pop(subject, None)
 
 
 def _wrap_context(subject: str) -> bytes:
     return b"onestop/data-key/v1\x00" + subject.encode("utf-8")
+
+
+def _value_context(subject: str, context: bytes) -> bytes:
+    """The one associated data item a value is sealed with: bound to *subject* and *context*.
+
+    A subject id holds no NUL (it is checked text), so the item tells them apart.
+    """
+    return b"onestop/value/v2\x00" + subject.encode("utf-8") + b"\x00" + context
 
 
 def _check_subject(subject: object, *, reserved: bool = False) -> str:
@@ -294,7 +305,7 @@ class Keyring:
             KeyUnavailable: If the master key cannot be used.
         """
         subject = self._checked(subject)
-        associated = (b"onestop/value/v1", subject.encode("utf-8"), check_bytes(context, "context"))
+        associated = _value_context(subject, check_bytes(context, "context"))
         check_bytes(plaintext, "plaintext")
         key = self._data_key(subject, create=True)
         if not isinstance(key, DataKey):
@@ -315,11 +326,9 @@ class Keyring:
             # A live key the cache holds: its subject was checked when it was put there.
             found = self._cache.get(subject, self._now())
             if isinstance(found, DataKey):
-                return found.open(
-                    token, context=(b"onestop/value/v1", subject.encode("utf-8"), context)
-                )
+                return found.open(token, context=_value_context(subject, context))
         subject = self._checked(subject)
-        associated = (b"onestop/value/v1", subject.encode("utf-8"), check_bytes(context, "context"))
+        associated = _value_context(subject, check_bytes(context, "context"))
         if not isinstance(token, str):
             raise InvalidValue(field="token", reason=f"expected text, not {kind_of(token)}")
         key = self._data_key(subject, create=False)
@@ -328,6 +337,34 @@ class Keyring:
         if not isinstance(key, DataKey):
             return None
         return key.open(token, context=associated)
+
+    def opener(self, subject: str, /) -> Callable[[str, bytes], bytes | None] | None:
+        """*subject*'s cached live key as a function ``(token, context) -> plaintext``.
+
+        ``None`` if the cache holds no live key of *subject* (then `open` unwraps it).
+        The stream core asks once per event and drops the function when the event is
+        decoded, so that an event's values of one subject cost one cache look-up.  The
+        function opens as `open` does; after `forget` of any subject it goes through
+        `open` again (so an erased subject's values open as ``None``).  Hold it no
+        longer than one unit of work: the cache's TTL is checked when it is made.
+
+        Raises:
+            InvalidValue: If *subject* is not text.
+        """
+        if type(subject) is not str:
+            raise InvalidValue(field="subject", reason=f"expected text, not {kind_of(subject)}")
+        cache = self._cache
+        found = cache.get(subject, self._now())
+        if not isinstance(found, DataKey):
+            return None
+        key, prefix, drops = found, _value_context(subject, b""), cache.drops
+
+        def opened(token: str, context: bytes) -> bytes | None:
+            if cache.drops != drops or type(context) is not bytes:
+                return self.open(subject, token, context=context)
+            return key.open(token, context=prefix + context)
+
+        return opened
 
     def blind_index(self, scheme: str, number: str, /) -> str:
         """Return the HMAC-SHA256 of the normalised ``scheme:number``, in hex.

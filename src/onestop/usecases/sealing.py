@@ -16,6 +16,18 @@ application's ``representative`` one.  `onestop.usecases.streams.decode` opens t
 (`open_stored`): a value whose subject was erased reads as `Personal.erased`, and
 without keys every sealed value reads as `Personal.withheld`.
 
+A `onestop.domain.common.parties.Person`'s personal fields are sealed together, as one
+value (opening one costs a cipher set-up and a key look-up, whatever its length):
+
+.. code-block:: json
+
+    {"identity_scheme": "id-nik",
+     "$personal": {"held": ["address", "identity_number", "name"],
+                   "value": {"$sealed": {"subject": "...", "token": "..."}}}}
+
+``held`` names the fields present (an absent phone number stays absent, not withheld);
+after erasure, or without keys, each of them reads erased, or withheld.
+
 The keys reach the converter's hooks through a context variable that `sealing_scope`
 sets for the length of one encoding or decoding; the public API passes them
 explicitly (``keys=``).
@@ -67,6 +79,8 @@ class _Scope:
     keys: PersonalDataKeys | None
     stream_id: str
     subject: str | None
+    openers: dict[str, Callable[[str, bytes], bytes | None]] | None = None
+    """Per subject, the keys' opener (`onestop.privacy.Keyring.opener`) for this event."""
 
 
 _KEY_METHODS = frozenset({"seal", "open", "blind_index", "forget"})
@@ -79,6 +93,8 @@ methods is still looked at)."""
 
 _JSON = json.JSONDecoder(parse_float=Decimal)
 """Reads opened values, fractions as `Decimal`; one decoder, not one per `json.loads` call."""
+
+_MALFORMED = "a sealed value does not hold a subject and a token, as text"
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("onestop_sealing", default=None)
 
@@ -93,7 +109,7 @@ def check_keys(keys: object, /) -> PersonalDataKeys | None:
         return None
     kind = type(keys)
     shadowed = getattr(keys, "__dict__", None)
-    if kind in _KEY_CLASSES and not (shadowed and shadowed.keys() & _KEY_METHODS):
+    if kind in _KEY_CLASSES and (not shadowed or _KEY_METHODS.isdisjoint(shadowed)):
         return keys  # type: ignore[return-value]  # its class has the methods
     if all(callable(getattr(keys, n, None)) for n in _KEY_METHODS):
         if all(callable(getattr(kind, n, None)) for n in _KEY_METHODS):
@@ -121,6 +137,21 @@ def sealing_scope(
         subject=check_type(subject, (str, type(None)), field="subject"),
     )
     token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+@contextmanager
+def opening_scope(keys: PersonalDataKeys | None, /, *, stream_id: str) -> Iterator[None]:
+    """`sealing_scope` to open values, for the stream core: *keys* checked already.
+
+    `onestop.usecases.streams.decode` checks its arguments once and enters this per
+    event, so the keys' check is not paid twice for every event a read decodes.
+    """
+    openers: dict[str, Callable[[str, bytes], bytes | None]] | None = None if keys is None else {}
+    token = _SCOPE.set(_Scope(keys=keys, stream_id=stream_id, subject=None, openers=openers))
     try:
         yield
     finally:
@@ -181,27 +212,48 @@ def open_stored(value: object, /) -> Personal[Any]:
     """
     if not (isinstance(value, dict) and SEALED in value):
         return Personal(value)
-    sealed = value[SEALED]
-    if not (
-        len(value) == 1
-        and isinstance(sealed, dict)
-        and set(sealed) == {"subject", "token"}
-        and isinstance(sealed["subject"], str)
-        and isinstance(sealed["token"], str)
-    ):
-        raise StorageError("a sealed value does not hold a subject and a token, as text")
+    opened = _opened(value)
+    return opened if type(opened) is Personal else Personal(opened)
+
+
+def _opened(value: dict[str, Any], /) -> object:
+    """`open_stored` of a table: the value it opens to, or `Personal` erased or withheld.
+
+    The structure hook's path: one `Personal` is made, by the hook, around the value
+    its inner type's hook structures (a JSON value is never a `Personal`).
+    """
+    sealed = value.get(SEALED)
+    if not (type(sealed) is dict and len(sealed) == 2 and len(value) == 1):
+        raise StorageError(_MALFORMED)
+    subject = sealed.get("subject")
+    token = sealed.get("token")
+    if not (type(subject) is str and type(token) is str):
+        raise StorageError(_MALFORMED)
     scope = _SCOPE.get()
     if scope is None or scope.keys is None:
         return Personal.withheld()
-    subject: str = sealed["subject"]
-    context = sealing_context(scope.stream_id, subject)
-    plaintext = scope.keys.open(subject, sealed["token"], context=context)
+    context = _context(scope.stream_id, subject)
+    openers = scope.openers
+    opener = None if openers is None else openers.get(subject)
+    if opener is not None:
+        plaintext = opener(token, context)
+    else:
+        plaintext = scope.keys.open(subject, token, context=context)
+        opener_of = getattr(scope.keys, "opener", None)  # optional: `Keyring` has it
+        if openers is not None and plaintext is not None and callable(opener_of):
+            made = opener_of(subject)
+            if callable(made):
+                openers[subject] = made
     if plaintext is None:
         return Personal.erased()
     try:
-        return Personal(_JSON.decode(plaintext.decode("utf-8")))
+        text = plaintext.decode("utf-8")
+        opened, end = _JSON.raw_decode(text)  # canonical JSON: no white space around it
     except (ValueError, TypeError, RecursionError):  # a UnicodeDecodeError is a ValueError
         raise StorageError("a sealed value does not open to JSON") from None
+    if end != len(text):
+        raise StorageError("a sealed value does not open to JSON")
+    return opened
 
 
 def _is_personal(kind: Any) -> bool:
@@ -225,12 +277,14 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
         hook = conv.get_structure_hook(inner)
 
         def structure(value: Any, _: Any) -> Personal[Any]:
-            if not isinstance(value, dict):  # plain, as stored without keys
+            if type(value) is not dict or SEALED not in value:  # plain, as stored without keys
+                if type(value) is Personal:  # a person's field, opened with its person
+                    return value
                 return Personal(hook(value, inner))
-            opened = open_stored(value)
-            if not opened.is_available:
+            opened = _opened(value)
+            if type(opened) is Personal:  # erased or withheld
                 return opened
-            return Personal(hook(opened.reveal(), inner))
+            return Personal(hook(opened, inner))
 
         return structure
 
@@ -249,10 +303,74 @@ def register_personal(conv: cattrs.Converter, /) -> cattrs.Converter:
         return seal_stored(conv.unstructure(value.reveal()))
 
     conv.register_unstructure_hook_func(_is_personal, unstructure)  # Personal[str], Personal
-    representative = conv.get_unstructure_hook(Representative)  # after Personal's, using it
-    conv.register_unstructure_hook(Representative, unstructure_representative)
     conv.register_structure_hook_factory(_is_personal, factory)
+    _register_person(conv)  # after Personal's hooks, using them
+    representative = conv.get_unstructure_hook(Representative)  # after Person's, using it
+    conv.register_unstructure_hook(Representative, unstructure_representative)
     return conv
+
+
+PERSON_SEALED = "$personal"
+"""The key under which a `Person`'s personal fields are stored, sealed as one value."""
+
+
+def _personal_fields(kind: type) -> frozenset[str]:
+    hints = typing.get_type_hints(kind)
+    return frozenset(
+        f.name
+        for f in attrs.fields(kind)
+        if any(_is_personal(t) for t in (hints[f.name], *typing.get_args(hints[f.name])))
+    )
+
+
+def _register_person(conv: cattrs.Converter, /) -> None:
+    """Store a `Person`'s personal fields sealed as one value, under `PERSON_SEALED`.
+
+    One value per person, not one per field: opening a value costs a cipher set-up
+    and a key look-up, whatever its length.  The fields that are ``None`` stay in the
+    body as ``null`` (as they do unsealed), so a read without keys, or after erasure,
+    tells an absent phone number from a withheld one.
+    """
+    fields = _personal_fields(Person)
+    person = conv.get_unstructure_hook(Person)
+    structure_person = conv.get_structure_hook(Person)
+
+    def unstructure(value: Person) -> Any:
+        scope = _SCOPE.get()
+        if scope is None or scope.keys is None or scope.subject is None:
+            return person(value)
+        token = _SCOPE.set(attrs.evolve(scope, keys=None))  # the fields, unsealed
+        try:
+            body: dict[str, Any] = person(value)
+        finally:
+            _SCOPE.reset(token)
+        held = {name: body.pop(name) for name in sorted(fields) if body.get(name) is not None}
+        body[PERSON_SEALED] = {"held": list(held), "value": seal_stored(held)}
+        return body
+
+    def structure(value: Any, _: Any) -> Person:
+        if type(value) is not dict or PERSON_SEALED not in value:
+            return structure_person(value, Person)  # type: ignore[no-any-return]
+        body = dict(value)
+        stored = body.pop(PERSON_SEALED)
+        if type(stored) is not dict:
+            raise StorageError(_MALFORMED)
+        held, sealed = stored.get("held"), stored.get("value")
+        if not (type(held) is list and type(sealed) is dict and SEALED in sealed):
+            raise StorageError(_MALFORMED)
+        if not (fields.issuperset(held) and body.keys().isdisjoint(held)):
+            raise TypeError("a person's sealed fields are not among its personal fields")
+        opened = _opened(sealed)
+        if type(opened) is Personal:  # erased or withheld: every field held in it
+            body.update((name, opened) for name in held)
+        elif type(opened) is dict and opened.keys() == set(held):
+            body.update(opened)
+        else:
+            raise TypeError("a person's sealed fields are not the ones it says it holds")
+        return structure_person(body, Person)  # type: ignore[no-any-return]
+
+    conv.register_unstructure_hook(Person, unstructure)
+    conv.register_structure_hook(Person, structure)
 
 
 def index_people(keys: PersonalDataKeys, store: object, application: Application, /) -> int:

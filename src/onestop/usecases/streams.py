@@ -68,7 +68,12 @@ from onestop.exceptions import InvalidValue, KeyUnavailable, OnestopError, Stora
 from onestop.ports.events import EventStore, NewEvent, StoredEvent
 from onestop.ports.keys import PersonalDataKeys
 from onestop.serialization import problems_from, restoring
-from onestop.usecases.sealing import check_keys, register_personal, sealing_scope
+from onestop.usecases.sealing import (
+    check_keys,
+    opening_scope,
+    register_personal,
+    sealing_scope,
+)
 
 __all__ = [
     "Aggregate",
@@ -360,7 +365,7 @@ def decode(
     event_type = stream.event_types[kind]
     fields = _upcast(stream, stream_id, kind, envelope.get("schema", 1), payload)
     try:
-        with sealing_scope(keys, stream_id=stream_id):
+        with opening_scope(keys, stream_id=stream_id):
             return stream.converter.structure(fields, event_type)
     except Exception as exc:  # noqa: BLE001 - any structuring failure means a corrupt record
         unavailable = _key_failure(exc)
