@@ -21,6 +21,7 @@ from psycopg import sql
 from onestop.ports.keys import SubjectKeyStore
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
+from onestop.storage.sqlite_schema import secure_deletion
 from onestop.testing.key_contracts import K0, SubjectKeyStoreContract, make_subject_key
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -98,10 +99,13 @@ def _raw(path: Path) -> bytes:
 # --- SQLite: physical destruction ---------------------------------------------------
 
 
-def test_sqlite_connections_run_with_secure_delete(tmp_path: Path) -> None:
-    """The SQLite store's connection overwrites deleted content (secure_delete is on)."""
+def test_sqlite_turns_secure_delete_on_only_while_destroying(tmp_path: Path) -> None:
+    """secure_delete is off on the store's connection, and on inside secure_deletion only."""
     with SQLiteStore.open(tmp_path / "s.sqlite3") as store, store._reading() as connection:
-        assert connection.execute("PRAGMA secure_delete").fetchone() == (1,)
+        assert connection.execute("PRAGMA secure_delete").fetchone() == (0,)
+        with secure_deletion(connection):
+            assert connection.execute("PRAGMA secure_delete").fetchone() == (1,)
+        assert connection.execute("PRAGMA secure_delete").fetchone() == (0,)
 
 
 def test_a_destroyed_key_leaves_the_sqlite_file_and_its_wal(tmp_path: Path) -> None:

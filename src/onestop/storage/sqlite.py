@@ -10,11 +10,11 @@ It keeps the published catalogue versions too (`onestop.ports.catalogue.Catalogu
 each `SQLiteStore.publish_catalogue` in a transaction of its own, and subjects' data
 keys and the blind index (`onestop.ports.keys.SubjectKeyStore`, the methods of
 ``onestop.storage.sqlite_keys.SQLiteSubjectKeys``), destroyed physically:
-``secure_delete=ON`` and a WAL checkpoint after each destruction.
+``secure_delete=ON`` for the destroying statements and a WAL checkpoint after each.
 
 Settings, applied on every open: WAL journal mode (readers never block the writer),
 ``synchronous=FULL`` unless ``NORMAL`` is asked for (see `SQLiteStore.open`), a busy
-timeout, ``foreign_keys=ON``, ``secure_delete=ON``; the tables are ``STRICT``.  The
+timeout, ``foreign_keys=ON`` (``secure_delete`` only while destroying); the tables are ``STRICT``.  The
 schema is migrated on open (`onestop.storage.sqlite_schema`).  Every driver error is
 translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
 when the database is busy), the driver's error kept as ``__cause__``.

@@ -21,6 +21,7 @@ from onestop.exceptions import HeadMoved
 from onestop.ports.events import StoredEvent
 from onestop.ports.history import check_rewrite
 from onestop.storage._sqlite_sql import instant
+from onestop.storage.sqlite_schema import secure_deletion
 
 __all__ = ["SQLiteHistory"]
 
@@ -49,7 +50,7 @@ class SQLiteHistory(abc.ABC):
     ) -> tuple[StoredEvent, ...]:
         """Replace the stream's bodies and hashes; see `onestop.ports.history.HistoryStore`."""
         check_rewrite(stream_id, expected_head=expected_head, entries=entries)
-        with self._writing() as connection:
+        with self._writing() as connection, secure_deletion(connection):
             rows = connection.execute(_STREAM, (stream_id,)).fetchall()
             if not rows or rows[-1][2] != expected_head or len(rows) != len(entries):
                 raise HeadMoved(stream_id=stream_id, expected=len(entries), actual=len(rows))

@@ -5,9 +5,9 @@ migration 3 (``subject_keys``, ``subject_index``), on the store's one connection
 inside its transactions and its one error-translating context.  They keep the rules
 of `onestop.storage.memory.MemoryStore`, the specification.
 
-**Physical destruction.**  The store's connection runs with ``PRAGMA
-secure_delete=ON`` (`onestop.storage.sqlite_schema.configure`), so SQLite overwrites
-the space a deleted or rewritten row leaves with zeros.  `destroy_subject_keys`
+**Physical destruction.**  The statements that destroy, rewrap or unindex run with
+``PRAGMA secure_delete=ON`` (`onestop.storage.sqlite_schema.secure_deletion`), so
+SQLite overwrites the space a deleted or rewritten row leaves with zeros.  `destroy_subject_keys`
 first overwrites the wrapped bytes with zeros of the same length, then sets them to
 NULL, in one ``BEGIN IMMEDIATE`` transaction; `unindex_subjects` deletes the blind
 index rows.  Each then checkpoints the write-ahead log with
@@ -42,6 +42,7 @@ from onestop.ports.keys import (
     lookup_subjects,
 )
 from onestop.storage._sqlite_sql import instant, micros
+from onestop.storage.sqlite_schema import secure_deletion
 
 __all__ = ["SQLiteSubjectKeys"]
 
@@ -156,7 +157,7 @@ class SQLiteSubjectKeys(abc.ABC):
         wanted = check_destruction(subjects, at)
         when = micros(at, "at")
         live = 0
-        with self._writing() as connection:
+        with self._writing() as connection, secure_deletion(connection):
             for subject in wanted:
                 connection.execute(_OVERWRITE, (subject,))
                 live += connection.execute(_DESTROY, (when, subject)).rowcount
@@ -173,7 +174,7 @@ class SQLiteSubjectKeys(abc.ABC):
         """
         checked = check_subject_keys(keys, live=True)
         done = 0
-        with self._writing() as connection:
+        with self._writing() as connection, secure_deletion(connection):
             for key in checked:
                 wrapped = key.wrapped
                 assert wrapped is not None  # noqa: S101 - checked live
@@ -210,7 +211,7 @@ class SQLiteSubjectKeys(abc.ABC):
         """
         wanted = check_subjects(subjects)
         removed = 0
-        with self._writing() as connection:
+        with self._writing() as connection, secure_deletion(connection):
             for subject in wanted:
                 removed += connection.execute(_UNINDEX, (subject,)).rowcount
         self._truncate_wal()

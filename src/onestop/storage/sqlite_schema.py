@@ -26,7 +26,7 @@ import contextlib
 import hashlib
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Literal
@@ -42,6 +42,7 @@ __all__ = [
     "Migration",
     "Synchronous",
     "schema_version",
+    "secure_deletion",
     "shipped_migrations",
 ]
 
@@ -159,14 +160,14 @@ def split_statements(sql: str) -> list[str]:
 def configure(connection: sqlite3.Connection, *, synchronous: Synchronous) -> None:
     """Set the per-connection pragmas and switch a file database to WAL.
 
-    ``foreign_keys=ON``, ``secure_delete=ON`` and ``synchronous`` hold for this
-    connection only; the WAL journal mode is stored in the file.  The busy timeout is
-    set when connecting.  ``secure_delete`` makes SQLite overwrite deleted content
-    with zeros, so that a destroyed data key or a removed blind index row leaves no
-    copy in the database file's free space.
+    ``foreign_keys=ON`` and ``synchronous`` hold for this connection only; the WAL
+    journal mode is stored in the file.  The busy timeout is set when connecting.
+    ``secure_delete`` is off but for the statements that destroy keys or history
+    (`secure_deletion`): on for every statement, it made reads of the read model
+    about 60% slower (benchmarks/bench_storage.py, worklist first pages).
     """
     connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA secure_delete = ON")
+    connection.execute("PRAGMA secure_delete = OFF")
     (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
     if mode not in ("wal", "memory"):
         raise StorageError(f"could not switch the database to WAL (journal mode is {mode!r})")
@@ -290,3 +291,17 @@ def _rollback(connection: sqlite3.Connection) -> None:
     if connection.in_transaction:
         with contextlib.suppress(sqlite3.Error):  # the original error matters more
             connection.rollback()
+
+
+@contextlib.contextmanager
+def secure_deletion(connection: sqlite3.Connection, /) -> Iterator[sqlite3.Connection]:
+    """Run the statements inside with ``secure_delete=ON``: what they delete is zeroed.
+
+    A destroyed data key, a removed blind index row or a rewritten event body leaves
+    no copy in the database file's free space (the caller checkpoints the WAL after).
+    """
+    connection.execute("PRAGMA secure_delete = ON")
+    try:
+        yield connection
+    finally:
+        connection.execute("PRAGMA secure_delete = OFF")
