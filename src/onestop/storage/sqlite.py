@@ -15,8 +15,8 @@ keys and the blind index (`onestop.ports.keys.SubjectKeyStore`, the methods of
 Settings, applied on every open: WAL journal mode (readers never block the writer),
 ``synchronous=FULL`` unless ``NORMAL`` is asked for (see `SQLiteStore.open`), a busy
 timeout, ``foreign_keys=ON`` (``secure_delete`` only while destroying); the tables are
-``STRICT``.  The schema is migrated on open (`onestop.storage.sqlite_schema`).  Every driver error is
-translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
+``STRICT``.  The schema is migrated on open (`onestop.storage.sqlite_schema`).  Every driver
+error is translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
 when the database is busy), the driver's error kept as ``__cause__``.
 
 One store object holds one connection and serialises the calls made on it with a
