@@ -70,6 +70,21 @@ def fail(message: str, *, code: int, as_json: bool) -> NoReturn:
     raise SystemExit(code)
 
 
+def write_new_file(
+    option: str, path: str, data: bytes, *, as_json: bool, mode: int = 0o644
+) -> None:
+    """Write *data* to a new file at *path*, given as *option*; an existing one is never replaced.
+
+    Fails with the usage status, naming the option and the path, if the file exists or
+    cannot be created.
+    """
+    from onestop.privacy._files import create_file
+
+    reason = create_file(path, data, mode=mode)
+    if reason is not None:
+        fail(f"{option} {preview(path)}: {reason}", code=EXIT_USAGE, as_json=as_json)
+
+
 def problems_out(problems: Sequence[Problem], *, as_json: bool) -> None:
     """Print each problem as FILE: PATH: MESSAGE, or all of them as a JSON list."""
     if as_json:

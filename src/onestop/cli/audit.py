@@ -26,6 +26,7 @@ from onestop.cli._common import (
     json_option,
     open_store,
     store_option,
+    write_new_file,
 )
 from onestop.exceptions import (
     ApplicationNotFound,
@@ -222,11 +223,7 @@ def audit_checkpoint(
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
     finally:
         store.close()
-    try:
-        with target.open("xb") as file:
-            file.write(checkpoint_bytes(made))
-    except OSError as exc:
-        fail(f"--out {out}: {exc.strerror}", code=EXIT_USAGE, as_json=as_json)
+    write_new_file("--out", out, checkpoint_bytes(made), as_json=as_json)
     statement = made.statement
     summary = {"out": out, "streams": statement.streams, "root": statement.root}
     if as_json:

@@ -15,7 +15,6 @@ No command prints a personal value, an identity number or key material, except
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,8 +34,8 @@ from onestop.cli._common import (
     open_store,
     printable,
     store_option,
+    write_new_file,
 )
-from onestop.domain.common.formats import preview
 from onestop.exceptions import (
     ApplicationNotFound,
     ConfigurationError,
@@ -347,19 +346,7 @@ def pii_export(
         emit_json(found)
         return
     text = json.dumps(found, ensure_ascii=False, indent=2) + "\n"
-    try:
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except FileExistsError:
-        fail(
-            f"--out: {preview(out)} exists; it is never overwritten",
-            code=EXIT_USAGE,
-            as_json=as_json,
-        )
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or "cannot be written"
-        fail(f"--out: {preview(out)}: {reason}", code=EXIT_USAGE, as_json=as_json)
+    write_new_file("--out", out, text.encode("utf-8"), as_json=as_json, mode=0o600)
     count = len(found["applications"])
     if as_json:
         emit_json({"out": out, "applications": count})

@@ -33,6 +33,7 @@ from onestop.cli._common import (
     key_provider,
     open_store,
     store_option,
+    write_new_file,
 )
 from onestop.exceptions import (
     CheckpointError,
@@ -141,11 +142,7 @@ def _run(
 def _write(target: Path, made: Any, *, as_json: bool) -> None:
     from onestop.usecases.checkpoints import checkpoint_bytes
 
-    try:
-        with target.open("xb") as file:
-            file.write(checkpoint_bytes(made))
-    except OSError as exc:
-        fail(f"--checkpoint-out {target}: {exc.strerror}", code=EXIT_USAGE, as_json=as_json)
+    write_new_file("--checkpoint-out", str(target), checkpoint_bytes(made), as_json=as_json)
 
 
 def _show(report: Any, made: Any, out: str, *, as_json: bool) -> None:

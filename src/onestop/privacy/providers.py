@@ -43,6 +43,7 @@ from pathlib import Path
 from onestop.domain.common.formats import kind_of, preview
 from onestop.exceptions import InvalidValue, KeyFileError, KeyUnavailable
 from onestop.ports.keys import MAX_WRAPPED_BYTES, WrappedKey
+from onestop.privacy._files import create_file
 from onestop.privacy.cipher import MASTER_KEY_BYTES, MasterKey, check_bytes, new_master_key
 
 __all__ = [
@@ -326,15 +327,9 @@ def generate_key_file(path: str | os.PathLike[str], /, *, key_id: str | None = N
     """
     target = _path(path)
     chosen = _new_id() if key_id is None else _check_key_id(key_id, "key_id")
-    try:
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeyFileError(path=str(target), reason="exists; it is never overwritten") from None
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or "cannot be created"
-        raise KeyFileError(path=str(target), reason=reason) from None
-    with os.fdopen(descriptor, "w", encoding="ascii") as out:
-        out.write(_HEADER + _line(chosen))
+    reason = create_file(target, (_HEADER + _line(chosen)).encode("ascii"), mode=0o600)
+    if reason is not None:
+        raise KeyFileError(path=str(target), reason=reason)
     return chosen
 
 

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from onestop.domain.common.checkpoints import key_fingerprint
 from onestop.domain.common.formats import kind_of
 from onestop.exceptions import SigningKeyError
+from onestop.privacy._files import create_file
 
 __all__ = ["Ed25519Signer", "Ed25519Verifier", "write_key_files"]
 
@@ -196,15 +197,9 @@ class Ed25519Signer:
 
 
 def _create(path: Path, data: bytes, mode: int) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        descriptor = os.open(path, flags, mode)
-    except FileExistsError:
-        raise SigningKeyError(path=str(path), reason="exists already: not overwritten") from None
-    except OSError as exc:
-        raise SigningKeyError(path=str(path), reason=exc.strerror or "cannot be created") from None
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
+    reason = create_file(path, data, mode=mode)
+    if reason is not None:
+        raise SigningKeyError(path=str(path), reason=reason)
 
 
 def write_key_files(path: str | Path, /) -> Ed25519Verifier:

@@ -1,0 +1,28 @@
+"""Create a new file, never replacing one: for key files, checkpoints and access exports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["create_file"]
+
+
+def create_file(path: str | os.PathLike[str], data: bytes, /, *, mode: int = 0o600) -> str | None:
+    """Write *data* to a new file at *path* with *mode*; return ``None``, or why it failed.
+
+    The file is created exclusively (and a link at *path* is not followed, where the
+    system can tell), so an existing file is never overwritten or written through.
+    The reason is in words without the data: ``"exists already: not overwritten"`` or
+    the system's own (``"Permission denied"``).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(Path(path), flags, mode)
+    except FileExistsError:
+        return "exists already: not overwritten"
+    except (OSError, ValueError) as exc:
+        return getattr(exc, "strerror", None) or "cannot be created"
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    return None
