@@ -14,12 +14,17 @@ from onestop.usecases.catalogue.loading import load_catalogue
 
 ROOT = Path(__file__).parent.parent
 PAGE = ROOT / "docs" / "reference" / "sample-workflows.md"
-SAMPLES = (("Jakarta", "jakarta", "en"), ("Cambodia", "cambodia", "en"), ("Korea", "korea", "en"))
+SAMPLES = (
+    ("Jakarta", "jakarta", "en"),
+    ("Cambodia", "cambodia", "en"),
+    ("Korea", "korea", "en"),
+    ("Egypt", "egypt", "en"),
+)
 
 HEADER = """# Sample workflows
 
 These diagrams are generated from the workflows in the sample catalogues
-(`examples/jakarta/`, `examples/cambodia/` and `examples/korea/`)
+(`examples/jakarta/`, `examples/cambodia/`, `examples/korea/` and `examples/egypt/`)
 by `onestop.domain.workflow.render.to_mermaid`;
 a test regenerates them and fails when this page is out of date.
 Draw any of them yourself with:

@@ -26,6 +26,7 @@ SAMPLES = {
     "jakarta": ROOT / "examples" / "jakarta",
     "cambodia": ROOT / "examples" / "cambodia",
     "korea": ROOT / "examples" / "korea",
+    "egypt": ROOT / "examples" / "egypt",
     "tutorial": ROOT / "examples" / "tutorial",
 }
 NOW = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
