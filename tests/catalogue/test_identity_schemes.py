@@ -17,7 +17,7 @@ from onestop.exceptions import (
 )
 from onestop.storage import MemoryStore
 from onestop.usecases.catalogue.identity import identity_validators, stdnum_check
-from onestop.usecases.catalogue.loading import dump_catalogue, read_catalogue
+from onestop.usecases.catalogue.loading import catalogue_from_data, dump_catalogue, read_catalogue
 
 MINIMAL = Path(__file__).parent / "valid" / "minimal.toml"
 
@@ -222,7 +222,7 @@ pattern = "[0-9"
     )
     file = tmp_path / "broken.toml"
     file.write_text(broken, encoding="utf-8")
-    catalogue, problems = read_catalogue(file)
+    _, problems = read_catalogue(file)
     found = {(p.path, p.file) for p in problems}
     for path in (
         "identity_schemes[0].pattern",
@@ -275,22 +275,18 @@ def test_a_mall_refuses_a_stdnum_module_that_does_not_exist() -> None:
     missing = IdentityScheme(
         code="xx-c", name=LocalizedText({"en": "C", "id": "C"}), stdnum="xx.nothing"
     )
-    with pytest.raises(ConfigurationError, match="no validator module 'xx.nothing'"):
+    with pytest.raises(ConfigurationError, match=r"no validator module 'xx\.nothing'"):
         Mall(catalogue=attrs.evolve(catalogue, identity_schemes=(missing,)), store=MemoryStore())
 
 
 def test_invalid_catalogue_lists_identity_problems() -> None:
     """load_catalogue raises InvalidCatalogue naming the identity scheme's path."""
+    data = {
+        "catalogue": {"name": {"en": "M"}, "languages": ["en"]},
+        "identity_schemes": [{"code": "xx-a", "name": {"en": "A"}, "checksum": "nope"}],
+    }
     with pytest.raises(InvalidCatalogue, match=r"identity_schemes\[0\]"):
-        from onestop.usecases.catalogue.loading import catalogue_from_data
-
-        catalogue_from_data(
-            {
-                "catalogue": {"name": {"en": "M"}, "languages": ["en"]},
-                "identity_schemes": [{"code": "xx-a", "name": {"en": "A"}, "checksum": "nope"}],
-            },
-            source="memory",
-        )
+        catalogue_from_data(data, source="memory")
 
 
 def test_import_onestop_and_a_catalogue_without_stdnum_schemes_load_no_stdnum() -> None:
@@ -304,6 +300,11 @@ def test_import_onestop_and_a_catalogue_without_stdnum_schemes_load_no_stdnum() 
     )
     root = Path(__file__).parents[2]
     result = subprocess.run(
-        [sys.executable, "-c", command], capture_output=True, text=True, check=True, timeout=60, cwd=root
+        [sys.executable, "-c", command],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=root,
     )
     assert result.stdout.strip() == "False"
