@@ -53,7 +53,7 @@ import attrs
 from onestop.domain.common.checksums import CHECKSUMS, checksum_problem
 from onestop.domain.common.formats import IDENTITY_SCHEME, kind_of
 from onestop.domain.common.text import LocalizedText
-from onestop.exceptions import ConfigurationError, Problem
+from onestop.exceptions import ConfigurationError, InvalidValue, Problem
 
 __all__ = [
     "MAX_IDENTITY_LENGTH",
@@ -119,9 +119,16 @@ def pattern_widths(pattern: str, /) -> tuple[int, int | None]:
     """Return the fewest and the most characters *pattern* matches (``None``: no most).
 
     Raises:
-        ValueError: If *pattern* is not in the safe subset the module's docs describe;
-            the message says why.
+        onestop.exceptions.InvalidValue: If *pattern* is not in the safe subset the
+            module's docs describe; its reason says why.
     """
+    try:
+        return _widths(pattern)
+    except ValueError as error:
+        raise InvalidValue(field="pattern", reason=str(error)) from None
+
+
+def _widths(pattern: object) -> tuple[int, int | None]:
     if not isinstance(pattern, str):
         raise ValueError(f"must be text, not {kind_of(pattern)}")  # noqa: TRY004 - one error
     if len(pattern) > _MAX_PATTERN:
@@ -314,8 +321,8 @@ def _scheme_problems(scheme: IdentityScheme) -> Iterator[tuple[str, str]]:
     if scheme.pattern is not None:
         try:
             widths = pattern_widths(scheme.pattern)
-        except ValueError as error:
-            yield "pattern", f"the pattern {error}"
+        except InvalidValue as error:
+            yield "pattern", f"the pattern {error.reason}"
     if widths is not None:
         yield from _contradiction(scheme, widths)
     if scheme.checksum is not None and scheme.checksum not in CHECKSUMS:

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from onestop.exceptions import InvalidValue
+
 __all__ = ["CHECKSUMS", "checksum_problem"]
 
 CHECKSUMS: tuple[str, ...] = (
@@ -196,19 +198,19 @@ def checksum_problem(name: str, number: str, /, *, weights: Sequence[int] = ()) 
     character; the other algorithms ignore them.
 
     Raises:
-        ValueError: If *name* is not one of `CHECKSUMS` (a catalogue refuses such a
-            name when it is loaded).
+        onestop.exceptions.InvalidValue: If *name* is not one of `CHECKSUMS` (a catalogue
+            refuses such a name when it is loaded), or a weight is not an integer.
     """
     given: object = name
     algorithm = _ALGORITHMS.get(name) if isinstance(given, str) else None
     if algorithm is None:
-        raise ValueError(f"unknown checksum; known: {', '.join(CHECKSUMS)}")
+        raise InvalidValue(field="name", reason=f"unknown checksum; known: {', '.join(CHECKSUMS)}")
     text: object = number
     if not isinstance(text, str):
         return "expected the number as text"
     given_weights: Sequence[object] = weights
     if not all(isinstance(w, int) and not isinstance(w, bool) for w in given_weights):
-        raise ValueError("the weights must be integers")
+        raise InvalidValue(field="weights", reason="must be integers")
     if name == "mod11" and len(number) != len(weights):
         return f"must have {len(weights)} characters for its check digit (mod11)"
     accepted = _ACCEPTS.get(name, "digits 0-9")
