@@ -308,3 +308,53 @@ def test_import_onestop_and_a_catalogue_without_stdnum_schemes_load_no_stdnum() 
         cwd=root,
     )
     assert result.stdout.strip() == "False"
+
+
+HOW_TO = Path(__file__).parents[2] / "docs" / "how-to" / "identity-numbers.md"
+
+
+def how_to_schemes() -> dict[str, dict[str, object]]:
+    """The identity schemes of the how-to's TOML blocks, by code."""
+    import re
+    import tomllib
+
+    blocks = re.findall(r"```toml\n(.*?)```", HOW_TO.read_text(encoding="utf-8"), re.DOTALL)
+    schemes = [s for block in blocks for s in tomllib.loads(block)["identity_schemes"]]
+    return {str(s["code"]): s for s in schemes}
+
+
+@pytest.mark.parametrize(
+    ("code", "valid", "invalid"),
+    [
+        ("in-aadhaar", "2341 2341 2346", ["2341 2341 2347", "1234 1234 1234"]),
+        ("nl-bsn", "1112.22.333", ["111222334", "1112223333"]),
+        ("br-cpf", "390.533.447-05", ["231.002.999-00"]),
+    ],
+)
+def test_the_how_to_declarations_do_what_it_says(code: str, valid: str, invalid: list[str]) -> None:
+    """Each scheme of the how-to loads without a problem, accepts its valid number and refuses
+    the invalid ones."""
+    scheme = how_to_schemes()[code]
+    data = {
+        "catalogue": {"name": scheme["name"], "languages": list(scheme["name"])},  # type: ignore[call-overload]
+        "identity_schemes": [scheme],
+    }
+    catalogue = catalogue_from_data(data, source=str(HOW_TO))
+    validators = identity_validators(catalogue.identity_schemes, IdentityValidators())
+    assert validators.problems(code, valid) == []
+    for number in invalid:
+        assert validators.problems(code, number) != [], number
+
+
+def test_the_how_to_messages_are_the_real_ones() -> None:
+    """The refusals the how-to quotes for the Aadhaar example are the messages a mall gives."""
+    data = {
+        "catalogue": {"name": {"hi": "मॉल", "en": "Mall"}, "languages": ["hi", "en"]},
+        "identity_schemes": [how_to_schemes()["in-aadhaar"]],
+    }
+    catalogue = catalogue_from_data(data, source=str(HOW_TO))
+    validators = identity_validators(catalogue.identity_schemes, IdentityValidators())
+    text = HOW_TO.read_text(encoding="utf-8")
+    for number in ("2341 2341 2347", "1234 1234 1234"):
+        (problem,) = validators.problems("in-aadhaar", number)
+        assert f"`{problem}`" in text
