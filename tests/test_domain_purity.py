@@ -44,6 +44,7 @@ FORBIDDEN = (
     "socket",
     "sqlite3",
     "ssl",
+    "stdnum",
     "structlog",
     "subprocess",
     "tomllib",

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from onestop.domain.applications.erasure import erasure_due, erasure_refusal, retention_of
     from onestop.domain.applications.forms import DocumentRef
     from onestop.domain.applications.submission import find_workflow
+    from onestop.domain.catalogue.identity import IdentityScheme
     from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Fee, Service
     from onestop.domain.catalogue.rules import Rule, parse_rule
     from onestop.domain.common.actors import Actor, Grant
@@ -128,6 +129,7 @@ __all__ = [
     "Grant",
     "GuardResult",
     "Handoff",
+    "IdentityScheme",
     "JobKind",
     "load_catalogue",
     "LocalizedText",
@@ -201,6 +203,7 @@ _EXPORTS: dict[str, str] = {
     "Catalogue": "onestop.domain.catalogue.model",
     "ChannelKind": "onestop.domain.catalogue.model",
     "Fee": "onestop.domain.catalogue.model",
+    "IdentityScheme": "onestop.domain.catalogue.identity",
     "Service": "onestop.domain.catalogue.model",
     "Rule": "onestop.domain.catalogue.rules",
     "parse_rule": "onestop.domain.catalogue.rules",

@@ -162,6 +162,7 @@ def extra_roots(seed: Seed) -> list[object]:
     from onestop.calendars import calendar_for
     from onestop.domain.applications.submission import Submit
     from onestop.domain.applications.tracking import Needed, sla_outcome
+    from onestop.domain.catalogue.identity import DeclaredValidator, IdentityScheme
     from onestop.domain.catalogue.rules import parse_rule
     from onestop.domain.common import formats
     from onestop.domain.common.parties import (
@@ -183,6 +184,7 @@ def extra_roots(seed: Seed) -> list[object]:
     from onestop.transport.relay import DeadLetter, RetryPolicy
     from onestop.transport.webhook import WebhookEndpoint
     from onestop.usecases.applications.codec import APPLICATIONS
+    from onestop.usecases.catalogue.identity import identity_validators, stdnum_check
     from onestop.usecases.catalogue.loading import read_catalogue
     from onestop.usecases.checkpoints import checkpoint_bytes, make_checkpoint
     from onestop.usecases.courier.writer import INDEXES, JOBS, PACKETS
@@ -197,6 +199,18 @@ def extra_roots(seed: Seed) -> list[object]:
     rule = parse_rule('applicant_type == "perorangan" and not foreign')
     at = world.clock.now()
     stream_types = [APPLICATIONS, JOBS, PACKETS, INDEXES]
+    schemes = (
+        IdentityScheme(
+            code="eg-national-id",
+            name=CATALOGUE.name,
+            pattern="[23][0-9]{13}",
+            length=14,
+            strip=" -",
+            checksum="luhn",
+        ),
+        IdentityScheme(code="xx-isbn", name=CATALOGUE.name, checksum="mod11", weights=(3, 2, 1)),
+        IdentityScheme(code="nl-bsn", name=CATALOGUE.name, max_length=9, stdnum="nl.bsn"),
+    )
     checkpoint = make_checkpoint(store, CHECKPOINT_SIGNER, now=at, store_id="surface")
     return [
         checkpoint,
@@ -229,6 +243,9 @@ def extra_roots(seed: Seed) -> list[object]:
         IndonesianNIK(),
         KoreanRRN(),
         default_validators(),
+        schemes,
+        [DeclaredValidator(scheme, stdnum_check(scheme.stdnum or "")) for scheme in schemes],
+        identity_validators(schemes),
         Submit(
             application_id="surface-9999",
             number="dpmptsp-dki/slf/2025/000099",

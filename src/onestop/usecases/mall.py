@@ -88,6 +88,7 @@ from onestop.usecases.applications.writer import (
     idempotency_digest,
     prepare_commit,
 )
+from onestop.usecases.catalogue.identity import identity_validators
 from onestop.usecases.mall_support import (
     RandomIds,
     Receipt,
@@ -121,7 +122,8 @@ class Mall:
         numbering: The application number pattern, using ``{agency}``, ``{service}``,
             ``{year}`` and ``{seq}``; the counter runs per agency, service and year.
         guards: Where the workflows' guard names are looked up.
-        validators: The identity-number validators applicants are checked with.
+        validators: The identity-number validators applicants are checked with; the
+            catalogue's declared ``identity_schemes`` are added where none has the code.
         at_risk_share: The share of the SLA budget under which an application is at risk.
         retries: How many times a submission is retried when another one claimed the
             same number at the same time.
@@ -191,6 +193,7 @@ class Mall:
             courier_facts=self.courier_facts,
             keys=self.keys,
         )
+        identity_validators(self.catalogue.identity_schemes, self.validators)  # fail early
         self._streams = FoldedStreams(size=self.cache_size, keys=self.keys)
         self._deadlines = Deadlines(size=4 * self.cache_size)
 
@@ -461,7 +464,7 @@ class Mall:
             catalogue=self.catalogue,
             at=now,
             guards=self.guards,
-            validators=self.validators,
+            validators=identity_validators(self.catalogue.identity_schemes, self.validators),
             courier_jobs=jobs,
         )
 

@@ -19,7 +19,8 @@ in one pass.  It checks:
 * fee tiers, form choices and overlapping published versions;
 * retention rules (the catalogue's default and each service's): a keep period or an
   archive rule, exactly one, and legal resources that exist;
-* each workflow, through `onestop.domain.workflow.model.check_workflow`.
+* each workflow, through `onestop.domain.workflow.model.check_workflow`;
+* declared identity schemes (`onestop.domain.catalogue.identity.check_identity_schemes`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from onestop.domain.catalogue.contents import check_contents
+from onestop.domain.catalogue.identity import check_identity_schemes
 from onestop.domain.catalogue.model import (
     Catalogue,
     ChannelVariant,
@@ -83,6 +85,7 @@ def check_catalogue(
         problems += _check_service(known, service, f"services[{i}]")
     problems += _check_overlaps(catalogue.services)
     problems += _check_workflows(catalogue, guards)
+    problems += check_identity_schemes(catalogue.identity_schemes)
     return problems
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from onestop.domain.catalogue.fields import Choice, FieldType, FormField
+from onestop.domain.catalogue.identity import IdentityScheme
 from onestop.domain.catalogue.retention import Retention
 from onestop.domain.catalogue.rules import Explanation, Rule
 from onestop.domain.common.contact_points import (
@@ -418,11 +419,7 @@ class Service:
 
 @attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Catalogue:
-    """A mall's whole catalogue: agencies, services and the shared vocabularies.
-
-    Build one in Python, or load it from files with
-    `onestop.usecases.catalogue.loading.load_catalogue`,
-    which also runs `onestop.domain.catalogue.checks.check_catalogue` and refuses any problem.
+    """A mall's whole catalogue; build it in Python or load it (`onestop.usecases.catalogue`).
 
     Attributes:
         name: The mall's name.
@@ -435,6 +432,7 @@ class Catalogue:
         services: Every version of every service.
         workflows: The workflows services refer to.
         retention: The retention of services that set none, or ``None``.
+        identity_schemes: Identity numbering schemes declared as data.
     """
 
     name: LocalizedText
@@ -446,6 +444,7 @@ class Catalogue:
     services: tuple[Service, ...] = ()
     workflows: tuple[Workflow, ...] = ()
     retention: Retention | None = None
+    identity_schemes: tuple[IdentityScheme, ...] = ()
 
     @property
     def default_language(self) -> str:

@@ -3,8 +3,9 @@
 A catalogue is one file or a directory of files, read recursively in path order and
 merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name``, its
 ``languages`` and optionally the default ``retention``; exactly one file has it) and
-arrays of tables named ``agencies``, ``evidence_types``, ``legal_resources``,
-``life_events``, ``services`` and ``workflows``.  See :doc:`/reference/catalogue-format`.
+arrays of tables named ``agencies``, ``evidence_types``, ``identity_schemes``,
+``legal_resources``, ``life_events``, ``services`` and ``workflows``.
+See :doc:`/reference/catalogue-format`.
 
 Loading reports **every** problem, each with its file and path; it never runs code
 from a file, and it stays bounded on huge, deeply nested or binary input.
@@ -28,6 +29,7 @@ from typing import Any
 import attrs
 
 from onestop.domain.catalogue.checks import check_catalogue
+from onestop.domain.catalogue.identity import IdentityScheme
 from onestop.domain.catalogue.model import (
     Agency,
     Catalogue,
@@ -43,6 +45,7 @@ from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
 from onestop.serialization import make_converter, problems_from
 from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
+from onestop.usecases.catalogue.identity import stdnum_problems
 
 __all__ = [
     "MAX_DEPTH",
@@ -64,6 +67,7 @@ MAX_FILES = 5_000
 SECTIONS: dict[str, type] = {
     "agencies": Agency,
     "evidence_types": EvidenceType,
+    "identity_schemes": IdentityScheme,
     "legal_resources": LegalResource,
     "life_events": LifeEvent,
     "services": Service,
@@ -179,9 +183,8 @@ def _assemble(
         retention=collected.header.retention,
         **{key: tuple(values) for key, values in collected.items.items()},
     )
-    checked = [
-        _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
-    ]
+    found = check_catalogue(catalogue, known_guards=known_guards) + stdnum_problems(catalogue)
+    checked = [_relocate(p, collected) for p in found]
     removed = _Removed(collected.removed)
     problems = collected.problems + [p for p in checked if not removed.related(p)]
     return catalogue, problems
