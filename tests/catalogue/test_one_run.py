@@ -70,6 +70,7 @@ DEFECTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "bad field type": _set("services", 0, "form", 1, "type", value="numeric"),
     "bad channel": _set("services", 0, "channels", 1, "channel", value="pigeon"),
     "missing label translation": _delete("services", 0, "form", 0, "label", "en"),
+    "broken mall name": _set("catalogue", "name", value=5),
 }
 
 

@@ -25,7 +25,10 @@ wrote, each problem once:
 
 What cannot be repaired (an item that is not a table, a broken required value of a type
 without stand-ins) is left out whole, as before; references to it may then be reported
-as unknown.
+as unknown.  A code or name that is not text at all (``name = 5``) matches no reference,
+so a reference to it is reported as unknown too: no item of that name exists.  A broken
+``[catalogue]`` header is repaired the same way; with its ``languages`` broken, no text
+can be missing a translation, so none is reported until they are fixed.
 """
 
 from __future__ import annotations

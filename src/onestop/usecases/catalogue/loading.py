@@ -326,13 +326,13 @@ def _collect_header(value: Any, file: str, collected: _Collected, converter: Any
     except Exception as exc:  # noqa: BLE001 - every error becomes a problem
         found = problems_from(exc, file=file, path=_HEADER)
         collected.problems += found
-        # A bad default retention alone does not stop the rest of the catalogue being
-        # checked: the header is read again without the offending values.
-        if all(p.path.startswith(f"{_HEADER}.retention") for p in found):
-            header = structure_without(value, _Header, found, _HEADER, converter)
-            if header is not None:
-                collected.header, collected.header_file = header[0], file
-                collected.removed += [(file, p.path) for p in found]
+        # A broken header does not stop the rest of the catalogue being checked: it is
+        # read again without the offending values (a broken name or list of languages
+        # has a single stand-in; with no languages known, no translation is missing).
+        header = structure_without(value, _Header, found, _HEADER, converter)
+        if header is not None:
+            collected.header, collected.header_file = header[0], file
+            collected.removed += [(file, p.path) for p in found]
 
 
 def _collect_section(
