@@ -301,12 +301,14 @@ class TestPublicService:
         authority = nodes(document)[LICENCE]["cv:hasCompetentAuthority"]
         assert authority == {"@id": f"{BASE}agency:dpmptsp-south"}
 
-    def test_processing_time_is_the_norm_in_days(self, document: dict[str, Any]) -> None:
-        """The service norm of 5 working days is written as the xsd:duration P5D."""
-        assert nodes(document)[LICENCE]["cv:processingTime"] == {
+    def test_service_norm_is_in_working_days(self, document: dict[str, Any]) -> None:
+        """The service norm of 5 working days is P5D typed as working time, not xsd:duration
+        (which would say calendar days); no cv:processingTime is written."""
+        assert nodes(document)[LICENCE]["onestop:serviceNorm"] == {
             "@value": "P5D",
-            "@type": "xsd:duration",
+            "@type": "onestop:workingDuration",
         }
+        assert "cv:processingTime" not in nodes(document)[LICENCE]
 
     def test_status_uses_the_adms_vocabulary(self, document: dict[str, Any]) -> None:
         """A published version has the ADMS status Completed."""
@@ -383,7 +385,10 @@ class TestLinkedNodes:
         """A channel names its kind, and a variant's norm of 8 working hours is PT8H."""
         online = nodes(document)[f"{LICENCE}:channel:online"]
         assert online["dct:type"] == {"@id": f"{BASE}channel-type:online"}
-        assert online["cv:processingTime"]["@value"] == "PT8H"
+        assert online["onestop:serviceNorm"] == {
+            "@value": "PT8H",
+            "@type": "onestop:workingDuration",
+        }
 
     def test_channel_inputs_follow_variant_requirements(self, document: dict[str, Any]) -> None:
         """A channel's inputs are the evidence of the requirements on that channel."""

@@ -73,10 +73,22 @@ _FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")
     "cpsv-ap: CPSV-AP 3.2 JSON-LD; json: the catalogue in onestop's own file format.",
 )
 @click.option("--language", help="Language for Open311 text (default: the catalogue's first).")
+@click.option(
+    "--base-iri",
+    "base_iri",
+    metavar="IRI",
+    help="cpsv-ap: the prefix of every node id, the government's own "
+    "(e.g. https://data.example.gov/id/; default urn:onestop:).",
+)
 @at_option()
 @json_option
 def catalogue_export(
-    paths: tuple[str, ...], fmt: str, language: str | None, at_text: str | None, as_json: bool
+    paths: tuple[str, ...],
+    fmt: str,
+    language: str | None,
+    base_iri: str | None,
+    at_text: str | None,
+    as_json: bool,
 ) -> None:
     """Export a catalogue for other systems; the output is always JSON.
 
@@ -89,6 +101,8 @@ def catalogue_export(
     from onestop.usecases.catalogue.loading import catalogue_to_dict
 
     del as_json  # the output is JSON either way
+    if base_iri is not None and fmt != "cpsv-ap":
+        fail("--base-iri: only the cpsv-ap format has node ids", code=EXIT_USAGE, as_json=True)
     loaded = load(paths, as_json=True)
     at = parse_at(at_text, as_json=True)
     try:
@@ -97,7 +111,14 @@ def catalogue_export(
         elif fmt == "open311-definitions":
             _write(open311.iter_service_definitions(loaded, at=at, language=language))
         elif fmt == "cpsv-ap":
-            _write(cpsv.iter_jsonld(loaded, at=at))
+            base = "urn:onestop:" if base_iri is None else base_iri
+            try:
+                chunks = cpsv.iter_jsonld(loaded, at=at, base=base)
+            except InvalidValue as exc:
+                if exc.field != "base":
+                    raise
+                fail(f"--base-iri: {exc.reason}", code=EXIT_USAGE, as_json=True)
+            _write(chunks)
         else:
             emit_json(catalogue_to_dict(loaded))
     except InvalidCatalogue as exc:

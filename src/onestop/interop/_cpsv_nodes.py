@@ -23,7 +23,9 @@ from onestop.domain.catalogue.model import (
     LifeEventKind,
     Service,
 )
+from onestop.domain.catalogue.rules import Rule
 from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.values import Duration, TimeUnit
 
 __all__ = [
     "Ids",
@@ -38,7 +40,9 @@ __all__ = [
     "quoted",
     "ref",
     "refs",
+    "rule_node",
     "texts",
+    "working_time",
 ]
 
 CHANNEL_LABELS: Final[Mapping[ChannelKind, str]] = {
@@ -203,3 +207,33 @@ def channel_type_nodes(ids: Ids) -> list[Node]:
         }
         for kind, label in CHANNEL_LABELS.items()
     ]
+
+
+def working_time(duration: Duration) -> dict[str, str]:
+    """*duration* as a literal of the ``onestop:workingDuration`` datatype.
+
+    Its text is an ISO 8601 duration (``P5D``, ``PT8H``), but the days and hours are
+    the agency's *working* days and hours, so it is not typed ``xsd:duration``, which
+    would say calendar time.
+    """
+    if duration.unit is TimeUnit.WORKING_DAYS:
+        text = f"P{duration.amount}D"
+    else:
+        text = f"PT{duration.amount}H"
+    return {"@value": text, "@type": "onestop:workingDuration"}
+
+
+def rule_node(rule: Rule, node_id: str, identifier: str) -> Node:
+    """The ``cpsv:Rule`` a condition (a requirement's or a fee's ``when``) becomes.
+
+    ``dct:description`` holds the condition as written, for people; so does
+    ``onestop:expression``, for programs (in onestop's rule language, the one of the
+    catalogue files' ``when``).
+    """
+    return {
+        "@id": node_id,
+        "@type": "cpsv:Rule",
+        "dct:identifier": identifier,
+        "dct:description": [{"@value": rule.source}],
+        "onestop:expression": rule.source,
+    }

@@ -40,6 +40,7 @@ __all__ = [
     "LINK_SCHEMES",
     "NODE_ID_SCHEMES",
     "check_arguments",
+    "check_base",
     "check_code",
     "check_link",
     "check_items",
@@ -144,6 +145,24 @@ def check_arguments(catalogue: object, at: object) -> datetime:
 def check_code(value: object, argument: str) -> str:
     """Return *value* if it is a catalogue code, else raise `InvalidValue` naming *argument*."""
     return CATALOGUE_CODE.check(value, field=argument)
+
+
+def check_base(value: object, argument: str = "base") -> str:
+    """Return *value* if node ids may be built under it, else raise `InvalidValue`.
+
+    An absolute ``http``, ``https`` or ``urn`` IRI (`NODE_ID_SCHEMES`) that ends where
+    a node's own part may follow: ``/`` or ``#`` for the web schemes, ``:`` for a URN
+    (``https://data.example.gov`` would make ``https://data.example.govservice:...``).
+    """
+    base = check_link(value, argument, schemes=NODE_ID_SCHEMES)
+    ends = (":",) if base[:4].lower() == "urn:" else ("/", "#")
+    if not base.endswith(ends):
+        raise InvalidValue(
+            field=argument,
+            reason=f"must end with {' or '.join(repr(e) for e in ends)}, "
+            "so that node ids extend it",
+        )
+    return base
 
 
 def check_link(value: object, argument: str, *, schemes: Sequence[str] = LINK_SCHEMES) -> str:

@@ -19,16 +19,19 @@ e-mail address must be one address of valid syntax
 No value holds a control character or a lone surrogate, and only descriptions hold
 line breaks.
 
-Node ids are stable IRIs under *base* (``urn:onestop:`` by default), built from
-codes, so two exports of the same catalogue agree and a harvester can follow a
-service across exports:
+Node ids are stable IRIs under *base* (``urn:onestop:`` by default; give the
+government's own, such as ``https://data.example.gov/id/``), built from codes, so two
+exports of the same catalogue agree and a harvester can follow a service across
+exports:
 
 ==========================================  ============================================
 ``<base>service:<code>:v<version>``         a ``cpsv:PublicService`` (one per version)
 ``<service id>:channel:<kind>``             its ``cv:Channel`` nodes
 ``<service id>:requirement:<code>``         its ``cv:Requirement`` nodes
+``<requirement id>:rule``                   the ``cpsv:Rule`` of a conditional requirement
 ``<service id>:evidence:<code>``            the ``cv:Evidence`` of each requirement
 ``<service id>:cost:<code>``                its ``cv:Cost`` nodes
+``<cost id>:rule``                          the ``cpsv:Rule`` of a conditional cost
 ``<service id>:output:<code>``              its ``cv:Output`` nodes
 ``<service id>:channel:<kind>:...``         requirements, evidence and costs that a
                                             channel variant overrides
@@ -40,15 +43,29 @@ service across exports:
 ``<base>channel-type:<kind>``               a ``skos:Concept`` naming a channel kind
 ==========================================  ============================================
 
+**Extensions.**  Where CPSV-AP has no property, the export says it in the
+``onestop:`` namespace (`ONESTOP_NAMESPACE`), so nothing is written as something it
+is not:
+
+* **Working time.**  ``cv:processingTime`` is an ``xsd:duration``, in calendar time;
+  our durations count *working* days or hours of the agency's calendar.  So a
+  service (and a channel variant that sets its own) carries ``onestop:serviceNorm``
+  and ``onestop:timeLimit`` (the statutory limit) instead, each a literal of the
+  datatype ``onestop:workingDuration`` whose text is ISO 8601: "3 working days" is
+  ``{"@value": "P3D", "@type": "onestop:workingDuration"}``, "8 working hours"
+  ``PT8H``.  No ``cv:processingTime`` is written: ``P3D`` would say three calendar
+  days.
+* **Conditions.**  A requirement or a fee with a ``when`` rule gets a ``cpsv:Rule``
+  node whose ``dct:description`` and ``onestop:expression`` hold the rule as written
+  (``applicant_type == "company"``).  The requirement points to it with
+  ``cv:fulfils`` and the cost (CPSV-AP has no property there) with
+  ``onestop:appliesWhen``, which the requirement carries too; the service lists its
+  rules with ``cpsv:follows``.  A requirement or cost without one always applies.
+
 What CPSV-AP cannot say, and so is lost or approximated:
 
-* **Working time.**  ``cv:processingTime`` is an ``xsd:duration`` in calendar time.
-  Our service norm counts *working* days or hours, so "5 working days" is written
-  ``P5D`` and "8 working hours" ``PT8H``: the number is kept, the calendar is not.
-  The statutory time limit has no property and is left out.
-* **Conditions.**  A requirement's or a fee's ``when`` rule has no property; such a
-  requirement or cost is listed as if it always applied.  How evidence may be
-  presented (upload, original shown at the counter...) is left out too.
+* **Presentation.**  How evidence may be presented (upload, original shown at the
+  counter...) is left out.
 * **Channel variants.**  A fee a variant sets is a ``cv:Cost`` with
   ``cv:ifAccessedThrough`` its channel, but the service's own costs carry no
   channel, so nothing says that the variant's fees *replace* them there.  Each
@@ -103,12 +120,14 @@ from onestop.interop._cpsv_nodes import (
     quoted,
     ref,
     refs,
+    rule_node,
     texts,
+    working_time,
 )
 from onestop.interop._safety import (
-    NODE_ID_SCHEMES,
     catalogue_shape,
     check_arguments,
+    check_base,
     check_items,
     check_link,
     checked,
@@ -122,6 +141,7 @@ __all__ = [
     "CONTEXT",
     "CPSV_AP_VERSION",
     "CURRENCY_AUTHORITY",
+    "ONESTOP_NAMESPACE",
     "iso_duration",
     "iter_jsonld",
     "to_jsonld",
@@ -129,6 +149,10 @@ __all__ = [
 
 CPSV_AP_VERSION: Final = "3.2.0"
 """The CPSV-AP release the export follows."""
+
+ONESTOP_NAMESPACE: Final = "https://onestop-mall.readthedocs.io/ns/cpsv#"
+"""The namespace of the export's extensions (the ``onestop:`` prefix): what CPSV-AP
+cannot say, see "Extensions" in the module docstring."""
 
 CONTEXT: Final[Mapping[str, str]] = {
     "adms": "http://www.w3.org/ns/adms#",
@@ -138,6 +162,7 @@ CONTEXT: Final[Mapping[str, str]] = {
     "dct": "http://purl.org/dc/terms/",
     "eli": "http://data.europa.eu/eli/ontology#",
     "foaf": "http://xmlns.com/foaf/0.1/",
+    "onestop": ONESTOP_NAMESPACE,
     "org": "http://www.w3.org/ns/org#",
     "schema": "https://schema.org/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
@@ -181,7 +206,9 @@ def to_jsonld(
     Args:
         catalogue: The catalogue to describe.
         at: A timezone-aware moment; services with no version in effect are left out.
-        base: The IRI prefix of every node id: a ``urn:``, ``http:`` or ``https:`` IRI.
+        base: The IRI prefix of every node id: an ``http:`` or ``https:`` IRI ending
+            in ``/`` or ``#`` (``https://data.example.gov/id/``), or a ``urn:`` ending
+            in ``:``.
         spatial: An IRI of the territory the agencies cover, e.g.
             ``http://publications.europa.eu/resource/authority/country/IDN``; set as
             ``dct:spatial`` on every public organisation.
@@ -248,7 +275,7 @@ class _Export:
         self, catalogue: Catalogue, *, at: datetime, base: str, spatial: str | None
     ) -> None:
         self.at = check_arguments(catalogue, at)
-        check_link(base, "base", schemes=NODE_ID_SCHEMES)
+        check_base(base)
         if spatial is not None:
             check_link(spatial, "spatial")
         with catalogue_shape():
@@ -279,6 +306,9 @@ class _Export:
 
 def iso_duration(duration: Duration, /) -> str:
     """Return *duration* as an ISO 8601 duration, dropping "working".
+
+    The export does not write this as ``cv:processingTime`` (it would mean calendar
+    time); it types the same text ``onestop:workingDuration``.
 
     >>> iso_duration(Duration.working_days(5))
     'P5D'
@@ -318,6 +348,7 @@ class _ServiceExport:
         put(service, "cv:hasCost", refs(by_type.get("cv:Cost", [])))
         put(service, "cv:hasChannel", refs(by_type.get("cv:Channel", [])))
         put(service, "cpsv:produces", refs(by_type.get("cv:Output", [])))
+        put(service, "cpsv:follows", refs(by_type.get("cpsv:Rule", [])))
         return [service, *owned]
 
     def _service_node(self) -> Node:
@@ -346,7 +377,8 @@ class _ServiceExport:
         put(node, "cv:hasLegalResource", refs(laws))
         events = (ids.event(code) for code in service.life_events if code in self.known.events)
         put(node, "cv:isGroupedBy", refs(events))
-        node["cv:processingTime"] = _duration(service.service_norm)
+        node["onestop:serviceNorm"] = working_time(service.service_norm)
+        node["onestop:timeLimit"] = working_time(service.time_limit)
         node["adms:status"] = ref(ADMS_STATUS[service.status])
         return node
 
@@ -363,13 +395,13 @@ class _ServiceExport:
         for requirement in self.service.requirements:
             nodes.extend(self._requirement_nodes(requirement, self.id))
         for fee in self.service.fees:
-            nodes.append(self._cost_node(fee, self.id, channel=None))
+            nodes.extend(self._cost_nodes(fee, self.id, channel=None))
         for variant in self.service.channels:
             prefix = self._channel_id(variant.channel)
             for requirement in variant.requirements or ():
                 nodes.extend(self._requirement_nodes(requirement, prefix))
             for fee in variant.fees or ():
-                nodes.append(self._cost_node(fee, prefix, channel=prefix))
+                nodes.extend(self._cost_nodes(fee, prefix, channel=prefix))
         for output in self.service.outputs:
             nodes.append(
                 {
@@ -399,7 +431,9 @@ class _ServiceExport:
         )
         put(node, "cpsv:hasInput", refs(evidence))
         if variant.service_norm is not None:
-            node["cv:processingTime"] = _duration(variant.service_norm)
+            node["onestop:serviceNorm"] = working_time(variant.service_norm)
+        if variant.time_limit is not None:
+            node["onestop:timeLimit"] = working_time(variant.time_limit)
         return node
 
     def _requirement_nodes(self, requirement: Requirement, owner: str) -> list[Node]:
@@ -425,11 +459,18 @@ class _ServiceExport:
         put(evidence_node, "dct:title", title)
         if evidence_type is not None:
             evidence_node["dct:conformsTo"] = [ref(self.ids.evidence_type(evidence_type.code))]
-        return [requirement_node, evidence_node]
+        if requirement.when is None:
+            return [requirement_node, evidence_node]
+        rule_id = f"{requirement_id}:rule"
+        requirement_node["cv:fulfils"] = [ref(rule_id)]
+        requirement_node["onestop:appliesWhen"] = ref(rule_id)
+        rule = rule_node(requirement.when, rule_id, f"{requirement.code}:when")
+        return [requirement_node, evidence_node, rule]
 
-    def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> Node:
+    def _cost_nodes(self, fee: Fee, owner: str, *, channel: str | None) -> list[Node]:
+        cost_id = f"{owner}:cost:{quoted(fee.code)}"
         node: Node = {
-            "@id": f"{owner}:cost:{quoted(fee.code)}",
+            "@id": cost_id,
             "@type": "cv:Cost",
             "dct:identifier": fee.code,
             "dct:description": texts(fee.label),
@@ -440,12 +481,11 @@ class _ServiceExport:
             node["cv:hasValue"] = {"@value": value, "@type": "xsd:double"}
         if channel is not None:
             node["cv:ifAccessedThrough"] = ref(channel)
-        return node
+        if fee.when is None:
+            return [node]
+        node["onestop:appliesWhen"] = ref(f"{cost_id}:rule")
+        return [node, rule_node(fee.when, f"{cost_id}:rule", f"{fee.code}:when")]
 
 
 def _evidence_id(owner: str, requirement_code: str) -> str:
     return f"{owner}:evidence:{quoted(requirement_code)}"
-
-
-def _duration(duration: Duration) -> dict[str, str]:
-    return {"@value": iso_duration(duration), "@type": "xsd:duration"}

@@ -18,10 +18,8 @@ from a file, and it stays bounded on huge, deeply nested or binary input.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,10 +38,12 @@ from onestop.domain.catalogue.model import (
     Service,
 )
 from onestop.domain.common.formats import kind_of
+from onestop.domain.common.kinds import check_strings
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
 from onestop.serialization import make_converter, problems_from
+from onestop.usecases.catalogue._repair import Removed, Repaired, agreed, structure_without
 from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
 from onestop.usecases.catalogue.identity import stdnum_problems
 
@@ -75,7 +75,6 @@ SECTIONS: dict[str, type] = {
 }
 _HEADER = "catalogue"
 _SUFFIXES = (".toml", ".json")
-_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_-]*)|\[([0-9]+)\]")
 
 
 @attrs.frozen(kw_only=True)
@@ -89,7 +88,7 @@ class _Header:
 class _Collected:
     header: _Header | None = None
     header_file: str | None = None
-    items: dict[str, list[Any]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
+    items: dict[str, Repaired] = attrs.Factory(lambda: {k: Repaired() for k in SECTIONS})
     origins: dict[str, list[tuple[str, int]]] = attrs.Factory(lambda: {k: [] for k in SECTIONS})
     problems: list[Problem] = attrs.Factory(list)
     removed: list[tuple[str, str]] = attrs.Factory(list)
@@ -177,17 +176,34 @@ def _assemble(
                 )
             )
         return None, collected.problems
-    catalogue = Catalogue(
-        name=collected.header.name,
-        languages=collected.header.languages,
-        retention=collected.header.retention,
-        **{key: tuple(values) for key, values in collected.items.items()},
+    runs = max(repaired.runs for repaired in collected.items.values())
+    catalogues = [
+        Catalogue(
+            name=collected.header.name,
+            languages=collected.header.languages,
+            retention=collected.header.retention,
+            **{key: repaired.variant(run) for key, repaired in collected.items.items()},
+        )
+        for run in range(runs)
+    ]
+    # With stand-ins for broken required values, a problem counts only if every run
+    # finds it: one that depends on a stand-in is a follow-on (see _repair).
+    removed = Removed(collected.removed)
+    guards = None if known_guards is None else check_strings(known_guards, field="known_guards")
+    checked = agreed(
+        [
+            p
+            for p in (_relocate(q, collected) for q in _semantic_problems(c, guards))
+            if not removed.related(p)
+        ]
+        for c in catalogues
     )
-    found = check_catalogue(catalogue, known_guards=known_guards) + stdnum_problems(catalogue)
-    checked = [_relocate(p, collected) for p in found]
-    removed = _Removed(collected.removed)
-    problems = collected.problems + [p for p in checked if not removed.related(p)]
-    return catalogue, problems
+    return catalogues[0], collected.problems + checked
+
+
+def _semantic_problems(catalogue: Catalogue, guards: Iterable[str] | None) -> list[Problem]:
+    """The whole-catalogue checks, and the python-stdnum modules its schemes name."""
+    return check_catalogue(catalogue, known_guards=guards) + stdnum_problems(catalogue)
 
 
 def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -319,13 +335,13 @@ def _collect_header(value: Any, file: str, collected: _Collected, converter: Any
     except Exception as exc:  # noqa: BLE001 - every error becomes a problem
         found = problems_from(exc, file=file, path=_HEADER)
         collected.problems += found
-        # A bad default retention alone does not stop the rest of the catalogue being
-        # checked: the header is read again without the offending values.
-        if all(p.path.startswith(f"{_HEADER}.retention") for p in found):
-            header = _structure_without(value, _Header, found, _HEADER, converter)
-            if header is not None:
-                collected.header, collected.header_file = header, file
-                collected.removed += [(file, p.path) for p in found]
+        # A broken header does not stop the rest of the catalogue being checked: it is
+        # read again without the offending values (a broken name or list of languages
+        # has a single stand-in; with no languages known, no translation is missing).
+        header = structure_without(value, _Header, found, _HEADER, converter)
+        if header is not None:
+            collected.header, collected.header_file = header[0], file
+            collected.removed += [(file, p.path) for p in found]
 
 
 def _collect_section(
@@ -344,101 +360,14 @@ def _collect_section(
         except Exception as exc:  # noqa: BLE001 - every error becomes a problem
             found = problems_from(exc, file=file, path=path)
             collected.problems += found
-            structured = _structure_without(item, kind, found, path, converter)
-            if structured is None:
+            repaired = structure_without(item, kind, found, path, converter)
+            if repaired is None:
                 continue
             collected.removed += [(file, p.path) for p in found]
-        collected.items[key].append(structured)
+            collected.items[key].items.append(repaired)
+        else:
+            collected.items[key].items.append((structured,))
         collected.origins[key].append((file, index))
-
-
-def _structure_without(
-    item: Any, kind: type, problems: list[Problem], path: str, converter: Any
-) -> Any:
-    """Structure *item* again with every offending value left out, or return ``None``.
-
-    The result is never part of a loaded catalogue (it has problems); it only lets the
-    whole-catalogue checks look at the rest of the item, so that one run reports every
-    problem, not only the structural ones.
-    """
-    paths = [_steps(p.path[len(path) :]) for p in problems]
-    if any(not steps for steps in paths):
-        return None
-    # First leave out just the offending values; if the item still does not structure
-    # (a required value was among them), leave out the list elements holding them.
-    for attempt in (paths, [_to_element(steps) for steps in paths]):
-        repaired = copy.deepcopy(item)
-        ordered = sorted(attempt, key=_sort_key, reverse=True)  # later list items first
-        if not all(steps and _remove(repaired, steps) for steps in ordered):
-            continue
-        try:
-            return converter.structure(repaired, kind)
-        except Exception:  # noqa: BLE001, S112 - try the next attempt
-            continue
-    return None
-
-
-def _to_element(steps: list[str | int]) -> list[str | int]:
-    """Cut *steps* after its last list index: the list element holding the value."""
-    for end in range(len(steps), 0, -1):
-        if isinstance(steps[end - 1], int):
-            return steps[:end]
-    return []
-
-
-def _sort_key(steps: list[str | int]) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, s) if isinstance(s, int) else (1, s) for s in steps)
-
-
-def _steps(relative: str) -> list[str | int]:
-    """Split a relative path such as ``.fees[0].amount`` into keys and indexes."""
-    steps: list[str | int] = []
-    for name, index in _STEP.findall(relative):
-        steps.append(int(index) if index else name)
-    return steps
-
-
-def _remove(data: Any, steps: list[str | int]) -> bool:
-    """Remove the value at *steps* from *data*; say whether it was there."""
-    for step in steps[:-1]:
-        if not _holds(data, step):
-            return False
-        data = data[step]
-    if not _holds(data, steps[-1]):
-        return False
-    del data[steps[-1]]
-    return True
-
-
-def _holds(data: Any, step: str | int) -> bool:
-    if isinstance(step, int):
-        return isinstance(data, list) and step < len(data)
-    return isinstance(data, dict) and step in data
-
-
-class _Removed:
-    """The paths left out of items to check the rest, looked up in time linear in a path."""
-
-    def __init__(self, removed: Iterable[tuple[str, str]]) -> None:
-        self._paths: set[tuple[str, str]] = set()
-        self._inside: set[tuple[str, str]] = set()  # every proper prefix of a removed path
-        for file, path in removed:
-            self._paths.add((file, path))
-            self._inside.update((file, prefix) for prefix in _prefixes(path))
-
-    def related(self, problem: Problem) -> bool:
-        """Whether *problem*'s path is a removed path, lies inside one, or contains one."""
-        file, path = problem.file or "", problem.path
-        if (file, path) in self._paths or (file, path) in self._inside:
-            return True
-        return any((file, prefix) in self._paths for prefix in _prefixes(path))
-
-
-def _prefixes(path: str) -> Iterator[str]:
-    """Yield the proper prefixes of *path* that are paths: ``a``, ``a[0]`` of ``a[0].b``."""
-    for index, char in enumerate(path):
-        if char in ".[" and index:
-            yield path[:index]
 
 
 def _relocate(problem: Problem, collected: _Collected) -> Problem:
