@@ -22,6 +22,7 @@ from onestop.domain.common.values import Duration
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.hours import LimitCounting, WeeklyHours
 from onestop.domain.time.sla import Pause, due_date
+from onestop.domain.time.versions import CalendarVersion
 
 WIB = ZoneInfo("Asia/Jakarta")
 KST = ZoneInfo("Asia/Seoul")
@@ -156,6 +157,22 @@ def test_the_sla_clock_follows_the_receipt_day_rule() -> None:
     assert deadline.due == datetime(2025, 3, 6, 18, tzinfo=KST)
     assert deadline.budget == timedelta(hours=23)
     assert "counting 3 working days from Tue 2025-03-04" in deadline.trace
+
+
+def test_the_trace_of_a_longer_limit_names_the_receipt_day_as_day_one() -> None:
+    """With short limits in hours, a six-day limit's trace still counts from the receipt day."""
+    # Day 1 Tue 2025-03-04 .. day 6 Tue 2025-03-11 18:00 (see the case above).
+    deadline = due_date(
+        SEOUL_SHORT, received=datetime(2025, 3, 4, 16, tzinfo=KST), limit=Duration.working_days(6)
+    )
+    assert "counting 6 working days from Tue 2025-03-04" in deadline.trace
+    assert deadline.trace[-1] == "due Tue 2025-03-11 18:00 KST, the close of working day 6"
+
+
+def test_a_calendar_version_holds_a_calendar_with_hours_and_counting() -> None:
+    """CalendarVersion accepts a calendar with weekly hours and a counting rule."""
+    version = CalendarVersion(version=1, effective_from=date(2025, 1, 1), calendar=SEOUL_SHORT)
+    assert version.calendar.counting.hours_up_to_days == 5
 
 
 def test_a_pause_on_a_short_limit_counted_in_hours() -> None:

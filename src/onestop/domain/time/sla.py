@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import attrs
@@ -272,8 +272,15 @@ def _budget(
     budget = calendar.working_time_between(received, calendar.add(received, limit))
     if not explain:
         return budget, ""
-    first = calendar.add(received, Duration.working_days(1)).date()
-    return budget, f"counting {limit} from {format_day(first)}"
+    return budget, f"counting {limit} from {format_day(_first_day(calendar, received))}"
+
+
+def _first_day(calendar: WorkCalendar, received: datetime) -> date:
+    """Day 1 of a limit in working days: the day of receipt's next opening, or the day after."""
+    if calendar.counting.includes_receipt_day:
+        return calendar.next_opening(received).date()
+    after = received.astimezone(calendar.zone).date() + _ONE_DAY
+    return calendar.next_opening(datetime.combine(after, time(0), tzinfo=calendar.zone)).date()
 
 
 def _closed_run(days: list[date]) -> str:
