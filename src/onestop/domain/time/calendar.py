@@ -68,6 +68,7 @@ __all__ = [
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _ONE_DAY = timedelta(days=1)
 _DEFAULT_DAY = (time(8), time(16))
+_BY_DEFAULT = LimitCounting()
 _ZERO = timedelta(0)
 _TOO_NEAR = "is too near the year 1 or 9999 to be read in UTC and in the calendar's zone"
 _LONGEST = (date.max - date.min).days + 1
@@ -264,9 +265,7 @@ class WorkCalendar:
     )
     name: str = attrs.field(default="", validator=check_text)
     hours: WeeklyHours | None = attrs.field(default=None, validator=check_kind(WeeklyHours))
-    counting: LimitCounting = attrs.field(
-        factory=LimitCounting, validator=check_kind(LimitCounting)
-    )
+    counting: LimitCounting = attrs.field(default=_BY_DEFAULT, validator=check_kind(LimitCounting))
 
     def __attrs_post_init__(self) -> None:
         """Check that the working day ends after it starts, and `hours` has no rival."""
@@ -370,7 +369,7 @@ class WorkCalendar:
         """The intervals ``(opens, closes)`` during which the office is open on *day*.
 
         Empty on a day that is not a working day; more than one interval when a closure
-        cuts the day in the middle.
+        cuts the day in the middle, or `hours` gives the day several spans.
 
         Raises:
             InvalidCalendar: If *day* is not a `date`.
@@ -440,10 +439,13 @@ class WorkCalendar:
             if limit.amount > MAX_WALK * (24 if hourly else 1):
                 raise OverflowError  # more days than one computation walks
         with counting("duration"):
-            hours = limit.amount if hourly else self.counting.in_hours(limit.amount)
+            rule = self.counting
+            hours = limit.amount if hourly else None
+            if not hourly and rule.hours_up_to_days:
+                hours = rule.in_hours(limit.amount)
             if hours is not None:
                 return ruler.advance(moment, timedelta(hours=hours)).astimezone(self.zone)
-            if self.counting.includes_receipt_day:  # day 1 is the day of the next opening
+            if rule.includes_receipt_day:  # day 1 is the day of the next opening
                 first = ruler.local_day(ruler.opening(moment))
                 day = ruler.nth_working_day(first, limit.amount - 1)
             else:
