@@ -242,7 +242,7 @@ class WeeklyHours:
 
     @property
     def longest_day(self) -> timedelta:
-        """The open time of the longest day of the week: what a "working day" of open time is."""
+        """The open time of the longest day of the week (a working day of open time)."""
         return max(self.open_time(day) for day in range(1, 8))
 
     def describe(self) -> str:
