@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     )
     from onestop.domain.courier.jobs import AttemptOutcome, JobKind, TimeWindow, book
     from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
+    from onestop.domain.time.hours import LimitCounting, WeeklyHours
     from onestop.domain.time.sla import Pause, due_date
     from onestop.domain.workflow.engine import fire
     from onestop.domain.workflow.guards import Facts, GuardResult, default_guards
@@ -131,6 +132,7 @@ __all__ = [
     "Handoff",
     "IdentityScheme",
     "JobKind",
+    "LimitCounting",
     "load_catalogue",
     "LocalizedText",
     "make_checkpoint",
@@ -170,6 +172,7 @@ __all__ = [
     "Transition",
     "verify_chain",
     "verify_checkpoint",
+    "WeeklyHours",
     "WorkCalendar",
     "Workflow",
     "write_key_files",
@@ -230,6 +233,8 @@ _EXPORTS: dict[str, str] = {
     "Closure": "onestop.domain.time.calendar",
     "DayKind": "onestop.domain.time.calendar",
     "WorkCalendar": "onestop.domain.time.calendar",
+    "LimitCounting": "onestop.domain.time.hours",
+    "WeeklyHours": "onestop.domain.time.hours",
     "Pause": "onestop.domain.time.sla",
     "due_date": "onestop.domain.time.sla",
     # The audit trail
