@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from onestop.domain.catalogue.fields import Choice, FieldType, FormField
+from onestop.domain.catalogue.messages import Message
 from onestop.domain.catalogue.retention import Retention
 from onestop.domain.catalogue.rules import Explanation, Rule
 from onestop.domain.common.contact_points import (
@@ -420,14 +421,11 @@ class Service:
 class Catalogue:
     """A mall's whole catalogue: agencies, services and the shared vocabularies.
 
-    Build one in Python, or load it from files with
-    `onestop.usecases.catalogue.loading.load_catalogue`,
-    which also runs `onestop.domain.catalogue.checks.check_catalogue` and refuses any problem.
+    Build one in Python, or load (and check) one from files with ``load_catalogue``.
 
     Attributes:
         name: The mall's name.
-        languages: Declared languages (BCP 47); the first is the default.  Every text
-            must be given in each of them.
+        languages: Declared languages (BCP 47), the first the default; texts give each.
         agencies: The agency tree, flattened.
         evidence_types: The kinds of evidence requirements refer to.
         legal_resources: The laws services and fees rest on.
@@ -435,6 +433,7 @@ class Catalogue:
         services: Every version of every service.
         workflows: The workflows services refer to.
         retention: The retention of services that set none, or ``None``.
+        messages: Overrides and extensions of onestop's own texts (``[[messages]]``).
     """
 
     name: LocalizedText
@@ -446,6 +445,7 @@ class Catalogue:
     services: tuple[Service, ...] = ()
     workflows: tuple[Workflow, ...] = ()
     retention: Retention | None = None
+    messages: tuple[Message, ...] = ()
 
     @property
     def default_language(self) -> str:

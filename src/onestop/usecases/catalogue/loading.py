@@ -4,7 +4,9 @@ A catalogue is one file or a directory of files, read recursively in path order 
 merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name``, its
 ``languages`` and optionally the default ``retention``; exactly one file has it) and
 arrays of tables named ``agencies``, ``evidence_types``, ``legal_resources``,
-``life_events``, ``services`` and ``workflows``.  See :doc:`/reference/catalogue-format`.
+``life_events``, ``services``, ``workflows`` and ``messages`` (overrides and extensions
+of onestop's own texts, `onestop.domain.catalogue.messages`).
+See :doc:`/reference/catalogue-format`.
 
 Loading reports **every** problem, each with its file and path; it never runs code
 from a file, and it stays bounded on huge, deeply nested or binary input.
@@ -28,6 +30,7 @@ from typing import Any
 import attrs
 
 from onestop.domain.catalogue.checks import check_catalogue
+from onestop.domain.catalogue.messages import Message
 from onestop.domain.catalogue.model import (
     Agency,
     Catalogue,
@@ -42,6 +45,7 @@ from onestop.domain.common.text import LocalizedText
 from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
 from onestop.serialization import make_converter, problems_from
+from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
 
 __all__ = [
@@ -68,6 +72,7 @@ SECTIONS: dict[str, type] = {
     "life_events": LifeEvent,
     "services": Service,
     "workflows": Workflow,
+    "messages": Message,
 }
 _HEADER = "catalogue"
 _SUFFIXES = (".toml", ".json")
@@ -180,7 +185,8 @@ def _assemble(
         **{key: tuple(values) for key, values in collected.items.items()},
     )
     checked = [
-        _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
+        _relocate(p, collected)
+        for p in check_catalogue(catalogue, known_guards=known_guards, shipped=shipped_texts())
     ]
     removed = _Removed(collected.removed)
     problems = collected.problems + [p for p in checked if not removed.related(p)]
@@ -440,6 +446,8 @@ def _prefixes(path: str) -> Iterator[str]:
 
 def _relocate(problem: Problem, collected: _Collected) -> Problem:
     """Map a path into the merged catalogue back to the file and index it came from."""
+    if problem.path == "messages":  # about the section as a whole
+        return Problem(path=problem.path, message=problem.message, file=collected.header_file)
     head, _, rest = problem.path.partition("[")
     if head in SECTIONS and rest:
         index_text, _, tail = rest.partition("]")
