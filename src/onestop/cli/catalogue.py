@@ -44,12 +44,19 @@ def catalogue() -> None:
 def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
     """Check catalogue files and directories; print every problem as FILE: PATH: MESSAGE.
 
+    Every text must be given in each declared language, onestop's own (history labels,
+    courier labels, rejection reasons) included.  Texts served unreviewed (placeholder
+    or machine translations) are listed as ``note:`` lines on stderr; they are no error.
     With --json, print a list of objects with file, path and message (empty when valid).
     """
+    from onestop.usecases.catalogue.built_in import unreviewed_texts
+
     loaded = load(paths, as_json=as_json)
     if as_json:
         emit_json([])
     else:
+        for note in unreviewed_texts(loaded):
+            click.echo(f"note: {note}", err=True)
         codes = loaded.service_codes()
         click.echo(
             f"ok: {len(loaded.agencies)} agencies, {len(codes)} services "

@@ -20,10 +20,17 @@ import tomllib
 from importlib import resources
 from typing import Any
 
-from onestop.domain.catalogue.messages import BUILT_IN_KEYS, Shipped, Translation
-from onestop.exceptions import CatalogueReadError
+from onestop.domain.catalogue.messages import (
+    BUILT_IN_KEYS,
+    Shipped,
+    Translation,
+    unreviewed_messages,
+)
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.kinds import check_type
+from onestop.exceptions import CatalogueReadError, Problem
 
-__all__ = ["parse_texts", "shipped_texts"]
+__all__ = ["parse_texts", "shipped_texts", "unreviewed_texts"]
 
 _PACKAGE = "onestop.usecases.catalogue"
 _FOLDER = "texts"
@@ -79,3 +86,17 @@ def shipped_texts() -> Shipped:
             language, texts = parse_texts(entry.read_text(encoding="utf-8"), source=source)
             by_language[language] = texts
     return Shipped.of(by_language)
+
+
+def unreviewed_texts(catalogue: Catalogue, /) -> list[Problem]:
+    """Return a note per declared language of *catalogue* served unreviewed texts.
+
+    Each note names the keys whose text (the catalogue's override, else the shipped
+    one) is marked ``reviewed = false``.  They are notes, not problems: the catalogue
+    loads, and ``onestop catalogue validate`` prints them as ``note:`` lines.
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`.
+    """
+    check_type(catalogue, Catalogue, field="catalogue")
+    return unreviewed_messages(catalogue.messages, catalogue.languages, shipped=shipped_texts())
