@@ -85,7 +85,8 @@ def format_datetime(value: datetime, language: str, /, *, width: Width = "medium
     """
     from babel import dates
 
-    if not isinstance(value, datetime) or value.tzinfo is None:
+    given: object = value
+    if not isinstance(given, datetime) or given.tzinfo is None:
         reason = f"expected a datetime with a time zone, not {kind_of(value)}"
         raise InvalidValue(field="value", reason=reason)
     locale = _locale(_check_language(language))
@@ -135,9 +136,10 @@ def format_money(amount: Decimal | int, currency: str, language: str, /) -> str:
     from babel import numbers
 
     checked = _check_amount(amount)
-    if not (isinstance(currency, str) and len(currency) == 3 and currency.isascii()):
+    code: object = currency
+    if not (isinstance(code, str) and len(code) == 3 and code.isascii() and code.isalpha()):
         raise InvalidValue(field="currency", reason="expected an ISO 4217 code such as 'IDR'")
-    if not (currency.isalpha() and currency.isupper()):
+    if not code.isupper():
         raise InvalidValue(field="currency", reason="expected an ISO 4217 code such as 'IDR'")
     locale = _locale(_check_language(language))
     return numbers.format_currency(checked, currency, locale=locale)

@@ -28,9 +28,10 @@ from types import MappingProxyType
 
 import attrs
 
-from onestop.domain.common.formats import preview
-from onestop.domain.common.kinds import check_type
-from onestop.domain.common.text import LocalizedText, is_language_tag
+from onestop.domain.common._typed import of
+from onestop.domain.common.formats import kind_of, preview, text_problem
+from onestop.domain.common.kinds import check_strings, check_type
+from onestop.domain.common.text import MAX_TEXT, LocalizedText, is_language_tag
 from onestop.exceptions import InvalidValue, Problem
 
 __all__ = [
@@ -75,11 +76,17 @@ _MAX_KEY = 80
 
 def _key(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or len(value) > _MAX_KEY or not _KEY.fullmatch(value):
-        shown = preview(value) if isinstance(value, str) else type(value).__name__
+        shown = preview(value) if isinstance(value, str) else kind_of(value)
         raise InvalidValue(
             field=attribute.name,
             reason=f"{shown} is not a message key such as 'reason.blurry'",
         )
+
+
+def _text(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    problem = text_problem(value, max_length=MAX_TEXT)
+    if problem is not None:
+        raise InvalidValue(field=attribute.name, reason=problem)
 
 
 @attrs.frozen(kw_only=True)
@@ -92,8 +99,8 @@ class Translation:
             placeholder and machine translations are ``False``.
     """
 
-    text: str = attrs.field(validator=attrs.validators.instance_of(str))
-    reviewed: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    text: str = attrs.field(validator=_text)
+    reviewed: bool = attrs.field(default=True, validator=of(bool))
 
 
 @attrs.frozen(kw_only=True)
@@ -107,8 +114,8 @@ class Message:
     """
 
     key: str = attrs.field(validator=_key)
-    text: LocalizedText = attrs.field(validator=attrs.validators.instance_of(LocalizedText))
-    reviewed: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    text: LocalizedText = attrs.field(validator=of(LocalizedText))
+    reviewed: bool = attrs.field(default=True, validator=of(bool))
 
 
 def _frozen(
@@ -188,13 +195,14 @@ def message_text(
     catalogue's *overrides* win over what onestop ships.
 
     Raises:
-        InvalidValue: If *key* or a language is not a `str`, or *shipped* not `Shipped`.
+        InvalidValue: If *key* or a language is not a `str`, *shipped* not `Shipped`,
+            or *overrides* not a collection of `Message`.
     """
     check_type(key, str, field="key")
     check_type(shipped, Shipped, field="shipped")
     chain = [check_type(language, str, field="language")]
-    chain += [check_type(tag, str, field="fallbacks") for tag in fallbacks]
-    found = tuple(check_type(m, Message, field="overrides") for m in overrides)
+    chain += check_strings(fallbacks, field="fallbacks")
+    found = _messages(overrides)
     for tag in chain:
         message = _override(key, tag, found)
         if message is not None:
@@ -205,6 +213,20 @@ def message_text(
     return None
 
 
+def _messages(overrides: object) -> tuple[Message, ...]:
+    if isinstance(overrides, str | bytes) or not isinstance(overrides, Iterable):
+        raise InvalidValue(field="overrides", reason=f"expected messages, not {kind_of(overrides)}")
+    return tuple(check_type(m, Message, field=f"overrides[{i}]") for i, m in enumerate(overrides))
+
+
+def _inputs(
+    overrides: object, languages: object, shipped: object
+) -> tuple[tuple[Message, ...], list[str]]:
+    check_type(shipped, Shipped, field="shipped")
+    wanted = [t for t in check_strings(languages, field="languages") if is_language_tag(t)]
+    return _messages(overrides), wanted
+
+
 def missing_messages(
     overrides: Sequence[Message], languages: Sequence[str], *, shipped: Shipped
 ) -> list[Problem]:
@@ -213,8 +235,11 @@ def missing_messages(
     Built-in keys are looked up in the overrides then in *shipped*; a catalogue's own
     keys (not in `BUILT_IN_KEYS`) must be given in each language by its overrides.
     Paths are ``messages`` (built-in keys) or ``messages[i].text`` (the catalogue's own).
+
+    Raises:
+        InvalidValue: If an argument is not of the type it names.
     """
-    wanted = [t for t in languages if is_language_tag(t)]
+    overrides, wanted = _inputs(overrides, languages, shipped)
     problems: list[Problem] = []
     for language in wanted:
         missing = [
@@ -245,9 +270,13 @@ def unreviewed_messages(
 
     A text is unreviewed when the one served (the override, else the shipped one) is
     marked ``reviewed = false``.  These are notes, not problems: loading does not fail.
+
+    Raises:
+        InvalidValue: If an argument is not of the type it names.
     """
+    overrides, wanted = _inputs(overrides, languages, shipped)
     notes: list[Problem] = []
-    for language in (t for t in languages if is_language_tag(t)):
+    for language in wanted:
         keys: list[str] = []
         for key in BUILT_IN_KEYS:
             message = _override(key, language, overrides)
