@@ -183,3 +183,16 @@ def test_a_data_file_parses_to_translations() -> None:
         "fr",
         {"state.resumed": Translation(text="Repris", reviewed=False)},
     )
+
+
+def test_the_cli_lists_unreviewed_texts_after_its_summary(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``catalogue validate`` of a Khmer catalogue succeeds and notes the unreviewed Khmer."""
+    from onestop.cli import EXIT_OK, main
+
+    code = main(["catalogue", "validate", str(ROOT / "examples" / "cambodia")])
+    out = capsys.readouterr().out.splitlines()
+    assert code == EXIT_OK
+    assert out[0].startswith("ok: ")
+    assert out[1].startswith("note: messages: unreviewed text(s) in 'km': state.suspended")

@@ -46,7 +46,7 @@ def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
 
     Every text must be given in each declared language, onestop's own (history labels,
     courier labels, rejection reasons) included.  Texts served unreviewed (placeholder
-    or machine translations) are listed as ``note:`` lines on stderr; they are no error.
+    or machine translations) are listed as ``note:`` lines after the summary; no error.
     With --json, print a list of objects with file, path and message (empty when valid).
     """
     from onestop.usecases.catalogue.built_in import unreviewed_texts
@@ -55,14 +55,14 @@ def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         emit_json([])
     else:
-        for note in unreviewed_texts(loaded):
-            click.echo(f"note: {note}", err=True)
         codes = loaded.service_codes()
         click.echo(
             f"ok: {len(loaded.agencies)} agencies, {len(codes)} services "
             f"({len(loaded.services)} versions), {len(loaded.workflows)} workflows, "
             f"languages {', '.join(loaded.languages)}"
         )
+        for note in unreviewed_texts(loaded):
+            click.echo(f"note: {note}")
 
 
 _FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")
