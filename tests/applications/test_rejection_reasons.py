@@ -35,8 +35,7 @@ def test_a_built_in_reason_is_shown_in_each_language(mall: Mall) -> None:
     number, secret = _sent_back(mall, "blurry")
     shown = {
         language: [
-            (n.reason, n.reason_text)
-            for n in mall.track(number, secret, language=language).needed
+            (n.reason, n.reason_text) for n in mall.track(number, secret, language=language).needed
         ]
         for language in ("id", "en")
     }
