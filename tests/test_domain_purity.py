@@ -27,6 +27,7 @@ import pytest
 # Modules the domain must never load: I/O, networking, logging, serialisation, adapters.
 FORBIDDEN = (
     "asyncio",
+    "babel",
     "cattrs",
     "dns",
     "click",

@@ -75,10 +75,12 @@ if TYPE_CHECKING:
     from onestop.domain.workflow.model import State, Transition, Workflow, check_workflow
     from onestop.domain.workflow.render import to_dot, to_mermaid
     from onestop.domain.workflow.versions import MigrationPlan
+    from onestop.locales import format_datetime, format_money
     from onestop.privacy.signing import Ed25519Signer, Ed25519Verifier, write_key_files
     from onestop.samples import sample_catalogue
     from onestop.storage import from_url
     from onestop.transport.relay import DeadLetter, Relay, RetryPolicy
+    from onestop.usecases.catalogue.built_in import unreviewed_texts
     from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue, read_catalogue
     from onestop.usecases.catalogue.publishing import publish_catalogue, published_catalogue
     from onestop.usecases.checkpoints import (
@@ -126,6 +128,8 @@ __all__ = [
     "Fee",
     "find_workflow",
     "fire",
+    "format_datetime",
+    "format_money",
     "from_url",
     "Grant",
     "GuardResult",
@@ -170,6 +174,7 @@ __all__ = [
     "to_dot",
     "to_mermaid",
     "Transition",
+    "unreviewed_texts",
     "verify_chain",
     "verify_checkpoint",
     "WeeklyHours",
@@ -202,6 +207,9 @@ _EXPORTS: dict[str, str] = {
     "read_catalogue": "onestop.usecases.catalogue.loading",
     "publish_catalogue": "onestop.usecases.catalogue.publishing",
     "published_catalogue": "onestop.usecases.catalogue.publishing",
+    "unreviewed_texts": "onestop.usecases.catalogue.built_in",
+    "format_datetime": "onestop.locales",
+    "format_money": "onestop.locales",
     "Agency": "onestop.domain.catalogue.model",
     "Catalogue": "onestop.domain.catalogue.model",
     "ChannelKind": "onestop.domain.catalogue.model",

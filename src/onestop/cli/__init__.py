@@ -422,7 +422,9 @@ def track(
     """Show application NUMBER's public status, as its applicant sees it.
 
     The status holds no personal data: an application whose personal data is sealed,
-    or was erased, is tracked with or without the keys.
+    or was erased, is tracked with or without the keys.  Labels are in --language
+    (one of the catalogue's languages; another is a usage error), and dates are
+    written as a reader of that language writes them (the due date also in ISO 8601).
     """
     import attrs
 
@@ -443,14 +445,20 @@ def track(
     if as_json:
         emit_json(found)
         return
+    from onestop.locales import format_datetime
+
+    served = status.language
     due = "closed" if status.closed else "clock paused" if status.due is None else found["due"]
+    if status.due is not None and not status.closed:
+        due = f"{format_datetime(status.due, served)} ({due})"
     click.echo(
         f"{status.number}: {status.service_name}\n{status.label} ({status.state}); due: {due}"
     )
     for needed in status.needed:
-        click.echo(f"  needed: {needed.label}" + (f" ({needed.reason})" if needed.reason else ""))
+        reason = needed.reason_text or needed.reason
+        click.echo(f"  needed: {needed.label}" + (f" ({reason})" if reason else ""))
     for step in status.history:
-        click.echo(f"  {_when(step.at)}  {step.label}")
+        click.echo(f"  {format_datetime(step.at, served)}  {step.label}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

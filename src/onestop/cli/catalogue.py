@@ -44,8 +44,13 @@ def catalogue() -> None:
 def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
     """Check catalogue files and directories; print every problem as FILE: PATH: MESSAGE.
 
+    Every text must be given in each declared language, onestop's own (history labels,
+    courier labels, rejection reasons) included.  Texts served unreviewed (placeholder
+    or machine translations) are listed as ``note:`` lines after the summary; no error.
     With --json, print a list of objects with file, path and message (empty when valid).
     """
+    from onestop.usecases.catalogue.built_in import unreviewed_texts
+
     loaded = load(paths, as_json=as_json)
     if as_json:
         emit_json([])
@@ -56,6 +61,8 @@ def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
             f"({len(loaded.services)} versions), {len(loaded.workflows)} workflows, "
             f"languages {', '.join(loaded.languages)}"
         )
+        for note in unreviewed_texts(loaded):
+            click.echo(f"note: {note}")
 
 
 _FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
+from onestop.domain.catalogue.messages import BUILT_IN_KEYS, Message
 from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
@@ -43,6 +44,7 @@ from onestop.domain.common.values import Duration
 __all__ = ["catalogues", "codes", "durations", "language_sets", "localized_texts"]
 
 _LANGUAGES = ("id", "en", "km", "ko", "zh-Hant", "pt-BR")
+_UNSHIPPED = ("zh-Hant", "pt-BR")  # languages onestop ships no texts in: catalogues give them
 _ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Phnom_Penh", "Asia/Seoul")
 
 codes = st.from_regex(r"[a-z][a-z0-9\-]{0,11}", fullmatch=True)
@@ -159,7 +161,10 @@ def _service(
 
 @st.composite
 def catalogues(draw: st.DrawFn) -> Catalogue:
-    """Valid catalogues: a few agencies, evidence types, laws and services."""
+    """Valid catalogues: a few agencies, evidence types, laws and services.
+
+    A catalogue in a language onestop ships no texts in gives its own ``[[messages]]``.
+    """
     languages = draw(language_sets())
     text = localized_texts(languages)
     agency_codes = draw(st.lists(codes, min_size=1, max_size=3, unique=True))
@@ -176,6 +181,11 @@ def catalogues(draw: st.DrawFn) -> Catalogue:
     evidence_codes = draw(st.lists(codes, min_size=1, max_size=3, unique=True))
     law_codes = draw(st.lists(codes, max_size=2, unique=True))
     service_codes = draw(st.lists(codes, min_size=1, max_size=3, unique=True))
+    unshipped = tuple(t for t in languages if t in _UNSHIPPED)
+    messages = tuple(
+        Message(key=key, text=draw(localized_texts(unshipped)), reviewed=draw(st.booleans()))
+        for key in (BUILT_IN_KEYS if unshipped else ())
+    )
     return Catalogue(
         name=draw(text),
         languages=languages,
@@ -199,4 +209,5 @@ def catalogues(draw: st.DrawFn) -> Catalogue:
             )
             for code in service_codes
         ),
+        messages=messages,
     )

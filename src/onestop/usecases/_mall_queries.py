@@ -27,6 +27,7 @@ from onestop.ports.events import Page
 from onestop.usecases.applications.codec import secret_digest
 from onestop.usecases.applications.queries import changes_query, report, worklist_query
 from onestop.usecases.applications.writer import verify_stream
+from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.usecases.mall_support import check_application_id, check_instant
 
 if TYPE_CHECKING:
@@ -98,6 +99,10 @@ def deadline(self: Mall, application_id: str, /) -> Deadline:
 def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicStatus:
     """Return the public status of application *number*, in *language*.
 
+    A *language* the catalogue does not declare is served in the catalogue's default
+    language (`PublicStatus.language` says which); onestop's own texts (history labels,
+    rejection reasons) come from the catalogue's ``[[messages]]``, then the shipped ones.
+
     Raises:
         ApplicationNotFound: If no application has this number, or the secret does
             not match; both give the same error, so existence is not revealed.
@@ -119,6 +124,7 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
         workflow=workflow,
         deadline=self._deadlines(application, self.calendar(application.agency)),
         language=language,
+        shipped=shipped_texts(),
     )
 
 

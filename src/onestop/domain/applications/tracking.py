@@ -4,6 +4,9 @@
 the language asked for (with fallbacks), the due date, what is needed from the
 applicant while the application waits on them, and the public history of states.
 It holds **no personal data**: no answers, no applicant, no notes, no actor ids.
+onestop's own texts (the labels of suspension, resumption and withdrawal, the reasons
+a document was rejected) come from `onestop.domain.catalogue.messages`: the
+catalogue's ``[[messages]]`` first, then the translations onestop ships.
 
 `sla_outcome` judges one application against its deadline at an instant, and
 `sla_report` adds outcomes up per agency and service.
@@ -31,6 +34,7 @@ from onestop.domain.applications.application import (
     Verdict,
     Withdrawn,
 )
+from onestop.domain.catalogue.messages import Shipped, message_text
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common._typed import of
 from onestop.domain.common.formats import kind_of
@@ -50,6 +54,7 @@ __all__ = [
     "SlaOutcome",
     "SlaReportRow",
     "public_status",
+    "served_language",
     "sla_outcome",
     "sla_report",
 ]
@@ -61,7 +66,10 @@ BUILT_IN_LABELS: Mapping[str, LocalizedText] = MappingProxyType(
         "withdrawn": LocalizedText.of(en="Withdrawn", id="Dicabut"),
     }
 )
-"""Labels for what is not a workflow state (suspension, resumption and withdrawal)."""
+"""Labels for what is not a workflow state (suspension, resumption and withdrawal).
+
+The last resort when no shipped texts are given to `public_status`; the `Mall` always
+gives them (``state.suspended`` and so on in `onestop.domain.catalogue.messages`)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -87,11 +95,14 @@ class Needed:
         requirement: The requirement's code, or ``None`` for the send-back as a whole.
         label: The evidence's name in the language served, or the officer's message.
         reason: The reason code an officer gave when rejecting the document, if any.
+        reason_text: The reason in the language served (``reason.<code>`` messages),
+            or ``None`` when there is no reason or no text for its code.
     """
 
     requirement: str | None
     label: str
     reason: str | None = None
+    reason_text: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -104,7 +115,8 @@ class PublicStatus:
         service_name: The service's name in the language served.
         state: The current state (``withdrawn`` once withdrawn).
         label: The state's public label in the language served.
-        language: The language asked for.
+        language: The language served: the one asked for if the catalogue declares
+            it (or a prefix of it), else the catalogue's default language.
         received: When it was received.
         due: The due date, or ``None`` while the clock is paused or once closed.
         paused: Whether the clock is paused now.
@@ -127,9 +139,29 @@ class PublicStatus:
     history: tuple[PublicStep, ...]
 
 
-def _state_label(workflow: Workflow, state: str, language: str, fallbacks: Iterable[str]) -> str:
+@attrs.frozen
+class _Texts:
+    catalogue: Catalogue
+    shipped: Shipped | None
+    language: str
+
+    def message(self, key: str) -> str | None:
+        if self.shipped is None:
+            return None
+        return message_text(
+            key,
+            self.language,
+            shipped=self.shipped,
+            overrides=self.catalogue.messages,
+            fallbacks=self.catalogue.languages,
+        )
+
+
+def _state_label(workflow: Workflow, state: str, texts: _Texts) -> str:
+    language, fallbacks = texts.language, texts.catalogue.languages
     if state in BUILT_IN_LABELS:
-        return BUILT_IN_LABELS[state].get(language, fallbacks=fallbacks)
+        served = texts.message(f"state.{state}")
+        return served or BUILT_IN_LABELS[state].get(language, fallbacks=fallbacks)
     if not workflow.has_state(state):
         return state
     found = workflow.state(state)
@@ -149,13 +181,8 @@ def _history(application: Application) -> list[tuple[str, datetime]]:
     return steps
 
 
-def _needed(
-    application: Application,
-    workflow: Workflow,
-    catalogue: Catalogue,
-    language: str,
-    fallbacks: tuple[str, ...],
-) -> tuple[Needed, ...]:
+def _needed(application: Application, workflow: Workflow, texts: _Texts) -> tuple[Needed, ...]:
+    catalogue, language, fallbacks = texts.catalogue, texts.language, texts.catalogue.languages
     if application.is_closed or not workflow.has_state(application.state):
         return ()
     if workflow.state(application.state).kind is not StateKind.WAITING_APPLICANT:
@@ -173,7 +200,9 @@ def _needed(
         evidence = document.evidence_type if document is not None else code
         name = names.get(evidence)
         label = name.get(language, fallbacks=fallbacks) if name else evidence
-        needed.append(Needed(requirement=code, label=label, reason=check.reason if check else None))
+        reason = check.reason if check else None
+        reason_text = texts.message(f"reason.{reason}") if reason else None
+        needed.append(Needed(requirement=code, label=label, reason=reason, reason_text=reason_text))
     return tuple(needed)
 
 
@@ -185,12 +214,15 @@ def public_status(
     workflow: Workflow,
     deadline: Deadline,
     language: str,
+    shipped: Shipped | None = None,
 ) -> PublicStatus:
     """Project *application* into what the public may see, in *language*.
 
-    Labels fall back from *language* to the catalogue's languages in order.  While the
-    application waits on the applicant, `PublicStatus.needed` lists the send-back
-    message and each required document that is missing or was rejected.
+    A *language* the catalogue does not declare (nor a prefix of it, as ``en`` is of
+    ``en-GB``) is served as the catalogue's default language instead; labels then fall
+    back to the catalogue's languages in order.  While the application waits on the
+    applicant, `PublicStatus.needed` lists the send-back message and each required
+    document that is missing or was rejected, with the reason in words.
 
     Args:
         application: The application.
@@ -198,14 +230,19 @@ def public_status(
         workflow: The workflow version the application is pinned to.
         deadline: Its deadline, from `Application.deadline`.
         language: A BCP 47 tag such as ``id`` or ``en-GB``.
+        shipped: onestop's own texts (`onestop.usecases.catalogue.built_in.shipped_texts`);
+            ``None`` serves `BUILT_IN_LABELS` and leaves reasons as codes.
 
     Raises:
-        InvalidValue: If *language* is not a language tag.
+        InvalidValue: If *language* is not a language tag, or *shipped* not `Shipped`.
     """
     given: object = language
     if not isinstance(given, str) or not is_language_tag(language):
         raise InvalidValue(field="language", reason="expected a BCP 47 tag such as 'id' or 'en'")
+    check_type(shipped, (Shipped, type(None)), field="shipped")
     fallbacks = catalogue.languages
+    language = served_language(catalogue, language)
+    texts = _Texts(catalogue, shipped, language)
     state = "withdrawn" if application.withdrawal is not None else application.state
     service_name = next(
         (
@@ -221,18 +258,38 @@ def public_status(
         service=application.service,
         service_name=service_name,
         state=state,
-        label=_state_label(workflow, state, language, fallbacks),
+        label=_state_label(workflow, state, texts),
         language=language,
         received=deadline.received,
         due=None if closed else deadline.due,
         paused=not closed and deadline.is_paused,
         closed=closed,
-        needed=_needed(application, workflow, catalogue, language, fallbacks),
+        needed=_needed(application, workflow, texts),
         history=tuple(
-            PublicStep(state=s, label=_state_label(workflow, s, language, fallbacks), at=at)
+            PublicStep(state=s, label=_state_label(workflow, s, texts), at=at)
             for s, at in _history(application)
         ),
     )
+
+
+def served_language(catalogue: Catalogue, language: str, /) -> str:
+    """Return *language* if *catalogue* declares it or a prefix of it, else its default.
+
+    >>> from onestop.domain.common.text import LocalizedText
+    >>> catalogue = Catalogue(name=LocalizedText.of(en="Mall"), languages=("id", "en"))
+    >>> served_language(catalogue, "en-GB"), served_language(catalogue, "fr")
+    ('en-GB', 'id')
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue` or *language* not a `str`.
+    """
+    check_type(catalogue, Catalogue, field="catalogue")
+    check_type(language, str, field="language")
+    declared = {tag.lower() for tag in catalogue.languages}
+    parts = language.lower().split("-")
+    if any("-".join(parts[:end]) in declared for end in range(len(parts), 0, -1)):
+        return language
+    return catalogue.default_language
 
 
 class Outcome(enum.Enum):

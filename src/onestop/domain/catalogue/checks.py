@@ -7,7 +7,8 @@ in one pass.  It checks:
 * every value it holds, once (`onestop.domain.catalogue.contents.check_contents`): the type
   each attribute declares, codes and field names in their formats, free text without
   control characters or lone surrogates, integers a 64-bit column holds;
-* the declared languages, and that every text is given in each of them;
+* the declared languages, and that every text is given in each of them (onestop's own
+  messages too, when the shipped ones are given: `onestop.domain.catalogue.messages`);
 * duplicate codes (agencies, evidence types, laws, life events, service versions,
   workflows, and form fields, requirements, fees, outputs, choices and channels in a
   service), and codes that differ only by case (``dpmptsp`` and ``DPMPTSP``), which
@@ -34,6 +35,7 @@ import attrs
 
 from onestop.domain.catalogue.contents import check_contents
 from onestop.domain.catalogue.identity import check_identity_schemes
+from onestop.domain.catalogue.messages import Message, Shipped, missing_messages
 from onestop.domain.catalogue.model import (
     Catalogue,
     ChannelVariant,
@@ -58,13 +60,19 @@ __all__ = ["check_catalogue", "missing_translations"]
 
 
 def check_catalogue(
-    catalogue: Catalogue, /, *, known_guards: Iterable[str] | None = None
+    catalogue: Catalogue,
+    /,
+    *,
+    known_guards: Iterable[str] | None = None,
+    shipped: Shipped | None = None,
 ) -> list[Problem]:
     """Return every problem with *catalogue*; an empty list means it is valid.
 
     Args:
         catalogue: The catalogue to check.
         known_guards: Guard names workflows may use; ``None`` skips that check.
+        shipped: onestop's own texts (the loader passes them): each built-in message
+            must then have a text in every declared language; ``None`` skips that check.
 
     Raises:
         InvalidValue: If *catalogue* is not a `Catalogue`, or *known_guards* is not a
@@ -72,11 +80,15 @@ def check_catalogue(
     """
     check_type(catalogue, Catalogue, field="catalogue")
     guards = None if known_guards is None else check_strings(known_guards, field="known_guards")
+    check_type(shipped, (Shipped, type(None)), field="shipped")
     problems, typed = check_contents(catalogue)
     if not typed:  # the checks below read values as the types their attributes declare
         return problems
     problems += _check_languages(catalogue.languages)
     problems += missing_translations(catalogue, catalogue.languages)
+    if shipped is not None:
+        problems += missing_messages(catalogue.messages, catalogue.languages, shipped=shipped)
+    problems += _duplicates(catalogue.messages, "key", "messages", "message key")
     problems += _check_codes(catalogue)
     problems += _check_agencies(catalogue)
     known = _Known.of(catalogue)
@@ -121,6 +133,8 @@ def _walk_texts(value: object, path: str) -> Iterator[tuple[str, LocalizedText]]
         item, where = stack.pop()
         if isinstance(item, LocalizedText):
             yield where, item
+        elif isinstance(item, Message):  # overrides may give some languages only
+            continue
         elif isinstance(item, tuple):
             stack.extend((item[i], f"{where}[{i}]") for i in reversed(range(len(item))))
         elif attrs.has(type(item)) and not isinstance(item, Rule):

@@ -20,6 +20,7 @@ import attrs
 
 from onestop.domain.catalogue.fields import Choice, FieldType, FormField
 from onestop.domain.catalogue.identity import IdentityScheme
+from onestop.domain.catalogue.messages import Message
 from onestop.domain.catalogue.retention import Retention
 from onestop.domain.catalogue.rules import Explanation, Rule
 from onestop.domain.common.contact_points import (
@@ -423,16 +424,15 @@ class Catalogue:
 
     Attributes:
         name: The mall's name.
-        languages: Declared languages (BCP 47); the first is the default.  Every text
-            must be given in each of them.
+        languages: Declared languages (BCP 47), the first the default; texts give each.
         agencies: The agency tree, flattened.
-        evidence_types: The kinds of evidence requirements refer to.
-        legal_resources: The laws services and fees rest on.
-        life_events: Life and business events that group services.
+        evidence_types: The kinds of evidence requirements refer to; legal_resources, the
+            laws services and fees rest on; life_events, the events that group services.
         services: Every version of every service.
         workflows: The workflows services refer to.
         retention: The retention of services that set none, or ``None``.
         identity_schemes: Identity numbering schemes declared as data.
+        messages: Overrides and extensions of onestop's own texts (``[[messages]]``).
     """
 
     name: LocalizedText
@@ -445,6 +445,7 @@ class Catalogue:
     workflows: tuple[Workflow, ...] = ()
     retention: Retention | None = None
     identity_schemes: tuple[IdentityScheme, ...] = ()
+    messages: tuple[Message, ...] = ()
 
     @property
     def default_language(self) -> str:

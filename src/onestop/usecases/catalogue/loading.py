@@ -4,7 +4,8 @@ A catalogue is one file or a directory of files, read recursively in path order 
 merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name``, its
 ``languages`` and optionally the default ``retention``; exactly one file has it) and
 arrays of tables named ``agencies``, ``evidence_types``, ``identity_schemes``,
-``legal_resources``, ``life_events``, ``services`` and ``workflows``.
+``legal_resources``, ``life_events``, ``services``, ``workflows`` and ``messages``
+(overrides and extensions of onestop's own texts, `onestop.domain.catalogue.messages`).
 See :doc:`/reference/catalogue-format`.
 
 Loading reports **every** problem, each with its file and path; it never runs code
@@ -28,6 +29,7 @@ import attrs
 
 from onestop.domain.catalogue.checks import check_catalogue
 from onestop.domain.catalogue.identity import IdentityScheme
+from onestop.domain.catalogue.messages import Message
 from onestop.domain.catalogue.model import (
     Agency,
     Catalogue,
@@ -44,6 +46,7 @@ from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
 from onestop.serialization import make_converter, problems_from
 from onestop.usecases.catalogue._repair import Removed, Repaired, agreed, structure_without
+from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
 from onestop.usecases.catalogue.identity import stdnum_problems
 
@@ -72,6 +75,7 @@ SECTIONS: dict[str, type] = {
     "life_events": LifeEvent,
     "services": Service,
     "workflows": Workflow,
+    "messages": Message,
 }
 _HEADER = "catalogue"
 _SUFFIXES = (".toml", ".json")
@@ -202,8 +206,10 @@ def _assemble(
 
 
 def _semantic_problems(catalogue: Catalogue, guards: Iterable[str] | None) -> list[Problem]:
-    """The whole-catalogue checks, and the python-stdnum modules its schemes name."""
-    return check_catalogue(catalogue, known_guards=guards) + stdnum_problems(catalogue)
+    """The whole-catalogue checks (built-in texts included), and the stdnum modules named."""
+    return check_catalogue(
+        catalogue, known_guards=guards, shipped=shipped_texts()
+    ) + stdnum_problems(catalogue)
 
 
 def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
@@ -372,6 +378,8 @@ def _collect_section(
 
 def _relocate(problem: Problem, collected: _Collected) -> Problem:
     """Map a path into the merged catalogue back to the file and index it came from."""
+    if problem.path == "messages":  # about the section as a whole
+        return Problem(path=problem.path, message=problem.message, file=collected.header_file)
     head, _, rest = problem.path.partition("[")
     if head in SECTIONS and rest:
         index_text, _, tail = rest.partition("]")

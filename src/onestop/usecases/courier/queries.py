@@ -26,6 +26,9 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from onestop.domain.applications.tracking import served_language
+from onestop.domain.catalogue.messages import message_text
+from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.formats import kind_of
 from onestop.domain.common.kinds import check_instant, check_type
@@ -43,6 +46,7 @@ from onestop.domain.time.calendar import WorkCalendar
 from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports.events import EventStore
 from onestop.usecases.applications.codec import secret_digest
+from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.usecases.courier import writer as rec
 from onestop.usecases.courier.wiring import CourierMall
 
@@ -99,12 +103,27 @@ class CourierTracking:
     jobs: tuple[JobTracking, ...]
 
 
-def _job_tracking(job: CourierJob, ledger: CustodyLedger | None, language: str) -> JobTracking:
+def _label(status: TrackingStatus, language: str, catalogue: Catalogue | None) -> str:
+    overrides = catalogue.messages if catalogue is not None else ()
+    fallbacks = catalogue.languages if catalogue is not None else ("en", "id")
+    found = message_text(
+        f"courier.{status.value}",
+        language,
+        shipped=shipped_texts(),
+        overrides=overrides,
+        fallbacks=fallbacks,
+    )
+    return found or tracking_label(status, language)
+
+
+def _job_tracking(
+    job: CourierJob, ledger: CustodyLedger | None, language: str, catalogue: Catalogue | None
+) -> JobTracking:
     status = tracking_status(job, ledger)
     return JobTracking(
         kind=job.kind,
         status=status,
-        label=tracking_label(status, language),
+        label=_label(status, language, catalogue),
         window=job.window,
         failed_attempts=job.failed_attempts,
         updated_at=job.updated_at,
@@ -116,12 +135,20 @@ def track_courier(
 ) -> CourierTracking:
     """Return where application *number*'s documents or permit are, in *language*.
 
+    Labels come from the catalogue's ``[[messages]]`` (``courier.<status>``), then from
+    the texts onestop ships.  When *mall* has a ``catalogue`` (a `Mall` has), a language
+    it does not declare is served in its default language, as `Mall.track` does.
+
     Raises:
         ApplicationNotFound: If no application has this number, or the secret does
             not match; both give the same error, as `onestop.usecases.mall.Mall.track`.
         InvalidValue: If *language* is not a BCP 47 language tag.
     """
     check_language(language, field="language")
+    found: object = getattr(mall, "catalogue", None)
+    catalogue = found if isinstance(found, Catalogue) else None
+    if catalogue is not None:
+        language = served_language(catalogue, language)
     given: tuple[object, object] = (number, secret)
     valid = isinstance(given[0], str) and isinstance(given[1], str)
     summary = store.find_number(number) if valid else None
@@ -136,7 +163,7 @@ def track_courier(
         job, _ = rec.load_job(store, job_id)
         seal_id = index.carrying.get(job_id)
         ledger = rec.load_ledger(store, seal_id) if seal_id is not None else None
-        jobs.append((order, _job_tracking(job, ledger, language)))
+        jobs.append((order, _job_tracking(job, ledger, language, catalogue)))
     latest = max(jobs, key=lambda pair: (pair[1].updated_at, pair[0]), default=None)
     return CourierTracking(
         number=summary.number,
