@@ -8,11 +8,12 @@ due on Monday 21 July 16:00; on version 2 it is due on Tuesday 22 July 16:00.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 from application_support import (
     CATALOGUE,
     CITIZEN,
+    START,
     WIB,
     Canary,
     CountingIds,
@@ -30,14 +32,17 @@ from application_support import (
     officer,
 )
 from click.testing import CliRunner
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
 from onestop.cli import cli
 from onestop.domain.applications.events import DeadlineRecounted
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.sla import SlaStatus
 from onestop.domain.time.versions import CalendarVersion
-from onestop.exceptions import ConcurrencyConflict
+from onestop.exceptions import ConcurrencyConflict, TransitionNotAllowed
 from onestop.ports.events import Commit, EventStore
 from onestop.storage import from_url
 from onestop.usecases.mall import Mall
@@ -373,3 +378,54 @@ def test_an_application_without_a_recount_counts_on_the_configured_calendar(
     app_id, _, _ = _submit(mall)
 
     assert _calendar_of(mall, app_id) is mall.calendar(mall.application(app_id).agency)
+
+
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["suspend", "resume", "recount", "send_back", "recount"]),
+        st.integers(min_value=1, max_value=3 * 24 * 60),
+        st.sets(st.integers(min_value=0, max_value=20), max_size=3),
+    ),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(receipt=st.integers(min_value=0, max_value=5 * 24 * 60), steps=_STEPS)
+def test_every_reader_gives_the_same_due_date(
+    catalogue: Catalogue, receipt: int, steps: list[tuple[str, int, set[int]]]
+) -> None:
+    """For random receipts, pauses and calendar changes, every reader gives one due date."""
+    clock = ManualClock(START + timedelta(minutes=receipt))
+    mall = _mall(catalogue, from_url("memory://"), clock)
+    app_id, number, secret = _submit(mall)
+    versions = [VERSION_1]
+    for kind, minutes, closures in steps:
+        clock.advance(minutes=minutes)
+        application = mall.application(app_id)
+        if kind == "suspend" and not application.is_suspended:
+            mall.suspend(app_id, reason="system_outage", actor=VERIFIER)
+        elif kind == "resume" and application.is_suspended:
+            mall.resume(app_id, actor=VERIFIER)
+        elif kind == "send_back" and not application.is_suspended:
+            with contextlib.suppress(TransitionNotAllowed):  # only from the first state
+                mall.act(app_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto buram"})
+        elif kind == "recount":
+            today = clock.now().date()
+            extra = {today + timedelta(days=d) for d in closures}
+            latest = versions[-1]
+            versions.append(
+                CalendarVersion(
+                    version=latest.version + 1,
+                    effective_from=max(today, latest.effective_from),
+                    calendar=attrs.evolve(JAKARTA, holidays=JAKARTA.holidays | extra),
+                )
+            )
+            event("moved" if mall.recount_deadlines(versions, actor=OPERATOR) else "not moved")
+        assert len(_dues(mall, app_id, number, secret)) == 1
+        for later in (timedelta(0), timedelta(days=2), timedelta(days=9)):
+            clock.advance(seconds=later.total_seconds())
+            overdue = len(mall.worklist(sla=SlaStatus.OVERDUE, limit=500).items)
+            assert overdue == _report(mall, clock.now())[1]
