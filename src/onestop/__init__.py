@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from onestop.domain.courier.jobs import AttemptOutcome, JobKind, TimeWindow, book
     from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
     from onestop.domain.time.sla import Pause, due_date
+    from onestop.domain.time.versions import CalendarVersion
     from onestop.domain.workflow.engine import fire
     from onestop.domain.workflow.guards import Facts, GuardResult, default_guards
     from onestop.domain.workflow.model import State, Transition, Workflow, check_workflow
@@ -97,6 +98,7 @@ __all__ = [
     "AttemptOutcome",
     "book",
     "calendar_for",
+    "CalendarVersion",
     "canonical_bytes",
     "Catalogue",
     "ChannelKind",
@@ -227,6 +229,7 @@ _EXPORTS: dict[str, str] = {
     "Closure": "onestop.domain.time.calendar",
     "DayKind": "onestop.domain.time.calendar",
     "WorkCalendar": "onestop.domain.time.calendar",
+    "CalendarVersion": "onestop.domain.time.versions",
     "Pause": "onestop.domain.time.sla",
     "due_date": "onestop.domain.time.sla",
     # The audit trail
