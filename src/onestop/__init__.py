@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
     from onestop.domain.time.hours import LimitCounting, WeeklyHours
     from onestop.domain.time.sla import Pause, due_date
+    from onestop.domain.time.versions import CalendarVersion
     from onestop.domain.workflow.engine import fire
     from onestop.domain.workflow.guards import Facts, GuardResult, default_guards
     from onestop.domain.workflow.model import State, Transition, Workflow, check_workflow
@@ -101,6 +102,7 @@ __all__ = [
     "AttemptOutcome",
     "book",
     "calendar_for",
+    "CalendarVersion",
     "canonical_bytes",
     "Catalogue",
     "ChannelKind",
@@ -243,6 +245,7 @@ _EXPORTS: dict[str, str] = {
     "WorkCalendar": "onestop.domain.time.calendar",
     "LimitCounting": "onestop.domain.time.hours",
     "WeeklyHours": "onestop.domain.time.hours",
+    "CalendarVersion": "onestop.domain.time.versions",
     "Pause": "onestop.domain.time.sla",
     "due_date": "onestop.domain.time.sla",
     # The audit trail

@@ -90,10 +90,19 @@ def calendar(self: Mall, agency: str, /) -> WorkCalendar:
     return made
 
 
+def _counting(self: Mall, application: Application) -> WorkCalendar:
+    """The calendar *application* counts on: its recorded one, else its agency's now."""
+    return application.counting_calendar(self.calendar(application.agency))
+
+
 def deadline(self: Mall, application_id: str, /) -> Deadline:
-    """Return the application's deadline, with its trace."""
+    """Return the application's deadline, with its trace.
+
+    It is counted on the calendar the application counts on: the one its last
+    ``deadline_recounted`` event recorded, else its agency's (`calendar`).
+    """
     application = self.application(application_id)
-    return self._deadlines(application, self.calendar(application.agency))
+    return self._deadlines(application, _counting(self, application))
 
 
 def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicStatus:
@@ -122,7 +131,7 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
         application,
         catalogue=self.catalogue,
         workflow=workflow,
-        deadline=self._deadlines(application, self.calendar(application.agency)),
+        deadline=self._deadlines(application, _counting(self, application)),
         language=language,
         shipped=shipped_texts(),
     )

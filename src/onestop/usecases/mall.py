@@ -77,7 +77,7 @@ from onestop.ports.events import (
     SummaryQuery,
 )
 from onestop.ports.keys import PersonalDataKeys
-from onestop.usecases import _mall_queries
+from onestop.usecases import _mall_calendars, _mall_queries
 from onestop.usecases.applications.cache import Deadlines, FoldedStreams
 from onestop.usecases.applications.codec import request_digest, secret_digest
 from onestop.usecases.applications.queries import agencies_under
@@ -154,7 +154,7 @@ class Mall:
 
     The commands are written here; the queries (`application`, `calendar`,
     `deadline`, `track`, `verify`, `worklist`, `overdue`, `changed`, `sla_report`) in
-    ``onestop.usecases._mall_queries``, whose functions the class binds as its methods.
+    ``onestop.usecases._mall_queries``, `recount_deadlines` in ``_mall_calendars``.
     """
 
     catalogue: Catalogue
@@ -569,7 +569,7 @@ class Mall:
                 workflow = find_workflow(
                     self.catalogue, application.workflow, application.workflow_version
                 )
-                calendar = self.calendar(application.agency)
+                calendar = application.counting_calendar(self.calendar(application.agency))
                 events = due_timer_events(
                     application, workflow=workflow, calendar=calendar, at=now, guards=self.guards
                 )
@@ -582,6 +582,8 @@ class Mall:
             if page.next_cursor is None:
                 return tuple(moved)
             cursor = page.next_cursor
+
+    recount_deadlines = _mall_calendars.recount_deadlines  # a calendar change, recorded
 
     # --- reading, worklists and reports (onestop.usecases._mall_queries) ------------------------
 

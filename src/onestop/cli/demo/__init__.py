@@ -303,7 +303,9 @@ def _summarise(sim: Simulation, **settings: Any) -> DemoSummary:
     per_agency: dict[str, Counter[str]] = {}
     for row in every_summary(mall.store):
         app = mall.application(row.stream_id)
-        judged = sla_outcome(app, calendar=mall.calendar(app.agency), now=now).outcome
+        judged = sla_outcome(
+            app, calendar=app.counting_calendar(mall.calendar(app.agency)), now=now
+        ).outcome
         tally["status"]["withdrawn" if judged is Outcome.WITHDRAWN else app.state] += 1
         tally["service"][app.service] += 1
         tally["channel"][app.channel.value] += 1

@@ -31,6 +31,7 @@ from onestop.domain.applications.events import (
     EVENT_TYPES,
     ActionTaken,
     Assigned,
+    DeadlineRecounted,
     DocumentAttached,
     DocumentChecked,
     ErasureRecorded,
@@ -71,6 +72,7 @@ __all__ = [
     "ActionTaken",
     "Application",
     "Assigned",
+    "DeadlineRecounted",
     "DocumentAttached",
     "DocumentChecked",
     "ErasureRecorded",
@@ -400,6 +402,17 @@ class Application:
         )
         found.sort(key=lambda p: p.start)
         return tuple(found)
+
+    def counting_calendar(self, configured: WorkCalendar, /) -> WorkCalendar:
+        """The calendar its SLA clock counts on: the last `DeadlineRecounted`'s, else *configured*.
+
+        A stream without a recount (every stream of an earlier release) counts on the
+        calendar configured for its agency, as it always did.
+        """
+        for event in reversed(self.events):
+            if isinstance(event, DeadlineRecounted):
+                return event.calendar
+        return configured
 
     def deadline(self, calendar: WorkCalendar, /) -> Deadline:
         """The due date of the statutory limit on *calendar*, with its trace.

@@ -55,12 +55,14 @@ from onestop.domain.common.parties import (
     Representative,
 )
 from onestop.domain.common.values import Duration, parse_amount
+from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.workflow.model import ClockMode, Trigger
 from onestop.exceptions import InvalidValue
 
 __all__ = [
     "ActionTaken",
     "Assigned",
+    "DeadlineRecounted",
     "DocumentAttached",
     "DocumentChecked",
     "ErasureRecorded",
@@ -489,6 +491,36 @@ class HistoryResealed:
     at: datetime = attrs.field(validator=instant)
 
 
+@attrs.frozen(kw_only=True)
+class DeadlineRecounted:
+    """A calendar change moved the due date: from now on the clock counts on `calendar`.
+
+    Appended by ``Mall.recount_deadlines`` to an open application whose due date a new
+    calendar version moves (`onestop.domain.applications.recount`); every reader then
+    counts the deadline on the calendar recorded here, never on the one configured.
+
+    Attributes:
+        scope: The scope of the calendar version (``"*"`` or an agency code).
+        version: The calendar version's number.
+        calendar: The whole calendar counted on, in the agency's zone (non-working days
+            before the day of receipt left out: they never count).
+        due_before: The due date before, or the one it would have if resumed at `at`
+            while its clock is paused.
+        due_after: The due date after, counted the same way.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    kind: Literal["deadline_recounted"] = attrs.field(default="deadline_recounted", init=False)
+    scope: str = attrs.field(validator=_TEXT)
+    version: int = attrs.field(validator=count(minimum=1))
+    calendar: WorkCalendar = attrs.field(validator=of(WorkCalendar), repr=False)
+    due_before: datetime = attrs.field(validator=instant)
+    due_after: datetime = attrs.field(validator=instant)
+    actor: str = attrs.field(validator=_TEXT)
+    role: str | None = attrs.field(default=None, validator=_OPTIONAL_TEXT)
+    at: datetime = attrs.field(validator=instant)
+
+
 Event: TypeAlias = (
     Submitted
     | DocumentAttached
@@ -504,6 +536,7 @@ Event: TypeAlias = (
     | LegalHoldLifted
     | ErasureRecorded
     | HistoryResealed
+    | DeadlineRecounted
 )
 """Anything that can happen to an application."""
 
@@ -523,6 +556,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         "legal_hold_lifted": LegalHoldLifted,
         "personal_data_erased": ErasureRecorded,
         "history_resealed": HistoryResealed,
+        "deadline_recounted": DeadlineRecounted,
     }
 )
 """Each event class by its ``kind`` tag."""

@@ -28,6 +28,7 @@ import attrs
 from onestop.domain.applications.application import (
     ActionTaken,
     Application,
+    DeadlineRecounted,
     Resumed,
     Submitted,
     Suspended,
@@ -64,9 +65,13 @@ BUILT_IN_LABELS: Mapping[str, LocalizedText] = MappingProxyType(
         "suspended": LocalizedText.of(en="Suspended", id="Ditangguhkan"),
         "resumed": LocalizedText.of(en="Resumed", id="Dilanjutkan"),
         "withdrawn": LocalizedText.of(en="Withdrawn", id="Dicabut"),
+        "deadline_recounted": LocalizedText.of(
+            en="Due date moved by a calendar change",
+            id="Tenggat waktu diubah karena perubahan kalender",
+        ),
     }
 )
-"""Labels for what is not a workflow state (suspension, resumption and withdrawal).
+"""Labels for what is not a workflow state (suspension, resumption, withdrawal, a recount).
 
 The last resort when no shipped texts are given to `public_status`; the `Mall` always
 gives them (``state.suspended`` and so on in `onestop.domain.catalogue.messages`)."""
@@ -77,7 +82,8 @@ class PublicStep:
     """One public step of an application's history.
 
     Attributes:
-        state: The state entered (or ``suspended``, ``resumed``, ``withdrawn``).
+        state: The state entered (or ``suspended``, ``resumed``, ``withdrawn``, or
+            ``deadline_recounted`` when a calendar change moved the due date).
         label: Its label in the language served.
         at: When.
     """
@@ -176,7 +182,7 @@ def _history(application: Application) -> list[tuple[str, datetime]]:
             steps.append((event.state, event.at))
         elif isinstance(event, ActionTaken):
             steps.append((event.target, event.at))
-        elif isinstance(event, Suspended | Resumed | Withdrawn):
+        elif isinstance(event, Suspended | Resumed | Withdrawn | DeadlineRecounted):
             steps.append((event.kind, event.at))
     return steps
 

@@ -48,6 +48,7 @@ BUILT_IN_KEYS: tuple[str, ...] = (
     "state.suspended",
     "state.resumed",
     "state.withdrawn",
+    "state.deadline_recounted",
     "courier.info_received",
     "courier.pickup_scheduled",
     "courier.picked_up",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,7 @@ from onestop.domain.applications.application import (
     EVENT_TYPES,
     ActionTaken,
     Application,
+    DeadlineRecounted,
     Event,
     Submitted,
 )
@@ -127,6 +128,12 @@ def _structure_applicant(value: Any, _: Any) -> Applicant:
     return _CONVERTER.structure(body, Organisation)
 
 
+def _structure_time(value: Any, _: Any) -> time:
+    if not isinstance(value, str):
+        raise TypeError("expected a time of day as text")
+    return time.fromisoformat(value)
+
+
 def _make() -> cattrs.Converter:
     conv = streams.register_personal(make_converter())
     conv.register_unstructure_hook_func(
@@ -141,6 +148,8 @@ def _make() -> cattrs.Converter:
     conv.register_structure_hook_func(lambda t: t == Mapping[str, str], _structure_inputs)
     conv.register_unstructure_hook_func(lambda t: t == Applicant, _unstructure_applicant)
     conv.register_structure_hook_func(lambda t: t == Applicant, _structure_applicant)
+    conv.register_unstructure_hook(time, time.isoformat)  # a recorded calendar's hours
+    conv.register_structure_hook(time, _structure_time)
     return conv
 
 
@@ -200,8 +209,9 @@ def notice(application: Application, event: Event, version: int, /) -> bytes:
     """Return the thin notification body for *event*, the *version*-th of *application*.
 
     It names the application, its number, service, agency and state after the event,
-    the event's kind and instant, and for a workflow action the action and its
-    effects.  It never holds answers, the applicant, notes or inputs.
+    the event's kind and instant; for a workflow action, the action and its effects;
+    for a recount, the due date before and after (``due_before``, ``due``).
+    It never holds answers, the applicant, notes or inputs.
     """
     body: dict[str, Any] = {
         "application_id": application.id,
@@ -218,6 +228,9 @@ def notice(application: Application, event: Event, version: int, /) -> bytes:
         body["effects"] = list(event.effects)
     if isinstance(event, Submitted):
         body["channel"] = event.channel.value
+    if isinstance(event, DeadlineRecounted):
+        body["due_before"] = event.due_before
+        body["due"] = event.due_after
     return canonical_bytes(body)
 
 

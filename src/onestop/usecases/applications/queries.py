@@ -175,11 +175,13 @@ def report(
         catalogue: The catalogue, for the agency tree.
         now: The instant open applications are judged at.
         load: Folds one application from its stored stream.
-        calendar: The work calendar of an agency, by code.
+        calendar: The work calendar of an agency, by code, for an application that
+            records none (`Application.counting_calendar`).
         agency: An agency code (its sub-agencies included), or ``None`` for all.
     """
     outcomes: list[SlaOutcome] = []
     for row in every_summary(store, agencies=agencies_under(catalogue, agency)):
         application = load(row.stream_id)
-        outcomes.append(sla_outcome(application, calendar=calendar(application.agency), now=now))
+        counted = application.counting_calendar(calendar(application.agency))
+        outcomes.append(sla_outcome(application, calendar=counted, now=now))
     return sla_report(outcomes)

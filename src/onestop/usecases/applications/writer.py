@@ -212,7 +212,8 @@ def summarize(
 
     Args:
         application: The application after the command's events.
-        calendar: Its agency's work calendar.
+        calendar: Its agency's work calendar, unless the application records the one
+            it counts on (`Application.counting_calendar`).
         now: The commit's instant.
         at_risk_share: The share of the SLA budget under which it is at risk.
         deadlines: Memoises the deadline and the at-risk instant; they are computed
@@ -223,7 +224,7 @@ def summarize(
             (`NaiveDatetime` if naive), or *at_risk_share* is not between 0 and 1.
     """
     check_type(application, Application, field="application")
-    calendar = check_type(calendar, WorkCalendar, field="calendar")
+    calendar = application.counting_calendar(check_type(calendar, WorkCalendar, field="calendar"))
     now = check_instant(now, field="now")
     problem = share_problem(at_risk_share)
     if problem is not None:
