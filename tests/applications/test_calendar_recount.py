@@ -429,3 +429,38 @@ def test_every_reader_gives_the_same_due_date(
             clock.advance(seconds=later.total_seconds())
             overdue = len(mall.worklist(sla=SlaStatus.OVERDUE, limit=500).items)
             assert overdue == _report(mall, clock.now())[1]
+
+
+def test_a_recorded_calendar_with_weekly_hours_and_counting_survives_the_store(
+    catalogue: Catalogue, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A recount onto a calendar with a lunch break and a counting rule reads back equal."""
+    from onestop.domain.time.hours import LimitCounting, WeeklyHours
+
+    hours = WeeklyHours.from_text(
+        {day: ["07:30-12:00", "13:00-16:00"] for day in ("mon", "tue", "wed", "thu")}
+        | {"fri": ["07:30-11:30", "13:00-16:30"], "sat": ["08:00-12:00"]}
+    )
+    counting = LimitCounting(receipt_day="included", hours_up_to_days=2)
+    richer = WorkCalendar(
+        time_zone="Asia/Jakarta", hours=hours, counting=counting, holidays=JAKARTA.holidays
+    )
+    url = f"sqlite:///{tmp_path / 'hours.sqlite3'}"
+    store = from_url(url)
+    mall = _mall(catalogue, store, clock)
+    app_id, number, secret = _submit(mall)
+    clock.set(DECREED)
+    version = CalendarVersion(version=2, effective_from=date(2025, 7, 15), calendar=richer)
+    assert mall.recount_deadlines([VERSION_1, version], actor=OPERATOR) == (app_id,)
+    store.close()
+
+    reopened = from_url(url)
+    try:
+        again = _mall(catalogue, reopened, clock)
+        recorded = again.application(app_id).events[-1]
+        assert isinstance(recorded, DeadlineRecounted)
+        assert (recorded.calendar.hours, recorded.calendar.counting) == (hours, counting)
+        assert len(_dues(again, app_id, number, secret)) == 1
+        assert again.verify(app_id).ok
+    finally:
+        reopened.close()
