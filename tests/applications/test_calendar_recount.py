@@ -464,3 +464,42 @@ def test_a_recorded_calendar_with_weekly_hours_and_counting_survives_the_store(
         assert again.verify(app_id).ok
     finally:
         reopened.close()
+
+
+def test_a_recount_brings_back_one_due_date_after_the_calendar_resolved_differently(
+    catalogue: Catalogue, clock: ManualClock, tmp_path: Path
+) -> None:
+    """After an upgrade resolves the configured calendar differently, a recount records the move.
+
+    The worklist still shows the due date written at the last commit; the recount
+    compares the version in force with it, records one event, and every reader agrees.
+    """
+    url = f"sqlite:///{tmp_path / 'upgrade.sqlite3'}"
+    store = from_url(url)
+    app_id, number, secret = _submit(_mall(catalogue, store, clock))
+    store.close()
+
+    upgraded = VERSION_2.calendar  # as if the new release listed 18 July 2025
+    reopened = from_url(url)
+    try:
+        mall = Mall(
+            catalogue=catalogue,
+            store=reopened,
+            clock=clock,
+            calendars={"*": upgraded},
+            ids=CountingIds(),
+        )
+        rows = {row.stream_id: row.due for row in mall.worklist(limit=500).items}
+        assert (rows[app_id], mall.deadline(app_id).due) == (OLD_DUE, NEW_DUE)  # the drift
+
+        clock.set(DECREED)
+        version = CalendarVersion(version=1, effective_from=date(2025, 1, 1), calendar=upgraded)
+        assert mall.recount_deadlines([version], actor=OPERATOR) == (app_id,)
+
+        assert _dues(mall, app_id, number, secret) == {NEW_DUE}
+        event = mall.application(app_id).events[-1]
+        assert isinstance(event, DeadlineRecounted)
+        assert (event.due_before, event.due_after) == (OLD_DUE, NEW_DUE)
+        assert mall.recount_deadlines([version], actor=OPERATOR) == ()
+    finally:
+        reopened.close()

@@ -19,6 +19,7 @@ this module.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
@@ -82,7 +83,10 @@ def recount_deadlines(
     it moves the application's due date, one ``deadline_recounted`` event records the
     calendar and the due date before and after.  Closed applications, applications
     whose due date does not move, and agencies with no version in force are left as
-    they are.
+    they are.  A due date *moves* when the version in force gives another one than
+    the calendar the application counts on now, or than the worklist shows (the due
+    date written at its last commit): after upgrading the ``holidays`` package, which
+    can change how a calendar resolves, run it to bring every reader back to one date.
 
     Idempotent: a second call with the same versions moves nothing.  Each event is
     committed on the version of the stream it was decided on; an application another
@@ -104,7 +108,7 @@ def recount_deadlines(
     published = _versions(versions)
     check_type(actor, Actor, field="actor")
     batch = check_batch_size(batch)
-    ids: list[str] = []
+    shown: dict[str, datetime | None] = {}
     cursor: str | None = None
     while True:
         query = SummaryQuery(
@@ -114,12 +118,14 @@ def recount_deadlines(
             cursor=cursor,
         )
         page = self.store.summaries(query)
-        ids.extend(row.stream_id for row in page.items)
+        shown.update((row.stream_id, row.due) for row in page.items)
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
     moved = [
-        stream_id for stream_id in ids if published and _move(self, published, stream_id, actor)
+        stream_id
+        for stream_id, due in shown.items()
+        if published and _move(self, published, stream_id, actor, due)
     ]
     return tuple(moved)
 
@@ -139,7 +145,13 @@ def _target(
     return version, calendar
 
 
-def _move(self: Mall, published: tuple[CalendarVersion, ...], stream_id: str, actor: Actor) -> bool:
+def _move(
+    self: Mall,
+    published: tuple[CalendarVersion, ...],
+    stream_id: str,
+    actor: Actor,
+    shown: datetime | None,
+) -> bool:
     for attempt in range(max(self.retries, 1)):
         now = self.clock.now()
         application, last = self._streams.load(self.store, stream_id)
@@ -156,6 +168,7 @@ def _move(self: Mall, published: tuple[CalendarVersion, ...], stream_id: str, ac
             version=version.version,
             actor=actor.id,
             at=now,
+            shown=shown if attempt == 0 else None,
         )
         if event is None:
             return False

@@ -115,6 +115,7 @@ def recount(
     actor: str,
     at: datetime,
     role: str | None = None,
+    shown: datetime | None = None,
 ) -> DeadlineRecounted | None:
     """The event that moves *application* onto calendar *target*, or ``None`` if none is due.
 
@@ -129,9 +130,14 @@ def recount(
         actor: The id of who recounts (an operator, or a system id).
         at: The instant of the recount.
         role: The role they act in, if any.
+        shown: The due date the read model shows for it (written at its last commit),
+            if known.  When it differs from the due date on *target*, the move is
+            recorded even if the calendar counted on now gives the same date: that is
+            how a new release of the ``holidays`` package, which changes how the
+            configured calendar resolves, is brought back to one due date.
 
     ``None`` when the application is closed, or its due date (`projected_due` at *at*)
-    is the same on *target* as on the calendar it counts on now.
+    is the same on *target* as on the calendar it counts on now (and as *shown*).
 
     Raises:
         InvalidValue: If an argument is of the wrong type (as the event's fields say).
@@ -142,10 +148,14 @@ def recount(
     current = application.counting_calendar(
         check_type(configured, WorkCalendar, field="configured")
     )
+    if shown is not None:
+        check_instant(shown, field="shown")
     if application.is_closed:
         return None
     before = projected_due(application, current, at)
     after = projected_due(application, target, at)
+    if shown is not None and shown != after:
+        before = shown
     if before == after:
         return None
     return DeadlineRecounted(
