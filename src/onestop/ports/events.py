@@ -31,7 +31,7 @@ from typing import Protocol, Self, runtime_checkable
 import attrs
 
 from onestop.domain.common.formats import INT64_MAX, int_problem
-from onestop.domain.common.kinds import check_instant
+from onestop.domain.common.kinds import check_instant, check_member
 from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import InvalidStoreInput, InvalidValue, NaiveDatetime
 
@@ -260,6 +260,14 @@ class SummaryOrder(enum.Enum):
     """Least recently updated first and then by id, for ``changed_since`` polling."""
 
 
+def _order(value: object) -> SummaryOrder:
+    return check_member(SummaryOrder, value, field="order")
+
+
+def _sla(value: object) -> SlaStatus | None:
+    return None if value is None else check_member(SlaStatus, value, field="sla")
+
+
 @attrs.frozen(kw_only=True)
 class SummaryQuery:
     """A filter over the read model; every filter given must hold.
@@ -284,11 +292,11 @@ class SummaryQuery:
     states: tuple[str, ...] | None = None
     assignee: str | None = None
     include_closed: bool = False
-    sla: SlaStatus | None = None
+    sla: SlaStatus | None = attrs.field(default=None, converter=_sla)
     due_before: datetime | None = None
     changed_since: datetime | None = None
     now: datetime | None = None
-    order: SummaryOrder = SummaryOrder.DUE
+    order: SummaryOrder = attrs.field(default=SummaryOrder.DUE, converter=_order)
     limit: int = 50
     cursor: str | None = None
 
@@ -314,17 +322,27 @@ SortKey = tuple[int, datetime, str]
 instant"), an instant and the stream id."""
 
 
+def _store_order(value: object) -> SummaryOrder:
+    """*value* as a `SummaryOrder` (or its value), refused as a store refuses input."""
+    try:
+        return check_member(SummaryOrder, value, field="order")
+    except InvalidValue as exc:
+        raise InvalidStoreInput(field="order", reason=exc.reason) from None
+
+
 def encode_cursor(key: SortKey, order: SummaryOrder, /) -> str:
     """Return the opaque cursor that continues after the row at *key* in *order*.
 
+    *order* may be a `SummaryOrder` or its value (``"due"``).
+
     Raises:
-        InvalidStoreInput: If *order* is not a `SummaryOrder`, or *key* is not a sort
+        InvalidStoreInput: If *order* is neither, or *key* is not a sort
             key of a row a store keeps: a tuple of a rank (0 or 1), a timezone-aware
             instant and a stream id that is text a store keeps.
     """
     given: object = key
-    ordered: object = order
-    if not isinstance(ordered, SummaryOrder) or not (isinstance(given, tuple) and len(given) == 3):
+    order = _store_order(order)
+    if not (isinstance(given, tuple) and len(given) == 3):
         raise InvalidStoreInput(field="key", reason="expected a sort key and a SummaryOrder")
     rank, instant, stream_id = key
     if type(rank) is not int or rank not in (0, 1):
@@ -342,8 +360,10 @@ def decode_cursor(cursor: str | None, order: SummaryOrder, /) -> SortKey | None:
     """Return the sort key *cursor* continues after, or ``None`` for the first page.
 
     Raises:
-        InvalidStoreInput: If *cursor* was not made by `encode_cursor` for *order*.
+        InvalidStoreInput: If *order* is not a `SummaryOrder` or its value, or *cursor*
+            was not made by `encode_cursor` for *order*.
     """
+    order = _store_order(order)
     if cursor is None:
         return None
     wrong = InvalidStoreInput(

@@ -25,7 +25,7 @@ from decimal import Decimal
 import attrs
 
 from onestop.domain.common.currencies import MINOR_UNITS, currency_problem
-from onestop.domain.common.formats import check_int, int_problem, preview
+from onestop.domain.common.formats import check_int, int_problem, kind_of, preview
 from onestop.domain.common.kinds import check_type, typed_fields
 from onestop.exceptions import AmountTooPrecise, InvalidValue
 
@@ -189,8 +189,8 @@ def totals(amounts: Iterable[Money], /) -> tuple[Money, ...]:
     """
     given: object = amounts  # a caller may pass anything
     if isinstance(given, str | bytes) or not isinstance(given, Iterable):
-        check_type(given, tuple, field="amounts")
-        raise AssertionError  # pragma: no cover - check_type raised
+        reason = f"expected a collection of Money, not {kind_of(given)}"
+        raise InvalidValue(field="amounts", reason=reason)
     sums: dict[str, Decimal] = {}
     for index, money in enumerate(given):
         check_type(money, Money, field=f"amounts[{index}]")

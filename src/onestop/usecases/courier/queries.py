@@ -28,7 +28,7 @@ import attrs
 
 from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.formats import kind_of
-from onestop.domain.common.kinds import check_instant, check_type
+from onestop.domain.common.kinds import check_instant, check_member, check_type
 from onestop.domain.courier.custody import CustodyLedger
 from onestop.domain.courier.flow import (
     TrackingStatus,
@@ -59,6 +59,19 @@ __all__ = [
 ]
 
 
+# Each enum field takes its member or the member's value (``"pickup"``), or refuses both.
+def _job_kind(value: object) -> JobKind:
+    return check_member(JobKind, value, field="kind")
+
+
+def _status(value: object) -> TrackingStatus:
+    return check_member(TrackingStatus, value, field="status")
+
+
+def _party_kind(value: object) -> PartyKind:
+    return check_member(PartyKind, value, field="custodian_kind")
+
+
 @attrs.frozen(kw_only=True)
 class JobTracking:
     """Where one courier job stands, as the citizen sees it.
@@ -72,12 +85,16 @@ class JobTracking:
         updated_at: When the job last moved.
     """
 
-    kind: JobKind
-    status: TrackingStatus
+    kind: JobKind = attrs.field(converter=_job_kind)
+    status: TrackingStatus = attrs.field(converter=_status)
     label: str
     window: TimeWindow | None
     failed_attempts: int
     updated_at: datetime
+
+
+def _tracking_status(value: object) -> TrackingStatus | None:
+    return None if value is None else _status(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -94,7 +111,7 @@ class CourierTracking:
 
     number: str
     language: str
-    status: TrackingStatus | None
+    status: TrackingStatus | None = attrs.field(converter=_tracking_status)
     label: str | None
     jobs: tuple[JobTracking, ...]
 
@@ -215,7 +232,7 @@ class Leg:
     application_id: str
     number: int
     custodian: str
-    custodian_kind: PartyKind
+    custodian_kind: PartyKind = attrs.field(converter=_party_kind)
     start: datetime
     end: datetime
     open: bool
@@ -237,7 +254,7 @@ class CustodianDwell:
     """
 
     custodian: str
-    custodian_kind: PartyKind
+    custodian_kind: PartyKind = attrs.field(converter=_party_kind)
     legs: int
     total: timedelta
     working: timedelta
