@@ -245,3 +245,17 @@ def test_totals_refuse_what_is_not_money() -> None:
     with pytest.raises(InvalidValue) as item:
         totals([Money.of(1, "IDR"), 5])  # type: ignore[list-item]
     assert item.value.field == "amounts[1]"
+
+
+def test_a_fee_in_two_currencies_is_two_costs_in_the_cpsv_export() -> None:
+    """The riel and dollar quotes of one fee become two cv:Cost nodes with distinct IRIs."""
+    from datetime import UTC, datetime
+
+    from onestop.interop.cpsv import to_jsonld
+
+    data = _with_fees(_fee(currency="KHR", amount=40000), _fee(currency="USD", amount=10))
+    catalogue = catalogue_from_data(data, source="test")
+    document = to_jsonld(catalogue, at=datetime(2025, 1, 1, tzinfo=UTC))
+    costs = [n for n in document["@graph"] if n.get("@type") == "cv:Cost"]
+    assert sorted(c["@id"].rsplit(":", 1)[-1] for c in costs) == ["KHR", "USD"]
+    assert len({c["@id"] for c in costs}) == 2

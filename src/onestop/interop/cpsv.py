@@ -54,8 +54,10 @@ What CPSV-AP cannot say, and so is lost or approximated:
   channel, so nothing says that the variant's fees *replace* them there.  Each
   ``cv:Channel`` lists the evidence needed on it (``cpsv:hasInput``); the service
   holds every requirement of every channel.
-* **Tiered fees.**  A `Fee` with tiers has no single value: its ``cv:Cost`` carries
-  the label and currency but no ``cv:hasValue``.
+* **Tiered fees.**  A `Fee` with tiers or an amount per unit has no single value:
+  its ``cv:Cost`` carries the label and currency but no ``cv:hasValue``.  A fee
+  quoted in several currencies (one code, one fee per currency) is one ``cv:Cost``
+  per currency, whose IRI ends in the currency (``cost:fee:USD``).
 * **Amounts** go in ``cv:hasValue`` as the exact decimal text (``"50000"``,
   ``"12.50"``, never a JSON float), typed ``xsd:double`` because the 3.2.0 SHACL
   shapes require that datatype; ``"12.50"`` is a valid ``xsd:double`` literal.
@@ -296,7 +298,7 @@ def iso_duration(duration: Duration, /) -> str:
 
 
 def _decimal_text(fee: Fee) -> str | None:
-    return None if fee.amount is None else format(fee.amount, "f")
+    return None if fee.amount is None or fee.per_unit is not None else format(fee.amount, "f")
 
 
 class _ServiceExport:
@@ -363,13 +365,13 @@ class _ServiceExport:
         for requirement in self.service.requirements:
             nodes.extend(self._requirement_nodes(requirement, self.id))
         for fee in self.service.fees:
-            nodes.append(self._cost_node(fee, self.id, channel=None))
+            nodes.append(self._cost_node(fee, self.id, channel=None, fees=self.service.fees))
         for variant in self.service.channels:
             prefix = self._channel_id(variant.channel)
             for requirement in variant.requirements or ():
                 nodes.extend(self._requirement_nodes(requirement, prefix))
             for fee in variant.fees or ():
-                nodes.append(self._cost_node(fee, prefix, channel=prefix))
+                nodes.append(self._cost_node(fee, prefix, channel=prefix, fees=variant.fees or ()))
         for output in self.service.outputs:
             nodes.append(
                 {
@@ -427,9 +429,13 @@ class _ServiceExport:
             evidence_node["dct:conformsTo"] = [ref(self.ids.evidence_type(evidence_type.code))]
         return [requirement_node, evidence_node]
 
-    def _cost_node(self, fee: Fee, owner: str, *, channel: str | None) -> Node:
+    def _cost_node(
+        self, fee: Fee, owner: str, *, channel: str | None, fees: tuple[Fee, ...] = ()
+    ) -> Node:
+        quoted_in = sum(1 for other in fees if other.code == fee.code) > 1
+        suffix = f":{quoted(fee.currency)}" if quoted_in else ""
         node: Node = {
-            "@id": f"{owner}:cost:{quoted(fee.code)}",
+            "@id": f"{owner}:cost:{quoted(fee.code)}{suffix}",
             "@type": "cv:Cost",
             "dct:identifier": fee.code,
             "dct:description": texts(fee.label),
