@@ -46,9 +46,9 @@ class RoundingMode(enum.Enum):
     HALF_EVEN = "half_even"
     """To the nearest step; a half goes to the even step (``0.125`` to ``0.12``)."""
     DOWN = "down"
-    """Towards zero: the applicant never pays more than computed."""
+    """Round towards zero, so that the applicant never pays more than computed."""
     UP = "up"
-    """Away from zero: the agency never receives less than computed."""
+    """Round away from zero, so that the agency never receives less than computed."""
 
 
 _MODES = {
