@@ -6,7 +6,8 @@ the same real call: with the member, with the member's value (``"courier"`` for
 `ChannelKind.COURIER`), and with a string no member has.  The value must do what the
 member does; the stranger must be refused with an `InvalidValue` (or a more specific
 `OnestopError`, such as a store's `InvalidStoreInput`) that names the parameter's values.
-Only entry points that touch no store are driven here.
+A value object's constructor (or a store's helper) may instead refuse the value string
+too, naming the values allowed.  Only entry points that touch no store are driven here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from surface_discovery import ENTRY_POINTS, KIND_CONSTRUCTOR, EntryPoint
 from surface_drivers import Call, parameters, perform, touches_world
 from surface_harness import Context, Session
 
-from onestop.exceptions import InvalidValue, OnestopError
+from onestop.exceptions import OnestopError
 
 _STRANGER = "no-such-member-\u17e0"
 _PLAIN = (tuple, str, int, bool, type(None), frozenset)
@@ -36,10 +37,15 @@ def _enum_of(annotation: object) -> type[enum.Enum] | None:
     return kinds[0] if len(kinds) == 1 and not rest else None
 
 
+# A query handed to a store as it was given: every store refuses a text ``order`` or
+# ``sla`` by name (`onestop.testing.input_contracts`), so the query itself keeps it.
+_LEFT_TO_THE_STORE = {"onestop.ports.events.SummaryQuery"}
+
+
 def _cases() -> list[object]:
     cases = []
     for entry in ENTRY_POINTS:
-        if touches_world(entry):
+        if touches_world(entry) or entry.name in _LEFT_TO_THE_STORE:
             continue
         for parameter in parameters(entry):
             kind = _enum_of(parameter.annotation)
@@ -115,10 +121,10 @@ def test_an_enum_parameter_takes_its_value_or_refuses_by_name(
             assert second.kind == "refused", (call, first, second)
             assert entry.kind == KIND_CONSTRUCTOR or type(second.error) is type(first.error)
             return
-        if entry.kind == KIND_CONSTRUCTOR and second.kind == "refused":
-            # A value object's field holds the member: its constructor may refuse the
-            # value string, naming the field and the values allowed.
-            assert isinstance(second.error, InvalidValue), (call, second)
+        if second.kind == "refused":
+            # A value object's field holds the member, and a store's helper takes only
+            # the member: they may refuse the value string, naming the values allowed.
+            assert isinstance(second.error, OnestopError), (call, second)
             assert allowed in str(second.error), second.error
             return
         assert second.kind == first.kind, (call, first, second)
