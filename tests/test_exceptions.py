@@ -83,6 +83,10 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         "expected a value at position 4 in rule 'a =='",
     ),
     (exc.InvalidValue(field="id", reason="is empty"), "id: is empty"),
+    (
+        exc.AmountTooPrecise(field="amount", currency="KRW", minor_units=0),
+        "amount: KRW has 0 minor units in ISO 4217: an amount in it has no digits after the point",
+    ),
     (exc.PrivacyError("cannot"), "cannot"),
     (
         exc.KeyUnavailable(key_id="mk-1", reason="no master key with this id"),

@@ -41,12 +41,14 @@ if TYPE_CHECKING:
     from onestop.domain.applications.erasure import erasure_due, erasure_refusal, retention_of
     from onestop.domain.applications.forms import DocumentRef
     from onestop.domain.applications.submission import find_workflow
+    from onestop.domain.catalogue.fees import Fee, FeeRounding, FeeTier, RoundingMode
     from onestop.domain.catalogue.identity import IdentityScheme
-    from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Fee, Service
+    from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Service
     from onestop.domain.catalogue.rules import Rule, parse_rule
     from onestop.domain.common.actors import Actor, Grant
     from onestop.domain.common.audit import Checkpoint, seal_entries, verify_chain
     from onestop.domain.common.canonical import canonical_bytes
+    from onestop.domain.common.currencies import minor_units
     from onestop.domain.common.parties import (
         Organisation,
         Person,
@@ -128,6 +130,8 @@ __all__ = [
     "exceptions",
     "Facts",
     "Fee",
+    "FeeRounding",
+    "FeeTier",
     "find_workflow",
     "fire",
     "format_datetime",
@@ -145,6 +149,7 @@ __all__ = [
     "Mall",
     "ManifestItem",
     "MigrationPlan",
+    "minor_units",
     "Money",
     "Organisation",
     "Packet",
@@ -165,6 +170,7 @@ __all__ = [
     "Representative",
     "retention_of",
     "RetryPolicy",
+    "RoundingMode",
     "Rule",
     "sample_catalogue",
     "seal_entries",
@@ -215,7 +221,11 @@ _EXPORTS: dict[str, str] = {
     "Agency": "onestop.domain.catalogue.model",
     "Catalogue": "onestop.domain.catalogue.model",
     "ChannelKind": "onestop.domain.catalogue.model",
-    "Fee": "onestop.domain.catalogue.model",
+    "Fee": "onestop.domain.catalogue.fees",
+    "FeeRounding": "onestop.domain.catalogue.fees",
+    "FeeTier": "onestop.domain.catalogue.fees",
+    "RoundingMode": "onestop.domain.catalogue.fees",
+    "minor_units": "onestop.domain.common.currencies",
     "IdentityScheme": "onestop.domain.catalogue.identity",
     "Service": "onestop.domain.catalogue.model",
     "Rule": "onestop.domain.catalogue.rules",

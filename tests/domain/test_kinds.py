@@ -223,7 +223,7 @@ def test_typed_fields_accept_values_of_the_declared_types() -> None:
         ({"pair": (1, 2)}, "pair[1]", "expected text, not an integer"),
         ({"pair": (1,)}, "pair", "expected a tuple of 2 items, not a value of type tuple"),
         ({"note": 5}, "note", "expected text or None, not an integer"),
-        ({"unit": "pickup"}, "unit", "expected a _Kind, not text"),
+        ({"unit": "pickup"}, "unit", "expected a _Kind ('pickup', 'leg'), not text"),
         ({"mode": "c"}, "mode", "expected one of 'a', 'b'"),
         ({"amount": 1.5}, "amount", "expected a Decimal or an integer or None, not a float"),
     ],

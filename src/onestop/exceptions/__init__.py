@@ -7,6 +7,7 @@ The tree::
     │   └── KeyFileError                    `.path`, `.reason`: a key file unsafe or malformed
     ├── TransientError                  marker: retrying later may succeed (`stamina.retry(on=...)`)
     ├── InvalidValue (ValueError)       `.field`, `.reason`: a value or an argument, in any area
+    │   └── AmountTooPrecise                `.currency`, `.minor_units`: decimals beyond the unit
     ├── ApplicationError                an application command was refused; nothing was recorded
     │   ├── InvalidApplication (ValueError) `.problems`: every field problem, values never quoted
     │   ├── ChannelNotOffered (LookupError) `.service`, `.channel`, `.offered`
@@ -183,6 +184,7 @@ from onestop.exceptions._transport import (
 )
 from onestop.exceptions._transport import WebhookRefusal as _WebhookRefusal
 from onestop.exceptions._values import (
+    AmountTooPrecise,
     AuditError,
     CalendarError,
     ChainBroken,
@@ -220,6 +222,7 @@ __all__ = [
     "AgencyNotFound",
     "AlreadyClaimed",
     "AlreadyDelivered",
+    "AmountTooPrecise",
     "ApplicationError",
     "ApplicationNotFound",
     "AuditError",

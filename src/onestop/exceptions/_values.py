@@ -30,6 +30,31 @@ class InvalidValue(OnestopError, ValueError):
         super().__init__(f"{_named(field)}: {reason}")
 
 
+class AmountTooPrecise(InvalidValue):
+    """An amount has more digits after the point than its currency's ISO 4217 minor unit.
+
+    ``12.345`` US dollars (2 minor units) or ``100.5`` won (0) is refused, in a `Money`,
+    a fee or a fee tier, so that no fee asks for a fraction of a cent.
+
+    Attributes:
+        field: The offending amount (``amount``, ``tiers[1].amount``).
+        reason: What is wrong, with the currency and its minor unit.
+        currency: The ISO 4217 code of the amount's currency.
+        minor_units: How many digits after the point the currency allows.
+    """
+
+    def __init__(self, *, field: str, currency: str, minor_units: int) -> None:
+        self.currency = currency
+        self.minor_units = minor_units
+        digits = "no digits" if minor_units == 0 else f"at most {minor_units} digit"
+        digits += "s" if minor_units > 1 else ""
+        super().__init__(
+            field=field,
+            reason=f"{currency} has {minor_units} minor units in ISO 4217: "
+            f"an amount in it has {digits} after the point",
+        )
+
+
 class CalendarError(OnestopError):
     """A work calendar, or a deadline computed on one, was given bad input."""
 

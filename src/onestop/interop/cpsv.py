@@ -71,8 +71,10 @@ What CPSV-AP cannot say, and so is lost or approximated:
   channel, so nothing says that the variant's fees *replace* them there.  Each
   ``cv:Channel`` lists the evidence needed on it (``cpsv:hasInput``); the service
   holds every requirement of every channel.
-* **Tiered fees.**  A `Fee` with tiers has no single value: its ``cv:Cost`` carries
-  the label and currency but no ``cv:hasValue``.
+* **Tiered fees.**  A `Fee` with tiers or an amount per unit has no single value:
+  its ``cv:Cost`` carries the label and currency but no ``cv:hasValue``.  A fee
+  quoted in several currencies (one code, one fee per currency) is one ``cv:Cost``
+  per currency, whose IRI ends in the currency (``cost:fee:USD``).
 * **Amounts** go in ``cv:hasValue`` as the exact decimal text (``"50000"``,
   ``"12.50"``, never a JSON float), typed ``xsd:double`` because the 3.2.0 SHACL
   shapes require that datatype; ``"12.50"`` is a valid ``xsd:double`` literal.
@@ -326,7 +328,7 @@ def iso_duration(duration: Duration, /) -> str:
 
 
 def _decimal_text(fee: Fee) -> str | None:
-    return None if fee.amount is None else format(fee.amount, "f")
+    return None if fee.amount is None or fee.per_unit is not None else format(fee.amount, "f")
 
 
 class _ServiceExport:
@@ -395,13 +397,13 @@ class _ServiceExport:
         for requirement in self.service.requirements:
             nodes.extend(self._requirement_nodes(requirement, self.id))
         for fee in self.service.fees:
-            nodes.extend(self._cost_nodes(fee, self.id, channel=None))
+            nodes.extend(self._cost_nodes(fee, self.id, channel=None, fees=self.service.fees))
         for variant in self.service.channels:
             prefix = self._channel_id(variant.channel)
             for requirement in variant.requirements or ():
                 nodes.extend(self._requirement_nodes(requirement, prefix))
             for fee in variant.fees or ():
-                nodes.extend(self._cost_nodes(fee, prefix, channel=prefix))
+                nodes.extend(self._cost_nodes(fee, prefix, channel=prefix, fees=variant.fees or ()))
         for output in self.service.outputs:
             nodes.append(
                 {
@@ -467,8 +469,12 @@ class _ServiceExport:
         rule = rule_node(requirement.when, rule_id, f"{requirement.code}:when")
         return [requirement_node, evidence_node, rule]
 
-    def _cost_nodes(self, fee: Fee, owner: str, *, channel: str | None) -> list[Node]:
-        cost_id = f"{owner}:cost:{quoted(fee.code)}"
+    def _cost_nodes(
+        self, fee: Fee, owner: str, *, channel: str | None, fees: tuple[Fee, ...] = ()
+    ) -> list[Node]:
+        quoted_in = sum(1 for other in fees if other.code == fee.code) > 1
+        suffix = f":{quoted(fee.currency)}" if quoted_in else ""
+        cost_id = f"{owner}:cost:{quoted(fee.code)}{suffix}"
         node: Node = {
             "@id": cost_id,
             "@type": "cv:Cost",

@@ -1,24 +1,21 @@
 """The ports onestop's use cases depend on: an event store, a clock and an id source.
 
 `onestop.usecases.mall.Mall` imports this module and nothing under `onestop.storage`.  Adapters
-satisfy these Protocols structurally; the behaviour each method promises is in its
-docstring, and the contract suite in `onestop.testing.contracts` turns every promise
-into a test that runs against each adapter.  `onestop.storage.memory.MemoryStore` is
-the executable specification.  What every store accepts, and refuses with
-`onestop.exceptions.InvalidStoreInput` before any I/O, is decided in one place,
+satisfy these Protocols structurally; each method's docstring says what it promises, and the
+contract suite in `onestop.testing.contracts` tests every promise against each adapter
+(`onestop.storage.memory.MemoryStore` is the executable specification).  What every store
+accepts, and refuses with `onestop.exceptions.InvalidStoreInput` before any I/O, is decided in
 `onestop.ports.checks`, which every adapter calls.
 
-The store's unit of work is `EventStore.commit`: **one call per command**, so that a
-command's events, the stream's read-model row (`Summary`), its idempotency record, a
-claimed sequence number and the notifications for transports are written together or
-not at all.  Records hold bytes the store never interprets: events are encoded and
-hash-chained above it, so an adapter needs no knowledge of the domain.
+The store's unit of work is `EventStore.commit`: **one call per command**, so that a command's
+events, the stream's read-model row (`Summary`), its idempotency record, a claimed sequence
+number and the notifications for transports are written together or not at all.  Records hold
+bytes the store never interprets: events are encoded and hash-chained above it.
 
-Streams that are not applications (a courier job, a sealed packet's custody ledger)
-have no read-model row, and one courier command writes several of them at once (a
-handoff moves the packet's ledger and the courier's job together).  A store that
-can do that implements the optional `BatchStore` too: `BatchStore.commit_batch`
-appends to several such streams atomically, with the same notifications.
+Streams that are not applications (a courier job, a sealed packet's custody ledger) have no
+read-model row, and one courier command writes several at once (a handoff moves the packet's
+ledger and the courier's job together): a store that can implements the optional `BatchStore`,
+whose `BatchStore.commit_batch` appends to several such streams atomically.
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ from typing import Protocol, Self, runtime_checkable
 import attrs
 
 from onestop.domain.common.formats import INT64_MAX, int_problem
-from onestop.domain.common.kinds import check_instant
+from onestop.domain.common.kinds import check_instant, named_kind
 from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import InvalidStoreInput, InvalidValue, NaiveDatetime
 
@@ -73,8 +70,7 @@ class NewEvent:
         body: The event's canonical encoding.
         hash: Its chain hash (over the previous hash, its version and `body`).
         previous_hash: The hash of the event before it (the genesis value for the first).
-        notice: The thin body of the notification published for it: ids, number,
-            service, state and action, never personal data.
+        notice: Its notification's thin body: ids, number, service, state, action; no personal data.
     """
 
     kind: str
@@ -152,8 +148,7 @@ class Summary:
         """Where this application stands against its deadline at *now*; ``None`` once closed.
 
         Raises:
-            onestop.exceptions.NaiveDatetime: If *now* (or the row's `due` or
-                `at_risk_from`) has no time zone.
+            onestop.exceptions.NaiveDatetime: If *now* (or `due`, `at_risk_from`) is naive.
             onestop.exceptions.InvalidValue: If one of them is not a datetime.
         """
         check_instant(now, field="now")
@@ -260,6 +255,9 @@ class SummaryOrder(enum.Enum):
     """Least recently updated first and then by id, for ``changed_since`` polling."""
 
 
+_ORDERS = named_kind(SummaryOrder)  # "SummaryOrder ('due', 'updated')", for refusals
+
+
 @attrs.frozen(kw_only=True)
 class SummaryQuery:
     """A filter over the read model; every filter given must hold.
@@ -310,8 +308,7 @@ MAX_PAGE = 1000
 """The largest `SummaryQuery.limit` a store accepts."""
 
 SortKey = tuple[int, datetime, str]
-"""A read-model row's place in a keyset order, made of a rank (0, or 1 for "no
-instant"), an instant and the stream id."""
+"""A row's place in a keyset order: a rank (0, or 1 for "no instant"), an instant, a stream id."""
 
 
 def encode_cursor(key: SortKey, order: SummaryOrder, /) -> str:
@@ -325,7 +322,7 @@ def encode_cursor(key: SortKey, order: SummaryOrder, /) -> str:
     given: object = key
     ordered: object = order
     if not isinstance(ordered, SummaryOrder) or not (isinstance(given, tuple) and len(given) == 3):
-        raise InvalidStoreInput(field="key", reason="expected a sort key and a SummaryOrder")
+        raise InvalidStoreInput(field="key", reason=f"expected a sort key and a {_ORDERS}")
     rank, instant, stream_id = key
     if type(rank) is not int or rank not in (0, 1):
         raise InvalidStoreInput(field="key[0]", reason="a rank is 0 or 1")
@@ -342,8 +339,11 @@ def decode_cursor(cursor: str | None, order: SummaryOrder, /) -> SortKey | None:
     """Return the sort key *cursor* continues after, or ``None`` for the first page.
 
     Raises:
-        InvalidStoreInput: If *cursor* was not made by `encode_cursor` for *order*.
+        InvalidStoreInput: If *order* is no `SummaryOrder`, or *cursor* not made for it.
     """
+    ordered: object = order
+    if not isinstance(ordered, SummaryOrder):
+        raise InvalidStoreInput(field="order", reason=f"expected a {_ORDERS}")
     if cursor is None:
         return None
     wrong = InvalidStoreInput(
@@ -389,27 +389,26 @@ class EventStore(Protocol):
     """Keeps event streams and, atomically with them, everything a command writes.
 
     Every method raises `onestop.exceptions.StorageError` (or its transient subclass
-    `StorageUnavailable`) when the adapter itself fails; the driver's error is the
-    ``__cause__``.  Every method refuses input no store accepts with
-    `onestop.exceptions.InvalidStoreInput`, before any I/O, by the checks of
-    `onestop.ports.checks`, so that every adapter accepts and refuses the same input.
-    Returned records are copies: mutating them changes nothing stored.
+    `StorageUnavailable`) when the adapter itself fails; the driver's error is the ``__cause__``.
+    Every method refuses input no store accepts with `onestop.exceptions.InvalidStoreInput`,
+    before any I/O, by the checks of `onestop.ports.checks`, so that every adapter accepts and
+    refuses the same input.  Returned records are copies: mutating them changes nothing stored.
     """
 
     def commit(self, commit: Commit, /) -> tuple[StoredEvent, ...]:
         """Apply *commit* atomically and return the stored events.
 
-        All or nothing: the events (versions ``expected_version + 1`` onwards), the
-        summary row (replacing the stream's), the idempotency record, the sequence
-        claim and one notification per event, positioned in commit order.
+        All or nothing: the events (versions ``expected_version + 1`` onwards), the summary
+        row (replacing the stream's), the idempotency record, the sequence claim and one
+        notification per event, positioned in commit order.
 
         Raises:
             ConcurrencyConflict: If the stream is not at ``expected_version``; if the
-                idempotency key is recorded already (``stream_id`` is then the key);
-                or if the counter does not stand at ``sequence.value - 1``
-                (``stream_id`` is then the counter's name).  Nothing is written.
-            InvalidStoreInput: If the commit is malformed
-                (`onestop.ports.checks.check_commit`).  Nothing is written.
+                idempotency key is recorded already (``stream_id`` is then the key); or if the
+                counter does not stand at ``sequence.value - 1`` (``stream_id`` is then the
+                counter's name).  Nothing is written.
+            InvalidStoreInput: If the commit is malformed (`onestop.ports.checks.check_commit`).
+                Nothing is written.
         """
         ...
 

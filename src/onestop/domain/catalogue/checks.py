@@ -427,25 +427,38 @@ def _check_requirements(
 def _check_fees(
     known: _Known, service: Service, fees: Sequence[Fee], path: str
 ) -> Iterator[Problem]:
-    yield from _duplicates(fees, "code", path, "fee code")
+    for currency in dict.fromkeys(fee.currency for fee in fees):  # a code once per currency
+        same = [(i, fee) for i, fee in enumerate(fees) if fee.currency == currency]
+        for problem in _duplicates([fee for _, fee in same], "code", path, "fee code"):
+            yield _renumbered(problem, path, [i for i, _ in same])
     fields = {f.name: f for f in reversed(service.form)}  # the first of a name, as field()
     declared = frozenset(fields)
     for i, fee in enumerate(fees):
         where = f"{path}[{i}]"
         yield from _refs(fee.legal_basis, known.laws, f"{where}.legal_basis", "legal resource")
         yield from _check_rule(fee.when, declared, f"{where}.when")
-        if (fee.amount is None) == (not fee.tiers):
+        if (fee.amount is None and fee.per_unit is None) == (not fee.tiers):
             yield Problem(
-                path=where, message="give either a fixed amount or tiers, not both or neither"
+                path=where,
+                message="give either an amount (or per_unit) or tiers, not both or neither",
             )
-        if fee.tiers:
+        if fee.tiers or fee.per_unit is not None:
             yield from _check_tiers(fields, fee, where)
+
+
+def _renumbered(problem: Problem, path: str, indexes: list[int]) -> Problem:
+    """Turn the positions in *problem* among one currency's fees into positions in *path*."""
+    text = f"{problem.path} {problem.message}"
+    for position in range(len(indexes) - 1, -1, -1):  # [10] before [1]
+        text = text.replace(f"{path}[{position}]", f"{path}[@{indexes[position]}]")
+    where, message = text.replace("[@", "[").split(" ", 1)
+    return Problem(path=where, message=message)
 
 
 def _check_tiers(fields: dict[str, FormField], fee: Fee, where: str) -> Iterator[Problem]:
     basis = fields.get(fee.basis) if fee.basis else None
     if fee.basis is None:
-        yield Problem(path=f"{where}.basis", message="tiered fees need a basis field")
+        yield Problem(path=f"{where}.basis", message="fees per unit or in tiers need a basis field")
     elif basis is None:
         yield Problem(path=f"{where}.basis", message=f"unknown form field {preview(fee.basis)}")
     elif basis.type is not FieldType.NUMBER:
@@ -453,10 +466,12 @@ def _check_tiers(fields: dict[str, FormField], fee: Fee, where: str) -> Iterator
             path=f"{where}.basis", message=f"basis field {preview(fee.basis)} is not a number"
         )
     bounds = [t.up_to for t in fee.tiers]
-    if bounds[-1] is not None:
+    if bounds and bounds[-1] is not None:
         yield Problem(path=f"{where}.tiers", message="the last tier must have no up_to")
     closed = [b for b in bounds[:-1] if b is not None]
-    if len(closed) != len(bounds) - 1 or closed != sorted(set(closed)):
+    if fee.tiers and fee.per_unit is not None:
+        yield Problem(path=f"{where}.per_unit", message="give per_unit in each tier instead")
+    if bounds and (len(closed) != len(bounds) - 1 or closed != sorted(set(closed))):
         yield Problem(
             path=f"{where}.tiers",
             message="tiers must have ascending up_to bounds, all but the last",

@@ -13,11 +13,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import attrs
 
+from onestop.domain.catalogue.fees import Fee, FeeTier
 from onestop.domain.catalogue.fields import Choice, FieldType, FormField
 from onestop.domain.catalogue.identity import IdentityScheme
 from onestop.domain.catalogue.messages import Message
@@ -31,7 +31,7 @@ from onestop.domain.common.contact_points import (
 )
 from onestop.domain.common.kinds import check_date, check_member, check_type, typed_fields
 from onestop.domain.common.text import LocalizedText
-from onestop.domain.common.values import Duration, Money, Period, parse_amount
+from onestop.domain.common.values import Duration, Money, Period, totals
 from onestop.domain.time.worktime import check_in_range
 from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import AgencyNotFound, ServiceNotFound, WorkflowNotFound
@@ -164,63 +164,6 @@ class Requirement:
         if self.when is None:
             return Explanation(value=True, text="always required")
         return self.when.evaluate(answers)
-
-
-@attrs.frozen(kw_only=True, field_transformer=typed_fields)
-class FeeTier:
-    """One step of a tiered fee: the amount due while the basis is at most `up_to`."""
-
-    amount: Decimal = attrs.field(converter=parse_amount)
-    up_to: Decimal | None = attrs.field(
-        default=None, converter=attrs.converters.optional(parse_amount)
-    )
-
-
-@attrs.frozen(kw_only=True, field_transformer=typed_fields)
-class Fee:
-    """A fee: a fixed amount, or tiers over a numeric form field.
-
-    Attributes:
-        code: Unique within the service (or channel variant).
-        label: What the applicant reads.
-        currency: ISO 4217 code.
-        amount: The fixed amount, when the fee is not tiered.
-        basis: The numeric form field the tiers are read from.
-        tiers: Ascending tiers; the last one has no `up_to`.
-        when: A condition over the answers; ``None`` means always charged.
-        legal_basis: Codes of the legal resources that set this fee.
-    """
-
-    code: str
-    label: LocalizedText
-    currency: str
-    amount: Decimal | None = attrs.field(
-        default=None, converter=attrs.converters.optional(parse_amount)
-    )
-    basis: str | None = None
-    tiers: tuple[FeeTier, ...] = ()
-    when: Rule | None = None
-    legal_basis: tuple[str, ...] = ()
-
-    def due(self, answers: Mapping[str, object], /) -> Money | None:
-        """Return the amount due for *answers*, or ``None`` when the fee does not apply.
-
-        Raises:
-            InvalidValue: If *answers* is not a mapping.
-        """
-        check_type(answers, Mapping, field="answers")
-        if self.when is not None and not self.when.evaluate(answers).value:
-            return None
-        if self.amount is not None:
-            return Money(self.amount, self.currency)
-        raw = answers.get(self.basis or "")
-        if isinstance(raw, bool) or not isinstance(raw, int | Decimal | float):
-            return None
-        basis = Decimal(str(raw))
-        for tier in self.tiers:
-            if tier.up_to is None or basis <= tier.up_to:
-                return Money(tier.amount, self.currency)
-        return None
 
 
 @attrs.frozen(kw_only=True, field_transformer=typed_fields)
@@ -393,6 +336,18 @@ class Service:
         check_type(answers, Mapping, field="answers")
         due = (fee.due(answers) for fee in self.fees_for(channel))
         return tuple(m for m in due if m is not None)
+
+    def fees_total(
+        self, channel: ChannelKind, answers: Mapping[str, object], /
+    ) -> tuple[Money, ...]:
+        """What `fees_due` adds up to, one total per currency (`values.totals`).
+
+        A fee quoted in riel and in US dollars gives a total in each, never one sum.
+
+        Raises:
+            InvalidValue: If *channel* is not a channel, or *answers* not a mapping.
+        """
+        return totals(self.fees_due(channel, answers))
 
     def field(self, name: str, /) -> FormField | None:
         """Return the form field called *name*, or ``None``."""

@@ -35,7 +35,7 @@ from typing import Any, TypeAlias
 import attrs
 
 from onestop.domain.common.formats import INT64_MAX, int_problem, kind_of, preview
-from onestop.domain.common.kinds import check_instant
+from onestop.domain.common.kinds import check_instant, named_kind
 from onestop.exceptions import InvalidValue
 
 __all__ = [
@@ -55,7 +55,7 @@ _Kind: TypeAlias = type | tuple[type, ...]
 
 def _names(kind: _Kind) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+    return " or ".join("None" if k is type(None) else named_kind(k) for k in kinds)
 
 
 def _fits(value: object, kind: _Kind) -> bool:

@@ -49,6 +49,7 @@ __all__ = [
     "check_strings",
     "check_type",
     "local_digits",
+    "named_kind",
     "parse_number",
     "to_ascii_digits",
 ]
@@ -163,9 +164,16 @@ def check_type(value: object, kind: type[_Value] | tuple[type, ...], *, field: s
     """
     if not isinstance(value, kind):
         kinds = kind if isinstance(kind, tuple) else (kind,)
-        names = " or ".join("None" if k is type(None) else k.__name__ for k in kinds)
+        names = " or ".join("None" if k is type(None) else named_kind(k) for k in kinds)
         raise InvalidValue(field=field, reason=f"expected {names}, not {kind_of(value)}")
     return value  # type: ignore[return-value]  # isinstance() proved it
+
+
+def named_kind(kind: type) -> str:
+    """A type's name for a message; an enum's with its values (``Verdict ('ok', ...)``)."""
+    if issubclass(kind, enum.Enum):
+        return f"{kind.__name__} ({', '.join(repr(member.value) for member in kind)})"
+    return kind.__name__
 
 
 def check_member(kind: type[_Member], value: object, *, field: str) -> _Member:
@@ -385,6 +393,8 @@ def _describe(hint: Any) -> str:
     if typing.get_origin(hint) is tuple:
         return "a tuple"
     name = getattr(hint, "__name__", "a value")
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):  # name the values too
+        name += f" ({', '.join(repr(member.value) for member in hint)})"
     return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
 
 

@@ -1,7 +1,9 @@
 """Small value objects shared by the catalogue, workflows and applications.
 
 `Money` holds a `Decimal` amount and an ISO 4217 currency code; floats are refused,
-because a fee of ``0.1 + 0.2`` rupiah is a bug.  `Duration` is a time limit counted in
+because a fee of ``0.1 + 0.2`` rupiah is a bug, and so are more digits after the point
+than the currency's minor unit (`onestop.domain.common.currencies`).  `totals` adds
+amounts per currency, never across currencies.  `Duration` is a time limit counted in
 working days or working hours of a calendar.  `Period` is a calendar validity such as
 "five years" for a passport, written as an ISO 8601 duration (``P5Y``).
 
@@ -17,13 +19,15 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 import attrs
 
-from onestop.domain.common.formats import CURRENCY, check_int, int_problem, preview
+from onestop.domain.common.currencies import MINOR_UNITS, currency_problem
+from onestop.domain.common.formats import check_int, int_problem, kind_of, preview
 from onestop.domain.common.kinds import check_type, typed_fields
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import AmountTooPrecise, InvalidValue
 
 __all__ = [
     "MAX_AMOUNT",
@@ -33,8 +37,10 @@ __all__ = [
     "Money",
     "Period",
     "TimeUnit",
+    "check_places",
     "currency_problem",
     "parse_amount",
+    "totals",
 ]
 
 MAX_AMOUNT = 10**18 - 1
@@ -101,19 +107,29 @@ def _whole(pattern: re.Pattern[str], value: object) -> re.Match[str] | None:
     return pattern.fullmatch(value) if isinstance(value, str) else None
 
 
-def currency_problem(value: object) -> str | None:
-    """Return why *value* is not an ISO 4217 currency code (``IDR``), or ``None``."""
-    if CURRENCY.matches(value):
-        return None
-    if isinstance(value, str):
-        return f"{preview(value)} is not an ISO 4217 currency code such as 'IDR'"
-    return CURRENCY.problem(value)
+def check_places(amount: Decimal, currency: str, *, field: str = "amount") -> Decimal:
+    """Return *amount* if it has no more digits after the point than *currency* allows.
+
+    Trailing zeros do not count: ``1500.00`` won is 1500 won.
+
+    Raises:
+        AmountTooPrecise: Naming *field*, the currency and its minor unit.
+        InvalidValue: If *currency* is not an ISO 4217 currency, or *amount* not a `Decimal`.
+    """
+    check_type(amount, Decimal, field=field)
+    reason = currency_problem(currency)
+    if reason is not None:
+        raise InvalidValue(field="currency", reason=reason)
+    if amount.is_finite() and _places(amount) > MINOR_UNITS[currency]:
+        raise AmountTooPrecise(field=field, currency=currency, minor_units=MINOR_UNITS[currency])
+    return amount
 
 
-def _check_currency(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+def _check_currency(instance: Money, attribute: attrs.Attribute[str], value: object) -> None:
     reason = currency_problem(value)
     if reason is not None:
         raise InvalidValue(field=attribute.name, reason=reason)
+    check_places(instance.amount, instance.currency)
 
 
 def _places(amount: Decimal) -> int:
@@ -140,7 +156,8 @@ class Money:
     """An amount of money in one currency.
 
     Attributes:
-        amount: A non-negative `Decimal`, never a float.
+        amount: A non-negative `Decimal`, never a float, with no more digits after
+            the point than the currency's minor unit (`AmountTooPrecise`).
         currency: An ISO 4217 code (``IDR``, ``KHR``, ``KRW``, ``USD``).
     """
 
@@ -155,6 +172,30 @@ class Money:
     def __str__(self) -> str:
         """Render as ``IDR 50000``."""
         return f"{self.currency} {self.amount}"
+
+
+def totals(amounts: Iterable[Money], /) -> tuple[Money, ...]:
+    """Add *amounts* up per currency: one `Money` per currency, in order of currency code.
+
+    Amounts in different currencies are never added together: a fee quoted in riel
+    and in US dollars gives one total in each.
+
+    >>> totals([Money.of(5, "USD"), Money.of(40000, "KHR"), Money.of("2.50", "USD")])
+    (Money(amount=Decimal('40000'), currency='KHR'), Money(amount=Decimal('7.50'), currency='USD'))
+
+    Raises:
+        InvalidValue: If *amounts* is not a collection of `Money`, or a total would
+            exceed `MAX_AMOUNT`.
+    """
+    given: object = amounts  # a caller may pass anything
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        reason = f"expected a collection of Money, not {kind_of(given)}"
+        raise InvalidValue(field="amounts", reason=reason)
+    sums: dict[str, Decimal] = {}
+    for index, money in enumerate(given):
+        check_type(money, Money, field=f"amounts[{index}]")
+        sums[money.currency] = sums.get(money.currency, Decimal(0)) + money.amount
+    return tuple(Money(sums[code], code) for code in sorted(sums))
 
 
 class TimeUnit(enum.Enum):

@@ -19,6 +19,7 @@ from onestop.domain.applications.submission import find_workflow
 from onestop.domain.applications.tracking import SlaOutcome, SlaReportRow, sla_outcome, sla_report
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.formats import ACTOR_ID, ROLE
+from onestop.domain.common.kinds import check_member
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import SlaStatus
 from onestop.ports.events import EventStore, Summary, SummaryOrder, SummaryQuery
@@ -104,12 +105,13 @@ def worklist_query(
         role: Only services and states in which this role can act.
         state: Only applications in this state.
         assignee: Only those assigned to this officer.
-        sla: Only those with this SLA status at *now*.
+        sla: Only those with this SLA status at *now*: a `SlaStatus` or its value.
         limit: At most this many rows.
         cursor: The `onestop.ports.events.Page.next_cursor` of the previous page.
 
     Raises:
-        InvalidValue: If *assignee* is not an actor id or *role* not a role name
+        InvalidValue: If *sla* is not a `SlaStatus` or its value (the values are named),
+            or *assignee* is not an actor id or *role* not a role name
             (`onestop.domain.common.formats.ACTOR_ID`, `onestop.domain.common.formats.ROLE`): an
             officer's worklist is never matched on a second spelling of an id.
         AgencyNotFound: If the catalogue has no such agency.
@@ -118,6 +120,8 @@ def worklist_query(
         ACTOR_ID.check(assignee, field="assignee")
     if role is not None:
         ROLE.check(role, field="role")
+    if sla is not None:
+        sla = check_member(SlaStatus, sla, field="sla")
     services: tuple[str, ...] | None = None
     states: tuple[str, ...] | None = (state,) if state is not None else None
     if role is not None:

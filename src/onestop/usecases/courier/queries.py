@@ -31,7 +31,7 @@ from onestop.domain.catalogue.messages import message_text
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.formats import kind_of
-from onestop.domain.common.kinds import check_instant, check_type
+from onestop.domain.common.kinds import check_instant, check_member, check_type
 from onestop.domain.courier.custody import CustodyLedger
 from onestop.domain.courier.flow import (
     TrackingStatus,
@@ -63,6 +63,19 @@ __all__ = [
 ]
 
 
+# Each enum field takes its member or the member's value (``"pickup"``), or refuses both.
+def _job_kind(value: object) -> JobKind:
+    return check_member(JobKind, value, field="kind")
+
+
+def _status(value: object) -> TrackingStatus:
+    return check_member(TrackingStatus, value, field="status")
+
+
+def _party_kind(value: object) -> PartyKind:
+    return check_member(PartyKind, value, field="custodian_kind")
+
+
 @attrs.frozen(kw_only=True)
 class JobTracking:
     """Where one courier job stands, as the citizen sees it.
@@ -76,12 +89,16 @@ class JobTracking:
         updated_at: When the job last moved.
     """
 
-    kind: JobKind
-    status: TrackingStatus
+    kind: JobKind = attrs.field(converter=_job_kind)
+    status: TrackingStatus = attrs.field(converter=_status)
     label: str
     window: TimeWindow | None
     failed_attempts: int
     updated_at: datetime
+
+
+def _tracking_status(value: object) -> TrackingStatus | None:
+    return None if value is None else _status(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -98,7 +115,7 @@ class CourierTracking:
 
     number: str
     language: str
-    status: TrackingStatus | None
+    status: TrackingStatus | None = attrs.field(converter=_tracking_status)
     label: str | None
     jobs: tuple[JobTracking, ...]
 
@@ -242,7 +259,7 @@ class Leg:
     application_id: str
     number: int
     custodian: str
-    custodian_kind: PartyKind
+    custodian_kind: PartyKind = attrs.field(converter=_party_kind)
     start: datetime
     end: datetime
     open: bool
@@ -264,7 +281,7 @@ class CustodianDwell:
     """
 
     custodian: str
-    custodian_kind: PartyKind
+    custodian_kind: PartyKind = attrs.field(converter=_party_kind)
     legs: int
     total: timedelta
     working: timedelta
