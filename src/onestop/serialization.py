@@ -345,6 +345,10 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
 # --- history as stored ----------------------------------------------------------------
 
 
+_HASH_CACHE = "_attrs_cached_hash"
+"""Where attrs keeps the hash of a ``cache_hash=True`` class (set to ``None`` by ``__init__``)."""
+
+
 def restoring(conv: cattrs.Converter, /) -> cattrs.Converter:
     """Make *conv* rebuild attrs values as stored: by their attributes' types, not validators.
 
@@ -363,6 +367,8 @@ def restoring(conv: cattrs.Converter, /) -> cattrs.Converter:
         fields = attrs.fields(attrs.resolve_types(cls))
         known = frozenset(f.name for f in fields if f.init)
         hooks: dict[str, Callable[[Any, Any], Any]] = {}  # filled on first use
+        # A class with attrs' ``cache_hash`` keeps its hash in a slot ``__init__`` clears.
+        caches_hash = any(_HASH_CACHE in getattr(k, "__slots__", ()) for k in cls.__mro__)
 
         def structure(value: Any, _: Any) -> Any:
             if not isinstance(value, dict):
@@ -386,6 +392,8 @@ def restoring(conv: cattrs.Converter, /) -> cattrs.Converter:
                 object.__setattr__(instance, field.name, item)
             if errors:
                 raise cattrs.ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
+            if caches_hash:
+                object.__setattr__(instance, _HASH_CACHE, None)
             return instance
 
         return structure

@@ -155,7 +155,7 @@ def recount(
     before = projected_due(application, current, at)
     after = projected_due(application, target, at)
     if shown is not None and shown != after:
-        before = shown
+        before = shown.astimezone(after.tzinfo)  # stores read instants back in UTC
     if before == after:
         return None
     return DeadlineRecounted(

@@ -160,7 +160,13 @@ class Shipped:
         return tuple(sorted(self.by_language))
 
     def find(self, key: str, language: str) -> Translation | None:
-        """Return the translation of *key* in *language* or its prefixes, if shipped."""
+        """Return the translation of *key* in *language* or its prefixes, if shipped.
+
+        Raises:
+            InvalidValue: If *key* or *language* is not text.
+        """
+        check_type(key, str, field="key")
+        check_type(language, str, field="language")
         for prefix in _prefixes(language):
             found = self.by_language.get(prefix, {}).get(key)
             if found is not None:

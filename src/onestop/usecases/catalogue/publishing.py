@@ -73,14 +73,34 @@ def canonical_catalogue(catalogue: Catalogue, /) -> bytes:
     problems, _ = check_contents(catalogue)
     if problems:
         raise InvalidCatalogue(problems)
+    data = catalogue_to_dict(catalogue)
+    unwritable = list(_lone_surrogates(data, ""))  # in attributes checked only when loading
+    if unwritable:
+        raise InvalidCatalogue(unwritable)
     text = json.dumps(
-        catalogue_to_dict(catalogue),
+        data,
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
         allow_nan=False,
     )
     return text.encode("utf-8")
+
+
+def _lone_surrogates(value: object, path: str) -> Iterable[Problem]:
+    """A problem for each text in *value* (file-format data) that UTF-8 cannot hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            yield Problem(path=path, message="holds a lone surrogate, which UTF-8 cannot write")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _lone_surrogates(key, path)
+            yield from _lone_surrogates(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _lone_surrogates(item, f"{path}[{index}]")
 
 
 def publish_catalogue(
