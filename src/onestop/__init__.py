@@ -37,10 +37,11 @@ from onestop import _moved
 
 if TYPE_CHECKING:
     from onestop import exceptions
-    from onestop.calendars import calendar_for, supported_countries
+    from onestop.calendars import calendar_for, calendar_versions, supported_countries
     from onestop.domain.applications.erasure import erasure_due, erasure_refusal, retention_of
     from onestop.domain.applications.forms import DocumentRef
     from onestop.domain.applications.submission import find_workflow
+    from onestop.domain.catalogue.calendars import CalendarDeclaration
     from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Fee, Service
     from onestop.domain.catalogue.rules import Rule, parse_rule
     from onestop.domain.common.actors import Actor, Grant
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from onestop.domain.courier.jobs import AttemptOutcome, JobKind, TimeWindow, book
     from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
     from onestop.domain.time.sla import Pause, due_date
+    from onestop.domain.time.versions import CalendarVersion
     from onestop.domain.workflow.engine import fire
     from onestop.domain.workflow.guards import Facts, GuardResult, default_guards
     from onestop.domain.workflow.model import State, Transition, Workflow, check_workflow
@@ -97,6 +99,9 @@ __all__ = [
     "AttemptOutcome",
     "book",
     "calendar_for",
+    "calendar_versions",
+    "CalendarDeclaration",
+    "CalendarVersion",
     "canonical_bytes",
     "Catalogue",
     "ChannelKind",
@@ -223,6 +228,9 @@ _EXPORTS: dict[str, str] = {
     "find_workflow": "onestop.domain.applications.submission",
     # Calendars and deadlines
     "calendar_for": "onestop.calendars",
+    "calendar_versions": "onestop.calendars",
+    "CalendarDeclaration": "onestop.domain.catalogue.calendars",
+    "CalendarVersion": "onestop.domain.time.versions",
     "supported_countries": "onestop.calendars",
     "Closure": "onestop.domain.time.calendar",
     "DayKind": "onestop.domain.time.calendar",

@@ -18,8 +18,8 @@ The mall is wired explicitly; it knows ports, never adapters:
 '{agency}/{service}/{year}/{seq:06d}'
 
 The SLA clock of an application runs from receipt on the work calendar of its agency
-(``calendars[agency]``, else its parent's, ..., else ``calendars["*"]``, else Monday to
-Friday 08:00-16:00), in the agency's own time zone.  It pauses in states whose clock
+(`Mall.calendar`: the version of ``calendar_versions`` in force, else ``calendars``), in
+the agency's own time zone.  It pauses in states whose clock
 is paused (waiting on the applicant) and while the application is suspended; the
 due date moves exactly when a pause ends, and `Mall.deadline` explains it line by line.
 
@@ -33,7 +33,7 @@ Given ``keys`` (`onestop.ports.keys.PersonalDataKeys`, such as
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -61,6 +61,7 @@ from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.parties import IdentityValidators, default_validators
 from onestop.domain.common.subjects import ROLES, subject_id
 from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.versions import CalendarVersion
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.workflow.guards import GuardRegistry
 from onestop.exceptions import (
@@ -116,7 +117,10 @@ class Mall:
         store: Where event streams, the read model and notifications are kept.
         clock: Tells the time of each command.
         calendars: Work calendars by agency code (``"*"`` for the default); an agency
-            without one uses its parent's.
+            without one uses its parent's; Monday-Friday 08:00-16:00 without any.
+        calendar_versions: Effective-dated calendars, e.g. the catalogue's resolved by
+            ``onestop.calendar_versions``; when given, ``calendars`` must be empty.  A
+            catalogue that declares ``[[calendars]]`` needs one of the two.
         ids: Makes application ids and lookup secrets.
         numbering: The application number pattern, using ``{agency}``, ``{service}``,
             ``{year}`` and ``{seq}``; the counter runs per agency, service and year.
@@ -159,6 +163,7 @@ class Mall:
     store: EventStore
     clock: Clock = attrs.field(factory=SystemClock)
     calendars: Mapping[str, WorkCalendar] = attrs.field(factory=dict)
+    calendar_versions: Sequence[CalendarVersion] = ()
     ids: IdGenerator = attrs.field(factory=RandomIds)
     numbering: str = attrs.field(default=DEFAULT_NUMBERING, validator=_numbering)
     guards: GuardRegistry = DEFAULT_GUARDS
@@ -185,6 +190,8 @@ class Mall:
             clock=self.clock,
             ids=self.ids,
             calendars=self.calendars,
+            calendar_versions=self.calendar_versions,
+            declared=bool(getattr(self.catalogue, "calendars", ())),
             at_risk_share=self.at_risk_share,
             retries=self.retries,
             cache_size=self.cache_size,

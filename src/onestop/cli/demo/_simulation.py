@@ -198,6 +198,8 @@ class Simulation:
     def __init__(self, mall: Mall, clock: ManualClock, rng: random.Random, end: datetime) -> None:
         self.mall, self.clock, self.rng, self.end = mall, clock, rng, end
         self.calendar = mall.calendar(mall.catalogue.agencies[0].code)
+        self.start = clock.now()
+        self.zone = self.start.tzinfo
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.secrets: list[tuple[str, str]] = []
         self.counts: Counter[str] = Counter()
@@ -508,7 +510,9 @@ class Simulation:
         catalogue, rng = self.mall.catalogue, self.rng
         offer = [
             (service, variant.channel.value)
-            for service in (catalogue.service(code, at=START) for code in catalogue.service_codes())
+            for service in (
+                catalogue.service(code, at=self.start) for code in catalogue.service_codes()
+            )
             if service.workflow is not None
             for variant in service.channels
         ]
@@ -519,14 +523,14 @@ class Simulation:
         ]
         serial = 0
         for day in days[:arriving]:
-            opening = datetime.combine(day, time(8), WIB)
+            opening = datetime.combine(day, time(8), self.zone)
             for service, channel in rng.choices(offer, weights, k=per_day):
                 serial += 1
                 hours = rng.uniform(0, 14 if channel == "online" else 7)
                 self.at(opening + timedelta(hours=hours), _Arrival(self, service, channel, serial))
         for day in days:
             for hour in (8, 12):
-                self.at(datetime.combine(day, time(hour), WIB), self.timers)
+                self.at(datetime.combine(day, time(hour), self.zone), self.timers)
 
 
 @attrs.frozen

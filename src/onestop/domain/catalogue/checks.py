@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from onestop.domain.catalogue.calendars import check_calendars
 from onestop.domain.catalogue.contents import check_contents
 from onestop.domain.catalogue.model import (
     Catalogue,
@@ -83,6 +84,7 @@ def check_catalogue(
         problems += _check_service(known, service, f"services[{i}]")
     problems += _check_overlaps(catalogue.services)
     problems += _check_workflows(catalogue, guards)
+    problems += check_calendars(catalogue.calendars, {a.code: a.parent for a in catalogue.agencies})
     return problems
 
 

@@ -3,9 +3,8 @@
 Every class here is a frozen value object.  A `Service` is one immutable *version* of a
 service: a catalogue can hold several versions of the same code, and
 `Catalogue.service` answers which published version applies at a given time.
-Semantic checks that span the whole catalogue (dangling references, duplicate codes,
-missing translations, a service norm above the statutory limit) live in
-`onestop.domain.catalogue.checks`; loading a catalogue from files runs them.
+Checks that span the whole catalogue (dangling references, duplicate codes, missing
+translations, a norm above the statutory limit) live in `onestop.domain.catalogue.checks`.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from onestop.domain.catalogue.calendars import CalendarDeclaration
 from onestop.domain.catalogue.fields import Choice, FieldType, FormField
 from onestop.domain.catalogue.retention import Retention
 from onestop.domain.catalogue.rules import Explanation, Rule
@@ -420,9 +420,7 @@ class Service:
 class Catalogue:
     """A mall's whole catalogue: agencies, services and the shared vocabularies.
 
-    Build one in Python, or load it from files with
-    `onestop.usecases.catalogue.loading.load_catalogue`,
-    which also runs `onestop.domain.catalogue.checks.check_catalogue` and refuses any problem.
+    Build one in Python, or load and check it with `onestop.usecases.catalogue.loading`.
 
     Attributes:
         name: The mall's name.
@@ -435,6 +433,7 @@ class Catalogue:
         services: Every version of every service.
         workflows: The workflows services refer to.
         retention: The retention of services that set none, or ``None``.
+        calendars: The declared work calendars (`onestop.domain.catalogue.calendars`).
     """
 
     name: LocalizedText
@@ -446,6 +445,7 @@ class Catalogue:
     services: tuple[Service, ...] = ()
     workflows: tuple[Workflow, ...] = ()
     retention: Retention | None = None
+    calendars: tuple[CalendarDeclaration, ...] = ()
 
     @property
     def default_language(self) -> str:

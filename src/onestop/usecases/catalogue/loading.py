@@ -4,7 +4,8 @@ A catalogue is one file or a directory of files, read recursively in path order 
 merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name``, its
 ``languages`` and optionally the default ``retention``; exactly one file has it) and
 arrays of tables named ``agencies``, ``evidence_types``, ``legal_resources``,
-``life_events``, ``services`` and ``workflows``.  See :doc:`/reference/catalogue-format`.
+``life_events``, ``services``, ``workflows`` and ``calendars``.
+See :doc:`/reference/catalogue-format`.
 
 Loading reports **every** problem, each with its file and path; it never runs code
 from a file, and it stays bounded on huge, deeply nested or binary input.
@@ -27,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from onestop.domain.catalogue.calendars import CalendarDeclaration
 from onestop.domain.catalogue.checks import check_catalogue
 from onestop.domain.catalogue.model import (
     Agency,
@@ -68,6 +70,7 @@ SECTIONS: dict[str, type] = {
     "life_events": LifeEvent,
     "services": Service,
     "workflows": Workflow,
+    "calendars": CalendarDeclaration,
 }
 _HEADER = "catalogue"
 _SUFFIXES = (".toml", ".json")
