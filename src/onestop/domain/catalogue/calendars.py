@@ -38,11 +38,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
-from onestop.domain.common.formats import CATALOGUE_CODE, preview
+from onestop.domain.common.formats import CATALOGUE_CODE, kind_of, preview
 from onestop.domain.common.kinds import typed_fields
 from onestop.domain.time.versions import MALL_SCOPE
 from onestop.exceptions import InvalidCalendar, Problem
@@ -203,6 +203,34 @@ class CalendarDeclaration:
         return MALL_SCOPE if self.agency is None else self.agency
 
 
+def _declarations(value: object) -> tuple[CalendarDeclaration, ...]:
+    """*value* as a tuple of declarations, or `InvalidCalendar` naming what is wrong."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidCalendar(
+            field="calendars", reason=f"expected declarations, not {kind_of(value)}"
+        )
+    found = tuple(value)
+    for item in found:
+        if not isinstance(item, CalendarDeclaration):
+            raise InvalidCalendar(
+                field="calendars",
+                reason=f"expected CalendarDeclaration values, not {kind_of(item)}",
+            )
+    return found
+
+
+def _codes(value: object) -> tuple[str, ...]:
+    """*value* as a tuple of agency codes, or `InvalidCalendar`."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidCalendar(
+            field="lineage", reason=f"expected agency codes, not {kind_of(value)}"
+        )
+    found = tuple(value)
+    if not all(isinstance(code, str) for code in found):
+        raise InvalidCalendar(field="lineage", reason="expected agency codes as text")
+    return found
+
+
 _INHERITED = ("time_zone", "country", "subdivision", "categories", "language", "counting")
 
 
@@ -234,7 +262,9 @@ def merged(
     ``agency``, ``version`` and ``effective_from`` are those of the last declaration
     applied; its keys are merged as the module docstring says.
     """
-    found = _ordered(calendars, lineage, day)
+    if type(day) is not dt.date:
+        raise InvalidCalendar(field="day", reason=f"expected a date, not {kind_of(day)}")
+    found = _ordered(_declarations(calendars), _codes(lineage), day)
     if not found:
         return None
     values: dict[str, object] = {}
@@ -267,7 +297,8 @@ def change_days(
     calendars: Sequence[CalendarDeclaration], lineage: Sequence[str], /
 ) -> tuple[dt.date, ...]:
     """The days on which the merged calendar of an agency may change, sorted."""
-    return tuple(sorted({c.effective_from for c in _ordered(calendars, lineage, None)}))
+    found = _ordered(_declarations(calendars), _codes(lineage), None)
+    return tuple(sorted({c.effective_from for c in found}))
 
 
 def check_calendars(
@@ -285,6 +316,9 @@ def check_calendars(
     country, subdivision and categories are checked by the adapter that knows the
     `holidays` package (``onestop.calendars.check_calendar_sources``).
     """
+    calendars = _declarations(calendars)
+    if not isinstance(parents, Mapping):
+        raise InvalidCalendar(field="parents", reason=f"expected a mapping, not {kind_of(parents)}")
     problems: list[Problem] = []
     seen: dict[tuple[str, int], int] = {}
     for i, declaration in enumerate(calendars):
