@@ -41,7 +41,7 @@ from onestop.domain.courier.jobs import TimeWindow
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.workflow.guards import DOCUMENT_REJECTED, Facts, GuardResult
 from onestop.domain.workflow.model import StateKind, Transition, Trigger, Workflow
-from onestop.exceptions import ConfigurationError, OnestopError
+from onestop.exceptions import ConfigurationError, OnestopError, ServiceNotFound
 from onestop.ports.events import BatchStore
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.mall import Mall
@@ -508,11 +508,15 @@ class Simulation:
     def plan(self, days: list[date], *, arriving: int, per_day: int) -> None:
         """Queue the arrivals of the first *arriving* of *days*, and the timers of each."""
         catalogue, rng = self.mall.catalogue, self.rng
+        current: list[Service] = []
+        for code in catalogue.service_codes():
+            try:
+                current.append(catalogue.service(code, at=self.start))
+            except ServiceNotFound:  # no version in effect then (a later tariff's only)
+                continue
         offer = [
             (service, variant.channel.value)
-            for service in (
-                catalogue.service(code, at=self.start) for code in catalogue.service_codes()
-            )
+            for service in current
             if service.workflow is not None
             for variant in service.channels
         ]
