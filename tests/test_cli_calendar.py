@@ -52,7 +52,7 @@ def test_calendar_show_lists_every_holiday_and_closure_of_each_example(country: 
 
 
 def test_calendar_show_gives_closures_working_days_and_agency_hours(tmp_path: Path) -> None:
-    """A declared closure is listed with its reason, a working day is not, an agency has its hours."""
+    """A closure is listed with its reason, a working day is not; an agency has its own hours."""
     catalogue = tmp_path / "mall.toml"
     catalogue.write_text(_MALL, encoding="utf-8")
     shown = _show(catalogue, 2025)
@@ -90,7 +90,7 @@ def test_calendar_show_refuses_an_unknown_agency_or_year(
 def test_a_catalogue_without_calendars_is_a_cli_error_naming_the_fix(tmp_path: Path) -> None:
     """Without [[calendars]], calendar show and sla report exit 2 and say how to declare one."""
     catalogue = tmp_path / "mall.toml"
-    catalogue.write_text(_MALL.split("[[calendars]]")[0], encoding="utf-8")
+    catalogue.write_text(_MALL.split("[[calendars]]", maxsplit=1)[0], encoding="utf-8")
     for args in (
         ["calendar", "show", str(catalogue), "--year", "2025"],
         ["sla", "report", "--catalogue", str(catalogue), "--store", "memory://"],
