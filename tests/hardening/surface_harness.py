@@ -289,7 +289,9 @@ def _declared_calendar() -> object:
         closures=(
             declared.CalendarClosure(date=date(2025, 12, 24), reason="Joint leave"),
             declared.CalendarClosure(
-                start=datetime(2025, 8, 17, 8), until=datetime(2025, 8, 17, 12), reason="Ceremony"
+                start=datetime(2025, 8, 17, 8),  # noqa: DTZ001 - local wall-clock time
+                until=datetime(2025, 8, 17, 12),  # noqa: DTZ001 - local wall-clock time
+                reason="Ceremony",
             ),
         ),
         working_days=(declared.WorkingDay(date=date(2025, 5, 13), reason="Open"),),
