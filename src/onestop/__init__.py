@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     )
     from onestop.domain.courier.jobs import AttemptOutcome, JobKind, TimeWindow, book
     from onestop.domain.time.calendar import Closure, DayKind, WorkCalendar
+    from onestop.domain.time.hours import LimitCounting, WeeklyHours
     from onestop.domain.time.sla import Pause, due_date
     from onestop.domain.time.versions import CalendarVersion
     from onestop.domain.workflow.engine import fire
@@ -134,6 +135,7 @@ __all__ = [
     "GuardResult",
     "Handoff",
     "JobKind",
+    "LimitCounting",
     "load_catalogue",
     "LocalizedText",
     "make_checkpoint",
@@ -173,6 +175,7 @@ __all__ = [
     "Transition",
     "verify_chain",
     "verify_checkpoint",
+    "WeeklyHours",
     "WorkCalendar",
     "Workflow",
     "write_key_files",
@@ -235,6 +238,8 @@ _EXPORTS: dict[str, str] = {
     "Closure": "onestop.domain.time.calendar",
     "DayKind": "onestop.domain.time.calendar",
     "WorkCalendar": "onestop.domain.time.calendar",
+    "LimitCounting": "onestop.domain.time.hours",
+    "WeeklyHours": "onestop.domain.time.hours",
     "Pause": "onestop.domain.time.sla",
     "due_date": "onestop.domain.time.sla",
     # The audit trail

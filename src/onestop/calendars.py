@@ -47,11 +47,18 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from onestop.domain.catalogue.calendars import CalendarDeclaration, change_days, merged
+from onestop.domain.catalogue.calendars import (
+    DAYS,
+    CalendarCounting,
+    CalendarDeclaration,
+    change_days,
+    merged,
+)
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.formats import MAX_NAME, kind_of, preview
 from onestop.domain.common.kinds import check_type
 from onestop.domain.time.calendar import Closure, WorkCalendar
+from onestop.domain.time.hours import LimitCounting, WeeklyHours
 from onestop.domain.time.versions import MALL_SCOPE, CalendarVersion, in_force
 from onestop.exceptions import (
     AgencyNotFound,
@@ -273,22 +280,22 @@ def _resolve(
             )
     for working in declaration.working_days:
         reasons.pop(working.date, None)
+    week: dict[str, Any]
     if declaration.hours is None:
         weekend = {day + 1 for day in table.weekend}  # holidays counts Monday as 0
-        week = tuple(day for day in range(1, 8) if day not in weekend)
-        start, end = time(8), time(16)
+        week = {"work_week": tuple(day for day in range(1, 8) if day not in weekend)}
     else:
-        # Until WorkCalendar knows opening hours with breaks, a week of spans is read
-        # as the days with any span, open from the earliest start to the latest end.
-        spans = {day: found for day, found in declaration.hours.spans().items() if found}
-        week = tuple(sorted(spans))
-        start = min((found[0][0] for found in spans.values()), default=time(8))
-        end = max((found[-1][1] for found in spans.values()), default=time(16))
+        given = {d: getattr(declaration.hours, d) for d in DAYS if getattr(declaration.hours, d)}
+        week = {"hours": WeeklyHours.from_text(given)}
+    counting = declaration.counting or CalendarCounting()
     calendar = WorkCalendar(
         time_zone=time_zone,
-        work_week=week,
-        day_start=start,
-        day_end=end,
+        **week,
+        counting=LimitCounting(
+            receipt_day="included" if counting.receipt_day == "included" else "excluded",
+            hours_up_to_days=counting.hours_up_to_days or 0,
+            hours_per_day=counting.hours_per_day or 8,
+        ),
         holidays=frozenset(reasons),
         closures=closures,
         name=f"{declaration.country} {time_zone} ({scope} v{number})",

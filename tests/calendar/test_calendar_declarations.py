@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from onestop import Mall, calendar_versions
+from onestop import Duration, Mall, WorkCalendar, calendar_versions
 from onestop.calendars import check_calendar_sources, non_working_days
 from onestop.exceptions import ConfigurationError, InvalidCatalogue
 from onestop.storage.memory import MemoryStore
@@ -85,6 +86,7 @@ country = "QQ"
 [calendars.hours]
 mon = ["17:00-09:00", "lunch"]
 tue = ["08:00-12:00", "11:00-16:00"]
+wed = ["08:00-12:00", "12:00-16:00"]
 [[calendars.closures]]
 reason = "no day"
 [[calendars.closures]]
@@ -99,7 +101,7 @@ time_zone = "Europe/Berlin"
 [[calendars]]
 version = 2
 effective_from = 2024-06-01
-counting = { receipt_day = "sometimes", hours_up_to_days = 0 }
+counting = { receipt_day = "sometimes", hours_up_to_days = -1, hours_per_day = 25 }
 
 [[calendars]]
 agency = "nowhere"
@@ -137,12 +139,14 @@ def test_every_problem_of_hostile_declarations_is_reported_at_once(tmp_path: Pat
         "calendars[0].hours.mon[0]",
         "calendars[0].hours.mon[1]",
         "calendars[0].hours.tue",
+        "calendars[0].hours.wed",  # spans that touch are one span
         "calendars[0].closures[0]",
         "calendars[0].closures[1]",
         "calendars[1].version",
         "calendars[2].effective_from",
         "calendars[2].counting.receipt_day",
         "calendars[2].counting.hours_up_to_days",
+        "calendars[2].counting.hours_per_day",
         "calendars[3].agency",
         "calendars[3].time_zone",
         "calendars[3].categories",
@@ -203,9 +207,11 @@ def test_an_agency_inherits_the_mall_calendar_and_adds_its_hours(tmp_path: Path)
     versions = calendar_versions(catalogue, years=[2025])
     branch = [v for v in versions if v.scope == "branch"]
     assert [v.effective_from for v in branch] == [date(2025, 1, 1), date(2025, 6, 2)]
-    assert 6 in branch[0].calendar.work_week
+    hours = branch[0].calendar.hours
+    assert hours is not None
+    assert hours.work_week == (1, 2, 6)
+    assert hours.spans(1) == ((time(8), time(12)), (time(13), time(16)))
     assert date(2025, 10, 2) in branch[1].calendar.holidays
-    assert branch[0].calendar.day_start == time(8)
 
 
 def test_the_mall_counts_on_the_version_in_force(tmp_path: Path) -> None:
@@ -229,3 +235,28 @@ def test_a_mall_over_declared_calendars_refuses_to_count_on_none(tmp_path: Path)
     catalogue = load_catalogue(_write(tmp_path, GOOD))
     with pytest.raises(ConfigurationError, match="calendar_versions"):
         Mall(catalogue=catalogue, store=MemoryStore())
+
+
+def _mall_calendar(example: str) -> WorkCalendar:
+    root = Path(__file__).parent.parent.parent / "examples" / example
+    versions = calendar_versions(load_catalogue(root), years=[2025])
+    (version,) = [v for v in versions if v.scope == "*"]
+    return version.calendar
+
+
+def test_the_korean_example_counts_short_limits_in_hours_across_lunch() -> None:
+    """3 days from Mon 10:00 KST are 24 working hours at 8 a day: due Thu 10:00 (by hand)."""
+    seoul = ZoneInfo("Asia/Seoul")
+    due = _mall_calendar("korea").add(
+        datetime(2025, 10, 13, 10, tzinfo=seoul), Duration.working_days(3)
+    )
+    assert due == datetime(2025, 10, 16, 10, tzinfo=seoul)
+
+
+def test_the_jakarta_example_breaks_longer_on_friday() -> None:
+    """One working hour from Fri 11:00 WIB ends at 13:30: closed 11:30-13:00 (by hand)."""
+    wib = ZoneInfo("Asia/Jakarta")
+    due = _mall_calendar("jakarta").add(
+        datetime(2025, 7, 18, 11, tzinfo=wib), Duration.working_hours(1)
+    )
+    assert due == datetime(2025, 7, 18, 13, 30, tzinfo=wib)

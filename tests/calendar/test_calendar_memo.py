@@ -148,6 +148,8 @@ def test_a_used_calendar_carries_no_memo_in_its_fields() -> None:
         "holidays",
         "closures",
         "name",
+        "hours",
+        "counting",
     ]
     assert len(pickle.dumps(used)) == len(pickle.dumps(new))
 

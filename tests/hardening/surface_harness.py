@@ -173,6 +173,8 @@ def extra_roots(seed: Seed) -> list[object]:
     from onestop.domain.common.values import Duration, Money
     from onestop.domain.courier.handoffs import Handoff
     from onestop.domain.courier.otp import issue_code
+    from onestop.domain.time.calendar import WorkCalendar
+    from onestop.domain.time.hours import LimitCounting, WeeklyHours
     from onestop.domain.time.sla import Pause
     from onestop.domain.workflow.guards import documents_verified
     from onestop.domain.workflow.versions import MigrationPlan, WorkflowSet
@@ -213,6 +215,13 @@ def extra_roots(seed: Seed) -> list[object]:
         rule,
         CATALOGUE.services[0].requirements[0].applies({"applicant_type": "perorangan"}),
         Pause(start=at - timedelta(days=1), end=at, reason="waiting_on_applicant"),
+        WeeklyHours.from_text({"mon": ["07:30-12:00", "13:00-16:00"], "sat": ["08:00-12:00"]}),
+        LimitCounting(receipt_day="included", hours_up_to_days=5),
+        WorkCalendar(
+            time_zone="Asia/Seoul",
+            hours=WeeklyHours.from_text({"fri": ["09:00-12:00", "13:00-18:00"]}),
+            counting=LimitCounting(receipt_day="included", hours_up_to_days=5),
+        ),
         sla_outcome(application, calendar=CALENDARS["*"], now=at),
         Needed(requirement="ktp", label="KTP", reason="unsigned"),
         pin(COURIER),

@@ -49,7 +49,7 @@ def calendar() -> None:
 
 
 def _span(start: time, end: time) -> str:
-    return f"{start:%H:%M}-{'24:00' if end == time.max else f'{end:%H:%M}'}"
+    return f"{start:%H:%M}-{end:%H:%M}"
 
 
 def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
@@ -94,6 +94,7 @@ def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
         "counting": {
             "receipt_day": counting.receipt_day if counting else "excluded",
             "hours_up_to_days": counting.hours_up_to_days if counting else None,
+            "hours_per_day": counting.hours_per_day if counting else None,
         },
         "non_working_days": [
             {"date": day.isoformat(), "reason": reason}

@@ -44,6 +44,7 @@ import attrs
 
 from onestop.domain.common.formats import CATALOGUE_CODE, kind_of, preview
 from onestop.domain.common.kinds import typed_fields
+from onestop.domain.time.hours import WeeklyHours
 from onestop.domain.time.versions import MALL_SCOPE
 from onestop.exceptions import InvalidCalendar, Problem
 
@@ -73,7 +74,8 @@ _SPAN = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 def parse_span(text: object, /) -> tuple[dt.time, dt.time]:
     """Read an opening span such as ``"07:30-12:00"`` (local wall-clock, start before end).
 
-    ``24:00`` may end a span (it is read as the end of the day, ``23:59:59.999999``).
+    A span lies within one day: the latest closing is ``23:59``
+    (`onestop.domain.time.hours.WeeklyHours`).
 
     Raises:
         InvalidCalendar: If *text* is not ``HH:MM-HH:MM`` with a start before the end.
@@ -82,10 +84,11 @@ def parse_span(text: object, /) -> tuple[dt.time, dt.time]:
     if found is None:
         raise InvalidCalendar(field="hours", reason=f"{preview(text)} is not HH:MM-HH:MM")
     h1, m1, h2, m2 = (int(part) for part in found.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
-        raise InvalidCalendar(field="hours", reason=f"{preview(text)} is not a time of day")
-    start = dt.time(h1, m1)
-    end = dt.time.max if h2 == 24 else dt.time(h2, m2)
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 23:
+        raise InvalidCalendar(
+            field="hours", reason=f"{preview(text)} is not two times of day from 00:00 to 23:59"
+        )
+    start, end = dt.time(h1, m1), dt.time(h2, m2)
     if end <= start:
         raise InvalidCalendar(field="hours", reason=f"{preview(text)} ends before it starts")
     return start, end
@@ -129,12 +132,16 @@ class CalendarCounting:
     Attributes:
         receipt_day: ``"excluded"`` (the N-th working day *after* the day of receipt
             ends the limit) or ``"included"`` (the day of receipt is day 1).
-        hours_up_to_days: Limits of up to this many days are counted as that many
-            working days' worth of working hours from receipt; ``None`` for never.
+        hours_up_to_days: Limits of up to this many days are counted in working hours
+            from receipt, ``hours_per_day`` a day; ``None`` (or 0) for never.
+        hours_per_day: The working hours a day of such a limit is worth (default 8).
+
+    See `onestop.domain.time.hours.LimitCounting`, which the adapter makes of it.
     """
 
     receipt_day: str = "excluded"
     hours_up_to_days: int | None = None
+    hours_per_day: int | None = None
 
 
 @attrs.frozen(kw_only=True, field_transformer=typed_fields)
@@ -425,17 +432,19 @@ def _check_hours(hours: CalendarHours | None, path: str) -> Iterator[Problem]:
     if hours is None:
         return
     for day in DAYS:
-        spans: list[tuple[dt.time, dt.time]] = []
-        for j, text in enumerate(getattr(hours, day) or ()):
+        texts = getattr(hours, day) or ()
+        wrong = False
+        for j, text in enumerate(texts):
             try:
-                spans.append(parse_span(text))
+                parse_span(text)
             except InvalidCalendar as exc:
+                wrong = True
                 yield Problem(path=f"{path}.{day}[{j}]", message=exc.reason)
-        spans.sort()
-        for (_, end), (start, _) in itertools.pairwise(spans):
-            if start < end:
-                yield Problem(path=f"{path}.{day}", message="two spans of the day overlap")
-                break
+        if texts and not wrong:
+            try:
+                WeeklyHours.from_text({day: texts})
+            except InvalidCalendar as exc:
+                yield Problem(path=f"{path}.{day}", message=exc.reason)
 
 
 def _check_counting(counting: CalendarCounting | None, path: str) -> Iterator[Problem]:
@@ -446,10 +455,14 @@ def _check_counting(counting: CalendarCounting | None, path: str) -> Iterator[Pr
             path=f"{path}.receipt_day",
             message=f"{preview(counting.receipt_day)} is not 'excluded' or 'included'",
         )
-    limit = counting.hours_up_to_days
-    if limit is not None and not 1 <= limit <= 366:
+    limit, hours = counting.hours_up_to_days, counting.hours_per_day
+    if limit is not None and not 0 <= limit <= 999_999:
         yield Problem(
-            path=f"{path}.hours_up_to_days", message=f"{limit} is not a number of days from 1"
+            path=f"{path}.hours_up_to_days", message=f"{limit} is not a number of days from 0"
+        )
+    if hours is not None and not 1 <= hours <= 24:
+        yield Problem(
+            path=f"{path}.hours_per_day", message=f"{hours} is not a number of hours from 1 to 24"
         )
 
 

@@ -16,7 +16,10 @@ Conventions:
   closure has not shut for its whole opening hours.  A day a closure shuts only in
   part is still a working day, with less open time.
 * "N working days from receipt" ends at the close of the N-th working day *after
-  the day of receipt* (the day of receipt is never counted, whatever the hour).
+  the day of receipt* (the day of receipt is never counted, whatever the hour),
+  unless the calendar's `LimitCounting` says otherwise (`onestop.domain.time.hours`).
+* ``hours=`` (`WeeklyHours`) replaces ``work_week``/``day_start``/``day_end`` with
+  several spans a day that may differ from day to day.
 * "N working hours" is the earliest instant by which N hours of open time have
   passed, starting at receipt if the office is open, else at its next opening.
 
@@ -41,6 +44,7 @@ import attrs
 
 from onestop.domain.common.formats import MAX_NAME, kind_of, preview, text_problem
 from onestop.domain.common.values import Duration, TimeUnit
+from onestop.domain.time.hours import LimitCounting, WeeklyHours, check_kind
 from onestop.domain.time.worktime import (
     _TOO_FAR,
     MAX_WALK,
@@ -63,6 +67,8 @@ __all__ = [
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _ONE_DAY = timedelta(days=1)
+_DEFAULT_DAY = (time(8), time(16))
+_BY_DEFAULT = LimitCounting()
 _ZERO = timedelta(0)
 _TOO_NEAR = "is too near the year 1 or 9999 to be read in UTC and in the calendar's zone"
 _LONGEST = (date.max - date.min).days + 1
@@ -240,6 +246,9 @@ class WorkCalendar:
         holidays: Dates on which the office is closed (public holidays, joint leave).
         closures: Ad-hoc closures, possibly covering part of a day.
         name: A label for traces, e.g. ``"ID Asia/Makassar"``.
+        hours: Opening spans per weekday, in place of the three fields above (which
+            must then keep their defaults); ``None`` to use them.
+        counting: How a limit in working days counts (default: from the day after receipt).
     """
 
     time_zone: str = attrs.field(validator=_check_zone)
@@ -255,9 +264,17 @@ class WorkCalendar:
         default=(), converter=_sorted_closures, validator=_check_closures
     )
     name: str = attrs.field(default="", validator=check_text)
+    hours: WeeklyHours | None = attrs.field(default=None, validator=check_kind(WeeklyHours))
+    counting: LimitCounting = attrs.field(default=_BY_DEFAULT, validator=check_kind(LimitCounting))
 
     def __attrs_post_init__(self) -> None:
-        """Check that the working day ends after it starts."""
+        """Check that the working day ends after it starts, and `hours` has no rival."""
+        if self.hours is not None and (
+            self.work_week != (1, 2, 3, 4, 5) or (self.day_start, self.day_end) != _DEFAULT_DAY
+        ):
+            raise InvalidCalendar(
+                field="hours", reason="give either hours or work_week/day_start/day_end, not both"
+            )
         if self.day_end <= self.day_start:
             raise InvalidCalendar(
                 field="day_end",
@@ -272,13 +289,19 @@ class WorkCalendar:
 
     @property
     def day_length(self) -> timedelta:
-        """The open time of a full working day (``day_end - day_start``)."""
+        """The open time of a full working day (``day_end - day_start``).
+
+        With `hours`, the open time of the longest day of the week: a "working day" in
+        `describe_working_time` and `hours_per_day` is that much open time.
+        """
+        if self.hours is not None:
+            return self.hours.longest_day
         start = datetime.combine(date.min, self.day_start)
         return datetime.combine(date.min, self.day_end) - start
 
     @property
     def hours_per_day(self) -> float:
-        """Working hours in a full working day, e.g. ``8.0`` for ``08:00``-``16:00``."""
+        """Working hours in a full working day (`day_length`), e.g. ``8.0`` for 08:00-16:00."""
         return self.day_length / timedelta(hours=1)
 
     def with_holidays(self, days: Iterable[date]) -> WorkCalendar:
@@ -346,7 +369,7 @@ class WorkCalendar:
         """The intervals ``(opens, closes)`` during which the office is open on *day*.
 
         Empty on a day that is not a working day; more than one interval when a closure
-        cuts the day in the middle.
+        cuts the day in the middle, or `hours` gives the day several spans.
 
         Raises:
             InvalidCalendar: If *day* is not a `date`.
@@ -390,17 +413,14 @@ class WorkCalendar:
         """
         moment = _utc(at, "at", self._ruler())
         with counting("at"):
-            for a, b in self._ruler().spans_from(moment):
-                if b > moment:
-                    return max(a, moment).astimezone(self.zone)
-        raise AssertionError("unreachable: spans_from never ends")  # pragma: no cover
+            return self._ruler().opening(moment).astimezone(self.zone)
 
     def add(self, start: datetime, duration: Duration) -> datetime:
         """Return the instant *duration* of working time after *start*.
 
         Working days: the close of the N-th working day after the day of *start* (in the
-        calendar's zone), whatever the hour of *start*.  Working hours: the earliest
-        instant by which N hours of open time have passed since *start*.
+        calendar's zone), whatever the hour of *start*, or as `counting` says.  Working
+        hours: the earliest instant by which N hours of open time have passed since *start*.
 
         Raises:
             NaiveDatetime: If *start* has no time zone.
@@ -419,9 +439,17 @@ class WorkCalendar:
             if limit.amount > MAX_WALK * (24 if hourly else 1):
                 raise OverflowError  # more days than one computation walks
         with counting("duration"):
-            if hourly:
-                return ruler.advance(moment, timedelta(hours=limit.amount)).astimezone(self.zone)
-            day = ruler.nth_working_day(ruler.local_day(moment), limit.amount)
+            rule = self.counting
+            hours = limit.amount if hourly else None
+            if not hourly and rule.hours_up_to_days:
+                hours = rule.in_hours(limit.amount)
+            if hours is not None:
+                return ruler.advance(moment, timedelta(hours=hours)).astimezone(self.zone)
+            if rule.includes_receipt_day:  # day 1 is the day of the next opening
+                first = ruler.local_day(ruler.opening(moment))
+                day = ruler.nth_working_day(first, limit.amount - 1)
+            else:
+                day = ruler.nth_working_day(ruler.local_day(moment), limit.amount)
             return ruler.spans(day)[-1][1].astimezone(self.zone)
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
@@ -492,7 +520,13 @@ class WorkCalendar:
         return f"{sign}{parts[0].replace(' ', ' working ', 1)}{''.join(' ' + p for p in parts[1:])}"
 
     def describe_week(self) -> str:
-        """Render the week and hours, e.g. ``Mon-Fri 08:00-16:00 Asia/Jakarta``."""
+        """Render the week and hours, e.g. ``Mon-Fri 08:00-16:00 Asia/Jakarta``.
+
+        With `hours`, each group of days with the same spans, e.g.
+        ``Mon-Fri 08:00-12:00,13:00-16:00; Sat 08:00-12:00 Asia/Seoul``.
+        """
+        if self.hours is not None:
+            return f"{self.hours.describe()} {self.time_zone}"
         days = sorted(self.work_week)
         if days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
             names = f"{_WEEKDAYS[days[0] - 1]}-{_WEEKDAYS[days[-1] - 1]}"

@@ -7,7 +7,10 @@ counts the open time of a `WorkCalendar`:
 * The **budget** is the working time the limit grants from receipt.  For working
   hours it is the hours themselves.  For working days it is the open time from
   receipt to the close of the N-th working day after the day of receipt (see
-  `onestop.domain.time.calendar`), so any open time left on the day of receipt is part of it.
+  `onestop.domain.time.calendar`), so any open time left on the day of receipt is part of it;
+  the calendar's `LimitCounting` may count the day of receipt as day 1, or count a short
+  limit as working hours (``N * hours_per_day``), and the budget follows it, so pauses,
+  remaining time and status all agree with `WorkCalendar.add`.
 * The clock **stops** during a `Pause` (waiting on the applicant, a suspension).  Each
   finished pause that starts before the clock runs out moves the due instant later by
   exactly the working time it covered after receipt.  Overlapping pauses are merged,
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import attrs
@@ -263,11 +266,21 @@ def _budget(
         where = calendar.stamp(start)
         when = where if start == received else f"the next opening, {where}"
         return timedelta(hours=limit.amount), f"counting {limit} from {when}"
+    hours = calendar.counting.in_hours(limit.amount)
+    if hours is not None:  # a short limit counted in working hours (`LimitCounting`)
+        return _budget(calendar, received, Duration.working_hours(hours), explain=explain)
     budget = calendar.working_time_between(received, calendar.add(received, limit))
     if not explain:
         return budget, ""
-    first = calendar.add(received, Duration.working_days(1)).date()
-    return budget, f"counting {limit} from {format_day(first)}"
+    return budget, f"counting {limit} from {format_day(_first_day(calendar, received))}"
+
+
+def _first_day(calendar: WorkCalendar, received: datetime) -> date:
+    """Day 1 of a limit in working days: the day of receipt's next opening, or the day after."""
+    if calendar.counting.includes_receipt_day:
+        return calendar.next_opening(received).date()
+    after = received.astimezone(calendar.zone).date() + _ONE_DAY
+    return calendar.next_opening(datetime.combine(after, time(0), tzinfo=calendar.zone)).date()
 
 
 def _closed_run(days: list[date]) -> str:
@@ -422,7 +435,7 @@ def _due_date(
     trace.extend(_skipped_days(calendar, moment, due))
     if counted:
         moved = f", moved by {calendar.describe_working_time(paused)} of pauses"
-    elif limit.unit is TimeUnit.WORKING_DAYS:
+    elif limit.unit is TimeUnit.WORKING_DAYS and calendar.counting.in_hours(limit.amount) is None:
         moved = f", the close of working day {limit.amount}"
     else:
         moved = ""

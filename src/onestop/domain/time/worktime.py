@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from bisect import bisect_right
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -216,10 +216,10 @@ class Ruler:
 
     __slots__ = (
         "_closed",
-        "_day_end",
-        "_day_start",
+        "_daily",
         "_days",
         "_ends",
+        "_first",
         "_following",
         "_holidays",
         "_week",
@@ -229,9 +229,18 @@ class Ruler:
     def __init__(self, calendar: WorkCalendar) -> None:
         self._zone = calendar.zone
         self._holidays = calendar.holidays
-        self._week = frozenset(calendar.work_week)
-        self._day_start = calendar.day_start
-        self._day_end = calendar.day_end
+        hours = calendar.hours
+        daily: tuple[tuple[tuple[time, time], ...], ...]
+        if hours is None:  # one span a day, on the days of the work week
+            span = ((calendar.day_start, calendar.day_end),)
+            daily = tuple(span if d in calendar.work_week else () for d in range(1, 8))
+        else:
+            daily = hours.days
+        self._daily = daily
+        self._week = frozenset(d for d in range(1, 8) if daily[d - 1])
+        # The first opening of each weekday (any time on a closed one): `_follow` asks
+        # whether a closure covers it.
+        self._first = tuple(spans[0][0] if spans else calendar.day_start for spans in daily)
         merged: list[list[datetime]] = []
         for closure in calendar.closures:  # sorted by start
             start, end = closure.start.astimezone(UTC), closure.end.astimezone(UTC)
@@ -267,11 +276,17 @@ class Ruler:
         return found
 
     def _spans(self, day: date) -> tuple[_Span, ...]:
-        if day in self._holidays or day.isoweekday() not in self._week:
+        if day in self._holidays:
             return ()
-        start = datetime.combine(day, self._day_start, tzinfo=self._zone).astimezone(UTC)
-        end = datetime.combine(day, self._day_end, tzinfo=self._zone).astimezone(UTC)
         spans: list[_Span] = []
+        for opens, closes in self._daily[day.weekday()]:
+            start = datetime.combine(day, opens, tzinfo=self._zone).astimezone(UTC)
+            end = datetime.combine(day, closes, tzinfo=self._zone).astimezone(UTC)
+            self._cut(start, end, spans)
+        return tuple(spans)
+
+    def _cut(self, start: datetime, end: datetime, spans: list[_Span]) -> None:
+        """Append to *spans* the parts of *start* to *end* that no closure covers."""
         index = bisect_right(self._ends, start)  # the first closure ending after opening
         while index < len(self._closed) and self._closed[index][0] < end:
             closed_from, closed_to = self._closed[index]
@@ -281,7 +296,6 @@ class Ruler:
             index += 1
         if start < end:
             spans.append((start, end))
-        return tuple(spans)
 
     def following(self, day: date) -> date:
         """The day after *day*, or, if a closure shuts it, the day that closure ends.
@@ -301,7 +315,8 @@ class Ruler:
         if day == date.max:
             raise self._past_the_end()
         after = day + _ONE_DAY
-        opening = datetime.combine(after, self._day_start, tzinfo=self._zone).astimezone(UTC)
+        first = self._first[after.weekday()]
+        opening = datetime.combine(after, first, tzinfo=self._zone).astimezone(UTC)
         index = bisect_right(self._ends, opening)
         if index < len(self._closed) and self._closed[index][0] <= opening:
             return max(after, self.local_day(self._closed[index][1]))
@@ -332,6 +347,13 @@ class Ruler:
             yield from self.spans(day)
             day = self.following(day)
         raise _Overrun(_TOO_FAR)
+
+    def opening(self, moment: datetime) -> datetime:
+        """*moment* if the office is open then, else the instant it next opens."""
+        for a, b in self.spans_from(moment):
+            if b > moment:
+                return max(a, moment)
+        raise AssertionError("unreachable: spans_from never ends")  # pragma: no cover
 
     def nth_working_day(self, day: date, count: int) -> date:
         """The *count*-th working day after *day*, walking at most `MAX_WALK` days."""
