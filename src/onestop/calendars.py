@@ -1,9 +1,19 @@
-"""Ready-made work calendars for the countries onestop is used in, from the `holidays` package.
+"""Work calendars from the `holidays` package: the catalogue's declared ones, and ready-made ones.
 
-`calendar_for` builds a `onestop.domain.time.calendar.WorkCalendar` for a country's public
-offices: its weekend, its public holidays for the years asked and, for Indonesia, the
-*cuti bersama* joint leave days on which government offices close.  It is an adapter:
-the domain never imports `holidays`; it receives the dates as data.
+**Declared calendars.**  `calendar_versions` resolves a catalogue's ``[[calendars]]``
+(`onestop.domain.catalogue.calendars`) into the
+`onestop.domain.time.versions.CalendarVersion` values a `onestop.usecases.mall.Mall`
+counts on (``Mall(calendar_versions=...)``), for any country the `holidays` package
+knows, with the holidays' names as reasons; `check_calendar_sources` reports the
+countries, subdivisions, categories and languages it does not know, as catalogue
+problems with their paths; `non_working_days` lists a year's non-working days with
+their reasons (``onestop calendar show``).  `holidays` is imported when first used.
+
+**Ready-made calendars.**  `calendar_for` builds a
+`onestop.domain.time.calendar.WorkCalendar` for a country's public offices: its weekend,
+its public holidays for the years asked and, for Indonesia, the *cuti bersama* joint
+leave days on which government offices close.  It is an adapter: the domain never
+imports `holidays`; it receives the dates as data.
 
 Supported countries, with their default zones:
 

@@ -233,8 +233,9 @@ def test_the_mall_counts_on_the_version_in_force(tmp_path: Path) -> None:
 def test_a_mall_over_declared_calendars_refuses_to_count_on_none(tmp_path: Path) -> None:
     """A catalogue with [[calendars]] and a Mall given none: ConfigurationError naming the fix."""
     catalogue = load_catalogue(_write(tmp_path, GOOD))
+    mall = Mall(catalogue=catalogue, store=MemoryStore())
     with pytest.raises(ConfigurationError, match="calendar_versions"):
-        Mall(catalogue=catalogue, store=MemoryStore())
+        mall.calendar("hq")
 
 
 def _mall_calendar(example: str) -> WorkCalendar:

@@ -124,11 +124,11 @@ def load(paths: Sequence[str], *, as_json: bool) -> Any:
     from onestop.usecases.catalogue.loading import read_catalogue
 
     try:
-        catalogue, problems = read_catalogue(*paths, known_guards=default_guards().names())
+        catalogue, problems = read_catalogue(
+            *paths, known_guards=default_guards().names(), checks=[check_calendar_sources]
+        )
     except CatalogueReadError as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
-    if catalogue is not None and not problems:
-        problems = check_calendar_sources(catalogue)  # the countries `holidays` knows
     if problems or catalogue is None:
         problems_out(problems, as_json=as_json)
         click.echo(f"{len(problems)} problem(s) found", err=True)

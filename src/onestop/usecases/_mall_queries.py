@@ -29,7 +29,7 @@ from onestop.ports.events import Page
 from onestop.usecases.applications.codec import secret_digest
 from onestop.usecases.applications.queries import changes_query, report, worklist_query
 from onestop.usecases.applications.writer import verify_stream
-from onestop.usecases.mall_support import check_application_id, check_instant
+from onestop.usecases.mall_support import NO_CALENDARS, check_application_id, check_instant
 
 if TYPE_CHECKING:
     from onestop.usecases.mall import Mall
@@ -71,7 +71,8 @@ def calendar(self: Mall, agency: str, /, *, at: datetime | None = None) -> WorkC
     Raises:
         AgencyNotFound: If the catalogue has no such agency.
         ConfigurationError: If ``calendar_versions`` has none in force for the agency
-            on that day (the first ``effective_from`` is later).
+            on that day (the first ``effective_from`` is later), or the Mall was given
+            no calendar at all for a catalogue that declares ``[[calendars]]``.
         NaiveDatetime: If *at* has no time zone.
     """
     found = self.catalogue.agency(agency)
@@ -86,6 +87,8 @@ def calendar(self: Mall, agency: str, /, *, at: datetime | None = None) -> WorkC
         except AgencyNotFound:
             code = None
     source = calendar or self.calendars.get("*")
+    if not self.calendar_versions and not self.calendars and self.catalogue.calendars:
+        raise ConfigurationError(f"Mall.calendar_versions {NO_CALENDARS}")
     if self.calendar_versions:
         when = self.clock.now() if at is None else check_instant(at, argument="at")
         day = when.astimezone(ZoneInfo(found.time_zone)).date()

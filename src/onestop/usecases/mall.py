@@ -119,8 +119,9 @@ class Mall:
         calendars: Work calendars by agency code (``"*"`` for the default); an agency
             without one uses its parent's; Monday-Friday 08:00-16:00 without any.
         calendar_versions: Effective-dated calendars, e.g. the catalogue's resolved by
-            ``onestop.calendar_versions``; when given, ``calendars`` must be empty.  A
-            catalogue that declares ``[[calendars]]`` needs one of the two.
+            ``onestop.calendar_versions``; when given, ``calendars`` must be empty.  Over
+            a catalogue that declares ``[[calendars]]``, a Mall given neither refuses to
+            count (`calendar` raises `ConfigurationError`), never using a default week.
         ids: Makes application ids and lookup secrets.
         numbering: The application number pattern, using ``{agency}``, ``{service}``,
             ``{year}`` and ``{seq}``; the counter runs per agency, service and year.
@@ -191,7 +192,6 @@ class Mall:
             ids=self.ids,
             calendars=self.calendars,
             calendar_versions=self.calendar_versions,
-            declared=bool(getattr(self.catalogue, "calendars", ())),
             at_risk_share=self.at_risk_share,
             retries=self.retries,
             cache_size=self.cache_size,

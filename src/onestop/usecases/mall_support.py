@@ -118,7 +118,6 @@ def check_settings(
     courier_facts: object,
     keys: object = None,
     calendar_versions: object = (),
-    declared: bool = False,
 ) -> None:
     """Refuse a Mall setting of the wrong kind or out of range.
 
@@ -130,8 +129,7 @@ def check_settings(
             or a cache size from 0 to `MAX_CACHE` (a `bool` is neither); courier
             facts that are not a function; keys without the methods of
             `onestop.ports.keys.PersonalDataKeys`; calendar versions that are not
-            `CalendarVersion` values or come with calendars; no calendar at all for a
-            catalogue that *declared* ``[[calendars]]`` (no silent Monday-Friday).
+            `CalendarVersion` values or come with calendars.
     """
     for name, value, port in (("store", store, EventStore), ("clock", clock, Clock)):
         if not isinstance(value, port):
@@ -143,7 +141,7 @@ def check_settings(
         for code, calendar in calendars.items()
     ):
         _wrong("calendars", "must map agency codes (or '*') to WorkCalendar values")
-    _check_versions(calendars, calendar_versions, declared=declared)
+    _check_versions(calendars, calendar_versions)
     problem = share_problem(at_risk_share)
     if problem is not None:
         _wrong("at_risk_share", problem)
@@ -162,7 +160,7 @@ def check_settings(
         _wrong("keys", exc.reason)
 
 
-def _check_versions(calendars: Mapping[str, Any], versions: object, *, declared: bool) -> None:
+def _check_versions(calendars: Mapping[str, Any], versions: object) -> None:
     if (
         isinstance(versions, str | bytes)
         or not isinstance(versions, Sequence)
@@ -171,13 +169,14 @@ def _check_versions(calendars: Mapping[str, Any], versions: object, *, declared:
         _wrong("calendar_versions", "must be a sequence of CalendarVersion values")
     if versions and calendars:
         _wrong("calendar_versions", "and Mall.calendars cannot both be given: give one")
-    if declared and not versions and not calendars:
-        _wrong(
-            "calendar_versions",
-            "is empty but the catalogue declares [[calendars]]: give "
-            "calendar_versions=onestop.calendar_versions(catalogue, years=...) "
-            "(or explicit calendars=) so deadlines are not counted on a default week",
-        )
+
+
+NO_CALENDARS = (
+    "is empty but the catalogue declares [[calendars]]: give "
+    "calendar_versions=onestop.calendar_versions(catalogue, years=...) "
+    "(or explicit calendars=) so deadlines are not counted on a default week"
+)
+"""Why a Mall over a catalogue with ``[[calendars]]`` but given none counts nothing."""
 
 
 def _refused(path: str, message: str) -> NoReturn:

@@ -22,7 +22,7 @@ import copy
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from onestop.domain.catalogue.model import (
 from onestop.domain.common.formats import kind_of
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.workflow.model import Workflow
-from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
+from onestop.exceptions import CatalogueReadError, InvalidCatalogue, InvalidValue, Problem
 from onestop.serialization import make_converter, problems_from
 from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, check_depth, parse_document
 
@@ -114,14 +114,20 @@ def load_catalogue(
 
 
 def read_catalogue(
-    *paths: str | os.PathLike[str], known_guards: Iterable[str] | None = None
+    *paths: str | os.PathLike[str],
+    known_guards: Iterable[str] | None = None,
+    checks: Iterable[Callable[[Catalogue], list[Problem]]] = (),
 ) -> tuple[Catalogue | None, list[Problem]]:
     """Read a catalogue and return it with its problems, without raising for them.
 
-    The catalogue is ``None`` when the files could not be assembled into one.
+    The catalogue is ``None`` when the files could not be assembled into one.  *checks*
+    are more checks of the assembled catalogue, run by an adapter that knows more than
+    the domain (``onestop.calendars.check_calendar_sources``: the countries the
+    `holidays` package knows); their problems join the others, with file and path.
 
     Raises:
         CatalogueReadError: If a path is missing or cannot be read.
+        InvalidValue: If *checks* is not a collection of functions.
     """
     if not paths:
         raise CatalogueReadError(path="", reason="no catalogue path given")
@@ -130,7 +136,17 @@ def read_catalogue(
     budget = [MAX_TOTAL_BYTES]
     for file in _files(paths):
         _collect_file(file, collected, converter, budget)
-    return _assemble(collected, str(paths[0]), known_guards)
+    return _assemble(collected, str(paths[0]), known_guards, _checks(checks))
+
+
+def _checks(checks: object) -> tuple[Callable[[Catalogue], list[Problem]], ...]:
+    """*checks* as a tuple of functions, or `InvalidValue` naming what is wrong."""
+    if isinstance(checks, str | bytes) or not isinstance(checks, Iterable):
+        raise InvalidValue(field="checks", reason=f"expected functions, not {kind_of(checks)}")
+    found = tuple(checks)
+    if not all(callable(check) for check in found):
+        raise InvalidValue(field="checks", reason="expected functions of a catalogue")
+    return found
 
 
 def catalogue_from_data(
@@ -163,7 +179,10 @@ def catalogue_from_data(
 
 
 def _assemble(
-    collected: _Collected, first: str, known_guards: Iterable[str] | None
+    collected: _Collected,
+    first: str,
+    known_guards: Iterable[str] | None,
+    checks: tuple[Callable[[Catalogue], list[Problem]], ...] = (),
 ) -> tuple[Catalogue | None, list[Problem]]:
     """Build the catalogue from what was collected, and check it as a whole."""
     if collected.header is None:
@@ -182,9 +201,10 @@ def _assemble(
         retention=collected.header.retention,
         **{key: tuple(values) for key, values in collected.items.items()},
     )
-    checked = [
-        _relocate(p, collected) for p in check_catalogue(catalogue, known_guards=known_guards)
-    ]
+    found = check_catalogue(catalogue, known_guards=known_guards)
+    for check in checks:
+        found += check(catalogue)
+    checked = [_relocate(p, collected) for p in found]
     removed = _Removed(collected.removed)
     problems = collected.problems + [p for p in checked if not removed.related(p)]
     return catalogue, problems
