@@ -37,10 +37,11 @@ from onestop import _moved
 
 if TYPE_CHECKING:
     from onestop import exceptions
-    from onestop.calendars import calendar_for, supported_countries
+    from onestop.calendars import calendar_for, calendar_versions, supported_countries
     from onestop.domain.applications.erasure import erasure_due, erasure_refusal, retention_of
     from onestop.domain.applications.forms import DocumentRef
     from onestop.domain.applications.submission import find_workflow
+    from onestop.domain.catalogue.calendars import CalendarDeclaration
     from onestop.domain.catalogue.fees import Fee, FeeRounding, FeeTier, RoundingMode
     from onestop.domain.catalogue.identity import IdentityScheme
     from onestop.domain.catalogue.model import Agency, Catalogue, ChannelKind, Service
@@ -104,6 +105,8 @@ __all__ = [
     "AttemptOutcome",
     "book",
     "calendar_for",
+    "calendar_versions",
+    "CalendarDeclaration",
     "CalendarVersion",
     "canonical_bytes",
     "Catalogue",
@@ -249,13 +252,15 @@ _EXPORTS: dict[str, str] = {
     "find_workflow": "onestop.domain.applications.submission",
     # Calendars and deadlines
     "calendar_for": "onestop.calendars",
+    "calendar_versions": "onestop.calendars",
+    "CalendarDeclaration": "onestop.domain.catalogue.calendars",
+    "CalendarVersion": "onestop.domain.time.versions",
     "supported_countries": "onestop.calendars",
     "Closure": "onestop.domain.time.calendar",
     "DayKind": "onestop.domain.time.calendar",
     "WorkCalendar": "onestop.domain.time.calendar",
     "LimitCounting": "onestop.domain.time.hours",
     "WeeklyHours": "onestop.domain.time.hours",
-    "CalendarVersion": "onestop.domain.time.versions",
     "Pause": "onestop.domain.time.sla",
     "due_date": "onestop.domain.time.sla",
     # The audit trail

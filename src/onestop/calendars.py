@@ -1,9 +1,19 @@
-"""Ready-made work calendars for the countries onestop is used in, from the `holidays` package.
+"""Work calendars from the `holidays` package: the catalogue's declared ones, and ready-made ones.
 
-`calendar_for` builds a `onestop.domain.time.calendar.WorkCalendar` for a country's public
-offices: its weekend, its public holidays for the years asked and, for Indonesia, the
-*cuti bersama* joint leave days on which government offices close.  It is an adapter:
-the domain never imports `holidays`; it receives the dates as data.
+**Declared calendars.**  `calendar_versions` resolves a catalogue's ``[[calendars]]``
+(`onestop.domain.catalogue.calendars`) into the
+`onestop.domain.time.versions.CalendarVersion` values a `onestop.usecases.mall.Mall`
+counts on (``Mall(calendar_versions=...)``), for any country the `holidays` package
+knows, with the holidays' names as reasons; `check_calendar_sources` reports the
+countries, subdivisions, categories and languages it does not know, as catalogue
+problems with their paths; `non_working_days` lists a year's non-working days with
+their reasons (``onestop calendar show``).  `holidays` is imported when first used.
+
+**Ready-made calendars.**  `calendar_for` builds a
+`onestop.domain.time.calendar.WorkCalendar` for a country's public offices: its weekend,
+its public holidays for the years asked and, for Indonesia, the *cuti bersama* joint
+leave days on which government offices close.  It is an adapter: the domain never
+imports `holidays`; it receives the dates as data.
 
 Supported countries, with their default zones:
 
@@ -41,16 +51,41 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, time
+from datetime import date, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
-import holidays
 
-from onestop.domain.common.formats import kind_of, preview
+from onestop.domain.catalogue.calendars import (
+    DAYS,
+    CalendarCounting,
+    CalendarDeclaration,
+    change_days,
+    merged,
+)
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.formats import MAX_NAME, kind_of, preview
+from onestop.domain.common.kinds import check_type
 from onestop.domain.time.calendar import Closure, WorkCalendar
-from onestop.exceptions import InvalidCalendar, UnsupportedCountry
+from onestop.domain.time.hours import LimitCounting, WeeklyHours
+from onestop.domain.time.versions import MALL_SCOPE, CalendarVersion, in_force
+from onestop.exceptions import (
+    AgencyNotFound,
+    InvalidCalendar,
+    InvalidCatalogue,
+    Problem,
+    UnsupportedCountry,
+)
 
-__all__ = ["CountryProfile", "calendar_for", "supported_countries"]
+__all__ = [
+    "CountryProfile",
+    "calendar_for",
+    "calendar_versions",
+    "check_calendar_sources",
+    "non_working_days",
+    "supported_countries",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -157,6 +192,8 @@ def calendar_for(
         InvalidCalendar: If *country* is not two ASCII letters, *years* is empty or
             wrong, *subdiv* is unknown, or the zone, week, hours or closures are invalid.
     """
+    import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used
+
     code = _country(country)
     if subdiv is not None and not isinstance(subdiv, str):
         raise InvalidCalendar(
@@ -192,3 +229,236 @@ def calendar_for(
         closures=closures,  # the converter sorts it into a tuple, or refuses it
         name=name if name is not None else f"{code} {zone}",
     )
+
+
+# --- calendars declared in the catalogue ------------------------------------------------
+
+
+def _lineage(catalogue: Catalogue, code: str) -> list[str]:
+    """*code*, its parent's, ... up to the root (a loop in the tree is cut)."""
+    found: list[str] = []
+    current: str | None = code
+    while current is not None and current not in found:
+        found.append(current)
+        try:
+            current = catalogue.agency(current).parent
+        except AgencyNotFound:
+            current = None
+    return found
+
+
+def _table(declaration: CalendarDeclaration, years: tuple[int, ...]) -> Any:
+    """The `holidays` table of a merged declaration (country, subdivision, categories)."""
+    import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used
+
+    return holidays.country_holidays(
+        declaration.country or "",
+        subdiv=declaration.subdivision,
+        years=years,
+        categories=declaration.categories or ("public",),
+        language=declaration.language,
+    )
+
+
+def _resolve(
+    declaration: CalendarDeclaration,
+    *,
+    scope: str,
+    number: int,
+    time_zone: str,
+    years: tuple[int, ...],
+) -> CalendarVersion:
+    """One `CalendarVersion` from a merged declaration, with holiday names as reasons."""
+    table = _table(declaration, years)
+    reasons: dict[date, str] = {day: str(name) for day, name in table.items()}
+    zone = ZoneInfo(time_zone)
+    closures: list[Closure] = []
+    for closure in declaration.closures:
+        if closure.date is not None:
+            reasons[closure.date] = (
+                f"{reasons[closure.date]}; {closure.reason}"
+                if closure.date in reasons
+                else closure.reason
+            )
+        elif closure.start is not None and closure.until is not None:
+            closures.append(
+                Closure(
+                    start=closure.start.replace(tzinfo=zone),
+                    end=closure.until.replace(tzinfo=zone),
+                    reason=closure.reason,
+                )
+            )
+    for working in declaration.working_days:
+        reasons.pop(working.date, None)
+    week: dict[str, Any]
+    if declaration.hours is None:
+        weekend = {day + 1 for day in table.weekend}  # holidays counts Monday as 0
+        week = {"work_week": tuple(day for day in range(1, 8) if day not in weekend)}
+    else:
+        given = {d: getattr(declaration.hours, d) for d in DAYS if getattr(declaration.hours, d)}
+        week = {"hours": WeeklyHours.from_text(given)}
+    counting = declaration.counting or CalendarCounting()
+    calendar = WorkCalendar(
+        time_zone=time_zone,
+        **week,
+        counting=LimitCounting(
+            receipt_day="included" if counting.receipt_day == "included" else "excluded",
+            hours_up_to_days=counting.hours_up_to_days or 0,
+            hours_per_day=counting.hours_per_day or 8,
+        ),
+        holidays=frozenset(reasons),
+        closures=closures,
+        name=f"{declaration.country} {time_zone} ({scope} v{number})",
+    )
+    return CalendarVersion(
+        scope=scope,
+        version=number,
+        effective_from=declaration.effective_from,
+        calendar=calendar,
+        reasons=[(day, reason[:MAX_NAME]) for day, reason in reasons.items()],
+    )
+
+
+def calendar_versions(catalogue: Catalogue, *, years: Iterable[int]) -> tuple[CalendarVersion, ...]:
+    """Resolve a catalogue's ``[[calendars]]`` into the versions a `Mall` counts on.
+
+    Each scope that declares a calendar (the mall, ``"*"``, and each agency with its
+    own ``[[calendars]]``) gets one `CalendarVersion` per day its merged calendar may
+    change (`onestop.domain.catalogue.calendars.change_days`: its own versions' and
+    those of the scopes above it, from its own first version on), numbered 1, 2, ...
+    in that order.  Holidays come from the `holidays` package by country, subdivision
+    and categories, named (in the declared language) in `CalendarVersion.reasons`, with
+    the declared closures added and the declared working days taken out.  An agency's
+    calendar is in the agency's own time zone.
+
+    Args:
+        catalogue: A loaded catalogue.
+        years: The years whose holidays to include: cover every year a deadline may
+            reach, e.g. from the year before the first ``effective_from`` to the year
+            after the last day you count to (the CLI uses that year to next year + 1).
+
+    Returns ``()`` for a catalogue without ``[[calendars]]``.
+
+    Raises:
+        InvalidCatalogue: If a declaration names a country, subdivision, category or
+            language the `holidays` package does not know (`check_calendar_sources`),
+            listing every such problem.
+        InvalidCalendar: If *years* is empty or holds something that is not a year.
+    """
+    check_type(catalogue, Catalogue, field="catalogue")
+    wanted = _years(years)
+    if not catalogue.calendars:
+        return ()
+    problems = check_calendar_sources(catalogue)
+    if problems:
+        raise InvalidCatalogue(problems)
+    declared = catalogue.calendars
+    found: list[CalendarVersion] = []
+    scopes = dict.fromkeys(c.scope for c in declared)
+    for scope in scopes:
+        lineage = [] if scope == MALL_SCOPE else _lineage(catalogue, scope)
+        first = min(c.effective_from for c in declared if c.scope == scope)
+        zone = None if scope == MALL_SCOPE else catalogue.agency(scope).time_zone
+        days = [day for day in change_days(declared, lineage) if day >= first]
+        for number, day in enumerate(days, start=1):
+            merged_here = merged(declared, lineage, day)
+            if merged_here is None or merged_here.time_zone is None:
+                continue  # no mall-wide calendar in force yet: check_calendars says so
+            found.append(
+                _resolve(
+                    attrs.evolve(merged_here, effective_from=day),
+                    scope=scope,
+                    number=number,
+                    time_zone=zone or merged_here.time_zone,
+                    years=wanted,
+                )
+            )
+    return tuple(found)
+
+
+def check_calendar_sources(catalogue: Catalogue) -> list[Problem]:
+    """Every declared country, subdivision, category or language `holidays` does not know.
+
+    The loader of the CLI runs it with the catalogue's own checks, so that these
+    problems are reported with the others, with their paths (``calendars[2].country``);
+    `calendar_versions` runs it too.
+    """
+    import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used
+
+    check_type(catalogue, Catalogue, field="catalogue")
+    supported = holidays.list_supported_countries()
+    problems: list[Problem] = []
+    for i, declaration in enumerate(catalogue.calendars):
+        path = f"calendars[{i}]"
+        lineage = [] if declaration.agency is None else _lineage(catalogue, declaration.agency)
+        whole = merged(catalogue.calendars, lineage, declaration.effective_from)
+        code = whole.country if whole is not None else declaration.country
+        if code is None or code not in supported:
+            if declaration.country is not None:
+                problems.append(
+                    Problem(
+                        path=f"{path}.country",
+                        message=f"{preview(declaration.country)} is not a country the holidays "
+                        "package knows (an ISO 3166-1 alpha-2 code in capitals, such as 'ID')",
+                    )
+                )
+            continue
+        table = holidays.country_holidays(code)
+        given = (
+            ("subdivision", declaration.subdivision, supported[code]),
+            ("language", declaration.language, table.supported_languages),
+        )
+        for key, value, known in given:
+            if value is not None and value not in known:
+                problems.append(
+                    Problem(
+                        path=f"{path}.{key}",
+                        message=f"{preview(value)} is not a {key} of {code} the holidays package "
+                        f"knows; known: {', '.join(known) or 'none'}",
+                    )
+                )
+        for j, category in enumerate(declaration.categories or ()):
+            if category not in table.supported_categories:
+                problems.append(
+                    Problem(
+                        path=f"{path}.categories[{j}]",
+                        message=f"{preview(category)} is not a holiday category of {code}; "
+                        f"known: {', '.join(sorted(table.supported_categories))}",
+                    )
+                )
+    return problems
+
+
+def non_working_days(
+    catalogue: Catalogue, *, year: int, agency: str | None = None
+) -> tuple[tuple[date, str], ...]:
+    """Every day of *year* the catalogue's calendar lists as not worked, with its reason.
+
+    The days are the public holidays of the declared country and categories (on any
+    weekday, weekends included) and the declared whole-day closures, less the declared
+    working days, each read from the version in force on that day for *agency* (the
+    mall's calendar when ``None``).  Weekends are not listed: the opening hours say
+    which days are worked.  ``onestop calendar show`` prints them.
+
+    Raises:
+        AgencyNotFound: If the catalogue has no agency *agency*.
+        InvalidCalendar: If *year* is not a year from 1901 to 2199.
+        InvalidCatalogue: As `calendar_versions`.
+    """
+    check_type(catalogue, Catalogue, field="catalogue")
+    given: object = year  # a caller may give anything
+    if isinstance(given, bool) or not isinstance(given, int) or not 1901 <= given <= 2199:
+        raise InvalidCalendar(
+            field="year", reason=f"{preview(year)} is not a year from 1901 to 2199"
+        )
+    lineage = [] if agency is None else _lineage(catalogue, catalogue.agency(agency).code)
+    versions = calendar_versions(catalogue, years=(year - 1, year, year + 1))
+    found: list[tuple[date, str]] = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        version = in_force(versions, lineage, day)
+        reason = None if version is None else version.reason(day)
+        if reason is not None:
+            found.append((day, reason))
+        day += timedelta(days=1)
+    return tuple(found)

@@ -27,8 +27,9 @@ from typing import Any
 import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from onestop.domain.catalogue.calendars import CalendarClosure
 from onestop.domain.catalogue.retention import RetentionPeriod
 from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.formats import preview
@@ -233,16 +234,46 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(_is_attrs_class, _structure_table_factory(conv))
     conv.register_unstructure_hook_factory(
         _is_attrs_class,
-        lambda cl: make_dict_unstructure_fn(cl, conv, _cattrs_omit_if_default=True),
+        lambda cl: make_dict_unstructure_fn(
+            cl, conv, _cattrs_omit_if_default=True, **_renamed(cl, structure=False)
+        ),
     )
     return conv
+
+
+def _structure_local(value: Any, _: Any) -> dt.datetime:
+    """A local wall-clock date and time, without a UTC offset (a calendar closure's)."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise _WrongType(f"{value!r} is not an ISO 8601 date and time") from None
+    if not isinstance(value, dt.datetime):
+        raise _WrongType(f"expected a local date and time, got {_type_name(value)}")
+    if value.tzinfo is not None:
+        raise _WrongType("give local wall-clock time without a UTC offset")
+    return value
+
+
+def _renamed(cl: Any, *, structure: bool) -> dict[str, Any]:
+    """The per-field overrides of a class whose file keys differ from its attributes."""
+    if cl is not CalendarClosure:
+        return {}
+    if structure:
+        return {
+            "start": override(rename="from", struct_hook=_structure_local),
+            "until": override(struct_hook=_structure_local),
+        }
+    return {"start": override(rename="from", omit_if_default=True)}
 
 
 def _structure_table_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
     """Structure an attrs class from a table only: an array or a string is a wrong type."""
 
     def factory(cl: Any) -> Callable[[Any, Any], Any]:
-        inner = make_dict_structure_fn(cl, conv, _cattrs_forbid_extra_keys=True)
+        inner = make_dict_structure_fn(
+            cl, conv, _cattrs_forbid_extra_keys=True, **_renamed(cl, structure=True)
+        )
 
         def hook(value: Any, t: Any) -> Any:
             if not isinstance(value, dict):

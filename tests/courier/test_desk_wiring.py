@@ -257,7 +257,9 @@ def test_a_mall_reads_the_courier_facts_it_was_given() -> None:
         return {}
 
     store = MemoryStore()
-    mall = Mall(catalogue=CATALOGUE, store=store, clock=Clock(), courier_facts=facts)
+    mall = Mall(
+        catalogue=CATALOGUE, store=store, clock=Clock(), calendars=CALENDARS, courier_facts=facts
+    )
     app, _, _ = apply(mall)
     mall.act(app, "receive", actor=FRONT)
     assert asked == [app]

@@ -159,7 +159,7 @@ def extra_roots(seed: Seed) -> list[object]:
     from nats.aio.msg import Msg
     from surface_world import COUNTER, COURIER, MALL_PLACE, ORIGINALS, owner, pin, sha
 
-    from onestop.calendars import calendar_for
+    from onestop.calendars import calendar_for, calendar_versions
     from onestop.domain.applications.submission import Submit
     from onestop.domain.applications.tracking import Needed, sla_outcome
     from onestop.domain.catalogue.identity import DeclaredValidator, IdentityScheme
@@ -289,11 +289,39 @@ def extra_roots(seed: Seed) -> list[object]:
         ),  # type: ignore[arg-type]
         [getattr(formats, name) for name in formats.__all__],
         calendar_for("KR", years=[2025]),
+        calendar_versions(CATALOGUE, years=[2025]),
+        _declared_calendar(),
+        "07:30-12:00",
         Duration.working_days(5),
         Money.of("15000", "IDR"),
         RetryPolicy(),
         issue_code(OTP_KEY, app_id, "h-door", START + timedelta(minutes=10)),
     ]
+
+
+def _declared_calendar() -> object:
+    """An agency's calendar declaration with every key given (hours, closures, ...)."""
+    from datetime import date, datetime
+
+    from onestop.domain.catalogue import calendars as declared
+
+    return declared.CalendarDeclaration(
+        agency=CATALOGUE.agencies[0].code,
+        version=2,
+        effective_from=date(2025, 6, 2),
+        categories=("public", "government"),
+        hours=declared.CalendarHours(mon=("07:30-12:00", "13:00-16:00"), sat=()),
+        counting=declared.CalendarCounting(receipt_day="included", hours_up_to_days=5),
+        closures=(
+            declared.CalendarClosure(date=date(2025, 12, 24), reason="Joint leave"),
+            declared.CalendarClosure(
+                start=datetime(2025, 8, 17, 8),  # noqa: DTZ001 - local wall-clock time
+                until=datetime(2025, 8, 17, 12),  # noqa: DTZ001 - local wall-clock time
+                reason="Ceremony",
+            ),
+        ),
+        working_days=(declared.WorkingDay(date=date(2025, 5, 13), reason="Open"),),
+    )
 
 
 @dataclass(repr=False)

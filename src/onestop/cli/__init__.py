@@ -36,6 +36,7 @@ from onestop.cli._common import (
     store_option,
 )
 from onestop.cli.audit import audit
+from onestop.cli.calendar import calendar
 from onestop.cli.catalogue import catalogue
 from onestop.cli.pii import pii
 from onestop.cli.pii_migrate import pii_migrate
@@ -58,6 +59,7 @@ def cli() -> None:
 
 
 cli.add_command(catalogue)
+cli.add_command(calendar)
 cli.add_command(pii)
 cli.add_command(audit)
 pii.add_command(pii_migrate)

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import click
 
 from onestop.domain.common.formats import preview
-from onestop.exceptions import CatalogueReadError, InvalidCatalogue, OnestopError, Problem
+from onestop.exceptions import CatalogueReadError, OnestopError, Problem
 
 __all__ = [
     "EXIT_OK",
@@ -21,6 +21,7 @@ __all__ = [
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
     "at_option",
+    "catalogue_calendars",
     "catalogue_for_store",
     "catalogue_option",
     "country_option",
@@ -118,17 +119,21 @@ json_option = click.option(
 
 def load(paths: Sequence[str], *, as_json: bool) -> Any:
     """Load the catalogue at *paths*; print its problems and exit 1 (2 if unreadable)."""
+    from onestop.calendars import check_calendar_sources
     from onestop.domain.workflow.guards import default_guards
-    from onestop.usecases.catalogue.loading import load_catalogue
+    from onestop.usecases.catalogue.loading import read_catalogue
 
     try:
-        return load_catalogue(*paths, known_guards=default_guards().names())
+        catalogue, problems = read_catalogue(
+            *paths, known_guards=default_guards().names(), checks=[check_calendar_sources]
+        )
     except CatalogueReadError as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
-    except InvalidCatalogue as exc:
-        problems_out(exc.problems, as_json=as_json)
-        click.echo(f"{len(exc.problems)} problem(s) found", err=True)
+    if problems or catalogue is None:
+        problems_out(problems, as_json=as_json)
+        click.echo(f"{len(problems)} problem(s) found", err=True)
         raise SystemExit(EXIT_PROBLEMS) from None
+    return catalogue
 
 
 def at_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -259,26 +264,61 @@ def open_mall(
     keys_required: bool = False,
     as_json: bool,
 ) -> Any:
-    """A mall over the store, on the country's work calendar (``ID`` for the sample).
+    """A mall over the store, on the catalogue's declared calendars (`catalogue_calendars`).
 
+    ``country`` (the deprecated ``--country``) overrides them with `calendar_for`'s.
     It seals and opens personal data with the keys given (`open_keys`); without keys it
     reads sealed values as withheld, which is enough to track, report and verify.
     """
-    from onestop.calendars import calendar_for
     from onestop.usecases.mall import Mall
 
     when = at or datetime.now(UTC)
-    catalogue, sample = catalogue_for_store(path, as_json=as_json)
-    calendars = {}
-    if country is not None or sample:
-        try:
-            years = range(when.year - 5, when.year + 2)
-            calendars["*"] = calendar_for(country or "ID", years=years)
-        except OnestopError as exc:
-            fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
+    catalogue, _ = catalogue_for_store(path, as_json=as_json)
+    calendars, versions = catalogue_calendars(catalogue, country=country, at=when, as_json=as_json)
     store = open_store(store_url, as_json=as_json)
     keys = open_keys(key_file, store, required=keys_required, as_json=as_json)
-    return Mall(catalogue=catalogue, store=store, calendars=calendars, keys=keys)
+    return Mall(
+        catalogue=catalogue,
+        store=store,
+        calendars=calendars,
+        calendar_versions=versions,
+        keys=keys,
+    )
+
+
+NO_CALENDAR = (
+    "the catalogue declares no work calendar: add a [[calendars]] section with version, "
+    "effective_from, time_zone and country (see docs/how-to/calendars.md)"
+)
+"""The CLI's error for a catalogue without ``[[calendars]]``: nothing counts on a default."""
+
+
+def catalogue_calendars(
+    catalogue: Any, *, country: str | None, at: datetime, as_json: bool
+) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """The calendars and calendar versions a CLI mall counts on, or exit 2 naming the fix.
+
+    The catalogue's ``[[calendars]]`` resolved for the years from the year before the
+    first one takes effect (or five years before *at*, if earlier) to the year after
+    *at*'s next; ``country`` (``--country``, deprecated) overrides them instead.
+    """
+    from onestop.calendars import calendar_for, calendar_versions
+
+    if country is not None:
+        click.echo("warning: --country is deprecated; declare [[calendars]]", err=True)
+        try:
+            years = range(at.year - 5, at.year + 3)
+            return {"*": calendar_for(country, years=years)}, ()
+        except OnestopError as exc:
+            fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
+    if not catalogue.calendars:
+        fail(NO_CALENDAR, code=EXIT_USAGE, as_json=as_json)
+    first = min(c.effective_from.year for c in catalogue.calendars)
+    years = range(min(first - 1, at.year - 5), max(first, at.year) + 3)
+    try:
+        return {}, calendar_versions(catalogue, years=years)
+    except OnestopError as exc:
+        fail(f"calendars: {exc}", code=EXIT_USAGE, as_json=as_json)
 
 
 catalogue_option = click.option(
@@ -290,6 +330,8 @@ catalogue_option = click.option(
 """The ``--catalogue PATH`` option of the commands that work on a store's applications."""
 
 country_option = click.option(
-    "--country", help="Work calendar of this country: ID, KR or KH (ID for examples/jakarta)."
+    "--country",
+    help="Deprecated: count on calendar_for(COUNTRY) (ID, KR or KH) instead of the "
+    "catalogue's [[calendars]].",
 )
 """The ``--country`` option: the work calendar deadlines are counted on."""

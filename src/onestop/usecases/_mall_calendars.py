@@ -155,7 +155,7 @@ def _move(
     for attempt in range(max(self.retries, 1)):
         now = self.clock.now()
         application, last = self._streams.load(self.store, stream_id)
-        configured = self.calendar(application.agency)
+        configured = self._configured(application)
         target = _target(self, published, application.agency, configured)
         if target is None:
             return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -22,13 +23,14 @@ from onestop.domain.applications.tracking import PublicStatus, SlaReportRow, pub
 from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import Deadline, SlaStatus
-from onestop.exceptions import AgencyNotFound, ApplicationNotFound
+from onestop.domain.time.versions import in_force
+from onestop.exceptions import AgencyNotFound, ApplicationNotFound, ConfigurationError
 from onestop.ports.events import Page
 from onestop.usecases.applications.codec import secret_digest
 from onestop.usecases.applications.queries import changes_query, report, worklist_query
 from onestop.usecases.applications.writer import verify_stream
 from onestop.usecases.catalogue.built_in import shipped_texts
-from onestop.usecases.mall_support import check_application_id, check_instant
+from onestop.usecases.mall_support import NO_CALENDARS, check_application_id, check_instant
 
 if TYPE_CHECKING:
     from onestop.usecases.mall import Mall
@@ -60,22 +62,44 @@ def application(self: Mall, application_id: str, /) -> Application:
     return self._streams.load(self.store, check_application_id(application_id))[0]
 
 
-def calendar(self: Mall, agency: str, /) -> WorkCalendar:
-    """Return the work calendar of *agency*, in the agency's time zone.
+def calendar(self: Mall, agency: str, /, *, at: datetime | None = None) -> WorkCalendar:
+    """Return the work calendar of *agency* at *at* (default: now), in the agency's zone.
+
+    With ``calendar_versions``, the version in force on *at*'s day for the agency
+    (`onestop.domain.time.versions.in_force`: its own, else its parent's, ..., else
+    the mall's); else ``calendars[agency]``, its parent's, ..., ``calendars["*"]``.
 
     Raises:
         AgencyNotFound: If the catalogue has no such agency.
+        ConfigurationError: If ``calendar_versions`` has none in force for the agency
+            on that day (the first ``effective_from`` is later), or the Mall was given
+            no calendar at all for a catalogue that declares ``[[calendars]]``.
+        NaiveDatetime: If *at* has no time zone.
     """
     found = self.catalogue.agency(agency)
     code: str | None = found.code
     calendar = None
-    while code is not None and calendar is None:
-        calendar = self.calendars.get(code)
+    lineage: list[str] = []
+    while code is not None and code not in lineage:
+        lineage.append(code)
+        calendar = calendar or self.calendars.get(code)
         try:
             code = self.catalogue.agency(code).parent
         except AgencyNotFound:
             code = None
     source = calendar or self.calendars.get("*")
+    if not self.calendar_versions and not self.calendars and self.catalogue.calendars:
+        raise ConfigurationError(f"Mall.calendar_versions {NO_CALENDARS}")
+    if self.calendar_versions:
+        when = self.clock.now() if at is None else check_instant(at, argument="at")
+        day = when.astimezone(ZoneInfo(found.time_zone)).date()
+        version = in_force(self.calendar_versions, lineage, day)
+        if version is None:
+            raise ConfigurationError(
+                f"no calendar of Mall.calendar_versions is in force for agency {found.code!r} "
+                f"on {day.isoformat()}: declare one effective from that day or before"
+            )
+        source = version.calendar
     key = (found.code, found.time_zone, id(source))
     kept = self._zoned.get(key)
     if kept is not None and kept[0] is source:
@@ -90,9 +114,15 @@ def calendar(self: Mall, agency: str, /) -> WorkCalendar:
     return made
 
 
+def configured(self: Mall, application: Application, /) -> WorkCalendar:
+    """The calendar configured for *application*: its agency's, in force on the day it was
+    received (so that a version that takes effect later moves it only by a recount)."""
+    return self.calendar(application.agency, at=application.received)
+
+
 def _counting(self: Mall, application: Application) -> WorkCalendar:
-    """The calendar *application* counts on: its recorded one, else its agency's now."""
-    return application.counting_calendar(self.calendar(application.agency))
+    """The calendar *application* counts on: its recorded one, else `configured`."""
+    return application.counting_calendar(configured(self, application))
 
 
 def deadline(self: Mall, application_id: str, /) -> Deadline:
@@ -230,6 +260,6 @@ def sla_report(
         self.catalogue,
         now=self.clock.now() if now is None else check_instant(now, argument="now"),
         load=self.application,
-        calendar=self.calendar,
+        calendar=self._configured,
         agency=agency,
     )

@@ -18,8 +18,8 @@ The mall is wired explicitly; it knows ports, never adapters:
 '{agency}/{service}/{year}/{seq:06d}'
 
 The SLA clock of an application runs from receipt on the work calendar of its agency
-(``calendars[agency]``, else its parent's, ..., else ``calendars["*"]``, else Monday to
-Friday 08:00-16:00), in the agency's own time zone.  It pauses in states whose clock
+(`Mall.calendar`: the version of ``calendar_versions`` in force, else ``calendars``), in
+the agency's own time zone.  It pauses in states whose clock
 is paused (waiting on the applicant) and while the application is suspended; the
 due date moves exactly when a pause ends, and `Mall.deadline` explains it line by line.
 
@@ -33,7 +33,7 @@ Given ``keys`` (`onestop.ports.keys.PersonalDataKeys`, such as
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -61,6 +61,7 @@ from onestop.domain.common.audit import GENESIS
 from onestop.domain.common.parties import IdentityValidators, default_validators
 from onestop.domain.common.subjects import ROLES, subject_id
 from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.versions import CalendarVersion
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.workflow.guards import GuardRegistry
 from onestop.exceptions import (
@@ -117,7 +118,11 @@ class Mall:
         store: Where event streams, the read model and notifications are kept.
         clock: Tells the time of each command.
         calendars: Work calendars by agency code (``"*"`` for the default); an agency
-            without one uses its parent's.
+            without one uses its parent's; Monday-Friday 08:00-16:00 without any.
+        calendar_versions: Effective-dated calendars, e.g. the catalogue's resolved by
+            ``onestop.calendar_versions``; when given, ``calendars`` must be empty.  Over
+            a catalogue that declares ``[[calendars]]``, a Mall given neither refuses to
+            count (`calendar` raises `ConfigurationError`), never using a default week.
         ids: Makes application ids and lookup secrets.
         numbering: The application number pattern, using ``{agency}``, ``{service}``,
             ``{year}`` and ``{seq}``; the counter runs per agency, service and year.
@@ -161,6 +166,7 @@ class Mall:
     store: EventStore
     clock: Clock = attrs.field(factory=SystemClock)
     calendars: Mapping[str, WorkCalendar] = attrs.field(factory=dict)
+    calendar_versions: Sequence[CalendarVersion] = ()
     ids: IdGenerator = attrs.field(factory=RandomIds)
     numbering: str = attrs.field(default=DEFAULT_NUMBERING, validator=_numbering)
     guards: GuardRegistry = DEFAULT_GUARDS
@@ -187,6 +193,7 @@ class Mall:
             clock=self.clock,
             ids=self.ids,
             calendars=self.calendars,
+            calendar_versions=self.calendar_versions,
             at_risk_share=self.at_risk_share,
             retries=self.retries,
             cache_size=self.cache_size,
@@ -270,7 +277,7 @@ class Mall:
             except ConcurrencyConflict as exc:
                 conflict = exc
                 continue
-            deadline = self._deadlines(application, self.calendar(application.agency))
+            deadline = self._deadlines(application, self._counting(application))
             return Receipt(
                 application_id=application.id,
                 number=application.number,
@@ -287,7 +294,7 @@ class Mall:
             raise IdempotencyConflict(application_id=record.stream_id)
         application = self.application(record.stream_id)
         first = Application.from_events(application.events[:1])
-        deadline = first.deadline(self.calendar(first.agency))
+        deadline = first.deadline(self._configured(first))
         return Receipt(
             application_id=application.id,
             number=application.number,
@@ -486,7 +493,7 @@ class Mall:
             application,
             events,
             previous_hash=previous_hash,
-            calendar=self.calendar,
+            calendar=self._configured,
             now=now,
             at_risk_share=self.at_risk_share,
             idempotency=idempotency,
@@ -569,7 +576,7 @@ class Mall:
                 workflow = find_workflow(
                     self.catalogue, application.workflow, application.workflow_version
                 )
-                calendar = application.counting_calendar(self.calendar(application.agency))
+                calendar = self._counting(application)
                 events = due_timer_events(
                     application, workflow=workflow, calendar=calendar, at=now, guards=self.guards
                 )
@@ -589,6 +596,8 @@ class Mall:
 
     application = _mall_queries.application
     calendar = _mall_queries.calendar
+    _configured = _mall_queries.configured
+    _counting = _mall_queries._counting
     deadline = _mall_queries.deadline
     track = _mall_queries.track
     verify = _mall_queries.verify

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import attrs
 
 from onestop.domain.common import kinds
 from onestop.domain.common.formats import KEY, int_problem, kind_of
 from onestop.domain.time.calendar import WorkCalendar
+from onestop.domain.time.versions import CalendarVersion
 from onestop.exceptions import (
     ConfigurationError,
     InvalidApplication,
@@ -116,6 +117,7 @@ def check_settings(
     cache_size: object,
     courier_facts: object,
     keys: object = None,
+    calendar_versions: object = (),
 ) -> None:
     """Refuse a Mall setting of the wrong kind or out of range.
 
@@ -126,7 +128,8 @@ def check_settings(
             and 1 (exclusive); retries that are not an integer from 0 to `MAX_RETRIES`
             or a cache size from 0 to `MAX_CACHE` (a `bool` is neither); courier
             facts that are not a function; keys without the methods of
-            `onestop.ports.keys.PersonalDataKeys`.
+            `onestop.ports.keys.PersonalDataKeys`; calendar versions that are not
+            `CalendarVersion` values or come with calendars.
     """
     for name, value, port in (("store", store, EventStore), ("clock", clock, Clock)):
         if not isinstance(value, port):
@@ -138,6 +141,7 @@ def check_settings(
         for code, calendar in calendars.items()
     ):
         _wrong("calendars", "must map agency codes (or '*') to WorkCalendar values")
+    _check_versions(calendars, calendar_versions)
     problem = share_problem(at_risk_share)
     if problem is not None:
         _wrong("at_risk_share", problem)
@@ -154,6 +158,25 @@ def check_settings(
         check_keys(keys)
     except InvalidValue as exc:
         _wrong("keys", exc.reason)
+
+
+def _check_versions(calendars: Mapping[str, Any], versions: object) -> None:
+    if (
+        isinstance(versions, str | bytes)
+        or not isinstance(versions, Sequence)
+        or not all(isinstance(v, CalendarVersion) for v in versions)
+    ):
+        _wrong("calendar_versions", "must be a sequence of CalendarVersion values")
+    if versions and calendars:
+        _wrong("calendar_versions", "and Mall.calendars cannot both be given: give one")
+
+
+NO_CALENDARS = (
+    "is empty but the catalogue declares [[calendars]]: give "
+    "calendar_versions=onestop.calendar_versions(catalogue, years=...) "
+    "(or explicit calendars=) so deadlines are not counted on a default week"
+)
+"""Why a Mall over a catalogue with ``[[calendars]]`` but given none counts nothing."""
 
 
 def _refused(path: str, message: str) -> NoReturn:

@@ -2,7 +2,8 @@
 
 `run_demo` loads the sample catalogue (`onestop.samples`, ``examples/jakarta`` in a clone of the
 repository), wires a `onestop.usecases.mall.Mall` over the store a URL names, and plays working
-days on a clock it moves by hand, from Monday 14 July 2025, 08:00 WIB:
+days on a clock it moves by hand, from Monday 14 July 2025, 08:00 in the zone of the
+catalogue's mall-wide ``[[calendars]]`` (WIB for the sample), on its declared calendars:
 
 * citizens come to the agencies' counters, apply online, or book the AJIB courier,
   who collects their documents at home in a sealed packet;
@@ -42,12 +43,11 @@ from typing import Any, cast
 
 import attrs
 
-from onestop.calendars import calendar_for
+from onestop.calendars import calendar_versions
 from onestop.cli.demo._simulation import (
     GUARDS,
     GUARDS_WITHOUT_DESK,
     START,
-    WIB,
     ManualClock,
     Progress,
     SeededIds,
@@ -65,6 +65,8 @@ from onestop.cli.demo._store import (
     verify_store,
 )
 from onestop.domain.applications.tracking import Outcome, sla_outcome
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.time.versions import CalendarVersion, in_force
 from onestop.exceptions import ConfigurationError
 from onestop.ports.events import BatchStore, EventStore
 from onestop.ports.keys import MasterKeyProvider, SubjectKeyStore
@@ -128,6 +130,7 @@ class DemoSummary:
         tracking_example: One application's number and lookup secret, for ``onestop track``.
         key_file: The master key file personal data was sealed with, or ``None`` if the
             key was made for this run only (a store other than a SQLite file).
+        catalogue: The catalogue played, as the next commands are given it (``--catalogue``).
     """
 
     applications: int
@@ -159,6 +162,7 @@ class DemoSummary:
     ended: datetime
     tracking_example: tuple[str, str] | None = attrs.field(default=None, repr=False)
     key_file: str | None = None
+    catalogue: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready values, instants in ISO 8601."""
@@ -182,8 +186,9 @@ class DemoSummary:
         )
         lines = [
             (
-                f"Simulated {self.started:{when}} to {self.ended:{when}} WIB: {self.days} day(s)"
-                f" of arrivals and {self.follow_up_days} more working day(s), seed {self.seed}"
+                f"Simulated {self.started:{when}} to {self.ended:{when}} {self.ended.tzname()}: "
+                f"{self.days} day(s) of arrivals and {self.follow_up_days} more working "
+                f"day(s), seed {self.seed}"
             ),
             f"Store: {self.store}" + (f" ({file.resolve()})" if file is not None else ""),
             "",
@@ -215,6 +220,7 @@ class DemoSummary:
         if self.tracking_example is not None and not self.store.startswith("memory:"):
             number, secret = self.tracking_example
             keys = f" --key-file {self.key_file}" if self.key_file is not None else ""
+            keys += f" --catalogue {self.catalogue}" if self.catalogue else ""
             lines += [
                 "",
                 "Personal data is sealed; "
@@ -304,7 +310,7 @@ def _summarise(sim: Simulation, **settings: Any) -> DemoSummary:
     for row in every_summary(mall.store):
         app = mall.application(row.stream_id)
         judged = sla_outcome(
-            app, calendar=app.counting_calendar(mall.calendar(app.agency)), now=now
+            app, calendar=app.counting_calendar(mall.calendar(app.agency, at=app.received)), now=now
         ).outcome
         tally["status"]["withdrawn" if judged is Outcome.WITHDRAWN else app.state] += 1
         tally["service"][app.service] += 1
@@ -339,7 +345,7 @@ def _summarise(sim: Simulation, **settings: Any) -> DemoSummary:
         custody_chains_verified=audit.packets - broken["packet"],
         application_chains_verified=audit.applications - broken["app"],
         events=_count_events(mall.store),
-        started=START,
+        started=sim.start,
         ended=now,
         tracking_example=sim.secrets[0] if sim.secrets else None,
         **settings,
@@ -387,29 +393,34 @@ def run_demo(
             raise ConfigurationError(f"{name} must be a whole number from {low} to {high}")
     source = Path(catalogue_path) if catalogue_path is not None else default_catalogue()
     catalogue = load_catalogue(source, known_guards=GUARDS.names())
-    calendar = calendar_for("ID", years=range(START.year - 1, START.year + 2))
+    versions = _calendar_versions(catalogue)
+    calendar = in_force(versions, [], START.date())
+    if calendar is None:
+        raise ConfigurationError(f"the catalogue has no calendar in force on {START.date()}")
+    zone = calendar.calendar.zone
+    start = START.replace(tzinfo=zone)
     rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not secrets
     ids = SeededIds(random.Random(f"onestop-demo-ids:{seed}"))  # noqa: S311 - demo ids
     store = open_demo_store(store_url)
     try:
         provider, kept = _master_keys(store_url, key_file)
-        clock = ManualClock(START)
+        clock = ManualClock(start)
         couriers = isinstance(store, BatchStore)
         mall = Mall(
             catalogue=catalogue,
             store=store,
             clock=clock,
-            calendars={"*": calendar},
+            calendar_versions=versions,
             ids=ids,
             guards=GUARDS if couriers else GUARDS_WITHOUT_DESK,
             courier_facts=CourierFacts(store) if couriers else None,
             keys=Keyring(provider, cast(SubjectKeyStore, store)),
         )
-        working = [START.date()]
+        working = [start.date()]
         while len(working) < days + follow_up_days:
-            evening = datetime.combine(working[-1], time(23), WIB)
-            working.append(calendar.next_opening(evening).date())
-        end = datetime.combine(working[-1], time(16), WIB)
+            evening = datetime.combine(working[-1], time(23), zone)
+            working.append(calendar.calendar.next_opening(evening).date())
+        end = datetime.combine(working[-1], time(16), zone)
         sim = Simulation(mall, clock, rng, end)
         sim.plan(working, arriving=days, per_day=applications_per_day)
         sim.run(progress)
@@ -424,9 +435,21 @@ def run_demo(
             follow_up_days=follow_up_days,
             applications_per_day=applications_per_day,
             key_file=kept,
+            catalogue=str(source),
         )
     finally:
         store.close()
+
+
+def _calendar_versions(catalogue: Catalogue) -> tuple[CalendarVersion, ...]:
+    """The catalogue's calendars for the demo's years, or `ConfigurationError` naming the fix."""
+    if not catalogue.calendars:
+        raise ConfigurationError(
+            "the catalogue declares no work calendar: add a [[calendars]] section with "
+            "version, effective_from, time_zone and country (see docs/how-to/calendars.md)"
+        )
+    first = min(c.effective_from.year for c in catalogue.calendars)
+    return calendar_versions(catalogue, years=range(min(first, START.year) - 1, START.year + 3))
 
 
 def _master_keys(

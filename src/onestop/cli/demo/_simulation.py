@@ -41,7 +41,7 @@ from onestop.domain.courier.jobs import TimeWindow
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.workflow.guards import DOCUMENT_REJECTED, Facts, GuardResult
 from onestop.domain.workflow.model import StateKind, Transition, Trigger, Workflow
-from onestop.exceptions import ConfigurationError, OnestopError
+from onestop.exceptions import ConfigurationError, OnestopError, ServiceNotFound
 from onestop.ports.events import BatchStore
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.mall import Mall
@@ -198,6 +198,8 @@ class Simulation:
     def __init__(self, mall: Mall, clock: ManualClock, rng: random.Random, end: datetime) -> None:
         self.mall, self.clock, self.rng, self.end = mall, clock, rng, end
         self.calendar = mall.calendar(mall.catalogue.agencies[0].code)
+        self.start = clock.now()
+        self.zone = self.start.tzinfo
         self.queue: list[tuple[datetime, int, Callable[[], None]]] = []
         self.secrets: list[tuple[str, str]] = []
         self.counts: Counter[str] = Counter()
@@ -506,9 +508,15 @@ class Simulation:
     def plan(self, days: list[date], *, arriving: int, per_day: int) -> None:
         """Queue the arrivals of the first *arriving* of *days*, and the timers of each."""
         catalogue, rng = self.mall.catalogue, self.rng
+        current: list[Service] = []
+        for code in catalogue.service_codes():
+            try:
+                current.append(catalogue.service(code, at=self.start))
+            except ServiceNotFound:  # no version in effect then (a later tariff's only)
+                continue
         offer = [
             (service, variant.channel.value)
-            for service in (catalogue.service(code, at=START) for code in catalogue.service_codes())
+            for service in current
             if service.workflow is not None
             for variant in service.channels
         ]
@@ -519,14 +527,14 @@ class Simulation:
         ]
         serial = 0
         for day in days[:arriving]:
-            opening = datetime.combine(day, time(8), WIB)
+            opening = datetime.combine(day, time(8), self.zone)
             for service, channel in rng.choices(offer, weights, k=per_day):
                 serial += 1
                 hours = rng.uniform(0, 14 if channel == "online" else 7)
                 self.at(opening + timedelta(hours=hours), _Arrival(self, service, channel, serial))
         for day in days:
             for hour in (8, 12):
-                self.at(datetime.combine(day, time(hour), WIB), self.timers)
+                self.at(datetime.combine(day, time(hour), self.zone), self.timers)
 
 
 @attrs.frozen

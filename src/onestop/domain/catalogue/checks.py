@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
+from onestop.domain.catalogue.calendars import check_calendars
 from onestop.domain.catalogue.contents import check_contents
 from onestop.domain.catalogue.identity import check_identity_schemes
 from onestop.domain.catalogue.messages import Message, Shipped, missing_messages
@@ -98,6 +99,7 @@ def check_catalogue(
     problems += _check_overlaps(catalogue.services)
     problems += _check_workflows(catalogue, guards)
     problems += check_identity_schemes(catalogue.identity_schemes)
+    problems += check_calendars(catalogue.calendars, {a.code: a.parent for a in catalogue.agencies})
     return problems
 
 

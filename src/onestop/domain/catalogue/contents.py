@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 
+from onestop.domain.catalogue.calendars import CalendarDeclaration
 from onestop.domain.catalogue.model import (
     Agency,
     Catalogue,
@@ -120,6 +121,8 @@ _FORMATS: dict[tuple[type, str], _Check] = {
     (FormField, "region"): _unchecked,  # checked by the form checks (a phone region)
     (Choice, "value"): _text,
     (Workflow, "code"): _code,
+    (CalendarDeclaration, "agency"): _unchecked,  # checked by check_calendars
+    (CalendarDeclaration, "time_zone"): _zone,
 }
 
 # The smallest value of the integer attributes whose smallest is not `INT_MIN`.

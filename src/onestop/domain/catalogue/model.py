@@ -3,9 +3,8 @@
 Every class here is a frozen value object.  A `Service` is one immutable *version* of a
 service: a catalogue can hold several versions of the same code, and
 `Catalogue.service` answers which published version applies at a given time.
-Semantic checks that span the whole catalogue (dangling references, duplicate codes,
-missing translations, a service norm above the statutory limit) live in
-`onestop.domain.catalogue.checks`; loading a catalogue from files runs them.
+Checks that span the whole catalogue (dangling references, duplicate codes, missing
+translations, a norm above the statutory limit) live in `onestop.domain.catalogue.checks`.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from onestop.domain.catalogue.calendars import CalendarDeclaration
 from onestop.domain.catalogue.fees import Fee, FeeTier
 from onestop.domain.catalogue.fields import Choice, FieldType, FormField
 from onestop.domain.catalogue.identity import IdentityScheme
@@ -388,6 +388,7 @@ class Catalogue:
         retention: The retention of services that set none, or ``None``.
         identity_schemes: Identity numbering schemes declared as data.
         messages: Overrides and extensions of onestop's own texts (``[[messages]]``).
+        calendars: The declared work calendars (`onestop.domain.catalogue.calendars`).
     """
 
     name: LocalizedText
@@ -401,6 +402,7 @@ class Catalogue:
     retention: Retention | None = None
     identity_schemes: tuple[IdentityScheme, ...] = ()
     messages: tuple[Message, ...] = ()
+    calendars: tuple[CalendarDeclaration, ...] = ()
 
     @property
     def default_language(self) -> str:

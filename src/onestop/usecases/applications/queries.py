@@ -169,7 +169,7 @@ def report(
     *,
     now: datetime,
     load: Callable[[str], Application],
-    calendar: Callable[[str], WorkCalendar],
+    calendar: Callable[[Application], WorkCalendar],
     agency: str | None = None,
 ) -> tuple[SlaReportRow, ...]:
     """Judge every application (open or closed) of *agency* at *now*, and add them up.
@@ -179,13 +179,14 @@ def report(
         catalogue: The catalogue, for the agency tree.
         now: The instant open applications are judged at.
         load: Folds one application from its stored stream.
-        calendar: The work calendar of an agency, by code, for an application that
-            records none (`Application.counting_calendar`).
+        calendar: The configured work calendar of an application (its agency's, in force
+            when it was received), for one that records none
+            (`Application.counting_calendar`).
         agency: An agency code (its sub-agencies included), or ``None`` for all.
     """
     outcomes: list[SlaOutcome] = []
     for row in every_summary(store, agencies=agencies_under(catalogue, agency)):
         application = load(row.stream_id)
-        counted = application.counting_calendar(calendar(application.agency))
+        counted = application.counting_calendar(calendar(application))
         outcomes.append(sla_outcome(application, calendar=counted, now=now))
     return sla_report(outcomes)

@@ -264,7 +264,7 @@ def prepare_commit(
     /,
     *,
     previous_hash: str,
-    calendar: Callable[[str], WorkCalendar],
+    calendar: Callable[[Application], WorkCalendar],
     now: datetime,
     at_risk_share: float,
     idempotency: IdempotencyRecord | None = None,
@@ -278,7 +278,8 @@ def prepare_commit(
         application: The state the events were decided on, or ``None`` for a new stream.
         events: The command's events, at least one.
         previous_hash: The hash of the stream's last stored event (`GENESIS` if new).
-        calendar: The work calendar of an agency, by code, for the read model's deadline.
+        calendar: The configured work calendar of an application (its agency's, in force
+            when it was received), for the read model's deadline.
         now: The commit's instant.
         at_risk_share: The share of the SLA budget under which it is at risk.
         idempotency: The idempotency record to create, if any.
@@ -315,7 +316,7 @@ def prepare_commit(
         events=streams.chain(triples, version=expected, head=previous_hash),
         summary=summarize(
             state,
-            calendar=calendar(state.agency),
+            calendar=calendar(state),
             now=now,
             at_risk_share=at_risk_share,
             deadlines=deadlines,

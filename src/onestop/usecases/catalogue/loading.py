@@ -3,9 +3,10 @@
 A catalogue is one file or a directory of files, read recursively in path order and
 merged.  Each file may hold a ``[catalogue]`` table (the mall's ``name``, its
 ``languages`` and optionally the default ``retention``; exactly one file has it) and
-arrays of tables named ``agencies``, ``evidence_types``, ``identity_schemes``,
-``legal_resources``, ``life_events``, ``services``, ``workflows`` and ``messages``
-(overrides and extensions of onestop's own texts, `onestop.domain.catalogue.messages`).
+arrays of tables named ``agencies``, ``calendars``, ``evidence_types``,
+``identity_schemes``, ``legal_resources``, ``life_events``, ``services``, ``workflows`` and
+``messages`` (overrides and extensions of onestop's own texts,
+`onestop.domain.catalogue.messages`).
 See :doc:`/reference/catalogue-format`.
 
 Loading reports **every** problem, each with its file and path; it never runs code
@@ -21,12 +22,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from onestop.domain.catalogue.calendars import CalendarDeclaration
 from onestop.domain.catalogue.checks import check_catalogue
 from onestop.domain.catalogue.identity import IdentityScheme
 from onestop.domain.catalogue.messages import Message
@@ -43,7 +45,7 @@ from onestop.domain.common.formats import kind_of
 from onestop.domain.common.kinds import check_strings
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.workflow.model import Workflow
-from onestop.exceptions import CatalogueReadError, InvalidCatalogue, Problem
+from onestop.exceptions import CatalogueReadError, InvalidCatalogue, InvalidValue, Problem
 from onestop.serialization import make_converter, problems_from
 from onestop.usecases.catalogue._repair import Removed, Repaired, agreed, structure_without
 from onestop.usecases.catalogue.built_in import shipped_texts
@@ -76,6 +78,7 @@ SECTIONS: dict[str, type] = {
     "services": Service,
     "workflows": Workflow,
     "messages": Message,
+    "calendars": CalendarDeclaration,
 }
 _HEADER = "catalogue"
 _SUFFIXES = (".toml", ".json")
@@ -118,14 +121,20 @@ def load_catalogue(
 
 
 def read_catalogue(
-    *paths: str | os.PathLike[str], known_guards: Iterable[str] | None = None
+    *paths: str | os.PathLike[str],
+    known_guards: Iterable[str] | None = None,
+    checks: Iterable[Callable[[Catalogue], list[Problem]]] = (),
 ) -> tuple[Catalogue | None, list[Problem]]:
     """Read a catalogue and return it with its problems, without raising for them.
 
-    The catalogue is ``None`` when the files could not be assembled into one.
+    The catalogue is ``None`` when the files could not be assembled into one.  *checks*
+    are more checks of the assembled catalogue, run by an adapter that knows more than
+    the domain (``onestop.calendars.check_calendar_sources``: the countries the
+    `holidays` package knows); their problems join the others, with file and path.
 
     Raises:
         CatalogueReadError: If a path is missing or cannot be read.
+        InvalidValue: If *checks* is not a collection of functions.
     """
     if not paths:
         raise CatalogueReadError(path="", reason="no catalogue path given")
@@ -134,7 +143,17 @@ def read_catalogue(
     budget = [MAX_TOTAL_BYTES]
     for file in _files(paths):
         _collect_file(file, collected, converter, budget)
-    return _assemble(collected, str(paths[0]), known_guards)
+    return _assemble(collected, str(paths[0]), known_guards, _checks(checks))
+
+
+def _checks(checks: object) -> tuple[Callable[[Catalogue], list[Problem]], ...]:
+    """*checks* as a tuple of functions, or `InvalidValue` naming what is wrong."""
+    if isinstance(checks, str | bytes) or not isinstance(checks, Iterable):
+        raise InvalidValue(field="checks", reason=f"expected functions, not {kind_of(checks)}")
+    found = tuple(checks)
+    if not all(callable(check) for check in found):
+        raise InvalidValue(field="checks", reason="expected functions of a catalogue")
+    return found
 
 
 def catalogue_from_data(
@@ -167,7 +186,10 @@ def catalogue_from_data(
 
 
 def _assemble(
-    collected: _Collected, first: str, known_guards: Iterable[str] | None
+    collected: _Collected,
+    first: str,
+    known_guards: Iterable[str] | None,
+    checks: tuple[Callable[[Catalogue], list[Problem]], ...] = (),
 ) -> tuple[Catalogue | None, list[Problem]]:
     """Build the catalogue from what was collected, and check it as a whole."""
     if collected.header is None:
@@ -197,7 +219,7 @@ def _assemble(
     checked = agreed(
         [
             p
-            for p in (_relocate(q, collected) for q in _semantic_problems(c, guards))
+            for p in (_relocate(q, collected) for q in _semantic_problems(c, guards, checks))
             if not removed.related(p)
         ]
         for c in catalogues
@@ -205,11 +227,18 @@ def _assemble(
     return catalogues[0], collected.problems + checked
 
 
-def _semantic_problems(catalogue: Catalogue, guards: Iterable[str] | None) -> list[Problem]:
-    """The whole-catalogue checks (built-in texts included), and the stdnum modules named."""
-    return check_catalogue(
-        catalogue, known_guards=guards, shipped=shipped_texts()
-    ) + stdnum_problems(catalogue)
+def _semantic_problems(
+    catalogue: Catalogue,
+    guards: Iterable[str] | None,
+    checks: tuple[Callable[[Catalogue], list[Problem]], ...],
+) -> list[Problem]:
+    """The whole-catalogue checks (built-in texts included), the stdnum modules named,
+    and the adapters' *checks*."""
+    found = check_catalogue(catalogue, known_guards=guards, shipped=shipped_texts())
+    found += stdnum_problems(catalogue)
+    for check in checks:
+        found += check(catalogue)
+    return found
 
 
 def _files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:

@@ -1,0 +1,168 @@
+"""The ``onestop calendar`` commands: show the work calendar a catalogue declares.
+
+``calendar show CATALOGUE --year YYYY`` prints the time zone, the opening hours, how
+day-counted limits count, and every non-working day of the year with its reason: the
+public holidays of the declared country and categories (the names the `holidays`
+package gives them) and the declared whole-day closures, less the declared working
+days.  Weekends are not listed (the opening hours say which days are worked); a public
+holiday that falls on a weekend is.  Part-day closures are listed apart.  With
+``--agency CODE``, the calendar of that agency (its own declarations, else its
+parent's, ..., else the mall's), in the agency's time zone.
+
+With ``--json`` it prints one object::
+
+    {"catalogue": "...", "agency": null, "year": 2025, "time_zone": "Asia/Jakarta",
+     "hours": {"mon": ["08:00-16:00"], ...}, "counting": {"receipt_day": "excluded"},
+     "non_working_days": [{"date": "2025-01-01", "reason": "..."}, ...],
+     "closures": [{"from": "...", "until": "...", "reason": "..."}]}
+
+``hours`` lists the days worked only.  Exit codes are the command line's: 1 when the
+catalogue is invalid, 2 for an unknown agency, a year out of range or a catalogue
+without ``[[calendars]]``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+import click
+
+from onestop.cli._common import (
+    EXIT_USAGE,
+    NO_CALENDAR,
+    FilePath,
+    emit_json,
+    fail,
+    json_option,
+    load,
+)
+
+__all__ = ["calendar"]
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@click.group()
+def calendar() -> None:
+    """Show the work calendars a catalogue declares."""
+
+
+def _span(start: time, end: time) -> str:
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
+    """The calendar of *agency* (the mall's if ``None``) for *year*, as JSON-ready values."""
+    from onestop.calendars import non_working_days
+    from onestop.domain.catalogue.calendars import merged
+    from onestop.exceptions import ConfigurationError
+
+    lineage: list[str] = []
+    code = agency
+    while code is not None and code not in lineage:
+        lineage.append(code)
+        code = catalogue.agency(code).parent
+    last = date(year, 12, 31)
+    declared = merged(catalogue.calendars, lineage, last)
+    if declared is None:  # nothing in force by the year's end: the earliest declaration
+        declared = merged(catalogue.calendars, lineage, date.max)
+    if declared is None:
+        raise ConfigurationError(NO_CALENDAR)
+    zone = catalogue.agency(agency).time_zone if agency else declared.time_zone
+    if declared.hours is not None:
+        hours = {
+            _DAYS[day - 1]: [_span(*span) for span in spans]
+            for day, spans in declared.hours.spans().items()
+            if spans
+        }
+    else:
+        import holidays
+
+        weekend = holidays.country_holidays(declared.country or "").weekend
+        hours = {_DAYS[d]: ["08:00-16:00"] for d in range(7) if d not in weekend}
+    counting = declared.counting
+    return {
+        "catalogue": None,
+        "agency": agency,
+        "year": year,
+        "time_zone": zone,
+        "country": declared.country,
+        "subdivision": declared.subdivision,
+        "categories": list(declared.categories or ("public",)),
+        "hours": hours,
+        "counting": {
+            "receipt_day": counting.receipt_day if counting else "excluded",
+            "hours_up_to_days": counting.hours_up_to_days if counting else None,
+            "hours_per_day": counting.hours_per_day if counting else None,
+        },
+        "non_working_days": [
+            {"date": day.isoformat(), "reason": reason}
+            for day, reason in non_working_days(catalogue, year=year, agency=agency)
+        ],
+        "closures": [
+            {"from": c.start.isoformat(), "until": c.until.isoformat(), "reason": c.reason}
+            for c in declared.closures
+            if c.start is not None and c.until is not None and c.start.year <= year <= c.until.year
+        ],
+    }
+
+
+@calendar.command("show")
+@click.argument("catalogue_path", metavar="CATALOGUE", type=FilePath())
+@click.option("--agency", help="The agency whose calendar to show (default: the mall's).")
+@click.option(
+    "--year",
+    required=True,
+    type=click.IntRange(1901, 2199),
+    help="The year whose non-working days to list.",
+)
+@json_option
+def show(catalogue_path: str, agency: str | None, year: int, as_json: bool) -> None:
+    """Show the time zone, opening hours and non-working days of CATALOGUE's calendar."""
+    from onestop.exceptions import AgencyNotFound, OnestopError
+
+    catalogue = load((catalogue_path,), as_json=as_json)
+    if not catalogue.calendars:
+        fail(NO_CALENDAR, code=EXIT_USAGE, as_json=as_json)
+    if agency is not None:
+        try:
+            catalogue.agency(agency)
+        except AgencyNotFound:
+            known = ", ".join(a.code for a in catalogue.agencies)
+            fail(
+                f"--agency: no agency {agency!r}; known: {known}", code=EXIT_USAGE, as_json=as_json
+            )
+    try:
+        found = _shown(catalogue, agency, year)
+    except OnestopError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    found["catalogue"] = catalogue_path
+    if as_json:
+        emit_json(found)
+        return
+    title = f"agency {agency}" if agency else "the mall"
+    click.echo(f"Calendar of {title}, {year} ({catalogue_path})")
+    click.echo(f"Time zone: {found['time_zone']}")
+    where = found["country"] + (f"-{found['subdivision']}" if found["subdivision"] else "")
+    click.echo(f"Holidays: {where}, categories {', '.join(found['categories'])}")
+    click.echo("Opening hours:")
+    for day in _DAYS:
+        click.echo(f"  {day}  {', '.join(found['hours'].get(day, [])) or 'closed'}")
+    counting = found["counting"]
+    click.echo(
+        f"Day of receipt: {counting['receipt_day']}"
+        + (
+            f"; limits of up to {counting['hours_up_to_days']} days counted in hours"
+            if counting["hours_up_to_days"]
+            else ""
+        )
+    )
+    click.echo(f"Non-working days ({len(found['non_working_days'])}; weekends not listed):")
+    for item in found["non_working_days"]:
+        weekday = datetime.fromisoformat(item["date"]).strftime("%a")
+        click.echo(f"  {item['date']} {weekday}  {item['reason']}")
+    if found["closures"]:
+        click.echo("Part-day closures:")
+        for item in found["closures"]:
+            click.echo(f"  {item['from']} - {item['until']}  {item['reason']}")
