@@ -5,7 +5,7 @@ Run it from the repository's root::
     python examples/egyptian_office.py
 
 It loads the Egyptian sample catalogue (``examples/egypt``, Arabic and English), wires a
-`Mall` over an in-memory store, the centre's work calendar and a clock the script moves
+`Mall` over an in-memory store, the catalogue's work calendar and a clock the script moves
 by hand, and walks two applications at the Giza technological centre:
 
 - a mother asks on Wednesday 8 October 2025 at 13:30 for her son's computerised birth
@@ -17,20 +17,19 @@ by hand, and walks two applications at the Giza technological centre:
   Egypt leaves daylight saving time at midnight after Thursday 30 October, so the receipt
   is stamped EEST (UTC+3) and the due date EET (UTC+2).
 
-Two things are still Python here, until catalogues can declare them (issue 16; see
-``examples/egypt/PENDING.toml.txt``): the work calendar, built from the ``holidays``
-package's EG public and government holidays, and the national ID number's format.
+Everything about Egypt comes from the data files: the work calendar (Sunday to
+Thursday, EG public and government holidays, ``examples/egypt/calendars.toml``) and the
+national ID number's format (``identity_schemes`` in ``catalogue.toml``); no Python
+calendar or validator is written here.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from onestop import (
     Actor,
@@ -38,8 +37,7 @@ from onestop import (
     DocumentRef,
     Mall,
     Person,
-    WorkCalendar,
-    default_validators,
+    calendar_versions,
     load_catalogue,
 )
 from onestop.storage import from_url
@@ -58,32 +56,6 @@ HEAD = Actor(id="giza-civil-status-head-01", roles={"approver"})
 EXPIRED_CARD = "بطاقة الرقم القومي منتهية الصلاحية (the national ID card has expired)"
 
 
-class EgyptianNationalId:
-    """Format of an Egyptian national ID number (``eg-nid``): fourteen digits.
-
-    A century digit (2 for births in the 1900s, 3 for the 2000s), the birth date as
-    YYMMDD, a two-digit governorate code, a four-digit sequence (odd last digit for men,
-    even for women) and a check digit, whose algorithm is not published and so is not
-    checked.  Problems never quote the number.
-    """
-
-    @property
-    def scheme(self) -> str:
-        return "eg-nid"
-
-    def validate(self, number: str, /) -> list[str]:
-        if not (len(number) == 14 and number.isascii() and number.isdigit()):
-            return [f"must be 14 digits 0-9 (got {len(number)} characters)"]
-        problems = []
-        if number[0] not in "23":
-            problems.append("the first digit (the century) must be 2 or 3")
-        if not 1 <= int(number[3:5]) <= 12:
-            problems.append("digits 4-5 (the birth month) must be 01-12")
-        if not 1 <= int(number[5:7]) <= 31:
-            problems.append("digits 6-7 (the birth day) must be 01-31")
-        return problems
-
-
 class ManualClock:
     """A clock this script sets by hand (a `onestop.ports.events.Clock`), in Cairo time."""
 
@@ -95,25 +67,6 @@ class ManualClock:
 
     def set(self, month: int, day: int, hour: int, minute: int = 0) -> None:
         self.current = datetime(2025, month, day, hour, minute, tzinfo=CAIRO)
-
-
-def centre_calendar(years: list[int]) -> WorkCalendar:
-    """Sunday-Thursday 08:00-15:00 in Cairo, less EG public and government holidays.
-
-    The hours are INDICATIVE (see PENDING.toml.txt).  The "government" category adds
-    the extra Eid days on which government offices close.
-    """
-    found = holidays.country_holidays(
-        "EG", years=years, categories=("public", "government"), language="en_US"
-    )
-    return WorkCalendar(
-        time_zone="Africa/Cairo",
-        work_week=(7, 1, 2, 3, 4),
-        day_start=time(8),
-        day_end=time(15),
-        holidays=frozenset(found),
-        name="EG government offices, Sun-Thu 08:00-15:00",
-    )
 
 
 def scan(requirement: str, evidence_type: str, content: bytes) -> DocumentRef:
@@ -255,14 +208,14 @@ def id_card(mall: Mall, clock: ManualClock) -> str:
 def main() -> None:
     """Walk the extract across the holiday and the weekend, then the ID card across DST."""
     clock = ManualClock(datetime(2025, 10, 8, 13, 30, tzinfo=CAIRO))
-    calendar = centre_calendar([2025, 2026])
+    catalogue = load_catalogue(CATALOGUE)
     mall = Mall(
-        catalogue=load_catalogue(CATALOGUE),
+        catalogue=catalogue,
         store=from_url("memory://"),
         clock=clock,
-        calendars={"*": calendar},
-        validators=default_validators().with_validator(EgyptianNationalId()),
+        calendar_versions=calendar_versions(catalogue, years=[2024, 2025, 2026]),
     )
+    calendar = mall.calendar("civil-status")
     print("The centre from Wednesday 8 to Sunday 12 October 2025:")
     for day, kind in calendar.day_kinds(date(2025, 10, 8), date(2025, 10, 12)):
         print(f"  {day:%a %d %b}: {kind.value}")

@@ -17,7 +17,7 @@ from onestop.domain.workflow.guards import default_guards
 from onestop.storage import from_url
 
 ROOT = Path(__file__).parent.parent
-COUNTRIES = ("jakarta", "korea", "cambodia")
+COUNTRIES = ("jakarta", "korea", "cambodia", "egypt")
 YEARS = range(2024, 2031)
 
 

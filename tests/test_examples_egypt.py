@@ -1,12 +1,10 @@
 """The Egyptian example: Arabic and English, EGP, a Sunday-Thursday week in Africa/Cairo.
 
-The catalogue is data files only.  Until catalogues declare calendars and identity
-schemes (issue 16), the tests build the work calendar from the ``holidays`` package's
-EG public and government holidays and give the national ID format in Python, as
-``examples/egyptian_office.py`` does.  The due dates below were worked out by hand
-(weekend, opening hours, DST, and the holiday dates each comment names); the Eid dates
-are those the ``holidays`` package gives and still need checking against the cabinet's
-announcements for the official-list acceptance test of issue 16.
+The catalogue is data files only: the work calendar (``calendars.toml``) and the national
+ID number's format (``identity_schemes``) are declared there, and the tests use them as
+``examples/egyptian_office.py`` does, with no Python calendar or validator.  The due dates
+below were worked out by hand (weekend, opening hours, DST, and the holiday dates each
+comment names).
 """
 
 from __future__ import annotations
@@ -15,12 +13,11 @@ import hashlib
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import holidays
 import pytest
 
 from onestop import (
@@ -29,14 +26,14 @@ from onestop import (
     DocumentRef,
     Mall,
     Person,
-    WorkCalendar,
-    default_validators,
+    calendar_versions,
     load_catalogue,
 )
 from onestop.cli import EXIT_OK, main
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.workflow.guards import default_guards
 from onestop.domain.workflow.model import check_workflow
+from onestop.exceptions import InvalidApplication
 from onestop.storage import from_url
 
 ROOT = Path(__file__).parent.parent
@@ -51,34 +48,6 @@ BACK_OFFICE = Actor(id="back-office-1", roles={"agency_officer"})
 HEAD = Actor(id="head-1", roles={"approver"})
 
 
-class _NationalId:
-    """``eg-nid``: 14 digits, century 2 or 3, month 01-12, day 01-31 (no checksum)."""
-
-    scheme = "eg-nid"
-
-    def validate(self, number: str, /) -> list[str]:
-        ok = (
-            len(number) == 14
-            and number.isascii()
-            and number.isdigit()
-            and number[0] in "23"
-            and 1 <= int(number[3:5]) <= 12
-            and 1 <= int(number[5:7]) <= 31
-        )
-        return [] if ok else ["not an Egyptian national ID number"]
-
-
-def _calendar() -> WorkCalendar:
-    found = holidays.country_holidays("EG", years=[2025], categories=("public", "government"))
-    return WorkCalendar(
-        time_zone="Africa/Cairo",
-        work_week=(7, 1, 2, 3, 4),
-        day_start=time(8),
-        day_end=time(15),
-        holidays=frozenset(found),
-    )
-
-
 class _Clock:
     def __init__(self, start: datetime) -> None:
         self.current = start
@@ -89,12 +58,12 @@ class _Clock:
 
 def _mall(start: datetime) -> tuple[Mall, _Clock]:
     clock = _Clock(start)
+    catalogue = load_catalogue(EGYPT)
     mall = Mall(
-        catalogue=load_catalogue(EGYPT),
+        catalogue=catalogue,
         store=from_url("memory://"),
         clock=clock,
-        calendars={"*": _calendar()},
-        validators=default_validators().with_validator(_NationalId()),
+        calendar_versions=calendar_versions(catalogue, years=[2024, 2025, 2026]),
     )
     return mall, clock
 
@@ -136,14 +105,33 @@ def test_egyptian_catalogue_shape(egypt: Catalogue) -> None:
     assert all(f.currency == "EGP" for s in egypt.services for f in s.fees)
 
 
-def test_pending_declarations_are_not_loaded() -> None:
-    """PENDING.toml.txt sits in the folder but is no catalogue file, so nothing reads it."""
-    assert (EGYPT / "PENDING.toml.txt").is_file()
+def test_the_calendar_and_the_national_id_are_declared_as_data(egypt: Catalogue) -> None:
+    """The calendar and the national ID scheme come from the data files, not from Python."""
     assert sorted(p.name for p in EGYPT.iterdir() if p.suffix in {".toml", ".json"}) == [
+        "calendars.toml",
         "catalogue.toml",
         "services.toml",
         "workflows.toml",
     ]
+    (calendar,) = egypt.calendars
+    assert (calendar.country, calendar.time_zone) == ("EG", "Africa/Cairo")
+    (scheme,) = egypt.identity_schemes
+    assert (scheme.code, scheme.length) == ("eg-nid", 14)
+
+
+def test_a_malformed_national_id_is_refused_by_the_declared_scheme() -> None:
+    """A 14-digit number with month 13 is refused with no Python validator anywhere."""
+    mall, _ = _mall(datetime(2025, 10, 29, 11, 0, tzinfo=CAIRO))
+    bad = Person.of(identity_number="29013150101234", identity_scheme="eg-nid", name="منى")
+    with pytest.raises(InvalidApplication, match=r"applicant\.identity_number.*eg-nid"):
+        mall.submit(
+            "birth-certificate-extract",
+            channel=ChannelKind.COUNTER,
+            applicant=bad,
+            answers=_EXTRACT,
+            documents=[],
+            actor=Actor(id="citizen-1", roles={"applicant"}),
+        )
 
 
 def test_every_egyptian_service_has_a_valid_workflow(egypt: Catalogue) -> None:
@@ -255,7 +243,8 @@ def test_an_egyptian_application_is_decided_and_closed_on_time() -> None:
 
 def test_the_calendar_closes_on_friday_and_saturday_and_eid() -> None:
     """Friday and Saturday are the weekend; the government category adds an Eid day."""
-    calendar = _calendar()
+    mall, _ = _mall(datetime(2025, 10, 1, tzinfo=CAIRO))
+    calendar = mall.calendar("civil-status")
     assert not calendar.is_working_day(date(2025, 10, 10))  # Friday
     assert not calendar.is_working_day(date(2025, 10, 11))  # Saturday
     assert calendar.is_working_day(date(2025, 10, 12))  # Sunday

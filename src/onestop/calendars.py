@@ -84,6 +84,7 @@ __all__ = [
     "calendar_versions",
     "check_calendar_sources",
     "non_working_days",
+    "package_language",
     "supported_countries",
 ]
 
@@ -251,13 +252,46 @@ def _table(declaration: CalendarDeclaration, years: tuple[int, ...]) -> Any:
     """The `holidays` table of a merged declaration (country, subdivision, categories)."""
     import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used
 
+    country = declaration.country or ""
+    language = declaration.language
+    if language is not None:
+        known = holidays.country_holidays(country).supported_languages
+        language = package_language(language, known, country=country) or language
     return holidays.country_holidays(
-        declaration.country or "",
+        country,
         subdiv=declaration.subdivision,
         years=years,
         categories=declaration.categories or ("public",),
-        language=declaration.language,
+        language=language,
     )
+
+
+def package_language(tag: str, known: Iterable[str], *, country: str = "") -> str | None:
+    """The language code of the `holidays` package that the language tag *tag* means.
+
+    The package names languages as ``ar_EG``, ``en_US``, ``fr``; a catalogue uses BCP 47
+    tags (``ar``, ``en-US``).  An exact match wins (case and ``-``/``_`` aside); else a
+    language with the same primary subtag, the one of *country* first (``ar`` in Egypt
+    is ``ar_EG``), then the first in sorted order.  ``None`` if none matches.
+
+    >>> package_language("ar", ["ar_EG", "en_US", "fr"], country="EG")
+    'ar_EG'
+    >>> package_language("en-us", ["ar_EG", "en_US", "fr"])
+    'en_US'
+    >>> package_language("km", ["ar_EG", "en_US"]) is None
+    True
+    """
+    if not isinstance(tag, str):
+        return None
+    options = sorted(k for k in known if isinstance(k, str))
+    wanted = tag.replace("-", "_").casefold()
+    for option in options:
+        if option.casefold() == wanted:
+            return option
+    primary = wanted.split("_")[0]
+    same = [o for o in options if o.casefold().split("_")[0] == primary]
+    local = [o for o in same if o.casefold().endswith(f"_{country.casefold()}")]
+    return (local or same or [None])[0]
 
 
 def _resolve(
@@ -409,6 +443,8 @@ def check_calendar_sources(catalogue: Catalogue) -> list[Problem]:
             ("language", declaration.language, table.supported_languages),
         )
         for key, value, known in given:
+            if key == "language" and value is not None:
+                value = value if package_language(value, known, country=code) is None else None
             if value is not None and value not in known:
                 problems.append(
                     Problem(

@@ -242,7 +242,7 @@ def _log_to_stderr() -> Callable[[], None]:
 
 
 def _when(value: object) -> str | None:
-    return value.isoformat(timespec="minutes") if isinstance(value, datetime) else None
+    return value.isoformat() if isinstance(value, datetime) else None
 
 
 @cli.command("demo")

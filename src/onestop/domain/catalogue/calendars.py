@@ -183,7 +183,8 @@ class CalendarDeclaration:
         subdivision: A subdivision code of *country*, for regional holidays.
         categories: The `holidays` categories that close the offices (``("public",)``
             when no declaration gives them).
-        language: The language of holiday names, if the `holidays` package has it.
+        language: The language of holiday names (a tag such as ``ar`` or ``en-US``), if
+            the `holidays` package has it (it names them ``ar_EG``, ``en_US``).
         hours: Opening hours; Monday-Friday (the country's work week) 08:00-16:00 when
             no declaration gives any.
         counting: How day-counted limits count.
