@@ -11,7 +11,8 @@ The due date is worked out by hand from the official list of 2025 public holiday
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 from onestop import Actor, ChannelKind, Mall, Person, calendar_versions, load_catalogue
 from onestop.cli import cli
 from onestop.exceptions import InvalidApplication, InvalidCatalogue
+from onestop.ports.events import SummaryQuery
 from onestop.storage import from_url
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -236,3 +238,50 @@ def test_the_fee_is_due_in_whole_pesos(tmp_path: Path) -> None:
     )
     (due,) = service.fees_due("counter", {})
     assert (due.currency, due.amount) == ("CLP", Decimal(1000))
+
+
+def test_the_command_line_recounts_after_the_calendar_files_change(tmp_path: Path) -> None:
+    """`onestop calendar recount` records the move a newly declared closure makes, once."""
+    folder = _write(tmp_path / "chile")
+    url = f"sqlite:///{tmp_path / 'recount.sqlite3'}"
+    catalogue = load_catalogue(folder)
+    mall = Mall(  # on the system clock: the command line counts as of now too
+        catalogue=catalogue,
+        store=from_url(url),
+        calendar_versions=calendar_versions(catalogue, years=range(2024, 2031)),
+    )
+    application_id = _submit(mall, "12.345.678-5")
+    before = mall.deadline(application_id).due
+    mall.store.close()
+    assert before is not None
+    today = datetime.now(SANTIAGO).date()
+    decree = f"""
+[[calendars]]
+version = 2
+effective_from = 2025-01-01
+[[calendars.closures]]
+from = {today.isoformat()}T00:00:00
+until = {(today + timedelta(days=40)).isoformat()}T00:00:00
+reason = "Cierre por traslado de oficinas"
+"""
+    (folder / "decree.toml").write_text(decree, encoding="utf-8")
+
+    def recount() -> dict[str, object]:
+        result = CliRunner().invoke(
+            cli,
+            ["calendar", "recount", str(folder), "--store", url, "--actor", "operador-1",
+             "--json"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        found: dict[str, object] = json.loads(result.stdout)
+        return found
+
+    assert recount()["moved"] == [application_id]
+    assert recount()["moved"] == []
+    store = from_url(url)
+    try:
+        (row,) = list(store.summaries(SummaryQuery(limit=10)).items)
+        assert row.due is not None
+        assert row.due > before
+    finally:
+        store.close()

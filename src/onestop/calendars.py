@@ -281,9 +281,10 @@ def package_language(tag: str, known: Iterable[str], *, country: str = "") -> st
     >>> package_language("km", ["ar_EG", "en_US"]) is None
     True
     """
-    if not isinstance(tag, str):
+    given: object = tag
+    if not isinstance(given, str):
         return None
-    options = sorted(k for k in known if isinstance(k, str))
+    options = sorted(str(k) for k in known)
     wanted = tag.replace("-", "_").casefold()
     for option in options:
         if option.casefold() == wanted:
@@ -291,7 +292,8 @@ def package_language(tag: str, known: Iterable[str], *, country: str = "") -> st
     primary = wanted.split("_")[0]
     same = [o for o in options if o.casefold().split("_")[0] == primary]
     local = [o for o in same if o.casefold().endswith(f"_{country.casefold()}")]
-    return (local or same or [None])[0]
+    found = local or same
+    return found[0] if found else None
 
 
 def _resolve(

@@ -183,7 +183,7 @@ def open_store(url: str, *, as_json: bool) -> Any:
 
 
 store_option = click.option(
-    "--store", "store_url", required=True, metavar="URL", help="The store to read."
+    "--store", "store_url", required=True, metavar="URL", help="The store to use."
 )
 """The ``--store URL`` option of the commands that read a store."""
 

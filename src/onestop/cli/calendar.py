@@ -1,4 +1,4 @@
-"""The ``onestop calendar`` commands: show the work calendar a catalogue declares.
+"""The ``onestop calendar`` commands: show a catalogue's work calendar, recount deadlines.
 
 ``calendar show CATALOGUE --year YYYY`` prints the time zone, the opening hours, how
 day-counted limits count, and every non-working day of the year with its reason: the
@@ -19,6 +19,11 @@ With ``--json`` it prints one object::
 ``hours`` lists the days worked only.  Exit codes are the command line's: 1 when the
 catalogue is invalid, 2 for an unknown agency, a year out of range or a catalogue
 without ``[[calendars]]``.
+
+``calendar recount CATALOGUE --store URL --actor ID`` moves the open applications of the
+store onto the calendar versions in force today (`onestop.usecases.mall.Mall.recount_deadlines`),
+one recorded event per application whose due date moves; run it the day a version takes
+effect and after upgrading the ``holidays`` package.
 """
 
 from __future__ import annotations
@@ -35,7 +40,10 @@ from onestop.cli._common import (
     emit_json,
     fail,
     json_option,
+    key_option,
     load,
+    open_mall,
+    store_option,
 )
 
 __all__ = ["calendar"]
@@ -45,7 +53,7 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @click.group()
 def calendar() -> None:
-    """Show the work calendars a catalogue declares."""
+    """Show the work calendars a catalogue declares; move deadlines when they change."""
 
 
 def _span(start: time, end: time) -> str:
@@ -166,3 +174,49 @@ def show(catalogue_path: str, agency: str | None, year: int, as_json: bool) -> N
         click.echo("Part-day closures:")
         for item in found["closures"]:
             click.echo(f"  {item['from']} - {item['until']}  {item['reason']}")
+
+
+@calendar.command("recount")
+@click.argument("catalogue_path", metavar="CATALOGUE", type=FilePath())
+@store_option
+@click.option(
+    "--actor",
+    "actor_id",
+    required=True,
+    help="Who recounts (an operator's id): recorded on every event it writes.",
+)
+@click.option("--agency", help="Only this agency and those under it (default: all).")
+@key_option
+@json_option
+def recount(
+    catalogue_path: str,
+    store_url: str,
+    actor_id: str,
+    agency: str | None,
+    key_file: str | None,
+    as_json: bool,
+) -> None:
+    """Move open applications onto the calendar versions CATALOGUE declares, as of now.
+
+    Run it on the day a new calendar version takes effect, and after upgrading the
+    ``holidays`` package: each open application whose due date moves gets one
+    recorded ``deadline_recounted`` event (Mall.recount_deadlines), so the worklist,
+    tracking and the SLA report agree again.  Running it twice moves nothing more.
+    """
+    from onestop.domain.common.actors import Actor
+    from onestop.exceptions import OnestopError
+
+    mall = open_mall(catalogue_path, store_url, key_file=key_file, as_json=as_json)
+    try:
+        actor = Actor(id=actor_id, roles=frozenset())
+        moved = mall.recount_deadlines(mall.calendar_versions, actor=actor, agency=agency)
+    except OnestopError as exc:
+        fail(f"{type(exc).__name__}: {exc}", code=EXIT_USAGE, as_json=as_json)
+    finally:
+        mall.store.close()
+    if as_json:
+        emit_json({"catalogue": catalogue_path, "moved": list(moved), "count": len(moved)})
+        return
+    click.echo(f"moved {len(moved)} application(s) onto the calendar in force")
+    for application_id in moved:
+        click.echo(f"  {application_id}")
