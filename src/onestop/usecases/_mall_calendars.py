@@ -30,8 +30,7 @@ from onestop.domain.common.kinds import check_type
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.versions import CalendarVersion, in_force
 from onestop.exceptions import AgencyNotFound, ConcurrencyConflict, InvalidCalendar
-from onestop.ports.events import SummaryOrder, SummaryQuery
-from onestop.usecases.applications.queries import agencies_under
+from onestop.usecases.applications.queries import agencies_under, every_summary
 from onestop.usecases.mall_support import check_batch_size
 
 if TYPE_CHECKING:
@@ -108,20 +107,13 @@ def recount_deadlines(
     published = _versions(versions)
     check_type(actor, Actor, field="actor")
     batch = check_batch_size(batch)
-    shown: dict[str, datetime | None] = {}
-    cursor: str | None = None
-    while True:
-        query = SummaryQuery(
-            agencies=agencies_under(self.catalogue, agency),
-            order=SummaryOrder.UPDATED,
-            limit=batch,
-            cursor=cursor,
-        )
-        page = self.store.summaries(query)
-        shown.update((row.stream_id, row.due) for row in page.items)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
+    rows = every_summary(
+        self.store,
+        agencies=agencies_under(self.catalogue, agency),
+        include_closed=False,
+        page_size=batch,
+    )
+    shown = {row.stream_id: row.due for row in rows}  # read whole before any write
     moved = [
         stream_id
         for stream_id, due in shown.items()

@@ -37,16 +37,24 @@ _PAGE = 1000
 
 
 def every_summary(
-    store: EventStore, /, *, agencies: tuple[str, ...] | None = None
+    store: EventStore,
+    /,
+    *,
+    agencies: tuple[str, ...] | None = None,
+    include_closed: bool = True,
+    page_size: int = _PAGE,
 ) -> Iterator[Summary]:
     """Every read-model row of *store* (of *agencies* only, if given), open or closed.
 
-    Rows are read a page at a time, as the iterator reaches them.
+    Rows are read *page_size* at a time, as the iterator reaches them; with
+    *include_closed* false, only the open ones.
     """
     cursor: str | None = None
     while True:
         page = store.summaries(
-            SummaryQuery(agencies=agencies, include_closed=True, limit=_PAGE, cursor=cursor)
+            SummaryQuery(
+                agencies=agencies, include_closed=include_closed, limit=page_size, cursor=cursor
+            )
         )
         yield from page.items
         cursor = page.next_cursor
