@@ -130,23 +130,16 @@ class Mall:
         validators: The identity-number validators applicants are checked with; the
             catalogue's declared ``identity_schemes`` are added where none has the code.
         at_risk_share: The share of the SLA budget under which an application is at risk.
-        retries: How many times a submission is retried when another one claimed the
-            same number at the same time.
+        retries: How many times a submission is retried when another claimed its number.
         courier_facts: Gives the status of the courier jobs linked to an application,
-            by job id, for the ``courier_delivered`` guard; ``None`` links none.  Give
-            ``onestop.usecases.courier.queries.CourierFacts(store)`` to read the jobs a
-            `onestop.usecases.courier.desk.CourierDesk` writes to the store.  Set when
-            the mall is built, and never after: nothing rewires it.
-        cache_size: How many recently used applications the mall keeps folded in
-            memory, with their deadlines (`onestop.usecases.applications.cache`); 0 keeps none.
-            A kept
-            application is checked against its stored stream before every use, so
-            other processes writing to the same store are always seen.
-        keys: Seal personal data in stored events with these keys, per data subject
-            (the applicant, the representative), and open it on reading; ``None``
-            stores it in plain text, and reads what another mall sealed as withheld
-            (`onestop.domain.common.parties.Personal.withheld`).  Set when the mall is
-            built, and never after.
+            by job id, for the ``courier_delivered`` guard (``None`` links none), e.g.
+            ``onestop.usecases.courier.queries.CourierFacts(store)``; set once, when built.
+        cache_size: How many recently used applications the mall keeps folded in memory
+            (`onestop.usecases.applications.cache`), each checked against its stored
+            stream before every use so other writers are always seen; 0 keeps none.
+        keys: Seal personal data in stored events with these keys, per data subject,
+            and open it on reading; ``None`` stores it in plain text and reads what
+            another mall sealed as withheld (`Personal.withheld`); set once, when built.
 
     Raises:
         ConfigurationError: If a setting is of the wrong kind or out of range
