@@ -13,6 +13,7 @@ and returns their (number, secret) pairs; `open_mall(path)` opens a `Mall` over 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -155,14 +156,25 @@ def build_store(path: Path, count: int) -> list[tuple[str, str]]:
 
 
 class PerThreadMall:
-    """One `Mall` (and one store connection) per worker thread, opened on first use."""
+    """One `Mall` (and one store connection) per worker thread, opened on first use.
+
+    With ``WEB_CHOICE_SHARED=1`` in the environment every thread gets the same `Mall`
+    over one `SQLiteStore` (its lock serializes the store calls): the store's own
+    advice, one store per process.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.local = threading.local()
         self.opened: list[SQLiteStore] = []
+        self.shared: Mall | None = None
+        if os.environ.get("WEB_CHOICE_SHARED") == "1":
+            self.shared, store = open_mall(path)
+            self.opened.append(store)
 
     def get(self) -> Mall:
+        if self.shared is not None:
+            return self.shared
         mall: Mall | None = getattr(self.local, "mall", None)
         if mall is None:
             mall, store = open_mall(self.path)

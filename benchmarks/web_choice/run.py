@@ -41,11 +41,12 @@ APPLICATIONS = 200
 GRANIAN = shutil.which(
     "granian", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 )
-APPS = {
-    "bare": "bare_app:app",
-    "litestar": "litestar_app:app",
-    "litestar+cattrs": "litestar_cattrs:app",
-    "starlette": "starlette_app:app",
+APPS = {  # name: (target, environment)
+    "bare": ("bare_app:app", {}),
+    "litestar": ("litestar_app:app", {}),
+    "litestar+cattrs": ("litestar_cattrs:app", {}),
+    "litestar+cattrs, one store": ("litestar_cattrs:app", {"WEB_CHOICE_SHARED": "1"}),
+    "starlette": ("starlette_app:app", {}),
 }
 
 
@@ -87,10 +88,13 @@ def _command(server: str, target: str, port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def serving(server: str, target: str, store: Path) -> Iterator[int]:
+def serving(server: str, target: str, store: Path, extra: dict[str, str]) -> Iterator[int]:
     port = _free_port()
     env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(SRC)]), WEB_CHOICE_STORE=str(store)
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(HERE), str(SRC)]),
+        WEB_CHOICE_STORE=str(store),
+        **extra,
     )
     process = subprocess.Popen(_command(server, target, port), cwd=HERE, env=env)  # noqa: S603
     try:
@@ -118,8 +122,8 @@ def speed(seconds: float, store: Path, pairs: list[tuple[str, str]]) -> list[dic
     servers = ["uvicorn"] + (["granian"] if GRANIAN else [])
     rows = []
     for server in servers:
-        for name, target in APPS.items():
-            with serving(server, target, store) as port:
+        for name, (target, extra) in APPS.items():
+            with serving(server, target, store, extra) as port:
                 for endpoint in ("echo", "track"):
                     if endpoint == "echo":
                         got = measure(
