@@ -285,3 +285,29 @@ reason = "Cierre por traslado de oficinas"
         assert row.due > before
     finally:
         store.close()
+
+
+def test_an_application_from_before_the_first_calendar_counts_on_the_first(
+    tmp_path: Path,
+) -> None:
+    """Stored before the calendar's first version took effect, it is still read and reported.
+
+    The mall first declared its calendar effective from 1 October 2025, after the
+    application of 16 September: it counts on that first version (Fiestas Patrias still
+    skipped, as the holidays are the country's), and the deadline, the SLA report and a
+    recount all work.
+    """
+    folder = _write(tmp_path / "chile")
+    clock = _Clock(datetime(2025, 9, 16, 10, 0, tzinfo=SANTIAGO))
+    url = f"sqlite:///{tmp_path / 'early.sqlite3'}"
+    application_id = _submit(_mall(folder, clock, url), "12.345.678-5")
+    late = CATALOGUE.replace("effective_from = 2024-01-01", "effective_from = 2025-10-01")
+    (folder / "catalogue.toml").write_text(late, encoding="utf-8")
+    clock.current = datetime(2025, 9, 30, 10, 0, tzinfo=SANTIAGO)
+    mall = _mall(folder, clock, url)
+    try:
+        assert mall.deadline(application_id).due == datetime(2025, 9, 25, 17, 30, tzinfo=SANTIAGO)
+        assert sum(row.overdue for row in mall.sla_report()) == 1
+        assert mall.recount_deadlines(mall.calendar_versions, actor=OFFICER) == ()
+    finally:
+        mall.store.close()

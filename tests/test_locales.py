@@ -77,3 +77,15 @@ def test_an_unknown_language_on_the_cli_names_the_languages(
     assert code == EXIT_USAGE
     assert "'km'" in err
     assert "id, en" in err
+
+
+def test_money_is_never_rounded_to_fewer_decimals_than_it_has() -> None:
+    """12,500.50 rupiah is written with its half rupiah, though CLDR shows none for IDR."""
+    assert format_money(Decimal("12500.50"), "IDR", "id") == "Rp12.500,5"
+
+
+def test_money_in_a_code_that_is_not_iso_4217_is_refused() -> None:
+    """Three capital letters that name no currency are an InvalidValue on currency."""
+    with pytest.raises(InvalidValue) as refused:
+        format_money(Decimal(5), "ABC", "en")
+    assert refused.value.field == "currency"

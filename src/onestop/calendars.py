@@ -282,9 +282,10 @@ def package_language(tag: str, known: Iterable[str], *, country: str = "") -> st
     True
     """
     given: object = tag
-    if not isinstance(given, str):
+    listed: Iterable[object] = known
+    if not isinstance(given, str) or not isinstance(country, str):
         return None
-    options = sorted(str(k) for k in known)
+    options = sorted(k for k in listed if isinstance(k, str))
     wanted = tag.replace("-", "_").casefold()
     for option in options:
         if option.casefold() == wanted:

@@ -28,6 +28,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from onestop.domain.common.currencies import currency_problem
 from onestop.domain.common.formats import kind_of
 from onestop.domain.common.text import is_language_tag
 from onestop.exceptions import InvalidValue
@@ -125,24 +126,24 @@ def format_number(value: Decimal | int, language: str, /) -> str:
 def format_money(amount: Decimal | int, currency: str, language: str, /) -> str:
     """Return *amount* of *currency* (ISO 4217) as a reader of *language* writes it.
 
-    The number of decimals is the currency's as CLDR has it, and the symbol and its
-    place are the locale's: ``format_money(Decimal("4000"), "KHR", "km")`` gives
-    ``'4,000.00៛'``, and ``format_money(Decimal("50000"), "IDR", "id")`` ``'Rp50.000'``.
+    The symbol, its place and the grouping are the locale's; the amount is never rounded:
+    CLDR shows some currencies with fewer decimals than ISO 4217 gives them (none for
+    the rupiah), so a fee of ``Decimal("12500.50")`` IDR is written ``'Rp12.500,5'``, not
+    ``'Rp12.501'``.  ``format_money(Decimal("4000"), "KHR", "km")`` gives ``'4,000.00៛'``,
+    and ``format_money(Decimal("50000"), "IDR", "id")`` ``'Rp50.000'``.
 
     Raises:
         InvalidValue: If *amount* is not a finite `decimal.Decimal` or an `int`,
-            *currency* not three capital letters, or *language* not a language tag.
+            *currency* not an ISO 4217 currency, or *language* not a language tag.
     """
     from babel import numbers
 
     checked = _check_amount(amount)
-    code: object = currency
-    if not (isinstance(code, str) and len(code) == 3 and code.isascii() and code.isalpha()):
-        raise InvalidValue(field="currency", reason="expected an ISO 4217 code such as 'IDR'")
-    if not code.isupper():
-        raise InvalidValue(field="currency", reason="expected an ISO 4217 code such as 'IDR'")
+    problem = currency_problem(currency)
+    if problem is not None:
+        raise InvalidValue(field="currency", reason=problem)
     locale = _locale(_check_language(language))
-    return numbers.format_currency(checked, currency, locale=locale)
+    return numbers.format_currency(checked, currency, locale=locale, decimal_quantization=False)
 
 
 def _check_amount(value: object) -> Decimal | int:

@@ -261,3 +261,54 @@ def test_the_jakarta_example_breaks_longer_on_friday() -> None:
         datetime(2025, 7, 18, 11, tzinfo=wib), Duration.working_hours(1)
     )
     assert due == datetime(2025, 7, 18, 13, 30, tzinfo=wib)
+
+
+ORDERED = """
+[[calendars]]
+version = 1
+effective_from = 2025-01-01
+time_zone = "Asia/Jakarta"
+country = "ID"
+
+[[calendars]]
+version = 2
+effective_from = 2025-03-01
+[[calendars.working_days]]
+date = 2025-12-26
+reason = "Offices open"
+
+[[calendars]]
+version = 3
+effective_from = 2025-11-01
+[[calendars.closures]]
+date = 2025-12-26
+reason = "Decree: offices closed"
+"""
+
+
+def test_a_later_declaration_wins_for_a_day_both_name(tmp_path: Path) -> None:
+    """A closure decreed after a working day closes that day; before it, the day is worked."""
+    catalogue = load_catalogue(_write(tmp_path, ORDERED))
+    mall = Mall(
+        catalogue=catalogue,
+        store=MemoryStore(),
+        calendar_versions=calendar_versions(catalogue, years=[2025]),
+    )
+    boxing_day = date(2025, 12, 26)
+    in_march = mall.calendar("hq", at=datetime(2025, 3, 2, tzinfo=UTC))
+    in_november = mall.calendar("hq", at=datetime(2025, 11, 2, tzinfo=UTC))
+    assert in_march.is_working_day(boxing_day)
+    assert not in_november.is_working_day(boxing_day)
+
+
+def test_calendar_show_refuses_a_year_before_the_first_version(tmp_path: Path) -> None:
+    """`calendar show --year` before any version is in force exits 2 naming the first day."""
+    from click.testing import CliRunner
+
+    from onestop.cli import cli
+
+    path = _write(tmp_path, ORDERED)
+    result = CliRunner().invoke(cli, ["calendar", "show", str(path), "--year", "2019"])
+    assert result.exit_code == 2
+    assert "no calendar is in force in 2019" in result.output
+    assert "2025-01-01" in result.output

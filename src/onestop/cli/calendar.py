@@ -73,10 +73,15 @@ def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
         code = catalogue.agency(code).parent
     last = date(year, 12, 31)
     declared = merged(catalogue.calendars, lineage, last)
-    if declared is None:  # nothing in force by the year's end: the earliest declaration
-        declared = merged(catalogue.calendars, lineage, date.max)
     if declared is None:
-        raise ConfigurationError(NO_CALENDAR)
+        first = merged(catalogue.calendars, lineage, date.max)
+        if first is None:
+            raise ConfigurationError(NO_CALENDAR)
+        starts = sorted(c.effective_from for c in catalogue.calendars)
+        raise ConfigurationError(
+            f"no calendar is in force in {year}: the first takes effect on "
+            f"{starts[0].isoformat()}"
+        )
     zone = catalogue.agency(agency).time_zone if agency else declared.time_zone
     if declared.hours is not None:
         hours = {

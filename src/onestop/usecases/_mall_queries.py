@@ -11,7 +11,7 @@ never this module.  The query builders they hand to the store are
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -116,8 +116,26 @@ def calendar(self: Mall, agency: str, /, *, at: datetime | None = None) -> WorkC
 
 def configured(self: Mall, application: Application, /) -> WorkCalendar:
     """The calendar configured for *application*: its agency's, in force on the day it was
-    received (so that a version that takes effect later moves it only by a recount)."""
-    return self.calendar(application.agency, at=application.received)
+    received (so that a version that takes effect later moves it only by a recount).
+
+    An application received before the first of ``calendar_versions`` took effect (one
+    stored before the calendars were declared) counts on the first version in force for
+    its agency, so that it can still be read, reported on and recounted.
+    """
+    try:
+        return self.calendar(application.agency, at=application.received)
+    except ConfigurationError:
+        zone = ZoneInfo(self.catalogue.agency(application.agency).time_zone)
+        received = application.received.astimezone(zone).date()
+        for day in sorted({v.effective_from for v in self.calendar_versions}):
+            if day > received:
+                try:
+                    return self.calendar(
+                        application.agency, at=datetime.combine(day, time(12), tzinfo=zone)
+                    )
+                except ConfigurationError:
+                    continue
+        raise
 
 
 def _counting(self: Mall, application: Application) -> WorkCalendar:

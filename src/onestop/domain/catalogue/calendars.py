@@ -15,8 +15,10 @@ day: it starts from the mall's declarations, then those of the agency's root, ..
 then the agency's own; within a scope, versions apply in order of
 `CalendarDeclaration.effective_from` (then ``version``).  Each later declaration
 replaces the keys it gives and inherits those it does not; ``hours`` are merged day by
-day (a day given ``[]`` is closed); ``closures`` and ``working_days`` add up.  A later
-version of a scope therefore gives only what changes (a joint leave day decreed in June).
+day (a day given ``[]`` is closed); ``closures`` and ``working_days`` add up, a later
+declaration winning for a day both name (a closure decreed after a working day closes it,
+and the other way round).  A later version of a scope therefore gives only what changes
+(a joint leave day decreed in June).
 
 `check_calendars` returns every problem of the declarations at once, with their paths.
 
@@ -289,6 +291,12 @@ def merged(
             for d in DAYS:
                 if getattr(declaration.hours, d) is not None:
                     hours[d] = getattr(declaration.hours, d)
+        # A later declaration wins over an earlier one for the same day: its closure
+        # cancels an earlier working day, and its working day an earlier closure.
+        closed = {c.date for c in declaration.closures if c.date is not None}
+        opened = {w.date for w in declaration.working_days}
+        working = [w for w in working if w.date not in closed]
+        closures = [c for c in closures if c.date is None or c.date not in opened]
         closures += [c for c in declaration.closures if c not in closures]
         working += [w for w in declaration.working_days if w not in working]
     last = found[-1]
