@@ -71,7 +71,6 @@ from onestop.domain.time.calendar import Closure, WorkCalendar
 from onestop.domain.time.hours import LimitCounting, WeeklyHours
 from onestop.domain.time.versions import MALL_SCOPE, CalendarVersion, in_force
 from onestop.exceptions import (
-    AgencyNotFound,
     InvalidCalendar,
     InvalidCatalogue,
     Problem,
@@ -235,18 +234,6 @@ def calendar_for(
 # --- calendars declared in the catalogue ------------------------------------------------
 
 
-def _lineage(catalogue: Catalogue, code: str) -> list[str]:
-    """*code*, its parent's, ... up to the root (a loop in the tree is cut)."""
-    found: list[str] = []
-    current: str | None = code
-    while current is not None and current not in found:
-        found.append(current)
-        try:
-            current = catalogue.agency(current).parent
-        except AgencyNotFound:
-            current = None
-    return found
-
 
 def _table(declaration: CalendarDeclaration, years: tuple[int, ...]) -> Any:
     """The `holidays` table of a merged declaration (country, subdivision, categories)."""
@@ -393,7 +380,7 @@ def calendar_versions(catalogue: Catalogue, *, years: Iterable[int]) -> tuple[Ca
     found: list[CalendarVersion] = []
     scopes = dict.fromkeys(c.scope for c in declared)
     for scope in scopes:
-        lineage = [] if scope == MALL_SCOPE else _lineage(catalogue, scope)
+        lineage = [] if scope == MALL_SCOPE else catalogue.lineage(scope)
         first = min(c.effective_from for c in declared if c.scope == scope)
         zone = None if scope == MALL_SCOPE else catalogue.agency(scope).time_zone
         days = [day for day in change_days(declared, lineage) if day >= first]
@@ -427,7 +414,9 @@ def check_calendar_sources(catalogue: Catalogue) -> list[Problem]:
     problems: list[Problem] = []
     for i, declaration in enumerate(catalogue.calendars):
         path = f"calendars[{i}]"
-        lineage = [] if declaration.agency is None else _lineage(catalogue, declaration.agency)
+        codes = {agency.code for agency in catalogue.agencies}
+        agency = declaration.agency
+        lineage = () if agency is None else catalogue.lineage(agency) if agency in codes else ()
         whole = merged(catalogue.calendars, lineage, declaration.effective_from)
         code = whole.country if whole is not None else declaration.country
         if code is None or code not in supported:
@@ -490,7 +479,7 @@ def non_working_days(
         raise InvalidCalendar(
             field="year", reason=f"{preview(year)} is not a year from 1901 to 2199"
         )
-    lineage = [] if agency is None else _lineage(catalogue, catalogue.agency(agency).code)
+    lineage = [] if agency is None else catalogue.lineage(agency)
     versions = calendar_versions(catalogue, years=(year - 1, year, year + 1))
     found: list[tuple[date, str]] = []
     day = date(year, 1, 1)

@@ -66,11 +66,7 @@ def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
     from onestop.domain.catalogue.calendars import merged
     from onestop.exceptions import ConfigurationError
 
-    lineage: list[str] = []
-    code = agency
-    while code is not None and code not in lineage:
-        lineage.append(code)
-        code = catalogue.agency(code).parent
+    lineage = () if agency is None else catalogue.lineage(agency)
     last = date(year, 12, 31)
     declared = merged(catalogue.calendars, lineage, last)
     if declared is None:

@@ -29,7 +29,7 @@ from onestop.domain.common.actors import Actor
 from onestop.domain.common.kinds import check_type
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.versions import CalendarVersion, in_force
-from onestop.exceptions import AgencyNotFound, ConcurrencyConflict, InvalidCalendar
+from onestop.exceptions import ConcurrencyConflict, InvalidCalendar
 from onestop.usecases.applications.queries import agencies_under, every_summary
 from onestop.usecases.mall_support import check_batch_size
 
@@ -38,23 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["recount_deadlines"]
 
-
-def _lineage(self: Mall, agency: str, /) -> tuple[str, ...]:
-    """The code of *agency*, then its parent's, ... up to the root.
-
-    Raises:
-        AgencyNotFound: If the catalogue has no such agency.
-    """
-    codes = [self.catalogue.agency(agency).code]
-    while True:
-        try:
-            parent = self.catalogue.agency(codes[-1]).parent
-        except AgencyNotFound:
-            break
-        if parent is None or parent in codes:
-            break
-        codes.append(parent)
-    return tuple(codes)
 
 
 def _versions(versions: object) -> tuple[CalendarVersion, ...]:
@@ -128,7 +111,7 @@ def _target(
     found = self.catalogue.agency(code)
     now = self.clock.now()
     day = now.astimezone(configured.zone).date()
-    version = in_force(published, _lineage(self, code), day)
+    version = in_force(published, self.catalogue.lineage(code), day)
     if version is None:
         return None
     calendar = version.calendar

@@ -24,7 +24,7 @@ from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import Deadline, SlaStatus
 from onestop.domain.time.versions import in_force
-from onestop.exceptions import AgencyNotFound, ApplicationNotFound, ConfigurationError
+from onestop.exceptions import ApplicationNotFound, ConfigurationError
 from onestop.ports.events import Page
 from onestop.usecases.applications.codec import secret_digest
 from onestop.usecases.applications.queries import changes_query, report, worklist_query
@@ -77,17 +77,9 @@ def calendar(self: Mall, agency: str, /, *, at: datetime | None = None) -> WorkC
         NaiveDatetime: If *at* has no time zone.
     """
     found = self.catalogue.agency(agency)
-    code: str | None = found.code
-    calendar = None
-    lineage: list[str] = []
-    while code is not None and code not in lineage:
-        lineage.append(code)
-        calendar = calendar or self.calendars.get(code)
-        try:
-            code = self.catalogue.agency(code).parent
-        except AgencyNotFound:
-            code = None
-    source = calendar or self.calendars.get("*")
+    lineage = self.catalogue.lineage(found.code)
+    given = (self.calendars.get(code) for code in (*lineage, "*"))
+    source = next((calendar for calendar in given if calendar is not None), None)
     if not self.calendar_versions and not self.calendars and self.catalogue.calendars:
         raise ConfigurationError(f"Mall.calendar_versions {NO_CALENDARS}")
     if self.calendar_versions:

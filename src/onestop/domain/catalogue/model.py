@@ -416,6 +416,20 @@ class Catalogue:
                 return agency
         raise AgencyNotFound(code)
 
+    def lineage(self, code: str, /) -> tuple[str, ...]:
+        """Return *code*, its parent's, ... up to the root (a parent loop is cut).
+
+        Raises:
+            AgencyNotFound: If the catalogue has no agency *code*.
+        """
+        found = [self.agency(code).code]
+        parents = {agency.code: agency.parent for agency in self.agencies}
+        parent = parents.get(found[-1])
+        while parent is not None and parent not in found and parent in parents:
+            found.append(parent)
+            parent = parents[parent]
+        return tuple(found)
+
     def subagencies(self, code: str, /) -> tuple[Agency, ...]:
         """Return the agency *code* and every agency below it in the tree."""
         self.agency(code)
