@@ -234,7 +234,6 @@ def calendar_for(
 # --- calendars declared in the catalogue ------------------------------------------------
 
 
-
 def _table(declaration: CalendarDeclaration, years: tuple[int, ...]) -> Any:
     """The `holidays` table of a merged declaration (country, subdivision, categories)."""
     import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used

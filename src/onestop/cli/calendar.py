@@ -75,8 +75,7 @@ def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
             raise ConfigurationError(NO_CALENDAR)
         starts = sorted(c.effective_from for c in catalogue.calendars)
         raise ConfigurationError(
-            f"no calendar is in force in {year}: the first takes effect on "
-            f"{starts[0].isoformat()}"
+            f"no calendar is in force in {year}: the first takes effect on {starts[0].isoformat()}"
         )
     zone = catalogue.agency(agency).time_zone if agency else declared.time_zone
     if declared.hours is not None:

@@ -216,11 +216,14 @@ def working_time(duration: Duration) -> dict[str, str]:
     the agency's *working* days and hours, so it is not typed ``xsd:duration``, which
     would say calendar time.
     """
+    return {"@value": duration_text(duration), "@type": "onestop:workingDuration"}
+
+
+def duration_text(duration: Duration) -> str:
+    """*duration* as ISO 8601 text (``P5D``, ``PT8H``), the word "working" dropped."""
     if duration.unit is TimeUnit.WORKING_DAYS:
-        text = f"P{duration.amount}D"
-    else:
-        text = f"PT{duration.amount}H"
-    return {"@value": text, "@type": "onestop:workingDuration"}
+        return f"P{duration.amount}D"
+    return f"PT{duration.amount}H"
 
 
 def rule_node(rule: Rule, node_id: str, identifier: str) -> Node:

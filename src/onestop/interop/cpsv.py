@@ -106,7 +106,7 @@ from onestop.domain.catalogue.model import (
     VersionStatus,
 )
 from onestop.domain.common.formats import check_int, kind_of
-from onestop.domain.common.values import Duration, TimeUnit
+from onestop.domain.common.values import Duration
 from onestop.exceptions import InvalidValue
 from onestop.interop import _json
 from onestop.interop._cpsv_nodes import (
@@ -115,6 +115,7 @@ from onestop.interop._cpsv_nodes import (
     Node,
     agency_nodes,
     channel_type_nodes,
+    duration_text,
     event_node,
     evidence_type_node,
     legal_resource_nodes,
@@ -322,9 +323,7 @@ def iso_duration(duration: Duration, /) -> str:
     """
     if not isinstance(duration, Duration):
         raise InvalidValue(field="duration", reason=f"expected a Duration, not {kind_of(duration)}")
-    if duration.unit is TimeUnit.WORKING_DAYS:
-        return f"P{duration.amount}D"
-    return f"PT{duration.amount}H"
+    return duration_text(duration)
 
 
 def _decimal_text(fee: Fee) -> str | None:

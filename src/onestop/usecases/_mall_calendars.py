@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["recount_deadlines"]
 
 
-
 def _versions(versions: object) -> tuple[CalendarVersion, ...]:
     if isinstance(versions, str | bytes) or not isinstance(versions, Sequence):
         raise InvalidCalendar(field="versions", reason="expected a sequence of CalendarVersion")

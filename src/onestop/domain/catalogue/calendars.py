@@ -39,14 +39,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
 from onestop.domain.common.formats import CATALOGUE_CODE, kind_of, preview
 from onestop.domain.common.kinds import typed_fields
-from onestop.domain.time.hours import WeeklyHours
+from onestop.domain.time.hours import DAY_NAMES, WeeklyHours
+from onestop.domain.time.hours import parse_span as read_span
 from onestop.domain.time.versions import MALL_SCOPE
 from onestop.exceptions import InvalidCalendar, Problem
 
@@ -64,33 +64,23 @@ __all__ = [
     "parse_span",
 ]
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS = DAY_NAMES
 """The keys of `CalendarHours`, Monday first (ISO weekday = index + 1)."""
 
 RECEIPT_DAY_RULES = ("excluded", "included")
 """The values of `CalendarCounting.receipt_day`."""
-
-_SPAN = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
 
 
 def parse_span(text: object, /) -> tuple[dt.time, dt.time]:
     """Read an opening span such as ``"07:30-12:00"`` (local wall-clock, start before end).
 
     A span lies within one day: the latest closing is ``23:59``
-    (`onestop.domain.time.hours.WeeklyHours`).
+    (`onestop.domain.time.hours.parse_span`, which reads it).
 
     Raises:
         InvalidCalendar: If *text* is not ``HH:MM-HH:MM`` with a start before the end.
     """
-    found = _SPAN.fullmatch(text) if isinstance(text, str) else None
-    if found is None:
-        raise InvalidCalendar(field="hours", reason=f"{preview(text)} is not HH:MM-HH:MM")
-    h1, m1, h2, m2 = (int(part) for part in found.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 23:
-        raise InvalidCalendar(
-            field="hours", reason=f"{preview(text)} is not two times of day from 00:00 to 23:59"
-        )
-    start, end = dt.time(h1, m1), dt.time(h2, m2)
+    start, end = read_span(text)
     if end <= start:
         raise InvalidCalendar(field="hours", reason=f"{preview(text)} ends before it starts")
     return start, end

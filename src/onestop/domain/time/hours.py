@@ -57,7 +57,7 @@ import attrs
 from onestop.domain.common.formats import kind_of, preview
 from onestop.exceptions import InvalidCalendar
 
-__all__ = ["DAY_NAMES", "LimitCounting", "WeeklyHours"]
+__all__ = ["DAY_NAMES", "LimitCounting", "WeeklyHours", "parse_span"]
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """The day names `WeeklyHours.from_text` reads, ISO weekday 1 (Monday) to 7 (Sunday)."""
@@ -139,7 +139,17 @@ def _parse_time(hours: str, minutes: str) -> time | None:
     return time(h, m) if h < 24 and m < 60 else None
 
 
-def _parse_span(name: str, text: object) -> Span:
+def parse_span(text: object, /, *, field: str = "hours") -> Span:
+    """Read an opening span such as ``"07:30-12:00"``: two wall-clock times of one day.
+
+    The latest closing is ``23:59`` (an office open past midnight gives a span on each
+    day).  Whether the span closes after it opens is checked where spans are put
+    together (`WeeklyHours`).
+
+    Raises:
+        InvalidCalendar: On *field*, if *text* is not ``HH:MM-HH:MM`` with real times.
+    """
+    name = field
     if not isinstance(text, str):
         raise InvalidCalendar(field=name, reason=f"expected a span as text, not {kind_of(text)}")
     match = _SPAN.fullmatch(text)
@@ -194,7 +204,7 @@ class WeeklyHours:
             if len(texts) > _MAX_SPANS:
                 raise InvalidCalendar(field=name, reason=f"more than {_MAX_SPANS} spans in a day")
             days[DAY_NAMES.index(name)] = _check_spans(
-                name, tuple(_parse_span(name, text) for text in texts)
+                name, tuple(parse_span(text, field=name) for text in texts)
             )
         return cls(days=tuple(days))
 
