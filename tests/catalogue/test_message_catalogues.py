@@ -165,11 +165,13 @@ def test_missing_messages_without_shipped_texts_names_every_language() -> None:
 
 
 def test_a_broken_data_file_is_a_read_error() -> None:
-    """A data file with an unknown key or no reviewed mark is refused, naming the file."""
+    """A data file with an unknown key, a bad text or language, or no mark is refused, by file."""
     for document in (
         'language = "sw"\n[messages]\n"state.unknown" = { text = "x", reviewed = true }\n',
         'language = "sw"\n[messages]\n"state.resumed" = { text = "", reviewed = true }\n',
         "not toml at all [",
+        'language = "sw"\n[messages]\n"state.resumed" = { text = "a\\u0007b", reviewed = true }\n',
+        'language = "??"\n[messages]\n',
     ):
         with pytest.raises(CatalogueReadError) as caught:
             parse_texts(document, source="texts/fr.toml")

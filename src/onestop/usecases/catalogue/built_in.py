@@ -28,7 +28,8 @@ from onestop.domain.catalogue.messages import (
 )
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.kinds import check_type
-from onestop.exceptions import CatalogueReadError, Problem
+from onestop.domain.common.text import is_language_tag
+from onestop.exceptions import CatalogueReadError, InvalidValue, Problem
 
 __all__ = ["parse_texts", "shipped_texts", "unreviewed_texts"]
 
@@ -54,9 +55,14 @@ def parse_texts(document: str, /, *, source: str) -> tuple[str, dict[str, Transl
     if not isinstance(language, str) or not isinstance(messages, dict):
         reason = "expected a 'language' and a [messages] table"
         raise CatalogueReadError(path=str(source), reason=reason)
+    if not is_language_tag(language):
+        raise CatalogueReadError(path=str(source), reason=f"{language!r} is not a language tag")
     found: dict[str, Translation] = {}
     for key, value in messages.items():
-        found[key] = _translation(key, value, source)
+        try:
+            found[key] = _translation(key, value, source)
+        except InvalidValue as exc:  # a text a Translation refuses (a control character)
+            raise CatalogueReadError(path=str(source), reason=f"{key!r}: {exc}") from None
     return language, found
 
 

@@ -127,7 +127,10 @@ def read_catalogue(
 ) -> tuple[Catalogue | None, list[Problem]]:
     """Read a catalogue and return it with its problems, without raising for them.
 
-    The catalogue is ``None`` when the files could not be assembled into one.  *checks*
+    The catalogue is ``None`` when the files could not be assembled into one.  When there
+    are problems, it is only what could be read, **not for use**: a broken required value
+    is held by a stand-in (``?stand-in-1``) so that the rest could be checked, and broken
+    items are left out.  *checks*
     are more checks of the assembled catalogue, run by an adapter that knows more than
     the domain (``onestop.calendars.check_calendar_sources``: the countries the
     `holidays` package knows); their problems join the others, with file and path.
