@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 from onestop.domain.common.formats import int_problem, kind_of
 from onestop.exceptions import (
@@ -207,10 +207,17 @@ class FileDocuments:
             StorageError: If it cannot be made or is not a directory.
         """
         given: object = directory
-        if not isinstance(given, str | os.PathLike) or "\x00" in os.fspath(given):
-            raise InvalidStoreInput(
-                field="directory", reason=f"expected a path, not {kind_of(given)}"
-            )
+        if not isinstance(given, str | os.PathLike):
+            reason = f"expected a path, not {kind_of(given)}"
+            raise InvalidStoreInput(field="directory", reason=reason)
+        try:
+            encoded = os.fsencode(given)
+        except (UnicodeError, TypeError):
+            reason = "is not a path the system can name"
+            raise InvalidStoreInput(field="directory", reason=reason) from None
+        if not encoded or b"\x00" in encoded:
+            reason = "must be a path, without NUL characters"
+            raise InvalidStoreInput(field="directory", reason=reason)
         self.directory = Path(directory)
         self._tmp = self.directory / "tmp"
         try:
@@ -287,15 +294,31 @@ class FileDocuments:
         return self._layout(document_id)[0]
 
     def read(self, document_id: str, /) -> Iterator[bytes]:
-        """Return the bytes of *document_id*, or raise `DocumentNotFound`."""
-        size = self._layout(document_id)[1]
+        """Return the bytes of *document_id*, or raise `DocumentNotFound`.
+
+        The file is opened on the first iteration (and closed at the last), so an
+        iterator never iterated holds no file open.
+        """
+        self._layout(document_id)
+        return self._pieces(document_id)
+
+    def _pieces(self, document_id: str) -> Iterator[bytes]:
         try:
-            file = self._path(document_id).open("rb")
+            with self._path(document_id).open("rb") as file:
+                end = file.seek(0, os.SEEK_END)
+                file.seek(max(end - 4, 0))
+                left = end - 4 - int.from_bytes(file.read(4), "big")
+                file.seek(0)
+                while left > 0:
+                    piece = file.read(min(_PIECE, left))
+                    if not piece:
+                        raise StorageError("a stored document's file is cut short")
+                    left -= len(piece)
+                    yield piece
         except FileNotFoundError:
             raise DocumentNotFound(document_id=document_id) from None
         except OSError as exc:
             raise os_failure(exc, doing="read a document") from exc
-        return _pieces(file, size)
 
     def delete(self, document_id: str, /) -> bool:
         """Remove *document_id*; return whether it was there."""
@@ -330,17 +353,6 @@ class FileDocuments:
         _check_page(cutoff, limit)
         found = (r for r in self._records() if r.application_id is None and r.created_at < cutoff)
         return _oldest_first(found)[:limit]
-
-
-def _pieces(file: BinaryIO, size: int) -> Iterator[bytes]:
-    with file:
-        left = size
-        while left > 0:
-            piece = file.read(min(_PIECE, left))
-            if not piece:
-                raise StorageError("a stored document's file is cut short")
-            left -= len(piece)
-            yield piece
 
 
 def _bytes(chunk: object) -> bytes | bytearray | memoryview:
