@@ -21,7 +21,7 @@ class TestMemoryDocuments(DocumentStoreContract):
     @pytest.fixture
     def store(self) -> Iterator[DocumentStore]:
         """A new memory store."""
-        yield MemoryDocuments()
+        return MemoryDocuments()
 
 
 class TestFileDocuments(DocumentStoreContract):
@@ -30,7 +30,7 @@ class TestFileDocuments(DocumentStoreContract):
     @pytest.fixture
     def store(self, tmp_path: Path) -> Iterator[DocumentStore]:
         """A new store in a fresh directory."""
-        yield FileDocuments(tmp_path / "documents")
+        return FileDocuments(tmp_path / "documents")
 
     def traces(self, store: DocumentStore) -> list[str]:
         """The files of its temporary folder."""
@@ -41,8 +41,8 @@ class TestFileDocuments(DocumentStoreContract):
 def test_stored_files_are_private_and_named_by_id(tmp_path: Path) -> None:
     """A stored file has mode 0600 and is named by the document's id only."""
     store = FileDocuments(tmp_path)
-    from onestop.testing.document_contracts import D0
     from onestop.ports.documents import DocumentRecord
+    from onestop.testing.document_contracts import D0
 
     record = DocumentRecord(
         document_id="d1",

@@ -65,8 +65,8 @@ def _types() -> dict[str, Any]:
     from onestop.domain.common import parties
     from onestop.domain.documents import scrub
     from onestop.domain.workflow import guards
-    from onestop.ports import documents as document_ports
     from onestop.ports import catalogue as catalogue_store
+    from onestop.ports import documents as document_ports
     from onestop.ports import events as ports
     from onestop.ports import keys
     from onestop.ports import signing as checkpoint_signing

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     )
     from onestop.testing.courier import ClaimRace, claim_race
     from onestop.testing.document_contracts import DocumentStoreContract
-    from onestop.testing.documents import EicarScanner
+    from onestop.testing.documents import EicarScanner, sample_jpeg, sample_pdf, sample_png
     from onestop.testing.history_contracts import HistoryStoreContract
     from onestop.testing.key_contracts import SubjectKeyStoreContract
     from onestop.testing.records import (
@@ -82,6 +82,9 @@ __all__ = [
     "make_key",
     "make_summary",
     "page_all",
+    "sample_jpeg",
+    "sample_pdf",
+    "sample_png",
     "StoreInputContract",
     "SubjectKeyStoreContract",
     "summary_ids",
@@ -110,6 +113,9 @@ _EXPORTS: dict[str, str] = {
     "HistoryStoreContract": "onestop.testing.history_contracts",
     "DocumentStoreContract": "onestop.testing.document_contracts",
     "EicarScanner": "onestop.testing.documents",
+    "sample_jpeg": "onestop.testing.documents",
+    "sample_pdf": "onestop.testing.documents",
+    "sample_png": "onestop.testing.documents",
 }
 """Each name offered here, and the module it is imported from on first use."""
 

@@ -150,7 +150,8 @@ def png_chunks(data: bytes) -> list[bytes]:
         if kind == b"IDAT":
             pixels += body
         position += 12 + length
-    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND", "not IHDR ... IEND"  # noqa: S101
+    assert kinds[0] == b"IHDR", "the first chunk is not IHDR"  # noqa: S101
+    assert kinds[-1] == b"IEND", "the last chunk is not IEND"  # noqa: S101
     zlib.decompress(pixels)
     return kinds
 
