@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 MAX_DOCUMENT_ID: Final = 64
-"""The longest document id: ``[A-Za-z0-9_-]`` characters only, so it is a safe file name."""
+"""The longest document id (of ``[A-Za-z0-9_-]`` characters only, a safe file name)."""
 
 MAX_DOCUMENT_PAGE: Final = 1000
 """The most records one listing returns."""

@@ -31,6 +31,7 @@ from onestop.exceptions import (
     MalformedDocument,
     MalwareFound,
     PersonalDataErased,
+    StorageError,
     UnsupportedMediaType,
 )
 from onestop.ports.documents import DocumentRecord, DocumentStore
@@ -48,17 +49,22 @@ from onestop.testing.documents import (
 )
 from onestop.usecases.documents import CHUNK, DocumentDesk
 
-__all__ = ["D0", "DocumentStoreContract"]
+__all__ = ["D0", "DocumentStoreContract", "MovingClock"]
 
 D0 = datetime(2025, 7, 14, 2, 0, tzinfo=UTC)
 """The instant the contract's desk starts at."""
 
 
-class _Clock:
+class MovingClock:
+    """A clock at `D0` that a test moves by setting `at`."""
+
     def __init__(self) -> None:
+        """Start at `D0`."""
         self.at = D0
+        """The instant `now` tells."""
 
     def now(self) -> datetime:
+        """Return `at`."""
         return self.at
 
 
@@ -104,13 +110,13 @@ class DocumentStoreContract:
         return Keyring(provider, key_store, cache=KeyCachePolicy(max_keys=0)), key_store
 
     @pytest.fixture
-    def clock(self) -> _Clock:
+    def clock(self) -> MovingClock:
         """A clock the test moves by hand."""
-        return _Clock()
+        return MovingClock()
 
     @pytest.fixture
     def desk(
-        self, store: DocumentStore, keys: tuple[Keyring, MemoryStore], clock: _Clock
+        self, store: DocumentStore, keys: tuple[Keyring, MemoryStore], clock: MovingClock
     ) -> DocumentDesk:
         """A desk over the store, with a 1 MiB limit and the EICAR scanner."""
         return DocumentDesk(store, keys[0], limit=1 << 20, scanner=EicarScanner(), clock=clock)
@@ -313,7 +319,7 @@ class DocumentStoreContract:
         assert one.sha256 == two.sha256
         assert b"".join(store.read(one.document_id)) != b"".join(store.read(two.document_id))
 
-    def test_unattached_uploads_are_swept(self, desk: DocumentDesk, clock: _Clock) -> None:
+    def test_unattached_uploads_are_swept(self, desk: DocumentDesk, clock: MovingClock) -> None:
         """The sweep removes uploads never attached once old enough; attached ones stay."""
         old = desk.put([sample_pdf()])
         kept = desk.put([sample_pdf()])
@@ -336,3 +342,46 @@ class DocumentStoreContract:
         assert made.file_name is not None
         assert not set(made.file_name) & {"/", "\\", "\x00", "\u202e", "\udc80"}
         assert made.file_name.endswith("pdf")
+
+    # --- what was stored and then altered does not open -------------------------------
+
+    def _tampered(self, store: DocumentStore, document_id: str, data: bytes) -> None:
+        found = store.record(document_id)
+        store.put(document_id, [data], record=lambda: found)
+
+    def test_an_altered_byte_does_not_open(self, desk: DocumentDesk, store: DocumentStore) -> None:
+        """A stored document with one byte changed raises StorageError when read."""
+        made = desk.put([sample_pdf(padding=2 * CHUNK)], application_id="app-1")
+        sealed = bytearray(b"".join(store.read(made.document_id)))
+        sealed[len(sealed) // 2] ^= 0x01
+        self._tampered(store, made.document_id, bytes(sealed))
+        with pytest.raises(StorageError):
+            b"".join(desk.read(made.document_id))
+
+    def test_a_document_cut_short_does_not_open(
+        self, desk: DocumentDesk, store: DocumentStore
+    ) -> None:
+        """A stored document without its last chunk raises StorageError when read."""
+        made = desk.put([sample_pdf(padding=2 * CHUNK)], application_id="app-1")
+        sealed = b"".join(store.read(made.document_id))
+        last = sealed.rindex(b"\x00\x00", 0, len(sealed) - 10)  # inside the last length
+        self._tampered(store, made.document_id, sealed[:last])
+        with pytest.raises(StorageError):
+            b"".join(desk.read(made.document_id))
+
+    def test_a_chunk_of_another_document_does_not_open(
+        self, desk: DocumentDesk, store: DocumentStore
+    ) -> None:
+        """A document given the bytes of another of the same subject does not open."""
+        one = desk.put([sample_pdf(b"one")], application_id="app-1")
+        two = desk.put([sample_pdf(b"two")], application_id="app-1")
+        self._tampered(store, one.document_id, b"".join(store.read(two.document_id)))
+        with pytest.raises(StorageError):
+            b"".join(desk.read(one.document_id))
+
+    def test_an_unknown_document_is_not_found(self, desk: DocumentDesk) -> None:
+        """Reading, describing or attaching an unknown id raises DocumentNotFound."""
+        for call in (desk.read, desk.describe, lambda d: desk.attach(d, "app-1")):
+            with pytest.raises(DocumentNotFound):
+                call("no-such-document")
+        assert desk.delete("no-such-document") is False

@@ -15,7 +15,7 @@ import struct
 import zlib
 from typing import Final
 
-from onestop.ports.documents import Verdict
+from onestop.ports.documents import Scan, Verdict
 
 __all__ = [
     "EICAR",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 EICAR: Final = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-"""The EICAR anti-virus test string: harmless, and found by every scanner."""
+"""The EICAR anti-virus test string, harmless and found by every scanner."""
 
 GPS_MARK: Final = b"GPS-106.8272E-6.1754S"
 """Bytes the samples' location metadata holds, and stripped files must not."""
@@ -60,7 +60,7 @@ class EicarScanner:
         self.started = 0
         """How many scans it started."""
 
-    def start(self) -> _EicarScan:
+    def start(self) -> Scan:
         """Start scanning a new document."""
         self.started += 1
         return _EicarScan(self.name)

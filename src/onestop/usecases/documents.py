@@ -64,10 +64,10 @@ CHUNK: Final = 64 * 1024
 """How many plaintext bytes each sealed chunk holds (the last may hold fewer)."""
 
 DEFAULT_LIMIT: Final = 20 * 1024 * 1024
-"""The size limit of an upload unless the desk is given another: 20 MiB."""
+"""The size limit of an upload unless the desk is given another (20 MiB)."""
 
 FORMAT: Final = b"ONESTOP-DOC1\n"
-"""The first bytes of every stored document: the sealed format's version."""
+"""The first bytes of every stored document, which name the sealed format's version."""
 
 _MAX_TOKEN = 4 * (CHUNK + 16 + 2) // 3 + 64
 _SWEEP_PAGE = 500
@@ -218,7 +218,8 @@ class DocumentDesk:
             InvalidValue: If an argument is malformed.
             PersonalDataErased: If the application's subject was erased.
             StorageError: If the store fails.
-            In every case nothing was kept.
+
+        Whatever it raises, nothing was kept.
         """
         if application_id is not None:
             subject_id(application_id)  # checks it

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 MEDIA_TYPES: Final = ("application/pdf", "image/jpeg", "image/png")
-"""The media types a document may have: the allow-list, by IANA name."""
+"""The media types a document may have (the allow-list), by IANA name."""
 
 SNIFF_BYTES: Final = 8
 """How many first bytes `sniff` needs to tell every allowed type."""

@@ -239,14 +239,16 @@ class _Pdf:
     """A PDF kept as it is; it must end with ``%%EOF`` in its last kilobyte."""
 
     def __init__(self) -> None:
-        self.tail = b""
+        self.tail = bytearray()
 
     def feed(self, data: bytes, out: bytearray) -> None:
         out += data
-        self.tail = (self.tail + data)[-_PDF_EOF_WINDOW:]
+        self.tail += data
+        if len(self.tail) > 2 * _PDF_EOF_WINDOW:
+            del self.tail[:-_PDF_EOF_WINDOW]
 
     def finish(self) -> None:
-        if b"%%EOF" not in self.tail:
+        if b"%%EOF" not in self.tail[-_PDF_EOF_WINDOW:]:
             reason = "it has no %%EOF marker at its end (truncated)"
             raise MalformedDocument(media_type="application/pdf", reason=reason)
 
@@ -288,7 +290,7 @@ class Intake:
         self._read = 0
         self._format: _Jpeg | _Png | _Pdf | None = None
         self._hash = hashlib.sha256()
-        self._tail = b""
+        self._tail = bytearray()
         self.media_type: str | None = None
         """The media type sniffed from the bytes, once known."""
         self.size = 0
@@ -347,7 +349,7 @@ class Intake:
             out = self._kept(data)
         assert self._format is not None  # noqa: S101 - _start set it
         self._format.finish()
-        if _ZIP_END in self._tail:
+        if _ZIP_END in self._tail[-_TAIL:]:
             reason = "it is also a ZIP archive (a polyglot)"
             raise UnsupportedMediaType(
                 declared="application/zip", sniffed=self.media_type, reason=reason
@@ -366,5 +368,7 @@ class Intake:
         kept = bytes(out)
         self._hash.update(kept)
         self.size += len(kept)
-        self._tail = (self._tail + kept)[-_TAIL:]
+        self._tail += kept
+        if len(self._tail) > 2 * _TAIL:  # trimmed now and then: tiny chunks stay cheap
+            del self._tail[:-_TAIL]
         return kept
