@@ -63,6 +63,24 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
     (exc.StorageError("driver failed"), "driver failed"),
     (exc.StorageUnavailable("busy"), "busy"),
     (exc.PrivacyError("sealing failed"), "sealing failed"),
+    (exc.DocumentError("refused"), "refused"),
+    (
+        exc.DocumentTooLarge(limit=10, size=11),
+        "the document is larger than the limit of 10 bytes",
+    ),
+    (
+        exc.UnsupportedMediaType(declared="image/png", sniffed="image/jpeg", reason="lies"),
+        "unsupported document (declared 'image/png', bytes show 'image/jpeg'): lies",
+    ),
+    (
+        exc.MalformedDocument(media_type="image/png", reason="truncated"),
+        "a malformed image/png document: truncated",
+    ),
+    (
+        exc.MalwareFound(scanner="eicar", signature="Eicar-Test-Signature"),
+        "scanner 'eicar' found 'Eicar-Test-Signature': not kept",
+    ),
+    (exc.DocumentNotFound(document_id="doc-1"), "no document 'doc-1'"),
     (
         exc.KeyUnavailable(key_id="k1", reason="not in the key file"),
         "master key 'k1' is unavailable: not in the key file",

@@ -95,6 +95,7 @@ if TYPE_CHECKING:
     )
     from onestop.usecases.courier.desk import CourierDesk
     from onestop.usecases.courier.queries import CourierFacts
+    from onestop.usecases.documents import DocumentDesk
     from onestop.usecases.mall import Mall
     from onestop.usecases.privacy import PrivacyDesk
 
@@ -122,6 +123,7 @@ __all__ = [
     "DeadLetter",
     "default_guards",
     "default_validators",
+    "DocumentDesk",
     "DocumentRef",
     "due_date",
     "dump_catalogue",
@@ -209,6 +211,7 @@ _EXPORTS: dict[str, str] = {
     "default_validators": "onestop.domain.common.parties",
     "personal_fields": "onestop.domain.common.parties",
     "PrivacyDesk": "onestop.usecases.privacy",
+    "DocumentDesk": "onestop.usecases.documents",
     "erasure_due": "onestop.domain.applications.erasure",
     "erasure_refusal": "onestop.domain.applications.erasure",
     "retention_of": "onestop.domain.applications.erasure",

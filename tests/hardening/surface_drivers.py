@@ -63,13 +63,16 @@ NATS_KEYS = frozenset({"nats"})
 
 def _types() -> dict[str, Any]:
     from onestop.domain.common import parties
+    from onestop.domain.documents import scrub
     from onestop.domain.workflow import guards
     from onestop.ports import catalogue as catalogue_store
+    from onestop.ports import documents as document_ports
     from onestop.ports import events as ports
     from onestop.ports import keys
     from onestop.ports import signing as checkpoint_signing
     from onestop.privacy import keyring, providers
     from onestop.privacy import signing as ed25519
+    from onestop.storage import documents as document_stores
     from onestop.storage import memory, sqlite
     from onestop.transport import (
         base,
@@ -81,6 +84,7 @@ def _types() -> dict[str, Any]:
         webhook,
     )
     from onestop.transport.inbound import callbacks, idempotent
+    from onestop.usecases import documents as document_desk
     from onestop.usecases import mall
     from onestop.usecases import privacy as privacy_desk
     from onestop.usecases.applications import cache as folding
@@ -139,6 +143,12 @@ def _types() -> dict[str, Any]:
         "Ed25519PrivateKey": ed25519.Ed25519PrivateKey,
         "Ed25519PublicKey": ed25519.Ed25519PublicKey,
         "PrivacyDesk": privacy_desk.PrivacyDesk,
+        "DocumentDesk": document_desk.DocumentDesk,
+        "DocumentStore": document_ports.DocumentStore,
+        "Scanner": document_ports.Scanner,
+        "FileDocuments": document_stores.FileDocuments,
+        "MemoryDocuments": document_stores.MemoryDocuments,
+        "Intake": scrub.Intake,
     }
     try:
         import psycopg
@@ -208,6 +218,8 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     "SignatureVerifier": ("checkpoint verifier",),
     "Ed25519PrivateKey": ("ed25519 private key",),
     "Ed25519PublicKey": ("ed25519 public key",),
+    "DocumentStore": ("memory documents",),
+    "Scanner": ("eicar scanner",),
 }
 """Each wiring type, by its name in `TYPES`, and the live objects that satisfy it."""
 
@@ -244,6 +256,10 @@ OWNERS_BY_NAME: dict[str, str] = {
     "Ed25519Signer": "checkpoint signer",
     "Ed25519Verifier": "checkpoint verifier",
     "PrivacyDesk": "privacy desk",
+    "DocumentDesk": "document desk",
+    "FileDocuments": "file documents",
+    "MemoryDocuments": "memory documents",
+    "Intake": "intake",
 }
 """Classes whose methods run on a live object, by name in `TYPES`, and which object."""
 
@@ -256,6 +272,7 @@ WIRING[random.Random] = ("rng",)
 WIRING[attrs.Attribute] = ("attribute",)
 WIRING[BaseException] = ("exception",)
 WIRING[Exception] = ("exception",)
+WIRING[OSError] = ("os error",)
 OWNERS: dict[type, str] = {TYPES[n]: key for n, key in OWNERS_BY_NAME.items() if n in TYPES}
 
 STORE_CLASSES = tuple(

@@ -595,6 +595,33 @@ class Context:
                 cache=KeyCachePolicy(max_keys=4),
                 clock=HandClock(START),
             )
+        if key == "os error":
+            return OSError(28, "No space left on device")
+        if key == "memory documents":
+            from onestop.storage import MemoryDocuments
+
+            return MemoryDocuments()
+        if key == "file documents":
+            from onestop.storage import FileDocuments
+
+            return FileDocuments("surface-documents")  # in the scratch folder
+        if key == "eicar scanner":
+            from onestop.testing.documents import EicarScanner
+
+            return EicarScanner()
+        if key == "intake":
+            from onestop.domain.documents.scrub import Intake
+
+            return Intake(limit=1 << 20)
+        if key == "document desk":
+            from onestop.usecases.documents import DocumentDesk
+
+            return DocumentDesk(
+                self.live("file documents"),  # type: ignore[arg-type]
+                self.live("keyring"),  # type: ignore[arg-type]
+                scanner=self.live("eicar scanner"),  # type: ignore[arg-type]
+                clock=HandClock(START),
+            )
         if key == "sqlite connection":
             connection = sqlite3.connect(":memory:", isolation_level=None)
             self.opened.append(connection)

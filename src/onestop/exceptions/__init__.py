@@ -68,6 +68,11 @@ The tree::
     │           ├── CodeForAnotherApplication  the code was issued for another application
     │           ├── CodeNotIssued           no code is on record for this handoff
     │           └── TooManyWrongCodes       locked after too many wrong codes; issue a new one
+    ├── DocumentError                   an upload was refused; nothing was kept
+    │   ├── DocumentTooLarge (ValueError)   `.limit`, `.size`: read stopped at limit + 1 bytes
+    │   ├── UnsupportedMediaType (ValueError) `.declared`, `.sniffed`, `.reason`: not allowed, lying
+    │   ├── MalformedDocument (ValueError)  `.media_type`, `.reason`: truncated or broken structure
+    │   └── MalwareFound                    `.scanner`, `.signature`: the scanner found something
     ├── PrivacyError                    personal data could not be sealed, opened or erased
     │   ├── KeyUnavailable                  `.key_id`, `.reason`: a master key missing; KMS down
     │   ├── PersonalDataErased              `.subject`: the value was erased (crypto-shredded)
@@ -76,6 +81,7 @@ The tree::
     │   ├── AgencyNotFound                  `.code`
     │   ├── CatalogueVersionNotFound        `.version`: no such published catalogue version
     │   ├── ApplicationNotFound             `.reference`: no such id (or number and secret)
+    │   ├── DocumentNotFound                `.document_id`: no such document, or swept away
     │   ├── JobNotFound                     `.job_id`: no such courier job
     │   ├── PacketNotFound                  `.seal_id`: no packet sealed with this id
     │   ├── ServiceNotFound                 `.code`, `.at`
@@ -161,6 +167,14 @@ from onestop.exceptions._courier import (
     TimeWentBackwards,
     TooManyWrongCodes,
     WrongCode,
+)
+from onestop.exceptions._documents import (
+    DocumentError,
+    DocumentNotFound,
+    DocumentTooLarge,
+    MalformedDocument,
+    MalwareFound,
+    UnsupportedMediaType,
 )
 from onestop.exceptions._privacy import (
     ErasureRefused,
@@ -255,6 +269,9 @@ __all__ = [
     "DeliveryFailed",
     "DeliveryRejected",
     "DeliveryTimeout",
+    "DocumentError",
+    "DocumentNotFound",
+    "DocumentTooLarge",
     "EndpointDisabled",
     "EndpointNotAllowed",
     "ErasureRefused",
@@ -276,6 +293,8 @@ __all__ = [
     "JobRefused",
     "KeyFileError",
     "KeyUnavailable",
+    "MalformedDocument",
+    "MalwareFound",
     "MigrationError",
     "MissingInput",
     "NaiveDatetime",
@@ -302,6 +321,7 @@ __all__ = [
     "TransitionNotAllowed",
     "TransportError",
     "UnknownGuard",
+    "UnsupportedMediaType",
     "UnknownIdentityScheme",
     "UnsupportedCountry",
     "WebhookRefusal",

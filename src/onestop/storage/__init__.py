@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from onestop.domain.common.formats import kind_of
 from onestop.exceptions import ConfigurationError
 from onestop.ports.events import EventStore
+from onestop.storage.documents import FileDocuments, MemoryDocuments
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
 
@@ -39,7 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "FileDocuments",
     "MAX_URL",
+    "MemoryDocuments",
     "MemoryStore",
     "PostgresStore",
     "SCHEMES",

@@ -36,6 +36,7 @@ if "pytest" in sys.modules:  # only when running under pytest; never import it o
         "onestop.testing.comparison",
         "onestop.testing.key_contracts",
         "onestop.testing.history_contracts",
+        "onestop.testing.document_contracts",
     )
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
         StoreInputContract,
     )
     from onestop.testing.courier import ClaimRace, claim_race
+    from onestop.testing.document_contracts import DocumentStoreContract
+    from onestop.testing.documents import EicarScanner, sample_jpeg, sample_pdf, sample_png
     from onestop.testing.history_contracts import HistoryStoreContract
     from onestop.testing.key_contracts import SubjectKeyStoreContract
     from onestop.testing.records import (
@@ -66,6 +69,8 @@ __all__ = [
     "CatalogueStoreContract",
     "claim_race",
     "ClaimRace",
+    "DocumentStoreContract",
+    "EicarScanner",
     "EventStoreComparison",
     "EventStoreContract",
     "HistoryStoreContract",
@@ -77,6 +82,9 @@ __all__ = [
     "make_key",
     "make_summary",
     "page_all",
+    "sample_jpeg",
+    "sample_pdf",
+    "sample_png",
     "StoreInputContract",
     "SubjectKeyStoreContract",
     "summary_ids",
@@ -103,6 +111,11 @@ _EXPORTS: dict[str, str] = {
     "claim_race": "onestop.testing.courier",
     "SubjectKeyStoreContract": "onestop.testing.key_contracts",
     "HistoryStoreContract": "onestop.testing.history_contracts",
+    "DocumentStoreContract": "onestop.testing.document_contracts",
+    "EicarScanner": "onestop.testing.documents",
+    "sample_jpeg": "onestop.testing.documents",
+    "sample_pdf": "onestop.testing.documents",
+    "sample_png": "onestop.testing.documents",
 }
 """Each name offered here, and the module it is imported from on first use."""
 

@@ -1,0 +1,57 @@
+"""The document store contract, run on the memory and the filesystem stores."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onestop.ports.documents import DocumentStore
+from onestop.storage.documents import FileDocuments, MemoryDocuments
+from onestop.testing.document_contracts import DocumentStoreContract
+from onestop.testing.documents import sample_pdf
+
+
+class TestMemoryDocuments(DocumentStoreContract):
+    """The memory store keeps the contract."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[DocumentStore]:
+        """A new memory store."""
+        return MemoryDocuments()
+
+
+class TestFileDocuments(DocumentStoreContract):
+    """The filesystem store keeps the contract, leaving no temporary file."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[DocumentStore]:
+        """A new store in a fresh directory."""
+        return FileDocuments(tmp_path / "documents")
+
+    def traces(self, store: DocumentStore) -> list[str]:
+        """The files of its temporary folder."""
+        assert isinstance(store, FileDocuments)
+        return os.listdir(store.directory / "tmp")
+
+
+def test_stored_files_are_private_and_named_by_id(tmp_path: Path) -> None:
+    """A stored file has mode 0600 and is named by the document's id only."""
+    store = FileDocuments(tmp_path)
+    from onestop.ports.documents import DocumentRecord
+    from onestop.testing.document_contracts import D0
+
+    record = DocumentRecord(
+        document_id="d1",
+        application_id=None,
+        media_type="application/pdf",
+        size=1,
+        created_at=D0,
+        sealed="s2.x",
+    )
+    store.put("d1", [sample_pdf()], record=lambda: record)
+    assert sorted(os.listdir(tmp_path)) == ["d1.doc", "tmp"]
+    assert stat.S_IMODE((tmp_path / "d1.doc").stat().st_mode) == 0o600

@@ -1,0 +1,51 @@
+"""Erasing an application with the privacy desk leaves its uploaded documents unreadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from privacy_desk_support import (
+    CITIZEN,
+    DOCUMENTS,
+    FRONT,
+    DeskClock,
+    answers,
+    person,
+    sealed_mall,
+)
+
+from onestop.exceptions import PersonalDataErased
+from onestop.storage import FileDocuments, MemoryStore
+from onestop.testing import sample_pdf
+from onestop.usecases.documents import DocumentDesk
+from onestop.usecases.privacy import PrivacyDesk
+
+
+def test_erasure_crypto_shreds_the_documents(tmp_path: Path) -> None:
+    """After PrivacyDesk.erase, the application's documents no longer open; another's do."""
+    clock, store = DeskClock(), MemoryStore()
+    mall = sealed_mall(store, clock=clock)
+    assert mall.keys is not None
+    privacy = PrivacyDesk(mall)
+    documents = DocumentDesk(FileDocuments(tmp_path / "documents"), mall.keys, clock=clock)
+    ids = []
+    for nik in ("3171015708850003", "3171014403900007"):
+        receipt = mall.submit(
+            "izin-usaha",
+            channel="online",
+            applicant=person(nik, "Siti Rahayu", "Jl. Kanari 7"),
+            answers=answers("Jl. Kanari 7"),
+            documents=DOCUMENTS,
+            actor=CITIZEN,
+        )
+        ids.append(receipt.application_id)
+    erased, kept = (
+        documents.put([sample_pdf(b"ktp")], application_id=i, file_name="ktp.pdf") for i in ids
+    )
+    mall.withdraw(ids[0], reason="applicant_request", actor=CITIZEN)
+    privacy.erase(ids[0], legal_basis="UU 27/2022 art. 8", actor=FRONT)
+    with pytest.raises(PersonalDataErased):
+        documents.read(erased.document_id)
+    assert documents.describe(erased.document_id).sha256 is None
+    assert b"".join(documents.read(kept.document_id)) == sample_pdf(b"ktp")
