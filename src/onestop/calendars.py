@@ -73,6 +73,7 @@ from onestop.domain.time.versions import MALL_SCOPE, CalendarVersion, in_force
 from onestop.exceptions import (
     InvalidCalendar,
     InvalidCatalogue,
+    InvalidValue,
     Problem,
     UnsupportedCountry,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "calendar_for",
     "calendar_versions",
     "check_calendar_sources",
+    "counted_years",
     "non_working_days",
     "package_language",
     "supported_countries",
@@ -340,6 +342,26 @@ def _resolve(
         calendar=calendar,
         reasons=[(day, reason[:MAX_NAME]) for day, reason in reasons.items()],
     )
+
+
+def counted_years(catalogue: Catalogue, /, *, around: int) -> range:
+    """The years whose holidays a mall counting deadlines around the year *around* needs.
+
+    From the year before the first declared version takes effect (or five years before
+    *around*, if earlier, for applications received then) to two years after *around*
+    (for deadlines and pauses that run into them).  The command line and the demo
+    resolve calendars over these years; a deadline counted past them would not skip
+    the holidays of a year not read.
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`, or *around* not a year.
+    """
+    check_type(catalogue, Catalogue, field="catalogue")
+    year: object = around
+    if isinstance(year, bool) or not isinstance(year, int) or not 1905 <= year <= 2195:
+        raise InvalidValue(field="around", reason=f"{preview(around)} is not a year")
+    starts = [c.effective_from.year for c in catalogue.calendars] or [around]
+    return range(max(min(min(starts) - 1, around - 5), 1900), around + 3)
 
 
 def calendar_versions(catalogue: Catalogue, *, years: Iterable[int]) -> tuple[CalendarVersion, ...]:

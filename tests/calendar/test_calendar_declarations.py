@@ -312,3 +312,13 @@ def test_calendar_show_refuses_a_year_before_the_first_version(tmp_path: Path) -
     assert result.exit_code == 2
     assert "no calendar is in force in 2019" in result.output
     assert "2025-01-01" in result.output
+
+
+def test_the_years_counted_cover_the_first_version_and_two_years_ahead() -> None:
+    """Jakarta's calendar (from 2020), counted around 2025: holidays of 2019 to 2027."""
+    from onestop.calendars import counted_years
+    from onestop.usecases.catalogue.loading import load_catalogue as load
+
+    jakarta = load(Path(__file__).resolve().parents[2] / "examples" / "jakarta")
+    assert counted_years(jakarta, around=2025) == range(2019, 2028)
+    assert counted_years(jakarta, around=2030) == range(2019, 2033)

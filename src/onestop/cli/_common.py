@@ -298,11 +298,11 @@ def catalogue_calendars(
 ) -> tuple[dict[str, Any], tuple[Any, ...]]:
     """The calendars and calendar versions a CLI mall counts on, or exit 2 naming the fix.
 
-    The catalogue's ``[[calendars]]`` resolved for the years from the year before the
-    first one takes effect (or five years before *at*, if earlier) to the year after
-    *at*'s next; ``country`` (``--country``, deprecated) overrides them instead.
+    The catalogue's ``[[calendars]]`` resolved for the years around *at*'s
+    (`onestop.calendars.counted_years`); ``country`` (``--country``, deprecated)
+    overrides them instead.
     """
-    from onestop.calendars import calendar_for, calendar_versions
+    from onestop.calendars import calendar_for, calendar_versions, counted_years
 
     if country is not None:
         click.echo("warning: --country is deprecated; declare [[calendars]]", err=True)
@@ -313,10 +313,8 @@ def catalogue_calendars(
             fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
     if not catalogue.calendars:
         fail(NO_CALENDAR, code=EXIT_USAGE, as_json=as_json)
-    first = min(c.effective_from.year for c in catalogue.calendars)
-    years = range(min(first - 1, at.year - 5), max(first, at.year) + 3)
     try:
-        return {}, calendar_versions(catalogue, years=years)
+        return {}, calendar_versions(catalogue, years=counted_years(catalogue, around=at.year))
     except OnestopError as exc:
         fail(f"calendars: {exc}", code=EXIT_USAGE, as_json=as_json)
 

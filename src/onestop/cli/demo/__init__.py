@@ -43,7 +43,8 @@ from typing import Any, cast
 
 import attrs
 
-from onestop.calendars import calendar_versions
+from onestop.calendars import calendar_versions, counted_years
+from onestop.cli._common import NO_CALENDAR
 from onestop.cli.demo._simulation import (
     GUARDS,
     GUARDS_WITHOUT_DESK,
@@ -444,12 +445,8 @@ def run_demo(
 def _calendar_versions(catalogue: Catalogue) -> tuple[CalendarVersion, ...]:
     """The catalogue's calendars for the demo's years, or `ConfigurationError` naming the fix."""
     if not catalogue.calendars:
-        raise ConfigurationError(
-            "the catalogue declares no work calendar: add a [[calendars]] section with "
-            "version, effective_from, time_zone and country (see docs/how-to/calendars.md)"
-        )
-    first = min(c.effective_from.year for c in catalogue.calendars)
-    return calendar_versions(catalogue, years=range(min(first, START.year) - 1, START.year + 3))
+        raise ConfigurationError(NO_CALENDAR)
+    return calendar_versions(catalogue, years=counted_years(catalogue, around=START.year))
 
 
 def _master_keys(
