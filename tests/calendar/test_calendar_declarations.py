@@ -322,3 +322,26 @@ def test_the_years_counted_cover_the_first_version_and_two_years_ahead() -> None
     jakarta = load(Path(__file__).resolve().parents[2] / "examples" / "jakarta")
     assert counted_years(jakarta, around=2025) == range(2019, 2028)
     assert counted_years(jakarta, around=2030) == range(2019, 2033)
+
+
+def test_a_version_that_closes_every_day_is_a_problem_of_the_loader(tmp_path: Path) -> None:
+    """Hours that, with what they inherit, open on no day are reported with their path."""
+    body = """
+[[calendars]]
+version = 1
+effective_from = 2025-01-01
+time_zone = "Asia/Jakarta"
+country = "ID"
+
+[[calendars]]
+version = 2
+effective_from = 2025-06-01
+[calendars.hours]
+mon = []
+tue = []
+wed = []
+thu = []
+fri = []
+"""
+    _, problems = read_catalogue(_write(tmp_path, body))
+    assert [(p.path, "no day" in p.message) for p in problems] == [("calendars[1].hours", True)]

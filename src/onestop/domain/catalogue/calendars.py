@@ -342,6 +342,7 @@ def check_calendars(
         else:
             seen[key] = i
     problems += _check_order(calendars)
+    problems += _check_open_weeks(calendars, parents)
     mall = sorted(
         (i for i, c in enumerate(calendars) if c.agency is None),
         key=lambda i: (calendars[i].effective_from, calendars[i].version),
@@ -365,6 +366,31 @@ def check_calendars(
                     )
                 )
     return problems
+
+
+def _check_open_weeks(
+    calendars: Sequence[CalendarDeclaration], parents: Mapping[str, str | None]
+) -> Iterator[Problem]:
+    """A problem for each declaration whose merged week, inherited days included, is closed."""
+    for i, declaration in enumerate(calendars):
+        if declaration.hours is None:
+            continue
+        lineage: list[str] = []
+        code = declaration.agency
+        while code is not None and code not in lineage and code in parents:
+            lineage.append(code)
+            code = parents[code]
+        try:
+            whole = merged(calendars, lineage, declaration.effective_from)
+        except InvalidCalendar:
+            continue  # reported by the other checks
+        if whole is not None and whole.hours is not None and not any(
+            getattr(whole.hours, day) for day in DAYS
+        ):
+            yield Problem(
+                path=f"calendars[{i}].hours",
+                message="with the days it inherits, this calendar opens on no day of the week",
+            )
 
 
 def _scope_name(scope: str) -> str:
