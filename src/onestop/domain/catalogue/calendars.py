@@ -384,8 +384,10 @@ def _check_open_weeks(
             whole = merged(calendars, lineage, declaration.effective_from)
         except InvalidCalendar:
             continue  # reported by the other checks
-        if whole is not None and whole.hours is not None and not any(
-            getattr(whole.hours, day) for day in DAYS
+        if (
+            whole is not None
+            and whole.hours is not None
+            and not any(getattr(whole.hours, day) for day in DAYS)
         ):
             yield Problem(
                 path=f"calendars[{i}].hours",
