@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from onestop.domain.common.currencies import currency_problem
 from onestop.domain.common.formats import kind_of
-from onestop.domain.common.text import is_language_tag
+from onestop.domain.common.text import is_language_tag, language_fallbacks
 from onestop.exceptions import InvalidValue
 
 if TYPE_CHECKING:
@@ -59,10 +59,9 @@ def _check_width(width: object) -> Width:
 def _locale(language: str) -> Locale:
     from babel import Locale, UnknownLocaleError
 
-    parts = language.replace("_", "-").split("-")
-    for end in range(len(parts), 0, -1):
+    for prefix in language_fallbacks(language):
         try:
-            return Locale.parse("-".join(parts[:end]), sep="-")
+            return Locale.parse(prefix, sep="-")
         except (UnknownLocaleError, ValueError):
             continue
     return Locale.parse("en")

@@ -40,7 +40,7 @@ from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common._typed import of
 from onestop.domain.common.formats import kind_of
 from onestop.domain.common.kinds import check_type
-from onestop.domain.common.text import LocalizedText, is_language_tag
+from onestop.domain.common.text import LocalizedText, is_language_tag, language_fallbacks
 from onestop.domain.time.calendar import WorkCalendar, require_aware
 from onestop.domain.time.sla import Deadline
 from onestop.domain.workflow.model import StateKind, Workflow
@@ -292,8 +292,7 @@ def served_language(catalogue: Catalogue, language: str, /) -> str:
     check_type(catalogue, Catalogue, field="catalogue")
     check_type(language, str, field="language")
     declared = {tag.lower() for tag in catalogue.languages}
-    parts = language.lower().split("-")
-    if any("-".join(parts[:end]) in declared for end in range(len(parts), 0, -1)):
+    if any(prefix in declared for prefix in language_fallbacks(language)):
         return language
     return catalogue.default_language
 

@@ -23,7 +23,7 @@ for; `unreviewed_messages` lists what is served unreviewed, as notes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 import attrs
@@ -31,7 +31,12 @@ import attrs
 from onestop.domain.common._typed import of
 from onestop.domain.common.formats import kind_of, preview, text_problem
 from onestop.domain.common.kinds import check_strings, check_type
-from onestop.domain.common.text import MAX_TEXT, LocalizedText, is_language_tag
+from onestop.domain.common.text import (
+    MAX_TEXT,
+    LocalizedText,
+    is_language_tag,
+    language_fallbacks,
+)
 from onestop.exceptions import InvalidValue, Problem
 
 __all__ = [
@@ -167,22 +172,16 @@ class Shipped:
         """
         check_type(key, str, field="key")
         check_type(language, str, field="language")
-        for prefix in _prefixes(language):
+        for prefix in language_fallbacks(language):
             found = self.by_language.get(prefix, {}).get(key)
             if found is not None:
                 return found
         return None
 
 
-def _prefixes(language: str) -> Iterator[str]:
-    parts = language.lower().split("-")
-    for end in range(len(parts), 0, -1):
-        yield "-".join(parts[:end])
-
-
 def _override(key: str, language: str, overrides: Sequence[Message]) -> Message | None:
     for message in overrides:
-        if message.key == key and any(message.text.has(p) for p in _prefixes(language)):
+        if message.key == key and any(message.text.has(p) for p in language_fallbacks(language)):
             return message
     return None
 
@@ -263,7 +262,7 @@ def missing_messages(
     for i, override in enumerate(overrides):
         if override.key in BUILT_IN_KEYS:
             continue
-        gaps = [t for t in wanted if not any(override.text.has(p) for p in _prefixes(t))]
+        gaps = [t for t in wanted if not any(override.text.has(p) for p in language_fallbacks(t))]
         if gaps:
             text = f"missing translation(s) of {override.key!r}: {', '.join(gaps)}"
             problems.append(Problem(path=f"messages[{i}].text", message=text))

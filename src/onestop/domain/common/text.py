@@ -16,15 +16,21 @@ then the first text it has.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
-from onestop.domain.common.formats import preview, text_problem
+from onestop.domain.common.formats import kind_of, preview, text_problem
 from onestop.domain.common.kinds import check_strings, check_type
 from onestop.exceptions import InvalidValue
 
-__all__ = ["MAX_TEXT", "LocalizedText", "is_language_tag", "normalize_language_tag"]
+__all__ = [
+    "MAX_TEXT",
+    "LocalizedText",
+    "is_language_tag",
+    "language_fallbacks",
+    "normalize_language_tag",
+]
 
 # RFC 5646 "langtag" production (well-formedness), without grandfathered tags; matched
 # on the whole string of an ASCII tag, lowered (so "id\n" and a Kelvin sign, which
@@ -85,10 +91,22 @@ def normalize_language_tag(tag: str) -> str:
     return "-".join(out)
 
 
-def _prefixes(tag: str) -> Iterator[str]:
-    parts = tag.split("-")
-    for end in range(len(parts), 0, -1):
-        yield "-".join(parts[:end])
+def language_fallbacks(tag: str, /) -> tuple[str, ...]:
+    """*tag* lower-cased, then each shorter prefix of it: the languages that serve its reader.
+
+    Every lookup of a text in a reader's language falls back this way (a ``pt-BR`` reader
+    is served ``pt``; ``_`` is read as ``-``).
+
+    >>> language_fallbacks("zh-Hant-TW")
+    ('zh-hant-tw', 'zh-hant', 'zh')
+
+    Raises:
+        InvalidValue: If *tag* is not text.
+    """
+    if not isinstance(tag, str):
+        raise InvalidValue(field="language", reason=f"expected text, not {kind_of(tag)}")
+    parts = tag.lower().replace("_", "-").split("-")
+    return tuple("-".join(parts[:end]) for end in range(len(parts), 0, -1))
 
 
 def _pairs_of(value: object) -> list[tuple[object, object]]:
@@ -165,7 +183,7 @@ class LocalizedText:
         chain = (language, *check_strings(fallbacks, field="fallbacks"))
         lookup = {tag.lower(): text for tag, text in self.texts}
         for wanted in chain:
-            for prefix in _prefixes(wanted.lower()):
+            for prefix in language_fallbacks(wanted):
                 if prefix in lookup:
                     return lookup[prefix]
         return self.texts[0][1] if self.texts else ""
