@@ -400,9 +400,10 @@ def calendar_versions(catalogue: Catalogue, *, years: Iterable[int]) -> tuple[Ca
     declared = catalogue.calendars
     found: list[CalendarVersion] = []
     scopes = dict.fromkeys(c.scope for c in declared)
+    scopes.update(dict.fromkeys(_zoned_apart(catalogue, tuple(scopes))))
     for scope in scopes:
         lineage = [] if scope == MALL_SCOPE else catalogue.lineage(scope)
-        first = min(c.effective_from for c in declared if c.scope == scope)
+        first = min(c.effective_from for c in declared if c.scope in (*lineage, MALL_SCOPE))
         zone = None if scope == MALL_SCOPE else catalogue.agency(scope).time_zone
         days = [day for day in change_days(declared, lineage) if day >= first]
         for number, day in enumerate(days, start=1):
@@ -419,6 +420,26 @@ def calendar_versions(catalogue: Catalogue, *, years: Iterable[int]) -> tuple[Ca
                 )
             )
     return tuple(found)
+
+
+def _zoned_apart(catalogue: Catalogue, scopes: tuple[str, ...]) -> list[str]:
+    """Agencies with no calendar of their own, in another zone than the one they inherit.
+
+    They get versions of their own, resolved in their zone, so that an inherited
+    part-day closure (``08:00-12:00``) is read on their wall clock, as their own
+    declarations would be, not shifted from the mall's.
+    """
+    mall = [c for c in catalogue.calendars if c.agency is None and c.time_zone is not None]
+    mall_zone = min(mall, key=lambda c: (c.effective_from, c.version)).time_zone if mall else None
+    apart: list[str] = []
+    for agency in catalogue.agencies:
+        if agency.code in scopes:
+            continue
+        nearest = next((code for code in catalogue.lineage(agency.code) if code in scopes), None)
+        zone = mall_zone if nearest is None else catalogue.agency(nearest).time_zone
+        if zone is not None and agency.time_zone != zone:
+            apart.append(agency.code)
+    return apart
 
 
 def check_calendar_sources(catalogue: Catalogue) -> list[Problem]:

@@ -345,3 +345,41 @@ fri = []
 """
     _, problems = read_catalogue(_write(tmp_path, body))
     assert [(p.path, "no day" in p.message) for p in problems] == [("calendars[1].hours", True)]
+
+
+def test_an_inherited_part_day_closure_is_read_on_each_agency_wall_clock(tmp_path: Path) -> None:
+    """A mall-wide 08:00-12:00 closure closes 08:00-12:00 local in an agency of another zone."""
+    head = HEAD.replace(
+        'time_zone = "Europe/Berlin"\nparent = "hq"', 'time_zone = "Europe/London"\nparent = "hq"'
+    )
+    body = """
+[[calendars]]
+version = 1
+effective_from = 2025-01-01
+time_zone = "Europe/Berlin"
+country = "DE"
+[calendars.hours]
+mon = ["08:00-16:00"]
+tue = ["08:00-16:00"]
+[[calendars.closures]]
+from = 2025-03-03T08:00:00
+until = 2025-03-03T12:00:00
+reason = "Staff meeting"
+"""
+    path = tmp_path / "mall.toml"
+    path.write_text(head + body, encoding="utf-8")
+    catalogue = load_catalogue(path)
+    mall = Mall(
+        catalogue=catalogue,
+        store=MemoryStore(),
+        calendar_versions=calendar_versions(catalogue, years=[2025]),
+    )
+    at = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    for agency, zone in (("hq", "Europe/Berlin"), ("branch", "Europe/London")):
+        calendar = mall.calendar(agency, at=at)
+        spans = calendar.open_hours(date(2025, 3, 3))
+        local = [
+            (a.astimezone(ZoneInfo(zone)).time(), b.astimezone(ZoneInfo(zone)).time())
+            for a, b in spans
+        ]
+        assert local == [(time(12), time(16))], agency
