@@ -45,10 +45,9 @@ from onestop.cli._common import (
     open_mall,
     store_option,
 )
+from onestop.domain.time.hours import DAY_NAMES
 
 __all__ = ["calendar"]
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @click.group()
@@ -62,8 +61,9 @@ def _span(start: time, end: time) -> str:
 
 def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
     """The calendar of *agency* (the mall's if ``None``) for *year*, as JSON-ready values."""
-    from onestop.calendars import non_working_days
+    from onestop.calendars import calendar_versions, non_working_days
     from onestop.domain.catalogue.calendars import merged
+    from onestop.domain.time.versions import in_force
     from onestop.exceptions import ConfigurationError
 
     lineage = () if agency is None else catalogue.lineage(agency)
@@ -78,17 +78,20 @@ def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
             f"no calendar is in force in {year}: the first takes effect on {starts[0].isoformat()}"
         )
     zone = catalogue.agency(agency).time_zone if agency else declared.time_zone
-    if declared.hours is not None:
-        hours = {
-            _DAYS[day - 1]: [_span(*span) for span in spans]
-            for day, spans in declared.hours.spans().items()
-            if spans
-        }
+    # The hours as counted: those of the version resolved for the year's last day.
+    version = in_force(calendar_versions(catalogue, years=[year]), lineage, last)
+    if version is None:  # pragma: no cover - merged found a declaration in force above
+        raise ConfigurationError(NO_CALENDAR)
+    counted = version.calendar
+    if counted.hours is not None:
+        week = counted.hours.days
     else:
-        import holidays
-
-        weekend = holidays.country_holidays(declared.country or "").weekend
-        hours = {_DAYS[d]: ["08:00-16:00"] for d in range(7) if d not in weekend}
+        week = tuple(
+            ((counted.day_start, counted.day_end),) if day in counted.work_week else ()
+            for day in range(1, 8)
+        )
+    shown = enumerate(week)
+    hours = {DAY_NAMES[i]: [_span(*span) for span in spans] for i, spans in shown if spans}
     counting = declared.counting
     return {
         "catalogue": None,
@@ -155,7 +158,7 @@ def show(catalogue_path: str, agency: str | None, year: int, as_json: bool) -> N
     where = found["country"] + (f"-{found['subdivision']}" if found["subdivision"] else "")
     click.echo(f"Holidays: {where}, categories {', '.join(found['categories'])}")
     click.echo("Opening hours:")
-    for day in _DAYS:
+    for day in DAY_NAMES:
         click.echo(f"  {day}  {', '.join(found['hours'].get(day, [])) or 'closed'}")
     counting = found["counting"]
     click.echo(
