@@ -150,3 +150,37 @@ def test_intake_refuses_what_is_not_bytes() -> None:
         Intake(limit=1).feed("%PDF")  # type: ignore[arg-type]
     with pytest.raises(InvalidValue):
         Intake(limit=0)
+
+
+def _segment(code: int, body: bytes) -> bytes:
+    return bytes([0xFF, code]) + (len(body) + 2).to_bytes(2, "big") + body
+
+
+def test_a_jpeg_keeps_app0_app2_and_app14_only_as_what_they_usually_hold() -> None:
+    """A JFXX thumbnail or FlashPix data smuggled in APP0 or APP2 is dropped, GPS and all."""
+    thumbnail = sample_jpeg()  # carries its own EXIF with a GPS IFD
+    jfif_with_thumbnail = b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x01\x01" + b"\x00\x00\x00"
+    smuggled = (
+        _segment(0xE0, b"JFXX\x00\x10" + thumbnail)
+        + _segment(0xE2, b"FPXR\x00" + GPS_MARK)
+        + _segment(0xE0, jfif_with_thumbnail)
+    )
+    original = sample_jpeg()
+    kept = _kept(original[:2] + smuggled + original[2:], [])
+    assert GPS_MARK not in kept
+    assert b"JFXX" not in kept
+    assert b"FPXR" not in kept
+    assert jfif_with_thumbnail not in kept
+    assert jpeg_markers(kept) == [0xE0, 0xDB, 0xC0, 0xC4, 0xC4, 0xDA, 0xD9]
+
+
+def test_refusals_quote_no_part_of_a_name() -> None:
+    """An empty upload or a lying name is refused without quoting the header or the name."""
+    header = 'application/octet-stream; name="Siti Rahayu KTP.jpg"'
+    with pytest.raises(UnsupportedMediaType) as empty:
+        Intake(limit=100, declared=header).finish()
+    assert empty.value.declared is None
+    assert "Siti" not in str(empty.value)
+    with pytest.raises(UnsupportedMediaType) as named:
+        _kept(sample_pdf(b"ktp"), [], file_name="KTP.siti-rahayu-1990")
+    assert "siti" not in str(named.value).lower()

@@ -49,3 +49,36 @@ def test_erasure_crypto_shreds_the_documents(tmp_path: Path) -> None:
         documents.read(erased.document_id)
     assert documents.describe(erased.document_id).sha256 is None
     assert b"".join(documents.read(kept.document_id)) == sample_pdf(b"ktp")
+
+
+def test_a_document_file_copied_over_another_is_refused(tmp_path: Path) -> None:
+    """Another application's document put in this one's place is a StorageError, not its bytes."""
+    from onestop.exceptions import StorageError
+
+    clock = DeskClock()
+    mall = sealed_mall(MemoryStore(), clock=clock)
+    assert mall.keys is not None
+    folder = tmp_path / "documents"
+    documents = DocumentDesk(FileDocuments(folder), mall.keys, clock=clock)
+    first = documents.put([sample_pdf(b"one")], application_id="app-1", file_name="a.pdf")
+    second = documents.put([sample_pdf(b"two")], application_id="app-2", file_name="b.pdf")
+    (folder / f"{first.document_id}.doc").write_bytes(
+        (folder / f"{second.document_id}.doc").read_bytes()
+    )
+    with pytest.raises(StorageError):
+        b"".join(documents.read(first.document_id))
+    with pytest.raises(StorageError):
+        documents.describe(first.document_id)
+
+
+def test_a_document_repr_shows_no_personal_data(tmp_path: Path) -> None:
+    """Neither the uploader's file name nor the content's hash appears in a Document's repr."""
+    clock = DeskClock()
+    mall = sealed_mall(MemoryStore(), clock=clock)
+    assert mall.keys is not None
+    documents = DocumentDesk(FileDocuments(tmp_path / "documents"), mall.keys, clock=clock)
+    kept = documents.put([sample_pdf(b"ktp")], application_id="app-1", file_name="Siti KTP.pdf")
+    assert kept.file_name == "Siti KTP.pdf"
+    assert "Siti" not in repr(kept)
+    assert kept.sha256 is not None
+    assert kept.sha256 not in repr(kept)

@@ -18,8 +18,9 @@ class DocumentTooLarge(DocumentError, ValueError):
 
     Attributes:
         limit: The most bytes an upload may have.
-        size: How many bytes were read when it was refused (at most ``limit + 1``:
-            the rest of the upload is never read).
+        size: How many bytes were read when it was refused: at most ``limit + 1`` from
+            a file, at most the chunk that crossed the limit from an iterable of chunks
+            (the rest of the upload is never read).
     """
 
     def __init__(self, *, limit: int, size: int) -> None:

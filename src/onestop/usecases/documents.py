@@ -100,8 +100,8 @@ class Document:
     application_id: str | None
     media_type: str
     size: int
-    sha256: str | None
-    file_name: str | None
+    sha256: str | None = attrs.field(repr=False)  # personal data: never in a repr
+    file_name: str | None = attrs.field(repr=False)
     created_at: datetime
 
     @property
@@ -257,7 +257,7 @@ class DocumentDesk:
         Raises:
             DocumentNotFound: If there is none.
         """
-        return self._described(self._store.record(_known(document_id)))
+        return self._described(self._record(document_id))
 
     def read(self, document_id: str) -> Iterator[bytes]:
         """Return the plaintext of document *document_id*, chunk by chunk.
@@ -269,7 +269,7 @@ class DocumentDesk:
             DocumentNotFound: If there is none (from this call).
             PersonalDataErased: If its subject was erased (from this call).
         """
-        record = self._store.record(_known(document_id))
+        record = self._record(document_id)
         subject = _subject(record)
         described = self._described(record)
         if described.sha256 is None:
@@ -321,7 +321,7 @@ class DocumentDesk:
                 *application_id* is not an application id.
         """
         subject_id(application_id)
-        record = self._store.record(_known(document_id))
+        record = self._record(document_id)
         if record.application_id == application_id:
             return self._described(record)
         if record.application_id is not None:
@@ -377,6 +377,19 @@ class DocumentDesk:
             if len(found) < _SWEEP_PAGE:
                 break
         return removed
+
+    def _record(self, document_id: str) -> DocumentRecord:
+        """The stored record of *document_id*, checked to be that document's own.
+
+        Raises:
+            DocumentNotFound: If there is none.
+            StorageError: If the record found names another document (a file copied
+                over another's place).
+        """
+        record = self._store.record(_known(document_id))
+        if record.document_id != document_id:
+            raise StorageError("a stored document's record names another document")
+        return record
 
     def _described(self, record: DocumentRecord) -> Document:
         subject = _subject(record)

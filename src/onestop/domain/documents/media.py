@@ -149,7 +149,8 @@ def agreeing_type(sniffed: str | None, *, declared: str | None, file_name: str |
         raise UnsupportedMediaType(declared=claimed, sniffed=sniffed, reason=reason)
     named = extension_type(file_name)
     if named is not None and named[1] != sniffed:
-        reason = f"the file name's extension {named[0][:16]!r} disagrees with the bytes"
+        shown = f" {named[0]!r}" if named[1] is not None else ""  # a known one: no name part
+        reason = f"the file name's extension{shown} disagrees with the bytes"
         raise UnsupportedMediaType(declared=named[1], sniffed=sniffed, reason=reason)
     return sniffed
 

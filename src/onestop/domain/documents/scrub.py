@@ -10,8 +10,9 @@ what it kept, for the polyglot check).  It:
   refuses a type that is not allowed, or that the declared type or the name contradicts;
 * rewrites images without their metadata:
 
-  - **JPEG**: every ``APPn`` segment but ``APP0`` (JFIF), ``APP2`` (the ICC colour
-    profile) and ``APP14`` (Adobe's colour transform) is dropped, and every comment
+  - **JPEG**: every ``APPn`` segment but ``APP0`` (JFIF, without a thumbnail), ``APP2``
+    (the ICC colour profile) and ``APP14`` (Adobe's colour transform), each recognised by
+    its identifier, is dropped, and every comment
     (``COM``): EXIF (``APP1``, with its GPS IFD), XMP (``APP1``), IPTC (``APP13``) and
     the makers' own.  Also whatever follows the end-of-image marker (some phones append
     their own metadata there).  The whole EXIF goes, orientation included: a photo taken
@@ -22,7 +23,9 @@ what it kept, for the polyglot check).  It:
     dropped: ``eXIf``, ``tEXt``, ``zTXt`` and ``iTXt`` (where XMP, GPS included, lives),
     ``tIME`` and the animation chunks; and whatever follows ``IEND``.  Every chunk's
     CRC is checked;
-  - **PDF** is kept as it is (it has no standard place for a photo's location);
+  - **PDF** is kept as it is: it is **not** scrubbed, and a PDF can carry location data
+    (a photo embedded as it was taken keeps its EXIF; XMP metadata may hold GPS tags), so
+    a scan app's PDF should be re-rendered upstream where that matters;
 
 * refuses a file that does not hold together (`MalformedDocument`): a JPEG or PNG that
   ends before its end marker, a PDF with no ``%%EOF`` in its last kilobyte;
@@ -44,7 +47,7 @@ import zlib
 from typing import Final
 
 from onestop.domain.common.formats import int_problem, kind_of
-from onestop.domain.documents.media import SNIFF_BYTES, agreeing_type, sniff
+from onestop.domain.documents.media import SNIFF_BYTES, agreeing_type, declared_type, sniff
 from onestop.exceptions import (
     DocumentTooLarge,
     InvalidValue,
@@ -67,7 +70,9 @@ _PDF_EOF_WINDOW: Final = 1024
 class _Jpeg:
     """A JPEG rewritten segment by segment without its metadata."""
 
-    _KEEP_APP: Final = frozenset({0xE0, 0xE2, 0xEE})
+    # An APPn segment is kept only when it is what its number usually holds, by its
+    # identifier: JFIF (without a thumbnail), an ICC profile, Adobe's colour transform.
+    _KEEP_APP: Final = {0xE0: b"JFIF\x00", 0xE2: b"ICC_PROFILE\x00", 0xEE: b"Adobe"}
 
     def __init__(self) -> None:
         self.buffer = bytearray()
@@ -134,13 +139,26 @@ class _Jpeg:
                 raise self._malformed("a segment's length is shorter than its own field")
             if len(buffer) - position < 2 + length:
                 break
-            dropped = (0xE0 <= code <= 0xEF and code not in self._KEEP_APP) or code == 0xFE
+            dropped = code == 0xFE or (0xE0 <= code <= 0xEF and not self._kept(buffer, position))
             if not dropped:
                 out += buffer[position : position + 2 + length]
             position += 2 + length
             if code == 0xDA:
                 self.state = "entropy"
         del buffer[:position]
+
+    def _kept(self, buffer: bytearray, position: int) -> bool:
+        """Whether the APPn segment at *position* is one kept (by its identifier)."""
+        code = buffer[position + 1]
+        identifier = self._KEEP_APP.get(code)
+        if identifier is None:
+            return False
+        length = int.from_bytes(buffer[position + 2 : position + 4], "big")
+        body = bytes(buffer[position + 4 : position + 2 + length])
+        if not body.startswith(identifier):
+            return False
+        # JFIF 1.x: version (2), units (1), densities (4), thumbnail width and height (1+1).
+        return code != 0xE0 or (len(body) >= 14 and body[12] == 0 and body[13] == 0)
 
     def finish(self) -> None:
         if self.state != "end":
@@ -342,7 +360,9 @@ class Intake:
         if self._format is None:
             if not self._head:
                 raise UnsupportedMediaType(
-                    declared=self._declared, sniffed=None, reason="the document is empty"
+                    declared=declared_type(self._declared),  # never the raw header
+                    sniffed=None,
+                    reason="the document is empty",
                 )
             data, self._head = self._head, b""
             self._start(data)
