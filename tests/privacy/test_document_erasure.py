@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,37 @@ def test_a_document_repr_shows_no_personal_data(tmp_path: Path) -> None:
     assert "Siti" not in repr(kept)
     assert kept.sha256 is not None
     assert kept.sha256 not in repr(kept)
+
+
+def test_attaching_sweeping_and_deleting_destroy_the_upload_keys(tmp_path: Path) -> None:
+    """With the key store given, an upload's own key dies once it is attached, swept or deleted.
+
+    So a backup copy taken before it was attached cannot be read once the application's
+    key is destroyed: nothing but that application's key opens the document.
+    """
+    clock, store = DeskClock(), MemoryStore()
+    mall = sealed_mall(store, clock=clock)
+    assert mall.keys is not None
+    folder, backup = tmp_path / "documents", tmp_path / "backup"
+    documents = DocumentDesk(FileDocuments(folder), mall.keys, clock=clock, key_store=store)
+    uploads = [documents.put([sample_pdf(bytes([n]))], file_name=f"{n}.pdf") for n in range(3)]
+    kept = documents.put([sample_pdf(b"kept")], file_name="kept.pdf")
+    subjects = {d.document_id: f"upload-{d.document_id}/applicant" for d in [*uploads, kept]}
+    assert all(store.subject_keys([s])[s].live for s in subjects.values())
+    backup.mkdir()
+    name = f"{uploads[0].document_id}.doc"
+    (backup / name).write_bytes((folder / name).read_bytes())
+
+    documents.attach(uploads[0].document_id, "app-1")
+    assert documents.delete(uploads[1].document_id)
+    clock.advance(days=2)
+    assert documents.sweep(older_than=timedelta(days=1)) == 2  # uploads[2] and kept
+    for document_id, subject in subjects.items():
+        assert not store.subject_keys([subject])[subject].live, document_id
+
+    store.destroy_subject_keys(["app-1/applicant"], at=clock.now())
+    mall.keys.forget(["app-1/applicant"])  # type: ignore[attr-defined]
+    from_backup = DocumentDesk(FileDocuments(backup), mall.keys, clock=clock)
+    assert from_backup.describe(uploads[0].document_id).file_name is None
+    with pytest.raises(PersonalDataErased):
+        b"".join(from_backup.read(uploads[0].document_id))

@@ -56,7 +56,7 @@ from onestop.ports.documents import (
     is_document_id,
 )
 from onestop.ports.events import Clock
-from onestop.ports.keys import PersonalDataKeys
+from onestop.ports.keys import PersonalDataKeys, SubjectKeyStore
 
 __all__ = ["CHUNK", "DEFAULT_LIMIT", "FORMAT", "Document", "DocumentDesk", "Readable"]
 
@@ -169,6 +169,7 @@ class DocumentDesk:
         limit: int = DEFAULT_LIMIT,
         scanner: Scanner | None = None,
         clock: Clock | None = None,
+        key_store: SubjectKeyStore | None = None,
     ) -> None:
         """Keep documents in *store*, sealed with *keys*.
 
@@ -179,6 +180,11 @@ class DocumentDesk:
             scanner: The malware scanner every upload is fed to before it is kept, or
                 ``None`` (the default): no scanning.
             clock: Tells the time of uploads and sweeps (default: UTC now).
+            key_store: The store of *keys*' subject keys.  Given, the key an upload was
+                sealed with before it was attached (``upload-<id>/applicant``) is
+                destroyed once it is attached, swept or deleted, so that no earlier copy
+                of it (a backup) stays readable after the application is erased.  Without
+                it, those keys stay in the key store (documented as a limit).
 
         Raises:
             InvalidValue: If *limit* is out of range.
@@ -191,6 +197,7 @@ class DocumentDesk:
         self.limit = limit
         self._scanner = scanner
         self._clock: Clock = _SystemClock() if clock is None else clock
+        self._key_store = key_store
 
     def put(
         self,
@@ -343,11 +350,20 @@ class DocumentDesk:
         stored = self._store.put(
             document_id, sealer.chunks(self.read(document_id)), record=sealer.describe
         )
+        self._shred([record])
         return self._described(stored)
 
     def delete(self, document_id: str) -> bool:
         """Remove document *document_id*; return whether there was one."""
-        return is_document_id(document_id) and self._store.delete(document_id)
+        if not is_document_id(document_id):
+            return False
+        try:
+            record = self._store.record(document_id)
+        except DocumentNotFound:
+            return False
+        removed = self._store.delete(document_id)
+        self._shred([record])
+        return removed
 
     def documents_of(self, application_id: str) -> tuple[Document, ...]:
         """Describe the documents attached to *application_id*, oldest first.
@@ -374,9 +390,21 @@ class DocumentDesk:
         removed = 0
         while found := self._store.unattached_before(cutoff, limit=_SWEEP_PAGE):
             removed += sum(self._store.delete(r.document_id) for r in found)
+            self._shred(found)
             if len(found) < _SWEEP_PAGE:
                 break
         return removed
+
+    def _shred(self, records: Iterable[DocumentRecord]) -> None:
+        """Destroy the keys uploads were sealed with before they were attached, if told how."""
+        if self._key_store is None:
+            return
+        subjects = [_subject(r) for r in records if r.application_id is None]
+        if subjects:
+            self._key_store.destroy_subject_keys(subjects, at=self._clock.now())
+            forget = getattr(self._keys, "forget", None)
+            if callable(forget):
+                forget(subjects)
 
     def _record(self, document_id: str) -> DocumentRecord:
         """The stored record of *document_id*, checked to be that document's own.
