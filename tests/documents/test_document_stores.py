@@ -55,3 +55,17 @@ def test_stored_files_are_private_and_named_by_id(tmp_path: Path) -> None:
     store.put("d1", [sample_pdf()], record=lambda: record)
     assert sorted(os.listdir(tmp_path)) == ["d1.doc", "tmp"]
     assert stat.S_IMODE((tmp_path / "d1.doc").stat().st_mode) == 0o600
+
+
+def test_partial_files_left_by_a_killed_writer_are_removed_after_an_hour(tmp_path: Path) -> None:
+    """A new FileDocuments removes tmp/*.part files older than an hour, and keeps fresh ones."""
+    FileDocuments(tmp_path / "docs")
+    stale = tmp_path / "docs" / "tmp" / "abc.0123456789abcdef.part"
+    fresh = tmp_path / "docs" / "tmp" / "def.0123456789abcdef.part"
+    stale.write_bytes(b"sealed")
+    fresh.write_bytes(b"sealed")
+    hour_and_a_bit = os.stat(stale).st_mtime - 3700
+    os.utime(stale, (hour_and_a_bit, hour_and_a_bit))
+    FileDocuments(tmp_path / "docs")
+    assert not stale.exists()
+    assert fresh.exists()

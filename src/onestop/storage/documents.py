@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,9 @@ from onestop.ports.documents import (
 __all__ = ["FileDocuments", "MemoryDocuments", "os_failure"]
 
 _PIECE: Final = 256 * 1024
+_STALE_PART_SECONDS: Final = 3600.0
+"""How old a partial file must be before a new `FileDocuments` removes it (a writer's
+file is written to continuously, so one an hour old was left by a killed process)."""
 _TRANSIENT: Final = frozenset(
     {errno.EAGAIN, errno.EINTR, errno.EIO, errno.ETIMEDOUT, errno.ESTALE, errno.EBUSY}
 )
@@ -202,6 +206,9 @@ class FileDocuments:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         """Keep documents in *directory*, made (mode ``0700``) if missing.
 
+        Partial files a killed writer left in its ``tmp`` folder more than an hour ago
+        are removed (they are sealed, so this only frees the disk).
+
         Raises:
             InvalidStoreInput: If *directory* is not a path.
             StorageError: If it cannot be made or is not a directory.
@@ -225,6 +232,18 @@ class FileDocuments:
             self._tmp.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise os_failure(exc, doing="make the document directory") from exc
+        self._remove_stale_parts(older_than=_STALE_PART_SECONDS)
+
+    def _remove_stale_parts(self, *, older_than: float) -> None:
+        """Remove ``tmp/*.part`` files not written to for *older_than* seconds."""
+        cutoff = time.time() - older_than
+        try:
+            for part in self._tmp.glob("*.part"):
+                with contextlib.suppress(FileNotFoundError):
+                    if part.lstat().st_mtime < cutoff:
+                        part.unlink()
+        except OSError as exc:
+            raise os_failure(exc, doing="clear the document directory's partial files") from exc
 
     def __repr__(self) -> str:
         """Show the directory."""
