@@ -217,3 +217,22 @@ effective_from = 2024-01-01
 [calendars.hours]
 sat = ["09:00-12:00"]
 """
+
+
+@pytest.mark.parametrize("actor", ["bad\nid", "ok\n", "a\udc80", "x" * 100_000, ""])
+def test_calendar_recount_refuses_a_hostile_actor_and_writes_nothing(
+    tmp_path: Path, actor: str
+) -> None:
+    """A line break, a lone surrogate, a huge or empty --actor: a usage error, nothing written."""
+    store_url = f"sqlite:///{tmp_path / 'mall.sqlite3'}"
+    code, out = _invoke(
+        "calendar", "recount", str(ROOT / "examples" / "korea"), "--store", store_url,
+        "--actor", actor,
+    )  # fmt: skip
+    assert code == 2, out
+    assert "actor.id" in out
+    store = from_url(store_url)
+    try:
+        assert list(every_summary(store)) == []
+    finally:
+        store.close()

@@ -307,7 +307,7 @@ def catalogue_calendars(
     if country is not None:
         click.echo("warning: --country is deprecated; declare [[calendars]]", err=True)
         try:
-            years = range(at.year - 5, at.year + 3)
+            years = counted_years(catalogue, around=at.year)
             return {"*": calendar_for(country, years=years)}, ()
         except OnestopError as exc:
             fail(f"--country: {exc}", code=EXIT_USAGE, as_json=as_json)
