@@ -35,7 +35,7 @@ from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.formats import preview
 from onestop.domain.common.kinds import check_type, parse_number
 from onestop.domain.common.text import LocalizedText
-from onestop.domain.common.values import Duration, Period, parse_amount
+from onestop.domain.common.values import Duration, Period, amount_text, parse_amount
 from onestop.exceptions import CatalogueError, InvalidValue, Problem
 
 __all__ = ["key_path", "make_converter", "problems_from", "restoring"]
@@ -204,7 +204,7 @@ def make_converter() -> cattrs.Converter:
         conv.register_structure_hook(kind, _strict(kind, label))
     conv.register_structure_hook(float, _from_number)
     conv.register_structure_hook(Decimal, lambda v, _: parse_amount(v))
-    conv.register_unstructure_hook(Decimal, str)
+    conv.register_unstructure_hook(Decimal, amount_text)
     conv.register_structure_hook(LocalizedText, _structure_text)
     conv.register_unstructure_hook(LocalizedText, lambda t: t.as_dict())
     conv.register_structure_hook(

@@ -22,6 +22,7 @@ from onestop.domain.common.values import (
     Money,
     Period,
     TimeUnit,
+    amount_text,
     parse_amount,
 )
 from onestop.exceptions import InvalidValue
@@ -198,6 +199,26 @@ class TestMoney:
     ) -> None:
         """Trailing zeros do not count as places; a value within 6 places is kept as given."""
         assert parse_amount(amount) == amount
+
+    @given(st.decimals(allow_nan=False, allow_infinity=False))
+    def test_every_amount_reads_back_from_its_text(self, amount: Decimal) -> None:
+        """Any Decimal parse_amount accepts is written as text it reads back equal, whatever
+        its exponent or trailing zeros (a stored 0.1885800 once failed to load)."""
+        try:
+            accepted = parse_amount(amount)
+        except InvalidValue:
+            return
+        assert parse_amount(amount_text(accepted)) == accepted
+
+    @pytest.mark.parametrize(
+        ("amount", "text"),
+        [("1500.00", "1500.00"), ("1E+2", "100"), ("0.1885800", "0.18858"), ("-0", "0")],
+    )
+    def test_amount_text_keeps_plain_forms_and_flattens_the_rest(
+        self, amount: str, text: str
+    ) -> None:
+        """A plain form keeps its bytes; an exponent, a signed zero or extra zeros are flattened."""
+        assert amount_text(Decimal(amount)) == text
 
     def test_huge_amounts_are_not_quoted_in_full(self) -> None:
         """The message for a 5000-digit amount says how long it is, not what it is."""

@@ -38,6 +38,7 @@ __all__ = [
     "Period",
     "TimeUnit",
     "check_places",
+    "amount_text",
     "currency_problem",
     "parse_amount",
     "totals",
@@ -54,6 +55,7 @@ MAX_DURATION = 999_999
 _DURATION = re.compile(r"\s*([0-9]{1,6})\s+working\s+(day|days|hour|hours)\s*", re.ASCII)
 _PERIOD = re.compile(r"P(?!\Z)(?:([0-9]{1,3})Y)?(?:([0-9]{1,4})M)?(?:([0-9]{1,5})D)?", re.ASCII)
 _AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,6})?", re.ASCII)
+_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]{1,6})?", re.ASCII)
 _PERIOD_LIMITS = {"years": 999, "months_part": 9999, "days": 99999}
 
 
@@ -100,6 +102,29 @@ def parse_amount(value: object, *, field: str = "amount") -> Decimal:
             reason=f"amount has more than {MAX_AMOUNT_PLACES} digits after the decimal point",
         )
     return result
+
+
+def amount_text(amount: Decimal, /) -> str:
+    """Return a finite `Decimal` as plain text, in the form `parse_amount` reads back.
+
+    ``str`` keeps a `Decimal`'s own form where that form is plain (``"1500.00"``), so that
+    stored amounts keep their bytes; an exponent (``1E+2``), a negative zero, or trailing
+    zeros beyond `MAX_AMOUNT_PLACES` digits are written plainly, equal in value.
+
+    >>> amount_text(Decimal("1E+2")), amount_text(Decimal("0.1885800"))
+    ('100', '0.18858')
+
+    Raises:
+        InvalidValue: If *amount* is not a finite `Decimal`.
+    """
+    check_type(amount, Decimal, field="amount")
+    if not amount.is_finite():
+        raise InvalidValue(field="amount", reason="amount must be finite")
+    text = str(amount)
+    if _PLAIN.fullmatch(text) and not (amount.is_zero() and amount.is_signed()):
+        return text
+    plain = format(abs(amount) if amount.is_zero() else amount, "f")
+    return plain.rstrip("0").rstrip(".") if "." in plain else plain
 
 
 def _whole(pattern: re.Pattern[str], value: object) -> re.Match[str] | None:
