@@ -345,6 +345,17 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         exc.ErasureRefused(application_id="app-1", rule="legal_hold", detail="a hold is on it"),
         "erasure of application 'app-1' refused by rule 'legal_hold': a hold is on it",
     ),
+    (exc.WebError("refused"), "refused"),
+    (
+        exc.InvalidRequest(PROBLEMS, status=400),
+        "request has 1 problem(s): c.toml: services[0].name: is empty",
+    ),
+    (exc.NotAuthenticated(), "a known bearer token is needed for this request"),
+    (exc.Throttled(limit="lookups", retry_after=60), "too many lookups: try again in 60 seconds"),
+    (
+        exc.VersionMismatch(expected=2, actual=3),
+        "the application is at version 3, not 2: reload it",
+    ),
 ]
 #: Test ids: the class of each sample.
 IDS = [type(error).__name__ for error, _ in SAMPLES]

@@ -40,6 +40,7 @@ from onestop.cli.calendar import calendar
 from onestop.cli.catalogue import catalogue
 from onestop.cli.pii import pii
 from onestop.cli.pii_migrate import pii_migrate
+from onestop.cli.serve import serve
 from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
@@ -62,6 +63,7 @@ cli.add_command(catalogue)
 cli.add_command(calendar)
 cli.add_command(pii)
 cli.add_command(audit)
+cli.add_command(serve)
 pii.add_command(pii_migrate)
 
 

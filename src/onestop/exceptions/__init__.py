@@ -88,16 +88,21 @@ The tree::
     │   ├── StateNotFound                   `.workflow`, `.state`: the workflow has no such state
     │   └── WorkflowNotFound                `.code`
     │       └── WorkflowVersionNotFound     `.version`, `.known`: no such version of it
-    └── WorkflowError
-        ├── InvalidWorkflow (ValueError)    `.workflow`, `.problems`
-        ├── TransitionNotAllowed            `.workflow`, `.state`, `.action`, `.reason`, `.allowed`
-        │   ├── RoleNotAllowed              `.agency`: no role of the action in the agency
-        │   ├── GuardFailed                 `.guard`; a guard refused, with its explanation
-        │   ├── SeparationOfDutiesViolation `.actor`, `.earlier_action`
-        │   └── MissingInput                `.missing`: required inputs not given
-        ├── UnknownGuard (LookupError)      `.guard`: no guard of that name is registered
-        ├── MigrationError (ValueError)     `.problems`: a migration plan does not fit
-        └── WorkflowVersionConflict (ValueError) `.code`, `.version`: a published version differs
+    ├── WorkflowError
+    │   ├── InvalidWorkflow (ValueError)    `.workflow`, `.problems`
+    │   ├── TransitionNotAllowed            `.workflow`, `.state`, `.action`, `.reason`, `.allowed`
+    │   │   ├── RoleNotAllowed              `.agency`: no role of the action in the agency
+    │   │   ├── GuardFailed                 `.guard`; a guard refused, with its explanation
+    │   │   ├── SeparationOfDutiesViolation `.actor`, `.earlier_action`
+    │   │   └── MissingInput                `.missing`: required inputs not given
+    │   ├── UnknownGuard (LookupError)      `.guard`: no guard of that name is registered
+    │   ├── MigrationError (ValueError)     `.problems`: a migration plan does not fit
+    │   └── WorkflowVersionConflict (ValueError) `.code`, `.version`: a published version differs
+    └── WebError                        an HTTP request to the online mall was refused
+        ├── InvalidRequest (ValueError)     `.problems`, `.status`: a body, header or parameter
+        ├── NotAuthenticated                no credential, or one not known
+        ├── Throttled                       `.limit`, `.retry_after`: too many for now
+        └── VersionMismatch                 `.expected`, `.actual`: If-Match names an old version
 
 Every error carries typed attributes; its message is built from them and never contains
 personal data.  Catch `OnestopError` to catch everything onestop raises.
@@ -213,6 +218,13 @@ from onestop.exceptions._values import (
     UnknownIdentityScheme,
     UnsupportedCountry,
 )
+from onestop.exceptions._web import (
+    InvalidRequest,
+    NotAuthenticated,
+    Throttled,
+    VersionMismatch,
+    WebError,
+)
 from onestop.exceptions._workflow import (
     GuardFailed,
     InvalidWorkflow,
@@ -260,7 +272,6 @@ __all__ = [
     "CodeRejected",
     "CommandRefused",
     "ConcurrencyConflict",
-    "HeadMoved",
     "ConfigurationError",
     "CourierError",
     "CourierNotAssigned",
@@ -277,6 +288,7 @@ __all__ = [
     "ErasureRefused",
     "GuardFailed",
     "HandoffRefused",
+    "HeadMoved",
     "HostNotResolved",
     "IdempotencyConflict",
     "InvalidApplication",
@@ -285,6 +297,7 @@ __all__ = [
     "InvalidCheckpoint",
     "InvalidIdentityNumber",
     "InvalidPacket",
+    "InvalidRequest",
     "InvalidStoreInput",
     "InvalidValue",
     "InvalidWebhookInput",
@@ -298,6 +311,7 @@ __all__ = [
     "MigrationError",
     "MissingInput",
     "NaiveDatetime",
+    "NotAuthenticated",
     "NotCanonical",
     "NotCustodian",
     "NotFound",
@@ -310,20 +324,23 @@ __all__ = [
     "RoleNotAllowed",
     "RuleSyntaxError",
     "SeparationOfDutiesViolation",
-    "SigningKeyError",
     "ServiceNotFound",
+    "SigningKeyError",
     "StateNotFound",
     "StorageError",
     "StorageUnavailable",
+    "Throttled",
     "TimeWentBackwards",
     "TooManyWrongCodes",
     "TransientError",
     "TransitionNotAllowed",
     "TransportError",
     "UnknownGuard",
-    "UnsupportedMediaType",
     "UnknownIdentityScheme",
     "UnsupportedCountry",
+    "UnsupportedMediaType",
+    "VersionMismatch",
+    "WebError",
     "WebhookRefusal",
     "WebhookVerificationError",
     "WorkflowError",

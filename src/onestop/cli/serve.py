@@ -1,0 +1,135 @@
+"""``onestop serve``: put a mall online (needs the ``web`` extra).
+
+Every option has an ``ONESTOP_SERVE_*`` environment variable; the master keys come as for
+the other commands (``--key-file``, ``ONESTOP_KEY_FILE`` or ``ONESTOP_MASTER_KEY``).  The
+settings are checked, and the catalogue, the store and the keys opened once, before any
+worker starts, so that a mistake is one clear error and exit code 2, not a crashing worker.
+The server is uvicorn; SIGTERM or Ctrl-C stops it gracefully (requests in flight finish,
+up to ``--shutdown-timeout`` seconds).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from onestop.cli._common import EXIT_USAGE, FilePath, fail, key_option
+
+__all__ = ["serve"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _option(name: str, *more: str, **kwargs: Any) -> Callable[[_F], _F]:
+    flag = name.split("/", maxsplit=1)[0]
+    variable = "ONESTOP_SERVE_" + flag.lstrip("-").replace("-", "_").upper()
+    return click.option(name, *more, envvar=variable, show_envvar=True, **kwargs)
+
+
+def _settings(**given: Any) -> Any:
+    """Build `onestop.web.ServeSettings` from the command's options, or exit 2 naming why."""
+    from onestop.exceptions import ConfigurationError
+    from onestop.web import ServeSettings
+
+    try:
+        return ServeSettings(**given)
+    except ConfigurationError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=False)
+
+
+def _check(settings: Any) -> None:
+    """Open and close what a worker will open, so that a mistake stops here, once."""
+    from onestop.exceptions import OnestopError
+    from onestop.web._app import limits_store
+    from onestop.web._runtime import Runtime
+
+    try:
+        limits_store(settings)
+        Runtime.start(settings).close()
+    except OnestopError as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=False)
+
+
+def run_server(settings: Any, *, shutdown_timeout: int) -> None:
+    """Serve *settings* with uvicorn until stopped (workers get them in the environment)."""
+    import uvicorn
+
+    from onestop.web.settings import SETTINGS_VARIABLE
+
+    os.environ[SETTINGS_VARIABLE] = settings.to_json()
+    uvicorn.run(
+        "onestop.web._app:from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=shutdown_timeout,
+        limit_concurrency=None,
+    )
+
+
+@click.command("serve")
+@click.argument("catalogue_path", metavar="CATALOGUE", type=FilePath())
+@_option("--store", "store_url", required=True, metavar="URL", help="The store to serve.")
+@key_option
+@_option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@_option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@_option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@_option("--threads", type=click.IntRange(1, 256), default=10, show_default=True)
+@_option("--secret-file", metavar="PATH", help="The server's secret [default: beside SQLite].")
+@_option("--documents-dir", metavar="DIR", help="Where uploads are kept [default: beside SQLite].")
+@_option("--limits-dir", metavar="DIR", help="Where the workers share rate-limit counters.")
+@_option("--upload-limit", type=click.IntRange(1, 2**34), default=20 * 1024 * 1024)
+@_option("--submissions-per-minute", type=click.IntRange(1, 1_000_000), default=20)
+@_option("--lookups-per-minute", type=click.IntRange(1, 1_000_000), default=10)
+@_option("--request-timeout", type=click.IntRange(1, 3600), default=30)
+@_option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN")
+@_option("--test-actors", metavar="FILE", help="Bearer tokens of test officers (tests only).")
+@_option("--callback-secrets", metavar="FILE", help="Webhook secrets of agencies, as JSON.")
+@_option("--access-log/--no-access-log", default=True, show_default=True)
+@_option("--telemetry/--no-telemetry", default=False, show_default=True)
+@_option("--shutdown-timeout", type=click.IntRange(0, 3600), default=20, show_default=True)
+def serve(catalogue_path: str, shutdown_timeout: int, **options: Any) -> None:
+    """Serve the mall of CATALOGUE over the store: the citizen API, Open311 and documents.
+
+    The API is under /api/v1, its OpenAPI document at /api/openapi.json and its
+    reference at /api/docs; Open311 GeoReport v2 under /open311/v2; /healthz and /readyz.
+    """
+    try:
+        import litestar  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        fail("serving needs the web extra: pip install 'onestop-mall[web]'", code=2, as_json=False)
+    options["cors_origins"] = tuple(options["cors_origins"])
+    settings = _settings(catalogue=catalogue_path, **options)
+    if settings.workers > 1 and settings.limits_dir is None and not settings.beside_store("."):
+        settings = _settings(
+            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")}
+        )
+    _check(settings)
+    from onestop.cli import _log_to_stderr
+
+    restore = _log_to_stderr()
+    click.echo(
+        f"serving {catalogue_path} on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker(s)); the API reference is at /api/docs",
+        err=True,
+    )
+    try:
+        run_server(settings, shutdown_timeout=shutdown_timeout)
+    finally:
+        restore()
+
+
+def _fields(settings: Any) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(settings)

@@ -1,0 +1,69 @@
+"""Errors of the online mall's HTTP API (`onestop.web`): requests refused before the core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from onestop.exceptions._base import OnestopError, Problem
+
+
+class WebError(OnestopError):
+    """An HTTP request to the online mall was refused; nothing was recorded."""
+
+
+class InvalidRequest(WebError, ValueError):
+    """A request's body, header or parameter is malformed; `problems` lists every one.
+
+    Each problem's path names the place (``body.applicant.name``, ``header.Idempotency-Key``);
+    messages never quote the value sent, which may be personal data.
+
+    Attributes:
+        problems: Each problem with its path.
+        status: The HTTP status it is answered with (400 unreadable, 422 unacceptable,
+            428 a required precondition header missing).
+    """
+
+    def __init__(self, problems: Iterable[Problem], *, status: int = 422) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.status = status
+        head = "; ".join(str(p) for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"request has {len(self.problems)} problem(s): {head}{more}")
+
+
+class Throttled(WebError):
+    """Too many requests of one kind from one client (or on one application) for now.
+
+    Attributes:
+        limit: What was limited (``submissions``, ``lookups``).
+        retry_after: Seconds after which a new request may succeed.
+    """
+
+    def __init__(self, *, limit: str, retry_after: int) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__(f"too many {limit}: try again in {retry_after} seconds")
+
+
+class VersionMismatch(WebError):
+    """``If-Match`` named a version of the application that is no longer its current one.
+
+    Attributes:
+        expected: The version the client named.
+        actual: The application's version now.
+    """
+
+    def __init__(self, *, expected: int, actual: int) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"the application is at version {actual}, not {expected}: reload it")
+
+
+class NotAuthenticated(WebError):
+    """The request does not say who is calling, or says it with a credential not known.
+
+    A missing credential and a wrong one are answered alike.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("a known bearer token is needed for this request")

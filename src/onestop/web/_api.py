@@ -1,0 +1,298 @@
+"""The citizen API under ``/api/v1``: the catalogue, uploads, submission and tracking.
+
+Handlers that call the blocking core run in the worker's thread pool
+(``sync_to_thread=True``); the catalogue is in memory and answered on the event loop.
+Errors are answered by `onestop.web._problems.handle_error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import anyio
+from litestar import Request, Response, get, post
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
+
+from onestop.domain.applications.forms import DocumentRef
+from onestop.domain.applications.tracking import PublicStatus, served_language
+from onestop.domain.catalogue.model import Catalogue, Service
+from onestop.domain.common.actors import Actor
+from onestop.exceptions import (
+    ApplicationNotFound,
+    DocumentNotFound,
+    DocumentTooLarge,
+    InvalidApplication,
+    Problem,
+)
+from onestop.web._limits import Limits
+from onestop.web._problems import problem_responses
+from onestop.web._runtime import Runtime
+from onestop.web._views import (
+    ReceiptView,
+    ServiceList,
+    ServiceSummary,
+    SubmissionRequest,
+    UploadRef,
+    UploadView,
+)
+from onestop.web._wire import Body
+
+__all__ = ["CITIZEN", "ROUTES"]
+
+CITIZEN = Actor(id="citizen:online", roles={"applicant"})
+"""The actor of an anonymous online submission (until a citizen identity provider signs in)."""
+
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{16,128}$"
+"""What an ``Idempotency-Key`` must look like: 16 to 128 URL-safe characters (a UUID fits)."""
+
+LOOKUP_SECRET = r"^[\x21-\x7e]{1,128}$"  # noqa: S105 - a pattern, not a secret
+
+Lang = Annotated[
+    str | None,
+    QueryParameter(
+        name="lang",
+        pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,7}$",
+        description="The language wanted (BCP 47); else `Accept-Language`, else the default.",
+    ),
+]
+
+
+def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
+    """Return the worker's `Runtime`."""
+    found: Runtime = request.app.state.runtime
+    return found
+
+
+def language_of(catalogue: Catalogue, request: Request[Any, Any, Any], lang: str | None) -> str:
+    """The language to answer in: ``lang``, else the first of ``Accept-Language`` the
+    catalogue declares, else its default."""
+    if lang is not None:
+        return served_language(catalogue, lang)
+    header = request.headers.get("accept-language", "")
+    declared = {tag.lower() for tag in catalogue.languages}
+    for part in header.split(",")[:16]:
+        tag = part.split(";")[0].strip()
+        if tag and tag.lower() in declared:
+            return tag
+        if tag and tag.split("-")[0].lower() in declared:
+            return tag.split("-")[0]
+    return catalogue.default_language
+
+
+def _summary(catalogue: Catalogue, service: Service, language: str) -> ServiceSummary:
+    fallbacks = catalogue.languages
+    agency = catalogue.agency(service.agency)
+    return ServiceSummary(
+        code=service.code,
+        version=service.version,
+        agency=service.agency,
+        agency_name=agency.name.get(language, fallbacks=fallbacks),
+        name=service.name.get(language, fallbacks=fallbacks),
+        description=(
+            None
+            if service.description is None
+            else service.description.get(language, fallbacks=fallbacks)
+        ),
+        channels=service.channel_kinds,
+        time_limit=str(service.time_limit),
+    )
+
+
+@get(
+    "/api/v1/services",
+    return_dto=Body[ServiceList],
+    tags=["catalogue"],
+    responses=problem_responses(400),
+    summary="List the services in effect now",
+)
+async def list_services(request: Request[Any, Any, Any], lang: Lang = None) -> ServiceList:
+    """The services in effect now, in the caller's language."""
+    catalogue = runtime_of(request).mall.catalogue
+    language = language_of(catalogue, request, lang)
+    now = datetime.now(UTC)
+    services = sorted(catalogue.current_services(at=now), key=lambda s: s.code)
+    return ServiceList(
+        language=language,
+        services=tuple(_summary(catalogue, service, language) for service in services),
+    )
+
+
+@post(
+    "/api/v1/uploads",
+    return_dto=Body[UploadView],
+    tags=["documents"],
+    status_code=201,
+    request_max_body_size=None,
+    responses=problem_responses(400, 413, 415, 422, 429),
+    summary="Upload a document, to name in a submission",
+)
+async def upload(
+    request: Request[Any, Any, Any],
+    file_name: Annotated[
+        str | None, HeaderParameter(name="Upload-Filename", max_length=255, required=False)
+    ] = None,
+) -> UploadView:
+    """Keep an uploaded document, sealed; it is swept if no submission names it in time.
+
+    The body is the document's bytes; ``Content-Type`` is the type the uploader declares,
+    and the type sniffed from the bytes must agree with it.  Location metadata is
+    stripped from images before anything is kept.
+    """
+    runtime = runtime_of(request)
+    limit = runtime.desk.limit
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:  # refused before a byte is read
+        raise DocumentTooLarge(limit=limit, size=int(length))
+    declared = request.headers.get("content-type", "").split(";")[0].strip() or None
+    stream = request.stream().__aiter__()
+
+    def chunks() -> Iterator[bytes]:  # the body, pulled from the event loop by the desk
+        while True:
+            try:
+                yield anyio.from_thread.run(_next, stream)
+            except StopAsyncIteration:
+                return
+
+    document = await anyio.to_thread.run_sync(
+        lambda: runtime.desk.put(chunks(), declared_type=declared, file_name=file_name)
+    )
+    assert document.sha256 is not None  # noqa: S101 - a new upload is never erased
+    return UploadView(
+        document_id=document.document_id,
+        media_type=document.media_type,
+        size=document.size,
+        sha256=document.sha256,
+    )
+
+
+async def _next(stream: AsyncIterator[bytes]) -> bytes:
+    return await stream.__anext__()
+
+
+def _documents(runtime: Runtime, data: SubmissionRequest) -> tuple[DocumentRef, ...]:
+    service = runtime.mall.catalogue.service(data.service, at=datetime.now(UTC))
+    evidence = {r.code: r.evidence_type for r in service.requirements_for(data.channel)}
+    refs: list[DocumentRef] = []
+    problems: list[Problem] = []
+    for index, given in enumerate(data.documents):
+        where = f"documents[{index}]"
+        if given.requirement not in evidence:
+            problems.append(Problem(path=f"{where}.requirement", message="is not a requirement"))
+            continue
+        try:
+            document = runtime.desk.describe(given.document_id)
+        except DocumentNotFound:
+            problems.append(Problem(path=f"{where}.document_id", message="no such upload"))
+            continue
+        if document.sha256 is None:
+            problems.append(Problem(path=f"{where}.document_id", message="was erased"))
+            continue
+        refs.append(
+            DocumentRef(
+                requirement=given.requirement,
+                evidence_type=evidence[given.requirement],
+                sha256=document.sha256,
+                media_type=document.media_type,
+                size=document.size,
+            )
+        )
+    if problems:
+        raise InvalidApplication(problems)
+    return tuple(refs)
+
+
+def _attach(runtime: Runtime, documents: tuple[UploadRef, ...], application_id: str) -> None:
+    for given in documents:
+        runtime.desk.attach(given.document_id, application_id)
+
+
+@post(
+    "/api/v1/applications",
+    dto=Body[SubmissionRequest],
+    return_dto=Body[ReceiptView],
+    tags=["applications"],
+    status_code=201,
+    sync_to_thread=True,
+    responses=problem_responses(400, 404, 409, 422, 429),
+    summary="Submit an application",
+)
+def submit(
+    request: Request[Any, Any, Any],
+    data: JSONBody[SubmissionRequest],
+    idempotency_key: Annotated[
+        str,
+        HeaderParameter(
+            name="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY,
+            description="A new random key per application (a UUID); repeat it to retry.",
+        ),
+    ],
+) -> Response[ReceiptView]:
+    """Submit an application; repeating the request with the same key returns the same
+    receipt, and a different body with the same key is refused (422)."""
+    runtime = runtime_of(request)
+    documents = _documents(runtime, data)
+    secret = runtime.secrets.derive(CITIZEN.id, idempotency_key)
+    with runtime.secrets.giving(secret):
+        receipt = runtime.mall.submit(
+            data.service,
+            channel=data.channel,
+            applicant=data.applicant,
+            representative=data.representative,
+            answers=dict(data.answers),
+            documents=documents,
+            actor=CITIZEN,
+            idempotency_key=idempotency_key,
+        )
+    _attach(runtime, data.documents, receipt.application_id)
+    view = ReceiptView(
+        application_id=receipt.application_id,
+        number=receipt.number,
+        lookup_secret=secret,
+        due=receipt.due,
+        required_documents=receipt.required_documents,
+        replayed=receipt.replayed,
+    )
+    return Response(view, status_code=200 if receipt.replayed else 201)
+
+
+@get(
+    "/api/v1/tracking",
+    return_dto=Body[PublicStatus],
+    tags=["applications"],
+    responses=problem_responses(400, 404, 429),
+    summary="Track an application by its number and lookup secret",
+)
+async def track(
+    request: Request[Any, Any, Any],
+    number: Annotated[str, QueryParameter(name="number", min_length=1, max_length=128)],
+    lookup_secret: Annotated[
+        str,
+        HeaderParameter(
+            name="Lookup-Secret",
+            pattern=LOOKUP_SECRET,
+            description="The secret of the receipt; never put it in a URL.",
+        ),
+    ],
+    lang: Lang = None,
+) -> PublicStatus:
+    """The public status of an application.  A wrong secret is answered exactly as an
+    unknown number is, and failed lookups are limited per client and per number."""
+    runtime = runtime_of(request)
+    limits: Limits = request.app.state.limits
+    client = limits.client_of(request)
+    await limits.check_lookups(client=client, number=number)
+    language = language_of(runtime.mall.catalogue, request, lang)
+    try:
+        return await anyio.to_thread.run_sync(
+            lambda: runtime.mall.track(number, lookup_secret, language=language)
+        )
+    except ApplicationNotFound:
+        await limits.failed_lookup(client=client, number=number)
+        raise
+
+
+ROUTES = [list_services, upload, submit, track]
+"""The citizen API's route handlers."""

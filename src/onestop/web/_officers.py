@@ -1,0 +1,178 @@
+"""Officers' endpoints, for tests and benchmarks until staff sign-in exists.
+
+Staff accounts, sign-in and authorisation are the next step of the online mall.  Until
+then, a server started with ``--test-actors FILE`` knows a few officers by bearer token
+(``{"<token>": {"id": "officer-1", "roles": ["verifier"]}}``) and serves:
+
+- ``GET /api/v1/applications/{application_id}``: the application's state and version,
+  with the version as its ``ETag``;
+- ``POST /api/v1/applications/{application_id}/actions``: a workflow action, with
+  ``If-Match`` naming the version acted on (required: 428 without).  A stale version is
+  412; losing a race in the store to another writer is 409.
+
+Without ``--test-actors`` these routes answer 401 to everyone.  The acting officer is the
+token's, never one a request names.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import attrs
+from litestar import Request, Response, get, post
+from litestar.params import HeaderParameter, JSONBody, Parameter
+
+from onestop.domain.applications.application import Application
+from onestop.domain.common.actors import Actor
+from onestop.domain.common.formats import KEY
+from onestop.exceptions import InvalidRequest, NotAuthenticated, Problem, VersionMismatch
+from onestop.web._api import runtime_of
+from onestop.web._problems import problem_responses
+from onestop.web._wire import Body
+
+__all__ = ["ROUTES", "ActionRequest", "ApplicationView"]
+
+_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+
+
+@attrs.frozen(kw_only=True)
+class ApplicationView:
+    """An application as an officer's client sees it (no personal data).
+
+    Attributes:
+        application_id: Its id.
+        number: Its number.
+        service: The service's code.
+        agency: The agency's code.
+        state: Its workflow state.
+        version: How many events it has: name it in ``If-Match`` to act on it.
+        closed: Whether it is finished.
+        suspended: Whether it is suspended.
+    """
+
+    application_id: str
+    number: str
+    service: str
+    agency: str
+    state: str
+    version: int
+    closed: bool
+    suspended: bool
+
+
+@attrs.frozen(kw_only=True)
+class ActionRequest:
+    """A workflow action to take.
+
+    Attributes:
+        action: The action's name in the workflow.
+        inputs: The action's inputs, as text.
+    """
+
+    action: str
+    inputs: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def _view(application: Application) -> ApplicationView:
+    return ApplicationView(
+        application_id=application.id,
+        number=application.number,
+        service=application.service,
+        agency=application.agency,
+        state=application.state,
+        version=application.version,
+        closed=application.is_closed,
+        suspended=application.is_suspended,
+    )
+
+
+def officer_of(request: Request[Any, Any, Any]) -> Actor:
+    """The test officer the bearer token names.
+
+    Raises:
+        NotAuthenticated: If there is no token, or it is not one of the test actors'.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    actors = runtime_of(request).actors
+    if scheme.lower() == "bearer" and token:
+        for known, actor in actors.items():  # compare every token in constant time
+            if hmac.compare_digest(known.encode(), token.encode("utf-8", "replace")):
+                return actor
+    raise NotAuthenticated()
+
+
+def _if_match(value: str | None) -> int:
+    if value is None:
+        raise InvalidRequest(
+            [Problem(path="header.If-Match", message='is required: the version acted on, "3"')],
+            status=428,
+        )
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or not text.isascii() or len(text) > 12:
+        raise InvalidRequest(
+            [Problem(path="header.If-Match", message="must be an application's ETag")]
+        )
+    return int(text)
+
+
+def _answer(application: Application) -> Response[ApplicationView]:
+    return Response(_view(application), headers={"ETag": f'"{application.version}"'})
+
+
+@get(
+    "/api/v1/applications/{application_id:str}",
+    return_dto=Body[ApplicationView],
+    tags=["officers"],
+    sync_to_thread=True,
+    responses=problem_responses(400, 401, 404),
+    summary="Read an application's state and version (test officers)",
+)
+def read_application(
+    request: Request[Any, Any, Any], application_id: _ID
+) -> Response[ApplicationView]:
+    """An application's state and version, the version as its ETag."""
+    officer_of(request)
+    KEY.check(application_id, field="application_id")
+    return _answer(runtime_of(request).mall.application(application_id))
+
+
+@post(
+    "/api/v1/applications/{application_id:str}/actions",
+    dto=Body[ActionRequest],
+    return_dto=Body[ApplicationView],
+    tags=["officers"],
+    status_code=200,
+    sync_to_thread=True,
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428),
+    summary="Take a workflow action (test officers)",
+)
+def act(
+    request: Request[Any, Any, Any],
+    application_id: _ID,
+    data: JSONBody[ActionRequest],
+    if_match: Annotated[
+        str | None,
+        HeaderParameter(name="If-Match", required=False, description='The version acted on: "3".'),
+    ] = None,
+) -> Response[ApplicationView]:
+    """Take a workflow action as the token's officer, on the version named in If-Match."""
+    officer = officer_of(request)
+    expected = _if_match(if_match)
+    mall = runtime_of(request).mall
+    current = mall.application(application_id)
+    if current.version != expected:
+        raise VersionMismatch(expected=expected, actual=current.version)
+    changed = mall.act(
+        application_id,
+        data.action,
+        actor=officer,
+        inputs=dict(data.inputs),
+        expected_version=expected,
+    )
+    return _answer(changed)
+
+
+ROUTES = [read_application, act]
+"""The test officers' route handlers."""

@@ -1,0 +1,174 @@
+"""Operations: health, readiness, security headers, the access log and time limits.
+
+- ``GET /healthz`` says the process serves; ``GET /readyz`` that the store answers (503
+  when it does not), for a load balancer or an orchestrator.
+- Every response carries the security headers of `SECURITY_HEADERS` (no sniffing, no
+  framing, no referrer, no caching of personal data) and an ``X-Request-Id``.
+- The access log (`access_log`) writes one structlog event per request: the method, the
+  route *template* (``/api/v1/services/{code}``, never the path as sent, which may hold
+  a number), the status, the duration and the request id; never a query string, a
+  header or a body.  Errors are logged by class name only.
+- `time_limit` answers 503 to a request that takes longer than the limit.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import anyio
+import structlog
+from litestar import Request, Response, get
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from onestop.web._runtime import Runtime
+from onestop.web._views import Health
+from onestop.web._wire import Body
+
+__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "time_limit"]
+
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Strict-Transport-Security": "max-age=31536000",
+}
+"""The headers every API response carries (the interactive reference page relaxes the CSP)."""
+
+_DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com data:; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
+
+_LOG = structlog.get_logger("onestop.web")
+
+
+@get("/healthz", return_dto=Body[Health], tags=["operations"], include_in_schema=True)
+async def healthz() -> Health:
+    """The process is up and serving."""
+    return Health(status="ok")
+
+
+@get(
+    "/readyz",
+    return_dto=Body[Health],
+    tags=["operations"],
+    summary="Whether the store answers",
+    responses={503: ResponseSpec(data_container=Health, description="The store does not answer")},
+)
+async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
+    """The store answers: 200, else 503."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        await anyio.to_thread.run_sync(lambda: runtime.mall.store.summary("readyz"))
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        _LOG.warning("store_unready", error=type(exc).__name__)
+        return Response(Health(status="unavailable"), status_code=503)
+    return Response(Health(status="ok"))
+
+
+ROUTES = [healthz, readyz]
+"""The operations routes."""
+
+
+def _route_of(scope: Scope) -> str:
+    handler = scope.get("route_handler")
+    paths = getattr(handler, "paths", None)
+    return sorted(paths)[0] if paths else "(unrouted)"
+
+
+def access_log(*, enabled: bool) -> Any:
+    """Middleware: security headers on every response; one access-log event per request
+    when *enabled*."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            request_id = uuid.uuid4().hex
+            started = time.perf_counter()
+            status = 500
+            docs = scope["path"].startswith("/api/docs")
+
+            async def send_with_headers(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    headers = MutableScopeHeaders(message)
+                    for name, value in SECURITY_HEADERS.items():
+                        headers[name] = value
+                    if docs:
+                        headers["Content-Security-Policy"] = _DOCS_CSP
+                    headers["X-Request-Id"] = request_id
+                await send(message)
+
+            try:
+                await app(scope, receive, send_with_headers)
+            finally:
+                if enabled:
+                    state: Any = scope.get("state")
+                    _LOG.info(
+                        "request",
+                        method=scope.get("method"),
+                        route=_route_of(scope),
+                        status=status,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                        request_id=request_id,
+                        error=state.get("onestop_error") if isinstance(state, dict) else None,
+                    )
+
+        return wrapped
+
+    return middleware
+
+
+def time_limit(seconds: float) -> Any:
+    """Middleware: answer 503 when a request has not started its response in *seconds*."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            started = False
+
+            async def tracking_send(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                await send(message)
+
+            with anyio.move_on_after(seconds) as cancel:
+                await app(scope, receive, tracking_send)
+            if cancel.cancelled_caught and not started:
+                body = (
+                    b'{"type":"urn:onestop:problem:Timeout","title":"Service unavailable",'
+                    b'"status":503,"detail":"the request took too long","problems":[]}'
+                )
+                start: Any = {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"retry-after", b"1"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+                await send(start)
+                end: Any = {"type": "http.response.body", "body": body}
+                await send(end)
+
+        return wrapped
+
+    return middleware

@@ -1,0 +1,215 @@
+"""Errors as RFC 9457 problem details, typed from onestop's exception tree, in one place.
+
+Every refusal the API answers is an ``application/problem+json`` body (`ProblemDetails`):
+``type`` names the exception class (``urn:onestop:problem:ServiceNotFound``), ``status``
+its HTTP status (`status_of`), ``detail`` its message, which onestop's exceptions build
+from typed attributes and never from personal data, and ``problems`` every field problem
+of a request or an application.  Nothing else of an exception is sent: no stack trace,
+no cause, no value a client sent.  An exception that is not onestop's is a 500 whose body
+says only that; the access log records its class.
+
+A wrong lookup secret and an unknown application number get the same answer, byte for
+byte (`NOT_FOUND_DETAIL`): the detail of `ApplicationNotFound` is never its reference.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import attrs
+import structlog
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
+
+import onestop.exceptions as exc
+from onestop.exceptions import OnestopError
+
+__all__ = [
+    "NOT_FOUND_DETAIL",
+    "PROBLEM_JSON",
+    "FieldProblem",
+    "ProblemDetails",
+    "handle_error",
+    "problem_responses",
+    "status_of",
+]
+
+PROBLEM_JSON = "application/problem+json"
+"""The media type of every error body."""
+
+NOT_FOUND_DETAIL = "no application matches this reference and secret"
+"""The detail of every `ApplicationNotFound`: it never says which part did not match."""
+
+_LOG = structlog.get_logger("onestop.web")
+
+# Most specific first: the first class an error is an instance of gives its status.
+_STATUSES: tuple[tuple[type[OnestopError], int], ...] = (
+    (exc.Throttled, 429),
+    (exc.NotAuthenticated, 401),
+    (exc.VersionMismatch, 412),
+    (exc.DocumentTooLarge, 413),
+    (exc.UnsupportedMediaType, 415),
+    (exc.PersonalDataErased, 410),
+    (exc.NotFound, 404),
+    (exc.IdempotencyConflict, 422),
+    (exc.ConcurrencyConflict, 409),
+    (exc.RoleNotAllowed, 403),
+    (exc.SeparationOfDutiesViolation, 403),
+    (exc.MissingInput, 422),
+    (exc.TransitionNotAllowed, 409),
+    (exc.CommandRefused, 409),
+    (exc.WebhookVerificationError, 401),
+    (exc.TransientError, 503),
+    (exc.InvalidValue, 422),
+    (exc.InvalidApplication, 422),
+    (exc.ChannelNotOffered, 422),
+    (exc.PartyError, 422),
+    (exc.DocumentError, 422),
+    (exc.CalendarError, 422),
+    (exc.CallbackRefused, 422),
+    (exc.InvalidStoreInput, 422),
+)
+
+
+@attrs.frozen(kw_only=True)
+class FieldProblem:
+    """One thing wrong with a request, and where.
+
+    Attributes:
+        path: Where: ``body.applicant.name``, ``header.Idempotency-Key``, ``answers.age``.
+        message: What is wrong, in one sentence, never quoting the value sent.
+    """
+
+    path: str
+    message: str
+
+
+@attrs.frozen(kw_only=True)
+class ProblemDetails:
+    """An RFC 9457 problem details object.
+
+    Attributes:
+        type: A URN naming the kind of problem: ``urn:onestop:problem:<exception class>``.
+        title: A short summary of the kind of problem.
+        status: The HTTP status code.
+        detail: What went wrong this time, without personal data.
+        problems: Every field problem, for a request or application that does not fit.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    problems: tuple[FieldProblem, ...] = ()
+
+
+def status_of(error: BaseException, /) -> int:
+    """Return the HTTP status *error* is answered with (500 for what is not onestop's)."""
+    if isinstance(error, exc.InvalidRequest):
+        return error.status
+    for kind, status in _STATUSES:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    410: "Gone",
+    412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def _problems(error: BaseException) -> tuple[FieldProblem, ...]:
+    found = getattr(error, "problems", ())
+    if not isinstance(error, exc.InvalidRequest | exc.InvalidApplication):
+        return ()
+    return tuple(FieldProblem(path=p.path, message=p.message) for p in found)
+
+
+def problem_for(error: BaseException, /) -> ProblemDetails:
+    """Return the problem details *error* is answered with."""
+    status = status_of(error)
+    if isinstance(error, HTTPException):  # Litestar's own: routing, methods, body size
+        status = error.status_code
+        name = "HTTPError" if status not in _TITLES else type(error).__name__
+        detail = _TITLES.get(status, "HTTP error")
+        if status == 400:
+            detail = "the request could not be read"
+        return ProblemDetails(
+            type=f"urn:onestop:problem:{name}",
+            title=_TITLES.get(status, "HTTP error"),
+            status=status,
+            detail=detail,
+        )
+    if not isinstance(error, OnestopError):
+        return ProblemDetails(
+            type="urn:onestop:problem:InternalError",
+            title=_TITLES[500],
+            status=500,
+            detail="the server failed; the failure was logged without the request's data",
+        )
+    detail = NOT_FOUND_DETAIL if isinstance(error, exc.ApplicationNotFound) else str(error)
+    return ProblemDetails(
+        type=f"urn:onestop:problem:{type(error).__name__}",
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        problems=_problems(error),
+    )
+
+
+def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """Litestar's exception handler: answer *error* as problem details."""
+    problem = problem_for(error)
+    headers: dict[str, str] = {}
+    if isinstance(error, exc.Throttled):
+        headers["Retry-After"] = str(error.retry_after)
+    elif isinstance(error, exc.TransientError):
+        headers["Retry-After"] = "1"
+    elif isinstance(error, HTTPException) and error.headers:
+        headers.update({k: v for k, v in error.headers.items() if k.lower() == "retry-after"})
+    request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
+    if problem.status >= 500:
+        _LOG.error("request_failed", error=type(error).__name__, where=_frames(error))
+    return Response(
+        content=attrs.asdict(problem),
+        status_code=problem.status,
+        media_type=MediaType.JSON,
+        headers={**headers, "Content-Type": PROBLEM_JSON},
+    )
+
+
+def _frames(error: BaseException) -> list[str]:
+    """Where *error* was raised, as ``file:line function`` entries: never its message,
+    which an exception not of onestop's may have built from the request's data."""
+    return [
+        f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+        for frame in traceback.extract_tb(error.__traceback__)[-8:]
+    ]
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The OpenAPI responses of a route that answers *statuses* with problem details."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=_TITLES.get(status, "Error"),
+            media_type=PROBLEM_JSON,
+        )
+        for status in statuses
+    }

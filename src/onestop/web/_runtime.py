@@ -1,0 +1,210 @@
+"""What one worker process serves with: the `Mall`, the document desk, the limits.
+
+`Runtime.start` builds them from `ServeSettings` when the worker starts (Litestar's
+lifespan), and `Runtime.close` closes the store when it stops.  One `Mall` per process,
+shared by the threads that run the blocking core (docs/explanation/web-framework.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from onestop.calendars import calendar_versions, counted_years
+from onestop.domain.common.formats import ACTOR_ID
+from onestop.domain.workflow.engine import Actor
+from onestop.exceptions import ConfigurationError, OnestopError
+from onestop.ports.events import EventStore
+from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, Keyring
+from onestop.storage import from_url
+from onestop.storage.documents import FileDocuments
+from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.documents import DocumentDesk
+from onestop.usecases.mall import Mall, RandomIds
+from onestop.web.settings import ServeSettings
+
+__all__ = ["KeyedSecrets", "Runtime"]
+
+_SECRET_BYTES = 32
+_GIVEN_SECRET: ContextVar[str | None] = ContextVar("onestop_lookup_secret", default=None)
+
+
+class KeyedSecrets(RandomIds):
+    """Random ids; lookup secrets derived from the request's idempotency key when one is set.
+
+    `Mall.submit` keeps only a digest of the lookup secret.  So that a replayed
+    submission can answer with the same receipt, secret and all, the API derives the
+    secret from the server's secret and the request's idempotency key
+    (`derive`), and hands it to the mall through `giving`.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        """Derive secrets with *key* (the server's secret)."""
+        self._key = key
+
+    def derive(self, scope: str, idempotency_key: str) -> str:
+        """Return the lookup secret of the submission *idempotency_key* in *scope*."""
+        mac = hmac.new(self._key, f"lookup\x00{scope}\x00{idempotency_key}".encode(), "sha256")
+        return mac.hexdigest()[:32]
+
+    @contextmanager
+    def giving(self, secret: str) -> Iterator[None]:
+        """Make `secret` return *secret* within the ``with`` block, in this context."""
+        token = _GIVEN_SECRET.set(secret)
+        try:
+            yield
+        finally:
+            _GIVEN_SECRET.reset(token)
+
+    def secret(self) -> str:
+        """Return the secret given for this context, else a random one."""
+        given = _GIVEN_SECRET.get()
+        return given if given is not None else super().secret()
+
+
+def _server_secret(settings: ServeSettings) -> bytes:
+    path = settings.secret_file or settings.beside_store(".serve-secret")
+    if path is None:
+        raise ConfigurationError(
+            "give --secret-file (ONESTOP_SERVE_SECRET_FILE): a file of at least 32 random "
+            "bytes, the same for every worker; only an SQLite store keeps one beside it"
+        )
+    file = Path(path)
+    if not file.exists() and settings.secret_file is None:
+        try:
+            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker made it first
+        else:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(secrets.token_bytes(_SECRET_BYTES))
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"the server secret file cannot be read: {exc.strerror}") from None
+    if len(data) < _SECRET_BYTES:
+        raise ConfigurationError(f"the server secret file holds fewer than {_SECRET_BYTES} bytes")
+    return hashlib.sha256(data).digest()
+
+
+def _actors(path: str | None) -> Mapping[str, Actor]:
+    if path is None:
+        return {}
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"--test-actors: cannot read the file: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigurationError("--test-actors: expected an object of token to officer")
+    actors: dict[str, Actor] = {}
+    for token, entry in raw.items():
+        if not isinstance(entry, dict) or not isinstance(token, str) or len(token) < 16:
+            raise ConfigurationError(
+                "--test-actors: each entry is a token of 16 or more characters mapped to "
+                '{"id": ..., "roles": [...]}'
+            )
+        roles = entry.get("roles", [])
+        actor_id = entry.get("id")
+        if not isinstance(actor_id, str) or ACTOR_ID.problem(actor_id) is not None:
+            raise ConfigurationError("--test-actors: an officer's id is not an actor id")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise ConfigurationError("--test-actors: roles must be a list of role names")
+        try:
+            actors[token] = Actor(id=actor_id, roles=frozenset(roles))
+        except OnestopError as exc:
+            raise ConfigurationError(f"--test-actors: {exc}") from None
+    return actors
+
+
+def _keys_provider(settings: ServeSettings) -> Any:
+    if settings.key_file is not None:
+        return FileKeyProvider(settings.key_file)
+    if os.environ.get(DEFAULT_VARIABLE, "").strip():
+        return EnvKeyProvider()
+    raise ConfigurationError(
+        "the online mall seals personal data from the first submission: give the master "
+        "keys with --key-file PATH (or ONESTOP_KEY_FILE), or ONESTOP_MASTER_KEY"
+    )
+
+
+@attrs.define(kw_only=True)
+class Runtime:
+    """What a worker serves with.
+
+    Attributes:
+        settings: The settings it was started with.
+        mall: The mall, over the store.
+        desk: The document desk, sealing uploads with the mall's keys.
+        secrets: Derives replayable lookup secrets.
+        actors: Test officers by bearer token (empty unless configured).
+        started: When the worker started.
+    """
+
+    settings: ServeSettings
+    mall: Mall
+    desk: DocumentDesk
+    secrets: KeyedSecrets
+    actors: Mapping[str, Actor]
+    started: datetime
+
+    @classmethod
+    def start(cls, settings: ServeSettings) -> Runtime:
+        """Build the runtime of one worker.
+
+        Raises:
+            ConfigurationError: If the catalogue, the store, the keys or a file named by
+                the settings cannot be used; the message names which.
+            CatalogueError: If the catalogue does not load.
+        """
+        catalogue = load_catalogue(settings.catalogue)
+        now = datetime.now(UTC)
+        if not catalogue.calendars:
+            raise ConfigurationError(
+                "the catalogue declares no work calendar: add a [[calendars]] section"
+            )
+        versions = calendar_versions(catalogue, years=counted_years(catalogue, around=now.year))
+        provider = _keys_provider(settings)
+        keyed = KeyedSecrets(_server_secret(settings))
+        actors = _actors(settings.test_actors)
+        directory = settings.documents_dir or settings.beside_store(".documents")
+        if directory is None:
+            raise ConfigurationError(
+                "give --documents-dir (ONESTOP_SERVE_DOCUMENTS_DIR): where uploads are kept"
+            )
+        store: EventStore = from_url(settings.store_url)
+        try:
+            keys = Keyring(provider, store)  # type: ignore[arg-type]
+            mall = Mall(
+                catalogue=catalogue,
+                store=store,
+                calendar_versions=versions,
+                keys=keys,
+                ids=keyed,
+            )
+            desk = DocumentDesk(
+                FileDocuments(directory),
+                keys,
+                limit=settings.upload_limit,
+                key_store=store,  # type: ignore[arg-type]
+            )
+        except BaseException:
+            store.close()
+            raise
+        return cls(
+            settings=settings, mall=mall, desk=desk, secrets=keyed, actors=actors, started=now
+        )
+
+    def close(self) -> None:
+        """Close the store."""
+        self.mall.store.close()

@@ -1,0 +1,252 @@
+"""The wire format of the HTTP API: onestop's strict converter as Litestar's DTO.
+
+Request bodies are read as strict JSON (`read_json`: UTF-8, no duplicate keys, no
+``NaN``, no lone surrogates, nesting at most `MAX_DEPTH` deep) and structured into our
+attrs classes by the same converter the stores and the catalogue loader use
+(`onestop.serialization.make_converter`): no value is coerced into the type it should
+have been, unknown keys are refused, and a `Person` is told from an `Organisation`.
+Responses are unstructured by it too.  The OpenAPI schemas still come from the attrs
+classes, through Litestar's attrs plugin and the schema plugins below, so the document
+describes exactly what the converter accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Generator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import cattrs
+from litestar.dto import AbstractDTO, DTOFieldDefinition
+from litestar.openapi.spec import Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.typing import FieldDefinition
+
+from onestop.domain.common.parties import Personal
+from onestop.domain.common.text import LocalizedText
+from onestop.exceptions import InvalidRequest, Problem
+from onestop.serialization import make_converter, problems_from
+from onestop.usecases.sealing import register_personal
+
+if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named, not imported
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.openapi.spec import Reference
+
+__all__ = [
+    "MAX_DEPTH",
+    "AnswerValue",
+    "Body",
+    "read_json",
+    "schema_plugins",
+    "structure",
+    "web_converter",
+]
+
+MAX_DEPTH = 32
+"""The deepest nesting of arrays and objects a request body may have."""
+
+T = TypeVar("T")
+
+
+def _is_personal(kind: Any) -> bool:
+    return bool(typing.get_origin(kind) is Personal or kind is Personal)
+
+
+def web_converter() -> cattrs.Converter:
+    """Return the converter of the HTTP API: `make_converter`'s, with `Personal` values
+    read as the plain values they wrap (a client never sends sealed data)."""
+    conv = register_personal(make_converter())
+
+    def factory(kind: Any) -> Any:
+        (inner,) = typing.get_args(kind) or (str,)
+        hook = conv.get_structure_hook(inner)
+        return lambda value, _: Personal(hook(value, inner))
+
+    conv.register_structure_hook_factory(_is_personal, factory)
+    conv.register_structure_hook_func(lambda kind: kind == AnswerValue, _answer)
+    return conv
+
+
+AnswerValue = str | int | bool | tuple[str, ...]
+"""An answer on the wire: text, a whole number, true or false, or a list of choices."""
+
+
+def _answer(value: Any, _: Any) -> AnswerValue:
+    if type(value) in (str, int, bool):
+        return value  # type: ignore[no-any-return]
+    if type(value) is list and all(type(item) is str for item in value):
+        return tuple(value)
+    if type(value) is float:
+        raise ValueError('a decimal answer is sent as text, such as "12.50"')
+    raise ValueError("an answer is text, a whole number, true or false, or a list of texts")
+
+
+CONVERTER = web_converter()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError("a key is given twice in one object")
+        result[key] = value
+    return result
+
+
+def _check_shape(value: Any, depth: int = 0) -> str | None:
+    if depth > MAX_DEPTH:
+        return f"nested more than {MAX_DEPTH} deep"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "a string holds a lone surrogate"
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    for item in items:
+        problem = _check_shape(item, depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+def read_json(raw: bytes, /, *, where: str = "body") -> Any:
+    """Parse *raw* as one strict JSON value.
+
+    Raises:
+        InvalidRequest: With status 400, if *raw* is not UTF-8, not JSON, has a key twice
+            in an object, ``NaN`` or ``Infinity``, a lone surrogate, or nesting deeper
+            than `MAX_DEPTH`.
+    """
+    try:
+        value = json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_refuse_constant,
+        )
+    except UnicodeDecodeError:
+        reason = "is not UTF-8 text"
+    except RecursionError:
+        reason = f"is nested more than {MAX_DEPTH} deep"
+    except ValueError as exc:
+        reason = f"is not strict JSON: {str(exc).split(':')[0]}"
+    else:
+        problem = _check_shape(value)
+        if problem is None:
+            return value
+        reason = f"is not acceptable: {problem}"
+    raise InvalidRequest([Problem(path=where, message=reason)], status=400)
+
+
+def structure(value: Any, kind: type[T], /, *, where: str = "body") -> T:
+    """Structure *value* into *kind* with `CONVERTER`.
+
+    Raises:
+        InvalidRequest: With status 422, listing every problem, if it does not fit.
+    """
+    try:
+        return CONVERTER.structure(value, kind)
+    except (cattrs.BaseValidationError, ValueError, TypeError) as exc:
+        problems = problems_from(exc, path=where) or [
+            Problem(path=where, message="does not match its schema")
+        ]
+        raise InvalidRequest(problems) from None
+
+
+class Body(AbstractDTO[T], Generic[T]):
+    """Bodies in and out through `CONVERTER`; schemas from the attrs class."""
+
+    @classmethod
+    def generate_field_definitions(
+        cls, model_type: type[Any]
+    ) -> Generator[DTOFieldDefinition, None, None]:
+        """None: the converter, not a transfer model, does the work."""
+        yield from ()
+
+    @classmethod
+    def create_for_field_definition(
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
+    ) -> None:
+        """Build no msgspec transfer model."""
+        return
+
+    @classmethod
+    def create_openapi_schema(
+        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
+    ) -> Reference | Schema:
+        """The schema of the attrs class itself."""
+        return schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
+
+    def decode_bytes(self, value: bytes) -> Any:
+        """Read a request body into the model."""
+        return structure(read_json(value), self.model_type)
+
+    def decode_builtins(self, value: dict[str, Any]) -> Any:
+        """Structure already parsed data into the model."""
+        return structure(value, self.model_type)
+
+    def data_to_encodable_type(self, data: Any) -> Any:
+        """Unstructure a response."""
+        return CONVERTER.unstructure(data)
+
+
+class _PersonalSchema(OpenAPISchemaPlugin):
+    """`Personal[X]` is described as X (Litestar would write ``{}``)."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return _is_personal(field_definition.annotation)
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        (inner,) = field_definition.inner_types or (FieldDefinition.from_annotation(str),)
+        found = schema_creator.for_field_definition(inner)
+        return found if isinstance(found, Schema) else Schema(one_of=[found])
+
+
+class _AmountSchema(OpenAPISchemaPlugin):
+    """An amount of money travels as decimal text (``"1500.50"``), never as a float."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return field_definition.annotation is Decimal
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        return Schema(
+            type=OpenAPIType.STRING,
+            pattern=r"^[0-9]{1,18}(\.[0-9]{1,6})?$",
+            description="An amount of money as decimal text.",
+        )
+
+
+class _TextSchema(OpenAPISchemaPlugin):
+    """A `LocalizedText` is an object of language tag to text."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return field_definition.annotation is LocalizedText
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        return Schema(
+            type=OpenAPIType.OBJECT,
+            additional_properties=Schema(type=OpenAPIType.STRING),
+            description="Text by BCP 47 language tag.",
+        )
+
+
+def schema_plugins() -> list[OpenAPISchemaPlugin]:
+    """Return the schema plugins for the types the converter writes specially."""
+    return [_PersonalSchema(), _AmountSchema(), _TextSchema()]

@@ -1,0 +1,177 @@
+"""How `onestop serve` is configured: `ServeSettings`, from flags or the environment.
+
+Every setting has a flag and an ``ONESTOP_SERVE_*`` variable (`from_environment`); the
+master keys come as for every other command (``--key-file`` or ``ONESTOP_KEY_FILE``, or
+``ONESTOP_MASTER_KEY``).  The settings travel to each worker process as one JSON text
+in ``ONESTOP_SERVE_SETTINGS`` (`to_json`, `from_json`), so that every worker serves
+exactly what the command line asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from onestop.domain.common.formats import int_problem, kind_of
+from onestop.exceptions import ConfigurationError
+
+__all__ = ["SETTINGS_VARIABLE", "ServeSettings"]
+
+SETTINGS_VARIABLE = "ONESTOP_SERVE_SETTINGS"
+"""The environment variable that carries the settings to each worker process."""
+
+_MIB = 1024 * 1024
+_LIMITS: dict[str, tuple[int, int]] = {
+    "port": (0, 65535),
+    "workers": (1, 64),
+    "threads": (1, 256),
+    "upload_limit": (1, 2**34),
+    "body_limit": (1024, 64 * _MIB),
+    "submissions_per_minute": (1, 1_000_000),
+    "lookups_per_minute": (1, 1_000_000),
+    "request_timeout": (1, 3600),
+    "upload_hours": (1, 24 * 365),
+}
+
+
+def _ranged(instance: ServeSettings, attribute: attrs.Attribute[int], value: object) -> None:
+    low, high = _LIMITS[attribute.name]
+    reason = int_problem(value, minimum=low, maximum=high)
+    if reason is not None:
+        raise ConfigurationError(f"serve setting {attribute.name}: {reason}")
+
+
+def _text(optional: bool) -> Any:
+    def check(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str) or not value or "\x00" in value:
+            raise ConfigurationError(
+                f"serve setting {attribute.name}: expected non-empty text, not {kind_of(value)}"
+            )
+
+    return check
+
+
+def _origins(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(
+        isinstance(item, str) and item.startswith(("http://", "https://")) for item in value
+    ):
+        raise ConfigurationError(
+            "serve setting cors_origins: expected origins such as 'https://mall.example.org'"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ServeSettings:
+    """What one `onestop serve` serves, and how.
+
+    Attributes:
+        catalogue: The catalogue's file or directory.
+        store_url: The store (``sqlite:///mall.sqlite3``, ``postgresql://...``).
+        key_file: The master key file that seals personal data, or ``None`` to take the
+            keys from ``ONESTOP_MASTER_KEY``; the server refuses to start without keys.
+        secret_file: A file of at least 32 random bytes that makes lookup secrets
+            reproducible for a replayed submission; ``None`` keeps it beside an SQLite
+            store (``<file>.serve-secret``, made on first start).
+        documents_dir: Where uploaded documents are kept (sealed); ``None`` keeps them
+            beside an SQLite store (``<file>.documents``).
+        limits_dir: Where the rate-limit counters shared by the workers are kept;
+            ``None`` keeps them beside an SQLite store (``<file>.limits``).
+        host: The address to listen on.
+        port: The port to listen on (0 picks a free one).
+        workers: How many worker processes serve.
+        threads: How many threads of each worker run the blocking core.
+        upload_limit: The most bytes of one uploaded document.
+        body_limit: The most bytes of any other request body.
+        request_timeout: Seconds a request may take before the server answers 503.
+        submissions_per_minute: Anonymous submissions allowed per client address.
+        lookups_per_minute: Failed tracking lookups allowed per client address and per
+            application number.
+        upload_hours: Hours an upload is kept before it is swept if never attached.
+        cors_origins: Browser origins allowed to call the API (none by default).
+        test_actors: A JSON file of bearer tokens to officers, for tests and benchmarks
+            until staff sign-in exists; ``None`` serves no officer endpoint.
+        callback_secrets: A JSON file of agency code to webhook secret; each agency
+            given one gets ``POST /api/v1/agencies/{agency}/callbacks``.
+        access_log: Whether each request is logged (structured, without personal data).
+        telemetry: Whether OpenTelemetry traces and metrics are recorded (through the
+            OpenTelemetry API; the exporter is the deployment's to configure).
+    """
+
+    catalogue: str = attrs.field(validator=_text(False))
+    store_url: str = attrs.field(validator=_text(False), repr=False)
+    key_file: str | None = attrs.field(default=None, validator=_text(True))
+    secret_file: str | None = attrs.field(default=None, validator=_text(True))
+    documents_dir: str | None = attrs.field(default=None, validator=_text(True))
+    limits_dir: str | None = attrs.field(default=None, validator=_text(True))
+    host: str = attrs.field(default="127.0.0.1", validator=_text(False))
+    port: int = attrs.field(default=8000, validator=_ranged)
+    workers: int = attrs.field(default=1, validator=_ranged)
+    threads: int = attrs.field(default=10, validator=_ranged)
+    upload_limit: int = attrs.field(default=20 * _MIB, validator=_ranged)
+    body_limit: int = attrs.field(default=1 * _MIB, validator=_ranged)
+    request_timeout: int = attrs.field(default=30, validator=_ranged)
+    submissions_per_minute: int = attrs.field(default=20, validator=_ranged)
+    lookups_per_minute: int = attrs.field(default=10, validator=_ranged)
+    upload_hours: int = attrs.field(default=24, validator=_ranged)
+    cors_origins: tuple[str, ...] = attrs.field(default=(), validator=_origins)
+    test_actors: str | None = attrs.field(default=None, validator=_text(True))
+    callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
+    access_log: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    telemetry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    def to_json(self) -> str:
+        """Return the settings as one JSON text, for the worker processes."""
+        return json.dumps(attrs.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str, /) -> ServeSettings:
+        """Read settings written by `to_json`.
+
+        Raises:
+            ConfigurationError: If *text* is not such settings.
+        """
+        try:
+            raw = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"{SETTINGS_VARIABLE} is not JSON: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigurationError(f"{SETTINGS_VARIABLE} must hold a JSON object")
+        names = {field.name for field in attrs.fields(cls)}
+        unknown = sorted(set(raw) - names)
+        if unknown:
+            raise ConfigurationError(f"{SETTINGS_VARIABLE}: unknown settings {unknown[:5]}")
+        if isinstance(raw.get("cors_origins"), list):
+            raw["cors_origins"] = tuple(raw["cors_origins"])
+        try:
+            return cls(**raw)
+        except TypeError as exc:
+            raise ConfigurationError(f"{SETTINGS_VARIABLE}: {exc}") from None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> ServeSettings:
+        """Read the settings of a worker from ``ONESTOP_SERVE_SETTINGS``.
+
+        Raises:
+            ConfigurationError: If the variable is missing or malformed.
+        """
+        env = os.environ if environ is None else environ
+        text = env.get(SETTINGS_VARIABLE)
+        if text is None:
+            raise ConfigurationError(
+                f"{SETTINGS_VARIABLE} is not set: start the server with `onestop serve`"
+            )
+        return cls.from_json(text)
+
+    def beside_store(self, suffix: str) -> str | None:
+        """Return ``<file><suffix>`` beside an SQLite store's file, or ``None`` for others."""
+        scheme, _, rest = self.store_url.partition("://")
+        if scheme.lower() != "sqlite" or not rest.startswith("/") or rest == "/:memory:":
+            return None
+        path = rest[1:].split("?", 1)[0]
+        return path + suffix if path and path != ":memory:" else None
