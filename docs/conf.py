@@ -23,6 +23,8 @@ warnings.filterwarnings(
     "ignore", category=RemovedInSphinx10Warning, module=r"sphinx_autodoc_typehints(\.|$)"
 )
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "_ext"))
+
 # -- Project ---------------------------------------------------------------------------
 
 project = "onestop"
@@ -44,11 +46,12 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx_autodoc_typehints",  # after napoleon, so it sees the converted docstrings
     "sphinxcontrib.mermaid",  # workflow diagrams; the browser draws them, the build fetches nothing
+    "http_reference",  # docs/_ext: the online mall's endpoints, from its OpenAPI document
 ]
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "Thumbs.db", ".DS_Store"]
 nitpicky = True
 
 myst_enable_extensions = ["colon_fence", "deflist"]
