@@ -94,6 +94,7 @@ def run_server(settings: Any, *, shutdown_timeout: int) -> None:
 @_option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN")
 @_option("--test-actors", metavar="FILE", help="Bearer tokens of test officers (tests only).")
 @_option("--callback-secrets", metavar="FILE", help="Webhook secrets of agencies, as JSON.")
+@_option("--citizen-sign-in", metavar="MODULE:NAME", help="A CitizenSignIn to sign citizens in.")
 @_option("--access-log/--no-access-log", default=True, show_default=True)
 @_option("--telemetry/--no-telemetry", default=False, show_default=True)
 @_option("--shutdown-timeout", type=click.IntRange(0, 3600), default=20, show_default=True)

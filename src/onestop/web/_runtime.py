@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import os
 import secrets
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -25,6 +26,7 @@ from onestop.calendars import calendar_versions, counted_years
 from onestop.domain.common.formats import ACTOR_ID
 from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import ConfigurationError, OnestopError
+from onestop.ports.citizens import AnonymousCitizens, CitizenSignIn
 from onestop.ports.events import EventStore
 from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, Keyring
 from onestop.storage import from_url
@@ -127,6 +129,22 @@ def _actors(path: str | None) -> Mapping[str, Actor]:
     return actors
 
 
+def _citizens(target: str | None) -> CitizenSignIn:
+    if target is None:
+        return AnonymousCitizens()
+    module_name, _, attribute = target.partition(":")
+    try:
+        found: Any = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"--citizen-sign-in: cannot load {target!r} ({type(exc).__name__})"
+        ) from None
+    sign_in = found() if callable(found) and not hasattr(found, "identify") else found
+    if not callable(getattr(sign_in, "identify", None)):
+        raise ConfigurationError(f"--citizen-sign-in: {target!r} has no identify(headers)")
+    return cast(CitizenSignIn, sign_in)
+
+
 def _keys_provider(settings: ServeSettings) -> Any:
     if settings.key_file is not None:
         return FileKeyProvider(settings.key_file)
@@ -148,6 +166,7 @@ class Runtime:
         desk: The document desk, sealing uploads with the mall's keys.
         secrets: Derives replayable lookup secrets.
         actors: Test officers by bearer token (empty unless configured).
+        citizens: Who signs citizens in (`AnonymousCitizens` unless configured).
         started: When the worker started.
     """
 
@@ -156,6 +175,7 @@ class Runtime:
     desk: DocumentDesk
     secrets: KeyedSecrets
     actors: Mapping[str, Actor]
+    citizens: CitizenSignIn
     started: datetime
 
     @classmethod
@@ -177,6 +197,7 @@ class Runtime:
         provider = _keys_provider(settings)
         keyed = KeyedSecrets(_server_secret(settings))
         actors = _actors(settings.test_actors)
+        citizens = _citizens(settings.citizen_sign_in)
         directory = settings.documents_dir or settings.beside_store(".documents")
         if directory is None:
             raise ConfigurationError(
@@ -202,7 +223,13 @@ class Runtime:
             store.close()
             raise
         return cls(
-            settings=settings, mall=mall, desk=desk, secrets=keyed, actors=actors, started=now
+            settings=settings,
+            mall=mall,
+            desk=desk,
+            secrets=keyed,
+            actors=actors,
+            citizens=citizens,
+            started=now,
         )
 
     def close(self) -> None:

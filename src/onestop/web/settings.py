@@ -98,6 +98,9 @@ class ServeSettings:
             until staff sign-in exists; ``None`` serves no officer endpoint.
         callback_secrets: A JSON file of agency code to webhook secret; each agency
             given one gets ``POST /api/v1/agencies/{agency}/callbacks``.
+        citizen_sign_in: The citizen sign-in to use, as ``module:attribute`` naming a
+            `onestop.ports.citizens.CitizenSignIn` or a function of no arguments that returns
+            one (``mygov.nid:sign_in``); ``None`` serves every citizen anonymously.
         access_log: Whether each request is logged (structured, without personal data).
         telemetry: Whether OpenTelemetry traces and metrics are recorded (through the
             OpenTelemetry API; the exporter is the deployment's to configure).
@@ -122,6 +125,7 @@ class ServeSettings:
     cors_origins: tuple[str, ...] = attrs.field(default=(), validator=_origins)
     test_actors: str | None = attrs.field(default=None, validator=_text(True))
     callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
+    citizen_sign_in: str | None = attrs.field(default=None, validator=_text(True))
     access_log: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     telemetry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
