@@ -14,13 +14,14 @@ byte (`NOT_FOUND_DETAIL`): the detail of `ApplicationNotFound` is never its refe
 
 from __future__ import annotations
 
+import re
 import traceback
 from typing import Any
 
 import attrs
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 import onestop.exceptions as exc
@@ -141,6 +142,31 @@ def _problems(error: BaseException) -> tuple[FieldProblem, ...]:
     return tuple(FieldProblem(path=p.path, message=p.message) for p in found)
 
 
+_MISSING = re.compile(
+    r"Missing required (header|query|path|cookie) parameter '([A-Za-z0-9_-]{1,64})'"
+)
+
+
+def _parameter_problems(error: ValidationException) -> tuple[FieldProblem, ...]:
+    """The parameters Litestar refused, by place and name; never the value, nor the URL
+    its message quotes (a query string may hold an application number)."""
+    found: list[FieldProblem] = []
+    for item in error.extra if isinstance(error.extra, list) else ():
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            continue
+        source = getattr(item.get("source"), "value", "body")
+        message = str(item.get("message", "is not valid"))
+        pattern = message.partition("matching regex ")[2]
+        shown = f"must match {pattern}" if pattern else "is not valid"
+        if message.startswith("Expected `") and not pattern:
+            shown = "is not " + message.removeprefix("Expected ").split(",")[0].strip("`")
+        found.append(FieldProblem(path=f"{source}.{item['key'][:64]}", message=shown))
+    missing = _MISSING.match(str(error.detail))
+    if missing is not None:
+        found.append(FieldProblem(path=f"{missing[1]}.{missing[2]}", message="is required"))
+    return tuple(found)
+
+
 def problem_for(error: BaseException, /) -> ProblemDetails:
     """Return the problem details *error* is answered with."""
     status = status_of(error)
@@ -148,13 +174,15 @@ def problem_for(error: BaseException, /) -> ProblemDetails:
         status = error.status_code
         name = "HTTPError" if status not in _TITLES else type(error).__name__
         detail = _TITLES.get(status, "HTTP error")
+        found = _parameter_problems(error) if isinstance(error, ValidationException) else ()
         if status == 400:
-            detail = "the request could not be read"
+            detail = "; ".join(f"{p.path}: {p.message}" for p in found) or "unreadable request"
         return ProblemDetails(
             type=f"urn:onestop:problem:{name}",
             title=_TITLES.get(status, "HTTP error"),
             status=status,
             detail=detail,
+            problems=found,
         )
     if not isinstance(error, OnestopError):
         return ProblemDetails(
