@@ -24,7 +24,7 @@ import uuid
 
 import httpx
 
-from onestop.testing.documents import sample_pdf
+from onestop.testing import sample_pdf
 
 
 def main(base_url: str) -> None:

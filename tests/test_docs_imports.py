@@ -7,8 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-MAX_MODULES = 8
-"""The most distinct onestop modules that docs/ and examples/ may import from, together."""
+MAX_MODULES = 9
+"""The most distinct onestop modules that docs/ and examples/ may import from, together
+(the eight front doors, and `onestop.web` since the online mall)."""
 
 _IMPORT = re.compile(
     r"(?:^|[\s;>.%])(?:from\s+(onestop(?:\.\w+)*)\s+import\b|import\s+(onestop(?:\.\w+)*))"
@@ -47,8 +48,8 @@ def test_the_counter_finds_both_forms() -> None:
     }
 
 
-def test_docs_and_examples_use_at_most_eight_modules() -> None:
-    """All of docs/ and examples/ import from at most eight distinct onestop modules."""
+def test_docs_and_examples_use_at_most_nine_modules() -> None:
+    """All of docs/ and examples/ import from at most nine distinct onestop modules."""
     found: dict[str, list[str]] = {}
     for path in _sources():
         try:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from onestop.cli._common import EXIT_USAGE, FilePath, fail, key_option
+from onestop.cli._common import EXIT_USAGE, FilePath, emit_json, fail, json_option, key_option
 
 __all__ = ["serve"]
 
@@ -30,7 +30,7 @@ def _option(name: str, *more: str, **kwargs: Any) -> Callable[[_F], _F]:
     return click.option(name, *more, envvar=variable, show_envvar=True, **kwargs)
 
 
-def _settings(**given: Any) -> Any:
+def _settings(*, as_json: bool = False, **given: Any) -> Any:
     """Build `onestop.web.ServeSettings` from the command's options, or exit 2 naming why."""
     from onestop.exceptions import ConfigurationError
     from onestop.web import ServeSettings
@@ -38,10 +38,10 @@ def _settings(**given: Any) -> Any:
     try:
         return ServeSettings(**given)
     except ConfigurationError as exc:
-        fail(str(exc), code=EXIT_USAGE, as_json=False)
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
 
 
-def _check(settings: Any) -> None:
+def _check(settings: Any, *, as_json: bool) -> None:
     """Open and close what a worker will open, so that a mistake stops here, once."""
     from onestop.exceptions import OnestopError
     from onestop.web._app import limits_store
@@ -51,7 +51,7 @@ def _check(settings: Any) -> None:
         limits_store(settings)
         Runtime.start(settings).close()
     except OnestopError as exc:
-        fail(str(exc), code=EXIT_USAGE, as_json=False)
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
 
 
 def run_server(settings: Any, *, shutdown_timeout: int) -> None:
@@ -98,7 +98,8 @@ def run_server(settings: Any, *, shutdown_timeout: int) -> None:
 @_option("--access-log/--no-access-log", default=True, show_default=True)
 @_option("--telemetry/--no-telemetry", default=False, show_default=True)
 @_option("--shutdown-timeout", type=click.IntRange(0, 3600), default=20, show_default=True)
-def serve(catalogue_path: str, shutdown_timeout: int, **options: Any) -> None:
+@json_option
+def serve(catalogue_path: str, shutdown_timeout: int, as_json: bool, **options: Any) -> None:
     """Serve the mall of CATALOGUE over the store: the citizen API, Open311 and documents.
 
     The API is under /api/v1, its OpenAPI document at /api/openapi.json and its
@@ -108,22 +109,31 @@ def serve(catalogue_path: str, shutdown_timeout: int, **options: Any) -> None:
         import litestar  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        fail("serving needs the web extra: pip install 'onestop-mall[web]'", code=2, as_json=False)
+        fail(
+            "serving needs the web extra: pip install 'onestop-mall[web]'",
+            code=EXIT_USAGE,
+            as_json=as_json,
+        )
     options["cors_origins"] = tuple(options["cors_origins"])
-    settings = _settings(catalogue=catalogue_path, **options)
+    settings = _settings(catalogue=catalogue_path, as_json=as_json, **options)
     if settings.workers > 1 and settings.limits_dir is None and not settings.beside_store("."):
         settings = _settings(
-            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")}
+            as_json=as_json,
+            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")},
         )
-    _check(settings)
+    _check(settings, as_json=as_json)
     from onestop.cli import _log_to_stderr
 
     restore = _log_to_stderr()
-    click.echo(
-        f"serving {catalogue_path} on http://{settings.host}:{settings.port} "
-        f"({settings.workers} worker(s)); the API reference is at /api/docs",
-        err=True,
-    )
+    url = f"http://{settings.host}:{settings.port}"
+    if as_json:
+        emit_json({"serving": catalogue_path, "url": url, "workers": settings.workers})
+    else:
+        click.echo(
+            f"serving {catalogue_path} on {url} ({settings.workers} worker(s)); "
+            "the API reference is at /api/docs",
+            err=True,
+        )
     try:
         run_server(settings, shutdown_timeout=shutdown_timeout)
     finally:
