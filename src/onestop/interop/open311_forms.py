@@ -54,7 +54,7 @@ catalogue has no service for raises `ServiceNotFound` (a 404 in GeoReport), and 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -64,6 +64,7 @@ import attrs
 
 from onestop.domain.applications.forms import Answer, check_answer, is_answer
 from onestop.domain.catalogue.model import Catalogue, ChannelKind, FieldType, FormField, Service
+from onestop.domain.common.contacts import normalise_email, normalise_phone
 from onestop.domain.common.formats import (
     CATALOGUE_CODE,
     FIELD_NAME,
@@ -295,6 +296,10 @@ class _Form:
     def problem(self, path: str, message: str) -> None:
         self.problems.append(Problem(path=path, message=message))
 
+    def failed(self, *paths: str) -> bool:
+        """Whether a problem was found with any of *paths*."""
+        return any(problem.path in paths for problem in self.problems)
+
     def one(self, key: str) -> str | None:
         """The one value of plain *key*, or ``None`` (absent, blank, or given twice)."""
         values = self.plain.get(key, [])
@@ -364,18 +369,14 @@ def _service(form: _Form, catalogue: Catalogue, at: datetime) -> Service | None:
 
 def _applicant(form: _Form) -> Person | None:
     """The applicant from the name, contacts and identity; ``None`` after a problem."""
-    first = form.line("first_name", MAX_NAME)
-    last = form.line("last_name", MAX_NAME)
-    email = form.line("email", MAX_VALUE)
-    phone = form.line("phone", MAX_VALUE)
+    name = _name(form)
+    email = _contact(form, "email", normalise_email, "e-mail address")
+    phone = _contact(form, "phone", normalise_phone, "phone number")
     number = _reserved(form, IDENTITY_NUMBER, _MAX_IDENTITY)
     scheme = _reserved(form, IDENTITY_SCHEME_CODE, IDENTITY_SCHEME.max_length)
     if scheme is not None:
         scheme = _format(form, _attribute_path(IDENTITY_SCHEME_CODE), scheme, IDENTITY_SCHEME)
-    name = " ".join(part for part in (first, last) if part)
-    if not name and not {"first_name", "last_name"} & {p.path for p in form.problems}:
-        form.problem("first_name", "a name is required: first_name, last_name or both")
-    if not name or number is None or scheme is None:
+    if name is None or number is None or scheme is None or form.failed("email", "phone"):
         return None
     person = Person(
         identity_number=Personal(number),
@@ -388,6 +389,33 @@ def _applicant(form: _Form) -> Person | None:
     for field, reason in problems:
         form.problem("first_name" if field == "name" else field, reason)
     return None if problems else checked
+
+
+def _name(form: _Form) -> str | None:
+    first = form.line("first_name", MAX_NAME)
+    last = form.line("last_name", MAX_NAME)
+    if form.failed("first_name", "last_name"):
+        return None
+    name = " ".join(part for part in (first, last) if part)
+    if not name:
+        form.problem("first_name", "a name is required: first_name, last_name or both")
+        return None
+    if len(name) > MAX_NAME:
+        form.problem("last_name", f"the name is longer than {MAX_NAME} characters in all")
+        return None
+    return name
+
+
+def _contact(
+    form: _Form, key: str, normalise: Callable[[object], tuple[str | None, str | None]], what: str
+) -> str | None:
+    value = form.line(key, MAX_VALUE)
+    if value is None:
+        return None
+    kept, reason = normalise(value)
+    if kept is None:
+        form.problem(key, f"the {what} {reason}")
+    return kept
 
 
 def _reserved(form: _Form, code: str, max_length: int) -> str | None:
@@ -472,7 +500,7 @@ def _dropped(form: _Form) -> None:
     for key, value, limit in (("lat", lat, 90), ("long", long, 180)):
         if value is not None and not _coordinate(value, limit):
             form.problem(key, f"expected a decimal number of degrees from -{limit} to {limit}")
-    if (lat is None) != (long is None) and not {"lat", "long"} & {p.path for p in form.problems}:
+    if (lat is None) != (long is None) and not form.failed("lat", "long"):
         form.problem(
             "lat" if lat is None else "long", "lat and long are given together or not at all"
         )
