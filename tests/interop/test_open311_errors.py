@@ -56,7 +56,8 @@ def test_each_error_has_its_status_in_every_entry(error: BaseException, status: 
     """The HTTP status and every entry's code agree, and match the kind of error."""
     body = open311_errors(error)
     assert open311_status(error) == status
-    assert body and all(entry["code"] == status for entry in body)
+    assert body
+    assert all(entry["code"] == status for entry in body)
     assert all(set(entry) == {"code", "description"} for entry in body)
 
 
@@ -88,7 +89,8 @@ def test_the_entries_are_capped() -> None:
         [Problem(path=f"p{i}", message="bad") for i in range(MAX_ERRORS + 7)]
     )
     body = open311_errors(error)
-    assert len(body) == MAX_ERRORS + 1 and body[-1]["description"] == "and 7 more problem(s)"
+    assert len(body) == MAX_ERRORS + 1
+    assert body[-1]["description"] == "and 7 more problem(s)"
 
 
 def test_a_service_not_found_does_not_echo_the_code_sent() -> None:
@@ -102,7 +104,8 @@ def test_a_refused_form_gives_a_body_without_its_values() -> None:
     with pytest.raises(InvalidApplication) as caught:
         parse_request_form(fields, catalogue=CATALOGUE, at=AT)
     body = open311_errors(caught.value)
-    assert len(body) == 3 and NIK not in json.dumps(body)
+    assert len(body) == 3
+    assert NIK not in json.dumps(body)
 
 
 @settings(max_examples=200, deadline=None)
@@ -111,4 +114,6 @@ def test_descriptions_are_one_short_printable_line(path: str, message: str) -> N
     """Whatever a problem holds, each description is one printable line of at most 300 chars."""
     for entry in open311_errors(InvalidApplication([Problem(path=path, message=message)])):
         text = entry["description"]
-        assert isinstance(text, str) and len(text) <= 300 and text.isprintable()
+        assert isinstance(text, str)
+        assert len(text) <= 300
+        assert text.isprintable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from typing import Any
 
 import attrs
 import pytest
@@ -54,12 +55,12 @@ OPEN_KINDS = (
 )
 
 
-def entry_of(application: Application, language: str = "en") -> dict[str, object]:
+def entry_of(application: Application, language: str = "en") -> dict[str, Any]:
     """The request entry of *application* with its own status."""
     return request_entry(application, status=status_of(application, language), catalogue=CATALOGUE)
 
 
-def notes_of(entry: dict[str, object]) -> dict[str, object]:
+def notes_of(entry: dict[str, Any]) -> dict[str, Any]:
     """The structured status notes of *entry*."""
     assert isinstance(entry["status_notes"], str)
     notes = json.loads(entry["status_notes"])
@@ -86,7 +87,7 @@ def test_the_status_notes_name_our_state_and_its_label(kind: StateKind) -> None:
     application = in_kind(kind)
     notes = notes_of(entry_of(application))
     state = CATALOGUE.workflows[0].state(STATE_OF_KIND[kind])
-    label = (state.public_label or state.label).get("en")  # type: ignore[union-attr]
+    label = (state.public_label or state.label).get("en")
     assert (notes["state"], notes["label"], notes["closed"]) == (state.name, label, kind.is_final)
 
 
@@ -130,8 +131,8 @@ def test_the_dates_are_w3c_with_the_agencys_offset() -> None:
     """Datetimes are written YYYY-MM-DDThh:mm:ss+07:00, in the agency's zone (Jakarta)."""
     entry = entry_of(moved(submitted(), "processing"))
     for key in ("requested_datetime", "updated_datetime", "expected_datetime"):
-        assert isinstance(entry[key], str) and W3C.fullmatch(entry[key]), key
-        assert entry[key].endswith("+07:00")  # type: ignore[union-attr]
+        assert W3C.fullmatch(entry[key]), key
+        assert entry[key].endswith("+07:00")
 
 
 def test_the_due_date_is_null_while_the_clock_is_paused() -> None:
@@ -264,8 +265,8 @@ def test_no_entry_holds_personal_data_or_naive_dates(steps: list[str]) -> None:
     text = json.dumps(entry, ensure_ascii=False)
     assert not [needle for needle in (NIK, NAME, PHONE, EMAIL, "Warung Canary") if needle in text]
     for key in ("requested_datetime", "updated_datetime", "expected_datetime"):
-        assert entry[key] is None or W3C.fullmatch(entry[key])  # type: ignore[arg-type]
-        assert entry[key] is None or datetime.fromisoformat(entry[key]).tzinfo is not None  # type: ignore[arg-type]
+        assert entry[key] is None or W3C.fullmatch(entry[key])
+        assert entry[key] is None or datetime.fromisoformat(entry[key]).tzinfo is not None
 
 
 @settings(max_examples=100, deadline=None)
@@ -273,8 +274,8 @@ def test_no_entry_holds_personal_data_or_naive_dates(steps: list[str]) -> None:
 def test_updated_is_never_before_requested(steps: list[str]) -> None:
     """updated_datetime (the last public step) is never before requested_datetime."""
     entry = entry_of(walk(steps))
-    requested = datetime.fromisoformat(entry["requested_datetime"])  # type: ignore[arg-type]
-    assert datetime.fromisoformat(entry["updated_datetime"]) >= requested  # type: ignore[arg-type]
+    requested = datetime.fromisoformat(entry["requested_datetime"])
+    assert datetime.fromisoformat(entry["updated_datetime"]) >= requested
 
 
 def test_an_agency_without_a_name_in_the_language_falls_back() -> None:
