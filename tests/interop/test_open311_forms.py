@@ -195,6 +195,12 @@ def test_a_missing_service_code_is_a_problem_not_a_404() -> None:
     assert "service_code" in paths(service_code=None)
 
 
+@pytest.mark.parametrize("blank", ["", "   ", [], ["", " "]])
+def test_a_blank_service_code_is_a_missing_one(blank: object) -> None:
+    """A service_code of white space only is as good as none: a problem of its own."""
+    assert paths(service_code=blank) == {"service_code"}
+
+
 def test_an_unknown_service_is_service_not_found() -> None:
     """A well-formed code of no service raises ServiceNotFound (GeoReport's 404)."""
     with pytest.raises(ServiceNotFound):

@@ -287,3 +287,14 @@ def test_an_agency_without_a_name_in_the_language_falls_back() -> None:
     catalogue = attrs.evolve(CATALOGUE, agencies=agencies)
     entry = request_entry(submitted(), status=status_of(submitted()), catalogue=catalogue)
     assert entry["agency_responsible"] == "Hanya Indonesia"
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "id\n", 7])
+def test_created_entry_refuses_an_id_that_is_no_key(bad: object) -> None:
+    """The new application's id must be a key, as the mall's ids are."""
+    service = CATALOGUE.service(
+        "izin-makassar", at=datetime.fromisoformat("2025-07-14T09:00+07:00")
+    )
+    with pytest.raises(InvalidValue) as caught:
+        created_entry(bad, service=service, catalogue=CATALOGUE)  # type: ignore[arg-type]
+    assert caught.value.field == "application_id"

@@ -354,7 +354,7 @@ def _service(form: _Form, catalogue: Catalogue, at: datetime) -> Service | None:
     if form.line("api_key", KEY.max_length) is not None:
         _format(form, "api_key", form.plain["api_key"][0], KEY)
     if code is None:
-        if "service_code" not in form.plain:
+        if not form.failed("service_code"):
             form.problem("service_code", "is required")
         return None
     if _format(form, "service_code", code, CATALOGUE_CODE) is None:

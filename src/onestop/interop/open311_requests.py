@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 from onestop.domain.applications.application import Application
 from onestop.domain.applications.tracking import PublicStatus, served_language
 from onestop.domain.catalogue.model import Catalogue, Service
-from onestop.domain.common.formats import kind_of
+from onestop.domain.common.formats import KEY, kind_of
 from onestop.domain.common.kinds import check_type
 from onestop.domain.common.text import LocalizedText, is_language_tag
 from onestop.exceptions import (
@@ -176,10 +176,11 @@ def created_entry(
         language: The language of the notice; the catalogue's default when ``None``.
 
     Raises:
-        InvalidValue: If an argument is of the wrong type, or *language* is not a tag.
+        InvalidValue: If an argument is of the wrong type, *application_id* is not a key
+            (visible ASCII, as the mall's ids are), or *language* is not a tag.
         InvalidCatalogue: If the notice holds a control character or a lone surrogate.
     """
-    check_type(application_id, str, field="application_id")
+    KEY.check(application_id, field="application_id")
     check_type(service, Service, field="service")
     check_type(catalogue, Catalogue, field="catalogue")
     lang = _language(catalogue, language)
