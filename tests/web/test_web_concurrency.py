@@ -227,6 +227,17 @@ def test_racing_officers_lose_only_with_409_or_412_on_postgresql(
     record_property("figures", _race(_race_settings(tmp_path, store_url=fresh_schema)))
 
 
+@pytest.mark.postgres
+def test_a_postgresql_pool_lends_a_connection_to_every_thread(
+    tmp_path: Path, fresh_schema: str
+) -> None:
+    """A worker on PostgreSQL opens its store with a pool as large as its thread count."""
+    settings = settings_for(tmp_path, store_url=fresh_schema, threads=23)
+    with in_process(settings) as client:
+        store = client.app.state.runtime.mall.store
+        assert store._pool.max_size == 23
+
+
 # --- each answer of the officers' routes, in process -----------------------------------
 
 
