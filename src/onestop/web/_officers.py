@@ -11,7 +11,18 @@ then, a server started with ``--test-actors FILE`` knows a few officers by beare
   412; losing a race in the store to another writer is 409.
 
 Without ``--test-actors`` these routes answer 401 to everyone.  The acting officer is the
-token's, never one a request names.
+token's, never one a request names.  The token is checked by a route guard, before the
+body is read: a request without a known token learns nothing of what it sent, and the
+answer to no token and to a wrong one is the same.
+
+**Races.**  Two officers acting on the same version can both pass the ``If-Match``
+check, but only one commit can follow that version: the store refuses the other
+(`onestop.exceptions.ConcurrencyConflict`, 409).  An officer whose ``If-Match`` is
+already stale when the request arrives gets 412 (`onestop.exceptions.VersionMismatch`)
+and nothing is decided.  Since the version is checked before the workflow is asked, a
+transition refused because another officer moved the state first is always one of
+those two, never a 409 ``TransitionNotAllowed`` or a 422: every lost race is a 409 or a
+412, and reloading the application (its new ``ETag``) is the way on.
 """
 
 from __future__ import annotations
@@ -22,6 +33,8 @@ from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import HeaderParameter, JSONBody, Parameter
 
 from onestop.domain.applications.application import Application
@@ -32,7 +45,7 @@ from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "ActionRequest", "ApplicationView"]
+__all__ = ["ROUTES", "ActionRequest", "ApplicationView", "officer_of", "officers_only"]
 
 _ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 
@@ -88,19 +101,28 @@ def _view(application: Application) -> ApplicationView:
     )
 
 
-def officer_of(request: Request[Any, Any, Any]) -> Actor:
+def officer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     """The test officer the bearer token names.
 
     Raises:
         NotAuthenticated: If there is no token, or it is not one of the test actors'.
     """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    actors = runtime_of(request).actors
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    actors: Mapping[str, Actor] = connection.app.state.runtime.actors
     if scheme.lower() == "bearer" and token:
         for known, actor in actors.items():  # compare every token in constant time
             if hmac.compare_digest(known.encode(), token.encode("utf-8", "replace")):
                 return actor
     raise NotAuthenticated()
+
+
+def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Route guard: let only a test officer's request on, before its body is read.
+
+    Raises:
+        NotAuthenticated: As `officer_of`.
+    """
+    officer_of(connection)
 
 
 def _if_match(value: str | None) -> int:
@@ -144,6 +166,7 @@ def read_application(
     return_dto=Body[ApplicationView],
     tags=["officers"],
     status_code=200,
+    guards=[officers_only],
     sync_to_thread=True,
     responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428),
     summary="Take a workflow action (test officers)",

@@ -145,6 +145,16 @@ def _citizens(target: str | None) -> CitizenSignIn:
     return cast(CitizenSignIn, sign_in)
 
 
+def _open_store(settings: ServeSettings) -> EventStore:
+    """The worker's store: a PostgreSQL pool lends a connection to each of its threads."""
+    scheme = settings.store_url.partition("://")[0].lower()
+    if scheme in ("postgres", "postgresql"):
+        from onestop.storage.postgres import PostgresStore  # noqa: PLC0415  # the postgres extra
+
+        return PostgresStore.connect(settings.store_url, max_size=settings.threads)
+    return from_url(settings.store_url)
+
+
 def _keys_provider(settings: ServeSettings) -> Any:
     if settings.key_file is not None:
         return FileKeyProvider(settings.key_file)
@@ -203,7 +213,7 @@ class Runtime:
             raise ConfigurationError(
                 "give --documents-dir (ONESTOP_SERVE_DOCUMENTS_DIR): where uploads are kept"
             )
-        store: EventStore = from_url(settings.store_url)
+        store = _open_store(settings)
         try:
             keys = Keyring(provider, store)  # type: ignore[arg-type]
             mall = Mall(
