@@ -62,11 +62,15 @@ def _secret_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_actors_file(tmp_path: Path, actors: Mapping[str, Mapping[str, Any]]) -> str:
+def actors_file(tmp_path: Path, actors: Mapping[str, Mapping[str, Any]]) -> str:
     """Write a ``--test-actors`` file of token to officer; return its path."""
     path = tmp_path / "actors.json"
     path.write_text(json.dumps(actors), encoding="utf-8")
     return str(path)
+
+
+test_actors_file = actors_file
+test_actors_file.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @contextmanager
