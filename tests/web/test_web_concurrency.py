@@ -340,6 +340,7 @@ def test_an_unknown_application_is_404_to_read_and_to_act(officers: tuple[Any, s
 @pytest.mark.parametrize(
     "authorization",
     [None, "Bearer ", "Bearer wrong-token-of-some-length", f"Basic {TOKEN}", f"bearer {TOKEN}x"],
+    ids=["none", "empty", "unknown", "basic", "longer"],  # stable: the tokens are random
 )
 def test_no_token_or_a_wrong_one_is_the_same_401(
     officers: tuple[Any, str], authorization: str | None
