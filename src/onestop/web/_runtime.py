@@ -84,13 +84,18 @@ def _server_secret(settings: ServeSettings) -> bytes:
         )
     file = Path(path)
     if not file.exists() and settings.secret_file is None:
+        # Written whole under another name, then linked in place: a worker starting at
+        # the same moment sees no file or the whole secret, never a part of it.
+        partial = file.with_name(f"{file.name}.{secrets.token_hex(8)}.part")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(secrets.token_bytes(_SECRET_BYTES))
         try:
-            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(partial, file)
         except FileExistsError:
             pass  # another worker made it first
-        else:
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(secrets.token_bytes(_SECRET_BYTES))
+        finally:
+            partial.unlink()
     try:
         data = file.read_bytes()
     except OSError as exc:
