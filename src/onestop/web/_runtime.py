@@ -87,15 +87,20 @@ def _server_secret(settings: ServeSettings) -> bytes:
         # Written whole under another name, then linked in place: a worker starting at
         # the same moment sees no file or the whole secret, never a part of it.
         partial = file.with_name(f"{file.name}.{secrets.token_hex(8)}.part")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(secrets.token_bytes(_SECRET_BYTES))
         try:
-            os.link(partial, file)
-        except FileExistsError:
-            pass  # another worker made it first
-        finally:
-            partial.unlink()
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(secrets.token_bytes(_SECRET_BYTES))
+            try:
+                os.link(partial, file)
+            except FileExistsError:
+                pass  # another worker made it first
+            finally:
+                partial.unlink()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"the server secret file cannot be made: {exc.strerror}"
+            ) from None
     try:
         data = file.read_bytes()
     except OSError as exc:
