@@ -51,7 +51,12 @@ def limits_store(settings: ServeSettings) -> Store:
     """
     directory = settings.limits_dir or settings.beside_store(".limits")
     if directory is not None:
-        Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"the rate-limit directory cannot be made: {exc.strerror}"
+            ) from None
         return FileStore(Path(directory), create_directories=True)
     if settings.workers > 1:
         raise ConfigurationError(
