@@ -1,7 +1,8 @@
-"""The citizen API under ``/api/v1``: the catalogue, uploads, submission and tracking.
+"""The citizen API under ``/api/v1``: uploads, submission and tracking (the catalogue is
+`onestop.web._catalogue`), and what its handlers share (`Lang`, `language_of`, `runtime_of`).
 
 Handlers that call the blocking core run in the worker's thread pool
-(``sync_to_thread=True``); the catalogue is in memory and answered on the event loop.
+(``sync_to_thread=True``).
 Errors are answered by `onestop.web._problems.handle_error`.
 """
 
@@ -17,7 +18,7 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.applications.tracking import PublicStatus, served_language
-from onestop.domain.catalogue.model import Catalogue, Service
+from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.actors import Actor
 from onestop.exceptions import (
     ApplicationNotFound,
@@ -31,15 +32,13 @@ from onestop.web._problems import problem_responses
 from onestop.web._runtime import Runtime
 from onestop.web._views import (
     ReceiptView,
-    ServiceList,
-    ServiceSummary,
     SubmissionRequest,
     UploadRef,
     UploadView,
 )
 from onestop.web._wire import Body
 
-__all__ = ["CITIZEN", "ROUTES"]
+__all__ = ["CITIZEN", "ROUTES", "Lang", "language_of", "runtime_of"]
 
 CITIZEN = Actor(id="citizen:online", roles={"applicant"})
 """The actor of an anonymous online submission (until a citizen identity provider signs in)."""
@@ -79,44 +78,6 @@ def language_of(catalogue: Catalogue, request: Request[Any, Any, Any], lang: str
         if tag and tag.split("-")[0].lower() in declared:
             return tag.split("-")[0]
     return catalogue.default_language
-
-
-def _summary(catalogue: Catalogue, service: Service, language: str) -> ServiceSummary:
-    fallbacks = catalogue.languages
-    agency = catalogue.agency(service.agency)
-    return ServiceSummary(
-        code=service.code,
-        version=service.version,
-        agency=service.agency,
-        agency_name=agency.name.get(language, fallbacks=fallbacks),
-        name=service.name.get(language, fallbacks=fallbacks),
-        description=(
-            None
-            if service.description is None
-            else service.description.get(language, fallbacks=fallbacks)
-        ),
-        channels=service.channel_kinds,
-        time_limit=str(service.time_limit),
-    )
-
-
-@get(
-    "/api/v1/services",
-    return_dto=Body[ServiceList],
-    tags=["catalogue"],
-    responses=problem_responses(400),
-    summary="List the services in effect now",
-)
-async def list_services(request: Request[Any, Any, Any], lang: Lang = None) -> ServiceList:
-    """The services in effect now, in the caller's language."""
-    catalogue = runtime_of(request).mall.catalogue
-    language = language_of(catalogue, request, lang)
-    now = datetime.now(UTC)
-    services = sorted(catalogue.current_services(at=now), key=lambda s: s.code)
-    return ServiceList(
-        language=language,
-        services=tuple(_summary(catalogue, service, language) for service in services),
-    )
 
 
 @post(
@@ -294,5 +255,5 @@ async def track(
         raise
 
 
-ROUTES = [list_services, upload, submit, track]
+ROUTES = [upload, submit, track]
 """The citizen API's route handlers."""
