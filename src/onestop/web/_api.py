@@ -8,6 +8,7 @@ Errors are answered by `onestop.web._problems.handle_error`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -38,7 +39,14 @@ from onestop.web._views import (
 )
 from onestop.web._wire import Body
 
-__all__ = ["CITIZEN", "ROUTES", "Lang", "language_of", "runtime_of"]
+__all__ = [
+    "CITIZEN",
+    "ROUTES",
+    "Lang",
+    "accepted_languages",
+    "language_of",
+    "runtime_of",
+]
 
 CITIZEN = Actor(id="citizen:online", roles={"applicant"})
 """The actor of an anonymous online submission (until a citizen identity provider signs in)."""
@@ -64,19 +72,50 @@ def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
     return found
 
 
+_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*")
+_QUALITY = re.compile(r"q=(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.IGNORECASE)
+_MAX_RANGES = 16  # of Accept-Language, read; the rest is ignored
+
+
+def accepted_languages(header: str, /) -> list[str]:
+    """The language ranges of an ``Accept-Language`` *header*, most wanted first.
+
+    Ranges are ordered by their quality (``q``, default 1; equal ones keep their order);
+    a range with ``q=0`` (not wanted) or a malformed tag or quality is left out, other
+    parameters are ignored, and only the first 16 ranges are read.
+
+    >>> accepted_languages("id;q=0.4, en-GB, fr;q=0, km;q=0.9")
+    ['en-GB', 'km', 'id']
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",", _MAX_RANGES)[:_MAX_RANGES]):
+        tag, *params = (p.strip() for p in part.split(";"))
+        if not _TAG.fullmatch(tag):
+            continue
+        quality = 1.0
+        for param in (p.replace(" ", "") for p in params):
+            if param[:2].lower() == "q=":  # other parameters are not ours to read
+                found = _QUALITY.fullmatch(param)
+                quality = float(found.group(1)) if found else -1.0
+        if quality > 0:
+            ranked.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
 def language_of(catalogue: Catalogue, request: Request[Any, Any, Any], lang: str | None) -> str:
-    """The language to answer in: ``lang``, else the first of ``Accept-Language`` the
-    catalogue declares, else its default."""
+    """The language to answer in: ``lang``, else the most wanted language of
+    ``Accept-Language`` (`accepted_languages`) the catalogue declares, or whose primary
+    subtag it declares (``en-GB`` is served as ``en``), else the catalogue's default
+    (also for ``*``)."""
     if lang is not None:
         return served_language(catalogue, lang)
-    header = request.headers.get("accept-language", "")
-    declared = {tag.lower() for tag in catalogue.languages}
-    for part in header.split(",")[:16]:
-        tag = part.split(";")[0].strip()
-        if tag and tag.lower() in declared:
-            return tag
-        if tag and tag.split("-")[0].lower() in declared:
-            return tag.split("-")[0]
+    declared = {tag.lower(): tag for tag in catalogue.languages}
+    for tag in accepted_languages(request.headers.get("accept-language", "")):
+        if tag == "*":
+            break
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate.lower() in declared:
+                return declared[candidate.lower()]
     return catalogue.default_language
 
 
