@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, get
+from litestar.params import PathParameter
 
 from onestop.domain.catalogue.fees import Fee, FeeRounding
 from onestop.domain.catalogue.model import Catalogue, ChannelKind, Requirement, Service
@@ -38,7 +39,18 @@ from onestop.web._problems import problem_responses
 from onestop.web._views import ServiceList, ServiceSummary
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "service_detail"]
+__all__ = ["ROUTES", "ServiceCode", "service_detail"]
+
+ServiceCode = Annotated[
+    str,
+    PathParameter(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="A service's code (letters, digits and '_.-'); a malformed one is a 400.",
+    ),
+]
+"""A service code in a path: a catalogue code (`onestop.domain.common.formats.CATALOGUE_CODE`)."""
 
 
 class _Texts:
@@ -207,12 +219,13 @@ async def list_services(request: Request[Any, Any, Any], lang: Lang = None) -> S
     summary="Describe one service: requirements, fees and form per channel",
 )
 async def get_service(
-    request: Request[Any, Any, Any], code: str, lang: Lang = None
+    request: Request[Any, Any, Any], code: ServiceCode, lang: Lang = None
 ) -> ServiceDetail:
     """The version of service *code* in effect now, in the caller's language: per channel
     its time limits, requirements (with the conditions under which they apply, as rule
     source) and fees; its outputs and legal basis; and its form as a JSON Schema
-    (draft 2020-12) of the ``answers`` a submission sends.  An unknown code is a 404."""
+    (draft 2020-12) of the ``answers`` a submission sends.  A well-formed code no
+    service in effect has is a 404; a malformed one a 400."""
     catalogue = runtime_of(request).mall.catalogue
     language = language_of(catalogue, request, lang)
     service = catalogue.service(code, at=datetime.now(UTC))
