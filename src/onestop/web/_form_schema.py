@@ -9,9 +9,9 @@ names are renamed on the wire (`onestop.web._renamed`).
 Where JSON Schema cannot say everything the server checks, the schema is narrower
 than the server where that is possible (an answer valid by the schema is accepted):
 
-- a ``number`` is a JSON integer within the field's bounds, or decimal text.  Decimal
-  text must lie within the bounds too, which JSON Schema cannot express for text: the
-  field's ``description`` states them.
+- a ``number`` is a JSON integer within the field's bounds, or decimal text whose
+  pattern holds the bounds (`onestop.web._ranges`); a JSON fraction is refused, as
+  ``0.1`` is not the number a person wrote.
 - a ``phone`` answer must also be a valid number in the ITU plan (the pattern checks
   its characters only); an ``email`` answer's syntax is checked by the server
   (``format: email`` is an annotation).
@@ -34,6 +34,7 @@ import attrs
 from onestop.domain.applications.forms import MAX_LONG_TEXT, MAX_TEXT
 from onestop.domain.catalogue.model import FieldType, FormField, Service
 from onestop.domain.common.contacts import MAX_EMAIL, MAX_PHONE
+from onestop.web._ranges import decimal_pattern
 from onestop.web._renamed import wire_name
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "FormSchema",
     "ItemsSchema",
     "NumberSchema",
+    "field_schema",
     "form_schema",
 ]
 
@@ -56,7 +58,6 @@ _END = r"(?![\s\S])"  # the end of the text, alike in ECMA-262 and Python (`$` i
 _NOT_BLANK = r"(?=[\s\S]*\S)"
 _LINE = r"[^\x00-\x1f\x7f-\x9f]"  # no control character (Unicode category Cc)
 _LINES = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"  # tabs and line breaks allowed
-_DECIMAL = r"^-?[0-9]{1,30}(\.[0-9]{1,12})?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -95,7 +96,7 @@ class NumberSchema:
         minimum: The smallest whole number accepted, for ``integer``.
         maximum: The largest whole number accepted, for ``integer``.
         pattern: The shape of decimal text, for ``string``.
-        description: The bounds decimal text must lie within, when the field has some.
+        description: What the text is, with the field's bounds (which its pattern holds).
     """
 
     type: str
@@ -231,7 +232,7 @@ def _number(field: FormField) -> tuple[NumberSchema, NumberSchema]:
     said = " and ".join(b for b in bounds if b)
     text = NumberSchema(
         type="string",
-        pattern=_DECIMAL,
+        pattern=decimal_pattern(field.minimum, field.maximum),
         description=f"Decimal text, {said}." if said else "Decimal text.",
     )
     return NumberSchema(type="integer", minimum=low, maximum=high), text
