@@ -238,3 +238,19 @@ def _no_untyped_object(schema: Any, where: str) -> None:
     elif isinstance(schema, list):
         for item in schema:
             _no_untyped_object(item, where)
+
+
+def test_every_answer_conforms_to_the_openapi_document(client: Any) -> None:
+    """Details, 400s and 404s of every service, in each language, match their documented schema."""
+    import schemathesis
+
+    document = client.get("/api/openapi.json").json()
+    operation = schemathesis.openapi.from_dict(document)["/api/v1/services/{code}"]["GET"]
+    codes = [s["code"] for s in client.get("/api/v1/services").json()["services"]]
+    statuses = set()
+    for code in [*codes, "no-such-service", "..", "k" * 65]:
+        for lang in ("id", "en", "not a tag"):
+            answer = client.get(f"/api/v1/services/{code}", params={"lang": lang})
+            operation.validate_response(answer)
+            statuses.add(answer.status_code)
+    assert statuses == {200, 400, 404}
