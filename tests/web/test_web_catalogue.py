@@ -215,7 +215,8 @@ def test_any_code_is_a_404_or_a_detail(client: Any, code: str) -> None:
 
 
 def test_the_openapi_document_describes_the_detail_typed(client: Any) -> None:
-    """The OpenAPI document names the form's JSON keys and has no untyped object."""
+    """The OpenAPI document names the form's JSON keys, says what a condition and the form
+    cannot say, and has no untyped object."""
     document = client.get("/api/openapi.json").json()
     schemas = document["components"]["schemas"]
     assert "/api/v1/services/{code}" in document["paths"]
@@ -225,6 +226,8 @@ def test_the_openapi_document_describes_the_detail_typed(client: Any) -> None:
     assert {"minLength", "oneOf", "anyOf", "x-onestop-type"} <= set(
         schemas["FieldSchema"]["properties"]
     )
+    assert "no translations of rule sentences" in schemas["ConditionView"]["description"]
+    assert "ITU plan" in schemas["FormSchema"]["description"]
     for name in ("ServiceDetail", "ChannelDetail", "FeeView", "FormSchema", "FieldSchema"):
         _no_untyped_object(schemas[name], name)
 

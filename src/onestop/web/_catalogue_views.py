@@ -15,6 +15,7 @@ from onestop.domain.catalogue.fees import RoundingMode
 from onestop.domain.catalogue.model import ChannelKind, Presentation, ServiceKind
 from onestop.domain.common.values import TimeUnit
 from onestop.web._form_schema import FormSchema
+from onestop.web._renamed import described
 
 __all__ = [
     "ChannelDetail",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 
+@described
 @attrs.frozen(kw_only=True)
 class TimeLimitView:
     """A time limit, as text and typed.
@@ -68,6 +70,7 @@ class FieldRef:
     label: str | None
 
 
+@described
 @attrs.frozen(kw_only=True)
 class ConditionView:
     """When a requirement or a fee applies: a rule over the form's answers.
@@ -87,6 +90,7 @@ class ConditionView:
     fields: tuple[FieldRef, ...]
 
 
+@described
 @attrs.frozen(kw_only=True)
 class RequirementView:
     """Evidence a service asks for on one channel.
@@ -138,6 +142,7 @@ class FeeTierView:
     rounding: RoundingView | None
 
 
+@described
 @attrs.frozen(kw_only=True)
 class FeeView:
     """A fee on one channel; a fee quoted in two currencies is two fees of one code.
@@ -218,6 +223,7 @@ class LegalBasisView:
     uri: str | None
 
 
+@described
 @attrs.frozen(kw_only=True)
 class ServiceDetail:
     """One service in effect now, in full, in the language served.

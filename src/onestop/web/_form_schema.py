@@ -146,6 +146,13 @@ class FieldSchema:
 class FormSchema:
     """A service's form as a JSON Schema (draft 2020-12) of the ``answers`` object.
 
+    Answers valid by it are accepted on submission, with two checks it cannot state: a
+    ``phone`` answer must be a valid number in the ITU plan, and an ``email`` answer's
+    syntax is checked by the server.  The server also takes a few answers it does not
+    describe (digits of the catalogue's languages, blank text for optional fields, spaces
+    around a number or a date).  A ``document`` field has no property: documents are
+    uploaded and named in a submission's ``documents``.
+
     Attributes:
         schema_uri: ``$schema``, always draft 2020-12's URI.
         title: The service's name in the language served.

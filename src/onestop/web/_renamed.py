@@ -3,7 +3,9 @@
 A field declared with `wire_name` is written under that key by the API's converter
 (`register_renamed`) and described under it in the OpenAPI document (`RenamedSchema`),
 so the attrs class stays the one description of the wire.  Only responses use it:
-nothing is read back through these names.
+nothing is read back through these names.  A class marked `described` (or with a renamed
+field) is described in the OpenAPI document with its docstring's text before
+``Attributes:``, so that what a body can and cannot say reaches the reader of the document.
 
 >>> import attrs, cattrs
 >>> @attrs.frozen(kw_only=True)
@@ -17,7 +19,8 @@ nothing is read back through these names.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import inspect
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import cattrs
@@ -29,7 +32,11 @@ if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named,
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.openapi.spec import Schema
 
-__all__ = ["WIRE_NAME", "RenamedSchema", "register_renamed", "wire_name"]
+__all__ = ["WIRE_NAME", "RenamedSchema", "described", "register_renamed", "wire_name"]
+
+C = TypeVar("C", bound=type[Any])
+
+_DESCRIBED: set[type[Any]] = set()
 
 WIRE_NAME = "onestop.web.wire_name"
 """The attrs metadata key holding a field's JSON key."""
@@ -43,6 +50,17 @@ def wire_name(name: str, /, *, required: bool = False) -> Any:
     if required:
         return attrs.field(metadata={WIRE_NAME: name})
     return attrs.field(default=None, metadata={WIRE_NAME: name})
+
+
+def described(cl: C, /) -> C:
+    """Mark the attrs class *cl* to be described in the OpenAPI document by its docstring."""
+    _DESCRIBED.add(cl)
+    return cl
+
+
+def _description(cl: type[Any]) -> str | None:
+    text = inspect.getdoc(cl) or ""
+    return text.split("Attributes:")[0].strip().replace("\n", " ") or None
 
 
 def _names(cl: type[Any]) -> dict[str, str]:
@@ -73,14 +91,16 @@ def register_renamed(conv: cattrs.Converter, /) -> None:
 
 
 class RenamedSchema(OpenAPISchemaPlugin):
-    """Describe classes with `wire_name` fields under their JSON keys.
+    """Describe classes with `wire_name` fields under their JSON keys, and `described`
+    classes with their docstrings.
 
     It must come before Litestar's attrs plugin, which would use the Python names.
     """
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
-        """Whether the field's type is an attrs class with a renamed field."""
-        return _is_renamed(field_definition.annotation)
+        """Whether the field's type is an attrs class with a renamed field, or described."""
+        kind = field_definition.annotation
+        return _is_renamed(kind) or (isinstance(kind, type) and kind in _DESCRIBED)
 
     def to_openapi_schema(
         self, field_definition: FieldDefinition, schema_creator: SchemaCreator
@@ -90,7 +110,7 @@ class RenamedSchema(OpenAPISchemaPlugin):
         hints = field_definition.get_type_hints(include_extras=True, resolve_generics=True)
         names = _names(kind)
         fields = attrs.fields(kind)
-        return schema_creator.create_component_schema(
+        schema = schema_creator.create_component_schema(
             field_definition,
             required=sorted(names[f.name] for f in fields if f.default is attrs.NOTHING),
             property_fields={
@@ -98,3 +118,5 @@ class RenamedSchema(OpenAPISchemaPlugin):
                 for f in fields
             },
         )
+        schema.description = _description(kind)
+        return schema
