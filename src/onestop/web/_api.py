@@ -1,12 +1,14 @@
-"""The citizen API under ``/api/v1``: the catalogue, uploads, submission and tracking.
+"""The citizen API under ``/api/v1``: uploads, submission and tracking (the catalogue is
+`onestop.web._catalogue`), and what its handlers share (`Lang`, `language_of`, `runtime_of`).
 
 Handlers that call the blocking core run in the worker's thread pool
-(``sync_to_thread=True``); the catalogue is in memory and answered on the event loop.
+(``sync_to_thread=True``).
 Errors are answered by `onestop.web._problems.handle_error`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,7 +19,7 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.applications.tracking import PublicStatus, served_language
-from onestop.domain.catalogue.model import Catalogue, Service
+from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.actors import Actor
 from onestop.exceptions import (
     ApplicationNotFound,
@@ -31,15 +33,20 @@ from onestop.web._problems import problem_responses
 from onestop.web._runtime import Runtime
 from onestop.web._views import (
     ReceiptView,
-    ServiceList,
-    ServiceSummary,
     SubmissionRequest,
     UploadRef,
     UploadView,
 )
 from onestop.web._wire import Body
 
-__all__ = ["CITIZEN", "ROUTES"]
+__all__ = [
+    "CITIZEN",
+    "ROUTES",
+    "Lang",
+    "accepted_languages",
+    "language_of",
+    "runtime_of",
+]
 
 CITIZEN = Actor(id="citizen:online", roles={"applicant"})
 """The actor of an anonymous online submission (until a citizen identity provider signs in)."""
@@ -65,58 +72,51 @@ def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
     return found
 
 
+_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*")
+_QUALITY = re.compile(r"q=(0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)", re.IGNORECASE)
+_MAX_RANGES = 16  # of Accept-Language, read; the rest is ignored
+
+
+def accepted_languages(header: str, /) -> list[str]:
+    """The language ranges of an ``Accept-Language`` *header*, most wanted first.
+
+    Ranges are ordered by their quality (``q``, default 1; equal ones keep their order);
+    a range with ``q=0`` (not wanted) or a malformed tag or quality is left out, other
+    parameters are ignored, and only the first 16 ranges are read.
+
+    >>> accepted_languages("id;q=0.4, en-GB, fr;q=0, km;q=0.9")
+    ['en-GB', 'km', 'id']
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",", _MAX_RANGES)[:_MAX_RANGES]):
+        tag, *params = (p.strip() for p in part.split(";"))
+        if not _TAG.fullmatch(tag):
+            continue
+        quality = 1.0
+        for param in (p.replace(" ", "") for p in params):
+            if param[:2].lower() == "q=":  # other parameters are not ours to read
+                found = _QUALITY.fullmatch(param)
+                quality = float(found.group(1)) if found else -1.0
+        if quality > 0:
+            ranked.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
 def language_of(catalogue: Catalogue, request: Request[Any, Any, Any], lang: str | None) -> str:
-    """The language to answer in: ``lang``, else the first of ``Accept-Language`` the
-    catalogue declares, else its default."""
+    """The language to answer in: ``lang``, else the most wanted language of
+    ``Accept-Language`` (`accepted_languages`) the catalogue declares, or whose primary
+    subtag it declares (``en-GB`` is served as ``en``), else the catalogue's default
+    (also for ``*``)."""
     if lang is not None:
         return served_language(catalogue, lang)
-    header = request.headers.get("accept-language", "")
-    declared = {tag.lower() for tag in catalogue.languages}
-    for part in header.split(",")[:16]:
-        tag = part.split(";")[0].strip()
-        if tag and tag.lower() in declared:
-            return tag
-        if tag and tag.split("-")[0].lower() in declared:
-            return tag.split("-")[0]
+    declared = {tag.lower(): tag for tag in catalogue.languages}
+    for tag in accepted_languages(request.headers.get("accept-language", "")):
+        if tag == "*":
+            break
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate.lower() in declared:
+                return declared[candidate.lower()]
     return catalogue.default_language
-
-
-def _summary(catalogue: Catalogue, service: Service, language: str) -> ServiceSummary:
-    fallbacks = catalogue.languages
-    agency = catalogue.agency(service.agency)
-    return ServiceSummary(
-        code=service.code,
-        version=service.version,
-        agency=service.agency,
-        agency_name=agency.name.get(language, fallbacks=fallbacks),
-        name=service.name.get(language, fallbacks=fallbacks),
-        description=(
-            None
-            if service.description is None
-            else service.description.get(language, fallbacks=fallbacks)
-        ),
-        channels=service.channel_kinds,
-        time_limit=str(service.time_limit),
-    )
-
-
-@get(
-    "/api/v1/services",
-    return_dto=Body[ServiceList],
-    tags=["catalogue"],
-    responses=problem_responses(400),
-    summary="List the services in effect now",
-)
-async def list_services(request: Request[Any, Any, Any], lang: Lang = None) -> ServiceList:
-    """The services in effect now, in the caller's language."""
-    catalogue = runtime_of(request).mall.catalogue
-    language = language_of(catalogue, request, lang)
-    now = datetime.now(UTC)
-    services = sorted(catalogue.current_services(at=now), key=lambda s: s.code)
-    return ServiceList(
-        language=language,
-        services=tuple(_summary(catalogue, service, language) for service in services),
-    )
 
 
 @post(
@@ -294,5 +294,5 @@ async def track(
         raise
 
 
-ROUTES = [list_services, upload, submit, track]
+ROUTES = [upload, submit, track]
 """The citizen API's route handlers."""

@@ -26,9 +26,10 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
-from onestop.web import _api, _officers, _ops
+from onestop.web import _api, _catalogue, _officers, _ops
 from onestop.web._limits import Limits, submission_limit
 from onestop.web._problems import handle_error
+from onestop.web._renamed import RenamedSchema
 from onestop.web._runtime import Runtime
 from onestop.web._wire import schema_plugins
 from onestop.web.settings import ServeSettings
@@ -87,9 +88,9 @@ def create_app(settings: ServeSettings, /) -> Litestar:
 
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
     return Litestar(
-        route_handlers=[*_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES],
+        route_handlers=[*_catalogue.ROUTES, *_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES],
         lifespan=[lifespan],
-        plugins=[AttrsSchemaPlugin(), *schema_plugins()],
+        plugins=[RenamedSchema(), AttrsSchemaPlugin(), *schema_plugins()],
         exception_handlers={Exception: handle_error},
         middleware=[
             _ops.access_log(enabled=settings.access_log),

@@ -30,6 +30,7 @@ from onestop.domain.common.text import LocalizedText
 from onestop.exceptions import InvalidRequest, Problem
 from onestop.serialization import make_converter, problems_from
 from onestop.usecases.sealing import register_personal
+from onestop.web._renamed import register_renamed
 
 if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named, not imported
     from litestar._openapi.schema_generation import SchemaCreator
@@ -57,7 +58,8 @@ def _is_personal(kind: Any) -> bool:
 
 def web_converter() -> cattrs.Converter:
     """Return the converter of the HTTP API: `make_converter`'s, with `Personal` values
-    read as the plain values they wrap (a client never sends sealed data)."""
+    read as the plain values they wrap (a client never sends sealed data), and fields
+    declared with `onestop.web._renamed.wire_name` written under their JSON keys."""
     conv = register_personal(make_converter())
 
     def factory(kind: Any) -> Any:
@@ -67,6 +69,7 @@ def web_converter() -> cattrs.Converter:
 
     conv.register_structure_hook_factory(_is_personal, factory)
     conv.register_structure_hook_func(lambda kind: kind == AnswerValue, _answer)
+    register_renamed(conv)  # response keys that are not Python names ($schema, minLength)
     return conv
 
 
