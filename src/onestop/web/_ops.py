@@ -4,22 +4,26 @@
   when it does not), for a load balancer or an orchestrator.
 - Every response carries the security headers of `SECURITY_HEADERS` (no sniffing, no
   framing, no referrer, no caching of personal data) and an ``X-Request-Id``.
+  `access_log` wraps the application's whole ASGI handler (`outermost`), not only its
+  routes: Litestar runs an application's middleware for routed requests only, so the
+  router's own 404 and 405, the rate limiter's 429 and CORS answers would go without.
 - The access log (`access_log`) writes one structlog event per request: the method, the
   route *template* (``/api/v1/services/{code}``, never the path as sent, which may hold
-  a number), the status, the duration and the request id; never a query string, a
-  header or a body.  Errors are logged by class name only.
+  a number), the status, the duration, the request id and the worker's process id;
+  never a query string, a header or a body.  Errors are logged by class name only.
 - `time_limit` answers 503 to a request that takes longer than the limit.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any
 
 import anyio
 import structlog
-from litestar import Request, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.openapi.datastructures import ResponseSpec
@@ -29,7 +33,7 @@ from onestop.web._runtime import Runtime
 from onestop.web._views import Health
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "time_limit"]
+__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "outermost", "time_limit"]
 
 SECURITY_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -125,12 +129,25 @@ def access_log(*, enabled: bool) -> Any:
                         status=status,
                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
                         request_id=request_id,
+                        worker=os.getpid(),
                         error=state.get("onestop_error") if isinstance(state, dict) else None,
                     )
 
         return wrapped
 
     return middleware
+
+
+def outermost(app: Litestar, *, access_log_enabled: bool) -> Litestar:
+    """Wrap *app*'s whole ASGI handler in `access_log`, and return *app*.
+
+    Litestar's ``middleware=`` runs for requests a route matched, inside the handler of
+    errors raised before it; wrapping the handler itself gives every answer (an unknown
+    path, a method not allowed, a refusal of the rate limiter, a CORS preflight) the
+    security headers and an access-log event with its true status.
+    """
+    app.asgi_handler = access_log(enabled=access_log_enabled)(app.asgi_handler)
+    return app
 
 
 def time_limit(seconds: float) -> Any:

@@ -182,7 +182,11 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"
     elif isinstance(error, HTTPException) and error.headers:
-        headers.update({k: v for k, v in error.headers.items() if k.lower() == "retry-after"})
+        kept = {k.lower(): v for k, v in error.headers.items()}
+        # Litestar's rate limiter says when its window resets; a client reads Retry-After.
+        retry = kept.get("retry-after") or kept.get("ratelimit-reset")
+        if retry is not None:
+            headers["Retry-After"] = str(max(1, int(retry))) if retry.isdigit() else retry
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if problem.status >= 500:
         _LOG.error("request_failed", error=type(error).__name__, where=_frames(error))
