@@ -95,7 +95,9 @@ def test_a_server_failure_shows_no_trace_and_no_message(
         monkeypatch.setattr(Mall, "track", broken)
         with capture_logs() as logs:
             answer = client.get(
-                "/api/v1/tracking", params={"number": UNKNOWN_NUMBER}, headers={"Lookup-Secret": "s"}
+                "/api/v1/tracking",
+                params={"number": UNKNOWN_NUMBER},
+                headers={"Lookup-Secret": "s"},
             )
     assert answer.status_code == 500
     assert answer.headers["Content-Type"] == "application/problem+json"
@@ -107,7 +109,8 @@ def test_a_server_failure_shows_no_trace_and_no_message(
     assert _missing_headers(answer) == []
     logged = json.dumps(logs, default=str)
     assert "RuntimeError" in logged  # the class is logged, for the operator
-    assert "canary" not in logged and "/srv/mall" not in logged
+    assert "canary" not in logged
+    assert "/srv/mall" not in logged
 
 
 def test_a_json_body_over_the_body_limit_is_refused_with_413(tmp_path: Path) -> None:
@@ -215,20 +218,54 @@ def _workers_of(log: str, route: str) -> dict[int, list[int]]:
     return found
 
 
+def _client(url: str, address: str, **options: Any) -> httpx.Client:
+    return httpx.Client(
+        base_url=url, timeout=30, transport=httpx.HTTPTransport(local_address=address), **options
+    )
+
+
+async def _burst(url: str, address: str, number: str, count: int) -> list[int]:
+    """*count* wrong lookups of *number* at once from *address*, each on its own connection."""
+    transport = httpx.AsyncHTTPTransport(local_address=address)
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=0)
+    async with httpx.AsyncClient(
+        base_url=url, timeout=30, transport=transport, limits=limits
+    ) as client:
+
+        async def guess(attempt: int) -> int:
+            answer = await client.get(
+                "/api/v1/tracking",
+                params={"number": number},
+                headers={"Lookup-Secret": f"burst-{attempt:04d}"},
+            )
+            return answer.status_code
+
+        statuses = [0] * count
+
+        async def run(attempt: int) -> None:
+            statuses[attempt] = await guess(attempt)
+
+        async with anyio.create_task_group() as group:
+            for attempt in range(count):
+                group.start_soon(run, attempt)
+    return statuses
+
+
 @pytest.mark.slow
 def test_guessing_secrets_is_throttled_across_workers(tmp_path: Path) -> None:
     """With two workers, failed lookups spread over many connections (so both workers
     answer some) are counted together: after the limit every further guess is 429, from
-    whichever worker, while another client's correct lookup of another application works."""
+    whichever worker, even when the guesses come all at once; and another client's
+    correct lookup of another application works."""
     limit = 5
     settings = settings_for(tmp_path, workers=2, lookups_per_minute=limit)
     with ServerProcess(settings) as server:
         with httpx.Client(base_url=server.url, timeout=10) as client:
-            target, other = (
+            target, other, third = (
                 client.post(
                     "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": new_key()}
                 ).json()
-                for _ in range(2)
+                for _ in range(3)
             )
         guesses = [
             _fresh_get(
@@ -239,11 +276,8 @@ def test_guessing_secrets_is_throttled_across_workers(tmp_path: Path) -> None:
             )
             for attempt in range(40)
         ]
-        with httpx.Client(
-            base_url=server.url,
-            timeout=10,
-            transport=httpx.HTTPTransport(local_address="127.0.0.2"),
-        ) as elsewhere:
+        at_once = anyio.run(_burst, server.url, "127.0.0.3", third["number"], 40)
+        with _client(server.url, "127.0.0.2") as elsewhere:
             theirs = elsewhere.get(
                 "/api/v1/tracking",
                 params={"number": other["number"]},
@@ -253,6 +287,7 @@ def test_guessing_secrets_is_throttled_across_workers(tmp_path: Path) -> None:
     statuses = [guess.status_code for guess in guesses]
     assert statuses == [404] * limit + [429] * (len(guesses) - limit), statuses
     assert all(int(guess.headers["Retry-After"]) >= 1 for guess in guesses[limit:])
+    assert sorted(at_once) == [404] * limit + [429] * (len(at_once) - limit), at_once
     workers = _workers_of(log, "/api/v1/tracking")
     assert len(workers) == 2, workers  # both workers answered guesses ...
     assert all(429 in answered for answered in workers.values()), workers  # ... and refused
