@@ -11,8 +11,9 @@ machines), so that starting more workers does not multiply what a client may do.
   or one secret on many numbers, from one address or many.  Only failures count, so a
   citizen checking their own application is never throttled by it.
 
-Every count is read and written under one lock (`StoreLock`): an ``anyio`` lock in the
-process and, over a `FileStore`, an exclusive ``flock`` on a file beside the counters,
+Every count is read and written under a lock (`StoreLock`, one for submissions and one
+for lookups): an ``anyio`` lock in the process and, over a `FileStore`, an exclusive
+``flock`` on a file beside the counters,
 which the workers on the machine share.  Without it two workers (or two requests of one
 worker) read the same count and each write it plus one, and a burst of concurrent guesses
 is never counted at all.  A lookup is counted *before* it runs and given back when it
@@ -70,11 +71,14 @@ class StoreLock:
     """An async lock on a store's counters, shared by the process and, over a
     `FileStore`, by every process on the machine (an exclusive ``flock``)."""
 
-    def __init__(self, store: Store) -> None:
-        """Lock *store*'s counters."""
+    def __init__(self, store: Store, *, name: str) -> None:
+        """Lock the counters of one kind (*name*: ``submissions``, ``lookups``) in *store*,
+        so that a flood of one kind does not queue the other."""
         directory = store.path if isinstance(store, FileStore) else None
-        self._file = None if directory is None or fcntl is None else Path(directory) / ".lock"
-        key = str(self._file) if self._file is not None else f"store:{id(store)}"
+        self._file = (
+            None if directory is None or fcntl is None else Path(directory) / f".lock-{name}"
+        )
+        key = str(self._file) if self._file is not None else f"store:{id(store)}:{name}"
         self._lock = _PROCESS_LOCKS.setdefault(key, anyio.Lock())
         self._fd: int | None = None
 
@@ -120,7 +124,9 @@ class _SharedRateLimit(RateLimitMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not isinstance(self._lock, StoreLock):
-            self._lock = StoreLock(self.config.get_store_from_app(scope["litestar_app"]))  # type: ignore[assignment]
+            self._lock = StoreLock(
+                self.config.get_store_from_app(scope["litestar_app"]), name="submissions"
+            )  # type: ignore[assignment]
         await super().__call__(scope, receive, send)
 
 
@@ -178,7 +184,7 @@ class Limits:
                 *number*, with the seconds to wait.
         """
         keys = self._keys(client=client, number=number)
-        async with StoreLock(self.store):
+        async with StoreLock(self.store, name="lookups"):
             counts = [await self._count(key) for key in keys]
             for count, reset in counts:
                 if count >= self.lookups_per_minute:
@@ -200,7 +206,7 @@ class Limits:
 
     async def _give_back(self, keys: tuple[str, str]) -> None:
         with anyio.CancelScope(shield=True):
-            async with StoreLock(self.store):
+            async with StoreLock(self.store, name="lookups"):
                 for key in keys:
                     count, reset = await self._count(key)
                     if count > 0:
