@@ -13,7 +13,7 @@ machines), so that starting more workers does not multiply what a client may do.
 
 Every count is read and written under a lock (`StoreLock`, one for submissions and one
 for lookups): an ``anyio`` lock in the process and, over a `FileStore`, an exclusive
-``flock`` on a file beside the counters,
+``flock`` on a file beside the counters' directory,
 which the workers on the machine share.  Without it two workers (or two requests of one
 worker) read the same count and each write it plus one, and a burst of concurrent guesses
 is never counted at all.  A lookup is counted *before* it runs and given back when it
@@ -75,8 +75,9 @@ class StoreLock:
         """Lock the counters of one kind (*name*: ``submissions``, ``lookups``) in *store*,
         so that a flood of one kind does not queue the other."""
         directory = store.path if isinstance(store, FileStore) else None
+        # Beside the store's directory, not in it: the store reads every file it holds.
         self._file = (
-            None if directory is None or fcntl is None else Path(directory) / f".lock-{name}"
+            None if directory is None or fcntl is None else Path(f"{directory}.lock-{name}")
         )
         key = str(self._file) if self._file is not None else f"store:{id(store)}:{name}"
         self._lock = _PROCESS_LOCKS.setdefault(key, anyio.Lock())
