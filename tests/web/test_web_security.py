@@ -7,6 +7,7 @@ What only a real server shows (several workers sharing one counter) runs against
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,27 @@ def test_a_request_over_the_time_limit_is_answered_503() -> None:
     assert headers[b"retry-after"] == b"1"
     assert json.loads(late[1]["body"])["status"] == 503
     assert [m.get("status") for m in _run_asgi(time_limit(5)(quick))] == [200, None]
+
+
+def test_a_handler_blocked_past_the_timeout_is_answered_503(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tracking lookup stuck in the blocking core (in a thread, which cannot be
+    interrupted) longer than ``request_timeout`` is answered 503 with the security
+    headers, not with what the lookup returns when it finally ends."""
+
+    def stuck(*_: Any, **__: Any) -> None:
+        time.sleep(2.5)
+
+    with in_process(settings_for(tmp_path, request_timeout=1)) as client:
+        monkeypatch.setattr(Mall, "track", stuck)
+        answer = client.get(
+            "/api/v1/tracking", params={"number": UNKNOWN_NUMBER}, headers={"Lookup-Secret": "s"}
+        )
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["type"] == "urn:onestop:problem:Timeout"
+    assert answer.headers["Retry-After"] == "1"
+    assert _missing_headers(answer) == []
 
 
 def test_a_wrong_secret_is_answered_as_a_missing_application(tmp_path: Path) -> None:

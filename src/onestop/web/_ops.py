@@ -150,42 +150,76 @@ def outermost(app: Litestar, *, access_log_enabled: bool) -> Litestar:
     return app
 
 
+_TIMEOUT_BODY = (
+    b'{"type":"urn:onestop:problem:Timeout","title":"Service unavailable",'
+    b'"status":503,"detail":"the request took too long","problems":[]}'
+)
+
+
+class _Deadline:
+    """Answers 503 for a request whose response has not started in time, and drops
+    whatever the handler sends after that."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+        self.answered = False
+
+    async def send(self, message: Message) -> None:
+        if self.answered:  # the client has its 503; a late answer goes nowhere
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+    async def watch(self, seconds: float, handler: anyio.CancelScope) -> None:
+        await anyio.sleep(seconds)
+        if self.started:
+            return
+        self.answered = True
+        start: Any = {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"retry-after", b"1"),
+                (b"content-length", str(len(_TIMEOUT_BODY)).encode()),
+            ],
+        }
+        await self._send(start)
+        end: Any = {"type": "http.response.body", "body": _TIMEOUT_BODY}
+        await self._send(end)
+        handler.cancel()
+
+
 def time_limit(seconds: float) -> Any:
-    """Middleware: answer 503 when a request has not started its response in *seconds*."""
+    """Middleware: answer 503 when a request has not started its response in *seconds*.
+
+    The 503 is sent when the time is up, even if the handler is blocked in a thread
+    (which cannot be interrupted: it runs to its end, and what it answers is dropped; a
+    submission that completes after its 503 is returned by a retry with the same
+    ``Idempotency-Key``).  A handler waiting on the event loop is cancelled.
+    """
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            started = False
-
-            async def tracking_send(message: Message) -> None:
-                nonlocal started
-                if message["type"] == "http.response.start":
-                    started = True
-                await send(message)
-
-            with anyio.move_on_after(seconds) as cancel:
-                await app(scope, receive, tracking_send)
-            if cancel.cancelled_caught and not started:
-                body = (
-                    b'{"type":"urn:onestop:problem:Timeout","title":"Service unavailable",'
-                    b'"status":503,"detail":"the request took too long","problems":[]}'
-                )
-                start: Any = {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/problem+json"),
-                        (b"retry-after", b"1"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-                await send(start)
-                end: Any = {"type": "http.response.body", "body": body}
-                await send(end)
+            deadline = _Deadline(send)
+            try:
+                async with anyio.create_task_group() as group:
+                    group.start_soon(deadline.watch, seconds, group.cancel_scope)
+                    await app(scope, receive, deadline.send)
+                    group.cancel_scope.cancel()
+            except BaseExceptionGroup as errors:  # the handler's own error, for Litestar
+                raise _first(errors) from None
 
         return wrapped
 
     return middleware
+
+
+def _first(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = errors.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
