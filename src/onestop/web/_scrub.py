@@ -106,7 +106,7 @@ def _disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _texts(request: Request[Any, Any, Any], keys: set[str]) -> Iterator[str]:
     for _, value in request.headers.items():
         yield value.lower()
-    for _, value in request.query_params.items():
+    for _, value in request.query_params.multi_items():
         yield str(value).lower()
     for part in request.scope.get("path", "").split("/"):
         yield unquote(part).lower()
