@@ -22,7 +22,6 @@ from onestop.domain.applications.tracking import PublicStatus, served_language
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.actors import Actor
 from onestop.exceptions import (
-    ApplicationNotFound,
     DocumentNotFound,
     DocumentTooLarge,
     InvalidApplication,
@@ -283,15 +282,11 @@ async def track(
     runtime = runtime_of(request)
     limits: Limits = request.app.state.limits
     client = limits.client_of(request)
-    await limits.check_lookups(client=client, number=number)
     language = language_of(runtime.mall.catalogue, request, lang)
-    try:
+    async with limits.lookup(client=client, number=number):  # counted unless it succeeds
         return await anyio.to_thread.run_sync(
             lambda: runtime.mall.track(number, lookup_secret, language=language)
         )
-    except ApplicationNotFound:
-        await limits.failed_lookup(client=client, number=number)
-        raise
 
 
 ROUTES = [upload, submit, track]

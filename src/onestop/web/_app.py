@@ -87,13 +87,12 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             await anyio.to_thread.run_sync(runtime.close)
 
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
-    return Litestar(
+    app = Litestar(
         route_handlers=[*_catalogue.ROUTES, *_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES],
         lifespan=[lifespan],
         plugins=[RenamedSchema(), AttrsSchemaPlugin(), *schema_plugins()],
         exception_handlers={Exception: handle_error},
         middleware=[
-            _ops.access_log(enabled=settings.access_log),
             _ops.time_limit(settings.request_timeout),
             submission_limit(settings.submissions_per_minute).middleware,
         ],
@@ -110,6 +109,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    return _ops.outermost(app, access_log_enabled=settings.access_log)
 
 
 def from_environment() -> Litestar:

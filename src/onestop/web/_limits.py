@@ -11,6 +11,16 @@ machines), so that starting more workers does not multiply what a client may do.
   or one secret on many numbers, from one address or many.  Only failures count, so a
   citizen checking their own application is never throttled by it.
 
+Every count is read and written under a lock (`StoreLock`, one for submissions and one
+for lookups): an ``anyio`` lock in the process and, over a `FileStore`, an exclusive
+``flock`` on a file beside the counters' directory,
+which the workers on the machine share.  Without it two workers (or two requests of one
+worker) read the same count and each write it plus one, and a burst of concurrent guesses
+is never counted at all.  A lookup is counted *before* it runs and given back when it
+succeeds (`Limits.lookup`), so concurrent guesses cannot all pass the check before the
+first failure is written.  Over a store of another kind (Redis across machines) only the
+process's lock applies; each machine can then admit a few more than the limit.
+
 The client address is the connection's peer, as the server reports it: behind a reverse
 proxy, have uvicorn trust the proxy's ``X-Forwarded-For`` (``--forwarded-allow-ips``),
 never the header alone.
@@ -19,17 +29,30 @@ never the header alone.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+import anyio
 import attrs
 from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.stores.base import Store
+from litestar.stores.file import FileStore
+from litestar.types import Receive, Scope, Send
 
-from onestop.exceptions import Throttled
+from onestop.exceptions import ApplicationNotFound, Throttled
 
-__all__ = ["SUBMISSION_ROUTES", "Limits", "submission_limit"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the process's lock only
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["SUBMISSION_ROUTES", "Limits", "StoreLock", "submission_limit"]
 
 SUBMISSION_ROUTES = frozenset({"/api/v1/applications", "/open311/v2/requests.json"})
 """The paths whose POST creates an application: the ones the submission limit counts."""
@@ -41,12 +64,80 @@ def _is_submission(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and request.url.path in SUBMISSION_ROUTES
 
 
+_PROCESS_LOCKS: dict[str, anyio.Lock] = {}
+
+
+class StoreLock:
+    """An async lock on a store's counters, shared by the process and, over a
+    `FileStore`, by every process on the machine (an exclusive ``flock``)."""
+
+    def __init__(self, store: Store, *, name: str) -> None:
+        """Lock the counters of one kind (*name*: ``submissions``, ``lookups``) in *store*,
+        so that a flood of one kind does not queue the other."""
+        directory = store.path if isinstance(store, FileStore) else None
+        # Beside the store's directory, not in it: the store reads every file it holds.
+        self._file = (
+            None if directory is None or fcntl is None else Path(f"{directory}.lock-{name}")
+        )
+        key = str(self._file) if self._file is not None else f"store:{id(store)}:{name}"
+        self._lock = _PROCESS_LOCKS.setdefault(key, anyio.Lock())
+        self._fd: int | None = None
+
+    async def __aenter__(self) -> None:
+        """Take the process's lock, then the machine's (in a thread: it blocks)."""
+        await self._lock.acquire()
+        if self._file is None:
+            return
+        try:
+            self._fd = await anyio.to_thread.run_sync(self._take, self._file)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    @staticmethod
+    def _take(path: Path) -> int:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Give both locks back."""
+        try:
+            if self._fd is not None:
+                fd, self._fd = self._fd, None
+                os.close(fd)  # closing the descriptor releases the flock
+        finally:
+            self._lock.release()
+
+
+class _SharedRateLimit(RateLimitMiddleware):
+    """Litestar's rate limiter, counting under a `StoreLock` instead of its own
+    per-process lock, so that the workers' counts add up."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not isinstance(self._lock, StoreLock):
+            self._lock = StoreLock(
+                self.config.get_store_from_app(scope["litestar_app"]), name="submissions"
+            )  # type: ignore[assignment]
+        await super().__call__(scope, receive, send)
+
+
 def submission_limit(per_minute: int, *, store: str = "limits") -> RateLimitConfig:
     """Litestar's rate limit on anonymous submissions: *per_minute* per client address."""
     return RateLimitConfig(
         rate_limit=("minute", per_minute),
         check_throttle_handler=_is_submission,
         store=store,
+        middleware_class=_SharedRateLimit,
     )
 
 
@@ -84,20 +175,40 @@ class Limits:
             return 0, int(time.time()) + _WINDOW
         return int(count), int(reset)
 
-    async def check_lookups(self, *, client: str, number: str) -> None:
-        """Refuse a lookup from *client* or of *number* after too many failures.
+    @asynccontextmanager
+    async def lookup(self, *, client: str, number: str) -> AsyncIterator[None]:
+        """Count a lookup from *client* of *number* as failed while it runs; give it
+        back unless it fails with `ApplicationNotFound`.
 
         Raises:
-            Throttled: With the seconds to wait.
+            Throttled: Before the lookup, after too many failures from *client* or of
+                *number*, with the seconds to wait.
         """
-        for key in self._keys(client=client, number=number):
-            count, reset = await self._count(key)
-            if count >= self.lookups_per_minute:
-                raise Throttled(limit="lookups", retry_after=max(1, reset - int(time.time())))
+        keys = self._keys(client=client, number=number)
+        async with StoreLock(self.store, name="lookups"):
+            counts = [await self._count(key) for key in keys]
+            for count, reset in counts:
+                if count >= self.lookups_per_minute:
+                    raise Throttled(limit="lookups", retry_after=max(1, reset - int(time.time())))
+            for key, (count, reset) in zip(keys, counts, strict=True):
+                await self._write(key, count + 1, reset)
+        try:
+            yield
+        except ApplicationNotFound:
+            raise
+        except BaseException:
+            await self._give_back(keys)
+            raise
+        await self._give_back(keys)
 
-    async def failed_lookup(self, *, client: str, number: str) -> None:
-        """Count one failed lookup from *client* of *number*."""
-        for key in self._keys(client=client, number=number):
-            count, reset = await self._count(key)
-            left = max(1, reset - int(time.time()))
-            await self.store.set(key, f"{count + 1}:{reset}".encode("ascii"), expires_in=left)
+    async def _write(self, key: str, count: int, reset: int) -> None:
+        left = max(1, reset - int(time.time()))
+        await self.store.set(key, f"{count}:{reset}".encode("ascii"), expires_in=left)
+
+    async def _give_back(self, keys: tuple[str, str]) -> None:
+        with anyio.CancelScope(shield=True):
+            async with StoreLock(self.store, name="lookups"):
+                for key in keys:
+                    count, reset = await self._count(key)
+                    if count > 0:
+                        await self._write(key, count - 1, reset)

@@ -4,22 +4,26 @@
   when it does not), for a load balancer or an orchestrator.
 - Every response carries the security headers of `SECURITY_HEADERS` (no sniffing, no
   framing, no referrer, no caching of personal data) and an ``X-Request-Id``.
+  `access_log` wraps the application's whole ASGI handler (`outermost`), not only its
+  routes: Litestar runs an application's middleware for routed requests only, so the
+  router's own 404 and 405, the rate limiter's 429 and CORS answers would go without.
 - The access log (`access_log`) writes one structlog event per request: the method, the
   route *template* (``/api/v1/services/{code}``, never the path as sent, which may hold
-  a number), the status, the duration and the request id; never a query string, a
-  header or a body.  Errors are logged by class name only.
+  a number), the status, the duration, the request id and the worker's process id;
+  never a query string, a header or a body.  Errors are logged by class name only.
 - `time_limit` answers 503 to a request that takes longer than the limit.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any
 
 import anyio
 import structlog
-from litestar import Request, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.openapi.datastructures import ResponseSpec
@@ -29,7 +33,7 @@ from onestop.web._runtime import Runtime
 from onestop.web._views import Health
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "time_limit"]
+__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "outermost", "time_limit"]
 
 SECURITY_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -125,6 +129,7 @@ def access_log(*, enabled: bool) -> Any:
                         status=status,
                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
                         request_id=request_id,
+                        worker=os.getpid(),
                         error=state.get("onestop_error") if isinstance(state, dict) else None,
                     )
 
@@ -133,42 +138,88 @@ def access_log(*, enabled: bool) -> Any:
     return middleware
 
 
+def outermost(app: Litestar, *, access_log_enabled: bool) -> Litestar:
+    """Wrap *app*'s whole ASGI handler in `access_log`, and return *app*.
+
+    Litestar's ``middleware=`` runs for requests a route matched, inside the handler of
+    errors raised before it; wrapping the handler itself gives every answer (an unknown
+    path, a method not allowed, a refusal of the rate limiter, a CORS preflight) the
+    security headers and an access-log event with its true status.
+    """
+    app.asgi_handler = access_log(enabled=access_log_enabled)(app.asgi_handler)
+    return app
+
+
+_TIMEOUT_BODY = (
+    b'{"type":"urn:onestop:problem:Timeout","title":"Service unavailable",'
+    b'"status":503,"detail":"the request took too long","problems":[]}'
+)
+
+
+class _Deadline:
+    """Answers 503 for a request whose response has not started in time, and drops
+    whatever the handler sends after that."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+        self.answered = False
+
+    async def send(self, message: Message) -> None:
+        if self.answered:  # the client has its 503; a late answer goes nowhere
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+    async def watch(self, seconds: float, handler: anyio.CancelScope) -> None:
+        await anyio.sleep(seconds)
+        if self.started:
+            return
+        self.answered = True
+        start: Any = {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"retry-after", b"1"),
+                (b"content-length", str(len(_TIMEOUT_BODY)).encode()),
+            ],
+        }
+        await self._send(start)
+        end: Any = {"type": "http.response.body", "body": _TIMEOUT_BODY}
+        await self._send(end)
+        handler.cancel()
+
+
 def time_limit(seconds: float) -> Any:
-    """Middleware: answer 503 when a request has not started its response in *seconds*."""
+    """Middleware: answer 503 when a request has not started its response in *seconds*.
+
+    The 503 is sent when the time is up, even if the handler is blocked in a thread
+    (which cannot be interrupted: it runs to its end, and what it answers is dropped; a
+    submission that completes after its 503 is returned by a retry with the same
+    ``Idempotency-Key``).  A handler waiting on the event loop is cancelled.
+    """
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            started = False
-
-            async def tracking_send(message: Message) -> None:
-                nonlocal started
-                if message["type"] == "http.response.start":
-                    started = True
-                await send(message)
-
-            with anyio.move_on_after(seconds) as cancel:
-                await app(scope, receive, tracking_send)
-            if cancel.cancelled_caught and not started:
-                body = (
-                    b'{"type":"urn:onestop:problem:Timeout","title":"Service unavailable",'
-                    b'"status":503,"detail":"the request took too long","problems":[]}'
-                )
-                start: Any = {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [
-                        (b"content-type", b"application/problem+json"),
-                        (b"retry-after", b"1"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-                await send(start)
-                end: Any = {"type": "http.response.body", "body": body}
-                await send(end)
+            deadline = _Deadline(send)
+            try:
+                async with anyio.create_task_group() as group:
+                    group.start_soon(deadline.watch, seconds, group.cancel_scope)
+                    await app(scope, receive, deadline.send)
+                    group.cancel_scope.cancel()
+            except BaseExceptionGroup as errors:  # the handler's own error, for Litestar
+                raise _first(errors) from None
 
         return wrapped
 
     return middleware
+
+
+def _first(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = errors.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first

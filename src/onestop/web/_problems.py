@@ -5,7 +5,8 @@ Every refusal the API answers is an ``application/problem+json`` body (`ProblemD
 its HTTP status (`status_of`), ``detail`` its message, which onestop's exceptions build
 from typed attributes and never from personal data, and ``problems`` every field problem
 of a request or an application.  Nothing else of an exception is sent: no stack trace,
-no cause, no value a client sent.  An exception that is not onestop's is a 500 whose body
+no cause, and no value the client sent (`onestop.web._scrub` takes echoes out of the
+detail, the messages and the paths).  An exception that is not onestop's is a 500 whose body
 says only that; the access log records its class.
 
 A wrong lookup secret and an unknown application number get the same answer, byte for
@@ -26,6 +27,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 import onestop.exceptions as exc
 from onestop.exceptions import OnestopError
+from onestop.web._scrub import Sent
 
 __all__ = [
     "NOT_FOUND_DETAIL",
@@ -201,16 +203,32 @@ def problem_for(error: BaseException, /) -> ProblemDetails:
     )
 
 
+def _scrubbed(problem: ProblemDetails, sent: Sent) -> ProblemDetails:
+    return attrs.evolve(
+        problem,
+        detail=sent.scrub(problem.detail),
+        problems=tuple(
+            FieldProblem(path=sent.scrub(p.path), message=sent.scrub(p.message))
+            for p in problem.problems
+        ),
+    )
+
+
 def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """Litestar's exception handler: answer *error* as problem details."""
-    problem = problem_for(error)
+    """Litestar's exception handler: answer *error* as problem details, with no value
+    the request carried quoted back (`onestop.web._scrub`)."""
+    problem = _scrubbed(problem_for(error), Sent(request))
     headers: dict[str, str] = {}
     if isinstance(error, exc.Throttled):
         headers["Retry-After"] = str(error.retry_after)
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"
     elif isinstance(error, HTTPException) and error.headers:
-        headers.update({k: v for k, v in error.headers.items() if k.lower() == "retry-after"})
+        kept = {k.lower(): v for k, v in error.headers.items()}
+        # Litestar's rate limiter says when its window resets; a client reads Retry-After.
+        retry = kept.get("retry-after") or kept.get("ratelimit-reset")
+        if retry is not None:
+            headers["Retry-After"] = str(max(1, int(retry))) if retry.isdigit() else retry
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if problem.status >= 500:
         _LOG.error("request_failed", error=type(error).__name__, where=_frames(error))

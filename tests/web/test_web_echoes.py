@@ -1,0 +1,81 @@
+"""Problem details never quote back a value the request carried (onestop.web._scrub)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from web_support import in_process, kia_body, new_key, settings_for
+
+from onestop.web._scrub import SENT
+
+MARK = "Zq9Echo"
+
+# Any text around a marker: the marker must not come back, whatever surrounds it.
+echoed = st.builds(
+    lambda before, after: f"{before}{MARK}{after}",
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
+)
+
+
+def _shown(answer: Any) -> str:
+    return json.dumps(answer.json(), ensure_ascii=False) + json.dumps(dict(answer.headers))
+
+
+def test_a_value_sent_in_any_body_field_is_not_quoted_back() -> None:
+    """Whatever text a client puts in the channel, the service code, an answer's name or
+    value, or an applicant's name, the problem answered does not contain it."""
+    with tempfile.TemporaryDirectory() as directory:
+        options = settings_for(Path(directory), submissions_per_minute=1_000_000)
+        with in_process(options) as client:
+
+            @settings(max_examples=150, deadline=None)
+            @given(value=echoed, where=st.sampled_from(["channel", "service", "key", "answer"]))
+            def check(value: str, where: str) -> None:
+                body = kia_body()
+                if where in ("channel", "service"):
+                    body[where] = value
+                elif where == "key":
+                    body["answers"] = {**body["answers"], value: "x"}
+                else:
+                    body["answers"] = {**body["answers"], "age_group": value}
+                answer = client.post(
+                    "/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()}
+                )
+                assert answer.status_code in (400, 404, 422), answer.text
+                assert MARK.lower() not in _shown(answer).lower(), (repr(value), where, answer.text)
+
+            check()
+
+
+def test_a_declared_media_type_is_not_quoted_back(tmp_path: Path) -> None:
+    """An upload refused for its declared type does not repeat the type declared, and
+    says where the value was taken out."""
+    with in_process(settings_for(tmp_path)) as client:
+        answer = client.post(
+            "/api/v1/uploads",
+            content=b"plain words",
+            headers={"Content-Type": f"image/{MARK}-siti-rahayu"},
+        )
+    assert answer.status_code == 415
+    assert MARK.lower() not in _shown(answer).lower()
+    assert SENT in answer.json()["detail"]
+
+
+def test_the_servers_own_words_are_kept(tmp_path: Path) -> None:
+    """What the client did not send (the channels allowed) stays in the problem."""
+    with in_process(settings_for(tmp_path)) as client:
+        answer = client.post(
+            "/api/v1/applications",
+            json={**kia_body(), "channel": f"by {MARK}"},
+            headers={"Idempotency-Key": new_key()},
+        )
+    assert answer.status_code in (400, 422)
+    detail = answer.json()["detail"]
+    assert SENT in detail
+    assert "counter" in detail
