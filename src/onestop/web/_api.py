@@ -234,7 +234,7 @@ def submit(
     runtime = runtime_of(request)
     documents = _documents(runtime, data)
     secret = runtime.secrets.derive(CITIZEN.id, idempotency_key)
-    with runtime.secrets.giving(secret):
+    with runtime.secrets.giving(secret), runtime.submitting(data.service):
         receipt = runtime.mall.submit(
             data.service,
             channel=data.channel,

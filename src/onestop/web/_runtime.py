@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import secrets
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,6 +35,7 @@ from onestop.storage.documents import FileDocuments
 from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
+from onestop.usecases.mall_support import MAX_RETRIES
 from onestop.web.settings import ServeSettings
 
 __all__ = ["KeyedSecrets", "Runtime"]
@@ -197,6 +199,8 @@ class Runtime:
     actors: Mapping[str, Actor]
     citizens: CitizenSignIn
     started: datetime
+    _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _counters: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
 
     @classmethod
     def start(cls, settings: ServeSettings) -> Runtime:
@@ -232,6 +236,10 @@ class Runtime:
                 calendar_versions=versions,
                 keys=keys,
                 ids=keyed,
+                # A submission retries when another took its number first; each retry is
+                # lost only to a submission that succeeded, so as many retries as there
+                # are threads that could be submitting at once always get through.
+                retries=min(MAX_RETRIES, settings.workers * settings.threads + 5),
             )
             desk = DocumentDesk(
                 FileDocuments(directory),
@@ -251,6 +259,19 @@ class Runtime:
             citizens=citizens,
             started=now,
         )
+
+    @contextmanager
+    def submitting(self, service: str) -> Iterator[None]:
+        """Hold this process's turn at *service*'s number counter for one submission.
+
+        Submissions to one service take the next number of one counter; two that read it
+        at once conflict, and one does its work again.  Taking turns within a process
+        leaves only the other processes to conflict with, which the mall's retries absorb.
+        """
+        with self._guard:
+            lock = self._counters.setdefault(service, threading.Lock())
+        with lock:
+            yield
 
     def close(self) -> None:
         """Close the store."""
