@@ -90,6 +90,10 @@ _INTERSPHINX = {
     "hypothesis": ("https://hypothesis.readthedocs.io/en/latest/", None),
 }
 
+# Litestar publishes no intersphinx inventory: the application `onestop.web.create_app`
+# returns is named, not linked.
+_NO_INVENTORY = [("py:class", "litestar.app.Litestar")]
+
 if os.environ.get("DOCS_OFFLINE"):
     intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
     nitpick_ignore = [
@@ -107,6 +111,7 @@ if os.environ.get("DOCS_OFFLINE"):
         # The addresses `onestop.transport.addresses.is_public_address` takes.
         ("py:class", "ipaddress.IPv4Address"),
         ("py:class", "ipaddress.IPv6Address"),
+        *_NO_INVENTORY,
     ]
     nitpick_ignore_regex = [
         # Without intersphinx, nothing outside onestop can be resolved: ignore the
@@ -130,6 +135,7 @@ if os.environ.get("DOCS_OFFLINE"):
 else:
     extensions.append("sphinx.ext.intersphinx")
     intersphinx_mapping = _INTERSPHINX
+    nitpick_ignore = _NO_INVENTORY
 
 # -- HTML ------------------------------------------------------------------------------
 
