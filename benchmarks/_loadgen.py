@@ -279,7 +279,7 @@ async def _timed(
     latency = time.perf_counter() - due if response is not None else math.inf
     outcome = workload.on_response(request, response)
     if into is not None:
-        status = "failed" if response is None else str(response.status)
+        status = f"{request.kind} {'failed' if response is None else response.status}"
         into.add(request.kind, latency, lag, outcome, status)
 
 

@@ -36,6 +36,8 @@ NEXT_ACTION = {"draft": "submit", "submitted": "send_back", "returned": "resubmi
 """The benchmark catalogue's endless loop: which action each state takes next."""
 
 JSON = ("Content-Type", "application/json")
+RETRIES = 6
+"""How often seeding sends a submission answered 409, 429 or 503 (same key, backing off)."""
 
 
 @attrs.define
@@ -190,6 +192,9 @@ class MallWorkload:
 async def seed(port: int, workload: MallWorkload, count: int, *, connections: int = 16) -> None:
     """Submit *count* applications through the API and read each one's state and version.
 
+    A submission answered 409 (a lost race in the store), 429 or 503 is sent again
+    with the same idempotency key, up to `RETRIES` times.
+
     Raises:
         RuntimeError: If the server refuses a submission or a read (the message shows
             the status and the start of the body: the server's problem, no personal data).
@@ -201,7 +206,11 @@ async def seed(port: int, workload: MallWorkload, count: int, *, connections: in
         while queue:
             queue.pop()
             request = workload.submission()
-            response = await _exchange(pool, request.data)
+            for attempt in range(RETRIES):  # the same key: a retry is safe
+                response = await _exchange(pool, request.data)
+                if response.status not in (409, 429, 503):
+                    break
+                await asyncio.sleep(0.05 * 2**attempt)
             if response.status != 201:
                 raise RuntimeError(f"seeding: submission {response.status} {response.body[:300]!r}")
             receipt = json.loads(response.body)

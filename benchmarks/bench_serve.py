@@ -13,10 +13,12 @@ infinite) and at most 0.1% of answers are errors.  Then the throughput at satura
 * ``serve.sqlite_full_rate_p99_under_100ms``: the highest rate that held (bare: peer);
 * ``serve.sqlite_full_p99_ms`` and ``serve.sqlite_full_p999_ms`` at that rate;
 * ``serve.sqlite_full_saturation_vs_bare``: requests/s at saturation, goal ratio >= 0.5;
-* ``serve.client_cpu_share``: the load generator's CPU (share of one core) at saturation;
-* the same four for PostgreSQL with 2 workers (``serve.postgres_2workers_...``; the
+* ``serve.sqlite_full_client_cpu_share``: the load generator's CPU (share of one core)
+  at saturation, the larger of the two servers' runs;
+* the same five for PostgreSQL with 2 workers (``serve.postgres_2workers_...``; the
   peer is the bare app on SQLite with 2 workers: a raw floor, not a PostgreSQL one),
-  skipped without ``ONESTOP_BENCH_POSTGRES_URL`` or ``ONESTOP_TEST_POSTGRES_URL``.
+  skipped with ``--quick`` or without ``ONESTOP_BENCH_POSTGRES_URL`` or
+  ``ONESTOP_TEST_POSTGRES_URL``.
 
 Without ``onestop.web`` (or its dependencies) `run` prints why to stderr and returns
 ``[]``.  Standalone::
@@ -66,6 +68,8 @@ ONESTOP_COMMAND = (
     "{python} -m onestop serve {catalogue} --store {store} --key-file {key_file}"
     " --test-actors {actors} --workers {workers} --host 127.0.0.1 --port {port}"
 )
+STUB_COMMAND = ONESTOP_COMMAND.replace("-m onestop", str(HERE / "_mall_stub_serve.py"))
+"""``--stub``: the real mall behind a bare ASGI app (``_mall_stub_serve.py``), no framework."""
 BARE_COMMAND = (
     "{python} -m uvicorn _bare_serve:app --host 127.0.0.1 --port {port} --workers {workers}"
     " --log-level warning --no-access-log"
@@ -86,18 +90,24 @@ class Plan:
 
     @classmethod
     def of(cls, *, quick: bool, size: int | None) -> Plan:
-        """The plan for ``--quick`` (a few seconds per server) or a full run."""
+        """The plan for ``--quick`` (a few seconds per server) or a full run.
+
+        ``--size N`` seeds N/10 applications (at least 20): the runner's sizes count
+        applications per contender in a tight loop, far more than a server is given
+        here.  Without it: 40 with ``--quick``, 2,000 without.
+        """
+        applications = max(20, size // 10) if size else (40 if quick else 2000)
         if quick:
             return cls(
-                applications=size or 60,
-                rates=(50.0, 200.0),
+                applications=applications,
+                rates=(100.0,),
                 seconds=1.0,
                 warmup=0.3,
                 bisections=0,
                 saturation_seconds=1.0,
             )
         return cls(
-            applications=size or 2000,
+            applications=applications,
             rates=tuple(50.0 * 2**k for k in range(9)),  # 50 ... 12,800
             seconds=5.0,
             warmup=1.0,
@@ -326,7 +336,7 @@ def _rate(figures: Figures) -> float:
 def results(prefix: str, mine: Figures, floor: Figures, *, goal: float | None) -> list[Result]:
     """The figures of *mine* (onestop) against *floor* (the bare app) as `Result` rows."""
     held = mine.held
-    at = f"at {_rate(mine):,.0f} req/s" if held is not None else "no rate held"
+    at = f"at {_rate(mine):,.0f} req/s" if held is not None else "no rate held: 0 means none"
     return [
         comparison(
             f"serve.{prefix}_rate_p99_under_100ms",
@@ -337,13 +347,13 @@ def results(prefix: str, mine: Figures, floor: Figures, *, goal: float | None) -
         ),
         Result(
             name=f"serve.{prefix}_p99_ms",
-            value=math.inf if held is None else held.p99_ms,
+            value=0.0 if held is None else held.p99_ms,
             unit="ms",
             peer=at,
         ),
         Result(
             name=f"serve.{prefix}_p999_ms",
-            value=math.inf if held is None else held.p999_ms,
+            value=0.0 if held is None else held.p999_ms,
             unit="ms",
             peer=at,
         ),
@@ -372,16 +382,21 @@ def _skipped(prefix: str, why: str) -> list[Result]:
     ]
 
 
-def run(quick: bool, size: int | None = None, *, template: str = ONESTOP_COMMAND) -> list[Result]:
+def run(quick: bool, size: int | None = None) -> list[Result]:
     """Measure ``onestop serve`` against the bare app; ``[]`` (and why, on stderr) without it."""
     why = web_missing()
     if why is not None:
         _say(f"skipped: {why}")
         return []
+    return compare(quick, size, template=ONESTOP_COMMAND, name="onestop serve")
+
+
+def compare(quick: bool, size: int | None, *, template: str, name: str) -> list[Result]:
+    """Measure the server *template* starts against the bare app, on SQLite then PostgreSQL."""
     plan = Plan.of(quick=quick, size=size)
     found: list[Result] = []
-    with tempfile.TemporaryDirectory(prefix="onestop-bench-serve-") as name:
-        folder = Path(name)
+    with tempfile.TemporaryDirectory(prefix="onestop-bench-serve-") as temporary:
+        folder = Path(temporary)
         floor = bare(folder, plan)
         store = f"sqlite:///{folder / 'onestop.sqlite3'}?synchronous=FULL"
         mine = onestop(
@@ -390,14 +405,15 @@ def run(quick: bool, size: int | None = None, *, template: str = ONESTOP_COMMAND
             store=store,
             workers=1,
             template=template,
-            label="onestop serve (1 worker, SQLite FULL)",
+            label=f"{name} (1 worker, SQLite FULL)",
         )
         found += results("sqlite_full", mine, floor, goal=0.5)
         url = _postgres_url()
-        if url is None:
-            found += _skipped(
-                "postgres_2workers", "no ONESTOP_BENCH_POSTGRES_URL or ONESTOP_TEST_POSTGRES_URL"
+        if url is None or quick:
+            why = (
+                "--quick" if quick else "no ONESTOP_BENCH_POSTGRES_URL or ONESTOP_TEST_POSTGRES_URL"
             )
+            found += _skipped("postgres_2workers", why)
             return found
         schema = f"onestop_bench_{secrets.token_hex(4)}"
         try:
@@ -408,7 +424,7 @@ def run(quick: bool, size: int | None = None, *, template: str = ONESTOP_COMMAND
                 store=_with_schema(url, schema),
                 workers=2,
                 template=template,
-                label="onestop serve (2 workers, PostgreSQL)",
+                label=f"{name} (2 workers, PostgreSQL)",
             )
         finally:
             _drop_schema(url, schema)
@@ -429,6 +445,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--command", default=ONESTOP_COMMAND, help="the onestop serve command template"
     )
+    parser.add_argument(
+        "--stub", action="store_true", help="the mall behind a bare ASGI app for onestop serve"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     plan = Plan.of(quick=args.quick, size=args.size)
@@ -437,7 +456,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             figures = bare(Path(name), plan, workers=args.workers, mode=args.bare_mode)
         print(json.dumps(figures.as_dict(), indent=1) if args.json else _summary(figures))
         return 0
-    found = run(args.quick, args.size, template=args.command)
+    if args.stub:
+        found = compare(args.quick, args.size, template=STUB_COMMAND, name="mall stub")
+    else:
+        found = (
+            run(args.quick, args.size)
+            if args.command == ONESTOP_COMMAND
+            else compare(args.quick, args.size, template=args.command, name="server")
+        )
     print(json.dumps({"results": [r.as_dict() for r in found]}, indent=1))
     return 0
 
