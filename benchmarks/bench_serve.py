@@ -33,7 +33,6 @@ import asyncio
 import contextlib
 import importlib
 import json
-import math
 import os
 import secrets
 import shlex
