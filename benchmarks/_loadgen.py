@@ -221,6 +221,7 @@ class Step:
     send_lag_p99_ms: float
     client_cpu: float
     server_cpu: float | None
+    load_average: float | None
 
     @property
     def errors(self) -> int:
@@ -268,6 +269,7 @@ class _Recorder:
             send_lag_p99_ms=round(percentile(lags, 0.99) * 1000, 2),
             client_cpu=round(cpu, 3),
             server_cpu=None if server is None else round(server, 3),
+            load_average=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         )
 
 

@@ -196,7 +196,8 @@ async def _load(port: int, pid: int, plan: Plan, workers: int, label: str) -> Fi
         _say(
             f"{label}: {rate:,.0f} req/s -> achieved {got.achieved_rate:,.0f}, p50 {got.p50_ms} ms,"
             f" p99 {got.p99_ms} ms, p99.9 {got.p999_ms} ms, {got.outcomes},"
-            f" client CPU {got.client_cpu}, server CPU {got.server_cpu}"
+            f" client CPU {got.client_cpu}, server CPU {got.server_cpu},"
+            f" send lag p99 {got.send_lag_p99_ms} ms, load {got.load_average}"
         )
         await asyncio.sleep(min(1.0, plan.warmup))  # let a backlog drain
         return got
@@ -226,7 +227,7 @@ async def _load(port: int, pid: int, plan: Plan, workers: int, label: str) -> Fi
     _say(
         f"{label}: saturation {saturation.achieved_rate:,.0f} req/s, p99 {saturation.p99_ms} ms,"
         f" {saturation.statuses}, client CPU {saturation.client_cpu},"
-        f" server CPU {saturation.server_cpu}"
+        f" server CPU {saturation.server_cpu}, load {saturation.load_average}"
     )
     return Figures(label=label, steps=tuple(steps), held=good, saturation=saturation)
 
@@ -472,9 +473,9 @@ def _summary(figures: Figures) -> str:
         figures.label,
         (
             "| target req/s | achieved | p50 ms | p99 ms | p99.9 ms | send lag p99 ms | outcomes"
-            " | statuses | client CPU | server CPU | held |"
+            " | statuses | client CPU | server CPU | load | held |"
         ),
-        "|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---|",
+        "|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
     ]
     for s in figures.steps:
         cells = (
@@ -488,6 +489,7 @@ def _summary(figures: Figures) -> str:
             s.statuses,
             s.client_cpu,
             s.server_cpu,
+            s.load_average,
             "yes" if holds(s) else "no",
         )
         lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
