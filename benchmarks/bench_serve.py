@@ -85,6 +85,7 @@ class Plan:
     warmup: float
     bisections: int
     saturation_seconds: float
+    saturation_rounds: int
     connections_per_worker: int = 32
 
     @classmethod
@@ -104,6 +105,7 @@ class Plan:
                 warmup=0.3,
                 bisections=0,
                 saturation_seconds=1.0,
+                saturation_rounds=1,
             )
         return cls(
             applications=applications,
@@ -112,6 +114,7 @@ class Plan:
             warmup=1.0,
             bisections=2,
             saturation_seconds=5.0,
+            saturation_rounds=2,
         )
 
 
@@ -182,54 +185,95 @@ def serving(command: list[str], env: dict[str, str], log: Path) -> Iterator[tupl
             process.wait(5)
 
 
-async def _load(port: int, pid: int, plan: Plan, workers: int, label: str) -> Figures:
-    workload = MallWorkload(token=TOKEN, run=f"{label.split(maxsplit=1)[0]}-{secrets.token_hex(4)}")
-    await seed(port, workload, plan.applications)
-    await open_loop(port, workload, rate=50, seconds=plan.warmup, warmup=plan.warmup)
-    steps: list[Step] = []
+@attrs.frozen(kw_only=True)
+class Server:
+    """How to start one contender: its command (``{port}`` left open), environment, label."""
 
-    async def step(rate: float) -> Step:
+    label: str
+    command: tuple[str, ...]
+    env: dict[str, str]
+    workers: int
+    log: Path
+
+
+@attrs.define
+class _Turns:
+    """One running contender's progress through the ramp."""
+
+    server: Server
+    port: int
+    pid: int
+    workload: MallWorkload
+    steps: list[Step] = attrs.field(factory=list)
+    good: Step | None = None
+    bad: float | None = None
+    saturations: list[Step] = attrs.field(factory=list)
+
+    async def step(self, rate: float, plan: Plan) -> None:
         got = await open_loop(
-            port, workload, rate=rate, seconds=plan.seconds, warmup=plan.warmup, server_pid=pid
+            self.port,
+            self.workload,
+            rate=rate,
+            seconds=plan.seconds,
+            warmup=plan.warmup,
+            server_pid=self.pid,
         )
-        steps.append(got)
+        self.steps.append(got)
+        if holds(got):
+            if self.good is None or rate > self.good.target_rate:
+                self.good = got
+        elif self.bad is None or rate < self.bad:
+            self.bad = rate
         _say(
-            f"{label}: {rate:,.0f} req/s -> achieved {got.achieved_rate:,.0f}, p50 {got.p50_ms} ms,"
-            f" p99 {got.p99_ms} ms, p99.9 {got.p999_ms} ms, {got.outcomes},"
+            f"{self.server.label}: {rate:,.0f} req/s -> achieved {got.achieved_rate:,.0f},"
+            f" p50 {got.p50_ms} ms, p99 {got.p99_ms} ms, p99.9 {got.p999_ms} ms, {got.outcomes},"
             f" client CPU {got.client_cpu}, server CPU {got.server_cpu},"
             f" send lag p99 {got.send_lag_p99_ms} ms, load {got.load_average}"
         )
         await asyncio.sleep(min(1.0, plan.warmup))  # let a backlog drain
-        return got
 
-    good: Step | None = None
-    bad: float | None = None
+    async def saturate(self, plan: Plan) -> None:
+        got = await closed_loop(
+            self.port,
+            self.workload,
+            connections=plan.connections_per_worker * self.server.workers,
+            seconds=plan.saturation_seconds,
+            server_pid=self.pid,
+        )
+        self.saturations.append(got)
+        _say(
+            f"{self.server.label}: saturation {got.achieved_rate:,.0f} req/s, p99 {got.p99_ms} ms,"
+            f" {got.statuses}, client CPU {got.client_cpu}, server CPU {got.server_cpu},"
+            f" load {got.load_average}"
+        )
+
+    def figures(self) -> Figures:
+        best = max(self.saturations, key=lambda s: s.achieved_rate)
+        return Figures(
+            label=self.server.label, steps=tuple(self.steps), held=self.good, saturation=best
+        )
+
+
+async def _take_turns(contenders: list[_Turns], plan: Plan) -> list[Figures]:
+    """Seed every contender, then load them in turn, step by step, so bursts hit all alike."""
+    for c in contenders:
+        await seed(c.port, c.workload, plan.applications)
+        await open_loop(c.port, c.workload, rate=50, seconds=plan.warmup, warmup=plan.warmup)
     for rate in plan.rates:
-        got = await step(rate)
-        if not holds(got):
-            bad = rate
+        climbing = [c for c in contenders if c.bad is None]
+        if not climbing:
             break
-        good = got
-    for _ in range(plan.bisections if bad is not None else 0):
-        low = good.target_rate if good is not None else 0.0
-        got = await step(round((low + bad) / 2))  # type: ignore[operator]
-        if holds(got):
-            good = got
-        else:
-            bad = got.target_rate
-    saturation = await closed_loop(
-        port,
-        workload,
-        connections=plan.connections_per_worker * workers,
-        seconds=plan.saturation_seconds,
-        server_pid=pid,
-    )
-    _say(
-        f"{label}: saturation {saturation.achieved_rate:,.0f} req/s, p99 {saturation.p99_ms} ms,"
-        f" {saturation.statuses}, client CPU {saturation.client_cpu},"
-        f" server CPU {saturation.server_cpu}, load {saturation.load_average}"
-    )
-    return Figures(label=label, steps=tuple(steps), held=good, saturation=saturation)
+        for c in climbing:
+            await c.step(rate, plan)
+    for _ in range(plan.bisections):
+        for c in contenders:
+            if c.bad is not None:
+                low = c.good.target_rate if c.good is not None else 0.0
+                await c.step(float(round((low + c.bad) / 2)), plan)
+    for _ in range(plan.saturation_rounds):
+        for c in contenders:
+            await c.saturate(plan)
+    return [c.figures() for c in contenders]
 
 
 def _event_loop_run(coroutine: Any) -> Any:
@@ -240,13 +284,17 @@ def _event_loop_run(coroutine: Any) -> Any:
     return uvloop.run(coroutine)
 
 
-def measure(
-    command: list[str], env: dict[str, str], plan: Plan, *, workers: int, label: str, log: Path
-) -> Figures:
-    """Start the server, load it per *plan*, stop it; return its figures."""
-    _say(f"{label}: starting {' '.join(command)}")
-    with serving(command, env, log) as (port, pid):
-        return _event_loop_run(_load(port, pid, plan, workers, label))  # type: ignore[no-any-return]
+def measure(servers: Sequence[Server], plan: Plan) -> list[Figures]:
+    """Start every server, load them in turn per *plan*, stop them; return their figures."""
+    with contextlib.ExitStack() as stack:
+        contenders = []
+        for server in servers:
+            _say(f"{server.label}: starting {' '.join(server.command)}")
+            port, pid = stack.enter_context(serving(list(server.command), server.env, server.log))
+            run = f"{server.label.split(maxsplit=1)[0]}-{secrets.token_hex(4)}"
+            workload = MallWorkload(token=TOKEN, run=run)
+            contenders.append(_Turns(server=server, port=port, pid=pid, workload=workload))
+        return _event_loop_run(_take_turns(contenders, plan))  # type: ignore[no-any-return]
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -256,8 +304,8 @@ def _environment(**extra: str) -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=path, **extra)
 
 
-def bare(folder: Path, plan: Plan, *, workers: int = 1, mode: str | None = None) -> Figures:
-    """Measure the bare app on a fresh SQLite file at ``synchronous=FULL``."""
+def bare(folder: Path, *, workers: int = 1, mode: str | None = None) -> Server:
+    """The bare app on a fresh SQLite file at ``synchronous=FULL``."""
     database = folder / f"bare-{workers}w.sqlite3"
     _bare_serve.create_database(database)
     actors = folder / "actors.json"
@@ -270,13 +318,17 @@ def bare(folder: Path, plan: Plan, *, workers: int = 1, mode: str | None = None)
         BARE_COMMAND.format(python=shlex.quote(sys.executable), port="{port}", workers=workers)
     )
     label = f"bare ({workers} worker{'s' if workers > 1 else ''}, SQLite FULL, sqlite3 {mode})"
-    return measure(command, env, plan, workers=workers, label=label, log=folder / "bare.log")
+    return Server(
+        label=label,
+        command=tuple(command),
+        env=env,
+        workers=workers,
+        log=folder / f"bare-{workers}w.log",
+    )
 
 
-def onestop(
-    folder: Path, plan: Plan, *, store: str, workers: int, template: str, label: str
-) -> Figures:
-    """Measure ``onestop serve`` on *store* with *workers* workers."""
+def onestop(folder: Path, *, store: str, workers: int, template: str, label: str) -> Server:
+    """``onestop serve`` (or what *template* starts) on *store* with *workers* workers."""
     from onestop.privacy import generate_key_file
 
     key_file = folder / "master.keys"
@@ -295,8 +347,12 @@ def onestop(
             port="{port}",
         )
     )
-    return measure(
-        command, _environment(), plan, workers=workers, label=label, log=folder / "onestop.log"
+    return Server(
+        label=label,
+        command=tuple(command),
+        env=_environment(),
+        workers=workers,
+        log=folder / f"onestop-{workers}w.log",
     )
 
 
@@ -397,17 +453,17 @@ def compare(quick: bool, size: int | None, *, template: str, name: str) -> list[
     found: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="onestop-bench-serve-") as temporary:
         folder = Path(temporary)
-        floor = bare(folder, plan)
         store = f"sqlite:///{folder / 'onestop.sqlite3'}?synchronous=FULL"
         mine = onestop(
             folder,
-            plan,
             store=store,
             workers=1,
             template=template,
             label=f"{name} (1 worker, SQLite FULL)",
         )
-        found += results("sqlite_full", mine, floor, goal=0.5)
+        floor_figures, mine_figures = measure([bare(folder), mine], plan)
+        _say("\n" + _summary(floor_figures) + "\n" + _summary(mine_figures))
+        found += results("sqlite_full", mine_figures, floor_figures, goal=0.5)
         url = _postgres_url()
         if url is None or quick:
             why = (
@@ -417,18 +473,18 @@ def compare(quick: bool, size: int | None, *, template: str, name: str) -> list[
             return found
         schema = f"onestop_bench_{secrets.token_hex(4)}"
         try:
-            floor2 = bare(folder, plan, workers=2)
             mine2 = onestop(
                 folder,
-                plan,
                 store=_with_schema(url, schema),
                 workers=2,
                 template=template,
                 label=f"{name} (2 workers, PostgreSQL)",
             )
+            floor2_figures, mine2_figures = measure([bare(folder, workers=2), mine2], plan)
+            _say("\n" + _summary(floor2_figures) + "\n" + _summary(mine2_figures))
         finally:
             _drop_schema(url, schema)
-        found += results("postgres_2workers", mine2, floor2, goal=None)
+        found += results("postgres_2workers", mine2_figures, floor2_figures, goal=None)
     return found
 
 
@@ -453,7 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = Plan.of(quick=args.quick, size=args.size)
     if args.bare_only:
         with tempfile.TemporaryDirectory(prefix="onestop-bench-serve-") as name:
-            figures = bare(Path(name), plan, workers=args.workers, mode=args.bare_mode)
+            (figures,) = measure(
+                [bare(Path(name), workers=args.workers, mode=args.bare_mode)], plan
+            )
         print(json.dumps(figures.as_dict(), indent=1) if args.json else _summary(figures))
         return 0
     if args.stub:
