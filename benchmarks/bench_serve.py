@@ -21,7 +21,9 @@ infinite) and at most 0.1% of answers are errors.  Then the throughput at satura
   ``ONESTOP_TEST_POSTGRES_URL``.
 
 Without ``onestop.web`` (or its dependencies) `run` prints why to stderr and returns
-``[]``.  Standalone::
+``[]``.  ``BENCH_SERVE_SUBMISSION_TOKEN=1`` sends the test actor's token with submissions
+too (for a server that rate-limits anonymous submissions per client address: every request
+here comes from 127.0.0.1; a 429 shows as ``submission 429`` in the statuses).  Standalone::
 
     PYTHONPATH=src python benchmarks/bench_serve.py [--bare-only] [--quick] [--json]
 """
@@ -292,7 +294,11 @@ def measure(servers: Sequence[Server], plan: Plan) -> list[Figures]:
             _say(f"{server.label}: starting {' '.join(server.command)}")
             port, pid = stack.enter_context(serving(list(server.command), server.env, server.log))
             run = f"{server.label.split(maxsplit=1)[0]}-{secrets.token_hex(4)}"
-            workload = MallWorkload(token=TOKEN, run=run)
+            workload = MallWorkload(
+                token=TOKEN,
+                run=run,
+                submission_token=os.environ.get("BENCH_SERVE_SUBMISSION_TOKEN") == "1",
+            )
             contenders.append(_Turns(server=server, port=port, pid=pid, workload=workload))
         return _event_loop_run(_take_turns(contenders, plan))  # type: ignore[no-any-return]
 
