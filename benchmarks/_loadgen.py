@@ -229,8 +229,11 @@ class Step:
         return self.outcomes.get("error", 0)
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the step as a JSON-ready dict."""
-        return attrs.asdict(self)
+        """Return the step as a JSON-ready dict (an infinite latency, from failures, as null)."""
+        return attrs.asdict(
+            self,
+            value_serializer=lambda _, __, v: None if isinstance(v, float) and math.isinf(v) else v,
+        )
 
 
 class _Recorder:
