@@ -2,9 +2,11 @@
 
 It takes the same command line as ``onestop serve`` (``serve CATALOGUE --store URL
 --key-file F --test-actors F --workers N --host H --port P``) and answers the benchmark's
-routes of the HTTP contract (issue 17) with a bare ASGI app calling the mall on the event
-loop: ``Mall.track``, ``Mall.act`` (``If-Match`` as ``expected_version``),
-``Mall.submit`` (``Idempotency-Key``), ``Mall.application``, ``/healthz``.  Responses are
+routes of the HTTP contract (issue 17) with a bare ASGI app calling one mall per process
+in a pool of 10 threads (as docs/explanation/web-framework.md designs ``onestop serve``:
+handlers in the thread pool, one `Mall` per worker process): ``Mall.track``,
+``Mall.act`` (``If-Match`` as ``expected_version``), ``Mall.submit``
+(``Idempotency-Key``), ``Mall.application``, ``/healthz``.  Responses are
 small JSON objects, not the contract's full bodies.  What it measures is the mall behind
 a floor server: the framework's share of ``onestop serve``'s cost is what it leaves out.
 It exercises the driver's onestop path end to end (key file, test actors, seeding,
@@ -16,16 +18,19 @@ PostgreSQL schema)::
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
 _state: dict[str, Any] = {}
+_threads = ThreadPoolExecutor(10)
 
 
 def _mall() -> Any:
@@ -155,7 +160,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-    status, extra, text = _answer(scope, headers, body)
+    loop = asyncio.get_running_loop()
+    status, extra, text = await loop.run_in_executor(_threads, _answer, scope, headers, body)
     out = text.encode()
     response_headers = [(k.encode(), v.encode()) for k, v in extra.items()]
     response_headers.append((b"content-length", str(len(out)).encode()))
