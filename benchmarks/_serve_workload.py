@@ -36,7 +36,7 @@ NEXT_ACTION = {"draft": "submit", "submitted": "send_back", "returned": "resubmi
 """The benchmark catalogue's endless loop: which action each state takes next."""
 
 JSON = ("Content-Type", "application/json")
-RETRIES = 6
+RETRIES = 20
 """How often seeding sends a submission answered 409, 429 or 503 (same key, backing off)."""
 
 
@@ -189,7 +189,7 @@ class MallWorkload:
         return "ok" if 200 <= status < 300 else "error"
 
 
-async def seed(port: int, workload: MallWorkload, count: int, *, connections: int = 16) -> None:
+async def seed(port: int, workload: MallWorkload, count: int, *, connections: int = 8) -> None:
     """Submit *count* applications through the API and read each one's state and version.
 
     A submission answered 409 (a lost race in the store), 429 or 503 is sent again
@@ -210,7 +210,7 @@ async def seed(port: int, workload: MallWorkload, count: int, *, connections: in
                 response = await _exchange(pool, request.data)
                 if response.status not in (409, 429, 503):
                     break
-                await asyncio.sleep(0.05 * 2**attempt)
+                await asyncio.sleep(random.uniform(0.01, 0.05) * min(2**attempt, 20))
             if response.status != 201:
                 raise RuntimeError(f"seeding: submission {response.status} {response.body[:300]!r}")
             receipt = json.loads(response.body)
