@@ -228,6 +228,11 @@ class Step:
         """How many answers were errors (not ok, not a valid refusal)."""
         return self.outcomes.get("error", 0)
 
+    @property
+    def goodput(self) -> float:
+        """The achieved rate of answers that were not errors (requests/s)."""
+        return self.achieved_rate * (self.sent - self.errors) / self.sent if self.sent else 0.0
+
     def as_dict(self) -> dict[str, Any]:
         """Return the step as a JSON-ready dict (an infinite latency, from failures, as null)."""
         return attrs.asdict(
