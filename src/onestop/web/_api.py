@@ -20,13 +20,13 @@ from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.applications.tracking import PublicStatus, served_language
 from onestop.domain.catalogue.model import Catalogue
-from onestop.domain.common.actors import Actor
 from onestop.exceptions import (
     DocumentNotFound,
     DocumentTooLarge,
     InvalidApplication,
     Problem,
 )
+from onestop.web._citizens import CITIZEN, citizen_actor
 from onestop.web._limits import Limits
 from onestop.web._problems import problem_responses
 from onestop.web._runtime import Runtime
@@ -46,9 +46,6 @@ __all__ = [
     "language_of",
     "runtime_of",
 ]
-
-CITIZEN = Actor(id="citizen:online", roles={"applicant"})
-"""The actor of an anonymous online submission (until a citizen identity provider signs in)."""
 
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{16,128}$"
 """What an ``Idempotency-Key`` must look like: 16 to 128 URL-safe characters (a UUID fits)."""
@@ -232,8 +229,14 @@ def submit(
     """Submit an application; repeating the request with the same key returns the same
     receipt, and a different body with the same key is refused (422)."""
     runtime = runtime_of(request)
+    actor = citizen_actor(
+        runtime.citizens,
+        request.headers,
+        applicant=data.applicant,
+        representative=data.representative,
+    )
     documents = _documents(runtime, data)
-    secret = runtime.secrets.derive(CITIZEN.id, idempotency_key)
+    secret = runtime.secrets.derive(actor.id, idempotency_key)
     with runtime.secrets.giving(secret), runtime.submitting(data.service):
         receipt = runtime.mall.submit(
             data.service,
@@ -242,7 +245,7 @@ def submit(
             representative=data.representative,
             answers=dict(data.answers),
             documents=documents,
-            actor=CITIZEN,
+            actor=actor,
             idempotency_key=idempotency_key,
         )
     _attach(runtime, data.documents, receipt.application_id)

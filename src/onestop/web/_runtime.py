@@ -151,7 +151,12 @@ def _citizens(target: str | None) -> CitizenSignIn:
         raise ConfigurationError(
             f"--citizen-sign-in: cannot load {target!r} ({type(exc).__name__})"
         ) from None
-    sign_in = found() if callable(found) and not hasattr(found, "identify") else found
+    try:
+        sign_in = found() if callable(found) and not hasattr(found, "identify") else found
+    except Exception as exc:  # noqa: BLE001 - a plugin's factory may raise anything
+        raise ConfigurationError(
+            f"--citizen-sign-in: {target!r} failed to make a sign-in ({type(exc).__name__})"
+        ) from None
     if not callable(getattr(sign_in, "identify", None)):
         raise ConfigurationError(f"--citizen-sign-in: {target!r} has no identify(headers)")
     return cast(CitizenSignIn, sign_in)
