@@ -140,11 +140,12 @@ def test_a_key_in_flight_is_409_on_every_worker(tmp_path: Path) -> None:
         inflight = InFlight(store=store, seconds=60)
         token = anyio.run(inflight.claim, CITIZEN.id, key)
         assert token is not None
+        refused = []
+        for _ in range(6):  # a new connection each, landing on either worker
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                refused.append(_submit(http, kia_body(), key).status_code)
+        anyio.run(inflight.release, CITIZEN.id, key, token)
         with httpx.Client(base_url=server.url, timeout=30) as http:
-            refused = [
-                _submit(http, kia_body(), key).status_code for _ in range(6)
-            ]  # new connections land on either worker
-            anyio.run(inflight.release, CITIZEN.id, key, token)
             accepted = _submit(http, kia_body(), key)
     assert refused == [409] * 6
     assert accepted.status_code == 201, accepted.text
