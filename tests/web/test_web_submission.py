@@ -1,4 +1,4 @@
-"""Submitting over HTTP: idempotency (replay, conflict, in flight), documents named, hostile bodies."""
+"""Submitting over HTTP: idempotency (replay, conflict, in flight), documents, hostile bodies."""
 
 from __future__ import annotations
 
@@ -218,7 +218,10 @@ def test_an_upload_that_cannot_be_used_is_refused(tmp_path: Path, kind: str) -> 
         refused = _submit(client, _with_documents(("kk", document_id)))
     problem = _problem(refused, 422)
     assert problem["problems"] == [
-        {"path": "documents[0].document_id", "message": "is not an upload that can be attached here"}
+        {
+            "path": "documents[0].document_id",
+            "message": "is not an upload that can be attached here",
+        }
     ]
     assert CANARY not in refused.text
 
@@ -257,15 +260,15 @@ def _answers(**changes: Any) -> dict[str, Any]:
 
 
 HOSTILE_TEXTS: dict[str, str] = {
-    "duplicate key": '{"service": "kia", "service": "%s"}' % CANARY,
-    "NaN": '{"service": "%s", "channel": NaN}' % CANARY,
-    "Infinity": '{"service": "%s", "x": -Infinity}' % CANARY,
-    "1000 levels": "[" * 1000 + '"%s"' % CANARY + "]" * 1000,
+    "duplicate key": f'{{"service": "kia", "service": "{CANARY}"}}',
+    "NaN": f'{{"service": "{CANARY}", "channel": NaN}}',
+    "Infinity": f'{{"service": "{CANARY}", "x": -Infinity}}',
+    "1000 levels": "[" * 1000 + f'"{CANARY}"' + "]" * 1000,
     "100000 levels": "{" + '"a":{' * 100_000 + "}" * 100_001,
-    "lone surrogate": '{"service": "\\ud800%s"}' % CANARY,
+    "lone surrogate": f'{{"service": "\\ud800{CANARY}"}}',
     "huge integer": json.dumps(_answers(age_group=10**400)),
     "huge integer text": '{"service": 1%s}' % ("0" * 5000),
-    "not UTF-8": '{"service": "\xff%s"}' % CANARY,
+    "not UTF-8": f'{{"service": "\xff{CANARY}"}}',
     "trailing data": json.dumps(kia_body(name=CANARY)) + "x",
     "empty": "",
     "a list": json.dumps([kia_body(name=CANARY)]),
@@ -336,7 +339,14 @@ def test_a_hostile_body_is_a_problem_without_its_values(client: Any, name: str) 
 
 @pytest.mark.parametrize(
     "key",
-    [b"short", b"k" * 129, b"a b c d e f g h i j", "é".encode() * 20, b"\x01" * 20, CANARY.encode() * 20],
+    [
+        b"short",
+        b"k" * 129,
+        b"a b c d e f g h i j",
+        "é".encode() * 20,
+        b"\x01" * 20,
+        CANARY.encode() * 20,
+    ],
 )
 def test_a_malformed_idempotency_key_is_a_problem(client: Any, key: bytes) -> None:
     """An ``Idempotency-Key`` that is not 16 to 128 URL-safe characters is a 400 problem."""
@@ -350,15 +360,19 @@ def test_a_missing_idempotency_key_is_a_problem(client: Any) -> None:
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    field=st.sampled_from(["service", "channel", "applicant", "answers", "documents", "representative"]),
+    field=st.sampled_from(
+        ["service", "channel", "applicant", "answers", "documents", "representative"]
+    ),
     value=JSON,
 )
 def test_any_json_in_a_field_is_never_a_server_error(client: Any, field: str, value: Any) -> None:

@@ -186,9 +186,7 @@ def give_document(
         CommandRefused: If the application takes no document now.
     """
     application = runtime.mall.application(application_id)
-    service = find_service(
-        runtime.mall.catalogue, application.service, application.service_version
-    )
+    service = find_service(runtime.mall.catalogue, application.service, application.service_version)
     evidence = {r.code: r.evidence_type for r in service.requirements_for(application.channel)}
     problems: list[Problem] = []
     if given.requirement not in evidence:
