@@ -3,6 +3,7 @@ and a document is given later with the number and secret."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +301,61 @@ def test_a_hostile_document_body_is_a_problem(client: Any, body: bytes) -> None:
     assert 400 <= sent.status_code < 500, sent.text
     assert sent.headers["content-type"].startswith("application/problem+json")
     assert CANARY not in sent.text
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    """Send *request* as bytes on a new connection; return the whole answer."""
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        raw.sendall(request)
+        while piece := raw.recv(65536):
+            answer += piece
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = [line for line in head.lower().split(b"\r\n") if b"content-length:" in line]
+            if length and len(body) >= int(length[0].split(b":")[1]):
+                break
+    return answer
+
+
+_TRACK_LINE = b"GET /api/v1/tracking?number=X/Y/2026/000001 HTTP/1.1\r\nHost: x\r\n"
+_C = CANARY.encode()
+RAW_REQUESTS = {
+    "control characters in a header": _TRACK_LINE + b"Lookup-Secret: " + _C + b"\x01\r\n\r\n",
+    "NUL in a header": _TRACK_LINE + b"Lookup-Secret: " + _C + b"\x00\r\n\r\n",
+    "UTF-8 in a header": _TRACK_LINE + b"Lookup-Secret: " + _C + "é".encode() + b"\r\n\r\n",
+    "a huge header": _TRACK_LINE + b"Lookup-Secret: " + _C * 20_000 + b"\r\n\r\n",
+    "2000 headers": _TRACK_LINE
+    + b"".join(b"X-%d: %s\r\n" % (i, _C) for i in range(2000))
+    + b"Lookup-Secret: s\r\n\r\n",
+    "raw bytes in the query": b"GET /api/v1/tracking?number="
+    + _C
+    + b"\xff\x00 HTTP/1.1\r\nHost: x\r\nLookup-Secret: s\r\n\r\n",
+    "escaped bytes in the query": b"GET /api/v1/tracking?number="
+    + _C
+    + b"%00%ff%0d%0a HTTP/1.1\r\nHost: x\r\nLookup-Secret: s\r\n\r\n",
+    "a huge query": b"GET /api/v1/tracking?number="
+    + _C * 20_000
+    + b" HTTP/1.1\r\nHost: x\r\nLookup-Secret: s\r\n\r\n",
+    "a huge idempotency key": b"POST /api/v1/applications HTTP/1.1\r\nHost: x\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 2\r\nIdempotency-Key: "
+    + _C * 20_000
+    + b"\r\n\r\n{}",
+    "a hostile upload type": b"POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+    b"Content-Type: " + _C + "é".encode() + b"/x\r\n\r\n%PDF",
+}
+
+
+def test_a_real_server_answers_hostile_bytes_with_a_4xx(tmp_path: Path) -> None:
+    """Hostile headers and queries sent as raw bytes to a real server get a 4xx that repeats
+    none of them: a problem from the mall, or uvicorn's own 400 for what is not HTTP."""
+    with ServerProcess(settings_for(tmp_path)) as server:
+        answers = {name: _raw_exchange(server.port, raw) for name, raw in RAW_REQUESTS.items()}
+    for name, answer in answers.items():
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, (name, answer[:300])
+        assert _C not in answer, name
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert b"application/problem+json" in head or body == b"Invalid HTTP request received.", (
+            name,
+            answer[:300],
+        )

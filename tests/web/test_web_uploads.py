@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -280,3 +281,25 @@ def test_a_failed_sweep_does_not_stop_the_sweeper(tmp_path: Path) -> None:
     sweeper.stop()
     assert Failing.calls >= 3
     assert sweeper.removed == 0
+
+
+def test_an_upload_cut_short_is_not_a_server_failure(tmp_path: Path) -> None:
+    """A client that goes away in the middle of an upload is logged as a 400, not a 500,
+    and nothing of the upload is kept."""
+    with ServerProcess(settings_for(tmp_path)) as server:  # its access log is on
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as raw:
+            raw.sendall(
+                b"POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+                b"Content-Length: 1000\r\n\r\n%PDF-1.7\n"
+            )
+        deadline = time.monotonic() + 30
+        while '"route": "/api/v1/uploads"' not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = server.log()
+    uploads = [line for line in log.splitlines() if '"route": "/api/v1/uploads"' in line]
+    assert len(uploads) == 1, log[-2000:]
+    assert '"status": 400' in uploads[0]
+    assert '"error": "InvalidRequest"' in uploads[0]
+    assert "request_failed" not in log
+    documents = tmp_path / "mall.sqlite3.documents"
+    assert not [*documents.rglob("*.doc"), *documents.rglob("*.part")]

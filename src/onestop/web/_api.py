@@ -1,7 +1,7 @@
 """The citizen API under ``/api/v1``: the catalogue, uploads, submission and tracking.
 
-Handlers that call the blocking core run in the worker's thread pool
-(``sync_to_thread=True``); the catalogue is in memory and answered on the event loop.
+Handlers hand whatever calls the blocking core to the worker's thread pool
+(``anyio.to_thread``); the catalogue is in memory and answered on the event loop.
 Errors are answered by `onestop.web._problems.handle_error`.
 """
 
@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import anyio
 from litestar import Request, Response, get, post
+from litestar.exceptions import InternalServerException
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from onestop.domain.applications.tracking import PublicStatus, served_language
@@ -22,6 +23,8 @@ from onestop.domain.documents.media import MEDIA_TYPES
 from onestop.exceptions import (
     ApplicationNotFound,
     DocumentTooLarge,
+    InvalidRequest,
+    Problem,
     SubmissionInProgress,
     UnsupportedMediaType,
 )
@@ -182,7 +185,13 @@ _NAMED_TYPES = frozenset({*MEDIA_TYPES, "application/zip"})
 
 
 async def _next(stream: AsyncIterator[bytes]) -> bytes:
-    return await stream.__anext__()
+    try:
+        return await stream.__anext__()
+    except InternalServerException:  # Litestar's word for a client gone mid-body
+        raise InvalidRequest(
+            [Problem(path="body", message="the upload ended before all of it was sent")],
+            status=400,
+        ) from None
 
 
 @post(
