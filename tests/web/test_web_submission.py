@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -386,3 +388,16 @@ def test_any_json_in_a_field_is_never_a_server_error(client: Any, field: str, va
     assert sent.status_code < 500, sent.text
     if sent.status_code >= 400:
         assert sent.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_unreadable_marker_holds_only_for_a_markers_life(tmp_path: Path) -> None:
+    """A marker file that cannot be read holds its key while it is young, not after."""
+    store = FileStore(tmp_path / "limits", create_directories=True)
+    inflight = InFlight(store=store, seconds=60)
+    path = _file_of(store, inflight.key(CITIZEN.id, "k" * 20))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xc1 not msgpack")
+    assert anyio.run(inflight.claim, CITIZEN.id, "k" * 20) is None
+    old = time.time() - 120
+    os.utime(path, (old, old))
+    assert anyio.run(inflight.claim, CITIZEN.id, "k" * 20) is not None

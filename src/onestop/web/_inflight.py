@@ -29,6 +29,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -50,13 +51,17 @@ def _file_of(store: FileStore, key: str) -> Path:
     return Path(str(store.path)) / hashlib.blake2s(key.encode()).hexdigest()
 
 
-def _read_marker(path: Path) -> StorageObject | None:
+def _read_marker(path: Path, seconds: int) -> StorageObject | None:
     try:
         return StorageObject.from_bytes(path.read_bytes())
     except FileNotFoundError:
         return None
-    except Exception:  # noqa: BLE001 - not a marker we can read: treat it as held
-        return StorageObject.new(b"", expires_in=None)
+    except Exception:  # noqa: BLE001 - unreadable (never half written: it is linked whole)
+        try:  # held for a marker's life from when it was written, then stale
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
+        return StorageObject(data=b"", expires_at=written + timedelta(seconds=seconds))
 
 
 def _claim_file(path: Path, token: bytes, seconds: int) -> bool:
@@ -69,7 +74,7 @@ def _claim_file(path: Path, token: bytes, seconds: int) -> bool:
             try:
                 os.link(temporary, path)
             except FileExistsError:
-                held = _read_marker(path)
+                held = _read_marker(path, seconds)
                 if held is not None and not held.expired:
                     return False
                 with contextlib.suppress(FileNotFoundError):
@@ -83,7 +88,7 @@ def _claim_file(path: Path, token: bytes, seconds: int) -> bool:
 
 
 def _release_file(path: Path, token: bytes) -> None:
-    held = _read_marker(path)
+    held = _read_marker(path, 0)
     if held is not None and held.data == token:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
