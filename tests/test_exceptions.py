@@ -351,6 +351,10 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         "request has 1 problem(s): c.toml: services[0].name: is empty",
     ),
     (exc.NotAuthenticated(), "a known bearer token is needed for this request"),
+    (
+        exc.SubmissionInProgress(),
+        "a submission with this idempotency key is in progress: retry when it has finished",
+    ),
     (exc.Throttled(limit="lookups", retry_after=60), "too many lookups: try again in 60 seconds"),
     (
         exc.VersionMismatch(expected=2, actual=3),

@@ -101,6 +101,7 @@ The tree::
     └── WebError                        an HTTP request to the online mall was refused
         ├── InvalidRequest (ValueError)     `.problems`, `.status`: a body, header or parameter
         ├── NotAuthenticated                no credential, or one not known
+        ├── SubmissionInProgress            the same Idempotency-Key is being submitted now
         ├── Throttled                       `.limit`, `.retry_after`: too many for now
         └── VersionMismatch                 `.expected`, `.actual`: If-Match names an old version
 
@@ -221,6 +222,7 @@ from onestop.exceptions._values import (
 from onestop.exceptions._web import (
     InvalidRequest,
     NotAuthenticated,
+    SubmissionInProgress,
     Throttled,
     VersionMismatch,
     WebError,
@@ -329,6 +331,7 @@ __all__ = [
     "StateNotFound",
     "StorageError",
     "StorageUnavailable",
+    "SubmissionInProgress",
     "Throttled",
     "TimeWentBackwards",
     "TooManyWrongCodes",

@@ -45,6 +45,18 @@ class Throttled(WebError):
         super().__init__(f"too many {limit}: try again in {retry_after} seconds")
 
 
+class SubmissionInProgress(WebError):
+    """A submission under the same ``Idempotency-Key`` is still being processed.
+
+    Wait for it and send the request again: it is then answered as a replay.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a submission with this idempotency key is in progress: retry when it has finished"
+        )
+
+
 class VersionMismatch(WebError):
     """``If-Match`` named a version of the application that is no longer its current one.
 

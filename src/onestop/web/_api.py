@@ -1,39 +1,43 @@
 """The citizen API under ``/api/v1``: uploads, submission and tracking (the catalogue is
 `onestop.web._catalogue`), and what its handlers share (`Lang`, `language_of`, `runtime_of`).
 
-Handlers that call the blocking core run in the worker's thread pool
-(``sync_to_thread=True``).
-Errors are answered by `onestop.web._problems.handle_error`.
+Handlers hand whatever calls the blocking core to the worker's thread pool
+(``anyio.to_thread``).  Errors are answered by `onestop.web._problems.handle_error`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
 from litestar import Request, Response, get, post
+from litestar.exceptions import InternalServerException
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
-from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.applications.tracking import PublicStatus, served_language
 from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.actors import Actor
+from onestop.domain.documents.media import MEDIA_TYPES
 from onestop.exceptions import (
-    DocumentNotFound,
     DocumentTooLarge,
-    InvalidApplication,
+    InvalidRequest,
     Problem,
+    SubmissionInProgress,
+    UnsupportedMediaType,
 )
+from onestop.web import _intake
 from onestop.web._citizens import CITIZEN, citizen_actor
+from onestop.web._inflight import InFlight
+from onestop.web._intake import attach_all, documents_of
 from onestop.web._limits import Limits
 from onestop.web._problems import problem_responses
 from onestop.web._runtime import Runtime
 from onestop.web._views import (
+    DocumentGiven,
     ReceiptView,
     SubmissionRequest,
-    UploadRef,
     UploadView,
 )
 from onestop.web._wire import Body
@@ -51,6 +55,9 @@ IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{16,128}$"
 """What an ``Idempotency-Key`` must look like: 16 to 128 URL-safe characters (a UUID fits)."""
 
 LOOKUP_SECRET = r"^[\x21-\x7e]{1,128}$"  # noqa: S105 - a pattern, not a secret
+
+APPLICATION_NUMBER = r"^[\x21-\x7e]{1,128}$"
+"""What an application number may look like: 1 to 128 visible ASCII characters."""
 
 Lang = Annotated[
     str | None,
@@ -151,9 +158,15 @@ async def upload(
             except StopAsyncIteration:
                 return
 
-    document = await anyio.to_thread.run_sync(
-        lambda: runtime.desk.put(chunks(), declared_type=declared, file_name=file_name)
-    )
+    try:
+        document = await anyio.to_thread.run_sync(
+            lambda: runtime.desk.put(chunks(), declared_type=declared, file_name=file_name)
+        )
+    except UnsupportedMediaType as error:  # name a declared type only if it is one we know
+        shown = error.declared if error.declared in _NAMED_TYPES else None
+        raise UnsupportedMediaType(
+            declared=shown, sniffed=error.sniffed, reason=error.reason
+        ) from None
     assert document.sha256 is not None  # noqa: S101 - a new upload is never erased
     return UploadView(
         document_id=document.document_id,
@@ -163,45 +176,17 @@ async def upload(
     )
 
 
+_NAMED_TYPES = frozenset({*MEDIA_TYPES, "application/zip"})
+
+
 async def _next(stream: AsyncIterator[bytes]) -> bytes:
-    return await stream.__anext__()
-
-
-def _documents(runtime: Runtime, data: SubmissionRequest) -> tuple[DocumentRef, ...]:
-    service = runtime.mall.catalogue.service(data.service, at=datetime.now(UTC))
-    evidence = {r.code: r.evidence_type for r in service.requirements_for(data.channel)}
-    refs: list[DocumentRef] = []
-    problems: list[Problem] = []
-    for index, given in enumerate(data.documents):
-        where = f"documents[{index}]"
-        if given.requirement not in evidence:
-            problems.append(Problem(path=f"{where}.requirement", message="is not a requirement"))
-            continue
-        try:
-            document = runtime.desk.describe(given.document_id)
-        except DocumentNotFound:
-            problems.append(Problem(path=f"{where}.document_id", message="no such upload"))
-            continue
-        if document.sha256 is None:
-            problems.append(Problem(path=f"{where}.document_id", message="was erased"))
-            continue
-        refs.append(
-            DocumentRef(
-                requirement=given.requirement,
-                evidence_type=evidence[given.requirement],
-                sha256=document.sha256,
-                media_type=document.media_type,
-                size=document.size,
-            )
-        )
-    if problems:
-        raise InvalidApplication(problems)
-    return tuple(refs)
-
-
-def _attach(runtime: Runtime, documents: tuple[UploadRef, ...], application_id: str) -> None:
-    for given in documents:
-        runtime.desk.attach(given.document_id, application_id)
+    try:
+        return await stream.__anext__()
+    except InternalServerException:  # Litestar's word for a client gone mid-body
+        raise InvalidRequest(
+            [Problem(path="body", message="the upload ended before all of it was sent")],
+            status=400,
+        ) from None
 
 
 @post(
@@ -210,11 +195,10 @@ def _attach(runtime: Runtime, documents: tuple[UploadRef, ...], application_id: 
     return_dto=Body[ReceiptView],
     tags=["applications"],
     status_code=201,
-    sync_to_thread=True,
     responses=problem_responses(400, 404, 409, 422, 429),
     summary="Submit an application",
 )
-def submit(
+async def submit(
     request: Request[Any, Any, Any],
     data: JSONBody[SubmissionRequest],
     idempotency_key: Annotated[
@@ -227,15 +211,38 @@ def submit(
     ],
 ) -> Response[ReceiptView]:
     """Submit an application; repeating the request with the same key returns the same
-    receipt, and a different body with the same key is refused (422)."""
+    receipt (200), a different body with the same key is refused (422), and a request
+    while another with the same key is still being submitted is refused (409)."""
     runtime = runtime_of(request)
-    actor = citizen_actor(
-        runtime.citizens,
-        request.headers,
-        applicant=data.applicant,
-        representative=data.representative,
+    actor = await anyio.to_thread.run_sync(
+        lambda: citizen_actor(
+            runtime.citizens,
+            request.headers,
+            applicant=data.applicant,
+            representative=data.representative,
+        )
     )
-    documents = _documents(runtime, data)
+    inflight: InFlight = request.app.state.inflight
+    token = await inflight.claim(actor.id, idempotency_key)
+    if token is None:
+        raise SubmissionInProgress
+    try:
+        return await anyio.to_thread.run_sync(_submitted, runtime, data, actor, idempotency_key)
+    finally:
+        await inflight.release(actor.id, idempotency_key, token)
+
+
+def _submitted(
+    runtime: Runtime, data: SubmissionRequest, actor: Actor, idempotency_key: str
+) -> Response[ReceiptView]:
+    documents = documents_of(
+        runtime,
+        service=data.service,
+        channel=data.channel,
+        documents=data.documents,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
     secret = runtime.secrets.derive(actor.id, idempotency_key)
     with runtime.secrets.giving(secret), runtime.submitting(data.service):
         receipt = runtime.mall.submit(
@@ -248,7 +255,7 @@ def submit(
             actor=actor,
             idempotency_key=idempotency_key,
         )
-    _attach(runtime, data.documents, receipt.application_id)
+    attach_all(runtime, data.documents, receipt.application_id)
     view = ReceiptView(
         application_id=receipt.application_id,
         number=receipt.number,
@@ -260,6 +267,24 @@ def submit(
     return Response(view, status_code=200 if receipt.replayed else 201)
 
 
+Number = Annotated[
+    str,
+    QueryParameter(
+        name="number",
+        pattern=APPLICATION_NUMBER,
+        description="The application number of the receipt.",
+    ),
+]
+Secret = Annotated[
+    str,
+    HeaderParameter(
+        name="Lookup-Secret",
+        pattern=LOOKUP_SECRET,
+        description="The secret of the receipt; never put it in a URL.",
+    ),
+]
+
+
 @get(
     "/api/v1/tracking",
     return_dto=Body[PublicStatus],
@@ -269,15 +294,8 @@ def submit(
 )
 async def track(
     request: Request[Any, Any, Any],
-    number: Annotated[str, QueryParameter(name="number", min_length=1, max_length=128)],
-    lookup_secret: Annotated[
-        str,
-        HeaderParameter(
-            name="Lookup-Secret",
-            pattern=LOOKUP_SECRET,
-            description="The secret of the receipt; never put it in a URL.",
-        ),
-    ],
+    number: Number,
+    lookup_secret: Secret,
     lang: Lang = None,
 ) -> PublicStatus:
     """The public status of an application.  A wrong secret is answered exactly as an
@@ -292,5 +310,40 @@ async def track(
         )
 
 
-ROUTES = [upload, submit, track]
+@post(
+    "/api/v1/tracking/documents",
+    dto=Body[DocumentGiven],
+    return_dto=Body[PublicStatus],
+    tags=["applications"],
+    status_code=200,
+    responses=problem_responses(400, 404, 409, 422, 429),
+    summary="Give a document after submission, by number and lookup secret",
+)
+async def give_document(
+    request: Request[Any, Any, Any],
+    data: JSONBody[DocumentGiven],
+    number: Number,
+    lookup_secret: Secret,
+    lang: Lang = None,
+) -> PublicStatus:
+    """Attach an upload to an application for one of its requirements (a document
+    missing or asked for again), and answer its public status.  The number and secret
+    are checked, and failed checks limited, exactly as tracking does."""
+    runtime = runtime_of(request)
+    limits: Limits = request.app.state.limits
+    client = limits.client_of(request)
+    language = language_of(runtime.mall.catalogue, request, lang)
+    async with limits.lookup(client=client, number=number):  # counted unless it succeeds
+        application_id = await anyio.to_thread.run_sync(
+            _intake.application_of, runtime, number, lookup_secret
+        )
+
+    def given() -> PublicStatus:
+        _intake.give_document(runtime, application_id, data, actor=CITIZEN)
+        return runtime.mall.track(number, lookup_secret, language=language)
+
+    return await anyio.to_thread.run_sync(given)
+
+
+ROUTES = [upload, submit, track, give_document]
 """The citizen API's route handlers."""

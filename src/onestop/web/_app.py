@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
 from onestop.web import _api, _catalogue, _officers, _ops
+from onestop.web._inflight import InFlight
+from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
 from onestop.web._problems import handle_error
 from onestop.web._renamed import RenamedSchema
@@ -81,9 +84,16 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         runtime = await anyio.to_thread.run_sync(Runtime.start, settings)
         app.state.runtime = runtime
         app.state.limits = Limits(store=limits, lookups_per_minute=settings.lookups_per_minute)
+        app.state.inflight = InFlight(store=limits, seconds=2 * settings.request_timeout)
+        sweeper = Sweeper(
+            runtime.desk, older_than=timedelta(hours=settings.upload_hours), every=SWEEP_EVERY
+        )
+        app.state.sweeper = sweeper
+        sweeper.start()
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(sweeper.stop)
             await anyio.to_thread.run_sync(runtime.close)
 
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None

@@ -57,6 +57,7 @@ _STATUSES: tuple[tuple[type[OnestopError], int], ...] = (
     (exc.PersonalDataErased, 410),
     (exc.NotFound, 404),
     (exc.IdempotencyConflict, 422),
+    (exc.SubmissionInProgress, 409),
     (exc.ConcurrencyConflict, 409),
     (exc.RoleNotAllowed, 403),
     (exc.SeparationOfDutiesViolation, 403),

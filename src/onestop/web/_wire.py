@@ -13,6 +13,7 @@ describes exactly what the converter accepts.
 from __future__ import annotations
 
 import json
+import re
 import typing
 from collections.abc import Generator
 from decimal import Decimal
@@ -164,7 +165,27 @@ def structure(value: Any, kind: type[T], /, *, where: str = "body") -> T:
         problems = problems_from(exc, path=where) or [
             Problem(path=where, message="does not match its schema")
         ]
-        raise InvalidRequest(problems) from None
+        raise InvalidRequest([_scrubbed(p) for p in problems]) from None
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
+_SEGMENT = re.compile(r"\[([^\]]*)\]|(\.?)([^.\[]+)")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}|[0-9]{1,9}")
+
+
+def _scrubbed(problem: Problem) -> Problem:
+    """*problem* without the values sent: quoted text is dropped from its message (the
+    converter quotes what it refused), and a path segment that is not a plain field name
+    or index (an unknown key sent) is shown as ``?``."""
+    message = " ".join(_QUOTED.sub("", problem.message).split())[:200] or "is not acceptable"
+    parts: list[str] = []
+    for found in _SEGMENT.finditer(problem.path):
+        index, dot, name = found.groups()
+        if index is not None:
+            parts.append(f"[{index if _NAME.fullmatch(index) else '?'}]")
+        else:
+            parts.append(f"{dot}{name if _NAME.fullmatch(name) else '?'}")
+    return Problem(path="".join(parts)[:200] or "body", message=message)
 
 
 class Body(AbstractDTO[T], Generic[T]):

@@ -1,0 +1,137 @@
+"""Submissions in flight: a marker per ``Idempotency-Key`` in the workers' shared store.
+
+While one request under an idempotency key is being submitted, another request under
+the same key (a double click, an impatient retry, the same key sent to another worker)
+is answered 409 (`SubmissionInProgress`) instead of racing it.  The marker is an entry of
+the limits store every worker shares (`onestop.web._app.limits_store`), keyed by a digest
+of the key (the key itself is never stored), and removed when the submission ends.  It
+expires on its own after `InFlight.seconds`, so a worker killed in the middle of a
+submission blocks its key for that long at most.
+
+Claiming must be atomic across processes, which Litestar's `Store` interface is not
+(``get`` then ``set`` lets two workers both see no marker).  So a `FileStore` marker is
+written whole to a temporary file and *linked* to the entry's name (`os.link` fails if
+the name exists): exactly one claimer wins.  The entry is an ordinary `StorageObject`,
+so ``store.get`` reads it and honours its expiry.  A `MemoryStore` serves one process
+only; a lock makes its ``get`` and ``set`` one step.  Other stores get the same lock,
+which makes them atomic within a process only.
+
+Even if two claims of an *expired* marker both won (the window is a few instructions
+after a crash), nothing goes wrong: the store's own idempotency record still makes one
+submission win and the other a replay; the marker only turns that race into a clear 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import secrets
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import anyio
+import attrs
+from litestar.stores.base import StorageObject, Store
+from litestar.stores.file import FileStore
+
+__all__ = ["InFlight"]
+
+
+def _marker_key(scope: str, idempotency_key: str) -> str:
+    digest = hashlib.sha256(f"{scope}\x00{idempotency_key}".encode()).hexdigest()[:40]
+    return f"inflight:{digest}"
+
+
+def _file_of(store: FileStore, key: str) -> Path:
+    # FileStore names an entry's file by the BLAKE2s of its key (a test checks that
+    # `store.get` reads what `_claim_file` wrote, so a change in Litestar shows).
+    return Path(str(store.path)) / hashlib.blake2s(key.encode()).hexdigest()
+
+
+def _read_marker(path: Path, seconds: int) -> StorageObject | None:
+    try:
+        return StorageObject.from_bytes(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - unreadable (never half written: it is linked whole)
+        try:  # held for a marker's life from when it was written, then stale
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except FileNotFoundError:
+            return None
+        return StorageObject(data=b"", expires_at=written + timedelta(seconds=seconds))
+
+
+def _claim_file(path: Path, token: bytes, seconds: int) -> bool:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".inflight-")
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(StorageObject.new(token, expires_in=seconds).to_bytes())
+        for _ in range(2):
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                held = _read_marker(path, seconds)
+                if held is not None and not held.expired:
+                    return False
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()  # a marker left by a worker that died: take its place
+                continue
+            return True
+        return False
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _release_file(path: Path, token: bytes) -> None:
+    held = _read_marker(path, 0)
+    if held is not None and held.data == token:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+@attrs.define(kw_only=True)
+class InFlight:
+    """Claims and releases the in-flight marker of a submission's idempotency key.
+
+    Attributes:
+        store: The store every worker shares (the limits store).
+        seconds: How long a marker lasts if its worker never removes it.
+    """
+
+    store: Store
+    seconds: int
+    _lock: asyncio.Lock = attrs.field(init=False, factory=asyncio.Lock)
+
+    def key(self, scope: str, idempotency_key: str) -> str:
+        """The store key of the marker of *idempotency_key* in *scope* (a digest)."""
+        return _marker_key(scope, idempotency_key)
+
+    async def claim(self, scope: str, idempotency_key: str) -> bytes | None:
+        """Mark *idempotency_key* in flight; return the claim's token, or ``None`` if
+        another request holds it."""
+        key = self.key(scope, idempotency_key)
+        token = secrets.token_hex(16).encode("ascii")
+        if isinstance(self.store, FileStore):
+            path = _file_of(self.store, key)
+            won = await anyio.to_thread.run_sync(_claim_file, path, token, self.seconds)
+            return token if won else None
+        async with self._lock:
+            if await self.store.get(key) is not None:
+                return None
+            await self.store.set(key, token, expires_in=self.seconds)
+        return token
+
+    async def release(self, scope: str, idempotency_key: str, token: bytes) -> None:
+        """Remove the marker of *idempotency_key* if it is still the claim *token*'s."""
+        key = self.key(scope, idempotency_key)
+        if isinstance(self.store, FileStore):
+            await anyio.to_thread.run_sync(_release_file, _file_of(self.store, key), token)
+            return
+        async with self._lock:
+            if await self.store.get(key) == token:
+                await self.store.delete(key)

@@ -1,0 +1,305 @@
+"""Uploading documents over HTTP: limits, sniffed types, stripped locations, the sweeper."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from web_support import ServerProcess, in_process, settings_for
+
+from onestop.exceptions import DocumentNotFound
+from onestop.storage.documents import FileDocuments
+from onestop.testing.documents import (
+    GPS_MARK,
+    jpeg_markers,
+    png_chunks,
+    sample_jpeg,
+    sample_pdf,
+    sample_png,
+)
+from onestop.usecases.documents import DocumentDesk
+from onestop.web._intake import Sweeper
+from onestop.web._runtime import Runtime
+
+UPLOADS = "/api/v1/uploads"
+CANARY = "Zq9Canary"
+LIMIT = 4096
+
+
+def _problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert CANARY.lower() not in response.text.lower()
+    found: dict[str, Any] = response.json()
+    return found
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A mall whose uploads may have 4 KiB at most."""
+    settings = settings_for(tmp_path_factory.mktemp("uploads"), upload_limit=LIMIT)
+    with in_process(settings) as found:
+        yield found
+
+
+def test_an_upload_is_kept_and_described(client: Any) -> None:
+    """A PDF upload is answered 201 with its id, sniffed type, size and SHA-256."""
+    sent = client.post(UPLOADS, content=sample_pdf(), headers={"Content-Type": "application/pdf"})
+    assert sent.status_code == 201, sent.text
+    described = client.app.state.runtime.desk.describe(sent.json()["document_id"])
+    assert sent.json() == {
+        "document_id": described.document_id,
+        "media_type": "application/pdf",
+        "size": len(sample_pdf()),
+        "sha256": described.sha256,
+    }
+    assert described.application_id is None
+
+
+@pytest.mark.parametrize(
+    ("data", "media_type", "check"),
+    [(sample_jpeg(), "image/jpeg", jpeg_markers), (sample_png(), "image/png", png_chunks)],
+)
+def test_a_photos_location_is_not_kept(
+    client: Any, data: bytes, media_type: str, check: Any
+) -> None:
+    """A JPEG with an EXIF GPS position (or a PNG with one) is kept whole without it."""
+    assert GPS_MARK in data
+    sent = client.post(UPLOADS, content=data, headers={"Content-Type": media_type})
+    assert sent.status_code == 201, sent.text
+    kept = b"".join(client.app.state.runtime.desk.read(sent.json()["document_id"]))
+    assert GPS_MARK not in kept
+    assert b"GPS" not in kept
+    assert b"Exif" not in kept
+    check(kept)  # still a well-formed image
+    assert sent.json()["size"] == len(kept) < len(data)
+
+
+def test_a_body_over_the_limit_is_413(client: Any) -> None:
+    """An upload one byte over the limit, with its length declared, is refused 413."""
+    sent = client.post(
+        UPLOADS, content=sample_pdf(padding=LIMIT), headers={"Content-Type": "application/pdf"}
+    )
+    assert _problem(sent, 413)["type"] == "urn:onestop:problem:DocumentTooLarge"
+
+
+def test_a_chunked_body_over_the_limit_is_413(client: Any) -> None:
+    """An upload sent in chunks without a length is refused 413 once it passes the limit."""
+
+    def chunks() -> Any:
+        yield b"%PDF-1.7\n"
+        for _ in range(LIMIT // 512 + 2):
+            yield b"%" * 512
+
+    sent = client.post(UPLOADS, content=chunks(), headers={"Content-Type": "application/pdf"})
+    assert sent.request.headers["transfer-encoding"] == "chunked"
+    assert _problem(sent, 413)["type"] == "urn:onestop:problem:DocumentTooLarge"
+
+
+@pytest.mark.parametrize(
+    ("data", "declared"),
+    [
+        (sample_jpeg(), "application/pdf"),  # a photo that says it is a PDF
+        (sample_pdf(), "image/png"),
+        (sample_png(), "image/jpeg"),
+    ],
+)
+def test_a_lying_media_type_is_415(client: Any, data: bytes, declared: str) -> None:
+    """An upload whose bytes are of another type than declared is refused 415."""
+    sent = client.post(UPLOADS, content=data, headers={"Content-Type": declared})
+    assert _problem(sent, 415)["type"] == "urn:onestop:problem:UnsupportedMediaType"
+
+
+@pytest.mark.parametrize(
+    ("data", "declared"),
+    [
+        (b"plain text, not a document", "text/plain"),
+        (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif"),
+        (b"PK\x03\x04" + b"\x00" * 40, "application/zip"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
+        (b"", "application/pdf"),
+        (sample_pdf(), "application/x-" + CANARY),
+        (sample_pdf(), CANARY + "/" + CANARY + "; charset=" + CANARY),
+    ],
+)
+def test_an_unknown_type_is_415(client: Any, data: bytes, declared: str) -> None:
+    """Bytes of no allowed type, or a declared type not allowed, are refused 415, and the
+    answer does not repeat a declared type it does not know."""
+    sent = client.post(UPLOADS, content=data, headers={"Content-Type": declared})
+    _problem(sent, 415)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"Content-Type": "application/pdf\x01\x7f" + CANARY},
+        {"Content-Type": ("é" * 2000 + CANARY).encode("utf-8")},
+        {"Content-Type": "application/pdf", "Upload-Filename": CANARY * 100},
+        {"Content-Type": "application/pdf", "Content-Length": "1" + "0" * 40},
+    ],
+)
+def test_a_hostile_header_is_a_problem(client: Any, header: dict[str, Any]) -> None:
+    """Control characters, Unicode, huge values and impossible lengths in an upload's
+    headers are answered with a 4xx problem that does not repeat them."""
+    sent = client.post(UPLOADS, content=sample_pdf(), headers=header)
+    assert 400 <= sent.status_code < 500, sent.text
+    _problem(sent, sent.status_code)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "a\x00b.pdf",
+        "\u202eFDP.exe".encode(),
+        "é.pdf".encode(),
+        "CON",
+        " ",
+        "x" * 255,
+    ],
+)
+def test_a_hostile_file_name_is_kept_made_safe(client: Any, name: Any) -> None:
+    """A file name with a path, control characters or Unicode is kept made safe, never as a path."""
+    sent = client.post(
+        UPLOADS,
+        content=sample_pdf(),
+        headers={"Content-Type": "application/pdf", "Upload-Filename": name},
+    )
+    assert sent.status_code in (201, 400, 415), sent.text
+    if sent.status_code == 201:
+        kept = client.app.state.runtime.desk.describe(sent.json()["document_id"]).file_name
+        assert kept is not None
+        assert "/" not in kept
+        assert "\x00" not in kept
+        assert "\u202e" not in kept
+
+
+def test_a_real_server_refuses_a_declared_length_before_reading(tmp_path: Path) -> None:
+    """A real server answers 413 to a declared length over the limit without waiting for a
+    byte of the body, and 413 to a chunked body once it passes the limit."""
+    settings = settings_for(tmp_path, upload_limit=LIMIT)
+    with ServerProcess(settings, extra=("--upload-limit", str(LIMIT))) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as raw:
+            raw.sendall(
+                b"POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+                b"Content-Length: 1000000\r\n\r\n"
+            )
+            answer = raw.recv(65536)  # no body sent: the answer comes without it
+        chunks = (b"%PDF-1.7\n" if i == 0 else b"%" * 1024 for i in range(64))
+        chunked = httpx.post(
+            f"{server.url}{UPLOADS}", content=chunks, headers={"Content-Type": "application/pdf"}
+        )
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+    assert b"application/problem+json" in answer
+    assert chunked.status_code == 413, chunked.text
+
+
+# --- the sweeper -----------------------------------------------------------------------
+
+
+class _At:
+    def __init__(self, when: datetime) -> None:
+        self.when = when
+
+    def now(self) -> datetime:
+        return self.when
+
+
+def _old_upload(tmp_path: Path, settings: Any, *, age: timedelta) -> str:
+    """An upload made *age* ago in the documents of *settings* (a desk with a clock set back)."""
+    runtime = Runtime.start(settings)
+    try:
+        desk = DocumentDesk(
+            FileDocuments(f"{tmp_path / 'mall.sqlite3'}.documents"),
+            runtime.mall.keys,  # type: ignore[arg-type]
+            clock=_At(datetime.now(UTC) - age),
+            key_store=runtime.mall.store,  # type: ignore[arg-type]
+        )
+        return desk.put([sample_pdf()], declared_type="application/pdf").document_id
+    finally:
+        runtime.close()
+
+
+def test_the_worker_sweeps_old_uploads_when_it_starts(tmp_path: Path) -> None:
+    """An upload never attached and older than ``upload_hours`` is gone once the worker has
+    started and made its first sweep; a younger one stays."""
+    settings = settings_for(tmp_path, upload_hours=24)
+    old = _old_upload(tmp_path, settings, age=timedelta(hours=25))
+    young = _old_upload(tmp_path, settings, age=timedelta(hours=23))
+    with in_process(settings) as client:
+        sweeper: Sweeper = client.app.state.sweeper
+        assert sweeper.wait_for(1, timeout=30)
+        desk = client.app.state.runtime.desk
+        with pytest.raises(DocumentNotFound):
+            desk.describe(old)
+        assert desk.describe(young).application_id is None
+    assert sweeper.removed == 1
+
+
+def test_the_sweeper_sweeps_again_after_its_interval(tmp_path: Path) -> None:
+    """A sweeper sweeps at start and again every interval, and stops when told."""
+    clock = _At(datetime.now(UTC))
+    runtime = Runtime.start(settings_for(tmp_path))
+    try:
+        desk = DocumentDesk(
+            FileDocuments(tmp_path / "docs"),
+            runtime.mall.keys,  # type: ignore[arg-type]
+            clock=clock,
+            key_store=runtime.mall.store,  # type: ignore[arg-type]
+        )
+        sweeper = Sweeper(desk, older_than=timedelta(hours=1), every=0.01)
+        sweeper.start()
+        assert sweeper.wait_for(1, timeout=30)
+        document = desk.put([sample_pdf()], declared_type="application/pdf").document_id
+        clock.when += timedelta(hours=2)
+        assert sweeper.wait_for(sweeper.runs + 2, timeout=30)  # a whole sweep after the change
+        sweeper.stop()
+        with pytest.raises(DocumentNotFound):
+            desk.describe(document)
+    finally:
+        runtime.close()
+
+
+def test_a_failed_sweep_does_not_stop_the_sweeper(tmp_path: Path) -> None:
+    """A sweep that fails is counted and the next one runs."""
+
+    class Failing:
+        calls = 0
+
+        def sweep(self, *, older_than: timedelta) -> int:
+            Failing.calls += 1
+            raise OSError("disk gone")
+
+    sweeper = Sweeper(Failing(), older_than=timedelta(hours=1), every=0.01)  # type: ignore[arg-type]
+    sweeper.start()
+    assert sweeper.wait_for(3, timeout=30)
+    sweeper.stop()
+    assert Failing.calls >= 3
+    assert sweeper.removed == 0
+
+
+def test_an_upload_cut_short_is_not_a_server_failure(tmp_path: Path) -> None:
+    """A client that goes away in the middle of an upload is logged as a 400, not a 500,
+    and nothing of the upload is kept."""
+    with ServerProcess(settings_for(tmp_path)) as server:  # its access log is on
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as raw:
+            raw.sendall(
+                b"POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\n"
+                b"Content-Length: 1000\r\n\r\n%PDF-1.7\n"
+            )
+        deadline = time.monotonic() + 30
+        while '"route": "/api/v1/uploads"' not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = server.log()
+    uploads = [line for line in log.splitlines() if '"route": "/api/v1/uploads"' in line]
+    assert len(uploads) == 1, log[-2000:]
+    assert '"status": 400' in uploads[0]
+    assert '"error": "InvalidRequest"' in uploads[0]
+    assert "request_failed" not in log
+    documents = tmp_path / "mall.sqlite3.documents"
+    assert not [*documents.rglob("*.doc"), *documents.rglob("*.part")]
