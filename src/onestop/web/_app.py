@@ -26,7 +26,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
-from onestop.web import _api, _officers, _ops
+from onestop.web import _api, _callbacks, _officers, _ops, _telemetry
 from onestop.web._limits import Limits, submission_limit
 from onestop.web._problems import handle_error
 from onestop.web._runtime import Runtime
@@ -61,6 +61,11 @@ def limits_store(settings: ServeSettings) -> Store:
     return MemoryStore()
 
 
+def _replay_dir(settings: ServeSettings) -> str | None:
+    directory = settings.limits_dir or settings.beside_store(".limits")
+    return None if directory is None else str(Path(directory) / "callbacks")
+
+
 def create_app(settings: ServeSettings, /) -> Litestar:
     """Return the online mall's application for *settings*; nothing is opened until it starts.
 
@@ -68,6 +73,8 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         ConfigurationError: If the settings cannot be served (see `limits_store`).
     """
     limits = limits_store(settings)
+    watch = [_telemetry.telemetry()] if settings.telemetry else []
+    callbacks = settings.callback_secrets
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -76,17 +83,35 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         app.state.runtime = runtime
         app.state.limits = Limits(store=limits, lookups_per_minute=settings.lookups_per_minute)
         try:
+            if callbacks is not None:
+                app.state.callbacks = _callbacks.build_callbacks(
+                    runtime.mall,
+                    _callbacks.read_callback_secrets(callbacks, runtime.mall.catalogue),
+                    replay_dir=_replay_dir(settings),
+                )
+            if watch and _telemetry.without_sdk():
+                structlog.get_logger("onestop.web").warning("telemetry_without_sdk")
+        except BaseException:
+            await anyio.to_thread.run_sync(runtime.close)
+            raise
+        try:
             yield
         finally:
             await anyio.to_thread.run_sync(runtime.close)
 
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
     return Litestar(
-        route_handlers=[*_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES],
+        route_handlers=[
+            *_api.ROUTES,
+            *_officers.ROUTES,
+            *_ops.ROUTES,
+            *(_callbacks.ROUTES if callbacks is not None else ()),
+        ],
         lifespan=[lifespan],
         plugins=[AttrsSchemaPlugin(), *schema_plugins()],
         exception_handlers={Exception: handle_error},
         middleware=[
+            *watch,
             _ops.access_log(enabled=settings.access_log),
             _ops.time_limit(settings.request_timeout),
             submission_limit(settings.submissions_per_minute).middleware,

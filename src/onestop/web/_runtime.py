@@ -34,7 +34,7 @@ from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
 from onestop.web.settings import ServeSettings
 
-__all__ = ["KeyedSecrets", "Runtime"]
+__all__ = ["KeyedSecrets", "Runtime", "open_store"]
 
 _SECRET_BYTES = 32
 _GIVEN_SECRET: ContextVar[str | None] = ContextVar("onestop_lookup_secret", default=None)
@@ -127,6 +127,22 @@ def _actors(path: str | None) -> Mapping[str, Actor]:
     return actors
 
 
+def open_store(settings: ServeSettings) -> EventStore:
+    """Open the worker's store: a PostgreSQL pool holds a connection per thread.
+
+    A worker runs the blocking core on ``settings.threads`` threads
+    (docs/explanation/web-framework.md), so its `PostgresStore` pool may hold as many
+    connections (never fewer than the store's default of 10), and no thread waits for a
+    connection another could have lent it.  Other stores open from their URL.
+    """
+    scheme = settings.store_url.partition("://")[0].lower()
+    if scheme not in ("postgres", "postgresql"):
+        return from_url(settings.store_url)
+    from onestop.storage.postgres import PostgresStore  # the postgres extra
+
+    return PostgresStore.connect(settings.store_url, max_size=max(10, settings.threads))
+
+
 def _keys_provider(settings: ServeSettings) -> Any:
     if settings.key_file is not None:
         return FileKeyProvider(settings.key_file)
@@ -182,7 +198,7 @@ class Runtime:
             raise ConfigurationError(
                 "give --documents-dir (ONESTOP_SERVE_DOCUMENTS_DIR): where uploads are kept"
             )
-        store: EventStore = from_url(settings.store_url)
+        store = open_store(settings)
         try:
             keys = Keyring(provider, store)  # type: ignore[arg-type]
             mall = Mall(
