@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -85,6 +86,22 @@ def run_server(settings: Any, *, shutdown_timeout: int) -> None:
     from onestop.web.settings import SETTINGS_VARIABLE
 
     os.environ[SETTINGS_VARIABLE] = settings.to_json()
+    # uvicorn stops gracefully on SIGTERM or SIGINT, then raises the signal again under
+    # the handler it found: ours ends the command with status 0, a stop asked for.
+    stopping = (signal.SIGTERM, signal.SIGINT)
+    before = {number: signal.signal(number, _stopped) for number in stopping}
+    try:
+        _uvicorn(uvicorn, settings, shutdown_timeout)
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
+def _stopped(number: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _uvicorn(uvicorn: Any, settings: Any, shutdown_timeout: int) -> None:
     uvicorn.run(
         "onestop.web._app:from_environment",
         factory=True,
