@@ -161,7 +161,8 @@ def test_sigterm_lets_a_slow_request_finish_and_closes_the_store(tmp_path: Path)
         server.process.send_signal(signal.SIGTERM)
         sender.join(60)
         code = server.process.wait(timeout=30)
-    assert answer and answer[0].status_code == 201, answer and answer[0].text
+    assert answer, "the upload got no answer"
+    assert answer[0].status_code == 201, answer[0].text
     assert code == 0, server.log()[-2000:]
     database = Path(settings.store_url.removeprefix("sqlite:///"))
     assert not Path(f"{database}-wal").exists() or Path(f"{database}-wal").stat().st_size == 0

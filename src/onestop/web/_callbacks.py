@@ -286,7 +286,8 @@ async def agency_callback(
     if handler is None:
         raise AgencyNotFound(agency)
     body = await request.body()
-    headers = list(request.scope["headers"])
+    # The raw pairs, so that the verifier refuses a header given twice.
+    headers: Any = list(request.scope["headers"])
     result = await anyio.to_thread.run_sync(
         lambda: handler.handle(headers, body, now=datetime.now(UTC))
     )

@@ -138,7 +138,7 @@ def open_store(settings: ServeSettings) -> EventStore:
     scheme = settings.store_url.partition("://")[0].lower()
     if scheme not in ("postgres", "postgresql"):
         return from_url(settings.store_url)
-    from onestop.storage.postgres import PostgresStore  # the postgres extra
+    from onestop.storage.postgres import PostgresStore  # noqa: PLC0415 - the postgres extra
 
     return PostgresStore.connect(settings.store_url, max_size=max(10, settings.threads))
 

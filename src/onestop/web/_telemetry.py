@@ -26,6 +26,7 @@ never inside a server worker.
 from __future__ import annotations
 
 import time
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from litestar.enums import ScopeType
@@ -51,6 +52,13 @@ STORE_ERRORS = frozenset(_subclasses(StorageError))
 """The class names of the store's errors, as the access log and the error handler name them."""
 
 
+def _version() -> str:
+    try:
+        return version("onestop-mall")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "0"
+
+
 def telemetry() -> Any:
     """Middleware: a span and a duration per request, and a count of store errors.
 
@@ -58,13 +66,11 @@ def telemetry() -> Any:
         ConfigurationError: If the OpenTelemetry API is not installed.
     """
     try:
-        from opentelemetry import metrics, propagate, trace
+        from opentelemetry import metrics, propagate, trace  # noqa: PLC0415 - an extra
     except ImportError:
         raise ConfigurationError(
             "--telemetry needs the OpenTelemetry API: pip install 'onestop-mall[telemetry]'"
         ) from None
-    from onestop.web._app import _version
-
     tracer = trace.get_tracer(_SCOPE, _version())
     meter = metrics.get_meter(_SCOPE, _version())
     duration = meter.create_histogram(
@@ -134,6 +140,6 @@ def telemetry() -> Any:
 
 def without_sdk() -> bool:
     """Tell whether no OpenTelemetry SDK is configured (the API then records nothing)."""
-    from opentelemetry import trace
+    from opentelemetry import trace  # noqa: PLC0415 - an extra
 
     return isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
