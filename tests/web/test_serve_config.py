@@ -35,7 +35,7 @@ def test_help_names_the_variable_of_every_option() -> None:
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     for param in serve.params:
-        if param.name in ("help", "catalogue_path"):
+        if param.name in ("help", "catalogue_path", "as_json"):  # --json: how to answer
             continue
         variable = "ONESTOP_KEY_FILE" if param.name == "key_file" else param.envvar
         assert isinstance(variable, str), param.name
@@ -118,3 +118,18 @@ def test_a_server_configured_only_by_the_environment_serves(tmp_path: Path) -> N
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+
+
+def test_check_answers_in_json(tmp_path: Path) -> None:
+    """``--check --json`` prints the check's answer as JSON; an error too, as for every command."""
+    runner = CliRunner()
+    good = runner.invoke(cli, ["serve", str(JAKARTA), "--check", "--json"], env=_env(tmp_path))
+    bad = runner.invoke(
+        cli,
+        ["serve", str(JAKARTA), "--check", "--json"],
+        env=_env(tmp_path, ONESTOP_SERVE_HOST="not a host"),
+    )
+    assert good.exit_code == 0
+    assert json.loads(good.stdout)["ok"] is True
+    assert bad.exit_code == 2
+    assert "--host" in json.loads(bad.stdout)["error"]

@@ -372,6 +372,7 @@ def _serve_demo(summary: Any, *, host: str, port: int, check: bool, as_json: boo
         host=host,
         port=port,
         check=check,
+        as_json=as_json,
     )
 
 

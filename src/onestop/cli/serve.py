@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 
 import click
 
-from onestop.cli._common import EXIT_USAGE, FilePath, fail, key_option
+from onestop.cli._common import EXIT_USAGE, FilePath, emit_json, fail, json_option, key_option
 
-__all__ = ["HOST", "serve", "serve_mall"]
+__all__ = ["serve"]  # serve_mall is the demo's way in, not a library function
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -39,21 +39,21 @@ def _option(name: str, *more: str, **kwargs: Any) -> Callable[[_F], _F]:
     return click.option(name, *more, envvar=variable, show_envvar=True, **kwargs)
 
 
-def _settings(**given: Any) -> Any:
+def _settings(as_json: bool, **given: Any) -> Any:
     """Build `onestop.web.ServeSettings` from the command's options, or exit 2 naming why."""
     from onestop.exceptions import ConfigurationError
     from onestop.web import ServeSettings
 
     host = given.get("host")
     if isinstance(host, str) and not HOST.fullmatch(host):
-        fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=False)
+        fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=as_json)
     try:
         return ServeSettings(**given)
     except ConfigurationError as exc:
-        fail(str(exc), code=EXIT_USAGE, as_json=False)
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
 
 
-def _check(settings: Any) -> None:
+def _check(settings: Any, *, as_json: bool) -> None:
     """Open and close what a worker will open, so that a mistake stops here, once."""
     from onestop.exceptions import OnestopError
     from onestop.web import create_app
@@ -69,13 +69,13 @@ def _check(settings: Any) -> None:
         finally:
             runtime.close()
     except OnestopError as exc:
-        fail(str(exc), code=EXIT_USAGE, as_json=False)
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
     except (OSError, UnicodeError) as exc:  # a directory or file that cannot be made
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
         fail(
             f"a file or directory of the settings cannot be used: {reason}",
             code=EXIT_USAGE,
-            as_json=False,
+            as_json=as_json,
         )
 
 
@@ -117,30 +117,38 @@ def _uvicorn(uvicorn: Any, settings: Any, shutdown_timeout: int) -> None:
     )
 
 
-def _needs_web() -> None:
+def _needs_web(as_json: bool) -> None:
     try:
         import litestar  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        fail("serving needs the web extra: pip install 'onestop-mall[web]'", code=2, as_json=False)
+        fail(
+            "serving needs the web extra: pip install 'onestop-mall[web]'", code=2, as_json=as_json
+        )
 
 
-def serve_mall(*, shutdown_timeout: int = 20, check: bool = False, **options: Any) -> None:
+def serve_mall(
+    *, shutdown_timeout: int = 20, check: bool = False, as_json: bool = False, **options: Any
+) -> None:
     """Check *options* (the fields of `onestop.web.ServeSettings`), then serve until stopped.
 
     Exits with status 2 and one line naming the problem when the settings, the
     catalogue, the store, the keys or a file they name cannot be used; with *check*,
-    returns once they are checked, serving nothing.
+    returns once they are checked, serving nothing.  With *as_json*, errors and the
+    check's answer are JSON on stdout too.
     """
-    _needs_web()
+    _needs_web(as_json)
     options["cors_origins"] = tuple(options.get("cors_origins", ()))
-    settings = _settings(**options)
+    settings = _settings(as_json, **options)
     if settings.workers > 1 and settings.limits_dir is None and not settings.beside_store("."):
         settings = _settings(
-            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")}
+            as_json,
+            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")},
         )
-    _check(settings)
+    _check(settings, as_json=as_json)
     if check:
+        if as_json:
+            emit_json({"ok": True, "catalogue": settings.catalogue, "workers": settings.workers})
         click.echo(f"the settings of {settings.catalogue} can be served", err=True)
         return
     from onestop.cli import _log_to_stderr
@@ -196,6 +204,7 @@ def serve_mall(*, shutdown_timeout: int = 20, check: bool = False, **options: An
 @_option(
     "--check", is_flag=True, help="Check the settings, catalogue, store and keys; serve nothing."
 )
+@json_option
 def serve(catalogue_path: str, **options: Any) -> None:
     """Serve the mall of CATALOGUE over the store: the citizen API, Open311 and documents.
 
