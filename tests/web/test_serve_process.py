@@ -62,11 +62,14 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
 
 @pytest.mark.postgres
 def test_serve_on_postgresql_with_two_workers(tmp_path: Path, postgres_schema_url: str) -> None:
-    """Two worker processes on a fresh PostgreSQL schema take submissions and track them."""
+    """Two worker processes on a fresh PostgreSQL schema take submissions and track them,
+    and stop with status 0 on SIGTERM."""
     settings = settings_for(tmp_path, store_url=postgres_schema_url, workers=2)
     with ServerProcess(settings, extra=("--threads", "12")) as server:
-        for _ in range(4):  # new connections: both workers answer some
+        for _ in range(4):  # a new connection each time, as from separate clients
             _round_trip(server.url)
+    assert server.process is not None
+    assert server.process.returncode == 0, server.log()[-2000:]
 
 
 @pytest.mark.postgres
