@@ -177,3 +177,21 @@ def test_a_bad_secrets_file_is_a_configuration_error_without_the_secret(
         runtime.close()
     assert "MfKQ9r8" not in str(caught.value)
     assert "not-a-secret" not in str(caught.value)
+
+
+def test_the_file_replay_cache_refuses_a_live_id_and_forgets_on_request(tmp_path: Path) -> None:
+    """An id is refused while remembered, accepted once forgotten or expired, by any worker's
+    cache over the same directory."""
+    from datetime import timedelta
+
+    from onestop.web._callbacks import FileReplayCache
+
+    now = datetime.now(UTC)
+    one, other = FileReplayCache(tmp_path / "seen"), FileReplayCache(tmp_path / "seen")
+    until = now + timedelta(minutes=5)
+    assert one.remember("msg_a", until=until, now=now) is True
+    assert other.remember("msg_a", until=until, now=now) is False
+    other.forget("msg_a")
+    assert one.remember("msg_a", until=until, now=now) is True
+    later = until + timedelta(seconds=1)
+    assert other.remember("msg_a", until=later + timedelta(minutes=5), now=later) is True

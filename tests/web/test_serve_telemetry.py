@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,15 @@ def test_store_errors_are_counted(tmp_path: Path, exported: InMemorySpanExporter
     }
     assert counted[("/readyz", "unready")] == 1
     assert any(route == "/api/v1/applications" for route, _ in counted)
+
+
+def test_telemetry_without_the_api_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--telemetry`` without the OpenTelemetry API installed is refused, naming the extra."""
+    from onestop.exceptions import ConfigurationError
+    from onestop.web._telemetry import telemetry
+
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)
+    with pytest.raises(ConfigurationError, match=r"onestop-mall\[telemetry\]"):
+        telemetry()
