@@ -134,6 +134,9 @@ def _argv(
                 if param.name == "once":
                     argv.append("--once")  # without it, the relay runs until stopped
                     continue
+                if param.name == "check":
+                    argv.append("--check")  # without it, a server runs until stopped
+                    continue
                 always = param.required or param.name in CHEAP  # a default demo takes long
                 if not always and not draw(st.booleans(), label=f"give {param.name}"):
                     continue

@@ -11,8 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from web_support import in_process, kia_body, new_key, settings_for
 
-from onestop.web._scrub import SENT
-
 MARK = "Zq9Echo"
 
 # Any text around a marker: the marker must not come back, whatever surrounds it.

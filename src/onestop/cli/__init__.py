@@ -284,6 +284,10 @@ def _when(value: object) -> str | None:
     help="The master key file to seal personal data with [default: <store file>.keys next "
     "to a SQLite store, made if missing; a key for this run only for other stores].",
 )
+@click.option("--serve", "then_serve", is_flag=True, help="Then serve the store (onestop serve).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="With --serve: the address.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--check", is_flag=True, help="With --serve: check what would be served, and exit.")
 @json_option
 def demo_command(
     days: int,
@@ -294,6 +298,11 @@ def demo_command(
     catalogue_path: str | None,
     key_file: str | None,
     as_json: bool,
+    *,
+    then_serve: bool,
+    host: str,
+    port: int,
+    check: bool,
 ) -> None:
     """Simulate working days at the sample Jakarta mall, then summarise them.
 
@@ -302,6 +311,10 @@ def demo_command(
     and the timers escalate.  Personal data is sealed (see --key-file).  Afterwards,
     try `onestop track`, `onestop sla report`, `onestop audit verify` and the
     `onestop pii` commands on the store.  A progress bar goes to stderr.
+
+    With --serve, the store is then served as `onestop serve` serves it (a SQLite
+    store, whose key file the demo keeps beside it): track the example application at
+    /api/v1/tracking, or submit new ones.
     """
     from onestop.cli.demo import DEFAULT_STORE, run_demo
     from onestop.exceptions import ConfigurationError, StorageError
@@ -337,6 +350,30 @@ def demo_command(
         emit_json(summary.to_dict())
     else:
         click.echo(summary.to_text())
+    if then_serve:
+        _serve_demo(summary, host=host, port=port, check=check, as_json=as_json)
+
+
+def _serve_demo(summary: Any, *, host: str, port: int, check: bool, as_json: bool) -> None:
+    """Serve the demo's store as `onestop serve` does; the demo's key file seals it."""
+    from onestop.cli.demo._store import sqlite_file
+    from onestop.cli.serve import serve_mall
+
+    if sqlite_file(summary.store) is None or summary.key_file is None:
+        fail(
+            "--serve needs a SQLite store whose key file the demo keeps (the default store)",
+            code=EXIT_USAGE,
+            as_json=as_json,
+        )
+    serve_mall(
+        catalogue=summary.catalogue,
+        store_url=summary.store,
+        key_file=summary.key_file,
+        host=host,
+        port=port,
+        check=check,
+        as_json=as_json,
+    )
 
 
 @cli.group()

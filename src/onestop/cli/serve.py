@@ -3,14 +3,20 @@
 Every option has an ``ONESTOP_SERVE_*`` environment variable; the master keys come as for
 the other commands (``--key-file``, ``ONESTOP_KEY_FILE`` or ``ONESTOP_MASTER_KEY``).  The
 settings are checked, and the catalogue, the store and the keys opened once, before any
-worker starts, so that a mistake is one clear error and exit code 2, not a crashing worker.
-The server is uvicorn; SIGTERM or Ctrl-C stops it gracefully (requests in flight finish,
-up to ``--shutdown-timeout`` seconds).
+worker starts, so that a mistake is one clear error and exit code 2, not a crashing worker
+(``--check`` stops there, serving nothing).  The server is uvicorn; SIGTERM or Ctrl-C
+stops it gracefully (requests in flight finish, up to ``--shutdown-timeout`` seconds) and
+each worker closes its store.
+
+`serve_mall` is the one way onestop starts a server: ``onestop serve`` and
+``onestop demo --serve`` both end in it.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import signal
 import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,9 +25,12 @@ import click
 
 from onestop.cli._common import EXIT_USAGE, FilePath, emit_json, fail, json_option, key_option
 
-__all__ = ["serve"]
+__all__ = ["serve"]  # serve_mall is the demo's way in, not a library function
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+"""What ``--host`` accepts: an IPv4 or IPv6 address or a host name, never anything else."""
 
 
 def _option(name: str, *more: str, **kwargs: Any) -> Callable[[_F], _F]:
@@ -30,11 +39,14 @@ def _option(name: str, *more: str, **kwargs: Any) -> Callable[[_F], _F]:
     return click.option(name, *more, envvar=variable, show_envvar=True, **kwargs)
 
 
-def _settings(*, as_json: bool = False, **given: Any) -> Any:
+def _settings(as_json: bool, **given: Any) -> Any:
     """Build `onestop.web.ServeSettings` from the command's options, or exit 2 naming why."""
     from onestop.exceptions import ConfigurationError
     from onestop.web import ServeSettings
 
+    host = given.get("host")
+    if isinstance(host, str) and not HOST.fullmatch(host):
+        fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=as_json)
     try:
         return ServeSettings(**given)
     except ConfigurationError as exc:
@@ -44,14 +56,27 @@ def _settings(*, as_json: bool = False, **given: Any) -> Any:
 def _check(settings: Any, *, as_json: bool) -> None:
     """Open and close what a worker will open, so that a mistake stops here, once."""
     from onestop.exceptions import OnestopError
-    from onestop.web._app import limits_store
+    from onestop.web import create_app
+    from onestop.web._callbacks import read_callback_secrets
     from onestop.web._runtime import Runtime
 
     try:
-        limits_store(settings)
-        Runtime.start(settings).close()
+        create_app(settings)  # the limits store, the telemetry API: opens nothing else
+        runtime = Runtime.start(settings)
+        try:
+            if settings.callback_secrets is not None:
+                read_callback_secrets(settings.callback_secrets, runtime.mall.catalogue)
+        finally:
+            runtime.close()
     except OnestopError as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+    except (OSError, UnicodeError) as exc:  # a directory or file that cannot be made
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        fail(
+            f"a file or directory of the settings cannot be used: {reason}",
+            code=EXIT_USAGE,
+            as_json=as_json,
+        )
 
 
 def run_server(settings: Any, *, shutdown_timeout: int) -> None:
@@ -61,6 +86,22 @@ def run_server(settings: Any, *, shutdown_timeout: int) -> None:
     from onestop.web.settings import SETTINGS_VARIABLE
 
     os.environ[SETTINGS_VARIABLE] = settings.to_json()
+    # uvicorn stops gracefully on SIGTERM or SIGINT, then raises the signal again under
+    # the handler it found: ours ends the command with status 0, a stop asked for.
+    stopping = (signal.SIGTERM, signal.SIGINT)
+    before = {number: signal.signal(number, _stopped) for number in stopping}
+    try:
+        _uvicorn(uvicorn, settings, shutdown_timeout)
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
+def _stopped(number: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _uvicorn(uvicorn: Any, settings: Any, shutdown_timeout: int) -> None:
     uvicorn.run(
         "onestop.web._app:from_environment",
         factory=True,
@@ -76,6 +117,54 @@ def run_server(settings: Any, *, shutdown_timeout: int) -> None:
     )
 
 
+def _needs_web(as_json: bool) -> None:
+    try:
+        import litestar  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        fail(
+            "serving needs the web extra: pip install 'onestop-mall[web]'", code=2, as_json=as_json
+        )
+
+
+def serve_mall(
+    *, shutdown_timeout: int = 20, check: bool = False, as_json: bool = False, **options: Any
+) -> None:
+    """Check *options* (the fields of `onestop.web.ServeSettings`), then serve until stopped.
+
+    Exits with status 2 and one line naming the problem when the settings, the
+    catalogue, the store, the keys or a file they name cannot be used; with *check*,
+    returns once they are checked, serving nothing.  With *as_json*, errors and the
+    check's answer are JSON on stdout too.
+    """
+    _needs_web(as_json)
+    options["cors_origins"] = tuple(options.get("cors_origins", ()))
+    settings = _settings(as_json, **options)
+    if settings.workers > 1 and settings.limits_dir is None and not settings.beside_store("."):
+        settings = _settings(
+            as_json,
+            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")},
+        )
+    _check(settings, as_json=as_json)
+    if check:
+        if as_json:
+            emit_json({"ok": True, "catalogue": settings.catalogue, "workers": settings.workers})
+        click.echo(f"the settings of {settings.catalogue} can be served", err=True)
+        return
+    from onestop.cli import _log_to_stderr
+
+    restore = _log_to_stderr()
+    click.echo(
+        f"serving {settings.catalogue} on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker(s)); the API reference is at /api/docs",
+        err=True,
+    )
+    try:
+        run_server(settings, shutdown_timeout=shutdown_timeout)
+    finally:
+        restore()
+
+
 @click.command("serve")
 @click.argument("catalogue_path", metavar="CATALOGUE", type=FilePath())
 @_option("--store", "store_url", required=True, metavar="URL", help="The store to serve.")
@@ -83,7 +172,13 @@ def run_server(settings: Any, *, shutdown_timeout: int) -> None:
 @_option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @_option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @_option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
-@_option("--threads", type=click.IntRange(1, 256), default=10, show_default=True)
+@_option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=10,
+    show_default=True,
+    help="Threads per worker for the store (a PostgreSQL pool of as many connections).",
+)
 @_option("--secret-file", metavar="PATH", help="The server's secret [default: beside SQLite].")
 @_option("--documents-dir", metavar="DIR", help="Where uploads are kept [default: beside SQLite].")
 @_option("--limits-dir", metavar="DIR", help="Where the workers share rate-limit counters.")
@@ -93,51 +188,31 @@ def run_server(settings: Any, *, shutdown_timeout: int) -> None:
 @_option("--request-timeout", type=click.IntRange(1, 3600), default=30)
 @_option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN")
 @_option("--test-actors", metavar="FILE", help="Bearer tokens of test officers (tests only).")
-@_option("--callback-secrets", metavar="FILE", help="Webhook secrets of agencies, as JSON.")
+@_option(
+    "--callback-secrets",
+    metavar="FILE",
+    help="JSON of agency code to webhook secret: serves POST /api/v1/agencies/{agency}/callbacks.",
+)
 @_option("--citizen-sign-in", metavar="MODULE:NAME", help="A CitizenSignIn to sign citizens in.")
 @_option("--access-log/--no-access-log", default=True, show_default=True)
-@_option("--telemetry/--no-telemetry", default=False, show_default=True)
+@_option(
+    "--telemetry/--no-telemetry",
+    default=False,
+    show_default=True,
+    help="Record OpenTelemetry traces and metrics (the SDK and exporter: OTEL_* variables).",
+)
 @_option("--shutdown-timeout", type=click.IntRange(0, 3600), default=20, show_default=True)
+@_option(
+    "--check", is_flag=True, help="Check the settings, catalogue, store and keys; serve nothing."
+)
 @json_option
-def serve(catalogue_path: str, shutdown_timeout: int, as_json: bool, **options: Any) -> None:
+def serve(catalogue_path: str, **options: Any) -> None:
     """Serve the mall of CATALOGUE over the store: the citizen API, Open311 and documents.
 
     The API is under /api/v1, its OpenAPI document at /api/openapi.json and its
     reference at /api/docs; Open311 GeoReport v2 under /open311/v2; /healthz and /readyz.
     """
-    try:
-        import litestar  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
-        fail(
-            "serving needs the web extra: pip install 'onestop-mall[web]'",
-            code=EXIT_USAGE,
-            as_json=as_json,
-        )
-    options["cors_origins"] = tuple(options["cors_origins"])
-    settings = _settings(catalogue=catalogue_path, as_json=as_json, **options)
-    if settings.workers > 1 and settings.limits_dir is None and not settings.beside_store("."):
-        settings = _settings(
-            as_json=as_json,
-            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")},
-        )
-    _check(settings, as_json=as_json)
-    from onestop.cli import _log_to_stderr
-
-    restore = _log_to_stderr()
-    url = f"http://{settings.host}:{settings.port}"
-    if as_json:
-        emit_json({"serving": catalogue_path, "url": url, "workers": settings.workers})
-    else:
-        click.echo(
-            f"serving {catalogue_path} on {url} ({settings.workers} worker(s)); "
-            "the API reference is at /api/docs",
-            err=True,
-        )
-    try:
-        run_server(settings, shutdown_timeout=shutdown_timeout)
-    finally:
-        restore()
+    serve_mall(catalogue=catalogue_path, **options)
 
 
 def _fields(settings: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
-from onestop.web import _api, _catalogue, _officers, _ops
+from onestop.web import _api, _callbacks, _catalogue, _officers, _ops, _telemetry
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
@@ -70,6 +70,11 @@ def limits_store(settings: ServeSettings) -> Store:
     return MemoryStore()
 
 
+def _replay_dir(settings: ServeSettings) -> str | None:
+    directory = settings.limits_dir or settings.beside_store(".limits")
+    return None if directory is None else str(Path(directory) / "callbacks")
+
+
 def create_app(settings: ServeSettings, /) -> Litestar:
     """Return the online mall's application for *settings*; nothing is opened until it starts.
 
@@ -77,6 +82,8 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         ConfigurationError: If the settings cannot be served (see `limits_store`).
     """
     limits = limits_store(settings)
+    watch = [_telemetry.telemetry()] if settings.telemetry else []
+    callbacks = settings.callback_secrets
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -85,6 +92,18 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         app.state.runtime = runtime
         app.state.limits = Limits(store=limits, lookups_per_minute=settings.lookups_per_minute)
         app.state.inflight = InFlight(store=limits, seconds=2 * settings.request_timeout)
+        try:
+            if callbacks is not None:
+                app.state.callbacks = _callbacks.build_callbacks(
+                    runtime.mall,
+                    _callbacks.read_callback_secrets(callbacks, runtime.mall.catalogue),
+                    replay_dir=_replay_dir(settings),
+                )
+            if watch and _telemetry.without_sdk():
+                structlog.get_logger("onestop.web").warning("telemetry_without_sdk")
+        except BaseException:
+            await anyio.to_thread.run_sync(runtime.close)
+            raise
         sweeper = Sweeper(
             runtime.desk, older_than=timedelta(hours=settings.upload_hours), every=SWEEP_EVERY
         )
@@ -98,11 +117,18 @@ def create_app(settings: ServeSettings, /) -> Litestar:
 
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
     app = Litestar(
-        route_handlers=[*_catalogue.ROUTES, *_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES],
+        route_handlers=[
+            *_catalogue.ROUTES,
+            *_api.ROUTES,
+            *_officers.ROUTES,
+            *_ops.ROUTES,
+            *(_callbacks.ROUTES if callbacks is not None else ()),
+        ],
         lifespan=[lifespan],
         plugins=[RenamedSchema(), AttrsSchemaPlugin(), *schema_plugins()],
         exception_handlers={Exception: handle_error},
         middleware=[
+            *watch,
             _ops.time_limit(settings.request_timeout),
             submission_limit(settings.submissions_per_minute).middleware,
         ],

@@ -33,7 +33,7 @@ from onestop.web._runtime import Runtime
 from onestop.web._views import Health
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "outermost", "time_limit"]
+__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "outermost", "route_of", "time_limit"]
 
 SECURITY_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -85,7 +85,8 @@ ROUTES = [healthz, readyz]
 """The operations routes."""
 
 
-def _route_of(scope: Scope) -> str:
+def route_of(scope: Scope) -> str:
+    """The route template *scope* was routed to (``(unrouted)`` before routing)."""
     handler = scope.get("route_handler")
     paths = getattr(handler, "paths", None)
     return sorted(paths)[0] if paths else "(unrouted)"
@@ -125,7 +126,7 @@ def access_log(*, enabled: bool) -> Any:
                     _LOG.info(
                         "request",
                         method=scope.get("method"),
-                        route=_route_of(scope),
+                        route=route_of(scope),
                         status=status,
                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
                         request_id=request_id,

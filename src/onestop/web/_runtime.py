@@ -38,7 +38,7 @@ from onestop.usecases.mall import Mall, RandomIds
 from onestop.usecases.mall_support import MAX_RETRIES
 from onestop.web.settings import ServeSettings
 
-__all__ = ["KeyedSecrets", "Runtime"]
+__all__ = ["KeyedSecrets", "Runtime", "open_store"]
 
 _SECRET_BYTES = 32
 _GIVEN_SECRET: ContextVar[str | None] = ContextVar("onestop_lookup_secret", default=None)
@@ -162,14 +162,20 @@ def _citizens(target: str | None) -> CitizenSignIn:
     return cast(CitizenSignIn, sign_in)
 
 
-def _open_store(settings: ServeSettings) -> EventStore:
-    """The worker's store: a PostgreSQL pool lends a connection to each of its threads."""
-    scheme = settings.store_url.partition("://")[0].lower()
-    if scheme in ("postgres", "postgresql"):
-        from onestop.storage.postgres import PostgresStore  # noqa: PLC0415  # the postgres extra
+def open_store(settings: ServeSettings) -> EventStore:
+    """Open the worker's store: a PostgreSQL pool holds a connection per thread.
 
-        return PostgresStore.connect(settings.store_url, max_size=settings.threads)
-    return from_url(settings.store_url)
+    A worker runs the blocking core on ``settings.threads`` threads
+    (docs/explanation/web-framework.md), so its `PostgresStore` pool may hold as many
+    connections (never fewer than the store's default of 10), and no thread waits for a
+    connection another could have lent it.  Other stores open from their URL.
+    """
+    scheme = settings.store_url.partition("://")[0].lower()
+    if scheme not in ("postgres", "postgresql"):
+        return from_url(settings.store_url)
+    from onestop.storage.postgres import PostgresStore  # noqa: PLC0415 - the postgres extra
+
+    return PostgresStore.connect(settings.store_url, max_size=max(10, settings.threads))
 
 
 def _keys_provider(settings: ServeSettings) -> Any:
@@ -232,7 +238,7 @@ class Runtime:
             raise ConfigurationError(
                 "give --documents-dir (ONESTOP_SERVE_DOCUMENTS_DIR): where uploads are kept"
             )
-        store = _open_store(settings)
+        store = open_store(settings)
         try:
             keys = Keyring(provider, store)  # type: ignore[arg-type]
             mall = Mall(

@@ -1,0 +1,305 @@
+"""Agencies' signed status callbacks, mounted: ``POST /api/v1/agencies/{agency}/callbacks``.
+
+A server started with ``--callback-secrets FILE`` accepts the Standard Webhooks-signed
+callbacks of `onestop.transport.inbound.callbacks.AgencyCallbacks` from each agency the
+file names, on that agency's own URL and under that agency's own secret, so that no
+agency can report on another's behalf.  The file is one JSON object; each agency's code
+maps to its secret (``"whsec_..."``), to its secrets during a rotation (a list), or to
+``{"secrets": [...], "statuses": {...}}`` to map its statuses by hand.  By default an
+agency's statuses come from the catalogue's workflows: ``agency.<status>`` for every
+event transition on such an event, and an action's name for every transition the
+``agency`` role may take.
+
+The raw body and the raw headers are handed to `AgencyCallbacks.handle`, which verifies
+before it parses; its errors are answered as problem details (401 for a forged, expired
+or replayed callback).  Webhook ids are remembered in the directory the workers share
+their limits in (`FileReplayCache`), so that a replay is refused by every worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import attrs
+from litestar import Request, post
+from litestar.params import HeaderParameter, Parameter
+
+from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.workflow.model import Trigger
+from onestop.exceptions import AgencyNotFound, ConfigurationError, OnestopError
+from onestop.transport.inbound.callbacks import AGENCY_ROLE, AgencyCallbacks, CallbackRoute
+from onestop.transport.signing import MemoryReplayCache, ReplayCache, WebhookVerifier
+from onestop.usecases.mall import Mall
+from onestop.web._problems import problem_responses
+from onestop.web._wire import Body
+
+__all__ = [
+    "ROUTES",
+    "CallbackAnswer",
+    "CallbackEntry",
+    "FileReplayCache",
+    "build_callbacks",
+    "read_callback_secrets",
+]
+
+_EVENT_PREFIX = "agency."
+_SWEEP_EVERY = 512
+
+
+@attrs.frozen(kw_only=True)
+class CallbackEntry:
+    """One agency's callback configuration.
+
+    Attributes:
+        agency: The agency's code.
+        secrets: Its webhook secrets (``whsec_...``), the newest first.
+        statuses: Its statuses and what each does.
+    """
+
+    agency: str
+    secrets: tuple[str, ...] = attrs.field(repr=False)
+    statuses: Mapping[str, CallbackRoute]
+
+
+@attrs.frozen(kw_only=True)
+class CallbackAnswer:
+    """What an agency's callback did.
+
+    Attributes:
+        webhook_id: The callback's ``webhook-id``.
+        application_id: The application it moved.
+        status: The status it reported.
+        applied: ``False`` when an earlier callback had already recorded the transition.
+        state: The application's state afterwards.
+        version: The application's version afterwards.
+    """
+
+    webhook_id: str
+    application_id: str
+    status: str
+    applied: bool
+    state: str
+    version: int
+
+
+def catalogue_statuses(catalogue: Catalogue) -> dict[str, CallbackRoute]:
+    """The statuses an agency may report by default, from the catalogue's workflows."""
+    found: dict[str, CallbackRoute] = {}
+    for workflow in catalogue.workflows:
+        for transition in workflow.transitions:
+            event = transition.event
+            if transition.trigger is Trigger.EVENT and event and event.startswith(_EVENT_PREFIX):
+                found.setdefault(event[len(_EVENT_PREFIX) :], CallbackRoute.event(event))
+            elif transition.trigger is Trigger.MANUAL and AGENCY_ROLE in transition.roles:
+                found.setdefault(transition.action, CallbackRoute.action(transition.action))
+    return found
+
+
+def _route(value: object) -> CallbackRoute:
+    if isinstance(value, str):
+        return CallbackRoute.action(value)
+    if isinstance(value, dict) and set(value) == {"event"} and isinstance(value["event"], str):
+        return CallbackRoute.event(value["event"])
+    raise ConfigurationError(
+        '--callback-secrets: a status maps to an action\'s name or to {"event": "<name>"}'
+    )
+
+
+def _entry(agency: str, value: object, catalogue: Catalogue) -> CallbackEntry:
+    statuses: object = None
+    secrets: object = value
+    if isinstance(value, dict):
+        unknown = set(value) - {"secrets", "statuses"}
+        if unknown or "secrets" not in value:
+            raise ConfigurationError(
+                "--callback-secrets: an agency maps to a secret, a list of secrets, or "
+                '{"secrets": [...], "statuses": {...}}'
+            )
+        secrets, statuses = value["secrets"], value.get("statuses")
+    if isinstance(secrets, str):
+        secrets = [secrets]
+    if not isinstance(secrets, list) or not secrets or not all(isinstance(s, str) for s in secrets):
+        raise ConfigurationError("--callback-secrets: an agency's secrets are whsec_ texts")
+    if statuses is None:
+        routes = catalogue_statuses(catalogue)
+    elif isinstance(statuses, dict):
+        routes = {str(status): _route(route) for status, route in statuses.items()}
+    else:
+        raise ConfigurationError("--callback-secrets: statuses must be an object")
+    if not routes:
+        raise ConfigurationError(
+            "--callback-secrets: no status to accept: the catalogue's workflows have no "
+            "agency.* event and no transition for the agency role; map statuses by hand"
+        )
+    return CallbackEntry(agency=agency, secrets=tuple(secrets), statuses=routes)
+
+
+def read_callback_secrets(path: str, catalogue: Catalogue) -> tuple[CallbackEntry, ...]:
+    """Read a ``--callback-secrets`` file; every agency must be one of *catalogue*'s.
+
+    Raises:
+        ConfigurationError: If the file cannot be read, is not such JSON, names an
+            agency the catalogue does not know, or holds a secret that is not one.
+            The message never quotes a secret.
+    """
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not JSON"
+        raise ConfigurationError(f"--callback-secrets: cannot read the file: {reason}") from None
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigurationError("--callback-secrets: expected an object of agency to secret")
+    entries = []
+    for agency, value in raw.items():
+        try:
+            catalogue.agency(agency)
+        except AgencyNotFound:
+            raise ConfigurationError(
+                f"--callback-secrets: {_quoted(agency)} is not an agency of the catalogue"
+            ) from None
+        entry = _entry(agency, value, catalogue)
+        try:
+            WebhookVerifier(entry.secrets)
+        except OnestopError:
+            raise ConfigurationError(
+                f"--callback-secrets: a secret of {agency} is not whsec_ and the base64 of "
+                "24 to 64 bytes"
+            ) from None
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _quoted(value: str) -> str:
+    """*value* quoted for a message, cut short."""
+    return repr(value if len(value) <= 40 else value[:37] + "...")
+
+
+class FileReplayCache:
+    """A `ReplayCache` in a directory: one file per webhook id, shared by the workers.
+
+    A file is made with ``O_EXCL``, so of two workers remembering the same id at once,
+    one wins; it holds the instant until which the id is remembered.  Expired files are
+    swept now and then.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        """Remember ids in *directory* (made if missing)."""
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._directory = directory
+        self._calls = 0
+
+    def _file(self, message_id: str) -> Path:
+        return self._directory / hashlib.sha256(message_id.encode()).hexdigest()
+
+    def remember(self, message_id: str, /, *, until: datetime, now: datetime) -> bool:
+        """Record *message_id* until *until*; tell whether it was new."""
+        self._calls += 1
+        if self._calls % _SWEEP_EVERY == 0:
+            self._sweep(now)
+        file = self._file(message_id)
+        try:
+            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if self._until(file) >= now.timestamp():
+                return False
+            self._write(file, until)
+            return True
+        with os.fdopen(descriptor, "w") as out:
+            out.write(str(until.timestamp()))
+        return True
+
+    def forget(self, message_id: str, /) -> None:
+        """Drop *message_id*, so that the sender's retry is accepted."""
+        self._file(message_id).unlink(missing_ok=True)
+
+    def _write(self, file: Path, until: datetime) -> None:
+        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=".new-")
+        with os.fdopen(descriptor, "w") as out:
+            out.write(str(until.timestamp()))
+        os.replace(temporary, file)
+
+    @staticmethod
+    def _until(file: Path) -> float:
+        try:
+            return float(file.read_text(encoding="ascii") or "inf")
+        except (OSError, ValueError):
+            return float("inf")  # being written by another worker: still remembered
+
+    def _sweep(self, now: datetime) -> None:
+        for file in self._directory.iterdir():
+            if not file.name.startswith(".") and self._until(file) < now.timestamp():
+                file.unlink(missing_ok=True)
+
+
+def build_callbacks(
+    mall: Mall, entries: tuple[CallbackEntry, ...], *, replay_dir: str | None
+) -> dict[str, AgencyCallbacks]:
+    """One `AgencyCallbacks` per agency, each with its own secrets and the shared cache."""
+    seen: ReplayCache = (
+        MemoryReplayCache() if replay_dir is None else FileReplayCache(Path(replay_dir))
+    )
+    return {
+        entry.agency: AgencyCallbacks(
+            mall,
+            WebhookVerifier(entry.secrets, seen=seen),
+            {entry.agency: dict(entry.statuses)},
+            seen=seen,
+        )
+        for entry in entries
+    }
+
+
+_Header = Annotated[str, HeaderParameter(name="webhook-id", max_length=256)]
+
+
+@post(
+    "/api/v1/agencies/{agency:str}/callbacks",
+    return_dto=Body[CallbackAnswer],
+    status_code=200,
+    tags=["agencies"],
+    responses=problem_responses(400, 401, 404, 409, 422, 503),
+    summary="An agency reports on an application (a signed webhook)",
+)
+async def agency_callback(
+    request: Request[Any, Any, Any],
+    agency: Annotated[str, Parameter(min_length=1, max_length=128)],
+    webhook_id: _Header,
+    webhook_timestamp: Annotated[str, HeaderParameter(name="webhook-timestamp", max_length=32)],
+    webhook_signature: Annotated[str, HeaderParameter(name="webhook-signature", max_length=8192)],
+) -> CallbackAnswer:
+    """Apply an agency's Standard Webhooks-signed status callback.
+
+    The body is JSON: ``{"agency", "application_id" or "number", "status",
+    "reference", "reason"?}``, signed with the agency's own secret.  A forged, expired
+    or replayed callback is 401 and changes nothing.
+    """
+    callbacks: Mapping[str, AgencyCallbacks] = request.app.state.callbacks
+    handler = callbacks.get(agency)
+    if handler is None:
+        raise AgencyNotFound(agency)
+    body = await request.body()
+    # The raw pairs, so that the verifier refuses a header given twice.
+    headers: Any = list(request.scope["headers"])
+    result = await anyio.to_thread.run_sync(
+        lambda: handler.handle(headers, body, now=datetime.now(UTC))
+    )
+    return CallbackAnswer(
+        webhook_id=result.webhook_id,
+        application_id=result.application_id,
+        status=result.status,
+        applied=result.applied,
+        state=result.state,
+        version=result.version,
+    )
+
+
+ROUTES = [agency_callback]
+"""The callbacks route, served when ``--callback-secrets`` is given."""

@@ -1,0 +1,197 @@
+"""Agencies' signed callbacks, mounted on ``POST /api/v1/agencies/{agency}/callbacks``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web_support import in_process, new_key, settings_for
+
+from onestop.domain.common.actors import Actor
+from onestop.exceptions import ConfigurationError
+from onestop.transport.signing import WebhookSigner
+from onestop.web._callbacks import read_callback_secrets
+from onestop.web._runtime import Runtime
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - a test secret
+OTHER = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
+AGENCY = "dpmptsp-dki"
+STATUSES = {"validated": {"event": "oss.validated"}}
+
+NIB_ANSWERS = {
+    "applicant_type": "perorangan",
+    "nik": "3171012501900001",
+    "full_name": "Ani Lestari",
+    "email": "ani@example.org",
+    "business_name": "Warung Ani",
+    "business_address": "Jl. Melati 1, Jakarta",
+    "kbli": "56101",
+    "business_scale": "mikro",
+    "capital": 5000000,
+    "risk_level": "rendah",
+    "foreign_investment": False,
+}
+
+
+def _secrets_file(tmp_path: Path, content: Any) -> str:
+    path = tmp_path / "callbacks.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    return str(path)
+
+
+def _validating(client: Any) -> tuple[str, int]:
+    """An NIB application moved to ``validating``, waiting for OSS; its id and version."""
+    sent = client.post(
+        "/api/v1/applications",
+        json={
+            "service": "nib",
+            "channel": "online",
+            "applicant": {
+                "identity_number": "3171012501900001",
+                "identity_scheme": "id-nik",
+                "name": "Ani Lestari",
+            },
+            "answers": NIB_ANSWERS,
+        },
+        headers={"Idempotency-Key": new_key()},
+    )
+    assert sent.status_code == 201, sent.text
+    runtime: Runtime = client.app.state.runtime
+    application_id = sent.json()["application_id"]
+    app = runtime.mall.act(
+        application_id, "submit_data", actor=Actor(id="officer-1", roles={"front_office"})
+    )
+    assert app.state == "validating"
+    return application_id, app.version
+
+
+def _signed(
+    application_id: str, message_id: str, secret: str = SECRET
+) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(
+        {
+            "agency": AGENCY,
+            "application_id": application_id,
+            "status": "validated",
+            "reference": "OSS-1",
+        }
+    ).encode()
+    headers = WebhookSigner([secret]).headers(message_id, body, timestamp=datetime.now(UTC))
+    return body, {**headers, "Content-Type": "application/json"}
+
+
+def test_a_signed_callback_moves_the_application_on(tmp_path: Path) -> None:
+    """A callback signed with the agency's secret fires the event and answers the new state."""
+    secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        application_id, version = _validating(client)
+        body, headers = _signed(application_id, "msg_first")
+        answer = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "webhook_id": "msg_first",
+            "application_id": application_id,
+            "status": "validated",
+            "applied": True,
+            "state": "issued",
+            "version": answer.json()["version"],
+        }
+        assert answer.json()["version"] > version
+
+
+def test_a_replayed_or_forged_callback_is_401_and_changes_nothing(tmp_path: Path) -> None:
+    """The same webhook id again, or another secret, is a 401 problem; the state stays."""
+    secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        application_id, version = _validating(client)
+        forged_body, forged = _signed(application_id, "msg_forged", secret=OTHER)
+        refused = client.post(
+            f"/api/v1/agencies/{AGENCY}/callbacks", content=forged_body, headers=forged
+        )
+        runtime: Runtime = client.app.state.runtime
+        assert runtime.mall.application(application_id).version == version
+        body, headers = _signed(application_id, "msg_once")
+        first = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
+        again = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
+    assert (refused.status_code, first.status_code, again.status_code) == (401, 200, 401)
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert again.json()["type"] == "urn:onestop:problem:WebhookVerificationError"
+
+
+def test_an_agency_without_a_secret_is_not_found(tmp_path: Path) -> None:
+    """Another agency's URL answers 404: only the agencies given a secret are served."""
+    secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        body, headers = _signed("x" * 32, "msg_elsewhere")
+        answer = client.post("/api/v1/agencies/bpjph/callbacks", content=body, headers=headers)
+    assert answer.status_code == 404
+
+
+def test_without_callback_secrets_the_route_is_not_served(tmp_path: Path) -> None:
+    """A server started without ``--callback-secrets`` has no callbacks route at all."""
+    with in_process(settings_for(tmp_path)) as client:
+        body, headers = _signed("x" * 32, "msg_none")
+        answer = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
+        document = client.get("/api/openapi.json").json()
+    assert answer.status_code in (404, 405)
+    assert not any("callbacks" in path for path in document["paths"])
+
+
+def test_statuses_default_to_the_catalogues_agency_events(tmp_path: Path) -> None:
+    """A bare secret accepts the statuses of the catalogue's ``agency.*`` events."""
+    settings = settings_for(tmp_path)
+    runtime = Runtime.start(settings)
+    try:
+        (entry,) = read_callback_secrets(
+            _secrets_file(tmp_path, {"bpjph": SECRET}), runtime.mall.catalogue
+        )
+    finally:
+        runtime.close()
+    assert {"approved", "rejected", "completed"} <= set(entry.statuses)
+    assert entry.statuses["approved"].kind == "event"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        [],
+        {"no-such-agency": SECRET},
+        {AGENCY: "not-a-secret"},
+        {AGENCY: {"secrets": [SECRET], "statuses": {"validated": 3}}},
+        {AGENCY: {"secret": SECRET}},
+    ],
+)
+def test_a_bad_secrets_file_is_a_configuration_error_without_the_secret(
+    tmp_path: Path, content: Any
+) -> None:
+    """A malformed file, an unknown agency or a bad secret is refused, quoting no secret."""
+    settings = settings_for(tmp_path)
+    runtime = Runtime.start(settings)
+    try:
+        with pytest.raises(ConfigurationError) as caught:
+            read_callback_secrets(_secrets_file(tmp_path, content), runtime.mall.catalogue)
+    finally:
+        runtime.close()
+    assert "MfKQ9r8" not in str(caught.value)
+    assert "not-a-secret" not in str(caught.value)
+
+
+def test_the_file_replay_cache_refuses_a_live_id_and_forgets_on_request(tmp_path: Path) -> None:
+    """An id is refused while remembered, accepted once forgotten or expired, by any worker's
+    cache over the same directory."""
+    from datetime import timedelta
+
+    from onestop.web._callbacks import FileReplayCache
+
+    now = datetime.now(UTC)
+    one, other = FileReplayCache(tmp_path / "seen"), FileReplayCache(tmp_path / "seen")
+    until = now + timedelta(minutes=5)
+    assert one.remember("msg_a", until=until, now=now) is True
+    assert other.remember("msg_a", until=until, now=now) is False
+    other.forget("msg_a")
+    assert one.remember("msg_a", until=until, now=now) is True
+    later = until + timedelta(seconds=1)
+    assert other.remember("msg_a", until=later + timedelta(minutes=5), now=later) is True

@@ -1,0 +1,135 @@
+"""``onestop serve`` is configured by flags or ``ONESTOP_SERVE_*`` variables, and checks first."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from web_support import JAKARTA, SRC, free_port, settings_for
+
+from onestop.cli import cli
+from onestop.cli.serve import serve
+
+
+def _env(tmp_path: Path, **more: str) -> dict[str, str]:
+    settings = settings_for(tmp_path)
+    assert settings.key_file is not None
+    return {
+        "ONESTOP_SERVE_STORE": settings.store_url,
+        "ONESTOP_KEY_FILE": settings.key_file,
+        **more,
+    }
+
+
+def test_help_names_the_variable_of_every_option() -> None:
+    """``onestop serve --help`` lists every option with its environment variable."""
+    result = CliRunner().invoke(cli, ["serve", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for param in serve.params:
+        if param.name in ("help", "catalogue_path", "as_json"):  # --json: how to answer
+            continue
+        variable = "ONESTOP_KEY_FILE" if param.name == "key_file" else param.envvar
+        assert isinstance(variable, str), param.name
+        assert variable in text, param.name
+        if param.name != "key_file":
+            assert variable.startswith("ONESTOP_SERVE_")
+
+
+def test_check_takes_its_settings_from_the_environment(tmp_path: Path) -> None:
+    """With the store, the keys and the workers in the environment, ``--check`` passes."""
+    env = _env(tmp_path, ONESTOP_SERVE_WORKERS="2", ONESTOP_SERVE_THREADS="4")
+    result = CliRunner().invoke(cli, ["serve", str(JAKARTA), "--check"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "can be served" in result.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("ONESTOP_SERVE_PORT", "70000", "--port"),
+        ("ONESTOP_SERVE_WORKERS", "0", "--workers"),
+        ("ONESTOP_SERVE_HOST", "mall.example.org/\n", "--host"),
+        ("ONESTOP_SERVE_CORS_ORIGIN", "javascript:alert(1)", "cors_origins"),
+        ("ONESTOP_SERVE_CALLBACK_SECRETS", "/no/such/file.json", "--callback-secrets"),
+        ("ONESTOP_SERVE_TEST_ACTORS", "/no/such/actors.json", "--test-actors"),
+    ],
+)
+def test_a_bad_variable_exits_2_naming_it(
+    tmp_path: Path, variable: str, value: str, named: str
+) -> None:
+    """A bad value in a variable stops the command with status 2 and a message naming it,
+    before anything is served."""
+    result = CliRunner().invoke(
+        cli, ["serve", str(JAKARTA), "--check"], env=_env(tmp_path, **{variable: value})
+    )
+    assert result.exit_code == 2
+    assert named in result.output
+    assert "Traceback" not in result.output
+
+
+def test_no_keys_exits_2_before_serving(tmp_path: Path) -> None:
+    """Without master keys the server refuses to start: personal data is sealed from the start."""
+    env = {**_env(tmp_path), "ONESTOP_KEY_FILE": "", "ONESTOP_MASTER_KEY": ""}
+    result = CliRunner().invoke(cli, ["serve", str(JAKARTA)], env=env)
+    assert result.exit_code == 2
+    assert "master keys" in result.output
+
+
+def test_a_server_configured_only_by_the_environment_serves(tmp_path: Path) -> None:
+    """A real server started with its settings in ``ONESTOP_SERVE_*`` variables serves on
+    the port they name, and a callbacks file given that way is mounted."""
+    port = free_port()
+    secrets = tmp_path / "callbacks.json"
+    secrets.write_text(json.dumps({"bpjph": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}))
+    env = {
+        **os.environ,
+        **_env(tmp_path),
+        "PYTHONPATH": str(SRC),
+        "ONESTOP_SERVE_PORT": str(port),
+        "ONESTOP_SERVE_CALLBACK_SECRETS": str(secrets),
+        "ONESTOP_SERVE_ACCESS_LOG": "false",
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "onestop", "serve", str(JAKARTA)],
+            stdout=out,
+            stderr=out,
+            env=env,
+        )
+    try:
+        deadline, document = time.monotonic() + 60, None
+        while document is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                document = httpx.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=1).json()
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert document is not None, log.read_text()[-2000:]
+        assert "/api/v1/agencies/{agency}/callbacks" in document["paths"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+
+
+def test_check_answers_in_json(tmp_path: Path) -> None:
+    """``--check --json`` prints the check's answer as JSON; an error too, as for every command."""
+    runner = CliRunner()
+    good = runner.invoke(cli, ["serve", str(JAKARTA), "--check", "--json"], env=_env(tmp_path))
+    bad = runner.invoke(
+        cli,
+        ["serve", str(JAKARTA), "--check", "--json"],
+        env=_env(tmp_path, ONESTOP_SERVE_HOST="not a host"),
+    )
+    assert good.exit_code == 0
+    assert json.loads(good.stdout)["ok"] is True
+    assert bad.exit_code == 2
+    assert "--host" in json.loads(bad.stdout)["error"]
