@@ -26,7 +26,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
-from onestop.web import _api, _officers, _ops
+from onestop.web import _api, _officers, _open311, _ops
 from onestop.web._limits import Limits, submission_limit
 from onestop.web._problems import handle_error
 from onestop.web._runtime import Runtime
@@ -82,7 +82,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
 
     cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
     return Litestar(
-        route_handlers=[*_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES],
+        route_handlers=[*_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES, _open311.ROUTER],
         lifespan=[lifespan],
         plugins=[AttrsSchemaPlugin(), *schema_plugins()],
         exception_handlers={Exception: handle_error},
