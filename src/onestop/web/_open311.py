@@ -60,12 +60,13 @@ import structlog
 from litestar import MediaType, Request, Response, Router, get, post, route
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import HeaderParameter, Parameter, QueryParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from onestop.domain.applications.forms import Answer, DocumentRef
 from onestop.domain.applications.submission import find_workflow
 from onestop.domain.applications.tracking import public_status
 from onestop.domain.catalogue.model import FieldType
+from onestop.domain.common.formats import CATALOGUE_CODE
 from onestop.exceptions import (
     ApplicationNotFound,
     DocumentNotFound,
@@ -120,7 +121,7 @@ Jurisdiction = Annotated[
 ]
 File = Annotated[
     str,
-    Parameter(
+    PathParameter(
         min_length=6,
         max_length=200,
         description="The code or id, followed by `.json`, as GeoReport writes the URL.",
@@ -129,6 +130,14 @@ File = Annotated[
 
 
 # --- errors ----------------------------------------------------------------------------
+
+
+def _jurisdiction(value: str | None) -> str | None:
+    """*value* if it is a catalogue code; else a 400 that does not quote it."""
+    if value is None or CATALOGUE_CODE.matches(value):
+        return value
+    problem = Problem(path="jurisdiction_id", message=f"is not {CATALOGUE_CODE.name}")
+    raise InvalidRequest([problem], status=400)
 
 
 def _line(text: str) -> str:
@@ -156,17 +165,22 @@ def open311_errors_of(error: BaseException, /) -> tuple[int, list[Open311Error]]
     return problem.status, [Open311Error(code=problem.status, description=d) for d in descriptions]
 
 
+def _retry_after(error: BaseException, status: int) -> str:
+    """The seconds a client waits after a 429 or a 503 before it tries again."""
+    retry = getattr(error, "retry_after", None)
+    if isinstance(retry, int):  # onestop's own limits
+        return str(retry)
+    given = (error.headers or {}) if isinstance(error, HTTPException) else {}
+    reset = given.get("Retry-After") or given.get("RateLimit-Reset") or ""
+    if reset.isdigit() and int(reset) > 0:  # Litestar's limit: when its window resets
+        return reset
+    return "1" if status == 503 else "60"
+
+
 def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     """Litestar's exception handler of the GeoReport routes: GeoReport's error list."""
     status, entries = open311_errors_of(error)
-    headers: dict[str, str] = {}
-    if isinstance(error, HTTPException) and error.headers:
-        headers.update({k: v for k, v in error.headers.items() if k.lower() == "retry-after"})
-    retry = getattr(error, "retry_after", None)
-    if isinstance(retry, int):
-        headers["Retry-After"] = str(retry)
-    elif status == 503:
-        headers["Retry-After"] = "1"
+    headers = {"Retry-After": _retry_after(error, status)} if status in (429, 503) else {}
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if status >= 500:
         where = [
@@ -186,10 +200,11 @@ def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> R
 
 
 def _stem(file: str) -> str:
-    """The code or id of a ``{code}.json`` path segment; a 404 for any other suffix."""
-    if not file.endswith(_SUFFIX) or len(file) == len(_SUFFIX):
+    """The service code of a ``{code}.json`` path segment; a 404 for anything else."""
+    code = file.removeprefix("/").removesuffix(_SUFFIX)
+    if not file.endswith(_SUFFIX) or not CATALOGUE_CODE.matches(code):
         raise ServiceNotFound("unknown")
-    return file[: -len(_SUFFIX)]
+    return code
 
 
 def _changeset(runtime: Runtime) -> str:
@@ -251,13 +266,16 @@ async def list_services(
     catalogue = runtime_of(request).mall.catalogue
     language = language_of(catalogue, request, lang)
     entries = open311.services(
-        catalogue, at=datetime.now(UTC), language=language, jurisdiction_id=jurisdiction_id
+        catalogue,
+        at=datetime.now(UTC),
+        language=language,
+        jurisdiction_id=_jurisdiction(jurisdiction_id),
     )
     return [Open311Service.from_entry(entry) for entry in entries]
 
 
 @get(
-    "/services/{file:str}",
+    "/services/{file:path}",
     return_dto=Views[Open311ServiceDefinition],
     responses=error_responses(400, 404),
     summary="A service's definition: its form as GeoReport v2 attributes",
@@ -273,7 +291,7 @@ async def define_service(
     code = _stem(file)
     language = language_of(catalogue, request, lang)
     now = datetime.now(UTC)
-    if jurisdiction_id is not None:
+    if _jurisdiction(jurisdiction_id) is not None:
         offered = open311.services(catalogue, at=now, jurisdiction_id=jurisdiction_id)
         if code not in {entry["service_code"] for entry in offered}:
             raise ServiceNotFound(code[:64], at=now)
@@ -319,7 +337,7 @@ async def _read(
     catalogue = runtime.mall.catalogue
     language = language_of(catalogue, request, lang)
     if jurisdiction is not None:
-        catalogue.agency(jurisdiction[:64])  # AgencyNotFound: a 404
+        catalogue.agency(_jurisdiction(jurisdiction) or "")  # AgencyNotFound: a 404
     limits: Limits = request.app.state.limits
     client = limits.client_of(request)
     found: list[Open311Request] = []
@@ -368,7 +386,7 @@ async def list_requests(
 
 
 @get(
-    "/requests/{file:str}",
+    "/requests/{file:path}",
     return_dto=Views[Open311Request],
     responses=error_responses(400, 404, 429),
     summary="One service request, by its id",
@@ -380,9 +398,10 @@ async def read_request(
     jurisdiction_id: Jurisdiction = None,
 ) -> list[Open311Request]:
     """``requests/{service_request_id}.json``: a list of the one request (GeoReport's form)."""
-    if not file.endswith(_SUFFIX):
+    application_id = file.removeprefix("/").removesuffix(_SUFFIX)
+    if not file.endswith(_SUFFIX) or not application_id:
         raise ApplicationNotFound(None)
-    found = await _read(request, [file[: -len(_SUFFIX)]], lang, jurisdiction_id)
+    found = await _read(request, [application_id], lang, jurisdiction_id)
     if not found:
         raise ApplicationNotFound(None)
     return found
@@ -498,6 +517,7 @@ def _submit(
     "/requests.json",
     return_dto=Views[Open311Created],
     status_code=201,
+    media_type=MediaType.JSON,
     operation_class=FormOperation,
     responses={
         200: ResponseSpec(
@@ -532,7 +552,7 @@ async def create_request(
     runtime = runtime_of(request)
     fields = _form_fields(request, await request.body())
     if jurisdiction_id is not None:
-        given = fields.setdefault("jurisdiction_id", jurisdiction_id)
+        given = fields.setdefault("jurisdiction_id", _jurisdiction(jurisdiction_id) or "")
         if given != jurisdiction_id:
             problem = Problem(path="jurisdiction_id", message="differs in the query and the form")
             raise InvalidRequest([problem], status=400)
@@ -548,8 +568,18 @@ async def create_request(
     http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
     include_in_schema=False,
 )
-async def elsewhere(rest: str) -> None:
+async def elsewhere(rest: Annotated[str, PathParameter()]) -> None:
     """Anything else under the prefix: GeoReport's 404 (only JSON is served)."""
+    raise NotFoundException()
+
+
+@route(
+    ["/", "/services", "/requests"],
+    http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def nowhere() -> None:
+    """The prefix itself and the folders of GeoReport's paths: GeoReport's 404."""
     raise NotFoundException()
 
 
@@ -563,6 +593,7 @@ ROUTER = Router(
         create_request,
         read_request,
         elsewhere,
+        nowhere,
     ],
     exception_handlers={Exception: handle_open311_error},
     tags=["open311"],

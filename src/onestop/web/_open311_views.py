@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
-from litestar import MediaType
+from litestar import MediaType, Response
 from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody, Schema
@@ -313,6 +313,8 @@ class Views(AbstractDTO[T], Generic[T]):
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
     ) -> Reference | Schema:
         """The schema of what the handler returns: a list of views or one view."""
+        if field_definition.origin is Response and field_definition.inner_types:
+            field_definition = field_definition.inner_types[0]  # Response[list[X]]: list[X]
         return schema_creator.for_field_definition(field_definition)
 
     def decode_bytes(self, value: bytes) -> Any:  # pragma: no cover - answers only
