@@ -355,3 +355,79 @@ def test_the_openapi_document_types_every_open311_answer(client: Any) -> None:
     assert [w for n, s in schemas.items() for w in _untyped(s, n)] == []
     form = paths["/open311/v2/requests.json"]["post"]["requestBody"]["content"]
     assert list(form) == ["application/x-www-form-urlencoded"]
+
+
+CALENDAR = """
+[[calendars]]
+version = 1
+effective_from = 2020-01-01
+time_zone = "Asia/Jakarta"
+country = "ID"
+[calendars.hours]
+mon = ["08:00-16:00"]
+tue = ["08:00-16:00"]
+wed = ["08:00-16:00"]
+thu = ["08:00-16:00"]
+fri = ["08:00-16:00"]
+"""
+
+
+@pytest.fixture
+def every_type(tmp_path: Path) -> Iterator[Any]:
+    """A server over the interop tests' catalogue, whose form has a field of every type."""
+    source = Path(__file__).parents[1] / "interop" / "open311_mall.toml"
+    catalogue = tmp_path / "mall.toml"
+    catalogue.write_text(source.read_text(encoding="utf-8") + CALENDAR, encoding="utf-8")
+    with in_process(settings_for(tmp_path, catalogue=str(catalogue))) as found:
+        yield found
+
+
+def _business(**extra: str) -> list[tuple[str, str]]:
+    return [
+        ("service_code", "izin-usaha"),
+        ("first_name", "Ani"),
+        ("attribute[applicant.identity_number]", "3171012501900001"),
+        ("attribute[applicant.identity_scheme]", "id-nik"),
+        ("attribute[business_name]", "Warung Ani"),
+        ("attribute[floor_area]", "12.5"),
+        ("attribute[activities]", "retail"),
+        ("attribute[activities][]", "food"),
+        ("attribute[has_npwp]", "true"),
+        ("attribute[opened_on]", "2025-03-01T09:00:00"),
+        *extra.items(),
+    ]
+
+
+def test_a_document_field_names_an_upload(every_type: Any) -> None:
+    """A ``document`` attribute holds an upload's id; the request is created with it."""
+    from onestop.testing import sample_pdf
+
+    uploaded = every_type.post(
+        "/api/v1/uploads",
+        content=sample_pdf(b"identity card"),
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    form = _business(**{"attribute[identity_card]": uploaded.json()["document_id"]})
+    created = _post(every_type, urlencode(form))
+    assert created.status_code == 201, created.text
+    (item,) = created.json()
+    (entry,) = every_type.get(f"/open311/v2/requests/{item['service_request_id']}.json").json()
+    assert (entry["status"], entry["service_notice"]) == ("open", "Surat izin usaha")
+
+
+def test_a_document_field_naming_no_upload_is_refused(every_type: Any) -> None:
+    """A ``document`` attribute naming no upload is a 400 naming the attribute."""
+    form = _business(**{"attribute[identity_card]": "no-such-upload-0001"})
+    response = _post(every_type, urlencode(form))
+    _refused(response, status=400, sent=("no-such-upload-0001",))
+    assert response.json()[0]["description"] == "attribute[identity_card]: no such upload"
+
+
+def test_text_comes_in_the_language_asked_for(client: Any) -> None:
+    """``Accept-Language`` chooses the language, and ``?lang=`` wins over it."""
+    path = "/open311/v2/services/kia.json"
+    english = client.get(path, headers={"Accept-Language": "en-GB, id;q=0.5"}).json()
+    chosen = client.get(path, params={"lang": "id"}, headers={"Accept-Language": "en"}).json()
+    assert english["attributes"][0]["description"] == "Child's NIK"
+    assert chosen["attributes"][0]["description"] == "NIK anak"
