@@ -53,7 +53,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 
 import anyio
 import structlog
@@ -78,12 +77,11 @@ from onestop.exceptions import (
     WebError,
 )
 from onestop.interop import open311, open311_requests
-from onestop.interop.open311_forms import MAX_FIELDS, Open311Submission, parse_request_form
+from onestop.interop.open311_forms import Open311Submission, parse_request_form
 from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.web._api import CITIZEN, IDEMPOTENCY_KEY, Lang, language_of, runtime_of
 from onestop.web._limits import Limits
 from onestop.web._open311_views import (
-    FORM_MEDIA_TYPE,
     SPECIFICATION,
     FormOperation,
     Open311Created,
@@ -95,6 +93,7 @@ from onestop.web._open311_views import (
     Open311ServiceDefinition,
     Views,
     error_responses,
+    read_form,
 )
 from onestop.web._problems import problem_for
 from onestop.web._runtime import Runtime
@@ -410,48 +409,6 @@ async def read_request(
 # --- submission ------------------------------------------------------------------------
 
 
-def _form_fields(request: Request[Any, Any, Any], body: bytes) -> dict[str, str | list[str]]:
-    """The fields of a form-encoded *body*: a key's value, or its values when repeated.
-
-    Raises:
-        InvalidRequest: 415 for another media type (or a charset other than UTF-8), 400
-            for a body that is not UTF-8 or has more than `MAX_FIELDS` fields.
-    """
-    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
-    charset = ""
-    for parameter in parameters.split(";"):
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    if media_type.strip().lower() != FORM_MEDIA_TYPE or charset not in ("", "utf-8", "utf8"):
-        problem = Problem(path="header.Content-Type", message=f"must be {FORM_MEDIA_TYPE}")
-        raise InvalidRequest([problem], status=415)
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8"),
-            keep_blank_values=True,
-            encoding="utf-8",
-            errors="strict",
-            max_num_fields=MAX_FIELDS * 2,
-        )
-    except UnicodeDecodeError:
-        reason = "is not UTF-8 text, or percent-encodes what is not"
-    except ValueError:
-        reason = f"has more than {MAX_FIELDS * 2} fields"
-    else:
-        fields: dict[str, str | list[str]] = {}
-        for key, value in pairs:
-            given = fields.get(key)
-            if given is None:
-                fields[key] = value
-            elif isinstance(given, list):
-                given.append(value)
-            else:
-                fields[key] = [given, value]
-        return fields
-    raise InvalidRequest([Problem(path="body", message=reason)], status=400)
-
-
 def _documents(
     runtime: Runtime, submission: Open311Submission, at: datetime
 ) -> dict[str, DocumentRef]:
@@ -518,6 +475,7 @@ def _submit(
     return_dto=Views[Open311Created],
     status_code=201,
     media_type=MediaType.JSON,
+    response_description="The new request's id, in a list of one",
     operation_class=FormOperation,
     responses={
         200: ResponseSpec(
@@ -550,7 +508,7 @@ async def create_request(
     ``attribute[applicant.identity_number]`` and ``attribute[applicant.identity_scheme]``.
     """
     runtime = runtime_of(request)
-    fields = _form_fields(request, await request.body())
+    fields = read_form(request.headers.get("content-type", ""), await request.body())
     if jurisdiction_id is not None:
         given = fields.setdefault("jurisdiction_id", _jurisdiction(jurisdiction_id) or "")
         if given != jurisdiction_id:

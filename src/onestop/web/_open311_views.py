@@ -7,9 +7,10 @@ and each ``from_entry`` turns one dict into its class, failing loudly if the two
 disagree.  `Views` writes them back out, leaving ``values`` out of an attribute that
 has none, as the spec describes it (only list attributes have ``values``).
 
-The form of ``POST requests.json`` is read by the route itself, not by a DTO, so
-`FormOperation` describes it in the OpenAPI document: the GeoReport keys, the
-``attribute[code]`` keys, and the two identity attributes a mall needs.
+The form of ``POST requests.json`` is read by `read_form` (strictly: UTF-8 only, at most
+twice `MAX_FIELDS` fields, repeated keys kept), not by a DTO, so `FormOperation`
+describes it in the OpenAPI document: the GeoReport keys, the ``attribute[code]`` keys,
+and the two identity attributes a mall needs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import parse_qsl
 
 import attrs
 import cattrs
@@ -28,7 +30,13 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, Reques
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.typing import FieldDefinition
 
-from onestop.interop.open311_forms import FORM_KEYS, IDENTITY_NUMBER, IDENTITY_SCHEME_CODE
+from onestop.exceptions import InvalidRequest, Problem
+from onestop.interop.open311_forms import (
+    FORM_KEYS,
+    IDENTITY_NUMBER,
+    IDENTITY_SCHEME_CODE,
+    MAX_FIELDS,
+)
 
 if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named, not imported
     from litestar._openapi.schema_generation import SchemaCreator
@@ -48,6 +56,7 @@ __all__ = [
     "Open311Request",
     "Views",
     "error_responses",
+    "read_form",
 ]
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -396,3 +405,46 @@ class FormOperation(Operation):
             required=True,
             description="The request, form-encoded as GeoReport v2 says.",
         )
+
+
+def read_form(content_type: str, body: bytes, /) -> dict[str, str | list[str]]:
+    """The fields of a form-encoded *body* sent as *content_type*: each key's value, or the
+    list of its values when it is repeated (`parse_request_form` reads them).
+
+    Raises:
+        InvalidRequest: 415 for another media type (or a charset other than UTF-8), 400
+            for a body that is not UTF-8 or has more than twice `MAX_FIELDS` fields.
+    """
+    media_type, _, parameters = content_type.partition(";")
+    charset = ""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if media_type.strip().lower() != FORM_MEDIA_TYPE or charset not in ("", "utf-8", "utf8"):
+        problem = Problem(path="header.Content-Type", message=f"must be {FORM_MEDIA_TYPE}")
+        raise InvalidRequest([problem], status=415)
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS * 2,
+        )
+    except UnicodeDecodeError:
+        reason = "is not UTF-8 text, or percent-encodes what is not"
+    except ValueError:
+        reason = f"has more than {MAX_FIELDS * 2} fields"
+    else:
+        fields: dict[str, str | list[str]] = {}
+        for key, value in pairs:
+            given = fields.get(key)
+            if given is None:
+                fields[key] = value
+            elif isinstance(given, list):
+                given.append(value)
+            else:
+                fields[key] = [given, value]
+        return fields
+    raise InvalidRequest([Problem(path="body", message=reason)], status=400)
