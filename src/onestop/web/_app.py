@@ -27,7 +27,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
-from onestop.web import _api, _callbacks, _catalogue, _officers, _ops, _telemetry
+from onestop.web import _api, _callbacks, _catalogue, _officers, _open311, _ops, _telemetry
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
@@ -122,6 +122,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             *_api.ROUTES,
             *_officers.ROUTES,
             *_ops.ROUTES,
+            _open311.ROUTER,
             *(_callbacks.ROUTES if callbacks is not None else ()),
         ],
         lifespan=[lifespan],

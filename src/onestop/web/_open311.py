@@ -1,0 +1,561 @@
+"""Open311 GeoReport v2 under ``/open311/v2``, so that existing Open311 clients work unchanged.
+
+The routes (JSON only, with GeoReport's ``.json`` suffix):
+
+- ``GET discovery.json``: the discovery document;
+- ``GET services.json`` and ``GET services/{service_code}.json``: the catalogue
+  (`onestop.interop.open311`);
+- ``POST requests.json``: a form-encoded request (`onestop.interop.open311_forms`),
+  submitted as an anonymous online application, answered with its id;
+- ``GET requests/{service_request_id}.json`` and ``GET requests.json?service_request_id=
+  ID[,ID...]``: the status of applications (`onestop.interop.open311_requests`).
+
+An optional ``jurisdiction_id`` (an agency code) narrows every answer to the services of
+that agency and the agencies below it.  Text comes in the language of ``?lang=``, else of
+``Accept-Language``, else the catalogue's default, as in the citizen API.
+
+**Errors** are GeoReport's list, ``[{"code": 404, "description": "..."}]``, sent with the
+HTTP status in ``code`` (`onestop.interop.open311_requests.open311_status`; the server's
+own refusals, such as 413, 415 and 429, with theirs): not RFC 9457, because Open311
+clients expect their spec's format.  Descriptions never quote a value sent.  A method a
+GeoReport path does not have is the one answer left to the server's problem details.
+
+**Who may read a request: the id is the capability.**  A ``service_request_id`` is the
+application's id, a random UUID (`onestop.usecases.mall.RandomIds`, 122 random bits), and
+never its number, which is sequential.  Whoever holds the id may read the request's
+public status, which holds no personal data (no name, answer or note: see
+`onestop.interop.open311_requests`); nobody can find one by guessing.  So:
+
+- ``GET requests.json`` without ids is an empty list, whatever its filters: listing
+  requests would hand out every id;
+- an unknown id and a malformed one are answered alike (404 for one id; left out of a
+  list), and each counts as a failed lookup under the same limit as tracking
+  (`onestop.web._limits.Limits`, per client and per id), so a guesser is cut off too;
+- at most `MAX_IDS` ids are read per request.
+
+The capability is only as good as the store's ids: a store filled by a seeded
+generator (``onestop demo``'s, whose people are invented) has ids that can be
+recomputed.
+
+**Submissions** are anonymous (`onestop.web._api.CITIZEN`) through the online channel,
+and counted by the same per-address limit as the API's.  GeoReport has no idempotency
+key, so a ``POST`` is not idempotent: a client that sends the same form twice makes two
+applications.  A client that can send an ``Idempotency-Key`` header (16 to 128 URL-safe
+characters) gets the API's behaviour: a retry answers 200 with the same id, a different
+form under the same key is refused.  The identity number and its scheme come as
+``attribute[applicant.identity_number]`` and ``attribute[applicant.identity_scheme]``.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import structlog
+from litestar import MediaType, Request, Response, Router, get, post, route
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
+
+from onestop.domain.applications.forms import Answer, DocumentRef
+from onestop.domain.applications.submission import find_workflow
+from onestop.domain.applications.tracking import public_status
+from onestop.domain.catalogue.model import FieldType
+from onestop.domain.common.formats import CATALOGUE_CODE
+from onestop.exceptions import (
+    ApplicationNotFound,
+    DocumentNotFound,
+    InvalidApplication,
+    InvalidRequest,
+    OnestopError,
+    Problem,
+    ServiceNotFound,
+    WebError,
+)
+from onestop.interop import open311, open311_requests
+from onestop.interop.open311_forms import Open311Submission, parse_request_form
+from onestop.usecases.catalogue.built_in import shipped_texts
+from onestop.web._api import CITIZEN, IDEMPOTENCY_KEY, Lang, language_of, runtime_of
+from onestop.web._limits import Limits
+from onestop.web._open311_views import (
+    SPECIFICATION,
+    FormOperation,
+    Open311Created,
+    Open311Discovery,
+    Open311Endpoint,
+    Open311Error,
+    Open311Request,
+    Open311Service,
+    Open311ServiceDefinition,
+    Views,
+    error_responses,
+    read_form,
+)
+from onestop.web._problems import problem_for
+from onestop.web._runtime import Runtime
+
+__all__ = ["MAX_IDS", "PREFIX", "ROUTER", "handle_open311_error"]
+
+PREFIX = "/open311/v2"
+"""Where GeoReport v2 is served."""
+
+MAX_IDS = 20
+"""The most ``service_request_id`` values one ``GET requests.json`` reads."""
+
+_LOG = structlog.get_logger("onestop.web")
+_MAX_DESCRIPTION = 300
+_SUFFIX = ".json"
+
+Jurisdiction = Annotated[
+    str | None,
+    QueryParameter(
+        name="jurisdiction_id",
+        max_length=64,
+        description="An agency code: only what that agency and those below it provide.",
+    ),
+]
+File = Annotated[
+    str,
+    PathParameter(
+        min_length=6,
+        max_length=200,
+        description="The code or id, followed by `.json`, as GeoReport writes the URL.",
+    ),
+]
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+def _jurisdiction(value: str | None) -> str | None:
+    """*value* if it is a catalogue code; else a 400 that does not quote it."""
+    if value is None or CATALOGUE_CODE.matches(value):
+        return value
+    problem = Problem(path="jurisdiction_id", message=f"is not {CATALOGUE_CODE.name}")
+    raise InvalidRequest([problem], status=400)
+
+
+def _line(text: str) -> str:
+    printable = "".join(c if c.isprintable() else " " for c in text)
+    if len(printable) <= _MAX_DESCRIPTION:
+        return printable
+    return printable[: _MAX_DESCRIPTION - 3] + "..."
+
+
+def open311_errors_of(error: BaseException, /) -> tuple[int, list[Open311Error]]:
+    """The HTTP status and GeoReport error list *error* is answered with.
+
+    Errors onestop's interop knows (`open311_requests.open311_status`) are answered as
+    it says; the server's own refusals (an unreadable request, a body too large, a rate
+    limit) with their problem details' status, each problem one entry.
+    """
+    known = isinstance(error, OnestopError) and open311_requests.open311_status(error) != 500
+    if known and not isinstance(error, WebError):
+        status = open311_requests.open311_status(error)
+        entries = open311_requests.open311_errors(error)
+        return status, [Open311Error(code=e["code"], description=e["description"]) for e in entries]
+    problem = problem_for(error)
+    found = [_line(f"{p.path}: {p.message}") for p in problem.problems[:50]]
+    descriptions = found or [_line(problem.detail)]
+    return problem.status, [Open311Error(code=problem.status, description=d) for d in descriptions]
+
+
+def _retry_after(error: BaseException, status: int) -> str:
+    """The seconds a client waits after a 429 or a 503 before it tries again."""
+    retry = getattr(error, "retry_after", None)
+    if isinstance(retry, int):  # onestop's own limits
+        return str(retry)
+    given = (error.headers or {}) if isinstance(error, HTTPException) else {}
+    reset = given.get("Retry-After") or given.get("RateLimit-Reset") or ""
+    if reset.isdigit() and int(reset) > 0:  # Litestar's limit: when its window resets
+        return reset
+    return "1" if status == 503 else "60"
+
+
+def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """Litestar's exception handler of the GeoReport routes: GeoReport's error list."""
+    status, entries = open311_errors_of(error)
+    headers = {"Retry-After": _retry_after(error, status)} if status in (429, 503) else {}
+    request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
+    if status >= 500:
+        where = [
+            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+            for frame in traceback.extract_tb(error.__traceback__)[-8:]
+        ]
+        _LOG.error("request_failed", error=type(error).__name__, where=where)
+    return Response(
+        content=[{"code": e.code, "description": e.description} for e in entries],
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+# --- the catalogue ---------------------------------------------------------------------
+
+
+def _stem(file: str) -> str:
+    """The service code of a ``{code}.json`` path segment; a 404 for anything else."""
+    code = file.removeprefix("/").removesuffix(_SUFFIX)
+    if not file.endswith(_SUFFIX) or not CATALOGUE_CODE.matches(code):
+        raise ServiceNotFound("unknown")
+    return code
+
+
+def _changeset(runtime: Runtime) -> str:
+    """When the catalogue's files last changed, in W3C form."""
+    root = Path(runtime.settings.catalogue)
+    try:
+        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        newest = max((p.stat().st_mtime for p in files), default=0.0)
+    except OSError:
+        newest = runtime.started.timestamp()
+    return datetime.fromtimestamp(newest or runtime.started.timestamp(), UTC).isoformat(
+        timespec="seconds"
+    )
+
+
+@get(
+    "/discovery.json",
+    return_dto=Views[Open311Discovery],
+    sync_to_thread=True,
+    responses=error_responses(400),
+    summary="The GeoReport v2 discovery document",
+)
+def discovery(request: Request[Any, Any, Any], lang: Lang = None) -> Open311Discovery:
+    """Where the GeoReport v2 endpoint is and what it speaks: JSON only, no key needed."""
+    runtime = runtime_of(request)
+    catalogue = runtime.mall.catalogue
+    language = language_of(catalogue, request, lang)
+    state = request.app.state
+    changeset: str = state.get("open311_changeset") or _changeset(runtime)
+    state["open311_changeset"] = changeset
+    name = catalogue.name.get(language, fallbacks=catalogue.languages)
+    base = str(request.base_url).rstrip("/")
+    return Open311Discovery(
+        changeset=changeset,
+        contact=_line(f"{name}: each service's agency answers for it"),
+        key_service="No API key is needed: anonymous requests are limited per client address.",
+        endpoints=(
+            Open311Endpoint(
+                specification=SPECIFICATION,
+                url=f"{base}{PREFIX}",
+                changeset=changeset,
+                type="production",
+                formats=("application/json",),
+            ),
+        ),
+    )
+
+
+@get(
+    "/services.json",
+    return_dto=Views[Open311Service],
+    responses=error_responses(400, 404),
+    summary="List the services as GeoReport v2 services",
+)
+async def list_services(
+    request: Request[Any, Any, Any], lang: Lang = None, jurisdiction_id: Jurisdiction = None
+) -> list[Open311Service]:
+    """The services in effect now, in the caller's language."""
+    catalogue = runtime_of(request).mall.catalogue
+    language = language_of(catalogue, request, lang)
+    entries = open311.services(
+        catalogue,
+        at=datetime.now(UTC),
+        language=language,
+        jurisdiction_id=_jurisdiction(jurisdiction_id),
+    )
+    return [Open311Service.from_entry(entry) for entry in entries]
+
+
+@get(
+    "/services/{file:path}",
+    return_dto=Views[Open311ServiceDefinition],
+    responses=error_responses(400, 404),
+    summary="A service's definition: its form as GeoReport v2 attributes",
+)
+async def define_service(
+    request: Request[Any, Any, Any],
+    file: File,
+    lang: Lang = None,
+    jurisdiction_id: Jurisdiction = None,
+) -> Open311ServiceDefinition:
+    """The definition of ``services/{service_code}.json``: the attributes to send."""
+    catalogue = runtime_of(request).mall.catalogue
+    code = _stem(file)
+    language = language_of(catalogue, request, lang)
+    now = datetime.now(UTC)
+    if _jurisdiction(jurisdiction_id) is not None:
+        offered = open311.services(catalogue, at=now, jurisdiction_id=jurisdiction_id)
+        if code not in {entry["service_code"] for entry in offered}:
+            raise ServiceNotFound(code[:64], at=now)
+    entry = open311.service_definition(catalogue, code, at=now, language=language)
+    return Open311ServiceDefinition.from_entry(entry)
+
+
+# --- requests --------------------------------------------------------------------------
+
+
+def _read_entry(
+    runtime: Runtime, application_id: str, language: str, jurisdiction: str | None
+) -> dict[str, Any] | None:
+    """The GeoReport request of *application_id*, or ``None`` if there is none to show."""
+    mall = runtime.mall
+    catalogue = mall.catalogue
+    try:
+        application = mall.application(application_id)
+        deadline = mall.deadline(application_id)
+    except (ApplicationNotFound, InvalidApplication):
+        return None
+    if jurisdiction is not None and jurisdiction not in catalogue.lineage(application.agency):
+        return None
+    workflow = find_workflow(catalogue, application.workflow, application.workflow_version)
+    status = public_status(
+        application,
+        catalogue=catalogue,
+        workflow=workflow,
+        deadline=deadline,
+        language=language,
+        shipped=shipped_texts(),
+    )
+    return open311_requests.request_entry(
+        application, status=status, catalogue=catalogue, language=language
+    )
+
+
+async def _read(
+    request: Request[Any, Any, Any], ids: Sequence[str], lang: str | None, jurisdiction: str | None
+) -> list[Open311Request]:
+    """The requests of *ids* that exist; each missing one counts as a failed lookup."""
+    runtime = runtime_of(request)
+    catalogue = runtime.mall.catalogue
+    language = language_of(catalogue, request, lang)
+    if jurisdiction is not None:
+        catalogue.agency(_jurisdiction(jurisdiction) or "")  # AgencyNotFound: a 404
+    limits: Limits = request.app.state.limits
+    client = limits.client_of(request)
+    found: list[Open311Request] = []
+    for application_id in ids:
+        try:
+            async with limits.lookup(client=client, number=application_id):  # failures count
+                entry = await anyio.to_thread.run_sync(
+                    _read_entry, runtime, application_id, language, jurisdiction
+                )
+                if entry is None:
+                    raise ApplicationNotFound(None)
+        except ApplicationNotFound:
+            continue
+        found.append(Open311Request.from_entry(entry))
+    return found
+
+
+@get(
+    "/requests.json",
+    return_dto=Views[Open311Request],
+    responses=error_responses(400, 404, 429),
+    summary="The service requests of the ids given (none without ids)",
+)
+async def list_requests(
+    request: Request[Any, Any, Any],
+    service_request_id: Annotated[
+        str | None,
+        QueryParameter(
+            name="service_request_id",
+            max_length=MAX_IDS * 130,
+            description=f"Comma-separated ids (at most {MAX_IDS}); without ids, none is shown.",
+        ),
+    ] = None,
+    lang: Lang = None,
+    jurisdiction_id: Jurisdiction = None,
+) -> list[Open311Request]:
+    """The requests whose ids are given; an unknown id is left out.
+
+    Without ``service_request_id`` the list is empty, whatever else is asked: an id is
+    what entitles a client to see a request, so requests are never listed.
+    """
+    ids = list(dict.fromkeys(i.strip() for i in (service_request_id or "").split(",")))
+    ids = [i for i in ids if i]
+    if len(ids) > MAX_IDS:
+        problem = Problem(path="service_request_id", message=f"names more than {MAX_IDS} ids")
+        raise InvalidRequest([problem], status=400)
+    return await _read(request, ids, lang, jurisdiction_id)
+
+
+@get(
+    "/requests/{file:path}",
+    return_dto=Views[Open311Request],
+    responses=error_responses(400, 404, 429),
+    summary="One service request, by its id",
+)
+async def read_request(
+    request: Request[Any, Any, Any],
+    file: File,
+    lang: Lang = None,
+    jurisdiction_id: Jurisdiction = None,
+) -> list[Open311Request]:
+    """``requests/{service_request_id}.json``: a list of the one request (GeoReport's form)."""
+    application_id = file.removeprefix("/").removesuffix(_SUFFIX)
+    if not file.endswith(_SUFFIX) or not application_id:
+        raise ApplicationNotFound(None)
+    found = await _read(request, [application_id], lang, jurisdiction_id)
+    if not found:
+        raise ApplicationNotFound(None)
+    return found
+
+
+# --- submission ------------------------------------------------------------------------
+
+
+def _documents(
+    runtime: Runtime, submission: Open311Submission, at: datetime
+) -> dict[str, DocumentRef]:
+    """The `DocumentRef` answer of each ``document`` field that names an upload."""
+    if not submission.document_ids:
+        return {}
+    service = runtime.mall.catalogue.service(submission.service, at=at)
+    fields = {f.name: f for f in service.form if f.type is FieldType.DOCUMENT}
+    refs: dict[str, DocumentRef] = {}
+    problems: list[Problem] = []
+    for name, document_id in submission.document_ids.items():
+        try:
+            document = runtime.desk.describe(document_id)
+        except DocumentNotFound:
+            problems.append(Problem(path=f"attribute[{name}]", message="no such upload"))
+            continue
+        if document.sha256 is None:
+            problems.append(Problem(path=f"attribute[{name}]", message="the upload was erased"))
+            continue
+        refs[name] = DocumentRef(
+            requirement=name,
+            evidence_type=fields[name].evidence_type or name,
+            sha256=document.sha256,
+            media_type=document.media_type,
+            size=document.size,
+        )
+    if problems:
+        raise InvalidApplication(problems)
+    return refs
+
+
+def _submit(
+    runtime: Runtime,
+    fields: Mapping[str, str | list[str]],
+    language: str,
+    idempotency_key: str | None,
+) -> tuple[dict[str, Any], bool]:
+    """Submit the form; return the GeoReport item of the new application, and whether
+    it answers a retry (the same ``Idempotency-Key``)."""
+    catalogue = runtime.mall.catalogue
+    now = datetime.now(UTC)
+    submission = parse_request_form(fields, catalogue=catalogue, at=now, language=language)
+    documents = _documents(runtime, submission, now)
+    answers: dict[str, Answer] = {**submission.answers, **documents}
+    receipt = runtime.mall.submit(
+        submission.service,
+        channel=submission.channel,
+        applicant=submission.applicant,
+        answers=answers,
+        actor=CITIZEN,
+        idempotency_key=idempotency_key,
+    )
+    for document_id in submission.document_ids.values():
+        runtime.desk.attach(document_id, receipt.application_id)
+    service = catalogue.service(submission.service, at=now)
+    entry = open311_requests.created_entry(
+        receipt.application_id, service=service, catalogue=catalogue, language=language
+    )
+    return entry, receipt.replayed
+
+
+@post(
+    "/requests.json",
+    return_dto=Views[Open311Created],
+    status_code=201,
+    media_type=MediaType.JSON,
+    response_description="The new request's id, in a list of one",
+    operation_class=FormOperation,
+    responses={
+        200: ResponseSpec(
+            data_container=list[Open311Created],
+            description="A retry under the same Idempotency-Key: the same request",
+            generate_examples=False,
+        ),
+        **error_responses(400, 404, 409, 413, 415, 429, 503),
+    },
+    summary="Submit a service request (an online application), form-encoded",
+)
+async def create_request(
+    request: Request[Any, Any, Any],
+    lang: Lang = None,
+    jurisdiction_id: Jurisdiction = None,
+    idempotency_key: Annotated[
+        str | None,
+        HeaderParameter(
+            name="Idempotency-Key",
+            pattern=IDEMPOTENCY_KEY,
+            required=False,
+            description="Optional: GeoReport has none; send one to make a retry safe.",
+        ),
+    ] = None,
+) -> Response[list[Open311Created]]:
+    """Submit the form as an anonymous online application; answer with its id.
+
+    Without an ``Idempotency-Key`` the request is not idempotent: sending it twice makes
+    two applications.  The applicant's identity number and its scheme are sent as
+    ``attribute[applicant.identity_number]`` and ``attribute[applicant.identity_scheme]``.
+    """
+    runtime = runtime_of(request)
+    fields = read_form(request.headers.get("content-type", ""), await request.body())
+    if jurisdiction_id is not None:
+        given = fields.setdefault("jurisdiction_id", _jurisdiction(jurisdiction_id) or "")
+        if given != jurisdiction_id:
+            problem = Problem(path="jurisdiction_id", message="differs in the query and the form")
+            raise InvalidRequest([problem], status=400)
+    language = language_of(runtime.mall.catalogue, request, lang)
+    entry, replayed = await anyio.to_thread.run_sync(
+        _submit, runtime, fields, language, idempotency_key
+    )
+    return Response([Open311Created.from_entry(entry)], status_code=200 if replayed else 201)
+
+
+@route(
+    "/{rest:path}",
+    http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def elsewhere(rest: Annotated[str, PathParameter()]) -> None:
+    """Anything else under the prefix: GeoReport's 404 (only JSON is served)."""
+    raise NotFoundException()
+
+
+@route(
+    ["/", "/services", "/requests"],
+    http_method=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def nowhere() -> None:
+    """The prefix itself and the folders of GeoReport's paths: GeoReport's 404."""
+    raise NotFoundException()
+
+
+ROUTER = Router(
+    PREFIX,
+    route_handlers=[
+        discovery,
+        list_services,
+        define_service,
+        list_requests,
+        create_request,
+        read_request,
+        elsewhere,
+        nowhere,
+    ],
+    exception_handlers={Exception: handle_open311_error},
+    tags=["open311"],
+)
+"""The GeoReport v2 routes, with their own exception handler."""
