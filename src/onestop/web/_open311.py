@@ -344,14 +344,22 @@ async def _read(
         try:
             async with limits.lookup(client=client, number=application_id):  # failures count
                 entry = await anyio.to_thread.run_sync(
-                    _read_entry, runtime, application_id, language, jurisdiction
+                    _found_entry, runtime, application_id, language, jurisdiction
                 )
-                if entry is None:
-                    raise ApplicationNotFound(None)
         except ApplicationNotFound:
             continue
         found.append(Open311Request.from_entry(entry))
     return found
+
+
+def _found_entry(
+    runtime: Runtime, application_id: str, language: str, jurisdiction: str | None
+) -> dict[str, Any]:
+    """`_read_entry`, raising `ApplicationNotFound` for an id that names none."""
+    entry = _read_entry(runtime, application_id, language, jurisdiction)
+    if entry is None:
+        raise ApplicationNotFound(None)
+    return entry
 
 
 @get(
