@@ -28,6 +28,7 @@ from litestar.stores.memory import MemoryStore
 from onestop.exceptions import ConfigurationError
 from onestop.web import _api, _officers, _ops
 from onestop.web._limits import Limits, submission_limit
+from onestop.web._openapi import refine
 from onestop.web._problems import handle_error
 from onestop.web._runtime import Runtime
 from onestop.web._wire import schema_plugins
@@ -84,6 +85,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
     return Litestar(
         route_handlers=[*_api.ROUTES, *_officers.ROUTES, *_ops.ROUTES],
         lifespan=[lifespan],
+        on_startup=[lambda app: refine(app.openapi_schema)],  # before it is first served
         plugins=[AttrsSchemaPlugin(), *schema_plugins()],
         exception_handlers={Exception: handle_error},
         middleware=[

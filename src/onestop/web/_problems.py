@@ -182,7 +182,8 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"
     elif isinstance(error, HTTPException) and error.headers:
-        headers.update({k: v for k, v in error.headers.items() if k.lower() == "retry-after"})
+        kept = ("retry-after", "allow")  # Allow: RFC 9110 requires it on a 405
+        headers.update({k: v for k, v in error.headers.items() if k.lower() in kept})
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if problem.status >= 500:
         _LOG.error("request_failed", error=type(error).__name__, where=_frames(error))
@@ -210,6 +211,7 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
             data_container=ProblemDetails,
             description=_TITLES.get(status, "Error"),
             media_type=PROBLEM_JSON,
+            generate_examples=False,
         )
         for status in statuses
     }
