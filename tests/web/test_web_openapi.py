@@ -116,6 +116,25 @@ def test_no_schema_is_untyped(document: dict[str, Any]) -> None:
     assert found == []
 
 
+def test_the_walker_flags_every_kind_of_untyped_schema() -> None:
+    """The walker the test above relies on finds ``{}``, a bare object and untyped items."""
+    document = {
+        "paths": {"/x": {"get": {"parameters": [{"name": "q", "schema": {}}]}}},
+        "components": {
+            "schemas": {
+                "A": {"type": "object", "properties": {"b": {"type": "object"}}},
+                "C": {"type": "array", "items": {}},
+            }
+        },
+    }
+    found = {where for where, schema in schemas(document) if untyped(schema)}
+    assert found == {
+        "#/paths//x/get/parameters/0/schema",
+        "#/components/schemas/A/properties/b",
+        "#/components/schemas/C/items",
+    }
+
+
 def test_every_error_of_the_api_is_a_problem_details(document: dict[str, Any]) -> None:
     """Every operation documents errors, and every error response is an RFC 9457 problem."""
     for path, method, operation in operations(document):
