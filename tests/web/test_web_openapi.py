@@ -242,3 +242,17 @@ def test_an_unsupported_method_is_answered_405_with_allow(tmp_path: Path) -> Non
         answer = client.request("TRACE", "/api/v1/services")
     assert answer.status_code == 405
     assert "GET" in answer.headers["allow"]
+
+
+def test_a_throttled_submission_says_when_to_retry(tmp_path: Path) -> None:
+    """The submission limit's 429 carries the Retry-After header the document requires."""
+    with in_process(settings_for(tmp_path, submissions_per_minute=1)) as client:
+        answers = [
+            client.post(
+                "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": new_key()}
+            )
+            for _ in range(2)
+        ]
+    assert [answer.status_code for answer in answers] == [201, 429]
+    assert answers[1].headers["retry-after"].isdigit()
+    assert answers[1].headers["content-type"] == "application/problem+json"

@@ -182,8 +182,13 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"
     elif isinstance(error, HTTPException) and error.headers:
-        kept = ("retry-after", "allow")  # Allow: RFC 9110 requires it on a 405
-        headers.update({k: v for k, v in error.headers.items() if k.lower() in kept})
+        given = {k.lower(): v for k, v in error.headers.items()}
+        if "allow" in given:  # RFC 9110 requires it on a 405
+            headers["Allow"] = given["allow"]
+        # Litestar's rate limit says when its window resets, not Retry-After: the same seconds.
+        wait = given.get("retry-after") or given.get("ratelimit-reset")
+        if wait is not None and error.status_code == 429:
+            headers["Retry-After"] = wait
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if problem.status >= 500:
         _LOG.error("request_failed", error=type(error).__name__, where=_frames(error))
