@@ -22,6 +22,8 @@ def openapi_document() -> dict[str, Any]:
     from onestop.web import ServeSettings, create_app  # noqa: PLC0415 - only when used
 
     app = create_app(ServeSettings(catalogue="unused", store_url="memory://"))
+    for hook in app.on_startup:  # the document as a started server serves it
+        hook(app)
     document: dict[str, Any] = app.openapi_schema.to_schema()
     return document
 

@@ -31,6 +31,7 @@ from onestop.web import _api, _callbacks, _catalogue, _officers, _open311, _ops,
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
+from onestop.web._openapi import refine
 from onestop.web._problems import handle_error
 from onestop.web._renamed import RenamedSchema
 from onestop.web._runtime import Runtime
@@ -127,6 +128,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         ],
         lifespan=[lifespan],
         plugins=[RenamedSchema(), AttrsSchemaPlugin(), *schema_plugins()],
+        on_startup=[lambda app: refine(app.openapi_schema)],  # before it is first served
         exception_handlers={Exception: handle_error},
         middleware=[
             *watch,

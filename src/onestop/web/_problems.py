@@ -225,11 +225,13 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"
     elif isinstance(error, HTTPException) and error.headers:
-        kept = {k.lower(): v for k, v in error.headers.items()}
+        given = {k.lower(): v for k, v in error.headers.items()}
+        if "allow" in given:  # RFC 9110 requires it on a 405
+            headers["Allow"] = given["allow"]
         # Litestar's rate limiter says when its window resets; a client reads Retry-After.
-        retry = kept.get("retry-after") or kept.get("ratelimit-reset")
-        if retry is not None:
-            headers["Retry-After"] = str(max(1, int(retry))) if retry.isdigit() else retry
+        wait = given.get("retry-after") or given.get("ratelimit-reset")
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, int(wait))) if wait.isdigit() else wait
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if problem.status >= 500:
         _LOG.error("request_failed", error=type(error).__name__, where=_frames(error))
@@ -257,6 +259,7 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
             data_container=ProblemDetails,
             description=_TITLES.get(status, "Error"),
             media_type=PROBLEM_JSON,
+            generate_examples=False,
         )
         for status in statuses
     }
