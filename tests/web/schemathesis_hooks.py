@@ -8,7 +8,8 @@ submissions are turned into an application for the sample mall's ``kia`` service
 keeping what schemathesis drew where the service allows it: the applicant's name
 (any text: a name the domain refuses is still a 422 it must answer well), and the
 uploads a link named, now for the service's real requirements.  Likewise nine in ten
-positive officers' actions are one of the workflow's first actions.  Negative cases are
+positive officers' actions are one of the workflow's first actions, and nine in ten
+positive GeoReport requests ask for ``kia`` with the attributes it needs.  Negative cases are
 never touched (schemathesis re-validates a mapped body, and a body it drew to be
 invalid stays invalid).
 """
@@ -69,17 +70,45 @@ def _as_kia(body: dict[str, Any]) -> dict[str, Any]:
     return mapped
 
 
+OPEN311_KIA = {
+    "service_code": "kia",
+    "attribute[child_nik]": "3171016512150002",
+    "attribute[child_name]": "Ani Lestari",
+    "attribute[age_group]": "under_5",
+    "attribute[applicant.identity_number]": "3171012501900001",
+    "attribute[applicant.identity_scheme]": "id-nik",
+}
+"""A GeoReport request for ``kia`` that the catalogue accepts."""
+
+
+def _as_open311_kia(body: dict[str, Any]) -> dict[str, Any]:
+    drawn = body.get("first_name")
+    name = drawn if isinstance(drawn, str) and drawn.strip() else "Ani"
+    return {**OPEN311_KIA, "first_name": name}
+
+
+def _open311(context: Any, case: Any) -> Any:
+    """A drawn agency code is almost never the catalogue's: most GeoReport reads would be
+    404s.  Nine in ten positive ones ask for the whole mall, and name ``kia``'s file."""
+    if _coin([case.query, case.path_parameters]) == 0:
+        return case
+    if case.query and "jurisdiction_id" in case.query:
+        case.query = {k: v for k, v in case.query.items() if k != "jurisdiction_id"}
+    if _is_operation(context, "GET", "/open311/v2/services/{file}"):
+        case.path_parameters = {**(case.path_parameters or {}), "file": "kia.json"}
+    return case
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     """Nine in ten positive submissions become ``kia`` applications, and nine in ten
     positive actions one of its workflow's (see the module)."""
     meta = case.meta
-    if (
-        meta is None
-        or meta.generation.mode != schemathesis.GenerationMode.POSITIVE
-        or not isinstance(case.body, dict)
-        or _coin(case.body) == 0
-    ):
+    positive = meta is not None and meta.generation.mode == schemathesis.GenerationMode.POSITIVE
+    operation = context.operation
+    if positive and operation is not None and operation.path.startswith("/open311/"):
+        case = _open311(context, case)
+    if not positive or not isinstance(case.body, dict) or _coin(case.body) == 0:
         return case
     if _is_operation(context, "POST", "/api/v1/applications"):
         # A key of its own per drawn request: a key drawn again (shrunk to zeros) with another
@@ -90,4 +119,6 @@ def map_case(context: Any, case: Any) -> Any:
         case.body = _as_kia(case.body)
     elif _is_operation(context, "POST", "/api/v1/applications/{application_id}/actions"):
         case.body = ACTIONS[_coin(case.body) % len(ACTIONS)]
+    elif _is_operation(context, "POST", "/open311/v2/requests.json"):
+        case.body = _as_open311_kia(case.body)
     return case

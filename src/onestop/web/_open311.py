@@ -115,6 +115,7 @@ Jurisdiction = Annotated[
     QueryParameter(
         name="jurisdiction_id",
         max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
         description="An agency code: only what that agency and those below it provide.",
     ),
 ]
@@ -274,7 +275,7 @@ async def list_services(
 
 
 @get(
-    "/services/{file:path}",
+    "/services/{file:str}",
     return_dto=Views[Open311ServiceDefinition],
     responses=error_responses(400, 404),
     summary="A service's definition: its form as GeoReport v2 attributes",
@@ -395,7 +396,7 @@ async def list_requests(
 
 
 @get(
-    "/requests/{file:path}",
+    "/requests/{file:str}",
     return_dto=Views[Open311Request],
     responses=error_responses(400, 404, 429),
     summary="One service request, by its id",
@@ -551,12 +552,20 @@ async def nowhere() -> None:
     raise NotFoundException()
 
 
+@route("/requests.json", http_method=["OPTIONS"], include_in_schema=False)
+async def requests_options() -> Response[None]:
+    """The methods of ``requests.json``.  (Litestar makes its own answer for a path's first
+    handler and keeps it when a second is added, so it would list GET alone.)"""
+    return Response(None, status_code=204, headers={"Allow": "GET, OPTIONS, POST"})
+
+
 ROUTER = Router(
     PREFIX,
     route_handlers=[
         discovery,
         list_services,
         define_service,
+        requests_options,  # first: registered later, Litestar keeps a stale OPTIONS of its own
         list_requests,
         create_request,
         read_request,
