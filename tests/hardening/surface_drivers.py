@@ -66,6 +66,7 @@ def _types() -> dict[str, Any]:
     from onestop.domain.documents import scrub
     from onestop.domain.workflow import guards
     from onestop.ports import catalogue as catalogue_store
+    from onestop.ports import citizens
     from onestop.ports import documents as document_ports
     from onestop.ports import events as ports
     from onestop.ports import keys
@@ -131,6 +132,7 @@ def _types() -> dict[str, Any]:
         "FoldedStreams": folding.FoldedStreams,
         "Deadlines": folding.Deadlines,
         "RandomIds": mall.RandomIds,
+        "AnonymousCitizens": citizens.AnonymousCitizens,
         "SystemClock": mall.SystemClock,
         "MasterKeyProvider": keys.MasterKeyProvider,
         "SubjectKeyStore": keys.SubjectKeyStore,
@@ -247,6 +249,7 @@ OWNERS_BY_NAME: dict[str, str] = {
     "WebhookSigner": "signer",
     "WebhookVerifier": "verifier",
     "RandomIds": "random ids",
+    "AnonymousCitizens": "anonymous citizens",
     "SystemClock": "system clock",
     "GuardRegistry": "guards",
     "IdentityValidators": "validators",

@@ -576,6 +576,10 @@ class Context:
             from onestop.usecases.mall import RandomIds
 
             return RandomIds()
+        if key == "anonymous citizens":
+            from onestop.ports.citizens import AnonymousCitizens
+
+            return AnonymousCitizens()
         if key == "system clock":
             from onestop.usecases.mall import SystemClock
 
