@@ -66,10 +66,9 @@ def _types() -> dict[str, Any]:
     from onestop.domain.documents import scrub
     from onestop.domain.workflow import guards
     from onestop.ports import catalogue as catalogue_store
-    from onestop.ports import citizens
+    from onestop.ports import citizens, keys
     from onestop.ports import documents as document_ports
     from onestop.ports import events as ports
-    from onestop.ports import keys
     from onestop.ports import signing as checkpoint_signing
     from onestop.privacy import keyring, providers
     from onestop.privacy import signing as ed25519
