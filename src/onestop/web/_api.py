@@ -16,7 +16,7 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import InternalServerException
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
-from onestop.domain.applications.tracking import PublicStatus, served_language
+from onestop.domain.applications.tracking import PublicStatus
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.actors import Actor
 from onestop.domain.documents.media import MEDIA_TYPES
@@ -106,14 +106,17 @@ def accepted_languages(header: str, /) -> list[str]:
 
 
 def language_of(catalogue: Catalogue, request: Request[Any, Any, Any], lang: str | None) -> str:
-    """The language to answer in: ``lang``, else the most wanted language of
-    ``Accept-Language`` (`accepted_languages`) the catalogue declares, or whose primary
-    subtag it declares (``en-GB`` is served as ``en``), else the catalogue's default
-    (also for ``*``)."""
-    if lang is not None:
-        return served_language(catalogue, lang)
+    """The language to answer in, as the catalogue declares it: ``lang`` if the catalogue
+    declares it or its primary subtag (``en-GB`` is served as ``en``), else the most wanted
+    such language of ``Accept-Language`` (`accepted_languages`), else the catalogue's
+    default (also for ``*``, and for a ``lang`` it does not declare)."""
     declared = {tag.lower(): tag for tag in catalogue.languages}
-    for tag in accepted_languages(request.headers.get("accept-language", "")):
+    wanted = (
+        [lang]
+        if lang is not None
+        else accepted_languages(request.headers.get("accept-language", ""))
+    )
+    for tag in wanted:
         if tag == "*":
             break
         for candidate in (tag, tag.split("-")[0]):
