@@ -431,3 +431,28 @@ def test_text_comes_in_the_language_asked_for(client: Any) -> None:
     chosen = client.get(path, params={"lang": "id"}, headers={"Accept-Language": "en"}).json()
     assert english["attributes"][0]["description"] == "Child's NIK"
     assert chosen["attributes"][0]["description"] == "NIK anak"
+
+
+def test_an_open311_error_never_quotes_what_was_sent() -> None:
+    """An error whose description quotes a value the request carried answers the marker."""
+    from litestar import Request
+
+    from onestop.exceptions import InvalidValue
+    from onestop.web._open311 import handle_open311_error
+    from onestop.web._scrub import SENT
+
+    scope: Any = {
+        "type": "http",
+        "method": "GET",
+        "path": "/open311/v2/services.json",
+        "raw_path": b"/open311/v2/services.json",
+        "query_string": b"lang=Zq9SitiRahayu",
+        "headers": [],
+        "state": {},
+    }
+    error = InvalidValue(field="language", reason="'Zq9SitiRahayu' is not a language tag")
+    answer = handle_open311_error(Request(scope), error)
+    assert answer.status_code == 400
+    assert answer.content == [
+        {"code": 400, "description": f"language: {SENT} is not a language tag"}
+    ]

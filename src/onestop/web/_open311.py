@@ -97,6 +97,7 @@ from onestop.web._open311_views import (
 )
 from onestop.web._problems import problem_for
 from onestop.web._runtime import Runtime
+from onestop.web._scrub import Sent
 
 __all__ = ["MAX_IDS", "PREFIX", "ROUTER", "handle_open311_error"]
 
@@ -188,8 +189,9 @@ def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> R
             for frame in traceback.extract_tb(error.__traceback__)[-8:]
         ]
         _LOG.error("request_failed", error=type(error).__name__, where=where)
+    sent = Sent(request)  # no description quotes what the client sent (onestop.web._scrub)
     return Response(
-        content=[{"code": e.code, "description": e.description} for e in entries],
+        content=[{"code": e.code, "description": sent.scrub(e.description)} for e in entries],
         status_code=status,
         media_type=MediaType.JSON,
         headers=headers,
