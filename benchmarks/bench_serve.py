@@ -69,6 +69,7 @@ POSTGRES_URL_VARIABLES = ("ONESTOP_BENCH_POSTGRES_URL", "ONESTOP_TEST_POSTGRES_U
 ONESTOP_COMMAND = (
     "{python} -m onestop serve {catalogue} --store {store} --key-file {key_file}"
     " --test-actors {actors} --workers {workers} --host 127.0.0.1 --port {port}"
+    " --submissions-per-minute 1000000 --lookups-per-minute 1000000"
 )
 STUB_COMMAND = ONESTOP_COMMAND.replace("-m onestop", str(HERE / "_mall_stub_serve.py"))
 """``--stub``: the real mall behind a bare ASGI app (``_mall_stub_serve.py``), no framework."""

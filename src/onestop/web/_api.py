@@ -283,10 +283,11 @@ async def track(
     limits: Limits = request.app.state.limits
     client = limits.client_of(request)
     language = language_of(runtime.mall.catalogue, request, lang)
-    async with limits.lookup(client=client, number=number):  # counted unless it succeeds
-        return await anyio.to_thread.run_sync(
-            lambda: runtime.mall.track(number, lookup_secret, language=language)
-        )
+    return await limits.tracked(  # counted unless it succeeds
+        client=client,
+        number=number,
+        call=lambda: runtime.mall.track(number, lookup_secret, language=language),
+    )
 
 
 ROUTES = [upload, submit, track]

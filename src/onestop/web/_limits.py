@@ -18,8 +18,12 @@ which the workers on the machine share.  Without it two workers (or two requests
 worker) read the same count and each write it plus one, and a burst of concurrent guesses
 is never counted at all.  A lookup is counted *before* it runs and given back when it
 succeeds (`Limits.lookup`), so concurrent guesses cannot all pass the check before the
-first failure is written.  Over a store of another kind (Redis across machines) only the
-process's lock applies; each machine can then admit a few more than the limit.
+first failure is written.  Over a `FileStore` the lookup counts are kept in files of
+their own beside it (`CounterFiles`), counted and given back in the thread that runs
+the lookup (`Limits.tracked`): one hop to a thread per lookup instead of one per file
+read and write, which under load queued every lookup behind the lock.  Over a store of
+another kind (Redis across machines) only the process's lock applies; each machine can
+then admit a few more than the limit.
 
 The client address is the connection's peer, as the server reports it: behind a reverse
 proxy, have uvicorn trust the proxy's ``X-Forwarded-For`` (``--forwarded-allow-ips``),
@@ -30,12 +34,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import attrs
@@ -52,12 +57,15 @@ try:
 except ImportError:  # pragma: no cover - Windows: the process's lock only
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["SUBMISSION_ROUTES", "Limits", "StoreLock", "submission_limit"]
+__all__ = ["SUBMISSION_ROUTES", "CounterFiles", "Limits", "StoreLock", "submission_limit"]
+
+_T = TypeVar("_T")
 
 SUBMISSION_ROUTES = frozenset({"/api/v1/applications", "/open311/v2/requests.json"})
 """The paths whose POST creates an application: the ones the submission limit counts."""
 
 _WINDOW = 60
+_RECORD = 32  # bytes of a counter file: "count:reset", padded
 
 
 def _is_submission(request: Request[Any, Any, Any]) -> bool:
@@ -145,6 +153,81 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+class CounterFiles:
+    """Lookup counters in files beside a `FileStore`'s directory, read and written by
+    blocking calls under one lock per process and an exclusive ``flock`` shared by the
+    machine's workers (the lock file `StoreLock` uses for lookups).
+
+    A counter is a file holding ``count:reset`` (the instant its window ends), padded
+    to a fixed width and overwritten in place (no rename, no removal: a file-system
+    metadata change per lookup queued every lookup behind the lock); a missing,
+    unreadable or expired one counts 0.
+    """
+
+    def __init__(self, store: FileStore) -> None:
+        """Keep the counters of *store*'s lookups beside its directory."""
+        self._directory = Path(f"{store.path}.lookups")
+        self._lock_file = Path(f"{store.path}.lock-lookups")
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            if self._fd is None:
+                self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _open(self, key: str) -> int:
+        return os.open(self._directory / key, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @staticmethod
+    def _read(fd: int, now: float) -> tuple[int, int]:
+        count, _, reset = os.pread(fd, _RECORD, 0).decode("ascii", "replace").partition(":")
+        count, reset = count.strip(), reset.strip()
+        if not count.isdigit() or not reset.isdigit() or int(reset) <= now:
+            return 0, int(now) + _WINDOW
+        return int(count), int(reset)
+
+    @staticmethod
+    def _write(fd: int, count: int, reset: int) -> None:
+        os.pwrite(fd, f"{count}:{reset}".ljust(_RECORD).encode("ascii"), 0)
+
+    def _count(self, keys: tuple[str, ...], change: int, *, limit: int | None = None) -> None:
+        with self._locked():
+            fds = [self._open(key) for key in keys]
+            try:
+                now = time.time()
+                counts = [self._read(fd, now) for fd in fds]
+                if limit is not None:
+                    for count, reset in counts:
+                        if count >= limit:
+                            raise Throttled(limit="lookups", retry_after=max(1, reset - int(now)))
+                for fd, (count, reset) in zip(fds, counts, strict=True):
+                    if count + change >= 0 and (count > 0 or change > 0):
+                        self._write(fd, count + change, reset)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+
+    def take(self, keys: tuple[str, ...], *, limit: int) -> None:
+        """Count one more on each of *keys*.
+
+        Raises:
+            Throttled: If any of them is at *limit* already (nothing is counted then).
+        """
+        self._count(keys, 1, limit=limit)
+
+    def give_back(self, keys: tuple[str, ...]) -> None:
+        """Count one less on each of *keys* (none below 0)."""
+        self._count(keys, -1)
+
+
 @attrs.define(kw_only=True)
 class Limits:
     """Counts failed lookups in a shared store and refuses once there are too many.
@@ -156,6 +239,38 @@ class Limits:
 
     store: Store
     lookups_per_minute: int
+    _files: CounterFiles | None = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.store, FileStore) and fcntl is not None:
+            self._files = CounterFiles(self.store)
+
+    async def tracked(self, *, client: str, number: str, call: Callable[[], _T]) -> _T:
+        """Run the blocking lookup *call* in a thread, counted as `lookup` counts it.
+
+        Raises:
+            Throttled: As `lookup`.
+        """
+        files = self._files
+        if files is None:
+            async with self.lookup(client=client, number=number):
+                return await anyio.to_thread.run_sync(call)
+        keys = tuple(key.replace(":", "-") for key in self._keys(client=client, number=number))
+        limit = self.lookups_per_minute
+
+        def counted() -> _T:
+            files.take(keys, limit=limit)
+            try:
+                found = call()
+            except ApplicationNotFound:
+                raise
+            except BaseException:
+                files.give_back(keys)
+                raise
+            files.give_back(keys)
+            return found
+
+        return await anyio.to_thread.run_sync(counted)
 
     @staticmethod
     def client_of(request: Request[Any, Any, Any]) -> str:
