@@ -27,6 +27,7 @@ from onestop.exceptions import (
     InvalidApplication,
     Problem,
 )
+from onestop.usecases.mall_support import Receipt
 from onestop.web._limits import Limits
 from onestop.web._problems import problem_responses
 from onestop.web._runtime import Runtime
@@ -213,11 +214,10 @@ def _attach(runtime: Runtime, documents: tuple[UploadRef, ...], application_id: 
     return_dto=Body[ReceiptView],
     tags=["applications"],
     status_code=201,
-    sync_to_thread=True,
     responses=problem_responses(400, 404, 409, 422, 429),
     summary="Submit an application",
 )
-def submit(
+async def submit(
     request: Request[Any, Any, Any],
     data: JSONBody[SubmissionRequest],
     idempotency_key: Annotated[
@@ -232,20 +232,26 @@ def submit(
     """Submit an application; repeating the request with the same key returns the same
     receipt, and a different body with the same key is refused (422)."""
     runtime = runtime_of(request)
-    documents = _documents(runtime, data)
     secret = runtime.secrets.derive(CITIZEN.id, idempotency_key)
-    with runtime.secrets.giving(secret), runtime.submitting(data.service):
-        receipt = runtime.mall.submit(
-            data.service,
-            channel=data.channel,
-            applicant=data.applicant,
-            representative=data.representative,
-            answers=dict(data.answers),
-            documents=documents,
-            actor=CITIZEN,
-            idempotency_key=idempotency_key,
-        )
-    _attach(runtime, data.documents, receipt.application_id)
+
+    def blocking() -> Receipt:  # in a thread, once it is this submission's turn
+        documents = _documents(runtime, data)
+        with runtime.secrets.giving(secret), runtime.submitting(data.service):
+            receipt = runtime.mall.submit(
+                data.service,
+                channel=data.channel,
+                applicant=data.applicant,
+                representative=data.representative,
+                answers=dict(data.answers),
+                documents=documents,
+                actor=CITIZEN,
+                idempotency_key=idempotency_key,
+            )
+        _attach(runtime, data.documents, receipt.application_id)
+        return receipt
+
+    async with runtime.turn(data.service):
+        receipt = await anyio.to_thread.run_sync(blocking)
     view = ReceiptView(
         application_id=receipt.application_id,
         number=receipt.number,
