@@ -68,8 +68,9 @@ _WINDOW = 60
 _RECORD = 32  # bytes of a counter file: "count:reset", padded
 
 
-def _is_submission(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path in SUBMISSION_ROUTES
+async def _is_submission(request: Request[Any, Any, Any]) -> bool:
+    # A coroutine: Litestar runs a plain function given here in a thread, one hop per request.
+    return request.method == "POST" and request.scope["path"] in SUBMISSION_ROUTES
 
 
 _PROCESS_LOCKS: dict[str, anyio.Lock] = {}
