@@ -19,8 +19,9 @@ timeout, ``foreign_keys=ON`` (``secure_delete`` only while destroying); the tabl
 error is translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
 when the database is busy), the driver's error kept as ``__cause__``.
 
-One store object holds one connection and serialises the calls made on it with a
-lock, so it can be shared between threads; open one store per process.  Instants
+One store object holds one connection for writes and, on a file, a second for reads,
+each serialising the calls made on it with a lock (a read never waits for a commit's
+``fsync``), so it can be shared between threads; open one store per process.  Instants
 come back in UTC (the same instants that were stored).  Integers must fit in 64 bits.
 
 >>> from datetime import UTC, datetime
