@@ -57,9 +57,6 @@ class MallWorkload:
         mix: Shares of tracking, action and submission requests.
         seed: Seeds the choices, so two servers see the same sequence of kinds.
         run: A tag making this run's idempotency keys unique.
-        submission_token: Whether submissions carry the bearer token too (a server
-            that rate-limits anonymous submissions per client address would otherwise
-            answer 429 to a load generator on loopback).
     """
 
     service = "izin-usaha"
@@ -72,13 +69,11 @@ class MallWorkload:
         mix: tuple[float, float, float] = (0.7, 0.2, 0.1),
         seed: int = 1,
         run: str = "bench",
-        submission_token: bool = False,
     ) -> None:
         self.token = token
         self.mix = mix
         self.rng = random.Random(seed)
         self.run = run
-        self.submission_token = submission_token
         self.tracked: list[bytes] = []
         self.idle: list[Seeded] = []
         self.retired = 0
@@ -133,8 +128,6 @@ class MallWorkload:
         self.counter += 1
         key = f"{self.run}-{self.counter:010d}"
         headers = [JSON, ("Idempotency-Key", key)]
-        if self.submission_token:
-            headers.append(self.bearer)
         body = json.dumps(self.submission_body(self.counter)).encode()
         return Request(
             kind="submission", data=http_request("POST", "/api/v1/applications", headers, body)

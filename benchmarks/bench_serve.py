@@ -21,10 +21,14 @@ Reported, all measured in the same run:
   skipped with ``--quick`` or without ``ONESTOP_BENCH_POSTGRES_URL`` or
   ``ONESTOP_TEST_POSTGRES_URL``.
 
+``onestop serve`` runs with the key file and the test actors, one worker at its default
+10 threads, its access log on, and its anonymous-submission and failed-lookup limits
+raised to a million a minute (every request here comes from 127.0.0.1; a 429 would show
+as ``submission 429`` in the statuses).  ``BENCH_SERVE_PROFILE=DIR`` runs the onestop
+servers under cProfile, every thread, and leaves one ``.pstats`` file per server in DIR
+(``_profiled_serve.py``; a profiled run is slower, read its shares, not its speeds).
 Without ``onestop.web`` (or its dependencies) `run` prints why to stderr and returns
-``[]``.  ``BENCH_SERVE_SUBMISSION_TOKEN=1`` sends the test actor's token with submissions
-too (for a server that rate-limits anonymous submissions per client address: every request
-here comes from 127.0.0.1; a 429 shows as ``submission 429`` in the statuses).  Standalone::
+``[]``.  Standalone::
 
     PYTHONPATH=src python benchmarks/bench_serve.py [--bare-only] [--quick] [--json]
 """
@@ -69,9 +73,10 @@ POSTGRES_URL_VARIABLES = ("ONESTOP_BENCH_POSTGRES_URL", "ONESTOP_TEST_POSTGRES_U
 ONESTOP_COMMAND = (
     "{python} -m onestop serve {catalogue} --store {store} --key-file {key_file}"
     " --test-actors {actors} --workers {workers} --host 127.0.0.1 --port {port}"
+    " --submissions-per-minute 1000000 --lookups-per-minute 1000000"
 )
-STUB_COMMAND = ONESTOP_COMMAND.replace("-m onestop", str(HERE / "_mall_stub_serve.py"))
-"""``--stub``: the real mall behind a bare ASGI app (``_mall_stub_serve.py``), no framework."""
+PROFILE_VARIABLE = "BENCH_SERVE_PROFILE"
+"""Names a directory: the onestop servers run under cProfile (``_profiled_serve.py``)."""
 BARE_COMMAND = (
     "{python} -m uvicorn _bare_serve:app --host 127.0.0.1 --port {port} --workers {workers}"
     " --log-level warning --no-access-log"
@@ -230,6 +235,7 @@ class _Turns:
         _say(
             f"{self.server.label}: {rate:,.0f} req/s -> achieved {got.achieved_rate:,.0f},"
             f" p50 {got.p50_ms} ms, p99 {got.p99_ms} ms, p99.9 {got.p999_ms} ms, {got.outcomes},"
+            f" p99 by kind {got.p99_ms_by_kind},"
             f" client CPU {got.client_cpu}, server CPU {got.server_cpu},"
             f" send lag p99 {got.send_lag_p99_ms} ms, load {got.load_average}"
         )
@@ -295,11 +301,7 @@ def measure(servers: Sequence[Server], plan: Plan) -> list[Figures]:
             _say(f"{server.label}: starting {' '.join(server.command)}")
             port, pid = stack.enter_context(serving(list(server.command), server.env, server.log))
             run = f"{server.label.split(maxsplit=1)[0]}-{secrets.token_hex(4)}"
-            workload = MallWorkload(
-                token=TOKEN,
-                run=run,
-                submission_token=os.environ.get("BENCH_SERVE_SUBMISSION_TOKEN") == "1",
-            )
+            workload = MallWorkload(token=TOKEN, run=run)
             contenders.append(_Turns(server=server, port=port, pid=pid, workload=workload))
         return _event_loop_run(_take_turns(contenders, plan))  # type: ignore[no-any-return]
 
@@ -343,6 +345,12 @@ def onestop(folder: Path, *, store: str, workers: int, template: str, label: str
         generate_key_file(key_file)
     actors = folder / "actors.json"
     actors.write_text(json.dumps(ACTORS))
+    profiles = os.environ.get(PROFILE_VARIABLE)
+    if profiles and "-m onestop " in template:
+        out = Path(profiles).resolve() / f"onestop-{workers}w-{secrets.token_hex(3)}.pstats"
+        _say(f"{label}: profiled with cProfile into {out}")
+        wrapper = f"{shlex.quote(str(HERE / '_profiled_serve.py'))} {shlex.quote(str(out))}"
+        template = template.replace("-m onestop", wrapper, 1)
     command = shlex.split(
         template.format(
             python=shlex.quote(sys.executable),
@@ -354,6 +362,12 @@ def onestop(folder: Path, *, store: str, workers: int, template: str, label: str
             port="{port}",
         )
     )
+    if not store.startswith("sqlite"):  # nothing to keep beside the store: say where
+        secret = folder / "serve.secret"
+        if not secret.exists():
+            secret.write_bytes(secrets.token_bytes(32))
+        command += ["--secret-file", str(secret), "--documents-dir", str(folder / "documents")]
+        command += ["--limits-dir", str(folder / f"limits-{workers}w")]
     return Server(
         label=label,
         command=tuple(command),
@@ -508,9 +522,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--command", default=ONESTOP_COMMAND, help="the onestop serve command template"
     )
-    parser.add_argument(
-        "--stub", action="store_true", help="the mall behind a bare ASGI app for onestop serve"
-    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     plan = Plan.of(quick=args.quick, size=args.size)
@@ -521,14 +532,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         print(json.dumps(figures.as_dict(), indent=1) if args.json else _summary(figures))
         return 0
-    if args.stub:
-        found = compare(args.quick, args.size, template=STUB_COMMAND, name="mall stub")
-    else:
-        found = (
-            run(args.quick, args.size)
-            if args.command == ONESTOP_COMMAND
-            else compare(args.quick, args.size, template=args.command, name="server")
-        )
+    found = (
+        run(args.quick, args.size)
+        if args.command == ONESTOP_COMMAND
+        else compare(args.quick, args.size, template=args.command, name="server")
+    )
     print(json.dumps({"results": [r.as_dict() for r in found]}, indent=1))
     return 0
 

@@ -42,7 +42,7 @@ from onestop.interop.open311_requests import MAX_ERRORS, open311_errors, open311
         (CommandRefused(command="submit", reason="no workflow"), 400),
         (InvalidIdentityNumber(scheme="id-nik", problems=["bad"]), 400),
         (UnknownIdentityScheme("xx-yy"), 400),
-        (IdempotencyConflict(application_id="app-1"), 409),
+        (IdempotencyConflict(application_id="app-1"), 422),
         (ConcurrencyConflict(stream_id="s", expected=1, actual=2), 409),
         (StorageUnavailable("down"), 503),
         (DocumentTooLarge(limit=10, size=11), 413),

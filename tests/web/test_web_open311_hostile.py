@@ -242,14 +242,14 @@ def test_every_definition_is_the_interop_one(client: Any) -> None:
 
 
 def test_an_idempotency_key_makes_a_retry_safe(client: Any) -> None:
-    """The same key and form: 201 then 200 with the same id; another form under it: 409."""
+    """The same key and form: 201 then 200 with the same id; another form under it: 422."""
     headers = {**FORM_TYPE, "Idempotency-Key": new_key()}
     first = _post(client, urlencode(FORM), headers)
     again = _post(client, urlencode(FORM), headers)
     other = _post(client, urlencode({**FORM, "attribute[child_name]": "Citra"}), headers)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
-    _refused(other, status=409)
+    _refused(other, status=422)
 
 
 def test_without_a_key_the_same_form_makes_two_requests(client: Any) -> None:

@@ -36,7 +36,8 @@ def _missing_headers(response: httpx.Response) -> list[str]:
 def test_every_answer_carries_the_security_headers(tmp_path: Path) -> None:
     """Successes, refusals of every kind (404, 405, 413, 415, 422, 429) and server
     failures all carry the security headers; the reference page has its own CSP."""
-    settings = settings_for(tmp_path, submissions_per_minute=3, body_limit=1024)
+    # The upload below counts against the submission limit too.
+    settings = settings_for(tmp_path, submissions_per_minute=4, body_limit=1024)
     with in_process(settings) as client:
         answers = [
             client.get("/healthz"),

@@ -42,7 +42,9 @@ def _problem(response: Any, status: int) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A mall whose uploads may have 4 KiB at most."""
-    settings = settings_for(tmp_path_factory.mktemp("uploads"), upload_limit=LIMIT)
+    settings = settings_for(
+        tmp_path_factory.mktemp("uploads"), upload_limit=LIMIT, submissions_per_minute=10_000
+    )
     with in_process(settings) as found:
         yield found
 

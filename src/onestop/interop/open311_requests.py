@@ -242,7 +242,7 @@ _STATUSES: Final[tuple[tuple[type[BaseException], int], ...]] = (
     (UnsupportedMediaType, 415),
     (TransientError, 503),
     (ConcurrencyConflict, 409),
-    (IdempotencyConflict, 409),
+    (IdempotencyConflict, 422),
     (InvalidApplication, 400),
     (ChannelNotOffered, 400),
     (CommandRefused, 400),
@@ -262,6 +262,8 @@ def _description(exc: BaseException) -> str:
         return "service_request_id: no such service request"
     if isinstance(exc, ChannelNotOffered):
         return "service_code: this service cannot be applied for online"
+    if isinstance(exc, IdempotencyConflict):
+        return "Idempotency-Key: used with another request; use a new key for a new request"
     if isinstance(exc, InvalidIdentityNumber):
         return f"{_PATHS['applicant.identity_number']}: not a valid number of its scheme"
     if isinstance(exc, UnknownIdentityScheme):

@@ -17,11 +17,12 @@ from litestar.exceptions import InternalServerException
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
 from onestop.domain.applications.tracking import PublicStatus
-from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.catalogue.model import Catalogue, ChannelKind
 from onestop.domain.common.actors import Actor
 from onestop.domain.documents.media import MEDIA_TYPES
 from onestop.exceptions import (
     DocumentTooLarge,
+    InvalidApplication,
     InvalidRequest,
     Problem,
     SubmissionInProgress,
@@ -216,6 +217,10 @@ async def submit(
     """Submit an application; repeating the request with the same key returns the same
     receipt (200), a different body with the same key is refused (422), and a request
     while another with the same key is still being submitted is refused (409)."""
+    if data.channel is not ChannelKind.ONLINE:  # a counter or courier intake is an officer's
+        raise InvalidApplication(
+            [Problem(path="body.channel", message="this API takes online applications only")]
+        )
     runtime = runtime_of(request)
     actor = await anyio.to_thread.run_sync(
         lambda: citizen_actor(
@@ -307,10 +312,11 @@ async def track(
     limits: Limits = request.app.state.limits
     client = limits.client_of(request)
     language = language_of(runtime.mall.catalogue, request, lang)
-    async with limits.lookup(client=client, number=number):  # counted unless it succeeds
-        return await anyio.to_thread.run_sync(
-            lambda: runtime.mall.track(number, lookup_secret, language=language)
-        )
+    return await limits.tracked(  # counted unless it succeeds
+        client=client,
+        number=number,
+        call=lambda: runtime.mall.track(number, lookup_secret, language=language),
+    )
 
 
 @post(
@@ -336,10 +342,11 @@ async def give_document(
     limits: Limits = request.app.state.limits
     client = limits.client_of(request)
     language = language_of(runtime.mall.catalogue, request, lang)
-    async with limits.lookup(client=client, number=number):  # counted unless it succeeds
-        application_id = await anyio.to_thread.run_sync(
-            _intake.application_of, runtime, number, lookup_secret
-        )
+    application_id = await limits.tracked(  # counted as tracking counts, unless it succeeds
+        client=client,
+        number=number,
+        call=lambda: _intake.application_of(runtime, number, lookup_secret),
+    )
 
     def given() -> PublicStatus:
         _intake.give_document(runtime, application_id, data, actor=CITIZEN)

@@ -48,6 +48,17 @@ def _version() -> str:
         return "0"
 
 
+_CORS_REQUEST_HEADERS = (
+    "Content-Type",
+    "Idempotency-Key",
+    "Lookup-Secret",
+    "If-Match",
+    "Authorization",
+    "Upload-Filename",
+)
+_CORS_RESPONSE_HEADERS = ("Retry-After", "ETag", "X-Request-Id", "Allow")
+
+
 def limits_store(settings: ServeSettings) -> Store:
     """The store the workers share their limit counters in.
 
@@ -116,7 +127,15 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             await anyio.to_thread.run_sync(sweeper.stop)
             await anyio.to_thread.run_sync(runtime.close)
 
-    cors = CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None
+    cors = (
+        CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_headers=list(_CORS_REQUEST_HEADERS),
+            expose_headers=list(_CORS_RESPONSE_HEADERS),
+        )
+        if settings.cors_origins
+        else None
+    )
     app = Litestar(
         route_handlers=[
             *_catalogue.ROUTES,

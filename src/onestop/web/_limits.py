@@ -4,12 +4,14 @@ Both are counted in a Litestar `Store` that every worker process of one server s
 (a `FileStore` in ``limits_dir`` on one machine; a Redis or Valkey store across
 machines), so that starting more workers does not multiply what a client may do.
 
-- **Submissions** are limited per client address by Litestar's own `RateLimitConfig`
-  (`submission_limit`), on the routes that create applications only.
+- **Submissions and uploads** are limited per client address by Litestar's own
+  `RateLimitConfig` (`submission_limit`), on the routes that create applications or keep
+  documents only.
 - **Failed lookups** of a tracking number are counted per client address *and* per
-  number (`Limits`): a guesser is cut off whether they try many secrets on one number
-  or one secret on many numbers, from one address or many.  Only failures count, so a
-  citizen checking their own application is never throttled by it.
+  number (`Limits`): a client is cut off after too many failures, and failures on one
+  number from many clients are answered 429 once too many.  Only failures count, and a
+  correct secret is served even when its number's count is full (`_counted`), so nobody
+  can lock a citizen out of their own application by failing on its number.
 
 Every count is read and written under a lock (`StoreLock`, one for submissions and one
 for lookups): an ``anyio`` lock in the process and, over a `FileStore`, an exclusive
@@ -18,8 +20,12 @@ which the workers on the machine share.  Without it two workers (or two requests
 worker) read the same count and each write it plus one, and a burst of concurrent guesses
 is never counted at all.  A lookup is counted *before* it runs and given back when it
 succeeds (`Limits.lookup`), so concurrent guesses cannot all pass the check before the
-first failure is written.  Over a store of another kind (Redis across machines) only the
-process's lock applies; each machine can then admit a few more than the limit.
+first failure is written.  Over a `FileStore` the lookup counts are kept in files of
+their own beside it (`CounterFiles`), counted and given back in the thread that runs
+the lookup (`Limits.tracked`): one hop to a thread per lookup instead of one per file
+read and write, which under load queued every lookup behind the lock.  Over a store of
+another kind (Redis across machines) only the process's lock applies; each machine can
+then admit a few more than the limit.
 
 The client address is the connection's peer, as the server reports it: behind a reverse
 proxy, have uvicorn trust the proxy's ``X-Forwarded-For`` (``--forwarded-allow-ips``),
@@ -29,13 +35,15 @@ never the header alone.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import attrs
@@ -52,16 +60,50 @@ try:
 except ImportError:  # pragma: no cover - Windows: the process's lock only
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["SUBMISSION_ROUTES", "Limits", "StoreLock", "submission_limit"]
+__all__ = [
+    "SUBMISSION_ROUTES",
+    "CounterFiles",
+    "Limits",
+    "StoreLock",
+    "client_key",
+    "submission_limit",
+]
 
-SUBMISSION_ROUTES = frozenset({"/api/v1/applications", "/open311/v2/requests.json"})
-"""The paths whose POST creates an application: the ones the submission limit counts."""
+_T = TypeVar("_T")
+
+SUBMISSION_ROUTES = frozenset(
+    {"/api/v1/applications", "/open311/v2/requests.json", "/api/v1/uploads"}
+)
+"""The paths whose POST creates an application or keeps a document: what the submission
+limit counts (an upload fills the disk until it is swept, so it counts like a submission)."""
+
+
+def client_key(host: str, /) -> str:
+    """The key a client's limits are counted under: its IPv4 address, or the /64 network of
+    its IPv6 address (one subscriber holds a whole /64, so each address alone would give
+    them 2**64 fresh limits)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _client_of(request: Request[Any, Any, Any]) -> str:
+    return client_key(request.client.host if request.client is not None else "unknown")
+
 
 _WINDOW = 60
+_RECORD = 32  # bytes of a counter file: "count:reset", padded
 
 
-def _is_submission(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and request.url.path in SUBMISSION_ROUTES
+async def _is_submission(request: Request[Any, Any, Any]) -> bool:
+    # A coroutine: Litestar runs a plain function given here in a thread, one hop per request.
+    return request.method == "POST" and request.scope["path"] in SUBMISSION_ROUTES
 
 
 _PROCESS_LOCKS: dict[str, anyio.Lock] = {}
@@ -136,6 +178,7 @@ def submission_limit(per_minute: int, *, store: str = "limits") -> RateLimitConf
     return RateLimitConfig(
         rate_limit=("minute", per_minute),
         check_throttle_handler=_is_submission,
+        identifier_for_request=_client_of,
         store=store,
         middleware_class=_SharedRateLimit,
     )
@@ -143,6 +186,108 @@ def submission_limit(per_minute: int, *, store: str = "limits") -> RateLimitConf
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class CounterFiles:
+    """Lookup counters in files beside a `FileStore`'s directory, read and written by
+    blocking calls under one lock per process and an exclusive ``flock`` shared by the
+    machine's workers (the lock file `StoreLock` uses for lookups).
+
+    A counter is a file holding ``count:reset`` (the instant its window ends), padded
+    to a fixed width and overwritten in place (no rename, no removal: a file-system
+    metadata change per lookup queued every lookup behind the lock); a missing,
+    unreadable or expired one counts 0.
+    """
+
+    def __init__(self, store: FileStore) -> None:
+        """Keep the counters of *store*'s lookups beside its directory."""
+        self._directory = Path(f"{store.path}.lookups")
+        self._lock_file = Path(f"{store.path}.lock-lookups")
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._lock:
+            if self._fd is None:
+                self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _open(self, key: str) -> int:
+        return os.open(self._directory / key, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @staticmethod
+    def _read(fd: int, now: float) -> tuple[int, int]:
+        count, _, reset = os.pread(fd, _RECORD, 0).decode("ascii", "replace").partition(":")
+        count, reset = count.strip(), reset.strip()
+        if not count.isdigit() or not reset.isdigit() or int(reset) <= now:
+            return 0, int(now) + _WINDOW
+        return int(count), int(reset)
+
+    @staticmethod
+    def _write(fd: int, count: int, reset: int) -> None:
+        os.pwrite(fd, f"{count}:{reset}".ljust(_RECORD).encode("ascii"), 0)
+
+    def _count(self, keys: tuple[str, ...], change: int, *, limit: int | None = None) -> bool:
+        with self._locked():
+            fds = [self._open(key) for key in keys]
+            try:
+                now = time.time()
+                counts = [self._read(fd, now) for fd in fds]
+                return _counted(
+                    counts, change, limit, now, write=lambda i, c, r: self._write(fds[i], c, r)
+                )
+            finally:
+                for fd in fds:
+                    os.close(fd)
+
+    def take(self, keys: tuple[str, ...], *, limit: int) -> bool:
+        """Count one more on each of *keys* (the client's, then the number's).
+
+        Returns:
+            Whether the number's count was at *limit* already (`_counted`).
+
+        Raises:
+            Throttled: If the client's is at *limit* already (nothing is counted then).
+        """
+        return self._count(keys, 1, limit=limit)
+
+    def give_back(self, keys: tuple[str, ...]) -> None:
+        """Count one less on each of *keys* (none below 0)."""
+        self._count(keys, -1)
+
+
+def _counted(
+    counts: list[tuple[int, int]],
+    change: int,
+    limit: int | None,
+    now: float,
+    *,
+    write: Callable[[int, int, int], None],
+) -> bool:
+    """Apply *change* to the counts of a lookup's keys (the client's, then the number's).
+
+    The client's count is a hard limit: at *limit*, `Throttled` and nothing counted.  The
+    number's is not: anyone may fail on a number, since numbers are sequential, and a hard
+    limit would let them lock its citizen out.  At *limit* it is not counted further and
+    True is returned: the lookup still runs, a correct secret still succeeds, and only a
+    failure is answered `Throttled`.  (The secret is 128 random bits: the number's limit
+    slows guessing spread over many clients; it is not what makes guessing hopeless.)
+    """
+    if limit is not None and counts[0][0] >= limit:
+        raise Throttled(limit="lookups", retry_after=max(1, counts[0][1] - int(now)))
+    saturated = limit is not None and len(counts) > 1 and counts[1][0] >= limit
+    for index, (count, reset) in enumerate(counts):
+        if index > 0 and saturated:
+            continue
+        if count + change >= 0 and (count > 0 or change > 0):
+            write(index, count + change, reset)
+    return saturated
 
 
 @attrs.define(kw_only=True)
@@ -156,11 +301,46 @@ class Limits:
 
     store: Store
     lookups_per_minute: int
+    _files: CounterFiles | None = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.store, FileStore) and fcntl is not None:
+            self._files = CounterFiles(self.store)
+
+    async def tracked(self, *, client: str, number: str, call: Callable[[], _T]) -> _T:
+        """Run the blocking lookup *call* in a thread, counted as `lookup` counts it.
+
+        Raises:
+            Throttled: As `lookup`.
+        """
+        files = self._files
+        if files is None:
+            async with self.lookup(client=client, number=number):
+                return await anyio.to_thread.run_sync(call)
+        keys = tuple(key.replace(":", "-") for key in self._keys(client=client, number=number))
+        limit = self.lookups_per_minute
+
+        def counted() -> _T:
+            saturated = files.take(keys, limit=limit)
+            counted_keys = keys[:1] if saturated else keys
+            try:
+                found = call()
+            except ApplicationNotFound:
+                if saturated:
+                    raise Throttled(limit="lookups", retry_after=_WINDOW) from None
+                raise
+            except BaseException:
+                files.give_back(counted_keys)
+                raise
+            files.give_back(counted_keys)
+            return found
+
+        return await anyio.to_thread.run_sync(counted)
 
     @staticmethod
     def client_of(request: Request[Any, Any, Any]) -> str:
-        """The client's address, as the server saw the connection."""
-        return request.client.host if request.client is not None else "unknown"
+        """The client's key (`client_key`) from its address, as the server saw it."""
+        return _client_of(request)
 
     def _keys(self, *, client: str, number: str) -> tuple[str, str]:
         # Numbers and addresses are kept hashed: the store holds no application number.
@@ -187,25 +367,33 @@ class Limits:
         keys = self._keys(client=client, number=number)
         async with StoreLock(self.store, name="lookups"):
             counts = [await self._count(key) for key in keys]
-            for count, reset in counts:
-                if count >= self.lookups_per_minute:
-                    raise Throttled(limit="lookups", retry_after=max(1, reset - int(time.time())))
-            for key, (count, reset) in zip(keys, counts, strict=True):
-                await self._write(key, count + 1, reset)
+            writes: list[tuple[int, int, int]] = []
+            saturated = _counted(
+                counts,
+                1,
+                self.lookups_per_minute,
+                time.time(),
+                write=lambda i, c, r: writes.append((i, c, r)),
+            )
+            for index, count, reset in writes:
+                await self._write(keys[index], count, reset)
+        counted_keys = keys[:1] if saturated else keys
         try:
             yield
         except ApplicationNotFound:
+            if saturated:
+                raise Throttled(limit="lookups", retry_after=_WINDOW) from None
             raise
         except BaseException:
-            await self._give_back(keys)
+            await self._give_back(counted_keys)
             raise
-        await self._give_back(keys)
+        await self._give_back(counted_keys)
 
     async def _write(self, key: str, count: int, reset: int) -> None:
         left = max(1, reset - int(time.time()))
         await self.store.set(key, f"{count}:{reset}".encode("ascii"), expires_in=left)
 
-    async def _give_back(self, keys: tuple[str, str]) -> None:
+    async def _give_back(self, keys: tuple[str, ...]) -> None:
         with anyio.CancelScope(shield=True):
             async with StoreLock(self.store, name="lookups"):
                 for key in keys:

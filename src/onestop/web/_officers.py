@@ -131,7 +131,13 @@ def _if_match(value: str | None) -> int:
             [Problem(path="header.If-Match", message='is required: the version acted on, "3"')],
             status=428,
         )
-    text = value.strip().removeprefix("W/").strip('"')
+    text = value.strip()
+    if text.startswith("W/"):  # RFC 9110: If-Match compares strongly; a weak tag never matches
+        raise InvalidRequest(
+            [Problem(path="header.If-Match", message="a weak ETag never matches If-Match")],
+            status=412,
+        )
+    text = text.removeprefix('"').removesuffix('"')
     if not text.isdigit() or not text.isascii() or len(text) > 12:
         raise InvalidRequest(
             [Problem(path="header.If-Match", message="must be an application's ETag")]

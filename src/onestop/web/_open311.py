@@ -37,7 +37,8 @@ The capability is only as good as the store's ids: a store filled by a seeded
 generator (``onestop demo``'s, whose people are invented) has ids that can be
 recomputed.
 
-**Submissions** are anonymous (`onestop.web._api.CITIZEN`) through the online channel,
+**Submissions** are made as the signed-in citizen (`onestop.web._citizens`), or
+anonymously, through the online channel,
 and counted by the same per-address limit as the API's.  GeoReport has no idempotency
 key, so a ``POST`` is not idempotent: a client that sends the same form twice makes two
 applications.  A client that can send an ``Idempotency-Key`` header (16 to 128 URL-safe
@@ -51,6 +52,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,7 +81,8 @@ from onestop.exceptions import (
 from onestop.interop import open311, open311_requests
 from onestop.interop.open311_forms import Open311Submission, parse_request_form
 from onestop.usecases.catalogue.built_in import shipped_texts
-from onestop.web._api import CITIZEN, IDEMPOTENCY_KEY, Lang, language_of, runtime_of
+from onestop.web._api import IDEMPOTENCY_KEY, Lang, language_of, runtime_of
+from onestop.web._citizens import citizen_actor
 from onestop.web._limits import Limits
 from onestop.web._open311_views import (
     SPECIFICATION,
@@ -123,11 +126,13 @@ Jurisdiction = Annotated[
 File = Annotated[
     str,
     PathParameter(
-        min_length=6,
-        max_length=200,
-        description="The code or id, followed by `.json`, as GeoReport writes the URL.",
+        description=(
+            "The code or id, followed by `.json`, as GeoReport writes the URL; anything else "
+            "(or over 200 characters) is a 404."
+        ),
     ),
 ]
+_MAX_FILE = 200
 
 
 # --- errors ----------------------------------------------------------------------------
@@ -204,7 +209,7 @@ def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> R
 def _stem(file: str) -> str:
     """The service code of a ``{code}.json`` path segment; a 404 for anything else."""
     code = file.removeprefix("/").removesuffix(_SUFFIX)
-    if not file.endswith(_SUFFIX) or not CATALOGUE_CODE.matches(code):
+    if len(file) > _MAX_FILE or not file.endswith(_SUFFIX) or not CATALOGUE_CODE.matches(code):
         raise ServiceNotFound("unknown")
     return code
 
@@ -277,7 +282,7 @@ async def list_services(
 
 
 @get(
-    "/services/{file:str}",
+    "/services/{file:path}",
     return_dto=Views[Open311ServiceDefinition],
     responses=error_responses(400, 404),
     summary="A service's definition: its form as GeoReport v2 attributes",
@@ -345,10 +350,11 @@ async def _read(
     found: list[Open311Request] = []
     for application_id in ids:
         try:
-            async with limits.lookup(client=client, number=application_id):  # failures count
-                entry = await anyio.to_thread.run_sync(
-                    _found_entry, runtime, application_id, language, jurisdiction
-                )
+            entry = await limits.tracked(  # failures count, as tracking's do
+                client=client,
+                number=application_id,
+                call=partial(_found_entry, runtime, application_id, language, jurisdiction),
+            )
         except ApplicationNotFound:
             continue
         found.append(Open311Request.from_entry(entry))
@@ -398,7 +404,7 @@ async def list_requests(
 
 
 @get(
-    "/requests/{file:str}",
+    "/requests/{file:path}",
     return_dto=Views[Open311Request],
     responses=error_responses(400, 404, 429),
     summary="One service request, by its id",
@@ -411,7 +417,7 @@ async def read_request(
 ) -> list[Open311Request]:
     """``requests/{service_request_id}.json``: a list of the one request (GeoReport's form)."""
     application_id = file.removeprefix("/").removesuffix(_SUFFIX)
-    if not file.endswith(_SUFFIX) or not application_id:
+    if len(file) > _MAX_FILE or not file.endswith(_SUFFIX) or not application_id:
         raise ApplicationNotFound(None)
     found = await _read(request, [application_id], lang, jurisdiction_id)
     if not found:
@@ -458,6 +464,7 @@ def _submit(
     fields: Mapping[str, str | list[str]],
     language: str,
     idempotency_key: str | None,
+    headers: Mapping[str, str],
 ) -> tuple[dict[str, Any], bool]:
     """Submit the form; return the GeoReport item of the new application, and whether
     it answers a retry (the same ``Idempotency-Key``)."""
@@ -466,14 +473,20 @@ def _submit(
     submission = parse_request_form(fields, catalogue=catalogue, at=now, language=language)
     documents = _documents(runtime, submission, now)
     answers: dict[str, Answer] = {**submission.answers, **documents}
-    receipt = runtime.mall.submit(
-        submission.service,
-        channel=submission.channel,
-        applicant=submission.applicant,
-        answers=answers,
-        actor=CITIZEN,
-        idempotency_key=idempotency_key,
+    actor = citizen_actor(
+        runtime.citizens, headers, applicant=submission.applicant, representative=None
     )
+    # As the API submits: the same lookup secret for the same key, one turn per counter.
+    secret = runtime.secrets.derive(actor.id, idempotency_key) if idempotency_key else None
+    with runtime.secrets.giving(secret), runtime.submitting(submission.service):
+        receipt = runtime.mall.submit(
+            submission.service,
+            channel=submission.channel,
+            applicant=submission.applicant,
+            answers=answers,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
     for document_id in submission.document_ids.values():
         runtime.desk.attach(document_id, receipt.application_id)
     service = catalogue.service(submission.service, at=now)
@@ -529,7 +542,7 @@ async def create_request(
             raise InvalidRequest([problem], status=400)
     language = language_of(runtime.mall.catalogue, request, lang)
     entry, replayed = await anyio.to_thread.run_sync(
-        _submit, runtime, fields, language, idempotency_key
+        _submit, runtime, fields, language, idempotency_key, request.headers
     )
     return Response([Open311Created.from_entry(entry)], status_code=200 if replayed else 201)
 

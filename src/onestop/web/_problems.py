@@ -30,6 +30,7 @@ from onestop.exceptions import OnestopError
 from onestop.web._scrub import Sent
 
 __all__ = [
+    "KEY_REUSED_DETAIL",
     "NOT_FOUND_DETAIL",
     "PROBLEM_JSON",
     "FieldProblem",
@@ -44,6 +45,12 @@ PROBLEM_JSON = "application/problem+json"
 
 NOT_FOUND_DETAIL = "no application matches this reference and secret"
 """The detail of every `ApplicationNotFound`: it never says which part did not match."""
+
+KEY_REUSED_DETAIL = (
+    "this Idempotency-Key was used with another request; use a new key for a new application"
+)
+"""The detail of every `IdempotencyConflict`: never the id of the application the key made,
+which whoever learnt another citizen's key could read over Open311."""
 
 _LOG = structlog.get_logger("onestop.web")
 
@@ -194,7 +201,11 @@ def problem_for(error: BaseException, /) -> ProblemDetails:
             status=500,
             detail="the server failed; the failure was logged without the request's data",
         )
-    detail = NOT_FOUND_DETAIL if isinstance(error, exc.ApplicationNotFound) else str(error)
+    detail = str(error)
+    if isinstance(error, exc.ApplicationNotFound):
+        detail = NOT_FOUND_DETAIL
+    elif isinstance(error, exc.IdempotencyConflict):
+        detail = KEY_REUSED_DETAIL
     return ProblemDetails(
         type=f"urn:onestop:problem:{type(error).__name__}",
         title=_TITLES.get(status, "Error"),

@@ -14,13 +14,14 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+import anyio
 import attrs
 
 from onestop.calendars import calendar_versions, counted_years
@@ -63,8 +64,9 @@ class KeyedSecrets(RandomIds):
         return mac.hexdigest()[:32]
 
     @contextmanager
-    def giving(self, secret: str) -> Iterator[None]:
-        """Make `secret` return *secret* within the ``with`` block, in this context."""
+    def giving(self, secret: str | None) -> Iterator[None]:
+        """Make `secret` return *secret* within the ``with`` block, in this context
+        (``None``: a random one, as outside it)."""
         token = _GIVEN_SECRET.set(secret)
         try:
             yield
@@ -212,6 +214,8 @@ class Runtime:
     started: datetime
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _counters: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
+    _turns: dict[str, anyio.Lock] = attrs.field(factory=dict, init=False, repr=False)
+    _codes: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
     def start(cls, settings: ServeSettings) -> Runtime:
@@ -282,6 +286,24 @@ class Runtime:
         with self._guard:
             lock = self._counters.setdefault(service, threading.Lock())
         with lock:
+            yield
+
+    @asynccontextmanager
+    async def turn(self, service: str) -> AsyncIterator[None]:
+        """Wait on the event loop for this process's turn at *service*'s number counter.
+
+        A submission waiting here holds no thread of the pool, so tracking and actions go
+        on while submissions to one service queue (in a thread, a waiting submission
+        kept a thread idle for as long as the ones before it took to commit).  Hold
+        `submitting` inside as well: other callers take turns there.  Codes the catalogue
+        does not know share one turn, so that made-up codes cannot grow the table.
+        """
+        lock = self._turns.get(service)
+        if lock is None:
+            if self._codes is None:
+                self._codes = frozenset(self.mall.catalogue.service_codes())
+            lock = self._turns.setdefault(service if service in self._codes else "", anyio.Lock())
+        async with lock:
             yield
 
     def close(self) -> None:

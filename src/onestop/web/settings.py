@@ -95,7 +95,7 @@ class ServeSettings:
         upload_hours: Hours an upload is kept before it is swept if never attached.
         cors_origins: Browser origins allowed to call the API (none by default).
         test_actors: A JSON file of bearer tokens to officers, for tests and benchmarks
-            until staff sign-in exists; ``None`` serves no officer endpoint.
+            until staff sign-in exists; ``None``: the officers' routes answer 401 to everyone.
         callback_secrets: A JSON file of agency code to webhook secret; each agency
             given one gets ``POST /api/v1/agencies/{agency}/callbacks``.
         citizen_sign_in: The citizen sign-in to use, as ``module:attribute`` naming a

@@ -1,0 +1,132 @@
+"""Abuse a reviewer found: a key reused to learn an id, uploads unlimited, a number locked
+out by strangers, IPv6 clients with endless addresses, counter intakes online, and a
+forged sign-in served over Open311."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import anyio
+import pytest
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from web_support import in_process, kia_body, new_key, settings_for
+
+from onestop.exceptions import ApplicationNotFound, Throttled
+from onestop.testing import sample_pdf
+from onestop.web._limits import Limits, client_key
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")
+
+
+def test_a_reused_key_does_not_name_the_application_it_made(tmp_path: Path) -> None:
+    """Another body under a used key is 422 without the first application's id."""
+    key = new_key()
+    with in_process(settings_for(tmp_path)) as client:
+        first = client.post(
+            "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": key}
+        )
+        other = client.post(
+            "/api/v1/applications", json=kia_body(name="Budi"), headers={"Idempotency-Key": key}
+        )
+    assert (first.status_code, other.status_code) == (201, 422)
+    assert first.json()["application_id"] not in other.text
+    assert not UUID.search(other.text)
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_strangers_failing_on_a_number_do_not_lock_its_citizen_out(
+    tmp_path: Path, kind: str
+) -> None:
+    """Three clients fail on one number (limit 3): its citizen's correct secret is still
+    served, while a fourth stranger's failure is 429, not 404."""
+    store = MemoryStore() if kind == "memory" else FileStore(tmp_path / "limits")
+    limits = Limits(store=store, lookups_per_minute=3)
+
+    def missing() -> str:
+        raise ApplicationNotFound(None)
+
+    async def scenario() -> list[str]:
+        seen = []
+        for client in ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"):
+            try:
+                await limits.tracked(client=client, number="n-1", call=missing)
+            except ApplicationNotFound:
+                seen.append("404")
+            except Throttled:
+                seen.append("429")
+        found = await limits.tracked(client="10.0.0.9", number="n-1", call=lambda: "status")
+        return [*seen, found]
+
+    assert anyio.run(scenario) == ["404", "404", "404", "429", "status"]
+
+
+@pytest.mark.parametrize(
+    ("host", "key"),
+    [
+        ("2001:db8::1", "2001:db8::/64"),
+        ("2001:db8::ffff:7", "2001:db8::/64"),
+        ("2001:db8:0:1::1", "2001:db8:0:1::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("192.0.2.7", "192.0.2.7"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_an_ipv6_client_is_counted_by_its_network(host: str, key: str) -> None:
+    """Every address of one /64 counts as one client; IPv4 (mapped or not) as itself."""
+    assert client_key(host) == key
+
+
+def test_uploads_count_against_the_submission_limit(tmp_path: Path) -> None:
+    """With a limit of 3 a minute, the fourth upload from one address is 429."""
+    with in_process(settings_for(tmp_path, submissions_per_minute=3)) as client:
+        answers = [
+            client.post(
+                "/api/v1/uploads",
+                content=sample_pdf(b"page"),
+                headers={"Content-Type": "application/pdf"},
+            ).status_code
+            for _ in range(4)
+        ]
+    assert answers == [201, 201, 201, 429]
+
+
+@pytest.mark.parametrize("channel", ["counter", "courier", "post"])
+def test_the_online_api_takes_online_applications_only(tmp_path: Path, channel: str) -> None:
+    """A counter, courier or post intake is an officer's: 422 naming body.channel."""
+    with in_process(settings_for(tmp_path)) as client:
+        answer = client.post(
+            "/api/v1/applications",
+            json={**kia_body(), "channel": channel},
+            headers={"Idempotency-Key": new_key()},
+        )
+    assert answer.status_code == 422
+    assert [p["path"] for p in answer.json()["problems"]] == ["body.channel"]
+
+
+def test_a_forged_sign_in_is_refused_over_open311_too(tmp_path: Path) -> None:
+    """Open311 submissions go through the citizen sign-in: forged credentials are 401."""
+    form = (
+        "service_code=kia&first_name=Ani&attribute[child_nik]=3171016512150002"
+        "&attribute[child_name]=Ani&attribute[age_group]=under_5"
+        "&attribute[applicant.identity_number]=3171012501900001"
+        "&attribute[applicant.identity_scheme]=id-nik"
+    )
+    settings = settings_for(tmp_path, citizen_sign_in="citizen_double:sign_in")
+    with in_process(settings) as client:
+        answer = client.post(
+            "/open311/v2/requests.json",
+            content=form.encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Citizen": "forged.3171012501900001.deadbeef",
+            },
+        )
+        anonymous = client.post(
+            "/open311/v2/requests.json",
+            content=form.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert answer.status_code == 401
+    assert anonymous.status_code == 201
