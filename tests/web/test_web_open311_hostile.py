@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from web_support import in_process, new_key, settings_for
 
 from onestop.interop import open311
+from onestop.ports.events import SummaryQuery
 from onestop.web._api import CITIZEN
 
 CANARY = "Zqx-CANARY-7719"
@@ -421,7 +422,33 @@ def test_a_document_field_naming_no_upload_is_refused(every_type: Any) -> None:
     form = _business(**{"attribute[identity_card]": "no-such-upload-0001"})
     response = _post(every_type, urlencode(form))
     _refused(response, status=400, sent=("no-such-upload-0001",))
-    assert response.json()[0]["description"] == "attribute[identity_card]: no such upload"
+    assert response.json()[0]["description"] == (
+        "attribute[identity_card]: is not an upload that can be attached here"
+    )
+
+
+def test_an_upload_attached_to_another_application_is_refused_before_submitting(
+    every_type: Any,
+) -> None:
+    """Naming an upload another request already took is a 400 with the one message for
+    every unusable upload, and no second application is made."""
+    from onestop.testing import sample_pdf
+
+    uploaded = every_type.post(
+        "/api/v1/uploads",
+        content=sample_pdf(b"identity card"),
+        headers={"Content-Type": "application/pdf"},
+    ).json()["document_id"]
+    form = _business(**{"attribute[identity_card]": uploaded})
+    assert _post(every_type, urlencode(form)).status_code == 201
+    store = every_type.app.state.runtime.mall.store
+    before = len(store.summaries(SummaryQuery()).items)
+    again = _post(every_type, urlencode(form))
+    assert again.status_code == 400
+    assert again.json()[0]["description"] == (
+        "attribute[identity_card]: is not an upload that can be attached here"
+    )
+    assert len(store.summaries(SummaryQuery()).items) == before
 
 
 def test_text_comes_in_the_language_asked_for(client: Any) -> None:

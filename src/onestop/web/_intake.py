@@ -41,19 +41,22 @@ from onestop.web._runtime import Runtime
 from onestop.web._views import DocumentGiven, UploadRef
 
 __all__ = [
+    "NOT_USABLE",
     "SWEEP_EVERY",
     "Sweeper",
     "application_of",
     "attach_all",
     "documents_of",
     "give_document",
+    "replay_of",
     "service_of",
+    "usable",
 ]
 
 SWEEP_EVERY: Final = 15 * 60.0
 """Seconds between two sweeps of unattached uploads by one worker."""
 
-_NOT_USABLE = "is not an upload that can be attached here"
+NOT_USABLE = "is not an upload that can be attached here"
 _LOG = structlog.get_logger("onestop.web")
 
 
@@ -101,6 +104,21 @@ def _ref(requirement: str, evidence_type: str, document: Document) -> DocumentRe
     )
 
 
+def replay_of(runtime: Runtime, actor: Actor, idempotency_key: str | None) -> str | None:
+    """The id of the application *idempotency_key* made for *actor* already, if any."""
+    if idempotency_key is None:
+        return None
+    prior = runtime.mall.store.idempotency(idempotency_digest(actor.id, idempotency_key) or "")
+    return prior.stream_id if prior is not None else None
+
+
+def usable(runtime: Runtime, document_id: str, replay: str | None) -> Document | None:
+    """The upload *document_id* if a submission may name it (unattached, or attached to
+    the application *replay* a retry answers), else ``None``; why is never said, so an
+    id tells nothing of someone else's upload."""
+    return _usable(runtime.desk, document_id, replay)
+
+
 def documents_of(
     runtime: Runtime,
     *,
@@ -120,8 +138,7 @@ def documents_of(
         InvalidApplication: Naming each ``documents[i]`` that cannot be used.
     """
     evidence = service_of(runtime, service, channel)
-    prior = runtime.mall.store.idempotency(idempotency_digest(actor.id, idempotency_key) or "")
-    replay_of = prior.stream_id if prior is not None else None
+    replay = replay_of(runtime, actor, idempotency_key)
     refs: list[DocumentRef] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -137,9 +154,9 @@ def documents_of(
             )
             continue
         seen[given.document_id] = index
-        document = _usable(runtime.desk, given.document_id, replay_of)
+        document = _usable(runtime.desk, given.document_id, replay)
         if document is None:
-            problems.append(Problem(path=f"{where}.document_id", message=_NOT_USABLE))
+            problems.append(Problem(path=f"{where}.document_id", message=NOT_USABLE))
             continue
         refs.append(_ref(given.requirement, evidence[given.requirement], document))
     if problems:
@@ -193,7 +210,7 @@ def give_document(
         problems.append(Problem(path="body.requirement", message="is not a requirement"))
     document = _usable(runtime.desk, given.document_id, application_id)
     if document is None:
-        problems.append(Problem(path="body.document_id", message=_NOT_USABLE))
+        problems.append(Problem(path="body.document_id", message=NOT_USABLE))
     if problems or document is None:
         raise InvalidApplication(problems)
     ref = _ref(given.requirement, evidence[given.requirement], document)

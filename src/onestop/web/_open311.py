@@ -70,7 +70,6 @@ from onestop.domain.catalogue.model import FieldType
 from onestop.domain.common.formats import CATALOGUE_CODE
 from onestop.exceptions import (
     ApplicationNotFound,
-    DocumentNotFound,
     InvalidApplication,
     InvalidRequest,
     OnestopError,
@@ -83,6 +82,7 @@ from onestop.interop.open311_forms import Open311Submission, parse_request_form
 from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.web._api import IDEMPOTENCY_KEY, Lang, language_of, runtime_of
 from onestop.web._citizens import citizen_actor
+from onestop.web._intake import NOT_USABLE, replay_of, usable
 from onestop.web._limits import Limits
 from onestop.web._open311_views import (
     SPECIFICATION,
@@ -429,9 +429,10 @@ async def read_request(
 
 
 def _documents(
-    runtime: Runtime, submission: Open311Submission, at: datetime
+    runtime: Runtime, submission: Open311Submission, at: datetime, replay: str | None
 ) -> dict[str, DocumentRef]:
-    """The `DocumentRef` answer of each ``document`` field that names an upload."""
+    """The `DocumentRef` answer of each ``document`` field that names an upload, checked as
+    the API checks them (`onestop.web._intake.usable`), before anything is submitted."""
     if not submission.document_ids:
         return {}
     service = runtime.mall.catalogue.service(submission.service, at=at)
@@ -439,13 +440,9 @@ def _documents(
     refs: dict[str, DocumentRef] = {}
     problems: list[Problem] = []
     for name, document_id in submission.document_ids.items():
-        try:
-            document = runtime.desk.describe(document_id)
-        except DocumentNotFound:
-            problems.append(Problem(path=f"attribute[{name}]", message="no such upload"))
-            continue
-        if document.sha256 is None:
-            problems.append(Problem(path=f"attribute[{name}]", message="the upload was erased"))
+        document = usable(runtime, document_id, replay)
+        if document is None or document.sha256 is None:
+            problems.append(Problem(path=f"attribute[{name}]", message=NOT_USABLE))
             continue
         refs[name] = DocumentRef(
             requirement=name,
@@ -471,11 +468,12 @@ def _submit(
     catalogue = runtime.mall.catalogue
     now = datetime.now(UTC)
     submission = parse_request_form(fields, catalogue=catalogue, at=now, language=language)
-    documents = _documents(runtime, submission, now)
-    answers: dict[str, Answer] = {**submission.answers, **documents}
     actor = citizen_actor(
         runtime.citizens, headers, applicant=submission.applicant, representative=None
     )
+    replay = replay_of(runtime, actor, idempotency_key)
+    documents = _documents(runtime, submission, now, replay)
+    answers: dict[str, Answer] = {**submission.answers, **documents}
     # As the API submits: the same lookup secret for the same key, one turn per counter.
     secret = runtime.secrets.derive(actor.id, idempotency_key) if idempotency_key else None
     with runtime.secrets.giving(secret), runtime.submitting(submission.service):
