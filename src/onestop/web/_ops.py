@@ -86,7 +86,11 @@ ROUTES = [healthz, readyz]
 
 
 def route_of(scope: Scope) -> str:
-    """The route template *scope* was routed to (``(unrouted)`` before routing)."""
+    """The route template *scope* was routed to, whole (``/open311/v2/requests.json``, not
+    the router's ``/requests.json``); ``(unrouted)`` before routing."""
+    template: object = scope.get("path_template")
+    if isinstance(template, str) and template:
+        return template
     handler = scope.get("route_handler")
     paths = getattr(handler, "paths", None)
     return sorted(paths)[0] if paths else "(unrouted)"
