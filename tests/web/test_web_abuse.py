@@ -4,6 +4,7 @@ forged sign-in served over Open311."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -130,3 +131,27 @@ def test_a_forged_sign_in_is_refused_over_open311_too(tmp_path: Path) -> None:
         )
     assert answer.status_code == 401
     assert anonymous.status_code == 201
+
+
+def test_expired_lookup_counters_are_swept(tmp_path: Path) -> None:
+    """Counters whose window ended are removed by the limits' sweep; live ones stay."""
+    (tmp_path / "limits").mkdir()
+    store = FileStore(tmp_path / "limits")
+    limits = Limits(store=store, lookups_per_minute=3)
+    files = limits._files
+    assert files is not None
+
+    def missing() -> str:
+        raise ApplicationNotFound(None)
+
+    async def fail_on(number: str) -> None:
+        with contextlib.suppress(ApplicationNotFound):
+            await limits.tracked(client="10.0.0.1", number=number, call=missing)
+
+    anyio.run(fail_on, "n-1")
+    counters = sorted((tmp_path / "limits.lookups").iterdir())
+    assert len(counters) == 2  # the client's and the number's
+    stale = counters[0]
+    stale.write_bytes(b"1:1".ljust(32))  # a window that ended in 1970
+    limits.sweep()
+    assert sorted((tmp_path / "limits.lookups").iterdir()) == counters[1:]

@@ -84,7 +84,8 @@ def limits_store(settings: ServeSettings) -> Store:
 
 def _replay_dir(settings: ServeSettings) -> str | None:
     directory = settings.limits_dir or settings.beside_store(".limits")
-    return None if directory is None else str(Path(directory) / "callbacks")
+    # Beside the limits' store, never in it: its expired entries are swept file by file.
+    return None if directory is None else f"{directory}.callbacks"
 
 
 def create_app(settings: ServeSettings, /) -> Litestar:
@@ -117,7 +118,10 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             await anyio.to_thread.run_sync(runtime.close)
             raise
         sweeper = Sweeper(
-            runtime.desk, older_than=timedelta(hours=settings.upload_hours), every=SWEEP_EVERY
+            runtime.desk,
+            older_than=timedelta(hours=settings.upload_hours),
+            every=SWEEP_EVERY,
+            also=app.state.limits.sweep,
         )
         app.state.sweeper = sweeper
         sweeper.start()

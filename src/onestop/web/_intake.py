@@ -16,7 +16,7 @@ each worker that sweeps once when the worker starts, then every `SWEEP_EVERY` se
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -224,9 +224,18 @@ class Sweeper:
     It runs in a daemon thread of its own; `stop` ends it and waits for it.
     """
 
-    def __init__(self, desk: DocumentDesk, *, older_than: timedelta, every: float) -> None:
-        """Sweep *desk* of uploads made more than *older_than* ago."""
+    def __init__(
+        self,
+        desk: DocumentDesk,
+        *,
+        older_than: timedelta,
+        every: float,
+        also: Callable[[], object] | None = None,
+    ) -> None:
+        """Sweep *desk* of uploads made more than *older_than* ago, and call *also* each
+        time (the limits' sweep of expired counters)."""
         self._desk = desk
+        self._also = also
         self._older_than = older_than
         self._every = every
         self._stopping = threading.Event()
@@ -244,6 +253,11 @@ class Sweeper:
             removed = self._desk.sweep(older_than=self._older_than)
         except Exception as exc:  # noqa: BLE001 - a failed sweep is retried next time
             _LOG.warning("upload_sweep_failed", error=type(exc).__name__)
+        if self._also is not None:
+            try:
+                self._also()
+            except Exception as exc:  # noqa: BLE001 - a failed sweep is retried next time
+                _LOG.warning("limits_sweep_failed", error=type(exc).__name__)
         with self._done:
             self.runs += 1
             self.removed += removed

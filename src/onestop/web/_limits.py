@@ -257,6 +257,25 @@ class CounterFiles:
         """
         return self._count(keys, 1, limit=limit)
 
+    def sweep(self) -> int:
+        """Remove the counters whose window ended; return how many (they count 0 anyway)."""
+        removed = 0
+        now = time.time()
+        with self._locked():
+            for path in self._directory.iterdir():
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                    try:
+                        count, _ = self._read(fd, now)
+                    finally:
+                        os.close(fd)
+                    if count == 0:
+                        path.unlink()
+                        removed += 1
+                except OSError:
+                    continue
+        return removed
+
     def give_back(self, keys: tuple[str, ...]) -> None:
         """Count one less on each of *keys* (none below 0)."""
         self._count(keys, -1)
@@ -336,6 +355,13 @@ class Limits:
             return found
 
         return await anyio.to_thread.run_sync(counted)
+
+    def sweep(self) -> None:
+        """Remove expired counters: the lookup files, and the store's expired entries."""
+        if self._files is not None:
+            self._files.sweep()
+        if isinstance(self.store, FileStore):
+            anyio.run(self.store.delete_expired)
 
     @staticmethod
     def client_of(request: Request[Any, Any, Any]) -> str:
