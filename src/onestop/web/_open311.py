@@ -507,7 +507,7 @@ def _submit(
             description="A retry under the same Idempotency-Key: the same request",
             generate_examples=False,
         ),
-        **error_responses(400, 404, 409, 413, 415, 429, 503),
+        **error_responses(400, 404, 409, 413, 415, 422, 429, 503),
     },
     summary="Submit a service request (an online application), form-encoded",
 )
