@@ -36,9 +36,9 @@ from onestop.web._limits import Limits
 from onestop.web._problems import problem_responses
 from onestop.web._runtime import Runtime
 from onestop.web._views import (
-    DocumentGiven,
     ReceiptView,
     SubmissionRequest,
+    UploadRef,
     UploadView,
 )
 from onestop.web._wire import Body
@@ -321,7 +321,7 @@ async def track(
 
 @post(
     "/api/v1/tracking/documents",
-    dto=Body[DocumentGiven],
+    dto=Body[UploadRef],
     return_dto=Body[PublicStatus],
     tags=["applications"],
     status_code=200,
@@ -330,7 +330,7 @@ async def track(
 )
 async def give_document(
     request: Request[Any, Any, Any],
-    data: JSONBody[DocumentGiven],
+    data: JSONBody[UploadRef],
     number: Number,
     lookup_secret: Secret,
     lang: Lang = None,

@@ -38,7 +38,7 @@ from onestop.ports.documents import is_document_id
 from onestop.usecases.applications.writer import idempotency_digest
 from onestop.usecases.documents import Document, DocumentDesk
 from onestop.web._runtime import Runtime
-from onestop.web._views import DocumentGiven, UploadRef
+from onestop.web._views import UploadRef
 
 __all__ = [
     "NOT_USABLE",
@@ -188,7 +188,7 @@ def application_of(runtime: Runtime, number: str, secret: str) -> str:
 def give_document(
     runtime: Runtime,
     application_id: str,
-    given: DocumentGiven,
+    given: UploadRef,
     *,
     actor: Actor,
 ) -> None:

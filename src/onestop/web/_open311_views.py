@@ -15,7 +15,7 @@ and the two identity attributes a mall needs.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qsl
@@ -24,7 +24,6 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn, override
 from litestar import MediaType, Response
-from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
@@ -37,6 +36,7 @@ from onestop.interop.open311_forms import (
     IDENTITY_SCHEME_CODE,
     MAX_FIELDS,
 )
+from onestop.web._wire import ConverterDTO
 
 if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named, not imported
     from litestar._openapi.schema_generation import SchemaCreator
@@ -299,23 +299,9 @@ def _converter() -> cattrs.Converter:
 _OUT = _converter()
 
 
-class Views(AbstractDTO[T], Generic[T]):
+class Views(ConverterDTO[T], Generic[T]):
     """Answers out as GeoReport writes them; schemas from the handler's return type
     (a list of a class, or one), through Litestar's attrs plugin."""
-
-    @classmethod
-    def generate_field_definitions(
-        cls, model_type: type[Any]
-    ) -> Generator[DTOFieldDefinition, None, None]:
-        """None: the converter, not a transfer model, does the work."""
-        yield from ()
-
-    @classmethod
-    def create_for_field_definition(
-        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
-    ) -> None:
-        """Build no msgspec transfer model."""
-        return
 
     @classmethod
     def create_openapi_schema(

@@ -16,7 +16,6 @@ from onestop.domain.catalogue.model import ChannelKind
 from onestop.domain.common.parties import Organisation, Person, Representative
 
 __all__ = [
-    "DocumentGiven",
     "Health",
     "ReceiptView",
     "ServiceList",
@@ -80,20 +79,7 @@ class ServiceList:
 
 @attrs.frozen(kw_only=True)
 class UploadRef:
-    """A document uploaded before submitting, named for one requirement.
-
-    Attributes:
-        requirement: The code of the requirement it answers.
-        document_id: The id ``POST /api/v1/uploads`` gave it.
-    """
-
-    requirement: str
-    document_id: str
-
-
-@attrs.frozen(kw_only=True)
-class DocumentGiven:
-    """A document given after submission, for one of the application's requirements.
+    """An upload named for one requirement: in a submission, or given after it.
 
     Attributes:
         requirement: The code of the requirement it answers.

@@ -41,6 +41,7 @@ __all__ = [
     "MAX_DEPTH",
     "AnswerValue",
     "Body",
+    "ConverterDTO",
     "read_json",
     "schema_plugins",
     "structure",
@@ -188,8 +189,8 @@ def _scrubbed(problem: Problem) -> Problem:
     return Problem(path="".join(parts)[:200] or "body", message=message)
 
 
-class Body(AbstractDTO[T], Generic[T]):
-    """Bodies in and out through `CONVERTER`; schemas from the attrs class."""
+class ConverterDTO(AbstractDTO[T], Generic[T]):
+    """A Litestar DTO whose work a cattrs converter does: no msgspec transfer model."""
 
     @classmethod
     def generate_field_definitions(
@@ -204,6 +205,10 @@ class Body(AbstractDTO[T], Generic[T]):
     ) -> None:
         """Build no msgspec transfer model."""
         return
+
+
+class Body(ConverterDTO[T], Generic[T]):
+    """Bodies in and out through `CONVERTER`; schemas from the attrs class."""
 
     @classmethod
     def create_openapi_schema(
