@@ -155,3 +155,21 @@ def test_expired_lookup_counters_are_swept(tmp_path: Path) -> None:
     stale.write_bytes(b"1:1".ljust(32))  # a window that ended in 1970
     limits.sweep()
     assert sorted((tmp_path / "limits.lookups").iterdir()) == counters[1:]
+
+
+def test_discovery_names_the_public_url_not_the_host_a_client_sent(tmp_path: Path) -> None:
+    """With --public-url, Open311's discovery names it whatever Host a client sends."""
+    settings = settings_for(tmp_path, public_url="https://mall.example.go.id/")
+    with in_process(settings) as client:
+        found = client.get("/open311/v2/discovery.json", headers={"Host": "evil.example"})
+    assert found.json()["endpoints"][0]["url"] == "https://mall.example.go.id/open311/v2"
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "https://a b", "mall.example", "https://x\n"])
+def test_a_public_url_that_is_not_one_is_refused(url: str) -> None:
+    """A public URL must be an http(s) URL without spaces or control characters."""
+    from onestop.exceptions import ConfigurationError
+    from onestop.web import ServeSettings
+
+    with pytest.raises(ConfigurationError, match="public_url"):
+        ServeSettings(catalogue="c", store_url="memory://", public_url=url)

@@ -193,6 +193,7 @@ def serve_mall(
     metavar="FILE",
     help="JSON of agency code to webhook secret: serves POST /api/v1/agencies/{agency}/callbacks.",
 )
+@_option("--public-url", metavar="URL", help="The address citizens reach the mall at.")
 @_option("--citizen-sign-in", metavar="MODULE:NAME", help="A CitizenSignIn to sign citizens in.")
 @_option("--access-log/--no-access-log", default=True, show_default=True)
 @_option(

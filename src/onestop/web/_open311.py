@@ -243,7 +243,7 @@ def discovery(request: Request[Any, Any, Any], lang: Lang = None) -> Open311Disc
     changeset: str = state.get("open311_changeset") or _changeset(runtime)
     state["open311_changeset"] = changeset
     name = catalogue.name.get(language, fallbacks=catalogue.languages)
-    base = str(request.base_url).rstrip("/")
+    base = (runtime.settings.public_url or str(request.base_url)).rstrip("/")
     return Open311Discovery(
         changeset=changeset,
         contact=_line(f"{name}: each service's agency answers for it"),

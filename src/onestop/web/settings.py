@@ -66,6 +66,20 @@ def _origins(instance: ServeSettings, attribute: attrs.Attribute[Any], value: ob
         )
 
 
+def _public_url(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if (
+        not isinstance(value, str)
+        or not value.startswith(("http://", "https://"))
+        or len(value) > 256
+        or any(char.isspace() or ord(char) < 33 for char in value)
+    ):
+        raise ConfigurationError(
+            "serve setting public_url: expected an http(s) URL such as 'https://mall.example.go.id'"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class ServeSettings:
     """What one `onestop serve` serves, and how.
@@ -98,6 +112,9 @@ class ServeSettings:
             until staff sign-in exists; ``None``: the officers' routes answer 401 to everyone.
         callback_secrets: A JSON file of agency code to webhook secret; each agency
             given one gets ``POST /api/v1/agencies/{agency}/callbacks``.
+        public_url: The address citizens reach the mall at (``https://mall.example.go.id``),
+            which Open311's discovery document names; ``None`` names the address each request
+            was sent to (its ``Host`` header, which a client chooses).
         citizen_sign_in: The citizen sign-in to use, as ``module:attribute`` naming a
             `onestop.ports.citizens.CitizenSignIn` or a function of no arguments that returns
             one (``mygov.nid:sign_in``); ``None`` serves every citizen anonymously.
@@ -125,6 +142,7 @@ class ServeSettings:
     cors_origins: tuple[str, ...] = attrs.field(default=(), validator=_origins)
     test_actors: str | None = attrs.field(default=None, validator=_text(True))
     callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
+    public_url: str | None = attrs.field(default=None, validator=_public_url)
     citizen_sign_in: str | None = attrs.field(default=None, validator=_text(True))
     access_log: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
     telemetry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
