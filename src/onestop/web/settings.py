@@ -66,6 +66,13 @@ def _origins(instance: ServeSettings, attribute: attrs.Attribute[Any], value: ob
         )
 
 
+def _flag(instance: ServeSettings, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise ConfigurationError(
+            f"serve setting {attribute.name}: expected true or false, not {kind_of(value)}"
+        )
+
+
 def _public_url(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
@@ -144,8 +151,8 @@ class ServeSettings:
     callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
     public_url: str | None = attrs.field(default=None, validator=_public_url)
     citizen_sign_in: str | None = attrs.field(default=None, validator=_text(True))
-    access_log: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
-    telemetry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    access_log: bool = attrs.field(default=True, validator=_flag)
+    telemetry: bool = attrs.field(default=False, validator=_flag)
 
     def to_json(self) -> str:
         """Return the settings as one JSON text, for the worker processes."""
