@@ -14,14 +14,13 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-import anyio
 import attrs
 
 from onestop.calendars import calendar_versions, counted_years
@@ -214,8 +213,7 @@ class Runtime:
     started: datetime
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _counters: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
-    _turns: dict[str, anyio.Lock] = attrs.field(factory=dict, init=False, repr=False)
-    _codes: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
+    _known: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
     def start(cls, settings: ServeSettings) -> Runtime:
@@ -283,27 +281,12 @@ class Runtime:
         at once conflict, and one does its work again.  Taking turns within a process
         leaves only the other processes to conflict with, which the mall's retries absorb.
         """
-        with self._guard:
-            lock = self._counters.setdefault(service, threading.Lock())
+        with self._guard:  # codes the catalogue does not know share one turn: no growth
+            if self._known is None:
+                self._known = frozenset(self.mall.catalogue.service_codes())
+            turn = service if service in self._known else ""
+            lock = self._counters.setdefault(turn, threading.Lock())
         with lock:
-            yield
-
-    @asynccontextmanager
-    async def turn(self, service: str) -> AsyncIterator[None]:
-        """Wait on the event loop for this process's turn at *service*'s number counter.
-
-        A submission waiting here holds no thread of the pool, so tracking and actions go
-        on while submissions to one service queue (in a thread, a waiting submission
-        kept a thread idle for as long as the ones before it took to commit).  Hold
-        `submitting` inside as well: other callers take turns there.  Codes the catalogue
-        does not know share one turn, so that made-up codes cannot grow the table.
-        """
-        lock = self._turns.get(service)
-        if lock is None:
-            if self._codes is None:
-                self._codes = frozenset(self.mall.catalogue.service_codes())
-            lock = self._turns.setdefault(service if service in self._codes else "", anyio.Lock())
-        async with lock:
             yield
 
     def close(self) -> None:
