@@ -189,7 +189,9 @@ def from_environment() -> Litestar:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.JSONRenderer(),
         ],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # One write per line: workers share stderr, and print's two writes (the line, then
+        # its newline) let another worker's line in between, breaking both JSON lines.
+        logger_factory=structlog.WriteLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
     return create_app(ServeSettings.from_environment())
