@@ -15,7 +15,9 @@ from litestar.stores.memory import MemoryStore
 from web_support import in_process, kia_body, new_key, settings_for
 
 from onestop.exceptions import ApplicationNotFound, Throttled
+from onestop.ports.events import SummaryQuery
 from onestop.testing import sample_pdf
+from onestop.web._inflight import _claim_file, _file_of
 from onestop.web._limits import Limits, client_key
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}")
@@ -173,3 +175,31 @@ def test_a_public_url_that_is_not_one_is_refused(url: str) -> None:
 
     with pytest.raises(ConfigurationError, match="public_url"):
         ServeSettings(catalogue="c", store_url="memory://", public_url=url)
+
+
+def test_an_upload_another_submission_holds_is_409_and_makes_nothing(tmp_path: Path) -> None:
+    """While one submission holds an upload (until it is attached), another naming it is 409
+    and makes no application; once released, the upload can be named."""
+    with in_process(settings_for(tmp_path)) as client:
+        document_id = client.post(
+            "/api/v1/uploads",
+            content=sample_pdf(b"family card"),
+            headers={"Content-Type": "application/pdf"},
+        ).json()["document_id"]
+        body = {**kia_body(), "documents": [{"requirement": "kk", "document_id": document_id}]}
+        inflight = client.app.state.inflight
+        store = client.app.state.runtime.mall.store
+        path = _file_of(inflight.store, inflight.key("upload", document_id))
+        assert _claim_file(path, b"another-request", 60)  # as a submission in flight holds it
+        held = client.post(
+            "/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()}
+        )
+        made = len(store.summaries(SummaryQuery()).items)
+        path.unlink()  # that submission ended
+        free = client.post(
+            "/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()}
+        )
+    assert held.status_code == 409
+    assert "uploads" in held.json()["detail"]
+    assert made == 0
+    assert free.status_code == 201, free.text

@@ -46,15 +46,20 @@ class Throttled(WebError):
 
 
 class SubmissionInProgress(WebError):
-    """A submission under the same ``Idempotency-Key`` is still being processed.
+    """A submission under the same ``Idempotency-Key``, or naming the same upload, is still
+    being processed.
 
-    Wait for it and send the request again: it is then answered as a replay.
+    Wait for it and send the request again: it is then answered as a replay (or, if another
+    application took the upload, refused naming it).
+
+    Attributes:
+        upload: Whether an upload the request names is what another submission holds.
     """
 
-    def __init__(self) -> None:
-        super().__init__(
-            "a submission with this idempotency key is in progress: retry when it has finished"
-        )
+    def __init__(self, *, upload: bool = False) -> None:
+        self.upload = upload
+        what = "naming one of these uploads" if upload else "with this idempotency key"
+        super().__init__(f"a submission {what} is in progress: retry when it has finished")
 
 
 class VersionMismatch(WebError):

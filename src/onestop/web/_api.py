@@ -234,10 +234,25 @@ async def submit(
     token = await inflight.claim(actor.id, idempotency_key)
     if token is None:
         raise SubmissionInProgress
+    held: list[tuple[str, bytes]] = []
     try:
+        # Each upload named is held too, across workers, until it is attached: two
+        # submissions naming one upload at once would each make an application before the
+        # second attach failed, leaving an application whose citizen got no receipt.
+        for document_id in dict.fromkeys(given.document_id for given in data.documents):
+            claim = await inflight.claim(_UPLOADS, document_id)
+            if claim is None:
+                raise SubmissionInProgress(upload=True)
+            held.append((document_id, claim))
         return await anyio.to_thread.run_sync(_submitted, runtime, data, actor, idempotency_key)
     finally:
+        for document_id, claim in held:
+            await inflight.release(_UPLOADS, document_id, claim)
         await inflight.release(actor.id, idempotency_key, token)
+
+
+_UPLOADS = "upload"
+"""The in-flight scope of uploads a submission holds (actor ids have a colon; this has none)."""
 
 
 def _submitted(
