@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import sqlite3
 import subprocess
@@ -45,26 +44,11 @@ def test_serve_on_sqlite_submits_and_tracks(tmp_path: Path) -> None:
         _round_trip(server.url)
 
 
-@pytest.fixture
-def postgres_schema_url(postgres_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema's store URL; the schema is dropped afterwards."""
-    import psycopg
-    from psycopg import sql
-
-    schema = f"onestop_test_{secrets.token_hex(6)}"
-    separator = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{separator}schema={schema}"
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 @pytest.mark.postgres
-def test_serve_on_postgresql_with_two_workers(tmp_path: Path, postgres_schema_url: str) -> None:
+def test_serve_on_postgresql_with_two_workers(tmp_path: Path, fresh_schema: str) -> None:
     """Two worker processes on a fresh PostgreSQL schema take submissions and track them,
     and stop with status 0 on SIGTERM."""
-    settings = settings_for(tmp_path, store_url=postgres_schema_url, workers=2)
+    settings = settings_for(tmp_path, store_url=fresh_schema, workers=2)
     with ServerProcess(settings, extra=("--threads", "12")) as server:
         for _ in range(4):  # a new connection each time, as from separate clients
             _round_trip(server.url)
@@ -73,13 +57,11 @@ def test_serve_on_postgresql_with_two_workers(tmp_path: Path, postgres_schema_ur
 
 
 @pytest.mark.postgres
-def test_a_postgresql_pool_holds_a_connection_per_thread(
-    tmp_path: Path, postgres_schema_url: str
-) -> None:
+def test_a_postgresql_pool_holds_a_connection_per_thread(tmp_path: Path, fresh_schema: str) -> None:
     """A worker's PostgreSQL pool may hold as many connections as it has threads."""
     from onestop.web._runtime import open_store
 
-    store = open_store(settings_for(tmp_path, store_url=postgres_schema_url, threads=24))
+    store = open_store(settings_for(tmp_path, store_url=fresh_schema, threads=24))
     try:
         assert store._pool.max_size == 24  # type: ignore[attr-defined]
     finally:

@@ -31,9 +31,7 @@ from typing import Any
 
 import attrs
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 from web_support import (
     ServerProcess,
     in_process,
@@ -44,7 +42,6 @@ from web_support import (
 from web_support import test_actors_file as actors_file  # not a test: no test_ name here
 
 from onestop.domain.workflow.engine import Actor
-from onestop.storage import from_url
 from onestop.web import ServeSettings
 
 CLIENTS = 32
@@ -202,20 +199,6 @@ def test_racing_officers_lose_only_with_409_or_412_on_sqlite(
 ) -> None:
     """On SQLite with two workers, 32 racing officers lose only 409s and 412s, and no update."""
     record_property("figures", _race(_race_settings(tmp_path)))
-
-
-@pytest.fixture
-def fresh_schema(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL store URL in a schema of its own, dropped afterwards."""
-    schema = f"onestop_test_{secrets.token_hex(6)}"
-    separator = "&" if "?" in postgres_url else "?"
-    url = f"{postgres_url}{separator}schema={schema}"
-    try:
-        from_url(url).close()  # the schema made once, before two workers open it
-        yield url
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 @pytest.mark.slow

@@ -10,19 +10,14 @@ by id and as a list.  Nothing here imports the server's routes.
 from __future__ import annotations
 
 import json
-import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 from web_support import ServerProcess, settings_for
-
-from onestop.storage import from_url
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 
@@ -191,26 +186,12 @@ def test_an_open311_client_applies_and_reads_the_status_back_on_sqlite(tmp_path:
     assert "ani@example.org" not in log
 
 
-@pytest.fixture
-def fresh_store(postgres_url: str) -> Iterator[str]:
-    """A PostgreSQL store URL in a schema of its own, dropped afterwards."""
-    schema = f"onestop_test_{secrets.token_hex(6)}"
-    separator = "&" if "?" in postgres_url else "?"
-    url = f"{postgres_url}{separator}schema={schema}"
-    try:
-        from_url(url).close()  # the schema made once, before two workers open it
-        yield url
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 @pytest.mark.postgres
 def test_an_open311_client_applies_and_reads_the_status_back_on_postgresql(
-    tmp_path: Path, fresh_store: str
+    tmp_path: Path, fresh_schema: str
 ) -> None:
     """On PostgreSQL with two workers, a GeoReport client posts a request and reads it back."""
-    with ServerProcess(settings_for(tmp_path, store_url=fresh_store, workers=2)) as server:
+    with ServerProcess(settings_for(tmp_path, store_url=fresh_schema, workers=2)) as server:
         seen = _round_trip(server.url)
     _check(seen, server.url)
 

@@ -49,7 +49,6 @@ form under the same key is refused.  The identity number and its scheme come as
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -98,7 +97,7 @@ from onestop.web._open311_views import (
     error_responses,
     read_form,
 )
-from onestop.web._problems import problem_for
+from onestop.web._problems import frames, problem_for
 from onestop.web._runtime import Runtime
 from onestop.web._scrub import Sent
 
@@ -189,11 +188,7 @@ def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> R
     headers = {"Retry-After": _retry_after(error, status)} if status in (429, 503) else {}
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if status >= 500:
-        where = [
-            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
-            for frame in traceback.extract_tb(error.__traceback__)[-8:]
-        ]
-        _LOG.error("request_failed", error=type(error).__name__, where=where)
+        _LOG.error("request_failed", error=type(error).__name__, where=frames(error))
     sent = Sent(request)  # no description quotes what the client sent (onestop.web._scrub)
     return Response(
         content=[{"code": e.code, "description": sent.scrub(e.description)} for e in entries],

@@ -299,6 +299,9 @@ def _converter() -> cattrs.Converter:
 _OUT = _converter()
 
 
+_FORMS_ONLY = Problem(path="body", message="GeoReport takes application/x-www-form-urlencoded")
+
+
 class Views(ConverterDTO[T], Generic[T]):
     """Answers out as GeoReport writes them; schemas from the handler's return type
     (a list of a class, or one), through Litestar's attrs plugin."""
@@ -313,12 +316,12 @@ class Views(ConverterDTO[T], Generic[T]):
         return schema_creator.for_field_definition(field_definition)
 
     def decode_bytes(self, value: bytes) -> Any:  # pragma: no cover - answers only
-        """Never used: GeoReport's request bodies are forms, read by the route."""
-        raise NotImplementedError
+        """Refuse: GeoReport's request bodies are forms, which the route reads itself."""
+        raise InvalidRequest([_FORMS_ONLY], status=415)
 
     def decode_builtins(self, value: dict[str, Any]) -> Any:  # pragma: no cover
-        """Never used, as `decode_bytes`."""
-        raise NotImplementedError
+        """Refuse, as `decode_bytes`."""
+        raise InvalidRequest([_FORMS_ONLY], status=415)
 
     def data_to_encodable_type(self, data: Any) -> Any:
         """Unstructure an answer."""

@@ -35,6 +35,7 @@ __all__ = [
     "PROBLEM_JSON",
     "FieldProblem",
     "ProblemDetails",
+    "frames",
     "handle_error",
     "problem_responses",
     "status_of",
@@ -245,7 +246,7 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
             headers["Retry-After"] = str(max(1, int(wait))) if wait.isdigit() else wait
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if problem.status >= 500:
-        _LOG.error("request_failed", error=type(error).__name__, where=_frames(error))
+        _LOG.error("request_failed", error=type(error).__name__, where=frames(error))
     return Response(
         content=attrs.asdict(problem),
         status_code=problem.status,
@@ -254,7 +255,7 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
     )
 
 
-def _frames(error: BaseException) -> list[str]:
+def frames(error: BaseException) -> list[str]:
     """Where *error* was raised, as ``file:line function`` entries: never its message,
     which an exception not of onestop's may have built from the request's data."""
     return [
