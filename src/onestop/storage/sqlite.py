@@ -19,9 +19,8 @@ timeout, ``foreign_keys=ON`` (``secure_delete`` only while destroying); the tabl
 error is translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
 when the database is busy), the driver's error kept as ``__cause__``.
 
-One store object holds one connection for writes and, on a file, a second for reads,
-each serialising the calls made on it with a lock (a read never waits for a commit's
-``fsync``), so it can be shared between threads; open one store per process.  Instants
+One store object holds one connection and serialises the calls made on it with a
+lock, so it can be shared between threads; open one store per process.  Instants
 come back in UTC (the same instants that were stored).  Integers must fit in 64 bits.
 
 >>> from datetime import UTC, datetime
@@ -131,13 +130,9 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
 
         The connection must be in autocommit mode (``isolation_level=None``), because
         the store issues its own ``BEGIN IMMEDIATE``; the store closes it in `close`.
-        `SQLiteStore.open` gives a file database a second connection for reads
-        (`_use_reader`), so that a read never waits for a commit's ``fsync``.
         """
         self._connection = connection
         self._lock = threading.Lock()
-        self._reader = connection
-        self._read_lock = self._lock
         self._closed = False
         self.path = path
         self.synchronous: Synchronous = synchronous
@@ -187,40 +182,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
         except BaseException:
             connection.close()
             raise
-        store = cls(connection, path=target, synchronous=synchronous)
-        if target != ":memory:":
-            try:
-                with _translate_errors():
-                    reader = sqlite3.connect(
-                        target, timeout=timeout, isolation_level=None, check_same_thread=False
-                    )
-            except BaseException:
-                connection.close()
-                raise
-            store._use_reader(reader)
-        return store
-
-    def _use_reader(self, reader: sqlite3.Connection, /) -> None:
-        """Read through *reader*, a second connection to the same file, under its own lock.
-
-        In WAL mode a reader sees every committed transaction and never waits for a
-        writer, so reads go on while a commit waits for its ``fsync`` (at ``FULL``, most
-        of a commit's time); writes keep the first connection.  *reader* is made
-        read-only (``PRAGMA query_only``); the store closes it in `close`.
-
-        Raises:
-            StorageError: If SQLite refuses the reader's settings (it is closed then).
-        """
-        try:
-            with _translate_errors():
-                configure(reader, synchronous=self.synchronous)
-                reader.execute("PRAGMA query_only = ON")
-        except BaseException:
-            reader.close()
-            raise
-        with self._lock:
-            self._reader = reader
-            self._read_lock = threading.Lock()
+        return cls(connection, path=target, synchronous=synchronous)
 
     @classmethod
     def from_url(cls, url: str, /) -> SQLiteStore:
@@ -244,20 +206,10 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._read_lock, _translate_errors():
+        with self._lock, _translate_errors():
             if self._closed:
                 raise StorageError("the store is closed")
-            yield self._reader
-
-    def _truncate_wal(self) -> None:
-        """Checkpoint the WAL into the database file and truncate it to zero bytes, with
-        neither connection in use (a reader in the middle of a read would hold it back)."""
-        with self._lock, contextlib.ExitStack() as stack, _translate_errors():
-            if self._read_lock is not self._lock:
-                stack.enter_context(self._read_lock)
-            if self._closed:
-                raise StorageError("the store is closed")
-            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            yield self._connection
 
     @staticmethod
     def _look_up(connection: sqlite3.Connection, statement: str, key: str) -> Any:
@@ -583,13 +535,9 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
 
     def close(self) -> None:
         """Close the store and its connection; later calls raise `StorageError`."""
-        with self._lock, contextlib.ExitStack() as stack, _translate_errors():
-            if self._read_lock is not self._lock:
-                stack.enter_context(self._read_lock)
+        with self._lock, _translate_errors():
             if not self._closed:
                 self._closed = True
-                if self._reader is not self._connection:
-                    self._reader.close()
                 self._connection.close()
 
 
