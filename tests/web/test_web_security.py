@@ -7,6 +7,7 @@ What only a real server shows (several workers sharing one counter) runs against
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,21 @@ def test_every_answer_carries_the_security_headers(tmp_path: Path) -> None:
     assert docs.status_code == 200
     assert _missing_headers(docs) == []
     assert "frame-ancestors 'none'" in docs.headers["Content-Security-Policy"]
+
+
+def test_the_reference_page_may_load_its_one_pinned_script_only(tmp_path: Path) -> None:
+    """The docs page's CSP names the exact pinned script URL the page loads, not a whole CDN."""
+    with in_process(settings_for(tmp_path)) as client:
+        docs = client.get("/api/docs")
+    sources = re.findall(r'<script[^>]*src="([^"]+)"', docs.text)
+    policy = {
+        part.split()[0]: part.split()[1:]
+        for part in docs.headers["Content-Security-Policy"].split(";")
+        if part.strip()
+    }
+    hosts = [s for s in policy["script-src"] if s.startswith("https:")]
+    assert sources == hosts, (sources, hosts)
+    assert all("@latest" not in s and s.count("/") > 3 for s in hosts)
 
 
 def test_a_server_failure_shows_no_trace_and_no_message(

@@ -39,3 +39,14 @@ def test_a_replay_returns_the_same_receipt(tmp_path: Path) -> None:
         )
     assert (first.status_code, again.status_code, other.status_code) == (201, 200, 422)
     assert {**first.json(), "replayed": True} == again.json()
+
+
+def test_unknown_paths_under_the_openapi_router_are_problems_too(tmp_path: Path) -> None:
+    """An unknown path under /api answers the same 404 problem as any other unknown path."""
+    with in_process(settings_for(tmp_path)) as client:
+        answers = [client.get(path) for path in ("/api/nope", "/api/v1/nope", "/nope")]
+        docs = client.get("/api/docs")
+    assert {a.status_code for a in answers} == {404}
+    assert {a.headers["content-type"] for a in answers} == {"application/problem+json"}
+    assert len({a.content for a in answers}) == 1
+    assert (docs.status_code, docs.headers["content-type"].split(";")[0]) == (200, "text/html")

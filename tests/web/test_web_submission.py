@@ -62,6 +62,20 @@ def test_a_replay_answers_200_with_the_same_receipt(tmp_path: Path) -> None:
     assert again.json() == {**first.json(), "replayed": True}
 
 
+def test_a_receipt_locates_the_tracking_resource(tmp_path: Path) -> None:
+    """A 201 receipt (and its replay) names in Location the tracking URL of its number."""
+    key = new_key()
+    with in_process(settings_for(tmp_path)) as client:
+        first = _submit(client, kia_body(), key)
+        again = _submit(client, kia_body(), key)
+        number = first.json()["number"]
+        secret = first.json()["lookup_secret"]
+        tracked = client.get(first.headers["Location"], headers={"Lookup-Secret": secret})
+    expected = f"/api/v1/tracking?number={number}"
+    assert (first.headers["Location"], again.headers["Location"]) == (expected, expected)
+    assert tracked.status_code == 200, tracked.text
+
+
 def test_another_body_under_a_used_key_is_422(tmp_path: Path) -> None:
     """A different body under a key already used is refused 422 and creates nothing."""
     key = new_key()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import anyio
 from litestar import Request, Response, get, post
@@ -287,7 +288,10 @@ def _submitted(
         required_documents=receipt.required_documents,
         replayed=receipt.replayed,
     )
-    return Response(view, status_code=200 if receipt.replayed else 201)
+    location = f"/api/v1/tracking?number={quote(receipt.number, safe='/')}"
+    return Response(
+        view, status_code=200 if receipt.replayed else 201, headers={"Location": location}
+    )
 
 
 Number = Annotated[

@@ -32,7 +32,7 @@ from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
 from onestop.web._openapi import refine
-from onestop.web._problems import handle_error
+from onestop.web._problems import handle_error, no_html_not_found
 from onestop.web._renamed import RenamedSchema
 from onestop.web._runtime import Runtime
 from onestop.web._wire import schema_plugins
@@ -153,6 +153,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         plugins=[RenamedSchema(), AttrsSchemaPlugin(), *schema_plugins()],
         on_startup=[lambda app: refine(app.openapi_schema)],  # before it is first served
         exception_handlers={Exception: handle_error},
+        after_request=no_html_not_found,
         middleware=[
             *watch,
             _ops.time_limit(settings.request_timeout),
@@ -165,7 +166,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             title="onestop online mall",
             version=_version(),
             path="/api",
-            render_plugins=[ScalarRenderPlugin(path="/docs")],
+            render_plugins=[ScalarRenderPlugin(path="/docs", js_url=_ops.SCALAR_JS)],
             use_handler_docstrings=True,
         ),
         logging_config=None,

@@ -146,10 +146,22 @@ def _replay(operation: Operation) -> None:
     responses = operation.responses or {}
     created = responses.get("201")
     if isinstance(created, OpenAPIResponse):
+        created.headers = _location_header()
         responses["200"] = OpenAPIResponse(
             description="A replay: the receipt of the earlier request with the same key and body",
             content=created.content,
+            headers=_location_header(),
         )
+
+
+def _location_header() -> dict[str, OpenAPIHeader | Reference]:
+    return {
+        "Location": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.STRING, pattern=r"^/api/v1/tracking\?number=[^&]+$"),
+            description="Where the application is tracked (the lookup secret goes in a header).",
+            required=True,
+        )
+    }
 
 
 def _upload_body(operation: Operation) -> None:

@@ -33,7 +33,15 @@ from onestop.web._runtime import Runtime
 from onestop.web._views import Health
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "SECURITY_HEADERS", "access_log", "outermost", "route_of", "time_limit"]
+__all__ = [
+    "ROUTES",
+    "SCALAR_JS",
+    "SECURITY_HEADERS",
+    "access_log",
+    "outermost",
+    "route_of",
+    "time_limit",
+]
 
 SECURITY_HEADERS: dict[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -47,8 +55,11 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 """The headers every API response carries (the interactive reference page relaxes the CSP)."""
 
+SCALAR_JS = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.4"
+"""The reference page's script, one pinned version: the only script the page may load."""
+
 _DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    f"default-src 'self'; script-src 'self' 'unsafe-inline' {SCALAR_JS}; "
     "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
     "font-src https://fonts.gstatic.com data:; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'"

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 import onestop.exceptions as exc
@@ -37,6 +37,7 @@ __all__ = [
     "ProblemDetails",
     "frames",
     "handle_error",
+    "no_html_not_found",
     "problem_responses",
     "status_of",
 ]
@@ -252,6 +253,20 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
         status_code=problem.status,
         media_type=MediaType.JSON,
         headers={**headers, "Content-Type": PROBLEM_JSON},
+    )
+
+
+def no_html_not_found(response: Response[Any]) -> Response[Any]:
+    """Answer Litestar's HTML page for an unknown path under ``/api`` as the problem every
+    other unknown path gets (the OpenAPI router serves that page itself, not by raising)."""
+    if response.status_code != 404 or response.media_type != MediaType.HTML:
+        return response
+    problem = problem_for(NotFoundException())
+    return Response(
+        content=attrs.asdict(problem),
+        status_code=404,
+        media_type=MediaType.JSON,
+        headers={"Content-Type": PROBLEM_JSON},
     )
 
 
