@@ -483,3 +483,29 @@ def test_an_open311_error_never_quotes_what_was_sent() -> None:
     assert answer.content == [
         {"code": 400, "description": f"language: {SENT} is not a language tag"}
     ]
+
+
+def test_an_upload_another_submission_holds_is_409_over_open311_too(every_type: Any) -> None:
+    """While a submission holds an upload, a GeoReport request naming it is 409 and makes
+    nothing, as over the API; once released, the request is created."""
+    from onestop.testing import sample_pdf
+    from onestop.web._inflight import UPLOADS, _claim_file, _file_of
+
+    uploaded = every_type.post(
+        "/api/v1/uploads",
+        content=sample_pdf(b"identity card"),
+        headers={"Content-Type": "application/pdf"},
+    ).json()["document_id"]
+    form = urlencode(_business(**{"attribute[identity_card]": uploaded}))
+    inflight = every_type.app.state.inflight
+    store = every_type.app.state.runtime.mall.store
+    before = len(store.summaries(SummaryQuery()).items)
+    path = _file_of(inflight.store, inflight.key(UPLOADS, uploaded))
+    assert _claim_file(path, b"another-request", 60)  # as a submission in flight holds it
+    held = _post(every_type, form)
+    made = len(store.summaries(SummaryQuery()).items) - before
+    path.unlink()  # that submission ended
+    free = _post(every_type, form)
+    _refused(held, status=409, sent=(uploaded,))
+    assert made == 0
+    assert free.status_code == 201, free.text

@@ -31,7 +31,7 @@ from onestop.exceptions import (
 )
 from onestop.web import _intake
 from onestop.web._citizens import CITIZEN, citizen_actor
-from onestop.web._inflight import InFlight
+from onestop.web._inflight import InFlight, holding_uploads
 from onestop.web._intake import attach_all, documents_of
 from onestop.web._limits import Limits
 from onestop.web._problems import problem_responses
@@ -235,25 +235,11 @@ async def submit(
     token = await inflight.claim(actor.id, idempotency_key)
     if token is None:
         raise SubmissionInProgress
-    held: list[tuple[str, bytes]] = []
     try:
-        # Each upload named is held too, across workers, until it is attached: two
-        # submissions naming one upload at once would each make an application before the
-        # second attach failed, leaving an application whose citizen got no receipt.
-        for document_id in dict.fromkeys(given.document_id for given in data.documents):
-            claim = await inflight.claim(_UPLOADS, document_id)
-            if claim is None:
-                raise SubmissionInProgress(upload=True)
-            held.append((document_id, claim))
-        return await anyio.to_thread.run_sync(_submitted, runtime, data, actor, idempotency_key)
+        async with holding_uploads(inflight, (given.document_id for given in data.documents)):
+            return await anyio.to_thread.run_sync(_submitted, runtime, data, actor, idempotency_key)
     finally:
-        for document_id, claim in held:
-            await inflight.release(_UPLOADS, document_id, claim)
         await inflight.release(actor.id, idempotency_key, token)
-
-
-_UPLOADS = "upload"
-"""The in-flight scope of uploads a submission holds (actor ids have a colon; this has none)."""
 
 
 def _submitted(

@@ -29,6 +29,8 @@ import hashlib
 import os
 import secrets
 import tempfile
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +39,9 @@ import attrs
 from litestar.stores.base import StorageObject, Store
 from litestar.stores.file import FileStore
 
-__all__ = ["InFlight"]
+from onestop.exceptions import SubmissionInProgress
+
+__all__ = ["UPLOADS", "InFlight", "holding_uploads"]
 
 
 def _marker_key(scope: str, idempotency_key: str) -> str:
@@ -135,3 +139,31 @@ class InFlight:
         async with self._lock:
             if await self.store.get(key) == token:
                 await self.store.delete(key)
+
+
+UPLOADS = "upload"
+"""The in-flight scope of uploads a submission holds (actor ids have a colon; this has none)."""
+
+
+@asynccontextmanager
+async def holding_uploads(inflight: InFlight, document_ids: Iterable[str]) -> AsyncIterator[None]:
+    """Hold each upload named, across workers, until the block ends.
+
+    Two submissions naming one upload at once would each make an application before the
+    second attach failed, leaving an application whose citizen got no receipt; the
+    second is refused instead, before anything is made.
+
+    Raises:
+        SubmissionInProgress: If another submission holds one of them (``upload=True``).
+    """
+    held: list[tuple[str, bytes]] = []
+    try:
+        for document_id in dict.fromkeys(document_ids):
+            claim = await inflight.claim(UPLOADS, document_id)
+            if claim is None:
+                raise SubmissionInProgress(upload=True)
+            held.append((document_id, claim))
+        yield
+    finally:
+        for document_id, claim in held:
+            await inflight.release(UPLOADS, document_id, claim)

@@ -81,6 +81,7 @@ from onestop.interop.open311_forms import Open311Submission, parse_request_form
 from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.web._api import IDEMPOTENCY_KEY, Lang, language_of, runtime_of
 from onestop.web._citizens import citizen_actor
+from onestop.web._inflight import holding_uploads
 from onestop.web._intake import NOT_USABLE, replay_of, usable
 from onestop.web._limits import Limits
 from onestop.web._open311_views import (
@@ -453,16 +454,15 @@ def _documents(
 
 def _submit(
     runtime: Runtime,
-    fields: Mapping[str, str | list[str]],
+    submission: Open311Submission,
+    now: datetime,
     language: str,
     idempotency_key: str | None,
     headers: Mapping[str, str],
 ) -> tuple[dict[str, Any], bool]:
-    """Submit the form; return the GeoReport item of the new application, and whether
-    it answers a retry (the same ``Idempotency-Key``)."""
+    """Submit the parsed form; return the GeoReport item of the new application, and
+    whether it answers a retry (the same ``Idempotency-Key``)."""
     catalogue = runtime.mall.catalogue
-    now = datetime.now(UTC)
-    submission = parse_request_form(fields, catalogue=catalogue, at=now, language=language)
     actor = citizen_actor(
         runtime.citizens, headers, applicant=submission.applicant, representative=None
     )
@@ -534,9 +534,17 @@ async def create_request(
             problem = Problem(path="jurisdiction_id", message="differs in the query and the form")
             raise InvalidRequest([problem], status=400)
     language = language_of(runtime.mall.catalogue, request, lang)
-    entry, replayed = await anyio.to_thread.run_sync(
-        _submit, runtime, fields, language, idempotency_key, request.headers
+    now = datetime.now(UTC)
+    submission = await anyio.to_thread.run_sync(
+        lambda: parse_request_form(
+            fields, catalogue=runtime.mall.catalogue, at=now, language=language
+        )
     )
+    # The uploads named are held until attached, as the API holds them (`holding_uploads`).
+    async with holding_uploads(request.app.state.inflight, submission.document_ids.values()):
+        entry, replayed = await anyio.to_thread.run_sync(
+            _submit, runtime, submission, now, language, idempotency_key, request.headers
+        )
     return Response([Open311Created.from_entry(entry)], status_code=200 if replayed else 201)
 
 
