@@ -76,3 +76,28 @@ def test_the_servers_own_words_are_kept(tmp_path: Path) -> None:
     detail = answer.json()["detail"]
     assert MARK.lower() not in detail.lower()
     assert "counter" in detail
+
+
+def test_an_undeclared_answer_key_shaped_like_a_field_name_is_not_named(tmp_path: Path) -> None:
+    """An answer key no form declares is a value the client sent, even when it looks like
+    a field's name (``nik_3171...``), and is not named back; a declared field still is."""
+    keys = ["nik_3171012501900001", "siti_rahayu"]
+    with in_process(settings_for(tmp_path)) as client:
+        answers = [
+            client.post(
+                "/api/v1/applications",
+                json={**kia_body(), "answers": {**kia_body()["answers"], key: "x"}},
+                headers={"Idempotency-Key": new_key()},
+            )
+            for key in keys
+        ]
+        declared = client.post(
+            "/api/v1/applications",
+            json={**kia_body(), "answers": {**kia_body()["answers"], "age_group": "old"}},
+            headers={"Idempotency-Key": new_key()},
+        )
+    for key, answer in zip(keys, answers, strict=True):
+        assert answer.status_code == 422, answer.text
+        assert key not in _shown(answer), answer.text
+    assert declared.status_code == 422, declared.text
+    assert "age_group" in declared.text

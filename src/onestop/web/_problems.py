@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import traceback
+import weakref
 from typing import Any
 
 import attrs
@@ -36,6 +37,7 @@ __all__ = [
     "FieldProblem",
     "ProblemDetails",
     "frames",
+    "declared",
     "handle_error",
     "no_html_not_found",
     "problem_responses",
@@ -231,7 +233,7 @@ def _scrubbed(problem: ProblemDetails, sent: Sent) -> ProblemDetails:
 def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     """Litestar's exception handler: answer *error* as problem details, with no value
     the request carried quoted back (`onestop.web._scrub`)."""
-    problem = _scrubbed(problem_for(error), Sent(request))
+    problem = _scrubbed(problem_for(error), Sent(request, declared=lambda: declared(request)))
     headers: dict[str, str] = {}
     if isinstance(error, exc.Throttled):
         headers["Retry-After"] = str(error.retry_after)
@@ -254,6 +256,22 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
         media_type=MediaType.JSON,
         headers={**headers, "Content-Type": PROBLEM_JSON},
     )
+
+
+_DECLARED: weakref.WeakKeyDictionary[object, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def declared(request: Request[Any, Any, Any]) -> frozenset[str]:
+    """The form field names the worker's catalogue declares, lower-cased (kept per catalogue)."""
+    runtime = getattr(request.app.state, "runtime", None)
+    catalogue = getattr(getattr(runtime, "mall", None), "catalogue", None)
+    if catalogue is None:
+        return frozenset()
+    found = _DECLARED.get(catalogue)
+    if found is None:
+        names = {field.name.lower() for service in catalogue.services for field in service.form}
+        found = _DECLARED.setdefault(catalogue, frozenset(names))
+    return found
 
 
 def no_html_not_found(response: Response[Any]) -> Response[Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -40,17 +40,30 @@ _SHORTEST = 4  # shorter values ("id", "kia", "1") are too common to mean an ech
 _MOST_WORDS = 8
 
 
+def _none() -> frozenset[str]:
+    return frozenset()
+
+
 class Sent:
     """Every text a request carried, lower-cased, to look echoes up in."""
 
-    def __init__(self, request: Request[Any, Any, Any]) -> None:
-        """Collect the texts of *request* (the body only if it was read)."""
+    def __init__(
+        self, request: Request[Any, Any, Any], *, declared: Callable[[], frozenset[str]] = _none
+    ) -> None:
+        """Collect the texts of *request* (the body only if it was read).
+
+        *declared* gives the field names the catalogue declares: a key of ``answers`` that
+        is none of them is a value the client sent (``nik_3171...``), never a field's name.
+        """
         keys: set[str] = set()
-        texts = {t for t in _texts(request, keys) if len(t) >= _SHORTEST}
+        answer_keys: set[str] = set()
+        texts = {t for t in _texts(request, keys, answer_keys) if len(t) >= _SHORTEST}
         self.haystack = "\x00".join(sorted(texts | keys))
         # A body's field names ("service", "channel") are the words of the messages too:
         # they count as echoes when quoted, and unquoted only if no field could be named so.
-        self.exact = frozenset(texts | {k for k in keys if not _FIELD_NAME.match(k)})
+        named = {k for k in keys if _FIELD_NAME.match(k)}
+        undeclared = answer_keys - declared() if answer_keys else set()
+        self.exact = frozenset(texts | (keys - named) | undeclared)
 
     def echoes(self, value: str) -> bool:
         """Whether *value* is, or is part of, something the request carried."""
@@ -103,7 +116,7 @@ def _disjoint(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return kept
 
 
-def _texts(request: Request[Any, Any, Any], keys: set[str]) -> Iterator[str]:
+def _texts(request: Request[Any, Any, Any], keys: set[str], answer_keys: set[str]) -> Iterator[str]:
     for _, value in request.headers.items():
         yield value.lower()
     for _, value in request.query_params.multi_items():
@@ -116,7 +129,10 @@ def _texts(request: Request[Any, Any, Any], keys: set[str]) -> Iterator[str]:
     raw = body.decode("utf-8", "replace")
     yield raw.lower()
     try:
-        yield from _json_texts(json.loads(raw), keys, depth=0)
+        parsed = json.loads(raw)
+        yield from _json_texts(parsed, keys, depth=0)
+        if isinstance(parsed, dict) and isinstance(parsed.get("answers"), dict):
+            answer_keys.update(str(key).lower() for key in parsed["answers"])
     except (ValueError, RecursionError):
         yield from (value.lower() for _, value in parse_qsl(raw))
         yield from (part[1:-1].lower() for part in _QUOTED.findall(raw))
