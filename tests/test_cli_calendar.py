@@ -87,6 +87,32 @@ def test_calendar_show_refuses_an_unknown_agency_or_year(
     assert words in result.output
 
 
+@pytest.mark.parametrize(
+    ("year", "words"),
+    [
+        ("1", "1 is not in the range 1901<=x<=2199"),
+        ("99999", "99999 is not in the range"),
+        ("abc", "'abc' is not a valid integer"),
+        ("", "is not a valid integer"),
+        ("2020", "no calendar is in force in 2020"),
+        ("2150", "lists EG holidays from 1954 to 2100 only, not in 2150"),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_calendar_show_refuses_a_hostile_year_with_a_usage_error(
+    year: str, words: str, as_json: bool
+) -> None:
+    """A year that is not a number, out of range, before any calendar or after the years
+    the holidays package lists is a usage error naming it, never a traceback or an
+    empty (silently wrong) list of holidays."""
+    args = ["calendar", "show", str(ROOT / "examples" / "egypt"), "--year", year]
+    result = CliRunner().invoke(cli, [*args, "--json"] if as_json else args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2, result.output
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
 def test_a_catalogue_without_calendars_is_a_cli_error_naming_the_fix(tmp_path: Path) -> None:
     """Without [[calendars]], calendar show and sla report exit 2 and say how to declare one."""
     catalogue = tmp_path / "mall.toml"
