@@ -144,7 +144,7 @@ def test_track_sla_report_and_demo_agree_with_the_python_api(tmp_path: Path, cou
     store_url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     code, out = _invoke(
         "demo", "--catalogue", str(path), "--store", store_url, "--days", "1",
-        "--per-day", "12", "--follow-up", "2", "--json",
+        "--per-day", "12", "--follow-up", "0", "--json",
     )  # fmt: skip
     assert code == 0, out
     summary = json.loads(out)
@@ -159,7 +159,9 @@ def test_track_sla_report_and_demo_agree_with_the_python_api(tmp_path: Path, cou
         )
         rows = every_summary(store)
         dues = {row.number: mall.deadline(row.stream_id).due for row in rows}
-        assert all(row.due in (None, dues[row.number]) for row in rows)
+        counted = [row for row in rows if row.due is not None]
+        assert len(counted) >= 2, "too few open applications to compare"
+        assert all(row.due == dues[row.number] for row in counted)
         report = mall.sla_report(now=datetime.fromisoformat(at))
     finally:
         store.close()
@@ -181,8 +183,8 @@ def test_track_sla_report_and_demo_agree_with_the_python_api(tmp_path: Path, cou
     assert code == 0, out
     tracked = json.loads(out)
     (row,) = [r for r in rows if r.number == example["number"]]
-    due = None if row.due is None else dues[row.number]
-    assert tracked["due"] == (None if due is None else due.isoformat())
+    assert row.due is not None, "the demo's tracking example has no due date to compare"
+    assert tracked["due"] == dues[row.number].isoformat()  # type: ignore[union-attr]
 
 
 def test_the_demo_runs_in_the_catalogues_zone_and_hints_at_the_catalogue(tmp_path: Path) -> None:
