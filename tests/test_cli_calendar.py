@@ -38,17 +38,28 @@ def test_calendar_show_lists_every_holiday_and_closure_of_each_example(country: 
     """Each year from 2024 to 2030 lists every holiday of the package, plus the closures."""
     catalogue = load_catalogue(ROOT / "examples" / country, known_guards=default_guards().names())
     (mall,) = [c for c in catalogue.calendars if c.agency is None]
+    own = sorted({c.agency for c in catalogue.calendars if c.agency not in (None, "*")})
     for year in YEARS:
-        shown = _show(ROOT / "examples" / country, year)
-        listed = {item["date"] for item in shown["non_working_days"]}  # type: ignore[attr-defined]
         table = holidays.country_holidays(
             mall.country, subdiv=mall.subdivision, years=year, categories=mall.categories
         )
-        closures = {
-            c.date.isoformat() for c in mall.closures if c.date is not None and c.date.year == year
-        }
-        assert {day.isoformat() for day in table} | closures <= listed
-        assert shown["time_zone"] == mall.time_zone
+        assert len(table) >= 5, f"{country} {year}: too few holidays to check"
+        for agency in (None, *own):  # the mall, and each agency with a calendar of its own
+            more = () if agency is None else ("--agency", agency)
+            shown = _show(ROOT / "examples" / country, year, *more)
+            days = shown["non_working_days"]
+            listed = {item["date"] for item in days}  # type: ignore[attr-defined]
+            assert all(item["reason"] for item in days)  # type: ignore[attr-defined]
+            scoped = [c for c in catalogue.calendars if c.agency in (None, "*", agency)]
+            closures = {
+                c.date.isoformat()
+                for declared in scoped
+                for c in declared.closures
+                if c.date is not None and c.date.year == year
+            }
+            assert {day.isoformat() for day in table} | closures <= listed
+            if agency is None:
+                assert shown["time_zone"] == mall.time_zone
 
 
 def test_calendar_show_gives_closures_working_days_and_agency_hours(tmp_path: Path) -> None:
