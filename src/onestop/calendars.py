@@ -50,7 +50,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -537,7 +537,7 @@ def non_working_days(
     return tuple(found)
 
 
-def _check_listed_year(catalogue: Catalogue, lineage: list[str], year: int) -> None:
+def _check_listed_year(catalogue: Catalogue, lineage: Sequence[str], year: int) -> None:
     """Refuse a *year* outside the years the `holidays` package lists for the country
     declared in force in it (from the first to the last day of *year*)."""
     import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used

@@ -303,9 +303,7 @@ def _relay(store: EventStore, clock: ManualClock, seed: int) -> int:
             return delivered
 
 
-def _tracking_example(
-    secrets: list[tuple[str, str]], counting: set[str]
-) -> tuple[str, str] | None:
+def _tracking_example(secrets: list[tuple[str, str]], counting: set[str]) -> tuple[str, str] | None:
     """The first application still counting a due date, so that ``onestop track`` shows
     one; the first application if every one is closed."""
     for number, secret in secrets:
