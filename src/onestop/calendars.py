@@ -50,7 +50,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -512,7 +512,9 @@ def non_working_days(
 
     Raises:
         AgencyNotFound: If the catalogue has no agency *agency*.
-        InvalidCalendar: If *year* is not a year from 1901 to 2199.
+        InvalidCalendar: If *year* is not a year from 1901 to 2199, or one the `holidays`
+            package has no holidays for in the declared country (it lists none after
+            2100, say): an empty list would be silently wrong.
         InvalidCatalogue: As `calendar_versions`.
     """
     check_type(catalogue, Catalogue, field="catalogue")
@@ -522,6 +524,7 @@ def non_working_days(
             field="year", reason=f"{preview(year)} is not a year from 1901 to 2199"
         )
     lineage = [] if agency is None else catalogue.lineage(agency)
+    _check_listed_year(catalogue, lineage, year)
     versions = calendar_versions(catalogue, years=(year - 1, year, year + 1))
     found: list[tuple[date, str]] = []
     day = date(year, 1, 1)
@@ -532,3 +535,24 @@ def non_working_days(
             found.append((day, reason))
         day += timedelta(days=1)
     return tuple(found)
+
+
+def _check_listed_year(catalogue: Catalogue, lineage: Sequence[str], year: int) -> None:
+    """Refuse a *year* outside the years the `holidays` package lists for the country
+    declared in force in it (from the first to the last day of *year*)."""
+    import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used
+
+    for day in (date(year, 1, 1), date(year, 12, 31)):
+        declared = merged(catalogue.calendars, lineage, day)
+        if declared is None or not declared.country:
+            continue
+        table = holidays.country_holidays(declared.country)
+        first, last = int(table.start_year), int(table.end_year)
+        if not first <= year <= last:
+            raise InvalidCalendar(
+                field="year",
+                reason=(
+                    f"the holidays package lists {declared.country} holidays from {first} "
+                    f"to {last} only, not in {year}"
+                ),
+            )

@@ -23,7 +23,7 @@ resolved and chosen by the `Mall` as an application would be counted.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -330,7 +330,11 @@ def test_the_due_date_is_the_one_worked_out_by_hand(
         limit=limit,
         pauses=[Pause(start=start, end=end, reason="applicant") for start, end in pauses],
     )
+    assert deadline.due is not None, deadline.explain()
     assert deadline.due == due, deadline.explain()
+    # The same instant too: datetimes sharing a zone compare by wall clock alone, which
+    # would let an offset wrong across a daylight-saving change pass.
+    assert deadline.due.astimezone(UTC) == due.astimezone(UTC), deadline.explain()
 
 
 def test_there_are_at_least_twenty_cases_over_every_example_country() -> None:

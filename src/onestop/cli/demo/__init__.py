@@ -303,12 +303,24 @@ def _relay(store: EventStore, clock: ManualClock, seed: int) -> int:
             return delivered
 
 
+def _tracking_example(secrets: list[tuple[str, str]], counting: set[str]) -> tuple[str, str] | None:
+    """The first application still counting a due date, so that ``onestop track`` shows
+    one; the first application if every one is closed."""
+    for number, secret in secrets:
+        if number in counting:
+            return number, secret
+    return secrets[0] if secrets else None
+
+
 def _summarise(sim: Simulation, **settings: Any) -> DemoSummary:
     mall, now = sim.mall, sim.end
     tally: dict[str, Counter[str]] = {"status": Counter(), "service": Counter()}
     tally |= {"channel": Counter(), "outcome": Counter(), "chains": Counter()}
     per_agency: dict[str, Counter[str]] = {}
+    counting: set[str] = set()  # the numbers of applications with a due date
     for row in every_summary(mall.store):
+        if row.due is not None:
+            counting.add(row.number)
         app = mall.application(row.stream_id)
         judged = sla_outcome(
             app, calendar=app.counting_calendar(mall.calendar(app.agency, at=app.received)), now=now
@@ -348,7 +360,7 @@ def _summarise(sim: Simulation, **settings: Any) -> DemoSummary:
         events=_count_events(mall.store),
         started=sim.start,
         ended=now,
-        tracking_example=sim.secrets[0] if sim.secrets else None,
+        tracking_example=_tracking_example(sim.secrets, counting),
         **settings,
     )
 
