@@ -119,7 +119,7 @@ if os.environ.get("DOCS_OFFLINE"):
         (
             r"py:.*",
             (
-                r"(builtins|abc|collections|collections\.abc|datetime|decimal|enum|os|pathlib"
+                r"(builtins|abc|collections|collections\.abc|contextlib|datetime|decimal|enum|os|pathlib"
                 r"|re|types|typing|uuid|zoneinfo|attr|attrs|cattrs|click|structlog)(\..*)?"
             ),
         ),

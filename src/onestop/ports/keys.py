@@ -28,6 +28,7 @@ refuse the same input with the same `onestop.exceptions.InvalidStoreInput`.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -39,6 +40,7 @@ from onestop.exceptions import InvalidStoreInput, InvalidValue, NaiveDatetime
 
 __all__ = [
     "MAX_KEY_PAGE",
+    "AtomicWrites",
     "MAX_KEY_TEXT",
     "MAX_WRAPPED_BYTES",
     "RESERVED_PREFIX",
@@ -237,6 +239,20 @@ class SubjectKeyStore(Protocol):
 
     def unindex_subjects(self, subjects: Collection[str], /) -> int:
         """Remove every blind index row naming one of *subjects*; return how many were removed."""
+        ...
+
+
+@runtime_checkable
+class AtomicWrites(Protocol):
+    """A store that can make several of its writes one transaction (SQLite's).
+
+    `onestop.usecases.mall.Mall.submit` writes a new application's data keys, its
+    blind index rows and its events in one, so a submission costs one durable commit
+    instead of three, and a failed one leaves no key or index row behind.
+    """
+
+    def atomically(self) -> AbstractContextManager[None]:
+        """Make this thread's writes within the block one transaction, all or nothing."""
         ...
 
 

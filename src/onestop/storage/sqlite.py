@@ -134,6 +134,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
         self._connection = connection
         self._lock = threading.Lock()
         self._closed = False
+        self._owner: int | None = None  # the thread inside `atomically`, if one is
         self.path = path
         self.synchronous: Synchronous = synchronous
 
@@ -205,7 +206,42 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
         return f"<SQLiteStore {self.path!r} synchronous={self.synchronous}>"
 
     @contextlib.contextmanager
+    def atomically(self) -> Iterator[None]:
+        """Make every write of this thread within the block one ``BEGIN IMMEDIATE``
+        transaction: committed (one ``fsync`` at ``FULL``) when the block ends, rolled
+        back whole if it raises.  Each write inside is a savepoint of its own: one that
+        fails leaves nothing, and its error propagates as it would alone.
+
+        The store is held for the block: other threads wait as they wait for a commit.
+        `onestop.usecases.mall.Mall.submit` writes a submission's data keys, its blind
+        index rows and its events in one (`onestop.ports.keys.AtomicWrites`).
+
+        Raises:
+            StorageError: If SQLite fails, or the block is entered again in this thread.
+        """
+        with self._lock, _translate_errors():
+            if self._closed:
+                raise StorageError("the store is closed")
+            connection = self._connection
+            if connection.in_transaction:  # left open by a failed rollback
+                connection.rollback()
+            connection.execute("BEGIN IMMEDIATE")
+            self._owner = threading.get_ident()
+            try:
+                yield
+                connection.execute("COMMIT")
+            except BaseException:
+                _rollback_quietly(connection)
+                raise
+            finally:
+                self._owner = None
+
+    @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
+        if self._owner == threading.get_ident():  # inside this thread's `atomically`
+            with _translate_errors():
+                yield self._connection
+            return
         with self._lock, _translate_errors():
             if self._closed:
                 raise StorageError("the store is closed")
@@ -219,6 +255,17 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
 
     @contextlib.contextmanager
     def _writing(self, commit: Commit | None = None) -> Iterator[sqlite3.Connection]:
+        if self._owner == threading.get_ident():  # inside this thread's `atomically`
+            with _translate_errors(commit):
+                self._connection.execute("SAVEPOINT write")
+                try:
+                    yield self._connection
+                except BaseException:
+                    self._connection.execute("ROLLBACK TO write")
+                    raise
+                finally:
+                    self._connection.execute("RELEASE write")
+            return
         with self._lock, _translate_errors(commit):
             if self._closed:
                 raise StorageError("the store is closed")

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 import attrs
 
@@ -64,10 +65,7 @@ from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.versions import CalendarVersion
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.workflow.guards import GuardRegistry
-from onestop.exceptions import (
-    ConcurrencyConflict,
-    IdempotencyConflict,
-)
+from onestop.exceptions import ConcurrencyConflict, IdempotencyConflict
 from onestop.ports.events import (
     Clock,
     EventStore,
@@ -99,6 +97,7 @@ from onestop.usecases.mall_support import (
     check_expected_version,
     check_new_id,
     check_settings,
+    together,
 )
 from onestop.usecases.sealing import index_people
 
@@ -258,15 +257,16 @@ class Mall:
                 if record is not None:
                     return self._replay(record, request)
             application = Application.from_events(events)
-            if self.keys is not None:  # its people in the blind index, before it is stored
-                index_people(self.keys, self.store, application)
             idempotency = None
             if key is not None:
                 idempotency = IdempotencyRecord(
                     key=key, stream_id=application.id, request_digest=request, recorded_at=now
                 )
-            try:
-                self._write(None, events, now=now, idempotency=idempotency, sequence=claim)
+            try:  # one commit if the store can; request_digest made the blind index key
+                with together(self.store, undo=partial(self.forget, application.id)):
+                    if self.keys is not None:  # its people in the blind index, with it
+                        index_people(self.keys, self.store, application)
+                    self._write(None, events, now=now, idempotency=idempotency, sequence=claim)
             except ConcurrencyConflict as exc:
                 conflict = exc
                 continue

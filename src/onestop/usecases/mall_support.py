@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -34,6 +35,7 @@ from onestop.exceptions import (
     Problem,
 )
 from onestop.ports.events import MAX_PAGE, Clock, EventStore, IdGenerator
+from onestop.ports.keys import AtomicWrites
 from onestop.usecases.applications.writer import share_problem
 from onestop.usecases.sealing import check_keys
 
@@ -49,6 +51,7 @@ __all__ = [
     "check_instant",
     "check_new_id",
     "check_settings",
+    "together",
 ]
 
 MAX_RETRIES = 100
@@ -250,3 +253,22 @@ def check_instant(value: object, /, *, argument: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise NaiveDatetime(argument)
     return kinds.check_instant(value, field=argument)
+
+
+@contextmanager
+def together(store: object, /, *, undo: Callable[[], None]) -> Iterator[None]:
+    """Make *store*'s writes within the block one transaction if it can
+    (`onestop.ports.keys.AtomicWrites`), else let each be its own.
+
+    If the block raises, *undo* is called before the error propagates: what was
+    cached of the writes rolled back (a data key made inside) must be dropped.
+    """
+    if not isinstance(store, AtomicWrites):
+        yield
+        return
+    try:
+        with store.atomically():
+            yield
+    except BaseException:
+        undo()
+        raise

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
@@ -24,7 +25,6 @@ from typing import Any
 import anyio
 import structlog
 from litestar import Litestar, Request, Response, get
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,6 +107,28 @@ def route_of(scope: Scope) -> str:
     return sorted(paths)[0] if paths else "(unrouted)"
 
 
+_OURS = tuple((name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items())
+_DOCS_OURS = tuple(
+    (name, _DOCS_CSP.encode() if name == b"content-security-policy" else value)
+    for name, value in _OURS
+)
+_OUR_NAMES = frozenset({*(name for name, _ in _OURS), b"x-request-id"})
+
+
+def _secure(message: Message, request_id: bytes, *, docs: bool) -> None:
+    """Set the security headers and ``X-Request-Id`` on a response's start *message*,
+    replacing any the application set under those names.
+
+    One pass over the headers, encoded once: setting each through `MutableScopeHeaders`
+    scanned and decoded every header once per name set, nine times per response.
+    """
+    given: Any = message.get("headers") or ()
+    headers = [header for header in given if bytes(header[0]).lower() not in _OUR_NAMES]
+    headers.extend(_DOCS_OURS if docs else _OURS)
+    headers.append((b"x-request-id", request_id))
+    message["headers"] = headers  # type: ignore[typeddict-unknown-key]
+
+
 def access_log(*, enabled: bool) -> Any:
     """Middleware: security headers on every response; one access-log event per request
     when *enabled*."""
@@ -116,7 +138,7 @@ def access_log(*, enabled: bool) -> Any:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            request_id = uuid.uuid4().hex
+            request_id = uuid.uuid4().hex.encode("ascii")
             started = time.perf_counter()
             status = 500
             docs = scope["path"].startswith("/api/docs")
@@ -125,12 +147,7 @@ def access_log(*, enabled: bool) -> Any:
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
-                    headers = MutableScopeHeaders(message)
-                    for name, value in SECURITY_HEADERS.items():
-                        headers[name] = value
-                    if docs:
-                        headers["Content-Security-Policy"] = _DOCS_CSP
-                    headers["X-Request-Id"] = request_id
+                    _secure(message, request_id, docs=docs)
                 await send(message)
 
             try:
@@ -144,7 +161,7 @@ def access_log(*, enabled: bool) -> Any:
                         route=route_of(scope),
                         status=status,
                         duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                        request_id=request_id,
+                        request_id=request_id.decode("ascii"),
                         worker=os.getpid(),
                         error=state.get("onestop_error") if isinstance(state, dict) else None,
                     )
@@ -176,10 +193,12 @@ class _Deadline:
     """Answers 503 for a request whose response has not started in time, and drops
     whatever the handler sends after that."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, handler: anyio.CancelScope) -> None:
         self._send = send
+        self._handler = handler
         self.started = False
         self.answered = False
+        self.answer: asyncio.Task[None] | None = None
 
     async def send(self, message: Message) -> None:
         if self.answered:  # the client has its 503; a late answer goes nowhere
@@ -188,11 +207,15 @@ class _Deadline:
             self.started = True
         await self._send(message)
 
-    async def watch(self, seconds: float, handler: anyio.CancelScope) -> None:
-        await anyio.sleep(seconds)
-        if self.started:
+    def expire(self) -> None:
+        """The time is up (a timer's callback, on the event loop): answer 503 if nothing
+        was started, in a task of its own, since the handler may be blocked in a thread."""
+        if self.started or self.answered:
             return
         self.answered = True
+        self.answer = asyncio.get_running_loop().create_task(self._answer())
+
+    async def _answer(self) -> None:
         start: Any = {
             "type": "http.response.start",
             "status": 503,
@@ -202,10 +225,12 @@ class _Deadline:
                 (b"content-length", str(len(_TIMEOUT_BODY)).encode()),
             ],
         }
-        await self._send(start)
-        end: Any = {"type": "http.response.body", "body": _TIMEOUT_BODY}
-        await self._send(end)
-        handler.cancel()
+        try:
+            await self._send(start)
+            end: Any = {"type": "http.response.body", "body": _TIMEOUT_BODY}
+            await self._send(end)
+        finally:
+            self._handler.cancel()
 
 
 def time_limit(seconds: float) -> Any:
@@ -215,6 +240,9 @@ def time_limit(seconds: float) -> Any:
     (which cannot be interrupted: it runs to its end, and what it answers is dropped; a
     submission that completes after its 503 is returned by a retry with the same
     ``Idempotency-Key``).  A handler waiting on the event loop is cancelled.
+
+    The deadline is a timer of the event loop (``call_later``), not a task per request:
+    a watcher task and its task group cost more than the rest of the middleware stack.
     """
 
     def middleware(app: ASGIApp) -> ASGIApp:
@@ -222,20 +250,17 @@ def time_limit(seconds: float) -> Any:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
-            deadline = _Deadline(send)
-            try:
-                async with anyio.create_task_group() as group:
-                    group.start_soon(deadline.watch, seconds, group.cancel_scope)
+            with anyio.CancelScope() as handler:
+                deadline = _Deadline(send, handler)
+                timer = asyncio.get_running_loop().call_later(seconds, deadline.expire)
+                try:
                     await app(scope, receive, deadline.send)
-                    group.cancel_scope.cancel()
-            except BaseExceptionGroup as errors:  # the handler's own error, for Litestar
-                raise _first(errors) from None
+                finally:
+                    timer.cancel()
+                    if deadline.answer is not None:  # the 503 is on its way: let it finish
+                        with anyio.CancelScope(shield=True):
+                            await deadline.answer
 
         return wrapped
 
     return middleware
-
-
-def _first(errors: BaseExceptionGroup[BaseException]) -> BaseException:
-    first = errors.exceptions[0]
-    return _first(first) if isinstance(first, BaseExceptionGroup) else first

@@ -134,6 +134,12 @@ def kind_of(value: object) -> str:
     return names.get(type(value), f"a value of type {type(value).__name__}")
 
 
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Every character of the categories ``Cc`` (C0 and C1 controls) and ``Cs`` (surrogates)."""
+_SUSPECT_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+"""The same, without the tab and the line breaks free text may hold on several lines."""
+
+
 def text_problem(
     value: object, *, max_length: int, multiline: bool = False, empty: bool = False
 ) -> str | None:
@@ -155,6 +161,8 @@ def text_problem(
         return None if empty else "is empty"
     if len(value) > max_length:
         return f"is {len(value)} characters long, more than {max_length}"
+    if (_SUSPECT_MULTILINE if multiline else _SUSPECT).search(value) is None:
+        return None  # no control character or surrogate anywhere: the usual case, in C
     allowed = "\t\n\r" if multiline else ""
     for index, char in enumerate(value):
         category = unicodedata.category(char)

@@ -1,0 +1,80 @@
+"""On SQLite a sealed submission writes its data keys, blind index rows and events in one
+transaction: one commit, and nothing left behind when it fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from privacy_desk_support import CITIZEN, DOCUMENTS, DeskClock, answers, person, sealed_mall
+
+from onestop.domain.common.subjects import subject_id
+from onestop.exceptions import StorageError
+from onestop.ports.events import SummaryQuery
+from onestop.storage.sqlite import SQLiteStore
+from onestop.usecases.mall import Mall
+
+
+def _submit(mall: Mall, nik: str) -> str:
+    receipt = mall.submit(
+        "izin-usaha",
+        channel="online",
+        applicant=person(nik, "Siti Rahayu", "Jl. Kanari 7"),
+        answers=answers("Jl. Kanari 7"),
+        documents=DOCUMENTS,
+        actor=CITIZEN,
+    )
+    return receipt.application_id
+
+
+def _statements(store: SQLiteStore) -> list[str]:
+    seen: list[str] = []
+    store._connection.set_trace_callback(seen.append)
+    return seen
+
+
+def _rows(store: SQLiteStore) -> tuple[int, int]:
+    connection = store._connection
+    keys = connection.execute("SELECT count(*) FROM subject_keys").fetchone()[0]
+    index = connection.execute("SELECT count(*) FROM subject_index").fetchone()[0]
+    return keys, index
+
+
+def test_a_sealed_submission_on_sqlite_commits_once(tmp_path: Path) -> None:
+    """After the blind index key exists, a submission is one BEGIN IMMEDIATE and one COMMIT,
+    its data key and blind index row inside it."""
+    with SQLiteStore.open(tmp_path / "mall.sqlite3") as store:
+        mall = sealed_mall(store, clock=DeskClock())
+        _submit(mall, "3171015708850003")  # makes the blind index key, in its own commit
+        seen = _statements(store)
+        application_id = _submit(mall, "3171014403900007")
+        store._connection.set_trace_callback(None)
+        assert [s for s in seen if s in ("BEGIN IMMEDIATE", "COMMIT")] == [
+            "BEGIN IMMEDIATE",
+            "COMMIT",
+        ]
+        assert any(s.startswith("INSERT INTO subject_keys") for s in seen)
+        assert any(s.startswith("INSERT INTO subject_index") for s in seen)
+        assert store.subject_keys([subject_id(application_id, "applicant")])
+
+
+def test_a_failed_sealed_submission_leaves_no_key_or_index_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the events' commit fails, the data key and blind index row made for the
+    application are rolled back with it."""
+    with SQLiteStore.open(tmp_path / "mall.sqlite3") as store:
+        mall = sealed_mall(store, clock=DeskClock())
+        _submit(mall, "3171015708850003")
+        before = _rows(store)
+
+        def failing(*_: Any, **__: Any) -> None:
+            raise StorageError("the disk is full")
+
+        monkeypatch.setattr(SQLiteStore, "commit", failing)
+        with pytest.raises(StorageError):
+            _submit(mall, "3171014403900007")
+        monkeypatch.undo()
+        assert _rows(store) == before
+        assert len(store.summaries(SummaryQuery()).items) == 1  # only the first application
