@@ -1,4 +1,4 @@
-"""Who may read what: agencies, the inspector without personal data, worklists, the access record."""
+"""Who may read what: agency scope, the inspector without personal data, the access record."""
 
 from __future__ import annotations
 
