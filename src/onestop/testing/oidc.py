@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import httpx
 from joserfc import jwt
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, RSAKey
 
 from onestop.ports.events import Clock
 
@@ -423,7 +423,11 @@ class LocalProvider:
     # --- keys and time --------------------------------------------------------------
 
     def _new_key(self, *, kid: str | None = None) -> Any:
-        parameters = {"kid": kid or secrets.token_hex(8), "use": "sig", "alg": self.algorithm}
+        parameters: KeyParameters = {
+            "kid": kid or secrets.token_hex(8),
+            "use": "sig",
+            "alg": self.algorithm,
+        }
         if self.algorithm == "ES256":
             return ECKey.generate_key("P-256", parameters=parameters)
         return RSAKey.generate_key(2048, parameters=parameters)
