@@ -35,4 +35,3 @@ def oidc(provider: LocalProvider, clock: HandClock) -> Iterator[OpenIDConnect]:
         clock=clock,
     )
     client.close()
-

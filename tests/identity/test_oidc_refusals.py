@@ -127,7 +127,9 @@ def test_a_stolen_code_without_the_verifier_is_refused(
     victim, attacker = oidc.begin(redirect_uri=REDIRECT), oidc.begin(redirect_uri=REDIRECT)
     back = provider.authorize(victim.url)
     with pytest.raises(IdentityNotVerified) as refused:
-        oidc.finish(code=back["code"], state=attacker.state, expected=attacker, redirect_uri=REDIRECT)
+        oidc.finish(
+            code=back["code"], state=attacker.state, expected=attacker, redirect_uri=REDIRECT
+        )
     assert refused.value.check == "code"
 
 
