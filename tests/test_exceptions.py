@@ -237,8 +237,10 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         exc.IdentityNotVerified(
             issuer="https://id.example.gov", check="nonce", reason="the nonce is not the one sent"
         ),
-        "identity provider 'https://id.example.gov': sign-in not verified (nonce): "
-        "the nonce is not the one sent",
+        (
+            "identity provider 'https://id.example.gov': sign-in not verified (nonce): "
+            "the nonce is not the one sent"
+        ),
     ),
     (exc.CourierError("bad"), "bad"),
     (

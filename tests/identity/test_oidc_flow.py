@@ -133,7 +133,7 @@ def test_a_wrong_client_secret_is_a_provider_error(provider: LocalProvider, cloc
     oidc = OpenIDConnect(
         issuer=provider.issuer,
         client_id="onestop",
-        client_secret="not-the-secret",
+        client_secret="not-the-secret",  # noqa: S106 - a wrong one, on purpose
         http=provider.client(),
         clock=clock,
     )
