@@ -705,6 +705,7 @@ class Context:
 
 def _identity_roots() -> list[object]:
     """A sign-in begun at the local OpenID Connect provider, and a login it verified."""
+    from onestop.domain.staff import ExternalIdentity
     from onestop.ports.identity import VerifiedLogin
     from onestop.transport.oidc import OpenIDConnect
 
@@ -718,7 +719,8 @@ def _identity_roots() -> list[object]:
             clock=HandClock(START),
         )
         begun = oidc.begin(redirect_uri="https://mall.example.test/api/v1/staff/oidc/callback")
-    login = VerifiedLogin(issuer=provider.issuer, subject="officer-0007", claims={"acr": "high"})
+    identity = ExternalIdentity(issuer=provider.issuer, subject="officer-0007")
+    login = VerifiedLogin(identity=identity, claims={"acr": "high"})
     return [begun, login]
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from identity_support import REDIRECT, HandClock, sign_in
 
+from onestop.domain.staff import ExternalIdentity
 from onestop.exceptions import IdentityNotVerified, IdentityProviderError, InvalidValue
 from onestop.ports.identity import Authorisation, StaffIdentityProvider, VerifiedLogin
 from onestop.testing.oidc import LocalProvider
@@ -23,7 +24,7 @@ def _query(url: str) -> dict[str, str]:
 def test_a_sign_in_gives_the_issuer_and_subject(oidc: OpenIDConnect, provider: LocalProvider):
     """A whole sign-in yields the provider's issuer and the person's subject."""
     login = sign_in(oidc, provider)
-    assert (login.issuer, login.subject) == (provider.issuer, "officer-0007")
+    assert login.identity == ExternalIdentity(issuer=provider.issuer, subject="officer-0007")
 
 
 def test_only_claims_about_the_sign_in_are_kept(oidc: OpenIDConnect, provider: LocalProvider):
@@ -98,7 +99,7 @@ def test_client_secret_post_authenticates_in_the_body(clock: HandClock):
         http=provider.client(),
         clock=clock,
     )
-    assert sign_in(oidc, provider).subject == "officer-0007"
+    assert sign_in(oidc, provider).identity.subject == "officer-0007"
 
 
 def test_a_client_not_offered_its_authentication_is_refused(clock: HandClock):
@@ -125,7 +126,7 @@ def test_es256_tokens_are_accepted(clock: HandClock):
         http=provider.client(),
         clock=clock,
     )
-    assert sign_in(oidc, provider).subject == "officer-0007"
+    assert sign_in(oidc, provider).identity.subject == "officer-0007"
 
 
 def test_a_wrong_client_secret_is_a_provider_error(provider: LocalProvider, clock: HandClock):
@@ -165,7 +166,7 @@ def test_rotated_keys_are_fetched_again(
     sign_in(oidc, provider)
     provider.rotate_keys()
     clock.advance(31)
-    assert sign_in(oidc, provider).subject == "officer-0007"
+    assert sign_in(oidc, provider).identity.subject == "officer-0007"
     assert [p for _, p in provider.requests].count("/jwks") == 2
 
 
@@ -199,7 +200,7 @@ def test_a_sign_in_over_a_loopback_server():
         login = oidc.finish(
             code=back["code"], state=back["state"], expected=started, redirect_uri=redirect
         )
-    assert login.issuer.startswith("http://127.0.0.1:")
+    assert login.identity.issuer.startswith("http://127.0.0.1:")
 
 
 def test_an_authorisation_refuses_a_short_secret():
@@ -217,4 +218,7 @@ def test_an_authorisation_refuses_a_short_secret():
 def test_a_verified_login_keeps_no_personal_claim():
     """A VerifiedLogin refuses a claim outside acr, amr and auth_time."""
     with pytest.raises(InvalidValue, match="claims"):
-        VerifiedLogin(issuer="https://id.example.test", subject="x", claims={"email": "a@b.c"})
+        VerifiedLogin(
+            identity=ExternalIdentity(issuer="https://id.example.test", subject="x"),
+            claims={"email": "a@b.c"},
+        )

@@ -165,7 +165,7 @@ def test_expiry_allows_a_minute_of_skew(
         with pytest.raises(IdentityNotVerified, match="expired"):
             oidc.finish(expected=started, **finishing)
     else:
-        assert oidc.finish(expected=started, **finishing).subject == "officer-0007"
+        assert oidc.finish(expected=started, **finishing).identity.subject == "officer-0007"
 
 
 def test_a_refusal_never_quotes_the_code_or_the_token(oidc: OpenIDConnect, provider: LocalProvider):

@@ -11,8 +11,9 @@ with onestop's local passwords.  The sign-in is two calls around a browser redir
    code and verifies the ID token, and gives a `VerifiedLogin`: who the provider says
    this is (its issuer and subject), and a few claims that say *how* they signed in.
 
-The subject is then mapped to a staff account (``StaffDesk.link_identity`` links the
-two, ``StaffDesk.sign_in_external`` signs the account in); nothing here knows accounts.
+The login's `onestop.domain.staff.ExternalIdentity` is then mapped to a staff account
+(``StaffDesk.link_identity`` links the two once, ``StaffDesk.sign_in_external`` signs the
+account in each time); nothing here knows accounts.
 `onestop.transport.oidc.OpenIDConnect` implements the port; `onestop.testing.oidc`
 holds a provider to test against.  Failures raise
 `onestop.exceptions.IdentityProviderError` and its subclasses.
@@ -28,10 +29,12 @@ from typing import Any, Final, Protocol
 import attrs
 
 from onestop.domain.common.formats import text_problem
+from onestop.domain.staff import ExternalIdentity
 from onestop.exceptions import InvalidValue
 
 __all__ = [
     "KEPT_CLAIMS",
+    "MAX_ISSUER",
     "MAX_SUBJECT",
     "Authorisation",
     "StaffIdentityProvider",
@@ -40,6 +43,9 @@ __all__ = [
 
 MAX_SUBJECT: Final = 255
 """The longest subject identifier, in characters (OpenID Connect Core, section 2)."""
+
+MAX_ISSUER: Final = 256
+"""The longest issuer identifier, in characters (as `onestop.domain.staff.ExternalIdentity`)."""
 
 MAX_URL: Final = 8192
 """The longest URL (an authorisation URL, an issuer, a redirect URI), in characters."""
@@ -123,19 +129,24 @@ class Authorisation:
     redirect_uri: str = attrs.field(validator=_url)
 
 
+def _identity(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, ExternalIdentity):
+        raise InvalidValue(field=attribute.name, reason="expected an ExternalIdentity")
+
+
 @attrs.frozen(kw_only=True)
 class VerifiedLogin:
     """Who the identity provider says signed in, after every check passed.
 
     Attributes:
-        issuer: The provider's issuer identifier (exactly as its discovery document says).
-        subject: The provider's stable identifier of the person (the ``sub`` claim); with
-            *issuer*, the key that links a staff account.
+        identity: The provider's issuer identifier (exactly as its discovery document
+            says) and its stable identifier of the person (the ``sub`` claim): the key
+            ``StaffDesk.link_identity`` links a staff account to, and
+            ``StaffDesk.sign_in_external`` signs it in by.
         claims: How they signed in: only the `KEPT_CLAIMS` the token carried, as text.
     """
 
-    issuer: str = attrs.field(validator=_url)
-    subject: str = attrs.field(validator=_text(MAX_SUBJECT))
+    identity: ExternalIdentity = attrs.field(validator=_identity)
     claims: Mapping[str, str] = attrs.field(
         factory=lambda: MappingProxyType({}), converter=_claims, hash=False
     )

@@ -46,6 +46,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from onestop.domain.common.formats import text_problem
 from onestop.domain.common.kinds import seconds_problem
+from onestop.domain.staff import ExternalIdentity
 from onestop.exceptions import (
     IdentityNotVerified,
     IdentityProviderError,
@@ -53,7 +54,7 @@ from onestop.exceptions import (
     InvalidValue,
 )
 from onestop.ports.events import Clock
-from onestop.ports.identity import MAX_URL, Authorisation, VerifiedLogin
+from onestop.ports.identity import MAX_ISSUER, MAX_URL, Authorisation, VerifiedLogin
 from onestop.transport import _oidc_tokens as tokens
 from onestop.transport._http import delivery_error
 
@@ -105,7 +106,7 @@ class IdentityHttpClient(Protocol):
 
 
 def _check_issuer(issuer: object) -> str:
-    reason = text_problem(issuer, max_length=2048)
+    reason = text_problem(issuer, max_length=MAX_ISSUER)
     if reason is None:
         parts = urlsplit(str(issuer))
         host = parts.hostname or ""
@@ -305,9 +306,8 @@ class OpenIDConnect:
         discovery = self._discovered()
         id_token = self._redeem(discovery, code, expected)
         claims = self._verified(discovery, id_token, nonce=expected.nonce)
-        return VerifiedLogin(
-            issuer=self._issuer, subject=claims["sub"], claims=tokens.kept_claims(claims)
-        )
+        identity = ExternalIdentity(issuer=self._issuer, subject=claims["sub"])
+        return VerifiedLogin(identity=identity, claims=tokens.kept_claims(claims))
 
     # --- the token endpoint and the keys ----------------------------------------------
 
