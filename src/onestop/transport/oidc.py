@@ -58,7 +58,7 @@ from onestop.ports.identity import MAX_ISSUER, MAX_URL, Authorisation, VerifiedL
 from onestop.transport import _oidc_tokens as tokens
 from onestop.transport._http import delivery_error
 
-__all__ = ["ClientAuthentication", "IdentityHttpClient", "OpenIDConnect"]
+__all__ = ["ClientAuthentication", "IdentityHttpClient", "IdentityHttpResponse", "OpenIDConnect"]
 
 ClientAuthentication = Literal["client_secret_basic", "client_secret_post"]
 """How the client authenticates at the token endpoint (RFC 6749, section 2.3.1)."""
@@ -75,12 +75,18 @@ _MAX_CODE = 2048
 _CODE_CHARS = frozenset(map(chr, range(0x21, 0x7F)))  # visible ASCII (RFC 6749, VSCHAR)
 
 
-class _Response(Protocol):
-    @property
-    def status_code(self) -> int: ...
+class IdentityHttpResponse(Protocol):
+    """The part of an ``httpx.Response`` `OpenIDConnect` reads."""
 
     @property
-    def content(self) -> bytes: ...
+    def status_code(self) -> int:
+        """The HTTP status."""
+        ...
+
+    @property
+    def content(self) -> bytes:
+        """The whole body."""
+        ...
 
 
 class IdentityHttpClient(Protocol):
@@ -88,7 +94,7 @@ class IdentityHttpClient(Protocol):
 
     def get(
         self, url: str, *, headers: Mapping[str, str], follow_redirects: bool, timeout: float
-    ) -> _Response:
+    ) -> IdentityHttpResponse:
         """Send a GET and return the answer, without following redirects."""
         ...
 
@@ -100,7 +106,7 @@ class IdentityHttpClient(Protocol):
         headers: Mapping[str, str],
         follow_redirects: bool,
         timeout: float,
-    ) -> _Response:
+    ) -> IdentityHttpResponse:
         """Send a POST and return the answer, without following redirects."""
         ...
 
