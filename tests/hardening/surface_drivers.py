@@ -70,7 +70,8 @@ def _types() -> dict[str, Any]:
     from onestop.ports import documents as document_ports
     from onestop.ports import events as ports
     from onestop.ports import signing as checkpoint_signing
-    from onestop.privacy import keyring, providers
+    from onestop.ports import staff as staff_ports
+    from onestop.privacy import keyring, passwords, providers
     from onestop.privacy import signing as ed25519
     from onestop.storage import documents as document_stores
     from onestop.storage import memory, sqlite
@@ -88,10 +89,13 @@ def _types() -> dict[str, Any]:
     from onestop.usecases import documents as document_desk
     from onestop.usecases import mall
     from onestop.usecases import privacy as privacy_desk
+    from onestop.usecases import staff as staff_desk
     from onestop.usecases.applications import cache as folding
     from onestop.usecases.courier import custody as courier_custody
     from onestop.usecases.courier import desk as courier_desk
     from onestop.usecases.courier import wiring as courier_wiring
+    from onestop.usecases.staff import _core as staff_core
+    from onestop.usecases.staff import _signin as staff_signin
 
     found: dict[str, Any] = {
         "EventStore": ports.EventStore,
@@ -153,6 +157,13 @@ def _types() -> dict[str, Any]:
         "FileDocuments": document_stores.FileDocuments,
         "MemoryDocuments": document_stores.MemoryDocuments,
         "Intake": scrub.Intake,
+        "StaffStore": staff_ports.StaffStore,
+        "PasswordHasher": staff_ports.PasswordHasher,
+        "Argon2Hasher": passwords.Argon2Hasher,
+        "StaffDesk": staff_desk.StaffDesk,
+        "SignInDesk": staff_signin.SignInDesk,
+        "DeskCore": staff_core.DeskCore,
+        "AccessLog": staff_desk.AccessLog,
     }
     try:
         import psycopg
@@ -226,6 +237,10 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     "Ed25519PublicKey": ("ed25519 public key",),
     "DocumentStore": ("memory documents",),
     "Scanner": ("eicar scanner",),
+    # A staff desk's stores: a memory store of its own (staff-sql adds the SQL adapters'
+    # staff methods to the worlds).
+    "StaffStore": ("staff store",),
+    "PasswordHasher": ("password hasher",),
 }
 """Each wiring type, by its name in `TYPES`, and the live objects that satisfy it."""
 
@@ -268,6 +283,11 @@ OWNERS_BY_NAME: dict[str, str] = {
     "FileDocuments": "file documents",
     "MemoryDocuments": "memory documents",
     "Intake": "intake",
+    "StaffDesk": "staff desk",
+    "SignInDesk": "staff desk",
+    "DeskCore": "staff desk",
+    "Argon2Hasher": "password hasher",
+    "AccessLog": "access log",
 }
 """Classes whose methods run on a live object, by name in `TYPES`, and which object."""
 
