@@ -92,7 +92,14 @@ _INTERSPHINX = {
 
 # Litestar publishes no intersphinx inventory: the application `onestop.web.create_app`
 # returns is named, not linked.
-_NO_INVENTORY = [("py:class", "litestar.app.Litestar")]
+# Nor does httpx: the clients and transports `onestop.testing.oidc.LocalProvider` makes.
+_NO_INVENTORY = [
+    ("py:class", "litestar.app.Litestar"),
+    ("py:class", "httpx.Client"),
+    ("py:class", "httpx.MockTransport"),
+    ("py:class", "httpx.Request"),
+    ("py:class", "httpx.Response"),
+]
 
 if os.environ.get("DOCS_OFFLINE"):
     intersphinx_mapping: dict[str, tuple[str, str | None]] = {}

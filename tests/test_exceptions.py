@@ -225,6 +225,23 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         "the host 'nowhere.invalid' did not resolve: no address",
     ),
     (exc.CallbackRefused("status 'x' is not mapped"), "callback refused: status 'x' is not mapped"),
+    (
+        exc.IdentityProviderError(issuer="https://id.example.gov", reason="no discovery document"),
+        "identity provider 'https://id.example.gov': no discovery document",
+    ),
+    (
+        exc.IdentityProviderUnavailable(issuer="https://id.example.gov", reason="HTTP 503"),
+        "identity provider 'https://id.example.gov': HTTP 503",
+    ),
+    (
+        exc.IdentityNotVerified(
+            issuer="https://id.example.gov", check="nonce", reason="the nonce is not the one sent"
+        ),
+        (
+            "identity provider 'https://id.example.gov': sign-in not verified (nonce): "
+            "the nonce is not the one sent"
+        ),
+    ),
     (exc.CourierError("bad"), "bad"),
     (
         exc.InvalidPacket(seal_id="s1", problems=["no documents"]),

@@ -10,6 +10,7 @@ template schema.  A world is rebuilt only when a call wrote to its store.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import re
@@ -215,6 +216,7 @@ def extra_roots(seed: Seed) -> list[object]:
     )
     checkpoint = make_checkpoint(store, CHECKPOINT_SIGNER, now=at, store_id="surface")
     return [
+        *_identity_roots(),
         checkpoint,
         checkpoint_bytes(checkpoint),
         CATALOGUE,
@@ -481,6 +483,21 @@ class Context:
             )
             self.opened.append(client)
             return client
+        if key == "oidc http":
+            client = _oidc_provider().client()
+            self.opened.append(client)
+            return client
+        if key == "oidc":
+            from onestop.transport.oidc import OpenIDConnect
+
+            provider = _oidc_provider()
+            return OpenIDConnect(
+                issuer=provider.issuer,
+                client_id=provider.client_id,
+                client_secret=provider.client_secret,
+                http=self.live("oidc http"),  # type: ignore[arg-type]
+                clock=HandClock(START),
+            )
         if key == "replay cache":
             from onestop.transport.signing import MemoryReplayCache
 
@@ -710,6 +727,35 @@ class Context:
         if not ours and callable(close) and not isinstance(result, (str, bytes)):
             with contextlib.suppress(Exception):
                 close()
+
+
+def _identity_roots() -> list[object]:
+    """A sign-in begun at the local OpenID Connect provider, and a login it verified."""
+    from onestop.domain.staff import ExternalIdentity
+    from onestop.ports.identity import VerifiedLogin
+    from onestop.transport.oidc import OpenIDConnect
+
+    provider = _oidc_provider()
+    with provider.client() as client:
+        oidc = OpenIDConnect(
+            issuer=provider.issuer,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            http=client,
+            clock=HandClock(START),
+        )
+        begun = oidc.begin(redirect_uri="https://mall.example.test/api/v1/staff/oidc/callback")
+    identity = ExternalIdentity(issuer=provider.issuer, subject="officer-0007")
+    login = VerifiedLogin(identity=identity, claims={"acr": "high"})
+    return [begun, login]
+
+
+@functools.cache
+def _oidc_provider() -> Any:
+    """One local OpenID Connect provider for every call (its keys take a while to make)."""
+    from onestop.testing.oidc import LocalProvider
+
+    return LocalProvider(clock=HandClock(START))
 
 
 def _memory_world() -> World:

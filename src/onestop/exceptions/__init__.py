@@ -73,6 +73,9 @@ The tree::
     │   ├── UnsupportedMediaType (ValueError) `.declared`, `.sniffed`, `.reason`: not allowed, lying
     │   ├── MalformedDocument (ValueError)  `.media_type`, `.reason`: truncated or broken structure
     │   └── MalwareFound                    `.scanner`, `.signature`: the scanner found something
+    ├── IdentityProviderError           `.issuer`, `.reason`: an identity provider failed or refused
+    │   ├── IdentityProviderUnavailable (TransientError) not reachable now, or a server error
+    │   └── IdentityNotVerified             `.check`: a sign-in's answer failed a check; refused
     ├── PrivacyError                    personal data could not be sealed, opened or erased
     │   ├── KeyUnavailable                  `.key_id`, `.reason`: a master key missing; KMS down
     │   ├── PersonalDataErased              `.subject`: the value was erased (crypto-shredded)
@@ -190,6 +193,12 @@ from onestop.exceptions._documents import (
     MalwareFound,
     UnsupportedMediaType,
 )
+from onestop.exceptions._identity import IdentityCheck as _IdentityCheck
+from onestop.exceptions._identity import (
+    IdentityNotVerified,
+    IdentityProviderError,
+    IdentityProviderUnavailable,
+)
 from onestop.exceptions._privacy import (
     ErasureRefused,
     KeyFileError,
@@ -264,6 +273,9 @@ from onestop.exceptions._workflow import (
 #: Why `WebhookVerificationError` refused a webhook.
 WebhookRefusal = _WebhookRefusal
 
+#: Which check a sign-in through an identity provider failed (`IdentityNotVerified.check`).
+IdentityCheck = _IdentityCheck
+
 __all__ = [
     "AccountExists",
     "AccountLocked",
@@ -314,6 +326,10 @@ __all__ = [
     "HeadMoved",
     "HostNotResolved",
     "IdempotencyConflict",
+    "IdentityCheck",
+    "IdentityNotVerified",
+    "IdentityProviderError",
+    "IdentityProviderUnavailable",
     "InvalidApplication",
     "InvalidCalendar",
     "InvalidCatalogue",

@@ -50,6 +50,7 @@ from onestop.ports.events import (
     storable_text,
 )
 from onestop.ports.history import HistoryStore, check_rewrite
+from onestop.ports.identity import Authorisation, StaffIdentityProvider, VerifiedLogin
 from onestop.ports.keys import (
     MasterKeyProvider,
     PersonalDataKeys,
@@ -105,4 +106,7 @@ __all__ = [
     "SubjectKey",
     "SubjectKeyStore",
     "WrappedKey",
+    "Authorisation",
+    "StaffIdentityProvider",
+    "VerifiedLogin",
 ]

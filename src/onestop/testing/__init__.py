@@ -14,6 +14,8 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
   `onestop.ports.staff.StaffStore` (staff secrets, sign-in failures, the access record);
 - `onestop.testing.history_contracts`: `HistoryStoreContract`, the contract of
   `onestop.ports.history.HistoryStore` (rewriting one stream's history);
+- `onestop.testing.oidc`: `LocalProvider`, an OpenID Connect provider to test staff
+  sign-in against, which can be told to misbehave (needs the ``oidc`` extra);
 - `onestop.testing.comparison`: a Hypothesis state machine comparing a store with
   `onestop.storage.memory.MemoryStore`, call by call.
 
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from onestop.testing.documents import EicarScanner, sample_jpeg, sample_pdf, sample_png
     from onestop.testing.history_contracts import HistoryStoreContract
     from onestop.testing.key_contracts import SubjectKeyStoreContract
+    from onestop.testing.oidc import LocalProvider
     from onestop.testing.records import (
         T0,
         make_append,
@@ -78,6 +81,7 @@ __all__ = [
     "EventStoreComparison",
     "EventStoreContract",
     "HistoryStoreContract",
+    "LocalProvider",
     "make_append",
     "make_batch",
     "make_commit",
@@ -119,6 +123,7 @@ _EXPORTS: dict[str, str] = {
     "StaffStoreContract": "onestop.testing.staff_contracts",
     "DocumentStoreContract": "onestop.testing.document_contracts",
     "EicarScanner": "onestop.testing.documents",
+    "LocalProvider": "onestop.testing.oidc",
     "sample_jpeg": "onestop.testing.documents",
     "sample_pdf": "onestop.testing.documents",
     "sample_png": "onestop.testing.documents",

@@ -26,6 +26,8 @@ broker driver (`NatsPublisher` needs the ``nats`` extra when it is first asked f
   when to try again is one `onestop.transport.relay.RetryPolicy`.
 * `onestop.transport.nats` (extra ``onestop-mall[nats]``): `NatsPublisher`, publishing
   to NATS JetStream de-duplicated by message id.
+* `onestop.transport.oidc` (extra ``onestop-mall[oidc]``): `OpenIDConnect`, staff sign-in
+  through a government's OpenID Connect provider (`onestop.ports.identity`).
 * `onestop.transport.inbound`: what comes in.  `onestop.transport.inbound.callbacks`
   applies the agencies' signed status callbacks; `onestop.transport.inbound.idempotent`
   helps consumers apply each message once.
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
         SqliteProcessedLog,
     )
     from onestop.transport.nats import NatsPublisher, PublishAck
+    from onestop.transport.oidc import OpenIDConnect
     from onestop.transport.recording import RecordingTransport
     from onestop.transport.relay import (
         DeadLetter,
@@ -90,6 +93,7 @@ __all__ = [
     "MemoryDeadLetters",
     "MemoryReplayCache",
     "NatsPublisher",
+    "OpenIDConnect",
     "OutboundMessage",
     "ProcessedLog",
     "PublishAck",
@@ -138,6 +142,7 @@ _EXPORTS: dict[str, str] = {
     "BreakerState": "onestop.transport.breaker",
     "CircuitBreaker": "onestop.transport.breaker",
     "NatsPublisher": "onestop.transport.nats",
+    "OpenIDConnect": "onestop.transport.oidc",
     "PublishAck": "onestop.transport.nats",
     "IdempotentConsumer": "onestop.transport.inbound.idempotent",
     "Incoming": "onestop.transport.inbound.idempotent",
