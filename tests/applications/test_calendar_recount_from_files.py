@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from click.testing import CliRunner
 
 from onestop import Actor, Mall, Person, calendar_versions, load_catalogue
 from onestop.cli import cli
+from onestop.exceptions import DateOutOfRange
 from onestop.ports.events import SummaryQuery
 from onestop.storage import from_url
 
@@ -266,3 +268,37 @@ def test_every_reader_agrees_before_and_after_a_decree_in_the_files(tmp_path: Pa
         assert _recount(folder, url) == []
     finally:
         mall.store.close()
+
+
+def test_a_deadline_in_a_year_without_listed_holidays_is_refused_not_guessed(
+    tmp_path: Path,
+) -> None:
+    """Received on 28 December 2100, due in 2101: the holidays of 2101 are not known.
+
+    The `holidays` package lists none after 2100, so the submission is refused with
+    `DateOutOfRange` naming the years the calendar lists, and nothing is stored; the
+    SLA report judged in 2101 still reads the application received earlier, whose
+    due date needs no day of 2101.
+    """
+    folder = _write(tmp_path / "jakarta-timur")
+    url = f"sqlite:///{tmp_path / 'mall.sqlite3'}"
+    catalogue = load_catalogue(folder)
+    clock = _Clock(_at(14, 10))
+    mall = Mall(
+        catalogue=catalogue,
+        store=from_url(url),
+        clock=clock,
+        calendar_versions=calendar_versions(catalogue, years=range(2024, 2102)),
+    )
+    applicant = Person.of(identity_number="3175014506900001", identity_scheme="id-nik", name="S")
+    mall.submit("izin-a", channel="counter", applicant=applicant, answers={}, actor=CITIZEN)
+    clock.current = datetime(2100, 12, 28, 10, 0, tzinfo=WIB)
+    try:
+        with pytest.raises(DateOutOfRange, match="holidays of 2024 to 2100 only"):
+            mall.submit("izin-a", channel="counter", applicant=applicant, answers={}, actor=CITIZEN)
+        assert len(mall.store.summaries(SummaryQuery(limit=10)).items) == 1
+    finally:
+        mall.store.close()
+    where = ("--store", url, "--catalogue", str(folder))
+    report = _cli("sla", "report", *where, "--at", "2101-03-01T00:00:00Z")
+    assert report["total"]["overdue"] == 1
