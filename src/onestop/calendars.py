@@ -31,9 +31,11 @@ no table of dates is kept here.
 
 Caveats:
 
-* A calendar knows only the holidays of the *years* it was built for.  Build it for
-  the year after the last receipt too, or deadlines that cross New Year will not
-  skip the next year's holidays.
+* A calendar from `calendar_for` knows only the holidays of the *years* it was built
+  for, and takes any other year as one without holidays.  Build it for the year after
+  the last receipt too, or deadlines that cross New Year will not skip the next
+  year's holidays.  (A calendar from `calendar_versions` refuses to count in a year
+  it does not list: `onestop.domain.time.calendar.WorkCalendar.holiday_years`.)
 * Lunar and Islamic holidays of future years are estimates until a decree fixes them,
   and decrees change joint leave days.  Add corrections with
   `WorkCalendar.with_holidays` and closures with `WorkCalendar.with_closure`.
@@ -294,7 +296,8 @@ def _resolve(
     years: tuple[int, ...],
 ) -> CalendarVersion:
     """One `CalendarVersion` from a merged declaration, with holiday names as reasons."""
-    table = _table(declaration, years)
+    first, last = _listed_years(declaration.country or "", years)
+    table = _table(declaration, tuple(range(first, last + 1)))
     reasons: dict[date, str] = {day: str(name) for day, name in table.items()}
     zone = ZoneInfo(time_zone)
     closures: list[Closure] = []
@@ -334,6 +337,7 @@ def _resolve(
         holidays=frozenset(reasons),
         closures=closures,
         name=f"{declaration.country} {time_zone} ({scope} v{number})",
+        holiday_years=(first, last),
     )
     return CalendarVersion(
         scope=scope,
@@ -342,6 +346,28 @@ def _resolve(
         calendar=calendar,
         reasons=[(day, reason[:MAX_NAME]) for day, reason in reasons.items()],
     )
+
+
+def _listed_years(country: str, years: tuple[int, ...]) -> tuple[int, int]:
+    """The first and last of *years* (and every year between) the `holidays` package lists
+    holidays of *country* for.
+
+    Raises:
+        InvalidCalendar: If it lists none of them, naming the years it covers.
+    """
+    import holidays  # noqa: PLC0415 - an adapter's dependency, loaded when used
+
+    table = holidays.country_holidays(country)
+    covered = (int(table.start_year), int(table.end_year))
+    first, last = max(years[0], covered[0]), min(years[-1], covered[1])
+    if first > last:
+        asked = str(years[0]) if len(years) == 1 else f"{years[0]} to {years[-1]}"
+        raise InvalidCalendar(
+            field="years",
+            reason=f"the holidays package lists {country} holidays from {covered[0]} "
+            f"to {covered[1]} only, not in {asked}",
+        )
+    return first, last
 
 
 def counted_years(catalogue: Catalogue, /, *, around: int) -> range:
@@ -380,7 +406,15 @@ def calendar_versions(catalogue: Catalogue, *, years: Iterable[int]) -> tuple[Ca
         catalogue: A loaded catalogue.
         years: The years whose holidays to include: cover every year a deadline may
             reach, e.g. from the year before the first ``effective_from`` to the year
-            after the last day you count to (the CLI uses that year to next year + 1).
+            after the last day you count to (the CLI uses `counted_years`).  Every year
+            from the first to the last given is read.
+
+    Each calendar knows the years it lists holidays for
+    (`WorkCalendar.holiday_years`): *years*, less those the `holidays` package has no
+    holidays of for the declared country (it lists none after 2100, nor before a
+    country's first year).  A deadline, pause or SLA judgement that needs a day of
+    another year raises `onestop.exceptions.DateOutOfRange` naming the years listed,
+    instead of counting that year as one without holidays.
 
     Returns ``()`` for a catalogue without ``[[calendars]]``.
 
@@ -388,7 +422,9 @@ def calendar_versions(catalogue: Catalogue, *, years: Iterable[int]) -> tuple[Ca
         InvalidCatalogue: If a declaration names a country, subdivision, category or
             language the `holidays` package does not know (`check_calendar_sources`),
             listing every such problem.
-        InvalidCalendar: If *years* is empty or holds something that is not a year.
+        InvalidCalendar: If *years* is empty or holds something that is not a year, or
+            the `holidays` package lists none of them for a declared country (naming
+            the years it covers).
     """
     check_type(catalogue, Catalogue, field="catalogue")
     wanted = _years(years)

@@ -150,6 +150,7 @@ def test_a_used_calendar_carries_no_memo_in_its_fields() -> None:
         "name",
         "hours",
         "counting",
+        "holiday_years",
     ]
     assert len(pickle.dumps(used)) == len(pickle.dumps(new))
 

@@ -51,8 +51,10 @@ from onestop.domain.time.worktime import (
     DayKind,
     Ruler,
     aware_utc,
+    check_years,
     counting,
     require_aware,
+    to_years,
 )
 from onestop.exceptions import InvalidCalendar
 
@@ -249,6 +251,9 @@ class WorkCalendar:
         hours: Opening spans per weekday, in place of the three fields above (which
             must then keep their defaults); ``None`` to use them.
         counting: How a limit in working days counts (default: from the day after receipt).
+        holiday_years: The first and last year `holidays` lists, e.g. ``(2020, 2027)``
+            (`onestop.calendars.calendar_versions` sets it): a count needing a day of
+            another year raises `DateOutOfRange`.  ``None``: any year is counted.
     """
 
     time_zone: str = attrs.field(validator=_check_zone)
@@ -266,6 +271,9 @@ class WorkCalendar:
     name: str = attrs.field(default="", validator=check_text)
     hours: WeeklyHours | None = attrs.field(default=None, validator=check_kind(WeeklyHours))
     counting: LimitCounting = attrs.field(default=_BY_DEFAULT, validator=check_kind(LimitCounting))
+    holiday_years: tuple[int, int] | None = attrs.field(
+        default=None, converter=to_years, validator=check_years
+    )
 
     def __attrs_post_init__(self) -> None:
         """Check that the working day ends after it starts, and `hours` has no rival."""

@@ -350,7 +350,9 @@ def due_date(
             should be.
         DateOutOfRange: If *received* cannot be told in UTC and in the calendar's zone,
             or the deadline (pauses included) would fall past 9999-12-31
-            (``field="limit"``), or closures never end (``field="closures"``).
+            (``field="limit"``), or closures never end (``field="closures"``), or the
+            count needs a day outside the calendar's `WorkCalendar.holiday_years`
+            (``field="holiday_years"``, naming them).
     """
     _check_arguments(calendar, limit)
     moment = calendar.instant(received, "received")
@@ -359,7 +361,7 @@ def due_date(
         with counting("limit", reason=_PAST_THE_END):
             return _due_date(calendar, moment, limit, checked, explain=explain)
     except DateOutOfRange as exc:
-        if exc.field == "closures":
+        if exc.field in ("closures", "holiday_years"):
             raise
         raise DateOutOfRange(field="limit", reason=_PAST_THE_END) from None
 

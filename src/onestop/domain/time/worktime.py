@@ -25,12 +25,14 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from onestop.domain.common.formats import kind_of, preview
 from onestop.exceptions import DateOutOfRange, InvalidCalendar, NaiveDatetime
 
 if TYPE_CHECKING:
+    import attrs
+
     from onestop.domain.time.calendar import WorkCalendar
 
 __all__ = [
@@ -43,8 +45,8 @@ __all__ = [
     "check_in_range",
     "require_aware",
 ]
-# `Ruler`, `counting` and `label` serve `onestop.domain.time.calendar` and `onestop.domain.time.sla`
-# only: they are not part of the public surface.
+# `Ruler`, `counting`, `label`, `to_years` and `check_years` serve `onestop.domain.time.calendar`
+# and `onestop.domain.time.sla` only: they are not part of the public surface.
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 """The earliest instant `check_in_range` accepts: 0001-01-02 00:00 UTC."""
@@ -190,6 +192,28 @@ class counting:  # noqa: N801 - used as a function: ``with counting("start"):``
             raise DateOutOfRange(field=self.argument, reason=reason) from None
 
 
+def to_years(value: object) -> Any:
+    """A list of two years (as a store reads a tuple back) as a tuple; anything else as given."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def check_years(
+    _: object, attribute: attrs.Attribute[tuple[int, int] | None], value: object
+) -> None:
+    """The attrs validator of `WorkCalendar.holiday_years`: ``None`` or two years in order."""
+    if value is None:
+        return
+    pair = value if isinstance(value, tuple) and len(value) == 2 else (None, None)
+    years = [y for y in pair if not isinstance(y, bool) and isinstance(y, int) and 1 <= y <= 9999]
+    if len(years) != 2:
+        raise InvalidCalendar(
+            field=attribute.name,
+            reason=f"expected None or (first year, last year), not {kind_of(value)}",
+        )
+    if years[0] > years[1]:
+        raise InvalidCalendar(field=attribute.name, reason="the first year is after the last")
+
+
 class DayKind(enum.Enum):
     """Whether a day is worked, and if not, why not."""
 
@@ -222,6 +246,7 @@ class Ruler:
         "_first",
         "_following",
         "_holidays",
+        "_known",
         "_week",
         "_zone",
     )
@@ -229,6 +254,8 @@ class Ruler:
     def __init__(self, calendar: WorkCalendar) -> None:
         self._zone = calendar.zone
         self._holidays = calendar.holidays
+        years = calendar.holiday_years
+        self._known = None if years is None else (date(years[0], 1, 1), date(years[1], 12, 31))
         hours = calendar.hours
         daily: tuple[tuple[tuple[time, time], ...], ...]
         if hours is None:  # one span a day, on the days of the work week
@@ -257,8 +284,19 @@ class Ruler:
         """The date of the UTC instant *moment* in the calendar's zone."""
         return moment.astimezone(self._zone).date()
 
+    def listed(self, day: date) -> None:
+        """Refuse *day* if it lies outside the years whose holidays the calendar lists."""
+        known = self._known
+        if known is not None and not known[0] <= day <= known[1]:
+            raise DateOutOfRange(
+                field="holiday_years",
+                reason=f"counting needs {day.isoformat()}, but the calendar lists the holidays "
+                f"of {known[0].year} to {known[1].year} only",
+            )
+
     def kind(self, day: date) -> DayKind:
         """Whether *day* is worked, and if not, why not."""
+        self.listed(day)
         if day in self._holidays:
             return DayKind.HOLIDAY
         if day.isoweekday() not in self._week:
@@ -276,6 +314,7 @@ class Ruler:
         return found
 
     def _spans(self, day: date) -> tuple[_Span, ...]:
+        self.listed(day)
         if day in self._holidays:
             return ()
         spans: list[_Span] = []
