@@ -164,6 +164,25 @@ class StaffBehaviour:
         assert store.access_records(application_id="app-1", actor_id="bob") == (every[2],)
         assert store.access_records(limit=1, after=positions[0]) == (every[1],)
 
+    def test_concurrent_appends_take_positions_without_gaps(
+        self, store: StaffStore, twin: StaffStore
+    ) -> None:
+        """Records appended at once on two stores get positions 1 to n, each once, in pairs."""
+        barrier = threading.Barrier(RACERS)
+
+        def append(n: int) -> None:
+            barrier.wait()
+            pair = [_read(f"app-{n}"), _read(f"app-{n}", actor="bob")]
+            (store if n % 2 else twin).record_access(pair)
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            list(pool.map(append, range(RACERS)))
+        every = store.access_records()
+        assert [e.position for e in every] == list(range(1, 2 * RACERS + 1))
+        for first, second in zip(every[::2], every[1::2], strict=True):
+            assert first.record.application_id == second.record.application_id
+            assert (first.record.actor_id, second.record.actor_id) == ("ana", "bob")
+
     def test_a_bad_record_appends_none(self, store: StaffStore) -> None:
         """record_access with one record that is not an AccessRecord appends nothing."""
         with pytest.raises(InvalidStoreInput):
