@@ -58,10 +58,15 @@ def test_a_version_1_database_is_upgraded_on_open(path: Path) -> None:
     """Opening a version-1 file adds the catalogue versions and keeps what was there."""
     _version_1_file(path)
     with SQLiteStore.open(path) as store:
-        assert schema_version(store._connection) == 3
+        assert schema_version(store._connection) == 4
         assert store.sequence("n") == 3
         assert publish(store, b"first").version == 1
-    assert _applied(path) == [(1, "initial"), (2, "catalogue_versions"), (3, "subject_keys")]
+    assert _applied(path) == [
+        (1, "initial"),
+        (2, "catalogue_versions"),
+        (3, "subject_keys"),
+        (4, "staff"),
+    ]
 
 
 def test_an_upgraded_database_is_not_upgraded_again(path: Path) -> None:
@@ -71,7 +76,7 @@ def test_an_upgraded_database_is_not_upgraded_again(path: Path) -> None:
         published = publish(store, b"first")
     with SQLiteStore.open(path) as store:
         assert store.latest_catalogue() == published
-    assert [version for version, _ in _applied(path)] == [1, 2, 3]
+    assert [version for version, _ in _applied(path)] == [1, 2, 3, 4]
 
 
 def test_racing_openers_upgrade_a_version_1_database_once(path: Path) -> None:
@@ -93,7 +98,7 @@ def test_racing_openers_upgrade_a_version_1_database_once(path: Path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert [version for version, _ in _applied(path)] == [1, 2, 3]
+    assert [version for version, _ in _applied(path)] == [1, 2, 3, 4]
 
 
 def test_a_failed_upgrade_leaves_the_database_at_version_1(path: Path) -> None:
