@@ -183,7 +183,7 @@ def _staff(openapi: OpenAPI) -> None:
     schemes[BEARER_SCHEME] = SecurityScheme(
         type="http",
         scheme="bearer",
-        description="An API token issued to a staff account (`onestop staff token`).",
+        description="An API token issued to a staff account (`onestop staff token issue`).",
     )
     schemes[SESSION_SCHEME] = SecurityScheme(
         type="apiKey",
