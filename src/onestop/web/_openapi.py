@@ -129,6 +129,8 @@ def _responses(path: str, operation: Operation) -> None:
             continue
         if response.content is not None and "" in response.content:
             response.content[_JSON] = response.content.pop("")
+        if status == "204":  # No Content: no body, and no media type to promise
+            response.content = None
         if status[0] in "45" and not path.startswith("/open311/"):
             # A 5xx may keep a JSON body of its own (readiness: `Health`) beside the problem.
             content = response.content or {}

@@ -23,7 +23,7 @@ from typing import Any
 
 import anyio
 import attrs
-from litestar import Request, Response, delete, get, post
+from litestar import Request, Response, delete, get, post, route
 from litestar.params import JSONBody
 
 from onestop.domain.common.formats import text_problem
@@ -43,7 +43,14 @@ from onestop.web._staff_auth import (
 )
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "GrantView", "SignInRequest", "SignedInView", "StaffView"]
+__all__ = [
+    "ROUTES",
+    "SESSION_PATH",
+    "GrantView",
+    "SignInRequest",
+    "SignedInView",
+    "StaffView",
+]
 
 MAX_ACCOUNT = 256
 """The longest account name a sign-in may send."""
@@ -142,8 +149,12 @@ def _view(identity: Any) -> StaffView:
     )
 
 
+SESSION_PATH = "/api/v1/staff/session"
+"""Where a member of staff signs in (POST) and out (DELETE)."""
+
+
 @post(
-    "/api/v1/staff/session",
+    SESSION_PATH,
     dto=Body[SignInRequest],
     return_dto=Body[SignedInView],
     tags=["staff"],
@@ -172,7 +183,7 @@ async def sign_in(
 
 
 @delete(
-    "/api/v1/staff/session",
+    SESSION_PATH,
     tags=["staff"],
     guards=[staff_only],
     status_code=204,
@@ -181,8 +192,6 @@ async def sign_in(
 )
 async def sign_out(request: Request[Any, Any, Any]) -> Response[None]:
     """End the browser's session and clear its cookies."""
-    # Async, with the store's call in a thread: two sync_to_thread handlers on one path get
-    # wrapped twice when their route is registered (Litestar 2.25), and answer a coroutine.
     runtime = runtime_of(request)
     kind, value = credential_of(request) or ("", "")
     if kind == "session":
@@ -206,5 +215,15 @@ def me(request: Request[Any, Any, Any]) -> StaffView:
     return _view(staff_of(request))
 
 
-ROUTES = [sign_in, sign_out, me]
+@route(SESSION_PATH, http_method=["OPTIONS"], include_in_schema=False)
+async def session_options() -> Response[None]:
+    """The methods of the session's path."""
+    return Response(None, status_code=204, headers={"Allow": "DELETE, OPTIONS, POST"})
+
+
+# Registered first, and both handlers async (their store calls in a thread): Litestar
+# registers the handlers of one path one by one, each time again with the earlier ones,
+# so its own OPTIONS answer named the first method only, and a sync_to_thread handler was
+# wrapped twice (answering a coroutine).
+ROUTES = [session_options, sign_in, sign_out, me]
 """The staff sign-in route handlers."""
