@@ -112,6 +112,7 @@ The tree::
     └── WebError                        an HTTP request to the online mall was refused
         ├── InvalidRequest (ValueError)     `.problems`, `.status`: a body, header or parameter
         ├── NotAuthenticated                no credential, or one not known
+        ├── CsrfRefused                     a signed-in browser's change without its CSRF token
         ├── SubmissionInProgress            the same Idempotency-Key is being submitted now
         ├── Throttled                       `.limit`, `.retry_after`: too many for now
         └── VersionMismatch                 `.expected`, `.actual`: If-Match names an old version
@@ -247,6 +248,7 @@ from onestop.exceptions._values import (
     UnsupportedCountry,
 )
 from onestop.exceptions._web import (
+    CsrfRefused,
     InvalidRequest,
     NotAuthenticated,
     SubmissionInProgress,
@@ -310,6 +312,7 @@ __all__ = [
     "ConfigurationError",
     "CourierError",
     "CourierNotAssigned",
+    "CsrfRefused",
     "CustodyError",
     "DateOutOfRange",
     "DeliveryFailed",

@@ -27,7 +27,16 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
-from onestop.web import _api, _callbacks, _catalogue, _officers, _open311, _ops, _telemetry
+from onestop.web import (
+    _api,
+    _callbacks,
+    _catalogue,
+    _officers,
+    _open311,
+    _ops,
+    _staff_session,
+    _telemetry,
+)
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
@@ -35,6 +44,7 @@ from onestop.web._openapi import refine
 from onestop.web._problems import handle_error, no_html_not_found
 from onestop.web._renamed import RenamedSchema
 from onestop.web._runtime import Runtime
+from onestop.web._staff_auth import CSRF_HEADER, CsrfCheck
 from onestop.web._wire import schema_plugins
 from onestop.web.settings import ServeSettings
 
@@ -55,6 +65,7 @@ _CORS_REQUEST_HEADERS = (
     "If-Match",
     "Authorization",
     "Upload-Filename",
+    CSRF_HEADER,
 )
 _CORS_RESPONSE_HEADERS = ("Retry-After", "ETag", "X-Request-Id", "Allow")
 
@@ -145,6 +156,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             *_catalogue.ROUTES,
             *_api.ROUTES,
             *_officers.ROUTES,
+            *_staff_session.ROUTES,
             *_ops.ROUTES,
             _open311.ROUTER,
             *(_callbacks.ROUTES if callbacks is not None else ()),
@@ -157,6 +169,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         middleware=[
             *watch,
             _ops.time_limit(settings.request_timeout),
+            CsrfCheck,
             submission_limit(settings.submissions_per_minute).middleware,
         ],
         stores={"limits": limits},

@@ -13,9 +13,11 @@ object once, when the application starts and before it is first served:
 - a response Litestar could not name the media type of (a handler returning a
   ``Response``) is ``application/json``, as it is sent;
 - a submission's replay (200, the earlier receipt) is documented beside its 201;
-- the uploads' body (raw bytes of a PDF, JPEG or PNG) is described, and the test
-  officers' routes name their bearer token and require ``If-Match``, whose absence is
-  answered 428;
+- the uploads' body (raw bytes of a PDF, JPEG or PNG) is described; every staff route
+  (tagged ``staff``, but signing in) names its two security schemes, an API token
+  (``Authorization: Bearer``) or a browser session (the ``onestop_session`` cookie, with
+  ``X-CSRF-Token`` to change anything); an action requires ``If-Match``, whose absence
+  is answered 428;
 - ``links`` say how one answer feeds the next request (a receipt to tracking and to an
   officer's read, an upload to a submission, a read's ``ETag`` to an action), so a client
   generator or a stateful tester can chain them.
@@ -47,10 +49,15 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from onestop.domain.common.formats import IDENTITY_SCHEME
 from onestop.web._problems import PROBLEM_JSON, ProblemDetails
 
-__all__ = ["OFFICER_SCHEME", "UPLOAD_TYPES", "refine"]
+__all__ = ["BEARER_SCHEME", "SESSION_SCHEME", "UPLOAD_TYPES", "refine"]
 
-OFFICER_SCHEME = "testOfficer"
-"""The security scheme of the test officers' routes (a bearer token of ``--test-actors``)."""
+BEARER_SCHEME = "staffToken"
+"""The security scheme of an agency's API token (``Authorization: Bearer``)."""
+
+SESSION_SCHEME = "staffSession"
+"""The security scheme of a signed-in browser (the ``onestop_session`` cookie)."""
+
+_SIGN_IN = ("/api/v1/staff/session", "post")
 
 UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/octet-stream")
 """The media types an upload may declare (octet-stream: let the bytes tell)."""
@@ -122,6 +129,8 @@ def _responses(path: str, operation: Operation) -> None:
             continue
         if response.content is not None and "" in response.content:
             response.content[_JSON] = response.content.pop("")
+        if status == "204":  # No Content: no body, and no media type to promise
+            response.content = None
         if status[0] in "45" and not path.startswith("/open311/"):
             # A 5xx may keep a JSON body of its own (readiness: `Health`) beside the problem.
             content = response.content or {}
@@ -183,18 +192,33 @@ def _etag_header() -> dict[str, OpenAPIHeader | Reference]:
     }
 
 
-def _officers(openapi: OpenAPI, read: Operation | None, act: Operation | None) -> None:
+def _staff(openapi: OpenAPI) -> None:
     schemes = openapi.components.security_schemes or {}
-    schemes[OFFICER_SCHEME] = SecurityScheme(
+    schemes[BEARER_SCHEME] = SecurityScheme(
         type="http",
         scheme="bearer",
-        description="A token of the server's `--test-actors` file (until staff sign-in).",
+        description="An API token issued to a staff account (`onestop staff token issue`).",
+    )
+    schemes[SESSION_SCHEME] = SecurityScheme(
+        type="apiKey",
+        security_scheme_in="cookie",
+        name="onestop_session",
+        description=(
+            "A signed-in browser's session (`POST /api/v1/staff/session`); a request that "
+            "changes something also sends the session's CSRF token in `X-CSRF-Token`."
+        ),
     )
     openapi.components.security_schemes = schemes
+    sign_in = _find(openapi, _SIGN_IN)
+    for _, _, operation in _operations(openapi):
+        if "staff" in (operation.tags or []) and operation is not sign_in:
+            operation.security = [{BEARER_SCHEME: []}, {SESSION_SCHEME: []}]
+
+
+def _officers(read: Operation | None, act: Operation | None) -> None:
     for operation in (read, act):
         if operation is None:
             continue
-        operation.security = [{OFFICER_SCHEME: []}]
         ok = (operation.responses or {}).get("200")
         if isinstance(ok, OpenAPIResponse):
             ok.headers = _etag_header()
@@ -246,7 +270,7 @@ def _links(openapi: OpenAPI) -> None:
         "ReadTheApplication",
         read,
         parameters={"path.application_id": "$response.body#/application_id"},
-        description="A test officer reads the application submitted.",
+        description="An officer reads the application submitted.",
     )
     _link(
         upload,
@@ -300,6 +324,7 @@ def refine(openapi: OpenAPI, /) -> OpenAPI:
         _replay(submit)
     if upload is not None:
         _upload_body(upload)
-    _officers(openapi, _find(openapi, _READ), _find(openapi, _ACT))
+    _staff(openapi)
+    _officers(_find(openapi, _READ), _find(openapi, _ACT))
     _links(openapi)
     return openapi
