@@ -27,7 +27,17 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
-from onestop.web import _api, _callbacks, _catalogue, _officers, _open311, _ops, _telemetry
+from onestop.web import (
+    _api,
+    _callbacks,
+    _catalogue,
+    _officers,
+    _open311,
+    _ops,
+    _staff_courier,
+    _staff_routes,
+    _telemetry,
+)
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
@@ -145,6 +155,8 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             *_catalogue.ROUTES,
             *_api.ROUTES,
             *_officers.ROUTES,
+            *_staff_routes.ROUTES,
+            *_staff_courier.ROUTES,
             *_ops.ROUTES,
             _open311.ROUTER,
             *(_callbacks.ROUTES if callbacks is not None else ()),

@@ -47,10 +47,29 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from onestop.domain.common.formats import IDENTITY_SCHEME
 from onestop.web._problems import PROBLEM_JSON, ProblemDetails
 
-__all__ = ["OFFICER_SCHEME", "UPLOAD_TYPES", "refine"]
+__all__ = [
+    "OFFICER_SCHEME",
+    "STAFF_SESSION_SCHEME",
+    "STAFF_TOKEN_SCHEME",
+    "UPLOAD_TYPES",
+    "refine",
+]
 
 OFFICER_SCHEME = "testOfficer"
 """The security scheme of the test officers' routes (a bearer token of ``--test-actors``)."""
+
+STAFF_SESSION_SCHEME = "staffSession"
+"""The security scheme of a signed-in member of staff's browser: the session cookie."""
+
+STAFF_TOKEN_SCHEME = "staffToken"
+"""The security scheme of an agency's back office: a staff account's API token (bearer)."""
+
+STAFF_PREFIX = "/api/v1/staff/"
+"""Where the staff endpoints are."""
+
+SESSION_COOKIE = "onestop_session"
+_NO_ETAG = ("/chain", "/courier-jobs")
+"""Staff reads of one thing that answer no version of it."""
 
 UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/octet-stream")
 """The media types an upload may declare (octet-stream: let the bytes tell)."""
@@ -196,6 +215,43 @@ def _officers(openapi: OpenAPI, read: Operation | None, act: Operation | None) -
             )
 
 
+def _if_match_required(operation: Operation) -> None:
+    for parameter in operation.parameters or []:
+        if isinstance(parameter, Parameter) and parameter.name == "If-Match":
+            parameter.required = True
+            parameter.schema = Schema(
+                type=OpenAPIType.STRING,
+                pattern=_IF_MATCH,
+                description='The version acted on, as the ETag says it: "3" (428 without).',
+            )
+
+
+def _staff(openapi: OpenAPI) -> None:
+    """The staff endpoints: a session cookie or an API token, If-Match where they change
+    something, the ETag of what they answer."""
+    schemes = openapi.components.security_schemes or {}
+    schemes[STAFF_SESSION_SCHEME] = SecurityScheme(
+        type="apiKey",
+        name=SESSION_COOKIE,
+        security_scheme_in="cookie",
+        description="A staff member's browser session (a change also needs `X-CSRF-Token`).",
+    )
+    schemes[STAFF_TOKEN_SCHEME] = SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="A staff account's API token, for an agency's back office.",
+    )
+    openapi.components.security_schemes = schemes
+    for path, _, operation in _operations(openapi):
+        if not path.startswith(STAFF_PREFIX) or operation.security is not None:
+            continue
+        operation.security = [{STAFF_SESSION_SCHEME: []}, {STAFF_TOKEN_SCHEME: []}]
+        _if_match_required(operation)
+        ok = (operation.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and "{" in path and not path.endswith(_NO_ETAG):
+            ok.headers = _etag_header()
+
+
 def _link(
     source: Operation | None,
     statuses: tuple[str, ...],
@@ -289,5 +345,6 @@ def refine(openapi: OpenAPI, /) -> OpenAPI:
     if upload is not None:
         _upload_body(upload)
     _officers(openapi, _find(openapi, _READ), _find(openapi, _ACT))
+    _staff(openapi)
     _links(openapi)
     return openapi

@@ -33,6 +33,7 @@ from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, K
 from onestop.storage import from_url
 from onestop.storage.documents import FileDocuments
 from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
 from onestop.usecases.mall_support import MAX_RETRIES
@@ -198,6 +199,8 @@ class Runtime:
         settings: The settings it was started with.
         mall: The mall, over the store.
         desk: The document desk, sealing uploads with the mall's keys.
+        courier: The courier desk, over the mall (its one-time codes keyed by the server's
+            secret).
         secrets: Derives replayable lookup secrets.
         actors: Test officers by bearer token (empty unless configured).
         citizens: Who signs citizens in (`AnonymousCitizens` unless configured).
@@ -207,6 +210,7 @@ class Runtime:
     settings: ServeSettings
     mall: Mall
     desk: DocumentDesk
+    courier: CourierDesk
     secrets: KeyedSecrets
     actors: Mapping[str, Actor]
     citizens: CitizenSignIn
@@ -232,7 +236,8 @@ class Runtime:
             )
         versions = calendar_versions(catalogue, years=counted_years(catalogue, around=now.year))
         provider = _keys_provider(settings)
-        keyed = KeyedSecrets(_server_secret(settings))
+        server_secret = _server_secret(settings)
+        keyed = KeyedSecrets(server_secret)
         actors = _actors(settings.test_actors)
         citizens = _citizens(settings.citizen_sign_in)
         directory = settings.documents_dir or settings.beside_store(".documents")
@@ -260,6 +265,8 @@ class Runtime:
                 limit=settings.upload_limit,
                 key_store=store,  # type: ignore[arg-type]
             )
+            otp_key = hmac.new(server_secret, b"courier-otp", "sha256").digest()
+            courier = CourierDesk(mall, otp_key=otp_key)
         except BaseException:
             store.close()
             raise
@@ -267,6 +274,7 @@ class Runtime:
             settings=settings,
             mall=mall,
             desk=desk,
+            courier=courier,
             secrets=keyed,
             actors=actors,
             citizens=citizens,
