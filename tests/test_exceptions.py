@@ -350,7 +350,17 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         exc.InvalidRequest(PROBLEMS, status=400),
         "request has 1 problem(s): c.toml: services[0].name: is empty",
     ),
-    (exc.NotAuthenticated(), "a known bearer token is needed for this request"),
+    (
+        exc.NotAuthenticated(),
+        "a signed-in staff session or a known API token is needed for this request",
+    ),
+    (
+        exc.CsrfRefused(),
+        (
+            "a signed-in browser's request that changes something must echo the session's "
+            "CSRF token (the onestop_csrf cookie) in the X-CSRF-Token header"
+        ),
+    ),
     (
         exc.SubmissionInProgress(),
         "a submission with this idempotency key is in progress: retry when it has finished",

@@ -101,6 +101,7 @@ The tree::
     └── WebError                        an HTTP request to the online mall was refused
         ├── InvalidRequest (ValueError)     `.problems`, `.status`: a body, header or parameter
         ├── NotAuthenticated                no credential, or one not known
+        ├── CsrfRefused                     a signed-in browser's change without its CSRF token
         ├── SubmissionInProgress            the same Idempotency-Key is being submitted now
         ├── Throttled                       `.limit`, `.retry_after`: too many for now
         └── VersionMismatch                 `.expected`, `.actual`: If-Match names an old version
@@ -220,6 +221,7 @@ from onestop.exceptions._values import (
     UnsupportedCountry,
 )
 from onestop.exceptions._web import (
+    CsrfRefused,
     InvalidRequest,
     NotAuthenticated,
     SubmissionInProgress,
@@ -314,6 +316,7 @@ __all__ = [
     "MissingInput",
     "NaiveDatetime",
     "NotAuthenticated",
+    "CsrfRefused",
     "NotCanonical",
     "NotCustodian",
     "NotFound",

@@ -83,4 +83,18 @@ class NotAuthenticated(WebError):
     """
 
     def __init__(self) -> None:
-        super().__init__("a known bearer token is needed for this request")
+        super().__init__(
+            "a signed-in staff session or a known API token is needed for this request"
+        )
+
+
+class CsrfRefused(WebError):
+    """A request of a signed-in browser that changes something lacks its session's CSRF
+    token (``X-CSRF-Token``, the same as the ``onestop_csrf`` cookie); nothing was done.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a signed-in browser's request that changes something must echo the session's "
+            "CSRF token (the onestop_csrf cookie) in the X-CSRF-Token header"
+        )

@@ -59,6 +59,7 @@ _LOG = structlog.get_logger("onestop.web")
 _STATUSES: tuple[tuple[type[OnestopError], int], ...] = (
     (exc.Throttled, 429),
     (exc.NotAuthenticated, 401),
+    (exc.CsrfRefused, 403),
     (exc.VersionMismatch, 412),
     (exc.DocumentTooLarge, 413),
     (exc.UnsupportedMediaType, 415),
