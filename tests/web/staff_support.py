@@ -9,6 +9,8 @@ every role, applications carrying canaries, and a store that counts its queries.
 - `CANARY_A` / `CANARY_B`: the applicant's name and identity number of an application of
   each agency; a response that carries one to someone not allowed to see it is a leak.
 - `CountingStore` wraps a store and counts the calls made to it.
+- `started_world` starts the application over such a store, with `PERSONAS` and an
+  application of each agency (`World`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from web_support import JAKARTA, kia_body, new_key
+import pytest
+from web_support import JAKARTA, in_process, kia_body, new_key, settings_for
 
 STAFF_SERVICE = Path(__file__).with_name("staff_service.toml")
 AGENCY_A = "disdukcapil-dki"
@@ -134,3 +139,51 @@ class CountingStore:
     def total(self) -> int:
         """How many calls were made so far."""
         return sum(self.calls.values())
+
+
+class World:
+    """A started application, its staff's tokens, and two agencies' applications."""
+
+    def __init__(self, client: Any, store: CountingStore, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.store = store
+        self.tokens = tokens
+        self.runtime = client.app.state.runtime
+        self.a = submit(client, kia_canary())
+        self.b = submit(client, staf_canary())
+
+    def get(self, who: str, path: str, **options: Any) -> Any:
+        """GET *path* as *who*."""
+        return self.client.get(path, headers=bearer(self.tokens[who]), **options)
+
+    def send(self, who: str, method: str, path: str, *, version: int | None, **options: Any) -> Any:
+        """Send a change as *who*, naming *version* in If-Match (none if ``None``)."""
+        headers = bearer(self.tokens[who])
+        if version is not None:
+            headers["If-Match"] = f'"{version}"'
+        return self.client.request(method, path, headers=headers, **options)
+
+    def version(self, application_id: str) -> int:
+        """The application's version now."""
+        found: int = self.runtime.mall.application(application_id).version
+        return found
+
+
+@contextmanager
+def started_world(tmp: Path) -> Iterator[World]:
+    """The application over a counting memory store in *tmp*, with `PERSONAS` and an
+    application of each agency."""
+    from onestop.web import _runtime
+
+    settings = settings_for(tmp, store_url="memory://", catalogue=staff_catalogue(tmp))
+    opened: list[CountingStore] = []
+    real = _runtime.open_store
+
+    def counting(given: Any) -> Any:
+        opened.append(CountingStore(real(given)))
+        return opened[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_runtime, "open_store", counting)
+        with in_process(settings) as client:
+            yield World(client, opened[0], provision(client.app.state.runtime))

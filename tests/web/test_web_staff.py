@@ -14,64 +14,20 @@ from staff_support import (
     CANARY_A,
     CANARY_B,
     NOTE_CANARY,
-    CountingStore,
-    bearer,
-    kia_canary,
+    World,
     leaks,
     provision,
     staf_canary,
-    staff_catalogue,
+    started_world,
     submit,
 )
-from web_support import in_process, settings_for
-
-from onestop.web import _runtime
-
-
-class World:
-    """A started application, its staff's tokens, and two agencies' applications."""
-
-    def __init__(self, client: Any, store: CountingStore, tokens: dict[str, str]) -> None:
-        self.client = client
-        self.store = store
-        self.tokens = tokens
-        self.runtime = client.app.state.runtime
-        self.a = submit(client, kia_canary())
-        self.b = submit(client, staf_canary())
-
-    def get(self, who: str, path: str, **options: Any) -> Any:
-        """GET *path* as *who*."""
-        return self.client.get(path, headers=bearer(self.tokens[who]), **options)
-
-    def send(self, who: str, method: str, path: str, *, version: int | None, **options: Any) -> Any:
-        """Send a change as *who*, naming *version* in If-Match (none if ``None``)."""
-        headers = bearer(self.tokens[who])
-        if version is not None:
-            headers["If-Match"] = f'"{version}"'
-        return self.client.request(method, path, headers=headers, **options)
-
-    def version(self, application_id: str) -> int:
-        """The application's version now."""
-        found: int = self.runtime.mall.application(application_id).version
-        return found
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """The application over a counting memory store, with `PERSONAS` and two applications."""
-    tmp = tmp_path_factory.mktemp("staff")
-    settings = settings_for(tmp, store_url="memory://", catalogue=staff_catalogue(tmp))
-    opened: list[CountingStore] = []
-    real = _runtime.open_store
-
-    def counting(given: Any) -> Any:
-        opened.append(CountingStore(real(given)))
-        return opened[-1]
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_runtime, "open_store", counting)
-        with in_process(settings) as client:
-            yield World(client, opened[0], provision(client.app.state.runtime))
+    with started_world(tmp_path_factory.mktemp("staff")) as found:
+        yield found
 
 
 def _ids(answer: Any) -> set[str]:
@@ -154,14 +110,17 @@ def test_an_inspector_granted_personal_data_sees_it_there_only(world: World) -> 
     assert leaks(b.text, CANARY_B) == []
 
 
+def _kept(headers: Any) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in ("x-request-id", "date")}
+
+
 def test_another_agencys_application_is_answered_like_a_missing_one(world: World) -> None:
     """The same 404, byte for byte, for another agency's application and for none."""
     theirs = world.get("officer-b", f"/api/v1/staff/applications/{world.a}")
     missing = world.get("officer-b", f"/api/v1/staff/applications/{world.a[:-4]}0000")
     assert theirs.status_code == missing.status_code == 404
     assert theirs.content == missing.content
-    same = {k: v for k, v in theirs.headers.items() if k.lower() not in ("x-request-id", "date")}
-    assert same == {k: v for k, v in missing.headers.items() if k.lower() not in ("x-request-id", "date")}
+    assert _kept(theirs.headers) == _kept(missing.headers)
 
 
 def test_a_change_without_if_match_is_428_and_a_stale_one_412(world: World) -> None:
@@ -276,7 +235,8 @@ def test_courier_jobs_show_the_address_to_the_courier_only_recorded(world: World
     assert CANARY_A[0] in mine.json()["items"][0]["address"]
     assert world.store.access_records(application_id=world.a, actor_id="courier-a")
     inspector = world.get("inspector-1", f"/api/v1/staff/courier/jobs/{job}")
-    assert inspector.status_code == 200 and inspector.json()["address"] is None
+    assert inspector.status_code == 200
+    assert inspector.json()["address"] is None
     theirs = world.get("officer-b", f"/api/v1/staff/courier/jobs/{job}")
     missing = world.get("officer-b", f"/api/v1/staff/courier/jobs/{job[:-4]}0000")
     assert theirs.status_code == missing.status_code == 404

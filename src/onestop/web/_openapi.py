@@ -61,7 +61,7 @@ OFFICER_SCHEME = "testOfficer"
 STAFF_SESSION_SCHEME = "staffSession"
 """The security scheme of a signed-in member of staff's browser: the session cookie."""
 
-STAFF_TOKEN_SCHEME = "staffToken"
+STAFF_TOKEN_SCHEME = "staffToken"  # noqa: S105 - a scheme's name, not a token
 """The security scheme of an agency's back office: a staff account's API token (bearer)."""
 
 STAFF_PREFIX = "/api/v1/staff/"

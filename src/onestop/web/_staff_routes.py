@@ -31,22 +31,16 @@ from litestar import Request, Response, get, post, put
 from litestar.params import HeaderParameter, JSONBody, Parameter, QueryParameter
 
 from onestop.domain.applications.application import Application
-from onestop.domain.common.formats import KEY
-from onestop.exceptions import ApplicationNotFound, VersionMismatch
-from onestop.ports.events import Page, Summary
+from onestop.exceptions import VersionMismatch
+from onestop.ports.events import Page
 from onestop.usecases.applications.queries import worklist_query
-from onestop.usecases.staff.authorisation import (
-    AccessLog,
-    may_see_personal_data,
-    require_read,
-    worklist_agencies,
-)
+from onestop.usecases.staff.authorisation import may_see_personal_data, worklist_agencies
 from onestop.web._api import runtime_of
 from onestop.web._officers import ApplicationView
 from onestop.web._officers import _answer as view_of
 from onestop.web._officers import _if_match as if_match_version
-from onestop.web._ops import route_of
 from onestop.web._problems import problem_responses
+from onestop.web._staff_access import ensure_readable, record_access
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_views import (
     AssignmentRequest,
@@ -63,7 +57,7 @@ from onestop.web._staff_views import (
 )
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "IfMatch", "ensure_readable", "record_access", "request_id_of"]
+__all__ = ["ROUTES", "TAG", "IfMatch"]
 
 _ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 _CODE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -76,43 +70,6 @@ IfMatch = Annotated[
 
 TAG = "staff"
 """The OpenAPI tag of the staff endpoints."""
-
-
-def request_id_of(request: Request[Any, Any, Any]) -> str:
-    """The request's ``X-Request-Id`` (set by the access-log middleware), or ``""``."""
-    state = request.scope.get("state")
-    found = state.get("onestop_request_id") if isinstance(state, dict) else None
-    return found if isinstance(found, str) else ""
-
-
-def ensure_readable(request: Request[Any, Any, Any], application_id: str) -> Summary:
-    """The read-model row of *application_id*, if the caller may read it.
-
-    Raises:
-        NotAuthenticated: If the request is not a signed-in member of staff's.
-        ApplicationNotFound: If there is no such application, or it is another agency's
-            (the same answer: existence is not revealed).
-    """
-    identity = staff_of(request)
-    KEY.check(application_id, field="application_id")
-    summary = runtime_of(request).mall.store.summary(application_id)
-    if summary is None:
-        raise ApplicationNotFound(application_id)
-    require_read(identity, summary)
-    return summary
-
-
-def record_access(request: Request[Any, Any, Any], application_id: str, what: str) -> None:
-    """Append the caller's read of *what* personal data of *application_id* to the access
-    record, with the route template and the request's id."""
-    runtime = runtime_of(request)
-    AccessLog(runtime.mall.store, clock=runtime.mall.clock).record(
-        staff_of(request),
-        application_id,
-        what,
-        route_of(request.scope),
-        request_id_of(request),
-    )
 
 
 def _staff_view(application: Application, *, personal: bool) -> StaffApplicationView:
