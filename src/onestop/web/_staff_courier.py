@@ -28,8 +28,8 @@ from onestop.usecases.staff.authorisation import may_read, may_see_personal_data
 from onestop.web._api import runtime_of
 from onestop.web._officers import _if_match as if_match_version
 from onestop.web._problems import problem_responses
-from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_access import ensure_readable, record_access
+from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG, IfMatch
 from onestop.web._staff_views import AttemptRequest, CourierJobList, CourierJobView, job_view
 from onestop.web._wire import Body
