@@ -80,11 +80,14 @@ def _call(world: World, job: str, document: dict[str, Any], path: str, method: s
         elif parameter.get("required") and place == "header" and name.lower() != "authorization":
             headers[name] = str(example(parameter["schema"], document))
     content = operation.get("requestBody", {}).get("content", {})
-    body = example(content["application/json"]["schema"], document) if content else None
-    if "application/json" not in content and content:
+    if "application/json" in content:
+        body = example(content["application/json"]["schema"], document)
+    elif content:
         return world.client.request(
             method, path, headers=headers, params=query, content=b"%PDF-1.4\n"
         )
+    else:
+        body = None
     return world.client.request(method, path, headers=headers, params=query, json=body)
 
 

@@ -28,7 +28,7 @@ from onestop.usecases.staff.authorisation import may_read, may_see_personal_data
 from onestop.web._api import runtime_of
 from onestop.web._officers import _if_match as if_match_version
 from onestop.web._problems import problem_responses
-from onestop.web._staff_access import ensure_readable, record_access
+from onestop.web._staff_access import ensure_readable, record_access, tagged
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG, IfMatch
 from onestop.web._staff_views import AttemptRequest, CourierJobList, CourierJobView, job_view
@@ -92,10 +92,10 @@ def application_jobs(request: Request[Any, Any, Any], application_id: _ID) -> Co
     responses=problem_responses(400, 401, 404, 422),
     summary="Read a courier job",
 )
-def read_job(request: Request[Any, Any, Any], job_id: _ID) -> Response[CourierJobView]:
+def read_job(request: Request[Any, Any, Any], job_id: _ID) -> Response[Any]:
     """A courier job, its version as the ETag; the address only for staff allowed to see it."""
     job, personal = _readable_job(request, job_id)
-    return Response(_shown(request, job, personal=personal), headers={"ETag": f'"{job.version}"'})
+    return tagged(_shown(request, job, personal=personal), job.version)
 
 
 _CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
@@ -111,9 +111,7 @@ _CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
     responses=_CHANGE_PROBLEMS,
     summary="Claim a courier job",
 )
-def claim(
-    request: Request[Any, Any, Any], job_id: _ID, if_match: IfMatch = None
-) -> Response[CourierJobView]:
+def claim(request: Request[Any, Any, Any], job_id: _ID, if_match: IfMatch = None) -> Response[Any]:
     """Claim the job as the caller (a courier at the application's agency), on the job's
     version named in If-Match; of several claims at once, one wins (409 for the others)."""
     job, _ = _readable_job(request, job_id)
@@ -121,7 +119,7 @@ def claim(
     if job.version != expected:
         raise VersionMismatch(expected=expected, actual=job.version)
     claimed = _desk(request).claim(job_id, staff_of(request).actor, expected_version=expected)
-    return Response(job_view(claimed, personal=False), headers={"ETag": f'"{claimed.version}"'})
+    return tagged(job_view(claimed, personal=False), claimed.version)
 
 
 @post(
@@ -137,11 +135,11 @@ def claim(
 )
 def attempt(
     request: Request[Any, Any, Any], job_id: _ID, data: JSONBody[AttemptRequest]
-) -> Response[CourierJobView]:
+) -> Response[Any]:
     """Record a failed visit by the caller, the job's courier."""
     _readable_job(request, job_id)
     visited = _desk(request).record_attempt(job_id, data.outcome, courier=staff_of(request).actor)
-    return Response(job_view(visited, personal=False), headers={"ETag": f'"{visited.version}"'})
+    return tagged(job_view(visited, personal=False), visited.version)
 
 
 ROUTES = [application_jobs, read_job, claim, attempt]

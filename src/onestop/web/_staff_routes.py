@@ -40,7 +40,7 @@ from onestop.web._officers import ApplicationView
 from onestop.web._officers import _answer as view_of
 from onestop.web._officers import _if_match as if_match_version
 from onestop.web._problems import problem_responses
-from onestop.web._staff_access import ensure_readable, record_access
+from onestop.web._staff_access import ensure_readable, record_access, tagged
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_views import (
     AssignmentRequest,
@@ -104,7 +104,7 @@ def _staff_view(application: Application, *, personal: bool) -> StaffApplication
 )
 def worklist(
     request: Request[Any, Any, Any],
-    state: Annotated[str | None, QueryParameter(name="state", pattern=_CODE)] = None,
+    in_state: Annotated[str | None, QueryParameter(name="state", pattern=_CODE)] = None,
     agency: Annotated[str | None, QueryParameter(name="agency", pattern=_CODE)] = None,
     assignee: Annotated[
         str | None, QueryParameter(name="assignee", min_length=1, max_length=128)
@@ -122,7 +122,7 @@ def worklist(
         mall.catalogue,
         now=mall.clock.now(),
         agency=agency,
-        state=state,
+        state=in_state,
         assignee=assignee,
         limit=limit,
         cursor=cursor,
@@ -147,7 +147,7 @@ def worklist(
     responses=problem_responses(400, 401, 404, 422),
     summary="Read an application: its history, and its personal data if allowed",
 )
-def read(request: Request[Any, Any, Any], application_id: _ID) -> Response[StaffApplicationView]:
+def read(request: Request[Any, Any, Any], application_id: _ID) -> Response[Any]:
     """An application with its history; its personal data only for staff allowed to see
     it, each read recorded in the access record."""
     summary = ensure_readable(request, application_id)
@@ -155,8 +155,7 @@ def read(request: Request[Any, Any, Any], application_id: _ID) -> Response[Staff
     application = runtime_of(request).mall.application(application_id)
     if personal:
         record_access(request, application_id, "application")
-    view = _staff_view(application, personal=personal)
-    return Response(view, headers={"ETag": f'"{application.version}"'})
+    return tagged(_staff_view(application, personal=personal), application.version)
 
 
 @get(

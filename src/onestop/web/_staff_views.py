@@ -29,7 +29,7 @@ from onestop.domain.applications.events import (
     Withdrawn,
 )
 from onestop.domain.applications.forms import Answer, DocumentRef
-from onestop.domain.common.parties import Organisation, Person, Representative
+from onestop.domain.common.parties import Organisation, Person, Personal, Representative
 from onestop.domain.courier.events import AttemptOutcome, JobKind, JobStatus
 from onestop.domain.courier.jobs import CourierJob
 from onestop.ports.events import Summary
@@ -184,13 +184,13 @@ class NoteView:
     """A note on an application: its text is personal data.
 
     Attributes:
-        text: What it says.
+        text: What it says; ``null`` once the application's personal data is erased.
         visibility: Who may read it.
         actor: Who wrote it.
         at: When.
     """
 
-    text: str
+    text: str | None
     visibility: Visibility
     actor: str
     at: datetime
@@ -224,6 +224,11 @@ def _answer(value: Answer) -> AnswerValue:
     return value.isoformat()
 
 
+def _opened(value: Personal[str]) -> str | None:
+    """The text *value* holds; ``None`` once erased (or withheld: sealed without keys)."""
+    return value.reveal() if value.is_available else None
+
+
 def personal_of(application: Application) -> PersonalView:
     """The personal data of *application*, opened (its keys are the mall's)."""
     return PersonalView(
@@ -231,7 +236,7 @@ def personal_of(application: Application) -> PersonalView:
         representative=application.representative,
         answers={name: _answer(value) for name, value in application.answers.items()},
         notes=tuple(
-            NoteView(text=e.text.value, visibility=e.visibility, actor=e.actor, at=e.at)
+            NoteView(text=_opened(e.text), visibility=e.visibility, actor=e.actor, at=e.at)
             for e in application.events
             if isinstance(e, NoteAdded)
         ),
@@ -408,7 +413,7 @@ class CourierJobView:
 
 def job_view(job: CourierJob, *, personal: bool) -> CourierJobView:
     """The view of *job*; its address only when *personal*."""
-    address = job.address.value if personal and job.address is not None else None
+    address = _opened(job.address) if personal and job.address is not None else None
     return CourierJobView(
         job_id=job.id,
         application_id=job.application_id,
