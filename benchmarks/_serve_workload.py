@@ -5,7 +5,7 @@
 * tracking: ``GET /api/v1/tracking?number=...`` with the ``Lookup-Secret`` header, over
   the applications seeded beforehand and those submitted during the run;
 * action: ``POST /api/v1/applications/{id}/actions`` with ``If-Match: "<version>"`` and
-  the test actor's ``Authorization: Bearer`` token.  The action follows the application's
+  a staff account's API token (``Authorization: Bearer``).  The action follows the application's
   state through the benchmark catalogue's loop (``_serve_mall.toml``): draft ``submit``,
   submitted ``send_back``, returned ``resubmit``, so an application never runs out of
   actions.  An application is lent to one request at a time (so the client never races
@@ -53,7 +53,7 @@ class MallWorkload:
     """The 70/20/10 mix of tracking, actions and submissions (see the module docstring).
 
     Args:
-        token: The test actor's bearer token (roles ``applicant`` and ``verifier``).
+        token: A staff API token (roles ``applicant`` and ``verifier``).
         mix: Shares of tracking, action and submission requests.
         seed: Seeds the choices, so two servers see the same sequence of kinds.
         run: A tag making this run's idempotency keys unique.

@@ -21,7 +21,9 @@ Reported, all measured in the same run:
   skipped with ``--quick`` or without ``ONESTOP_BENCH_POSTGRES_URL`` or
   ``ONESTOP_TEST_POSTGRES_URL``.
 
-``onestop serve`` runs with the key file and the test actors, one worker at its default
+``onestop serve`` runs with the key file and one staff account (roles ``applicant`` and
+``verifier``, made in the store before it starts; the workload sends its API token), one
+worker at its default
 10 threads, its access log on, and its anonymous-submission and failed-lookup limits
 raised to a million a minute (every request here comes from 127.0.0.1; a 429 would show
 as ``submission 429`` in the statuses).  ``BENCH_SERVE_PROFILE=DIR`` runs the onestop
@@ -66,13 +68,16 @@ from _serve_workload import MallWorkload, seed  # noqa: E402
 
 CATALOGUE = HERE / "_serve_mall.toml"
 TOKEN = "bench-officer-" + "0" * 24
+"""The bare app's officer token (its own ``--test-actors``-like file)."""
 ACTORS = {TOKEN: {"id": "bench-officer", "roles": ["applicant", "verifier"]}}
+OFFICER = ("bench-officer", ("applicant", "verifier"))
+"""The staff account ``onestop serve``'s workload acts as: its id and roles."""
 P99_BUDGET_MS = 100.0
 ERROR_BUDGET = 0.001
 POSTGRES_URL_VARIABLES = ("ONESTOP_BENCH_POSTGRES_URL", "ONESTOP_TEST_POSTGRES_URL")
 ONESTOP_COMMAND = (
     "{python} -m onestop serve {catalogue} --store {store} --key-file {key_file}"
-    " --test-actors {actors} --workers {workers} --host 127.0.0.1 --port {port}"
+    " --workers {workers} --host 127.0.0.1 --port {port}"
     " --submissions-per-minute 1000000 --lookups-per-minute 1000000"
 )
 PROFILE_VARIABLE = "BENCH_SERVE_PROFILE"
@@ -202,6 +207,7 @@ class Server:
     env: dict[str, str]
     workers: int
     log: Path
+    token: str = TOKEN
 
 
 @attrs.define
@@ -301,7 +307,7 @@ def measure(servers: Sequence[Server], plan: Plan) -> list[Figures]:
             _say(f"{server.label}: starting {' '.join(server.command)}")
             port, pid = stack.enter_context(serving(list(server.command), server.env, server.log))
             run = f"{server.label.split(maxsplit=1)[0]}-{secrets.token_hex(4)}"
-            workload = MallWorkload(token=TOKEN, run=run)
+            workload = MallWorkload(token=server.token, run=run)
             contenders.append(_Turns(server=server, port=port, pid=pid, workload=workload))
         return _event_loop_run(_take_turns(contenders, plan))  # type: ignore[no-any-return]
 
@@ -343,8 +349,6 @@ def onestop(folder: Path, *, store: str, workers: int, template: str, label: str
     key_file = folder / "master.keys"
     if not key_file.exists():
         generate_key_file(key_file)
-    actors = folder / "actors.json"
-    actors.write_text(json.dumps(ACTORS))
     profiles = os.environ.get(PROFILE_VARIABLE)
     if profiles and "-m onestop " in template:
         out = Path(profiles).resolve() / f"onestop-{workers}w-{secrets.token_hex(3)}.pstats"
@@ -357,7 +361,6 @@ def onestop(folder: Path, *, store: str, workers: int, template: str, label: str
             catalogue=shlex.quote(str(CATALOGUE)),
             store=shlex.quote(store),
             key_file=shlex.quote(str(key_file)),
-            actors=shlex.quote(str(actors)),
             workers=workers,
             port="{port}",
         )
@@ -374,7 +377,30 @@ def onestop(folder: Path, *, store: str, workers: int, template: str, label: str
         env=_environment(),
         workers=workers,
         log=folder / f"onestop-{workers}w.log",
+        token=officer_token(store, key_file),
     )
+
+
+def officer_token(store: str, key_file: Path) -> str:
+    """Make the workload's staff account (`OFFICER`) in *store*; return its API token."""
+    from onestop.domain.common.actors import Actor
+    from onestop.privacy import FileKeyProvider, Keyring
+    from onestop.web import ServeSettings
+    from onestop.web._runtime import open_store, staff_desk
+
+    settings = ServeSettings(catalogue=str(CATALOGUE), store_url=store, key_file=str(key_file))
+    admin = Actor(id="bench-setup", roles=frozenset({"staff_admin"}))
+    account, roles = OFFICER
+    opened = open_store(settings)
+    try:
+        desk = staff_desk(opened, Keyring(FileKeyProvider(str(key_file)), opened))
+        if account not in {known.account_id for known in desk.accounts()}:
+            desk.add(account, by=admin)
+            for role in roles:
+                desk.grant(account, role, by=admin)
+        return str(desk.issue_token(account, name=f"bench-{secrets.token_hex(3)}", by=admin).token)
+    finally:
+        opened.close()
 
 
 def web_missing() -> str | None:

@@ -60,7 +60,6 @@ def test_check_takes_its_settings_from_the_environment(tmp_path: Path) -> None:
         ("ONESTOP_SERVE_HOST", "mall.example.org/\n", "--host"),
         ("ONESTOP_SERVE_CORS_ORIGIN", "javascript:alert(1)", "cors_origins"),
         ("ONESTOP_SERVE_CALLBACK_SECRETS", "/no/such/file.json", "--callback-secrets"),
-        ("ONESTOP_SERVE_TEST_ACTORS", "/no/such/actors.json", "--test-actors"),
     ],
 )
 def test_a_bad_variable_exits_2_naming_it(

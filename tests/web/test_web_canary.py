@@ -26,12 +26,9 @@ from typing import Any
 import attrs
 import httpx
 import pytest
-from web_support import ServerProcess, kia_body, settings_for
-from web_support import test_actors_file as actors_file
+from web_support import ServerProcess, kia_body, settings_for, staff_accounts
 
 from onestop.testing.documents import sample_pdf
-
-OFFICER = "officer-token-" + secrets.token_hex(16)
 
 
 @attrs.frozen
@@ -175,8 +172,8 @@ def test_the_canary_reaches_no_log_no_answer_and_no_plaintext_file(tmp_path: Pat
     document (valid and invalid requests), appears in no line the server wrote, in no
     answer's body or headers, and in no byte of the store, documents or counters."""
     canary = Canary.new()
-    actors = actors_file(tmp_path, {OFFICER: {"id": "officer-1", "roles": ["verifier"]}})
-    settings = settings_for(tmp_path, test_actors=actors, lookups_per_minute=1000)
+    settings = settings_for(tmp_path, lookups_per_minute=1000)
+    token = staff_accounts(settings, {"officer-1": ["verifier"]})["officer-1"]
     answers: list[httpx.Response] = []
     with (
         ServerProcess(settings) as server,
@@ -221,7 +218,7 @@ def test_the_canary_reaches_no_log_no_answer_and_no_plaintext_file(tmp_path: Pat
             headers={"Lookup-Secret": receipt["lookup_secret"]},
         )
         assert tracked.status_code == 200, tracked.text
-        officer = {"Authorization": f"Bearer {OFFICER}"}
+        officer = {"Authorization": f"Bearer {token}"}
         viewed = send("GET", f"/api/v1/applications/{receipt['application_id']}", headers=officer)
         assert viewed.status_code == 200, viewed.text
         send(
@@ -284,6 +281,93 @@ def test_the_canary_reaches_no_log_no_answer_and_no_plaintext_file(tmp_path: Pat
     written = {
         str(path.relative_to(tmp_path)): leaks
         for path, data in _everything_written(tmp_path, server.log_path)
-        if path.name != "actors.json" and (leaks := canary.leaks(data.decode("latin-1")))
+        if (leaks := canary.leaks(data.decode("latin-1")))
+    }
+    assert written == {}, written
+
+
+@pytest.mark.slow
+def test_no_password_token_or_session_reaches_a_log_an_answer_or_a_file(tmp_path: Path) -> None:
+    """A staff password (right and wrong), an API token and a session, used on the staff
+    routes, appear in no line the server wrote, in no answer (the session only in the
+    Set-Cookie of its sign-in), and in no byte of the files the server keeps."""
+    mark = secrets.token_hex(8)
+    password, wrong = f"Right{mark}password", f"Wrong{mark}password"
+    settings = settings_for(tmp_path)
+    token = staff_accounts(
+        settings, {"officer-1": ["front_office", "verifier"]}, password=password
+    )["officer-1"]
+    answers: list[httpx.Response] = []
+    with (
+        ServerProcess(settings) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+
+        def send(method: str, path: str, **options: Any) -> httpx.Response:
+            answer = client.request(method, path, **options)
+            answers.append(answer)
+            return answer
+
+        sent = send(
+            "POST", "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": mark}
+        )
+        application = f"/api/v1/applications/{sent.json()['application_id']}"
+        for body in (
+            {"account": "officer-1", "password": wrong},
+            {"account": "officer-1", "password": wrong, "code": "123456"},
+            {"account": "officer-nobody", "password": password},
+            {"account": "officer-1", "password": [password]},
+            {"account": password, "password": password},
+        ):
+            send("POST", "/api/v1/staff/session", json=body)
+        signed = send(
+            "POST", "/api/v1/staff/session", json={"account": "officer-1", "password": password}
+        )
+        session, csrf = signed.cookies["onestop_session"], signed.json()["csrf_token"]
+        browser = {"Cookie": f"onestop_session={session}; onestop_csrf={csrf}"}
+        bearer = {"Authorization": f"Bearer {token}"}
+        send("GET", "/api/v1/staff/me", headers=browser)
+        send("GET", "/api/v1/staff/me", headers=bearer)
+        send("GET", "/api/v1/staff/me", headers={"Authorization": f"Bearer {token}x"})
+        read = send("GET", application, headers=bearer)
+        action = {"json": {"action": "accept"}}
+        etag = {"If-Match": read.headers["ETag"]}
+        send("POST", f"{application}/actions", headers={**browser, **etag}, **action)
+        send(
+            "POST",
+            f"{application}/actions",
+            headers={**browser, **etag, "X-CSRF-Token": csrf},
+            **action,
+        )
+        send("DELETE", "/api/v1/staff/session", headers={**browser, "X-CSRF-Token": csrf})
+        send("GET", "/api/v1/staff/me", headers=browser)
+    assert [a.status_code for a in answers[-9:]] == [201, 200, 200, 401, 200, 403, 200, 204, 401]
+    secret = {"password": password, "wrong": wrong, "token": token, "mark": mark}
+    found = {
+        f"{a.request.method} {a.request.url.path} -> {a.status_code}": leaks
+        for a in answers
+        if (
+            leaks := [
+                name
+                for name, value in {**secret, "session": session}.items()
+                if value in a.text + json.dumps(list(a.headers.multi_items()))
+                and not (a is signed and name == "session")
+            ]
+        )
+    }
+    assert found == {}, found
+    log = server.log()
+    assert "request" in log
+    assert [name for name, value in {**secret, "session": session}.items() if value in log] == []
+    written = {
+        str(path.relative_to(tmp_path)): leaks
+        for path, data in _everything_written(tmp_path, server.log_path)
+        if (
+            leaks := [
+                name
+                for name, value in {**secret, "session": session}.items()
+                if value.encode() in data
+            ]
+        )
     }
     assert written == {}, written

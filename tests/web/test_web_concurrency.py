@@ -1,7 +1,10 @@
 """Officers racing on the same applications through HTTP: every lost race is a 409 or a 412.
 
 The issue's acceptance: 32 concurrent clients acting on the same 10 applications through
-a real ``onestop serve`` (two worker processes), as the server's test officers.  Each
+a real ``onestop serve`` (two worker processes), as real signed-in officers: four staff
+accounts made in the store before the server starts; half the clients sign in (a browser
+session: its cookies and its CSRF token on every action), the others call with the
+account's API token.  Each
 client reads an application (its ``ETag``) and takes the next action of a loop of the
 ``kia`` service's workflow (``document-delivery``: ``accept``, then ``send_back`` and
 ``resubmit`` back and forth between ``verification`` and ``correction``), naming the
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import collections
 import random
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -38,8 +40,9 @@ from web_support import (
     kia_body,
     new_key,
     settings_for,
+    signed_in,
+    staff_accounts,
 )
-from web_support import test_actors_file as actors_file  # not a test: no test_ name here
 
 from onestop.domain.workflow.engine import Actor
 from onestop.web import ServeSettings
@@ -49,14 +52,8 @@ APPLICATIONS = 10
 ROUNDS = 20
 """Each client reads and acts this many times."""
 
-OFFICERS = {
-    f"officer-token-{n:02d}-{secrets.token_hex(8)}": {
-        "id": f"officer-{n}",
-        "roles": ["front_office", "verifier"],
-    }
-    for n in range(4)
-}
-TOKEN = next(iter(OFFICERS))
+OFFICERS = {f"officer-{n}": ("front_office", "verifier") for n in range(4)}
+"""The staff accounts: each may take every action of the loop."""
 
 NEXT = {
     "submitted": ("accept", {}),
@@ -93,14 +90,19 @@ def _submit(client: httpx.Client, count: int) -> list[str]:
 
 
 def _officer(
-    url: str, token: str, ids: list[str], seed: int, start: threading.Barrier
+    url: str, credential: tuple[str, str], ids: list[str], seed: int, start: threading.Barrier
 ) -> tuple[list[Outcome], list[int]]:
-    """One client: read an application, act on the version read, again and again."""
+    """One client: read an application, act on the version read, again and again, signed in
+    as a browser (``("session", account)``) or with an API token (``("token", token)``)."""
     chance = random.Random(seed)
     outcomes: list[Outcome] = []
     reads: list[int] = []
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=url, timeout=30) as client:
+        kind, value = credential
+        if kind == "session":
+            client.headers.update(signed_in(client, value))
+        else:
+            client.headers["Authorization"] = f"Bearer {value}"
         start.wait()
         for _ in range(ROUNDS):
             application = chance.choice(ids)
@@ -130,21 +132,35 @@ def _officer(
     return outcomes, reads
 
 
+def _credentials(tokens: dict[str, str]) -> list[tuple[str, str]]:
+    """Each client's credential: even clients sign in as a browser, odd ones use a token."""
+    accounts = sorted(tokens)
+    return [
+        ("session", accounts[n % len(accounts)])
+        if n % 2 == 0
+        else ("token", tokens[accounts[n % len(accounts)]])
+        for n in range(CLIENTS)
+    ]
+
+
 def _race(settings: ServeSettings) -> str:
+    tokens = staff_accounts(settings, OFFICERS)
     with ServerProcess(settings) as server:
         with httpx.Client(base_url=server.url, timeout=30) as citizen:
             ids = _submit(citizen, APPLICATIONS)
         officers = httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+            base_url=server.url,
+            headers={"Authorization": f"Bearer {tokens['officer-0']}"},
+            timeout=30,
         )
         with officers:
             first = {i: officers.get(f"/api/v1/applications/{i}").json()["version"] for i in ids}
             start = threading.Barrier(CLIENTS)
-            tokens = list(OFFICERS)
+            credentials = _credentials(tokens)
             began = time.monotonic()
             with ThreadPoolExecutor(CLIENTS) as pool:
                 runs = [
-                    pool.submit(_officer, server.url, tokens[n % len(tokens)], ids, n, start)
+                    pool.submit(_officer, server.url, credentials[n], ids, n, start)
                     for n in range(CLIENTS)
                 ]
                 results = [run.result() for run in runs]
@@ -184,13 +200,7 @@ def _race(settings: ServeSettings) -> str:
 
 
 def _race_settings(tmp_path: Path, **options: Any) -> ServeSettings:
-    return settings_for(
-        tmp_path,
-        workers=2,
-        test_actors=actors_file(tmp_path, OFFICERS),
-        submissions_per_minute=1000,
-        **options,
-    )
+    return settings_for(tmp_path, workers=2, submissions_per_minute=1000, **options)
 
 
 @pytest.mark.slow
@@ -226,13 +236,14 @@ def test_a_postgresql_pool_lends_a_connection_to_every_thread(
 
 @pytest.fixture
 def officers(tmp_path: Path) -> Iterator[tuple[Any, str]]:
-    """An in-process client and a submitted application's id."""
-    settings = settings_for(tmp_path, test_actors=actors_file(tmp_path, OFFICERS))
+    """An in-process client with an officer's API token, and a submitted application's id."""
+    settings = settings_for(tmp_path)
+    tokens = staff_accounts(settings, OFFICERS)
     with in_process(settings) as client:
         sent = client.post(
             "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": new_key()}
         )
-        client.headers["Authorization"] = f"Bearer {TOKEN}"
+        client.headers["Authorization"] = f"Bearer {tokens['officer-0']}"
         yield client, sent.json()["application_id"]
 
 
@@ -330,7 +341,7 @@ def test_an_unknown_application_is_404_to_read_and_to_act(officers: tuple[Any, s
 
 @pytest.mark.parametrize(
     "authorization",
-    [None, "Bearer ", "Bearer wrong-token-of-some-length", f"Basic {TOKEN}", f"bearer {TOKEN}x"],
+    [None, "Bearer ", "Bearer wrong-token-of-some-length", "Basic {token}", "bearer {token}x"],
     ids=["none", "empty", "unknown", "basic", "longer"],  # stable: the tokens are random
 )
 def test_no_token_or_a_wrong_one_is_the_same_401(
@@ -338,8 +349,8 @@ def test_no_token_or_a_wrong_one_is_the_same_401(
 ) -> None:
     """Without a known bearer token both routes answer the same 401, before reading the body."""
     client, application = officers
-    headers = {} if authorization is None else {"Authorization": authorization}
-    del client.headers["Authorization"]
+    token = client.headers.pop("Authorization").removeprefix("Bearer ")
+    headers = {} if authorization is None else {"Authorization": authorization.format(token=token)}
     read = client.get(f"/api/v1/applications/{application}", headers=headers)
     acted = client.post(
         f"/api/v1/applications/{application}/actions",

@@ -217,12 +217,18 @@ def test_every_link_names_an_operation_and_its_parameters(document: dict[str, An
                     assert (location, parameter) in declared, (link["operationId"], name)
 
 
-def test_the_officers_routes_name_their_bearer_scheme(document: dict[str, Any]) -> None:
-    """The test officers' routes require the bearer scheme, and If-Match is required."""
-    scheme = document["components"]["securitySchemes"]["testOfficer"]
-    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+def test_the_staff_routes_name_a_token_or_a_session(document: dict[str, Any]) -> None:
+    """Staff routes take an API token or a session cookie (signing in takes neither), and
+    an action requires If-Match."""
+    schemes = document["components"]["securitySchemes"]
+    assert (schemes["staffToken"]["type"], schemes["staffToken"]["scheme"]) == ("http", "bearer")
+    assert (schemes["staffSession"]["in"], schemes["staffSession"]["name"]) == (
+        "cookie",
+        "onestop_session",
+    )
     actions = document["paths"]["/api/v1/applications/{application_id}/actions"]["post"]
-    assert actions["security"] == [{"testOfficer": []}]
+    assert actions["security"] == [{"staffToken": []}, {"staffSession": []}]
+    assert "security" not in document["paths"]["/api/v1/staff/session"]["post"]
     if_match = next(p for p in actions["parameters"] if p["name"] == "If-Match")
     assert if_match["required"] is True
 

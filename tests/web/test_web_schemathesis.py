@@ -1,6 +1,7 @@
 """The live server passes schemathesis' property-based run, driven by its own OpenAPI document.
 
-A real ``onestop serve`` (fresh SQLite store, test officers, rate limits raised) is tested
+A real ``onestop serve`` (fresh SQLite store, a staff account whose API token schemathesis
+sends, rate limits raised) is tested
 by the schemathesis command line from ``/api/openapi.json``: every check (server errors,
 status codes, content types, response headers and schemas, negative data rejected,
 positive data accepted, missing headers, unsupported methods, authentication), in three
@@ -27,11 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_support import SRC, ServerProcess, settings_for
-from web_support import test_actors_file as actors_file
+from web_support import SRC, ServerProcess, settings_for, staff_accounts
 
 HERE = Path(__file__).resolve().parent
-TOKEN = "schemathesis-officer-token"  # noqa: S105 - a test actor's token
 MODEST = 400
 """Requests of the run in the ordinary suite (about half a minute)."""
 
@@ -73,21 +72,11 @@ def _report(*, sent: int, success: int, statuses: Counter[int]) -> None:
 def test_schemathesis_finds_no_failure_and_reaches_the_real_code(tmp_path: Path) -> None:
     """Schemathesis' run passes every check, meets no 5xx, and a third of answers are 2xx."""
     wanted = _wanted()
-    actors = actors_file(
-        tmp_path,
-        {
-            TOKEN: {
-                "id": "officer-1",
-                "roles": ["front_office", "verifier", "approver", "agency_officer"],
-            }
-        },
-    )
     settings = settings_for(
-        tmp_path,
-        test_actors=actors,
-        submissions_per_minute=1_000_000,
-        lookups_per_minute=1_000_000,
+        tmp_path, submissions_per_minute=1_000_000, lookups_per_minute=1_000_000
     )
+    roles = ("front_office", "verifier", "approver", "agency_officer")
+    token = staff_accounts(settings, {"officer-1": roles})["officer-1"]
     har = tmp_path / "schemathesis.har.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(SRC)])}
     env.pop("SCHEMATHESIS_HOOKS", None)
@@ -108,7 +97,7 @@ def test_schemathesis_finds_no_failure_and_reaches_the_real_code(tmp_path: Path)
             "--seed",
             os.environ.get("ONESTOP_SCHEMATHESIS_SEED", "20261206"),
             "--header",
-            f"Authorization: Bearer {TOKEN}",
+            f"Authorization: Bearer {token}",
             "--report",
             "har",
             "--report-har-path",

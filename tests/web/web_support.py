@@ -6,13 +6,15 @@
   httpx): fast, for behaviour.
 - `ServerProcess` starts `onestop serve` as a real process on a free loopback port and
   stops it with SIGTERM: for what only a real server shows (several workers, shutdown).
+- `staff_accounts` makes staff accounts (roles, the password `PASSWORD`, an API token
+  each) in a server's store, as an administrator would before or while it serves;
+  `signed_in` signs one in and returns the headers of its browser session.
 - `kia_body` is a valid submission of the sample Jakarta mall's ``kia`` service (a child
   identity card, online), with the applicant's fields drawn from a canary.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -62,15 +64,57 @@ def _secret_file(tmp_path: Path) -> Path:
     return path
 
 
-def actors_file(tmp_path: Path, actors: Mapping[str, Mapping[str, Any]]) -> str:
-    """Write a ``--test-actors`` file of token to officer; return its path."""
-    path = tmp_path / "actors.json"
-    path.write_text(json.dumps(actors), encoding="utf-8")
-    return str(path)
+PASSWORD = "a staff password for the tests"  # noqa: S105 - every test account's
+"""The password of every account `staff_accounts` makes."""
+
+SETUP = "staff-setup"
+"""The administrator `staff_accounts` acts as."""
 
 
-test_actors_file = actors_file
-test_actors_file.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+def staff_accounts(
+    settings: ServeSettings,
+    accounts: Mapping[str, Iterable[str | tuple[str, str]]],
+    *,
+    password: str = PASSWORD,
+) -> dict[str, str]:
+    """Make each account of *accounts* in *settings*' store: its roles (a name, mall-wide;
+    a ``(role, agency)`` pair, for that agency), the *password* and an API token.
+
+    Returns:
+        Each account's API token (shown once, as the desk issues it).
+    """
+    from onestop.domain.common.actors import Actor
+    from onestop.privacy import FileKeyProvider, Keyring
+    from onestop.web._runtime import open_store, staff_desk
+
+    admin = Actor(id=SETUP, roles=frozenset({"staff_admin"}))
+    store = open_store(settings)
+    try:
+        desk = staff_desk(store, Keyring(FileKeyProvider(settings.key_file), store))
+        tokens = {}
+        for account, roles in accounts.items():
+            desk.add(account, by=admin)
+            for role in roles:
+                name, agency = (role, None) if isinstance(role, str) else role
+                desk.grant(account, name, agency=agency, by=admin)
+            desk.set_password(account, password, by=admin)
+            tokens[account] = desk.issue_token(account, name="tests", by=admin).token
+        return tokens
+    finally:
+        store.close()
+
+
+def signed_in(client: Any, account: str, password: str = PASSWORD) -> dict[str, str]:
+    """Sign *account* in through *client* (an httpx or test client); return the headers a
+    browser's requests then carry: the session and CSRF cookies, and the CSRF token."""
+    answer = client.post("/api/v1/staff/session", json={"account": account, "password": password})
+    assert answer.status_code == 201, answer.text
+    session = answer.cookies["onestop_session"]
+    csrf = answer.json()["csrf_token"]
+    return {
+        "Cookie": f"onestop_session={session}; onestop_csrf={csrf}",
+        "X-CSRF-Token": csrf,
+    }
 
 
 @contextmanager
@@ -132,7 +176,7 @@ class ServerProcess:
             ("--secret-file", s.secret_file),
             ("--documents-dir", s.documents_dir),
             ("--limits-dir", s.limits_dir),
-            ("--test-actors", s.test_actors),
+            ("--public-url", s.public_url),
         ):
             if value is not None:
                 line += [flag, value]

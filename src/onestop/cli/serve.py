@@ -187,7 +187,6 @@ def serve_mall(
 @_option("--lookups-per-minute", type=click.IntRange(1, 1_000_000), default=10)
 @_option("--request-timeout", type=click.IntRange(1, 3600), default=30)
 @_option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN")
-@_option("--test-actors", metavar="FILE", help="Bearer tokens of test officers (tests only).")
 @_option(
     "--callback-secrets",
     metavar="FILE",

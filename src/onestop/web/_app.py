@@ -36,6 +36,7 @@ from onestop.web import (
     _ops,
     _staff_courier,
     _staff_routes,
+    _staff_session,
     _telemetry,
 )
 from onestop.web._inflight import InFlight
@@ -45,6 +46,7 @@ from onestop.web._openapi import refine
 from onestop.web._problems import handle_error
 from onestop.web._renamed import RenamedSchema
 from onestop.web._runtime import Runtime
+from onestop.web._staff_auth import CSRF_HEADER, CsrfCheck
 from onestop.web._wire import schema_plugins
 from onestop.web.settings import ServeSettings
 
@@ -65,6 +67,7 @@ _CORS_REQUEST_HEADERS = (
     "If-Match",
     "Authorization",
     "Upload-Filename",
+    CSRF_HEADER,
 )
 _CORS_RESPONSE_HEADERS = ("Retry-After", "ETag", "X-Request-Id", "Allow")
 
@@ -157,6 +160,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             *_officers.ROUTES,
             *_staff_routes.ROUTES,
             *_staff_courier.ROUTES,
+            *_staff_session.ROUTES,
             *_ops.ROUTES,
             _open311.ROUTER,
             *(_callbacks.ROUTES if callbacks is not None else ()),
@@ -168,6 +172,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         middleware=[
             *watch,
             _ops.time_limit(settings.request_timeout),
+            CsrfCheck,
             submission_limit(settings.submissions_per_minute).middleware,
         ],
         stores={"limits": limits},

@@ -1,8 +1,4 @@
-"""Officers' endpoints, for tests and benchmarks until staff sign-in exists.
-
-Staff accounts, sign-in and authorisation are the next step of the online mall.  Until
-then, a server started with ``--test-actors FILE`` knows a few officers by bearer token
-(``{"<token>": {"id": "officer-1", "roles": ["verifier"]}}``) and serves:
+"""Officers' endpoints: an application's state and version, and workflow actions.
 
 - ``GET /api/v1/applications/{application_id}``: the application's state and version,
   with the version as its ``ETag``;
@@ -10,10 +6,13 @@ then, a server started with ``--test-actors FILE`` knows a few officers by beare
   ``If-Match`` naming the version acted on (required: 428 without).  A stale version is
   412; losing a race in the store to another writer is 409.
 
-Without ``--test-actors`` these routes answer 401 to everyone.  The acting officer is the
-token's, never one a request names.  The token is checked by a route guard, before the
-body is read: a request without a known token learns nothing of what it sent, and the
-answer to no token and to a wrong one is the same.
+Both are for signed-in staff only (`onestop.web._staff_auth`: a session cookie, with its
+CSRF token to act, or an API token).  The acting officer is the authenticated one, with
+the roles and grants in force at this request, never one a request names; an officer
+with no role in force at the application's agency gets the 404 of an unknown id, and the
+engine checks the action's role in the agency and separation of duties.  The credential is
+checked by a route guard, before the body is read: a request without a known one learns
+nothing of what it sent, and the answer to no credential and to a wrong one is the same.
 
 **Races.**  Two officers acting on the same version can both pass the ``If-Match``
 check, but only one commit can follow that version: the store refuses the other
@@ -27,25 +26,22 @@ those two, never a 409 ``TransitionNotAllowed`` or a 422: every lost race is a 4
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import HeaderParameter, JSONBody, Parameter
 
 from onestop.domain.applications.application import Application
-from onestop.domain.common.actors import Actor
-from onestop.domain.common.formats import KEY
-from onestop.exceptions import InvalidRequest, NotAuthenticated, Problem, VersionMismatch
+from onestop.exceptions import InvalidRequest, Problem, VersionMismatch
 from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
+from onestop.web._staff_access import ensure_readable
+from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "ActionRequest", "ApplicationView", "officer_of", "officers_only"]
+__all__ = ["ROUTES", "ActionRequest", "ApplicationView"]
 
 _ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 
@@ -101,30 +97,6 @@ def _view(application: Application) -> ApplicationView:
     )
 
 
-def officer_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
-    """The test officer the bearer token names.
-
-    Raises:
-        NotAuthenticated: If there is no token, or it is not one of the test actors'.
-    """
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    actors: Mapping[str, Actor] = connection.app.state.runtime.actors
-    if scheme.lower() == "bearer" and token:
-        for known, actor in actors.items():  # compare every token in constant time
-            if hmac.compare_digest(known.encode(), token.encode("utf-8", "replace")):
-                return actor
-    raise NotAuthenticated()
-
-
-def officers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Route guard: let only a test officer's request on, before its body is read.
-
-    Raises:
-        NotAuthenticated: As `officer_of`.
-    """
-    officer_of(connection)
-
-
 def _if_match(value: str | None) -> int:
     if value is None:
         raise InvalidRequest(
@@ -152,17 +124,17 @@ def _answer(application: Application) -> Response[ApplicationView]:
 @get(
     "/api/v1/applications/{application_id:str}",
     return_dto=Body[ApplicationView],
-    tags=["officers"],
+    tags=["staff"],
+    guards=[staff_only],
     sync_to_thread=True,
     responses=problem_responses(400, 401, 404),
-    summary="Read an application's state and version (test officers)",
+    summary="Read an application's state and version (staff)",
 )
 def read_application(
     request: Request[Any, Any, Any], application_id: _ID
 ) -> Response[ApplicationView]:
     """An application's state and version, the version as its ETag."""
-    officer_of(request)
-    KEY.check(application_id, field="application_id")
+    ensure_readable(request, application_id)  # another agency's: the 404 of a missing one
     return _answer(runtime_of(request).mall.application(application_id))
 
 
@@ -170,12 +142,12 @@ def read_application(
     "/api/v1/applications/{application_id:str}/actions",
     dto=Body[ActionRequest],
     return_dto=Body[ApplicationView],
-    tags=["officers"],
+    tags=["staff"],
     status_code=200,
-    guards=[officers_only],
+    guards=[staff_only],
     sync_to_thread=True,
     responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428),
-    summary="Take a workflow action (test officers)",
+    summary="Take a workflow action (staff)",
 )
 def act(
     request: Request[Any, Any, Any],
@@ -186,8 +158,9 @@ def act(
         HeaderParameter(name="If-Match", required=False, description='The version acted on: "3".'),
     ] = None,
 ) -> Response[ApplicationView]:
-    """Take a workflow action as the token's officer, on the version named in If-Match."""
-    officer = officer_of(request)
+    """Take a workflow action as the signed-in officer, on the version named in If-Match."""
+    ensure_readable(request, application_id)
+    officer = staff_of(request).actor
     expected = _if_match(if_match)
     mall = runtime_of(request).mall
     current = mall.application(application_id)
@@ -204,4 +177,4 @@ def act(
 
 
 ROUTES = [read_application, act]
-"""The test officers' route handlers."""
+"""The officers' route handlers."""

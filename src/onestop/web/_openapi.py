@@ -13,9 +13,11 @@ object once, when the application starts and before it is first served:
 - a response Litestar could not name the media type of (a handler returning a
   ``Response``) is ``application/json``, as it is sent;
 - a submission's replay (200, the earlier receipt) is documented beside its 201;
-- the uploads' body (raw bytes of a PDF, JPEG or PNG) is described, and the test
-  officers' routes name their bearer token and require ``If-Match``, whose absence is
-  answered 428;
+- the uploads' body (raw bytes of a PDF, JPEG or PNG) is described; every staff route
+  (tagged ``staff``, but signing in) names its two security schemes, an API token
+  (``Authorization: Bearer``) or a browser session (the ``onestop_session`` cookie, with
+  ``X-CSRF-Token`` to change anything); an action requires ``If-Match``, whose absence
+  is answered 428;
 - ``links`` say how one answer feeds the next request (a receipt to tracking and to an
   officer's read, an upload to a submission, a read's ``ETag`` to an action), so a client
   generator or a stateful tester can chain them.
@@ -47,27 +49,19 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from onestop.domain.common.formats import IDENTITY_SCHEME
 from onestop.web._problems import PROBLEM_JSON, ProblemDetails
 
-__all__ = [
-    "OFFICER_SCHEME",
-    "STAFF_SESSION_SCHEME",
-    "STAFF_TOKEN_SCHEME",
-    "UPLOAD_TYPES",
-    "refine",
-]
+__all__ = ["BEARER_SCHEME", "SESSION_SCHEME", "UPLOAD_TYPES", "refine"]
 
-OFFICER_SCHEME = "testOfficer"
-"""The security scheme of the test officers' routes (a bearer token of ``--test-actors``)."""
+BEARER_SCHEME = "staffToken"
+"""The security scheme of an agency's API token (``Authorization: Bearer``)."""
 
-STAFF_SESSION_SCHEME = "staffSession"
-"""The security scheme of a signed-in member of staff's browser: the session cookie."""
+SESSION_SCHEME = "staffSession"
+"""The security scheme of a signed-in browser (the ``onestop_session`` cookie)."""
 
-STAFF_TOKEN_SCHEME = "staffToken"  # noqa: S105 - a scheme's name, not a token
-"""The security scheme of an agency's back office: a staff account's API token (bearer)."""
+_SIGN_IN = ("/api/v1/staff/session", "post")
 
 STAFF_PREFIX = "/api/v1/staff/"
 """Where the staff endpoints are."""
 
-SESSION_COOKIE = "onestop_session"
 _NO_ETAG = ("/chain", "/courier-jobs")
 """Staff reads of one thing that answer no version of it."""
 
@@ -190,18 +184,33 @@ def _etag_header() -> dict[str, OpenAPIHeader | Reference]:
     }
 
 
-def _officers(openapi: OpenAPI, read: Operation | None, act: Operation | None) -> None:
+def _staff(openapi: OpenAPI) -> None:
     schemes = openapi.components.security_schemes or {}
-    schemes[OFFICER_SCHEME] = SecurityScheme(
+    schemes[BEARER_SCHEME] = SecurityScheme(
         type="http",
         scheme="bearer",
-        description="A token of the server's `--test-actors` file (until staff sign-in).",
+        description="An API token issued to a staff account (`onestop staff token`).",
+    )
+    schemes[SESSION_SCHEME] = SecurityScheme(
+        type="apiKey",
+        security_scheme_in="cookie",
+        name="onestop_session",
+        description=(
+            "A signed-in browser's session (`POST /api/v1/staff/session`); a request that "
+            "changes something also sends the session's CSRF token in `X-CSRF-Token`."
+        ),
     )
     openapi.components.security_schemes = schemes
+    sign_in = _find(openapi, _SIGN_IN)
+    for _, _, operation in _operations(openapi):
+        if "staff" in (operation.tags or []) and operation is not sign_in:
+            operation.security = [{BEARER_SCHEME: []}, {SESSION_SCHEME: []}]
+
+
+def _officers(read: Operation | None, act: Operation | None) -> None:
     for operation in (read, act):
         if operation is None:
             continue
-        operation.security = [{OFFICER_SCHEME: []}]
         ok = (operation.responses or {}).get("200")
         if isinstance(ok, OpenAPIResponse):
             ok.headers = _etag_header()
@@ -226,26 +235,12 @@ def _if_match_required(operation: Operation) -> None:
             )
 
 
-def _staff(openapi: OpenAPI) -> None:
-    """The staff endpoints: a session cookie or an API token, If-Match where they change
-    something, the ETag of what they answer."""
-    schemes = openapi.components.security_schemes or {}
-    schemes[STAFF_SESSION_SCHEME] = SecurityScheme(
-        type="apiKey",
-        name=SESSION_COOKIE,
-        security_scheme_in="cookie",
-        description="A staff member's browser session (a change also needs `X-CSRF-Token`).",
-    )
-    schemes[STAFF_TOKEN_SCHEME] = SecurityScheme(
-        type="http",
-        scheme="bearer",
-        description="A staff account's API token, for an agency's back office.",
-    )
-    openapi.components.security_schemes = schemes
+def _staff_changes(openapi: OpenAPI) -> None:
+    """The staff endpoints under `STAFF_PREFIX`: If-Match required where they change
+    something, the ETag of the one thing they answer."""
     for path, _, operation in _operations(openapi):
-        if not path.startswith(STAFF_PREFIX) or operation.security is not None:
+        if not path.startswith(STAFF_PREFIX):
             continue
-        operation.security = [{STAFF_SESSION_SCHEME: []}, {STAFF_TOKEN_SCHEME: []}]
         _if_match_required(operation)
         ok = (operation.responses or {}).get("200")
         if isinstance(ok, OpenAPIResponse) and "{" in path and not path.endswith(_NO_ETAG):
@@ -290,7 +285,7 @@ def _links(openapi: OpenAPI) -> None:
         "ReadTheApplication",
         read,
         parameters={"path.application_id": "$response.body#/application_id"},
-        description="A test officer reads the application submitted.",
+        description="An officer reads the application submitted.",
     )
     _link(
         upload,
@@ -344,7 +339,8 @@ def refine(openapi: OpenAPI, /) -> OpenAPI:
         _replay(submit)
     if upload is not None:
         _upload_body(upload)
-    _officers(openapi, _find(openapi, _READ), _find(openapi, _ACT))
     _staff(openapi)
+    _staff_changes(openapi)
+    _officers(_find(openapi, _READ), _find(openapi, _ACT))
     _links(openapi)
     return openapi

@@ -106,7 +106,7 @@ def access_log(*, enabled: bool) -> Any:
                 await app(scope, receive, send)
                 return
             request_id = uuid.uuid4().hex
-            scope.setdefault("state", {})["onestop_request_id"] = request_id  # type: ignore[typeddict-item]
+            scope.setdefault("state", {})["onestop_request_id"] = request_id
             started = time.perf_counter()
             status = 500
             docs = scope["path"].startswith("/api/docs")

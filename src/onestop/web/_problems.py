@@ -58,8 +58,14 @@ _LOG = structlog.get_logger("onestop.web")
 # Most specific first: the first class an error is an instance of gives its status.
 _STATUSES: tuple[tuple[type[OnestopError], int], ...] = (
     (exc.Throttled, 429),
+    (exc.AccountLocked, 429),
     (exc.NotAuthenticated, 401),
+    (exc.SignInRefused, 401),
+    (exc.SecondFactorRequired, 401),
     (exc.CsrfRefused, 403),
+    (exc.NotAuthorised, 403),
+    (exc.AccountExists, 409),
+    (exc.WeakPassword, 422),
     (exc.VersionMismatch, 412),
     (exc.DocumentTooLarge, 413),
     (exc.UnsupportedMediaType, 415),
@@ -236,7 +242,7 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
     the request carried quoted back (`onestop.web._scrub`)."""
     problem = _scrubbed(problem_for(error), Sent(request))
     headers: dict[str, str] = {}
-    if isinstance(error, exc.Throttled):
+    if isinstance(error, exc.Throttled | exc.AccountLocked):
         headers["Retry-After"] = str(error.retry_after)
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"

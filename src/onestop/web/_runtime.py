@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
-import json
 import os
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -24,22 +23,23 @@ from typing import Any, cast
 import attrs
 
 from onestop.calendars import calendar_versions, counted_years
-from onestop.domain.common.formats import ACTOR_ID
-from onestop.domain.workflow.engine import Actor
-from onestop.exceptions import ConfigurationError, OnestopError
+from onestop.exceptions import ConfigurationError
 from onestop.ports.citizens import AnonymousCitizens, CitizenSignIn
 from onestop.ports.events import EventStore
+from onestop.ports.staff import StaffStore
 from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, Keyring
+from onestop.privacy.passwords import Argon2Hasher
 from onestop.storage import from_url
 from onestop.storage.documents import FileDocuments
 from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
-from onestop.usecases.mall_support import MAX_RETRIES
+from onestop.usecases.mall_support import MAX_RETRIES, SystemClock
+from onestop.usecases.staff import StaffDesk
 from onestop.web.settings import ServeSettings
 
-__all__ = ["KeyedSecrets", "Runtime", "open_store"]
+__all__ = ["KeyedSecrets", "Runtime", "open_store", "staff_desk"]
 
 _SECRET_BYTES = 32
 _GIVEN_SECRET: ContextVar[str | None] = ContextVar("onestop_lookup_secret", default=None)
@@ -114,35 +114,6 @@ def _server_secret(settings: ServeSettings) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _actors(path: str | None) -> Mapping[str, Actor]:
-    if path is None:
-        return {}
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"--test-actors: cannot read the file: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigurationError("--test-actors: expected an object of token to officer")
-    actors: dict[str, Actor] = {}
-    for token, entry in raw.items():
-        if not isinstance(entry, dict) or not isinstance(token, str) or len(token) < 16:
-            raise ConfigurationError(
-                "--test-actors: each entry is a token of 16 or more characters mapped to "
-                '{"id": ..., "roles": [...]}'
-            )
-        roles = entry.get("roles", [])
-        actor_id = entry.get("id")
-        if not isinstance(actor_id, str) or ACTOR_ID.problem(actor_id) is not None:
-            raise ConfigurationError("--test-actors: an officer's id is not an actor id")
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise ConfigurationError("--test-actors: roles must be a list of role names")
-        try:
-            actors[token] = Actor(id=actor_id, roles=frozenset(roles))
-        except OnestopError as exc:
-            raise ConfigurationError(f"--test-actors: {exc}") from None
-    return actors
-
-
 def _citizens(target: str | None) -> CitizenSignIn:
     if target is None:
         return AnonymousCitizens()
@@ -162,6 +133,27 @@ def _citizens(target: str | None) -> CitizenSignIn:
     if not callable(getattr(sign_in, "identify", None)):
         raise ConfigurationError(f"--citizen-sign-in: {target!r} has no identify(headers)")
     return cast(CitizenSignIn, sign_in)
+
+
+def staff_desk(store: EventStore, keys: Keyring) -> StaffDesk:
+    """The staff desk over *store* (which must keep staff accounts), sealing second-factor
+    seeds with *keys*: what a worker serves staff with, and what tests make accounts with.
+
+    Raises:
+        ConfigurationError: If *store* is not a `StaffStore`.
+    """
+    if not isinstance(store, StaffStore):
+        raise ConfigurationError(
+            "the store keeps no staff accounts: serve a store that does (SQLite, PostgreSQL)"
+        )
+    return StaffDesk(
+        events=store,
+        staff=store,
+        clock=SystemClock(),
+        ids=RandomIds(),
+        hasher=Argon2Hasher(),
+        seals=keys,
+    )
 
 
 def open_store(settings: ServeSettings) -> EventStore:
@@ -202,7 +194,9 @@ class Runtime:
         courier: The courier desk, over the mall (its one-time codes keyed by the server's
             secret).
         secrets: Derives replayable lookup secrets.
-        actors: Test officers by bearer token (empty unless configured).
+        staff: The staff desk, over the store: accounts, sign-in, sessions, API tokens.
+        csrf_secret: The secret the CSRF tokens of staff sessions are derived with (from
+            the server's secret: the same in every worker).
         citizens: Who signs citizens in (`AnonymousCitizens` unless configured).
         started: When the worker started.
     """
@@ -212,7 +206,8 @@ class Runtime:
     desk: DocumentDesk
     courier: CourierDesk
     secrets: KeyedSecrets
-    actors: Mapping[str, Actor]
+    staff: StaffDesk
+    csrf_secret: str = attrs.field(repr=False)
     citizens: CitizenSignIn
     started: datetime
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
@@ -238,7 +233,6 @@ class Runtime:
         provider = _keys_provider(settings)
         server_secret = _server_secret(settings)
         keyed = KeyedSecrets(server_secret)
-        actors = _actors(settings.test_actors)
         citizens = _citizens(settings.citizen_sign_in)
         directory = settings.documents_dir or settings.beside_store(".documents")
         if directory is None:
@@ -259,6 +253,7 @@ class Runtime:
                 # are threads that could be submitting at once always get through.
                 retries=min(MAX_RETRIES, settings.workers * settings.threads + 5),
             )
+            staff = staff_desk(store, keys)
             desk = DocumentDesk(
                 FileDocuments(directory),
                 keys,
@@ -276,7 +271,8 @@ class Runtime:
             desk=desk,
             courier=courier,
             secrets=keyed,
-            actors=actors,
+            staff=staff,
+            csrf_secret=hmac.new(server_secret, b"onestop-csrf", "sha256").hexdigest(),
             citizens=citizens,
             started=now,
         )

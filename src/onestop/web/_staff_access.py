@@ -29,8 +29,7 @@ __all__ = ["ensure_readable", "record_access", "request_id_of", "tagged"]
 
 def request_id_of(request: Request[Any, Any, Any]) -> str:
     """The request's ``X-Request-Id`` (set by the access-log middleware), or ``""``."""
-    state = request.scope.get("state")
-    found = state.get("onestop_request_id") if isinstance(state, dict) else None
+    found = request.scope.get("state", {}).get("onestop_request_id")
     return found if isinstance(found, str) else ""
 
 

@@ -118,7 +118,7 @@ def _authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffIdenti
 
 
 def _state(connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
-    state: dict[str, Any] = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    state: dict[str, Any] = connection.scope.setdefault("state", {})
     return state
 
 

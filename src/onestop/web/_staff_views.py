@@ -216,7 +216,7 @@ class PersonalView:
 
 def _answer(value: Answer) -> AnswerValue:
     if isinstance(value, DocumentRef):
-        return value.document_id
+        return value.sha256
     if isinstance(value, bool | int | str | tuple):
         return value
     if isinstance(value, Decimal):

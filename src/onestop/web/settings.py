@@ -115,13 +115,12 @@ class ServeSettings:
             application number.
         upload_hours: Hours an upload is kept before it is swept if never attached.
         cors_origins: Browser origins allowed to call the API (none by default).
-        test_actors: A JSON file of bearer tokens to officers, for tests and benchmarks
-            until staff sign-in exists; ``None``: the officers' routes answer 401 to everyone.
         callback_secrets: A JSON file of agency code to webhook secret; each agency
             given one gets ``POST /api/v1/agencies/{agency}/callbacks``.
         public_url: The address citizens reach the mall at (``https://mall.example.go.id``),
             which Open311's discovery document names; ``None`` names the address each request
-            was sent to (its ``Host`` header, which a client chooses).
+            was sent to (its ``Host`` header, which a client chooses).  Staff cookies are
+            marked Secure unless it is plain ``http`` on a loopback address.
         citizen_sign_in: The citizen sign-in to use, as ``module:attribute`` naming a
             `onestop.ports.citizens.CitizenSignIn` or a function of no arguments that returns
             one (``mygov.nid:sign_in``); ``None`` serves every citizen anonymously.
@@ -147,7 +146,6 @@ class ServeSettings:
     lookups_per_minute: int = attrs.field(default=10, validator=_ranged)
     upload_hours: int = attrs.field(default=24, validator=_ranged)
     cors_origins: tuple[str, ...] = attrs.field(default=(), validator=_origins)
-    test_actors: str | None = attrs.field(default=None, validator=_text(True))
     callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
     public_url: str | None = attrs.field(default=None, validator=_public_url)
     citizen_sign_in: str | None = attrs.field(default=None, validator=_text(True))
