@@ -11,7 +11,7 @@ request's id (the ``X-Request-Id`` the access log writes).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from litestar import Request, Response
 
@@ -25,6 +25,8 @@ from onestop.web._staff_auth import staff_of
 from onestop.web._wire import CONVERTER
 
 __all__ = ["ensure_readable", "record_access", "request_id_of", "tagged"]
+
+T = TypeVar("T")
 
 
 def request_id_of(request: Request[Any, Any, Any]) -> str:
@@ -63,10 +65,11 @@ def record_access(request: Request[Any, Any, Any], application_id: str, what: st
     )
 
 
-def tagged(view: object, version: int) -> Response[Any]:
+def tagged(view: T, version: int) -> Response[T]:
     """*view* as the converter writes it, with *version* as its ``ETag``.
 
     (Litestar hands a returned `Response`'s content to its JSON encoder as it is, past
     the route's DTO: the converter writes it here, `Personal` values and all.)
     """
-    return Response(CONVERTER.unstructure(view), headers={"ETag": f'"{version}"'})
+    written = Response(CONVERTER.unstructure(view), headers={"ETag": f'"{version}"'})
+    return cast("Response[T]", written)

@@ -92,7 +92,7 @@ def application_jobs(request: Request[Any, Any, Any], application_id: _ID) -> Co
     responses=problem_responses(400, 401, 404, 422),
     summary="Read a courier job",
 )
-def read_job(request: Request[Any, Any, Any], job_id: _ID) -> Response[Any]:
+def read_job(request: Request[Any, Any, Any], job_id: _ID) -> Response[CourierJobView]:
     """A courier job, its version as the ETag; the address only for staff allowed to see it."""
     job, personal = _readable_job(request, job_id)
     return tagged(_shown(request, job, personal=personal), job.version)
@@ -111,7 +111,9 @@ _CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
     responses=_CHANGE_PROBLEMS,
     summary="Claim a courier job",
 )
-def claim(request: Request[Any, Any, Any], job_id: _ID, if_match: IfMatch = None) -> Response[Any]:
+def claim(
+    request: Request[Any, Any, Any], job_id: _ID, if_match: IfMatch = None
+) -> Response[CourierJobView]:
     """Claim the job as the caller (a courier at the application's agency), on the job's
     version named in If-Match; of several claims at once, one wins (409 for the others)."""
     job, _ = _readable_job(request, job_id)
@@ -135,7 +137,7 @@ def claim(request: Request[Any, Any, Any], job_id: _ID, if_match: IfMatch = None
 )
 def attempt(
     request: Request[Any, Any, Any], job_id: _ID, data: JSONBody[AttemptRequest]
-) -> Response[Any]:
+) -> Response[CourierJobView]:
     """Record a failed visit by the caller, the job's courier."""
     _readable_job(request, job_id)
     visited = _desk(request).record_attempt(job_id, data.outcome, courier=staff_of(request).actor)

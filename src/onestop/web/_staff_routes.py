@@ -147,7 +147,7 @@ def worklist(
     responses=problem_responses(400, 401, 404, 422),
     summary="Read an application: its history, and its personal data if allowed",
 )
-def read(request: Request[Any, Any, Any], application_id: _ID) -> Response[Any]:
+def read(request: Request[Any, Any, Any], application_id: _ID) -> Response[StaffApplicationView]:
     """An application with its history; its personal data only for staff allowed to see
     it, each read recorded in the access record."""
     summary = ensure_readable(request, application_id)
