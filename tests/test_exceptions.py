@@ -366,7 +366,7 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
     ),
     (
         exc.NotAuthenticated(),
-        "a signed-in staff session or a known API token is needed for this request",
+        "a signed-in browser or a known API token is needed for this request",
     ),
     (
         exc.CsrfRefused(),

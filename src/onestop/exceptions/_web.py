@@ -83,9 +83,7 @@ class NotAuthenticated(WebError):
     """
 
     def __init__(self) -> None:
-        super().__init__(
-            "a signed-in staff session or a known API token is needed for this request"
-        )
+        super().__init__("a signed-in browser or a known API token is needed for this request")
 
 
 class CsrfRefused(WebError):

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import anyio
 import attrs
 from litestar import Request, Response, delete, get, post
 from litestar.params import JSONBody
@@ -147,16 +148,19 @@ def _view(identity: Any) -> StaffView:
     return_dto=Body[SignedInView],
     tags=["staff"],
     status_code=201,
-    sync_to_thread=True,
     opt={EXEMPT_FROM_CSRF: True},
     responses=problem_responses(400, 401, 413, 415, 422, 429),
     summary="Sign in (staff)",
 )
-def sign_in(request: Request[Any, Any, Any], data: JSONBody[SignInRequest]) -> Response[Any]:
+async def sign_in(
+    request: Request[Any, Any, Any], data: JSONBody[SignInRequest]
+) -> Response[SignedInView]:
     """Begin a staff session: the answer sets the session and CSRF cookies."""
     runtime = runtime_of(request)
     client = client_key(request.client.host if request.client is not None else "unknown")
-    signed = runtime.staff.sign_in(data.account, data.password, code=data.code, client=client)
+    signed = await anyio.to_thread.run_sync(
+        lambda: runtime.staff.sign_in(data.account, data.password, code=data.code, client=client)
+    )
     csrf = csrf_token_for(runtime.csrf_secret, signed.session)
     view = SignedInView(staff=_view(signed.identity), expires_at=signed.expires_at, csrf_token=csrf)
     secure = cookies_secure(runtime.settings)
@@ -172,17 +176,17 @@ def sign_in(request: Request[Any, Any, Any], data: JSONBody[SignInRequest]) -> R
     tags=["staff"],
     guards=[staff_only],
     status_code=204,
-    sync_to_thread=True,
     responses=problem_responses(401, 403),
     summary="Sign out (staff)",
 )
-def sign_out(request: Request[Any, Any, Any]) -> Response[None]:
+async def sign_out(request: Request[Any, Any, Any]) -> Response[None]:
     """End the browser's session and clear its cookies."""
+    # Async, with the store's call in a thread: two sync_to_thread handlers on one path get
+    # wrapped twice when their route is registered (Litestar 2.25), and answer a coroutine.
     runtime = runtime_of(request)
-    staff_of(request)
     kind, value = credential_of(request) or ("", "")
     if kind == "session":
-        runtime.staff.sign_out(value)
+        await anyio.to_thread.run_sync(runtime.staff.sign_out, value)
     return Response(
         None, status_code=204, cookies=cleared_cookies(secure=cookies_secure(runtime.settings))
     )
