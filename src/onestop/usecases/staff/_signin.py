@@ -186,6 +186,7 @@ class SignInDesk(DeskCore):
         client = _text(client, "client")
         if code is not None:
             code = _text(code, "code")
+        self._dummy_hash()  # made on the first sign-in, whoever it is for: no first-time tell
         now = self._now()
         keys: tuple[tuple[str, int], ...] = (
             (failure_key("account", account_id), self._policy.max_failures),
