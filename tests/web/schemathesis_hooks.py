@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 
 import schemathesis
@@ -122,3 +123,18 @@ def map_case(context: Any, case: Any) -> Any:
     elif _is_operation(context, "POST", "/open311/v2/requests.json"):
         case.body = _as_open311_kia(case.body)
     return case
+
+
+FORBIDDEN = tuple(json.loads(os.environ.get("ONESTOP_FORBIDDEN_CANARIES", "[]")))
+"""Values the role of the run may never be answered (the staff runs per role,
+`test_web_staff_schemathesis.py`): the personal data of applications it may not see."""
+
+
+@schemathesis.check
+def no_forbidden_canary(ctx: Any, response: Any, case: Any) -> bool | None:
+    """No answer carries personal data the run's role may not see."""
+    text = response.content.decode("utf-8", "replace") if response.content else ""
+    found = [value for value in FORBIDDEN if value in text]
+    if found:
+        raise AssertionError(f"the answer carries {len(found)} value(s) this role may not see")
+    return None

@@ -34,6 +34,8 @@ from onestop.web import (
     _officers,
     _open311,
     _ops,
+    _staff_courier,
+    _staff_routes,
     _staff_session,
     _telemetry,
 )
@@ -156,6 +158,8 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             *_catalogue.ROUTES,
             *_api.ROUTES,
             *_officers.ROUTES,
+            *_staff_routes.ROUTES,
+            *_staff_courier.ROUTES,
             *_staff_session.ROUTES,
             *_ops.ROUTES,
             _open311.ROUTER,

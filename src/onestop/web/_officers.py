@@ -34,11 +34,10 @@ from litestar import Request, Response, get, post
 from litestar.params import HeaderParameter, JSONBody, Parameter
 
 from onestop.domain.applications.application import Application
-from onestop.domain.common.actors import Actor
-from onestop.domain.common.formats import KEY
-from onestop.exceptions import ApplicationNotFound, InvalidRequest, Problem, VersionMismatch
+from onestop.exceptions import InvalidRequest, Problem, VersionMismatch
 from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
+from onestop.web._staff_access import ensure_readable
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._wire import Body
 
@@ -118,14 +117,6 @@ def _if_match(value: str | None) -> int:
     return int(text)
 
 
-def _readable(officer: Actor, application: Application) -> Application:
-    """*application*, if *officer* holds a role at its agency now; else the answer to an
-    id no application has (another agency's ids cannot be probed)."""
-    if not officer.roles_in(application.agency):
-        raise ApplicationNotFound(application.id)
-    return application
-
-
 def _answer(application: Application) -> Response[ApplicationView]:
     return Response(_view(application), headers={"ETag": f'"{application.version}"'})
 
@@ -143,9 +134,8 @@ def read_application(
     request: Request[Any, Any, Any], application_id: _ID
 ) -> Response[ApplicationView]:
     """An application's state and version, the version as its ETag."""
-    officer = staff_of(request).actor
-    KEY.check(application_id, field="application_id")
-    return _answer(_readable(officer, runtime_of(request).mall.application(application_id)))
+    ensure_readable(request, application_id)  # another agency's: the 404 of a missing one
+    return _answer(runtime_of(request).mall.application(application_id))
 
 
 @post(
@@ -169,10 +159,11 @@ def act(
     ] = None,
 ) -> Response[ApplicationView]:
     """Take a workflow action as the signed-in officer, on the version named in If-Match."""
+    ensure_readable(request, application_id)
     officer = staff_of(request).actor
     expected = _if_match(if_match)
     mall = runtime_of(request).mall
-    current = _readable(officer, mall.application(application_id))
+    current = mall.application(application_id)
     if current.version != expected:
         raise VersionMismatch(expected=expected, actual=current.version)
     changed = mall.act(

@@ -59,6 +59,12 @@ SESSION_SCHEME = "staffSession"
 
 _SIGN_IN = ("/api/v1/staff/session", "post")
 
+STAFF_PREFIX = "/api/v1/staff/"
+"""Where the staff endpoints are."""
+
+_NO_ETAG = ("/chain", "/courier-jobs")
+"""Staff reads of one thing that answer no version of it."""
+
 UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/octet-stream")
 """The media types an upload may declare (octet-stream: let the bytes tell)."""
 
@@ -232,6 +238,29 @@ def _officers(read: Operation | None, act: Operation | None) -> None:
             )
 
 
+def _if_match_required(operation: Operation) -> None:
+    for parameter in operation.parameters or []:
+        if isinstance(parameter, Parameter) and parameter.name == "If-Match":
+            parameter.required = True
+            parameter.schema = Schema(
+                type=OpenAPIType.STRING,
+                pattern=_IF_MATCH,
+                description='The version acted on, as the ETag says it: "3" (428 without).',
+            )
+
+
+def _staff_changes(openapi: OpenAPI) -> None:
+    """The staff endpoints under `STAFF_PREFIX`: If-Match required where they change
+    something, the ETag of the one thing they answer."""
+    for path, _, operation in _operations(openapi):
+        if not path.startswith(STAFF_PREFIX):
+            continue
+        _if_match_required(operation)
+        ok = (operation.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and "{" in path and not path.endswith(_NO_ETAG):
+            ok.headers = _etag_header()
+
+
 def _link(
     source: Operation | None,
     statuses: tuple[str, ...],
@@ -325,6 +354,7 @@ def refine(openapi: OpenAPI, /) -> OpenAPI:
     if upload is not None:
         _upload_body(upload)
     _staff(openapi)
+    _staff_changes(openapi)
     _officers(_find(openapi, _READ), _find(openapi, _ACT))
     _links(openapi)
     return openapi

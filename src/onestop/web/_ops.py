@@ -139,6 +139,7 @@ def access_log(*, enabled: bool) -> Any:
                 await app(scope, receive, send)
                 return
             request_id = uuid.uuid4().hex.encode("ascii")
+            scope.setdefault("state", {})["onestop_request_id"] = request_id.decode("ascii")
             started = time.perf_counter()
             status = 500
             docs = scope["path"].startswith("/api/docs")

@@ -32,6 +32,7 @@ from onestop.privacy.passwords import Argon2Hasher
 from onestop.storage import from_url
 from onestop.storage.documents import FileDocuments
 from onestop.usecases.catalogue.loading import load_catalogue
+from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
 from onestop.usecases.mall_support import MAX_RETRIES, SystemClock
@@ -190,6 +191,8 @@ class Runtime:
         settings: The settings it was started with.
         mall: The mall, over the store.
         desk: The document desk, sealing uploads with the mall's keys.
+        courier: The courier desk, over the mall (its one-time codes keyed by the server's
+            secret).
         secrets: Derives replayable lookup secrets.
         staff: The staff desk, over the store: accounts, sign-in, sessions, API tokens.
         csrf_secret: The secret the CSRF tokens of staff sessions are derived with (from
@@ -201,6 +204,7 @@ class Runtime:
     settings: ServeSettings
     mall: Mall
     desk: DocumentDesk
+    courier: CourierDesk
     secrets: KeyedSecrets
     staff: StaffDesk
     csrf_secret: str = attrs.field(repr=False)
@@ -256,6 +260,8 @@ class Runtime:
                 limit=settings.upload_limit,
                 key_store=store,  # type: ignore[arg-type]
             )
+            otp_key = hmac.new(server_secret, b"courier-otp", "sha256").digest()
+            courier = CourierDesk(mall, otp_key=otp_key)
         except BaseException:
             store.close()
             raise
@@ -263,6 +269,7 @@ class Runtime:
             settings=settings,
             mall=mall,
             desk=desk,
+            courier=courier,
             secrets=keyed,
             staff=staff,
             csrf_secret=hmac.new(server_secret, b"onestop-csrf", "sha256").hexdigest(),

@@ -1,0 +1,148 @@
+"""The courier's staff endpoints: an application's courier jobs, a job, its claim and
+failed visits.
+
+They act, like every staff endpoint (`onestop.web._staff_routes`), as the member of staff
+the request authenticated, and ask `onestop.usecases.staff.authorisation` who may see
+what: a job is readable by whom may read its application, and a job of another agency's
+application is answered exactly like a missing job (404).  The address a job visits is
+personal data: it is sent only to whom ``may_see_personal_data`` allows at the
+application's agency, and each time it is sent the read is recorded in the access record.
+Claiming a job and recording a failed visit need the ``courier`` role at that agency,
+which the courier desk checks on the authenticated actor.  A claim names the job's version
+in ``If-Match`` (428 without, 412 stale): of two couriers claiming one job at once,
+exactly one wins.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import JSONBody, Parameter
+
+from onestop.domain.common.formats import KEY
+from onestop.domain.courier.jobs import CourierJob
+from onestop.exceptions import JobNotFound, VersionMismatch
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.staff.authorisation import may_read, may_see_personal_data
+from onestop.web._api import runtime_of
+from onestop.web._officers import _if_match as if_match_version
+from onestop.web._problems import problem_responses
+from onestop.web._staff_access import ensure_readable, record_access, tagged
+from onestop.web._staff_auth import staff_of, staff_only
+from onestop.web._staff_routes import TAG, IfMatch
+from onestop.web._staff_views import AttemptRequest, CourierJobList, CourierJobView, job_view
+from onestop.web._wire import Body
+
+__all__ = ["ROUTES"]
+
+_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+
+
+def _desk(request: Request[Any, Any, Any]) -> CourierDesk:
+    desk: CourierDesk = runtime_of(request).courier
+    return desk
+
+
+def _readable_job(request: Request[Any, Any, Any], job_id: str) -> tuple[CourierJob, bool]:
+    """The job, and whether the caller may see its personal data.
+
+    Raises:
+        JobNotFound: If there is no such job, or the caller may not read its application.
+    """
+    identity = staff_of(request)
+    KEY.check(job_id, field="job_id")
+    job = _desk(request).job(job_id)
+    summary = runtime_of(request).mall.store.summary(job.application_id)
+    if summary is None or not may_read(identity, summary):
+        raise JobNotFound(job_id)
+    return job, may_see_personal_data(identity, summary.agency)
+
+
+def _shown(request: Request[Any, Any, Any], job: CourierJob, *, personal: bool) -> CourierJobView:
+    if personal and job.address is not None:
+        record_access(request, job.application_id, "courier_address")
+    return job_view(job, personal=personal)
+
+
+@get(
+    "/api/v1/staff/applications/{application_id:str}/courier-jobs",
+    return_dto=Body[CourierJobList],
+    tags=[TAG],
+    guards=[staff_only],
+    sync_to_thread=True,
+    responses=problem_responses(400, 401, 404, 422),
+    summary="An application's courier jobs",
+)
+def application_jobs(request: Request[Any, Any, Any], application_id: _ID) -> CourierJobList:
+    """The application's courier jobs, in booking order; the addresses only for staff
+    allowed to see them, each read recorded."""
+    summary = ensure_readable(request, application_id)
+    personal = may_see_personal_data(staff_of(request), summary.agency)
+    jobs = _desk(request).jobs(application_id)
+    return CourierJobList(items=tuple(_shown(request, job, personal=personal) for job in jobs))
+
+
+@get(
+    "/api/v1/staff/courier/jobs/{job_id:str}",
+    return_dto=Body[CourierJobView],
+    tags=[TAG],
+    guards=[staff_only],
+    sync_to_thread=True,
+    responses=problem_responses(400, 401, 404, 422),
+    summary="Read a courier job",
+)
+def read_job(request: Request[Any, Any, Any], job_id: _ID) -> Response[CourierJobView]:
+    """A courier job, its version as the ETag; the address only for staff allowed to see it."""
+    job, personal = _readable_job(request, job_id)
+    return tagged(_shown(request, job, personal=personal), job.version)
+
+
+_CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
+
+
+@post(
+    "/api/v1/staff/courier/jobs/{job_id:str}/claim",
+    return_dto=Body[CourierJobView],
+    tags=[TAG],
+    guards=[staff_only],
+    status_code=200,
+    sync_to_thread=True,
+    responses=_CHANGE_PROBLEMS,
+    summary="Claim a courier job",
+)
+def claim(
+    request: Request[Any, Any, Any], job_id: _ID, if_match: IfMatch = None
+) -> Response[CourierJobView]:
+    """Claim the job as the caller (a courier at the application's agency), on the job's
+    version named in If-Match; of several claims at once, one wins (409 for the others)."""
+    job, _ = _readable_job(request, job_id)
+    expected = if_match_version(if_match)
+    if job.version != expected:
+        raise VersionMismatch(expected=expected, actual=job.version)
+    claimed = _desk(request).claim(job_id, staff_of(request).actor, expected_version=expected)
+    return tagged(job_view(claimed, personal=False), claimed.version)
+
+
+@post(
+    "/api/v1/staff/courier/jobs/{job_id:str}/attempts",
+    dto=Body[AttemptRequest],
+    return_dto=Body[CourierJobView],
+    tags=[TAG],
+    guards=[staff_only],
+    status_code=200,
+    sync_to_thread=True,
+    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    summary="Record a failed visit",
+)
+def attempt(
+    request: Request[Any, Any, Any], job_id: _ID, data: JSONBody[AttemptRequest]
+) -> Response[CourierJobView]:
+    """Record a failed visit by the caller, the job's courier."""
+    _readable_job(request, job_id)
+    visited = _desk(request).record_attempt(job_id, data.outcome, courier=staff_of(request).actor)
+    return tagged(job_view(visited, personal=False), visited.version)
+
+
+ROUTES = [application_jobs, read_job, claim, attempt]
+"""The courier's staff route handlers."""
