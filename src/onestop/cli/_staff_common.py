@@ -41,6 +41,7 @@ __all__ = [
     "Desk",
     "as_option",
     "desk",
+    "hasher",
     "instant",
     "one_line",
     "password_options",
@@ -147,8 +148,14 @@ def desk(
         store.close()
 
 
-def _build(kind: Callable[..., Any], store: Any, keys: Any, clock: Any) -> Any:
+def hasher() -> Any:
+    """The password hasher: Argon2id with its default parameters (tests make it cheaper)."""
     from onestop.privacy.passwords import Argon2Hasher
+
+    return Argon2Hasher()
+
+
+def _build(kind: Callable[..., Any], store: Any, keys: Any, clock: Any) -> Any:
     from onestop.usecases.mall_support import RandomIds
 
     return kind(
@@ -156,7 +163,7 @@ def _build(kind: Callable[..., Any], store: Any, keys: Any, clock: Any) -> Any:
         staff=store,
         clock=clock,
         ids=RandomIds(),
-        hasher=Argon2Hasher(),
+        hasher=hasher(),
         seals=keys,
     )
 
