@@ -16,7 +16,7 @@ from onestop.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, _staff_common, main
 from onestop.privacy import generate_key_file
 from onestop.privacy.passwords import Argon2Hasher
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - a test password
 
 
 @pytest.fixture(autouse=True)
@@ -436,7 +436,7 @@ def test_access_record_pages(store: str) -> None:
 
 @pytest.mark.parametrize(
     "account",
-    ["Officer-Ana", "officer-ana\n", "ofﬁcer", "оfficer", "", " ", "a" * 5000, "\u200bana"],
+    ["Officer-Ana", "officer-ana\n", "of\ufb01cer", "\u043efficer", "", " ", "a" * 5000, "\u200bana"],
 )
 def test_an_account_id_of_the_wrong_form_exits_2(store: str, account: str) -> None:
     """Case, line breaks, look-alikes, empty and huge ids are refused on one line."""

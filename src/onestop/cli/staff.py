@@ -51,6 +51,7 @@ from onestop.cli._staff_common import (
     instant,
     password_options,
     read_password,
+    refuse,
     store_options,
 )
 from onestop.cli.staff_credentials import access, token, totp
@@ -315,12 +316,9 @@ def staff_password(
 
     12 to 1024 characters, not the account's id.  Its sessions end.
     """
-    from onestop.cli._staff_common import refuse
-
-    if not (password_stdin or password_prompt):
-        refuse("give --password-stdin or --password-prompt", as_json=as_json)
     password = read_password(from_stdin=password_stdin, prompt=password_prompt, as_json=as_json)
-    assert password is not None  # one of the two was given
+    if password is None:
+        refuse("give --password-stdin or --password-prompt", as_json=as_json)
     with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
         found.set_password(account_id, password)
     if as_json:
