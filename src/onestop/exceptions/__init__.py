@@ -78,6 +78,7 @@ The tree::
     │   ├── PersonalDataErased              `.subject`: the value was erased (crypto-shredded)
     │   └── ErasureRefused                  `.application_id`, `.rule`, `.detail`
     ├── NotFound (LookupError)
+    │   ├── AccountNotFound (StaffError)    `.account_id`: no such staff account
     │   ├── AgencyNotFound                  `.code`
     │   ├── CatalogueVersionNotFound        `.version`: no such published catalogue version
     │   ├── ApplicationNotFound             `.reference`: no such id (or number and secret)
@@ -98,6 +99,13 @@ The tree::
     │   ├── UnknownGuard (LookupError)      `.guard`: no guard of that name is registered
     │   ├── MigrationError (ValueError)     `.problems`: a migration plan does not fit
     │   └── WorkflowVersionConflict (ValueError) `.code`, `.version`: a published version differs
+    ├── StaffError                      a staff account command or a sign-in was refused
+    │   ├── AccountExists                   `.account_id`: the id is taken
+    │   ├── AccountLocked                   `.retry_after`: too many failed sign-ins lately
+    │   ├── NotAuthorised                   `.action`, `.reason`: this member of staff may not
+    │   ├── SecondFactorRequired            the password is right; a one-time code is needed
+    │   ├── SignInRefused                   the account, password or code is not right (one answer)
+    │   └── WeakPassword (ValueError)       `.reason`: a new password fails the policy
     └── WebError                        an HTTP request to the online mall was refused
         ├── InvalidRequest (ValueError)     `.problems`, `.status`: a body, header or parameter
         ├── NotAuthenticated                no credential, or one not known
@@ -189,6 +197,16 @@ from onestop.exceptions._privacy import (
     PersonalDataErased,
     PrivacyError,
 )
+from onestop.exceptions._staff import (
+    AccountExists,
+    AccountLocked,
+    AccountNotFound,
+    NotAuthorised,
+    SecondFactorRequired,
+    SignInRefused,
+    StaffError,
+    WeakPassword,
+)
 from onestop.exceptions._transport import (
     CallbackRefused,
     CircuitOpen,
@@ -247,6 +265,9 @@ from onestop.exceptions._workflow import (
 WebhookRefusal = _WebhookRefusal
 
 __all__ = [
+    "AccountExists",
+    "AccountLocked",
+    "AccountNotFound",
     "AgencyNotFound",
     "AlreadyClaimed",
     "AlreadyDelivered",
@@ -314,6 +335,7 @@ __all__ = [
     "MissingInput",
     "NaiveDatetime",
     "NotAuthenticated",
+    "NotAuthorised",
     "NotCanonical",
     "NotCustodian",
     "NotFound",
@@ -325,9 +347,12 @@ __all__ = [
     "Problem",
     "RoleNotAllowed",
     "RuleSyntaxError",
+    "SecondFactorRequired",
     "SeparationOfDutiesViolation",
     "ServiceNotFound",
     "SigningKeyError",
+    "SignInRefused",
+    "StaffError",
     "StateNotFound",
     "StorageError",
     "StorageUnavailable",
@@ -343,6 +368,7 @@ __all__ = [
     "UnsupportedCountry",
     "UnsupportedMediaType",
     "VersionMismatch",
+    "WeakPassword",
     "WebError",
     "WebhookRefusal",
     "WebhookVerificationError",

@@ -45,6 +45,7 @@ __all__ = [
     "MAX_STAFF_TEXT",
     "AccessEntry",
     "AccessRecord",
+    "PasswordHasher",
     "StaffSecret",
     "StaffStore",
     "check_access_query",
@@ -301,4 +302,25 @@ class StaffStore(Protocol):
 
     def sweep_staff(self, *, at: datetime, window: timedelta) -> int:
         """Delete secrets expired at *at* and failures before ``at - window``; return how many."""
+        ...
+
+
+@runtime_checkable
+class PasswordHasher(Protocol):
+    """Hashes passwords and checks them: Argon2id in `onestop.privacy.passwords.Argon2Hasher`.
+
+    A hash is text that names its algorithm and parameters (the PHC string format), so
+    that a hash made with older parameters is still checked, and can be replaced.
+    """
+
+    def hash(self, password: str, /) -> str:
+        """Return a new salted hash of *password*."""
+        ...
+
+    def verify(self, hashed: str, password: str, /) -> bool:
+        """Return whether *password* is the one *hashed* was made from; a mismatch is ``False``."""
+        ...
+
+    def needs_rehash(self, hashed: str, /) -> bool:
+        """Return whether *hashed* was made with weaker parameters than the hasher's own."""
         ...

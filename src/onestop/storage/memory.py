@@ -87,6 +87,7 @@ from onestop.ports.keys import (
     lookup_blind,
     lookup_subjects,
 )
+from onestop.storage.memory_staff import MemoryStaff
 
 __all__ = ["MAX_PAGE", "MemoryStore"]
 
@@ -95,11 +96,13 @@ __all__ = ["MAX_PAGE", "MemoryStore"]
 _FAR = datetime.max.replace(tzinfo=UTC)
 
 
-class MemoryStore(ClosingContext):
+class MemoryStore(MemoryStaff, ClosingContext):
     """An `onestop.ports.events.EventStore` and catalogue store in memory; threads may share it.
 
     It keeps subjects' data keys and the blind index too
-    (`onestop.ports.keys.SubjectKeyStore`): the executable specification of that port.
+    (`onestop.ports.keys.SubjectKeyStore`): the executable specification of that port;
+    and staff secrets, sign-in failures and the access record
+    (`onestop.ports.staff.StaffStore`, in `onestop.storage.memory_staff`).
     """
 
     def __init__(self) -> None:
@@ -115,6 +118,7 @@ class MemoryStore(ClosingContext):
         self._catalogues: list[CatalogueVersion] = []
         self._subject_keys: dict[str, SubjectKey] = {}
         self._blind: dict[str, dict[str, None]] = {}
+        self._init_staff()
         self._closed = False
 
     def __repr__(self) -> str:

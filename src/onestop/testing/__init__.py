@@ -10,6 +10,8 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
   versions' part of it, which `EventStoreContract` inherits;
 - `onestop.testing.key_contracts`: `SubjectKeyStoreContract`, the contract of
   `onestop.ports.keys.SubjectKeyStore` (subjects' data keys and the blind index);
+- `onestop.testing.staff_contracts`: `StaffStoreContract`, the contract of
+  `onestop.ports.staff.StaffStore` (staff secrets, sign-in failures, the access record);
 - `onestop.testing.history_contracts`: `HistoryStoreContract`, the contract of
   `onestop.ports.history.HistoryStore` (rewriting one stream's history);
 - `onestop.testing.comparison`: a Hypothesis state machine comparing a store with
@@ -37,6 +39,7 @@ if "pytest" in sys.modules:  # only when running under pytest; never import it o
         "onestop.testing.key_contracts",
         "onestop.testing.history_contracts",
         "onestop.testing.document_contracts",
+        "onestop.testing.staff_contracts",
     )
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
     from onestop.testing.documents import EicarScanner, sample_jpeg, sample_pdf, sample_png
     from onestop.testing.history_contracts import HistoryStoreContract
     from onestop.testing.key_contracts import SubjectKeyStoreContract
+    from onestop.testing.staff_contracts import StaffStoreContract
     from onestop.testing.records import (
         T0,
         make_append,
@@ -85,6 +89,7 @@ __all__ = [
     "sample_jpeg",
     "sample_pdf",
     "sample_png",
+    "StaffStoreContract",
     "StoreInputContract",
     "SubjectKeyStoreContract",
     "summary_ids",
@@ -111,6 +116,7 @@ _EXPORTS: dict[str, str] = {
     "claim_race": "onestop.testing.courier",
     "SubjectKeyStoreContract": "onestop.testing.key_contracts",
     "HistoryStoreContract": "onestop.testing.history_contracts",
+    "StaffStoreContract": "onestop.testing.staff_contracts",
     "DocumentStoreContract": "onestop.testing.document_contracts",
     "EicarScanner": "onestop.testing.documents",
     "sample_jpeg": "onestop.testing.documents",
