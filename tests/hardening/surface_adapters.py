@@ -105,17 +105,26 @@ class PostgresAdapter(Adapter):
         except StorageError:  # a call closed it
             self.store = self.live.open()
         statements = [
-            sql.SQL("TRUNCATE {}").format(
+            sql.SQL("TRUNCATE {} RESTART IDENTITY").format(
                 sql.SQL(", ").join(sql.Identifier(self.live.schema, t) for t in POSTGRES_TABLES)
             )
         ]
         for table in POSTGRES_TABLES:
             statements.append(
-                sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
+                sql.SQL("INSERT INTO {} OVERRIDING SYSTEM VALUE SELECT * FROM {}").format(
                     sql.Identifier(self.live.schema, table),
                     sql.Identifier(self.template.schema, table),
                 )
             )
+        statements.append(  # the access record's positions go on from the template's
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence({}, 'position'),"
+                " coalesce(max(position), 0) + 1, false) FROM {}"
+            ).format(
+                sql.Literal(f"{self.live.schema}.access_records"),
+                sql.Identifier(self.live.schema, "access_records"),
+            )
+        )
         statements.append(
             sql.SQL("UPDATE {} SET position = (SELECT position FROM {})").format(
                 sql.Identifier(self.live.schema, "log_head"),

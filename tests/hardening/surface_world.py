@@ -426,6 +426,10 @@ POSTGRES_TABLES = (
     "catalogue_versions",
     "subject_keys",
     "subject_index",
+    "staff_secrets",
+    "staff_failure_keys",
+    "staff_failures",
+    "access_records",
 )
 
 
@@ -451,7 +455,7 @@ class PostgresSchema:
 
         names = sql.SQL(", ").join(sql.Identifier(self.schema, table) for table in POSTGRES_TABLES)
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(sql.SQL("TRUNCATE {}").format(names))
+            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
             conn.execute(
                 sql.SQL("UPDATE {} SET position = 0").format(
                     sql.Identifier(self.schema, "log_head")

@@ -58,10 +58,15 @@ def test_a_version_1_database_is_upgraded_on_open(path: Path) -> None:
     """Opening a version-1 file adds the catalogue versions and keeps what was there."""
     _version_1_file(path)
     with SQLiteStore.open(path) as store:
-        assert schema_version(store._connection) == 3
+        assert schema_version(store._connection) == 4
         assert store.sequence("n") == 3
         assert publish(store, b"first").version == 1
-    assert _applied(path) == [(1, "initial"), (2, "catalogue_versions"), (3, "subject_keys")]
+    assert _applied(path) == [
+        (1, "initial"),
+        (2, "catalogue_versions"),
+        (3, "subject_keys"),
+        (4, "staff"),
+    ]
 
 
 def test_an_upgraded_database_is_not_upgraded_again(path: Path) -> None:

@@ -180,6 +180,7 @@ def test_connect_creates_the_schema_and_records_the_migration(
 ) -> None:
     """Connecting to an empty schema creates every table and records every migration."""
     assert tables(postgres_url, store.schema) == {
+        "access_records",
         "catalogue_versions",
         "consumer_positions",
         "events",
@@ -188,6 +189,9 @@ def test_connect_creates_the_schema_and_records_the_migration(
         "notifications",
         MIGRATIONS_TABLE,
         "sequence_claims",
+        "staff_failure_keys",
+        "staff_failures",
+        "staff_secrets",
         "subject_index",
         "subject_keys",
         "summaries",
@@ -198,14 +202,14 @@ def test_connect_creates_the_schema_and_records_the_migration(
                 sql.Identifier(store.schema), sql.Identifier(MIGRATIONS_TABLE)
             )
         ).fetchall()
-    assert sorted(rows) == [(1,), (2,), (3,), (4,)]
+    assert sorted(rows) == [(1,), (2,), (3,), (4,), (5,)]
 
 
 def test_migrating_again_changes_nothing(store: PostgresStore, postgres_url: str) -> None:
     """Running the migrations on an up-to-date schema keeps its data and its version."""
     store.commit(commit("app-1", 0))
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        assert migrate(conn, store.schema) == 4
+        assert migrate(conn, store.schema) == 5
     assert [e.version for e in store.read("app-1")] == [1]
 
 

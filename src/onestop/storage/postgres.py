@@ -123,6 +123,7 @@ from onestop.storage.postgres_schema import (
     migrate,
     render,
 )
+from onestop.storage.postgres_staff import STAFF_STATEMENTS, PostgresStaff
 
 try:
     import psycopg
@@ -166,13 +167,17 @@ def _check_schema(schema: object) -> str:
 # --- the store -------------------------------------------------------------------------
 
 
-class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, PostgresHistory, ClosingContext):
+class PostgresStore(
+    PostgresCatalogue, PostgresSubjectKeys, PostgresStaff, PostgresHistory, ClosingContext
+):
     """An `onestop.ports.events.EventStore` and `onestop.ports.events.BatchStore` on PostgreSQL.
 
     It keeps the catalogue's versions too, with the methods of `PostgresCatalogue`,
     and subjects' data keys and the blind index (`onestop.ports.keys.SubjectKeyStore`),
-    with those of ``onestop.storage.postgres_keys.PostgresSubjectKeys``, and rewrites a
-    stream's history (`onestop.ports.history.HistoryStore`).
+    with those of ``onestop.storage.postgres_keys.PostgresSubjectKeys``, staff secrets,
+    sign-in failures and the access record (`onestop.ports.staff.StaffStore`), with those
+    of ``onestop.storage.postgres_staff.PostgresStaff``, and rewrites a stream's history
+    (`onestop.ports.history.HistoryStore`).
 
     It is safe to share between threads.  Open it with `PostgresStore.connect` (or
     ``onestop.storage.from_url``); it holds a pool of connections in autocommit mode
@@ -201,6 +206,7 @@ class PostgresStore(PostgresCatalogue, PostgresSubjectKeys, PostgresHistory, Clo
             for name, text in (
                 *STATEMENTS.items(),
                 *KEY_STATEMENTS.items(),
+                *STAFF_STATEMENTS.items(),
                 *HISTORY_STATEMENTS.items(),
             )
         }

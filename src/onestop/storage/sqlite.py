@@ -10,7 +10,9 @@ It keeps the published catalogue versions too (`onestop.ports.catalogue.Catalogu
 each `SQLiteStore.publish_catalogue` in a transaction of its own, and subjects' data
 keys and the blind index (`onestop.ports.keys.SubjectKeyStore`, the methods of
 ``onestop.storage.sqlite_keys.SQLiteSubjectKeys``), destroyed physically:
-``secure_delete=ON`` for the destroying statements and a WAL checkpoint after each.
+``secure_delete=ON`` for the destroying statements and a WAL checkpoint after each;
+and staff secrets, sign-in failures and the access record (`onestop.ports.staff.StaffStore`,
+the methods of ``onestop.storage.sqlite_staff.SQLiteStaff``).
 
 Settings, applied on every open: WAL journal mode (readers never block the writer),
 ``synchronous=FULL`` unless ``NORMAL`` is asked for (see `SQLiteStore.open`), a busy
@@ -103,11 +105,12 @@ from onestop.storage._sqlite_open import translate_errors as _translate_errors
 from onestop.storage.sqlite_history import SQLiteHistory
 from onestop.storage.sqlite_keys import SQLiteSubjectKeys
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
+from onestop.storage.sqlite_staff import SQLiteStaff
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
 
 
-class SQLiteStore(SQLiteSubjectKeys, SQLiteHistory, ClosingContext):
+class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext):
     """An `onestop.ports.events.EventStore` in an SQLite database; safe to share between threads.
 
     Open one with `SQLiteStore.open` (or ``onestop.storage.from_url("sqlite:///path")``);

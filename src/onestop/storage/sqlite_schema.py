@@ -9,7 +9,7 @@ and integrators can read or feed them to their own tools (`shipped_migrations`).
 processes opening a new file at once apply it exactly once.
 
 >>> [(step.version, step.name) for step in shipped_migrations()]
-[(1, 'initial'), (2, 'catalogue_versions'), (3, 'subject_keys')]
+[(1, 'initial'), (2, 'catalogue_versions'), (3, 'subject_keys'), (4, 'staff')]
 >>> Migration(version=3, name="b", sql="CREATE TABLE a (x INTEGER);\\n-- b; c\\n").statements()
 ['CREATE TABLE a (x INTEGER);']
 
