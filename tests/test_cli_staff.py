@@ -378,8 +378,10 @@ def test_token_json_and_revoke(store: str) -> None:
     refused(staff(store, "token", "revoke", "backoffice-dpm", token_id), EXIT_PROBLEMS)
 
 
-def test_second_factor_enrol_and_remove(store: str, tmp_path: Path) -> None:
-    """totp enrol prints the otpauth URI once; list says yes; remove makes it no."""
+def test_second_factor_enrol_confirm_and_remove(store: str, tmp_path: Path) -> None:
+    """totp enrol prints the otpauth URI once; confirmed with a code, list says yes; remove, no."""
+    import pyotp
+
     keys = tmp_path / "mall.keys"
     generate_key_file(keys)
     staff(store, "add", "officer-ana")
@@ -387,9 +389,40 @@ def test_second_factor_enrol_and_remove(store: str, tmp_path: Path) -> None:
     assert found.code == EXIT_OK, found.err
     assert found.out.startswith("otpauth://totp/")
     assert len(found.out.splitlines()) == 1
+    assert listed(store)["officer-ana"]["second_factor"] is False
+    seed = pyotp.parse_uri(found.out.strip())
+    confirmed = staff(
+        store, "totp", "confirm", "officer-ana", seed.now(), "--key-file", str(keys), "--json"
+    )
+    assert confirmed.code == EXIT_OK, confirmed.err
+    assert confirmed.json == {"account": "officer-ana", "second_factor": True}
     assert listed(store)["officer-ana"]["second_factor"] is True
-    assert "secret=" not in staff(store, "list", "--json").out
-    assert staff(store, "totp", "remove", "officer-ana", "--key-file", str(keys)).code == EXIT_OK
+    assert seed.secret not in staff(store, "list", "--json").out
+    assert staff(store, "totp", "remove", "officer-ana").code == EXIT_OK
+    assert listed(store)["officer-ana"]["second_factor"] is False
+
+
+def test_a_sealed_seed_is_not_in_the_store_in_clear(store: str, tmp_path: Path) -> None:
+    """With --key-file, the seed is sealed: its base32 text is in no byte of a SQLite store."""
+    import pyotp
+
+    keys = tmp_path / "mall.keys"
+    generate_key_file(keys)
+    staff(store, "add", "officer-ana")
+    found = staff(store, "totp", "enrol", "officer-ana", "--key-file", str(keys), "--json")
+    secret = pyotp.parse_uri(found.json["uri"]).secret
+    if store.startswith("sqlite:///"):
+        assert secret.encode() not in Path(store.removeprefix("sqlite:///")).read_bytes()
+
+
+def test_a_wrong_code_does_not_confirm(store: str) -> None:
+    """A code that does not fit, or no enrolment pending, exits 1 and enrols nothing."""
+    staff(store, "add", "officer-ana")
+    refused(staff(store, "totp", "confirm", "officer-ana", "000000"), EXIT_PROBLEMS)
+    staff(store, "totp", "enrol", "officer-ana")
+    for code in ("000000", "x" * 5000, "12345\n"):
+        found = staff(store, "totp", "confirm", "officer-ana", code)
+        assert found.code in (EXIT_PROBLEMS, EXIT_USAGE), found.err
     assert listed(store)["officer-ana"]["second_factor"] is False
 
 
@@ -436,7 +469,16 @@ def test_access_record_pages(store: str) -> None:
 
 @pytest.mark.parametrize(
     "account",
-    ["Officer-Ana", "officer-ana\n", "of\ufb01cer", "\u043efficer", "", " ", "a" * 5000, "\u200bana"],
+    [
+        "Officer-Ana",
+        "officer-ana\n",
+        "of\ufb01cer",
+        "\u043efficer",
+        "",
+        " ",
+        "a" * 5000,
+        "\u200bana",
+    ],
 )
 def test_an_account_id_of_the_wrong_form_exits_2(store: str, account: str) -> None:
     """Case, line breaks, look-alikes, empty and huge ids are refused on one line."""
@@ -484,6 +526,27 @@ def test_until_before_from_exits_2(store: str) -> None:
     staff(store, "add", "officer-ana")
     args = ("grant", "officer-ana", "verifier", "--from", later(5), "--until", later(2))
     refused(staff(store, *args), EXIT_USAGE)
+
+
+def test_the_operator_id_is_not_an_account(store: str) -> None:
+    """An account cannot be added under the operator's id, cli."""
+    line = refused(staff(store, "add", "cli"), EXIT_USAGE)
+    assert "operator" in line
+
+
+def test_a_catalogue_catches_a_misspelt_role_or_agency(store: str) -> None:
+    """With --catalogue, a role or agency the catalogue does not know exits 1; known ones pass."""
+    jakarta = str(Path(__file__).parent.parent / "examples" / "jakarta")
+    staff(store, "add", "officer-ana")
+    for role, agency in (("verifer", "dpmptsp-dki"), ("verifier", "no-such-agency")):
+        found = staff(
+            store, "grant", "officer-ana", role, "--agency", agency, "--catalogue", jakarta
+        )
+        refused(found, EXIT_PROBLEMS)
+    ok = staff(
+        store, "grant", "officer-ana", "inspector", "--agency", "dpmptsp-dki", "--catalogue", jakarta
+    )
+    assert ok.code == EXIT_OK, ok.err
 
 
 def test_an_unopenable_store_exits_2() -> None:

@@ -98,10 +98,13 @@ class Desk:
         return self.clock.now()  # type: ignore[no-any-return]
 
     def check_password(self, account_id: str, password: str) -> None:
-        """Exit 2 if *password* would be refused for *account_id* (never quoting it)."""
-        check = getattr(self.desk, "check_password", None)
-        if check is not None:
-            check(account_id, password)
+        """Raise `onestop.exceptions.WeakPassword` if the desk's policy refuses *password*.
+
+        Checked before an account is added with it, so that a refused password adds
+        nothing.
+        """
+        check = getattr(self.desk, "check_password", None) or self.desk._check_password
+        check(account_id, password)
 
     def set_password(self, account_id: str, password: str) -> None:
         """Set *account_id*'s password, as the actor."""
@@ -129,9 +132,8 @@ def desk(
     an unknown account or assignment, one that exists already, or an action the actor
     may not take with status 1, each as one line on stderr (and as JSON with --json).
     """
-    from onestop.usecases.staff import StaffDesk
-
     from onestop.usecases.mall_support import SystemClock
+    from onestop.usecases.staff import StaffDesk
 
     store = open_store(store_url, as_json=as_json)
     keys = open_keys(key_file, store, required=keys_required, as_json=as_json)
@@ -223,12 +225,7 @@ def read_password(*, from_stdin: bool, prompt: bool, as_json: bool) -> str | Non
         return str(entered)
     if not from_stdin:
         return None
-    stream = click.get_text_stream("stdin")
-    try:
-        text = stream.read(MAX_PASSWORD_INPUT + 2)
-        more = stream.read(1) if len(text) > MAX_PASSWORD_INPUT else ""
-    except (UnicodeError, OSError):
-        refuse("--password-stdin: standard input is not readable UTF-8 text", as_json=as_json)
+    text, more = _read_stdin(as_json=as_json)
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
@@ -243,6 +240,28 @@ def read_password(*, from_stdin: bool, prompt: bool, as_json: bool) -> str | Non
     if "\n" in text or "\r" in text:
         refuse("--password-stdin: the password must be on one line", as_json=as_json)
     return text
+
+
+def _read_stdin(*, as_json: bool) -> tuple[str, bool]:
+    """Up to `MAX_PASSWORD_INPUT` characters (and a line break) of standard input, as
+    UTF-8; and whether more followed."""
+    import sys
+
+    limit = MAX_PASSWORD_INPUT + 2
+    try:
+        raw = getattr(sys.stdin, "buffer", None)
+        if raw is None:  # a text stream only (an embedding program's)
+            text = sys.stdin.read(limit)
+            return text, len(text) == limit and bool(sys.stdin.read(1))
+        data = raw.read(limit * 4)  # four bytes at most per character
+        if len(data) == limit * 4 and raw.read(1):
+            return "", True
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        refuse("--password-stdin: standard input is not UTF-8 text", as_json=as_json)
+    except (OSError, ValueError):
+        refuse("--password-stdin: standard input cannot be read", as_json=as_json)
+    return text, len(text) > limit
 
 
 def password_options(command: Callable[..., Any]) -> Callable[..., Any]:

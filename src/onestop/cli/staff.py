@@ -44,8 +44,9 @@ from typing import Any
 
 import click
 
-from onestop.cli._common import emit_json, printable
+from onestop.cli._common import EXIT_PROBLEMS, FilePath, emit_json, load, printable
 from onestop.cli._staff_common import (
+    OPERATOR,
     as_option,
     desk,
     instant,
@@ -55,6 +56,7 @@ from onestop.cli._staff_common import (
     store_options,
 )
 from onestop.cli.staff_credentials import access, token, totp
+from onestop.domain.common.formats import preview
 
 __all__ = ["staff"]
 
@@ -172,6 +174,11 @@ def staff_add(
     signs in only once a password is set (staff password), or with a token or an
     identity provider.  Grant it roles with staff grant.
     """
+    if account_id == OPERATOR:
+        refuse(
+            f"{OPERATOR!r} is the id the command line's operator acts under: choose another",
+            as_json=as_json,
+        )
     password = read_password(from_stdin=password_stdin, prompt=password_prompt, as_json=as_json)
     with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
         if password is not None:
@@ -199,6 +206,12 @@ def staff_add(
     metavar="DATETIME",
     help="In force until this ISO 8601 time, with a time zone [default: until revoked].",
 )
+@click.option(
+    "--catalogue",
+    "catalogue_path",
+    type=FilePath(),
+    help="Check ROLE and --agency against this catalogue.",
+)
 @as_option
 @store_options
 def staff_grant(
@@ -207,6 +220,7 @@ def staff_grant(
     agency: str | None,
     valid_from: str | None,
     valid_until: str | None,
+    catalogue_path: str | None,
     as_account: str | None,
     store_url: str,
     key_file: str | None,
@@ -215,10 +229,15 @@ def staff_grant(
     """Grant ACCOUNT the role ROLE, at one agency or mall-wide, from and until given times.
 
     ROLE is a workflow role (verifier, approver, ...) or one of staff_admin, inspector,
-    personal_data and courier.  Prints the new assignment's id, which staff revoke takes.
+    personal_data and courier.  With --catalogue, ROLE must be one of these and a role of
+    the catalogue's workflows, and --agency one of its agencies, so that a misspelt
+    role or agency is refused (exit 1); without, only their form is checked.  Prints
+    the new assignment's id, which staff revoke takes.
     """
     start = instant(valid_from, "--from", as_json=as_json)
     end = instant(valid_until, "--until", as_json=as_json)
+    if catalogue_path is not None:
+        _known(catalogue_path, role, agency, as_json=as_json)
     with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
         made = found.desk.grant(
             account_id, role, agency=agency, valid_from=start, valid_until=end, by=found.actor
@@ -228,6 +247,31 @@ def staff_grant(
         emit_json({"account": account_id, "assignment": shown})
     else:
         click.echo(printable(f"{account_id}: granted\n{_assignment_line(shown)}"))
+
+
+def _known(path: str, role: str, agency: str | None, *, as_json: bool) -> None:
+    """Exit 1 unless *role* and *agency* are known to the catalogue at *path*."""
+    from onestop.usecases.staff import STAFF_ROLES
+
+    catalogue = load((path,), as_json=as_json)
+    roles = set(STAFF_ROLES)
+    for workflow in catalogue.workflows:
+        roles.update(workflow.roles)
+        for transition in workflow.transitions:
+            roles.update(transition.roles)
+    if role not in roles:
+        refuse(
+            f"role {preview(role)} is not a role of the catalogue's workflows, nor one of "
+            f"{', '.join(sorted(STAFF_ROLES))}",
+            code=EXIT_PROBLEMS,
+            as_json=as_json,
+        )
+    if agency is not None and agency not in {a.code for a in catalogue.agencies}:
+        refuse(
+            f"--agency: the catalogue has no agency {preview(agency)}",
+            code=EXIT_PROBLEMS,
+            as_json=as_json,
+        )
 
 
 @staff.command("revoke")
@@ -248,6 +292,13 @@ def staff_revoke(
     It stops counting on the account's next request, on every worker.
     """
     with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
+        if found.desk.account(account_id).assignment(assignment_id) is None:
+            refuse(
+                f"{account_id} holds no assignment {preview(assignment_id)} "
+                "(never granted, or revoked already)",
+                code=EXIT_PROBLEMS,
+                as_json=as_json,
+            )
         found.desk.revoke(account_id, assignment_id, by=found.actor)
     if as_json:
         emit_json({"account": account_id, "revoked": assignment_id})

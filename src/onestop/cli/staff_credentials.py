@@ -23,8 +23,9 @@ from typing import Any
 
 import click
 
-from onestop.cli._common import emit_json, printable
-from onestop.cli._staff_common import as_option, desk, instant, store_options
+from onestop.cli._common import EXIT_PROBLEMS, emit_json, printable
+from onestop.cli._staff_common import as_option, desk, instant, refuse, store_options
+from onestop.domain.common.formats import preview
 
 __all__ = ["access", "token", "totp"]
 
@@ -97,6 +98,12 @@ def token_revoke(
 ) -> None:
     """Revoke ACCOUNT's API token TOKEN_ID (staff list shows the ids)."""
     with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
+        if found.desk.account(account_id).token(token_id) is None:
+            refuse(
+                f"{account_id} has no token {preview(token_id)} (never issued, or revoked already)",
+                code=EXIT_PROBLEMS,
+                as_json=as_json,
+            )
         found.desk.revoke_token(account_id, token_id, by=found.actor)
     if as_json:
         emit_json({"account": account_id, "revoked": token_id})
@@ -106,7 +113,7 @@ def token_revoke(
 
 @click.group()
 def totp() -> None:
-    """Enrol and remove a second factor (TOTP codes from an authenticator app)."""
+    """Enrol, confirm and remove a second factor (TOTP codes from an authenticator app)."""
 
 
 @totp.command("enrol")
@@ -118,17 +125,54 @@ def totp_enrol(
 ) -> None:
     """Make ACCOUNT's second-factor seed and print its otpauth:// URI once.
 
-    Give the URI to the officer only (it is the seed); enrolling again replaces the seed.
+    Give the URI to the officer only (it is the seed).  It counts once confirmed with a
+    code the officer's app shows (staff totp confirm) within 10 minutes; enrolling
+    again replaces a seed not yet confirmed.
     """
     with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
         enrolment = found.desk.enrol_second_factor(account_id, by=found.actor)
     if as_json:
-        emit_json({"account": account_id, "uri": enrolment.uri})
+        emit_json({"account": account_id, "uri": enrolment.uri, "confirmed": False})
         return
     click.echo(
-        printable(f"{account_id}: second factor enrolled; its URI is shown this once:"), err=True
+        printable(
+            f"{account_id}: second factor made; its URI is shown this once; confirm it with "
+            f"`onestop staff totp confirm {account_id} CODE` within 10 minutes:"
+        ),
+        err=True,
     )
     click.echo(enrolment.uri)
+
+
+@totp.command("confirm")
+@click.argument("account_id", metavar="ACCOUNT")
+@click.argument("code")
+@store_options
+def totp_confirm(
+    account_id: str, code: str, store_url: str, key_file: str | None, as_json: bool
+) -> None:
+    """Confirm ACCOUNT's enrolment with CODE, the six digits its app shows now.
+
+    From then on, signing in with ACCOUNT's password needs a code too.  Give the master
+    keys if the enrolment was sealed with them.  A code that does not fit, or no
+    enrolment pending, exits 1.
+    """
+    from onestop.exceptions import SignInRefused
+
+    with desk(store_url, key_file=key_file, as_json=as_json) as found:
+        try:
+            found.desk.confirm_second_factor(account_id, code)
+        except SignInRefused:
+            refuse(
+                f"{account_id}: the code does not fit, or no enrolment is pending "
+                "(enrol again: an enrolment lasts 10 minutes)",
+                code=EXIT_PROBLEMS,
+                as_json=as_json,
+            )
+    if as_json:
+        emit_json({"account": account_id, "second_factor": True})
+    else:
+        click.echo(printable(f"{account_id}: second factor confirmed"))
 
 
 @totp.command("remove")
