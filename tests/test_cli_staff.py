@@ -543,9 +543,8 @@ def test_a_catalogue_catches_a_misspelt_role_or_agency(store: str) -> None:
             store, "grant", "officer-ana", role, "--agency", agency, "--catalogue", jakarta
         )
         refused(found, EXIT_PROBLEMS)
-    ok = staff(
-        store, "grant", "officer-ana", "inspector", "--agency", "dpmptsp-dki", "--catalogue", jakarta
-    )
+    known = ("grant", "officer-ana", "inspector", "--agency", "dpmptsp-dki")
+    ok = staff(store, *known, "--catalogue", jakarta)
     assert ok.code == EXIT_OK, ok.err
 
 
