@@ -122,12 +122,17 @@ def account_json(account: Any, at: datetime, *, ended: bool = False) -> dict[str
     }
 
 
+def _seconds(text: str) -> str:
+    """An ISO 8601 instant as text shows it: to the second."""
+    return datetime.fromisoformat(text).isoformat(timespec="seconds")
+
+
 def _assignment_line(shown: dict[str, Any]) -> str:
     where = f"at {shown['agency']}" if shown["agency"] else "mall-wide"
-    until = f" until {shown['valid_until']}" if shown["valid_until"] else ""
+    until = f" until {_seconds(shown['valid_until'])}" if shown["valid_until"] else ""
     state = shown["state"].replace("_", " ")
     return (
-        f"  {shown['assignment_id']}  {shown['role']} {where}, from {shown['valid_from']}"
+        f"  {shown['assignment_id']}  {shown['role']} {where}, from {_seconds(shown['valid_from'])}"
         f"{until} ({state}; granted by {shown['granted_by']})"
     )
 
@@ -141,7 +146,7 @@ def _account_lines(shown: dict[str, Any]) -> list[str]:
     lines += [_assignment_line(a) for a in shown["assignments"]]
     lines += [f"  identity {i['issuer']} {i['subject']}" for i in shown["identities"]]
     for info in shown["tokens"]:
-        expires = info["expires_at"] or "never"
+        expires = _seconds(info["expires_at"]) if info["expires_at"] else "never"
         lines.append(f"  token {info['token_id']} {info['name']!r}, expires {expires}")
     return lines
 

@@ -253,5 +253,6 @@ def access(
                 f"of {item['application_id']} via {item['route']}{request}"
             )
         )
+    click.echo(f"{len(shown)} entr{'y' if len(shown) == 1 else 'ies'}", err=True)
     if following is not None:
         click.echo(f"more after --after {following}", err=True)
