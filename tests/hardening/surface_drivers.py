@@ -91,6 +91,11 @@ def _types() -> dict[str, Any]:
     from onestop.usecases.courier import custody as courier_custody
     from onestop.usecases.courier import desk as courier_desk
     from onestop.usecases.courier import wiring as courier_wiring
+    from onestop.ports import staff as staff_ports
+    from onestop.privacy import passwords
+    from onestop.usecases import staff as staff_desk
+    from onestop.usecases.staff import _core as staff_core
+    from onestop.usecases.staff import _signin as staff_signin
 
     found: dict[str, Any] = {
         "EventStore": ports.EventStore,
@@ -150,6 +155,13 @@ def _types() -> dict[str, Any]:
         "FileDocuments": document_stores.FileDocuments,
         "MemoryDocuments": document_stores.MemoryDocuments,
         "Intake": scrub.Intake,
+        "StaffStore": staff_ports.StaffStore,
+        "PasswordHasher": staff_ports.PasswordHasher,
+        "Argon2Hasher": passwords.Argon2Hasher,
+        "StaffDesk": staff_desk.StaffDesk,
+        "SignInDesk": staff_signin.SignInDesk,
+        "DeskCore": staff_core.DeskCore,
+        "AccessLog": staff_desk.AccessLog,
     }
     try:
         import psycopg
@@ -221,6 +233,10 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     "Ed25519PublicKey": ("ed25519 public key",),
     "DocumentStore": ("memory documents",),
     "Scanner": ("eicar scanner",),
+    # A staff desk's stores: a memory store of its own (staff-sql adds the SQL adapters'
+    # staff methods to the worlds).
+    "StaffStore": ("staff store",),
+    "PasswordHasher": ("password hasher",),
 }
 """Each wiring type, by its name in `TYPES`, and the live objects that satisfy it."""
 
@@ -262,6 +278,11 @@ OWNERS_BY_NAME: dict[str, str] = {
     "FileDocuments": "file documents",
     "MemoryDocuments": "memory documents",
     "Intake": "intake",
+    "StaffDesk": "staff desk",
+    "SignInDesk": "staff desk",
+    "DeskCore": "staff desk",
+    "Argon2Hasher": "password hasher",
+    "AccessLog": "access log",
 }
 """Classes whose methods run on a live object, by name in `TYPES`, and which object."""
 

@@ -613,6 +613,32 @@ class Context:
             from onestop.testing.documents import EicarScanner
 
             return EicarScanner()
+        if key == "staff store":
+            return MemoryStore()
+        if key == "password hasher":
+            from onestop.privacy.passwords import Argon2Hasher
+
+            return Argon2Hasher(memory_cost=8, time_cost=1, parallelism=1)
+        if key == "staff desk":
+            from onestop.domain.common.actors import Actor
+            from onestop.usecases.staff import StaffDesk
+
+            desk = StaffDesk(
+                events=self.live("staff store"),  # type: ignore[arg-type]
+                staff=self.live("staff store"),  # type: ignore[arg-type]
+                clock=HandClock(START),
+                ids=CountingIds(),
+                hasher=self.live("password hasher"),  # type: ignore[arg-type]
+            )
+            desk.add("officer-ana", by=Actor(id="root", roles={"staff_admin"}))
+            return desk
+        if key == "access log":
+            from onestop.usecases.staff import AccessLog
+
+            return AccessLog(
+                staff=self.live("staff store"),  # type: ignore[arg-type]
+                clock=HandClock(START),
+            )
         if key == "intake":
             from onestop.domain.documents.scrub import Intake
 

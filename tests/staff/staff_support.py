@@ -109,12 +109,12 @@ def officer(
 def store_text(store: MemoryStore) -> bytes:
     """Every byte a memory store holds: events, notices, secrets (data and keys), failures."""
     parts: list[bytes] = []
-    for records in store._streams.values():  # noqa: SLF001 - scanning the store is the point
+    for records in store._streams.values():
         parts.extend(r.body for r in records)
-    parts.extend(n.body for n in store._log)  # noqa: SLF001
-    for key, secret in store._secrets.items():  # noqa: SLF001
+    parts.extend(n.body for n in store._log)
+    for key, secret in store._secrets.items():
         parts.extend((key.encode(), secret.key.encode(), secret.data))
-    parts.extend(k.encode() for k in store._failures)  # noqa: SLF001
+    parts.extend(k.encode() for k in store._failures)
     return b"\n".join(parts)
 
 

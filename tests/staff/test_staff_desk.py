@@ -263,3 +263,33 @@ def test_staff_events_hold_no_personal_data(store: MemoryStore, clock: Clock) ->
     bodies = b"".join(r.body for r in store.read("staff-ana"))
     assert b"$argon2" not in bodies
     assert PASSWORD.encode() not in bodies
+
+
+def test_relays_never_deliver_staff_notifications(store: MemoryStore, clock: Clock) -> None:
+    """A relay moves past every staff stream's notification and delivers none of them."""
+    from onestop.transport.recording import RecordingTransport
+    from onestop.transport.relay import Relay
+
+    staff = desk(store, clock)
+    officer(staff, "ana", ("verifier", "dpmptsp"))
+    inbox = RecordingTransport()
+    relay = Relay(store, {"inbox": inbox})
+    relay.run_once()
+    assert list(inbox.delivered) == []
+    assert relay.positions()["inbox"] == len(store.notifications(limit=1000))
+
+
+def test_the_store_audit_checks_staff_streams(store: MemoryStore, clock: Clock) -> None:
+    """`verify_store` counts staff chains, and names a tampered one with its first bad entry."""
+    import attrs
+
+    from onestop.cli.demo import verify_store
+
+    staff = desk(store, clock)
+    officer(staff, "ana", ("verifier", "dpmptsp"))
+    assert verify_store(store).chains == 2
+    records = list(store._streams["staff-ana"])
+    records[1] = attrs.evolve(records[1], body=records[1].body.replace(b"dpmptsp", b"makassar"))
+    store._streams["staff-ana"] = tuple(records)
+    audit = verify_store(store)
+    assert [(b.number, b.stream, b.entry) for b in audit.broken] == [("staff", "staff-ana", 2)]

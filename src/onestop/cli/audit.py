@@ -100,8 +100,9 @@ def audit_verify(
     """Check every hash chain in the store, or only application NUMBER's.
 
     Each application's events are checked, and its courier index, courier jobs and
-    custody ledgers.  Each broken chain is named with the application's number, the
-    stream and its first bad entry.  With --checkpoint and --public-key, each stream
+    custody ledgers; for the whole store, staff accounts and their grants too.  Each
+    broken chain is named with the application's number (``staff`` for a staff
+    stream), the stream and its first bad entry.  With --checkpoint and --public-key, each stream
     is also compared with the head a signed checkpoint fixed; streams created since
     are listed as not covered.  Exits with status 1 if a chain is broken or a stream
     differs from its checkpoint.

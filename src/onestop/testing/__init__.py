@@ -55,7 +55,6 @@ if TYPE_CHECKING:
     from onestop.testing.documents import EicarScanner, sample_jpeg, sample_pdf, sample_png
     from onestop.testing.history_contracts import HistoryStoreContract
     from onestop.testing.key_contracts import SubjectKeyStoreContract
-    from onestop.testing.staff_contracts import StaffStoreContract
     from onestop.testing.records import (
         T0,
         make_append,
@@ -67,6 +66,7 @@ if TYPE_CHECKING:
         page_all,
         summary_ids,
     )
+    from onestop.testing.staff_contracts import StaffStoreContract
 
 __all__ = [
     "BatchStoreContract",

@@ -30,7 +30,9 @@ What happens when a transport fails:
   `Relay.resume` (or a new relay) is called after the endpoint is fixed.
 
 Messages reach each transport in log order, so in order per stream; a dead letter
-is the one gap, and its `DeadLetter.message` can be delivered again by hand.
+is the one gap, and its `DeadLetter.message` can be delivered again by hand.  The
+notifications of staff streams (accounts and grants,
+`onestop.domain.staff.is_staff_stream`) are never delivered: the relay moves past them.
 
 Several relays may run against one store, with the same consumer name, for
 availability: there is no leader election.  They may then deliver a message twice
@@ -51,6 +53,7 @@ import attrs
 
 from onestop.domain.common.formats import int_problem, kind_of, preview
 from onestop.domain.common.kinds import seconds_problem
+from onestop.domain.staff import is_staff_stream
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -443,6 +446,10 @@ class Relay:
         consumer = self.consumer_for(lane.name)
         notes = self._store.notifications(after=self._store.position(consumer), limit=self._batch)
         for note in notes:
+            if is_staff_stream(note.stream_id):  # who holds which role is no agency's news
+                if not self._skip(consumer, note.position):
+                    return
+                continue
             message = OutboundMessage.from_notification(note)
             if lane.head != message.id:
                 lane.reset()
@@ -457,6 +464,14 @@ class Relay:
             if stop is not None and stop.is_set():
                 return
         tally.more = tally.more or len(notes) == self._batch
+
+    def _skip(self, consumer: str, position: int) -> bool:
+        """Move *consumer* past a notification it never delivers; whether it may go on."""
+        try:
+            self._store.record_position(consumer, position)
+        except ConcurrencyConflict:
+            return False
+        return True
 
     def _attempt(self, lane: _Lane, message: OutboundMessage, tally: _Tally) -> bool:
         """Deliver *message*; return whether the lane may move past it."""

@@ -25,6 +25,7 @@ from onestop.usecases import streams
 from onestop.usecases.applications import queries
 from onestop.usecases.applications.codec import APPLICATIONS
 from onestop.usecases.courier import writer as courier_recording
+from onestop.usecases.staff.codec import verify_staff
 
 __all__ = [
     "BrokenEntry",
@@ -113,10 +114,12 @@ class BrokenEntry:
     """The first bad entry of one broken chain.
 
     Attributes:
-        number: The number of the application the chain belongs to.
-        application_id: That application's id.
+        number: The number of the application the chain belongs to; ``staff`` for
+            a staff stream.
+        application_id: That application's id; empty for a staff stream.
         stream: The chain's stream: the application's id, or a courier stream of it
-            (``courier:<id>``, ``courier-job:<job>``, ``packet:<seal>``).
+            (``courier:<id>``, ``courier-job:<job>``, ``packet:<seal>``), or a staff
+            stream (``staff:directory``, ``staff-<account>``).
         entry: The bad entry's version (0 when the stream as a whole is unreadable).
         problem: What is wrong with it.
     """
@@ -135,7 +138,7 @@ class StoreAudit:
     Attributes:
         applications: Applications whose chains were checked.
         chains: Chains checked: the applications', their courier indexes', jobs' and
-            packets'.
+            packets', and (for a whole store) the staff directory's and accounts'.
         packets: Custody ledgers (packets) among them.
         broken: The first bad entry of each broken chain.
     """
@@ -183,7 +186,9 @@ def verify_store(store: EventStore, /, *, number: str | None = None) -> StoreAud
 
     For each application: its events' chain, and that each event decodes; then its
     courier index, its courier jobs' chains, and its packets' custody ledgers
-    (`onestop.usecases.courier.writer.verify_packet`).  Bodies are checked as stored bytes,
+    (`onestop.usecases.courier.writer.verify_packet`); for the whole store, the staff
+    directory and every staff account's stream too
+    (`onestop.usecases.staff.codec.verify_staff`).  Bodies are checked as stored bytes,
     so a corrupted event is reported, never raised.
 
     Raises:
@@ -212,6 +217,20 @@ def verify_store(store: EventStore, /, *, number: str | None = None) -> StoreAud
                     problem=problem,
                 )
             )
+    if number is None:  # the whole store: staff accounts and their grants too
+        for stream, report in verify_staff(store):
+            chains += 1
+            if not report.ok:
+                problem = report.problem or "the chain is broken"
+                broken.append(
+                    BrokenEntry(
+                        number="staff",
+                        application_id="",
+                        stream=stream,
+                        entry=report.version or 0,
+                        problem=problem,
+                    )
+                )
     return StoreAudit(applications=len(rows), chains=chains, packets=packets, broken=tuple(broken))
 
 

@@ -29,7 +29,8 @@ from typing import Self
 import attrs
 
 from onestop.domain.common.actors import Actor, Grant
-from onestop.domain.common.kinds import check_instant
+from onestop.domain.common.formats import ACTOR_ID
+from onestop.domain.common.kinds import check_instant, check_member, typed_fields
 from onestop.domain.staff.events import (
     AccountAdded,
     AccountDisabled,
@@ -67,7 +68,11 @@ class AccountStatus(enum.StrEnum):
     """It may not sign in; its sessions and tokens stop working; it holds no role."""
 
 
-@attrs.frozen(kw_only=True)
+def _status(value: object) -> AccountStatus:
+    return check_member(AccountStatus, value, field="status")
+
+
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Assignment:
     """One role held at one agency (or mall-wide), from one instant, perhaps until another.
 
@@ -105,7 +110,7 @@ class Assignment:
         return Grant(self.role, agency=self.agency)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class TokenInfo:
     """An API token of an account, as its events say: never the token itself.
 
@@ -129,7 +134,7 @@ class TokenInfo:
         return self.expires_at is None or at < self.expires_at
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class StaffAccount:
     """A staff account as its stream says: status, assignments, identities, credentials.
 
@@ -147,8 +152,8 @@ class StaffAccount:
         added_by: Who added it.
     """
 
-    account_id: str
-    status: AccountStatus = AccountStatus.ACTIVE
+    account_id: str = attrs.field(validator=ACTOR_ID.validator)
+    status: AccountStatus = attrs.field(default=AccountStatus.ACTIVE, converter=_status)
     assignments: tuple[Assignment, ...] = ()
     identities: tuple[ExternalIdentity, ...] = ()
     second_factor: bool = False
@@ -273,7 +278,7 @@ class StaffAccount:
         return Actor(id=self.account_id, grants=frozenset(a.grant for a in self.in_force(at)))
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class StaffIdentity:
     """Who a request comes from, as authentication found: what authorisation reads.
 
@@ -288,7 +293,7 @@ class StaffIdentity:
         account_version: The version of the account's stream it was folded from.
     """
 
-    account_id: str
+    account_id: str = attrs.field(validator=ACTOR_ID.validator)
     actor: Actor
     method: str
     session_id: str | None = None

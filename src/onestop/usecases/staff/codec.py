@@ -135,6 +135,11 @@ def fold_more(folded: Folded | None, records: Sequence[StoredEvent], /) -> Folde
     Raises:
         StorageError: If a record does not decode, or does not follow *folded*.
     """
+    if folded is not None:
+        check_type(folded, Folded, field="folded")
+    check_type(records, Sequence, field="records")
+    for index, record in enumerate(records):
+        check_type(record, StoredEvent, field=f"records[{index}]")
     if not records:
         return folded
     stream_id = records[0].stream_id
