@@ -96,7 +96,7 @@ class PostgresAdapter(Adapter):
 
     def fresh(self) -> Any:
         from psycopg import sql
-        from surface_world import POSTGRES_TABLES
+        from surface_world import POSTGRES_HEADS, POSTGRES_TABLES
 
         from onestop.exceptions import StorageError
 
@@ -125,12 +125,13 @@ class PostgresAdapter(Adapter):
                 sql.Identifier(self.live.schema, "access_records"),
             )
         )
-        statements.append(
-            sql.SQL("UPDATE {} SET position = (SELECT position FROM {})").format(
-                sql.Identifier(self.live.schema, "log_head"),
-                sql.Identifier(self.template.schema, "log_head"),
+        for head in POSTGRES_HEADS:
+            statements.append(
+                sql.SQL("UPDATE {} SET position = (SELECT position FROM {})").format(
+                    sql.Identifier(self.live.schema, head),
+                    sql.Identifier(self.template.schema, head),
+                )
             )
-        )
         with self.admin.transaction():
             for statement in statements:
                 self.admin.execute(statement)

@@ -431,6 +431,10 @@ POSTGRES_TABLES = (
     "staff_failures",
     "access_records",
 )
+"""The tables the harness empties and refills; the single-row heads are set instead."""
+
+POSTGRES_HEADS = ("log_head", "access_head")
+"""The single-row tables holding the last position given out."""
 
 
 @dataclass
@@ -455,12 +459,11 @@ class PostgresSchema:
 
         names = sql.SQL(", ").join(sql.Identifier(self.schema, table) for table in POSTGRES_TABLES)
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
-            conn.execute(
-                sql.SQL("UPDATE {} SET position = 0").format(
-                    sql.Identifier(self.schema, "log_head")
+            conn.execute(sql.SQL("TRUNCATE {}").format(names))
+            for head in POSTGRES_HEADS:
+                conn.execute(
+                    sql.SQL("UPDATE {} SET position = 0").format(sql.Identifier(self.schema, head))
                 )
-            )
 
     def drop(self) -> None:
         """Drop the schema and everything in it."""

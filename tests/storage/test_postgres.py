@@ -47,6 +47,8 @@ from onestop.storage import from_url
 from onestop.storage._postgres_pages import AFTER, ORDER_BY
 from onestop.storage.memory import MemoryStore
 from onestop.storage.postgres import PostgresStore, _split_url, translate_db_errors
+from onestop.storage.postgres_history import HISTORY_STATEMENTS
+from onestop.storage.postgres_keys import KEY_STATEMENTS
 from onestop.storage.postgres_schema import (
     BOOTSTRAP,
     MIGRATIONS_TABLE,
@@ -57,6 +59,7 @@ from onestop.storage.postgres_schema import (
     migrate,
     shipped_migrations,
 )
+from onestop.storage.postgres_staff import STAFF_STATEMENTS
 from onestop.testing import contracts
 from onestop.testing.comparison import make_comparison_machine
 from onestop.testing.contracts import T0, EventStoreContract, make_commit, make_event
@@ -180,6 +183,7 @@ def test_connect_creates_the_schema_and_records_the_migration(
 ) -> None:
     """Connecting to an empty schema creates every table and records every migration."""
     assert tables(postgres_url, store.schema) == {
+        "access_head",
         "access_records",
         "catalogue_versions",
         "consumer_positions",
@@ -296,6 +300,7 @@ def test_the_sql_avoids_features_distributed_engines_lack() -> None:
     migrations = [re.sub(r"--[^\n]*", "", text) for _, text, _ in shipped_migrations()]
     texts = [*migrations, *BOOTSTRAP, *STATEMENTS.values(), *ORDER_KEYS.values()]
     texts += [*SLA_FILTERS.values(), *ORDER_BY.values(), *AFTER.values()]
+    texts += [*KEY_STATEMENTS.values(), *HISTORY_STATEMENTS.values(), *STAFF_STATEMENTS.values()]
     found = {
         feature
         for feature, pattern in FORBIDDEN.items()

@@ -132,7 +132,7 @@ def test_migration_3_adds_the_worklist_indexes(postgres_url: str, schema: str) -
                 (schema,),
             ).fetchall()
         )
-    assert versions == [(1,), (2,), (3,), (4,)]
+    assert versions == [(1,), (2,), (3,), (4,), (5,)]
     for name, columns in WORKLIST_INDEXES.items():
         assert indexes[name].endswith(f"USING btree {columns}")
 

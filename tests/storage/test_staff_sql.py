@@ -18,7 +18,7 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,24 +49,13 @@ def _read(application: str = "app-1", actor: str = "ana", at: datetime = T0) -> 
     )
 
 
-class StaffBehaviour:
-    """The port's promises; subclasses give ``store`` (empty) and ``twin`` (same database)."""
+class SQLStaffBehaviour:
+    """What the contract leaves to the SQL stores; subclasses give ``store`` and ``twin``."""
 
     @pytest.fixture
     def twin(self, store: StaffStore) -> StaffStore:
         """A second store on the same database; the store itself by default."""
         return store
-
-    def test_it_is_a_staff_store(self, store: StaffStore) -> None:
-        """The store implements the StaffStore protocol."""
-        assert isinstance(store, StaffStore)
-
-    def test_a_secret_comes_back_as_it_was_put(self, store: StaffStore) -> None:
-        """A secret put under its key comes back equal, instants to the microsecond."""
-        wita = timezone(timedelta(hours=8))
-        kept = _secret("k1", created_at=T0.replace(microsecond=7).astimezone(wita))
-        store.put_secret(kept)
-        assert store.secret("k1", at=T0) == kept
 
     def test_putting_replaces_what_was_kept(self, store: StaffStore) -> None:
         """A second secret under the same key replaces the first, whatever it held."""
@@ -74,63 +63,6 @@ class StaffBehaviour:
         store.put_secret(_secret("k1", account="bob", kind="token", data=b"new"))
         assert store.secret("k1", at=T0) == _secret("k1", account="bob", kind="token", data=b"new")
         assert store.secrets_of("ana") == ()
-
-    def test_a_secret_expires_at_its_instant(self, store: StaffStore) -> None:
-        """A secret is returned before expires_at and not from expires_at on."""
-        kept = _secret("k1", expires_at=T0 + WINDOW)
-        store.put_secret(kept)
-        assert store.secret("k1", at=T0 + WINDOW - timedelta(microseconds=1)) == kept
-        assert store.secret("k1", at=T0 + WINDOW) is None
-        assert store.secret("unknown", at=T0) is None
-
-    def test_secrets_of_lists_by_key_expired_ones_too(self, store: StaffStore) -> None:
-        """secrets_of returns an account's secrets by key, of one kind if asked, expired too."""
-        for key in ("c", "a", "b"):
-            store.put_secret(_secret(key, expires_at=T0 + timedelta(seconds=1)))
-        store.put_secret(_secret("password:ana", kind="password"))
-        store.put_secret(_secret("z", account="bob"))
-        found = store.secrets_of("ana")
-        assert [s.key for s in found] == ["a", "b", "c", "password:ana"]
-        assert [s.key for s in store.secrets_of("ana", kind="password")] == ["password:ana"]
-        assert store.secrets_of("carla") == ()
-
-    def test_delete_secrets_deletes_what_every_filter_matches(self, store: StaffStore) -> None:
-        """delete_secrets deletes the secrets matching all the filters given, and counts them."""
-        store.put_secret(_secret("s1"))
-        store.put_secret(_secret("s2"))
-        store.put_secret(_secret("t1", kind="token"))
-        store.put_secret(_secret("s3", account="bob"))
-        assert store.delete_secrets(account_id="ana", kind="session") == 2
-        assert store.delete_secrets(key="t1", kind="session") == 0
-        assert store.delete_secrets(key="t1") == 1
-        assert store.delete_secrets(kind="session") == 1
-        assert store.delete_secrets(account_id="ana") == 0
-
-    def test_delete_secrets_needs_a_filter(self, store: StaffStore) -> None:
-        """delete_secrets with no filter is refused and deletes nothing."""
-        store.put_secret(_secret("s1"))
-        with pytest.raises(InvalidStoreInput):
-            store.delete_secrets()
-        assert store.secret("s1", at=T0) is not None
-
-    def test_failures_are_counted_in_a_sliding_window(self, store: StaffStore) -> None:
-        """count_failure returns the failures in (at - window, at], this one included."""
-        assert store.count_failure("ana", at=T0, window=WINDOW) == 1
-        assert store.count_failure("ana", at=T0 + timedelta(minutes=5), window=WINDOW) == 2
-        assert store.count_failure("ana", at=T0 + WINDOW, window=WINDOW) == 2  # T0 left
-        assert store.failures("ana", at=T0 + WINDOW, window=WINDOW) == 2
-        assert store.failures("ana", at=T0 + 2 * WINDOW, window=WINDOW) == 0
-        assert store.failures("bob", at=T0, window=WINDOW) == 0
-
-    def test_clearing_forgets_one_keys_failures(self, store: StaffStore) -> None:
-        """clear_failures forgets the key's failures only; counting starts again from one."""
-        store.count_failure("ana", at=T0, window=WINDOW)
-        store.count_failure("bob", at=T0, window=WINDOW)
-        store.clear_failures("ana")
-        store.clear_failures("never-failed")
-        assert store.failures("ana", at=T0, window=WINDOW) == 0
-        assert store.failures("bob", at=T0, window=WINDOW) == 1
-        assert store.count_failure("ana", at=T0, window=WINDOW) == 1
 
     def test_concurrent_counts_are_all_different(self, store: StaffStore, twin: StaffStore) -> None:
         """Concurrent count_failure calls on one key, on two stores, return 1 to n once each."""
@@ -145,24 +77,24 @@ class StaffBehaviour:
         assert counts == list(range(1, RACERS + 1))
         assert store.failures("ana", at=T0, window=WINDOW) == RACERS
 
-    def test_access_records_are_appended_in_order(self, store: StaffStore) -> None:
-        """Records come back in the order appended, positions increasing, filters and pages."""
-        store.record_access([_read("app-1"), _read("app-2", actor="bob")])
-        store.record_access([])
-        store.record_access([_read("app-1", actor="bob", at=T0 + WINDOW)])
+    def test_concurrent_appends_take_positions_without_gaps(
+        self, store: StaffStore, twin: StaffStore
+    ) -> None:
+        """Records appended at once on two stores get positions 1 to n, each once, in pairs."""
+        barrier = threading.Barrier(RACERS)
+
+        def append(n: int) -> None:
+            barrier.wait()
+            pair = [_read(f"app-{n}"), _read(f"app-{n}", actor="bob")]
+            (store if n % 2 else twin).record_access(pair)
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            list(pool.map(append, range(RACERS)))
         every = store.access_records()
-        assert [e.record for e in every] == [
-            _read("app-1"),
-            _read("app-2", actor="bob"),
-            _read("app-1", actor="bob", at=T0 + WINDOW),
-        ]
-        positions = [e.position for e in every]
-        assert positions == sorted(set(positions))
-        assert positions[0] >= 1
-        assert store.access_records(application_id="app-1") == (every[0], every[2])
-        assert store.access_records(actor_id="bob", after=positions[1]) == (every[2],)
-        assert store.access_records(application_id="app-1", actor_id="bob") == (every[2],)
-        assert store.access_records(limit=1, after=positions[0]) == (every[1],)
+        assert [e.position for e in every] == list(range(1, 2 * RACERS + 1))
+        for first, second in zip(every[::2], every[1::2], strict=True):
+            assert first.record.application_id == second.record.application_id
+            assert (first.record.actor_id, second.record.actor_id) == ("ana", "bob")
 
     def test_a_bad_record_appends_none(self, store: StaffStore) -> None:
         """record_access with one record that is not an AccessRecord appends nothing."""
@@ -185,30 +117,20 @@ class StaffBehaviour:
     @pytest.mark.parametrize(
         "call",
         [
-            lambda s: s.put_secret("a secret"),
-            lambda s: s.secret("", at=T0),
-            lambda s: s.secret("k", at=datetime(2026, 1, 5)),  # noqa: DTZ001
             lambda s: s.secret("x" * 257, at=T0),
-            lambda s: s.secrets_of("Ana"),
-            lambda s: s.secrets_of("ana", kind="Session"),
             lambda s: s.delete_secrets(key="a\x00b"),
-            lambda s: s.count_failure("ana", at=T0, window=timedelta(0)),
-            lambda s: s.count_failure("ana", at=T0, window=timedelta(days=400)),
-            lambda s: s.count_failure("ana", at="now", window=WINDOW),
-            lambda s: s.failures(b"ana", at=T0, window=WINDOW),
+            lambda s: s.delete_secrets(account_id="Ana"),
             lambda s: s.clear_failures(None),
-            lambda s: s.record_access(_read()),
-            lambda s: s.access_records(after=-1),
-            lambda s: s.access_records(limit=0),
-            lambda s: s.access_records(limit=True),
+            lambda s: s.count_failure("\ud800", at=T0, window=WINDOW),
             lambda s: s.access_records(actor_id="Bob"),
+            lambda s: s.access_records(application_id=""),
             lambda s: s.sweep_staff(at=T0, window=1),
         ],
     )
     def test_malformed_input_is_refused(
         self, store: StaffStore, call: Callable[[Any], object]
     ) -> None:
-        """Malformed input raises InvalidStoreInput and changes nothing."""
+        """Malformed input the contract does not try raises InvalidStoreInput, changes nothing."""
         store.put_secret(_secret("k"))
         with pytest.raises(InvalidStoreInput):
             call(store)
@@ -223,7 +145,7 @@ class StaffBehaviour:
             store.count_failure("ana", at=T0, window=WINDOW)
 
 
-class TestSQLiteFileStaff(StaffBehaviour):
+class TestSQLiteFileStaff(SQLStaffBehaviour):
     @pytest.fixture
     def store(self, tmp_path: Path) -> Iterator[SQLiteStore]:
         """A new SQLite store in a file."""
@@ -237,7 +159,7 @@ class TestSQLiteFileStaff(StaffBehaviour):
             yield twin
 
 
-class TestSQLiteMemoryStaff(StaffBehaviour):
+class TestSQLiteMemoryStaff(SQLStaffBehaviour):
     @pytest.fixture
     def store(self) -> Iterator[SQLiteStore]:
         """A new SQLite store in memory."""
@@ -259,7 +181,7 @@ def schema(postgres_url: str) -> Iterator[str]:
 
 
 @pytest.mark.postgres
-class TestPostgresStaff(StaffBehaviour):
+class TestPostgresStaff(SQLStaffBehaviour):
     @pytest.fixture
     def store(self, postgres_url: str, schema: str) -> Iterator[StaffStore]:
         """A new PostgreSQL store in the fresh schema."""

@@ -21,10 +21,6 @@ from onestop.ports.staff import (
     check_secret_key,
 )
 
-MAX_RECORDS = 10_000
-"""The most access records one `record_access` call appends."""
-
-
 def _format(value: object, form: TextFormat, field: str) -> str:
     reason = form.problem(value)
     if reason is not None:
@@ -82,8 +78,6 @@ def records(value: object) -> tuple[AccessRecord, ...]:
     if not isinstance(value, Sequence) or isinstance(value, (str, bytes, bytearray)):
         reason = f"expected a sequence, not {kind_of(value)}"
         raise InvalidStoreInput(field="records", reason=reason)
-    if len(value) > MAX_RECORDS:
-        raise InvalidStoreInput(field="records", reason=f"holds more than {MAX_RECORDS} records")
     for index, record in enumerate(value):
         if type(record) is not AccessRecord:
             reason = f"expected an AccessRecord, not {kind_of(record)}"

@@ -21,11 +21,12 @@ its archives, backups and replicas keep it longer (as for subjects' keys,
 `onestop.storage.postgres_keys`).  The secrets the store keeps are digests, hashes and
 sealed seeds, never a bearer value.
 
-**Access record positions** come from an identity column: they increase in the order
-the records of one call were given, and between calls in the order the calls took
-their numbers, which may differ from the order they committed in; a reader paging
-with ``after`` while records are appended may see a later position before an earlier
-one is committed.
+**Access record positions** are given out as notifications' are (`onestop.storage.postgres`):
+the one statement of `PostgresStaff.record_access` moves the single row of
+``access_head`` forward and inserts the records under the positions it passed, holding
+the row until it commits.  Appenders take turns on it, so positions follow commit order
+without gaps, and a reader paging with ``after`` never misses a record committed later
+under an earlier position.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString
 
+from onestop.exceptions import StorageError
 from onestop.ports.staff import (
     AccessEntry,
     AccessRecord,
@@ -112,11 +114,15 @@ STAFF_STATEMENTS: Mapping[str, LiteralString] = {
     "failures": "SELECT count(*) FROM {s}.staff_failures WHERE key = %s AND at > %s AND at <= %s",
     "clear_failures": "DELETE FROM {s}.staff_failures WHERE key = %s",
     "unlock_failures": "DELETE FROM {s}.staff_failure_keys WHERE key = %s",
-    "record_access": "INSERT INTO {s}.access_records"
-    " (actor_id, application_id, what, route, at, request_id)"
-    " SELECT n.a, n.p, n.w, n.r, n.t, n.q FROM unnest(%s::text[], %s::text[], %s::text[],"
-    " %s::text[], %s::timestamptz[], %s::text[]) WITH ORDINALITY AS n(a, p, w, r, t, q, i)"
-    " ORDER BY n.i",
+    "record_access": "WITH head AS ("
+    " UPDATE {s}.access_head SET position = position + %(count)s::bigint WHERE id = 1"
+    " RETURNING position"
+    ") INSERT INTO {s}.access_records"
+    " (position, actor_id, application_id, what, route, at, request_id)"
+    " SELECT head.position - %(count)s::bigint + n.i, n.a, n.p, n.w, n.r, n.t, n.q"
+    " FROM head, unnest(%(actors)s::text[], %(applications)s::text[], %(whats)s::text[],"
+    " %(routes)s::text[], %(ats)s::timestamptz[], %(requests)s::text[])"
+    " WITH ORDINALITY AS n(a, p, w, r, t, q, i) RETURNING position",
     **_access_pages(),
     "sweep_secrets": "DELETE FROM {s}.staff_secrets WHERE expires_at <= %s RETURNING key",
     "sweep_failures": "DELETE FROM {s}.staff_failures WHERE at <= %s",
@@ -264,16 +270,19 @@ class PostgresStaff(abc.ABC):
         checked = checks.records(records)
         if not checked:
             return
-        columns = (
-            [r.actor_id for r in checked],
-            [r.application_id for r in checked],
-            [r.what for r in checked],
-            [r.route for r in checked],
-            [_utc(r.at) for r in checked],
-            [r.request_id for r in checked],
-        )
+        params = {
+            "count": len(checked),
+            "actors": [r.actor_id for r in checked],
+            "applications": [r.application_id for r in checked],
+            "whats": [r.what for r in checked],
+            "routes": [r.route for r in checked],
+            "ats": [_utc(r.at) for r in checked],
+            "requests": [r.request_id for r in checked],
+        }
         with self._connection() as cursor:
-            cursor.execute(self._sql["record_access"], columns)
+            positions = cursor.execute(self._sql["record_access"], params).fetchall()
+        if len(positions) != len(checked):  # pragma: no cover - a broken schema
+            raise StorageError("the access record's head is missing")
 
     def access_records(
         self,

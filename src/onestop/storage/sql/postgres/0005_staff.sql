@@ -42,10 +42,11 @@ CREATE INDEX staff_failures_key ON __schema__.staff_failures (key, at);
 CREATE INDEX staff_failures_at ON __schema__.staff_failures (at);
 
 -- Who read which application's personal data, when and through what: appended, never
--- changed.  Positions increase in the order records were appended by one writer; a
--- position is never given out twice.
+-- changed.  Positions come from access_head, as notifications' come from log_head: an
+-- append moves the head forward and holds its row until it commits, so positions follow
+-- commit order without gaps, and a reader that saw position p has seen all before it.
 CREATE TABLE __schema__.access_records (
-    position bigint GENERATED ALWAYS AS IDENTITY,
+    position bigint NOT NULL,
     actor_id text COLLATE "C" NOT NULL,
     application_id text COLLATE "C" NOT NULL,
     what text COLLATE "C" NOT NULL,
@@ -54,6 +55,14 @@ CREATE TABLE __schema__.access_records (
     request_id text NOT NULL,
     CONSTRAINT access_records_pkey PRIMARY KEY (position)
 );
+
+CREATE TABLE __schema__.access_head (
+    id integer NOT NULL,
+    position bigint NOT NULL,
+    CONSTRAINT access_head_pkey PRIMARY KEY (id),
+    CONSTRAINT access_head_single_row CHECK (id = 1)
+);
+INSERT INTO __schema__.access_head (id, position) VALUES (1, 0);
 
 -- Paging through one application's record, or one actor's, by position.
 CREATE INDEX access_records_application ON __schema__.access_records (application_id, position);
