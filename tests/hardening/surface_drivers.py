@@ -70,7 +70,8 @@ def _types() -> dict[str, Any]:
     from onestop.ports import documents as document_ports
     from onestop.ports import events as ports
     from onestop.ports import signing as checkpoint_signing
-    from onestop.privacy import keyring, providers
+    from onestop.ports import staff as staff_ports
+    from onestop.privacy import keyring, passwords, providers
     from onestop.privacy import signing as ed25519
     from onestop.storage import documents as document_stores
     from onestop.storage import memory, sqlite
@@ -87,13 +88,11 @@ def _types() -> dict[str, Any]:
     from onestop.usecases import documents as document_desk
     from onestop.usecases import mall
     from onestop.usecases import privacy as privacy_desk
+    from onestop.usecases import staff as staff_desk
     from onestop.usecases.applications import cache as folding
     from onestop.usecases.courier import custody as courier_custody
     from onestop.usecases.courier import desk as courier_desk
     from onestop.usecases.courier import wiring as courier_wiring
-    from onestop.ports import staff as staff_ports
-    from onestop.privacy import passwords
-    from onestop.usecases import staff as staff_desk
     from onestop.usecases.staff import _core as staff_core
     from onestop.usecases.staff import _signin as staff_signin
 

@@ -21,6 +21,7 @@ from onestop.ports.staff import (
     check_secret_key,
 )
 
+
 def _format(value: object, form: TextFormat, field: str) -> str:
     reason = form.problem(value)
     if reason is not None:
