@@ -236,6 +236,16 @@ def test_acting_as_an_unknown_account_exits_1(store: str) -> None:
     assert listed(store) == {}
 
 
+def test_acting_as_a_disabled_account_exits_1(store: str) -> None:
+    """A disabled staff_admin holds no role: --as it changes nothing."""
+    for account in ("admin-dpm", "officer-ana"):
+        staff(store, "add", account)
+    staff(store, "grant", "admin-dpm", "staff_admin")
+    staff(store, "disable", "admin-dpm")
+    refused(staff(store, "grant", "officer-ana", "verifier", "--as", "admin-dpm"), EXIT_PROBLEMS)
+    assert listed(store)["officer-ana"]["assignments"] == []
+
+
 # --- passwords ------------------------------------------------------------------------
 
 

@@ -123,7 +123,6 @@ def desk(
     *,
     key_file: str | None = None,
     as_account: str | None = None,
-    keys_required: bool = False,
     as_json: bool,
 ) -> Iterator[Desk]:
     """A `Desk` over the store *store_url* names, closed afterwards.
@@ -136,7 +135,7 @@ def desk(
     from onestop.usecases.staff import StaffDesk
 
     store = open_store(store_url, as_json=as_json)
-    keys = open_keys(key_file, store, required=keys_required, as_json=as_json)
+    keys = open_keys(key_file, store, required=False, as_json=as_json)
     clock = SystemClock()
     try:
         found = Desk(_build(StaffDesk, store, keys, clock), store, clock, as_json=as_json)
