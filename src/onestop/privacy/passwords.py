@@ -27,7 +27,7 @@ from onestop.exceptions import InvalidValue
 __all__ = ["MAX_PASSWORD_CHARS", "Argon2Hasher"]
 
 MAX_PASSWORD_CHARS = 4096
-"""The longest password the hasher hashes or checks, in characters (longer: ``False``)."""
+"""The longest password the hasher hashes or checks, in characters; a longer one never matches."""
 
 
 def _check(value: object, field: str, *, minimum: int, maximum: int) -> int:

@@ -53,7 +53,7 @@ ACCOUNT_PREFIX = "staff-"
 """What the stream of every staff account starts with, before the account's id."""
 
 DIRECTORY_STREAM = "staff:directory"
-"""The stream that lists every staff account's id (no account id makes it: ``:`` differs)."""
+"""The stream that lists every staff account's id; no account's stream has this id."""
 
 MAX_IDENTITY_TEXT = 256
 """The longest issuer or subject of an external identity, in characters."""
