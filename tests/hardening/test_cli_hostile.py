@@ -101,6 +101,16 @@ def _real_values(surface: Session, store_url: str) -> dict[str, list[str]]:
         "hold_id": ["PN-JKT-2025-17"],
         "reason": ["court_order"],
         "key_id": ["mk-cli"],
+        "account_id": ["officer-ana", "admin-budi", "cli"],
+        "as_account": ["admin-budi", "officer-nobody"],
+        "role": ["verifier", "staff_admin", "inspector"],
+        "assignment_id": ["a1", "00000000-0000-4000-8000-000000000000"],
+        "token_id": ["t1"],
+        "name": ["DPM case system"],
+        "expires": ["2027-01-01T00:00:00+07:00", "2027-01-01"],
+        "valid_from": ["2026-01-05T00:00:00Z", "2026-01-05T00:00:00"],
+        "valid_until": ["2027-01-05T00:00:00+07:00"],
+        "application_id": texts["number"][:2],
     }
 
 

@@ -41,6 +41,7 @@ from onestop.cli.catalogue import catalogue
 from onestop.cli.pii import pii
 from onestop.cli.pii_migrate import pii_migrate
 from onestop.cli.serve import serve
+from onestop.cli.staff import staff
 from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
@@ -64,6 +65,7 @@ cli.add_command(calendar)
 cli.add_command(pii)
 cli.add_command(audit)
 cli.add_command(serve)
+cli.add_command(staff)
 pii.add_command(pii_migrate)
 
 
