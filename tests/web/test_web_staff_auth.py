@@ -270,3 +270,38 @@ def test_any_json_sign_in_is_a_typed_4xx(mall: tuple[Any, str, str], body: Any) 
     )
     assert 400 <= answer.status_code < 500, answer.text
     assert answer.json()["type"].startswith("urn:onestop:problem:")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""],
+)
+def test_a_sign_in_another_site_s_form_could_send_is_415(
+    mall: tuple[Any, str, str], content_type: str
+) -> None:
+    """Sign-in takes a JSON body only: a cross-site form (text/plain, urlencoded, multipart)
+    cannot sign a victim's browser into another account (login CSRF)."""
+    client, _, _ = mall
+    body = json.dumps({"account": OFFICER, "password": PASSWORD})
+    answer = client.post(SESSION, content=body, headers={"Content-Type": content_type})
+    assert answer.status_code == 415, answer.text
+    assert "set-cookie" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}],
+    ids=["sec-fetch-site", "origin"],
+)
+def test_a_sign_in_a_browser_says_comes_from_another_site_is_403(
+    mall: tuple[Any, str, str], headers: dict[str, str]
+) -> None:
+    """A sign-in a browser marks as coming from another site is refused and sets no cookie;
+    the mall's own origin is accepted."""
+    client, _, _ = mall
+    body = {"account": OFFICER, "password": PASSWORD}
+    refused = client.post(SESSION, json=body, headers=headers)
+    own = client.post(SESSION, json=body, headers={"Origin": str(client.base_url).rstrip("/")})
+    assert refused.status_code == 403, refused.text
+    assert "set-cookie" not in refused.headers
+    assert own.status_code == 201, own.text

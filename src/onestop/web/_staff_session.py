@@ -20,14 +20,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import attrs
 from litestar import Request, Response, delete, get, post, route
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 
 from onestop.domain.common.formats import text_problem
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import InvalidRequest, InvalidValue, Problem
 from onestop.web._api import runtime_of
 from onestop.web._limits import client_key
 from onestop.web._problems import problem_responses
@@ -153,14 +156,49 @@ SESSION_PATH = "/api/v1/staff/session"
 """Where a member of staff signs in (POST) and out (DELETE)."""
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def same_site_json(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard of sign-in, which has no CSRF token yet: a JSON body from the mall's own pages only.
+
+    A form of another site can post ``text/plain``, a form or multipart without a
+    preflight, but never ``application/json``; and a browser says where a request comes
+    from (``Sec-Fetch-Site``, ``Origin``).  Either refusal stops *login CSRF*: another
+    site signing the victim's browser into the attacker's account.
+
+    Raises:
+        InvalidRequest: 415 if the body is not declared JSON; 403 if a browser says the
+            request comes from another site.
+    """
+    media = connection.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json":
+        problem = Problem(path="header.Content-Type", message="sign-in takes application/json")
+        raise InvalidRequest([problem], status=415)
+    site = connection.headers.get("sec-fetch-site", "").lower()
+    origin = connection.headers.get("origin")
+    settings = runtime_of(connection).settings  # type: ignore[arg-type]
+    own = _origin(settings.public_url or str(connection.base_url))
+    if site == "cross-site" or (origin is not None and origin.lower() != own):
+        problem = Problem(
+            path="header.Origin", message="sign-in is taken from the mall's pages only"
+        )
+        raise InvalidRequest([problem], status=403)
+
+
 @post(
     SESSION_PATH,
     dto=Body[SignInRequest],
     return_dto=Body[SignedInView],
     tags=["staff"],
     status_code=201,
+    guards=[same_site_json],
     opt={EXEMPT_FROM_CSRF: True},
-    responses=problem_responses(400, 401, 413, 415, 422, 429),
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 429),
     summary="Sign in (staff)",
 )
 async def sign_in(
