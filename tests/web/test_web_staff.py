@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from staff_support import (
+from web_staff_support import (
     AGENCY_A,
     AGENCY_B,
     CANARY_A,

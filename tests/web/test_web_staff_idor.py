@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from staff_support import CANARY_A, NOTE_CANARY, World, bearer, leaks, started_world
+from web_staff_support import CANARY_A, NOTE_CANARY, World, bearer, leaks, started_world
 
 METHODS = ("get", "put", "post", "delete", "patch")
 OBJECT_PARAMETERS = ("application_id", "job_id")
