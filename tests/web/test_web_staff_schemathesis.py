@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 import pytest
-from web_staff_support import CANARY_A, CANARY_B, PERSONAS, kia_canary, staf_canary, staff_catalogue
 from test_web_schemathesis import _max_examples, _statuses, _wanted
+from web_staff_support import CANARY_A, CANARY_B, PERSONAS, kia_canary, staf_canary, staff_catalogue
 from web_support import SRC, ServerProcess, new_key, settings_for, staff_accounts
 
 HERE = Path(__file__).resolve().parent
