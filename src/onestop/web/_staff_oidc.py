@@ -48,8 +48,8 @@ import anyio
 import structlog
 from litestar import Request, get
 from litestar.datastructures import Cookie
-from litestar.response import Redirect
 from litestar.params import QueryParameter
+from litestar.response import Redirect
 
 from onestop.exceptions import IdentityNotVerified, SignInRefused
 from onestop.ports.identity import Authorisation, StaffIdentityProvider
