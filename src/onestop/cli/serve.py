@@ -53,8 +53,12 @@ def _settings(as_json: bool, **given: Any) -> Any:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
 
 
-def _check(settings: Any, *, as_json: bool) -> None:
-    """Open and close what a worker will open, so that a mistake stops here, once."""
+def _check(settings: Any, *, as_json: bool, strict: bool = False) -> None:
+    """Open and close what a worker will open, so that a mistake stops here, once.
+
+    An identity provider that cannot be reached now stops only a ``--check`` (*strict*):
+    a server starts without it, and its OpenID Connect routes answer 503 until it is back.
+    """
     from onestop.exceptions import OnestopError
     from onestop.web import create_app
     from onestop.web._callbacks import read_callback_secrets
@@ -62,7 +66,7 @@ def _check(settings: Any, *, as_json: bool) -> None:
 
     try:
         create_app(settings)  # the limits store, the telemetry API: opens nothing else
-        runtime = Runtime.start(settings)
+        runtime = Runtime.start(settings, strict=strict)
         try:
             if settings.callback_secrets is not None:
                 read_callback_secrets(settings.callback_secrets, runtime.mall.catalogue)
@@ -145,7 +149,7 @@ def serve_mall(
             as_json,
             **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")},
         )
-    _check(settings, as_json=as_json)
+    _check(settings, as_json=as_json, strict=check)
     if check:
         if as_json:
             emit_json({"ok": True, "catalogue": settings.catalogue, "workers": settings.workers})
@@ -200,6 +204,31 @@ def serve_mall(
     default=False,
     show_default=True,
     help="Record OpenTelemetry traces and metrics (the SDK and exporter: OTEL_* variables).",
+)
+@_option(
+    "--oidc-issuer",
+    metavar="URL",
+    help="Sign staff in with this OpenID Connect provider (needs --public-url).",
+)
+@_option("--oidc-client-id", metavar="ID", help="The mall's client id at the provider.")
+@_option(
+    "--oidc-client-secret-file",
+    metavar="PATH",
+    help="A file holding the client secret (never give the secret itself on the command line).",
+)
+@_option(
+    "--oidc-client-auth",
+    type=click.Choice(["client_secret_basic", "client_secret_post"]),
+    default="client_secret_basic",
+    show_default=True,
+    help="How the client authenticates at the provider's token endpoint.",
+)
+@_option(
+    "--oidc-landing",
+    metavar="PATH",
+    default="/",
+    show_default=True,
+    help="Where a browser is sent once signed in through the provider.",
 )
 @_option("--shutdown-timeout", type=click.IntRange(0, 3600), default=20, show_default=True)
 @_option(

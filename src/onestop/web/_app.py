@@ -27,6 +27,7 @@ from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
+from onestop.ports.staff import StaffStore
 from onestop.web import (
     _api,
     _callbacks,
@@ -35,6 +36,7 @@ from onestop.web import (
     _open311,
     _ops,
     _staff_courier,
+    _staff_oidc,
     _staff_routes,
     _staff_session,
     _telemetry,
@@ -135,6 +137,8 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             older_than=timedelta(hours=settings.upload_hours),
             every=SWEEP_EVERY,
             also=app.state.limits.sweep,
+            staff=store if isinstance(store := runtime.mall.store, StaffStore) else None,
+            staff_window=runtime.staff.policy.window,
         )
         app.state.sweeper = sweeper
         sweeper.start()
@@ -164,6 +168,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             *_ops.ROUTES,
             _open311.ROUTER,
             *(_callbacks.ROUTES if callbacks is not None else ()),
+            *(_staff_oidc.ROUTES if settings.oidc_issuer is not None else ()),
         ],
         lifespan=[lifespan],
         plugins=[RenamedSchema(), AttrsSchemaPlugin(), *schema_plugins()],

@@ -35,6 +35,7 @@ from onestop.exceptions import (
     ServiceNotFound,
 )
 from onestop.ports.documents import is_document_id
+from onestop.ports.staff import StaffStore
 from onestop.usecases.applications.writer import idempotency_digest
 from onestop.usecases.documents import Document, DocumentDesk
 from onestop.web._runtime import Runtime
@@ -219,7 +220,8 @@ def give_document(
 
 
 class Sweeper:
-    """Removes uploads never attached, once at start and then every *every* seconds.
+    """Removes uploads never attached and expired staff secrets, once at start and then
+    every *every* seconds.
 
     It runs in a daemon thread of its own; `stop` ends it and waits for it.
     """
@@ -231,11 +233,17 @@ class Sweeper:
         older_than: timedelta,
         every: float,
         also: Callable[[], object] | None = None,
+        staff: StaffStore | None = None,
+        staff_window: timedelta = timedelta(minutes=15),
     ) -> None:
-        """Sweep *desk* of uploads made more than *older_than* ago, and call *also* each
-        time (the limits' sweep of expired counters)."""
+        """Sweep *desk* of uploads made more than *older_than* ago, call *also* each
+        time (the limits' sweep of expired counters), and sweep *staff* of expired secrets
+        (sessions, begun OpenID Connect sign-ins, expired tokens) and of sign-in failures
+        older than *staff_window* (`StaffStore.sweep_staff`)."""
         self._desk = desk
         self._also = also
+        self._staff = staff
+        self._staff_window = staff_window
         self._older_than = older_than
         self._every = every
         self._stopping = threading.Event()
@@ -258,6 +266,11 @@ class Sweeper:
                 self._also()
             except Exception as exc:  # noqa: BLE001 - a failed sweep is retried next time
                 _LOG.warning("limits_sweep_failed", error=type(exc).__name__)
+        if self._staff is not None:
+            try:
+                self._staff.sweep_staff(at=datetime.now(UTC), window=self._staff_window)
+            except Exception as exc:  # noqa: BLE001 - a failed sweep is retried next time
+                _LOG.warning("staff_sweep_failed", error=type(exc).__name__)
         with self._done:
             self.runs += 1
             self.removed += removed

@@ -59,6 +59,8 @@ SESSION_SCHEME = "staffSession"
 
 _SIGN_IN = ("/api/v1/staff/session", "post")
 
+_SIGN_IN_ELSEWHERE = "/api/v1/staff/oidc/"
+
 STAFF_PREFIX = "/api/v1/staff/"
 """Where the staff endpoints are."""
 
@@ -135,7 +137,7 @@ def _responses(path: str, operation: Operation) -> None:
             continue
         if response.content is not None and "" in response.content:
             response.content[_JSON] = response.content.pop("")
-        if status == "204":  # No Content: no body, and no media type to promise
+        if status in ("204", "302", "303"):  # no body (a redirect's is empty), no media type
             response.content = None
         if status[0] in "45" and not path.startswith("/open311/"):
             # A 5xx may keep a JSON body of its own (readiness: `Health`) beside the problem.
@@ -216,7 +218,9 @@ def _staff(openapi: OpenAPI) -> None:
     )
     openapi.components.security_schemes = schemes
     sign_in = _find(openapi, _SIGN_IN)
-    for _, _, operation in _operations(openapi):
+    for path, _, operation in _operations(openapi):
+        if path.startswith(_SIGN_IN_ELSEWHERE):  # signing in through the identity provider
+            continue
         if "staff" in (operation.tags or []) and operation is not sign_in:
             operation.security = [{BEARER_SCHEME: []}, {SESSION_SCHEME: []}]
 

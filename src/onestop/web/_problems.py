@@ -86,6 +86,9 @@ _STATUSES: tuple[tuple[type[OnestopError], int], ...] = (
     (exc.JobRefused, 409),
     (exc.CourierError, 422),
     (exc.WebhookVerificationError, 401),
+    (exc.IdentityNotVerified, 401),
+    (exc.IdentityProviderUnavailable, 503),
+    (exc.IdentityProviderError, 502),
     (exc.TransientError, 503),
     (exc.InvalidValue, 422),
     (exc.InvalidApplication, 422),
@@ -155,6 +158,7 @@ _TITLES = {
     428: "Precondition required",
     429: "Too many requests",
     500: "Internal server error",
+    502: "Bad gateway",
     503: "Service unavailable",
 }
 

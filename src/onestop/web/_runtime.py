@@ -26,6 +26,7 @@ from onestop.calendars import calendar_versions, counted_years
 from onestop.exceptions import ConfigurationError
 from onestop.ports.citizens import AnonymousCitizens, CitizenSignIn
 from onestop.ports.events import EventStore
+from onestop.ports.identity import StaffIdentityProvider
 from onestop.ports.staff import StaffStore
 from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, Keyring
 from onestop.privacy.passwords import Argon2Hasher
@@ -37,6 +38,7 @@ from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
 from onestop.usecases.mall_support import MAX_RETRIES, SystemClock
 from onestop.usecases.staff import StaffDesk
+from onestop.web._identity import identity_provider
 from onestop.web.settings import ServeSettings
 
 __all__ = ["KeyedSecrets", "Runtime", "open_store", "staff_desk"]
@@ -199,6 +201,8 @@ class Runtime:
             the server's secret: the same in every worker).
         citizens: Who signs citizens in (`AnonymousCitizens` unless configured).
         started: When the worker started.
+        identity: The identity provider staff sign in with (``--oidc-issuer``), or
+            ``None``: local passwords only.
     """
 
     settings: ServeSettings
@@ -210,13 +214,17 @@ class Runtime:
     csrf_secret: str = attrs.field(repr=False)
     citizens: CitizenSignIn
     started: datetime
+    identity: StaffIdentityProvider | None = None
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _counters: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
     _known: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
-    def start(cls, settings: ServeSettings) -> Runtime:
+    def start(cls, settings: ServeSettings, *, strict: bool = False) -> Runtime:
         """Build the runtime of one worker.
+
+        An identity provider that cannot be reached now is logged and tried again at the
+        next sign-in, unless *strict* (``onestop serve --check``): see `identity_provider`.
 
         Raises:
             ConfigurationError: If the catalogue, the store, the keys or a file named by
@@ -234,6 +242,7 @@ class Runtime:
         server_secret = _server_secret(settings)
         keyed = KeyedSecrets(server_secret)
         citizens = _citizens(settings.citizen_sign_in)
+        identity = identity_provider(settings, strict=strict)
         directory = settings.documents_dir or settings.beside_store(".documents")
         if directory is None:
             raise ConfigurationError(
@@ -275,6 +284,7 @@ class Runtime:
             csrf_secret=hmac.new(server_secret, b"onestop-csrf", "sha256").hexdigest(),
             citizens=citizens,
             started=now,
+            identity=identity,
         )
 
     @contextmanager

@@ -73,6 +73,43 @@ def _flag(instance: ServeSettings, attribute: attrs.Attribute[bool], value: obje
         )
 
 
+_CLIENT_AUTH = ("client_secret_basic", "client_secret_post")
+
+
+def _oidc_text(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= 256
+        or any(char.isspace() or ord(char) < 33 for char in value)
+    ):
+        raise ConfigurationError(
+            f"serve setting {attribute.name}: expected text of 1 to 256 characters, no spaces"
+        )
+
+
+def _client_auth(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in _CLIENT_AUTH:
+        raise ConfigurationError(
+            f"serve setting {attribute.name}: expected client_secret_basic or client_secret_post"
+        )
+
+
+def _landing(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
+    # A path of this site only: never '//host' or '/\\host', which browsers read as another site.
+    if (
+        not isinstance(value, str)
+        or not value.startswith("/")
+        or value.startswith(("//", "/\\"))
+        or len(value) > 256
+        or any(char.isspace() or ord(char) < 33 or char == "\\" for char in value)
+    ):
+        raise ConfigurationError(
+            f"serve setting {attribute.name}: expected a path of this site such as '/staff/'"
+        )
+
+
 def _public_url(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is None:
         return
@@ -127,6 +164,16 @@ class ServeSettings:
         access_log: Whether each request is logged (structured, without personal data).
         telemetry: Whether OpenTelemetry traces and metrics are recorded (through the
             OpenTelemetry API; the exporter is the deployment's to configure).
+        oidc_issuer: The issuer of the OpenID Connect provider staff sign in with
+            (``https://id.example.go.id``); ``None``: local passwords only.  Needs
+            `oidc_client_id` and `public_url` (the redirect URI is
+            ``{public_url}/api/v1/staff/oidc/callback``).
+        oidc_client_id: The mall's client id at that provider.
+        oidc_client_secret_file: A file holding the client's secret (never the secret
+            itself, which would show in the process list); ``None`` for a public client.
+        oidc_client_auth: How the client authenticates at the token endpoint:
+            ``client_secret_basic`` (the default) or ``client_secret_post``.
+        oidc_landing: The path of this site a browser is sent to once signed in (``/``).
     """
 
     catalogue: str = attrs.field(validator=_text(False))
@@ -151,6 +198,31 @@ class ServeSettings:
     citizen_sign_in: str | None = attrs.field(default=None, validator=_text(True))
     access_log: bool = attrs.field(default=True, validator=_flag)
     telemetry: bool = attrs.field(default=False, validator=_flag)
+    oidc_issuer: str | None = attrs.field(default=None, validator=_oidc_text)
+    oidc_client_id: str | None = attrs.field(default=None, validator=_oidc_text)
+    oidc_client_secret_file: str | None = attrs.field(default=None, validator=_text(True))
+    oidc_client_auth: str = attrs.field(default="client_secret_basic", validator=_client_auth)
+    oidc_landing: str = attrs.field(default="/", validator=_landing)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.oidc_issuer is None) != (self.oidc_client_id is None):
+            raise ConfigurationError(
+                "give --oidc-issuer and --oidc-client-id together (or neither)"
+            )
+        if self.oidc_issuer is None and self.oidc_client_secret_file is not None:
+            raise ConfigurationError("--oidc-client-secret-file needs --oidc-issuer")
+        if self.oidc_issuer is not None and self.public_url is None:
+            raise ConfigurationError(
+                "--oidc-issuer needs --public-url: the provider sends browsers back to "
+                "{public_url}/api/v1/staff/oidc/callback"
+            )
+
+    @property
+    def oidc_redirect_uri(self) -> str | None:
+        """Where the identity provider sends browsers back to; ``None`` without one."""
+        if self.oidc_issuer is None or self.public_url is None:
+            return None
+        return self.public_url.rstrip("/") + "/api/v1/staff/oidc/callback"
 
     def to_json(self) -> str:
         """Return the settings as one JSON text, for the worker processes."""
