@@ -562,3 +562,46 @@ def test_an_unopenable_store_exits_2() -> None:
     """A store URL no adapter opens exits 2 naming --store."""
     line = refused(run("staff", "list", "--store", "nosuch://x"), EXIT_USAGE)
     assert "--store" in line
+
+
+# --- identities ----------------------------------------------------------------------
+
+
+def test_an_identity_linked_on_the_command_line_signs_the_account_in(store: str) -> None:
+    """`staff identity link` lets the provider's (issuer, subject) sign the account in;
+    `unlink` takes it back, and unlinking what is not linked exits 1."""
+    from onestop.domain.staff import ExternalIdentity
+    from onestop.exceptions import SignInRefused
+
+    issuer, subject = "https://id.example.go.id", "248289761001"
+    assert staff(store, "add", "officer-sri", "--password-stdin", stdin=PASSWORD).code == EXIT_OK
+    linked = staff(
+        store, "identity", "link", "officer-sri", "--issuer", issuer, "--subject", subject, "--json"
+    )
+    assert linked.code == EXIT_OK, linked.err
+    assert linked.json == {
+        "account": "officer-sri",
+        "linked": {"issuer": issuer, "subject": subject},
+    }
+    found, opened = desk(store)
+    with opened:
+        signed = found.sign_in_external(ExternalIdentity(issuer=issuer, subject=subject))
+        assert signed.identity.account_id == "officer-sri"
+        args = ("identity", "unlink", "officer-sri", "--issuer", issuer, "--subject", subject)
+        assert staff(store, *args).code == EXIT_OK
+        refused(staff(store, *args), 1)
+        with pytest.raises(SignInRefused):
+            found.sign_in_external(ExternalIdentity(issuer=issuer, subject=subject))
+
+
+def test_a_hostile_identity_is_a_usage_error(store: str) -> None:
+    """An issuer or subject that is no identity text (empty, too long) exits 2 naming it."""
+    assert staff(store, "add", "officer-sri", "--password-stdin", stdin=PASSWORD).code == EXIT_OK
+    for issuer, subject in (("", "x"), ("https://id.example", ""), ("i" * 300, "x")):
+        line = refused(
+            staff(
+                store, "identity", "link", "officer-sri", "--issuer", issuer, "--subject", subject
+            ),
+            2,
+        )
+        assert "issuer" in line or "subject" in line

@@ -55,7 +55,7 @@ from onestop.cli._staff_common import (
     refuse,
     store_options,
 )
-from onestop.cli.staff_credentials import access, token, totp
+from onestop.cli.staff_credentials import access, identity, token, totp
 from onestop.domain.common.formats import preview
 
 __all__ = ["staff"]
@@ -69,6 +69,7 @@ def staff() -> None:
 staff.add_command(token)
 staff.add_command(totp)
 staff.add_command(access)
+staff.add_command(identity)
 
 
 def _when(value: datetime | None) -> str | None:

@@ -11,6 +11,10 @@ in); from then on signing in with a password needs a code too.  With the master 
 (``--key-file``, as for the ``pii`` commands) the seed is sealed in the store.
 ``staff totp remove ACCOUNT`` removes it.
 
+``staff identity link ACCOUNT --issuer URL --subject SUB`` lets the government's identity
+provider (OpenID Connect, ``onestop serve --oidc-issuer``) sign ACCOUNT in: SUB is the
+provider's ``sub`` for the person; ``staff identity unlink`` takes that back.
+
 ``staff access`` prints the access record: who read which application's personal data,
 when and through what, oldest first, ``--limit`` entries after position ``--after``.
 With ``--json``: ``{"entries": [{"position", "actor_id", "application_id", "what",
@@ -26,8 +30,9 @@ import click
 from onestop.cli._common import EXIT_PROBLEMS, emit_json, printable
 from onestop.cli._staff_common import as_option, desk, instant, refuse, store_options
 from onestop.domain.common.formats import preview
+from onestop.domain.staff import ExternalIdentity
 
-__all__ = ["access", "token", "totp"]
+__all__ = ["access", "identity", "token", "totp"]
 
 
 @click.group()
@@ -256,3 +261,72 @@ def access(
     click.echo(f"{len(shown)} entr{'y' if len(shown) == 1 else 'ies'}", err=True)
     if following is not None:
         click.echo(f"more after --after {following}", err=True)
+
+
+@click.group()
+def identity() -> None:
+    """Link and unlink the identities an identity provider signs staff in with."""
+
+
+def _identity_options(command: Any) -> Any:
+    command = click.option(
+        "--subject", required=True, metavar="SUB", help="The provider's id of the person (sub)."
+    )(command)
+    return click.option(
+        "--issuer", required=True, metavar="URL", help="The provider's issuer URL (iss)."
+    )(command)
+
+
+@identity.command("link")
+@click.argument("account_id", metavar="ACCOUNT")
+@_identity_options
+@as_option
+@store_options
+def identity_link(
+    account_id: str,
+    issuer: str,
+    subject: str,
+    as_account: str | None,
+    store_url: str,
+    key_file: str | None,
+    as_json: bool,
+) -> None:
+    """Let the provider ISSUER sign ACCOUNT in when it says the person is SUBJECT."""
+    with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
+        found.desk.link_identity(
+            account_id, ExternalIdentity(issuer=issuer, subject=subject), by=found.actor
+        )
+    if as_json:
+        emit_json({"account": account_id, "linked": {"issuer": issuer, "subject": subject}})
+    else:
+        click.echo(printable(f"{account_id}: linked to {subject} at {issuer}"))
+
+
+@identity.command("unlink")
+@click.argument("account_id", metavar="ACCOUNT")
+@_identity_options
+@as_option
+@store_options
+def identity_unlink(
+    account_id: str,
+    issuer: str,
+    subject: str,
+    as_account: str | None,
+    store_url: str,
+    key_file: str | None,
+    as_json: bool,
+) -> None:
+    """Stop the provider ISSUER from signing ACCOUNT in as SUBJECT."""
+    with desk(store_url, key_file=key_file, as_account=as_account, as_json=as_json) as found:
+        wanted = ExternalIdentity(issuer=issuer, subject=subject)
+        if wanted not in found.desk.account(account_id).identities:
+            refuse(
+                f"{account_id} is not linked to {preview(subject)} at {preview(issuer)}",
+                code=EXIT_PROBLEMS,
+                as_json=as_json,
+            )
+        found.desk.unlink_identity(account_id, wanted, by=found.actor)
+    if as_json:
+        emit_json({"account": account_id, "unlinked": {"issuer": issuer, "subject": subject}})
+    else:
+        click.echo(printable(f"{account_id}: unlinked from {subject} at {issuer}"))
