@@ -76,7 +76,8 @@ def _collect(world: World, job: str, seal: str) -> Any:
         "packet": {"seal_id": seal, "manifest": MANIFEST},
     }
     path = f"/api/v1/staff/courier/jobs/{job}/handoffs"
-    return world.send("courier-a", "POST", path, version=_version(world, "courier-a", job), json=body)
+    version = _version(world, "courier-a", job)
+    return world.send("courier-a", "POST", path, version=version, json=body)
 
 
 def _to_officer(world: World, job: str, handoff: str, *, code: str | None = None) -> Any:
@@ -199,7 +200,8 @@ def test_a_courier_lists_its_own_open_jobs_only(world: World) -> None:
     assert all(row["courier_id"] == "courier-a" for row in mine.json()["items"])
     assert all(row["address"] is None for row in mine.json()["items"])
     theirs = world.get("courier-b", "/api/v1/staff/courier/jobs")
-    assert theirs.status_code == 200 and theirs.json()["items"] == []
+    assert theirs.status_code == 200
+    assert theirs.json()["items"] == []
 
 
 def test_own_job_store_queries_do_not_grow_with_grants(world: World) -> None:
