@@ -31,17 +31,18 @@ from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post
-from litestar.params import HeaderParameter, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 
 from onestop.domain.applications.application import Application
-from onestop.exceptions import InvalidRequest, Problem, VersionMismatch
+from onestop.exceptions import VersionMismatch
 from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
 from onestop.web._staff_access import ensure_readable
 from onestop.web._staff_auth import staff_of, staff_only
+from onestop.web._versions import IfMatch, if_match_version
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "ActionRequest", "ApplicationView"]
+__all__ = ["ROUTES", "ActionRequest", "ApplicationView", "answered"]
 
 _ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 
@@ -97,27 +98,8 @@ def _view(application: Application) -> ApplicationView:
     )
 
 
-def _if_match(value: str | None) -> int:
-    if value is None:
-        raise InvalidRequest(
-            [Problem(path="header.If-Match", message='is required: the version acted on, "3"')],
-            status=428,
-        )
-    text = value.strip()
-    if text.startswith("W/"):  # RFC 9110: If-Match compares strongly; a weak tag never matches
-        raise InvalidRequest(
-            [Problem(path="header.If-Match", message="a weak ETag never matches If-Match")],
-            status=412,
-        )
-    text = text.removeprefix('"').removesuffix('"')
-    if not text.isdigit() or not text.isascii() or len(text) > 12:
-        raise InvalidRequest(
-            [Problem(path="header.If-Match", message="must be an application's ETag")]
-        )
-    return int(text)
-
-
-def _answer(application: Application) -> Response[ApplicationView]:
+def answered(application: Application, /) -> Response[ApplicationView]:
+    """The officers' view of *application*, its version as the ``ETag``."""
     return Response(_view(application), headers={"ETag": f'"{application.version}"'})
 
 
@@ -135,7 +117,7 @@ def read_application(
 ) -> Response[ApplicationView]:
     """An application's state and version, the version as its ETag."""
     ensure_readable(request, application_id)  # another agency's: the 404 of a missing one
-    return _answer(runtime_of(request).mall.application(application_id))
+    return answered(runtime_of(request).mall.application(application_id))
 
 
 @post(
@@ -153,15 +135,12 @@ def act(
     request: Request[Any, Any, Any],
     application_id: _ID,
     data: JSONBody[ActionRequest],
-    if_match: Annotated[
-        str | None,
-        HeaderParameter(name="If-Match", required=False, description='The version acted on: "3".'),
-    ] = None,
+    if_match: IfMatch = None,
 ) -> Response[ApplicationView]:
     """Take a workflow action as the signed-in officer, on the version named in If-Match."""
     ensure_readable(request, application_id)
     officer = staff_of(request).actor
-    expected = _if_match(if_match)
+    expected = if_match_version(if_match)
     mall = runtime_of(request).mall
     current = mall.application(application_id)
     if current.version != expected:
@@ -173,7 +152,7 @@ def act(
         inputs=dict(data.inputs),
         expected_version=expected,
     )
-    return _answer(changed)
+    return answered(changed)
 
 
 ROUTES = [read_application, act]

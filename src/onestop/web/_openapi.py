@@ -64,8 +64,9 @@ _SIGN_IN_ELSEWHERE = "/api/v1/staff/oidc/"
 STAFF_PREFIX = "/api/v1/staff/"
 """Where the staff endpoints are."""
 
-_NO_ETAG = ("/chain", "/courier-jobs")
+_NO_ETAG = ("/chain", "/courier-jobs", "/confirmation")
 """Staff reads of one thing that answer no version of it."""
+_JOB_PREFIX = STAFF_PREFIX + "courier/jobs/"
 
 UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/octet-stream")
 """The media types an upload may declare (octet-stream: let the bytes tell)."""
@@ -190,11 +191,11 @@ def _upload_body(operation: Operation) -> None:
     )
 
 
-def _etag_header() -> dict[str, OpenAPIHeader | Reference]:
+def _etag_header(of: str = "The application's") -> dict[str, OpenAPIHeader | Reference]:
     return {
         "ETag": OpenAPIHeader(
             schema=Schema(type=OpenAPIType.STRING, pattern=_ETAG),
-            description="The application's version: send it back in `If-Match`.",
+            description=f"{of} version: send it back in `If-Match`.",
             required=True,
         )
     }
@@ -262,7 +263,8 @@ def _staff_changes(openapi: OpenAPI) -> None:
         _if_match_required(operation)
         ok = (operation.responses or {}).get("200")
         if isinstance(ok, OpenAPIResponse) and "{" in path and not path.endswith(_NO_ETAG):
-            ok.headers = _etag_header()
+            job = path.startswith(_JOB_PREFIX)
+            ok.headers = _etag_header("The courier job's" if job else "The application's")
 
 
 def _link(

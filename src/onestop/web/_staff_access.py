@@ -11,9 +11,9 @@ request's id (the ``X-Request-Id`` the access log writes).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from litestar import Request, Response
+from litestar import Request
 
 from onestop.domain.common.formats import KEY
 from onestop.exceptions import ApplicationNotFound
@@ -22,11 +22,8 @@ from onestop.usecases.staff.authorisation import AccessLog, require_read
 from onestop.web._api import runtime_of
 from onestop.web._ops import route_of
 from onestop.web._staff_auth import staff_of
-from onestop.web._wire import CONVERTER
 
-__all__ = ["ensure_readable", "record_access", "request_id_of", "tagged"]
-
-T = TypeVar("T")
+__all__ = ["ensure_readable", "record_access", "request_id_of"]
 
 
 def request_id_of(request: Request[Any, Any, Any]) -> str:
@@ -63,13 +60,3 @@ def record_access(request: Request[Any, Any, Any], application_id: str, what: st
         route_of(request.scope),
         request_id_of(request),
     )
-
-
-def tagged(view: T, version: int) -> Response[T]:
-    """*view* as the converter writes it, with *version* as its ``ETag``.
-
-    (Litestar hands a returned `Response`'s content to its JSON encoder as it is, past
-    the route's DTO: the converter writes it here, `Personal` values and all.)
-    """
-    written = Response(CONVERTER.unstructure(view), headers={"ETag": f'"{version}"'})
-    return cast("Response[T]", written)

@@ -26,12 +26,12 @@ from onestop.exceptions import JobNotFound, VersionMismatch
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.staff.authorisation import may_read, may_see_personal_data
 from onestop.web._api import runtime_of
-from onestop.web._officers import _if_match as if_match_version
 from onestop.web._problems import problem_responses
-from onestop.web._staff_access import ensure_readable, record_access, tagged
+from onestop.web._staff_access import ensure_readable, record_access
 from onestop.web._staff_auth import staff_of, staff_only
-from onestop.web._staff_routes import TAG, IfMatch
+from onestop.web._staff_routes import TAG
 from onestop.web._staff_views import AttemptRequest, CourierJobList, CourierJobView, job_view
+from onestop.web._versions import JobIfMatch, if_match_version, tagged
 from onestop.web._wire import Body
 
 __all__ = ["ROUTES"]
@@ -112,12 +112,12 @@ _CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
     summary="Claim a courier job",
 )
 def claim(
-    request: Request[Any, Any, Any], job_id: _ID, if_match: IfMatch = None
+    request: Request[Any, Any, Any], job_id: _ID, if_match: JobIfMatch = None
 ) -> Response[CourierJobView]:
     """Claim the job as the caller (a courier at the application's agency), on the job's
     version named in If-Match; of several claims at once, one wins (409 for the others)."""
     job, _ = _readable_job(request, job_id)
-    expected = if_match_version(if_match)
+    expected = if_match_version(if_match, of="a courier job's")
     if job.version != expected:
         raise VersionMismatch(expected=expected, actual=job.version)
     claimed = _desk(request).claim(job_id, staff_of(request).actor, expected_version=expected)

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post, put
-from litestar.params import HeaderParameter, JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from onestop.domain.applications.application import Application
 from onestop.exceptions import VersionMismatch
@@ -36,11 +36,9 @@ from onestop.ports.events import Page
 from onestop.usecases.applications.queries import worklist_query
 from onestop.usecases.staff.authorisation import may_see_personal_data, worklist_agencies
 from onestop.web._api import runtime_of
-from onestop.web._officers import ApplicationView
-from onestop.web._officers import _answer as view_of
-from onestop.web._officers import _if_match as if_match_version
+from onestop.web._officers import ApplicationView, answered
 from onestop.web._problems import problem_responses
-from onestop.web._staff_access import ensure_readable, record_access, tagged
+from onestop.web._staff_access import ensure_readable, record_access
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_views import (
     AssignmentRequest,
@@ -55,18 +53,13 @@ from onestop.web._staff_views import (
     personal_of,
     row_of,
 )
+from onestop.web._versions import IfMatch, if_match_version, tagged
 from onestop.web._wire import Body
 
-__all__ = ["ROUTES", "TAG", "IfMatch"]
+__all__ = ["ROUTES", "TAG"]
 
 _ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 _CODE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-
-IfMatch = Annotated[
-    str | None,
-    HeaderParameter(name="If-Match", required=False, description='The version acted on: "3".'),
-]
-"""The ``If-Match`` header of a change: the application's version (required: 428 without)."""
 
 TAG = "staff"
 """The OpenAPI tag of the staff endpoints."""
@@ -222,7 +215,7 @@ def verdict(
         actor=staff_of(request).actor,
         expected_version=expected,
     )
-    return view_of(changed)
+    return answered(changed)
 
 
 @post(
@@ -251,7 +244,7 @@ def note(
         actor=staff_of(request).actor,
         expected_version=expected,
     )
-    return view_of(changed)
+    return answered(changed)
 
 
 @put(
@@ -279,7 +272,7 @@ def assign(
         actor=staff_of(request).actor,
         expected_version=expected,
     )
-    return view_of(changed)
+    return answered(changed)
 
 
 def _seconds(paused: object) -> int:

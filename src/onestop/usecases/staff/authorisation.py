@@ -14,6 +14,9 @@ the roles in force now, per agency) and what is asked for:
 * **Worklists** (`worklist_agencies`): the agencies whose applications a member of
   staff may list, for `onestop.ports.events.SummaryQuery.agencies`, so that the store
   filters in the query itself; ``None`` for every agency.
+* **Courier handoffs** (`may_hand_over`): the job's own courier (holding ``courier``
+  at the agency), or an officer holding a workflow role there; never an inspector, an
+  administrator or another courier.
 * **Accounts** (`may_administer`, `may_manage`): ``staff_admin`` mall-wide manages
   every account and grants anywhere; ``staff_admin`` at an agency grants and revokes
   only there, and manages only accounts whose every assignment is at agencies it
@@ -51,6 +54,7 @@ __all__ = [
     "AccessLog",
     "administered",
     "may_administer",
+    "may_hand_over",
     "may_manage",
     "may_read",
     "may_see_personal_data",
@@ -127,6 +131,24 @@ def worklist_agencies(identity: StaffIdentity, /) -> frozenset[str] | None:
     if actor.roles:
         return None
     return frozenset(grant.agency for grant in actor.grants if grant.agency is not None)
+
+
+def may_hand_over(identity: StaffIdentity, agency: str, /, *, courier_id: str | None) -> bool:
+    """Whether *identity* may take part in a handoff of a courier job of *agency*.
+
+    The job's courier (*courier_id*, holding ``courier`` at *agency*) may, and so may an
+    officer holding a workflow role there; ``inspector``, ``personal_data``,
+    ``staff_admin`` and another courier may not.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *identity* is not a `StaffIdentity` or
+            *agency* not an agency code.
+    """
+    _identity(identity)
+    roles = identity.actor.roles_in(CATALOGUE_CODE.check(agency, field="agency"))
+    if COURIER in roles and identity.account_id == courier_id:
+        return True
+    return bool(roles - _BLIND - {COURIER})
 
 
 def require_read(identity: StaffIdentity, summary: Summary, /) -> None:
