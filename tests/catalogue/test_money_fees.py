@@ -259,3 +259,22 @@ def test_a_fee_in_two_currencies_is_two_costs_in_the_cpsv_export() -> None:
     costs = [n for n in document["@graph"] if n.get("@type") == "cv:Cost"]
     assert sorted(c["@id"].rsplit(":", 1)[-1] for c in costs) == ["KHR", "USD"]
     assert len({c["@id"] for c in costs}) == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"tiers": "citizen-0042"}, "tiers"),
+        ({"tiers": ("x",)}, "tiers[0]"),
+        ({"rounding": "up"}, "rounding"),
+    ],
+    ids=["tiers-text", "tier-text", "rounding-text"],
+)
+def test_a_fee_with_tiers_or_rounding_of_the_wrong_type_names_the_field(
+    given: dict[str, object], field: str
+) -> None:
+    """Fee(...) with tiers or a rounding that are not of their types raises InvalidValue naming
+    the field, not an AttributeError from the minor-unit check (found by the surface harness)."""
+    with pytest.raises(InvalidValue) as raised:
+        Fee(code="f", label=LABEL, currency="IDR", amount="1000", **given)  # type: ignore[arg-type]
+    assert raised.value.field == field

@@ -12,7 +12,7 @@ per store by `render`.  `COMMIT` is the single statement each command sends and
 `PUBLISH_CATALOGUE` is the single statement of a catalogue publication.
 
 >>> [version for version, _, _ in shipped_migrations()]
-[1, 2, 3, 4]
+[1, 2, 3, 4, 5]
 
 The public names are those in ``__all__``: the migrations shipped and the table that
 records them, for integrators who apply the schema with their own tool.  The

@@ -136,6 +136,12 @@ def _check_amounts(fee: Fee, _: attrs.Attribute[str], __: str) -> None:
     """
     if fee.currency not in MINOR_UNITS:
         return
+    tiers: object = fee.tiers
+    rounding: object = fee.rounding
+    if not isinstance(tiers, tuple) or not all(type(tier) is FeeTier for tier in tiers):
+        return  # the type check of `tiers`, which runs after this one, names what is wrong
+    if rounding is not None and not isinstance(rounding, FeeRounding):
+        return  # likewise for `rounding`
     fixed: list[tuple[str, Decimal | None]] = [("amount", fee.amount)]
     fixed.append(("rounding.step", fee.rounding.step if fee.rounding else None))
     for i, tier in enumerate(fee.tiers):
