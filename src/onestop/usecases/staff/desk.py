@@ -60,6 +60,7 @@ from onestop.domain.staff import (
     TokenInfo,
     TokenIssued,
     TokenRevoked,
+    check_account_id,
 )
 from onestop.exceptions import (
     AccountExists,
@@ -161,9 +162,10 @@ class StaffDesk(SignInDesk):
         Raises:
             AccountExists: If an account has this id already.
             NotAuthorised: If *by* is no ``staff_admin`` (mall-wide or at an agency).
-            InvalidValue: If *account_id* is not an actor id.
+            InvalidValue: If *account_id* is not an actor id, or one onestop reserves
+                (``system``, ``cli``, ``citizen:...``, ``agency:...``).
         """
-        ACTOR_ID.check(account_id, field="account_id")
+        check_account_id(account_id)
         by = _actor(by)
         if administered(by) == frozenset():
             raise _refuse("add", "only a staff_admin adds accounts")
