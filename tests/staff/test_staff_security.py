@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from staff_support import ROOT, T0, Clock, desk
 
-from onestop.domain.staff import AccountAdded
+from onestop.domain.common.actors import Actor, Grant
+from onestop.domain.staff import AccountAdded, StaffIdentity
 from onestop.exceptions import InvalidValue
+from onestop.ports.events import Summary
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.staff.authorisation import may_read, worklist_agencies
 
 
 @pytest.fixture
@@ -32,3 +35,37 @@ def test_reserved_actor_ids_are_no_account(store: MemoryStore, clock: Clock, res
     with pytest.raises(InvalidValue):
         AccountAdded(account_id=reserved, by="root", at=T0)
     assert staff.accounts() == ()
+
+
+def _summary(agency: str) -> Summary:
+    return Summary(
+        stream_id=f"app-{agency}",
+        number="N/1",
+        service="izin-usaha",
+        service_version=1,
+        agency=agency,
+        channel="online",
+        state="submitted",
+        assignee=None,
+        received=T0,
+        due=None,
+        at_risk_from=None,
+        suspended=False,
+        closed=False,
+        version=1,
+        updated_at=T0,
+    )
+
+
+def _identity(*grants: tuple[str, str | None]) -> StaffIdentity:
+    actor = Actor(id="eve", grants={Grant(role, agency=agency) for role, agency in grants})
+    return StaffIdentity(account_id="eve", method="token", actor=actor)
+
+
+def test_personal_data_alone_reads_nothing() -> None:
+    """A personal_data grant neither lists nor reads an agency's applications by itself."""
+    wide = _identity(("inspector", "dpmptsp"), ("personal_data", None))
+    assert worklist_agencies(wide) == frozenset({"dpmptsp"})
+    assert worklist_agencies(_identity(("personal_data", "disdik"))) == frozenset()
+    other = _summary("disdik")
+    assert not may_read(wide, other)

@@ -89,14 +89,15 @@ def _agency(agency: object) -> str | None:
 def may_read(identity: StaffIdentity, summary: Summary, /) -> bool:
     """Whether *identity* may read the application *summary* describes (not its personal data).
 
-    Any role in force at the application's agency counts, mall-wide ones too.
+    Any role in force at the application's agency counts, mall-wide ones too, except
+    ``personal_data``: it widens what an inspector sees, never where it reads.
 
     Raises:
         onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
     _identity(identity)
     check_type(summary, Summary, field="summary")
-    return bool(identity.actor.roles_in(_agency(summary.agency)))
+    return bool(identity.actor.roles_in(_agency(summary.agency)) - {PERSONAL_DATA})
 
 
 def may_see_personal_data(identity: StaffIdentity, agency: str, /) -> bool:
@@ -118,15 +119,19 @@ def worklist_agencies(identity: StaffIdentity, /) -> frozenset[str] | None:
     """The agencies whose applications *identity* may list; ``None`` for every agency.
 
     A mall-wide role reaches every agency; otherwise the agencies of its grants (an
-    empty set: none).
+    empty set: none).  ``personal_data`` reaches no agency by itself.
 
     Raises:
         onestop.exceptions.InvalidValue: If *identity* is not a `StaffIdentity`.
     """
     actor = _identity(identity).actor
-    if actor.roles:
+    if actor.roles - {PERSONAL_DATA}:
         return None
-    return frozenset(grant.agency for grant in actor.grants if grant.agency is not None)
+    return frozenset(
+        grant.agency
+        for grant in actor.grants
+        if grant.agency is not None and grant.role != PERSONAL_DATA
+    )
 
 
 def require_read(identity: StaffIdentity, summary: Summary, /) -> None:
