@@ -10,7 +10,12 @@ from onestop.domain.staff import AccountAdded, StaffIdentity
 from onestop.exceptions import InvalidValue
 from onestop.ports.events import Summary
 from onestop.storage.memory import MemoryStore
-from onestop.usecases.staff.authorisation import may_read, worklist_agencies
+from onestop.usecases.staff.authorisation import (
+    may_read,
+    may_see_job_address,
+    may_see_personal_data,
+    worklist_agencies,
+)
 
 
 @pytest.fixture
@@ -69,3 +74,13 @@ def test_personal_data_alone_reads_nothing() -> None:
     assert worklist_agencies(_identity(("personal_data", "disdik"))) == frozenset()
     other = _summary("disdik")
     assert not may_read(wide, other)
+
+
+def test_a_courier_sees_only_the_address_of_its_own_job() -> None:
+    """A courier sees no personal data of its agency, only the address of a job it claimed."""
+    courier = _identity(("courier", "dpmptsp"))
+    assert not may_see_personal_data(courier, "dpmptsp")
+    assert may_see_job_address(courier, "dpmptsp", "eve")
+    assert not may_see_job_address(courier, "dpmptsp", None)
+    assert not may_see_job_address(courier, "dpmptsp", "someone-else")
+    assert not may_see_job_address(courier, "disdik", "eve")

@@ -8,9 +8,10 @@ the roles in force now, per agency) and what is asked for:
   exactly like a missing one (`onestop.exceptions.ApplicationNotFound`), so that ids
   of other agencies' applications cannot be probed (IDOR).
 * **Its personal data** (`may_see_personal_data`, `require_personal_data`): a role at
-  the agency other than ``inspector``, ``personal_data`` and ``staff_admin``; or
-  ``inspector`` together with ``personal_data`` there.  An inspector alone sees
-  histories and chains, not who applied.
+  the agency other than ``inspector``, ``personal_data``, ``staff_admin`` and
+  ``courier``; or ``inspector`` together with ``personal_data`` there.  An inspector
+  alone sees histories and chains, not who applied; a courier sees only the address of
+  a job it has claimed (`may_see_job_address`).
 * **Worklists** (`worklist_agencies`): the agencies whose applications a member of
   staff may list, for `onestop.ports.events.SummaryQuery.agencies`, so that the store
   filters in the query itself; ``None`` for every agency.
@@ -53,6 +54,7 @@ __all__ = [
     "may_administer",
     "may_manage",
     "may_read",
+    "may_see_job_address",
     "may_see_personal_data",
     "require_personal_data",
     "require_read",
@@ -74,7 +76,7 @@ COURIER = "courier"
 STAFF_ROLES = frozenset({ADMIN, INSPECTOR, PERSONAL_DATA, COURIER})
 """The roles onestop adds to the workflow roles a catalogue declares."""
 
-_BLIND = frozenset({ADMIN, INSPECTOR, PERSONAL_DATA})
+_BLIND = frozenset({ADMIN, INSPECTOR, PERSONAL_DATA, COURIER})
 """Roles that do not, alone, show personal data."""
 
 
@@ -103,8 +105,9 @@ def may_read(identity: StaffIdentity, summary: Summary, /) -> bool:
 def may_see_personal_data(identity: StaffIdentity, agency: str, /) -> bool:
     """Whether *identity* may see the personal data of *agency*'s applications.
 
-    A role there other than ``inspector``, ``personal_data`` or ``staff_admin`` shows
-    it; so does ``inspector`` with ``personal_data``.
+    A role there other than ``inspector``, ``personal_data``, ``staff_admin`` or
+    ``courier`` shows it; so does ``inspector`` with ``personal_data``.  A courier sees
+    the address of its own jobs only (`may_see_job_address`).
 
     Raises:
         onestop.exceptions.InvalidValue: If *identity* is not a `StaffIdentity` or
@@ -113,6 +116,24 @@ def may_see_personal_data(identity: StaffIdentity, agency: str, /) -> bool:
     _identity(identity)
     roles = identity.actor.roles_in(CATALOGUE_CODE.check(agency, field="agency"))
     return bool(roles - _BLIND) or {INSPECTOR, PERSONAL_DATA} <= roles
+
+
+def may_see_job_address(identity: StaffIdentity, agency: str, courier_id: str | None, /) -> bool:
+    """Whether *identity* may see the address of a courier job of *agency*'s application.
+
+    Whoever may see the agency's personal data may; so may the job's courier
+    (*courier_id*, who claimed it) while it holds ``courier`` at the agency: the address
+    is what its job needs, and nothing else of the application.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *identity* is not a `StaffIdentity`, *agency*
+            not an agency code or *courier_id* neither ``None`` nor text.
+    """
+    if may_see_personal_data(identity, agency):
+        return True
+    if courier_id is not None:
+        check_type(courier_id, str, field="courier_id")
+    return courier_id == identity.account_id and COURIER in identity.actor.roles_in(agency)
 
 
 def worklist_agencies(identity: StaffIdentity, /) -> frozenset[str] | None:
