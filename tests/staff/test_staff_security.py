@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from staff_support import ROOT, T0, Clock, desk
+from staff_support import PASSWORD, ROOT, T0, Clock, desk, officer
 
 from onestop.domain.common.actors import Actor, Grant
 from onestop.domain.staff import AccountAdded, StaffIdentity
-from onestop.exceptions import InvalidValue
+from onestop.exceptions import InvalidValue, NotAuthenticated, NotAuthorised
 from onestop.ports.events import Summary
 from onestop.storage.memory import MemoryStore
 from onestop.usecases.staff.authorisation import (
+    may_manage,
     may_read,
     may_see_job_address,
     may_see_personal_data,
@@ -84,3 +85,47 @@ def test_a_courier_sees_only_the_address_of_its_own_job() -> None:
     assert not may_see_job_address(courier, "dpmptsp", None)
     assert not may_see_job_address(courier, "dpmptsp", "someone-else")
     assert not may_see_job_address(courier, "disdik", "eve")
+
+
+def test_an_agency_admin_cannot_take_over_an_account_with_no_role(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """A new account, with no role yet, is managed by a mall-wide admin only."""
+    staff = desk(store, clock)
+    staff.add("fresh", by=ROOT)
+    boss = Actor(id="boss", grants={Grant("staff_admin", agency="dpmptsp")})
+    with pytest.raises(NotAuthorised):
+        staff.set_password("fresh", PASSWORD, by=boss)
+    with pytest.raises(NotAuthorised):
+        staff.issue_token("fresh", name="mine", by=boss)
+
+
+def test_a_revoked_wide_role_still_keeps_agency_admins_out(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """An account that once held a mall-wide role stays out of an agency admin's reach."""
+    staff = desk(store, clock)
+    staff.add("ana", by=ROOT)
+    staff.grant("ana", "verifier", agency="dpmptsp", by=ROOT)
+    wide = staff.grant("ana", "staff_admin", by=ROOT)
+    staff.revoke("ana", wide.assignment_id, by=ROOT)
+    boss = Actor(id="boss", grants={Grant("staff_admin", agency="dpmptsp")})
+    assert not may_manage(boss, staff.account("ana"))
+
+
+def test_a_wider_grant_revokes_tokens_their_issuer_may_no_longer_manage(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """A token an agency admin issued stops working once the account is made mall-wide."""
+    staff = desk(store, clock)
+    officer(staff, "boss", ("staff_admin", "dpmptsp"))
+    staff.add("ana", by=ROOT)
+    staff.grant("ana", "verifier", agency="dpmptsp", by=ROOT)
+    boss = staff.identity("boss").actor
+    theirs = staff.issue_token("ana", name="boss-made", by=boss)
+    ours = staff.issue_token("ana", name="root-made", by=ROOT)
+    staff.grant("ana", "staff_admin", by=ROOT)
+    with pytest.raises(NotAuthenticated):
+        staff.bearer(theirs.token)
+    assert staff.bearer(ours.token).actor.holds("staff_admin")
+    assert [t.token_id for t in staff.tokens("ana")] == [ours.token_id]

@@ -17,8 +17,8 @@ the roles in force now, per agency) and what is asked for:
   filters in the query itself; ``None`` for every agency.
 * **Accounts** (`may_administer`, `may_manage`): ``staff_admin`` mall-wide manages
   every account and grants anywhere; ``staff_admin`` at an agency grants and revokes
-  only there, and manages only accounts whose every assignment is at agencies it
-  administers.
+  only there, and manages only accounts whose every assignment, revoked ones too, is at
+  agencies it administers (an account with no role yet: mall-wide admins only).
 
 `AccessLog` appends to the access record (`onestop.ports.staff.StaffStore.record_access`)
 each read of personal data: who, which application, what, through which route, when.
@@ -210,9 +210,12 @@ def may_administer(actor: Actor, agency: str | None, /) -> bool:
 def may_manage(actor: Actor, account: StaffAccount, /) -> bool:
     """Whether *actor* may manage *account*: disable it, set its password, issue its tokens.
 
-    A mall-wide ``staff_admin`` manages every account; an agency's ``staff_admin``
-    manages an account whose every assignment (in force, future or expired, not
-    revoked) is at an agency it administers, and not one with a mall-wide role.
+    A mall-wide ``staff_admin`` manages every account.  An agency's ``staff_admin``
+    manages an account that holds or held at least one assignment, every one of which
+    (in force, future, expired or revoked) is at an agency it administers.  So an
+    account with no role yet, or one that ever held a mall-wide role or a role at
+    another agency, is managed by a mall-wide ``staff_admin`` only: an agency's admin
+    cannot take over an account about to be (or once) given wider powers.
 
     Raises:
         onestop.exceptions.InvalidValue: If an argument is of the wrong type.
@@ -221,9 +224,10 @@ def may_manage(actor: Actor, account: StaffAccount, /) -> bool:
     check_type(account, StaffAccount, field="account")
     if agencies is None:
         return True
-    if not agencies:
+    held = account.assignments + account.revoked
+    if not agencies or not held:
         return False
-    return all(a.agency is not None and a.agency in agencies for a in account.assignments)
+    return all(a.agency is not None and a.agency in agencies for a in held)
 
 
 class AccessLog:

@@ -252,7 +252,38 @@ class StaffDesk(SignInDesk):
         granted = account.assignment(assignment_id)
         if granted is None:  # pragma: no cover - it was just appended
             raise AccountNotFound(account_id)
+        self._fence(account, by)
         return granted
+
+    def _still_manages(self, issuer: str, account: StaffAccount, now: datetime) -> bool:
+        """Whether *issuer* (who issued a credential) may still manage *account*.
+
+        The account itself does; so does an issuer that is no account (the command
+        line's operator, acting outside the accounts).
+        """
+        if issuer == account.account_id:
+            return True
+        try:
+            folded = self._fresh(issuer)
+        except (AccountNotFound, InvalidValue):
+            return True
+        return may_manage(folded.account.actor(now), account)
+
+    def _fence(self, account: StaffAccount, by: Actor) -> None:
+        """After a grant, revoke the API tokens whose issuer may no longer manage *account*.
+
+        An agency's admin may issue a token for an officer of its agency; once a
+        mall-wide admin grants that officer a wider role, the token would let the
+        agency's admin act with powers it may not grant.
+        """
+        now = self._now()
+        stale = [
+            token.token_id
+            for token in account.tokens
+            if token.issued_by != by.id and not self._still_manages(token.issued_by, account, now)
+        ]
+        for token_id in stale:
+            self._drop_token(account.account_id, token_id, by)
 
     def revoke(self, account_id: str, assignment_id: str, *, by: Actor) -> None:
         """Revoke assignment *assignment_id* of *account_id*: it stops counting at once.
@@ -485,6 +516,9 @@ class StaffDesk(SignInDesk):
         _label(token_id, "token_id")
         by = _actor(by)
         self._self_or_manager("revoke_token", account_id, by)
+        self._drop_token(account_id, token_id, by)
+
+    def _drop_token(self, account_id: str, token_id: str, by: Actor) -> None:
         for secret in self._staff.secrets_of(account_id, kind="token"):
             if secret.data == token_id.encode("utf-8", "surrogatepass"):
                 self._staff.delete_secrets(key=secret.key)
