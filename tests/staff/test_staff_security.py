@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from staff_support import PASSWORD, ROOT, T0, Clock, desk, officer
+from staff_support import PASSWORD, ROOT, T0, Clock, CountingHasher, desk, officer
 
 from onestop.domain.common.actors import Actor, Grant
 from onestop.domain.staff import AccountAdded, StaffIdentity
-from onestop.exceptions import InvalidValue, NotAuthenticated, NotAuthorised
+from onestop.exceptions import (
+    AccountLocked,
+    InvalidValue,
+    NotAuthenticated,
+    NotAuthorised,
+    SignInRefused,
+)
 from onestop.ports.events import Summary
 from onestop.storage.memory import MemoryStore
+from onestop.usecases.staff import SignInPolicy, StaffDesk
 from onestop.usecases.staff.authorisation import (
     may_manage,
     may_read,
@@ -17,6 +28,8 @@ from onestop.usecases.staff.authorisation import (
     may_see_personal_data,
     worklist_agencies,
 )
+
+WRONG = "not the right password"
 
 
 @pytest.fixture
@@ -129,3 +142,84 @@ def test_a_wider_grant_revokes_tokens_their_issuer_may_no_longer_manage(
         staff.bearer(theirs.token)
     assert staff.bearer(ours.token).actor.holds("staff_admin")
     assert [t.token_id for t in staff.tokens("ana")] == [ours.token_id]
+
+
+class GatedHasher(CountingHasher):
+    """Counts verifications; one for *held* waits until released, to stage a race."""
+
+    def __init__(self, held: str | None = None) -> None:
+        super().__init__()
+        self.held = held
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.active = 0
+        self.most = 0
+        self._count = threading.Lock()
+
+    def verify(self, hashed: str, password: str, /) -> bool:
+        with self._count:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        try:
+            if password == self.held:
+                self.entered.set()
+                self.release.wait()
+            return super().verify(hashed, password)
+        finally:
+            with self._count:
+                self.active -= 1
+
+
+def _guess(staff: StaffDesk, account: str, password: str, client: str = "") -> str:
+    try:
+        staff.sign_in(account, password, client=client)
+    except AccountLocked:
+        return "locked"
+    except SignInRefused:
+        return "refused"
+    return "signed in"
+
+
+def _together(calls: list[Callable[[], str]]) -> list[str]:
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def test_concurrent_guesses_cannot_beat_the_lockout(store: MemoryStore, clock: Clock) -> None:
+    """Of 40 concurrent wrong guesses, at most max_failures reach Argon2; the account locks."""
+    hasher = GatedHasher()
+    staff = desk(store, clock, hasher=hasher, policy=SignInPolicy(max_parallel_hashes=40))
+    officer(staff, "ana", ("verifier", "dpmptsp"))
+    hasher.calls.clear()
+    answers = _together([lambda: _guess(staff, "ana", WRONG) for _ in range(40)])
+    assert hasher.calls.count("verify") <= 5
+    assert answers.count("refused") <= 5
+    with pytest.raises(AccountLocked):
+        staff.sign_in("ana", PASSWORD)
+
+
+def test_a_success_racing_guesses_does_not_lift_the_lock(store: MemoryStore, clock: Clock) -> None:
+    """The right password checked while guesses lock the account leaves the lock in place."""
+    hasher = GatedHasher(held=PASSWORD)
+    staff = desk(store, clock, hasher=hasher)
+    officer(staff, "ana", ("verifier", "dpmptsp"))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        right = pool.submit(_guess, staff, "ana", PASSWORD)
+        hasher.entered.wait()
+        guesses = [_guess(staff, "ana", WRONG) for _ in range(8)]
+        hasher.release.set()
+        assert right.result() == "signed in"
+    assert guesses.count("refused") == 4
+    hasher.held = None
+    assert _guess(staff, "ana", PASSWORD) == "locked"
+
+
+def test_argon2_work_is_bounded_per_desk(store: MemoryStore, clock: Clock) -> None:
+    """Sign-ins flooding in wait their turn: no more hashes run at once than the policy says."""
+    hasher = GatedHasher()
+    staff = desk(store, clock, hasher=hasher, policy=SignInPolicy(max_parallel_hashes=2))
+    for n in range(12):
+        officer(staff, f"officer-{n}")
+    hasher.most = 0
+    _together([lambda n=n: _guess(staff, f"officer-{n}", WRONG) for n in range(12)])
+    assert hasher.most <= 2
