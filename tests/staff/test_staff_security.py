@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
 
+import pyotp
 import pytest
 from staff_support import PASSWORD, ROOT, T0, Clock, CountingHasher, desk, officer
 
@@ -19,6 +22,7 @@ from onestop.exceptions import (
     SignInRefused,
 )
 from onestop.ports.events import Summary
+from onestop.ports.staff import StaffSecret
 from onestop.storage.memory import MemoryStore
 from onestop.usecases.staff import SignInPolicy, StaffDesk
 from onestop.usecases.staff.authorisation import (
@@ -223,3 +227,44 @@ def test_argon2_work_is_bounded_per_desk(store: MemoryStore, clock: Clock) -> No
     hasher.most = 0
     _together([lambda n=n: _guess(staff, f"officer-{n}", WRONG) for n in range(12)])
     assert hasher.most <= 2
+
+
+class LockstepStore:
+    """A store whose reads of the last used TOTP step wait for each other: a staged race."""
+
+    def __init__(self, inner: MemoryStore) -> None:
+        self._inner = inner
+        self.barrier: threading.Barrier | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
+        found = self._inner.secret(key, at=at)
+        if key.startswith("totp_used:") and self.barrier is not None:
+            self.barrier.wait(timeout=30)
+        return found
+
+
+def test_one_totp_code_signs_in_once_even_at_the_same_moment(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """Two sign-ins racing with one code: exactly one gets in, the other is refused."""
+    racing = LockstepStore(store)
+    staff = desk(racing, clock)
+    officer(staff, "ana")
+    seed = staff.enrol_second_factor("ana", by=ROOT).secret
+    totp = pyotp.TOTP(seed)
+    staff.confirm_second_factor("ana", totp.at(clock.at))
+    clock.move(seconds=60)
+    code = totp.at(clock.at)
+    racing.barrier = threading.Barrier(2)
+
+    def attempt() -> str:
+        try:
+            staff.sign_in("ana", PASSWORD, code=code)
+        except SignInRefused:
+            return "refused"
+        return "signed in"
+
+    assert sorted(_together([attempt, attempt])) == ["refused", "signed in"]

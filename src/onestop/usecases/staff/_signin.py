@@ -137,6 +137,8 @@ class SignInDesk(DeskCore):
         last = int(used.data) if used is not None and used.data.isdigit() else -1
         for counter in (step - 1, step, step + 1):
             if counter > last and hmac.compare_digest(totp.generate_otp(counter), code):
+                if not self._first_use(account_id, counter, now):
+                    return False
                 self._staff.put_secret(
                     StaffSecret(
                         key=used_key,
@@ -149,6 +151,16 @@ class SignInDesk(DeskCore):
                 )
                 return True
         return False
+
+    def _first_use(self, account_id: str, counter: int, now: datetime) -> bool:
+        """Whether this is the first use of *account_id*'s code of step *counter*.
+
+        The store's atomic counter is the compare-and-set: of two sign-ins racing with
+        one code, only the first to count it gets 1.
+        """
+        window = timedelta(seconds=4 * TOTP_STEP)
+        key = f"totp-step:{account_id}:{counter}"
+        return self._staff.count_failure(key, at=now, window=window) == 1
 
     # --- lockout ------------------------------------------------------------------------
 
