@@ -268,3 +268,53 @@ def test_one_totp_code_signs_in_once_even_at_the_same_moment(
         return "signed in"
 
     assert sorted(_together([attempt, attempt])) == ["refused", "signed in"]
+
+
+def test_a_new_password_ends_every_other_session(store: MemoryStore, clock: Clock) -> None:
+    """Changing one's password keeps the caller's session and ends the others."""
+    staff = desk(store, clock)
+    officer(staff, "ana")
+    mine, stolen = staff.sign_in("ana", PASSWORD), staff.sign_in("ana", PASSWORD)
+    staff.set_password(
+        "ana",
+        "a brand new passphrase",
+        by=mine.identity.actor,
+        current=PASSWORD,
+        keep=mine.identity.session_id,
+    )
+    assert staff.session(mine.session).account_id == "ana"
+    with pytest.raises(NotAuthenticated):
+        staff.session(stolen.session)
+
+
+def test_an_admin_reset_ends_every_session(store: MemoryStore, clock: Clock) -> None:
+    """A manager resetting a password, or the second factor, ends the account's sessions."""
+    staff = desk(store, clock)
+    officer(staff, "ana")
+    first = staff.sign_in("ana", PASSWORD)
+    staff.set_password("ana", "a brand new passphrase", by=ROOT)
+    with pytest.raises(NotAuthenticated):
+        staff.session(first.session)
+    second = staff.sign_in("ana", "a brand new passphrase")
+    staff.remove_second_factor("ana", by=ROOT)
+    with pytest.raises(NotAuthenticated):
+        staff.session(second.session)
+
+
+def test_ones_own_credentials_change_only_with_the_current_password(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """A stolen session alone cannot change the password or the second factor."""
+    staff = desk(store, clock)
+    officer(staff, "ana")
+    ana = staff.identity("ana").actor
+    with pytest.raises(NotAuthorised):
+        staff.set_password("ana", "a brand new passphrase", by=ana)
+    with pytest.raises(SignInRefused):
+        staff.set_password("ana", "a brand new passphrase", by=ana, current=WRONG)
+    with pytest.raises(NotAuthorised):
+        staff.enrol_second_factor("ana", by=ana)
+    with pytest.raises(NotAuthorised):
+        staff.remove_second_factor("ana", by=ana)
+    staff.set_password("ana", "a brand new passphrase", by=ana, current=PASSWORD)
+    staff.sign_in("ana", "a brand new passphrase")
