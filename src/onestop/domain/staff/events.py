@@ -63,10 +63,10 @@ MAX_IDENTITY_TEXT = 256
 
 
 RESERVED_ACCOUNT_IDS = frozenset({"system", "cli"})
-"""Actor ids onestop acts under itself (the command line's operator is ``cli``): no account."""
+"""Actor ids onestop acts under itself (``cli`` is the command line's operator), no account's."""
 
 RESERVED_ACCOUNT_PREFIXES = ("citizen:", "agency:")
-"""Prefixes of the actor ids of citizens and agencies' back offices: no account starts so."""
+"""What no account id starts with (the actor ids of citizens and agencies' back offices do)."""
 
 
 def check_account_id(value: object, /) -> str:
