@@ -95,6 +95,7 @@ def _types() -> dict[str, Any]:
     from onestop.usecases.courier import desk as courier_desk
     from onestop.usecases.courier import wiring as courier_wiring
     from onestop.usecases.staff import _core as staff_core
+    from onestop.usecases.staff import _credentials as staff_credentials
     from onestop.usecases.staff import _signin as staff_signin
 
     found: dict[str, Any] = {
@@ -162,6 +163,7 @@ def _types() -> dict[str, Any]:
         "Argon2Hasher": passwords.Argon2Hasher,
         "StaffDesk": staff_desk.StaffDesk,
         "SignInDesk": staff_signin.SignInDesk,
+        "CredentialsDesk": staff_credentials.CredentialsDesk,
         "DeskCore": staff_core.DeskCore,
         "AccessLog": staff_desk.AccessLog,
     }
@@ -285,6 +287,7 @@ OWNERS_BY_NAME: dict[str, str] = {
     "Intake": "intake",
     "StaffDesk": "staff desk",
     "SignInDesk": "staff desk",
+    "CredentialsDesk": "staff desk",
     "DeskCore": "staff desk",
     "Argon2Hasher": "password hasher",
     "AccessLog": "access log",

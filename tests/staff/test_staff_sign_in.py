@@ -215,7 +215,7 @@ def test_totp_codes_follow_rfc_6238(store: MemoryStore, unix: int, code: str) ->
     clock = Clock(datetime.fromtimestamp(unix, tz=UTC))
     staff = desk(store, clock)
     officer(staff, "ana")
-    staff.enrol_second_factor("ana", by=Actor(id="ana"))
+    staff.enrol_second_factor("ana", by=Actor(id="ana"), current=PASSWORD)
     store.put_secret(
         StaffSecret(
             key="totp_pending:ana",
@@ -232,7 +232,7 @@ def test_totp_codes_follow_rfc_6238(store: MemoryStore, unix: int, code: str) ->
 def _enrolled(store: MemoryStore, clock: Clock, **kw: object) -> tuple[object, pyotp.TOTP]:
     staff = desk(store, clock, **kw)
     officer(staff, "ana")
-    seed = staff.enrol_second_factor("ana", by=Actor(id="ana")).secret
+    seed = staff.enrol_second_factor("ana", by=Actor(id="ana"), current=PASSWORD).secret
     totp = pyotp.TOTP(seed)
     staff.confirm_second_factor("ana", totp.at(clock.at))
     clock.move(seconds=30)

@@ -227,13 +227,21 @@ def _book(world: World, application_id: str) -> str:
 
 
 def test_courier_jobs_show_the_address_to_the_courier_only_recorded(world: World) -> None:
-    """The courier reads the address (recorded); the inspector reads the job without it;
-    another agency's officer gets 404 as for a missing job."""
+    """The courier reads the address once it claimed the job (recorded), not before; the
+    inspector reads the job without it; another agency's officer gets 404 as for a missing
+    job."""
     job = _book(world, world.a)
+    before = world.get("courier-a", f"/api/v1/staff/applications/{world.a}/courier-jobs")
+    assert before.status_code == 200, before.text
+    assert before.json()["items"][0]["address"] is None
+    version = int(world.get("courier-a", f"/api/v1/staff/courier/jobs/{job}").headers["ETag"][1:-1])
+    path = f"/api/v1/staff/courier/jobs/{job}/claim"
+    assert world.send("courier-a", "POST", path, version=version).status_code == 200
     mine = world.get("courier-a", f"/api/v1/staff/applications/{world.a}/courier-jobs")
-    assert mine.status_code == 200, mine.text
     assert CANARY_A[0] in mine.json()["items"][0]["address"]
     assert world.store.access_records(application_id=world.a, actor_id="courier-a")
+    application = world.get("courier-a", f"/api/v1/applications/{world.a}")
+    assert CANARY_A[0] not in application.text
     inspector = world.get("inspector-1", f"/api/v1/staff/courier/jobs/{job}")
     assert inspector.status_code == 200
     assert inspector.json()["address"] is None

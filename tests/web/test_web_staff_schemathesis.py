@@ -31,7 +31,7 @@ ROLES: dict[str, tuple[str | None, tuple[tuple[str, str], ...]]] = {
     "citizen": (None, (CANARY_A, CANARY_B)),
     "officer": ("officer-a", (CANARY_B,)),
     "approver": ("approver-b", (CANARY_A,)),
-    "courier": ("courier-a", (CANARY_B,)),
+    "courier": ("courier-a", (CANARY_A, CANARY_B)),
     "inspector": ("inspector-1", (CANARY_A, CANARY_B)),
 }
 """Each role's account (``None``: no credential) and the canaries it may never see."""

@@ -5,8 +5,10 @@ They act, like every staff endpoint (`onestop.web._staff_routes`), as the member
 the request authenticated, and ask `onestop.usecases.staff.authorisation` who may see
 what: a job is readable by whom may read its application, and a job of another agency's
 application is answered exactly like a missing job (404).  The address a job visits is
-personal data: it is sent only to whom ``may_see_personal_data`` allows at the
-application's agency, and each time it is sent the read is recorded in the access record.
+personal data: it is sent only to whom ``may_see_job_address`` allows (whom
+``may_see_personal_data`` allows at the application's agency, and the job's own courier,
+once it claimed the job), and each time it is sent the read is recorded in the access
+record.
 Claiming a job and recording a failed visit need the ``courier`` role at that agency,
 which the courier desk checks on the authenticated actor.  A claim names the job's version
 in ``If-Match`` (428 without, 412 stale): of two couriers claiming one job at once,
@@ -24,7 +26,7 @@ from onestop.domain.common.formats import KEY
 from onestop.domain.courier.jobs import CourierJob
 from onestop.exceptions import JobNotFound, VersionMismatch
 from onestop.usecases.courier.desk import CourierDesk
-from onestop.usecases.staff.authorisation import may_read, may_see_personal_data
+from onestop.usecases.staff.authorisation import may_read, may_see_job_address
 from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
 from onestop.web._staff_access import ensure_readable, record_access
@@ -56,7 +58,7 @@ def _readable_job(request: Request[Any, Any, Any], job_id: str) -> tuple[Courier
     summary = runtime_of(request).mall.store.summary(job.application_id)
     if summary is None or not may_read(identity, summary):
         raise JobNotFound(job_id)
-    return job, may_see_personal_data(identity, summary.agency)
+    return job, may_see_job_address(identity, summary.agency, job.courier_id)
 
 
 def _shown(request: Request[Any, Any, Any], job: CourierJob, *, personal: bool) -> CourierJobView:
@@ -78,9 +80,18 @@ def application_jobs(request: Request[Any, Any, Any], application_id: _ID) -> Co
     """The application's courier jobs, in booking order; the addresses only for staff
     allowed to see them, each read recorded."""
     summary = ensure_readable(request, application_id)
-    personal = may_see_personal_data(staff_of(request), summary.agency)
+    identity = staff_of(request)
     jobs = _desk(request).jobs(application_id)
-    return CourierJobList(items=tuple(_shown(request, job, personal=personal) for job in jobs))
+    return CourierJobList(
+        items=tuple(
+            _shown(
+                request,
+                job,
+                personal=may_see_job_address(identity, summary.agency, job.courier_id),
+            )
+            for job in jobs
+        )
+    )
 
 
 @get(

@@ -19,6 +19,8 @@ from onestop.domain.staff.events import (
     ACCOUNT_PREFIX,
     DIRECTORY_STREAM,
     MAX_IDENTITY_TEXT,
+    RESERVED_ACCOUNT_IDS,
+    RESERVED_ACCOUNT_PREFIXES,
     STAFF_EVENT_TYPES,
     AccountAdded,
     AccountDisabled,
@@ -37,6 +39,7 @@ from onestop.domain.staff.events import (
     TokenIssued,
     TokenRevoked,
     account_stream,
+    check_account_id,
     is_staff_stream,
 )
 
@@ -66,6 +69,9 @@ __all__ = [
     "TokenInfo",
     "TokenIssued",
     "TokenRevoked",
+    "RESERVED_ACCOUNT_IDS",
+    "RESERVED_ACCOUNT_PREFIXES",
     "account_stream",
+    "check_account_id",
     "is_staff_stream",
 ]

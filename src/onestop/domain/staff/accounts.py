@@ -143,6 +143,8 @@ class StaffAccount:
         status: Whether it may sign in.
         assignments: The roles granted and not revoked (in force or not yet, or
             expired), in the order granted.
+        revoked: The assignments revoked, in the order revoked: who may manage the
+            account remembers them (`onestop.usecases.staff.authorisation.may_manage`).
         identities: The external identities linked to it.
         second_factor: Whether a TOTP second factor is enrolled.
         has_password: Whether a password was ever set.
@@ -155,6 +157,7 @@ class StaffAccount:
     account_id: str = attrs.field(validator=ACTOR_ID.validator)
     status: AccountStatus = attrs.field(default=AccountStatus.ACTIVE, converter=_status)
     assignments: tuple[Assignment, ...] = ()
+    revoked: tuple[Assignment, ...] = ()
     identities: tuple[ExternalIdentity, ...] = ()
     second_factor: bool = False
     has_password: bool = False
@@ -205,7 +208,10 @@ class StaffAccount:
             return attrs.evolve(self, assignments=(*self.assignments, assignment), version=version)
         if isinstance(event, RoleRevoked):
             kept = tuple(a for a in self.assignments if a.assignment_id != event.assignment_id)
-            return attrs.evolve(self, assignments=kept, version=version)
+            gone = tuple(a for a in self.assignments if a.assignment_id == event.assignment_id)
+            return attrs.evolve(
+                self, assignments=kept, revoked=(*self.revoked, *gone), version=version
+            )
         if isinstance(event, AccountDisabled | AccountEnabled):
             status = (
                 AccountStatus.DISABLED

@@ -45,7 +45,10 @@ __all__ = [
     "StaffEvent",
     "TokenIssued",
     "TokenRevoked",
+    "RESERVED_ACCOUNT_IDS",
+    "RESERVED_ACCOUNT_PREFIXES",
     "account_stream",
+    "check_account_id",
     "is_staff_stream",
 ]
 
@@ -57,6 +60,29 @@ DIRECTORY_STREAM = "staff:directory"
 
 MAX_IDENTITY_TEXT = 256
 """The longest issuer or subject of an external identity, in characters."""
+
+
+RESERVED_ACCOUNT_IDS = frozenset({"system", "cli"})
+"""Actor ids onestop acts under itself (``cli`` is the command line's operator), no account's."""
+
+RESERVED_ACCOUNT_PREFIXES = ("citizen:", "agency:")
+"""What no account id starts with (the actor ids of citizens and agencies' back offices do)."""
+
+
+def check_account_id(value: object, /) -> str:
+    """*value* if it may name a new staff account: an actor id, none onestop reserves.
+
+    A member of staff must never act under the id of a citizen (``citizen:<subject>``),
+    an agency (``agency:<code>``), the system or the command line's operator.
+
+    Raises:
+        InvalidValue: If it is not an actor id, or a reserved one (field ``account_id``).
+    """
+    account_id = ACTOR_ID.check(value, field="account_id")
+    folded = account_id.casefold()
+    if folded in RESERVED_ACCOUNT_IDS or folded.startswith(RESERVED_ACCOUNT_PREFIXES):
+        raise InvalidValue(field="account_id", reason="is reserved for onestop's own actors")
+    return account_id
 
 
 def account_stream(account_id: str, /) -> str:
@@ -81,6 +107,10 @@ def is_staff_stream(stream_id: object, /) -> bool:
 
 def _actor(_: object, attribute: attrs.Attribute[str], value: object) -> None:
     ACTOR_ID.check(value, field=attribute.name)
+
+
+def _new_account(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    check_account_id(value)
 
 
 def _instant(_: object, attribute: attrs.Attribute[datetime], value: object) -> None:
@@ -145,7 +175,7 @@ class AccountAdded:
 
     SCHEMA_VERSION: ClassVar[int] = 1
     kind: Literal["account_added"] = attrs.field(default="account_added", init=False)
-    account_id: str = attrs.field(validator=_actor)
+    account_id: str = attrs.field(validator=_new_account)
     by: str = attrs.field(validator=_actor)
     at: datetime = attrs.field(validator=_instant)
 

@@ -78,6 +78,7 @@ class DeskCore:
             SignInPolicy() if policy is None else check_type(policy, SignInPolicy, field="policy")
         )
         self._lock = threading.Lock()
+        self._hashing = threading.BoundedSemaphore(self._policy.max_parallel_hashes)
         self._folded: dict[str, Folded] = {}
         self._directory: tuple[int, str, tuple[str, ...]] = (0, GENESIS, ())
         self._dummy: str | None = None

@@ -66,8 +66,18 @@ class SignInDesk(DeskCore):
 
     def _dummy_hash(self) -> str:
         if self._dummy is None:
-            self._dummy = self._hasher.hash(_DUMMY_PASSWORD)
+            self._dummy = self._hash(_DUMMY_PASSWORD)
         return self._dummy
+
+    def _hash(self, password: str) -> str:
+        """Hash *password*, no more than `SignInPolicy.max_parallel_hashes` at once."""
+        with self._hashing:
+            return self._hasher.hash(password)
+
+    def _verify(self, hashed: str, password: str) -> bool:
+        """Check *password*, no more than `SignInPolicy.max_parallel_hashes` at once."""
+        with self._hashing:
+            return self._hasher.verify(hashed, password)
 
     def _password_matches(self, account_id: str | None, password: str) -> bool:
         """Check *password*, doing the same Argon2 work whether the account has one or not."""
@@ -76,13 +86,13 @@ class SignInDesk(DeskCore):
             None if account_id is None else self._staff.secret(f"password:{account_id}", at=now)
         )
         hashed = self._dummy_hash() if stored is None else stored.data.decode("ascii", "replace")
-        matches = self._hasher.verify(hashed, password)
+        matches = self._verify(hashed, password)
         if stored is not None and matches and self._hasher.needs_rehash(hashed):
             self._put_password(account_id, password, now)  # type: ignore[arg-type]
         return matches and stored is not None
 
     def _put_password(self, account_id: str, password: str, now: datetime) -> None:
-        hashed = self._hasher.hash(password)
+        hashed = self._hash(password)
         self._staff.put_secret(
             StaffSecret(
                 key=f"password:{account_id}",
@@ -127,6 +137,8 @@ class SignInDesk(DeskCore):
         last = int(used.data) if used is not None and used.data.isdigit() else -1
         for counter in (step - 1, step, step + 1):
             if counter > last and hmac.compare_digest(totp.generate_otp(counter), code):
+                if not self._first_use(account_id, counter, now):
+                    return False
                 self._staff.put_secret(
                     StaffSecret(
                         key=used_key,
@@ -140,18 +152,37 @@ class SignInDesk(DeskCore):
                 return True
         return False
 
+    def _first_use(self, account_id: str, counter: int, now: datetime) -> bool:
+        """Whether this is the first use of *account_id*'s code of step *counter*.
+
+        The store's atomic counter is the compare-and-set: of two sign-ins racing with
+        one code, only the first to count it gets 1.
+        """
+        window = timedelta(seconds=4 * TOTP_STEP)
+        key = f"totp-step:{account_id}:{counter}"
+        return self._staff.count_failure(key, at=now, window=window) == 1
+
     # --- lockout ------------------------------------------------------------------------
 
-    def _locked(self, keys: tuple[tuple[str, int], ...], now: datetime) -> None:
+    def _gate(self, keys: tuple[tuple[str, int], ...], now: datetime) -> None:
+        """Count this attempt under each key first; refuse it if one is past its limit.
+
+        Counting before any Argon2 work makes the count atomic (the store's
+        `count_failure`): of *n* concurrent attempts on one account, at most
+        `SignInPolicy.max_failures` get as far as checking the password.
+        """
         policy = self._policy
         for key, limit in keys:
-            if self._staff.failures(key, at=now, window=policy.window) >= limit:
+            if self._staff.count_failure(key, at=now, window=policy.window) > limit:
                 raise AccountLocked(retry_after=int(policy.window.total_seconds()))
 
-    def _failed(self, keys: tuple[tuple[str, int], ...], now: datetime) -> SignInRefused:
-        for key, _ in keys:
-            self._staff.count_failure(key, at=now, window=self._policy.window)
-        return SignInRefused()
+    def _forgive(self, keys: tuple[tuple[str, int], ...], now: datetime) -> None:
+        """After a sign-in succeeded, forget the failures counted, unless a key got locked
+        meanwhile (by guesses racing this sign-in): a lock stands until it ages out."""
+        window = self._policy.window
+        if all(self._staff.failures(key, at=now, window=window) <= lim for key, lim in keys):
+            for key, _ in keys:
+                self._staff.clear_failures(key)
 
     # --- signing in -----------------------------------------------------------------------
 
@@ -162,10 +193,13 @@ class SignInDesk(DeskCore):
 
         An unknown account, a disabled one and a wrong password get the same answer
         after the same Argon2 work, and each counts as a failure, under the account id
-        given and under *client* (the caller's address, say).  After
-        `SignInPolicy.max_failures` failures of an account in `SignInPolicy.window`
-        (or `SignInPolicy.max_client_failures` from a client), every sign-in is
-        refused, the right password too, until the failures age out.
+        given and under *client* (the caller's address, say).  Each attempt is counted
+        before the password is checked, so that concurrent guesses cannot slip past the
+        count; one that succeeds is forgiven.  After `SignInPolicy.max_failures`
+        attempts on an account in `SignInPolicy.window` (or
+        `SignInPolicy.max_client_failures` from a client) that did not succeed, every
+        sign-in is refused before any Argon2 work, the right password too, until they
+        age out; a success racing guesses that locked the account does not unlock it.
 
         Args:
             account_id: The account, as typed.
@@ -179,7 +213,7 @@ class SignInDesk(DeskCore):
             AccountLocked: If too many sign-ins failed lately; ``retry_after`` says when
                 to try again.
             SecondFactorRequired: If the password is right, the account has a second
-                factor and no *code* was given (this is not a failure).
+                factor and no *code* was given (the attempt counts, like any other).
             InvalidValue: If an argument is not text (or *code* neither ``None`` nor text).
         """
         account_id, password = _text(account_id, "account_id"), _text(password, "password")
@@ -193,22 +227,22 @@ class SignInDesk(DeskCore):
         )
         if client:
             keys += ((failure_key("client", client), self._policy.max_client_failures),)
-        self._locked(keys, now)
+        self._gate(keys, now)
         known = account_id if ACTOR_ID.matches(account_id) else None
         typed = password if len(password) <= self._policy.max_password else _DUMMY_PASSWORD
         right = self._password_matches(known, typed) and typed is password
         account = self._account_or_none(known) if right else None
         if account is None or not account.active:
-            raise self._failed(keys, now)
+            raise SignInRefused
         method = "password"
         if account.second_factor:
             if code is None:
                 raise SecondFactorRequired
             seed = self._seed(account.account_id)
             if seed is None or not self._code_matches(account.account_id, seed, code):
-                raise self._failed(keys, now)
+                raise SignInRefused
             method = "password+totp"
-        self._staff.clear_failures(keys[0][0])
+        self._forgive(keys, now)
         return self._start_session(account.account_id, method)
 
     def _account_or_none(self, account_id: str | None) -> StaffAccount | None:

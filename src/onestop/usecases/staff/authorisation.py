@@ -8,9 +8,10 @@ the roles in force now, per agency) and what is asked for:
   exactly like a missing one (`onestop.exceptions.ApplicationNotFound`), so that ids
   of other agencies' applications cannot be probed (IDOR).
 * **Its personal data** (`may_see_personal_data`, `require_personal_data`): a role at
-  the agency other than ``inspector``, ``personal_data`` and ``staff_admin``; or
-  ``inspector`` together with ``personal_data`` there.  An inspector alone sees
-  histories and chains, not who applied.
+  the agency other than ``inspector``, ``personal_data``, ``staff_admin`` and
+  ``courier``; or ``inspector`` together with ``personal_data`` there.  An inspector
+  alone sees histories and chains, not who applied; a courier sees only the address of
+  a job it has claimed (`may_see_job_address`).
 * **Worklists** (`worklist_agencies`): the agencies whose applications a member of
   staff may list, for `onestop.ports.events.SummaryQuery.agencies`, so that the store
   filters in the query itself; ``None`` for every agency.
@@ -19,8 +20,8 @@ the roles in force now, per agency) and what is asked for:
   administrator or another courier.
 * **Accounts** (`may_administer`, `may_manage`): ``staff_admin`` mall-wide manages
   every account and grants anywhere; ``staff_admin`` at an agency grants and revokes
-  only there, and manages only accounts whose every assignment is at agencies it
-  administers.
+  only there, and manages only accounts whose every assignment, revoked ones too, is at
+  agencies it administers (an account with no role yet: mall-wide admins only).
 
 `AccessLog` appends to the access record (`onestop.ports.staff.StaffStore.record_access`)
 each read of personal data: who, which application, what, through which route, when.
@@ -57,6 +58,7 @@ __all__ = [
     "may_hand_over",
     "may_manage",
     "may_read",
+    "may_see_job_address",
     "may_see_personal_data",
     "require_personal_data",
     "require_read",
@@ -78,7 +80,7 @@ COURIER = "courier"
 STAFF_ROLES = frozenset({ADMIN, INSPECTOR, PERSONAL_DATA, COURIER})
 """The roles onestop adds to the workflow roles a catalogue declares."""
 
-_BLIND = frozenset({ADMIN, INSPECTOR, PERSONAL_DATA})
+_BLIND = frozenset({ADMIN, INSPECTOR, PERSONAL_DATA, COURIER})
 """Roles that do not, alone, show personal data."""
 
 
@@ -93,21 +95,23 @@ def _agency(agency: object) -> str | None:
 def may_read(identity: StaffIdentity, summary: Summary, /) -> bool:
     """Whether *identity* may read the application *summary* describes (not its personal data).
 
-    Any role in force at the application's agency counts, mall-wide ones too.
+    Any role in force at the application's agency counts, mall-wide ones too, except
+    ``personal_data``: it widens what an inspector sees, never where it reads.
 
     Raises:
         onestop.exceptions.InvalidValue: If an argument is of the wrong type.
     """
     _identity(identity)
     check_type(summary, Summary, field="summary")
-    return bool(identity.actor.roles_in(_agency(summary.agency)))
+    return bool(identity.actor.roles_in(_agency(summary.agency)) - {PERSONAL_DATA})
 
 
 def may_see_personal_data(identity: StaffIdentity, agency: str, /) -> bool:
     """Whether *identity* may see the personal data of *agency*'s applications.
 
-    A role there other than ``inspector``, ``personal_data`` or ``staff_admin`` shows
-    it; so does ``inspector`` with ``personal_data``.
+    A role there other than ``inspector``, ``personal_data``, ``staff_admin`` or
+    ``courier`` shows it; so does ``inspector`` with ``personal_data``.  A courier sees
+    the address of its own jobs only (`may_see_job_address`).
 
     Raises:
         onestop.exceptions.InvalidValue: If *identity* is not a `StaffIdentity` or
@@ -118,19 +122,41 @@ def may_see_personal_data(identity: StaffIdentity, agency: str, /) -> bool:
     return bool(roles - _BLIND) or {INSPECTOR, PERSONAL_DATA} <= roles
 
 
+def may_see_job_address(identity: StaffIdentity, agency: str, courier_id: str | None, /) -> bool:
+    """Whether *identity* may see the address of a courier job of *agency*'s application.
+
+    Whoever may see the agency's personal data may; so may the job's courier
+    (*courier_id*, who claimed it) while it holds ``courier`` at the agency: the address
+    is what its job needs, and nothing else of the application.
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *identity* is not a `StaffIdentity`, *agency*
+            not an agency code or *courier_id* neither ``None`` nor text.
+    """
+    if may_see_personal_data(identity, agency):
+        return True
+    if courier_id is not None:
+        check_type(courier_id, str, field="courier_id")
+    return courier_id == identity.account_id and COURIER in identity.actor.roles_in(agency)
+
+
 def worklist_agencies(identity: StaffIdentity, /) -> frozenset[str] | None:
     """The agencies whose applications *identity* may list; ``None`` for every agency.
 
     A mall-wide role reaches every agency; otherwise the agencies of its grants (an
-    empty set: none).
+    empty set: none).  ``personal_data`` reaches no agency by itself.
 
     Raises:
         onestop.exceptions.InvalidValue: If *identity* is not a `StaffIdentity`.
     """
     actor = _identity(identity).actor
-    if actor.roles:
+    if actor.roles - {PERSONAL_DATA}:
         return None
-    return frozenset(grant.agency for grant in actor.grants if grant.agency is not None)
+    return frozenset(
+        grant.agency
+        for grant in actor.grants
+        if grant.agency is not None and grant.role != PERSONAL_DATA
+    )
 
 
 def may_hand_over(identity: StaffIdentity, agency: str, /, *, courier_id: str | None) -> bool:
@@ -206,9 +232,12 @@ def may_administer(actor: Actor, agency: str | None, /) -> bool:
 def may_manage(actor: Actor, account: StaffAccount, /) -> bool:
     """Whether *actor* may manage *account*: disable it, set its password, issue its tokens.
 
-    A mall-wide ``staff_admin`` manages every account; an agency's ``staff_admin``
-    manages an account whose every assignment (in force, future or expired, not
-    revoked) is at an agency it administers, and not one with a mall-wide role.
+    A mall-wide ``staff_admin`` manages every account.  An agency's ``staff_admin``
+    manages an account that holds or held at least one assignment, every one of which
+    (in force, future, expired or revoked) is at an agency it administers.  So an
+    account with no role yet, or one that ever held a mall-wide role or a role at
+    another agency, is managed by a mall-wide ``staff_admin`` only: an agency's admin
+    cannot take over an account about to be (or once) given wider powers.
 
     Raises:
         onestop.exceptions.InvalidValue: If an argument is of the wrong type.
@@ -217,9 +246,10 @@ def may_manage(actor: Actor, account: StaffAccount, /) -> bool:
     check_type(account, StaffAccount, field="account")
     if agencies is None:
         return True
-    if not agencies:
+    held = account.assignments + account.revoked
+    if not agencies or not held:
         return False
-    return all(a.agency is not None and a.agency in agencies for a in account.assignments)
+    return all(a.agency is not None and a.agency in agencies for a in held)
 
 
 class AccessLog:

@@ -11,7 +11,9 @@ the authenticated member of staff's ``identity.actor``) and is authorised in
 `onestop.usecases.staff.authorisation`: a mall-wide ``staff_admin`` does everything;
 an agency's ``staff_admin`` grants and revokes at its agency only, and manages only
 accounts whose every role is at agencies it administers; no one grants a role to
-themselves; a member of staff sets their own password and second factor.
+themselves; a member of staff sets their own password and second factor, proving it
+with the current password (or a code).  Changing credentials, or disabling the account,
+ends its sessions.
 
 >>> from datetime import UTC, datetime
 >>> from onestop.domain.common.actors import Actor
@@ -34,12 +36,10 @@ True
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-import pyotp
+from datetime import datetime
 
 from onestop.domain.common.actors import Actor
-from onestop.domain.common.formats import ACTOR_ID, CATALOGUE_CODE, ROLE, kind_of, text_problem
+from onestop.domain.common.formats import ACTOR_ID, CATALOGUE_CODE, ROLE, text_problem
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.staff import (
     AccountAdded,
@@ -49,46 +49,36 @@ from onestop.domain.staff import (
     ExternalIdentity,
     IdentityLinked,
     IdentityUnlinked,
-    PasswordChanged,
     RoleGranted,
     RoleRevoked,
-    SecondFactorEnrolled,
-    SecondFactorRemoved,
     StaffAccount,
     StaffEvent,
     StaffIdentity,
     TokenInfo,
     TokenIssued,
     TokenRevoked,
+    check_account_id,
 )
 from onestop.exceptions import (
     AccountExists,
     AccountNotFound,
     ConcurrencyConflict,
     InvalidValue,
-    NotAuthorised,
-    SignInRefused,
-    WeakPassword,
 )
 from onestop.ports.events import Batch
 from onestop.ports.staff import StaffSecret
 from onestop.usecases.staff._core import RETRIES, digest
-from onestop.usecases.staff._signin import SignInDesk, identity_key
+from onestop.usecases.staff._credentials import CredentialsDesk, actor_of, refusal
+from onestop.usecases.staff._signin import identity_key
 from onestop.usecases.staff.authorisation import administered, may_administer, may_manage
 from onestop.usecases.staff.codec import account_appends
-from onestop.usecases.staff.values import IssuedToken, SecondFactorEnrolment
+from onestop.usecases.staff.values import IssuedToken
 
 __all__ = ["StaffDesk"]
 
-_ENROLMENT_MINUTES = 10
 
-
-def _actor(by: object) -> Actor:
-    return check_type(by, Actor, field="by")
-
-
-def _refuse(action: str, reason: str) -> NotAuthorised:
-    return NotAuthorised(action=action, reason=reason)
+_actor = actor_of
+_refuse = refusal
 
 
 def _label(value: object, field: str) -> str:
@@ -98,7 +88,7 @@ def _label(value: object, field: str) -> str:
     return value  # type: ignore[return-value]  # text_problem() proved it is text
 
 
-class StaffDesk(SignInDesk):
+class StaffDesk(CredentialsDesk):
     """Staff accounts and role grants, sign-in, sessions, API tokens and identities.
 
     Args:
@@ -151,19 +141,16 @@ class StaffDesk(SignInDesk):
 
     # --- accounts ------------------------------------------------------------------------
 
-    def _require_manage(self, action: str, by: Actor, account: StaffAccount) -> None:
-        if not may_manage(by, account):
-            raise _refuse(action, "only a staff_admin over every agency of the account may")
-
     def add(self, account_id: str, *, by: Actor) -> StaffAccount:
         """Add account *account_id*: no role, no password, no token yet.
 
         Raises:
             AccountExists: If an account has this id already.
             NotAuthorised: If *by* is no ``staff_admin`` (mall-wide or at an agency).
-            InvalidValue: If *account_id* is not an actor id.
+            InvalidValue: If *account_id* is not an actor id, or one onestop reserves
+                (``system``, ``cli``, ``citizen:...``, ``agency:...``).
         """
-        ACTOR_ID.check(account_id, field="account_id")
+        check_account_id(account_id)
         by = _actor(by)
         if administered(by) == frozenset():
             raise _refuse("add", "only a staff_admin adds accounts")
@@ -250,7 +237,38 @@ class StaffDesk(SignInDesk):
         granted = account.assignment(assignment_id)
         if granted is None:  # pragma: no cover - it was just appended
             raise AccountNotFound(account_id)
+        self._fence(account, by)
         return granted
+
+    def _still_manages(self, issuer: str, account: StaffAccount, now: datetime) -> bool:
+        """Whether *issuer* (who issued a credential) may still manage *account*.
+
+        The account itself does; so does an issuer that is no account (the command
+        line's operator, acting outside the accounts).
+        """
+        if issuer == account.account_id:
+            return True
+        try:
+            folded = self._fresh(issuer)
+        except (AccountNotFound, InvalidValue):
+            return True
+        return may_manage(folded.account.actor(now), account)
+
+    def _fence(self, account: StaffAccount, by: Actor) -> None:
+        """After a grant, revoke the API tokens whose issuer may no longer manage *account*.
+
+        An agency's admin may issue a token for an officer of its agency; once a
+        mall-wide admin grants that officer a wider role, the token would let the
+        agency's admin act with powers it may not grant.
+        """
+        now = self._now()
+        stale = [
+            token.token_id
+            for token in account.tokens
+            if token.issued_by != by.id and not self._still_manages(token.issued_by, account, now)
+        ]
+        for token_id in stale:
+            self._drop_token(account.account_id, token_id, by)
 
     def revoke(self, account_id: str, assignment_id: str, *, by: Actor) -> None:
         """Revoke assignment *assignment_id* of *account_id*: it stops counting at once.
@@ -309,123 +327,6 @@ class StaffDesk(SignInDesk):
         """
         self._toggle(account_id, by, enable=True)
 
-    # --- credentials -----------------------------------------------------------------------
-
-    def _self_or_manager(self, action: str, account_id: str, by: Actor) -> StaffAccount:
-        account = self.account(account_id)
-        if by.id != account_id:
-            self._require_manage(action, by, account)
-        return account
-
-    def _check_password(self, account_id: str, password: object) -> str:
-        if not isinstance(password, str):
-            raise InvalidValue(field="password", reason=f"expected text, not {kind_of(password)}")
-        policy = self._policy
-        if not policy.min_password <= len(password) <= policy.max_password:
-            raise WeakPassword(
-                reason=f"must be {policy.min_password} to {policy.max_password} characters long"
-            )
-        if password.strip().casefold() == account_id.casefold():
-            raise WeakPassword(reason="must not be the account's id")
-        if len(set(password)) < 4:
-            raise WeakPassword(reason="must have at least 4 different characters")
-        try:
-            password.encode("utf-8")
-        except UnicodeEncodeError:
-            raise WeakPassword(reason="is not valid Unicode text") from None
-        return password
-
-    def set_password(self, account_id: str, password: str, *, by: Actor) -> None:
-        """Set *account_id*'s password (its Argon2id hash is kept; the event says only when).
-
-        A member of staff sets their own; a manager of the account sets anyone's.
-
-        Raises:
-            AccountNotFound: If there is no such account.
-            NotAuthorised: If *by* is neither the account nor may manage it.
-            WeakPassword: If the password is too short or long (`SignInPolicy`), is the
-                account's id, or has fewer than 4 different characters.
-        """
-        ACTOR_ID.check(account_id, field="account_id")
-        by = _actor(by)
-        password = self._check_password(account_id, password)
-        self._self_or_manager("set_password", account_id, by)
-        self._put_password(account_id, password, self._now())
-        self._write(account_id, lambda _, now: [PasswordChanged(by=by.id, at=now)])
-
-    def enrol_second_factor(self, account_id: str, *, by: Actor) -> SecondFactorEnrolment:
-        """Start enrolling a TOTP second factor: a new seed, for an authenticator app.
-
-        It counts once confirmed (`confirm_second_factor`) within 10 minutes.
-
-        Raises:
-            AccountNotFound: If there is no such account.
-            NotAuthorised: If *by* is neither the account nor may manage it.
-        """
-        ACTOR_ID.check(account_id, field="account_id")
-        by = _actor(by)
-        self._self_or_manager("enrol_second_factor", account_id, by)
-        seed = pyotp.random_base32()
-        now = self._now()
-        self._staff.put_secret(
-            StaffSecret(
-                key=f"totp_pending:{account_id}",
-                account_id=account_id,
-                kind="totp_pending",
-                data=self._seed_data(account_id, seed),
-                created_at=now,
-                expires_at=now + timedelta(minutes=_ENROLMENT_MINUTES),
-            )
-        )
-        uri = pyotp.TOTP(seed).provisioning_uri(
-            name=account_id, issuer_name=self._policy.totp_issuer
-        )
-        return SecondFactorEnrolment(secret=seed, uri=uri)
-
-    def confirm_second_factor(self, account_id: str, code: str) -> None:
-        """Confirm the enrolment with a *code* the app shows: from now on sign-in needs one.
-
-        Raises:
-            SignInRefused: If no enrolment is pending or the code does not fit.
-            AccountNotFound: If there is no such account.
-        """
-        ACTOR_ID.check(account_id, field="account_id")
-        seed = self._seed(account_id, pending=True)
-        if seed is None or not self._code_matches(account_id, seed, code):
-            raise SignInRefused
-        now = self._now()
-        self._staff.put_secret(
-            StaffSecret(
-                key=f"totp:{account_id}",
-                account_id=account_id,
-                kind="totp",
-                data=self._seed_data(account_id, seed),
-                created_at=now,
-            )
-        )
-        self._staff.delete_secrets(key=f"totp_pending:{account_id}")
-        self._write(account_id, lambda _, at: [SecondFactorEnrolled(by=account_id, at=at)])
-
-    def remove_second_factor(self, account_id: str, *, by: Actor) -> None:
-        """Remove *account_id*'s second factor (a lost phone): sign-in needs a password only.
-
-        Raises:
-            AccountNotFound: If there is no such account.
-            NotAuthorised: If *by* is neither the account nor may manage it.
-        """
-        ACTOR_ID.check(account_id, field="account_id")
-        by = _actor(by)
-        account = self._self_or_manager("remove_second_factor", account_id, by)
-        for kind in ("totp", "totp_pending"):
-            self._staff.delete_secrets(key=f"{kind}:{account_id}")
-        if account.second_factor:
-            self._write(
-                account_id,
-                lambda acc, now: (
-                    [SecondFactorRemoved(by=by.id, at=now)] if acc.second_factor else []
-                ),
-            )
-
     def issue_token(
         self,
         account_id: str,
@@ -483,6 +384,9 @@ class StaffDesk(SignInDesk):
         _label(token_id, "token_id")
         by = _actor(by)
         self._self_or_manager("revoke_token", account_id, by)
+        self._drop_token(account_id, token_id, by)
+
+    def _drop_token(self, account_id: str, token_id: str, by: Actor) -> None:
         for secret in self._staff.secrets_of(account_id, kind="token"):
             if secret.data == token_id.encode("utf-8", "surrogatepass"):
                 self._staff.delete_secrets(key=secret.key)

@@ -59,6 +59,9 @@ class SignInPolicy:
         min_password: The fewest characters of a password (default 12).
         max_password: The most characters of a password (default 1024).
         totp_issuer: The issuer an authenticator app shows (default ``onestop``).
+        max_parallel_hashes: The most Argon2 computations one desk runs at once
+            (default 4); more sign-ins wait their turn, so that a flood of them cannot
+            make a worker allocate Argon2's memory (64 MiB each) without bound.
 
     Raises:
         InvalidValue: If a count is not an integer of 1 to 1,000,000, a span not a
@@ -74,6 +77,7 @@ class SignInPolicy:
     min_password: int = attrs.field(default=12, validator=_count)
     max_password: int = attrs.field(default=1024, validator=_count)
     totp_issuer: str = attrs.field(default="onestop")
+    max_parallel_hashes: int = attrs.field(default=4, validator=_count)
 
     def __attrs_post_init__(self) -> None:
         if self.session_idle > self.session_absolute:
