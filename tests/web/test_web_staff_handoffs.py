@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from staff_support import AGENCY_A, AGENCY_B, World, bearer, provision, started_world
+from web_staff_support import AGENCY_A, AGENCY_B, World, bearer, provision, started_world
 
 EXTRA = {
     "courier-b": (("courier", AGENCY_B),),
