@@ -130,6 +130,20 @@ def test_a_wrong_staff_code_is_refused_and_records_nothing(world: World) -> None
     assert world.runtime.courier.ledger("SEAL-WRONG-1").custodian.id == "courier-a"
 
 
+@pytest.mark.parametrize(
+    "code", ["é" * 16, "\u0663" * 16, "a\x00b"], ids=["accent", "digits", "nul"]
+)
+def test_a_staff_code_outside_ascii_is_422_not_a_failure(world: World, code: str) -> None:
+    """A code of any text (accents, other scripts' digits, NUL) is a wrong code (422), never a
+    server failure, and the packet stays with the courier."""
+    job = _claimed(world)
+    seal = f"SEAL-TEXT-{ord(code[0])}"
+    assert _collect(world, job, seal).status_code == 200
+    refused = _to_officer(world, job, "agency-text-1", code=code)
+    assert refused.status_code == 422, refused.text
+    assert world.runtime.courier.ledger(seal).custodian.id == "courier-a"
+
+
 def test_a_staff_code_confirms_nothing_once_the_job_moved_on(world: World) -> None:
     """A code is bound to the job's version: asked before the collection, it no longer
     confirms the handoff after it."""

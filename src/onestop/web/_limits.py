@@ -103,7 +103,16 @@ _RECORD = 32  # bytes of a counter file: "count:reset", padded
 
 async def _is_submission(request: Request[Any, Any, Any]) -> bool:
     # A coroutine: Litestar runs a plain function given here in a thread, one hop per request.
-    return request.method == "POST" and request.scope["path"] in SUBMISSION_ROUTES
+    path = request.scope["path"]
+    # Starting a staff sign-in at the identity provider keeps a state in the store for
+    # minutes: limited like a submission, so anonymous requests cannot fill the store.
+    return (request.method == "POST" and path in SUBMISSION_ROUTES) or (
+        request.method == "GET" and path == OIDC_START
+    )
+
+
+OIDC_START = "/api/v1/staff/oidc/start"
+"""The route that begins a staff sign-in at an identity provider (counted as a submission)."""
 
 
 _PROCESS_LOCKS: dict[str, anyio.Lock] = {}

@@ -307,9 +307,9 @@ def _staff_side(
     except NotAuthenticated:  # an unknown or disabled account confirms nothing
         raise WrongCode(handoff_id=handoff_id) from None
     bucket, secret = _bucket(request), _secret(request)
-    given = str(other.code).strip().lower()
+    given = str(other.code).strip().lower().encode("utf-8", "replace")
     if not any(
-        hmac.compare_digest(given, _code(secret, account, job, handoff_id, b))
+        hmac.compare_digest(given, _code(secret, account, job, handoff_id, b).encode("ascii"))
         for b in (bucket, bucket - 1)
     ):
         raise WrongCode(handoff_id=handoff_id)

@@ -69,6 +69,7 @@ class CredentialsDesk(SignInDesk):
         self._gate(keys, now)
         seed = self._seed(account.account_id) if account.second_factor else None
         if seed is not None and self._code_matches(account.account_id, seed, current):
+            self._forgive(keys, now)
             return
         typed = current if len(current) <= self._policy.max_password else None
         if not (account.has_password and typed is not None):
