@@ -89,21 +89,25 @@ def _submit(client: httpx.Client, count: int) -> list[str]:
     return ids
 
 
+def _headers(url: str, credential: tuple[str, str]) -> dict[str, str]:
+    """The headers of one client: a browser's session and CSRF token (``("session",
+    account)``, signed in now) or an API token (``("token", token)``)."""
+    kind, value = credential
+    if kind == "token":
+        return {"Authorization": f"Bearer {value}"}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return signed_in(client, value)
+
+
 def _officer(
-    url: str, credential: tuple[str, str], ids: list[str], seed: int, start: threading.Barrier
+    url: str, headers: dict[str, str], ids: list[str], seed: int, start: threading.Barrier
 ) -> tuple[list[Outcome], list[int]]:
-    """One client: read an application, act on the version read, again and again, signed in
-    as a browser (``("session", account)``) or with an API token (``("token", token)``)."""
+    """One client: read an application, act on the version read, again and again."""
     chance = random.Random(seed)
     outcomes: list[Outcome] = []
     reads: list[int] = []
-    with httpx.Client(base_url=url, timeout=30) as client:
-        kind, value = credential
-        if kind == "session":
-            client.headers.update(signed_in(client, value))
-        else:
-            client.headers["Authorization"] = f"Bearer {value}"
-        start.wait()
+    with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
+        start.wait(timeout=120)
         for _ in range(ROUNDS):
             application = chance.choice(ids)
             read = client.get(f"/api/v1/applications/{application}")
@@ -156,7 +160,9 @@ def _race(settings: ServeSettings) -> str:
         with officers:
             first = {i: officers.get(f"/api/v1/applications/{i}").json()["version"] for i in ids}
             start = threading.Barrier(CLIENTS)
-            credentials = _credentials(tokens)
+            # Browsers sign in one after another, as people do: sign-ins of one account at
+            # the same moment count against its lockout before their passwords are checked.
+            credentials = [_headers(server.url, c) for c in _credentials(tokens)]
             began = time.monotonic()
             with ThreadPoolExecutor(CLIENTS) as pool:
                 runs = [
