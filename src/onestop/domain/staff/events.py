@@ -66,8 +66,8 @@ RESERVED_ACCOUNT_IDS = frozenset({"system", "cli"})
 """Actor ids onestop acts under itself (``cli`` is the command line's operator), no account's."""
 
 RESERVED_ACCOUNT_PREFIXES = ("citizen:", "agency:", "oidc:")
-"""What no account id starts with: citizens' and agencies' back offices' actor ids, and the
-identity-provider sign-in's stored states (``oidc:sign-in``)."""
+"""What no account id starts with (the actor ids of citizens and of agencies' back offices,
+and the stored states of identity-provider sign-ins, ``oidc:sign-in``)."""
 
 
 def check_account_id(value: object, /) -> str:
