@@ -8,7 +8,7 @@ every other call of the store.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from onestop.domain.common.formats import ACTOR_ID, ROLE
@@ -58,14 +58,12 @@ class MemoryStaff:
     """The `onestop.ports.staff.StaffStore` methods of `MemoryStore`, over its lock."""
 
     _lock: threading.Lock
+    _check_open: Callable[[], None]  # MemoryStore's own: refuses a closed store
 
     def _init_staff(self) -> None:
         self._secrets: dict[str, StaffSecret] = {}
         self._failures: dict[str, list[datetime]] = {}
         self._access: list[AccessEntry] = []
-
-    def _check_open(self) -> None:  # pragma: no cover - MemoryStore's own
-        raise NotImplementedError
 
     def put_secret(self, secret: StaffSecret, /) -> None:
         """Keep *secret* under its key; see `onestop.ports.staff.StaffStore.put_secret`."""
