@@ -100,8 +100,11 @@ def _raw(path: Path) -> bytes:
 
 
 def test_sqlite_turns_secure_delete_on_only_while_destroying(tmp_path: Path) -> None:
-    """secure_delete is off on the store's connection, and on inside secure_deletion only."""
-    with SQLiteStore.open(tmp_path / "s.sqlite3") as store, store._reading() as connection:
+    """secure_delete is off on the writing connection, and on inside secure_deletion only."""
+    with (
+        SQLiteStore.open(tmp_path / "s.sqlite3") as store,
+        store._reading(writer=True) as connection,
+    ):
         assert connection.execute("PRAGMA secure_delete").fetchone() == (0,)
         with secure_deletion(connection):
             assert connection.execute("PRAGMA secure_delete").fetchone() == (1,)

@@ -19,6 +19,7 @@ from web_support import ServerProcess, in_process, kia_body, new_key, settings_f
 
 from onestop.usecases.mall import Mall
 from onestop.web._ops import SECURITY_HEADERS, time_limit
+from onestop.web._runtime import Runtime
 
 UNKNOWN_NUMBER = "DUKCAPIL-DKI/kia/2026/999999"
 
@@ -197,14 +198,16 @@ def test_a_request_over_the_time_limit_is_answered_503() -> None:
 def test_a_handler_blocked_past_the_timeout_is_answered_503(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A tracking lookup stuck in the blocking core (in a thread, which cannot be
-    interrupted) longer than ``request_timeout`` is answered 503 with the security
-    headers, not with what the lookup returns when it finally ends."""
+    """A tracking lookup stuck in the blocking core (in a thread, as over a store across
+    a network, and which cannot be interrupted) longer than ``request_timeout`` is
+    answered 503 with the security headers, not with what the lookup returns when it
+    finally ends."""
 
     def stuck(*_: Any, **__: Any) -> None:
         time.sleep(2.5)
 
     with in_process(settings_for(tmp_path, request_timeout=1)) as client:
+        monkeypatch.setattr(Runtime, "local_store", property(lambda _: False))
         monkeypatch.setattr(Mall, "track", stuck)
         answer = client.get(
             "/api/v1/tracking", params={"number": UNKNOWN_NUMBER}, headers={"Lookup-Secret": "s"}

@@ -21,8 +21,11 @@ timeout, ``foreign_keys=ON`` (``secure_delete`` only while destroying); the tabl
 error is translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
 when the database is busy), the driver's error kept as ``__cause__``.
 
-One store object holds one connection and serialises the calls made on it with a
-lock, so it can be shared between threads; open one store per process.  Instants
+One store object writes through one connection and serialises the writes made on it
+with a lock, so it can be shared between threads; open one store per process.  On a
+file, each thread reads through a read-only connection of its own (opened on its first
+read): a read sees the last commit and never waits for a write in progress, in this
+process or another.  Instants
 come back in UTC (the same instants that were stored).  Integers must fit in 64 bits.
 
 >>> from datetime import UTC, datetime
@@ -52,7 +55,6 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from onestop.exceptions import (
@@ -60,14 +62,6 @@ from onestop.exceptions import (
     ConfigurationError,
     InvalidStoreInput,
     StorageError,
-)
-from onestop.ports.catalogue import (
-    MAX_VERSION,
-    CatalogueVersion,
-    CatalogueVersionInfo,
-    check_listing,
-    check_publication,
-    check_version_number,
 )
 from onestop.ports.checks import (
     READ_MODEL_ROW,
@@ -92,8 +86,8 @@ from onestop.ports.events import (
     SummaryQuery,
     storable_text,
 )
-from onestop.storage import _sqlite_catalogue as catalogue_sql
 from onestop.storage import _sqlite_sql as sql
+from onestop.storage._sqlite_catalogue import SQLiteCatalogues
 from onestop.storage._sqlite_open import (
     DEFAULT_BUSY_TIMEOUT,
     MAX_BUSY_TIMEOUT,
@@ -102,6 +96,7 @@ from onestop.storage._sqlite_open import (
     parse_url,
 )
 from onestop.storage._sqlite_open import translate_errors as _translate_errors
+from onestop.storage._sqlite_readers import Readers
 from onestop.storage.sqlite_history import SQLiteHistory
 from onestop.storage.sqlite_keys import SQLiteSubjectKeys
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
@@ -110,7 +105,7 @@ from onestop.storage.sqlite_staff import SQLiteStaff
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "MAX_PAGE", "SQLiteStore"]
 
 
-class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext):
+class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogues, ClosingContext):
     """An `onestop.ports.events.EventStore` in an SQLite database; safe to share between threads.
 
     Open one with `SQLiteStore.open` (or ``onestop.storage.from_url("sqlite:///path")``);
@@ -128,11 +123,15 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext)
         *,
         path: str = ":memory:",
         synchronous: Synchronous = "FULL",
+        read_timeout: float | None = None,
     ) -> None:
         """Wrap *connection*, already configured and migrated; prefer `SQLiteStore.open`.
 
         The connection must be in autocommit mode (``isolation_level=None``), because
         the store issues its own ``BEGIN IMMEDIATE``; the store closes it in `close`.
+        With *read_timeout* (a busy timeout in seconds; `open` gives one for a file),
+        reads go through a read-only connection per thread to *path* (see
+        ``onestop.storage._sqlite_readers``); without, through *connection*.
         """
         self._connection = connection
         self._lock = threading.Lock()
@@ -140,6 +139,11 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext)
         self._owner: int | None = None  # the thread inside `atomically`, if one is
         self.path = path
         self.synchronous: Synchronous = synchronous
+        self._readers = (
+            None
+            if read_timeout is None or path == ":memory:"
+            else Readers(path, timeout=read_timeout)
+        )
 
     @classmethod
     def open(
@@ -186,7 +190,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext)
         except BaseException:
             connection.close()
             raise
-        return cls(connection, path=target, synchronous=synchronous)
+        return cls(connection, path=target, synchronous=synchronous, read_timeout=timeout)
 
     @classmethod
     def from_url(cls, url: str, /) -> SQLiteStore:
@@ -240,10 +244,16 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext)
                 self._owner = None
 
     @contextlib.contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def _reading(self, *, writer: bool = False) -> Iterator[sqlite3.Connection]:
+        # A file's reads go through this thread's read connection (`Readers`): they see
+        # the last commit and never wait for the writer.  *writer*: the writer's own.
         if self._owner == threading.get_ident():  # inside this thread's `atomically`
             with _translate_errors():
                 yield self._connection
+            return
+        if self._readers is not None and not writer:
+            with self._readers.reading() as connection:
+                yield connection
             return
         with self._lock, _translate_errors():
             if self._closed:
@@ -522,66 +532,12 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext)
             StorageError: If the copy fails.
         """
         copy = database_path(target)
-        with self._reading() as connection:
+        with self._reading(writer=True) as connection:
             destination = sqlite3.connect(copy)
             try:
                 connection.backup(destination)
             finally:
                 destination.close()
-
-    def publish_catalogue(
-        self,
-        content: bytes,
-        /,
-        *,
-        digest: str,
-        expected_version: int,
-        recorded_at: datetime,
-        label: str | None = None,
-    ) -> CatalogueVersion:
-        """Store *content* as the next catalogue version; see `CatalogueStore.publish_catalogue`.
-
-        One ``BEGIN IMMEDIATE`` transaction reads the latest version and writes the next,
-        so publishers in other threads and processes wait their turn, then find the
-        version moved on (`ConcurrencyConflict`) or their content already published.
-        """
-        check_publication(
-            content,
-            digest=digest,
-            expected_version=expected_version,
-            recorded_at=recorded_at,
-            label=label,
-        )
-        with self._writing() as connection:
-            return catalogue_sql.publish(
-                connection,
-                content,
-                digest=digest,
-                expected_version=expected_version,
-                recorded_at=recorded_at,
-                label=label,
-            )
-
-    def catalogue_version(self, version: int, /) -> CatalogueVersion | None:
-        """Return catalogue version *version*, or ``None``."""
-        check_version_number(version)
-        with self._reading() as connection:
-            if not 1 <= version <= MAX_VERSION:
-                return None
-            return catalogue_sql.version(connection, version)
-
-    def latest_catalogue(self) -> CatalogueVersion | None:
-        """Return the latest catalogue version, or ``None``."""
-        with self._reading() as connection:
-            return catalogue_sql.latest(connection)
-
-    def catalogue_versions(
-        self, *, after: int = 0, limit: int = 100
-    ) -> tuple[CatalogueVersionInfo, ...]:
-        """Return up to *limit* catalogue versions' details above *after*, in order."""
-        start = check_listing(after=after, limit=limit)
-        with self._reading() as connection:
-            return catalogue_sql.info(connection, start, limit)
 
     def close(self) -> None:
         """Close the store and its connection; later calls raise `StorageError`."""
@@ -589,6 +545,8 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, ClosingContext)
             if not self._closed:
                 self._closed = True
                 self._connection.close()
+                if self._readers is not None:
+                    self._readers.close()
 
 
 def _rollback_quietly(connection: sqlite3.Connection) -> None:

@@ -104,8 +104,11 @@ class SQLiteSubjectKeys(abc.ABC):
     """
 
     @abc.abstractmethod
-    def _reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield the connection under the store's lock and error translation."""
+    def _reading(
+        self, *, writer: bool = False
+    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """Yield a connection to read with (the writer's, under the store's lock, if
+        *writer*), with the store's error translation."""
 
     @abc.abstractmethod
     def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
@@ -219,5 +222,5 @@ class SQLiteSubjectKeys(abc.ABC):
 
     def _truncate_wal(self) -> None:
         """Checkpoint the WAL into the database file and truncate it to zero bytes."""
-        with self._reading() as connection:
+        with self._reading(writer=True) as connection:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

@@ -113,8 +113,11 @@ class SQLiteStaff(abc.ABC):
     """
 
     @abc.abstractmethod
-    def _reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield the connection under the store's lock and error translation."""
+    def _reading(
+        self, *, writer: bool = False
+    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """Yield a connection to read with (the writer's, under the store's lock, if
+        *writer*), with the store's error translation."""
 
     @abc.abstractmethod
     def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -29,6 +30,7 @@ from onestop.exceptions import (
     SubmissionInProgress,
     UnsupportedMediaType,
 )
+from onestop.ports.citizens import AnonymousCitizens
 from onestop.web import _intake
 from onestop.web._citizens import CITIZEN, citizen_actor
 from onestop.web._inflight import InFlight, holding_uploads
@@ -223,21 +225,25 @@ async def submit(
             [Problem(path="body.channel", message="this API takes online applications only")]
         )
     runtime = runtime_of(request)
-    actor = await anyio.to_thread.run_sync(
-        lambda: citizen_actor(
+
+    def signed_in() -> Actor:
+        return citizen_actor(
             runtime.citizens,
             request.headers,
             applicant=data.applicant,
             representative=data.representative,
         )
-    )
+
+    # No one to ask when citizens are anonymous (the default): no hop to a thread.
+    anonymous = isinstance(runtime.citizens, AnonymousCitizens)
+    actor = signed_in() if anonymous else await anyio.to_thread.run_sync(signed_in)
     inflight: InFlight = request.app.state.inflight
     token = await inflight.claim(actor.id, idempotency_key)
     if token is None:
         raise SubmissionInProgress
     try:
         async with holding_uploads(inflight, (given.document_id for given in data.documents)):
-            return await anyio.to_thread.run_sync(_submitted, runtime, data, actor, idempotency_key)
+            return await runtime.write(partial(_submitted, runtime, data, actor, idempotency_key))
     finally:
         await inflight.release(actor.id, idempotency_key, token)
 
@@ -321,6 +327,7 @@ async def track(
         client=client,
         number=number,
         call=lambda: runtime.mall.track(number, lookup_secret, language=language),
+        inline=runtime.local_store,
     )
 
 

@@ -23,7 +23,6 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.stores.base import Store
-from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
 
 from onestop.exceptions import ConfigurationError
@@ -45,6 +44,7 @@ from onestop.web import (
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper
 from onestop.web._limits import Limits, submission_limit
+from onestop.web._local_store import LocalFileStore
 from onestop.web._openapi import refine
 from onestop.web._problems import handle_error, no_html_not_found
 from onestop.web._renamed import RenamedSchema
@@ -89,7 +89,7 @@ def limits_store(settings: ServeSettings) -> Store:
             raise ConfigurationError(
                 f"the rate-limit directory cannot be made: {exc.strerror}"
             ) from None
-        return FileStore(Path(directory), create_directories=True)
+        return LocalFileStore(Path(directory), create_directories=True)
     if settings.workers > 1:
         raise ConfigurationError(
             "give --limits-dir (ONESTOP_SERVE_LIMITS_DIR): several workers must share "

@@ -54,6 +54,7 @@ from litestar.stores.file import FileStore
 from litestar.types import Receive, Scope, Send
 
 from onestop.exceptions import ApplicationNotFound, Throttled
+from onestop.web._local_store import LocalFileStore
 
 try:
     import fcntl
@@ -133,14 +134,21 @@ class StoreLock:
         key = str(self._file) if self._file is not None else f"store:{id(store)}:{name}"
         self._lock = _PROCESS_LOCKS.setdefault(key, anyio.Lock())
         self._fd: int | None = None
+        self._inline = isinstance(store, LocalFileStore)
 
     async def __aenter__(self) -> None:
-        """Take the process's lock, then the machine's (in a thread: it blocks)."""
+        """Take the process's lock, then the machine's (in a thread, as it blocks, unless
+        the store is a `LocalFileStore`, whose operations are all made on the loop)."""
         await self._lock.acquire()
         if self._file is None:
             return
         try:
-            self._fd = await anyio.to_thread.run_sync(self._take, self._file)
+            # Over a `LocalFileStore` at once: another worker holds it for microseconds.
+            self._fd = (
+                self._take(self._file)
+                if self._inline
+                else await anyio.to_thread.run_sync(self._take, self._file)
+            )
         except BaseException:
             self._lock.release()
             raise
@@ -335,8 +343,14 @@ class Limits:
         if isinstance(self.store, FileStore) and fcntl is not None:
             self._files = CounterFiles(self.store)
 
-    async def tracked(self, *, client: str, number: str, call: Callable[[], _T]) -> _T:
+    async def tracked(
+        self, *, client: str, number: str, call: Callable[[], _T], inline: bool = False
+    ) -> _T:
         """Run the blocking lookup *call* in a thread, counted as `lookup` counts it.
+
+        *inline*: run it on the event loop instead, counters and all, when the store
+        answers without waiting for a writer (`Runtime.local_store`): a hop to a thread
+        and back cost more CPU than the lookup itself.
 
         Raises:
             Throttled: As `lookup`.
@@ -363,7 +377,7 @@ class Limits:
             files.give_back(counted_keys)
             return found
 
-        return await anyio.to_thread.run_sync(counted)
+        return counted() if inline else await anyio.to_thread.run_sync(counted)
 
     def sweep(self) -> None:
         """Remove expired counters: the lookup files, and the store's expired entries."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import anyio.to_thread
 import attrs
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody, Parameter
@@ -108,16 +109,20 @@ def answered(application: Application, /) -> Response[ApplicationView]:
     return_dto=Body[ApplicationView],
     tags=["staff"],
     guards=[staff_only],
-    sync_to_thread=True,
     responses=problem_responses(400, 401, 404),
     summary="Read an application's state and version (staff)",
 )
-def read_application(
+async def read_application(
     request: Request[Any, Any, Any], application_id: _ID
 ) -> Response[ApplicationView]:
     """An application's state and version, the version as its ETag."""
-    ensure_readable(request, application_id)  # another agency's: the 404 of a missing one
-    return answered(runtime_of(request).mall.application(application_id))
+
+    def read() -> Response[ApplicationView]:
+        ensure_readable(request, application_id)  # another agency's: the 404 of a missing one
+        return answered(runtime.mall.application(application_id))
+
+    runtime = runtime_of(request)
+    return read() if runtime.local_store else await anyio.to_thread.run_sync(read)
 
 
 @post(
@@ -127,32 +132,39 @@ def read_application(
     tags=["staff"],
     status_code=200,
     guards=[staff_only],
-    sync_to_thread=True,
     responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428),
     summary="Take a workflow action (staff)",
 )
-def act(
+async def act(
     request: Request[Any, Any, Any],
     application_id: _ID,
     data: JSONBody[ActionRequest],
     if_match: IfMatch = None,
 ) -> Response[ApplicationView]:
     """Take a workflow action as the signed-in officer, on the version named in If-Match."""
-    ensure_readable(request, application_id)
-    officer = staff_of(request).actor
-    expected = if_match_version(if_match)
-    mall = runtime_of(request).mall
-    current = mall.application(application_id)
-    if current.version != expected:
-        raise VersionMismatch(expected=expected, actual=current.version)
-    changed = mall.act(
-        application_id,
-        data.action,
-        actor=officer,
-        inputs=dict(data.inputs),
-        expected_version=expected,
-    )
-    return answered(changed)
+    runtime = runtime_of(request)
+    mall = runtime.mall
+
+    def check() -> int:  # reads only: who acts, on what, at which version
+        ensure_readable(request, application_id)
+        expected = if_match_version(if_match)
+        current = mall.application(application_id)
+        if current.version != expected:
+            raise VersionMismatch(expected=expected, actual=current.version)
+        return expected
+
+    def write() -> Response[ApplicationView]:
+        changed = mall.act(
+            application_id,
+            data.action,
+            actor=staff_of(request).actor,
+            inputs=dict(data.inputs),
+            expected_version=expected,
+        )
+        return answered(changed)
+
+    expected = check() if runtime.local_store else await anyio.to_thread.run_sync(check)
+    return await runtime.write(write)
 
 
 ROUTES = [read_application, act]

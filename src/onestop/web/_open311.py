@@ -350,6 +350,7 @@ async def _read(
                 client=client,
                 number=application_id,
                 call=partial(_found_entry, runtime, application_id, language, jurisdiction),
+                inline=runtime.local_store,
             )
         except ApplicationNotFound:
             continue
@@ -542,8 +543,8 @@ async def create_request(
     )
     # The uploads named are held until attached, as the API holds them (`holding_uploads`).
     async with holding_uploads(request.app.state.inflight, submission.document_ids.values()):
-        entry, replayed = await anyio.to_thread.run_sync(
-            _submit, runtime, submission, now, language, idempotency_key, request.headers
+        entry, replayed = await runtime.write(
+            partial(_submit, runtime, submission, now, language, idempotency_key, request.headers)
         )
     return Response([Open311Created.from_entry(entry)], status_code=200 if replayed else 201)
 

@@ -288,7 +288,7 @@ def declared(request: Request[Any, Any, Any]) -> frozenset[str]:
     return found
 
 
-def no_html_not_found(response: Response[Any]) -> Response[Any]:
+async def no_html_not_found(response: Response[Any]) -> Response[Any]:
     """Answer Litestar's HTML page for an unknown path under ``/api`` as the problem every
     other unknown path gets (the OpenAPI router serves that page itself, not by raising)."""
     if response.status_code != 404 or response.media_type != MediaType.HTML:

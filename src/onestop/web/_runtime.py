@@ -7,19 +7,23 @@ shared by the threads that run the blocking core (docs/explanation/web-framework
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
 import hmac
 import importlib
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
+import anyio.to_thread
 import attrs
 
 from onestop.calendars import calendar_versions, counted_years
@@ -32,6 +36,8 @@ from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, K
 from onestop.privacy.passwords import Argon2Hasher
 from onestop.storage import from_url
 from onestop.storage.documents import FileDocuments
+from onestop.storage.memory import MemoryStore
+from onestop.storage.sqlite import SQLiteStore
 from onestop.usecases.catalogue.loading import load_catalogue
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.documents import DocumentDesk
@@ -44,6 +50,7 @@ from onestop.web.settings import ServeSettings
 __all__ = ["KeyedSecrets", "Runtime", "open_store", "staff_desk"]
 
 _SECRET_BYTES = 32
+_T = TypeVar("_T")
 _GIVEN_SECRET: ContextVar[str | None] = ContextVar("onestop_lookup_secret", default=None)
 
 
@@ -218,6 +225,7 @@ class Runtime:
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _counters: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
     _known: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
+    _writer: ThreadPoolExecutor | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
     def start(cls, settings: ServeSettings, *, strict: bool = False) -> Runtime:
@@ -303,6 +311,34 @@ class Runtime:
         with lock:
             yield
 
+    @property
+    def local_store(self) -> bool:
+        """Whether the store answers from this process, without a network: SQLite (its
+        reads go through a connection per thread that never waits for a commit) or
+        memory.  Then reads run on the event loop itself and writes in one writer
+        thread (`write`); a store across a network (PostgreSQL) is called in threads."""
+        return isinstance(self.mall.store, SQLiteStore | MemoryStore)
+
+    async def write(self, call: Callable[[], _T], /) -> _T:
+        """Run the blocking *call*, which writes to the store, and return its result.
+
+        On a local store (`local_store`) every write of this worker runs in one thread:
+        SQLite takes one writer at a time anyway, and writers queued in many threads
+        only passed the interpreter's lock around; elsewhere in the worker's pool.
+        """
+        if not self.local_store:
+            return await anyio.to_thread.run_sync(call)
+        with self._guard:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="onestop-writer")
+            writer = self._writer
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(writer, context.run, call)
+
     def close(self) -> None:
-        """Close the store."""
+        """Stop the writer thread (after its last write), then close the store."""
+        with self._guard:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
         self.mall.store.close()

@@ -140,12 +140,18 @@ def staff_of(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffIdentity:
 
 async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Route guard: authenticate the request before its body is read (in a thread: the
-    desk reads the store) and keep its `StaffIdentity` for `staff_of`.
+    desk reads the store; an API token on a local store on the event loop, see
+    `onestop.web._runtime.Runtime.local_store`) and keep its `StaffIdentity` for `staff_of`.
 
     Raises:
         NotAuthenticated: As `staff_of`.
     """
-    if _state(connection).get(_KEPT) is None:
+    if _state(connection).get(_KEPT) is not None:
+        return
+    found = credential_of(connection)
+    if found is not None and found[0] == "token" and connection.app.state.runtime.local_store:
+        staff_of(connection)  # a token is only read (a session's use may be written)
+    else:
         await anyio.to_thread.run_sync(staff_of, connection)
 
 

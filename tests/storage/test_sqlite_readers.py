@@ -1,0 +1,104 @@
+"""An SQLite store on a file reads through a read-only connection per thread."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from onestop.exceptions import StorageError
+from onestop.storage.sqlite import SQLiteStore
+from onestop.testing.contracts import make_commit
+
+
+def test_a_read_is_answered_while_another_thread_holds_a_write_transaction(
+    tmp_path: Path,
+) -> None:
+    """A read in another thread does not wait for an open write transaction: it sees the
+    last commit, not the writes still inside the transaction."""
+    with SQLiteStore.open(tmp_path / "s.sqlite3") as store:
+        store.commit(make_commit("a"))
+        inside, done = threading.Event(), threading.Event()
+
+        def write() -> None:
+            with store.atomically():
+                store.commit(make_commit("b"))
+                inside.set()
+                assert done.wait(10)
+
+        with ThreadPoolExecutor(2) as pool:
+            writing = pool.submit(write)
+            assert inside.wait(10)
+            read = pool.submit(lambda: (store.summary("a"), store.summary("b")))
+            a, b = read.result(timeout=5)  # waited for the transaction before: timed out
+            done.set()
+            writing.result(timeout=10)
+        assert a is not None
+        assert b is None
+        assert store.summary("b") is not None  # committed now
+
+
+def test_reads_in_the_writing_thread_see_its_own_transaction(tmp_path: Path) -> None:
+    """Inside `atomically`, the thread that writes reads its own uncommitted writes."""
+    with SQLiteStore.open(tmp_path / "s.sqlite3") as store, store.atomically():
+        store.commit(make_commit("a"))
+        assert store.summary("a") is not None
+
+
+def test_each_thread_reads_through_a_connection_of_its_own(tmp_path: Path) -> None:
+    """Two threads reading get two read connections, neither the writer's."""
+    with SQLiteStore.open(tmp_path / "s.sqlite3") as store:
+        seen: list[object] = []
+
+        def connection() -> None:
+            with store._reading() as used:
+                seen.append(used)
+
+        for _ in range(2):
+            thread = threading.Thread(target=connection)
+            thread.start()
+            thread.join()
+        assert len({id(c) for c in seen}) == 2
+        assert store._connection not in seen
+
+
+def test_read_connections_refuse_to_write(tmp_path: Path) -> None:
+    """A read connection is ``query_only``: a write through it is refused."""
+    with SQLiteStore.open(tmp_path / "s.sqlite3") as store, store._reading() as connection:
+        assert connection.execute("PRAGMA query_only").fetchone() == (1,)
+
+
+def test_a_read_after_close_is_a_storage_error_in_every_thread(tmp_path: Path) -> None:
+    """Closing the store closes every thread's read connection; reading after is refused."""
+    store = SQLiteStore.open(tmp_path / "s.sqlite3")
+    store.commit(make_commit("a"))
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(store.summary, "a").result() is not None
+        store.close()
+        with pytest.raises(StorageError, match="closed"):
+            pool.submit(store.summary, "a").result()
+    with pytest.raises(StorageError, match="closed"):
+        store.summary("a")
+
+
+def test_a_read_connection_that_cannot_open_is_a_storage_error(tmp_path: Path) -> None:
+    """A thread whose read connection cannot be opened (the file's folder is gone) gets a
+    `StorageError`, not the driver's error."""
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    with SQLiteStore.open(folder / "s.sqlite3") as store:
+        shutil.rmtree(folder)
+        with ThreadPoolExecutor(1) as pool, pytest.raises(StorageError):
+            pool.submit(store.summary, "a").result()
+
+
+def test_a_store_in_memory_reads_through_its_one_connection() -> None:
+    """A database in memory has no file for other connections: reads use the writer's."""
+    with SQLiteStore.open(":memory:") as store:
+        store.commit(make_commit("a"))
+        with store._reading() as connection:
+            assert connection is store._connection
+        assert store.summary("a") is not None

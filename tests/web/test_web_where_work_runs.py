@@ -1,0 +1,165 @@
+"""Where a worker runs the blocking core (docs/explanation/serving.md).
+
+On a local store (SQLite, memory) reads run on the event loop itself and every write of
+the worker runs in its one writer thread; over a store across a network (PostgreSQL),
+both run in the worker's thread pool.  These tests record the thread each call of the
+mall is made in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web_support import in_process, kia_body, new_key, settings_for, staff_accounts
+
+from onestop.usecases.mall import Mall
+from onestop.web._runtime import Runtime
+
+OFFICER = {"officer": ("front_office", "verifier")}
+
+
+def _on_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class Where:
+    """The threads the mall's calls were made in, by method: ``loop`` or the thread's name."""
+
+    def __init__(self, patch: pytest.MonkeyPatch, *names: str) -> None:
+        self.seen: dict[str, list[str]] = {name: [] for name in names}
+        for name in names:
+            patch.setattr(Mall, name, self._recording(name, getattr(Mall, name)))
+
+    def _recording(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(mall: Mall, *args: Any, **kwargs: Any) -> Any:
+            where = "loop" if _on_loop() else threading.current_thread().name
+            self.seen[name].append(where)
+            return real(mall, *args, **kwargs)
+
+        return recorded
+
+
+@pytest.fixture
+def officer(tmp_path: Path) -> Iterator[tuple[Any, str, str]]:
+    """An in-process client on SQLite, an officer's token, and an application's id."""
+    settings = settings_for(tmp_path)
+    tokens = staff_accounts(settings, OFFICER)
+    with in_process(settings) as client:
+        sent = client.post(
+            "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": new_key()}
+        )
+        assert sent.status_code == 201, sent.text
+        yield client, tokens["officer"], sent.json()["application_id"]
+
+
+def _act(client: Any, token: str, application: str) -> Any:
+    headers = {"Authorization": f"Bearer {token}"}
+    version = client.get(f"/api/v1/applications/{application}", headers=headers)
+    assert version.status_code == 200, version.text
+    headers["If-Match"] = version.headers["ETag"]
+    return client.post(
+        f"/api/v1/applications/{application}/actions", json={"action": "accept"}, headers=headers
+    )
+
+
+def test_on_sqlite_an_officers_reads_run_on_the_loop_and_the_action_in_the_writer(
+    officer: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the read before an action runs on the event loop and the action itself
+    in the worker's writer thread."""
+    client, token, application = officer
+    where = Where(monkeypatch, "application", "act")
+    answer = _act(client, token, application)
+    assert answer.status_code == 200, answer.text
+    assert set(where.seen["application"]) == {"loop"}
+    assert where.seen["act"] == ["onestop-writer_0"]
+
+
+def test_on_sqlite_every_submission_of_a_worker_runs_in_its_one_writer_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Submissions on SQLite all run in one thread, the writer's, never on the loop."""
+    where = Where(monkeypatch, "submit")
+    with in_process(settings_for(tmp_path)) as client:
+        for n in range(3):
+            body = kia_body(nik=f"317101250190000{n + 1}")
+            sent = client.post(
+                "/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()}
+            )
+            assert sent.status_code == 201, sent.text
+    assert where.seen["submit"] == ["onestop-writer_0"] * 3
+
+
+def test_on_sqlite_tracking_runs_on_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tracking lookup on SQLite is answered on the event loop, without a thread."""
+    with in_process(settings_for(tmp_path)) as client:
+        receipt = client.post(
+            "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": new_key()}
+        ).json()
+        where = Where(monkeypatch, "track")
+        found = client.get(
+            "/api/v1/tracking",
+            params={"number": receipt["number"]},
+            headers={"Lookup-Secret": receipt["lookup_secret"]},
+        )
+    assert found.status_code == 200, found.text
+    assert where.seen["track"] == ["loop"]
+
+
+def test_over_a_remote_store_reads_and_actions_run_in_the_pool(
+    officer: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the store is not local, neither the reads nor the action run on the loop or
+    in a writer thread of their own: both go to the worker's thread pool."""
+    client, token, application = officer
+    monkeypatch.setattr(Runtime, "local_store", property(lambda _: False))
+    where = Where(monkeypatch, "application", "act")
+    answer = _act(client, token, application)
+    assert answer.status_code == 200, answer.text
+    threads = where.seen["application"] + where.seen["act"]
+    assert "loop" not in threads
+    assert not any(name.startswith("onestop-writer") for name in threads)
+
+
+def test_a_failed_write_leaves_the_writer_serving(
+    officer: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An action that fails in the writer thread is answered with its problem, and the
+    next action goes through the same writer."""
+    client, token, application = officer
+    real = Mall.act
+    failures = iter([True])
+
+    def failing_once(mall: Mall, *args: Any, **kwargs: Any) -> Any:
+        if next(failures, False):
+            raise ValueError("the writer fails once")
+        return real(mall, *args, **kwargs)
+
+    monkeypatch.setattr(Mall, "act", failing_once)
+    assert _act(client, token, application).status_code == 500
+    assert _act(client, token, application).status_code == 200
+
+
+def test_closing_the_runtime_stops_its_writer_thread(tmp_path: Path) -> None:
+    """After the worker stops, no writer thread of it is left running."""
+    with in_process(settings_for(tmp_path)) as client:
+        sent = client.post(
+            "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": new_key()}
+        )
+        assert sent.status_code == 201
+        runtime: Runtime = client.app.state.runtime
+        writer = runtime._writer
+        assert writer is not None
+    assert runtime._writer is None
+    assert all(not t.name.startswith("onestop-writer") or not t.is_alive() for t in writer._threads)
