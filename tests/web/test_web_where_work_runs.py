@@ -1,4 +1,4 @@
-"""Where a worker runs the blocking core (docs/explanation/serving.md).
+"""Where a worker runs the blocking core (docs/explanation/web-framework.md).
 
 On a local store (SQLite, memory) reads run on the event loop itself and every write of
 the worker runs in its one writer thread; over a store across a network (PostgreSQL),

@@ -6,7 +6,7 @@ opened on its first read with ``query_only`` on.  In WAL mode a reader sees the 
 committed state and never waits for the writer, so a read no longer queues behind
 another thread's commit and its ``fsync``: an event loop can answer a lookup itself
 while a commit waits for the disk (`onestop.web` does; see
-``docs/explanation/serving.md``).  A database in memory has one connection only, so its
+``docs/explanation/web-framework.md``).  A database in memory has one connection only, so its
 store reads through the writer's.
 """
 
