@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -102,3 +103,19 @@ def test_a_store_in_memory_reads_through_its_one_connection() -> None:
         with store._reading() as connection:
             assert connection is store._connection
         assert store.summary("a") is not None
+
+
+def test_a_thread_that_ends_leaves_no_read_connection_open(tmp_path: Path) -> None:
+    """Threads that come and go (as idle pool threads do) do not pile up connections:
+    each one's read connection is closed when it ends."""
+    with SQLiteStore.open(tmp_path / "s.sqlite3") as store:
+        store.commit(make_commit("a"))
+        for _ in range(20):
+            thread = threading.Thread(target=store.summary, args=("a",))
+            thread.start()
+            thread.join()
+        assert store._readers is not None
+        gc.collect()
+        assert store._readers.open_count() == 0
+        store.summary("a")  # this thread's, alive
+        assert store._readers.open_count() == 1

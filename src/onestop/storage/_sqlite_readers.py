@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,12 +36,18 @@ class Readers:
         self._timeout = timeout
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[sqlite3.Connection] = []
+        # Weakly: a thread's connection is closed when the thread ends (its locals go),
+        # so threads that come and go (anyio's idle ones) leave no connection open.
+        self._open: weakref.WeakSet[_ReadConnection] = weakref.WeakSet()
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
-            self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            self._path,
+            timeout=self._timeout,
+            isolation_level=None,
+            check_same_thread=False,
+            factory=_ReadConnection,
         )
         try:
             connection.execute("PRAGMA query_only = ON")
@@ -51,7 +58,7 @@ class Readers:
             if self._closed:
                 connection.close()
                 raise StorageError("the store is closed")
-            self._open.append(connection)
+            self._open.add(connection)
         return connection
 
     @contextmanager
@@ -73,6 +80,16 @@ class Readers:
         """Close every thread's connection; later reads raise `StorageError`."""
         with self._lock:
             self._closed = True
-            connections, self._open = self._open, []
+            connections = list(self._open)
+            self._open = weakref.WeakSet()
         for connection in connections:
             connection.close()
+
+    def open_count(self) -> int:
+        """How many read connections are open (of threads still alive)."""
+        with self._lock:
+            return len(self._open)
+
+
+class _ReadConnection(sqlite3.Connection):
+    """A read connection: an `sqlite3.Connection` that can be referred to weakly."""

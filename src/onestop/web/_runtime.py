@@ -226,6 +226,7 @@ class Runtime:
     _counters: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
     _known: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor | None = attrs.field(default=None, init=False, repr=False)
+    _stopped: bool = attrs.field(default=False, init=False, repr=False)
 
     @classmethod
     def start(cls, settings: ServeSettings, *, strict: bool = False) -> Runtime:
@@ -326,19 +327,21 @@ class Runtime:
         SQLite takes one writer at a time anyway, and writers queued in many threads
         only passed the interpreter's lock around; elsewhere in the worker's pool.
         """
-        if not self.local_store:
+        writer = None
+        if self.local_store:
+            with self._guard:
+                if self._writer is None and not self._stopped:
+                    self._writer = ThreadPoolExecutor(1, thread_name_prefix="onestop-writer")
+                writer = self._writer
+        if writer is None:  # a store across a network, or a worker stopping
             return await anyio.to_thread.run_sync(call)
-        with self._guard:
-            if self._writer is None:
-                self._writer = ThreadPoolExecutor(1, thread_name_prefix="onestop-writer")
-            writer = self._writer
         context = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(writer, context.run, call)
 
     def close(self) -> None:
         """Stop the writer thread (after its last write), then close the store."""
         with self._guard:
-            writer, self._writer = self._writer, None
+            writer, self._writer, self._stopped = self._writer, None, True
         if writer is not None:
             writer.shutdown(wait=True)
         self.mall.store.close()
