@@ -8,25 +8,19 @@ in the rest of the schema.
 
 from __future__ import annotations
 
-import abc
-import contextlib
 import sqlite3
 from datetime import datetime
 from typing import Any
 
 from onestop.ports.catalogue import (
-    MAX_VERSION,
     CatalogueVersion,
     CatalogueVersionInfo,
-    check_listing,
-    check_publication,
-    check_version_number,
     next_catalogue_version,
     stored_catalogue_version,
 )
 from onestop.storage._sqlite_sql import instant, micros
 
-__all__ = ["SQLiteCatalogues", "info", "latest", "publish", "version"]
+__all__ = ["info", "latest", "publish", "version"]
 
 _COLUMNS = "version, digest, content, recorded_at, label"
 LATEST = f"SELECT {_COLUMNS} FROM catalogue_versions ORDER BY version DESC LIMIT 1"  # noqa: S608
@@ -103,73 +97,3 @@ def info(
         )
         for number, digest, size, at, label in rows
     )
-
-
-class SQLiteCatalogues(abc.ABC):
-    """The `onestop.ports.catalogue.CatalogueStore` methods of
-    `onestop.storage.sqlite.SQLiteStore`; not used on its own (the store provides the
-    connections and transactions)."""
-
-    @abc.abstractmethod
-    def _reading(
-        self, *, writer: bool = False
-    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield a connection to read with, with the store's error translation."""
-
-    @abc.abstractmethod
-    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield the connection inside a ``BEGIN IMMEDIATE`` transaction of the store's."""
-
-    def publish_catalogue(
-        self,
-        content: bytes,
-        /,
-        *,
-        digest: str,
-        expected_version: int,
-        recorded_at: datetime,
-        label: str | None = None,
-    ) -> CatalogueVersion:
-        """Store *content* as the next catalogue version; see `CatalogueStore.publish_catalogue`.
-
-        One ``BEGIN IMMEDIATE`` transaction reads the latest version and writes the next,
-        so publishers in other threads and processes wait their turn, then find the
-        version moved on (`ConcurrencyConflict`) or their content already published.
-        """
-        check_publication(
-            content,
-            digest=digest,
-            expected_version=expected_version,
-            recorded_at=recorded_at,
-            label=label,
-        )
-        with self._writing() as connection:
-            return publish(
-                connection,
-                content,
-                digest=digest,
-                expected_version=expected_version,
-                recorded_at=recorded_at,
-                label=label,
-            )
-
-    def catalogue_version(self, number: int, /) -> CatalogueVersion | None:
-        """Return catalogue version *number*, or ``None``."""
-        check_version_number(number)
-        with self._reading() as connection:
-            if not 1 <= number <= MAX_VERSION:
-                return None
-            return version(connection, number)
-
-    def latest_catalogue(self) -> CatalogueVersion | None:
-        """Return the latest catalogue version, or ``None``."""
-        with self._reading() as connection:
-            return latest(connection)
-
-    def catalogue_versions(
-        self, *, after: int = 0, limit: int = 100
-    ) -> tuple[CatalogueVersionInfo, ...]:
-        """Return up to *limit* catalogue versions' details above *after*, in order."""
-        start = check_listing(after=after, limit=limit)
-        with self._reading() as connection:
-            return info(connection, start, limit)

@@ -87,7 +87,6 @@ from onestop.ports.events import (
     storable_text,
 )
 from onestop.storage import _sqlite_sql as sql
-from onestop.storage._sqlite_catalogue import SQLiteCatalogues
 from onestop.storage._sqlite_open import (
     DEFAULT_BUSY_TIMEOUT,
     MAX_BUSY_TIMEOUT,
@@ -97,6 +96,7 @@ from onestop.storage._sqlite_open import (
 )
 from onestop.storage._sqlite_open import translate_errors as _translate_errors
 from onestop.storage._sqlite_readers import Readers
+from onestop.storage.sqlite_catalogue import SQLiteCatalogues
 from onestop.storage.sqlite_history import SQLiteHistory
 from onestop.storage.sqlite_keys import SQLiteSubjectKeys
 from onestop.storage.sqlite_schema import MINIMUM_SQLITE, Synchronous, configure, migrate
