@@ -74,9 +74,11 @@ from onestop.interop._safety import check_items
 
 __all__ = [
     "LOCATION_KEYS",
+    "MAX_DESCRIPTION",
     "MAX_ERRORS",
     "created_entry",
     "open311_errors",
+    "one_line",
     "open311_status",
     "request_entry",
 ]
@@ -91,7 +93,8 @@ MAX_ERRORS: Final = 50
 """The most entries `open311_errors` lists; a last entry says how many more there were."""
 
 _MULTILINE: Final = frozenset({"service_notice"})
-_MAX_DESCRIPTION: Final = 300
+MAX_DESCRIPTION: Final = 300
+"""The longest ``description`` of a GeoReport error answered (`one_line`)."""
 # Our paths (submission.py, forms.py) and the GeoReport form field that carried the value.
 _PATHS: Final[Mapping[str, str]] = {
     "applicant.name": "first_name",
@@ -269,7 +272,7 @@ def _description(exc: BaseException) -> str:
     if isinstance(exc, UnknownIdentityScheme):
         return f"{_PATHS['applicant.identity_scheme']}: no such identity scheme"
     if isinstance(exc, InvalidValue):
-        return _clean(f"{_open311_path(exc.field)}: {exc.reason}")
+        return one_line(f"{_open311_path(exc.field)}: {exc.reason}")
     return _GENERIC.get(open311_status(exc), "the request could not be handled")
 
 
@@ -286,7 +289,7 @@ _GENERIC: Final[Mapping[int, str]] = {
 def _problem_entries(exc: InvalidApplication, code: int) -> list[dict[str, Any]]:
     shown = exc.problems[:MAX_ERRORS]
     entries: list[dict[str, Any]] = [
-        {"code": code, "description": _clean(f"{_open311_path(p.path)}: {p.message}")}
+        {"code": code, "description": one_line(f"{_open311_path(p.path)}: {p.message}")}
         for p in shown
     ]
     if len(exc.problems) > len(shown):
@@ -303,12 +306,14 @@ def _open311_path(path: str) -> str:
     return path
 
 
-def _clean(text: str) -> str:
-    """One printable line of at most `_MAX_DESCRIPTION` characters."""
+def one_line(text: str) -> str:
+    """*text* as one printable line of a GeoReport error's ``description``: each character
+    that is not printable (a newline, a control) a space, and at most
+    `MAX_DESCRIPTION` characters, cut with ``...``."""
     printable = "".join(c if c.isprintable() else " " for c in text)
-    if len(printable) <= _MAX_DESCRIPTION:
+    if len(printable) <= MAX_DESCRIPTION:
         return printable
-    return printable[: _MAX_DESCRIPTION - 3] + "..."
+    return printable[: MAX_DESCRIPTION - 3] + "..."
 
 
 def _check_match(

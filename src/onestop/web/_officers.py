@@ -146,11 +146,10 @@ async def act(
     mall = runtime.mall
 
     def check() -> int:  # reads only: who acts, on what, at which version
-        ensure_readable(request, application_id)
+        summary = ensure_readable(request, application_id)  # its read-model row
         expected = if_match_version(if_match)
-        current = mall.application(application_id)
-        if current.version != expected:
-            raise VersionMismatch(expected=expected, actual=current.version)
+        if summary.version != expected:  # written with every event: the stream's version
+            raise VersionMismatch(expected=expected, actual=summary.version)
         return expected
 
     def write() -> Response[ApplicationView]:

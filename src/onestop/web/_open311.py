@@ -111,7 +111,6 @@ MAX_IDS = 20
 """The most ``service_request_id`` values one ``GET requests.json`` reads."""
 
 _LOG = structlog.get_logger("onestop.web")
-_MAX_DESCRIPTION = 300
 _SUFFIX = ".json"
 
 Jurisdiction = Annotated[
@@ -146,13 +145,6 @@ def _jurisdiction(value: str | None) -> str | None:
     raise InvalidRequest([problem], status=400)
 
 
-def _line(text: str) -> str:
-    printable = "".join(c if c.isprintable() else " " for c in text)
-    if len(printable) <= _MAX_DESCRIPTION:
-        return printable
-    return printable[: _MAX_DESCRIPTION - 3] + "..."
-
-
 def open311_errors_of(error: BaseException, /) -> tuple[int, list[Open311Error]]:
     """The HTTP status and GeoReport error list *error* is answered with.
 
@@ -166,8 +158,8 @@ def open311_errors_of(error: BaseException, /) -> tuple[int, list[Open311Error]]
         entries = open311_requests.open311_errors(error)
         return status, [Open311Error(code=e["code"], description=e["description"]) for e in entries]
     problem = problem_for(error)
-    found = [_line(f"{p.path}: {p.message}") for p in problem.problems[:50]]
-    descriptions = found or [_line(problem.detail)]
+    found = [open311_requests.one_line(f"{p.path}: {p.message}") for p in problem.problems[:50]]
+    descriptions = found or [open311_requests.one_line(problem.detail)]
     return problem.status, [Open311Error(code=problem.status, description=d) for d in descriptions]
 
 
@@ -242,7 +234,7 @@ def discovery(request: Request[Any, Any, Any], lang: Lang = None) -> Open311Disc
     base = (runtime.settings.public_url or str(request.base_url)).rstrip("/")
     return Open311Discovery(
         changeset=changeset,
-        contact=_line(f"{name}: each service's agency answers for it"),
+        contact=open311_requests.one_line(f"{name}: each service's agency answers for it"),
         key_service="No API key is needed: anonymous requests are limited per client address.",
         endpoints=(
             Open311Endpoint(
