@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gc
 import shutil
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from onestop.exceptions import StorageError
+from onestop.exceptions import ConfigurationError, StorageError
 from onestop.storage.sqlite import SQLiteStore
 from onestop.testing.contracts import make_commit
 
@@ -119,3 +120,15 @@ def test_a_thread_that_ends_leaves_no_read_connection_open(tmp_path: Path) -> No
         assert store._readers.open_count() == 0
         store.summary("a")  # this thread's, alive
         assert store._readers.open_count() == 1
+
+
+@pytest.mark.parametrize("given", [True, -1, float("nan"), float("inf"), "5", 10**9])
+def test_a_read_timeout_that_is_not_seconds_is_refused(tmp_path: Path, given: object) -> None:
+    """``read_timeout`` must be seconds from 0 to an hour: anything else is a typed error
+    naming it, before any connection is opened."""
+    connection = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    try:
+        with pytest.raises(ConfigurationError, match="read_timeout"):
+            SQLiteStore(connection, path=str(tmp_path / "s.sqlite3"), read_timeout=given)  # type: ignore[arg-type]
+    finally:
+        connection.close()

@@ -57,6 +57,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     ConcurrencyConflict,
     ConfigurationError,
@@ -132,6 +133,10 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         With *read_timeout* (a busy timeout in seconds; `open` gives one for a file),
         reads go through a read-only connection per thread to *path* (see
         ``onestop.storage._sqlite_readers``); without, through *connection*.
+
+        Raises:
+            ConfigurationError: If *read_timeout* is not a number of seconds from 0 to
+                `MAX_BUSY_TIMEOUT` (a `bool`, NaN or infinity is not).
         """
         self._connection = connection
         self._lock = threading.Lock()
@@ -139,10 +144,14 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         self._owner: int | None = None  # the thread inside `atomically`, if one is
         self.path = path
         self.synchronous: Synchronous = synchronous
+        if read_timeout is not None:
+            problem = seconds_problem(read_timeout, maximum=MAX_BUSY_TIMEOUT)
+            if problem is not None:
+                raise ConfigurationError(f"read_timeout {problem}")
         self._readers = (
             None
             if read_timeout is None or path == ":memory:"
-            else Readers(path, timeout=read_timeout)
+            else Readers(path, timeout=float(read_timeout))
         )
 
     @classmethod
