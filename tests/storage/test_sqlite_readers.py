@@ -53,6 +53,7 @@ def test_reads_in_the_writing_thread_see_its_own_transaction(tmp_path: Path) -> 
 def test_each_thread_reads_through_a_connection_of_its_own(tmp_path: Path) -> None:
     """Two threads reading get two read connections, neither the writer's."""
     with SQLiteStore.open(tmp_path / "s.sqlite3") as store:
+        assert store.reads_apart
         seen: list[object] = []
 
         def connection() -> None:
@@ -100,6 +101,7 @@ def test_a_read_connection_that_cannot_open_is_a_storage_error(tmp_path: Path) -
 def test_a_store_in_memory_reads_through_its_one_connection() -> None:
     """A database in memory has no file for other connections: reads use the writer's."""
     with SQLiteStore.open(":memory:") as store:
+        assert not store.reads_apart
         store.commit(make_commit("a"))
         with store._reading() as connection:
             assert connection is store._connection
@@ -132,3 +134,29 @@ def test_a_read_timeout_that_is_not_seconds_is_refused(tmp_path: Path, given: ob
             SQLiteStore(connection, path=str(tmp_path / "s.sqlite3"), read_timeout=given)  # type: ignore[arg-type]
     finally:
         connection.close()
+
+
+def test_a_thread_reading_after_a_change_of_directory_reads_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store opened by a relative path reads the same file from a thread that first
+    reads after the working directory changed, and creates no file where it now is."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    with SQLiteStore.open("s.sqlite3") as store:
+        store.commit(make_commit("a"))
+        monkeypatch.chdir(tmp_path / "elsewhere")
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(store.summary, "a").result() is not None
+    assert not (tmp_path / "elsewhere" / "s.sqlite3").exists()
+
+
+def test_a_read_connection_never_creates_the_file(tmp_path: Path) -> None:
+    """If the database file is gone, a new read connection fails; it makes no empty one."""
+    path = tmp_path / "s.sqlite3"
+    with SQLiteStore.open(path) as store:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with ThreadPoolExecutor(1) as pool, pytest.raises(StorageError):
+            pool.submit(store.summary, "a").result()
+        assert not path.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -157,6 +158,39 @@ def test_expired_lookup_counters_are_swept(tmp_path: Path) -> None:
     stale.write_bytes(b"1:1".ljust(32))  # a window that ended in 1970
     limits.sweep()
     assert sorted((tmp_path / "limits.lookups").iterdir()) == counters[1:]
+
+
+def test_a_sweep_locks_one_counter_at_a_time(tmp_path: Path) -> None:
+    """A sweep takes the counters' lock for each counter on its own, never for the whole
+    directory: lookups run on the workers' event loops and must not wait for a sweep."""
+    (tmp_path / "limits").mkdir()
+    limits = Limits(store=FileStore(tmp_path / "limits"), lookups_per_minute=30)
+    files = limits._files
+    assert files is not None
+
+    def missing() -> str:
+        raise ApplicationNotFound(None)
+
+    async def fail_on(number: str) -> None:
+        with contextlib.suppress(ApplicationNotFound):
+            await limits.tracked(client="10.0.0.1", number=number, call=missing)
+
+    for n in range(5):
+        anyio.run(fail_on, f"n-{n}")
+    counters = list((tmp_path / "limits.lookups").iterdir())
+    held: list[int] = []
+    real = files._locked
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[None]:
+        with real():
+            held.append(1)
+            yield
+
+    files._locked = counting  # type: ignore[method-assign]
+    limits.sweep()
+    assert len(counters) == 6  # the client's and five numbers'
+    assert len(held) == len(counters)
 
 
 def test_discovery_names_the_public_url_not_the_host_a_client_sent(tmp_path: Path) -> None:

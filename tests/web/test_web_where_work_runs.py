@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from web_support import in_process, kia_body, new_key, settings_for, staff_accounts
 
+from onestop.storage.sqlite import SQLiteStore
 from onestop.usecases.mall import Mall
 from onestop.web._runtime import Runtime
 
@@ -34,16 +37,16 @@ def _on_loop() -> bool:
 class Where:
     """The threads the mall's calls were made in, by method: ``loop`` or the thread's name."""
 
-    def __init__(self, patch: pytest.MonkeyPatch, *names: str) -> None:
+    def __init__(self, patch: pytest.MonkeyPatch, *names: str, on: type = Mall) -> None:
         self.seen: dict[str, list[str]] = {name: [] for name in names}
         for name in names:
-            patch.setattr(Mall, name, self._recording(name, getattr(Mall, name)))
+            patch.setattr(on, name, self._recording(name, getattr(on, name)))
 
     def _recording(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
-        def recorded(mall: Mall, *args: Any, **kwargs: Any) -> Any:
+        def recorded(owner: Any, *args: Any, **kwargs: Any) -> Any:
             where = "loop" if _on_loop() else threading.current_thread().name
             self.seen[name].append(where)
-            return real(mall, *args, **kwargs)
+            return real(owner, *args, **kwargs)
 
         return recorded
 
@@ -74,14 +77,18 @@ def _act(client: Any, token: str, application: str) -> Any:
 def test_on_sqlite_an_officers_reads_run_on_the_loop_and_the_action_in_the_writer(
     officer: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite the read before an action runs on the event loop and the action itself
-    in the worker's writer thread."""
+    """On SQLite the reads before an action (the officer's GET, the action's access and
+    version check) run on the event loop and the action itself in the worker's writer
+    thread."""
     client, token, application = officer
     where = Where(monkeypatch, "application", "act")
+    rows = Where(monkeypatch, "summary", on=SQLiteStore)
     answer = _act(client, token, application)
     assert answer.status_code == 200, answer.text
     assert set(where.seen["application"]) == {"loop"}
     assert where.seen["act"] == ["onestop-writer_0"]
+    before_the_action = rows.seen["summary"][:2]  # the GET's check, then the action's
+    assert before_the_action == ["loop", "loop"]
 
 
 def test_on_sqlite_every_submission_of_a_worker_runs_in_its_one_writer_thread(
@@ -163,3 +170,27 @@ def test_closing_the_runtime_stops_its_writer_thread(tmp_path: Path) -> None:
         assert writer is not None
     assert runtime._writer is None
     assert all(not t.name.startswith("onestop-writer") or not t.is_alive() for t in writer._threads)
+
+
+def test_a_cancelled_write_is_waited_for_before_the_caller_lets_go(tmp_path: Path) -> None:
+    """A request cancelled while its write runs (the time limit's 503) resumes only once
+    the write is over, so what it holds (its in-flight marker, its uploads) is never let
+    go while the write still runs."""
+    runtime = Runtime.start(settings_for(tmp_path))
+    finished: list[float] = []
+
+    def slow() -> None:
+        time.sleep(0.4)
+        finished.append(time.monotonic())
+
+    async def scenario() -> float:
+        with anyio.move_on_after(0.05):
+            await runtime.write(slow)
+        return time.monotonic()
+
+    try:
+        resumed = anyio.run(scenario)
+    finally:
+        runtime.close()
+    assert finished
+    assert resumed >= finished[0]

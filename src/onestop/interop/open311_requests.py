@@ -309,7 +309,12 @@ def _open311_path(path: str) -> str:
 def one_line(text: str) -> str:
     """*text* as one printable line of a GeoReport error's ``description``: each character
     that is not printable (a newline, a control) a space, and at most
-    `MAX_DESCRIPTION` characters, cut with ``...``."""
+    `MAX_DESCRIPTION` characters, cut with ``...``.
+
+    Raises:
+        InvalidValue: If *text* is not a `str`.
+    """
+    check_type(text, str, field="text")
     printable = "".join(c if c.isprintable() else " " for c in text)
     if len(printable) <= MAX_DESCRIPTION:
         return printable

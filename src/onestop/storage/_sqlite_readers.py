@@ -12,11 +12,13 @@ store reads through the writer's.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
 from onestop.exceptions import StorageError
 from onestop.storage._sqlite_open import translate_errors
@@ -32,7 +34,10 @@ class Readers:
 
     def __init__(self, path: str, *, timeout: float) -> None:
         """Open nothing yet: each thread opens its connection on its first read."""
-        self._path = path
+        # Absolute, and read-only: a thread opening its connection later reads the same
+        # file whatever the working directory is then, and never creates one.  The URI
+        # names the file's bytes (percent-encoded), so no file name is mistaken.
+        self._uri = f"file:{quote(os.fsencode(os.path.abspath(path)), safe='/')}?mode=ro"
         self._timeout = timeout
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -43,7 +48,8 @@ class Readers:
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
-            self._path,
+            self._uri,
+            uri=True,
             timeout=self._timeout,
             isolation_level=None,
             check_same_thread=False,

@@ -217,6 +217,13 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         path, options = parse_url(url)
         return cls.open(path, **options)
 
+    @property
+    def reads_apart(self) -> bool:
+        """Whether reads go through a read-only connection per thread (a file opened with
+        `open`), so that none waits for a write in progress; else they take turns with
+        the writes on the one connection (a database in memory)."""
+        return self._readers is not None
+
     def __repr__(self) -> str:
         """Show where the store is, never its content."""
         return f"<SQLiteStore {self.path!r} synchronous={self.synchronous}>"
@@ -553,9 +560,9 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         with self._lock, _translate_errors():
             if not self._closed:
                 self._closed = True
+                if self._readers is not None:  # first: the writer's close, the last,
+                    self._readers.close()  # checkpoints the WAL into the file
                 self._connection.close()
-                if self._readers is not None:
-                    self._readers.close()
 
 
 def _rollback_quietly(connection: sqlite3.Connection) -> None:

@@ -278,8 +278,11 @@ class CounterFiles:
         """Remove the counters whose window ended; return how many (they count 0 anyway)."""
         removed = 0
         now = time.time()
-        with self._locked():
-            for path in self._directory.iterdir():
+        for path in list(self._directory.iterdir()):
+            # The lock is taken per counter, for microseconds: lookups run on the event
+            # loops of the machine's workers (`Limits.tracked`), which must not wait for
+            # a sweep of thousands of files.
+            with self._locked():
                 try:
                     fd = os.open(path, os.O_RDONLY)
                     try:

@@ -314,18 +314,24 @@ class Runtime:
 
     @property
     def local_store(self) -> bool:
-        """Whether the store answers from this process, without a network: SQLite (its
-        reads go through a connection per thread that never waits for a commit) or
-        memory.  Then reads run on the event loop itself and writes in one writer
-        thread (`write`); a store across a network (PostgreSQL) is called in threads."""
-        return isinstance(self.mall.store, SQLiteStore | MemoryStore)
+        """Whether the store answers from this process without waiting: SQLite on a file
+        (its reads go through a connection per thread that never waits for a commit,
+        `SQLiteStore.reads_apart`) or memory.  Then reads run on the event loop itself
+        and actions and submissions in one writer thread (`write`); a store across a
+        network (PostgreSQL), or SQLite in memory, is called in threads."""
+        store = self.mall.store
+        return isinstance(store, MemoryStore) or (
+            isinstance(store, SQLiteStore) and store.reads_apart
+        )
 
     async def write(self, call: Callable[[], _T], /) -> _T:
         """Run the blocking *call*, which writes to the store, and return its result.
 
-        On a local store (`local_store`) every write of this worker runs in one thread:
-        SQLite takes one writer at a time anyway, and writers queued in many threads
-        only passed the interpreter's lock around; elsewhere in the worker's pool.
+        On a local store (`local_store`) the actions and submissions of this worker run
+        in one thread: SQLite takes one writer at a time anyway, and writers queued in
+        many threads only passed the interpreter's lock around; elsewhere in the
+        worker's pool.  A cancelled caller still waits for *call* to end (then the
+        cancellation goes on), as ``anyio.to_thread.run_sync`` does.
         """
         writer = None
         if self.local_store:
@@ -336,7 +342,13 @@ class Runtime:
         if writer is None:  # a store across a network, or a worker stopping
             return await anyio.to_thread.run_sync(call)
         context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(writer, context.run, call)
+        done = asyncio.get_running_loop().run_in_executor(writer, context.run, call)
+        # Waited for even when cancelled (the time limit's 503), as anyio waits for a
+        # thread: what the request holds (its in-flight marker, the uploads it names) is
+        # let go only once the write is over, never while it still runs.
+        with anyio.CancelScope(shield=True):
+            result = await done
+        return result  # noqa: RET504 - a shielded scope could swallow; mypy needs the return outside
 
     def close(self) -> None:
         """Stop the writer thread (after its last write), then close the store."""
