@@ -136,6 +136,16 @@ def test_a_forged_sign_in_is_refused_over_open311_too(tmp_path: Path) -> None:
     assert anonymous.status_code == 201
 
 
+def _missing() -> str:
+    raise ApplicationNotFound(None)
+
+
+async def _fail_on(limits: Limits, number: str) -> None:
+    """One failed lookup of *number* from one client, counted by *limits*."""
+    with contextlib.suppress(ApplicationNotFound):
+        await limits.tracked(client="10.0.0.1", number=number, call=_missing)
+
+
 def test_expired_lookup_counters_are_swept(tmp_path: Path) -> None:
     """Counters whose window ended are removed by the limits' sweep; live ones stay."""
     (tmp_path / "limits").mkdir()
@@ -144,14 +154,7 @@ def test_expired_lookup_counters_are_swept(tmp_path: Path) -> None:
     files = limits._files
     assert files is not None
 
-    def missing() -> str:
-        raise ApplicationNotFound(None)
-
-    async def fail_on(number: str) -> None:
-        with contextlib.suppress(ApplicationNotFound):
-            await limits.tracked(client="10.0.0.1", number=number, call=missing)
-
-    anyio.run(fail_on, "n-1")
+    anyio.run(_fail_on, limits, "n-1")
     counters = sorted((tmp_path / "limits.lookups").iterdir())
     assert len(counters) == 2  # the client's and the number's
     stale = counters[0]
@@ -168,15 +171,8 @@ def test_a_sweep_locks_one_counter_at_a_time(tmp_path: Path) -> None:
     files = limits._files
     assert files is not None
 
-    def missing() -> str:
-        raise ApplicationNotFound(None)
-
-    async def fail_on(number: str) -> None:
-        with contextlib.suppress(ApplicationNotFound):
-            await limits.tracked(client="10.0.0.1", number=number, call=missing)
-
     for n in range(5):
-        anyio.run(fail_on, f"n-{n}")
+        anyio.run(_fail_on, limits, f"n-{n}")
     counters = list((tmp_path / "limits.lookups").iterdir())
     held: list[int] = []
     real = files._locked
