@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,6 +59,19 @@ def _workers(server: ServerProcess) -> dict[str, int]:
     return found
 
 
+def _logged(server: ServerProcess, answers: list[httpx.Response]) -> dict[str, int]:
+    """`_workers`, once every answer's access-log line is written (a worker logs a request
+    just after sending its answer, so the client can read the answer first)."""
+    deadline = time.monotonic() + 10
+    while True:
+        workers = _workers(server)
+        if all(a.headers["X-Request-Id"] in workers for a in answers):
+            return workers
+        if time.monotonic() > deadline:
+            return workers  # the assertions then show which answer was never logged
+        time.sleep(0.05)
+
+
 def _until_both_workers(
     server: ServerProcess, send: Callable[[], httpx.Response]
 ) -> list[tuple[int, int]]:
@@ -70,7 +84,7 @@ def _until_both_workers(
         seen = {workers.get(a.headers["X-Request-Id"]) for a in answers}
         if len(seen - {None}) == 2:
             break
-    workers = _workers(server)
+    workers = _logged(server, answers)
     return [(workers.get(a.headers["X-Request-Id"], 0), a.status_code) for a in answers]
 
 
@@ -167,7 +181,7 @@ def _lock_spread_over_workers(
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(fail, range(8)))
-    workers = _workers(server)
+    workers = _logged(server, answers)
     return [(workers.get(a.headers["X-Request-Id"], 0), a.status_code) for a in answers]
 
 
