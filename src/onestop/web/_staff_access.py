@@ -16,14 +16,17 @@ from typing import Any
 from litestar import Request
 
 from onestop.domain.common.formats import KEY
-from onestop.exceptions import ApplicationNotFound
+from onestop.domain.courier.jobs import CourierJob
+from onestop.domain.staff import StaffIdentity
+from onestop.exceptions import ApplicationNotFound, JobNotFound
 from onestop.ports.events import Summary
-from onestop.usecases.staff.authorisation import AccessLog, require_read
+from onestop.usecases.courier.desk import CourierDesk
+from onestop.usecases.staff.authorisation import AccessLog, may_read, require_read
 from onestop.web._api import runtime_of
 from onestop.web._ops import route_of
 from onestop.web._staff_auth import staff_of
 
-__all__ = ["ensure_readable", "record_access", "request_id_of"]
+__all__ = ["courier_desk", "ensure_readable", "readable_job", "record_access", "request_id_of"]
 
 
 def request_id_of(request: Request[Any, Any, Any]) -> str:
@@ -60,3 +63,29 @@ def record_access(request: Request[Any, Any, Any], application_id: str, what: st
         route_of(request.scope),
         request_id_of(request),
     )
+
+
+def courier_desk(request: Request[Any, Any, Any]) -> CourierDesk:
+    """The worker's courier desk."""
+    desk: CourierDesk = runtime_of(request).courier
+    return desk
+
+
+def readable_job(
+    request: Request[Any, Any, Any], job_id: str
+) -> tuple[StaffIdentity, CourierJob, Summary]:
+    """The caller, courier job *job_id* and its application's read-model row, if the
+    caller may read that application.
+
+    Raises:
+        NotAuthenticated: If the request is not a signed-in member of staff's.
+        JobNotFound: If there is no such job, or the caller may not read its application
+            (the same answer: existence is not revealed).
+    """
+    identity = staff_of(request)
+    KEY.check(job_id, field="job_id")
+    job = courier_desk(request).job(job_id)
+    summary = runtime_of(request).mall.store.summary(job.application_id)
+    if summary is None or not may_read(identity, summary):
+        raise JobNotFound(job_id)
+    return identity, job, summary

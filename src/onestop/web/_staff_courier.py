@@ -22,14 +22,16 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 
-from onestop.domain.common.formats import KEY
 from onestop.domain.courier.jobs import CourierJob
-from onestop.exceptions import JobNotFound, VersionMismatch
-from onestop.usecases.courier.desk import CourierDesk
-from onestop.usecases.staff.authorisation import may_read, may_see_job_address
-from onestop.web._api import runtime_of
+from onestop.exceptions import VersionMismatch
+from onestop.usecases.staff.authorisation import may_see_job_address
 from onestop.web._problems import problem_responses
-from onestop.web._staff_access import ensure_readable, record_access
+from onestop.web._staff_access import (
+    courier_desk,
+    ensure_readable,
+    readable_job,
+    record_access,
+)
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG
 from onestop.web._staff_views import AttemptRequest, CourierJobList, CourierJobView, job_view
@@ -41,23 +43,13 @@ __all__ = ["ROUTES"]
 _ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 
 
-def _desk(request: Request[Any, Any, Any]) -> CourierDesk:
-    desk: CourierDesk = runtime_of(request).courier
-    return desk
-
-
 def _readable_job(request: Request[Any, Any, Any], job_id: str) -> tuple[CourierJob, bool]:
     """The job, and whether the caller may see its personal data.
 
     Raises:
         JobNotFound: If there is no such job, or the caller may not read its application.
     """
-    identity = staff_of(request)
-    KEY.check(job_id, field="job_id")
-    job = _desk(request).job(job_id)
-    summary = runtime_of(request).mall.store.summary(job.application_id)
-    if summary is None or not may_read(identity, summary):
-        raise JobNotFound(job_id)
+    identity, job, summary = readable_job(request, job_id)
     return job, may_see_job_address(identity, summary.agency, job.courier_id)
 
 
@@ -81,7 +73,7 @@ def application_jobs(request: Request[Any, Any, Any], application_id: _ID) -> Co
     allowed to see them, each read recorded."""
     summary = ensure_readable(request, application_id)
     identity = staff_of(request)
-    jobs = _desk(request).jobs(application_id)
+    jobs = courier_desk(request).jobs(application_id)
     return CourierJobList(
         items=tuple(
             _shown(
@@ -131,7 +123,9 @@ def claim(
     expected = if_match_version(if_match, of="a courier job's")
     if job.version != expected:
         raise VersionMismatch(expected=expected, actual=job.version)
-    claimed = _desk(request).claim(job_id, staff_of(request).actor, expected_version=expected)
+    claimed = courier_desk(request).claim(
+        job_id, staff_of(request).actor, expected_version=expected
+    )
     return tagged(job_view(claimed, personal=False), claimed.version)
 
 
@@ -151,7 +145,9 @@ def attempt(
 ) -> Response[CourierJobView]:
     """Record a failed visit by the caller, the job's courier."""
     _readable_job(request, job_id)
-    visited = _desk(request).record_attempt(job_id, data.outcome, courier=staff_of(request).actor)
+    visited = courier_desk(request).record_attempt(
+        job_id, data.outcome, courier=staff_of(request).actor
+    )
     return tagged(job_view(visited, personal=False), visited.version)
 
 

@@ -56,7 +56,6 @@ from onestop.domain.courier.jobs import CourierJob
 from onestop.domain.staff import StaffIdentity
 from onestop.exceptions import (
     InvalidRequest,
-    JobNotFound,
     NotAuthenticated,
     NotAuthorised,
     Problem,
@@ -65,10 +64,10 @@ from onestop.exceptions import (
 )
 from onestop.ports.events import SummaryOrder, SummaryQuery
 from onestop.usecases.courier import writer as rec
-from onestop.usecases.courier.desk import CourierDesk
-from onestop.usecases.staff.authorisation import COURIER, may_hand_over, may_read
+from onestop.usecases.staff.authorisation import COURIER, may_hand_over
 from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
+from onestop.web._staff_access import courier_desk, readable_job
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG
 from onestop.web._staff_views import CourierJobView, job_view
@@ -228,11 +227,6 @@ class MyJobs:
     next_cursor: str | None = None
 
 
-def _desk(request: Request[Any, Any, Any]) -> CourierDesk:
-    desk: CourierDesk = runtime_of(request).courier
-    return desk
-
-
 def _job_of(request: Request[Any, Any, Any], job_id: str) -> tuple[CourierJob, str]:
     """The job and its application's agency, if the caller may take part in its handoffs.
 
@@ -240,12 +234,7 @@ def _job_of(request: Request[Any, Any, Any], job_id: str) -> tuple[CourierJob, s
         JobNotFound: If there is no such job, or the caller may not read its application.
         NotAuthorised: If the caller may read it but not hand its packets over.
     """
-    identity = staff_of(request)
-    KEY.check(job_id, field="job_id")
-    job = _desk(request).job(job_id)
-    summary = runtime_of(request).mall.store.summary(job.application_id)
-    if summary is None or not may_read(identity, summary):
-        raise JobNotFound(job_id)
+    identity, job, summary = readable_job(request, job_id)
     if not may_hand_over(identity, summary.agency, courier_id=job.courier_id):
         raise NotAuthorised(action="hand over", reason="not the job's courier nor an officer")
     return job, summary.agency
@@ -329,7 +318,7 @@ def _step(
     mine = PartyKind.COURIER if job.courier_id == identity.account_id else PartyKind.OFFICER
     me = Confirmation.by_credential(Party(mine, identity.account_id), f"staff-{identity.method}")
     place = None if data.place is None else Place(data.place.label, data.place.lat, data.place.lon)
-    desk, other = _desk(request), data.other
+    desk, other = courier_desk(request), data.other
     if other.kind == "citizen":
         if data.direction == "receive" and data.packet is not None:
             manifest = _items(data.packet.manifest)
@@ -404,7 +393,7 @@ def hand_over(
     if job.version != expected:
         raise VersionMismatch(expected=expected, actual=job.version)
     seal_id, step = _step(request, job, agency, data)
-    after = step.job if step.job is not None else _desk(request).job(job_id)
+    after = step.job if step.job is not None else courier_desk(request).job(job_id)
     result = HandoffResult(
         handoff_id=data.handoff_id,
         seal_id=seal_id,
@@ -441,7 +430,7 @@ def my_jobs(
             return MyJobs(items=())
     query = SummaryQuery(agencies=agencies, order=SummaryOrder.UPDATED, limit=limit, cursor=cursor)
     page = runtime_of(request).mall.store.summaries(query)
-    desk = _desk(request)
+    desk = courier_desk(request)
     items = tuple(
         job_view(job, personal=False)
         for summary in page.items
