@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-import anyio.to_thread
 import attrs
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody, Parameter
@@ -122,7 +121,7 @@ async def read_application(
         return answered(runtime.mall.application(application_id))
 
     runtime = runtime_of(request)
-    return read() if runtime.local_store else await anyio.to_thread.run_sync(read)
+    return await runtime.read(read)
 
 
 @post(
@@ -162,7 +161,7 @@ async def act(
         )
         return answered(changed)
 
-    expected = check() if runtime.local_store else await anyio.to_thread.run_sync(check)
+    expected = await runtime.read(check)
     return await runtime.write(write)
 
 

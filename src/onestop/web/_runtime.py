@@ -324,6 +324,11 @@ class Runtime:
             isinstance(store, SQLiteStore) and store.reads_apart
         )
 
+    async def read(self, call: Callable[[], _T], /) -> _T:
+        """Run the blocking *call*, which only reads the store, and return its result: on
+        the event loop itself on a local store (`local_store`), else in the pool."""
+        return call() if self.local_store else await anyio.to_thread.run_sync(call)
+
     async def write(self, call: Callable[[], _T], /) -> _T:
         """Run the blocking *call*, which writes to the store, and return its result.
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+from functools import partial
 from secrets import compare_digest
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -149,8 +150,8 @@ async def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     if _state(connection).get(_KEPT) is not None:
         return
     found = credential_of(connection)
-    if found is not None and found[0] == "token" and connection.app.state.runtime.local_store:
-        staff_of(connection)  # a token is only read (a session's use may be written)
+    if found is not None and found[0] == "token":  # only read (a session's use may be written)
+        await connection.app.state.runtime.read(partial(staff_of, connection))
     else:
         await anyio.to_thread.run_sync(staff_of, connection)
 
