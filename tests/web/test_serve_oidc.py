@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,26 +50,12 @@ class Mall:
         """A client on a new connection."""
         return httpx.Client(base_url=self.server.url, timeout=30)
 
-    def workers(self) -> dict[str, int]:
-        """Each logged request's worker, by request id."""
-        found = {}
-        for line in self.server.log().splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict) and event.get("event") == "request":
-                found[event["request_id"]] = event["worker"]
-        return found
-
     def worker_of(self, *request_ids: str) -> set[int]:
         """The workers that answered *request_ids* (their log lines may come a bit later)."""
-        for _ in range(100):
-            workers = self.workers()
-            if all(r in workers for r in request_ids):
-                return {workers[r] for r in request_ids}
-            time.sleep(0.05)
-        raise AssertionError("a request is missing from the access log")
+        workers = self.server.workers_once_logged(request_ids)
+        if not all(r in workers for r in request_ids):
+            raise AssertionError("a request is missing from the access log")
+        return {workers[r] for r in request_ids}
 
     def kept(self, cookie: str) -> dict[str, Any]:
         """The begun sign-in the store keeps for *cookie* (read as the test's secrets)."""

@@ -15,9 +15,7 @@ Which worker answered a request is read from the access log (its ``worker`` and
 
 from __future__ import annotations
 
-import json
 import secrets
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,32 +44,6 @@ MOST = 60
 """The most requests sent to see both workers answer."""
 
 
-def _workers(server: ServerProcess) -> dict[str, int]:
-    """Each logged request's worker, by request id."""
-    found = {}
-    for line in server.log().splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict) and event.get("event") == "request":
-            found[event["request_id"]] = event["worker"]
-    return found
-
-
-def _logged(server: ServerProcess, answers: list[httpx.Response]) -> dict[str, int]:
-    """`_workers`, once every answer's access-log line is written (a worker logs a request
-    just after sending its answer, so the client can read the answer first)."""
-    deadline = time.monotonic() + 10
-    while True:
-        workers = _workers(server)
-        if all(a.headers["X-Request-Id"] in workers for a in answers):
-            return workers
-        if time.monotonic() > deadline:
-            return workers  # the assertions then show which answer was never logged
-        time.sleep(0.05)
-
-
 def _until_both_workers(
     server: ServerProcess, send: Callable[[], httpx.Response]
 ) -> list[tuple[int, int]]:
@@ -80,11 +52,11 @@ def _until_both_workers(
     answers: list[httpx.Response] = []
     for _ in range(MOST):
         answers.append(send())
-        workers = _workers(server)
+        workers = server.workers()
         seen = {workers.get(a.headers["X-Request-Id"]) for a in answers}
         if len(seen - {None}) == 2:
             break
-    workers = _logged(server, answers)
+    workers = server.workers_once_logged(a.headers["X-Request-Id"] for a in answers)
     return [(workers.get(a.headers["X-Request-Id"], 0), a.status_code) for a in answers]
 
 
@@ -181,7 +153,7 @@ def _lock_spread_over_workers(
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(fail, range(8)))
-    workers = _logged(server, answers)
+    workers = server.workers_once_logged(a.headers["X-Request-Id"] for a in answers)
     return [(workers.get(a.headers["X-Request-Id"], 0), a.status_code) for a in answers]
 
 

@@ -121,39 +121,23 @@ def test_the_oidc_routes_answer_503_while_the_provider_is_down(tmp_path: Path) -
     assert "set-cookie" not in answer.headers
 
 
-def test_a_provider_that_redirects_its_token_endpoint_is_a_502(
-    tmp_path: Path, provider: RecordingProvider
+@pytest.mark.parametrize(("misbehaviour", "status"), [("redirect", 502), ("unavailable", 503)])
+def test_a_token_endpoint_that_fails_the_callback_signs_nobody_in(
+    tmp_path: Path, provider: RecordingProvider, misbehaviour: str, status: int
 ) -> None:
-    """A provider answering the code's redemption with a redirect is a 502, nobody signed in."""
+    """A provider answering the code's redemption with a redirect is a 502, one answering
+    503 is a 503; either way nobody is signed in."""
     with in_process(_settings(tmp_path, provider)) as client:
         url, cookie = begin(client)
         answer = provider.authorize(url)
-        provider.misbehave("redirect")
+        provider.misbehave(misbehaviour)
         back = client.get(
             CALLBACK,
             params=answer,
             headers={"Cookie": f"onestop_oidc={cookie}"},
             follow_redirects=False,
         )
-    assert back.status_code == 502
-    assert "onestop_session" not in back.headers.get("set-cookie", "")
-
-
-def test_a_provider_unavailable_at_the_callback_is_a_503(
-    tmp_path: Path, provider: RecordingProvider
-) -> None:
-    """A token endpoint answering 503 is a 503, and nobody is signed in."""
-    with in_process(_settings(tmp_path, provider)) as client:
-        url, cookie = begin(client)
-        answer = provider.authorize(url)
-        provider.misbehave("unavailable")
-        back = client.get(
-            CALLBACK,
-            params=answer,
-            headers={"Cookie": f"onestop_oidc={cookie}"},
-            follow_redirects=False,
-        )
-    assert back.status_code == 503
+    assert back.status_code == status
     assert "onestop_session" not in back.headers.get("set-cookie", "")
 
 

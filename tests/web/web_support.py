@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -217,3 +218,26 @@ class ServerProcess:
     def log(self) -> str:
         """What the server wrote to stderr and stdout so far."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def workers(self) -> dict[str, int]:
+        """Each request the access log holds so far: its worker's pid, by request id."""
+        found = {}
+        for line in self.log().splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and event.get("event") == "request":
+                found[event["request_id"]] = event["worker"]
+        return found
+
+    def workers_once_logged(self, request_ids: Iterable[str]) -> dict[str, int]:
+        """`workers`, once each of *request_ids* is in the log (a worker logs a request
+        just after answering it) or ten seconds have passed."""
+        wanted = list(request_ids)
+        deadline = time.monotonic() + 10
+        while True:
+            found = self.workers()
+            if all(r in found for r in wanted) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
