@@ -48,7 +48,14 @@ from typing import Any, TypeVar
 import anyio
 import attrs
 from litestar import Request
-from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
+from litestar.exceptions import SerializationException
+from litestar.middleware.rate_limit import (
+    DURATION_VALUES,
+    CacheObject,
+    RateLimitConfig,
+    RateLimitMiddleware,
+)
+from litestar.serialization import decode_json, encode_json
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.types import Receive, Scope, Send
@@ -180,7 +187,18 @@ class StoreLock:
 
 class _SharedRateLimit(RateLimitMiddleware):
     """Litestar's rate limiter, counting under a `StoreLock` instead of its own
-    per-process lock, so that the workers' counts add up."""
+    per-process lock, so that the workers' counts add up, and keeping each window's
+    count as a number.
+
+    Litestar stores a timestamp per request of the current window and reads only how
+    many there are (the window is fixed: it starts over at ``reset``); decoding and
+    encoding that list whole on every counted request made a submission's cost grow
+    with the limit (at a million a minute, about a millisecond).  The window, the
+    lock, the 429 and the ``RateLimit-*`` headers stay Litestar's; only what is
+    stored is ``{"count": n, "reset": r}``.  A record in Litestar's own form (from an
+    earlier version, within its window) is read by its length; one that cannot be read
+    starts a new window rather than failing the request.
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not isinstance(self._lock, StoreLock):
@@ -188,6 +206,39 @@ class _SharedRateLimit(RateLimitMiddleware):
                 self.config.get_store_from_app(scope["litestar_app"]), name="submissions"
             )  # type: ignore[assignment]
         await super().__call__(scope, receive, send)
+
+    async def retrieve_cached_history(self, key: str, store: Store) -> CacheObject:
+        """The current window of *key*: as many entries as requests counted in it."""
+        now = int(time.time())
+        count, reset = _window_of(await store.get(key))
+        if reset <= now:
+            return CacheObject(history=[], reset=now + DURATION_VALUES[self.unit])
+        # no more entries than the limit: that is all the check and the headers tell apart
+        return CacheObject(history=[reset] * min(count, self.max_requests), reset=reset)
+
+    async def set_cached_history(self, key: str, cache_object: CacheObject, store: Store) -> None:
+        """Count one more request in *cache_object*'s window and store the count."""
+        cache_object.history.append(int(time.time()))
+        record = {"count": len(cache_object.history), "reset": cache_object.reset}
+        await store.set(key, encode_json(record), expires_in=DURATION_VALUES[self.unit])
+
+
+def _window_of(stored: bytes | None) -> tuple[int, int]:
+    """The count and end of a stored window, ``(0, 0)`` (over) if absent or unreadable."""
+    if not stored:
+        return 0, 0
+    try:
+        record = decode_json(stored)
+    except SerializationException:
+        return 0, 0
+    if not isinstance(record, dict):
+        return 0, 0
+    reset, count = record.get("reset"), record.get("count")
+    if isinstance(record.get("history"), list):  # Litestar's own form
+        count = len(record["history"])
+    if type(reset) is not int or type(count) is not int or count < 0:
+        return 0, 0
+    return count, reset
 
 
 def submission_limit(per_minute: int, *, store: str = "limits") -> RateLimitConfig:
