@@ -47,14 +47,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 
 from onestop.domain.common.formats import MAX_NAME, kind_of
 from onestop.domain.common.values import Duration, TimeUnit
-from onestop.domain.time.calendar import DayKind, WorkCalendar, check_text, format_day
+from onestop.domain.time._sla_trace import first_day, skipped_days
+from onestop.domain.time.calendar import WorkCalendar, check_text, format_day
 from onestop.domain.time.worktime import aware_utc, counting
 from onestop.exceptions import DateOutOfRange, InvalidCalendar
 
@@ -71,7 +72,6 @@ _ZERO = timedelta(0)
 _PAST_THE_END = (
     "the deadline, pauses included, would fall beyond 9999-12-31, the last day a calendar can count"
 )
-_ONE_DAY = timedelta(days=1)
 
 
 class SlaStatus(enum.Enum):
@@ -198,9 +198,13 @@ class Deadline:
         return "\n".join(self.trace)
 
 
+_Merged = tuple[datetime, datetime | None, list[str]]
+"""A merged pause: its start and end in UTC (``None`` while open) and its reasons."""
+
+
 def _merge(
     pauses: Sequence[Pause], received: datetime, calendar: WorkCalendar, *, explain: bool
-) -> tuple[list[tuple[datetime, datetime | None, list[str]]], list[str]]:
+) -> tuple[list[_Merged], list[str]]:
     """Clip pauses to receipt and merge overlapping ones; trace lines say which were dropped.
 
     Without *explain* no trace line is written.
@@ -220,7 +224,7 @@ def _merge(
             continue
         clipped.append((max(pause.start.astimezone(UTC), received), end, pause.reason))
     clipped.sort(key=lambda item: item[0])
-    merged: list[tuple[datetime, datetime | None, list[str]]] = []
+    merged: list[_Merged] = []
     for start, end, reason in clipped:
         if merged and (merged[-1][1] is None or start <= merged[-1][1]):
             first, last, reasons = merged[-1]
@@ -272,53 +276,7 @@ def _budget(
     budget = calendar.working_time_between(received, calendar.add(received, limit))
     if not explain:
         return budget, ""
-    return budget, f"counting {limit} from {format_day(_first_day(calendar, received))}"
-
-
-def _first_day(calendar: WorkCalendar, received: datetime) -> date:
-    """Day 1 of a limit in working days: the day of receipt's next opening, or the day after."""
-    if calendar.counting.includes_receipt_day:
-        return calendar.next_opening(received).date()
-    after = received.astimezone(calendar.zone).date() + _ONE_DAY
-    return calendar.next_opening(datetime.combine(after, time(0), tzinfo=calendar.zone)).date()
-
-
-def _closed_run(days: list[date]) -> str:
-    if len(days) == 1:
-        return f"skipped {format_day(days[0])} (closed)"
-    return f"skipped {format_day(days[0])} to {format_day(days[-1])} (closed)"
-
-
-def _skipped_days(calendar: WorkCalendar, received: datetime, until: datetime) -> list[str]:
-    """Trace lines for the days after receipt, up to *until*, that were not worked."""
-    zone = calendar.zone
-    day = received.astimezone(zone).date()
-    last = until.astimezone(zone).date()
-    lines: list[str] = []
-    weekend = 0
-    kind = calendar.day_kind(day)
-    if kind is not DayKind.WORKING:
-        lines.append(f"receipt day {format_day(day)} is not a working day ({kind.value})")
-    closed: list[date] = []  # a run of consecutive closed days, written as one line
-    for later, kind in calendar.day_kinds(day + _ONE_DAY, last):
-        if closed and (kind is not DayKind.CLOSED or later != closed[-1] + _ONE_DAY):
-            lines.append(_closed_run(closed))
-            closed = []
-        if kind is DayKind.WEEKEND:
-            weekend += 1
-        elif kind is DayKind.CLOSED:
-            closed.append(later)
-        elif kind is DayKind.HOLIDAY:
-            lines.append(f"skipped {format_day(later)} (holiday)")
-    if closed:
-        lines.append(_closed_run(closed))
-    lines.extend(
-        f"closed {calendar.stamp(c.start)} to {calendar.stamp(c.end)} ({c.reason})"
-        for c in calendar.closures_between(received, until)
-    )
-    if weekend:
-        lines.append(f"skipped {weekend} weekend day{'' if weekend == 1 else 's'}")
-    return lines
+    return budget, f"counting {limit} from {format_day(first_day(calendar, received))}"
 
 
 def due_date(
@@ -328,6 +286,7 @@ def due_date(
     limit: Duration,
     pauses: Sequence[Pause] = (),
     explain: bool = True,
+    since: Deadline | None = None,
 ) -> Deadline:
     """Return the deadline of *limit*, counted from *received* on *calendar*, with *pauses*.
 
@@ -339,6 +298,12 @@ def due_date(
         explain: Whether to write the trace; without it `Deadline.trace` is empty and
             the rest is the same, for callers (such as the read model) that only need
             the dates.
+        since: A deadline this function returned earlier for the same *calendar*,
+            *received* and *limit*, with fewer pauses.  Without a trace, when *pauses*
+            only add to the pauses *since* counted (each new one starting after they
+            ended, or ending the one it left open), the count goes on from where
+            *since* stopped instead of walking every earlier pause again; otherwise
+            it starts over.  The answer is the same either way.
 
     Returns:
         A `Deadline`: with `Deadline.due` set, or, if an open pause began before the
@@ -346,8 +311,9 @@ def due_date(
 
     Raises:
         NaiveDatetime: If *received* has no time zone.
-        InvalidCalendar: If *calendar*, *limit* or an item of *pauses* is not what it
-            should be.
+        InvalidCalendar: If *calendar*, *limit*, *since* or an item of *pauses* is not
+            what it should be, or *since* was counted from another receipt, limit or
+            time zone (``field="since"``).
         DateOutOfRange: If *received* cannot be told in UTC and in the calendar's zone,
             or the deadline (pauses included) would fall past 9999-12-31
             (``field="limit"``), or closures never end (``field="closures"``), or the
@@ -357,9 +323,12 @@ def due_date(
     _check_arguments(calendar, limit)
     moment = calendar.instant(received, "received")
     checked = _checked_pauses(pauses)
+    _check_since(since, calendar, moment, limit)
     try:
         with counting("limit", reason=_PAST_THE_END):
-            return _due_date(calendar, moment, limit, checked, explain=explain)
+            return _due_date(
+                calendar, moment, limit, checked, explain=explain, since=None if explain else since
+            )
     except DateOutOfRange as exc:
         if exc.field in ("closures", "holiday_years"):
             raise
@@ -373,17 +342,23 @@ def _due_date(
     pauses: Sequence[Pause],
     *,
     explain: bool,
+    since: Deadline | None = None,
 ) -> Deadline:
-    budget, counting = _budget(calendar, moment, limit, explain=explain)
     merged, dropped = _merge(pauses, moment, calendar, explain=explain)
+    resumed = None if since is None else _resumed(since, calendar, moment, merged)
+    counted: list[Pause]
+    if resumed is None:
+        budget, counting = _budget(calendar, moment, limit, explain=explain)
+        done, cursor, left, paused, counted = 0, moment, budget, _ZERO, []
+    else:
+        budget, counting = resumed[0], ""
+        done, cursor, left, paused, counted = resumed[1:]
     label = f"calendar {calendar.name}: " if calendar.name else "calendar "
     trace: list[str] = []
     if explain:
         trace = [f"received {calendar.stamp(moment)}", label + calendar.describe_week(), counting]
         trace.extend(dropped)
-    cursor, left, paused = moment, budget, _ZERO
-    counted: list[Pause] = []
-    for start, end, reasons in merged:
+    for start, end, reasons in merged[done:]:
         why = _reasons(reasons)
         available = calendar.working_time_between(cursor, start)
         if available >= left:
@@ -400,7 +375,7 @@ def _due_date(
                     f"paused since {calendar.stamp(start)} ({why}): clock stopped with "
                     f"{calendar.describe_working_time(left)} left"
                 )
-                trace.extend(_skipped_days(calendar, moment, start))
+                trace.extend(skipped_days(calendar, moment, start))
                 trace.append("due date not set while the clock is paused")
             return Deadline(
                 received=moment.astimezone(calendar.zone),
@@ -434,7 +409,7 @@ def _due_date(
             pauses=tuple(counted),
             trace=(),
         )
-    trace.extend(_skipped_days(calendar, moment, due))
+    trace.extend(skipped_days(calendar, moment, due))
     if counted:
         moved = f", moved by {calendar.describe_working_time(paused)} of pauses"
     elif limit.unit is TimeUnit.WORKING_DAYS and calendar.counting.in_hours(limit.amount) is None:
@@ -451,6 +426,58 @@ def _due_date(
         pauses=tuple(counted),
         trace=tuple(trace),
     )
+
+
+def _check_since(since: object, calendar: WorkCalendar, moment: datetime, limit: Duration) -> None:
+    if since is None:
+        return
+    if not isinstance(since, Deadline):
+        raise InvalidCalendar(field="since", reason=f"expected a Deadline, not {kind_of(since)}")
+    if (
+        since.received != moment
+        or since.limit != limit
+        or since.received.utcoffset() != moment.astimezone(calendar.zone).utcoffset()
+    ):
+        raise InvalidCalendar(
+            field="since", reason="it was counted from another receipt, limit or time zone"
+        )
+
+
+def _resumed(
+    since: Deadline, calendar: WorkCalendar, moment: datetime, merged: list[_Merged]
+) -> tuple[timedelta, int, datetime, timedelta, timedelta, list[Pause]] | None:
+    """Where `_due_date`'s count stands once it has counted the pauses *since* counted:
+    the budget, how many of *merged* are done, the cursor, the working time left, the
+    working time paused and the pauses counted; ``None`` if *merged* does not begin with
+    exactly those (a new pause overlaps them, or one was ignored), so the count must start
+    over.
+
+    The pauses counted are merged and sorted, so the open time from receipt to the end
+    of the last one is the time the clock ran plus the time it was paused (working time
+    adds up across consecutive intervals): what was left follows without walking them.
+    """
+    counted = since.pauses
+    if since.due is None:  # resume just before the open pause, with what it left
+        if not counted or since.paused_since is None or since.remaining is None:
+            return None
+        done, cursor, left = len(counted) - 1, counted[-1].start, since.remaining
+        if len(merged) <= done or merged[done][0] != cursor:
+            return None
+    else:
+        done = len(counted)
+        if len(merged) < done:
+            return None
+        end = counted[-1].end if counted else moment
+        if end is None:  # only a deadline made by hand: a running clock's pauses are closed
+            return None
+        cursor = end
+        left = since.budget - (calendar.working_time_between(moment, cursor) - since.paused)
+    for (start, end, reasons), pause in zip(merged, counted[:done], strict=False):
+        if start != pause.start or end != pause.end or _reasons(reasons) != pause.reason:
+            return None
+    if counted and left <= _ZERO:  # only a deadline made by hand: pauses count while time is left
+        return None
+    return since.budget, done, cursor.astimezone(UTC), left, since.paused, list(counted[:done])
 
 
 def _check_deadline(deadline: object, calendar: object) -> None:

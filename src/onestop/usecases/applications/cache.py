@@ -187,6 +187,10 @@ def _extend(
 class Deadlines:
     """`onestop.domain.time.sla.due_date` of applications, memoised by its inputs.
 
+    Without a trace, an application's next deadline goes on from its last one
+    (``due_date(..., since=...)``): a new pause costs its own count, not a walk over
+    every pause of the stream again.
+
     Args:
         size: How many deadlines to keep; 0 computes every one afresh.
 
@@ -197,6 +201,7 @@ class Deadlines:
     def __init__(self, *, size: int) -> None:
         """Keep up to *size* deadlines."""
         self._entries = _Bounded(size)
+        self._latest = _Bounded(size)
         self._risks = _Bounded(size)
 
     def __call__(
@@ -214,18 +219,23 @@ class Deadlines:
         check_type(calendar, WorkCalendar, field="calendar")
         check_type(explain, bool, field="explain")
         pauses = application.pauses()
-        key = (explain, calendar, application.received, application.time_limit, pauses)
+        clock = (calendar, application.received, application.time_limit)
+        key = (explain, *clock, pauses)
         found = self._entries.get(key)
         if isinstance(found, Deadline):
             return found
+        latest = None if explain else self._latest.get(clock)
         deadline = due_date(
             calendar,
             received=application.received,
             limit=application.time_limit,
             pauses=pauses,
             explain=explain,
+            since=latest if isinstance(latest, Deadline) else None,
         )
         self._entries.put(key, deadline)
+        if not explain:
+            self._latest.put(clock, deadline)
         return deadline
 
     def at_risk_from(
