@@ -69,6 +69,8 @@ __all__ = [
 ]
 
 _ZERO = timedelta(0)
+_Merged = tuple[datetime, datetime | None, tuple[str, ...]]
+"""A merged pause: its start and end in UTC (``None`` while open) and its reasons."""
 _PAST_THE_END = (
     "the deadline, pauses included, would fall beyond 9999-12-31, the last day a calendar can count"
 )
@@ -96,7 +98,7 @@ def _check_end(_: object, attribute: attrs.Attribute[datetime | None], value: ob
         aware_utc(value, attribute.name)
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Pause:
     """A period during which an SLA clock is stopped.
 
@@ -187,6 +189,11 @@ class Deadline:
     paused: timedelta = attrs.field(default=_ZERO, validator=_check_working_time)
     pauses: tuple[Pause, ...] = attrs.field(default=(), validator=_check_items(Pause))
     trace: tuple[str, ...] = attrs.field(default=(), validator=_check_items(str))
+    # The pauses as `due_date` merged them (UTC), so that a later count can tell in one
+    # comparison whether it goes on from this one (``since``); none on one made by hand.
+    _merged: tuple[_Merged, ...] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False
+    )
 
     @property
     def is_paused(self) -> bool:
@@ -196,10 +203,6 @@ class Deadline:
     def explain(self) -> str:
         """The trace as one text, a line per step."""
         return "\n".join(self.trace)
-
-
-_Merged = tuple[datetime, datetime | None, list[str]]
-"""A merged pause: its start and end in UTC (``None`` while open) and its reasons."""
 
 
 def _merge(
@@ -229,13 +232,13 @@ def _merge(
         if merged and (merged[-1][1] is None or start <= merged[-1][1]):
             first, last, reasons = merged[-1]
             joined = None if end is None or last is None else max(last, end)
-            merged[-1] = (first, joined, reasons if reason in reasons else [*reasons, reason])
+            merged[-1] = (first, joined, reasons if reason in reasons else (*reasons, reason))
         else:
-            merged.append((start, end, [reason]))
+            merged.append((start, end, (reason,)))
     return merged, dropped
 
 
-def _reasons(reasons: list[str]) -> str:
+def _reasons(reasons: Sequence[str]) -> str:
     """The reasons of merged pauses as one reason: all of them, if they fit in one."""
     joined = ", ".join(reasons)
     if len(joined) <= MAX_NAME:
@@ -377,16 +380,19 @@ def _due_date(
                 )
                 trace.extend(skipped_days(calendar, moment, start))
                 trace.append("due date not set while the clock is paused")
-            return Deadline(
-                received=moment.astimezone(calendar.zone),
-                limit=limit,
-                budget=budget,
-                due=None,
-                paused_since=start.astimezone(calendar.zone),
-                remaining=left,
-                paused=paused,
-                pauses=tuple(counted),
-                trace=tuple(trace) if explain else (),
+            return _keeping(
+                merged,
+                Deadline(
+                    received=moment.astimezone(calendar.zone),
+                    limit=limit,
+                    budget=budget,
+                    due=None,
+                    paused_since=start.astimezone(calendar.zone),
+                    remaining=left,
+                    paused=paused,
+                    pauses=tuple(counted),
+                    trace=tuple(trace) if explain else (),
+                ),
             )
         covered = calendar.working_time_between(start, end)
         paused += covered
@@ -400,14 +406,17 @@ def _due_date(
         cursor = end
     due = calendar.add_working_time(cursor, left)
     if not explain:
-        return Deadline(
-            received=moment.astimezone(calendar.zone),
-            limit=limit,
-            budget=budget,
-            due=due,
-            paused=paused,
-            pauses=tuple(counted),
-            trace=(),
+        return _keeping(
+            merged,
+            Deadline(
+                received=moment.astimezone(calendar.zone),
+                limit=limit,
+                budget=budget,
+                due=due,
+                paused=paused,
+                pauses=tuple(counted),
+                trace=(),
+            ),
         )
     trace.extend(skipped_days(calendar, moment, due))
     if counted:
@@ -417,15 +426,24 @@ def _due_date(
     else:
         moved = ""
     trace.append(f"due {calendar.stamp(due)}{moved}")
-    return Deadline(
-        received=moment.astimezone(calendar.zone),
-        limit=limit,
-        budget=budget,
-        due=due,
-        paused=paused,
-        pauses=tuple(counted),
-        trace=tuple(trace),
+    return _keeping(
+        merged,
+        Deadline(
+            received=moment.astimezone(calendar.zone),
+            limit=limit,
+            budget=budget,
+            due=due,
+            paused=paused,
+            pauses=tuple(counted),
+            trace=tuple(trace),
+        ),
     )
+
+
+def _keeping(merged: list[_Merged], deadline: Deadline) -> Deadline:
+    """*deadline*, holding the merged pauses it was counted from (see `_resumed`)."""
+    object.__setattr__(deadline, "_merged", tuple(merged))  # frozen: set once, here
+    return deadline
 
 
 def _check_since(since: object, calendar: WorkCalendar, moment: datetime, limit: Duration) -> None:
@@ -456,7 +474,9 @@ def _resumed(
     of the last one is the time the clock ran plus the time it was paused (working time
     adds up across consecutive intervals): what was left follows without walking them.
     """
-    counted = since.pauses
+    counted, before = since.pauses, since._merged
+    if before is None:  # made by hand, not by `due_date`
+        return None
     if since.due is None:  # resume just before the open pause, with what it left
         if not counted or since.paused_since is None or since.remaining is None:
             return None
@@ -472,9 +492,8 @@ def _resumed(
             return None
         cursor = end
         left = since.budget - (calendar.working_time_between(moment, cursor) - since.paused)
-    for (start, end, reasons), pause in zip(merged, counted[:done], strict=False):
-        if start != pause.start or end != pause.end or _reasons(reasons) != pause.reason:
-            return None
+    if len(before) < done or tuple(merged[:done]) != before[:done]:
+        return None
     if counted and left <= _ZERO:  # only a deadline made by hand: pauses count while time is left
         return None
     return since.budget, done, cursor.astimezone(UTC), left, since.paused, list(counted[:done])

@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TypeAlias
@@ -105,6 +106,15 @@ def _codes(value: Iterable[str]) -> tuple[str, ...]:
 def _pairs(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     given: object = value
     items = tuple(given) if isinstance(given, Iterable) and not isinstance(given, str) else None
+    # The common case, checked in C: pairs that are tuples of two exact strings, as an
+    # application's history always is (it grows by one pair per action taken).
+    if (
+        items is not None
+        and set(map(type, items)) <= {tuple}
+        and set(map(len, items)) <= {2}
+        and set(map(type, itertools.chain.from_iterable(items))) <= {str}
+    ):
+        return items  # just checked
     if items is None or not all(
         isinstance(pair, tuple | list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
         for pair in items
