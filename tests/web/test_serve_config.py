@@ -17,6 +17,9 @@ from web_support import JAKARTA, SRC, free_port, settings_for
 
 from onestop.cli import cli
 from onestop.cli.serve import serve
+from onestop.exceptions import ConfigurationError
+from onestop.web import ServeSettings
+from onestop.web._runtime import Runtime
 
 
 def _env(tmp_path: Path, **more: str) -> dict[str, str]:
@@ -57,6 +60,9 @@ def test_check_takes_its_settings_from_the_environment(tmp_path: Path) -> None:
     [
         ("ONESTOP_SERVE_PORT", "70000", "--port"),
         ("ONESTOP_SERVE_WORKERS", "0", "--workers"),
+        ("ONESTOP_SERVE_CACHE_SIZE", "-1", "--cache-size"),
+        ("ONESTOP_SERVE_CACHE_SIZE", "1000001", "--cache-size"),
+        ("ONESTOP_SERVE_CACHE_SIZE", "lots", "--cache-size"),
         ("ONESTOP_SERVE_HOST", "mall.example.org/\n", "--host"),
         ("ONESTOP_SERVE_CORS_ORIGIN", "javascript:alert(1)", "cors_origins"),
         ("ONESTOP_SERVE_CALLBACK_SECRETS", "/no/such/file.json", "--callback-secrets"),
@@ -132,3 +138,24 @@ def test_check_answers_in_json(tmp_path: Path) -> None:
     assert json.loads(good.stdout)["ok"] is True
     assert bad.exit_code == 2
     assert "--host" in json.loads(bad.stdout)["error"]
+
+
+@pytest.mark.parametrize("size", [True, -1, 1.5, "8", 10**6 + 1])
+def test_a_cache_size_that_is_not_a_count_is_refused(size: object) -> None:
+    """``cache_size`` is a whole number from 0 to a million: else ConfigurationError naming it."""
+    with pytest.raises(ConfigurationError) as caught:
+        ServeSettings(catalogue="c", store_url="sqlite:///m.sqlite3", cache_size=size)  # type: ignore[arg-type]
+    assert "cache_size" in str(caught.value)
+
+
+@pytest.mark.parametrize("size", [0, 8192, 50_000])
+def test_each_worker_keeps_as_many_applications_as_the_cache_size(
+    tmp_path: Path, size: int
+) -> None:
+    """The worker's mall is built with the configured cache size (8,192 unless given)."""
+    options = {} if size == 8192 else {"cache_size": size}
+    runtime = Runtime.start(settings_for(tmp_path, **options))
+    try:
+        assert runtime.mall.cache_size == size
+    finally:
+        runtime.close()

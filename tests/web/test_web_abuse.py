@@ -244,7 +244,7 @@ def test_starting_an_identity_provider_sign_in_is_limited_like_a_submission() ->
 
     class _Asked:
         def __init__(self, method: str, path: str) -> None:
-            self.method, self.scope = method, {"path": path}
+            self.method, self.scope = method, {"path": path, "method": method}
 
     def limited(method: str, path: str) -> bool:
         return anyio.run(_is_submission, _Asked(method, path))  # type: ignore[arg-type]

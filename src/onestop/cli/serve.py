@@ -183,6 +183,13 @@ def serve_mall(
     show_default=True,
     help="Threads per worker for the store (a PostgreSQL pool of as many connections).",
 )
+@_option(
+    "--cache-size",
+    type=click.IntRange(0, 1_000_000),
+    default=8192,
+    show_default=True,
+    help="Applications each worker keeps folded in memory (about 3 KB each; 0: none).",
+)
 @_option("--secret-file", metavar="PATH", help="The server's secret [default: beside SQLite].")
 @_option("--documents-dir", metavar="DIR", help="Where uploads are kept [default: beside SQLite].")
 @_option("--limits-dir", metavar="DIR", help="Where the workers share rate-limit counters.")

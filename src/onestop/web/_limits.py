@@ -111,11 +111,16 @@ _RECORD = 32  # bytes of a counter file: "count:reset", padded
 
 async def _is_submission(request: Request[Any, Any, Any]) -> bool:
     # A coroutine: Litestar runs a plain function given here in a thread, one hop per request.
-    path = request.scope["path"]
+    return _counts(request.scope)
+
+
+def _counts(scope: Scope) -> bool:
+    """Whether the submission limit counts this request (read from the scope alone)."""
+    method, path = scope.get("method"), scope["path"]
     # Starting a staff sign-in at the identity provider keeps a state in the store for
     # minutes: limited like a submission, so anonymous requests cannot fill the store.
-    return (request.method == "POST" and path in SUBMISSION_ROUTES) or (
-        request.method == "GET" and path == OIDC_START
+    return (method == "POST" and path in SUBMISSION_ROUTES) or (
+        method == "GET" and path == OIDC_START
     )
 
 
@@ -187,8 +192,8 @@ class StoreLock:
 
 class _SharedRateLimit(RateLimitMiddleware):
     """Litestar's rate limiter, counting under a `StoreLock` instead of its own
-    per-process lock, so that the workers' counts add up, and keeping each window's
-    count as a number.
+    per-process lock, so that the workers' counts add up, passing every request it does
+    not count straight on, and keeping each window's count as a number.
 
     Litestar stores a timestamp per request of the current window and reads only how
     many there are (the window is fixed: it starts over at ``reset``); decoding and
@@ -201,6 +206,9 @@ class _SharedRateLimit(RateLimitMiddleware):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _counts(scope):  # most requests: no `Request` built, no check awaited
+            await self.app(scope, receive, send)
+            return
         if not isinstance(self._lock, StoreLock):
             self._lock = StoreLock(
                 self.config.get_store_from_app(scope["litestar_app"]), name="submissions"

@@ -270,6 +270,7 @@ class Runtime:
                 # lost only to a submission that succeeded, so as many retries as there
                 # are threads that could be submitting at once always get through.
                 retries=min(MAX_RETRIES, settings.workers * settings.threads + 5),
+                cache_size=settings.cache_size,
             )
             staff = staff_desk(store, keys)
             desk = DocumentDesk(

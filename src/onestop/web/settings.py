@@ -35,6 +35,7 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "lookups_per_minute": (1, 1_000_000),
     "request_timeout": (1, 3600),
     "upload_hours": (1, 24 * 365),
+    "cache_size": (0, 1_000_000),
 }
 
 
@@ -151,6 +152,11 @@ class ServeSettings:
         lookups_per_minute: Failed tracking lookups allowed per client address and per
             application number.
         upload_hours: Hours an upload is kept before it is swept if never attached.
+        cache_size: How many recently used applications each worker keeps folded in
+            memory (each is checked against its stored stream before every use, so other
+            workers' writes are always seen); a tracking lookup of one not kept reads and
+            opens its whole stream.  About 3 KB per application plus about 0.5 KB per
+            event; 0 keeps none.
         cors_origins: Browser origins allowed to call the API (none by default).
         callback_secrets: A JSON file of agency code to webhook secret; each agency
             given one gets ``POST /api/v1/agencies/{agency}/callbacks``.
@@ -192,6 +198,7 @@ class ServeSettings:
     submissions_per_minute: int = attrs.field(default=20, validator=_ranged)
     lookups_per_minute: int = attrs.field(default=10, validator=_ranged)
     upload_hours: int = attrs.field(default=24, validator=_ranged)
+    cache_size: int = attrs.field(default=8192, validator=_ranged)
     cors_origins: tuple[str, ...] = attrs.field(default=(), validator=_origins)
     callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
     public_url: str | None = attrs.field(default=None, validator=_public_url)
