@@ -101,3 +101,18 @@ def test_an_expired_window_starts_over(tmp_path: Path) -> None:
         status = _submit(c).status_code
     assert status == 201
     assert _stored(limits)["count"] == 1
+
+
+def test_requests_the_limit_does_not_count_leave_the_window_alone(tmp_path: Path) -> None:
+    """Tracking, catalogue and health requests between submissions add nothing to the count."""
+    limits = tmp_path / "limits"
+    with in_process(settings_for(tmp_path, limits_dir=str(limits), submissions_per_minute=3)) as c:
+        first = _submit(c)
+        others = [
+            c.get("/healthz").status_code,
+            c.get("/api/v1/services").status_code,
+            c.get("/api/v1/tracking", params={"number": "x"}).status_code,
+        ]
+    assert first.status_code == 201
+    assert 200 in others
+    assert _stored(limits)["count"] == 1
