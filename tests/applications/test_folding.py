@@ -108,6 +108,51 @@ def test_a_stream_that_no_longer_matches_is_read_again(catalogue: Catalogue) -> 
     assert last == store.read(app_id)[-1].hash
 
 
+def test_tracking_sees_another_malls_write_without_reading_the_stream_twice(
+    catalogue: Catalogue,
+) -> None:
+    """A kept application serves tracking only at the version its row names: after another
+    mall's action the status shows the new state, and an unchanged one reads no events."""
+    store, clock = MemoryStore(), ManualClock(START)
+    first, second = _mall(catalogue, store, clock), _mall(catalogue, store, clock)
+    receipt = first.submit(
+        "izin-usaha",
+        channel="online",
+        applicant=CANARY.person(),
+        answers=answers(CANARY),
+        documents=documents(),
+        actor=CITIZEN,
+    )
+    assert second.track(receipt.number, receipt.lookup_secret, language="id").state == "submitted"
+    first.act(receipt.application_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto"})
+    assert second.track(receipt.number, receipt.lookup_secret, language="id").state == "returned"
+
+    reads = []
+    read = store.read
+    store.read = lambda *a, **k: reads.append(a) or read(*a, **k)  # type: ignore[method-assign]
+    again = second.track(receipt.number, receipt.lookup_secret, language="id")
+    assert (again.state, reads) == ("returned", [])
+
+
+def test_a_kept_application_is_given_only_at_its_version(catalogue: Catalogue) -> None:
+    """`FoldedStreams.kept` answers the application at the version asked, else None."""
+    store, clock = MemoryStore(), ManualClock(START)
+    app_id = _submit(_mall(catalogue, store, clock))
+    streams = FoldedStreams(size=10)
+    assert streams.kept(app_id, 1) is None  # not kept yet
+    loaded, _ = streams.load(store, app_id)
+    assert streams.kept(app_id, 1) is loaded
+    assert streams.kept(app_id, 2) is None
+    assert streams.kept("another", 1) is None
+
+
+@pytest.mark.parametrize(("stream_id", "version"), [(1, 1), ("a", True), ("a", "1"), ("a", 1.0)])
+def test_kept_refuses_what_is_not_an_id_and_a_version(stream_id: Any, version: Any) -> None:
+    """A stream id that is not text, or a version that is not a whole number, is InvalidValue."""
+    with pytest.raises(OnestopError):
+        FoldedStreams(size=1).kept(stream_id, version)
+
+
 def test_a_cache_of_size_zero_keeps_nothing(catalogue: Catalogue) -> None:
     """With size 0 every load reads the stream and nothing is kept."""
     store, clock = MemoryStore(), ManualClock(START)

@@ -163,7 +163,9 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
     if summary is None:
         hmac.compare_digest(offered, GENESIS)
         raise ApplicationNotFound(None)
-    application = self.application(summary.stream_id)
+    # The row just read says the stream's version: a kept application at it is current.
+    kept = self._streams.kept(summary.stream_id, summary.version)
+    application = kept if kept is not None else self.application(summary.stream_id)
     if not hmac.compare_digest(offered, application.secret_digest):
         raise ApplicationNotFound(None)
     workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)

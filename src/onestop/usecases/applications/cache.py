@@ -139,6 +139,24 @@ class FoldedStreams:
         self.remember(application, last)
         return application, last
 
+    def kept(self, application_id: str, version: int, /) -> Application | None:
+        """The application kept for *application_id* if it stands at *version*, else ``None``.
+
+        For a caller that has just read the stream's read-model row: a commit writes the
+        row and the events together, the row holding the stream's version after them
+        (`onestop.ports.events.Commit`), so a kept application at the row's version is
+        current without reading the stream.
+
+        Raises:
+            InvalidValue: If *application_id* is not text or *version* not a whole number.
+        """
+        check_type(application_id, str, field="application_id")
+        check_int(version, field="version")
+        entry = self._entries.get(application_id)
+        if isinstance(entry, tuple) and entry[0].version == version:
+            return entry[0]  # type: ignore[no-any-return]
+        return None
+
     def remember(self, application: Application, last_hash: str, /) -> None:
         """Keep *application*, whose last stored event has *last_hash*.
 
