@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from click.testing import CliRunner
 from web_support import JAKARTA, SRC, free_port, settings_for
 
@@ -148,14 +150,41 @@ def test_a_cache_size_that_is_not_a_count_is_refused(size: object) -> None:
     assert "cache_size" in str(caught.value)
 
 
-@pytest.mark.parametrize("size", [0, 8192, 50_000])
+@pytest.mark.parametrize("size", [0, 1024, 50_000])
 def test_each_worker_keeps_as_many_applications_as_the_cache_size(
     tmp_path: Path, size: int
 ) -> None:
-    """The worker's mall is built with the configured cache size (8,192 unless given)."""
-    options = {} if size == 8192 else {"cache_size": size}
+    """The worker's mall is built with the configured cache size (1,024 unless given)."""
+    options = {} if size == 1024 else {"cache_size": size}
     runtime = Runtime.start(settings_for(tmp_path, **options))
     try:
         assert runtime.mall.cache_size == size
     finally:
         runtime.close()
+
+
+def test_a_worker_freezes_what_it_built_at_startup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker entry point (`from_environment`) freezes the startup heap once its runtime
+    is up, so full collections skip it; an app from `create_app` alone freezes nothing."""
+    from litestar.testing import TestClient
+    from web_support import in_process
+
+    from onestop.web._app import from_environment
+    from onestop.web.settings import SETTINGS_VARIABLE
+
+    settings = settings_for(tmp_path)
+    monkeypatch.setenv(SETTINGS_VARIABLE, settings.to_json())
+    logging_before = structlog.get_config()
+    gc.unfreeze()
+    try:
+        with in_process(settings) as embedded:
+            assert embedded.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() == 0
+        with TestClient(from_environment()) as worker:
+            assert worker.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        structlog.configure(**logging_before)

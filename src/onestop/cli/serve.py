@@ -186,7 +186,7 @@ def serve_mall(
 @_option(
     "--cache-size",
     type=click.IntRange(0, 1_000_000),
-    default=8192,
+    default=1024,
     show_default=True,
     help="Applications each worker keeps folded in memory (about 3 KB each; 0: none).",
 )

@@ -8,6 +8,7 @@ the blocking core is sized to ``settings.threads``.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -219,4 +220,19 @@ def from_environment() -> Litestar:
         logger_factory=structlog.WriteLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    return create_app(ServeSettings.from_environment())
+    app = create_app(ServeSettings.from_environment())
+    app.on_startup.append(_settle_heap)  # after the lifespan: the runtime is up by then
+    return app
+
+
+def _settle_heap(app: Litestar) -> None:
+    """Move what the worker built at startup out of the collector's sight (`gc.freeze`).
+
+    The modules, the catalogue, the runtime and the OpenAPI document live as long as the
+    worker, yet every full collection walked them again: with a warm cache of applications
+    that was a pause of tens of milliseconds now and then, which every request in flight
+    waited out (it showed as the benchmark's p99).  Frozen, a full collection walks only
+    what was made since.
+    """
+    gc.collect()
+    gc.freeze()
