@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from application_support import START, Canary, documents
+import attrs
+from application_support import START
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_event_types import EXAMPLES
 
 from onestop.domain.applications._clock_trail import ClockTrail
 from onestop.domain.applications.application import (
@@ -19,12 +21,9 @@ from onestop.domain.applications.application import (
     Suspended,
     Withdrawn,
 )
-from onestop.domain.catalogue.model import ChannelKind
-from onestop.domain.common.values import Duration
 from onestop.domain.time.sla import Pause
 from onestop.domain.workflow.model import ClockMode
 
-CANARY = Canary.new()
 STATES = ("submitted", "returned", "review", "done")
 
 
@@ -69,27 +68,9 @@ def _walk(events: tuple[Event, ...]) -> tuple[Pause, ...]:
 
 
 def _submitted(clock: ClockMode) -> Submitted:
-    return Submitted(
-        application_id="app-1",
-        number="dpmptsp/izin-usaha/2025/000001",
-        service="izin-usaha",
-        service_version=1,
-        agency="dpmptsp",
-        channel=ChannelKind.ONLINE,
-        workflow="izin",
-        workflow_version=1,
-        state="submitted",
-        clock=clock,
-        time_limit=Duration.working_days(5),
-        answers={},
-        documents=documents(),
-        required=(),
-        applicant=CANARY.person(),
-        secret_digest="0" * 64,
-        actor="citizen-7",
-        role="applicant",
-        at=START,
-    )
+    submitted = EXAMPLES["submitted"]
+    assert isinstance(submitted, Submitted)
+    return attrs.evolve(submitted, clock=clock)
 
 
 step = st.one_of(

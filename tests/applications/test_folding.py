@@ -27,6 +27,7 @@ from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
 from onestop.usecases.applications.cache import Deadlines, FoldedStreams
 from onestop.usecases.mall import Mall
+from onestop.usecases.mall_support import Receipt
 
 VERIFIER = officer("verifier-1", "verifier")
 PROCESSOR = officer("processor-1", "processor")
@@ -54,7 +55,7 @@ def _mall(catalogue: Catalogue, store: MemoryStore, clock: ManualClock, **option
     )
 
 
-def _submit(mall: Mall) -> str:
+def _receipt(mall: Mall) -> Receipt:
     return mall.submit(
         "izin-usaha",
         channel="online",
@@ -62,7 +63,11 @@ def _submit(mall: Mall) -> str:
         answers=answers(CANARY),
         documents=documents(),
         actor=CITIZEN,
-    ).application_id
+    )
+
+
+def _submit(mall: Mall) -> str:
+    return _receipt(mall).application_id
 
 
 def test_a_kept_application_sees_another_malls_write(catalogue: Catalogue) -> None:
@@ -115,14 +120,7 @@ def test_tracking_sees_another_malls_write_without_reading_the_stream_twice(
     mall's action the status shows the new state, and an unchanged one reads no events."""
     store, clock = MemoryStore(), ManualClock(START)
     first, second = _mall(catalogue, store, clock), _mall(catalogue, store, clock)
-    receipt = first.submit(
-        "izin-usaha",
-        channel="online",
-        applicant=CANARY.person(),
-        answers=answers(CANARY),
-        documents=documents(),
-        actor=CITIZEN,
-    )
+    receipt = _receipt(first)
     assert second.track(receipt.number, receipt.lookup_secret, language="id").state == "submitted"
     first.act(receipt.application_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto"})
     assert second.track(receipt.number, receipt.lookup_secret, language="id").state == "returned"

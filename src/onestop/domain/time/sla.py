@@ -405,27 +405,17 @@ def _due_date(
             )
         cursor = end
     due = calendar.add_working_time(cursor, left)
-    if not explain:
-        return _keeping(
-            merged,
-            Deadline(
-                received=moment.astimezone(calendar.zone),
-                limit=limit,
-                budget=budget,
-                due=due,
-                paused=paused,
-                pauses=tuple(counted),
-                trace=(),
-            ),
-        )
-    trace.extend(skipped_days(calendar, moment, due))
-    if counted:
-        moved = f", moved by {calendar.describe_working_time(paused)} of pauses"
-    elif limit.unit is TimeUnit.WORKING_DAYS and calendar.counting.in_hours(limit.amount) is None:
-        moved = f", the close of working day {limit.amount}"
-    else:
-        moved = ""
-    trace.append(f"due {calendar.stamp(due)}{moved}")
+    if explain:
+        trace.extend(skipped_days(calendar, moment, due))
+        if counted:
+            moved = f", moved by {calendar.describe_working_time(paused)} of pauses"
+        elif (
+            limit.unit is TimeUnit.WORKING_DAYS and calendar.counting.in_hours(limit.amount) is None
+        ):
+            moved = f", the close of working day {limit.amount}"
+        else:
+            moved = ""
+        trace.append(f"due {calendar.stamp(due)}{moved}")
     return _keeping(
         merged,
         Deadline(
