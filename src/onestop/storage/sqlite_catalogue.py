@@ -7,9 +7,6 @@ the latest, or listed.  The SQL is in ``onestop.storage._sqlite_catalogue``.
 
 from __future__ import annotations
 
-import abc
-import contextlib
-import sqlite3
 from datetime import datetime
 
 from onestop.ports.catalogue import (
@@ -21,24 +18,15 @@ from onestop.ports.catalogue import (
     check_version_number,
 )
 from onestop.storage._sqlite_catalogue import info, latest, publish, version
+from onestop.storage.sqlite_schema import SQLiteConnections
 
 __all__ = ["SQLiteCatalogues"]
 
 
-class SQLiteCatalogues(abc.ABC):
+class SQLiteCatalogues(SQLiteConnections):
     """The `onestop.ports.catalogue.CatalogueStore` methods of
     `onestop.storage.sqlite.SQLiteStore`; not used on its own (the store provides the
     connections and transactions)."""
-
-    @abc.abstractmethod
-    def _reading(
-        self, *, writer: bool = False
-    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield a connection to read with, with the store's error translation."""
-
-    @abc.abstractmethod
-    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield the connection inside a ``BEGIN IMMEDIATE`` transaction of the store's."""
 
     def publish_catalogue(
         self,

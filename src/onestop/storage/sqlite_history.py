@@ -11,9 +11,6 @@ images leave the ``-wal`` file too (as after destroying keys,
 
 from __future__ import annotations
 
-import abc
-import contextlib
-import sqlite3
 from collections.abc import Sequence
 
 from onestop.domain.common.audit import SealedEntry
@@ -21,7 +18,7 @@ from onestop.exceptions import HeadMoved
 from onestop.ports.events import StoredEvent
 from onestop.ports.history import check_rewrite
 from onestop.storage._sqlite_sql import instant
-from onestop.storage.sqlite_schema import secure_deletion
+from onestop.storage.sqlite_schema import SQLiteConnections, secure_deletion
 
 __all__ = ["SQLiteHistory"]
 
@@ -31,19 +28,11 @@ _REWRITE = (
 )
 
 
-class SQLiteHistory(abc.ABC):
+class SQLiteHistory(SQLiteConnections):
     """The `onestop.ports.history.HistoryStore` method of `onestop.storage.sqlite.SQLiteStore`.
 
     Not used on its own: `SQLiteStore` provides the connection and its transactions.
     """
-
-    @abc.abstractmethod
-    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield the connection inside a ``BEGIN IMMEDIATE`` transaction of the store's."""
-
-    @abc.abstractmethod
-    def _truncate_wal(self) -> None:
-        """Checkpoint the WAL into the database file and truncate it."""
 
     def rewrite_stream(
         self, stream_id: str, /, *, expected_head: str, entries: Sequence[SealedEntry]

@@ -23,8 +23,6 @@ system may keep the old blocks); see :doc:`/reference/storage`.
 
 from __future__ import annotations
 
-import abc
-import contextlib
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -42,7 +40,7 @@ from onestop.ports.keys import (
     lookup_subjects,
 )
 from onestop.storage._sqlite_sql import instant, micros
-from onestop.storage.sqlite_schema import secure_deletion
+from onestop.storage.sqlite_schema import SQLiteConnections, secure_deletion
 
 __all__ = ["SQLiteSubjectKeys"]
 
@@ -96,23 +94,12 @@ def _stored(connection: sqlite3.Connection, subjects: Sequence[str]) -> dict[str
     return found
 
 
-class SQLiteSubjectKeys(abc.ABC):
+class SQLiteSubjectKeys(SQLiteConnections):
     """The `onestop.ports.keys.SubjectKeyStore` methods of `onestop.storage.sqlite.SQLiteStore`.
 
     Not used on its own: `SQLiteStore` provides the connection, its lock and its
     transactions.
     """
-
-    @abc.abstractmethod
-    def _reading(
-        self, *, writer: bool = False
-    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield a connection to read with (the writer's, under the store's lock, if
-        *writer*), with the store's error translation."""
-
-    @abc.abstractmethod
-    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield the connection inside a ``BEGIN IMMEDIATE`` transaction of the store's."""
 
     def add_subject_keys(self, keys: Sequence[SubjectKey], /) -> Mapping[str, SubjectKey]:
         """Store the keys of subjects not known yet; return what is stored for each afterwards.

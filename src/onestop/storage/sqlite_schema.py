@@ -22,6 +22,7 @@ because the shipped SQL files name it, and their text is checksummed.)
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import hashlib
 import re
@@ -40,11 +41,34 @@ __all__ = [
     "MIGRATIONS_TABLE",
     "MINIMUM_SQLITE",
     "Migration",
+    "SQLiteConnections",
     "Synchronous",
     "schema_version",
     "secure_deletion",
     "shipped_migrations",
 ]
+
+
+class SQLiteConnections(abc.ABC):
+    """What the table mixins of `onestop.storage.sqlite.SQLiteStore` (its subject keys,
+    staff, history and catalogue methods) take from the store: its connections, its
+    transactions and its write-ahead log."""
+
+    @abc.abstractmethod
+    def _reading(
+        self, *, writer: bool = False
+    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """Yield a connection to read with (the writer's, under the store's lock, if
+        *writer*), with the store's error translation."""
+
+    @abc.abstractmethod
+    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """Yield the connection inside a ``BEGIN IMMEDIATE`` transaction of the store's."""
+
+    @abc.abstractmethod
+    def _truncate_wal(self) -> None:
+        """Checkpoint the WAL into the database file and truncate it."""
+
 
 Synchronous = Literal["FULL", "NORMAL"]
 """The ``PRAGMA synchronous`` levels `onestop.storage.sqlite.SQLiteStore.open` accepts."""

@@ -19,9 +19,6 @@ then checkpointed and truncated, as after destroying subjects' keys
 
 from __future__ import annotations
 
-import abc
-import contextlib
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +32,7 @@ from onestop.ports.staff import (
 )
 from onestop.storage import _staff_checks as checks
 from onestop.storage._sqlite_sql import instant, micros
-from onestop.storage.sqlite_schema import secure_deletion
+from onestop.storage.sqlite_schema import SQLiteConnections, secure_deletion
 
 __all__ = ["SQLiteStaff"]
 
@@ -105,27 +102,12 @@ def _window(at: datetime, window: timedelta) -> tuple[int, int]:
     return high - window // timedelta(microseconds=1), high
 
 
-class SQLiteStaff(abc.ABC):
+class SQLiteStaff(SQLiteConnections):
     """The `onestop.ports.staff.StaffStore` methods of `onestop.storage.sqlite.SQLiteStore`.
 
     Not used on its own: `SQLiteStore` provides the connection, its lock and its
     transactions.
     """
-
-    @abc.abstractmethod
-    def _reading(
-        self, *, writer: bool = False
-    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield a connection to read with (the writer's, under the store's lock, if
-        *writer*), with the store's error translation."""
-
-    @abc.abstractmethod
-    def _writing(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """Yield the connection inside a ``BEGIN IMMEDIATE`` transaction of the store's."""
-
-    @abc.abstractmethod
-    def _truncate_wal(self) -> None:
-        """Checkpoint the WAL into the database file and truncate it."""
 
     def put_secret(self, secret: StaffSecret, /) -> None:
         """Keep *secret* under its key, replacing whatever was kept there.
