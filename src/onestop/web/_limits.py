@@ -109,13 +109,13 @@ _WINDOW = 60
 _RECORD = 32  # bytes of a counter file: "count:reset", padded
 
 
-async def _is_submission(request: Request[Any, Any, Any]) -> bool:
-    # A coroutine: Litestar runs a plain function given here in a thread, one hop per request.
-    return _counts(request.scope)
-
-
 def _counts(scope: Scope) -> bool:
-    """Whether the submission limit counts this request (read from the scope alone)."""
+    """Whether the submission limit counts this request (read from the scope alone).
+
+    `_SharedRateLimit` asks it before anything else and passes the requests it does not
+    count straight on, so Litestar's ``check_throttle_handler`` is not given (it would
+    ask again, through a `Request`, for every request that reaches the limiter).
+    """
     method, path = scope.get("method"), scope["path"]
     # Starting a staff sign-in at the identity provider keeps a state in the store for
     # minutes: limited like a submission, so anonymous requests cannot fill the store.
@@ -253,7 +253,6 @@ def submission_limit(per_minute: int, *, store: str = "limits") -> RateLimitConf
     """Litestar's rate limit on anonymous submissions: *per_minute* per client address."""
     return RateLimitConfig(
         rate_limit=("minute", per_minute),
-        check_throttle_handler=_is_submission,
         identifier_for_request=_client_of,
         store=store,
         middleware_class=_SharedRateLimit,

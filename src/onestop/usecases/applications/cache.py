@@ -145,7 +145,9 @@ class FoldedStreams:
         For a caller that has just read the stream's read-model row: a commit writes the
         row and the events together, the row holding the stream's version after them
         (`onestop.ports.events.Commit`), so a kept application at the row's version is
-        current without reading the stream.
+        current without reading the stream.  (A history rewrite, `seal_history`, keeps
+        the version but changes only how personal values are stored, not what they fold
+        to; it is run with the mall stopped.)
 
         Raises:
             InvalidValue: If *application_id* is not text or *version* not a whole number.
