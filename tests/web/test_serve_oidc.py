@@ -102,8 +102,15 @@ def mall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mall]:
     tmp_path: Path = tmp_path_factory.mktemp("oidc-serve")
     with RecordingProvider.serving() as provider:
         port = free_port()
+        # Beginning a sign-in counts against the per-client submission limit (20 a minute
+        # by default), and the first test may begin up to MOST sign-ins before one lands on
+        # both workers: a limit that high keeps the module's later tests from a 429.
         settings = oidc_settings(
-            tmp_path, provider, public_url=f"http://127.0.0.1:{port}", workers=2
+            tmp_path,
+            provider,
+            public_url=f"http://127.0.0.1:{port}",
+            workers=2,
+            submissions_per_minute=1000,
         )
         link(settings, "officer-ana", provider.issuer, provider.subject)
         extra = (
