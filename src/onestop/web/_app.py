@@ -148,6 +148,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             yield
         finally:
             await anyio.to_thread.run_sync(sweeper.stop)
+            app.state.limits.close()
             await anyio.to_thread.run_sync(runtime.close)
 
     cors = (

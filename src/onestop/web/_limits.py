@@ -10,20 +10,22 @@ machines), so that starting more workers does not multiply what a client may do.
 - **Failed lookups** of a tracking number are counted per client address *and* per
   number (`Limits`): a client is cut off after too many failures, and failures on one
   number from many clients are answered 429 once too many.  Only failures count, and a
-  correct secret is served even when its number's count is full (`_counted`), so nobody
-  can lock a citizen out of their own application by failing on its number.
+  correct secret is served even when its number's count is full, so nobody can lock a
+  citizen out of their own application by failing on its number.
 
 Every count is read and written under a lock (`StoreLock`, one for submissions and one
 for lookups): an ``anyio`` lock in the process and, over a `FileStore`, an exclusive
 ``flock`` on a file beside the counters' directory,
 which the workers on the machine share.  Without it two workers (or two requests of one
 worker) read the same count and each write it plus one, and a burst of concurrent guesses
-is never counted at all.  A lookup is counted *before* it runs and given back when it
-succeeds (`Limits.lookup`), so concurrent guesses cannot all pass the check before the
-first failure is written.  Over a `FileStore` the lookup counts are kept in files of
-their own beside it (`CounterFiles`), counted and given back in the thread that runs
-the lookup (`Limits.tracked`): one hop to a thread per lookup instead of one per file
-read and write, which under load queued every lookup behind the lock.  Over a store of
+is never counted at all.  A client's lookup is counted *before* it runs and given back
+when it succeeds (`Limits.lookup`), so concurrent guesses cannot all pass the check
+before the first failure is written.  A number's count is written only when a lookup of
+it fails: it never refuses a lookup, it only decides whether a failure is answered 404 or
+429, so a successful lookup reads and writes one counter, not two.  Over a `FileStore`
+the lookup counts are kept in files of their own beside it (`CounterFiles`), counted and
+given back where the lookup runs (`Limits.tracked`): one hop to a thread per lookup at
+most, instead of one per file read and write.  Over a store of
 another kind (Redis across machines) only the process's lock applies; each machine can
 then admit a few more than the limit.
 
@@ -39,6 +41,7 @@ import ipaddress
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -271,8 +274,14 @@ class CounterFiles:
     A counter is a file holding ``count:reset`` (the instant its window ends), padded
     to a fixed width and overwritten in place (no rename, no removal: a file-system
     metadata change per lookup queued every lookup behind the lock); a missing,
-    unreadable or expired one counts 0.
+    unreadable or expired one counts 0.  The last `OPEN_COUNTERS` counters used stay
+    open: a lookup's two counts then cost no ``open`` and ``close`` each.  One that a
+    sweep (of any worker) removed is opened again: under the lock, an open counter
+    whose file has no name left (``st_nlink`` 0) is not the counter any more.
     """
+
+    OPEN_COUNTERS = 256
+    """How many counters stay open between lookups (the most recently used)."""
 
     def __init__(self, store: FileStore) -> None:
         """Keep the counters of *store*'s lookups beside its directory."""
@@ -280,6 +289,7 @@ class CounterFiles:
         self._lock_file = Path(f"{store.path}.lock-lookups")
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._open_counters: OrderedDict[str, int] = OrderedDict()
         self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     @contextmanager
@@ -294,7 +304,26 @@ class CounterFiles:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _open(self, key: str) -> int:
-        return os.open(self._directory / key, os.O_RDWR | os.O_CREAT, 0o600)
+        """*key*'s counter, open (call under `_locked`)."""
+        kept = self._open_counters
+        fd = kept.get(key)
+        if fd is not None:
+            if os.fstat(fd).st_nlink:
+                kept.move_to_end(key)
+                return fd
+            del kept[key]  # swept since: its file is gone
+            os.close(fd)
+        fd = os.open(self._directory / key, os.O_RDWR | os.O_CREAT, 0o600)
+        kept[key] = fd
+        if len(kept) > self.OPEN_COUNTERS:
+            os.close(kept.popitem(last=False)[1])
+        return fd
+
+    def close(self) -> None:
+        """Close the counters kept open (they are opened again when next used)."""
+        with self._lock:
+            while self._open_counters:
+                os.close(self._open_counters.popitem()[1])
 
     @staticmethod
     def _read(fd: int, now: float) -> tuple[int, int]:
@@ -308,29 +337,41 @@ class CounterFiles:
     def _write(fd: int, count: int, reset: int) -> None:
         os.pwrite(fd, f"{count}:{reset}".ljust(_RECORD).encode("ascii"), 0)
 
-    def _count(self, keys: tuple[str, ...], change: int, *, limit: int | None = None) -> bool:
-        with self._locked():
-            fds = [self._open(key) for key in keys]
-            try:
-                now = time.time()
-                counts = [self._read(fd, now) for fd in fds]
-                return _counted(
-                    counts, change, limit, now, write=lambda i, c, r: self._write(fds[i], c, r)
-                )
-            finally:
-                for fd in fds:
-                    os.close(fd)
-
-    def take(self, keys: tuple[str, ...], *, limit: int) -> bool:
-        """Count one more on each of *keys* (the client's, then the number's).
-
-        Returns:
-            Whether the number's count was at *limit* already (`_counted`).
+    def take(self, key: str, *, limit: int) -> None:
+        """Count one more on the client's *key*, before its lookup runs.
 
         Raises:
-            Throttled: If the client's is at *limit* already (nothing is counted then).
+            Throttled: If it is at *limit* already (nothing is counted then).
         """
-        return self._count(keys, 1, limit=limit)
+        with self._locked():
+            fd = self._open(key)
+            now = time.time()
+            count, reset = self._read(fd, now)
+            _refuse_when_full(count, reset, limit, now)
+            self._write(fd, count + 1, reset)
+
+    def give_back(self, key: str) -> None:
+        """Count one less on the client's *key* (not below 0): its lookup did not fail."""
+        with self._locked():
+            fd = self._open(key)
+            count, reset = self._read(fd, time.time())
+            if count > 0:
+                self._write(fd, count - 1, reset)
+
+    def fail(self, key: str, *, limit: int) -> int | None:
+        """Count a failed lookup on the number's *key*, unless it is at *limit* already.
+
+        Returns:
+            ``None`` when counted; when at *limit*, the seconds until its window ends.
+        """
+        with self._locked():
+            fd = self._open(key)
+            now = time.time()
+            count, reset = self._read(fd, now)
+            if count >= limit:
+                return max(1, reset - int(now))
+            self._write(fd, count + 1, reset)
+            return None
 
     def sweep(self) -> int:
         """Remove the counters whose window ended; return how many (they count 0 anyway)."""
@@ -350,41 +391,18 @@ class CounterFiles:
                     if count == 0:
                         path.unlink()
                         removed += 1
+                        kept = self._open_counters.pop(path.name, None)
+                        if kept is not None:
+                            os.close(kept)
                 except OSError:
                     continue
         return removed
 
-    def give_back(self, keys: tuple[str, ...]) -> None:
-        """Count one less on each of *keys* (none below 0)."""
-        self._count(keys, -1)
 
-
-def _counted(
-    counts: list[tuple[int, int]],
-    change: int,
-    limit: int | None,
-    now: float,
-    *,
-    write: Callable[[int, int, int], None],
-) -> bool:
-    """Apply *change* to the counts of a lookup's keys (the client's, then the number's).
-
-    The client's count is a hard limit: at *limit*, `Throttled` and nothing counted.  The
-    number's is not: anyone may fail on a number, since numbers are sequential, and a hard
-    limit would let them lock its citizen out.  At *limit* it is not counted further and
-    True is returned: the lookup still runs, a correct secret still succeeds, and only a
-    failure is answered `Throttled`.  (The secret is 128 random bits: the number's limit
-    slows guessing spread over many clients; it is not what makes guessing hopeless.)
-    """
-    if limit is not None and counts[0][0] >= limit:
-        raise Throttled(limit="lookups", retry_after=max(1, counts[0][1] - int(now)))
-    saturated = limit is not None and len(counts) > 1 and counts[1][0] >= limit
-    for index, (count, reset) in enumerate(counts):
-        if index > 0 and saturated:
-            continue
-        if count + change >= 0 and (count > 0 or change > 0):
-            write(index, count + change, reset)
-    return saturated
+def _refuse_when_full(count: int, reset: int, limit: int, now: float) -> None:
+    """`Throttled` if a client's *count* of lookups in its window has reached *limit*."""
+    if count >= limit:
+        raise Throttled(limit="lookups", retry_after=max(1, reset - int(now)))
 
 
 @attrs.define(kw_only=True)
@@ -420,25 +438,30 @@ class Limits:
         if files is None:
             async with self.lookup(client=client, number=number):
                 return await anyio.to_thread.run_sync(call)
-        keys = tuple(key.replace(":", "-") for key in self._keys(client=client, number=number))
+        client_key, number_key = (k.replace(":", "-") for k in self._keys(client, number))
         limit = self.lookups_per_minute
 
         def counted() -> _T:
-            saturated = files.take(keys, limit=limit)
-            counted_keys = keys[:1] if saturated else keys
+            files.take(client_key, limit=limit)
             try:
                 found = call()
             except ApplicationNotFound:
-                if saturated:
-                    raise Throttled(limit="lookups", retry_after=_WINDOW) from None
+                wait = files.fail(number_key, limit=limit)
+                if wait is not None:
+                    raise Throttled(limit="lookups", retry_after=wait) from None
                 raise
             except BaseException:
-                files.give_back(counted_keys)
+                files.give_back(client_key)
                 raise
-            files.give_back(counted_keys)
+            files.give_back(client_key)
             return found
 
         return counted() if inline else await anyio.to_thread.run_sync(counted)
+
+    def close(self) -> None:
+        """Close the counter files kept open, if any (the server is stopping)."""
+        if self._files is not None:
+            self._files.close()
 
     def sweep(self) -> None:
         """Remove expired counters: the lookup files, and the store's expired entries."""
@@ -452,7 +475,7 @@ class Limits:
         """The client's key (`client_key`) from its address, as the server saw it."""
         return _client_of(request)
 
-    def _keys(self, *, client: str, number: str) -> tuple[str, str]:
+    def _keys(self, client: str, number: str) -> tuple[str, str]:
         # Numbers and addresses are kept hashed: the store holds no application number.
         return f"lookup:client:{_digest(client)}", f"lookup:number:{_digest(number)}"
 
@@ -467,46 +490,48 @@ class Limits:
 
     @asynccontextmanager
     async def lookup(self, *, client: str, number: str) -> AsyncIterator[None]:
-        """Count a lookup from *client* of *number* as failed while it runs; give it
-        back unless it fails with `ApplicationNotFound`.
+        """Count a lookup from *client* as failed while it runs, and give it back unless
+        it fails with `ApplicationNotFound`; count a failure on *number* when it does.
 
         Raises:
-            Throttled: Before the lookup, after too many failures from *client* or of
-                *number*, with the seconds to wait.
+            Throttled: Before the lookup, after too many failures from *client*; after
+                it, when it failed and *number* has had too many failures already.
         """
-        keys = self._keys(client=client, number=number)
+        client_key, number_key = self._keys(client, number)
         async with StoreLock(self.store, name="lookups"):
-            counts = [await self._count(key) for key in keys]
-            writes: list[tuple[int, int, int]] = []
-            saturated = _counted(
-                counts,
-                1,
-                self.lookups_per_minute,
-                time.time(),
-                write=lambda i, c, r: writes.append((i, c, r)),
-            )
-            for index, count, reset in writes:
-                await self._write(keys[index], count, reset)
-        counted_keys = keys[:1] if saturated else keys
+            count, reset = await self._count(client_key)
+            _refuse_when_full(count, reset, self.lookups_per_minute, time.time())
+            await self._write(client_key, count + 1, reset)
         try:
             yield
         except ApplicationNotFound:
-            if saturated:
-                raise Throttled(limit="lookups", retry_after=_WINDOW) from None
+            wait = await self._fail(number_key)
+            if wait is not None:
+                raise Throttled(limit="lookups", retry_after=wait) from None
             raise
         except BaseException:
-            await self._give_back(counted_keys)
+            await self._give_back(client_key)
             raise
-        await self._give_back(counted_keys)
+        await self._give_back(client_key)
 
     async def _write(self, key: str, count: int, reset: int) -> None:
         left = max(1, reset - int(time.time()))
         await self.store.set(key, f"{count}:{reset}".encode("ascii"), expires_in=left)
 
-    async def _give_back(self, keys: tuple[str, ...]) -> None:
+    async def _fail(self, key: str) -> int | None:
+        wait: int | None = None
         with anyio.CancelScope(shield=True):
             async with StoreLock(self.store, name="lookups"):
-                for key in keys:
-                    count, reset = await self._count(key)
-                    if count > 0:
-                        await self._write(key, count - 1, reset)
+                count, reset = await self._count(key)
+                if count >= self.lookups_per_minute:
+                    wait = max(1, reset - int(time.time()))
+                else:
+                    await self._write(key, count + 1, reset)
+        return wait
+
+    async def _give_back(self, key: str) -> None:
+        with anyio.CancelScope(shield=True):
+            async with StoreLock(self.store, name="lookups"):
+                count, reset = await self._count(key)
+                if count > 0:
+                    await self._write(key, count - 1, reset)
