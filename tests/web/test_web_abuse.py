@@ -5,7 +5,9 @@ forged sign-in served over Open311."""
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -247,3 +249,24 @@ def test_starting_an_identity_provider_sign_in_is_limited_like_a_submission() ->
     assert limited("POST", "/api/v1/applications")
     assert not limited("GET", "/api/v1/staff/oidc/callback")
     assert not limited("GET", "/api/v1/tracking")
+
+
+def test_a_marker_being_written_holds_its_key(tmp_path: Path) -> None:
+    """An in-flight marker whose file exists but is not written yet (empty) holds its key
+    for a marker's life from the file's time, then is taken over."""
+    path = tmp_path / "limits" / "marker"
+    path.parent.mkdir()
+    path.write_bytes(b"")
+    assert not _claim_file(path, b"second", 60)
+    os.utime(path, (time.time() - 61, time.time() - 61))
+    assert _claim_file(path, b"third", 60)
+    assert b"third" in path.read_bytes()
+
+
+def test_a_marker_is_claimed_once_and_its_folder_made_again(tmp_path: Path) -> None:
+    """Of two claims of one key the first wins and the second does not; a claim whose
+    folder is gone makes it again."""
+    path = tmp_path / "gone" / "marker"
+    assert _claim_file(path, b"first", 60)
+    assert not _claim_file(path, b"second", 60)
+    assert b"first" in path.read_bytes()

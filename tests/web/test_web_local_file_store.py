@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from pathlib import Path
 
@@ -102,3 +103,46 @@ def test_a_value_set_without_expiry_never_expires(tmp_path: Path) -> None:
         assert await store.get("k") == b"v"
 
     anyio.run(scenario)
+
+
+def test_a_value_overwritten_in_place_reads_back_whole(tmp_path: Path) -> None:
+    """``overwrite`` replaces a longer value with a shorter one leaving nothing of the old,
+    readable by Litestar's own store, and makes the folder again if it is gone."""
+
+    async def scenario() -> None:
+        store = LocalFileStore(tmp_path / "limits")
+        await store.overwrite("k", b"a much longer value than the next", expires_in=60)
+        await store.overwrite("k", b"short", expires_in=60)
+        assert await FileStore(tmp_path / "limits").get("k") == b"short"
+        await store.delete("k")
+        (tmp_path / "limits").rmdir()
+        await store.overwrite("k", b"again")
+        assert await store.get("k") == b"again"
+
+    anyio.run(scenario)
+
+
+def test_the_sweep_passes_over_a_write_in_progress(tmp_path: Path) -> None:
+    """``delete_expired`` removes expired entries and unreadable files older than
+    ``UNREADABLE_FOR``; it keeps live entries, young unreadable files (a write in
+    progress) and sub-folders, and never fails on them."""
+
+    async def scenario() -> set[str]:
+        store = LocalFileStore(tmp_path)
+        await store.set("live", b"v", expires_in=60)
+        await store.set("gone", b"v", expires_in=1)
+        await asyncio.sleep(1.1)
+        (tmp_path / "being-written").write_bytes(b"")
+        (tmp_path / "cut-short").write_bytes(b"\x85\xa4da")
+        os.utime(tmp_path / "cut-short", (1, 1))
+        (tmp_path / "namespace").mkdir()
+        await store.delete_expired()
+        return {path.name for path in tmp_path.iterdir()}
+
+    left = anyio.run(scenario)
+    store = LocalFileStore(tmp_path)
+    assert left == {
+        store._path_from_key("live").name,
+        "being-written",
+        "namespace",
+    }

@@ -10,11 +10,13 @@ submission blocks its key for that long at most.
 
 Claiming must be atomic across processes, which Litestar's `Store` interface is not
 (``get`` then ``set`` lets two workers both see no marker).  So a `FileStore` marker is
-written whole to a temporary file and *linked* to the entry's name (`os.link` fails if
-the name exists): exactly one claimer wins.  The entry is an ordinary `StorageObject`,
-so ``store.get`` reads it and honours its expiry.  A `MemoryStore` serves one process
-only; a lock makes its ``get`` and ``set`` one step.  Other stores get the same lock,
-which makes them atomic within a process only.
+created with ``O_EXCL`` under the entry's name (the call fails if the name exists): exactly
+one claimer wins, then writes the marker into it.  A marker read while it is still being
+written (or left empty by a worker killed in between) is held until its file's time plus
+`InFlight.seconds`.  The entry is an ordinary `StorageObject`, so ``store.get`` reads it
+and honours its expiry.  A `MemoryStore` serves one process only; a lock
+makes its ``get`` and ``set`` one step.  Other stores get the same lock, which makes them
+atomic within a process only.
 
 Even if two claims of an *expired* marker both won (the window is a few instructions
 after a crash), nothing goes wrong: the store's own idempotency record still makes one
@@ -28,7 +30,6 @@ import contextlib
 import hashlib
 import os
 import secrets
-import tempfile
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -61,7 +62,7 @@ def _read_marker(path: Path, seconds: int) -> StorageObject | None:
         return StorageObject.from_bytes(path.read_bytes())
     except FileNotFoundError:
         return None
-    except Exception:  # noqa: BLE001 - unreadable (never half written: it is linked whole)
+    except Exception:  # noqa: BLE001 - unreadable: being written, or cut short by a kill
         try:  # held for a marker's life from when it was written, then stale
             written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         except FileNotFoundError:
@@ -70,26 +71,26 @@ def _read_marker(path: Path, seconds: int) -> StorageObject | None:
 
 
 def _claim_file(path: Path, token: bytes, seconds: int) -> bool:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".inflight-")
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(StorageObject.new(token, expires_in=seconds).to_bytes())
-        for _ in range(2):
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                held = _read_marker(path, seconds)
-                if held is not None and not held.expired:
-                    return False
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()  # a marker left by a worker that died: take its place
-                continue
-            return True
-        return False
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+    data = StorageObject.new(token, expires_in=seconds).to_bytes()
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileNotFoundError:  # the directory is not there (yet, or any more)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            continue
+        except FileExistsError:
+            held = _read_marker(path, seconds)
+            if held is not None and not held.expired:
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # a marker left by a worker that died: take its place
+            continue
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        return True
+    return False
 
 
 def _release_file(path: Path, token: bytes) -> None:

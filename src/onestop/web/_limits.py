@@ -205,7 +205,9 @@ class _SharedRateLimit(RateLimitMiddleware):
     lock, the 429 and the ``RateLimit-*`` headers stay Litestar's; only what is
     stored is ``{"count": n, "reset": r}``.  A record in Litestar's own form (from an
     earlier version, within its window) is read by its length; one that cannot be read
-    starts a new window rather than failing the request.
+    starts a new window rather than failing the request.  Over a `LocalFileStore` shared
+    under a ``flock`` the window is written in place (`LocalFileStore.overwrite`): every
+    reader and writer of it holds that lock.
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -230,8 +232,11 @@ class _SharedRateLimit(RateLimitMiddleware):
     async def set_cached_history(self, key: str, cache_object: CacheObject, store: Store) -> None:
         """Count one more request in *cache_object*'s window and store the count."""
         cache_object.history.append(int(time.time()))
-        record = {"count": len(cache_object.history), "reset": cache_object.reset}
-        await store.set(key, encode_json(record), expires_in=DURATION_VALUES[self.unit])
+        record = encode_json({"count": len(cache_object.history), "reset": cache_object.reset})
+        if isinstance(store, LocalFileStore) and fcntl is not None:  # under the machine's lock
+            await store.overwrite(key, record, expires_in=DURATION_VALUES[self.unit])
+        else:
+            await store.set(key, record, expires_in=DURATION_VALUES[self.unit])
 
 
 def _window_of(stored: bytes | None) -> tuple[int, int]:
