@@ -30,11 +30,14 @@ def _counters(folder: Path) -> list[Path]:
     return sorted((folder / "limits.lookups").iterdir())
 
 
-def _answer(limits: Limits, client: str, number: str, found: bool) -> str:
+def _answer(limits: Limits, client: str, number: str, found: bool, *, inline: bool = False) -> str:
     async def one() -> str:
         try:
             return await limits.tracked(
-                client=client, number=number, call=(lambda: "200") if found else _missing
+                client=client,
+                number=number,
+                call=(lambda: "200") if found else _missing,
+                inline=inline,
             )
         except ApplicationNotFound:
             return "404"
@@ -45,11 +48,23 @@ def _answer(limits: Limits, client: str, number: str, found: bool) -> str:
 
 
 def test_a_correct_lookup_writes_its_clients_counter_only(tmp_path: Path) -> None:
-    """A lookup that succeeds leaves no counter for its number, and its client's at 0."""
+    """A lookup that succeeds in a thread leaves no counter for its number, and its
+    client's at 0."""
     limits = _file_limits(tmp_path, 3)
     assert [_answer(limits, "10.0.0.1", "n-1", True) for _ in range(5)] == ["200"] * 5
     (client,) = _counters(tmp_path)
     assert client.read_bytes().split(b":")[0] == b"0"
+    limits.close()
+
+
+def test_a_correct_lookup_on_the_loop_writes_no_counter(tmp_path: Path) -> None:
+    """A lookup that succeeds on the event loop (under the counters' lock) writes nothing:
+    its client's counter is read, empty, and its number has none."""
+    limits = _file_limits(tmp_path, 3)
+    answers = [_answer(limits, "10.0.0.1", "n-1", True, inline=True) for _ in range(5)]
+    assert answers == ["200"] * 5
+    (client,) = _counters(tmp_path)
+    assert client.read_bytes() == b""
     limits.close()
 
 
@@ -121,19 +136,26 @@ def test_the_counter_files_answer_as_the_store_does(
     tmp_path_factory: pytest.TempPathFactory, lookups: list[tuple[str, str, bool]], limit: int
 ) -> None:
     """For any sequence of lookups (client, number, found or not), the counters in files
-    and the counts in a store answer each one alike (200, 404 or 429)."""
-    folder = tmp_path_factory.mktemp("counters")
-    files = _file_limits(folder, limit)
+    (the lookup on the loop or in a thread) and the counts in a store answer each one
+    alike (200, 404 or 429)."""
+    files = _file_limits(tmp_path_factory.mktemp("counters"), limit)
+    threaded = _file_limits(tmp_path_factory.mktemp("counters"), limit)
     store = Limits(store=MemoryStore(), lookups_per_minute=limit)
     assert files._files is not None
     assert store._files is None
     answers = [
-        (_answer(files, c, n, found), _answer(store, c, n, found)) for c, n, found in lookups
+        (
+            _answer(files, c, n, found, inline=True),
+            _answer(threaded, c, n, found),
+            _answer(store, c, n, found),
+        )
+        for c, n, found in lookups
     ]
     files.close()
-    assert all(mine == theirs for mine, theirs in answers), answers
+    threaded.close()
+    assert all(len(set(three)) == 1 for three in answers), answers
     failures: dict[str, int] = {}
-    for (client, _, found), (answer, _) in zip(lookups, answers, strict=True):
+    for (client, _, found), (answer, _, _) in zip(lookups, answers, strict=True):
         if failures.get(client, 0) >= limit:
             assert answer == "429"  # a client at its limit is refused, found or not
         elif found:

@@ -370,13 +370,41 @@ class CounterFiles:
             ``None`` when counted; when at *limit*, the seconds until its window ends.
         """
         with self._locked():
-            fd = self._open(key)
+            return self._fail(key, limit, time.time())
+
+    def _fail(self, key: str, limit: int, now: float) -> int | None:
+        fd = self._open(key)
+        count, reset = self._read(fd, now)
+        if count >= limit:
+            return max(1, reset - int(now))
+        self._write(fd, count + 1, reset)
+        return None
+
+    def counting(self, client: str, number: str, *, limit: int, call: Callable[[], _T]) -> _T:
+        """Run the lookup *call* holding the lock, for a lookup that does not wait: the
+        client's count is read before it, and the counts are written only if it fails.
+
+        Returns:
+            What *call* returned.
+
+        Raises:
+            Throttled: Before *call*, if the client's count is at *limit*; after it, if it
+                failed and the number's count is at *limit* (the client's is counted).
+            ApplicationNotFound: If *call* failed, counted on the client and the number.
+        """
+        with self._locked():
+            fd = self._open(client)
             now = time.time()
             count, reset = self._read(fd, now)
-            if count >= limit:
-                return max(1, reset - int(now))
-            self._write(fd, count + 1, reset)
-            return None
+            _refuse_when_full(count, reset, limit, now)
+            try:
+                return call()
+            except ApplicationNotFound:
+                self._write(fd, count + 1, reset)
+                wait = self._fail(number, limit, now)
+                if wait is not None:
+                    raise Throttled(limit="lookups", retry_after=wait) from None
+                raise
 
     def sweep(self) -> int:
         """Remove the counters whose window ended; return how many (they count 0 anyway)."""
@@ -434,7 +462,10 @@ class Limits:
 
         *inline*: run it on the event loop instead, counters and all, when the store
         answers without waiting for a writer (`Runtime.local_store`): a hop to a thread
-        and back cost more CPU than the lookup itself.
+        and back cost more CPU than the lookup itself.  Over counter files it then runs
+        holding their lock (`CounterFiles.counting`): a lookup that succeeds reads one
+        counter and writes none; the machine's other workers wait for the lookup's
+        fraction of a millisecond.
 
         Raises:
             Throttled: As `lookup`.
@@ -445,6 +476,9 @@ class Limits:
                 return await anyio.to_thread.run_sync(call)
         client_key, number_key = (k.replace(":", "-") for k in self._keys(client, number))
         limit = self.lookups_per_minute
+
+        if inline:  # nothing else of this process runs meanwhile: the lock held throughout
+            return files.counting(client_key, number_key, limit=limit, call=call)
 
         def counted() -> _T:
             files.take(client_key, limit=limit)
@@ -461,7 +495,7 @@ class Limits:
             files.give_back(client_key)
             return found
 
-        return counted() if inline else await anyio.to_thread.run_sync(counted)
+        return await anyio.to_thread.run_sync(counted)
 
     def close(self) -> None:
         """Close the counter files kept open, if any (the server is stopping)."""
