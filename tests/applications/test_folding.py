@@ -22,7 +22,12 @@ from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
 from onestop.domain.catalogue.model import Catalogue
-from onestop.exceptions import ConcurrencyConflict, ConfigurationError, OnestopError
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    ConfigurationError,
+    InvalidValue,
+    OnestopError,
+)
 from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
 from onestop.usecases.applications.cache import Deadlines, FoldedStreams
@@ -267,22 +272,92 @@ def _everything(store: MemoryStore) -> tuple[object, ...]:
 def test_kept_state_writes_what_a_mall_without_it_writes(
     catalogue: Catalogue, steps: list[Any]
 ) -> None:
-    """Any command sequence gives the same outcomes, rows and events with the cache or without."""
+    """Any command sequence gives the same outcomes, rows, events and public statuses
+    (in two languages) with the cache or without."""
     stores = (MemoryStore(), MemoryStore())
     clocks = (ManualClock(START), ManualClock(START))
     malls = (
         _mall(catalogue, stores[0], clocks[0]),
         _mall(catalogue, stores[1], clocks[1], cache_size=0),
     )
-    ids = [[_submit(mall) for _ in range(2)] for mall in malls]
+    receipts = [[_receipt(mall) for _ in range(2)] for mall in malls]
+    ids = [[receipt.application_id for receipt in made] for made in receipts]
     outcomes: list[list[object]] = [[], []]
     for step in steps:
         for k in (0, 1):
             outcome = _run(malls[k], clocks[k], ids[k], step)
-            outcomes[k].append((outcome, stores[k].summary(ids[k][step[0]])))
+            statuses = [
+                malls[k].track(r.number, r.lookup_secret, language=language)
+                for r in receipts[k]
+                for language in ("id", "en")
+            ]
+            outcomes[k].append((outcome, stores[k].summary(ids[k][step[0]]), statuses))
 
     assert outcomes[0] == outcomes[1]
     assert _everything(stores[0]) == _everything(stores[1])
     for clock in clocks:
         clock.advance(days=8)
     assert malls[0].overdue().items == malls[1].overdue().items
+
+
+def test_a_status_is_made_once_per_kept_application_and_language(catalogue: Catalogue) -> None:
+    """Tracking an unchanged application again serves the status made the first time, per
+    language; after an action, or once the application is forgotten, a new one is made."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    receipt = _receipt(mall)
+
+    def track(language: str = "id") -> object:
+        return mall.track(receipt.number, receipt.lookup_secret, language=language)
+
+    first = track()
+    assert track() is first
+    assert track("en") is not first
+    assert track("en") is track("en")
+    mall.act(receipt.application_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto"})
+    after = track()
+    assert (after.state, after is first) == ("returned", False)
+    mall._streams.forget(receipt.application_id)
+    assert track() is not after
+    assert track() == after
+
+
+def test_views_are_kept_only_for_the_application_kept(catalogue: Catalogue) -> None:
+    """A view is kept for the very application object kept, up to four per application;
+    for an equal copy, or once another is kept, there is none."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    app_id = _submit(mall)
+    streams = FoldedStreams(size=10)
+    application, last = streams.load(store, app_id)
+    for n in range(6):
+        streams.keep_view(application, n, f"view {n}")
+    assert [streams.view(application, n) for n in range(6)] == [
+        "view 0",
+        "view 1",
+        "view 2",
+        "view 3",
+        None,
+        None,
+    ]
+    copy = attrs.evolve(application)
+    streams.keep_view(copy, "other", "a copy's view")
+    assert (streams.view(copy, 0), streams.view(application, "other")) == (None, None)
+    streams.remember(copy, last)
+    assert streams.view(application, 0) is None
+
+
+@pytest.mark.parametrize("key", [[1], {"a": 1}, {1}, ([1],)])
+def test_a_view_key_that_cannot_be_a_key_is_refused(catalogue: Catalogue, key: Any) -> None:
+    """An unhashable view key is `InvalidValue` naming the key, when kept and when read."""
+    store, clock = MemoryStore(), ManualClock(START)
+    app_id = _submit(_mall(catalogue, store, clock))
+    streams = FoldedStreams(size=10)
+    application, _ = streams.load(store, app_id)
+    for call in (
+        lambda: streams.view(application, key),
+        lambda: streams.keep_view(application, key, 1),
+    ):
+        with pytest.raises(InvalidValue) as caught:
+            call()
+        assert caught.value.field == "key"

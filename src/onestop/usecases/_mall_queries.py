@@ -168,8 +168,13 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
     application = kept if kept is not None else self.application(summary.stream_id)
     if not hmac.compare_digest(offered, application.secret_digest):
         raise ApplicationNotFound(None)
+    # A status depends on the application, the mall's catalogue and calendars, and the
+    # language alone: one made from this very kept application still holds.
+    known = self._streams.view(application, ("public_status", language))
+    if isinstance(known, PublicStatus):
+        return known
     workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
-    return public_status(
+    status = public_status(
         application,
         catalogue=self.catalogue,
         workflow=workflow,
@@ -178,6 +183,8 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
         language=language,
         shipped=shipped_texts(),
     )
+    self._streams.keep_view(application, ("public_status", language), status)
+    return status
 
 
 def verify(self: Mall, application_id: str, /) -> ChainReport:

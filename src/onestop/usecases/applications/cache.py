@@ -85,8 +85,9 @@ class _Bounded:
 class FoldedStreams:
     """The folded state and last event hash of recently used applications.
 
-    What is kept is the application as folded, personal values opened: an erasure
-    must `forget` it (the mall's erasure does), so that no copy outlives the keys.
+    What is kept is the application as folded, personal values opened, and what was
+    made from it alone (`keep_view`: the mall keeps its public status per language): an
+    erasure must `forget` it (the mall's erasure does), so that no copy outlives the keys.
 
     Args:
         size: How many applications to keep (the least recently stored go first);
@@ -98,6 +99,9 @@ class FoldedStreams:
         ConfigurationError: If *size* is not a whole number from 0 (a bool is not one),
             or *keys* are not `PersonalDataKeys`.
     """
+
+    VIEWS = 4
+    """How many views (`keep_view`) are kept per application."""
 
     def __init__(self, *, size: int, keys: PersonalDataKeys | None = None) -> None:
         """Keep up to *size* applications, opened with *keys*."""
@@ -122,7 +126,7 @@ class FoldedStreams:
         check_type(application_id, str, field="application_id")
         entry = self._entries.get(application_id)
         if isinstance(entry, tuple):
-            application, last = entry
+            application, last = entry[0], entry[1]
             records = store.read(application_id, after=application.version - 1)
             if records and records[0].version == application.version and records[0].hash == last:
                 if len(records) > 1:
@@ -168,7 +172,7 @@ class FoldedStreams:
         """
         check_type(application, Application, field="application")
         SHA256_HEX.check(last_hash, field="last_hash")
-        self._entries.put(application.id, (application, last_hash))
+        self._entries.put(application.id, (application, last_hash, {}))
 
     def last_hash(self, store: EventStore, application: Application, /) -> str:
         """The hash of *application*'s last stored event: kept, or read from *store*.
@@ -184,6 +188,38 @@ class FoldedStreams:
         if isinstance(entry, tuple) and entry[0].version == application.version:
             return str(entry[1])
         return last_hash(store, application)
+
+    def view(self, application: Application, key: Hashable, /) -> object | None:
+        """What `keep_view` kept under *key* for the very *application* kept here, else
+        ``None`` (a view lives and goes with the application it was made from).
+
+        Raises:
+            InvalidValue: If *key* cannot be a dict key.
+        """
+        views = self._views_of(application, key)
+        return None if views is None else views.get(key)
+
+    def keep_view(self, application: Application, key: Hashable, view: object, /) -> None:
+        """Keep *view*, made from *application* alone, under *key*, while *application* is
+        the one kept here (else nothing is kept); at most `VIEWS` per application.
+
+        Raises:
+            InvalidValue: If *key* cannot be a dict key.
+        """
+        views = self._views_of(application, key)
+        if views is not None and (key in views or len(views) < self.VIEWS):
+            views[key] = view
+
+    def _views_of(self, application: Application, key: Hashable) -> dict[Hashable, object] | None:
+        try:
+            hash(key)
+        except TypeError:
+            raise InvalidValue(field="key", reason="expected a hashable key") from None
+        entry = self._entries.get(getattr(application, "id", None))
+        if isinstance(entry, tuple) and entry[0] is application:
+            views: dict[Hashable, object] = entry[2]
+            return views
+        return None
 
     def forget(self, application_id: str, /) -> None:
         """Drop what is kept of *application_id* (nothing, for what is not text).
