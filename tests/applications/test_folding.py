@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from onestop.calendars import calendar_for
 from onestop.domain.catalogue.model import Catalogue
 from onestop.exceptions import (
+    ApplicationNotFound,
     ConcurrencyConflict,
     ConfigurationError,
     InvalidValue,
@@ -30,7 +31,7 @@ from onestop.exceptions import (
 )
 from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
-from onestop.usecases.applications.cache import Deadlines, FoldedStreams
+from onestop.usecases.applications.cache import Deadlines, FoldedStreams, PublicStatuses
 from onestop.usecases.mall import Mall
 from onestop.usecases.mall_support import Receipt
 
@@ -300,64 +301,92 @@ def test_kept_state_writes_what_a_mall_without_it_writes(
     assert malls[0].overdue().items == malls[1].overdue().items
 
 
-def test_a_status_is_made_once_per_kept_application_and_language(catalogue: Catalogue) -> None:
+def test_a_status_is_made_once_per_version_and_language(catalogue: Catalogue) -> None:
     """Tracking an unchanged application again serves the status made the first time, per
-    language; after an action, or once the application is forgotten, a new one is made."""
+    language, even once the application itself is no longer kept; after an action, or
+    once the mall forgets the application (an erasure), a new one is made."""
     store, clock = MemoryStore(), ManualClock(START)
     mall = _mall(catalogue, store, clock)
     receipt = _receipt(mall)
 
-    def track(language: str = "id") -> object:
+    def track(language: str = "id") -> Any:
         return mall.track(receipt.number, receipt.lookup_secret, language=language)
 
     first = track()
     assert track() is first
     assert track("en") is not first
     assert track("en") is track("en")
+    mall._streams.forget(receipt.application_id)  # no longer kept: the status still is
+    assert track() is first
     mall.act(receipt.application_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto"})
     after = track()
     assert (after.state, after is first) == ("returned", False)
-    mall._streams.forget(receipt.application_id)
+    mall.forget(receipt.application_id)
     assert track() is not after
     assert track() == after
 
 
-def test_views_are_kept_only_for_the_application_kept(catalogue: Catalogue) -> None:
-    """A view is kept for the very application object kept, up to four per application;
-    for an equal copy, or once another is kept, there is none."""
+def test_a_kept_status_still_checks_the_secret(catalogue: Catalogue) -> None:
+    """A wrong secret for an application whose status is kept is `ApplicationNotFound`."""
     store, clock = MemoryStore(), ManualClock(START)
     mall = _mall(catalogue, store, clock)
-    app_id = _submit(mall)
-    streams = FoldedStreams(size=10)
-    application, last = streams.load(store, app_id)
-    for n in range(6):
-        streams.keep_view(application, n, f"view {n}")
-    assert [streams.view(application, n) for n in range(6)] == [
-        "view 0",
-        "view 1",
-        "view 2",
-        "view 3",
-        None,
-        None,
-    ]
-    copy = attrs.evolve(application)
-    streams.keep_view(copy, "other", "a copy's view")
-    assert (streams.view(copy, 0), streams.view(application, "other")) == (None, None)
-    streams.remember(copy, last)
-    assert streams.view(application, 0) is None
+    receipt = _receipt(mall)
+    mall.track(receipt.number, receipt.lookup_secret, language="id")
+    with pytest.raises(ApplicationNotFound):
+        mall.track(receipt.number, receipt.lookup_secret + "x", language="id")
 
 
-@pytest.mark.parametrize("key", [[1], {"a": 1}, {1}, ([1],)])
-def test_a_view_key_that_cannot_be_a_key_is_refused(catalogue: Catalogue, key: Any) -> None:
-    """An unhashable view key is `InvalidValue` naming the key, when kept and when read."""
+def test_statuses_are_kept_per_version_up_to_four_languages(catalogue: Catalogue) -> None:
+    """Statuses are given only at the version they were made at; at most four languages
+    are kept per version; a later version replaces them and an earlier one is not kept
+    over it."""
     store, clock = MemoryStore(), ManualClock(START)
-    app_id = _submit(_mall(catalogue, store, clock))
-    streams = FoldedStreams(size=10)
-    application, _ = streams.load(store, app_id)
-    for call in (
-        lambda: streams.view(application, key),
-        lambda: streams.keep_view(application, key, 1),
-    ):
+    mall = _mall(catalogue, store, clock)
+    receipt = _receipt(mall)
+    application = mall.application(receipt.application_id)
+    status = mall.track(receipt.number, receipt.lookup_secret, language="id")
+    statuses = PublicStatuses(size=10)
+    for language in ("id", "en", "fr", "de", "nl"):
+        statuses.put(application, language, status)
+    kept = [statuses.get(application.id, 1, tag) for tag in ("id", "en", "fr", "de", "nl")]
+    assert kept == [(application.secret_digest, status)] * 4 + [None]
+    assert statuses.get(application.id, 2, "id") is None
+    later = attrs.evolve(application, version=2)
+    statuses.put(later, "en", status)
+    statuses.put(application, "id", status)  # stale: the later version stays
+    assert (statuses.get(application.id, 1, "id"), statuses.get(application.id, 2, "en")) == (
+        None,
+        (application.secret_digest, status),
+    )
+    statuses.forget(application.id)
+    assert (len(statuses), statuses.get(application.id, 2, "en")) == (0, None)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [(1, 1, "id"), ("app", True, "id"), ("app", "1", "id"), ("app", 1, None), ("app", 1.0, "id")],
+)
+def test_asking_for_a_status_with_wrong_types_is_refused(arguments: tuple[Any, ...]) -> None:
+    """An id or language that is not text, or a version that is not a whole number (a
+    bool is not one), is `InvalidValue`."""
+    with pytest.raises(InvalidValue):
+        PublicStatuses(size=4).get(*arguments)
+
+
+def test_keeping_what_is_not_a_status_is_refused(catalogue: Catalogue) -> None:
+    """Putting something other than an application, a language and a `PublicStatus` is
+    `InvalidValue` naming the argument."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    receipt = _receipt(mall)
+    application = mall.application(receipt.application_id)
+    status = mall.track(receipt.number, receipt.lookup_secret, language="id")
+    statuses = PublicStatuses(size=4)
+    for arguments, field in [
+        (("app", "id", status), "application"),
+        ((application, 1, status), "language"),
+        ((application, "id", {"state": "issued"}), "status"),
+    ]:
         with pytest.raises(InvalidValue) as caught:
-            call()
-        assert caught.value.field == "key"
+            statuses.put(*arguments)
+        assert caught.value.field == field

@@ -163,16 +163,17 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
     if summary is None:
         hmac.compare_digest(offered, GENESIS)
         raise ApplicationNotFound(None)
+    # A status made at the version the row names is current (`PublicStatuses`).
+    known = self._statuses.get(summary.stream_id, summary.version, language)
+    if known is not None:
+        if not hmac.compare_digest(offered, known[0]):
+            raise ApplicationNotFound(None)
+        return known[1]
     # The row just read says the stream's version: a kept application at it is current.
     kept = self._streams.kept(summary.stream_id, summary.version)
     application = kept if kept is not None else self.application(summary.stream_id)
     if not hmac.compare_digest(offered, application.secret_digest):
         raise ApplicationNotFound(None)
-    # A status depends on the application, the mall's catalogue and calendars, and the
-    # language alone: one made from this very kept application still holds.
-    known = self._streams.view(application, ("public_status", language))
-    if isinstance(known, PublicStatus):
-        return known
     workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
     status = public_status(
         application,
@@ -183,7 +184,7 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
         language=language,
         shipped=shipped_texts(),
     )
-    self._streams.keep_view(application, ("public_status", language), status)
+    self._statuses.put(application, language, status)
     return status
 
 

@@ -77,7 +77,7 @@ from onestop.ports.events import (
 )
 from onestop.ports.keys import PersonalDataKeys
 from onestop.usecases import _mall_calendars, _mall_queries
-from onestop.usecases.applications.cache import Deadlines, FoldedStreams
+from onestop.usecases.applications.cache import Deadlines, FoldedStreams, PublicStatuses
 from onestop.usecases.applications.codec import request_digest, secret_digest
 from onestop.usecases.applications.queries import agencies_under
 from onestop.usecases.applications.writer import (
@@ -174,6 +174,7 @@ class Mall:
     )
     _streams: FoldedStreams = attrs.field(init=False, repr=False, eq=False)
     _deadlines: Deadlines = attrs.field(init=False, repr=False, eq=False)
+    _statuses: PublicStatuses = attrs.field(init=False, repr=False, eq=False)
     _zoned: dict[tuple[str, str, int], tuple[WorkCalendar | None, WorkCalendar]] = attrs.field(
         init=False, repr=False, eq=False, factory=dict
     )
@@ -195,6 +196,7 @@ class Mall:
         identity_validators(self.catalogue.identity_schemes, self.validators)  # fail early
         self._streams = FoldedStreams(size=self.cache_size, keys=self.keys)
         self._deadlines = Deadlines(size=4 * self.cache_size)
+        self._statuses = PublicStatuses(size=4 * self.cache_size)
 
     # --- submission ------------------------------------------------------------------
 
@@ -517,15 +519,17 @@ class Mall:
     def forget(self, application_id: str, /) -> None:
         """Drop what this mall keeps in memory of the application: on its erasure.
 
-        The folded application (its personal values opened) leaves the cache, and the
-        keys drop the cached data keys of its applicant and representative subjects;
-        the next read opens the stored events again, as erased if they were.
+        The folded application (its personal values opened) and the public statuses
+        tracking served leave the caches, and the keys drop the cached data keys of its
+        applicant and representative subjects; the next read opens the stored events
+        again, as erased if they were.
 
         Raises:
             InvalidApplication: If *application_id* is not an id (a `KEY`).
         """
         check_application_id(application_id)
         self._streams.forget(application_id)
+        self._statuses.forget(application_id)
         if self.keys is not None:
             self.keys.forget([subject_id(application_id, role) for role in ROLES])
 

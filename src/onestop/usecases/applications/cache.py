@@ -4,8 +4,9 @@ A command needs the application's current state (its stream, decoded and folded)
 hash of its last event (to chain the new ones) and its deadline (for the read-model
 row).  Recomputing them costs more than the write itself: the stream is read and
 decoded whole, and the deadline walks the work calendar from receipt.  `FoldedStreams`
-keeps the folded state and last hash of recently used applications, and `Deadlines`
-memoises `onestop.domain.time.sla.due_date` by its inputs.
+keeps the folded state and last hash of recently used applications, `Deadlines`
+memoises `onestop.domain.time.sla.due_date` by its inputs, and `PublicStatuses` keeps
+what tracking answered for an application at a version.
 
 Neither ever answers from a stale copy.  Before a cached application is used, its
 stream is read from the stored version of the cached one onwards (one indexed query
@@ -13,7 +14,8 @@ that returns a single short row when nothing changed): the first row must have t
 cached version and last hash, and any later row, written by another process, is
 folded on.  A stream that no longer matches (restored from a backup, say) is read
 again whole.  A deadline depends only on the calendar, the receipt, the time limit
-and the pauses, so a memoised one is the one `due_date` would compute.
+and the pauses, so a memoised one is the one `due_date` would compute; a public status
+depends on the application at its version and on the mall's own settings alone.
 
 >>> from onestop.storage import from_url
 >>> streams = FoldedStreams(size=100)
@@ -30,6 +32,7 @@ from collections.abc import Hashable, Sequence
 from datetime import datetime
 
 from onestop.domain.applications.application import Application
+from onestop.domain.applications.tracking import PublicStatus
 from onestop.domain.common.formats import SHA256_HEX, check_int
 from onestop.domain.common.kinds import check_type
 from onestop.domain.time.calendar import WorkCalendar
@@ -47,7 +50,7 @@ from onestop.usecases.applications.writer import (
 )
 from onestop.usecases.sealing import check_keys
 
-__all__ = ["Deadlines", "FoldedStreams"]
+__all__ = ["Deadlines", "FoldedStreams", "PublicStatuses"]
 
 
 class _Bounded:
@@ -85,9 +88,8 @@ class _Bounded:
 class FoldedStreams:
     """The folded state and last event hash of recently used applications.
 
-    What is kept is the application as folded, personal values opened, and what was
-    made from it alone (`keep_view`: the mall keeps its public status per language): an
-    erasure must `forget` it (the mall's erasure does), so that no copy outlives the keys.
+    What is kept is the application as folded, personal values opened: an erasure
+    must `forget` it (the mall's erasure does), so that no copy outlives the keys.
 
     Args:
         size: How many applications to keep (the least recently stored go first);
@@ -99,9 +101,6 @@ class FoldedStreams:
         ConfigurationError: If *size* is not a whole number from 0 (a bool is not one),
             or *keys* are not `PersonalDataKeys`.
     """
-
-    VIEWS = 4
-    """How many views (`keep_view`) are kept per application."""
 
     def __init__(self, *, size: int, keys: PersonalDataKeys | None = None) -> None:
         """Keep up to *size* applications, opened with *keys*."""
@@ -126,7 +125,7 @@ class FoldedStreams:
         check_type(application_id, str, field="application_id")
         entry = self._entries.get(application_id)
         if isinstance(entry, tuple):
-            application, last = entry[0], entry[1]
+            application, last = entry
             records = store.read(application_id, after=application.version - 1)
             if records and records[0].version == application.version and records[0].hash == last:
                 if len(records) > 1:
@@ -172,7 +171,7 @@ class FoldedStreams:
         """
         check_type(application, Application, field="application")
         SHA256_HEX.check(last_hash, field="last_hash")
-        self._entries.put(application.id, (application, last_hash, {}))
+        self._entries.put(application.id, (application, last_hash))
 
     def last_hash(self, store: EventStore, application: Application, /) -> str:
         """The hash of *application*'s last stored event: kept, or read from *store*.
@@ -188,38 +187,6 @@ class FoldedStreams:
         if isinstance(entry, tuple) and entry[0].version == application.version:
             return str(entry[1])
         return last_hash(store, application)
-
-    def view(self, application: Application, key: Hashable, /) -> object | None:
-        """What `keep_view` kept under *key* for the very *application* kept here, else
-        ``None`` (a view lives and goes with the application it was made from).
-
-        Raises:
-            InvalidValue: If *key* cannot be a dict key.
-        """
-        views = self._views_of(application, key)
-        return None if views is None else views.get(key)
-
-    def keep_view(self, application: Application, key: Hashable, view: object, /) -> None:
-        """Keep *view*, made from *application* alone, under *key*, while *application* is
-        the one kept here (else nothing is kept); at most `VIEWS` per application.
-
-        Raises:
-            InvalidValue: If *key* cannot be a dict key.
-        """
-        views = self._views_of(application, key)
-        if views is not None and (key in views or len(views) < self.VIEWS):
-            views[key] = view
-
-    def _views_of(self, application: Application, key: Hashable) -> dict[Hashable, object] | None:
-        try:
-            hash(key)
-        except TypeError:
-            raise InvalidValue(field="key", reason="expected a hashable key") from None
-        entry = self._entries.get(getattr(application, "id", None))
-        if isinstance(entry, tuple) and entry[0] is application:
-            views: dict[Hashable, object] = entry[2]
-            return views
-        return None
 
     def forget(self, application_id: str, /) -> None:
         """Drop what is kept of *application_id* (nothing, for what is not text).
@@ -323,3 +290,80 @@ class Deadlines:
         at = at_risk_instant(deadline, calendar, now, share)
         self._risks.put(key, (now, at))
         return at
+
+
+class PublicStatuses:
+    """The public statuses tracking served, per application and language, with the version
+    they were made at and the digest of the application's lookup secret.
+
+    A status depends on the application at its version and on the mall's catalogue,
+    calendars and shipped texts, which do not change while the mall runs: one made at
+    the version the read-model row names is current.  The secret's digest is kept with
+    it, so a lookup is checked without folding the application.  A status is a few
+    small objects, far fewer than the application it shows, so more of them are kept.
+
+    Args:
+        size: How many applications' statuses to keep (the least recently stored go
+            first); 0 keeps none.
+
+    Raises:
+        ConfigurationError: If *size* is not a whole number from 0 (a bool is not one).
+    """
+
+    LANGUAGES = 4
+    """How many languages' statuses are kept per application version."""
+
+    def __init__(self, *, size: int) -> None:
+        """Keep the statuses of up to *size* applications."""
+        self._entries = _Bounded(size)
+
+    def __len__(self) -> int:
+        """How many applications have statuses kept now."""
+        return len(self._entries)
+
+    def get(
+        self, application_id: str, version: int, language: str, /
+    ) -> tuple[str, PublicStatus] | None:
+        """The secret's digest and the status kept for the application at *version* in
+        *language*, or ``None``.
+
+        Raises:
+            InvalidValue: If *application_id* or *language* is not text, or *version* not
+                a whole number.
+        """
+        check_type(application_id, str, field="application_id")
+        check_int(version, field="version")
+        check_type(language, str, field="language")
+        entry = self._entries.get(application_id)
+        if not isinstance(entry, tuple) or entry[0] != version:
+            return None
+        status = entry[2].get(language)
+        return None if status is None else (entry[1], status)
+
+    def put(self, application: Application, language: str, status: PublicStatus, /) -> None:
+        """Keep *status*, made from *application* in *language* (a later version's
+        replaces the statuses of earlier ones).
+
+        Raises:
+            InvalidValue: If an argument is not of its type.
+        """
+        check_type(application, Application, field="application")
+        check_type(language, str, field="language")
+        check_type(status, PublicStatus, field="status")
+        entry = self._entries.get(application.id)
+        if isinstance(entry, tuple) and entry[0] == application.version:
+            statuses: dict[str, PublicStatus] = entry[2]
+            if language in statuses or len(statuses) < self.LANGUAGES:
+                statuses[language] = status
+            return
+        if isinstance(entry, tuple) and entry[0] > application.version:
+            return  # a newer one is kept: this one is stale already
+        self._entries.put(
+            application.id, (application.version, application.secret_digest, {language: status})
+        )
+
+    def forget(self, application_id: str, /) -> None:
+        """Drop the statuses kept for *application_id* (nothing, for what is not text)."""
+        given: object = application_id
+        if isinstance(given, str):
+            self._entries.discard(application_id)
