@@ -36,6 +36,7 @@ never the header alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import os
@@ -89,10 +90,12 @@ SUBMISSION_ROUTES = frozenset(
 limit counts (an upload fills the disk until it is swept, so it counts like a submission)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def client_key(host: str, /) -> str:
     """The key a client's limits are counted under: its IPv4 address, or the /64 network of
     its IPv6 address (one subscriber holds a whole /64, so each address alone would give
-    them 2**64 fresh limits)."""
+    them 2**64 fresh limits).  The last 4,096 addresses' keys are remembered: parsing an
+    address cost more than the rest of a tracking lookup's counting."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
