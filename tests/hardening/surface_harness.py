@@ -589,6 +589,10 @@ class Context:
             from onestop.usecases.applications.cache import Deadlines
 
             return Deadlines(size=4)
+        if key == "public statuses":
+            from onestop.usecases.applications.cache import PublicStatuses
+
+            return PublicStatuses(size=4)
         if key == "random ids":
             from onestop.usecases.mall import RandomIds
 

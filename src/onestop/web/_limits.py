@@ -22,7 +22,10 @@ is never counted at all.  A client's lookup is counted *before* it runs and give
 when it succeeds (`Limits.lookup`), so concurrent guesses cannot all pass the check
 before the first failure is written.  A number's count is written only when a lookup of
 it fails: it never refuses a lookup, it only decides whether a failure is answered 404 or
-429, so a successful lookup reads and writes one counter, not two.  Over a `FileStore`
+429, so a successful lookup reads and writes one counter, not two.  (A hard limit per
+number would let anyone lock a citizen out, numbers being sequential; the secret's 128
+random bits are what make guessing hopeless, the number's limit only slows guessing
+spread over many clients.)  Over a `FileStore`
 the lookup counts are kept in files of their own beside it (`CounterFiles`), counted and
 given back where the lookup runs (`Limits.tracked`): one hop to a thread per lookup at
 most, instead of one per file read and write.  Over a store of
