@@ -40,7 +40,6 @@ from functools import partial
 import attrs
 
 from onestop.domain.applications.application import Application, Event, Verdict, Visibility
-from onestop.domain.applications.automatic import due_timer_events, event_events
 from onestop.domain.applications.commands import (
     Act,
     AddNote,
@@ -54,7 +53,6 @@ from onestop.domain.applications.commands import (
     Suspend,
     Withdraw,
     decide,
-    find_workflow,
 )
 from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.catalogue.model import Catalogue, ChannelKind
@@ -72,14 +70,11 @@ from onestop.ports.events import (
     IdempotencyRecord,
     IdGenerator,
     SequenceClaim,
-    SummaryOrder,
-    SummaryQuery,
 )
 from onestop.ports.keys import PersonalDataKeys
-from onestop.usecases import _mall_calendars, _mall_queries
+from onestop.usecases import _mall_calendars, _mall_queries, _mall_timers
 from onestop.usecases.applications.cache import Deadlines, FoldedStreams, PublicStatuses
 from onestop.usecases.applications.codec import request_digest, secret_digest
-from onestop.usecases.applications.queries import agencies_under
 from onestop.usecases.applications.writer import (
     DEFAULT_NUMBERING,
     allocate_number,
@@ -93,7 +88,6 @@ from onestop.usecases.mall_support import (
     Receipt,
     SystemClock,
     check_application_id,
-    check_batch_size,
     check_expected_version,
     check_new_id,
     check_settings,
@@ -151,7 +145,8 @@ class Mall:
 
     The commands are written here; the queries (`application`, `calendar`,
     `deadline`, `track`, `verify`, `worklist`, `overdue`, `changed`, `sla_report`) in
-    ``onestop.usecases._mall_queries``, `recount_deadlines` in ``_mall_calendars``.
+    ``onestop.usecases._mall_queries``, `recount_deadlines` in ``_mall_calendars``,
+    `notify_event` and `fire_timers` in ``_mall_timers``.
     """
 
     catalogue: Catalogue
@@ -533,59 +528,10 @@ class Mall:
         if self.keys is not None:
             self.keys.forget([subject_id(application_id, role) for role in ROLES])
 
-    # --- automatic transitions --------------------------------------------------------
+    # --- automatic transitions (onestop.usecases._mall_timers) --------------------------
 
-    def notify_event(self, application_id: str, event: str, /) -> Application:
-        """Fire the transition that another agency's *event* triggers in the current state.
-
-        Raises:
-            ApplicationNotFound: If there is no such application.
-            TransitionNotAllowed: If no transition of the current state listens for it.
-            CommandRefused: If the application is closed or suspended.
-        """
-        now = self.clock.now()
-        application = self.application(application_id)
-        workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
-        events = event_events(application, event, workflow=workflow, at=now, guards=self.guards)
-        return self._write(application, events, now=now)
-
-    def fire_timers(self, *, agency: str | None = None, batch: int = 200) -> tuple[str, ...]:
-        """Fire every timer and breach transition due now; return the applications moved.
-
-        Deterministic for a given clock: each open application is judged on its agency's
-        calendar from the moment it entered its state.  An application another command
-        changed at the same time is left for the next call.
-        """
-        batch = check_batch_size(batch)
-        moved: list[str] = []
-        cursor: str | None = None
-        now = self.clock.now()
-        while True:
-            query = SummaryQuery(
-                agencies=agencies_under(self.catalogue, agency),
-                order=SummaryOrder.UPDATED,
-                limit=batch,
-                cursor=cursor,
-            )
-            page = self.store.summaries(query)
-            for row in page.items:
-                application = self.application(row.stream_id)
-                workflow = find_workflow(
-                    self.catalogue, application.workflow, application.workflow_version
-                )
-                calendar = self._counting(application)
-                events = due_timer_events(
-                    application, workflow=workflow, calendar=calendar, at=now, guards=self.guards
-                )
-                if events:
-                    try:
-                        self._write(application, events, now=now)
-                    except ConcurrencyConflict:
-                        continue
-                    moved.append(row.stream_id)
-            if page.next_cursor is None:
-                return tuple(moved)
-            cursor = page.next_cursor
+    notify_event = _mall_timers.notify_event
+    fire_timers = _mall_timers.fire_timers
 
     recount_deadlines = _mall_calendars.recount_deadlines  # a calendar change, recorded
 
