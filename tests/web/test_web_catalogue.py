@@ -257,3 +257,45 @@ def test_every_answer_conforms_to_the_openapi_document(client: Any) -> None:
             operation.validate_response(answer)
             statuses.add(answer.status_code)
     assert statuses == {200, 400, 404}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    header=st.one_of(
+        st.text(max_size=300),
+        st.lists(st.sampled_from(["id", "en", "en-GB", "km", "*", "fr;q=0.5", "EN;q=0"])).map(
+            ", ".join
+        ),
+    ),
+    lang=st.one_of(st.none(), st.sampled_from(["id", "en", "en-GB", "fr", "*"])),
+)
+def test_a_remembered_language_is_the_one_worked_out(header: str, lang: str | None) -> None:
+    """For any ``Accept-Language`` and ``lang``, the language served is the same whether
+    the choice is remembered (asked twice) or worked out afresh."""
+    from onestop.web._api import _language, _remembered_language
+
+    languages, default = ("id", "en", "km"), "id"
+    fresh = _language(languages, default, lang, "" if lang is not None else header)
+    assert _remembered_language(languages, default, lang, header if lang is None else "") == fresh
+    assert _remembered_language(languages, default, lang, header if lang is None else "") == fresh
+
+
+def test_log_lines_are_compact_json_in_ascii() -> None:
+    """A worker's log line is one line of JSON, in ASCII even for text that is not (as the
+    standard library escapes it), with anything else written by structlog's fallback."""
+    import json
+
+    from structlog.processors import _json_fallback_handler
+
+    from onestop.web._app import _json_line
+
+    plain = _json_line(
+        {"event": "request", "status": 200, "x": None}, default=_json_fallback_handler
+    )
+    assert plain == '{"event":"request","status":200,"x":null}'
+    other = _json_line({"event": "kabar", "text": "ü\n\u2028"}, default=_json_fallback_handler)
+    assert other.isascii()
+    assert "\n" not in other
+    assert json.loads(other) == {"event": "kabar", "text": "ü\n\u2028"}
+    odd = json.loads(_json_line({"event": "e", "thing": object()}, default=_json_fallback_handler))
+    assert odd["thing"].startswith("<object object")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
+from functools import lru_cache, partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -113,20 +113,32 @@ def language_of(catalogue: Catalogue, request: Request[Any, Any, Any], lang: str
     """The language to answer in, as the catalogue declares it: ``lang`` if the catalogue
     declares it or its primary subtag (``en-GB`` is served as ``en``), else the most wanted
     such language of ``Accept-Language`` (`accepted_languages`), else the catalogue's
-    default (also for ``*``, and for a ``lang`` it does not declare)."""
-    declared = {tag.lower(): tag for tag in catalogue.languages}
-    wanted = (
-        [lang]
-        if lang is not None
-        else accepted_languages(request.headers.get("accept-language", ""))
-    )
+    default (also for ``*``, and for a ``lang`` it does not declare).
+
+    The answers for the last 1,024 headers of up to 256 characters are remembered (each
+    request of a browser sends the same one): parsing it cost more than the lookup it
+    chose the language of."""
+    header = "" if lang is not None else request.headers.get("accept-language", "")
+    chosen = _remembered_language if len(header) <= _REMEMBERED_HEADER else _language
+    return chosen(catalogue.languages, catalogue.default_language, lang, header)
+
+
+_REMEMBERED_HEADER = 256
+
+
+def _language(languages: tuple[str, ...], default: str, lang: str | None, header: str) -> str:
+    declared = {tag.lower(): tag for tag in languages}
+    wanted = [lang] if lang is not None else accepted_languages(header)
     for tag in wanted:
         if tag == "*":
             break
         for candidate in (tag, tag.split("-")[0]):
             if candidate.lower() in declared:
                 return declared[candidate.lower()]
-    return catalogue.default_language
+    return default
+
+
+_remembered_language = lru_cache(maxsize=1024)(_language)
 
 
 @post(

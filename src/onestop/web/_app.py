@@ -9,14 +9,17 @@ the blocking core is sized to ``settings.threads``.
 from __future__ import annotations
 
 import gc
+import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import anyio
+import msgspec
 import structlog
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -214,7 +217,7 @@ def from_environment() -> Litestar:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_json_line),
         ],
         # One write per line: workers share stderr, and print's two writes (the line, then
         # its newline) let another worker's line in between, breaking both JSON lines.
@@ -224,6 +227,18 @@ def from_environment() -> Litestar:
     app = create_app(ServeSettings.from_environment())
     app.on_startup.append(_settle_heap)  # after the lifespan: the runtime is up by then
     return app
+
+
+def _json_line(event: dict[str, Any], *, default: Callable[[Any], Any]) -> str:
+    """An event as one line of compact JSON, in ASCII as the standard library writes it.
+
+    msgspec's encoder writes it (an access-log line a request, where the standard
+    library's took a tenth of a tracking request's time); a line that is not ASCII is
+    written again by the standard library, which escapes it.  A value neither can encode
+    is what *default* (structlog's fallback: its ``repr``) makes of it.
+    """
+    line = msgspec.json.encode(event, enc_hook=default).decode("utf-8")
+    return line if line.isascii() else json.dumps(event, default=default)
 
 
 def _settle_heap(app: Litestar) -> None:

@@ -273,6 +273,7 @@ def submission_limit(per_minute: int, *, store: str = "limits") -> RateLimitConf
     )
 
 
+@functools.lru_cache(maxsize=4096)  # a client's key is digested for each of its lookups
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
