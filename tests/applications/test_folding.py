@@ -336,15 +336,19 @@ def test_a_kept_status_still_checks_the_secret(catalogue: Catalogue) -> None:
         mall.track(receipt.number, receipt.lookup_secret + "x", language="id")
 
 
+def _tracked(catalogue: Catalogue) -> tuple[Any, Any]:
+    """A submitted application, as folded, and its public status in ``id``."""
+    mall = _mall(catalogue, MemoryStore(), ManualClock(START))
+    receipt = _receipt(mall)
+    status = mall.track(receipt.number, receipt.lookup_secret, language="id")
+    return mall.application(receipt.application_id), status
+
+
 def test_statuses_are_kept_per_version_up_to_four_languages(catalogue: Catalogue) -> None:
     """Statuses are given only at the version they were made at; at most four languages
     are kept per version; a later version replaces them and an earlier one is not kept
     over it."""
-    store, clock = MemoryStore(), ManualClock(START)
-    mall = _mall(catalogue, store, clock)
-    receipt = _receipt(mall)
-    application = mall.application(receipt.application_id)
-    status = mall.track(receipt.number, receipt.lookup_secret, language="id")
+    application, status = _tracked(catalogue)
     statuses = PublicStatuses(size=10)
     for language in ("id", "en", "fr", "de", "nl"):
         statuses.put(application, language, status)
@@ -376,11 +380,7 @@ def test_asking_for_a_status_with_wrong_types_is_refused(arguments: tuple[Any, .
 def test_keeping_what_is_not_a_status_is_refused(catalogue: Catalogue) -> None:
     """Putting something other than an application, a language and a `PublicStatus` is
     `InvalidValue` naming the argument."""
-    store, clock = MemoryStore(), ManualClock(START)
-    mall = _mall(catalogue, store, clock)
-    receipt = _receipt(mall)
-    application = mall.application(receipt.application_id)
-    status = mall.track(receipt.number, receipt.lookup_secret, language="id")
+    application, status = _tracked(catalogue)
     statuses = PublicStatuses(size=4)
     for arguments, field in [
         (("app", "id", status), "application"),
