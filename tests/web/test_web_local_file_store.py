@@ -125,7 +125,7 @@ def test_a_value_overwritten_in_place_reads_back_whole(tmp_path: Path) -> None:
 def test_the_sweep_passes_over_a_write_in_progress(tmp_path: Path) -> None:
     """``delete_expired`` removes expired entries and unreadable files older than
     ``UNREADABLE_FOR``; it keeps live entries, young unreadable files (a write in
-    progress) and sub-folders, and never fails on them."""
+    progress) and sub-folders, and never fails on them, nor on a folder never made."""
 
     async def scenario() -> set[str]:
         store = LocalFileStore(tmp_path)
@@ -137,6 +137,7 @@ def test_the_sweep_passes_over_a_write_in_progress(tmp_path: Path) -> None:
         os.utime(tmp_path / "cut-short", (1, 1))
         (tmp_path / "namespace").mkdir()
         await store.delete_expired()
+        await LocalFileStore(tmp_path / "never-made").delete_expired()
         return {path.name for path in tmp_path.iterdir()}
 
     left = anyio.run(scenario)

@@ -85,8 +85,11 @@ class LocalFileStore(FileStore):
         (left by a writer killed in the middle); pass over younger unreadable ones (a
         write in progress)."""
         now = time.time()
-        with os.scandir(self.path) as entries:
-            files = [entry for entry in entries if entry.is_file(follow_symlinks=False)]
+        try:
+            with os.scandir(self.path) as entries:
+                files = [entry for entry in entries if entry.is_file(follow_symlinks=False)]
+        except FileNotFoundError:  # nothing was ever stored: nothing to remove
+            return
         for entry in files:
             try:
                 with open(entry.path, "rb") as file:
