@@ -303,11 +303,11 @@ def test_an_upload_cut_short_is_not_a_server_failure(tmp_path: Path) -> None:
     assert len(uploads) == 1, log[-2000:]
     assert (uploads[0]["status"], uploads[0]["error"]) == (400, "InvalidRequest")
     assert "request_failed" not in log
+    documents = tmp_path / "mall.sqlite3.documents"
+    assert not [*documents.rglob("*.doc"), *documents.rglob("*.part")]
 
 
 def _requests_to(log: str, route: str) -> list[dict[str, Any]]:
     """The access-log events (JSON lines) of the requests *log* shows to *route*."""
     events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     return [e for e in events if e.get("event") == "request" and e.get("route") == route]
-    documents = tmp_path / "mall.sqlite3.documents"
-    assert not [*documents.rglob("*.doc"), *documents.rglob("*.part")]
