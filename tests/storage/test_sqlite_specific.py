@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -344,6 +345,37 @@ def test_busy_database_raises_storage_unavailable(path: Path) -> None:
         assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
         store.commit(make_commit("a"))  # usable again once the other writer is done
         assert len(store.read("a")) == 1
+
+
+def _held(path: Path, seconds: float) -> sqlite3.Connection:
+    """A rollback-journal file at *path* whose write lock another connection holds for
+    *seconds* (from another thread), as a worker starting beside this one would."""
+    made = sqlite3.connect(path, isolation_level=None)
+    made.execute("CREATE TABLE t (x)")
+    made.close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(seconds, holder.execute, ("COMMIT",)).start()
+    return holder
+
+
+def test_opening_waits_for_another_writer_to_switch_to_wal(path: Path) -> None:
+    """A file whose write lock another connection holds for a moment is opened (switched
+    to WAL) once it is let go, not refused at once as SQLite refuses the switch."""
+    holder = _held(path, 0.3)
+    with SQLiteStore.open(path) as store:
+        (mode,) = store._connection.execute("PRAGMA journal_mode").fetchone()
+    holder.close()
+    assert mode == "wal"
+
+
+def test_opening_gives_up_on_the_switch_after_the_busy_timeout(path: Path) -> None:
+    """A write lock held longer than the busy timeout makes opening `StorageUnavailable`."""
+    holder = _held(path, 1.5)
+    with pytest.raises(StorageUnavailable):
+        SQLiteStore.open(path, busy_timeout=0.2)
+    time.sleep(1.5)
+    holder.close()
 
 
 def test_two_stores_on_one_file_have_one_winner(path: Path) -> None:

@@ -194,7 +194,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
             )
         try:
             with _translate_errors():
-                configure(connection, synchronous=synchronous)
+                configure(connection, synchronous=synchronous, busy_timeout=timeout)
                 migrate(connection)
         except BaseException:
             connection.close()

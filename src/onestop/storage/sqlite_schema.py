@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -181,7 +182,9 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
-def configure(connection: sqlite3.Connection, *, synchronous: Synchronous) -> None:
+def configure(
+    connection: sqlite3.Connection, *, synchronous: Synchronous, busy_timeout: float = 5.0
+) -> None:
     """Set the per-connection pragmas and switch a file database to WAL.
 
     ``foreign_keys=ON`` and ``synchronous`` hold for this connection only; the WAL
@@ -189,14 +192,36 @@ def configure(connection: sqlite3.Connection, *, synchronous: Synchronous) -> No
     ``secure_delete`` is off but for the statements that destroy keys or history
     (`secure_deletion`): on for every statement, it made reads of the read model
     about 60% slower (benchmarks/bench_storage.py, worklist first pages).
+
+    SQLite answers a switch to WAL that another connection's opening overlaps with
+    "database is locked" at once, without waiting out the busy timeout (two workers
+    opening one new file, or one of an older version, at the same moment): the switch
+    is tried again for up to *busy_timeout* seconds.
     """
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("PRAGMA secure_delete = OFF")
-    (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+    mode = _to_wal(connection, busy_timeout)
     if mode not in ("wal", "memory"):
         raise StorageError(f"could not switch the database to WAL (journal mode is {mode!r})")
     level = {"FULL": "FULL", "NORMAL": "NORMAL"}[synchronous]
     connection.execute(f"PRAGMA synchronous = {level}")
+
+
+def _to_wal(connection: sqlite3.Connection, busy_timeout: float) -> str:
+    (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+    if mode in ("wal", "memory"):
+        return str(mode)  # already: nothing to switch, no lock to take
+    deadline = time.monotonic() + busy_timeout
+    pause = 0.005
+    while True:
+        try:
+            (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+            return str(mode)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
