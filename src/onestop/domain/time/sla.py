@@ -361,6 +361,7 @@ def _due_date(
     if explain:
         trace = [f"received {calendar.stamp(moment)}", label + calendar.describe_week(), counting]
         trace.extend(dropped)
+    stopped: datetime | None = None  # when an open pause stopped the clock
     for start, end, reasons in merged[done:]:
         why = _reasons(reasons)
         available = calendar.working_time_between(cursor, start)
@@ -380,20 +381,8 @@ def _due_date(
                 )
                 trace.extend(skipped_days(calendar, moment, start))
                 trace.append("due date not set while the clock is paused")
-            return _keeping(
-                merged,
-                Deadline(
-                    received=moment.astimezone(calendar.zone),
-                    limit=limit,
-                    budget=budget,
-                    due=None,
-                    paused_since=start.astimezone(calendar.zone),
-                    remaining=left,
-                    paused=paused,
-                    pauses=tuple(counted),
-                    trace=tuple(trace) if explain else (),
-                ),
-            )
+            stopped = start
+            break
         covered = calendar.working_time_between(start, end)
         paused += covered
         zone = calendar.zone
@@ -404,8 +393,8 @@ def _due_date(
                 f"{calendar.describe_working_time(covered)} added"
             )
         cursor = end
-    due = calendar.add_working_time(cursor, left)
-    if explain:
+    due = None if stopped is not None else calendar.add_working_time(cursor, left)
+    if explain and due is not None:
         trace.extend(skipped_days(calendar, moment, due))
         if counted:
             moved = f", moved by {calendar.describe_working_time(paused)} of pauses"
@@ -423,6 +412,8 @@ def _due_date(
             limit=limit,
             budget=budget,
             due=due,
+            paused_since=None if stopped is None else stopped.astimezone(calendar.zone),
+            remaining=None if stopped is None else left,
             paused=paused,
             pauses=tuple(counted),
             trace=tuple(trace),
