@@ -13,6 +13,7 @@ from onestop.domain.common.text import (
     MAX_TEXT,
     LocalizedText,
     is_language_tag,
+    language_fallbacks,
     normalize_language_tag,
 )
 from onestop.domain.common.values import (
@@ -26,6 +27,37 @@ from onestop.domain.common.values import (
     parse_amount,
 )
 from onestop.exceptions import InvalidValue
+
+
+class TestFallbacks:
+    def test_a_reader_is_served_each_shorter_prefix(self) -> None:
+        """The chain is the tag lower-cased, then each shorter prefix, ``_`` read as ``-``."""
+        assert language_fallbacks("zh_Hant-TW") == ("zh-hant-tw", "zh-hant", "zh")
+
+    @given(st.lists(st.text(max_size=12), max_size=40).map("-".join))
+    def test_the_chain_is_the_prefixes_a_tag_can_have(self, tag: str) -> None:
+        """Every prefix up to 64 characters is in the chain, longest first; none longer."""
+        parts = tag.lower().replace("_", "-").split("-")
+        every = ["-".join(parts[:end]) for end in range(len(parts), 0, -1)]
+        assert language_fallbacks(tag) == tuple(p for p in every if len(p) <= 64)
+
+    def test_a_long_hostile_tag_costs_time_in_proportion_to_its_length(self) -> None:
+        """A 'tag' of 50,000 parts gives its short prefixes only, not 50,000 of them (which
+        would be 2.5 billion characters)."""
+        chain = language_fallbacks("a-" * 50_000)
+        assert chain[-1] == "a"
+        assert len(chain) == 32
+        assert max(map(len, chain)) <= 64
+
+    def test_repeated_fallbacks_are_walked_once(self) -> None:
+        """100,000 copies of one fallback find the text as one does (the chain is deduplicated)."""
+        text = LocalizedText({"id": "Izin", "en": "Permit"})
+        assert text.get("km", fallbacks=("xx", "ID") * 100_000) == "Izin"
+        assert text.get("km", fallbacks=("xx",) * 100_000) == text.get("km", fallbacks=("xx",))
+
+    def test_a_fallback_longer_than_any_tag_still_serves_its_prefix(self) -> None:
+        """``en-`` followed by 100 characters is still served ``en``."""
+        assert LocalizedText({"id": "Izin", "en": "Permit"}).get("en-" + "x" * 100) == "Permit"
 
 
 class TestLanguageTags:

@@ -262,3 +262,51 @@ def test_edge_label_refuses_what_is_not_a_transition() -> None:
     """edge_label of a state raises InvalidValue, not AttributeError."""
     with pytest.raises(InvalidValue):
         edge_label(minimal().states[0])  # type: ignore[arg-type]
+
+
+_TAGS = st.sampled_from(["en", "EN-gb", "id", "id_ID", "km", "xx", "zz-Latn", "a" * 70])
+
+
+@given(language=_TAGS, fallbacks=st.lists(_TAGS, max_size=8))
+@settings(max_examples=60)
+def test_fallbacks_no_label_has_text_for_change_nothing(
+    language: str, fallbacks: list[str]
+) -> None:
+    """Both renderings give the same text with the fallbacks as given and with only those
+    that can serve some label (repeats and unserved ones dropped): what the renderer
+    keeps of them changes no label."""
+    labelled = _labelled(WORKFLOW)
+    served = [f for f in fallbacks if f.lower().replace("_", "-").split("-")[0] in ("en", "id")]
+    for render in (to_dot, to_mermaid):
+        full = render(labelled, language=language, fallbacks=fallbacks * 3 + ["xx"] * 50)
+        assert full == render(labelled, language=language, fallbacks=served)
+    dot = to_dot(labelled, language=language, fallbacks=fallbacks * 3 + ["xx"] * 50)
+    for state in labelled.states:
+        assert state.label is not None
+        assert f'label="{state.label.get(language, fallbacks=fallbacks)}"' in dot
+    for transition in labelled.transitions:
+        assert transition.label is not None
+        assert f'label="{transition.label.get(language, fallbacks=fallbacks)} (' in dot
+
+
+def _labelled(workflow: Workflow) -> Workflow:
+    """*workflow* with every state and transition labelled in English and Indonesian."""
+    states = tuple(
+        attrs.evolve(s, label=LocalizedText({"en": f"{s.name} (en)", "id": f"{s.name} (id)"}))
+        for s in workflow.states
+    )
+    transitions = tuple(
+        attrs.evolve(t, label=LocalizedText({"id": f"{t.action} (id)", "en-GB": f"{t.action} gb"}))
+        for t in workflow.transitions
+    )
+    return attrs.evolve(workflow, states=states, transitions=transitions)
+
+
+def test_a_hundred_thousand_unserved_fallbacks_render_as_none() -> None:
+    """100,000 distinct fallbacks that no label has text for render as no fallback at all
+    (the renderer walks each once, not once per label)."""
+    labelled = _labelled(WORKFLOW)
+    many = [f"x{i}" for i in range(100_000)]
+    assert to_dot(labelled, language="km", fallbacks=[*many, "id"]) == to_dot(
+        labelled, language="km", fallbacks=["id"]
+    )

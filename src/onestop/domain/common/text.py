@@ -95,7 +95,9 @@ def language_fallbacks(tag: str, /) -> tuple[str, ...]:
     """*tag* lower-cased, then each shorter prefix of it: the languages that serve its reader.
 
     Every lookup of a text in a reader's language falls back this way (a ``pt-BR`` reader
-    is served ``pt``; ``_`` is read as ``-``).
+    is served ``pt``; ``_`` is read as ``-``).  Prefixes longer than 64 characters are
+    left out: no language tag is that long, so no text can be tagged with one (and a
+    long hostile "tag" costs time in proportion to its length, not its square).
 
     >>> language_fallbacks("zh-Hant-TW")
     ('zh-hant-tw', 'zh-hant', 'zh')
@@ -106,7 +108,13 @@ def language_fallbacks(tag: str, /) -> tuple[str, ...]:
     if not isinstance(tag, str):
         raise InvalidValue(field="language", reason=f"expected text, not {kind_of(tag)}")
     parts = tag.lower().replace("_", "-").split("-")
-    return tuple("-".join(parts[:end]) for end in range(len(parts), 0, -1))
+    longest, length = 0, -1
+    for part in parts:
+        length += len(part) + 1
+        if length > _MAX_TAG:
+            break
+        longest += 1
+    return tuple("-".join(parts[:end]) for end in range(longest, 0, -1))
 
 
 def _pairs_of(value: object) -> list[tuple[object, object]]:
@@ -180,7 +188,7 @@ class LocalizedText:
                 of them.
         """
         check_type(language, str, field="language")
-        chain = (language, *check_strings(fallbacks, field="fallbacks"))
+        chain = dict.fromkeys((language, *check_strings(fallbacks, field="fallbacks")))
         lookup = {tag.lower(): text for tag, text in self.texts}
         for wanted in chain:
             for prefix in language_fallbacks(wanted):

@@ -37,10 +37,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from onestop.domain.common.formats import kind_of
-from onestop.domain.common.text import LocalizedText
+from onestop.domain.common.text import LocalizedText, language_fallbacks
 from onestop.domain.workflow.model import State, Transition, Trigger, Workflow
 from onestop.exceptions import InvalidValue
 
@@ -89,8 +89,12 @@ def _visible(char: str) -> str:
     return char
 
 
-def _options(language: object, fallbacks: object) -> tuple[str, tuple[str, ...]]:
-    """Check the language options every rendering takes; return them as text and a tuple.
+def _options(
+    language: object, fallbacks: object, labels: Iterable[LocalizedText | None]
+) -> tuple[str, tuple[str, ...]]:
+    """Check the language options every rendering takes; return them as text and a tuple
+    of the fallbacks that can serve one of *labels* (a fallback no label has text for
+    changes no label, and each label would walk it again).
 
     Raises:
         InvalidValue: If *language* is not text, or *fallbacks* not an iterable of text.
@@ -105,7 +109,14 @@ def _options(language: object, fallbacks: object) -> tuple[str, tuple[str, ...]]
     for tag in tags:
         if not isinstance(tag, str):
             raise InvalidValue(field="fallbacks", reason=f"expected text, not {kind_of(tag)}")
-    return language, tags
+    tagged = {tag.lower() for label in labels if label is not None for tag, _ in label.texts}
+    useful = (tag for tag in dict.fromkeys(tags) if tagged.intersection(language_fallbacks(tag)))
+    return language, tuple(useful)
+
+
+def _labels(workflow: Workflow) -> Iterator[LocalizedText | None]:
+    yield from (state.label for state in workflow.states)
+    yield from (transition.label for transition in workflow.transitions)
 
 
 def _checked(workflow: object) -> Workflow:
@@ -141,7 +152,7 @@ def edge_label(
         raise InvalidValue(
             field="transition", reason=f"expected a Transition, not {kind_of(transition)}"
         )
-    language, fallbacks = _options(language, fallbacks)
+    language, fallbacks = _options(language, fallbacks, (transition.label,))
     name = _text(transition.label, language, fallbacks) or transition.action
     if transition.trigger is Trigger.MANUAL:
         how = ", ".join(transition.roles)
@@ -198,7 +209,7 @@ def to_mermaid(
             not text.
     """
     workflow = _checked(workflow)
-    language, fallbacks = _options(language, fallbacks)
+    language, fallbacks = _options(language, fallbacks, _labels(workflow))
     ids = _mermaid_ids(workflow)
     lines = ["stateDiagram-v2"]
     seen: set[str] = set()
@@ -254,7 +265,7 @@ def to_dot(workflow: Workflow, /, *, language: str = "en", fallbacks: Iterable[s
             not text.
     """
     workflow = _checked(workflow)
-    language, fallbacks = _options(language, fallbacks)
+    language, fallbacks = _options(language, fallbacks, _labels(workflow))
     title = f"{workflow.code} v{workflow.version}"
     lines = [f"digraph {_dot_string(title)} {{", "    rankdir=LR;"]
     lines.append('    node [shape="box", style="rounded"];')
