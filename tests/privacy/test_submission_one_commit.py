@@ -1,11 +1,14 @@
-"""On SQLite a sealed submission writes its data keys, blind index rows and events in one
-transaction: one commit, and nothing left behind when it fails."""
+"""A sealed submission writes its data keys, blind index rows and events in one transaction
+(SQLite and PostgreSQL): one commit, and nothing left behind when it fails."""
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import psycopg.sql
 import pytest
 from privacy_desk_support import CITIZEN, DOCUMENTS, DeskClock, answers, person, sealed_mall
 
@@ -78,3 +81,50 @@ def test_a_failed_sealed_submission_leaves_no_key_or_index_row(
         monkeypatch.undo()
         assert _rows(store) == before
         assert len(store.summaries(SummaryQuery()).items) == 1  # only the first application
+
+
+def _pg_rows(store: Any) -> tuple[int, int]:
+    counted = []
+    with store._connection() as cursor:
+        for table in ("subject_keys", "subject_index"):
+            query = psycopg.sql.SQL("SELECT count(*) FROM {}.{}").format(
+                psycopg.sql.Identifier(store.schema), psycopg.sql.Identifier(table)
+            )
+            counted.append(cursor.execute(query).fetchone()[0])
+    return counted[0], counted[1]
+
+
+@pytest.mark.postgres
+def test_a_failed_sealed_submission_on_postgresql_leaves_no_key_or_index_row(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL too, when the events' commit fails, the data key and blind index row
+    made for the application are rolled back with it; the next submission commits whole."""
+    from onestop.storage.postgres import PostgresStore
+
+    schema = f"onestop_test_{secrets.token_hex(6)}"
+    try:
+        with PostgresStore.connect(postgres_url, schema=schema) as store:
+            mall = sealed_mall(store, clock=DeskClock())
+            _submit(mall, "3171015708850003")
+            before = _pg_rows(store)
+
+            def failing(*_: Any, **__: Any) -> None:
+                raise StorageError("the disk is full")
+
+            monkeypatch.setattr(PostgresStore, "commit", failing)
+            with pytest.raises(StorageError):
+                _submit(mall, "3171014403900007")
+            monkeypatch.undo()
+            assert _pg_rows(store) == before
+            assert len(store.summaries(SummaryQuery()).items) == 1
+            application_id = _submit(mall, "3171014403900007")
+            assert store.subject_keys([subject_id(application_id, "applicant")])
+            assert _pg_rows(store)[0] > before[0]
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(
+                psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    psycopg.sql.Identifier(schema)
+                )
+            )

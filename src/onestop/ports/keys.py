@@ -244,7 +244,7 @@ class SubjectKeyStore(Protocol):
 
 @runtime_checkable
 class AtomicWrites(Protocol):
-    """A store that can make several of its writes one transaction (SQLite's).
+    """A store that can make several of its writes one transaction (SQLite's, PostgreSQL's).
 
     `onestop.usecases.mall.Mall.submit` writes a new application's data keys, its
     blind index rows and its events in one, so a submission costs one durable commit

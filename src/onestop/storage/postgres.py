@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -212,6 +213,7 @@ class PostgresStore(
         }
         self._identifier = identifier
         self._closed = False
+        self._pinned = threading.local()  # the connection of this thread's `atomically`
 
     @classmethod
     def connect(
@@ -285,11 +287,53 @@ class PostgresStore(
         return f"<PostgresStore schema={self._schema!r}>"
 
     @contextlib.contextmanager
+    def atomically(self) -> Iterator[None]:
+        """Make every call of this thread within the block one transaction, on one
+        connection: committed when the block ends, rolled back whole if it raises.
+
+        Each call inside is a savepoint of its own: one that fails leaves nothing, and
+        its error propagates as it would alone.  Calls of other threads use the pool's
+        other connections and do not see the block's writes until it commits.
+        `onestop.usecases.mall.Mall.submit` writes a submission's data keys, its blind
+        index rows and its events in one (`onestop.ports.keys.AtomicWrites`): one
+        commit instead of three, and a failed submission leaves no key behind.
+
+        Raises:
+            StorageError: If the store is closed, the block is entered again in this
+                thread, or the commit fails.
+            StorageUnavailable: If no connection is free within the pool's timeout,
+                or the database is lost (nothing of the block is kept).
+        """
+        if self._closed:
+            raise StorageError("the store is closed")
+        if getattr(self._pinned, "connection", None) is not None:
+            raise StorageError("atomically() is already open in this thread")
+        with (
+            translate_db_errors(),
+            self._pool.connection() as conn,
+            conn.transaction(),
+        ):
+            self._pinned.connection = conn
+            try:
+                yield
+            finally:
+                self._pinned.connection = None
+
+    @contextlib.contextmanager
     def _connection(
         self, conflict: Callable[[], Exception] | None = None
     ) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
         if self._closed:
             raise StorageError("the store is closed")
+        pinned: Connection | None = getattr(self._pinned, "connection", None)
+        if pinned is not None:  # inside this thread's `atomically`: a savepoint
+            with (
+                translate_db_errors(conflict),
+                pinned.transaction(),
+                pinned.cursor(binary=True) as cursor,
+            ):
+                yield cursor
+            return
         with (
             translate_db_errors(conflict),
             self._pool.connection() as conn,

@@ -242,6 +242,8 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         Raises:
             StorageError: If SQLite fails, or the block is entered again in this thread.
         """
+        if self._owner == threading.get_ident():
+            raise StorageError("atomically() is already open in this thread")
         with self._lock, _translate_errors():
             if self._closed:
                 raise StorageError("the store is closed")
