@@ -390,3 +390,55 @@ def test_keeping_what_is_not_a_status_is_refused(catalogue: Catalogue) -> None:
         with pytest.raises(InvalidValue) as caught:
             statuses.put(*arguments)
         assert caught.value.field == field
+
+
+def test_an_action_makes_the_kept_statuses_again_for_tracking(catalogue: Catalogue) -> None:
+    """After an action, the statuses kept in each language are made at the new version by
+    the writer: tracking then reads no events, even once the application is no longer
+    kept, and they are those a mall without caches makes."""
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    receipt = _receipt(mall)
+    for language in ("id", "en"):
+        mall.track(receipt.number, receipt.lookup_secret, language=language)
+    mall.act(receipt.application_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto"})
+    assert mall._statuses.languages(receipt.application_id) == ("id", "en")
+    mall._streams.forget(receipt.application_id)
+    reads = []
+    read = store.read
+    store.read = lambda *a, **k: reads.append(a) or read(*a, **k)  # type: ignore[method-assign]
+    seen = [mall.track(receipt.number, receipt.lookup_secret, language=t) for t in ("id", "en")]
+    assert reads == []
+    plain = _mall(catalogue, store, clock, cache_size=0)
+    assert seen == [
+        plain.track(receipt.number, receipt.lookup_secret, language=t) for t in ("id", "en")
+    ]
+    assert seen[0].state == "returned"
+
+
+def test_a_status_that_fails_to_make_after_a_write_is_dropped(
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write still succeeds when its statuses cannot be made again; none is kept, so
+    the next lookup makes the status itself (and raises what making it raises)."""
+    from onestop.usecases import _mall_queries
+
+    store, clock = MemoryStore(), ManualClock(START)
+    mall = _mall(catalogue, store, clock)
+    receipt = _receipt(mall)
+    mall.track(receipt.number, receipt.lookup_secret, language="id")
+
+    def failing(*_: Any, **__: Any) -> Any:
+        raise InvalidValue(field="status", reason="cannot be made")
+
+    monkeypatch.setattr(_mall_queries, "public_status", failing)
+    moved = mall.act(receipt.application_id, "send_back", actor=VERIFIER, inputs={"reason": "F"})
+    assert (moved.state, mall._statuses.languages(receipt.application_id)) == ("returned", ())
+    with pytest.raises(InvalidValue):
+        mall.track(receipt.number, receipt.lookup_secret, language="id")
+
+
+@pytest.mark.parametrize("application_id", [None, 5, b"app", ("a",), "never-tracked"])
+def test_languages_of_what_has_no_statuses_are_none(application_id: Any) -> None:
+    """`PublicStatuses.languages` of an id with no statuses, or of what is not text, is ()."""
+    assert PublicStatuses(size=4).languages(application_id) == ()

@@ -24,7 +24,7 @@ from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import Deadline, SlaStatus
 from onestop.domain.time.versions import in_force
-from onestop.exceptions import ApplicationNotFound, ConfigurationError
+from onestop.exceptions import ApplicationNotFound, ConfigurationError, OnestopError
 from onestop.ports.events import Page
 from onestop.usecases.applications.codec import secret_digest
 from onestop.usecases.applications.queries import changes_query, report, worklist_query
@@ -174,8 +174,15 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
     application = kept if kept is not None else self.application(summary.stream_id)
     if not hmac.compare_digest(offered, application.secret_digest):
         raise ApplicationNotFound(None)
+    status = status_of(self, application, language)
+    self._statuses.put(application, language, status)
+    return status
+
+
+def status_of(self: Mall, application: Application, language: str) -> PublicStatus:
+    """The public status of *application* (folded, at its version) in *language*."""
     workflow = find_workflow(self.catalogue, application.workflow, application.workflow_version)
-    status = public_status(
+    return public_status(
         application,
         catalogue=self.catalogue,
         workflow=workflow,
@@ -184,8 +191,20 @@ def track(self: Mall, number: str, secret: str, /, *, language: str) -> PublicSt
         language=language,
         shipped=shipped_texts(),
     )
-    self._statuses.put(application, language, status)
-    return status
+
+
+def carry_statuses(self: Mall, application: Application) -> None:
+    """Make again, at *application*'s new version, the statuses kept of an earlier one.
+
+    The writer has the application folded in hand; a lookup after the write would fold
+    it again from the store if it left the cache meanwhile.  Should a status fail to
+    make, the kept ones are dropped and the next lookup makes it (and raises) itself.
+    """
+    try:
+        for language in self._statuses.languages(application.id):
+            self._statuses.put(application, language, status_of(self, application, language))
+    except OnestopError:
+        self._statuses.forget(application.id)
 
 
 def verify(self: Mall, application_id: str, /) -> ChainReport:

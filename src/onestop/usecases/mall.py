@@ -497,6 +497,8 @@ class Mall:
             self._streams.forget(state.id)
             raise
         self._streams.remember(state, commit.events[-1].hash)
+        if application is not None:
+            self._carry_statuses(state)
         return state
 
     def execute(
@@ -541,6 +543,7 @@ class Mall:
     calendar = _mall_queries.calendar
     _configured = _mall_queries.configured
     _counting = _mall_queries._counting
+    _carry_statuses = _mall_queries.carry_statuses
     deadline = _mall_queries.deadline
     track = _mall_queries.track
     verify = _mall_queries.verify

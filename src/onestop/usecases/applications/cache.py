@@ -362,6 +362,14 @@ class PublicStatuses:
             application.id, (application.version, application.secret_digest, {language: status})
         )
 
+    def languages(self, application_id: str, /) -> tuple[str, ...]:
+        """The languages statuses are kept in for *application_id*, at whatever version
+        (none for what is not text): those a writer of a new version makes again
+        (`onestop.usecases.mall.Mall` does), so tracking finds them without folding."""
+        given: object = application_id
+        entry = self._entries.get(application_id) if isinstance(given, str) else None
+        return tuple(entry[2]) if isinstance(entry, tuple) else ()
+
     def forget(self, application_id: str, /) -> None:
         """Drop the statuses kept for *application_id* (nothing, for what is not text)."""
         given: object = application_id
