@@ -807,7 +807,13 @@ def callbacks(mall, seen) -> AgencyCallbacks:
             "cleared": CallbackRoute.event("agency.approved"),
         }
     }
-    return AgencyCallbacks(mall, WebhookVerifier([SECRET], seen=seen), routes, seen=seen)
+    return AgencyCallbacks(
+        mall,
+        WebhookVerifier([SECRET], seen=seen),
+        routes,
+        seen=seen,
+        services={AGENCY: ENDPOINT.services},  # what the gateway forwards to it
+    )
 
 
 def signed(payload: dict[str, Any], *, webhook_id: str = "msg_1", at: datetime = START):
@@ -952,6 +958,62 @@ class TestCallbacks:
         with pytest.raises(ApplicationNotFound):
             callbacks.handle(headers, body, now=START)
         assert snapshot(store) == before
+
+    @pytest.mark.parametrize("services", [None, {AGENCY: ["other-service"]}])
+    def test_an_application_not_the_agencys_is_answered_as_unknown(
+        self, mall, store, seen, services
+    ) -> None:
+        """An agency reports only on the applications of the services given for it (else
+        of those it provides): another one, found by id or number, is ApplicationNotFound,
+        as if there were none, and nothing is written."""
+        routes: dict[str, dict[str, str | CallbackRoute]] = {AGENCY: {"approved": "agency_approve"}}
+        options = {} if services is None else {"services": services}
+        callbacks = AgencyCallbacks(mall, WebhookVerifier([SECRET]), routes, **options)
+        application_id, _ = forwarded(mall)  # izin-usaha, provided by dpmptsp
+        before = snapshot(store)
+        number = mall.application(application_id).number
+        for n, named in enumerate([{"application_id": application_id}, {"number": number}]):
+            payload = {"agency": AGENCY, "status": "approved", "reference": "x", **named}
+            headers, body = signed(payload, webhook_id=f"msg_{n}")
+            with pytest.raises(ApplicationNotFound):
+                callbacks.handle(headers, body, now=START)
+        assert snapshot(store) == before
+        assert mall.application(application_id).state == "at_agency"
+
+    def test_the_providing_agency_reports_on_its_services_without_a_list(self, mall, seen) -> None:
+        """Without services given, the agency that provides the service reports on it."""
+        routes: dict[str, dict[str, str | CallbackRoute]] = {
+            "dpmptsp": {"approved": "agency_approve"}
+        }
+        callbacks = AgencyCallbacks(mall, WebhookVerifier([SECRET]), routes)
+        application_id, _ = forwarded(mall)
+        headers, body = signed(
+            {
+                "agency": "dpmptsp",
+                "application_id": application_id,
+                "status": "approved",
+                "reference": "x",
+            }
+        )
+        assert callbacks.handle(headers, body, now=START).state == "approved"
+
+    @pytest.mark.parametrize(
+        "services",
+        [
+            ["izin-usaha"],
+            {AGENCY: "izin-usaha"},
+            {AGENCY: [5]},
+            {AGENCY: ["not a code"]},
+            {"bpn": ["izin-usaha"]},
+            {5: ["izin-usaha"]},
+        ],
+        ids=["not-a-mapping", "a-string", "not-text", "not-a-code", "no-routes", "agency-not-text"],
+    )
+    def test_services_that_make_no_sense_are_a_configuration_error(self, mall, services) -> None:
+        """Services not mapping an agency with routes to service codes: ConfigurationError."""
+        routes: dict[str, dict[str, str | CallbackRoute]] = {AGENCY: {"approved": "agency_approve"}}
+        with pytest.raises(ConfigurationError, match="services"):
+            AgencyCallbacks(mall, WebhookVerifier([SECRET]), routes, services=services)
 
     @pytest.mark.parametrize(
         "payload",
@@ -1104,7 +1166,11 @@ class TestCallbacks:
 
         verifier = WebhookVerifier([SECRET], seen=seen)
         flaky = AgencyCallbacks(
-            FlakyMall(), verifier, {AGENCY: {"approved": "agency_approve"}}, seen=seen
+            FlakyMall(),
+            verifier,
+            {AGENCY: {"approved": "agency_approve"}},
+            seen=seen,
+            services={AGENCY: ENDPOINT.services},
         )
         headers, body = signed(
             {

@@ -121,6 +121,44 @@ def test_a_replayed_or_forged_callback_is_401_and_changes_nothing(tmp_path: Path
     assert again.json()["type"] == "urn:onestop:problem:WebhookVerificationError"
 
 
+@pytest.mark.parametrize(
+    ("services", "status"), [(None, 404), (["rekening-tabungan"], 404), (["nib"], 200)]
+)
+def test_an_agency_reports_only_on_its_services_applications(
+    tmp_path: Path, services: list[str] | None, status: int
+) -> None:
+    """Another agency's secret and URL moving an NIB application on (a service it neither
+    provides nor is given) is a 404 problem, as for no application, and nothing changes;
+    given ``services`` naming NIB, the same callback is applied."""
+    entry: dict[str, Any] = {"secrets": [OTHER], "statuses": STATUSES}
+    if services is not None:
+        entry["services"] = services
+    secrets = _secrets_file(tmp_path, {"bpjph": entry})
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        application_id, version = _validating(client)
+        body = json.dumps(
+            {
+                "agency": "bpjph",
+                "application_id": application_id,
+                "status": "validated",
+                "reference": "OSS-1",
+            }
+        ).encode()
+        headers = WebhookSigner([OTHER]).headers("msg_b", body, timestamp=datetime.now(UTC))
+        answer = client.post(
+            "/api/v1/agencies/bpjph/callbacks",
+            content=body,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        runtime: Runtime = client.app.state.runtime
+        after = runtime.mall.application(application_id).version
+    assert answer.status_code == status, answer.text
+    assert (after == version) == (status == 404)
+    if status == 404:
+        assert answer.json()["type"] == "urn:onestop:problem:ApplicationNotFound"
+        assert application_id not in answer.text
+
+
 def test_an_agency_without_a_secret_is_not_found(tmp_path: Path) -> None:
     """Another agency's URL answers 404: only the agencies given a secret are served."""
     secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
@@ -162,6 +200,8 @@ def test_statuses_default_to_the_catalogues_agency_events(tmp_path: Path) -> Non
         {AGENCY: "not-a-secret"},
         {AGENCY: {"secrets": [SECRET], "statuses": {"validated": 3}}},
         {AGENCY: {"secret": SECRET}},
+        {AGENCY: {"secrets": [SECRET], "services": "nib"}},
+        {AGENCY: {"secrets": [SECRET], "services": ["no-such-service"]}},
     ],
 )
 def test_a_bad_secrets_file_is_a_configuration_error_without_the_secret(

@@ -62,11 +62,14 @@ class CallbackEntry:
         agency: The agency's code.
         secrets: Its webhook secrets (``whsec_...``), the newest first.
         statuses: Its statuses and what each does.
+        services: The services whose applications it reports on, or ``None`` for those
+            it provides (`AgencyCallbacks`' *services*).
     """
 
     agency: str
     secrets: tuple[str, ...] = attrs.field(repr=False)
     statuses: Mapping[str, CallbackRoute]
+    services: tuple[str, ...] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -113,17 +116,33 @@ def _route(value: object) -> CallbackRoute:
     )
 
 
+def _services(value: object, catalogue: Catalogue) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    known = set(catalogue.service_codes())
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ConfigurationError("--callback-secrets: services must be a list of service codes")
+    unknown = [code for code in value if code not in known]
+    if unknown:
+        raise ConfigurationError(
+            f"--callback-secrets: {_quoted(unknown[0])} is not a service of the catalogue"
+        )
+    return tuple(value)
+
+
 def _entry(agency: str, value: object, catalogue: Catalogue) -> CallbackEntry:
     statuses: object = None
+    services: object = None
     secrets: object = value
     if isinstance(value, dict):
-        unknown = set(value) - {"secrets", "statuses"}
+        unknown = set(value) - {"secrets", "statuses", "services"}
         if unknown or "secrets" not in value:
             raise ConfigurationError(
                 "--callback-secrets: an agency maps to a secret, a list of secrets, or "
-                '{"secrets": [...], "statuses": {...}}'
+                '{"secrets": [...], "statuses": {...}, "services": [...]}'
             )
         secrets, statuses = value["secrets"], value.get("statuses")
+        services = value.get("services")
     if isinstance(secrets, str):
         secrets = [secrets]
     if not isinstance(secrets, list) or not secrets or not all(isinstance(s, str) for s in secrets):
@@ -139,7 +158,12 @@ def _entry(agency: str, value: object, catalogue: Catalogue) -> CallbackEntry:
             "--callback-secrets: no status to accept: the catalogue's workflows have no "
             "agency.* event and no transition for the agency role; map statuses by hand"
         )
-    return CallbackEntry(agency=agency, secrets=tuple(secrets), statuses=routes)
+    return CallbackEntry(
+        agency=agency,
+        secrets=tuple(secrets),
+        statuses=routes,
+        services=_services(services, catalogue),
+    )
 
 
 def read_callback_secrets(path: str, catalogue: Catalogue) -> tuple[CallbackEntry, ...]:
@@ -252,6 +276,7 @@ def build_callbacks(
             WebhookVerifier(entry.secrets, seen=seen),
             {entry.agency: dict(entry.statuses)},
             seen=seen,
+            services=None if entry.services is None else {entry.agency: entry.services},
         )
         for entry in entries
     }

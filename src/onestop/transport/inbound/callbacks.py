@@ -19,8 +19,10 @@ the body is one JSON object, each key given once, with no ``NaN`` or ``Infinity`
    `onestop.exceptions.WebhookVerificationError` and changes nothing, and a webhook id
    seen before is refused as ``replayed``, so a duplicate delivery is dropped;
 2. parses the body: malformed JSON, a missing field, an unknown agency or a status
-   without a route raise `onestop.exceptions.CallbackRefused`; an unknown application
-   raises `onestop.exceptions.ApplicationNotFound`;
+   without a route raise `onestop.exceptions.CallbackRefused`; an unknown application,
+   or one the agency is not the one to report on, raises
+   `onestop.exceptions.ApplicationNotFound` (the same answer: an agency learns nothing
+   of applications that are not its own);
 3. follows the route of the agency's status (`CallbackRoute`): either a workflow
    **action** taken as the agency's actor (``Actor(id="agency:<code>", roles={"agency"})``
    unless configured otherwise), with ``reason`` and ``reference`` given as inputs when
@@ -33,6 +35,13 @@ the mall fails in a way worth retrying (a conflict, an unavailable store), the i
 dropped from the *seen* replay cache, when one is given, so that the agency's retry
 is accepted.
 
+**Whose applications.**  An agency reports on the applications the gateway forwards
+to it, by the same rule as `onestop.transport.gateway.AgencyEndpoint.serves`: those of
+the services given for it in *services*, else those of the services the catalogue has
+it provide (the application's ``agency``).  A callback naming any other application is
+refused as unknown and changes nothing, so an agency's secret moves only its own
+applications on.
+
 One verifier means one secret for every agency it serves, and an agency holding it
 could report on another's behalf: give each agency its own secret by building one
 `AgencyCallbacks` per agency, mounted on its own URL.  The body is never logged or
@@ -42,7 +51,7 @@ quoted in errors.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import Literal, NoReturn, Protocol
@@ -52,7 +61,14 @@ import attrs
 from onestop.domain.applications.application import ActionTaken, Application
 from onestop.domain.applications.commands import find_workflow
 from onestop.domain.catalogue.model import Catalogue
-from onestop.domain.common.formats import ACTOR_ID, KEY, kind_of, preview, text_problem
+from onestop.domain.common.formats import (
+    ACTOR_ID,
+    CATALOGUE_CODE,
+    KEY,
+    kind_of,
+    preview,
+    text_problem,
+)
 from onestop.domain.workflow.engine import Actor
 from onestop.domain.workflow.model import Trigger
 from onestop.exceptions import (
@@ -207,6 +223,27 @@ def _routes(
     return MappingProxyType(routes)
 
 
+def _services(value: object, routes: Mapping[str, object]) -> Mapping[str, frozenset[str]]:
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"services: expected a mapping of agency codes to service codes, not {kind_of(value)}"
+        )
+    services: dict[str, frozenset[str]] = {}
+    for agency, codes in value.items():
+        if not isinstance(agency, str) or agency not in routes:
+            raise ConfigurationError(f"services: {preview(agency)} is not an agency with routes")
+        if isinstance(codes, str | bytes) or not isinstance(codes, Collection):
+            raise ConfigurationError(f"services: {agency}'s must be a collection of codes")
+        if not all(isinstance(code, str) and CATALOGUE_CODE.matches(code) for code in codes):
+            raise ConfigurationError(
+                f"services: {agency}'s must be service codes ({CATALOGUE_CODE.name})"
+            )
+        services[agency] = frozenset(codes)
+    return MappingProxyType(services)
+
+
 @attrs.frozen(kw_only=True)
 class _Callback:
     agency: str
@@ -275,12 +312,17 @@ class AgencyCallbacks:
             ``Actor(id="agency:<code>", roles={"agency"})``.
         seen: The verifier's replay cache, if callbacks should forget an id whose
             processing failed in a way worth retrying.
+        services: For each agency's code, the codes of the services whose applications
+            it reports on (give what its `onestop.transport.gateway.AgencyEndpoint` has
+            as ``services``); an agency not named reports on the applications of the
+            services it provides (``Application.agency``) only.
 
     Raises:
         onestop.exceptions.ConfigurationError: If *action_map* is not a mapping of
             agency codes to mappings of statuses to routes, an agency's default actor
-            cannot be made from its code, or *verifier*, *actors* or *seen* is not of
-            the kind described.
+            cannot be made from its code, *services* names an agency without routes or
+            is not a mapping of agency codes to collections of service codes, or
+            *verifier*, *actors* or *seen* is not of the kind described.
 
     .. versionadded:: 0.1.0
     """
@@ -293,6 +335,7 @@ class AgencyCallbacks:
         *,
         actors: Mapping[str, Actor] | None = None,
         seen: ReplayCache | None = None,
+        services: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         if not isinstance(verifier, WebhookVerifier):
             raise ConfigurationError(f"verifier must be a WebhookVerifier, not {kind_of(verifier)}")
@@ -308,6 +351,7 @@ class AgencyCallbacks:
         self._routes = _routes(action_map)
         self._actors = MappingProxyType(dict(actors or {}))
         self._seen = seen
+        self._services = _services(services, self._routes)
         for agency in self._routes:  # every agency's actor can be made, now rather than later
             if agency not in self._actors and not ACTOR_ID.matches(f"agency:{agency}"):
                 raise ConfigurationError(
@@ -368,6 +412,13 @@ class AgencyCallbacks:
                 f" {preview(callback.agency)}; mapped: {', '.join(sorted(statuses)) or 'none'}"
             )
         application = self._find(callback)
+        served = self._services.get(callback.agency)
+        if (
+            (application.service not in served)
+            if served is not None
+            else (application.agency != callback.agency)
+        ):  # not this agency's to report on: answered as no application at all
+            raise ApplicationNotFound(callback.application_id or callback.number)
         applied = True
         try:
             if route.kind == "event":
