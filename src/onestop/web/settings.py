@@ -159,8 +159,10 @@ class ServeSettings:
             event, and some twenty objects that each full garbage collection walks (about
             10 ms per thousand applications, a pause every request waits out); 0 keeps none.
         cors_origins: Browser origins allowed to call the API (none by default).
-        callback_secrets: A JSON file of agency code to webhook secret; each agency
-            given one gets ``POST /api/v1/agencies/{agency}/callbacks``.
+        callback_secrets: A JSON file of agency code to webhook secret (or to its
+            ``secrets``, ``statuses`` and ``services``); each agency given one gets
+            ``POST /api/v1/agencies/{agency}/callbacks``, for the applications of its
+            services only.
         public_url: The address citizens reach the mall at (``https://mall.example.go.id``),
             which Open311's discovery document names; ``None`` names the address each request
             was sent to (its ``Host`` header, which a client chooses).  Staff cookies are
