@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,27 +63,6 @@ def test_a_sealed_submission_on_sqlite_commits_once(tmp_path: Path) -> None:
         assert store.subject_keys([subject_id(application_id, "applicant")])
 
 
-def test_a_failed_sealed_submission_leaves_no_key_or_index_row(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """When the events' commit fails, the data key and blind index row made for the
-    application are rolled back with it."""
-    with SQLiteStore.open(tmp_path / "mall.sqlite3") as store:
-        mall = sealed_mall(store, clock=DeskClock())
-        _submit(mall, "3171015708850003")
-        before = _rows(store)
-
-        def failing(*_: Any, **__: Any) -> None:
-            raise StorageError("the disk is full")
-
-        monkeypatch.setattr(SQLiteStore, "commit", failing)
-        with pytest.raises(StorageError):
-            _submit(mall, "3171014403900007")
-        monkeypatch.undo()
-        assert _rows(store) == before
-        assert len(store.summaries(SummaryQuery()).items) == 1  # only the first application
-
-
 def _pg_rows(store: Any) -> tuple[int, int]:
     counted = []
     with store._connection() as cursor:
@@ -94,37 +74,51 @@ def _pg_rows(store: Any) -> tuple[int, int]:
     return counted[0], counted[1]
 
 
-@pytest.mark.postgres
-def test_a_failed_sealed_submission_on_postgresql_leaves_no_key_or_index_row(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On PostgreSQL too, when the events' commit fails, the data key and blind index row
-    made for the application are rolled back with it; the next submission commits whole."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def counted_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Any, Callable[[Any], tuple[int, int]]]]:
+    """A store (SQLite, or PostgreSQL in a fresh schema) and how to count its key rows."""
+    if request.param == "sqlite":
+        with SQLiteStore.open(tmp_path / "mall.sqlite3") as store:
+            yield store, _rows
+        return
     from onestop.storage.postgres import PostgresStore
 
+    url = request.getfixturevalue("postgres_url")
     schema = f"onestop_test_{secrets.token_hex(6)}"
     try:
-        with PostgresStore.connect(postgres_url, schema=schema) as store:
-            mall = sealed_mall(store, clock=DeskClock())
-            _submit(mall, "3171015708850003")
-            before = _pg_rows(store)
-
-            def failing(*_: Any, **__: Any) -> None:
-                raise StorageError("the disk is full")
-
-            monkeypatch.setattr(PostgresStore, "commit", failing)
-            with pytest.raises(StorageError):
-                _submit(mall, "3171014403900007")
-            monkeypatch.undo()
-            assert _pg_rows(store) == before
-            assert len(store.summaries(SummaryQuery()).items) == 1
-            application_id = _submit(mall, "3171014403900007")
-            assert store.subject_keys([subject_id(application_id, "applicant")])
-            assert _pg_rows(store)[0] > before[0]
+        with PostgresStore.connect(url, schema=schema) as store:
+            yield store, _pg_rows
     finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(
                 psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                     psycopg.sql.Identifier(schema)
                 )
             )
+
+
+def test_a_failed_sealed_submission_leaves_no_key_or_index_row(
+    counted_store: tuple[Any, Callable[[Any], tuple[int, int]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the events' commit fails, the data key and blind index row made for the
+    application are rolled back with it (SQLite and PostgreSQL); the next submission
+    commits whole."""
+    store, rows = counted_store
+    mall = sealed_mall(store, clock=DeskClock())
+    _submit(mall, "3171015708850003")
+    before = rows(store)
+
+    def failing(*_: Any, **__: Any) -> None:
+        raise StorageError("the disk is full")
+
+    monkeypatch.setattr(type(store), "commit", failing)
+    with pytest.raises(StorageError):
+        _submit(mall, "3171014403900007")
+    monkeypatch.undo()
+    assert rows(store) == before
+    assert len(store.summaries(SummaryQuery()).items) == 1  # only the first application
+    application_id = _submit(mall, "3171014403900007")
+    assert store.subject_keys([subject_id(application_id, "applicant")])
+    assert rows(store)[0] > before[0]
