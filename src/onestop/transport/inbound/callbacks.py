@@ -235,10 +235,12 @@ def _services(value: object, routes: Mapping[str, object]) -> Mapping[str, froze
         if not isinstance(agency, str) or agency not in routes:
             raise ConfigurationError(f"services: {preview(agency)} is not an agency with routes")
         if isinstance(codes, str | bytes) or not isinstance(codes, Collection):
-            raise ConfigurationError(f"services: {agency}'s must be a collection of codes")
+            raise ConfigurationError(
+                f"services of {preview(agency)} must be a collection of service codes"
+            )
         if not all(isinstance(code, str) and CATALOGUE_CODE.matches(code) for code in codes):
             raise ConfigurationError(
-                f"services: {agency}'s must be service codes ({CATALOGUE_CODE.name})"
+                f"services of {preview(agency)} must be service codes ({CATALOGUE_CODE.name})"
             )
         services[agency] = frozenset(codes)
     return MappingProxyType(services)
