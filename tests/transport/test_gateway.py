@@ -980,12 +980,17 @@ class TestCallbacks:
         assert snapshot(store) == before
         assert mall.application(application_id).state == "at_agency"
 
-    def test_the_providing_agency_reports_on_its_services_without_a_list(self, mall, seen) -> None:
-        """Without services given, the agency that provides the service reports on it."""
+    @pytest.mark.parametrize("services", [None, {"dpmptsp": []}])
+    def test_the_providing_agency_reports_on_its_services_without_a_list(
+        self, mall, seen, services
+    ) -> None:
+        """Without services given (or given none), the agency that provides the service
+        reports on it: the gateway's rule for where forwards go."""
         routes: dict[str, dict[str, str | CallbackRoute]] = {
             "dpmptsp": {"approved": "agency_approve"}
         }
-        callbacks = AgencyCallbacks(mall, WebhookVerifier([SECRET]), routes)
+        options = {} if services is None else {"services": services}
+        callbacks = AgencyCallbacks(mall, WebhookVerifier([SECRET]), routes, **options)
         application_id, _ = forwarded(mall)
         headers, body = signed(
             {

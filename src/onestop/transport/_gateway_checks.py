@@ -3,7 +3,8 @@
 Private to `onestop.transport.gateway`.  `AgencyEndpoint` converts and checks its
 fields here, and `AgencyGateway` its collaborators, so that a setting of the wrong
 kind is a `onestop.exceptions.ConfigurationError` when the gateway is built, never an
-``AttributeError`` or a ``TypeError`` at its first delivery.
+``AttributeError`` or a ``TypeError`` at its first delivery.  `goes_to`, the rule of
+which applications are an agency's, is shared with the agencies' callbacks.
 """
 
 # No ``from __future__ import annotations``: `codes` and `frozen_headers` are the
@@ -12,7 +13,7 @@ kind is a `onestop.exceptions.ConfigurationError` when the gateway is built, nev
 # `onestop.transport.gateway` (where the API docs would look for them).
 
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,17 @@ __all__ = [
 
 DEFAULT_RETRY = RetryPolicy(base=0.5, cap=10.0, max_attempts=3, jitter=False)
 """An agency gateway's retries by default: three requests, 0.5 then 1 second apart."""
+
+
+def goes_to(code: str, services: Collection[str], *, service: str, agency: str) -> bool:
+    """Tell whether applications of *service*, provided by *agency*, are agency *code*'s:
+    those of *services* when any are given, else those of the services *code* provides.
+
+    The one rule for where the gateway forwards (`AgencyEndpoint.serves`) and which
+    applications an agency's callbacks may move
+    (`onestop.transport.inbound.callbacks.AgencyCallbacks`).
+    """
+    return service in services if services else agency == code
 
 
 def codes(value: str | Iterable[str]) -> tuple[str, ...]:

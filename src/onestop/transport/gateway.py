@@ -92,6 +92,7 @@ from onestop.transport._gateway_checks import (
     check_wiring,
     codes,
     frozen_headers,
+    goes_to,
 )
 from onestop.transport._http import HttpClient, HttpResponse, refusal, send
 from onestop.transport._retry import RetryPolicy, retrying
@@ -206,9 +207,7 @@ class AgencyEndpoint:
 
     def serves(self, service: str, agency: str) -> bool:
         """Tell whether forwards of *service*, provided by *agency*, go to this agency."""
-        if self.services:
-            return service in self.services
-        return agency == self.code
+        return goes_to(self.code, self.services, service=service, agency=agency)
 
 
 def _answer(value: Answer) -> object:

@@ -80,6 +80,7 @@ from onestop.exceptions import (
     TransitionNotAllowed,
 )
 from onestop.ports.events import EventStore
+from onestop.transport._gateway_checks import goes_to
 from onestop.transport.signing import ReplayCache, WebhookVerifier
 
 __all__ = ["AGENCY_ROLE", "AgencyCallbacks", "CallbackMall", "CallbackResult", "CallbackRoute"]
@@ -316,8 +317,8 @@ class AgencyCallbacks:
             processing failed in a way worth retrying.
         services: For each agency's code, the codes of the services whose applications
             it reports on (give what its `onestop.transport.gateway.AgencyEndpoint` has
-            as ``services``); an agency not named reports on the applications of the
-            services it provides (``Application.agency``) only.
+            as ``services``); an agency not named, or given none, reports on the
+            applications of the services it provides (``Application.agency``) only.
 
     Raises:
         onestop.exceptions.ConfigurationError: If *action_map* is not a mapping of
@@ -414,11 +415,11 @@ class AgencyCallbacks:
                 f" {preview(callback.agency)}; mapped: {', '.join(sorted(statuses)) or 'none'}"
             )
         application = self._find(callback)
-        served = self._services.get(callback.agency)
-        if (
-            (application.service not in served)
-            if served is not None
-            else (application.agency != callback.agency)
+        if not goes_to(
+            callback.agency,
+            self._services.get(callback.agency, ()),
+            service=application.service,
+            agency=application.agency,
         ):  # not this agency's to report on: answered as no application at all
             raise ApplicationNotFound(callback.application_id or callback.number)
         applied = True
