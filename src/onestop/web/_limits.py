@@ -382,10 +382,10 @@ class CounterFiles:
     def _fail(self, key: str, limit: int, now: float) -> int | None:
         fd = self._open(key)
         count, reset = self._read(fd, now)
-        if count >= limit:
-            return max(1, reset - int(now))
-        self._write(fd, count + 1, reset)
-        return None
+        wait = _full_for(count, reset, limit, now)
+        if wait is None:
+            self._write(fd, count + 1, reset)
+        return wait
 
     def counting(self, client: str, number: str, *, limit: int, call: Callable[[], _T]) -> _T:
         """Run the lookup *call* holding the lock, for a lookup that does not wait: the
@@ -439,10 +439,17 @@ class CounterFiles:
         return removed
 
 
+def _full_for(count: int, reset: int, limit: int, now: float) -> int | None:
+    """The seconds until a counter's window ends if its *count* has reached *limit*, else
+    ``None``: the one rule of every lookup count, a client's or a number's."""
+    return max(1, reset - int(now)) if count >= limit else None
+
+
 def _refuse_when_full(count: int, reset: int, limit: int, now: float) -> None:
     """`Throttled` if a client's *count* of lookups in its window has reached *limit*."""
-    if count >= limit:
-        raise Throttled(limit="lookups", retry_after=max(1, reset - int(now)))
+    wait = _full_for(count, reset, limit, now)
+    if wait is not None:
+        raise Throttled(limit="lookups", retry_after=wait)
 
 
 @attrs.define(kw_only=True)
@@ -569,9 +576,8 @@ class Limits:
         with anyio.CancelScope(shield=True):
             async with StoreLock(self.store, name="lookups"):
                 count, reset = await self._count(key)
-                if count >= self.lookups_per_minute:
-                    wait = max(1, reset - int(time.time()))
-                else:
+                wait = _full_for(count, reset, self.lookups_per_minute, time.time())
+                if wait is None:
                     await self._write(key, count + 1, reset)
         return wait
 
