@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from web_support import ServerProcess, in_process, settings_for
+from hypothesis import given
+from hypothesis import strategies as st
+from web_support import ServerProcess, in_process, kia_body, new_key, settings_for
 
 from onestop.exceptions import DocumentNotFound
 from onestop.storage.documents import FileDocuments
@@ -24,8 +26,9 @@ from onestop.testing.documents import (
     sample_png,
 )
 from onestop.usecases.documents import DocumentDesk
-from onestop.web._intake import Sweeper
+from onestop.web._intake import Sweeper, sweep_age
 from onestop.web._runtime import Runtime
+from onestop.web.settings import ServeSettings
 
 UPLOADS = "/api/v1/uploads"
 CANARY = "Zq9Canary"
@@ -242,6 +245,52 @@ def test_the_worker_sweeps_old_uploads_when_it_starts(tmp_path: Path) -> None:
             desk.describe(old)
         assert desk.describe(young).application_id is None
     assert sweeper.removed == 1
+
+
+def _name_upload(client: Any, document_id: str) -> Any:
+    body = {**kia_body(), "documents": [{"requirement": "kk", "document_id": document_id}]}
+    return client.post("/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()})
+
+
+def test_an_upload_past_its_naming_window_is_refused_and_swept_only_later(
+    tmp_path: Path,
+) -> None:
+    """An upload a little older than ``upload_hours`` cannot be named any more (the 422 of
+    an unusable upload), and the sweep leaves it until its margin is over; one younger
+    can be named and is attached."""
+    settings = settings_for(tmp_path, upload_hours=2)
+    late = _old_upload(tmp_path, settings, age=timedelta(hours=2, minutes=1))
+    young = _old_upload(tmp_path, settings, age=timedelta(hours=1, minutes=59))
+    with in_process(settings) as client:
+        sweeper: Sweeper = client.app.state.sweeper
+        assert sweeper.wait_for(1, timeout=30)
+        refused = _name_upload(client, late)
+        named = _name_upload(client, young)
+        desk = client.app.state.runtime.desk
+        assert desk.describe(late).application_id is None  # not swept: within its margin
+        attached = desk.describe(young).application_id
+    problem = _problem(refused, 422)
+    assert [p["path"] for p in problem["problems"]] == ["documents[0].document_id"]
+    assert named.status_code == 201, named.text
+    assert attached == named.json()["application_id"]
+    assert sweeper.removed == 0
+
+
+@given(
+    hours=st.integers(min_value=1, max_value=24 * 365),
+    timeout=st.integers(min_value=1, max_value=3600),
+    age=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)),
+)
+def test_an_upload_a_request_may_name_outlives_the_request(
+    hours: int, timeout: int, age: timedelta
+) -> None:
+    """Whatever the settings, an upload young enough to be named now is not old enough to
+    be swept for twice the request time limit (the longest a request holds its uploads)."""
+    settings = ServeSettings(
+        catalogue="c.toml", store_url="sqlite://", upload_hours=hours, request_timeout=timeout
+    )
+    if age < timedelta(hours=hours):  # `_usable`'s window
+        assert age + timedelta(seconds=2 * timeout) < sweep_age(settings)
 
 
 def test_the_sweeper_sweeps_again_after_its_interval(tmp_path: Path) -> None:

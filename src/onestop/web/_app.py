@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from onestop.web import (
     _telemetry,
 )
 from onestop.web._inflight import InFlight
-from onestop.web._intake import SWEEP_EVERY, Sweeper
+from onestop.web._intake import SWEEP_EVERY, Sweeper, sweep_age
 from onestop.web._limits import Limits, submission_limit
 from onestop.web._local_store import LocalFileStore
 from onestop.web._openapi import refine
@@ -139,7 +138,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             raise
         sweeper = Sweeper(
             runtime.desk,
-            older_than=timedelta(hours=settings.upload_hours),
+            older_than=sweep_age(settings),
             every=SWEEP_EVERY,
             also=app.state.limits.sweep,
             staff=store if isinstance(store := runtime.mall.store, StaffStore) else None,

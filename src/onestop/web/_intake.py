@@ -9,8 +9,10 @@ for all of them, so that an id reveals nothing about another citizen's documents
 replayed submission names uploads already attached to the application it created;
 attaching them again changes nothing.
 
-Uploads never attached are removed after ``upload_hours`` by a `Sweeper`: a thread of
-each worker that sweeps once when the worker starts, then every `SWEEP_EVERY` seconds.
+An unattached upload may be named for ``upload_hours`` after it was made; a `Sweeper`
+(a thread of each worker that sweeps once when the worker starts, then every
+`SWEEP_EVERY` seconds) removes it only `sweep_margin` later (`sweep_age`), so that an
+upload a request found usable is never swept before the request has attached it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from onestop.usecases.applications.writer import idempotency_digest
 from onestop.usecases.documents import Document, DocumentDesk
 from onestop.web._runtime import Runtime
 from onestop.web._views import UploadRef
+from onestop.web.settings import ServeSettings
 
 __all__ = [
     "NOT_USABLE",
@@ -51,11 +54,16 @@ __all__ = [
     "give_document",
     "replay_of",
     "service_of",
+    "sweep_age",
+    "sweep_margin",
     "usable",
 ]
 
 SWEEP_EVERY: Final = 15 * 60.0
 """Seconds between two sweeps of unattached uploads by one worker."""
+
+SWEEP_GRACE: Final = timedelta(minutes=15)
+"""The least time between the end of an upload's naming window and its sweep."""
 
 NOT_USABLE = "is not an upload that can be attached here"
 _LOG = structlog.get_logger("onestop.web")
@@ -78,19 +86,40 @@ def service_of(runtime: Runtime, code: str, channel: ChannelKind) -> Mapping[str
     return {r.code: r.evidence_type for r in service.requirements_for(channel)}
 
 
-def _usable(desk: DocumentDesk, document_id: str, application_id: str | None) -> Document | None:
+def sweep_margin(settings: ServeSettings, /) -> timedelta:
+    """How long after its naming window an unattached upload is swept: twice the request
+    time limit (the in-flight markers' life), and at least `SWEEP_GRACE`.
+
+    A request checks an upload and attaches it in one call; the margin outlasts that
+    call, so that the sweep never removes an upload between the two and leaves an
+    application naming a document that is gone.
+    """
+    return max(SWEEP_GRACE, timedelta(seconds=2 * settings.request_timeout))
+
+
+def sweep_age(settings: ServeSettings, /) -> timedelta:
+    """The age at which the `Sweeper` removes an upload never attached: ``upload_hours``
+    (how long a request may name it) plus `sweep_margin`."""
+    return timedelta(hours=settings.upload_hours) + sweep_margin(settings)
+
+
+def _usable(runtime: Runtime, document_id: str, application_id: str | None) -> Document | None:
     """The upload *document_id* if it may be attached to *application_id* (``None``: a
-    new application), else ``None``."""
+    new application) now, else ``None``; an unattached one only within ``upload_hours``
+    of its making (`sweep_age`)."""
     if not is_document_id(document_id):
         return None
     try:
-        document = desk.describe(document_id)
+        document = runtime.desk.describe(document_id)
     except DocumentNotFound:
         return None
     if document.sha256 is None:  # its subject was erased
         return None
     if document.application_id not in (None, application_id):
         return None
+    window = timedelta(hours=runtime.settings.upload_hours)
+    if document.application_id is None and document.created_at <= datetime.now(UTC) - window:
+        return None  # its naming window is over: the sweeper may remove it at any time now
     return document
 
 
@@ -117,7 +146,7 @@ def usable(runtime: Runtime, document_id: str, replay: str | None) -> Document |
     """The upload *document_id* if a submission may name it (unattached, or attached to
     the application *replay* a retry answers), else ``None``; why is never said, so an
     id tells nothing of someone else's upload."""
-    return _usable(runtime.desk, document_id, replay)
+    return _usable(runtime, document_id, replay)
 
 
 def documents_of(
@@ -155,7 +184,7 @@ def documents_of(
             )
             continue
         seen[given.document_id] = index
-        document = _usable(runtime.desk, given.document_id, replay)
+        document = _usable(runtime, given.document_id, replay)
         if document is None:
             problems.append(Problem(path=f"{where}.document_id", message=NOT_USABLE))
             continue
@@ -209,7 +238,7 @@ def give_document(
     problems: list[Problem] = []
     if given.requirement not in evidence:
         problems.append(Problem(path="body.requirement", message="is not a requirement"))
-    document = _usable(runtime.desk, given.document_id, application_id)
+    document = _usable(runtime, given.document_id, application_id)
     if document is None:
         problems.append(Problem(path="body.document_id", message=NOT_USABLE))
     if problems or document is None:

@@ -151,7 +151,8 @@ class ServeSettings:
         submissions_per_minute: Anonymous submissions allowed per client address.
         lookups_per_minute: Failed tracking lookups allowed per client address and per
             application number.
-        upload_hours: Hours an upload is kept before it is swept if never attached.
+        upload_hours: Hours a request may name an upload never attached; it is swept
+            a margin later (twice ``request_timeout``, at least 15 minutes).
         cache_size: How many recently used applications each worker keeps folded in
             memory (each is checked against its stored stream before every use, so other
             workers' writes are always seen); a tracking lookup of one not kept reads and
