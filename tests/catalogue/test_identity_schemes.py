@@ -159,8 +159,18 @@ def test_a_stdnum_scheme_from_files_checks_with_python_stdnum(mall: Mall) -> Non
 
 def test_an_undeclared_scheme_is_still_unknown(mall: Mall) -> None:
     """A scheme neither declared nor a plugin is refused as before."""
-    with pytest.raises(InvalidApplication, match="no identity validator for scheme"):
+    with pytest.raises(InvalidApplication, match="no identity validator for this scheme"):
         submit(mall, "yy-id", "12345")
+
+
+def test_an_unknown_scheme_is_refused_without_quoting_it(mall: Mall) -> None:
+    """The problem of an unknown scheme names the field and the known schemes, never the
+    scheme sent: an identity number typed into it does not come back in the error."""
+    with pytest.raises(InvalidApplication) as refused:
+        submit(mall, "id-3171012501900001", "12345")
+    assert [p.path for p in refused.value.problems] == ["applicant.identity_scheme"]
+    assert "3171012501900001" not in str(refused.value)
+    assert "known: " in refused.value.problems[0].message
 
 
 def test_the_built_in_validators_keep_working(mall: Mall) -> None:

@@ -151,8 +151,9 @@ class UnknownIdentityScheme(PartyError, LookupError):
     def __init__(self, scheme: str, *, known: Sequence[str] = ()) -> None:
         self.scheme = scheme
         self.known = tuple(known)
+        shown = repr(scheme[:64]) + (f"... ({len(scheme)} characters)" if len(scheme) > 64 else "")
         super().__init__(
-            f"no identity validator for scheme {scheme!r}; known: {', '.join(self.known) or 'none'}"
+            f"no identity validator for scheme {shown}; known: {', '.join(self.known) or 'none'}"
         )
 
 

@@ -168,8 +168,10 @@ def _person_problems(person: Person, path: str, validators: IdentityValidators) 
         validators.validate_person(person)
     except InvalidIdentityNumber as exc:
         return [Problem(path=f"{path}.identity_number", message=str(exc))]
-    except UnknownIdentityScheme as exc:
-        return [Problem(path=f"{path}.identity_scheme", message=str(exc))]
+    except UnknownIdentityScheme as exc:  # the scheme sent is not quoted: it may be a number
+        known = ", ".join(exc.known) or "none"
+        message = f"no identity validator for this scheme; known: {known}"
+        return [Problem(path=f"{path}.identity_scheme", message=message)]
     return []
 
 

@@ -458,7 +458,8 @@ class IdentityValidators:
         given: object = scheme
         validator = self._by_scheme.get(scheme) if isinstance(given, str) else None
         if validator is None:
-            raise UnknownIdentityScheme(preview(given), known=self.schemes)
+            shown = given if isinstance(given, str) else preview(given)  # quoted once, by it
+            raise UnknownIdentityScheme(shown, known=self.schemes)
         text: object = number.reveal() if isinstance(number, Personal) else number
         if not isinstance(text, str):
             return [f"expected the number as text, not {kind_of(text)}"]
