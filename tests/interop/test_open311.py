@@ -32,6 +32,7 @@ from onestop.interop.open311 import (
     services,
 )
 
+IDENTITY_CODES = ("applicant.identity_number", "applicant.identity_scheme")
 AT = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
 LIST_KEYS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
 
@@ -193,10 +194,11 @@ class TestServiceList:
         """A service without a description lists an empty string, never null."""
         assert entry(catalogue, "moving-letter")["description"] == ""
 
-    def test_metadata_is_true_exactly_when_there_is_a_form(self, catalogue: Catalogue) -> None:
-        """``metadata`` says whether a service has a form, i.e. a definition to fetch."""
+    def test_metadata_is_true_for_every_service(self, catalogue: Catalogue) -> None:
+        """``metadata`` is true for every service, with or without a form: each definition
+        lists at least the applicant's identity attributes, which every submission needs."""
         flags = {s["service_code"]: s["metadata"] for s in services(catalogue, at=AT)}
-        assert flags == {"birth-certificate": True, "moving-letter": False, "tax-id": True}
+        assert flags == {"birth-certificate": True, "moving-letter": True, "tax-id": True}
 
     def test_every_service_is_realtime(self, catalogue: Catalogue) -> None:
         """Every service is ``realtime``: submitting returns an application id at once."""
@@ -237,11 +239,14 @@ class TestServiceDefinition:
     """GET services/{service_code}.json."""
 
     def test_definition_names_the_service_and_lists_every_field(self) -> None:
-        """A definition has the service code and one variable attribute per form field."""
+        """A definition has the service code, one variable attribute per form field, and the
+        applicant's two identity attributes."""
         definition = service_definition(sample_catalogue(), "birth-certificate", at=AT)
         assert set(definition) == {"service_code", "attributes"}
         assert definition["service_code"] == "birth-certificate"
-        assert sorted(a["code"] for a in definition["attributes"]) == sorted(f.name for f in FORM)
+        assert sorted(a["code"] for a in definition["attributes"]) == sorted(
+            [*(f.name for f in FORM), *IDENTITY_CODES]
+        )
         assert all(a["variable"] is True for a in definition["attributes"])
 
     @pytest.mark.parametrize(
@@ -270,7 +275,7 @@ class TestServiceDefinition:
         attributes = service_definition(sample_catalogue(), "birth-certificate", at=AT)[
             "attributes"
         ]
-        assert [a["order"] for a in attributes] == list(range(1, len(FORM) + 1))
+        assert [a["order"] for a in attributes] == list(range(1, len(FORM) + 3))
         assert [a["code"] for a in attributes] == [
             "married",
             "full_name",
@@ -280,6 +285,7 @@ class TestServiceDefinition:
             "religion",
             "copies",
             "identity_card",
+            *IDENTITY_CODES,
         ]
 
     def test_required_flag_is_carried_over(self) -> None:
@@ -330,10 +336,16 @@ class TestServiceDefinition:
         with pytest.raises(ServiceNotFound):
             service_definition(sample_catalogue(), "draft-only", at=AT)
 
-    def test_service_without_form_has_no_attributes(self) -> None:
-        """A service without a form has a definition with an empty attribute list."""
+    def test_service_without_form_lists_only_the_applicants_identity(self) -> None:
+        """A service without a form has a definition listing the two identity attributes,
+        required strings, the scheme's description naming the schemes the mall knows."""
         definition = service_definition(sample_catalogue(), "moving-letter", at=AT)
-        assert definition["attributes"] == []
+        attributes = definition["attributes"]
+        assert [(a["code"], a["datatype"], a["required"], a["order"]) for a in attributes] == [
+            ("applicant.identity_number", "string", True, 1),
+            ("applicant.identity_scheme", "string", True, 2),
+        ]
+        assert "id-nik, kr-rrn" in attributes[1]["datatype_description"]
 
     def test_definitions_cover_services_with_metadata(self, catalogue: Catalogue) -> None:
         """service_definitions returns one definition per service listed with metadata."""

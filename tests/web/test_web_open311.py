@@ -144,10 +144,10 @@ def _round_trip(server_url: str) -> dict[str, Any]:
         assert kia["metadata"] is True
         assert kia["type"] in ("realtime", "batch", "blackbox")
         definition = client.definition("kia")
-        answers = _answers_for(definition, KIA_ANSWERS)
+        answers = _answers_for(definition, {**KIA_ANSWERS, **IDENTITY})  # all it lists
         created = client.post_request(
             "kia",
-            attributes={**answers, **IDENTITY},
+            attributes=answers,
             first_name="Ani",
             last_name=SURNAME,
             email="ani@example.org",

@@ -33,7 +33,10 @@ phone         ``string``           kept in E.164 form (``+6281234567890``)
 email         ``string``
 ============  ===================  ==============================================
 
-Every attribute is ``variable`` (the applicant answers it).  ``order`` is renumbered
+After the form's fields, every definition lists the applicant's identity, which every
+submission needs and GeoReport has no field for: ``applicant.identity_number`` and
+``applicant.identity_scheme`` (``string``, required); so every service has ``metadata:
+true``.  Every attribute is ``variable`` (the applicant answers it).  ``order`` is renumbered
 ``1, 2, 3, ...`` by each field's ``(order, position in the form)``, because the spec
 expects positive, distinct, ascending orders while our forms allow ties and zero.
 ``values`` appears only on list attributes, as the spec describes it.
@@ -56,6 +59,7 @@ from typing import Any, Final
 
 from onestop.domain.catalogue.model import Catalogue, FieldType, FormField, Service
 from onestop.domain.common.formats import check_int, kind_of, preview
+from onestop.domain.common.parties import default_validators
 from onestop.domain.common.text import LocalizedText, is_language_tag
 from onestop.exceptions import AgencyNotFound, InvalidValue
 from onestop.interop import _json
@@ -67,6 +71,7 @@ from onestop.interop._safety import (
     checked,
     shaped,
 )
+from onestop.interop.open311_forms import IDENTITY_NUMBER, IDENTITY_SCHEME_CODE
 
 __all__ = [
     "DATATYPES",
@@ -109,6 +114,10 @@ _LIST_TYPES: Final = frozenset({"singlevaluelist", "multivaluelist"})
 _BOOLEAN_VALUES: Final = ({"key": "true", "name": "true"}, {"key": "false", "name": "false"})
 _DATE_HINT: Final = "A date (YYYY-MM-DD); a time of day, if given, is ignored."
 _DOCUMENT_HINT: Final = "A reference to an uploaded document is expected"
+_IDENTITY_NUMBER_HINT: Final = (
+    "The applicant's identity number, as written on the identity document."
+)
+_IDENTITY_SCHEME_HINT: Final = "The scheme of the identity number: a code the mall knows"
 
 
 def services(
@@ -178,8 +187,8 @@ def service_definition(
 ) -> dict[str, Any]:
     """Return the definition of service *code*: the body of ``GET services/{code}.json``.
 
-    A service without a form has an empty ``attributes`` list (its entry in
-    `services` says ``metadata: false``).
+    Its form's fields come first, then the applicant's identity number and scheme
+    (the only attributes of a service without a form).
 
     Args:
         catalogue: The catalogue holding the service.
@@ -267,7 +276,7 @@ def _definitions(
     catalogue: Catalogue, at: datetime, language: str | None, jurisdiction_id: str | None
 ) -> Iterator[dict[str, Any]]:
     found, lang = _selected(catalogue, at, language, jurisdiction_id)
-    return shaped(_definition(catalogue, service, lang) for service in found if service.form)
+    return shaped(_definition(catalogue, service, lang) for service in found)
 
 
 def _stream(
@@ -309,7 +318,7 @@ def _service_entry(catalogue: Catalogue, service: Service, language: str) -> dic
         "service_code": service.code,
         "service_name": _text(catalogue, service.name, language),
         "description": _text(catalogue, service.description, language),
-        "metadata": bool(service.form),
+        "metadata": True,  # every definition lists at least the applicant's identity
         "type": SERVICE_TYPE,
         "keywords": _keywords(service.keywords),
         "group": service.category or _agency_name(catalogue, service.agency, language),
@@ -332,13 +341,40 @@ def _agency_name(catalogue: Catalogue, code: str, language: str) -> str:
 
 def _definition(catalogue: Catalogue, service: Service, language: str) -> dict[str, Any]:
     ordered = sorted(enumerate(service.form), key=lambda pair: (pair[1].order, pair[0]))
+    attributes = [
+        _attribute(catalogue, field, position, language)
+        for position, (_, field) in enumerate(ordered, start=1)
+    ]
     return {
         "service_code": service.code,
-        "attributes": [
-            _attribute(catalogue, field, position, language)
-            for position, (_, field) in enumerate(ordered, start=1)
-        ],
+        "attributes": attributes + _identity_attributes(catalogue, len(attributes)),
     }
+
+
+def _identity_attributes(catalogue: Catalogue, before: int) -> list[dict[str, Any]]:
+    """The applicant's identity number and its scheme, which every submission needs and
+    GeoReport has no field for: the last two attributes of every definition."""
+    schemes = sorted({*default_validators().schemes, *(s.code for s in catalogue.identity_schemes)})
+    return [
+        {
+            "variable": True,
+            "code": IDENTITY_NUMBER,
+            "datatype": "string",
+            "required": True,
+            "datatype_description": _IDENTITY_NUMBER_HINT,
+            "order": before + 1,
+            "description": "Identity number",
+        },
+        {
+            "variable": True,
+            "code": IDENTITY_SCHEME_CODE,
+            "datatype": "string",
+            "required": True,
+            "datatype_description": f"{_IDENTITY_SCHEME_HINT}, such as {', '.join(schemes)}.",
+            "order": before + 2,
+            "description": "Identity scheme",
+        },
+    ]
 
 
 def _attribute(catalogue: Catalogue, field: FormField, order: int, language: str) -> dict[str, Any]:
