@@ -195,6 +195,54 @@ def test_a_request_over_the_time_limit_is_answered_503() -> None:
     assert [m.get("status") for m in _run_asgi(time_limit(5)(quick))] == [200, None]
 
 
+def _trickled(limit: Any, pieces: int, gap: float) -> list[dict[str, Any]]:
+    """Run an upload-like handler (it reads the whole body, then answers 200) under *limit*,
+    the body arriving in *pieces*, *gap* seconds apart."""
+    sent: list[dict[str, Any]] = []
+    left = [pieces]
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep(gap)
+        left[0] -= 1
+        return {"type": "http.request", "body": b"x" * 1024, "more_body": left[0] > 0}
+
+    async def reader(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def main() -> None:
+        with anyio.fail_after(20):
+            scope = {"type": "http", "method": "POST", "path": "/up", "headers": []}
+            await limit(reader)(scope, receive, send)
+
+    anyio.run(main)
+    return sent
+
+
+def test_a_body_arriving_steadily_may_take_longer_than_the_time_limit() -> None:
+    """A body whose pieces keep coming (each within the limit) is read to its end and
+    answered, though the whole takes several times the limit: a slow upload is not cut."""
+    answered = _trickled(time_limit(0.3), pieces=8, gap=0.1)  # 0.8 s in all
+    assert [m.get("status") for m in answered] == [200, None]
+
+
+def test_a_body_that_stops_arriving_is_answered_503() -> None:
+    """A client that stops sending its body for the limit gets the 503."""
+    answered = _trickled(time_limit(0.3), pieces=2, gap=1.0)
+    assert answered[0]["status"] == 503
+
+
+def test_a_body_trickling_past_the_body_limit_is_answered_503() -> None:
+    """However steadily a body comes, it gets the 503 once it has taken the body limit."""
+    answered = _trickled(time_limit(0.3, body_seconds=0.5), pieces=20, gap=0.1)
+    assert answered[0]["status"] == 503
+
+
 def test_a_handler_blocked_past_the_timeout_is_answered_503(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,7 +20,7 @@ import asyncio
 import os
 import time
 import uuid
-from typing import Any
+from typing import Any, Final
 
 import anyio
 import structlog
@@ -191,15 +191,36 @@ _TIMEOUT_BODY = (
 
 
 class _Deadline:
-    """Answers 503 for a request whose response has not started in time, and drops
-    whatever the handler sends after that."""
+    """Answers 503 for a request whose response has not started in time (counted again
+    from each piece of its body received), and drops whatever the handler sends after."""
 
-    def __init__(self, send: Send, handler: anyio.CancelScope) -> None:
+    def __init__(
+        self,
+        send: Send,
+        handler: anyio.CancelScope,
+        receive: Receive,
+        seconds: float,
+        body_seconds: float,
+    ) -> None:
         self._send = send
         self._handler = handler
+        self._receive = receive
+        self._seconds = seconds
+        self._loop = asyncio.get_running_loop()
+        self._last = self._loop.time() + body_seconds
+        self.timer = self._loop.call_later(seconds, self.expire)
         self.started = False
         self.answered = False
         self.answer: asyncio.Task[None] | None = None
+
+    async def receive(self) -> Any:
+        """The request's next message; a piece of its body restarts the count."""
+        message = await self._receive()
+        if message.get("body") and not self.answered:
+            self.timer.cancel()
+            delay = min(self._seconds, self._last - self._loop.time())
+            self.timer = self._loop.call_later(delay, self.expire)
+        return message
 
     async def send(self, message: Message) -> None:
         if self.answered:  # the client has its 503; a late answer goes nowhere
@@ -234,13 +255,21 @@ class _Deadline:
             self._handler.cancel()
 
 
-def time_limit(seconds: float) -> Any:
-    """Middleware: answer 503 when a request has not started its response in *seconds*.
+BODY_TIME_LIMIT: Final = 3600.0
+"""Seconds a request's body may take to arrive in all, however steadily it comes."""
 
-    The 503 is sent when the time is up, even if the handler is blocked in a thread
-    (which cannot be interrupted: it runs to its end, and what it answers is dropped; a
-    submission that completes after its 503 is returned by a retry with the same
-    ``Idempotency-Key``).  A handler waiting on the event loop is cancelled.
+
+def time_limit(seconds: float, *, body_seconds: float = BODY_TIME_LIMIT) -> Any:
+    """Middleware: answer 503 when a request has not started its response in *seconds*,
+    counted from the last bytes of its body received.
+
+    A body arriving steadily (a large upload over a slow mobile link) restarts the count
+    with each piece, up to *body_seconds* from the request's start; a client that stops
+    sending for *seconds* gets its 503.  The 503 is sent when the time is up, even if the
+    handler is blocked in a thread (which cannot be interrupted: it runs to its end, and
+    what it answers is dropped; a submission that completes after its 503 is returned by
+    a retry with the same ``Idempotency-Key``).  A handler waiting on the event loop is
+    cancelled.
 
     The deadline is a timer of the event loop (``call_later``), not a task per request:
     a watcher task and its task group cost more than the rest of the middleware stack.
@@ -252,12 +281,11 @@ def time_limit(seconds: float) -> Any:
                 await app(scope, receive, send)
                 return
             with anyio.CancelScope() as handler:
-                deadline = _Deadline(send, handler)
-                timer = asyncio.get_running_loop().call_later(seconds, deadline.expire)
+                deadline = _Deadline(send, handler, receive, seconds, body_seconds)
                 try:
-                    await app(scope, receive, deadline.send)
+                    await app(scope, deadline.receive, deadline.send)
                 finally:
-                    timer.cancel()
+                    deadline.timer.cancel()
                     if deadline.answer is not None:  # the 503 is on its way: let it finish
                         with anyio.CancelScope(shield=True):
                             await deadline.answer
