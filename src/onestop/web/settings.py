@@ -149,7 +149,7 @@ class ServeSettings:
         body_limit: The most bytes of any other request body.
         request_timeout: Seconds a request may take before the server answers 503,
             counted from the last piece of its body received (a body may take an
-            hour in all: `onestop.web._ops.BODY_TIME_LIMIT`).
+            hour in all).
         submissions_per_minute: Anonymous submissions allowed per client address.
         lookups_per_minute: Failed tracking lookups allowed per client address and per
             application number.
