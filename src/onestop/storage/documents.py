@@ -268,11 +268,12 @@ class FileDocuments:
             descriptor = os.open(temporary, flags, 0o600)
         except OSError as exc:
             raise os_failure(exc, doing="write a document") from exc
+        given = _Given(chunks, record)
         try:
             with os.fdopen(descriptor, "wb") as file:
-                for chunk in chunks:
+                for chunk in given.chunks():
                     file.write(_bytes(chunk))
-                made = check_record(record(), document_id=document_id)
+                made = check_record(given.record(), document_id=document_id)
                 tail = _record_json(made)
                 file.write(tail + len(tail).to_bytes(4, "big"))
                 file.flush()
@@ -280,6 +281,8 @@ class FileDocuments:
             os.replace(temporary, self._path(document_id))
         except OSError as exc:
             _remove(temporary)
+            if given.failed:  # the caller's own (a scanner's lost connection), as it is
+                raise
             raise os_failure(exc, doing="write a document") from exc
         except BaseException:
             _remove(temporary)
@@ -392,3 +395,34 @@ def _sync_directory(directory: Path) -> None:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+class _Given:
+    """The caller's chunks and record, noting whether a failure was theirs: what they
+    raise (an `OSError` of a scanner's connection too) is not the store's to translate."""
+
+    def __init__(self, chunks: Iterable[bytes], record: Callable[[], DocumentRecord]) -> None:
+        self._chunks = chunks
+        self._record = record
+        self.failed = False
+
+    def chunks(self) -> Iterator[bytes]:
+        """Yield the caller's chunks."""
+        iterator = iter(self._chunks)
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            except BaseException:
+                self.failed = True
+                raise
+            yield chunk
+
+    def record(self) -> DocumentRecord:
+        """Call the caller's record."""
+        try:
+            return self._record()
+        except BaseException:
+            self.failed = True
+            raise

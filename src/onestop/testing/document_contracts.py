@@ -147,6 +147,25 @@ class DocumentStoreContract:
             store.record("d1")
         self._nothing_left(store)
 
+    def test_what_the_caller_raises_comes_out_as_it_is(self, store: DocumentStore) -> None:
+        """An `OSError` the chunks or the record raise (a scanner's lost connection) is the
+        caller's, not a failure of the store: it comes out unchanged, and nothing is kept."""
+
+        def timing_out() -> Iterator[bytes]:
+            yield b"x" * 1000
+            raise TimeoutError("the scanner did not answer")
+
+        def unreachable() -> DocumentRecord:
+            raise ConnectionRefusedError("the scanner is down")
+
+        with pytest.raises(TimeoutError, match="the scanner did not answer"):
+            store.put("d1", timing_out(), record=lambda: _record("d1"))
+        with pytest.raises(ConnectionRefusedError, match="the scanner is down"):
+            store.put("d1", [b"x"], record=unreachable)
+        with pytest.raises(DocumentNotFound):
+            store.record("d1")
+        self._nothing_left(store)
+
     def test_a_failing_replacement_keeps_the_old_version(self, store: DocumentStore) -> None:
         """A replacement that breaks leaves the version before it whole."""
         store.put("d1", [b"old"], record=lambda: _record("d1"))
