@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.parties import Representative
 from onestop.exceptions import IdempotencyConflict
 from onestop.ports.events import SummaryQuery
 from onestop.storage.memory import MemoryStore
@@ -66,6 +67,33 @@ def test_same_key_different_payload_conflicts(mall: Mall, store: MemoryStore) ->
 
     assert caught.value.application_id == first.application_id
     assert store.notifications(limit=1000) == before
+
+
+def test_a_retry_is_answered_as_of_its_first_submission(catalogue: Catalogue) -> None:
+    """A retry of a request accepted yesterday, whose representative's authorisation ended
+    yesterday, gets its receipt: the request is checked as of the first submission, not
+    refused for what changed since."""
+    clock = ManualClock()
+    mall = Mall(catalogue=catalogue, store=MemoryStore(), clock=clock, ids=CountingIds())
+    until = clock.now().date()
+    helper = Representative(person=Canary.new().person(), authorisation="sk-1", valid_until=until)
+
+    def submit() -> Any:
+        return mall.submit(
+            "izin-usaha",
+            channel="online",
+            applicant=CANARY.person(),
+            representative=helper,
+            answers=answers(CANARY, **PAYLOADS[0]),
+            documents=documents(),
+            actor=CITIZEN,
+            idempotency_key="key-late",
+        )
+
+    first = submit()
+    clock.advance(days=2)
+    again = submit()
+    assert (again.application_id, again.replayed) == (first.application_id, True)
 
 
 def test_keys_are_scoped_per_actor(mall: Mall) -> None:

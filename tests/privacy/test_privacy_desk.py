@@ -30,6 +30,7 @@ from onestop.exceptions import (
     CommandRefused,
     ConfigurationError,
     ErasureRefused,
+    IdempotencyConflict,
     InvalidValue,
 )
 from onestop.storage.memory import MemoryStore
@@ -167,6 +168,26 @@ def test_the_keep_period_run_out_lets_erasure_through(store: MemoryStore, clock:
     application_id = _closed(desk)
     clock.advance(days=31)
     assert desk.erase(application_id, legal_basis=BASIS, actor=FRONT).keys_destroyed == 1
+
+
+def test_a_retry_after_erasure_confirms_nothing(store: MemoryStore, clock: DeskClock) -> None:
+    """Once an application is erased, its idempotency key answers IdempotencyConflict to any
+    body, the original one too: a 200 would confirm a guess of the erased values."""
+    desk = _desk(store, clock)
+    application_id = _closed(desk, idempotency_key="retry-key-0001")
+    desk.erase(application_id, legal_basis=BASIS, actor=FRONT, overriding=True)
+    for name in (NAME, "Another Name"):
+        with pytest.raises(IdempotencyConflict) as refused:
+            desk._mall.submit(
+                "izin-usaha",
+                channel="online",
+                applicant=person(NIK, name, ADDRESS),
+                answers=answers(HOME),
+                documents=DOCUMENTS,
+                actor=CITIZEN,
+                idempotency_key="retry-key-0001",
+            )
+        assert refused.value.application_id == application_id
 
 
 def test_erase_by_number_and_by_id(store: MemoryStore, clock: DeskClock) -> None:

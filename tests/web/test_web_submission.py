@@ -85,6 +85,19 @@ def test_another_body_under_a_used_key_is_422(tmp_path: Path) -> None:
     assert _problem(other, 422)["type"] == "urn:onestop:problem:IdempotencyConflict"
 
 
+def test_a_used_key_naming_another_service_is_422_whatever_the_service(tmp_path: Path) -> None:
+    """Under a key already used, a body naming another service, one the catalogue has or
+    not, is the 422 of a different body: the key's request is compared, not the service
+    looked up first."""
+    key = new_key()
+    with in_process(settings_for(tmp_path)) as client:
+        assert _submit(client, kia_body(), key).status_code == 201
+        unknown = _submit(client, {**kia_body(), "service": "no-such-service"}, key)
+        other = _submit(client, {**kia_body(), "service": "npwp"}, key)
+    for answer in (unknown, other):
+        assert _problem(answer, 422)["type"] == "urn:onestop:problem:IdempotencyConflict"
+
+
 def test_a_key_in_flight_is_answered_409(tmp_path: Path) -> None:
     """While a submission under a key is in flight (its marker in the shared store), another
     request with that key is answered 409, and once the marker goes it is submitted."""

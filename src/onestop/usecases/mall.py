@@ -63,7 +63,13 @@ from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.versions import CalendarVersion
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor
 from onestop.domain.workflow.guards import GuardRegistry
-from onestop.exceptions import ConcurrencyConflict, IdempotencyConflict
+from onestop.exceptions import (
+    ChannelNotOffered,
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    InvalidApplication,
+    ServiceNotFound,
+)
 from onestop.ports.events import (
     Clock,
     EventStore,
@@ -212,7 +218,11 @@ class Mall:
 
         With an *idempotency_key* (scoped to the actor), a retry of the same request
         gives the same application and writes nothing; the same key with a different
-        request raises `IdempotencyConflict`.
+        request raises `IdempotencyConflict`.  A retry is checked as of the first
+        submission (the service version then in effect, a representative's
+        authorisation valid then), so what changed since does not refuse it; once the
+        application is erased, any request under its key is a conflict, so that a retry
+        cannot confirm the erased values.
 
         Raises:
             ServiceNotFound: If no version of *service* is in effect now.
@@ -222,7 +232,19 @@ class Mall:
             IdempotencyConflict: If the key was used with a different request.
         """
         key = idempotency_digest(actor.id, idempotency_key)
-        given = tuple(documents)
+        asked = partial(
+            Submit,
+            service=service,
+            channel=channel,
+            applicant=applicant,
+            representative=representative,
+            answers=answers,
+            documents=tuple(documents),
+            actor=actor,
+            idempotency_digest=key,
+        )
+        if key is not None and (prior := self.store.idempotency(key)) is not None:
+            return self._replay(prior, asked)  # as of then: what changed since is not asked
         conflict: ConcurrencyConflict | None = None
         for _ in range(max(self.retries, 1)):
             now = self.clock.now()
@@ -232,27 +254,17 @@ class Mall:
                 self.store, self.numbering, agency=found.agency, service=found.code, year=year
             )
             secret = self.ids.secret()
-            command = Submit(
+            command = asked(
                 application_id=check_new_id(self.ids.new_id()),
                 number=number,
-                service=service,
-                channel=channel,
-                applicant=applicant,
-                representative=representative,
-                answers=answers,
-                documents=given,
-                actor=actor,
                 secret_digest=secret_digest(secret),
-                idempotency_digest=key,
             )
             events = self._decide(None, command, now)
             submitted = events[0]
             assert submitted.kind == "submitted"  # noqa: S101 - decide returns one Submitted
             request = request_digest(submitted, keys=self.keys)
-            if key is not None:
-                record = self.store.idempotency(key)
-                if record is not None:
-                    return self._replay(record, request)
+            if key is not None and (record := self.store.idempotency(key)) is not None:
+                return self._replay(record, asked)  # made since the check above
             application = Application.from_events(events)
             idempotency = None
             if key is not None:
@@ -279,10 +291,26 @@ class Mall:
         assert conflict is not None  # noqa: S101 - the loop ran at least once
         raise conflict
 
-    def _replay(self, record: IdempotencyRecord, request: str) -> Receipt:
+    def _replay(self, record: IdempotencyRecord, asked: Callable[..., Submit]) -> Receipt:
+        """The receipt of the application *record*'s key made, if *asked* is the request
+        that made it: decided as of then (the service version in effect, a representative's
+        authorisation valid then), so that what changed since does not refuse a retry."""
+        application = self.application(record.stream_id)
+        if application.erased is not None:  # no comparison: it would confirm erased data
+            raise IdempotencyConflict(application_id=record.stream_id)
+        command = asked(
+            application_id=application.id,
+            number=application.number,
+            secret_digest=application.secret_digest,
+        )
+        try:
+            submitted = self._decide(None, command, record.recorded_at)[0]
+        except (InvalidApplication, ServiceNotFound, ChannelNotOffered):
+            raise IdempotencyConflict(application_id=record.stream_id) from None
+        assert submitted.kind == "submitted"  # noqa: S101 - decide returns one Submitted
+        request = request_digest(submitted, keys=self.keys)
         if not hmac.compare_digest(record.request_digest, request):
             raise IdempotencyConflict(application_id=record.stream_id)
-        application = self.application(record.stream_id)
         first = Application.from_events(application.events[:1])
         deadline = first.deadline(self._configured(first))
         return Receipt(

@@ -134,6 +134,14 @@ def _ref(requirement: str, evidence_type: str, document: Document) -> DocumentRe
     )
 
 
+def _evidence(runtime: Runtime, application_id: str, channel: ChannelKind) -> Mapping[str, str]:
+    """The evidence type of each requirement, through *channel*, of the service version
+    application *application_id* was made under."""
+    application = runtime.mall.application(application_id)
+    service = find_service(runtime.mall.catalogue, application.service, application.service_version)
+    return {r.code: r.evidence_type for r in service.requirements_for(channel)}
+
+
 def replay_of(runtime: Runtime, actor: Actor, idempotency_key: str | None) -> str | None:
     """The id of the application *idempotency_key* made for *actor* already, if any."""
     if idempotency_key is None:
@@ -167,8 +175,12 @@ def documents_of(
         InvalidRequest: With status 404 if the service is not in effect.
         InvalidApplication: Naming each ``documents[i]`` that cannot be used.
     """
-    evidence = service_of(runtime, service, channel)
     replay = replay_of(runtime, actor, idempotency_key)
+    evidence = (
+        service_of(runtime, service, channel)
+        if replay is None  # a retry is checked as of its first submission (`Mall.submit`)
+        else _evidence(runtime, replay, channel)
+    )
     refs: list[DocumentRef] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -233,8 +245,7 @@ def give_document(
         CommandRefused: If the application takes no document now.
     """
     application = runtime.mall.application(application_id)
-    service = find_service(runtime.mall.catalogue, application.service, application.service_version)
-    evidence = {r.code: r.evidence_type for r in service.requirements_for(application.channel)}
+    evidence = _evidence(runtime, application_id, application.channel)
     problems: list[Problem] = []
     if given.requirement not in evidence:
         problems.append(Problem(path="body.requirement", message="is not a requirement"))
