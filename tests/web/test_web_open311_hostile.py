@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import anyio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from web_support import in_process, new_key, settings_for
 from onestop.interop import open311
 from onestop.ports.events import SummaryQuery
 from onestop.web._api import CITIZEN
+from onestop.web._inflight import InFlight
 
 CANARY = "Zqx-CANARY-7719"
 """A value no answer may ever hold: if it is in a body, a personal value was echoed."""
@@ -251,6 +253,20 @@ def test_an_idempotency_key_makes_a_retry_safe(client: Any) -> None:
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
     _refused(other, status=422)
+
+
+def test_a_key_in_flight_is_answered_409_and_shared_with_the_api(client: Any) -> None:
+    """While a request under a key is in flight (the API's or GeoReport's: one marker for
+    both), a GeoReport request with that key gets the 409 error list; once it is over, 201."""
+    key = new_key()
+    inflight: InFlight = client.app.state.inflight
+    token = anyio.run(inflight.claim, CITIZEN.id, key)
+    assert token is not None
+    refused = _post(client, urlencode(FORM), {**FORM_TYPE, "Idempotency-Key": key})
+    anyio.run(inflight.release, CITIZEN.id, key, token)
+    accepted = _post(client, urlencode(FORM), {**FORM_TYPE, "Idempotency-Key": key})
+    _refused(refused, status=409)
+    assert accepted.status_code == 201, accepted.text
 
 
 def test_without_a_key_the_same_form_makes_two_requests(client: Any) -> None:

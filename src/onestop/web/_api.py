@@ -27,13 +27,12 @@ from onestop.exceptions import (
     InvalidApplication,
     InvalidRequest,
     Problem,
-    SubmissionInProgress,
     UnsupportedMediaType,
 )
 from onestop.ports.citizens import AnonymousCitizens
 from onestop.web import _intake
 from onestop.web._citizens import CITIZEN, citizen_actor
-from onestop.web._inflight import InFlight, holding_uploads
+from onestop.web._inflight import InFlight, holding_key, holding_uploads
 from onestop.web._intake import attach_all, documents_of
 from onestop.web._limits import Limits
 from onestop.web._problems import problem_responses
@@ -250,14 +249,9 @@ async def submit(
     anonymous = isinstance(runtime.citizens, AnonymousCitizens)
     actor = signed_in() if anonymous else await anyio.to_thread.run_sync(signed_in)
     inflight: InFlight = request.app.state.inflight
-    token = await inflight.claim(actor.id, idempotency_key)
-    if token is None:
-        raise SubmissionInProgress
-    try:
-        async with holding_uploads(inflight, (given.document_id for given in data.documents)):
-            return await runtime.write(partial(_submitted, runtime, data, actor, idempotency_key))
-    finally:
-        await inflight.release(actor.id, idempotency_key, token)
+    uploads = (given.document_id for given in data.documents)
+    async with holding_key(inflight, actor.id, idempotency_key), holding_uploads(inflight, uploads):
+        return await runtime.write(partial(_submitted, runtime, data, actor, idempotency_key))
 
 
 def _submitted(

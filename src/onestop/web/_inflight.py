@@ -149,6 +149,28 @@ class InFlight:
                 await self.store.delete(key)
 
 
+@asynccontextmanager
+async def holding_key(
+    inflight: InFlight, actor_id: str, idempotency_key: str | None
+) -> AsyncIterator[None]:
+    """Hold *actor_id*'s *idempotency_key* in flight, across workers, until the block
+    ends (nothing to hold without a key).
+
+    Raises:
+        SubmissionInProgress: If another request holds it.
+    """
+    if idempotency_key is None:
+        yield
+        return
+    token = await inflight.claim(actor_id, idempotency_key)
+    if token is None:
+        raise SubmissionInProgress
+    try:
+        yield
+    finally:
+        await inflight.release(actor_id, idempotency_key, token)
+
+
 UPLOADS = "upload"
 """The in-flight scope of uploads a submission holds (actor ids have a colon; this has none)."""
 

@@ -49,7 +49,7 @@ form under the same key is refused.  The identity number and its scheme come as
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -66,6 +66,7 @@ from onestop.domain.applications.forms import Answer, DocumentRef
 from onestop.domain.applications.submission import find_workflow
 from onestop.domain.applications.tracking import public_status
 from onestop.domain.catalogue.model import FieldType
+from onestop.domain.common.actors import Actor
 from onestop.domain.common.formats import CATALOGUE_CODE
 from onestop.exceptions import (
     ApplicationNotFound,
@@ -78,10 +79,11 @@ from onestop.exceptions import (
 )
 from onestop.interop import open311, open311_requests
 from onestop.interop.open311_forms import Open311Submission, parse_request_form
+from onestop.ports.citizens import AnonymousCitizens
 from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.web._api import IDEMPOTENCY_KEY, Lang, language_of, runtime_of
 from onestop.web._citizens import citizen_actor
-from onestop.web._inflight import holding_uploads
+from onestop.web._inflight import InFlight, holding_key, holding_uploads
 from onestop.web._intake import NOT_USABLE, replay_of, usable
 from onestop.web._limits import Limits
 from onestop.web._open311_views import (
@@ -451,14 +453,11 @@ def _submit(
     now: datetime,
     language: str,
     idempotency_key: str | None,
-    headers: Mapping[str, str],
+    actor: Actor,
 ) -> tuple[dict[str, Any], bool]:
-    """Submit the parsed form; return the GeoReport item of the new application, and
-    whether it answers a retry (the same ``Idempotency-Key``)."""
+    """Submit the parsed form as *actor*; return the GeoReport item of the new
+    application, and whether it answers a retry (the same ``Idempotency-Key``)."""
     catalogue = runtime.mall.catalogue
-    actor = citizen_actor(
-        runtime.citizens, headers, applicant=submission.applicant, representative=None
-    )
     replay = replay_of(runtime, actor, idempotency_key)
     documents = _documents(runtime, submission, now, replay)
     answers: dict[str, Answer] = {**submission.answers, **documents}
@@ -533,10 +532,20 @@ async def create_request(
             fields, catalogue=runtime.mall.catalogue, at=now, language=language
         )
     )
-    # The uploads named are held until attached, as the API holds them (`holding_uploads`).
-    async with holding_uploads(request.app.state.inflight, submission.document_ids.values()):
+
+    def signed_in() -> Actor:
+        return citizen_actor(
+            runtime.citizens, request.headers, applicant=submission.applicant, representative=None
+        )
+
+    anonymous = isinstance(runtime.citizens, AnonymousCitizens)  # no one to ask: no hop
+    actor = signed_in() if anonymous else await anyio.to_thread.run_sync(signed_in)
+    # The key and the uploads named are held until done, as the API holds them.
+    inflight: InFlight = request.app.state.inflight
+    uploads = submission.document_ids.values()
+    async with holding_key(inflight, actor.id, idempotency_key), holding_uploads(inflight, uploads):
         entry, replayed = await runtime.write(
-            partial(_submit, runtime, submission, now, language, idempotency_key, request.headers)
+            partial(_submit, runtime, submission, now, language, idempotency_key, actor)
         )
     return Response([Open311Created.from_entry(entry)], status_code=200 if replayed else 201)
 
