@@ -15,10 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from web_support import ServerProcess, in_process, kia_body, new_key, settings_for
 
-from onestop.exceptions import DocumentNotFound
+from onestop.exceptions import ConfigurationError, DocumentNotFound
 from onestop.storage.documents import FileDocuments
 from onestop.testing.documents import (
+    EICAR,
     GPS_MARK,
+    EicarScanner,
     jpeg_markers,
     png_chunks,
     sample_jpeg,
@@ -203,6 +205,48 @@ def test_a_real_server_refuses_a_declared_length_before_reading(tmp_path: Path) 
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
     assert b"application/problem+json" in answer
     assert chunked.status_code == 413, chunked.text
+
+
+# --- the malware scanner ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target", ["onestop.testing.documents:EicarScanner", "test_web_uploads:made_scanner"]
+)
+def test_a_configured_scanner_refuses_malware_and_keeps_the_rest(
+    tmp_path: Path, target: str
+) -> None:
+    """With ``scanner`` (a Scanner class, or a function making one) every upload is
+    scanned: the EICAR test file is refused 422 (MalwareFound) and nothing is kept; a
+    clean PDF is kept."""
+    with in_process(settings_for(tmp_path, scanner=target)) as client:
+        infected = client.post(
+            UPLOADS,
+            content=sample_pdf(EICAR),
+            headers={"Content-Type": "application/pdf"},
+        )
+        clean = client.post(
+            UPLOADS, content=sample_pdf(), headers={"Content-Type": "application/pdf"}
+        )
+    problem = _problem(infected, 422)
+    assert problem["type"] == "urn:onestop:problem:MalwareFound"
+    assert clean.status_code == 201, clean.text
+    assert len(list((tmp_path / "mall.sqlite3.documents").glob("*.doc"))) == 1
+
+
+def made_scanner() -> EicarScanner:
+    """A factory of no arguments, as ``scanner`` may name."""
+    return EicarScanner(name="factory")
+
+
+@pytest.mark.parametrize(
+    "target", ["nope", "json:missing", "json:dumps", "::", "onestop.testing.documents:EICAR"]
+)
+def test_a_scanner_that_cannot_be_loaded_stops_the_start(tmp_path: Path, target: str) -> None:
+    """A ``scanner`` that cannot be imported, made or used is a ConfigurationError naming
+    ``--scanner``: a server never starts without the scanner it was told to use."""
+    with pytest.raises(ConfigurationError, match="--scanner"):
+        Runtime.start(settings_for(tmp_path, scanner=target))
 
 
 # --- the sweeper -----------------------------------------------------------------------

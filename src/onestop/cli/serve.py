@@ -205,6 +205,7 @@ def serve_mall(
 )
 @_option("--public-url", metavar="URL", help="The address citizens reach the mall at.")
 @_option("--citizen-sign-in", metavar="MODULE:NAME", help="A CitizenSignIn to sign citizens in.")
+@_option("--scanner", metavar="MODULE:NAME", help="A malware Scanner every upload is fed to.")
 @_option("--access-log/--no-access-log", default=True, show_default=True)
 @_option(
     "--telemetry/--no-telemetry",

@@ -29,6 +29,7 @@ import attrs
 from onestop.calendars import calendar_versions, counted_years
 from onestop.exceptions import ConfigurationError
 from onestop.ports.citizens import AnonymousCitizens, CitizenSignIn
+from onestop.ports.documents import Scanner
 from onestop.ports.events import EventStore
 from onestop.ports.identity import StaffIdentityProvider
 from onestop.ports.staff import StaffStore
@@ -123,25 +124,42 @@ def _server_secret(settings: ServeSettings) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _citizens(target: str | None) -> CitizenSignIn:
-    if target is None:
-        return AnonymousCitizens()
+def _plugin(target: str, *, option: str, method: str) -> Any:
+    """The object *target* (``module:attribute``) names, made by calling it if it is a
+    class or a function of no arguments; it must have a callable *method*.
+
+    Raises:
+        ConfigurationError: Naming *option*, if it cannot be loaded, made or used.
+    """
     module_name, _, attribute = target.partition(":")
     try:
         found: Any = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as exc:
         raise ConfigurationError(
-            f"--citizen-sign-in: cannot load {target!r} ({type(exc).__name__})"
+            f"{option}: cannot load {target!r} ({type(exc).__name__})"
         ) from None
+    factory = isinstance(found, type) or (callable(found) and not hasattr(found, method))
     try:
-        sign_in = found() if callable(found) and not hasattr(found, "identify") else found
+        made = found() if factory else found
     except Exception as exc:  # noqa: BLE001 - a plugin's factory may raise anything
         raise ConfigurationError(
-            f"--citizen-sign-in: {target!r} failed to make a sign-in ({type(exc).__name__})"
+            f"{option}: {target!r} failed to make its object ({type(exc).__name__})"
         ) from None
-    if not callable(getattr(sign_in, "identify", None)):
-        raise ConfigurationError(f"--citizen-sign-in: {target!r} has no identify(headers)")
-    return cast(CitizenSignIn, sign_in)
+    if not callable(getattr(made, method, None)):
+        raise ConfigurationError(f"{option}: {target!r} has no {method}()")
+    return made
+
+
+def _citizens(target: str | None) -> CitizenSignIn:
+    if target is None:
+        return AnonymousCitizens()
+    return cast(CitizenSignIn, _plugin(target, option="--citizen-sign-in", method="identify"))
+
+
+def _scanner(target: str | None) -> Scanner | None:
+    if target is None:
+        return None
+    return cast(Scanner, _plugin(target, option="--scanner", method="start"))
 
 
 def staff_desk(store: EventStore, keys: Keyring) -> StaffDesk:
@@ -251,6 +269,7 @@ class Runtime:
         server_secret = _server_secret(settings)
         keyed = KeyedSecrets(server_secret)
         citizens = _citizens(settings.citizen_sign_in)
+        scanner = _scanner(settings.scanner)
         identity = identity_provider(settings, strict=strict)
         directory = settings.documents_dir or settings.beside_store(".documents")
         if directory is None:
@@ -277,6 +296,7 @@ class Runtime:
                 FileDocuments(directory),
                 keys,
                 limit=settings.upload_limit,
+                scanner=scanner,
                 key_store=store,  # type: ignore[arg-type]
             )
             otp_key = hmac.new(server_secret, b"courier-otp", "sha256").digest()

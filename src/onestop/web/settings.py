@@ -173,6 +173,10 @@ class ServeSettings:
         citizen_sign_in: The citizen sign-in to use, as ``module:attribute`` naming a
             `onestop.ports.citizens.CitizenSignIn` or a function of no arguments that returns
             one (``mygov.nid:sign_in``); ``None`` serves every citizen anonymously.
+        scanner: The malware scanner every upload is fed to before it is kept, as
+            ``module:attribute`` naming a `onestop.ports.documents.Scanner`, its class, or a
+            function of no arguments that returns one (``mygov.clamav:scanner``); ``None``:
+            uploads are not scanned.  An upload it finds something in is refused (422).
         access_log: Whether each request is logged (structured, without personal data).
         telemetry: Whether OpenTelemetry traces and metrics are recorded (through the
             OpenTelemetry API; the exporter is the deployment's to configure).
@@ -209,6 +213,7 @@ class ServeSettings:
     callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
     public_url: str | None = attrs.field(default=None, validator=_public_url)
     citizen_sign_in: str | None = attrs.field(default=None, validator=_text(True))
+    scanner: str | None = attrs.field(default=None, validator=_text(True))
     access_log: bool = attrs.field(default=True, validator=_flag)
     telemetry: bool = attrs.field(default=False, validator=_flag)
     oidc_issuer: str | None = attrs.field(default=None, validator=_oidc_text)
