@@ -62,6 +62,17 @@ def test_without_a_sign_in_everyone_is_anonymous(tmp_path: Path) -> None:
     assert application.submitted_by == "citizen:online"
 
 
+def test_a_sign_in_named_by_its_class_is_made_and_used(tmp_path: Path) -> None:
+    """``citizen_sign_in`` naming a class makes one of it, which signs citizens in."""
+    headers = {"Idempotency-Key": new_key(), "X-Citizen": assertion("nid-7", NIK)}
+    settings = settings_for(tmp_path, citizen_sign_in="citizen_double:GatewaySignIn")
+    with in_process(settings) as client:
+        sent = client.post("/api/v1/applications", json=kia_body(nik=NIK), headers=headers)
+        assert sent.status_code == 201, sent.text
+        application = client.app.state.runtime.mall.application(sent.json()["application_id"])
+    assert application.submitted_by == "citizen:nid-7"
+
+
 @pytest.mark.parametrize("target", ["nope", "citizen_double:missing", "json:dumps", "::"])
 def test_a_sign_in_that_cannot_be_loaded_stops_the_start(tmp_path: Path, target: str) -> None:
     """A wrong --citizen-sign-in is a ConfigurationError naming the option."""
