@@ -147,7 +147,7 @@ def test_an_unknown_type_is_415(client: Any, data: bytes, declared: str) -> None
     [
         {"Content-Type": "application/pdf\x01\x7f" + CANARY},
         {"Content-Type": ("é" * 2000 + CANARY).encode("utf-8")},
-        {"Content-Type": "application/pdf", "Upload-Filename": CANARY * 100},
+        {"Content-Type": "application/pdf", "Upload-Filename": CANARY * 300},
         {"Content-Type": "application/pdf", "Content-Length": "1" + "0" * 40},
     ],
 )
@@ -185,6 +185,39 @@ def test_a_hostile_file_name_is_kept_made_safe(client: Any, name: Any) -> None:
         assert "/" not in kept
         assert "\x00" not in kept
         assert "\u202e" not in kept
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        ("UTF-8''%D9%85%D9%84%D9%81.pdf", "ملف.pdf"),  # RFC 8187
+        ("utf-8''Akta%20Kelahiran.pdf", "Akta Kelahiran.pdf"),
+        ("ملف.pdf".encode(), "ملف.pdf"),  # raw UTF-8
+        ("Résumé.pdf".encode("latin-1"), "Résumé.pdf"),  # Latin-1 that is not UTF-8
+        ("plain.pdf", "plain.pdf"),
+        ("UTF-8''" + "%C3%A9" * 300 + ".pdf", "é" * 251 + ".pdf"),  # cut, extension kept
+    ],
+)
+def test_a_file_name_outside_ascii_is_kept_as_sent(client: Any, header: Any, kept: str) -> None:
+    """``Upload-Filename`` in RFC 8187's ``UTF-8''`` form or as raw UTF-8 is kept as the
+    name the uploader had, not as its bytes read as Latin-1; a long one is cut, not refused."""
+    sent = client.post(
+        UPLOADS,
+        content=sample_pdf(),
+        headers={"Content-Type": "application/pdf", "Upload-Filename": header},
+    )
+    assert sent.status_code == 201, sent.text
+    assert client.app.state.runtime.desk.describe(sent.json()["document_id"]).file_name == kept
+
+
+def test_a_file_name_that_is_not_utf8_once_decoded_is_400(client: Any) -> None:
+    """An RFC 8187 name whose percent-encoded bytes are not UTF-8 is a 400 naming the header."""
+    sent = client.post(
+        UPLOADS,
+        content=sample_pdf(),
+        headers={"Content-Type": "application/pdf", "Upload-Filename": "UTF-8''%FF%FE.pdf"},
+    )
+    assert [p["path"] for p in _problem(sent, 400)["problems"]] == ["header.upload_filename"]
 
 
 def test_a_real_server_refuses_a_declared_length_before_reading(tmp_path: Path) -> None:

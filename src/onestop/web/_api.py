@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache, partial
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import anyio
 from litestar import Request, Response, get, post
@@ -152,7 +152,16 @@ _remembered_language = lru_cache(maxsize=1024)(_language)
 async def upload(
     request: Request[Any, Any, Any],
     file_name: Annotated[
-        str | None, HeaderParameter(name="Upload-Filename", max_length=255, required=False)
+        str | None,
+        HeaderParameter(
+            name="Upload-Filename",
+            max_length=_LONGEST_NAME_HEADER,
+            required=False,
+            description=(
+                "The file's name, kept as metadata: as RFC 8187 spells a name outside ASCII"
+                " (UTF-8'' then percent-encoded UTF-8), or as raw UTF-8."
+            ),
+        ),
     ] = None,
 ) -> UploadView:
     """Keep an uploaded document, sealed; it is swept if no submission names it in time.
@@ -161,6 +170,7 @@ async def upload(
     and the type sniffed from the bytes must agree with it.  Location metadata is
     stripped from images before anything is kept.
     """
+    file_name = None if file_name is None else _file_name(file_name)
     runtime = runtime_of(request)
     limit = runtime.desk.limit
     length = request.headers.get("content-length", "")
@@ -195,6 +205,27 @@ async def upload(
 
 
 _NAMED_TYPES = frozenset({*MEDIA_TYPES, "application/zip"})
+_LONGEST_NAME_HEADER = 2048  # 255 characters of 4 UTF-8 bytes, percent-encoded, and more
+_EXT_VALUE = re.compile(r"utf-8''(?P<encoded>[A-Za-z0-9!#$&+.^_`|~%-]*)", re.IGNORECASE)
+
+
+def _file_name(header: str) -> str:
+    """The ``Upload-Filename`` header's name: an RFC 8187 ``UTF-8''`` value decoded, else
+    raw UTF-8 (which the server read as Latin-1), else the header as it came.
+
+    Raises:
+        InvalidRequest: If an RFC 8187 value is not percent-encoded UTF-8.
+    """
+    if (ext := _EXT_VALUE.fullmatch(header)) is not None:
+        try:
+            return unquote(ext["encoded"], encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            problem = Problem(path="header.upload_filename", message="is not UTF-8 once decoded")
+            raise InvalidRequest([problem], status=400) from None
+    try:
+        return header.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return header
 
 
 async def _next(stream: AsyncIterator[bytes]) -> bytes:
