@@ -60,11 +60,11 @@ def _desk(store: MemoryStore, clock: DeskClock, retention: Retention | None = No
     return PrivacyDesk(sealed_mall(store, clock=clock, retention=retention))
 
 
-def _submit(desk: PrivacyDesk, **extra: Any) -> str:
+def _submit(desk: PrivacyDesk, *, name: str = NAME, **extra: Any) -> str:
     receipt = desk._mall.submit(
         "izin-usaha",
         channel="online",
-        applicant=person(NIK, NAME, ADDRESS),
+        applicant=person(NIK, name, ADDRESS),
         answers=answers(HOME),
         documents=DOCUMENTS,
         actor=CITIZEN,
@@ -178,15 +178,7 @@ def test_a_retry_after_erasure_confirms_nothing(store: MemoryStore, clock: DeskC
     desk.erase(application_id, legal_basis=BASIS, actor=FRONT, overriding=True)
     for name in (NAME, "Another Name"):
         with pytest.raises(IdempotencyConflict) as refused:
-            desk._mall.submit(
-                "izin-usaha",
-                channel="online",
-                applicant=person(NIK, name, ADDRESS),
-                answers=answers(HOME),
-                documents=DOCUMENTS,
-                actor=CITIZEN,
-                idempotency_key="retry-key-0001",
-            )
+            _submit(desk, name=name, idempotency_key="retry-key-0001")
         assert refused.value.application_id == application_id
 
 
