@@ -29,9 +29,8 @@ from onestop.exceptions import (
     Problem,
     UnsupportedMediaType,
 )
-from onestop.ports.citizens import AnonymousCitizens
 from onestop.web import _intake
-from onestop.web._citizens import CITIZEN, citizen_actor
+from onestop.web._citizens import CITIZEN, acting_citizen
 from onestop.web._inflight import InFlight, holding_key, holding_uploads
 from onestop.web._intake import attach_all, documents_of
 from onestop.web._limits import Limits
@@ -205,7 +204,7 @@ async def upload(
 
 
 _NAMED_TYPES = frozenset({*MEDIA_TYPES, "application/zip"})
-_LONGEST_NAME_HEADER = 2048  # 255 characters of 4 UTF-8 bytes, percent-encoded, and more
+_LONGEST_NAME_HEADER = 4096  # 255 characters of 4 UTF-8 bytes, each percent-encoded: 3,060
 _EXT_VALUE = re.compile(r"utf-8''(?P<encoded>[A-Za-z0-9!#$&+.^_`|~%-]*)", re.IGNORECASE)
 
 
@@ -267,18 +266,12 @@ async def submit(
             [Problem(path="body.channel", message="this API takes online applications only")]
         )
     runtime = runtime_of(request)
-
-    def signed_in() -> Actor:
-        return citizen_actor(
-            runtime.citizens,
-            request.headers,
-            applicant=data.applicant,
-            representative=data.representative,
-        )
-
-    # No one to ask when citizens are anonymous (the default): no hop to a thread.
-    anonymous = isinstance(runtime.citizens, AnonymousCitizens)
-    actor = signed_in() if anonymous else await anyio.to_thread.run_sync(signed_in)
+    actor = await acting_citizen(
+        runtime.citizens,
+        request.headers,
+        applicant=data.applicant,
+        representative=data.representative,
+    )
     inflight: InFlight = request.app.state.inflight
     uploads = (given.document_id for given in data.documents)
     async with holding_key(inflight, actor.id, idempotency_key), holding_uploads(inflight, uploads):

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from functools import partial
+
+import anyio
 
 from onestop.domain.common.actors import Actor
 from onestop.domain.common.parties import Organisation, Person, Representative
 from onestop.exceptions import InvalidApplication, Problem
-from onestop.ports.citizens import CitizenIdentity, CitizenSignIn
+from onestop.ports.citizens import AnonymousCitizens, CitizenIdentity, CitizenSignIn
 
 __all__ = ["CITIZEN", "citizen_actor"]
 
@@ -68,3 +71,22 @@ def citizen_actor(
                 ]
             )
     return Actor(id=f"citizen:{identity.subject}", roles={"applicant"})
+
+
+async def acting_citizen(
+    sign_in: CitizenSignIn,
+    headers: Mapping[str, str],
+    *,
+    applicant: Person | Organisation,
+    representative: Representative | None,
+) -> Actor:
+    """`citizen_actor`, from the event loop: in a thread, since a sign-in may call out,
+    unless citizens are anonymous (no one to ask, so no hop to a thread).
+
+    Raises:
+        NotAuthenticated, InvalidApplication: As `citizen_actor`.
+    """
+    ask = partial(
+        citizen_actor, sign_in, headers, applicant=applicant, representative=representative
+    )
+    return ask() if isinstance(sign_in, AnonymousCitizens) else await anyio.to_thread.run_sync(ask)

@@ -79,10 +79,9 @@ from onestop.exceptions import (
 )
 from onestop.interop import open311, open311_requests
 from onestop.interop.open311_forms import Open311Submission, parse_request_form
-from onestop.ports.citizens import AnonymousCitizens
 from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.web._api import IDEMPOTENCY_KEY, Lang, language_of, runtime_of
-from onestop.web._citizens import citizen_actor
+from onestop.web._citizens import acting_citizen
 from onestop.web._inflight import InFlight, holding_key, holding_uploads
 from onestop.web._intake import NOT_USABLE, replay_of, usable
 from onestop.web._limits import Limits
@@ -532,14 +531,9 @@ async def create_request(
             fields, catalogue=runtime.mall.catalogue, at=now, language=language
         )
     )
-
-    def signed_in() -> Actor:
-        return citizen_actor(
-            runtime.citizens, request.headers, applicant=submission.applicant, representative=None
-        )
-
-    anonymous = isinstance(runtime.citizens, AnonymousCitizens)  # no one to ask: no hop
-    actor = signed_in() if anonymous else await anyio.to_thread.run_sync(signed_in)
+    actor = await acting_citizen(
+        runtime.citizens, request.headers, applicant=submission.applicant, representative=None
+    )
     # The key and the uploads named are held until done, as the API holds them.
     inflight: InFlight = request.app.state.inflight
     uploads = submission.document_ids.values()
