@@ -24,8 +24,13 @@ PAYLOADS = (
 )
 
 
-def _mall(catalogue: Catalogue) -> Mall:
-    return Mall(catalogue=catalogue, store=MemoryStore(), clock=ManualClock(), ids=CountingIds())
+def _mall(catalogue: Catalogue, store: MemoryStore | None = None) -> Mall:
+    return Mall(
+        catalogue=catalogue,
+        store=MemoryStore() if store is None else store,
+        clock=ManualClock(),
+        ids=CountingIds(),
+    )
 
 
 def _submit(mall: Mall, key: str, payload: dict[str, Any], actor: Any = CITIZEN) -> Any:
@@ -94,6 +99,33 @@ def test_a_retry_is_answered_as_of_its_first_submission(catalogue: Catalogue) ->
     clock.advance(days=2)
     again = submit()
     assert (again.application_id, again.replayed) == (first.application_id, True)
+
+
+class _LateKey(MemoryStore):
+    """A store whose first lookup of a key misses it, as when another submission under
+    the same key commits between a submission's check and its commit."""
+
+    missed = False
+
+    def idempotency(self, key: str) -> Any:
+        if not self.missed:
+            self.missed = True
+            return None
+        return super().idempotency(key)
+
+
+def test_a_submission_losing_its_keys_race_answers_the_winners_receipt(
+    catalogue: Catalogue,
+) -> None:
+    """A submission whose key was taken while it ran loses the commit, looks again and
+    answers the receipt of the application that took the key, writing nothing."""
+    store = _LateKey()
+    first = _submit(_mall(catalogue, store), "key-race", PAYLOADS[0])
+    store.missed = False
+    before = store.notifications(limit=1000)
+    again = _submit(_mall(catalogue, store), "key-race", PAYLOADS[0])
+    assert (again.application_id, again.replayed) == (first.application_id, True)
+    assert store.notifications(limit=1000) == before
 
 
 def test_keys_are_scoped_per_actor(mall: Mall) -> None:

@@ -243,10 +243,12 @@ class Mall:
             actor=actor,
             idempotency_digest=key,
         )
-        if key is not None and (prior := self.store.idempotency(key)) is not None:
-            return self._replay(prior, asked)  # as of then: what changed since is not asked
         conflict: ConcurrencyConflict | None = None
         for _ in range(max(self.retries, 1)):
+            # Made already (or since the last try, which then lost the key's race): its
+            # receipt, checked as of then, since what changed since is not what was asked.
+            if key is not None and (prior := self.store.idempotency(key)) is not None:
+                return self._replay(prior, asked)
             now = self.clock.now()
             found = self.catalogue.service(service, at=now)
             year = now.astimezone(self.calendar(found.agency).zone).year
@@ -263,8 +265,6 @@ class Mall:
             submitted = events[0]
             assert submitted.kind == "submitted"  # noqa: S101 - decide returns one Submitted
             request = request_digest(submitted, keys=self.keys)
-            if key is not None and (record := self.store.idempotency(key)) is not None:
-                return self._replay(record, asked)  # made since the check above
             application = Application.from_events(events)
             idempotency = None
             if key is not None:
