@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from onestop.exceptions import ConcurrencyConflict, InvalidStoreInput, StorageError
+from onestop.exceptions import (
+    ConcurrencyConflict,
+    InvalidStoreInput,
+    StorageError,
+    StorageUnavailable,
+)
 from onestop.ports.keys import AtomicWrites
 from onestop.storage.sqlite import SQLiteStore
 from onestop.testing.key_contracts import make_subject_key
@@ -148,3 +153,33 @@ def test_a_closed_store_refuses_the_block(store: Any) -> None:
     store.close()
     with pytest.raises(StorageError):
         store.atomically().__enter__()
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_in_the_block_is_an_error_not_a_silent_loss(
+    postgres_url: str,
+) -> None:
+    """On PostgreSQL, a block whose connection was lost (its error caught inside) raises
+    StorageUnavailable when it ends, instead of ending as if it had committed."""
+    import psycopg
+
+    from onestop.storage.postgres import PostgresStore
+
+    schema = f"onestop_test_{secrets.token_hex(6)}"
+    try:
+        with PostgresStore.connect(postgres_url, schema=schema) as store:
+
+            def lose_the_connection() -> None:
+                with store.atomically():
+                    store.add_subject_keys([make_subject_key("k/applicant")])
+                    pid = store._pinned.connection.info.backend_pid
+                    with psycopg.connect(postgres_url, autocommit=True) as admin:
+                        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                    with pytest.raises(StorageError):  # caught: the block goes on
+                        store.index_subject("b" * 64, "k/applicant")
+
+            with pytest.raises(StorageUnavailable):
+                lose_the_connection()
+            assert store.subject_keys(["k/applicant"]) == {}
+    finally:
+        _drop(postgres_url, schema)

@@ -78,6 +78,7 @@ from onestop.exceptions import (
     InvalidStoreInput,
     OnestopError,
     StorageError,
+    StorageUnavailable,
 )
 from onestop.ports.checks import (
     READ_MODEL_ROW,
@@ -293,7 +294,12 @@ class PostgresStore(
 
         Each call inside is a savepoint of its own: one that fails leaves nothing, and
         its error propagates as it would alone.  Calls of other threads use the pool's
-        other connections and do not see the block's writes until it commits.
+        other connections and do not see the block's writes until it commits.  Unlike
+        SQLite's block, this one does not keep other writers out: reads inside it see
+        what others commit meanwhile (read committed), and a `commit` inside it holds
+        the store's log lock to the end of the block, so make the commit its last call
+        (as `Mall.submit` does): other commits wait for the block, and writes after it
+        can deadlock with another block's.
         `onestop.usecases.mall.Mall.submit` writes a submission's data keys, its blind
         index rows and its events in one (`onestop.ports.keys.AtomicWrites`): one
         commit instead of three, and a failed submission leaves no key behind.
@@ -308,16 +314,17 @@ class PostgresStore(
             raise StorageError("the store is closed")
         if getattr(self._pinned, "connection", None) is not None:
             raise StorageError("atomically() is already open in this thread")
-        with (
-            translate_db_errors(),
-            self._pool.connection() as conn,
-            conn.transaction(),
-        ):
-            self._pinned.connection = conn
-            try:
-                yield
-            finally:
-                self._pinned.connection = None
+        with translate_db_errors(), self._pool.connection() as conn:
+            with conn.transaction() as transaction:
+                self._pinned.connection = conn
+                try:
+                    yield
+                finally:
+                    self._pinned.connection = None
+            # A connection lost in the block (its error caught inside it) ends the
+            # transaction without a commit and without an error: say so.
+            if transaction.status is not transaction.Status.COMMITTED:
+                raise StorageUnavailable("the database connection was lost: nothing was kept")
 
     @contextlib.contextmanager
     def _connection(
