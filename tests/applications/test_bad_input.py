@@ -364,3 +364,23 @@ def test_not_a_person(mall: Mall, store: MemoryStore) -> None:
     error = _refused(store, InvalidApplication, lambda: _submit(mall, applicant={"name": "x"}))
     assert isinstance(error, InvalidApplication)
     assert error.fields == ("applicant",)
+
+
+def test_the_applicant_cannot_replace_a_verified_document(mall: Mall, store: MemoryStore) -> None:
+    """Once an officer verified a requirement's document, its applicant's new document for
+    it is refused (CommandRefused) and nothing is written: the workflow may have gone on on
+    the strength of that check.  Rejected first, it may be replaced; an officer may
+    replace a verified one."""
+    app_id = _submit(mall)
+    _verified(mall, app_id)
+    fresh = document("ktp", "ktp-el", b"another scan")
+    error = _refused(
+        store, CommandRefused, lambda: mall.attach_document(app_id, fresh, actor=CITIZEN)
+    )
+    assert "verified" in str(error)
+    mall.attach_document(app_id, fresh, actor=FRONT_OFFICE)  # an officer may
+    mall.check_document(app_id, "foto", verdict=Verdict.REJECTED, reason="blurry", actor=VERIFIER)
+    replaced = mall.attach_document(
+        app_id, document("foto", "pas-foto", b"a sharp photograph"), actor=CITIZEN
+    )
+    assert "foto" not in replaced.checks

@@ -476,6 +476,14 @@ def _attach(
         raise InvalidApplication(
             [Problem(path="document.evidence_type", message="not the requirement's evidence type")]
         )
+    check = application.checks.get(document.requirement)
+    if role in (None, APPLICANT_ROLE) and check is not None and check.verdict is Verdict.VERIFIED:
+        # The workflow may have gone on on the strength of that check: an officer asks for
+        # the document again by rejecting it, and only then may the applicant replace it.
+        raise CommandRefused(
+            command="attach_document",
+            reason="its document was verified: an officer must reject it before it is replaced",
+        )
     return DocumentAttached(
         document=document.without_content(), actor=command.actor.id, role=role, at=at
     )
