@@ -7,15 +7,19 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
+from citizen_double import assertion
 from web_support import ServerProcess, in_process, kia_body, new_key, settings_for
 
 from onestop.testing.documents import sample_pdf
+from onestop.web._inflight import UPLOADS, InFlight
 
 TRACKING = "/api/v1/tracking"
 GIVE = "/api/v1/tracking/documents"
 CANARY = "Zq9Canary"
+NIK = "3171012501900001"
 IGNORED = {"x-request-id", "date"}
 
 
@@ -154,6 +158,50 @@ def test_a_document_is_given_later_with_the_number_and_secret(tmp_path: Path) ->
     assert given.json()["number"] == receipt["number"]
     assert application.documents["kk"].sha256 == described.sha256
     assert described.application_id == receipt["application_id"]
+
+
+def test_an_upload_held_by_another_request_is_409_and_left_alone(tmp_path: Path) -> None:
+    """While another request (a submission, another late document, on any worker) holds an
+    upload, giving it later is answered 409 and the application is not changed; once it
+    is let go, it is given."""
+    with in_process(settings_for(tmp_path)) as client:
+        receipt = _receipt(client)
+        document_id = _upload(client)
+        body = {"requirement": "kk", "document_id": document_id}
+        inflight: InFlight = client.app.state.inflight
+        token = anyio.run(inflight.claim, UPLOADS, document_id)
+        assert token is not None
+        held = _give(client, receipt["number"], receipt["lookup_secret"], body)
+        version = client.app.state.runtime.mall.application(receipt["application_id"]).version
+        anyio.run(inflight.release, UPLOADS, document_id, token)
+        given = _give(client, receipt["number"], receipt["lookup_secret"], body)
+    assert held.status_code == 409, held.text
+    assert held.json()["type"] == "urn:onestop:problem:SubmissionInProgress"
+    assert version == 1
+    assert given.status_code == 200, given.text
+
+
+def test_a_signed_in_citizen_gives_a_document_later(tmp_path: Path) -> None:
+    """With a citizen sign-in, the citizen who applied, signed in, gives a document later
+    as themselves (the submitter), not as the anonymous citizen the workflow refuses."""
+    settings = settings_for(tmp_path, citizen_sign_in="citizen_double:sign_in")
+    headers = {"X-Citizen": assertion("nid-7", NIK)}
+    with in_process(settings) as client:
+        sent = client.post(
+            "/api/v1/applications",
+            json=kia_body(nik=NIK),
+            headers={**headers, "Idempotency-Key": new_key()},
+        )
+        receipt = sent.json()
+        given = client.post(
+            GIVE,
+            params={"number": receipt["number"]},
+            headers={**headers, "Lookup-Secret": receipt["lookup_secret"]},
+            json={"requirement": "kk", "document_id": _upload(client)},
+        )
+        application = client.app.state.runtime.mall.application(receipt["application_id"])
+    assert given.status_code == 200, given.text
+    assert "kk" in application.documents
 
 
 @pytest.mark.parametrize(

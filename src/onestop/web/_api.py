@@ -390,11 +390,21 @@ async def give_document(
         call=lambda: _intake.application_of(runtime, number, lookup_secret),
     )
 
+    application = await runtime.read(partial(runtime.mall.application, application_id))
+    actor = await acting_citizen(  # signed in, the citizen who applied; else anonymous
+        runtime.citizens,
+        request.headers,
+        applicant=application.applicant,
+        representative=application.representative,
+    )
+
     def given() -> PublicStatus:
-        _intake.give_document(runtime, application_id, data, actor=CITIZEN)
+        _intake.give_document(runtime, application_id, data, actor=actor)
         return runtime.mall.track(number, lookup_secret, language=language)
 
-    return await anyio.to_thread.run_sync(given)
+    # The upload is held across workers as a submission holds it: one application takes it.
+    async with holding_uploads(request.app.state.inflight, [data.document_id]):
+        return await runtime.write(given)
 
 
 ROUTES = [upload, submit, track, give_document]
