@@ -15,6 +15,7 @@ from web_staff_support import (
     CANARY_B,
     NOTE_CANARY,
     World,
+    kia_canary,
     leaks,
     provision,
     staf_canary,
@@ -170,6 +171,27 @@ def test_a_verdict_on_a_requirement_without_a_document_is_refused_typed(world: W
     theirs = world.send("officer-b", "POST", path, version=world.version(world.a), json=body)
     assert mine.status_code < 500, mine.text
     assert theirs.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("verdicts", {"requirement": "kk", "verdict": "verified"}),
+        ("assignee", {"assignee": "courier-a"}),
+        ("notes", {"text": "seen", "visibility": "internal"}),
+    ],
+)
+def test_a_courier_does_no_officers_work(world: World, route: str, body: Any) -> None:
+    """A courier of the application's agency (a role its workflow declares, for collecting
+    and delivering) may not check its documents, assign it or write internal notes on it:
+    403, and nothing is written."""
+    application = submit(world.client, kia_canary())
+    path = f"/api/v1/staff/applications/{application}/{route}"
+    version = world.version(application)
+    method = "PUT" if route == "assignee" else "POST"
+    refused = world.send("courier-a", method, path, version=version, json=body)
+    assert refused.status_code == 403, refused.text
+    assert world.version(application) == version
 
 
 def test_one_officer_cannot_verify_and_approve_one_application(world: World) -> None:

@@ -12,7 +12,8 @@ Who may do what:
 * `Act`: whoever the workflow allows; `onestop.domain.workflow.engine.fire` decides, with the
   roles, separation-of-duties history, inputs and guards of this application.
 * `CheckDocument`, `Assign`, `Suspend`, `Resume`: an officer, i.e. an actor holding
-  one of the workflow's roles other than `APPLICANT_ROLE` (`RoleNotAllowed` otherwise).
+  one of the workflow's roles other than `APPLICANT_ROLE` and `COURIER_ROLE`
+  (`RoleNotAllowed` otherwise).
 * `AttachDocument`, `Withdraw`, `AddNote`: the actor who submitted, or an officer;
   only officers write internal notes, and no one once its personal data is erased.
 * `PlaceLegalHold`, `LiftLegalHold`, `ErasePersonalData`: an officer, open or closed
@@ -61,6 +62,7 @@ from onestop.domain.applications.privacy import (
 )
 from onestop.domain.applications.submission import (
     APPLICANT_ROLE,
+    COURIER_ROLE,
     DEFAULT_VALIDATORS,
     Submit,
     find_service,
@@ -349,7 +351,7 @@ def _check_actor(actor: object) -> None:  # an Actor checks its own id and roles
 
 
 def _officer(application: Application, actor: Actor, workflow: Workflow, command: str) -> str:
-    officers = [role for role in workflow.roles if role != APPLICANT_ROLE]
+    officers = [role for role in workflow.roles if role not in (APPLICANT_ROLE, COURIER_ROLE)]
     agency = application.agency
     held = actor.roles_in(agency)
     for role in officers:
