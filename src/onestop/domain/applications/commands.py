@@ -38,6 +38,11 @@ from typing import TypeAlias
 
 import attrs
 
+from onestop.domain.applications._permissions import (
+    officer_role,
+    require_open,
+    submitter_or_officer,
+)
 from onestop.domain.applications.application import (
     ActionTaken,
     Application,
@@ -62,12 +67,10 @@ from onestop.domain.applications.privacy import (
 )
 from onestop.domain.applications.submission import (
     APPLICANT_ROLE,
-    COURIER_ROLE,
     DEFAULT_VALIDATORS,
     Submit,
     find_service,
     find_workflow,
-    role_of,
     submit,
 )
 from onestop.domain.catalogue.model import Catalogue
@@ -83,7 +86,7 @@ from onestop.domain.common.formats import (
 from onestop.domain.common.parties import IdentityValidators, Personal
 from onestop.domain.common.values import parse_amount
 from onestop.domain.time.calendar import require_aware
-from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor, allowed_actions, fire
+from onestop.domain.workflow.engine import DEFAULT_GUARDS, Actor, fire
 from onestop.domain.workflow.guards import Facts, GuardRegistry
 from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import (
@@ -91,7 +94,6 @@ from onestop.exceptions import (
     InvalidApplication,
     InvalidValue,
     Problem,
-    RoleNotAllowed,
 )
 
 __all__ = [
@@ -340,7 +342,7 @@ def decide(
     if isinstance(command, RecordPayment):
         return (_payment(application, command, workflow=workflow, at=at),)
     if isinstance(command, PlaceLegalHold | LiftLegalHold | ErasePersonalData):
-        role = _officer(application, command.actor, workflow, _NAMES[type(command)])
+        role = officer_role(application, command.actor, workflow, _NAMES[type(command)])
         return (privacy_event(application, command, role=role, catalogue=catalogue, at=at),)
     return (_admin(application, command, workflow=workflow, at=at),)
 
@@ -348,44 +350,6 @@ def decide(
 def _check_actor(actor: object) -> None:  # an Actor checks its own id and roles when built
     if not isinstance(actor, Actor):
         raise InvalidApplication([Problem(path="actor", message="expected an Actor")])
-
-
-def _officer(application: Application, actor: Actor, workflow: Workflow, command: str) -> str:
-    officers = [role for role in workflow.roles if role not in (APPLICANT_ROLE, COURIER_ROLE)]
-    agency = application.agency
-    held = actor.roles_in(agency)
-    for role in officers:
-        if role in held:
-            return role
-    raise RoleNotAllowed(
-        workflow=workflow.code,
-        state=application.state,
-        action=command,
-        reason=f"it needs one of the officers' roles {', '.join(officers)} in agency {agency!r}",
-        allowed=allowed_actions(
-            workflow, application.state, actor, application.facts(), agency=agency
-        ),
-        agency=agency,
-    )
-
-
-def _submitter_or_officer(
-    application: Application, actor: Actor, workflow: Workflow, command: str
-) -> str | None:
-    if actor.id == application.submitted_by:
-        return role_of(actor, workflow, agency=application.agency)
-    return _officer(application, actor, workflow, command)
-
-
-def _require_open(application: Application, command: str, *, active: bool = False) -> None:
-    if application.withdrawal is not None:
-        raise CommandRefused(command=command, reason="the application was withdrawn")
-    if application.is_closed:
-        raise CommandRefused(
-            command=command, reason=f"the application is closed in state {application.state!r}"
-        )
-    if active and application.is_suspended:
-        raise CommandRefused(command=command, reason="the application is suspended")
 
 
 def _reason_code(value: object, path: str, *, required: bool) -> list[Problem]:
@@ -408,7 +372,7 @@ def _act(
     guards: GuardRegistry,
     facts: Facts,
 ) -> ActionTaken:
-    _require_open(application, "act", active=True)
+    require_open(application, "act", active=True)
     action: object = command.action
     given: object = command.inputs
     if not isinstance(action, str) or not isinstance(given, Mapping):
@@ -462,8 +426,8 @@ def _attach(
     workflow: Workflow,
     at: datetime,
 ) -> DocumentAttached:
-    _require_open(application, "attach_document", active=True)
-    role = _submitter_or_officer(application, command.actor, workflow, "attach_document")
+    require_open(application, "attach_document", active=True)
+    role = submitter_or_officer(application, command.actor, workflow, "attach_document")
     document = command.document
     problems = check_document(document, path="document")
     if problems or not isinstance(document, DocumentRef):
@@ -494,8 +458,8 @@ def _attach(
 def _check(
     application: Application, command: CheckDocument, *, workflow: Workflow, at: datetime
 ) -> DocumentChecked:
-    _require_open(application, "check_document", active=True)
-    role = _officer(application, command.actor, workflow, "check_document")
+    require_open(application, "check_document", active=True)
+    role = officer_role(application, command.actor, workflow, "check_document")
     problems = _problem("requirement", CATALOGUE_CODE.problem(command.requirement))
     verdict: object = command.verdict
     if not isinstance(verdict, Verdict):
@@ -536,7 +500,7 @@ def _note(
         raise InvalidApplication(problems)
     if application.erased is not None:  # a note would be sealed under a destroyed key
         raise CommandRefused(command="add_note", reason="its personal data was erased")
-    check = _officer if command.visibility is Visibility.INTERNAL else _submitter_or_officer
+    check = officer_role if command.visibility is Visibility.INTERNAL else submitter_or_officer
     role = check(application, command.actor, workflow, "add_note")
     return NoteAdded(
         text=Personal(command.text),
@@ -556,14 +520,14 @@ def _admin(
 ) -> Event:
     name = _NAMES[type(command)]
     actor = command.actor
-    _require_open(application, name, active=isinstance(command, Suspend))
+    require_open(application, name, active=isinstance(command, Suspend))
     if isinstance(command, Withdraw):
-        role = _submitter_or_officer(application, actor, workflow, name)
+        role = submitter_or_officer(application, actor, workflow, name)
         problems = _reason_code(command.reason, "reason", required=False)
         if problems:
             raise InvalidApplication(problems)
         return Withdrawn(reason=command.reason, actor=actor.id, role=role, at=at)
-    role = _officer(application, actor, workflow, name)
+    role = officer_role(application, actor, workflow, name)
     if isinstance(command, Assign):
         assignee = command.assignee
         reason = None if assignee is None else ACTOR_ID.problem(assignee)
@@ -583,8 +547,8 @@ def _admin(
 def _payment(
     application: Application, command: RecordPayment, *, workflow: Workflow, at: datetime
 ) -> PaymentRecorded:
-    _require_open(application, "record_payment", active=True)
-    role = _officer(application, command.actor, workflow, "record_payment")
+    require_open(application, "record_payment", active=True)
+    role = officer_role(application, command.actor, workflow, "record_payment")
     problems = _problem("reference", KEY.problem(command.reference))
     problems.extend(_problem("currency", CURRENCY.problem(command.currency)))
     amount = None

@@ -58,9 +58,10 @@ APPLICANT_ROLE = "applicant"
 """The role of applicants; every other role a workflow declares is an officer's, but
 `COURIER_ROLE`'s."""
 COURIER_ROLE = "courier"
-"""The role of couriers: it takes the workflow's transitions that name it (collecting,
-delivering), never an officer's work on an application (checking its documents, notes,
-assignment, suspension, payments, holds), which needs sight of what a courier may not see."""
+"""The couriers' role.  A courier takes the workflow's transitions that name it
+(collecting, delivering), never an officer's work on an application (checking its
+documents, notes, assignment, suspension, payments, holds), which needs sight of what a
+courier may not see."""
 DEFAULT_VALIDATORS = default_validators()
 """The identity-number validators used when none are given."""
 _MAX_NUMBER = 128
