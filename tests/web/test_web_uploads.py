@@ -273,13 +273,15 @@ def made_scanner() -> EicarScanner:
 
 
 @pytest.mark.parametrize(
-    "target", ["nope", "json:missing", "json:dumps", "::", "onestop.testing.documents:EICAR"]
+    "target",
+    ["nope", "json:missing", "json:dumps", "::", "onestop.testing.documents:EICAR", "x" * 100_000],
 )
 def test_a_scanner_that_cannot_be_loaded_stops_the_start(tmp_path: Path, target: str) -> None:
     """A ``scanner`` that cannot be imported, made or used is a ConfigurationError naming
     ``--scanner``: a server never starts without the scanner it was told to use."""
-    with pytest.raises(ConfigurationError, match="--scanner"):
+    with pytest.raises(ConfigurationError, match="--scanner") as refused:
         Runtime.start(settings_for(tmp_path, scanner=target))
+    assert len(str(refused.value)) < 300  # a long target is quoted short
 
 
 # --- the sweeper -----------------------------------------------------------------------

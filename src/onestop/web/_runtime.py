@@ -27,6 +27,7 @@ import anyio.to_thread
 import attrs
 
 from onestop.calendars import calendar_versions, counted_years
+from onestop.domain.common.formats import preview
 from onestop.exceptions import ConfigurationError
 from onestop.ports.citizens import AnonymousCitizens, CitizenSignIn
 from onestop.ports.documents import Scanner
@@ -131,22 +132,21 @@ def _plugin(target: str, *, option: str, method: str) -> Any:
     Raises:
         ConfigurationError: Naming *option*, if it cannot be loaded, made or used.
     """
+    shown = preview(target)  # a setting, but any length: quoted short
     module_name, _, attribute = target.partition(":")
     try:
         found: Any = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigurationError(
-            f"{option}: cannot load {target!r} ({type(exc).__name__})"
-        ) from None
+        raise ConfigurationError(f"{option}: cannot load {shown} ({type(exc).__name__})") from None
     factory = isinstance(found, type) or (callable(found) and not hasattr(found, method))
     try:
         made = found() if factory else found
     except Exception as exc:  # noqa: BLE001 - a plugin's factory may raise anything
         raise ConfigurationError(
-            f"{option}: {target!r} failed to make its object ({type(exc).__name__})"
+            f"{option}: {shown} failed to make its object ({type(exc).__name__})"
         ) from None
     if not callable(getattr(made, method, None)):
-        raise ConfigurationError(f"{option}: {target!r} has no {method}()")
+        raise ConfigurationError(f"{option}: {shown} has no {method}()")
     return made
 
 
