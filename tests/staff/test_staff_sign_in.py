@@ -124,6 +124,29 @@ def test_a_client_with_too_many_failures_is_locked_out(store: MemoryStore, clock
     assert staff.sign_in("ana", PASSWORD, client="198.51.100.1").identity.account_id == "ana"
 
 
+def test_a_clients_own_success_does_not_reset_its_failures(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """A client spraying wrong passwords over other accounts, and signing in to its own
+    now and then, is still locked out at the client's limit: its success forgives only
+    its own account, not the failures it sprayed."""
+    staff = desk(store, clock, policy=SignInPolicy(max_client_failures=4))
+    officer(staff, "ana")
+    outcomes = []
+    for n in range(6):
+        try:
+            staff.sign_in(f"victim-{n}", WRONG, client="203.0.113.9")
+        except (SignInRefused, AccountLocked) as refused:
+            outcomes.append(type(refused).__name__)
+        if n % 2:
+            try:
+                staff.sign_in("ana", PASSWORD, client="203.0.113.9")
+            except AccountLocked:
+                outcomes.append("own locked")
+    assert outcomes[:4] == ["SignInRefused"] * 4
+    assert "AccountLocked" in outcomes[4:]
+
+
 def test_a_success_clears_the_account_failures(store: MemoryStore, clock: Clock) -> None:
     """A sign-in that succeeds forgets the account's earlier failures."""
     staff = desk(store, clock)

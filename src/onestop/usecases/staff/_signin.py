@@ -193,13 +193,16 @@ class SignInDesk(DeskCore):
 
         An unknown account, a disabled one and a wrong password get the same answer
         after the same Argon2 work, and each counts as a failure, under the account id
-        given and under *client* (the caller's address, say).  Each attempt is counted
-        before the password is checked, so that concurrent guesses cannot slip past the
-        count; one that succeeds is forgiven.  After `SignInPolicy.max_failures`
+        given and under *client* (the caller's address, say).  Each attempt on an
+        account is counted before the password is checked, so that concurrent guesses
+        cannot slip past the count; one that succeeds is forgiven.  A client's count
+        holds failures only, so that a success (of the caller's own account) does not
+        clear the failures it sprayed over others.  After `SignInPolicy.max_failures`
         attempts on an account in `SignInPolicy.window` (or
-        `SignInPolicy.max_client_failures` from a client) that did not succeed, every
-        sign-in is refused before any Argon2 work, the right password too, until they
-        age out; a success racing guesses that locked the account does not unlock it.
+        `SignInPolicy.max_client_failures` failures from a client) that did not
+        succeed, every sign-in is refused before any Argon2 work, the right password
+        too, until they age out; a success racing guesses that locked the account does
+        not unlock it.
 
         Args:
             account_id: The account, as typed.
@@ -222,28 +225,41 @@ class SignInDesk(DeskCore):
             code = _text(code, "code")
         self._dummy_hash()  # made on the first sign-in, whoever it is for: no first-time tell
         now = self._now()
-        keys: tuple[tuple[str, int], ...] = (
-            (failure_key("account", account_id), self._policy.max_failures),
-        )
-        if client:
-            keys += ((failure_key("client", client), self._policy.max_client_failures),)
+        keys = ((failure_key("account", account_id), self._policy.max_failures),)
         self._gate(keys, now)
+        by_client = failure_key("client", client) if client else None
+        window = self._policy.window
+        # A client's count holds failures only: a success cannot reset it.
+        failed = 0 if by_client is None else self._staff.failures(by_client, at=now, window=window)
+        if failed >= self._policy.max_client_failures:
+            raise AccountLocked(retry_after=int(window.total_seconds()))
+        try:
+            account, method = self._checked(account_id, password, code)
+        except (SignInRefused, SecondFactorRequired):
+            if by_client is not None:
+                self._staff.count_failure(by_client, at=now, window=window)
+            raise
+        self._forgive(keys, now)
+        return self._start_session(account.account_id, method)
+
+    def _checked(
+        self, account_id: str, password: str, code: str | None
+    ) -> tuple[StaffAccount, str]:
+        """The account *password* (and *code*) sign in to, and how they signed in."""
         known = account_id if ACTOR_ID.matches(account_id) else None
         typed = password if len(password) <= self._policy.max_password else _DUMMY_PASSWORD
         right = self._password_matches(known, typed) and typed is password
         account = self._account_or_none(known) if right else None
         if account is None or not account.active:
             raise SignInRefused
-        method = "password"
-        if account.second_factor:
-            if code is None:
-                raise SecondFactorRequired
-            seed = self._seed(account.account_id)
-            if seed is None or not self._code_matches(account.account_id, seed, code):
-                raise SignInRefused
-            method = "password+totp"
-        self._forgive(keys, now)
-        return self._start_session(account.account_id, method)
+        if not account.second_factor:
+            return account, "password"
+        if code is None:
+            raise SecondFactorRequired
+        seed = self._seed(account.account_id)
+        if seed is None or not self._code_matches(account.account_id, seed, code):
+            raise SignInRefused
+        return account, "password+totp"
 
     def _account_or_none(self, account_id: str | None) -> StaffAccount | None:
         if account_id is None:
