@@ -270,10 +270,13 @@ class StaffStore(Protocol):
         ...
 
     def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Record one failure under *key* at *at*; return the failures in ``(at - window, at]``.
+        """Record one failure under *key* at *at*; return the failures after ``at - window``:
+        this one, those before it in the window, and any recorded at a later instant (a
+        concurrent caller whose clock read later, and whose count went first).
 
         Atomic across every process sharing the store: *n* concurrent calls on one key
-        return *n* different counts.  Failures older than the window may be dropped.
+        return *n* different counts, whatever order their clocks were read in.  Failures
+        older than the window may be dropped.
         """
         ...
 

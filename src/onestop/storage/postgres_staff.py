@@ -109,8 +109,7 @@ STAFF_STATEMENTS: Mapping[str, LiteralString] = {
     "count_failure": "WITH pruned AS ("
     " DELETE FROM {s}.staff_failures WHERE key = %(key)s AND at <= %(low)s"
     "), added AS (INSERT INTO {s}.staff_failures (key, at) VALUES (%(key)s, %(at)s))"
-    " SELECT count(*) + 1 FROM {s}.staff_failures"
-    " WHERE key = %(key)s AND at > %(low)s AND at <= %(at)s",
+    " SELECT count(*) + 1 FROM {s}.staff_failures WHERE key = %(key)s AND at > %(low)s",
     "failures": "SELECT count(*) FROM {s}.staff_failures WHERE key = %s AND at > %s AND at <= %s",
     "clear_failures": "DELETE FROM {s}.staff_failures WHERE key = %s",
     "unlock_failures": "DELETE FROM {s}.staff_failure_keys WHERE key = %s",
@@ -230,7 +229,7 @@ class PostgresStaff(abc.ABC):
             return len(cursor.execute(self._sql[name], given).fetchall())
 
     def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Record one failure under *key* at *at*; return the failures in ``(at - window, at]``.
+        """Record one failure under *key* at *at*; return the failures after ``at - window``.
 
         Counters on one key take turns on the key's row in ``staff_failure_keys``
         (see the module's docstring), so *n* concurrent calls return *n* counts.

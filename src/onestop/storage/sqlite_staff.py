@@ -56,6 +56,7 @@ _EXPIRED = "DELETE FROM staff_secrets WHERE expires_at <= ?"
 _PRUNE = "DELETE FROM staff_failures WHERE key = ? AND at <= ?"
 _FAIL = "INSERT INTO staff_failures (key, at) VALUES (?, ?)"
 _COUNT = "SELECT count(*) FROM staff_failures WHERE key = ? AND at > ? AND at <= ?"
+_COUNTED = "SELECT count(*) FROM staff_failures WHERE key = ? AND at > ?"
 _CLEAR = "DELETE FROM staff_failures WHERE key = ?"
 _FORGET = "DELETE FROM staff_failures WHERE at <= ?"
 _RECORD = (
@@ -169,7 +170,7 @@ class SQLiteStaff(SQLiteConnections):
         return deleted
 
     def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Record one failure under *key* at *at*; return the failures in ``(at - window, at]``.
+        """Record one failure under *key* at *at*; return the failures after ``at - window``.
 
         One ``BEGIN IMMEDIATE`` transaction drops the key's failures older than the
         window, inserts this one and counts, so calls from every process take turns.
@@ -179,7 +180,7 @@ class SQLiteStaff(SQLiteConnections):
         with self._writing() as connection:
             connection.execute(_PRUNE, (wanted, low))
             connection.execute(_FAIL, (wanted, high))
-            (count,) = connection.execute(_COUNT, (wanted, low, high)).fetchone()
+            (count,) = connection.execute(_COUNTED, (wanted, low)).fetchone()
         return int(count)
 
     def failures(self, key: str, /, *, at: datetime, window: timedelta) -> int:

@@ -182,7 +182,7 @@ class StaffStoreContract:
     # --- failures -------------------------------------------------------------------
 
     def test_failures_are_counted_in_the_window(self, store: StaffStore) -> None:
-        """`count_failure` returns the failures in ``(at - window, at]``, this one included."""
+        """`count_failure` returns the failures after ``at - window``, this one included."""
         counts = [
             store.count_failure("acct:ana", at=S0 + timedelta(minutes=m), window=WINDOW)
             for m in (0, 5, 10, 15, 16)
@@ -191,6 +191,13 @@ class StaffStoreContract:
         assert store.failures("acct:ana", at=S0 + timedelta(minutes=16), window=WINDOW) == 4
         assert store.failures("acct:ana", at=S0 + timedelta(hours=1), window=WINDOW) == 0
         assert store.failures("acct:bob", at=S0, window=WINDOW) == 0
+
+    def test_a_count_includes_failures_stamped_later(self, store: StaffStore) -> None:
+        """A failure counted after another whose clock read later (two callers racing)
+        gets the next count, not the same one: the lock's limit is not overshot."""
+        first = store.count_failure("acct:ana", at=S0 + timedelta(seconds=1), window=WINDOW)
+        second = store.count_failure("acct:ana", at=S0, window=WINDOW)
+        assert (first, second) == (1, 2)
 
     def test_clearing_forgets_one_key(self, store: StaffStore) -> None:
         """`clear_failures` forgets one key's failures and no other's."""
