@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from surface_harness import NATS_URL, POSTGRES_URL, Session, make_session
+from surface_harness import NATS_URL, POSTGRES_URL, Session, drop_our_schemas, make_session
 from surface_oracle import Counter
 
 EXAMPLES_PROPERTY = "surface_examples"
@@ -82,3 +82,11 @@ def _no_name_lookups() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket, "getaddrinfo", offline)
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_schema_left() -> Iterator[None]:
+    """Hostile calls of the PostgreSQL store make schemas of this run's name: every one is
+    dropped when the run ends, so the test database is left as it was found."""
+    yield
+    drop_our_schemas()

@@ -372,6 +372,27 @@ def _local(value: object) -> bool:
     return not (isinstance(value, str) and "://" in value and "127.0.0.1" not in value)
 
 
+def _ours(value: object) -> bool:
+    """A local URL (`_local`) that still names a schema of this run: `PG_SCHEMA`, or one
+    a hostile variant grew from it, which `drop_our_schemas` removes at the end."""
+    return _local(value) and (not isinstance(value, str) or f"schema={PG_SCHEMA}" in value)
+
+
+def drop_our_schemas() -> None:
+    """Drop every schema of this run (`PG_SCHEMA` and what hostile variants grew from it)."""
+    if not POSTGRES_URL:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        names = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", (PG_SCHEMA,)
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
 def _inside(value: object) -> bool:
     """A relative path that stays inside the working directory (the scratch folder)."""
     return isinstance(value, str) and not value.startswith(("/", "~")) and ".." not in value
@@ -380,8 +401,10 @@ def _inside(value: object) -> bool:
 def overrides(strategist: Strategist) -> dict[tuple[str, str], st.SearchStrategy[object]]:
     """The few parameters that get their own values, each for the reason given."""
     small = st.sampled_from([0, 1, 2, -1, True, 1.5, float("nan"), "1", None])
-    urls = [f"{POSTGRES_URL}?schema={PG_SCHEMA}", POSTGRES_URL] if POSTGRES_URL else ["x"]
-    pg_url = st.sampled_from(urls) | hostile_text(st.sampled_from(urls)).filter(_local)
+    # Every URL names the harness's schema (the bare URL would make the default schema,
+    # ``onestop``, in the test database and leave it there).
+    urls = [f"{POSTGRES_URL}?schema={PG_SCHEMA}"] if POSTGRES_URL else ["x"]
+    pg_url = st.sampled_from(urls) | hostile_text(st.sampled_from(urls)).filter(_ours)
     schema = st.just(PG_SCHEMA) | hostile_text(st.just(PG_SCHEMA)).filter(_not_a_schema_name)
     nats = [NATS_URL or "nats://127.0.0.1:4222"]
     identity = st.just(SEALED_NIK) | hostile_text(st.just(SEALED_NIK))
