@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from onestop.exceptions._base import OnestopError, _named
+from onestop.exceptions._base import OnestopError, _named, _shown
 
 
 class InvalidValue(OnestopError, ValueError):
@@ -151,9 +151,9 @@ class UnknownIdentityScheme(PartyError, LookupError):
     def __init__(self, scheme: str, *, known: Sequence[str] = ()) -> None:
         self.scheme = scheme
         self.known = tuple(known)
-        shown = repr(scheme[:64]) + (f"... ({len(scheme)} characters)" if len(scheme) > 64 else "")
         super().__init__(
-            f"no identity validator for scheme {shown}; known: {', '.join(self.known) or 'none'}"
+            f"no identity validator for scheme {_shown(scheme)}; "
+            f"known: {', '.join(self.known) or 'none'}"
         )
 
 

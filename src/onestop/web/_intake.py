@@ -24,6 +24,7 @@ from typing import Final
 
 import structlog
 
+from onestop.domain.applications.application import Application
 from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.applications.submission import find_service
 from onestop.domain.catalogue.model import ChannelKind
@@ -134,10 +135,11 @@ def _ref(requirement: str, evidence_type: str, document: Document) -> DocumentRe
     )
 
 
-def _evidence(runtime: Runtime, application_id: str, channel: ChannelKind) -> Mapping[str, str]:
+def _evidence(
+    runtime: Runtime, application: Application, channel: ChannelKind
+) -> Mapping[str, str]:
     """The evidence type of each requirement, through *channel*, of the service version
-    application *application_id* was made under."""
-    application = runtime.mall.application(application_id)
+    *application* was made under."""
     service = find_service(runtime.mall.catalogue, application.service, application.service_version)
     return {r.code: r.evidence_type for r in service.requirements_for(channel)}
 
@@ -179,7 +181,7 @@ def documents_of(
     evidence = (
         service_of(runtime, service, channel)
         if replay is None  # a retry is checked as of its first submission (`Mall.submit`)
-        else _evidence(runtime, replay, channel)
+        else _evidence(runtime, runtime.mall.application(replay), channel)
     )
     refs: list[DocumentRef] = []
     problems: list[Problem] = []
@@ -245,7 +247,7 @@ def give_document(
         CommandRefused: If the application takes no document now.
     """
     application = runtime.mall.application(application_id)
-    evidence = _evidence(runtime, application_id, application.channel)
+    evidence = _evidence(runtime, application, application.channel)
     problems: list[Problem] = []
     if given.requirement not in evidence:
         problems.append(Problem(path="body.requirement", message="is not a requirement"))
