@@ -62,6 +62,24 @@ def test_a_replay_answers_200_with_the_same_receipt(tmp_path: Path) -> None:
     assert again.json() == {**first.json(), "replayed": True}
 
 
+def test_a_replay_after_the_server_secret_changed_gives_no_wrong_secret(tmp_path: Path) -> None:
+    """A replay under a new server secret answers the receipt with no lookup secret (it
+    cannot be made again), and the first receipt's secret still tracks the application."""
+    key = new_key()
+    secret_file = tmp_path / "mall.sqlite3.serve-secret"
+    with in_process(settings_for(tmp_path)) as client:
+        first = _submit(client, kia_body(), key)
+    secret_file.write_bytes(os.urandom(32))
+    with in_process(settings_for(tmp_path)) as client:
+        again = _submit(client, kia_body(), key)
+        tracked = client.get(
+            first.headers["Location"], headers={"Lookup-Secret": first.json()["lookup_secret"]}
+        )
+    assert again.status_code == 200, again.text
+    assert again.json() == {**first.json(), "replayed": True, "lookup_secret": None}
+    assert tracked.status_code == 200, tracked.text
+
+
 def test_a_receipt_locates_the_tracking_resource(tmp_path: Path) -> None:
     """A 201 receipt (and its replay) names in Location the tracking URL of its number."""
     key = new_key()

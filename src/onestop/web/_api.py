@@ -7,6 +7,7 @@ Handlers hand whatever calls the blocking core to the worker's thread pool
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache, partial
@@ -29,6 +30,7 @@ from onestop.exceptions import (
     Problem,
     UnsupportedMediaType,
 )
+from onestop.usecases.applications.codec import secret_digest
 from onestop.web import _intake
 from onestop.web._citizens import CITIZEN, acting_citizen
 from onestop.web._inflight import InFlight, holding_key, holding_uploads
@@ -302,10 +304,12 @@ def _submitted(
             idempotency_key=idempotency_key,
         )
     attach_all(runtime, data.documents, receipt.application_id)
+    # A replay derives the secret again: under a changed server secret, another one.
+    opens = not receipt.replayed or _opens(runtime, receipt.application_id, secret)
     view = ReceiptView(
         application_id=receipt.application_id,
         number=receipt.number,
-        lookup_secret=secret,
+        lookup_secret=secret if opens else None,
         due=receipt.due,
         required_documents=receipt.required_documents,
         replayed=receipt.replayed,
@@ -314,6 +318,12 @@ def _submitted(
     return Response(
         view, status_code=200 if receipt.replayed else 201, headers={"Location": location}
     )
+
+
+def _opens(runtime: Runtime, application_id: str, secret: str) -> bool:
+    """Whether *secret* is the lookup secret of *application_id*."""
+    stored = runtime.mall.application(application_id).secret_digest
+    return hmac.compare_digest(secret_digest(secret), stored)
 
 
 Number = Annotated[

@@ -119,6 +119,9 @@ class ReceiptView:
         application_id: The application's id.
         number: Its number, for tracking and at the counter.
         lookup_secret: The secret that, with the number, shows its status; keep it.
+            ``None`` only on a replay after the server's secret changed (``--secret-file``,
+            or the ``.serve-secret`` beside an SQLite store): it cannot be made again,
+            and the first receipt's secret still works.
         due: The due date, or ``None`` while its clock has not started.
         required_documents: The codes of the requirements that apply.
         replayed: Whether this answers a repeat of an earlier request (same key and body).
@@ -126,7 +129,7 @@ class ReceiptView:
 
     application_id: str
     number: str
-    lookup_secret: str
+    lookup_secret: str | None
     due: datetime | None
     required_documents: tuple[str, ...]
     replayed: bool
