@@ -121,6 +121,72 @@ def test_a_replayed_or_forged_callback_is_401_and_changes_nothing(tmp_path: Path
     assert again.json()["type"] == "urn:onestop:problem:WebhookVerificationError"
 
 
+def test_a_status_resent_after_it_closed_the_application_is_already_applied(
+    tmp_path: Path,
+) -> None:
+    """The status that closed the application, resent under a new id, answers 200 with
+    ``applied`` false (it was a 409: the application is closed), and changes nothing."""
+    secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        application_id, _ = _validating(client)
+        url = f"/api/v1/agencies/{AGENCY}/callbacks"
+        body, headers = _signed(application_id, "msg_1")
+        first = client.post(url, content=body, headers=headers)
+        body, headers = _signed(application_id, "msg_2")
+        again = client.post(url, content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert again.status_code == 200, again.text
+    assert first.json()["state"] == "issued"
+    assert again.json() == {**first.json(), "webhook_id": "msg_2", "applied": False}
+
+
+def test_two_agencies_may_send_the_same_webhook_id(tmp_path: Path) -> None:
+    """Each agency picks its own ids: one agency's id ``1`` does not refuse another's as a
+    replay, while each agency's own replay still is refused."""
+    other = {"secrets": [OTHER], "statuses": STATUSES, "services": ["nib"]}
+    secrets = _secrets_file(
+        tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}, "bpjph": other}
+    )
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        mine, _ = _validating(client)
+        theirs, _ = _validating(client)
+        body, headers = _signed(mine, "1")
+        first = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
+        again = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
+        their_body = json.dumps(
+            {"agency": "bpjph", "application_id": theirs, "status": "validated", "reference": "B"}
+        ).encode()
+        their_headers = WebhookSigner([OTHER]).headers("1", their_body, timestamp=datetime.now(UTC))
+        second = client.post(
+            "/api/v1/agencies/bpjph/callbacks", content=their_body, headers=their_headers
+        )
+    assert (first.status_code, again.status_code) == (200, 401)
+    assert second.status_code == 200, second.text
+    assert second.json()["applied"] is True
+
+
+def test_a_refused_callback_is_heard_when_the_agency_retries_it(tmp_path: Path) -> None:
+    """A callback refused after its signature verified (409: the application is suspended)
+    changed nothing, so the agency's retry under the same id, once resumed, is applied."""
+    secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        application_id, version = _validating(client)
+        runtime: Runtime = client.app.state.runtime
+        officer = Actor(id="officer-1", roles={"front_office"})
+        runtime.mall.suspend(application_id, reason="waiting", actor=officer)
+        url = f"/api/v1/agencies/{AGENCY}/callbacks"
+        body, headers = _signed(application_id, "msg_retried")
+        refused = client.post(url, content=body, headers=headers)
+        suspended_version = runtime.mall.application(application_id).version
+        runtime.mall.resume(application_id, actor=officer)
+        body, headers = _signed(application_id, "msg_retried")  # signed anew, as a sender retries
+        retried = client.post(url, content=body, headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert suspended_version == version + 1  # the suspension only
+    assert retried.status_code == 200, retried.text
+    assert (retried.json()["applied"], retried.json()["state"]) == (True, "issued")
+
+
 @pytest.mark.parametrize(
     ("services", "status"), [(None, 404), (["rekening-tabungan"], 404), (["nib"], 200)]
 )
@@ -202,6 +268,11 @@ def test_statuses_default_to_the_catalogues_agency_events(tmp_path: Path) -> Non
         {AGENCY: {"secret": SECRET}},
         {AGENCY: {"secrets": [SECRET], "services": "nib"}},
         {AGENCY: {"secrets": [SECRET], "services": ["no-such-service"]}},
+        {AGENCY: {"secrets": [SECRET], "statuses": {"": "submit_data"}}},
+        {AGENCY: {"secrets": [SECRET], "statuses": {"x\u0000": "submit_data"}}},
+        {AGENCY: {"secrets": [SECRET], "statuses": {}}},
+        {AGENCY: {"secrets": [SECRET], "statuses": {"validated": "no-such-action"}}},
+        {AGENCY: {"secrets": [SECRET], "statuses": {"validated": {"event": "no.such.event"}}}},
     ],
 )
 def test_a_bad_secrets_file_is_a_configuration_error_without_the_secret(
@@ -235,3 +306,28 @@ def test_the_file_replay_cache_refuses_a_live_id_and_forgets_on_request(tmp_path
     assert one.remember("msg_a", until=until, now=now) is True
     later = until + timedelta(seconds=1)
     assert other.remember("msg_a", until=later + timedelta(minutes=5), now=later) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f'{{"bpjph": "{OTHER}", "bpjph": "{SECRET}"}}', "'bpjph' is given twice"),
+        ('{"bpjph": ' + "[" * 100_000 + "]" * 100_000 + "}", "it is not JSON"),
+    ],
+)
+def test_a_secrets_file_with_a_repeated_key_or_too_deep_is_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """An agency given twice (the last would silently win) or nesting too deep to read is
+    a `ConfigurationError` naming the flag, not a silent choice or a crash."""
+    path = tmp_path / "callbacks.json"
+    path.write_text(text, encoding="utf-8")
+    runtime = Runtime.start(settings_for(tmp_path))
+    try:
+        with pytest.raises(ConfigurationError) as caught:
+            read_callback_secrets(str(path), runtime.mall.catalogue)
+    finally:
+        runtime.close()
+    assert str(caught.value).startswith("--callback-secrets: ")
+    assert expected in str(caught.value)
+    assert "MfKQ9r8" not in str(caught.value)

@@ -217,7 +217,7 @@ def test_a_file_name_that_is_not_utf8_once_decoded_is_400(client: Any) -> None:
         content=sample_pdf(),
         headers={"Content-Type": "application/pdf", "Upload-Filename": "UTF-8''%FF%FE.pdf"},
     )
-    assert [p["path"] for p in _problem(sent, 400)["problems"]] == ["header.upload_filename"]
+    assert [p["path"] for p in _problem(sent, 400)["problems"]] == ["header.Upload-Filename"]
 
 
 def test_a_real_server_refuses_a_declared_length_before_reading(tmp_path: Path) -> None:

@@ -221,7 +221,7 @@ def _file_name(header: str) -> str:
         try:
             return unquote(ext["encoded"], encoding="utf-8", errors="strict")
         except UnicodeDecodeError:
-            problem = Problem(path="header.upload_filename", message="is not UTF-8 once decoded")
+            problem = Problem(path="header.Upload-Filename", message="is not UTF-8 once decoded")
             raise InvalidRequest([problem], status=400) from None
     try:
         return header.encode("latin-1").decode("utf-8")

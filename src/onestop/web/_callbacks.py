@@ -13,7 +13,8 @@ event transition on such an event, and an action's name for every transition the
 The raw body and the raw headers are handed to `AgencyCallbacks.handle`, which verifies
 before it parses; its errors are answered as problem details (401 for a forged, expired
 or replayed callback).  Webhook ids are remembered in the directory the workers share
-their limits in (`FileReplayCache`), so that a replay is refused by every worker.
+their limits in (`FileReplayCache`), so that a replay is refused by every worker; each
+agency's ids apart from the others' (`AgencyIds`), since each agency picks its own.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from litestar import Request, post
 from litestar.params import HeaderParameter, Parameter
 
 from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.formats import text_problem
 from onestop.domain.workflow.model import Trigger
 from onestop.exceptions import AgencyNotFound, ConfigurationError, OnestopError
 from onestop.transport.inbound.callbacks import AGENCY_ROLE, AgencyCallbacks, CallbackRoute
@@ -43,6 +45,7 @@ from onestop.web._wire import Body
 
 __all__ = [
     "ROUTES",
+    "AgencyIds",
     "CallbackAnswer",
     "CallbackEntry",
     "FileReplayCache",
@@ -52,6 +55,7 @@ __all__ = [
 
 _EVENT_PREFIX = "agency."
 _SWEEP_EVERY = 512
+_MAX_STATUS = 256  # as a callback's status (`onestop.transport.inbound.callbacks`)
 
 
 @attrs.frozen(kw_only=True)
@@ -106,14 +110,38 @@ def catalogue_statuses(catalogue: Catalogue) -> dict[str, CallbackRoute]:
     return found
 
 
-def _route(value: object) -> CallbackRoute:
+def _route(value: object, catalogue: Catalogue) -> CallbackRoute:
     if isinstance(value, str):
-        return CallbackRoute.action(value)
-    if isinstance(value, dict) and set(value) == {"event"} and isinstance(value["event"], str):
-        return CallbackRoute.event(value["event"])
-    raise ConfigurationError(
-        '--callback-secrets: a status maps to an action\'s name or to {"event": "<name>"}'
-    )
+        route = CallbackRoute.action(value)
+    elif isinstance(value, dict) and set(value) == {"event"} and isinstance(value["event"], str):
+        route = CallbackRoute.event(value["event"])
+    else:
+        raise ConfigurationError(
+            '--callback-secrets: a status maps to an action\'s name or to {"event": "<name>"}'
+        )
+    if route.name not in _names(catalogue, route.kind):
+        raise ConfigurationError(
+            f"--callback-secrets: {_quoted(route.name)} is not an {route.kind} of the "
+            "catalogue's workflows"
+        )
+    return route
+
+
+def _names(catalogue: Catalogue, kind: str) -> set[str]:
+    """The actions, or the events, of the catalogue's workflows' transitions."""
+    transitions = [t for workflow in catalogue.workflows for t in workflow.transitions]
+    if kind == "action":
+        return {t.action for t in transitions}
+    return {t.event for t in transitions if t.trigger is Trigger.EVENT and t.event}
+
+
+def _status(value: str) -> str:
+    if text_problem(value, max_length=_MAX_STATUS) is not None:
+        raise ConfigurationError(
+            f"--callback-secrets: a status is text of 1 to {_MAX_STATUS} characters without "
+            "control characters"
+        )
+    return value
 
 
 def _services(value: object, catalogue: Catalogue) -> tuple[str, ...] | None:
@@ -149,10 +177,12 @@ def _entry(agency: str, value: object, catalogue: Catalogue) -> CallbackEntry:
         raise ConfigurationError("--callback-secrets: an agency's secrets are whsec_ texts")
     if statuses is None:
         routes = catalogue_statuses(catalogue)
-    elif isinstance(statuses, dict):
-        routes = {str(status): _route(route) for status, route in statuses.items()}
+    elif isinstance(statuses, dict) and statuses:
+        routes = {_status(status): _route(route, catalogue) for status, route in statuses.items()}
     else:
-        raise ConfigurationError("--callback-secrets: statuses must be an object")
+        raise ConfigurationError(
+            "--callback-secrets: statuses must be an object of at least one status"
+        )
     if not routes:
         raise ConfigurationError(
             "--callback-secrets: no status to accept: the catalogue's workflows have no "
@@ -175,8 +205,12 @@ def read_callback_secrets(path: str, catalogue: Catalogue) -> tuple[CallbackEntr
             The message never quotes a secret.
     """
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=_once)
+    except _Twice as exc:
+        raise ConfigurationError(
+            f"--callback-secrets: {_quoted(exc.key)} is given twice in one object"
+        ) from None
+    except (OSError, ValueError, RecursionError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not JSON"
         raise ConfigurationError(f"--callback-secrets: cannot read the file: {reason}") from None
     if not isinstance(raw, dict) or not raw:
@@ -199,6 +233,23 @@ def read_callback_secrets(path: str, catalogue: Catalogue) -> tuple[CallbackEntr
             ) from None
         entries.append(entry)
     return tuple(entries)
+
+
+class _Twice(Exception):
+    """A key given twice in one object of the file (the last would silently win)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Twice(key)
+        found[key] = value
+    return found
 
 
 def _quoted(value: str) -> str:
@@ -263,23 +314,49 @@ class FileReplayCache:
                 file.unlink(missing_ok=True)
 
 
+@attrs.frozen
+class AgencyIds:
+    """The ids of one agency's webhooks in a `ReplayCache` shared by every agency.
+
+    Each agency picks its own ``webhook-id`` values (Standard Webhooks makes the id the
+    sender's), so two agencies may well both send ``"1"``: kept apart, neither agency's
+    id refuses the other's callback as a replay.
+    """
+
+    shared: ReplayCache
+    agency: str
+
+    def remember(self, message_id: str, /, *, until: datetime, now: datetime) -> bool:
+        """Record *message_id* of this agency's until *until*; tell whether it was new."""
+        return self.shared.remember(self._key(message_id), until=until, now=now)
+
+    def forget(self, message_id: str, /) -> None:
+        """Drop *message_id* of this agency's, so that the agency's retry is accepted."""
+        self.shared.forget(self._key(message_id))
+
+    def _key(self, message_id: str) -> str:
+        return f"{self.agency}\x00{message_id}"
+
+
 def build_callbacks(
     mall: Mall, entries: tuple[CallbackEntry, ...], *, replay_dir: str | None
 ) -> dict[str, AgencyCallbacks]:
-    """One `AgencyCallbacks` per agency, each with its own secrets and the shared cache."""
-    seen: ReplayCache = (
+    """One `AgencyCallbacks` per agency, each with its own secrets and its own ids in
+    the shared cache (`AgencyIds`)."""
+    shared: ReplayCache = (
         MemoryReplayCache() if replay_dir is None else FileReplayCache(Path(replay_dir))
     )
-    return {
-        entry.agency: AgencyCallbacks(
+    built = {}
+    for entry in entries:
+        seen = AgencyIds(shared, entry.agency)
+        built[entry.agency] = AgencyCallbacks(
             mall,
             WebhookVerifier(entry.secrets, seen=seen),
             {entry.agency: dict(entry.statuses)},
             seen=seen,
             services=None if entry.services is None else {entry.agency: entry.services},
         )
-        for entry in entries
-    }
+    return built
 
 
 _Header = Annotated[str, HeaderParameter(name="webhook-id", max_length=256)]

@@ -187,8 +187,11 @@ def _parameter_problems(error: ValidationException) -> tuple[FieldProblem, ...]:
         pattern = message.partition("matching regex ")[2]
         shown = f"must match {pattern}" if pattern else "is not valid"
         if message.startswith("Expected `") and not pattern:
-            shown = "is not " + message.removeprefix("Expected ").split(",")[0].strip("`")
-        found.append(FieldProblem(path=f"{source}.{item['key'][:64]}", message=shown))
+            shown = "is not " + message.removeprefix("Expected ").split(",")[0].replace("`", "")
+        key = item["key"][:64]
+        if source == "header":  # the header's name, not its parameter's: lookup_secret
+            key = "-".join(word.capitalize() for word in key.split("_"))
+        found.append(FieldProblem(path=f"{source}.{key}", message=shown))
     missing = _MISSING.match(str(error.detail))
     if missing is not None:
         found.append(FieldProblem(path=f"{missing[1]}.{missing[2]}", message="is required"))

@@ -30,10 +30,11 @@ the body is one JSON object, each key given once, with no ``NaN`` or ``Infinity`
    workflow's event transition through `onestop.usecases.mall.Mall.notify_event`.
 
 A callback that arrives again under a new webhook id, after its transition was
-recorded, is answered as already applied (``applied=False``) rather than refused.  If
-the mall fails in a way worth retrying (a conflict, an unavailable store), the id is
-dropped from the *seen* replay cache, when one is given, so that the agency's retry
-is accepted.
+recorded, is answered as already applied (``applied=False``) rather than refused, also
+when that transition closed the application.  A callback that is refused or fails after
+its signature verified changed nothing, so its id is dropped from the *seen* replay
+cache, when one is given: the agency's retry under the same id (as Standard Webhooks
+senders retry) is then heard, for instance once a suspension is lifted.
 
 **Whose applications.**  An agency reports on the applications the gateway forwards
 to it, by the same rule as `onestop.transport.gateway.AgencyEndpoint.serves`: those of
@@ -74,9 +75,8 @@ from onestop.domain.workflow.model import Trigger
 from onestop.exceptions import (
     ApplicationNotFound,
     CallbackRefused,
-    ConcurrencyConflict,
+    CommandRefused,
     ConfigurationError,
-    TransientError,
     TransitionNotAllowed,
 )
 from onestop.ports.events import EventStore
@@ -313,8 +313,9 @@ class AgencyCallbacks:
             name, or a `CallbackRoute`.  Only these agencies and statuses are accepted.
         actors: The actor each agency acts as; by default
             ``Actor(id="agency:<code>", roles={"agency"})``.
-        seen: The verifier's replay cache, if callbacks should forget an id whose
-            processing failed in a way worth retrying.
+        seen: The verifier's replay cache, if callbacks should forget the id of a
+            verified callback that was refused or failed (nothing was applied), so
+            that the agency's retry under that id is heard.
         services: For each agency's code, the codes of the services whose applications
             it reports on (give what its `onestop.transport.gateway.AgencyEndpoint` has
             as ``services``); an agency not named, or given none, reports on the
@@ -399,7 +400,7 @@ class AgencyCallbacks:
         verified = self._verifier.verify(headers, body, now=now)
         try:
             return self._apply(verified.id, _parse(verified.body))
-        except (TransientError, ConcurrencyConflict):
+        except BaseException:  # nothing was applied: the sender's retry must be heard
             if self._seen is not None:
                 self._seen.forget(verified.id)
             raise
@@ -428,7 +429,8 @@ class AgencyCallbacks:
                 after = self._mall.notify_event(application.id, route.name)
             else:
                 after = self._act(application, route.name, callback)
-        except TransitionNotAllowed:
+        except (TransitionNotAllowed, CommandRefused):
+            # A repeat of the transition that moved it on, or closed it: already applied.
             if not self._recorded(application, route, callback.agency):
                 raise
             after, applied = application, False
