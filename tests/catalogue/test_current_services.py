@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +77,27 @@ def test_current_services_is_service_for_each_code(services: list[Service], hour
         except ServiceNotFound:
             continue
     assert [id(s) for s in catalogue.current_services(at=at)] == [id(s) for s in expected]
+
+
+@settings(max_examples=200)
+@given(
+    services=st.lists(versions(), max_size=12),
+    hours=st.integers(0, 24 * 12),
+)
+def test_a_miss_names_only_the_services_in_effect(services: list[Service], hours: int) -> None:
+    """A code with no version in effect is `ServiceNotFound` naming, as known, only the codes
+    of services in effect then: never a draft's, a retired one's or a future one's."""
+    catalogue = Catalogue(
+        name=LocalizedText.of(en="mall"),
+        languages=("en",),
+        agencies=tuple(agency(code) for code in ZONES),
+        services=tuple(services),
+    )
+    at = datetime(2024, 12, 31, tzinfo=UTC) + timedelta(hours=hours)
+    in_effect = tuple(s.code for s in catalogue.current_services(at=at))
+    for code in ("a", "b", "c"):
+        if code in in_effect:
+            continue
+        with pytest.raises(ServiceNotFound) as caught:
+            catalogue.service(code, at=at)
+        assert caught.value.known == in_effect

@@ -56,7 +56,8 @@ def test_a_language_the_catalogue_lacks_falls_back_to_its_default(client: Any) -
 
 
 @pytest.mark.parametrize(
-    "lang", ["", "e", "en_GB", "<script>", "en--gb", "x" * 200, "ें", "en-GB;q=1", "../etc"]
+    "lang",
+    ["", "e", "en_GB", "<script>", "en--gb", "x" * 200, "ें", "en-GB;q=1", "../etc", "en\n"],
 )
 def test_a_malformed_lang_is_a_400_problem(client: Any, lang: str) -> None:
     """A ``lang`` that is no BCP 47 tag is refused with a 400 problem, never echoed at length."""
@@ -204,6 +205,15 @@ def test_hostile_codes_are_refused_without_failing(client: Any, code: str) -> No
     assert answer.status_code != 200
     assert len(answer.content) < 2_000
     assert "set-cookie" not in answer.headers
+
+
+@pytest.mark.parametrize("path", [f"/api/v1/services/{FORMS}%0A", "/api/v1/services/ab%0A"])
+def test_a_code_with_a_trailing_line_break_is_a_400(client: Any, path: str) -> None:
+    """A code ending in a line break is no catalogue code: a 400, as the published pattern
+    says (Python's ``$`` matched before it, so it was looked up, and echoed in a 404)."""
+    answer = client.get(path)
+    assert answer.status_code == 400, answer.text
+    assert "ab\\n" not in answer.text
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])

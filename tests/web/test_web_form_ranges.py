@@ -37,6 +37,9 @@ def _within(text: str, low: Decimal | None, high: Decimal | None) -> bool:
 @example(low=None, high=Decimal("-0.25"), text="-0.250")
 @example(low=Decimal("-10"), high=Decimal("-0.1"), text="-0.09")
 @example(low=Decimal("9.99"), high=Decimal("10"), text="0009.990")
+@example(low=None, high=Decimal("-0"), text="0")  # a catalogue's maximum = "-0"
+@example(low=Decimal("-0"), high=None, text="-0.5")
+@example(low=Decimal("-0.00"), high=Decimal("-0"), text="-0")
 def test_the_pattern_holds_exactly_the_values_within_the_bounds(
     low: Decimal | None, high: Decimal | None, text: str
 ) -> None:

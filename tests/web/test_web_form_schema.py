@@ -10,6 +10,7 @@ syntax valid (drawn plain).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -151,6 +152,34 @@ def test_answers_valid_by_the_schema_are_accepted(
     assert sent.status_code == 201, sent.text
 
 
+@pytest.mark.parametrize("written", ["10.0", "1e2", "1E+1", "5.000e0", "-0.0e0"])
+def test_a_whole_number_written_with_a_fraction_or_exponent_is_accepted(
+    client: Any, form: dict[str, Any], written: str
+) -> None:
+    """A whole number written ``10.0`` or ``1e2`` is an ``integer`` to JSON Schema, valid
+    by the form's schema, and accepted as that number (it was a 422)."""
+    number = int(float(written))
+    answers = {"nama": "Ani", "luas": 10, "setuju": True, "jenis": "a", "jumlah": number}
+    jsonschema.Draft202012Validator(form).validate({**answers, "jumlah": float(written)})
+    body = json.dumps({**kia_body(), "service": FORMS, "answers": answers})
+    raw = body.replace(f'"jumlah": {number}', f'"jumlah": {written}')
+    assert written in raw
+    sent = client.post(
+        "/api/v1/applications",
+        content=raw.encode(),
+        headers={"Idempotency-Key": new_key(), "Content-Type": "application/json"},
+    )
+    assert sent.status_code == 201, sent.text
+
+
+def test_a_fraction_is_refused_with_how_to_send_it(client: Any) -> None:
+    """A number answer with a fraction is a 422 saying a decimal is sent as text, with
+    the example intact (the scrub of sent values had cut it)."""
+    sent = _submit(client, {"nama": "Ani", "luas": 12.5, "setuju": True, "jenis": "a"})
+    assert sent.status_code == 422, sent.text
+    assert "such as the text 12.50" in sent.text
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -167,6 +196,7 @@ def test_answers_valid_by_the_schema_are_accepted(
         ("jumlah", "1." + "0" * 13),
         ("tanggal", "2024-02-30"),
         ("tanggal", 20240101),
+        ("tanggal", "0000-07-30"),
         ("setuju", "true"),
         ("jenis", "c"),
         ("kegiatan", ["ekspor", "ekspor"]),

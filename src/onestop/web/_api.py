@@ -44,7 +44,7 @@ from onestop.web._views import (
     UploadRef,
     UploadView,
 )
-from onestop.web._wire import Body
+from onestop.web._wire import END, Body
 
 __all__ = [
     "CITIZEN",
@@ -55,19 +55,19 @@ __all__ = [
     "runtime_of",
 ]
 
-IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{16,128}$"
+IDEMPOTENCY_KEY = rf"^[A-Za-z0-9_-]{{16,128}}{END}"
 """What an ``Idempotency-Key`` must look like: 16 to 128 URL-safe characters (a UUID fits)."""
 
-LOOKUP_SECRET = r"^[\x21-\x7e]{1,128}$"  # noqa: S105 - a pattern, not a secret
+LOOKUP_SECRET = rf"^[\x21-\x7e]{{1,128}}{END}"
 
-APPLICATION_NUMBER = r"^[\x21-\x7e]{1,128}$"
+APPLICATION_NUMBER = rf"^[\x21-\x7e]{{1,128}}{END}"
 """What an application number may look like: 1 to 128 visible ASCII characters."""
 
 Lang = Annotated[
     str | None,
     QueryParameter(
         name="lang",
-        pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,7}$",
+        pattern=rf"^[A-Za-z]{{2,8}}(-[A-Za-z0-9]{{1,8}}){{0,7}}{END}",
         description="The language wanted (BCP 47); else `Accept-Language`, else the default.",
     ),
 ]

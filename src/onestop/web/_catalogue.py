@@ -37,7 +37,7 @@ from onestop.web._catalogue_views import (
 from onestop.web._form_schema import form_schema
 from onestop.web._problems import problem_responses
 from onestop.web._views import ServiceList, ServiceSummary
-from onestop.web._wire import Body
+from onestop.web._wire import END, Body
 
 __all__ = ["ROUTES", "ServiceCode", "service_detail"]
 
@@ -46,7 +46,7 @@ ServiceCode = Annotated[
     PathParameter(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        pattern=rf"^[A-Za-z0-9][A-Za-z0-9_.-]*{END}",
         description="A service's code (letters, digits and '_.-'); a malformed one is a 400.",
     ),
 ]

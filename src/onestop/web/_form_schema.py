@@ -36,6 +36,7 @@ from onestop.domain.catalogue.model import FieldType, FormField, Service
 from onestop.domain.common.contacts import MAX_EMAIL, MAX_PHONE
 from onestop.web._ranges import decimal_pattern
 from onestop.web._renamed import wire_name
+from onestop.web._wire import END
 
 __all__ = [
     "DRAFT_2020_12",
@@ -54,11 +55,10 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 NUMBER_LIMIT = 10**30 - 1
 """The largest whole number a ``number`` answer may be (30 digits)."""
 
-_END = r"(?![\s\S])"  # the end of the text, alike in ECMA-262 and Python (`$` is not)
 _NOT_BLANK = r"(?=[\s\S]*\S)"
 _LINE = r"[^\x00-\x1f\x7f-\x9f]"  # no control character (Unicode category Cc)
 _LINES = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"  # tabs and line breaks allowed
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DATE = rf"^(?!0000)[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{END}"  # year 0 is no date of Python's
 
 
 @attrs.frozen(kw_only=True)
@@ -219,14 +219,14 @@ def _text(field: FormField, base: FieldSchema) -> FieldSchema:
     if field.type is FieldType.DATE:
         return attrs.evolve(base, format="date", pattern=_DATE)
     if field.type is FieldType.EMAIL:
-        pattern = f"{lead}{_LINE}*{_END}"
+        pattern = f"{lead}{_LINE}*{END}"
         return attrs.evolve(base, format="email", max_length=MAX_EMAIL, pattern=pattern)
     if field.type is FieldType.PHONE:
         plus = "" if field.region else r" *\+"
-        return attrs.evolve(base, max_length=MAX_PHONE, pattern=f"{lead}{plus}[0-9 +().-]*{_END}")
+        return attrs.evolve(base, max_length=MAX_PHONE, pattern=f"{lead}{plus}[0-9 +().-]*{END}")
     if field.type is FieldType.LONG_TEXT:
-        return attrs.evolve(base, max_length=MAX_LONG_TEXT, pattern=f"{lead}{_LINES}*{_END}")
-    return attrs.evolve(base, max_length=MAX_TEXT, pattern=f"{lead}{_LINE}*{_END}")
+        return attrs.evolve(base, max_length=MAX_LONG_TEXT, pattern=f"{lead}{_LINES}*{END}")
+    return attrs.evolve(base, max_length=MAX_TEXT, pattern=f"{lead}{_LINE}*{END}")
 
 
 def _number(field: FormField) -> tuple[NumberSchema, NumberSchema]:

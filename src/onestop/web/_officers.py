@@ -40,11 +40,11 @@ from onestop.web._problems import problem_responses
 from onestop.web._staff_access import ensure_readable
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._versions import IfMatch, if_match_version
-from onestop.web._wire import Body
+from onestop.web._wire import END, Body
 
 __all__ = ["ROUTES", "ActionRequest", "ApplicationView", "answered"]
 
-_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
+_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=rf"^[\x21-\x7e]+{END}")]
 
 
 @attrs.frozen(kw_only=True)

@@ -102,6 +102,7 @@ from onestop.web._open311_views import (
 from onestop.web._problems import frames, problem_for
 from onestop.web._runtime import Runtime
 from onestop.web._scrub import Sent
+from onestop.web._wire import END
 
 __all__ = ["MAX_IDS", "PREFIX", "ROUTER", "handle_open311_error"]
 
@@ -119,7 +120,7 @@ Jurisdiction = Annotated[
     QueryParameter(
         name="jurisdiction_id",
         max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        pattern=rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}}{END}",
         description="An agency code: only what that agency and those below it provide.",
     ),
 ]

@@ -49,7 +49,7 @@ def _at_least(bound: Decimal) -> str:
 
 def _parts(magnitude: Decimal) -> tuple[str, str]:
     """The whole digits (no leading zero; ``""`` for 0) and the fraction (no trailing zero)."""
-    text = format(magnitude, "f")
+    text = format(abs(magnitude), "f")  # a bound of -0 is a magnitude of 0
     whole, _, fraction = text.partition(".")
     return whole.lstrip("0"), fraction.rstrip("0")
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named,
     from litestar.openapi.spec import Reference
 
 __all__ = [
+    "END",
     "MAX_DEPTH",
     "AnswerValue",
     "Body",
@@ -50,6 +51,12 @@ __all__ = [
 
 MAX_DEPTH = 32
 """The deepest nesting of arrays and objects a request body may have."""
+
+_WHOLE_DIGITS = 30  # digits of a whole number written 1e29 or 100.0 and read as an int
+
+END = r"(?![\s\S])"
+"""The end of the text in a parameter's or a schema's ``pattern``, alike in ECMA-262 and
+in Python, whose ``$`` also matches before a final line break (``"en\n"``)."""
 
 T = TypeVar("T")
 
@@ -84,12 +91,23 @@ def _answer(value: Any, _: Any) -> AnswerValue:
         return value  # type: ignore[no-any-return]
     if type(value) is list and all(type(item) is str for item in value):
         return tuple(value)
-    if type(value) is float:
-        raise ValueError('a decimal answer is sent as text, such as "12.50"')
+    if type(value) is float:  # not whole (`read_json` makes a whole one an int)
+        raise ValueError("a decimal answer is sent as a JSON string, such as the text 12.50")
     raise ValueError("an answer is text, a whole number, true or false, or a list of texts")
 
 
 CONVERTER = web_converter()
+
+
+def _number(text: str) -> int | float:
+    """A JSON number written with a fraction or an exponent: an `int` if its value is a
+    whole number (``10.0``, ``1e2``: JSON Schema's ``integer`` holds them), else a
+    `float`, which the fields that take numbers refuse.  A whole value of more than
+    `_WHOLE_DIGITS` digits stays a float, refused alike."""
+    value = Decimal(text)
+    if value == value.to_integral_value() and value.adjusted() < _WHOLE_DIGITS:
+        return int(value)
+    return float(text)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -138,6 +156,7 @@ def read_json(raw: bytes, /, *, where: str = "body") -> Any:
         value = json.loads(
             raw.decode("utf-8"),
             object_pairs_hook=_no_duplicates,
+            parse_float=_number,
             parse_constant=_refuse_constant,
         )
     except UnicodeDecodeError:

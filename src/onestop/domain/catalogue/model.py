@@ -465,7 +465,8 @@ class Catalogue:
         highest version wins.
 
         Raises:
-            ServiceNotFound: If there is no such service, or none is in effect then.
+            ServiceNotFound: If there is no such service, or none is in effect then; its
+                ``known`` are the codes of the services in effect then.
             NaiveDatetime: If *at* has no time zone.
             DateOutOfRange: If *at* lies too near the year 1 or 9999 for every time zone
                 to read (`onestop.domain.time.worktime.check_in_range`).
@@ -474,8 +475,9 @@ class Catalogue:
         candidates = [
             s for s in self.versions(code) if s.in_effect_on(self._local_date(s.agency, at))
         ]
-        if not candidates:
-            raise ServiceNotFound(code, at=at, known=self.service_codes())
+        if not candidates:  # known: what is public then, never a draft's or a retired code
+            in_effect = tuple(s.code for s in self.current_services(at=at))
+            raise ServiceNotFound(code, at=at, known=in_effect)
         return candidates[-1]
 
     def current_services(self, *, at: datetime) -> tuple[Service, ...]:
