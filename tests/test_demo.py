@@ -238,3 +238,30 @@ def test_a_store_url_that_is_not_text_is_a_configuration_error(url: object) -> N
     """open_demo_store refuses bytes or a number for the URL, not a TypeError."""
     with pytest.raises(ConfigurationError, match="must be text"):
         open_demo_store(url)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (["--serve", "--host", "bad host"], "--host must be"),
+        (["--serve", "--store", "memory://"], "--serve needs a SQLite store"),
+        (["--check"], "--check goes with --serve"),
+        (["--port", "8123"], "--port goes with --serve"),
+    ],
+)
+def test_what_serve_cannot_serve_is_refused_before_simulating(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    arguments: list[str],
+    said: str,
+) -> None:
+    """``--serve`` options it could not serve, or given without ``--serve``, exit 2 before
+    the simulation runs: no day is simulated and no store written (they ran the whole
+    simulation, replaced the store, then failed or were ignored)."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "demo", "--per-day", "5", "--follow-up", "0", *arguments)
+    assert code == EXIT_USAGE
+    assert said in err
+    assert "Simulating" not in err
+    assert not (tmp_path / "onestop-demo.sqlite3").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import threading
@@ -59,6 +60,32 @@ def _pragma(store: SQLiteStore, name: str) -> object:
 def test_file_database_uses_wal(store: SQLiteStore) -> None:
     """A file database is switched to WAL journal mode."""
     assert _pragma(store, "journal_mode") == "wal"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_a_new_database_is_readable_by_its_owner_only(path: Path) -> None:
+    """A database file the store makes, its WAL beside it and a backup copy are mode 0600,
+    whatever the umask: they hold staff secrets' digests and application numbers."""
+    old = os.umask(0o022)
+    try:
+        with SQLiteStore.open(path) as store:
+            store.commit(make_commit("app-1"))
+            store.backup(path.with_name("copy.sqlite3"))
+            modes = {p.name: p.stat().st_mode & 0o777 for p in path.parent.iterdir() if p.is_file()}
+    finally:
+        os.umask(old)
+    assert modes["centre.sqlite3"] == modes["centre.sqlite3-wal"] == 0o600
+    assert modes["copy.sqlite3"] == 0o600
+
+
+def test_an_existing_database_keeps_its_permissions(path: Path) -> None:
+    """A file already there is opened as it is: its owner chose its mode."""
+    with SQLiteStore.open(path):
+        pass
+    path.chmod(0o640)
+    with SQLiteStore.open(path):
+        pass
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def test_synchronous_is_full_by_default(store: SQLiteStore) -> None:

@@ -49,6 +49,14 @@ def test_help_names_the_variable_of_every_option() -> None:
             assert variable.startswith("ONESTOP_SERVE_")
 
 
+def test_origins_as_browsers_send_them_are_taken(tmp_path: Path) -> None:
+    """Origins of a scheme, a lower-case host and a port (IPv6 too) pass ``--check``."""
+    origins = "https://mall.example.go.id http://127.0.0.1:8080 http://[::1]:3000"
+    env = _env(tmp_path, ONESTOP_SERVE_CORS_ORIGIN=origins)
+    result = CliRunner().invoke(cli, ["serve", str(JAKARTA), "--check"], env=env)
+    assert result.exit_code == 0, result.output
+
+
 def test_check_takes_its_settings_from_the_environment(tmp_path: Path) -> None:
     """With the store, the keys and the workers in the environment, ``--check`` passes."""
     env = _env(tmp_path, ONESTOP_SERVE_WORKERS="2", ONESTOP_SERVE_THREADS="4")
@@ -65,8 +73,22 @@ def test_check_takes_its_settings_from_the_environment(tmp_path: Path) -> None:
         ("ONESTOP_SERVE_CACHE_SIZE", "-1", "--cache-size"),
         ("ONESTOP_SERVE_CACHE_SIZE", "1000001", "--cache-size"),
         ("ONESTOP_SERVE_CACHE_SIZE", "lots", "--cache-size"),
+        ("ONESTOP_SERVE_PORT", "\u0661\u0668\u0661\u0662\u0660", "--port"),  # Arabic-Indic 18120
+        ("ONESTOP_SERVE_WORKERS", " 2", "--workers"),
+        ("ONESTOP_SERVE_CACHE_SIZE", "1_000", "--cache-size"),
         ("ONESTOP_SERVE_HOST", "mall.example.org/\n", "--host"),
         ("ONESTOP_SERVE_CORS_ORIGIN", "javascript:alert(1)", "cors_origins"),
+        (
+            "ONESTOP_SERVE_CORS_ORIGIN",
+            "https://*",
+            "cors_origins",
+        ),  # any site, as Litestar reads it
+        ("ONESTOP_SERVE_CORS_ORIGIN", "https://*.example.org", "cors_origins"),
+        ("ONESTOP_SERVE_CORS_ORIGIN", "https://mall.example.org/", "cors_origins"),  # never sent
+        ("ONESTOP_SERVE_CORS_ORIGIN", "http://mall.example.org/path", "cors_origins"),
+        ("ONESTOP_SERVE_CORS_ORIGIN", "https://Mall.example.org", "cors_origins"),
+        ("ONESTOP_SERVE_DOCUMENTS_DIR", "documents\n", "documents_dir"),
+        ("ONESTOP_SERVE_LIMITS_DIR", " ", "limits_dir"),
         ("ONESTOP_SERVE_CALLBACK_SECRETS", "/no/such/file.json", "--callback-secrets"),
     ],
 )
@@ -81,6 +103,62 @@ def test_a_bad_variable_exits_2_naming_it(
     assert result.exit_code == 2
     assert named in result.output
     assert "Traceback" not in result.output
+
+
+def test_several_workers_without_a_shared_limits_dir_exit_2(tmp_path: Path) -> None:
+    """Several workers over PostgreSQL without ``--limits-dir`` are refused, naming it, as
+    documented; a temporary directory was made instead (one more left behind by every start
+    and every ``--check``, and the counters and callback ids forgotten at each restart)."""
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("onestop-limits-*"))
+    env = _env(
+        tmp_path, ONESTOP_SERVE_STORE="postgresql://127.0.0.1:1/none", ONESTOP_SERVE_WORKERS="2"
+    )
+    result = CliRunner().invoke(cli, ["serve", str(JAKARTA), "--check"], env=env)
+    assert result.exit_code == 2, result.output
+    assert "--limits-dir" in result.output
+    assert set(Path(tempfile.gettempdir()).glob("onestop-limits-*")) == before
+
+
+def test_a_port_in_use_exits_2_naming_it(tmp_path: Path) -> None:
+    """A port something else listens on stops ``serve`` (and ``--check``) with status 2
+    naming ``--host/--port``, before anything says it is serving (it was status 3, after)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for extra in (["--check"], []):
+            result = CliRunner().invoke(
+                cli, ["serve", str(JAKARTA), "--port", str(port), *extra], env=_env(tmp_path)
+            )
+            assert result.exit_code == 2, result.output
+            assert f"--host/--port: cannot listen on 127.0.0.1:{port}" in result.output
+            assert "serving" not in result.output
+
+
+def test_a_bracketed_ipv6_host_is_its_address(tmp_path: Path) -> None:
+    """``--host [::1]`` (as in a URL) is the address ::1: the server would listen there,
+    so a port taken on ::1 is found taken (it was looked up as a host name, and failed)."""
+    import socket
+
+    try:
+        taken = socket.socket(socket.AF_INET6)
+        taken.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with taken:
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli,
+            ["serve", str(JAKARTA), "--host", "[::1]", "--port", str(port), "--check"],
+            env=_env(tmp_path),
+        )
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on [::1]:{port}: Address already in use" in result.output
 
 
 def test_no_keys_exits_2_before_serving(tmp_path: Path) -> None:

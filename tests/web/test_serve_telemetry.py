@@ -107,6 +107,26 @@ def test_spans_and_durations_are_recorded_when_on(
     assert {"/api/v1/applications", "/api/v1/tracking"} <= routes
 
 
+def test_a_request_no_route_matches_has_its_span_and_duration(
+    tmp_path: Path, exported: InMemorySpanExporter
+) -> None:
+    """An unknown path (404), a method not allowed (405) and a CORS preflight are spans
+    and durations too, under the route ``(unrouted)`` or their own (they had none)."""
+    settings = settings_for(tmp_path, telemetry=True, cors_origins=("https://mall.example.org",))
+    with in_process(settings) as client:
+        client.get(f"/nope/{CANARY_NIK}")
+        client.delete("/api/v1/services")
+        client.options(
+            "/api/v1/services",
+            headers={"Origin": "https://mall.example.org", "Access-Control-Request-Method": "GET"},
+        )
+    statuses = sorted(s.attributes["http.response.status_code"] for s in _ours(exported))
+    assert statuses == [204, 404, 405]
+    points = _points()["http.server.request.duration"]
+    assert sum(p.count for p in points) == 3
+    assert all(CANARY_NIK not in repr(dict(p.attributes)) for p in points)
+
+
 def test_the_canary_reaches_no_span_and_no_metric(
     tmp_path: Path, exported: InMemorySpanExporter
 ) -> None:

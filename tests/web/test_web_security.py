@@ -6,6 +6,7 @@ What only a real server shows (several workers sharing one counter) runs against
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -235,6 +236,77 @@ def test_a_body_that_stops_arriving_is_answered_503() -> None:
     """A client that stops sending its body for the limit gets the 503."""
     answered = _trickled(time_limit(0.3), pieces=2, gap=1.0)
     assert answered[0]["status"] == 503
+
+
+def test_a_stalled_body_ends_quietly_once_answered_503() -> None:
+    """When the 503 is complete the server answers the handler's pending read with
+    ``http.disconnect``; the handler, being cancelled, never sees it, so nothing raises
+    (Litestar raised "client disconnected prematurely", a traceback per stalled client)."""
+    sent: list[dict[str, Any]] = []
+    complete = anyio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await complete.wait()  # the body never comes; the 503 ends the request
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body":
+            complete.set()
+
+    async def reader(scope: Any, receive: Any, send: Any) -> None:
+        if (await receive())["type"] == "http.disconnect":
+            raise RuntimeError("client disconnected prematurely")
+
+    async def main() -> None:
+        with anyio.fail_after(10):
+            scope = {"type": "http", "method": "POST", "path": "/up", "headers": []}
+            await time_limit(0.1)(reader)(scope, receive, send)
+
+    anyio.run(main)
+    assert sent[0]["status"] == 503
+
+
+def test_a_request_cancelled_as_the_server_stops_is_answered_503() -> None:
+    """A request the server cancels (its graceful time to stop is up) before it answered
+    gets a 503 problem with Retry-After and the security headers, and ends without an
+    error (it was a bare 500 and a traceback in the log); one already answering does not."""
+    from onestop.web._ops import access_log
+
+    async def hanging(scope: Any, receive: Any, send: Any) -> None:
+        await anyio.sleep_forever()
+
+    async def answering(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await anyio.sleep_forever()
+
+    async def cancelled(app: Any) -> tuple[list[dict[str, Any]], bool]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/slow", "headers": []}
+        task = asyncio.ensure_future(access_log(enabled=False)(app)(scope, receive, send))
+        await asyncio.sleep(0.05)
+        task.cancel()  # as uvicorn does once --shutdown-timeout has passed
+        await asyncio.wait([task])
+        return sent, task.cancelled()
+
+    sent, was_cancelled = asyncio.run(cancelled(hanging))
+    assert not was_cancelled
+    assert sent[0]["status"] == 503
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert headers[b"retry-after"] == b"1"
+    assert {name.lower() for name in SECURITY_HEADERS} <= {name.decode() for name in headers}
+    assert json.loads(sent[1]["body"])["type"] == "urn:onestop:problem:ServerStopping"
+    sent, was_cancelled = asyncio.run(cancelled(answering))
+    assert was_cancelled
+    assert [m["status"] for m in sent] == [200]
 
 
 def test_a_body_trickling_past_the_body_limit_is_answered_503() -> None:

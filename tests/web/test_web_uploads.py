@@ -284,6 +284,22 @@ def test_a_scanner_that_cannot_be_loaded_stops_the_start(tmp_path: Path, target:
     assert len(str(refused.value)) < 300  # a long target is quoted short
 
 
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [("def f(:\n", "SyntaxError"), ("raise RuntimeError('boom')\n", "RuntimeError")],
+)
+def test_a_scanner_module_that_fails_to_import_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, error: str
+) -> None:
+    """A scanner module that fails as it is imported is a ConfigurationError naming
+    ``--scanner`` and the error's class (it was an internal error of onestop's)."""
+    name = f"broken_scanner_{error.lower()}"
+    (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigurationError, match=f"--scanner: cannot load .*{error}"):
+        Runtime.start(settings_for(tmp_path, scanner=f"{name}:Scanner"))
+
+
 # --- the sweeper -----------------------------------------------------------------------
 
 

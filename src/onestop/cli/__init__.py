@@ -23,6 +23,7 @@ from onestop.cli._common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     FilePath,
+    Whole,
     at_option,
     catalogue_option,
     country_option,
@@ -250,19 +251,17 @@ def _when(value: object) -> str | None:
 
 
 @cli.command("demo")
-@click.option(
-    "--days", type=click.IntRange(1, 60), default=1, show_default=True, help="Days of arrivals."
-)
+@click.option("--days", type=Whole(1, 60), default=1, show_default=True, help="Days of arrivals.")
 @click.option(
     "--per-day",
-    type=click.IntRange(1, 5000),
+    type=Whole(1, 5000),
     default=150,
     show_default=True,
     help="Arrivals per day.",
 )
 @click.option(
     "--follow-up",
-    type=click.IntRange(0, 60),
+    type=Whole(0, 60),
     default=5,
     show_default=True,
     help="Working days simulated after the last day of arrivals.",
@@ -288,7 +287,7 @@ def _when(value: object) -> str | None:
 )
 @click.option("--serve", "then_serve", is_flag=True, help="Then serve the store (onestop serve).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="With --serve: the address.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--port", type=Whole(0, 65535), default=8000, show_default=True)
 @click.option("--check", is_flag=True, help="With --serve: check what would be served, and exit.")
 @json_option
 def demo_command(
@@ -322,6 +321,7 @@ def demo_command(
     from onestop.exceptions import ConfigurationError, StorageError
 
     url = store_url or DEFAULT_STORE
+    _demo_serving(url, then_serve=then_serve, host=host, port=port, check=check, as_json=as_json)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -354,6 +354,31 @@ def demo_command(
         click.echo(summary.to_text())
     if then_serve:
         _serve_demo(summary, host=host, port=port, check=check, as_json=as_json)
+
+
+def _demo_serving(
+    url: str, *, then_serve: bool, host: str, port: int, check: bool, as_json: bool
+) -> None:
+    """Refuse, before the simulation, what ``--serve`` could not serve, and its options
+    without it (they would be ignored)."""
+    from onestop.cli.demo._store import sqlite_file
+    from onestop.cli.serve import HOST, can_listen
+
+    if not then_serve:
+        given = click.get_current_context().get_parameter_source
+        for name in ("host", "port", "check"):
+            if given(name) is click.core.ParameterSource.COMMANDLINE:
+                fail(f"--{name} goes with --serve", code=EXIT_USAGE, as_json=as_json)
+        return
+    if sqlite_file(url) is None:
+        fail(
+            "--serve needs a SQLite store whose key file the demo keeps (the default store)",
+            code=EXIT_USAGE,
+            as_json=as_json,
+        )
+    if not HOST.fullmatch(host):
+        fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=as_json)
+    can_listen(host.strip("[]"), port, as_json=as_json)
 
 
 def _serve_demo(summary: Any, *, host: str, port: int, check: bool, as_json: bool) -> None:

@@ -6,6 +6,7 @@ Private to `onestop.cli`; the names are plain so that its modules can share them
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -110,6 +111,32 @@ class FilePath(click.Path):
         except ValueError:  # os.stat: an embedded NUL, or a lone surrogate (UnicodeEncodeError)
             return value
 
+
+class Whole(click.IntRange):
+    """`click.IntRange` reading ASCII digits only (an optional ``-`` first).
+
+    click reads with `int`, which also takes ``" 80 "``, ``"8_000"`` and digits of
+    other scripts (``"١٢٣"`` is 123): a value written so, in a flag or an environment
+    variable, is more likely a mistake than a number, and is refused naming the option.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Refuse text `int` reads but that is not plain digits; else convert as
+        `click.IntRange` does (and as it words a refusal: ``'abc' is not a valid integer``)."""
+        if isinstance(value, str) and not _WHOLE.fullmatch(value) and _reads_as_int(value):
+            self.fail(f"{preview(value)} is not written with the digits 0-9 only", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _reads_as_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+_WHOLE = re.compile(r"-?[0-9]{1,30}")
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."

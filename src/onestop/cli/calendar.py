@@ -37,6 +37,7 @@ from onestop.cli._common import (
     EXIT_USAGE,
     NO_CALENDAR,
     FilePath,
+    Whole,
     emit_json,
     fail,
     json_option,
@@ -125,7 +126,7 @@ def _shown(catalogue: Any, agency: str | None, year: int) -> dict[str, Any]:
 @click.option(
     "--year",
     required=True,
-    type=click.IntRange(1901, 2199),
+    type=Whole(1901, 2199),
     help="The year whose non-working days to list.",
 )
 @json_option

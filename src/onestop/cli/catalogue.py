@@ -13,6 +13,7 @@ from onestop.cli._common import (
     EXIT_PROBLEMS,
     EXIT_USAGE,
     FilePath,
+    Whole,
     at_option,
     emit_json,
     fail,
@@ -182,7 +183,7 @@ def _catalogue_store(url: str, *, as_json: bool) -> CatalogueStore:
 @click.option("--label", help="A short note kept with the version (at most 200 characters).")
 @click.option(
     "--expected-version",
-    type=click.IntRange(min=0),
+    type=Whole(min=0),
     metavar="N",
     help="Publish only if the store's latest version is N (0: none yet) [default: the latest].",
 )
@@ -236,7 +237,7 @@ def catalogue_publish(
 @store_option
 @click.option(
     "--after",
-    type=click.IntRange(min=0),
+    type=Whole(min=0),
     default=0,
     show_default=True,
     metavar="N",
@@ -244,7 +245,7 @@ def catalogue_publish(
 )
 @click.option(
     "--limit",
-    type=click.IntRange(1, MAX_LISTING),
+    type=Whole(1, MAX_LISTING),
     default=100,
     show_default=True,
     help="List at most this many versions.",
@@ -283,7 +284,7 @@ def catalogue_versions(store_url: str, after: int, limit: int, as_json: bool) ->
 @click.option(
     "--version",
     "number",
-    type=click.IntRange(min=1),
+    type=Whole(min=1),
     default=None,
     metavar="N",
     help="Fetch version N (default: the latest).",

@@ -17,13 +17,21 @@ from __future__ import annotations
 import os
 import re
 import signal
-import tempfile
+import socket
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from onestop.cli._common import EXIT_USAGE, FilePath, emit_json, fail, json_option, key_option
+from onestop.cli._common import (
+    EXIT_USAGE,
+    FilePath,
+    Whole,
+    emit_json,
+    fail,
+    json_option,
+    key_option,
+)
 
 __all__ = ["serve"]  # serve_mall is the demo's way in, not a library function
 
@@ -47,6 +55,8 @@ def _settings(as_json: bool, **given: Any) -> Any:
     host = given.get("host")
     if isinstance(host, str) and not HOST.fullmatch(host):
         fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=as_json)
+    if isinstance(host, str) and host.startswith("["):  # [::1], as in a URL: the address
+        given["host"] = host[1:-1]
     try:
         return ServeSettings(**given)
     except ConfigurationError as exc:
@@ -64,6 +74,7 @@ def _check(settings: Any, *, as_json: bool, strict: bool = False) -> None:
     from onestop.web._callbacks import read_callback_secrets
     from onestop.web._runtime import Runtime
 
+    can_listen(settings.host, settings.port, as_json=as_json)
     try:
         create_app(settings)  # the limits store, the telemetry API: opens nothing else
         runtime = Runtime.start(settings, strict=strict)
@@ -81,6 +92,28 @@ def _check(settings: Any, *, as_json: bool, strict: bool = False) -> None:
             code=EXIT_USAGE,
             as_json=as_json,
         )
+
+
+def can_listen(host: str, port: int, *, as_json: bool) -> None:
+    """Exit 2 naming ``--host``/``--port`` if nothing could listen there now (the port
+    taken, the host no address of this machine's), as the server would find at start."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, protocol, _, address = found[0]
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        fail(
+            f"--host/--port: cannot listen on {_shown(host)}:{port}: {reason}",
+            code=EXIT_USAGE,
+            as_json=as_json,
+        )
+
+
+def _shown(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def run_server(settings: Any, *, shutdown_timeout: int) -> None:
@@ -144,11 +177,6 @@ def serve_mall(
     _needs_web(as_json)
     options["cors_origins"] = tuple(options.get("cors_origins", ()))
     settings = _settings(as_json, **options)
-    if settings.workers > 1 and settings.limits_dir is None and not settings.beside_store("."):
-        settings = _settings(
-            as_json,
-            **{**_fields(settings), "limits_dir": tempfile.mkdtemp(prefix="onestop-limits-")},
-        )
     _check(settings, as_json=as_json, strict=check)
     if check:
         if as_json:
@@ -159,7 +187,7 @@ def serve_mall(
 
     restore = _log_to_stderr()
     click.echo(
-        f"serving {settings.catalogue} on http://{settings.host}:{settings.port} "
+        f"serving {settings.catalogue} on http://{_shown(settings.host)}:{settings.port} "
         f"({settings.workers} worker(s)); the API reference is at /api/docs",
         err=True,
     )
@@ -174,18 +202,18 @@ def serve_mall(
 @_option("--store", "store_url", required=True, metavar="URL", help="The store to serve.")
 @key_option
 @_option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@_option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@_option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@_option("--port", type=Whole(0, 65535), default=8000, show_default=True)
+@_option("--workers", type=Whole(1, 64), default=1, show_default=True)
 @_option(
     "--threads",
-    type=click.IntRange(1, 256),
+    type=Whole(1, 256),
     default=10,
     show_default=True,
     help="Threads per worker for the store (a PostgreSQL pool of as many connections).",
 )
 @_option(
     "--cache-size",
-    type=click.IntRange(0, 1_000_000),
+    type=Whole(0, 1_000_000),
     default=1024,
     show_default=True,
     help="Applications each worker keeps folded in memory (about 3 KB each; 0: none).",
@@ -193,10 +221,10 @@ def serve_mall(
 @_option("--secret-file", metavar="PATH", help="The server's secret [default: beside SQLite].")
 @_option("--documents-dir", metavar="DIR", help="Where uploads are kept [default: beside SQLite].")
 @_option("--limits-dir", metavar="DIR", help="Where the workers share rate-limit counters.")
-@_option("--upload-limit", type=click.IntRange(1, 2**34), default=20 * 1024 * 1024)
-@_option("--submissions-per-minute", type=click.IntRange(1, 1_000_000), default=20)
-@_option("--lookups-per-minute", type=click.IntRange(1, 1_000_000), default=10)
-@_option("--request-timeout", type=click.IntRange(1, 3600), default=30)
+@_option("--upload-limit", type=Whole(1, 2**34), default=20 * 1024 * 1024)
+@_option("--submissions-per-minute", type=Whole(1, 1_000_000), default=20)
+@_option("--lookups-per-minute", type=Whole(1, 1_000_000), default=10)
+@_option("--request-timeout", type=Whole(1, 3600), default=30)
 @_option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN")
 @_option(
     "--callback-secrets",
@@ -238,7 +266,7 @@ def serve_mall(
     show_default=True,
     help="Where a browser is sent once signed in through the provider.",
 )
-@_option("--shutdown-timeout", type=click.IntRange(0, 3600), default=20, show_default=True)
+@_option("--shutdown-timeout", type=Whole(0, 3600), default=20, show_default=True)
 @_option(
     "--check", is_flag=True, help="Check the settings, catalogue, store and keys; serve nothing."
 )
@@ -250,9 +278,3 @@ def serve(catalogue_path: str, **options: Any) -> None:
     reference at /api/docs; Open311 GeoReport v2 under /open311/v2; /healthz and /readyz.
     """
     serve_mall(catalogue=catalogue_path, **options)
-
-
-def _fields(settings: Any) -> dict[str, Any]:
-    import attrs
-
-    return attrs.asdict(settings)

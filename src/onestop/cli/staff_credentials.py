@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 
-from onestop.cli._common import EXIT_PROBLEMS, emit_json, printable
+from onestop.cli._common import EXIT_PROBLEMS, Whole, emit_json, printable
 from onestop.cli._staff_common import as_option, desk, instant, refuse, store_options
 from onestop.domain.common.formats import preview
 from onestop.domain.staff import ExternalIdentity
@@ -214,7 +214,7 @@ def _entry(entry: Any) -> dict[str, Any]:
 @click.option("--actor", "actor_id", metavar="ID", help="Only what this account read.")
 @click.option(
     "--after",
-    type=click.IntRange(min=0),
+    type=Whole(min=0),
     default=0,
     show_default=True,
     metavar="POSITION",
@@ -222,7 +222,7 @@ def _entry(entry: Any) -> dict[str, Any]:
 )
 @click.option(
     "--limit",
-    type=click.IntRange(1, 1000),
+    type=Whole(1, 1000),
     default=100,
     show_default=True,
     help="At most this many entries.",

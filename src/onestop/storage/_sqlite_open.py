@@ -117,6 +117,21 @@ def database_path(path: object) -> str:
     return target
 
 
+def create_private(target: str) -> None:
+    """Make the database file *target* readable by its owner only, if it does not exist.
+
+    SQLite would make it as the process's umask says (often readable by every user of
+    the machine); it makes the ``-wal`` and ``-shm`` files beside it with the database
+    file's own permissions.  ``:memory:`` and an existing file are left as they are.
+    """
+    if target == ":memory:" or os.path.exists(target):
+        return
+    try:
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # made meanwhile by another process, or not to be made: SQLite says why
+        return
+
+
 def check_settings(*, synchronous: object, busy_timeout: object) -> float:
     """Check `SQLiteStore.open`'s settings; return the busy timeout as a float.
 

@@ -92,6 +92,7 @@ from onestop.storage._sqlite_open import (
     DEFAULT_BUSY_TIMEOUT,
     MAX_BUSY_TIMEOUT,
     check_settings,
+    create_private,
     database_path,
     parse_url,
 )
@@ -188,6 +189,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
                 f"onestop needs SQLite {'.'.join(map(str, MINIMUM_SQLITE))} or newer; "
                 f"this Python has {sqlite3.sqlite_version}"
             )
+        create_private(target)
         with _translate_errors():
             connection = sqlite3.connect(
                 target, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -551,6 +553,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         """
         copy = database_path(target)
         with self._reading(writer=True) as connection:
+            create_private(copy)
             destination = sqlite3.connect(copy)
             try:
                 connection.backup(destination)

@@ -182,7 +182,6 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         exception_handlers={Exception: handle_error},
         after_request=no_html_not_found,
         middleware=[
-            *watch,
             _ops.time_limit(settings.request_timeout),
             CsrfCheck,
             submission_limit(settings.submissions_per_minute).middleware,
@@ -200,7 +199,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    return _ops.outermost(app, access_log_enabled=settings.access_log)
+    return _ops.outermost(app, access_log_enabled=settings.access_log, inner=watch)
 
 
 def from_environment() -> Litestar:

@@ -20,6 +20,7 @@ import asyncio
 import os
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import anyio
@@ -144,15 +145,24 @@ def access_log(*, enabled: bool) -> Any:
             status = 500
             docs = scope["path"].startswith("/api/docs")
 
+            started_response = False
+
             async def send_with_headers(message: Message) -> None:
-                nonlocal status
+                nonlocal status, started_response
                 if message["type"] == "http.response.start":
-                    status = message["status"]
+                    status, started_response = message["status"], True
                     _secure(message, request_id, docs=docs)
                 await send(message)
 
             try:
                 await app(scope, receive, send_with_headers)
+            except asyncio.CancelledError:
+                # The server stops and its graceful time is up: the request is cancelled.
+                # Unanswered, the server would send a bare 500 and log a traceback; a 503
+                # problem tells the client to retry (elsewhere, or once restarted).
+                if started_response:
+                    raise
+                await _answer_stopping(send_with_headers)
             finally:
                 if enabled:
                     state: Any = scope.get("state")
@@ -172,16 +182,45 @@ def access_log(*, enabled: bool) -> Any:
     return middleware
 
 
-def outermost(app: Litestar, *, access_log_enabled: bool) -> Litestar:
-    """Wrap *app*'s whole ASGI handler in `access_log`, and return *app*.
+def outermost(
+    app: Litestar, *, access_log_enabled: bool, inner: Sequence[Callable[[ASGIApp], ASGIApp]] = ()
+) -> Litestar:
+    """Wrap *app*'s whole ASGI handler in the middleware *inner* (the first outermost),
+    then in `access_log`, and return *app*.
 
     Litestar's ``middleware=`` runs for requests a route matched, inside the handler of
     errors raised before it; wrapping the handler itself gives every answer (an unknown
     path, a method not allowed, a refusal of the rate limiter, a CORS preflight) the
-    security headers and an access-log event with its true status.
+    security headers, an access-log event with its true status and, with telemetry,
+    its span and duration.
     """
-    app.asgi_handler = access_log(enabled=access_log_enabled)(app.asgi_handler)
+    handler = app.asgi_handler
+    for middleware in reversed(inner):
+        handler = middleware(handler)
+    app.asgi_handler = access_log(enabled=access_log_enabled)(handler)
     return app
+
+
+_STOPPING_BODY = (
+    b'{"type":"urn:onestop:problem:ServerStopping","title":"Service unavailable",'
+    b'"status":503,"detail":"the server is stopping; send the request again","problems":[]}'
+)
+
+
+async def _answer_stopping(send: Send) -> None:
+    start: Any = {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"retry-after", b"1"),
+            (b"connection", b"close"),
+            (b"content-length", str(len(_STOPPING_BODY)).encode()),
+        ],
+    }
+    end: Any = {"type": "http.response.body", "body": _STOPPING_BODY}
+    await send(start)
+    await send(end)
 
 
 _TIMEOUT_BODY = (
@@ -214,9 +253,18 @@ class _Deadline:
         self.answer: asyncio.Task[None] | None = None
 
     async def receive(self) -> Any:
-        """The request's next message; a piece of its body restarts the count."""
+        """The request's next message; a piece of its body restarts the count.
+
+        Once the 503 is sent, the handler is being cancelled: it gets no more messages.
+        The server would answer ``http.disconnect`` as soon as the 503 is complete, and a
+        framework reading a body raises on that (Litestar: "client disconnected
+        prematurely"), a traceback in the log for every stalled client."""
+        if self.answered:
+            await anyio.sleep_forever()
         message = await self._receive()
-        if message.get("body") and not self.answered:
+        if self.answered:
+            await anyio.sleep_forever()
+        if message.get("body"):
             self.timer.cancel()
             delay = min(self._seconds, self._last - self._loop.time())
             self.timer = self._loop.call_later(delay, self.expire)

@@ -136,7 +136,7 @@ def _plugin(target: str, *, option: str, method: str) -> Any:
     module_name, _, attribute = target.partition(":")
     try:
         found: Any = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - importing a plugin runs its code: anything
         raise ConfigurationError(f"{option}: cannot load {shown} ({type(exc).__name__})") from None
     factory = isinstance(found, type) or (callable(found) and not hasattr(found, method))
     try:

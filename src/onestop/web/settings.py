@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,20 +51,35 @@ def _text(optional: bool) -> Any:
     def check(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and optional:
             return
-        if not isinstance(value, str) or not value or "\x00" in value:
+        if not isinstance(value, str) or not value:
             raise ConfigurationError(
                 f"serve setting {attribute.name}: expected non-empty text, not {kind_of(value)}"
+            )
+        if value != value.strip() or any(ord(char) < 32 or ord(char) == 127 for char in value):
+            # A line break from an environment file would name another file, unsaid.
+            raise ConfigurationError(
+                f"serve setting {attribute.name}: has a control character, or space at an end"
             )
 
     return check
 
 
+_ORIGIN = re.compile(
+    r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"|\[[0-9a-f:.]{2,45}\])(?::[0-9]{1,5})?"
+)
+"""A browser's ``Origin``: a scheme, a lower-case host and maybe a port, nothing else."""
+
+
 def _origins(instance: ServeSettings, attribute: attrs.Attribute[Any], value: object) -> None:
+    # Exactly as a browser sends it, else it never matches: no path, no trailing slash, and
+    # no '*' (Litestar reads one as any text, so 'https://*' would allow every site).
     if not isinstance(value, tuple) or not all(
-        isinstance(item, str) and item.startswith(("http://", "https://")) for item in value
+        isinstance(item, str) and _ORIGIN.fullmatch(item) for item in value
     ):
         raise ConfigurationError(
-            "serve setting cors_origins: expected origins such as 'https://mall.example.org'"
+            "serve setting cors_origins: expected origins such as 'https://mall.example.org' "
+            "(scheme, lower-case host and port only: no '*', path or trailing '/')"
         )
 
 
