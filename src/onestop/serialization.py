@@ -15,6 +15,7 @@ localized text as a table of language tags.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime as dt
 import enum
 import json
@@ -155,6 +156,32 @@ def _structure_tuple_factory(conv: cattrs.Converter) -> Callable[[Any], Callable
     return factory
 
 
+_MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
+
+
+def _is_mapping(t: Any) -> bool:
+    return t in _MAPPINGS or typing.get_origin(t) in _MAPPINGS
+
+
+def _structure_mapping_factory(
+    conv: cattrs.Converter,
+) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    """A table's hook: anything but a table is `_WrongType` (cattrs would call
+    ``.items()`` on it and fail with ``AttributeError``)."""
+
+    def factory(t: Any) -> Callable[[Any, Any], Any]:
+        inner = conv.gen_structure_mapping(t)
+
+        def hook(value: Any, _: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _WrongType(f"expected a table, got {_type_name(value)}")
+            return inner(value, t)
+
+        return hook
+
+    return factory
+
+
 def _structure_items(
     value: Any, inner: Callable[[Any, Any], Any], item_type: Any
 ) -> tuple[Any, ...]:
@@ -229,6 +256,7 @@ def make_converter() -> cattrs.Converter:
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
     )
     conv.register_structure_hook_factory(_is_tuple, _structure_tuple_factory(conv))
+    conv.register_structure_hook_factory(_is_mapping, _structure_mapping_factory(conv))
     # A form field's bound: an integer or decimal text, parsed by FormField itself.
     conv.register_structure_hook_func(lambda t: t == Decimal | int | None, _structure_number)
     conv.register_structure_hook_factory(_is_attrs_class, _structure_table_factory(conv))

@@ -313,7 +313,9 @@ def test_an_action_without_if_match_is_428(officers: tuple[Any, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["*", "abc", '"-1"', '"1.0"', '"\u0661"', '"1234567890123"', '""']
+    "value",
+    ["*", "abc", '"-1"', '"1.0"', '"\u0661"', '"1234567890123"', '""']
+    + ['"01"', '"000000000001"', "1", '"1', '1"', '"1"x'],
 )
 def test_a_malformed_if_match_is_422(officers: tuple[Any, str], value: str) -> None:
     """An If-Match that is not one of the application's ETags is 422 naming the header."""
@@ -325,6 +327,26 @@ def test_a_malformed_if_match_is_422(officers: tuple[Any, str], value: str) -> N
     )
     assert refused.status_code == 422, refused.text
     assert [p["path"] for p in refused.json()["problems"]] == ["header.If-Match"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "kind"), [([], "an array"), (None, "nothing"), ("x", "a string")]
+)
+def test_inputs_that_are_not_a_table_are_422_saying_so(
+    officers: tuple[Any, str], inputs: Any, kind: str
+) -> None:
+    """``inputs`` of the wrong shape is a 422 naming it and what it got (it said
+    "invalid value (AttributeError: ...)", Python's words)."""
+    client, application = officers
+    refused = client.post(
+        f"/api/v1/applications/{application}/actions",
+        json={"action": "accept", "inputs": inputs},
+        headers={"If-Match": '"1"'},
+    )
+    assert refused.status_code == 422, refused.text
+    assert [(p["path"], p["message"]) for p in refused.json()["problems"]] == [
+        ("body.inputs", f"expected a table, got {kind}")
+    ]
 
 
 def test_a_weak_if_match_never_matches(officers: tuple[Any, str]) -> None:

@@ -230,6 +230,17 @@ def test_the_sla_report_holds_only_the_callers_agencies(world: World) -> None:
     assert {AGENCY_A, AGENCY_B} <= {row["agency"] for row in everyone}
 
 
+def test_asking_the_sla_report_for_another_agency_reads_none_of_it(world: World) -> None:
+    """``agency=`` naming an agency the officer holds no role at answers no rows without
+    reading its applications (every one was folded, then dropped: one request could make
+    the server fold the whole mall's)."""
+    before = world.store.calls["read"]
+    answer = world.get("officer-b", "/api/v1/staff/sla-report", params={"agency": AGENCY_A})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rows"] == []
+    assert world.store.calls["read"] - before <= 1  # the sign-in's: the account's new events
+
+
 def _book(world: World, application_id: str) -> str:
     from datetime import timedelta
 
@@ -289,3 +300,36 @@ def test_staff_endpoints_answer_401_without_a_credential(world: World, tmp_path:
     answer = world.client.get(f"/api/v1/staff/applications/{world.a}")
     assert answer.status_code == 401
     assert leaks(answer.text, CANARY_A) == []
+
+
+def test_an_erased_application_is_read_without_its_personal_data_or_a_record(
+    tmp_path: Path,
+) -> None:
+    """Once its personal data is erased, an officer allowed to see personal data reads the
+    application (state, history, version) with ``personal`` null and ``erased_at`` set,
+    and no read of personal data is recorded (it was a 410, and a record of a read that
+    sent nothing)."""
+    from onestop.domain.common.actors import Actor, Grant
+    from onestop.usecases.privacy import PrivacyDesk
+
+    with started_world(tmp_path) as world:
+        for who, action in (("officer-b", "verify"), ("approver-b", "approve")):  # closed
+            path = f"/api/v1/applications/{world.b}/actions"
+            moved = world.send(
+                who, "POST", path, version=world.version(world.b), json={"action": action}
+            )
+            assert moved.status_code == 200, moved.text
+        eraser = Actor(id="approver-b", grants={Grant("approver", agency=AGENCY_B)})
+        PrivacyDesk(world.runtime.mall).erase(
+            world.b, legal_basis="gdpr-17", actor=eraser, overriding=True
+        )
+        before = len(world.store.access_records(application_id=world.b))
+        answer = world.get("officer-b", f"/api/v1/staff/applications/{world.b}")
+        after = len(world.store.access_records(application_id=world.b))
+        version = world.version(world.b)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["personal"] is None
+    assert answer.json()["erased_at"] is not None
+    assert answer.headers["ETag"] == f'"{version}"'
+    assert leaks(answer.text, CANARY_A, CANARY_B, NOTE_CANARY) == []
+    assert after == before

@@ -27,11 +27,11 @@ those two, never a 409 ``TransitionNotAllowed`` or a 422: every lost race is a 4
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 import attrs
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 
 from onestop.domain.applications.application import Application
 from onestop.exceptions import VersionMismatch
@@ -40,11 +40,9 @@ from onestop.web._problems import problem_responses
 from onestop.web._staff_access import ensure_readable
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._versions import IfMatch, if_match_version
-from onestop.web._wire import END, Body
+from onestop.web._wire import Body, PathId
 
 __all__ = ["ROUTES", "ActionRequest", "ApplicationView", "answered"]
-
-_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=rf"^[\x21-\x7e]+{END}")]
 
 
 @attrs.frozen(kw_only=True)
@@ -112,7 +110,7 @@ def answered(application: Application, /) -> Response[ApplicationView]:
     summary="Read an application's state and version (staff)",
 )
 async def read_application(
-    request: Request[Any, Any, Any], application_id: _ID
+    request: Request[Any, Any, Any], application_id: PathId
 ) -> Response[ApplicationView]:
     """An application's state and version, the version as its ETag."""
 
@@ -136,7 +134,7 @@ async def read_application(
 )
 async def act(
     request: Request[Any, Any, Any],
-    application_id: _ID,
+    application_id: PathId,
     data: JSONBody[ActionRequest],
     if_match: IfMatch = None,
 ) -> Response[ApplicationView]:

@@ -74,7 +74,7 @@ UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/octet
 _PROBLEM = Reference(ref=f"#/components/schemas/{ProblemDetails.__name__}")
 _JSON = "application/json"
 _ETAG = r'^"[0-9]{1,12}"$'
-_IF_MATCH = r'^(W/)?"?[0-9]{1,12}"?$'
+_IF_MATCH = r'^(W/)?"(0|[1-9][0-9]{0,11})"(?![\s\S])'
 _METHODS = ("get", "put", "post", "delete", "patch")
 _FORMATS = {("Person", "identity_scheme"): IDENTITY_SCHEME}
 """Fields the domain checks against a `TextFormat`: the schema says the same pattern."""

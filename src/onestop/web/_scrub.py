@@ -34,7 +34,7 @@ _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 # onestop's messages cut a long value's repr: 'abc... (120 characters), without its closing quote.
 _CUT = "... ("
 _CUT_QUOTED = re.compile(r"(['\"])((?:(?!\1)[^\\]|\\.)*?\\?)\.\.\. \(\d+ characters\)")
-_FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+_FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 _WORD = re.compile(r"[^\s,;:()\[\].=]+")
 _SHORTEST = 4  # shorter values ("id", "kia", "1") are too common to mean an echo
 _MOST_WORDS = 8
@@ -61,7 +61,7 @@ class Sent:
         self.haystack = "\x00".join(sorted(texts | keys))
         # A body's field names ("service", "channel") are the words of the messages too:
         # they count as echoes when quoted, and unquoted only if no field could be named so.
-        named = {k for k in keys if _FIELD_NAME.match(k)}
+        named = {k for k in keys if _FIELD_NAME.fullmatch(k)}
         undeclared = answer_keys - declared() if answer_keys else set()
         self.exact = frozenset(texts | (keys - named) | undeclared)
 

@@ -17,10 +17,10 @@ exactly one wins.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 
 from onestop.domain.courier.jobs import CourierJob
 from onestop.exceptions import VersionMismatch
@@ -36,11 +36,9 @@ from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG
 from onestop.web._staff_views import AttemptRequest, CourierJobList, CourierJobView, job_view
 from onestop.web._versions import JobIfMatch, if_match_version, tagged
-from onestop.web._wire import Body
+from onestop.web._wire import Body, PathId
 
 __all__ = ["ROUTES"]
-
-_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 
 
 def _readable_job(request: Request[Any, Any, Any], job_id: str) -> tuple[CourierJob, bool]:
@@ -54,9 +52,10 @@ def _readable_job(request: Request[Any, Any, Any], job_id: str) -> tuple[Courier
 
 
 def _shown(request: Request[Any, Any, Any], job: CourierJob, *, personal: bool) -> CourierJobView:
-    if personal and job.address is not None:
+    view = job_view(job, personal=personal)
+    if view.address is not None:  # recorded when an address is sent (none once erased)
         record_access(request, job.application_id, "courier_address")
-    return job_view(job, personal=personal)
+    return view
 
 
 @get(
@@ -68,7 +67,7 @@ def _shown(request: Request[Any, Any, Any], job: CourierJob, *, personal: bool) 
     responses=problem_responses(400, 401, 404, 422),
     summary="An application's courier jobs",
 )
-def application_jobs(request: Request[Any, Any, Any], application_id: _ID) -> CourierJobList:
+def application_jobs(request: Request[Any, Any, Any], application_id: PathId) -> CourierJobList:
     """The application's courier jobs, in booking order; the addresses only for staff
     allowed to see them, each read recorded."""
     summary = ensure_readable(request, application_id)
@@ -95,7 +94,7 @@ def application_jobs(request: Request[Any, Any, Any], application_id: _ID) -> Co
     responses=problem_responses(400, 401, 404, 422),
     summary="Read a courier job",
 )
-def read_job(request: Request[Any, Any, Any], job_id: _ID) -> Response[CourierJobView]:
+def read_job(request: Request[Any, Any, Any], job_id: PathId) -> Response[CourierJobView]:
     """A courier job, its version as the ETag; the address only for staff allowed to see it."""
     job, personal = _readable_job(request, job_id)
     return tagged(_shown(request, job, personal=personal), job.version)
@@ -115,7 +114,7 @@ _CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
     summary="Claim a courier job",
 )
 def claim(
-    request: Request[Any, Any, Any], job_id: _ID, if_match: JobIfMatch = None
+    request: Request[Any, Any, Any], job_id: PathId, if_match: JobIfMatch = None
 ) -> Response[CourierJobView]:
     """Claim the job as the caller (a courier at the application's agency), on the job's
     version named in If-Match; of several claims at once, one wins (409 for the others)."""
@@ -141,7 +140,7 @@ def claim(
     summary="Record a failed visit",
 )
 def attempt(
-    request: Request[Any, Any, Any], job_id: _ID, data: JSONBody[AttemptRequest]
+    request: Request[Any, Any, Any], job_id: PathId, data: JSONBody[AttemptRequest]
 ) -> Response[CourierJobView]:
     """Record a failed visit by the caller, the job's courier."""
     _readable_job(request, job_id)

@@ -38,7 +38,7 @@ from typing import Annotated, Any, Literal
 
 import attrs
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from onestop.domain.common.formats import KEY
 from onestop.domain.courier.events import JobStatus
@@ -72,7 +72,7 @@ from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG
 from onestop.web._staff_views import CourierJobView, job_view
 from onestop.web._versions import JobIfMatch, if_match_version, tagged
-from onestop.web._wire import Body
+from onestop.web._wire import Body, PathId
 
 __all__ = [
     "ROUTES",
@@ -86,7 +86,6 @@ __all__ = [
     "ScannedItem",
 ]
 
-_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
 _CLOSED = frozenset({JobStatus.COMPLETED, JobStatus.RETURNED})
 _BUCKET = 300
 """Seconds per window of a staff handoff code: a code holds in its window and the next."""
@@ -267,7 +266,7 @@ def _bucket(request: Request[Any, Any, Any]) -> int:
     summary="Ask for a code confirming the caller's side of a handoff",
 )
 def confirmation(
-    request: Request[Any, Any, Any], job_id: _ID, handoff_id: _ID
+    request: Request[Any, Any, Any], job_id: PathId, handoff_id: PathId
 ) -> HandoffConfirmation:
     """A code confirming the caller's side of handoff *handoff_id* of the job at its
     version now: the caller shows it to the member of staff who records the handoff."""
@@ -382,7 +381,7 @@ def _step(
 )
 def hand_over(
     request: Request[Any, Any, Any],
-    job_id: _ID,
+    job_id: PathId,
     data: JSONBody[HandoffRequest],
     if_match: JobIfMatch = None,
 ) -> Response[HandoffResult]:

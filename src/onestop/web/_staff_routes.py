@@ -28,12 +28,12 @@ from typing import Annotated, Any
 
 import attrs
 from litestar import Request, Response, get, post, put
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from onestop.domain.applications.application import Application
 from onestop.exceptions import VersionMismatch
 from onestop.ports.events import Page
-from onestop.usecases.applications.queries import worklist_query
+from onestop.usecases.applications.queries import agencies_under, worklist_query
 from onestop.usecases.staff.authorisation import may_see_personal_data, worklist_agencies
 from onestop.web._api import runtime_of
 from onestop.web._officers import ApplicationView, answered
@@ -54,18 +54,20 @@ from onestop.web._staff_views import (
     row_of,
 )
 from onestop.web._versions import IfMatch, if_match_version, tagged
-from onestop.web._wire import Body
+from onestop.web._wire import END, Body, PathId
 
 __all__ = ["ROUTES", "TAG"]
 
-_ID = Annotated[str, Parameter(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
-_CODE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_CODE = rf"^[a-z0-9][a-z0-9_-]{{0,63}}{END}"
 
 TAG = "staff"
 """The OpenAPI tag of the staff endpoints."""
 
 
 def _staff_view(application: Application, *, personal: bool) -> StaffApplicationView:
+    """The staff's view of *application*; with *personal*, its personal data, unless it
+    was erased (the view then says when, and holds none)."""
+    erased = application.erased
     return StaffApplicationView(
         application_id=application.id,
         number=application.number,
@@ -82,7 +84,8 @@ def _staff_view(application: Application, *, personal: bool) -> StaffApplication
         documents=tuple(application.documents),
         verdicts={code: check.verdict for code, check in application.checks.items()},
         history=history_of(application),
-        personal=personal_of(application) if personal else None,
+        erased_at=None if erased is None else erased.at,
+        personal=personal_of(application) if personal and erased is None else None,
     )
 
 
@@ -140,15 +143,16 @@ def worklist(
     responses=problem_responses(400, 401, 404, 422),
     summary="Read an application: its history, and its personal data if allowed",
 )
-def read(request: Request[Any, Any, Any], application_id: _ID) -> Response[StaffApplicationView]:
+def read(request: Request[Any, Any, Any], application_id: PathId) -> Response[StaffApplicationView]:
     """An application with its history; its personal data only for staff allowed to see
     it, each read recorded in the access record."""
     summary = ensure_readable(request, application_id)
     personal = may_see_personal_data(staff_of(request), summary.agency)
     application = runtime_of(request).mall.application(application_id)
-    if personal:
+    view = _staff_view(application, personal=personal)
+    if view.personal is not None:  # recorded when personal data is sent, and only then
         record_access(request, application_id, "application")
-    return tagged(_staff_view(application, personal=personal), application.version)
+    return tagged(view, application.version)
 
 
 @get(
@@ -160,7 +164,7 @@ def read(request: Request[Any, Any, Any], application_id: _ID) -> Response[Staff
     responses=problem_responses(400, 401, 404, 422),
     summary="Check an application's hash chain",
 )
-def chain(request: Request[Any, Any, Any], application_id: _ID) -> ChainView:
+def chain(request: Request[Any, Any, Any], application_id: PathId) -> ChainView:
     """Whether the application's stored events still form an unbroken hash chain."""
     ensure_readable(request, application_id)
     report = runtime_of(request).mall.verify(application_id)
@@ -200,7 +204,7 @@ _CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
 )
 def verdict(
     request: Request[Any, Any, Any],
-    application_id: _ID,
+    application_id: PathId,
     data: JSONBody[VerdictRequest],
     if_match: IfMatch = None,
 ) -> Response[ApplicationView]:
@@ -231,7 +235,7 @@ def verdict(
 )
 def note(
     request: Request[Any, Any, Any],
-    application_id: _ID,
+    application_id: PathId,
     data: JSONBody[NoteRequest],
     if_match: IfMatch = None,
 ) -> Response[ApplicationView]:
@@ -260,7 +264,7 @@ def note(
 )
 def assign(
     request: Request[Any, Any, Any],
-    application_id: _ID,
+    application_id: PathId,
     data: JSONBody[AssignmentRequest],
     if_match: IfMatch = None,
 ) -> Response[ApplicationView]:
@@ -298,10 +302,13 @@ def sla_report(
     mall = runtime_of(request).mall
     now: datetime = mall.clock.now()
     scope = worklist_agencies(identity)
-    if scope is None or agency is not None:
+    if scope is None:  # a mall-wide role: the mall's, or the agency's asked for
         rows = mall.sla_report(agency=agency, now=now)
-    else:  # each agency held, never the whole mall's applications
-        rows = tuple(r for code in sorted(scope) for r in mall.sla_report(agency=code, now=now))
+    else:  # each agency held (and asked for), never the whole mall's applications
+        held = (
+            scope if agency is None else scope & set(agencies_under(mall.catalogue, agency) or ())
+        )
+        rows = tuple(r for code in sorted(held) for r in mall.sla_report(agency=code, now=now))
     kept = tuple(r for r in rows if scope is None or r.agency in scope)
     return SlaReportView(
         at=now,

@@ -263,6 +263,8 @@ class StaffApplicationView:
         documents: The requirements a document was given for.
         verdicts: The verdict on each requirement's document checked so far.
         history: What happened to it, oldest first, without personal data.
+        erased_at: When its personal data was erased, if it was (then ``personal`` is
+            ``None`` for everyone: nothing of it can be opened any more).
         personal: Its personal data, only for staff allowed to see it (else ``None``).
     """
 
@@ -281,6 +283,7 @@ class StaffApplicationView:
     documents: tuple[str, ...]
     verdicts: Mapping[str, Verdict]
     history: tuple[HistoryEntry, ...]
+    erased_at: datetime | None
     personal: PersonalView | None
 
 

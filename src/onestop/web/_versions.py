@@ -9,6 +9,7 @@ without), compared strongly (a weak tag is 412), and must be a version (``"3"``)
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, TypeVar, cast
 
 from litestar import Response
@@ -56,10 +57,13 @@ def if_match_version(value: str | None, /, *, of: str = "an application's") -> i
             [Problem(path="header.If-Match", message="a weak ETag never matches If-Match")],
             status=412,
         )
-    text = text.removeprefix('"').removesuffix('"')
-    if not text.isdigit() or not text.isascii() or len(text) > 12:
+    found = _ETAG.fullmatch(text)
+    if found is None:  # an ETag is quoted, and ours are versions as written: "1", not "01"
         raise InvalidRequest([Problem(path="header.If-Match", message=f"must be {of} ETag")])
-    return int(text)
+    return int(found[1])
+
+
+_ETAG = re.compile(r'"(0|[1-9][0-9]{0,11})"')
 
 
 def tagged(view: T, version: int) -> Response[T]:

@@ -17,12 +17,13 @@ import re
 import typing
 from collections.abc import Generator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import cattrs
 from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import Parameter
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named,
 __all__ = [
     "END",
     "MAX_DEPTH",
+    "PathId",
     "AnswerValue",
     "Body",
     "ConverterDTO",
@@ -57,6 +59,10 @@ _WHOLE_DIGITS = 30  # digits of a whole number written 1e29 or 100.0 and read as
 END = r"(?![\s\S])"
 """The end of the text in a parameter's or a schema's ``pattern``, alike in ECMA-262 and
 in Python, whose ``$`` also matches before a final line break (``"en\n"``)."""
+
+PathId = Annotated[str, Parameter(min_length=1, max_length=128, pattern=rf"^[\x21-\x7e]+{END}")]
+"""An id in a path (an application's, a courier job's, a handoff's): 1 to 128 visible
+ASCII characters; what the id itself must be is checked where it is used."""
 
 T = TypeVar("T")
 
