@@ -230,6 +230,36 @@ def test_the_sla_report_holds_only_the_callers_agencies(world: World) -> None:
     assert {AGENCY_A, AGENCY_B} <= {row["agency"] for row in everyone}
 
 
+@pytest.mark.parametrize(
+    "assignee",
+    ["nobody-at-all", "officer-b", "courier-a", "system", "citizen:online", "inspector-1"],
+)
+def test_an_application_is_assigned_only_to_one_of_its_agencys_officers(
+    world: World, assignee: str
+) -> None:
+    """An assignee with no active account, or without an officers' role at the
+    application's agency (another agency's officer, a courier, an inspector, onestop's own
+    ids) is a 422 naming ``body.assignee``, and nothing is written (each was a 200: the
+    application left every real officer's worklist)."""
+    application = submit(world.client, kia_canary())
+    path = f"/api/v1/staff/applications/{application}/assignee"
+    version = world.version(application)
+    refused = world.send("officer-a", "PUT", path, version=version, json={"assignee": assignee})
+    assert refused.status_code == 422, refused.text
+    assert [p["path"] for p in refused.json()["problems"]] == ["body.assignee"]
+    assert world.version(application) == version
+
+
+def test_a_problem_names_a_field_that_is_also_a_word_of_the_path(world: World) -> None:
+    """A field named like a fixed segment of the route (``assignee``, ``staff``) is named
+    in the problem: only what the client chose in a path (an id) counts as sent (it read
+    ``body.(the value sent): required key is missing``)."""
+    path = f"/api/v1/staff/applications/{world.a}/assignee"
+    refused = world.send("officer-a", "PUT", path, version=world.version(world.a), json={})
+    assert refused.status_code == 422, refused.text
+    assert [p["path"] for p in refused.json()["problems"]] == ["body.assignee"]
+
+
 def test_asking_the_sla_report_for_another_agency_reads_none_of_it(world: World) -> None:
     """``agency=`` naming an agency the officer holds no role at answers no rows without
     reading its applications (every one was folded, then dropped: one request could make

@@ -25,6 +25,8 @@ from litestar import Request
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
+from onestop.web._ops import route_of
+
 __all__ = ["SENT", "Sent"]
 
 SENT = "(the value sent)"
@@ -121,8 +123,7 @@ def _texts(request: Request[Any, Any, Any], keys: set[str], answer_keys: set[str
         yield value.lower()
     for _, value in request.query_params.multi_items():
         yield str(value).lower()
-    for part in request.scope.get("path", "").split("/"):
-        yield unquote(part).lower()
+    yield from _path_parameters(request)
     body = ScopeState.from_scope(request.scope).body
     if body is Empty or not body:
         return
@@ -136,6 +137,18 @@ def _texts(request: Request[Any, Any, Any], keys: set[str], answer_keys: set[str
     except (ValueError, RecursionError):
         yield from (value.lower() for _, value in parse_qsl(raw))
         yield from (part[1:-1].lower() for part in _QUOTED.findall(raw))
+
+
+def _path_parameters(request: Request[Any, Any, Any]) -> Iterator[str]:
+    """The path's segments the client chose: those the route's template has a parameter
+    at (``/api/v1/staff/applications/{application_id}/assignee``: the id, not ``staff``
+    nor ``assignee``); every segment when no route matched."""
+    parts = request.scope.get("path", "").split("/")
+    template = route_of(request.scope).split("/")
+    matched = len(template) == len(parts) and not route_of(request.scope).startswith("(")
+    for part, pattern in zip(parts, template if matched else parts, strict=True):
+        if not matched or pattern.startswith("{"):
+            yield unquote(part).lower()
 
 
 def _json_texts(value: object, keys: set[str], *, depth: int) -> Iterator[str]:

@@ -31,13 +31,22 @@ from litestar import Request, Response, get, post, put
 from litestar.params import JSONBody, QueryParameter
 
 from onestop.domain.applications.application import Application
-from onestop.exceptions import VersionMismatch
+from onestop.domain.applications.submission import APPLICANT_ROLE, COURIER_ROLE, find_workflow
+from onestop.domain.staff.accounts import StaffIdentity
+from onestop.exceptions import (
+    InvalidRequest,
+    InvalidValue,
+    NotAuthenticated,
+    Problem,
+    VersionMismatch,
+)
 from onestop.ports.events import Page
 from onestop.usecases.applications.queries import agencies_under, worklist_query
 from onestop.usecases.staff.authorisation import may_see_personal_data, worklist_agencies
 from onestop.web._api import runtime_of
 from onestop.web._officers import ApplicationView, answered
 from onestop.web._problems import problem_responses
+from onestop.web._runtime import Runtime
 from onestop.web._staff_access import ensure_readable, record_access
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_views import (
@@ -268,8 +277,11 @@ def assign(
     data: JSONBody[AssignmentRequest],
     if_match: IfMatch = None,
 ) -> Response[ApplicationView]:
-    """Assign the application (``null`` unassigns), on the version named in If-Match."""
+    """Assign the application (``null`` unassigns), on the version named in If-Match, to an
+    active member of staff holding one of its workflow's officers' roles at its agency."""
     expected = _current(request, application_id, if_match)
+    if data.assignee is not None:
+        _check_assignee(runtime_of(request), application_id, data.assignee, staff_of(request))
     changed = runtime_of(request).mall.assign(
         application_id,
         data.assignee,
@@ -277,6 +289,28 @@ def assign(
         expected_version=expected,
     )
     return answered(changed)
+
+
+def _check_assignee(
+    runtime: Runtime, application_id: str, assignee: str, caller: StaffIdentity
+) -> None:
+    """Refuse (422) an assignee who could not work on the application: no active staff
+    account (a citizen's or an agency's id, ``system``, a typo), or one holding none of
+    its workflow's officers' roles at its agency (another agency's officer, a courier).
+    A caller who may not assign at all is left to the mall's own refusal (403)."""
+    mall = runtime.mall
+    application = mall.application(application_id)
+    workflow = find_workflow(mall.catalogue, application.workflow, application.workflow_version)
+    officers = {role for role in workflow.roles if role not in (APPLICANT_ROLE, COURIER_ROLE)}
+    if not caller.actor.roles_in(application.agency) & officers:
+        return
+    try:
+        held = runtime.staff.identity(assignee).actor.roles_in(application.agency)
+    except (NotAuthenticated, InvalidValue):
+        held = frozenset()
+    if not held & officers:
+        message = f"is no active member of staff with an officers' role at {application.agency}"
+        raise InvalidRequest([Problem(path="body.assignee", message=message)])
 
 
 def _seconds(paused: object) -> int:
