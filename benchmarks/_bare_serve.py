@@ -57,10 +57,10 @@ SCHEMA = (
     "CREATE TABLE numbering (name TEXT PRIMARY KEY, next INTEGER NOT NULL)",
 )
 TRANSITIONS = {  # (state, action): (target, role), as in _serve_mall.toml
-    ("draft", "submit"): ("submitted", "applicant"),
+    ("draft", "submit"): ("submitted", "clerk"),
     ("submitted", "verify"): ("verified", "verifier"),
     ("submitted", "send_back"): ("returned", "verifier"),
-    ("returned", "resubmit"): ("submitted", "applicant"),
+    ("returned", "resubmit"): ("submitted", "clerk"),
     ("verified", "start"): ("processing", "processor"),
     ("processing", "approve"): ("approved", "approver"),
     ("approved", "issue"): ("issued", "clerk"),

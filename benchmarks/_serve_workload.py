@@ -53,7 +53,7 @@ class MallWorkload:
     """The 70/20/10 mix of tracking, actions and submissions (see the module docstring).
 
     Args:
-        token: A staff API token (roles ``applicant`` and ``verifier``).
+        token: A staff API token (roles ``clerk`` and ``verifier``).
         mix: Shares of tracking, action and submission requests.
         seed: Seeds the choices, so two servers see the same sequence of kinds.
         run: A tag making this run's idempotency keys unique.

@@ -21,8 +21,8 @@ Reported, all measured in the same run:
   skipped with ``--quick`` or without ``ONESTOP_BENCH_POSTGRES_URL`` or
   ``ONESTOP_TEST_POSTGRES_URL``.
 
-``onestop serve`` runs with the key file and one staff account (roles ``applicant`` and
-``verifier``, made in the store before it starts; the workload sends its API token), one
+``onestop serve`` runs with the key file and one staff account (roles ``clerk``, who
+submits and resubmits for the applicant in the benchmark's workflow, and ``verifier``, made in the store before it starts; the workload sends its API token), one
 worker at its default
 10 threads, its access log on, and its anonymous-submission and failed-lookup limits
 raised to a million a minute (every request here comes from 127.0.0.1; a 429 would show
@@ -69,8 +69,8 @@ from _serve_workload import MallWorkload, seed  # noqa: E402
 CATALOGUE = HERE / "_serve_mall.toml"
 TOKEN = "bench-officer-" + "0" * 24
 """The bare app's officer token (its own ``--test-actors``-like file)."""
-ACTORS = {TOKEN: {"id": "bench-officer", "roles": ["applicant", "verifier"]}}
-OFFICER = ("bench-officer", ("applicant", "verifier"))
+ACTORS = {TOKEN: {"id": "bench-officer", "roles": ["clerk", "verifier"]}}
+OFFICER = ("bench-officer", ("clerk", "verifier"))
 """The staff account ``onestop serve``'s workload acts as: its id and roles."""
 P99_BUDGET_MS = 100.0
 ERROR_BUDGET = 0.001

@@ -121,7 +121,7 @@ def test_the_bare_floor_answers_like_the_contract(
     monkeypatch.setenv("BENCH_BARE_DB", str(database))
     monkeypatch.setattr(_bare_serve, "_run", _bare_serve._Runner())
     monkeypatch.setattr(_bare_serve, "_local", type(_bare_serve._local)())
-    monkeypatch.setitem(_bare_serve._actors, OFFICER, {"id": "officer", "roles": ["applicant"]})
+    monkeypatch.setitem(_bare_serve._actors, OFFICER, {"id": "officer", "roles": ["clerk"]})
     body = json.dumps(MallWorkload(token=OFFICER).submission_body(1)).encode()
 
     async def scenario() -> list[int]:

@@ -118,6 +118,23 @@ def test_an_agency_admin_grants_only_at_its_agency(store: MemoryStore, clock: Cl
             staff.grant("ana", "verifier", agency=agency, by=admin)
 
 
+@pytest.mark.parametrize("role", ["applicant", "agency", "system"])
+@pytest.mark.parametrize("agency", ["dpmptsp", None])
+def test_no_one_grants_a_citizens_an_agencys_or_onestops_role(
+    store: MemoryStore, clock: Clock, role: str, agency: str | None
+) -> None:
+    """``applicant``, ``agency`` and ``system`` are refused (InvalidValue on ``role``) and
+    nothing is written: held by staff they would act as the citizen (withdraw an
+    application, read its personal data) or an agency's back office, in the history."""
+    staff = desk(store, clock)
+    staff.add("ana", by=ROOT)
+    before = len(store.read("staff-ana"))
+    with pytest.raises(InvalidValue) as refused:
+        staff.grant("ana", role, agency=agency, by=ROOT)
+    assert refused.value.field == "role"
+    assert len(store.read("staff-ana")) == before
+
+
 def test_an_agency_admin_manages_only_its_own_officers(store: MemoryStore, clock: Clock) -> None:
     """An agency's admin disables its officers, not an officer with a role elsewhere."""
     staff = desk(store, clock)

@@ -42,6 +42,7 @@ from onestop.domain.common.actors import Actor
 from onestop.domain.common.formats import ACTOR_ID, CATALOGUE_CODE, ROLE, text_problem
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.staff import (
+    RESERVED_ROLES,
     AccountAdded,
     AccountDisabled,
     AccountEnabled,
@@ -200,11 +201,18 @@ class StaffDesk(CredentialsDesk):
             AccountNotFound: If there is no such account.
             NotAuthorised: If *by* is not a ``staff_admin`` of *agency* (mall-wide for a
                 mall-wide role), or grants to themselves.
-            InvalidValue: If an argument is malformed, or *valid_until* is not after
-                *valid_from*.
+            InvalidValue: If an argument is malformed, *role* is one of `RESERVED_ROLES`
+                (``applicant``, ``agency``, ``system``: no member of staff's), or
+                *valid_until* is not after *valid_from*.
         """
         ACTOR_ID.check(account_id, field="account_id")
         ROLE.check(role, field="role")
+        if role in RESERVED_ROLES:
+            raise InvalidValue(
+                field="role",
+                reason=f"{role!r} is not a staff role: it is the applicant's, an agency's "
+                "back office's or onestop's own",
+            )
         if agency is not None:
             CATALOGUE_CODE.check(agency, field="agency")
         for name, instant in (("valid_from", valid_from), ("valid_until", valid_until)):
