@@ -53,6 +53,7 @@ from onestop.exceptions import (
     ConcurrencyConflict,
     CourierNotAssigned,
     HandoffRefused,
+    InvalidValue,
     NotCustodian,
     OnestopError,
     TooManyWrongCodes,
@@ -353,3 +354,38 @@ def test_racing_with_expected_versions_on_postgres(postgres_stores: PostgresStor
     """On PostgreSQL, couriers naming the version they saw lose cleanly too."""
     race = claim_race(postgres_stores, couriers=8, expected_version=1)
     assert race.ok, race
+
+
+def test_a_delivery_decided_on_a_stale_version_is_a_conflict_and_writes_nothing() -> None:
+    """A delivery (or a failed visit) named on a version the job left since, a failed visit
+    recorded meanwhile, is `ConcurrencyConflict` and writes nothing: it is not recorded on
+    top of the change it did not see."""
+    store = MemoryStore()
+    mall, desk, clock = new_desk(store)
+    _, delivery, code = out_for_delivery(mall, desk, clock)
+    seen = desk.job(delivery).version
+    desk.record_attempt(delivery, "no_one_home", courier=RIDER, expected_version=seen)
+    before = snapshot(store)
+    with pytest.raises(ConcurrencyConflict):
+        desk.deliver(
+            delivery,
+            handoff_id="h-door",
+            courier=pin(COURIER),
+            citizen_code=code,
+            proof_sha256=sha("signature"),
+            scanned=ORIGINALS,
+            expected_version=seen,
+        )
+    with pytest.raises(ConcurrencyConflict):
+        desk.record_attempt(delivery, "no_one_home", courier=RIDER, expected_version=seen)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("version", [-1, True, 2**63, "3"])
+def test_an_expected_version_that_is_no_version_is_refused(version: Any) -> None:
+    """`expected_version` of a handoff must be a version number: InvalidValue naming it."""
+    mall, desk, clock = new_desk()
+    _, delivery, _ = out_for_delivery(mall, desk, clock)
+    with pytest.raises(InvalidValue) as refused:
+        desk.record_attempt(delivery, "no_one_home", courier=RIDER, expected_version=version)
+    assert refused.value.field == "expected_version"

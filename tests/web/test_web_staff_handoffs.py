@@ -237,3 +237,39 @@ def test_the_staff_handoff_routes_need_a_credential(world: World) -> None:
     answer = world.client.post("/api/v1/staff/courier/jobs/x/handoffs", json={})
     assert answer.status_code == 401
     assert bearer("x")  # the helper's shape is what the other tests send
+
+
+def test_a_failed_visit_names_the_jobs_version_and_counts_once(world: World) -> None:
+    """A failed visit needs If-Match (428 without); the same request sent again is 412 and
+    not a second failure (each was taken: three retries sent a pickup back)."""
+    job = _claimed(world)
+    path = f"/api/v1/staff/courier/jobs/{job}/attempts"
+    body = {"outcome": "no_one_home"}
+    version = _version(world, "courier-a", job)
+    missing = world.send("courier-a", "POST", path, version=None, json=body)
+    first = world.send("courier-a", "POST", path, version=version, json=body)
+    again = world.send("courier-a", "POST", path, version=version, json=body)
+    assert (missing.status_code, first.status_code, again.status_code) == (428, 200, 412)
+    assert first.json()["attempts"] == 1
+    assert len(world.runtime.courier.job(job).attempts) == 1
+
+
+def test_a_job_counts_failed_visits_only(world: World) -> None:
+    """``attempts`` is how many visits failed: 0 after a collection at the first visit
+    (it counted the successful visit too)."""
+    job = _claimed(world)
+    collected = _collect(world, job, "SEAL-COUNT-1")
+    assert collected.status_code == 200, collected.text
+    assert collected.json()["job"]["attempts"] == 0
+
+
+@pytest.mark.parametrize("who", ["officer-a", "inspector-1"])
+def test_claiming_without_the_courier_role_is_403(world: World, who: str) -> None:
+    """Who may not do a courier's work is refused 403 (it was a 409, a conflict with the
+    job's state), and the job stays unclaimed."""
+    job = _pickup(world)
+    version = _version(world, who, job)
+    path = f"/api/v1/staff/courier/jobs/{job}/claim"
+    refused = world.send(who, "POST", path, version=version)
+    assert refused.status_code == 403, refused.text
+    assert world.runtime.courier.job(job).courier_id is None

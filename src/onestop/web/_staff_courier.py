@@ -9,10 +9,10 @@ personal data: it is sent only to whom ``may_see_job_address`` allows (whom
 ``may_see_personal_data`` allows at the application's agency, and the job's own courier,
 once it claimed the job), and each time it is sent the read is recorded in the access
 record.
-Claiming a job and recording a failed visit need the ``courier`` role at that agency,
-which the courier desk checks on the authenticated actor.  A claim names the job's version
-in ``If-Match`` (428 without, 412 stale): of two couriers claiming one job at once,
-exactly one wins.
+Claiming a job and recording a failed visit need the ``courier`` role at that agency
+(403 without; the courier desk checks it again on the authenticated actor).  Both name the
+job's version in ``If-Match`` (428 without, 412 stale): of two couriers claiming one job
+at once exactly one wins, and a failed visit sent twice is counted once.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
+from onestop.domain.applications.submission import COURIER_ROLE
 from onestop.domain.courier.jobs import CourierJob
-from onestop.exceptions import VersionMismatch
+from onestop.exceptions import NotAuthorised, VersionMismatch
 from onestop.usecases.staff.authorisation import may_see_job_address
 from onestop.web._problems import problem_responses
 from onestop.web._staff_access import (
@@ -49,6 +50,26 @@ def _readable_job(request: Request[Any, Any, Any], job_id: str) -> tuple[Courier
     """
     identity, job, summary = readable_job(request, job_id)
     return job, may_see_job_address(identity, summary.agency, job.courier_id)
+
+
+def _couriers_job(request: Request[Any, Any, Any], job_id: str, if_match: str | None) -> int:
+    """The version named in If-Match of job *job_id*, which the caller, a courier at its
+    application's agency, changes.
+
+    Raises:
+        JobNotFound: If there is no such job, or the caller may not read its application.
+        NotAuthorised: If the caller holds no ``courier`` role there (403: who may, not
+            the job's state).
+        InvalidRequest: 428 without If-Match, 422 if it is not a job's ETag.
+        VersionMismatch: If the job is at another version (412).
+    """
+    identity, job, summary = readable_job(request, job_id)
+    if not identity.actor.holds(COURIER_ROLE, agency=summary.agency):
+        raise NotAuthorised(action="courier work", reason="it needs the courier role there")
+    expected = if_match_version(if_match, of="a courier job's")
+    if job.version != expected:
+        raise VersionMismatch(expected=expected, actual=job.version)
+    return expected
 
 
 def _shown(request: Request[Any, Any, Any], job: CourierJob, *, personal: bool) -> CourierJobView:
@@ -118,10 +139,7 @@ def claim(
 ) -> Response[CourierJobView]:
     """Claim the job as the caller (a courier at the application's agency), on the job's
     version named in If-Match; of several claims at once, one wins (409 for the others)."""
-    job, _ = _readable_job(request, job_id)
-    expected = if_match_version(if_match, of="a courier job's")
-    if job.version != expected:
-        raise VersionMismatch(expected=expected, actual=job.version)
+    expected = _couriers_job(request, job_id, if_match)
     claimed = courier_desk(request).claim(
         job_id, staff_of(request).actor, expected_version=expected
     )
@@ -136,16 +154,20 @@ def claim(
     guards=[staff_only],
     status_code=200,
     sync_to_thread=True,
-    responses=problem_responses(400, 401, 403, 404, 409, 422),
+    responses=_CHANGE_PROBLEMS,
     summary="Record a failed visit",
 )
 def attempt(
-    request: Request[Any, Any, Any], job_id: PathId, data: JSONBody[AttemptRequest]
+    request: Request[Any, Any, Any],
+    job_id: PathId,
+    data: JSONBody[AttemptRequest],
+    if_match: JobIfMatch = None,
 ) -> Response[CourierJobView]:
-    """Record a failed visit by the caller, the job's courier."""
-    _readable_job(request, job_id)
+    """Record a failed visit by the caller, the job's courier, on the job's version named
+    in If-Match (a retried request is 412, not a second failure)."""
+    expected = _couriers_job(request, job_id, if_match)
     visited = courier_desk(request).record_attempt(
-        job_id, data.outcome, courier=staff_of(request).actor
+        job_id, data.outcome, courier=staff_of(request).actor, expected_version=expected
     )
     return tagged(job_view(visited, personal=False), visited.version)
 

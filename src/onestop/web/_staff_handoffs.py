@@ -313,6 +313,8 @@ def _items(items: tuple[ScannedItem, ...]) -> tuple[ManifestItem, ...]:
 def _step(
     request: Request[Any, Any, Any], job: CourierJob, agency: str, data: HandoffRequest
 ) -> tuple[str, CourierStep]:
+    """Record the handoff *data* names on *job* as read (its version, which the desk checks
+    again as it writes: a change decided since is 409, not overtaken)."""
     identity = staff_of(request)
     mine = PartyKind.COURIER if job.courier_id == identity.account_id else PartyKind.OFFICER
     me = Confirmation.by_credential(Party(mine, identity.account_id), f"staff-{identity.method}")
@@ -330,6 +332,7 @@ def _step(
                 citizen_code=other.code,
                 proof_sha256=data.proof_sha256,
                 place=place,
+                expected_version=job.version,
             )
             return packet.seal_id, step
         if data.direction == "give":
@@ -341,6 +344,7 @@ def _step(
                 proof_sha256=data.proof_sha256,
                 scanned=_items(data.scanned),
                 place=place,
+                expected_version=job.version,
             )
             return step.ledger.seal_id, step
         problem = Problem(path="body.packet", message="a collection at the door names its packet")
@@ -365,7 +369,7 @@ def _step(
         scanned=_items(data.scanned),
         purpose=data.purpose,
     )
-    return seal_id, desk.hand_over(seal_id, handoff, job_id=job.id)
+    return seal_id, desk.hand_over(seal_id, handoff, job_id=job.id, expected_version=job.version)
 
 
 @post(

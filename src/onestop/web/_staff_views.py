@@ -425,7 +425,7 @@ def job_view(job: CourierJob, *, personal: bool) -> CourierJobView:
         courier_id=job.courier_id,
         window_start=job.window.start if job.window is not None else None,
         window_end=job.window.end if job.window is not None else None,
-        attempts=len(job.attempts),
+        attempts=job.failed_attempts,
         max_attempts=job.max_attempts,
         version=job.version,
         address=address,

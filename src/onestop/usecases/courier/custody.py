@@ -51,7 +51,7 @@ from onestop.domain.courier.handoffs import (
     Place,
     items_of,
 )
-from onestop.domain.courier.jobs import JobKind, JobStarted, JobStatus
+from onestop.domain.courier.jobs import CourierJob, JobKind, JobStarted, JobStatus
 from onestop.domain.courier.otp import (
     DEFAULT_CODE_LIFETIME,
     MAX_CODE_LIFETIME,
@@ -60,6 +60,7 @@ from onestop.domain.courier.otp import (
 )
 from onestop.exceptions import (
     CodeNotIssued,
+    ConcurrencyConflict,
     HandoffRefused,
     InvalidValue,
     JobRefused,
@@ -301,6 +302,7 @@ class CustodyDesk:
         citizen_code: str,
         proof_sha256: str,
         place: Place | None = None,
+        expected_version: int | None = None,
     ) -> CourierStep:
         """At the door: the pickup's courier seals the documents, confirmed by the citizen's code.
 
@@ -314,9 +316,12 @@ class CustodyDesk:
             HandoffRefused: If the seal id was used already.
             CodeRejected: A subclass saying why the code does not confirm the pickup
                 (`CodeNotIssued`, `WrongCode`, `CodeExpired`, `TooManyWrongCodes`...).
+            ConcurrencyConflict: If *expected_version* is given and not the job's (as
+                for `hand_over`).
             InvalidValue: If an argument is of the wrong type or format.
         """
         check_type(job_id, str, field="job_id")
+        check_expected_version(expected_version)
         check_type(packet, Packet, field="packet")
         KEY.check(handoff_id, field="handoff_id")
         check_type(courier, Confirmation, field="courier")
@@ -326,6 +331,7 @@ class CustodyDesk:
         def attempt() -> CourierStep:
             now = self._work.now()
             job, head = rec.load_job(self._store, job_id, keys=self._work.keys)
+            require_version(job, expected_version)
             self._require_new_seal(packet.seal_id)
             index = rec.load_index(self._store, job.application_id)
             citizen = self._citizen(index, handoff_id, citizen_code, job_id=job.id)
@@ -360,7 +366,13 @@ class CustodyDesk:
         return self._work.retrying(attempt)
 
     def hand_over(
-        self, seal_id: str, handoff: Handoff, /, *, job_id: str | None = None
+        self,
+        seal_id: str,
+        handoff: Handoff,
+        /,
+        *,
+        job_id: str | None = None,
+        expected_version: int | None = None,
     ) -> CourierStep:
         """Record a transfer of packet *seal_id*: at the counter, to the agency, to a courier.
 
@@ -370,7 +382,9 @@ class CustodyDesk:
         code on file for the handoff, whatever record the caller attached.  A count
         that does not match the manifest is not refused: it is recorded, the giver
         keeps the packet, and an ``alert_raised`` notification goes out
-        (``CourierStep.accepted`` is then false).
+        (``CourierStep.accepted`` is then false).  With *expected_version*, the handoff
+        is recorded only on that version of job *job_id*: not after another change of
+        the job (a failed visit, another handoff) decided since the caller last read it.
 
         Raises:
             PacketNotFound: If no packet was sealed with this id.
@@ -380,14 +394,20 @@ class CustodyDesk:
                 `CodeRejected`).
             JobRefused: If the job is closed or does not fit the handoff.
             TimeWentBackwards: If the handoff is not after the latest recorded event.
-            InvalidValue: If an argument is of the wrong type.
+            ConcurrencyConflict: If *expected_version* is given and not the job's.
+            InvalidValue: If an argument is of the wrong type, or *expected_version* is
+                given without *job_id*.
         """
         check_type(seal_id, str, field="seal_id")
         check_type(handoff, Handoff, field="handoff")
         check_type(job_id, (str, type(None)), field="job_id")
+        check_expected_version(expected_version)
+        if expected_version is not None and job_id is None:
+            raise InvalidValue(field="expected_version", reason="names a version of job_id")
 
         def attempt() -> CourierStep:
-            return self._transfer(seal_id, handoff, job_id, now=self._work.now())
+            now = self._work.now()
+            return self._transfer(seal_id, handoff, job_id, now=now, expected=expected_version)
 
         return self._work.retrying(attempt)
 
@@ -402,6 +422,7 @@ class CustodyDesk:
         proof_sha256: str,
         scanned: Iterable[ManifestItem],
         place: Place | None = None,
+        expected_version: int | None = None,
     ) -> CourierStep:
         """At the door: the delivery's courier hands the packet it carries to the citizen.
 
@@ -413,9 +434,11 @@ class CustodyDesk:
             JobNotFound: If there is no such job.
             JobRefused: If the job's courier carries no packet, or the job is closed.
             CustodyError: A subclass naming the custody rule broken, as `hand_over`.
+            ConcurrencyConflict: If *expected_version* is given and not the job's.
             InvalidValue: If an argument is of the wrong type or format.
         """
         check_type(job_id, str, field="job_id")
+        check_expected_version(expected_version)
         KEY.check(handoff_id, field="handoff_id")
         check_type(courier, Confirmation, field="courier")
         check_type(citizen_code, str, field="citizen_code")
@@ -425,6 +448,7 @@ class CustodyDesk:
         def attempt() -> CourierStep:
             now = self._work.now()
             job, _ = rec.load_job(self._store, job_id, keys=self._work.keys)
+            require_version(job, expected_version)
             seal_id = rec.load_index(self._store, job.application_id).carrying.get(job.id)
             if seal_id is None:
                 raise JobRefused(
@@ -448,12 +472,18 @@ class CustodyDesk:
                 scanned=items,
                 purpose="delivery",
             )
-            return self._transfer(seal_id, handoff, job.id, now=now)
+            return self._transfer(seal_id, handoff, job.id, now=now, expected=expected_version)
 
         return self._work.retrying(attempt)
 
     def _transfer(
-        self, seal_id: str, handoff: Handoff, job_id: str | None, *, now: datetime
+        self,
+        seal_id: str,
+        handoff: Handoff,
+        job_id: str | None,
+        *,
+        now: datetime,
+        expected: int | None = None,
     ) -> CourierStep:
         ledger = rec.load_ledger(self._store, seal_id)
         job, head = (
@@ -461,6 +491,8 @@ class CustodyDesk:
             if job_id is not None
             else (None, GENESIS)
         )
+        if job is not None:
+            require_version(job, expected)
         if handoff.at > now:
             raise HandoffRefused(reason="the handoff is dated after the desk's clock")
         index = rec.load_index(self._store, ledger.application_id)
@@ -514,6 +546,22 @@ class CustodyDesk:
             PacketNotFound: If no packet was sealed with this id.
         """
         return rec.verify_packet(self._store, seal_id)
+
+
+def check_expected_version(expected: object) -> None:
+    """Refuse (`InvalidValue`) an *expected_version* neither ``None`` nor a version number."""
+    problem = None if expected is None else int_problem(expected)
+    if problem is not None:
+        raise InvalidValue(field="expected_version", reason=problem)
+
+
+def require_version(job: CourierJob, expected: int | None) -> None:
+    """Refuse (`ConcurrencyConflict`) to change *job* unless it is at version *expected*
+    (when given), what the caller decided on: not retried, the caller must read it again."""
+    if expected is not None and job.version != expected:
+        raise ConcurrencyConflict(
+            stream_id=f"courier-job:{job.id}", expected=expected, actual=job.version
+        )
 
 
 def _check_code_request(handoff_id: object, lifetime: object) -> None:

@@ -13,10 +13,6 @@ A refused command raises a typed error and writes nothing.
 How the streams are laid out is in `onestop.usecases.courier.writer`; the read side
 (public tracking, dwell times) is in `onestop.usecases.courier.queries`.
 
-When several couriers claim one job at once, each claim is appended at the job's
-version it was decided on: the store accepts one, the others reload, and the domain
-answers them `onestop.exceptions.AlreadyClaimed`.
-
 The desk reads the applications through `onestop.usecases.courier.wiring.CourierMall`
 (a `onestop.usecases.mall.Mall` is one) and never changes the mall.  For a workflow's
 ``deliver`` action to pass once the permit is in the citizen's hands, give the mall
@@ -64,13 +60,19 @@ from onestop.exceptions import CommandRefused, InvalidValue, JobRefused
 from onestop.interop.epcis import epcis_document, packet_urn
 from onestop.ports.events import Clock, EventStore, IdGenerator
 from onestop.usecases.courier import writer as rec
-from onestop.usecases.courier.custody import DEFAULT_CODE_TRIES, CustodyDesk
+from onestop.usecases.courier.custody import (
+    DEFAULT_CODE_TRIES,
+    CustodyDesk,
+    check_expected_version,
+    require_version,
+)
 from onestop.usecases.courier.queries import (
     CourierFacts,
     CourierTracking,
     DwellReport,
     dwell_report,
     every_seal,
+    seal_ids_of,
     track_courier,
 )
 from onestop.usecases.courier.wiring import CourierMall, wire
@@ -288,25 +290,38 @@ class CourierDesk:
         return self._work.retrying(attempt)
 
     def record_attempt(
-        self, job_id: str, outcome: AttemptOutcome | str, /, *, courier: Actor
+        self,
+        job_id: str,
+        outcome: AttemptOutcome | str,
+        /,
+        *,
+        courier: Actor,
+        expected_version: int | None = None,
     ) -> CourierJob:
         """Record a failed visit by the job's courier (``no_one_home``, ``refused``, ...).
+
+        With *expected_version*, only on that version of the job: a visit recorded
+        twice (a retried request) or after the job changed is refused, not counted.
 
         Raises:
             JobNotFound: If there is no such job.
             JobRefused: If the outcome is ``done`` (a success is proven by a handoff),
                 or the job is not out.
             CourierNotAssigned: If *courier* is not the job's courier.
-            InvalidValue: If *outcome* is not an `AttemptOutcome` or its value, or
-                *courier* is not an `Actor`.
+            ConcurrencyConflict: If *expected_version* is given and not the job's.
+            InvalidValue: If *outcome* is not an `AttemptOutcome` or its value,
+                *courier* is not an `Actor`, or *expected_version* is not an integer
+                from 0 to 2**63 - 1.
         """
         result = check_member(AttemptOutcome, outcome, field="outcome")
         check_type(courier, Actor, field="courier")
+        check_expected_version(expected_version)
 
         def attempt() -> CourierJob:
             now = self._work.now()
             job, head = rec.load_job(self._store, job_id, keys=self._work.keys)
             self._require_courier(job, courier, "record_attempt")
+            require_version(job, expected_version)
             visited = record_attempt(job, result, courier_id=courier.id, at=now)
             self._work.commit(
                 now, rec.job_append(visited, since=job.version, head=head, keys=self._work.keys)
@@ -395,6 +410,7 @@ class CourierDesk:
         citizen_code: str,
         proof_sha256: str,
         place: Place | None = None,
+        expected_version: int | None = None,
     ) -> CourierStep:
         """At the door: the pickup's courier seals the documents, confirmed by the citizen's code.
 
@@ -408,16 +424,25 @@ class CourierDesk:
             citizen_code=citizen_code,
             proof_sha256=proof_sha256,
             place=place,
+            expected_version=expected_version,
         )
 
     def hand_over(
-        self, seal_id: str, handoff: Handoff, /, *, job_id: str | None = None
+        self,
+        seal_id: str,
+        handoff: Handoff,
+        /,
+        *,
+        job_id: str | None = None,
+        expected_version: int | None = None,
     ) -> CourierStep:
         """Record a transfer of packet *seal_id*: at the counter, to the agency, to a courier.
 
         See `onestop.usecases.courier.custody.CustodyDesk.hand_over`.
         """
-        return self._custody.hand_over(seal_id, handoff, job_id=job_id)
+        return self._custody.hand_over(
+            seal_id, handoff, job_id=job_id, expected_version=expected_version
+        )
 
     def deliver(
         self,
@@ -430,6 +455,7 @@ class CourierDesk:
         proof_sha256: str,
         scanned: Iterable[ManifestItem],
         place: Place | None = None,
+        expected_version: int | None = None,
     ) -> CourierStep:
         """At the door: the delivery's courier hands the packet it carries to the citizen.
 
@@ -443,6 +469,7 @@ class CourierDesk:
             proof_sha256=proof_sha256,
             scanned=scanned,
             place=place,
+            expected_version=expected_version,
         )
 
     def ledger(self, seal_id: str, /) -> CustodyLedger:
@@ -560,7 +587,7 @@ class CourierDesk:
         self, application_id: str | None, seal_ids: Iterable[str] | None
     ) -> tuple[CustodyLedger, ...]:
         if seal_ids is not None:
-            wanted = _seal_ids(seal_ids)
+            wanted = seal_ids_of(seal_ids)
         elif application_id is not None:
             wanted = rec.load_index(self._store, application_id).packets
         else:
@@ -569,14 +596,3 @@ class CourierDesk:
 
     def _calendar(self, ledger: CustodyLedger) -> WorkCalendar:
         return self._mall.calendar(self._mall.application(ledger.application_id).agency)
-
-
-def _seal_ids(value: object) -> tuple[str, ...]:
-    """Check that *value* is several seal ids (a list of texts), not one text."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        reason = f"expected a list of seal ids, not {kind_of(value)}"
-        raise InvalidValue(field="seal_ids", reason=reason)
-    wanted = tuple(value)
-    for index, seal_id in enumerate(wanted):
-        check_type(seal_id, str, field=f"seal_ids[{index}]")
-    return wanted

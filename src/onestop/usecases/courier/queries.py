@@ -59,6 +59,7 @@ __all__ = [
     "Leg",
     "dwell_report",
     "every_seal",
+    "seal_ids_of",
     "track_courier",
 ]
 
@@ -391,3 +392,19 @@ def every_seal(store: EventStore, /) -> tuple[str, ...]:
         )
         position = page[-1].position
     return tuple(found)
+
+
+def seal_ids_of(value: object, /) -> tuple[str, ...]:
+    """*value* as several seal ids (a list of texts), checked: not one text.
+
+    Raises:
+        InvalidValue: If *value* is a text or not iterable (``seal_ids``), or an item
+            is not a text (``seal_ids[i]``).
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        reason = f"expected a list of seal ids, not {kind_of(value)}"
+        raise InvalidValue(field="seal_ids", reason=reason)
+    wanted = tuple(value)
+    for index, seal_id in enumerate(wanted):
+        check_type(seal_id, str, field=f"seal_ids[{index}]")
+    return wanted
