@@ -22,9 +22,9 @@ Reported, all measured in the same run:
   ``ONESTOP_TEST_POSTGRES_URL``.
 
 ``onestop serve`` runs with the key file and one staff account (roles ``clerk``, who
-submits and resubmits for the applicant in the benchmark's workflow, and ``verifier``, made in the store before it starts; the workload sends its API token), one
-worker at its default
-10 threads, its access log on, and its anonymous-submission and failed-lookup limits
+submits and resubmits for the applicant in the benchmark's workflow, and ``verifier``,
+made in the store before it starts; the workload sends its API token), one worker at its
+default 10 threads, its access log on, and its anonymous-submission and failed-lookup limits
 raised to a million a minute (every request here comes from 127.0.0.1; a 429 would show
 as ``submission 429`` in the statuses).  ``BENCH_SERVE_PROFILE=DIR`` runs the onestop
 servers under cProfile, every thread, and leaves one ``.pstats`` file per server in DIR

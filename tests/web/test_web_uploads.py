@@ -142,6 +142,17 @@ def test_an_unknown_type_is_415(client: Any, data: bytes, declared: str) -> None
     _problem(sent, 415)
 
 
+def test_an_upload_filename_over_the_limit_is_named_as_sent(client: Any) -> None:
+    """An ``Upload-Filename`` longer than the header limit is a 400 naming
+    ``header.Upload-Filename`` (it said ``header.File-Name``, the parameter's name)."""
+    sent = client.post(
+        UPLOADS,
+        content=sample_pdf(),
+        headers={"Content-Type": "application/pdf", "Upload-Filename": "a" * 5000},
+    )
+    assert [p["path"] for p in _problem(sent, 400)["problems"]] == ["header.Upload-Filename"]
+
+
 @pytest.mark.parametrize(
     "header",
     [

@@ -266,7 +266,9 @@ def _when(value: object) -> str | None:
     show_default=True,
     help="Working days simulated after the last day of arrivals.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="The same seed, the same run.")
+@click.option(
+    "--seed", type=Whole(), default=0, show_default=True, help="The same seed, the same run."
+)
 @click.option(
     "--store",
     "store_url",
@@ -362,7 +364,7 @@ def _demo_serving(
     """Refuse, before the simulation, what ``--serve`` could not serve, and its options
     without it (they would be ignored)."""
     from onestop.cli.demo._store import sqlite_file
-    from onestop.cli.serve import HOST, can_listen
+    from onestop.cli.serve import can_listen, listen_host
 
     if not then_serve:
         given = click.get_current_context().get_parameter_source
@@ -376,22 +378,16 @@ def _demo_serving(
             code=EXIT_USAGE,
             as_json=as_json,
         )
-    if not HOST.fullmatch(host):
-        fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=as_json)
-    can_listen(host.strip("[]"), port, as_json=as_json)
+    address = listen_host(host, as_json=as_json)
+    if not check:
+        can_listen(address, port, as_json=as_json)
 
 
 def _serve_demo(summary: Any, *, host: str, port: int, check: bool, as_json: bool) -> None:
-    """Serve the demo's store as `onestop serve` does; the demo's key file seals it."""
-    from onestop.cli.demo._store import sqlite_file
+    """Serve the demo's store as `onestop serve` does; the demo's key file seals it (a
+    SQLite store's, `_demo_serving` checked before the simulation)."""
     from onestop.cli.serve import serve_mall
 
-    if sqlite_file(summary.store) is None or summary.key_file is None:
-        fail(
-            "--serve needs a SQLite store whose key file the demo keeps (the default store)",
-            code=EXIT_USAGE,
-            as_json=as_json,
-        )
     serve_mall(
         catalogue=summary.catalogue,
         store_url=summary.store,

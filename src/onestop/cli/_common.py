@@ -136,7 +136,7 @@ def _reads_as_int(text: str) -> bool:
     return True
 
 
-_WHOLE = re.compile(r"-?[0-9]{1,30}")
+_WHOLE = re.compile(r"-?[0-9]+")
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."

@@ -52,11 +52,8 @@ def _settings(as_json: bool, **given: Any) -> Any:
     from onestop.exceptions import ConfigurationError
     from onestop.web import ServeSettings
 
-    host = given.get("host")
-    if isinstance(host, str) and not HOST.fullmatch(host):
-        fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=as_json)
-    if isinstance(host, str) and host.startswith("["):  # [::1], as in a URL: the address
-        given["host"] = host[1:-1]
+    if isinstance(given.get("host"), str):
+        given["host"] = listen_host(given["host"], as_json=as_json)
     try:
         return ServeSettings(**given)
     except ConfigurationError as exc:
@@ -74,7 +71,6 @@ def _check(settings: Any, *, as_json: bool, strict: bool = False) -> None:
     from onestop.web._callbacks import read_callback_secrets
     from onestop.web._runtime import Runtime
 
-    can_listen(settings.host, settings.port, as_json=as_json)
     try:
         create_app(settings)  # the limits store, the telemetry API: opens nothing else
         runtime = Runtime.start(settings, strict=strict)
@@ -92,6 +88,14 @@ def _check(settings: Any, *, as_json: bool, strict: bool = False) -> None:
             code=EXIT_USAGE,
             as_json=as_json,
         )
+
+
+def listen_host(host: str, *, as_json: bool) -> str:
+    """*host* as the server listens on it (``[::1]``, as in a URL, is ``::1``), or exit 2
+    if it is no IP address or host name."""
+    if not HOST.fullmatch(host):
+        fail("--host must be an IP address or a host name", code=EXIT_USAGE, as_json=as_json)
+    return host[1:-1] if host.startswith("[") else host
 
 
 def can_listen(host: str, port: int, *, as_json: bool) -> None:
@@ -178,6 +182,8 @@ def serve_mall(
     options["cors_origins"] = tuple(options.get("cors_origins", ()))
     settings = _settings(as_json, **options)
     _check(settings, as_json=as_json, strict=check)
+    if not check:  # --check passes beside the server it replaces, which holds the port
+        can_listen(settings.host, settings.port, as_json=as_json)
     if check:
         if as_json:
             emit_json({"ok": True, "catalogue": settings.catalogue, "workers": settings.workers})

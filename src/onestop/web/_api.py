@@ -152,7 +152,7 @@ _remembered_language = lru_cache(maxsize=1024)(_language)
 )
 async def upload(
     request: Request[Any, Any, Any],
-    file_name: Annotated[
+    upload_filename: Annotated[  # named as the header: a refusal names it so
         str | None,
         HeaderParameter(
             name="Upload-Filename",
@@ -171,7 +171,7 @@ async def upload(
     and the type sniffed from the bytes must agree with it.  Location metadata is
     stripped from images before anything is kept.
     """
-    file_name = None if file_name is None else _file_name(file_name)
+    file_name = None if upload_filename is None else _file_name(upload_filename)
     runtime = runtime_of(request)
     limit = runtime.desk.limit
     length = request.headers.get("content-length", "")

@@ -48,6 +48,8 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from onestop.domain.common.formats import IDENTITY_SCHEME
 from onestop.web._problems import PROBLEM_JSON, ProblemDetails
+from onestop.web._versions import ETAG
+from onestop.web._wire import END
 
 __all__ = ["BEARER_SCHEME", "SESSION_SCHEME", "UPLOAD_TYPES", "refine"]
 
@@ -73,8 +75,8 @@ UPLOAD_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/octet
 
 _PROBLEM = Reference(ref=f"#/components/schemas/{ProblemDetails.__name__}")
 _JSON = "application/json"
-_ETAG = r'^"[0-9]{1,12}"$'
-_IF_MATCH = r'^(W/)?"(0|[1-9][0-9]{0,11})"(?![\s\S])'
+_ETAG = f"^{ETAG.pattern}{END}"
+_IF_MATCH = f"^(W/)?{ETAG.pattern}{END}"
 _METHODS = ("get", "put", "post", "delete", "patch")
 _FORMATS = {("Person", "identity_scheme"): IDENTITY_SCHEME}
 """Fields the domain checks against a `TextFormat`: the schema says the same pattern."""

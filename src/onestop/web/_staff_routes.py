@@ -30,8 +30,9 @@ import attrs
 from litestar import Request, Response, get, post, put
 from litestar.params import JSONBody, QueryParameter
 
+from onestop.domain.applications._permissions import officer_roles
 from onestop.domain.applications.application import Application
-from onestop.domain.applications.submission import APPLICANT_ROLE, COURIER_ROLE, find_workflow
+from onestop.domain.applications.submission import find_workflow
 from onestop.domain.staff.accounts import StaffIdentity
 from onestop.exceptions import (
     InvalidRequest,
@@ -301,7 +302,7 @@ def _check_assignee(
     mall = runtime.mall
     application = mall.application(application_id)
     workflow = find_workflow(mall.catalogue, application.workflow, application.workflow_version)
-    officers = {role for role in workflow.roles if role not in (APPLICANT_ROLE, COURIER_ROLE)}
+    officers = set(officer_roles(workflow))
     if not caller.actor.roles_in(application.agency) & officers:
         return
     try:

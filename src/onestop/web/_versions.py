@@ -18,7 +18,7 @@ from litestar.params import HeaderParameter
 from onestop.exceptions import InvalidRequest, Problem
 from onestop.web._wire import CONVERTER
 
-__all__ = ["IfMatch", "JobIfMatch", "if_match_version", "tagged"]
+__all__ = ["ETAG", "IfMatch", "JobIfMatch", "if_match_version", "tagged"]
 
 T = TypeVar("T")
 
@@ -57,13 +57,14 @@ def if_match_version(value: str | None, /, *, of: str = "an application's") -> i
             [Problem(path="header.If-Match", message="a weak ETag never matches If-Match")],
             status=412,
         )
-    found = _ETAG.fullmatch(text)
+    found = ETAG.fullmatch(text)
     if found is None:  # an ETag is quoted, and ours are versions as written: "1", not "01"
         raise InvalidRequest([Problem(path="header.If-Match", message=f"must be {of} ETag")])
     return int(found[1])
 
 
-_ETAG = re.compile(r'"(0|[1-9][0-9]{0,11})"')
+ETAG = re.compile(r'"(0|[1-9][0-9]{0,11})"')
+"""An ETag of ours: a version, quoted, as written (``"3"``, never ``"03"``)."""
 
 
 def tagged(view: T, version: int) -> Response[T]:

@@ -65,7 +65,7 @@ def _text(optional: bool) -> Any:
 
 
 _ORIGIN = re.compile(
-    r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+    r"https?://(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*"
     r"|\[[0-9a-f:.]{2,45}\])(?::[0-9]{1,5})?"
 )
 """A browser's ``Origin``: a scheme, a lower-case host and maybe a port, nothing else."""

@@ -13,7 +13,12 @@ from onestop.domain.workflow.engine import Actor, allowed_actions
 from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import CommandRefused, RoleNotAllowed
 
-__all__ = ["officer_role", "require_open", "submitter_or_officer"]
+__all__ = ["officer_role", "officer_roles", "require_open", "submitter_or_officer"]
+
+
+def officer_roles(workflow: Workflow) -> tuple[str, ...]:
+    """The officers' roles of *workflow*: its roles but the applicant's and the courier's."""
+    return tuple(role for role in workflow.roles if role not in (APPLICANT_ROLE, COURIER_ROLE))
 
 
 def officer_role(application: Application, actor: Actor, workflow: Workflow, command: str) -> str:
@@ -22,7 +27,7 @@ def officer_role(application: Application, actor: Actor, workflow: Workflow, com
     Raises:
         RoleNotAllowed: If it holds none, naming the officers' roles.
     """
-    officers = [role for role in workflow.roles if role not in (APPLICANT_ROLE, COURIER_ROLE)]
+    officers = officer_roles(workflow)
     agency = application.agency
     held = actor.roles_in(agency)
     for role in officers:
