@@ -170,16 +170,20 @@ def _structure_mapping_factory(
     ``.items()`` on it and fail with ``AttributeError``)."""
 
     def factory(t: Any) -> Callable[[Any, Any], Any]:
-        inner = conv.gen_structure_mapping(t)
-
-        def hook(value: Any, _: Any) -> Any:
-            if not isinstance(value, dict):
-                raise _WrongType(f"expected a table, got {_type_name(value)}")
-            return inner(value, t)
-
-        return hook
+        return _tables_only(conv.gen_structure_mapping(t))
 
     return factory
+
+
+def _tables_only(inner: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """*inner*, a hook structuring a table, refusing anything else as `_WrongType`."""
+
+    def hook(value: Any, t: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _WrongType(f"expected a table, got {_type_name(value)}")
+        return inner(value, t)
+
+    return hook
 
 
 def _structure_items(
@@ -299,16 +303,11 @@ def _structure_table_factory(conv: cattrs.Converter) -> Callable[[Any], Callable
     """Structure an attrs class from a table only: an array or a string is a wrong type."""
 
     def factory(cl: Any) -> Callable[[Any, Any], Any]:
-        inner = make_dict_structure_fn(
-            cl, conv, _cattrs_forbid_extra_keys=True, **_renamed(cl, structure=True)
+        return _tables_only(
+            make_dict_structure_fn(
+                cl, conv, _cattrs_forbid_extra_keys=True, **_renamed(cl, structure=True)
+            )
         )
-
-        def hook(value: Any, t: Any) -> Any:
-            if not isinstance(value, dict):
-                raise _WrongType(f"expected a table, got {_type_name(value)}")
-            return inner(value, t)
-
-        return hook
 
     return factory
 

@@ -56,6 +56,16 @@ def versions(draw: st.DrawFn) -> Service:
     )
 
 
+def _mall(services: list[Service]) -> Catalogue:
+    """A catalogue of *services* at the three agencies."""
+    return Catalogue(
+        name=LocalizedText.of(en="mall"),
+        languages=("en",),
+        agencies=tuple(agency(code) for code in ZONES),
+        services=tuple(services),
+    )
+
+
 @settings(max_examples=200)
 @given(
     services=st.lists(versions(), max_size=12),
@@ -63,13 +73,7 @@ def versions(draw: st.DrawFn) -> Service:
 )
 def test_current_services_is_service_for_each_code(services: list[Service], hours: int) -> None:
     """Each service listed is the version `service` returns for its code, in code order."""
-    catalogue = Catalogue(
-        name=LocalizedText.of(en="mall"),
-        languages=("en",),
-        agencies=tuple(agency(code) for code in ZONES),
-        services=tuple(services),
-    )
-    at = datetime(2024, 12, 31, tzinfo=UTC) + timedelta(hours=hours)
+    catalogue, at = _mall(services), datetime(2024, 12, 31, tzinfo=UTC) + timedelta(hours=hours)
     expected = []
     for code in catalogue.service_codes():
         try:
@@ -87,13 +91,7 @@ def test_current_services_is_service_for_each_code(services: list[Service], hour
 def test_a_miss_names_only_the_services_in_effect(services: list[Service], hours: int) -> None:
     """A code with no version in effect is `ServiceNotFound` naming, as known, only the codes
     of services in effect then: never a draft's, a retired one's or a future one's."""
-    catalogue = Catalogue(
-        name=LocalizedText.of(en="mall"),
-        languages=("en",),
-        agencies=tuple(agency(code) for code in ZONES),
-        services=tuple(services),
-    )
-    at = datetime(2024, 12, 31, tzinfo=UTC) + timedelta(hours=hours)
+    catalogue, at = _mall(services), datetime(2024, 12, 31, tzinfo=UTC) + timedelta(hours=hours)
     in_effect = tuple(s.code for s in catalogue.current_services(at=at))
     for code in ("a", "b", "c"):
         if code in in_effect:

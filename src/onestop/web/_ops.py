@@ -208,17 +208,22 @@ _STOPPING_BODY = (
 
 
 async def _answer_stopping(send: Send) -> None:
+    await send_503(send, _STOPPING_BODY, (b"connection", b"close"))
+
+
+async def send_503(send: Send, body: bytes, *more: tuple[bytes, bytes]) -> None:
+    """Send a 503 problem (*body*, with ``Retry-After: 1`` and *more* headers) on *send*."""
     start: Any = {
         "type": "http.response.start",
         "status": 503,
         "headers": [
             (b"content-type", b"application/problem+json"),
             (b"retry-after", b"1"),
-            (b"connection", b"close"),
-            (b"content-length", str(len(_STOPPING_BODY)).encode()),
+            *more,
+            (b"content-length", str(len(body)).encode()),
         ],
     }
-    end: Any = {"type": "http.response.body", "body": _STOPPING_BODY}
+    end: Any = {"type": "http.response.body", "body": body}
     await send(start)
     await send(end)
 
@@ -286,19 +291,8 @@ class _Deadline:
         self.answer = asyncio.get_running_loop().create_task(self._answer())
 
     async def _answer(self) -> None:
-        start: Any = {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"retry-after", b"1"),
-                (b"content-length", str(len(_TIMEOUT_BODY)).encode()),
-            ],
-        }
         try:
-            await self._send(start)
-            end: Any = {"type": "http.response.body", "body": _TIMEOUT_BODY}
-            await self._send(end)
+            await send_503(self._send, _TIMEOUT_BODY)
         finally:
             self._handler.cancel()
 
