@@ -61,8 +61,8 @@ END = r"(?![\s\S])"
 in Python, whose ``$`` also matches before a final line break (``"en\n"``)."""
 
 PathId = Annotated[str, Parameter(min_length=1, max_length=128, pattern=rf"^[\x21-\x7e]+{END}")]
-"""An id in a path (an application's, a courier job's, a handoff's): 1 to 128 visible
-ASCII characters; what the id itself must be is checked where it is used."""
+"""An id in a path, an application's, a courier job's or a handoff's, of 1 to 128 visible
+ASCII characters (what the id itself must be is checked where it is used)."""
 
 T = TypeVar("T")
 

@@ -67,9 +67,11 @@ RESERVED_ACCOUNT_IDS = frozenset({"system", "cli"})
 """Actor ids onestop acts under itself (``cli`` is the command line's operator), no account's."""
 
 RESERVED_ROLES = frozenset({"applicant", "agency", "system"})
-"""Roles no member of staff is granted: the citizen's (``applicant``, taken by whoever
-applied), an agency's back office's (``agency``, taken by its signed callbacks) and
-onestop's own (``system``).  Held by staff, they would act as someone else in the history."""
+"""The roles no member of staff is granted, the citizen's, an agency's and onestop's own.
+
+``applicant`` is taken by whoever applied, ``agency`` by an agency's back office through its
+signed callbacks, ``system`` by onestop itself.  Held by staff, they would act as someone
+else in the history."""
 
 RESERVED_ACCOUNT_PREFIXES = ("citizen:", "agency:", "oidc:")
 """What no account id starts with (the actor ids of citizens and of agencies' back offices,
