@@ -309,3 +309,23 @@ def test_log_lines_are_compact_json_in_ascii() -> None:
     assert json.loads(other) == {"event": "kabar", "text": "ü\n\u2028"}
     odd = json.loads(_json_line({"event": "e", "thing": object()}, default=_json_fallback_handler))
     assert odd["thing"].startswith("<object object")
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/services", 200),
+        (f"/api/v1/services/{FORMS}", 200),
+        ("/api/v1/services/no-such-service", 404),
+        ("/healthz", 200),
+        ("/api/v1/applications", 405),  # POST only: HEAD is a GET
+    ],
+)
+def test_head_is_answered_as_get_without_the_body(client: Any, path: str, status: int) -> None:
+    """HEAD gets GET's status and headers (Content-Length and Content-Type included) and
+    no body, as RFC 9110 has every server do where it has GET (it was 405 everywhere)."""
+    got, head = client.get(path), client.head(path)
+    assert (got.status_code, head.status_code) == (status, status), head.text
+    assert head.content == b""
+    for name in ("content-type", "content-length", "allow"):
+        assert head.headers.get(name) == got.headers.get(name)

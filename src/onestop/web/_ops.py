@@ -194,11 +194,44 @@ def outermost(
     security headers, an access-log event with its true status and, with telemetry,
     its span and duration.
     """
-    handler = app.asgi_handler
+    handler = head_as_get(app.asgi_handler)
     for middleware in reversed(inner):
         handler = middleware(handler)
     app.asgi_handler = access_log(enabled=access_log_enabled)(handler)
     return app
+
+
+def head_as_get(app: ASGIApp) -> ASGIApp:
+    """Middleware: answer ``HEAD`` as ``GET`` is answered, without the body.
+
+    RFC 9110 (9.3.2) has every general-purpose server support ``HEAD`` wherever it has
+    ``GET``; Litestar routes neither to a ``GET`` handler.  The request goes on as a
+    ``GET`` (a copy of the scope: the server's own still says ``HEAD``), its status and
+    headers (``Content-Length`` too) are sent as they are, and its body is dropped.  What
+    routing learnt is copied back, for the access log and telemetry.
+    """
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD":
+            await app(scope, receive, send)
+            return
+        as_get: Any = {**scope, "method": "GET"}
+
+        async def headless(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await app(as_get, receive, headless)
+        finally:
+            for key in ("route_handler", "path_template", "path_params"):
+                if key in as_get:
+                    scope[key] = as_get[key]
+
+    return wrapped
 
 
 _STOPPING_BODY = (
