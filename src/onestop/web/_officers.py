@@ -34,12 +34,11 @@ from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 
 from onestop.domain.applications.application import Application
-from onestop.exceptions import VersionMismatch
 from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
 from onestop.web._staff_access import ensure_readable
 from onestop.web._staff_auth import staff_of, staff_only
-from onestop.web._versions import IfMatch, if_match_version
+from onestop.web._versions import IfMatch, matching_version
 from onestop.web._wire import Body, PathId
 
 __all__ = ["ROUTES", "ActionRequest", "ApplicationView", "answered"]
@@ -144,10 +143,8 @@ async def act(
 
     def check() -> int:  # reads only: who acts, on what, at which version
         summary = ensure_readable(request, application_id)  # its read-model row
-        expected = if_match_version(if_match)
-        if summary.version != expected:  # written with every event: the stream's version
-            raise VersionMismatch(expected=expected, actual=summary.version)
-        return expected
+        # the row is written with every event: its version is the stream's
+        return matching_version(if_match, summary.version)
 
     def write() -> Response[ApplicationView]:
         changed = mall.act(

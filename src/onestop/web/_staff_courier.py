@@ -24,7 +24,7 @@ from litestar.params import JSONBody
 
 from onestop.domain.applications.submission import COURIER_ROLE
 from onestop.domain.courier.jobs import CourierJob
-from onestop.exceptions import NotAuthorised, VersionMismatch
+from onestop.exceptions import NotAuthorised
 from onestop.usecases.staff.authorisation import may_see_job_address
 from onestop.web._problems import problem_responses
 from onestop.web._staff_access import (
@@ -36,7 +36,7 @@ from onestop.web._staff_access import (
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG
 from onestop.web._staff_views import AttemptRequest, CourierJobList, CourierJobView, job_view
-from onestop.web._versions import JobIfMatch, if_match_version, tagged
+from onestop.web._versions import JobIfMatch, matching_version, tagged
 from onestop.web._wire import Body, PathId
 
 __all__ = ["ROUTES"]
@@ -66,10 +66,7 @@ def _couriers_job(request: Request[Any, Any, Any], job_id: str, if_match: str | 
     identity, job, summary = readable_job(request, job_id)
     if not identity.actor.holds(COURIER_ROLE, agency=summary.agency):
         raise NotAuthorised(action="courier work", reason="it needs the courier role there")
-    expected = if_match_version(if_match, of="a courier job's")
-    if job.version != expected:
-        raise VersionMismatch(expected=expected, actual=job.version)
-    return expected
+    return matching_version(if_match, job.version, of="a courier job's")
 
 
 def _shown(request: Request[Any, Any, Any], job: CourierJob, *, personal: bool) -> CourierJobView:

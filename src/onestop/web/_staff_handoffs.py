@@ -59,7 +59,6 @@ from onestop.exceptions import (
     NotAuthenticated,
     NotAuthorised,
     Problem,
-    VersionMismatch,
     WrongCode,
 )
 from onestop.ports.events import SummaryOrder, SummaryQuery
@@ -71,7 +70,7 @@ from onestop.web._staff_access import courier_desk, readable_job
 from onestop.web._staff_auth import staff_of, staff_only
 from onestop.web._staff_routes import TAG
 from onestop.web._staff_views import CourierJobView, job_view
-from onestop.web._versions import JobIfMatch, if_match_version, tagged
+from onestop.web._versions import JobIfMatch, matching_version, tagged
 from onestop.web._wire import Body, PathId
 
 __all__ = [
@@ -392,9 +391,7 @@ def hand_over(
     """Record a handoff the caller takes part in, the other party confirming, on the
     job's version named in If-Match."""
     job, agency = _job_of(request, job_id)
-    expected = if_match_version(if_match, of="a courier job's")
-    if job.version != expected:
-        raise VersionMismatch(expected=expected, actual=job.version)
+    matching_version(if_match, job.version, of="a courier job's")
     seal_id, step = _step(request, job, agency, data)
     after = step.job if step.job is not None else courier_desk(request).job(job_id)
     result = HandoffResult(

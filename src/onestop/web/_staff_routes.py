@@ -39,7 +39,6 @@ from onestop.exceptions import (
     InvalidValue,
     NotAuthenticated,
     Problem,
-    VersionMismatch,
 )
 from onestop.ports.events import Page
 from onestop.usecases.applications.queries import agencies_under, worklist_query
@@ -63,7 +62,7 @@ from onestop.web._staff_views import (
     personal_of,
     row_of,
 )
-from onestop.web._versions import IfMatch, if_match_version, tagged
+from onestop.web._versions import IfMatch, matching_version, tagged
 from onestop.web._wire import END, Body, PathId
 
 __all__ = ["ROUTES", "TAG"]
@@ -191,11 +190,7 @@ def _current(request: Request[Any, Any, Any], application_id: str, if_match: str
     """The version named in If-Match, checked against the application's, after the caller
     was found allowed to read it."""
     ensure_readable(request, application_id)
-    expected = if_match_version(if_match)
-    current = runtime_of(request).mall.application(application_id)
-    if current.version != expected:
-        raise VersionMismatch(expected=expected, actual=current.version)
-    return expected
+    return matching_version(if_match, runtime_of(request).mall.application(application_id).version)
 
 
 _CHANGE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428)

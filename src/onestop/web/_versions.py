@@ -15,10 +15,10 @@ from typing import Annotated, TypeVar, cast
 from litestar import Response
 from litestar.params import HeaderParameter
 
-from onestop.exceptions import InvalidRequest, Problem
+from onestop.exceptions import InvalidRequest, Problem, VersionMismatch
 from onestop.web._wire import CONVERTER
 
-__all__ = ["ETAG", "IfMatch", "JobIfMatch", "if_match_version", "tagged"]
+__all__ = ["ETAG", "IfMatch", "JobIfMatch", "if_match_version", "matching_version", "tagged"]
 
 T = TypeVar("T")
 
@@ -65,6 +65,19 @@ def if_match_version(value: str | None, /, *, of: str = "an application's") -> i
 
 ETAG = re.compile(r'"(0|[1-9][0-9]{0,11})"')
 """An ETag of ours: a version, quoted, as written (``"3"``, never ``"03"``)."""
+
+
+def matching_version(value: str | None, actual: int, /, *, of: str = "an application's") -> int:
+    """The version an ``If-Match`` header names, if it is *actual*, the version just read.
+
+    Raises:
+        InvalidRequest: As `if_match_version`.
+        VersionMismatch: If it names another version (412).
+    """
+    expected = if_match_version(value, of=of)
+    if actual != expected:
+        raise VersionMismatch(expected=expected, actual=actual)
+    return expected
 
 
 def tagged(view: T, version: int) -> Response[T]:
