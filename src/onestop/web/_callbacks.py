@@ -37,11 +37,16 @@ from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.formats import text_problem
 from onestop.domain.workflow.model import Trigger
 from onestop.exceptions import AgencyNotFound, ConfigurationError, OnestopError
-from onestop.transport.inbound.callbacks import AGENCY_ROLE, AgencyCallbacks, CallbackRoute
+from onestop.transport.inbound.callbacks import (
+    AGENCY_ROLE,
+    MAX_TEXT,
+    AgencyCallbacks,
+    CallbackRoute,
+)
 from onestop.transport.signing import MemoryReplayCache, ReplayCache, WebhookVerifier
 from onestop.usecases.mall import Mall
 from onestop.web._problems import problem_responses
-from onestop.web._wire import Body
+from onestop.web._wire import Body, DuplicateKey, unique_keys
 
 __all__ = [
     "ROUTES",
@@ -55,7 +60,6 @@ __all__ = [
 
 _EVENT_PREFIX = "agency."
 _SWEEP_EVERY = 512
-_MAX_STATUS = 256  # as a callback's status (`onestop.transport.inbound.callbacks`)
 
 
 @attrs.frozen(kw_only=True)
@@ -136,9 +140,9 @@ def _names(catalogue: Catalogue, kind: str) -> set[str]:
 
 
 def _status(value: str) -> str:
-    if text_problem(value, max_length=_MAX_STATUS) is not None:
+    if text_problem(value, max_length=MAX_TEXT) is not None:
         raise ConfigurationError(
-            f"--callback-secrets: a status is text of 1 to {_MAX_STATUS} characters without "
+            f"--callback-secrets: a status is text of 1 to {MAX_TEXT} characters without "
             "control characters"
         )
     return value
@@ -205,8 +209,8 @@ def read_callback_secrets(path: str, catalogue: Catalogue) -> tuple[CallbackEntr
             The message never quotes a secret.
     """
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=_once)
-    except _Twice as exc:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
         raise ConfigurationError(
             f"--callback-secrets: {_quoted(exc.key)} is given twice in one object"
         ) from None
@@ -233,23 +237,6 @@ def read_callback_secrets(path: str, catalogue: Catalogue) -> tuple[CallbackEntr
             ) from None
         entries.append(entry)
     return tuple(entries)
-
-
-class _Twice(Exception):
-    """A key given twice in one object of the file (the last would silently win)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _Twice(key)
-        found[key] = value
-    return found
 
 
 def _quoted(value: str) -> str:

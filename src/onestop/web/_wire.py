@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # Litestar's schema creator lives in a private module: named,
 __all__ = [
     "END",
     "MAX_DEPTH",
+    "DuplicateKey",
     "PathId",
     "AnswerValue",
     "Body",
@@ -48,6 +49,7 @@ __all__ = [
     "read_json",
     "schema_plugins",
     "structure",
+    "unique_keys",
     "web_converter",
 ]
 
@@ -120,11 +122,20 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class DuplicateKey(ValueError):
+    """A JSON object gives *key* twice (`unique_keys`); Python's parser keeps the last."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("a key is given twice in one object")
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of `json.loads` refusing a key given twice (`DuplicateKey`)."""
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError("a key is given twice in one object")
+            raise DuplicateKey(key)
         result[key] = value
     return result
 
@@ -161,7 +172,7 @@ def read_json(raw: bytes, /, *, where: str = "body") -> Any:
     try:
         value = json.loads(
             raw.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
+            object_pairs_hook=unique_keys,
             parse_float=_number,
             parse_constant=_refuse_constant,
         )

@@ -83,12 +83,21 @@ from onestop.ports.events import EventStore
 from onestop.transport._gateway_checks import goes_to
 from onestop.transport.signing import ReplayCache, WebhookVerifier
 
-__all__ = ["AGENCY_ROLE", "AgencyCallbacks", "CallbackMall", "CallbackResult", "CallbackRoute"]
+__all__ = [
+    "AGENCY_ROLE",
+    "MAX_TEXT",
+    "AgencyCallbacks",
+    "CallbackMall",
+    "CallbackResult",
+    "CallbackRoute",
+]
 
 AGENCY_ROLE = "agency"
 """The role of the actor a callback acts as, unless configured otherwise."""
 
-_MAX_TEXT = 256
+MAX_TEXT = 256
+"""The longest text of a callback's fields (a status, a reference), in characters."""
+
 _INPUTS = ("reason", "reference")
 
 
@@ -133,7 +142,7 @@ def _route_kind(value: object) -> None:
 
 
 def _route_name(value: object) -> None:
-    problem = text_problem(value, max_length=_MAX_TEXT)
+    problem = text_problem(value, max_length=MAX_TEXT)
     if problem is not None:
         raise ConfigurationError(f"a callback route's name {problem}")
 
@@ -207,13 +216,13 @@ def _routes(
         _misconfigured(f"expected a mapping of agencies, not {kind_of(value)}")
     routes: dict[str, Mapping[str, CallbackRoute]] = {}
     for agency, statuses in value.items():
-        if text_problem(agency, max_length=_MAX_TEXT) is not None:
+        if text_problem(agency, max_length=MAX_TEXT) is not None:
             _misconfigured("an agency's code must be text without control characters")
         if not isinstance(statuses, Mapping):
             _misconfigured(f"an agency's statuses must be a mapping, not {kind_of(statuses)}")
         mapped: dict[str, CallbackRoute] = {}
         for status, route in statuses.items():
-            if text_problem(status, max_length=_MAX_TEXT) is not None:
+            if text_problem(status, max_length=MAX_TEXT) is not None:
                 _misconfigured("a status must be text without control characters")
             if not isinstance(route, str | CallbackRoute):
                 _misconfigured(
@@ -261,10 +270,10 @@ def _text(payload: Mapping[str, object], key: str, *, required: bool) -> str | N
     value = payload.get(key)
     if value is None and not required:
         return None
-    problem = text_problem(value, max_length=_MAX_TEXT)
+    problem = text_problem(value, max_length=MAX_TEXT)
     if problem is not None or not str(value).strip():
         raise CallbackRefused(
-            f"{key!r} must be text of 1 to {_MAX_TEXT} characters without control characters"
+            f"{key!r} must be text of 1 to {MAX_TEXT} characters without control characters"
         )
     return value  # type: ignore[return-value]  # text_problem() proved it is a str
 
