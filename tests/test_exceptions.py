@@ -80,6 +80,10 @@ SAMPLES: list[tuple[exc.OnestopError, str]] = [
         exc.MalwareFound(scanner="eicar", signature="Eicar-Test-Signature"),
         "scanner 'eicar' found 'Eicar-Test-Signature': not kept",
     ),
+    (
+        exc.ScannerUnavailable(reason="ConnectionRefusedError"),
+        "the malware scanner failed ('ConnectionRefusedError'): not kept",
+    ),
     (exc.DocumentNotFound(document_id="doc-1"), "no document 'doc-1'"),
     (
         exc.KeyUnavailable(key_id="k1", reason="not in the key file"),

@@ -283,6 +283,26 @@ def made_scanner() -> EicarScanner:
     return EicarScanner(name="factory")
 
 
+class DownScanner:
+    """A scanner whose daemon is down: every start is a refused connection."""
+
+    def start(self) -> EicarScanner:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+def test_an_unreachable_scanner_answers_503_and_keeps_nothing(tmp_path: Path) -> None:
+    """A scanner that cannot be reached is a 503 ScannerUnavailable with Retry-After, not an
+    internal error, and the upload is not kept."""
+    with in_process(settings_for(tmp_path, scanner="test_web_uploads:DownScanner")) as client:
+        answer = client.post(
+            UPLOADS, content=sample_pdf(), headers={"Content-Type": "application/pdf"}
+        )
+    problem = _problem(answer, 503)
+    assert problem["type"] == "urn:onestop:problem:ScannerUnavailable"
+    assert answer.headers["Retry-After"] == "1"
+    assert list((tmp_path / "mall.sqlite3.documents").glob("*.doc")) == []
+
+
 @pytest.mark.parametrize(
     "target",
     ["nope", "json:missing", "json:dumps", "::", "onestop.testing.documents:EICAR", "x" * 100_000],

@@ -72,7 +72,8 @@ The tree::
     │   ├── DocumentTooLarge (ValueError)   `.limit`, `.size`: read stopped at limit + 1 bytes
     │   ├── UnsupportedMediaType (ValueError) `.declared`, `.sniffed`, `.reason`: not allowed, lying
     │   ├── MalformedDocument (ValueError)  `.media_type`, `.reason`: truncated or broken structure
-    │   └── MalwareFound                    `.scanner`, `.signature`: the scanner found something
+    │   ├── MalwareFound                    `.scanner`, `.signature`: the scanner found something
+    │   └── ScannerUnavailable (TransientError) `.reason`: the scanner failed; nothing kept
     ├── IdentityProviderError           `.issuer`, `.reason`: an identity provider failed or refused
     │   ├── IdentityProviderUnavailable (TransientError) not reachable now, or a server error
     │   └── IdentityNotVerified             `.check`: a sign-in's answer failed a check; refused
@@ -192,6 +193,7 @@ from onestop.exceptions._documents import (
     DocumentTooLarge,
     MalformedDocument,
     MalwareFound,
+    ScannerUnavailable,
     UnsupportedMediaType,
 )
 from onestop.exceptions._identity import IdentityCheck as _IdentityCheck
@@ -350,6 +352,7 @@ __all__ = [
     "KeyUnavailable",
     "MalformedDocument",
     "MalwareFound",
+    "ScannerUnavailable",
     "MigrationError",
     "MissingInput",
     "NaiveDatetime",

@@ -6,7 +6,7 @@ they name a document by its id, a media type by its IANA name and a limit by its
 
 from __future__ import annotations
 
-from onestop.exceptions._base import NotFound, OnestopError, _shown
+from onestop.exceptions._base import NotFound, OnestopError, TransientError, _shown
 
 
 class DocumentError(OnestopError):
@@ -79,6 +79,18 @@ class MalwareFound(DocumentError):
         self.scanner = scanner
         self.signature = signature
         super().__init__(f"scanner {_shown(scanner)} found {_shown(signature)}: not kept")
+
+
+class ScannerUnavailable(DocumentError, TransientError):
+    """The malware scanner failed (unreachable, or answered no verdict); nothing was kept.
+
+    Attributes:
+        reason: What failed (the error's class), never the document's bytes.
+    """
+
+    def __init__(self, *, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the malware scanner failed ({_shown(reason)}): not kept")
 
 
 class DocumentNotFound(NotFound):

@@ -281,11 +281,13 @@ class FileDocuments:
             os.replace(temporary, self._path(document_id))
         except OSError as exc:
             _remove(temporary)
-            if given.failed:  # the caller's own (a scanner's lost connection), as it is
-                raise
+            if given.error is not None:  # the caller's own failure, as it is, even when
+                raise given.error from None  # closing the file then failed too (disk full)
             raise os_failure(exc, doing="write a document") from exc
-        except BaseException:
+        except BaseException as exc:
             _remove(temporary)
+            if given.error is not None and given.error is not exc:
+                raise given.error from None
             raise
         _sync_directory(self.directory)
         return made
@@ -404,7 +406,7 @@ class _Given:
     def __init__(self, chunks: Iterable[bytes], record: Callable[[], DocumentRecord]) -> None:
         self._chunks = chunks
         self._record = record
-        self.failed = False
+        self.error: BaseException | None = None
 
     def chunks(self) -> Iterator[bytes]:
         """Yield the caller's chunks."""
@@ -414,8 +416,8 @@ class _Given:
                 chunk = next(iterator)
             except StopIteration:
                 return
-            except BaseException:
-                self.failed = True
+            except BaseException as exc:
+                self.error = exc
                 raise
             yield chunk
 
@@ -423,6 +425,6 @@ class _Given:
         """Call the caller's record."""
         try:
             return self._record()
-        except BaseException:
-            self.failed = True
+        except BaseException as exc:
+            self.error = exc
             raise

@@ -28,8 +28,10 @@ base64 text: a stored document is about a third larger than its plaintext.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Final, Protocol
@@ -44,6 +46,7 @@ from onestop.exceptions import (
     DocumentNotFound,
     InvalidValue,
     MalwareFound,
+    OnestopError,
     PersonalDataErased,
     StorageError,
 )
@@ -57,6 +60,7 @@ from onestop.ports.documents import (
 )
 from onestop.ports.events import Clock
 from onestop.ports.keys import PersonalDataKeys, SubjectKeyStore
+from onestop.usecases._scanning import guarded_scan
 
 __all__ = ["CHUNK", "DEFAULT_LIMIT", "FORMAT", "Document", "DocumentDesk", "Readable"]
 
@@ -198,6 +202,7 @@ class DocumentDesk:
         self._scanner = scanner
         self._clock: Clock = _SystemClock() if clock is None else clock
         self._key_store = key_store
+        self._attaching = threading.Lock()  # attach and the sweep's delete, one at a time
 
     def put(
         self,
@@ -236,7 +241,13 @@ class DocumentDesk:
         created_at = self._clock.now()
         pieces = _pieces(upload, self.limit)
         sealer = self._sealer(document_id, application_id, intake, name, created_at)
-        stored = self._store.put(document_id, sealer.chunks(pieces), record=sealer.describe)
+        try:
+            stored = self._store.put(document_id, sealer.chunks(pieces), record=sealer.describe)
+        except BaseException:
+            if application_id is None and sealer.index:  # a key was made for nothing kept
+                with contextlib.suppress(OnestopError):  # the refusal is what to answer
+                    self._shred_subjects([sealer.subject])
+            raise
         return self._described(stored)
 
     def _sealer(
@@ -247,7 +258,7 @@ class DocumentDesk:
         name: str,
         created_at: datetime,
     ) -> _Sealer:
-        scan = self._scanner.start() if self._scanner is not None else None
+        scan = guarded_scan(self._scanner) if self._scanner is not None else None
         return _Sealer(
             keys=self._keys,
             document_id=document_id,
@@ -328,6 +339,10 @@ class DocumentDesk:
                 *application_id* is not an application id.
         """
         subject_id(application_id)
+        with self._attaching:
+            return self._attach(document_id, application_id)
+
+    def _attach(self, document_id: str, application_id: str) -> Document:
         record = self._record(document_id)
         if record.application_id == application_id:
             return self._described(record)
@@ -389,8 +404,16 @@ class DocumentDesk:
             return 0
         removed = 0
         while found := self._store.unattached_before(cutoff, limit=_SWEEP_PAGE):
-            removed += sum(self._store.delete(r.document_id) for r in found)
-            self._shred(found)
+            for listed in found:
+                with self._attaching:  # not between an attach's read and its write
+                    try:
+                        record = self._store.record(listed.document_id)
+                    except DocumentNotFound:
+                        continue
+                    if record.application_id is not None:  # attached since it was listed
+                        continue
+                    self._shred([record])  # the key first: a failed delete leaves no key
+                    removed += self._store.delete(record.document_id)
             if len(found) < _SWEEP_PAGE:
                 break
         return removed
@@ -399,7 +422,11 @@ class DocumentDesk:
         """Destroy the keys uploads were sealed with before they were attached, if told how."""
         if self._key_store is None:
             return
-        subjects = [_subject(r) for r in records if r.application_id is None]
+        self._shred_subjects([_subject(r) for r in records if r.application_id is None])
+
+    def _shred_subjects(self, subjects: list[str]) -> None:
+        if self._key_store is None:
+            return
         if subjects:
             self._key_store.destroy_subject_keys(subjects, at=self._clock.now())
             forget = getattr(self._keys, "forget", None)
@@ -494,14 +521,16 @@ class _Sealer:
     scan: Scan | None
     index: int = 0
 
-    def _subject(self) -> str:
+    @property
+    def subject(self) -> str:
+        """The subject the chunks are sealed for."""
         if self.application_id is None:
             return subject_id(f"upload-{self.document_id}")
         return subject_id(self.application_id)
 
     def _sealed(self, plain: bytes, *, last: bool) -> bytes:
         context = _chunk_context(self.document_id, self.index, last)
-        token = self.keys.seal(self._subject(), plain, context=context).encode("ascii")
+        token = self.keys.seal(self.subject, plain, context=context).encode("ascii")
         self.index += 1
         return len(token).to_bytes(4, "big") + token
 
@@ -539,9 +568,7 @@ class _Sealer:
         problem = text_problem(self.name, max_length=1024)
         name = self.name if problem is None else "document"
         details = f"{self.intake.sha256}\n{name}".encode()
-        sealed = self.keys.seal(
-            self._subject(), details, context=_details_context(self.document_id)
-        )
+        sealed = self.keys.seal(self.subject, details, context=_details_context(self.document_id))
         assert self.intake.media_type is not None  # noqa: S101 - finish() set it
         return DocumentRecord(
             document_id=self.document_id,
