@@ -146,6 +146,25 @@ def test_the_canary_reaches_no_span_and_no_metric(
             assert CANARY_NIK not in repr(dict(point.attributes))
 
 
+def test_a_clients_tracestate_reaches_no_span(
+    tmp_path: Path, exported: InMemorySpanExporter
+) -> None:
+    """A client's ``traceparent`` is honoured (the span joins its trace), its
+    ``tracestate`` (free text it chose) is not carried into the exported span."""
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with in_process(settings_for(tmp_path, telemetry=True)) as client:
+        client.get(
+            "/healthz",
+            headers={"traceparent": parent, "tracestate": f"nik={CANARY_NIK},name=zqxjkv"},
+        )
+    (span,) = [s for s in _ours(exported) if s.name == "GET /healthz"]
+    assert format(span.context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
+    assert CANARY_NIK not in repr(span.context.trace_state)
+    assert len(span.context.trace_state) == 0
+    assert span.parent is not None
+    assert len(span.parent.trace_state) == 0
+
+
 def test_nothing_is_recorded_when_off(tmp_path: Path, exported: InMemorySpanExporter) -> None:
     """With telemetry off (the default), even a configured SDK receives no span and no metric."""
     with in_process(settings_for(tmp_path)) as client:

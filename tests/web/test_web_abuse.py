@@ -10,16 +10,20 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
+from litestar.testing import TestClient
+from litestar.types import Message
 from web_support import in_process, kia_body, new_key, settings_for
 
 from onestop.exceptions import ApplicationNotFound, Throttled
 from onestop.ports.events import SummaryQuery
 from onestop.testing import sample_pdf
+from onestop.web import create_app
 from onestop.web._inflight import _claim_file, _file_of
 from onestop.web._limits import Limits, client_key
 
@@ -270,3 +274,68 @@ def test_a_marker_is_claimed_once_and_its_folder_made_again(tmp_path: Path) -> N
     assert _claim_file(path, b"first", 60)
     assert not _claim_file(path, b"second", 60)
     assert b"first" in path.read_bytes()
+
+
+def test_a_submission_counter_cut_short_starts_a_new_window(tmp_path: Path) -> None:
+    """A counter file a killed worker left with a stray byte (written in place, not yet
+    truncated) starts a new window: the client is counted again, never answered 500."""
+    from litestar.stores.file import _safe_file_name
+
+    with in_process(settings_for(tmp_path, submissions_per_minute=3)) as client:
+
+        def submit() -> int:
+            headers = {"Idempotency-Key": new_key()}
+            answer = client.post("/api/v1/applications", json=kia_body(), headers=headers)
+            return int(answer.status_code)
+
+        assert submit() == 201
+        (limits,) = [p for p in tmp_path.rglob("*.limits") if p.is_dir()]
+        counter = limits / _safe_file_name("_SharedRateLimit::testclient")
+        counter.write_bytes(counter.read_bytes() + b"\x00")
+        assert [submit() for _ in range(4)] == [201, 201, 201, 429]
+
+
+def test_a_client_hanging_up_mid_body_is_a_400_not_a_failure(tmp_path: Path) -> None:
+    """A body that stops short (the client disconnected) is answered 400 InvalidRequest,
+    and no ``request_failed`` error is logged: it is not the server's failure."""
+    from structlog.testing import capture_logs
+
+    app = create_app(settings_for(tmp_path))
+    with TestClient(app):  # runs the lifespan
+        messages: list[Message] = [
+            {"type": "http.request", "body": b'{"service": "kia"', "more_body": True},
+        ]
+
+        async def receive() -> Message:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        sent: list[Message] = []
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope: Any = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/api/v1/applications",
+            "raw_path": b"/api/v1/applications",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"idempotency-key", new_key().encode()),
+                (b"content-length", b"100"),
+                (b"host", b"x"),
+            ],
+            "client": ("192.0.2.7", 1234),
+            "server": ("x", 80),
+            "state": {},
+        }
+        with capture_logs() as logs:
+            anyio.run(app, scope, receive, send)
+    (start,) = [m for m in sent if m["type"] == "http.response.start"]
+    assert start["status"] == 400
+    assert "request_failed" not in [event["event"] for event in logs]

@@ -11,8 +11,8 @@ counters, the server's secret): personal data is sealed before it is written.
 No answer of the API returns personal data, not even to the citizen: a receipt holds the
 application's number and secret, tracking its public status (states, dates, documents
 still needed), an officer's view its state and version; so the canary must be in no
-answer at all.  OpenTelemetry is off by default and not yet wired in this branch, so there
-is no trace to search beyond what the process writes.
+answer at all.  Traces and metrics are searched for the canary by
+``test_serve_telemetry.py`` (with the SDK's in-memory exporters), not here.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from typing import Any, TypeVar
 
 import anyio
 import attrs
+import msgspec
 from litestar import Request
 from litestar.exceptions import SerializationException
 from litestar.middleware.rate_limit import (
@@ -229,7 +230,11 @@ class _SharedRateLimit(RateLimitMiddleware):
     async def retrieve_cached_history(self, key: str, store: Store) -> CacheObject:
         """The current window of *key*: as many entries as requests counted in it."""
         now = int(time.time())
-        count, reset = _window_of(await store.get(key))
+        try:
+            stored = await store.get(key)
+        except msgspec.MsgspecError:  # a write cut short (a worker killed): a new window
+            stored = None
+        count, reset = _window_of(stored)
         if reset <= now:
             return CacheObject(history=[], reset=now + DURATION_VALUES[self.unit])
         # no more entries than the limit: that is all the check and the headers tell apart

@@ -23,7 +23,12 @@ from typing import Any
 import attrs
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    InternalServerException,
+    NotFoundException,
+    ValidationException,
+)
 from litestar.openapi.datastructures import ResponseSpec
 
 import onestop.exceptions as exc
@@ -57,6 +62,8 @@ KEY_REUSED_DETAIL = (
 which whoever learnt another citizen's key could read over Open311."""
 
 _LOG = structlog.get_logger("onestop.web")
+
+_GONE = "client disconnected prematurely"  # Litestar's detail when the body stops short
 
 # Most specific first: the first class an error is an instance of gives its status.
 _STATUSES: tuple[tuple[type[OnestopError], int], ...] = (
@@ -201,6 +208,13 @@ def _parameter_problems(error: ValidationException) -> tuple[FieldProblem, ...]:
 def problem_for(error: BaseException, /) -> ProblemDetails:
     """Return the problem details *error* is answered with."""
     status = status_of(error)
+    if isinstance(error, InternalServerException) and error.detail == _GONE:
+        return ProblemDetails(  # the client hung up mid-body: not the server's failure
+            type="urn:onestop:problem:InvalidRequest",
+            title=_TITLES[400],
+            status=400,
+            detail="body: the request ended before all of it was sent",
+        )
     if isinstance(error, HTTPException):  # Litestar's own: routing, methods, body size
         status = error.status_code
         name = "HTTPError" if status not in _TITLES else type(error).__name__

@@ -10,8 +10,9 @@ says so once at startup.
 Each request is one server span named ``<METHOD> <route template>``
 (``GET /api/v1/tracking``), whose attributes are the method, the route template, the
 status code and, on failure, the error's class: never the path as sent, a query string,
-a header, a body or an exception's message, which may hold personal data.  Incoming
-``traceparent`` and ``tracestate`` headers are honoured; no other header is read.
+a header, a body or an exception's message, which may hold personal data.  An incoming
+``traceparent`` header is honoured; ``tracestate`` is not (free text a client chooses,
+which the exporter would send on as it is), and no other header is read.
 
 Metrics:
 
@@ -38,7 +39,9 @@ from onestop.web._ops import route_of
 __all__ = ["STORE_ERRORS", "telemetry"]
 
 _SCOPE = "onestop.web"
-_TRACE_HEADERS = (b"traceparent", b"tracestate")
+# Only the W3C trace id and parent: ``tracestate`` is free text a client chooses, which
+# the exporter would send on verbatim (the span context carries it).
+_TRACE_HEADERS = (b"traceparent",)
 
 
 def _subclasses(kind: type[BaseException]) -> set[str]:
