@@ -461,6 +461,13 @@ def test_a_number_held_by_another_stream_is_a_storage_error(store: PostgresStore
     assert store.read("app-2") == ()
 
 
+def test_a_reconnection_gives_up_after_the_pool_timeout(new_store: StoreFactory) -> None:
+    """After an outage the pool tries to reconnect for `timeout` seconds at most (not
+    psycopg_pool's 300), so that a request once the database is back starts afresh."""
+    store = new_store(timeout=4.0)
+    assert store._pool.reconnect_timeout == 4.0
+
+
 def test_a_closed_store_refuses_every_call(new_store: StoreFactory) -> None:
     """After close, calls raise StorageError."""
     closed = new_store()

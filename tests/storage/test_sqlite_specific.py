@@ -88,6 +88,24 @@ def test_an_existing_database_keeps_its_permissions(path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o640
 
 
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_write_to_a_database_file_removed_under_it_is_refused(path: Path, how: str) -> None:
+    """Once its file is removed (or another put in its place), a write is a StorageError
+    and nothing is recorded: commits would otherwise go to a file no one opens again."""
+    with SQLiteStore.open(path) as store:
+        store.commit(make_commit("app-1"))
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        if how == "replaced":
+            SQLiteStore.open(path).close()
+        with pytest.raises(StorageError, match="removed or replaced"):
+            store.commit(make_commit("app-2"))
+        with pytest.raises(StorageError, match="removed or replaced"), store.atomically():
+            pass
+    with SQLiteStore.open(path) as reopened:
+        assert reopened.read("app-2") == ()
+
+
 def test_synchronous_is_full_by_default(store: SQLiteStore) -> None:
     """Commits are fsynced (synchronous=FULL, level 2) unless asked otherwise."""
     assert _pragma(store, "synchronous") == 2

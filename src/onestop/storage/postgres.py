@@ -266,6 +266,11 @@ class PostgresStore(
                 min_size=min_size,
                 max_size=max_size,
                 timeout=timeout,
+                # A reconnection gives up after a timeout's worth of tries, so the next
+                # request starts a new one at once once the database is back, instead of
+                # waiting out a backoff grown through the outage (psycopg_pool's default
+                # tries for 300 s, up to 128 s between tries).
+                reconnect_timeout=timeout,
                 kwargs={"autocommit": True},
                 configure=_configure,
                 name=f"onestop-{chosen}",

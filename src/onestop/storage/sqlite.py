@@ -144,6 +144,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         self._closed = False
         self._owner: int | None = None  # the thread inside `atomically`, if one is
         self.path = path
+        self._file = _file_identity(path)  # what a write checks it still writes to
         self.synchronous: Synchronous = synchronous
         if read_timeout is not None:
             problem = seconds_problem(read_timeout, maximum=MAX_BUSY_TIMEOUT)
@@ -252,7 +253,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
             connection = self._connection
             if connection.in_transaction:  # left open by a failed rollback
                 connection.rollback()
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin(connection)
             self._owner = threading.get_ident()
             try:
                 yield
@@ -262,6 +263,14 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
                 raise
             finally:
                 self._owner = None
+
+    def _begin(self, connection: sqlite3.Connection) -> None:
+        # A database file removed or replaced under the open connection would take every
+        # later commit into a file no one opens again: lost at the next start.
+        connection.execute("BEGIN IMMEDIATE")
+        if self._file is not None and _file_identity(self.path) != self._file:
+            _rollback_quietly(connection)
+            raise StorageError("the SQLite database file was removed or replaced")
 
     @contextlib.contextmanager
     def _reading(self, *, writer: bool = False) -> Iterator[sqlite3.Connection]:
@@ -306,7 +315,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
             if connection.in_transaction:  # left open by a failed rollback
                 connection.rollback()
             try:
-                connection.execute("BEGIN IMMEDIATE")
+                self._begin(connection)
                 yield connection
                 connection.execute("COMMIT")
             except BaseException:
@@ -568,6 +577,18 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
                 if self._readers is not None:  # first: the writer's close, the last,
                     self._readers.close()  # checkpoints the WAL into the file
                 self._connection.close()
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of the database file *path*: ``None`` in memory, ``(-1, -1)``
+    when it is gone."""
+    if path == ":memory:":
+        return None
+    try:
+        found = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (found.st_dev, found.st_ino)
 
 
 def _rollback_quietly(connection: sqlite3.Connection) -> None:
