@@ -118,7 +118,20 @@ class Whole(click.IntRange):
     click reads with `int`, which also takes ``" 80 "``, ``"8_000"`` and digits of
     other scripts (``"١٢٣"`` is 123): a value written so, in a flag or an environment
     variable, is more likely a mistake than a number, and is refused naming the option.
+    Without a bound it is shown as ``INTEGER``, with no range in the help.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Bound as `click.IntRange` is; name an unbounded one ``integer``."""
+        super().__init__(*args, **kwargs)
+        if self.min is None and self.max is None:
+            self.name = "integer"
+
+    def _describe_range(self) -> str:
+        """The range for help text; none without a bound (click would say ``x<=None``)."""
+        if self.min is None and self.max is None:
+            return ""
+        return super()._describe_range()
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Refuse text `int` reads but that is not plain digits; else convert as

@@ -227,10 +227,10 @@ def serve_mall(
 @_option("--secret-file", metavar="PATH", help="The server's secret [default: beside SQLite].")
 @_option("--documents-dir", metavar="DIR", help="Where uploads are kept [default: beside SQLite].")
 @_option("--limits-dir", metavar="DIR", help="Where the workers share rate-limit counters.")
-@_option("--upload-limit", type=Whole(1, 2**34), default=20 * 1024 * 1024)
-@_option("--submissions-per-minute", type=Whole(1, 1_000_000), default=20)
-@_option("--lookups-per-minute", type=Whole(1, 1_000_000), default=10)
-@_option("--request-timeout", type=Whole(1, 3600), default=30)
+@_option("--upload-limit", type=Whole(1, 2**34), default=20 * 1024 * 1024, show_default=True)
+@_option("--submissions-per-minute", type=Whole(1, 1_000_000), default=20, show_default=True)
+@_option("--lookups-per-minute", type=Whole(1, 1_000_000), default=10, show_default=True)
+@_option("--request-timeout", type=Whole(1, 3600), default=30, show_default=True)
 @_option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN")
 @_option(
     "--callback-secrets",

@@ -1,10 +1,14 @@
 """How `onestop serve` is configured: `ServeSettings`, from flags or the environment.
 
-Every setting has a flag and an ``ONESTOP_SERVE_*`` variable (`from_environment`); the
-master keys come as for every other command (``--key-file`` or ``ONESTOP_KEY_FILE``, or
-``ONESTOP_MASTER_KEY``).  The settings travel to each worker process as one JSON text
-in ``ONESTOP_SERVE_SETTINGS`` (`to_json`, `from_json`), so that every worker serves
-exactly what the command line asked for.
+``catalogue`` is the command's argument.  ``key_file`` is ``--key-file`` or
+``ONESTOP_KEY_FILE``, as for every other command (or the keys are in
+``ONESTOP_MASTER_KEY``).  ``body_limit`` and ``upload_hours`` have no flag and no
+variable: ``onestop serve`` keeps their defaults, and an application made with
+`onestop.web.create_app` takes them from the `ServeSettings` it is given.  Every other
+setting has a flag and an ``ONESTOP_SERVE_*`` variable (``--workers`` and
+``ONESTOP_SERVE_WORKERS``).  The settings travel to each worker process as one JSON text
+in ``ONESTOP_SERVE_SETTINGS`` (`to_json`, `from_json`, `from_environment`), so that every
+worker serves exactly what the command line asked for.
 """
 
 from __future__ import annotations
