@@ -262,3 +262,39 @@ def test_a_throttled_submission_says_when_to_retry(tmp_path: Path) -> None:
     assert [answer.status_code for answer in answers] == [201, 429]
     assert answers[1].headers["retry-after"].isdigit()
     assert answers[1].headers["content-type"] == "application/problem+json"
+
+
+def test_every_body_may_be_too_large_and_every_503_says_when_to_retry(
+    document: dict[str, Any],
+) -> None:
+    """Each operation of the API that takes a body documents the 413 the body limit
+    answers, and each 503 documents the Retry-After header it may carry."""
+    taking = {
+        (method, path): operation
+        for path, item in document["paths"].items()
+        if not path.startswith("/open311/")
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    }
+    assert ("post", "/api/v1/applications/{application_id}/actions") in taking
+    for where, operation in taking.items():
+        assert "413" in operation["responses"], where
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            unavailable = (
+                operation.get("responses", {}).get("503") if isinstance(operation, dict) else None
+            )
+            if unavailable is not None and not path.startswith("/open311/"):
+                assert "Retry-After" in unavailable.get("headers", {}), (method, path)
+
+
+def test_a_submission_too_large_is_the_413_the_document_names(tmp_path: Path) -> None:
+    """A JSON body over the body limit is answered 413 as problem details (as documented)."""
+    with in_process(settings_for(tmp_path)) as client:
+        answer = client.post(
+            "/api/v1/applications",
+            content=b'{"service": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+            headers={"Content-Type": "application/json", "Idempotency-Key": new_key()},
+        )
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"

@@ -8,8 +8,9 @@ object once, when the application starts and before it is first served:
   unknown keys, and a client (or schemathesis) must know it; a field the domain checks
   against a `TextFormat` (an identity scheme) has its pattern;
 - every error response of the API is a `ProblemDetails` as ``application/problem+json``
-  (Litestar's default 400 body is replaced: `handle_error` answers every error), and
-  every operation documents the 503 of the time limit;
+  (Litestar's default 400 body is replaced: `handle_error` answers every error),
+  every operation documents the 503 of the time limit (each 503 its ``Retry-After``),
+  and every operation taking a body the 413 of the body limit;
 - a response Litestar could not name the media type of (a handler returning a
   ``Response``) is ``application/json``, as it is sent;
 - a submission's replay (200, the earlier receipt) is documented beside its 201;
@@ -148,18 +149,33 @@ def _responses(path: str, operation: Operation) -> None:
             kept = {_JSON: content[_JSON]} if status[0] == "5" and _JSON in content else {}
             response.content = {**kept, **_problem_content()}
         if status == "429":
-            response.headers = {
-                "Retry-After": OpenAPIHeader(
-                    schema=Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]+$"),
-                    description="Seconds to wait before trying again.",
-                    required=True,
-                )
-            }
-    if not path.startswith("/open311/") and "503" not in responses:
+            response.headers = _retry_after(required=True)
+        if status == "503" and not path.startswith("/open311/") and not response.headers:
+            response.headers = _retry_after(required=False)
+    if path.startswith("/open311/"):
+        return
+    if "503" not in responses:
         responses["503"] = OpenAPIResponse(
-            description="The request took longer than the server's time limit",
+            description="The request took longer than the server's time limit, the server is "
+            "stopping, or a service it needs is unavailable",
+            content=_problem_content(),
+            headers=_retry_after(required=False),
+        )
+    if operation.request_body is not None and "413" not in responses:
+        responses["413"] = OpenAPIResponse(
+            description="The body is larger than the server takes",
             content=_problem_content(),
         )
+
+
+def _retry_after(*, required: bool) -> dict[str, OpenAPIHeader | Reference]:
+    return {
+        "Retry-After": OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]+$"),
+            description="Seconds to wait before trying again.",
+            required=required,
+        )
+    }
 
 
 def _replay(operation: Operation) -> None:
