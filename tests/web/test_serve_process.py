@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -154,3 +155,39 @@ def test_sigterm_lets_a_slow_request_finish_and_closes_the_store(tmp_path: Path)
     with sqlite3.connect(database, timeout=0) as conn:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
+
+
+def test_the_libraries_log_lines_are_json_too(tmp_path: Path) -> None:
+    """A warning of uvicorn's own (a graceful stop that ran out of time) reaches stderr as
+    one JSON line naming its logger and level, as the access log's events are."""
+    settings = settings_for(tmp_path)
+    started = threading.Event()
+
+    def stalled() -> Iterator[bytes]:
+        yield b"%PDF-1.7\n"
+        started.set()
+        time.sleep(30)  # never finished before the stop's time runs out
+
+    with ServerProcess(settings, extra=("--shutdown-timeout", "1")) as server:
+
+        def upload() -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(
+                    f"{server.url}/api/v1/uploads",
+                    content=stalled(),
+                    headers={"Content-Type": "application/pdf"},
+                    timeout=60,
+                )
+
+        threading.Thread(target=upload, daemon=True).start()
+        assert started.wait(30)
+        time.sleep(0.5)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+        lines = server.log().splitlines()
+    (stop,) = [line for line in lines if "graceful shutdown exceeded" in line]
+    event = json.loads(stop)
+    assert event["logger"] == "uvicorn.error"
+    assert event["level"] == "error"
+    assert event["event"] == "Cancel 1 running task(s), timeout graceful shutdown exceeded"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -222,9 +223,41 @@ def from_environment() -> Litestar:
         logger_factory=structlog.WriteLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+    _library_logs_as_json()
     app = create_app(ServeSettings.from_environment())
     app.on_startup.append(_settle_heap)  # after the lifespan: the runtime is up by then
     return app
+
+
+def _library_logs_as_json() -> None:
+    """Send the standard library's log records of warning and above (uvicorn's, the
+    PostgreSQL pool's, asyncio's) to stderr as JSON lines too, with their logger's name.
+
+    Without a handler Python printed them as bare text, some over two lines, between the
+    access log's JSON lines.  Each record is one write, as structlog's events are.
+    """
+    handler = _JsonLines(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(serializer=_json_line),
+            ],
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.format_exc_info,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not isinstance(h, _JsonLines)]
+    root.addHandler(handler)
+
+
+class _JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `_library_logs_as_json` installs (one, however often it is called)."""
 
 
 def _json_line(event: dict[str, Any], *, default: Callable[[Any], Any]) -> str:
