@@ -288,12 +288,18 @@ def changed(
 
 
 def sla_report(
-    self: Mall, *, agency: str | None = None, now: datetime | None = None
+    self: Mall, *, agency: str | None = None, now: datetime | None = None, subtree: bool = True
 ) -> tuple[SlaReportRow, ...]:
     """Count, per agency and service, applications on time, late, open and overdue.
 
     Each application is judged from its own history on its agency's calendar, at
-    *now* (the clock's time when ``None``); paused working time is summed too.
+    *now* (the clock's time when ``None``); paused working time is summed too.  With
+    *agency*, its sub-agencies' applications are counted too, unless *subtree* is false
+    (then only the agency's own are read: a caller holding that agency alone).
+
+    Raises:
+        AgencyNotFound: If the catalogue has no such agency.
+        InvalidValue: If *subtree* is not a `bool`.
     """
     return report(
         self.store,
@@ -302,4 +308,5 @@ def sla_report(
         load=self.application,
         calendar=self._configured,
         agency=agency,
+        subtree=subtree,
     )

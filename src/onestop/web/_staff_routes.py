@@ -338,7 +338,11 @@ def sla_report(
         held = (
             scope if agency is None else scope & set(agencies_under(mall.catalogue, agency) or ())
         )
-        rows = tuple(r for code in sorted(held) for r in mall.sla_report(agency=code, now=now))
+        rows = tuple(
+            r
+            for code in sorted(held)  # each its own, not its sub-agencies' (held or not)
+            for r in mall.sla_report(agency=code, now=now, subtree=False)
+        )
     kept = tuple(r for r in rows if scope is None or r.agency in scope)
     return SlaReportView(
         at=now,

@@ -18,10 +18,11 @@ from onestop.domain.applications.application import Application
 from onestop.domain.applications.submission import find_workflow
 from onestop.domain.applications.tracking import SlaOutcome, SlaReportRow, sla_outcome, sla_report
 from onestop.domain.catalogue.model import Catalogue
-from onestop.domain.common.formats import ACTOR_ID, ROLE
+from onestop.domain.common.formats import ACTOR_ID, ROLE, kind_of
 from onestop.domain.common.kinds import check_member
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import SlaStatus
+from onestop.exceptions import InvalidValue
 from onestop.ports.events import EventStore, Summary, SummaryOrder, SummaryQuery
 
 __all__ = [
@@ -179,6 +180,7 @@ def report(
     load: Callable[[str], Application],
     calendar: Callable[[Application], WorkCalendar],
     agency: str | None = None,
+    subtree: bool = True,
 ) -> tuple[SlaReportRow, ...]:
     """Judge every application (open or closed) of *agency* at *now*, and add them up.
 
@@ -191,9 +193,19 @@ def report(
             when it was received), for one that records none
             (`Application.counting_calendar`).
         agency: An agency code (its sub-agencies included), or ``None`` for all.
+        subtree: Whether *agency*'s sub-agencies are included.
+
+    Raises:
+        AgencyNotFound: If the catalogue has no such agency.
+        InvalidValue: If *subtree* is not a `bool`.
     """
+    if type(subtree) is not bool:
+        raise InvalidValue(field="subtree", reason=f"expected a bool, not {kind_of(subtree)}")
+    agencies = agencies_under(catalogue, agency)
+    if agency is not None and not subtree:  # checked above: the catalogue has it
+        agencies = (agency,)
     outcomes: list[SlaOutcome] = []
-    for row in every_summary(store, agencies=agencies_under(catalogue, agency)):
+    for row in every_summary(store, agencies=agencies):
         application = load(row.stream_id)
         counted = application.counting_calendar(calendar(application))
         outcomes.append(sla_outcome(application, calendar=counted, now=now))
