@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from onestop.exceptions import NotAuthenticated
 from onestop.ports.citizens import CitizenIdentity
@@ -46,3 +46,19 @@ class GatewaySignIn:
 
 
 sign_in = GatewaySignIn()
+
+
+class ChosenSignIn:
+    """A sign-in whose answer a test chooses (`CHOSEN`), for requests with ``X-Probe``."""
+
+    def identify(self, headers: Mapping[str, str], /) -> CitizenIdentity | None:
+        """What `CHOSEN` makes of the headers; ``None`` without ``X-Probe``."""
+        if "x-probe" not in headers:
+            return None
+        return CHOSEN[0](headers)
+
+
+CHOSEN: list[Callable[[Mapping[str, str]], CitizenIdentity | None]] = [lambda headers: None]
+"""The answer of `chosen` (replace its one item)."""
+
+chosen = ChosenSignIn()

@@ -24,7 +24,14 @@ from onestop.domain.common.formats import ACTOR_ID, IDENTITY_SCHEME
 from onestop.domain.common.kinds import check_type
 from onestop.exceptions import InvalidValue
 
-__all__ = ["ASSURANCE_LEVELS", "AnonymousCitizens", "CitizenIdentity", "CitizenSignIn"]
+__all__ = [
+    "ANONYMOUS_SUBJECT",
+    "ASSURANCE_LEVELS",
+    "MAX_SUBJECT",
+    "AnonymousCitizens",
+    "CitizenIdentity",
+    "CitizenSignIn",
+]
 
 ASSURANCE_LEVELS = ("low", "substantial", "high")
 """How sure the provider is of the person, as eIDAS names the levels."""
@@ -46,6 +53,21 @@ def _number(
         check_type(value, str, field=attribute.name)
 
 
+ANONYMOUS_SUBJECT = "online"
+"""The subject of the anonymous citizen (``citizen:online``): no signed-in citizen's."""
+
+MAX_SUBJECT = 120
+"""The longest subject: ``citizen:<subject>`` is an actor id, of 128 characters at most."""
+
+
+def _subject(_: object, attribute: attrs.Attribute[str], value: object) -> None:
+    ACTOR_ID.check(value, field=attribute.name)
+    if len(str(value)) > MAX_SUBJECT:
+        raise InvalidValue(field=attribute.name, reason=f"is longer than {MAX_SUBJECT} characters")
+    if value == ANONYMOUS_SUBJECT:
+        raise InvalidValue(field=attribute.name, reason="is the anonymous citizen's")
+
+
 def _scheme(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
     if value is not None:
         IDENTITY_SCHEME.check(value, field=attribute.name)
@@ -56,9 +78,11 @@ class CitizenIdentity:
     """A citizen, as a sign-in provider vouches for them.
 
     Attributes:
-        subject: The provider's stable id of the person, as an actor id (a pairwise
-            pseudonym is best: never the identity number itself).  The application's
-            submitter becomes ``citizen:<subject>``.
+        subject: The provider's stable id of the person, as an actor id of at most
+            `MAX_SUBJECT` characters, not `ANONYMOUS_SUBJECT` (a pairwise pseudonym is
+            best: never the identity number itself; a provider whose ids differ only in
+            case must encode or hash them, since actor ids are lower case).  The
+            application's submitter becomes ``citizen:<subject>``.
         assurance: How sure the provider is (`ASSURANCE_LEVELS`).
         identity_scheme: The identity scheme of the number the provider vouches for, or
             ``None`` if it vouches for none; with it, a submission must name the same
@@ -66,7 +90,7 @@ class CitizenIdentity:
         identity_number: That number (personal data: never logged), or ``None``.
     """
 
-    subject: str = attrs.field(validator=ACTOR_ID.validator)
+    subject: str = attrs.field(validator=_subject)
     assurance: str = attrs.field(validator=_assurance)
     identity_scheme: str | None = attrs.field(default=None, validator=_scheme)
     identity_number: str | None = attrs.field(default=None, repr=False, validator=_number)
@@ -83,6 +107,11 @@ class CitizenSignIn(Protocol):
         Raises:
             NotAuthenticated: If the request holds credentials that are not valid (expired,
                 forged): a request with bad credentials is never served as anonymous.
+            IdentityProviderUnavailable: If the provider cannot be asked now (the server
+                answers 503 with ``Retry-After``).
+
+        Whatever else it raises, or an answer that is not a `CitizenIdentity`, the
+        server takes as the provider's failure: `IdentityProviderError` (502).
         """
         ...
 

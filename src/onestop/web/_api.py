@@ -19,6 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import InternalServerException
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 
+from onestop.domain.applications._permissions import require_open
 from onestop.domain.applications.tracking import PublicStatus
 from onestop.domain.catalogue.model import Catalogue, ChannelKind
 from onestop.domain.common.actors import Actor
@@ -401,11 +402,13 @@ async def give_document(
     )
 
     application = await runtime.read(partial(runtime.mall.application, application_id))
+    require_open(application, "attach_document", active=True)  # before whose it is: 409
     actor = await acting_citizen(  # signed in, the citizen who applied; else anonymous
         runtime.citizens,
         request.headers,
         applicant=application.applicant,
         representative=application.representative,
+        at=runtime.mall.clock.now(),
     )
 
     def given() -> PublicStatus:

@@ -13,19 +13,39 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from datetime import datetime
 from functools import partial
 
 import anyio
 
 from onestop.domain.common.actors import Actor
 from onestop.domain.common.parties import Organisation, Person, Representative
-from onestop.exceptions import InvalidApplication, Problem
-from onestop.ports.citizens import AnonymousCitizens, CitizenIdentity, CitizenSignIn
+from onestop.exceptions import (
+    IdentityProviderError,
+    InvalidApplication,
+    NotAuthenticated,
+    Problem,
+)
+from onestop.ports.citizens import (
+    ANONYMOUS_SUBJECT,
+    AnonymousCitizens,
+    CitizenIdentity,
+    CitizenSignIn,
+)
 
 __all__ = ["CITIZEN", "citizen_actor"]
 
-CITIZEN = Actor(id="citizen:online", roles={"applicant"})
+CITIZEN = Actor(id=f"citizen:{ANONYMOUS_SUBJECT}", roles={"applicant"})
 """The actor of an anonymous online submission."""
+
+
+_SIGN_IN = "citizen sign-in"
+_PREFIX = "citizen:"
+
+
+def _canonical(number: str) -> bytes:
+    # kr-rrn is written with or without its hyphen: one number, one form to compare
+    return number.replace("-", "").encode("utf-8", "surrogatepass")
 
 
 def _same(person: Person | None, identity: CitizenIdentity) -> bool:
@@ -35,9 +55,24 @@ def _same(person: Person | None, identity: CitizenIdentity) -> bool:
         return False
     number = person.identity_number.reveal()
     return person.identity_scheme == identity.identity_scheme and hmac.compare_digest(
-        number.encode("utf-8", "surrogatepass"),
-        identity.identity_number.encode("utf-8", "surrogatepass"),
+        _canonical(number), _canonical(identity.identity_number)
     )
+
+
+def _identify(sign_in: CitizenSignIn, headers: Mapping[str, str]) -> CitizenIdentity | None:
+    """The port's answer; anything but a `CitizenIdentity`, ``None``, `NotAuthenticated`
+    or an `IdentityProviderError` is the provider's failure (502), never the client's."""
+    try:
+        identity = sign_in.identify(headers)
+    except (NotAuthenticated, IdentityProviderError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - an adapter's failure: a typed 502
+        raise IdentityProviderError(
+            issuer=_SIGN_IN, reason=f"the sign-in failed ({type(exc).__name__})"
+        ) from None
+    if identity is not None and not isinstance(identity, CitizenIdentity):
+        raise IdentityProviderError(issuer=_SIGN_IN, reason="the sign-in answered no identity")
+    return identity  # a CitizenIdentity's subject is never the anonymous one, nor too long
 
 
 def citizen_actor(
@@ -46,21 +81,43 @@ def citizen_actor(
     *,
     applicant: Person | Organisation,
     representative: Representative | None,
+    at: datetime | None = None,
 ) -> Actor:
     """The actor a submission is made as, checked against who is signed in.
 
+    A signed-in citizen acts as the applicant, or as the representative named; as the
+    representative only while its authorisation holds at *at* (the mall's time; a new
+    submission checks it itself).  The authorisation's mandate is not verified: no port
+    says who may act for whom yet.
+
     Raises:
         NotAuthenticated: If the request's credentials are refused (from *sign_in*).
+        IdentityProviderError: If *sign_in* fails otherwise (any other error, an answer
+            that is not a `CitizenIdentity`, a subject no citizen's actor id can hold).
         InvalidApplication: If the signed-in citizen's identity number is neither the
-            applicant's nor the representative's.
+            applicant's nor the representative's, or the representative's authorisation
+            expired before *at*.
     """
-    identity = sign_in.identify({name.lower(): value for name, value in headers.items()})
+    identity = _identify(sign_in, {name.lower(): value for name, value in headers.items()})
     if identity is None:
         return CITIZEN
     if identity.identity_number is not None:
         own = applicant if isinstance(applicant, Person) else applicant.contact_person
         acting = representative.person if representative is not None else None
-        if not (_same(own, identity) or _same(acting, identity)):
+        mine = _same(own, identity)
+        if not mine and acting is not None and _same(acting, identity):
+            assert representative is not None  # noqa: S101 - acting is its person
+            if at is not None and not representative.is_valid_on(at.date()):
+                raise InvalidApplication(  # as a submission checks it, on the mall's clock
+                    [
+                        Problem(
+                            path="representative.valid_until",
+                            message="the authorisation has expired",
+                        )
+                    ]
+                )
+            mine = True
+        if not mine:
             where = "representative.person" if representative is not None else "applicant"
             raise InvalidApplication(
                 [
@@ -70,7 +127,7 @@ def citizen_actor(
                     )
                 ]
             )
-    return Actor(id=f"citizen:{identity.subject}", roles={"applicant"})
+    return Actor(id=f"{_PREFIX}{identity.subject}", roles={"applicant"})
 
 
 async def acting_citizen(
@@ -79,14 +136,20 @@ async def acting_citizen(
     *,
     applicant: Person | Organisation,
     representative: Representative | None,
+    at: datetime | None = None,
 ) -> Actor:
     """`citizen_actor`, from the event loop: in a thread, since a sign-in may call out,
     unless citizens are anonymous (no one to ask, so no hop to a thread).
 
     Raises:
-        NotAuthenticated, InvalidApplication: As `citizen_actor`.
+        NotAuthenticated, IdentityProviderError, InvalidApplication: As `citizen_actor`.
     """
     ask = partial(
-        citizen_actor, sign_in, headers, applicant=applicant, representative=representative
+        citizen_actor,
+        sign_in,
+        headers,
+        applicant=applicant,
+        representative=representative,
+        at=at,
     )
     return ask() if isinstance(sign_in, AnonymousCitizens) else await anyio.to_thread.run_sync(ask)
