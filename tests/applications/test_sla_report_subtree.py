@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from onestop.cli._common import open_mall
 from onestop.cli.demo import run_demo
 from onestop.exceptions import AgencyNotFound, InvalidValue
 
+NOW = datetime(2027, 1, 4, 3, 4, tzinfo=UTC)  # paused time is counted up to *now*
 PARENT = "pemprov-dki"  # the sample mall's province: every agency of it is below it
 
 
@@ -26,14 +28,14 @@ def mall(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_an_agency_alone_counts_its_own_applications_only(mall: Any) -> None:
     """``subtree=False`` counts the agency's own applications; the default adds those of
     every agency under it, which the agency alone leaves out."""
-    whole = mall.sla_report(agency=PARENT)
-    alone = mall.sla_report(agency=PARENT, subtree=False)
+    whole = mall.sla_report(agency=PARENT, now=NOW)
+    alone = mall.sla_report(agency=PARENT, now=NOW, subtree=False)
     assert {row.agency for row in whole} - {PARENT}  # the sub-agencies' rows
     assert {row.agency for row in alone} <= {PARENT}
     assert set(alone) == {row for row in whole if row.agency == PARENT}
     below = next(iter({row.agency for row in whole} - {PARENT}))
-    assert mall.sla_report(agency=below, subtree=False) == tuple(
-        row for row in mall.sla_report(agency=below) if row.agency == below
+    assert mall.sla_report(agency=below, now=NOW, subtree=False) == tuple(
+        row for row in mall.sla_report(agency=below, now=NOW) if row.agency == below
     )
 
 

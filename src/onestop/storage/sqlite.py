@@ -579,15 +579,15 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
                 self._connection.close()
 
 
-def _file_identity(path: str) -> tuple[int, int] | None:
-    """The device and inode of the database file *path*: ``None`` in memory, ``(-1, -1)``
-    when it is gone."""
-    if path == ":memory:":
+def _file_identity(path: object) -> tuple[int, int] | None:
+    """The device and inode of the database file *path*; ``None`` if there is none to stat
+    (in memory, gone, or a path no file can have)."""
+    if not isinstance(path, str) or path == ":memory:":
         return None
     try:
         found = os.stat(path)
-    except OSError:
-        return (-1, -1)
+    except (OSError, ValueError):  # gone; a NUL or a lone surrogate in the path
+        return None
     return (found.st_dev, found.st_ino)
 
 
