@@ -54,10 +54,10 @@ def _number(
 
 
 ANONYMOUS_SUBJECT = "online"
-"""The subject of the anonymous citizen (``citizen:online``): no signed-in citizen's."""
+"""The subject of the anonymous citizen (``citizen:online``), which no signed-in one has."""
 
 MAX_SUBJECT = 120
-"""The longest subject: ``citizen:<subject>`` is an actor id, of 128 characters at most."""
+"""The longest subject, since ``citizen:<subject>`` is an actor id of 128 characters at most."""
 
 
 def _subject(_: object, attribute: attrs.Attribute[str], value: object) -> None:
