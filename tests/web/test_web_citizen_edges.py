@@ -108,23 +108,32 @@ def test_a_citizen_identity_refuses_a_subject_no_citizen_can_hold(subject: str) 
         CitizenIdentity(subject=subject, assurance="high")
 
 
-def test_an_rrn_with_or_without_its_hyphen_is_the_same_citizens() -> None:
-    """A Korean RRN written with its hyphen is the signed-in holder's own number."""
+@pytest.mark.parametrize(
+    ("scheme", "written", "vouched"),
+    [
+        ("kr-rrn", "900101-1234567", "9001011234567"),
+        ("xx-passport", "ab 123456", "AB123456"),
+        ("xx-cpf", "390.533.447-05", "39053344705"),
+    ],
+)
+def test_a_number_in_another_written_form_is_the_same_citizens(
+    scheme: str, written: str, vouched: str
+) -> None:
+    """A number written with separators, spaces or in other case is the signed-in
+    holder's own, as the blind index reads it (`normalised_identity`)."""
 
-    class Korean:
+    class Vouching:
         def identify(self, headers: Mapping[str, str], /) -> CitizenIdentity:
             return CitizenIdentity(
-                subject="kr-a",
+                subject="holder-a",
                 assurance="high",
-                identity_scheme="kr-rrn",
-                identity_number="9001011234567",
+                identity_scheme=scheme,
+                identity_number=vouched,
             )
 
-    person = Person(
-        identity_number=Personal("900101-1234567"), identity_scheme="kr-rrn", name=Personal("Kim")
-    )
-    actor = citizen_actor(Korean(), {}, applicant=person, representative=None)
-    assert actor == Actor(id="citizen:kr-a", roles={"applicant"})
+    person = Person(identity_number=Personal(written), identity_scheme=scheme, name=Personal("Kim"))
+    actor = citizen_actor(Vouching(), {}, applicant=person, representative=None)
+    assert actor == Actor(id="citizen:holder-a", roles={"applicant"})
 
 
 class _At:

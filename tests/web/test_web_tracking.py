@@ -13,7 +13,6 @@ import pytest
 from citizen_double import assertion
 from web_support import ServerProcess, in_process, kia_body, new_key, settings_for
 
-from onestop.exceptions import StorageError
 from onestop.testing.documents import sample_pdf
 from onestop.web._inflight import UPLOADS, InFlight
 
@@ -408,67 +407,3 @@ def test_a_real_server_answers_hostile_bytes_with_a_4xx(tmp_path: Path) -> None:
             name,
             answer[:300],
         )
-
-
-def test_a_late_document_whose_attach_failed_is_not_recorded_and_a_retry_gives_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The upload is attached before the application records it: when attaching fails
-    (a full disk, a worker gone), the application is unchanged, and a retry records the
-    document once."""
-    with in_process(settings_for(tmp_path)) as client:
-        runtime = client.app.state.runtime
-        receipt = _receipt(client)
-        document_id = _upload(client)
-        body = {"requirement": "kk", "document_id": document_id}
-        attach = runtime.desk.attach
-
-        def failing(*args: Any, **kwargs: Any) -> Any:
-            raise StorageError("the disk is full")
-
-        monkeypatch.setattr(runtime.desk, "attach", failing)
-        failed = _give(client, receipt["number"], receipt["lookup_secret"], body)
-        version = runtime.mall.application(receipt["application_id"]).version
-        monkeypatch.setattr(runtime.desk, "attach", attach)
-        given = _give(client, receipt["number"], receipt["lookup_secret"], body)
-        after = runtime.mall.application(receipt["application_id"]).version
-    assert failed.status_code == 500, failed.text
-    assert version == 1
-    assert given.status_code == 200, given.text
-    assert after == 2
-
-
-def test_a_submission_whose_worker_died_before_the_attach_is_given_on_a_late_retry(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An application committed naming an upload whose attach never ran (its worker
-    died) gets its receipt on a retry with the same key even after the upload's naming
-    window, and the upload is attached then, so the sweep keeps it."""
-    from datetime import datetime, timedelta
-
-    from onestop.web import _api, _intake
-
-    with in_process(settings_for(tmp_path, upload_hours=2)) as client:
-        runtime = client.app.state.runtime
-        document_id = _upload(client)
-        body = {**kia_body(), "documents": [{"requirement": "kk", "document_id": document_id}]}
-        key = new_key()
-
-        def died(*args: Any, **kwargs: Any) -> None:
-            raise RuntimeError("the worker died here")
-
-        monkeypatch.setattr(_api, "attach_all", died)
-        first = client.post("/api/v1/applications", json=body, headers={"Idempotency-Key": key})
-        monkeypatch.undo()
-
-        class Later(datetime):
-            @classmethod
-            def now(cls, tz: Any = None) -> Any:
-                return datetime.now(tz) + timedelta(hours=2, minutes=1)
-
-        monkeypatch.setattr(_intake, "datetime", Later)
-        retry = client.post("/api/v1/applications", json=body, headers={"Idempotency-Key": key})
-        described = runtime.desk.describe(document_id)
-    assert first.status_code == 500
-    assert retry.status_code == 200, retry.text
-    assert described.application_id == retry.json()["application_id"]

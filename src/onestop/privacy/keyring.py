@@ -57,6 +57,7 @@ __all__ = [
     "KeyCachePolicy",
     "Keyring",
     "RotationReport",
+    "normalised_identity",
     "subject_id",
     "subject_parts",
 ]
@@ -185,7 +186,16 @@ def _check_subject(subject: object, *, reserved: bool = False) -> str:
     return subject  # type: ignore[return-value]  # text_problem() proved it is text
 
 
-def _normalised(scheme: object, number: object) -> bytes:
+def normalised_identity(scheme: object, number: object) -> bytes:
+    """The one form of an identity number under its scheme that the blind index reads,
+    and that says whether two numbers are the same person's: NFKC, the scheme folded in
+    case and trimmed, the number without spaces, ``-``, ``.`` and ``/``, in upper case
+    (``900101-1234567`` is ``9001011234567``; ``ab 123456`` is ``AB123456``).
+
+    Raises:
+        onestop.exceptions.InvalidValue: If either is not text, too long, holds a control
+            character, or holds nothing once normalised.
+    """
     parts = []
     for field, value, limit in (("scheme", scheme, 64), ("number", number, MAX_KEY_TEXT)):
         reason = text_problem(value, max_length=limit)
@@ -378,7 +388,7 @@ class Keyring:
             InvalidValue: If *scheme* or *number* is not text, or holds nothing to index.
             KeyUnavailable: If the master key cannot be used, or the index key was destroyed.
         """
-        message = _normalised(scheme, number)
+        message = normalised_identity(scheme, number)
         return hmac.new(self._blind_key(), message, "sha256").hexdigest()
 
     def _blind_key(self) -> bytes:

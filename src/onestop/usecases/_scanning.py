@@ -10,6 +10,9 @@ document.  The scanner's own `OnestopError` (a `MalwareFound` it raised itself) 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from onestop.domain.common.formats import kind_of
 from onestop.exceptions import OnestopError, ScannerUnavailable
 from onestop.ports.documents import Scan, Scanner, Verdict
@@ -23,16 +26,19 @@ def guarded_scan(scanner: Scanner, /) -> Scan:
     Raises:
         onestop.exceptions.ScannerUnavailable: If the scanner fails to start.
     """
-    try:
+    with _failures():
         return _Guarded(scanner.start())
+
+
+@contextlib.contextmanager
+def _failures() -> Iterator[None]:
+    """Whatever the scanner raises is `ScannerUnavailable`, but an `OnestopError` of its own."""
+    try:
+        yield
     except OnestopError:
         raise
     except Exception as exc:
-        raise _failed(exc) from exc
-
-
-def _failed(exc: Exception) -> ScannerUnavailable:
-    return ScannerUnavailable(reason=type(exc).__name__)
+        raise ScannerUnavailable(reason=type(exc).__name__) from exc
 
 
 class _Guarded:
@@ -43,21 +49,13 @@ class _Guarded:
 
     def feed(self, chunk: bytes, /) -> None:
         """Give the scanner the next chunk."""
-        try:
+        with _failures():
             self._scan.feed(chunk)
-        except OnestopError:
-            raise
-        except Exception as exc:
-            raise _failed(exc) from exc
 
     def verdict(self) -> Verdict:
         """The scanner's verdict on every chunk fed."""
-        try:
+        with _failures():
             found = self._scan.verdict()
-        except OnestopError:
-            raise
-        except Exception as exc:
-            raise _failed(exc) from exc
         if not isinstance(found, Verdict):
             raise ScannerUnavailable(reason=f"a verdict that is {kind_of(found)}")
         return found

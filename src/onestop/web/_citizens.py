@@ -23,6 +23,7 @@ from onestop.domain.common.parties import Organisation, Person, Representative
 from onestop.exceptions import (
     IdentityProviderError,
     InvalidApplication,
+    InvalidValue,
     NotAuthenticated,
     Problem,
 )
@@ -32,6 +33,7 @@ from onestop.ports.citizens import (
     CitizenIdentity,
     CitizenSignIn,
 )
+from onestop.privacy.keyring import normalised_identity
 
 __all__ = ["CITIZEN", "citizen_actor"]
 
@@ -43,20 +45,19 @@ _SIGN_IN = "citizen sign-in"
 _PREFIX = "citizen:"
 
 
-def _canonical(number: str) -> bytes:
-    # kr-rrn is written with or without its hyphen: one number, one form to compare
-    return number.replace("-", "").encode("utf-8", "surrogatepass")
-
-
 def _same(person: Person | None, identity: CitizenIdentity) -> bool:
+    """Whether *person* holds the number *identity* vouches for, in any of its written
+    forms (`normalised_identity`, as the blind index compares them)."""
     if person is None or identity.identity_number is None:
         return False
     if not person.identity_number.is_available:
         return False
-    number = person.identity_number.reveal()
-    return person.identity_scheme == identity.identity_scheme and hmac.compare_digest(
-        _canonical(number), _canonical(identity.identity_number)
-    )
+    try:
+        mine = normalised_identity(person.identity_scheme, person.identity_number.reveal())
+        vouched = normalised_identity(identity.identity_scheme, identity.identity_number)
+    except InvalidValue:  # a number no one holds
+        return False
+    return hmac.compare_digest(mine, vouched)
 
 
 def _identify(sign_in: CitizenSignIn, headers: Mapping[str, str]) -> CitizenIdentity | None:

@@ -120,19 +120,8 @@ def _usable(runtime: Runtime, document_id: str, application_id: str | None) -> D
         return None
     window = timedelta(hours=runtime.settings.upload_hours)
     if document.application_id is None and document.created_at <= datetime.now(UTC) - window:
-        if application_id is not None and _names(runtime, application_id, document):
-            return document  # committed naming it, its worker died before the attach
         return None  # its naming window is over: the sweeper may remove it at any time now
     return document
-
-
-def _names(runtime: Runtime, application_id: str, document: Document) -> bool:
-    """Whether *application_id* already records *document* (by its SHA-256)."""
-    try:
-        recorded = runtime.mall.application(application_id).documents.values()
-    except ApplicationNotFound:
-        return False
-    return any(ref.sha256 == document.sha256 for ref in recorded)
 
 
 def _ref(requirement: str, evidence_type: str, document: Document) -> DocumentRef:
@@ -268,10 +257,8 @@ def give_document(
     if problems or document is None:
         raise InvalidApplication(problems)
     ref = _ref(given.requirement, evidence[given.requirement], document)
-    # The upload first: a worker dying between the two leaves an upload attached to the
-    # application (erased with it), never an application naming an upload the sweep removes.
-    runtime.desk.attach(given.document_id, application_id)
     runtime.mall.attach_document(application_id, ref, actor=actor)
+    runtime.desk.attach(given.document_id, application_id)
 
 
 class Sweeper:
