@@ -339,3 +339,23 @@ def test_a_client_hanging_up_mid_body_is_a_400_not_a_failure(tmp_path: Path) -> 
     (start,) = [m for m in sent if m["type"] == "http.response.start"]
     assert start["status"] == 400
     assert "request_failed" not in [event["event"] for event in logs]
+
+
+def test_a_lookup_counter_that_cannot_be_written_is_a_typed_storage_error(
+    tmp_path: Path,
+) -> None:
+    """When the failed-lookup counters cannot be written (their directory replaced by a
+    file, a full disk), tracking answers a StorageError problem, not an internal error."""
+    import shutil
+
+    with in_process(settings_for(tmp_path)) as client:
+        (counters,) = [p for p in tmp_path.rglob("*.lookups") if p.is_dir()]
+        shutil.rmtree(counters)
+        counters.write_bytes(b"")  # no directory to hold a counter any more
+        answer = client.get(
+            "/api/v1/tracking",
+            params={"number": "dpmptsp/kia/2026/000001"},
+            headers={"Lookup-Secret": "x" * 32},
+        )
+    assert answer.status_code == 500, answer.text
+    assert answer.json()["type"] == "urn:onestop:problem:StorageError"

@@ -313,7 +313,10 @@ class PostgresStore(
             StorageError: If the store is closed, the block is entered again in this
                 thread, or the commit fails.
             StorageUnavailable: If no connection is free within the pool's timeout,
-                or the database is lost (nothing of the block is kept).
+                or the database is lost: nothing of the block is kept, unless the
+                connection was lost after the ``COMMIT`` was sent, when the server may
+                have kept all of it (so make the block's writes safe to try again, as
+                an idempotency key makes a submission's).
         """
         if self._closed:
             raise StorageError("the store is closed")

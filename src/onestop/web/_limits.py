@@ -69,6 +69,7 @@ from litestar.stores.file import FileStore
 from litestar.types import Receive, Scope, Send
 
 from onestop.exceptions import ApplicationNotFound, Throttled
+from onestop.storage.documents import os_failure
 from onestop.web._local_store import LocalFileStore
 
 try:
@@ -311,14 +312,19 @@ class CounterFiles:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        with self._lock:
-            if self._fd is None:
-                self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        # A counter that cannot be read or written (a directory made read-only, a full
+        # disk) is the store's typed failure, as a document's is, not an internal error.
+        try:
+            with self._lock:
+                if self._fd is None:
+                    self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise os_failure(exc, doing="count a failed lookup") from exc
 
     def _open(self, key: str) -> int:
         """*key*'s counter, open (call under `_locked`)."""
