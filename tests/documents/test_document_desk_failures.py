@@ -220,3 +220,18 @@ def test_a_sweep_that_fails_midway_leaves_no_live_key_behind(tmp_path: Path) -> 
     desk.sweep(older_than=timedelta(days=1))
     assert list((tmp_path / "documents").glob("*.doc")) == []
     assert _live_keys(store) == []
+
+
+def test_a_damaged_file_stops_no_sweep(tmp_path: Path) -> None:
+    """A ``.doc`` file whose record cannot be read (cut to nothing) is passed over by the
+    sweep, which still removes the uploads it can read."""
+    clock = _Clock()
+    folder = tmp_path / "documents"
+    desk, _ = _desk(folder, clock=clock)
+    kept = desk.put([sample_pdf(b"one")])
+    damaged = desk.put([sample_pdf(b"two")])
+    (folder / f"{damaged.document_id}.doc").write_bytes(b"")
+    clock.at += timedelta(days=2)
+    assert desk.sweep(older_than=timedelta(days=1)) == 1
+    assert not (folder / f"{kept.document_id}.doc").exists()
+    assert (folder / f"{damaged.document_id}.doc").exists()

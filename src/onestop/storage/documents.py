@@ -356,15 +356,18 @@ class FileDocuments:
             raise os_failure(exc, doing="delete a document") from exc
         return True
 
-    def _records(self) -> Iterator[DocumentRecord]:
+    def _records(self, *, readable_only: bool = False) -> Iterator[DocumentRecord]:
         try:
             names = sorted(os.listdir(self.directory))
         except OSError as exc:
             raise os_failure(exc, doing="list the documents") from exc
+        passed: tuple[type[Exception], ...] = (
+            (DocumentNotFound, StorageError) if readable_only else (DocumentNotFound,)
+        )
         for name in names:
             stem, dot, suffix = name.rpartition(".")
             if dot and suffix == "doc" and is_document_id(stem):
-                with contextlib.suppress(DocumentNotFound):  # deleted meanwhile
+                with contextlib.suppress(*passed):  # deleted meanwhile (or damaged)
                     yield self.record(stem)
 
     def documents_of(self, application_id: str, /) -> list[DocumentRecord]:
@@ -373,9 +376,17 @@ class FileDocuments:
         return _oldest_first(r for r in self._records() if r.application_id == application_id)
 
     def unattached_before(self, cutoff: datetime, /, *, limit: int) -> list[DocumentRecord]:
-        """Return at most *limit* unattached records created before *cutoff*, oldest first."""
+        """Return at most *limit* unattached records created before *cutoff*, oldest first.
+
+        A file whose record cannot be read (damaged, or not one of ours) is passed over:
+        it stops neither the sweep of the others nor, since it is never listed, any.
+        """
         _check_page(cutoff, limit)
-        found = (r for r in self._records() if r.application_id is None and r.created_at < cutoff)
+        found = (
+            r
+            for r in self._records(readable_only=True)
+            if r.application_id is None and r.created_at < cutoff
+        )
         return _oldest_first(found)[:limit]
 
 
