@@ -332,3 +332,77 @@ def test_unknown_identities_and_bad_values_are_refused(store: MemoryStore, clock
         staff.sign_in_external(ExternalIdentity(issuer=ISSUER, subject="nobody"))
     with pytest.raises(InvalidValue):
         staff.sign_in_external("ana")  # type: ignore[arg-type]
+
+
+def _sessions(store: MemoryStore, account_id: str) -> tuple[StaffSecret, ...]:
+    return store.secrets_of(account_id, kind="session")
+
+
+@pytest.mark.parametrize("change", ["password", "disable"])
+def test_a_session_put_back_after_its_account_changed_stays_ended(
+    store: MemoryStore, clock: Clock, change: str
+) -> None:
+    """A session a late write put back (another worker renewing it while the password was
+    reset, or the account disabled) is still over: it began before its account's
+    sessions ended."""
+    staff = desk(store, clock)
+    officer(staff, "ana")
+    signed = staff.sign_in("ana", PASSWORD)
+    (session,) = _sessions(store, "ana")
+    clock.move(minutes=4)
+    if change == "password":
+        staff.set_password("ana", "a new password after a leak", by=ROOT)
+    else:
+        staff.disable("ana", by=ROOT)
+        staff.enable("ana", by=ROOT)
+    store.put_secret(session)  # the renewal that read it before the change writes it back
+    with pytest.raises(NotAuthenticated):
+        staff.session(signed.session)
+
+
+def test_a_sign_in_proven_before_a_password_reset_gets_no_session(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """A sign-in whose old password was checked while another worker reset it gets no
+    session that works: it is refused as the reset ends every earlier session."""
+    other = desk(store, clock)
+    officer(other, "ana")
+
+    class Resetting(CountingHasher):
+        armed = True
+
+        def verify(self, hashed: str, password: str, /) -> bool:
+            matched = super().verify(hashed, password)
+            if self.armed and password == PASSWORD:  # the reset lands mid sign-in
+                self.armed = False
+                clock.move(seconds=1)
+                other.set_password("ana", "a new password after a leak", by=ROOT)
+            return matched
+
+    staff = desk(store, clock, hasher=Resetting())
+    with pytest.raises(NotAuthenticated):
+        staff.sign_in("ana", PASSWORD)
+    assert all(s.created_at < clock.now() for s in _sessions(store, "ana"))
+
+
+def test_the_callers_own_session_outlives_its_password_change(
+    store: MemoryStore, clock: Clock
+) -> None:
+    """Changing one's own password keeps the session it was changed from (``keep``), even
+    once a later write puts an older copy of it back; the other sessions end."""
+    staff = desk(store, clock)
+    officer(staff, "ana")
+    mine = staff.sign_in("ana", PASSWORD)
+    other = staff.sign_in("ana", PASSWORD)
+    clock.move(minutes=4)
+    ana = staff.session(mine.session).actor
+    staff.set_password(
+        "ana",
+        "a new password after a leak",
+        by=ana,
+        current=PASSWORD,
+        keep=mine.identity.session_id,
+    )
+    assert staff.session(mine.session).account_id == "ana"
+    with pytest.raises(NotAuthenticated):
+        staff.session(other.session)

@@ -152,6 +152,9 @@ class StaffAccount:
         version: How many events its stream holds.
         added_at: When it was added.
         added_by: Who added it.
+        sessions_ended_at: When its credentials last changed (a password set, a second
+            factor enrolled or removed) or it was disabled: a session begun before then
+            is over, even one a late write put back.
     """
 
     account_id: str = attrs.field(validator=ACTOR_ID.validator)
@@ -165,6 +168,7 @@ class StaffAccount:
     version: int = 0
     added_at: datetime | None = None
     added_by: str | None = None
+    sessions_ended_at: datetime | None = None
 
     @classmethod
     def from_events(cls, events: Iterable[StaffEvent], /) -> Self:
@@ -218,12 +222,17 @@ class StaffAccount:
                 if isinstance(event, AccountDisabled)
                 else AccountStatus.ACTIVE
             )
-            return attrs.evolve(self, status=status, version=version)
+            ended = event.at if isinstance(event, AccountDisabled) else self.sessions_ended_at
+            return attrs.evolve(self, status=status, version=version, sessions_ended_at=ended)
         if isinstance(event, PasswordChanged):
-            return attrs.evolve(self, has_password=True, version=version)
+            return attrs.evolve(
+                self, has_password=True, version=version, sessions_ended_at=event.at
+            )
         if isinstance(event, SecondFactorEnrolled | SecondFactorRemoved):
             enrolled = isinstance(event, SecondFactorEnrolled)
-            return attrs.evolve(self, second_factor=enrolled, version=version)
+            return attrs.evolve(
+                self, second_factor=enrolled, version=version, sessions_ended_at=event.at
+            )
         if isinstance(event, TokenIssued):
             token = TokenInfo(
                 token_id=event.token_id,

@@ -137,9 +137,16 @@ class DeskCore:
         return fresh
 
     def _identity_of(
-        self, account_id: str, *, method: str, session_id: str | None = None
+        self,
+        account_id: str,
+        *,
+        method: str,
+        session_id: str | None = None,
+        begun_at: datetime | None = None,
     ) -> StaffIdentity:
-        """The identity of an active account, fresh; `NotAuthenticated` if unknown or disabled."""
+        """The identity of an active account, fresh; `NotAuthenticated` if unknown or
+        disabled, or if a session *begun_at* then began before its sessions ended (a
+        credentials change the session's own store entry may have outlived)."""
         if not ACTOR_ID.matches(account_id):
             raise NotAuthenticated
         try:
@@ -148,6 +155,9 @@ class DeskCore:
             raise NotAuthenticated from None
         account = folded.account
         if not account.active:
+            raise NotAuthenticated
+        ended = account.sessions_ended_at
+        if begun_at is not None and ended is not None and begun_at < ended:
             raise NotAuthenticated
         return StaffIdentity(
             account_id=account_id,

@@ -8,8 +8,9 @@ sign-in).  Any change of them ends the account's sessions, but the caller's own.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import attrs
 import pyotp
 
 from onestop.domain.common.actors import Actor
@@ -78,11 +79,15 @@ class CredentialsDesk(SignInDesk):
             raise SignInRefused
         self._forgive(keys, now)
 
-    def _end_sessions(self, account_id: str, keep: object) -> None:
-        """End the account's sessions but *keep* (a `StaffIdentity.session_id`)."""
+    def _end_sessions(self, account_id: str, keep: object, *, at: datetime | None) -> None:
+        """End the account's sessions but *keep* (a `StaffIdentity.session_id`), which
+        counts as begun *at* the change (the account's `sessions_ended_at`): every session
+        begun before is refused from then on, even one a late write put back."""
         for secret in self._staff.secrets_of(account_id, kind="session"):
             if keep is None or secret.key[:16] != keep:
                 self._staff.delete_secrets(key=secret.key)
+            elif at is not None and secret.created_at < at:
+                self._staff.put_secret(attrs.evolve(secret, created_at=at))
 
     def _check_password(self, account_id: str, password: object) -> str:
         if not isinstance(password, str):
@@ -139,8 +144,8 @@ class CredentialsDesk(SignInDesk):
         account = self._self_or_manager("set_password", account_id, by)
         self._proven("set_password", account, by, current)
         self._put_password(account_id, password, self._now())
-        self._write(account_id, lambda _, now: [PasswordChanged(by=by.id, at=now)])
-        self._end_sessions(account_id, keep)
+        changed = self._write(account_id, lambda _, now: [PasswordChanged(by=by.id, at=now)])
+        self._end_sessions(account_id, keep, at=changed.sessions_ended_at)
 
     def enrol_second_factor(
         self, account_id: str, *, by: Actor, current: str | None = None
@@ -201,8 +206,10 @@ class CredentialsDesk(SignInDesk):
             )
         )
         self._staff.delete_secrets(key=f"totp_pending:{account_id}")
-        self._write(account_id, lambda _, at: [SecondFactorEnrolled(by=account_id, at=at)])
-        self._end_sessions(account_id, keep)
+        changed = self._write(
+            account_id, lambda _, at: [SecondFactorEnrolled(by=account_id, at=at)]
+        )
+        self._end_sessions(account_id, keep, at=changed.sessions_ended_at)
 
     def remove_second_factor(
         self,
@@ -230,10 +237,10 @@ class CredentialsDesk(SignInDesk):
         for kind in ("totp", "totp_pending"):
             self._staff.delete_secrets(key=f"{kind}:{account_id}")
         if account.second_factor:
-            self._write(
+            account = self._write(
                 account_id,
                 lambda acc, now: (
                     [SecondFactorRemoved(by=by.id, at=now)] if acc.second_factor else []
                 ),
             )
-        self._end_sessions(account_id, keep)
+        self._end_sessions(account_id, keep, at=account.sessions_ended_at)

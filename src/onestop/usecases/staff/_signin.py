@@ -240,7 +240,7 @@ class SignInDesk(DeskCore):
                 self._staff.count_failure(by_client, at=now, window=window)
             raise
         self._forgive(keys, now)
-        return self._start_session(account.account_id, method)
+        return self._start_session(account.account_id, method, proven_at=now)
 
     def _checked(
         self, account_id: str, password: str, code: str | None
@@ -288,11 +288,14 @@ class SignInDesk(DeskCore):
         account = None if link is None else self._account_or_none(link.account_id)
         if account is None or not account.active or identity not in account.identities:
             raise SignInRefused
-        return self._start_session(account.account_id, "oidc")
+        return self._start_session(account.account_id, "oidc", proven_at=now)
 
     # --- sessions ------------------------------------------------------------------------
 
-    def _start_session(self, account_id: str, method: str) -> SignedIn:
+    def _start_session(self, account_id: str, method: str, *, proven_at: datetime) -> SignedIn:
+        """A new session, begun when the credentials were proven (*proven_at*): a
+        credentials change since ends it, even one made while this was being written."""
+        identity = self._identity_of(account_id, method=method, session_id=None, begun_at=proven_at)
         now = self._now()
         token, csrf = self._ids.secret() + self._ids.secret(), self._ids.secret()
         key = digest(token)
@@ -307,11 +310,11 @@ class SignInDesk(DeskCore):
                 account_id=account_id,
                 kind="session",
                 data=data,
-                created_at=now,
+                created_at=proven_at,
                 expires_at=expires,
             )
         )
-        identity = self._identity_of(account_id, method=method, session_id=key[:16])
+        identity = attrs.evolve(identity, session_id=key[:16])
         return SignedIn(session=token, csrf=csrf, identity=identity, expires_at=absolute)
 
     def _bearer_secret(self, token: object, kind: str) -> StaffSecret:
@@ -338,7 +341,9 @@ class SignInDesk(DeskCore):
             method = str(data["method"])
         except (ValueError, KeyError, TypeError):
             raise NotAuthenticated from None
-        identity = self._identity_of(found.account_id, method=method, session_id=found.key[:16])
+        identity = self._identity_of(
+            found.account_id, method=method, session_id=found.key[:16], begun_at=found.created_at
+        )
         now = self._now()
         idle = self._policy.session_idle
         if found.expires_at is not None and found.expires_at - now < idle - idle / 10:
