@@ -298,3 +298,11 @@ def test_a_submission_too_large_is_the_413_the_document_names(tmp_path: Path) ->
         )
     assert answer.status_code == 413
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_the_routes_a_citizen_signs_in_to_document_its_refusals(document: dict[str, Any]) -> None:
+    """A submission and a late document, which a citizen sign-in (``--citizen-sign-in``)
+    checks, document its 401 (credentials refused) and 502 (the provider failed)."""
+    for path in ("/api/v1/applications", "/api/v1/tracking/documents"):
+        responses = document["paths"][path]["post"]["responses"]
+        assert {"401", "502"} <= set(responses), path

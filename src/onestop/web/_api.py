@@ -246,7 +246,7 @@ async def _next(stream: AsyncIterator[bytes]) -> bytes:
     return_dto=Body[ReceiptView],
     tags=["applications"],
     status_code=201,
-    responses=problem_responses(400, 404, 409, 422, 429),
+    responses=problem_responses(400, 401, 404, 409, 422, 429, 502),
     summary="Submit an application",
 )
 async def submit(
@@ -378,7 +378,7 @@ async def track(
     return_dto=Body[PublicStatus],
     tags=["applications"],
     status_code=200,
-    responses=problem_responses(400, 404, 409, 422, 429),
+    responses=problem_responses(400, 401, 404, 409, 422, 429, 502),
     summary="Give a document after submission, by number and lookup secret",
 )
 async def give_document(
