@@ -343,7 +343,6 @@ def sla_report(
             for code in sorted(held)  # each its own, not its sub-agencies' (held or not)
             for r in mall.sla_report(agency=code, now=now, subtree=False)
         )
-    kept = tuple(r for r in rows if scope is None or r.agency in scope)
     return SlaReportView(
         at=now,
         rows=tuple(
@@ -357,7 +356,7 @@ def sla_report(
                 withdrawn=r.withdrawn,
                 paused_seconds=_seconds(r.paused),
             )
-            for r in sorted(set(kept), key=lambda r: (r.agency, r.service))
+            for r in sorted(rows, key=lambda r: (r.agency, r.service))
         ),
     )
 

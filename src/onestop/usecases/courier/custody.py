@@ -35,7 +35,7 @@ from typing import TypeVar
 import attrs
 
 from onestop.domain.common.audit import GENESIS, ChainReport
-from onestop.domain.common.formats import KEY, int_problem
+from onestop.domain.common.formats import KEY, check_int, int_problem
 from onestop.domain.common.kinds import check_type
 from onestop.domain.courier.custody import CustodyLedger, seal
 from onestop.domain.courier.flow import CourierStep, collect
@@ -550,9 +550,8 @@ class CustodyDesk:
 
 def check_expected_version(expected: object) -> None:
     """Refuse (`InvalidValue`) an *expected_version* neither ``None`` nor a version number."""
-    problem = None if expected is None else int_problem(expected)
-    if problem is not None:
-        raise InvalidValue(field="expected_version", reason=problem)
+    if expected is not None:
+        check_int(expected, field="expected_version")
 
 
 def require_version(job: CourierJob, expected: int | None) -> None:
