@@ -32,7 +32,9 @@ from onestop.exceptions import (
     ErasureRefused,
     IdempotencyConflict,
     InvalidValue,
+    StorageError,
 )
+from onestop.privacy import StaticKeyProvider
 from onestop.storage.memory import MemoryStore
 from onestop.usecases.courier.desk import CourierDesk
 from onestop.usecases.mall import Mall
@@ -339,6 +341,24 @@ def test_export_shows_everything_held_about_the_person(
     assert helped["roles"] == ["representative"]
 
 
+def test_an_erasure_by_identity_leaves_the_applications_the_person_only_represents(
+    store: MemoryStore, clock: DeskClock
+) -> None:
+    """Erasing a representative by identity refuses, by rule 'representative', each
+    application whose applicant they only represent, and destroys nothing of it."""
+    desk = _desk(store, clock)
+    application_id = _full(desk, clock)
+    [refused] = desk.erase_person(
+        "id-nik", HELPER_NIK, legal_basis=BASIS, actor=FRONT, overriding=True
+    )
+    assert isinstance(refused, ErasureRefused)
+    assert (refused.application_id, refused.rule) == (application_id, "representative")
+    kept = desk.application(application_id)
+    assert kept.erased is None
+    assert kept.applicant.name.reveal() == NAME
+    assert [a.id for a in desk.applications_of("id-nik", HELPER_NIK)] == [application_id]
+
+
 def test_after_erasure_the_person_is_no_longer_found(store: MemoryStore, clock: DeskClock) -> None:
     """Erasure removes the blind index rows: neither person of the application is found."""
     desk = _desk(store, clock)
@@ -389,6 +409,64 @@ def test_erasure_drops_the_fold_cache_and_the_key_cache(
     assert mall.keys.open(subject, "AAAA", context=b"x") is None
 
 
+def test_a_mall_that_kept_the_application_reads_another_process_erasure_erased(
+    store: MemoryStore, clock: DeskClock
+) -> None:
+    """A mall that kept the application folded and its key cached reads it erased once
+    another mall (another process) erased it: the kept copy and key go when the erasure
+    is read."""
+    provider = StaticKeyProvider.generate("mk-1")
+    kept = sealed_mall(store, clock=clock, provider=provider, cache_size=16)
+    eraser = PrivacyDesk(sealed_mall(store, clock=clock, provider=provider))
+    application_id = _closed(PrivacyDesk(kept))
+    assert kept.application(application_id).applicant.name.reveal() == NAME  # kept, key cached
+    eraser.erase(application_id, legal_basis=BASIS, actor=FRONT)
+    after = kept.application(application_id)
+    assert after.erased is not None
+    assert after.applicant.name.is_erased
+    assert after.answers == {}
+
+
+class _FailingOnce(MemoryStore):
+    """A memory store whose next key destruction, or index removal, fails."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail: str | None = None
+
+    def destroy_subject_keys(self, subjects: Any, /, *, at: Any) -> int:
+        if self.fail == "destroy":
+            self.fail = None
+            raise StorageError("the disk went away")
+        return super().destroy_subject_keys(subjects, at=at)
+
+    def unindex_subjects(self, subjects: Any, /) -> int:
+        if self.fail == "unindex":
+            self.fail = None
+            raise StorageError("the disk went away")
+        return super().unindex_subjects(subjects)
+
+
+@pytest.mark.parametrize("failing", ["destroy", "unindex"])
+def test_an_erasure_by_identity_stopped_midway_is_finished_by_running_it_again(
+    clock: DeskClock, failing: str
+) -> None:
+    """An erasure by identity whose key destruction or index removal failed is found and
+    finished by running it again."""
+    store = _FailingOnce()
+    desk = _desk(store, clock)
+    application_id = _closed(desk)
+    store.fail = failing
+    with pytest.raises(StorageError):
+        desk.erase_person("id-nik", NIK, legal_basis=BASIS, actor=FRONT, overriding=True)
+    [again] = desk.erase_person("id-nik", NIK, legal_basis=BASIS, actor=FRONT, overriding=True)
+    assert isinstance(again, Erasure)
+    assert again.application_id == application_id
+    assert not _live(store, application_id)
+    assert desk.applications_of("id-nik", NIK) == ()
+    assert desk.application(application_id).applicant.name.is_erased
+
+
 def test_sweep_finishes_an_erasure_stopped_after_unindexing(
     store: MemoryStore, clock: DeskClock
 ) -> None:
@@ -421,6 +499,33 @@ def test_an_application_stored_in_plain_text_is_refused_as_unsealed(
     version = desk.application(receipt.application_id).version
     assert _refusal(desk, receipt.application_id, overriding=True) == "unsealed"
     assert desk.application(receipt.application_id).version == version
+
+
+def test_an_application_sealed_only_after_its_submission_is_refused_as_unsealed(
+    store: MemoryStore, clock: DeskClock
+) -> None:
+    """An application submitted in plain text that gained a key later (a note written
+    once the mall had keys) is still refused by rule 'unsealed': destroying the key would
+    leave its applicant in plain text."""
+    plain = Mall(catalogue=LICENCE, store=store, clock=clock)
+    receipt = plain.submit(
+        "izin-usaha",
+        channel="online",
+        applicant=person(NIK, NAME, ADDRESS),
+        answers=answers(HOME),
+        documents=DOCUMENTS,
+        actor=CITIZEN,
+    )
+    desk = _desk(store, clock)
+    desk._mall.add_note(
+        receipt.application_id, "called the applicant", visibility="internal", actor=FRONT
+    )
+    desk._mall.withdraw(receipt.application_id, reason="applicant_request", actor=CITIZEN)
+    assert store.subject_keys([subject_id(receipt.application_id, "applicant")])  # a key now
+    version = desk.application(receipt.application_id).version
+    assert _refusal(desk, receipt.application_id, overriding=True) == "unsealed"
+    assert desk.application(receipt.application_id).version == version
+    assert _live(store, receipt.application_id)
 
 
 def test_no_note_is_added_once_the_data_is_erased(store: MemoryStore, clock: DeskClock) -> None:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+from onestop.domain.applications.events import ErasureRecorded
 from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.parties import Person
@@ -376,6 +377,31 @@ class TestForwarding:
         gateway(client, mall, time, endpoint=named).deliver(message)
 
         assert agency.envelopes()[0]["answers"] == {"home_address": HOME}
+
+    def test_an_erased_application_goes_without_its_answers(
+        self, mall, client, agency, time
+    ) -> None:
+        """Once the application's erasure is recorded, the forward carries none of its
+        answers, even from a process whose copy still holds them opened."""
+        application_id, message = forwarded(mall)
+        held = mall.application(application_id)
+        erasure = ErasureRecorded(
+            subjects=(f"{application_id}/applicant",),
+            legal_basis="UU 27/2022",
+            actor="officer-1",
+            at=held.updated_at,
+        )
+        copy = held.apply(erasure)  # the answers still opened, as a stale cache holds them
+
+        class Stale:
+            def application(self, _application_id: str) -> Any:
+                return copy
+
+        gateway(client, Stale(), time).deliver(message)  # type: ignore[arg-type]
+
+        [envelope] = agency.envelopes()
+        assert envelope["answers"] == {}
+        assert "Warung" not in agency.requests[0].content.decode()
 
     def test_every_request_carries_the_gateways_timeout(self, mall, client, agency, time) -> None:
         """The gateway's timeout applies even to a client built with ``timeout=None``."""

@@ -363,3 +363,29 @@ def test_an_erased_application_is_read_without_its_personal_data_or_a_record(
     assert answer.headers["ETag"] == f'"{version}"'
     assert leaks(answer.text, CANARY_A, CANARY_B, NOTE_CANARY) == []
     assert after == before
+
+
+def test_a_courier_job_shows_no_address_once_its_application_is_erased(tmp_path: Path) -> None:
+    """Once an application's erasure is recorded, its courier jobs show no address, even
+    while this worker could still open it (the key live or cached here: another process
+    erased it, or stopped before destroying the key)."""
+    from onestop.domain.applications.privacy import ErasePersonalData
+    from onestop.domain.common.actors import Actor, Grant
+    from onestop.web._citizens import CITIZEN
+
+    with started_world(tmp_path) as world:
+        job = _book(world, world.a)
+        path = f"/api/v1/staff/courier/jobs/{job}"
+        version = int(world.get("courier-a", path).headers["ETag"][1:-1])
+        assert world.send("courier-a", "POST", f"{path}/claim", version=version).status_code == 200
+        assert CANARY_A[0] in world.get("courier-a", path).json()["address"]
+        mall = world.runtime.mall
+        mall.withdraw(world.a, actor=CITIZEN)
+        eraser = Actor(id="officer-a", grants={Grant("approver", agency=AGENCY_A)})
+        erasure = ErasePersonalData(legal_basis="gdpr-17", actor=eraser, overriding=True)
+        mall.execute(world.a, erasure)  # recorded; the key not destroyed (yet)
+        one = world.get("courier-a", path)
+        listed = world.get("courier-a", f"/api/v1/staff/applications/{world.a}/courier-jobs")
+    assert one.status_code == listed.status_code == 200, (one.text, listed.text)
+    assert one.json()["address"] is None
+    assert [item["address"] for item in listed.json()["items"]] == [None]

@@ -54,8 +54,10 @@ class ErasureRefused(PrivacyError):
     Attributes:
         application_id: The application's id.
         rule: The rule that keeps the data, as a short code: ``open`` (the application is
-            not closed), ``legal_hold``, ``archive`` (the service keeps it for good) or
-            ``retention`` (the keep period has not run out).
+            not closed), ``legal_hold``, ``archive`` (the service keeps it for good),
+            ``retention`` (the keep period has not run out), ``unsealed`` (some of it is
+            stored in plain text) or ``representative`` (an erasure by identity of a
+            person who only represents the applicant).
         detail: More words on it, or ``None``; never personal data.
     """
 

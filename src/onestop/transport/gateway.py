@@ -15,7 +15,8 @@ The agency is a legitimate recipient of personal data, but only of what it needs
   the receiving agency (``to``), the state, the action that forwarded it, when it was
   received and when it was forwarded;
 * ``answers``: only the form fields named in `AgencyEndpoint.answers` (none unless
-  named); a field the application did not answer is left out;
+  named); a field the application did not answer is left out, and every one once
+  its personal data is erased;
 * ``documents``: references (requirement, evidence type, SHA-256, media type, size)
   of the documents for the requirements named in `AgencyEndpoint.documents`; never
   their bytes, which the agency fetches from the document store by hash;
@@ -243,8 +244,9 @@ def envelope(
 ) -> dict[str, Any]:
     """Return the JSON envelope that forwards *application* to *endpoint*'s agency.
 
-    Only the answers and document references the endpoint names are included; the
-    module's docstring lists every field.
+    Only the answers and document references the endpoint names are included (no answer
+    once the application's personal data is erased); the module's docstring lists every
+    field.
 
     Args:
         application: The application, as loaded when forwarding.
@@ -254,10 +256,12 @@ def envelope(
         forwarded_at: When the forwarding action was recorded (a datetime, or the
             ISO 8601 text of the notification), if known.
     """
+    # Once erased, none: a process may still hold the answers opened (its copy folded,
+    # or the subject's key cached, before another process recorded the erasure).
     answers = {
         name: _answer(application.answers[name])
         for name in endpoint.answers
-        if name in application.answers
+        if name in application.answers and application.erased is None
     }
     documents = [
         _document(application.documents[code])

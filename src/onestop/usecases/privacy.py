@@ -53,6 +53,7 @@ from onestop.ports.keys import PersonalDataKeys, SubjectKeyStore
 from onestop.usecases.applications.queries import every_summary
 from onestop.usecases.courier import writer as courier
 from onestop.usecases.mall import Mall
+from onestop.usecases.sealing_migration import holds_plain
 
 __all__ = ["Erasure", "PrivacyDesk", "SweepReport"]
 
@@ -198,15 +199,19 @@ class PrivacyDesk:
 
         Raises:
             ErasureRefused: If a rule keeps the data; its ``rule`` names it (``open``,
-                ``legal_hold``, ``archive``, ``retention``), or ``unsealed`` if the
-                application's personal data was stored in plain text (before the mall
-                had keys), which destroying keys cannot erase.
+                ``legal_hold``, ``archive``, ``retention``), or ``unsealed`` if any of
+                the application's personal data (its history's, or its courier jobs')
+                was stored in plain text (before the mall had keys), which destroying
+                keys cannot erase: `onestop.usecases.sealing_migration.seal_history`
+                (``onestop pii migrate``) seals it first.
             ApplicationNotFound: If there is no such application.
             InvalidApplication: If the legal basis is malformed.
             RoleNotAllowed: If *actor* is not one of its workflow's officers there.
         """
         application = self.application(reference)
-        if not self._store.subject_keys(subjects_of(application)):
+        if not self._store.subject_keys(subjects_of(application)) or holds_plain(
+            self._mall.store, self._keys, application.id
+        ):
             detail = "its personal data is in plain text: seal the store before erasing"
             raise ErasureRefused(application_id=application.id, rule="unsealed", detail=detail)
         if application.erased is None:
@@ -218,10 +223,13 @@ class PrivacyDesk:
         record = application.erased
         assert record is not None  # noqa: S101 - erase() recorded it, or had
         subjects = tuple(record.subjects) or subjects_of(application)
-        # Unindex before destroying: stopped in between, the keys are still live, so the
-        # sweep sees an unfinished erasure and finishes it (the index rows are already gone).
-        self._store.unindex_subjects(subjects)
+        # The keys first, then the index rows (each its own transaction: destroying keys
+        # wipes the file's free pages and log after its commit).  Stopped before the keys
+        # went, they are live and the rows still find the application, so the sweep or
+        # an erasure by number or by identity finishes it; stopped between, the rows
+        # still find it for an erasure by identity or by number.
         live = self._store.destroy_subject_keys(subjects, at=record.at)
+        self._store.unindex_subjects(subjects)
         self._mall.forget(application.id)
         return Erasure(
             application_id=application.id,
@@ -244,7 +252,10 @@ class PrivacyDesk:
         """Erase every application of the person with identity *number* of *scheme*.
 
         Each application is erased or refused on its own: the result holds an
-        `Erasure` or the `ErasureRefused` for each, in the order found.
+        `Erasure` or the `ErasureRefused` for each, in the order found.  An application
+        the person only represents the applicant of is refused by rule
+        ``representative``: its erasure would destroy the applicant's data too, which
+        the applicant did not ask for (erase it by its number if the law requires).
 
         Raises:
             InvalidValue: If *scheme* or *number* is not text, or holds nothing to index.
@@ -252,7 +263,15 @@ class PrivacyDesk:
             RoleNotAllowed: If *actor* is not an officer of one of the workflows.
         """
         results: list[Erasure | ErasureRefused] = []
-        for application in self.applications_of(scheme, number):
+        for application_id, roles in self._roles_of(scheme, number).items():
+            if "applicant" not in roles:  # erasing would destroy the applicant's data too
+                detail = "the person only represents its applicant: erase it by its number"
+                refused = ErasureRefused(
+                    application_id=application_id, rule="representative", detail=detail
+                )
+                results.append(refused)
+                continue
+            application = self._mall.application(application_id)
             try:
                 results.append(
                     self.erase(

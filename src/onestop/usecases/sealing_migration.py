@@ -63,7 +63,7 @@ from onestop.usecases.applications.queries import every_summary
 from onestop.usecases.courier import writer as courier
 from onestop.usecases.sealing import SEALED, check_keys, index_people
 
-__all__ = ["SealingReport", "seal_history"]
+__all__ = ["SealingReport", "holds_plain", "seal_history"]
 
 _PAGE = 500
 
@@ -241,13 +241,7 @@ def _reseal(
     app_id = row.stream_id
     subject = subject_id(app_id)
     app, events = _plan(APPLICATIONS, app_id, store.read(app_id), keys, subject, dry_run=dry_run)
-    jobs = []
-    for job_id, _ in courier.load_index(store, app_id).jobs:
-        stream_id = courier.job_stream(job_id)
-        records = store.read(stream_id)
-        job, _events = _plan(courier.JOBS, stream_id, records, keys, subject, dry_run=dry_run)
-        if job.records and job.stale:
-            jobs.append(job)
+    jobs = _stale_jobs(store, keys, app_id, dry_run=dry_run)
     state = Application.from_events(events)
     bound = any(isinstance(event, HistoryResealed) for event in events)
     if not (app.stale or jobs):
@@ -269,6 +263,35 @@ def _reseal(
         store.rewrite_stream(app_id, expected_head=app.records[-1].hash, entries=app.entries)
     people = index_people(keys, store, state)
     return _Outcome(row.number, int(app.stale) + len(jobs), events_sealed, people)
+
+
+def _stale_jobs(store: Any, keys: PersonalDataKeys, app_id: str, *, dry_run: bool) -> list[_Stream]:
+    """The courier job streams of application *app_id* that sealing changes."""
+    jobs = []
+    for job_id, _ in courier.load_index(store, app_id).jobs:
+        stream_id = courier.job_stream(job_id)
+        records = store.read(stream_id)
+        job, _events = _plan(
+            courier.JOBS, stream_id, records, keys, subject_id(app_id), dry_run=dry_run
+        )
+        if job.records and job.stale:
+            jobs.append(job)
+    return jobs
+
+
+def holds_plain(store: EventStore, keys: PersonalDataKeys, application_id: str, /) -> bool:
+    """Whether application *application_id*'s history, or one of its courier jobs', holds
+    a personal value in plain text (written before the mall had keys): what
+    `seal_history` would seal, and destroying the subjects' keys cannot erase.
+
+    Raises:
+        onestop.exceptions.StorageError: If a stored event does not decode, or a sealed
+            value does not open with *keys*.
+    """
+    records = store.read(application_id)
+    subject = subject_id(application_id)
+    app, _events = _plan(APPLICATIONS, application_id, records, keys, subject, dry_run=True)
+    return app.stale or bool(_stale_jobs(store, keys, application_id, dry_run=True))
 
 
 def _rows(store: EventStore) -> Iterator[Summary]:

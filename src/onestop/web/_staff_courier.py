@@ -26,6 +26,7 @@ from onestop.domain.applications.submission import COURIER_ROLE
 from onestop.domain.courier.jobs import CourierJob
 from onestop.exceptions import NotAuthorised
 from onestop.usecases.staff.authorisation import may_see_job_address
+from onestop.web._api import runtime_of
 from onestop.web._problems import problem_responses
 from onestop.web._staff_access import (
     courier_desk,
@@ -70,6 +71,10 @@ def _couriers_job(request: Request[Any, Any, Any], job_id: str, if_match: str | 
 
 
 def _shown(request: Request[Any, Any, Any], job: CourierJob, *, personal: bool) -> CourierJobView:
+    if personal and runtime_of(request).mall.application(job.application_id).erased is not None:
+        # Erased, perhaps by another process while this one still holds the subject's
+        # key in its cache: the address is gone, whatever the key could still open.
+        personal = False
     view = job_view(job, personal=personal)
     if view.address is not None:  # recorded when an address is sent (none once erased)
         record_access(request, job.application_id, "courier_address")

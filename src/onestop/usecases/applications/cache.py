@@ -32,6 +32,7 @@ from collections.abc import Hashable, Sequence
 from datetime import datetime
 
 from onestop.domain.applications.application import Application
+from onestop.domain.applications.erasure import subjects_of
 from onestop.domain.applications.tracking import PublicStatus
 from onestop.domain.common.formats import SHA256_HEX, check_int
 from onestop.domain.common.kinds import check_type
@@ -128,11 +129,19 @@ class FoldedStreams:
             application, last = entry
             records = store.read(application_id, after=application.version - 1)
             if records and records[0].version == application.version and records[0].hash == last:
-                if len(records) > 1:
-                    application = _extend(application, records[1:], self._keys)
+                if len(records) == 1:
+                    return application, last
+                extended = _extend(application, records[1:], self._keys)
+                if extended.erased is None or application.erased is not None:
                     last = records[-1].hash
-                    self.remember(application, last)
-                return application, last
+                    self.remember(extended, last)
+                    return extended, last
+                # Erased since it was kept (by another process, say): the kept copy holds
+                # what was erased opened, and the keys may hold its subjects' data keys
+                # cached; both go, and the stream is folded afresh.
+                self._entries.discard(application_id)
+                if self._keys is not None:
+                    self._keys.forget(extended.erased.subjects or subjects_of(extended))
         records = store.read(application_id)
         if not records:
             self._entries.discard(application_id)
