@@ -175,3 +175,26 @@ def test_a_receipt_written_in_another_zone_is_the_same_receipt() -> None:
         JAKARTA, received=RECEIVED.astimezone(UTC), limit=LIMIT, explain=False, since=earlier
     )
     assert same == earlier
+
+
+@pytest.mark.parametrize("zoned", [False, True])
+@pytest.mark.parametrize("hour", [0, 1])  # 02:30 CEST, then 02:30 CET of the repeated hour
+def test_a_receipt_in_the_repeated_hour_is_counted_on(zoned: bool, hour: int) -> None:
+    """A receipt in the hour a fall-back repeats (given in UTC or in the calendar's zone)
+    is counted on from an earlier deadline as afresh, not refused as another receipt."""
+    berlin = WorkCalendar(time_zone="Europe/Berlin")
+    received = datetime(2024, 10, 27, hour, 30, tzinfo=UTC)
+    if zoned:
+        received = received.astimezone(ZoneInfo("Europe/Berlin"))
+    limit = Duration.working_days(5)
+    pause = Pause(
+        start=datetime(2024, 10, 28, 8, tzinfo=UTC),
+        end=datetime(2024, 10, 28, 10, tzinfo=UTC),
+        reason="r0",
+    )
+    first = due_date(berlin, received=received, limit=limit, explain=False)
+    on = due_date(
+        berlin, received=received, limit=limit, pauses=[pause], explain=False, since=first
+    )
+    fresh = due_date(berlin, received=received, limit=limit, pauses=[pause], explain=False)
+    assert (on.due, on.budget, on.paused) == (fresh.due, fresh.budget, fresh.paused)

@@ -433,8 +433,8 @@ def _check_since(since: object, calendar: WorkCalendar, moment: datetime, limit:
     if not isinstance(since, Deadline):
         raise InvalidCalendar(field="since", reason=f"expected a Deadline, not {kind_of(since)}")
     if (
-        since.received != moment
-        or since.limit != limit
+        since.received.astimezone(UTC) != moment  # as instants: a repeated hour's are
+        or since.limit != limit  # never equal across zones (PEP 495)
         or since.received.utcoffset() != moment.astimezone(calendar.zone).utcoffset()
     ):
         raise InvalidCalendar(
@@ -462,7 +462,7 @@ def _resumed(
         if not counted or since.paused_since is None or since.remaining is None:
             return None
         done, cursor, left = len(counted) - 1, counted[-1].start, since.remaining
-        if len(merged) <= done or merged[done][0] != cursor:
+        if len(merged) <= done or merged[done][0].astimezone(UTC) != cursor.astimezone(UTC):
             return None
     else:
         done = len(counted)
