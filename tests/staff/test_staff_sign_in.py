@@ -314,6 +314,23 @@ def test_a_linked_identity_signs_in(store: MemoryStore, clock: Clock) -> None:
         staff.sign_in_external(who)
 
 
+def test_unlinking_an_identity_ends_the_sessions_it_began(store: MemoryStore, clock: Clock) -> None:
+    """Unlinking a provider's identity ends the account's sessions, the one that identity
+    began among them, even one a late write put back."""
+    staff = desk(store, clock)
+    officer(staff, "ana", ("verifier", "dpmptsp"))
+    who = ExternalIdentity(issuer=ISSUER, subject="248289761001")
+    staff.link_identity("ana", who, by=ROOT)
+    signed = staff.sign_in_external(who)
+    (session,) = _sessions(store, "ana")
+    clock.move(minutes=4)
+    staff.unlink_identity("ana", who, by=ROOT)
+    assert _sessions(store, "ana") == ()
+    store.put_secret(session)  # a renewal that read it before the unlinking writes it back
+    with pytest.raises(NotAuthenticated):
+        staff.session(signed.session)
+
+
 def test_an_identity_links_one_account(store: MemoryStore, clock: Clock) -> None:
     """Linking an identity linked to another account is refused."""
     staff = desk(store, clock)

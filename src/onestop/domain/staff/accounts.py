@@ -153,8 +153,9 @@ class StaffAccount:
         added_at: When it was added.
         added_by: Who added it.
         sessions_ended_at: When its credentials last changed (a password set, a second
-            factor enrolled or removed) or it was disabled: a session begun before then
-            is over, even one a late write put back.
+            factor enrolled or removed, an identity provider's identity unlinked) or it
+            was disabled: a session begun before then is over, even one a late write
+            put back.
     """
 
     account_id: str = attrs.field(validator=ACTOR_ID.validator)
@@ -248,9 +249,9 @@ class StaffAccount:
         if isinstance(event, IdentityLinked):
             identities = (*(i for i in self.identities if i != event.identity), event.identity)
             return attrs.evolve(self, identities=identities, version=version)
-        if isinstance(event, IdentityUnlinked):
+        if isinstance(event, IdentityUnlinked):  # a credential gone: its sessions too
             left = tuple(i for i in self.identities if i != event.identity)
-            return attrs.evolve(self, identities=left, version=version)
+            return attrs.evolve(self, identities=left, version=version, sessions_ended_at=event.at)
         if isinstance(event, AccountAdded):
             raise InvalidValue(field="event", reason="an account is added once")
         raise InvalidValue(field="event", reason="is not a staff account event")

@@ -445,7 +445,8 @@ class StaffDesk(CredentialsDesk):
         )
 
     def unlink_identity(self, account_id: str, identity: ExternalIdentity, *, by: Actor) -> None:
-        """Stop *identity*'s provider from signing *account_id* in.
+        """Stop *identity*'s provider from signing *account_id* in, and end the account's
+        sessions (those it began among them), as a password change does.
 
         Raises:
             AccountNotFound: If there is no such account.
@@ -454,10 +455,11 @@ class StaffDesk(CredentialsDesk):
         ACTOR_ID.check(account_id, field="account_id")
         check_type(identity, ExternalIdentity, field="identity")
         by = _actor(by)
-        self._require_manage("unlink_identity", by, self.account(account_id))
+        account = self.account(account_id)
+        self._require_manage("unlink_identity", by, account)
         key = identity_key(identity)
         self._staff.delete_secrets(key=key, account_id=account_id)
-        self._write(
+        changed = self._write(
             account_id,
             lambda acc, at: (
                 [IdentityUnlinked(identity=identity, by=by.id, at=at)]
@@ -465,3 +467,5 @@ class StaffDesk(CredentialsDesk):
                 else []
             ),
         )
+        if identity in account.identities:  # its sessions end, as a password change's do
+            self._end_sessions(account_id, None, at=changed.sessions_ended_at)
