@@ -185,6 +185,17 @@ class TestSigning:
             harness.transport().deliver(message(body=b"\xff not json"))
         assert harness.requests == []
 
+    @pytest.mark.parametrize(
+        "body",
+        [b'{"a":NaN}', b'{"a":-Infinity}', b'{"a":1e999}', b"[" * 100_000 + b"]" * 100_000],
+    )
+    def test_body_json_cannot_carry_is_rejected(self, body: bytes) -> None:
+        """NaN, an infinity or nesting too deep is refused as not JSON, never sent."""
+        harness = Harness()
+        with pytest.raises(DeliveryRejected, match="not JSON"):
+            harness.transport().deliver(message(body=body))
+        assert harness.requests == []
+
 
 class TestStatuses:
     @pytest.mark.parametrize("status", [200, 201, 202, 204])

@@ -162,6 +162,11 @@ class WebhookEndpoint:
         return parts.port or (443 if parts.scheme == "https" else 80)
 
 
+def _no_constant(name: str) -> NoReturn:
+    """Refuse ``NaN``, ``Infinity`` and ``-Infinity``: JSON has no such values."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def _check_settings(
     *,
     timeout: object,
@@ -409,8 +414,8 @@ class WebhookTransport:
 
     def _payload(self, message: OutboundMessage) -> bytes:
         try:
-            data = json.loads(message.body)
-        except (UnicodeDecodeError, ValueError) as exc:
+            data = json.loads(message.body, parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise DeliveryRejected(
                 message_id=message.id,
                 destination=self._endpoint.host,
@@ -427,7 +432,16 @@ class WebhookTransport:
             envelope["links"] = {
                 name: template.format_map(fields) for name, template in self._links.items()
             }
-        return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
+        try:
+            return json.dumps(
+                envelope, separators=(",", ":"), sort_keys=True, allow_nan=False
+            ).encode()
+        except (ValueError, RecursionError) as exc:  # NaN or Infinity from a float; too deep
+            raise DeliveryRejected(
+                message_id=message.id,
+                destination=self._endpoint.host,
+                reason="the message body is not JSON",
+            ) from exc
 
     def _succeeded(self) -> None:
         with self._lock:
