@@ -172,11 +172,22 @@ class TestSigning:
         assert body["links"] == {"status": "https://mall.example/applications/app-1/v/2"}
 
     def test_message_that_cannot_be_signed_is_rejected(self) -> None:
-        """An id with a full stop cannot be a webhook-id: the message is refused for good."""
+        """An id with a space cannot be a webhook-id: the message is refused for good."""
         harness = Harness()
         with pytest.raises(DeliveryRejected, match="cannot be signed"):
-            harness.transport().deliver(message(stream_id="app.1"))
+            harness.transport().deliver(message(stream_id="app 1"))
         assert harness.requests == []
+
+    def test_an_id_with_a_full_stop_is_sent_and_verifies(self) -> None:
+        """An application id holding a full stop (a key the Mall accepts) is delivered."""
+        harness = Harness()
+        harness.transport().deliver(message(stream_id="2025.000001"))
+        (request,) = harness.requests
+        assert request.headers["webhook-id"] == "2025.000001:1"
+        verified = WebhookVerifier([SECRET]).verify(
+            dict(request.headers), request.content, now=START
+        )
+        assert verified.id == "2025.000001:1"
 
     def test_body_that_is_not_json_is_rejected(self) -> None:
         """A notification body that is not JSON is refused for good, never sent."""
