@@ -698,6 +698,23 @@ def test_an_agency_endpoint_refuses_what_would_break_its_requests(changes: dict[
 
 
 @pytest.mark.parametrize(
+    "url", ["https://svc:S3cr3t@api.agency.example/v1", "https://svc@a.example"]
+)
+def test_an_agency_endpoint_refuses_credentials_in_its_url(url: str) -> None:
+    """Credentials in base_url are refused, naming the field, and never shown."""
+    with pytest.raises(ConfigurationError, match=r"^base_url must not hold credentials") as caught:
+        AgencyEndpoint(code=AGENCY, base_url=url)
+    assert "S3cr3t" not in str(caught.value)
+
+
+def test_an_agency_endpoints_repr_leaves_out_the_query() -> None:
+    """A key in base_url's query string is not shown in the endpoint's repr."""
+    endpoint = AgencyEndpoint(code=AGENCY, base_url="https://api.agency.example/v1?api_key=S3cr3t")
+    assert "S3cr3t" not in repr(endpoint)
+    assert "base_url='https://api.agency.example/v1'" in repr(endpoint)
+
+
+@pytest.mark.parametrize(
     "options",
     [
         {"timeout": True},

@@ -7,7 +7,11 @@ through real ``httpx.Client`` and ``httpx2.Client`` objects whose transport is a
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import socket
+import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from types import ModuleType
@@ -311,6 +315,84 @@ class TestErrors:
                 return Answer(201)
 
         assert _post(Plain()).status_code == 201
+
+
+# --- a receiver that is slow or says too much, over a real socket ------------------------
+
+
+class _Receiver:
+    """A one-connection HTTP server on loopback that answers with *script*, then notes
+    whether the client hung up before the script was sent in full."""
+
+    def __init__(self, script: Callable[[socket.socket], None]) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/in"
+        self.cut_short = False
+        self._script = script
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self._listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                self._script(conn)
+            except OSError:
+                self.cut_short = True
+                return
+            with contextlib.suppress(OSError):
+                while conn.recv(65536):  # until the client hangs up
+                    pass
+
+    def join(self) -> None:
+        self._thread.join(10)
+        self._listener.close()
+
+
+def _dripped_body(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for _ in range(40):
+        time.sleep(0.02)
+        conn.sendall(b"1\r\nx\r\n")
+    conn.sendall(b"0\r\n\r\n")
+
+
+def _huge_body(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (64 << 20))
+    chunk = b"x" * (1 << 20)
+    for _ in range(64):
+        conn.sendall(chunk)
+
+
+def _dripped_headers(conn: socket.socket) -> None:
+    head = b"HTTP/1.1 204 No Content\r\nX-Slow: " + b"s" * 60 + b"\r\n\r\n"
+    for byte in head:
+        time.sleep(0.02)
+        conn.sendall(bytes([byte]))
+
+
+class TestBoundedAnswers:
+    @pytest.mark.parametrize("script", [_dripped_body, _huge_body])
+    @pytest.mark.parametrize("library_name", LIBRARIES)
+    def test_the_answers_body_is_never_read(self, library_name: str, script) -> None:
+        """Only the status and headers are read: the client hangs up on a long body."""
+        receiver = _Receiver(script)
+        with _library(library_name).Client() as client:
+            response = send(client, receiver.url, content=b"{}", headers={}, timeout=5.0,
+                            message_id="app-1:1", destination="d")  # fmt: skip
+        receiver.join()
+        assert (response.status_code, receiver.cut_short) == (200, True)
+
+    @pytest.mark.parametrize("library_name", LIBRARIES)
+    def test_the_timeout_bounds_the_whole_attempt(self, library_name: str) -> None:
+        """Headers dripped past the timeout end the attempt as a timeout, however steady."""
+        receiver = _Receiver(_dripped_headers)
+        with _library(library_name).Client() as client, pytest.raises(DeliveryTimeout):
+            send(client, receiver.url, content=b"{}", headers={}, timeout=0.3,
+                 message_id="app-1:1", destination="d")  # fmt: skip
+        receiver.join()
+        assert receiver.cut_short
 
 
 # --- answers ------------------------------------------------------------------------------

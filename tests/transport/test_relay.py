@@ -302,11 +302,37 @@ class TestDeadLetters:
             def add(self, letter: DeadLetter, /) -> None:
                 raise StorageUnavailable("the dead-letter table is unreachable")
 
-        relay = Relay(store, {"inbox": inbox}, dead_letters=FullSink(), clock=FakeClock())
-        with pytest.raises(StorageUnavailable):
-            relay.run_once()
+        clock = FakeClock()
+        relay = Relay(store, {"inbox": inbox}, dead_letters=FullSink(), clock=clock)
+        with capture_logs() as logs:
+            report = relay.run_once()
+        assert (report.retried, report.dead_lettered) == (1, 0)
         assert relay.positions() == {"inbox": 0}
+        assert {"event": "onestop.relay.dead_letter_failed", "message_id": "app-1:1",
+                "transport": "inbox", "error": "StorageUnavailable",
+                "log_level": "warning"} in logs  # fmt: skip
+        clock.advance(3600)
         assert relay.run_once().delivered == 1
+
+    def test_run_forever_survives_a_failing_sink(self) -> None:
+        """A sink whose add raises (a locked database) makes a retry, not a crashed relay."""
+        store = filled(("app-1", 2))
+        inbox = RecordingTransport("inbox")
+        inbox.reject(times=1)
+        stop = threading.Event()
+
+        class LockedOnce:
+            calls = 0
+
+            def add(self, letter: DeadLetter, /) -> None:
+                self.calls += 1
+                if self.calls == 1:
+                    raise RuntimeError("database is locked")
+
+        sink = LockedOnce()
+        relay = Relay(store, {"inbox": inbox}, dead_letters=sink, sleep=lambda _: stop.set())
+        report = relay.run_forever(stop)
+        assert (report.retried, sink.calls, relay.positions()) == (1, 1, {"inbox": 0})
 
     def test_dead_letter_of_an_unknown_error_names_only_its_class(self) -> None:
         """A dead letter quotes onestop's own errors only; others by class name."""

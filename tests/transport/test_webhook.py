@@ -172,17 +172,39 @@ class TestSigning:
         assert body["links"] == {"status": "https://mall.example/applications/app-1/v/2"}
 
     def test_message_that_cannot_be_signed_is_rejected(self) -> None:
-        """An id with a full stop cannot be a webhook-id: the message is refused for good."""
+        """An id with a space cannot be a webhook-id: the message is refused for good."""
         harness = Harness()
         with pytest.raises(DeliveryRejected, match="cannot be signed"):
-            harness.transport().deliver(message(stream_id="app.1"))
+            harness.transport().deliver(message(stream_id="app 1"))
         assert harness.requests == []
+
+    def test_an_id_with_a_full_stop_is_sent_and_verifies(self) -> None:
+        """An application id holding a full stop (a key the Mall accepts) is delivered."""
+        harness = Harness()
+        harness.transport().deliver(message(stream_id="2025.000001"))
+        (request,) = harness.requests
+        assert request.headers["webhook-id"] == "2025.000001:1"
+        verified = WebhookVerifier([SECRET]).verify(
+            dict(request.headers), request.content, now=START
+        )
+        assert verified.id == "2025.000001:1"
 
     def test_body_that_is_not_json_is_rejected(self) -> None:
         """A notification body that is not JSON is refused for good, never sent."""
         harness = Harness()
         with pytest.raises(DeliveryRejected, match="not JSON"):
             harness.transport().deliver(message(body=b"\xff not json"))
+        assert harness.requests == []
+
+    @pytest.mark.parametrize(
+        "body",
+        [b'{"a":NaN}', b'{"a":-Infinity}', b'{"a":1e999}', b"[" * 100_000 + b"]" * 100_000],
+    )
+    def test_body_json_cannot_carry_is_rejected(self, body: bytes) -> None:
+        """NaN, an infinity or nesting too deep is refused as not JSON, never sent."""
+        harness = Harness()
+        with pytest.raises(DeliveryRejected, match="not JSON"):
+            harness.transport().deliver(message(body=body))
         assert harness.requests == []
 
 
@@ -663,3 +685,105 @@ class TestRetryPolicy:
         """retry= must be a RetryPolicy with max_attempts, sleep= a function."""
         with pytest.raises(ConfigurationError):
             Harness().transport(**options)
+
+
+# --- one client, one pinned host ----------------------------------------------------------
+
+
+def _certificate_for(name: str, directory: Any) -> tuple[str, str, str]:
+    """Make a CA and a certificate for *name* it signs; return (ca, cert, key) file paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def build(subject: str, issuer: str, key: Any, signer: Any, *, ca: bool) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(datetime.now(UTC) - timedelta(days=1))
+            .not_valid_after(datetime.now(UTC) + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_cert = build("test CA", "test CA", ca_key, ca_key, ca=True)
+    cert = build(name, "test CA", key, ca_key, ca=False)
+    paths = (directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
+    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(paths[0]), str(paths[1]), str(paths[2])
+
+
+class TestOneClientOneHost:
+    def test_a_client_pinning_for_one_host_is_refused_for_another(self) -> None:
+        """A client that pins webhooks to one host cannot be given to another host's."""
+        client = httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(204)))
+        WebhookTransport(client, WebhookEndpoint("https://a.example/h", secrets=[SECRET]))
+        WebhookTransport(client, WebhookEndpoint("https://a.example/other", secrets=[SECRET]))
+        with pytest.raises(ConfigurationError, match=r"b\.example a client of its own"):
+            WebhookTransport(client, WebhookEndpoint("https://b.example/h", secrets=[SECRET]))
+
+    def test_a_tls_connection_verified_for_one_host_never_serves_another(
+        self, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Over real TLS, a.example's pinned connection cannot be reused for b.example."""
+        import ssl
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import onestop.transport.webhook as webhook_module
+
+        ca, cert, key = _certificate_for("a.example", tmp_path)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["content-length"]))
+                self.send_response(204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.server_address[1]
+        # 127.0.0.1 stands for a public address both names resolve to.
+        monkeypatch.setattr(webhook_module, "is_public_address", lambda _: True)
+
+        def transport(client: httpx.Client, host: str) -> WebhookTransport:
+            endpoint = WebhookEndpoint(f"https://{host}:{port}/h", secrets=[SECRET])
+            return WebhookTransport(client, endpoint, resolver=lambda h, p: ["127.0.0.1"])
+
+        try:
+            trust = ssl.create_default_context(cafile=ca)
+            with httpx.Client(verify=trust) as shared, httpx.Client(verify=trust) as fresh:
+                assert transport(shared, "a.example").deliver(message()).status == 204
+                with pytest.raises(ConfigurationError):
+                    transport(shared, "b.example")
+                with pytest.raises(DeliveryFailed):  # b.example's certificate is checked
+                    transport(fresh, "b.example").deliver(message())
+        finally:
+            server.shutdown()
+            server.server_close()

@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -42,6 +43,7 @@ __all__ = [
     "codes",
     "frozen_headers",
     "header_text",
+    "url_repr",
 ]
 
 DEFAULT_RETRY = RetryPolicy(base=0.5, cap=10.0, max_attempts=3, jitter=False)
@@ -94,7 +96,8 @@ def check_endpoint(endpoint: "AgencyEndpoint") -> None:
 
     Raises:
         InvalidValue: If the code is not a catalogue code (the endpoint re-raises it).
-        ConfigurationError: If the URL or the token is not fit for a request.
+        ConfigurationError: If the URL or the token is not fit for a request, or
+            the base URL holds credentials (``user:password@``).
     """
     CATALOGUE_CODE.check(endpoint.code, field="code")
     for name, value in (("base_url", endpoint.base_url), ("path", endpoint.path)):
@@ -102,8 +105,23 @@ def check_endpoint(endpoint: "AgencyEndpoint") -> None:
             raise ConfigurationError(f"{name} must be a URL: visible ASCII without spaces")
     if not endpoint.base_url.startswith(("https://", "http://")):
         raise ConfigurationError("base_url must start with https:// (or http://)")
+    try:
+        netloc = urlsplit(endpoint.base_url).netloc
+    except ValueError:  # an unclosed IPv6 bracket
+        raise ConfigurationError("base_url must be a URL") from None
+    if "@" in netloc:
+        raise ConfigurationError(
+            "base_url must not hold credentials (user:password@): give them as the"
+            " endpoint's token or headers, which are never shown"
+        )
     if endpoint.token is not None and not (header_text(endpoint.token) and endpoint.token):
         raise ConfigurationError("the token must be visible ASCII text, without line breaks")
+
+
+def url_repr(url: str) -> str:
+    """Show *url* without its query or fragment, which may carry a key."""
+    parts = urlsplit(url)
+    return repr(parts._replace(query="", fragment="").geturl())
 
 
 def check_wiring(

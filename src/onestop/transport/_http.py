@@ -6,10 +6,12 @@ POST through a client the host application builds and owns, an ``httpx.Client`` 
 ``httpx2.Client`` (or a look-alike); neither library is imported here.  Everything an
 HTTP answer means to a relay is decided in this module, once:
 
-* `send` makes the request (never following a redirect) and turns the client's errors
-  into onestop's with `delivery_error`, the one classification: timeouts of either
-  library (and `TimeoutError`) are `onestop.exceptions.DeliveryTimeout`, their other
-  request errors (and any `OSError`) `onestop.exceptions.DeliveryFailed`;
+* `send` makes the request (never following a redirect; reading the answer's status
+  and headers, never its body; within the timeout as the whole attempt's budget) and
+  turns the client's errors into onestop's with `delivery_error`, the one
+  classification: timeouts of either library (and `TimeoutError`) are
+  `onestop.exceptions.DeliveryTimeout`, their other request errors (and any
+  `OSError`) `onestop.exceptions.DeliveryFailed`;
 * `refusal` reads a non-2xx answer: 3xx (redirects are not followed), 408, 429, 5xx and
   the statuses a transport adds are transient, carrying the receiver's ``Retry-After``;
   any other 4xx is `onestop.exceptions.DeliveryRejected`;
@@ -26,7 +28,10 @@ When to try again lives in one policy too: `onestop.transport.relay.RetryPolicy`
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
@@ -72,9 +77,11 @@ class HttpResponse(Protocol):
 class HttpClient(Protocol):
     """The part of an ``httpx.Client`` (or ``httpx2.Client``) the transports call.
 
-    ``extensions`` is passed only when a transport needs it (the webhook transport
-    names the TLS server when it sends to a checked address), so a look-alike client
-    without it serves the agency gateway.
+    A client that also has ``stream`` (as both libraries do) is streamed instead, so
+    that only the answer's status and headers are read; see `send`.  ``extensions`` is
+    passed only when a transport needs it (the webhook transport names the TLS server
+    when it sends to a checked address), so a look-alike client without it serves the
+    agency gateway.
     """
 
     def post(
@@ -144,26 +151,107 @@ def send(
 ) -> HttpResponse:
     """POST *content* to *url* through *client*, never following a redirect.
 
+    A client with a ``stream`` method (``httpx`` and ``httpx2``) is streamed: only the
+    answer's status and headers are read, never its body, and the response is closed at
+    once (so its connection too: each attempt uses a connection of its own).  *timeout*
+    bounds each phase (connect, write, read) and the whole attempt: once it has passed, a
+    watchdog shuts the attempt's connection, so a receiver that drips its answer cannot
+    hold the relay.  A look-alike with only ``post`` is called as it is.
+
     Raises:
         onestop.exceptions.DeliveryFailed: For the client's errors that
             `delivery_error` knows (`onestop.exceptions.DeliveryTimeout` for a
-            timeout); any other error propagates as it is.
+            timeout, and for an attempt cut at its deadline); any other error
+            propagates as it is.
     """
-    options: dict[str, Any] = {"extensions": extensions} if extensions else {}
+    stream: Any = getattr(client, "stream", None)
+    deadline = _Deadline(timeout) if callable(stream) else None
+    options: dict[str, Any] = dict(extensions or {})
     try:
-        return client.post(
-            url,
-            content=content,
-            headers=headers,
-            follow_redirects=False,
-            timeout=timeout,
-            **options,
-        )
+        if deadline is None:
+            answer: HttpResponse = client.post(
+                url,
+                content=content,
+                headers=headers,
+                follow_redirects=False,
+                timeout=timeout,
+                **({"extensions": options} if options else {}),
+            )
+            return answer
+        options["trace"] = deadline.trace
+        with (
+            deadline,
+            stream(
+                "POST",
+                url,
+                content=content,
+                headers=headers,
+                follow_redirects=False,
+                timeout=timeout,
+                extensions=options,
+            ) as response,
+        ):
+            answer = response  # closed on leaving: its body is never read
     except Exception as exc:
         error = delivery_error(exc, message_id=message_id, destination=destination)
+        if deadline is not None and deadline.expired and error is not None:
+            error = DeliveryTimeout(
+                message_id=message_id, destination=destination, reason="timed out"
+            )
         if error is None:
             raise
         raise error from exc
+    return answer
+
+
+class _Deadline:
+    """A watchdog over one attempt: past *seconds*, it shuts the attempt's connections.
+
+    The connections are learnt from httpcore's ``trace`` request extension (as each is
+    made); shutting the socket down ends a read blocked on it, which the client reports
+    as an error of its own.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[Any] = []
+        self.expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """Note the socket of each connection the attempt makes; refuse to go on once late."""
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            with self._lock:
+                if sock is not None:
+                    self._sockets.append(sock)
+        with self._lock:
+            expired = self.expired
+        if expired:
+            self._shut()
+            raise TimeoutError("the attempt ran past its deadline")
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+        self._shut()
+
+    def _shut(self) -> None:
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            # The plain socket's shutdown, even for a TLS one: it only ends the reads.
+            with contextlib.suppress(OSError, TypeError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 # --- answers ------------------------------------------------------------------------------

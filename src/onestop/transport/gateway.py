@@ -94,6 +94,7 @@ from onestop.transport._gateway_checks import (
     codes,
     frozen_headers,
     goes_to,
+    url_repr,
 )
 from onestop.transport._http import HttpClient, HttpResponse, refusal, send
 from onestop.transport._retry import RetryPolicy, retrying
@@ -184,7 +185,7 @@ class AgencyEndpoint:
     """
 
     code: str
-    base_url: str
+    base_url: str = attrs.field(repr=url_repr)
     path: str = "applications"
     token: str | None = attrs.field(default=None, repr=False)
     headers: Mapping[str, str] = attrs.field(

@@ -114,8 +114,9 @@ class DeadLetterSink(Protocol):
 
     `MemoryDeadLetters` keeps them in memory.  To keep them across restarts, write
     them to a table, a file or a queue; `DeadLetter` holds only plain values.  If
-    `add` raises, the relay does not move past the message, which is then tried
-    again: nothing is lost.
+    `add` raises, the relay logs ``onestop.relay.dead_letter_failed`` and does not
+    move past the message, which is tried again after the policy's wait: nothing is
+    lost.
 
     .. versionadded:: 0.1.0
     """
@@ -379,7 +380,8 @@ class Relay:
         due sooner, and not at all while a transport has a full batch waiting.  It
         checks *stop* between messages, so it ends within one delivery of being
         asked.  A failing store is logged (``onestop.relay.store_failed``) and tried
-        again after *poll_interval*.
+        again after *poll_interval*; a failing dead-letter sink is logged
+        (``onestop.relay.dead_letter_failed``) and its message tried again later.
 
         Raises:
             onestop.exceptions.ConfigurationError: If *poll_interval* is not a number
@@ -484,9 +486,7 @@ class Relay:
             return False
         except DeliveryRejected as exc:
             lane.failures += 1
-            self._give_up(lane, message, exc, reason="rejected")
-            tally.dead_lettered += 1
-            return True
+            return self._give_up(lane, message, exc, reason="rejected", tally=tally)
         except Exception as exc:  # noqa: BLE001 - anything else is worth another try
             lane.failures += 1
             failed = exc if isinstance(exc, DeliveryFailed) else None
@@ -496,9 +496,7 @@ class Relay:
                 rng=self._rng,
             )
             if delay is None:
-                self._give_up(lane, message, exc, reason="retries_exhausted")
-                tally.dead_lettered += 1
-                return True
+                return self._give_up(lane, message, exc, reason="retries_exhausted", tally=tally)
             self._schedule(lane, message, exc, delay)
             tally.retried += 1
             return False
@@ -528,7 +526,13 @@ class Relay:
         exc: Exception,
         *,
         reason: Literal["rejected", "retries_exhausted"],
-    ) -> None:
+        tally: _Tally,
+    ) -> bool:
+        """Hand *message* to the dead-letter sink; return whether the lane may move past it.
+
+        A sink whose ``add`` raises keeps the message at the head of its lane, tried
+        again after the policy's wait (its ceiling, as if another attempt had failed).
+        """
         # onestop's errors are built from ids and statuses; others may quote anything.
         known = isinstance(exc, DeliveryFailed | DeliveryRejected)
         letter = DeadLetter(
@@ -539,8 +543,21 @@ class Relay:
             attempts=lane.failures,
             at=self._clock.now(),
         )
-        self._dead_letters.add(letter)
+        try:
+            self._dead_letters.add(letter)
+        except Exception as sink_error:  # noqa: BLE001 - never drop it: try again later
+            get_logger().warning(
+                "onestop.relay.dead_letter_failed",
+                message_id=message.id,
+                transport=lane.name,
+                error=type(sink_error).__name__,
+            )
+            self._schedule(lane, message, sink_error, self._policy.ceiling(lane.failures))
+            tally.retried += 1
+            return False
         self._log_failed(lane, message, exc, outcome="dead_lettered")
+        tally.dead_lettered += 1
+        return True
 
     def _log_failed(
         self, lane: _Lane, message: OutboundMessage, exc: Exception, *, outcome: str

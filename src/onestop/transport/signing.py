@@ -94,9 +94,10 @@ MAX_HEADER_LENGTH: Final = 8192
 
 _MAX_CAPACITY: Final = 100_000_000
 
-# Printable ASCII without the space and the full stop: the signed content joins id,
-# timestamp and body with full stops, so an id holding one would be ambiguous.
-_MESSAGE_ID = re.compile(r"[\x21-\x2d\x2f-\x7e]+")
+# Printable ASCII without the space.  The signed content joins id, timestamp and body
+# with full stops, but the timestamp is digits only, so a full stop in the id is never
+# ambiguous: the content's last two full stops before the body are the timestamp's.
+_MESSAGE_ID = re.compile(r"[\x21-\x7e]+")
 # Integer seconds, no sign, no leading zero; 12 digits reach far past year 9999.
 _TIMESTAMP = re.compile(r"0|[1-9][0-9]{0,11}")
 _VERSION = re.compile(r"[a-z0-9]+")
@@ -216,7 +217,7 @@ def _check_message_id(message_id: object) -> str:
     if not _MESSAGE_ID.fullmatch(message_id):
         raise InvalidWebhookInput(
             argument="message_id",
-            reason="an id must be printable ASCII with no space or full stop",
+            reason="an id must be printable ASCII with no space",
         )
     return message_id
 
@@ -255,8 +256,8 @@ class WebhookSigner:
 
         Args:
             message_id: The message's id: 1 to `MAX_MESSAGE_ID` characters of printable
-                ASCII without spaces or full stops.  Give the same id on every retry of
-                one message.
+                ASCII without spaces (a full stop is allowed).  Give the same id on every
+                retry of one message.
             body: The exact bytes that will be sent (a `str` is signed as its UTF-8
                 encoding).
             timestamp: The time of this attempt; it is rounded down to whole seconds.
@@ -266,8 +267,8 @@ class WebhookSigner:
 
         Raises:
             onestop.exceptions.InvalidWebhookInput: If *message_id* is not text, is
-                empty or too long, or holds a character outside printable ASCII, a
-                space or a full stop; *body* is neither bytes nor text; or *timestamp*
+                empty or too long, or holds a character outside printable ASCII or a
+                space; *body* is neither bytes nor text; or *timestamp*
                 is not a datetime, or is before 1970.
             onestop.exceptions.NaiveDatetime: If *timestamp* has no time zone.
         """

@@ -40,6 +40,7 @@ import ipaddress
 import json
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from string import Formatter
@@ -162,6 +163,37 @@ class WebhookEndpoint:
         return parts.port or (443 if parts.scheme == "https" else 80)
 
 
+_PINNED_HOSTS: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+_PINNED_LOCK = threading.Lock()
+
+
+def _claim(client: object, host: str) -> None:
+    """Refuse *client* for *host* if it already carries pinned requests to another host.
+
+    A pinned request goes to an address, and an ``httpx`` pool keys its connections by
+    the URL's scheme, address and port, not by the TLS server name: a connection
+    verified for one host would serve a request for another host at the same address
+    without checking that host's certificate.  So one client pins for one host only.
+    A client that cannot be weakly referenced (a look-alike) is not checked.
+    """
+    with _PINNED_LOCK:
+        try:
+            claimed = _PINNED_HOSTS.setdefault(client, host)
+        except TypeError:
+            return
+    if claimed != host:
+        raise ConfigurationError(
+            f"this client already sends pinned webhooks to {claimed}: give the endpoint for"
+            f" {host} a client of its own (an httpx pool keys its connections by address,"
+            " so one shared across hosts would reuse a TLS connection verified for another)"
+        )
+
+
+def _no_constant(name: str) -> NoReturn:
+    """Refuse ``NaN``, ``Infinity`` and ``-Infinity``: JSON has no such values."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def _check_settings(
     *,
     timeout: object,
@@ -273,6 +305,8 @@ class WebhookTransport:
             name=name,
         )
         self._retry = in_delivery(retry, sleep=sleep)
+        if not endpoint.allow_private:
+            _claim(client, endpoint.host)
         self.name = name if name is not None else f"webhook:{endpoint.host}"
         self._client = client
         self._endpoint = endpoint
@@ -409,8 +443,8 @@ class WebhookTransport:
 
     def _payload(self, message: OutboundMessage) -> bytes:
         try:
-            data = json.loads(message.body)
-        except (UnicodeDecodeError, ValueError) as exc:
+            data = json.loads(message.body, parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise DeliveryRejected(
                 message_id=message.id,
                 destination=self._endpoint.host,
@@ -427,7 +461,16 @@ class WebhookTransport:
             envelope["links"] = {
                 name: template.format_map(fields) for name, template in self._links.items()
             }
-        return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
+        try:
+            return json.dumps(
+                envelope, separators=(",", ":"), sort_keys=True, allow_nan=False
+            ).encode()
+        except (ValueError, RecursionError) as exc:  # NaN or Infinity from a float; too deep
+            raise DeliveryRejected(
+                message_id=message.id,
+                destination=self._endpoint.host,
+                reason="the message body is not JSON",
+            ) from exc
 
     def _succeeded(self) -> None:
         with self._lock:

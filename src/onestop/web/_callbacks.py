@@ -60,6 +60,7 @@ __all__ = [
 
 _EVENT_PREFIX = "agency."
 _SWEEP_EVERY = 512
+_UNWRITTEN_GRACE = 10.0  # seconds an empty replay file may be in the writing
 
 
 @attrs.frozen(kw_only=True)
@@ -270,7 +271,7 @@ class FileReplayCache:
         try:
             descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            if self._until(file) >= now.timestamp():
+            if self._until(file, now) >= now.timestamp():
                 return False
             self._write(file, until)
             return True
@@ -289,15 +290,26 @@ class FileReplayCache:
         os.replace(temporary, file)
 
     @staticmethod
-    def _until(file: Path) -> float:
+    def _until(file: Path, now: datetime) -> float:
+        """The instant *file* remembers its id until; an unreadable one, for a while.
+
+        An empty (or unreadable) file is being written by another worker, and so still
+        remembered, unless it is older than `_UNWRITTEN_GRACE` seconds: then its worker
+        died between making it and writing it, and it counts as expired.
+        """
         try:
-            return float(file.read_text(encoding="ascii") or "inf")
+            return float(file.read_text(encoding="ascii"))
         except (OSError, ValueError):
-            return float("inf")  # being written by another worker: still remembered
+            pass
+        try:
+            age = now.timestamp() - file.stat().st_mtime
+        except OSError:
+            age = 0.0
+        return float("-inf") if age > _UNWRITTEN_GRACE else float("inf")
 
     def _sweep(self, now: datetime) -> None:
         for file in self._directory.iterdir():
-            if not file.name.startswith(".") and self._until(file) < now.timestamp():
+            if not file.name.startswith(".") and self._until(file, now) < now.timestamp():
                 file.unlink(missing_ok=True)
 
 
