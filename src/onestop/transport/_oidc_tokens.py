@@ -179,9 +179,18 @@ def _seconds(claims: Mapping[str, Any], name: str, *, required: bool) -> float |
     value = claims.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, int) and abs(value) > _MAX_SECONDS)  # no float holds it
+        or not math.isfinite(value)
+    ):
         raise _Refusal("malformed", f"the token's {name!r} claim is not a number of seconds")
     return float(value)
+
+
+_MAX_SECONDS = 2**53
+"""The largest whole number of seconds a claim may hold (any a float holds exactly)."""
 
 
 def _check_claims(
