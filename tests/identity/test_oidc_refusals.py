@@ -66,6 +66,24 @@ def test_a_provider_that_cannot_be_used_is_refused_at_begin(
         oidc.begin(redirect_uri=REDIRECT)
 
 
+def test_a_failed_discovery_is_not_asked_again_for_a_while(
+    oidc: OpenIDConnect, provider: LocalProvider, clock: HandClock
+):
+    """Once the discovery document failed, each sign-in's start within refetch_after is
+    refused at once, typed, with no call to the provider; after it, it is asked again."""
+    provider.misbehave("unavailable")
+    with pytest.raises(IdentityProviderUnavailable):
+        oidc.begin(redirect_uri=REDIRECT)
+    calls = len(provider.requests)
+    provider.misbehave()
+    clock.advance(29)
+    with pytest.raises(IdentityProviderUnavailable):
+        oidc.begin(redirect_uri=REDIRECT)
+    assert len(provider.requests) == calls
+    clock.advance(2)
+    assert oidc.begin(redirect_uri=REDIRECT).url.startswith(provider.issuer)
+
+
 def test_a_server_error_at_the_token_endpoint_is_transient(
     oidc: OpenIDConnect, provider: LocalProvider
 ):

@@ -188,7 +188,9 @@ class OpenIDConnect:
         clock_skew: How many seconds the provider's clock may differ (0 to 300; 60).
         timeout: Seconds to wait for each HTTP answer (60 at most; 10).
         cache_for: Seconds the discovery document and the keys are kept (3600).
-        refetch_after: Seconds between fetches of the keys for an unknown key id (30).
+        refetch_after: Seconds between fetches of the keys for an unknown key id, and
+            before a discovery document that failed is asked for again (30): meanwhile
+            each sign-in is refused at once with the same error, no call made.
     """
 
     def __init__(
@@ -239,6 +241,7 @@ class OpenIDConnect:
         self._clock = clock
         self._lock = threading.Lock()
         self._discovery: tuple[float, _Discovery] | None = None
+        self._failed: tuple[float, IdentityProviderError] | None = None
         self._keys: tuple[float, tokens.SigningKeys] | None = None
 
     def __repr__(self) -> str:
@@ -379,9 +382,25 @@ class OpenIDConnect:
     def _discovered(self) -> _Discovery:
         now = self._now()
         with self._lock:
-            cached = self._discovery
+            cached, failed = self._discovery, self._failed
         if cached is not None and now - cached[0] < self._cache_for:
             return cached[1]
+        if failed is not None and 0 <= now - failed[0] < self._refetch_after:
+            # Refused at once while the provider is known to fail: a sign-in waiting out
+            # the timeout for each would hold a worker's thread for nothing.
+            raise type(failed[1])(issuer=self._issuer, reason=failed[1].reason)
+        try:
+            discovery = self._discover()
+        except IdentityProviderError as exc:
+            if type(exc) in (IdentityProviderError, IdentityProviderUnavailable):
+                with self._lock:
+                    self._failed = (now, exc)
+            raise
+        with self._lock:
+            self._discovery, self._failed = (now, discovery), None
+        return discovery
+
+    def _discover(self) -> _Discovery:
         status, body = self._request("GET", self._issuer.rstrip("/") + DISCOVERY_PATH)
         if not 200 <= status < 300:
             raise IdentityProviderError(
@@ -392,10 +411,7 @@ class OpenIDConnect:
             raise IdentityProviderError(
                 issuer=self._issuer, reason="the discovery document is not a JSON object"
             )
-        discovery = _Discovery(document, issuer=self._issuer, method=self._method)
-        with self._lock:
-            self._discovery = (now, discovery)
-        return discovery
+        return _Discovery(document, issuer=self._issuer, method=self._method)
 
     # --- the one place the HTTP client is called --------------------------------------
 
