@@ -56,6 +56,7 @@ from onestop.exceptions import (
     InvalidValue,
     NotCustodian,
     OnestopError,
+    PacketNotFound,
     TooManyWrongCodes,
     WrongCode,
 )
@@ -209,6 +210,24 @@ def test_forged_handoff_is_refused_and_writes_nothing(case: str) -> None:
     before = snapshot(store)
     with pytest.raises(error):
         forge(desk, seal_id, job_id, code, clock)
+    assert snapshot(store) == before
+
+
+def test_another_applications_packet_is_answered_as_no_packet() -> None:
+    """A handoff on one application's job naming another application's packet is refused
+    as a packet that does not exist (PacketNotFound), so seal ids cannot be probed, and
+    nothing is written."""
+    store = MemoryStore()
+    mall, desk, clock = new_desk(store)
+    _seal, job_id, _code = out_for_delivery(mall, desk, clock)
+    theirs, _job, _their_code = out_for_delivery(mall, desk, clock)
+    before = snapshot(store)
+    handoff = staff_handoff("h-x", COURIER, COUNTER, clock.now())
+    with pytest.raises(PacketNotFound) as named:
+        desk.hand_over(theirs, handoff, job_id=job_id)
+    with pytest.raises(PacketNotFound) as missing:
+        desk.hand_over("SEAL-NOWHERE", handoff, job_id=job_id)
+    assert str(named.value).replace(theirs, "") == str(missing.value).replace("SEAL-NOWHERE", "")
     assert snapshot(store) == before
 
 

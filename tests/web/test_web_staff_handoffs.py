@@ -159,7 +159,7 @@ def test_a_staff_code_confirms_nothing_once_the_job_moved_on(world: World) -> No
 
 
 def test_a_handoff_without_if_match_is_428_and_a_stale_one_412(world: World) -> None:
-    """The job's version is required and compared."""
+    """The job's version is required and compared; a stale one is named the job's."""
     job = _claimed(world)
     path = f"/api/v1/staff/courier/jobs/{job}/handoffs"
     body = {
@@ -171,7 +171,9 @@ def test_a_handoff_without_if_match_is_428_and_a_stale_one_412(world: World) -> 
     }
     assert world.send("courier-a", "POST", path, version=None, json=body).status_code == 428
     stale = _version(world, "courier-a", job) - 1
-    assert world.send("courier-a", "POST", path, version=stale, json=body).status_code == 412
+    refused = world.send("courier-a", "POST", path, version=stale, json=body)
+    assert refused.status_code == 412
+    assert refused.json()["detail"].startswith("the courier job is at version")
 
 
 def test_a_courier_of_another_agency_gets_the_answer_of_a_missing_job(world: World) -> None:

@@ -63,17 +63,20 @@ class SubmissionInProgress(WebError):
 
 
 class VersionMismatch(WebError):
-    """``If-Match`` named a version of the application that is no longer its current one.
+    """``If-Match`` named a version of the application (or courier job) that is no longer
+    its current one.
 
     Attributes:
         expected: The version the client named.
-        actual: The application's version now.
+        actual: Its version now.
+        subject: What it is a version of: ``application`` or ``courier job``.
     """
 
-    def __init__(self, *, expected: int, actual: int) -> None:
+    def __init__(self, *, expected: int, actual: int, subject: str = "application") -> None:
         self.expected = expected
         self.actual = actual
-        super().__init__(f"the application is at version {actual}, not {expected}: reload it")
+        self.subject = subject
+        super().__init__(f"the {subject} is at version {actual}, not {expected}: reload it")
 
 
 class NotAuthenticated(WebError):

@@ -76,7 +76,8 @@ def matching_version(value: str | None, actual: int, /, *, of: str = "an applica
     """
     expected = if_match_version(value, of=of)
     if actual != expected:
-        raise VersionMismatch(expected=expected, actual=actual)
+        subject = of.removeprefix("an ").removeprefix("a ").removesuffix("'s")
+        raise VersionMismatch(expected=expected, actual=actual, subject=subject)
     return expected
 
 

@@ -64,6 +64,7 @@ from onestop.exceptions import (
     HandoffRefused,
     InvalidValue,
     JobRefused,
+    PacketNotFound,
     TooManyWrongCodes,
     WrongCode,
 )
@@ -492,6 +493,8 @@ class CustodyDesk:
             else (None, GENESIS)
         )
         if job is not None:
+            if job.application_id != ledger.application_id:  # as if there were none: another
+                raise PacketNotFound(seal_id)  # application's packets are not to be probed
             require_version(job, expected)
         if handoff.at > now:
             raise HandoffRefused(reason="the handoff is dated after the desk's clock")
