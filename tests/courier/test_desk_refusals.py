@@ -19,6 +19,7 @@ import attrs
 import pytest
 from desk_support import (
     ADDRESS,
+    KEY,
     COUNTER,
     COURIER,
     DESK,
@@ -256,6 +257,45 @@ def test_wrong_codes_lock_the_handoff_until_a_new_code() -> None:
         collect(code)
     collect(desk.issue_handoff_code(job.id, "h-pickup"))
     assert desk.job(job.id).status is JobStatus.IN_PROGRESS
+
+
+def test_wrong_codes_are_counted_across_desks_sharing_a_store() -> None:
+    """Desks counting wrong codes in their shared store (a server's workers) allow five
+    wrong codes per handoff together, not five each; a new code clears them for all."""
+    store = MemoryStore()
+    mall, _desk, clock = new_desk(store)
+    one, two = (CourierDesk(mall, otp_key=KEY, failures=store) for _ in range(2))
+    app, _, _ = apply(mall)
+    job = one.book_pickup(app, window=window(clock), address=Personal(ADDRESS), actor=OWNER)
+    one.claim(job.id, RIDER)
+    code = one.issue_handoff_code(job.id, "h-pickup")
+
+    def collect(desk: CourierDesk, typed: str) -> object:
+        return desk.seal_and_collect(
+            job.id,
+            Packet("S-1", ORIGINALS, 2),
+            handoff_id="h-pickup",
+            courier=pin(COURIER),
+            citizen_code=typed,
+            proof_sha256=sha("p"),
+        )
+
+    wrong = "000000" if code != "000000" else "111111"
+    for desk in (one, two, one, two, one):
+        with pytest.raises(WrongCode):
+            collect(desk, wrong)
+    with pytest.raises(TooManyWrongCodes):
+        collect(two, code)
+    collect(two, one.issue_handoff_code(job.id, "h-pickup"))
+    assert one.job(job.id).status is JobStatus.IN_PROGRESS
+
+
+def test_a_desk_refuses_a_failure_counter_that_counts_nothing() -> None:
+    """``failures`` that cannot count failures is refused with InvalidValue naming it."""
+    mall, _desk, _clock = new_desk()
+    with pytest.raises(InvalidValue) as refused:
+        CourierDesk(mall, otp_key=KEY, failures=object())  # type: ignore[arg-type]
+    assert refused.value.field == "failures"
 
 
 def test_manifest_mismatch_is_recorded_and_alerted() -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "MAX_STAFF_TEXT",
     "AccessEntry",
     "AccessRecord",
+    "FailureCounter",
     "PasswordHasher",
     "StaffSecret",
     "StaffStore",
@@ -237,6 +238,26 @@ def check_access_query(after: object, limit: object, /) -> tuple[int, int]:
     if reason is not None:
         raise _refuse("limit", reason)
     return after, limit  # type: ignore[return-value]  # int_problem() proved both ints
+
+
+@runtime_checkable
+class FailureCounter(Protocol):
+    """The part of a `StaffStore` that counts failures per key, atomically across every
+    process sharing it: what the courier desk counts wrong one-time codes with
+    (`onestop.usecases.courier.desk.CourierDesk`'s ``failures``)."""
+
+    def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
+        """Record one failure under *key* at *at*; return those in the window
+        (`StaffStore.count_failure`)."""
+        ...
+
+    def failures(self, key: str, /, *, at: datetime, window: timedelta) -> int:
+        """Return the failures recorded under *key* in ``(at - window, at]``."""
+        ...
+
+    def clear_failures(self, key: str, /) -> None:
+        """Forget every failure recorded under *key*."""
+        ...
 
 
 @runtime_checkable

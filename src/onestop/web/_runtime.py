@@ -300,7 +300,8 @@ class Runtime:
                 key_store=store,  # type: ignore[arg-type]
             )
             otp_key = hmac.new(server_secret, b"courier-otp", "sha256").digest()
-            courier = CourierDesk(mall, otp_key=otp_key)
+            # Wrong handoff codes counted in the store: every worker's together.
+            courier = CourierDesk(mall, otp_key=otp_key, failures=store)  # type: ignore[arg-type]
         except BaseException:
             store.close()
             raise

@@ -27,7 +27,6 @@ until a new code is issued.  Nothing here logs; codes are never stored or shown.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -65,11 +64,12 @@ from onestop.exceptions import (
     InvalidValue,
     JobRefused,
     PacketNotFound,
-    TooManyWrongCodes,
     WrongCode,
 )
 from onestop.ports.events import Clock, EventStore, IdGenerator
+from onestop.ports.staff import FailureCounter
 from onestop.usecases.courier import writer as rec
+from onestop.usecases.courier._tries import CodeTries
 from onestop.usecases.courier.wiring import CourierMall, wire
 
 __all__ = ["DEFAULT_CODE_TRIES", "CustodyDesk"]
@@ -99,8 +99,11 @@ class CustodyDesk:
         retries: How many times a command is decided again when another command
             wrote the same streams first; the mall's when ``None``, else 5.
         code_tries: Wrong codes accepted per handoff before it is locked until a new
-            code is issued (1 to 100).  Counted in this process: run one desk per
-            mall, or keep the number low.
+            code is issued (1 to 100).
+        failures: Where wrong codes are counted: a store that counts failures
+            (`onestop.ports.staff.FailureCounter`, as every onestop store does),
+            atomically across every process sharing it; this process's memory when
+            ``None`` (then each process allows its own *code_tries*).
 
     Every id a command is given is checked before anything is read: a job, seal or
     application id must be text (an unknown one is not found), a new id must have its
@@ -124,6 +127,7 @@ class CustodyDesk:
         ids: IdGenerator | None = None,
         retries: int | None = None,
         code_tries: int = DEFAULT_CODE_TRIES,
+        failures: FailureCounter | None = None,
     ) -> None:
         """Wire the desk to *mall* and its ports; see the class docstring."""
         work = wire(mall, store=store, clock=clock, ids=ids, retries=retries)
@@ -137,9 +141,7 @@ class CustodyDesk:
         self._work = work
         self._store = work.store
         self._key = otp_key
-        self._tries = code_tries
-        self._wrong: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
+        self._tries = CodeTries(code_tries, failures)
 
     def __repr__(self) -> str:
         """Name the store, never the key."""
@@ -210,8 +212,7 @@ class CustodyDesk:
             index = rec.load_index(self._store, application_id)
             issued = rec.CodeIssued(job_id=job_id, record=record, at=now)
             self._work.commit(now, rec.index_append(index, [issued]))
-            with self._lock:
-                self._wrong.pop((application_id, handoff_id), None)
+            self._tries.clear(application_id, handoff_id)
             return code
 
         return self._work.retrying(attempt)
@@ -242,9 +243,7 @@ class CustodyDesk:
         issued = index.codes.get(handoff_id)
         if issued is None or issued.job_id != job_id:
             raise CodeNotIssued(handoff_id=handoff_id)
-        with self._lock:
-            if self._wrong.get((index.application_id, handoff_id), 0) >= self._tries:
-                raise TooManyWrongCodes(handoff_id=handoff_id)
+        self._tries.check(index.application_id, handoff_id, now=self._work.now())
         who = party if party is not None else Party(PartyKind.CITIZEN, index.application_id)
         return Confirmation.by_code(who, code, issued.record)
 
@@ -252,9 +251,7 @@ class CustodyDesk:
         try:
             return step()
         except WrongCode:
-            with self._lock:
-                key = (application_id, handoff_id)
-                self._wrong[key] = self._wrong.get(key, 0) + 1
+            self._tries.wrong(application_id, handoff_id, now=self._work.now())
             raise
 
     # --- custody ----------------------------------------------------------------------

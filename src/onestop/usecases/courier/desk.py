@@ -59,6 +59,7 @@ from onestop.domain.workflow.engine import Actor
 from onestop.exceptions import CommandRefused, InvalidValue, JobRefused
 from onestop.interop.epcis import epcis_document, packet_urn
 from onestop.ports.events import Clock, EventStore, IdGenerator
+from onestop.ports.staff import FailureCounter
 from onestop.usecases.courier import writer as rec
 from onestop.usecases.courier.custody import (
     DEFAULT_CODE_TRIES,
@@ -104,7 +105,8 @@ class CourierDesk:
         retries: How many times a command is decided again when another command
             wrote the same streams first; the mall's when ``None``, else 5.
         code_tries: Wrong codes accepted per handoff before it is locked until a new
-            code is issued.
+            code is issued, counted in *failures* (every process sharing that store
+            together, as `onestop serve`'s workers) or, when ``None``, in this process.
 
     Raises:
         ConfigurationError: If a port is missing or of the wrong kind, or the store
@@ -123,18 +125,14 @@ class CourierDesk:
         ids: IdGenerator | None = None,
         retries: int | None = None,
         code_tries: int = DEFAULT_CODE_TRIES,
+        failures: FailureCounter | None = None,
     ) -> None:
         """Wire the desk to *mall* and its ports; see the class docstring."""
         work = wire(mall, store=store, clock=clock, ids=ids, retries=retries)
         self._custody = CustodyDesk(
-            mall,
-            otp_key=otp_key,
-            store=work.store,
-            clock=work.clock,
-            ids=work.ids,
-            retries=work.retries,
-            code_tries=code_tries,
-        )
+            mall, otp_key=otp_key, store=work.store, clock=work.clock, ids=work.ids,
+            retries=work.retries, code_tries=code_tries, failures=failures,
+        )  # fmt: skip
         self._mall = mall
         self._work = work
         self._store = work.store
