@@ -265,3 +265,16 @@ def test_what_serve_cannot_serve_is_refused_before_simulating(
     assert said in err
     assert "Simulating" not in err
     assert not (tmp_path / "onestop-demo.sqlite3").exists()
+
+
+def test_next_steps_suggest_a_role_of_the_catalogue_played(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The suggested `pii sweep --role` is a role the played catalogue's workflows name."""
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    catalogue = str(Path(__file__).parent.parent / "examples" / "korea")
+    code, out, _ = run(capsys, "demo", *SMALL, "--store", url, "--catalogue", catalogue)
+    assert code == EXIT_OK
+    assert f"--catalogue {catalogue}" in out
+    assert "--role front_office" in out
+    assert "agency_officer" not in out
