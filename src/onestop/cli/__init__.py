@@ -32,6 +32,7 @@ from onestop.cli._common import (
     json_option,
     key_option,
     load,
+    naming_catalogue,
     open_mall,
     parse_at,
     store_option,
@@ -435,7 +436,8 @@ def sla_report(
         catalogue_path, store_url, country=country, at=at, key_file=key_file, as_json=as_json
     )
     try:
-        rows = mall.sla_report(agency=agency, now=at)
+        with naming_catalogue(catalogue_path):
+            rows = mall.sla_report(agency=agency, now=at)
     except NotFound as exc:
         fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
     finally:
@@ -500,7 +502,8 @@ def track(
         if lang not in mall.catalogue.languages:
             known = ", ".join(mall.catalogue.languages)
             fail(f"--language: {lang!r} is not one of {known}", code=EXIT_USAGE, as_json=as_json)
-        status = mall.track(number, secret, language=lang)
+        with naming_catalogue(catalogue_path):
+            status = mall.track(number, secret, language=lang)
     except ApplicationNotFound:
         fail("no application matches this number and secret", code=EXIT_PROBLEMS, as_json=as_json)
     finally:
