@@ -131,6 +131,11 @@ def from_url(url: str, /) -> EventStore:
         plugins = _plugins()
         point = plugins.get(scheme.lower()) if separator else None
         if point is None:
+            if not separator and url[:7].lower() == "sqlite:":
+                raise ConfigurationError(
+                    "a sqlite URL starts with sqlite:/// then a relative path, or with "
+                    "sqlite://// then an absolute one"
+                )
             shown = scheme if separator and _SCHEME.fullmatch(scheme) else "(none)"
             known = ", ".join(sorted(set(SCHEMES) | set(plugins)))
             raise ConfigurationError(f"unknown store URL scheme {shown!r}; known: {known}")
