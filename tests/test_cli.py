@@ -47,6 +47,16 @@ def test_sample_catalogues_validate(capsys: pytest.CaptureFixture[str], sample: 
     assert out.startswith("ok: ")
 
 
+def test_validate_notes_a_catalogue_without_calendars(capsys: pytest.CaptureFixture[str]) -> None:
+    """A valid catalogue without [[calendars]] is ok, with a note that serve needs one."""
+    code, out, _ = run(capsys, "catalogue", "validate", str(ROOT / "examples" / "tutorial"))
+    assert code == EXIT_OK
+    assert out.startswith("ok: ")
+    assert "note: calendars: none declared; onestop serve, track and sla report" in out
+    code, out, _ = run(capsys, "catalogue", "validate", str(JAKARTA))
+    assert "note: calendars" not in out
+
+
 def test_validate_json_of_a_valid_catalogue_is_an_empty_list(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

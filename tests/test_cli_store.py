@@ -223,6 +223,41 @@ def test_track_with_a_wrong_secret_reveals_nothing(
     assert len(answers) == 1
 
 
+@pytest.fixture(scope="module")
+def korea(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A demo's SQLite file of the Korean sample catalogue, and the demo's JSON summary."""
+    path = tmp_path_factory.mktemp("korea") / "demo.sqlite3"
+    catalogue = str(Path(__file__).parent.parent / "examples" / "korea")
+    args = ["demo", "--per-day", "10", "--follow-up", "2", "--catalogue", catalogue, "--json"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main([*args, "--store", url(path)]) == EXIT_OK
+    return path, json.loads(out.getvalue())
+
+
+@pytest.mark.parametrize("command", ["track", "sla", "pii"])
+def test_a_store_of_another_catalogue_names_the_catalogue_used(
+    capsys: pytest.CaptureFixture[str], korea: tuple[Path, dict[str, Any]], command: str
+) -> None:
+    """Without --catalogue, a code the sample lacks says the sample was used, and to give one."""
+    path, summary = korea
+    example = summary["tracking_example"]
+    args = {
+        "track": ("track", example["number"], "--secret", example["secret"]),
+        "sla": ("sla", "report"),
+        "pii": ("pii", "sweep", "--dry-run", "--actor", "dpo", "--role", "front_office"),
+    }[command]
+    keys = ("--key-file", summary["key_file"]) if command == "pii" else ()
+    code, _, err = run(capsys, *args, *keys, "--store", url(path))
+    assert code == EXIT_PROBLEMS
+    assert "in the catalogue used, the packaged Jakarta sample (no --catalogue given)" in err
+    assert "with --catalogue PATH" in err
+    code, _, err = run(
+        capsys, *args, *keys, "--store", url(path), "--catalogue", summary["catalogue"]
+    )
+    assert (code, err) == (EXIT_OK, "")
+
+
 # --- usage -------------------------------------------------------------------------------
 
 
@@ -243,6 +278,17 @@ def test_help(capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None
     assert code == EXIT_OK
     if args[-2:] != ("audit", "--help") and args[-2:] != ("sla", "--help"):
         assert "--json" in out
+
+
+@pytest.mark.parametrize("command", [("track",), ("sla", "report"), ("pii", "sweep")])
+def test_help_names_the_packaged_sample_as_the_default_catalogue(
+    capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    """--help calls the default catalogue the packaged sample, not a path of the repository."""
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == EXIT_OK
+    assert "examples/jakarta" not in out
+    assert "the packaged Jakarta sample" in " ".join(out.split())
 
 
 @pytest.mark.parametrize(

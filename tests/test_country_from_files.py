@@ -211,6 +211,33 @@ def test_the_command_line_tracks_the_same_due_date(tmp_path: Path) -> None:
     assert '"due": "2025-09-25T17:30:00-03:00"' in result.stdout
 
 
+def test_the_command_line_writes_history_times_in_the_agency_zone(tmp_path: Path) -> None:
+    """`onestop track` writes a step recorded in UTC in the agency's zone, as the due date."""
+    from onestop.locales import format_datetime
+
+    folder = _write(tmp_path / "chile")
+    url = f"sqlite:///{tmp_path / 'chile.sqlite3'}"
+    received = datetime(2025, 9, 16, 13, 0, tzinfo=ZoneInfo("UTC"))  # 10:00 in Santiago
+    mall = _mall(folder, _Clock(received), url)
+    receipt = mall.submit(
+        "certificado-antecedentes",
+        channel="counter",
+        applicant=Person.of(identity_number="12345678-5", identity_scheme="cl-rut", name="Ana"),
+        answers={},
+        actor=CITIZEN,
+    )
+    mall.store.close()
+    assert receipt.lookup_secret is not None
+    result = CliRunner().invoke(
+        cli,
+        ["track", receipt.number, "--secret", receipt.lookup_secret, "--store", url,
+         "--catalogue", str(folder), "--language", "es"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    history = result.stdout.splitlines()[2].strip()
+    assert history.startswith(format_datetime(received.astimezone(SANTIAGO), "es"))
+
+
 def test_a_wrong_rut_is_refused_by_the_declared_scheme(tmp_path: Path) -> None:
     """A RUT whose check digit is wrong is refused, with no validator written in Python."""
     mall = _mall(_write(tmp_path / "chile"), _Clock(datetime(2025, 9, 16, 10, tzinfo=SANTIAGO)))

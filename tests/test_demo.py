@@ -117,6 +117,19 @@ def test_human_output_has_every_section(capsys: pytest.CaptureFixture[str]) -> N
     assert "Next, try:" not in out  # a memory store is gone when the demo ends
 
 
+def test_next_steps_suggest_a_role_of_the_catalogue_played(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The suggested `pii sweep --role` is a role the played catalogue's workflows name."""
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    catalogue = str(Path(__file__).parent.parent / "examples" / "korea")
+    code, out, err = run(capsys, "demo", *SMALL, "--store", url, "--catalogue", catalogue)
+    assert code == EXIT_OK, err
+    assert f"--catalogue {catalogue}" in out
+    assert "--role front_office" in out
+    assert "agency_officer" not in out
+
+
 def test_progress_runs_to_the_end() -> None:
     """The progress callback sees the simulated minutes grow, up to the total."""
     seen: list[tuple[int, int]] = []

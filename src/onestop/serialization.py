@@ -98,8 +98,13 @@ def _structure_date(value: Any, _: Any) -> dt.date:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
+            if _DATE_FORM.fullmatch(value):
+                raise _WrongType(f"{value!r} is not a calendar date (no such day)") from None
             raise _WrongType(f"{value!r} is not a date of the form YYYY-MM-DD") from None
     raise _WrongType(f"expected a date (YYYY-MM-DD), got {_type_name(value)}")
+
+
+_DATE_FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _structure_datetime(value: Any, _: Any) -> dt.datetime:

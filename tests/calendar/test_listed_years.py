@@ -110,6 +110,13 @@ def test_a_calendar_built_in_python_counts_any_year_as_before() -> None:
     assert due.year == 2201
 
 
+def test_a_year_the_calendar_does_not_list_says_to_pass_years_covering_it() -> None:
+    """A count needing 2026 from a calendar of 2025 says to build it with years= covering 2026."""
+    calendar = _jakarta(range(2025, 2026))
+    with pytest.raises(DateOutOfRange, match=r"years= covering 2026 too"):
+        calendar.add(datetime(2025, 12, 30, 10, tzinfo=WIB), Duration.working_days(5))
+
+
 @pytest.mark.parametrize(
     "value", [(2025,), (2026, 2025), ("2024", 2025), (True, 2025), (0, 2025), 2025, [2024, None]]
 )

@@ -179,3 +179,23 @@ def test_nan_is_refused_in_json(tmp_path: Path) -> None:
     file.write_text('{"catalogue": {"name": {"en": "x"}, "languages": ["en"]}, "x": NaN}')
     _, problems = read_catalogue(file)
     assert "NaN is not allowed" in problems[0].message
+
+
+def test_a_well_formed_date_that_does_not_exist_is_named_so(tmp_path: Path) -> None:
+    """2025-02-30 in JSON is reported as no calendar date, not as a date of another form."""
+    data = json.loads(dump_catalogue(load_catalogue(VALID)))
+    data["services"][0]["effective_from"] = "2025-02-30"
+    file = tmp_path / "c.json"
+    file.write_text(json.dumps(data))
+    _, problems = read_catalogue(file)
+    assert [p.path for p in problems] == ["services[0].effective_from"]
+    assert problems[0].message == "'2025-02-30' is not a calendar date (no such day)"
+
+
+def test_a_toml_date_that_does_not_exist_gets_a_hint(tmp_path: Path) -> None:
+    """TOML's parse error on a line holding 2025-13-01 adds that a date must be a calendar date."""
+    file = tmp_path / "c.toml"
+    file.write_text('[catalogue]\nname = { en = "x" }\nlanguages = ["en"]\nday = 2025-13-01\n')
+    _, problems = read_catalogue(file)
+    assert problems[0].message.startswith("cannot parse: ")
+    assert "(a date on that line must be a calendar date: YYYY-MM-DD" in problems[0].message

@@ -46,6 +46,14 @@ def test_a_key_file_is_never_overwritten(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_a_key_file_in_a_missing_directory_names_the_directory(tmp_path: Path) -> None:
+    """generate_key_file into a directory that does not exist says so, naming it."""
+    folder = tmp_path / "etc" / "onestop"
+    with pytest.raises(KeyFileError, match="does not exist: make it first") as refused:
+        generate_key_file(folder / "mall.keys")
+    assert str(folder) in str(refused.value)
+
+
 @posix
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o666])
 def test_a_key_file_others_may_open_is_refused(tmp_path: Path, mode: int) -> None:

@@ -85,6 +85,14 @@ def test_an_unknown_scheme_is_shown_only_when_it_is_one(url: str, shown: str) ->
     assert len(str(caught.value)) < 200
 
 
+@pytest.mark.parametrize("url", ["sqlite:/x.db", "sqlite:x.db", "SQLITE:/x.db"])
+def test_a_sqlite_url_without_its_slashes_says_how_many(url: str) -> None:
+    """A sqlite URL short of slashes says three come before a relative path, four an absolute."""
+    with pytest.raises(ConfigurationError, match="sqlite:/// then a relative path") as caught:
+        from_url(url)
+    assert "sqlite://// then an absolute" in str(caught.value)
+
+
 @settings(max_examples=200, deadline=None)
 @given(url=st.text(max_size=60).map(lambda rest: f"memory://{rest}") | st.text(max_size=60))
 def test_any_text_opens_a_store_or_raises_configuration_error(url: str) -> None:

@@ -171,6 +171,38 @@ def test_no_keys_exits_2_before_serving(tmp_path: Path) -> None:
     assert "master keys" in result.output
 
 
+@pytest.mark.parametrize(
+    ("store", "said"),
+    [
+        ("sqlite://mall.sqlite3", "a sqlite URL names no host"),
+        ("mall.sqlite3", "unknown store URL scheme"),
+        ("sqlite:/mall.sqlite3", "a sqlite URL starts with sqlite:///"),
+    ],
+)
+def test_a_wrong_store_url_is_named_before_the_files_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: str, said: str
+) -> None:
+    """A --store URL wrong in itself is what ``serve --check`` reports; nothing is made."""
+    monkeypatch.chdir(tmp_path)
+    env = {"ONESTOP_KEY_FILE": str(settings_for(tmp_path).key_file)}
+    made = set(tmp_path.iterdir())
+    result = CliRunner().invoke(cli, ["serve", str(JAKARTA), "--store", store, "--check"], env=env)
+    assert result.exit_code == 2
+    assert f"error: --store: {said}" in result.output
+    assert "--secret-file" not in result.output
+    assert set(tmp_path.iterdir()) == made
+
+
+def test_a_check_that_finds_no_catalogue_makes_no_file(tmp_path: Path) -> None:
+    """``serve --check`` of a missing catalogue fails without making the files beside the store."""
+    env = _env(tmp_path)
+    made = set(tmp_path.iterdir())
+    missing = str(tmp_path / "no-such-catalogue")
+    result = CliRunner().invoke(cli, ["serve", missing, "--check"], env=env)
+    assert result.exit_code == 2
+    assert set(tmp_path.iterdir()) == made
+
+
 def test_a_server_configured_only_by_the_environment_serves(tmp_path: Path) -> None:
     """A real server started with its settings in ``ONESTOP_SERVE_*`` variables serves on
     the port they name, and a callbacks file given that way is mounted."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -32,6 +32,7 @@ from onestop.cli._common import (
     json_option,
     key_option,
     load,
+    naming_catalogue,
     open_mall,
     parse_at,
     store_option,
@@ -435,7 +436,8 @@ def sla_report(
         catalogue_path, store_url, country=country, at=at, key_file=key_file, as_json=as_json
     )
     try:
-        rows = mall.sla_report(agency=agency, now=at)
+        with naming_catalogue(catalogue_path):
+            rows = mall.sla_report(agency=agency, now=at)
     except NotFound as exc:
         fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
     finally:
@@ -500,7 +502,8 @@ def track(
         if lang not in mall.catalogue.languages:
             known = ", ".join(mall.catalogue.languages)
             fail(f"--language: {lang!r} is not one of {known}", code=EXIT_USAGE, as_json=as_json)
-        status = mall.track(number, secret, language=lang)
+        with naming_catalogue(catalogue_path):
+            status = mall.track(number, secret, language=lang)
     except ApplicationNotFound:
         fail("no application matches this number and secret", code=EXIT_PROBLEMS, as_json=as_json)
     finally:
@@ -511,7 +514,7 @@ def track(
         return
     from onestop.locales import format_datetime
 
-    served = status.language
+    served, zone = status.language, _agency_zone(mall.catalogue, status)
     due = "closed" if status.closed else "clock paused" if status.due is None else found["due"]
     if status.due is not None and not status.closed:
         due = f"{format_datetime(status.due, served)} ({due})"
@@ -522,7 +525,20 @@ def track(
         reason = needed.reason_text or needed.reason
         click.echo(f"  needed: {needed.label}" + (f" ({reason})" if reason else ""))
     for step in status.history:
-        click.echo(f"  {format_datetime(step.at, served)}  {step.label}")
+        click.echo(f"  {format_datetime(step.at.astimezone(zone), served)}  {step.label}")
+
+
+def _agency_zone(catalogue: Any, status: Any) -> Any:
+    """The zone the due date of a tracked application is written in: its calendar's (its
+    agency's), else the providing agency's; UTC if the catalogue no longer names it."""
+    from zoneinfo import ZoneInfo
+
+    if status.due is not None and status.due.tzinfo is not None:
+        return status.due.tzinfo
+    versions = catalogue.versions(status.service)
+    agencies = {agency.code: agency for agency in catalogue.agencies}
+    found = agencies.get(versions[-1].agency) if versions else None
+    return ZoneInfo(found.time_zone) if found is not None else UTC
 
 
 def main(argv: Sequence[str] | None = None) -> int:

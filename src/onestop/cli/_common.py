@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -33,6 +34,7 @@ __all__ = [
     "key_option",
     "key_provider",
     "load",
+    "naming_catalogue",
     "open_keys",
     "open_mall",
     "open_store",
@@ -326,6 +328,37 @@ def open_mall(
     )
 
 
+SAMPLE = "the packaged Jakarta sample"
+"""What the commands that default to the sample catalogue call it in help and errors."""
+
+
+@contextmanager
+def naming_catalogue(path: str | None) -> Iterator[None]:
+    """Add to a code the catalogue lacks (an agency, service, workflow or state an
+    application in the store names) which catalogue was used, and to give --catalogue.
+
+    The error stays what it was (`AgencyNotFound`, `WorkflowNotFound`, ...): only its
+    message grows.
+    """
+    from onestop.exceptions import (
+        AgencyNotFound,
+        ServiceNotFound,
+        StateNotFound,
+        WorkflowNotFound,
+    )
+
+    try:
+        yield
+    except (AgencyNotFound, ServiceNotFound, StateNotFound, WorkflowNotFound) as exc:
+        used = f"{SAMPLE} (no --catalogue given)" if path is None else preview(path)
+        said = (
+            f"{exc}, in the catalogue used, {used}: give the catalogue the store's "
+            "applications belong to with --catalogue PATH"
+        )
+        exc.args = (said,)
+        raise
+
+
 NO_CALENDAR = (
     "the catalogue declares no work calendar: add a [[calendars]] section with version, "
     "effective_from, time_zone and country (see docs/how-to/calendars.md)"
@@ -363,7 +396,7 @@ catalogue_option = click.option(
     "--catalogue",
     "catalogue_path",
     type=FilePath(),
-    help="The catalogue the store's applications belong to (default: examples/jakarta).",
+    help=f"The catalogue the store's applications belong to (default: {SAMPLE}).",
 )
 """The ``--catalogue PATH`` option of the commands that work on a store's applications."""
 

@@ -43,6 +43,7 @@ from onestop.cli._common import (
     json_option,
     key_option,
     load,
+    naming_catalogue,
     open_mall,
     store_option,
 )
@@ -213,7 +214,8 @@ def recount(
     mall = open_mall(catalogue_path, store_url, key_file=key_file, as_json=as_json)
     try:
         actor = Actor(id=actor_id, roles=frozenset())
-        moved = mall.recount_deadlines(mall.calendar_versions, actor=actor, agency=agency)
+        with naming_catalogue(catalogue_path):
+            moved = mall.recount_deadlines(mall.calendar_versions, actor=actor, agency=agency)
     except OnestopError as exc:
         fail(f"{type(exc).__name__}: {exc}", code=EXIT_USAGE, as_json=as_json)
     finally:

@@ -48,6 +48,8 @@ def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
     Every text must be given in each declared language, onestop's own (history labels,
     courier labels, rejection reasons) included.  Texts served unreviewed (placeholder
     or machine translations) are listed as ``note:`` lines after the summary; no error.
+    So is a catalogue without ``[[calendars]]``, which ``onestop serve``, ``track`` and
+    ``sla report`` refuse.
     With --json, print a list of objects with file, path and message (empty when valid).
     """
     from onestop.usecases.catalogue.built_in import unreviewed_texts
@@ -64,6 +66,15 @@ def catalogue_validate(paths: tuple[str, ...], as_json: bool) -> None:
         )
         for note in unreviewed_texts(loaded):
             click.echo(f"note: {note}")
+        if not loaded.calendars:
+            click.echo(f"note: {_NO_CALENDAR_NOTE}")
+
+
+_NO_CALENDAR_NOTE = (
+    "calendars: none declared; onestop serve, track and sla report refuse a catalogue "
+    "without a [[calendars]] section (see docs/how-to/calendars.md)"
+)
+"""The note `validate` prints for a catalogue that declares no work calendar."""
 
 
 _FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")

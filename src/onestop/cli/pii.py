@@ -30,6 +30,7 @@ from onestop.cli._common import (
     json_option,
     key_option,
     key_provider,
+    naming_catalogue,
     open_mall,
     open_store,
     printable,
@@ -101,7 +102,8 @@ def _desk(
         catalogue_path, store_url, key_file=key_file, keys_required=True, as_json=as_json
     )
     try:
-        yield PrivacyDesk(mall)
+        with naming_catalogue(catalogue_path):
+            yield PrivacyDesk(mall)
     except ConfigurationError as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
     except (ApplicationNotFound, InvalidApplication) as exc:

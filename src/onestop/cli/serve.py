@@ -67,11 +67,13 @@ def _check(settings: Any, *, as_json: bool, strict: bool = False) -> None:
     a server starts without it, and its OpenID Connect routes answer 503 until it is back.
     """
     from onestop.exceptions import OnestopError
+    from onestop.usecases.catalogue.loading import load_catalogue
     from onestop.web import create_app
     from onestop.web._callbacks import read_callback_secrets
     from onestop.web._runtime import Runtime
 
     try:
+        load_catalogue(settings.catalogue)  # a catalogue that does not load makes no file
         create_app(settings)  # the limits store, the telemetry API: opens nothing else
         runtime = Runtime.start(settings, strict=strict)
         try:
@@ -88,6 +90,18 @@ def _check(settings: Any, *, as_json: bool, strict: bool = False) -> None:
             code=EXIT_USAGE,
             as_json=as_json,
         )
+
+
+def _check_store_url(url: str, *, as_json: bool) -> None:
+    """Exit 2 naming ``--store`` if its URL is wrong in itself (as the other commands say),
+    before anything is looked for beside the store or made."""
+    from onestop.exceptions import ConfigurationError
+    from onestop.storage import opener_of
+
+    try:
+        opener_of(url)
+    except ConfigurationError as exc:
+        fail(f"--store: {exc}", code=EXIT_USAGE, as_json=as_json)
 
 
 def listen_host(host: str, *, as_json: bool) -> str:
@@ -181,6 +195,7 @@ def serve_mall(
     _needs_web(as_json)
     options["cors_origins"] = tuple(options.get("cors_origins", ()))
     settings = _settings(as_json, **options)
+    _check_store_url(settings.store_url, as_json=as_json)
     _check(settings, as_json=as_json, strict=check)
     if not check:  # --check passes beside the server it replaces, which holds the port
         can_listen(settings.host, settings.port, as_json=as_json)

@@ -13,14 +13,19 @@ def create_file(path: str | os.PathLike[str], data: bytes, /, *, mode: int = 0o6
 
     The file is created exclusively (and a link at *path* is not followed, where the
     system can tell), so an existing file is never overwritten or written through.
-    The reason is in words without the data: ``"exists already: not overwritten"`` or
-    the system's own (``"Permission denied"``).
+    The reason is in words without the data: ``"exists already: not overwritten"``,
+    that the directory does not exist, or the system's own (``"Permission denied"``).
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
         descriptor = os.open(Path(path), flags, mode)
     except FileExistsError:
         return "exists already: not overwritten"
+    except FileNotFoundError:
+        folder = Path(path).parent
+        if not folder.is_dir():
+            return f"its directory {str(folder)[:200]!r} does not exist: make it first"
+        return "No such file or directory"
     except (OSError, ValueError) as exc:
         return getattr(exc, "strerror", None) or "cannot be created"
     with os.fdopen(descriptor, "wb") as file:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from onestop.domain.common.formats import kind_of
 from onestop.exceptions import ConfigurationError
 from onestop.ports.events import EventStore
+from onestop.storage._sqlite_open import parse_url
 from onestop.storage.documents import FileDocuments, MemoryDocuments
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
@@ -119,6 +120,18 @@ def from_url(url: str, /) -> EventStore:
             password), or it is not valid for its scheme (a bad option, a port out
             of range, a path with a NUL, ...).
     """
+    return opener_of(url)(url)
+
+
+def opener_of(url: str, /) -> Callable[[str], EventStore]:
+    """The function `from_url` opens *url* with, the URL checked as far as that can be done
+    without opening it: its text and scheme, and a ``sqlite:`` URL's path and options.
+
+    ``onestop serve`` checks its ``--store`` so before it makes any file beside the store.
+
+    Raises:
+        ConfigurationError: As `from_url` does for these.
+    """
     if not isinstance(url, str):
         raise ConfigurationError(f"a store URL must be text, not {kind_of(url)}")
     if len(url) > MAX_URL:
@@ -131,11 +144,18 @@ def from_url(url: str, /) -> EventStore:
         plugins = _plugins()
         point = plugins.get(scheme.lower()) if separator else None
         if point is None:
+            if not separator and url[:7].lower() == "sqlite:":
+                raise ConfigurationError(
+                    "a sqlite URL starts with sqlite:/// then a relative path, or with "
+                    "sqlite://// then an absolute one"
+                )
             shown = scheme if separator and _SCHEME.fullmatch(scheme) else "(none)"
             known = ", ".join(sorted(set(SCHEMES) | set(plugins)))
             raise ConfigurationError(f"unknown store URL scheme {shown!r}; known: {known}")
         opener = _load(scheme.lower(), point)
-    return opener(url)
+    if opener is _sqlite:
+        parse_url(url)
+    return opener
 
 
 if not TYPE_CHECKING:  # mypy and IDEs see the import above; Python imports on first use

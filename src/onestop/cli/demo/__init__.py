@@ -132,6 +132,9 @@ class DemoSummary:
         key_file: The master key file personal data was sealed with, or ``None`` if the
             key was made for this run only (a store other than a SQLite file).
         catalogue: The catalogue played, as the next commands are given it (``--catalogue``).
+        officer_role: A role of the catalogue's workflows for the suggested
+            ``onestop pii sweep --role``: ``agency_officer`` if they name it (the
+            sample's), else the one the most actions name.
     """
 
     applications: int
@@ -164,6 +167,7 @@ class DemoSummary:
     tracking_example: tuple[str, str] | None = attrs.field(default=None, repr=False)
     key_file: str | None = None
     catalogue: str = ""
+    officer_role: str = "agency_officer"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready values, instants in ISO 8601."""
@@ -238,7 +242,7 @@ class DemoSummary:
             if keys:
                 lines.append(
                     f"  onestop pii sweep --dry-run --store {self.store}{keys} "
-                    "--actor dpo-officer --role agency_officer"
+                    f"--actor dpo-officer --role {self.officer_role}"
                 )
         return "\n".join(lines)
 
@@ -449,9 +453,18 @@ def run_demo(
             applications_per_day=applications_per_day,
             key_file=kept,
             catalogue=str(source),
+            officer_role=_officer_role(catalogue),
         )
     finally:
         store.close()
+
+
+def _officer_role(catalogue: Catalogue) -> str:
+    """``agency_officer`` if the catalogue's actions name it, else the role the most name."""
+    named = Counter(r for w in catalogue.workflows for t in w.transitions for r in t.roles)
+    if "agency_officer" in named or not named:
+        return "agency_officer"
+    return named.most_common(1)[0][0]
 
 
 def _calendar_versions(catalogue: Catalogue) -> tuple[CalendarVersion, ...]:

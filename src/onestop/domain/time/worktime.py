@@ -291,7 +291,9 @@ class Ruler:
             raise DateOutOfRange(
                 field="holiday_years",
                 reason=f"counting needs {day.isoformat()}, but the calendar lists the holidays "
-                f"of {known[0].year} to {known[1].year} only",
+                f"of {known[0].year} to {known[1].year} only: build it with years= covering "
+                f"{day.year} too (calendar_versions or calendar_for, given every year the "
+                "mall counts in)",
             )
 
     def kind(self, day: date) -> DayKind:

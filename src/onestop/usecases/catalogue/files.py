@@ -111,8 +111,27 @@ def parse_document(
         else:
             parsed = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError) as exc:
-        return None, [_problem(name, f"cannot parse: {_bounded(str(exc))}")]
+        said = f"cannot parse: {_bounded(str(exc))}{_date_hint(text, str(exc))}"
+        return None, [_problem(name, said)]
     return _measure(parsed, duplicates, name)
+
+
+_AT_LINE = re.compile(r"at line ([0-9]+), column [0-9]+")
+_DATE_LIKE = re.compile(r"(?<![0-9])[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date_hint(text: str, message: str) -> str:
+    """A hint when the line the parser stopped on holds a date: TOML reads ``2025-13-01``,
+    a day no calendar has, as a syntax error."""
+    found = _AT_LINE.search(message)
+    lines = text.splitlines()
+    if found is None or not 0 < int(found[1]) <= len(lines):
+        return ""
+    if _DATE_LIKE.search(lines[int(found[1]) - 1]) is None:
+        return ""
+    return (
+        " (a date on that line must be a calendar date: YYYY-MM-DD, a month 01 to 12, a day it has)"
+    )
 
 
 def check_depth(data: object, *, name: str) -> list[Problem]:
