@@ -239,6 +239,13 @@ def serve_mall(
     show_default=True,
     help="Applications each worker keeps folded in memory (about 3 KB each; 0: none).",
 )
+@_option(
+    "--timers-every",
+    type=Whole(0, 86_400),
+    default=60,
+    show_default=True,
+    help="Seconds between firings of the workflows' timer and breach transitions (0: none).",
+)
 @_option("--secret-file", metavar="PATH", help="The server's secret [default: beside SQLite].")
 @_option("--documents-dir", metavar="DIR", help="Where uploads are kept [default: beside SQLite].")
 @_option("--limits-dir", metavar="DIR", help="Where the workers share rate-limit counters.")

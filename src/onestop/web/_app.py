@@ -54,6 +54,7 @@ from onestop.web._problems import handle_error, no_html_not_found
 from onestop.web._renamed import RenamedSchema
 from onestop.web._runtime import Runtime
 from onestop.web._staff_auth import CSRF_HEADER, CsrfCheck
+from onestop.web._timers import TimerFiring, has_timers
 from onestop.web._wire import schema_plugins
 from onestop.web.settings import ServeSettings
 
@@ -108,6 +109,18 @@ def _replay_dir(settings: ServeSettings) -> str | None:
     return None if directory is None else f"{directory}.callbacks"
 
 
+def _timer_firing(settings: ServeSettings, runtime: Runtime) -> TimerFiring | None:
+    """A started `TimerFiring` for the catalogue's timers, or ``None`` if none is to run."""
+    if not settings.timers_every or not has_timers(runtime.mall.catalogue):
+        return None
+    directory = settings.limits_dir or settings.beside_store(".limits")
+    # Beside the limits' store, never in it: its expired entries are swept file by file.
+    lock = None if directory is None else Path(f"{directory}.timers-lock")
+    timers = TimerFiring(runtime.mall, every=settings.timers_every, lock=lock)
+    timers.start()
+    return timers
+
+
 def create_app(settings: ServeSettings, /) -> Litestar:
     """Return the online mall's application for *settings*; nothing is opened until it starts.
 
@@ -147,9 +160,13 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         )
         app.state.sweeper = sweeper
         sweeper.start()
+        timers = _timer_firing(settings, runtime)
+        app.state.timers = timers
         try:
             yield
         finally:
+            if timers is not None:
+                await anyio.to_thread.run_sync(timers.stop)
             await anyio.to_thread.run_sync(sweeper.stop)
             app.state.limits.close()
             await anyio.to_thread.run_sync(runtime.close)

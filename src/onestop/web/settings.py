@@ -41,6 +41,7 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "request_timeout": (1, 3600),
     "upload_hours": (1, 24 * 365),
     "cache_size": (0, 1_000_000),
+    "timers_every": (0, 86_400),
 }
 
 
@@ -181,6 +182,10 @@ class ServeSettings:
             opens its whole stream.  About 3 KB per application plus about 0.5 KB per
             event, and some twenty objects that each full garbage collection walks (about
             10 ms per thousand applications, a pause every request waits out); 0 keeps none.
+        timers_every: Seconds between two firings of the workflows' timer and breach
+            transitions (`onestop.usecases.mall.Mall.fire_timers`), by one worker at a
+            time; 0 fires none (fire them from elsewhere then).  Nothing runs when no
+            workflow of the catalogue has such a transition.
         cors_origins: Browser origins allowed to call the API (none by default).
         callback_secrets: A JSON file of agency code to webhook secret (or to its
             ``secrets``, ``statuses`` and ``services``); each agency given one gets
@@ -229,6 +234,7 @@ class ServeSettings:
     lookups_per_minute: int = attrs.field(default=10, validator=_ranged)
     upload_hours: int = attrs.field(default=24, validator=_ranged)
     cache_size: int = attrs.field(default=1024, validator=_ranged)
+    timers_every: int = attrs.field(default=60, validator=_ranged)
     cors_origins: tuple[str, ...] = attrs.field(default=(), validator=_origins)
     callback_secrets: str | None = attrs.field(default=None, validator=_text(True))
     public_url: str | None = attrs.field(default=None, validator=_public_url)
