@@ -19,11 +19,11 @@ import attrs
 import pytest
 from desk_support import (
     ADDRESS,
-    KEY,
     COUNTER,
     COURIER,
     DESK,
     FRONT,
+    KEY,
     ORIGINALS,
     OTHER_COURIER,
     OTHER_RIDER,
