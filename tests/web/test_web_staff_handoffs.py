@@ -176,6 +176,32 @@ def test_a_handoff_without_if_match_is_428_and_a_stale_one_412(world: World) -> 
     assert refused.json()["detail"].startswith("the courier job is at version")
 
 
+@pytest.mark.parametrize(
+    "place", [{"label": "Jl. Kenanga 7, front door"}, {"label": "door", "lat": -6.2, "lon": 106.8}]
+)
+def test_a_handoff_with_the_citizen_takes_no_place(world: World, place: dict[str, Any]) -> None:
+    """A handoff at the citizen's door naming where (a street, coordinates) is refused,
+    422 on body.place, and nothing is recorded: the ledger keeps places beyond erasure."""
+    job = _claimed(world)
+    code = world.runtime.courier.issue_handoff_code(job, "door-place")
+    body = {
+        "handoff_id": "door-place",
+        "direction": "receive",
+        "other": {"kind": "citizen", "code": code},
+        "proof_sha256": PROOF,
+        "packet": {"seal_id": f"SEAL-PLACE-{len(place)}", "manifest": MANIFEST},
+        "place": place,
+    }
+    path = f"/api/v1/staff/courier/jobs/{job}/handoffs"
+    version = _version(world, "courier-a", job)
+    refused = world.send("courier-a", "POST", path, version=version, json=body)
+    assert refused.status_code == 422, refused.text
+    assert [p["path"] for p in refused.json()["problems"]] == ["body.place"]
+    assert _version(world, "courier-a", job) == version
+    del body["place"]
+    assert world.send("courier-a", "POST", path, version=version, json=body).status_code == 200
+
+
 def test_a_courier_of_another_agency_gets_the_answer_of_a_missing_job(world: World) -> None:
     """courier-b cannot read, claim or hand over agency A's job: 404 as for no job."""
     job = _pickup(world)

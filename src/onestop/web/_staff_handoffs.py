@@ -160,7 +160,9 @@ class HandoffRequest:
         packet: The packet sealed at the door (a pickup's courier receiving from the
             citizen); else ``null``.
         seal_id: The packet handed over; the one the job carries when ``null``.
-        place: Where; the applicant's address (never spelled out) when ``null``.
+        place: Where; the applicant's address (never spelled out) when ``null``, as
+            a handoff with the citizen must be (the custody ledger keeps places for
+            good, and a home's address or coordinates are personal data: 422).
         purpose: Why, as a short code (``to_agency``), if given.
     """
 
@@ -320,6 +322,9 @@ def _step(
     place = None if data.place is None else Place(data.place.label, data.place.lat, data.place.lon)
     desk, other = courier_desk(request), data.other
     if other.kind == "citizen":
+        if place is not None:  # the ledger keeps places for good, beyond any erasure
+            message = "a handoff with the citizen is at the applicant's address: give none"
+            raise InvalidRequest([Problem(path="body.place", message=message)])
         if data.direction == "receive" and data.packet is not None:
             manifest = _items(data.packet.manifest)
             packet = Packet(data.packet.seal_id, manifest, len(manifest))
