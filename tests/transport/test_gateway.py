@@ -973,6 +973,75 @@ class TestCallbacks:
         assert caught.value.reason == "replayed"
         assert snapshot(store) == before
 
+    def test_an_answered_replay_is_a_duplicate_and_changes_nothing(
+        self, mall, store, callbacks
+    ) -> None:
+        """With answer_replays, a signed retry under an applied callback's id is answered
+        as a duplicate with the application's current version, and nothing is applied."""
+        application_id, _ = forwarded(mall)
+        payload = {
+            "agency": AGENCY,
+            "application_id": application_id,
+            "status": "approved",
+            "reference": "x",
+        }
+        first = callbacks.handle(*signed(payload), now=START, answer_replays=True)
+        before = snapshot(store)
+
+        retry = signed(payload, at=START + timedelta(seconds=30))  # re-signed, as senders retry
+        again = callbacks.handle(*retry, now=START + timedelta(seconds=31), answer_replays=True)
+
+        assert (first.duplicate, first.applied) == (False, True)
+        assert (again.duplicate, again.applied) == (True, False)
+        assert (again.webhook_id, again.state, again.version) == (
+            "msg_1",
+            "approved",
+            first.version,
+        )
+        assert snapshot(store) == before
+
+    def test_a_replay_of_a_callback_not_yet_recorded_is_still_refused(
+        self, mall, store, seen, callbacks
+    ) -> None:
+        """A signed retry whose id is held while its first delivery is still being applied
+        is refused as replayed even with answer_replays, so that the agency retries."""
+        application_id, _ = forwarded(mall)
+        headers, body = signed(
+            {
+                "agency": AGENCY,
+                "application_id": application_id,
+                "status": "approved",
+                "reference": "x",
+            }
+        )
+        seen.remember("msg_1", until=START + timedelta(minutes=5), now=START)  # in flight
+        before = snapshot(store)
+
+        with pytest.raises(WebhookVerificationError) as caught:
+            callbacks.handle(headers, body, now=START, answer_replays=True)
+        assert caught.value.reason == "replayed"
+        assert snapshot(store) == before
+
+    def test_a_forged_replay_is_refused_even_when_replays_are_answered(
+        self, mall, callbacks
+    ) -> None:
+        """answer_replays answers only a correctly signed retry: a forged one under an
+        applied callback's id is still refused as bad_signature."""
+        application_id, _ = forwarded(mall)
+        payload = {
+            "agency": AGENCY,
+            "application_id": application_id,
+            "status": "approved",
+            "reference": "x",
+        }
+        callbacks.handle(*signed(payload), now=START, answer_replays=True)
+        headers, body = signed(payload)
+        forged = {**headers, "webhook-signature": "v1," + "A" * 43 + "="}
+
+        with pytest.raises(WebhookVerificationError) as caught:
+            callbacks.handle(forged, body, now=START, answer_replays=True)
+        assert caught.value.reason == "bad_signature"
+
     def test_a_repeat_under_a_new_id_is_already_applied(self, mall, store, callbacks) -> None:
         """The same status resent under a new webhook id is answered as already applied."""
         application_id, _ = forwarded(mall)

@@ -11,6 +11,7 @@ import os
 import random
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -19,6 +20,7 @@ import attrs
 import nats
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats_support import CuttableProxy
 
 from onestop.exceptions import (
     ConfigurationError,
@@ -539,6 +541,46 @@ class TestJetStream:
         assert (first.duplicate, second.duplicate) == (False, True)
         assert second.sequence == first.sequence
         assert run(_stored_ids(target)) == ["app-1:1"]
+
+    def test_a_connection_nats_py_gave_up_on_is_made_again(self, target) -> None:
+        """Once nats-py gives up reconnecting and closes the connection, a publish while the
+        server is away fails typed, and the first one after it is back connects again."""
+        proxy = CuttableProxy(target.url)
+        proxy.restore()
+        gave_up = threading.Event()
+
+        async def closed() -> None:
+            gave_up.set()
+
+        options = {"max_reconnect_attempts": 1, "reconnect_time_wait": 0.1, "closed_cb": closed}
+        publisher = NatsPublisher(
+            proxy.url, stream=target.stream, prefix=target.prefix, timeout=1.0, options=options
+        )
+        try:
+            publisher.publish("submitted", b"{}", message_id="app-1:1")
+            proxy.cut()
+            assert gave_up.wait(5), "nats-py never gave up reconnecting"
+            with pytest.raises(DeliveryFailed):
+                publisher.publish("submitted", b"{}", message_id="app-1:2")
+            proxy.restore()
+            ack = publisher.publish("submitted", b"{}", message_id="app-1:2")
+        finally:
+            publisher.close()
+            proxy.cut()
+
+        assert not ack.duplicate
+        assert run(_stored_ids(target)) == ["app-1:1", "app-1:2"]
+
+    def test_a_stream_deleted_while_publishing_is_made_again(self, target) -> None:
+        """A stream deleted while the publisher runs is made again by the next publish,
+        which is then stored."""
+        with target.publisher(timeout=1.0) as publisher:
+            publisher.publish("submitted", b"{}", message_id="app-1:1")
+            run(_delete_stream(target.url, target.stream))
+            ack = publisher.publish("submitted", b"{}", message_id="app-1:2")
+
+        assert (ack.stream, ack.sequence, ack.duplicate) == (target.stream, 1, False)
+        assert run(_stored_ids(target)) == ["app-1:2"]
 
     def test_a_relay_killed_100_times_loses_nothing(self, target) -> None:
         """Killed 100 times between publish and recording, the relay loses and stores no copy."""

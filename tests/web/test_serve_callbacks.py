@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_spec_validator import validate
+from test_web_openapi import schemas, untyped
 from web_support import in_process, new_key, settings_for
 
 from onestop.domain.common.actors import Actor
@@ -98,12 +100,13 @@ def test_a_signed_callback_moves_the_application_on(tmp_path: Path) -> None:
             "applied": True,
             "state": "issued",
             "version": answer.json()["version"],
+            "duplicate": False,
         }
         assert answer.json()["version"] > version
 
 
-def test_a_replayed_or_forged_callback_is_401_and_changes_nothing(tmp_path: Path) -> None:
-    """The same webhook id again, or another secret, is a 401 problem; the state stays."""
+def test_a_forged_callback_is_401_and_changes_nothing(tmp_path: Path) -> None:
+    """A callback signed with another secret is a 401 problem; the state stays."""
     secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
     with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
         application_id, version = _validating(client)
@@ -113,12 +116,47 @@ def test_a_replayed_or_forged_callback_is_401_and_changes_nothing(tmp_path: Path
         )
         runtime: Runtime = client.app.state.runtime
         assert runtime.mall.application(application_id).version == version
-        body, headers = _signed(application_id, "msg_once")
-        first = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
-        again = client.post(f"/api/v1/agencies/{AGENCY}/callbacks", content=body, headers=headers)
-    assert (refused.status_code, first.status_code, again.status_code) == (401, 200, 401)
+    assert refused.status_code == 401
     assert refused.headers["content-type"] == "application/problem+json"
-    assert again.json()["type"] == "urn:onestop:problem:WebhookVerificationError"
+    assert refused.json()["type"] == "urn:onestop:problem:WebhookVerificationError"
+
+
+def test_a_retry_of_an_applied_callback_is_200_duplicate_and_applied_once(tmp_path: Path) -> None:
+    """A correctly signed retry under an applied callback's webhook id (its answer was lost)
+    is 200 with ``duplicate`` true and applies nothing again; a forged one under that id is
+    still 401."""
+    secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
+    url = f"/api/v1/agencies/{AGENCY}/callbacks"
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        application_id, _ = _validating(client)
+        body, headers = _signed(application_id, "msg_once")
+        first = client.post(url, content=body, headers=headers)
+        runtime: Runtime = client.app.state.runtime
+        version = runtime.mall.application(application_id).version
+        again = client.post(url, content=body, headers=headers)  # the same request again
+        body, headers = _signed(application_id, "msg_once")  # signed anew, as a sender retries
+        retried = client.post(url, content=body, headers=headers)
+        forged_body, forged = _signed(application_id, "msg_once", secret=OTHER)
+        refused = client.post(url, content=forged_body, headers=forged)
+        after = runtime.mall.application(application_id).version
+    assert first.status_code == 200, first.text
+    assert (again.status_code, retried.status_code, refused.status_code) == (200, 200, 401)
+    expected = {**first.json(), "applied": False, "duplicate": True}
+    assert again.json() == retried.json() == expected
+    assert first.json()["version"] == version == after
+
+
+def test_the_callback_route_is_documented_valid_and_typed(tmp_path: Path) -> None:
+    """With ``--callback-secrets`` the OpenAPI document stays valid and typed, and the
+    callback's answer requires ``duplicate``, a boolean."""
+    secrets = _secrets_file(tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}})
+    with in_process(settings_for(tmp_path, callback_secrets=secrets)) as client:
+        document = client.get("/api/openapi.json").json()
+    validate(document)
+    assert [(where, why) for where, schema in schemas(document) if (why := untyped(schema))] == []
+    answer = document["components"]["schemas"]["CallbackAnswer"]
+    assert answer["properties"]["duplicate"] == {"type": "boolean"}
+    assert "duplicate" in answer["required"]
 
 
 def test_a_status_resent_after_it_closed_the_application_is_already_applied(
@@ -141,8 +179,8 @@ def test_a_status_resent_after_it_closed_the_application_is_already_applied(
 
 
 def test_two_agencies_may_send_the_same_webhook_id(tmp_path: Path) -> None:
-    """Each agency picks its own ids: one agency's id ``1`` does not refuse another's as a
-    replay, while each agency's own replay still is refused."""
+    """Each agency picks its own ids: one agency's id ``1`` is not taken for another's
+    replay, while each agency's own replay still is (answered as a duplicate)."""
     other = {"secrets": [OTHER], "statuses": STATUSES, "services": ["nib"]}
     secrets = _secrets_file(
         tmp_path, {AGENCY: {"secrets": [SECRET], "statuses": STATUSES}, "bpjph": other}
@@ -160,7 +198,8 @@ def test_two_agencies_may_send_the_same_webhook_id(tmp_path: Path) -> None:
         second = client.post(
             "/api/v1/agencies/bpjph/callbacks", content=their_body, headers=their_headers
         )
-    assert (first.status_code, again.status_code) == (200, 401)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["duplicate"] is True
     assert second.status_code == 200, second.text
     assert second.json()["applied"] is True
 

@@ -10,7 +10,12 @@ blocks on it for at most *timeout* seconds.
 * **A stream is ensured on start**: *stream* with the subjects ``{prefix}.>``, file
   storage and a *duplicate_window*; an existing stream that already covers them is
   used as it is.  Every publish names the stream it expects (``Nats-Expected-Stream``),
-  so a message never lands in another one.
+  so a message never lands in another one.  A stream deleted while the publisher runs
+  is made again, once, by the publish that finds it missing, which then tries again.
+* **Reconnection**: nats-py reconnects by itself for a while (``max_reconnect_attempts`` times,
+  ``reconnect_time_wait`` apart, settable in *options*); once it gives up and closes the
+  connection, the next publish drops it and connects again, within *timeout*, so the
+  relay's retries carry on once the server is back.
 * **De-duplication by message id**: the ``Nats-Msg-Id`` header is the notification's
   `onestop.ports.events.Notification.message_id` (``stream_id:version``).  A relay that
   crashed after publishing but before recording its position publishes the same
@@ -54,7 +59,7 @@ import nats.js.errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import Header, StorageType, StreamConfig
+from nats.js.api import Header, PubAck, StorageType, StreamConfig
 
 from onestop.domain.common.formats import MAX_NAME, kind_of, preview, text_problem
 from onestop.domain.common.kinds import seconds_problem
@@ -315,6 +320,8 @@ class NatsPublisher:
     def start(self) -> None:
         """Connect and ensure the stream exists; do nothing if started already.
 
+        A connection nats-py closed (it gave up reconnecting) is dropped, and made again.
+
         Raises:
             onestop.exceptions.DeliveryFailed: If the server cannot be reached in time
                 (its message id is ``(connect)``).
@@ -322,13 +329,15 @@ class NatsPublisher:
                 without the subjects ``{prefix}.>``.
         """
         with self._lock:
-            if self._js is not None:
+            if self._js is not None and self._client is not None and not self._client.is_closed:
                 return
-            loop = _LoopThread(f"onestop-nats-{self._stream}")
+            self._client = self._js = None  # closed for good by nats-py, if any: dropped
+            loop = self._loop or _LoopThread(f"onestop-nats-{self._stream}")
             try:
                 self._client, self._js = self._wait(loop.submit(self._connect()), "(connect)")
             except BaseException:
-                loop.stop()
+                if self._loop is None:
+                    loop.stop()
                 raise
             self._loop = loop
 
@@ -398,10 +407,13 @@ class NatsPublisher:
     ) -> PublishAck:
         """Publish *body* to the subject of *kind*, de-duplicated by *message_id*.
 
-        Starts the publisher first if needed.
+        Starts the publisher first if needed, or connects again if nats-py closed the
+        connection; a stream found missing is made again once, and the publish tried once
+        more.
 
         Raises:
-            onestop.exceptions.ConfigurationError: If *kind* is not one subject token.
+            onestop.exceptions.ConfigurationError: If *kind* is not one subject token, or
+                the stream, found missing, exists meanwhile without ``{prefix}.>``.
             onestop.exceptions.InvalidValue: If *body* is not `bytes`, or *message_id*
                 or a header is not text NATS carries as it is (a control character, a
                 lone surrogate, white space at an end, a header name that is not a
@@ -419,11 +431,26 @@ class NatsPublisher:
         if loop is None or js is None:
             raise DeliveryFailed(message_id=message_id, destination=self.name, reason="closed")
         sent = {**(headers or {}), Header.MSG_ID.value: message_id}
-        coroutine = js.publish(
-            subject, body, timeout=self._timeout, stream=self._stream, headers=sent
-        )
-        ack = self._wait(loop.submit(coroutine), message_id)
+        ack = self._wait(loop.submit(self._publish(js, subject, body, sent)), message_id)
         return PublishAck(stream=ack.stream, sequence=ack.seq, duplicate=bool(ack.duplicate))
+
+    async def _publish(
+        self, js: JetStreamContext, subject: str, body: bytes, headers: dict[str, str]
+    ) -> PubAck:
+        """Publish; if the stream is gone (deleted while we ran), make it again once and
+        publish once more."""
+        try:
+            return await js.publish(
+                subject, body, timeout=self._timeout, stream=self._stream, headers=headers
+            )
+        except nats.js.errors.NoStreamResponseError as missing:
+            try:
+                await self._ensure_stream(js)
+            except nats.js.errors.BadRequestError:  # made meanwhile, otherwise: next time
+                raise missing from None
+        return await js.publish(
+            subject, body, timeout=self._timeout, stream=self._stream, headers=headers
+        )
 
     def deliver(self, message: OutboundMessage, /) -> Receipt:
         """Publish *message* to ``{prefix}.{kind}``; see `publish`.

@@ -11,10 +11,14 @@ event transition on such an event, and an action's name for every transition the
 ``agency`` role may take.
 
 The raw body and the raw headers are handed to `AgencyCallbacks.handle`, which verifies
-before it parses; its errors are answered as problem details (401 for a forged, expired
-or replayed callback).  Webhook ids are remembered in the directory the workers share
-their limits in (`FileReplayCache`), so that a replay is refused by every worker; each
-agency's ids apart from the others' (`AgencyIds`), since each agency picks its own.
+before it parses; its errors are answered as problem details (401 for a forged or
+expired callback).  A correctly signed retry under the webhook id of a callback already
+applied (its first answer was lost) is answered 200 with ``duplicate`` true, and applied
+nothing again, as Standard Webhooks receivers answer a replay; while the first delivery
+is still being applied it is 401 ``replayed``, and the agency retries.  Webhook ids are
+remembered in the directory the workers share their limits in (`FileReplayCache`), so
+that every worker knows a replay; each agency's ids apart from the others'
+(`AgencyIds`), since each agency picks its own.
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ class CallbackAnswer:
         applied: ``False`` when an earlier callback had already recorded the transition.
         state: The application's state afterwards.
         version: The application's version afterwards.
+        duplicate: ``True`` when this callback's webhook id had been applied already:
+            a retry, answered and not applied again (``applied`` is ``False``).
     """
 
     webhook_id: str
@@ -100,6 +106,7 @@ class CallbackAnswer:
     applied: bool
     state: str
     version: int
+    duplicate: bool
 
 
 def catalogue_statuses(catalogue: Catalogue) -> dict[str, CallbackRoute]:
@@ -379,8 +386,10 @@ async def agency_callback(
     """Apply an agency's Standard Webhooks-signed status callback.
 
     The body is JSON: ``{"agency", "application_id" or "number", "status",
-    "reference", "reason"?}``, signed with the agency's own secret.  A forged, expired
-    or replayed callback is 401 and changes nothing.
+    "reference", "reason"?}``, signed with the agency's own secret.  A forged or
+    expired callback is 401 and changes nothing.  A correctly signed retry of a callback
+    already applied (the same ``webhook-id``) is 200 with ``duplicate`` true and is not
+    applied again.
     """
     callbacks: Mapping[str, AgencyCallbacks] = request.app.state.callbacks
     handler = callbacks.get(agency)
@@ -390,7 +399,7 @@ async def agency_callback(
     # The raw pairs, so that the verifier refuses a header given twice.
     headers: Any = list(request.scope["headers"])
     result = await anyio.to_thread.run_sync(
-        lambda: handler.handle(headers, body, now=datetime.now(UTC))
+        lambda: handler.handle(headers, body, now=datetime.now(UTC), answer_replays=True)
     )
     return CallbackAnswer(
         webhook_id=result.webhook_id,
@@ -399,6 +408,7 @@ async def agency_callback(
         applied=result.applied,
         state=result.state,
         version=result.version,
+        duplicate=result.duplicate,
     )
 
 

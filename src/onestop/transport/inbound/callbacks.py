@@ -36,6 +36,13 @@ its signature verified changed nothing, so its id is dropped from the *seen* rep
 cache, when one is given: the agency's retry under the same id (as Standard Webhooks
 senders retry) is then heard, for instance once a suspension is lifted.
 
+A retry under the same id of a callback that *was* applied (its answer was lost) is
+refused as ``replayed`` by default.  With ``answer_replays=True``, `AgencyCallbacks.handle`
+answers it instead, applying nothing: ``duplicate=True``, ``applied=False`` and the
+application's current state, once the callback's transition is in the application's
+history.  Until then (the first delivery is still being applied, or its worker died) it
+is still refused as ``replayed``, so that the agency retries rather than take it as done.
+
 **Whose applications.**  An agency reports on the applications the gateway forwards
 to it, by the same rule as `onestop.transport.gateway.AgencyEndpoint.serves`: those of
 the services given for it in *services*, else those of the services the catalogue has
@@ -78,10 +85,12 @@ from onestop.exceptions import (
     CommandRefused,
     ConfigurationError,
     TransitionNotAllowed,
+    WebhookVerificationError,
 )
 from onestop.ports.events import EventStore
 from onestop.transport._gateway_checks import goes_to
 from onestop.transport.signing import ReplayCache, WebhookVerifier
+from onestop.transport.signing import _find_headers as _webhook_headers
 
 __all__ = [
     "AGENCY_ROLE",
@@ -191,8 +200,12 @@ class CallbackResult:
         applied: ``False`` when the transition had been recorded by an earlier callback.
         state: The application's state afterwards.
         version: The application's version afterwards.
+        duplicate: ``True`` when this was a retry under the same webhook id of a callback
+            already applied, answered (``answer_replays=True``) and not applied again.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       *duplicate*.
     """
 
     webhook_id: str
@@ -203,6 +216,7 @@ class CallbackResult:
     applied: bool
     state: str
     version: int
+    duplicate: bool = False
 
 
 def _misconfigured(reason: str) -> NoReturn:
@@ -385,28 +399,47 @@ class AgencyCallbacks:
         """Return the actor *agency*'s callbacks act as."""
         return self._actors.get(agency) or Actor(id=f"agency:{agency}", roles={AGENCY_ROLE})
 
-    def handle(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> CallbackResult:
+    def handle(
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        now: datetime,
+        answer_replays: bool = False,
+    ) -> CallbackResult:
         """Verify a callback and apply it; see the module's docstring.
 
         Args:
             headers: The request's headers.
             body: The raw body, exactly as received.
             now: The current time, for the signature's timestamp.
+            answer_replays: Answer a correctly signed retry under the id of a callback
+                already applied with ``duplicate=True``, applying nothing, rather than
+                refuse it as ``replayed``.
 
         Returns:
             What the callback did.
 
         Raises:
             onestop.exceptions.WebhookVerificationError: If the signature, timestamp or
-                id is refused (a replay included); nothing changed.
+                id is refused (a replay included, unless answered); nothing changed.
             onestop.exceptions.CallbackRefused: If the body is malformed, or names an
                 agency or status without a route.
             onestop.exceptions.ApplicationNotFound: If the application is unknown.
             onestop.exceptions.TransitionNotAllowed: If the workflow refuses the route
                 in the application's current state.
             onestop.exceptions.CommandRefused: If the application is closed or suspended.
+
+        .. versionchanged:: 0.2.0
+           *answer_replays*.
         """
-        verified = self._verifier.verify(headers, body, now=now)
+        try:
+            verified = self._verifier.verify(headers, body, now=now)
+        except WebhookVerificationError as refusal:
+            if not answer_replays or refusal.reason != "replayed":
+                raise
+            # verify() looks for a replay last: this one is correctly signed and fresh.
+            return self._duplicate(headers, body, refusal)
         try:
             return self._apply(verified.id, _parse(verified.body))
         except BaseException:  # nothing was applied: the sender's retry must be heard
@@ -414,7 +447,32 @@ class AgencyCallbacks:
                 self._seen.forget(verified.id)
             raise
 
-    def _apply(self, webhook_id: str, callback: _Callback) -> CallbackResult:
+    def _duplicate(
+        self, headers: Mapping[str, str], body: bytes, refusal: WebhookVerificationError
+    ) -> CallbackResult:
+        """What a retry of an applied callback finds, applying nothing; its id is kept."""
+        callback = _parse(body)
+        route = self._route(callback)
+        application = self._own(callback)
+        if not any(
+            self._matches(event, application, route, callback.agency)
+            for event in application.events
+            if isinstance(event, ActionTaken)
+        ):  # the first delivery is still being applied, or died: not done yet
+            raise refusal
+        return CallbackResult(
+            webhook_id=_webhook_headers(headers)[0],
+            agency=callback.agency,
+            application_id=application.id,
+            status=callback.status,
+            route=route,
+            applied=False,
+            state=application.state,
+            version=application.version,
+            duplicate=True,
+        )
+
+    def _route(self, callback: _Callback) -> CallbackRoute:
         statuses = self._routes.get(callback.agency)
         if statuses is None:
             raise CallbackRefused(f"agency {preview(callback.agency)} has no callback routes")
@@ -424,6 +482,10 @@ class AgencyCallbacks:
                 f"status {preview(callback.status)} is not mapped for agency"
                 f" {preview(callback.agency)}; mapped: {', '.join(sorted(statuses)) or 'none'}"
             )
+        return route
+
+    def _own(self, callback: _Callback) -> Application:
+        """The callback's application, if it is the agency's to report on."""
         application = self._find(callback)
         if not goes_to(
             callback.agency,
@@ -432,6 +494,11 @@ class AgencyCallbacks:
             agency=application.agency,
         ):  # not this agency's to report on: answered as no application at all
             raise ApplicationNotFound(callback.application_id or callback.number)
+        return application
+
+    def _apply(self, webhook_id: str, callback: _Callback) -> CallbackResult:
+        route = self._route(callback)
+        application = self._own(callback)
         applied = True
         try:
             if route.kind == "event":
@@ -481,14 +548,18 @@ class AgencyCallbacks:
             (event for event in reversed(application.events) if isinstance(event, ActionTaken)),
             None,
         )
-        if last is None:
-            return False
+        return last is not None and self._matches(last, application, route, agency)
+
+    def _matches(
+        self, event: ActionTaken, application: Application, route: CallbackRoute, agency: str
+    ) -> bool:
+        """Tell whether the transition *event* recorded is the one *route* asks for."""
         if route.kind == "action":
-            return last.action == route.name and last.actor == self.actor(agency).id
-        if last.trigger is not Trigger.EVENT:
+            return event.action == route.name and event.actor == self.actor(agency).id
+        if event.trigger is not Trigger.EVENT:
             return False
         workflow = find_workflow(
             self._mall.catalogue, application.workflow, application.workflow_version
         )
-        transition = workflow.transition(last.source, last.action)
+        transition = workflow.transition(event.source, event.action)
         return transition is not None and transition.event == route.name
