@@ -10,7 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from surface_harness import NATS_URL, POSTGRES_URL, Session, drop_our_schemas, make_session
+from surface_harness import (
+    NATS_URL,
+    POSTGRES_URL,
+    Session,
+    drop_our_schemas,
+    drop_our_stream,
+    make_session,
+)
 from surface_oracle import Counter
 
 EXAMPLES_PROPERTY = "surface_examples"
@@ -90,3 +97,11 @@ def _no_schema_left() -> Iterator[None]:
     dropped when the run ends, so the test database is left as it was found."""
     yield
     drop_our_schemas()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stream_left() -> Iterator[None]:
+    """Hostile calls of the NATS publisher make this run's JetStream stream: it is deleted
+    when the run ends, so the test server is left as it was found."""
+    yield
+    drop_our_stream()

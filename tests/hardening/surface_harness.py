@@ -393,6 +393,30 @@ def drop_our_schemas() -> None:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
+NATS_STREAM = f"SURFACE_{_TAG.upper()}"
+"""The JetStream stream this run's publishers make (`drop_our_stream` deletes it)."""
+
+
+def drop_our_stream() -> None:
+    """Delete this run's JetStream stream (`NATS_STREAM`), if a publisher made it."""
+    if not NATS_URL:
+        return
+    import asyncio
+
+    import nats
+    from nats.js.errors import NotFoundError
+
+    async def drop() -> None:
+        client = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            with contextlib.suppress(NotFoundError):
+                await client.jetstream().delete_stream(NATS_STREAM)
+        finally:
+            await client.close()
+
+    asyncio.run(drop())
+
+
 def _inside(value: object) -> bool:
     """A relative path that stays inside the working directory (the scratch folder)."""
     return isinstance(value, str) and not value.startswith(("/", "~")) and ".." not in value
@@ -716,7 +740,7 @@ class Context:
             from onestop.transport.nats import NatsPublisher
 
             publisher = NatsPublisher(
-                NATS_URL, prefix=f"surface.{_TAG}", stream=f"SURFACE_{_TAG.upper()}", timeout=2.0
+                NATS_URL, prefix=f"surface.{_TAG}", stream=NATS_STREAM, timeout=2.0
             )
             self.opened.append(publisher)
             return publisher
