@@ -19,6 +19,7 @@ from onestop.domain.time.sla import (
     status_at,
 )
 from onestop.exceptions import InvalidCalendar, NaiveDatetime
+from onestop.usecases.applications.writer import at_risk_instant
 
 WIB = ZoneInfo("Asia/Jakarta")
 FIVE_DAYS = Duration.working_days(5)
@@ -211,6 +212,25 @@ class TestStatus:
         deadline = self.deadline(jakarta)
         now = wib(2025, 3, 10, 9)
         assert status_at(deadline, jakarta, now, at_risk_below=0.1) is SlaStatus.ON_TRACK
+
+    @pytest.mark.parametrize(
+        "after", [timedelta(0), timedelta(hours=2), timedelta(hours=16)]
+    )  # the instant itself (closing time), the closed evening after it, the next opening
+    def test_the_read_models_at_risk_instant_is_at_risk(
+        self, jakarta: WorkCalendar, after: timedelta
+    ) -> None:
+        """From the instant the read model stores as at risk on, status_at says at risk,
+        the closed night right after it included; a working minute before, on track."""
+        received = wib(2025, 3, 3, 8)
+        limit = Duration.working_days(3)
+        deadline = due_date(jakarta, received=received, limit=limit, explain=False)
+        start = at_risk_instant(deadline, jakarta, received, 0.25)
+        assert start == wib(2025, 3, 5, 16)  # closing time: the night follows
+        assert status_at(deadline, jakarta, start + after, at_risk_below=0.25) is (
+            SlaStatus.AT_RISK
+        )
+        before = start - timedelta(minutes=1)
+        assert status_at(deadline, jakarta, before, at_risk_below=0.25) is SlaStatus.ON_TRACK
 
     def test_the_due_instant_itself_is_not_overdue(self, jakarta: WorkCalendar) -> None:
         """At exactly the due instant the application is not yet overdue."""

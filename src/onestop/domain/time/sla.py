@@ -535,14 +535,15 @@ def status_at(
 
     `SlaStatus.PAUSED` while a pause holds the clock at *now*; `SlaStatus.OVERDUE`
     once *now* is after the due instant (the due instant itself is still on time);
-    `SlaStatus.AT_RISK` when less than *at_risk_below* of the budget is left;
-    `SlaStatus.ON_TRACK` otherwise.
+    `SlaStatus.AT_RISK` when at most *at_risk_below* of the budget is left (from the
+    instant the read model's ``at_risk_from`` names, nights and weekends after it
+    included); `SlaStatus.ON_TRACK` otherwise.
 
     Args:
         deadline: A deadline computed by `due_date` on *calendar*.
         calendar: The calendar the deadline was computed on.
         now: The instant asked about (timezone-aware).
-        at_risk_below: The share of the budget, from 0 to 1, under which the
+        at_risk_below: The share of the budget, from 0 to 1, at or under which the
             deadline is at risk (default 20%).
 
     Raises:
@@ -562,6 +563,6 @@ def status_at(
     if deadline.due is not None and moment > deadline.due:
         return SlaStatus.OVERDUE
     left = remaining_working_time(deadline, calendar, moment)
-    if left < deadline.budget * at_risk_below:
+    if left <= deadline.budget * at_risk_below:  # as `writer.at_risk_instant` counts
         return SlaStatus.AT_RISK
     return SlaStatus.ON_TRACK

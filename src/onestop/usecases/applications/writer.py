@@ -185,8 +185,9 @@ def at_risk_instant(
 ) -> datetime:
     """The instant from which *deadline* (with a due date) is at risk, judged at *now*.
 
-    *now* itself when less than *share* of the budget is left, else the instant the
-    working time left will fall to that share.
+    *now* itself when at most *share* of the budget is left, else the instant the
+    working time left will fall to that share: from then on (the night after it
+    included) `onestop.domain.time.sla.status_at` says at risk too.
 
     Raises:
         InvalidValue: If an argument is of the wrong type, or out of range
