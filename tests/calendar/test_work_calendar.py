@@ -301,3 +301,22 @@ class TestRendering:
     def test_days_are_formatted_with_english_weekdays(self) -> None:
         """format_day writes a fixed English weekday, whatever the locale."""
         assert format_day(date(2025, 3, 29)) == "Sat 2025-03-29"
+
+
+APIA = ZoneInfo("Pacific/Apia")
+
+
+def test_a_day_the_zone_skipped_is_no_working_day() -> None:
+    """Samoa skipped Friday 30 December 2011: it is closed, no working time is counted
+    from Thursday's close to the next Monday, and a working day from Thursday ends then."""
+    samoa = WorkCalendar(time_zone="Pacific/Apia")
+    thursday = datetime(2011, 12, 29, 10, tzinfo=APIA)
+    assert samoa.day_kind(date(2011, 12, 30)) is DayKind.CLOSED
+    monday = datetime(2012, 1, 2, 8, tzinfo=APIA)
+    assert samoa.working_time_between(datetime(2011, 12, 29, 17, tzinfo=APIA), monday) == (
+        timedelta(0)
+    )
+    assert samoa.add(thursday, Duration.working_days(1)) == datetime(2012, 1, 2, 16, tzinfo=APIA)
+    assert samoa.add_working_time(thursday.replace(hour=15), timedelta(hours=9)) == (
+        datetime(2012, 1, 2, 16, tzinfo=APIA)
+    )

@@ -323,6 +323,8 @@ class Ruler:
         for opens, closes in self._daily[day.weekday()]:
             start = datetime.combine(day, opens, tzinfo=self._zone).astimezone(UTC)
             end = datetime.combine(day, closes, tzinfo=self._zone).astimezone(UTC)
+            if start.astimezone(self._zone).date() != day:  # a day the zone skipped
+                continue  # (Samoa's 30 December 2011): its hours fell on the next day's
             self._cut(start, end, spans)
         return tuple(spans)
 
