@@ -160,6 +160,7 @@ def _types() -> dict[str, Any]:
         "MemoryDocuments": document_stores.MemoryDocuments,
         "Intake": scrub.Intake,
         "StaffStore": staff_ports.StaffStore,
+        "FailureCounter": staff_ports.FailureCounter,
         "PasswordHasher": staff_ports.PasswordHasher,
         "Argon2Hasher": passwords.Argon2Hasher,
         "StaffDesk": staff_desk.StaffDesk,
@@ -244,6 +245,8 @@ WIRING_BY_NAME: dict[str, tuple[str, ...]] = {
     # A staff desk's stores: a memory store of its own (staff-sql adds the SQL adapters'
     # staff methods to the worlds).
     "StaffStore": ("staff store",),
+    # A courier desk counts wrong codes in one: the staff store's failure counter.
+    "FailureCounter": ("staff store",),
     "PasswordHasher": ("password hasher",),
 }
 """Each wiring type, by its name in `TYPES`, and the live objects that satisfy it."""
