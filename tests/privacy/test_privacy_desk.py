@@ -409,14 +409,15 @@ def test_erasure_drops_the_fold_cache_and_the_key_cache(
     assert mall.keys.open(subject, "AAAA", context=b"x") is None
 
 
+@pytest.mark.parametrize("cache_size", [16, 0])
 def test_a_mall_that_kept_the_application_reads_another_process_erasure_erased(
-    store: MemoryStore, clock: DeskClock
+    store: MemoryStore, clock: DeskClock, cache_size: int
 ) -> None:
-    """A mall that kept the application folded and its key cached reads it erased once
-    another mall (another process) erased it: the kept copy and key go when the erasure
-    is read."""
+    """A mall that kept the application folded (or not: it is folded afresh) and its key
+    cached reads it erased once another mall (another process) erased it: the kept copy
+    and key go when the erasure is read."""
     provider = StaticKeyProvider.generate("mk-1")
-    kept = sealed_mall(store, clock=clock, provider=provider, cache_size=16)
+    kept = sealed_mall(store, clock=clock, provider=provider, cache_size=cache_size)
     eraser = PrivacyDesk(sealed_mall(store, clock=clock, provider=provider))
     application_id = _closed(PrivacyDesk(kept))
     assert kept.application(application_id).applicant.name.reveal() == NAME  # kept, key cached

@@ -147,6 +147,11 @@ class FoldedStreams:
             self._entries.discard(application_id)
             raise ApplicationNotFound(application_id)
         application = fold_stream(application_id, records, keys=self._keys)
+        if application.erased is not None and self._keys is not None:
+            # Erased (by another process, say) while this one may still hold its subjects'
+            # data keys cached: they go, and the stream is opened again without them.
+            self._keys.forget(application.erased.subjects or subjects_of(application))
+            application = fold_stream(application_id, records, keys=self._keys)
         last = records[-1].hash
         self.remember(application, last)
         return application, last
