@@ -43,7 +43,7 @@ def test_a_catalogue_with_a_timer_or_breach_transition_has_timers() -> None:
 def test_a_round_fires_the_malls_timers_and_counts_what_moved(tmp_path: Path) -> None:
     """Each round calls fire_timers once and counts the applications it moved."""
     mall = Firing(("a-1", "a-2"), ())
-    timers = TimerFiring(mall, every=60, lock=tmp_path / "timers-lock")  # type: ignore[arg-type]
+    timers = TimerFiring(mall, every=60)  # type: ignore[arg-type]
     assert (timers.fire(), timers.fire()) == (2, 0)
     assert (mall.calls, timers.rounds, timers.moved) == (2, 2, 2)
 
@@ -61,6 +61,31 @@ def test_a_round_another_process_holds_is_let_go(tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert timers.fire() == 1
+
+
+def test_workers_sharing_the_lock_fire_about_once_per_interval(tmp_path: Path) -> None:
+    """Of two workers sharing the lock file, the second lets its round go while the
+    first began one less than *every* seconds ago, and fires once that has passed."""
+    lock = tmp_path / "timers-lock"
+    one, two = Firing(), Firing()
+    first = TimerFiring(one, every=0.2, lock=lock)  # type: ignore[arg-type]
+    second = TimerFiring(two, every=0.2, lock=lock)  # type: ignore[arg-type]
+    first.fire()
+    second.fire()
+    assert (one.calls, two.calls) == (1, 0)
+    time.sleep(0.25)
+    second.fire()
+    assert two.calls == 1
+
+
+def test_the_timers_lock_lies_beside_the_limits_directory(tmp_path: Path) -> None:
+    """The lock file (and the callbacks' replay directory) lie beside the limits'
+    directory, never in it, whatever trailing slash the setting has."""
+    from onestop.web._app import _beside_limits, _replay_dir
+
+    settings = settings_for(tmp_path, limits_dir=f"{tmp_path / 'limits'}/")
+    assert _beside_limits(settings, ".timers-lock") == tmp_path / "limits.timers-lock"
+    assert _replay_dir(settings) == str(tmp_path / "limits.callbacks")
 
 
 def test_a_failing_round_is_logged_by_class_and_the_next_one_runs(tmp_path: Path) -> None:

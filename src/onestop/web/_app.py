@@ -103,19 +103,29 @@ def limits_store(settings: ServeSettings) -> Store:
     return MemoryStore()
 
 
-def _replay_dir(settings: ServeSettings) -> str | None:
+def _beside_limits(settings: ServeSettings, suffix: str) -> Path | None:
+    """The path beside the limits' directory named as it is plus *suffix*, or ``None``.
+
+    Beside it, never in it (whatever trailing ``/`` the setting has): the limits'
+    expired entries are swept from it file by file.
+    """
     directory = settings.limits_dir or settings.beside_store(".limits")
-    # Beside the limits' store, never in it: its expired entries are swept file by file.
-    return None if directory is None else f"{directory}.callbacks"
+    if directory is None:
+        return None
+    limits = Path(directory)
+    return limits.with_name(limits.name + suffix)
+
+
+def _replay_dir(settings: ServeSettings) -> str | None:
+    found = _beside_limits(settings, ".callbacks")
+    return None if found is None else str(found)
 
 
 def _timer_firing(settings: ServeSettings, runtime: Runtime) -> TimerFiring | None:
     """A started `TimerFiring` for the catalogue's timers, or ``None`` if none is to run."""
     if not settings.timers_every or not has_timers(runtime.mall.catalogue):
         return None
-    directory = settings.limits_dir or settings.beside_store(".limits")
-    # Beside the limits' store, never in it: its expired entries are swept file by file.
-    lock = None if directory is None else Path(f"{directory}.timers-lock")
+    lock = _beside_limits(settings, ".timers-lock")
     timers = TimerFiring(runtime.mall, every=settings.timers_every, lock=lock)
     timers.start()
     return timers

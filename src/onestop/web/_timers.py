@@ -4,7 +4,9 @@ A transition with ``trigger = "timer"`` or ``"breach"`` moves an application wit
 person (`onestop.usecases.mall.Mall.fire_timers`); something must call it.  Each worker
 of ``onestop serve`` runs a `TimerFiring` thread that does, every ``timers_every``
 seconds; with a lock file (beside the workers' shared limits), one worker fires at a
-time and the others let that round go.  Firing twice is safe anyway (an application
+time, and a round is let go when another worker began one less than ``timers_every``
+seconds ago (the file holds when), so the workers together fire about once per
+interval, not once each.  Firing twice is safe anyway (an application
 another write moved first is left for the next round), so several machines sharing a
 PostgreSQL store need no more than that.  A catalogue with no such transition starts
 no thread.
@@ -14,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +32,20 @@ from onestop.usecases.mall import Mall
 __all__ = ["TimerFiring", "has_timers"]
 
 _LOG = structlog.get_logger("onestop.web")
+
+
+_SOONEST = 0.9
+"""A round is let go when another began less than this share of *every* seconds ago
+(a margin for the workers' timers, which do not tick in step)."""
+
+
+def _last_round(recorded: bytes) -> float | None:
+    """When the last round began, as the lock file says; ``None`` if it says nothing."""
+    try:
+        found = float(recorded.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return found if math.isfinite(found) else None
 
 
 def has_timers(catalogue: Catalogue, /) -> bool:
@@ -77,17 +95,26 @@ class TimerFiring:
 
     @contextlib.contextmanager
     def _turn(self) -> Iterator[bool]:
-        """Whether this process holds the turn (always, without a lock file)."""
+        """Whether this process fires this round: always without a lock file; with one,
+        when no other process holds it and none began a round within *every* seconds
+        (the file holds when the last round began, as a number of seconds)."""
         if self._lock is None:
             yield True
             return
-        fd = os.open(self._lock, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self._lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 yield False
                 return
+            now = time.time()
+            last = _last_round(os.pread(fd, 64, 0))
+            if last is not None and 0 <= now - last < self._every * _SOONEST:
+                yield False
+                return
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, repr(now).encode("ascii"), 0)
             yield True
         finally:
             os.close(fd)  # closing lets the lock go
