@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -288,6 +288,23 @@ def test_wrong_codes_are_counted_across_desks_sharing_a_store() -> None:
         collect(two, code)
     collect(two, one.issue_handoff_code(job.id, "h-pickup"))
     assert one.job(job.id).status is JobStatus.IN_PROGRESS
+
+
+def test_wrong_codes_of_the_longest_ids_are_counted_in_a_store() -> None:
+    """An application and a handoff id each of the longest a key allows are counted in a
+    store like any others: the store's key stays within its limit."""
+    from onestop.usecases.courier._tries import CodeTries
+
+    store, now = MemoryStore(), datetime(2025, 7, 1, tzinfo=UTC)
+    tries = CodeTries(2, store)
+    application_id, handoff_id = "a" * 128, "h" * 128
+    for _ in range(2):
+        tries.check(application_id, handoff_id, now=now)
+        tries.wrong(application_id, handoff_id, now=now)
+    with pytest.raises(TooManyWrongCodes):
+        tries.check(application_id, handoff_id, now=now)
+    tries.clear(application_id, handoff_id)
+    tries.check(application_id, handoff_id, now=now)
 
 
 def test_a_desk_refuses_a_failure_counter_that_counts_nothing() -> None:

@@ -9,6 +9,7 @@ allow their own ``code_tries`` (`onestop.usecases.courier.custody.CustodyDesk`).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import datetime, timedelta
 
@@ -23,7 +24,9 @@ _WINDOW: timedelta = MAX_CODE_LIFETIME
 
 
 def _key(application_id: str, handoff_id: str) -> str:
-    return f"courier-code:{application_id}:{handoff_id}"
+    # Digested: two ids of the longest a key allows would not fit a store's key.
+    both = f"{application_id}\x00{handoff_id}".encode()
+    return f"courier-code:{hashlib.sha256(both).hexdigest()}"
 
 
 class CodeTries:
