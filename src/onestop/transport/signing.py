@@ -94,9 +94,11 @@ MAX_HEADER_LENGTH: Final = 8192
 
 _MAX_CAPACITY: Final = 100_000_000
 
-# Printable ASCII without the space.  The signed content joins id, timestamp and body
-# with full stops, but the timestamp is digits only, so a full stop in the id is never
-# ambiguous: the content's last two full stops before the body are the timestamp's.
+# Printable ASCII without the space, as Standard Webhooks allows.  The signed content
+# joins id, timestamp and body with full stops, so an id holding ``.<digits>`` could be
+# split otherwise (id ``evt.1796633618``, timestamp T, body B signs as id ``evt``,
+# timestamp 1796633618, body ``T.B``): only for a body that begins with digits and a
+# fresh timestamp, never for the JSON objects onestop sends and reads.
 _MESSAGE_ID = re.compile(r"[\x21-\x7e]+")
 # Integer seconds, no sign, no leading zero; 12 digits reach far past year 9999.
 _TIMESTAMP = re.compile(r"0|[1-9][0-9]{0,11}")
