@@ -101,3 +101,19 @@ def test_an_undeclared_answer_key_shaped_like_a_field_name_is_not_named(tmp_path
         assert key not in _shown(answer), answer.text
     assert declared.status_code == 422, declared.text
     assert "age_group" in declared.text
+
+
+def test_the_schemas_words_the_client_sent_are_kept(tmp_path: Path) -> None:
+    """An identity scheme's code, or another word of the catalogue's (a code, an action, a
+    state), is kept in the problem even when the client sent it: it is the schema's, not
+    personal data; the number beside it is still not quoted back."""
+    body = kia_body()
+    body["applicant"] = {**body["applicant"], "identity_scheme": "kr-rrn"}
+    with in_process(settings_for(tmp_path)) as client:
+        answer = client.post(
+            "/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()}
+        )
+    assert answer.status_code == 422, answer.text
+    shown = _shown(answer)
+    assert "kr-rrn" in shown
+    assert body["applicant"]["identity_number"] not in shown

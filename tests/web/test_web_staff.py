@@ -389,3 +389,14 @@ def test_a_courier_job_shows_no_address_once_its_application_is_erased(tmp_path:
     assert one.status_code == listed.status_code == 200, (one.text, listed.text)
     assert one.json()["address"] is None
     assert [item["address"] for item in listed.json()["items"]] == [None]
+
+
+def test_an_action_refused_in_its_state_is_named_in_the_problem(world: World) -> None:
+    """An action the workflow does not allow now is refused (409) with its name kept in
+    the problem: the workflow's words are not scrubbed as values sent."""
+    path = f"/api/v1/applications/{world.a}/actions"
+    refused = world.send(
+        "officer-a", "POST", path, version=world.version(world.a), json={"action": "approve"}
+    )
+    assert refused.status_code == 409, refused.text
+    assert "'approve'" in refused.json()["detail"]

@@ -32,6 +32,10 @@ from litestar.exceptions import (
 from litestar.openapi.datastructures import ResponseSpec
 
 import onestop.exceptions as exc
+from onestop.domain.applications.events import Verdict, Visibility
+from onestop.domain.catalogue.model import ChannelKind
+from onestop.domain.courier.events import AttemptOutcome
+from onestop.domain.courier.handoffs import PartyKind
 from onestop.exceptions import OnestopError
 from onestop.web._scrub import Sent
 
@@ -292,16 +296,39 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
 _DECLARED: weakref.WeakKeyDictionary[object, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
+_API_WORDS = frozenset(
+    value.value
+    for kind in (ChannelKind, Verdict, Visibility, AttemptOutcome, PartyKind)
+    for value in kind
+) | {"give", "receive"}
+"""The closed vocabularies of the API's bodies: words of the server's, not the client's."""
+
+
 def declared(request: Request[Any, Any, Any]) -> frozenset[str]:
-    """The form field names the worker's catalogue declares, lower-cased (kept per catalogue)."""
+    """The words of the worker's catalogue and API, lower-cased (kept per catalogue): form
+    field names, the codes of services, requirements, agencies, workflows and identity
+    schemes, workflow actions and states, and the API's closed vocabularies.  A problem
+    keeps them even where the client sent them: they are the schema's, never personal."""
     runtime = getattr(request.app.state, "runtime", None)
-    catalogue = getattr(getattr(runtime, "mall", None), "catalogue", None)
+    mall = getattr(runtime, "mall", None)
+    catalogue = getattr(mall, "catalogue", None)
     if catalogue is None:
         return frozenset()
     found = _DECLARED.get(catalogue)
     if found is None:
-        names = {field.name.lower() for service in catalogue.services for field in service.form}
-        found = _DECLARED.setdefault(catalogue, frozenset(names))
+        words = {field.name for service in catalogue.services for field in service.form}
+        for service in catalogue.services:
+            words.add(service.code)
+            words.update(r.code for r in service.requirements)
+        words.update(agency.code for agency in catalogue.agencies)
+        words.update(scheme.code for scheme in catalogue.identity_schemes)
+        words.update(getattr(getattr(mall, "validators", None), "schemes", ()))
+        for workflow in catalogue.workflows:
+            words.add(workflow.code)
+            words.update(state.name for state in workflow.states)
+            words.update(transition.action for transition in workflow.transitions)
+        names = frozenset(word.lower() for word in words | _API_WORDS)
+        found = _DECLARED.setdefault(catalogue, names)
     return found
 
 

@@ -54,8 +54,10 @@ class Sent:
     ) -> None:
         """Collect the texts of *request* (the body only if it was read).
 
-        *declared* gives the field names the catalogue declares: a key of ``answers`` that
-        is none of them is a value the client sent (``nik_3171...``), never a field's name.
+        *declared* gives the words of the catalogue and the API (field names, codes,
+        actions, states, closed vocabularies): a key of ``answers`` that is none of them
+        is a value the client sent (``nik_3171...``), never a field's name, and a value
+        that is one is never scrubbed (the schema's words are not personal data).
         """
         keys: set[str] = set()
         answer_keys: set[str] = set()
@@ -64,13 +66,17 @@ class Sent:
         # A body's field names ("service", "channel") are the words of the messages too:
         # they count as echoes when quoted, and unquoted only if no field could be named so.
         named = {k for k in keys if _FIELD_NAME.fullmatch(k)}
-        undeclared = answer_keys - declared() if answer_keys else set()
-        self.exact = frozenset(texts | (keys - named) | undeclared)
+        self.kept = declared()  # the schema's words: a service's code, an action, "give"
+        undeclared = answer_keys - self.kept if answer_keys else set()
+        self.exact = frozenset(texts | (keys - named) | undeclared) - self.kept
 
     def echoes(self, value: str) -> bool:
-        """Whether *value* is, or is part of, something the request carried."""
+        """Whether *value* is, or is part of, something the request carried (and is none of
+        the schema's own words, which the client may send but never makes personal)."""
         folded = value.lower()
-        return len(folded) >= _SHORTEST and (folded in self.exact or folded in self.haystack)
+        if len(folded) < _SHORTEST or folded in self.kept:
+            return False
+        return folded in self.exact or folded in self.haystack
 
     def scrub(self, text: str) -> str:
         """*text* with every quoted echo, and every run of words that is one, replaced."""
