@@ -134,7 +134,7 @@ def test_every_condition_and_working_duration_of_the_examples_survives(example: 
     catalogue = load_catalogue(example)
     exported: set[tuple[str, int]] = set()
     for at in moments(catalogue):
-        graph = expand(to_jsonld(catalogue, at=at))
+        graph = expand(to_jsonld(catalogue, at=at, base=BASE))
         for service in catalogue.current_services(at=at):
             check_service(graph, service)
             exported.add((service.code, service.version))

@@ -19,10 +19,16 @@ e-mail address must be one address of valid syntax
 No value holds a control character or a lone surrogate, and only descriptions hold
 line breaks.
 
-Node ids are stable IRIs under *base* (``urn:onestop:`` by default; give the
-government's own, such as ``https://data.example.gov/id/``), built from codes, so two
-exports of the same catalogue agree and a harvester can follow a service across
-exports:
+Node ids are stable IRIs under *base*, built from codes, so two exports of the same
+catalogue agree and a harvester can follow a service across exports.  Give the
+government's own base, such as ``https://data.example.gov/id/``.  By default
+(`default_base`) it is ``urn:onestop:<country>:``, the ISO 3166-1 code of the mall's
+work calendar in lower case (``urn:onestop:kh:``), so that two countries' exports loaded
+into one graph keep their agencies, evidence types and life events apart: with one
+shared base, Cambodia's and Egypt's ``moi`` would be one organisation with two
+identifiers.  Two malls of one country, or a catalogue with no mall calendar (whose
+default is the bare ``urn:onestop:``), need a base of their own before their exports
+are harvested together:
 
 ==========================================  ============================================
 ``<base>service:<code>:v<version>``         a ``cpsv:PublicService`` (one per version)
@@ -144,7 +150,9 @@ __all__ = [
     "CONTEXT",
     "CPSV_AP_VERSION",
     "CURRENCY_AUTHORITY",
+    "DEFAULT_BASE",
     "ONESTOP_NAMESPACE",
+    "default_base",
     "iso_duration",
     "iter_jsonld",
     "to_jsonld",
@@ -156,6 +164,9 @@ CPSV_AP_VERSION: Final = "3.2.0"
 ONESTOP_NAMESPACE: Final = "https://onestop-mall.readthedocs.io/ns/cpsv#"
 """The namespace of the export's extensions (the ``onestop:`` prefix): what CPSV-AP
 cannot say, see "Extensions" in the module docstring."""
+
+DEFAULT_BASE: Final = "urn:onestop:"
+"""The prefix of `default_base`: the whole base of a catalogue that declares no country."""
 
 CONTEXT: Final[Mapping[str, str]] = {
     "adms": "http://www.w3.org/ns/adms#",
@@ -191,7 +202,7 @@ def to_jsonld(
     catalogue: Catalogue,
     *,
     at: datetime,
-    base: str = "urn:onestop:",
+    base: str | None = None,
     spatial: str | None = None,
 ) -> dict[str, Any]:
     """Return a CPSV-AP 3.2.0 JSON-LD document of the services in effect at *at*.
@@ -211,7 +222,7 @@ def to_jsonld(
         at: A timezone-aware moment; services with no version in effect are left out.
         base: The IRI prefix of every node id: an ``http:`` or ``https:`` IRI ending
             in ``/`` or ``#`` (``https://data.example.gov/id/``), or a ``urn:`` ending
-            in ``:``.
+            in ``:``; `default_base` of *catalogue* if ``None``.
         spatial: An IRI of the territory the agencies cover, e.g.
             ``http://publications.europa.eu/resource/authority/country/IDN``; set as
             ``dct:spatial`` on every public organisation.
@@ -235,7 +246,7 @@ def iter_jsonld(
     catalogue: Catalogue,
     *,
     at: datetime,
-    base: str = "urn:onestop:",
+    base: str | None = None,
     spatial: str | None = None,
     indent: int | None = 2,
 ) -> Iterator[str]:
@@ -271,14 +282,36 @@ def iter_jsonld(
     return _json.document({"@context": dict(CONTEXT)}, "@graph", groups, indent=indent)
 
 
+def default_base(catalogue: Catalogue) -> str:
+    """Return the base node ids get when none is given: ``urn:onestop:<country>:``.
+
+    *country* is the ISO 3166-1 code of the mall's work calendar (its first version
+    that names one), in lower case, so that two countries' exports do not share node
+    ids.  A catalogue with no mall calendar gets the bare `DEFAULT_BASE`, which any
+    other such catalogue shares: give it a base of its own.
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`.
+    """
+    if not isinstance(catalogue, Catalogue):
+        raise InvalidValue(field="catalogue", reason=f"expected a Catalogue, not {kind_of(catalogue)}")
+    countries = (
+        declaration.country
+        for declaration in sorted(catalogue.calendars, key=lambda d: d.version)
+        if declaration.agency is None and declaration.country
+    )
+    country = next(countries, None)
+    return DEFAULT_BASE if country is None else f"{DEFAULT_BASE}{quoted(country.lower())}:"
+
+
 class _Export:
     """One export: its checked arguments, and its nodes, built a group at a time."""
 
     def __init__(
-        self, catalogue: Catalogue, *, at: datetime, base: str, spatial: str | None
+        self, catalogue: Catalogue, *, at: datetime, base: str | None, spatial: str | None
     ) -> None:
         self.at = check_arguments(catalogue, at)
-        check_base(base)
+        base = check_base(default_base(catalogue) if base is None else base)
         if spatial is not None:
             check_link(spatial, "spatial")
         with catalogue_shape():
