@@ -115,7 +115,7 @@ def check_service(graph: dict[str, dict[str, Any]], service: Service) -> int:
         rule = graph[rule_id]
         assert rule["@type"] == [f"{CPSV}Rule"]
         assert rule[f"{OS}expression"] == [{"@value": source}]
-        assert rule[f"{DCT}description"] == [{"@value": source}]
+        assert {d["@value"] for d in rule[f"{DCT}description"]} == {source}
         assert rule_id in ids_of(node, f"{CPSV}follows")
         found += 1
     return found

@@ -12,6 +12,8 @@ import pytest
 from onestop.cli import EXIT_OK, EXIT_USAGE, main
 from onestop.domain.catalogue.calendars import CalendarDeclaration
 from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.text import LocalizedText
+from onestop.interop import open311
 from onestop.interop.cpsv import DEFAULT_BASE, default_base, to_jsonld
 from onestop.usecases.catalogue.loading import load_catalogue
 
@@ -101,3 +103,81 @@ def test_the_cli_refuses_a_bad_or_useless_spatial(
     assert code == EXIT_USAGE
     assert reason in out + err
     assert "Traceback" not in out + err
+
+
+def service_node(catalogue: Catalogue, **options: Any) -> dict[str, Any]:
+    """The first cpsv:PublicService node of *catalogue*'s export at `AT`."""
+    graph = to_jsonld(catalogue, at=AT, **options)["@graph"]
+    return next(node for node in graph if node["@type"] == "cpsv:PublicService")
+
+
+def test_keywords_are_cleaned_as_open311_cleans_them() -> None:
+    """dcat:keyword holds the keywords trimmed, white space collapsed and each once, the
+    list Open311's keywords field joins."""
+    catalogue = tutorial()
+    spaced = (" permit ", "permit", "trade  licence", "  ", "izin\nusaha")
+    service = attrs.evolve(catalogue.services[0], keywords=spaced)
+    catalogue = attrs.evolve(catalogue, services=(service,))
+    written = [k["@value"] for k in service_node(catalogue)["dcat:keyword"]]
+    assert written == ["permit", "trade licence", "izin usaha"]
+    assert ", ".join(written) == open311.services(catalogue, at=AT)[0]["keywords"]
+
+
+def test_keywords_are_tagged_with_the_default_language() -> None:
+    """Every dcat:keyword is a literal tagged with the catalogue's first language."""
+    catalogue = load_catalogue(EXAMPLES / "cambodia")
+    keywords = service_node(catalogue)["dcat:keyword"]
+    assert keywords
+    assert all(k["@language"] == "km" for k in keywords)
+
+
+def test_a_service_without_a_description_is_described_by_its_title() -> None:
+    """A service with no description gets its title as dct:description, in each language."""
+    catalogue = load_catalogue(EXAMPLES / "cambodia")
+    service = attrs.evolve(catalogue.services[0], description=None)
+    node = service_node(attrs.evolve(catalogue, services=(service,)))
+    assert node["dct:description"] == node["dct:title"]
+    assert {d["@language"] for d in node["dct:description"]} == {"en", "km"}
+
+
+def test_a_description_missing_a_language_falls_back_to_the_title_there() -> None:
+    """A description given in some languages only is completed with the title in the others."""
+    catalogue = load_catalogue(EXAMPLES / "cambodia")
+    first = catalogue.services[0]
+    only_en = LocalizedText.of(en="In English only.")
+    service = attrs.evolve(first, description=only_en)
+    node = service_node(attrs.evolve(catalogue, services=(service,)))
+    assert node["dct:description"] == [
+        {"@value": "In English only.", "@language": "en"},
+        {"@value": first.name.get("km"), "@language": "km"},
+    ]
+
+
+def rules(catalogue: Catalogue) -> list[dict[str, Any]]:
+    """The cpsv:Rule nodes of *catalogue*'s export at `AT`."""
+    return [n for n in to_jsonld(catalogue, at=AT)["@graph"] if n["@type"] == "cpsv:Rule"]
+
+
+def test_every_rule_has_a_title_in_each_catalogue_language() -> None:
+    """Each cpsv:Rule of a requirement or a fee has a dct:title in every catalogue language,
+    the title of what it conditions."""
+    catalogue = load_catalogue(EXAMPLES / "cambodia")
+    found = rules(catalogue)
+    assert len(found) > 3
+    for rule in found:
+        assert [t["@language"] for t in rule["dct:title"]] == sorted(catalogue.languages)
+    land = next(r for r in found if r["dct:identifier"] == "land-title:when")
+    assert {"@value": "Land title or certificate of land possession", "@language": "en"} in (
+        land["dct:title"]
+    )
+
+
+def test_every_rule_description_is_tagged_in_each_catalogue_language() -> None:
+    """A cpsv:Rule's dct:description is the condition as written, tagged once per catalogue
+    language; onestop:expression keeps it untagged."""
+    for rule in rules(load_catalogue(EXAMPLES / "cambodia")):
+        source = rule["onestop:expression"]
+        assert rule["dct:description"] == [
+            {"@value": source, "@language": "km"},
+            {"@value": source, "@language": "en"},
+        ]

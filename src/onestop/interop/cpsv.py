@@ -62,9 +62,11 @@ is not:
   ``PT8H``.  No ``cv:processingTime`` is written: ``P3D`` would say three calendar
   days.
 * **Conditions.**  A requirement or a fee with a ``when`` rule gets a ``cpsv:Rule``
-  node whose ``dct:description`` and ``onestop:expression`` hold the rule as written
-  (``applicant_type == "company"``).  The requirement points to it with
-  ``cv:fulfils`` and the cost (CPSV-AP has no property there) with
+  node whose ``onestop:expression`` holds the rule as written
+  (``applicant_type == "company"``), as does its ``dct:description``, the same text
+  tagged with each of the catalogue's languages; its ``dct:title`` is the title of what
+  it conditions (the requirement's evidence type, the fee's label).  The requirement
+  points to it with ``cv:fulfils`` and the cost (CPSV-AP has no property there) with
   ``onestop:appliesWhen``, which the requirement carries too; the service lists its
   rules with ``cpsv:follows``.  A requirement or cost without one always applies.
 
@@ -84,7 +86,12 @@ What CPSV-AP cannot say, and so is lost or approximated:
 * **Amounts** go in ``cv:hasValue`` as the exact decimal text (``"50000"``,
   ``"12.50"``, never a JSON float), typed ``xsd:double`` because the 3.2.0 SHACL
   shapes require that datatype; ``"12.50"`` is a valid ``xsd:double`` literal.
-* **Keywords** carry no language tag: ours are search terms in any language.
+* **Keywords** are search terms in any language, but the 3.x shapes want them
+  tagged: each is tagged with the catalogue's first language, trimmed, its white space
+  collapsed, and written once, as the Open311 export lists them.
+* **Descriptions.**  The shapes require one on a service; ours is optional, so a
+  service without one (or without one in some language) is described by its title
+  (in that language).
 * **Outputs'** validity and digital flag, postal addresses of agencies, form
   fields and workflows have no CPSV-AP counterpart here.
 * **Retention** of personal data (a service's ``[retention]``) has no CPSV-AP
@@ -130,9 +137,12 @@ from onestop.interop._cpsv_nodes import (
     ref,
     refs,
     rule_node,
+    tagged,
     texts,
+    texts_or,
     working_time,
 )
+from onestop.interop._keywords import cleaned
 from onestop.interop._safety import (
     catalogue_shape,
     check_arguments,
@@ -294,7 +304,9 @@ def default_base(catalogue: Catalogue) -> str:
         InvalidValue: If *catalogue* is not a `Catalogue`.
     """
     if not isinstance(catalogue, Catalogue):
-        raise InvalidValue(field="catalogue", reason=f"expected a Catalogue, not {kind_of(catalogue)}")
+        raise InvalidValue(
+            field="catalogue", reason=f"expected a Catalogue, not {kind_of(catalogue)}"
+        )
     countries = (
         declaration.country
         for declaration in sorted(catalogue.calendars, key=lambda d: d.version)
@@ -394,9 +406,13 @@ class _ServiceExport:
             "schema:version": str(service.version),
             "dct:title": texts(service.name),
         }
-        if service.description is not None:
-            put(node, "dct:description", texts(service.description))
-        put(node, "dcat:keyword", list(dict.fromkeys(service.keywords)))
+        put(node, "dct:description", texts_or(service.description, service.name))
+        language = self.known.language
+        put(
+            node,
+            "dcat:keyword",
+            [{"@value": k, "@language": language} for k in cleaned(service.keywords)],
+        )
         if service.agency in self.known.agencies:
             node["cv:hasCompetentAuthority"] = ref(ids.agency(service.agency))
         if service.agency in self.known.contact_points:
@@ -498,7 +514,12 @@ class _ServiceExport:
         rule_id = f"{requirement_id}:rule"
         requirement_node["cv:fulfils"] = [ref(rule_id)]
         requirement_node["onestop:appliesWhen"] = ref(rule_id)
-        rule = rule_node(requirement.when, rule_id, f"{requirement.code}:when")
+        if not title:  # an evidence type the catalogue lacks: the description, or the code
+            described = requirement.description
+            title = (
+                texts(described) if described else tagged(requirement.code, self.known.languages)
+            )
+        rule = rule_node(requirement.when, rule_id, f"{requirement.code}:when", title, self.known)
         return [requirement_node, evidence_node, rule]
 
     def _cost_nodes(
@@ -522,7 +543,10 @@ class _ServiceExport:
         if fee.when is None:
             return [node]
         node["onestop:appliesWhen"] = ref(f"{cost_id}:rule")
-        return [node, rule_node(fee.when, f"{cost_id}:rule", f"{fee.code}:when")]
+        rule = rule_node(
+            fee.when, f"{cost_id}:rule", f"{fee.code}:when", node["dct:description"], self.known
+        )
+        return [node, rule]
 
 
 def _evidence_id(owner: str, requirement_code: str) -> str:
