@@ -60,7 +60,12 @@ is not:
   datatype ``onestop:workingDuration`` whose text is ISO 8601: "3 working days" is
   ``{"@value": "P3D", "@type": "onestop:workingDuration"}``, "8 working hours"
   ``PT8H``.  No ``cv:processingTime`` is written: ``P3D`` would say three calendar
-  days.
+  days, and no calendar duration is right either.  How many calendar days 15 working
+  days take depends on the day the application is received and on closures, some
+  declared only in the year they happen (moving religious holidays, a one-off
+  closure), so a bound computed from the calendar at export time could be exceeded
+  by a later application, and one safe for every day would be loose enough to
+  mislead.  A harvester that shows a processing time should show the working time.
 * **Conditions.**  A requirement or a fee with a ``when`` rule gets a ``cpsv:Rule``
   node whose ``onestop:expression`` holds the rule as written
   (``applicant_type == "company"``), as does its ``dct:description``, the same text
@@ -97,6 +102,10 @@ What CPSV-AP cannot say, and so is lost or approximated:
 * **Retention** of personal data (a service's ``[retention]``) has no CPSV-AP
   property (``dct:temporal`` and ``cv:processingTime`` mean other things), so it is
   not exported.
+* **Contacts** are written as the catalogue gives them (``cv:email``,
+  ``cv:telephone``): they are meant to be the office's desk numbers and shared
+  mailboxes, but the export cannot tell an officer's own number or address from
+  them, and a harvester republishes them.
 * **Channel kinds** have no EU code list we can point to, so they are
   ``skos:Concept`` nodes of our own, inside the graph.
 * **Spatial coverage.**  CPSV-AP wants ``dct:spatial`` on each public organisation;
