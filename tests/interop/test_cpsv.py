@@ -316,8 +316,9 @@ class TestPublicService:
         assert status == {"@id": "http://purl.org/adms/status/Completed"}
 
     def test_keywords_are_listed(self, document: dict[str, Any]) -> None:
-        """Keywords become dcat:keyword values."""
-        assert nodes(document)[LICENCE]["dcat:keyword"] == ["izin", "licence"]
+        """Keywords become dcat:keyword values tagged with the catalogue's default language."""
+        keywords = nodes(document)[LICENCE]["dcat:keyword"]
+        assert keywords == [{"@value": k, "@language": "id"} for k in ("izin", "licence")]
 
     def test_links_laws_outputs_and_events(self, document: dict[str, Any]) -> None:
         """Laws, outputs and life events are linked by their CPSV-AP properties."""

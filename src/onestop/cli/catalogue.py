@@ -97,7 +97,14 @@ _FORMATS = ("open311", "open311-definitions", "cpsv-ap", "json")
     "base_iri",
     metavar="IRI",
     help="cpsv-ap: the prefix of every node id, the government's own "
-    "(e.g. https://data.example.gov/id/; default urn:onestop:).",
+    "(e.g. https://data.example.gov/id/; default urn:onestop:<country>: from the "
+    "mall's work calendar, urn:onestop: without one).",
+)
+@click.option(
+    "--spatial",
+    metavar="IRI",
+    help="cpsv-ap: the territory the agencies cover, written as every organisation's "
+    "dct:spatial (e.g. http://publications.europa.eu/resource/authority/country/KHM).",
 )
 @at_option()
 @json_option
@@ -106,6 +113,7 @@ def catalogue_export(
     fmt: str,
     language: str | None,
     base_iri: str | None,
+    spatial: str | None,
     at_text: str | None,
     as_json: bool,
 ) -> None:
@@ -122,6 +130,8 @@ def catalogue_export(
     del as_json  # the output is JSON either way
     if base_iri is not None and fmt != "cpsv-ap":
         fail("--base-iri: only the cpsv-ap format has node ids", code=EXIT_USAGE, as_json=True)
+    if spatial is not None and fmt != "cpsv-ap":
+        fail("--spatial: only the cpsv-ap format has organisations", code=EXIT_USAGE, as_json=True)
     loaded = load(paths, as_json=True)
     at = parse_at(at_text, as_json=True)
     try:
@@ -130,13 +140,14 @@ def catalogue_export(
         elif fmt == "open311-definitions":
             _write(open311.iter_service_definitions(loaded, at=at, language=language))
         elif fmt == "cpsv-ap":
-            base = "urn:onestop:" if base_iri is None else base_iri
             try:
-                chunks = cpsv.iter_jsonld(loaded, at=at, base=base)
+                chunks = cpsv.iter_jsonld(loaded, at=at, base=base_iri, spatial=spatial)
             except InvalidValue as exc:
-                if exc.field != "base":
+                if exc.field not in _OPTIONS:
                     raise
-                fail(f"--base-iri: {exc.reason}", code=EXIT_USAGE, as_json=True)
+                fail(f"{_OPTIONS[exc.field]}: {exc.reason}", code=EXIT_USAGE, as_json=True)
+            if base_iri is None and cpsv.default_base(loaded) == cpsv.DEFAULT_BASE:
+                click.echo(_BARE_BASE_NOTE, err=True)
             _write(chunks)
         else:
             emit_json(catalogue_to_dict(loaded))
@@ -148,6 +159,15 @@ def catalogue_export(
     except OnestopError as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=True)
 
+
+_OPTIONS = {"base": "--base-iri", "spatial": "--spatial"}
+"""The command-line option of each `cpsv.iter_jsonld` argument it may refuse."""
+
+_BARE_BASE_NOTE = (
+    "note: the catalogue declares no country (no mall [[calendars]] section), so its node "
+    "ids are under the bare urn:onestop:, which other malls' exports share; give --base-iri"
+)
+"""The note the CPSV-AP export prints when its node ids may clash with another mall's."""
 
 _BATCH = 1 << 16
 """Characters of output gathered before each write to stdout."""

@@ -41,7 +41,9 @@ __all__ = [
     "ref",
     "refs",
     "rule_node",
+    "tagged",
     "texts",
+    "texts_or",
     "working_time",
 ]
 
@@ -111,10 +113,23 @@ class Known:
         self.evidence_types = {e.code: e for e in catalogue.evidence_types}
         self.laws = {r.code: ids.legal_resource(r) for r in catalogue.legal_resources}
         self.events = {e.code for e in catalogue.life_events}
+        self.languages = catalogue.languages
+        self.language = catalogue.default_language
 
 
 def texts(text: LocalizedText) -> list[dict[str, str]]:
     return [{"@value": value, "@language": tag} for tag, value in text.texts]
+
+
+def texts_or(text: LocalizedText | None, fallback: LocalizedText) -> list[dict[str, str]]:
+    """*text* in each of its languages, and *fallback* in each language *text* lacks."""
+    merged = dict(fallback.texts) | (dict(text.texts) if text is not None else {})
+    return [{"@value": value, "@language": tag} for tag, value in sorted(merged.items())]
+
+
+def tagged(value: str, languages: Iterable[str]) -> list[dict[str, str]]:
+    """*value*, the same text, tagged with each of *languages*."""
+    return [{"@value": value, "@language": tag} for tag in languages]
 
 
 def ref(node_id: str) -> dict[str, str]:
@@ -226,17 +241,22 @@ def duration_text(duration: Duration) -> str:
     return f"PT{duration.amount}H"
 
 
-def rule_node(rule: Rule, node_id: str, identifier: str) -> Node:
+def rule_node(
+    rule: Rule, node_id: str, identifier: str, title: list[dict[str, str]], known: Known
+) -> Node:
     """The ``cpsv:Rule`` a condition (a requirement's or a fee's ``when``) becomes.
 
-    ``dct:description`` holds the condition as written, for people; so does
-    ``onestop:expression``, for programs (in onestop's rule language, the one of the
-    catalogue files' ``when``).
+    ``dct:title`` is *title*, the title of what it conditions (the requirement's, the
+    fee's label).  ``dct:description`` holds the condition as written, for people, with
+    the same text tagged with each of the catalogue's languages (the shapes want it
+    tagged, and it reads the same in all); ``onestop:expression`` holds it untagged,
+    for programs (in onestop's rule language, the one of the catalogue files' ``when``).
     """
     return {
         "@id": node_id,
         "@type": "cpsv:Rule",
         "dct:identifier": identifier,
-        "dct:description": [{"@value": rule.source}],
+        "dct:title": title,
+        "dct:description": tagged(rule.source, known.languages),
         "onestop:expression": rule.source,
     }

@@ -19,10 +19,16 @@ e-mail address must be one address of valid syntax
 No value holds a control character or a lone surrogate, and only descriptions hold
 line breaks.
 
-Node ids are stable IRIs under *base* (``urn:onestop:`` by default; give the
-government's own, such as ``https://data.example.gov/id/``), built from codes, so two
-exports of the same catalogue agree and a harvester can follow a service across
-exports:
+Node ids are stable IRIs under *base*, built from codes, so two exports of the same
+catalogue agree and a harvester can follow a service across exports.  Give the
+government's own base, such as ``https://data.example.gov/id/``.  By default
+(`default_base`) it is ``urn:onestop:<country>:``, the ISO 3166-1 code of the mall's
+work calendar in lower case (``urn:onestop:kh:``), so that two countries' exports loaded
+into one graph keep their agencies, evidence types and life events apart: with one
+shared base, Cambodia's and Egypt's ``moi`` would be one organisation with two
+identifiers.  Two malls of one country, or a catalogue with no mall calendar (whose
+default is the bare ``urn:onestop:``), need a base of their own before their exports
+are harvested together:
 
 ==========================================  ============================================
 ``<base>service:<code>:v<version>``         a ``cpsv:PublicService`` (one per version)
@@ -54,11 +60,18 @@ is not:
   datatype ``onestop:workingDuration`` whose text is ISO 8601: "3 working days" is
   ``{"@value": "P3D", "@type": "onestop:workingDuration"}``, "8 working hours"
   ``PT8H``.  No ``cv:processingTime`` is written: ``P3D`` would say three calendar
-  days.
+  days, and no calendar duration is right either.  How many calendar days 15 working
+  days take depends on the day the application is received and on closures, some
+  declared only in the year they happen (moving religious holidays, a one-off
+  closure), so a bound computed from the calendar at export time could be exceeded
+  by a later application, and one safe for every day would be loose enough to
+  mislead.  A harvester that shows a processing time should show the working time.
 * **Conditions.**  A requirement or a fee with a ``when`` rule gets a ``cpsv:Rule``
-  node whose ``dct:description`` and ``onestop:expression`` hold the rule as written
-  (``applicant_type == "company"``).  The requirement points to it with
-  ``cv:fulfils`` and the cost (CPSV-AP has no property there) with
+  node whose ``onestop:expression`` holds the rule as written
+  (``applicant_type == "company"``), as does its ``dct:description``, the same text
+  tagged with each of the catalogue's languages; its ``dct:title`` is the title of what
+  it conditions (the requirement's evidence type, the fee's label).  The requirement
+  points to it with ``cv:fulfils`` and the cost (CPSV-AP has no property there) with
   ``onestop:appliesWhen``, which the requirement carries too; the service lists its
   rules with ``cpsv:follows``.  A requirement or cost without one always applies.
 
@@ -78,12 +91,21 @@ What CPSV-AP cannot say, and so is lost or approximated:
 * **Amounts** go in ``cv:hasValue`` as the exact decimal text (``"50000"``,
   ``"12.50"``, never a JSON float), typed ``xsd:double`` because the 3.2.0 SHACL
   shapes require that datatype; ``"12.50"`` is a valid ``xsd:double`` literal.
-* **Keywords** carry no language tag: ours are search terms in any language.
+* **Keywords** are search terms in any language, but the 3.x shapes want them
+  tagged: each is tagged with the catalogue's first language, trimmed, its white space
+  collapsed, and written once, as the Open311 export lists them.
+* **Descriptions.**  The shapes require one on a service; ours is optional, so a
+  service without one (or without one in some language) is described by its title
+  (in that language).
 * **Outputs'** validity and digital flag, postal addresses of agencies, form
   fields and workflows have no CPSV-AP counterpart here.
 * **Retention** of personal data (a service's ``[retention]``) has no CPSV-AP
   property (``dct:temporal`` and ``cv:processingTime`` mean other things), so it is
   not exported.
+* **Contacts** are written as the catalogue gives them (``cv:email``,
+  ``cv:telephone``): they are meant to be the office's desk numbers and shared
+  mailboxes, but the export cannot tell an officer's own number or address from
+  them, and a harvester republishes them.
 * **Channel kinds** have no EU code list we can point to, so they are
   ``skos:Concept`` nodes of our own, inside the graph.
 * **Spatial coverage.**  CPSV-AP wants ``dct:spatial`` on each public organisation;
@@ -124,9 +146,12 @@ from onestop.interop._cpsv_nodes import (
     ref,
     refs,
     rule_node,
+    tagged,
     texts,
+    texts_or,
     working_time,
 )
+from onestop.interop._keywords import cleaned
 from onestop.interop._safety import (
     catalogue_shape,
     check_arguments,
@@ -144,7 +169,9 @@ __all__ = [
     "CONTEXT",
     "CPSV_AP_VERSION",
     "CURRENCY_AUTHORITY",
+    "DEFAULT_BASE",
     "ONESTOP_NAMESPACE",
+    "default_base",
     "iso_duration",
     "iter_jsonld",
     "to_jsonld",
@@ -156,6 +183,9 @@ CPSV_AP_VERSION: Final = "3.2.0"
 ONESTOP_NAMESPACE: Final = "https://onestop-mall.readthedocs.io/ns/cpsv#"
 """The namespace of the export's extensions (the ``onestop:`` prefix): what CPSV-AP
 cannot say, see "Extensions" in the module docstring."""
+
+DEFAULT_BASE: Final = "urn:onestop:"
+"""The prefix of `default_base`: the whole base of a catalogue that declares no country."""
 
 CONTEXT: Final[Mapping[str, str]] = {
     "adms": "http://www.w3.org/ns/adms#",
@@ -191,7 +221,7 @@ def to_jsonld(
     catalogue: Catalogue,
     *,
     at: datetime,
-    base: str = "urn:onestop:",
+    base: str | None = None,
     spatial: str | None = None,
 ) -> dict[str, Any]:
     """Return a CPSV-AP 3.2.0 JSON-LD document of the services in effect at *at*.
@@ -211,7 +241,7 @@ def to_jsonld(
         at: A timezone-aware moment; services with no version in effect are left out.
         base: The IRI prefix of every node id: an ``http:`` or ``https:`` IRI ending
             in ``/`` or ``#`` (``https://data.example.gov/id/``), or a ``urn:`` ending
-            in ``:``.
+            in ``:``; `default_base` of *catalogue* if ``None``.
         spatial: An IRI of the territory the agencies cover, e.g.
             ``http://publications.europa.eu/resource/authority/country/IDN``; set as
             ``dct:spatial`` on every public organisation.
@@ -235,7 +265,7 @@ def iter_jsonld(
     catalogue: Catalogue,
     *,
     at: datetime,
-    base: str = "urn:onestop:",
+    base: str | None = None,
     spatial: str | None = None,
     indent: int | None = 2,
 ) -> Iterator[str]:
@@ -271,14 +301,38 @@ def iter_jsonld(
     return _json.document({"@context": dict(CONTEXT)}, "@graph", groups, indent=indent)
 
 
+def default_base(catalogue: Catalogue) -> str:
+    """Return the base node ids get when none is given: ``urn:onestop:<country>:``.
+
+    *country* is the ISO 3166-1 code of the mall's work calendar (its first version
+    that names one), in lower case, so that two countries' exports do not share node
+    ids.  A catalogue with no mall calendar gets the bare `DEFAULT_BASE`, which any
+    other such catalogue shares: give it a base of its own.
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`.
+    """
+    if not isinstance(catalogue, Catalogue):
+        raise InvalidValue(
+            field="catalogue", reason=f"expected a Catalogue, not {kind_of(catalogue)}"
+        )
+    countries = (
+        declaration.country
+        for declaration in sorted(catalogue.calendars, key=lambda d: d.version)
+        if declaration.agency is None and declaration.country
+    )
+    country = next(countries, None)
+    return DEFAULT_BASE if country is None else f"{DEFAULT_BASE}{quoted(country.lower())}:"
+
+
 class _Export:
     """One export: its checked arguments, and its nodes, built a group at a time."""
 
     def __init__(
-        self, catalogue: Catalogue, *, at: datetime, base: str, spatial: str | None
+        self, catalogue: Catalogue, *, at: datetime, base: str | None, spatial: str | None
     ) -> None:
         self.at = check_arguments(catalogue, at)
-        check_base(base)
+        base = check_base(default_base(catalogue) if base is None else base)
         if spatial is not None:
             check_link(spatial, "spatial")
         with catalogue_shape():
@@ -361,9 +415,13 @@ class _ServiceExport:
             "schema:version": str(service.version),
             "dct:title": texts(service.name),
         }
-        if service.description is not None:
-            put(node, "dct:description", texts(service.description))
-        put(node, "dcat:keyword", list(dict.fromkeys(service.keywords)))
+        put(node, "dct:description", texts_or(service.description, service.name))
+        language = self.known.language
+        put(
+            node,
+            "dcat:keyword",
+            [{"@value": k, "@language": language} for k in cleaned(service.keywords)],
+        )
         if service.agency in self.known.agencies:
             node["cv:hasCompetentAuthority"] = ref(ids.agency(service.agency))
         if service.agency in self.known.contact_points:
@@ -465,7 +523,12 @@ class _ServiceExport:
         rule_id = f"{requirement_id}:rule"
         requirement_node["cv:fulfils"] = [ref(rule_id)]
         requirement_node["onestop:appliesWhen"] = ref(rule_id)
-        rule = rule_node(requirement.when, rule_id, f"{requirement.code}:when")
+        if not title:  # an evidence type the catalogue lacks: the description, or the code
+            described = requirement.description
+            title = (
+                texts(described) if described else tagged(requirement.code, self.known.languages)
+            )
+        rule = rule_node(requirement.when, rule_id, f"{requirement.code}:when", title, self.known)
         return [requirement_node, evidence_node, rule]
 
     def _cost_nodes(
@@ -489,7 +552,10 @@ class _ServiceExport:
         if fee.when is None:
             return [node]
         node["onestop:appliesWhen"] = ref(f"{cost_id}:rule")
-        return [node, rule_node(fee.when, f"{cost_id}:rule", f"{fee.code}:when")]
+        rule = rule_node(
+            fee.when, f"{cost_id}:rule", f"{fee.code}:when", node["dct:description"], self.known
+        )
+        return [node, rule]
 
 
 def _evidence_id(owner: str, requirement_code: str) -> str:

@@ -63,6 +63,7 @@ from onestop.domain.common.parties import default_validators
 from onestop.domain.common.text import LocalizedText, is_language_tag
 from onestop.exceptions import AgencyNotFound, InvalidValue
 from onestop.interop import _json
+from onestop.interop._keywords import open311_keywords as _keywords
 from onestop.interop._safety import (
     catalogue_shape,
     check_arguments,
@@ -323,12 +324,6 @@ def _service_entry(catalogue: Catalogue, service: Service, language: str) -> dic
         "keywords": _keywords(service.keywords),
         "group": service.category or _agency_name(catalogue, service.agency, language),
     }
-
-
-def _keywords(keywords: tuple[str, ...]) -> str:
-    # A comma inside a keyword would split it in two on the client, so it becomes a space.
-    cleaned = (" ".join(k.replace(",", " ").split()) for k in keywords)
-    return ", ".join(dict.fromkeys(k for k in cleaned if k))
 
 
 def _agency_name(catalogue: Catalogue, code: str, language: str) -> str:
