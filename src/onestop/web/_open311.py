@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 under ``/open311/v2``, so that existing Open311 clients work unchanged.
 
-The routes (JSON only, with GeoReport's ``.json`` suffix):
+The routes, each in GeoReport's two formats, ``.xml`` and ``.json`` (the suffix of the
+path chooses; `onestop.web._open311_xml` writes the XML and both formats' errors):
 
 - ``GET discovery.json``: the discovery document;
 - ``GET services.json`` and ``GET services/{service_code}.json``: the catalogue
@@ -14,11 +15,11 @@ An optional ``jurisdiction_id`` (an agency code) narrows every answer to the ser
 that agency and the agencies below it.  Text comes in the language of ``?lang=``, else of
 ``Accept-Language``, else the catalogue's default, as in the citizen API.
 
-**Errors** are GeoReport's list, ``[{"code": 404, "description": "..."}]``, sent with the
-HTTP status in ``code`` (`onestop.interop.open311_requests.open311_status`; the server's
-own refusals, such as 413, 415 and 429, with theirs): not RFC 9457, because Open311
-clients expect their spec's format.  Descriptions never quote a value sent.  A method a
-GeoReport path does not have is the one answer left to the server's problem details.
+**Errors** are GeoReport's list, ``[{"code": 404, "description": "..."}]`` (in XML,
+``<errors><error>``), sent with the HTTP status in ``code``
+(`onestop.interop.open311_requests.open311_status`; the server's own refusals, such as
+405, 413, 415 and 429, with theirs): not RFC 9457, because Open311 clients expect their
+spec's format.  Descriptions never quote a value sent.
 
 **Who may read a request: the id is the capability.**  A ``service_request_id`` is the
 application's id, a random UUID (`onestop.usecases.mall.RandomIds`, 122 random bits), and
