@@ -165,6 +165,14 @@ def test_check_text_accepts_only_storable_text(text: str) -> None:
         assert len(text) < 3 or text not in reason
 
 
+@pytest.mark.parametrize("multiline", [False, True])
+def test_text_xml_cannot_carry_is_refused_without_quoting_it(multiline: bool) -> None:
+    """U+FFFE and U+FFFF, which XML 1.0 cannot carry, are refused as free text, by name."""
+    for char in ("\ufffe", "\uffff"):
+        reason = formats.text_problem(f"Ani{char}", max_length=9, multiline=multiline)
+        assert reason == f"has the noncharacter U+{ord(char):04X} at position 4"
+
+
 def test_check_text_allows_line_breaks_in_multiline_text_only() -> None:
     """Notes may hold line breaks and tabs; names may not."""
     assert check_text("a\nb\tc", field="note", max_length=9, multiline=True) == "a\nb\tc"

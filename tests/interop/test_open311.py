@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+import attrs
 import pytest
 
+from onestop.domain.catalogue.identity import IdentityScheme
 from onestop.domain.catalogue.model import (
     Agency,
     AgencyKind,
@@ -329,7 +331,7 @@ class TestServiceDefinition:
         description = attribute("birth_date", language="en")["datatype_description"]
         assert isinstance(description, str)
         assert description.endswith("Date of birth")
-        assert attribute("full_name")["datatype_description"] is None
+        assert attribute("married")["datatype_description"] is None
 
     def test_unknown_service_raises_service_not_found(self) -> None:
         """Asking for a service with no version in effect raises ServiceNotFound."""
@@ -343,9 +345,48 @@ class TestServiceDefinition:
         attributes = definition["attributes"]
         assert [(a["code"], a["datatype"], a["required"], a["order"]) for a in attributes] == [
             ("applicant.identity_number", "string", True, 1),
-            ("applicant.identity_scheme", "string", True, 2),
+            ("applicant.identity_scheme", "singlevaluelist", True, 2),
         ]
-        assert "id-nik, kr-rrn" in attributes[1]["datatype_description"]
+        assert [v["key"] for v in attributes[1]["values"]] == ["id-nik", "kr-rrn"]
+
+    def test_the_bounds_the_mall_enforces_are_described(self) -> None:
+        """A number's minimum and maximum, a text's length and a phone number's and an
+        e-mail address's form are stated in each attribute's datatype_description."""
+        form = (
+            field("rooms", FieldType.NUMBER, minimum=1, maximum="12.5"),
+            field("floor", FieldType.NUMBER, minimum=-3),
+            field("line", FieldType.TEXT),
+            field("story", FieldType.LONG_TEXT),
+            field("mobile", FieldType.PHONE, region="ID"),
+            field("mail", FieldType.EMAIL),
+        )
+        catalogue = attrs.evolve(
+            sample_catalogue(), services=(service("contact", "tax", form=form),)
+        )
+        described = {
+            a["code"]: a["datatype_description"]
+            for a in service_definition(catalogue, "contact", at=AT)["attributes"]
+        }
+        assert "at least 1 and at most 12.5" in described["rooms"]
+        assert described["floor"].endswith("at least -3.")
+        assert "at most 1,000 characters" in described["line"]
+        assert "at most 10,000 characters" in described["story"]
+        assert "international form" in described["mobile"]
+        assert "national number of ID" in described["mobile"]
+        assert "e-mail address" in described["mail"]
+        assert "at most 254 characters" in described["mail"]
+
+    def test_the_identity_scheme_lists_the_catalogues_schemes_by_name(self) -> None:
+        """applicant.identity_scheme offers the catalogue's own schemes, named, beside the
+        built-in ones, as a singlevaluelist."""
+        scheme = IdentityScheme(
+            code="eg-nid", name=LocalizedText.of(id="NIK Mesir", en="Egyptian ID"), length=14
+        )
+        catalogue = attrs.evolve(sample_catalogue(), identity_schemes=(scheme,))
+        definition = service_definition(catalogue, "moving-letter", at=AT)
+        values = definition["attributes"][-1]["values"]
+        assert {"key": "eg-nid", "name": "NIK Mesir"} in values
+        assert [v["key"] for v in values] == ["eg-nid", "id-nik", "kr-rrn"]
 
     def test_definitions_cover_services_with_metadata(self, catalogue: Catalogue) -> None:
         """service_definitions returns one definition per service listed with metadata."""

@@ -96,7 +96,8 @@ def _open311(context: Any, case: Any) -> Any:
     if case.query and "jurisdiction_id" in case.query:
         case.query = {k: v for k, v in case.query.items() if k != "jurisdiction_id"}
     if _is_operation(context, "GET", "/open311/v2/services/{file}"):
-        case.path_parameters = {**(case.path_parameters or {}), "file": "kia.json"}
+        file = "kia.xml" if _coin([case.query]) % 2 else "kia.json"
+        case.path_parameters = {**(case.path_parameters or {}), "file": file}
     return case
 
 
@@ -120,7 +121,9 @@ def map_case(context: Any, case: Any) -> Any:
         case.body = _as_kia(case.body)
     elif _is_operation(context, "POST", "/api/v1/applications/{application_id}/actions"):
         case.body = ACTIONS[_coin(case.body) % len(ACTIONS)]
-    elif _is_operation(context, "POST", "/open311/v2/requests.json"):
+    elif _is_operation(context, "POST", "/open311/v2/requests.json") or _is_operation(
+        context, "POST", "/open311/v2/requests.xml"
+    ):
         case.body = _as_open311_kia(case.body)
     return case
 

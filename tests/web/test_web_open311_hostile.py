@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
+from xml.etree import ElementTree
 
 import anyio
 import pytest
@@ -56,7 +57,7 @@ def _refused(response: Any, *, status: int | None = None, sent: tuple[str, ...] 
     assert 400 <= response.status_code < 500, response.text
     if status is not None:
         assert response.status_code == status, response.text
-    errors = response.json()
+    errors = _errors(response)
     assert isinstance(errors, list)
     assert errors
     for error in errors:
@@ -66,6 +67,18 @@ def _refused(response: Any, *, status: int | None = None, sent: tuple[str, ...] 
         assert error["description"].isprintable()
     for value in sent:
         assert value not in response.text
+
+
+def _errors(response: Any) -> Any:
+    """The error list of *response*: its JSON, or its GeoReport XML read by a strict parser."""
+    if not response.headers["content-type"].startswith("text/xml"):
+        return response.json()
+    root = ElementTree.fromstring(response.content)  # noqa: S314 - our own server's answer
+    assert root.tag == "errors"
+    return [
+        {e.tag: int(e.text or 0) if e.tag == "code" else e.text or "" for e in error}
+        for error in root
+    ]
 
 
 def _post(client: Any, body: bytes | str, headers: dict[str, str] | None = None) -> Any:
@@ -227,9 +240,31 @@ def test_more_ids_than_the_cap_are_refused(client: Any) -> None:
 
 def test_an_unknown_method_under_the_prefix_is_not_a_5xx(client: Any) -> None:
     """A path GeoReport does not have is a GeoReport 404; PUT on a known one a 405."""
-    _refused(client.get("/open311/v2/requests.xml"), status=404)
+    _refused(client.get("/open311/v2/requests.csv"), status=404)
     _refused(client.put("/open311/v2/nothing"), status=404)
     assert client.put("/open311/v2/services.json").status_code == 405
+
+
+@pytest.mark.parametrize("suffix", [".json", ".xml"])
+def test_a_method_a_georeport_path_lacks_is_a_georeport_405(client: Any, suffix: str) -> None:
+    """DELETE on ``services`` or ``requests`` is a 405 in GeoReport's error list (JSON or
+    XML as the path's suffix says), with its ``Allow`` header, not problem details."""
+    for path in (f"/open311/v2/services{suffix}", f"/open311/v2/requests{suffix}"):
+        response = client.delete(path)
+        _refused(response, status=405)
+        assert "GET" in response.headers["allow"]
+        media = "text/xml" if suffix == ".xml" else "application/json"
+        assert response.headers["content-type"].startswith(media)
+
+
+def test_an_invalid_lang_is_described_in_words(client: Any) -> None:
+    """A ``lang`` that is no language tag is described in words, not by a regular expression."""
+    response = client.get("/open311/v2/services.json", params={"lang": "not a tag"})
+    _refused(response, status=400)
+    (error,) = response.json()
+    assert (
+        error["description"] == "query.lang: is not a language tag (BCP 47) such as id, en or en-GB"
+    )
 
 
 def test_every_definition_is_the_interop_one(client: Any) -> None:
@@ -356,9 +391,12 @@ def test_the_openapi_document_types_every_open311_answer(client: Any) -> None:
     paths = {p: v for p, v in document["paths"].items() if p.startswith("/open311/v2/")}
     assert sorted(paths) == [
         "/open311/v2/discovery.json",
+        "/open311/v2/discovery.xml",
         "/open311/v2/requests.json",
+        "/open311/v2/requests.xml",
         "/open311/v2/requests/{file}",
         "/open311/v2/services.json",
+        "/open311/v2/services.xml",
         "/open311/v2/services/{file}",
     ]
     used = json.dumps(paths)

@@ -12,7 +12,8 @@ problem; nothing is silently dropped.  They refuse:
 * an e-mail address whose syntax `onestop.domain.common.contacts.normalise_email` refuses
   (a line break, a second header after it, a display name);
 * a line break in any value but a description, and a control character (other than a
-  line break or a tab in a description) or a lone surrogate in any value.
+  line break or a tab in a description), a lone surrogate, U+FFFE or U+FFFF (which XML
+  cannot carry: GeoReport's XML answers) in any value.
 
 Links and e-mail addresses sit in the catalogue's few agencies and laws, so they are
 checked before anything is written.  Text is checked as it is written: the streaming
@@ -57,12 +58,13 @@ LINK_SCHEMES: Final = ("http", "https", "mailto", "tel")
 NODE_ID_SCHEMES: Final = ("urn", "http", "https")
 """The schemes the *base* of an export's node ids may have."""
 
-# Characters no one-line value holds: controls, line breaks of every kind, surrogates.
-_NOT_IN_A_LINE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Characters no one-line value holds: controls, line breaks of every kind, surrogates,
+# and the noncharacters U+FFFE and U+FFFF.
+_NOT_IN_A_LINE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 # What a description may not hold either: the same, less line breaks and tabs.
-_NOT_IN_TEXT: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_IN_TEXT: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Beyond ASCII, the characters of those that JSON writes as they are.
-_RAW_BEYOND_ASCII: Final = re.compile(r"[\x80-\x9f\u2028\u2029\ud800-\udfff]")
+_RAW_BEYOND_ASCII: Final = re.compile(r"[\x80-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def _suspect(encoded: str) -> bool:

@@ -35,8 +35,11 @@ email         ``string``
 
 After the form's fields, every definition lists the applicant's identity, which every
 submission needs and GeoReport has no field for: ``applicant.identity_number`` and
-``applicant.identity_scheme`` (``string``, required); so every service has ``metadata:
-true``.  Every attribute is ``variable`` (the applicant answers it).  ``order`` is renumbered
+``applicant.identity_scheme`` (required; the number a ``string``, the scheme a
+``singlevaluelist`` of the schemes the mall knows); so every service has ``metadata:
+true``.  Each ``datatype_description`` states what the mall enforces: a number's bounds, a
+text's length, a phone number's and an e-mail address's form, then the field's help.
+Every attribute is ``variable`` (the applicant answers it).  ``order`` is renumbered
 ``1, 2, 3, ...`` by each field's ``(order, position in the form)``, because the spec
 expects positive, distinct, ascending orders while our forms allow ties and zero.
 ``values`` appears only on list attributes, as the spec describes it.
@@ -57,7 +60,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from onestop.domain.applications.forms import MAX_LONG_TEXT, MAX_TEXT
 from onestop.domain.catalogue.model import Catalogue, FieldType, FormField, Service
+from onestop.domain.common.contacts import MAX_EMAIL, MAX_PHONE
 from onestop.domain.common.formats import check_int, kind_of, preview
 from onestop.domain.common.parties import default_validators
 from onestop.domain.common.text import LocalizedText, is_language_tag
@@ -116,9 +121,12 @@ _BOOLEAN_VALUES: Final = ({"key": "true", "name": "true"}, {"key": "false", "nam
 _DATE_HINT: Final = "A date (YYYY-MM-DD); a time of day, if given, is ignored."
 _DOCUMENT_HINT: Final = "A reference to an uploaded document is expected"
 _IDENTITY_NUMBER_HINT: Final = (
-    "The applicant's identity number, as written on the identity document."
+    "The applicant's identity number, as written on the identity document: "
+    "at most 64 characters, checked against its scheme."
 )
-_IDENTITY_SCHEME_HINT: Final = "The scheme of the identity number: a code the mall knows"
+_IDENTITY_SCHEME_HINT: Final = "The scheme of the identity number: one of the keys listed."
+_NUMBER_HINT: Final = "A decimal number written with the digits 0-9, such as 12 or 12.5"
+_EMAIL_HINT: Final = f"An e-mail address such as name@example.org, at most {MAX_EMAIL} characters."
 
 
 def services(
@@ -348,8 +356,12 @@ def _definition(catalogue: Catalogue, service: Service, language: str) -> dict[s
 
 def _identity_attributes(catalogue: Catalogue, before: int) -> list[dict[str, Any]]:
     """The applicant's identity number and its scheme, which every submission needs and
-    GeoReport has no field for: the last two attributes of every definition."""
-    schemes = sorted({*default_validators().schemes, *(s.code for s in catalogue.identity_schemes)})
+    GeoReport has no field for: the last two attributes of every definition.  The scheme is
+    a ``singlevaluelist`` of the schemes the mall knows (its catalogue's and the built-in
+    validators'), each named as the catalogue names it (else by its code)."""
+    declared = {s.code: s.name for s in catalogue.identity_schemes}
+    schemes = sorted({*default_validators().schemes, *declared})
+    language = catalogue.default_language
     return [
         {
             "variable": True,
@@ -363,11 +375,20 @@ def _identity_attributes(catalogue: Catalogue, before: int) -> list[dict[str, An
         {
             "variable": True,
             "code": IDENTITY_SCHEME_CODE,
-            "datatype": "string",
+            "datatype": "singlevaluelist",
             "required": True,
-            "datatype_description": f"{_IDENTITY_SCHEME_HINT}, such as {', '.join(schemes)}.",
+            "datatype_description": _IDENTITY_SCHEME_HINT,
             "order": before + 2,
             "description": "Identity scheme",
+            "values": [
+                {
+                    "key": code,
+                    "name": _text(catalogue, declared[code], language)
+                    if code in declared
+                    else code,
+                }
+                for code in schemes
+            ],
         },
     ]
 
@@ -398,16 +419,48 @@ def _values(catalogue: Catalogue, field: FormField, language: str) -> list[dict[
 
 
 def _datatype_description(catalogue: Catalogue, field: FormField, language: str) -> str | None:
+    """What the answer must look like, as the mall checks it (bounds, formats, lengths),
+    then the field's help text; ``None`` for a list, whose values say it all, without help."""
     parts: list[str] = []
     if field.type is FieldType.DOCUMENT:
         evidence = _evidence_name(catalogue, field.evidence_type, language)
         parts.append(f"{_DOCUMENT_HINT} ({evidence})." if evidence else f"{_DOCUMENT_HINT}.")
     elif field.type is FieldType.DATE:
         parts.append(_DATE_HINT)
+    elif field.type is FieldType.NUMBER:
+        parts.append(_number_hint(field))
+    elif field.type is FieldType.TEXT:
+        parts.append(f"Text of at most {MAX_TEXT:,} characters, on one line.")
+    elif field.type is FieldType.LONG_TEXT:
+        parts.append(f"Text of at most {MAX_LONG_TEXT:,} characters; line breaks are kept.")
+    elif field.type is FieldType.PHONE:
+        parts.append(_phone_hint(field))
+    elif field.type is FieldType.EMAIL:
+        parts.append(_EMAIL_HINT)
     help_text = _text(catalogue, field.help, language)
     if help_text:
         parts.append(help_text)
     return " ".join(parts) or None
+
+
+def _number_hint(field: FormField) -> str:
+    """The bounds of a number field, in words: ``at least 1 and at most 10``."""
+    bounds = [
+        f"{word} {bound}"
+        for word, bound in (("at least", field.minimum), ("at most", field.maximum))
+        if bound is not None
+    ]
+    return f"{_NUMBER_HINT}, {' and '.join(bounds)}." if bounds else f"{_NUMBER_HINT}."
+
+
+def _phone_hint(field: FormField) -> str:
+    """The phone numbers a phone field takes, as `normalise_phone` reads them."""
+    national = f", or a national number of {field.region}" if field.region else ""
+    return (
+        "A phone number in international form, starting with + and the country code "
+        f"(+6281234567890){national}: digits, spaces and +-.() only, at most {MAX_PHONE} "
+        "characters."
+    )
 
 
 def _evidence_name(catalogue: Catalogue, code: str | None, language: str) -> str:

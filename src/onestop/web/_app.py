@@ -21,7 +21,7 @@ from typing import Any
 import anyio
 import msgspec
 import structlog
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.config.cors import CORSConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -78,6 +78,16 @@ _CORS_REQUEST_HEADERS = (
     CSRF_HEADER,
 )
 _CORS_RESPONSE_HEADERS = ("Retry-After", "ETag", "X-Request-Id", "Allow")
+
+
+def _handle_any_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """The app's exception handler: GeoReport's error list under ``/open311/v2/`` (a method
+    a GeoReport path does not have is refused there before its router's handler is
+    reached), problem details everywhere else."""
+    path: str = request.scope.get("path", "")
+    if path.startswith(f"{_open311.PREFIX}/"):
+        return _open311.handle_open311_error(request, error)
+    return handle_error(request, error)
 
 
 def limits_store(settings: ServeSettings) -> Store:
@@ -207,7 +217,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         lifespan=[lifespan],
         plugins=[RenamedSchema(), AttrsSchemaPlugin(), *schema_plugins()],
         on_startup=[lambda app: refine(app.openapi_schema)],  # before it is first served
-        exception_handlers={Exception: handle_error},
+        exception_handlers={Exception: _handle_any_error},
         after_request=no_html_not_found,
         middleware=[
             _ops.time_limit(settings.request_timeout),

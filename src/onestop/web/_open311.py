@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 under ``/open311/v2``, so that existing Open311 clients work unchanged.
 
-The routes (JSON only, with GeoReport's ``.json`` suffix):
+The routes, each in GeoReport's two formats, ``.xml`` and ``.json`` (the suffix of the
+path chooses; `onestop.web._open311_xml` writes the XML and both formats' errors):
 
 - ``GET discovery.json``: the discovery document;
 - ``GET services.json`` and ``GET services/{service_code}.json``: the catalogue
@@ -14,11 +15,11 @@ An optional ``jurisdiction_id`` (an agency code) narrows every answer to the ser
 that agency and the agencies below it.  Text comes in the language of ``?lang=``, else of
 ``Accept-Language``, else the catalogue's default, as in the citizen API.
 
-**Errors** are GeoReport's list, ``[{"code": 404, "description": "..."}]``, sent with the
-HTTP status in ``code`` (`onestop.interop.open311_requests.open311_status`; the server's
-own refusals, such as 413, 415 and 429, with theirs): not RFC 9457, because Open311
-clients expect their spec's format.  Descriptions never quote a value sent.  A method a
-GeoReport path does not have is the one answer left to the server's problem details.
+**Errors** are GeoReport's list, ``[{"code": 404, "description": "..."}]`` (in XML,
+``<errors><error>``), sent with the HTTP status in ``code``
+(`onestop.interop.open311_requests.open311_status`; the server's own refusals, such as
+405, 413, 415 and 429, with theirs): not RFC 9457, because Open311 clients expect their
+spec's format.  Descriptions never quote a value sent.
 
 **Who may read a request: the id is the capability.**  A ``service_request_id`` is the
 application's id, a random UUID (`onestop.usecases.mall.RandomIds`, 122 random bits), and
@@ -56,9 +57,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
-import structlog
 from litestar import MediaType, Request, Response, Router, get, post, route
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
@@ -72,10 +72,8 @@ from onestop.exceptions import (
     ApplicationNotFound,
     InvalidApplication,
     InvalidRequest,
-    OnestopError,
     Problem,
     ServiceNotFound,
-    WebError,
 )
 from onestop.interop import open311, open311_requests
 from onestop.interop.open311_forms import Open311Submission, parse_request_form
@@ -91,17 +89,16 @@ from onestop.web._open311_views import (
     Open311Created,
     Open311Discovery,
     Open311Endpoint,
-    Open311Error,
     Open311Request,
     Open311Service,
     Open311ServiceDefinition,
     Views,
     error_responses,
     read_form,
+    unstructure,
 )
-from onestop.web._problems import frames, problem_for
+from onestop.web._open311_xml import XML_MEDIA_TYPE, handle_open311_error, is_xml, xml_document
 from onestop.web._runtime import Runtime
-from onestop.web._scrub import Sent
 from onestop.web._wire import END
 
 __all__ = ["MAX_IDS", "PREFIX", "ROUTER", "handle_open311_error"]
@@ -112,8 +109,7 @@ PREFIX = "/open311/v2"
 MAX_IDS = 20
 """The most ``service_request_id`` values one ``GET requests.json`` reads."""
 
-_LOG = structlog.get_logger("onestop.web")
-_SUFFIX = ".json"
+_SUFFIXES = (".json", ".xml")
 
 Jurisdiction = Annotated[
     str | None,
@@ -128,8 +124,8 @@ File = Annotated[
     str,
     PathParameter(
         description=(
-            "The code or id, followed by `.json`, as GeoReport writes the URL; anything else "
-            "(or over 200 characters) is a 404."
+            "The code or id, followed by `.json` or `.xml` (the format of the answer), as "
+            "GeoReport writes the URL; anything else (or over 200 characters) is a 404."
         ),
     ),
 ]
@@ -147,61 +143,33 @@ def _jurisdiction(value: str | None) -> str | None:
     raise InvalidRequest([problem], status=400)
 
 
-def open311_errors_of(error: BaseException, /) -> tuple[int, list[Open311Error]]:
-    """The HTTP status and GeoReport error list *error* is answered with.
-
-    Errors onestop's interop knows (`open311_requests.open311_status`) are answered as
-    it says; the server's own refusals (an unreadable request, a body too large, a rate
-    limit) with their problem details' status, each problem one entry.
-    """
-    known = isinstance(error, OnestopError) and open311_requests.open311_status(error) != 500
-    if known and not isinstance(error, WebError):
-        status = open311_requests.open311_status(error)
-        entries = open311_requests.open311_errors(error)
-        return status, [Open311Error(code=e["code"], description=e["description"]) for e in entries]
-    problem = problem_for(error)
-    found = [open311_requests.one_line(f"{p.path}: {p.message}") for p in problem.problems[:50]]
-    descriptions = found or [open311_requests.one_line(problem.detail)]
-    return problem.status, [Open311Error(code=problem.status, description=d) for d in descriptions]
-
-
-def _retry_after(error: BaseException, status: int) -> str:
-    """The seconds a client waits after a 429 or a 503 before it tries again."""
-    retry = getattr(error, "retry_after", None)
-    if isinstance(retry, int):  # onestop's own limits
-        return str(retry)
-    given = (error.headers or {}) if isinstance(error, HTTPException) else {}
-    reset = given.get("Retry-After") or given.get("RateLimit-Reset") or ""
-    if reset.isdigit() and int(reset) > 0:  # Litestar's limit: when its window resets
-        return reset
-    return "1" if status == 503 else "60"
-
-
-def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """Litestar's exception handler of the GeoReport routes: GeoReport's error list."""
-    status, entries = open311_errors_of(error)
-    headers = {"Retry-After": _retry_after(error, status)} if status in (429, 503) else {}
-    request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
-    if status >= 500:
-        _LOG.error("request_failed", error=type(error).__name__, where=frames(error))
-    sent = Sent(request)  # no description quotes what the client sent (onestop.web._scrub)
-    return Response(
-        content=[{"code": e.code, "description": sent.scrub(e.description)} for e in entries],
-        status_code=status,
-        media_type=MediaType.JSON,
-        headers=headers,
-    )
-
-
 # --- the catalogue ---------------------------------------------------------------------
 
 
+def _file_stem(file: str) -> str | None:
+    """The code or id of a ``{stem}.json`` or ``{stem}.xml`` path segment, or ``None``."""
+    if len(file) > _MAX_FILE or not file.endswith(_SUFFIXES):
+        return None
+    return file.removeprefix("/").rpartition(".")[0] or None
+
+
 def _stem(file: str) -> str:
-    """The service code of a ``{code}.json`` path segment; a 404 for anything else."""
-    code = file.removeprefix("/").removesuffix(_SUFFIX)
-    if len(file) > _MAX_FILE or not file.endswith(_SUFFIX) or not CATALOGUE_CODE.matches(code):
+    """The service code of a ``{code}.json`` (or ``.xml``) segment; a 404 for anything else."""
+    code = _file_stem(file)
+    if code is None or not CATALOGUE_CODE.matches(code):
         raise ServiceNotFound("unknown")
     return code
+
+
+def _answer(
+    request: Request[Any, Any, Any], kind: str, view: Any, status: int = 200
+) -> Response[Any]:
+    """*view* as the answer of *request*: the view itself (`Views` writes its JSON), or, for
+    a path ending with ``.xml``, its GeoReport XML (`onestop.web._open311_xml`)."""
+    if not is_xml(request):
+        return Response(view, status_code=status)
+    body = xml_document(kind, unstructure(view))
+    return Response(body, status_code=status, media_type=XML_MEDIA_TYPE)
 
 
 def _changeset(runtime: Runtime) -> str:
@@ -218,23 +186,27 @@ def _changeset(runtime: Runtime) -> str:
 
 
 @get(
-    "/discovery.json",
+    ["/discovery.json", "/discovery.xml"],
     return_dto=Views[Open311Discovery],
-    sync_to_thread=True,
     responses=error_responses(400),
     summary="The GeoReport v2 discovery document",
 )
-def discovery(request: Request[Any, Any, Any], lang: Lang = None) -> Open311Discovery:
-    """Where the GeoReport v2 endpoint is and what it speaks: JSON only, no key needed."""
+async def discovery(
+    request: Request[Any, Any, Any], lang: Lang = None
+) -> Response[Open311Discovery]:
+    """Where the GeoReport v2 endpoint is and what it speaks: XML and JSON, no key needed."""
     runtime = runtime_of(request)
     catalogue = runtime.mall.catalogue
     language = language_of(catalogue, request, lang)
     state = request.app.state
-    changeset: str = state.get("open311_changeset") or _changeset(runtime)
+    known = state.get("open311_changeset")
+    changeset = (
+        known if isinstance(known, str) else await anyio.to_thread.run_sync(_changeset, runtime)
+    )
     state["open311_changeset"] = changeset
     name = catalogue.name.get(language, fallbacks=catalogue.languages)
     base = (runtime.settings.public_url or str(request.base_url)).rstrip("/")
-    return Open311Discovery(
+    document = Open311Discovery(
         changeset=changeset,
         contact=open311_requests.one_line(f"{name}: each service's agency answers for it"),
         key_service="No API key is needed: anonymous requests are limited per client address.",
@@ -244,21 +216,22 @@ def discovery(request: Request[Any, Any, Any], lang: Lang = None) -> Open311Disc
                 url=f"{base}{PREFIX}",
                 changeset=changeset,
                 type="production",
-                formats=("application/json",),
+                formats=("application/json", XML_MEDIA_TYPE),
             ),
         ),
     )
+    return _answer(request, "discovery", document)
 
 
 @get(
-    "/services.json",
+    ["/services.json", "/services.xml"],
     return_dto=Views[Open311Service],
     responses=error_responses(400, 404),
     summary="List the services as GeoReport v2 services",
 )
 async def list_services(
     request: Request[Any, Any, Any], lang: Lang = None, jurisdiction_id: Jurisdiction = None
-) -> list[Open311Service]:
+) -> Response[list[Open311Service]]:
     """The services in effect now, in the caller's language."""
     catalogue = runtime_of(request).mall.catalogue
     language = language_of(catalogue, request, lang)
@@ -268,7 +241,7 @@ async def list_services(
         language=language,
         jurisdiction_id=_jurisdiction(jurisdiction_id),
     )
-    return [Open311Service.from_entry(entry) for entry in entries]
+    return _answer(request, "services", [Open311Service.from_entry(entry) for entry in entries])
 
 
 @get(
@@ -282,8 +255,8 @@ async def define_service(
     file: File,
     lang: Lang = None,
     jurisdiction_id: Jurisdiction = None,
-) -> Open311ServiceDefinition:
-    """The definition of ``services/{service_code}.json``: the attributes to send."""
+) -> Response[Open311ServiceDefinition]:
+    """The definition of ``services/{service_code}.json`` (or ``.xml``): the attributes to send."""
     catalogue = runtime_of(request).mall.catalogue
     code = _stem(file)
     language = language_of(catalogue, request, lang)
@@ -293,7 +266,8 @@ async def define_service(
         if code not in {entry["service_code"] for entry in offered}:
             raise ServiceNotFound(code[:64], at=now)
     entry = open311.service_definition(catalogue, code, at=now, language=language)
-    return Open311ServiceDefinition.from_entry(entry)
+    definition = Open311ServiceDefinition.from_entry(entry)
+    return _answer(request, "service_definition", definition)
 
 
 # --- requests --------------------------------------------------------------------------
@@ -363,7 +337,7 @@ def _found_entry(
 
 
 @get(
-    "/requests.json",
+    ["/requests.json", "/requests.xml"],
     return_dto=Views[Open311Request],
     responses=error_responses(400, 404, 429),
     summary="The service requests of the ids given (none without ids)",
@@ -380,7 +354,7 @@ async def list_requests(
     ] = None,
     lang: Lang = None,
     jurisdiction_id: Jurisdiction = None,
-) -> list[Open311Request]:
+) -> Response[list[Open311Request]]:
     """The requests whose ids are given; an unknown id is left out.
 
     Without ``service_request_id`` the list is empty, whatever else is asked: an id is
@@ -391,7 +365,8 @@ async def list_requests(
     if len(ids) > MAX_IDS:
         problem = Problem(path="service_request_id", message=f"names more than {MAX_IDS} ids")
         raise InvalidRequest([problem], status=400)
-    return await _read(request, ids, lang, jurisdiction_id)
+    found = await _read(request, ids, lang, jurisdiction_id)
+    return _answer(request, "service_requests", found)
 
 
 @get(
@@ -405,15 +380,16 @@ async def read_request(
     file: File,
     lang: Lang = None,
     jurisdiction_id: Jurisdiction = None,
-) -> list[Open311Request]:
-    """``requests/{service_request_id}.json``: a list of the one request (GeoReport's form)."""
-    application_id = file.removeprefix("/").removesuffix(_SUFFIX)
-    if len(file) > _MAX_FILE or not file.endswith(_SUFFIX) or not application_id:
+) -> Response[list[Open311Request]]:
+    """``requests/{service_request_id}.json`` (or ``.xml``): a list of the one request
+    (GeoReport's form)."""
+    application_id = _file_stem(file)
+    if application_id is None:
         raise ApplicationNotFound(None)
     found = await _read(request, [application_id], lang, jurisdiction_id)
     if not found:
         raise ApplicationNotFound(None)
-    return found
+    return _answer(request, "service_requests", found)
 
 
 # --- submission ------------------------------------------------------------------------
@@ -482,7 +458,7 @@ def _submit(
 
 
 @post(
-    "/requests.json",
+    ["/requests.json", "/requests.xml"],
     return_dto=Views[Open311Created],
     status_code=201,
     media_type=MediaType.JSON,
@@ -542,7 +518,8 @@ async def create_request(
         entry, replayed = await runtime.write(
             partial(_submit, runtime, submission, now, language, idempotency_key, actor)
         )
-    return Response([Open311Created.from_entry(entry)], status_code=200 if replayed else 201)
+    created = [Open311Created.from_entry(entry)]
+    return _answer(request, "service_requests", created, 200 if replayed else 201)
 
 
 @route(
@@ -551,7 +528,7 @@ async def create_request(
     include_in_schema=False,
 )
 async def elsewhere(rest: Annotated[str, PathParameter()]) -> None:
-    """Anything else under the prefix: GeoReport's 404 (only JSON is served)."""
+    """Anything else under the prefix: GeoReport's 404."""
     raise NotFoundException()
 
 
@@ -565,10 +542,11 @@ async def nowhere() -> None:
     raise NotFoundException()
 
 
-@route("/requests.json", http_method=["OPTIONS"], include_in_schema=False)
+@route(["/requests.json", "/requests.xml"], http_method=["OPTIONS"], include_in_schema=False)
 async def requests_options() -> Response[None]:
-    """The methods of ``requests.json``.  (Litestar makes its own answer for a path's first
-    handler and keeps it when a second is added, so it would list GET alone.)"""
+    """The methods of ``requests.json`` and ``requests.xml``.  (Litestar makes its own
+    answer for a path's first handler and keeps it when a second is added, so it would list
+    GET alone.)"""
     return Response(None, status_code=204, headers={"Allow": "GET, OPTIONS, POST"})
 
 

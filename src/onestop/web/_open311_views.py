@@ -57,6 +57,7 @@ __all__ = [
     "Views",
     "error_responses",
     "read_form",
+    "unstructure",
 ]
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -90,7 +91,7 @@ class Open311Endpoint:
         url: Its base URL: a client appends ``/services.json`` and so on.
         changeset: When it last changed (W3C date and time).
         type: ``production`` (or ``test``).
-        formats: The media types it answers in: JSON only.
+        formats: The media types it answers in: ``application/json`` and ``text/xml``.
     """
 
     specification: str
@@ -299,6 +300,11 @@ def _converter() -> cattrs.Converter:
 _OUT = _converter()
 
 
+def unstructure(view: object, /) -> Any:
+    """*view* (a view or a list of them) as the plain data `Views` writes out as JSON."""
+    return _OUT.unstructure(view)
+
+
 _FORMS_ONLY = Problem(path="body", message="GeoReport takes application/x-www-form-urlencoded")
 
 
@@ -324,7 +330,12 @@ class Views(ConverterDTO[T], Generic[T]):
         raise InvalidRequest([_FORMS_ONLY], status=415)
 
     def data_to_encodable_type(self, data: Any) -> Any:
-        """Unstructure an answer."""
+        """Unstructure an answer: a `Response`'s content, unless it is written already (the
+        bytes of an XML answer)."""
+        if isinstance(data, Response):
+            if not isinstance(data.content, bytes):
+                data.content = _OUT.unstructure(data.content)
+            return data
         return _OUT.unstructure(data)
 
 

@@ -23,7 +23,10 @@ object once, when the application starts and before it is first served:
   officer's read, an upload to a submission, a read's ``ETag`` to an action), so a client
   generator or a stateful tester can chain them.
 
-Routes under ``/open311/`` answer errors in Open311's own format and are left as they are.
+Routes under ``/open311/`` answer errors in Open311's own format and are left as they are,
+but for the format: a path ending with ``.xml`` answers ``text/xml`` (GeoReport's XML,
+described as text), and a ``{file}`` path, whose file ends with ``.json`` or ``.xml``,
+either.
 """
 
 from __future__ import annotations
@@ -166,6 +169,28 @@ def _responses(path: str, operation: Operation) -> None:
             description="The body is larger than the server takes",
             content=_problem_content(),
         )
+
+
+_XML = "text/xml"
+_GEOREPORT_XML = Schema(
+    type=OpenAPIType.STRING,
+    description="GeoReport v2 XML (UTF-8): the same data as the JSON answer, or <errors>.",
+)
+
+
+def _georeport_xml(path: str, operation: Operation) -> None:
+    """The XML answers of GeoReport: an ``.xml`` path's only, a ``{file}`` path's beside
+    its JSON (the file's suffix chooses)."""
+    if not path.startswith("/open311/"):
+        return
+    for response in (operation.responses or {}).values():
+        if not isinstance(response, OpenAPIResponse) or response.content is None:
+            continue
+        xml = {_XML: OpenAPIMediaType(schema=_GEOREPORT_XML)}
+        if path.endswith(".xml"):
+            response.content = xml
+        elif path.endswith("{file}"):
+            response.content = {**response.content, **xml}
 
 
 def _retry_after(*, required: bool) -> dict[str, OpenAPIHeader | Reference]:
@@ -372,6 +397,7 @@ def refine(openapi: OpenAPI, /) -> OpenAPI:
     _formats(openapi.components)
     for path, _, operation in _operations(openapi):
         _responses(path, operation)
+        _georeport_xml(path, operation)
     submit, upload = _find(openapi, _SUBMIT), _find(openapi, _UPLOAD)
     if submit is not None:
         _replay(submit)

@@ -134,9 +134,10 @@ def kind_of(value: object) -> str:
     return names.get(type(value), f"a value of type {type(value).__name__}")
 
 
-_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-"""Every character of the categories ``Cc`` (C0 and C1 controls) and ``Cs`` (surrogates)."""
-_SUSPECT_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Every character of the categories ``Cc`` (C0 and C1 controls) and ``Cs`` (surrogates),
+and the two noncharacters XML 1.0 cannot carry, U+FFFE and U+FFFF."""
+_SUSPECT_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """The same, without the tab and the line breaks free text may hold on several lines."""
 
 
@@ -145,9 +146,10 @@ def text_problem(
 ) -> str | None:
     """Return why *value* is not acceptable free text, or ``None``.
 
-    Free text is a `str` of at most *max_length* characters with no lone surrogate and
-    no control character; with *multiline*, line breaks and tabs are allowed.  An empty
-    string is refused unless *empty*.  The message never quotes the text.
+    Free text is a `str` of at most *max_length* characters with no lone surrogate, no
+    control character and neither U+FFFE nor U+FFFF (which XML 1.0 cannot carry); with
+    *multiline*, line breaks and tabs are allowed.  An empty string is refused unless
+    *empty*.  The message never quotes the text.
 
     Raises:
         InvalidValue: If *max_length* is not an integer from 0 (the caller's mistake).
@@ -168,6 +170,8 @@ def text_problem(
         category = unicodedata.category(char)
         if category == "Cs":
             return f"has a lone surrogate at position {index + 1}"
+        if char in "\ufffe\uffff":
+            return f"has the noncharacter U+{ord(char):04X} at position {index + 1}"
         if category == "Cc" and char not in allowed:
             what = (
                 "a NUL character" if char == "\x00" else f"a control character ({_character(char)})"
