@@ -259,12 +259,20 @@ def public_status(
         application.service,
     )
     closed = application.is_closed
+    labels: dict[str, str] = {}  # a history repeats its states: each label made once
+
+    def label_of(state: str) -> str:
+        found = labels.get(state)
+        if found is None:
+            found = labels[state] = _state_label(workflow, state, texts)
+        return found
+
     return PublicStatus(
         number=application.number,
         service=application.service,
         service_name=service_name,
         state=state,
-        label=_state_label(workflow, state, texts),
+        label=label_of(state),
         language=language,
         received=deadline.received,
         due=None if closed else deadline.due,
@@ -272,8 +280,7 @@ def public_status(
         closed=closed,
         needed=_needed(application, workflow, texts),
         history=tuple(
-            PublicStep(state=s, label=_state_label(workflow, s, texts), at=at)
-            for s, at in _history(application)
+            PublicStep(state=s, label=label_of(s), at=at) for s, at in _history(application)
         ),
     )
 

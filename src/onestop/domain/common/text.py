@@ -15,6 +15,7 @@ then the first text it has.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -107,6 +108,18 @@ def language_fallbacks(tag: str, /) -> tuple[str, ...]:
     """
     if not isinstance(tag, str):
         raise InvalidValue(field="language", reason=f"expected text, not {kind_of(tag)}")
+    if type(tag) is str and len(tag) <= _MAX_TAG:  # a real tag's: kept, a bounded number
+        return _fallbacks_of(tag)
+    return _fallbacks(tag)
+
+
+@functools.lru_cache(maxsize=256)
+def _fallbacks_of(tag: str, /) -> tuple[str, ...]:
+    """`_fallbacks`, memoised for short tags (a few hundred of at most 64 characters)."""
+    return _fallbacks(tag)
+
+
+def _fallbacks(tag: str, /) -> tuple[str, ...]:
     parts = tag.lower().replace("_", "-").split("-")
     longest, length = 0, -1
     for part in parts:
@@ -189,12 +202,15 @@ class LocalizedText:
         """
         check_type(language, str, field="language")
         chain = dict.fromkeys((language, *check_strings(fallbacks, field="fallbacks")))
-        lookup = {tag.lower(): text for tag, text in self.texts}
+        texts = self.texts
+        if len(texts) == 1:  # the one text, whatever the chain: the fallback of last resort
+            return texts[0][1]
+        lookup = {tag.lower(): text for tag, text in texts}
         for wanted in chain:
             for prefix in language_fallbacks(wanted):
                 if prefix in lookup:
                     return lookup[prefix]
-        return self.texts[0][1] if self.texts else ""
+        return texts[0][1] if texts else ""
 
     def has(self, language: str) -> bool:
         """Return whether there is text tagged exactly *language* (case-insensitive).

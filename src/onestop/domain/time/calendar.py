@@ -54,6 +54,7 @@ from onestop.domain.time.worktime import (
     check_years,
     counting,
     require_aware,
+    ruler_of,
     to_years,
 )
 from onestop.exceptions import InvalidCalendar
@@ -572,14 +573,7 @@ class WorkCalendar:
         return _utc(value, argument, self._ruler())
 
     def _ruler(self) -> Ruler:
-        # Built on first use and kept while the calendar lives, shared by equal
-        # calendars: it remembers each day's open intervals, which every deadline
-        # computed on this calendar walks again.
-        ruler = _RULERS.get(self)
-        if ruler is None:
-            ruler = Ruler(self)
-            _RULERS[self] = ruler
-        return ruler
+        return ruler_of(self, _RULERS)  # kept while the calendar lives, shared by equal ones
 
 
 def _utc(value: object, argument: str, ruler: Ruler) -> datetime:
@@ -590,7 +584,7 @@ def _utc(value: object, argument: str, ruler: Ruler) -> datetime:
         DateOutOfRange: If *value* cannot be told in UTC or in the calendar's zone.
     """
     moment = require_aware(value, argument)
-    with counting(argument, reason=f"{moment.isoformat()} {_TOO_NEAR}"):
+    with counting(argument, reason=_TOO_NEAR, at=moment):
         moment = moment.astimezone(UTC)
         ruler.local_day(moment)
     return moment

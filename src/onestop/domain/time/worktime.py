@@ -21,9 +21,11 @@ closures cut out, and the working time between two instants.
 from __future__ import annotations
 
 import enum
+import weakref
 from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -168,14 +170,16 @@ class counting:  # noqa: N801 - used as a function: ``with counting("start"):``
     """Turn an overflow of date arithmetic inside a ``with`` block into `DateOutOfRange`.
 
     *argument* is what the error names: the input whose value, or whose working time,
-    runs past the years 1 to 9999; *reason* says what is out of range.
+    runs past the years 1 to 9999; *reason* says what is out of range, after the instant
+    *at* if given.  Both are made into words only if the error is raised.
     """
 
-    __slots__ = ("argument", "reason")
+    __slots__ = ("argument", "at", "reason")
 
-    def __init__(self, argument: str, *, reason: str = _BEYOND) -> None:
-        self.argument = label(argument)
+    def __init__(self, argument: str, *, reason: str = _BEYOND, at: datetime | None = None) -> None:
+        self.argument = argument
         self.reason = reason
+        self.at = at
 
     def __enter__(self) -> None:
         """Enter the block; nothing to set up."""
@@ -188,8 +192,10 @@ class counting:  # noqa: N801 - used as a function: ``with counting("start"):``
     ) -> None:
         """Raise `DateOutOfRange` in place of an overflow; let anything else through."""
         if kind is not None and issubclass(kind, OverflowError | _Overrun):
-            reason = error.reason if isinstance(error, _Overrun) and error.reason else self.reason
-            raise DateOutOfRange(field=self.argument, reason=reason) from None
+            reason = self.reason if self.at is None else f"{self.at.isoformat()} {self.reason}"
+            if isinstance(error, _Overrun) and error.reason:
+                reason = error.reason
+            raise DateOutOfRange(field=label(self.argument), reason=reason) from None
 
 
 def to_years(value: object) -> Any:
@@ -225,6 +231,29 @@ class DayKind(enum.Enum):
     """A public holiday or joint leave day (checked before `WEEKEND`)."""
     CLOSED = "closed"
     """A day of the work week that closures shut for all of its opening hours."""
+
+
+def ruler_of(calendar: WorkCalendar, shared: weakref.WeakKeyDictionary[Any, Ruler], /) -> Ruler:
+    """The ruler of *calendar*: built on first use and kept in *shared* while the calendar
+    lives, shared by equal calendars, as it remembers each day's open intervals, which every
+    deadline computed on the calendar walks again.
+
+    Found by the calendar's identity first: looking it up by value in *shared* compares
+    calendars field by field, which costs more than many counts.
+    """
+    key = id(calendar)
+    kept = _OWN.get(key)
+    if kept is not None and kept[0]() is calendar:
+        return kept[1]
+    ruler = shared.get(calendar)
+    if ruler is None:
+        ruler = shared[calendar] = Ruler(calendar)
+    _OWN[key] = (weakref.ref(calendar, partial(_forget, key)), ruler)
+    return ruler
+
+
+def _forget(key: int, _: object) -> None:
+    _OWN.pop(key, None)  # the calendar is being collected: before its id can be reused
 
 
 class Ruler:
@@ -450,3 +479,8 @@ class Ruler:
             if day > last:
                 return total
         raise _Overrun(_TOO_FAR)
+
+
+_OWN: dict[int, tuple[weakref.ref[WorkCalendar], Ruler]] = {}
+"""The rulers `ruler_of` gave, by their calendar's `id` (with a weak reference, to tell it
+is still that calendar); an entry leaves as its calendar is collected."""
