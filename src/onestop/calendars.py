@@ -59,7 +59,6 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from onestop._working_days import stray_working_days
 from onestop.domain.catalogue.calendars import (
     DAYS,
     CalendarCounting,
@@ -480,8 +479,7 @@ def _zoned_apart(catalogue: Catalogue, scopes: tuple[str, ...]) -> list[str]:
 
 
 def check_calendar_sources(catalogue: Catalogue) -> list[Problem]:
-    """Every declared country, subdivision, category or language `holidays` does not know,
-    and every ``working_days`` date no holiday or closed day falls on (`stray_working_days`).
+    """Every declared country, subdivision, category or language `holidays` does not know.
 
     The loader of the CLI runs it with the catalogue's own checks, so that these
     problems are reported with the others, with their paths (``calendars[2].country``);
@@ -534,7 +532,7 @@ def check_calendar_sources(catalogue: Catalogue) -> list[Problem]:
                         f"known: {', '.join(sorted(table.supported_categories))}",
                     )
                 )
-    return problems + stray_working_days(catalogue)
+    return problems
 
 
 def non_working_days(

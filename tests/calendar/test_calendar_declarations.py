@@ -383,19 +383,3 @@ reason = "Staff meeting"
             for a, b in spans
         ]
         assert local == [(time(12), time(16))], agency
-
-
-def test_a_working_day_no_holiday_falls_on_is_a_problem(tmp_path: Path) -> None:
-    """A working day on a day already worked, or on a weekend day, opens nothing: each is
-    reported with its path; one on a listed holiday or a closed day is not."""
-    body = GOOD.replace(
-        '[[calendars.working_days]]\ndate = 2025-01-06\nreason = "Epiphany worked"',
-        "\n".join(
-            f'[[calendars.working_days]]\ndate = {day}\nreason = "worked"'
-            for day in ("2025-01-06", "2025-06-03", "2025-06-07", "2025-12-24")
-        ),
-    )
-    catalogue = load_catalogue(_write(tmp_path, body))
-    found = {p.path: p.message for p in check_calendar_sources(catalogue)}
-    assert set(found) == {"calendars[0].working_days[1].date", "calendars[0].working_days[2].date"}
-    assert "2025-06-07 is no holiday or closed day" in found["calendars[0].working_days[2].date"]
