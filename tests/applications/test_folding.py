@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from onestop.calendars import calendar_for
 from onestop.domain.catalogue.model import Catalogue
-from onestop.domain.time.sla import due_date
 from onestop.exceptions import (
     ApplicationNotFound,
     ConcurrencyConflict,
@@ -205,36 +204,6 @@ def test_a_deadline_without_trace_has_the_same_dates(catalogue: Catalogue) -> No
 
     assert plain.trace == ()
     assert attrs.evolve(plain, trace=explained.trace) == explained
-
-
-def test_a_first_count_is_kept_with_and_without_its_trace(catalogue: Catalogue) -> None:
-    """A new application's first count (no pauses) is the one `due_date` makes each way,
-    and the untraced one goes on to the next count as `due_date`'s own does."""
-    store, clock = MemoryStore(), ManualClock(START)
-    mall = _mall(catalogue, store, clock)
-    app_id = _submit(mall)
-    application = mall.application(app_id)
-    assert application.pauses() == ()
-    limit, received = application.time_limit, application.received
-    deadlines = Deadlines(size=10)
-
-    plain = deadlines(application, JAKARTA, explain=False)
-    explained = deadlines(application, JAKARTA)
-
-    assert plain == due_date(JAKARTA, received=received, limit=limit, explain=False)
-    assert explained == due_date(JAKARTA, received=received, limit=limit)
-    assert deadlines(application, JAKARTA) is explained  # kept, not counted again
-    assert plain._merged == ()  # what a later count goes on from (``since``)
-    clock.advance(hours=2)
-    mall.act(app_id, "send_back", actor=VERIFIER, inputs={"reason": "Foto buram"})
-    later = mall.application(app_id)
-    pauses = later.pauses()
-    assert deadlines(later, JAKARTA, explain=False) == due_date(
-        JAKARTA, received=received, limit=limit, pauses=pauses, explain=False
-    )
-    assert due_date(
-        JAKARTA, received=received, limit=limit, pauses=pauses, explain=False, since=plain
-    ) == due_date(JAKARTA, received=received, limit=limit, pauses=pauses, explain=False)
 
 
 def test_an_application_at_risk_is_at_risk_from_each_commit(catalogue: Catalogue) -> None:

@@ -195,12 +195,6 @@ class Deadline:
         default=None, init=False, eq=False, repr=False
     )
 
-    def untraced(self) -> Deadline:
-        """This deadline without its trace, as ``due_date(..., explain=False)`` counts it."""
-        plain = attrs.evolve(self, trace=())
-        object.__setattr__(plain, "_merged", self._merged)  # frozen: set once, here
-        return plain
-
     @property
     def is_paused(self) -> bool:
         """Whether an open pause holds the clock, so that `due` is not known."""

@@ -36,9 +36,8 @@ from onestop.domain.applications.erasure import subjects_of
 from onestop.domain.applications.tracking import PublicStatus
 from onestop.domain.common.formats import SHA256_HEX, check_int
 from onestop.domain.common.kinds import check_type
-from onestop.domain.common.values import Duration
 from onestop.domain.time.calendar import WorkCalendar
-from onestop.domain.time.sla import Deadline, Pause, due_date
+from onestop.domain.time.sla import Deadline, due_date
 from onestop.exceptions import ApplicationNotFound, ConfigurationError, InvalidValue
 from onestop.ports.events import EventStore, StoredEvent
 from onestop.ports.keys import PersonalDataKeys
@@ -227,9 +226,7 @@ class Deadlines:
 
     Without a trace, an application's next deadline goes on from its last one
     (``due_date(..., since=...)``): a new pause costs its own count, not a walk over
-    every pause of the stream again.  A first count without pauses (a new application's,
-    whose receipt asks for the trace right after the read model's row) is made once,
-    with the trace, and kept both ways.
+    every pause of the stream again.
 
     Args:
         size: How many deadlines to keep; 0 computes every one afresh.
@@ -265,10 +262,6 @@ class Deadlines:
         if isinstance(found, Deadline):
             return found
         latest = None if explain else self._latest.get(clock)
-        if not explain and not pauses and latest is None and self._entries.size:
-            first = self._first(clock, pauses)
-            if first is not None:
-                return first
         deadline = due_date(
             calendar,
             received=application.received,
@@ -280,22 +273,6 @@ class Deadlines:
         self._entries.put(key, deadline)
         if not explain:
             self._latest.put(clock, deadline)
-        return deadline
-
-    def _first(
-        self, clock: tuple[WorkCalendar, datetime, Duration], pauses: tuple[Pause, ...]
-    ) -> Deadline | None:
-        """A first count without pauses (a new application's, whose receipt asks for the
-        trace next): counted once with its trace, both kept; ``None`` if that fails (the
-        count without a trace is then made, and fails, as it would have)."""
-        try:
-            traced = due_date(clock[0], received=clock[1], limit=clock[2], pauses=pauses)
-        except Exception:  # noqa: BLE001 - whatever the trace met, the plain count decides
-            return None
-        deadline = traced.untraced()  # the same count: the trace is all explain adds
-        self._entries.put((True, *clock, pauses), traced)
-        self._entries.put((False, *clock, pauses), deadline)
-        self._latest.put(clock, deadline)
         return deadline
 
     def at_risk_from(
