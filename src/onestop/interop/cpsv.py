@@ -93,7 +93,8 @@ What CPSV-AP cannot say, and so is lost or approximated:
   shapes require that datatype; ``"12.50"`` is a valid ``xsd:double`` literal.
 * **Keywords** are search terms in any language, but the 3.x shapes want them
   tagged: each is tagged with the catalogue's first language, trimmed, its white space
-  collapsed, and written once, as the Open311 export lists them.
+  collapsed, and written once, as the Open311 export lists them (but for commas, which
+  Open311's comma-separated list turns into spaces).
 * **Descriptions.**  The shapes require one on a service; ours is optional, so a
   service without one (or without one in some language) is described by its title
   (in that language).
