@@ -9,7 +9,7 @@ is what must *not* be an immutable event:
   or session, the SHA-256 digest of the bearer value (never the value itself); for a
   credential, ``<kind>:<account_id>``.  Secrets are replaced, expire and are deleted,
   which an event stream cannot do; a password hash is never written to the chain.
-- **Failures** (`StaffStore.count_failure`): failed sign-ins, counted atomically in the
+- **Failures** (`FailureCounter.count_failure`): failed sign-ins, counted atomically in the
   store in a sliding window, so that several workers (or machines, on PostgreSQL) do not
   multiply the attempts an attacker is allowed.
 - **The access record** (`AccessRecord`): who read which application's personal data,
@@ -205,7 +205,7 @@ def check_secret_key(key: object, /) -> str:
 
 
 def check_failure(key: object, at: object, window: object, /) -> tuple[str, datetime, timedelta]:
-    """Check the arguments of `StaffStore.count_failure` and `StaffStore.failures`.
+    """Check the arguments of `FailureCounter.count_failure` and `~FailureCounter.failures`.
 
     Raises:
         InvalidStoreInput: If *key* is not a storable key, *at* not an aware datetime in
@@ -243,12 +243,18 @@ def check_access_query(after: object, limit: object, /) -> tuple[int, int]:
 @runtime_checkable
 class FailureCounter(Protocol):
     """The part of a `StaffStore` that counts failures per key, atomically across every
-    process sharing it: what the courier desk counts wrong one-time codes with
-    (`onestop.usecases.courier.desk.CourierDesk`'s ``failures``)."""
+    process sharing it: failed sign-ins, and the wrong one-time codes the courier desk
+    counts (`onestop.usecases.courier.desk.CourierDesk`'s ``failures``)."""
 
     def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Record one failure under *key* at *at*; return those in the window
-        (`StaffStore.count_failure`)."""
+        """Record one failure under *key* at *at*; return the failures after ``at - window``:
+        this one, those before it in the window, and any recorded at a later instant (a
+        concurrent caller whose clock read later, and whose count went first).
+
+        Atomic across every process sharing the store: *n* concurrent calls on one key
+        return *n* different counts, whatever order their clocks were read in.  Failures
+        older than the window may be dropped.
+        """
         ...
 
     def failures(self, key: str, /, *, at: datetime, window: timedelta) -> int:
@@ -256,12 +262,13 @@ class FailureCounter(Protocol):
         ...
 
     def clear_failures(self, key: str, /) -> None:
-        """Forget every failure recorded under *key*."""
+        """Forget every failure recorded under *key* (after a successful sign-in, or once a
+        new code is issued)."""
         ...
 
 
 @runtime_checkable
-class StaffStore(Protocol):
+class StaffStore(FailureCounter, Protocol):
     """Where staff secrets, sign-in failures and the access record live: the event store.
 
     Every method refuses malformed input with `onestop.exceptions.InvalidStoreInput`
@@ -288,25 +295,6 @@ class StaffStore(Protocol):
         Raises:
             InvalidStoreInput: If no filter is given, or one is malformed.
         """
-        ...
-
-    def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Record one failure under *key* at *at*; return the failures after ``at - window``:
-        this one, those before it in the window, and any recorded at a later instant (a
-        concurrent caller whose clock read later, and whose count went first).
-
-        Atomic across every process sharing the store: *n* concurrent calls on one key
-        return *n* different counts, whatever order their clocks were read in.  Failures
-        older than the window may be dropped.
-        """
-        ...
-
-    def failures(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Return the failures recorded under *key* in ``(at - window, at]``."""
-        ...
-
-    def clear_failures(self, key: str, /) -> None:
-        """Forget every failure recorded under *key* (after a successful sign-in)."""
         ...
 
     def record_access(self, records: Sequence[AccessRecord], /) -> None:

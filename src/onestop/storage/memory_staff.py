@@ -122,7 +122,7 @@ class MemoryStaff:
         return len(doomed)
 
     def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Record a failure; see `onestop.ports.staff.StaffStore.count_failure`."""
+        """Record a failure; see `onestop.ports.staff.FailureCounter.count_failure`."""
         key, at, window = check_failure(key, at, window)
         with self._lock:
             self._check_open()
@@ -132,14 +132,15 @@ class MemoryStaff:
             return len(kept)  # later-stamped ones too: another caller's clock read later
 
     def failures(self, key: str, /, *, at: datetime, window: timedelta) -> int:
-        """Count recent failures; see `onestop.ports.staff.StaffStore.failures`."""
+        """Count recent failures; see `onestop.ports.staff.FailureCounter.failures`."""
         key, at, window = check_failure(key, at, window)
         with self._lock:
             self._check_open()
             return sum(1 for t in self._failures.get(key, ()) if at - window < t <= at)
 
     def clear_failures(self, key: str, /) -> None:
-        """Forget the failures under *key*; see `onestop.ports.staff.StaffStore.clear_failures`."""
+        """Forget the failures under *key*; see
+        `onestop.ports.staff.FailureCounter.clear_failures`."""
         key = check_secret_key(key)
         with self._lock:
             self._check_open()

@@ -279,7 +279,7 @@ class StaffStoreContract:
         """A sweep deletes expired secrets and failures before the window; keeps the rest.
 
         The count includes at least the expired secret (old failures may have been
-        dropped already, as `StaffStore.count_failure` allows).
+        dropped already, as `FailureCounter.count_failure` allows).
         """
         store.put_secret(make_secret("old", kind="session", expires_at=S0 + timedelta(minutes=1)))
         store.put_secret(make_secret("password:ana"))
