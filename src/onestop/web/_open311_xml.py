@@ -39,7 +39,7 @@ from litestar.exceptions import HTTPException
 from onestop.exceptions import InvalidValue, OnestopError, WebError
 from onestop.interop import open311_requests
 from onestop.web._open311_views import Open311Error
-from onestop.web._problems import frames, problem_for
+from onestop.web._problems import allow_of, frames, problem_for
 from onestop.web._scrub import Sent
 
 __all__ = [
@@ -202,10 +202,9 @@ def handle_open311_error(request: Request[Any, Any, Any], error: Exception) -> R
     for a path ending with ``.xml``, else in JSON (a 405's ``Allow`` header kept)."""
     status, entries = open311_errors_of(error)
     headers = {"Retry-After": _retry_after(error, status)} if status in (429, 503) else {}
-    if isinstance(error, HTTPException) and error.headers:
-        allow = {k.lower(): v for k, v in error.headers.items()}.get("allow")
-        if allow is not None:  # RFC 9110 requires it on a 405
-            headers["Allow"] = allow
+    allow = allow_of(error)
+    if allow is not None:
+        headers["Allow"] = allow
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
     if status >= 500:
         _LOG.error("request_failed", error=type(error).__name__, where=frames(error))

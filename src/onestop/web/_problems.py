@@ -45,6 +45,7 @@ __all__ = [
     "PROBLEM_JSON",
     "FieldProblem",
     "ProblemDetails",
+    "allow_of",
     "frames",
     "declared",
     "handle_error",
@@ -265,6 +266,13 @@ def _scrubbed(problem: ProblemDetails, sent: Sent) -> ProblemDetails:
     )
 
 
+def allow_of(error: BaseException, /) -> str | None:
+    """The ``Allow`` header Litestar's 405 carries, which RFC 9110 requires in the answer."""
+    if not isinstance(error, HTTPException) or not error.headers:
+        return None
+    return {k.lower(): v for k, v in error.headers.items()}.get("allow")
+
+
 def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     """Litestar's exception handler: answer *error* as problem details, with no value
     the request carried quoted back (`onestop.web._scrub`)."""
@@ -276,8 +284,9 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
         headers["Retry-After"] = "1"
     elif isinstance(error, HTTPException) and error.headers:
         given = {k.lower(): v for k, v in error.headers.items()}
-        if "allow" in given:  # RFC 9110 requires it on a 405
-            headers["Allow"] = given["allow"]
+        allow = allow_of(error)
+        if allow is not None:
+            headers["Allow"] = allow
         # Litestar's rate limiter says when its window resets; a client reads Retry-After.
         wait = given.get("retry-after") or given.get("ratelimit-reset")
         if wait is not None:
