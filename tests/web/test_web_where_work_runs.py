@@ -194,3 +194,34 @@ def test_a_cancelled_write_is_waited_for_before_the_caller_lets_go(tmp_path: Pat
         runtime.close()
     assert finished
     assert resumed >= finished[0]
+
+
+def test_the_staff_routes_blocking_handlers_run_in_a_pool_sized_by_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staff routes' blocking handlers run in the worker's pool of ``--threads``
+    threads, however many of them are busy at once, not in asyncio's default pool."""
+    settings = settings_for(tmp_path, threads=2)
+    tokens = staff_accounts(settings, OFFICER)
+    with in_process(settings) as client:
+        sent = client.post(
+            "/api/v1/applications", json=kia_body(), headers={"Idempotency-Key": new_key()}
+        )
+        assert sent.status_code == 201, sent.text
+        where = Where(monkeypatch, "application")
+        headers = {"Authorization": f"Bearer {tokens['officer']}"}
+        target = f"/api/v1/staff/applications/{sent.json()['application_id']}"
+        assert client.get(target, headers=headers).status_code == 200
+
+        def busy() -> str:
+            time.sleep(0.2)
+            return threading.current_thread().name
+
+        async def six_at_once() -> set[str]:
+            loop = asyncio.get_running_loop()
+            return set(await asyncio.gather(*(loop.run_in_executor(None, busy) for _ in range(6))))
+
+        names = client.blocking_portal.call(six_at_once)
+    assert where.seen["application"] == ["onestop-blocking_0"]
+    assert len(names) == 2
+    assert all(name.startswith("onestop-blocking") for name in names)

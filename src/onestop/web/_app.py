@@ -2,17 +2,20 @@
 
 The worker's `Runtime` (the mall, the document desk) is built when the application
 starts (its lifespan) and closed when it stops; until then nothing is opened, so that
-building the application is cheap and has no side effects.  The thread pool that runs
-the blocking core is sized to ``settings.threads``.
+building the application is cheap and has no side effects.  The thread pools that run
+the blocking core (anyio's, and the loop's default executor, where Litestar runs the
+handlers marked ``sync_to_thread``) are each sized to ``settings.threads``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -154,6 +157,12 @@ def create_app(settings: ServeSettings, /) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        # Litestar runs the handlers marked sync_to_thread in the loop's default executor,
+        # not in anyio's pool: size it by the same setting (asyncio's default is
+        # min(32, cores + 4) whatever --threads says).  asyncio.run shuts it down.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(settings.threads, thread_name_prefix="onestop-blocking")
+        )
         runtime = await anyio.to_thread.run_sync(Runtime.start, settings)
         app.state.runtime = runtime
         app.state.limits = Limits(store=limits, lookups_per_minute=settings.lookups_per_minute)

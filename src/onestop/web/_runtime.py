@@ -186,10 +186,10 @@ def staff_desk(store: EventStore, keys: Keyring) -> StaffDesk:
 def open_store(settings: ServeSettings) -> EventStore:
     """Open the worker's store: a PostgreSQL pool holds a connection per thread.
 
-    A worker runs the blocking core on ``settings.threads`` threads
+    A worker runs the blocking core on two pools of ``settings.threads`` threads
     (docs/explanation/web-framework.md), so its `PostgresStore` pool may hold as many
-    connections (never fewer than the store's default of 10), and no thread waits for a
-    connection another could have lent it.  Other stores open from their URL.
+    connections (never fewer than the store's default of 10), and a thread waits for a
+    connection only while both pools are busy at once.  Other stores open from their URL.
     """
     scheme = settings.store_url.partition("://")[0].lower()
     if scheme not in ("postgres", "postgresql"):
