@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -290,6 +292,58 @@ def test_wrong_codes_are_counted_across_desks_sharing_a_store() -> None:
     assert one.job(job.id).status is JobStatus.IN_PROGRESS
 
 
+class _SlowCounter:
+    """A store's failure counter a round trip away: each call waits, then asks the store."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    def count_failure(self, key: str, /, *, at: datetime, window: timedelta) -> int:
+        time.sleep(0.02)
+        return self._store.count_failure(key, at=at, window=window)
+
+    def failures(self, key: str, /, *, at: datetime, window: timedelta) -> int:
+        time.sleep(0.02)
+        return self._store.failures(key, at=at, window=window)
+
+    def clear_failures(self, key: str, /) -> None:
+        time.sleep(0.02)
+        self._store.clear_failures(key)
+
+
+def test_racing_tries_of_one_handoff_compare_no_more_codes_than_its_tries() -> None:
+    """Eight wrong codes sent at once for one handoff allowed one try get one `WrongCode`
+    and seven `TooManyWrongCodes`: each try is counted before its code is compared."""
+    store = MemoryStore()
+    mall, _desk, clock = new_desk(store)
+    desk = CourierDesk(mall, otp_key=KEY, code_tries=1, failures=_SlowCounter(store))
+    app, _, _ = apply(mall)
+    job = desk.book_pickup(app, window=window(clock), address=Personal(ADDRESS), actor=OWNER)
+    desk.claim(job.id, RIDER)
+    code = desk.issue_handoff_code(job.id, "h-pickup")
+    wrong = "000000" if code != "000000" else "111111"
+    start = threading.Barrier(8)
+
+    def collect(_: int) -> str:
+        start.wait()
+        try:
+            desk.seal_and_collect(
+                job.id,
+                Packet("S-1", ORIGINALS, 2),
+                handoff_id="h-pickup",
+                courier=pin(COURIER),
+                citizen_code=wrong,
+                proof_sha256=sha("p"),
+            )
+        except (WrongCode, TooManyWrongCodes) as refused:
+            return type(refused).__name__
+        return "collected"
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = sorted(pool.map(collect, range(8)))
+    assert answers == ["TooManyWrongCodes"] * 7 + ["WrongCode"]
+
+
 def test_wrong_codes_of_the_longest_ids_are_counted_in_a_store() -> None:
     """An application and a handoff id each of the longest a key allows are counted in a
     store like any others: the store's key stays within its limit."""
@@ -299,12 +353,27 @@ def test_wrong_codes_of_the_longest_ids_are_counted_in_a_store() -> None:
     tries = CodeTries(2, store)
     application_id, handoff_id = "a" * 128, "h" * 128
     for _ in range(2):
-        tries.check(application_id, handoff_id, now=now)
-        tries.wrong(application_id, handoff_id, now=now)
+        tries.take(application_id, handoff_id, now=now)
     with pytest.raises(TooManyWrongCodes):
-        tries.check(application_id, handoff_id, now=now)
+        tries.take(application_id, handoff_id, now=now)
     tries.clear(application_id, handoff_id)
-    tries.check(application_id, handoff_id, now=now)
+    tries.take(application_id, handoff_id, now=now)
+
+
+@pytest.mark.parametrize("in_store", [False, True], ids=["memory", "store"])
+def test_a_try_that_went_through_forgets_the_handoffs_tries(in_store: bool) -> None:
+    """Once a code taken for a handoff went through, its earlier tries no longer count
+    (a try decided again after another command wrote first is not a second failure)."""
+    from onestop.usecases.courier._tries import CodeTries
+
+    tries, now = CodeTries(2, MemoryStore() if in_store else None), datetime(2025, 7, 1, tzinfo=UTC)
+    tries.take("app-1", "h-1", now=now)
+    tries.take("app-1", "h-1", now=now)
+    tries.passed("app-1", "h-1")
+    tries.take("app-1", "h-1", now=now)
+    tries.take("app-1", "h-1", now=now)
+    with pytest.raises(TooManyWrongCodes):
+        tries.take("app-1", "h-1", now=now)
 
 
 def test_a_desk_refuses_a_failure_counter_that_counts_nothing() -> None:

@@ -1,4 +1,4 @@
-"""The wrong one-time codes typed for each citizen handoff, counted where the desk says.
+"""The tries of a citizen's one-time code for each handoff, counted where the desk says.
 
 `CodeTries` counts them in this process by default.  Given a
 `onestop.ports.staff.FailureCounter` (the part of a staff store that counts failed
@@ -30,11 +30,19 @@ def _key(application_id: str, handoff_id: str) -> str:
 
 
 class CodeTries:
-    """Wrong codes per handoff: `check` refuses a handoff that had *limit* of them,
-    `wrong` counts one, `clear` forgets them (a new code was issued).
+    """Tries of a citizen's code per handoff: `take` counts one before the code is
+    compared and refuses a handoff out of tries, `passed` forgets them once a code went
+    through, `clear` once a new code is issued.
+
+    A try is counted *before* its code is compared, in one atomic count
+    (`FailureCounter.count_failure` returns each concurrent caller its own number), so
+    however many requests race on one handoff, no more than *limit* codes are ever
+    compared: counting a wrong code only after comparing it let each of *n* racing
+    requests pass the check first, *n* - 1 more tries than the limit.
 
     Args:
-        limit: Wrong codes accepted per handoff.
+        limit: Tries per handoff that do not go through (a wrong code, or a try refused
+            after its code was taken for any other reason).
         counter: Where to count them; this process's memory when ``None``.
 
     Raises:
@@ -42,45 +50,41 @@ class CodeTries:
     """
 
     def __init__(self, limit: int, counter: object = None) -> None:
-        """Accept *limit* wrong codes per handoff, counted in *counter* (or memory)."""
+        """Accept *limit* tries per handoff, counted in *counter* (or memory)."""
         if counter is not None and not isinstance(counter, FailureCounter):
             raise InvalidValue(
                 field="failures", reason="must count failures (a store's count_failure)"
             )
         self._limit = limit
         self._counter: FailureCounter | None = counter
-        self._wrong: dict[str, int] = {}
+        self._tries: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def check(self, application_id: str, handoff_id: str, *, now: datetime) -> None:
-        """Refuse the handoff if it had its limit of wrong codes.
+    def take(self, application_id: str, handoff_id: str, *, now: datetime) -> None:
+        """Count one try of a code for the handoff, before the code is compared.
 
         Raises:
-            TooManyWrongCodes: If it had.
+            TooManyWrongCodes: If the handoff had its *limit* of tries: this one is
+                not to be compared.
         """
         key = _key(application_id, handoff_id)
         if self._counter is not None:
-            seen = self._counter.failures(key, at=now, window=_WINDOW)
+            taken = self._counter.count_failure(key, at=now, window=_WINDOW)
         else:
             with self._lock:
-                seen = self._wrong.get(key, 0)
-        if seen >= self._limit:
+                taken = self._tries[key] = self._tries.get(key, 0) + 1
+        if taken > self._limit:
             raise TooManyWrongCodes(handoff_id=handoff_id)
 
-    def wrong(self, application_id: str, handoff_id: str, *, now: datetime) -> None:
-        """Count one wrong code for the handoff."""
-        key = _key(application_id, handoff_id)
-        if self._counter is not None:
-            self._counter.count_failure(key, at=now, window=_WINDOW)
-            return
-        with self._lock:
-            self._wrong[key] = self._wrong.get(key, 0) + 1
+    def passed(self, application_id: str, handoff_id: str) -> None:
+        """Forget the handoff's tries: a code taken for it went through."""
+        self.clear(application_id, handoff_id)
 
     def clear(self, application_id: str, handoff_id: str) -> None:
-        """Forget the handoff's wrong codes."""
+        """Forget the handoff's tries (a new code was issued)."""
         key = _key(application_id, handoff_id)
         if self._counter is not None:
             self._counter.clear_failures(key)
             return
         with self._lock:
-            self._wrong.pop(key, None)
+            self._tries.pop(key, None)

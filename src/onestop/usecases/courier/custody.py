@@ -20,9 +20,10 @@ The desk reads the applications through `onestop.usecases.courier.wiring.Courier
 and writes through the ports it is given; it never changes the mall.
 
 A citizen's side of a handoff is always checked against the code record on file for
-that handoff, never against a record the caller brings.  Wrong codes are counted per
-handoff: after ``code_tries`` of them the handoff is refused (`TooManyWrongCodes`)
-until a new code is issued.  Nothing here logs; codes are never stored or shown.
+that handoff, never against a record the caller brings.  Tries are counted per
+handoff, each before its code is compared: after ``code_tries`` of them that did not go
+through, the handoff is refused (`TooManyWrongCodes`) until a new code is issued.
+Nothing here logs; codes are never stored or shown.
 """
 
 from __future__ import annotations
@@ -64,7 +65,6 @@ from onestop.exceptions import (
     InvalidValue,
     JobRefused,
     PacketNotFound,
-    WrongCode,
 )
 from onestop.ports.events import Clock, EventStore, IdGenerator
 from onestop.ports.staff import FailureCounter
@@ -98,9 +98,11 @@ class CustodyDesk:
         ids: Makes job ids; the mall's when ``None``.
         retries: How many times a command is decided again when another command
             wrote the same streams first; the mall's when ``None``, else 5.
-        code_tries: Wrong codes accepted per handoff before it is locked until a new
-            code is issued (1 to 100).
-        failures: Where wrong codes are counted: a store that counts failures
+        code_tries: Tries of a citizen's code per handoff that may fail (a wrong code,
+            or a try refused for another reason once its code was taken) before the
+            handoff is locked until a new code is issued (1 to 100).  Each try is
+            counted before its code is compared, so racing requests cannot compare more.
+        failures: Where the tries are counted: a store that counts failures
             (`onestop.ports.staff.FailureCounter`, as every onestop store does),
             atomically across every process sharing it; this process's memory when
             ``None`` (then each process allows its own *code_tries*).
@@ -243,16 +245,21 @@ class CustodyDesk:
         issued = index.codes.get(handoff_id)
         if issued is None or issued.job_id != job_id:
             raise CodeNotIssued(handoff_id=handoff_id)
-        self._tries.check(index.application_id, handoff_id, now=self._work.now())
         who = party if party is not None else Party(PartyKind.CITIZEN, index.application_id)
         return Confirmation.by_code(who, code, issued.record)
 
-    def _counting(self, application_id: str, handoff_id: str, step: Callable[[], _T]) -> _T:
-        try:
+    def _counting(
+        self, application_id: str, handoff_id: str, step: Callable[[], _T], *, code: bool
+    ) -> _T:
+        """Run *step*; with a citizen's *code* in it, take a try first (refused when the
+        handoff is out of tries) and forget the tries once it went through.  A try whose
+        step fails (a wrong code, or any other refusal) stays counted."""
+        if not code:
             return step()
-        except WrongCode:
-            self._tries.wrong(application_id, handoff_id, now=self._work.now())
-            raise
+        self._tries.take(application_id, handoff_id, now=self._work.now())
+        result = step()
+        self._tries.passed(application_id, handoff_id)
+        return result
 
     # --- custody ----------------------------------------------------------------------
 
@@ -336,7 +343,8 @@ class CustodyDesk:
             step = self._counting(
                 job.application_id,
                 handoff_id,
-                lambda: collect(
+                code=True,
+                step=lambda: collect(
                     job,
                     packet,
                     handoff_id=handoff_id,
@@ -516,7 +524,8 @@ class CustodyDesk:
         step = self._counting(
             ledger.application_id,
             handoff.id,
-            lambda: transfer_with_job(ledger, checked, job=job, otp_key=self._key),
+            code=bool(sides),
+            step=lambda: transfer_with_job(ledger, checked, job=job, otp_key=self._key),
         )
         links: list[rec.IndexEvent] = [attrs.evolve(alert, at=now) for alert in step.alerts]
         appends = [rec.packet_append(step.ledger, since=ledger.version)]

@@ -104,9 +104,10 @@ class CourierDesk:
         ids: Makes job ids; the mall's when ``None``.
         retries: How many times a command is decided again when another command
             wrote the same streams first; the mall's when ``None``, else 5.
-        code_tries: Wrong codes accepted per handoff before it is locked until a new
-            code is issued, counted in *failures* (every process sharing that store
-            together, as `onestop serve`'s workers) or, when ``None``, in this process.
+        code_tries: Tries of a citizen's code per handoff that may fail before it is
+            locked until a new code is issued (`CustodyDesk`), counted in *failures*
+            (every process sharing that store together, as `onestop serve`'s workers)
+            or, when ``None``, in this process.
 
     Raises:
         ConfigurationError: If a port is missing or of the wrong kind, or the store
