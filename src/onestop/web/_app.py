@@ -45,6 +45,7 @@ from onestop.web import (
     _staff_session,
     _telemetry,
 )
+from onestop.web._headers import HeaderCheck
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper, sweep_age
 from onestop.web._limits import Limits, submission_limit
@@ -221,6 +222,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         after_request=no_html_not_found,
         middleware=[
             _ops.time_limit(settings.request_timeout),
+            HeaderCheck,
             CsrfCheck,
             submission_limit(settings.submissions_per_minute).middleware,
         ],

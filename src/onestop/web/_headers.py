@@ -1,0 +1,64 @@
+"""Request headers read as one value each: refused when a request gives one twice.
+
+Litestar reads the first of a header given twice and ignores the rest, while a proxy or
+a cache in front may read the last, or join them: two ``Idempotency-Key`` headers made
+an application under one key, and two ``If-Match`` headers (a list, which is refused
+when sent in one line) acted on the first version named.  `HeaderCheck` refuses such a
+request (400, naming the header) before anything reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from onestop.exceptions import InvalidRequest, Problem
+
+__all__ = ["SINGLE", "HeaderCheck"]
+
+SINGLE: Final = {
+    b"authorization": "Authorization",
+    b"content-length": "Content-Length",
+    b"content-type": "Content-Type",
+    b"idempotency-key": "Idempotency-Key",
+    b"if-match": "If-Match",
+    b"lookup-secret": "Lookup-Secret",
+    b"upload-filename": "Upload-Filename",
+    b"x-csrf-token": "X-CSRF-Token",
+}
+"""The headers a request may give once at most, by their lower-case name as ASGI has it."""
+
+
+def _refused(name: str, message: str, status: int) -> InvalidRequest:
+    return InvalidRequest([Problem(path=f"header.{name}", message=message)], status=status)
+
+
+def check_headers(scope: Scope) -> None:
+    """Check the request headers of *scope*.
+
+    Raises:
+        InvalidRequest: 400 if a header of `SINGLE` is given more than once.
+    """
+    seen: set[bytes] = set()
+    for raw, _ in scope["headers"]:
+        name = bytes(raw).lower()
+        if name in SINGLE:
+            if name in seen:
+                raise _refused(SINGLE[name], "is given more than once", 400)
+            seen.add(name)
+
+
+class HeaderCheck:
+    """ASGI middleware: `check_headers` on every HTTP request, before it goes on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Check the requests *app* is given."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass a request on, or refuse it before anything is read."""
+        if scope["type"] == ScopeType.HTTP:
+            check_headers(scope)
+        await self.app(scope, receive, send)
