@@ -3,6 +3,7 @@ media type, and what the layer around the routes answers (found by the HTTP laye
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -78,3 +79,38 @@ def test_a_lookup_with_two_secrets_is_refused(served: tuple[Any, str]) -> None:
         headers=[("Lookup-Secret", receipt["lookup_secret"]), ("Lookup-Secret", "0" * 32)],
     )
     _problem(answer, 400, "header.Lookup-Secret")
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate", "GZIP"])
+def test_a_body_in_a_content_coding_is_refused(served: tuple[Any, str], coding: str) -> None:
+    """A body sent with a ``Content-Encoding`` other than ``identity`` is refused (415),
+    whether or not it is encoded, and nothing is made of it."""
+    client, _ = served
+    body = json.dumps(kia_body()).encode()
+    key = new_key()
+    headers = [JSON, ("Idempotency-Key", key), ("Content-Encoding", coding)]
+    _problem(client.post(APPLICATIONS, content=body, headers=headers), 415, "header.Content-Encoding")
+    again = client.post(APPLICATIONS, content=body, headers=[JSON, ("Idempotency-Key", key)])
+    assert again.status_code == 201, again.text
+    assert again.json()["replayed"] is False
+
+
+def test_a_gzip_bomb_is_refused_without_being_inflated(served: tuple[Any, str]) -> None:
+    """A gzip body that would inflate to 64 MiB is refused (415) and the server answers on."""
+    client, _ = served
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024), compresslevel=9)
+    answer = client.post(
+        "/api/v1/uploads",
+        content=bomb,
+        headers=[("Content-Type", "application/pdf"), ("Content-Encoding", "gzip")],
+    )
+    _problem(answer, 415, "header.Content-Encoding")
+    assert client.get("/healthz").status_code == 200
+
+
+def test_an_identity_coding_is_taken(served: tuple[Any, str]) -> None:
+    """``Content-Encoding: identity`` is the body as it is: the submission is taken."""
+    client, _ = served
+    headers = [JSON, ("Idempotency-Key", new_key()), ("Content-Encoding", "identity")]
+    answer = client.post(APPLICATIONS, content=json.dumps(kia_body()).encode(), headers=headers)
+    assert answer.status_code == 201, answer.text

@@ -1,10 +1,14 @@
-"""Request headers read as one value each: refused when a request gives one twice.
+"""Request headers checked before a route reads them: given twice, or a coding no route
+decodes.
 
-Litestar reads the first of a header given twice and ignores the rest, while a proxy or
+- Litestar reads the first of a header given twice and ignores the rest, while a proxy or
 a cache in front may read the last, or join them: two ``Idempotency-Key`` headers made
 an application under one key, and two ``If-Match`` headers (a list, which is refused
 when sent in one line) acted on the first version named.  `HeaderCheck` refuses such a
-request (400, naming the header) before anything reads it.
+  request (400, naming the header) before anything reads it.
+- No route decodes a ``Content-Encoding``: a gzip body was read as it came (400, not
+  UTF-8) and a ``br`` one as if it were not encoded (201).  A body in any coding but
+  ``identity`` is refused (415, RFC 9110 15.5.16); none is ever inflated.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from onestop.exceptions import InvalidRequest, Problem
 
-__all__ = ["SINGLE", "HeaderCheck"]
+__all__ = ["SINGLE", "HeaderCheck", "check_coding", "check_headers"]
 
 SINGLE: Final = {
     b"authorization": "Authorization",
+    b"content-encoding": "Content-Encoding",
     b"content-length": "Content-Length",
     b"content-type": "Content-Type",
     b"idempotency-key": "Idempotency-Key",
@@ -50,8 +55,26 @@ def check_headers(scope: Scope) -> None:
             seen.add(name)
 
 
+def _coding(scope: Scope) -> bytes:
+    for raw, value in scope["headers"]:
+        if bytes(raw).lower() == b"content-encoding":
+            return bytes(value).strip().lower()
+    return b""
+
+
+def check_coding(scope: Scope) -> None:
+    """Check that *scope*'s body, if any, is sent as it is.
+
+    Raises:
+        InvalidRequest: 415 if a ``Content-Encoding`` other than ``identity`` is given.
+    """
+    if _coding(scope) not in (b"", b"identity"):
+        raise _refused("Content-Encoding", "is not accepted: send the body unencoded", 415)
+
+
 class HeaderCheck:
-    """ASGI middleware: `check_headers` on every HTTP request, before it goes on."""
+    """ASGI middleware: `check_headers` and `check_coding` on every HTTP request, before
+    it goes on."""
 
     def __init__(self, app: ASGIApp) -> None:
         """Check the requests *app* is given."""
@@ -61,4 +84,5 @@ class HeaderCheck:
         """Pass a request on, or refuse it before anything is read."""
         if scope["type"] == ScopeType.HTTP:
             check_headers(scope)
+            check_coding(scope)
         await self.app(scope, receive, send)
