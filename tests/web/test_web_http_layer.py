@@ -20,7 +20,7 @@ JSON = ("Content-Type", "application/json")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     """A client of a real server and an officer's API token: Litestar's test client joins
     a header given twice into one line, as a real server does not."""
-    settings = settings_for(tmp_path_factory.mktemp("http-layer"))
+    settings = settings_for(tmp_path_factory.mktemp("http-layer"), submissions_per_minute=1000)
     token = staff_accounts(settings, {"officer-ana": ("front_office", "verifier")})["officer-ana"]
     with ServerProcess(settings) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         yield client, token
@@ -89,7 +89,9 @@ def test_a_body_in_a_content_coding_is_refused(served: tuple[Any, str], coding: 
     body = json.dumps(kia_body()).encode()
     key = new_key()
     headers = [JSON, ("Idempotency-Key", key), ("Content-Encoding", coding)]
-    _problem(client.post(APPLICATIONS, content=body, headers=headers), 415, "header.Content-Encoding")
+    _problem(
+        client.post(APPLICATIONS, content=body, headers=headers), 415, "header.Content-Encoding"
+    )
     again = client.post(APPLICATIONS, content=body, headers=[JSON, ("Idempotency-Key", key)])
     assert again.status_code == 201, again.text
     assert again.json()["replayed"] is False
@@ -112,5 +114,53 @@ def test_an_identity_coding_is_taken(served: tuple[Any, str]) -> None:
     """``Content-Encoding: identity`` is the body as it is: the submission is taken."""
     client, _ = served
     headers = [JSON, ("Idempotency-Key", new_key()), ("Content-Encoding", "identity")]
+    answer = client.post(APPLICATIONS, content=json.dumps(kia_body()).encode(), headers=headers)
+    assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=utf-16",
+        "application/json; charset=latin-1",
+        "application/jsonx",
+    ],
+)
+def test_a_json_body_declared_of_another_type_is_refused(
+    served: tuple[Any, str], declared: str
+) -> None:
+    """A submission whose body is declared of a type other than JSON in UTF-8 is refused
+    (415), even when the bytes are JSON, and nothing is made of it."""
+    client, _ = served
+    body = json.dumps(kia_body()).encode()
+    key = new_key()
+    headers = [("Content-Type", declared), ("Idempotency-Key", key)]
+    _problem(client.post(APPLICATIONS, content=body, headers=headers), 415, "header.Content-Type")
+    again = client.post(APPLICATIONS, content=body, headers=[JSON, ("Idempotency-Key", key)])
+    assert again.json()["replayed"] is False
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "application/json",
+        "APPLICATION/JSON; Charset=UTF-8",
+        'application/json; charset="utf-8"',
+        "application/problem+json",
+        None,
+    ],
+)
+def test_a_json_body_declared_json_or_not_at_all_is_taken(
+    served: tuple[Any, str], declared: str | None
+) -> None:
+    """A submission declared JSON (any case, UTF-8 named or not, a ``+json`` type) or not
+    declared at all is read as JSON."""
+    client, _ = served
+    headers = [("Idempotency-Key", new_key())]
+    if declared is not None:
+        headers.append(("Content-Type", declared))
     answer = client.post(APPLICATIONS, content=json.dumps(kia_body()).encode(), headers=headers)
     assert answer.status_code == 201, answer.text

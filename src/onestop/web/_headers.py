@@ -9,18 +9,29 @@ when sent in one line) acted on the first version named.  `HeaderCheck` refuses 
 - No route decodes a ``Content-Encoding``: a gzip body was read as it came (400, not
   UTF-8) and a ``br`` one as if it were not encoded (201).  A body in any coding but
   ``identity`` is refused (415, RFC 9110 15.5.16); none is ever inflated.
+- A route that reads a JSON body read any body as JSON, whatever type it was declared:
+  ``text/plain`` or a form made applications.  A body declared of another type, or JSON
+  in a charset other than UTF-8, is refused (415) by `check_json_type`; a body declared
+  of no type is still read as JSON.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from litestar.enums import ScopeType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from onestop.exceptions import InvalidRequest, Problem
 
-__all__ = ["SINGLE", "HeaderCheck", "check_coding", "check_headers"]
+__all__ = [
+    "SINGLE",
+    "HeaderCheck",
+    "check_coding",
+    "check_headers",
+    "check_json_type",
+    "is_json_type",
+]
 
 SINGLE: Final = {
     b"authorization": "Authorization",
@@ -72,9 +83,53 @@ def check_coding(scope: Scope) -> None:
         raise _refused("Content-Encoding", "is not accepted: send the body unencoded", 415)
 
 
+def _takes_json(scope: Scope) -> bool:
+    """Whether the route *scope* was routed to reads its body as JSON (its ``data``)."""
+    handler = scope.get("route_handler")
+    signature = getattr(handler, "parsed_fn_signature", None)
+    data = None if signature is None else signature.parameters.get("data")
+    kwarg = getattr(data, "kwarg_definition", None)
+    return getattr(kwarg, "media_type", None) == RequestEncodingType.JSON
+
+
+def is_json_type(content_type: str, /) -> bool:
+    """Whether *content_type* declares JSON in UTF-8: ``application/json`` or a
+    ``+json`` type, with no charset or ``utf-8``."""
+    media_type, _, parameters = content_type.partition(";")
+    media_type = media_type.strip().lower()
+    if media_type != "application/json" and not (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return False
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+def check_json_type(scope: Scope) -> None:
+    """Check that a body a route reads as JSON is not declared of another type.
+
+    Raises:
+        InvalidRequest: 415 if the route reads JSON and ``Content-Type`` names another
+            type, or a charset other than UTF-8.
+    """
+    if not _takes_json(scope):
+        return
+    for raw, value in scope["headers"]:
+        if bytes(raw).lower() == b"content-type":
+            declared = bytes(value).decode("latin-1")
+            if declared.strip() and not is_json_type(declared):
+                message = "must be application/json, in UTF-8"
+                raise _refused("Content-Type", message, 415)
+            return
+
+
 class HeaderCheck:
-    """ASGI middleware: `check_headers` and `check_coding` on every HTTP request, before
-    it goes on."""
+    """ASGI middleware: `check_headers`, `check_coding` and `check_json_type` on every
+    HTTP request, before it goes on."""
 
     def __init__(self, app: ASGIApp) -> None:
         """Check the requests *app* is given."""
@@ -85,4 +140,5 @@ class HeaderCheck:
         if scope["type"] == ScopeType.HTTP:
             check_headers(scope)
             check_coding(scope)
+            check_json_type(scope)
         await self.app(scope, receive, send)
