@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from web_support import ServerProcess, kia_body, new_key, settings_for, staff_accounts
+from web_support import ServerProcess, in_process, kia_body, new_key, settings_for, staff_accounts
 
 APPLICATIONS = "/api/v1/applications"
 JSON = ("Content-Type", "application/json")
@@ -164,3 +164,54 @@ def test_a_json_body_declared_json_or_not_at_all_is_taken(
         headers.append(("Content-Type", declared))
     answer = client.post(APPLICATIONS, content=json.dumps(kia_body()).encode(), headers=headers)
     assert answer.status_code == 201, answer.text
+
+
+@pytest.fixture(scope="module")
+def with_cors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The application, in process, allowing the origin ``https://mall.example``."""
+    settings = settings_for(tmp_path_factory.mktemp("cors"), cors_origins=(MALL,))
+    with in_process(settings) as client:
+        yield client
+
+
+MALL = "https://mall.example"
+
+
+@pytest.mark.parametrize(
+    ("origin", "requested", "path"),
+    [
+        ("https://evil.example", "content-type", "header.Origin"),
+        ("null", "content-type", "header.Origin"),
+        (MALL, "x-evil", "header.Access-Control-Request-Headers"),
+    ],
+)
+def test_a_refused_preflight_is_a_problem(
+    with_cors: Any, origin: str, requested: str, path: str
+) -> None:
+    """A CORS preflight refused for its origin or a header it asks for is answered as a
+    problem naming which (400), not as bare text."""
+    answer = with_cors.options(
+        APPLICATIONS,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": requested,
+        },
+    )
+    _problem(answer, 400, path)
+    assert answer.json()["type"] == "urn:onestop:problem:InvalidRequest"
+    assert "access-control-allow-origin" not in answer.headers
+
+
+def test_an_allowed_preflight_is_answered_as_before(with_cors: Any) -> None:
+    """A CORS preflight from the allowed origin is answered 204, allowing it."""
+    answer = with_cors.options(
+        APPLICATIONS,
+        headers={
+            "Origin": MALL,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, idempotency-key",
+        },
+    )
+    assert answer.status_code == 204, answer.text
+    assert answer.headers["access-control-allow-origin"] == MALL

@@ -45,7 +45,7 @@ from onestop.web import (
     _staff_session,
     _telemetry,
 )
-from onestop.web._headers import HeaderCheck
+from onestop.web._headers import HeaderCheck, preflight_problems
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper, sweep_age
 from onestop.web._limits import Limits, submission_limit
@@ -239,7 +239,9 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    return _ops.outermost(app, access_log_enabled=settings.access_log, inner=watch)
+    # a refused CORS preflight answered as a problem, innermost: telemetry sees its status
+    inner = [*watch, preflight_problems]
+    return _ops.outermost(app, access_log_enabled=settings.access_log, inner=inner)
 
 
 def from_environment() -> Litestar:

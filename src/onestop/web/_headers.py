@@ -13,16 +13,22 @@ when sent in one line) acted on the first version named.  `HeaderCheck` refuses 
   ``text/plain`` or a form made applications.  A body declared of another type, or JSON
   in a charset other than UTF-8, is refused (415) by `check_json_type`; a body declared
   of no type is still read as JSON.
+- Litestar answers a CORS preflight it refuses (an origin, a method or a header not
+  allowed) with a bare ``text/plain`` "Disallowed CORS Origin"; `preflight_problems`
+  answers it as every other refusal is, a problem naming what was not allowed.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import json
+from typing import Any, Final
 
+import attrs
 from litestar.enums import RequestEncodingType, ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from onestop.exceptions import InvalidRequest, Problem
+from onestop.web._problems import PROBLEM_JSON, problem_for
 
 __all__ = [
     "SINGLE",
@@ -31,6 +37,7 @@ __all__ = [
     "check_headers",
     "check_json_type",
     "is_json_type",
+    "preflight_problems",
 ]
 
 SINGLE: Final = {
@@ -142,3 +149,67 @@ class HeaderCheck:
             check_coding(scope)
             check_json_type(scope)
         await self.app(scope, receive, send)
+
+
+_PREFLIGHT_REFUSED = b"Disallowed CORS "
+_CORS_PLACES = {
+    b"Origin": Problem(path="header.Origin", message="is not allowed to call this API"),
+    b"method": Problem(
+        path="header.Access-Control-Request-Method", message="is not a method of the API"
+    ),
+    b"headers": Problem(
+        path="header.Access-Control-Request-Headers",
+        message="names a header the API does not take",
+    ),
+}
+
+
+def _preflight_problem(text: bytes) -> bytes | None:
+    """The problem body of Litestar's refusal *text*, or ``None`` if it is not one."""
+    if not text.startswith(_PREFLIGHT_REFUSED):
+        return None
+    names = [name.strip() for name in text.removeprefix(_PREFLIGHT_REFUSED).split(b",")]
+    problems = [_CORS_PLACES[name] for name in names if name in _CORS_PLACES]
+    problem = problem_for(InvalidRequest(problems, status=400))
+    return json.dumps(attrs.asdict(problem), separators=(",", ":")).encode()
+
+
+def preflight_problems(app: ASGIApp) -> ASGIApp:
+    """Middleware around Litestar's CORS middleware: a refused preflight answered as a
+    problem (400, naming the origin, method or headers refused), not as bare text."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "OPTIONS":
+            await app(scope, receive, send)
+            return
+        held: dict[str, Any] = {}
+        text = bytearray()
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 400:
+                held.update(message)  # perhaps a refused preflight: see its body first
+                return
+            if not held or message["type"] != "http.response.body":
+                await send(message)
+                return
+            text.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            problem = _preflight_problem(bytes(text))
+            body = bytes(text) if problem is None else problem
+            dropped = (
+                {b"content-length"} if problem is None else {b"content-length", b"content-type"}
+            )
+            given: Any = held.get("headers") or ()
+            headers = [h for h in given if bytes(h[0]).lower() not in dropped]
+            if problem is not None:
+                headers.append((b"content-type", PROBLEM_JSON.encode()))
+            headers.append((b"content-length", str(len(body)).encode()))
+            start: Any = {**held, "headers": headers}
+            await send(start)
+            end: Any = {"type": "http.response.body", "body": body}
+            await send(end)
+
+        await app(scope, receive, sending)
+
+    return wrapped
