@@ -215,3 +215,38 @@ def test_an_allowed_preflight_is_answered_as_before(with_cors: Any) -> None:
     )
     assert answer.status_code == 204, answer.text
     assert answer.headers["access-control-allow-origin"] == MALL
+
+
+def test_a_lookup_naming_two_numbers_is_refused(served: tuple[Any, str]) -> None:
+    """A tracking lookup giving ``number`` twice is refused (400), whichever comes first."""
+    client, _ = served
+    receipt = _submitted(client)
+    for numbers in ([receipt["number"], "x"], ["x", receipt["number"]]):
+        answer = client.get(
+            "/api/v1/tracking",
+            params=[("number", n) for n in numbers],
+            headers={"Lookup-Secret": receipt["lookup_secret"]},
+        )
+        _problem(answer, 400, "query.number")
+
+
+def test_a_georeport_parameter_given_twice_is_refused(served: tuple[Any, str]) -> None:
+    """GeoReport's ``service_request_id`` given twice is refused (400, in its error list)."""
+    client, _ = served
+    application = _submitted(client)["application_id"]
+    answer = client.get(
+        "/open311/v2/requests.json",
+        params=[("service_request_id", application), ("service_request_id", "x")],
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json() == [
+        {"code": 400, "description": "query.service_request_id: is given more than once"}
+    ]
+
+
+def test_a_parameter_no_route_reads_may_repeat(served: tuple[Any, str]) -> None:
+    """A query parameter the route does not read may be given twice (an Open311 client's
+    ``api_key``): the request is answered."""
+    client, _ = served
+    answer = client.get("/open311/v2/services.json", params=[("api_key", "a"), ("api_key", "b")])
+    assert answer.status_code == 200, answer.text

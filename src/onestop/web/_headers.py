@@ -13,6 +13,9 @@ when sent in one line) acted on the first version named.  `HeaderCheck` refuses 
   ``text/plain`` or a form made applications.  A body declared of another type, or JSON
   in a charset other than UTF-8, is refused (415) by `check_json_type`; a body declared
   of no type is still read as JSON.
+- A query parameter given twice was read as its last value (``?number=A&number=B``
+  looked B up, where a proxy or a firewall in front may read A); `check_query` refuses a
+  parameter the route reads given more than once (400).
 - Litestar answers a CORS preflight it refuses (an origin, a method or a header not
   allowed) with a bare ``text/plain`` "Disallowed CORS Origin"; `preflight_problems`
   answers it as every other refusal is, a problem naming what was not allowed.
@@ -22,9 +25,11 @@ from __future__ import annotations
 
 import json
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 import attrs
 from litestar.enums import RequestEncodingType, ScopeType
+from litestar.params import ParameterKwarg, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from onestop.exceptions import InvalidRequest, Problem
@@ -36,6 +41,7 @@ __all__ = [
     "check_coding",
     "check_headers",
     "check_json_type",
+    "check_query",
     "is_json_type",
     "preflight_problems",
 ]
@@ -134,9 +140,42 @@ def check_json_type(scope: Scope) -> None:
             return
 
 
+def _query_names(scope: Scope) -> frozenset[str]:
+    """The names of the query parameters the route *scope* was routed to reads."""
+    signature = getattr(scope.get("route_handler"), "parsed_fn_signature", None)
+    names: set[str] = set()
+    for name, field in () if signature is None else signature.parameters.items():
+        kwarg = getattr(field, "kwarg_definition", None)
+        if isinstance(kwarg, QueryParameter):
+            names.add(kwarg.name or name)
+        elif isinstance(kwarg, ParameterKwarg) and kwarg.query:
+            names.add(kwarg.query)
+    return frozenset(names)
+
+
+def check_query(scope: Scope) -> None:
+    """Check that no query parameter the route reads is given twice in *scope*.
+
+    Raises:
+        InvalidRequest: 400 naming the first parameter given more than once.
+    """
+    query = bytes(scope.get("query_string", b""))
+    if b"&" not in query:
+        return
+    names = _query_names(scope)
+    seen: set[str] = set()
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, errors="replace")
+    for name, _ in pairs:
+        if name in names:
+            if name in seen:
+                problem = Problem(path=f"query.{name}", message="is given more than once")
+                raise InvalidRequest([problem], status=400)
+            seen.add(name)
+
+
 class HeaderCheck:
-    """ASGI middleware: `check_headers`, `check_coding` and `check_json_type` on every
-    HTTP request, before it goes on."""
+    """ASGI middleware: `check_headers`, `check_coding`, `check_json_type` and
+    `check_query` on every HTTP request, before it goes on."""
 
     def __init__(self, app: ASGIApp) -> None:
         """Check the requests *app* is given."""
@@ -148,6 +187,7 @@ class HeaderCheck:
             check_headers(scope)
             check_coding(scope)
             check_json_type(scope)
+            check_query(scope)
         await self.app(scope, receive, send)
 
 
