@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -250,3 +251,18 @@ def test_a_parameter_no_route_reads_may_repeat(served: tuple[Any, str]) -> None:
     client, _ = served
     answer = client.get("/open311/v2/services.json", params=[("api_key", "a"), ("api_key", "b")])
     assert answer.status_code == 200, answer.text
+
+
+def test_a_request_with_two_hosts_is_refused(served: tuple[Any, str]) -> None:
+    """A request giving ``Host`` twice is refused (400), as RFC 9112 has it."""
+    client, _ = served
+    url = httpx.URL(str(client.base_url))
+    head = "GET /api/v1/services HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n"
+    with socket.create_connection((url.host, url.port or 80), timeout=30) as sock:
+        sock.sendall(f"{head}Connection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status, _, body = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 400 "), answer[:300]
+    assert [p["path"] for p in json.loads(body)["problems"]] == ["header.Host"]

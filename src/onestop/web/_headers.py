@@ -1,11 +1,12 @@
 """Request headers checked before a route reads them: given twice, or a coding no route
 decodes.
 
-- Litestar reads the first of a header given twice and ignores the rest, while a proxy or
-a cache in front may read the last, or join them: two ``Idempotency-Key`` headers made
-an application under one key, and two ``If-Match`` headers (a list, which is refused
-when sent in one line) acted on the first version named.  `HeaderCheck` refuses such a
-  request (400, naming the header) before anything reads it.
+- Litestar reads the first of a header given twice and ignores the rest, while a proxy
+  or a cache in front may read the last, or join them: two ``Idempotency-Key`` headers
+  made an application under one key, and two ``If-Match`` headers (a list, which is
+  refused when sent in one line) acted on the first version named.  `HeaderCheck`
+  refuses such a request (400, naming the header) before anything reads it; two
+  ``Host`` headers too, as RFC 9112 (3.2) has it and uvicorn does not do.
 - No route decodes a ``Content-Encoding``: a gzip body was read as it came (400, not
   UTF-8) and a ``br`` one as if it were not encoded (201).  A body in any coding but
   ``identity`` is refused (415, RFC 9110 15.5.16); none is ever inflated.
@@ -51,6 +52,7 @@ SINGLE: Final = {
     b"content-encoding": "Content-Encoding",
     b"content-length": "Content-Length",
     b"content-type": "Content-Type",
+    b"host": "Host",
     b"idempotency-key": "Idempotency-Key",
     b"if-match": "If-Match",
     b"lookup-secret": "Lookup-Secret",
