@@ -256,13 +256,54 @@ def test_a_parameter_no_route_reads_may_repeat(served: tuple[Any, str]) -> None:
 def test_a_request_with_two_hosts_is_refused(served: tuple[Any, str]) -> None:
     """A request giving ``Host`` twice is refused (400), as RFC 9112 has it."""
     client, _ = served
-    url = httpx.URL(str(client.base_url))
     head = "GET /api/v1/services HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n"
+    status, body = _sent(client, f"{head}Connection: close\r\n\r\n".encode())
+    assert status.startswith(b"HTTP/1.1 400 "), status + body
+    assert [p["path"] for p in json.loads(body)["problems"]] == ["header.Host"]
+
+
+def _sent(client: Any, request: bytes) -> tuple[bytes, bytes]:
+    """The status line and body a real server answers *request* (raw bytes) with."""
+    url = httpx.URL(str(client.base_url))
     with socket.create_connection((url.host, url.port or 80), timeout=30) as sock:
-        sock.sendall(f"{head}Connection: close\r\n\r\n".encode())
+        sock.sendall(request)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
-    status, _, body = answer.partition(b"\r\n\r\n")
-    assert status.startswith(b"HTTP/1.1 400 "), answer[:300]
-    assert [p["path"] for p in json.loads(body)["problems"]] == ["header.Host"]
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], body
+
+
+@pytest.mark.parametrize("coding", ["gzip, chunked", "deflate,chunked"])
+def test_a_body_in_a_transfer_coding_is_refused(served: tuple[Any, str], coding: str) -> None:
+    """A body sent with a ``Transfer-Encoding`` other than ``chunked`` is refused (501),
+    and nothing is made of it."""
+    client, _ = served
+    body = json.dumps(kia_body()).encode()
+    key = new_key()
+    head = (
+        f"POST {APPLICATIONS} HTTP/1.1\r\nHost: mall\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nIdempotency-Key: {key}\r\n"
+        f"Transfer-Encoding: {coding}\r\n\r\n"
+    )
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    status, answer = _sent(client, head.encode() + chunked)
+    assert status.startswith(b"HTTP/1.1 501 "), status + answer
+    problem = json.loads(answer)
+    assert problem["type"] == "urn:onestop:problem:InvalidRequest"
+    assert [p["path"] for p in problem["problems"]] == ["header.Transfer-Encoding"]
+    again = client.post(APPLICATIONS, content=body, headers=[JSON, ("Idempotency-Key", key)])
+    assert again.json()["replayed"] is False
+
+
+def test_a_chunked_body_is_taken(served: tuple[Any, str]) -> None:
+    """A submission sent chunked, and only chunked, is taken."""
+    client, _ = served
+
+    def pieces() -> Iterator[bytes]:
+        body = json.dumps(kia_body()).encode()
+        yield from (body[i : i + 40] for i in range(0, len(body), 40))
+
+    headers = [JSON, ("Idempotency-Key", new_key())]
+    answer = client.post(APPLICATIONS, content=pieces(), headers=headers)
+    assert answer.status_code == 201, answer.text

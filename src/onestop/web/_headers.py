@@ -9,7 +9,9 @@ decodes.
   ``Host`` headers too, as RFC 9112 (3.2) has it and uvicorn does not do.
 - No route decodes a ``Content-Encoding``: a gzip body was read as it came (400, not
   UTF-8) and a ``br`` one as if it were not encoded (201).  A body in any coding but
-  ``identity`` is refused (415, RFC 9110 15.5.16); none is ever inflated.
+  ``identity`` is refused (415, RFC 9110 15.5.16); none is ever inflated.  Nor does
+  uvicorn decode a ``Transfer-Encoding`` but ``chunked``: ``gzip, chunked`` made an
+  application of the body as sent; it is refused (501, RFC 9112 6.1).
 - A route that reads a JSON body read any body as JSON, whatever type it was declared:
   ``text/plain`` or a form made applications.  A body declared of another type, or JSON
   in a charset other than UTF-8, is refused (415) by `check_json_type`; a body declared
@@ -81,21 +83,26 @@ def check_headers(scope: Scope) -> None:
             seen.add(name)
 
 
-def _coding(scope: Scope) -> bytes:
+def _value(scope: Scope, name: bytes) -> bytes:
     for raw, value in scope["headers"]:
-        if bytes(raw).lower() == b"content-encoding":
+        if bytes(raw).lower() == name:
             return bytes(value).strip().lower()
     return b""
 
 
 def check_coding(scope: Scope) -> None:
-    """Check that *scope*'s body, if any, is sent as it is.
+    """Check that *scope*'s body, if any, is sent as it is (or only chunked).
 
     Raises:
-        InvalidRequest: 415 if a ``Content-Encoding`` other than ``identity`` is given.
+        InvalidRequest: 415 if a ``Content-Encoding`` other than ``identity`` is given;
+            501 if a ``Transfer-Encoding`` names a coding other than ``chunked``, which
+            the server would not decode either (RFC 9112 6.1).
     """
-    if _coding(scope) not in (b"", b"identity"):
+    if _value(scope, b"content-encoding") not in (b"", b"identity"):
         raise _refused("Content-Encoding", "is not accepted: send the body unencoded", 415)
+    transfer = _value(scope, b"transfer-encoding")
+    if transfer and any(coding.strip() != b"chunked" for coding in transfer.split(b",")):
+        raise _refused("Transfer-Encoding", "names a coding other than chunked", 501)
 
 
 def _takes_json(scope: Scope) -> bool:
