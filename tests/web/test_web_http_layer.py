@@ -7,6 +7,7 @@ import gzip
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -307,3 +308,20 @@ def test_a_chunked_body_is_taken(served: tuple[Any, str]) -> None:
     headers = [JSON, ("Idempotency-Key", new_key())]
     answer = client.post(APPLICATIONS, content=pieces(), headers=headers)
     assert answer.status_code == 201, answer.text
+
+
+def test_a_submission_refused_for_its_headers_counts_against_the_limit(tmp_path: Path) -> None:
+    """A submission refused for its headers counts against ``--submissions-per-minute``,
+    as every submission does whatever its answer: the next one over the limit is 429."""
+    settings = settings_for(tmp_path, submissions_per_minute=2)
+    body = json.dumps(kia_body()).encode()
+    with in_process(settings) as client:
+        for _ in range(2):
+            refused = client.post(
+                APPLICATIONS, content=body, headers=[("Content-Type", "text/plain")]
+            )
+            assert refused.status_code == 415, refused.text
+        answer = client.post(
+            APPLICATIONS, content=body, headers=[JSON, ("Idempotency-Key", new_key())]
+        )
+        assert answer.status_code == 429, answer.text

@@ -222,9 +222,9 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         after_request=no_html_not_found,
         middleware=[
             _ops.time_limit(settings.request_timeout),
-            HeaderCheck,
             CsrfCheck,
             submission_limit(settings.submissions_per_minute).middleware,
+            HeaderCheck,  # after the limit: a refused submission counts, as every other does
         ],
         stores={"limits": limits},
         cors_config=cors,
