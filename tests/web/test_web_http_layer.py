@@ -85,15 +85,16 @@ def test_a_lookup_with_two_secrets_is_refused(served: tuple[Any, str]) -> None:
 
 @pytest.mark.parametrize("coding", ["gzip", "br", "deflate", "GZIP"])
 def test_a_body_in_a_content_coding_is_refused(served: tuple[Any, str], coding: str) -> None:
-    """A body sent with a ``Content-Encoding`` other than ``identity`` is refused (415),
-    whether or not it is encoded, and nothing is made of it."""
+    """A body sent with a ``Content-Encoding`` other than ``identity`` is refused (415,
+    saying ``Accept-Encoding: identity``), whether or not it is encoded, and nothing is
+    made of it."""
     client, _ = served
     body = json.dumps(kia_body()).encode()
     key = new_key()
     headers = [JSON, ("Idempotency-Key", key), ("Content-Encoding", coding)]
-    _problem(
-        client.post(APPLICATIONS, content=body, headers=headers), 415, "header.Content-Encoding"
-    )
+    answer = client.post(APPLICATIONS, content=body, headers=headers)
+    _problem(answer, 415, "header.Content-Encoding")
+    assert answer.headers["accept-encoding"] == "identity"
     again = client.post(APPLICATIONS, content=body, headers=[JSON, ("Idempotency-Key", key)])
     assert again.status_code == 201, again.text
     assert again.json()["replayed"] is False

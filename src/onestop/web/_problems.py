@@ -283,6 +283,10 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
         headers["Retry-After"] = str(error.retry_after)
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"
+    elif isinstance(error, exc.InvalidRequest) and any(
+        p.path == "header.Content-Encoding" for p in error.problems
+    ):
+        headers["Accept-Encoding"] = "identity"  # RFC 9110 12.5.3: the codings taken
     elif isinstance(error, HTTPException) and error.headers:
         given = {k.lower(): v for k, v in error.headers.items()}
         allow = allow_of(error)
