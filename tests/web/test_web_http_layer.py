@@ -6,13 +6,18 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from web_support import ServerProcess, in_process, kia_body, new_key, settings_for, staff_accounts
+
+from onestop.web._ops import time_limit
 
 APPLICATIONS = "/api/v1/applications"
 JSON = ("Content-Type", "application/json")
@@ -326,3 +331,48 @@ def test_a_submission_refused_for_its_headers_counts_against_the_limit(tmp_path:
             APPLICATIONS, content=body, headers=[JSON, ("Idempotency-Key", new_key())]
         )
         assert answer.status_code == 429, answer.text
+
+
+def test_a_body_read_from_a_thread_after_the_503_ends() -> None:
+    """A handler whose thread reads the body only after the 503 was sent (the deadline
+    passed while the thread worked, as an upload writing its first piece) is told the
+    client is gone, and the request ends quietly: its thread is not held for good."""
+    sent: list[dict[str, Any]] = []
+    read: list[dict[str, Any]] = []
+    escaped: list[Exception] = []
+
+    async def receive() -> dict[str, Any]:
+        if not read:
+            return {"type": "http.request", "body": b"%PDF", "more_body": True}
+        await anyio.sleep_forever()  # the rest of the body never comes
+        raise AssertionError  # pragma: no cover
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def upload(scope: Any, receive: Any, send: Any) -> None:
+        read.append(await receive())
+
+        def work() -> None:
+            time.sleep(0.5)  # the 0.1 s limit passes while the thread works
+            read.append(anyio.from_thread.run(receive))
+            if read[-1]["type"] == "http.disconnect":  # as Litestar's body stream does
+                raise RuntimeError("client disconnected prematurely")
+
+        await anyio.to_thread.run_sync(work)
+
+    async def main() -> None:
+        scope = {"type": "http", "method": "POST", "path": "/up", "headers": []}
+        try:
+            await time_limit(0.1)(upload)(scope, receive, send)
+        except Exception as error:  # noqa: BLE001 - the test says what escaped
+            escaped.append(error)
+
+    # in a thread of its own: a request held for good fails the test instead of hanging it
+    runner = threading.Thread(target=anyio.run, args=(main,), daemon=True)
+    runner.start()
+    runner.join(timeout=10)
+    assert not runner.is_alive(), "the request is held for good"
+    assert sent[0]["status"] == 503
+    assert read[-1] == {"type": "http.disconnect"}
+    assert escaped == []  # the handler's failure after its 503 goes no further
