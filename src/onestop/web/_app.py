@@ -48,6 +48,7 @@ from onestop.web import (
     _staff_session,
     _telemetry,
 )
+from onestop.web._headers import HeaderCheck, preflight_problems
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper, sweep_age
 from onestop.web._limits import Limits, submission_limit
@@ -232,6 +233,7 @@ def create_app(settings: ServeSettings, /) -> Litestar:
             _ops.time_limit(settings.request_timeout),
             CsrfCheck,
             submission_limit(settings.submissions_per_minute).middleware,
+            HeaderCheck,  # after the limit: a refused submission counts, as every other does
         ],
         stores={"limits": limits},
         cors_config=cors,
@@ -246,7 +248,9 @@ def create_app(settings: ServeSettings, /) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    return _ops.outermost(app, access_log_enabled=settings.access_log, inner=watch)
+    # a refused CORS preflight answered as a problem, innermost: telemetry sees its status
+    inner = [*watch, preflight_problems]
+    return _ops.outermost(app, access_log_enabled=settings.access_log, inner=inner)
 
 
 def from_environment() -> Litestar:

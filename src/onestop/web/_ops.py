@@ -293,20 +293,35 @@ class _Deadline:
     async def receive(self) -> Any:
         """The request's next message; a piece of its body restarts the count.
 
-        Once the 503 is sent, the handler is being cancelled: it gets no more messages.
-        The server would answer ``http.disconnect`` as soon as the 503 is complete, and a
-        framework reading a body raises on that (Litestar: "client disconnected
-        prematurely"), a traceback in the log for every stalled client."""
-        if self.answered:
-            await anyio.sleep_forever()
-        message = await self._receive()
-        if self.answered:
-            await anyio.sleep_forever()
-        if message.get("body"):
-            self.timer.cancel()
-            delay = min(self._seconds, self._last - self._loop.time())
-            self.timer = self._loop.call_later(delay, self.expire)
-        return message
+        Once the 503 is sent, the handler is being cancelled: it gets no more messages
+        (`_after_answer`).  The server would answer ``http.disconnect`` as soon as the 503
+        is complete, and a framework reading a body raises on that (Litestar: "client
+        disconnected prematurely"), a traceback in the log for every stalled client."""
+        if not self.answered:
+            message = await self._receive()
+            if not self._answered_now():
+                if message.get("body"):
+                    self.timer.cancel()
+                    delay = min(self._seconds, self._last - self._loop.time())
+                    self.timer = self._loop.call_later(delay, self.expire)
+                return message
+        return await self._after_answer()
+
+    def _answered_now(self) -> bool:
+        """Whether the 503 went while the server's ``receive`` was awaited."""
+        return self.answered
+
+    async def _after_answer(self) -> Any:
+        """Wait for the cancellation, then say the client is gone (``http.disconnect``).
+
+        A read from the handler's own task is cancelled at once.  A read a worker thread
+        of the handler starts after the 503 (``anyio.from_thread.run``: an upload that
+        was writing a piece when the time was up) runs in a task the cancellation has
+        already passed by: it would wait for good, holding the thread, the request and
+        its half-written file until the server stops.  It gets the body's end instead,
+        after the request's time limit at most."""
+        await anyio.sleep(self._seconds)
+        return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
         if self.answered:  # the client has its 503; a late answer goes nowhere
@@ -359,6 +374,13 @@ def time_limit(seconds: float, *, body_seconds: float = BODY_TIME_LIMIT) -> Any:
                 deadline = _Deadline(send, handler, receive, seconds, body_seconds)
                 try:
                     await app(scope, deadline.receive, deadline.send)
+                except Exception:
+                    # A handler told the client is gone after its 503 (`_after_answer`)
+                    # fails; the client has its answer, so the failure goes no further
+                    # (Litestar would raise it again as "caught after response started",
+                    # a traceback in the log).
+                    if not deadline.answered:
+                        raise
                 finally:
                     deadline.timer.cancel()
                     if deadline.answer is not None:  # the 503 is on its way: let it finish

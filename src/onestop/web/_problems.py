@@ -170,6 +170,7 @@ _TITLES = {
     428: "Precondition required",
     429: "Too many requests",
     500: "Internal server error",
+    501: "Not implemented",
     502: "Bad gateway",
     503: "Service unavailable",
 }
@@ -282,6 +283,10 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
         headers["Retry-After"] = str(error.retry_after)
     elif isinstance(error, exc.TransientError):
         headers["Retry-After"] = "1"
+    elif isinstance(error, exc.InvalidRequest) and any(
+        p.path == "header.Content-Encoding" for p in error.problems
+    ):
+        headers["Accept-Encoding"] = "identity"  # RFC 9110 12.5.3: the codings taken
     elif isinstance(error, HTTPException) and error.headers:
         given = {k.lower(): v for k, v in error.headers.items()}
         allow = allow_of(error)
@@ -292,7 +297,7 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
         if wait is not None:
             headers["Retry-After"] = str(max(1, int(wait))) if wait.isdigit() else wait
     request.scope.setdefault("state", {})["onestop_error"] = type(error).__name__
-    if problem.status >= 500:
+    if problem.status >= 500 and not isinstance(error, exc.InvalidRequest):  # not a 501
         _LOG.error("request_failed", error=type(error).__name__, where=frames(error))
     return Response(
         content=attrs.asdict(problem),

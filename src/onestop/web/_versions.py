@@ -44,7 +44,7 @@ def if_match_version(value: str | None, /, *, of: str = "an application's") -> i
 
     Raises:
         InvalidRequest: 428 if it is missing, 412 if it is a weak tag (it never matches),
-            400 if it is not a version.
+            422 if it is not a version (``*``, a list, ``"03"``).
     """
     if value is None:
         raise InvalidRequest(
