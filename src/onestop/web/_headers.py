@@ -14,7 +14,7 @@ decodes.
   application of the body as sent; it is refused (501, RFC 9112 6.1).
 - A route that reads a JSON body read any body as JSON, whatever type it was declared:
   ``text/plain`` or a form made applications.  A body declared of another type, or JSON
-  in a charset other than UTF-8, is refused (415) by `check_json_type`; a body declared
+  in a charset other than UTF-8, is refused (415) by `check_headers`; a body declared
   of no type is still read as JSON.
 - A query parameter given twice was read as its last value (``?number=A&number=B``
   looked B up, where a proxy or a firewall in front may read A); `check_query` refuses a
@@ -41,9 +41,7 @@ from onestop.web._problems import PROBLEM_JSON, problem_for
 __all__ = [
     "SINGLE",
     "HeaderCheck",
-    "check_coding",
     "check_headers",
-    "check_json_type",
     "check_query",
     "is_json_type",
     "preflight_problems",
@@ -69,38 +67,34 @@ def _refused(name: str, message: str, status: int) -> InvalidRequest:
 
 
 def check_headers(scope: Scope) -> None:
-    """Check the request headers of *scope*.
+    """Check the request headers of *scope*, in one pass over them.
 
     Raises:
-        InvalidRequest: 400 if a header of `SINGLE` is given more than once.
+        InvalidRequest: 400 if a header of `SINGLE` is given more than once; 415 if a
+            ``Content-Encoding`` other than ``identity`` is given; 501 if a
+            ``Transfer-Encoding`` names a coding other than ``chunked``, which the
+            server would not decode either (RFC 9112 6.1); 415 if the route reads JSON
+            and ``Content-Type`` names another type, or a charset other than UTF-8.
     """
     seen: set[bytes] = set()
-    for raw, _ in scope["headers"]:
+    transfer = b""
+    for raw, value in scope["headers"]:
         name = bytes(raw).lower()
         if name in SINGLE:
             if name in seen:
                 raise _refused(SINGLE[name], "is given more than once", 400)
             seen.add(name)
-
-
-def _value(scope: Scope, name: bytes) -> bytes:
-    for raw, value in scope["headers"]:
-        if bytes(raw).lower() == name:
-            return bytes(value).strip().lower()
-    return b""
-
-
-def check_coding(scope: Scope) -> None:
-    """Check that *scope*'s body, if any, is sent as it is (or only chunked).
-
-    Raises:
-        InvalidRequest: 415 if a ``Content-Encoding`` other than ``identity`` is given;
-            501 if a ``Transfer-Encoding`` names a coding other than ``chunked``, which
-            the server would not decode either (RFC 9112 6.1).
-    """
-    if _value(scope, b"content-encoding") not in (b"", b"identity"):
-        raise _refused("Content-Encoding", "is not accepted: send the body unencoded", 415)
-    transfer = _value(scope, b"transfer-encoding")
+            if name == b"content-encoding" and bytes(value).strip().lower() not in (
+                b"",
+                b"identity",
+            ):
+                raise _refused("Content-Encoding", "is not accepted: send the body unencoded", 415)
+            if name == b"content-type":
+                declared = bytes(value).decode("latin-1")
+                if declared.strip() and not is_json_type(declared) and _takes_json(scope):
+                    raise _refused("Content-Type", "must be application/json, in UTF-8", 415)
+        elif name == b"transfer-encoding":
+            transfer = bytes(value).strip().lower()
     if transfer and any(coding.strip() != b"chunked" for coding in transfer.split(b",")):
         raise _refused("Transfer-Encoding", "names a coding other than chunked", 501)
 
@@ -129,24 +123,6 @@ def is_json_type(content_type: str, /) -> bool:
         if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
             return False
     return True
-
-
-def check_json_type(scope: Scope) -> None:
-    """Check that a body a route reads as JSON is not declared of another type.
-
-    Raises:
-        InvalidRequest: 415 if the route reads JSON and ``Content-Type`` names another
-            type, or a charset other than UTF-8.
-    """
-    if not _takes_json(scope):
-        return
-    for raw, value in scope["headers"]:
-        if bytes(raw).lower() == b"content-type":
-            declared = bytes(value).decode("latin-1")
-            if declared.strip() and not is_json_type(declared):
-                message = "must be application/json, in UTF-8"
-                raise _refused("Content-Type", message, 415)
-            return
 
 
 def _query_names(scope: Scope) -> frozenset[str]:
@@ -183,8 +159,8 @@ def check_query(scope: Scope) -> None:
 
 
 class HeaderCheck:
-    """ASGI middleware: `check_headers`, `check_coding`, `check_json_type` and
-    `check_query` on every HTTP request, before it goes on."""
+    """ASGI middleware: `check_headers` and `check_query` on every HTTP request, before
+    it goes on."""
 
     def __init__(self, app: ASGIApp) -> None:
         """Check the requests *app* is given."""
@@ -194,8 +170,6 @@ class HeaderCheck:
         """Pass a request on, or refuse it before anything is read."""
         if scope["type"] == ScopeType.HTTP:
             check_headers(scope)
-            check_coding(scope)
-            check_json_type(scope)
             check_query(scope)
         await self.app(scope, receive, send)
 
