@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import unquote
 
 from onestop.domain.common.formats import kind_of, text_problem
@@ -28,7 +29,15 @@ try:
 except ImportError as exc:  # pragma: no cover - the tests run with the extra installed
     raise ConfigurationError(MISSING_EXTRA) from exc
 
-__all__ = ["MAX_POOL", "MAX_TIMEOUT", "check_pool", "split_url", "translate_db_errors"]
+__all__ = [
+    "MAX_POOL",
+    "MAX_TIMEOUT",
+    "SESSION",
+    "check_database",
+    "check_pool",
+    "split_url",
+    "translate_db_errors",
+]
 
 _MAX_URL = 8192
 _CONFLICTS = frozenset(
@@ -116,6 +125,29 @@ def translate_db_errors(
         raise StorageError(_describe(exc)) from exc
     except UnicodeEncodeError as exc:  # a lone surrogate, which the driver cannot send
         raise StorageError("PostgreSQL cannot store text that is not valid Unicode") from exc
+
+
+SESSION: dict[str, Any] = {"autocommit": True, "client_encoding": "UTF8"}
+"""The settings of every connection the store opens, over whatever the URL says.
+
+UTF-8 whatever the URL's ``client_encoding`` (or its ``options``): in another
+encoding the driver cannot send most scripts' text, and in ``SQL_ASCII`` it returns
+text as bytes."""
+
+
+def check_database(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Check that the database *conn* is connected to can keep the store's text.
+
+    Raises:
+        ConfigurationError: If the database's encoding is not UTF-8: one in LATIN1
+            cannot keep Khmer or Arabic text, one in ``SQL_ASCII`` checks nothing.
+    """
+    encoding = conn.info.parameter_status("server_encoding")
+    if encoding != "UTF8":
+        raise ConfigurationError(
+            f"the database's encoding is {encoding or 'unknown'}: onestop needs a UTF8"
+            " database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)"
+        )
 
 
 MAX_POOL = 1000

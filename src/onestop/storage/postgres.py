@@ -108,6 +108,8 @@ from onestop.ports.events import (
 from onestop.storage._postgres_connect import (
     MAX_POOL,
     MAX_TIMEOUT,
+    SESSION,
+    check_database,
     check_pool,
     translate_db_errors,
 )
@@ -244,8 +246,9 @@ class PostgresStore(
                 twice with different values, a pool size or the timeout is out of
                 range (`check_pool`), the server refuses the settings (no such
                 database or role, a failed authentication, an invalid ``sslmode``,
-                see `translate_db_errors`), or the database schema is newer than this
-                onestop.  The message never repeats the URL.
+                see `translate_db_errors`), the database is not in UTF-8, or the
+                database schema is newer than this onestop.  The message never
+                repeats the URL.
             StorageUnavailable: If the database cannot be reached.
             StorageError: If a migration fails or was changed after being applied.
         """
@@ -257,9 +260,9 @@ class PostgresStore(
         )
         check_pool(min_size=min_size, max_size=max_size, timeout=timeout)
         with translate_db_errors():
-            with psycopg.connect(
-                conninfo, autocommit=True, connect_timeout=max(1, round(timeout))
-            ) as conn:
+            wait = max(1, round(timeout))
+            with psycopg.connect(conninfo, connect_timeout=wait, **SESSION) as conn:
+                check_database(conn)
                 migrate(conn, chosen)
             pool: ConnectionPool[Connection] = ConnectionPool(
                 conninfo,
@@ -271,7 +274,7 @@ class PostgresStore(
                 # waiting out a backoff grown through the outage (psycopg_pool's default
                 # tries for 300 s, up to 128 s between tries).
                 reconnect_timeout=timeout,
-                kwargs={"autocommit": True},
+                kwargs=dict(SESSION),
                 configure=_configure,
                 name=f"onestop-{chosen}",
                 open=False,

@@ -1,0 +1,92 @@
+"""`PostgresStore`'s connections: the session every one gets, and the ones the server drops.
+
+Every store here lives in a fresh schema with a random name, dropped when the test
+ends; the tests need ``ONESTOP_TEST_POSTGRES_URL`` (see ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from onestop.exceptions import ConfigurationError
+from onestop.storage.postgres import PostgresStore
+from onestop.testing.contracts import make_commit
+
+pytestmark = pytest.mark.postgres
+
+KHMER = "\u17a2\u17d2\u1793\u1780"
+"""A Khmer word, which no single-byte encoding holds."""
+
+
+def _with(url: str, parameter: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{parameter}"
+
+
+@pytest.fixture
+def schema(postgres_url: str) -> Iterator[str]:
+    """A fresh schema name, dropped afterwards."""
+    name = f"onestop_test_{secrets.token_hex(6)}"
+    yield name
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+# --- the session --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        "client_encoding=latin1",
+        "client_encoding=sql_ascii",
+        "options=-c%20client_encoding%3DWIN1252",
+    ],
+    ids=["latin1", "sql-ascii", "win1252-in-options"],
+)
+def test_a_client_encoding_in_the_url_does_not_change_what_is_kept(
+    postgres_url: str, schema: str, parameter: str
+) -> None:
+    """Whatever client_encoding the URL asks for, Khmer text is kept and read back as text.
+
+    Before, LATIN1 refused it as "not valid Unicode" and SQL_ASCII read every text
+    column back as bytes.
+    """
+    with PostgresStore.connect(_with(postgres_url, parameter), schema=schema) as store:
+        stored = store.commit(make_commit(KHMER, agency=KHMER))
+        assert store.read(KHMER) == stored
+        summary = store.summary(KHMER)
+        assert summary is not None
+        assert (summary.stream_id, summary.agency) == (KHMER, KHMER)
+
+
+def test_a_database_not_in_utf8_is_refused_naming_its_encoding(postgres_url: str) -> None:
+    """Connecting to a LATIN1 database raises ConfigurationError naming the encoding, and
+    creates nothing in it (before, it opened and refused non-Latin text on every write)."""
+    name = f"onestop_test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        try:
+            admin.execute(
+                sql.SQL(
+                    "CREATE DATABASE {} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'"
+                    " TEMPLATE template0"
+                ).format(sql.Identifier(name))
+            )
+        except psycopg.errors.InsufficientPrivilege:  # pragma: no cover - a server's choice
+            pytest.skip("the test role may not create databases")
+        try:
+            base, _, query = postgres_url.partition("?")
+            url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+            with pytest.raises(ConfigurationError, match="LATIN1.*UTF8"):
+                PostgresStore.connect(url)
+            with psycopg.connect(url) as conn:
+                found = conn.execute(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = 'onestop'"
+                ).fetchone()
+            assert found is None
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
