@@ -81,7 +81,7 @@ def test_a_database_not_in_utf8_is_refused_naming_its_encoding(postgres_url: str
         try:
             base, _, query = postgres_url.partition("?")
             url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-            with pytest.raises(ConfigurationError, match="LATIN1.*UTF8"):
+            with pytest.raises(ConfigurationError, match=r"LATIN1.*UTF8"):
                 PostgresStore.connect(url)
             with psycopg.connect(url) as conn:
                 found = conn.execute(
