@@ -7,6 +7,7 @@ ends; the tests need ``ONESTOP_TEST_POSTGRES_URL`` (see ``tests/conftest.py``).
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -90,3 +91,46 @@ def test_a_database_not_in_utf8_is_refused_naming_its_encoding(postgres_url: str
             assert found is None
         finally:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# --- connections the server closes --------------------------------------------------------
+
+
+def _terminate_idle(url: str, application: str) -> int:
+    """Terminate every backend of *application*; return how many, once all have gone."""
+    query = (
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s"
+    )
+    with psycopg.connect(url, autocommit=True) as admin:
+        (killed,) = admin.execute(query, (application,)).fetchone()  # type: ignore[misc]
+        for _ in range(500):
+            left = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (application,),
+            ).fetchone()
+            if left == (0,):
+                return int(killed)
+            time.sleep(0.01)
+    raise AssertionError("the backends did not end")  # pragma: no cover
+
+
+@pytest.mark.parametrize("size", [1, 4])
+def test_connections_the_server_closed_while_idle_are_passed_over(
+    postgres_url: str, schema: str, size: int
+) -> None:
+    """After the server closes every idle connection of the pool (a restart, a failover,
+    idle_session_timeout), the next calls succeed on new connections, atomically's too.
+
+    Before, each closed connection failed one call with StorageUnavailable.
+    """
+    application = f"onestop-idle-{secrets.token_hex(4)}"
+    url = _with(postgres_url, f"application_name={application}")
+    with PostgresStore.connect(url, schema=schema, min_size=size, max_size=size) as store:
+        store.commit(make_commit("a"))
+        assert _terminate_idle(postgres_url, application) == size
+        for _ in range(2 * size):
+            assert store.summary("a") is not None
+        assert _terminate_idle(postgres_url, application) == size
+        with store.atomically():
+            store.commit(make_commit("b"))
+        assert store.summary("b") is not None

@@ -6,13 +6,15 @@ checks the URL and the pool's settings here before it connects, so that a URL li
 cannot parse, a pool size that is a `bool` or a timeout that is not finite is a
 `onestop.exceptions.ConfigurationError`, never a driver's error; and every driver error
 met afterwards is translated in `translate_db_errors`, which tells the settings the
-server refuses (configuration) from a server that is away (transient).
+server refuses (configuration) from a server that is away (transient).  `lend` lends
+the pool's connections, passing over those the server closed while they sat idle.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import select
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -20,12 +22,12 @@ from urllib.parse import unquote
 from onestop.domain.common.formats import kind_of, text_problem
 from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import ConfigurationError, StorageError, StorageUnavailable
-from onestop.storage.postgres_schema import MISSING_EXTRA
+from onestop.storage.postgres_schema import MISSING_EXTRA, Connection
 
 try:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
-    from psycopg_pool import PoolClosed
+    from psycopg_pool import ConnectionPool, PoolClosed
 except ImportError as exc:  # pragma: no cover - the tests run with the extra installed
     raise ConfigurationError(MISSING_EXTRA) from exc
 
@@ -35,6 +37,7 @@ __all__ = [
     "SESSION",
     "check_database",
     "check_pool",
+    "lend",
     "split_url",
     "translate_db_errors",
 ]
@@ -148,6 +151,51 @@ def check_database(conn: psycopg.Connection[tuple[object, ...]]) -> None:
             f"the database's encoding is {encoding or 'unknown'}: onestop needs a UTF8"
             " database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)"
         )
+
+
+def _readable(conn: Connection) -> bool:
+    if hasattr(select, "poll"):  # not select.select, which fails on descriptors from 1024
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)  # pragma: no cover - Windows
+    return bool(readable)
+
+
+def _dropped(conn: Connection) -> bool:
+    """Tell whether the server closed *conn* while it sat idle in the pool.
+
+    An idle connection in autocommit mode has nothing to read unless the server sent
+    something unasked, such as the error and the end of a terminated backend (a restart,
+    a failover, ``pg_terminate_backend``, ``idle_session_timeout``).  Only then is the
+    server asked, with an empty query; a healthy connection costs no round trip.
+    """
+    if conn.closed:
+        return True
+    if not _readable(conn):
+        return False
+    try:
+        ConnectionPool.check_connection(conn)
+    except psycopg.Error:
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def lend(pool: ConnectionPool[Connection]) -> Iterator[Connection]:
+    """Lend a connection of *pool*, passing over those the server closed while idle.
+
+    A server restarted, failed over or ending idle sessions closes every idle
+    connection of the pool at once; lent as they were, each would fail its next call
+    with `StorageUnavailable`.  A connection found closed goes back to the pool, which
+    discards it and opens another; after ``max_size`` such, the next one is lent as it
+    is (a server still away then fails the call, as it should).
+    """
+    for tries in range(pool.max_size, -1, -1):
+        with pool.connection() as conn:
+            if not tries or not _dropped(conn):
+                yield conn
+                return
 
 
 MAX_POOL = 1000

@@ -111,6 +111,7 @@ from onestop.storage._postgres_connect import (
     SESSION,
     check_database,
     check_pool,
+    lend,
     translate_db_errors,
 )
 from onestop.storage._postgres_connect import split_url as _split_url
@@ -325,7 +326,7 @@ class PostgresStore(
             raise StorageError("the store is closed")
         if getattr(self._pinned, "connection", None) is not None:
             raise StorageError("atomically() is already open in this thread")
-        with translate_db_errors(), self._pool.connection() as conn:
+        with translate_db_errors(), lend(self._pool) as conn:
             with conn.transaction() as transaction:
                 self._pinned.connection = conn
                 try:
@@ -354,7 +355,7 @@ class PostgresStore(
             return
         with (
             translate_db_errors(conflict),
-            self._pool.connection() as conn,
+            lend(self._pool) as conn,
             conn.cursor(binary=True) as cursor,
         ):
             yield cursor
