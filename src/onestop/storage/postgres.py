@@ -151,7 +151,7 @@ __all__ = [
 DEFAULT_SCHEMA = "onestop"
 """The schema `PostgresStore.connect` uses when none is given."""
 
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_SCHEMA_NAME = re.compile(r"(?!pg_|information_schema$)[a-z_][a-z0-9_]{0,62}")
 
 
 def _check_schema(schema: object) -> str:
@@ -159,12 +159,14 @@ def _check_schema(schema: object) -> str:
 
     Raises:
         ConfigurationError: Unless it is 1 to 63 lowercase ASCII letters, digits or
-            underscores, starting with a letter or underscore, and not with ``pg_``.
+            underscores, starting with a letter or underscore, and not with ``pg_``
+            (nor ``information_schema``): PostgreSQL's own schemas.
     """
-    if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema) or schema[:3] == "pg_":
+    if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
         raise ConfigurationError(
             "a schema name must be 1 to 63 lowercase letters, digits or underscores,"
-            " start with a letter or underscore, and not start with pg_"
+            " start with a letter or underscore, and not be one of PostgreSQL's own"
+            " (pg_*, information_schema)"
         )
     return schema
 
