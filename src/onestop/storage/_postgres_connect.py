@@ -232,6 +232,19 @@ def _check_text(url: object) -> str:
     return url
 
 
+_AUTHORITY = re.compile(r"postgres(?:ql)?://([^/?#]*)", re.IGNORECASE)
+
+
+def _check_authority(base: str) -> None:
+    # libpq ends the user and password at the first "@", so the rest of a password
+    # holding another one reads as the host and is quoted by "failed to resolve host".
+    found = _AUTHORITY.match(base)
+    if found is not None and found.group(1).count("@") > 1:
+        raise ConfigurationError(
+            "the PostgreSQL URL's user or password holds an '@': write it as %40"
+        )
+
+
 def _check_parses(conninfo: str) -> str:
     # libpq's message may quote part of the URL, a password included: it is not shown.
     try:
@@ -252,10 +265,12 @@ def split_url(url: str) -> tuple[str, str | None]:
 
     Raises:
         ConfigurationError: If *url* is not text (or holds a control character or a
-            lone surrogate), libpq cannot parse what remains, or it names the schema
-            more than once.  The message never repeats the URL.
+            lone surrogate), its user or password holds an unescaped ``@``, libpq
+            cannot parse what remains, or it names the schema more than once.  The
+            message never repeats the URL.
     """
     base, _, query = _check_text(url).partition("?")
+    _check_authority(base)
     kept: list[str] = []
     schemas: list[str] = []
     for item in query.split("&") if query else ():
