@@ -134,3 +134,54 @@ def test_connections_the_server_closed_while_idle_are_passed_over(
         with store.atomically():
             store.commit(make_commit("b"))
         assert store.summary("b") is not None
+
+
+# --- a role with the least rights -------------------------------------------------------------
+
+
+@pytest.fixture
+def plain_role(postgres_url: str) -> Iterator[str]:
+    """A new login role with no right to create schemas in the database, dropped afterwards."""
+    name = f"onestop_test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        try:
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
+        except psycopg.errors.InsufficientPrivilege:  # pragma: no cover - a server's choice
+            pytest.skip("the test role may not create roles")
+        try:
+            yield name
+        finally:
+            admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def _as(url: str, role: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{role}@{rest.rpartition('@')[2]}"
+
+
+def test_a_role_given_its_schema_by_an_administrator_opens_the_store(
+    postgres_url: str, schema: str, plain_role: str
+) -> None:
+    """A role that owns a schema made for it, but may not create schemas, opens and uses it.
+
+    Before, CREATE SCHEMA IF NOT EXISTS asked for the right to create schemas even
+    though the schema existed, and the store never opened.
+    """
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
+                sql.Identifier(schema), sql.Identifier(plain_role)
+            )
+        )
+    with PostgresStore.connect(_as(postgres_url, plain_role), schema=schema) as store:
+        store.commit(make_commit("a"))
+        assert store.summary("a") is not None
+
+
+def test_a_role_that_may_not_create_the_schema_is_a_configuration_error(
+    postgres_url: str, schema: str, plain_role: str
+) -> None:
+    """A role that may not create the missing schema gets ConfigurationError, not a retry."""
+    with pytest.raises(ConfigurationError, match="permission denied"):
+        PostgresStore.connect(_as(postgres_url, plain_role), schema=schema)

@@ -103,7 +103,8 @@ def translate_db_errors(
     batch ran into an application's stream).  A connection the settings refuse (a
     database or role that does not exist, a failed authentication, an invalid
     ``sslmode`` or other option, SSL required of a server without it) raises
-    `ConfigurationError`: retrying cannot help.  Serialization failures, deadlocks,
+    `ConfigurationError`: retrying cannot help; so does a right the role lacks
+    (SQLSTATE 42501, such as creating the schema).  Serialization failures, deadlocks,
     lost or refused connections, timeouts, a terminated backend, a server shutting
     down and a pool timeout raise `StorageUnavailable`, which is safe to retry; any
     other driver error, and text the driver cannot encode (a lone surrogate), raises
@@ -118,6 +119,8 @@ def translate_db_errors(
                 error = conflict()
             raise error from exc
         raise StorageError(_describe(exc)) from exc
+    except psycopg.errors.InsufficientPrivilege as exc:  # 42501: the role's rights, not a fault
+        raise ConfigurationError(_describe(exc)) from exc
     except PoolClosed as exc:  # the store was closed while a call waited for a connection
         raise StorageError("the store is closed") from exc
     except psycopg.OperationalError as exc:  # includes 40001, 40P01, 57P01 and PoolTimeout

@@ -249,9 +249,9 @@ class PostgresStore(
                 twice with different values, a pool size or the timeout is out of
                 range (`check_pool`), the server refuses the settings (no such
                 database or role, a failed authentication, an invalid ``sslmode``,
-                see `translate_db_errors`), the database is not in UTF-8, or the
-                database schema is newer than this onestop.  The message never
-                repeats the URL.
+                no right to create the missing schema, see `translate_db_errors`), the
+                database is not in UTF-8, or its schema is newer than this onestop.
+                The message never repeats the URL.
             StorageUnavailable: If the database cannot be reached.
             StorageError: If a migration fails or was changed after being applied.
         """
