@@ -93,6 +93,20 @@ def test_a_database_not_in_utf8_is_refused_naming_its_encoding(postgres_url: str
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def test_a_server_encoding_not_reported_at_connection_time_is_asked_for(
+    postgres_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a proxy that does not report server_encoding, the store asks for it and opens."""
+    reported = psycopg.ConnectionInfo.parameter_status
+
+    def hidden(info: psycopg.ConnectionInfo, name: str) -> str | None:
+        return None if name == "server_encoding" else reported(info, name)
+
+    monkeypatch.setattr(psycopg.ConnectionInfo, "parameter_status", hidden)
+    with PostgresStore.connect(postgres_url, schema=schema) as store:
+        assert store.summary("a") is None
+
+
 # --- connections the server closes --------------------------------------------------------
 
 

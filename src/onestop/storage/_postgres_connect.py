@@ -149,9 +149,12 @@ def check_database(conn: psycopg.Connection[tuple[object, ...]]) -> None:
             cannot keep Khmer or Arabic text, one in ``SQL_ASCII`` checks nothing.
     """
     encoding = conn.info.parameter_status("server_encoding")
+    if encoding is None:  # not reported at connection time (a proxy in between): ask
+        row = conn.execute("SHOW server_encoding").fetchone()
+        encoding = str(row[0]) if row is not None else None
     if encoding != "UTF8":
         raise ConfigurationError(
-            f"the database's encoding is {encoding or 'unknown'}: onestop needs a UTF8"
+            f"the database's encoding is {encoding}: onestop needs a UTF8"
             " database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)"
         )
 
