@@ -7,14 +7,17 @@ ends; the tests need ``ONESTOP_TEST_POSTGRES_URL`` (see ``tests/conftest.py``).
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from onestop.exceptions import ConfigurationError
+from onestop.ports.keys import SubjectKey, WrappedKey
 from onestop.storage.postgres import PostgresStore
 from onestop.testing.contracts import make_commit
 
@@ -199,3 +202,72 @@ def test_a_role_that_may_not_create_the_schema_is_a_configuration_error(
     """A role that may not create the missing schema gets ConfigurationError, not a retry."""
     with pytest.raises(ConfigurationError, match="permission denied"):
         PostgresStore.connect(_as(postgres_url, plain_role), schema=schema)
+
+
+# --- writers on several subjects ----------------------------------------------------------
+
+
+def _key(subject: str) -> SubjectKey:
+    return SubjectKey(
+        subject=subject,
+        wrapped=WrappedKey(master_key_id="m", data=b"k" * 32),
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("write", ["add", "destroy"])
+def test_writers_naming_subjects_in_opposite_orders_do_not_deadlock(
+    postgres_url: str, schema: str, write: str
+) -> None:
+    """Two writers of the subjects a, m, z, in opposite orders, both waiting on m held by a
+    third transaction, both succeed when it rolls back: rows are written in subject order.
+
+    Before, each inserted in the order given, and one of them failed with
+    StorageUnavailable (a deadlock).
+    """
+    application = f"onestop-order-{secrets.token_hex(4)}"
+    url = _with(postgres_url, f"application_name={application}")
+    with PostgresStore.connect(url, schema=schema, max_size=2) as store:
+
+        def call(subjects: list[str]) -> object:
+            if write == "add":
+                return store.add_subject_keys([_key(s) for s in subjects])
+            return store.destroy_subject_keys(subjects, at=datetime(2025, 1, 2, tzinfo=UTC))
+
+        outcomes: list[object] = []
+
+        def run(subjects: list[str]) -> None:
+            try:
+                outcomes.append(call(subjects))
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                outcomes.append(exc)
+
+        table = sql.Identifier(schema, "subject_keys")
+        with psycopg.connect(postgres_url) as holder:
+            holder.execute(
+                sql.SQL(
+                    "INSERT INTO {} (subject, created_at, destroyed_at) VALUES ('m', now(), now())"
+                ).format(table)
+            )
+            threads = [
+                threading.Thread(target=run, args=(order,))
+                for order in (["a", "m", "z"], ["z", "m", "a"])
+            ]
+            for thread in threads:
+                thread.start()
+            with psycopg.connect(postgres_url, autocommit=True) as watch:
+                for _ in range(500):
+                    (waiting,) = watch.execute(  # type: ignore[misc]
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE application_name = %s AND wait_event_type = 'Lock'",
+                        (application,),
+                    ).fetchone()
+                    if waiting == 2:
+                        break
+                    time.sleep(0.01)
+            assert waiting == 2, "the writers never both waited"
+            holder.rollback()
+            for thread in threads:
+                thread.join()
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+        assert set(store.subject_keys(["a", "m", "z"])) == {"a", "m", "z"}
