@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -271,3 +271,64 @@ def test_writers_naming_subjects_in_opposite_orders_do_not_deadlock(
                 thread.join()
         assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
         assert set(store.subject_keys(["a", "m", "z"])) == {"a", "m", "z"}
+
+
+def _wait_for_waiters(url: str, application: str, count: int) -> None:
+    with psycopg.connect(url, autocommit=True) as watch:
+        for _ in range(500):
+            (waiting,) = watch.execute(  # type: ignore[misc]
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE application_name = %s AND wait_event_type = 'Lock'",
+                (application,),
+            ).fetchone()
+            if waiting == count:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"{count} calls never waited")  # pragma: no cover
+
+
+def test_a_sweep_and_a_failure_counter_on_one_key_do_not_deadlock(
+    postgres_url: str, schema: str
+) -> None:
+    """A sweep deleting a key's old failure and a counter on that key, both waiting on
+    the failure's row, both succeed when it is let go.
+
+    Before, the sweep took the failure's row and then the key's, the counter the
+    other way round, and one of them failed with StorageUnavailable (a deadlock).
+    """
+    application = f"onestop-sweep-{secrets.token_hex(4)}"
+    url = _with(postgres_url, f"application_name={application}")
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    window = timedelta(minutes=5)
+    now = start + timedelta(minutes=10)
+    with PostgresStore.connect(url, schema=schema, max_size=2) as store:
+        store.count_failure("k", at=start, window=window)
+        outcomes: list[object] = []
+
+        def run(call: Callable[[], object]) -> None:
+            try:
+                outcomes.append(call())
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                outcomes.append(exc)
+
+        sweep = threading.Thread(
+            target=run, args=(lambda: store.sweep_staff(at=now, window=window),)
+        )
+        count = threading.Thread(
+            target=run, args=(lambda: store.count_failure("k", at=now, window=window),)
+        )
+        with psycopg.connect(postgres_url) as holder:
+            holder.execute(
+                sql.SQL("SELECT 1 FROM {} FOR UPDATE").format(
+                    sql.Identifier(schema, "staff_failures")
+                )
+            )
+            sweep.start()
+            _wait_for_waiters(postgres_url, application, 1)
+            count.start()
+            _wait_for_waiters(postgres_url, application, 2)
+            holder.rollback()
+            sweep.join()
+            count.join()
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+        assert store.failures("k", at=now, window=window) == 1
