@@ -65,7 +65,7 @@ def _applied(url: str, schema: str) -> list[int]:
 def test_a_schema_at_migration_1_is_upgraded_on_connect(postgres_url: str, schema: str) -> None:
     """Connecting to a schema at migration 1 adds the catalogue versions and keeps the data."""
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        _bootstrap(conn, sql.Identifier(schema))
+        _bootstrap(conn, schema)
         _apply(conn, schema, shipped_migrations()[:1])
         conn.execute(
             sql.SQL("INSERT INTO {}.consumer_positions VALUES ('relay', 7)").format(

@@ -369,6 +369,23 @@ def test_a_bad_schema_name_is_refused(schema: str) -> None:
         PostgresStore.connect("postgresql://db.invalid/malls", schema=schema)
 
 
+@pytest.mark.parametrize(
+    ("url", "schema"),
+    [
+        ("postgresql://db.invalid/malls?schema=information_schema", None),
+        ("postgresql://db.invalid/malls", "information_schema"),
+    ],
+    ids=["in-the-url", "as-a-keyword"],
+)
+def test_information_schema_is_refused_before_connecting(url: str, schema: str | None) -> None:
+    """information_schema, PostgreSQL's own, is refused as pg_catalog is.
+
+    Before, a superuser's store created its tables in it.
+    """
+    with pytest.raises(ConfigurationError, match="schema name"):
+        PostgresStore.connect(url, schema=schema)
+
+
 def test_two_different_schemas_are_refused() -> None:
     """A schema in the URL and another as a keyword raise ConfigurationError."""
     with pytest.raises(ConfigurationError, match="given twice"):

@@ -116,7 +116,7 @@ def _sorts(nodes: list[dict[str, Any]]) -> list[str]:
 def test_migration_3_adds_the_worklist_indexes(postgres_url: str, schema: str) -> None:
     """A schema at migration 2 gains migration 3's three worklist indexes on connect."""
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        _bootstrap(conn, sql.Identifier(schema))
+        _bootstrap(conn, schema)
         _apply(conn, schema, shipped_migrations()[:2])
     PostgresStore.connect(postgres_url, schema=schema).close()
     with psycopg.connect(postgres_url) as conn:
@@ -140,7 +140,7 @@ def test_migration_3_adds_the_worklist_indexes(postgres_url: str, schema: str) -
 def test_indexes_built_beforehand_are_kept(postgres_url: str, schema: str) -> None:
     """Indexes built with CREATE INDEX CONCURRENTLY before the upgrade are kept by migration 3."""
     with psycopg.connect(postgres_url, autocommit=True) as conn:
-        _bootstrap(conn, sql.Identifier(schema))
+        _bootstrap(conn, schema)
         _apply(conn, schema, shipped_migrations()[:2])
         for name, columns in WORKLIST_INDEXES.items():
             statement = f"CREATE INDEX CONCURRENTLY {name} ON {schema}.summaries {columns}"

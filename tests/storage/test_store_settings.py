@@ -284,6 +284,25 @@ def test_a_refused_connection_stays_unavailable() -> None:
 @pytest.mark.parametrize(
     "url",
     [
+        "postgresql://mall:se@cret@127.0.0.1/db",
+        "postgres://mall:se@cret@db.invalid:5432/db?schema=x",
+        "POSTGRESQL://mall@x:se@cret@127.0.0.1/db",
+    ],
+)
+def test_an_unescaped_at_sign_in_the_password_is_refused_without_quoting_it(url: str) -> None:
+    """A password holding a raw '@' is a ConfigurationError saying to write %40, quoting none
+    of it; before, libpq read the rest as the host, and the unavailable host's message
+    quoted that part of the password.
+    """
+    with pytest.raises(ConfigurationError, match="%40") as caught:
+        PostgresStore.connect(url, timeout=1)
+    assert "cret" not in str(caught.value)
+    assert caught.value.__cause__ is None  # refused before connecting
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
         "postgresql://127.0.0.1/db?nosuch=1",
         "postgresql://[::1/db",
         "postgresql://u:pa%00ss@127.0.0.1/db",

@@ -6,29 +6,41 @@ checks the URL and the pool's settings here before it connects, so that a URL li
 cannot parse, a pool size that is a `bool` or a timeout that is not finite is a
 `onestop.exceptions.ConfigurationError`, never a driver's error; and every driver error
 met afterwards is translated in `translate_db_errors`, which tells the settings the
-server refuses (configuration) from a server that is away (transient).
+server refuses (configuration) from a server that is away (transient).  `lend` lends
+the pool's connections, passing over those the server closed while they sat idle.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import select
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import unquote
 
 from onestop.domain.common.formats import kind_of, text_problem
 from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import ConfigurationError, StorageError, StorageUnavailable
-from onestop.storage.postgres_schema import MISSING_EXTRA
+from onestop.storage.postgres_schema import MISSING_EXTRA, Connection
 
 try:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
-    from psycopg_pool import PoolClosed
+    from psycopg_pool import ConnectionPool, PoolClosed
 except ImportError as exc:  # pragma: no cover - the tests run with the extra installed
     raise ConfigurationError(MISSING_EXTRA) from exc
 
-__all__ = ["MAX_POOL", "MAX_TIMEOUT", "check_pool", "split_url", "translate_db_errors"]
+__all__ = [
+    "MAX_POOL",
+    "MAX_TIMEOUT",
+    "SESSION",
+    "check_database",
+    "check_pool",
+    "lend",
+    "split_url",
+    "translate_db_errors",
+]
 
 _MAX_URL = 8192
 _CONFLICTS = frozenset(
@@ -91,7 +103,8 @@ def translate_db_errors(
     batch ran into an application's stream).  A connection the settings refuse (a
     database or role that does not exist, a failed authentication, an invalid
     ``sslmode`` or other option, SSL required of a server without it) raises
-    `ConfigurationError`: retrying cannot help.  Serialization failures, deadlocks,
+    `ConfigurationError`: retrying cannot help; so does a right the role lacks
+    (SQLSTATE 42501, such as creating the schema).  Serialization failures, deadlocks,
     lost or refused connections, timeouts, a terminated backend, a server shutting
     down and a pool timeout raise `StorageUnavailable`, which is safe to retry; any
     other driver error, and text the driver cannot encode (a lone surrogate), raises
@@ -106,6 +119,8 @@ def translate_db_errors(
                 error = conflict()
             raise error from exc
         raise StorageError(_describe(exc)) from exc
+    except psycopg.errors.InsufficientPrivilege as exc:  # 42501: the role's rights, not a fault
+        raise ConfigurationError(_describe(exc)) from exc
     except PoolClosed as exc:  # the store was closed while a call waited for a connection
         raise StorageError("the store is closed") from exc
     except psycopg.OperationalError as exc:  # includes 40001, 40P01, 57P01 and PoolTimeout
@@ -116,6 +131,77 @@ def translate_db_errors(
         raise StorageError(_describe(exc)) from exc
     except UnicodeEncodeError as exc:  # a lone surrogate, which the driver cannot send
         raise StorageError("PostgreSQL cannot store text that is not valid Unicode") from exc
+
+
+SESSION: dict[str, Any] = {"autocommit": True, "client_encoding": "UTF8"}
+"""The settings of every connection the store opens, over whatever the URL says.
+
+UTF-8 whatever the URL's ``client_encoding`` (or its ``options``): in another
+encoding the driver cannot send most scripts' text, and in ``SQL_ASCII`` it returns
+text as bytes."""
+
+
+def check_database(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Check that the database *conn* is connected to can keep the store's text.
+
+    Raises:
+        ConfigurationError: If the database's encoding is not UTF-8: one in LATIN1
+            cannot keep Khmer or Arabic text, one in ``SQL_ASCII`` checks nothing.
+    """
+    encoding = conn.info.parameter_status("server_encoding")
+    if encoding is None:  # not reported at connection time (a proxy in between): ask
+        row = conn.execute("SHOW server_encoding").fetchone()
+        encoding = str(row[0]) if row is not None else None
+    if encoding != "UTF8":
+        raise ConfigurationError(
+            f"the database's encoding is {encoding}: onestop needs a UTF8"
+            " database (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)"
+        )
+
+
+def _readable(conn: Connection) -> bool:
+    if hasattr(select, "poll"):  # not select.select, which fails on descriptors from 1024
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)  # pragma: no cover - Windows
+    return bool(readable)
+
+
+def _dropped(conn: Connection) -> bool:
+    """Tell whether the server closed *conn* while it sat idle in the pool.
+
+    An idle connection in autocommit mode has nothing to read unless the server sent
+    something unasked, such as the error and the end of a terminated backend (a restart,
+    a failover, ``pg_terminate_backend``, ``idle_session_timeout``).  Only then is the
+    server asked, with an empty query; a healthy connection costs no round trip.
+    """
+    if conn.closed:
+        return True
+    if not _readable(conn):
+        return False
+    try:
+        ConnectionPool.check_connection(conn)
+    except psycopg.Error:
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def lend(pool: ConnectionPool[Connection]) -> Iterator[Connection]:
+    """Lend a connection of *pool*, passing over those the server closed while idle.
+
+    A server restarted, failed over or ending idle sessions closes every idle
+    connection of the pool at once; lent as they were, each would fail its next call
+    with `StorageUnavailable`.  A connection found closed goes back to the pool, which
+    discards it and opens another; after ``max_size`` such, the next one is lent as it
+    is (a server still away then fails the call, as it should).
+    """
+    for tries in range(pool.max_size, -1, -1):
+        with pool.connection() as conn:
+            if not tries or not _dropped(conn):
+                yield conn
+                return
 
 
 MAX_POOL = 1000
@@ -152,6 +238,19 @@ def _check_text(url: object) -> str:
     return url
 
 
+_AUTHORITY = re.compile(r"postgres(?:ql)?://([^/?#]*)", re.IGNORECASE)
+
+
+def _check_authority(base: str) -> None:
+    # libpq ends the user and password at the first "@", so the rest of a password
+    # holding another one reads as the host and is quoted by "failed to resolve host".
+    found = _AUTHORITY.match(base)
+    if found is not None and found.group(1).count("@") > 1:
+        raise ConfigurationError(
+            "the PostgreSQL URL's user or password holds an '@': write it as %40"
+        )
+
+
 def _check_parses(conninfo: str) -> str:
     # libpq's message may quote part of the URL, a password included: it is not shown.
     try:
@@ -172,10 +271,12 @@ def split_url(url: str) -> tuple[str, str | None]:
 
     Raises:
         ConfigurationError: If *url* is not text (or holds a control character or a
-            lone surrogate), libpq cannot parse what remains, or it names the schema
-            more than once.  The message never repeats the URL.
+            lone surrogate), its user or password holds an unescaped ``@``, libpq
+            cannot parse what remains, or it names the schema more than once.  The
+            message never repeats the URL.
     """
     base, _, query = _check_text(url).partition("?")
+    _check_authority(base)
     kept: list[str] = []
     schemas: list[str] = []
     for item in query.split("&") if query else ():

@@ -108,7 +108,10 @@ from onestop.ports.events import (
 from onestop.storage._postgres_connect import (
     MAX_POOL,
     MAX_TIMEOUT,
+    SESSION,
+    check_database,
     check_pool,
+    lend,
     translate_db_errors,
 )
 from onestop.storage._postgres_connect import split_url as _split_url
@@ -148,7 +151,7 @@ __all__ = [
 DEFAULT_SCHEMA = "onestop"
 """The schema `PostgresStore.connect` uses when none is given."""
 
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_SCHEMA_NAME = re.compile(r"(?!pg_|information_schema$)[a-z_][a-z0-9_]{0,62}")
 
 
 def _check_schema(schema: object) -> str:
@@ -156,12 +159,14 @@ def _check_schema(schema: object) -> str:
 
     Raises:
         ConfigurationError: Unless it is 1 to 63 lowercase ASCII letters, digits or
-            underscores, starting with a letter or underscore, and not with ``pg_``.
+            underscores, starting with a letter or underscore, and not with ``pg_``
+            (nor ``information_schema``): PostgreSQL's own schemas.
     """
-    if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema) or schema[:3] == "pg_":
+    if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
         raise ConfigurationError(
             "a schema name must be 1 to 63 lowercase letters, digits or underscores,"
-            " start with a letter or underscore, and not start with pg_"
+            " start with a letter or underscore, and not be one of PostgreSQL's own"
+            " (pg_*, information_schema)"
         )
     return schema
 
@@ -244,8 +249,9 @@ class PostgresStore(
                 twice with different values, a pool size or the timeout is out of
                 range (`check_pool`), the server refuses the settings (no such
                 database or role, a failed authentication, an invalid ``sslmode``,
-                see `translate_db_errors`), or the database schema is newer than this
-                onestop.  The message never repeats the URL.
+                no right to create the missing schema, see `translate_db_errors`), the
+                database is not in UTF-8, or its schema is newer than this onestop.
+                The message never repeats the URL.
             StorageUnavailable: If the database cannot be reached.
             StorageError: If a migration fails or was changed after being applied.
         """
@@ -257,9 +263,9 @@ class PostgresStore(
         )
         check_pool(min_size=min_size, max_size=max_size, timeout=timeout)
         with translate_db_errors():
-            with psycopg.connect(
-                conninfo, autocommit=True, connect_timeout=max(1, round(timeout))
-            ) as conn:
+            wait = max(1, round(timeout))
+            with psycopg.connect(conninfo, connect_timeout=wait, **SESSION) as conn:
+                check_database(conn)
                 migrate(conn, chosen)
             pool: ConnectionPool[Connection] = ConnectionPool(
                 conninfo,
@@ -271,7 +277,7 @@ class PostgresStore(
                 # waiting out a backoff grown through the outage (psycopg_pool's default
                 # tries for 300 s, up to 128 s between tries).
                 reconnect_timeout=timeout,
-                kwargs={"autocommit": True},
+                kwargs=dict(SESSION),
                 configure=_configure,
                 name=f"onestop-{chosen}",
                 open=False,
@@ -322,7 +328,7 @@ class PostgresStore(
             raise StorageError("the store is closed")
         if getattr(self._pinned, "connection", None) is not None:
             raise StorageError("atomically() is already open in this thread")
-        with translate_db_errors(), self._pool.connection() as conn:
+        with translate_db_errors(), lend(self._pool) as conn:
             with conn.transaction() as transaction:
                 self._pinned.connection = conn
                 try:
@@ -351,7 +357,7 @@ class PostgresStore(
             return
         with (
             translate_db_errors(conflict),
-            self._pool.connection() as conn,
+            lend(self._pool) as conn,
             conn.cursor(binary=True) as cursor,
         ):
             yield cursor

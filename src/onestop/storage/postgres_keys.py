@@ -111,7 +111,8 @@ class PostgresSubjectKeys(abc.ABC):
                 subject is given twice.
             StorageError: If PostgreSQL fails (`StorageUnavailable` if it is away).
         """
-        checked = check_subject_keys(keys, live=True)
+        # In subject order, as the docstring promises: the rows are locked as inserted.
+        checked = sorted(check_subject_keys(keys, live=True), key=lambda key: key.subject)
         subjects = [key.subject for key in checked]
         columns = (
             subjects,
@@ -144,7 +145,7 @@ class PostgresSubjectKeys(abc.ABC):
                 *at* is not a timezone-aware instant.
             StorageError: If PostgreSQL fails; nothing was destroyed then.
         """
-        wanted = list(check_destruction(subjects, at))
+        wanted = sorted(check_destruction(subjects, at))  # tombstones locked in subject order
         when = at.astimezone(UTC)  # PostgreSQL refuses an offset past 15:59
         with self._connection() as cursor, cursor.connection.transaction():
             # Tombstones first: an insert racing on a subject makes this one wait for

@@ -348,7 +348,7 @@ def migrate(conn: Connection, schema: str) -> int:
     known = shipped_migrations()
     applied = _applied(conn, name)
     if applied is None:
-        _bootstrap(conn, name)
+        _bootstrap(conn, schema)
         applied = {}
     if any(applied.get(version) != checksum for version, _, checksum in known):
         _apply(conn, schema, known)
@@ -382,9 +382,17 @@ _CREATED_CONCURRENTLY = (
 object at the same moment (the check is not atomic with the creation)."""
 
 
-def _bootstrap(conn: Connection, name: sql.Identifier) -> None:
-    """Create the schema and the migrations table; two openers may race here."""
-    for statement in BOOTSTRAP:
+def _bootstrap(conn: Connection, schema: str) -> None:
+    """Create the schema (unless it exists) and the migrations table; openers may race.
+
+    ``CREATE SCHEMA IF NOT EXISTS`` needs the right to create schemas in the database
+    even when the schema exists, which a role given a schema of its own by an
+    administrator (``CREATE SCHEMA mall AUTHORIZATION onestop``) lacks: so it is only
+    sent for a schema that is missing.
+    """
+    name = sql.Identifier(schema)
+    found = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
+    for statement in BOOTSTRAP[1:] if found is not None else BOOTSTRAP:
         for attempt in range(5):
             try:
                 conn.execute(sql.SQL(statement).format(s=name))

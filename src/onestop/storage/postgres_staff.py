@@ -124,6 +124,8 @@ STAFF_STATEMENTS: Mapping[str, LiteralString] = {
     " WITH ORDINALITY AS n(a, p, w, r, t, q, i) RETURNING position",
     **_access_pages(),
     "sweep_secrets": "DELETE FROM {s}.staff_secrets WHERE expires_at <= %s RETURNING key",
+    "lock_swept_keys": "SELECT key FROM {s}.staff_failure_keys WHERE key IN"
+    " (SELECT key FROM {s}.staff_failures WHERE at <= %s) ORDER BY key FOR UPDATE",
     "sweep_failures": "DELETE FROM {s}.staff_failures WHERE at <= %s",
     "sweep_failure_keys": "DELETE FROM {s}.staff_failure_keys AS k"
     " WHERE NOT EXISTS (SELECT 1 FROM {s}.staff_failures AS f WHERE f.key = k.key)",
@@ -307,11 +309,15 @@ class PostgresStaff(abc.ABC):
     def sweep_staff(self, *, at: datetime, window: timedelta) -> int:
         """Delete secrets expired at *at* and failures before ``at - window``; return how many.
 
-        One transaction; the rows of keys with no failure left go too.
+        One transaction; the rows of keys with no failure left go too.  It takes the
+        turns of the keys whose failures it deletes first, in key order, as a counter
+        takes its key's turn before touching its failures: so a sweep and a counter
+        never deadlock.
         """
         when, span = checks.sweep(at, window)
         with self._connection() as cursor, cursor.connection.transaction():
             secrets = len(cursor.execute(self._sql["sweep_secrets"], (_utc(when),)).fetchall())
+            cursor.execute(self._sql["lock_swept_keys"], (_utc(when - span),))
             cursor.execute(self._sql["sweep_failures"], (_utc(when - span),))
             failures = int(cursor.rowcount)
             cursor.execute(self._sql["sweep_failure_keys"])
