@@ -14,7 +14,9 @@ def create_file(path: str | os.PathLike[str], data: bytes, /, *, mode: int = 0o6
     The file is created exclusively (and a link at *path* is not followed, where the
     system can tell), so an existing file is never overwritten or written through.
     The reason is in words without the data: ``"exists already: not overwritten"``,
-    that the directory does not exist, or the system's own (``"Permission denied"``).
+    that the directory does not exist, or the system's own (``"Permission denied"``,
+    ``"No space left on device"``).  The data is flushed to disk before it returns; a
+    file that could not be written whole is removed, so none is left half-written.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
@@ -28,6 +30,12 @@ def create_file(path: str | os.PathLike[str], data: bytes, /, *, mode: int = 0o6
         return "No such file or directory"
     except (OSError, ValueError) as exc:
         return getattr(exc, "strerror", None) or "cannot be created"
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:  # a full disk, a quota, an I/O error: no half-written file stays
+        Path(path).unlink(missing_ok=True)
+        return exc.strerror or "cannot be written"
     return None

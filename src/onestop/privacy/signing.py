@@ -205,7 +205,8 @@ def _create(path: Path, data: bytes, mode: int) -> None:
 def write_key_files(path: str | Path, /) -> Ed25519Verifier:
     """Make a new key pair: the private key at *path* (mode 0600), the public at *path*.pub.
 
-    Neither file may exist already.  Returns the verifier of the new public key.
+    Neither file may exist already, and both are written or neither is.  Returns the
+    verifier of the new public key.
 
     Raises:
         onestop.exceptions.SigningKeyError: If either file exists or cannot be written.
@@ -223,5 +224,9 @@ def write_key_files(path: str | Path, /) -> Ed25519Verifier:
     )
     _create(private, pem, 0o600)
     verifier = Ed25519Verifier(key.public_key())
-    _create(public, verifier.pem().encode("ascii"), 0o644)
+    try:
+        _create(public, verifier.pem().encode("ascii"), 0o644)
+    except SigningKeyError:  # both files or neither: a private key alone is of no use
+        private.unlink(missing_ok=True)
+        raise
     return verifier
