@@ -63,3 +63,27 @@ def test_a_key_pair_whose_public_half_cannot_be_written_leaves_neither(
     assert code == EXIT_USAGE
     assert "No space left on device" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+TUTORIAL = Path(__file__).parent.parent / "examples" / "tutorial"
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_fetch_never_replaces_or_writes_through_an_existing_out(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """catalogue fetch --out refuses an existing file or link, naming --out, and leaves it."""
+    store = f"sqlite:///{tmp_path / 'mall.sqlite3'}"
+    assert main(["catalogue", "publish", str(TUTORIAL), "--store", store]) == 0
+    kept = tmp_path / "catalogue.json"
+    kept.write_text("my work\n", encoding="utf-8")
+    out = kept if kind == "file" else tmp_path / "link.json"
+    if kind == "link":
+        out.symlink_to(kept)
+    capsys.readouterr()
+    code = main(["catalogue", "fetch", "--store", store, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "--out" in err
+    assert "exists already" in err
+    assert kept.read_text(encoding="utf-8") == "my work\n"
