@@ -7,6 +7,9 @@ secret taken from whatever bytes were there.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,33 @@ def test_audit_verify_refuses_a_checkpoint_that_is_no_regular_file(
     err = capsys.readouterr().err
     assert code == EXIT_USAGE
     assert "--checkpoint /dev/null: is not a regular file" in err
+
+
+def _release_a_reader(fifo: Path) -> None:
+    """End a read that waits on *fifo* (with no data) within seconds, so that a
+    regression fails the test instead of hanging it."""
+    for _ in range(100):
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:  # no reader yet (ENXIO)
+            time.sleep(0.1)
+        else:
+            return
+
+
+def test_audit_verify_refuses_a_public_key_that_is_a_fifo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """audit verify --public-key FIFO exits 2 at once ("is not a regular file"), not hanging."""
+    key = tmp_path / "sign.pem"
+    assert main(["audit", "keygen", "--out", str(key)]) == 0
+    capsys.readouterr()
+    fifo = tmp_path / "public.pipe"
+    os.mkfifo(fifo)
+    threading.Thread(target=_release_a_reader, args=(fifo,), daemon=True).start()
+    store = f"sqlite:///{tmp_path / 'mall.sqlite3'}"
+    checkpoint = ("--checkpoint", str(key), "--public-key", str(fifo))
+    code = main(["audit", "verify", "--store", store, *checkpoint])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "is not a regular file" in err
