@@ -493,6 +493,12 @@ def _check_counting(counting: CalendarCounting | None, path: str) -> Iterator[Pr
         )
 
 
+_FIRST_DAY = dt.date(1, 1, 2)
+_LAST_DAY = dt.date(9999, 12, 30)
+"""The days a closure's wall-clock time may fall on: told in UTC in every zone
+(`onestop.domain.time.worktime.EARLIEST` to `LATEST`, give or take a day's offset)."""
+
+
 def _check_closure(closure: CalendarClosure, path: str) -> Iterator[Problem]:
     spans = closure.start is not None or closure.until is not None
     if (closure.date is None) == (not spans):
@@ -506,6 +512,12 @@ def _check_closure(closure: CalendarClosure, path: str) -> Iterator[Problem]:
                     path=f"{path}.{key}",
                     message="give local wall-clock time without a UTC offset "
                     "(the calendar's zone is used)",
+                )
+            elif not _FIRST_DAY <= value.date() <= _LAST_DAY:
+                yield Problem(
+                    path=f"{path}.{key}",
+                    message=f"{value.isoformat()} lies outside the days onestop counts in, "
+                    f"{_FIRST_DAY} to {_LAST_DAY}",
                 )
         naive = closure.start.tzinfo is None and closure.until.tzinfo is None
         if naive and closure.until <= closure.start:
