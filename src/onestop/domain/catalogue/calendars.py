@@ -48,6 +48,7 @@ from onestop.domain.common.kinds import typed_fields
 from onestop.domain.time.hours import DAY_NAMES, WeeklyHours
 from onestop.domain.time.hours import parse_span as read_span
 from onestop.domain.time.versions import MALL_SCOPE
+from onestop.domain.time.zones import zone_problem
 from onestop.exceptions import InvalidCalendar, Problem
 
 __all__ = [
@@ -431,6 +432,10 @@ def _check_one(
                 message="an agency's calendar is in the agency's own time_zone; "
                 "give it in the [[agencies]] section",
             )
+    elif declaration.time_zone is not None:
+        zone = zone_problem(declaration.time_zone)
+        if zone is not None:
+            yield Problem(path=f"{path}.time_zone", message=zone)
     if not 1 <= declaration.version <= 2**31 - 1:
         yield Problem(path=f"{path}.version", message="a version is a number from 1")
     if declaration.country is not None and not (
