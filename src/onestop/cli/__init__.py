@@ -25,6 +25,7 @@ from onestop.cli._common import (
     FilePath,
     Whole,
     at_option,
+    catalogue_language,
     catalogue_option,
     country_option,
     emit_json,
@@ -93,6 +94,7 @@ def workflow_render(
 
     loaded = load((path,), as_json=as_json)
     at = parse_at(at_text, as_json=as_json)
+    lang = catalogue_language(loaded, language, as_json=as_json)
     try:
         service = loaded.service(service_code, at=at)
         if service.workflow is None:
@@ -100,7 +102,6 @@ def workflow_render(
         flow = loaded.workflow(service.workflow)
     except NotFound as exc:
         fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
-    lang = language or loaded.default_language
     render = to_mermaid if fmt == "mermaid" else to_dot
     text = render(flow, language=lang, fallbacks=loaded.languages)
     if as_json:

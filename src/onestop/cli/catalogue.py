@@ -15,6 +15,7 @@ from onestop.cli._common import (
     FilePath,
     Whole,
     at_option,
+    catalogue_language,
     emit_json,
     fail,
     json_option,
@@ -135,6 +136,8 @@ def catalogue_export(
         fail("--spatial: only the cpsv-ap format has organisations", code=EXIT_USAGE, as_json=True)
     loaded = load(paths, as_json=True)
     at = parse_at(at_text, as_json=True)
+    if language is not None:
+        catalogue_language(loaded, language, as_json=True)
     try:
         if fmt == "open311":
             _write(open311.iter_services(loaded, at=at, language=language))
