@@ -45,7 +45,7 @@ from onestop.cli.pii import pii
 from onestop.cli.pii_migrate import pii_migrate
 from onestop.cli.serve import serve
 from onestop.cli.staff import staff
-from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
+from onestop.exceptions import CatalogueReadError, InvalidWebhookInput, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
 
@@ -162,10 +162,16 @@ def relay(
     client = _http_client(as_json=as_json)
     try:
         endpoint = WebhookEndpoint(webhook_url, secrets=secrets, allow_private=allow_private)
+    except OnestopError as exc:  # "secrets[1]: ...": the second --secret; else the URL
+        client.close()
+        argument = exc.argument if isinstance(exc, InvalidWebhookInput) else ""
+        option = "--secret" if argument.startswith("secrets") else "--webhook"
+        fail(f"{option}: {exc}", code=EXIT_USAGE, as_json=as_json)
+    try:
         store = from_url(store_url)
     except OnestopError as exc:
         client.close()
-        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+        fail(f"--store: {exc}", code=EXIT_USAGE, as_json=as_json)
     try:
         worker = Relay(store, {"webhook": WebhookTransport(client, endpoint)}, consumer=consumer)
     except OnestopError as exc:  # a --consumer no store can keep positions for
