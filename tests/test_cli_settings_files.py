@@ -111,3 +111,18 @@ def test_audit_verify_refuses_a_public_key_that_is_a_fifo(
     err = capsys.readouterr().err
     assert code == EXIT_USAGE
     assert "is not a regular file" in err
+
+
+@pytest.mark.parametrize("flag", ["--documents-dir", "--limits-dir"])
+def test_serve_check_names_a_directory_it_cannot_make(
+    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """serve --check on a directory option naming a file exits 2 with that path in the error."""
+    monkeypatch.setenv("ONESTOP_MASTER_KEY", f"mk-1:{'A' * 43}")
+    occupied = tmp_path / "a-file-not-a-directory"
+    occupied.write_text("x", encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'mall.sqlite3'}"
+    code = main(["serve", str(JAKARTA), "--store", store, "--check", flag, str(occupied)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "a-file-not-a-directory" in err
