@@ -45,6 +45,7 @@ from onestop.cli.pii import pii
 from onestop.cli.pii_migrate import pii_migrate
 from onestop.cli.serve import serve
 from onestop.cli.staff import staff
+from onestop.domain.common.formats import preview
 from onestop.exceptions import CatalogueReadError, InvalidWebhookInput, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
@@ -443,6 +444,9 @@ def sla_report(
         catalogue_path, store_url, country=country, at=at, key_file=key_file, as_json=as_json
     )
     try:
+        if agency is not None and agency not in {a.code for a in mall.catalogue.agencies}:
+            said = f"--agency: no agency {preview(agency)} in the catalogue used"
+            fail(said, code=EXIT_USAGE, as_json=as_json)
         with naming_catalogue(catalogue_path):
             rows = mall.sla_report(agency=agency, now=at)
     except NotFound as exc:
