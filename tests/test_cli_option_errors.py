@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from onestop.cli import EXIT_USAGE, main
+from onestop.cli import EXIT_PROBLEMS, EXIT_USAGE, main
 
 JAKARTA = Path(__file__).parent.parent / "examples" / "jakarta"
 
@@ -42,13 +42,13 @@ def test_recount_names_the_option_it_refuses(
 def test_sla_report_names_an_unknown_agency_as_the_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """sla report --agency with a code the catalogue lacks exits 2 naming --agency,
-    without telling the user to give another --catalogue."""
+    """sla report --agency with a code the catalogue lacks exits 1 (as an unknown code
+    does) naming --agency, without telling the user to give another --catalogue."""
     store = f"sqlite:///{tmp_path / 'mall.sqlite3'}"
     args = ["sla", "report", "--store", store, "--catalogue", str(JAKARTA), "--agency", "nope"]
     code = main(args)
     err = capsys.readouterr().err
-    assert code == EXIT_USAGE
+    assert code == EXIT_PROBLEMS
     assert err.startswith("error: --agency: no agency 'nope'")
     assert "--catalogue" not in err
 

@@ -446,7 +446,7 @@ def sla_report(
     try:
         if agency is not None and agency not in {a.code for a in mall.catalogue.agencies}:
             said = f"--agency: no agency {preview(agency)} in the catalogue used"
-            fail(said, code=EXIT_USAGE, as_json=as_json)
+            fail(said, code=EXIT_PROBLEMS, as_json=as_json)
         with naming_catalogue(catalogue_path):
             rows = mall.sla_report(agency=agency, now=at)
     except NotFound as exc:
