@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onestop.cli import EXIT_USAGE, main
 from onestop.exceptions import CatalogueReadError
 
 
@@ -17,3 +19,9 @@ def test_a_read_error_keeps_the_end_of_a_long_path(folders: list[str]) -> None:
     message = str(CatalogueReadError(path=path, reason="no such file or directory"))
     assert "services-of-the-land-office.toml: no such file or directory" in message
     assert len(message) < 300
+
+
+def test_an_empty_path_is_refused_without_a_stray_colon(capsys: pytest.CaptureFixture[str]) -> None:
+    """catalogue validate "" says "error: the path is empty", not "error: : the path ..."."""
+    assert main(["catalogue", "validate", ""]) == EXIT_USAGE
+    assert capsys.readouterr().err == "error: the path is empty\n"

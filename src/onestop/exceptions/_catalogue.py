@@ -29,7 +29,7 @@ class CatalogueReadError(CatalogueError, OSError):
     def __init__(self, *, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{_path_named(path)}: {reason}")
+        super().__init__(f"{_path_named(path)}: {reason}" if path else reason)
 
 
 class InvalidCatalogue(CatalogueError, ValueError):
