@@ -25,6 +25,7 @@ from onestop.cli._common import (
     FilePath,
     Whole,
     at_option,
+    catalogue_language,
     catalogue_option,
     country_option,
     emit_json,
@@ -44,7 +45,8 @@ from onestop.cli.pii import pii
 from onestop.cli.pii_migrate import pii_migrate
 from onestop.cli.serve import serve
 from onestop.cli.staff import staff
-from onestop.exceptions import CatalogueReadError, NotFound, OnestopError
+from onestop.domain.common.formats import preview
+from onestop.exceptions import CatalogueReadError, InvalidWebhookInput, NotFound, OnestopError
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEMS", "EXIT_USAGE", "cli", "main"]
 
@@ -93,6 +95,7 @@ def workflow_render(
 
     loaded = load((path,), as_json=as_json)
     at = parse_at(at_text, as_json=as_json)
+    lang = catalogue_language(loaded, language, as_json=as_json)
     try:
         service = loaded.service(service_code, at=at)
         if service.workflow is None:
@@ -100,7 +103,6 @@ def workflow_render(
         flow = loaded.workflow(service.workflow)
     except NotFound as exc:
         fail(str(exc), code=EXIT_PROBLEMS, as_json=as_json)
-    lang = language or loaded.default_language
     render = to_mermaid if fmt == "mermaid" else to_dot
     text = render(flow, language=lang, fallbacks=loaded.languages)
     if as_json:
@@ -161,10 +163,16 @@ def relay(
     client = _http_client(as_json=as_json)
     try:
         endpoint = WebhookEndpoint(webhook_url, secrets=secrets, allow_private=allow_private)
+    except OnestopError as exc:  # "secrets[1]: ...": the second --secret; else the URL
+        client.close()
+        argument = exc.argument if isinstance(exc, InvalidWebhookInput) else ""
+        option = "--secret" if argument.startswith("secrets") else "--webhook"
+        fail(f"{option}: {exc}", code=EXIT_USAGE, as_json=as_json)
+    try:
         store = from_url(store_url)
     except OnestopError as exc:
         client.close()
-        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
+        fail(f"--store: {exc}", code=EXIT_USAGE, as_json=as_json)
     try:
         worker = Relay(store, {"webhook": WebhookTransport(client, endpoint)}, consumer=consumer)
     except OnestopError as exc:  # a --consumer no store can keep positions for
@@ -436,6 +444,9 @@ def sla_report(
         catalogue_path, store_url, country=country, at=at, key_file=key_file, as_json=as_json
     )
     try:
+        if agency is not None and agency not in {a.code for a in mall.catalogue.agencies}:
+            said = f"--agency: no agency {preview(agency)} in the catalogue used"
+            fail(said, code=EXIT_PROBLEMS, as_json=as_json)
         with naming_catalogue(catalogue_path):
             rows = mall.sla_report(agency=agency, now=at)
     except NotFound as exc:

@@ -25,6 +25,7 @@ __all__ = [
     "at_option",
     "catalogue_calendars",
     "catalogue_for_store",
+    "catalogue_language",
     "catalogue_option",
     "country_option",
     "emit_json",
@@ -176,6 +177,18 @@ def load(paths: Sequence[str], *, as_json: bool) -> Any:
         click.echo(f"{len(problems)} problem(s) found", err=True)
         raise SystemExit(EXIT_PROBLEMS) from None
     return catalogue
+
+
+def catalogue_language(catalogue: Any, language: str | None, *, as_json: bool) -> str:
+    """*language* (``--language``), or the catalogue's first; exit 2 naming ``--language``
+    and the catalogue's languages if it is not one of them (as ``track`` does)."""
+    chosen = language or catalogue.default_language
+    if chosen not in catalogue.languages:
+        known = ", ".join(catalogue.languages)
+        fail(
+            f"--language: {preview(chosen)} is not one of {known}", code=EXIT_USAGE, as_json=as_json
+        )
+    return str(chosen)
 
 
 def at_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:

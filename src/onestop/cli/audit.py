@@ -44,12 +44,11 @@ def audit() -> None:
 
 
 def _read_checkpoint(path: str, *, as_json: bool) -> Any:
+    from onestop.privacy._files import read_small_file
     from onestop.usecases.checkpoints import MAX_CHECKPOINT_BYTES, read_checkpoint
 
     try:
-        with Path(path).open("rb") as file:
-            data = file.read(MAX_CHECKPOINT_BYTES + 1)
-        return read_checkpoint(data)
+        return read_checkpoint(read_small_file(path, limit=MAX_CHECKPOINT_BYTES))
     except OSError as exc:
         fail(f"--checkpoint {path}: {exc.strerror}", code=EXIT_USAGE, as_json=as_json)
     except CheckpointError as exc:

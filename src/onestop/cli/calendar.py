@@ -47,6 +47,7 @@ from onestop.cli._common import (
     open_mall,
     store_option,
 )
+from onestop.domain.common.formats import preview
 from onestop.domain.time.hours import DAY_NAMES
 
 __all__ = ["calendar"]
@@ -209,11 +210,20 @@ def recount(
     tracking and the SLA report agree again.  Running it twice moves nothing more.
     """
     from onestop.domain.common.actors import Actor
-    from onestop.exceptions import OnestopError
+    from onestop.exceptions import AgencyNotFound, InvalidValue, OnestopError
 
-    mall = open_mall(catalogue_path, store_url, key_file=key_file, as_json=as_json)
     try:
         actor = Actor(id=actor_id, roles=frozenset())
+    except InvalidValue as exc:
+        fail(f"--actor: {exc.reason}", code=EXIT_USAGE, as_json=as_json)
+    mall = open_mall(catalogue_path, store_url, key_file=key_file, as_json=as_json)
+    try:
+        if agency is not None:
+            try:
+                mall.catalogue.agency(agency)
+            except AgencyNotFound:
+                said = f"--agency: no agency {preview(agency)} in {preview(catalogue_path)}"
+                fail(said, code=EXIT_USAGE, as_json=as_json)
         with naming_catalogue(catalogue_path):
             moved = mall.recount_deadlines(mall.calendar_versions, actor=actor, agency=agency)
     except OnestopError as exc:

@@ -15,6 +15,7 @@ from onestop.cli._common import (
     FilePath,
     Whole,
     at_option,
+    catalogue_language,
     emit_json,
     fail,
     json_option,
@@ -22,6 +23,7 @@ from onestop.cli._common import (
     open_store,
     parse_at,
     store_option,
+    write_new_file,
 )
 from onestop.exceptions import (
     ConcurrencyConflict,
@@ -134,6 +136,8 @@ def catalogue_export(
         fail("--spatial: only the cpsv-ap format has organisations", code=EXIT_USAGE, as_json=True)
     loaded = load(paths, as_json=True)
     at = parse_at(at_text, as_json=True)
+    if language is not None:
+        catalogue_language(loaded, language, as_json=True)
     try:
         if fmt == "open311":
             _write(open311.iter_services(loaded, at=at, language=language))
@@ -324,7 +328,7 @@ def catalogue_versions(store_url: str, after: int, limit: int, as_json: bool) ->
     "--out",
     type=FilePath(dir_okay=False),
     default=None,
-    help="Write the catalogue to this .json file (default: standard output).",
+    help="Write the catalogue to this new .json file (default: standard output).",
 )
 @json_option
 def catalogue_fetch(store_url: str, number: int | None, out: str | None, as_json: bool) -> None:
@@ -332,7 +336,8 @@ def catalogue_fetch(store_url: str, number: int | None, out: str | None, as_json
 
     The file loads, validates and publishes like any other catalogue file, so a
     release can be checked out, reviewed and changed.  Exits 1 if there is no such
-    version.  With --json, print the version's details, with the catalogue itself
+    version, 2 if the --out file exists already (it is never replaced, nor a link at
+    it followed).  With --json, print the version's details, with the catalogue itself
     under "catalogue" (or the file written under "out").
     """
     from onestop.exceptions import CatalogueVersionNotFound
@@ -347,12 +352,7 @@ def catalogue_fetch(store_url: str, number: int | None, out: str | None, as_json
     if found is None:
         fail(str(CatalogueVersionNotFound(number)), code=EXIT_PROBLEMS, as_json=as_json)
     if out is not None:
-        try:
-            with open(out, "wb") as file:
-                file.write(found.content)
-        except (OSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate
-            reason = exc.strerror if isinstance(exc, OSError) else "not a path a file can have"
-            fail(f"--out: cannot write {out!r}: {reason}", code=EXIT_USAGE, as_json=as_json)
+        write_new_file("--out", out, found.content, as_json=as_json)
     if as_json:
         extra = {"out": out} if out is not None else {"catalogue": json.loads(found.content)}
         emit_json(_described(found.info()) | extra)

@@ -106,9 +106,11 @@ def _desk(
             yield PrivacyDesk(mall)
     except ConfigurationError as exc:
         fail(str(exc), code=EXIT_USAGE, as_json=as_json)
-    except (ApplicationNotFound, InvalidApplication) as exc:
-        code = EXIT_PROBLEMS if isinstance(exc, ApplicationNotFound) else EXIT_USAGE
-        fail(str(exc), code=code, as_json=as_json)
+    except ApplicationNotFound as exc:  # looked up by NUMBER alone: no secret was asked
+        said = "no application has this number" if exc.reference is None else str(exc)
+        fail(said, code=EXIT_PROBLEMS, as_json=as_json)
+    except InvalidApplication as exc:
+        fail(str(exc), code=EXIT_USAGE, as_json=as_json)
     except KeyUnavailable as exc:
         fail(f"the master keys: {exc}", code=EXIT_USAGE, as_json=as_json)
     except InvalidValue as exc:

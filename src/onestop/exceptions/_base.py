@@ -60,6 +60,16 @@ def _named(name: object, limit: int = 64) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def _path_named(path: object, limit: int = 160) -> str:
+    """A file path as a message names it: as given if short, else its end kept.
+
+    A path is told by its end (the file's own name), so a long one loses its start
+    (shown as ``...``), not the name of the file that is wrong.
+    """
+    text = path if isinstance(path, str) else _shown(path)
+    return text if len(text) <= limit else f"...{text[-limit:]}"
+
+
 class OnestopError(Exception):
     """The root of every exception onestop raises.
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from onestop.exceptions._base import NotFound, OnestopError, Problem, _named, _shown
+from onestop.exceptions._base import (
+    NotFound,
+    OnestopError,
+    Problem,
+    _path_named,
+    _shown,
+)
 
 
 class CatalogueError(OnestopError):
@@ -23,7 +29,7 @@ class CatalogueReadError(CatalogueError, OSError):
     def __init__(self, *, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{_named(path)}: {reason}")
+        super().__init__(f"{_path_named(path)}: {reason}" if path else reason)
 
 
 class InvalidCatalogue(CatalogueError, ValueError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestop.exceptions._base import _named
+from onestop.exceptions._base import _named, _path_named
 from onestop.exceptions._values import AuditError
 
 
@@ -61,4 +61,4 @@ class SigningKeyError(CheckpointError):
     def __init__(self, *, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"key file {_named(path, 240)}: {reason}")
+        super().__init__(f"key file {_path_named(path, 240)}: {reason}")

@@ -7,7 +7,12 @@ path.
 
 from __future__ import annotations
 
-from onestop.exceptions._base import ConfigurationError, OnestopError, _named, _shown
+from onestop.exceptions._base import (
+    ConfigurationError,
+    OnestopError,
+    _path_named,
+    _shown,
+)
 
 
 class PrivacyError(OnestopError):
@@ -82,4 +87,4 @@ class KeyFileError(ConfigurationError):
     def __init__(self, *, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{_named(path, 240)}: {reason}")
+        super().__init__(f"{_path_named(path, 240)}: {reason}")

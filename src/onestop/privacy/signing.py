@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from onestop.domain.common.checkpoints import key_fingerprint
 from onestop.domain.common.formats import kind_of
 from onestop.exceptions import SigningKeyError
-from onestop.privacy._files import create_file
+from onestop.privacy._files import create_file, read_small_file
 
 __all__ = ["Ed25519Signer", "Ed25519Verifier", "write_key_files"]
 
@@ -53,14 +53,11 @@ def _path(path: object) -> Path:
 
 
 def _read(path: Path) -> bytes:
+    """The key file at *path*: a regular file (a FIFO is refused, not waited on), small."""
     try:
-        with path.open("rb") as file:
-            data = file.read(_MAX_KEY_FILE + 1)
+        return read_small_file(path, limit=_MAX_KEY_FILE)
     except OSError as exc:
         raise SigningKeyError(path=str(path), reason=exc.strerror or "cannot be read") from None
-    if len(data) > _MAX_KEY_FILE:
-        raise SigningKeyError(path=str(path), reason=f"is over {_MAX_KEY_FILE} bytes: not a key")
-    return data
 
 
 @attrs.frozen
@@ -205,7 +202,8 @@ def _create(path: Path, data: bytes, mode: int) -> None:
 def write_key_files(path: str | Path, /) -> Ed25519Verifier:
     """Make a new key pair: the private key at *path* (mode 0600), the public at *path*.pub.
 
-    Neither file may exist already.  Returns the verifier of the new public key.
+    Neither file may exist already, and both are written or neither is.  Returns the
+    verifier of the new public key.
 
     Raises:
         onestop.exceptions.SigningKeyError: If either file exists or cannot be written.
@@ -223,5 +221,9 @@ def write_key_files(path: str | Path, /) -> Ed25519Verifier:
     )
     _create(private, pem, 0o600)
     verifier = Ed25519Verifier(key.public_key())
-    _create(public, verifier.pem().encode("ascii"), 0o644)
+    try:
+        _create(public, verifier.pem().encode("ascii"), 0o644)
+    except SigningKeyError:  # both files or neither: a private key alone is of no use
+        private.unlink(missing_ok=True)
+        raise
     return verifier

@@ -30,7 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from onestop.domain.common.formats import int_problem, kind_of
+from onestop.domain.common.formats import int_problem, kind_of, preview_path
 from onestop.exceptions import (
     DocumentNotFound,
     InvalidStoreInput,
@@ -231,7 +231,8 @@ class FileDocuments:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._tmp.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
-            raise os_failure(exc, doing="make the document directory") from exc
+            doing = f"make the document directory {preview_path(str(self.directory))}"
+            raise os_failure(exc, doing=doing) from exc
         self._remove_stale_parts(older_than=_STALE_PART_SECONDS)
 
     def _remove_stale_parts(self, *, older_than: float) -> None:

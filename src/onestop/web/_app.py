@@ -32,6 +32,7 @@ from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 
+from onestop.domain.common.formats import preview_path
 from onestop.exceptions import ConfigurationError
 from onestop.ports.staff import StaffStore
 from onestop.web import (
@@ -105,8 +106,9 @@ def limits_store(settings: ServeSettings) -> Store:
         try:
             Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
+            shown = preview_path(str(directory))
             raise ConfigurationError(
-                f"the rate-limit directory cannot be made: {exc.strerror}"
+                f"the rate-limit directory {shown} cannot be made: {exc.strerror}"
             ) from None
         return LocalFileStore(Path(directory), create_directories=True)
     if settings.workers > 1:

@@ -41,6 +41,7 @@ from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.formats import text_problem
 from onestop.domain.workflow.model import Trigger
 from onestop.exceptions import AgencyNotFound, ConfigurationError, OnestopError
+from onestop.privacy._files import read_small_file
 from onestop.transport.inbound.callbacks import (
     AGENCY_ROLE,
     MAX_TEXT,
@@ -58,9 +59,13 @@ __all__ = [
     "CallbackAnswer",
     "CallbackEntry",
     "FileReplayCache",
+    "MAX_CALLBACK_FILE",
     "build_callbacks",
     "read_callback_secrets",
 ]
+
+MAX_CALLBACK_FILE = 1024 * 1024
+"""The largest ``--callback-secrets`` file read; it is read whole, and only a regular file."""
 
 _EVENT_PREFIX = "agency."
 _SWEEP_EVERY = 512
@@ -217,7 +222,8 @@ def read_callback_secrets(path: str, catalogue: Catalogue) -> tuple[CallbackEntr
             The message never quotes a secret.
     """
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"), object_pairs_hook=unique_keys)
+        text = read_small_file(path, limit=MAX_CALLBACK_FILE).decode("utf-8")
+        raw = json.loads(text, object_pairs_hook=unique_keys)
     except DuplicateKey as exc:
         raise ConfigurationError(
             f"--callback-secrets: {_quoted(exc.key)} is given twice in one object"

@@ -16,8 +16,6 @@ starts (``--check`` too), so that a mistake is found before anyone signs in:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import structlog
 
 from onestop.exceptions import (
@@ -27,6 +25,7 @@ from onestop.exceptions import (
     OnestopError,
 )
 from onestop.ports.identity import StaffIdentityProvider
+from onestop.privacy._files import read_small_file
 from onestop.web.settings import ServeSettings
 
 __all__ = ["identity_provider"]
@@ -39,16 +38,16 @@ def _client_secret(path: str | None) -> str | None:
     if path is None:
         return None
     try:
-        data = Path(path).read_bytes()
+        data = read_small_file(path, limit=_MAX_SECRET_FILE)
     except OSError as exc:
         raise ConfigurationError(
             f"the OpenID Connect client secret file cannot be read: {exc.strerror}"
         ) from None
     try:
-        secret = data[:_MAX_SECRET_FILE].decode("utf-8").strip()
+        secret = data.decode("utf-8").strip()
     except UnicodeDecodeError:
         secret = ""
-    if not secret or len(data) > _MAX_SECRET_FILE:
+    if not secret:
         raise ConfigurationError(
             "the OpenID Connect client secret file must hold the secret as one line of text"
         )

@@ -35,6 +35,7 @@ from onestop.ports.events import EventStore
 from onestop.ports.identity import StaffIdentityProvider
 from onestop.ports.staff import StaffStore
 from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, Keyring
+from onestop.privacy._files import read_small_file
 from onestop.privacy.passwords import Argon2Hasher
 from onestop.storage import from_url
 from onestop.storage.documents import FileDocuments
@@ -52,6 +53,7 @@ from onestop.web.settings import ServeSettings
 __all__ = ["KeyedSecrets", "Runtime", "open_store", "staff_desk"]
 
 _SECRET_BYTES = 32
+_MAX_SECRET_FILE = 65536  # a secret file is read whole: no FIFO, device or huge file
 _T = TypeVar("_T")
 _GIVEN_SECRET: ContextVar[str | None] = ContextVar("onestop_lookup_secret", default=None)
 
@@ -117,9 +119,11 @@ def _server_secret(settings: ServeSettings) -> bytes:
                 f"the server secret file cannot be made: {exc.strerror}"
             ) from None
     try:
-        data = file.read_bytes()
+        data = read_small_file(file, limit=_MAX_SECRET_FILE)
     except OSError as exc:
-        raise ConfigurationError(f"the server secret file cannot be read: {exc.strerror}") from None
+        raise ConfigurationError(
+            f"the server secret file {preview(str(file))} cannot be read: {exc.strerror}"
+        ) from None
     if len(data) < _SECRET_BYTES:
         raise ConfigurationError(f"the server secret file holds fewer than {_SECRET_BYTES} bytes")
     return hashlib.sha256(data).digest()

@@ -48,6 +48,7 @@ from onestop.domain.common.kinds import typed_fields
 from onestop.domain.time.hours import DAY_NAMES, WeeklyHours
 from onestop.domain.time.hours import parse_span as read_span
 from onestop.domain.time.versions import MALL_SCOPE
+from onestop.domain.time.zones import zone_problem
 from onestop.exceptions import InvalidCalendar, Problem
 
 __all__ = [
@@ -431,6 +432,10 @@ def _check_one(
                 message="an agency's calendar is in the agency's own time_zone; "
                 "give it in the [[agencies]] section",
             )
+    elif declaration.time_zone is not None:
+        zone = zone_problem(declaration.time_zone)
+        if zone is not None:
+            yield Problem(path=f"{path}.time_zone", message=zone)
     if not 1 <= declaration.version <= 2**31 - 1:
         yield Problem(path=f"{path}.version", message="a version is a number from 1")
     if declaration.country is not None and not (
@@ -493,6 +498,12 @@ def _check_counting(counting: CalendarCounting | None, path: str) -> Iterator[Pr
         )
 
 
+_FIRST_DAY = dt.date(1, 1, 2)
+_LAST_DAY = dt.date(9999, 12, 30)
+"""The days a closure's wall-clock time may fall on: told in UTC in every zone
+(`onestop.domain.time.worktime.EARLIEST` to `LATEST`, give or take a day's offset)."""
+
+
 def _check_closure(closure: CalendarClosure, path: str) -> Iterator[Problem]:
     spans = closure.start is not None or closure.until is not None
     if (closure.date is None) == (not spans):
@@ -506,6 +517,12 @@ def _check_closure(closure: CalendarClosure, path: str) -> Iterator[Problem]:
                     path=f"{path}.{key}",
                     message="give local wall-clock time without a UTC offset "
                     "(the calendar's zone is used)",
+                )
+            elif not _FIRST_DAY <= value.date() <= _LAST_DAY:
+                yield Problem(
+                    path=f"{path}.{key}",
+                    message=f"{value.isoformat()} lies outside the days onestop counts in, "
+                    f"{_FIRST_DAY} to {_LAST_DAY}",
                 )
         naive = closure.start.tzinfo is None and closure.until.tzinfo is None
         if naive and closure.until <= closure.start:

@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -54,6 +53,7 @@ from onestop.domain.common.formats import preview
 from onestop.domain.common.kinds import check_strings, check_type
 from onestop.domain.common.text import LocalizedText, is_language_tag
 from onestop.domain.common.values import Duration
+from onestop.domain.time.zones import zone_problem
 from onestop.domain.workflow.model import check_workflow
 from onestop.exceptions import Problem
 
@@ -223,12 +223,9 @@ def _check_agencies(catalogue: Catalogue) -> Iterator[Problem]:
             yield Problem(
                 path=f"agencies[{i}].parent", message=f"unknown agency {preview(agency.parent)}"
             )
-        if not _valid_zone(agency.time_zone):
-            yield Problem(
-                path=f"agencies[{i}].time_zone",
-                message=f"{preview(agency.time_zone)} is not an IANA time zone "
-                "such as 'Asia/Jakarta'",
-            )
+        zone = zone_problem(agency.time_zone)
+        if zone is not None:
+            yield Problem(path=f"agencies[{i}].time_zone", message=zone)
     cyclic = _on_cycles({a.code: a.parent for a in catalogue.agencies})
     for i, agency in enumerate(catalogue.agencies):
         if agency.code in cyclic:
@@ -252,16 +249,6 @@ def _on_cycles(parents: dict[str, str | None]) -> set[str]:
             cyclic.update(list(trail)[trail[step] :])
         done.update(trail)
     return cyclic
-
-
-def _valid_zone(name: str) -> bool:
-    if not name or name.startswith(("/", ".")) or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 @attrs.frozen

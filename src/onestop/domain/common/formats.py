@@ -74,6 +74,7 @@ __all__ = [
     "int_problem",
     "kind_of",
     "preview",
+    "preview_path",
     "text_problem",
 ]
 
@@ -89,6 +90,27 @@ MAX_NAME = 200
 _PREVIEW = 40
 MAX_PREVIEW = 1000
 """The longest `preview` a message may ask for, in characters."""
+
+
+def preview_path(path: object, /, *, limit: int = 160) -> str:
+    """Return a ``repr`` of the file path *path* for a message, keeping its end if long.
+
+    A path is told by its end (the file's own name), so a long one loses its start:
+
+    >>> preview_path("/srv/" + "a/" * 100 + "land-office.toml", limit=20)
+    "'...a/a/land-office.toml'"
+
+    What is not text is shown as `preview` shows it.
+
+    Raises:
+        InvalidValue: If *limit* is not an integer from 1 to `MAX_PREVIEW`.
+    """
+    bad_limit = int_problem(limit, minimum=1, maximum=MAX_PREVIEW)
+    if bad_limit is not None:
+        raise InvalidValue(field="limit", reason=bad_limit)
+    if not isinstance(path, str):
+        return preview(path)
+    return repr(path if len(path) <= limit else f"...{path[-limit:]}")
 
 
 def preview(value: object, /, *, limit: int = _PREVIEW) -> str:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -57,6 +57,7 @@ from onestop.domain.time.worktime import (
     ruler_of,
     to_years,
 )
+from onestop.domain.time.zones import zone_problem
 from onestop.exceptions import InvalidCalendar
 
 __all__ = [
@@ -150,17 +151,9 @@ class Closure:
 
 
 def _check_zone(_: object, attribute: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise InvalidCalendar(
-            field=attribute.name, reason=f"expected a zone name as text, not {kind_of(value)}"
-        )
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidCalendar(
-            field=attribute.name,
-            reason=f"{preview(value)} is not an IANA time zone such as 'Asia/Jakarta'",
-        ) from None
+    problem = zone_problem(value)
+    if problem is not None:
+        raise InvalidCalendar(field=attribute.name, reason=problem)
 
 
 def _check_week(_: object, attribute: attrs.Attribute[tuple[int, ...]], value: object) -> None:

@@ -289,13 +289,18 @@ def _catalogue_files(path: Path, raw: object) -> list[Path]:
     if not path.exists():
         raise CatalogueReadError(path=_shown(raw), reason="no such file or directory")
     if path.is_dir():
-        return sorted(
+        found = sorted(
             p
             for p in path.rglob("*")
             if p.suffix in _SUFFIXES
-            and p.is_file()
+            and not p.is_dir()
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
+        for file in found:  # skipped, a broken link would drop its services unseen
+            if not file.is_file():
+                reason = "not a regular file (a broken link, a pipe or a device)"
+                raise CatalogueReadError(path=_shown(str(file)), reason=reason)
+        return found
     if path.is_file():
         return [path]
     raise CatalogueReadError(path=_shown(raw), reason="not a regular file or a directory")
