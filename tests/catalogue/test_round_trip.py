@@ -34,3 +34,18 @@ def test_the_jakarta_sample_round_trips(tmp_path: Path) -> None:
     file = tmp_path / "jakarta.json"
     file.write_text(dump_catalogue(original), encoding="utf-8")
     assert load_catalogue(file) == original
+
+
+def test_drawn_words_are_only_characters_free_text_accepts() -> None:
+    """The strategies draw no character a LocalizedText refuses, such as U+FFFE or U+FFFF."""
+    from onestop.testing import strategies
+
+    accepted = strategies._is_free_text
+    assert [accepted(c) for c in ("\ufffe", "\uffff", "\x00", "a", "\u17a2", "\t")] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]

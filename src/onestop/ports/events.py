@@ -409,6 +409,8 @@ class EventStore(Protocol):
                 counter's name).  Nothing is written.
             InvalidStoreInput: If the commit is malformed (`onestop.ports.checks.check_commit`).
                 Nothing is written.
+            StorageError: If another stream's row holds the summary's application number.
+                Nothing is written.
         """
         ...
 

@@ -7,7 +7,10 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
 - `onestop.testing.contracts`: `EventStoreContract`, the storage contract as a pytest
   class to subclass;
 - `onestop.testing.catalogue_contracts`: `CatalogueStoreContract`, the catalogue
-  versions' part of it, which `EventStoreContract` inherits;
+  versions' part of it, which `EventStoreContract` inherits, as it inherits
+  `onestop.testing.input_contracts.StoreInputContract` (what every store refuses) and
+  `onestop.testing.integrity_contracts.StoreIntegrityContract` (order, hashes, large
+  bodies, racing writers);
 - `onestop.testing.key_contracts`: `SubjectKeyStoreContract`, the contract of
   `onestop.ports.keys.SubjectKeyStore` (subjects' data keys and the blind index);
 - `onestop.testing.staff_contracts`: `StaffStoreContract`, the contract of
@@ -42,6 +45,9 @@ if "pytest" in sys.modules:  # only when running under pytest; never import it o
         "onestop.testing.history_contracts",
         "onestop.testing.document_contracts",
         "onestop.testing.staff_contracts",
+        "onestop.testing.integrity_contracts",
+        "onestop.testing.input_contracts",
+        "onestop.testing.batch_contracts",
     )
 
 if TYPE_CHECKING:
@@ -51,6 +57,7 @@ if TYPE_CHECKING:
         CatalogueStoreContract,
         EventStoreContract,
         StoreInputContract,
+        StoreIntegrityContract,
     )
     from onestop.testing.courier import ClaimRace, claim_race
     from onestop.testing.document_contracts import DocumentStoreContract
@@ -95,6 +102,7 @@ __all__ = [
     "sample_png",
     "StaffStoreContract",
     "StoreInputContract",
+    "StoreIntegrityContract",
     "SubjectKeyStoreContract",
     "summary_ids",
     "T0",
@@ -105,6 +113,7 @@ _EXPORTS: dict[str, str] = {
     "CatalogueStoreContract": "onestop.testing.contracts",
     "EventStoreContract": "onestop.testing.contracts",
     "StoreInputContract": "onestop.testing.contracts",
+    "StoreIntegrityContract": "onestop.testing.contracts",
     "EventStoreComparison": "onestop.testing.comparison",
     "make_comparison_machine": "onestop.testing.comparison",
     "T0": "onestop.testing.records",

@@ -15,8 +15,10 @@ starts with ``Test``) but never this class itself::
 `EventStoreContract` inherits the tests of
 `onestop.testing.catalogue_contracts.CatalogueStoreContract`: a storage adapter keeps
 the catalogue's published versions too (`onestop.ports.catalogue.CatalogueStore`);
-and those of `onestop.testing.input_contracts.StoreInputContract`: every adapter
-refuses the same input with `onestop.exceptions.InvalidStoreInput`, before any I/O.
+those of `onestop.testing.input_contracts.StoreInputContract`: every adapter
+refuses the same input with `onestop.exceptions.InvalidStoreInput`, before any I/O;
+and those of `onestop.testing.integrity_contracts.StoreIntegrityContract`: order,
+hashes and large bodies are kept, and writers racing in threads lose nothing.
 An adapter that implements `onestop.ports.events.BatchStore` subclasses
 `onestop.testing.batch_contracts.BatchStoreContract` too.
 
@@ -46,6 +48,7 @@ from onestop.ports.events import EventStore, NewEvent, SequenceClaim, SummaryOrd
 from onestop.testing.batch_contracts import BatchStoreContract
 from onestop.testing.catalogue_contracts import CatalogueStoreContract
 from onestop.testing.input_contracts import StoreInputContract
+from onestop.testing.integrity_contracts import StoreIntegrityContract
 from onestop.testing.records import (
     T0,
     make_append,
@@ -64,6 +67,7 @@ __all__ = [
     "CatalogueStoreContract",
     "EventStoreContract",
     "StoreInputContract",
+    "StoreIntegrityContract",
     "make_append",
     "make_batch",
     "make_commit",
@@ -101,13 +105,14 @@ _CALLS: dict[str, Callable[[EventStore], object]] = {
 }
 
 
-class EventStoreContract(CatalogueStoreContract, StoreInputContract):
+class EventStoreContract(CatalogueStoreContract, StoreInputContract, StoreIntegrityContract):
     """Behaviour every `onestop.ports.events.EventStore` must have, and its catalogue versions'.
 
     Subclass it (as ``TestMyStore``) and override `store`; see the module docstring.
     The tests it inherits from `CatalogueStoreContract` check the same store as an
     `onestop.ports.catalogue.CatalogueStore`; those from `StoreInputContract`, that it
-    refuses what every store refuses.
+    refuses what every store refuses; those from `StoreIntegrityContract`, that order,
+    hashes, large bodies and the log stay whole, and that racing threads lose nothing.
     """
 
     @pytest.fixture

@@ -38,6 +38,7 @@ from onestop.domain.catalogue.model import (
     VersionStatus,
 )
 from onestop.domain.catalogue.rules import parse_rule
+from onestop.domain.common.formats import text_problem
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.common.values import Duration
 
@@ -52,8 +53,17 @@ codes = st.from_regex(r"[a-z][a-z0-9\-]{0,11}", fullmatch=True)
 _field_names = st.from_regex(r"[a-z][a-z0-9_]{0,9}", fullmatch=True).filter(
     lambda name: name not in {"and", "or", "not", "in", "true", "false"}  # words of the rules
 )
+
+
+def _is_free_text(text: str) -> bool:
+    """Whether *text* is free text every onestop value accepts (`text_problem` finds nothing)."""
+    return text_problem(text, max_length=20, multiline=True) is None
+
+
 _words = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")).filter(_is_free_text),
+    min_size=1,
+    max_size=20,
 )
 
 
