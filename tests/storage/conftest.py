@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -67,3 +67,14 @@ def behind_uncommitted(postgres_url: str) -> BehindUncommitted:
         return outcome[0]
 
     return run
+
+
+@pytest.fixture
+def schema(postgres_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema name; the schema is dropped afterwards."""
+    from psycopg import connect, sql
+
+    name = f"onestop_test_{secrets.token_hex(6)}"
+    yield name
+    with connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))

@@ -6,7 +6,6 @@ Every store lives in a fresh schema, dropped when the test ends.  The tests need
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 
@@ -31,15 +30,6 @@ pytestmark = pytest.mark.postgres
 PUBLISHERS = 8
 ROUNDS = 15
 WINNER = "the winner"
-
-
-@pytest.fixture
-def schema(postgres_url: str) -> Iterator[str]:
-    """A fresh schema name; the schema is dropped afterwards."""
-    name = f"onestop_test_{secrets.token_hex(6)}"
-    yield name
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -31,15 +31,6 @@ def _with(url: str, parameter: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{parameter}"
 
 
-@pytest.fixture
-def schema(postgres_url: str) -> Iterator[str]:
-    """A fresh schema name, dropped afterwards."""
-    name = f"onestop_test_{secrets.token_hex(6)}"
-    yield name
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
-
-
 # --- the session --------------------------------------------------------------------------
 
 
@@ -255,17 +246,7 @@ def test_writers_naming_subjects_in_opposite_orders_do_not_deadlock(
             ]
             for thread in threads:
                 thread.start()
-            with psycopg.connect(postgres_url, autocommit=True) as watch:
-                for _ in range(500):
-                    (waiting,) = watch.execute(  # type: ignore[misc]
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE application_name = %s AND wait_event_type = 'Lock'",
-                        (application,),
-                    ).fetchone()
-                    if waiting == 2:
-                        break
-                    time.sleep(0.01)
-            assert waiting == 2, "the writers never both waited"
+            _wait_for_waiters(postgres_url, application, 2)
             holder.rollback()
             for thread in threads:
                 thread.join()

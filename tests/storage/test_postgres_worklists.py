@@ -60,14 +60,6 @@ def _drop(url: str, schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-@pytest.fixture
-def schema(postgres_url: str) -> Iterator[str]:
-    """A fresh schema name; the schema is dropped afterwards."""
-    name = f"onestop_test_{secrets.token_hex(6)}"
-    yield name
-    _drop(postgres_url, name)
-
-
 @pytest.fixture(scope="module")
 def worklists(postgres_url: str) -> Iterator[PostgresStore]:
     """A store whose read model holds four thousand rows, analysed."""

@@ -167,19 +167,6 @@ class TestSQLiteMemoryStaff(SQLStaffBehaviour):
             yield store
 
 
-def _drop(url: str, schema: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
-@pytest.fixture
-def schema(postgres_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema name, the schema dropped afterwards."""
-    name = f"onestop_test_{secrets.token_hex(6)}"
-    yield name
-    _drop(postgres_url, name)
-
-
 @pytest.mark.postgres
 class TestPostgresStaff(SQLStaffBehaviour):
     @pytest.fixture
