@@ -15,6 +15,7 @@ import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -147,15 +148,34 @@ def _mall(folder: Path, clock: _Clock, url: str = "memory://") -> Mall:
     )
 
 
-def _submit(mall: Mall, rut: str) -> str:
-    receipt = mall.submit(
+def _receipt(mall: Mall, rut: str) -> Any:
+    return mall.submit(
         "certificado-antecedentes",
         channel=ChannelKind.COUNTER,
         applicant=Person.of(identity_number=rut, identity_scheme="cl-rut", name="Ana Pérez"),
         answers={},
         actor=CITIZEN,
     )
-    return receipt.application_id
+
+
+def _submit(mall: Mall, rut: str) -> str:
+    return str(_receipt(mall, rut).application_id)
+
+
+def _track(tmp_path: Path, clock: _Clock, *options: str) -> Any:
+    """`onestop track` of an application submitted at *clock*'s time to a SQLite store
+    on the Chilean files, in Spanish, with *options*."""
+    folder = _write(tmp_path / "chile")
+    url = f"sqlite:///{tmp_path / 'chile.sqlite3'}"
+    mall = _mall(folder, clock, url)
+    receipt = _receipt(mall, "12345678-5")
+    mall.store.close()
+    assert receipt.lookup_secret is not None
+    return CliRunner().invoke(
+        cli,
+        ["track", receipt.number, "--secret", receipt.lookup_secret, "--store", url,
+         "--catalogue", str(folder), "--language", "es", *options],
+    )  # fmt: skip
 
 
 def test_a_mall_from_files_only_counts_a_paused_application_on_the_declared_calendar(
@@ -189,24 +209,7 @@ def test_a_mall_from_files_only_counts_a_paused_application_on_the_declared_cale
 
 def test_the_command_line_tracks_the_same_due_date(tmp_path: Path) -> None:
     """`onestop track` on the same files and a SQLite store gives the Python API's due date."""
-    folder = _write(tmp_path / "chile")
-    url = f"sqlite:///{tmp_path / 'chile.sqlite3'}"
-    clock = _Clock(datetime(2025, 9, 16, 10, 0, tzinfo=SANTIAGO))
-    mall = _mall(folder, clock, url)
-    receipt = mall.submit(
-        "certificado-antecedentes",
-        channel="counter",
-        applicant=Person.of(identity_number="12345678-5", identity_scheme="cl-rut", name="Ana"),
-        answers={},
-        actor=CITIZEN,
-    )
-    mall.store.close()
-    assert receipt.lookup_secret is not None
-    result = CliRunner().invoke(
-        cli,
-        ["track", receipt.number, "--secret", receipt.lookup_secret, "--store", url,
-         "--catalogue", str(folder), "--language", "es", "--json"],
-    )  # fmt: skip
+    result = _track(tmp_path, _Clock(datetime(2025, 9, 16, 10, 0, tzinfo=SANTIAGO)), "--json")
     assert result.exit_code == 0, result.output
     assert '"due": "2025-09-25T17:30:00-03:00"' in result.stdout
 
@@ -215,24 +218,8 @@ def test_the_command_line_writes_history_times_in_the_agency_zone(tmp_path: Path
     """`onestop track` writes a step recorded in UTC in the agency's zone, as the due date."""
     from onestop.locales import format_datetime
 
-    folder = _write(tmp_path / "chile")
-    url = f"sqlite:///{tmp_path / 'chile.sqlite3'}"
     received = datetime(2025, 9, 16, 13, 0, tzinfo=ZoneInfo("UTC"))  # 10:00 in Santiago
-    mall = _mall(folder, _Clock(received), url)
-    receipt = mall.submit(
-        "certificado-antecedentes",
-        channel="counter",
-        applicant=Person.of(identity_number="12345678-5", identity_scheme="cl-rut", name="Ana"),
-        answers={},
-        actor=CITIZEN,
-    )
-    mall.store.close()
-    assert receipt.lookup_secret is not None
-    result = CliRunner().invoke(
-        cli,
-        ["track", receipt.number, "--secret", receipt.lookup_secret, "--store", url,
-         "--catalogue", str(folder), "--language", "es"],
-    )  # fmt: skip
+    result = _track(tmp_path, _Clock(received))
     assert result.exit_code == 0, result.output
     history = result.stdout.splitlines()[2].strip()
     assert history.startswith(format_datetime(received.astimezone(SANTIAGO), "es"))

@@ -234,31 +234,41 @@ def test_another_applications_packet_is_answered_as_no_packet() -> None:
     assert snapshot(store) == before
 
 
-def test_wrong_codes_lock_the_handoff_until_a_new_code() -> None:
-    """After five wrong codes even the right one is refused, until a new code is issued."""
-    mall, desk, clock = new_desk()
+def _pickup(desk: CourierDesk, mall: Any, clock: Any) -> tuple[str, str]:
+    """A pickup booked and claimed, and the citizen's code for its handoff: (job id, code)."""
     app, _, _ = apply(mall)
     job = desk.book_pickup(app, window=window(clock), address=Personal(ADDRESS), actor=OWNER)
     desk.claim(job.id, RIDER)
-    code = desk.issue_handoff_code(job.id, "h-pickup")
+    return job.id, desk.issue_handoff_code(job.id, "h-pickup")
 
-    def collect(typed: str) -> object:
-        return desk.seal_and_collect(
-            job.id,
-            Packet("S-1", ORIGINALS, 2),
-            handoff_id="h-pickup",
-            courier=pin(COURIER),
-            citizen_code=typed,
-            proof_sha256=sha("p"),
-        )
 
+def _collect(desk: CourierDesk, job_id: str, typed: str) -> object:
+    """The pickup's seal and collect at the door, confirmed with the code *typed*."""
+    return desk.seal_and_collect(
+        job_id,
+        Packet("S-1", ORIGINALS, 2),
+        handoff_id="h-pickup",
+        courier=pin(COURIER),
+        citizen_code=typed,
+        proof_sha256=sha("p"),
+    )
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_wrong_codes_lock_the_handoff_until_a_new_code() -> None:
+    """After five wrong codes even the right one is refused, until a new code is issued."""
+    mall, desk, clock = new_desk()
+    job_id, code = _pickup(desk, mall, clock)
     for _ in range(5):
         with pytest.raises(WrongCode):
-            collect("000000" if code != "000000" else "111111")
+            _collect(desk, job_id, _wrong(code))
     with pytest.raises(TooManyWrongCodes):
-        collect(code)
-    collect(desk.issue_handoff_code(job.id, "h-pickup"))
-    assert desk.job(job.id).status is JobStatus.IN_PROGRESS
+        _collect(desk, job_id, code)
+    _collect(desk, job_id, desk.issue_handoff_code(job_id, "h-pickup"))
+    assert desk.job(job_id).status is JobStatus.IN_PROGRESS
 
 
 def test_wrong_codes_are_counted_across_desks_sharing_a_store() -> None:
@@ -267,29 +277,14 @@ def test_wrong_codes_are_counted_across_desks_sharing_a_store() -> None:
     store = MemoryStore()
     mall, _desk, clock = new_desk(store)
     one, two = (CourierDesk(mall, otp_key=KEY, failures=store) for _ in range(2))
-    app, _, _ = apply(mall)
-    job = one.book_pickup(app, window=window(clock), address=Personal(ADDRESS), actor=OWNER)
-    one.claim(job.id, RIDER)
-    code = one.issue_handoff_code(job.id, "h-pickup")
-
-    def collect(desk: CourierDesk, typed: str) -> object:
-        return desk.seal_and_collect(
-            job.id,
-            Packet("S-1", ORIGINALS, 2),
-            handoff_id="h-pickup",
-            courier=pin(COURIER),
-            citizen_code=typed,
-            proof_sha256=sha("p"),
-        )
-
-    wrong = "000000" if code != "000000" else "111111"
+    job_id, code = _pickup(one, mall, clock)
     for desk in (one, two, one, two, one):
         with pytest.raises(WrongCode):
-            collect(desk, wrong)
+            _collect(desk, job_id, _wrong(code))
     with pytest.raises(TooManyWrongCodes):
-        collect(two, code)
-    collect(two, one.issue_handoff_code(job.id, "h-pickup"))
-    assert one.job(job.id).status is JobStatus.IN_PROGRESS
+        _collect(two, job_id, code)
+    _collect(two, job_id, one.issue_handoff_code(job_id, "h-pickup"))
+    assert one.job(job_id).status is JobStatus.IN_PROGRESS
 
 
 class _SlowCounter:
@@ -317,24 +312,13 @@ def test_racing_tries_of_one_handoff_compare_no_more_codes_than_its_tries() -> N
     store = MemoryStore()
     mall, _desk, clock = new_desk(store)
     desk = CourierDesk(mall, otp_key=KEY, code_tries=1, failures=_SlowCounter(store))
-    app, _, _ = apply(mall)
-    job = desk.book_pickup(app, window=window(clock), address=Personal(ADDRESS), actor=OWNER)
-    desk.claim(job.id, RIDER)
-    code = desk.issue_handoff_code(job.id, "h-pickup")
-    wrong = "000000" if code != "000000" else "111111"
+    job_id, code = _pickup(desk, mall, clock)
     start = threading.Barrier(8)
 
     def collect(_: int) -> str:
         start.wait()
         try:
-            desk.seal_and_collect(
-                job.id,
-                Packet("S-1", ORIGINALS, 2),
-                handoff_id="h-pickup",
-                courier=pin(COURIER),
-                citizen_code=wrong,
-                proof_sha256=sha("p"),
-            )
+            _collect(desk, job_id, _wrong(code))
         except (WrongCode, TooManyWrongCodes) as refused:
             return type(refused).__name__
         return "collected"
