@@ -864,6 +864,16 @@ def signed(payload: dict[str, Any], *, webhook_id: str = "msg_1", at: datetime =
     return WebhookSigner([SECRET]).headers(webhook_id, body, timestamp=at), body
 
 
+def approval(application_id: object, *, reference: str = "x") -> dict[str, Any]:
+    """The agency's callback saying it approved *application_id* (any value, to send wrong ones)."""
+    return {
+        "agency": AGENCY,
+        "application_id": application_id,
+        "status": "approved",
+        "reference": reference,
+    }
+
+
 def snapshot(store: MemoryStore) -> tuple[Any, ...]:
     return store.notifications(after=0, limit=10_000)
 
@@ -872,14 +882,7 @@ class TestCallbacks:
     def test_a_signed_callback_takes_the_mapped_action(self, mall, callbacks) -> None:
         """'approved' from the agency takes agency_approve as agency:<code>, with its reference."""
         application_id, _ = forwarded(mall)
-        headers, body = signed(
-            {
-                "agency": AGENCY,
-                "application_id": application_id,
-                "status": "approved",
-                "reference": "DT-2025-0042",
-            }
-        )
+        headers, body = signed(approval(application_id, reference="DT-2025-0042"))
 
         result = callbacks.handle(headers, body, now=START)
 
@@ -918,16 +921,7 @@ class TestCallbacks:
     def test_a_forged_callback_changes_nothing(self, mall, store, callbacks, tamper, reason):
         """A callback whose signature does not verify is refused, and nothing is written."""
         application_id, _ = forwarded(mall)
-        headers, body = tamper(
-            *signed(
-                {
-                    "agency": AGENCY,
-                    "application_id": application_id,
-                    "status": "approved",
-                    "reference": "x",
-                }
-            )
-        )
+        headers, body = tamper(*signed(approval(application_id)))
         before = snapshot(store)
 
         with pytest.raises(WebhookVerificationError) as caught:
@@ -938,14 +932,7 @@ class TestCallbacks:
     def test_an_expired_callback_changes_nothing(self, mall, store, callbacks) -> None:
         """A callback signed too long ago is refused as expired."""
         application_id, _ = forwarded(mall)
-        headers, body = signed(
-            {
-                "agency": AGENCY,
-                "application_id": application_id,
-                "status": "approved",
-                "reference": "x",
-            }
-        )
+        headers, body = signed(approval(application_id))
         before = snapshot(store)
 
         with pytest.raises(WebhookVerificationError) as caught:
@@ -979,12 +966,7 @@ class TestCallbacks:
         """With answer_replays, a signed retry under an applied callback's id is answered
         as a duplicate with the application's current version, and nothing is applied."""
         application_id, _ = forwarded(mall)
-        payload = {
-            "agency": AGENCY,
-            "application_id": application_id,
-            "status": "approved",
-            "reference": "x",
-        }
+        payload = approval(application_id)
         first = callbacks.handle(*signed(payload), now=START, answer_replays=True)
         before = snapshot(store)
 
@@ -1006,14 +988,7 @@ class TestCallbacks:
         """A signed retry whose id is held while its first delivery is still being applied
         is refused as replayed even with answer_replays, so that the agency retries."""
         application_id, _ = forwarded(mall)
-        headers, body = signed(
-            {
-                "agency": AGENCY,
-                "application_id": application_id,
-                "status": "approved",
-                "reference": "x",
-            }
-        )
+        headers, body = signed(approval(application_id))
         seen.remember("msg_1", until=START + timedelta(minutes=5), now=START)  # in flight
         before = snapshot(store)
 
@@ -1028,12 +1003,7 @@ class TestCallbacks:
         """answer_replays answers only a correctly signed retry: a forged one under an
         applied callback's id is still refused as bad_signature."""
         application_id, _ = forwarded(mall)
-        payload = {
-            "agency": AGENCY,
-            "application_id": application_id,
-            "status": "approved",
-            "reference": "x",
-        }
+        payload = approval(application_id)
         callbacks.handle(*signed(payload), now=START, answer_replays=True)
         headers, body = signed(payload)
         forged = {**headers, "webhook-signature": "v1," + "A" * 43 + "="}
@@ -1045,12 +1015,7 @@ class TestCallbacks:
     def test_a_repeat_under_a_new_id_is_already_applied(self, mall, store, callbacks) -> None:
         """The same status resent under a new webhook id is answered as already applied."""
         application_id, _ = forwarded(mall)
-        payload = {
-            "agency": AGENCY,
-            "application_id": application_id,
-            "status": "approved",
-            "reference": "x",
-        }
+        payload = approval(application_id)
         callbacks.handle(*signed(payload, webhook_id="msg_1"), now=START)
         before = snapshot(store)
 
@@ -1063,9 +1028,7 @@ class TestCallbacks:
         """A callback for no known application raises ApplicationNotFound."""
         forwarded(mall)
         before = snapshot(store)
-        headers, body = signed(
-            {"agency": AGENCY, "application_id": "app-9999", "status": "approved", "reference": "x"}
-        )
+        headers, body = signed(approval("app-9999"))
 
         with pytest.raises(ApplicationNotFound):
             callbacks.handle(headers, body, now=START)
@@ -1161,14 +1124,7 @@ class TestCallbacks:
             b' "reference": "x", "amount": NaN}' % AGENCY.encode(),
             b"[" * 100_000 + b"]" * 100_000,
             b'{"agency": "\xff\xfe"}',
-            json.dumps(
-                {
-                    "agency": AGENCY,
-                    "application_id": "app-0001\n",
-                    "status": "approved",
-                    "reference": "x",
-                }
-            ).encode(),
+            json.dumps(approval("app-0001\n")).encode(),
             json.dumps(
                 {
                     "agency": AGENCY,
@@ -1177,25 +1133,9 @@ class TestCallbacks:
                     "reference": "x",
                 }
             ).encode(),
-            json.dumps(
-                {
-                    "agency": AGENCY,
-                    "application_id": "app-0001",
-                    "status": "approved",
-                    "reference": "\ud800",
-                }
-            ).encode(),
-            json.dumps(
-                {
-                    "agency": AGENCY,
-                    "application_id": "app-0001",
-                    "status": "approved",
-                    "reference": "x" * 257,
-                }
-            ).encode(),
-            json.dumps(
-                {"agency": AGENCY, "application_id": 7, "status": "approved", "reference": "x"}
-            ).encode(),
+            json.dumps(approval("app-0001", reference="\ud800")).encode(),
+            json.dumps(approval("app-0001", reference="x" * 257)).encode(),
+            json.dumps(approval(7)).encode(),
         ],
         ids=[
             "duplicate-key",
@@ -1289,14 +1229,7 @@ class TestCallbacks:
             seen=seen,
             services={AGENCY: ENDPOINT.services},
         )
-        headers, body = signed(
-            {
-                "agency": AGENCY,
-                "application_id": application_id,
-                "status": "approved",
-                "reference": "x",
-            }
-        )
+        headers, body = signed(approval(application_id))
         with pytest.raises(StorageUnavailable):
             flaky.handle(headers, body, now=START)
 
