@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,33 @@ def test_a_key_file_others_may_open_is_refused(tmp_path: Path, mode: int) -> Non
     with pytest.raises(KeyFileError, match="chmod 600") as refused:
         FileKeyProvider(path)
     assert refused.value.path == str(path)
+
+
+@posix
+def test_a_key_file_that_is_a_fifo_is_refused_without_waiting_on_it(tmp_path: Path) -> None:
+    """A key file path naming a FIFO is refused as no regular file at once, never waited on
+    for a writer (a key file pointed at the wrong place must not hang a server's start)."""
+    fifo = tmp_path / "keys.pipe"
+    os.mkfifo(fifo, 0o600)
+    outcome: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            FileKeyProvider(fifo)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(5)
+    waited = reader.is_alive()
+    if waited:  # the regression: open() waits for a writer; let it go, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(5)
+    assert not waited, "the FIFO was waited on for a writer"
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], KeyFileError)
+    assert "is not a regular file" in str(outcome[0])
 
 
 @posix

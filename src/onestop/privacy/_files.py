@@ -47,31 +47,38 @@ def create_file(path: str | os.PathLike[str], data: bytes, /, *, mode: int = 0o6
     return None
 
 
-def read_small_file(path: str | os.PathLike[str], /, *, limit: int) -> bytes:
+def read_small_file(path: str | os.PathLike[str], /, *, limit: int, private: bool = False) -> bytes:
     """The bytes of the regular file at *path*, of at most *limit* bytes.
 
     A FIFO, a device (``/dev/zero``) or a directory is refused without waiting on it or
     reading it, and a file over *limit* after reading *limit* + 1 bytes, so a setting
     pointed at the wrong place ends in an error instead of a hang or memory exhaustion.
+    A *private* file (a key file) is refused, on POSIX, if its group or others may
+    read or write it.
 
     Raises:
         OSError: With the reason in words as its ``strerror``: the system's own
-            (``"No such file or directory"``), ``"is not a regular file"`` or ``"is
-            larger than N bytes"``; a path no file can have (a NUL) as ``"is not a
-            path a file can have"``.
+            (``"No such file or directory"``), ``"is not a regular file"``, ``"is
+            larger than N bytes"`` or, for a *private* one, ``"its mode 0o644 lets the
+            group or others in; chmod 600 it"``; a path no file can have (a NUL) as
+            ``"is not a path a file can have"``.
     """
     try:
         descriptor = os.open(Path(path), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except ValueError:  # a NUL, or a lone surrogate the system cannot encode
         raise OSError(errno.EINVAL, "is not a path a file can have") from None
     try:
-        regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
+        mode = os.fstat(descriptor).st_mode
     except OSError:
         os.close(descriptor)
         raise
-    if not regular:
+    if not stat.S_ISREG(mode):
         os.close(descriptor)
         raise OSError(errno.EINVAL, "is not a regular file")
+    if private and os.name == "posix" and mode & 0o077:
+        os.close(descriptor)
+        shown = oct(stat.S_IMODE(mode))
+        raise OSError(errno.EACCES, f"its mode {shown} lets the group or others in; chmod 600 it")
     with os.fdopen(descriptor, "rb") as file:
         data = file.read(limit + 1)
     if len(data) > limit:

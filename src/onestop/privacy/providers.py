@@ -35,7 +35,6 @@ import binascii
 import os
 import re
 import secrets
-import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,7 +42,7 @@ from pathlib import Path
 from onestop.domain.common.formats import kind_of, preview
 from onestop.exceptions import InvalidValue, KeyFileError, KeyUnavailable
 from onestop.ports.keys import MAX_WRAPPED_BYTES, WrappedKey
-from onestop.privacy._files import create_file
+from onestop.privacy._files import create_file, read_small_file
 from onestop.privacy.cipher import MASTER_KEY_BYTES, MasterKey, check_bytes, new_master_key
 
 __all__ = [
@@ -211,24 +210,13 @@ def _path(path: object) -> Path:
 
 
 def _read_private(path: Path) -> str:
-    """Read the key file at *path*, refusing one that others may read or write."""
+    """Read the key file at *path*, refusing one that others may read or write, or that
+    is not a regular file (a FIFO is refused, not waited on)."""
     shown = str(path)
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise KeyFileError(path=shown, reason="is not a regular file")
-            if os.name == "posix" and info.st_mode & 0o077:
-                mode = oct(stat.S_IMODE(info.st_mode))
-                reason = f"its mode {mode} lets the group or others in; chmod 600 it"
-                raise KeyFileError(path=shown, reason=reason)
-            raw = handle.read(_MAX_FILE + 1)
+        raw = read_small_file(path, limit=_MAX_FILE, private=True)
     except OSError as exc:
         raise KeyFileError(path=shown, reason=exc.strerror or "cannot be read") from None
-    except ValueError:  # a path the system cannot name (too long, a NUL)
-        raise KeyFileError(path=shown, reason="is not a path this system can open") from None
-    if len(raw) > _MAX_FILE:
-        raise KeyFileError(path=shown, reason=f"is larger than {_MAX_FILE} bytes")
     try:
         return raw.decode("ascii")
     except UnicodeDecodeError:
