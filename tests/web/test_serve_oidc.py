@@ -141,11 +141,14 @@ def test_a_sign_in_begun_on_one_worker_finishes_on_the_other(mall: Mall) -> None
         pytest.fail("no sign-in was begun on one worker and finished on the other")
     session = back.cookies["onestop_session"]
     answers = []
-    for _ in range(MOST):
-        with mall.fresh() as client:
-            answers.append(
-                client.get("/api/v1/staff/me", headers={"Cookie": f"onestop_session={session}"})
-            )
+    for _ in range(10):  # the kernel may hand a quiet server's connections to one worker
+        for _ in range(MOST):
+            with mall.fresh() as client:
+                answers.append(
+                    client.get("/api/v1/staff/me", headers={"Cookie": f"onestop_session={session}"})
+                )
+        if len(mall.worker_of(*(a.headers["X-Request-Id"] for a in answers))) == 2:
+            break
     assert {a.status_code for a in answers} == {200}
     assert {a.json()["account_id"] for a in answers} == {"officer-ana"}
     assert {a.json()["method"] for a in answers} == {"oidc"}
