@@ -1,9 +1,10 @@
 """Where a worker runs the blocking core (docs/explanation/web-framework.md).
 
-On a local store (SQLite, memory) reads run on the event loop itself and every write of
-the worker runs in its one writer thread; over a store across a network (PostgreSQL),
-both run in the worker's thread pool.  These tests record the thread each call of the
-mall is made in.
+On a local store (SQLite, memory) reads run on the event loop itself, and so do the
+writes, one at a time, with only their waits (the ``COMMIT`` and its ``fsync``) in the
+worker's one writer thread; over a store across a network (PostgreSQL), both run in the
+worker's thread pool.  These tests record the thread each call of the mall, and each
+statement of the SQLite writer's connection, is made in.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ import anyio
 import pytest
 from web_support import in_process, kia_body, new_key, settings_for, staff_accounts
 
+from onestop.storage._handoff import blocking
 from onestop.storage.sqlite import SQLiteStore
 from onestop.usecases.mall import Mall
 from onestop.web._runtime import Runtime
@@ -34,6 +38,27 @@ def _on_loop() -> bool:
     return True
 
 
+def _where() -> str:
+    return "loop" if _on_loop() else threading.current_thread().name
+
+
+class Statements:
+    """The thread each statement of a runtime's SQLite writer connection ran in."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.seen: list[tuple[str, str]] = []
+        store = runtime.mall.store
+        assert isinstance(store, SQLiteStore)
+        store._connection.set_trace_callback(self._record)
+
+    def _record(self, statement: str) -> None:
+        self.seen.append((statement.split(None, 1)[0].upper(), _where()))
+
+    def threads(self, *, commits: bool) -> set[str]:
+        """Where the ``COMMIT`` statements ran (*commits*), or all the others."""
+        return {where for first, where in self.seen if (first == "COMMIT") is commits}
+
+
 class Where:
     """The threads the mall's calls were made in, by method: ``loop`` or the thread's name."""
 
@@ -44,8 +69,7 @@ class Where:
 
     def _recording(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         def recorded(owner: Any, *args: Any, **kwargs: Any) -> Any:
-            where = "loop" if _on_loop() else threading.current_thread().name
-            self.seen[name].append(where)
+            self.seen[name].append(_where())
             return real(owner, *args, **kwargs)
 
         return recorded
@@ -74,36 +98,45 @@ def _act(client: Any, token: str, application: str) -> Any:
     )
 
 
-def test_on_sqlite_an_officers_reads_run_on_the_loop_and_the_action_in_the_writer(
+def test_on_sqlite_an_action_runs_on_the_loop_and_only_its_commit_in_the_writer(
     officer: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite the reads before an action (the officer's GET, the action's access and
-    version check) run on the event loop and the action itself in the worker's writer
-    thread."""
+    version check) and the action itself run on the event loop, its statements too, and
+    only its ``COMMIT`` (the wait for the disk) in the worker's writer thread."""
     client, token, application = officer
     where = Where(monkeypatch, "application", "act")
     rows = Where(monkeypatch, "summary", on=SQLiteStore)
+    statements = Statements(client.app.state.runtime)
     answer = _act(client, token, application)
     assert answer.status_code == 200, answer.text
     assert set(where.seen["application"]) == {"loop"}
-    assert where.seen["act"] == ["onestop-writer_0"]
+    assert where.seen["act"] == ["loop"]
     before_the_action = rows.seen["summary"][:2]  # the GET's check, then the action's
     assert before_the_action == ["loop", "loop"]
+    assert statements.threads(commits=True) == {"onestop-writer_0"}
+    assert statements.threads(commits=False) == {"loop"}
+    assert ("BEGIN", "loop") in statements.seen
 
 
-def test_on_sqlite_every_submission_of_a_worker_runs_in_its_one_writer_thread(
+def test_on_sqlite_every_submission_of_a_worker_commits_in_its_one_writer_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Submissions on SQLite all run in one thread, the writer's, never on the loop."""
+    """Submissions on SQLite run on the event loop, and every one's ``COMMIT`` in the
+    worker's one writer thread."""
     where = Where(monkeypatch, "submit")
     with in_process(settings_for(tmp_path)) as client:
+        statements = Statements(client.app.state.runtime)
         for n in range(3):
             body = kia_body(nik=f"317101250190000{n + 1}")
             sent = client.post(
                 "/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()}
             )
             assert sent.status_code == 201, sent.text
-    assert where.seen["submit"] == ["onestop-writer_0"] * 3
+    assert where.seen["submit"] == ["loop"] * 3
+    commits = [where for first, where in statements.seen if first == "COMMIT"]
+    assert len(commits) >= 3
+    assert set(commits) == {"onestop-writer_0"}
 
 
 def test_on_sqlite_tracking_runs_on_the_loop(
@@ -142,8 +175,8 @@ def test_over_a_remote_store_reads_and_actions_run_in_the_pool(
 def test_a_failed_write_leaves_the_writer_serving(
     officer: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An action that fails in the writer thread is answered with its problem, and the
-    next action goes through the same writer."""
+    """An action that fails is answered with its problem, and the next action goes
+    through the same writer."""
     client, token, application = officer
     real = Mall.act
     failures = iter([True])
@@ -225,3 +258,52 @@ def test_the_staff_routes_blocking_handlers_run_in_a_pool_sized_by_threads(
     assert where.seen["application"] == ["onestop-blocking_0"]
     assert len(names) == 2
     assert all(name.startswith("onestop-blocking") for name in names)
+
+
+def test_while_a_write_waits_in_the_writer_the_loop_serves_others(tmp_path: Path) -> None:
+    """A write's wait (a ``blocking`` step: its ``COMMIT``) runs in the writer thread while
+    the event loop goes on: here the wait ends only when another task on the loop lets it."""
+    runtime = Runtime.start(settings_for(tmp_path))
+    let_go = threading.Event()
+
+    def write() -> tuple[str, bool, str]:
+        before = _where()
+        waited = blocking(lambda: (let_go.wait(10), threading.current_thread().name))
+        return before, waited[0], waited[1]
+
+    async def scenario() -> tuple[str, bool, str]:
+        async def other() -> None:
+            await anyio.sleep(0.05)
+            let_go.set()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(other)
+            return await runtime.write(write)
+
+    try:
+        where, let_through, waited_in = anyio.run(scenario)
+    finally:
+        runtime.close()
+    assert (where, let_through, waited_in) == ("loop", True, "onestop-writer_0")
+
+
+def test_writes_started_at_once_on_the_loop_take_turns(tmp_path: Path) -> None:
+    """Writes started at once on one worker's loop take turns: each finds the store free
+    although the one before handed its ``COMMIT`` to the writer thread, and all commit."""
+    runtime = Runtime.start(settings_for(tmp_path))
+    store = runtime.mall.store
+    assert isinstance(store, SQLiteStore)
+    now = datetime.now(UTC)
+
+    def count(key: str) -> int:
+        return store.count_failure(key, at=now, window=timedelta(minutes=5))
+
+    async def scenario() -> list[int]:
+        keys = ["a", "b", "a", "c", "a"]
+        return list(await asyncio.gather(*(runtime.write(partial(count, k)) for k in keys)))
+
+    try:
+        counts = anyio.run(scenario)
+    finally:
+        runtime.close()
+    assert counts == [1, 1, 2, 1, 3]

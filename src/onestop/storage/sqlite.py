@@ -88,6 +88,8 @@ from onestop.ports.events import (
     storable_text,
 )
 from onestop.storage import _sqlite_sql as sql
+from onestop.storage._handoff import WriteLock, begin_immediate
+from onestop.storage._handoff import commit as _commit_now
 from onestop.storage._sqlite_open import (
     DEFAULT_BUSY_TIMEOUT,
     MAX_BUSY_TIMEOUT,
@@ -140,7 +142,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
                 `MAX_BUSY_TIMEOUT` (a `bool`, NaN or infinity is not).
         """
         self._connection = connection
-        self._lock = threading.Lock()
+        self._lock = WriteLock()
         self._closed = False
         self._owner: int | None = None  # the thread inside `atomically`, if one is
         self.path = path
@@ -256,18 +258,19 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
             self._begin(connection)
             self._owner = threading.get_ident()
             try:
-                yield
-                connection.execute("COMMIT")
+                try:
+                    yield
+                finally:  # before a COMMIT handed off lets this thread run other work
+                    self._owner = None
+                _commit_now(connection)
             except BaseException:
                 _rollback_quietly(connection)
                 raise
-            finally:
-                self._owner = None
 
     def _begin(self, connection: sqlite3.Connection) -> None:
         # A database file removed or replaced under the open connection would take every
         # later commit into a file no one opens again: lost at the next start.
-        connection.execute("BEGIN IMMEDIATE")
+        begin_immediate(connection)
         if self._file is not None and _file_identity(self.path) != self._file:
             _rollback_quietly(connection)
             raise StorageError("the SQLite database file was removed or replaced")
@@ -317,7 +320,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
             try:
                 self._begin(connection)
                 yield connection
-                connection.execute("COMMIT")
+                _commit_now(connection)
             except BaseException:
                 _rollback_quietly(connection)
                 raise

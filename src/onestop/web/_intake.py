@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Final
 
 import structlog
@@ -39,6 +40,7 @@ from onestop.exceptions import (
 )
 from onestop.ports.documents import is_document_id
 from onestop.ports.staff import StaffStore
+from onestop.storage._handoff import blocking
 from onestop.usecases.applications.writer import idempotency_digest
 from onestop.usecases.documents import Document, DocumentDesk
 from onestop.web._runtime import Runtime
@@ -50,6 +52,7 @@ __all__ = [
     "SWEEP_EVERY",
     "Sweeper",
     "application_of",
+    "attach",
     "attach_all",
     "documents_of",
     "give_document",
@@ -211,7 +214,14 @@ def documents_of(
 def attach_all(runtime: Runtime, documents: Sequence[UploadRef], application_id: str) -> None:
     """Attach each named upload to *application_id* (again: nothing changes)."""
     for given in documents:
-        runtime.desk.attach(given.document_id, application_id)
+        attach(runtime, given.document_id, application_id)
+
+
+def attach(runtime: Runtime, document_id: str, application_id: str) -> None:
+    """Attach the upload *document_id* to *application_id*, as a wait (``onestop.storage.
+    _handoff.blocking``): it seals the whole file again and syncs it, so a write run on
+    the event loop (`Runtime.write`) does it in the writer thread."""
+    blocking(partial(runtime.desk.attach, document_id, application_id))
 
 
 def application_of(runtime: Runtime, number: str, secret: str) -> str:
@@ -258,7 +268,7 @@ def give_document(
         raise InvalidApplication(problems)
     ref = _ref(given.requirement, evidence[given.requirement], document)
     runtime.mall.attach_document(application_id, ref, actor=actor)
-    runtime.desk.attach(given.document_id, application_id)
+    attach(runtime, given.document_id, application_id)
 
 
 class Sweeper:

@@ -81,7 +81,7 @@ from onestop.usecases.catalogue.built_in import shipped_texts
 from onestop.web._api import IDEMPOTENCY_KEY, Lang, language_of, runtime_of
 from onestop.web._citizens import acting_citizen
 from onestop.web._inflight import InFlight, holding_key, holding_uploads
-from onestop.web._intake import NOT_USABLE, replay_of, usable
+from onestop.web._intake import NOT_USABLE, attach, replay_of, usable
 from onestop.web._limits import Limits
 from onestop.web._open311_views import (
     SPECIFICATION,
@@ -449,7 +449,7 @@ def _submit(
             idempotency_key=idempotency_key,
         )
     for document_id in submission.document_ids.values():
-        runtime.desk.attach(document_id, receipt.application_id)
+        attach(runtime, document_id, receipt.application_id)
     service = catalogue.service(submission.service, at=now)
     entry = open311_requests.created_entry(
         receipt.application_id, service=service, catalogue=catalogue, language=language

@@ -8,13 +8,13 @@ shared by the threads that run the blocking core (docs/explanation/web-framework
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import hashlib
 import hmac
 import importlib
 import os
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,6 +38,7 @@ from onestop.privacy import DEFAULT_VARIABLE, EnvKeyProvider, FileKeyProvider, K
 from onestop.privacy._files import read_small_file
 from onestop.privacy.passwords import Argon2Hasher
 from onestop.storage import from_url
+from onestop.storage._handoff import WriteLock
 from onestop.storage.documents import FileDocuments
 from onestop.storage.memory import MemoryStore
 from onestop.storage.sqlite import SQLiteStore
@@ -47,6 +48,7 @@ from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
 from onestop.usecases.mall_support import MAX_RETRIES, SystemClock
 from onestop.usecases.staff import StaffDesk
+from onestop.web._bridge import on_loop
 from onestop.web._identity import identity_provider
 from onestop.web.settings import ServeSettings
 
@@ -245,9 +247,12 @@ class Runtime:
     started: datetime
     identity: StaffIdentityProvider | None = None
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
-    _counters: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
+    _counters: dict[str, WriteLock] = attrs.field(factory=dict, init=False, repr=False)
     _known: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor | None = attrs.field(default=None, init=False, repr=False)
+    _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = attrs.field(
+        factory=weakref.WeakKeyDictionary, init=False, repr=False
+    )
     _stopped: bool = attrs.field(default=False, init=False, repr=False)
 
     @classmethod
@@ -334,7 +339,7 @@ class Runtime:
             if self._known is None:
                 self._known = frozenset(self.mall.catalogue.service_codes())
             turn = service if service in self._known else ""
-            lock = self._counters.setdefault(turn, threading.Lock())
+            lock = self._counters.setdefault(turn, WriteLock())
         with lock:
             yield
 
@@ -342,9 +347,9 @@ class Runtime:
     def local_store(self) -> bool:
         """Whether the store answers from this process without waiting: SQLite on a file
         (its reads go through a connection per thread that never waits for a commit,
-        `SQLiteStore.reads_apart`) or memory.  Then reads run on the event loop itself
-        and actions and submissions in one writer thread (`write`); a store across a
-        network (PostgreSQL), or SQLite in memory, is called in threads."""
+        `SQLiteStore.reads_apart`) or memory.  Then reads run on the event loop itself,
+        and so do actions and submissions, their waits in one writer thread (`write`); a
+        store across a network (PostgreSQL), or SQLite in memory, is called in threads."""
         store = self.mall.store
         return isinstance(store, MemoryStore) or (
             isinstance(store, SQLiteStore) and store.reads_apart
@@ -358,11 +363,12 @@ class Runtime:
     async def write(self, call: Callable[[], _T], /) -> _T:
         """Run the blocking *call*, which writes to the store, and return its result.
 
-        On a local store (`local_store`) the actions and submissions of this worker run
-        in one thread: SQLite takes one writer at a time anyway, and writers queued in
-        many threads only passed the interpreter's lock around; elsewhere in the
-        worker's pool.  A cancelled caller still waits for *call* to end (then the
-        cancellation goes on), as ``anyio.to_thread.run_sync`` does.
+        On a local store (`local_store`) the actions and submissions of this worker take
+        turns on the event loop itself, each one's waits (the store's lock, another
+        process's write, the ``COMMIT`` and its ``fsync``) handed to one writer thread
+        while the loop serves other requests (``onestop.web._bridge``); elsewhere they
+        run in the worker's pool.  A cancelled caller still waits for *call* to end
+        (then the cancellation goes on), as ``anyio.to_thread.run_sync`` does.
         """
         writer = None
         if self.local_store:
@@ -372,14 +378,23 @@ class Runtime:
                 writer = self._writer
         if writer is None:  # a store across a network, or a worker stopping
             return await anyio.to_thread.run_sync(call)
-        context = contextvars.copy_context()
-        done = asyncio.get_running_loop().run_in_executor(writer, context.run, call)
         # Waited for even when cancelled (the time limit's 503), as anyio waits for a
         # thread: what the request holds (its in-flight marker, the uploads it names) is
         # let go only once the write is over, never while it still runs.
         with anyio.CancelScope(shield=True):
-            result = await done
-        return result  # noqa: RET504 - a shielded scope could swallow; mypy needs the return outside
+            async with self._turn():
+                result = await on_loop(call, writer)
+        return result
+
+    def _turn(self) -> asyncio.Lock:
+        """The running loop's turn for writes: one at a time, so that none finds the
+        store held by another on the loop's own thread."""
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            turn = self._turns.get(loop)
+            if turn is None:
+                turn = self._turns[loop] = asyncio.Lock()
+        return turn
 
     def close(self) -> None:
         """Stop the writer thread (after its last write), then close the store."""

@@ -1,0 +1,69 @@
+"""Run a blocking write on the event loop, its waits in a thread (`on_loop`).
+
+`Runtime.write` runs the actions and submissions of a worker on a local store here: the
+write (`onestop.usecases.mall.Mall.act`, ``Mall.submit``: the guard, the events, the
+read-model row, the transaction's statements) runs on the event loop itself, in a
+greenlet, and each of its waits (the store's lock, ``BEGIN IMMEDIATE`` when another
+process writes, the ``COMMIT`` and its ``fsync``; see ``onestop.storage._handoff``) is
+handed to the worker's writer thread while the loop serves other requests.  The
+greenlet lets the synchronous core stop in the middle of a call and go on when the
+wait is over, as SQLAlchemy's asyncio layer does for its drivers.
+
+Before, the whole write ran in the writer thread: every statement let go of the
+interpreter's lock and the loop took it, so a write of ten statements passed the lock
+between two threads some twenty times.  Run on the loop without a hand-off, the loop
+waited out every ``fsync`` and served nothing meanwhile.  benchmarks/README.md has the
+figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar, cast
+
+from greenlet import getcurrent, greenlet
+
+from onestop.storage._handoff import handing_off
+
+__all__ = ["on_loop"]
+
+_T = TypeVar("_T")
+
+
+def _hand_off(step: Callable[[], Any]) -> Any:
+    """Stop this write's greenlet until the loop has run *step* in the writer thread."""
+    parent = getcurrent().parent
+    if parent is None:  # not in a write's greenlet: nothing to stop, wait here
+        return step()
+    return parent.switch(step)
+
+
+async def on_loop(call: Callable[[], _T], executor: Executor, /) -> _T:
+    """Run the blocking *call* on this event loop, its waits (a store's
+    ``onestop.storage._handoff.blocking`` steps) in *executor*, and return its result
+    or raise its error.
+
+    The caller must run one such call at a time per store (`Runtime.write` holds a
+    turn): a second one would find the store held by the first, on the same thread.
+    """
+    context = contextvars.copy_context()
+
+    def run() -> _T:
+        handing_off(_hand_off)  # in *context* only: the loop's own context is untouched
+        return call()
+
+    child = greenlet(lambda: context.run(run))
+    loop = asyncio.get_running_loop()
+    given: object = child.switch()
+    while not child.dead:
+        step = cast("Callable[[], Any]", given)
+        try:
+            value = await loop.run_in_executor(executor, step)
+        except BaseException as error:  # noqa: BLE001 - handed back to the write, which decides
+            given = child.throw(error)
+        else:
+            given = child.switch(value)
+    return cast("_T", given)
