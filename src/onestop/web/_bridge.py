@@ -61,7 +61,11 @@ async def on_loop(call: Callable[[], _T], executor: Executor, /) -> _T:
     while not child.dead:
         step = cast("Callable[[], Any]", given)
         try:
-            value = await loop.run_in_executor(executor, step)
+            try:
+                waiting = loop.run_in_executor(executor, step)
+            except RuntimeError:  # the writer stopped (the worker is stopping) mid-write:
+                waiting = loop.run_in_executor(None, step)  # its last waits go elsewhere
+            value = await waiting
         except BaseException as error:  # noqa: BLE001 - handed back to the write, which decides
             given = child.throw(error)
         else:
