@@ -47,7 +47,9 @@ async def on_loop(call: Callable[[], _T], executor: Executor, /) -> _T:
     or raise its error.
 
     The caller must run one such call at a time per store (`Runtime.write` holds a
-    turn): a second one would find the store held by the first, on the same thread.
+    turn): a second one would find the store held by the first, on the same thread.  It
+    must not be cancelled either (`Runtime.write` shields it): a wait cancelled while
+    its step still runs would have the write roll back beside its own ``COMMIT``.
     """
     context = contextvars.copy_context()
 
