@@ -48,7 +48,7 @@ from onestop.usecases.documents import DocumentDesk
 from onestop.usecases.mall import Mall, RandomIds
 from onestop.usecases.mall_support import MAX_RETRIES, SystemClock
 from onestop.usecases.staff import StaffDesk
-from onestop.web._bridge import on_loop
+from onestop.web._bridge import Writes
 from onestop.web._identity import identity_provider
 from onestop.web.settings import ServeSettings
 
@@ -250,7 +250,8 @@ class Runtime:
     _counters: dict[str, WriteLock] = attrs.field(factory=dict, init=False, repr=False)
     _known: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor | None = attrs.field(default=None, init=False, repr=False)
-    _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = attrs.field(
+    _waits: ThreadPoolExecutor | None = attrs.field(default=None, init=False, repr=False)
+    _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writes] = attrs.field(
         factory=weakref.WeakKeyDictionary, init=False, repr=False
     )
     _stopped: bool = attrs.field(default=False, init=False, repr=False)
@@ -363,43 +364,41 @@ class Runtime:
     async def write(self, call: Callable[[], _T], /) -> _T:
         """Run the blocking *call*, which writes to the store, and return its result.
 
-        On a local store (`local_store`) the actions and submissions of this worker take
-        turns on the event loop itself, each one's waits (the store's lock, another
-        process's write, the ``COMMIT`` and its ``fsync``) handed to one writer thread
-        while the loop serves other requests (``onestop.web._bridge``); elsewhere they
-        run in the worker's pool.  A cancelled caller still waits for *call* to end
-        (then the cancellation goes on), as ``anyio.to_thread.run_sync`` does.
+        On a local store (`local_store`) an action or a submission of this worker runs
+        on the event loop itself when no other write is under way, its waits (the
+        store's lock, another process's write, the ``COMMIT`` and its ``fsync``) handed
+        to a thread while the loop serves other requests; one that comes while another
+        is under way runs whole in the worker's writer thread
+        (`onestop.web._bridge.Writes`).  Elsewhere writes run in the worker's pool.  A
+        cancelled caller still waits for *call* to end (then the cancellation goes on),
+        as ``anyio.to_thread.run_sync`` does.
         """
-        writer = None
+        writes = None
         if self.local_store:
             with self._guard:
                 if self._writer is None and not self._stopped:
                     self._writer = ThreadPoolExecutor(1, thread_name_prefix="onestop-writer")
-                writer = self._writer
-        if writer is None:  # a store across a network, or a worker stopping
+                    self._waits = ThreadPoolExecutor(1, thread_name_prefix="onestop-waits")
+                if self._writer is not None and self._waits is not None:
+                    loop = asyncio.get_running_loop()
+                    writes = self._queues.get(loop)
+                    if writes is None:
+                        writes = self._queues[loop] = Writes(self._writer, self._waits)
+        if writes is None:  # a store across a network, or a worker stopping
             return await anyio.to_thread.run_sync(call)
         # Waited for even when cancelled (the time limit's 503), as anyio waits for a
         # thread: what the request holds (its in-flight marker, the uploads it names) is
         # let go only once the write is over, never while it still runs.
         with anyio.CancelScope(shield=True):
-            async with self._turn():
-                result = await on_loop(call, writer)
-        return result
-
-    def _turn(self) -> asyncio.Lock:
-        """The running loop's turn for writes: one at a time, so that none finds the
-        store held by another on the loop's own thread."""
-        loop = asyncio.get_running_loop()
-        with self._guard:
-            turn = self._turns.get(loop)
-            if turn is None:
-                turn = self._turns[loop] = asyncio.Lock()
-        return turn
+            result = await writes.run(call)
+        return result  # noqa: RET504 - a shielded scope could swallow; mypy needs the return outside
 
     def close(self) -> None:
-        """Stop the writer thread (after its last write), then close the store."""
+        """Stop the writer threads (after their last writes), then close the store."""
         with self._guard:
-            writer, self._writer, self._stopped = self._writer, None, True
-        if writer is not None:
-            writer.shutdown(wait=True)
+            writer, waits = self._writer, self._waits
+            self._writer, self._waits, self._stopped = None, None, True
+        for pool in (writer, waits):
+            if pool is not None:
+                pool.shutdown(wait=True)
         self.mall.store.close()
