@@ -68,13 +68,19 @@ def test_serve_check_refuses_a_settings_file_that_is_no_small_regular_file(
     assert "internal error" not in err
 
 
+def _signing_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A checkpoint signing key made by ``audit keygen`` (its ``.pub`` beside it)."""
+    key = tmp_path / "sign.pem"
+    assert main(["audit", "keygen", "--out", str(key)]) == 0
+    capsys.readouterr()
+    return key
+
+
 def test_audit_verify_refuses_a_checkpoint_that_is_no_regular_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """audit verify --checkpoint /dev/null exits 2 naming --checkpoint, reading nothing."""
-    key = tmp_path / "sign.pem"
-    assert main(["audit", "keygen", "--out", str(key)]) == 0
-    capsys.readouterr()
+    key = _signing_key(tmp_path, capsys)
     store = f"sqlite:///{tmp_path / 'mall.sqlite3'}"
     checkpoint = ("--checkpoint", "/dev/null", "--public-key", f"{key}.pub")
     code = main(["audit", "verify", "--store", store, *checkpoint])
@@ -99,9 +105,7 @@ def test_audit_verify_refuses_a_public_key_that_is_a_fifo(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """audit verify --public-key FIFO exits 2 at once ("is not a regular file"), not hanging."""
-    key = tmp_path / "sign.pem"
-    assert main(["audit", "keygen", "--out", str(key)]) == 0
-    capsys.readouterr()
+    key = _signing_key(tmp_path, capsys)
     fifo = tmp_path / "public.pipe"
     os.mkfifo(fifo)
     threading.Thread(target=_release_a_reader, args=(fifo,), daemon=True).start()

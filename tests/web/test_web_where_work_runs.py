@@ -104,7 +104,7 @@ def test_on_sqlite_an_action_runs_on_the_loop_and_only_its_commit_in_the_writer(
 ) -> None:
     """On SQLite the reads before an action (the officer's GET, the action's access and
     version check) and the action itself run on the event loop, its statements too, and
-    only its ``COMMIT`` (the wait for the disk) in the worker's writer thread."""
+    only its ``COMMIT`` (the wait for the disk) in a thread (``onestop-waits``)."""
     client, token, application = officer
     where = Where(monkeypatch, "application", "act")
     rows = Where(monkeypatch, "summary", on=SQLiteStore)
@@ -120,11 +120,11 @@ def test_on_sqlite_an_action_runs_on_the_loop_and_only_its_commit_in_the_writer(
     assert ("BEGIN", "loop") in statements.seen
 
 
-def test_on_sqlite_every_submission_of_a_worker_commits_in_its_one_writer_thread(
+def test_on_sqlite_every_submission_of_a_worker_commits_in_one_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Submissions on SQLite run on the event loop, and every one's ``COMMIT`` in the
-    worker's one writer thread."""
+    """Submissions on SQLite made one after another run on the event loop, and every
+    one's ``COMMIT`` in the same thread (``onestop-waits``)."""
     where = Where(monkeypatch, "submit")
     with in_process(settings_for(tmp_path)) as client:
         statements = Statements(client.app.state.runtime)
@@ -261,8 +261,8 @@ def test_the_staff_routes_blocking_handlers_run_in_a_pool_sized_by_threads(
     assert all(name.startswith("onestop-blocking") for name in names)
 
 
-def test_while_a_write_waits_in_the_writer_the_loop_serves_others(tmp_path: Path) -> None:
-    """A write's wait (a ``blocking`` step: its ``COMMIT``) runs in the writer thread while
+def test_while_a_write_waits_in_a_thread_the_loop_serves_others(tmp_path: Path) -> None:
+    """A write's wait (a ``blocking`` step: its ``COMMIT``) runs in a thread while
     the event loop goes on: here the wait ends only when another task on the loop lets it."""
     runtime = Runtime.start(settings_for(tmp_path))
     let_go = threading.Event()

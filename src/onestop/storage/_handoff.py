@@ -100,8 +100,8 @@ class WriteLock:
         if not self._lock.acquire(blocking=False):
             if self._holder == threading.get_ident():
                 raise StorageError(
-                    "held by a write of this same thread, waiting for its hand-off: a"
-                    " write run on an event loop must take the loop's turn for writes"
+                    "held by a write of this same thread, waiting for its hand-off: two"
+                    " writes must not run on one event loop at once"
                 )
             blocking(self._lock.acquire)
         self._holder = threading.get_ident()

@@ -1,19 +1,19 @@
 """Run a blocking write on the event loop, its waits in a thread (`on_loop`).
 
-`Runtime.write` runs the actions and submissions of a worker on a local store here: the
-write (`onestop.usecases.mall.Mall.act`, ``Mall.submit``: the guard, the events, the
-read-model row, the transaction's statements) runs on the event loop itself, in a
-greenlet, and each of its waits (the store's lock, ``BEGIN IMMEDIATE`` when another
-process writes, the ``COMMIT`` and its ``fsync``; see ``onestop.storage._handoff``) is
-handed to the worker's writer thread while the loop serves other requests.  The
-greenlet lets the synchronous core stop in the middle of a call and go on when the
-wait is over, as SQLAlchemy's asyncio layer does for its drivers.
+`Runtime.write` runs an action or a submission of a worker on a local store through
+`Writes`: when no other write is under way, the write (`onestop.usecases.mall.Mall.act`,
+``Mall.submit``: the guard, the events, the read-model row, the transaction's
+statements) runs on the event loop itself, in a greenlet, and each of its waits (the
+store's lock, ``BEGIN IMMEDIATE`` when another process writes, the ``COMMIT`` and its
+``fsync``; see ``onestop.storage._handoff``) is handed to a thread while the loop
+serves other requests; a write that comes meanwhile runs whole in the worker's writer
+thread.  The greenlet lets the synchronous core stop in the middle of a call and go on
+when the wait is over, as SQLAlchemy's asyncio layer does for its drivers.
 
-Before, the whole write ran in the writer thread: every statement let go of the
-interpreter's lock and the loop took it, so a write of ten statements passed the lock
-between two threads some twenty times.  Run on the loop without a hand-off, the loop
-waited out every ``fsync`` and served nothing meanwhile.  benchmarks/README.md has the
-figures.
+In a thread, every statement of a write lets go of the interpreter's lock and the loop
+takes it, so a write of ten statements passed the lock between two threads some twenty
+times.  Run on the loop without a hand-off, the loop waited out every ``fsync`` and
+served nothing meanwhile.  benchmarks/README.md has the figures.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _T = TypeVar("_T")
 
 
 def _hand_off(step: Callable[[], Any]) -> Any:
-    """Stop this write's greenlet until the loop has run *step* in the writer thread."""
+    """Stop this write's greenlet until the loop has run *step* in a thread."""
     parent = getcurrent().parent
     if parent is None:  # not in a write's greenlet: nothing to stop, wait here
         return step()

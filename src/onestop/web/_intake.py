@@ -220,7 +220,7 @@ def attach_all(runtime: Runtime, documents: Sequence[UploadRef], application_id:
 def attach(runtime: Runtime, document_id: str, application_id: str) -> None:
     """Attach the upload *document_id* to *application_id*, as a wait (``onestop.storage.
     _handoff.blocking``): it seals the whole file again and syncs it, so a write run on
-    the event loop (`Runtime.write`) does it in the writer thread."""
+    the event loop (`Runtime.write`) does it in a thread."""
     blocking(partial(runtime.desk.attach, document_id, application_id))
 
 

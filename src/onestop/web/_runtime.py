@@ -251,7 +251,7 @@ class Runtime:
     _known: frozenset[str] | None = attrs.field(default=None, init=False, repr=False)
     _writer: ThreadPoolExecutor | None = attrs.field(default=None, init=False, repr=False)
     _waits: ThreadPoolExecutor | None = attrs.field(default=None, init=False, repr=False)
-    _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writes] = attrs.field(
+    _loop_writes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Writes] = attrs.field(
         factory=weakref.WeakKeyDictionary, init=False, repr=False
     )
     _stopped: bool = attrs.field(default=False, init=False, repr=False)
@@ -349,8 +349,9 @@ class Runtime:
         """Whether the store answers from this process without waiting: SQLite on a file
         (its reads go through a connection per thread that never waits for a commit,
         `SQLiteStore.reads_apart`) or memory.  Then reads run on the event loop itself,
-        and so do actions and submissions, their waits in one writer thread (`write`); a
-        store across a network (PostgreSQL), or SQLite in memory, is called in threads."""
+        and so do actions and submissions, but for their waits, unless another write is
+        under way (`write`); a store across a network (PostgreSQL), or SQLite in memory,
+        is called in threads."""
         store = self.mall.store
         return isinstance(store, MemoryStore) or (
             isinstance(store, SQLiteStore) and store.reads_apart
@@ -381,9 +382,9 @@ class Runtime:
                     self._waits = ThreadPoolExecutor(1, thread_name_prefix="onestop-waits")
                 if self._writer is not None and self._waits is not None:
                     loop = asyncio.get_running_loop()
-                    writes = self._queues.get(loop)
+                    writes = self._loop_writes.get(loop)
                     if writes is None:
-                        writes = self._queues[loop] = Writes(self._writer, self._waits)
+                        writes = self._loop_writes[loop] = Writes(self._writer, self._waits)
         if writes is None:  # a store across a network, or a worker stopping
             return await anyio.to_thread.run_sync(call)
         # Waited for even when cancelled (the time limit's 503), as anyio waits for a
