@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,3 +302,32 @@ def test_claiming_without_the_courier_role_is_403(world: World, who: str) -> Non
     refused = world.send(who, "POST", path, version=version)
     assert refused.status_code == 403, refused.text
     assert world.runtime.courier.job(job).courier_id is None
+
+
+def test_the_servers_sweep_keeps_a_handoffs_wrong_code_tries(tmp_path: Path) -> None:
+    """A handoff out of code tries an hour ago is still out after the server's sweep."""
+    from datetime import UTC, datetime
+
+    from web_support import in_process, settings_for
+
+    from onestop.exceptions import TooManyWrongCodes
+    from onestop.usecases.courier._tries import CodeTries
+    from onestop.web._runtime import open_store
+
+    settings = settings_for(tmp_path)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    store = open_store(settings)
+    try:
+        tries = CodeTries(3, store)
+        for _ in range(3):
+            tries.take("app-1", "handoff-1", now=an_hour_ago)
+    finally:
+        store.close()
+    with in_process(settings) as client:
+        assert client.app.state.sweeper.wait_for(1, timeout=30)
+    store = open_store(settings)
+    try:
+        with pytest.raises(TooManyWrongCodes):
+            CodeTries(3, store).take("app-1", "handoff-1", now=datetime.now(UTC))
+    finally:
+        store.close()

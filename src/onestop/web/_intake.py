@@ -30,6 +30,7 @@ from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.applications.submission import find_service
 from onestop.domain.catalogue.model import ChannelKind
 from onestop.domain.common.actors import Actor
+from onestop.domain.courier.otp import MAX_CODE_LIFETIME
 from onestop.exceptions import (
     ApplicationNotFound,
     DocumentNotFound,
@@ -290,12 +291,20 @@ class Sweeper:
     ) -> None:
         """Sweep *desk* of uploads made more than *older_than* ago, call *also* each
         time (the limits' sweep of expired counters), and sweep *staff* of expired secrets
-        (sessions, begun OpenID Connect sign-ins, expired tokens) and of sign-in failures
-        older than *staff_window* (`StaffStore.sweep_staff`)."""
+        (sessions, begun OpenID Connect sign-ins, expired tokens) and of failures older
+        than *staff_window* or `MAX_CODE_LIFETIME`, whichever is longer
+        (`StaffStore.sweep_staff`).
+
+        The store's failures are sign-in failures, counted in *staff_window*, and the
+        wrong tries of courier handoff codes, counted for as long as a code can live
+        (`onestop.usecases.courier.custody.CustodyDesk`'s ``code_tries``): swept after
+        *staff_window* alone, a handoff would get its tries back every few minutes for
+        the week its code lives.  A sign-in counts only the failures in its own window,
+        so keeping them longer changes no answer."""
         self._desk = desk
         self._also = also
         self._staff = staff
-        self._staff_window = staff_window
+        self._staff_window = max(staff_window, MAX_CODE_LIFETIME)
         self._older_than = older_than
         self._every = every
         self._stopping = threading.Event()
