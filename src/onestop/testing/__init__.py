@@ -17,6 +17,9 @@ their own test suites.  The modules here need the test tools (Hypothesis, pytest
   `onestop.ports.staff.StaffStore` (staff secrets, sign-in failures, the access record);
 - `onestop.testing.history_contracts`: `HistoryStoreContract`, the contract of
   `onestop.ports.history.HistoryStore` (rewriting one stream's history);
+- `onestop.testing.transport_contracts`: `TransportContract`, the contract of
+  `onestop.transport.base.Transport`, run over a `TransportHarness` (the transport and a
+  destination the test reads and breaks);
 - `onestop.testing.oidc`: `LocalProvider`, an OpenID Connect provider to test staff
   sign-in against, which can be told to misbehave (needs the ``oidc`` extra);
 - `onestop.testing.comparison`: a Hypothesis state machine comparing a store with
@@ -48,6 +51,7 @@ if "pytest" in sys.modules:  # only when running under pytest; never import it o
         "onestop.testing.integrity_contracts",
         "onestop.testing.input_contracts",
         "onestop.testing.batch_contracts",
+        "onestop.testing.transport_contracts",
     )
 
 if TYPE_CHECKING:
@@ -77,6 +81,7 @@ if TYPE_CHECKING:
         summary_ids,
     )
     from onestop.testing.staff_contracts import StaffStoreContract
+    from onestop.testing.transport_contracts import TransportContract, TransportHarness
 
 __all__ = [
     "BatchStoreContract",
@@ -106,6 +111,8 @@ __all__ = [
     "SubjectKeyStoreContract",
     "summary_ids",
     "T0",
+    "TransportContract",
+    "TransportHarness",
 ]
 
 _EXPORTS: dict[str, str] = {
@@ -136,6 +143,8 @@ _EXPORTS: dict[str, str] = {
     "sample_jpeg": "onestop.testing.documents",
     "sample_pdf": "onestop.testing.documents",
     "sample_png": "onestop.testing.documents",
+    "TransportContract": "onestop.testing.transport_contracts",
+    "TransportHarness": "onestop.testing.transport_contracts",
 }
 """Each name offered here, and the module it is imported from on first use."""
 

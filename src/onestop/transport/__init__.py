@@ -44,7 +44,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from onestop.transport.addresses import is_public_address
-    from onestop.transport.base import EVENTS, OutboundMessage, Receipt, Transport, get_logger
+    from onestop.transport.base import (
+        EVENTS,
+        OutboundMessage,
+        Receipt,
+        Transport,
+        check_message,
+        get_logger,
+    )
     from onestop.transport.breaker import BreakerState, CircuitBreaker
     from onestop.transport.gateway import AgencyEndpoint, AgencyGateway, ApplicationSource
     from onestop.transport.inbound.callbacks import AgencyCallbacks, CallbackResult, CallbackRoute
@@ -82,6 +89,7 @@ __all__ = [
     "BreakerState",
     "CallbackResult",
     "CallbackRoute",
+    "check_message",
     "CircuitBreaker",
     "DeadLetter",
     "DeadLetterSink",
@@ -117,6 +125,7 @@ _EXPORTS: dict[str, str] = {
     "OutboundMessage": "onestop.transport.base",
     "Receipt": "onestop.transport.base",
     "Transport": "onestop.transport.base",
+    "check_message": "onestop.transport.base",
     "get_logger": "onestop.transport.base",
     "DeadLetter": "onestop.transport.relay",
     "DeadLetterSink": "onestop.transport.relay",

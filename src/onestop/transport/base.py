@@ -46,7 +46,15 @@ from onestop.exceptions import InvalidValue
 from onestop.ports.checks import MAX_STORED_TEXT
 from onestop.ports.events import Notification
 
-__all__ = ["EVENTS", "LOGGER_NAME", "OutboundMessage", "Receipt", "Transport", "get_logger"]
+__all__ = [
+    "EVENTS",
+    "LOGGER_NAME",
+    "OutboundMessage",
+    "Receipt",
+    "Transport",
+    "check_message",
+    "get_logger",
+]
 
 LOGGER_NAME: Final = "onestop"
 """The name onestop's logger is requested under (the stdlib logger's name, if routed there)."""
@@ -193,3 +201,25 @@ class Transport(Protocol):
             onestop.exceptions.EndpointNotAllowed: The destination may not be called.
         """
         ...
+
+
+def check_message(value: object, /) -> OutboundMessage:
+    """Return *value* if it is an `OutboundMessage`; every transport's ``deliver`` starts here.
+
+    A message's fields are checked when it is built, so a transport that has one can
+    encode it; anything else (``None``, a notification, a dict, the id alone) is
+    refused before anything is sent.
+
+    >>> check_message("app-1:1")
+    Traceback (most recent call last):
+    ...
+    onestop.exceptions.InvalidValue: message: expected an OutboundMessage, not text
+
+    Raises:
+        onestop.exceptions.InvalidValue: If *value* is not an `OutboundMessage`.
+    """
+    if not isinstance(value, OutboundMessage):
+        raise InvalidValue(
+            field="message", reason=f"expected an OutboundMessage, not {kind_of(value)}"
+        )
+    return value

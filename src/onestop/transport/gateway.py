@@ -98,7 +98,7 @@ from onestop.transport._gateway_checks import (
 )
 from onestop.transport._http import HttpClient, HttpResponse, refusal, send
 from onestop.transport._retry import RetryPolicy, retrying
-from onestop.transport.base import OutboundMessage, Receipt
+from onestop.transport.base import OutboundMessage, Receipt, check_message
 from onestop.transport.breaker import CircuitBreaker
 
 __all__ = [
@@ -418,8 +418,9 @@ class AgencyGateway:
             onestop.exceptions.DeliveryRejected: If the agency refused the envelope (4xx).
             onestop.exceptions.EndpointDisabled: If the agency refused the endpoint's
                 credentials or URL (401, 403, 404, 405, 410).
+            onestop.exceptions.InvalidValue: If *message* is not an `OutboundMessage`.
         """
-        notice = _notice(message)
+        notice = _notice(check_message(message))
         if not self._wants(notice):
             return Receipt(message_id=message.id, transport=self.name)
         application = self._applications.application(message.stream_id)

@@ -71,7 +71,7 @@ from onestop.exceptions import (
     InvalidValue,
 )
 from onestop.transport._retry import RetryPolicy, in_delivery, retrying
-from onestop.transport.base import OutboundMessage, Receipt
+from onestop.transport.base import OutboundMessage, Receipt, check_message
 from onestop.transport.inbound.idempotent import IdempotentConsumer
 
 __all__ = [
@@ -459,7 +459,11 @@ class NatsPublisher:
         stream id with white space at an end) raises
         `onestop.exceptions.DeliveryRejected` before anything is sent: it never could
         be, so the relay keeps it as a dead letter.
+
+        Raises:
+            onestop.exceptions.InvalidValue: If *message* is not an `OutboundMessage`.
         """
+        check_message(message)
         headers = {STREAM_ID_HEADER: message.stream_id, VERSION_HEADER: str(message.version)}
         problem = _publish_problem(message.body, message.id, headers)
         if not _TOKEN.fullmatch(message.kind):

@@ -34,7 +34,7 @@ from onestop.exceptions import (
     EndpointDisabled,
     TransportError,
 )
-from onestop.transport.base import OutboundMessage, Receipt
+from onestop.transport.base import OutboundMessage, Receipt, check_message
 
 __all__ = ["RecordingTransport"]
 
@@ -127,7 +127,12 @@ class RecordingTransport:
             self._failures.extend([failure] * times)
 
     def deliver(self, message: OutboundMessage, /) -> Receipt:
-        """Record *message*, or raise the failure queued for this attempt."""
+        """Record *message*, or raise the failure queued for this attempt.
+
+        Raises:
+            onestop.exceptions.InvalidValue: If *message* is not an `OutboundMessage`.
+        """
+        check_message(message)
         with self._lock:
             self.attempts.append(message.id)
             if self._disabled:

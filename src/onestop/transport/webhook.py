@@ -68,7 +68,7 @@ from onestop.transport.addresses import (
     literal_address,
     resolve_host,
 )
-from onestop.transport.base import OutboundMessage, Receipt, get_logger
+from onestop.transport.base import OutboundMessage, Receipt, check_message, get_logger
 from onestop.transport.signing import WebhookSigner
 
 __all__ = [
@@ -352,7 +352,12 @@ class WebhookTransport:
         return self._clock.now() if self._clock is not None else datetime.now(UTC)
 
     def deliver(self, message: OutboundMessage, /) -> Receipt:
-        """POST *message*, signed; see `onestop.transport.base.Transport.deliver`."""
+        """POST *message*, signed; see `onestop.transport.base.Transport.deliver`.
+
+        Raises:
+            onestop.exceptions.InvalidValue: If *message* is not an `OutboundMessage`.
+        """
+        check_message(message)
         self._check_enabled()
         body = self._payload(message)
         return retrying(
