@@ -182,7 +182,8 @@ class Transport(Protocol):
     the errors listed below; anything else they raise is treated by the relay as a
     failure worth retrying.  `deliver` may be called again with the same message
     (a retry, or another relay): it must be safe to do so, which a receiver that
-    drops known ids makes it.
+    drops known ids makes it.  It may be called from several threads at once.
+    `onestop.testing.TransportContract` checks all of this against a transport.
 
     .. versionadded:: 0.1.0
     """
@@ -199,6 +200,8 @@ class Transport(Protocol):
             onestop.exceptions.DeliveryRejected: The receiver refuses it for good.
             onestop.exceptions.EndpointDisabled: The destination takes no deliveries.
             onestop.exceptions.EndpointNotAllowed: The destination may not be called.
+            onestop.exceptions.InvalidValue: *message* is not an `OutboundMessage`
+                (`check_message`); nothing was sent.
         """
         ...
 
