@@ -127,6 +127,8 @@ def test_on_sqlite_every_submission_of_a_worker_commits_in_one_thread(
     one's ``COMMIT`` in the same thread (``onestop-waits``)."""
     where = Where(monkeypatch, "submit")
     with in_process(settings_for(tmp_path)) as client:
+        # The sweeper's first sweep (at start, in a thread of its own) commits too.
+        assert client.app.state.sweeper.wait_for(1, timeout=30)
         statements = Statements(client.app.state.runtime)
         for n in range(3):
             body = kia_body(nik=f"317101250190000{n + 1}")
