@@ -271,3 +271,49 @@ def test_an_sla_outcome_checks_its_types() -> None:
         _outcome(outcome="open")
     with pytest.raises(InvalidValue):
         _outcome(agency=None)
+
+
+# --- a value of another kind where an instance is due (found by the surface's WRONG_KINDS) ---
+
+WRONG_KINDS = (None, "x", 0, True, {}, ())
+
+
+@pytest.mark.parametrize("wrong", WRONG_KINDS, ids=repr)
+def test_calls_refuse_a_value_of_another_kind_by_name(
+    catalogue: Catalogue, application: Application, wrong: object
+) -> None:
+    """Each call given a value of another kind where an instance is due raises
+    InvalidValue naming the argument, not an AttributeError."""
+    from onestop.domain.applications.automatic import working_hours_in_state
+    from onestop.domain.applications.forms import check_answer, check_answers
+    from onestop.domain.applications.submission import role_of
+    from onestop.domain.applications.tracking import sla_outcome
+    from onestop.domain.workflow.engine import allowed_actions, on_event
+    from onestop.domain.workflow.versions import MigrationPlan
+    from onestop.usecases.applications.codec import notice
+    from onestop.usecases.applications.queries import agencies_under, role_scope
+    from onestop.usecases.applications.writer import last_hash
+    from onestop.usecases.catalogue.loading import dump_catalogue
+
+    workflow = catalogue.workflows[0]
+    calls: dict[str, Any] = {
+        "application": lambda: working_hours_in_state(wrong, JAKARTA, START),
+        "calendar": lambda: sla_outcome(application, calendar=wrong, now=START),
+        "field": lambda: check_answer(wrong, "answer"),
+        "service": lambda: check_answers(wrong, {}),
+        "workflow": lambda: role_of(CITIZEN, wrong),
+        "event": lambda: notice(application, wrong, 2),
+        "catalogue": lambda: role_scope(wrong, "verifier"),
+        "catalogue ": lambda: agencies_under(wrong, None),
+        "catalogue  ": lambda: dump_catalogue(wrong),
+        "workflow ": lambda: on_event(wrong, "submitted", "agency.approved"),
+        "workflow  ": lambda: allowed_actions(wrong, "submitted", CITIZEN),
+        "target": lambda: MigrationPlan(source=workflow, target=wrong),
+    }
+    if wrong is not None:  # None is a new stream's: no application yet
+        calls["application "] = lambda: decide(wrong, Submit, catalogue=catalogue, at=START)
+        calls["application  "] = lambda: last_hash(MemoryStore(), wrong)
+    for field, call in calls.items():
+        with pytest.raises(InvalidValue) as caught:
+            call()
+        assert caught.value.field == field.strip(), field

@@ -162,3 +162,29 @@ def test_huge_and_non_ascii_numbers_are_refused_cheaply() -> None:
         "must hold only ASCII letters, digits and punctuation"
     ]
     assert validator.validate(12345678901234) == ["expected the number as text, not an integer"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("weights", iter([3, 2])),
+        ("weights", (3, "2")),
+        ("length", True),
+        ("length", "13"),
+        ("checksum", ["luhn"]),
+        ("pattern", 7),
+        ("code", None),
+        ("name", "Nomor"),
+    ],
+)
+def test_a_field_of_another_kind_is_a_problem_named_by_its_path(field: str, value: object) -> None:
+    """A scheme built in code with a field of the wrong kind gets one problem at that
+    field, not a TypeError from the checks that measure it."""
+    options: dict[str, object] = {"length": 13, field: value}
+    if field == "code":
+        found = check_identity_schemes((IdentityScheme(code=value, name=NAME, length=13),))  # type: ignore[arg-type]
+    elif field == "name":
+        found = check_identity_schemes((IdentityScheme(code="xx-id", name=value, length=13),))  # type: ignore[arg-type]
+    else:
+        found = check_identity_schemes((scheme(**options),))
+    assert [problem.path for problem in found] == [f"identity_schemes[0].{field}"]

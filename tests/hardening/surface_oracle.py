@@ -74,17 +74,24 @@ SHRINK = os.environ.get("ONESTOP_SURFACE_SHRINK", "") not in ("", "0")
 """Shrink failing examples to minimal ones (slow with many failures; off unless asked)."""
 
 
+EXPLORE = int(os.environ.get("ONESTOP_SURFACE_EXPLORE", "0") or 0)
+"""``ONESTOP_SURFACE_EXPLORE=N``: draw N times the examples, from a new random seed each run,
+to look for what the fixed examples of CI miss (each run may find other failures)."""
+
+
 def hypothesis_settings(examples: int) -> settings:
     """Explicit settings: reproducible in CI (derandomized, no database), no deadline.
+
+    With ``ONESTOP_SURFACE_EXPLORE`` set, random and larger instead (`EXPLORE`).
 
     Failures are shrunk only with ``ONESTOP_SURFACE_SHRINK=1``: every failure is
     printed with the call that raised it either way, and while many entry points
     still fail, shrinking each would take most of a CI run.
     """
     return settings(
-        max_examples=examples,
+        max_examples=examples * max(EXPLORE, 1),
         deadline=None,
-        derandomize=True,
+        derandomize=not EXPLORE,
         database=None,
         suppress_health_check=list(HealthCheck),
         phases=(Phase.explicit, Phase.generate, Phase.shrink)

@@ -408,7 +408,9 @@ class Strategist:
             )
         target = origin or tp
         if inspect.isclass(target) and attrs.has(target) and self.pools.instances.get(target):  # type: ignore[arg-type]
-            return self._hostile_instance(target)  # type: ignore[arg-type]
+            found = self._hostile_instance(target)  # type: ignore[arg-type]
+            private = target.__name__.startswith("_")  # a parser's nodes: built by it alone
+            return found if name == "self" or private else found | WRONG_KINDS
         return self.real(tp, name)
 
     def _hostile_collection(
@@ -454,6 +456,11 @@ class Strategist:
             return self.hostile(tp, name)
         except Undrivable:
             return anything()
+
+
+WRONG_KINDS = st.sampled_from([None, "", "x", 0, True, b"{}", {}, ()])
+"""Values of another kind where an instance of a public class is due (never as ``self``):
+the mistake a caller makes, which must be refused by name, not met by an AttributeError."""
 
 
 def _field_hints(cls: type) -> dict[str, object]:

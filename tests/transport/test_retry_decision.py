@@ -60,3 +60,11 @@ def test_arguments_of_the_wrong_kind_are_refused(arguments: dict[str, object]) -
     failures = arguments.pop("failures", 1)
     with pytest.raises(ConfigurationError):
         RetryPolicy().next_wait(failures, **arguments)  # type: ignore[arg-type]
+
+
+def test_a_base_too_small_to_reach_the_cap_still_lists_its_ceilings() -> None:
+    """With a base so small that no doubling reaches the cap, ceilings() ends at the last
+    doubling instead of looping for ever."""
+    ceilings = RetryPolicy(base=5e-324, jitter=False).ceilings()
+    assert len(ceilings) == 63
+    assert ceilings[-1] == RetryPolicy(base=5e-324).ceiling(10**6)

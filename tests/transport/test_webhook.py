@@ -787,3 +787,11 @@ class TestOneClientOneHost:
         finally:
             server.shutdown()
             server.server_close()
+
+
+@pytest.mark.parametrize("endpoint", [None, {}, URL, ("https://hooks.agency.example/",)])
+def test_a_webhook_transport_needs_a_webhook_endpoint(endpoint: object) -> None:
+    """Anything but a WebhookEndpoint (its URL alone included) is a ConfigurationError."""
+    client = httpx.Client(transport=httpx.MockTransport(lambda _request: httpx.Response(204)))
+    with client, pytest.raises(ConfigurationError, match="WebhookEndpoint"):
+        WebhookTransport(client, endpoint)  # type: ignore[arg-type]

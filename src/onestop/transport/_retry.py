@@ -203,7 +203,9 @@ class RetryPolicy:
         if count is not None:
             return tuple(self.ceiling(n) for n in range(1, count + 1))
         found = [self.ceiling(1)]
-        while found[-1] < self.cap:
+        # Up to the cap, or to the last doubling (a base so small that the largest
+        # exponent stays below the cap: every later wait equals that one).
+        while found[-1] < self.cap and len(found) <= _MAX_EXPONENT:
             found.append(self.ceiling(len(found) + 1))
         return tuple(found)
 

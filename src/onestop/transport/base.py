@@ -41,7 +41,7 @@ import attrs
 import structlog
 
 from onestop.domain.common.formats import check_int, check_text, kind_of
-from onestop.domain.common.kinds import check_instant
+from onestop.domain.common.kinds import check_instant, check_type
 from onestop.exceptions import InvalidValue
 from onestop.ports.checks import MAX_STORED_TEXT
 from onestop.ports.events import Notification
@@ -145,7 +145,13 @@ class OutboundMessage:
 
     @classmethod
     def from_notification(cls, notification: Notification, /) -> OutboundMessage:
-        """Build the message announcing *notification*."""
+        """Build the message announcing *notification*.
+
+        Raises:
+            onestop.exceptions.InvalidValue: If *notification* is not a
+                `onestop.ports.events.Notification`, or holds what no message carries.
+        """
+        check_type(notification, Notification, field="notification")
         return cls(
             id=notification.message_id,
             kind=notification.kind,

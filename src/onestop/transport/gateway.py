@@ -77,7 +77,7 @@ import attrs
 from onestop.domain.applications.application import Application
 from onestop.domain.applications.forms import Answer, DocumentRef
 from onestop.domain.common.formats import kind_of
-from onestop.domain.common.kinds import seconds_problem
+from onestop.domain.common.kinds import check_type, seconds_problem
 from onestop.exceptions import (
     CircuitOpen,
     ConfigurationError,
@@ -257,6 +257,8 @@ def envelope(
         forwarded_at: When the forwarding action was recorded (a datetime, or the
             ISO 8601 text of the notification), if known.
     """
+    check_type(application, Application, field="application")
+    check_type(endpoint, AgencyEndpoint, field="endpoint")
     # Once erased, none: a process may still hold the answers opened (its copy folded,
     # or the subject's key cached, before another process recorded the erasure).
     answers = {
@@ -396,8 +398,12 @@ class AgencyGateway:
         return self._retry
 
     def wants(self, message: OutboundMessage, /) -> bool:
-        """Tell whether *message* is a forward to this agency."""
-        return self._wants(_notice(message))
+        """Tell whether *message* is a forward to this agency.
+
+        Raises:
+            onestop.exceptions.InvalidValue: If *message* is not an `OutboundMessage`.
+        """
+        return self._wants(_notice(check_message(message)))
 
     def _wants(self, notice: Mapping[str, object]) -> bool:
         effects = notice.get("effects")

@@ -49,7 +49,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
-from onestop.domain.common.formats import MAX_NAME, int_problem, text_problem
+from onestop.domain.common.formats import MAX_NAME, int_problem, kind_of, text_problem
 from onestop.domain.common.kinds import seconds_problem
 from onestop.exceptions import (
     ConfigurationError,
@@ -297,6 +297,8 @@ class WebhookTransport:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if not isinstance(endpoint, WebhookEndpoint):
+            raise ConfigurationError(f"endpoint must be a WebhookEndpoint, not {kind_of(endpoint)}")
         _check_settings(
             timeout=timeout,
             failure_limit=failure_limit,

@@ -57,6 +57,7 @@ from onestop.domain.applications.commands import (
 from onestop.domain.applications.forms import DocumentRef
 from onestop.domain.catalogue.model import Catalogue, ChannelKind
 from onestop.domain.common.audit import GENESIS
+from onestop.domain.common.kinds import check_type
 from onestop.domain.common.parties import IdentityValidators, default_validators
 from onestop.domain.common.subjects import ROLES, subject_id
 from onestop.domain.time.calendar import WorkCalendar
@@ -230,8 +231,9 @@ class Mall:
             InvalidApplication: Listing every problem of the answers, documents,
                 applicant and key; values are never quoted.
             IdempotencyConflict: If the key was used with a different request.
+            InvalidValue: If *actor* is not an `Actor`.
         """
-        key = idempotency_digest(actor.id, idempotency_key)
+        key = idempotency_digest(check_type(actor, Actor, field="actor").id, idempotency_key)
         asked = partial(
             Submit,
             service=service,

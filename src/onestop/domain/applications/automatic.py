@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from onestop.domain.applications.application import ActionTaken, Application
 from onestop.domain.common.formats import preview
+from onestop.domain.common.kinds import check_type
 from onestop.domain.time.calendar import WorkCalendar, require_aware
 from onestop.domain.workflow.engine import DEFAULT_GUARDS, due_timers, fire_automatic, on_event
 from onestop.domain.workflow.guards import GuardRegistry
@@ -34,8 +35,15 @@ _HOUR = timedelta(hours=1)
 def working_hours_in_state(
     application: Application, calendar: WorkCalendar, at: datetime, /
 ) -> int:
-    """Return the whole working hours *application* has spent in its current state at *at*."""
+    """Return the whole working hours *application* has spent in its current state at *at*.
+
+    Raises:
+        InvalidValue: If *application* is not an `Application`, or *calendar* not a
+            `WorkCalendar`.
+    """
     require_aware(at, "at")
+    check_type(application, Application, field="application")
+    check_type(calendar, WorkCalendar, field="calendar")
     spent = calendar.working_time_between(application.state_since, at)
     return max(int(spent / _HOUR), 0)
 
@@ -71,8 +79,11 @@ def due_timer_events(
 
     Raises:
         NaiveDatetime: If *at* has no time zone (`InvalidCalendar` if not a datetime).
+        InvalidValue: If *application*, *workflow* or *calendar* is not of its type.
     """
     require_aware(at, "at")
+    check_type(application, Application, field="application")
+    check_type(workflow, Workflow, field="workflow")
     if application.is_closed or application.is_suspended:
         return ()
     hours = working_hours_in_state(application, calendar, at)
@@ -106,8 +117,12 @@ def event_events(
         CommandRefused: If the application is closed or suspended.
         TransitionNotAllowed: If no transition of the current state listens for *event*,
             or its guard refuses (`onestop.exceptions.GuardFailed`).
+        InvalidValue: If *application* is not an `Application`, or *workflow* not a
+            `Workflow`.
     """
     require_aware(at, "at")
+    check_type(application, Application, field="application")
+    check_type(workflow, Workflow, field="workflow")
     if application.is_closed or application.is_suspended:
         situation = "closed" if application.is_closed else "suspended"
         raise CommandRefused(command="notify_event", reason=f"the application is {situation}")

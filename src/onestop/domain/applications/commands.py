@@ -83,6 +83,7 @@ from onestop.domain.common.formats import (
     kind_of,
     text_problem,
 )
+from onestop.domain.common.kinds import check_type
 from onestop.domain.common.parties import IdentityValidators, Personal
 from onestop.domain.common.values import parse_amount
 from onestop.domain.time.calendar import require_aware
@@ -312,8 +313,10 @@ def decide(
         TransitionNotAllowed: Or a subclass, if the workflow refuses an `Act`, or
             the actor lacks the role an officer's command needs.
         CommandRefused: If the application's situation does not allow the command.
+        InvalidValue: If *application* is neither an `Application` nor ``None``.
     """
     require_aware(at, "at")
+    check_type(application, (Application, type(None)), field="application")
     given: object = command
     if not isinstance(given, _COMMANDS):
         raise InvalidApplication(

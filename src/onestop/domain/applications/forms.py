@@ -80,7 +80,7 @@ from onestop.domain.common.formats import (
     kind_of,
     text_problem,
 )
-from onestop.domain.common.kinds import parse_number, to_ascii_digits
+from onestop.domain.common.kinds import check_type, parse_number, to_ascii_digits
 from onestop.exceptions import InvalidApplication, InvalidValue, Problem
 
 __all__ = [
@@ -308,8 +308,11 @@ def check_answer(
     Returns:
         ``(normalised, None)`` when the answer fits the field's type, else
         ``(None, message)``; the message never quotes the value.
+
+    Raises:
+        InvalidValue: If *field* is not a `FormField`.
     """
-    kind = field.type
+    kind = check_type(field, FormField, field="field").type
     if kind in (FieldType.TEXT, FieldType.LONG_TEXT):
         return _check_text(field, value)
     if kind is FieldType.NUMBER:
@@ -355,7 +358,11 @@ def check_answers(
     """Check *answers* against *service*'s form; return the normalised ones and the problems.
 
     *languages* are the catalogue's, whose digits answers may be typed in.
+
+    Raises:
+        InvalidValue: If *service* is not a `Service`.
     """
+    check_type(service, Service, field="service")
     problems: list[Problem] = []
     normalised: dict[str, Answer] = {}
     if not _is_mapping(answers):
@@ -421,7 +428,12 @@ _DOCUMENT_FORMATS = (
 def requirement_statuses(
     service: Service, channel: ChannelKind, answers: Mapping[str, object], /
 ) -> tuple[RequirementStatus, ...]:
-    """Say, for each requirement of *service* on *channel*, whether it applies and why."""
+    """Say, for each requirement of *service* on *channel*, whether it applies and why.
+
+    Raises:
+        InvalidValue: If *service* is not a `Service`.
+    """
+    check_type(service, Service, field="service")
     return tuple(
         RequirementStatus(
             code=requirement.code,

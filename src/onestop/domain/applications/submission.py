@@ -162,8 +162,12 @@ def role_of(actor: Actor, workflow: Workflow, *, agency: str | None = None) -> s
 
     A role counts when it is held for *agency* (mall-wide, or granted for *agency*);
     with ``None``, only mall-wide roles count.
+
+    Raises:
+        InvalidValue: If *actor* is not an `Actor`, or *workflow* not a `Workflow`.
     """
-    held = actor.roles_in(agency)
+    check_type(workflow, Workflow, field="workflow")
+    held = check_type(actor, Actor, field="actor").roles_in(agency)
     for role in workflow.roles:
         if role in held:
             return role

@@ -240,8 +240,13 @@ def public_status(
             ``None`` serves `BUILT_IN_LABELS` and leaves reasons as codes.
 
     Raises:
-        InvalidValue: If *language* is not a language tag, or *shipped* not `Shipped`.
+        InvalidValue: If *language* is not a language tag, *shipped* not `Shipped`, or
+            *application*, *catalogue*, *workflow* or *deadline* not of its type.
     """
+    check_type(application, Application, field="application")
+    check_type(catalogue, Catalogue, field="catalogue")
+    check_type(workflow, Workflow, field="workflow")
+    check_type(deadline, Deadline, field="deadline")
     given: object = language
     if not isinstance(given, str) or not is_language_tag(language):
         raise InvalidValue(field="language", reason="expected a BCP 47 tag such as 'id' or 'en'")
@@ -349,8 +354,12 @@ def sla_outcome(
 
     Raises:
         NaiveDatetime: If *now* has no time zone (`InvalidCalendar` if not a datetime).
+        InvalidValue: If *application* is not an `Application`, or *calendar* not a
+            `WorkCalendar`.
     """
     require_aware(now, "now")
+    check_type(application, Application, field="application")
+    check_type(calendar, WorkCalendar, field="calendar")
     deadline = application.deadline(calendar)
     closed_at = application.closed_at
     paused = sum(

@@ -312,7 +312,33 @@ def check_identity_schemes(
     return problems
 
 
+_TEXT_FIELDS = ("code", "pattern", "strip", "checksum", "stdnum")
+_WHOLE_FIELDS = ("length", "min_length", "max_length")
+
+
+def _type_problems(scheme: IdentityScheme) -> Iterator[tuple[str, str]]:
+    """A field of the wrong kind (a scheme built in code, not loaded): checked first."""
+    for field in _TEXT_FIELDS:
+        value = getattr(scheme, field)
+        if not isinstance(value, str) and (value is not None or field == "code"):
+            yield field, f"expected text, not {kind_of(value)}"
+    for field in _WHOLE_FIELDS:
+        value = getattr(scheme, field)
+        if value is not None and type(value) is not int:
+            yield field, f"expected a whole number, not {kind_of(value)}"
+    weights: object = scheme.weights
+    if not isinstance(weights, tuple) or any(type(w) is not int for w in weights):
+        yield "weights", f"expected a tuple of whole numbers, not {kind_of(weights)}"
+    name: object = scheme.name
+    if not isinstance(name, LocalizedText):
+        yield "name", f"expected localized text, not {kind_of(name)}"
+
+
 def _scheme_problems(scheme: IdentityScheme) -> Iterator[tuple[str, str]]:
+    typed = list(_type_problems(scheme))
+    if typed:  # the checks below compare and measure values of the declared kinds
+        yield from typed
+        return
     code_problem = IDENTITY_SCHEME.problem(scheme.code)
     if code_problem is not None:
         yield "code", code_problem

@@ -298,7 +298,16 @@ def check_party(
         The party with its phone number and e-mail address normalised, and
         ``(field, reason)`` for every problem (``contact_person.phone``); the reasons
         never quote a value.
+
+    Raises:
+        InvalidValue: If *party* is not a `Person`, an `Organisation` or a
+            `Representative` (a representative's person, an organisation's contact
+            person, not a `Person`).
     """
+    given: object = party
+    if not isinstance(given, Person | Organisation | Representative):
+        kinds = "a Person, an Organisation or a Representative"
+        raise InvalidValue(field="party", reason=f"expected {kinds}, not {kind_of(given)}")
     problems: _Problems = []
     if isinstance(party, Representative):
         person, found = check_party(party.person)
@@ -478,7 +487,13 @@ class IdentityValidators:
             raise InvalidIdentityNumber(scheme=scheme, problems=problems)
 
     def validate_person(self, person: Person, /) -> None:
-        """Check *person*'s identity number against its scheme (see `validate`)."""
+        """Check *person*'s identity number against its scheme (see `validate`).
+
+        Raises:
+            InvalidValue: If *person* is not a `Person`.
+        """
+        if not isinstance(person, Person):
+            raise InvalidValue(field="person", reason=f"expected a Person, not {kind_of(person)}")
         self.validate(person.identity_scheme, person.identity_number)
 
 

@@ -132,7 +132,7 @@ def fire(
         MissingInput: If a required input is missing or empty.
         GuardFailed: If a guard refuses; its reason says why.
         UnknownGuard: If a guard named by the transition is not registered.
-        InvalidValue: If *actor*, *inputs* or *facts* is not of its type, or *agency*
+        InvalidValue: If *workflow*, *actor*, *inputs* or *facts* is not of its type, or *agency*
             neither ``None`` nor an agency code.
     """
     if (
@@ -142,6 +142,7 @@ def fire(
         or (inputs is not _NO_INPUTS and not isinstance(inputs, _MAPPINGS))
     ):
         _check_arguments(actor, inputs, facts, agency)
+    _check_workflow(workflow)
     move = workflow.move(state, action)
     if move is None or move.transition.trigger is not _MANUAL:
         transition = None if move is None else move.transition
@@ -170,6 +171,11 @@ def fire(
 
 def _in(agency: str | None) -> str:
     return " held mall-wide" if agency is None else f" in agency {agency!r}"
+
+
+def _check_workflow(workflow: object) -> None:
+    if not isinstance(workflow, Workflow):
+        raise InvalidValue(field="workflow", reason=f"expected a Workflow, not {kind_of(workflow)}")
 
 
 def _check_arguments(actor: object, inputs: object, facts: object, agency: object) -> None:
@@ -201,7 +207,7 @@ def allowed_actions(
 
     Raises:
         UnknownGuard: If a guard named by a candidate transition is not registered.
-        InvalidValue: If *actor* or *facts* is not of its type, or *agency* neither
+        InvalidValue: If *workflow*, *actor* or *facts* is not of its type, or *agency* neither
             ``None`` nor an agency code.
     """
     if (
@@ -210,6 +216,7 @@ def allowed_actions(
         or (agency is not None and not CATALOGUE_CODE.matches(agency))
     ):
         _check_arguments(actor, _NO_INPUTS, facts, agency)
+    _check_workflow(workflow)
     held = actor.roles_in(agency)
     allowed: list[str] = []
     for transition in workflow.manual_transitions(state):
@@ -358,9 +365,11 @@ def due_timers(
         hours_per_day: A working day's length, to compare days with hours.
 
     Raises:
-        InvalidValue: If *elapsed* is neither a `Duration` nor an `int` (a `bool` is
-            not one), or *hours_per_day* is not a whole number of hours from 1 to 24.
+        InvalidValue: If *workflow* is not a `Workflow`, *elapsed* neither a `Duration`
+            nor an `int` (a `bool` is not one), or *hours_per_day* is not a whole number
+            of hours from 1 to 24.
     """
+    _check_workflow(workflow)
     check_int(hours_per_day, field="hours_per_day", minimum=1, maximum=24)
     if isinstance(elapsed, Duration):
         hours = elapsed.in_hours(hours_per_day=hours_per_day)
@@ -395,7 +404,12 @@ def due_timer(
 
 
 def on_event(workflow: Workflow, state: str, event: str, /) -> Transition | None:
-    """Return the transition *event* fires in *state* (the first declared), or ``None``."""
+    """Return the transition *event* fires in *state* (the first declared), or ``None``.
+
+    Raises:
+        InvalidValue: If *workflow* is not a `Workflow`.
+    """
+    _check_workflow(workflow)
     for transition in workflow.automatic_transitions(state):
         if transition.trigger is Trigger.EVENT and transition.event == event:
             return transition
@@ -420,8 +434,10 @@ def fire_automatic(
             transition out of *state*.
         GuardFailed: If a guard refuses.
         UnknownGuard: If a guard is not registered.
-        InvalidValue: If *transition* is not a `Transition`, or *facts* not `Facts`.
+        InvalidValue: If *workflow* is not a `Workflow`, *transition* not a `Transition`,
+            or *facts* not `Facts`.
     """
+    _check_workflow(workflow)
     if not isinstance(transition, Transition):
         raise InvalidValue(
             field="transition", reason=f"expected a Transition, not {kind_of(transition)}"

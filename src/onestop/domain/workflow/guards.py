@@ -30,6 +30,7 @@ from typing import TypeAlias
 import attrs
 
 from onestop.domain.common.formats import kind_of, preview
+from onestop.domain.common.kinds import check_type
 from onestop.exceptions import ConfigurationError, InvalidValue, UnknownGuard
 
 __all__ = [
@@ -273,6 +274,7 @@ class GuardRegistry:
 
 def documents_verified(facts: Facts, argument: str | None) -> GuardResult:
     """Pass when every required document has the verdict ``"verified"``."""
+    check_type(facts, Facts, field="facts")
     del argument
     missing = [
         code for code in facts.required_documents if facts.documents.get(code) != DOCUMENT_VERIFIED
@@ -282,6 +284,7 @@ def documents_verified(facts: Facts, argument: str | None) -> GuardResult:
 
 def no_rejected_documents(facts: Facts, argument: str | None) -> GuardResult:
     """Pass when no submitted document has the verdict ``"rejected"``."""
+    check_type(facts, Facts, field="facts")
     del argument
     rejected = sorted(code for code, v in facts.documents.items() if v == DOCUMENT_REJECTED)
     return GuardResult.check(not rejected, f"documents rejected: {', '.join(rejected)}")
@@ -289,6 +292,7 @@ def no_rejected_documents(facts: Facts, argument: str | None) -> GuardResult:
 
 def field_has_value(facts: Facts, argument: str | None) -> GuardResult:
     """Pass when the form field named by the argument has a non-empty answer."""
+    check_type(facts, Facts, field="facts")
     if not argument:
         return GuardResult.refused("field_has_value needs a field name, as field_has_value:npwp")
     value = facts.answers.get(argument)
@@ -298,12 +302,14 @@ def field_has_value(facts: Facts, argument: str | None) -> GuardResult:
 
 def payment_recorded(facts: Facts, argument: str | None) -> GuardResult:
     """Pass when at least one payment is recorded for the application."""
+    check_type(facts, Facts, field="facts")
     del argument
     return GuardResult.check(bool(facts.payments), "no payment has been recorded")
 
 
 def courier_delivered(facts: Facts, argument: str | None) -> GuardResult:
     """Pass when a linked courier job (the one named by the argument, if any) is delivered."""
+    check_type(facts, Facts, field="facts")
     if argument:
         status = facts.courier_jobs.get(argument)
         return GuardResult.check(

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import attrs
 
+from onestop.domain.common.kinds import check_type
+
 if TYPE_CHECKING:
     from onestop.domain.workflow.model import Transition, Trigger
 
@@ -85,7 +87,14 @@ class Move:
 
     @classmethod
     def of(cls, workflow: str, version: int, source: str, transition: Transition) -> Move:
-        """Build the move *transition* makes from *source*, with its events."""
+        """Build the move *transition* makes from *source*, with its events.
+
+        Raises:
+            InvalidValue: If *transition* is not a `Transition`.
+        """
+        from onestop.domain.workflow.model import Transition  # noqa: PLC0415 - model imports steps
+
+        check_type(transition, Transition, field="transition")
         target, action = transition.target, transition.action
         events: tuple[WorkflowEvent, ...] = (
             StateChanged(source=source, target=target, action=action),

@@ -307,6 +307,9 @@ class MigrationPlan:
         source: The version applications are pinned to now.
         target: The version they move to.
         state_map: ``(old state, new state)`` pairs.
+
+    Raises:
+        InvalidValue: If *source* or *target* is not a `Workflow`.
     """
 
     source: Workflow
@@ -318,6 +321,8 @@ class MigrationPlan:
 
     def __attrs_post_init__(self) -> None:
         """Resolve the mapping and its problems once."""
+        check_type(self.source, Workflow, field="source")
+        check_type(self.target, Workflow, field="target")
         object.__setattr__(self, "_resolved", _resolve(self))
 
     def check(self) -> list[Problem]:

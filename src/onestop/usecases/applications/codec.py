@@ -205,6 +205,9 @@ def decode_event(
     return streams.decode(APPLICATIONS, stream_id, kind, body, keys=keys)
 
 
+_EVENT_CLASSES = tuple(EVENT_TYPES.values())
+
+
 def notice(application: Application, event: Event, version: int, /) -> bytes:
     """Return the thin notification body for *event*, the *version*-th of *application*.
 
@@ -212,7 +215,13 @@ def notice(application: Application, event: Event, version: int, /) -> bytes:
     the event's kind and instant; for a workflow action, the action and its effects;
     for a recount, the due date before and after (``due_before``, ``due``).
     It never holds answers, the applicant, notes or inputs.
+
+    Raises:
+        InvalidValue: If *application* is not an `Application`, or *event* not one of
+            its events.
     """
+    check_type(application, Application, field="application")
+    check_type(event, _EVENT_CLASSES, field="event")
     body: dict[str, Any] = {
         "application_id": application.id,
         "number": application.number,

@@ -19,7 +19,7 @@ from onestop.domain.applications.submission import find_workflow
 from onestop.domain.applications.tracking import SlaOutcome, SlaReportRow, sla_outcome, sla_report
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.formats import ACTOR_ID, ROLE, kind_of
-from onestop.domain.common.kinds import check_member
+from onestop.domain.common.kinds import check_member, check_type
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import SlaStatus
 from onestop.exceptions import InvalidValue
@@ -68,7 +68,9 @@ def agencies_under(catalogue: Catalogue, agency: str | None, /) -> tuple[str, ..
 
     Raises:
         AgencyNotFound: If the catalogue has no such agency.
+        InvalidValue: If *catalogue* is not a `Catalogue`.
     """
+    check_type(catalogue, Catalogue, field="catalogue")
     if agency is None:
         return None
     return tuple(a.code for a in catalogue.subagencies(agency))
@@ -78,7 +80,11 @@ def role_scope(catalogue: Catalogue, role: str, /) -> tuple[tuple[str, ...], tup
     """The services, and the states, in which *role* can take some manual action.
 
     Each service is judged by the latest version of its workflow.
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`.
     """
+    check_type(catalogue, Catalogue, field="catalogue")
     services: list[str] = []
     states: set[str] = set()
     for service in catalogue.services:

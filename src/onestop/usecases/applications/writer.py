@@ -330,7 +330,12 @@ def prepare_commit(
 
 
 def last_hash(store: EventStore, application: Application | None, /) -> str:
-    """The hash of *application*'s last stored event; `GENESIS` for a new stream."""
+    """The hash of *application*'s last stored event; `GENESIS` for a new stream.
+
+    Raises:
+        InvalidValue: If *application* is neither an `Application` nor ``None``.
+    """
+    check_type(application, (Application, type(None)), field="application")
     if application is None:
         return GENESIS
     stored = store.read(application.id, after=application.version - 1)

@@ -42,7 +42,7 @@ from onestop.domain.catalogue.model import (
     Service,
 )
 from onestop.domain.common.formats import kind_of
-from onestop.domain.common.kinds import check_strings
+from onestop.domain.common.kinds import check_strings, check_type
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue, InvalidValue, Problem
@@ -427,7 +427,12 @@ def _relocate(problem: Problem, collected: _Collected) -> Problem:
 
 
 def catalogue_to_dict(catalogue: Catalogue) -> dict[str, Any]:
-    """Return *catalogue* as plain data in the file format (JSON-ready)."""
+    """Return *catalogue* as plain data in the file format (JSON-ready).
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`.
+    """
+    check_type(catalogue, Catalogue, field="catalogue")
     converter = make_converter()
     data: dict[str, Any] = {
         _HEADER: converter.unstructure(
