@@ -23,7 +23,10 @@ fallback so that a catalogue in a rare language still shows its dates.
 
 from __future__ import annotations
 
+import contextlib
+import decimal
 import functools
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -113,13 +116,16 @@ def format_number(value: Decimal | int, language: str, /) -> str:
     """Return *value* with the digits, grouping and decimal sign of *language*.
 
     Raises:
-        InvalidValue: If *value* is not a finite `decimal.Decimal` or an `int`, or
+        InvalidValue: If *value* is not a finite `decimal.Decimal` or an `int` (of at
+            most 28 digits before and after the decimal sign), or
             *language* is not a language tag.
     """
     from babel import numbers
 
     checked = _check_amount(value)
-    return numbers.format_decimal(checked, locale=_locale(_check_language(language)))
+    locale = _locale(_check_language(language))
+    with _formatting():
+        return numbers.format_decimal(checked, locale=locale)
 
 
 def format_money(amount: Decimal | int, currency: str, language: str, /) -> str:
@@ -132,7 +138,8 @@ def format_money(amount: Decimal | int, currency: str, language: str, /) -> str:
     and ``format_money(Decimal("50000"), "IDR", "id")`` ``'Rp50.000'``.
 
     Raises:
-        InvalidValue: If *amount* is not a finite `decimal.Decimal` or an `int`,
+        InvalidValue: If *amount* is not a finite `decimal.Decimal` or an `int` (of at
+            most 28 digits before and after the decimal sign),
             *currency* not an ISO 4217 currency, or *language* not a language tag.
     """
     from babel import numbers
@@ -142,7 +149,25 @@ def format_money(amount: Decimal | int, currency: str, language: str, /) -> str:
     if problem is not None:
         raise InvalidValue(field="currency", reason=problem)
     locale = _locale(_check_language(language))
-    return numbers.format_currency(checked, currency, locale=locale, decimal_quantization=False)
+    with _formatting():
+        return numbers.format_currency(checked, currency, locale=locale, decimal_quantization=False)
+
+
+_DIGITS = 28
+"""The most digits before, or after, the decimal sign of a number formatted (every amount
+a mall keeps fits many times over); more would write out a wall of digits."""
+_LARGEST = 10**_DIGITS
+
+
+@contextlib.contextmanager
+def _formatting() -> Iterator[None]:
+    # Babel works in a context of 28 significant digits: a number of more, digits before
+    # and after the decimal sign together, cannot be formatted.
+    try:
+        yield
+    except decimal.InvalidOperation:
+        reason = "has more significant digits than can be formatted (28 at most)"
+        raise InvalidValue(field="amount", reason=reason) from None
 
 
 def _check_amount(value: object) -> Decimal | int:
@@ -150,4 +175,12 @@ def _check_amount(value: object) -> Decimal | int:
         raise InvalidValue(field="amount", reason=f"expected a Decimal, not {kind_of(value)}")
     if isinstance(value, Decimal) and not value.is_finite():
         raise InvalidValue(field="amount", reason="expected a finite number")
+    if value and (abs(value) >= _LARGEST or (isinstance(value, Decimal) and _too_fine(value))):
+        reason = f"must have at most {_DIGITS} digits before and after the decimal sign"
+        raise InvalidValue(field="amount", reason=reason)
     return value
+
+
+def _too_fine(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -_DIGITS

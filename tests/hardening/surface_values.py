@@ -409,7 +409,7 @@ class Strategist:
         target = origin or tp
         if inspect.isclass(target) and attrs.has(target) and self.pools.instances.get(target):  # type: ignore[arg-type]
             found = self._hostile_instance(target)  # type: ignore[arg-type]
-            private = target.__name__.startswith("_")  # a parser's nodes: built by it alone
+            private = target.__name__.startswith("_")
             return found if name == "self" or private else found | WRONG_KINDS
         return self.real(tp, name)
 
@@ -435,6 +435,8 @@ class Strategist:
     def _hostile_instance(self, cls: type) -> st.SearchStrategy[object]:
         size = len(self.pools.instances[cls])
         samples = st.integers(0, size - 1).map(lambda i: Sample(cls, i))
+        if cls.__name__.startswith("_"):  # a private class (a parser's nodes): built by
+            return samples  # its module alone, never by a caller; only real ones then
         hints = _field_hints(cls)
         fields = [f for f in attrs.fields(cls) if f.init and f.name in hints]
         strategies: list[st.SearchStrategy[object]] = [samples]

@@ -138,14 +138,14 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         ``onestop.storage._sqlite_readers``); without, through *connection*.
 
         Raises:
-            ConfigurationError: If *read_timeout* is not a number of seconds from 0 to
-                `MAX_BUSY_TIMEOUT` (a `bool`, NaN or infinity is not).
+            ConfigurationError: If *path* is not a file name (`database_path`), or
+                *read_timeout* not a number of seconds from 0 to `MAX_BUSY_TIMEOUT`.
         """
         self._connection = connection
         self._lock = WriteLock()
         self._closed = False
         self._owner: int | None = None  # the thread inside `atomically`, if one is
-        self.path = path
+        self.path = database_path(path)
         self._file = _file_identity(path)  # what a write checks it still writes to
         self.synchronous: Synchronous = synchronous
         if read_timeout is not None:

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from onestop.domain.common.formats import int_problem, kind_of
+from onestop.domain.common.kinds import check_type
 from onestop.exceptions import ConfigurationError
 
 __all__ = ["SETTINGS_VARIABLE", "ServeSettings"]
@@ -312,7 +313,12 @@ class ServeSettings:
         return cls.from_json(text)
 
     def beside_store(self, suffix: str) -> str | None:
-        """Return ``<file><suffix>`` beside an SQLite store's file, or ``None`` for others."""
+        """Return ``<file><suffix>`` beside an SQLite store's file, or ``None`` for others.
+
+        Raises:
+            InvalidValue: If *suffix* is not text.
+        """
+        check_type(suffix, str, field="suffix")
         scheme, _, rest = self.store_url.partition("://")
         if scheme.lower() != "sqlite" or not rest.startswith("/") or rest == "/:memory:":
             return None

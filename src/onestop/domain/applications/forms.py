@@ -78,6 +78,7 @@ from onestop.domain.common.formats import (
     SHA256_HEX,
     int_problem,
     kind_of,
+    preview,
     text_problem,
 )
 from onestop.domain.common.kinds import check_type, parse_number, to_ascii_digits
@@ -369,7 +370,7 @@ def check_answers(
         return normalised, [_problem("answers", f"expected a mapping, got {_kind(answers)}")]
     declared = {f.name for f in service.form}
     names: list[object] = list(answers)
-    for name in sorted((k for k in names if k not in declared), key=repr):
+    for name in sorted((k for k in names if k not in declared), key=preview):
         shown = name if FIELD_NAME.matches(name) else "(unprintable name)"
         problems.append(_problem(f"answers.{shown}", "the form has no such field"))
     for field in sorted(service.form, key=lambda f: (f.order, f.name)):

@@ -89,12 +89,14 @@ class FeeRounding:
         """Return *amount* rounded to this step (or *currency*'s minor unit).
 
         Raises:
-            InvalidValue: If *amount* is not a finite `Decimal` or *currency* not an
-                ISO 4217 currency.
+            InvalidValue: If *amount* is not a finite `Decimal` of at most `MAX_AMOUNT`
+                in size, or *currency* not an ISO 4217 currency.
         """
         check_type(amount, Decimal, field="amount")
         if not amount.is_finite():
             raise InvalidValue(field="amount", reason="must be a finite number")
+        if abs(amount) > MAX_AMOUNT:
+            raise InvalidValue(field="amount", reason=f"must be at most {MAX_AMOUNT:,} in size")
         minor = check_places(Decimal(0), currency) + MINOR_UNITS[currency]
         step = self.step if self.step is not None else Decimal(1).scaleb(-int(minor))
         steps = _EXACT.divide(amount, step).to_integral_value(rounding=_MODES[self.mode])

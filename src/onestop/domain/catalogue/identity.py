@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from onestop.domain.common.checksums import CHECKSUMS, checksum_problem
-from onestop.domain.common.formats import IDENTITY_SCHEME, kind_of
+from onestop.domain.common.formats import IDENTITY_SCHEME, kind_of, preview
 from onestop.domain.common.text import LocalizedText
 from onestop.exceptions import ConfigurationError, InvalidValue, Problem
 
@@ -361,10 +361,8 @@ def _scheme_problems(scheme: IdentityScheme) -> Iterator[tuple[str, str]]:
         yield "weights", f"give from 1 to {MAX_IDENTITY_LENGTH} weights"
     low, high = scheme.bounds()
     if scheme.checksum == "mod11" and scheme.weights and not low <= len(scheme.weights) <= high:
-        yield (
-            "weights",
-            f"{len(scheme.weights)} weights, but numbers have {low} to {high} characters",
-        )
+        sizes = f"{preview(low)} to {preview(high)}"
+        yield "weights", f"{len(scheme.weights)} weights, but numbers have {sizes} characters"
     if scheme.stdnum is not None and not _STDNUM_NAME.fullmatch(scheme.stdnum):
         yield "stdnum", "must be a python-stdnum module name such as 'kr.rrn'"
     if scheme.strip is not None and not all(

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from onestop.domain.common.canonical import canonical_bytes
-from onestop.domain.common.formats import INT64_MAX, SHA256_HEX, int_problem, kind_of
+from onestop.domain.common.formats import INT64_MAX, SHA256_HEX, int_problem, kind_of, preview
 from onestop.exceptions import ChainBroken, ChainError
 
 __all__ = [
@@ -355,7 +355,7 @@ def verify_chain(
             return _bad(
                 index,
                 entry.version,
-                f"version {entry.version} follows {expected - 1} "
+                f"version {preview(entry.version)} follows {preview(expected - 1)} "
                 "(an entry is missing, inserted or out of order)",
             )
         if entry.previous != previous_hash:
@@ -386,7 +386,9 @@ def _resolve_fork(
     if first == second:
         return _bad(index, version, "a copy of the entry before (replayed entry)")
     if second.previous != first.previous:
-        return _bad(index, version, f"version {version} repeats (inserted or reordered entry)")
+        return _bad(
+            index, version, f"version {preview(version)} repeats (inserted or reordered entry)"
+        )
     nxt = entries[index + 1] if index + 1 < len(entries) else None
     anchored = anchor.hash if anchor is not None and anchor.version == version else None
     if first.hash == anchored or (anchored is None and nxt is not None and _fits(nxt, first)):
@@ -397,13 +399,13 @@ def _resolve_fork(
         return _bad(
             index - 1,
             first.version,
-            f"this entry and the next both claim version {version} after the same entry "
+            f"this entry and the next both claim version {preview(version)} after the same entry "
             "(one was inserted; a later entry or an anchor would tell which)",
         )
     return _bad(
         foreign,
         version,
-        f"another entry claims version {version} after the same entry, "
+        f"another entry claims version {preview(version)} after the same entry, "
         "and the chain goes on from that one (inserted entry)",
     )
 
@@ -419,8 +421,8 @@ def _check_anchor(
             first_bad=len(entries),
             version=last + 1,
             problem=(
-                f"the chain ends at version {last}, before the anchor at version "
-                f"{anchor.version} (entries removed from the end)"
+                f"the chain ends at version {preview(last)}, before the anchor at version "
+                f"{preview(anchor.version)} (entries removed from the end)"
             ),
         )
     if entries[index].hash != anchor.hash:

@@ -32,7 +32,14 @@ import attrs
 
 from onestop.domain.common.audit import Checkpoint, SealedEntry, verify_chain
 from onestop.domain.common.canonical import canonical_bytes
-from onestop.domain.common.formats import INT64_MAX, SHA256_HEX, int_problem, kind_of, text_problem
+from onestop.domain.common.formats import (
+    INT64_MAX,
+    SHA256_HEX,
+    int_problem,
+    kind_of,
+    preview,
+    text_problem,
+)
 from onestop.domain.common.kinds import check_instant
 from onestop.exceptions import ChainError, InvalidCheckpoint
 
@@ -335,10 +342,10 @@ def judge(head: StreamHead, entries: Sequence[SealedEntry], /) -> HeadVerdict:
         raise ChainError(f"entries must be a sequence of SealedEntry, not {kind_of(given)}")
     if not entries:
         return HeadVerdict(
-            ok=False, problem=f"the stream is missing (it had {head.version} entries)"
+            ok=False, problem=f"the stream is missing (it had {preview(head.version)} entries)"
         )
     report = verify_chain(entries, anchor=Checkpoint(head.version, head.hash))
     if report.ok:
         return _SAME
-    where = f"entry {report.version}: " if report.version is not None else ""
+    where = f"entry {preview(report.version)}: " if report.version is not None else ""
     return HeadVerdict(ok=False, problem=f"{where}{report.problem}")

@@ -225,9 +225,10 @@ def int_problem(value: object, *, minimum: int = 0, maximum: int = INT64_MAX) ->
     if isinstance(value, bool) or not isinstance(value, int):
         return f"expected an integer, not {kind_of(value)}"
     if value < minimum:
-        return f"must be at least {minimum}, not {preview(value)}"
+        return f"must be at least {preview(minimum)}, not {preview(value)}"
     if value > maximum:
-        bound = "2**63 - 1, the largest a store holds" if maximum == INT64_MAX else maximum
+        largest = "2**63 - 1, the largest a store holds"
+        bound = largest if maximum == INT64_MAX else preview(maximum)
         return f"must be at most {bound}, not {preview(value)}"
     return None
 

@@ -219,7 +219,10 @@ class WeeklyHours:
             raise InvalidCalendar(
                 field="work_week", reason=f"expected ISO weekdays, not {kind_of(work_week)}"
             )
-        week = set(work_week)
+        try:
+            week = set(work_week)
+        except TypeError:  # an item that cannot be a set's: a list, a dict
+            week = {0}
         if not week <= set(range(1, 8)) or any(isinstance(d, bool) for d in week):
             raise InvalidCalendar(
                 field="work_week", reason="expected ISO weekdays, 1 = Mon .. 7 = Sun"

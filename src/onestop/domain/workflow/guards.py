@@ -101,7 +101,10 @@ def _codes(value: Iterable[str]) -> tuple[str, ...]:
     given: object = value
     if isinstance(given, str) or not isinstance(given, Iterable):
         raise InvalidValue(field="facts", reason=f"expected a list of codes, not {kind_of(given)}")
-    return tuple(value)
+    codes = tuple(value)
+    if not set(map(type, codes)) <= {str}:  # checked in C: codes are exact strings
+        raise InvalidValue(field="facts", reason="expected a list of codes, each text")
+    return codes
 
 
 def _pairs(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:

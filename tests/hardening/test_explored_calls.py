@@ -1,0 +1,118 @@
+"""Calls ``ONESTOP_SURFACE_EXPLORE`` drove into an untyped error, each kept as a test.
+
+The derandomized surface run of CI draws the same examples every time; exploring from
+random seeds found these, and each now raises a typed `OnestopError` (or answers).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import time
+from decimal import Decimal
+
+import pytest
+
+from onestop.domain.catalogue.fees import FeeRounding
+from onestop.domain.common.audit import GENESIS, SealedEntry, chain_hash
+from onestop.domain.common.checkpoints import StreamHead, judge
+from onestop.domain.common.formats import check_int
+from onestop.domain.time.hours import WeeklyHours
+from onestop.domain.workflow.guards import Facts
+from onestop.exceptions import ConfigurationError, InvalidCalendar, InvalidValue, OnestopError
+from onestop.locales import format_money, format_number
+from onestop.storage.sqlite import SQLiteStore
+from onestop.web.settings import ServeSettings
+
+HUGE = 10**5000
+
+
+def _store_on_a_surrogate_path() -> object:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        return SQLiteStore(connection, path="invalid\ud875.sqlite3", read_timeout=1.0)
+    finally:
+        connection.close()
+
+
+def _judged_with_a_huge_version() -> object:
+    body = b"{}"
+    entry = SealedEntry(HUGE, body, chain_hash(GENESIS, 1, body), GENESIS)
+    head = StreamHead(
+        stream="app-1", version=1, hash=chain_hash(GENESIS, 1, body), application="app-1"
+    )
+    return judge(head, (entry,))
+
+
+CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
+    "format_number of a number with 5,000 digits": (
+        lambda: format_number(HUGE, "id"),
+        InvalidValue,
+    ),
+    "format_number of a number with 400 decimals": (
+        lambda: format_number(Decimal("1E-400"), "km"),
+        InvalidValue,
+    ),
+    "format_money of a number with 400 digits": (
+        lambda: format_money(-(10**400), "IDR", "en"),
+        InvalidValue,
+    ),
+    "format_money of a number of 29 significant digits": (
+        lambda: format_money(90082423674103054507471536128, "USD", "en"),
+        InvalidValue,
+    ),
+    "FeeRounding.apply of 1E+999999": (
+        lambda: FeeRounding().apply(Decimal("1E+999999"), "USD"),
+        InvalidValue,
+    ),
+    "check_int with a minimum of 5,000 digits": (
+        lambda: check_int(-HUGE, field="capital", minimum=HUGE),
+        InvalidValue,
+    ),
+    "SQLiteStore on a path no file name holds": (_store_on_a_surrogate_path, ConfigurationError),
+    "ServeSettings.beside_store with a suffix that is not text": (
+        lambda: ServeSettings(catalogue="c.toml", store_url="sqlite:///s.db").beside_store(7),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "WeeklyHours.uniform of a week of lists": (
+        lambda: WeeklyHours.uniform([[1], [2]], time(8), time(16)),  # type: ignore[list-item]
+        InvalidCalendar,
+    ),
+    "Facts of document codes that are not text": (
+        lambda: Facts(required_documents=(("pbg",),)),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+def test_an_explored_call_raises_its_typed_error(name: str) -> None:
+    """The call raises the typed error named beside it, not an untyped one."""
+    call, expected = CALLS[name]
+    with pytest.raises(expected):
+        call()
+
+
+def test_a_huge_version_is_judged_not_shown_in_full() -> None:
+    """A head judged against an entry claiming a version of 5,000 digits gets a verdict
+    whose problem shows the version shortened."""
+    verdict = _judged_with_a_huge_version()
+    assert not verdict.ok  # type: ignore[attr-defined]
+    assert len(verdict.problem) < 400  # type: ignore[attr-defined]
+
+
+def test_an_identity_scheme_of_a_length_of_thousands_of_digits_is_a_problem() -> None:
+    """A scheme whose length has 5,000 digits gets problems at its length, each short."""
+    from onestop.domain.catalogue.identity import IdentityScheme, check_identity_schemes
+    from onestop.domain.common.text import LocalizedText
+
+    scheme = IdentityScheme(
+        code="xx-id",
+        name=LocalizedText({"en": "ID"}),
+        length=-HUGE,
+        checksum="mod11",
+        weights=(2, 3),
+    )
+    found = check_identity_schemes((scheme,))
+    assert "identity_schemes[0].length" in [problem.path for problem in found]
+    assert all(len(problem.message) < 400 for problem in found)
