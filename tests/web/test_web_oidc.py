@@ -23,7 +23,7 @@ from oidc_support import (
 )
 from openapi_spec_validator import validate
 from test_web_openapi import schemas, untyped
-from web_support import free_port, in_process, settings_for
+from web_support import free_port, in_process, settings_for, swept_once
 
 from onestop.exceptions import ConfigurationError
 from onestop.ports.staff import StaffSecret
@@ -205,8 +205,7 @@ def test_the_sweeper_removes_expired_sessions_and_sign_ins(tmp_path: Path) -> No
             )
     finally:
         store.close()
-    with in_process(settings) as client:
-        assert client.app.state.sweeper.wait_for(1, timeout=30)
+    swept_once(settings)
     store = open_store(settings)
     try:
         left = [store.secrets_of(a, kind=k) for k, a in kept.items()]  # type: ignore[attr-defined]

@@ -308,7 +308,7 @@ def test_the_servers_sweep_keeps_a_handoffs_wrong_code_tries(tmp_path: Path) -> 
     """A handoff out of code tries an hour ago is still out after the server's sweep."""
     from datetime import UTC, datetime
 
-    from web_support import in_process, settings_for
+    from web_support import settings_for, swept_once
 
     from onestop.exceptions import TooManyWrongCodes
     from onestop.usecases.courier._tries import CodeTries
@@ -323,8 +323,7 @@ def test_the_servers_sweep_keeps_a_handoffs_wrong_code_tries(tmp_path: Path) -> 
             tries.take("app-1", "handoff-1", now=an_hour_ago)
     finally:
         store.close()
-    with in_process(settings) as client:
-        assert client.app.state.sweeper.wait_for(1, timeout=30)
+    swept_once(settings)
     store = open_store(settings)
     try:
         with pytest.raises(TooManyWrongCodes):

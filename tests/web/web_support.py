@@ -127,6 +127,12 @@ def in_process(settings: ServeSettings) -> Iterator[Any]:
         yield client
 
 
+def swept_once(settings: ServeSettings) -> None:
+    """Start the server of *settings* until its sweeper has swept once, then stop it."""
+    with in_process(settings) as client:
+        assert client.app.state.sweeper.wait_for(1, timeout=30)
+
+
 def kia_body(*, name: str = "Ani Lestari", nik: str = "3171012501900001") -> dict[str, Any]:
     """A valid online submission of ``kia``; *name* and *nik* may carry a canary."""
     return {
