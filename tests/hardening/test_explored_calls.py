@@ -116,3 +116,24 @@ def test_an_identity_scheme_of_a_length_of_thousands_of_digits_is_a_problem() ->
     found = check_identity_schemes((scheme,))
     assert "identity_schemes[0].length" in [problem.path for problem in found]
     assert all(len(problem.message) < 400 for problem in found)
+
+
+def test_a_span_refused_under_a_long_label_shows_it_shortened() -> None:
+    """parse_span refusing a value under a label of 1,001 characters shows the label
+    shortened, not whole."""
+    from onestop.domain.time.hours import parse_span
+
+    with pytest.raises(InvalidCalendar) as caught:
+        parse_span(7, field="é" * 1001)
+    assert len(str(caught.value)) < 400
+
+
+def test_a_migration_error_of_many_problems_shows_three_and_keeps_all() -> None:
+    """A MigrationError of 100,000 problems shows three and counts the rest, and keeps
+    every one in its problems."""
+    from onestop.exceptions import MigrationError, Problem
+
+    problems = [Problem(path=f"state_map[{i}]", message="no such state") for i in range(100_000)]
+    error = MigrationError(problems)
+    assert str(error).endswith("(and 99997 more)")
+    assert len(error.problems) == 100_000

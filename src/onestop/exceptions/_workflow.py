@@ -184,13 +184,18 @@ class UnknownGuard(WorkflowError, LookupError):
 class MigrationError(WorkflowError, ValueError):
     """A migration plan between workflow versions does not fit.
 
+    The message shows the first three problems and counts the rest, as
+    `InvalidWorkflow`'s does.
+
     Attributes:
         problems: Every problem with the plan.
     """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__("migration plan is invalid: " + "; ".join(str(p) for p in self.problems))
+        head = "; ".join(str(p) for p in self.problems[:3])
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        super().__init__(f"migration plan is invalid: {head}{more}")
 
 
 class WorkflowVersionConflict(WorkflowError, ValueError):

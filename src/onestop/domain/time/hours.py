@@ -63,6 +63,8 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """The day names `WeeklyHours.from_text` reads, ISO weekday 1 (Monday) to 7 (Sunday)."""
 _SHOWN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SPAN = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
+_MAX_LABEL = 100
+"""The longest field label `parse_span` repeats whole in an error; a longer one is shortened."""
 _MAX_SPANS = 24
 """The most spans a day may have (more is surely a mistake in the data)."""
 
@@ -149,7 +151,8 @@ def parse_span(text: object, /, *, field: str = "hours") -> Span:
     Raises:
         InvalidCalendar: On *field*, if *text* is not ``HH:MM-HH:MM`` with real times.
     """
-    name = field
+    given: object = field  # a label the caller chose: shown shortened if it is long
+    name = field if isinstance(given, str) and len(field) <= _MAX_LABEL else preview(given)
     if not isinstance(text, str):
         raise InvalidCalendar(field=name, reason=f"expected a span as text, not {kind_of(text)}")
     match = _SPAN.fullmatch(text)
