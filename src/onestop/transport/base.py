@@ -222,13 +222,9 @@ def check_message(value: object, /) -> OutboundMessage:
     >>> check_message("app-1:1")
     Traceback (most recent call last):
     ...
-    onestop.exceptions.InvalidValue: message: expected an OutboundMessage, not text
+    onestop.exceptions.InvalidValue: message: expected OutboundMessage, not text
 
     Raises:
         onestop.exceptions.InvalidValue: If *value* is not an `OutboundMessage`.
     """
-    if not isinstance(value, OutboundMessage):
-        raise InvalidValue(
-            field="message", reason=f"expected an OutboundMessage, not {kind_of(value)}"
-        )
-    return value
+    return check_type(value, OutboundMessage, field="message")

@@ -48,6 +48,7 @@ import attrs
 from onestop.domain.common.contacts import normalise_email, normalise_phone
 from onestop.domain.common.formats import IDENTITY_SCHEME, MAX_NAME, kind_of, preview, text_problem
 from onestop.domain.common.identity_schemes import NIK_PROVINCES, IndonesianNIK, KoreanRRN
+from onestop.domain.common.kinds import check_type
 from onestop.domain.common.personal import ERASED_MASK, MASK, Personal
 from onestop.exceptions import InvalidIdentityNumber, InvalidValue, UnknownIdentityScheme
 
@@ -304,10 +305,7 @@ def check_party(
             `Representative` (a representative's person, an organisation's contact
             person, not a `Person`).
     """
-    given: object = party
-    if not isinstance(given, Person | Organisation | Representative):
-        kinds = "a Person, an Organisation or a Representative"
-        raise InvalidValue(field="party", reason=f"expected {kinds}, not {kind_of(given)}")
+    check_type(party, (Person, Organisation, Representative), field="party")
     problems: _Problems = []
     if isinstance(party, Representative):
         person, found = check_party(party.person)
@@ -492,8 +490,7 @@ class IdentityValidators:
         Raises:
             InvalidValue: If *person* is not a `Person`.
         """
-        if not isinstance(person, Person):
-            raise InvalidValue(field="person", reason=f"expected a Person, not {kind_of(person)}")
+        check_type(person, Person, field="person")
         self.validate(person.identity_scheme, person.identity_number)
 
 

@@ -61,6 +61,7 @@ from types import MappingProxyType
 
 from onestop.domain.common.actors import SYSTEM, Actor, Grant
 from onestop.domain.common.formats import CATALOGUE_CODE, INT64_MAX, check_int, kind_of
+from onestop.domain.common.kinds import check_type
 from onestop.domain.common.values import Duration
 from onestop.domain.workflow.guards import NO_FACTS, Facts, GuardRegistry, default_guards
 from onestop.domain.workflow.model import Transition, Trigger, Workflow
@@ -142,7 +143,7 @@ def fire(
         or (inputs is not _NO_INPUTS and not isinstance(inputs, _MAPPINGS))
     ):
         _check_arguments(actor, inputs, facts, agency)
-    _check_workflow(workflow)
+    check_type(workflow, Workflow, field="workflow")
     move = workflow.move(state, action)
     if move is None or move.transition.trigger is not _MANUAL:
         transition = None if move is None else move.transition
@@ -171,11 +172,6 @@ def fire(
 
 def _in(agency: str | None) -> str:
     return " held mall-wide" if agency is None else f" in agency {agency!r}"
-
-
-def _check_workflow(workflow: object) -> None:
-    if not isinstance(workflow, Workflow):
-        raise InvalidValue(field="workflow", reason=f"expected a Workflow, not {kind_of(workflow)}")
 
 
 def _check_arguments(actor: object, inputs: object, facts: object, agency: object) -> None:
@@ -216,7 +212,7 @@ def allowed_actions(
         or (agency is not None and not CATALOGUE_CODE.matches(agency))
     ):
         _check_arguments(actor, _NO_INPUTS, facts, agency)
-    _check_workflow(workflow)
+    check_type(workflow, Workflow, field="workflow")
     held = actor.roles_in(agency)
     allowed: list[str] = []
     for transition in workflow.manual_transitions(state):
@@ -369,7 +365,7 @@ def due_timers(
             nor an `int` (a `bool` is not one), or *hours_per_day* is not a whole number
             of hours from 1 to 24.
     """
-    _check_workflow(workflow)
+    check_type(workflow, Workflow, field="workflow")
     check_int(hours_per_day, field="hours_per_day", minimum=1, maximum=24)
     if isinstance(elapsed, Duration):
         hours = elapsed.in_hours(hours_per_day=hours_per_day)
@@ -409,7 +405,7 @@ def on_event(workflow: Workflow, state: str, event: str, /) -> Transition | None
     Raises:
         InvalidValue: If *workflow* is not a `Workflow`.
     """
-    _check_workflow(workflow)
+    check_type(workflow, Workflow, field="workflow")
     for transition in workflow.automatic_transitions(state):
         if transition.trigger is Trigger.EVENT and transition.event == event:
             return transition
@@ -437,7 +433,7 @@ def fire_automatic(
         InvalidValue: If *workflow* is not a `Workflow`, *transition* not a `Transition`,
             or *facts* not `Facts`.
     """
-    _check_workflow(workflow)
+    check_type(workflow, Workflow, field="workflow")
     if not isinstance(transition, Transition):
         raise InvalidValue(
             field="transition", reason=f"expected a Transition, not {kind_of(transition)}"
