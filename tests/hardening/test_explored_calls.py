@@ -19,7 +19,13 @@ from onestop.domain.common.checkpoints import StreamHead, judge
 from onestop.domain.common.formats import check_int
 from onestop.domain.time.hours import WeeklyHours
 from onestop.domain.workflow.guards import Facts
-from onestop.exceptions import ConfigurationError, InvalidCalendar, InvalidValue, OnestopError
+from onestop.exceptions import (
+    ConfigurationError,
+    InvalidCalendar,
+    InvalidValue,
+    OnestopError,
+    Problem,
+)
 from onestop.locales import format_money, format_number
 from onestop.storage.sqlite import SQLiteStore
 from onestop.web.settings import ServeSettings
@@ -78,6 +84,18 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
         lambda: WeeklyHours.uniform([[1], [2]], time(8), time(16)),  # type: ignore[list-item]
         InvalidCalendar,
     ),
+    "Problem with a path of bytes": (
+        lambda: Problem(path=b"services[0]", message="no name"),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "Problem.located in a file named by bytes": (
+        lambda: Problem(path="services[0]", message="no name").located(b"mall.toml"),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "Problem.located under a prefix of bytes": (
+        lambda: Problem(path="services[0]", message="no name").located(None, b"x"),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
     "Facts of document codes that are not text": (
         lambda: Facts(required_documents=(("pbg",),)),  # type: ignore[arg-type]
         InvalidValue,
@@ -131,7 +149,7 @@ def test_a_span_refused_under_a_long_label_shows_it_shortened() -> None:
 def test_a_migration_error_of_many_problems_shows_three_and_keeps_all() -> None:
     """A MigrationError of 100,000 problems shows three and counts the rest, and keeps
     every one in its problems."""
-    from onestop.exceptions import MigrationError, Problem
+    from onestop.exceptions import MigrationError
 
     problems = [Problem(path=f"state_map[{i}]", message="no such state") for i in range(100_000)]
     error = MigrationError(problems)

@@ -17,11 +17,17 @@ class Problem:
             empty for the whole document.
         message: What is wrong, in one sentence.
         file: The file it was read from, or ``None`` when it was built in Python.
+
+    Raises:
+        InvalidValue: If *path* or *message* is not text, or *file* neither text nor
+            ``None``.
     """
 
-    path: str
-    message: str
-    file: str | None = None
+    path: str = attrs.field(validator=lambda _, __, value: _text("path", value))
+    message: str = attrs.field(validator=lambda _, __, value: _text("message", value))
+    file: str | None = attrs.field(
+        default=None, validator=lambda _, __, value: _text("file", value, None)
+    )
 
     def __str__(self) -> str:
         """Render as ``file: path: message``, leaving out the parts that are empty."""
@@ -29,9 +35,24 @@ class Problem:
         return ": ".join([*parts, self.message])
 
     def located(self, file: str | None, prefix: str = "") -> Problem:
-        """Return this problem re-anchored in *file*, with *prefix* joined before its path."""
+        """Return this problem re-anchored in *file*, with *prefix* joined before its path.
+
+        Raises:
+            InvalidValue: If *file* is neither text nor ``None``, or *prefix* is not text.
+        """
+        _text("prefix", prefix)
         path = _join_path(prefix, self.path)
         return Problem(path=path, message=self.message, file=file)
+
+
+def _text(field: str, value: object, *allowed: None) -> None:
+    """Refuse a `Problem` part that is not text (bytes would break every message)."""
+    if isinstance(value, str) or (allowed and value is None):
+        return
+    from onestop.exceptions._values import InvalidValue  # noqa: PLC0415 - it imports this module
+
+    expected = "text or None" if allowed else "text"
+    raise InvalidValue(field=field, reason=f"expected {expected}, not {type(value).__name__}")
 
 
 def _join_path(prefix: str, path: str) -> str:
