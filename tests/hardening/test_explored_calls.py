@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from onestop.domain.catalogue.fees import FeeRounding
+from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.audit import GENESIS, SealedEntry, chain_hash
 from onestop.domain.common.checkpoints import StreamHead, judge
 from onestop.domain.common.formats import check_int
@@ -94,6 +95,14 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
     ),
     "Problem.located under a prefix of bytes": (
         lambda: Problem(path="services[0]", message="no name").located(None, b"x"),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "Rule of a root that is not a parsed rule's": (
+        lambda: Rule("x", 5),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "Rule of a source that is not text": (
+        lambda: Rule(b"x", parse_rule("x")._node),  # type: ignore[arg-type]
         InvalidValue,
     ),
     "Facts of document codes that are not text": (

@@ -37,7 +37,6 @@ business_type == "pt" is true (answer: "pt") and capital >= 100000000 is false (
 from __future__ import annotations
 
 import datetime
-import enum
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -46,9 +45,28 @@ from typing import Final, TypeAlias
 
 import attrs
 
+from onestop.domain.catalogue._rule_nodes import (
+    _NODES,
+    _Compare,
+    _Contains,
+    _Field,
+    _Group,
+    _In,
+    _IsSet,
+    _Junction,
+    _Kind,
+    _Leaf,
+    _List,
+    _Literal,
+    _Node,
+    _Not,
+    _Operand,
+    _Token,
+    _Truthy,
+)
 from onestop.domain.common.formats import kind_of
 from onestop.domain.common.kinds import check_type
-from onestop.exceptions import RuleSyntaxError
+from onestop.exceptions import InvalidValue, RuleSyntaxError
 
 __all__ = ["Explanation", "Rule", "RuleValue", "parse_rule"]
 
@@ -82,90 +100,6 @@ _KEYWORDS: Final = frozenset({"and", "or", "not", "in", "true", "false"})
 _ORDERING: Final = frozenset({"<", "<=", ">", ">="})
 
 
-class _Kind(enum.Enum):
-    TEXT = "text"
-    NUMBER = "a number"
-    BOOLEAN = "true or false"
-    DATE = "a date"
-
-
-@attrs.frozen
-class _Literal:
-    kind: _Kind  # part of equality, so that true != 1 although True == Decimal(1)
-    value: str | Decimal | bool | datetime.date
-
-
-@attrs.frozen
-class _Token:
-    kind: str  # "name", "literal", "op", "end", a keyword or a punctuation mark
-    text: str
-    pos: int
-    literal: _Literal | None = None
-
-
-@attrs.frozen
-class _Field:
-    name: str
-
-
-@attrs.frozen
-class _List:
-    items: tuple[_Literal, ...]
-
-
-_Operand: TypeAlias = _Field | _Literal | _List
-
-
-@attrs.frozen
-class _Compare:
-    field: str
-    op: str
-    value: _Literal
-    field_first: bool = True
-
-
-@attrs.frozen
-class _In:
-    field: str
-    items: tuple[_Literal, ...]
-
-
-@attrs.frozen
-class _Contains:
-    item: str
-    field: str
-
-
-@attrs.frozen
-class _Truthy:
-    field: str
-
-
-@attrs.frozen
-class _IsSet:
-    field: str
-
-
-@attrs.frozen
-class _Not:
-    child: _Node
-
-
-@attrs.frozen
-class _Group:
-    child: _Node
-
-
-@attrs.frozen
-class _Junction:
-    word: str  # "and" or "or"
-    children: tuple[_Node, ...]
-
-
-_Leaf: TypeAlias = _Compare | _In | _Contains | _Truthy | _IsSet
-_Node: TypeAlias = _Leaf | _Not | _Group | _Junction
-
-
 @attrs.frozen
 class Explanation:
     """Whether a rule (or one part of it) holds for some answers, and why.
@@ -195,10 +129,14 @@ class Rule:
 
     Attributes:
         source: The rule as written, with whitespace normalised; parses to an equal rule.
+
+    Raises:
+        InvalidValue: If *source* is not text, or *node* not the root of a rule
+            `parse_rule` made.
     """
 
-    source: str
-    _node: _Node = attrs.field(repr=False, alias="node")
+    source: str = attrs.field(validator=lambda _, __, value: check_type(value, str, field="source"))
+    _node: _Node = attrs.field(repr=False, alias="node", validator=lambda _, __, node: _root(node))
 
     def __str__(self) -> str:
         """Return the source."""
@@ -227,6 +165,13 @@ class Rule:
         not.  A datetime compares as its date.
         """
         return _explain(self._node, check_type(answers, Mapping, field="answers"))
+
+
+def _root(node: object) -> None:
+    """Refuse a root that is not a node `parse_rule` makes (build a rule with it)."""
+    if not isinstance(node, _NODES):
+        reason = f"expected the root of a rule parse_rule made, not {kind_of(node)}"
+        raise InvalidValue(field="node", reason=reason)
 
 
 def parse_rule(source: str) -> Rule:
