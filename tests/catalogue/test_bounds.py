@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from onestop.domain.catalogue.checks import MAX_LANGUAGES
 from onestop.exceptions import CatalogueReadError, InvalidCatalogue
 from onestop.usecases.catalogue.files import MAX_DEPTH, MAX_FILE_BYTES, parse_document
 from onestop.usecases.catalogue.loading import (
@@ -177,3 +178,30 @@ def test_plain_data_too_deep_is_refused_before_it_is_read() -> None:
     [problem] = caught.value.problems
     assert "nested too deeply" in problem.message
     assert problem.path.startswith("services[0].keywords[0][0]")
+
+
+def test_too_many_languages_are_one_problem_and_texts_are_checked_in_the_first_hundred(
+    tmp_path: Path,
+) -> None:
+    """A catalogue declaring 5,000 languages gets one problem for their number, and its
+    texts are checked in the first MAX_LANGUAGES only (not 5,000 times each)."""
+    tags = [
+        f"{a}{b}{c}"
+        for a in "abcdefghijklmnopqrst"
+        for b in "abcdefghij"
+        for c in "abcdefghijklmnopqrstuvwxy"
+    ]
+    declared = ", ".join(f'"{tag}"' for tag in ["en", "id", *tags])
+    text = VALID.read_text(encoding="utf-8").replace(
+        'languages = ["en", "id"]', f"languages = [{declared}]", 1
+    )
+    assert text != VALID.read_text(encoding="utf-8")
+    problems = problems_in(tmp_path, "many.toml", text)
+    assert (
+        "catalogue.languages",
+        f"declare at most {MAX_LANGUAGES} languages, not 5002",
+    ) in problems
+    missing = [m for _, m in problems if m.startswith("missing translation(s): ")]
+    assert missing
+    named = {tag for m in missing for tag in m.removeprefix("missing translation(s): ").split(", ")}
+    assert named == set(tags[: MAX_LANGUAGES - 2])

@@ -7,8 +7,9 @@ in one pass.  It checks:
 * every value it holds, once (`onestop.domain.catalogue.contents.check_contents`): the type
   each attribute declares, codes and field names in their formats, free text without
   control characters or lone surrogates, integers a 64-bit column holds;
-* the declared languages, and that every text is given in each of them (onestop's own
-  messages too, when the shipped ones are given: `onestop.domain.catalogue.messages`);
+* the declared languages (at most `MAX_LANGUAGES`), and that every text is given in each
+  of them (onestop's own messages too, when the shipped ones are given:
+  `onestop.domain.catalogue.messages`);
 * duplicate codes (agencies, evidence types, laws, life events, service versions,
   workflows, and form fields, requirements, fees, outputs, choices and channels in a
   service), and codes that differ only by case (``dpmptsp`` and ``DPMPTSP``), which
@@ -57,7 +58,12 @@ from onestop.domain.time.zones import zone_problem
 from onestop.domain.workflow.model import check_workflow
 from onestop.exceptions import Problem
 
-__all__ = ["check_catalogue", "missing_translations"]
+__all__ = ["MAX_LANGUAGES", "check_catalogue", "missing_translations"]
+
+MAX_LANGUAGES = 100
+"""The most languages a catalogue may declare.  Every text is checked in each of them, so
+a few kilobytes of tags would otherwise cost minutes; beyond it the catalogue has one
+problem, and its texts are checked in the first `MAX_LANGUAGES` only."""
 
 
 def check_catalogue(
@@ -86,9 +92,10 @@ def check_catalogue(
     if not typed:  # the checks below read values as the types their attributes declare
         return problems
     problems += _check_languages(catalogue.languages)
-    problems += missing_translations(catalogue, catalogue.languages)
+    declared = catalogue.languages[:MAX_LANGUAGES]
+    problems += missing_translations(catalogue, declared)
     if shipped is not None:
-        problems += missing_messages(catalogue.messages, catalogue.languages, shipped=shipped)
+        problems += missing_messages(catalogue.messages, declared, shipped=shipped)
     problems += _duplicates(catalogue.messages, "key", "messages", "message key")
     problems += _check_codes(catalogue)
     problems += _check_agencies(catalogue)
@@ -106,6 +113,9 @@ def check_catalogue(
 def _check_languages(languages: Sequence[str]) -> Iterator[Problem]:
     if not languages:
         yield Problem(path="languages", message="declare at least one language")
+    if len(languages) > MAX_LANGUAGES:
+        message = f"declare at most {MAX_LANGUAGES} languages, not {len(languages)}"
+        yield Problem(path="languages", message=message)
     for i, tag in enumerate(languages):
         if not is_language_tag(tag):
             yield Problem(
