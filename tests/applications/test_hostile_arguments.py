@@ -317,3 +317,37 @@ def test_calls_refuse_a_value_of_another_kind_by_name(
         with pytest.raises(InvalidValue) as caught:
             call()
         assert caught.value.field == field.strip(), field
+
+
+# --- explored: what exploring the surface from random seeds found -------------------------
+
+
+def test_a_recount_shown_at_the_end_of_time_is_out_of_range(application: Application) -> None:
+    """recount with the read model's due date at 9999-12-31 UTC, which the agency's zone
+    cannot tell, raises DateOutOfRange naming shown, not OverflowError."""
+    from onestop.domain.applications.recount import recount
+    from onestop.exceptions import DateOutOfRange
+
+    end = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    with pytest.raises(DateOutOfRange) as caught:
+        recount(
+            application, JAKARTA, configured=JAKARTA, scope="*", version=2,
+            actor="operator", at=START, shown=end,
+        )  # fmt: skip
+    assert caught.value.field == "shown"
+
+
+def test_a_public_status_refuses_a_history_of_text(application: Application) -> None:
+    """A PublicStatus evolved with text as its history raises InvalidValue naming history,
+    so request_entry never meets it (it failed there with AttributeError)."""
+    from onestop.domain.applications.tracking import PublicStatus, PublicStep
+
+    with pytest.raises(InvalidValue) as caught:
+        PublicStatus(
+            number="N/1", service="izin-usaha", service_name="Izin", state="submitted",
+            label="Submitted", language="en", received=START, due=None, paused=False,
+            closed=False, needed=(), history="a" * 100_000,  # type: ignore[arg-type]
+        )  # fmt: skip
+    assert caught.value.field == "history"
+    with pytest.raises(InvalidValue):
+        PublicStep(state="submitted", label="Submitted", at="yesterday")  # type: ignore[arg-type]

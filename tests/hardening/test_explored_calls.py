@@ -14,10 +14,11 @@ from decimal import Decimal
 import pytest
 
 from onestop.domain.catalogue.fees import FeeRounding
+from onestop.domain.catalogue.identity import check_identity_schemes
 from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.audit import GENESIS, SealedEntry, chain_hash
 from onestop.domain.common.checkpoints import StreamHead, judge
-from onestop.domain.common.formats import check_int
+from onestop.domain.common.formats import check_int, int_problem
 from onestop.domain.time.hours import WeeklyHours
 from onestop.domain.workflow.guards import Facts
 from onestop.exceptions import (
@@ -105,6 +106,18 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
         lambda: Rule(b"x", parse_rule("x")._node),  # type: ignore[arg-type]
         InvalidValue,
     ),
+    "int_problem with a maximum that is text": (
+        lambda: int_problem(10**400 + 7, maximum="1"),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "check_identity_schemes of text": (
+        lambda: check_identity_schemes("a" * 100_000),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "check_identity_schemes under a path of 70,000 characters": (
+        lambda: check_identity_schemes((), path="😀" * 70_000),
+        InvalidValue,
+    ),
     "Facts of document codes that are not text": (
         lambda: Facts(required_documents=(("pbg",),)),  # type: ignore[arg-type]
         InvalidValue,
@@ -164,3 +177,15 @@ def test_a_migration_error_of_many_problems_shows_three_and_keeps_all() -> None:
     error = MigrationError(problems)
     assert str(error).endswith("(and 99997 more)")
     assert len(error.problems) == 100_000
+
+
+def test_a_workflow_of_a_huge_version_is_drawn_with_it_shortened() -> None:
+    """to_dot of a workflow evolved to a version of 5,000 digits draws it, its title
+    naming the version shortened (writing it whole raised ValueError)."""
+    from onestop.domain.workflow.model import State, StateKind, Workflow
+    from onestop.domain.workflow.render import to_dot
+
+    states = (State(name="open", kind=StateKind.ACTIVE), State(name="end", kind=StateKind.SUCCESS))
+    dot = to_dot(Workflow(code="w", version=HUGE, states=states))
+    assert "an integer of 5001 digits" in dot
+    assert len(dot) < 20_000

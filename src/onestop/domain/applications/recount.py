@@ -42,6 +42,7 @@ from onestop.domain.applications.application import Application, DeadlineRecount
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import due_date
+from onestop.exceptions import DateOutOfRange
 
 __all__ = ["projected_due", "recount", "trimmed"]
 
@@ -141,7 +142,8 @@ def recount(
 
     Raises:
         InvalidValue: If an argument is of the wrong type (as the event's fields say).
-        DateOutOfRange: If a due date lies beyond the year 9999.
+        DateOutOfRange: If a due date lies beyond the year 9999, or *shown* cannot be
+            told in the agency's time zone.
     """
     check_type(application, Application, field="application")
     check_type(target, WorkCalendar, field="target")
@@ -155,7 +157,11 @@ def recount(
     before = projected_due(application, current, at)
     after = projected_due(application, target, at)
     if shown is not None and shown != after:
-        before = shown.astimezone(after.tzinfo)  # stores read instants back in UTC
+        try:
+            before = shown.astimezone(after.tzinfo)  # stores read instants back in UTC
+        except OverflowError:  # at an end of the years 1 to 9999, told in another zone
+            reason = "lies outside the years 1 to 9999 in the agency's time zone"
+            raise DateOutOfRange(field="shown", reason=reason) from None
     if before == after:
         return None
     return DeadlineRecounted(

@@ -39,7 +39,7 @@ from onestop.domain.catalogue.messages import Shipped, message_text
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common._typed import of
 from onestop.domain.common.formats import kind_of
-from onestop.domain.common.kinds import check_type
+from onestop.domain.common.kinds import check_type, typed_fields
 from onestop.domain.common.text import LocalizedText, is_language_tag, language_fallbacks
 from onestop.domain.time.calendar import WorkCalendar, require_aware
 from onestop.domain.time.sla import Deadline
@@ -77,7 +77,7 @@ The last resort when no shipped texts are given to `public_status`; the `Mall` a
 gives them (``state.suspended`` and so on in `onestop.domain.catalogue.messages`)."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class PublicStep:
     """One public step of an application's history.
 
@@ -93,7 +93,7 @@ class PublicStep:
     at: datetime
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class Needed:
     """Something the applicant must do for the application to move on.
 
@@ -111,7 +111,7 @@ class Needed:
     reason_text: str | None = None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, field_transformer=typed_fields)
 class PublicStatus:
     """What anyone holding the number and secret may see; no personal data.
 

@@ -51,12 +51,13 @@ from collections.abc import Callable, Iterator, Sequence
 import attrs
 
 from onestop.domain.common.checksums import CHECKSUMS, checksum_problem
-from onestop.domain.common.formats import IDENTITY_SCHEME, kind_of, preview
+from onestop.domain.common.formats import IDENTITY_SCHEME, check_text, kind_of, preview
 from onestop.domain.common.text import LocalizedText
 from onestop.exceptions import ConfigurationError, InvalidValue, Problem
 
 __all__ = [
     "MAX_IDENTITY_LENGTH",
+    "MAX_PATH",
     "DeclaredValidator",
     "IdentityScheme",
     "check_identity_schemes",
@@ -65,6 +66,8 @@ __all__ = [
 
 MAX_IDENTITY_LENGTH = 64
 """The longest identity number a declared scheme checks, separators removed."""
+MAX_PATH = 1000
+"""The longest *path* `check_identity_schemes` takes (every problem's path begins with it)."""
 _MAX_RAW = 4 * MAX_IDENTITY_LENGTH
 _MAX_PATTERN = 200
 _MAX_VARIABLE = 4
@@ -286,9 +289,17 @@ def check_identity_schemes(
     or *min_length*/*max_length*, and one the pattern can match); the checksum's name
     and its weights; the stdnum module's name (its existence is checked by the
     catalogue loader, outside the domain); and that each scheme checks something.
+
+    Raises:
+        InvalidValue: If *schemes* is text rather than a sequence of schemes, or *path*
+            is not text of at most `MAX_PATH` characters (each problem's path repeats it).
     """
+    check_text(path, field="path", max_length=MAX_PATH, empty=True)
+    given: object = schemes
+    if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+        raise InvalidValue(field="schemes", reason=f"expected a sequence, not {kind_of(given)}")
     problems: list[Problem] = []
-    items: Sequence[object] = schemes
+    items: Sequence[object] = given
     for i, scheme in enumerate(items):
         where = f"{path}[{i}]"
         if not isinstance(scheme, IdentityScheme):

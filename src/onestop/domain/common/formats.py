@@ -221,7 +221,14 @@ def int_problem(value: object, *, minimum: int = 0, maximum: int = INT64_MAX) ->
 
     A `bool` is not an integer here, although Python says it is: ``True`` as a version
     number is a bug.  The message never quotes a huge value in full.
+
+    Raises:
+        InvalidValue: If *minimum* or *maximum* is not an integer (a bool is not one).
     """
+    bounds: tuple[tuple[str, object], ...] = (("minimum", minimum), ("maximum", maximum))
+    for name, bound in bounds:
+        if isinstance(bound, bool) or not isinstance(bound, int):
+            raise InvalidValue(field=name, reason=f"expected an integer, not {kind_of(bound)}")
     if isinstance(value, bool) or not isinstance(value, int):
         return f"expected an integer, not {kind_of(value)}"
     if value < minimum:

@@ -39,7 +39,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
-from onestop.domain.common.formats import kind_of
+from onestop.domain.common.formats import kind_of, preview
 from onestop.domain.common.text import LocalizedText, language_fallbacks
 from onestop.domain.workflow.model import State, Transition, Trigger, Workflow
 from onestop.exceptions import InvalidValue
@@ -266,7 +266,7 @@ def to_dot(workflow: Workflow, /, *, language: str = "en", fallbacks: Iterable[s
     """
     workflow = _checked(workflow)
     language, fallbacks = _options(language, fallbacks, _labels(workflow))
-    title = f"{workflow.code} v{workflow.version}"
+    title = f"{workflow.code} v{preview(workflow.version)}"  # a huge one is not written out
     lines = [f"digraph {_dot_string(title)} {{", "    rankdir=LR;"]
     lines.append('    node [shape="box", style="rounded"];')
     lines.append('    "__start" [shape="point", label=""];')
