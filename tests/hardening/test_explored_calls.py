@@ -22,11 +22,18 @@ from onestop.domain.common.formats import check_int, int_problem
 from onestop.domain.time.hours import WeeklyHours
 from onestop.domain.workflow.guards import Facts
 from onestop.exceptions import (
+    ChannelNotOffered,
     ConfigurationError,
+    DeliveryFailed,
+    GuardFailed,
     InvalidCalendar,
     InvalidValue,
+    InvalidWorkflow,
     OnestopError,
     Problem,
+    StateNotFound,
+    TransitionNotAllowed,
+    WorkflowVersionConflict,
 )
 from onestop.locales import format_money, format_number
 from onestop.storage.sqlite import SQLiteStore
@@ -189,3 +196,28 @@ def test_a_workflow_of_a_huge_version_is_drawn_with_it_shortened() -> None:
     dot = to_dot(Workflow(code="w", version=HUGE, states=states))
     assert "an integer of 5001 digits" in dot
     assert len(dot) < 20_000
+
+
+LONG = "😀" * 70_000
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TransitionNotAllowed(workflow=LONG, state="s", action="a", reason="no"),
+        lambda: GuardFailed(workflow="w", state="s", action="a", guard=LONG, reason="no"),
+        lambda: StateNotFound(workflow=LONG, state="s"),
+        lambda: InvalidWorkflow(LONG, [Problem(path="states", message="none")]),
+        lambda: WorkflowVersionConflict(LONG, 2),
+        lambda: DeliveryFailed(message_id=LONG, destination=None, reason="down"),
+        lambda: ChannelNotOffered(service=LONG, channel=LONG, offered=()),
+    ],
+    ids=["transition", "guard", "state", "invalid", "conflict", "delivery", "channel"],
+)
+def test_an_error_naming_a_huge_identifier_shows_it_shortened(
+    make: Callable[[], Exception],
+) -> None:
+    """An error naming a workflow, guard, message or service of 70,000 characters keeps
+    its message short (fire_automatic of such a workflow made one of 140,000)."""
+    error = make()
+    assert len(str(error)) + len(repr(error)) < 1000

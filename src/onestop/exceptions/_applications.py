@@ -49,9 +49,9 @@ class ChannelNotOffered(ApplicationError, LookupError):
         self.service = service
         self.channel = channel
         self.offered = tuple(offered)
-        what = f"through channel {channel!r}" if channel is not None else "through that channel"
+        what = "through that channel" if channel is None else f"through channel {_shown(channel)}"
         super().__init__(
-            f"service {service!r} is not offered {what}; "
+            f"service {_shown(service)} is not offered {what}; "
             f"offered: {', '.join(self.offered) or 'none'}"
         )
 
@@ -67,7 +67,7 @@ class CommandRefused(ApplicationError):
     def __init__(self, *, command: str, reason: str) -> None:
         self.command = command
         self.reason = reason
-        super().__init__(f"{command!r} refused: {reason}")
+        super().__init__(f"{_shown(command)} refused: {reason}")
 
 
 class IdempotencyConflict(ApplicationError):
@@ -81,7 +81,7 @@ class IdempotencyConflict(ApplicationError):
         self.application_id = application_id
         super().__init__(
             "this idempotency key was already used with a different request "
-            f"(it created application {application_id!r}); use a new key for a new request"
+            f"(it created application {_shown(application_id)}); use a new key for a new request"
         )
 
 

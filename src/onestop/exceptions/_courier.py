@@ -23,7 +23,7 @@ class InvalidPacket(CourierError, ValueError):
     def __init__(self, *, seal_id: str, problems: Sequence[str]) -> None:
         self.seal_id = seal_id
         self.problems = tuple(problems)
-        super().__init__(f"packet {seal_id!r} is invalid: {'; '.join(self.problems)}")
+        super().__init__(f"packet {_shown(seal_id)} is invalid: {'; '.join(self.problems)}")
 
 
 class JobRefused(CourierError):
@@ -42,7 +42,7 @@ class JobRefused(CourierError):
         self.status = status
         self.reason = reason
         super().__init__(
-            f"{command!r} refused on courier job {_shown(job_id)} ({status}): {reason}"
+            f"{_shown(command)} refused on courier job {_shown(job_id)} ({status}): {reason}"
         )
 
 

@@ -76,7 +76,7 @@ class NotAuthorised(StaffError):
     def __init__(self, *, action: str, reason: str) -> None:
         self.action = action
         self.reason = reason
-        super().__init__(f"{action!r} not authorised: {reason}")
+        super().__init__(f"{_shown(action)} not authorised: {reason}")
 
 
 class WeakPassword(StaffError, ValueError):

@@ -104,7 +104,7 @@ class DeliveryFailed(TransportError, TransientError):
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
-        super().__init__(f"delivery of {message_id!r}{_toward(destination)} failed: {reason}")
+        super().__init__(f"delivery of {_shown(message_id)}{_toward(destination)} failed: {reason}")
 
 
 class DeliveryTimeout(DeliveryFailed, TimeoutError):
@@ -133,7 +133,8 @@ class CircuitOpen(DeliveryFailed):
         )
         self.upstream = upstream
         if not message_id:
-            self.args = (f"the circuit to {upstream!r} is open; next probe in {retry_after} s",)
+            shown = _shown(upstream)
+            self.args = (f"the circuit to {shown} is open; next probe in {retry_after} s",)
 
 
 class DeliveryRejected(TransportError):
@@ -158,7 +159,8 @@ class DeliveryRejected(TransportError):
         self.destination = destination
         self.reason = reason
         self.status = status
-        super().__init__(f"delivery of {message_id!r}{_toward(destination)} rejected: {reason}")
+        toward = _toward(destination)
+        super().__init__(f"delivery of {_shown(message_id)}{toward} rejected: {reason}")
 
 
 class EndpointDisabled(TransportError):

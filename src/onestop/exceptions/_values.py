@@ -114,7 +114,8 @@ class UnsupportedCountry(CalendarError, LookupError):
         self.country = country
         self.supported = tuple(supported)
         super().__init__(
-            f"no work calendar for country {country!r}; supported: {', '.join(self.supported)}"
+            f"no work calendar for country {_shown(country)}; "
+            f"supported: {', '.join(self.supported)}"
         )
 
 

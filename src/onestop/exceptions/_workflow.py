@@ -24,7 +24,7 @@ class InvalidWorkflow(WorkflowError, ValueError):
         self.problems: tuple[Problem, ...] = tuple(problems)
         head = "; ".join(str(p) for p in self.problems[:3])
         more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
-        super().__init__(f"workflow {workflow!r} is invalid: {head}{more}")
+        super().__init__(f"workflow {_shown(workflow)} is invalid: {head}{more}")
 
 
 class TransitionNotAllowed(WorkflowError):
@@ -54,7 +54,8 @@ class TransitionNotAllowed(WorkflowError):
         self.allowed = tuple(allowed)
         options = ", ".join(self.allowed) if self.allowed else "none"
         super().__init__(
-            f"{_shown(action)} is not allowed in state {_shown(state)} of workflow {workflow!r}: "
+            f"{_shown(action)} is not allowed in state {_shown(state)} "
+            f"of workflow {_shown(workflow)}: "
             f"{reason} (allowed now: {options})"
         )
 
@@ -105,7 +106,7 @@ class GuardFailed(TransitionNotAllowed):
             workflow=workflow,
             state=state,
             action=action,
-            reason=f"guard {guard!r} refused: {reason}",
+            reason=f"guard {_shown(guard)} refused: {reason}",
             allowed=allowed,
         )
 
@@ -134,7 +135,9 @@ class SeparationOfDutiesViolation(TransitionNotAllowed):
             workflow=workflow,
             state=state,
             action=action,
-            reason=f"actor {actor!r} already took {earlier_action!r} on this application",
+            reason=(
+                f"actor {_shown(actor)} already took {_shown(earlier_action)} on this application"
+            ),
             allowed=allowed,
         )
 
@@ -212,7 +215,7 @@ class WorkflowVersionConflict(WorkflowError, ValueError):
         self.code = code
         self.version = version
         super().__init__(
-            f"workflow {code!r} version {version} is already published with a different "
+            f"workflow {_shown(code)} version {version} is already published with a different "
             "definition; publish the change as a new version"
         )
 
@@ -228,7 +231,7 @@ class StateNotFound(NotFound):
     def __init__(self, *, workflow: str, state: str) -> None:
         self.workflow = workflow
         self.state = state
-        super().__init__(f"workflow {workflow!r} has no state {_shown(state)}")
+        super().__init__(f"workflow {_shown(workflow)} has no state {_shown(state)}")
 
 
 class WorkflowNotFound(NotFound):
