@@ -213,6 +213,16 @@ def test_every_problem_is_listed_at_once() -> None:
     assert len(caught.value.problems) == 3
 
 
+def test_a_catalogue_of_more_languages_than_a_loaded_one_may_declare_is_refused() -> None:
+    """CPSV-AP writes each text in each declared language: a catalogue built in Python
+    with 100,000 languages is refused with one problem at languages, not written."""
+    many = attrs.evolve(catalogue(), languages=tuple(f"x{i:05d}" for i in range(100_000)))
+    for export in (cpsv.to_jsonld, cpsv.iter_jsonld):
+        with pytest.raises(InvalidCatalogue) as caught:
+            export(many, at=AT)
+        assert [p.path for p in caught.value.problems] == ["languages"]
+
+
 def test_safe_links_and_addresses_are_written_exactly() -> None:
     """An https contact page, a tel: page, an e-mail and an https law are written as given."""
     fine = catalogue(

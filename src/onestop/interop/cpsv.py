@@ -119,6 +119,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from onestop.domain.catalogue.checks import language_count_problem
 from onestop.domain.catalogue.model import (
     Catalogue,
     ChannelKind,
@@ -254,7 +255,9 @@ def to_jsonld(
             not a link the export may write.
         InvalidCatalogue: If the catalogue holds a link, e-mail address or text the
             export may not write (see "Safety" in the module docstring); every one is
-            listed.
+            listed.  Or if it declares more than
+            `onestop.domain.catalogue.checks.MAX_LANGUAGES` languages, since each text is
+            written in each (a loaded catalogue never does).
     """
     export = _Export(catalogue, at=at, base=base, spatial=spatial)
     graph = [node for group in export.groups() for node in group]
@@ -337,7 +340,8 @@ class _Export:
         if spatial is not None:
             check_link(spatial, "spatial")
         with catalogue_shape():
-            refuse_problems(link_problems(catalogue))
+            too_many = language_count_problem(catalogue.languages)  # each text in each
+            refuse_problems([too_many] if too_many is not None else link_problems(catalogue))
         self.catalogue = catalogue
         self.ids = Ids(base)
         self.spatial = spatial

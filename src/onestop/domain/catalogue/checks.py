@@ -58,7 +58,7 @@ from onestop.domain.time.zones import zone_problem
 from onestop.domain.workflow.model import check_workflow
 from onestop.exceptions import Problem
 
-__all__ = ["MAX_LANGUAGES", "check_catalogue", "missing_translations"]
+__all__ = ["MAX_LANGUAGES", "check_catalogue", "language_count_problem", "missing_translations"]
 
 MAX_LANGUAGES = 100
 """The most languages a catalogue may declare.  Every text is checked in each of them, so
@@ -113,9 +113,9 @@ def check_catalogue(
 def _check_languages(languages: Sequence[str]) -> Iterator[Problem]:
     if not languages:
         yield Problem(path="languages", message="declare at least one language")
-    if len(languages) > MAX_LANGUAGES:
-        message = f"declare at most {MAX_LANGUAGES} languages, not {len(languages)}"
-        yield Problem(path="languages", message=message)
+    too_many = language_count_problem(languages)
+    if too_many is not None:
+        yield too_many
     for i, tag in enumerate(languages):
         if not is_language_tag(tag):
             yield Problem(
@@ -126,6 +126,14 @@ def _check_languages(languages: Sequence[str]) -> Iterator[Problem]:
             yield Problem(
                 path="languages", message=f"language {preview(tag)} is declared {count} times"
             )
+
+
+def language_count_problem(languages: Sequence[str], /) -> Problem | None:
+    """The problem of declaring more than `MAX_LANGUAGES` *languages*, or ``None``."""
+    if len(languages) <= MAX_LANGUAGES:
+        return None
+    message = f"declare at most {MAX_LANGUAGES} languages, not {len(languages)}"
+    return Problem(path="languages", message=message)
 
 
 def missing_translations(root: object, languages: Sequence[str], path: str = "") -> list[Problem]:
