@@ -13,8 +13,9 @@ from decimal import Decimal
 
 import pytest
 
+from onestop.cli.demo import run_demo
 from onestop.domain.catalogue.fees import FeeRounding
-from onestop.domain.catalogue.identity import check_identity_schemes
+from onestop.domain.catalogue.identity import DeclaredValidator, check_identity_schemes
 from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.audit import GENESIS, SealedEntry, chain_hash
 from onestop.domain.common.checkpoints import StreamHead, judge
@@ -57,6 +58,14 @@ def _judged_with_a_huge_version() -> object:
         stream="app-1", version=1, hash=chain_hash(GENESIS, 1, body), application="app-1"
     )
     return judge(head, (entry,))
+
+
+def _scheme(**changes: object) -> object:
+    from onestop.domain.catalogue.identity import IdentityScheme
+    from onestop.domain.common.text import LocalizedText
+
+    name = LocalizedText({"en": "ID"})
+    return IdentityScheme(code="xx-id", name=name, pattern="[0-9]{16}", **changes)  # type: ignore[arg-type]
 
 
 CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
@@ -124,6 +133,14 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
     "check_identity_schemes under a path of 70,000 characters": (
         lambda: check_identity_schemes((), path="😀" * 70_000),
         InvalidValue,
+    ),
+    "run_demo of a catalogue path of bytes": (
+        lambda: run_demo(store_url="memory://", catalogue_path=b"catalogue.toml"),  # type: ignore[arg-type]
+        ConfigurationError,
+    ),
+    "DeclaredValidator of a scheme of a length of 5,000 digits": (
+        lambda: DeclaredValidator(_scheme(length=HUGE)),
+        ConfigurationError,
     ),
     "Facts of document codes that are not text": (
         lambda: Facts(required_documents=(("pbg",),)),  # type: ignore[arg-type]

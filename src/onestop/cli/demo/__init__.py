@@ -34,6 +34,7 @@ and one-time codes are seeded too, so a demo store is never for real application
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from collections.abc import Mapping
@@ -67,6 +68,7 @@ from onestop.cli.demo._store import (
 )
 from onestop.domain.applications.tracking import Outcome, sla_outcome
 from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.formats import kind_of
 from onestop.domain.time.versions import CalendarVersion, in_force
 from onestop.exceptions import ConfigurationError
 from onestop.ports.events import BatchStore, EventStore
@@ -396,8 +398,9 @@ def run_demo(
             exists), or a key made for this run only for any other store.
 
     Raises:
-        ConfigurationError: If a count is out of range, the catalogue is not found,
-            the store is not empty, or the key file cannot be read or made.
+        ConfigurationError: If a count is out of range, *catalogue_path* is not a path
+            or the catalogue is not found, the store is not empty, or the key file cannot
+            be read or made.
         OnestopError: If the catalogue is invalid or the store fails.
     """
     limits: tuple[tuple[str, object, int, int], ...] = (
@@ -408,7 +411,13 @@ def run_demo(
     for name, value, low, high in limits:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigurationError(f"{name} must be a whole number from {low} to {high}")
-    source = Path(catalogue_path) if catalogue_path is not None else default_catalogue()
+    given: object = catalogue_path
+    if given is not None and not isinstance(given, str | os.PathLike):
+        raise ConfigurationError(f"catalogue_path must be a path, not {kind_of(given)}")
+    try:
+        source = Path(catalogue_path) if catalogue_path is not None else default_catalogue()
+    except TypeError:  # a path-like object giving bytes
+        raise ConfigurationError("catalogue_path must be a path of text") from None
     catalogue = load_catalogue(source, known_guards=GUARDS.names())
     versions = _calendar_versions(catalogue)
     calendar = in_force(versions, [], START.date())

@@ -405,7 +405,8 @@ def _contradiction(
     if (most is not None and most < low) or least > high:
         matches = f"{least}" if least == most else f"{least} to {'any' if most is None else most}"
         field = "length" if scheme.length is not None else "pattern"
-        yield field, f"the pattern matches {matches} characters, never {low} to {high}"
+        never = f"{preview(low)} to {preview(high)}"  # a scheme built in Python: any size
+        yield field, f"the pattern matches {matches} characters, never {never}"
 
 
 @functools.lru_cache(maxsize=256)
