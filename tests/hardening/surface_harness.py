@@ -153,8 +153,11 @@ def _texts(seed: Seed) -> dict[str, list[str]]:
     return texts
 
 
-def extra_roots(seed: Seed) -> list[object]:
-    """Real objects the seed does not reach, made here with their own constructors."""
+def extra_roots(seed: Seed, scratch: Path) -> list[object]:
+    """Real objects the seed does not reach, made here with their own constructors.
+
+    Files are read from *scratch*, so that a path they hold (a problem's file), drawn
+    for a call that makes a directory or a store, names a place inside it."""
     from datetime import timedelta
 
     from nats.aio.msg import Msg
@@ -269,7 +272,7 @@ def extra_roots(seed: Seed) -> list[object]:
         ),
         WorkflowSet(workflows=tuple(CATALOGUE.workflows)),
         MigrationPlan(source=workflow, target=workflow),
-        read_catalogue(ROOT / "tests" / "catalogue" / "broken" / "several_defects.toml")[1],
+        read_catalogue(scratch / "several_defects.toml")[1],
         shipped_migrations(),
         message,
         DeadLetter(
@@ -349,7 +352,7 @@ def make_session(scratch: Path) -> Session:
     broken = sorted((ROOT / "tests" / "catalogue" / "broken").iterdir())
     for path in broken:
         shutil.copy(path, scratch / path.name)
-    roots = [*seed.world.made, *extra_roots(seed)]
+    roots = [*seed.world.made, *extra_roots(seed, scratch)]
     texts = _texts(seed)
     texts["path"] += [path.name for path in broken]
     write_key_files(scratch / "signing-key.pem")

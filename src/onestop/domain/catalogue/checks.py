@@ -129,10 +129,15 @@ def _check_languages(languages: Sequence[str]) -> Iterator[Problem]:
 
 
 def language_count_problem(languages: Sequence[str], /) -> Problem | None:
-    """The problem of declaring more than `MAX_LANGUAGES` *languages*, or ``None``."""
-    if len(languages) <= MAX_LANGUAGES:
+    """The problem of declaring more than `MAX_LANGUAGES` *languages*, or ``None``.
+
+    Raises:
+        InvalidValue: If *languages* is not a collection of text (`check_strings`).
+    """
+    count = len(check_strings(languages, field="languages"))
+    if count <= MAX_LANGUAGES:
         return None
-    message = f"declare at most {MAX_LANGUAGES} languages, not {len(languages)}"
+    message = f"declare at most {MAX_LANGUAGES} languages, not {count}"
     return Problem(path="languages", message=message)
 
 
