@@ -238,3 +238,18 @@ def test_an_error_naming_a_huge_identifier_shows_it_shortened(
     its message short (fire_automatic of such a workflow made one of 140,000)."""
     error = make()
     assert len(str(error)) + len(repr(error)) < 1000
+
+
+def test_a_migration_between_workflows_of_huge_codes_says_so_briefly() -> None:
+    """A migration plan whose workflows have codes of 70,000 characters is refused with
+    a MigrationError whose message names them shortened (it made one of 140,000)."""
+    from onestop.domain.workflow.model import State, StateKind, Workflow
+    from onestop.domain.workflow.versions import MigrationPlan
+    from onestop.exceptions import MigrationError
+
+    states = (State(name="open", kind=StateKind.ACTIVE), State(name="end", kind=StateKind.SUCCESS))
+    source = Workflow(code="9" * 70_000, version=1, states=states)
+    target = Workflow(code="8" * 70_000, version=2, states=states)
+    with pytest.raises(MigrationError) as caught:
+        MigrationPlan(source=source, target=target).apply("open")
+    assert len(str(caught.value)) + len(repr(caught.value)) < 2000

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from onestop.domain.applications.application import Application
 from onestop.domain.applications.submission import APPLICANT_ROLE, COURIER_ROLE, role_of
+from onestop.domain.common.formats import preview
 from onestop.domain.workflow.engine import Actor, allowed_actions
 from onestop.domain.workflow.model import Workflow
 from onestop.exceptions import CommandRefused, RoleNotAllowed
@@ -37,7 +38,9 @@ def officer_role(application: Application, actor: Actor, workflow: Workflow, com
         workflow=workflow.code,
         state=application.state,
         action=command,
-        reason=f"it needs one of the officers' roles {', '.join(officers)} in agency {agency!r}",
+        reason=(
+            f"it needs one of the officers' roles {', '.join(officers)} in agency {preview(agency)}"
+        ),
         allowed=allowed_actions(
             workflow, application.state, actor, application.facts(), agency=agency
         ),
@@ -69,7 +72,8 @@ def require_open(application: Application, command: str, *, active: bool = False
         raise CommandRefused(command=command, reason="the application was withdrawn")
     if application.is_closed:
         raise CommandRefused(
-            command=command, reason=f"the application is closed in state {application.state!r}"
+            command=command,
+            reason=f"the application is closed in state {preview(application.state)}",
         )
     if active and application.is_suspended:
         raise CommandRefused(command=command, reason="the application is suspended")

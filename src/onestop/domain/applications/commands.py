@@ -81,6 +81,7 @@ from onestop.domain.common.formats import (
     CURRENCY,
     KEY,
     kind_of,
+    preview,
     text_problem,
 )
 from onestop.domain.common.kinds import check_type
@@ -474,7 +475,7 @@ def _check(
     if command.requirement not in application.documents:
         raise CommandRefused(
             command="check_document",
-            reason=f"no document was given for requirement {command.requirement!r}",
+            reason=f"no document was given for requirement {preview(command.requirement)}",
         )
     return DocumentChecked(
         requirement=command.requirement,

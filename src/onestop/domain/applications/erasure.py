@@ -37,6 +37,7 @@ from onestop.domain.applications.submission import find_service
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.catalogue.retention import Retention
 from onestop.domain.common._typed import of
+from onestop.domain.common.formats import preview
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.common.subjects import subject_id
 from onestop.exceptions import ErasureRefused
@@ -124,7 +125,7 @@ def erasure_refusal(
         return Refusal(rule=ErasureRule.ERASED, detail="its personal data was erased already")
     closed_at = application.closed_at
     if not application.is_closed or closed_at is None:
-        detail = f"it is still open, in state {application.state!r}"
+        detail = f"it is still open, in state {preview(application.state)}"
         return Refusal(rule=ErasureRule.OPEN, detail=detail)
     if application.holds:
         ids = ", ".join(repr(hold.hold_id) for hold in application.holds)

@@ -331,7 +331,7 @@ def check_answer(
     if not isinstance(value, DocumentRef):
         return None, f"expected a DocumentRef, got {_kind(value)}"
     if field.evidence_type is not None and value.evidence_type != field.evidence_type:
-        return None, f"expected a document of evidence type {field.evidence_type!r}"
+        return None, f"expected a document of evidence type {preview(field.evidence_type)}"
     if check_document(value, path=""):
         return None, "the document reference is not valid"
     return value.without_content(), None
@@ -498,7 +498,9 @@ def _fit(
     problems = []
     if document.evidence_type != status.evidence_type:
         problems.append(
-            _problem(f"{path}.evidence_type", f"expected evidence type {status.evidence_type!r}")
+            _problem(
+                f"{path}.evidence_type", f"expected evidence type {preview(status.evidence_type)}"
+            )
         )
     if document.requirement in seen:
         problems.append(_problem(f"{path}.requirement", "a second document for this requirement"))

@@ -18,7 +18,7 @@ import attrs
 from onestop.domain.applications.application import Submitted
 from onestop.domain.applications.forms import check_submission
 from onestop.domain.catalogue.model import Catalogue, ChannelKind, Service
-from onestop.domain.common.formats import KEY, SHA256_HEX, text_problem
+from onestop.domain.common.formats import KEY, SHA256_HEX, preview, text_problem
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.common.parties import (
     Applicant,
@@ -267,7 +267,9 @@ def submit(
     service = catalogue.service(command.service, at=at)
     channel = _channel(service, command.channel)
     if service.workflow is None:
-        raise CommandRefused(command="submit", reason=f"service {service.code!r} has no workflow")
+        raise CommandRefused(
+            command="submit", reason=f"service {preview(service.code)} has no workflow"
+        )
     workflow = find_workflow(catalogue, service.workflow)
     applicant, representative, problems = _parties(command, validators, at)
     problems = _id_problems(command) + problems
@@ -286,7 +288,9 @@ def submit(
     assert applicant is not None  # noqa: S101 - a problem was raised otherwise
     initial = workflow.initial_state
     if initial is None:
-        raise CommandRefused(command="submit", reason=f"workflow {workflow.code!r} has no start")
+        raise CommandRefused(
+            command="submit", reason=f"workflow {preview(workflow.code)} has no start"
+        )
     return Submitted(
         application_id=command.application_id,
         number=command.number,

@@ -397,7 +397,7 @@ def _check_open_weeks(
 
 
 def _scope_name(scope: str) -> str:
-    return "the mall" if scope == MALL_SCOPE else f"agency {scope!r}"
+    return "the mall" if scope == MALL_SCOPE else f"agency {preview(scope)}"
 
 
 def _check_order(calendars: Sequence[CalendarDeclaration]) -> Iterator[Problem]:

@@ -415,7 +415,7 @@ def _check_rule(rule: Rule | None, declared: frozenset[str], path: str) -> Itera
     if rule is None:
         return
     for name in sorted(rule.fields() - declared):
-        yield Problem(path=path, message=f"rule refers to undeclared form field {name!r}")
+        yield Problem(path=path, message=f"rule refers to undeclared form field {preview(name)}")
 
 
 def _check_requirements(

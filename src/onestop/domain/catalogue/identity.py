@@ -317,7 +317,8 @@ def check_identity_schemes(
             first = next(j for j, s in enumerate(items) if getattr(s, "code", None) == scheme.code)
             if first != i:
                 message = (
-                    f"identity scheme {scheme.code!r} is declared twice (first at {path}[{first}])"
+                    f"identity scheme {preview(scheme.code)} is declared twice "
+                    f"(first at {path}[{first}])"
                 )
                 problems.append(Problem(path=f"{path}[{i}].code", message=message))
     return problems
@@ -363,7 +364,10 @@ def _scheme_problems(scheme: IdentityScheme) -> Iterator[tuple[str, str]]:
     if widths is not None:
         yield from _contradiction(scheme, widths)
     if scheme.checksum is not None and scheme.checksum not in CHECKSUMS:
-        yield "checksum", f"unknown checksum {scheme.checksum!r}; known: {', '.join(CHECKSUMS)}"
+        yield (
+            "checksum",
+            f"unknown checksum {preview(scheme.checksum)}; known: {', '.join(CHECKSUMS)}",
+        )
     if scheme.checksum == "mod11" and not scheme.weights:
         yield "weights", "the mod11 checksum needs weights, one per character"
     if scheme.weights and scheme.checksum != "mod11":

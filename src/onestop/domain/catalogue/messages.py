@@ -255,7 +255,7 @@ def missing_messages(
         ]
         if missing:
             message = (
-                f"no text in {language!r} for the built-in message(s) {', '.join(missing)}; "
+                f"no text in {preview(language)} for the built-in message(s) {', '.join(missing)}; "
                 "add them under [[messages]]"
             )
             problems.append(Problem(path="messages", message=message))
@@ -264,7 +264,7 @@ def missing_messages(
             continue
         gaps = [t for t in wanted if not any(override.text.has(p) for p in language_fallbacks(t))]
         if gaps:
-            text = f"missing translation(s) of {override.key!r}: {', '.join(gaps)}"
+            text = f"missing translation(s) of {preview(override.key)}: {', '.join(gaps)}"
             problems.append(Problem(path=f"messages[{i}].text", message=text))
     return problems
 
@@ -297,6 +297,6 @@ def unreviewed_messages(
             if m.key not in BUILT_IN_KEYS and not m.reviewed and m.text.has(language)
         ]
         if keys:
-            text = f"unreviewed text(s) in {language!r}: {', '.join(keys)}"
+            text = f"unreviewed text(s) in {preview(language)}: {', '.join(keys)}"
             notes.append(Problem(path="messages", message=text))
     return notes

@@ -150,7 +150,7 @@ def _to_pairs(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tup
         if reason is not None or not isinstance(text, str):
             raise InvalidValue(field=f"text[{canonical}]", reason=reason or "must be text")
         if canonical in pairs:
-            raise InvalidValue(field="text", reason=f"language {canonical!r} is given twice")
+            raise InvalidValue(field="text", reason=f"language {preview(canonical)} is given twice")
         pairs[canonical] = text
     return tuple(sorted(pairs.items()))
 

@@ -40,7 +40,7 @@ import attrs
 
 from onestop.domain.common.audit import GENESIS, ChainReport, SealedEntry, extend_chain
 from onestop.domain.common.audit import verify_chain as _verify_chain
-from onestop.domain.common.formats import KEY, SHA256_HEX
+from onestop.domain.common.formats import KEY, SHA256_HEX, preview
 from onestop.domain.common.kinds import check_instant, check_type, type_validator
 from onestop.domain.courier.custody_events import (
     CUSTODY_EVENT_TYPES,
@@ -463,7 +463,7 @@ def transfer(
     gave = _confirm(handoff.giver, **context)  # type: ignore[arg-type]
     took = _confirm(handoff.receiver, **context)  # type: ignore[arg-type]
     if handoff.id in ledger.handoffs:
-        raise HandoffRefused(reason=f"handoff {handoff.id!r} is already recorded")
+        raise HandoffRefused(reason=f"handoff {preview(handoff.id)} is already recorded")
     missing, unexpected = _differences(ledger.packet.manifest, handoff.scanned)
     if missing or unexpected:
         mismatch = ManifestMismatch(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Final
 
-from onestop.domain.common.formats import kind_of
+from onestop.domain.common.formats import kind_of, preview
 from onestop.exceptions import InvalidValue, UnsupportedMediaType
 
 __all__ = [
@@ -149,7 +149,7 @@ def agreeing_type(sniffed: str | None, *, declared: str | None, file_name: str |
         raise UnsupportedMediaType(declared=claimed, sniffed=sniffed, reason=reason)
     named = extension_type(file_name)
     if named is not None and named[1] != sniffed:
-        shown = f" {named[0]!r}" if named[1] is not None else ""  # a known one: no name part
+        shown = f" {preview(named[0])}" if named[1] is not None else ""  # a known one: no name part
         reason = f"the file name's extension{shown} disagrees with the bytes"
         raise UnsupportedMediaType(declared=named[1], sniffed=sniffed, reason=reason)
     return sniffed

@@ -144,7 +144,7 @@ class _Checker:
             if not isinstance(role, str) or reason is not None:
                 self.add(f"roles[{i}]", f"role {reason}" if isinstance(role, str) else str(reason))
             elif role in seen:
-                self.add(f"roles[{i}]", f"role {role!r} is declared twice")
+                self.add(f"roles[{i}]", f"role {preview(role)} is declared twice")
             else:
                 seen.add(role)
 

@@ -60,7 +60,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from onestop.domain.common.actors import SYSTEM, Actor, Grant
-from onestop.domain.common.formats import CATALOGUE_CODE, INT64_MAX, check_int, kind_of
+from onestop.domain.common.formats import CATALOGUE_CODE, INT64_MAX, check_int, kind_of, preview
 from onestop.domain.common.kinds import check_type
 from onestop.domain.common.values import Duration
 from onestop.domain.workflow.guards import NO_FACTS, Facts, GuardRegistry, default_guards
@@ -171,7 +171,7 @@ def fire(
 
 
 def _in(agency: str | None) -> str:
-    return " held mall-wide" if agency is None else f" in agency {agency!r}"
+    return " held mall-wide" if agency is None else f" in agency {preview(agency)}"
 
 
 def _check_arguments(actor: object, inputs: object, facts: object, agency: object) -> None:

@@ -236,23 +236,26 @@ class MigrationReport:
 def _compatible(old: State, new: State) -> str | None:
     if old.is_final != new.is_final:
         was, now = ("final", "not") if old.is_final else ("not final", "final")
-        return f"state {old.name!r} is {was} but {new.name!r} is {now}"
+        return f"state {preview(old.name)} is {was} but {preview(new.name)} is {now}"
     if old.is_final and old.kind is not new.kind:
-        return f"final state {old.name!r} ({old.kind.value}) cannot become {new.kind.value}"
+        return f"final state {preview(old.name)} ({old.kind.value}) cannot become {new.kind.value}"
     return None
 
 
 def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str]]:
     source, target = plan.source, plan.target
     problems: list[Problem] = []
-    where = f"migration of workflow {source.code!r} from version {preview(source.version)}"
+    where = f"migration of workflow {preview(source.code)} from version {preview(source.version)}"
     where += f" to {preview(target.version)}"
 
     def add(path: str, message: str) -> None:
         problems.append(Problem(path=path, message=f"{where}: {message}"))
 
     if source.code != target.code:
-        add("target.code", f"the target is workflow {target.code!r}, not {source.code!r}")
+        add(
+            "target.code",
+            f"the target is workflow {preview(target.code)}, not {preview(source.code)}",
+        )
     if not (_is_version(source.version) and _is_version(target.version)):
         add("target.version", "both versions must be integers")
     elif target.version <= source.version:
@@ -272,7 +275,7 @@ def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str
         elif not target.has_state(new):
             add(f"state_map[{i}]", f"version {preview(target.version)} has no state {preview(new)}")
         elif old in mapping:
-            add(f"state_map[{i}]", f"state {old!r} is mapped twice")
+            add(f"state_map[{i}]", f"state {preview(old)} is mapped twice")
         else:
             mapping[old] = new
             clash = _compatible(source.state(old), target.state(new))
@@ -289,7 +292,8 @@ def _resolve(plan: MigrationPlan) -> tuple[tuple[Problem, ...], Mapping[str, str
         if not state.is_final and state.name not in mapping:
             add(
                 "state_map",
-                f"state {state.name!r} has no counterpart in version {preview(target.version)}",
+                f"state {preview(state.name)} has no counterpart "
+                f"in version {preview(target.version)}",
             )
     return tuple(problems), mapping
 
@@ -336,7 +340,7 @@ class MigrationPlan:
         if state in mapping:
             return mapping[state], None
         return None, (
-            f"state {state!r} is final and unmapped: the application is finished and "
+            f"state {preview(state)} is final and unmapped: the application is finished and "
             f"stays on version {self.source.version}"
         )
 
