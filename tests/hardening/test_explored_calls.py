@@ -10,12 +10,16 @@ import sqlite3
 from collections.abc import Callable
 from datetime import time
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 
+import attrs
 import pytest
 
 from onestop.cli.demo import run_demo
 from onestop.domain.catalogue.fees import FeeRounding
 from onestop.domain.catalogue.identity import DeclaredValidator, check_identity_schemes
+from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.audit import GENESIS, SealedEntry, chain_hash
 from onestop.domain.common.checkpoints import StreamHead, judge
@@ -38,9 +42,11 @@ from onestop.exceptions import (
 )
 from onestop.locales import format_money, format_number
 from onestop.storage.sqlite import SQLiteStore
+from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
 from onestop.web.settings import ServeSettings
 
 HUGE = 10**5000
+JAKARTA = Path(__file__).parents[2] / "examples" / "jakarta"
 
 
 def _store_on_a_surrogate_path() -> object:
@@ -66,6 +72,20 @@ def _scheme(**changes: object) -> object:
 
     name = LocalizedText({"en": "ID"})
     return IdentityScheme(code="xx-id", name=name, pattern="[0-9]{16}", **changes)  # type: ignore[arg-type]
+
+
+@cache
+def _jakarta() -> Catalogue:
+    return load_catalogue(JAKARTA)
+
+
+def _catalogue_with(**changes: object) -> Catalogue:
+    """Jakarta's catalogue, built in code with one identity scheme it never checked."""
+    from onestop.domain.catalogue.identity import IdentityScheme
+    from onestop.domain.common.text import LocalizedText
+
+    scheme = IdentityScheme(code="id-x", name=LocalizedText({"id": "X"}), **changes)  # type: ignore[arg-type]
+    return attrs.evolve(_jakarta(), identity_schemes=(scheme,))
 
 
 CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
@@ -141,6 +161,14 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
     "DeclaredValidator of a scheme of a length of 5,000 digits": (
         lambda: DeclaredValidator(_scheme(length=HUGE)),
         ConfigurationError,
+    ),
+    "dump_catalogue of a scheme with a weight of 5,000 digits": (
+        lambda: dump_catalogue(_catalogue_with(weights=(HUGE,))),
+        InvalidValue,
+    ),
+    "dump_catalogue of a scheme with a pattern of bytes": (
+        lambda: dump_catalogue(_catalogue_with(pattern=b"[0-9]+")),
+        InvalidValue,
     ),
     "Facts of document codes that are not text": (
         lambda: Facts(required_documents=(("pbg",),)),  # type: ignore[arg-type]

@@ -449,5 +449,20 @@ def catalogue_to_dict(catalogue: Catalogue) -> dict[str, Any]:
 
 
 def dump_catalogue(catalogue: Catalogue, /) -> str:
-    """Return *catalogue* as one JSON document that `load_catalogue` reads back equal."""
-    return json.dumps(catalogue_to_dict(catalogue), ensure_ascii=False, indent=2) + "\n"
+    """Return *catalogue* as one JSON document that `load_catalogue` reads back equal.
+
+    Raises:
+        InvalidValue: If *catalogue* is not a `Catalogue`, or holds what JSON cannot
+            write (a value of the wrong kind or a whole number of thousands of digits,
+            which only a catalogue built in code and never checked can hold:
+            `check_catalogue` names where).
+    """
+    data = catalogue_to_dict(catalogue)
+    try:
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    except ValueError as error:  # an integer past Python's limit of digits for text
+        reason = "holds a whole number too long to write; check_catalogue names where"
+        raise InvalidValue(field="catalogue", reason=reason) from error
+    except TypeError as error:
+        reason = f"holds what JSON cannot write ({error}); check_catalogue names where"
+        raise InvalidValue(field="catalogue", reason=reason) from error
