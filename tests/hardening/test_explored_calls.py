@@ -281,3 +281,50 @@ def test_a_migration_between_workflows_of_huge_codes_says_so_briefly() -> None:
     with pytest.raises(MigrationError) as caught:
         MigrationPlan(source=source, target=target).apply("open")
     assert len(str(caught.value)) + len(repr(caught.value)) < 2000
+
+
+@pytest.mark.parametrize("version", [HUGE, -HUGE + 7], ids=["huge", "hugely negative"])
+def test_calendars_of_a_version_of_thousands_of_digits_are_problems_told_briefly(
+    version: int,
+) -> None:
+    """check_calendars of a calendar evolved to a version of 5,000 digits answers with
+    problems that show it shortened (writing it whole raised ValueError)."""
+    from onestop.domain.catalogue.calendars import check_calendars
+
+    first = _jakarta().calendars[0]
+    found = check_calendars((first, attrs.evolve(first, version=version)), {})
+    assert "calendars[1].version" in [problem.path for problem in found]
+    assert any("an integer of 500" in problem.message for problem in found)
+    assert all(len(problem.message) < 400 for problem in found)
+
+
+def test_a_service_version_of_thousands_of_digits_overlapping_is_told_briefly() -> None:
+    """check_catalogue of a service republished at a version of 5,000 digits over the
+    same dates names the overlap with the version shortened."""
+    from onestop.domain.catalogue.checks import check_catalogue
+
+    catalogue = _jakarta()
+    again = attrs.evolve(catalogue.services[0], version=HUGE)
+    found = check_catalogue(attrs.evolve(catalogue, services=(*catalogue.services, again)))
+    overlaps = [problem for problem in found if "overlaps" in problem.message]
+    assert overlaps
+    assert all(len(problem.message) < 400 for problem in found)
+
+
+def test_a_finished_application_on_a_huge_workflow_version_is_told_briefly() -> None:
+    """Migrating a final state the target lacks from a workflow at a version of 5,000
+    digits is refused with a MigrationError naming the version shortened (writing it whole
+    raised ValueError)."""
+    from onestop.domain.workflow.model import State, StateKind, Workflow
+    from onestop.domain.workflow.versions import MigrationPlan
+    from onestop.exceptions import MigrationError
+
+    open_state = State(name="open", kind=StateKind.ACTIVE)
+    source = Workflow(
+        code="w", version=HUGE, states=(open_state, State(name="end", kind=StateKind.SUCCESS))
+    )
+    target = Workflow(
+        code="w", version=HUGE + 1, states=(open_state, State(name="done", kind=StateKind.SUCCESS))
+    )
+    with pytest.raises(MigrationError, match=r"unmapped.*an integer of 5001 digits"):
+        MigrationPlan(source=source, target=target).apply("end")

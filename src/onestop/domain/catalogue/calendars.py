@@ -336,7 +336,7 @@ def check_calendars(
             problems.append(
                 Problem(
                     path=f"{path}.version",
-                    message=f"version {declaration.version} of the calendar of "
+                    message=f"version {preview(declaration.version)} of the calendar of "
                     f"{_scope_name(declaration.scope)} is also declared at calendars[{seen[key]}]",
                 )
             )
@@ -410,9 +410,9 @@ def _check_order(calendars: Sequence[CalendarDeclaration]) -> Iterator[Problem]:
         ):
             yield Problem(
                 path=f"calendars[{i}].effective_from",
-                message=f"version {after.version} of the calendar of "
+                message=f"version {preview(after.version)} of the calendar of "
                 f"{_scope_name(after.scope)} must take effect after version "
-                f"{before.version} ({before.effective_from.isoformat()})",
+                f"{preview(before.version)} ({before.effective_from.isoformat()})",
             )
 
 

@@ -508,9 +508,9 @@ def _check_overlaps(services: Sequence[Service]) -> Iterator[Problem]:
                 i, first = latest
                 yield Problem(
                     path=f"services[{j}].effective_from",
-                    message=f"published version {second.version} of {preview(second.code)} "
-                    f"overlaps version {first.version} (services[{i}]); "
-                    "retire one or end it earlier",
+                    message=f"published version {preview(second.version)} of "
+                    f"{preview(second.code)} overlaps version {preview(first.version)} "
+                    f"(services[{i}]); retire one or end it earlier",
                 )
             if latest is None or _ends_later(second, latest[1]):
                 latest = (j, second)

@@ -41,7 +41,7 @@ from datetime import datetime
 
 import attrs
 
-from onestop.domain.common.formats import ACTOR_ID, KEY, check_text, int_problem
+from onestop.domain.common.formats import ACTOR_ID, KEY, check_text, int_problem, preview
 from onestop.domain.common.kinds import check_instant, check_member, check_type, type_validator
 from onestop.domain.common.parties import Personal
 from onestop.domain.courier.events import (
@@ -180,7 +180,7 @@ class CourierJob:
         ):
             raise InvalidValue(field="events", reason="a job's events start with one 'job_booked'")
         if self.version != len(self.events):
-            reason = f"is {self.version}, but the job holds {len(self.events)} events"
+            reason = f"is {preview(self.version)}, but the job holds {len(self.events)} events"
             raise InvalidValue(field="version", reason=reason)
         booked = {
             "id": first.job_id,

@@ -341,7 +341,7 @@ class MigrationPlan:
             return mapping[state], None
         return None, (
             f"state {preview(state)} is final and unmapped: the application is finished and "
-            f"stays on version {self.source.version}"
+            f"stays on version {preview(self.source.version)}"
         )
 
     def dry_run(self, states: Iterable[tuple[str, str]], /) -> MigrationReport:
