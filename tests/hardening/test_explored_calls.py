@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from onestop.domain.catalogue.rules import Rule, parse_rule
 from onestop.domain.common.audit import GENESIS, SealedEntry, chain_hash
 from onestop.domain.common.checkpoints import StreamHead, judge
 from onestop.domain.common.formats import check_int, int_problem
+from onestop.domain.staff import AccountAdded
 from onestop.domain.time.hours import WeeklyHours
 from onestop.domain.workflow.guards import Facts
 from onestop.exceptions import (
@@ -43,9 +44,11 @@ from onestop.exceptions import (
 from onestop.locales import format_money, format_number
 from onestop.storage.sqlite import SQLiteStore
 from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
+from onestop.usecases.staff.codec import account_appends
 from onestop.web.settings import ServeSettings
 
 HUGE = 10**5000
+_ADDED = AccountAdded(account_id="clerk-1", by="admin", at=datetime(2025, 7, 1, tzinfo=UTC))
 JAKARTA = Path(__file__).parents[2] / "examples" / "jakarta"
 
 
@@ -168,6 +171,18 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
     ),
     "dump_catalogue of a scheme with a pattern of bytes": (
         lambda: dump_catalogue(_catalogue_with(pattern=b"[0-9]+")),
+        InvalidValue,
+    ),
+    "account_appends with a directory that is a list": (
+        lambda: account_appends(None, (_ADDED,), at=_ADDED.at, directory=[[0]] * 5000),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "account_appends with a directory version that is text": (
+        lambda: account_appends(None, (_ADDED,), at=_ADDED.at, directory=("1", GENESIS)),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "account_appends after an account that is not folded": (
+        lambda: account_appends("clerk-1", (_ADDED,), at=_ADDED.at),  # type: ignore[arg-type]
         InvalidValue,
     ),
     "Facts of document codes that are not text": (

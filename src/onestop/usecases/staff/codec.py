@@ -34,6 +34,7 @@ import attrs
 
 from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.common.canonical import canonical_bytes
+from onestop.domain.common.formats import check_int, kind_of
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.staff import (
     DIRECTORY_STREAM,
@@ -184,10 +185,13 @@ def account_appends(
     in the same batch.
 
     Raises:
-        InvalidValue: If *events* is empty or not staff events, or a new account's
-            first event is not an `AccountAdded` (or an old one's is).
+        InvalidValue: If *events* is empty or not staff events, a new account's first
+            event is not an `AccountAdded` (or an old one's is), or *directory* is not a
+            ``(version, head)`` pair.
     """
     check_instant(at, field="at")
+    check_type(folded, (Folded, type(None)), field="folded")
+    listed_after = _directory(directory)
     events = tuple(events)
     if not events:
         raise InvalidValue(field="events", reason="is empty")
@@ -218,7 +222,7 @@ def account_appends(
         )
     ]
     if folded is None:
-        version, dir_head = directory if directory is not None else (0, GENESIS)
+        version, dir_head = listed_after
         listed = AccountListed(account_id=account_id, at=first.at)
         body = streams.encode(DIRECTORY, DIRECTORY_STREAM, listed)
         notice = _notice(account_id, listed.kind, version + 1, listed.at)
@@ -230,6 +234,19 @@ def account_appends(
             )
         )
     return tuple(appends)
+
+
+def _directory(directory: object) -> tuple[int, str]:
+    """The directory's version and head from *directory*, ``(0, GENESIS)`` for ``None``."""
+    if directory is None:
+        return 0, GENESIS
+    if not (isinstance(directory, tuple) and len(directory) == 2):
+        reason = f"expected a (version, head) pair, not {kind_of(directory)}"
+        raise InvalidValue(field="directory", reason=reason)
+    version, head = directory
+    check_int(version, field="directory[0]")
+    check_type(head, str, field="directory[1]")  # chain() checks it is a SHA-256
+    return version, head
 
 
 def account_ids(store: EventStore, /) -> tuple[str, ...]:
