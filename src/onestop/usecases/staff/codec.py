@@ -186,8 +186,8 @@ def account_appends(
 
     Raises:
         InvalidValue: If *events* is empty or not staff events, a new account's first
-            event is not an `AccountAdded` (or an old one's is), or *directory* is not a
-            ``(version, head)`` pair.
+            event is not an `AccountAdded` (or an old one's is), *folded* is not a
+            `Folded` or ``None``, or *directory* is not a ``(version, head)`` pair.
     """
     check_instant(at, field="at")
     check_type(folded, (Folded, type(None)), field="folded")
