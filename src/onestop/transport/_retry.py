@@ -180,7 +180,8 @@ class RetryPolicy:
         asked = None if seconds_problem(retry_after, maximum=math.inf) else retry_after
         if self.max_attempts is not None and spent >= self.max_attempts:
             return None
-        if defer and asked is not None and float(asked) > self.cap:  # type: ignore[arg-type]
+        # compared as given: float() of an integer of 400 digits overflows
+        if defer and asked is not None and asked > self.cap:  # type: ignore[operator]
             return None
         return self.delay(spent, retry_after=asked, rng=_RNG if rng is None else rng)  # type: ignore[arg-type]
 
