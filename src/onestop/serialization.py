@@ -99,8 +99,8 @@ def _structure_date(value: Any, _: Any) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             if _DATE_FORM.fullmatch(value):
-                raise _WrongType(f"{value!r} is not a calendar date (no such day)") from None
-            raise _WrongType(f"{value!r} is not a date of the form YYYY-MM-DD") from None
+                raise _WrongType(f"{preview(value)} is not a calendar date (no such day)") from None
+            raise _WrongType(f"{preview(value)} is not a date of the form YYYY-MM-DD") from None
     raise _WrongType(f"expected a date (YYYY-MM-DD), got {_type_name(value)}")
 
 
@@ -114,7 +114,7 @@ def _structure_datetime(value: Any, _: Any) -> dt.datetime:
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise _WrongType(f"{value!r} is not an ISO 8601 date and time") from None
+            raise _WrongType(f"{preview(value)} is not an ISO 8601 date and time") from None
     else:
         raise _WrongType(f"expected an ISO 8601 date and time, got {_type_name(value)}")
     if parsed.tzinfo is None:
@@ -131,7 +131,7 @@ def _structure_enum(kind: type[enum.Enum]) -> Callable[[Any, Any], Any]:
         try:
             return kind(value)
         except ValueError:
-            raise _WrongType(f"{value!r} is not one of {', '.join(values)}") from None
+            raise _WrongType(f"{preview(value)} is not one of {', '.join(values)}") from None
 
     return hook
 
@@ -284,7 +284,7 @@ def _structure_local(value: Any, _: Any) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            raise _WrongType(f"{value!r} is not an ISO 8601 date and time") from None
+            raise _WrongType(f"{preview(value)} is not an ISO 8601 date and time") from None
     if not isinstance(value, dt.datetime):
         raise _WrongType(f"expected a local date and time, got {_type_name(value)}")
     if value.tzinfo is not None:

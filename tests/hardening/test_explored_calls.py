@@ -6,12 +6,14 @@ random seeds found these, and each now raises a typed `OnestopError` (or answers
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -343,3 +345,51 @@ def test_a_finished_application_on_a_huge_workflow_version_is_told_briefly() -> 
     )
     with pytest.raises(MigrationError, match=r"unmapped.*an integer of 5001 digits"):
         MigrationPlan(source=source, target=target).apply("end")
+
+
+def test_a_retry_after_of_hundreds_of_digits_is_deferred() -> None:
+    """RetryPolicy.next_wait deferring a retry_after of 401 digits, longer than its cap,
+    answers no attempt now (comparing it as a float overflowed)."""
+    from onestop.transport import RetryPolicy
+
+    assert RetryPolicy().next_wait(2, retry_after=10**400 + 7, defer=True) is None
+
+
+def test_identity_validators_of_a_stdnum_of_70000_characters_say_so_briefly() -> None:
+    """identity_validators refusing a scheme whose stdnum module name has 70,000
+    characters raises a ConfigurationError that shows the name shortened."""
+    from onestop.usecases.catalogue.identity import identity_validators
+
+    scheme = _catalogue_with(stdnum="a" * 70_000).identity_schemes[0]
+    with pytest.raises(ConfigurationError) as caught:
+        identity_validators((scheme,))
+    assert len(str(caught.value)) < 1000
+
+
+def _long_date(data: dict[str, Any]) -> None:
+    data["services"][0]["effective_from"] = "9" * 70_000
+
+
+def _long_section(data: dict[str, Any]) -> None:
+    data["9" * 70_000] = []
+
+
+def _long_stdnum(data: dict[str, Any]) -> None:
+    name = {"id": "X", "en": "X"}
+    data["identity_schemes"] = [{"code": "id-x", "name": name, "stdnum": "a" * 70_000}]
+
+
+@pytest.mark.parametrize("spoil", [_long_date, _long_section, _long_stdnum])
+def test_a_catalogue_quoting_a_value_of_70000_characters_shows_it_shortened(
+    spoil: Callable[[dict[str, Any]], None],
+) -> None:
+    """A catalogue whose date, section name or stdnum module has 70,000 characters is
+    refused with problems whose messages show it shortened, not whole."""
+    from onestop.exceptions import InvalidCatalogue
+    from onestop.usecases.catalogue.loading import catalogue_from_data, catalogue_to_dict
+
+    data = copy.deepcopy(catalogue_to_dict(_jakarta()))
+    spoil(data)
+    with pytest.raises(InvalidCatalogue) as caught:
+        catalogue_from_data(data, source="mall.json")
+    assert all(len(problem.message) < 400 for problem in caught.value.problems)

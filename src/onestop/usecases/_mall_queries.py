@@ -21,6 +21,7 @@ from onestop.domain.applications.application import Application
 from onestop.domain.applications.commands import find_workflow
 from onestop.domain.applications.tracking import PublicStatus, SlaReportRow, public_status
 from onestop.domain.common.audit import GENESIS, ChainReport
+from onestop.domain.common.formats import preview
 from onestop.domain.time.calendar import WorkCalendar
 from onestop.domain.time.sla import Deadline, SlaStatus
 from onestop.domain.time.versions import in_force
@@ -88,7 +89,8 @@ def calendar(self: Mall, agency: str, /, *, at: datetime | None = None) -> WorkC
         version = in_force(self.calendar_versions, lineage, day)
         if version is None:
             raise ConfigurationError(
-                f"no calendar of Mall.calendar_versions is in force for agency {found.code!r} "
+                "no calendar of Mall.calendar_versions is in force for agency "
+                f"{preview(found.code)} "
                 f"on {day.isoformat()}: declare one effective from that day or before"
             )
         source = version.calendar

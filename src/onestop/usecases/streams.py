@@ -220,7 +220,7 @@ class StreamType(Generic[EventT, AggregateT]):
         for kind, cls in self.event_types.items():
             for version in range(1, schema_version(cls)):
                 if (kind, version) not in self.upcasters:
-                    reason = f"lack one for {kind!r} from version {version}"
+                    reason = f"lack one for {preview(kind)} from version {version}"
                     raise InvalidValue(field="upcasters", reason=reason)
 
     def stream_id(self, key: str, /) -> str:
@@ -399,7 +399,7 @@ def _upcast(
     if isinstance(stored, bool) or not isinstance(stored, int) or not 1 <= stored <= current:
         raise _refuse(
             stream_id,
-            f"has schema version {preview(stored)}; this release reads {kind!r} "
+            f"has schema version {preview(stored)}; this release reads {preview(kind)} "
             f"events up to version {current}",
         )
     fields = {k: v for k, v in payload.items() if k != "kind"}

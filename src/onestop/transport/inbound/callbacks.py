@@ -287,7 +287,7 @@ def _text(payload: Mapping[str, object], key: str, *, required: bool) -> str | N
     problem = text_problem(value, max_length=MAX_TEXT)
     if problem is not None or not str(value).strip():
         raise CallbackRefused(
-            f"{key!r} must be text of 1 to {MAX_TEXT} characters without control characters"
+            f"{preview(key)} must be text of 1 to {MAX_TEXT} characters without control characters"
         )
     return value  # type: ignore[return-value]  # text_problem() proved it is a str
 

@@ -27,6 +27,7 @@ from onestop.domain.catalogue.messages import (
     unreviewed_messages,
 )
 from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.formats import preview
 from onestop.domain.common.kinds import check_type
 from onestop.domain.common.text import is_language_tag
 from onestop.exceptions import CatalogueReadError, InvalidValue, Problem
@@ -56,23 +57,25 @@ def parse_texts(document: str, /, *, source: str) -> tuple[str, dict[str, Transl
         reason = "expected a 'language' and a [messages] table"
         raise CatalogueReadError(path=str(source), reason=reason)
     if not is_language_tag(language):
-        raise CatalogueReadError(path=str(source), reason=f"{language!r} is not a language tag")
+        raise CatalogueReadError(
+            path=str(source), reason=f"{preview(language)} is not a language tag"
+        )
     found: dict[str, Translation] = {}
     for key, value in messages.items():
         try:
             found[key] = _translation(key, value, source)
         except InvalidValue as exc:  # a text a Translation refuses (a control character)
-            raise CatalogueReadError(path=str(source), reason=f"{key!r}: {exc}") from None
+            raise CatalogueReadError(path=str(source), reason=f"{preview(key)}: {exc}") from None
     return language, found
 
 
 def _translation(key: str, value: Any, source: str) -> Translation:
     if key not in BUILT_IN_KEYS:
-        raise CatalogueReadError(path=str(source), reason=f"unknown message key {key!r}")
+        raise CatalogueReadError(path=str(source), reason=f"unknown message key {preview(key)}")
     text = value.get("text") if isinstance(value, dict) else None
     reviewed = value.get("reviewed", False) if isinstance(value, dict) else None
     if not isinstance(text, str) or not text or not isinstance(reviewed, bool):
-        reason = f"{key!r} needs a non-empty 'text' and a true/false 'reviewed'"
+        reason = f"{preview(key)} needs a non-empty 'text' and a true/false 'reviewed'"
         raise CatalogueReadError(path=str(source), reason=reason)
     return Translation(text=text, reviewed=reviewed)
 

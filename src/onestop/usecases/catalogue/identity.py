@@ -37,6 +37,7 @@ from types import ModuleType
 
 from onestop.domain.catalogue.identity import DeclaredValidator, IdentityScheme
 from onestop.domain.catalogue.model import Catalogue
+from onestop.domain.common.formats import preview
 from onestop.domain.common.parties import IdentityValidators, default_validators
 from onestop.exceptions import ConfigurationError, Problem
 
@@ -112,7 +113,7 @@ def stdnum_problems(catalogue: Catalogue, /) -> list[Problem]:
             problems.append(
                 Problem(
                     path=f"identity_schemes[{i}].stdnum",
-                    message=f"python-stdnum has no validator module {name!r}"
+                    message=f"python-stdnum has no validator module {preview(name)}"
                     " (is python-stdnum installed?)",
                 )
             )
@@ -164,8 +165,8 @@ def _merged(schemes: tuple[IdentityScheme, ...], plugins: IdentityValidators) ->
             external = stdnum_check(scheme.stdnum)
             if external is None:
                 raise ConfigurationError(
-                    f"identity scheme {scheme.code!r}: python-stdnum has no validator module"
-                    f" {scheme.stdnum!r}"
+                    f"identity scheme {preview(scheme.code)}: python-stdnum has no validator module"
+                    f" {preview(scheme.stdnum)}"
                 )
         merged = merged.with_validator(DeclaredValidator(scheme, external))
     return merged

@@ -41,7 +41,7 @@ from onestop.domain.catalogue.model import (
     Retention,
     Service,
 )
-from onestop.domain.common.formats import kind_of
+from onestop.domain.common.formats import kind_of, preview
 from onestop.domain.common.kinds import check_strings, check_type
 from onestop.domain.common.text import LocalizedText
 from onestop.domain.workflow.model import Workflow
@@ -358,7 +358,9 @@ def _collect_data(raw: Any, name: str, collected: _Collected, converter: Any) ->
         else:
             known = ", ".join([_HEADER, *SECTIONS])
             collected.problems.append(
-                Problem(path=key, message=f"unknown section {key!r}; known: {known}", file=name)
+                Problem(
+                    path=key, message=f"unknown section {preview(key)}; known: {known}", file=name
+                )
             )
 
 

@@ -35,7 +35,7 @@ from typing import TypeVar
 import attrs
 
 from onestop.domain.common.audit import GENESIS, ChainReport
-from onestop.domain.common.formats import KEY, check_int, int_problem
+from onestop.domain.common.formats import KEY, check_int, int_problem, preview
 from onestop.domain.common.kinds import check_type
 from onestop.domain.courier.custody import CustodyLedger, seal
 from onestop.domain.courier.flow import CourierStep, collect
@@ -294,7 +294,7 @@ class CustodyDesk:
 
     def _require_new_seal(self, seal_id: str) -> None:
         if self._store.read(rec.packet_stream(seal_id)):
-            raise HandoffRefused(reason=f"seal {seal_id!r} was used for another packet")
+            raise HandoffRefused(reason=f"seal {preview(seal_id)} was used for another packet")
 
     def seal_and_collect(
         self,

@@ -39,7 +39,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from onestop.domain.common.actors import Actor
-from onestop.domain.common.formats import ACTOR_ID, CATALOGUE_CODE, ROLE, text_problem
+from onestop.domain.common.formats import ACTOR_ID, CATALOGUE_CODE, ROLE, preview, text_problem
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.staff import (
     RESERVED_ROLES,
@@ -210,7 +210,7 @@ class StaffDesk(CredentialsDesk):
         if role in RESERVED_ROLES:
             raise InvalidValue(
                 field="role",
-                reason=f"{role!r} is not a staff role: it is the applicant's, an agency's "
+                reason=f"{preview(role)} is not a staff role: it is the applicant's, an agency's "
                 "back office's or onestop's own",
             )
         if agency is not None:
