@@ -39,11 +39,13 @@ from onestop.exceptions import (
     InvalidWorkflow,
     OnestopError,
     Problem,
+    SigningKeyError,
     StateNotFound,
     TransitionNotAllowed,
     WorkflowVersionConflict,
 )
 from onestop.locales import format_money, format_number
+from onestop.privacy.signing import write_key_files
 from onestop.storage.sqlite import SQLiteStore
 from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
 from onestop.usecases.staff.codec import account_appends
@@ -187,6 +189,8 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
         lambda: account_appends("clerk-1", (_ADDED,), at=_ADDED.at),  # type: ignore[arg-type]
         InvalidValue,
     ),
+    "write_key_files of the working directory": (lambda: write_key_files("."), SigningKeyError),
+    "write_key_files of the root": (lambda: write_key_files("/"), SigningKeyError),
     "Facts of document codes that are not text": (
         lambda: Facts(required_documents=(("pbg",),)),  # type: ignore[arg-type]
         InvalidValue,

@@ -209,6 +209,8 @@ def write_key_files(path: str | Path, /) -> Ed25519Verifier:
         onestop.exceptions.SigningKeyError: If either file exists or cannot be written.
     """
     private = _path(path)
+    if not private.name:  # "." or "/": a directory, with no name to put ".pub" after
+        raise SigningKeyError(path=str(private), reason="exists already: not overwritten")
     public = private.with_name(private.name + ".pub")
     for where in (private, public):
         if where.exists() or where.is_symlink():
