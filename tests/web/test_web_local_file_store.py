@@ -122,6 +122,9 @@ def test_a_value_overwritten_in_place_reads_back_whole(tmp_path: Path) -> None:
     anyio.run(scenario)
 
 
+BEING_WRITTEN, CUT_SHORT = "e" * 64, "f" * 64  # named as entries are (`ENTRY_NAME`)
+
+
 def test_the_sweep_passes_over_a_write_in_progress(tmp_path: Path) -> None:
     """``delete_expired`` removes expired entries and unreadable files older than
     ``UNREADABLE_FOR``; it keeps live entries, young unreadable files (a write in
@@ -132,9 +135,9 @@ def test_the_sweep_passes_over_a_write_in_progress(tmp_path: Path) -> None:
         await store.set("live", b"v", expires_in=60)
         await store.set("gone", b"v", expires_in=1)
         await asyncio.sleep(1.1)
-        (tmp_path / "being-written").write_bytes(b"")
-        (tmp_path / "cut-short").write_bytes(b"\x85\xa4da")
-        os.utime(tmp_path / "cut-short", (1, 1))
+        (tmp_path / BEING_WRITTEN).write_bytes(b"")
+        (tmp_path / CUT_SHORT).write_bytes(b"\x85\xa4da")
+        os.utime(tmp_path / CUT_SHORT, (1, 1))
         (tmp_path / "namespace").mkdir()
         await store.delete_expired()
         await LocalFileStore(tmp_path / "never-made").delete_expired()
@@ -144,6 +147,6 @@ def test_the_sweep_passes_over_a_write_in_progress(tmp_path: Path) -> None:
     store = LocalFileStore(tmp_path)
     assert left == {
         store._path_from_key("live").name,
-        "being-written",
+        BEING_WRITTEN,
         "namespace",
     }

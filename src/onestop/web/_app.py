@@ -13,6 +13,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -101,16 +102,16 @@ def limits_store(settings: ServeSettings) -> Store:
     Raises:
         ConfigurationError: If several workers would each count alone.
     """
-    directory = settings.limits_dir or settings.beside_store(".limits")
+    directory = _limits_directory(settings)
     if directory is not None:
         try:
-            Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             shown = preview_path(str(directory))
             raise ConfigurationError(
                 f"the rate-limit directory {shown} cannot be made: {exc.strerror}"
             ) from None
-        return LocalFileStore(Path(directory), create_directories=True)
+        return LocalFileStore(directory, create_directories=True)
     if settings.workers > 1:
         raise ConfigurationError(
             "give --limits-dir (ONESTOP_SERVE_LIMITS_DIR): several workers must share "
@@ -119,17 +120,33 @@ def limits_store(settings: ServeSettings) -> Store:
     return MemoryStore()
 
 
+def _limits_directory(settings: ServeSettings) -> Path | None:
+    """The limits' directory, absolute (``.`` names the one the server starts in), or
+    ``None`` when there is none (one worker counts in memory).
+
+    Raises:
+        ConfigurationError: If it is the file system's root, which nothing is beside.
+    """
+    directory = settings.limits_dir or settings.beside_store(".limits")
+    if directory is None:
+        return None
+    path = Path(os.path.abspath(directory))
+    if not path.name:
+        shown = preview_path(str(directory))
+        raise ConfigurationError(
+            f"the rate-limit directory {shown} is the root: give a directory of its own"
+        )
+    return path
+
+
 def _beside_limits(settings: ServeSettings, suffix: str) -> Path | None:
     """The path beside the limits' directory named as it is plus *suffix*, or ``None``.
 
     Beside it, never in it (whatever trailing ``/`` the setting has): the limits'
     expired entries are swept from it file by file.
     """
-    directory = settings.limits_dir or settings.beside_store(".limits")
-    if directory is None:
-        return None
-    limits = Path(directory)
-    return limits.with_name(limits.name + suffix)
+    limits = _limits_directory(settings)
+    return None if limits is None else limits.with_name(limits.name + suffix)
 
 
 def _replay_dir(settings: ServeSettings) -> str | None:

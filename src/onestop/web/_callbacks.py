@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -69,6 +70,7 @@ MAX_CALLBACK_FILE = 1024 * 1024
 
 _EVENT_PREFIX = "agency."
 _SWEEP_EVERY = 512
+_REPLAY_NAME = re.compile(r"[0-9a-f]{64}")
 _UNWRITTEN_GRACE = 10.0  # seconds an empty replay file may be in the writing
 
 
@@ -321,8 +323,8 @@ class FileReplayCache:
         return float("-inf") if age > _UNWRITTEN_GRACE else float("inf")
 
     def _sweep(self, now: datetime) -> None:
-        for file in self._directory.iterdir():
-            if not file.name.startswith(".") and self._until(file, now) < now.timestamp():
+        for file in self._directory.iterdir():  # its own files only (`_file`)
+            if _REPLAY_NAME.fullmatch(file.name) and self._until(file, now) < now.timestamp():
                 file.unlink(missing_ok=True)
 
 

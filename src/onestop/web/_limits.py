@@ -15,22 +15,21 @@ machines), so that starting more workers does not multiply what a client may do.
 
 Every count is read and written under a lock (`StoreLock`, one for submissions and one
 for lookups): an ``anyio`` lock in the process and, over a `FileStore`, an exclusive
-``flock`` on a file beside the counters' directory,
-which the workers on the machine share.  Without it two workers (or two requests of one
-worker) read the same count and each write it plus one, and a burst of concurrent guesses
-is never counted at all.  A client's lookup is counted *before* it runs and given back
-when it succeeds (`Limits.lookup`), so concurrent guesses cannot all pass the check
-before the first failure is written.  A number's count is written only when a lookup of
-it fails: it never refuses a lookup, it only decides whether a failure is answered 404 or
-429, so a successful lookup reads and writes one counter, not two.  (A hard limit per
-number would let anyone lock a citizen out, numbers being sequential; the secret's 128
-random bits are what make guessing hopeless, the number's limit only slows guessing
-spread over many clients.)  Over a `FileStore`
-the lookup counts are kept in files of their own beside it (`CounterFiles`), counted and
-given back where the lookup runs (`Limits.tracked`): one hop to a thread per lookup at
-most, instead of one per file read and write.  Over a store of
-another kind (Redis across machines) only the process's lock applies; each machine can
-then admit a few more than the limit.
+``flock`` on a file beside the counters' directory, which the workers on the machine
+share. Without it two workers (or two requests of one worker) read the same count and
+each write it plus one, and a burst of concurrent guesses is never counted at all. A
+client's lookup is counted *before* it runs and given back when it succeeds
+(`Limits.lookup`), so concurrent guesses cannot all pass the check before the first
+failure is written. A number's count is written only when a lookup of it fails: it never
+refuses a lookup, it only decides whether a failure is answered 404 or 429, so a
+successful lookup reads and writes one counter, not two. (A hard limit per number would
+let anyone lock a citizen out, numbers being sequential; the secret's 128 random bits
+are what make guessing hopeless, the number's limit only slows guessing spread over many
+clients.) Over a `FileStore` the lookup counts are kept in files of their own beside it
+(`CounterFiles`), counted and given back where the lookup runs (`Limits.tracked`): one
+hop to a thread per lookup at most, instead of one per file read and write. Over a store
+of another kind (Redis across machines) only the process's lock applies; each machine
+can then admit a few more than the limit.
 
 The client address is the connection's peer, as the server reports it: behind a reverse
 proxy, have uvicorn trust the proxy's ``X-Forwarded-For`` (``--forwarded-allow-ips``),
@@ -43,6 +42,7 @@ import functools
 import hashlib
 import ipaddress
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -284,6 +284,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+_COUNTER = re.compile(r"lookup-(?:client|number)-[0-9a-f]{32}")  # `_keys`; sweep only these
+
+
 class CounterFiles:
     """Lookup counters in files beside a `FileStore`'s directory, read and written by
     blocking calls under one lock per process and an exclusive ``flock`` shared by the
@@ -428,10 +431,8 @@ class CounterFiles:
         """Remove the counters whose window ended; return how many (they count 0 anyway)."""
         removed = 0
         now = time.time()
-        for path in list(self._directory.iterdir()):
-            # The lock is taken per counter, for microseconds: lookups run on the event
-            # loops of the machine's workers (`Limits.tracked`), which must not wait for
-            # a sweep of thousands of files.
+        for path in [p for p in self._directory.iterdir() if _COUNTER.fullmatch(p.name)]:
+            # Locked per counter (microseconds): lookups on the loops must not wait long.
             with self._locked():
                 try:
                     fd = os.open(path, os.O_RDONLY)
@@ -458,8 +459,7 @@ def _full_for(count: int, reset: int, limit: int, now: float) -> int | None:
 
 def _refuse_when_full(count: int, reset: int, limit: int, now: float) -> None:
     """`Throttled` if a client's *count* of lookups in its window has reached *limit*."""
-    wait = _full_for(count, reset, limit, now)
-    if wait is not None:
+    if (wait := _full_for(count, reset, limit, now)) is not None:
         raise Throttled(limit="lookups", retry_after=wait)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from datetime import timedelta
 
@@ -28,7 +29,12 @@ import msgspec
 from litestar.stores.base import StorageObject
 from litestar.stores.file import FileStore
 
-__all__ = ["LocalFileStore"]
+__all__ = ["ENTRY_NAME", "LocalFileStore"]
+
+ENTRY_NAME = re.compile(r"[0-9a-f]{64}(?:\.tmp[a-z0-9_]+)?")
+"""The name of a file a `FileStore` writes: an entry (the BLAKE2s of its key) or the
+temporary file it renames over one.  A sweep removes nothing else: the directory may be
+one the operator keeps other files in."""
 
 
 class LocalFileStore(FileStore):
@@ -83,11 +89,15 @@ class LocalFileStore(FileStore):
     async def delete_expired(self) -> None:
         """Remove the expired entries, and unreadable files older than `UNREADABLE_FOR`
         (left by a writer killed in the middle); pass over younger unreadable ones (a
-        write in progress)."""
+        write in progress), and every file not named as an entry (`ENTRY_NAME`)."""
         now = time.time()
         try:
             with os.scandir(self.path) as entries:
-                files = [entry for entry in entries if entry.is_file(follow_symlinks=False)]
+                files = [
+                    entry
+                    for entry in entries
+                    if ENTRY_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+                ]
         except FileNotFoundError:  # nothing was ever stored: nothing to remove
             return
         for entry in files:

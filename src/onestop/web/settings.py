@@ -162,7 +162,8 @@ class ServeSettings:
         documents_dir: Where uploaded documents are kept (sealed); ``None`` keeps them
             beside an SQLite store (``<file>.documents``).
         limits_dir: Where the rate-limit counters shared by the workers are kept;
-            ``None`` keeps them beside an SQLite store (``<file>.limits``).
+            ``None`` keeps them beside an SQLite store (``<file>.limits``).  Its sweeps
+            remove only the files the server wrote; the root is refused.
         host: The address to listen on.
         port: The port to listen on (0 picks a free one).
         workers: How many worker processes serve.
