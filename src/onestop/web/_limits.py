@@ -16,20 +16,20 @@ machines), so that starting more workers does not multiply what a client may do.
 Every count is read and written under a lock (`StoreLock`, one for submissions and one
 for lookups): an ``anyio`` lock in the process and, over a `FileStore`, an exclusive
 ``flock`` on a file beside the counters' directory, which the workers on the machine
-share. Without it two workers (or two requests of one worker) read the same count and
-each write it plus one, and a burst of concurrent guesses is never counted at all. A
+share.  Without it two workers (or two requests of one worker) read the same count and
+each write it plus one, and a burst of concurrent guesses is never counted at all.  A
 client's lookup is counted *before* it runs and given back when it succeeds
 (`Limits.lookup`), so concurrent guesses cannot all pass the check before the first
-failure is written. A number's count is written only when a lookup of it fails: it never
-refuses a lookup, it only decides whether a failure is answered 404 or 429, so a
-successful lookup reads and writes one counter, not two. (A hard limit per number would
+failure is written.  A number's count is written only when a lookup of it fails: it
+never refuses a lookup, it only decides whether a failure is answered 404 or 429, so a
+successful lookup reads and writes one counter, not two.  (A hard limit per number would
 let anyone lock a citizen out, numbers being sequential; the secret's 128 random bits
 are what make guessing hopeless, the number's limit only slows guessing spread over many
-clients.) Over a `FileStore` the lookup counts are kept in files of their own beside it
+clients.)  Over a `FileStore` the lookup counts are kept in files of their own beside it
 (`CounterFiles`), counted and given back where the lookup runs (`Limits.tracked`): one
-hop to a thread per lookup at most, instead of one per file read and write. Over a store
-of another kind (Redis across machines) only the process's lock applies; each machine
-can then admit a few more than the limit.
+hop to a thread per lookup at most, instead of one per file read and write.  Over a
+store of another kind (Redis across machines) only the process's lock applies; each
+machine can then admit a few more than the limit.
 
 The client address is the connection's peer, as the server reports it: behind a reverse
 proxy, have uvicorn trust the proxy's ``X-Forwarded-For`` (``--forwarded-allow-ips``),
