@@ -47,7 +47,7 @@ from onestop.exceptions import (
 from onestop.locales import format_money, format_number
 from onestop.privacy.signing import write_key_files
 from onestop.storage.sqlite import SQLiteStore
-from onestop.usecases.catalogue.loading import dump_catalogue, load_catalogue
+from onestop.usecases.catalogue.loading import catalogue_to_dict, dump_catalogue, load_catalogue
 from onestop.usecases.staff.codec import account_appends
 from onestop.web.settings import ServeSettings
 
@@ -91,7 +91,8 @@ def _catalogue_with(**changes: object) -> Catalogue:
     from onestop.domain.catalogue.identity import IdentityScheme
     from onestop.domain.common.text import LocalizedText
 
-    scheme = IdentityScheme(code="id-x", name=LocalizedText({"id": "X"}), **changes)  # type: ignore[arg-type]
+    changes.setdefault("name", LocalizedText({"id": "X"}))
+    scheme = IdentityScheme(code="id-x", **changes)  # type: ignore[arg-type]
     return attrs.evolve(_jakarta(), identity_schemes=(scheme,))
 
 
@@ -187,6 +188,10 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
     ),
     "account_appends after an account that is not folded": (
         lambda: account_appends("clerk-1", (_ADDED,), at=_ADDED.at),  # type: ignore[arg-type]
+        InvalidValue,
+    ),
+    "catalogue_to_dict of a scheme whose name is text": (
+        lambda: catalogue_to_dict(_catalogue_with(name="")),
         InvalidValue,
     ),
     "write_key_files of the working directory": (lambda: write_key_files("."), SigningKeyError),
