@@ -41,14 +41,16 @@ from onestop.exceptions import (
     Problem,
     SigningKeyError,
     StateNotFound,
+    StorageError,
     TransitionNotAllowed,
     WorkflowVersionConflict,
 )
 from onestop.locales import format_money, format_number
+from onestop.ports.events import StoredEvent
 from onestop.privacy.signing import write_key_files
 from onestop.storage.sqlite import SQLiteStore
 from onestop.usecases.catalogue.loading import catalogue_to_dict, dump_catalogue, load_catalogue
-from onestop.usecases.staff.codec import account_appends
+from onestop.usecases.staff.codec import account_appends, fold_more
 from onestop.web.settings import ServeSettings
 
 HUGE = 10**5000
@@ -79,6 +81,20 @@ def _scheme(**changes: object) -> object:
 
     name = LocalizedText({"en": "ID"})
     return IdentityScheme(code="xx-id", name=name, pattern="[0-9]{16}", **changes)  # type: ignore[arg-type]
+
+
+def _stored(**changes: object) -> StoredEvent:
+    """A stored event of a staff account's stream, changed by *changes*."""
+    fields: dict[str, object] = {
+        "stream_id": "staff-clerk-1",
+        "version": 1,
+        "kind": "account_added",
+        "body": b"{}",
+        "hash": "0" * 64,
+        "previous_hash": GENESIS,
+        "recorded_at": datetime(2025, 7, 1, tzinfo=UTC),
+    }
+    return StoredEvent(**(fields | changes))  # type: ignore[arg-type]
 
 
 @cache
@@ -193,6 +209,10 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
     "catalogue_to_dict of a scheme whose name is text": (
         lambda: catalogue_to_dict(_catalogue_with(name="")),
         InvalidValue,
+    ),
+    "fold_more of a record at a version of 5,000 digits": (
+        lambda: fold_more(None, (_stored(version=HUGE),)),
+        StorageError,
     ),
     "write_key_files of the working directory": (lambda: write_key_files("."), SigningKeyError),
     "write_key_files of the root": (lambda: write_key_files("/"), SigningKeyError),

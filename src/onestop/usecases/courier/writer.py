@@ -45,7 +45,7 @@ import cattrs
 
 from onestop.domain.common.audit import ChainReport
 from onestop.domain.common.canonical import canonical_bytes
-from onestop.domain.common.formats import check_int
+from onestop.domain.common.formats import check_int, preview
 from onestop.domain.common.kinds import check_type
 from onestop.domain.common.parties import Personal
 from onestop.domain.common.subjects import subject_id
@@ -173,7 +173,7 @@ def _fold_ledger(stream_id: str, events: Iterator[CustodyEvent]) -> CustodyLedge
         return CustodyLedger.from_events(events)
     except CourierError:
         raise StorageError(
-            f"the stored events of stream {stream_id!r} do not form a ledger"
+            f"the stored events of stream {preview(stream_id)} do not form a ledger"
         ) from None
 
 
@@ -312,7 +312,7 @@ def load_ledger(store: EventStore, seal_id: str, /) -> CustodyLedger:
         records[0].stream_id, streams.events_of(PACKETS, records[0].stream_id, records)
     )
     if streams.entries(records) != ledger.entries:
-        raise StorageError(f"the stored chain of packet {seal_id!r} is not its ledger's")
+        raise StorageError(f"the stored chain of packet {preview(seal_id)} is not its ledger's")
     return ledger
 
 

@@ -34,7 +34,7 @@ import attrs
 
 from onestop.domain.common.audit import GENESIS, ChainReport
 from onestop.domain.common.canonical import canonical_bytes
-from onestop.domain.common.formats import check_int, kind_of
+from onestop.domain.common.formats import check_int, kind_of, preview
 from onestop.domain.common.kinds import check_instant, check_type
 from onestop.domain.staff import (
     DIRECTORY_STREAM,
@@ -73,7 +73,7 @@ def _fold_account(stream_id: str, events: Iterator[StaffEvent]) -> StaffAccount:
         return StaffAccount.from_events(events)
     except InvalidValue:
         raise StorageError(
-            f"the stored events of stream {stream_id!r} do not form a staff account"
+            f"the stored events of stream {preview(stream_id)} do not form a staff account"
         ) from None
 
 
@@ -146,7 +146,9 @@ def fold_more(folded: Folded | None, records: Sequence[StoredEvent], /) -> Folde
     stream_id = records[0].stream_id
     expected = 1 if folded is None else folded.account.version + 1
     if records[0].version != expected:
-        raise StorageError(f"stream {stream_id!r} was read from version {records[0].version}")
+        raise StorageError(
+            f"stream {preview(stream_id)} was read from version {preview(records[0].version)}"
+        )
     events = streams.events_of(ACCOUNTS, stream_id, records)
     account = (
         _fold_account(stream_id, events) if folded is None else _apply(folded, stream_id, events)
@@ -161,7 +163,7 @@ def _apply(folded: Folded, stream_id: str, events: Iterable[StaffEvent]) -> Staf
             account = account.apply(event)
     except InvalidValue:
         raise StorageError(
-            f"the stored events of stream {stream_id!r} do not form a staff account"
+            f"the stored events of stream {preview(stream_id)} do not form a staff account"
         ) from None
     return account
 
