@@ -464,14 +464,11 @@ def dump_catalogue(catalogue: Catalogue, /) -> str:
         InvalidValue: If *catalogue* is not a `Catalogue`, or holds what JSON cannot
             write (a value of the wrong kind or a whole number of thousands of digits,
             which only a catalogue built in code and never checked can hold:
-            `check_catalogue` names where).
+            `check_catalogue` says where and why).
     """
     data = catalogue_to_dict(catalogue)
     try:
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    except ValueError as error:  # an integer past Python's limit of digits for text
-        reason = "holds a whole number too long to write; check_catalogue names where"
-        raise InvalidValue(field="catalogue", reason=reason) from error
-    except TypeError as error:
-        reason = f"holds what JSON cannot write ({error}); check_catalogue names where"
+    except (TypeError, ValueError) as error:  # bytes; an integer past Python's digit limit
+        reason = f"cannot be written as JSON ({type(error).__name__}); check_catalogue says why"
         raise InvalidValue(field="catalogue", reason=reason) from error
