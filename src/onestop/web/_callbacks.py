@@ -72,6 +72,8 @@ _EVENT_PREFIX = "agency."
 _SWEEP_EVERY = 512
 _REPLAY_NAME = re.compile(r"[0-9a-f]{64}")
 _UNWRITTEN_GRACE = 10.0  # seconds an empty replay file may be in the writing
+_TEMPORARY_PREFIX = ".new-"  # a rewritten id's file, until it is renamed into place
+_TEMPORARY_NAME = re.compile(re.escape(_TEMPORARY_PREFIX) + r"[a-z0-9_]{8}")  # mkstemp's
 
 
 @attrs.frozen(kw_only=True)
@@ -299,10 +301,14 @@ class FileReplayCache:
         self._file(message_id).unlink(missing_ok=True)
 
     def _write(self, file: Path, until: datetime) -> None:
-        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=".new-")
-        with os.fdopen(descriptor, "w") as out:
-            out.write(str(until.timestamp()))
-        os.replace(temporary, file)
+        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=_TEMPORARY_PREFIX)
+        try:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(str(until.timestamp()))
+            os.replace(temporary, file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)  # a full disk leaves no half-written file
+            raise
 
     @staticmethod
     def _until(file: Path, now: datetime) -> float:
@@ -316,16 +322,27 @@ class FileReplayCache:
             return float(file.read_text(encoding="ascii"))
         except (OSError, ValueError):
             pass
-        try:
-            age = now.timestamp() - file.stat().st_mtime
-        except OSError:
-            age = 0.0
-        return float("-inf") if age > _UNWRITTEN_GRACE else float("inf")
+        return float("-inf") if _age(file, now) > _UNWRITTEN_GRACE else float("inf")
 
     def _sweep(self, now: datetime) -> None:
-        for file in self._directory.iterdir():  # its own files only (`_file`)
-            if _REPLAY_NAME.fullmatch(file.name) and self._until(file, now) < now.timestamp():
+        """Remove expired ids, and temporaries a killed worker left (its own files only)."""
+        for file in self._directory.iterdir():
+            if _REPLAY_NAME.fullmatch(file.name):
+                expired = self._until(file, now) < now.timestamp()
+            elif _TEMPORARY_NAME.fullmatch(file.name):
+                expired = _age(file, now) > _UNWRITTEN_GRACE
+            else:
+                continue
+            if expired:
                 file.unlink(missing_ok=True)
+
+
+def _age(file: Path, now: datetime) -> float:
+    """Seconds since *file* was last written; 0 if it cannot be told (it is kept)."""
+    try:
+        return now.timestamp() - file.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 @attrs.frozen
