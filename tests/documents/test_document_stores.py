@@ -69,3 +69,19 @@ def test_partial_files_left_by_a_killed_writer_are_removed_after_an_hour(tmp_pat
     FileDocuments(tmp_path / "docs")
     assert not stale.exists()
     assert fresh.exists()
+
+
+def test_old_files_in_tmp_not_named_as_partial_files_stay(tmp_path: Path) -> None:
+    """A new FileDocuments removes only the partial files it names (``<id>.<16 hex>.part``)
+    from its ``tmp`` folder: an operator's file ending in ``.part``, however old, stays."""
+    (tmp_path / "docs" / "tmp").mkdir(parents=True)
+    theirs = [
+        tmp_path / "docs" / "tmp" / name
+        for name in ("film.part", "a.b.0123456789abcdef.part", "abc.0123456789ABCDEF.part")
+    ]
+    for path in theirs:
+        path.write_bytes(b"their own")
+        hours_ago = os.stat(path).st_mtime - 3 * 3600
+        os.utime(path, (hours_ago, hours_ago))
+    FileDocuments(tmp_path / "docs")
+    assert all(path.exists() for path in theirs)

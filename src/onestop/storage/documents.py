@@ -22,6 +22,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -49,6 +50,7 @@ __all__ = ["FileDocuments", "MemoryDocuments", "os_failure"]
 
 _PIECE: Final = 256 * 1024
 _STALE_PART_SECONDS: Final = 3600.0
+_PART_SUFFIX: Final = re.compile(r"[0-9a-f]{16}\.part")  # after the id: secrets.token_hex(8)
 """How old a partial file must be before a new `FileDocuments` removes it (a writer's
 file is written to continuously, so one an hour old was left by a killed process)."""
 _TRANSIENT: Final = frozenset(
@@ -236,12 +238,13 @@ class FileDocuments:
         self._remove_stale_parts(older_than=_STALE_PART_SECONDS)
 
     def _remove_stale_parts(self, *, older_than: float) -> None:
-        """Remove ``tmp/*.part`` files not written to for *older_than* seconds."""
+        """Remove the partial files (named as `put` names them) of ``tmp`` not written to for
+        *older_than* seconds; any other file there stays, however old."""
         cutoff = time.time() - older_than
         try:
             for part in self._tmp.glob("*.part"):
                 with contextlib.suppress(FileNotFoundError):
-                    if part.lstat().st_mtime < cutoff:
+                    if _is_part_name(part.name) and part.lstat().st_mtime < cutoff:
                         part.unlink()
         except OSError as exc:
             raise os_failure(exc, doing="clear the document directory's partial files") from exc
@@ -395,6 +398,12 @@ def _bytes(chunk: object) -> bytes | bytearray | memoryview:
     if not isinstance(chunk, bytes | bytearray | memoryview):
         raise InvalidStoreInput(field="chunks", reason=f"expected bytes, not {kind_of(chunk)}")
     return chunk
+
+
+def _is_part_name(name: str) -> bool:
+    """Whether *name* is one `FileDocuments.put` gives a partial file: ``<id>.<16 hex>.part``."""
+    document_id, _, rest = name.partition(".")
+    return is_document_id(document_id) and _PART_SUFFIX.fullmatch(rest) is not None
 
 
 def _remove(path: Path) -> None:
