@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -20,8 +21,9 @@ if str(BENCHMARKS) not in sys.path:
     sys.path.insert(0, str(BENCHMARKS))
 
 import _bare_serve  # noqa: E402
-from _loadgen import Request, Response, percentile  # noqa: E402
+from _loadgen import Request, Response, Step, percentile  # noqa: E402
 from _serve_workload import MallWorkload, Seeded  # noqa: E402
+from bench_serve import Plan, Server, _Turns  # noqa: E402
 
 OFFICER = "officer-token-0123456789"
 
@@ -140,3 +142,64 @@ def test_the_bare_floor_answers_like_the_contract(
         return [submitted.status, tracked.status, wrong.status, acted.status, stale.status]
 
     assert asyncio.run(scenario()) == [201, 200, 404, 200, 412]
+
+
+def _step(rate: float, p99_ms: float) -> Step:
+    return Step(
+        target_rate=rate,
+        achieved_rate=rate,
+        sent=100,
+        p50_ms=1.0,
+        p99_ms=p99_ms,
+        p999_ms=p99_ms,
+        max_ms=p99_ms,
+        outcomes={"ok": 100},
+        statuses={},
+        p99_ms_by_kind={},
+        send_lag_p99_ms=0.0,
+        client_cpu=0.1,
+        server_cpu=0.5,
+        load_average=None,
+    )
+
+
+def _turns(p99s: list[float]) -> _Turns:
+    """A contender whose open loop answers the p99s given, one step after another."""
+    answers = iter(p99s)
+
+    async def load(port: int, workload: object, *, rate: float, **_: object) -> Step:
+        return _step(rate, next(answers))
+
+    server = Server(label="x", command=(), env={}, workers=1, log=Path("x.log"))
+    return _Turns(server=server, port=0, pid=0, workload=MallWorkload(token=OFFICER), load=load)
+
+
+PLAN = Plan.of(quick=False, size=None)
+
+
+def test_a_rate_that_fails_once_then_holds_counts_as_held() -> None:
+    """One slow window does not end the ramp: the rate is tried again, and the try that
+    held is the one kept (both are in the steps)."""
+    turns = _turns([150.0, 20.0])
+    asyncio.run(turns.step(100.0, attrs.evolve(PLAN, warmup=0.0)))
+    assert turns.bad is None
+    assert turns.good is not None
+    assert turns.good.p99_ms == 20.0
+    assert [s.p99_ms for s in turns.steps] == [150.0, 20.0]
+
+
+def test_a_rate_that_fails_every_try_fails() -> None:
+    """A rate over the budget on both tries is the contender's failed rate."""
+    turns = _turns([150.0, 120.0])
+    asyncio.run(turns.step(100.0, attrs.evolve(PLAN, warmup=0.0)))
+    assert turns.bad == 100.0
+    assert turns.good is None
+    assert len(turns.steps) == 2
+
+
+def test_a_rate_that_holds_at_once_is_tried_once() -> None:
+    """A rate under the budget at the first try is not loaded again."""
+    turns = _turns([20.0])
+    asyncio.run(turns.step(100.0, attrs.evolve(PLAN, warmup=0.0)))
+    assert turns.good is not None
+    assert len(turns.steps) == 1
