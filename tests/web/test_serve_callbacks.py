@@ -347,22 +347,6 @@ def test_the_file_replay_cache_refuses_a_live_id_and_forgets_on_request(tmp_path
     assert other.remember("msg_a", until=later + timedelta(minutes=5), now=later) is True
 
 
-def test_an_unwritten_replay_file_expires_after_a_short_grace(tmp_path: Path) -> None:
-    """An empty file (its worker died before writing) blocks its id briefly, not for ever."""
-    import hashlib
-    from datetime import timedelta
-
-    from onestop.web._callbacks import FileReplayCache
-
-    cache = FileReplayCache(tmp_path / "seen")
-    (tmp_path / "seen" / hashlib.sha256(b"msg_a").hexdigest()).touch()
-    now = datetime.now(UTC)
-    assert cache.remember("msg_a", until=now + timedelta(minutes=5), now=now) is False
-    later = now + timedelta(minutes=1)
-    assert cache.remember("msg_a", until=later + timedelta(minutes=5), now=later) is True
-    assert cache.remember("msg_a", until=later + timedelta(minutes=5), now=later) is False
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -23,12 +23,13 @@ that every worker knows a replay; each agency's ids apart from the others'
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
-import tempfile
-from collections.abc import Mapping
+import stat
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,8 +42,15 @@ from litestar.params import HeaderParameter, Parameter
 from onestop.domain.catalogue.model import Catalogue
 from onestop.domain.common.formats import text_problem
 from onestop.domain.workflow.model import Trigger
-from onestop.exceptions import AgencyNotFound, ConfigurationError, OnestopError
+from onestop.exceptions import (
+    AgencyNotFound,
+    ConfigurationError,
+    OnestopError,
+    StorageError,
+    StorageUnavailable,
+)
 from onestop.privacy._files import read_small_file
+from onestop.storage.documents import os_failure
 from onestop.transport.inbound.callbacks import (
     AGENCY_ROLE,
     MAX_TEXT,
@@ -53,6 +61,11 @@ from onestop.transport.signing import MemoryReplayCache, ReplayCache, WebhookVer
 from onestop.usecases.mall import Mall
 from onestop.web._problems import problem_responses
 from onestop.web._wire import Body, DuplicateKey, unique_keys
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows: ids are then remembered unlocked
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "ROUTES",
@@ -71,9 +84,6 @@ MAX_CALLBACK_FILE = 1024 * 1024
 _EVENT_PREFIX = "agency."
 _SWEEP_EVERY = 512
 _REPLAY_NAME = re.compile(r"[0-9a-f]{64}")
-_UNWRITTEN_GRACE = 10.0  # seconds an empty replay file may be in the writing
-_TEMPORARY_PREFIX = ".new-"  # a rewritten id's file, until it is renamed into place
-_TEMPORARY_NAME = re.compile(re.escape(_TEMPORARY_PREFIX) + r"[a-z0-9_]{8}")  # mkstemp's
 
 
 @attrs.frozen(kw_only=True)
@@ -265,9 +275,12 @@ def _quoted(value: str) -> str:
 class FileReplayCache:
     """A `ReplayCache` in a directory: one file per webhook id, shared by the workers.
 
-    A file is made with ``O_EXCL``, so of two workers remembering the same id at once,
-    one wins; it holds the instant until which the id is remembered.  Expired files are
-    swept now and then.
+    An id's file holds the instant until which the id is remembered.  A worker reads and
+    writes it under an exclusive ``flock`` of that file, so of two workers remembering
+    the same id at once, a new one or one whose record expired, exactly one is told it
+    is new; an empty or unreadable file (its writer killed, or the disk full) counts as
+    expired.  Expired files are swept now and then, under the same lock.  Files are
+    opened without following a link, and only regular files are used.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -280,69 +293,94 @@ class FileReplayCache:
         return self._directory / hashlib.sha256(message_id.encode()).hexdigest()
 
     def remember(self, message_id: str, /, *, until: datetime, now: datetime) -> bool:
-        """Record *message_id* until *until*; tell whether it was new."""
+        """Record *message_id* until *until*; tell whether it was new.
+
+        Raises:
+            StorageError: If its file cannot be read or written (a full disk), or is not
+                a regular file.
+        """
         self._calls += 1
         if self._calls % _SWEEP_EVERY == 0:
             self._sweep(now)
         file = self._file(message_id)
-        try:
-            descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            if self._until(file, now) >= now.timestamp():
-                return False
-            self._write(file, until)
-            return True
-        with os.fdopen(descriptor, "w") as out:
-            out.write(str(until.timestamp()))
-        return True
+        for _ in range(3):  # again if the file was swept or forgotten while we waited
+            with _locked(file, create=True) as descriptor:
+                if descriptor is None:
+                    continue
+                if _until(descriptor) >= now.timestamp():
+                    return False
+                try:
+                    data = str(until.timestamp()).encode("ascii")
+                    os.pwrite(descriptor, data, 0)
+                    os.ftruncate(descriptor, len(data))
+                except OSError as exc:
+                    raise os_failure(exc, doing="remember a webhook id") from exc
+                return True
+        raise StorageUnavailable("cannot remember a webhook id now: its file keeps changing")
 
     def forget(self, message_id: str, /) -> None:
         """Drop *message_id*, so that the sender's retry is accepted."""
         self._file(message_id).unlink(missing_ok=True)
 
-    def _write(self, file: Path, until: datetime) -> None:
-        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=_TEMPORARY_PREFIX)
-        try:
-            with os.fdopen(descriptor, "w") as out:
-                out.write(str(until.timestamp()))
-            os.replace(temporary, file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)  # a full disk leaves no half-written file
-            raise
-
-    @staticmethod
-    def _until(file: Path, now: datetime) -> float:
-        """The instant *file* remembers its id until; an unreadable one, for a while.
-
-        An empty (or unreadable) file is being written by another worker, and so still
-        remembered, unless it is older than `_UNWRITTEN_GRACE` seconds: then its worker
-        died between making it and writing it, and it counts as expired.
-        """
-        try:
-            return float(file.read_text(encoding="ascii"))
-        except (OSError, ValueError):
-            pass
-        return float("-inf") if _age(file, now) > _UNWRITTEN_GRACE else float("inf")
-
     def _sweep(self, now: datetime) -> None:
-        """Remove expired ids, and temporaries a killed worker left (its own files only)."""
+        """Remove the expired ids' files (its own files only: `_REPLAY_NAME`)."""
         for file in self._directory.iterdir():
-            if _REPLAY_NAME.fullmatch(file.name):
-                expired = self._until(file, now) < now.timestamp()
-            elif _TEMPORARY_NAME.fullmatch(file.name):
-                expired = _age(file, now) > _UNWRITTEN_GRACE
-            else:
+            if not _REPLAY_NAME.fullmatch(file.name):
                 continue
-            if expired:
-                file.unlink(missing_ok=True)
+            with (
+                contextlib.suppress(StorageError),  # not a file of ours, or gone: pass over
+                _locked(file, create=False) as descriptor,
+            ):
+                if descriptor is not None and _until(descriptor) < now.timestamp():
+                    file.unlink(missing_ok=True)  # under the lock: no one is reading it
 
 
-def _age(file: Path, now: datetime) -> float:
-    """Seconds since *file* was last written; 0 if it cannot be told (it is kept)."""
+@contextlib.contextmanager
+def _locked(file: Path, *, create: bool) -> Iterator[int | None]:
+    """*file*'s descriptor, locked (``flock``, exclusive); ``None`` if it is gone, or was
+    removed or replaced while the lock was awaited (try again).
+
+    Raises:
+        StorageError: If it cannot be opened, or is not a regular file.
+    """
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | (os.O_CREAT if create else 0)
     try:
-        return now.timestamp() - file.stat().st_mtime
-    except OSError:
-        return 0.0
+        descriptor = os.open(file, flags, 0o600)
+    except FileNotFoundError:
+        if not create:
+            yield None
+            return
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # removed: make it again
+        yield None
+        return
+    except OSError as exc:  # a link in its place is ELOOP
+        raise os_failure(exc, doing="open a webhook id's file") from exc
+    try:
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode):
+            raise StorageError("cannot remember a webhook id: its file is not a regular file")
+        if fcntl is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            named = os.stat(file, follow_symlinks=False)
+        except FileNotFoundError:
+            yield None
+            return
+        same = (named.st_dev, named.st_ino) == (found.st_dev, found.st_ino)
+        yield descriptor if same else None
+    except OSError as exc:
+        raise os_failure(exc, doing="lock a webhook id's file") from exc
+    finally:
+        os.close(descriptor)  # which lets go of the lock
+
+
+def _until(descriptor: int) -> float:
+    """The instant the locked file remembers its id until; an unreadable one has expired
+    (no one is writing it: writers hold the lock)."""
+    try:
+        return float(os.pread(descriptor, 64, 0).decode("ascii"))
+    except (OSError, ValueError):
+        return float("-inf")
 
 
 @attrs.frozen
