@@ -41,6 +41,7 @@ from litestar.stores.base import StorageObject, Store
 from litestar.stores.file import FileStore
 
 from onestop.exceptions import SubmissionInProgress
+from onestop.storage.documents import os_failure
 from onestop.web._local_store import LocalFileStore
 
 __all__ = ["UPLOADS", "InFlight", "holding_uploads"]
@@ -71,8 +72,19 @@ def _read_marker(path: Path, seconds: int) -> StorageObject | None:
 
 
 def _claim_file(path: Path, token: bytes, seconds: int) -> bool:
-    data = StorageObject.new(token, expires_in=seconds).to_bytes()
-    for _ in range(2):
+    """Make *path* the claim *token*'s marker; tell whether it was free.
+
+    Raises:
+        StorageError: If it cannot be made or written (a full disk): nothing is left.
+    """
+    try:
+        return _claim_once(path, StorageObject.new(token, expires_in=seconds).to_bytes(), seconds)
+    except OSError as exc:
+        raise os_failure(exc, doing="mark a submission in flight") from exc
+
+
+def _claim_once(path: Path, data: bytes, seconds: int) -> bool:
+    for _ in range(3):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileNotFoundError:  # the directory is not there (yet, or any more)
@@ -80,13 +92,18 @@ def _claim_file(path: Path, token: bytes, seconds: int) -> bool:
             continue
         except FileExistsError:
             held = _read_marker(path, seconds)
-            if held is not None and not held.expired:
+            if held is None:  # released meanwhile: try again, leaving whatever is there now
+                continue
+            if not held.expired:
                 return False
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()  # a marker left by a worker that died: take its place
             continue
         try:
             os.write(fd, data)
+        except OSError:
+            path.unlink(missing_ok=True)  # an empty marker would hold the key for nothing
+            raise
         finally:
             os.close(fd)
         return True
