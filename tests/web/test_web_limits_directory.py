@@ -96,40 +96,6 @@ def test_the_replay_caches_sweep_leaves_files_that_are_not_its_own(tmp_path: Pat
     assert len(list((tmp_path / "seen").iterdir())) == len(theirs) + 1  # the 512th stays
 
 
-def test_the_replay_caches_sweep_removes_temporaries_a_killed_worker_left(
-    tmp_path: Path,
-) -> None:
-    """The replay directory's sweep removes a rewrite's temporary file that a killed
-    worker left (``.new-`` and eight of mkstemp's characters) once it is old, and keeps
-    a young one (a rewrite under way) and an operator's file named alike but longer."""
-    seen = tmp_path / "seen"
-    cache = FileReplayCache(seen)
-    left = _old_file(seen / ".new-ab12_x9z", b"1700000000.0")
-    writing = seen / ".new-cd34_y8w"
-    writing.write_bytes(b"")
-    theirs = _old_file(seen / ".new-notes.txt", b"our notes")
-    now = datetime.now(UTC)
-    for i in range(512):
-        cache.remember(f"msg_{i}", until=now + timedelta(hours=1), now=now)
-    assert not left.exists()
-    assert writing.exists()
-    assert theirs.exists()
-
-
-def test_a_replay_id_whose_rewrite_fails_leaves_no_temporary_file(tmp_path: Path) -> None:
-    """Rewriting an expired id's file that cannot be replaced (a directory stands in its
-    place) raises the system's error and leaves no temporary file behind."""
-    seen = tmp_path / "seen"
-    cache = FileReplayCache(seen)
-    blocker = seen / hashlib.sha256(b"msg_1").hexdigest()
-    blocker.mkdir()
-    os.utime(blocker, (HOURS_AGO, HOURS_AGO))  # unreadable and old: counts as expired
-    now = datetime.now(UTC)
-    with pytest.raises(IsADirectoryError):
-        cache.remember("msg_1", until=now + timedelta(hours=1), now=now)
-    assert [path.name for path in seen.iterdir()] == [blocker.name]
-
-
 def test_a_server_whose_limits_live_beside_its_store_keeps_the_store(tmp_path: Path) -> None:
     """A server given its store's own folder as the limits' directory, its store last
     written hours ago, sweeps the folder at start and leaves the store and the

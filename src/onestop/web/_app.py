@@ -54,7 +54,7 @@ from onestop.web._headers import HeaderCheck, preflight_problems
 from onestop.web._inflight import InFlight
 from onestop.web._intake import SWEEP_EVERY, Sweeper, sweep_age
 from onestop.web._limits import Limits, submission_limit
-from onestop.web._local_store import LocalFileStore
+from onestop.web._local_store import LocalFileStore, private_directory
 from onestop.web._openapi import refine
 from onestop.web._problems import handle_error, no_html_not_found
 from onestop.web._renamed import RenamedSchema
@@ -99,18 +99,19 @@ def _handle_any_error(request: Request[Any, Any, Any], error: Exception) -> Resp
 def limits_store(settings: ServeSettings) -> Store:
     """The store the workers share their limit counters in.
 
+    Its directory, and those kept beside it (the failed lookups' counters, the callbacks'
+    replay ids), are made if missing, and must be the server user's alone
+    (`private_directory`).
+
     Raises:
-        ConfigurationError: If several workers would each count alone.
+        ConfigurationError: If several workers would each count alone, or a directory
+            cannot be made or may be written by another user.
     """
     directory = _limits_directory(settings)
     if directory is not None:
-        try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            shown = preview_path(str(directory))
-            raise ConfigurationError(
-                f"the rate-limit directory {shown} cannot be made: {exc.strerror}"
-            ) from None
+        beside = [".lookups", ".callbacks"] if settings.callback_secrets else [".lookups"]
+        for path in [directory, *(directory.with_name(directory.name + s) for s in beside)]:
+            private_directory(path, setting="--limits-dir")
         return LocalFileStore(directory, create_directories=True)
     if settings.workers > 1:
         raise ConfigurationError(

@@ -42,12 +42,9 @@ import functools
 import hashlib
 import ipaddress
 import os
-import re
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -70,6 +67,7 @@ from litestar.types import Receive, Scope, Send
 
 from onestop.exceptions import ApplicationNotFound, Throttled
 from onestop.storage.documents import os_failure
+from onestop.web._counters import WINDOW, CounterFiles, full_for, refuse_when_full
 from onestop.web._local_store import LocalFileStore
 
 try:
@@ -114,10 +112,6 @@ def client_key(host: str, /) -> str:
 
 def _client_of(request: Request[Any, Any, Any]) -> str:
     return client_key(request.client.host if request.client is not None else "unknown")
-
-
-_WINDOW = 60
-_RECORD = 32  # bytes of a counter file: "count:reset", padded
 
 
 def _counts(scope: Scope) -> bool:
@@ -178,11 +172,21 @@ class StoreLock:
 
     @staticmethod
     def _take(path: Path) -> int:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        """The lock file *path*, open and locked (never a link followed, a FIFO waited on).
+
+        Raises:
+            StorageError: If it cannot be opened or locked.
+        """
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        except OSError as exc:
+            raise os_failure(exc, doing="take the limits' lock") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
+        except BaseException as exc:
             os.close(fd)
+            if isinstance(exc, OSError):
+                raise os_failure(exc, doing="take the limits' lock") from exc
             raise
         return fd
 
@@ -284,185 +288,6 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-_COUNTER = re.compile(r"lookup-(?:client|number)-[0-9a-f]{32}")  # `_keys`; sweep only these
-
-
-class CounterFiles:
-    """Lookup counters in files beside a `FileStore`'s directory, read and written by
-    blocking calls under one lock per process and an exclusive ``flock`` shared by the
-    machine's workers (the lock file `StoreLock` uses for lookups).
-
-    A counter is a file holding ``count:reset`` (the instant its window ends), padded
-    to a fixed width and overwritten in place (no rename, no removal: a file-system
-    metadata change per lookup queued every lookup behind the lock); a missing,
-    unreadable or expired one counts 0.  The last `OPEN_COUNTERS` counters used stay
-    open: a lookup's two counts then cost no ``open`` and ``close`` each.  One that a
-    sweep (of any worker) removed is opened again: under the lock, an open counter
-    whose file has no name left (``st_nlink`` 0) is not the counter any more.
-    """
-
-    OPEN_COUNTERS = 256
-    """How many counters stay open between lookups (the most recently used)."""
-
-    def __init__(self, store: FileStore) -> None:
-        """Keep the counters of *store*'s lookups beside its directory."""
-        self._directory = Path(f"{store.path}.lookups")
-        self._lock_file = Path(f"{store.path}.lock-lookups")
-        self._lock = threading.Lock()
-        self._fd: int | None = None
-        self._open_counters: OrderedDict[str, int] = OrderedDict()
-        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        # A counter that cannot be read or written (a directory made read-only, a full
-        # disk) is the store's typed failure, as a document's is, not an internal error.
-        try:
-            with self._lock:
-                if self._fd is None:
-                    self._fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
-        except OSError as exc:
-            raise os_failure(exc, doing="count a failed lookup") from exc
-
-    def _open(self, key: str) -> int:
-        """*key*'s counter, open (call under `_locked`)."""
-        kept = self._open_counters
-        fd = kept.get(key)
-        if fd is not None:
-            if os.fstat(fd).st_nlink:
-                kept.move_to_end(key)
-                return fd
-            del kept[key]  # swept since: its file is gone
-            os.close(fd)
-        fd = os.open(self._directory / key, os.O_RDWR | os.O_CREAT, 0o600)
-        kept[key] = fd
-        if len(kept) > self.OPEN_COUNTERS:
-            os.close(kept.popitem(last=False)[1])
-        return fd
-
-    def close(self) -> None:
-        """Close the counters kept open (they are opened again when next used)."""
-        with self._lock:
-            while self._open_counters:
-                os.close(self._open_counters.popitem()[1])
-
-    @staticmethod
-    def _read(fd: int, now: float) -> tuple[int, int]:
-        count, _, reset = os.pread(fd, _RECORD, 0).decode("ascii", "replace").partition(":")
-        count, reset = count.strip(), reset.strip()
-        if not count.isdigit() or not reset.isdigit() or int(reset) <= now:
-            return 0, int(now) + _WINDOW
-        return int(count), int(reset)
-
-    @staticmethod
-    def _write(fd: int, count: int, reset: int) -> None:
-        os.pwrite(fd, f"{count}:{reset}".ljust(_RECORD).encode("ascii"), 0)
-
-    def take(self, key: str, *, limit: int) -> None:
-        """Count one more on the client's *key*, before its lookup runs.
-
-        Raises:
-            Throttled: If it is at *limit* already (nothing is counted then).
-        """
-        with self._locked():
-            fd = self._open(key)
-            now = time.time()
-            count, reset = self._read(fd, now)
-            _refuse_when_full(count, reset, limit, now)
-            self._write(fd, count + 1, reset)
-
-    def give_back(self, key: str) -> None:
-        """Count one less on the client's *key* (not below 0): its lookup did not fail."""
-        with self._locked():
-            fd = self._open(key)
-            count, reset = self._read(fd, time.time())
-            if count > 0:
-                self._write(fd, count - 1, reset)
-
-    def fail(self, key: str, *, limit: int) -> int | None:
-        """Count a failed lookup on the number's *key*, unless it is at *limit* already.
-
-        Returns:
-            ``None`` when counted; when at *limit*, the seconds until its window ends.
-        """
-        with self._locked():
-            return self._fail(key, limit, time.time())
-
-    def _fail(self, key: str, limit: int, now: float) -> int | None:
-        fd = self._open(key)
-        count, reset = self._read(fd, now)
-        wait = _full_for(count, reset, limit, now)
-        if wait is None:
-            self._write(fd, count + 1, reset)
-        return wait
-
-    def counting(self, client: str, number: str, *, limit: int, call: Callable[[], _T]) -> _T:
-        """Run the lookup *call* holding the lock, for a lookup that does not wait: the
-        client's count is read before it, and the counts are written only if it fails.
-
-        Returns:
-            What *call* returned.
-
-        Raises:
-            Throttled: Before *call*, if the client's count is at *limit*; after it, if it
-                failed and the number's count is at *limit* (the client's is counted).
-            ApplicationNotFound: If *call* failed, counted on the client and the number.
-        """
-        with self._locked():
-            fd = self._open(client)
-            now = time.time()
-            count, reset = self._read(fd, now)
-            _refuse_when_full(count, reset, limit, now)
-            try:
-                return call()
-            except ApplicationNotFound:
-                self._write(fd, count + 1, reset)
-                wait = self._fail(number, limit, now)
-                if wait is not None:
-                    raise Throttled(limit="lookups", retry_after=wait) from None
-                raise
-
-    def sweep(self) -> int:
-        """Remove the counters whose window ended; return how many (they count 0 anyway)."""
-        removed = 0
-        now = time.time()
-        for path in [p for p in self._directory.iterdir() if _COUNTER.fullmatch(p.name)]:
-            # Locked per counter (microseconds): lookups on the loops must not wait long.
-            with self._locked():
-                try:
-                    fd = os.open(path, os.O_RDONLY)
-                    try:
-                        count, _ = self._read(fd, now)
-                    finally:
-                        os.close(fd)
-                    if count == 0:
-                        path.unlink()
-                        removed += 1
-                        kept = self._open_counters.pop(path.name, None)
-                        if kept is not None:
-                            os.close(kept)
-                except OSError:
-                    continue
-        return removed
-
-
-def _full_for(count: int, reset: int, limit: int, now: float) -> int | None:
-    """The seconds until a counter's window ends if its *count* has reached *limit*, else
-    ``None``: the one rule of every lookup count, a client's or a number's."""
-    return max(1, reset - int(now)) if count >= limit else None
-
-
-def _refuse_when_full(count: int, reset: int, limit: int, now: float) -> None:
-    """`Throttled` if a client's *count* of lookups in its window has reached *limit*."""
-    if (wait := _full_for(count, reset, limit, now)) is not None:
-        raise Throttled(limit="lookups", retry_after=wait)
-
-
 @attrs.define(kw_only=True)
 class Limits:
     """Counts failed lookups in a shared store and refuses once there are too many.
@@ -546,10 +371,10 @@ class Limits:
     async def _count(self, key: str) -> tuple[int, int]:
         raw = await self.store.get(key)
         if raw is None:
-            return 0, int(time.time()) + _WINDOW
+            return 0, int(time.time()) + WINDOW
         count, _, reset = raw.decode("ascii", "replace").partition(":")
         if not count.isdigit() or not reset.isdigit() or int(reset) <= time.time():
-            return 0, int(time.time()) + _WINDOW
+            return 0, int(time.time()) + WINDOW
         return int(count), int(reset)
 
     @asynccontextmanager
@@ -564,7 +389,7 @@ class Limits:
         client_key, number_key = self._keys(client, number)
         async with StoreLock(self.store, name="lookups"):
             count, reset = await self._count(client_key)
-            _refuse_when_full(count, reset, self.lookups_per_minute, time.time())
+            refuse_when_full(count, reset, self.lookups_per_minute, time.time())
             await self._write(client_key, count + 1, reset)
         try:
             yield
@@ -587,7 +412,7 @@ class Limits:
         with anyio.CancelScope(shield=True):
             async with StoreLock(self.store, name="lookups"):
                 count, reset = await self._count(key)
-                wait = _full_for(count, reset, self.lookups_per_minute, time.time())
+                wait = full_for(count, reset, self.lookups_per_minute, time.time())
                 if wait is None:
                     await self._write(key, count + 1, reset)
         return wait

@@ -22,14 +22,21 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import msgspec
 from litestar.stores.base import StorageObject
 from litestar.stores.file import FileStore
 
-__all__ = ["ENTRY_NAME", "LocalFileStore"]
+from onestop.domain.common.formats import preview_path
+from onestop.exceptions import ConfigurationError, StorageError
+from onestop.storage.documents import os_failure
+
+__all__ = ["ENTRY_NAME", "LocalFileStore", "private_directory"]
 
 ENTRY_NAME = re.compile(r"[0-9a-f]{64}(?:\.tmp[a-z0-9_]+)?")
 """The name of a file a `FileStore` writes: an entry (the BLAKE2s of its key) or the
@@ -37,8 +44,46 @@ temporary file it renames over one.  A sweep removes nothing else: the directory
 one the operator keeps other files in."""
 
 
+def private_directory(path: Path, /, *, setting: str) -> None:
+    """Make the directory *path* (mode ``0700``) if missing, and refuse one that another
+    user could put files in: the server's shared state lives there, named predictably, so
+    a link planted under one of its names would have the server write through it.
+
+    Raises:
+        ConfigurationError: If it cannot be made, is not a directory, belongs to another
+            user or may be written by its group or others.  *setting* names the option.
+    """
+    shown = preview_path(str(path))
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        found = path.stat()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{setting}: the directory {shown} cannot be made: {exc.strerror}"
+        ) from None
+    if not stat.S_ISDIR(found.st_mode):
+        raise ConfigurationError(f"{setting}: {shown} is not a directory")
+    if found.st_uid != os.geteuid():
+        raise ConfigurationError(
+            f"{setting}: the directory {shown} belongs to user {found.st_uid}, not to the "
+            f"server's ({os.geteuid()}): give one of the server's own"
+        )
+    if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigurationError(
+            f"{setting}: the directory {shown} may be written by other users (mode "
+            f"{stat.S_IMODE(found.st_mode):04o}): make it the server's alone (chmod go-w)"
+        )
+
+
+_OWN = os.O_NOFOLLOW | os.O_NONBLOCK  # an entry is never read or written through a link
+
+
 class LocalFileStore(FileStore):
-    """A `FileStore` whose operations run on the caller's thread, without a hop."""
+    """A `FileStore` whose operations run on the caller's thread, without a hop.
+
+    Its reads and writes raise `StorageError` where the system refuses them (a full
+    disk), and follow no link planted under an entry's name.
+    """
 
     UNREADABLE_FOR = 3600
     """Seconds after which `delete_expired` removes a file it cannot read."""
@@ -51,18 +96,43 @@ class LocalFileStore(FileStore):
 
     def _read(self, key: str) -> StorageObject | None:
         try:
-            with open(self._path_from_key(key), "rb") as file:
-                return StorageObject.from_bytes(file.read())
+            fd = os.open(self._path_from_key(key), os.O_RDONLY | _OWN)
         except FileNotFoundError:
             return None
+        except OSError as exc:  # a link planted under the entry's name is ELOOP
+            raise os_failure(exc, doing="read a limits entry") from exc
+        try:
+            with os.fdopen(fd, "rb") as file:
+                return StorageObject.from_bytes(file.read())
+        except OSError as exc:
+            raise os_failure(exc, doing="read a limits entry") from exc
 
     async def set(
         self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
     ) -> None:
-        """Store *value* under *key*, expiring after *expires_in* (seconds) if given."""
-        os.makedirs(self.path, exist_ok=True)
+        """Store *value* under *key*, expiring after *expires_in* (seconds) if given.
+
+        Raises:
+            StorageError: If it cannot be written (a full disk).
+        """
         data = value.encode("utf-8") if isinstance(value, str) else value
-        self._write_sync(self._path_from_key(key), StorageObject.new(data, expires_in))
+        target = self._path_from_key(key)
+        try:
+            os.makedirs(self.path, exist_ok=True)
+            # As `FileStore._write_sync` writes it, but a failure is told, not passed over.
+            fd, temporary = tempfile.mkstemp(dir=self.path, prefix=f"{target.name}.tmp")
+            try:
+                try:
+                    os.write(fd, StorageObject.new(data, expires_in).to_bytes())
+                finally:
+                    os.close(fd)
+                os.replace(temporary, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError as exc:
+            raise os_failure(exc, doing="write a limits entry") from exc
 
     async def overwrite(
         self, key: str, value: bytes, expires_in: int | timedelta | None = None
@@ -71,20 +141,28 @@ class LocalFileStore(FileStore):
 
         Only for a key whose every reader and writer holds one lock across processes
         while it reads or writes: without it a reader may see a write half done.
+
+        Raises:
+            StorageError: If it cannot be written (a full disk), or is not a regular file.
         """
         path = self._path_from_key(key)
         data = StorageObject.new(value, expires_in).to_bytes()
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except FileNotFoundError:  # the directory is not there (yet, or any more)
-            os.makedirs(self.path, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            os.pwrite(fd, data, 0)
-            if os.fstat(fd).st_size > len(data):
-                os.ftruncate(fd, len(data))
-        finally:
-            os.close(fd)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | _OWN, 0o600)
+            except FileNotFoundError:  # the directory is not there (yet, or any more)
+                os.makedirs(self.path, exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | _OWN, 0o600)
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise StorageError("cannot write a limits entry: it is not a regular file")
+                os.pwrite(fd, data, 0)
+                if os.fstat(fd).st_size > len(data):
+                    os.ftruncate(fd, len(data))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise os_failure(exc, doing="write a limits entry") from exc
 
     async def delete_expired(self) -> None:
         """Remove the expired entries, and unreadable files older than `UNREADABLE_FOR`
