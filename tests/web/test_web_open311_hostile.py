@@ -338,6 +338,24 @@ def test_submissions_are_cut_off_by_the_rate_limit(tmp_path: Path) -> None:
     assert int(answers[2].headers["Retry-After"]) > 0
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/open311/v2/requests.xml", "/open311/v2/requests.json/", "/open311/v2//requests.xml/"],
+)
+def test_the_xml_route_and_other_spellings_count_against_the_rate_limit(
+    tmp_path: Path, path: str
+) -> None:
+    """Forms posted to ``requests.xml``, or to a path routed to either form route with a
+    trailing or doubled slash, count against the same limit: the third within a minute,
+    with two allowed, is a 429."""
+    with in_process(settings_for(tmp_path, submissions_per_minute=2)) as limited:
+        answers = [
+            limited.post(path, content=urlencode(FORM).encode(), headers=FORM_TYPE)
+            for _ in range(3)
+        ]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+
+
 def test_guessing_ids_is_throttled(tmp_path: Path) -> None:
     """After the allowed failed lookups, even a real id is refused with a 429 for a while."""
     with in_process(settings_for(tmp_path, lookups_per_minute=3)) as limited:

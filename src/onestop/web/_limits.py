@@ -87,7 +87,12 @@ __all__ = [
 _T = TypeVar("_T")
 
 SUBMISSION_ROUTES = frozenset(
-    {"/api/v1/applications", "/open311/v2/requests.json", "/api/v1/uploads"}
+    {
+        "/api/v1/applications",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.xml",
+        "/api/v1/uploads",
+    }
 )
 """The paths whose POST creates an application or keeps a document: what the submission
 limit counts (an upload fills the disk until it is swept, so it counts like a submission)."""
@@ -121,7 +126,9 @@ def _counts(scope: Scope) -> bool:
     count straight on, so Litestar's ``check_throttle_handler`` is not given (it would
     ask again, through a `Request`, for every request that reaches the limiter).
     """
-    method, path = scope.get("method"), scope["path"]
+    # The route matched (a path spelled with a trailing or a doubled slash is routed
+    # to it as well), falling back on the path for a scope not routed.
+    method, path = scope.get("method"), scope.get("path_template") or scope["path"]
     # Starting a staff sign-in at the identity provider keeps a state in the store for
     # minutes: limited like a submission, so anonymous requests cannot fill the store.
     return (method == "POST" and path in SUBMISSION_ROUTES) or (
