@@ -281,10 +281,13 @@ def _sent(client: Any, request: bytes) -> tuple[bytes, bytes]:
     return head.split(b"\r\n")[0], body
 
 
-@pytest.mark.parametrize("coding", ["gzip, chunked", "deflate,chunked"])
+@pytest.mark.parametrize(
+    "coding",
+    ["gzip, chunked", "deflate,chunked", "gzip\r\nTransfer-Encoding: chunked"],
+)
 def test_a_body_in_a_transfer_coding_is_refused(served: tuple[Any, str], coding: str) -> None:
     """A body sent with a ``Transfer-Encoding`` other than ``chunked`` is refused (501),
-    and nothing is made of it."""
+    whether the codings come in one header line or in several, and nothing is made of it."""
     client, _ = served
     body = json.dumps(kia_body()).encode()
     key = new_key()

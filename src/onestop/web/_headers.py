@@ -93,8 +93,8 @@ def check_headers(scope: Scope) -> None:
                 declared = bytes(value).decode("latin-1")
                 if declared.strip() and not is_json_type(declared) and _takes_json(scope):
                     raise _refused("Content-Type", "must be application/json, in UTF-8", 415)
-        elif name == b"transfer-encoding":
-            transfer = bytes(value).strip().lower()
+        elif name == b"transfer-encoding":  # several lines are one list (RFC 9110 5.3)
+            transfer = b",".join(filter(None, (transfer, bytes(value).strip().lower())))
     if transfer and any(coding.strip() != b"chunked" for coding in transfer.split(b",")):
         raise _refused("Transfer-Encoding", "names a coding other than chunked", 501)
 
