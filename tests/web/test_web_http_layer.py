@@ -379,3 +379,40 @@ def test_a_body_read_from_a_thread_after_the_503_ends() -> None:
     assert sent[0]["status"] == 503
     assert read[-1] == {"type": "http.disconnect"}
     assert escaped == []  # the handler's failure after its 503 goes no further
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        (APPLICATIONS, {**kia_body(), "documents": [{}] * 100_000}),
+        ("/api/v1/tracking/documents", {f"k{i}": 1 for i in range(60_000)}),
+        ("/api/v1/staff/session", {f"k{i}": 1 for i in range(60_000)}),
+    ],
+)
+def test_a_body_of_too_many_values_is_refused_whole(
+    served: tuple[Any, str], route: str, body: dict[str, Any]
+) -> None:
+    """A body of more than 5,000 keys and values (100,000 empty documents in 400 KB, or
+    60,000 unknown keys) is refused at once with one 400 problem, not checked item by
+    item into a list of 200,000 problems of 16 MB while the worker serves nothing."""
+    client, _ = served
+    answer = client.post(
+        route, content=json.dumps(body), headers=[JSON, ("Idempotency-Key", new_key())]
+    )
+    _problem(answer, 400, "body")
+    assert "5,000 keys and values" in answer.json()["problems"][0]["message"]
+    assert len(answer.content) < 1_000
+
+
+def test_a_body_refused_item_by_item_lists_a_hundred_problems_and_counts_the_rest(
+    served: tuple[Any, str],
+) -> None:
+    """A body under the size limits whose 2,000 documents are each wrong is answered
+    with its first 100 problems and a last one saying how many more there are."""
+    client, _ = served
+    body = {**kia_body(), "documents": [{}] * 2_000}
+    answer = client.post(APPLICATIONS, json=body, headers={"Idempotency-Key": new_key()})
+    assert answer.status_code == 422, answer.text
+    problems = answer.json()["problems"]
+    assert len(problems) == 101
+    assert problems[-1] == {"path": "body", "message": "and 3,900 more problems, not listed"}
