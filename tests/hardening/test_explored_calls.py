@@ -182,6 +182,14 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
         lambda: run_demo(store_url="memory://", catalogue_path=b"catalogue.toml"),  # type: ignore[arg-type]
         ConfigurationError,
     ),
+    "run_demo with a seed of 5,000 digits": (
+        lambda: run_demo(store_url="memory://", seed=-HUGE),
+        ConfigurationError,
+    ),
+    "run_demo with a seed of text": (
+        lambda: run_demo(store_url="memory://", seed="1"),  # type: ignore[arg-type]
+        ConfigurationError,
+    ),
     "DeclaredValidator of a scheme of a length of 5,000 digits": (
         lambda: DeclaredValidator(_scheme(length=HUGE)),
         ConfigurationError,

@@ -398,7 +398,8 @@ def run_demo(
             exists), or a key made for this run only for any other store.
 
     Raises:
-        ConfigurationError: If a count is out of range, *catalogue_path* is not a path
+        ConfigurationError: If a count or the seed is out of range (the seed a whole
+            number of 64 bits), *catalogue_path* is not a path
             or the catalogue is not found, the store is not empty, or the key file cannot
             be read or made.
         OnestopError: If the catalogue is invalid or the store fails.
@@ -407,6 +408,7 @@ def run_demo(
         ("days", days, 1, 60),
         ("applications_per_day", applications_per_day, 1, 5000),
         ("follow_up_days", follow_up_days, 0, 60),
+        ("seed", seed, -(2**63), 2**63 - 1),  # a seed is shown in the summary and ids
     )
     for name, value, low, high in limits:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
