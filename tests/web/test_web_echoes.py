@@ -103,6 +103,28 @@ def test_an_undeclared_answer_key_shaped_like_a_field_name_is_not_named(tmp_path
     assert "age_group" in declared.text
 
 
+def test_an_unknown_body_key_shaped_like_a_field_name_is_not_named(tmp_path: Path) -> None:
+    """An unknown key of the body itself, of its applicant or of a document, is the
+    client's value even when it looks like a field's name (``nik_3171...``): the problem
+    names the object it was sent in, not the key."""
+    key = "nik_3171012501900001"
+    bodies = [
+        {**kia_body(), key: "x"},
+        {**kia_body(), "applicant": {**kia_body()["applicant"], key: "x"}},
+        {**kia_body(), "documents": [{"document_id": "d1", "requirement": "kk", key: "x"}]},
+    ]
+    with in_process(settings_for(tmp_path)) as client:
+        answers = [
+            client.post("/api/v1/applications", json=body, headers={"Idempotency-Key": new_key()})
+            for body in bodies
+        ]
+    places = ["body.?", "body.applicant.?", "body.documents[0].?"]
+    for answer, where in zip(answers, places, strict=True):
+        assert answer.status_code == 422, answer.text
+        assert key not in _shown(answer), answer.text
+        assert {"path": where, "message": "unknown key"} in answer.json()["problems"]
+
+
 def test_the_schemas_words_the_client_sent_are_kept(tmp_path: Path) -> None:
     """An identity scheme's code, or another word of the catalogue's (a code, an action, a
     state), is kept in the problem even when the client sent it: it is the schema's, not

@@ -228,15 +228,20 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}|[0-9]{1,9}")
 def _scrubbed(problem: Problem) -> Problem:
     """*problem* without the values sent: quoted text is dropped from its message (the
     converter quotes what it refused), and a path segment that is not a plain field name
-    or index (an unknown key sent) is shown as ``?``."""
+    or index, or that is an unknown key the client sent, is shown as ``?``."""
     message = " ".join(_QUOTED.sub("", problem.message).split())[:200] or "is not acceptable"
+    segments = list(_SEGMENT.finditer(problem.path))
+    # An unknown key is the client's own, however much it looks like a field's name
+    # (``nik_3171012501900001``): the path names the object it was sent in, not the key.
+    unknown = problem.message.startswith("unknown key")
     parts: list[str] = []
-    for found in _SEGMENT.finditer(problem.path):
+    for i, found in enumerate(segments):
         index, dot, name = found.groups()
+        hidden = unknown and i == len(segments) - 1
         if index is not None:
-            parts.append(f"[{index if _NAME.fullmatch(index) else '?'}]")
+            parts.append(f"[{index if _NAME.fullmatch(index) and not hidden else '?'}]")
         else:
-            parts.append(f"{dot}{name if _NAME.fullmatch(name) else '?'}")
+            parts.append(f"{dot}{name if _NAME.fullmatch(name) and not hidden else '?'}")
     return Problem(path="".join(parts)[:200] or "body", message=message)
 
 
