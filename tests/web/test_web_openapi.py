@@ -300,6 +300,37 @@ def test_a_submission_too_large_is_the_413_the_document_names(tmp_path: Path) ->
     assert answer.headers["content-type"] == "application/problem+json"
 
 
+def test_every_operation_documents_the_refusals_of_the_header_check(
+    document: dict[str, Any],
+) -> None:
+    """Each operation of the API documents the 415 (a content coding, or a JSON body
+    declared of another type) and the 501 (a transfer coding) that any route answers."""
+    for path, item in document["paths"].items():
+        if path.startswith("/open311/"):
+            continue
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                assert {"415", "501"} <= operation["responses"].keys(), (method, path)
+
+
+def test_a_body_declared_as_text_is_the_415_the_document_names(tmp_path: Path) -> None:
+    """A submission and a tracking of documents declared ``text/plain`` are each
+    answered 415 as problem details, as their operations document."""
+    routes = ["/api/v1/applications", "/api/v1/tracking/documents"]
+    with in_process(settings_for(tmp_path)) as client:
+        answers = [
+            client.post(
+                route,
+                content=b"{}",
+                headers={"Content-Type": "text/plain", "Idempotency-Key": new_key()},
+            )
+            for route in routes
+        ]
+    for answer in answers:
+        assert answer.status_code == 415, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
 def test_the_routes_a_citizen_signs_in_to_document_its_refusals(document: dict[str, Any]) -> None:
     """A submission and a late document, which a citizen sign-in (``--citizen-sign-in``)
     checks, document its 401 (credentials refused) and 502 (the provider failed)."""

@@ -10,7 +10,8 @@ object once, when the application starts and before it is first served:
 - every error response of the API is a `ProblemDetails` as ``application/problem+json``
   (Litestar's default 400 body is replaced: `handle_error` answers every error),
   every operation documents the 503 of the time limit (each 503 its ``Retry-After``),
-  and every operation taking a body the 413 of the body limit;
+  the 415 and 501 of the header check, and every operation taking a body the 413 of the
+  body limit;
 - a response Litestar could not name the media type of (a handler returning a
   ``Response``) is ``application/json``, as it is sent;
 - a submission's replay (200, the earlier receipt) is documented beside its 201;
@@ -169,6 +170,22 @@ def _responses(path: str, operation: Operation) -> None:
             description="The body is larger than the server takes",
             content=_problem_content(),
         )
+    # The header check of every route (`onestop.web._headers.check_headers`).
+    for status, description in _HEADER_REFUSALS:
+        if status not in responses:
+            responses[status] = OpenAPIResponse(description=description, content=_problem_content())
+
+
+_HEADER_REFUSALS = (
+    (
+        "415",
+        (
+            "A body sent in a content coding (Content-Encoding), or, where the route reads "
+            "JSON, declared of another type or a charset other than UTF-8"
+        ),
+    ),
+    ("501", "A body sent in a transfer coding other than chunked"),
+)
 
 
 _XML = "text/xml"
