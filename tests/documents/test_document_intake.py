@@ -78,6 +78,20 @@ def test_a_jpeg_loses_its_exif_gps_and_trailer() -> None:
     assert jpeg_markers(kept) == [0xE0, 0xDB, 0xC0, 0xC4, 0xC4, 0xDA, 0xD9]
 
 
+@pytest.mark.parametrize("code", [0x00, 0x02, 0x4F, 0xBF])
+def test_a_jpeg_hiding_a_segment_behind_a_code_that_names_none_is_refused(code: int) -> None:
+    """A marker code that names no segment (``FF 00``, a stuffed byte; ``FF 02`` to
+    ``FF BF``, reserved) followed by a length is refused: a decoder reads past its two
+    bytes and finds the EXIF segment (with GPS) the length would have skipped unread."""
+    plain = sample_jpeg(gps=False)
+    exif = sample_jpeg()[2:]  # the sample with GPS, without its start-of-image marker
+    hidden = exif[: exif.index(b"\xff\xdb")]  # its APP0 and APP1 (EXIF, GPS) segments
+    assert GPS_MARK in hidden
+    wrapped = bytes([0xFF, code]) + (2 + len(hidden)).to_bytes(2, "big") + hidden
+    with pytest.raises(DocumentError, match="names no segment"):
+        _kept(plain[:2] + wrapped + plain[2:], [])
+
+
 def test_a_png_keeps_only_how_to_show_its_pixels() -> None:
     """Only IHDR, IDAT and IEND are left of the sample PNG, every CRC right."""
     assert png_chunks(_kept(sample_png(), [])) == [b"IHDR", b"IDAT", b"IEND"]

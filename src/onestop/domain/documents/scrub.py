@@ -132,6 +132,10 @@ class _Jpeg:
                 continue
             if code == 0xD8:
                 raise self._malformed("a second start-of-image marker")
+            if code < 0xC0:  # FF 00 is a stuffed byte, 02 to BF reserved: no segment
+                # A decoder reads past these two bytes; skipping a "length" after them
+                # would leave unread what it finds there (an APP1 of EXIF and GPS).
+                raise self._malformed("a marker code that names no segment")
             if len(buffer) - position < 4:
                 break
             length = int.from_bytes(buffer[position + 2 : position + 4], "big")
