@@ -92,6 +92,26 @@ def test_a_jpeg_hiding_a_segment_behind_a_code_that_names_none_is_refused(code: 
         _kept(plain[:2] + wrapped + plain[2:], [])
 
 
+@given(
+    fill=st.integers(min_value=1, max_value=3000),
+    stuffed=st.integers(min_value=0, max_value=3000),
+    cuts=st.lists(st.integers(min_value=0), max_size=8),
+)
+def test_runs_of_fill_and_stuffed_bytes_are_kept_as_one_at_a_time(
+    fill: int, stuffed: int, cuts: list[int]
+) -> None:
+    """Fill bytes (``FF``) before a marker, in a header or after a scan, are dropped however
+    long the run, and stuffed bytes (``FF 00``) in a scan kept, wherever the chunks are cut:
+    the same bytes as the image without the fill."""
+    plain = sample_jpeg(gps=False)
+    table = plain.index(b"\xff\xdb")
+    end = plain.rindex(b"\xff\xd9")
+    data = b"\xff\x00" * stuffed
+    clean = plain[:end] + data + plain[end:]
+    padded = plain[:table] + b"\xff" * fill + plain[table:end] + data + b"\xff" * fill + plain[end:]
+    assert _kept(padded, cuts) == _kept(clean, [])
+
+
 def test_a_png_keeps_only_how_to_show_its_pixels() -> None:
     """Only IHDR, IDAT and IEND are left of the sample PNG, every CRC right."""
     assert png_chunks(_kept(sample_png(), [])) == [b"IHDR", b"IDAT", b"IEND"]

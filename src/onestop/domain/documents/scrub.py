@@ -43,6 +43,7 @@ what it kept, for the polyglot check).  It:
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from typing import Final
 
@@ -64,6 +65,8 @@ _TAIL: Final = 65_535 + 22
 """How far from the end a ZIP reader looks for the end of the central directory."""
 
 _ZIP_END: Final = b"PK\x05\x06"
+_FILL: Final = re.compile(rb"\xff+")
+_NOT_DATA: Final = re.compile(rb"\xff(?![\x00\xd0-\xd7])")  # in a scan: a marker, or fill
 _PDF_EOF_WINDOW: Final = 1024
 
 
@@ -90,21 +93,26 @@ class _Jpeg:
                 position = len(buffer)  # what follows the end of image is dropped
                 break
             if self.state == "entropy":
-                found = buffer.find(b"\xff", position)
-                if found < 0 or found + 1 >= len(buffer):
-                    stop = len(buffer) if found < 0 else found
-                    out += buffer[position:stop]
-                    position = stop
+                # The next FF that is no stuffed byte (FF 00) and no restart marker: the
+                # scan's data up to it is copied in one piece, however many those hold.
+                match = _NOT_DATA.search(buffer, position)
+                if match is None:
+                    out += buffer[position:]
+                    position = len(buffer)
                     break
-                code = buffer[found + 1]
-                if code == 0 or 0xD0 <= code <= 0xD7:
-                    out += buffer[position : found + 2]
-                    position = found + 2
-                    continue
+                found = match.start()
                 out += buffer[position:found]
-                position = found + 1 if code == 0xFF else found
-                if code != 0xFF:
-                    self.state = "marker"
+                position = found
+                after = _FILL.match(buffer, found).end()  # type: ignore[union-attr]
+                if after >= len(buffer):
+                    break  # what follows the run of FF decides: wait for it
+                code = buffer[after]
+                if code == 0 or 0xD0 <= code <= 0xD7:  # fill, then a stuffed byte or restart
+                    out += bytes((0xFF, code))
+                    position = after + 1
+                    continue
+                position = after - 1  # the fill is dropped; its last FF is the marker's
+                self.state = "marker"
                 continue
             if len(buffer) - position < 2:
                 break
@@ -118,8 +126,8 @@ class _Jpeg:
                 position += 2
                 self.state = "marker"
                 continue
-            if code == 0xFF:  # a fill byte
-                position += 1
+            if code == 0xFF:  # fill bytes: the run is dropped, its last FF the marker's
+                position = _FILL.match(buffer, position).end() - 1  # type: ignore[union-attr]
                 continue
             if code == 0xD9:
                 out += b"\xff\xd9"
