@@ -238,6 +238,33 @@ def test_an_upload_of_another_application_cannot_be_given(tmp_path: Path) -> Non
     assert [p["path"] for p in refused.json()["problems"]] == ["body.document_id"]
 
 
+def test_an_upload_given_for_one_requirement_cannot_be_given_for_another(
+    tmp_path: Path,
+) -> None:
+    """An upload given for ``kk`` is refused for ``ktp-ortu`` of the same application (one
+    file is not the evidence of two requirements); given for ``kk`` again (a retry), it
+    is taken, and the application's ``ktp-ortu`` stays without it."""
+    with in_process(settings_for(tmp_path)) as client:
+        receipt = _receipt(client)
+        number, secret = receipt["number"], receipt["lookup_secret"]
+        document_id = _upload(client)
+        first = _give(client, number, secret, {"requirement": "kk", "document_id": document_id})
+        other = _give(
+            client, number, secret, {"requirement": "ktp-ortu", "document_id": document_id}
+        )
+        again = _give(client, number, secret, {"requirement": "kk", "document_id": document_id})
+        application = client.app.state.runtime.mall.application(receipt["application_id"])
+    assert (first.status_code, again.status_code) == (200, 200), (first.text, again.text)
+    assert other.status_code == 422, other.text
+    assert other.json()["problems"] == [
+        {
+            "path": "body.document_id",
+            "message": "is an upload given already, for another requirement",
+        }
+    ]
+    assert "ktp-ortu" not in application.documents
+
+
 def test_giving_documents_with_wrong_secrets_is_throttled(tmp_path: Path) -> None:
     """Wrong secrets sent with documents count as failed lookups, as tracking's do."""
     with in_process(settings_for(tmp_path, lookups_per_minute=2)) as client:

@@ -7,7 +7,10 @@ id that is unknown, erased, attached to another application or named twice in on
 request is a problem naming its place (``documents[1].document_id``), with one message
 for all of them, so that an id reveals nothing about another citizen's documents.  A
 replayed submission names uploads already attached to the application it created;
-attaching them again changes nothing.
+attaching them again changes nothing.  Given later, an upload attached already to the
+same application is taken again for the requirement it was given for (a retry), and
+refused for any other (`GIVEN_ELSEWHERE`): one file is not the evidence of two
+requirements.
 
 An unattached upload may be named for ``upload_hours`` after it was made; a `Sweeper`
 (a thread of each worker that sweeps once when the worker starts, then every
@@ -71,6 +74,7 @@ SWEEP_GRACE: Final = timedelta(minutes=15)
 """The least time between the end of an upload's naming window and its sweep."""
 
 NOT_USABLE = "is not an upload that can be attached here"
+GIVEN_ELSEWHERE = "is an upload given already, for another requirement"
 _LOG = structlog.get_logger("onestop.web")
 
 
@@ -126,6 +130,13 @@ def _usable(runtime: Runtime, document_id: str, application_id: str | None) -> D
     if document.application_id is None and document.created_at <= datetime.now(UTC) - window:
         return None  # its naming window is over: the sweeper may remove it at any time now
     return document
+
+
+def _given_for(application: Application, requirement: str, document: Document) -> bool:
+    """Whether *application*'s current document for *requirement* is *document* (by its
+    digest): an upload attached already may be named again for that requirement only."""
+    current = application.documents.get(requirement)
+    return current is not None and current.sha256 == document.sha256
 
 
 def _ref(requirement: str, evidence_type: str, document: Document) -> DocumentRef:
@@ -265,6 +276,10 @@ def give_document(
     document = _usable(runtime, given.document_id, application_id)
     if document is None:
         problems.append(Problem(path="body.document_id", message=NOT_USABLE))
+    elif document.application_id is not None and not _given_for(
+        application, given.requirement, document
+    ):  # attached already: only a retry of the same giving may name it again
+        problems.append(Problem(path="body.document_id", message=GIVEN_ELSEWHERE))
     if problems or document is None:
         raise InvalidApplication(problems)
     ref = _ref(given.requirement, evidence[given.requirement], document)
