@@ -199,6 +199,31 @@ def test_signing_out_ends_the_session(store: MemoryStore, clock: Clock) -> None:
         staff.session(signed.session)
 
 
+class _SignedOutWhileRead(MemoryStore):
+    """A store in which a sign-out lands between a request's read of its session and the
+    renewal it then writes (another request, on another thread or worker)."""
+
+    def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
+        found = super().secret(key, at=at)
+        if found is not None and found.kind == "session":
+            self.delete_secrets(key=key)
+        return found
+
+
+def test_a_renewal_racing_a_sign_out_does_not_bring_the_session_back(clock: Clock) -> None:
+    """A request that read its session just before another signed it out, and renews it
+    (a quarter of an hour after sign-in), is served, but the session stays ended."""
+    store = _SignedOutWhileRead()
+    staff = desk(store, clock)
+    officer(staff, "ana")
+    signed = staff.sign_in("ana", PASSWORD)
+    clock.move(minutes=15)
+    assert staff.session(signed.session).account_id == "ana"
+    assert [s.kind for s in store.secrets_of("ana")] == ["password"]
+    with pytest.raises(NotAuthenticated):
+        staff.session(signed.session)
+
+
 @pytest.mark.parametrize("token", ["", "x", "\ud800", "a" * 100_000, 7, None, b"bytes"])
 def test_unknown_bearers_are_not_authenticated(
     store: MemoryStore, clock: Clock, token: object

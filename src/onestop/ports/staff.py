@@ -279,6 +279,12 @@ class StaffStore(FailureCounter, Protocol):
         """Keep *secret* under its key, replacing whatever was kept there."""
         ...
 
+    def renew_secret(self, key: str, /, *, expires_at: datetime) -> bool:
+        """Move the expiry of the secret kept under *key* to *expires_at*; tell whether
+        one was kept there.  A secret deleted meanwhile is not written back (a session
+        renewed by a request while another signs it out stays ended)."""
+        ...
+
     def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
         """Return the secret kept under *key*; ``None`` if there is none or it expired at *at*."""
         ...

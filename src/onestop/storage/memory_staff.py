@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+import attrs
+
 from onestop.domain.common.formats import ACTOR_ID, ROLE
 from onestop.exceptions import InvalidStoreInput
 from onestop.ports.staff import (
@@ -71,6 +73,17 @@ class MemoryStaff:
         with self._lock:
             self._check_open()
             self._secrets[secret.key] = secret
+
+    def renew_secret(self, key: str, /, *, expires_at: datetime) -> bool:
+        """Move a kept secret's expiry; see `onestop.ports.staff.StaffStore.renew_secret`."""
+        key, expires_at, _ = check_failure(key, expires_at, timedelta(seconds=1))
+        with self._lock:
+            self._check_open()
+            found = self._secrets.get(key)
+            if found is None:
+                return False
+            self._secrets[key] = attrs.evolve(found, expires_at=expires_at)
+            return True
 
     def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
         """Return the live secret under *key*; see `onestop.ports.staff.StaffStore.secret`."""

@@ -94,6 +94,7 @@ STAFF_STATEMENTS: Mapping[str, LiteralString] = {
     " (key, account_id, kind, data, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (key) DO UPDATE SET account_id = excluded.account_id, kind = excluded.kind,"
     " data = excluded.data, created_at = excluded.created_at, expires_at = excluded.expires_at",
+    "renew_secret": "UPDATE {s}.staff_secrets SET expires_at = %s WHERE key = %s RETURNING key",
     "secret": "SELECT key, account_id, kind, data, created_at, expires_at"
     " FROM {s}.staff_secrets"
     " WHERE key = %s AND (expires_at IS NULL OR expires_at > %s)",
@@ -199,6 +200,18 @@ class PostgresStaff(abc.ABC):
         )
         with self._connection() as cursor:
             cursor.execute(self._sql["put_secret"], row)
+
+    def renew_secret(self, key: str, /, *, expires_at: datetime) -> bool:
+        """Move the expiry of the secret kept under *key*; tell whether one was kept.
+
+        Raises:
+            InvalidStoreInput: If *key* is not a key or *expires_at* not an instant.
+            StorageError: If PostgreSQL fails; nothing was written then.
+        """
+        wanted, when = checks.lookup(key, expires_at)
+        with self._connection() as cursor:
+            rows = cursor.execute(self._sql["renew_secret"], (_utc(when), wanted)).fetchall()
+        return bool(rows)
 
     def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
         """Return the secret kept under *key*; ``None`` if there is none or it expired at *at*."""

@@ -43,6 +43,7 @@ _PUT = (
     " data = excluded.data, created_at = excluded.created_at, expires_at = excluded.expires_at"
 )
 _OLD_DATA = "SELECT data FROM staff_secrets WHERE key = ?"
+_RENEW = "UPDATE staff_secrets SET expires_at = ? WHERE key = ?"
 _LIVE = (
     f"SELECT {_COLUMNS} FROM staff_secrets"  # noqa: S608
     " WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)"
@@ -134,6 +135,18 @@ class SQLiteStaff(SQLiteConnections):
             connection.execute(_PUT, row)
         if old is not None and old[0] != checked.data:
             self._truncate_wal()
+
+    def renew_secret(self, key: str, /, *, expires_at: datetime) -> bool:
+        """Move the expiry of the secret kept under *key*; tell whether one was kept.
+
+        Raises:
+            InvalidStoreInput: If *key* is not a key or *expires_at* not an instant.
+            StorageError: If SQLite fails; nothing was written then.
+        """
+        wanted, when = checks.lookup(key, expires_at)
+        with self._writing() as connection:
+            cursor = connection.execute(_RENEW, (micros(when, "expires_at"), wanted))
+            return cursor.rowcount > 0
 
     def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
         """Return the secret kept under *key*; ``None`` if there is none or it expired at *at*."""

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 
 from onestop.exceptions import InvalidStoreInput
@@ -87,6 +88,11 @@ _HOSTILE: dict[str, Callable[[Any], object]] = {
     "a window of seconds as a number": lambda s: s.failures("k", at=S0, window=900),
     "a huge window": lambda s: s.failures("k", at=S0, window=timedelta(days=10_000)),
     "deleting with no filter": lambda s: s.delete_secrets(),
+    "renewing with a naive expiry": lambda s: s.renew_secret(
+        "k",
+        expires_at=datetime(2026, 1, 1),  # noqa: DTZ001
+    ),
+    "renewing a key that is bytes": lambda s: s.renew_secret(b"k", expires_at=S0),
     "an account that is not an id": lambda s: s.secrets_of("Ana Smith"),
     "a kind that is not a name": lambda s: s.secrets_of("ana", kind="Pass Word"),
     "records that are one record": lambda s: s.record_access(make_access()),
@@ -156,6 +162,28 @@ class StaffStoreContract:
         assert store.secret("session-digest", at=end - timedelta(microseconds=1)) is not None
         assert store.secret("session-digest", at=end) is None
         assert [s.key for s in store.secrets_of("ana")] == ["session-digest"]
+
+    def test_renewing_moves_a_kept_secrets_expiry_only(self, store: StaffStore) -> None:
+        """`renew_secret` moves the expiry of the secret under the key and says so; the rest
+        of the secret is kept as it was."""
+        end = S0 + timedelta(minutes=30)
+        secret = make_secret("session-digest", kind="session", data=b"s", expires_at=end)
+        store.put_secret(secret)
+        later = end + timedelta(minutes=30)
+        assert store.renew_secret("session-digest", expires_at=later) is True
+        assert store.secret("session-digest", at=end) == attrs.evolve(secret, expires_at=later)
+
+    def test_renewing_a_deleted_secret_does_not_write_it_back(
+        self, store: StaffStore, twin: StaffStore
+    ) -> None:
+        """A secret deleted (through either store on the database) is not brought back by a
+        renewal: `renew_secret` answers ``False`` and nothing is kept under the key."""
+        end = S0 + timedelta(minutes=30)
+        store.put_secret(make_secret("session-digest", kind="session", expires_at=end))
+        twin.delete_secrets(key="session-digest")
+        assert store.renew_secret("session-digest", expires_at=end + timedelta(hours=1)) is False
+        assert store.secret("session-digest", at=S0) is None
+        assert store.secrets_of("ana") == ()
 
     def test_secrets_of_filters_by_account_and_kind(self, store: StaffStore) -> None:
         """`secrets_of` lists one account's secrets, of one kind if asked, by key."""

@@ -348,8 +348,8 @@ class SignInDesk(DeskCore):
         idle = self._policy.session_idle
         if found.expires_at is not None and found.expires_at - now < idle - idle / 10:
             renewed = min(now + idle, absolute)
-            if renewed > found.expires_at:
-                self._staff.put_secret(attrs.evolve(found, expires_at=renewed))
+            if renewed > found.expires_at:  # never writes back a session ended meanwhile
+                self._staff.renew_secret(found.key, expires_at=renewed)
         return identity
 
     def csrf_matches(self, token: str, csrf: str, /) -> bool:
