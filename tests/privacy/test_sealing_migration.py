@@ -9,6 +9,7 @@ The PostgreSQL test needs ``ONESTOP_TEST_POSTGRES_URL`` and runs in a fresh sche
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -19,6 +20,17 @@ from typing import Any, ClassVar
 import attrs
 import psycopg
 import pytest
+from privacy_desk_support import (
+    CALENDARS,
+    CITIZEN,
+    DOCUMENTS,
+    VERIFIER,
+    Counting,
+    DeskClock,
+    answers,
+    licence,
+    person,
+)
 from psycopg import sql
 
 from onestop.cli import EXIT_OK, EXIT_PROBLEMS, main
@@ -35,6 +47,7 @@ from onestop.usecases import streams
 from onestop.usecases.applications.codec import encode_event
 from onestop.usecases.applications.writer import load_application
 from onestop.usecases.courier import writer as courier
+from onestop.usecases.mall import Mall
 from onestop.usecases.sealing_migration import SealingReport, seal_history
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "release1" / "store.sqlite3"
@@ -486,3 +499,33 @@ def test_a_postgres_store_is_sealed_the_same_way(postgres_url: str, tmp_path: Pa
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def test_a_grown_plaintext_store_keeps_no_plaintext_once_sealed(tmp_path: Path) -> None:
+    """Thirty applications submitted one by one by a mall without keys (the events' pages
+    split as the table grows), then sealed by the migration: no name, address, note or
+    answer of theirs is left anywhere in the SQLite file or its WAL."""
+    path = tmp_path / "grown.sqlite3"
+    with SQLiteStore.open(path) as store:
+        clock = DeskClock()
+        plain = Mall(
+            catalogue=licence(), store=store, clock=clock, calendars=CALENDARS, ids=Counting()
+        )
+        for i in range(30):
+            receipt = plain.submit(
+                "izin-usaha",
+                channel="online",
+                applicant=person(f"317101570885{i + 1:04d}", f"ZQNAME{i:04d}", f"ZQADDR{i:04d}"),
+                answers=answers(f"ZQHOME{i:04d}"),
+                documents=DOCUMENTS,
+                actor=CITIZEN,
+            )
+            note = f"ZQNOTE{i:04d}"
+            plain.add_note(
+                receipt.application_id, note, visibility=Visibility.INTERNAL, actor=VERIFIER
+            )
+        assert b"ZQNAME0000" in _raw(path)
+        seal_history(
+            store, Keyring(StaticKeyProvider.generate("m1"), store), actor="dpo-1", now=clock.now()
+        )
+    assert sorted(set(re.findall(rb"ZQ[A-Z]{4}\d{4}", _raw(path)))) == []

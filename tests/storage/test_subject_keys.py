@@ -99,16 +99,17 @@ def _raw(path: Path) -> bytes:
 # --- SQLite: physical destruction ---------------------------------------------------
 
 
-def test_sqlite_turns_secure_delete_on_only_while_destroying(tmp_path: Path) -> None:
-    """secure_delete is off on the writing connection, and on inside secure_deletion only."""
+def test_sqlite_turns_secure_delete_on_while_destroying_and_fast_else(tmp_path: Path) -> None:
+    """secure_delete is FAST (2) on the writing connection, and ON (1) inside
+    secure_deletion only."""
     with (
         SQLiteStore.open(tmp_path / "s.sqlite3") as store,
         store._reading(writer=True) as connection,
     ):
-        assert connection.execute("PRAGMA secure_delete").fetchone() == (0,)
+        assert connection.execute("PRAGMA secure_delete").fetchone() == (2,)
         with secure_deletion(connection):
             assert connection.execute("PRAGMA secure_delete").fetchone() == (1,)
-        assert connection.execute("PRAGMA secure_delete").fetchone() == (0,)
+        assert connection.execute("PRAGMA secure_delete").fetchone() == (2,)
 
 
 def test_a_destroyed_key_leaves_the_sqlite_file_and_its_wal(tmp_path: Path) -> None:
@@ -143,6 +144,28 @@ def test_unindexed_rows_leave_the_sqlite_files(tmp_path: Path) -> None:
         assert blind.encode() in _raw(path)
         assert store.unindex_subjects(["app-1/applicant"]) == 1
     assert blind.encode() not in _raw(path)
+
+
+def test_keys_and_index_rows_written_one_by_one_leave_no_copy_once_destroyed(
+    tmp_path: Path,
+) -> None:
+    """300 subjects' keys and blind index rows, written one submission at a time (so the
+    tables' pages split as they grow), leave no copy in either file once all are destroyed
+    and unindexed: a page that split kept the rows it had held in its unused space."""
+    path = tmp_path / "grown.sqlite3"
+    subjects = [f"app-{n:04d}/applicant" for n in range(300)]
+    keys = {subject: b"KEY-" + secrets.token_hex(18).encode() for subject in subjects}
+    blinds = {subject: secrets.token_hex(32) for subject in subjects}
+    with SQLiteStore.open(path) as store:
+        for subject in subjects:
+            store.add_subject_keys([make_subject_key(subject, data=keys[subject])])
+            store.index_subject(blinds[subject], subject)
+        store._truncate_wal()
+        assert store.destroy_subject_keys(subjects, at=K0) == len(subjects)
+        assert store.unindex_subjects(subjects) == len(subjects)
+        raw = _raw(path)
+    assert [s for s in subjects if keys[s] in raw] == []
+    assert [s for s in subjects if blinds[s].encode() in raw] == []
 
 
 @pytest.mark.parametrize("fixture", ["release1", "unversioned"])

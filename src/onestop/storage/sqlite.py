@@ -16,7 +16,7 @@ the methods of ``onestop.storage.sqlite_staff.SQLiteStaff``).
 
 Settings, applied on every open: WAL journal mode (readers never block the writer),
 ``synchronous=FULL`` unless ``NORMAL`` is asked for (see `SQLiteStore.open`), a busy
-timeout, ``foreign_keys=ON`` (``secure_delete`` only while destroying); the tables are
+timeout, ``foreign_keys=ON``, ``secure_delete=FAST`` (``ON`` while destroying); the tables are
 ``STRICT``.  The schema is migrated on open (`onestop.storage.sqlite_schema`).  Every driver
 error is translated in one place into `onestop.exceptions.StorageError` (``StorageUnavailable``
 when the database is busy), the driver's error kept as ``__cause__``.

@@ -189,9 +189,13 @@ def configure(
 
     ``foreign_keys=ON`` and ``synchronous`` hold for this connection only; the WAL
     journal mode is stored in the file.  The busy timeout is set when connecting.
-    ``secure_delete`` is off but for the statements that destroy keys or history
-    (`secure_deletion`): on for every statement, it made reads of the read model
-    about 60% slower (benchmarks/bench_storage.py, worklist first pages).
+    ``secure_delete`` is ``FAST`` (zeroing what a statement frees on the pages it writes
+    anyway, at no extra I/O) but for the statements that destroy keys or history
+    (`secure_deletion`: ``ON``).  Off, a page that split as its table grew kept copies
+    of the rows it had held in its unused space, where no later deletion reached them:
+    a destroyed data key, a blind index row or an event body from before the sealing
+    migration stayed in the file.  ``ON`` for every statement made reads of the read
+    model about 60% slower (benchmarks/bench_storage.py, worklist first pages).
 
     SQLite answers a switch to WAL that another connection's opening overlaps with
     "database is locked" at once, without waiting out the busy timeout (two workers
@@ -199,7 +203,7 @@ def configure(
     is tried again for up to *busy_timeout* seconds.
     """
     connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA secure_delete = OFF")
+    connection.execute("PRAGMA secure_delete = FAST")
     mode = _to_wal(connection, busy_timeout)
     if mode not in ("wal", "memory"):
         raise StorageError(f"could not switch the database to WAL (journal mode is {mode!r})")
@@ -353,4 +357,4 @@ def secure_deletion(connection: sqlite3.Connection, /) -> Iterator[sqlite3.Conne
     try:
         yield connection
     finally:
-        connection.execute("PRAGMA secure_delete = OFF")
+        connection.execute("PRAGMA secure_delete = FAST")
