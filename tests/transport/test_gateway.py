@@ -997,6 +997,46 @@ class TestCallbacks:
         assert caught.value.reason == "replayed"
         assert snapshot(store) == before
 
+    def test_a_retry_of_a_second_round_is_not_answered_by_the_first_rounds_transition(
+        self, tmp_path, time, seen
+    ) -> None:
+        """In a workflow the agency may return an application to (and it is forwarded
+        again), a retry of the second "returned" whose first delivery has not been
+        applied is refused as replayed, not answered as a duplicate because the first
+        round's "returned" is in the history: the agency retries, and is then heard."""
+        looped = CATALOGUE_TOML + (
+            '\n[[workflows.transitions]]\naction = "agency_return"\nsources = ["at_agency"]\n'
+            'target = "submitted"\nroles = ["agency"]\ninputs = ["reason"]\n'
+        )
+        (tmp_path / "catalogue.toml").write_text(looped, encoding="utf-8")
+        mall = Mall(
+            catalogue=load_catalogue(tmp_path), store=MemoryStore(), clock=time, ids=CountingIds()
+        )
+        verifier = WebhookVerifier([SECRET], seen=seen)
+        routes: dict[str, dict[str, str | CallbackRoute]] = {AGENCY: {"returned": "agency_return"}}
+        callbacks = AgencyCallbacks(
+            mall, verifier, routes, seen=seen, services={AGENCY: ENDPOINT.services}
+        )
+        application_id, _ = forwarded(mall)
+        returned = {
+            "agency": AGENCY,
+            "application_id": application_id,
+            "status": "returned",
+            "reference": "r",
+            "reason": "incomplete",
+        }
+        callbacks.handle(*signed(returned, webhook_id="X1"), now=START, answer_replays=True)
+        mall.act(application_id, "forward", actor=FRONT_OFFICE)  # sent to the agency again
+        verifier.verify(*signed(returned, webhook_id="X2"), now=START)  # its worker then died
+        retry = signed(returned, webhook_id="X2", at=START + timedelta(seconds=30))
+        with pytest.raises(WebhookVerificationError) as caught:
+            callbacks.handle(*retry, now=START + timedelta(seconds=31), answer_replays=True)
+        assert caught.value.reason == "replayed"
+        assert mall.application(application_id).state == "at_agency"
+        seen.forget("X2")  # the dead delivery's hold on the id ends (here at once)
+        heard = callbacks.handle(*retry, now=START + timedelta(seconds=31), answer_replays=True)
+        assert (heard.applied, heard.state) == (True, "submitted")
+
     def test_a_forged_replay_is_refused_even_when_replays_are_answered(
         self, mall, callbacks
     ) -> None:

@@ -39,9 +39,14 @@ senders retry) is then heard, for instance once a suspension is lifted.
 A retry under the same id of a callback that *was* applied (its answer was lost) is
 refused as ``replayed`` by default.  With ``answer_replays=True``, `AgencyCallbacks.handle`
 answers it instead, applying nothing: ``duplicate=True``, ``applied=False`` and the
-application's current state, once the callback's transition is in the application's
-history.  Until then (the first delivery is still being applied, or its worker died) it
-is still refused as ``replayed``, so that the agency retries rather than take it as done.
+application's current state, once the callback's transition is the application's latest.
+Until then (the first delivery is still being applied, or its worker died) it is still
+refused as ``replayed``, so that the agency retries rather than take it as done.  The
+latest, not any earlier one: in a workflow that takes the same transition twice (sent
+back to the agency and returned again), an earlier round's transition does not make a
+retry of this round's callback look applied.  (A retry that comes after the application
+has moved on again is refused as ``replayed`` too: the agency may report a failure for a
+callback that was applied, never a success for one that was not.)
 
 **Whose applications.**  An agency reports on the applications the gateway forwards
 to it, by the same rule as `onestop.transport.gateway.AgencyEndpoint.serves`: those of
@@ -454,11 +459,9 @@ class AgencyCallbacks:
         callback = _parse(body)
         route = self._route(callback)
         application = self._own(callback)
-        if not any(
-            self._matches(event, application, route, callback.agency)
-            for event in application.events
-            if isinstance(event, ActionTaken)
-        ):  # the first delivery is still being applied, or died: not done yet
+        if not self._recorded(application, route, callback.agency):
+            # The first delivery is still being applied, or died: not done yet.  Not an
+            # earlier round's same transition either: the latest transition only.
             raise refusal
         return CallbackResult(
             webhook_id=_webhook_headers(headers)[0],
