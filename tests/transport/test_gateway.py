@@ -707,6 +707,21 @@ def test_an_agency_endpoint_refuses_credentials_in_its_url(url: str) -> None:
     assert "S3cr3t" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("base_url", "url"),
+    [
+        ("https://a.example/api", "https://a.example/api/applications"),
+        ("https://a.example/api/", "https://a.example/api/applications"),
+        ("https://a.example/api?key=K1", "https://a.example/api/applications?key=K1"),
+        ("https://a.example?key=K1#top", "https://a.example/applications?key=K1"),
+    ],
+)
+def test_an_agency_endpoints_url_joins_the_path_before_the_query(base_url: str, url: str) -> None:
+    """The path is joined to the base URL's path, and a query (a key) kept after it,
+    not glued onto the query's end."""
+    assert AgencyEndpoint(code=AGENCY, base_url=base_url).url == url
+
+
 def test_an_agency_endpoints_repr_leaves_out_the_query() -> None:
     """A key in base_url's query string is not shown in the endpoint's repr."""
     endpoint = AgencyEndpoint(code=AGENCY, base_url="https://api.agency.example/v1?api_key=S3cr3t")

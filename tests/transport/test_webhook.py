@@ -208,6 +208,13 @@ class TestSigning:
         assert harness.requests == []
 
 
+def test_a_webhook_endpoints_repr_leaves_out_the_query() -> None:
+    """A token in the endpoint URL's query is not shown in its repr (nor are secrets)."""
+    endpoint = WebhookEndpoint("https://agency.example/hooks?token=SEKRET-123", secrets=[SECRET])
+    assert "SEKRET" not in repr(endpoint)
+    assert "url='https://agency.example/hooks'" in repr(endpoint)
+
+
 class TestStatuses:
     @pytest.mark.parametrize("status", [200, 201, 202, 204])
     def test_2xx_is_a_delivery(self, status: int) -> None:
@@ -447,6 +454,7 @@ NOT_PUBLIC = [
     "::1",
     "::",
     "fc00::1",
+    "fec0::1",  # site-local, deprecated (RFC 3879): reserved, never public
     "fd12:3456:789a::1",
     "fe80::1",
     "fe80::1%eth0",

@@ -134,6 +134,7 @@ def _public_v4(address: ipaddress.IPv4Address) -> bool:
 
 def _public_any(address: _IPAddress) -> bool:
     flags = (
+        isinstance(address, ipaddress.IPv6Address) and address.is_site_local,  # fec0::/10
         address.is_private,
         address.is_loopback,
         address.is_link_local,

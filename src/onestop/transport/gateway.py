@@ -71,6 +71,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
@@ -204,8 +205,11 @@ class AgencyEndpoint:
 
     @property
     def url(self) -> str:
-        """The full URL the envelope is POSTed to."""
-        return f"{self.base_url.rstrip('/')}/{self.path.lstrip('/')}"
+        """The full URL the envelope is POSTed to: `path` joined to the base URL's path,
+        its query (a key, say) kept after it."""
+        parts = urlsplit(self.base_url)
+        joined = f"{parts.path.rstrip('/')}/{self.path.lstrip('/')}"
+        return urlunsplit(parts._replace(path=joined, fragment=""))
 
     def serves(self, service: str, agency: str) -> bool:
         """Tell whether forwards of *service*, provided by *agency*, go to this agency."""

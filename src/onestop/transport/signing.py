@@ -427,8 +427,11 @@ class WebhookVerifier:
             give the new and the old one.
         tolerance: How far the timestamp may lie from now, either way.
         seen: Where accepted ids are remembered.  ``None`` gives this verifier its
-            own `MemoryReplayCache`; share one cache between verifiers, and a shared
-            store between processes.
+            own `MemoryReplayCache`.  Share one cache between the verifiers (and, with a
+            shared store, the processes) that verify one sender's webhooks; give each
+            sender its own (or its own keys in one store: each sender picks its own ids,
+            so two may send the same one, and a cache shared by both would refuse the
+            second's genuine webhook as a replay).
 
     Raises:
         onestop.exceptions.InvalidWebhookInput: If a secret is not ``whsec_`` followed

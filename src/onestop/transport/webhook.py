@@ -60,6 +60,7 @@ from onestop.exceptions import (
     InvalidWebhookInput,
 )
 from onestop.ports.events import Clock
+from onestop.transport._gateway_checks import url_repr
 from onestop.transport._http import HttpClient, HttpResponse, parse_retry_after, refusal, send
 from onestop.transport._retry import RetryPolicy, in_delivery, retrying
 from onestop.transport.addresses import (
@@ -139,7 +140,7 @@ class WebhookEndpoint:
     .. versionadded:: 0.1.0
     """
 
-    url: str
+    url: str = attrs.field(repr=url_repr)  # a token in its query is never shown
     secrets: tuple[str, ...] = attrs.field(kw_only=True, converter=_as_tuple, repr=False)
     allow_private: bool = attrs.field(default=False, kw_only=True)
 
