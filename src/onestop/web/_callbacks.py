@@ -64,7 +64,7 @@ from onestop.web._wire import Body, DuplicateKey, unique_keys
 
 try:
     import fcntl
-except ImportError:  # pragma: no cover - not on Windows: ids are then remembered unlocked
+except ImportError:  # pragma: no cover - Windows has none: ids are remembered unlocked
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [
@@ -324,7 +324,13 @@ class FileReplayCache:
 
     def _sweep(self, now: datetime) -> None:
         """Remove the expired ids' files (its own files only: `_REPLAY_NAME`)."""
-        for file in self._directory.iterdir():
+        try:
+            files = list(self._directory.iterdir())
+        except FileNotFoundError:  # removed: made again by the next id remembered
+            return
+        except OSError as exc:
+            raise os_failure(exc, doing="sweep the webhook ids") from exc
+        for file in files:
             if not _REPLAY_NAME.fullmatch(file.name):
                 continue
             with (
