@@ -26,10 +26,12 @@ from desk_support import (
     DESK,
     FRONT,
     KEY,
+    MALL,
     ORIGINALS,
     OTHER_COURIER,
     OTHER_RIDER,
     OWNER,
+    PERMIT,
     RIDER,
     TOKEN,
     Clock,
@@ -46,11 +48,19 @@ from desk_support import (
 from structlog.testing import capture_logs
 
 from onestop.domain.common.parties import Personal
-from onestop.domain.courier.handoffs import Confirmation, Packet, Party, PartyKind
+from onestop.domain.courier.handoffs import (
+    Confirmation,
+    Handoff,
+    Packet,
+    Party,
+    PartyKind,
+    Place,
+)
 from onestop.domain.courier.jobs import JobStatus
 from onestop.domain.courier.otp import issue_code
 from onestop.exceptions import (
     AlreadyDelivered,
+    CodeAlreadyUsed,
     CodeExpired,
     CodeNotIssued,
     ConcurrencyConflict,
@@ -518,3 +528,88 @@ def test_an_expected_version_that_is_no_version_is_refused(version: Any) -> None
     with pytest.raises(InvalidValue) as refused:
         desk.record_attempt(delivery, "no_one_home", courier=RIDER, expected_version=version)
     assert refused.value.field == "expected_version"
+
+
+# --- codes spent, dated, carried (found by a review of the courier) -------------------------
+
+
+def _to_citizen(app: str, code: str, at: datetime, scanned: Any) -> Handoff:
+    """The counter hands a packet to the citizen, who gives *code* (handoff ``h-counter``)."""
+    citizen = Confirmation(party=Party(PartyKind.CITIZEN, app), method="one_time_code", code=code)
+    return Handoff(
+        id="h-counter",
+        giver=pin(COUNTER),
+        receiver=citizen,
+        at=at,
+        place=MALL,
+        proof_sha256=sha("signature"),
+        scanned=scanned,
+    )
+
+
+def test_a_counter_code_spent_on_one_packet_is_refused_for_another() -> None:
+    """A citizen's code that confirmed the delivery of one packet is refused as a replay
+    when the same handoff is recorded again for another packet of the application, and
+    that packet stays at the counter."""
+    mall, desk, clock = new_desk()
+    app, _, _ = apply(mall)
+    desk.seal(app, Packet("S-PERMIT", PERMIT, 2), by=pin(COUNTER), place=MALL)
+    code = desk.issue_counter_code(app, "h-counter")
+    clock.advance(minutes=1)
+    first = desk.hand_over("S-PERMIT", _to_citizen(app, code, clock.now(), PERMIT))
+    desk.seal(app, Packet("S-THIRD", ORIGINALS, 2), by=pin(COUNTER), place=MALL)
+    clock.advance(minutes=1)
+    before = snapshot(mall.store)
+    with pytest.raises(CodeAlreadyUsed):
+        desk.hand_over("S-THIRD", _to_citizen(app, code, clock.now(), ORIGINALS))
+    assert first.ledger.delivered
+    assert snapshot(mall.store) == before
+    assert not desk.ledger("S-THIRD").delivered
+
+
+def test_a_handoff_dated_before_its_code_or_after_its_expiry_is_refused() -> None:
+    """A handoff backdated to before its code was issued is refused as having no code,
+    and a code the desk's clock says expired is refused as expired, whatever instant the
+    caller gives the handoff."""
+    mall, desk, clock = new_desk()
+    app, _, _ = apply(mall)
+    desk.seal(app, Packet("S-PERMIT", PERMIT, 2), by=pin(COUNTER), place=MALL)
+    sealed = clock.now()
+    clock.advance(hours=2)
+    code = desk.issue_counter_code(app, "h-counter")
+    clock.advance(minutes=1)
+    with pytest.raises(CodeNotIssued):
+        desk.hand_over("S-PERMIT", _to_citizen(app, code, sealed + timedelta(minutes=1), PERMIT))
+    clock.advance(hours=3)
+    with pytest.raises(CodeExpired):
+        desk.hand_over("S-PERMIT", _to_citizen(app, code, clock.now() - timedelta(hours=3), PERMIT))
+    assert not desk.ledger("S-PERMIT").delivered
+
+
+def test_a_delivery_job_cannot_deliver_a_packet_it_does_not_carry() -> None:
+    """A rider holding the originals under the pickup job cannot hand them to the citizen
+    under a delivery job that never took a packet: refused, and neither job moves."""
+    mall, desk, clock = new_desk()
+    app, pickup = picked_up(mall, desk, clock)
+    carrying = desk.job(pickup).status
+    delivery = desk.book_delivery(app, actor=FRONT)
+    desk.claim(delivery.id, RIDER)
+    code = desk.issue_handoff_code(delivery.id, "h-door")
+    clock.advance(minutes=1)
+    door = Handoff(
+        id="h-door",
+        giver=pin(COURIER),
+        receiver=Confirmation(
+            party=Party(PartyKind.CITIZEN, app), method="one_time_code", code=code
+        ),
+        at=clock.now(),
+        place=Place.applicant_address(),
+        proof_sha256=sha("signature"),
+        scanned=ORIGINALS,
+    )
+    before = snapshot(mall.store)
+    with pytest.raises(HandoffRefused, match="does not carry"):
+        desk.hand_over(f"S-{app}", door, job_id=delivery.id)
+    assert snapshot(mall.store) == before
+    assert desk.job(delivery.id).status is not JobStatus.COMPLETED
+    assert desk.job(pickup).status is carrying

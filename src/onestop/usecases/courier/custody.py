@@ -6,21 +6,21 @@ at the counter, to the agency and to couriers, and the delivery of the permit ba
 the citizen.  Use it through `onestop.usecases.courier.desk.CourierDesk`, which adds the
 courier jobs' bookings and claims and the read side.
 
-Each use case reads what it needs, asks the pure domain
-(`onestop.domain.courier.flow`, `onestop.domain.courier.custody`) for the events, and writes
-them with **one** atomic `onestop.ports.events.BatchStore.commit_batch`: the packet's custody
-entries, the courier job's progress and the application's courier index
-(`onestop.usecases.courier.writer`) are stored together or not at all.  A refused handoff
-raises a typed `onestop.exceptions.CustodyError` (or `JobRefused`,
-`TimeWentBackwards`) and writes nothing; a manifest mismatch is recorded, with an
-``alert_raised`` notification.  When another command wrote the same streams first,
-the use case is decided again on fresh state, up to the desk's ``retries``.
-
+Each use case reads what it needs, asks the pure domain (`onestop.domain.courier.flow`,
+`onestop.domain.courier.custody`) for the events, and writes them with **one** atomic
+`onestop.ports.events.BatchStore.commit_batch`: the packet's custody entries, the courier
+job's progress and the application's courier index (`onestop.usecases.courier.writer`)
+together or not at all.  A refused handoff raises a typed `onestop.exceptions.CustodyError`
+(or `JobRefused`, `TimeWentBackwards`) and writes nothing; a manifest mismatch is
+recorded, with an ``alert_raised`` notification.  When another command wrote the same
+streams first, the use case is decided again on fresh state, up to the desk's ``retries``.
 The desk reads the applications through `onestop.usecases.courier.wiring.CourierMall`
 and writes through the ports it is given; it never changes the mall.
 
 A citizen's side of a handoff is always checked against the code record on file for
-that handoff, never against a record the caller brings.  Tries are counted per
+that handoff, never against a record the caller brings: issued before the handoff's
+instant, unexpired by the desk's clock, and not spent on another of the application's
+packets.  A courier hands over only the packet its job carries.  Tries are counted per
 handoff, each before its code is compared: after ``code_tries`` of them that did not go
 through, the handoff is refused (`TooManyWrongCodes`) until a new code is issued.
 Nothing here logs; codes are never stored or shown.
@@ -59,6 +59,8 @@ from onestop.domain.courier.otp import (
     issue_code,
 )
 from onestop.exceptions import (
+    CodeAlreadyUsed,
+    CodeExpired,
     CodeNotIssued,
     ConcurrencyConflict,
     HandoffRefused,
@@ -236,17 +238,25 @@ class CustodyDesk:
         code: str,
         *,
         job_id: str | None,
+        at: datetime,
+        now: datetime,
         party: Party | None = None,
     ) -> Confirmation:
-        """The citizen's confirmation with *code*, against the record on file for the handoff.
-
-        The record must have been issued for the same job (or, outside jobs, for none).
-        """
+        """The citizen's confirmation with *code*, against the record on file for the handoff:
+        issued for the same job (or none) before the handoff's *at*, unexpired at *now*."""
         issued = index.codes.get(handoff_id)
-        if issued is None or issued.job_id != job_id:
+        if issued is None or issued.job_id != job_id or at < issued.at:
             raise CodeNotIssued(handoff_id=handoff_id)
+        if now >= issued.record.expires_at:
+            raise CodeExpired(handoff_id=handoff_id, expired_at=issued.record.expires_at)
         who = party if party is not None else Party(PartyKind.CITIZEN, index.application_id)
         return Confirmation.by_code(who, code, issued.record)
+
+    def _spent(self, index: rec.CourierIndex, seal_id: str, handoff_id: str) -> None:
+        """Refuse a code whose handoff another packet of the application recorded."""
+        for other in index.packets:
+            if other != seal_id and handoff_id in rec.load_ledger(self._store, other).handoffs:
+                raise CodeAlreadyUsed(handoff_id=handoff_id)
 
     def _counting(
         self, application_id: str, handoff_id: str, step: Callable[[], _T], *, code: bool
@@ -339,7 +349,7 @@ class CustodyDesk:
             require_version(job, expected_version)
             self._require_new_seal(packet.seal_id)
             index = rec.load_index(self._store, job.application_id)
-            citizen = self._citizen(index, handoff_id, citizen_code, job_id=job.id)
+            citizen = self._citizen(index, handoff_id, citizen_code, job_id=job.id, at=now, now=now)
             step = self._counting(
                 job.application_id,
                 handoff_id,
@@ -515,7 +525,14 @@ class CustodyDesk:
                     confirmation.code or "",
                     job_id=job_id,
                     party=confirmation.party,
+                    at=handoff.at,
+                    now=now,
                 )
+        if sides:
+            self._spent(index, seal_id, handoff.id)
+        carrier = handoff.giver.party.kind is PartyKind.COURIER and job_id is not None
+        if carrier and index.carrying.get(job_id or "") != seal_id:  # what it carries only
+            raise HandoffRefused(reason=f"job {preview(job_id)} does not carry {preview(seal_id)}")
         checked = attrs.evolve(
             handoff,
             giver=sides.get("giver", handoff.giver),
