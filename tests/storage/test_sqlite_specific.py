@@ -106,6 +106,21 @@ def test_a_write_to_a_database_file_removed_under_it_is_refused(path: Path, how:
         assert reopened.read("app-2") == ()
 
 
+def test_a_store_opened_by_a_relative_path_writes_after_a_change_of_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store opened as ``mall.sqlite3`` in one directory keeps writing to that file
+    after the process moves to another: the file was not removed or replaced."""
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with SQLiteStore.open("mall.sqlite3") as store:
+        store.commit(make_commit("app-1"))
+        monkeypatch.chdir(tmp_path / "elsewhere")
+        store.commit(make_commit("app-2"))
+        assert [e.stream_id for e in store.read("app-2")] == ["app-2"]
+    assert not (tmp_path / "elsewhere" / "mall.sqlite3").exists()
+
+
 def test_synchronous_is_full_by_default(store: SQLiteStore) -> None:
     """Commits are fsynced (synchronous=FULL, level 2) unless asked otherwise."""
     assert _pragma(store, "synchronous") == 2

@@ -126,12 +126,16 @@ def _instant(field: str, value: object, *, optional: bool = False) -> None:
         return
     if not isinstance(value, datetime):
         _fail(field, f"expected a timezone-aware datetime, not {kind_of(value)}")
-    if value.utcoffset() is None:
-        _fail(field, "must be timezone-aware")
     try:
-        value.astimezone(UTC)
+        offset = value.utcoffset()
+        if offset is not None:
+            value.astimezone(UTC)
     except OverflowError:
         _fail(field, "lies outside the years 1 to 9999 in UTC")
+    except (ArithmeticError, TypeError, ValueError):  # a tzinfo of 30 hours, or of text
+        _fail(field, "its time zone gives no valid UTC offset")
+    if offset is None:
+        _fail(field, "must be timezone-aware")
 
 
 def _flag(field: str, value: object) -> None:

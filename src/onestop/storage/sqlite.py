@@ -146,7 +146,8 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         self._closed = False
         self._owner: int | None = None  # the thread inside `atomically`, if one is
         self.path = database_path(path)
-        self._file = _file_identity(path)  # what a write checks it still writes to
+        where = self.path if self.path == ":memory:" else os.path.abspath(self.path)
+        self._where, self._file = where, _file_identity(where)  # checked by writes; chdir-proof
         self.synchronous: Synchronous = synchronous
         if read_timeout is not None:
             problem = seconds_problem(read_timeout, maximum=MAX_BUSY_TIMEOUT)
@@ -271,7 +272,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
         # A database file removed or replaced under the open connection would take every
         # later commit into a file no one opens again: lost at the next start.
         begin_immediate(connection)
-        if self._file is not None and _file_identity(self.path) != self._file:
+        if self._file is not None and _file_identity(self._where) != self._file:
             _rollback_quietly(connection)
             raise StorageError("the SQLite database file was removed or replaced")
 
@@ -583,8 +584,7 @@ class SQLiteStore(SQLiteSubjectKeys, SQLiteStaff, SQLiteHistory, SQLiteCatalogue
 
 
 def _file_identity(path: object) -> tuple[int, int] | None:
-    """The device and inode of the database file *path*; ``None`` if there is none to stat
-    (in memory, gone, or a path no file can have)."""
+    """The device and inode of the file *path*; ``None`` if gone, in memory or no file's."""
     if not isinstance(path, str) or path == ":memory:":
         return None
     try:

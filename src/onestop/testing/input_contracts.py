@@ -15,7 +15,7 @@ This module needs pytest and Hypothesis; see :doc:`/how-to/write-a-storage-adapt
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import attrs
@@ -40,6 +40,26 @@ from onestop.testing.records import (
 __all__ = ["StoreInputContract"]
 
 _NAIVE = datetime(2025, 1, 1)  # noqa: DTZ001 - naive on purpose
+
+
+class _BrokenZone(tzinfo):
+    """A time zone whose offset is no valid one: 30 hours, or text."""
+
+    def __init__(self, offset: object) -> None:
+        self._offset = offset
+
+    def utcoffset(self, dt: datetime | None) -> Any:
+        """The offset it was given, valid or not."""
+        return self._offset
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        """None."""
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        """Its name."""
+        return "broken"
+
 
 # Each malformed commit, as the changes made to make_commit("a"), and the field named.
 _MALFORMED: dict[str, tuple[dict[str, Any], str]] = {
@@ -70,6 +90,14 @@ _MALFORMED: dict[str, tuple[dict[str, Any], str]] = {
     "suspended-not-a-bool": ({"summary": make_summary("a", suspended=2)}, "summary.suspended"),
     "naive": ({"recorded_at": _NAIVE}, "recorded_at"),
     "instant-as-text": ({"recorded_at": "2025-07-14T02:00:00Z"}, "recorded_at"),
+    "zone-of-30-hours": (
+        {"recorded_at": datetime(2025, 1, 1, tzinfo=_BrokenZone(timedelta(hours=30)))},
+        "recorded_at",
+    ),
+    "zone-of-text": (
+        {"recorded_at": datetime(2025, 1, 1, tzinfo=_BrokenZone("+07"))},
+        "recorded_at",
+    ),
     "naive-due": ({"summary": make_summary("a", due=_NAIVE)}, "summary.due"),
     "nul-in-state": ({"summary": make_summary("a", state="sub\x00mitted")}, "summary.state"),
     "surrogate-in-agency": (
