@@ -198,6 +198,15 @@ CALLS: dict[str, tuple[Callable[[], object], type[OnestopError]]] = {
         lambda: dump_catalogue(_catalogue_with(weights=(HUGE,))),
         InvalidValue,
     ),
+    "dump_catalogue of a workflow whose separation of duties holds an empty pair": (
+        lambda: dump_catalogue(
+            attrs.evolve(
+                _jakarta(),
+                workflows=(attrs.evolve(_jakarta().workflows[0], separation_of_duties=[(), "x"]),),
+            )
+        ),
+        InvalidValue,
+    ),
     "dump_catalogue of a scheme with a pattern of bytes": (
         lambda: dump_catalogue(_catalogue_with(pattern=b"[0-9]+")),
         InvalidValue,

@@ -452,7 +452,7 @@ def catalogue_to_dict(catalogue: Catalogue) -> dict[str, Any]:
 def _plain(converter: Any, item: object, path: str) -> Any:
     try:
         return converter.unstructure(item)
-    except (AttributeError, TypeError, ValueError) as error:  # a field of the wrong kind
+    except (AttributeError, LookupError, TypeError, ValueError) as error:  # of the wrong kind
         reason = f"cannot be written as data ({type(error).__name__}); check_catalogue says why"
         raise InvalidValue(field=path, reason=reason) from error
 
