@@ -21,7 +21,7 @@ whose `BatchStore.commit_batch` appends to several such streams atomically.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
@@ -156,12 +156,11 @@ class Summary:
             return None
         if self.due is None:
             return SlaStatus.PAUSED
-        if now > check_instant(self.due, field="summary.due"):
+        moment = now.astimezone(UTC)  # one ZoneInfo's datetimes compare by wall clock
+        if moment > check_instant(self.due, field="summary.due").astimezone(UTC):
             return SlaStatus.OVERDUE
-        risk = self.at_risk_from
-        if risk is not None and now >= check_instant(risk, field="summary.at_risk_from"):
-            return SlaStatus.AT_RISK
-        return SlaStatus.ON_TRACK
+        risk = self.at_risk_from and check_instant(self.at_risk_from, field="summary.at_risk_from")
+        return SlaStatus.AT_RISK if risk and moment >= risk.astimezone(UTC) else SlaStatus.ON_TRACK
 
 
 @attrs.frozen(kw_only=True)

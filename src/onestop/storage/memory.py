@@ -491,14 +491,21 @@ def _matches(summary: Summary, query: SummaryQuery) -> bool:
         query.services is None or summary.service in query.services,
         query.states is None or summary.state in query.states,
         query.assignee is None or summary.assignee == query.assignee,
-        query.due_before is None or (summary.due is not None and summary.due < query.due_before),
-        query.changed_since is None or summary.updated_at > query.changed_since,
+        # Instants, compared in UTC: two datetimes of one ZoneInfo compare by wall clock,
+        # blind to `fold` (the hour a daylight-saving change repeats), as SQL stores are not.
+        query.due_before is None
+        or (summary.due is not None and _utc(summary.due) < _utc(query.due_before)),
+        query.changed_since is None or _utc(summary.updated_at) > _utc(query.changed_since),
     )
     if not all(checks):
         return False
     if query.sla is not None and query.now is not None:
         return summary.sla(query.now) is query.sla
     return True
+
+
+def _utc(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
 
 
 def _sort_key(summary: Summary, order: SummaryOrder) -> SortKey:

@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -342,6 +343,19 @@ class EventStoreContract(CatalogueStoreContract, StoreInputContract, StoreIntegr
         store.commit(make_commit("exact", due=T0 + timedelta(hours=1)))
         store.commit(make_commit("paused", due=None, at_risk_from=None))
         assert summary_ids(store, due_before=T0 + timedelta(hours=1)) == ["early"]
+
+    def test_due_dates_compare_as_instants_across_a_daylight_saving_change(
+        self, store: EventStore
+    ) -> None:
+        """A row due at the repeated 01:30 of New York's autumn change (``fold=1``, 06:30 UTC)
+        is not due before 01:45 of the first pass (05:45 UTC), nor overdue then: the store
+        compares instants, not the wall clock two datetimes of one zone share."""
+        zone = ZoneInfo("America/New_York")
+        due = datetime(2025, 11, 2, 1, 30, fold=1, tzinfo=zone)
+        before = datetime(2025, 11, 2, 1, 45, fold=0, tzinfo=zone)
+        store.commit(make_commit("dst", due=due, at_risk_from=None))
+        assert summary_ids(store, due_before=before) == []
+        assert summary_ids(store, sla=SlaStatus.OVERDUE, now=before) == []
 
     def test_changed_since_is_strict(self, store: EventStore) -> None:
         """changed_since keeps rows updated strictly after it."""
