@@ -426,12 +426,9 @@ class WebhookVerifier:
         secrets: The secrets to accept, each ``whsec_<base64>``; during a rotation,
             give the new and the old one.
         tolerance: How far the timestamp may lie from now, either way.
-        seen: Where accepted ids are remembered.  ``None`` gives this verifier its
-            own `MemoryReplayCache`.  Share one cache between the verifiers (and, with a
-            shared store, the processes) that verify one sender's webhooks; give each
-            sender its own (or its own keys in one store: each sender picks its own ids,
-            so two may send the same one, and a cache shared by both would refuse the
-            second's genuine webhook as a replay).
+        seen: Where accepted ids are remembered (``None``: a `MemoryReplayCache` of its
+            own).  Share one between the verifiers (and processes) of one sender; give
+            each sender its own, as senders pick their ids and two may pick the same.
 
     Raises:
         onestop.exceptions.InvalidWebhookInput: If a secret is not ``whsec_`` followed
