@@ -51,6 +51,7 @@ __all__ = [
     "StaffStore",
     "check_access_query",
     "check_failure",
+    "renewal_refused",
     "check_secret_key",
 ]
 
@@ -204,6 +205,12 @@ def check_secret_key(key: object, /) -> str:
     return key  # type: ignore[return-value]  # text_problem() proved it is text
 
 
+def renewal_refused() -> InvalidStoreInput:
+    """The refusal of `StaffStore.renew_secret` to an expiry not after the secret's
+    ``created_at``, alike in every store."""
+    return _refuse("expires_at", "is not after the secret's created_at")
+
+
 def check_failure(key: object, at: object, window: object, /) -> tuple[str, datetime, timedelta]:
     """Check the arguments of `FailureCounter.count_failure` and `~FailureCounter.failures`.
 
@@ -282,7 +289,12 @@ class StaffStore(FailureCounter, Protocol):
     def renew_secret(self, key: str, /, *, expires_at: datetime) -> bool:
         """Move the expiry of the secret kept under *key* to *expires_at*; tell whether
         one was kept there.  A secret deleted meanwhile is not written back (a session
-        renewed by a request while another signs it out stays ended)."""
+        renewed by a request while another signs it out stays ended).
+
+        Raises:
+            InvalidStoreInput: If *expires_at* is not after the kept secret's
+                ``created_at`` (nothing is changed), or an argument is malformed.
+        """
         ...
 
     def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:

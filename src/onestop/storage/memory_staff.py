@@ -22,6 +22,7 @@ from onestop.ports.staff import (
     check_access_query,
     check_failure,
     check_secret_key,
+    renewal_refused,
 )
 
 __all__ = ["MemoryStaff"]
@@ -82,6 +83,8 @@ class MemoryStaff:
             found = self._secrets.get(key)
             if found is None:
                 return False
+            if expires_at <= found.created_at:
+                raise renewal_refused()
             self._secrets[key] = attrs.evolve(found, expires_at=expires_at)
             return True
 

@@ -45,6 +45,7 @@ from onestop.ports.staff import (
     StaffSecret,
     check_failure,
     check_secret_key,
+    renewal_refused,
 )
 from onestop.storage import _staff_checks as checks
 
@@ -94,7 +95,9 @@ STAFF_STATEMENTS: Mapping[str, LiteralString] = {
     " (key, account_id, kind, data, created_at, expires_at) VALUES (%s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (key) DO UPDATE SET account_id = excluded.account_id, kind = excluded.kind,"
     " data = excluded.data, created_at = excluded.created_at, expires_at = excluded.expires_at",
-    "renew_secret": "UPDATE {s}.staff_secrets SET expires_at = %s WHERE key = %s RETURNING key",
+    "renew_secret": "UPDATE {s}.staff_secrets SET expires_at = %s"
+    " WHERE key = %s AND created_at < %s RETURNING key",
+    "secret_kept": "SELECT 1 FROM {s}.staff_secrets WHERE key = %s",
     "secret": "SELECT key, account_id, kind, data, created_at, expires_at"
     " FROM {s}.staff_secrets"
     " WHERE key = %s AND (expires_at IS NULL OR expires_at > %s)",
@@ -209,9 +212,13 @@ class PostgresStaff(abc.ABC):
             StorageError: If PostgreSQL fails; nothing was written then.
         """
         wanted, when = checks.lookup(key, expires_at)
+        moment = _utc(when)
         with self._connection() as cursor:
-            rows = cursor.execute(self._sql["renew_secret"], (_utc(when), wanted)).fetchall()
-        return bool(rows)
+            if cursor.execute(self._sql["renew_secret"], (moment, wanted, moment)).fetchall():
+                return True
+        if self._fetch("secret_kept", (wanted,)):  # not after its created_at: nothing changed
+            raise renewal_refused()
+        return False
 
     def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
         """Return the secret kept under *key*; ``None`` if there is none or it expired at *at*."""

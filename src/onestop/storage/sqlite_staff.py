@@ -29,6 +29,7 @@ from onestop.ports.staff import (
     StaffSecret,
     check_failure,
     check_secret_key,
+    renewal_refused,
 )
 from onestop.storage import _staff_checks as checks
 from onestop.storage._sqlite_sql import instant, micros
@@ -43,7 +44,8 @@ _PUT = (
     " data = excluded.data, created_at = excluded.created_at, expires_at = excluded.expires_at"
 )
 _OLD_DATA = "SELECT data FROM staff_secrets WHERE key = ?"
-_RENEW = "UPDATE staff_secrets SET expires_at = ? WHERE key = ?"
+_RENEW = "UPDATE staff_secrets SET expires_at = ? WHERE key = ? AND created_at < ?"
+_KEPT = "SELECT 1 FROM staff_secrets WHERE key = ?"
 _LIVE = (
     f"SELECT {_COLUMNS} FROM staff_secrets"  # noqa: S608
     " WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)"
@@ -144,9 +146,14 @@ class SQLiteStaff(SQLiteConnections):
             StorageError: If SQLite fails; nothing was written then.
         """
         wanted, when = checks.lookup(key, expires_at)
+        moment = micros(when, "expires_at")
         with self._writing() as connection:
-            cursor = connection.execute(_RENEW, (micros(when, "expires_at"), wanted))
-            return cursor.rowcount > 0
+            if connection.execute(_RENEW, (moment, wanted, moment)).rowcount > 0:
+                return True
+            kept = connection.execute(_KEPT, (wanted,)).fetchone() is not None
+        if kept:  # not after its created_at: nothing changed
+            raise renewal_refused()
+        return False
 
     def secret(self, key: str, /, *, at: datetime) -> StaffSecret | None:
         """Return the secret kept under *key*; ``None`` if there is none or it expired at *at*."""

@@ -173,6 +173,17 @@ class StaffStoreContract:
         assert store.renew_secret("session-digest", expires_at=later) is True
         assert store.secret("session-digest", at=end) == attrs.evolve(secret, expires_at=later)
 
+    def test_renewing_to_before_its_creation_is_refused(self, store: StaffStore) -> None:
+        """An expiry not after the secret's ``created_at`` is refused with
+        `InvalidStoreInput` naming ``expires_at``, and the secret is kept as it was."""
+        secret = make_secret("session-digest", kind="session", expires_at=S0 + WINDOW)
+        store.put_secret(secret)
+        for moment in (S0, S0 - timedelta(days=1)):
+            with pytest.raises(InvalidStoreInput) as refused:
+                store.renew_secret("session-digest", expires_at=moment)
+            assert refused.value.field == "expires_at"
+        assert store.secret("session-digest", at=S0) == secret
+
     def test_renewing_a_deleted_secret_does_not_write_it_back(
         self, store: StaffStore, twin: StaffStore
     ) -> None:
