@@ -205,8 +205,11 @@ class AgencyEndpoint:
 
     @property
     def url(self) -> str:
-        """The full URL the envelope is POSTed to: `path` joined to the base URL's path,
-        its query (a key, say) kept after it."""
+        """The full URL the envelope is POSTed to.
+
+        `path` is joined to the base URL's path, and the base URL's query (a key, say)
+        is kept after it.
+        """
         parts = urlsplit(self.base_url)
         joined = f"{parts.path.rstrip('/')}/{self.path.lstrip('/')}"
         return urlunsplit(parts._replace(path=joined, fragment=""))
